@@ -1,0 +1,402 @@
+"""HTTP client for the HMS server (contract: docs/api-contract.md). No Qt here.
+
+Threading: one ``ApiClient`` is shared by all worker threads of the task runner. httpx's
+connection pool is thread-safe; the token pair is replaced under a lock, and a refresh is
+done once even when several requests see a 401 at the same time.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from hms_desktop import __version__
+from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
+
+API_PREFIX = "/api/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+# Proxies answer these when the application server behind them is down.
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
+
+
+def normalize_server_url(address: str) -> str:
+    """Turn what a user types (``hms.lan:8443``) into a base URL (``https://hms.lan:8443``).
+
+    Raises ``ValueError`` for something that cannot be a server address.
+    """
+    text = address.strip().rstrip("/")
+    if not text:
+        raise ValueError("empty server address")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not a server address: {address!r}")
+    if parts.path.rstrip("/").endswith(API_PREFIX):
+        text = text[: -len(API_PREFIX)]
+    return text
+
+
+def _parse_retry_after(value: str | None) -> int | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0, int((when - datetime.now(UTC)).total_seconds()))
+
+
+def problem_from_response(response: httpx.Response) -> ApiProblem:
+    """Map an error response to ``ApiProblem`` (problem+json, or a plain body as fallback)."""
+    body: Any = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    status = response.status_code
+    code = body.get("code") or f"http_{status}"
+    detail = body.get("detail") or body.get("title") or response.reason_phrase or "Error"
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    return ApiProblem(
+        status=status,
+        code=str(code),
+        detail=str(detail),
+        errors=errors,
+        title=str(body.get("title") or ""),
+        retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def _problem_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _is_problem(response: httpx.Response) -> bool:
+    ctype = response.headers.get("content-type", "")
+    return "json" in ctype
+
+
+class ApiClient:
+    """Talks to one HMS server: tokens, refresh, retries, idempotency keys, error mapping.
+
+    - Every request carries ``X-Workstation: <hostname>``.
+    - A 401 ``not_authenticated`` triggers one token refresh and one retry.
+    - Network failures become ``ServerUnavailableError``; error answers become ``ApiProblem``.
+    - POSTs that create something carry an ``Idempotency-Key`` that is reused by the client's
+      own retries, so a retry after a dropped connection never creates twice.
+    - ``ca_file`` pins the hospital's LAN CA: only certificates issued by it are trusted.
+
+    Tokens are kept in memory only; persisting the refresh token is the caller's choice
+    (see ``session_store``), announced through ``on_refresh_token_changed``.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        ca_file: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        workstation: str | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        retry_backoff: float = 0.3,
+    ) -> None:
+        self.server = normalize_server_url(server)
+        self.workstation = workstation or socket.gethostname()
+        self._retries = retries
+        self._retry_backoff = retry_backoff
+        verify: ssl.SSLContext | bool = True
+        if ca_file:
+            # Only the LAN CA is trusted: a certificate from any public CA is refused.
+            verify = ssl.create_default_context(cafile=ca_file)
+        self._http = httpx.Client(
+            base_url=self.server + API_PREFIX,
+            transport=transport,
+            verify=verify,
+            timeout=timeout,
+            headers={
+                "X-Workstation": self.workstation,
+                "Accept": "application/json, application/problem+json",
+                "User-Agent": f"hms-desktop/{__version__}",
+            },
+        )
+        self._token_lock = threading.Lock()
+        self._access_token: str | None = None
+        self._refresh_token: str | None = None
+        self.user: dict | None = None
+        self.on_refresh_token_changed: Callable[[str | None], None] | None = None
+
+    # -- token state -------------------------------------------------------------------
+    @property
+    def refresh_token(self) -> str | None:
+        return self._refresh_token
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self._access_token is not None
+
+    def _set_tokens(self, payload: dict) -> None:
+        with self._token_lock:
+            self._access_token = payload["access_token"]
+            self._refresh_token = payload.get("refresh_token")
+        if payload.get("user"):
+            self.user = payload["user"]
+        if self.on_refresh_token_changed:
+            self.on_refresh_token_changed(self._refresh_token)
+
+    def clear_tokens(self) -> None:
+        """Forget both tokens (memory only; the keyring is the session store's business)."""
+        with self._token_lock:
+            self._access_token = None
+            self._refresh_token = None
+        self.user = None
+
+    def close(self) -> None:
+        self.clear_tokens()
+        self._http.close()
+
+    # -- transport ---------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        auth: bool = True,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        headers: dict[str, str] = {}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        # Resending after the request may have reached the server is only safe when the
+        # server can recognise the repeat (GET, or a POST with an idempotency key).
+        resend_safe = method in ("GET", "HEAD") or idempotency_key is not None
+        if params:
+            params = {k: v for k, v in params.items() if v not in (None, "")}
+        attempt = 0
+        refreshed = False
+        while True:
+            access = self._access_token
+            if auth and access:
+                headers["Authorization"] = f"Bearer {access}"
+            else:
+                headers.pop("Authorization", None)
+            try:
+                response = self._http.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached the server: always safe to try again.
+                if attempt < self._retries:
+                    attempt += 1
+                    time.sleep(self._retry_backoff * attempt)
+                    continue
+                raise ServerUnavailableError(self.server, _describe(exc)) from exc
+            except httpx.TransportError as exc:
+                if resend_safe and attempt < self._retries:
+                    attempt += 1
+                    time.sleep(self._retry_backoff * attempt)
+                    continue
+                raise ServerUnavailableError(self.server, _describe(exc)) from exc
+
+            if (
+                response.status_code == 401
+                and auth
+                and not refreshed
+                and self._refresh_token
+                and _problem_code(response) == "not_authenticated"
+            ):
+                refreshed = True
+                self._refresh_after_401(access)
+                continue
+            if response.status_code in _GATEWAY_STATUSES and not _is_problem(response):
+                raise ServerUnavailableError(self.server, f"HTTP {response.status_code}")
+            if response.is_error:
+                raise problem_from_response(response)
+            return response
+
+    def _refresh_after_401(self, access_used: str | None) -> None:
+        with self._token_lock:
+            # Another thread may have refreshed while this request was in flight.
+            if self._access_token is not None and self._access_token != access_used:
+                return
+            refresh = self._refresh_token
+        if not refresh:
+            raise ApiProblem(401, "not_authenticated", "Your session has ended.")
+        self._do_refresh(refresh)
+
+    def _do_refresh(self, refresh: str) -> None:
+        try:
+            response = self._request(
+                "POST", "/auth/refresh", json={"refresh_token": refresh}, auth=False
+            )
+        except ApiProblem as problem:
+            if problem.status == 401:
+                self.clear_tokens()
+                if self.on_refresh_token_changed:
+                    self.on_refresh_token_changed(None)
+            raise
+        self._set_tokens(response.json())
+
+    def _get(self, path: str, params: dict | None = None) -> Any:
+        return self._request("GET", path, params=params).json()
+
+    def _post(self, path: str, body: Any = None, *, creates: bool = False) -> Any:
+        key = str(uuid.uuid4()) if creates else None
+        response = self._request("POST", path, json=body, idempotency_key=key)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    # -- auth --------------------------------------------------------------------------
+    def login(self, username: str, password: str, totp: str | None = None) -> dict:
+        """Sign in; returns ``UserRead``. Raises ``ApiProblem`` (e.g. ``totp_required``)."""
+        body: dict[str, str] = {"username": username, "password": password}
+        if totp:
+            body["totp"] = totp
+        response = self._request("POST", "/auth/login", json=body, auth=False)
+        payload = response.json()
+        self._set_tokens(payload)
+        return payload["user"]
+
+    def resume(self, refresh_token: str) -> dict:
+        """Start from a remembered refresh token; returns ``GET /me``."""
+        self._refresh_token = refresh_token
+        self._do_refresh(refresh_token)
+        return self.me()
+
+    def logout(self) -> None:
+        """End the session on the server (best effort) and forget the tokens."""
+        try:
+            if self._access_token:
+                self._request("POST", "/auth/logout")
+        finally:
+            self.clear_tokens()
+
+    def reauthenticate(self, password: str) -> None:
+        """Confirm the signed-in user's password (idle lock); ``ApiProblem`` if wrong."""
+        self._request("POST", "/auth/reauthenticate", json={"password": password})
+
+    def me(self) -> dict:
+        """``UserRead`` plus ``permissions`` and ``workspaces``."""
+        result = self._get("/me")
+        self.user = result
+        return result
+
+    def health(self) -> dict:
+        """``GET /health``; a 503 ``degraded`` answer is returned, not raised."""
+        try:
+            response = self._http.get("/health", timeout=5.0)
+        except httpx.TransportError as exc:
+            raise ServerUnavailableError(self.server, _describe(exc)) from exc
+        if response.status_code == 503 and _is_problem(response):
+            try:
+                return response.json()
+            except ValueError:
+                pass
+        if response.status_code in _GATEWAY_STATUSES:
+            raise ServerUnavailableError(self.server, f"HTTP {response.status_code}")
+        if response.is_error:
+            raise problem_from_response(response)
+        return response.json()
+
+    # -- users -------------------------------------------------------------------------
+    def list_users(
+        self, q: str | None = None, *, sort: str | None = None, limit: int = 50, offset: int = 0
+    ) -> dict:
+        return self._get("/users", {"q": q, "sort": sort, "limit": limit, "offset": offset})
+
+    def get_user(self, user_id: int | str) -> dict:
+        return self._get(f"/users/{user_id}")
+
+    def create_user(
+        self, *, username: str, full_name: str, roles: list[str], password: str
+    ) -> dict:
+        body = {"username": username, "full_name": full_name, "roles": roles, "password": password}
+        return self._post("/users", body, creates=True)
+
+    def update_user(
+        self,
+        user_id: int | str,
+        *,
+        version: int,
+        full_name: str | None = None,
+        roles: list[str] | None = None,
+    ) -> dict:
+        body: dict[str, Any] = {"version": version}
+        if full_name is not None:
+            body["full_name"] = full_name
+        if roles is not None:
+            body["roles"] = roles
+        return self._request("PATCH", f"/users/{user_id}", json=body).json()
+
+    def disable_user(self, user_id: int | str) -> dict:
+        return self._post(f"/users/{user_id}/disable")
+
+    def enable_user(self, user_id: int | str) -> dict:
+        return self._post(f"/users/{user_id}/enable")
+
+    def reset_password(self, user_id: int | str, new_password: str) -> None:
+        self._post(f"/users/{user_id}/reset-password", {"new_password": new_password})
+
+    # -- audit -------------------------------------------------------------------------
+    def list_audit(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        user: str | None = None,
+        patient_id: str | None = None,
+        action: str | None = None,
+        category: str | None = None,
+        outcome: str | None = None,
+        sort: str | None = "-at",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict:
+        params = {
+            "since": since,
+            "until": until,
+            "user": user,
+            "patient_id": patient_id,
+            "action": action,
+            "category": category,
+            "outcome": outcome,
+            "sort": sort,
+            "limit": limit,
+            "offset": offset,
+        }
+        return self._get("/audit", params)
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    text = str(exc) or type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "the server's certificate is not trusted (check the CA file)"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection failed"
+    return type(exc).__name__

@@ -1,0 +1,56 @@
+"""Errors the API layer raises; the UI knows how to show each of them.
+
+No Qt and no httpx here, so widgets can import these cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ApiError(Exception):
+    """Base class of every error the desktop API layer raises."""
+
+
+class ServerUnavailableError(ApiError):
+    """The server could not be reached (connection refused, DNS, TLS, timeout, proxy 5xx).
+
+    Every network failure becomes this one error, so the UI has exactly one
+    "server unavailable / reconnecting" path to show.
+    """
+
+    def __init__(self, server: str, reason: str = "") -> None:
+        self.server = server
+        self.reason = reason
+        super().__init__(f"Server {server} is unavailable" + (f": {reason}" if reason else ""))
+
+
+@dataclass(eq=False)
+class ApiProblem(ApiError):
+    """An RFC 9457 ``application/problem+json`` answer from the server.
+
+    ``code`` is the stable machine code (e.g. ``invalid_credentials``) shown to support
+    staff; ``detail`` is the human sentence shown to the user; ``errors`` lists bad
+    fields on 422 as ``{"field": ..., "message": ...}``; ``retry_after`` is in seconds
+    (from the ``Retry-After`` header on 423/429) or ``None``.
+    """
+
+    status: int
+    code: str
+    detail: str
+    errors: list[dict] = field(default_factory=list)
+    title: str = ""
+    retry_after: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.status} {self.code}: {self.detail}")
+
+    def field_errors(self) -> dict[str, str]:
+        """Map the last part of each bad field path (``body.password`` → ``password``)."""
+        result: dict[str, str] = {}
+        for item in self.errors:
+            name = str(item.get("field", "")).rsplit(".", 1)[-1]
+            message = str(item.get("message", ""))
+            if name and name not in result:
+                result[name] = message
+        return result

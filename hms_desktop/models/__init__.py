@@ -1,0 +1,1 @@
+"""Qt item models for server-side lists, fetched incrementally in pages."""

@@ -1,0 +1,55 @@
+"""Audit log (``GET /audit``) as an incrementally fetched, server-sorted table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hms_desktop.models.paged import Column, PagedTableModel
+from hms_desktop.qt import translate
+from hms_desktop.tasks import TaskRunner
+
+
+def local_time_text(value: str | None) -> str:
+    """ISO 8601 UTC from the server → local wall-clock time, to the second."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+class AuditTableModel(PagedTableModel):
+    """One row per audit entry; every column except ``detail`` sorts on the server."""
+
+    def __init__(self, tasks: TaskRunner, api, parent=None) -> None:
+        def t(text: str) -> str:
+            return translate("AuditTableModel", text)
+
+        columns = [
+            Column("at", t("When"), "at", render=lambda item: local_time_text(item.get("at"))),
+            Column("username", t("User"), "username"),
+            Column("action", t("Action"), "action"),
+            Column("category", t("Category"), "category"),
+            Column("outcome", t("Outcome"), "outcome"),
+            Column("patient_id", t("Patient"), "patient_id"),
+            Column("workstation", t("Workstation"), "workstation"),
+            Column("address", t("Address"), "address"),
+            Column("detail", t("Detail"), render=_detail_text),
+            Column("id", t("Entry"), "id"),
+        ]
+
+        def fetch(filters: dict, sort: str | None, limit: int, offset: int) -> dict:
+            return api.list_audit(sort=sort, limit=limit, offset=offset, **filters)
+
+        super().__init__(tasks, fetch, columns, default_sort="-at", parent=parent)
+
+
+def _detail_text(item: dict) -> str:
+    detail = item.get("detail")
+    if detail is None:
+        return ""
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}={v}" for k, v in detail.items())
+    return str(detail)

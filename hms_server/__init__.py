@@ -1,0 +1,3 @@
+"""HMS application server: the single authority for rules, access and audit."""
+
+__version__ = "0.1.0"

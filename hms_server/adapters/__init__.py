@@ -1,0 +1,1 @@
+"""Database models, repositories, read-side queries and external gateways."""

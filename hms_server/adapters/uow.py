@@ -1,0 +1,126 @@
+"""Unit of work: one database transaction plus the audit entries and events it produces.
+
+Services do ``with uow: ...; uow.commit()``. Leaving the block without ``commit()`` rolls
+everything back, audit entries and events included. Blocks nest: an inner ``commit()``
+only flushes, and the outermost block commits, so a caller such as the idempotency helper
+can store its replayable answer atomically with the work it describes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from hms_server.adapters.audit_log import PendingAudit, append_audit
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.infra import OutboxEvent
+
+EVENTS_CHANNEL = "hms_events"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting and from where; services stamp it on audit entries."""
+
+    user_id: int | None
+    username: str | None
+    roles: tuple[str, ...] = ()
+    workstation: str | None = None
+    address: str | None = None
+    session_id: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(user_id=None, username=name, workstation="cli")
+
+
+class RollbackOnlyError(RuntimeError):
+    """An inner block left without committing; the outer transaction must not commit."""
+
+
+class UnitOfWork:
+    """Not thread-safe: one per request (or per CLI command)."""
+
+    def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None):
+        self._factory = session_factory
+        self.actor = actor
+        self._depth = 0
+        self._session: Session | None = None
+        self._audit: list[PendingAudit] = []
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._inner_committed = False
+        self._rollback_only = False
+        self.after_commit: list[Callable[[], None]] = []
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "use the unit of work inside 'with uow:'"
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        if self._depth == 0:
+            self._session = self._factory()
+            self._audit, self._events, self._rollback_only = [], [], False
+        self._depth += 1
+        self._inner_committed = False
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            if not self._inner_committed:
+                self._rollback_only = True
+            self._inner_committed = False
+            return
+        session, self._session = self._session, None
+        assert session is not None
+        try:
+            # Detach first so objects a read-only service returns keep their loaded values
+            # (a rollback would expire them); then roll back anything not committed.
+            session.expunge_all()
+            session.rollback()
+        finally:
+            session.close()
+
+    def audit(self, category: str, action: str, *, outcome: str = "success",
+              patient_id: int | None = None, detail: dict[str, Any] | None = None,
+              actor: Actor | None = None) -> None:
+        """Queue an audit entry; it is chained and written in this transaction at commit."""
+        who = actor or self.actor or Actor.system()
+        self._audit.append(PendingAudit(
+            category=category, action=action, outcome=outcome, user_id=who.user_id,
+            username=who.username, patient_id=patient_id, workstation=who.workstation,
+            address=who.address, detail=detail or {},
+        ))
+
+    def publish(self, event_type: str, payload: dict[str, Any]) -> None:
+        """Queue a domain event (ids only, never names) for the outbox."""
+        self._events.append((event_type, payload))
+
+    def commit(self) -> None:
+        if self._depth > 1:
+            self.session.flush()
+            self._inner_committed = True
+            return
+        if self._rollback_only:
+            raise RollbackOnlyError("an inner unit of work did not commit")
+        session = self.session
+        for event_type, payload in self._events:
+            event = OutboxEvent(at=utcnow(), type=event_type, payload=payload)
+            session.add(event)
+            session.flush()
+            # NOTIFY is delivered only on COMMIT, so listeners never see rolled-back events.
+            notice = json.dumps({"id": event.id, "type": event_type, "data": payload},
+                                separators=(",", ":"), default=str)
+            session.execute(text("SELECT pg_notify(:c, :p)"), {"c": EVENTS_CHANNEL, "p": notice})
+        append_audit(session, self._audit)
+        session.commit()
+        self._audit, self._events = [], []
+        callbacks, self.after_commit = self.after_commit, []
+        for callback in callbacks:
+            callback()

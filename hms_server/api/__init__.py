@@ -1,0 +1,1 @@
+"""HTTP API: routers parse and validate, call one service, and shape the response."""

@@ -1,0 +1,132 @@
+"""FastAPI dependencies: settings, unit of work, the signed-in principal, permissions.
+
+Every route declares what it needs with ``Depends(Require(Perm.X))`` or ``Depends(PUBLIC)``;
+the authorization-matrix test walks the dependency tree of every route and fails on a route
+that declares neither, so nothing is reachable by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.config import Settings
+from hms_server.domain.errors import ForbiddenError, NotAuthenticatedError
+from hms_server.domain.permissions import Perm
+from hms_server.services.auth import Principal, authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    return request.app.state.session_factory  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _workstation(value: str | None) -> str | None:
+    if not value:
+        return None
+    cleaned = "".join(ch for ch in value if ch.isprintable())[:128]
+    return cleaned or None
+
+
+def anonymous_actor(
+    request: Request,
+    x_workstation: Annotated[str | None, Header(description="Workstation host name")] = None,
+) -> Actor:
+    return Actor(user_id=None, username=None, workstation=_workstation(x_workstation),
+                 address=client_address(request))
+
+
+AnonymousActor = Annotated[Actor, Depends(anonymous_actor)]
+
+
+class Public:
+    """Marks a route as deliberately reachable without signing in."""
+
+    permission = None
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Public()
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Everything a route needs to call a service on behalf of the signed-in user."""
+
+    principal: Principal
+    actor: Actor
+    settings: Settings
+    session_factory: sessionmaker[Session]
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.actor)
+
+
+class Require:
+    """Dependency that authenticates the bearer token and checks one permission.
+
+    A refused request is audited (who tried what) in its own transaction, then 403.
+    """
+
+    def __init__(self, permission: Perm):
+        self.permission = permission
+
+    def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        x_workstation: Annotated[str | None, Header(description="Workstation host name")] = None,
+    ) -> RequestContext:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise NotAuthenticatedError(
+                "Sign in first: this request needs a bearer access token.",
+                headers={"WWW-Authenticate": "Bearer"})
+        settings = get_settings(request)
+        factory = get_session_factory(request)
+        with factory() as session:
+            principal = authenticate(session, settings, credentials.credentials)
+        actor = Actor(user_id=principal.user_id, username=principal.username,
+                      roles=principal.roles, workstation=_workstation(x_workstation),
+                      address=client_address(request), session_id=str(principal.session_id))
+        if self.permission not in principal.permissions:
+            uow = UnitOfWork(factory, actor)
+            with uow:
+                uow.audit("access_control", "access.denied", outcome="denied",
+                          detail={"permission": self.permission.value,
+                                  "method": request.method, "path": request.url.path})
+                uow.commit()
+            raise ForbiddenError(
+                f"Your role does not allow this action (needs '{self.permission.value}').")
+        request.state.actor = actor
+        return RequestContext(principal=principal, actor=actor, settings=settings,
+                              session_factory=factory)
+
+
+def requirement(perm: Perm) -> type[RequestContext]:
+    """``ctx: requirement(Perm.X)`` — shorthand for an annotated ``Require`` dependency."""
+    return Annotated[RequestContext, Depends(Require(perm))]  # type: ignore[return-value]
+
+
+# Aliases used by routers (FastAPI full-stack template style).
+SignedIn = requirement(Perm.SELF)
+UserAdmin = requirement(Perm.USERS_MANAGE)
+AuditReader = requirement(Perm.AUDIT_READ)

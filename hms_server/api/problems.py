@@ -1,0 +1,117 @@
+"""RFC 9457 problem+json for every error, with a stable machine ``code``.
+
+Nothing a client sends may produce a 500: validation errors list every bad field, domain
+errors carry their own status, and anything unexpected is logged (without request bodies,
+which may hold patient data) and answered with a generic problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hms_server.domain.errors import DomainError
+
+log = logging.getLogger("hms_server.api")
+
+PROBLEM_TYPE_BASE = "https://hms.local/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("not_authenticated", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "Invalid input"),
+    429: ("too_many_requests", "Too many requests"),
+}
+
+
+def problem(status: int, code: str, title: str, detail: str, *,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status,
+                            "detail": detail, "code": code, **extra}
+    return JSONResponse(body, status_code=status, headers=headers,
+                        media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers or None,
+                   **exc.extra)
+
+
+def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid"),
+               "type": e.get("type", "invalid")} for e in exc.errors()]
+    fields = ", ".join(e["field"] for e in errors) or "the request"
+    return problem(422, "validation_error", "Invalid input",
+                   f"Please correct: {fields}.", errors=errors)
+
+
+def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem(exc.status_code, code, title, detail,
+                   headers=dict(exc.headers) if exc.headers else None)
+
+
+def _on_stale_data(_: Request, exc: Exception) -> JSONResponse:
+    return problem(409, "version_conflict", "Record changed",
+                   "The record was changed by someone else. Reload and try again.")
+
+
+def _on_integrity_error(_: Request, exc: Exception) -> JSONResponse:
+    # Constraint violations the service layer did not pre-check (a lost race): a conflict,
+    # not a crash. The constraint name is safe to show; values are not echoed.
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    name = getattr(diag, "constraint_name", None) or "a data rule"
+    return problem(409, "conflict", "Conflict", f"The change violates {name}.")
+
+
+def _on_database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem(503, "database_unavailable", "Service unavailable",
+                   "The database is not reachable right now. Try again shortly.",
+                   headers={"Retry-After": "5"})
+
+
+def _on_data_error(_: Request, exc: Exception) -> JSONResponse:
+    log.info("database rejected a value: %s", type(getattr(exc, "orig", exc)).__name__)
+    return problem(422, "validation_error", "Invalid input",
+                   "A value is out of the range the database accepts.")
+
+
+def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    return problem(500, "server_error", "Internal error",
+                   "Something went wrong on the server. The error has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(StaleDataError, _on_stale_data)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(OperationalError, _on_database_unavailable)
+    app.add_exception_handler(DBAPIError, _on_data_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,71 @@
+"""Sign-in, token refresh, sign-out, unlock, and the signed-in user's profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.api.deps import PUBLIC, AnonymousActor, SettingsDep, SignedIn, get_session_factory
+from hms_server.api.schemas.auth import (
+    LoginRequest,
+    MeRead,
+    ReauthenticateRequest,
+    RefreshRequest,
+    TokenResponse,
+    UserRead,
+)
+from hms_server.api.schemas.common import PROBLEM_RESPONSES
+from hms_server.domain.permissions import workspaces_for
+from hms_server.services import auth as auth_service
+from hms_server.services.auth import TokenPair
+
+router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                         expires_in=pair.expires_in, user=UserRead.model_validate(pair.user))
+
+
+@router.post("/auth/login", operation_id="login", dependencies=[Depends(PUBLIC)])
+def login(body: LoginRequest, request: Request, settings: SettingsDep,
+          actor: AnonymousActor) -> TokenResponse:
+    """Exchange username + password (+ TOTP when required) for an access/refresh token pair."""
+    uow = UnitOfWork(get_session_factory(request), actor)
+    pair = auth_service.login(uow, settings, username=body.username, password=body.password,
+                              totp=body.totp, actor=actor)
+    return _tokens(pair)
+
+
+@router.post("/auth/refresh", operation_id="refresh_tokens", dependencies=[Depends(PUBLIC)])
+def refresh(body: RefreshRequest, request: Request, settings: SettingsDep,
+            actor: AnonymousActor) -> TokenResponse:
+    """Rotate the refresh token. Each is single-use; replaying one ends the session."""
+    uow = UnitOfWork(get_session_factory(request), actor)
+    return _tokens(auth_service.refresh(uow, settings, refresh_token=body.refresh_token,
+                                        actor=actor))
+
+
+@router.post("/auth/logout", operation_id="logout", status_code=204)
+def logout(ctx: SignedIn) -> Response:
+    """End this session: its access and refresh tokens stop working at once."""
+    auth_service.logout(ctx.uow(), ctx.principal)
+    return Response(status_code=204)
+
+
+@router.post("/auth/reauthenticate", operation_id="reauthenticate", status_code=204)
+def reauthenticate(body: ReauthenticateRequest, ctx: SignedIn) -> Response:
+    """Confirm the password of the signed-in user (desktop idle-lock resume)."""
+    auth_service.reauthenticate(ctx.uow(), ctx.principal, body.password)
+    return Response(status_code=204)
+
+
+@router.get("/me", operation_id="me")
+def me(ctx: SignedIn) -> MeRead:
+    """The signed-in user, their permissions and the desktop workspaces they may open."""
+    from hms_server.services.users import get_user
+
+    user = get_user(ctx.uow(), ctx.principal.user_id)
+    base = UserRead.model_validate(user).model_dump()
+    return MeRead(**base, permissions=sorted(p.value for p in ctx.principal.permissions),
+                  workspaces=workspaces_for(ctx.principal.roles))

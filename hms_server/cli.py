@@ -1,0 +1,310 @@
+"""``hms-server``: the commands hospital IT uses to install, run and check the server.
+
+Every command that touches the database takes ``--database-url`` (or ``HMS_DATABASE_URL``):
+the owner's URL. Admin commands run as the owner; ``run`` serves as the runtime role.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import sessionmaker
+
+from hms_server.adapters import embedded
+from hms_server.adapters.db import ensure_runtime_role, make_engine
+from hms_server.adapters.migrations import current_revision, head_revision, upgrade_to_head
+from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.config import Settings
+from hms_server.domain.errors import DomainError
+
+database_url_option = click.option(
+    "--database-url", envvar="HMS_DATABASE_URL", default="", show_envvar=True,
+    help="PostgreSQL URL of the database owner (e.g. printed by 'hms-server db up DIR').")
+
+
+def _settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+def _owner_session_factory(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url, pool_size=2)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+def main() -> None:
+    """HMS application server administration."""
+    logging.basicConfig(level=os.environ.get("HMS_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# --- embedded database -------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """Embedded PostgreSQL for demos and small installs."""
+
+
+@db.command("up")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("--database", default=embedded.DEFAULT_DATABASE, show_default=True)
+def db_up(data_dir: Path, database: str) -> None:
+    """Start (initialising on first use) an embedded PostgreSQL in DATA_DIR; print its URL."""
+    try:
+        click.echo(embedded.start(data_dir, database))
+    except embedded.EmbeddedDatabaseError as exc:
+        _fail(str(exc), 2)
+
+
+@db.command("down")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+def db_down(data_dir: Path) -> None:
+    """Stop the embedded PostgreSQL in DATA_DIR."""
+    click.echo("stopped" if embedded.stop(data_dir) else "not running")
+
+
+# --- schema and checks -------------------------------------------------------------------
+
+def migrate_database(database_url: str) -> str:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        upgrade_to_head(engine)
+        return ensure_runtime_role(engine)
+    finally:
+        engine.dispose()
+
+
+@main.command()
+@database_url_option
+def migrate(database_url: str) -> None:
+    """Apply all migrations (as the owner) and (re)grant the runtime role."""
+    try:
+        role = migrate_database(database_url)
+    except DomainError as exc:
+        _fail(exc.detail)
+    click.echo(f"database at revision {head_revision()}; runtime role '{role}' ready")
+
+
+@main.command()
+@database_url_option
+def check(database_url: str) -> None:
+    """Check configuration, database reachability and that migrations are current."""
+    problems = []
+    try:
+        engine = make_engine(database_url, pool_size=1)
+        current, head = current_revision(engine), head_revision()
+        engine.dispose()
+        click.echo(f"database reachable; revision {current} (head {head})")
+        if current != head:
+            problems.append("migrations are not current: run 'hms-server migrate'")
+    except DomainError as exc:
+        problems.append(exc.detail)
+    except Exception as exc:
+        problems.append(f"database unreachable: {type(exc).__name__}: {exc}")
+    if problems:
+        for p in problems:
+            click.echo(f"problem: {p}", err=True)
+        sys.exit(1)
+    click.echo("ok")
+
+
+# --- users -------------------------------------------------------------------------------
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="admin, receptionist, doctor, nurse, pharmacist, billing_clerk, "
+                   "hr_officer, manager (repeat for several)")
+@click.option("--full-name", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@database_url_option
+def create_user(username: str, roles: tuple[str, ...], full_name: str | None,
+                password_stdin: bool, database_url: str) -> None:
+    """Create a staff account. For roles needing MFA, prints the otpauth:// URI once."""
+    from pydantic import ValidationError
+
+    from hms_server.api.schemas.users import UserCreate
+    from hms_server.services.users import create_user as create
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        body = UserCreate(username=username, full_name=full_name or username,
+                          roles=list(roles), password=password)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
+              2)
+    engine, factory = _owner_session_factory(database_url)
+    try:
+        created = create(UnitOfWork(factory, Actor.system("cli")), _settings(database_url),
+                         username=body.username, full_name=body.full_name, roles=body.roles,
+                         password=body.password)
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    finally:
+        engine.dispose()
+    click.echo(f"created user '{created.user.username}' (id {created.user.id}) "
+               f"with roles {', '.join(created.user.roles)}")
+    if created.totp_provisioning_uri:
+        click.echo("This role requires a one-time code at sign-in. Add this to an "
+                   "authenticator app now (it is shown only once):")
+        click.echo(created.totp_provisioning_uri)
+
+
+@main.command("disable-user")
+@click.argument("username")
+@database_url_option
+def disable_user(username: str, database_url: str) -> None:
+    """Disable an account and end all its sessions."""
+    from hms_server.services.users import disable_user_by_name
+
+    engine, factory = _owner_session_factory(database_url)
+    try:
+        disable_user_by_name(UnitOfWork(factory, Actor.system("cli")), username)
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    finally:
+        engine.dispose()
+    click.echo(f"disabled '{username}'; all sessions ended")
+
+
+@main.command("seed-demo")
+@click.option("--patients", default=200, show_default=True, type=click.IntRange(0, 2_000_000))
+@database_url_option
+def seed_demo(patients: int, database_url: str) -> None:
+    """Create a small demo hospital (one user per role, patients, schedules)."""
+    from hms_server.seed.demo import DEMO_PASSWORD, DEMO_USERS
+    from hms_server.seed.demo import seed_demo as seed
+
+    engine, factory = _owner_session_factory(database_url)
+    try:
+        seed(factory, _settings(database_url), patients=patients)
+    except DomainError as exc:
+        _fail(exc.detail)
+    finally:
+        engine.dispose()
+    click.echo("demo data ready. Sign-ins (password for all: %s):" % DEMO_PASSWORD)
+    for username, full_name, roles in DEMO_USERS:
+        click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
+
+
+@main.group()
+def audit() -> None:
+    """Audit trail tools."""
+
+
+@audit.command("verify")
+@database_url_option
+def audit_verify(database_url: str) -> None:
+    """Verify the audit hash chain; non-zero exit names the first entry that fails."""
+    from hms_server.services.audit import verify
+
+    engine, factory = _owner_session_factory(database_url)
+    try:
+        report = verify(UnitOfWork(factory))
+    finally:
+        engine.dispose()
+    if report.first_break:
+        click.echo(f"audit chain BROKEN at entry {report.first_break.entry_id}: "
+                   f"{report.first_break.reason} ({report.entries_checked} entries verified "
+                   "before it)", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.entries_checked} entries verified")
+
+
+# --- TLS and serving ---------------------------------------------------------------------
+
+@main.group()
+def tls() -> None:
+    """Certificates for HTTPS on the hospital LAN."""
+
+
+@tls.command("init")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--name", "names", multiple=True,
+              help="Host name or IP address the server is reached by (repeat).")
+def tls_init(directory: Path, names: tuple[str, ...]) -> None:
+    """Create a LAN CA (once) and a server certificate for the given names."""
+    from hms_server.tls import init_tls
+
+    paths = init_tls(directory, list(names) or ["localhost", "127.0.0.1"])
+    click.echo(f"CA certificate (install on workstations, pass as --ca-file): {paths['ca']}")
+    click.echo(f"server certificate: {paths['cert']}\nserver key: {paths['key']}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--insecure-http", is_flag=True,
+              help="Allow plain HTTP on a non-loopback address (not for production).")
+@database_url_option
+def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers: int,
+        insecure_http: bool, database_url: str) -> None:
+    """Serve the API (HTTPS when given a certificate) as the least-privileged runtime role."""
+    import uvicorn
+
+    if bool(tls_cert) != bool(tls_key):
+        _fail("--tls-cert and --tls-key go together", 2)
+    if not tls_cert and not _is_loopback(host) and not insecure_http:
+        _fail(f"refusing plain HTTP on {host}: patient data must be encrypted on the network. "
+              "Give --tls-cert/--tls-key (see 'hms-server tls init'), or --insecure-http.", 2)
+    os.environ["HMS_DATABASE_URL"] = database_url
+    if len(os.environ.get("HMS_JWT_SECRET", "")) < 32:
+        # One secret for all workers of this start; sessions survive restarts because
+        # refresh tokens live in the database, only 15-minute access tokens are re-issued.
+        os.environ["HMS_JWT_SECRET"] = secrets.token_urlsafe(48)
+    try:
+        from hms_server.app import create_app
+
+        create_app(Settings())  # fail fast on configuration errors, before binding the port
+    except DomainError as exc:
+        _fail(exc.detail)
+    scheme = "https" if tls_cert else "http"
+    click.echo(f"hms-server listening on {scheme}://{host}:{port} (API docs at /docs)")
+    uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,
+                ssl_certfile=tls_cert, ssl_keyfile=tls_key, access_log=False,
+                log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
+                timeout_graceful_shutdown=5)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Embedded database folder (default: per-user data folder).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--patients", default=200, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--no-desktop", is_flag=True, help="Only run the server.")
+def demo(data_dir: Path | None, port: int, patients: int, no_desktop: bool) -> None:
+    """Embedded database + demo data + server + desktop, in one command (make demo)."""
+    from hms_server.demo import run_demo
+
+    run_demo(data_dir or embedded.default_data_dir(), port=port, patients=patients,
+             with_desktop=not no_desktop)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Plain-Python business rules and errors: no FastAPI, no SQLAlchemy."""

@@ -1,0 +1,1 @@
+"""Demo and test data, created through the same services the API uses."""

@@ -1,0 +1,266 @@
+"""Log in, refresh, log out, re-authenticate, and resolve a bearer token to a principal."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
+from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.config import Settings
+from hms_server.domain.errors import (
+    AccountLockedError,
+    InvalidCredentialsError,
+    InvalidTotpError,
+    NotAuthenticatedError,
+    TooManyAttemptsError,
+    TotpRequiredError,
+)
+from hms_server.domain.permissions import Perm, permissions_for, requires_totp
+from hms_server.services import credentials
+
+CATEGORY = "authentication"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user of one request. Roles come from the database, not the token,
+    so a role change or a disabled account takes effect on the very next request."""
+
+    user_id: int
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+    session_id: uuid.UUID
+
+    @property
+    def permissions(self) -> frozenset[Perm]:
+        return permissions_for(self.roles)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+def _retry_after(until: datetime, now: datetime) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil((until - now).total_seconds())))}
+
+
+def _check_address_throttle(session: Session, settings: Settings, address: str,
+                            now: datetime) -> None:
+    row = session.get(LoginThrottle, address)
+    if row is None:
+        return
+    window_end = row.window_start + timedelta(seconds=settings.address_window_seconds)
+    if now < window_end and row.failures >= settings.address_failure_limit:
+        raise TooManyAttemptsError(
+            "Too many failed sign-in attempts from this workstation. Try again later.",
+            headers=_retry_after(window_end, now),
+        )
+
+
+def _count_address_failure(session: Session, settings: Settings, address: str,
+                           now: datetime) -> None:
+    row = session.get(LoginThrottle, address, with_for_update=True)
+    if row is None:
+        session.add(LoginThrottle(address=address, window_start=now, failures=1))
+        return
+    if now >= row.window_start + timedelta(seconds=settings.address_window_seconds):
+        row.window_start, row.failures = now, 1
+    else:
+        row.failures += 1
+
+
+def _register_failure(uow: UnitOfWork, settings: Settings, user: User, now: datetime) -> bool:
+    """Count a failed attempt; lock the account when the threshold is reached.
+
+    Each lock doubles in length up to a ceiling, so a person guessing slows to a crawl while
+    the real user is never locked out for longer than ``lockout_max_seconds``.
+    """
+    user.failed_logins += 1
+    if user.failed_logins < settings.lockout_threshold:
+        return False
+    user.lock_count += 1
+    seconds = min(settings.lockout_seconds * 2 ** (user.lock_count - 1),
+                  settings.lockout_max_seconds)
+    user.locked_until = now + timedelta(seconds=seconds)
+    user.failed_logins = 0
+    return True
+
+
+def _issue_pair(uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID,
+                now: datetime) -> TokenPair:
+    token, token_hash = credentials.new_refresh_token()
+    uow.session.add(RefreshToken(
+        token_hash=token_hash, session_id=session_id, issued_at=now,
+        expires_at=now + timedelta(hours=settings.refresh_token_hours),
+    ))
+    access = credentials.issue_access_token(settings, user.id, session_id, now)
+    return TokenPair(access_token=access, refresh_token=token,
+                     expires_in=settings.access_token_minutes * 60, user=user)
+
+
+def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
+          totp: str | None, actor: Actor) -> TokenPair:
+    """Verify password (and TOTP where required) and open a session.
+
+    Failures are committed (counters and audit) before the error is raised, so throttling
+    and the audit trail hold even though the request fails.
+    """
+    now = utcnow()
+    address = actor.address or "unknown"
+    attempted = Actor(user_id=None, username=username[:64], workstation=actor.workstation,
+                      address=actor.address)
+    with uow:
+        _check_address_throttle(uow.session, settings, address, now)
+        user = uow.session.scalars(
+            select(User).where(func.lower(User.username) == username.lower()).with_for_update()
+        ).first()
+        who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
+                                                   actor.workstation, actor.address)
+        if user is not None and user.locked_until and user.locked_until > now:
+            uow.audit(CATEGORY, "login", outcome="locked", actor=who)
+            uow.commit()
+            raise AccountLockedError(
+                "This account is temporarily locked after repeated failed sign-ins.",
+                headers=_retry_after(user.locked_until, now),
+            )
+        password_ok = credentials.verify_password(user.password_hash if user else None, password)
+        if user is None or not password_ok or not user.active:
+            _count_address_failure(uow.session, settings, address, now)
+            locked = user is not None and not password_ok and _register_failure(
+                uow, settings, user, now)
+            uow.audit(CATEGORY, "login", outcome="failure", actor=who,
+                      detail={"reason": "disabled" if user and password_ok else "bad_password"})
+            uow.commit()
+            if locked and user is not None and user.locked_until:
+                raise AccountLockedError(
+                    "This account is temporarily locked after repeated failed sign-ins.",
+                    headers=_retry_after(user.locked_until, now),
+                )
+            raise InvalidCredentialsError("Wrong username or password.")
+        if user.totp_secret or requires_totp(user.roles):
+            if not totp:
+                uow.commit()
+                raise TotpRequiredError("Enter the 6-digit code from your authenticator app.")
+            step = (credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
+                    if user.totp_secret else None)
+            if step is None:
+                _count_address_failure(uow.session, settings, address, now)
+                locked = _register_failure(uow, settings, user, now)
+                uow.audit(CATEGORY, "login", outcome="failure", actor=who,
+                          detail={"reason": "bad_totp"})
+                uow.commit()
+                if locked and user.locked_until:
+                    raise AccountLockedError(
+                        "This account is temporarily locked after repeated failed sign-ins.",
+                        headers=_retry_after(user.locked_until, now),
+                    )
+                raise InvalidTotpError("The one-time code is wrong or was already used.")
+            user.totp_last_step = step
+        if credentials.needs_rehash(user.password_hash):
+            user.password_hash = credentials.hash_password(password)
+        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        auth_session = AuthSession(
+            id=uuid.uuid4(), user_id=user.id, created_at=now,
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            workstation=actor.workstation, address=actor.address,
+        )
+        uow.session.add(auth_session)
+        uow.session.flush()
+        pair = _issue_pair(uow, settings, user, auth_session.id, now)
+        uow.audit(CATEGORY, "login", actor=who, detail={"session": str(auth_session.id)})
+        uow.commit()
+        return pair
+
+
+def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
+            actor: Actor) -> TokenPair:
+    """Rotate a refresh token. Re-use of a spent token revokes the whole session."""
+    now = utcnow()
+    with uow:
+        token = uow.session.get(RefreshToken, credentials.hash_refresh_token(refresh_token),
+                                with_for_update=True)
+        if token is None:
+            raise NotAuthenticatedError("The refresh token is not valid.")
+        auth_session = uow.session.get(AuthSession, token.session_id, with_for_update=True)
+        assert auth_session is not None
+        user = uow.session.get(User, auth_session.user_id)
+        assert user is not None
+        who = Actor(user.id, user.username, tuple(user.roles), actor.workstation, actor.address)
+        if token.used_at is not None:
+            if auth_session.revoked_at is None:
+                auth_session.revoked_at, auth_session.revoked_reason = now, "refresh_token_reuse"
+            uow.audit(CATEGORY, "refresh", outcome="failure", actor=who,
+                      detail={"reason": "reuse_detected", "session": str(auth_session.id)})
+            uow.commit()
+            raise NotAuthenticatedError(
+                "This refresh token was already used; the session has been ended for safety.")
+        if (auth_session.revoked_at is not None or auth_session.expires_at <= now
+                or token.expires_at <= now or not user.active):
+            raise NotAuthenticatedError("The session has ended. Please sign in again.")
+        token.used_at = now
+        pair = _issue_pair(uow, settings, user, auth_session.id, now)
+        uow.commit()
+        return pair
+
+
+def logout(uow: UnitOfWork, principal: Principal) -> None:
+    with uow:
+        uow.session.execute(
+            update(AuthSession).where(AuthSession.id == principal.session_id,
+                                      AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason="logout")
+        )
+        uow.audit(CATEGORY, "logout")
+        uow.commit()
+
+
+def reauthenticate(uow: UnitOfWork, principal: Principal, password: str) -> None:
+    """Unlock an idle-locked desktop: the password must match; failures count like logins."""
+    with uow:
+        user = uow.session.get(User, principal.user_id, with_for_update=True)
+        assert user is not None
+        if not credentials.verify_password(user.password_hash, password):
+            uow.audit(CATEGORY, "unlock", outcome="failure")
+            uow.commit()
+            raise InvalidCredentialsError("Wrong password.")
+        uow.audit(CATEGORY, "unlock")
+        uow.commit()
+
+
+def revoke_all_sessions(session: Session, user_id: int, reason: str) -> None:
+    """End every session (and so every token) of a user, e.g. when disabled or re-passworded."""
+    session.execute(
+        update(AuthSession).where(AuthSession.user_id == user_id,
+                                  AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def authenticate(session: Session, settings: Settings, token: str) -> Principal:
+    """Resolve a bearer token; one indexed query checks session and account are still live."""
+    claims = credentials.decode_access_token(settings, token)
+    row = session.execute(
+        select(User, AuthSession)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+    ).first()
+    now = utcnow()
+    if row is None:
+        raise NotAuthenticatedError("The access token is not valid.")
+    user, auth_session = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.active:
+        raise NotAuthenticatedError("The session has ended. Please sign in again.")
+    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
+                     roles=tuple(user.roles), session_id=auth_session.id)

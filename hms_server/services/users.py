@@ -1,0 +1,158 @@
+"""Staff accounts: create, change roles, disable/enable, reset password (admin use cases)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.identity import User
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.config import Settings
+from hms_server.domain.errors import ConflictError, NotFoundError, VersionConflictError
+from hms_server.domain.passwords import check_password_policy
+from hms_server.domain.permissions import requires_totp
+from hms_server.services import credentials
+from hms_server.services.auth import revoke_all_sessions
+
+CATEGORY = "user_admin"
+SORTABLE = {"username": User.username, "full_name": User.full_name,
+            "created_at": User.created_at, "id": User.id}
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    totp_provisioning_uri: str | None
+
+
+def _get(uow: UnitOfWork, user_id: int, *, lock: bool = False) -> User:
+    user = uow.session.get(User, user_id, with_for_update=lock)
+    if user is None:
+        raise NotFoundError(f"No user with id {user_id}.")
+    return user
+
+
+def check_version(current: int, expected: int, what: str) -> None:
+    """Optimistic locking: refuse a write based on a stale read (409, never a silent overwrite)."""
+    if current != expected:
+        raise VersionConflictError(
+            f"The {what} was changed by someone else (version {current}, you had {expected}). "
+            "Reload and try again.",
+            extra={"current_version": current},
+        )
+
+
+def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name: str,
+                roles: list[str], password: str) -> CreatedUser:
+    """Create a staff account; roles that require MFA get a TOTP secret provisioned now."""
+    check_password_policy(password, user_inputs=[username, *full_name.split()])
+    with uow:
+        exists = uow.session.scalar(
+            select(User.id).where(func.lower(User.username) == username.lower()))
+        if exists:
+            raise ConflictError(f"The username '{username}' is already taken.")
+        secret = credentials.new_totp_secret() if requires_totp(roles) else None
+        user = User(username=username, full_name=full_name, roles=sorted(set(roles)),
+                    password_hash=credentials.hash_password(password), active=True,
+                    totp_secret=secret, failed_logins=0, lock_count=0,
+                    password_changed_at=utcnow())
+        uow.session.add(user)
+        try:
+            uow.session.flush()
+        except IntegrityError as exc:  # lost a race on the unique username
+            raise ConflictError(f"The username '{username}' is already taken.") from exc
+        uow.audit(CATEGORY, "user.create",
+                  detail={"target_user_id": user.id, "roles": user.roles})
+        uow.publish("user.created", {"user_id": user.id})
+        uow.commit()
+        uri = (credentials.totp_provisioning_uri(secret, username, settings.hospital_name)
+               if secret else None)
+        return CreatedUser(user=user, totp_provisioning_uri=uri)
+
+
+def list_users(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
+               sort: str) -> tuple[list[User], int]:
+    desc = sort.startswith("-")
+    column = SORTABLE[sort.lstrip("-")]
+    with uow:
+        query = select(User)
+        if q:
+            pattern = f"%{q.lower()}%"
+            query = query.where(or_(func.lower(User.username).like(pattern),
+                                    func.lower(User.full_name).like(pattern)))
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = list(uow.session.scalars(
+            query.order_by(column.desc() if desc else column, User.id).limit(limit).offset(offset)
+        ))
+        return rows, total
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> User:
+    with uow:
+        return _get(uow, user_id)
+
+
+def update_user(uow: UnitOfWork, user_id: int, *, version: int, full_name: str | None,
+                roles: list[str] | None) -> User:
+    with uow:
+        user = _get(uow, user_id, lock=True)
+        check_version(user.version, version, "user")
+        changes: dict[str, object] = {}
+        if full_name is not None and full_name != user.full_name:
+            user.full_name = full_name
+            changes["full_name"] = True
+        if roles is not None and sorted(set(roles)) != sorted(user.roles):
+            changes["roles"] = {"from": list(user.roles), "to": sorted(set(roles))}
+            user.roles = sorted(set(roles))
+            if requires_totp(user.roles) and not user.totp_secret:
+                user.totp_secret = credentials.new_totp_secret()
+        if changes:
+            user.version += 1
+            uow.audit(CATEGORY, "user.update", detail={"target_user_id": user.id, **changes})
+            uow.publish("user.updated", {"user_id": user.id})
+        uow.commit()
+        return user
+
+
+def set_user_active(uow: UnitOfWork, user_id: int, *, active: bool) -> User:
+    """Disable or re-enable an account. Disabling ends every session at once."""
+    with uow:
+        user = _get(uow, user_id, lock=True)
+        if user.active != active:
+            user.active = active
+            user.version += 1
+            if not active:
+                revoke_all_sessions(uow.session, user.id, "user_disabled")
+            uow.audit(CATEGORY, "user.enable" if active else "user.disable",
+                      detail={"target_user_id": user.id})
+            uow.publish("user.updated", {"user_id": user.id})
+        uow.commit()
+        return user
+
+
+def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
+    """Set a new password; ends all sessions and clears any lockout."""
+    with uow:
+        user = _get(uow, user_id, lock=True)
+        check_password_policy(new_password, user_inputs=[user.username, *user.full_name.split()])
+        user.password_hash = credentials.hash_password(new_password)
+        user.password_changed_at = utcnow()
+        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        user.version += 1
+        revoke_all_sessions(uow.session, user.id, "password_changed")
+        uow.audit(CATEGORY, "user.reset_password", detail={"target_user_id": user.id})
+        uow.commit()
+
+
+def disable_user_by_name(uow: UnitOfWork, username: str) -> User:
+    with uow:
+        user_id = uow.session.scalar(
+            select(User.id).where(func.lower(User.username) == username.lower()))
+        if user_id is None:
+            raise NotFoundError(f"No user named '{username}'.")
+        user = set_user_active(uow, user_id, active=False)
+        uow.commit()
+        return user
