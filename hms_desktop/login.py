@@ -56,6 +56,7 @@ class LoginDialog(QDialog):
         settings: DesktopSettings,
         *,
         store_factory: StoreFactory = SessionStore,
+        server: str | None = None,
         message: str = "",
         parent: QWidget | None = None,
     ) -> None:
@@ -76,7 +77,7 @@ class LoginDialog(QDialog):
         self.setWindowTitle(self.tr("Sign in — HMS"))
         self.setMinimumWidth(460)
         self._build(message)
-        self.server_edit.setText(settings.server_address)
+        self.server_edit.setText(server or settings.server_address)
         self.username_edit.setText(settings.last_username)
         if self.server_edit.text() and self.username_edit.text():
             self.password_edit.setFocus()

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import sessionmaker
 
 from hms_server import __version__
 from hms_server.adapters.db import make_engine, runtime_url
 from hms_server.adapters.events import EventHub
+from hms_server.api.deps import PUBLIC
 from hms_server.api.problems import install_problem_handlers
-from hms_server.api.routers import audit, auth, events, health, users
+from hms_server.api.routers import discover_routers
 from hms_server.config import Settings, get_settings
 from hms_server.domain.errors import DomainError
 
@@ -73,10 +74,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    for module in (health, auth, users, audit, events):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in discover_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    for router in discover_routers(prefixed=False):  # e.g. /fhir, /book
+        app.include_router(router)
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", include_in_schema=False, dependencies=[Depends(PUBLIC)])
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 

@@ -196,7 +196,7 @@ def seed_demo(patients: int, database_url: str) -> None:
         _fail(exc.detail)
     finally:
         engine.dispose()
-    click.echo("demo data ready. Sign-ins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"demo data ready. Sign-ins (password for all: {DEMO_PASSWORD}):")
     for username, full_name, roles in DEMO_USERS:
         click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
 

@@ -24,9 +24,9 @@ class ComingSoonPanel(QWidget):
             self,
         )
         intro.setWordWrap(True)
-        items = QLabel("".join(f"<li style='margin-bottom:4px'>{html.escape(p)}</li>" for p in planned), self)
+        bullets = "".join(f"<li style='margin-bottom:4px'>{html.escape(p)}</li>" for p in planned)
+        items = QLabel(f"<ul>{bullets}</ul>", self)
         items.setTextFormat(Qt.TextFormat.RichText)
-        items.setText(f"<ul>{items.text()}</ul>")
         items.setWordWrap(True)
         items.setAccessibleName(self.tr("Planned features"))
         layout.addWidget(heading)

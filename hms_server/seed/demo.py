@@ -6,7 +6,9 @@ command can be run again safely.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from random import Random
@@ -64,12 +66,22 @@ def seed_users(ctx: SeedContext) -> None:
                 row.totp_secret = DEMO_ADMIN_TOTP_SECRET
 
 
-SEED_STEPS: list[Callable[[SeedContext], None]] = [seed_users]
+def _discover_steps() -> list[tuple[int, Callable[[SeedContext], None]]]:
+    """Each module in ``hms_server.seed`` may define ``SEED_ORDER`` (int) and ``seed(ctx)``;
+    areas add a module instead of editing a shared list."""
+    import hms_server.seed as package
+
+    steps: list[tuple[int, Callable[[SeedContext], None]]] = [(0, seed_users)]
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if hasattr(module, "SEED_ORDER") and hasattr(module, "seed"):
+            steps.append((int(module.SEED_ORDER), module.seed))
+    return sorted(steps, key=lambda s: s[0])
 
 
 def seed_demo(session_factory: sessionmaker[Session], settings: Settings, *,
               patients: int = 200, seed: int = 2026) -> None:
-    ctx = SeedContext(session_factory, settings, patients, Random(seed))  # noqa: S311
-    for step in SEED_STEPS:
-        log.info("seeding: %s", step.__name__)
+    ctx = SeedContext(session_factory, settings, patients, Random(seed))
+    for _, step in _discover_steps():
+        log.info("seeding: %s", step.__module__)
         step(ctx)
