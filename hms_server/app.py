@@ -6,6 +6,8 @@ CLI is), it reads that role's credentials once at start-up; see ``adapters.db``.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +25,7 @@ from hms_server.config import Settings, get_settings
 from hms_server.domain.errors import DomainError
 
 API_PREFIX = "/api/v1"
+access_log = logging.getLogger("hms_server.access")
 
 
 class MissingSecretError(DomainError):
@@ -66,7 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
         response: Response = await call_next(request)
+        # Access log by route template only: concrete paths and query strings can carry
+        # MRNs or names typed into a search box, and logs must hold no patient data.
+        route = request.scope.get("route")
+        access_log.info("%s %s %s %.1fms", request.method, getattr(route, "path", "-"),
+                        response.status_code, (time.perf_counter() - started) * 1000)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")

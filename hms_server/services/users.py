@@ -45,6 +45,20 @@ def check_version(current: int, expected: int, what: str) -> None:
         )
 
 
+def _refuse_self_lockout(uow: UnitOfWork, user: User, *, disabling: bool = False,
+                         new_roles: list[str] | None = None) -> None:
+    """An admin may not disable themself or drop their own admin role: the last admin
+    doing so would leave nobody able to administer the system."""
+    if uow.actor is None or uow.actor.user_id != user.id:
+        return
+    if disabling:
+        raise ConflictError("You cannot disable your own account.",
+                            extra={"reason": "self_lockout"})
+    if new_roles is not None and "admin" in user.roles and "admin" not in new_roles:
+        raise ConflictError("You cannot remove the admin role from your own account.",
+                            extra={"reason": "self_lockout"})
+
+
 def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name: str,
                 roles: list[str], password: str) -> CreatedUser:
     """Create a staff account; roles that require MFA get a TOTP secret provisioned now."""
@@ -104,6 +118,8 @@ def update_user(uow: UnitOfWork, user_id: int, *, version: int, full_name: str |
         if full_name is not None and full_name != user.full_name:
             user.full_name = full_name
             changes["full_name"] = True
+        if roles is not None:
+            _refuse_self_lockout(uow, user, new_roles=roles)
         if roles is not None and sorted(set(roles)) != sorted(user.roles):
             changes["roles"] = {"from": list(user.roles), "to": sorted(set(roles))}
             user.roles = sorted(set(roles))
@@ -121,6 +137,8 @@ def set_user_active(uow: UnitOfWork, user_id: int, *, active: bool) -> User:
     """Disable or re-enable an account. Disabling ends every session at once."""
     with uow:
         user = _get(uow, user_id, lock=True)
+        if not active:
+            _refuse_self_lockout(uow, user, disabling=True)
         if user.active != active:
             user.active = active
             user.version += 1

@@ -1,0 +1,58 @@
+# One command for each thing a developer or operator does. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed-stamp
+# System packages the tests use when present: Chromium for the booking-page end-to-end test,
+# poppler for looking at PDFs. Qt's offscreen platform needs only libraries the base image has.
+TEST_APT_PACKAGES := chromium poppler-utils libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+
+.PHONY: venv demo test test-fast lint format bench packages clean system-deps
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/hms-server demo
+
+# Installs missing system libraries when run as root on Debian/Ubuntu; otherwise says what
+# is missing and carries on (the tests that need them skip with the reason).
+system-deps:
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing"; \
+	  else echo "note: missing system packages (run as root to install):$$missing"; fi; \
+	fi
+
+test: $(STAMP) system-deps
+	QT_QPA_PLATFORM=offscreen PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring \
+	  $(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -x tests/server/unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check hms_server/migrations/versions
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+packages: $(STAMP)
+	bash installers/build_deb.sh
+	bash installers/build_msi.sh
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
