@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 HMS = [sys.executable, "-m", "hms_server.cli"]
-BENCH_PASSWORD = "Bench-Harbor-Lantern-42"  # noqa: S105
+BENCH_PASSWORD = "Bench-Harbor-Lantern-42"
 
 
 def free_port() -> int:

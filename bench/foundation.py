@@ -16,7 +16,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_PASSWORD, create_user, embedded_database, running_server, summary  # noqa: E402
+from common import BENCH_PASSWORD, create_user, embedded_database, running_server, summary
 
 
 def desktop_start_to_login_ms() -> float | None:
