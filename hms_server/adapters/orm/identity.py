@@ -43,6 +43,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     totp_secret: Mapped[str | None] = mapped_column(Text)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by self-enrolment; becomes totp_secret only once a code from it is confirmed.
+    totp_pending_secret: Mapped[str | None] = mapped_column(Text)
     failed_logins: Mapped[int] = mapped_column(nullable=False, default=0)
     lock_count: Mapped[int] = mapped_column(nullable=False, default=0)
     locked_until: Mapped[datetime | None]

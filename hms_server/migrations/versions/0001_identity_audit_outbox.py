@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("totp_secret", sa.Text(), nullable=True),
         sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
+        sa.Column("totp_pending_secret", sa.Text(), nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("lock_count", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,75 @@
+"""TOTP enrolment: self-service with confirmation, and an admin reset for a lost device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.identity import User
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.config import Settings
+from hms_server.domain.errors import ConflictError, InvalidTotpError, NotFoundError
+from hms_server.domain.permissions import requires_totp
+from hms_server.services import credentials
+from hms_server.services.auth import revoke_all_sessions
+
+CATEGORY = "authentication"
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    secret: str
+    provisioning_uri: str
+
+
+def _user(uow: UnitOfWork, user_id: int) -> User:
+    user = uow.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFoundError(f"No user with id {user_id}.")
+    return user
+
+
+def start_enrolment(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolment:
+    """Issue a pending secret; sign-in is unchanged until a code from it is confirmed."""
+    with uow:
+        user = _user(uow, user_id)
+        if user.totp_secret:
+            raise ConflictError("One-time codes are already enabled for this account.")
+        user.totp_pending_secret = credentials.new_totp_secret()
+        uow.audit(CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id})
+        uow.commit()
+        return TotpEnrolment(user.totp_pending_secret, credentials.totp_provisioning_uri(
+            user.totp_pending_secret, user.username, settings.hospital_name))
+
+
+def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
+    """Activate the pending secret when the code matches it."""
+    with uow:
+        user = _user(uow, user_id)
+        if not user.totp_pending_secret:
+            raise ConflictError("Start enrolment first.")
+        step = credentials.verify_totp(user.totp_pending_secret, code, None, utcnow())
+        if step is None:
+            raise InvalidTotpError("That code does not match; check the device clock.")
+        user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
+        user.totp_last_step = step
+        user.version += 1
+        uow.audit(CATEGORY, "totp.enabled", detail={"target_user_id": user.id})
+        uow.commit()
+
+
+def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolment | None:
+    """Admin: replace a lost device. Ends the user's sessions. Roles that require TOTP get a
+    new secret at once (returned once); others simply have MFA switched off."""
+    with uow:
+        user = _user(uow, user_id)
+        secret = credentials.new_totp_secret() if requires_totp(user.roles) else None
+        user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, None
+        user.version += 1
+        revoke_all_sessions(uow.session, user.id, "totp_reset")
+        uow.audit("user_admin", "user.reset_totp", detail={"target_user_id": user.id})
+        uow.commit()
+        if secret is None:
+            return None
+        return TotpEnrolment(secret, credentials.totp_provisioning_uri(
+            secret, user.username, settings.hospital_name))

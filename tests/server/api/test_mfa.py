@@ -1,0 +1,51 @@
+"""TOTP: self-enrolment needs confirmation; admins can reset a lost device."""
+
+from __future__ import annotations
+
+import pyotp
+
+from tests.conftest import totp_now
+
+
+def test_self_enrolment_takes_effect_only_after_confirmation(client, make_user, login):
+    username, password = make_user("doctor")
+    headers = login(username, password)
+    enrolment = client.post("/api/v1/me/totp", headers=headers)
+    assert enrolment.status_code == 200
+    secret = enrolment.json()["secret"]
+    assert enrolment.json()["provisioning_uri"].startswith("otpauth://totp/")
+    # Not yet confirmed: sign-in still needs only the password.
+    assert client.post("/api/v1/auth/login", json={"username": username,
+                                                   "password": password}).status_code == 200
+    wrong = client.post("/api/v1/me/totp/confirm", json={"code": "000000"}, headers=headers)
+    assert wrong.status_code == 401
+    assert client.post("/api/v1/me/totp/confirm", json={"code": pyotp.TOTP(secret).now()},
+                       headers=headers).status_code == 204
+    needs = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert needs.json()["code"] == "totp_required"
+    ok = client.post("/api/v1/auth/login", json={
+        "username": username, "password": password,
+        "totp": pyotp.TOTP(secret).at(__import__("time").time() + 30)})
+    assert ok.status_code == 200
+    assert client.get("/api/v1/me", headers={
+        "Authorization": f"Bearer {ok.json()['access_token']}"}).json()["totp_enabled"] is True
+
+
+def test_admin_resets_a_lost_authenticator(client, make_user, login, headers_for):
+    username, password, secret = make_user("admin")
+    headers = login(username, password, secret)
+    user_id = client.get("/api/v1/me", headers=headers).json()["id"]
+    reset = client.post(f"/api/v1/users/{user_id}/reset-totp", headers=headers_for("admin"))
+    assert reset.status_code == 200
+    new_secret = reset.json()["enrolment"]["secret"]
+    assert new_secret != secret
+    assert client.get("/api/v1/me", headers=headers).status_code == 401  # sessions ended
+    ok = client.post("/api/v1/auth/login", json={"username": username, "password": password,
+                                                 "totp": totp_now(new_secret)})
+    assert ok.status_code == 200
+
+
+def test_confirm_code_must_be_digits(client, headers_for):
+    response = client.post("/api/v1/me/totp/confirm", json={"code": "abcdef"},
+                           headers=headers_for("nurse"))
+    assert response.status_code == 422
