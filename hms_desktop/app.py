@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from hms_desktop.api.session_store import SessionStore
@@ -11,8 +10,6 @@ from hms_desktop.qt import QApplication, QObject, QTimer
 from hms_desktop.settings import DesktopSettings
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.theme import apply_theme
-
-log = logging.getLogger(__name__)
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -75,8 +72,12 @@ class DesktopApp(QObject):
 
     def _show_login(self, message: str = "") -> None:
         dialog = LoginDialog(
-            self.tasks, self._api_factory, self.settings,
-            store_factory=self._store_factory, server=self._server, message=message,
+            self.tasks,
+            self._api_factory,
+            self.settings,
+            store_factory=self._store_factory,
+            server=self._server,
+            message=message,
         )
         dialog.accepted.connect(self._on_login_accepted)
         dialog.rejected.connect(self._on_login_rejected)
@@ -102,8 +103,11 @@ class DesktopApp(QObject):
         self.api, self.remembered = dialog.api, dialog.remembered
         idle_ms = self._idle_lock_ms or int(self.settings.idle_lock_minutes() * 60_000)
         window = MainWindow(
-            dialog.api, dialog.me, self.tasks,
-            session_store=self._store_factory(dialog.api.server), idle_lock_ms=idle_ms,
+            dialog.api,
+            dialog.me,
+            self.tasks,
+            session_store=self._store_factory(dialog.api.server),
+            idle_lock_ms=idle_ms,
         )
         window.sig_signed_out.connect(self._on_main_window_signed_out)
         self.main_window = window

@@ -55,8 +55,9 @@ class ConnectionMonitor(QObject):
         if self._in_flight:
             return
         self._in_flight = True
-        self._tasks.run(self._api.health, on_done=self._on_health,
-                        on_error=self._on_health_failed, quiet=True)
+        self._tasks.run(
+            self._api.health, on_done=self._on_health, on_error=self._on_health_failed, quiet=True
+        )
 
     def report_unreachable(self) -> None:
         """An ordinary call could not reach the server."""

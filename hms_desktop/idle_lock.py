@@ -27,14 +27,16 @@ from hms_desktop.qt import (
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
 
-_ACTIVITY_EVENTS = frozenset({
-    QEvent.Type.KeyPress,
-    QEvent.Type.MouseButtonPress,
-    QEvent.Type.MouseMove,
-    QEvent.Type.Wheel,
-    QEvent.Type.TouchBegin,
-    QEvent.Type.TabletPress,
-})
+_ACTIVITY_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TabletPress,
+    }
+)
 
 
 class IdleWatcher(QObject):
@@ -103,9 +105,7 @@ class LockOverlay(QFrame):
         title = QLabel(self.tr("Screen locked"), box)
         title.setProperty("role", "title")
         who = QLabel(
-            self.tr("Locked for {name}. Enter your password to continue.").format(
-                name=user_name
-            ),
+            self.tr("Locked for {name}. Enter your password to continue.").format(name=user_name),
             box,
         )
         who.setWordWrap(True)
@@ -175,8 +175,11 @@ class LockOverlay(QFrame):
         self._busy = True
         self.unlock_button.setEnabled(False)
         api = self._api
-        self._tasks.run(lambda: api.reauthenticate(password),
-                        on_done=self._on_reauthenticated, on_error=self._on_failed)
+        self._tasks.run(
+            lambda: api.reauthenticate(password),
+            on_done=self._on_reauthenticated,
+            on_error=self._on_failed,
+        )
 
     def _on_reauthenticated(self, _result: object) -> None:
         self._busy = False

@@ -83,7 +83,8 @@ class LoginDialog(QDialog):
             self.password_edit.setFocus()
         elif self.server_edit.text():
             self.username_edit.setFocus()
-        QTimer.singleShot(0, lambda: self.tasks.run(_preload, quiet=True))
+        # After the first paint, so the import does not compete with showing the window.
+        QTimer.singleShot(250, self, lambda: self.tasks.run(_preload, quiet=True))
 
     # -- layout ------------------------------------------------------------------------
     def _build(self, message: str) -> None:
@@ -100,7 +101,7 @@ class LoginDialog(QDialog):
 
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFields)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.server_edit = QLineEdit(self)
         self.server_edit.setPlaceholderText(self.tr("e.g. https://hms.hospital.lan:8443"))
         self.server_edit.setAccessibleName(self.tr("Server address"))
@@ -126,8 +127,10 @@ class LoginDialog(QDialog):
         self.remember_check = QCheckBox(self.tr("&Remember me on this computer"), self)
         self.remember_check.setAccessibleName(self.tr("Remember me"))
         self.remember_check.setToolTip(
-            self.tr("Keeps you signed in between runs. Only a session token is stored, "
-                    "in the system keyring; never your password.")
+            self.tr(
+                "Keeps you signed in between runs. Only a session token is stored, "
+                "in the system keyring; never your password."
+            )
         )
         self.remember_check.toggled.connect(self._on_remember_toggled)
         self.keyring_notice = QLabel(self)
@@ -171,8 +174,13 @@ class LoginDialog(QDialog):
     # -- helpers -----------------------------------------------------------------------
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self._busy = busy
-        for widget in (self.server_edit, self.username_edit, self.password_edit,
-                       self.totp_edit, self.remember_check):
+        for widget in (
+            self.server_edit,
+            self.username_edit,
+            self.password_edit,
+            self.totp_edit,
+            self.remember_check,
+        ):
             widget.setEnabled(not busy)
         self.sign_in_button.setEnabled(not busy and self._wait_left == 0)
         self.status_label.setText(text)
@@ -195,16 +203,21 @@ class LoginDialog(QDialog):
             return
         address = self.server_edit.text().strip() or "local"
         store_factory = self._store_factory
-        self.tasks.run(lambda: store_factory(address).is_available(),
-                       on_done=self._on_keyring_checked, quiet=True)
+        self.tasks.run(
+            lambda: store_factory(address).is_available(),
+            on_done=self._on_keyring_checked,
+            quiet=True,
+        )
 
     def _on_keyring_checked(self, available: bool) -> None:
         if available or not self.remember_check.isChecked():
             self.keyring_notice.hide()
             return
         self.keyring_notice.setText(
-            self.tr("No system keyring is available on this computer, so your session "
-                    "will be kept in memory only and you will sign in again next time.")
+            self.tr(
+                "No system keyring is available on this computer, so your session "
+                "will be kept in memory only and you will sign in again next time."
+            )
         )
         self.keyring_notice.show()
 
@@ -226,8 +239,10 @@ class LoginDialog(QDialog):
         elif not password:
             missing, field = self.tr("Enter your password."), self.password_edit
         elif self.totp_visible and len(totp) < 6:
-            missing, field = self.tr("Enter the 6-digit code from your authenticator app."), \
-                self.totp_edit
+            missing, field = (
+                self.tr("Enter the 6-digit code from your authenticator app."),
+                self.totp_edit,
+            )
         if missing:
             self.problem.show_text(missing)
             field.setFocus()

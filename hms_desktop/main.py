@@ -1,7 +1,7 @@
 """``hms-desktop`` entry point.
 
-    hms-desktop [--server URL] [--ca-file FILE]
-    hms-desktop --server URL --user U --password-stdin --screenshot-dir DIR [--totp CODE]
+hms-desktop [--server URL] [--ca-file FILE]
+hms-desktop --server URL --user U --password-stdin --screenshot-dir DIR [--totp CODE]
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tour = parser.add_argument_group("screenshot tour")
     tour.add_argument("--screenshot-dir", help="sign in, save PNGs of each workspace, exit")
     tour.add_argument("--user", help="username for the screenshot tour")
-    tour.add_argument("--password-stdin", action="store_true",
-                      help="read the password from the first line of standard input")
+    tour.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     tour.add_argument("--totp", help="authenticator code, if the account needs one")
     args = parser.parse_args(argv)
     if args.screenshot_dir and not (args.server and args.user and args.password_stdin):
@@ -37,13 +40,19 @@ def _headless() -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.screenshot_dir:
-        if _headless():
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if _headless() and not os.environ.get("QT_QPA_PLATFORM"):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
         password = sys.stdin.readline().rstrip("\r\n")
         from hms_desktop.screenshot_tour import run_screenshot_tour
 
-        return run_screenshot_tour(args.server, args.user, password, args.screenshot_dir,
-                                   totp=args.totp, ca_file=args.ca_file)
+        return run_screenshot_tour(
+            args.server,
+            args.user,
+            password,
+            args.screenshot_dir,
+            totp=args.totp,
+            ca_file=args.ca_file,
+        )
 
     from hms_desktop.app import DesktopApp, create_application
 
@@ -61,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
             QTimer.singleShot(0, report)
 
-    desktop = DesktopApp(app, server=args.server, ca_file=args.ca_file,
-                         on_login_shown=on_login_shown)
+    desktop = DesktopApp(
+        app, server=args.server, ca_file=args.ca_file, on_login_shown=on_login_shown
+    )
     desktop.start()
     code = app.exec()
     desktop.shutdown()

@@ -10,7 +10,6 @@ from hms_desktop.idle_lock import IdleWatcher, LockOverlay
 from hms_desktop.qt import (
     QAction,
     QApplication,
-    QFrame,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -72,9 +71,7 @@ class MainWindow(QMainWindow):
 
         self.infos: list[WorkspaceInfo] = workspaces_for(list(me.get("workspaces", [])))
         self._pages: dict[str, QWidget] = {}
-        self._context = WorkspaceContext(
-            api=api, tasks=tasks, me=me, show_status=self._show_status
-        )
+        self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status)
 
         self._build_central()
         self._build_status_bar()
@@ -90,7 +87,10 @@ class MainWindow(QMainWindow):
         self.idle_watcher.start()
 
         self.connection = ConnectionMonitor(
-            api, tasks, interval_ms=health_interval_ms, retry_interval_ms=health_retry_ms,
+            api,
+            tasks,
+            interval_ms=health_interval_ms,
+            retry_interval_ms=health_retry_ms,
             parent=self,
         )
         self.connection.sig_state_changed.connect(self._on_connection_state_changed)
@@ -103,9 +103,14 @@ class MainWindow(QMainWindow):
         if self.infos:
             self.rail.setCurrentRow(0)
         else:
-            self.stack.addWidget(QLabel(self.tr("Your account has no workspaces yet. "
-                                                "Ask an administrator to assign a role."),
-                                        self.stack))
+            self.stack.addWidget(
+                QLabel(
+                    self.tr(
+                        "Your account has no workspaces yet. Ask an administrator to assign a role."
+                    ),
+                    self.stack,
+                )
+            )
 
     # -- layout ------------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -123,15 +128,12 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(info.display_title(), self.rail)
             item.setData(Qt.ItemDataRole.UserRole, info.key)
             if number <= 9:
-                item.setToolTip(self.tr("{name} (Ctrl+{n})").format(
-                    name=info.display_title(), n=number))
+                item.setToolTip(
+                    self.tr("{name} (Ctrl+{n})").format(name=info.display_title(), n=number)
+                )
         self.rail.currentRowChanged.connect(self._on_rail_current_row_changed)
-        line = QFrame(self._content)
-        line.setFrameShape(QFrame.Shape.VLine)
-        line.setFrameShadow(QFrame.Shadow.Plain)
         self.stack = QStackedWidget(self._content)
         layout.addWidget(self.rail)
-        layout.addWidget(line)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(self._content)
 
@@ -150,9 +152,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.busy_bar)
 
         name = self.me.get("full_name") or self.me.get("username", "")
-        self.user_label = QLabel(
-            f"{name} · {roles_text(list(self.me.get('roles', [])))}", bar
-        )
+        self.user_label = QLabel(f"{name} · {roles_text(list(self.me.get('roles', [])))}", bar)
         self.user_label.setAccessibleName(self.tr("Signed-in user"))
         self.server_label = QLabel(self.api.server, bar)
         self.server_label.setAccessibleName(self.tr("Server address"))
@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(QApplication.quit)
         for action in (self.lock_action, self.sign_out_action, self.quit_action):
             session_menu.addAction(action)
+            # Shortcuts of actions only in a (hidden) menu would not fire: add them here too.
+            self.addAction(action)
 
         go_menu = self.menuBar().addMenu(self.tr("&Go"))
         self.workspace_actions: list[QAction] = []
@@ -186,11 +188,14 @@ class MainWindow(QMainWindow):
             action = QAction(info.display_title(), self)
             if number <= 9:
                 action.setShortcut(QKeySequence(f"Ctrl+{number}"))
-                action.setToolTip(self.tr("{name} (Ctrl+{n})").format(
-                    name=info.display_title(), n=number))
-            action.triggered.connect(lambda _checked=False, row=number - 1:
-                                     self.rail.setCurrentRow(row))
+                action.setToolTip(
+                    self.tr("{name} (Ctrl+{n})").format(name=info.display_title(), n=number)
+                )
+            action.triggered.connect(
+                lambda _checked=False, row=number - 1: self.rail.setCurrentRow(row)
+            )
             go_menu.addAction(action)
+            self.addAction(action)
             self.workspace_actions.append(action)
 
     # -- workspaces --------------------------------------------------------------------
@@ -237,8 +242,12 @@ class MainWindow(QMainWindow):
     def _on_tasks_task_failed(self, exc: BaseException, handled: bool) -> None:
         if isinstance(exc, ServerUnavailableError):
             self.connection.report_unreachable()
-        if (isinstance(exc, ApiProblem) and exc.status == 401
-                and exc.code == "not_authenticated" and not self._signing_out):
+        if (
+            isinstance(exc, ApiProblem)
+            and exc.status == 401
+            and exc.code == "not_authenticated"
+            and not self._signing_out
+        ):
             self._end_session(self.tr("Your session has ended. Please sign in again."))
             return
         if not handled:
@@ -259,9 +268,7 @@ class MainWindow(QMainWindow):
             ConnectionState.DEGRADED: STATUS_COLOURS["critical"],
         }[state]
         text = self.connection_text()
-        self.connection_label.setText(
-            f"<span style='color:{colour}'>●</span> {html.escape(text)}"
-        )
+        self.connection_label.setText(f"<span style='color:{colour}'>●</span> {html.escape(text)}")
         self.connection_label.setToolTip(
             self.tr("Connection to {server}: {state}").format(server=self.api.server, state=text)
         )

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRunnable,
     QSettings,
     QSize,
@@ -28,6 +29,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
     Slot,
+    qInstallMessageHandler,
 )
 from PySide6.QtGui import (
     QAction,
@@ -113,6 +115,7 @@ __all__ = [
     "QObject",
     "QPalette",
     "QPersistentModelIndex",
+    "QPoint",
     "QProgressBar",
     "QPushButton",
     "QRegularExpressionValidator",
@@ -136,6 +139,7 @@ __all__ = [
     "Qt",
     "Signal",
     "Slot",
+    "qInstallMessageHandler",
     "qt_object_alive",
     "translate",
 ]

@@ -15,7 +15,14 @@ from pathlib import Path
 from hms_desktop.api.session_store import SessionStore
 from hms_desktop.app import create_application, default_api_factory
 from hms_desktop.login import LoginDialog
-from hms_desktop.qt import QApplication, QEventLoop, QTimer, QWidget
+from hms_desktop.qt import (
+    QApplication,
+    QEventLoop,
+    QGuiApplication,
+    QTimer,
+    QWidget,
+    qInstallMessageHandler,
+)
 from hms_desktop.settings import DesktopSettings
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import describe_error
@@ -28,6 +35,16 @@ class _NoKeyring(SessionStore):
 
     def is_available(self) -> bool:
         return False
+
+
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns about window size hints on every dialog; not useful here."""
+
+    def handler(_mode, _context, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
 
 
 def _pump(ms: int) -> None:
@@ -69,12 +86,15 @@ def run_screenshot_tour(
         (log or (lambda t: print(t, file=sys.stderr)))(text)
 
     create_application()
+    if QGuiApplication.platformName() == "offscreen":
+        _quiet_offscreen_warnings()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tasks = TaskRunner()
     settings = DesktopSettings.in_memory(server_address=server, last_username=username)
-    dialog = LoginDialog(tasks, api_factory or default_api_factory(ca_file), settings,
-                         store_factory=_NoKeyring)
+    dialog = LoginDialog(
+        tasks, api_factory or default_api_factory(ca_file), settings, store_factory=_NoKeyring
+    )
     window = None
     try:
         dialog.password_edit.setText(password)
@@ -82,12 +102,15 @@ def run_screenshot_tour(
             dialog.form.setRowVisible(dialog._totp_row, True)
             dialog.totp_edit.setText(totp)
         dialog.show()
+        dialog.password_edit.deselect()
         _grab(dialog, out / "login.png")
         say(f"saved {out / 'login.png'}")
 
         dialog.submit()
-        finished = _wait(lambda: dialog.me is not None or (
-            not dialog._busy and dialog.problem.isVisible()), timeout_s)
+        finished = _wait(
+            lambda: dialog.me is not None or (not dialog._busy and dialog.problem.isVisible()),
+            timeout_s,
+        )
         if not finished:
             say("Sign-in failed: no answer from the server in time.")
             return 3
@@ -98,8 +121,9 @@ def run_screenshot_tour(
         from hms_desktop.main_window import MainWindow
 
         api = dialog.api
-        window = MainWindow(api, dialog.me, tasks, idle_lock_ms=24 * 3600_000,
-                            health_interval_ms=60_000)
+        window = MainWindow(
+            api, dialog.me, tasks, idle_lock_ms=24 * 3600_000, health_interval_ms=60_000
+        )
         window.resize(*WINDOW_SIZE)
         window.show()
         for key in window.workspace_keys():

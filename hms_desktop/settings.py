@@ -24,8 +24,8 @@ class DesktopSettings:
 
     def __init__(self, qsettings: QSettings | None = None, *, memory: dict | None = None) -> None:
         self._memory = memory
-        self._qsettings = None if memory is not None else (
-            qsettings or QSettings(ORGANIZATION, APPLICATION)
+        self._qsettings = (
+            None if memory is not None else (qsettings or QSettings(ORGANIZATION, APPLICATION))
         )
 
     @classmethod

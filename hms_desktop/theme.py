@@ -49,8 +49,8 @@ _DARK = {
 }
 
 STYLE_SHEET = """
-QListWidget#navRail { border: none; padding-top: 8px; font-size: 11pt;
-    background: palette(base); }
+QListWidget#navRail { border: none; border-right: 1px solid palette(mid); padding-top: 8px;
+    font-size: 11pt; background: palette(base); outline: 0; }
 QListWidget#navRail::item { padding: 10px 14px; border-radius: 6px; margin: 2px 8px; }
 QListWidget#navRail::item:selected { background: palette(highlight);
     color: palette(highlighted-text); }
@@ -85,8 +85,12 @@ def _apply_palette(app: QApplication) -> None:
     palette = QPalette()
     for role, colour in colours.items():
         palette.setColor(role, QColor(colour))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
-                 QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colours[
-            QPalette.ColorRole.PlaceholderText]))
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(
+            QPalette.ColorGroup.Disabled, role, QColor(colours[QPalette.ColorRole.PlaceholderText])
+        )
     app.setPalette(palette)

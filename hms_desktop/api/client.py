@@ -35,7 +35,7 @@ def normalize_server_url(address: str) -> str:
 
     Raises ``ValueError`` for something that cannot be a server address.
     """
-    text = address.strip().rstrip("/")
+    text = address.strip()
     if not text:
         raise ValueError("empty server address")
     if "://" not in text:
@@ -43,9 +43,9 @@ def normalize_server_url(address: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not a server address: {address!r}")
-    if parts.path.rstrip("/").endswith(API_PREFIX):
-        text = text[: -len(API_PREFIX)]
-    return text
+    path = parts.path.rstrip("/")
+    path = path.removesuffix(API_PREFIX)
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def _parse_retry_after(value: str | None) -> int | None:

@@ -182,7 +182,8 @@ class PagedTableModel(QAbstractTableModel):
             return None
         key = self._sort.lstrip("-")
         order = (
-            Qt.SortOrder.DescendingOrder if self._sort.startswith("-")
+            Qt.SortOrder.DescendingOrder
+            if self._sort.startswith("-")
             else Qt.SortOrder.AscendingOrder
         )
         for i, column in enumerate(self.columns):
@@ -198,8 +199,11 @@ class PagedTableModel(QAbstractTableModel):
 
     def _fetch_next(self) -> None:
         generation = self._generation
-        filters, sort, limit, offset = dict(self._filters), self._sort, self.page_size, len(
-            self._rows
+        filters, sort, limit, offset = (
+            dict(self._filters),
+            self._sort,
+            self.page_size,
+            len(self._rows),
         )
         fetch = self._fetch
         self._set_loading(True)

@@ -19,8 +19,11 @@ class UsersTableModel(PagedTableModel):
         columns = [
             Column("username", translate("UsersTableModel", "Username"), "username"),
             Column("full_name", translate("UsersTableModel", "Full name"), "full_name"),
-            Column("roles", translate("UsersTableModel", "Roles"),
-                   render=lambda item: roles_text(item.get("roles", []))),
+            Column(
+                "roles",
+                translate("UsersTableModel", "Roles"),
+                render=lambda item: roles_text(item.get("roles", [])),
+            ),
             Column("active", translate("UsersTableModel", "Status"), render=_active_text),
         ]
 

@@ -47,40 +47,73 @@ def _n(text: str) -> str:
 
 
 WORKSPACES: tuple[WorkspaceInfo, ...] = (
-    WorkspaceInfo("reception", _n("Reception"), (
-        _n("Find and register patients"),
-        _n("Book, reschedule and check in appointments"),
-        _n("Print patient labels and visit slips"),
-    )),
-    WorkspaceInfo("clinical", _n("Clinical"), (
-        _n("Today's patient list and consultations"),
-        _n("Encounter notes, diagnoses (ICD-10), orders"),
-        _n("Prescriptions sent to the pharmacy"),
-    )),
-    WorkspaceInfo("ward", _n("Ward"), (
-        _n("Bed board, admissions, transfers and discharges"),
-        _n("Nursing observations and medication rounds"),
-    )),
-    WorkspaceInfo("pharmacy", _n("Pharmacy"), (
-        _n("Prescription queue and dispensing"),
-        _n("Stock by batch and expiry, reorder levels"),
-    )),
-    WorkspaceInfo("billing", _n("Billing"), (
-        _n("Invoices, payments and receipts"),
-        _n("Insurance claims and the daily cash-up"),
-    )),
-    WorkspaceInfo("staff", _n("Staff"), (
-        _n("Staff directory and duty rosters"),
-        _n("Leave requests and payroll"),
-    )),
-    WorkspaceInfo("reports", _n("Reports"), (
-        _n("Activity, occupancy and revenue reports"),
-        _n("Export to CSV and PDF"),
-    )),
-    WorkspaceInfo("administration", _n("Administration"), (
-        _n("User accounts and roles"),
-        _n("Audit log"),
-    ), built=True),
+    WorkspaceInfo(
+        "reception",
+        _n("Reception"),
+        (
+            _n("Find and register patients"),
+            _n("Book, reschedule and check in appointments"),
+            _n("Print patient labels and visit slips"),
+        ),
+    ),
+    WorkspaceInfo(
+        "clinical",
+        _n("Clinical"),
+        (
+            _n("Today's patient list and consultations"),
+            _n("Encounter notes, diagnoses (ICD-10), orders"),
+            _n("Prescriptions sent to the pharmacy"),
+        ),
+    ),
+    WorkspaceInfo(
+        "ward",
+        _n("Ward"),
+        (
+            _n("Bed board, admissions, transfers and discharges"),
+            _n("Nursing observations and medication rounds"),
+        ),
+    ),
+    WorkspaceInfo(
+        "pharmacy",
+        _n("Pharmacy"),
+        (
+            _n("Prescription queue and dispensing"),
+            _n("Stock by batch and expiry, reorder levels"),
+        ),
+    ),
+    WorkspaceInfo(
+        "billing",
+        _n("Billing"),
+        (
+            _n("Invoices, payments and receipts"),
+            _n("Insurance claims and the daily cash-up"),
+        ),
+    ),
+    WorkspaceInfo(
+        "staff",
+        _n("Staff"),
+        (
+            _n("Staff directory and duty rosters"),
+            _n("Leave requests and payroll"),
+        ),
+    ),
+    WorkspaceInfo(
+        "reports",
+        _n("Reports"),
+        (
+            _n("Activity, occupancy and revenue reports"),
+            _n("Export to CSV and PDF"),
+        ),
+    ),
+    WorkspaceInfo(
+        "administration",
+        _n("Administration"),
+        (
+            _n("User accounts and roles"),
+            _n("Audit log"),
+        ),
+        built=True,
+    ),
 )
 
 WORKSPACE_ORDER = tuple(info.key for info in WORKSPACES)

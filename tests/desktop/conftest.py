@@ -7,12 +7,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 os.environ.pop("HMS_IDLE_LOCK_MINUTES", None)
 
-import pytest  # noqa: E402
+import pytest
 
-from hms_desktop.api.client import ApiClient  # noqa: E402
-from hms_desktop.settings import DesktopSettings  # noqa: E402
-from hms_desktop.tasks import TaskRunner  # noqa: E402
-from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, FakeHmsServer  # noqa: E402
+from hms_desktop.api.client import ApiClient
+from hms_desktop.settings import DesktopSettings
+from hms_desktop.tasks import TaskRunner
+from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, FakeHmsServer
 
 PASSWORDS = {"admin": "admin-pass-123", "reception": "reception-pass", "manager": "manager-pass"}
 
@@ -27,8 +27,9 @@ def api_factory(fake_server):
     clients: list[ApiClient] = []
 
     def factory(url: str = BASE_URL) -> ApiClient:
-        client = ApiClient(url, transport=fake_server.transport(), workstation="TEST-WS",
-                           retry_backoff=0.0)
+        client = ApiClient(
+            url, transport=fake_server.transport(), workstation="TEST-WS", retry_backoff=0.0
+        )
         clients.append(client)
         return client
 
@@ -58,7 +59,7 @@ def tasks(qapp):
 
 
 @pytest.fixture
-def settings() -> DesktopSettings:
+def desktop_settings() -> DesktopSettings:
     return DesktopSettings.in_memory()
 
 
@@ -76,6 +77,8 @@ def make_main_window(qtbot, tasks, signed_in):
         window.resize(1200, 760)
         window.show()
         qtbot.waitExposed(window)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=3000)
         windows.append(window)
         return window
 

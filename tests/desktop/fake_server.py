@@ -19,8 +19,17 @@ import httpx
 
 BASE_URL = "https://hms.test"
 ADMIN_TOTP = "123456"
-ALL_WORKSPACES = ["reception", "clinical", "ward", "pharmacy", "billing", "staff", "reports",
-                  "administration"]
+DEFAULT_PASSWORD = "correct-horse-1"
+ALL_WORKSPACES = [
+    "reception",
+    "clinical",
+    "ward",
+    "pharmacy",
+    "billing",
+    "staff",
+    "reports",
+    "administration",
+]
 ROLE_WORKSPACES = {
     "admin": ["administration", "reports"],
     "receptionist": ["reception"],
@@ -50,21 +59,34 @@ class FakeUser:
 
     def read(self) -> dict:
         return {
-            "id": self.id, "username": self.username, "full_name": self.full_name,
-            "roles": list(self.roles), "active": self.active,
-            "totp_enabled": self.totp_enabled, "created_at": self.created_at,
+            "id": self.id,
+            "username": self.username,
+            "full_name": self.full_name,
+            "roles": list(self.roles),
+            "active": self.active,
+            "totp_enabled": self.totp_enabled,
+            "created_at": self.created_at,
             "version": self.version,
         }
 
 
-def problem(status: int, code: str, detail: str, *, errors: list | None = None,
-            headers: dict | None = None) -> httpx.Response:
-    body = {"type": f"https://hms.local/problems/{code}", "title": code.replace("_", " "),
-            "status": status, "detail": detail, "code": code}
+def problem(
+    status: int, code: str, detail: str, *, errors: list | None = None, headers: dict | None = None
+) -> httpx.Response:
+    body = {
+        "type": f"https://hms.local/problems/{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     if errors is not None:
         body["errors"] = errors
-    return httpx.Response(status, content=json.dumps(body).encode(),
-                          headers={"content-type": "application/problem+json", **(headers or {})})
+    return httpx.Response(
+        status,
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/problem+json", **(headers or {})},
+    )
 
 
 @dataclass
@@ -88,8 +110,9 @@ class FakeHmsServer:
         self._mutex = threading.Lock()
 
     # -- seeding -----------------------------------------------------------------------
-    def add_user(self, username: str, full_name: str, roles: list[str],
-                 password: str = "correct-horse-1") -> FakeUser:
+    def add_user(
+        self, username: str, full_name: str, roles: list[str], password: str = DEFAULT_PASSWORD
+    ) -> FakeUser:
         user = FakeUser(next(self._ids), username, full_name, roles, password)
         self.users[user.id] = user
         return user
@@ -104,17 +127,21 @@ class FakeHmsServer:
             server.add_user(f"user{i:03d}", f"Staff Member {i:03d}", ["nurse"])
         start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
         for i in range(audit_entries):
-            server.audit.append({
-                "id": i + 1,
-                "at": (start + timedelta(minutes=7 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "user_id": 1, "username": ["admin", "reception"][i % 2],
-                "patient_id": None if i % 3 else f"P{1000 + i}",
-                "category": ["auth", "patient", "user"][i % 3],
-                "action": ["login", "read", "update"][i % 3],
-                "outcome": "success" if i % 5 else "failure",
-                "workstation": "WS-RECEPTION-1", "address": "10.0.4.21",
-                "detail": None,
-            })
+            server.audit.append(
+                {
+                    "id": i + 1,
+                    "at": (start + timedelta(minutes=7 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "user_id": 1,
+                    "username": ["admin", "reception"][i % 2],
+                    "patient_id": None if i % 3 else f"P{1000 + i}",
+                    "category": ["auth", "patient", "user"][i % 3],
+                    "action": ["login", "read", "update"][i % 3],
+                    "outcome": "success" if i % 5 else "failure",
+                    "workstation": "WS-RECEPTION-1",
+                    "address": "10.0.4.21",
+                    "detail": None,
+                }
+            )
         return server
 
     def transport(self) -> httpx.MockTransport:
@@ -124,8 +151,7 @@ class FakeHmsServer:
         self._access.clear()
 
     def requests_to(self, method: str, path: str) -> list[httpx.Request]:
-        return [r for r in self.requests
-                if r.method == method and r.url.path == "/api/v1" + path]
+        return [r for r in self.requests if r.method == method and r.url.path == "/api/v1" + path]
 
     # -- dispatch ----------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -142,8 +168,13 @@ class FakeHmsServer:
 
     def _routes(self):
         return [
-            ("GET", r"/health", lambda r: httpx.Response(
-                200, json={"status": "ok", "database": "ok", "version": "test"})),
+            (
+                "GET",
+                r"/health",
+                lambda r: httpx.Response(
+                    200, json={"status": "ok", "database": "ok", "version": "test"}
+                ),
+            ),
             ("POST", r"/auth/login", self._login),
             ("POST", r"/auth/refresh", self._refresh_tokens),
             ("POST", r"/auth/logout", self._logout),
@@ -173,9 +204,16 @@ class FakeHmsServer:
         access, refresh = f"access-{n}", f"refresh-{n}"
         self._access[access] = user.username
         self._refresh[refresh] = user.username
-        return httpx.Response(200, json={
-            "access_token": access, "refresh_token": refresh, "token_type": "bearer",
-            "expires_in": 900, "user": user.read()})
+        return httpx.Response(
+            200,
+            json={
+                "access_token": access,
+                "refresh_token": refresh,
+                "token_type": "bearer",
+                "expires_in": 900,
+                "user": user.read(),
+            },
+        )
 
     def _require(self, request: httpx.Request, role: str | None = None):
         user = self._current(request)
@@ -189,8 +227,12 @@ class FakeHmsServer:
     def _login(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         if self.lock_after_failures is not None and self._failures >= self.lock_after_failures:
-            return problem(423, "account_locked", "Too many failed sign-ins. Account locked.",
-                           headers={"Retry-After": "30"})
+            return problem(
+                423,
+                "account_locked",
+                "Too many failed sign-ins. Account locked.",
+                headers={"Retry-After": "30"},
+            )
         user = self._by_name(body.get("username", ""))
         if user is None or user.password != body.get("password") or not user.active:
             self._failures += 1
@@ -211,7 +253,7 @@ class FakeHmsServer:
         return self._issue(self._by_name(username))
 
     def _logout(self, request: httpx.Request) -> httpx.Response:
-        user, error = self._require(request)
+        _user, error = self._require(request)
         if error:
             return error
         token = request.headers["authorization"].removeprefix("Bearer ")
@@ -233,8 +275,9 @@ class FakeHmsServer:
         allowed = {ws for role in user.roles for ws in ROLE_WORKSPACES.get(role, [])}
         # Deliberately unordered in a set; the contract gives them in order.
         workspaces = [ws for ws in ALL_WORKSPACES if ws in allowed]
-        return httpx.Response(200, json={**user.read(), "permissions": [],
-                                         "workspaces": workspaces})
+        return httpx.Response(
+            200, json={**user.read(), "permissions": [], "workspaces": workspaces}
+        )
 
     # -- users -------------------------------------------------------------------------
     def _list_users(self, request: httpx.Request) -> httpx.Response:
@@ -243,17 +286,26 @@ class FakeHmsServer:
             return error
         params = request.url.params
         q = params.get("q", "").lower()
-        rows = [u for u in self.users.values()
-                if not q or q in u.username.lower() or q in u.full_name.lower()]
+        rows = [
+            u
+            for u in self.users.values()
+            if not q or q in u.username.lower() or q in u.full_name.lower()
+        ]
         sort = params.get("sort", "username")
         key = sort.lstrip("-")
         if key not in ("username", "full_name", "created_at"):
-            return problem(422, "validation_error", "Unknown sort field.",
-                           errors=[{"field": "query.sort", "message": "not allowed"}])
+            return problem(
+                422,
+                "validation_error",
+                "Unknown sort field.",
+                errors=[{"field": "query.sort", "message": "not allowed"}],
+            )
         rows.sort(key=lambda u: getattr(u, key), reverse=sort.startswith("-"))
         limit, offset = int(params.get("limit", 50)), int(params.get("offset", 0))
-        return httpx.Response(200, json={"items": [u.read() for u in rows[offset:offset + limit]],
-                                         "total": len(rows)})
+        return httpx.Response(
+            200,
+            json={"items": [u.read() for u in rows[offset : offset + limit]], "total": len(rows)},
+        )
 
     def _create_user(self, request: httpx.Request) -> httpx.Response:
         _user, error = self._require(request, "admin")
@@ -271,7 +323,8 @@ class FakeHmsServer:
         payload = user.read()
         if user.totp_enabled:
             payload["totp_provisioning_uri"] = (
-                f"otpauth://totp/HMS:{user.username}?secret=JBSWY3DPEHPK3PXP&issuer=HMS")
+                f"otpauth://totp/HMS:{user.username}?secret=JBSWY3DPEHPK3PXP&issuer=HMS"
+            )
         response = httpx.Response(201, json=payload)
         if key:
             self._idempotency[key] = response
@@ -326,9 +379,13 @@ class FakeHmsServer:
             return error
         params = request.url.params
         rows = list(self.audit)
-        for name, key in (("user", "username"), ("action", "action"),
-                          ("category", "category"), ("outcome", "outcome"),
-                          ("patient_id", "patient_id")):
+        for name, key in (
+            ("user", "username"),
+            ("action", "action"),
+            ("category", "category"),
+            ("outcome", "outcome"),
+            ("patient_id", "patient_id"),
+        ):
             if params.get(name):
                 rows = [r for r in rows if str(r.get(key)) == params[name]]
         if params.get("since"):
@@ -337,8 +394,10 @@ class FakeHmsServer:
             rows = [r for r in rows if r["at"] < params["until"]]
         sort = params.get("sort", "-at")
         key = sort.lstrip("-")
-        rows.sort(key=lambda r: (r.get(key) is None, str(r.get(key) or "")),
-                  reverse=sort.startswith("-"))
+        rows.sort(
+            key=lambda r: (r.get(key) is None, str(r.get(key) or "")), reverse=sort.startswith("-")
+        )
         limit, offset = int(params.get("limit", 50)), int(params.get("offset", 0))
-        return httpx.Response(200, json={"items": rows[offset:offset + limit],
-                                         "total": len(rows)})
+        return httpx.Response(
+            200, json={"items": rows[offset : offset + limit], "total": len(rows)}
+        )

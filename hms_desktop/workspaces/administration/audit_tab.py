@@ -54,8 +54,9 @@ class AuditTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 110, 150, 100, 80, 80, 110, 110, 260)):
+        for column, width in enumerate((150, 110, 120, 90, 80, 80, 150, 110, 260)):
             header.resizeSection(column, width)
+        self.table.verticalHeader().setDefaultSectionSize(26)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
 
@@ -98,8 +99,12 @@ class AuditTab(QWidget):
         self.until_edit = self._date_edit(self.tr("Until date"))
         self.until_edit.setDate(_ANY_DATE)
         self.user_edit = self._line_edit(self.tr("Username filter"), self.tr("any user"))
-        self.action_edit = self._line_edit(self.tr("Action filter"), self.tr("e.g. login"))
-        self.category_edit = self._line_edit(self.tr("Category filter"), self.tr("e.g. auth"))
+        self.action_edit = self._line_edit(
+            self.tr("Action filter"), self.tr("e.g. login, user.create")
+        )
+        self.category_edit = self._line_edit(
+            self.tr("Category filter"), self.tr("e.g. authentication")
+        )
         self.patient_edit = self._line_edit(self.tr("Patient ID filter"), self.tr("any patient"))
         self.outcome_combo = QComboBox(self)
         self.outcome_combo.setAccessibleName(self.tr("Outcome filter"))
@@ -117,9 +122,12 @@ class AuditTab(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         cells = [
-            (self.tr("From:"), self.since_edit), (self.tr("Until:"), self.until_edit),
-            (self.tr("User:"), self.user_edit), (self.tr("Outcome:"), self.outcome_combo),
-            (self.tr("Action:"), self.action_edit), (self.tr("Category:"), self.category_edit),
+            (self.tr("From:"), self.since_edit),
+            (self.tr("Until:"), self.until_edit),
+            (self.tr("User:"), self.user_edit),
+            (self.tr("Outcome:"), self.outcome_combo),
+            (self.tr("Action:"), self.action_edit),
+            (self.tr("Category:"), self.category_edit),
             (self.tr("Patient:"), self.patient_edit),
         ]
         for i, (label_text, widget) in enumerate(cells):
@@ -173,5 +181,8 @@ class AuditTab(QWidget):
         if total is None:
             self.count_label.setText(self.tr("Loading…"))
         else:
-            self.count_label.setText(self.tr("Showing {shown} of {total} entries").format(
-                shown=self.model.rowCount(), total=total))
+            self.count_label.setText(
+                self.tr("Showing {shown} of {total} entries").format(
+                    shown=self.model.rowCount(), total=total
+                )
+            )

@@ -51,7 +51,7 @@ class UserDetailPanel(QWidget):
         self.pages.addWidget(empty)
         self.pages.addWidget(self._build_detail())
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 0, 0, 0)
+        layout.setContentsMargins(12, 0, 8, 0)
         layout.addWidget(self.pages)
 
     def _build_detail(self) -> QWidget:
@@ -70,8 +70,10 @@ class UserDetailPanel(QWidget):
         self.conflict_banner.setProperty("role", "banner")
         banner_layout = QHBoxLayout(self.conflict_banner)
         banner_text = QLabel(
-            self.tr("Someone else changed this user after you opened it. Reload to see the "
-                    "current version; your unsaved changes will be discarded."),
+            self.tr(
+                "Someone else changed this user after you opened it. Reload to see the "
+                "current version; your unsaved changes will be discarded."
+            ),
             self.conflict_banner,
         )
         banner_text.setWordWrap(True)
@@ -133,17 +135,21 @@ class UserDetailPanel(QWidget):
             self.pages.setCurrentIndex(0)
             return
         self.pages.setCurrentIndex(1)
-        self.heading.setText(f"{user.get('full_name', '')}  ({user.get('username', '')})")
+        self.heading.setText(user.get("full_name", ""))
         active = bool(user.get("active"))
-        self.status_label.setText(self.tr("Account active") if active
-                                  else self.tr("Account disabled — cannot sign in"))
+        state = (
+            self.tr("account active") if active else self.tr("account disabled — cannot sign in")
+        )
+        self.status_label.setText(f"{user.get('username', '')} · {state}")
         self.full_name_edit.setText(user.get("full_name", ""))
         self.role_picker.set_roles(list(user.get("roles", [])))
-        self.totp_label.setText(self.tr("Set up") if user.get("totp_enabled")
-                                else self.tr("Not set up"))
+        self.totp_label.setText(
+            self.tr("Set up") if user.get("totp_enabled") else self.tr("Not set up")
+        )
         self.created_label.setText(local_time_text(user.get("created_at")))
-        self.toggle_active_button.setText(self.tr("Disable account") if active
-                                          else self.tr("Enable account"))
+        self.toggle_active_button.setText(
+            self.tr("Disable account") if active else self.tr("Enable account")
+        )
         self._update_buttons()
 
     def _changes(self) -> dict:
@@ -159,13 +165,15 @@ class UserDetailPanel(QWidget):
         return changes
 
     def _update_buttons(self) -> None:
-        problem = (full_name_problem(self.full_name_edit.text())
-                   or roles_problem(self.role_picker.roles()))
+        problem = full_name_problem(self.full_name_edit.text()) or roles_problem(
+            self.role_picker.roles()
+        )
         self.validation_label.setText(problem or "")
         self.validation_label.setVisible(bool(problem))
         has_user = self.user is not None
-        self.save_button.setEnabled(has_user and not self._busy and not problem
-                                    and bool(self._changes()))
+        self.save_button.setEnabled(
+            has_user and not self._busy and not problem and bool(self._changes())
+        )
         self.toggle_active_button.setEnabled(has_user and not self._busy)
         self.reset_password_button.setEnabled(has_user and not self._busy)
 
@@ -174,8 +182,7 @@ class UserDetailPanel(QWidget):
         self._busy = True
         self.problem.clear()
         self._update_buttons()
-        self._tasks.run(fn, on_done=on_done or self._on_user_returned,
-                        on_error=self._on_failed)
+        self._tasks.run(fn, on_done=on_done or self._on_user_returned, on_error=self._on_failed)
 
     def save(self) -> None:
         changes = self._changes()
@@ -196,9 +203,12 @@ class UserDetailPanel(QWidget):
         api, user_id = self._api, self.user["id"]
         if self.user.get("active"):
             answer = QMessageBox.question(
-                self, self.tr("Disable account"),
-                self.tr("Disable {username}? They are signed out everywhere and cannot sign "
-                        "in until enabled again.").format(username=self.user.get("username")),
+                self,
+                self.tr("Disable account"),
+                self.tr(
+                    "Disable {username}? They are signed out everywhere and cannot sign "
+                    "in until enabled again."
+                ).format(username=self.user.get("username")),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return

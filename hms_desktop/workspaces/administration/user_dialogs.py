@@ -114,8 +114,11 @@ class CreateUserDialog(QDialog):
         buttons.addWidget(self.create_button)
         layout.addLayout(buttons)
 
-        for name, edit in (("username", self.username_edit), ("full_name", self.full_name_edit),
-                           ("password", self.password_edit)):
+        for name, edit in (
+            ("username", self.username_edit),
+            ("full_name", self.full_name_edit),
+            ("password", self.password_edit),
+        ):
             edit.textEdited.connect(lambda _text, n=name: self._on_field_edited(n))
         self.role_picker.sig_changed.connect(lambda: self._on_field_edited("roles"))
         return page
@@ -128,8 +131,10 @@ class CreateUserDialog(QDialog):
         self.done_text = QLabel(page)
         self.done_text.setWordWrap(True)
         notice = QLabel(
-            self.tr("This account must use an authenticator app. Give the person this setup "
-                    "link (or add it to their app) in private. It is shown only once."),
+            self.tr(
+                "This account must use an authenticator app. Give the person this setup "
+                "link (or add it to their app) in private. It is shown only once."
+            ),
             page,
         )
         notice.setWordWrap(True)
@@ -164,8 +169,12 @@ class CreateUserDialog(QDialog):
         }
 
     def _labels(self) -> dict[str, QLabel]:
-        return {"username": self.username_error, "full_name": self.full_name_error,
-                "roles": self.roles_error, "password": self.password_error}
+        return {
+            "username": self.username_error,
+            "full_name": self.full_name_error,
+            "roles": self.roles_error,
+            "password": self.password_error,
+        }
 
     def _on_field_edited(self, name: str) -> None:
         self._touched.add(name)
@@ -194,8 +203,9 @@ class CreateUserDialog(QDialog):
         }
         self._busy = True
         self.create_button.setEnabled(False)
-        self._tasks.run(lambda: api.create_user(**fields),
-                        on_done=self._on_created, on_error=self._on_failed)
+        self._tasks.run(
+            lambda: api.create_user(**fields), on_done=self._on_created, on_error=self._on_failed
+        )
 
     def _on_created(self, user: dict) -> None:
         self._busy = False
@@ -206,8 +216,11 @@ class CreateUserDialog(QDialog):
         if not uri:
             self.accept()
             return
-        self.done_text.setText(self.tr("{name} ({username}) can now sign in.").format(
-            name=user.get("full_name", ""), username=user.get("username", "")))
+        self.done_text.setText(
+            self.tr("{name} ({username}) can now sign in.").format(
+                name=user.get("full_name", ""), username=user.get("username", "")
+            )
+        )
         self.totp_uri_edit.setText(uri)
         self.totp_uri_edit.setCursorPosition(0)
         self.pages.setCurrentIndex(1)
@@ -263,9 +276,9 @@ class ResetPasswordDialog(QDialog):
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            self.tr("Set a new password for {name} ({username}). All of their sessions will "
-                    "end.").format(name=user.get("full_name", ""),
-                                   username=user.get("username", "")),
+            self.tr(
+                "Set a new password for {name} ({username}). All of their sessions will end."
+            ).format(name=user.get("full_name", ""), username=user.get("username", "")),
             self,
         )
         intro.setWordWrap(True)
@@ -308,8 +321,11 @@ class ResetPasswordDialog(QDialog):
         api, user_id, password = self._api, self._user_id, self.password_edit.text()
         self._busy = True
         self.reset_button.setEnabled(False)
-        self._tasks.run(lambda: api.reset_password(user_id, password),
-                        on_done=self._on_done, on_error=self._on_failed)
+        self._tasks.run(
+            lambda: api.reset_password(user_id, password),
+            on_done=self._on_done,
+            on_error=self._on_failed,
+        )
 
     def _on_done(self, _result: object) -> None:
         self._busy = False
@@ -321,7 +337,6 @@ class ResetPasswordDialog(QDialog):
         self._busy = False
         self._validate()
         if isinstance(exc, ApiProblem) and exc.code in ("weak_password", "validation_error"):
-            _set_error(self.password_error,
-                       exc.field_errors().get("new_password") or exc.detail)
+            _set_error(self.password_error, exc.field_errors().get("new_password") or exc.detail)
             return
         self.problem.show_error(exc)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from hms_desktop.qt import translate
+
+# Mirrors the server's rule, so the user hears about it before sending.
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -24,6 +29,12 @@ def username_problem(username: str) -> str | None:
         return translate("Validation", "Enter a username.")
     if any(ch.isspace() for ch in username.strip()):
         return translate("Validation", "A username cannot contain spaces.")
+    if not _USERNAME.fullmatch(username.strip()):
+        return translate(
+            "Validation",
+            "Use 2 to 64 letters, digits, dots, dashes or underscores, starting with a letter "
+            "or digit.",
+        )
     return None
 
 

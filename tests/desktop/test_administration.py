@@ -1,0 +1,269 @@
+"""Administration workspace: users list, create/edit users, audit log."""
+
+import json
+
+import pytest
+
+from hms_desktop.qt import QPoint, Qt
+
+
+def click_box(qtbot, box):
+    """Click the check box's indicator (a click far right of its label would miss)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(6, box.height() // 2))
+
+
+@pytest.fixture
+def admin(qtbot, make_main_window):
+    window = make_main_window("admin")
+    workspace = window.select_workspace("administration")
+    users = workspace.users_tab
+    qtbot.waitUntil(lambda: users.model.total is not None, timeout=5000)
+    return window, workspace
+
+
+def test_user_list_loads_a_page_and_fetches_more_on_scroll(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    qtbot.waitUntil(lambda: not users.model.loading, timeout=5000)
+    assert users.model.total == 120
+    assert users.model.rowCount() == 50
+    first = users.model.index(0, 0)
+    assert users.model.data(first) == "admin"
+    assert users.model.data(users.model.index(0, 2)) == "Administrator"
+    assert users.model.data(users.model.index(0, 3)) == "Active"
+    assert users.count_label.text() == "Showing 50 of 120 users"
+
+    users.table.scrollToBottom()
+    qtbot.waitUntil(lambda: users.model.rowCount() == 100, timeout=5000)
+    users.table.scrollToBottom()
+    qtbot.waitUntil(lambda: users.model.rowCount() == 120, timeout=5000)
+    offsets = [r.url.params["offset"] for r in fake_server.requests_to("GET", "/users")]
+    assert offsets == ["0", "50", "100"]
+    assert not users.model.canFetchMore()
+
+
+def test_search_asks_the_server(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    qtbot.keyClicks(users.search_edit, "rita")
+    qtbot.keyClick(users.search_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: users.model.total == 1, timeout=5000)
+    assert users.model.data(users.model.index(0, 0)) == "reception"
+    assert fake_server.requests_to("GET", "/users")[-1].url.params["q"] == "rita"
+
+
+def test_sorting_by_a_column_header_asks_the_server(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    users.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(
+        lambda: users.model.sort_param == "-full_name" and users.model.rowCount() == 50,
+        timeout=5000,
+    )
+    assert fake_server.requests_to("GET", "/users")[-1].url.params["sort"] == "-full_name"
+    assert users.model.data(users.model.index(0, 1)) == "Staff Member 116"
+
+
+def test_create_user_dialog_validates_inline_and_creates(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    qtbot.mouseClick(users.new_button, Qt.MouseButton.LeftButton)
+    dialog = users.create_dialog
+    qtbot.waitExposed(dialog)
+    assert not dialog.create_button.isEnabled()
+
+    qtbot.keyClicks(dialog.username_edit, "nina")
+    qtbot.keyClicks(dialog.full_name_edit, "Nina Nurse")
+    click_box(qtbot, dialog.role_picker.boxes["nurse"])
+    qtbot.keyClicks(dialog.password_edit, "short")
+    assert dialog.password_error.isVisible()
+    assert dialog.password_error.text() == "Use at least 8 characters (3 more)."
+    assert not dialog.create_button.isEnabled()
+
+    qtbot.keyClicks(dialog.password_edit, "-but-now-long")
+    assert not dialog.password_error.isVisible()
+    assert dialog.create_button.isEnabled()
+    assert fake_server.requests_to("POST", "/users") == []
+
+    with qtbot.waitSignal(dialog.sig_user_created, timeout=5000):
+        qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert any(u.username == "nina" for u in fake_server.users.values())
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+    assert users.detail.user["username"] == "nina"
+
+
+def test_too_long_password_and_missing_role_are_explained(qtbot, admin):
+    _window, workspace = admin
+    users = workspace.users_tab
+    users.open_create_dialog()
+    dialog = users.create_dialog
+    qtbot.keyClicks(dialog.password_edit, "x" * 129)
+    assert dialog.password_error.text() == "Use at most 128 characters."
+    click_box(qtbot, dialog.role_picker.boxes["nurse"])
+    click_box(qtbot, dialog.role_picker.boxes["nurse"])
+    assert dialog.roles_error.text() == "Choose at least one role."
+
+
+def test_server_side_weak_password_is_shown_next_to_the_field(qtbot, admin):
+    _window, workspace = admin
+    users = workspace.users_tab
+    users.open_create_dialog()
+    dialog = users.create_dialog
+    qtbot.keyClicks(dialog.username_edit, "weak")
+    qtbot.keyClicks(dialog.full_name_edit, "Weak Password")
+    click_box(qtbot, dialog.role_picker.boxes["nurse"])
+    qtbot.keyClicks(dialog.password_edit, "password123")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: dialog.password_error.text() == "This password is too common.", timeout=5000
+    )
+    assert dialog.isVisible()
+
+
+def test_new_admin_shows_the_totp_link_once_in_a_copyable_field(qtbot, admin):
+    _window, workspace = admin
+    users = workspace.users_tab
+    users.open_create_dialog()
+    dialog = users.create_dialog
+    qtbot.keyClicks(dialog.username_edit, "second-admin")
+    qtbot.keyClicks(dialog.full_name_edit, "Second Admin")
+    click_box(qtbot, dialog.role_picker.boxes["admin"])
+    qtbot.keyClicks(dialog.password_edit, "a-long-admin-password")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=5000)
+    assert dialog.totp_uri_edit.text().startswith("otpauth://totp/HMS:second-admin")
+    assert dialog.totp_uri_edit.isReadOnly()
+    qtbot.mouseClick(dialog.done_button, Qt.MouseButton.LeftButton)
+    assert dialog.totp_uri_edit.text() == ""
+    assert not dialog.isVisible()
+
+
+def select_user(qtbot, users, username):
+    row = next(
+        r for r in range(users.model.rowCount()) if users.model.row_item(r)["username"] == username
+    )
+    users.table.selectRow(row)
+    qtbot.waitUntil(
+        lambda: users.detail.user and users.detail.user["username"] == username, timeout=3000
+    )
+
+
+def test_editing_roles_sends_the_version(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    select_user(qtbot, users, "reception")
+    detail = users.detail
+    assert not detail.save_button.isEnabled()
+    click_box(qtbot, detail.role_picker.boxes["billing_clerk"])
+    assert detail.save_button.isEnabled()
+    with qtbot.waitSignal(detail.sig_user_changed, timeout=5000):
+        qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    patch = fake_server.requests_to("PATCH", f"/users/{detail.user['id']}")[0]
+    assert json.loads(patch.content) == {"version": 1, "roles": ["receptionist", "billing_clerk"]}
+    assert sorted(fake_server.users[detail.user["id"]].roles) == ["billing_clerk", "receptionist"]
+    row = users.model.find_row(detail.user["id"])
+    assert users.model.data(users.model.index(row, 2)) == "Receptionist, Billing clerk"
+
+
+def test_version_conflict_offers_a_reload(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    select_user(qtbot, users, "reception")
+    detail = users.detail
+    other = next(u for u in fake_server.users.values() if u.username == "reception")
+    other.full_name, other.version = "Rita Changed Elsewhere", 2  # someone else saved
+
+    detail.full_name_edit.clear()
+    qtbot.keyClicks(detail.full_name_edit, "Rita R.")
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: detail.conflict_banner.isVisible(), timeout=5000)
+
+    qtbot.mouseClick(detail.reload_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not detail.conflict_banner.isVisible(), timeout=5000)
+    assert detail.full_name_edit.text() == "Rita Changed Elsewhere"
+    assert detail.user["version"] == 2
+
+
+def test_enable_a_disabled_user(qtbot, admin, fake_server):
+    _window, workspace = admin
+    users = workspace.users_tab
+    target = next(u for u in fake_server.users.values() if u.username == "manager")
+    target.active = False
+    users.model.reload()
+    qtbot.waitUntil(lambda: users.model.rowCount() == 50, timeout=5000)
+    select_user(qtbot, users, "manager")
+    assert users.detail.toggle_active_button.text() == "Enable account"
+    with qtbot.waitSignal(users.detail.sig_user_changed, timeout=5000):
+        qtbot.mouseClick(users.detail.toggle_active_button, Qt.MouseButton.LeftButton)
+    assert target.active
+    assert users.detail.toggle_active_button.text() == "Disable account"
+
+
+def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake_server):
+    _window, workspace = admin
+    workspace.tabs.setCurrentWidget(workspace.audit_tab)
+    audit = workspace.audit_tab
+    audit.clear_filters()  # the demo entries are older than the default last-7-days window
+    qtbot.waitUntil(lambda: audit.model.total == 130, timeout=5000)
+    assert all(r.url.params["sort"] == "-at" for r in fake_server.requests_to("GET", "/audit"))
+    assert audit.model.row_item(0)["id"] == 130
+
+    audit.table.horizontalHeader().sectionClicked.emit(1)  # what a header click does
+    audit.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(
+        lambda: any(
+            r.url.params["sort"] == "username" for r in fake_server.requests_to("GET", "/audit")
+        ),
+        timeout=5000,
+    )
+
+
+def filtered(fake_server):
+    return [
+        r
+        for r in fake_server.requests_to("GET", "/audit")
+        if r.url.params.get("user") == "reception"
+    ]
+
+
+def test_audit_filters_become_query_parameters(qtbot, admin, fake_server):
+    _window, workspace = admin
+    workspace.tabs.setCurrentWidget(workspace.audit_tab)
+    audit = workspace.audit_tab
+    audit.clear_filters()
+    qtbot.keyClicks(audit.user_edit, "reception")
+    audit.outcome_combo.setCurrentIndex(audit.outcome_combo.findData("failure"))
+    qtbot.keyClick(audit.user_edit, Qt.Key.Key_Return)
+    # Earlier loads may still be in flight on other workers, so look for the request.
+    qtbot.waitUntil(lambda: bool(filtered(fake_server)), timeout=5000)
+    assert filtered(fake_server)[0].url.params["outcome"] == "failure"
+    qtbot.waitUntil(lambda: audit.model.total is not None and not audit.model.loading, timeout=5000)
+    assert all(
+        audit.model.row_item(r)["username"] == "reception"
+        and audit.model.row_item(r)["outcome"] == "failure"
+        for r in range(audit.model.rowCount())
+    )
+
+
+def test_default_audit_window_is_the_last_seven_days(admin):
+    _window, workspace = admin
+    filters = workspace.audit_tab.filters()
+    assert set(filters) == {"since"}
+    assert filters["since"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("username", "ok"),
+    [
+        ("nina", True),
+        ("n.okafor-2", True),
+        ("x", False),
+        ("-nina", False),
+        ("ni na", False),
+        ("n" * 65, False),
+    ],
+)
+def test_username_rule_matches_the_server(username, ok):
+    from hms_desktop.workspaces.administration.validation import username_problem
+
+    assert (username_problem(username) is None) is ok

@@ -1,0 +1,114 @@
+"""The real MainWindow: rail from /me, status bar, idle lock, reconnecting, sign out."""
+
+from hms_desktop.qt import QKeySequence, Qt
+from hms_desktop.widgets.coming_soon import ComingSoonPanel
+
+
+def rail_texts(window):
+    return [window.rail.item(i).text() for i in range(window.rail.count())]
+
+
+def test_rail_lists_exactly_the_workspaces_from_me_in_fixed_order(make_main_window):
+    window = make_main_window("manager")
+    assert window.me["workspaces"] == ["staff", "reports"]
+    assert window.workspace_keys() == ["staff", "reports"]
+    assert rail_texts(window) == ["Staff", "Reports"]
+    assert window.current_workspace_key == "staff"
+
+
+def test_unbuilt_workspace_shows_a_coming_soon_panel(make_main_window):
+    window = make_main_window("reception")
+    page = window.stack.currentWidget()
+    assert isinstance(page, ComingSoonPanel)
+    assert page.isVisible()
+    assert any("appointments" in text for text in page.planned)
+
+
+def test_ctrl_number_switches_workspace_and_tooltips_show_it(qtbot, make_main_window):
+    window = make_main_window("admin")
+    assert window.workspace_keys() == ["reports", "administration"]
+    assert window.rail.item(1).toolTip() == "Administration (Ctrl+2)"
+    assert window.workspace_actions[1].shortcut() == QKeySequence("Ctrl+2")
+    window.workspace_actions[1].trigger()
+    assert window.current_workspace_key == "administration"
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_workspace_key == "reports"
+
+
+def test_status_bar_shows_user_server_and_connection(make_main_window):
+    window = make_main_window("reception")
+    assert window.user_label.text() == "Rita Reception · Receptionist"
+    assert window.server_label.text() == "https://hms.test"
+    assert "Connected" in window.connection_label.text()
+
+
+def test_idle_lock_engages_and_the_password_resumes(qtbot, make_main_window):
+    window = make_main_window("reception", idle_lock_ms=150)
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    overlay = window.lock_overlay
+    assert overlay.geometry() == window.centralWidget().rect()
+    assert not window.workspace_actions[0].isEnabled()
+
+    qtbot.keyClicks(overlay.password_edit, "not-my-password")
+    qtbot.mouseClick(overlay.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: overlay.problem.isVisible(), timeout=3000)
+    assert overlay.problem.text() == "Wrong password."
+    assert window.locked
+
+    overlay.password_edit.clear()
+    qtbot.keyClicks(overlay.password_edit, "reception-pass")
+    with qtbot.waitSignal(overlay.sig_unlocked, timeout=3000):
+        qtbot.keyClick(overlay.password_edit, Qt.Key.Key_Return)
+    assert not window.locked
+    assert window.workspace_actions[0].isEnabled()
+    assert window.idle_watcher.is_active()
+
+
+def test_user_activity_postpones_the_idle_lock(qtbot, make_main_window):
+    window = make_main_window("reception", idle_lock_ms=400)
+    for _ in range(6):
+        qtbot.wait(100)
+        qtbot.keyClick(window.rail, Qt.Key.Key_Down)
+    assert not window.locked  # 600 ms passed, but never 400 ms without input
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+
+
+def test_ctrl_l_locks_at_once(qtbot, make_main_window):
+    window = make_main_window("reception")
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.locked
+
+
+def test_reconnecting_appears_while_the_server_is_unreachable_and_clears(
+    qtbot, make_main_window, fake_server
+):
+    window = make_main_window("reception", health_interval_ms=50, health_retry_ms=50)
+    fake_server.down = True
+    qtbot.waitUntil(lambda: "Reconnecting…" in window.connection_label.text(), timeout=5000)
+    fake_server.down = False
+    qtbot.waitUntil(lambda: "Connected" in window.connection_label.text(), timeout=5000)
+
+
+def test_a_failed_call_switches_to_reconnecting_at_once(qtbot, make_main_window, fake_server):
+    window = make_main_window("admin", health_interval_ms=3600_000)
+    fake_server.down = True
+    window.select_workspace("administration")
+    qtbot.waitUntil(lambda: "Reconnecting…" in window.connection_label.text(), timeout=5000)
+
+
+def test_sign_out_ends_the_server_session_and_forgets_tokens(qtbot, make_main_window, fake_server):
+    window = make_main_window("reception")
+    api = window.api
+    with qtbot.waitSignal(window.sig_signed_out, timeout=3000):
+        window.sign_out_action.trigger()
+    assert len(fake_server.requests_to("POST", "/auth/logout")) == 1
+    assert not api.is_authenticated and api.refresh_token is None
+
+
+def test_a_revoked_session_returns_to_sign_in(qtbot, make_main_window, fake_server):
+    window = make_main_window("admin")
+    fake_server.expire_access_tokens()
+    fake_server._refresh.clear()
+    with qtbot.waitSignal(window.sig_signed_out, timeout=3000) as blocker:
+        window.select_workspace("administration")
+    assert blocker.args == ["Your session has ended. Please sign in again."]
