@@ -42,7 +42,28 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-@click.group()
+class _FriendlyGroup(click.Group):
+    """Turns database and configuration failures into one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            _fail(exc.detail)
+        except ProgrammingError as exc:
+            hint = (" Is the database migrated? Run 'hms-server migrate'."
+                    if "does not exist" in str(exc.orig) else "")
+            _fail(f"database error: {str(exc.orig).splitlines()[0]}.{hint}")
+        except OperationalError as exc:
+            _fail(f"cannot reach the database: {str(exc.orig).splitlines()[0]}")
+        except SQLAlchemyError as exc:
+            _fail(f"database error: {type(exc).__name__}")
+        return None
+
+
+@click.group(cls=_FriendlyGroup)
 def main() -> None:
     """HMS application server administration."""
     logging.basicConfig(level=os.environ.get("HMS_LOG_LEVEL", "WARNING"),
