@@ -40,9 +40,17 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -x tests/server/unit
 
+# mypy --strict on the security core (auth, audit, unit of work, API plumbing).
+STRICT_MODULES := hms_server/domain hms_server/services/auth.py hms_server/services/users.py \
+	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \
+	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
+	hms_server/adapters/events.py hms_server/api/deps.py hms_server/api/idempotency.py \
+	hms_server/api/problems.py hms_server/app.py hms_server/cli.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check hms_server/migrations/versions
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy --strict --follow-imports=silent $(STRICT_MODULES)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -41,7 +41,7 @@ def make_engine(url: str | URL, *, pool_size: int = 10, **kwargs: object) -> Eng
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 

@@ -16,7 +16,7 @@ from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from hms_server.adapters.orm.base import utcnow
@@ -78,7 +78,7 @@ def run_idempotent(
         body = jsonable_encoder(serialize(result))
         if key:
             uow.session.execute(
-                IdempotencyRecord.__table__.update()
+                update(IdempotencyRecord)
                 .where(IdempotencyRecord.user_id == ctx.principal.user_id,
                        IdempotencyRecord.key == key)
                 .values(status_code=status_code, response=body)
