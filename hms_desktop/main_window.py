@@ -321,6 +321,7 @@ class MainWindow(QMainWindow):
         """Stop timers and the activity filter (window closing or test teardown)."""
         self.idle_watcher.uninstall()
         self.connection.stop()
+        self._context.close()
 
     def closeEvent(self, event) -> None:
         self.shutdown()

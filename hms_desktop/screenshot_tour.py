@@ -127,11 +127,18 @@ def run_screenshot_tour(
         window.resize(*WINDOW_SIZE)
         window.show()
         for key in window.workspace_keys():
-            window.select_workspace(key)
+            page = window.select_workspace(key)
             # A load may start another (the view asks for more rows): wait until quiet twice.
             idle = _wait(lambda: not tasks.busy, timeout_s)
             _pump(100)
             idle = idle and _wait(lambda: not tasks.busy, timeout_s)
+            # A workspace may stage a representative view (e.g. open the first chart).
+            if idle and hasattr(page, "prepare_screenshot"):
+                page.prepare_screenshot()
+                _pump(100)
+                idle = _wait(lambda: not tasks.busy, timeout_s)
+                _pump(100)
+                idle = idle and _wait(lambda: not tasks.busy, timeout_s)
             if not idle:
                 say(f"Timed out waiting for the {key} workspace to load.")
                 return 3

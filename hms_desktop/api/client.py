@@ -81,6 +81,7 @@ def problem_from_response(response: httpx.Response) -> ApiProblem:
         errors=errors,
         title=str(body.get("title") or ""),
         retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+        body=body,
     )
 
 

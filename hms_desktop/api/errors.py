@@ -41,6 +41,9 @@ class ApiProblem(ApiError):
     errors: list[dict] = field(default_factory=list)
     title: str = ""
     retry_after: int | None = None
+    # The whole problem document: extensions such as ``conflicts`` (prescribing),
+    # ``candidates`` (duplicate patients) or ``suggestions`` (slot taken) live here.
+    body: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.status} {self.code}: {self.detail}")

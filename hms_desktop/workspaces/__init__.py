@@ -20,12 +20,30 @@ if TYPE_CHECKING:
 
 @dataclass
 class WorkspaceContext:
-    """What a workspace may use: the API client, the task runner and the signed-in user."""
+    """What a workspace may use: the API client, the task runner and the signed-in user.
+
+    ``events()`` returns the shared live-event bridge (``hms_desktop.events.EventBridge``),
+    started on first use; ``close()`` stops it (the main window calls it on shutdown).
+    """
 
     api: Any
     tasks: TaskRunner
     me: dict
     show_status: Any = field(default=lambda _text: None)
+    _events: Any = field(default=None, repr=False)
+
+    def events(self) -> Any:
+        if self._events is None:
+            from hms_desktop.events import EventBridge
+
+            self._events = EventBridge(self.api)
+            self._events.start()
+        return self._events
+
+    def close(self) -> None:
+        if self._events is not None:
+            self._events.stop()
+            self._events = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Book, reschedule and check in appointments"),
             _n("Print patient labels and visit slips"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "clinical",
@@ -64,6 +83,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Encounter notes, diagnoses (ICD-10), orders"),
             _n("Prescriptions sent to the pharmacy"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "ward",

@@ -1,0 +1,155 @@
+"""Patient ID card and wristband label PDFs: name, date of birth, sex, MRN as a Code 128
+barcode (and optionally a QR code). Pure reportlab, no Qt; safe to call off the GUI thread."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode import code128, qr
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from hms_desktop.printing.fonts import register_fonts
+
+# ISO/IEC 7810 ID-1 (credit-card) size; a common adult wristband insert of 25 x 200 mm.
+ID_CARD_SIZE = (85.6 * mm, 54 * mm)
+WRISTBAND_SIZE = (200 * mm, 25 * mm)
+_SEX_LABEL = {"male": "M", "female": "F", "other": "X", "unknown": "U"}
+
+
+@dataclass(frozen=True)
+class PatientLabel:
+    """What a label shows. ``date_of_birth`` may be a date or an ISO string."""
+
+    mrn: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | str
+    sex: str
+    birth_date_estimated: bool = False
+    hospital_name: str = ""
+
+
+def _dob_text(label: PatientLabel) -> str:
+    dob = label.date_of_birth
+    value = dob.isoformat() if isinstance(dob, date) else str(dob)
+    return f"{value} (est.)" if label.birth_date_estimated else value
+
+
+def _fit(text: str, font: str, size: float, width: float, min_size: float = 5) -> float:
+    """The largest font size ≤ ``size`` at which ``text`` fits ``width``."""
+    while size > min_size and stringWidth(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+def _elide(text: str, font: str, size: float, width: float) -> str:
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _barcode(mrn: str, width: float, height: float) -> code128.Code128:
+    """A Code 128 barcode of the MRN scaled to fit ``width`` (quiet zones included)."""
+    probe = code128.Code128(mrn, barHeight=height, barWidth=1, quiet=True)
+    bar_width = max(0.5, min(1.2, width / probe.width))
+    return code128.Code128(mrn, barHeight=height, barWidth=bar_width, quiet=True,
+                           humanReadable=False)
+
+
+def _qr(mrn: str, size: float) -> Drawing:
+    widget = qr.QrCodeWidget(mrn, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def _header(label: PatientLabel) -> str:
+    return f"{label.family_name.upper()}, {label.given_name}"
+
+
+def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
+    """A one-page ID-1 (85.6 x 54 mm) patient card PDF."""
+    regular, bold = register_fonts()
+    width, height = ID_CARD_SIZE
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=ID_CARD_SIZE, pageCompression=1)
+    c.setTitle(f"Patient card {label.mrn}")
+    c.setAuthor(label.hospital_name or "HMS")
+    margin = 4 * mm
+    text_width = width - 2 * margin - (18 * mm if with_qr else 0)
+    y = height - margin - 3 * mm
+    if label.hospital_name:
+        c.setFont(regular, 6.5)
+        c.drawString(margin, y, _elide(label.hospital_name, regular, 6.5, text_width))
+        y -= 5 * mm
+    name = _header(label)
+    size = _fit(name, bold, 11, text_width, min_size=7)
+    c.setFont(bold, size)
+    c.drawString(margin, y, _elide(name, bold, size, text_width))
+    y -= 4.5 * mm
+    c.setFont(regular, 8)
+    c.drawString(margin, y, f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
+    y -= 4.5 * mm
+    c.setFont(bold, 9)
+    c.drawString(margin, y, f"MRN {label.mrn}")
+    if with_qr:
+        renderPDF.draw(_qr(label.mrn, 16 * mm), c, width - margin - 16 * mm,
+                       height - margin - 16 * mm)
+    _barcode(label.mrn, width - 2 * margin, 13 * mm).drawOn(c, margin, margin)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def render_wristband(label: PatientLabel, *, with_qr: bool = True) -> bytes:
+    """A one-page wristband insert (200 x 25 mm): identity text, Code 128 and QR of the MRN."""
+    regular, bold = register_fonts()
+    width, height = WRISTBAND_SIZE
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=WRISTBAND_SIZE, pageCompression=1)
+    c.setTitle(f"Wristband {label.mrn}")
+    c.setAuthor(label.hospital_name or "HMS")
+    # Leave the first 25 mm for the band's clasp.
+    x = 25 * mm
+    qr_size = height - 4 * mm
+    if with_qr:
+        renderPDF.draw(_qr(label.mrn, qr_size), c, x, 2 * mm)
+        x += qr_size + 3 * mm
+    text_width = 70 * mm
+    name = _header(label)
+    size = _fit(name, bold, 11, text_width, min_size=7)
+    c.setFont(bold, size)
+    c.drawString(x, height - 7 * mm, _elide(name, bold, size, text_width))
+    c.setFont(regular, 8)
+    c.drawString(x, height - 12 * mm,
+                 f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
+    c.setFont(bold, 9)
+    c.drawString(x, height - 17 * mm, f"MRN {label.mrn}")
+    if label.hospital_name:
+        c.setFont(regular, 6)
+        c.drawString(x, 2.5 * mm, _elide(label.hospital_name, regular, 6, text_width))
+    bx = x + text_width + 3 * mm
+    _barcode(label.mrn, width - bx - 4 * mm, height - 8 * mm).drawOn(c, bx, 4 * mm)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def render_label(label: PatientLabel, kind: Literal["id_card", "wristband"] = "id_card",
+                 *, with_qr: bool | None = None) -> bytes:
+    """Render ``kind``; QR defaults on for wristbands (scanned at the bedside), off on cards."""
+    if kind == "id_card":
+        return render_id_card(label, with_qr=bool(with_qr))
+    if kind == "wristband":
+        return render_wristband(label, with_qr=True if with_qr is None else with_qr)
+    raise ValueError(f"unknown label kind: {kind!r}")

@@ -1,0 +1,247 @@
+"""Prescription PDF: hospital, prescriber, patient (name, MRN, date of birth), the items,
+a signature line and a Code 128 barcode of the prescription number.
+
+Pure reportlab, no Qt; safe to call off the GUI thread. Input is the server's prescription
+JSON (``GET /api/v1/prescriptions/{id}``) so the desktop can print what it just received.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode import code128
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from hms_desktop.printing.fonts import register_fonts
+
+MARGIN = 16 * mm
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+RULE = colors.HexColor("#9aa5b1")
+HEAD_BG = colors.HexColor("#e4e7eb")
+
+
+@dataclass(frozen=True)
+class HospitalInfo:
+    name: str
+    address: str = ""
+    phone: str = ""
+
+
+class _Barcode(Flowable):
+    """Code 128 of the prescription number with the human-readable text under it."""
+
+    def __init__(self, value: str, font: str, width: float = 62 * mm,
+                 height: float = 12 * mm) -> None:
+        super().__init__()
+        self.value, self.font = value, font
+        self.width, self.bar_height = width, height
+        self.height = height + 4 * mm
+        self._code = code128.Code128(value, barHeight=height, humanReadable=False, quiet=False)
+        self._code.barWidth = min(1.2, width / max(self._code.width / self._code.barWidth, 1))
+        self._code = code128.Code128(value, barHeight=height, barWidth=self._code.barWidth,
+                                     humanReadable=False, quiet=False)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        x = self.width - self._code.width
+        self._code.drawOn(canvas, x, 4 * mm)
+        canvas.setFont(self.font, 8)
+        canvas.setFillColor(INK)
+        canvas.drawRightString(self.width, 0.5 * mm, self.value)
+
+
+def _number(value: Any) -> str:
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = format(d.normalize(), "f")
+    return text
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value or "")
+    if "T" in text:
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return text
+    return text
+
+
+def _age(dob: Any, on: date) -> str:
+    try:
+        born = dob if isinstance(dob, date) else date.fromisoformat(str(dob)[:10])
+    except ValueError:
+        return ""
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return f" ({years} y)"
+
+
+def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo, *,
+                        allergies: Sequence[str] = (),
+                        printed_at: datetime | None = None) -> bytes:
+    """The prescription as PDF bytes (A4). ``allergies``: substances to print as a warning."""
+    regular, bold = register_fonts()
+    printed_at = printed_at or datetime.now()
+    styles = {
+        "hospital": ParagraphStyle("hospital", fontName=bold, fontSize=15, leading=18,
+                                   textColor=INK),
+        "small": ParagraphStyle("small", fontName=regular, fontSize=8.5, leading=11,
+                                textColor=MUTED),
+        "title": ParagraphStyle("title", fontName=bold, fontSize=13, leading=16,
+                                textColor=INK, spaceBefore=2),
+        "label": ParagraphStyle("label", fontName=regular, fontSize=8, leading=10,
+                                textColor=MUTED),
+        "value": ParagraphStyle("value", fontName=bold, fontSize=10.5, leading=13,
+                                textColor=INK),
+        "cell": ParagraphStyle("cell", fontName=regular, fontSize=9.5, leading=12,
+                               textColor=INK),
+        "cellb": ParagraphStyle("cellb", fontName=bold, fontSize=9.5, leading=12,
+                                textColor=INK),
+        "head": ParagraphStyle("head", fontName=bold, fontSize=8.5, leading=10,
+                               textColor=INK),
+        "right": ParagraphStyle("right", fontName=regular, fontSize=9, leading=12,
+                                textColor=INK, alignment=TA_RIGHT),
+        "warn": ParagraphStyle("warn", fontName=bold, fontSize=9.5, leading=12,
+                               textColor=colors.HexColor("#9b1c1c")),
+    }
+    number = str(prescription.get("number") or prescription.get("id") or "")
+    patient = prescription.get("patient") or {}
+    width = A4[0] - 2 * MARGIN - 12  # the frame keeps 6 pt padding on each side
+
+    def p(text: Any, style: str = "cell") -> Paragraph:
+        return Paragraph(escape(str(text if text is not None else "")), styles[style])
+
+    story: list[Flowable] = []
+    # Header: hospital on the left, barcode of the prescription number on the right.
+    contact = " · ".join(x for x in (hospital.address, hospital.phone) if x)
+    left = [p(hospital.name, "hospital")] + ([p(contact, "small")] if contact else [])
+    header = Table([[left, _Barcode(number, regular)]],
+                   colWidths=[width - 66 * mm, 66 * mm])
+    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                                ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    story += [header, Spacer(1, 4 * mm)]
+    story.append(Table(
+        [[p("Prescription", "title"),
+          Paragraph(f"No. <b>{escape(number)}</b><br/>Date: "
+                    f"{escape(_date(prescription.get('created_at')))}", styles["right"])]],
+        colWidths=[width / 2, width / 2],
+        style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
+                          ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                          ("VALIGN", (0, 0), (-1, -1), "BOTTOM")])))
+    story.append(Spacer(1, 3 * mm))
+
+    # Patient and prescriber.
+    name = " ".join(x for x in (patient.get("given_name"), patient.get("family_name")) if x)
+    dob = patient.get("date_of_birth")
+    sex = str(patient.get("sex") or "").capitalize()
+
+    def field(label: str, value: Any) -> list[Paragraph]:
+        return [p(label, "label"), p(value or "—", "value")]
+
+    who = Table(
+        [[field("Patient", name), field("MRN", patient.get("mrn")),
+          field("Date of birth", f"{dob or '—'}{_age(dob, printed_at.date()) if dob else ''}"),
+          field("Sex", sex)],
+         [field("Prescriber", prescription.get("prescriber_name")),
+          field("Status", str(prescription.get("status") or "").capitalize()),
+          field("Encounter", prescription.get("encounter_id")), ""]],
+        colWidths=[width * 0.36, width * 0.22, width * 0.26, width * 0.16])
+    who.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                             ("LINEBELOW", (0, 0), (-1, 0), 0.4, RULE),
+                             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                             ("TOPPADDING", (0, 0), (-1, -1), 4),
+                             ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    story += [who, Spacer(1, 3 * mm)]
+    if allergies:
+        story += [p("Allergies: " + ", ".join(allergies), "warn"), Spacer(1, 2 * mm)]
+
+    # Items.
+    rows: list[list[Any]] = [[p("#", "head"), p("Medicine", "head"), p("Dose", "head"),
+                              p("Route", "head"), p("Frequency", "head"),
+                              p("Duration", "head"), p("Qty", "head")]]
+    for n, item in enumerate(prescription.get("items") or [], start=1):
+        medicine = " ".join(str(x) for x in (item.get("generic_name"), item.get("strength"))
+                            if x)
+        cell: list[Paragraph] = [p(medicine, "cellb")]
+        if item.get("form"):
+            cell.append(p(item["form"], "small"))
+        if item.get("instructions"):
+            cell.append(p(item["instructions"], "small"))
+        duration = f"{item['duration_days']} days" if item.get("duration_days") else "—"
+        rows.append([p(item.get("line_no") or n), cell,
+                     p(f"{_number(item.get('dose'))} {item.get('unit') or ''}"),
+                     p(item.get("route")), p(item.get("frequency")), p(duration),
+                     p(_number(item.get("quantity")))])
+    fixed = [10 * mm, width * 0.33, width * 0.13, width * 0.11, width * 0.17, width * 0.11]
+    items = Table(rows, colWidths=[*fixed, width - sum(fixed)], repeatRows=1)
+    items.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("TOPPADDING", (0, 0), (-1, -1), 4),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+    story.append(items)
+    if prescription.get("notes"):
+        story += [Spacer(1, 3 * mm), p("Notes", "label"), p(prescription["notes"])]
+
+    # Signature block kept on one page with the last lines above it.
+    signature = Table(
+        [["", "", ""],
+         [p(f"{prescription.get('prescriber_name') or 'Prescriber'} — signature", "small"),
+          "", p("Date", "small")]],
+        colWidths=[width * 0.58, width * 0.1, width * 0.32], rowHeights=[14 * mm, None])
+    signature.setStyle(TableStyle([("LINEBELOW", (0, 0), (0, 0), 0.8, INK),
+                                   ("LINEBELOW", (2, 0), (2, 0), 0.8, INK),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    story += [Spacer(1, 10 * mm), KeepTogether([signature])]
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        canvas.setFillColor(MUTED)
+        # Every page names the patient, so a loose second page is never anonymous.
+        canvas.drawString(MARGIN + 6, 9 * mm,
+                          f"Prescription {number} · {name} · MRN {patient.get('mrn') or '—'}"
+                          f" · printed {printed_at.strftime('%Y-%m-%d %H:%M')}")
+        canvas.drawRightString(A4[0] - MARGIN - 6, 9 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+                            topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
+                            title=f"Prescription {number}", author=hospital.name,
+                            subject="Prescription", creator="HMS")
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()

@@ -1,0 +1,83 @@
+"""The clinical (doctor's) workspace: patient list on the left, the chart on the right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hms_desktop.api.clinical import ClinicalApi
+from hms_desktop.qt import QKeySequence, QLabel, QShortcut, QSplitter, Qt, QVBoxLayout, QWidget
+from hms_desktop.workspaces import WorkspaceContext
+from hms_desktop.workspaces.clinical.chart import ChartView
+from hms_desktop.workspaces.clinical.patient_list import PatientListPanel
+
+
+@dataclass
+class ClinicalContext:
+    """The workspace context plus the typed clinical API wrapper."""
+
+    api: Any
+    tasks: Any
+    me: dict
+    show_status: Any
+    clinical: ClinicalApi
+
+    @classmethod
+    def from_workspace(cls, context: WorkspaceContext) -> ClinicalContext:
+        return cls(context.api, context.tasks, context.me, context.show_status,
+                   ClinicalApi(context.api))
+
+
+class ClinicalWorkspace(QWidget):
+    """Master–detail: today's patients and search (left), the chart (right).
+
+    Shortcuts: Ctrl+F find patient, Ctrl+N new note, Ctrl+P print prescription.
+    The first load (today's list and a first page of patients) starts when shown.
+    """
+
+    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = ClinicalContext.from_workspace(context)
+        self._started = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 8)
+        title = QLabel(self.tr("Clinical"), self)
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        self.patients = PatientListPanel(self.context, self)
+        self.chart = ChartView(self.context, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.patients)
+        splitter.addWidget(self.chart)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([340, 900])
+        splitter.setChildrenCollapsible(False)
+        layout.addWidget(splitter, 1)
+        self.patients.sig_patient_chosen.connect(self.chart.open_patient)
+
+        for keys, slot in (("Ctrl+F", self.focus_search),
+                           ("Ctrl+N", lambda: self.chart.do_action("new_note")),
+                           ("Ctrl+P", lambda: self.chart.do_action("print"))):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            self.patients.load_today()
+            self.patients.apply_search()
+
+    def focus_search(self) -> None:
+        self.patients.search_edit.setFocus()
+        self.patients.search_edit.selectAll()
+
+    def prepare_screenshot(self) -> None:
+        """Screenshot tour: open the first patient of today's list (or of the search)."""
+        panel = self.patients
+        if panel.today_list.count():
+            panel._on_today_list_item_activated(panel.today_list.item(0))
+        elif panel.model.rowCount():
+            panel.sig_patient_chosen.emit(panel.model.row_item(0))

@@ -1,0 +1,312 @@
+"""Day and week calendar with one column per doctor; book from a free slot, act on an
+appointment (check in, reschedule, cancel, no-show, print slip)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hms_desktop.qt import (
+    QAbstractItemView,
+    QComboBox,
+    QDate,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QKeySequence,
+    QLabel,
+    QModelIndex,
+    QProgressBar,
+    QPushButton,
+    QShortcut,
+    QStackedWidget,
+    Qt,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from hms_desktop.tasks import TaskRunner
+from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces.reception._qt import QMenu
+from hms_desktop.workspaces.reception.calendar_model import (
+    DayCalendarModel,
+    WeekCalendarModel,
+    load_day,
+    load_week,
+)
+
+# (action key, button text, tooltip, shortcut)
+_APPOINTMENT_ACTIONS = (
+    ("check_in", "Check in", "The patient has arrived: give a token (Ctrl+K)", "Ctrl+K"),
+    ("reschedule", "Reschedule…", "Move to another free slot (Ctrl+R)", "Ctrl+R"),
+    ("cancel", "Cancel…", "Cancel with a reason (Ctrl+Del)", "Ctrl+Del"),
+    ("no_show", "No-show", "The patient did not come", ""),
+    ("print_slip", "Print slip", "Print the appointment slip (Ctrl+Shift+P)", "Ctrl+Shift+P"),
+)
+
+
+class CalendarView(QWidget):
+    """Shows a day (slot rows) or a week (day rows), one column per doctor.
+
+    Loads on the task runner (a generation counter drops answers of a superseded date).
+    Signals: ``sig_book_requested(doctor, slot)`` from a free slot (Enter/double-click),
+    ``sig_action_requested(action, appointment)`` from the action buttons or context menu,
+    ``sig_loaded()`` after each load. GUI thread only.
+    """
+
+    sig_book_requested = Signal(object, object)
+    sig_action_requested = Signal(str, object)
+    sig_loaded = Signal()
+
+    def __init__(self, tasks: TaskRunner, scheduling_api, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.api = scheduling_api
+        self.loading = False
+        self._generation = 0
+        self.day_model = DayCalendarModel(self)
+        self.week_model = WeekCalendarModel(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_navigation())
+
+        self.views = QStackedWidget(self)
+        self.day_table = self._make_table(self.day_model, self.tr("Day calendar"))
+        self.day_table.doubleClicked.connect(self._on_day_table_activated)
+        self.day_table.activated.connect(self._on_day_table_activated)
+        self.day_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.day_table.customContextMenuRequested.connect(self._on_day_table_menu)
+        self.day_table.selectionModel().currentChanged.connect(self._update_actions)
+        self.week_table = self._make_table(self.week_model, self.tr("Week calendar"))
+        self.week_table.verticalHeader().setDefaultSectionSize(64)
+        self.week_table.doubleClicked.connect(self._on_week_table_activated)
+        self.week_table.activated.connect(self._on_week_table_activated)
+        self.views.addWidget(self.day_table)
+        self.views.addWidget(self.week_table)
+        layout.addWidget(self.views, 1)
+
+        self.action_buttons: dict[str, QPushButton] = {}
+        actions = QHBoxLayout()
+        self.book_button = QPushButton(self.tr("Book…"), self)
+        self.book_button.setAccessibleName(self.tr("Book the selected free slot"))
+        self.book_button.setToolTip(self.tr("Book the selected free slot (Enter)"))
+        self.book_button.clicked.connect(self.book_selected)
+        actions.addWidget(self.book_button)
+        for key, text, tip, keys in _APPOINTMENT_ACTIONS:
+            button = QPushButton(self.tr(text), self)
+            button.setAccessibleName(self.tr(text).rstrip("…"))
+            button.setToolTip(self.tr(tip))
+            button.clicked.connect(lambda _c=False, k=key: self._request(k))
+            if keys:
+                QShortcut(QKeySequence(keys), self, activated=lambda k=key: self._request(k),
+                          context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.action_buttons[key] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.legend = QLabel(
+            self.tr("● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"),
+            self)
+        self.legend.setProperty("role", "subtitle")
+        self.legend.setAccessibleName(self.tr("Status legend"))
+        self.legend.setWordWrap(True)
+        layout.addWidget(self.legend)
+        self.problem = ProblemLabel(self)
+        layout.addWidget(self.problem)
+        self._update_actions()
+
+    # -- building ----------------------------------------------------------------------
+    def _build_navigation(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.prev_button = QPushButton("◀", self)
+        self.prev_button.setAccessibleName(self.tr("Previous day or week"))
+        self.prev_button.setToolTip(self.tr("Previous (Alt+Left)"))
+        self.prev_button.setShortcut(QKeySequence("Alt+Left"))
+        self.prev_button.setMaximumWidth(36)
+        self.prev_button.clicked.connect(lambda: self._step(-1))
+        self.today_button = QPushButton(self.tr("Today"), self)
+        self.today_button.setAccessibleName(self.tr("Go to today"))
+        self.today_button.setToolTip(self.tr("Go to today (Alt+Home)"))
+        self.today_button.setShortcut(QKeySequence("Alt+Home"))
+        self.today_button.clicked.connect(lambda: self.set_date(date.today()))
+        self.next_button = QPushButton("▶", self)
+        self.next_button.setAccessibleName(self.tr("Next day or week"))
+        self.next_button.setToolTip(self.tr("Next (Alt+Right)"))
+        self.next_button.setShortcut(QKeySequence("Alt+Right"))
+        self.next_button.setMaximumWidth(36)
+        self.next_button.clicked.connect(lambda: self._step(1))
+        self.date_edit = QDateEdit(self)
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.setDate(QDate.currentDate())
+        self.date_edit.setAccessibleName(self.tr("Calendar date"))
+        self.date_edit.setToolTip(self.tr("Show this date"))
+        self.date_edit.dateChanged.connect(lambda _d: self.reload())
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.addItem(self.tr("Day"), "day")
+        self.mode_combo.addItem(self.tr("Week"), "week")
+        self.mode_combo.setAccessibleName(self.tr("Calendar view"))
+        self.mode_combo.setToolTip(self.tr("Day or week view"))
+        self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
+        self.department_combo = QComboBox(self)
+        self.department_combo.addItem(self.tr("All departments"), None)
+        self.department_combo.setAccessibleName(self.tr("Department"))
+        self.department_combo.setToolTip(self.tr("Show the doctors of one department"))
+        self.department_combo.setMinimumContentsLength(14)
+        self.department_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(80)
+        self.progress.setMaximumHeight(12)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName(self.tr("Loading calendar"))
+        self.progress.hide()
+        for widget in (self.prev_button, self.today_button, self.next_button, self.date_edit,
+                       self.mode_combo, self.department_combo):
+            row.addWidget(widget)
+        row.addWidget(self.progress)
+        row.addStretch(1)
+        return row
+
+    def _make_table(self, model, name: str) -> QTableView:
+        table = QTableView(self)
+        table.setModel(model)
+        table.setAccessibleName(name)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setWordWrap(True)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.horizontalHeader().setMinimumSectionSize(140)
+        table.verticalHeader().setDefaultSectionSize(28)
+        return table
+
+    # -- public ------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return str(self.mode_combo.currentData())
+
+    def current_date(self) -> date:
+        return self.date_edit.date().toPython()
+
+    def set_date(self, day: date) -> None:
+        if day == self.current_date():
+            self.reload()
+        else:
+            self.date_edit.setDate(QDate(day.year, day.month, day.day))
+
+    def set_departments(self, departments: list[dict]) -> None:
+        self.department_combo.blockSignals(True)
+        for department in departments:
+            self.department_combo.addItem(department.get("name", ""), department.get("id"))
+        self.department_combo.blockSignals(False)
+
+    def reload(self) -> None:
+        """Load the shown day or week again (after a change here or an event elsewhere)."""
+        self._generation += 1
+        generation = self._generation
+        api, department = self.api, self.department_combo.currentData()
+        day = self.current_date()
+        self.loading = True
+        self.progress.show()
+        self.problem.clear()
+        if self.mode == "week":
+            start = day - timedelta(days=day.weekday())
+            work = lambda: load_week(api, start, department)  # noqa: E731
+        else:
+            work = lambda: load_day(api, day, department)  # noqa: E731
+        self.tasks.run(work, lambda data: self._on_loaded(generation, data),
+                       lambda exc: self._on_load_failed(generation, exc), owner=self)
+
+    def selected(self) -> tuple[str | None, object]:
+        index = self.day_table.currentIndex()
+        if self.mode != "day" or not index.isValid():
+            return None, None
+        return self.day_model.cell(index.row(), index.column())
+
+    def select_appointment(self, appointment_id: int) -> bool:
+        index = self.day_model.find_appointment(appointment_id)
+        if index.isValid():
+            self.day_table.setCurrentIndex(index)
+        return index.isValid()
+
+    def book_selected(self) -> None:
+        kind, slot = self.selected()
+        if kind == "free":
+            index = self.day_table.currentIndex()
+            self.sig_book_requested.emit(self.day_model.doctors[index.column()], slot)
+
+    # -- slots -------------------------------------------------------------------------
+    def _on_loaded(self, generation: int, data) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        self.progress.hide()
+        if self.mode == "week":
+            self.week_model.set_week(data)
+        else:
+            self.day_model.set_day(data)
+            self.day_table.resizeRowsToContents()
+        self._update_actions()
+        self.sig_loaded.emit()
+
+    def _on_load_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        self.progress.hide()
+        self.problem.show_error(exc)
+
+    def _on_mode_changed(self, _index: int) -> None:
+        self.views.setCurrentWidget(self.week_table if self.mode == "week" else self.day_table)
+        self.reload()
+
+    def _step(self, direction: int) -> None:
+        days = 7 if self.mode == "week" else 1
+        self.set_date(self.current_date() + timedelta(days=days * direction))
+
+    def _on_day_table_activated(self, index: QModelIndex) -> None:
+        kind, item = self.day_model.cell(index.row(), index.column())
+        if kind == "free":
+            self.book_selected()
+        elif kind == "appointment" and item.get("status") == "booked":
+            self._request("check_in")
+
+    def _on_week_table_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            day = self.week_model.day_at(index.row())
+            self.mode_combo.setCurrentIndex(0)
+            self.set_date(day)
+
+    def _on_day_table_menu(self, pos) -> None:
+        index = self.day_table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.day_table.setCurrentIndex(index)
+        menu = QMenu(self)
+        if self.book_button.isEnabled():
+            menu.addAction(self.book_button.text(), self.book_selected)
+        for key, button in self.action_buttons.items():
+            if button.isEnabled():
+                menu.addAction(button.text(), lambda k=key: self._request(k))
+        if not menu.isEmpty():
+            menu.popup(self.day_table.viewport().mapToGlobal(pos))
+
+    def _request(self, action: str) -> None:
+        kind, item = self.selected()
+        button = self.action_buttons.get(action)
+        if kind == "appointment" and button is not None and button.isEnabled():
+            self.sig_action_requested.emit(action, item)
+
+    def _update_actions(self, *_args) -> None:
+        kind, item = self.selected()
+        status = item.get("status") if kind == "appointment" else None
+        self.book_button.setEnabled(kind == "free")
+        allowed = {
+            "check_in": status == "booked",
+            "reschedule": status == "booked",
+            "cancel": status in ("booked", "checked_in"),
+            "no_show": status == "booked",
+            "print_slip": status in ("booked", "checked_in", "in_consultation"),
+        }
+        for key, button in self.action_buttons.items():
+            button.setEnabled(bool(allowed.get(key)))

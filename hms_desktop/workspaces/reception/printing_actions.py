@@ -1,0 +1,77 @@
+"""Printing from reception: patient ID label / wristband and the appointment slip.
+
+PDFs are built on the task runner, then shown in the shared print preview (nothing is
+written to disk unless the clerk saves a copy). Printing a label is recorded on the
+server, because prints of patient documents are audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hms_desktop.api.scheduling import parse_time
+from hms_desktop.printing.appointment_slip import AppointmentSlip, render_appointment_slip
+from hms_desktop.printing.labels import PatientLabel, render_label
+from hms_desktop.qt import QWidget, translate
+from hms_desktop.tasks import TaskRunner
+from hms_desktop.widgets.print_preview import PrintPreviewDialog
+
+
+def _t(text: str) -> str:
+    return translate("ReceptionPrinting", text)
+
+
+def label_pdf(patient: dict, kind: str = "id_card") -> bytes:
+    """The ID card (or wristband) PDF for ``patient`` (``PatientRead``/summary)."""
+    label = PatientLabel(
+        mrn=patient["mrn"],
+        given_name=patient.get("given_name", ""),
+        family_name=patient.get("family_name", ""),
+        date_of_birth=patient.get("date_of_birth", ""),
+        sex=patient.get("sex", "unknown"),
+        birth_date_estimated=bool(patient.get("birth_date_estimated")),
+    )
+    return render_label(label, kind)  # type: ignore[arg-type]
+
+
+def slip_pdf(appointment: dict, *, token: int | None = None, department: str = "") -> bytes:
+    """The appointment slip; ``token`` (after check-in) prints large at the top."""
+    slip = AppointmentSlip(
+        patient_name=appointment.get("patient_name") or "",
+        mrn=appointment.get("patient_mrn") or "",
+        doctor=appointment.get("doctor_name") or "",
+        when=parse_time(appointment["start"]).strftime("%a %d %b %Y, %H:%M"),
+        department=department,
+        location=appointment.get("location") or "",
+        token=token,
+        reference=appointment.get("booking_reference") or "",
+        heading=_t("Appointment"),
+        token_caption=_t("Your number"),
+        labels=(_t("Patient"), _t("MRN"), _t("Doctor"), _t("Time"), _t("Department")),
+    )
+    return render_appointment_slip(slip)
+
+
+def open_print_preview(
+    parent: QWidget,
+    tasks: TaskRunner,
+    render: Callable[[], bytes],
+    *,
+    title: str,
+    file_name: str,
+    on_printed: Callable[[], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_open: Callable[[PrintPreviewDialog], None] | None = None,
+) -> None:
+    """Render on a worker, then open a (non-blocking) preview owned by ``parent``."""
+
+    def show(pdf: bytes) -> None:
+        dialog = PrintPreviewDialog(tasks, pdf, title=title, file_name=file_name, parent=parent)
+        if on_printed is not None:
+            dialog.sig_printed.connect(on_printed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        if on_open is not None:
+            on_open(dialog)
+
+    tasks.run(render, show, on_error, owner=parent)

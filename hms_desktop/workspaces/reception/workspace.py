@@ -1,0 +1,278 @@
+"""The reception workspace: patient list and summary on the left, calendar and queue on the
+right, the patient in context in a strip on top. Puts the pieces together and runs the
+actions they request (dialogs, check-in, printing)."""
+
+from __future__ import annotations
+
+from hms_desktop.api.patients import PatientsApi
+from hms_desktop.api.scheduling import SchedulingApi
+from hms_desktop.qt import (
+    QKeySequence,
+    QMessageBox,
+    QShortcut,
+    QSplitter,
+    Qt,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from hms_desktop.widgets.problems import describe_error
+from hms_desktop.workspaces import WorkspaceContext
+from hms_desktop.workspaces.reception.booking import BookingDialog, CancelDialog, RescheduleDialog
+from hms_desktop.workspaces.reception.calendar_view import CalendarView
+from hms_desktop.workspaces.reception.header_strip import PatientHeaderStrip
+from hms_desktop.workspaces.reception.queue_board import QueueBoard
+from hms_desktop.workspaces.reception.registration import PatientFormDialog
+from hms_desktop.workspaces.reception.search_panel import PatientSearchPanel
+from hms_desktop.workspaces.reception.summary_card import PatientSummaryCard
+
+EVENT_PREFIXES = ("appointment.", "queue.", "patient.", "schedule.", "doctor.")
+
+
+class ReceptionWorkspace(QWidget):
+    """Reception's whole screen. GUI thread; every request goes through ``context.tasks``.
+
+    Listens to server events (``context.events()``) and reloads what they touch, so a
+    booking or check-in made at another desk shows up here within a moment.
+    """
+
+    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.tasks = context.tasks
+        self.patients_api = PatientsApi(context.api)
+        self.scheduling_api = SchedulingApi(context.api)
+        self.last_token: int | None = None
+        self.preview = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 6)
+        self.header = PatientHeaderStrip(self)
+        layout.addWidget(self.header)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        left = QSplitter(Qt.Orientation.Vertical, self.splitter)
+        self.search = PatientSearchPanel(self.tasks, self.patients_api, left)
+        self.summary = PatientSummaryCard(self.tasks, self.patients_api, self.scheduling_api, left)
+        left.addWidget(self.search)
+        left.addWidget(self.summary)
+        left.setStretchFactor(0, 5)
+        left.setStretchFactor(1, 4)
+        left.setCollapsible(1, False)
+        left.setSizes([380, 330])
+        self.summary.setMinimumHeight(260)
+        self.tabs = QTabWidget(self.splitter)
+        self.tabs.setAccessibleName(self.tr("Reception sections"))
+        self.calendar = CalendarView(self.tasks, self.scheduling_api, self.tabs)
+        self.queue = QueueBoard(self.tasks, self.scheduling_api, self.tabs)
+        self.tabs.addTab(self.calendar, self.tr("&Calendar"))
+        self.tabs.addTab(self.queue, self.tr("&Queue"))
+        self.tabs.setTabToolTip(0, self.tr("Appointments by doctor (Alt+C)"))
+        self.tabs.setTabToolTip(1, self.tr("Today's queue and waiting times (Alt+Q)"))
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.tabs)
+        # The list needs room for MRN and name; the calendar takes the rest.
+        left.setMinimumWidth(420)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([440, 800])
+        layout.addWidget(self.splitter, 1)
+
+        self.search.sig_patient_selected.connect(self._on_search_patient_selected)
+        self.search.sig_new_patient_requested.connect(self.new_patient)
+        self.summary.sig_edit_requested.connect(self.edit_patient)
+        self.summary.sig_print_label_requested.connect(self.print_label)
+        self.summary.sig_loaded.connect(self.header.set_patient)
+        self.calendar.sig_book_requested.connect(self.book)
+        self.calendar.sig_action_requested.connect(self._on_calendar_action_requested)
+
+        for keys, slot in (("Ctrl+F", self.search.focus_search), ("Ctrl+N", self.new_patient),
+                           ("Ctrl+P", lambda: self.print_label(self.summary.patient, "id_card")),
+                           ("Ctrl+E", lambda: self.edit_patient(self.summary.patient)),
+                           ("F5", self.reload_all)):
+            QShortcut(QKeySequence(keys), self, activated=slot)
+
+        events = getattr(context, "events", None)
+        self.events = events() if callable(events) else None
+        if self.events is not None:
+            self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
+
+        self.tasks.run(self.scheduling_api.departments, self.calendar.set_departments,
+                       lambda _exc: None, owner=self)
+        self.search.search_now("")
+        self.calendar.reload()
+        self.queue.reload()
+
+    # -- state for the screenshot tour and tests ---------------------------------------
+    @property
+    def loading(self) -> bool:
+        return (self.search.model.loading or self.calendar.loading or self.queue.loading
+                or self.summary.loading)
+
+    def prepare_screenshot(self) -> None:
+        """Screenshot tour hook: put the first listed patient in context."""
+        if self.search.model.rowCount():
+            self.search.table.selectRow(0)
+
+    def reload_all(self) -> None:
+        self.search.search_now()
+        self.calendar.reload()
+        self.queue.reload()
+        self.summary.reload_appointments()
+
+    # -- patients ----------------------------------------------------------------------
+    def _on_search_patient_selected(self, summary: dict | None) -> None:
+        if summary is None:
+            return
+        self.header.set_patient(summary)
+        self.summary.set_patient(summary)
+
+    def show_patient(self, patient: dict) -> None:
+        """Put ``patient`` in context (after registering, or picking a duplicate)."""
+        self.header.set_patient(patient)
+        self.summary.set_patient(patient)
+
+    def new_patient(self) -> PatientFormDialog:
+        dialog = PatientFormDialog(self.tasks, self.patients_api, parent=self)
+        dialog.sig_saved.connect(self._on_patient_saved)
+        dialog.sig_existing_chosen.connect(self._on_duplicate_chosen)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def edit_patient(self, patient: dict | None) -> PatientFormDialog | None:
+        if not patient:
+            return None
+        dialog = PatientFormDialog(self.tasks, self.patients_api, patient, parent=self)
+        dialog.sig_saved.connect(self._on_patient_saved)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _on_patient_saved(self, patient: dict) -> None:
+        self.show_patient(patient)
+        self.search.model.replace_item(patient)
+        self.context.show_status(self.tr("Saved {name}, MRN {mrn}.").format(
+            name=f"{patient.get('given_name')} {patient.get('family_name')}",
+            mrn=patient.get("mrn")))
+
+    def _on_duplicate_chosen(self, candidate: dict) -> None:
+        self.search.search_now(candidate.get("mrn", ""))
+        self.summary.set_patient({"id": candidate["id"], "mrn": candidate.get("mrn")})
+
+    # -- appointments ------------------------------------------------------------------
+    def book(self, doctor: dict, slot: dict) -> BookingDialog:
+        dialog = BookingDialog(self.tasks, self.scheduling_api, self.patients_api, doctor, slot,
+                               self.summary.patient, parent=self)
+        dialog.sig_booked.connect(self._on_booked)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _on_booked(self, appointment: dict) -> None:
+        self.calendar.reload()
+        self.summary.reload_appointments()
+        self.context.show_status(self.tr("Booked."))
+
+    def _on_calendar_action_requested(self, action: str, appointment: dict):
+        if action == "check_in":
+            return self.check_in(appointment)
+        if action == "reschedule":
+            dialog = RescheduleDialog(self.tasks, self.scheduling_api, appointment, self)
+            dialog.sig_rescheduled.connect(lambda _a: self._after_change())
+        elif action == "cancel":
+            dialog = CancelDialog(self.tasks, self.scheduling_api, appointment, self)
+            dialog.sig_cancelled.connect(lambda _a: self._after_change())
+        elif action == "no_show":
+            return self.mark_no_show(appointment)
+        elif action == "print_slip":
+            return self.print_slip(appointment)
+        else:
+            return None
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def check_in(self, appointment: dict) -> None:
+        appointment_id = appointment["id"]
+        self.tasks.run(lambda: self.scheduling_api.check_in(appointment_id),
+                       lambda entry: self._on_checked_in(appointment, entry), self._show_problem)
+
+    def _on_checked_in(self, appointment: dict, entry: dict) -> None:
+        self.last_token = entry.get("token")
+        self._after_change()
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Checked in"),
+                          self.tr("{name} is checked in. Token number: {token}").format(
+                              name=appointment.get("patient_name") or "", token=self.last_token),
+                          QMessageBox.StandardButton.Close, self)
+        print_button = box.addButton(self.tr("Print slip…"), QMessageBox.ButtonRole.AcceptRole)
+        print_button.setToolTip(self.tr("Print the slip with the token number"))
+        box.setDefaultButton(print_button)
+        box.setObjectName("checkInTokenBox")
+        box.finished.connect(box.deleteLater)
+        print_button.clicked.connect(
+            lambda: self.print_slip(appointment, token=entry.get("token")))
+        self.token_box = box
+        box.open()
+
+    def mark_no_show(self, appointment: dict) -> None:
+        appointment_id, version = appointment["id"], appointment.get("version")
+        self.tasks.run(lambda: self.scheduling_api.no_show(appointment_id, version),
+                       lambda _a: self._after_change(), self._show_problem)
+
+    def _after_change(self) -> None:
+        self.calendar.reload()
+        self.queue.reload()
+        self.summary.reload_appointments()
+
+    def _show_problem(self, exc: BaseException) -> None:
+        text, code = describe_error(exc)
+        self.context.show_status(f"{text} [{code}]")
+        self.calendar.problem.show_error(exc)
+
+    # -- printing ----------------------------------------------------------------------
+    def print_label(self, patient: dict | None, kind: str = "id_card") -> None:
+        if not patient or not patient.get("mrn"):
+            self.search.focus_search()
+            return
+        # reportlab and pdfium load on first print, not when the workspace opens.
+        from hms_desktop.workspaces.reception.printing_actions import label_pdf, open_print_preview
+
+        patient_id = patient["id"]
+        title = self.tr("Patient ID card") if kind == "id_card" else self.tr("Wristband")
+        api = self.patients_api
+
+        def printed() -> None:
+            self.tasks.run(lambda: api.record_print(patient_id, kind), quiet=True)
+
+        open_print_preview(self, self.tasks, lambda: label_pdf(patient, kind), title=title,
+                           file_name=f"{kind}-{patient['mrn']}.pdf", on_printed=printed,
+                           on_error=self._show_problem, on_open=self._on_preview_opened)
+
+    def print_slip(self, appointment: dict, token: int | None = None) -> None:
+        from hms_desktop.workspaces.reception.printing_actions import open_print_preview, slip_pdf
+
+        department = next((d.get("department", "") for d in self.calendar.day_model.doctors
+                           if d.get("id") == appointment.get("doctor_id")), "")
+        open_print_preview(
+            self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department),
+            title=self.tr("Appointment slip"), file_name=f"slip-{appointment['id']}.pdf",
+            on_error=self._show_problem, on_open=self._on_preview_opened)
+
+    def _on_preview_opened(self, dialog) -> None:
+        self.preview = dialog
+
+    # -- live updates ------------------------------------------------------------------
+    def _on_server_event(self, event_type: str, data: dict) -> None:
+        if event_type.startswith(("appointment.", "schedule.", "doctor.")):
+            self.calendar.reload()
+            patient = self.summary.patient
+            if patient and data.get("patient_id") == patient.get("id"):
+                self.summary.reload_appointments()
+        if event_type.startswith("queue.") or event_type == "appointment.checked_in":
+            self.queue.reload(quiet=True)
+        if event_type == "patient.updated":
+            patient = self.summary.patient
+            if patient and data.get("patient_id") == patient.get("id"):
+                self.summary.set_patient(patient)

@@ -1,0 +1,74 @@
+"""Prescription PDF: the text a pharmacist needs is on the page, the barcode is drawn, and
+long prescriptions flow onto more pages that still name the patient."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from pypdf import PdfReader
+
+from hms_desktop.printing.prescription import HospitalInfo, render_prescription
+
+HOSPITAL = HospitalInfo("St. Example General Hospital", "1 Harbour Road", "+1 555 0100")
+
+
+def _rx(items: int = 2) -> dict:
+    return {
+        "id": 7, "number": "RX00000042", "created_at": "2026-03-01T09:30:00Z",
+        "status": "active", "prescriber_name": "Dr. Daniel Okafor", "encounter_id": 12,
+        "notes": "Review in two weeks.",
+        "patient": {"id": 3, "mrn": "HMS000000018", "given_name": "Zoë",
+                    "family_name": "Ångström-Nakamura", "date_of_birth": "1963-02-12",
+                    "sex": "female"},
+        "items": [{"line_no": n, "generic_name": "Amoxicillin", "strength": "500 mg",
+                   "form": "capsule", "dose": "1.000", "unit": "capsule", "route": "oral",
+                   "frequency": "three times daily", "duration_days": 7, "quantity": "21.000",
+                   "instructions": "Take with food"} for n in range(1, items + 1)],
+    }
+
+
+def _text(pdf: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return len(reader.pages), " ".join(text.split())  # table cells wrap: compare words
+
+
+def test_prescription_pdf_shows_hospital_prescriber_patient_items_and_signature():
+    pdf = render_prescription(_rx(), HOSPITAL, allergies=["Penicillin (rash)"],
+                              printed_at=datetime(2026, 3, 1, 10, 0))
+    pages, content = _text(pdf)
+    assert pages == 1
+    for expected in ("St. Example General Hospital", "Prescription", "RX00000042",
+                     "Dr. Daniel Okafor", "Zoë Ångström-Nakamura", "HMS000000018",
+                     "1963-02-12", "Amoxicillin 500 mg", "three times daily", "7 days",
+                     "21", "Take with food", "signature", "Allergies: Penicillin (rash)",
+                     "Review in two weeks."):
+        assert expected in content, expected
+    assert "1.000" not in content  # quantities are printed without trailing zeros
+
+
+def test_barcode_is_drawn_as_vector_bars():
+    pdf = render_prescription(_rx(), HOSPITAL)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    stream = page.get_contents().get_data()
+    # "RX00000042" in Code 128 is 33 bars: one filled rectangle each (plus table rules).
+    assert stream.count(b" re") >= 30
+
+
+def test_long_prescription_flows_onto_pages_that_name_the_patient():
+    pdf = render_prescription(_rx(items=20), HOSPITAL)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        text = page.extract_text()
+        assert "HMS000000018" in text and "RX00000042" in text
+    assert "signature" in reader.pages[-1].extract_text()
+
+
+def test_missing_optional_fields_do_not_break_rendering():
+    rx = {"number": "RX1", "items": [{"generic_name": "Paracetamol", "dose": 1, "unit": "g",
+                                      "route": "oral", "frequency": "qds", "quantity": 8}],
+          "patient": {}}
+    pages, content = _text(render_prescription(rx, HospitalInfo("H")))
+    assert pages == 1 and "Paracetamol" in content and "RX1" in content
