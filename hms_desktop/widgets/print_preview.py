@@ -22,18 +22,21 @@ import pypdfium2.raw as pdfium_c
 
 # Print support and painting are only needed here; see the note in the final report about
 # moving them into hms_desktop.qt.
-from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QFileDialog, QScrollArea
-
 from hms_desktop.qt import (
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
+    QImage,
     QKeySequence,
     QLabel,
+    QPainter,
+    QPixmap,
+    QPrintDialog,
+    QPrinter,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QShortcut,
     Qt,
     QVBoxLayout,

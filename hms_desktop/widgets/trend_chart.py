@@ -14,11 +14,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 # Painting classes that the shared ``hms_desktop.qt`` wrapper does not export yet.
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QBrush, QFontMetrics, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QToolTip
-
-from hms_desktop.qt import QColor, QEvent, QPalette, QSize, QSizePolicy, Qt, QWidget
+from hms_desktop.qt import (
+    QBrush,
+    QColor,
+    QEvent,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPointF,
+    QRectF,
+    QSize,
+    QSizePolicy,
+    Qt,
+    QToolTip,
+    QWidget,
+)
 
 SERIES_COLOURS = ("#1f5fa8", "#7b3fa0", "#00796b", "#b26a00")
 ABNORMAL = "#c62828"

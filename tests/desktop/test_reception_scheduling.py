@@ -152,7 +152,6 @@ def test_print_preview_renders_the_id_label(qtbot, workspace):
 
 def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked):
     from hms_desktop.qt import QWidget
-    from hms_desktop.workspaces.reception._qt import QScrollArea  # noqa: F401
     from hms_desktop.workspaces.reception.printing_actions import slip_pdf
 
     pdf = slip_pdf(booked, token=42, department="Cardiology")

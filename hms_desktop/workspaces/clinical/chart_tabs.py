@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QTextBrowser  # not yet exported by hms_desktop.qt
-
 from hms_desktop.models.clinical import (
     RowsTableModel,
     TimelineModel,
@@ -23,6 +21,7 @@ from hms_desktop.qt import (
     QPushButton,
     QSplitter,
     Qt,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
     Signal,

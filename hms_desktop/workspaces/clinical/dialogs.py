@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QPlainTextEdit  # not yet exported by hms_desktop.qt
-
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.qt import (
     QComboBox,
@@ -12,6 +10,7 @@ from hms_desktop.qt import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     Qt,
     QTimer,
     QWidget,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QPlainTextEdit  # not yet exported by hms_desktop.qt
-
 from hms_desktop.models.clinical import local_time
-from hms_desktop.qt import QComboBox, QEvent, QLineEdit, QPushButton, Qt, QWidget
+from hms_desktop.qt import QComboBox, QEvent, QLineEdit, QPlainTextEdit, QPushButton, Qt, QWidget
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog  # not yet exported by hms_desktop.qt
-
-from hms_desktop.qt import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from hms_desktop.qt import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog

@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 
 # Not yet exported by hms_desktop.qt.
-from PySide6.QtWidgets import QSpinBox, QTableWidget, QTableWidgetItem
-
 from hms_desktop.api.clinical import SafetyConflictError
 from hms_desktop.qt import (
     QAbstractItemView,
@@ -24,7 +22,10 @@ from hms_desktop.qt import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     Qt,
+    QTableWidget,
+    QTableWidgetItem,
     QTimer,
     QVBoxLayout,
     QWidget,

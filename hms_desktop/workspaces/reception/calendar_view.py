@@ -14,6 +14,7 @@ from hms_desktop.qt import (
     QHeaderView,
     QKeySequence,
     QLabel,
+    QMenu,
     QModelIndex,
     QProgressBar,
     QPushButton,
@@ -27,7 +28,6 @@ from hms_desktop.qt import (
 )
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.workspaces.reception._qt import QMenu
 from hms_desktop.workspaces.reception.calendar_model import (
     DayCalendarModel,
     WeekCalendarModel,
