@@ -11,12 +11,9 @@ only turns its answers into plain dicts and two specific errors the chart knows 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-
-import httpx
 
 from hms_desktop.api.errors import ApiProblem
 
@@ -40,30 +37,9 @@ class SafetyConflictError(ApiProblem):
     conflicts: list[dict] = field(default_factory=list)
 
 
-# The foundation's ``ApiProblem`` keeps only the standard problem fields; the conflicts
-# list is an extension member. A response hook remembers the last error body per thread
-# (requests and their errors happen on the same worker thread) so it can be recovered.
-_last_error_body = threading.local()
-
-
-def _remember_error_body(response: httpx.Response) -> None:
-    if not response.is_error or "json" not in response.headers.get("content-type", ""):
-        return
-    try:
-        response.read()
-        body = response.json()
-    except (ValueError, httpx.HTTPError):
-        body = None
-    _last_error_body.value = body if isinstance(body, dict) else None
-
-
 def problem_body(problem: ApiProblem) -> dict:
-    """Extension members of the last problem raised on this thread (``{}`` if unknown)."""
-    body = getattr(problem, "body", None)
-    if isinstance(body, dict):
-        return body
-    body = getattr(_last_error_body, "value", None)
-    return body if isinstance(body, dict) and body.get("code") == problem.code else {}
+    """Extension members of a problem document (e.g. ``conflicts``), or ``{}``."""
+    return problem.body if isinstance(problem.body, dict) else {}
 
 
 def describe_patient(patient: dict) -> str:
@@ -91,19 +67,12 @@ class ClinicalApi:
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        http = getattr(client, "_http", None)
-        if http is not None:
-            hooks = http.event_hooks
-            if _remember_error_body not in hooks.get("response", []):
-                hooks.setdefault("response", []).append(_remember_error_body)
-                http.event_hooks = hooks
 
     # -- plumbing ----------------------------------------------------------------------
     def _get(self, path: str, params: dict | None = None) -> Any:
         return self.client._get(path, params)
 
     def _post(self, path: str, body: Any = None, *, creates: bool = True) -> Any:
-        _last_error_body.value = None
         return self.client._post(path, body, creates=creates)
 
     @staticmethod

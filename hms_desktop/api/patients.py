@@ -18,8 +18,7 @@ SEXES = ("female", "male", "other", "unknown")
 
 def problem_body(problem: ApiProblem) -> dict:
     """The whole problem document (extension members such as ``candidates``), or ``{}``."""
-    body = getattr(problem, "body", None)
-    return body if isinstance(body, dict) else {}
+    return problem.body if isinstance(problem.body, dict) else {}
 
 
 @dataclass(eq=False)
