@@ -2,7 +2,8 @@
 
 Services do ``with uow: ...; uow.commit()``. Leaving the block without ``commit()`` rolls
 everything back, audit entries and events included. Blocks nest: an inner ``commit()``
-only flushes, and the outermost block commits, so a caller such as the idempotency helper
+only flushes, the outermost block commits, and an inner block that raised makes the whole
+transaction roll back, so a caller such as the idempotency helper
 can store its replayable answer atomically with the work it describes.
 """
 
@@ -40,7 +41,7 @@ class Actor:
 
 
 class RollbackOnlyError(RuntimeError):
-    """An inner block left without committing; the outer transaction must not commit."""
+    """An inner block failed; the outer transaction must not commit."""
 
 
 class UnitOfWork:
@@ -73,7 +74,9 @@ class UnitOfWork:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._depth -= 1
         if self._depth > 0:
-            if not self._inner_committed:
+            # An inner block that failed poisons the transaction; one that simply did not
+            # commit (a read-only service) leaves its work to the outer block's decision.
+            if exc_type is not None:
                 self._rollback_only = True
             self._inner_committed = False
             return

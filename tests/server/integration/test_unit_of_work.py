@@ -47,14 +47,25 @@ def test_commit_writes_work_audit_and_event_together(db_session_factory):
     assert _count(db_session_factory, OutboxEvent) == events_before + 1
 
 
-def test_inner_block_without_commit_poisons_the_outer_transaction(db_session_factory):
+def test_inner_block_that_failed_poisons_the_outer_transaction(db_session_factory):
     uow = UnitOfWork(db_session_factory, Actor.system("test"))
     with uow:
         uow.session.add(_user(unique_name()))
-        with uow:
-            pass  # an inner service gave up
+        with pytest.raises(ValueError), uow:
+            raise ValueError("an inner service gave up")
         with pytest.raises(RollbackOnlyError):
             uow.commit()
+
+
+def test_inner_read_only_block_leaves_the_decision_to_the_outer(db_session_factory):
+    name = unique_name()
+    uow = UnitOfWork(db_session_factory, Actor.system("test"))
+    with uow:
+        uow.session.add(_user(name))
+        with uow:
+            uow.session.flush()  # a read-only service: no commit
+        uow.commit()
+    assert _count(db_session_factory, User, User.username == name) == 1
 
 
 def test_exception_inside_block_rolls_back(db_session_factory):
