@@ -63,6 +63,10 @@ def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolme
     new secret at once (returned once); others simply have MFA switched off."""
     with uow:
         user = _user(uow, user_id)
+        if uow.actor is not None and uow.actor.user_id == user.id:
+            # A stolen session must not be able to replace its owner's second factor.
+            raise ConflictError("Ask another administrator to reset your one-time codes.",
+                                extra={"reason": "self_reset"})
         secret = credentials.new_totp_secret() if requires_totp(user.roles) else None
         user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, None
         user.version += 1

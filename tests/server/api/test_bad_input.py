@@ -22,9 +22,42 @@ BAD_QUERY_VALUES = ["", "-1", "abc", "99999999999999999999999", "' OR 1=1 --", "
 
 
 @pytest.fixture(scope="module")
-def superuser_headers(make_user, login):  # type: ignore[no-untyped-def]
-    username, password, secret = make_user([r.value for r in Role])
-    return login(username, password, secret)
+def fuzz_env(pg_cluster):  # type: ignore[no-untyped-def]
+    """A private database and app: the fuzzer disables, resets and cancels whatever ids it
+    guesses, which must not touch the rows other tests share."""
+    from fastapi.testclient import TestClient
+
+    from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.app import create_app
+    from hms_server.services.users import create_user
+    from tests.conftest import TEST_PASSWORD, _clone, totp_now
+
+    database = _clone(pg_cluster, "hms_fuzz")
+    app = create_app(database.settings())
+    # A bystander takes id 1, the id the fuzzer aims at; the fuzzing user is not it.
+    create_user(UnitOfWork(database.owner_session_factory(), Actor.system("fuzz")),
+                database.settings(), username="fuzz_bystander", full_name="Bystander",
+                roles=["nurse"], password=TEST_PASSWORD)
+    created = create_user(UnitOfWork(database.owner_session_factory(), Actor.system("fuzz")),
+                          database.settings(), username="fuzz_superuser", full_name="Fuzz",
+                          roles=[r.value for r in Role], password=TEST_PASSWORD)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        response = test_client.post("/api/v1/auth/login", json={
+            "username": "fuzz_superuser", "password": TEST_PASSWORD,
+            "totp": totp_now(created.user.totp_secret)})
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        yield app, test_client, headers
+    database.owner_engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def superuser_headers(fuzz_env):  # type: ignore[no-untyped-def]
+    return fuzz_env[2]
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(fuzz_env):  # type: ignore[no-untyped-def]
+    return fuzz_env[1]
 
 
 def _operations(app):  # type: ignore[no-untyped-def]
@@ -52,7 +85,8 @@ def test_openapi_document_is_typed_and_has_operation_ids(app):
     assert schema["info"]["title"] == "HMS API"
 
 
-def test_malformed_bodies_never_cause_500(app, client, superuser_headers):
+def test_malformed_bodies_never_cause_500(app, fuzz_client, superuser_headers):
+    client = fuzz_client
     failures = []
     for path, method, _ in _operations(app):
         if method not in {"POST", "PUT", "PATCH"}:
@@ -73,7 +107,8 @@ def test_malformed_bodies_never_cause_500(app, client, superuser_headers):
     assert failures == []
 
 
-def test_malformed_path_and_query_values_never_cause_500(app, client, superuser_headers):
+def test_malformed_path_and_query_values_never_cause_500(app, fuzz_client, superuser_headers):
+    client = fuzz_client
     failures = []
     for path, method, op in _operations(app):
         if "{" in path:
@@ -93,7 +128,8 @@ def test_malformed_path_and_query_values_never_cause_500(app, client, superuser_
     assert failures == []
 
 
-def test_validation_problem_lists_each_bad_field(client, superuser_headers):
+def test_validation_problem_lists_each_bad_field(fuzz_client, superuser_headers):
+    client = fuzz_client
     response = client.post("/api/v1/users", json={"username": "", "roles": []},
                            headers=superuser_headers)
     assert response.status_code == 422

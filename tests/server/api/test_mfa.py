@@ -49,3 +49,12 @@ def test_confirm_code_must_be_digits(client, headers_for):
     response = client.post("/api/v1/me/totp/confirm", json={"code": "abcdef"},
                            headers=headers_for("nurse"))
     assert response.status_code == 422
+
+
+def test_admin_cannot_reset_their_own_totp(client, make_user, login):
+    username, password, secret = make_user("admin")
+    headers = login(username, password, secret)
+    user_id = client.get("/api/v1/me", headers=headers).json()["id"]
+    response = client.post(f"/api/v1/users/{user_id}/reset-totp", headers=headers)
+    assert response.status_code == 409
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
