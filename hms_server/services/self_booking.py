@@ -1,0 +1,331 @@
+"""Patient self-booking from the public web page: list bookable doctors and free slots, book
+as an existing patient (MRN + date of birth) or a new one, cancel by reference + date of
+birth. Booking itself is ``appointments.book_appointment`` with ``source="self"``.
+
+Disclosure rule: a wrong MRN and a right MRN with a wrong date of birth are answered the
+same way (``VerificationFailedError``, same text, same work done: one lookup, one compare,
+one audit row, one commit). Attempts are rate-limited in PostgreSQL (``booking_rate_limits``)
+so limits hold across every server process; counters are committed before the attempt runs,
+so a failing attempt still counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.messaging import BookingRateLimit
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.orm.scheduling import Appointment, Department, Doctor
+from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.domain import mrn as mrn_rules
+from hms_server.domain.errors import (
+    ConflictError,
+    DomainError,
+    TooManyAttemptsError,
+    ValidationFailedError,
+)
+from hms_server.services import appointments, scheduling
+from hms_server.services import patients as patient_service
+
+CATEGORY = "self_booking"
+ACTOR_NAME = "self-booking"
+CANCEL_REASON = "Cancelled by the patient online"
+MAX_DAYS_AHEAD = 90
+NOT_VERIFIED = ("We could not verify those details. Please check them and try again, "
+                "or call the hospital.")
+_REFERENCE_CHARS = re.compile(r"^[A-HJ-NP-Z2-9]{8}$")
+
+
+class VerificationFailedError(DomainError):
+    """Identity could not be confirmed. Deliberately says nothing about which part was wrong."""
+
+    status, code, title = 422, "verification_failed", "Details not verified"
+
+
+def self_booking_actor(address: str | None) -> Actor:
+    """The system actor every self-booking change is audited under."""
+    return Actor(user_id=None, username=ACTOR_NAME, workstation="web:/book",
+                 address=(address or "")[:64] or None)
+
+
+# --- rate limiting --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limit:
+    hits: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """Per-address and per-identifier budgets. Defaults suit a real patient comfortably."""
+
+    reads_per_address: Limit = Limit(300, 60)
+    writes_per_address: Limit = Limit(20, 600)
+    attempts_per_mrn: Limit = Limit(10, 3600)
+    attempts_per_reference: Limit = Limit(10, 3600)
+
+
+DEFAULT_LIMITS = BookingLimits()
+
+
+def _keyed(secret: str, kind: str, value: str) -> str:
+    """A rate-limit key that does not store the identifier itself."""
+    digest = hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
+def address_key(scope: str, address: str | None) -> str:
+    return f"addr:{scope}:{(address or 'unknown')[:64]}"
+
+
+def mrn_key(secret: str, mrn: str, mrn_prefix: str) -> str:
+    """Keyed by the canonical MRN, so re-typing one number differently (dashes, dots, no
+    prefix, no check digit) counts against the same budget."""
+    try:
+        candidates = mrn_rules.mrn_candidates(mrn, mrn_prefix)
+    except (ValueError, TypeError):
+        candidates = []
+    canonical = candidates[0] if candidates else re.sub(r"[\s\-./]", "", mrn).upper()
+    return _keyed(secret, "mrn", canonical)
+
+
+def reference_key(secret: str, reference: str) -> str:
+    return _keyed(secret, "ref", normalize_reference(reference) or reference.strip().upper())
+
+
+def hit_rate_limits(uow: UnitOfWork, buckets: list[tuple[str, Limit]],
+                    now: datetime | None = None) -> None:
+    """Count one hit in each bucket (atomically, committed at once); 429 with Retry-After if
+    any bucket is over its budget."""
+    retry_after = 0
+    with uow:
+        # Database time, so every server process judges windows by the same clock.
+        now = now or uow.session.scalar(select(func.now())) or utcnow()
+        table = BookingRateLimit.__table__
+        for key, limit in buckets:
+            window_over = table.c.window_start <= now - timedelta(seconds=limit.window_seconds)
+            statement = insert(BookingRateLimit).values(key=key, window_start=now, hits=1)
+            row = uow.session.execute(statement.on_conflict_do_update(
+                index_elements=[BookingRateLimit.key],
+                set_={"hits": case((window_over, 1), else_=table.c.hits + 1),
+                      "window_start": case((window_over, now), else_=table.c.window_start)},
+            ).returning(BookingRateLimit.hits, BookingRateLimit.window_start)).one()
+            if row.hits > limit.hits:
+                ends = row.window_start + timedelta(seconds=limit.window_seconds)
+                retry_after = max(retry_after, math.ceil((ends - now).total_seconds()), 1)
+        if secrets.randbelow(500) == 0:  # now and then, forget long-finished windows
+            uow.session.execute(delete(BookingRateLimit).where(
+                BookingRateLimit.window_start < now - timedelta(days=1)))
+        uow.commit()
+    if retry_after:
+        raise TooManyAttemptsError(
+            "Too many attempts from here. Please wait a little and try again.",
+            extra={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
+
+# --- reading what can be booked -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BookableDoctor:
+    id: int
+    name: str
+    specialty: str
+
+
+@dataclass(frozen=True)
+class BookableDepartment:
+    id: int
+    name: str
+    location: str | None
+    doctors: list[BookableDoctor]
+
+
+def list_bookable(uow: UnitOfWork) -> list[BookableDepartment]:
+    """Active departments with their active doctors (names and specialties only)."""
+    with uow:
+        rows = uow.session.execute(
+            select(Department, Doctor).join(Doctor, Doctor.department_id == Department.id)
+            .where(Department.active, Doctor.active)
+            .order_by(Department.name, Doctor.display_name, Doctor.id)).all()
+    departments: dict[int, BookableDepartment] = {}
+    for department, doctor in rows:
+        entry = departments.setdefault(department.id, BookableDepartment(
+            department.id, department.name, department.location, []))
+        entry.doctors.append(BookableDoctor(doctor.id, doctor.display_name, doctor.specialty))
+    return list(departments.values())
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    start: datetime
+    end: datetime
+    location: str | None
+
+
+def _check_day(day: date, today: date) -> None:
+    if day < today or day > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationFailedError(
+            f"Choose a date from today up to {MAX_DAYS_AHEAD} days ahead.",
+            extra={"errors": [{"field": "query.date", "message": "date out of range",
+                               "type": "value_error"}]})
+
+
+def free_times(uow: UnitOfWork, *, doctor_id: int, day: date, tz: str,
+               now: datetime | None = None) -> list[FreeTime]:
+    """The free regular slots of one doctor's day (overbook places are for staff only)."""
+    now = now or utcnow()
+    _check_day(day, now.astimezone(scheduling.zone(tz)).date())
+    views = scheduling.list_slots(uow, doctor_id=doctor_id, day=day, tz=tz, now=now)
+    return [FreeTime(v.start, v.end, v.location) for v in views if v.available]
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExistingPatient:
+    mrn: str
+    date_of_birth: date
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    phone: str
+    email: str | None = None
+
+
+def _same_date(a: date | None, b: date) -> bool:
+    left = (a.isoformat() if a else "0000-00-00").encode()
+    return hmac.compare_digest(left, b.isoformat().encode())
+
+
+def _verify(uow: UnitOfWork, who: ExistingPatient, mrn_prefix: str) -> Patient | None:
+    """The patient if MRN and date of birth match; ``None`` otherwise, having done the same
+    work either way (one query, one constant-time compare, one audit row)."""
+    try:
+        candidates = mrn_rules.mrn_candidates(who.mrn, mrn_prefix)
+    except (ValueError, TypeError):
+        candidates = []
+    found = uow.session.scalars(
+        select(Patient).where(Patient.mrn.in_(candidates or ["-"])).limit(1)).first()
+    matches = _same_date(found.date_of_birth if found else None, who.date_of_birth)
+    if found is not None and matches:
+        return patient_service.resolve_survivor(uow.session, found)
+    uow.audit(CATEGORY, "self_booking.verify", outcome="failure",
+              patient_id=found.id if found else None, detail={"reason": "not_verified"})
+    return None
+
+
+# --- booking and cancelling ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SelfBooking:
+    appointment: Appointment
+    doctor: str
+    department: str
+    new_mrn: str | None
+
+
+def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, start: datetime,
+         tz: str, mrn_prefix: str, type_code: str = "new",
+         now: datetime | None = None) -> SelfBooking:
+    """Book a free slot for a verified existing patient or a newly registered one.
+
+    New patients are registered with ``confirm_new`` (duplicate candidates are never shown
+    to the public); reception sees likely duplicates and merges them. Everything — the new
+    patient, the appointment, its messages, the audit rows — commits together or not at all.
+    """
+    now = now or utcnow()
+    if start.tzinfo is not None and start < now:
+        raise ValidationFailedError("That time has already passed. Please choose another.")
+    new_mrn = None
+    failed = False
+    with uow:
+        if isinstance(who, ExistingPatient):
+            patient = _verify(uow, who, mrn_prefix)
+            if patient is None:
+                uow.commit()  # keep the audit row of the failed attempt
+                failed = True
+        else:
+            patient = patient_service.register_patient(
+                uow, mrn_prefix=mrn_prefix, given_name=who.given_name,
+                family_name=who.family_name, sex="unknown", date_of_birth=who.date_of_birth,
+                phone=who.phone, email=who.email, confirm_new=True,
+                today=now.astimezone(scheduling.zone(tz)).date())
+            new_mrn = patient.mrn
+        if not failed:
+            assert patient is not None
+            appointment = appointments.book_appointment(
+                uow, tz=tz, patient_id=patient.id, doctor_id=doctor_id, start=start,
+                type_code=type_code, source="self", now=now)
+            doctor = uow.session.get(Doctor, appointment.doctor_id)
+            department = uow.session.get(Department, doctor.department_id) if doctor else None
+            uow.audit(CATEGORY, "appointment.self_book", patient_id=patient.id,
+                      detail={"appointment_id": appointment.id, "doctor_id": doctor_id,
+                              "new_patient": new_mrn is not None, "source": "self"})
+            uow.commit()
+    if failed:
+        raise VerificationFailedError(NOT_VERIFIED)
+    return SelfBooking(appointment, doctor.display_name if doctor else "",
+                       department.name if department else "", new_mrn)
+
+
+def normalize_reference(value: str) -> str | None:
+    """``abcd efgh`` / ``ABCD-EFGH`` → ``ABCD-EFGH``; ``None`` if it cannot be a reference."""
+    compact = re.sub(r"[\s\-]", "", value or "").upper()
+    if not _REFERENCE_CHARS.match(compact):
+        return None
+    return f"{compact[:4]}-{compact[4:]}"
+
+
+def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date, tz: str,
+           now: datetime | None = None) -> Appointment:
+    """Cancel a booking by reference + date of birth (same answer for either being wrong).
+
+    Cancelling an already-cancelled booking answers the cancelled booking again; one that
+    has started, or that the patient has checked in for, can no longer be cancelled online.
+    """
+    now = now or utcnow()
+    normalized = normalize_reference(reference)
+    failed = False
+    with uow:
+        appointment = uow.session.scalars(
+            select(Appointment).where(Appointment.booking_reference == (normalized or "-"))
+            .limit(1)).first()
+        patient = uow.session.get(Patient, appointment.patient_id) if appointment else None
+        if not (_same_date(patient.date_of_birth if patient else None, date_of_birth)
+                and appointment is not None):
+            uow.audit(CATEGORY, "self_booking.verify", outcome="failure",
+                      patient_id=appointment.patient_id if appointment else None,
+                      detail={"reason": "not_verified", "action": "cancel"})
+            uow.commit()
+            failed = True
+        else:
+            if appointment.status == "cancelled":
+                return appointment
+            if appointment.status != "booked" or appointment.starts_at <= now:
+                raise ConflictError("This appointment can no longer be cancelled online. "
+                                    "Please call the hospital.",
+                                    extra={"reason": "not_cancellable"})
+            appointments.cancel_appointment(uow, appointment.id, tz=tz, reason=CANCEL_REASON,
+                                            by_patient=True)
+            uow.audit(CATEGORY, "appointment.self_cancel", patient_id=appointment.patient_id,
+                      detail={"appointment_id": appointment.id})
+            uow.commit()
+    if failed:
+        raise VerificationFailedError(NOT_VERIFIED)
+    assert appointment is not None
+    return appointment
