@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
 from hms_server.app import create_app
@@ -9,4 +11,9 @@ from hms_server.config import Settings
 
 
 def create() -> FastAPI:
+    from hms_server.adapters import icd10
+
+    # Index the ICD-10 code set in the background so the first problem-list search by a
+    # clinician does not wait for it (tests build apps directly and skip this).
+    threading.Thread(target=icd10.warm_up, name="icd10-warm-up", daemon=True).start()
     return create_app(Settings())
