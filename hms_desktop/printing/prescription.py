@@ -78,19 +78,20 @@ def _number(value: Any) -> str:
         d = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    text = format(d.normalize(), "f")
-    return text
+    return format(d.normalize(), "f")
 
 
 def _date(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     text = str(value or "")
     if "T" in text:
         try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
+            # The server speaks UTC; print the workstation's local time.
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return moment.astimezone().strftime("%Y-%m-%d %H:%M")
         except ValueError:
             return text
     return text

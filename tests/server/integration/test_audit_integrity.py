@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from hms_server.cli import main as cli
 from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.cli import main as cli
 from hms_server.services.users import create_user
 from tests.conftest import TEST_PASSWORD
 

@@ -1,0 +1,106 @@
+"""Access to charts: break-the-glass, its review queue, the care team, "my patients"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.schemas.clinical import (
+    BreakGlassRead,
+    BreakGlassRequest,
+    BreakGlassReview,
+    CareTeamAdd,
+    CareTeamMemberRead,
+    PatientHeader,
+)
+from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
+from hms_server.domain.permissions import Perm
+from hms_server.services import access as access_service
+from hms_server.services.access import GrantView
+
+router = APIRouter(tags=["clinical access"], responses=PROBLEM_RESPONSES)
+
+ClinicalRead = requirement(Perm.CLINICAL_READ)
+ClinicalWrite = requirement(Perm.CLINICAL_WRITE)
+BreakGlassReviewer = requirement(Perm.BREAK_GLASS_REVIEW)
+
+
+def grant_read(view: GrantView) -> BreakGlassRead:
+    g = view.grant
+    return BreakGlassRead(id=g.id, patient_id=g.patient_id, user_id=g.user_id,
+                          username=view.username, full_name=view.full_name, reason=g.reason,
+                          granted_at=g.granted_at, expires_at=g.expires_at, active=view.active,
+                          workstation=g.workstation, access_count=view.access_count,
+                          reviewed_at=g.reviewed_at, reviewed_by=view.reviewed_by_username,
+                          review_note=g.review_note)
+
+
+@router.post("/patients/{patient_id}/break-glass", operation_id="break_glass",
+             status_code=201, response_model=BreakGlassRead)
+def break_glass(patient_id: int, body: BreakGlassRequest, request: Request, ctx: ClinicalRead,
+                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Emergency access to a patient outside your care: a reason is required, access lasts
+    60 minutes, and the grant is audited and listed for review."""
+    return run_idempotent(
+        ctx, request, idempotency_key, body,
+        lambda uow: access_service.break_glass(uow, patient_id=patient_id, reason=body.reason),
+        lambda g: grant_read(GrantView(g, ctx.principal.username, None, None, 0)))
+
+
+@router.get("/break-glass", operation_id="list_break_glass")
+def list_break_glass(
+    ctx: BreakGlassReviewer,
+    since: datetime | None = None, until: datetime | None = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    patient_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    unreviewed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page[BreakGlassRead]:
+    """Review queue of emergency accesses, newest first, with how many chart reads each
+    grant was used for."""
+    rows, total = access_service.list_break_glass(
+        ctx.uow(), since=since, until=until, user_id=user_id, patient_id=patient_id,
+        unreviewed=unreviewed, limit=limit, offset=offset)
+    return Page[BreakGlassRead](items=[grant_read(v) for v in rows], total=total)
+
+
+@router.post("/break-glass/{grant_id}/review", operation_id="review_break_glass")
+def review_break_glass(grant_id: int, body: BreakGlassReview,
+                       ctx: BreakGlassReviewer) -> BreakGlassRead:
+    """Mark an emergency access as reviewed, with an optional note."""
+    return grant_read(access_service.review_break_glass(ctx.uow(), grant_id, note=body.note))
+
+
+@router.get("/patients/{patient_id}/care-team", operation_id="list_care_team")
+def list_care_team(patient_id: int, ctx: ClinicalRead) -> Page[CareTeamMemberRead]:
+    rows = access_service.list_care_team(ctx.uow(), patient_id)
+    return Page[CareTeamMemberRead](items=[CareTeamMemberRead(
+        patient_id=m.patient_id, user_id=m.user_id, username=u.username, full_name=u.full_name,
+        role=m.role, source=m.source, added_at=m.added_at) for m, u in rows], total=len(rows))
+
+
+@router.post("/patients/{patient_id}/care-team", operation_id="add_care_team_member",
+             status_code=201)
+def add_care_team_member(patient_id: int, body: CareTeamAdd,
+                         ctx: ClinicalWrite) -> CareTeamMemberRead:
+    """A clinician caring for the patient adds a colleague (e.g. the ward nurse)."""
+    m = access_service.add_to_care_team(ctx.uow(), patient_id=patient_id, user_id=body.user_id,
+                                        role=body.role)
+    return CareTeamMemberRead(patient_id=m.patient_id, user_id=m.user_id, role=m.role,
+                              source=m.source, added_at=m.added_at)
+
+
+@router.get("/my-patients", operation_id="list_my_patients")
+def list_my_patients(ctx: ClinicalRead, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0
+                     ) -> Page[PatientHeader]:
+    """Patients whose care team includes you, most recent first."""
+    rows, total = access_service.my_patients(ctx.uow(), limit=limit, offset=offset)
+    return Page[PatientHeader](items=[PatientHeader.model_validate(p) for p in rows],
+                               total=total)

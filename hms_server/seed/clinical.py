@@ -1,0 +1,166 @@
+"""Demo clinical data: encounters with signed notes, vitals series, allergies, problems,
+prescriptions and lab results for a subset of demo patients, cared for by the demo
+``doctor`` (and some by the demo ``nurse``), so the clinical workspace has data to show.
+
+Created through the same services the API uses; idempotent (skipped when the demo doctor
+has already written notes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+from decimal import Decimal
+from random import Random
+
+from sqlalchemy import func, select
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.clinical import ClinicalNote, LabTest
+from hms_server.adapters.orm.identity import User
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.orm.prescribing import Drug
+from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.domain.prescribing import PrescribingConflictError
+from hms_server.seed.demo import SeedContext
+from hms_server.services import clinical, encounters, labs, prescribing
+from hms_server.services.access import add_care_team_member
+
+SEED_ORDER = 30
+log = logging.getLogger("hms_server.seed")
+
+CHARTED_PATIENTS = 40
+NURSE_SHARE = 3  # every third charted patient also has the demo nurse on the care team
+
+# (ICD-10-CM, drug generic name or None, lab code or None, complaint)
+CONDITIONS = [
+    ("I10", "Amlodipine", "CREAT", "Blood pressure review"),
+    ("E11.9", "Metformin", "HBA1C", "Diabetes follow-up"),
+    ("J45.909", "Salbutamol", None, "Wheeze and cough"),
+    ("E78.5", "Atorvastatin", "CHOL", "Cholesterol check"),
+    ("K21.9", "Omeprazole", None, "Heartburn"),
+    ("M54.50", "Paracetamol", None, "Low back pain"),
+    ("E03.9", "Levothyroxine", "TSH", "Tiredness, thyroid follow-up"),
+    ("F32.A", "Sertraline", None, "Low mood"),
+]
+ALLERGIES = [("Penicillin", "Urticaria", "severe"), ("Sulfonamides", "Rash", "moderate"),
+             ("Peanut", "Lip swelling", "severe"), ("Latex", "Contact dermatitis", "mild"),
+             ("Codeine", "Nausea and vomiting", "mild")]
+LAB_VALUES = {"CREAT": (0.6, 1.6), "HBA1C": (5.2, 9.5), "CHOL": (150, 280), "TSH": (0.3, 6.0),
+              "HGB": (10.5, 16.5), "K": (3.3, 5.6)}
+
+
+def _user_id(ctx: SeedContext, username: str) -> int | None:
+    with ctx.session_factory() as session:
+        return session.scalar(select(User.id).where(func.lower(User.username) == username))
+
+
+def _soap(rng: Random, complaint: str, problem: str) -> dict[str, str | None]:
+    return {
+        "subjective": f"{complaint}. Symptoms for {rng.randint(2, 21)} days; no fever.",
+        "objective": "Alert and oriented. Chest clear, heart sounds normal, abdomen soft.",
+        "assessment": f"{problem}: stable." if rng.random() < 0.7 else f"{problem}: "
+                      "not yet at target.",
+        "plan": rng.choice(["Continue current treatment; review in 3 months.",
+                            "Adjust dose; blood tests before next visit.",
+                            "Lifestyle advice given; follow up in 6 weeks."]),
+        "body": None,
+    }
+
+
+def _vitals(rng: Random, height: Decimal, weight: float) -> dict[str, object]:
+    systolic = rng.randint(108, 168)
+    return {"systolic_mmhg": systolic, "diastolic_mmhg": rng.randint(64, min(104, systolic - 20)),
+            "heart_rate_bpm": rng.randint(58, 104), "respiratory_rate": rng.randint(12, 20),
+            "temperature_c": Decimal(str(round(rng.uniform(36.2, 37.9), 1))),
+            "spo2_pct": rng.randint(94, 99),
+            "weight_kg": Decimal(str(round(weight, 1))), "height_cm": height}
+
+
+def seed(ctx: SeedContext) -> None:
+    doctor_id = _user_id(ctx, "doctor")
+    nurse_id = _user_id(ctx, "nurse")
+    if doctor_id is None:
+        return
+    with ctx.session_factory() as session:
+        # Scheduling's seed may already have opened today's consultations; notes are ours.
+        if session.scalar(select(ClinicalNote.id).where(
+                ClinicalNote.author_user_id == doctor_id).limit(1)):
+            return
+        patient_ids = list(session.scalars(
+            select(Patient.id).where(Patient.merged_into_id.is_(None)).order_by(Patient.id)
+            .limit(CHARTED_PATIENTS)))
+        drugs = {d.generic_name: d.id for d in session.scalars(select(Drug))}
+        lab_tests = {t.code: t.id for t in session.scalars(select(LabTest))}
+    if not patient_ids:
+        return
+    actor = Actor(user_id=doctor_id, username="doctor", roles=("doctor",), workstation="seed")
+    nurse = Actor(user_id=nurse_id, username="nurse", roles=("nurse",), workstation="seed")
+
+    def uow(who: Actor = actor) -> UnitOfWork:
+        return UnitOfWork(ctx.session_factory, who)
+
+    rng = ctx.rng
+    now = utcnow()
+    for n, pid in enumerate(patient_ids):
+        conditions = rng.sample(CONDITIONS, k=rng.choice([1, 1, 2, 2, 3]))
+        height = Decimal(str(rng.randint(150, 192)))
+        weight = rng.uniform(52, 104)
+        visits = rng.randint(2, 5)
+        recorder = actor
+        if nurse_id is not None and n % NURSE_SHARE == 0:
+            _add_nurse(uow(), pid, nurse_id)
+            recorder = nurse  # the ward nurse takes the vitals for these patients
+        for v in range(visits):
+            started = now - timedelta(days=30 * (visits - v) * rng.randint(1, 3),
+                                      hours=rng.randint(0, 6))
+            code, _, _, complaint = conditions[v % len(conditions)]
+            enc = encounters.open_encounter(uow(), patient_id=pid, clinician_user_id=doctor_id,
+                                            reason=complaint, started_at=started)
+            clinical.create_note(uow(), pid, encounter_id=enc.id, note_type="soap",
+                                 title=complaint, text=_soap(rng, complaint, code), sign=True)
+            weight += rng.uniform(-1.5, 1.2)
+            clinical.record_vitals(uow(recorder), pid, values=_vitals(rng, height, weight),
+                                   encounter_id=enc.id,
+                                   recorded_at=started + timedelta(minutes=10), notes=None)
+            if v < visits - 1 or rng.random() < 0.6:
+                encounters.close_encounter(uow(), enc.id,
+                                           ended_at=started + timedelta(minutes=25))
+        if rng.random() < 0.45:
+            substance, reaction, severity = rng.choice(ALLERGIES)
+            clinical.add_allergy(uow(), pid, substance=substance, reaction=reaction,
+                                 severity=severity, status="active",
+                                 category="food" if substance == "Peanut" else
+                                 "environment" if substance == "Latex" else "medication",
+                                 kind="allergy", onset_date=None)
+        for code, drug_name, lab_code, _ in conditions:
+            clinical.add_problem(uow(), pid, icd10_code=code, description=None,
+                                 status="active", onset_date=None, notes=None,
+                                 encounter_id=None)
+            if drug_name and drug_name in drugs:
+                item = prescribing.ItemInput(
+                    drug_id=drugs[drug_name], dose=Decimal(1), unit="tablet", route="oral",
+                    frequency=rng.choice(["once daily", "twice daily"]), duration_days=90,
+                    quantity=Decimal(90))
+                # The demo respects its own safety checks: a conflicting drug is skipped.
+                with contextlib.suppress(PrescribingConflictError):
+                    prescribing.create_prescription(uow(), patient_id=pid, items=[item],
+                                                    notes=None, override_reason=None,
+                                                    encounter_id=None)
+            for code_ in [c for c in (lab_code, "HGB", "K") if c and c in lab_tests][:2]:
+                low, high = LAB_VALUES[code_]
+                order = labs.order_lab(uow(), pid, test_id=lab_tests[code_], test_code=None,
+                                       priority="routine", notes=None, encounter_id=None)
+                labs.record_lab_result(uow(), pid, order.order.id,
+                                       value_numeric=Decimal(str(round(rng.uniform(low, high),
+                                                                       1))),
+                                       value_text=None, comment=None)
+    log.info("seeded charts for %d patients", len(patient_ids))
+
+
+def _add_nurse(work: UnitOfWork, patient_id: int, nurse_id: int) -> None:
+    with work:
+        add_care_team_member(work, patient_id=patient_id, user_id=nurse_id, role="nurse",
+                             source="manual")
+        work.commit()

@@ -1,0 +1,507 @@
+"""Chart use cases: encounters (reading), notes, vitals, allergies and the problem list.
+
+Every function checks the care relationship first (``services.access``) and audits what it
+did with the patient and the data category; reads are audited too, so each one commits.
+Labs, documents and the chart summary/timeline live in sibling modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from hms_server.adapters import icd10
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.clinical import (
+    Allergy,
+    CareTeamMember,
+    ClinicalNote,
+    ClinicalNoteVersion,
+    Encounter,
+    LabOrder,
+    LabResult,
+    PatientDocument,
+    Problem,
+    VitalSigns,
+)
+from hms_server.adapters.orm.identity import User
+from hms_server.adapters.orm.prescribing import Prescription
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.clinical import (
+    MEASURED_VITALS,
+    compute_bmi,
+    field_error,
+    validate_vitals,
+    vital_flags,
+)
+from hms_server.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from hms_server.services.access import AccessBasis, ensure_chart_access
+from hms_server.services.patients import MERGE_HOOKS
+from hms_server.services.users import check_version
+
+NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "body")
+
+
+def actor_id(uow: UnitOfWork) -> int:
+    assert uow.actor is not None and uow.actor.user_id is not None
+    return uow.actor.user_id
+
+
+def audit_read(uow: UnitOfWork, basis: AccessBasis, category: str, **detail: Any) -> None:
+    uow.audit(category, "read", patient_id=basis.patient_id,
+              detail={**basis.audit_detail(), **detail})
+
+
+def user_names(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(uow.session.execute(
+        select(User.id, User.full_name).where(User.id.in_(wanted))).all())
+
+
+def _invalid(field: str, message: str) -> ValidationFailedError:
+    return ValidationFailedError(message, extra={"errors": [field_error(field, message)]})
+
+
+def check_encounter(uow: UnitOfWork, encounter_id: int | None, patient_id: int) -> None:
+    """An encounter referenced by a chart item must belong to the same patient."""
+    if encounter_id is None:
+        return
+    patient = uow.session.scalar(select(Encounter.patient_id).where(Encounter.id == encounter_id))
+    if patient is None:
+        raise _invalid("body.encounter_id", f"No encounter with id {encounter_id}.")
+    if patient != patient_id:
+        raise _invalid("body.encounter_id", "The encounter belongs to another patient.")
+
+
+# ---------------------------------------------------------------- encounters
+
+@dataclass(frozen=True)
+class EncounterView:
+    encounter: Encounter
+    clinician_name: str | None
+
+
+def list_encounters(uow: UnitOfWork, patient_id: int, *, status: str | None, limit: int,
+                    offset: int) -> tuple[list[EncounterView], int]:
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        query = select(Encounter).where(Encounter.patient_id == patient_id)
+        if status:
+            query = query.where(Encounter.status == status)
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = list(uow.session.scalars(
+            query.order_by(Encounter.started_at.desc(), Encounter.id.desc())
+            .limit(limit).offset(offset)))
+        names = user_names(uow, (e.clinician_user_id for e in rows))
+        audit_read(uow, basis, "encounters")
+        uow.commit()
+        return [EncounterView(e, names.get(e.clinician_user_id)) for e in rows], total
+
+
+def encounter_patient(uow: UnitOfWork, encounter_id: int) -> int:
+    patient_id = uow.session.scalar(select(Encounter.patient_id).where(
+        Encounter.id == encounter_id))
+    if patient_id is None:
+        raise NotFoundError(f"No encounter with id {encounter_id}.")
+    return patient_id
+
+
+def get_encounter(uow: UnitOfWork, encounter_id: int) -> EncounterView:
+    with uow:
+        basis = ensure_chart_access(uow, encounter_patient(uow, encounter_id))
+        encounter = uow.session.get(Encounter, encounter_id)
+        assert encounter is not None
+        names = user_names(uow, [encounter.clinician_user_id])
+        audit_read(uow, basis, "encounters", encounter_id=encounter_id)
+        uow.commit()
+        return EncounterView(encounter, names.get(encounter.clinician_user_id))
+
+
+def close_encounter_checked(uow: UnitOfWork, encounter_id: int) -> EncounterView:
+    """Close an encounter on behalf of a clinician who may see the patient."""
+    from hms_server.services.encounters import close_encounter
+
+    with uow:
+        ensure_chart_access(uow, encounter_patient(uow, encounter_id))
+        encounter = close_encounter(uow, encounter_id)
+        names = user_names(uow, [encounter.clinician_user_id])
+        uow.commit()
+        return EncounterView(encounter, names.get(encounter.clinician_user_id))
+
+
+# ---------------------------------------------------------------- notes
+
+@dataclass(frozen=True)
+class NoteView:
+    note: ClinicalNote
+    versions: list[ClinicalNoteVersion]
+    names: dict[int, str]
+
+    @property
+    def current(self) -> ClinicalNoteVersion:
+        return self.versions[-1]
+
+
+def _note_view(uow: UnitOfWork, note: ClinicalNote) -> NoteView:
+    versions = list(uow.session.scalars(
+        select(ClinicalNoteVersion).where(ClinicalNoteVersion.note_id == note.id)
+        .order_by(ClinicalNoteVersion.version_no)))
+    names = user_names(uow, [note.author_user_id,
+                             *(v.author_user_id for v in versions),
+                             *(v.signed_by_user_id for v in versions)])
+    return NoteView(note, versions, names)
+
+
+def _note_text(fields: dict[str, str | None]) -> dict[str, str | None]:
+    cleaned = {k: (v.strip() if isinstance(v, str) and v.strip() else None)
+               for k, v in fields.items() if k in NOTE_FIELDS}
+    if not any(cleaned.values()):
+        raise _invalid("body", "A note needs some text (SOAP sections or body).")
+    return cleaned
+
+
+def create_note(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, note_type: str,
+                title: str | None, text: dict[str, str | None], sign: bool = False) -> NoteView:
+    """Write a note (version 1); ``sign`` attests it at once."""
+    content = _note_text(text)
+    with uow:
+        ensure_chart_access(uow, patient_id)
+        check_encounter(uow, encounter_id, patient_id)
+        me = actor_id(uow)
+        note = ClinicalNote(patient_id=patient_id, encounter_id=encounter_id,
+                            author_user_id=me, note_type=note_type, title=title,
+                            created_at=utcnow(), current_version=1)
+        uow.session.add(note)
+        uow.session.flush()
+        now = utcnow()
+        uow.session.add(ClinicalNoteVersion(
+            note_id=note.id, version_no=1, author_user_id=me, created_at=now,
+            signed_at=now if sign else None, signed_by_user_id=me if sign else None, **content))
+        uow.session.flush()
+        uow.audit("clinical_notes", "note.create", patient_id=patient_id,
+                  detail={"note_id": note.id, "signed": sign})
+        uow.publish("clinical_note.created", {"note_id": note.id, "patient_id": patient_id})
+        view = _note_view(uow, note)
+        uow.commit()
+        return view
+
+
+def list_notes(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, limit: int,
+               offset: int) -> tuple[list[NoteView], int]:
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        query = select(ClinicalNote).where(ClinicalNote.patient_id == patient_id)
+        if encounter_id is not None:
+            query = query.where(ClinicalNote.encounter_id == encounter_id)
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        notes = list(uow.session.scalars(
+            query.order_by(ClinicalNote.created_at.desc(), ClinicalNote.id.desc())
+            .limit(limit).offset(offset)))
+        views = [_note_view(uow, n) for n in notes]
+        audit_read(uow, basis, "clinical_notes")
+        uow.commit()
+        return views, total
+
+
+def _note_for(uow: UnitOfWork, patient_id: int | None, note_id: int,
+              *, lock: bool = False) -> tuple[ClinicalNote, AccessBasis]:
+    note = uow.session.get(ClinicalNote, note_id, with_for_update=lock)
+    if note is None or (patient_id is not None and note.patient_id != patient_id):
+        raise NotFoundError(f"No note with id {note_id} for this patient.")
+    return note, ensure_chart_access(uow, note.patient_id)
+
+
+def get_note(uow: UnitOfWork, patient_id: int | None, note_id: int) -> NoteView:
+    with uow:
+        note, basis = _note_for(uow, patient_id, note_id)
+        view = _note_view(uow, note)
+        audit_read(uow, basis, "clinical_notes", note_id=note_id)
+        uow.commit()
+        return view
+
+
+def amend_note(uow: UnitOfWork, patient_id: int | None, note_id: int, *, version: int,
+               reason: str, text: dict[str, str | None], sign: bool = False) -> NoteView:
+    """Append a new version; earlier versions stay readable. ``version`` is the note's
+    current version number as the client last saw it (stale → 409)."""
+    content = _note_text(text)
+    with uow:
+        note, _ = _note_for(uow, patient_id, note_id, lock=True)
+        check_version(note.current_version, version, "note")
+        me = actor_id(uow)
+        now = utcnow()
+        note.current_version += 1
+        uow.session.add(ClinicalNoteVersion(
+            note_id=note.id, version_no=note.current_version, author_user_id=me,
+            created_at=now, amendment_reason=reason.strip(), signed_at=now if sign else None,
+            signed_by_user_id=me if sign else None, **content))
+        uow.session.flush()
+        uow.audit("clinical_notes", "note.amend", patient_id=note.patient_id,
+                  detail={"note_id": note.id, "version": note.current_version})
+        uow.publish("clinical_note.amended", {"note_id": note.id,
+                                              "patient_id": note.patient_id})
+        view = _note_view(uow, note)
+        uow.commit()
+        return view
+
+
+def sign_note(uow: UnitOfWork, patient_id: int | None, note_id: int) -> NoteView:
+    """The author of the newest version attests it. Signing twice is refused."""
+    with uow:
+        note, _ = _note_for(uow, patient_id, note_id, lock=True)
+        current = uow.session.scalar(select(ClinicalNoteVersion).where(
+            ClinicalNoteVersion.note_id == note.id,
+            ClinicalNoteVersion.version_no == note.current_version))
+        assert current is not None
+        if current.author_user_id != actor_id(uow):
+            raise ForbiddenError("Only the author of this version of the note can sign it.",
+                                 extra={"reason": "not_author"})
+        if current.signed_at is not None:
+            raise ConflictError("This version of the note is already signed.",
+                                extra={"reason": "already_signed"})
+        current.signed_at = utcnow()
+        current.signed_by_user_id = actor_id(uow)
+        uow.audit("clinical_notes", "note.sign", patient_id=note.patient_id,
+                  detail={"note_id": note.id, "version": note.current_version})
+        view = _note_view(uow, note)
+        uow.commit()
+        return view
+
+
+# ---------------------------------------------------------------- vitals
+
+def record_vitals(uow: UnitOfWork, patient_id: int, *, values: dict[str, Any],
+                  encounter_id: int | None, recorded_at: datetime | None,
+                  notes: str | None) -> VitalSigns:
+    """Record a set of vitals: implausible values → 422; BMI derived; abnormal flags set."""
+    measured = {k: values.get(k) for k in MEASURED_VITALS}
+    validate_vitals(measured)
+    if recorded_at is not None and recorded_at > utcnow():
+        raise _invalid("body.recorded_at", "Vitals cannot be recorded in the future.")
+    with uow:
+        ensure_chart_access(uow, patient_id)
+        check_encounter(uow, encounter_id, patient_id)
+        bmi = compute_bmi(measured.get("weight_kg"), measured.get("height_cm"))
+        if bmi is None and measured.get("weight_kg") is not None:
+            # Height rarely changes: derive BMI from the last recorded height.
+            last_height = uow.session.scalar(
+                select(VitalSigns.height_cm).where(VitalSigns.patient_id == patient_id,
+                                                   VitalSigns.height_cm.is_not(None))
+                .order_by(VitalSigns.recorded_at.desc()).limit(1))
+            bmi = compute_bmi(measured["weight_kg"], last_height)
+        row = VitalSigns(patient_id=patient_id, encounter_id=encounter_id,
+                         recorded_by_user_id=actor_id(uow),
+                         recorded_at=recorded_at or utcnow(), bmi=bmi, notes=notes,
+                         flags=vital_flags({**measured, "bmi": bmi}), **measured)
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("vitals", "vitals.record", patient_id=patient_id,
+                  detail={"vitals_id": row.id})
+        uow.publish("vitals.recorded", {"vitals_id": row.id, "patient_id": patient_id})
+        uow.commit()
+        return row
+
+
+def list_vitals(uow: UnitOfWork, patient_id: int, *, since: datetime | None, limit: int,
+                offset: int) -> tuple[list[VitalSigns], int]:
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        query = select(VitalSigns).where(VitalSigns.patient_id == patient_id)
+        if since is not None:
+            query = query.where(VitalSigns.recorded_at >= since)
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = list(uow.session.scalars(
+            query.order_by(VitalSigns.recorded_at.desc(), VitalSigns.id.desc())
+            .limit(limit).offset(offset)))
+        audit_read(uow, basis, "vitals")
+        uow.commit()
+        return rows, total
+
+
+TREND_METRICS = (*MEASURED_VITALS, "bmi")
+
+
+def vitals_trend(uow: UnitOfWork, patient_id: int, *, metrics: list[str],
+                 since: datetime | None, limit: int) -> dict[str, list[dict[str, Any]]]:
+    """Time series per metric, oldest first (for the desktop's trend chart)."""
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        query = select(VitalSigns).where(VitalSigns.patient_id == patient_id)
+        if since is not None:
+            query = query.where(VitalSigns.recorded_at >= since)
+        rows = list(uow.session.scalars(
+            query.order_by(VitalSigns.recorded_at.desc()).limit(limit)))
+        rows.reverse()
+        series: dict[str, list[dict[str, Any]]] = {m: [] for m in metrics}
+        for row in rows:
+            for metric in metrics:
+                value = getattr(row, metric)
+                if value is not None:
+                    series[metric].append({"at": row.recorded_at,
+                                           "value": float(value) if isinstance(value, Decimal)
+                                           else value,
+                                           "flag": (row.flags or {}).get(metric, "N")})
+        audit_read(uow, basis, "vitals", trend=metrics)
+        uow.commit()
+        return series
+
+
+# ---------------------------------------------------------------- allergies
+
+def add_allergy(uow: UnitOfWork, patient_id: int, *, substance: str, reaction: str | None,
+                severity: str, status: str, category: str, kind: str,
+                onset_date: date | None) -> Allergy:
+    with uow:
+        ensure_chart_access(uow, patient_id)
+        row = Allergy(patient_id=patient_id, substance=substance.strip(), reaction=reaction,
+                      severity=severity, status=status, category=category, kind=kind,
+                      onset_date=onset_date, recorded_by_user_id=actor_id(uow),
+                      recorded_at=utcnow(), updated_at=utcnow(), version=1)
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("allergies", "allergy.create", patient_id=patient_id,
+                  detail={"allergy_id": row.id, "severity": severity})
+        uow.publish("allergy.recorded", {"allergy_id": row.id, "patient_id": patient_id})
+        uow.commit()
+        return row
+
+
+def list_allergies(uow: UnitOfWork, patient_id: int, *,
+                   include_inactive: bool) -> list[Allergy]:
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        query = select(Allergy).where(Allergy.patient_id == patient_id)
+        if not include_inactive:
+            query = query.where(Allergy.status == "active")
+        rows = list(uow.session.scalars(query.order_by(Allergy.recorded_at, Allergy.id)))
+        audit_read(uow, basis, "allergies")
+        uow.commit()
+        return rows
+
+
+def update_allergy(uow: UnitOfWork, patient_id: int, allergy_id: int, *, version: int,
+                   changes: dict[str, Any]) -> Allergy:
+    with uow:
+        row = uow.session.get(Allergy, allergy_id, with_for_update=True)
+        if row is None or row.patient_id != patient_id:
+            raise NotFoundError(f"No allergy with id {allergy_id} for this patient.")
+        ensure_chart_access(uow, patient_id)
+        check_version(row.version, version, "allergy")
+        changed = {k: v for k, v in changes.items() if v is not None and getattr(row, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(row, key, value)
+            row.version += 1
+            row.updated_at = utcnow()
+            uow.audit("allergies", "allergy.update", patient_id=patient_id,
+                      detail={"allergy_id": row.id, "fields": sorted(changed)})
+            uow.publish("allergy.updated", {"allergy_id": row.id, "patient_id": patient_id})
+        uow.commit()
+        return row
+
+
+# ---------------------------------------------------------------- problems
+
+def resolve_icd10(code: str, description: str | None) -> tuple[str, str]:
+    entry = icd10.lookup(code)
+    if entry is None:
+        raise _invalid("body.icd10_code", f"'{code}' is not an ICD-10-CM code.")
+    return entry.code, (description.strip() if description and description.strip()
+                        else entry.description)
+
+
+def add_problem(uow: UnitOfWork, patient_id: int, *, icd10_code: str, description: str | None,
+                status: str, onset_date: date | None, notes: str | None,
+                encounter_id: int | None) -> Problem:
+    code, text = resolve_icd10(icd10_code, description)
+    with uow:
+        ensure_chart_access(uow, patient_id)
+        check_encounter(uow, encounter_id, patient_id)
+        row = Problem(patient_id=patient_id, encounter_id=encounter_id, icd10_code=code,
+                      description=text[:300], status=status, onset_date=onset_date, notes=notes,
+                      recorded_by_user_id=actor_id(uow), recorded_at=utcnow(),
+                      updated_at=utcnow(), version=1)
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("problems", "problem.create", patient_id=patient_id,
+                  detail={"problem_id": row.id, "icd10_code": code})
+        uow.publish("problem.recorded", {"problem_id": row.id, "patient_id": patient_id})
+        uow.commit()
+        return row
+
+
+def list_problems(uow: UnitOfWork, patient_id: int, *, status: str | None) -> list[Problem]:
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        query = select(Problem).where(Problem.patient_id == patient_id)
+        if status:
+            query = query.where(Problem.status == status)
+        rows = list(uow.session.scalars(query.order_by(Problem.recorded_at, Problem.id)))
+        audit_read(uow, basis, "problems")
+        uow.commit()
+        return rows
+
+
+def update_problem(uow: UnitOfWork, patient_id: int, problem_id: int, *, version: int,
+                   changes: dict[str, Any]) -> Problem:
+    with uow:
+        row = uow.session.get(Problem, problem_id, with_for_update=True)
+        if row is None or row.patient_id != patient_id:
+            raise NotFoundError(f"No problem with id {problem_id} for this patient.")
+        ensure_chart_access(uow, patient_id)
+        check_version(row.version, version, "problem")
+        if changes.get("status") == "resolved" and changes.get("resolved_date") is None \
+                and row.resolved_date is None:
+            changes["resolved_date"] = utcnow().date()
+        changed = {k: v for k, v in changes.items() if v is not None and getattr(row, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(row, key, value)
+            row.version += 1
+            row.updated_at = utcnow()
+            uow.audit("problems", "problem.update", patient_id=patient_id,
+                      detail={"problem_id": row.id, "fields": sorted(changed)})
+            uow.publish("problem.updated", {"problem_id": row.id, "patient_id": patient_id})
+        uow.commit()
+        return row
+
+
+def search_icd10(q: str, *, limit: int, billable_only: bool) -> tuple[list[icd10.Icd10Code], int]:
+    return icd10.search(q, limit=limit, billable_only=billable_only)
+
+
+# ---------------------------------------------------------------- patient merge
+
+def _move_chart_on_merge(session: Session, loser_id: int, survivor_id: int) -> None:
+    """Everything clinical follows the surviving record of a patient merge; the care team is
+    copied so clinicians keep access. Break-the-glass grants stay where they were given:
+    they record what was accessed."""
+    for model in (Encounter, ClinicalNote, VitalSigns, Allergy, Problem, LabOrder, LabResult,
+                  PatientDocument, Prescription):
+        session.execute(update(model).where(model.patient_id == loser_id)
+                        .values(patient_id=survivor_id)
+                        .execution_options(synchronize_session=False))
+    session.execute(
+        pg_insert(CareTeamMember).from_select(
+            ["patient_id", "user_id", "role", "source", "added_at", "added_by_user_id"],
+            select(literal(survivor_id), CareTeamMember.user_id, CareTeamMember.role,
+                   literal("merge"), CareTeamMember.added_at, CareTeamMember.added_by_user_id)
+            .where(CareTeamMember.patient_id == loser_id))
+        .on_conflict_do_nothing())
+
+
+MERGE_HOOKS.append(_move_chart_on_merge)
