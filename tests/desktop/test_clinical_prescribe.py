@@ -84,3 +84,22 @@ def test_item_needs_a_dose_before_it_is_added(qtbot, workspace):
     assert not dialog.add_item()
     assert dialog.item_error.text() == "Enter a dose greater than zero."
     assert dialog.table.rowCount() == 0
+
+
+def test_printing_a_new_prescription_previews_the_pdf(qtbot, workspace, clinical_server):
+    import pypdfium2
+
+    chart = open_chart(qtbot, workspace)
+    chart.do_action("prescribe")
+    dialog = chart.dialog
+    add(qtbot, dialog, "aspi", "75", "30")
+    with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
+        dialog.submit()
+    qtbot.keyClick(chart, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    chart.print_prescription()
+    qtbot.waitUntil(lambda: getattr(chart, "dialog", None) is not dialog
+                    and getattr(chart.dialog, "page_count", 0) >= 1, timeout=8000)
+    preview = chart.dialog
+    text = pypdfium2.PdfDocument(preview.pdf)[0].get_textpage().get_text_range()
+    assert "RX-1" in text or str(clinical_server.prescriptions[0]["id"]) in text
+    preview.reject()

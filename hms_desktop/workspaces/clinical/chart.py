@@ -6,8 +6,6 @@ shows the break-the-glass offer instead of the tabs; anything else shows inline.
 
 from __future__ import annotations
 
-import importlib
-
 from hms_desktop.api.clinical import CARE_RELATIONSHIP_REQUIRED
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.models.clinical import flag_word, local_time
@@ -181,9 +179,6 @@ class ChartView(QWidget):
             self.tabs.addTab(tab, title)
             tab.sig_action.connect(self.do_action)
         self.vitals_tab.sig_vitals_changed.connect(self.summary_tab.show_vitals)
-        self.print_button.setEnabled(prescription_printing_available())
-        if not self.print_button.isEnabled():
-            self.print_button.setToolTip(self.tr("Prescription printing is not installed."))
 
     # -- opening -----------------------------------------------------------------------
     def open_patient(self, patient: dict) -> None:
@@ -318,8 +313,6 @@ class ChartView(QWidget):
     # -- printing ----------------------------------------------------------------------
     def print_prescription(self) -> None:
         """Preview the chosen (or just written) prescription; the PDF is built off-thread."""
-        if not prescription_printing_available():
-            return
         selected = self.meds_tab.selected()
         rx_id = (selected or {}).get("prescription_id") or (self.last_prescription or {}).get("id")
         if rx_id is None:
@@ -331,10 +324,12 @@ class ChartView(QWidget):
         from hms_desktop.widgets.print_preview import PrintPreviewDialog
         from hms_desktop.workspaces.clinical.print_rx import build_prescription_pdf
 
-        api, me, patient = self.context.clinical, self.context.me, dict(self.patient)
+        api, me = self.context.clinical, self.context.me
+        allergies = [str(a.get("substance")) for a in (self.chart or {}).get("allergies") or []
+                     if a.get("substance") and a.get("status", "active") == "active"]
 
         def build() -> bytes:
-            return build_prescription_pdf(api, rx_id, patient, me)
+            return build_prescription_pdf(api, rx_id, me, allergies)
 
         def show(pdf: bytes) -> None:
             self.dialog = PrintPreviewDialog(self.context.tasks, pdf,
@@ -344,14 +339,6 @@ class ChartView(QWidget):
 
         self.context.tasks.run(build, on_done=show, on_error=self.meds_tab.problem.show_error,
                                owner=self)
-
-
-def prescription_printing_available() -> bool:
-    try:
-        importlib.import_module("hms_desktop.printing.prescription")
-    except ImportError:
-        return False
-    return True
 
 
 __all__ = ["ChartView", "flag_word"]

@@ -1,18 +1,16 @@
-"""Build a prescription PDF (reportlab, in ``hms_desktop.printing.prescription``).
-
-Runs on a worker thread: fetches the prescription, then renders it. No Qt here.
-"""
+"""Build a prescription PDF on a worker thread: fetch it, then render it. No Qt here."""
 
 from __future__ import annotations
 
-import inspect
+from typing import Any
+
+from hms_desktop.printing.prescription import HospitalInfo, render_prescription
 
 
-def build_prescription_pdf(api, prescription_id: int, patient: dict, me: dict) -> bytes:
-    from hms_desktop.printing import prescription as printing
-
-    rx = api.get_prescription(prescription_id)
-    render = getattr(printing, "render_prescription", None) or printing.prescription_pdf
-    params = inspect.signature(render).parameters
-    kwargs = {k: v for k, v in (("patient", patient), ("prescriber", me)) if k in params}
-    return render(rx, **kwargs)
+def build_prescription_pdf(api: Any, prescription_id: int, me: dict,
+                           allergies: list[str]) -> bytes:
+    """The prescription as the server holds it now, with the patient's allergies printed
+    as a warning for the dispensing pharmacist."""
+    prescription = api.get_prescription(prescription_id)
+    hospital = HospitalInfo(name=(me.get("hospital") or {}).get("name") or "Hospital")
+    return render_prescription(prescription, hospital, allergies=allergies)

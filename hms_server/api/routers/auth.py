@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.api.deps import PUBLIC, AnonymousActor, SettingsDep, SignedIn, get_session_factory
 from hms_server.api.schemas.auth import (
+    HospitalRead,
     LoginRequest,
     MeRead,
     ReauthenticateRequest,
@@ -18,6 +19,7 @@ from hms_server.api.schemas.common import PROBLEM_RESPONSES
 from hms_server.domain.permissions import workspaces_for
 from hms_server.services import auth as auth_service
 from hms_server.services.auth import TokenPair
+from hms_server.services.users import get_user
 
 router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)
 
@@ -63,9 +65,9 @@ def reauthenticate(body: ReauthenticateRequest, ctx: SignedIn) -> Response:
 @router.get("/me", operation_id="me")
 def me(ctx: SignedIn) -> MeRead:
     """The signed-in user, their permissions and the desktop workspaces they may open."""
-    from hms_server.services.users import get_user
-
     user = get_user(ctx.uow(), ctx.principal.user_id)
     base = UserRead.model_validate(user).model_dump()
     return MeRead(**base, permissions=sorted(p.value for p in ctx.principal.permissions),
-                  workspaces=workspaces_for(ctx.principal.roles))
+                  workspaces=workspaces_for(ctx.principal.roles),
+                  hospital=HospitalRead(name=ctx.settings.hospital_name,
+                                        timezone=ctx.settings.hospital_timezone))

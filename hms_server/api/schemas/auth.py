@@ -43,9 +43,15 @@ class UserRead(BaseModel):
     version: int
 
 
+class HospitalRead(BaseModel):
+    name: str
+    timezone: str
+
+
 class MeRead(UserRead):
     permissions: list[str]
     workspaces: list[str]
+    hospital: HospitalRead
 
 
 class TokenResponse(BaseModel):
