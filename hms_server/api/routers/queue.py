@@ -1,0 +1,92 @@
+"""The consultation queue board and its actions (call, start, complete).
+
+``queue.manage`` (reception, doctors); a doctor with their own clinic works only their own
+queue. Starting a consultation opens the patient's encounter; completing closes it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Query
+
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
+from hms_server.api.deps import RequestContext, requirement
+from hms_server.api.schemas.common import PROBLEM_RESPONSES
+from hms_server.api.schemas.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
+from hms_server.domain.permissions import Perm
+from hms_server.domain.scheduling import waiting_minutes
+from hms_server.services import queue as svc
+
+router = APIRouter(prefix="/queue", tags=["queue"], responses=PROBLEM_RESPONSES)
+
+QueueReader = requirement(Perm.SCHEDULE_READ)
+QueueManager = requirement(Perm.QUEUE_MANAGE)
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+def queue_entry_read(ctx: RequestContext, entry: QueueEntry, *, doctor: Doctor | None = None,
+                     patient: Patient | None = None, appointment: Appointment | None = None,
+                     wait: int | None = None) -> QueueEntryRead:
+    tz = ZoneInfo(ctx.settings.hospital_timezone)
+    show = patient is not None and Perm.PATIENTS_READ in ctx.principal.permissions
+
+    def local(value):  # type: ignore[no-untyped-def]
+        return value.astimezone(tz) if value is not None else None
+
+    if wait is None:
+        until = entry.called_at or entry.started_at or entry.checked_in_at
+        wait = waiting_minutes(entry.checked_in_at, until)
+    return QueueEntryRead(
+        id=entry.id, token=entry.token, status=entry.status,
+        appointment_id=entry.appointment_id, patient_id=entry.patient_id,
+        patient_name=f"{patient.given_name} {patient.family_name}" if show and patient else None,
+        patient_mrn=patient.mrn if show and patient else None,
+        doctor_id=entry.doctor_id, doctor_name=doctor.display_name if doctor else None,
+        queue_date=entry.queue_date,
+        appointment_start=local(appointment.starts_at) if appointment else None,
+        checked_in_at=local(entry.checked_in_at), called_at=local(entry.called_at),
+        started_at=local(entry.started_at), completed_at=local(entry.completed_at),
+        waiting_minutes=wait, encounter_id=entry.encounter_id, version=entry.version)
+
+
+@router.get("", operation_id="get_queue_board")
+def queue_board(
+    ctx: QueueReader,
+    doctor_id: OptionalId = None,
+    department_id: OptionalId = None,
+    day: Annotated[date | None, Query(alias="date", description="Default: today")] = None,
+) -> QueueBoardRead:
+    """The day's queue in token order with waiting times (check-in until called; until now
+    while still waiting) and a summary per status."""
+    board = svc.queue_board(ctx.uow(), tz=ctx.settings.hospital_timezone, day=day,
+                            doctor_id=doctor_id, department_id=department_id)
+    items = [queue_entry_read(ctx, r.entry, doctor=r.doctor, patient=r.patient,
+                              appointment=r.appointment, wait=r.waiting_minutes)
+             for r in board.rows]
+    return QueueBoardRead(items=items, total=len(items), date=board.day,
+                          summary=QueueSummary(**board.counts,
+                                               average_wait_minutes=board.average_wait_minutes,
+                                               longest_wait_minutes=board.longest_wait_minutes))
+
+
+@router.post("/{entry_id}/call", operation_id="call_queue_patient")
+def call_patient(entry_id: IdPath, ctx: QueueManager) -> QueueEntryRead:
+    """Call the patient in (repeatable)."""
+    return queue_entry_read(ctx, svc.call_patient(ctx.uow(), entry_id))
+
+
+@router.post("/{entry_id}/start", operation_id="start_consultation")
+def start(entry_id: IdPath, ctx: QueueManager) -> QueueEntryRead:
+    """Start the consultation and open the encounter."""
+    return queue_entry_read(ctx, svc.start_consultation(ctx.uow(), entry_id))
+
+
+@router.post("/{entry_id}/complete", operation_id="complete_consultation")
+def complete(entry_id: IdPath, ctx: QueueManager) -> QueueEntryRead:
+    """Finish the consultation and close the encounter."""
+    return queue_entry_read(ctx, svc.complete_consultation(ctx.uow(), entry_id))

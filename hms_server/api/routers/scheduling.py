@@ -1,0 +1,256 @@
+"""Departments, doctors, weekly schedules, exceptions, appointment types and free slots.
+
+Reading is open to everyone with ``schedule.read``; changing schedules needs
+``schedule.manage`` (admin, manager). Times are answered in the hospital time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
+from hms_server.api.schemas.scheduling import (
+    AppointmentTypeRead,
+    DepartmentCreate,
+    DepartmentRead,
+    DoctorCreate,
+    DoctorRead,
+    DoctorUpdate,
+    FreeSlotList,
+    FreeSlotRead,
+    ScheduleExceptionIn,
+    ScheduleExceptionRead,
+    SessionTemplateRead,
+    SlotList,
+    SlotRead,
+    WeeklySchedule,
+)
+from hms_server.domain.permissions import Perm
+from hms_server.domain.scheduling import SessionTemplate
+from hms_server.services import scheduling as svc
+
+router = APIRouter(tags=["scheduling"], responses=PROBLEM_RESPONSES)
+
+ScheduleReader = requirement(Perm.SCHEDULE_READ)
+ScheduleManager = requirement(Perm.SCHEDULE_MANAGE)
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+def doctor_read(doctor, department) -> DoctorRead:  # type: ignore[no-untyped-def]
+    return DoctorRead(id=doctor.id, user_id=doctor.user_id, full_name=doctor.display_name,
+                      department=department.name, department_id=department.id,
+                      specialty=doctor.specialty, active=doctor.active, version=doctor.version)
+
+
+# --- departments ---------------------------------------------------------------------------
+
+@router.get("/departments", operation_id="list_departments")
+def list_departments(ctx: ScheduleReader) -> Page[DepartmentRead]:
+    """Active departments (clinics) with their number of doctors."""
+    rows = svc.list_departments(ctx.uow())
+    items = [DepartmentRead(id=d.id, name=d.name, location=d.location, doctor_count=n)
+             for d, n in rows]
+    return Page[DepartmentRead](items=items, total=len(items))
+
+
+@router.post("/departments", operation_id="create_department", status_code=201,
+             response_model=DepartmentRead)
+def create_department(body: DepartmentCreate, request: Request, ctx: ScheduleManager,
+                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return run_idempotent(
+        ctx, request, idempotency_key, body,
+        lambda uow: svc.create_department(uow, name=body.name, location=body.location),
+        lambda d: DepartmentRead(id=d.id, name=d.name, location=d.location))
+
+
+# --- doctors -------------------------------------------------------------------------------
+
+@router.get("/doctors", operation_id="list_doctors")
+def list_doctors(
+    ctx: ScheduleReader,
+    department_id: OptionalId = None,
+    specialty: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    include_inactive: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page[DoctorRead]:
+    """Bookable doctors by name; filter by department, specialty or a name fragment."""
+    rows, total = svc.list_doctors(ctx.uow(), department_id=department_id,
+                                   specialty=specialty, q=q, limit=limit, offset=offset,
+                                   include_inactive=include_inactive)
+    return Page[DoctorRead](items=[doctor_read(d, dep) for d, dep in rows], total=total)
+
+
+@router.post("/doctors", operation_id="create_doctor", status_code=201,
+             response_model=DoctorRead)
+def create_doctor(body: DoctorCreate, request: Request, ctx: ScheduleManager,
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Make a user with the doctor role bookable in a department."""
+    def work(uow):  # type: ignore[no-untyped-def]
+        doctor = svc.create_doctor(uow, user_id=body.user_id, department_id=body.department_id,
+                                   specialty=body.specialty, display_name=body.display_name)
+        return svc.get_doctor(uow, doctor.id)
+
+    return run_idempotent(ctx, request, idempotency_key, body, work,
+                          lambda row: doctor_read(*row))
+
+
+@router.get("/doctors/{doctor_id}", operation_id="get_doctor")
+def get_doctor(doctor_id: IdPath, ctx: ScheduleReader) -> DoctorRead:
+    return doctor_read(*svc.get_doctor(ctx.uow(), doctor_id))
+
+
+@router.patch("/doctors/{doctor_id}", operation_id="update_doctor")
+def update_doctor(doctor_id: IdPath, body: DoctorUpdate, ctx: ScheduleManager) -> DoctorRead:
+    """Move to another department, rename, change specialty, (de)activate; needs ``version``."""
+    svc.update_doctor(ctx.uow(), doctor_id, version=body.version,
+                      department_id=body.department_id, specialty=body.specialty,
+                      display_name=body.display_name, active=body.active)
+    return doctor_read(*svc.get_doctor(ctx.uow(), doctor_id))
+
+
+# --- weekly schedule and exceptions ----------------------------------------------------------
+
+def _template_read(t) -> SessionTemplateRead:  # type: ignore[no-untyped-def]
+    return SessionTemplateRead(id=t.id, weekday=t.weekday, start_time=t.start_time,
+                               end_time=t.end_time, slot_minutes=t.slot_minutes,
+                               overbook_places=t.overbook_places, location=t.location,
+                               valid_from=t.valid_from, valid_to=t.valid_to)
+
+
+@router.get("/doctors/{doctor_id}/schedule", operation_id="get_doctor_schedule")
+def get_schedule(doctor_id: IdPath, ctx: ScheduleReader) -> Page[SessionTemplateRead]:
+    """The doctor's weekly sessions."""
+    rows = svc.list_templates(ctx.uow(), doctor_id)
+    return Page[SessionTemplateRead](items=[_template_read(t) for t in rows], total=len(rows))
+
+
+@router.put("/doctors/{doctor_id}/schedule", operation_id="replace_doctor_schedule")
+def replace_schedule(doctor_id: IdPath, body: WeeklySchedule,
+                     ctx: ScheduleManager) -> Page[SessionTemplateRead]:
+    """Replace the doctor's whole weekly schedule (sessions, slot length, overbook places)."""
+    sessions = [SessionTemplate(
+        weekday=s.weekday, start=s.start_time, end=s.end_time, slot_minutes=s.slot_minutes,
+        overbook_places=s.overbook_places, location=s.location,
+        valid_from=s.valid_from or date.min, valid_to=s.valid_to) for s in body.sessions]
+    rows = svc.replace_templates(ctx.uow(), doctor_id, sessions)
+    return Page[SessionTemplateRead](items=[_template_read(t) for t in rows], total=len(rows))
+
+
+def _exception_read(e) -> ScheduleExceptionRead:  # type: ignore[no-untyped-def]
+    return ScheduleExceptionRead(id=e.id, doctor_id=e.doctor_id, starts_on=e.starts_on,
+                                 ends_on=e.ends_on, start_time=e.start_time,
+                                 end_time=e.end_time, kind=e.kind, reason=e.reason)
+
+
+@router.get("/doctors/{doctor_id}/exceptions", operation_id="list_schedule_exceptions")
+def list_exceptions(
+    doctor_id: IdPath, ctx: ScheduleReader,
+    from_date: Annotated[date | None, Query(alias="from")] = None,
+    to_date: Annotated[date | None, Query(alias="to")] = None,
+) -> Page[ScheduleExceptionRead]:
+    """Leave, holidays and cancelled sessions affecting the doctor (hospital-wide included)."""
+    rows = svc.list_exceptions(ctx.uow(), doctor_id, first=from_date, last=to_date)
+    return Page[ScheduleExceptionRead](items=[_exception_read(e) for e in rows],
+                                       total=len(rows))
+
+
+@router.post("/doctors/{doctor_id}/exceptions", operation_id="add_schedule_exception",
+             status_code=201, response_model=ScheduleExceptionRead)
+def add_exception(doctor_id: IdPath, body: ScheduleExceptionIn, request: Request,
+                  ctx: ScheduleManager, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return run_idempotent(
+        ctx, request, idempotency_key, body,
+        lambda uow: svc.add_exception(uow, doctor_id=doctor_id, starts_on=body.starts_on,
+                                      ends_on=body.ends_on, kind=body.kind,
+                                      start_time=body.start_time, end_time=body.end_time,
+                                      reason=body.reason),
+        _exception_read)
+
+
+@router.post("/schedule-exceptions", operation_id="add_hospital_closure", status_code=201,
+             response_model=ScheduleExceptionRead)
+def add_hospital_closure(body: ScheduleExceptionIn, request: Request, ctx: ScheduleManager,
+                         idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """A closure for every doctor (e.g. a public holiday)."""
+    return run_idempotent(
+        ctx, request, idempotency_key, body,
+        lambda uow: svc.add_exception(uow, doctor_id=None, starts_on=body.starts_on,
+                                      ends_on=body.ends_on, kind=body.kind,
+                                      start_time=body.start_time, end_time=body.end_time,
+                                      reason=body.reason),
+        _exception_read)
+
+
+@router.delete("/schedule-exceptions/{exception_id}", operation_id="delete_schedule_exception",
+               status_code=204)
+def delete_exception(exception_id: IdPath, ctx: ScheduleManager) -> Response:
+    svc.delete_exception(ctx.uow(), exception_id)
+    return Response(status_code=204)
+
+
+@router.get("/appointment-types", operation_id="list_appointment_types")
+def list_appointment_types(ctx: ScheduleReader) -> Page[AppointmentTypeRead]:
+    rows = svc.list_appointment_types(ctx.uow())
+    items = [AppointmentTypeRead(code=t.code, name=t.name, duration_minutes=t.duration_minutes)
+             for t in rows]
+    return Page[AppointmentTypeRead](items=items, total=len(items))
+
+
+# --- slots -----------------------------------------------------------------------------------
+
+@router.get("/slots", operation_id="list_slots")
+def list_slots(
+    ctx: ScheduleReader,
+    doctor_id: Annotated[int, Query(ge=1, le=2**63 - 1)],
+    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD (hospital time zone)")],
+) -> SlotList:
+    """Every slot of the doctor's day; ``available`` = the regular place is free and the slot
+    has not started."""
+    tz = ZoneInfo(ctx.settings.hospital_timezone)
+    views = svc.list_slots(ctx.uow(), doctor_id=doctor_id, day=day, tz=tz)
+    items = [SlotRead(start=v.start.astimezone(tz), end=v.end.astimezone(tz),
+                      available=v.available, overbook_available=v.overbook_available,
+                      location=v.location) for v in views]
+    return SlotList(items=items, doctor_id=doctor_id, date=day,
+                    timezone=ctx.settings.hospital_timezone)
+
+
+@router.get("/slots/next-available", operation_id="next_available_slots")
+def next_available(
+    ctx: ScheduleReader,
+    department_id: OptionalId = None,
+    specialty: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    doctor_id: OptionalId = None,
+    after: Annotated[datetime | date | None, Query(
+        alias="from", description="Date or date-time to search from (default now)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    days: Annotated[int, Query(ge=1, le=svc.MAX_SEARCH_DAYS)] = 28,
+    type_code: Annotated[str | None, Query(alias="type", min_length=1, max_length=32)] = None,
+) -> FreeSlotList:
+    """The earliest free slots across a department's or specialty's doctors (or one doctor)."""
+    tz = ZoneInfo(ctx.settings.hospital_timezone)
+    start: datetime | None
+    if isinstance(after, datetime):
+        start = after if after.tzinfo else after.replace(tzinfo=tz)
+    elif isinstance(after, date):
+        start = datetime.combine(after, time.min, tzinfo=tz)
+    else:
+        start = None
+    free = svc.next_available(ctx.uow(), tz=tz, department_id=department_id, specialty=specialty,
+                              doctor_id=doctor_id, after=start, limit=limit, days=days,
+                              type_code=type_code)
+    names = svc.doctor_names(ctx.uow(), {f.doctor_id for f in free})
+    return FreeSlotList(items=[FreeSlotRead(
+        doctor_id=f.doctor_id, doctor_name=names.get(f.doctor_id),
+        start=f.start.astimezone(tz), end=f.end.astimezone(tz), location=f.location)
+        for f in free])

@@ -1,0 +1,237 @@
+"""The consultation queue: check-in with a token number, call, start and complete.
+
+Tokens count up from 1 per doctor per day. Check-in locks the doctor row so concurrent
+check-ins for one doctor take turns; ``uq_queue_entries_token`` backs that up in the database.
+Starting a consultation opens the patient's encounter (``services.encounters``); completing
+it closes the encounter.
+
+Who may act: QUEUE_MANAGE holders. A doctor who has a clinic of their own (a ``doctors`` row)
+may only work their own queue; staff without one (reception, a covering locum) may work any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.errors import ForbiddenError, NotFoundError
+from hms_server.domain.scheduling import (
+    APPOINTMENT_TRANSITIONS,
+    QUEUE_TRANSITIONS,
+    InvalidTransitionError,
+    check_transition,
+    waiting_minutes,
+)
+from hms_server.services import encounters, scheduling
+
+CATEGORY = "scheduling"
+
+
+class CheckInTooLateError(InvalidTransitionError):
+    code, title = "check_in_closed", "Check-in closed"
+
+
+def _queue_event(uow: UnitOfWork, entry: QueueEntry) -> None:
+    uow.publish("queue.updated", {"doctor_id": entry.doctor_id, "queue_entry_id": entry.id,
+                                  "date": entry.queue_date.isoformat(),
+                                  "status": entry.status})
+
+
+def check_in(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
+             now: datetime | None = None) -> QueueEntry:
+    """Mark the patient arrived and give them the next token of the doctor's day.
+
+    Check-in is refused for appointments on a day that has passed; early arrival (any time
+    on or before the day) is accepted and queued for the appointment's day.
+    """
+    tzinfo = scheduling.zone(tz)
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        appointment = s.get(Appointment, appointment_id, with_for_update=True)
+        if appointment is None:
+            raise NotFoundError(f"No appointment with id {appointment_id}.")
+        check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "checked_in",
+                         "appointment")
+        queue_day = appointment.starts_at.astimezone(tzinfo).date()
+        if queue_day < now.astimezone(tzinfo).date():
+            raise CheckInTooLateError("This appointment's day has passed; book a new one.")
+        # Serialise token allocation per doctor (the unique constraint is the backstop).
+        s.get(Doctor, appointment.doctor_id, with_for_update=True)
+        last = s.scalar(select(func.max(QueueEntry.token)).where(
+            QueueEntry.doctor_id == appointment.doctor_id, QueueEntry.queue_date == queue_day))
+        entry = QueueEntry(appointment_id=appointment.id, patient_id=appointment.patient_id,
+                           doctor_id=appointment.doctor_id, queue_date=queue_day,
+                           token=(last or 0) + 1, status="waiting", checked_in_at=now,
+                           version=1)
+        s.add(entry)
+        appointment.status = "checked_in"
+        appointment.version += 1
+        appointment.updated_at = now
+        s.flush()
+        uow.audit(CATEGORY, "appointment.check_in", patient_id=appointment.patient_id,
+                  detail={"appointment_id": appointment.id, "queue_entry_id": entry.id,
+                          "token": entry.token})
+        uow.publish("appointment.checked_in", {
+            "appointment_id": appointment.id, "doctor_id": appointment.doctor_id,
+            "patient_id": appointment.patient_id, "queue_entry_id": entry.id,
+            "date": queue_day.isoformat()})
+        _queue_event(uow, entry)
+        uow.commit()
+        return entry
+
+
+def _entry_for_update(uow: UnitOfWork, entry_id: int) -> QueueEntry:
+    entry = uow.session.get(QueueEntry, entry_id, with_for_update=True)
+    if entry is None:
+        raise NotFoundError(f"No queue entry with id {entry_id}.")
+    actor = uow.actor
+    if actor is not None and actor.user_id is not None:
+        own = scheduling.doctor_for_user(uow.session, actor.user_id)
+        if own is not None and own.id != entry.doctor_id:
+            raise ForbiddenError("This patient is in another doctor's queue.")
+    return entry
+
+
+def _appointment(session: Session, entry: QueueEntry) -> Appointment | None:
+    if entry.appointment_id is None:
+        return None
+    return session.get(Appointment, entry.appointment_id, with_for_update=True)
+
+
+def call_patient(uow: UnitOfWork, entry_id: int, *, now: datetime | None = None) -> QueueEntry:
+    """Call the patient to the consulting room (may be repeated)."""
+    with uow:
+        entry = _entry_for_update(uow, entry_id)
+        check_transition(QUEUE_TRANSITIONS, entry.status, "called", "queue entry")
+        entry.status, entry.called_at = "called", now or utcnow()
+        entry.version += 1
+        uow.audit(CATEGORY, "queue.call", patient_id=entry.patient_id,
+                  detail={"queue_entry_id": entry.id})
+        _queue_event(uow, entry)
+        uow.commit()
+        return entry
+
+
+def start_consultation(uow: UnitOfWork, entry_id: int, *,
+                       now: datetime | None = None) -> QueueEntry:
+    """The patient is with the doctor: open the encounter in their record."""
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        entry = _entry_for_update(uow, entry_id)
+        check_transition(QUEUE_TRANSITIONS, entry.status, "in_consultation", "queue entry")
+        appointment = _appointment(s, entry)
+        if appointment is not None:
+            check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "in_consultation",
+                             "appointment")
+            appointment.status = "in_consultation"
+            appointment.version += 1
+            appointment.updated_at = now
+        doctor = s.get(Doctor, entry.doctor_id)
+        assert doctor is not None
+        encounter = encounters.open_encounter(
+            uow, patient_id=entry.patient_id, clinician_user_id=doctor.user_id,
+            appointment_id=entry.appointment_id, kind="outpatient")
+        entry.encounter_id = encounter.id
+        if appointment is not None:
+            appointment.encounter_id = encounter.id
+        entry.status, entry.started_at = "in_consultation", now
+        entry.called_at = entry.called_at or now
+        entry.version += 1
+        uow.audit(CATEGORY, "queue.start", patient_id=entry.patient_id,
+                  detail={"queue_entry_id": entry.id, "encounter_id": encounter.id})
+        _queue_event(uow, entry)
+        uow.commit()
+        return entry
+
+
+def complete_consultation(uow: UnitOfWork, entry_id: int, *,
+                          now: datetime | None = None) -> QueueEntry:
+    """The consultation is over: close the encounter, complete the appointment."""
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        entry = _entry_for_update(uow, entry_id)
+        check_transition(QUEUE_TRANSITIONS, entry.status, "done", "queue entry")
+        appointment = _appointment(s, entry)
+        if appointment is not None and appointment.status == "in_consultation":
+            appointment.status = "completed"
+            appointment.version += 1
+            appointment.updated_at = now
+        if entry.encounter_id is not None:
+            encounters.close_encounter(uow, entry.encounter_id)
+        entry.status, entry.completed_at = "done", now
+        entry.version += 1
+        uow.audit(CATEGORY, "queue.complete", patient_id=entry.patient_id,
+                  detail={"queue_entry_id": entry.id, "encounter_id": entry.encounter_id})
+        _queue_event(uow, entry)
+        uow.commit()
+        return entry
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    entry: QueueEntry
+    doctor: Doctor
+    patient: Patient
+    appointment: Appointment | None
+    waiting_minutes: int
+
+
+@dataclass(frozen=True)
+class QueueBoard:
+    day: date
+    rows: list[QueueRow]
+    counts: dict[str, int]
+    average_wait_minutes: float | None
+    longest_wait_minutes: int | None
+
+
+def queue_board(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None = None,
+                doctor_id: int | None = None, department_id: int | None = None,
+                now: datetime | None = None) -> QueueBoard:
+    """The day's queue of a doctor or a department in token order, with waiting times:
+    minutes from check-in to being called (or until now while still waiting)."""
+    tzinfo = scheduling.zone(tz)
+    now = now or utcnow()
+    day = day or now.astimezone(tzinfo).date()
+    with uow:
+        query = (select(QueueEntry, Doctor, Patient, Appointment)
+                 .join(Doctor, Doctor.id == QueueEntry.doctor_id)
+                 .join(Patient, Patient.id == QueueEntry.patient_id)
+                 .outerjoin(Appointment, Appointment.id == QueueEntry.appointment_id)
+                 .where(QueueEntry.queue_date == day))
+        if doctor_id is not None:
+            query = query.where(QueueEntry.doctor_id == doctor_id)
+        if department_id is not None:
+            query = query.where(Doctor.department_id == department_id)
+        rows = []
+        counts = {status: 0 for status in ("waiting", "called", "in_consultation", "done",
+                                           "left")}
+        waits: list[int] = []
+        for entry, doctor, patient, appointment in uow.session.execute(
+                query.order_by(QueueEntry.doctor_id, QueueEntry.token)):
+            seen_at = entry.called_at or entry.started_at
+            until = seen_at or (entry.completed_at if entry.status == "done" else None) or now
+            wait = waiting_minutes(entry.checked_in_at, until)
+            if entry.status != "left":
+                waits.append(wait)
+            counts[entry.status] = counts.get(entry.status, 0) + 1
+            rows.append(QueueRow(entry, doctor, patient, appointment, wait))
+        if rows:
+            uow.audit(CATEGORY, "queue.read",
+                      detail={"count": len(rows),
+                              "patient_ids": sorted({r.entry.patient_id for r in rows})[:200]})
+            uow.commit()
+        return QueueBoard(day, rows, counts,
+                          round(sum(waits) / len(waits), 1) if waits else None,
+                          max(waits) if waits else None)

@@ -1,0 +1,181 @@
+"""Waitlist: patients who want an earlier or any slot with a doctor or a department.
+
+When a future regular slot frees up (cancel, reschedule), ``offer_freed_slot`` gives it to
+the longest-waiting matching entry: the entry becomes ``offered`` until ``offer_expires_at``,
+a ``waitlist.offered`` event is published and ``WAITLIST_HOOKS`` run in the same transaction
+(the messaging area appends one to text the patient). The slot is not held: accepting books it
+like any booking and may find it taken; an expired offer counts as waiting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+
+from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.orm.scheduling import (
+    Appointment,
+    AppointmentType,
+    Department,
+    Doctor,
+    WaitlistEntry,
+)
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.errors import NotFoundError, ValidationFailedError
+from hms_server.domain.scheduling import InvalidTransitionError
+
+CATEGORY = "scheduling"
+OFFER_HOLD = timedelta(hours=2)
+
+WaitlistHook = Callable[[UnitOfWork, WaitlistEntry], None]
+WAITLIST_HOOKS: list[WaitlistHook] = []
+
+
+def _invalid(field: str, message: str) -> ValidationFailedError:
+    return ValidationFailedError(
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]})
+
+
+def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None = None,
+                    department_id: int | None = None, earliest_date: date,
+                    latest_date: date, type_code: str = "new",
+                    reason: str | None = None) -> WaitlistEntry:
+    """Put a patient on the waitlist for a doctor, or for anyone in a department."""
+    if doctor_id is None and department_id is None:
+        raise _invalid("body.doctor_id", "Give doctor_id or department_id.")
+    if earliest_date > latest_date:
+        raise _invalid("body.latest_date", "latest_date must not be before earliest_date.")
+    with uow:
+        s = uow.session
+        if s.get(Patient, patient_id) is None:
+            raise _invalid("body.patient_id", f"No patient with id {patient_id}.")
+        if doctor_id is not None and s.get(Doctor, doctor_id) is None:
+            raise _invalid("body.doctor_id", f"No doctor with id {doctor_id}.")
+        if department_id is not None and s.get(Department, department_id) is None:
+            raise _invalid("body.department_id", f"No department with id {department_id}.")
+        if s.get(AppointmentType, type_code) is None:
+            raise _invalid("body.type", f"Unknown appointment type '{type_code}'.")
+        entry = WaitlistEntry(patient_id=patient_id, doctor_id=doctor_id,
+                              department_id=department_id, type_code=type_code,
+                              earliest_date=earliest_date, latest_date=latest_date,
+                              reason=reason, status="waiting", version=1)
+        s.add(entry)
+        s.flush()
+        uow.audit(CATEGORY, "waitlist.add", patient_id=patient_id,
+                  detail={"waitlist_id": entry.id})
+        uow.publish("waitlist.updated", {"waitlist_id": entry.id, "patient_id": patient_id})
+        uow.commit()
+        return entry
+
+
+def list_waitlist(uow: UnitOfWork, *, status: str | None = None, doctor_id: int | None = None,
+                  department_id: int | None = None, patient_id: int | None = None,
+                  limit: int = 100, offset: int = 0) -> tuple[list[WaitlistEntry], int]:
+    """Entries, longest-waiting first."""
+    with uow:
+        query = select(WaitlistEntry)
+        if status:
+            query = query.where(WaitlistEntry.status == status)
+        if doctor_id is not None:
+            query = query.where(WaitlistEntry.doctor_id == doctor_id)
+        if department_id is not None:
+            query = query.where(WaitlistEntry.department_id == department_id)
+        if patient_id is not None:
+            query = query.where(WaitlistEntry.patient_id == patient_id)
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = list(uow.session.scalars(query.order_by(WaitlistEntry.created_at,
+                                                       WaitlistEntry.id)
+                                        .limit(limit).offset(offset)))
+        return rows, total
+
+
+def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: datetime,
+                     tz: ZoneInfo, exclude_patient_id: int | None = None,
+                     now: datetime | None = None) -> WaitlistEntry | None:
+    """Offer a freed slot to the first matching waiting entry (inside the caller's
+    transaction). Entries another transaction is offering right now are skipped."""
+    now = now or utcnow()
+    day = start.astimezone(tz).date()
+    with uow:
+        s = uow.session
+        department_id = s.scalar(select(Doctor.department_id).where(Doctor.id == doctor_id))
+        query = (select(WaitlistEntry).where(
+            or_(WaitlistEntry.status == "waiting",
+                and_(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at < now)),
+            or_(WaitlistEntry.doctor_id == doctor_id,
+                and_(WaitlistEntry.doctor_id.is_(None),
+                     WaitlistEntry.department_id == department_id)),
+            WaitlistEntry.earliest_date <= day, WaitlistEntry.latest_date >= day)
+            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+            .limit(1).with_for_update(skip_locked=True))
+        if exclude_patient_id is not None:
+            query = query.where(WaitlistEntry.patient_id != exclude_patient_id)
+        entry = s.scalar(query)
+        if entry is None:
+            uow.commit()
+            return None
+        entry.status = "offered"
+        entry.offered_doctor_id = doctor_id
+        entry.offered_start, entry.offered_end = start, end
+        entry.offer_expires_at = min(now + OFFER_HOLD, start)
+        entry.version += 1
+        uow.audit(CATEGORY, "waitlist.offer", patient_id=entry.patient_id,
+                  detail={"waitlist_id": entry.id, "doctor_id": doctor_id})
+        uow.publish("waitlist.offered", {"waitlist_id": entry.id, "patient_id": entry.patient_id,
+                                         "doctor_id": doctor_id})
+        for hook in list(WAITLIST_HOOKS):
+            hook(uow, entry)
+        uow.commit()
+        return entry
+
+
+def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
+    entry = uow.session.get(WaitlistEntry, entry_id, with_for_update=True)
+    if entry is None:
+        raise NotFoundError(f"No waitlist entry with id {entry_id}.")
+    return entry
+
+
+def accept_offer(uow: UnitOfWork, entry_id: int, *, tz: str | ZoneInfo) -> Appointment:
+    """Book the offered slot for the waiting patient (``slot_taken`` if someone was faster)."""
+    from hms_server.services.appointments import book_appointment
+
+    with uow:
+        entry = _get(uow, entry_id)
+        if entry.status != "offered" or entry.offered_start is None \
+                or entry.offered_doctor_id is None:
+            raise InvalidTransitionError("This waitlist entry has no open offer.",
+                                         extra={"current_status": entry.status})
+        appointment = book_appointment(uow, tz=tz, patient_id=entry.patient_id,
+                                       doctor_id=entry.offered_doctor_id,
+                                       start=entry.offered_start, type_code=entry.type_code,
+                                       reason=entry.reason)
+        entry.status, entry.appointment_id = "booked", appointment.id
+        entry.version += 1
+        uow.audit(CATEGORY, "waitlist.accept", patient_id=entry.patient_id,
+                  detail={"waitlist_id": entry.id, "appointment_id": appointment.id})
+        uow.publish("waitlist.updated", {"waitlist_id": entry.id,
+                                         "patient_id": entry.patient_id})
+        uow.commit()
+        return appointment
+
+
+def remove_from_waitlist(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
+    with uow:
+        entry = _get(uow, entry_id)
+        if entry.status in ("booked", "cancelled"):
+            raise InvalidTransitionError(f"This waitlist entry is already '{entry.status}'.",
+                                         extra={"current_status": entry.status})
+        entry.status = "cancelled"
+        entry.version += 1
+        uow.audit(CATEGORY, "waitlist.remove", patient_id=entry.patient_id,
+                  detail={"waitlist_id": entry.id})
+        uow.publish("waitlist.updated", {"waitlist_id": entry.id,
+                                         "patient_id": entry.patient_id})
+        uow.commit()
+        return entry
+
