@@ -117,6 +117,30 @@ def migrate(database_url: str) -> None:
     click.echo(f"database at revision {head_revision()}; runtime role '{role}' ready")
 
 
+def _check_runtime_login(database_url: str) -> list[str]:
+    """The server runs as the runtime role: prove that role can actually sign in."""
+    from sqlalchemy import text
+
+    from hms_server.adapters.db import runtime_url
+
+    url = runtime_url(database_url, os.environ.get("HMS_RUNTIME_DATABASE_URL", ""))
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1 FROM users LIMIT 1"))
+    except Exception as exc:
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        hint = (" PostgreSQL's 'peer' authentication on the Unix socket cannot sign in a role "
+                "with no matching OS user: use a TCP URL (host=localhost) with password "
+                "authentication (scram-sha-256), or set HMS_RUNTIME_DATABASE_URL."
+                if "peer" in first.lower() or "ident" in first.lower() else "")
+        return [f"the runtime role '{url.username}' cannot sign in: {first}.{hint}"]
+    finally:
+        engine.dispose()
+    click.echo(f"runtime role '{url.username}' can sign in")
+    return []
+
+
 @main.command()
 @database_url_option
 def check(database_url: str) -> None:
@@ -129,6 +153,8 @@ def check(database_url: str) -> None:
         click.echo(f"database reachable; revision {current} (head {head})")
         if current != head:
             problems.append("migrations are not current: run 'hms-server migrate'")
+        else:
+            problems.extend(_check_runtime_login(database_url))
     except DomainError as exc:
         problems.append(exc.detail)
     except Exception as exc:
@@ -335,6 +361,11 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
         create_app(Settings())  # fail fast on configuration errors, before binding the port
     except DomainError as exc:
         _fail(exc.detail)
+    for problem in _check_runtime_login(database_url):
+        if "authentication" in problem.lower():
+            _fail(problem)  # it would never work: say so now, not on every request
+        click.echo(f"warning: {problem} (serving anyway; requests get 503 until it is back)",
+                   err=True)
     scheme = "https" if tls_cert else "http"
     click.echo(f"hms-server listening on {scheme}://{host}:{port} (API docs at /docs)")
     uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,

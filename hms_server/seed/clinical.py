@@ -21,6 +21,7 @@ from hms_server.adapters.orm.clinical import ClinicalNote, LabTest
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.prescribing import Drug
+from hms_server.adapters.orm.scheduling import Appointment, Doctor
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.domain.prescribing import PrescribingConflictError
 from hms_server.seed.demo import SeedContext
@@ -88,9 +89,16 @@ def seed(ctx: SeedContext) -> None:
         if session.scalar(select(ClinicalNote.id).where(
                 ClinicalNote.author_user_id == doctor_id).limit(1)):
             return
-        patient_ids = list(session.scalars(
-            select(Patient.id).where(Patient.merged_into_id.is_(None)).order_by(Patient.id)
-            .limit(CHARTED_PATIENTS)))
+        # The demo doctor's booked patients first (today's list opens on a real chart),
+        # then others up to the quota.
+        booked = list(dict.fromkeys(session.scalars(
+            select(Appointment.patient_id).join(Doctor, Doctor.id == Appointment.doctor_id)
+            .where(Doctor.user_id == doctor_id).order_by(Appointment.starts_at))))
+        others = list(session.scalars(
+            select(Patient.id).where(Patient.merged_into_id.is_(None),
+                                     Patient.id.not_in(booked or [0]))
+            .order_by(Patient.id).limit(CHARTED_PATIENTS)))
+        patient_ids = (booked + others)[:CHARTED_PATIENTS]
         drugs = {d.generic_name: d.id for d in session.scalars(select(Drug))}
         lab_tests = {t.code: t.id for t in session.scalars(select(LabTest))}
     if not patient_ids:
