@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.errors import ApiProblem, specialise
 
 CARE_RELATIONSHIP_REQUIRED = "care_relationship_required"
 SAFETY_CODES = frozenset({"allergy_conflict", "interaction", "duplicate_therapy",
@@ -253,9 +253,6 @@ class ClinicalApi:
             extra = problem_body(problem)
             if problem.status == 409 and (problem.code in SAFETY_CODES
                                           or extra.get("conflicts")):
-                raise SafetyConflictError(
-                    status=problem.status, code=problem.code, detail=problem.detail,
-                    errors=problem.errors, title=problem.title,
-                    conflicts=list(extra.get("conflicts") or []),
-                ) from problem
+                raise specialise(problem, SafetyConflictError,
+                                 conflicts=list(extra.get("conflicts") or [])) from problem
             raise

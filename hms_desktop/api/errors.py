@@ -5,7 +5,8 @@ No Qt and no httpx here, so widgets can import these cheaply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 
 class ApiError(Exception):
@@ -57,3 +58,13 @@ class ApiProblem(ApiError):
             if name and name not in result:
                 result[name] = message
         return result
+
+
+P = TypeVar("P", bound=ApiProblem)
+
+
+def specialise(problem: ApiProblem, kind: type[P], **extra: Any) -> P:
+    """Re-raise-ready copy of ``problem`` as a more specific subclass (e.g. one that exposes
+    an extension member such as ``suggestions`` as a typed field)."""
+    values = {f.name: getattr(problem, f.name) for f in fields(ApiProblem)}
+    return kind(**values, **extra)

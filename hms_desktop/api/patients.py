@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hms_desktop.api.client import ApiClient
-from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.errors import ApiProblem, specialise
 
 SEXES = ("female", "male", "other", "unknown")
 """FHIR administrative-gender codes the server accepts."""
@@ -30,17 +30,8 @@ class PossibleDuplicatesError(ApiProblem):
 
 def _with_extras(problem: ApiProblem) -> ApiProblem:
     if problem.status == 409 and problem.code == "possible_duplicates":
-        body = problem_body(problem)
-        return PossibleDuplicatesError(
-            problem.status,
-            problem.code,
-            problem.detail,
-            problem.errors,
-            problem.title,
-            problem.retry_after,
-            body=problem_body(problem),
-            candidates=list(body.get("candidates") or []),
-        )
+        return specialise(problem, PossibleDuplicatesError,
+                          candidates=list(problem_body(problem).get("candidates") or []))
     return problem
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hms_desktop.api.client import ApiClient
-from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.errors import ApiProblem, specialise
 from hms_desktop.api.patients import problem_body
 
 QUEUE_ACTIONS = ("call", "start", "complete")
@@ -39,17 +39,8 @@ class SlotTakenError(ApiProblem):
 
 def _with_extras(problem: ApiProblem) -> ApiProblem:
     if problem.status == 409 and problem.code == "slot_taken":
-        body = problem_body(problem)
-        return SlotTakenError(
-            problem.status,
-            problem.code,
-            problem.detail,
-            problem.errors,
-            problem.title,
-            problem.retry_after,
-            body=problem_body(problem),
-            suggestions=list(body.get("suggestions") or []),
-        )
+        return specialise(problem, SlotTakenError,
+                          suggestions=list(problem_body(problem).get("suggestions") or []))
     return problem
 
 
