@@ -393,6 +393,23 @@ def list_allergies(uow: UnitOfWork, patient_id: int, *,
         return rows
 
 
+def _apply_versioned_changes(uow: UnitOfWork, row: Any, patient_id: int, version: int,
+                             changes: dict[str, Any], *, kind: str, category: str) -> None:
+    """Optimistic-locked edit of a chart item: stale version → 409; only real changes bump
+    the version and are audited and published."""
+    check_version(row.version, version, kind)
+    changed = {k: v for k, v in changes.items() if v is not None and getattr(row, k) != v}
+    if not changed:
+        return
+    for key, value in changed.items():
+        setattr(row, key, value)
+    row.version += 1
+    row.updated_at = utcnow()
+    uow.audit(category, f"{kind}.update", patient_id=patient_id,
+              detail={f"{kind}_id": row.id, "fields": sorted(changed)})
+    uow.publish(f"{kind}.updated", {f"{kind}_id": row.id, "patient_id": patient_id})
+
+
 def update_allergy(uow: UnitOfWork, patient_id: int, allergy_id: int, *, version: int,
                    changes: dict[str, Any]) -> Allergy:
     with uow:
@@ -400,16 +417,8 @@ def update_allergy(uow: UnitOfWork, patient_id: int, allergy_id: int, *, version
         if row is None or row.patient_id != patient_id:
             raise NotFoundError(f"No allergy with id {allergy_id} for this patient.")
         ensure_chart_access(uow, patient_id)
-        check_version(row.version, version, "allergy")
-        changed = {k: v for k, v in changes.items() if v is not None and getattr(row, k) != v}
-        if changed:
-            for key, value in changed.items():
-                setattr(row, key, value)
-            row.version += 1
-            row.updated_at = utcnow()
-            uow.audit("allergies", "allergy.update", patient_id=patient_id,
-                      detail={"allergy_id": row.id, "fields": sorted(changed)})
-            uow.publish("allergy.updated", {"allergy_id": row.id, "patient_id": patient_id})
+        _apply_versioned_changes(uow, row, patient_id, version, changes, kind="allergy",
+                                 category="allergies")
         uow.commit()
         return row
 
@@ -463,19 +472,11 @@ def update_problem(uow: UnitOfWork, patient_id: int, problem_id: int, *, version
         if row is None or row.patient_id != patient_id:
             raise NotFoundError(f"No problem with id {problem_id} for this patient.")
         ensure_chart_access(uow, patient_id)
-        check_version(row.version, version, "problem")
         if changes.get("status") == "resolved" and changes.get("resolved_date") is None \
                 and row.resolved_date is None:
             changes["resolved_date"] = utcnow().date()
-        changed = {k: v for k, v in changes.items() if v is not None and getattr(row, k) != v}
-        if changed:
-            for key, value in changed.items():
-                setattr(row, key, value)
-            row.version += 1
-            row.updated_at = utcnow()
-            uow.audit("problems", "problem.update", patient_id=patient_id,
-                      detail={"problem_id": row.id, "fields": sorted(changed)})
-            uow.publish("problem.updated", {"problem_id": row.id, "patient_id": patient_id})
+        _apply_versioned_changes(uow, row, patient_id, version, changes, kind="problem",
+                                 category="problems")
         uow.commit()
         return row
 
