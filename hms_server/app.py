@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.event_hub = hub
     install_problem_handlers(app)
+    route_templates: dict[int, str] = {}
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -74,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Access log by route template only: concrete paths and query strings can carry
         # MRNs or names typed into a search box, and logs must hold no patient data.
         route = request.scope.get("route")
-        access_log.info("%s %s %s %.1fms", request.method, getattr(route, "path", "-"),
+        template = route_templates.get(id(route), getattr(route, "path", "-"))
+        access_log.info("%s %s %s %.1fms", request.method, template,
                         response.status_code, (time.perf_counter() - started) * 1000)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -92,4 +95,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
+    route_templates.update(_full_route_templates(app.routes))
     return app
+
+
+def _full_route_templates(routes: list[Any], prefix: str = "") -> dict[int, str]:
+    """Full path template of every route. FastAPI 0.165 nests included routers, whose routes
+    carry only their own part of the path."""
+    templates: dict[int, str] = {}
+    for route in routes:
+        if hasattr(route, "original_router"):
+            templates.update(_full_route_templates(route.original_router.routes,
+                                                   prefix + route.include_context.prefix))
+        elif hasattr(route, "path"):
+            templates[id(route)] = prefix + route.path
+    return templates
