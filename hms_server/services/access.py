@@ -142,6 +142,30 @@ def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     return replace(basis, patient=patient)
 
 
+CLINICIAN_ROLES = frozenset({"doctor", "nurse"})
+
+
+def ensure_chart_write_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
+    """Access for adding a NEW entry to a chart (note, vitals, allergy, problem, order,
+    document, prescription).
+
+    Writing in a chart is itself a declaration of care, as opening an encounter is: a doctor
+    or nurse without a relationship joins the care team ("self_declared"), which is audited
+    and listed on the care team for review. Reading what others wrote still needs a care
+    relationship or break-the-glass, so a self-declaration is visible, never silent.
+    """
+    patient = uow.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFoundError(f"No patient with id {patient_id}.")
+    actor = uow.actor
+    if (actor is not None and actor.user_id is not None
+            and care_access(uow.session, actor.user_id, patient_id) is None
+            and CLINICIAN_ROLES & set(actor.roles)):
+        add_care_team_member(uow, patient_id=patient_id, user_id=actor.user_id,
+                             source="self_declared", added_by_user_id=actor.user_id)
+    return ensure_chart_access(uow, patient_id)
+
+
 def break_glass(uow: UnitOfWork, *, patient_id: int, reason: str,
                 minutes: int = BREAK_GLASS_MINUTES) -> BreakGlassGrant:
     """Grant the acting user time-limited emergency access to one patient's chart."""

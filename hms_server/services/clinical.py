@@ -47,7 +47,7 @@ from hms_server.domain.errors import (
     NotFoundError,
     ValidationFailedError,
 )
-from hms_server.services.access import AccessBasis, ensure_chart_access
+from hms_server.services.access import AccessBasis, ensure_chart_access, ensure_chart_write_access
 from hms_server.services.patients import MERGE_HOOKS
 from hms_server.services.users import check_version
 
@@ -179,7 +179,7 @@ def create_note(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, n
     """Write a note (version 1); ``sign`` attests it at once."""
     content = _note_text(text)
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         me = actor_id(uow)
         note = ClinicalNote(patient_id=patient_id, encounter_id=encounter_id,
@@ -293,7 +293,7 @@ def record_vitals(uow: UnitOfWork, patient_id: int, *, values: dict[str, Any],
     if recorded_at is not None and recorded_at > utcnow():
         raise _invalid("body.recorded_at", "Vitals cannot be recorded in the future.")
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         bmi = compute_bmi(measured.get("weight_kg"), measured.get("height_cm"))
         if bmi is None and measured.get("weight_kg") is not None:
@@ -366,7 +366,7 @@ def add_allergy(uow: UnitOfWork, patient_id: int, *, substance: str, reaction: s
                 severity: str, status: str, category: str, kind: str,
                 onset_date: date | None) -> Allergy:
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         row = Allergy(patient_id=patient_id, substance=substance.strip(), reaction=reaction,
                       severity=severity, status=status, category=category, kind=kind,
                       onset_date=onset_date, recorded_by_user_id=actor_id(uow),
@@ -438,7 +438,7 @@ def add_problem(uow: UnitOfWork, patient_id: int, *, icd10_code: str, descriptio
                 encounter_id: int | None) -> Problem:
     code, text = resolve_icd10(icd10_code, description)
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         row = Problem(patient_id=patient_id, encounter_id=encounter_id, icd10_code=code,
                       description=text[:300], status=status, onset_date=onset_date, notes=notes,

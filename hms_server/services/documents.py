@@ -14,7 +14,7 @@ from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import PatientDocument
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import DomainError, NotFoundError
-from hms_server.services.access import ensure_chart_access
+from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -55,7 +55,7 @@ def upload_document(uow: UnitOfWork, patient_id: int, *, title: str, category: s
             "Only PDF, PNG and JPEG files can be attached (checked from the file's content).",
             extra={"accepted": [t for _, t in _SIGNATURES]})
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         doc = PatientDocument(
             patient_id=patient_id, encounter_id=encounter_id, title=title.strip(),

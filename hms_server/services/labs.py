@@ -12,7 +12,7 @@ from hms_server.adapters.orm.clinical import LabOrder, LabResult, LabTest
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import field_error, lab_flag
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
-from hms_server.services.access import ensure_chart_access
+from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
 from hms_server.services.users import check_version
 
@@ -55,7 +55,7 @@ def _views(uow: UnitOfWork, orders: list[LabOrder]) -> list[LabOrderView]:
 def order_lab(uow: UnitOfWork, patient_id: int, *, test_id: int | None, test_code: str | None,
               priority: str, notes: str | None, encounter_id: int | None) -> LabOrderView:
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         test = (uow.session.get(LabTest, test_id) if test_id is not None else
                 uow.session.scalar(select(LabTest).where(

@@ -35,7 +35,7 @@ from hms_server.domain.prescribing import (
     PrescribingConflictError,
     check_prescription,
 )
-from hms_server.services.access import ensure_chart_access
+from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
 from hms_server.services.users import check_version
 
@@ -146,7 +146,7 @@ def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug]) -> lis
 def check_safety(uow: UnitOfWork, patient_id: int, drug_ids: list[int]) -> list[Conflict]:
     """Dry run of the prescribing checks (the desktop shows these before sending)."""
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         drugs = _load_drugs(uow, [ItemInput(i, Decimal(1), "", "", "", None, Decimal(1))
                                   for i in drug_ids])
         conflicts = safety_conflicts(uow, patient_id, drugs)
@@ -174,7 +174,7 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
     """Prescribe after the safety checks; conflicts → 409 unless overridden with a reason."""
     override = (override_reason or "").strip() or None
     with uow:
-        ensure_chart_access(uow, patient_id)
+        ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         # Serialise prescribing per patient so two concurrent prescriptions cannot each miss
         # the interaction with the other.

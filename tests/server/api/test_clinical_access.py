@@ -114,8 +114,6 @@ def test_front_office_roles_get_403_on_every_clinical_route(app, client, headers
     ("GET", "/api/v1/patients/{p}/timeline", None),
     ("GET", "/api/v1/patients/{p}/allergies", None),
     ("GET", "/api/v1/patients/{p}/documents", None),
-    ("POST", "/api/v1/patients/{p}/notes", {"body": "sneaky"}),
-    ("POST", "/api/v1/patients/{p}/allergies", {"substance": "latex"}),
 ])
 def test_doctor_outside_the_care_team_is_refused(client, doctor, patient_id, method, path,
                                                  body):
@@ -125,12 +123,33 @@ def test_doctor_outside_the_care_team_is_refused(client, doctor, patient_id, met
     assert response.json()["code"] == "care_relationship_required"
 
 
-def test_prescribing_for_a_patient_outside_care_is_refused(client, doctor, patient_id):
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/patients/{p}/allergies", {"substance": "latex", "reaction": "rash",
+                                        "severity": "mild"}),
+    ("/api/v1/patients/{p}/notes", {"body": "Seen in the emergency department."}),
+])
+def test_a_new_chart_entry_declares_care_visibly(client, db, doctor, patient_id, path, body):
+    """Writing a new entry declares a care relationship: allowed, but put on the care team
+    as 'self_declared' and audited, so it can be reviewed."""
+    response = client.post(path.format(p=patient_id), headers=doctor.headers, json=body)
+    assert response.status_code == 201, response.text
+    team = client.get(f"/api/v1/patients/{patient_id}/care-team", headers=doctor.headers)
+    assert team.status_code == 200
+    with db.owner_engine.connect() as conn:
+        declared = conn.execute(text(
+            "SELECT count(*) FROM audit_log WHERE patient_id = :p AND user_id = :u "
+            "AND action = 'care_team.add' AND detail->>'source' = 'self_declared'"),
+            {"p": patient_id, "u": doctor.user_id}).scalar_one()
+    assert declared == 1
+
+
+def test_prescribing_for_a_new_patient_declares_care(client, doctor, patient_id):
     para = drug_id(client, doctor.headers, "paracetamol")
     response = client.post("/api/v1/prescriptions", headers=doctor.headers,
                            json={"patient_id": patient_id, "items": [rx_item(para)]})
-    assert response.status_code == 403
-    assert response.json()["code"] == "care_relationship_required"
+    assert response.status_code == 201
+    assert client.get(f"/api/v1/patients/{patient_id}/chart",
+                      headers=doctor.headers).status_code == 200
 
 
 def test_refused_chart_access_is_audited(client, db, doctor, patient_id):
