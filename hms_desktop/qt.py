@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QDateTime,
     QEvent,
     QEventLoop,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -37,6 +38,9 @@ from PySide6.QtGui import (
     QAction,
     QBrush,
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QFontMetrics,
     QGuiApplication,
@@ -113,6 +117,9 @@ __all__ = [
     "QDateTime",
     "QDialog",
     "QDialogButtonBox",
+    "QDragEnterEvent",
+    "QDragMoveEvent",
+    "QDropEvent",
     "QEvent",
     "QEventLoop",
     "QFileDialog",
@@ -135,6 +142,7 @@ __all__ = [
     "QMainWindow",
     "QMenu",
     "QMessageBox",
+    "QMimeData",
     "QModelIndex",
     "QObject",
     "QPainter",
@@ -180,6 +188,7 @@ __all__ = [
     "Slot",
     "qInstallMessageHandler",
     "qt_object_alive",
+    "qtest",
     "translate",
 ]
 
@@ -187,3 +196,11 @@ __all__ = [
 def translate(context: str, text: str) -> str:
     """Translate ``text`` outside a QObject (``QCoreApplication.translate`` shorthand)."""
     return QCoreApplication.translate(context, text)
+
+
+def qtest():
+    """``QTest`` for benchmarks and tools that drive widgets; imported on first use so the
+    desktop itself never loads QtTest."""
+    from PySide6.QtTest import QTest
+
+    return QTest

@@ -162,7 +162,17 @@ class SchedulingApi:
         return self.api._get("/queue", params)
 
     def queue_action(self, entry_id: int, action: str) -> dict:
-        """``call``, ``start`` or ``complete`` a queue entry."""
+        """``call``, ``start`` or ``complete`` a queue entry; returns the updated entry."""
         if action not in QUEUE_ACTIONS:
             raise ValueError(f"unknown queue action {action!r}")
         return self.api._post(f"/queue/{entry_id}/{action}")
+
+    def call_next(self, doctor_id: int, day: date | str | None = None) -> dict | None:
+        """Call the first waiting patient (lowest token) of the doctor's queue; ``None`` when
+        nobody is waiting. Two calls (GET, POST) on purpose: the server has no "next"
+        endpoint, and calling is repeatable, so a race with a desk that called the same
+        patient meanwhile is harmless."""
+        board = self.queue(day=day, doctor_id=doctor_id)
+        waiting = sorted((e for e in board.get("items", []) if e.get("status") == "waiting"),
+                         key=lambda e: e.get("token", 0))
+        return self.queue_action(waiting[0]["id"], "call") if waiting else None

@@ -32,6 +32,7 @@ def workspace(qtbot, tasks, clinical_server):
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
+    context.close()  # the workspace listens to live events
     tasks.wait_for_done(5000)
     api.close()
 

@@ -1,14 +1,12 @@
-"""The master list: my patients today (from the appointment book) and patient search."""
+"""The master list: my patients today (with the queue, ``today_queue``) and patient search."""
 
 from __future__ import annotations
 
-from hms_desktop.api.errors import ApiProblem
-from hms_desktop.models.clinical import PatientSearchModel, local_time
+from hms_desktop.models.clinical import PatientSearchModel
 from hms_desktop.qt import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     Qt,
     QTimer,
     QVBoxLayout,
@@ -17,13 +15,12 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.workspaces.clinical.common import make_table
-
-STATUS_WORDS = {"booked": "booked", "checked_in": "waiting", "in_consultation": "with doctor",
-                "completed": "seen"}
+from hms_desktop.workspaces.clinical.today_queue import TodayQueuePanel
 
 
 class PatientListPanel(QWidget):
-    """Today's appointments of the signed-in doctor above a search-as-you-type list.
+    """Today's patients of the signed-in doctor (with their queue) above a search-as-you-type
+    list.
 
     Emits ``sig_patient_chosen(patient)`` with at least ``id``, names and ``mrn``.
     Emits ``sig_today_loaded(count)`` when today's list has arrived (or failed: -1).
@@ -35,20 +32,11 @@ class PatientListPanel(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.today_count: int | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        today_title = QLabel(self.tr("My patients today"), self)
-        today_title.setStyleSheet("font-weight: 600;")
-        self.today_list = QListWidget(self)
-        self.today_list.setAccessibleName(self.tr("My patients today"))
-        self.today_list.setMaximumHeight(200)
-        self.today_list.itemActivated.connect(self._on_today_list_item_activated)
-        self.today_list.itemClicked.connect(self._on_today_list_item_activated)
-        self.today_status = QLabel(self.tr("Loading today's list…"), self)
-        self.today_status.setProperty("role", "subtitle")
-        self.today_status.setWordWrap(True)
-        self.today_status.setAccessibleName(self.tr("Today's list status"))
+        self.today = TodayQueuePanel(context, self)
+        self.today.sig_patient_chosen.connect(self.sig_patient_chosen)
+        self.today.sig_loaded.connect(self.sig_today_loaded)
 
         search_title = QLabel(self.tr("Find patient"), self)
         search_title.setStyleSheet("font-weight: 600;")
@@ -71,8 +59,7 @@ class PatientListPanel(QWidget):
         self.model.sig_load_failed.connect(self.problem.show_error)
         self.model.modelReset.connect(self.problem.clear)
 
-        for widget in (today_title, self.today_list, self.today_status):
-            layout.addWidget(widget)
+        layout.addWidget(self.today)
         layout.addSpacing(8)
         layout.addWidget(search_title)
         layout.addWidget(self.search_edit)
@@ -96,56 +83,16 @@ class PatientListPanel(QWidget):
         super().keyPressEvent(event)
 
     # -- today -------------------------------------------------------------------------
+    @property
+    def today_list(self) -> QListWidget:
+        return self.today.list
+
+    @property
+    def today_count(self) -> int | None:
+        return self.today.count
+
     def load_today(self) -> None:
-        api, user_id = self.context.clinical, self.context.me.get("id")
-
-        def fetch() -> list[dict] | None:
-            doctor_id = api.my_doctor_id(user_id)
-            return None if doctor_id is None else api.todays_appointments(doctor_id)
-
-        self.context.tasks.run(fetch, on_done=self._on_today_loaded,
-                               on_error=self._on_today_failed, owner=self)
-
-    def _on_today_loaded(self, appointments: list[dict] | None) -> None:
-        self.today_list.clear()
-        if appointments is None:
-            self.today_status.setText(self.tr("You have no clinic schedule. Find patients "
-                                              "below."))
-            self.today_count = 0
-            self.sig_today_loaded.emit(0)
-            return
-        for appt in appointments:
-            status = self.tr(STATUS_WORDS.get(appt.get("status", ""), appt.get("status", "")))
-            text = self.tr("{time}  {name} · {mrn} · {status}").format(
-                time=local_time(appt.get("start"), "%H:%M"),
-                name=appt.get("patient_name") or self.tr("Patient {id}").format(
-                    id=appt.get("patient_id")),
-                mrn=appt.get("patient_mrn") or "", status=status)
-            item = QListWidgetItem(text, self.today_list)
-            item.setData(Qt.ItemDataRole.UserRole, appt)
-            item.setToolTip(appt.get("reason") or text)
-        self.today_count = len(appointments)
-        self.today_status.setText(self.tr("{n} appointments today").format(n=len(appointments))
-                                  if appointments else self.tr("No appointments today."))
-        self.sig_today_loaded.emit(len(appointments))
-
-    def _on_today_failed(self, exc: BaseException) -> None:
-        self.today_count = 0
-        if isinstance(exc, ApiProblem) and exc.status in (403, 404):
-            self.today_status.setText(self.tr("Today's list is not available; find patients "
-                                              "below."))
-        else:
-            self.problem.show_error(exc)
-            self.today_status.setText(self.tr("Today's list could not be loaded."))
-        self.sig_today_loaded.emit(-1)
-
-    def _on_today_list_item_activated(self, item: QListWidgetItem) -> None:
-        appt = item.data(Qt.ItemDataRole.UserRole) or {}
-        name = str(appt.get("patient_name") or "")
-        given, _, family = name.partition(" ")
-        self.sig_patient_chosen.emit({"id": appt.get("patient_id"), "given_name": given,
-                                      "family_name": family, "mrn": appt.get("patient_mrn"),
-                                      "appointment_id": appt.get("id")})
+        self.today.reload()
 
     # -- search ------------------------------------------------------------------------
     def apply_search(self) -> None:

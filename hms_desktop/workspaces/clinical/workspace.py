@@ -10,6 +10,7 @@ from hms_desktop.qt import QKeySequence, QLabel, QShortcut, QSplitter, Qt, QVBox
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart import ChartView
 from hms_desktop.workspaces.clinical.patient_list import PatientListPanel
+from hms_desktop.workspaces.clinical.today_queue import QUEUE_ACTIONS
 
 
 @dataclass
@@ -21,17 +22,19 @@ class ClinicalContext:
     me: dict
     show_status: Any
     clinical: ClinicalApi
+    events: Any = None  # ``WorkspaceContext.events``: the shared live-event bridge
 
     @classmethod
     def from_workspace(cls, context: WorkspaceContext) -> ClinicalContext:
         return cls(context.api, context.tasks, context.me, context.show_status,
-                   ClinicalApi(context.api))
+                   ClinicalApi(context.api), getattr(context, "events", None))
 
 
 class ClinicalWorkspace(QWidget):
     """Master–detail: today's patients and search (left), the chart (right).
 
-    Shortcuts: Ctrl+F find patient, Ctrl+N new note, Ctrl+P print prescription.
+    Shortcuts: Ctrl+F find patient, Ctrl+N new note, Ctrl+P print prescription; the queue:
+    Ctrl+Shift+N call next, Ctrl+Shift+S start consultation, Ctrl+Shift+D complete.
     The first load (today's list and a first page of patients) starts when shown.
     """
 
@@ -56,9 +59,12 @@ class ClinicalWorkspace(QWidget):
         layout.addWidget(splitter, 1)
         self.patients.sig_patient_chosen.connect(self.chart.open_patient)
 
+        today = self.patients.today
         for keys, slot in (("Ctrl+F", self.focus_search),
                            ("Ctrl+N", lambda: self.chart.do_action("new_note")),
-                           ("Ctrl+P", lambda: self.chart.do_action("print"))):
+                           ("Ctrl+P", lambda: self.chart.do_action("print")),
+                           *((keys, lambda k=key: today.run_action(k))
+                             for key, _text, _tip, keys in QUEUE_ACTIONS)):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
@@ -78,6 +84,6 @@ class ClinicalWorkspace(QWidget):
         """Screenshot tour: open the first patient of today's list (or of the search)."""
         panel = self.patients
         if panel.today_list.count():
-            panel._on_today_list_item_activated(panel.today_list.item(0))
+            panel.today.open_row(0)
         elif panel.model.rowCount():
             panel.sig_patient_chosen.emit(panel.model.row_item(0))

@@ -226,12 +226,17 @@ class BookingDialog(QDialog):
 
 
 class RescheduleDialog(QDialog):
-    """Move ``appointment`` to another free slot of the same doctor (``version`` checked)."""
+    """Move ``appointment`` to another free slot of the same doctor (``version`` checked).
+
+    With ``suggestions`` (the ``slot_taken`` answer to a drag-and-drop move) it lists those
+    next free times first; changing the date lists that day's free slots as usual.
+    """
 
     sig_rescheduled = Signal(object)
 
     def __init__(self, tasks: TaskRunner, scheduling_api, appointment: dict,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 suggestions: list[dict] | None = None) -> None:
         super().__init__(parent)
         self.tasks, self.api, self.appointment = tasks, scheduling_api, appointment
         self.setWindowTitle(self.tr("Reschedule appointment"))
@@ -243,6 +248,12 @@ class RescheduleDialog(QDialog):
                 "doctor_name") or "", when=slot_text(appointment["start"])), self)
         current.setWordWrap(True)
         layout.addWidget(current)
+        self.notice = QLabel(self)
+        self.notice.setWordWrap(True)
+        self.notice.setProperty("role", "notice")
+        self.notice.setAccessibleName(self.tr("Why this dialog opened"))
+        self.notice.hide()
+        layout.addWidget(self.notice)
         self.date_edit = QDateEdit(self)
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
@@ -262,7 +273,18 @@ class RescheduleDialog(QDialog):
                                        self.tr("Move the appointment to the selected time"))
         self.ok_button.clicked.connect(self.submit)
         layout.addLayout(row)
-        self.load_slots()
+        if suggestions:
+            self.notice.setText(self.tr("Someone else has just booked that time. Pick one of "
+                                        "the next free times and press Move here."))
+            self.notice.show()
+            self._on_slots([{**s, "available": True} for s in suggestions])
+            self.slot_list.setFocus()
+        else:
+            if suggestions is not None:
+                self.notice.setText(self.tr("Someone else has just booked that time, and this "
+                                            "doctor has no free time soon. Try another date."))
+                self.notice.show()
+            self.load_slots()
 
     def load_slots(self) -> None:
         day: date = self.date_edit.date().toPython()

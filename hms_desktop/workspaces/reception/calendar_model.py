@@ -1,22 +1,35 @@
 """Table models behind the reception calendar: one column per doctor.
 
 Day: a row per slot time; a cell is the appointment at that time (status symbol, word and
-colour) or the free/closed slot. Week: a row per day; a cell counts booked, checked-in and
-free places. Data is loaded on a worker by ``load_day``/``load_week`` and handed in whole.
+colour) or the free/closed slot. A booked appointment can be dragged onto a free slot of the
+same doctor (the reschedule API keeps the doctor); the model only validates the drop and
+asks for the move with ``sig_move_requested`` — the server does the moving.
+Week: a row per day; a cell counts booked, checked-in and free places. Data is loaded on a
+worker by ``load_day``/``load_week`` and handed in whole.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from hms_desktop.api.scheduling import parse_time
 from hms_desktop.models.appointments import status_colour, status_text
-from hms_desktop.qt import QAbstractTableModel, QColor, QModelIndex, Qt, translate
+from hms_desktop.qt import (
+    QAbstractTableModel,
+    QColor,
+    QMimeData,
+    QModelIndex,
+    Qt,
+    Signal,
+    translate,
+)
 
 ACTIVE = ("booked", "checked_in", "in_consultation", "completed")
 FREE_COLOUR = "#2e7d32"
+APPOINTMENT_MIME = "application/x-hms-appointment"
 
 
 @dataclass
@@ -71,7 +84,14 @@ def _tint(colour: QColor, dark: bool = False) -> QColor:
 class DayCalendarModel(QAbstractTableModel):
     """Rows are slot times (``HH:MM``), columns doctors. ``cell(row, column)`` returns
     ``("appointment", appointment)``, ``("free", slot)``, ``("closed", slot)`` or
-    ``(None, None)``. GUI thread only."""
+    ``(None, None)``. GUI thread only.
+
+    Drag and drop: booked appointments drag as ``APPOINTMENT_MIME`` (``{id, doctor_id,
+    version}``); a drop on a free slot in the same doctor's column emits
+    ``sig_move_requested(appointment, slot)`` and changes nothing here.
+    """
+
+    sig_move_requested = Signal(object, object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -126,6 +146,63 @@ class DayCalendarModel(QAbstractTableModel):
                 if self.cell(row, column)[0] == "free":
                     return self.index(row, column)
         return QModelIndex()
+
+    def appointment_by_id(self, appointment_id: object) -> dict | None:
+        return next((item for kind, item in self._cells.values()
+                     if kind == "appointment" and item.get("id") == appointment_id), None)
+
+    # -- drag and drop -----------------------------------------------------------------
+    def flags(self, index):
+        flags = super().flags(index)
+        kind, item = self.cell(index.row(), index.column()) if index.isValid() else (None, None)
+        if kind == "appointment" and item.get("status") == "booked":
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        elif kind == "free":
+            flags |= Qt.ItemFlag.ItemIsDropEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [APPOINTMENT_MIME]
+
+    def supportedDropActions(self):
+        return Qt.DropAction.MoveAction
+
+    def mimeData(self, indexes) -> QMimeData | None:
+        for index in indexes:
+            kind, item = self.cell(index.row(), index.column())
+            if kind == "appointment":
+                mime = QMimeData()
+                payload = {k: item.get(k) for k in ("id", "doctor_id", "version")}
+                mime.setData(APPOINTMENT_MIME, json.dumps(payload).encode())
+                return mime
+        return None
+
+    def move_target(self, mime: QMimeData, parent: QModelIndex) -> tuple[dict, dict] | None:
+        """``(appointment, free slot)`` when dropping ``mime`` on ``parent`` is a valid move:
+        a booked appointment shown here (the same version), onto a free slot of its doctor."""
+        if not parent.isValid() or not mime.hasFormat(APPOINTMENT_MIME):
+            return None
+        try:
+            payload = json.loads(bytes(mime.data(APPOINTMENT_MIME)).decode())
+        except ValueError:
+            return None
+        appointment = self.appointment_by_id(payload.get("id"))
+        kind, slot = self.cell(parent.row(), parent.column())
+        if (appointment is None or appointment.get("status") != "booked"
+                or appointment.get("version") != payload.get("version") or kind != "free"
+                or self.doctors[parent.column()].get("id") != appointment.get("doctor_id")):
+            return None
+        return appointment, slot
+
+    def canDropMimeData(self, mime, action, row, column, parent) -> bool:
+        return self.move_target(mime, parent) is not None
+
+    def dropMimeData(self, mime, action, row, column, parent) -> bool:
+        target = self.move_target(mime, parent)
+        if target is not None:
+            self.sig_move_requested.emit(*target)
+        # Nothing moves until the server agrees; the calendar reloads after it does.
+        return False
 
     # -- QAbstractTableModel -----------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -194,7 +271,8 @@ class DayCalendarModel(QAbstractTableModel):
                     reason=item["cancel_reason"]))
             return "\n".join(line for line in lines if line)
         if kind == "free":
-            return translate("Calendar", "{start}–{end} free: press Enter to book").format(
+            return translate("Calendar", "{start}–{end} free: press Enter to book, or drop "
+                             "this doctor's appointment here to move it").format(
                 start=start, end=end)
         return translate("Calendar", "{start}–{end} not bookable").format(start=start, end=end)
 

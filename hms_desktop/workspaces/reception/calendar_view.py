@@ -1,5 +1,6 @@
 """Day and week calendar with one column per doctor; book from a free slot, act on an
-appointment (check in, reschedule, cancel, no-show, print slip)."""
+appointment (check in, reschedule, cancel, no-show, print slip), or drag a booked
+appointment onto a free slot of the same doctor to move it."""
 
 from __future__ import annotations
 
@@ -51,11 +52,13 @@ class CalendarView(QWidget):
     Loads on the task runner (a generation counter drops answers of a superseded date).
     Signals: ``sig_book_requested(doctor, slot)`` from a free slot (Enter/double-click),
     ``sig_action_requested(action, appointment)`` from the action buttons or context menu,
-    ``sig_loaded()`` after each load. GUI thread only.
+    ``sig_move_requested(appointment, slot)`` when an appointment is dropped on a free slot
+    of its doctor, ``sig_loaded()`` after each load. GUI thread only.
     """
 
     sig_book_requested = Signal(object, object)
     sig_action_requested = Signal(str, object)
+    sig_move_requested = Signal(object, object)
     sig_loaded = Signal()
 
     def __init__(self, tasks: TaskRunner, scheduling_api, parent: QWidget | None = None) -> None:
@@ -64,7 +67,9 @@ class CalendarView(QWidget):
         self.api = scheduling_api
         self.loading = False
         self._generation = 0
+        self._notice: tuple[str, str] | None = None
         self.day_model = DayCalendarModel(self)
+        self.day_model.sig_move_requested.connect(self.sig_move_requested)
         self.week_model = WeekCalendarModel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,6 +82,13 @@ class CalendarView(QWidget):
         self.day_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.day_table.customContextMenuRequested.connect(self._on_day_table_menu)
         self.day_table.selectionModel().currentChanged.connect(self._update_actions)
+        # Drag a booked appointment onto a free slot; the model decides what may drop where.
+        self.day_table.setDragEnabled(True)
+        self.day_table.setAcceptDrops(True)
+        self.day_table.setDropIndicatorShown(True)
+        self.day_table.setDragDropOverwriteMode(True)
+        self.day_table.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.day_table.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.week_table = self._make_table(self.week_model, self.tr("Week calendar"))
         self.week_table.verticalHeader().setDefaultSectionSize(64)
         self.week_table.doubleClicked.connect(self._on_week_table_activated)
@@ -105,8 +117,9 @@ class CalendarView(QWidget):
         actions.addStretch(1)
         layout.addLayout(actions)
         self.legend = QLabel(
-            self.tr("● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"),
-            self)
+            self.tr("● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"
+                    "  ·  drag a booked appointment to a free time of the same doctor to move "
+                    "it"), self)
         self.legend.setProperty("role", "subtitle")
         self.legend.setAccessibleName(self.tr("Status legend"))
         self.legend.setWordWrap(True)
@@ -200,8 +213,13 @@ class CalendarView(QWidget):
             self.department_combo.addItem(department.get("name", ""), department.get("id"))
         self.department_combo.blockSignals(False)
 
-    def reload(self) -> None:
-        """Load the shown day or week again (after a change here or an event elsewhere)."""
+    def reload(self, notice: tuple[str, str] | None = None) -> None:
+        """Load the shown day or week again (after a change here or an event elsewhere).
+
+        ``notice`` (text, code) is shown under the calendar once the new data is in, e.g.
+        why it was reloaded (a pending notice survives a reload that an event starts)."""
+        if notice is not None:
+            self._notice = notice
         self._generation += 1
         generation = self._generation
         api, department = self.api, self.department_combo.currentData()
@@ -247,6 +265,9 @@ class CalendarView(QWidget):
             self.day_model.set_day(data)
             self.day_table.resizeRowsToContents()
         self._update_actions()
+        if self._notice is not None:
+            self.problem.show_text(*self._notice)
+            self._notice = None
         self.sig_loaded.emit()
 
     def _on_load_failed(self, generation: int, exc: BaseException) -> None:

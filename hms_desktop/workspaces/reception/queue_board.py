@@ -1,19 +1,22 @@
-"""Today's queue: token, patient, doctor, status (word, symbol and colour), waiting time."""
+"""Today's queue: token, patient, doctor, status (word, symbol and colour), waiting time,
+and the staff's queue actions on the selected patient (call, start, complete)."""
 
 from __future__ import annotations
 
 from hms_desktop.api.scheduling import parse_time
+from hms_desktop.models.queue import queue_action_allowed, queue_status_colour, queue_status_text
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
     QAbstractItemView,
     QAbstractTableModel,
-    QColor,
     QFont,
     QHBoxLayout,
     QHeaderView,
+    QKeySequence,
     QLabel,
     QModelIndex,
     QPushButton,
+    QShortcut,
     Qt,
     QTableView,
     QTimer,
@@ -25,19 +28,20 @@ from hms_desktop.qt import (
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
 
-QUEUE_STATUS = {
-    "waiting": (QT_TRANSLATE_NOOP("QueueStatus", "Waiting"), "⏳", "#b26a00"),
-    "called": (QT_TRANSLATE_NOOP("QueueStatus", "Called"), "📣", "#1f5fa8"),
-    "in_consultation": (QT_TRANSLATE_NOOP("QueueStatus", "In consultation"), "▶", "#6a3fb5"),
-    "done": (QT_TRANSLATE_NOOP("QueueStatus", "Done"), "✓", "#2e7d32"),
-    "left": (QT_TRANSLATE_NOOP("QueueStatus", "Left"), "⊘", "#6b7280"),
-}
 REFRESH_MS = 60_000
 
-
-def queue_status_text(status: str) -> str:
-    text, symbol, _ = QUEUE_STATUS.get(status, (status, "•", ""))
-    return f"{symbol} {translate('QueueStatus', text)}"
+# (action, button text, tooltip with its shortcut, shortcut)
+_QUEUE_ACTIONS = (
+    ("call", QT_TRANSLATE_NOOP("QueueBoard", "Call"),
+     QT_TRANSLATE_NOOP("QueueBoard", "Call the selected patient in (Ctrl+Shift+C)"),
+     "Ctrl+Shift+C"),
+    ("start", QT_TRANSLATE_NOOP("QueueBoard", "Start consultation"),
+     QT_TRANSLATE_NOOP("QueueBoard", "With the doctor now: open the encounter (Ctrl+Shift+S)"),
+     "Ctrl+Shift+S"),
+    ("complete", QT_TRANSLATE_NOOP("QueueBoard", "Complete"),
+     QT_TRANSLATE_NOOP("QueueBoard", "Consultation over: close the encounter (Ctrl+Shift+D)"),
+     "Ctrl+Shift+D"),
+)
 
 
 class QueueTableModel(QAbstractTableModel):
@@ -58,6 +62,11 @@ class QueueTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.items = list(items)
         self.endResetModel()
+
+    def row_of(self, entry_id: int | None) -> int:
+        """The row showing queue entry ``entry_id``, or -1."""
+        return next((row for row, item in enumerate(self.items) if item.get("id") == entry_id),
+                    -1)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.items)
@@ -86,8 +95,7 @@ class QueueTableModel(QAbstractTableModel):
             )
             return values[column]
         if role == Qt.ItemDataRole.ForegroundRole and column == 4:
-            colour = QUEUE_STATUS.get(item.get("status", ""), ("", "", ""))[2]
-            return QColor(colour) if colour else None
+            return queue_status_colour(item.get("status"))
         if role == Qt.ItemDataRole.FontRole and column == 0:
             font = QFont()
             font.setBold(True)
@@ -101,16 +109,25 @@ class QueueTableModel(QAbstractTableModel):
 
 
 class QueueBoard(QWidget):
-    """The day's queue with a summary line; reloads on ``reload()`` (events) and every
-    minute (waiting times grow). ``sig_loaded()`` after each load. GUI thread only."""
+    """The day's queue with a summary line and the staff's actions on the selected row.
+
+    Reloads on ``reload()`` (events) and every minute (waiting times grow). Actions run on
+    the task runner; the board then reloads and keeps the same patient selected.
+    Signals: ``sig_loaded()`` after each load, ``sig_action_done(action, entry)`` after a
+    successful call/start/complete. GUI thread only.
+    """
 
     sig_loaded = Signal()
+    sig_action_done = Signal(str, object)
 
     def __init__(self, tasks: TaskRunner, scheduling_api, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks, self.api = tasks, scheduling_api
         self.loading = False
+        self.busy = False
         self._generation = 0
+        self._keep_selected: int | None = None
+        self._failure: BaseException | None = None  # shown again after the next load
         self.model = QueueTableModel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -128,19 +145,36 @@ class QueueBoard(QWidget):
         self.table.setModel(self.model)
         self.table.setAccessibleName(self.tr("Queue"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().currentRowChanged.connect(self._update_actions)
         layout.addWidget(self.table, 1)
+
+        self.action_buttons: dict[str, QPushButton] = {}
+        actions = QHBoxLayout()
+        for key, text, tip, keys in _QUEUE_ACTIONS:
+            button = QPushButton(translate("QueueBoard", text), self)
+            button.setAccessibleName(translate("QueueBoard", text))
+            button.setToolTip(translate("QueueBoard", tip))
+            button.clicked.connect(lambda _c=False, k=key: self.run_action(k))
+            QShortcut(QKeySequence(keys), self, activated=lambda k=key: self.run_action(k),
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.action_buttons[key] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._timer.start()
+        self._update_actions()
 
     def reload(self, *, quiet: bool = False) -> None:
         self._generation += 1
@@ -148,6 +182,45 @@ class QueueBoard(QWidget):
         self.loading = True
         self.tasks.run(lambda: api.queue(), lambda board: self._on_loaded(generation, board),
                        lambda exc: self._on_failed(generation, exc), quiet=quiet, owner=self)
+
+    def selected_entry(self) -> dict | None:
+        index = self.table.currentIndex()
+        return self.model.items[index.row()] if index.isValid() else None
+
+    def select_entry(self, entry_id: int) -> bool:
+        row = self.model.row_of(entry_id)
+        if row >= 0:
+            self.table.selectRow(row)
+        return row >= 0
+
+    def run_action(self, action: str) -> None:
+        """Call, start or complete the selected entry (ignored when its status forbids it)."""
+        entry = self.selected_entry()
+        if self.busy or not queue_action_allowed(action, entry):
+            return
+        assert entry is not None
+        entry_id, api = entry["id"], self.api
+        self.busy = True
+        self._update_actions()
+        self.problem.clear()
+        self.tasks.run(lambda: api.queue_action(entry_id, action),
+                       lambda done: self._on_action_done(action, done),
+                       self._on_action_failed, owner=self)
+
+    # -- slots -------------------------------------------------------------------------
+    def _on_action_done(self, action: str, entry: dict) -> None:
+        self.busy = False
+        self._keep_selected = entry.get("id")
+        self.sig_action_done.emit(action, entry)
+        self.reload()
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        # Most likely someone else moved this patient on (409): show why, then the truth.
+        self.busy = False
+        self._keep_selected = (self.selected_entry() or {}).get("id")
+        self._failure = exc
+        self.problem.show_error(exc)
+        self.reload()
 
     def _on_timer_timeout(self) -> None:
         if self.isVisible():
@@ -157,8 +230,14 @@ class QueueBoard(QWidget):
         if generation != self._generation:
             return
         self.loading = False
-        self.problem.clear()
+        keep = self._keep_selected or (self.selected_entry() or {}).get("id")
+        self._keep_selected = None
+        if self._failure is None:
+            self.problem.clear()
+        self._failure = None
         self.model.set_items(board.get("items", []))
+        if keep is not None:
+            self.select_entry(keep)
         summary = board.get("summary") or {}
         text = self.tr("Waiting {w} · called {c} · in consultation {i} · done {d}").format(
             w=summary.get("waiting", 0), c=summary.get("called", 0),
@@ -167,6 +246,7 @@ class QueueBoard(QWidget):
             text += "  ·  " + self.tr("average wait {n} min").format(
                 n=round(summary["average_wait_minutes"]))
         self.summary_label.setText(text)
+        self._update_actions()
         self.sig_loaded.emit()
 
     def _on_failed(self, generation: int, exc: BaseException) -> None:
@@ -174,3 +254,8 @@ class QueueBoard(QWidget):
             return
         self.loading = False
         self.problem.show_error(exc)
+
+    def _update_actions(self, *_args) -> None:
+        entry = self.selected_entry()
+        for key, button in self.action_buttons.items():
+            button.setEnabled(not self.busy and queue_action_allowed(key, entry))

@@ -4,8 +4,10 @@ actions they request (dialogs, check-in, printing)."""
 
 from __future__ import annotations
 
+from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.patients import PatientsApi
-from hms_desktop.api.scheduling import SchedulingApi
+from hms_desktop.api.scheduling import SchedulingApi, SlotTakenError
+from hms_desktop.models.appointments import time_text
 from hms_desktop.qt import (
     QKeySequence,
     QMessageBox,
@@ -86,6 +88,8 @@ class ReceptionWorkspace(QWidget):
         self.summary.sig_loaded.connect(self.header.set_patient)
         self.calendar.sig_book_requested.connect(self.book)
         self.calendar.sig_action_requested.connect(self._on_calendar_action_requested)
+        self.calendar.sig_move_requested.connect(self.move_appointment)
+        self.queue.sig_action_done.connect(self._on_queue_action_done)
 
         for keys, slot in (("Ctrl+F", self.search.focus_search), ("Ctrl+N", self.new_patient),
                            ("Ctrl+P", lambda: self.print_label(self.summary.patient, "id_card")),
@@ -193,6 +197,70 @@ class ReceptionWorkspace(QWidget):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def move_appointment(self, appointment: dict, slot: dict) -> QMessageBox:
+        """A drag-and-drop move: confirm, then reschedule with the version the calendar
+        showed. ``slot_taken`` offers the next free times; ``version_conflict`` reloads."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Move appointment"),
+                          self.tr("Move {patient} with {doctor} from {old} to {new}?").format(
+                              patient=appointment.get("patient_name") or "",
+                              doctor=appointment.get("doctor_name") or "",
+                              old=time_text(appointment.get("start")),
+                              new=time_text(slot.get("start"))),
+                          QMessageBox.StandardButton.NoButton, self)
+        move = box.addButton(self.tr("Move"), QMessageBox.ButtonRole.AcceptRole)
+        move.setToolTip(self.tr("Move the appointment (Enter)"))
+        keep = box.addButton(self.tr("Keep"), QMessageBox.ButtonRole.RejectRole)
+        keep.setToolTip(self.tr("Leave it where it is (Esc)"))
+        box.setDefaultButton(move)
+        box.setEscapeButton(keep)
+        box.setObjectName("moveAppointmentBox")
+        move.clicked.connect(lambda: self._reschedule(appointment, slot))
+        box.finished.connect(box.deleteLater)
+        self.move_box = box
+        box.open()
+        return box
+
+    def _reschedule(self, appointment: dict, slot: dict) -> None:
+        appointment_id, version, start = appointment["id"], appointment["version"], slot["start"]
+        api = self.scheduling_api
+        self.tasks.run(lambda: api.reschedule(appointment_id, start=start, version=version),
+                       self._on_moved, lambda exc: self._on_move_failed(appointment, exc),
+                       owner=self)
+
+    def _on_moved(self, appointment: dict) -> None:
+        self._after_change()
+        self.context.show_status(self.tr("Moved to {when}.").format(
+            when=time_text(appointment.get("start"), with_date=True)))
+
+    def _on_move_failed(self, appointment: dict, exc: BaseException):
+        if isinstance(exc, SlotTakenError):
+            self.calendar.reload()
+            dialog = RescheduleDialog(self.tasks, self.scheduling_api, appointment, self,
+                                      suggestions=exc.suggestions)
+            dialog.sig_rescheduled.connect(lambda _a: self._after_change())
+            dialog.finished.connect(dialog.deleteLater)
+            dialog.open()
+            return dialog
+        if isinstance(exc, ApiProblem) and exc.code == "version_conflict":
+            self.calendar.reload(notice=(self.tr(
+                "Someone else changed this appointment meanwhile, so it was not moved. The "
+                "calendar now shows the latest; move it again if it still needs moving."),
+                exc.code))
+            self.queue.reload(quiet=True)
+            return None
+        self._show_problem(exc)
+        return None
+
+    def _on_queue_action_done(self, action: str, entry: dict) -> None:
+        texts = {"call": self.tr("Token {token} called: {name}."),
+                 "start": self.tr("Consultation started: {name}."),
+                 "complete": self.tr("Consultation completed: {name}.")}
+        self.context.show_status(texts.get(action, "{name}").format(
+            token=entry.get("token"), name=entry.get("patient_name") or ""))
+        if action != "call":  # starting or completing changes the appointment's status
+            self.calendar.reload()
+            self.summary.reload_appointments()
 
     def check_in(self, appointment: dict) -> None:
         appointment_id = appointment["id"]
