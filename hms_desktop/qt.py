@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
+    QAbstractItemModel,
     QAbstractTableModel,
     QCoreApplication,
     QDate,
@@ -103,6 +104,7 @@ from shiboken6 import isValid as qt_object_alive
 __all__ = [
     "PYSIDE_VERSION",
     "QT_TRANSLATE_NOOP",
+    "QAbstractItemModel",
     "QAbstractItemView",
     "QAbstractTableModel",
     "QAction",

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from hms_desktop.models.audit import AuditTableModel
 from hms_desktop.qt import (
-    QAbstractItemView,
     QComboBox,
     QDate,
     QDateEdit,
@@ -17,11 +16,11 @@ from hms_desktop.qt import (
     QLineEdit,
     QPushButton,
     Qt,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.widgets.record_table import make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 
 # A QDateEdit cannot be empty; its minimum date stands for "no limit" and shows as "Any".
@@ -44,19 +43,13 @@ class AuditTab(QWidget):
         self.model = AuditTableModel(context.tasks, context.api, self)
         self._build_filters()
 
-        self.table = QTableView(self)
-        self.table.setAccessibleName(self.tr("Audit entries"))
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
+        self.table = make_record_table(self, self.tr("Audit entries"), self.model)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for column, width in enumerate((150, 110, 120, 90, 80, 80, 150, 110, 260)):
             header.resizeSection(column, width)
-        self.table.verticalHeader().setDefaultSectionSize(26)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
 

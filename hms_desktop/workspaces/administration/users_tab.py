@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hms_desktop.models.users import UsersTableModel
 from hms_desktop.qt import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
@@ -14,12 +13,12 @@ from hms_desktop.qt import (
     QShortcut,
     QSplitter,
     Qt,
-    QTableView,
     QTimer,
     QVBoxLayout,
     QWidget,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.widgets.record_table import make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.administration.user_detail import UserDetailPanel
 from hms_desktop.workspaces.administration.user_dialogs import CreateUserDialog
@@ -64,14 +63,8 @@ class UsersTab(QWidget):
         top.addWidget(self.refresh_button)
         top.addWidget(self.new_button)
 
-        self.table = QTableView(self)
-        self.table.setAccessibleName(self.tr("Users"))
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
+        self.table = make_record_table(self, self.tr("Users"), self.model)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -79,7 +72,6 @@ class UsersTab(QWidget):
         header.resizeSection(0, 140)
         header.resizeSection(1, 220)
         header.resizeSection(3, 90)
-        self.table.verticalHeader().setDefaultSectionSize(26)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)

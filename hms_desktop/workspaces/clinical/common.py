@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
-    QAbstractItemView,
     QHeaderView,
     QLabel,
     QTableView,
     QWidget,
     translate,
 )
+from hms_desktop.widgets.record_table import make_record_table
 
 
 def _n(text: str) -> str:
@@ -78,16 +78,8 @@ def set_error(label: QLabel, text: str | None) -> None:
 
 def make_table(parent: QWidget, name: str, model, stretch_column: int = -1) -> QTableView:
     """A read-only, row-selecting table in the house look."""
-    table = QTableView(parent)
-    table.setAccessibleName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
+    table = make_record_table(parent, name, model)
     table.setWordWrap(False)
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(26)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     if stretch_column >= 0:

@@ -7,7 +7,6 @@ from hms_desktop.api.scheduling import parse_time
 from hms_desktop.models.queue import queue_action_allowed, queue_status_colour, queue_status_text
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
-    QAbstractItemView,
     QAbstractTableModel,
     QFont,
     QHBoxLayout,
@@ -18,7 +17,6 @@ from hms_desktop.qt import (
     QPushButton,
     QShortcut,
     Qt,
-    QTableView,
     QTimer,
     QVBoxLayout,
     QWidget,
@@ -27,6 +25,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.widgets.record_table import make_record_table
 
 REFRESH_MS = 60_000
 
@@ -141,14 +140,7 @@ class QueueBoard(QWidget):
         top.addWidget(self.summary_label, 1)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName(self.tr("Queue"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
+        self.table = make_record_table(self, self.tr("Queue"), self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.ResizeToContents)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hms_desktop.models.patients import PatientsTableModel
 from hms_desktop.qt import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -13,7 +12,6 @@ from hms_desktop.qt import (
     QProgressBar,
     QPushButton,
     Qt,
-    QTableView,
     QTimer,
     QVBoxLayout,
     QWidget,
@@ -21,6 +19,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.widgets.record_table import make_record_table
 
 SEARCH_DEBOUNCE_MS = 250
 
@@ -61,15 +60,7 @@ class PatientSearchPanel(QWidget):
         row.addWidget(self.new_button)
         layout.addLayout(row)
 
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName(self.tr("Patients"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table = make_record_table(self, self.tr("Patients"), self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
