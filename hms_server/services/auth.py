@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -38,6 +38,9 @@ class Principal:
     full_name: str
     roles: tuple[str, ...]
     session_id: uuid.UUID
+    # The account row the token was checked against (detached), so "who am I" needs no
+    # second query.
+    user: User | None = field(default=None, compare=False, repr=False)
 
     @property
     def permissions(self) -> frozenset[Perm]:
@@ -263,4 +266,4 @@ def authenticate(session: Session, settings: Settings, token: str) -> Principal:
     if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.active:
         raise NotAuthenticatedError("The session has ended. Please sign in again.")
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
-                     roles=tuple(user.roles), session_id=auth_session.id)
+                     roles=tuple(user.roles), session_id=auth_session.id, user=user)

@@ -65,7 +65,7 @@ def reauthenticate(body: ReauthenticateRequest, ctx: SignedIn) -> Response:
 @router.get("/me", operation_id="me")
 def me(ctx: SignedIn) -> MeRead:
     """The signed-in user, their permissions and the desktop workspaces they may open."""
-    user = get_user(ctx.uow(), ctx.principal.user_id)
+    user = ctx.principal.user or get_user(ctx.uow(), ctx.principal.user_id)
     base = UserRead.model_validate(user).model_dump()
     return MeRead(**base, permissions=sorted(p.value for p in ctx.principal.permissions),
                   workspaces=workspaces_for(ctx.principal.roles),
