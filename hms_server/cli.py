@@ -358,7 +358,8 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
     try:
         from hms_server.app import create_app
 
-        create_app(Settings())  # fail fast on configuration errors, before binding the port
+        # Fail fast on configuration errors before binding the port; workers build their own.
+        create_app(Settings()).state.engine.dispose()
     except DomainError as exc:
         _fail(exc.detail)
     for problem in _check_runtime_login(database_url):
