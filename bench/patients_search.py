@@ -127,7 +127,8 @@ def capture_statements(url: str, q: str) -> list[tuple[str, Any]]:
     from sqlalchemy.orm import sessionmaker
 
     from hms_server.adapters.db import make_engine
-    from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.adapters.uow import Actor
+    from hms_server.bootstrap import wired_uow
     from hms_server.services.patients import search_patients
 
     engine = make_engine(url, pool_size=1)
@@ -140,7 +141,7 @@ def capture_statements(url: str, q: str) -> list[tuple[str, Any]]:
                                             and head.startswith("SELECT")):
             seen.append((statement, parameters))
 
-    search_patients(UnitOfWork(sessionmaker(engine), Actor.system("bench")), q=q, limit=50,
+    search_patients(wired_uow(sessionmaker(engine), Actor.system("bench")), q=q, limit=50,
                     offset=0, mrn_prefix="HMS")
     engine.dispose()
     return seen

@@ -53,6 +53,7 @@ def setup(url: str) -> tuple[int, list[int], date]:
 
     from hms_server.adapters.db import make_engine
     from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.bootstrap import wired_uow
     from hms_server.config import Settings
     from hms_server.domain.scheduling import SessionTemplate
     from hms_server.services import scheduling
@@ -63,7 +64,7 @@ def setup(url: str) -> tuple[int, list[int], date]:
     settings = Settings(database_url=url, jwt_secret="x" * 40)
 
     def uow() -> UnitOfWork:
-        return UnitOfWork(factory, Actor.system("bench"))
+        return wired_uow(factory, Actor.system("bench"))
 
     department = scheduling.create_department(uow(), name="Bench Medicine").id
     doctors = []
@@ -116,7 +117,8 @@ def bench_next_available(server_url: str, headers: dict[str, str], url: str, dep
     from sqlalchemy.orm import sessionmaker
 
     from hms_server.adapters.db import make_engine
-    from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.adapters.uow import Actor
+    from hms_server.bootstrap import wired_uow
     from hms_server.services import scheduling
 
     engine = make_engine(url, pool_size=1)
@@ -125,7 +127,7 @@ def bench_next_available(server_url: str, headers: dict[str, str], url: str, dep
     service_ms = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        found = scheduling.next_available(UnitOfWork(factory, Actor.system("bench")), tz=UTC,
+        found = scheduling.next_available(wired_uow(factory, Actor.system("bench")), tz=UTC,
                                           department_id=department, after=after, limit=10,
                                           days=28)
         service_ms.append((time.perf_counter() - t0) * 1000)

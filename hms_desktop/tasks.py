@@ -105,6 +105,11 @@ class TaskRunner(QObject):
         belongs to) has been deleted by the time the task finishes.
         """
         task_id = next(self._ids)
+        if not qt_object_alive(self) or not qt_object_alive(self._pool):
+            # The application is shutting down (a timer fired after the runner was deleted):
+            # nothing runs any more and no callback will come.
+            log.debug("task %d dropped: the task runner is shut down", task_id)
+            return task_id
         if owner is None:
             owner = _owner_of(on_done)
         if owner is None:

@@ -12,16 +12,19 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.orm import sessionmaker
 
 from hms_server.adapters import embedded
 from hms_server.adapters.db import ensure_runtime_role, make_engine
 from hms_server.adapters.migrations import current_revision, head_revision, upgrade_to_head
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.config import Settings
 from hms_server.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from hms_server.bootstrap import Runtime
 
 database_url_option = click.option(
     "--database-url", envvar="HMS_DATABASE_URL", default="", show_envvar=True,
@@ -32,9 +35,11 @@ def _settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
 
 
-def _owner_session_factory(database_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url, pool_size=2)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+def _owner_runtime(database_url: str) -> Runtime:
+    """The application core as the database owner (admin commands), wired like the server."""
+    from hms_server.bootstrap import build_runtime
+
+    return build_runtime(_settings(database_url), as_owner=True, pool_size=2)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -181,7 +186,7 @@ def create_user(username: str, roles: tuple[str, ...], full_name: str | None,
     """Create a staff account. For roles needing MFA, prints the otpauth:// URI once."""
     from pydantic import ValidationError
 
-    from hms_server.api.schemas.users import UserCreate
+    from hms_contract.users import UserCreate
     from hms_server.services.users import create_user as create
 
     if password_stdin:
@@ -194,15 +199,15 @@ def create_user(username: str, roles: tuple[str, ...], full_name: str | None,
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
               2)
-    engine, factory = _owner_session_factory(database_url)
+    runtime = _owner_runtime(database_url)
     try:
-        created = create(UnitOfWork(factory, Actor.system("cli")), _settings(database_url),
+        created = create(runtime.uow(Actor.system("cli")), runtime.settings,
                          username=body.username, full_name=body.full_name, roles=body.roles,
                          password=body.password)
     except DomainError as exc:
         _fail(exc.detail, 2)
     finally:
-        engine.dispose()
+        runtime.close()
     click.echo(f"created user '{created.user.username}' (id {created.user.id}) "
                f"with roles {', '.join(created.user.roles)}")
     if created.totp_provisioning_uri:
@@ -218,13 +223,13 @@ def disable_user(username: str, database_url: str) -> None:
     """Disable an account and end all its sessions."""
     from hms_server.services.users import disable_user_by_name
 
-    engine, factory = _owner_session_factory(database_url)
+    runtime = _owner_runtime(database_url)
     try:
-        disable_user_by_name(UnitOfWork(factory, Actor.system("cli")), username)
+        disable_user_by_name(runtime.uow(Actor.system("cli")), username)
     except DomainError as exc:
         _fail(exc.detail, 2)
     finally:
-        engine.dispose()
+        runtime.close()
     click.echo(f"disabled '{username}'; all sessions ended")
 
 
@@ -236,13 +241,13 @@ def seed_demo(patients: int, database_url: str) -> None:
     from hms_server.seed.demo import DEMO_PASSWORD, DEMO_USERS
     from hms_server.seed.demo import seed_demo as seed
 
-    engine, factory = _owner_session_factory(database_url)
+    runtime = _owner_runtime(database_url)
     try:
-        seed(factory, _settings(database_url), patients=patients)
+        seed(runtime, patients=patients)
     except DomainError as exc:
         _fail(exc.detail)
     finally:
-        engine.dispose()
+        runtime.close()
     click.echo(f"demo data ready. Sign-ins (password for all: {DEMO_PASSWORD}):")
     for username, full_name, roles in DEMO_USERS:
         click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
@@ -259,11 +264,11 @@ def audit_verify(database_url: str) -> None:
     """Verify the audit hash chain; non-zero exit names the first entry that fails."""
     from hms_server.services.audit import verify
 
-    engine, factory = _owner_session_factory(database_url)
+    runtime = _owner_runtime(database_url)
     try:
-        report = verify(UnitOfWork(factory))
+        report = verify(runtime.uow())
     finally:
-        engine.dispose()
+        runtime.close()
     if report.first_break:
         click.echo(f"audit chain BROKEN at entry {report.first_break.entry_id}: "
                    f"{report.first_break.reason} ({report.entries_checked} entries verified "
@@ -356,7 +361,7 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
         # refresh tokens live in the database, only 15-minute access tokens are re-issued.
         os.environ["HMS_JWT_SECRET"] = secrets.token_urlsafe(48)
     try:
-        from hms_server.app import create_app
+        from hms_server.bootstrap import create_app
 
         # Fail fast on configuration errors before binding the port; workers build their own.
         create_app(Settings()).state.engine.dispose()

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     mrn_prefix: str = "HMS"
     hospital_timezone: str = "UTC"
     hospital_name: str = "HMS Demo Hospital"
+    hospital_address: str = ""
+    hospital_phone: str = ""
+    hospital_email: str = ""
+    hospital_tax_id: str = ""
+    # Public address of the self-booking page, told to patients in messages.
+    booking_url: str = ""
+    # ISO 4217 currency of all money, and its minor unit (2 = cents).
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    currency_minor_unit: int = Field(default=2, ge=0, le=3)
     events_ping_seconds: float = 15.0
     pool_size: int = 10
 

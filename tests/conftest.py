@@ -43,8 +43,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hms_server.adapters.db import ensure_runtime_role, make_engine, normalize_url, runtime_url
 from hms_server.adapters.migrations import upgrade_to_head
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.config import Settings
+from tests.wiring import wired_uow
 
 TEST_PASSWORD = "Quiet-Lantern-Harbor-77"
 TEMPLATE_DB = "hms_test_template"
@@ -231,7 +232,7 @@ def make_user(db: TestDatabase, settings: Settings) -> Callable[..., tuple[str, 
         roles = [role] if isinstance(role, str) else list(role)
         username = username or unique_name(roles[0][:4] + "_")
         password = password or TEST_PASSWORD
-        created = create_user(UnitOfWork(factory, Actor.system("tests")), settings,
+        created = create_user(wired_uow(factory, Actor.system("tests")), settings,
                               username=username, full_name=f"Test {roles[0].title()}",
                               roles=roles, password=password)
         if created.user.totp_secret:

@@ -13,11 +13,9 @@ import secrets
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from hms_server.domain.errors import DomainError
+from hms_server.domain.errors import ConfigurationError
 
-
-class ConfigurationError(DomainError):
-    status, code, title = 500, "configuration_error", "Server misconfigured"
+__all__ = ["ConfigurationError"]
 
 
 def normalize_url(url: str) -> URL:

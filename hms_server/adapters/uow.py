@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hms_server.adapters.audit_log import PendingAudit, append_audit
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.infra import OutboxEvent
+from hms_server.domain.events import DomainEvents, EventsNotWiredError
+from hms_server.domain.hospital import Hospital
 
 EVENTS_CHANNEL = "hms_events"
 
@@ -45,11 +47,19 @@ class RollbackOnlyError(RuntimeError):
 
 
 class UnitOfWork:
-    """Not thread-safe: one per request (or per CLI command)."""
+    """Not thread-safe: one per request (or per CLI command).
 
-    def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None):
+    ``hospital`` (time zone, name, currency) and ``events`` (the areas' subscriptions to each
+    other's domain events) come from the composition root, ``hms_server.bootstrap``; build
+    units of work with ``Runtime.uow(actor)`` there rather than by hand.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None, *,
+                 hospital: Hospital | None = None, events: DomainEvents | None = None):
         self._factory = session_factory
         self.actor = actor
+        self.hospital = hospital or Hospital()
+        self._domain_events = events
         self._depth = 0
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
@@ -100,6 +110,21 @@ class UnitOfWork:
             username=who.username, patient_id=patient_id, workstation=who.workstation,
             address=who.address, detail=detail or {},
         ))
+
+    def emit(self, event: object) -> None:
+        """Tell the other areas a domain fact now, inside this transaction (their handlers'
+        writes commit or roll back with it). See ``hms_server.domain.events``."""
+        if self._domain_events is None:
+            raise EventsNotWiredError(
+                f"{type(event).__name__} emitted by a unit of work built without the "
+                "application's event wiring (use hms_server.bootstrap.Runtime.uow).")
+        self._domain_events.emit(self, event)
+
+    def child(self, actor: Actor | None = None) -> UnitOfWork:
+        """A new, independent unit of work with the same wiring (e.g. to audit a refusal in a
+        transaction of its own)."""
+        return UnitOfWork(self._factory, actor or self.actor, hospital=self.hospital,
+                          events=self._domain_events)
 
     def publish(self, event_type: str, payload: dict[str, Any]) -> None:
         """Queue a domain event (ids only, never names) for the outbox."""

@@ -8,7 +8,7 @@ that declares neither, so nothing is reachable by default.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,8 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import ForbiddenError, NotAuthenticatedError
+from hms_server.domain.hospital import Hospital
 from hms_server.domain.permissions import Perm
 from hms_server.services.auth import Principal, authenticate
+
+if TYPE_CHECKING:
+    from hms_server.bootstrap import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
@@ -29,6 +33,15 @@ def get_settings(request: Request) -> Settings:
 
 def get_session_factory(request: Request) -> sessionmaker[Session]:
     return request.app.state.session_factory  # type: ignore[no-any-return]
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def uow_for(request: Request, actor: Actor | None) -> UnitOfWork:
+    """A wired unit of work for a route without a signed-in user (sign-in, public pages)."""
+    return get_runtime(request).uow(actor)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -74,11 +87,22 @@ class RequestContext:
 
     principal: Principal
     actor: Actor
-    settings: Settings
-    session_factory: sessionmaker[Session]
+    runtime: Runtime
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def hospital(self) -> Hospital:
+        return self.runtime.hospital
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self.runtime.session_factory
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.actor)
+        return self.runtime.uow(self.actor)
 
 
 class Require:
@@ -100,15 +124,15 @@ class Require:
             raise NotAuthenticatedError(
                 "Sign in first: this request needs a bearer access token.",
                 headers={"WWW-Authenticate": "Bearer"})
-        settings = get_settings(request)
-        factory = get_session_factory(request)
-        with factory() as session:
+        runtime = get_runtime(request)
+        settings = runtime.settings
+        with runtime.session_factory() as session:
             principal = authenticate(session, settings, credentials.credentials)
         actor = Actor(user_id=principal.user_id, username=principal.username,
                       roles=principal.roles, workstation=_workstation(x_workstation),
                       address=client_address(request), session_id=str(principal.session_id))
         if self.permission not in principal.permissions:
-            uow = UnitOfWork(factory, actor)
+            uow = runtime.uow(actor)
             with uow:
                 uow.audit("access_control", "access.denied", outcome="denied",
                           detail={"permission": self.permission.value,
@@ -117,8 +141,7 @@ class Require:
             raise ForbiddenError(
                 f"Your role does not allow this action (needs '{self.permission.value}').")
         request.state.actor = actor
-        return RequestContext(principal=principal, actor=actor, settings=settings,
-                              session_factory=factory)
+        return RequestContext(principal=principal, actor=actor, runtime=runtime)
 
 
 def requirement(perm: Perm) -> type[RequestContext]:

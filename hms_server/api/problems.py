@@ -17,7 +17,37 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hms_server.domain.errors import DomainError
+from hms_contract.common import Problem
+from hms_server.domain import errors as domain
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (400, 401, 403, 404, 409, 422, 423, 429)
+}
+"""OpenAPI ``responses=`` for routers: every route may answer these as problem+json."""
+
+# The one place a kind of domain error becomes an HTTP status (most specific first).
+_STATUS_BY_KIND: tuple[tuple[type[domain.DomainError], int], ...] = (
+    (domain.NotAuthenticatedError, 401),
+    (domain.ForbiddenError, 403),
+    (domain.NotFoundError, 404),
+    (domain.ConflictError, 409),
+    (domain.TooLargeError, 413),
+    (domain.UnsupportedMediaError, 415),
+    (domain.ValidationFailedError, 422),
+    (domain.LockedError, 423),
+    (domain.RateLimitedError, 429),
+    (domain.ConfigurationError, 500),
+    (domain.UnavailableError, 503),
+)
+
+
+def status_for(error: domain.DomainError) -> int:
+    """HTTP status of a domain error, by its kind (a plain ``DomainError`` is 400)."""
+    for kind, status in _STATUS_BY_KIND:
+        if isinstance(error, kind):
+            return status
+    return 400
 
 log = logging.getLogger("hms_server.api")
 
@@ -52,8 +82,8 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers or None,
+    assert isinstance(exc, domain.DomainError)
+    return problem(status_for(exc), exc.code, exc.title, exc.detail, headers=exc.headers or None,
                    **exc.extra)
 
 
@@ -107,7 +137,7 @@ def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(domain.DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(StaleDataError, _on_stale_data)

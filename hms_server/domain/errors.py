@@ -1,6 +1,9 @@
-"""Domain errors. Each carries a stable machine ``code`` and an HTTP status for the API layer.
+"""Domain errors. Each carries a stable machine ``code`` and a human ``detail``.
 
-The API maps these to RFC 9457 problem documents; services raise them, never HTTP exceptions.
+Errors are grouped into a few kinds by their base class (not found, conflict, invalid input,
+not allowed, …); the API layer alone decides which HTTP status each kind becomes
+(``hms_server.api.problems``). Services raise these, never HTTP exceptions. A new error
+subclasses the kind it is: ``class InsufficientStockError(ConflictError): code = ...``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from typing import Any
 class DomainError(Exception):
     """Base of every error a user can cause; ``code`` is stable, ``detail`` is human text."""
 
-    status = 400
     code = "bad_request"
     title = "Bad request"
 
@@ -23,48 +25,82 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
+# --- kinds -------------------------------------------------------------------------------
+
 class NotAuthenticatedError(DomainError):
-    status, code, title = 401, "not_authenticated", "Not authenticated"
-
-
-class InvalidCredentialsError(DomainError):
-    status, code, title = 401, "invalid_credentials", "Invalid credentials"
-
-
-class TotpRequiredError(DomainError):
-    status, code, title = 401, "totp_required", "One-time code required"
-
-
-class InvalidTotpError(DomainError):
-    status, code, title = 401, "invalid_totp", "Invalid one-time code"
-
-
-class AccountLockedError(DomainError):
-    status, code, title = 423, "account_locked", "Account temporarily locked"
-
-
-class TooManyAttemptsError(DomainError):
-    status, code, title = 429, "too_many_attempts", "Too many attempts"
+    code, title = "not_authenticated", "Not authenticated"
 
 
 class ForbiddenError(DomainError):
-    status, code, title = 403, "forbidden", "Forbidden"
+    code, title = "forbidden", "Forbidden"
 
 
 class NotFoundError(DomainError):
-    status, code, title = 404, "not_found", "Not found"
+    code, title = "not_found", "Not found"
 
 
 class ConflictError(DomainError):
-    status, code, title = 409, "conflict", "Conflict"
+    code, title = "conflict", "Conflict"
+
+
+class ValidationFailedError(DomainError):
+    code, title = "validation_error", "Invalid input"
+
+
+class LockedError(DomainError):
+    """The resource is locked for a while (e.g. an account after failed sign-ins)."""
+
+    code, title = "locked", "Locked"
+
+
+class RateLimitedError(DomainError):
+    code, title = "too_many_requests", "Too many requests"
+
+
+class TooLargeError(DomainError):
+    code, title = "payload_too_large", "Payload too large"
+
+
+class UnsupportedMediaError(DomainError):
+    code, title = "unsupported_media_type", "Unsupported media type"
+
+
+class UnavailableError(DomainError):
+    """A service the request depends on (an insurer, a gateway) is unreachable now."""
+
+    code, title = "service_unavailable", "Service unavailable"
+
+
+class ConfigurationError(DomainError):
+    """The server is misconfigured; nothing the user can fix."""
+
+    code, title = "configuration_error", "Server misconfigured"
+
+
+# --- specific errors ------------------------------------------------------------------------
+
+class InvalidCredentialsError(NotAuthenticatedError):
+    code, title = "invalid_credentials", "Invalid credentials"
+
+
+class TotpRequiredError(NotAuthenticatedError):
+    code, title = "totp_required", "One-time code required"
+
+
+class InvalidTotpError(NotAuthenticatedError):
+    code, title = "invalid_totp", "Invalid one-time code"
+
+
+class AccountLockedError(LockedError):
+    code, title = "account_locked", "Account temporarily locked"
+
+
+class TooManyAttemptsError(RateLimitedError):
+    code, title = "too_many_attempts", "Too many attempts"
 
 
 class VersionConflictError(ConflictError):
     code, title = "version_conflict", "Record changed"
-
-
-class ValidationFailedError(DomainError):
-    status, code, title = 422, "validation_error", "Invalid input"
 
 
 class WeakPasswordError(ValidationFailedError):

@@ -107,7 +107,7 @@ def seed(ctx: SeedContext) -> None:
     nurse = Actor(user_id=nurse_id, username="nurse", roles=("nurse",), workstation="seed")
 
     def uow(who: Actor = actor) -> UnitOfWork:
-        return UnitOfWork(ctx.session_factory, who)
+        return ctx.uow(who)
 
     rng = ctx.rng
     now = utcnow()

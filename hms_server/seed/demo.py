@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.bootstrap import Runtime
 from hms_server.config import Settings
 from hms_server.services import users as user_service
 
@@ -42,13 +43,21 @@ DEMO_USERS = [
 
 @dataclass
 class SeedContext:
-    session_factory: sessionmaker[Session]
-    settings: Settings
+    runtime: Runtime
     patients: int
     rng: Random
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, Actor.system("seed-demo"))
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self.runtime.session_factory
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def uow(self, actor: Actor | None = None) -> UnitOfWork:
+        """A unit of work wired like the server's (other areas react to what seeding does)."""
+        return self.runtime.uow(actor or Actor.system("seed-demo"))
 
 
 def seed_users(ctx: SeedContext) -> None:
@@ -79,9 +88,8 @@ def _discover_steps() -> list[tuple[int, Callable[[SeedContext], None]]]:
     return sorted(steps, key=lambda s: s[0])
 
 
-def seed_demo(session_factory: sessionmaker[Session], settings: Settings, *,
-              patients: int = 200, seed: int = 2026) -> None:
-    ctx = SeedContext(session_factory, settings, patients, Random(seed))
+def seed_demo(runtime: Runtime, *, patients: int = 200, seed: int = 2026) -> None:
+    ctx = SeedContext(runtime, patients, Random(seed))
     for _, step in _discover_steps():
         log.info("seeding: %s", step.__module__)
         step(ctx)

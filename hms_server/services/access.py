@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased
 
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import BreakGlassGrant, CareTeamMember
@@ -115,8 +115,7 @@ def care_access(session: Session, user_id: int | None, patient_id: int) -> Acces
 
 def _audit_denied(uow: UnitOfWork, patient_id: int) -> None:
     """Record the refusal in its own transaction: the request's own one is rolled back."""
-    denied = UnitOfWork(sessionmaker(uow.session.get_bind(), expire_on_commit=False),
-                        uow.actor)
+    denied = uow.child()
     with denied:
         denied.audit("access_control", "chart.denied", outcome="denied", patient_id=patient_id,
                      detail={"reason": "care_relationship_required"})

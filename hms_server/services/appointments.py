@@ -5,10 +5,10 @@ pre-checks here only give the friendly answer sooner. When two requests race pas
 pre-check, the loser's INSERT fails with SQLSTATE 23P01 inside a savepoint and is answered
 with the same ``slot_taken`` problem (plus suggestions) as the pre-check.
 
-Hooks: ``APPOINTMENT_HOOKS`` are called inside the booking transaction with
-``(uow, event, appointment)`` where event is ``"booked"``, ``"rescheduled"`` or
-``"cancelled"``; a hook may add rows (e.g. a reminder in the messaging outbox) through
-``uow.session``. A hook that raises rolls the whole change back.
+Other areas react through domain events emitted inside the booking transaction:
+``AppointmentChanged`` (``booked``, ``rescheduled``, ``cancelled``; messaging queues the
+patient's notices) and ``SlotFreed`` (the waitlist offers the place). Their handlers are
+subscribed in ``hms_server.bootstrap``; one that raises rolls the whole change back.
 
 Self-booking: pass ``source="self"`` and a unit of work whose ``Actor`` describes the
 anonymous web user (``user_id=None``); overbooking is refused for self-bookings.
@@ -17,14 +17,13 @@ anonymous web user (``user_id=None``); overbooking is refused for self-bookings.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.patients import Patient
@@ -34,9 +33,11 @@ from hms_server.adapters.orm.scheduling import (
     AppointmentType,
     Doctor,
     QueueEntry,
+    WaitlistEntry,
 )
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
+from hms_server.domain.events import AppointmentChanged, PatientsMerged, SlotFreed
 from hms_server.domain.scheduling import (
     APPOINTMENT_TRANSITIONS,
     FreeSlot,
@@ -62,9 +63,6 @@ DOCTOR_CONSTRAINT = "ex_appointments_doctor_slot"
 PATIENT_CONSTRAINT = "ex_appointments_patient_overlap"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
-AppointmentHook = Callable[[UnitOfWork, str, Appointment], None]
-APPOINTMENT_HOOKS: list[AppointmentHook] = []
-
 
 def _field_error(field: str, message: str) -> ValidationFailedError:
     return ValidationFailedError(
@@ -82,9 +80,9 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
-def _run_hooks(uow: UnitOfWork, event: str, appointment: Appointment) -> None:
-    for hook in list(APPOINTMENT_HOOKS):
-        hook(uow, event, appointment)
+def _announce(uow: UnitOfWork, change: str, appointment: Appointment) -> None:
+    uow.session.flush()  # the appointment needs its id
+    uow.emit(AppointmentChanged(appointment_id=appointment.id, change=change))
 
 
 def _suggestions(session: Session, doctor_id: int, after: datetime, tz: ZoneInfo,
@@ -251,7 +249,7 @@ def book_appointment(uow: UnitOfWork, *, tz: str | ZoneInfo, patient_id: int, do
                   detail={"appointment_id": appointment.id, "doctor_id": doctor.id,
                           "source": source, "overbook_slot": place})
         uow.publish("appointment.booked", _event(appointment, tzinfo))
-        _run_hooks(uow, "booked", appointment)
+        _announce(uow, "booked", appointment)
         uow.commit()
         return appointment
 
@@ -271,12 +269,10 @@ def _lock(session: Session, appointment_id: int) -> Appointment:
 
 def _slot_freed(uow: UnitOfWork, appointment: Appointment, start: datetime, end: datetime,
                 tz: ZoneInfo) -> None:
-    """A future regular place became free: offer it to the waitlist."""
+    """A future regular place became free: tell the areas that fill places (the waitlist)."""
     if appointment.overbook_slot == 0 and start > utcnow():
-        from hms_server.services import waitlist
-
-        waitlist.offer_freed_slot(uow, doctor_id=appointment.doctor_id, start=start, end=end,
-                                  tz=tz, exclude_patient_id=appointment.patient_id)
+        uow.emit(SlotFreed(doctor_id=appointment.doctor_id, start=start, end=end,
+                           exclude_patient_id=appointment.patient_id))
 
 
 def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
@@ -327,7 +323,7 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | Zo
         uow.audit(CATEGORY, "appointment.reschedule", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "doctor_id": doctor.id})
         uow.publish("appointment.rescheduled", _event(appointment, tzinfo))
-        _run_hooks(uow, "rescheduled", appointment)
+        _announce(uow, "rescheduled", appointment)
         _slot_freed(uow, appointment, old_start, old_end, tzinfo)
         uow.commit()
         return appointment
@@ -354,7 +350,7 @@ def cancel_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneIn
         uow.audit(CATEGORY, "appointment.cancel", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "by_patient": by_patient})
         uow.publish("appointment.cancelled", _event(appointment, tzinfo))
-        _run_hooks(uow, "cancelled", appointment)
+        _announce(uow, "cancelled", appointment)
         _slot_freed(uow, appointment, appointment.starts_at, appointment.ends_at, tzinfo)
         uow.commit()
         return appointment
@@ -471,3 +467,35 @@ def list_appointments(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None =
             uow.commit()
         return rows, total
 
+
+
+# ---------------------------------------------------------------- patient merge
+
+def move_schedule_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
+    """Appointments, queue entries and waitlist entries follow the surviving record.
+
+    Where both records hold an active appointment at overlapping times (the same visit
+    booked twice under two records), the merged-away one is cancelled first, so the
+    survivor keeps one booking and the patient-overlap constraint holds."""
+    session = uow.session
+    loser, survivor = event.loser_id, event.survivor_id
+    survivor_appt = aliased(Appointment)
+    overlapping = (
+        select(Appointment.id)
+        .where(Appointment.patient_id == loser,
+               Appointment.status.not_in(INACTIVE_APPOINTMENT_STATUSES),
+               select(survivor_appt.id).where(
+                   survivor_appt.patient_id == survivor,
+                   survivor_appt.status.not_in(INACTIVE_APPOINTMENT_STATUSES),
+                   survivor_appt.starts_at < Appointment.ends_at,
+                   survivor_appt.ends_at > Appointment.starts_at).exists()))
+    duplicate_ids = list(session.scalars(overlapping))
+    if duplicate_ids:
+        session.execute(update(Appointment).where(Appointment.id.in_(duplicate_ids))
+                        .values(status="cancelled", cancel_reason="duplicate record merged",
+                                updated_at=utcnow(), version=Appointment.version + 1)
+                        .execution_options(synchronize_session=False))
+    for model in (Appointment, QueueEntry, WaitlistEntry):
+        session.execute(update(model).where(model.patient_id == loser)
+                        .values(patient_id=survivor)
+                        .execution_options(synchronize_session=False))

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
 
 from hms_server.adapters import icd10
 from hms_server.adapters.orm.base import utcnow
@@ -47,8 +46,8 @@ from hms_server.domain.errors import (
     NotFoundError,
     ValidationFailedError,
 )
+from hms_server.domain.events import PatientsMerged
 from hms_server.services.access import AccessBasis, ensure_chart_access, ensure_chart_write_access
-from hms_server.services.patients import MERGE_HOOKS
 from hms_server.services.users import check_version
 
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "body")
@@ -487,10 +486,11 @@ def search_icd10(q: str, *, limit: int, billable_only: bool) -> tuple[list[icd10
 
 # ---------------------------------------------------------------- patient merge
 
-def _move_chart_on_merge(session: Session, loser_id: int, survivor_id: int) -> None:
+def move_chart_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
     """Everything clinical follows the surviving record of a patient merge; the care team is
     copied so clinicians keep access. Break-the-glass grants stay where they were given:
     they record what was accessed."""
+    session, loser_id, survivor_id = uow.session, event.loser_id, event.survivor_id
     for model in (Encounter, ClinicalNote, VitalSigns, Allergy, Problem, LabOrder, LabResult,
                   PatientDocument, Prescription):
         session.execute(update(model).where(model.patient_id == loser_id)
@@ -504,5 +504,3 @@ def _move_chart_on_merge(session: Session, loser_id: int, survivor_id: int) -> N
             .where(CareTeamMember.patient_id == loser_id))
         .on_conflict_do_nothing())
 
-
-MERGE_HOOKS.append(_move_chart_on_merge)

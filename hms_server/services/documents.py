@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import PatientDocument
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.errors import DomainError, NotFoundError
+from hms_server.domain.errors import NotFoundError, TooLargeError, UnsupportedMediaError
 from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter
 
@@ -26,12 +26,12 @@ _SIGNATURES = (
 )
 
 
-class DocumentTooLargeError(DomainError):
-    status, code, title = 413, "document_too_large", "Document too large"
+class DocumentTooLargeError(TooLargeError):
+    code, title = "document_too_large", "Document too large"
 
 
-class UnsupportedDocumentError(DomainError):
-    status, code, title = 415, "unsupported_document_type", "Unsupported document type"
+class UnsupportedDocumentError(UnsupportedMediaError):
+    code, title = "unsupported_document_type", "Unsupported document type"
 
 
 def sniff_content_type(data: bytes) -> str | None:

@@ -1,7 +1,8 @@
 """Appointment confirmations and reminders through the outgoing-message outbox.
 
-Enqueueing happens inside the booking transaction (``on_appointment_event`` is appended to
-the scheduling ``APPOINTMENT_HOOKS``), so a message exists exactly when its appointment does.
+Enqueueing happens inside the booking transaction (``on_appointment_changed`` handles the
+scheduling ``AppointmentChanged`` event, subscribed in ``hms_server.bootstrap``), so a message
+exists exactly when its appointment does.
 Sending happens later, outside any transaction: ``dispatch_due_messages`` claims due rows
 with ``SELECT ... FOR UPDATE SKIP LOCKED`` (any number of server processes may run it),
 hands snapshots to the channel adapters, and records the outcome. A transient failure is
@@ -19,10 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from hms_server.adapters.messaging.base import (
     MessageAdapter,
@@ -39,8 +39,10 @@ from hms_server.adapters.orm.messaging import (
 )
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Department, Doctor
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import AppointmentChanged, PatientsMerged
+from hms_server.domain.hospital import Hospital
 from hms_server.services.users import check_version
 
 log = logging.getLogger("hms_server.messaging")
@@ -71,35 +73,6 @@ def next_retry_delay(attempts: int, retry_after: float | None = None) -> timedel
     return delay
 
 
-# --- hospital facts used in message text ----------------------------------------------------
-
-@dataclass
-class HospitalInfo:
-    name: str = "HMS Demo Hospital"
-    timezone: str = "UTC"
-    booking_url: str = ""  # e.g. https://hospital.example/book (told to patients to cancel)
-
-
-HOSPITAL = HospitalInfo()
-
-
-def configure(*, hospital_name: str, timezone: str, booking_url: str = "") -> None:
-    """Set the hospital facts message text uses (called once at app start-up)."""
-    HOSPITAL.name, HOSPITAL.timezone, HOSPITAL.booking_url = hospital_name, timezone, booking_url
-
-
-def _zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(HOSPITAL.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _when(at: datetime) -> str:
-    local = at.astimezone(_zone())
-    return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
-
-
 # --- templates -----------------------------------------------------------------------------
 
 _SUBJECTS = {
@@ -122,14 +95,19 @@ class AppointmentFacts:
     reference: str
 
 
-def render(template: str, facts: AppointmentFacts) -> tuple[str, str]:
+def _when(at: datetime, hospital: Hospital) -> str:
+    local = hospital.local(at)
+    return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
+
+
+def render(template: str, facts: AppointmentFacts, hospital: Hospital) -> tuple[str, str]:
     """``(subject, body)`` of a message; the body suits SMS and plain-text e-mail alike."""
-    when, doctor = _when(facts.starts_at), f"{facts.doctor} ({facts.department})"
+    when, doctor = _when(facts.starts_at, hospital), f"{facts.doctor} ({facts.department})"
     where = f" Location: {facts.location}." if facts.location else ""
     ref = f" Ref {facts.reference}."
-    cancel = (f" To cancel, visit {HOSPITAL.booking_url} or call us." if HOSPITAL.booking_url
+    cancel = (f" To cancel, visit {hospital.booking_url} or call us." if hospital.booking_url
               else " To cancel, call us or use the booking page.")
-    lead = f"{HOSPITAL.name}: "
+    lead = f"{hospital.name}: "
     if template == "appointment_confirmation":
         body = f"{lead}your appointment with {doctor} is booked for {when}.{where}{ref}{cancel}"
     elif template == "appointment_rescheduled":
@@ -178,10 +156,11 @@ def _channels(patient: Patient | None) -> list[tuple[str, str]]:
     return out
 
 
-def _enqueue(session: Session, appointment: Appointment, template: str, facts: AppointmentFacts,
+def _enqueue(uow: UnitOfWork, appointment: Appointment, template: str, facts: AppointmentFacts,
              recipients: list[tuple[str, str]], due: datetime,
              expires: datetime | None, now: datetime) -> int:
-    subject, body = render(template, facts)
+    session = uow.session
+    subject, body = render(template, facts, uow.hospital)
     for channel, recipient in recipients:
         session.add(Message(
             channel=channel, recipient=recipient, template=template,
@@ -224,41 +203,32 @@ def enqueue_appointment_messages(uow: UnitOfWork, event: str, appointment: Appoi
     facts = _facts(session, appointment)
     queued = 0
     if event == "cancelled":
-        return _enqueue(session, appointment, "appointment_cancelled", facts, recipients, now,
+        return _enqueue(uow, appointment, "appointment_cancelled", facts, recipients, now,
                         appointment.starts_at, now)
     if settings.send_confirmations:
         template = "appointment_confirmation" if event == "booked" else "appointment_rescheduled"
-        queued += _enqueue(session, appointment, template, facts, recipients, now,
+        queued += _enqueue(uow, appointment, template, facts, recipients, now,
                            appointment.starts_at, now)
     for hours in sorted(set(settings.reminder_hours or []), reverse=True):
         due = appointment.starts_at - timedelta(hours=hours)
         if due > now:
-            queued += _enqueue(session, appointment, "appointment_reminder", facts, recipients,
+            queued += _enqueue(uow, appointment, "appointment_reminder", facts, recipients,
                                due, appointment.starts_at, now)
     return queued
 
 
-def on_appointment_event(uow: UnitOfWork, event: str, appointment: Appointment) -> None:
-    """The scheduling hook (``APPOINTMENT_HOOKS``): runs inside the booking transaction."""
-    enqueue_appointment_messages(uow, event, appointment)
+def on_appointment_changed(uow: UnitOfWork, event: AppointmentChanged) -> None:
+    """Handles ``AppointmentChanged`` inside the booking transaction."""
+    appointment = uow.session.get(Appointment, event.appointment_id)
+    if appointment is not None:
+        enqueue_appointment_messages(uow, event.change, appointment)
 
 
-_hook_lock = threading.Lock()
-
-
-def register_appointment_hook() -> bool:
-    """Append ``on_appointment_event`` to the scheduling hooks once; ``False`` if the
-    scheduling booking services are not available in this build."""
-    try:
-        from hms_server.services import scheduling
-
-        hooks = scheduling.APPOINTMENT_HOOKS
-    except (ImportError, AttributeError):
-        return False
-    with _hook_lock:
-        if on_appointment_event not in hooks:
-            hooks.append(on_appointment_event)
-    return True
+def move_messages_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
+    """Messages (sent or queued) follow the surviving record of a patient merge."""
+    uow.session.execute(update(Message).where(Message.patient_id == event.loser_id)
+                        .values(patient_id=event.survivor_id)
+                        .execution_options(synchronize_session=False))
 
 
 # --- dispatching (outside transactions) -----------------------------------------------------
@@ -378,14 +348,14 @@ def _send(adapter: MessageAdapter, message: OutgoingMessage) -> _Outcome:
 class MessageDispatcher:
     """A daemon thread that runs ``dispatch_due_messages`` every ``interval`` seconds.
 
-    Owns nothing but its thread; sessions come from the app's session factory, one unit of
-    work per transaction. Safe to run in every server process (claims use SKIP LOCKED).
+    Owns nothing but its thread; ``uow_factory`` (``Runtime.uow_factory``) gives one unit
+    of work per transaction. Safe to run in every server process (claims use SKIP LOCKED).
     """
 
-    def __init__(self, session_factory: sessionmaker[Session],
+    def __init__(self, uow_factory: Callable[[], UnitOfWork],
                  adapters: Mapping[str, MessageAdapter], *, interval: float = 5.0,
                  batch_size: int = 50) -> None:
-        self._factory = session_factory
+        self._uow_factory = uow_factory
         self._adapters = dict(adapters)
         self._interval = interval
         self._batch_size = batch_size
@@ -393,7 +363,7 @@ class MessageDispatcher:
         self._thread: threading.Thread | None = None
 
     def _uow(self) -> UnitOfWork:
-        return UnitOfWork(self._factory, Actor.system("messaging"))
+        return self._uow_factory()
 
     def run_once(self) -> DispatchReport:
         return dispatch_due_messages(self._uow, self._adapters, batch_size=self._batch_size)
@@ -504,12 +474,9 @@ def mask_recipient(recipient: str) -> str:
     return recipient[:3] + "•" * max(0, len(recipient) - 7) + recipient[-4:]
 
 
-# Importing this module is what enables appointment messages (the app's routers import it).
-register_appointment_hook()
-
 __all__: list[Any] = [
     "BACKOFF_SCHEDULE", "DispatchReport", "MessageDispatcher", "cancel_pending_messages",
-    "configure", "dispatch_due_messages", "enqueue_appointment_messages", "list_messages",
-    "next_retry_delay", "on_appointment_event", "register_appointment_hook", "render",
+    "dispatch_due_messages", "enqueue_appointment_messages", "list_messages",
+    "move_messages_on_merge", "next_retry_delay", "on_appointment_changed", "render",
     "retry_message",
 ]

@@ -2,18 +2,14 @@
 optimistic locking, merge. Every read of a record or a search is audited (category
 ``demographics``); audit details carry ids and counts only, never names or search text.
 
-Other areas whose rows point at ``patients.id`` append to ``MERGE_HOOKS`` so their rows move
-to the survivor inside the merge transaction::
-
-    from hms_server.services.patients import MERGE_HOOKS
-    MERGE_HOOKS.append(lambda session, loser_id, survivor_id: session.execute(
-        update(Encounter).where(Encounter.patient_id == loser_id)
-        .values(patient_id=survivor_id)))
+Other areas whose rows point at ``patients.id`` handle the ``PatientsMerged`` domain event
+(subscribed in ``hms_server.bootstrap``) and move their rows to the survivor inside the
+merge transaction; a test walks the database's foreign keys to prove none is missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,16 +23,13 @@ from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain import mrn as mrn_rules
 from hms_server.domain import patients as rules
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
+from hms_server.domain.events import PatientsMerged
 from hms_server.domain.patients import PatientMergedError, PossibleDuplicatesError
 from hms_server.services.users import check_version
 
 CATEGORY = "demographics"
 MAX_DUPLICATE_CANDIDATES = 10
 SEARCH_MATCH_CAP = 1000
-
-MergeHook = Callable[[Session, int, int], None]
-#: Called as ``hook(session, loser_id, survivor_id)`` inside the merge transaction.
-MERGE_HOOKS: list[MergeHook] = []
 
 # Columns a search result needs (no jsonb): keeps rows small and the sort cheap.
 SUMMARY_COLUMNS = (Patient.id, Patient.mrn, Patient.given_name, Patient.family_name,
@@ -446,8 +439,7 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
                                               Patient.id != loser.id)
                         .values(merged_into_id=survivor.id)
                         .execution_options(synchronize_session=False))
-        for hook in MERGE_HOOKS:
-            hook(session, loser.id, survivor.id)
+        uow.emit(PatientsMerged(loser_id=loser.id, survivor_id=survivor.id))
         detail = {"survivor_id": survivor.id, "loser_id": loser.id, "filled_fields": filled}
         uow.audit(CATEGORY, "patient.merge", patient_id=survivor.id, detail=detail)
         uow.audit(CATEGORY, "patient.merged_away", patient_id=loser.id, detail=detail)

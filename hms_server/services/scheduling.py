@@ -2,9 +2,8 @@
 bookable slots and "next available" search.
 
 The booking lifecycle (``book_appointment``, ``cancel_appointment``, …) lives in
-``services.appointments`` and the consultation queue in ``services.queue``; both are also
-reachable from here (``scheduling.book_appointment``) for callers such as the public
-booking page.
+``services.appointments`` and the consultation queue in ``services.queue``; both depend on
+this module, never the reverse.
 
 Every function takes the hospital time zone (``tz``, e.g. ``settings.hospital_timezone``):
 templates are local wall-clock times, the database stores UTC.
@@ -15,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, func, or_, select, text
@@ -478,15 +476,3 @@ def find_free_slots(session: Session, *, tz: ZoneInfo, department_id: int | None
         per_doctor.append(free_slots(d, days_, BusyIndex(busy.get(d, [])), after, tz,
                                      duration_minutes))
     return merge_next_available(per_doctor, limit)
-
-
-def __getattr__(name: str) -> Any:
-    """Booking-lifecycle services are defined in ``services.appointments``; expose them here
-    too, without an import cycle (``scheduling.book_appointment``)."""
-    if name in {"book_appointment", "cancel_appointment", "reschedule_appointment",
-                "mark_no_show", "get_appointment", "get_appointment_by_reference",
-                "list_appointments", "APPOINTMENT_HOOKS"}:
-        from hms_server.services import appointments
-
-        return getattr(appointments, name)
-    raise AttributeError(name)

@@ -30,7 +30,6 @@ from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.domain import mrn as mrn_rules
 from hms_server.domain.errors import (
     ConflictError,
-    DomainError,
     TooManyAttemptsError,
     ValidationFailedError,
 )
@@ -46,10 +45,10 @@ NOT_VERIFIED = ("We could not verify those details. Please check them and try ag
 _REFERENCE_CHARS = re.compile(r"^[A-HJ-NP-Z2-9]{8}$")
 
 
-class VerificationFailedError(DomainError):
+class VerificationFailedError(ValidationFailedError):
     """Identity could not be confirmed. Deliberately says nothing about which part was wrong."""
 
-    status, code, title = 422, "verification_failed", "Details not verified"
+    code, title = "verification_failed", "Details not verified"
 
 
 def self_booking_actor(address: str | None) -> Actor:

@@ -2,14 +2,16 @@
 
 When a future regular slot frees up (cancel, reschedule), ``offer_freed_slot`` gives it to
 the longest-waiting matching entry: the entry becomes ``offered`` until ``offer_expires_at``,
-a ``waitlist.offered`` event is published and ``WAITLIST_HOOKS`` run in the same transaction
-(the messaging area appends one to text the patient). The slot is not held: accepting books it
-like any booking and may find it taken; an expired offer counts as waiting again.
+a ``waitlist.offered`` event is published to desktops and ``WaitlistOffered`` is emitted in the
+same transaction (areas that tell the patient subscribe to it in ``hms_server.bootstrap``).
+Dependencies point one way: the waitlist books through ``services.appointments`` and hears
+about freed places through the ``SlotFreed`` event, never the reverse. The slot is not held:
+accepting books it like any booking and may find it taken; an expired offer counts as waiting
+again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,14 +28,12 @@ from hms_server.adapters.orm.scheduling import (
 )
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
+from hms_server.domain.events import SlotFreed, WaitlistOffered
 from hms_server.domain.scheduling import InvalidTransitionError
+from hms_server.services.appointments import book_appointment
 
 CATEGORY = "scheduling"
 OFFER_HOLD = timedelta(hours=2)
-
-WaitlistHook = Callable[[UnitOfWork, WaitlistEntry], None]
-WAITLIST_HOOKS: list[WaitlistHook] = []
-
 
 def _invalid(field: str, message: str) -> ValidationFailedError:
     return ValidationFailedError(
@@ -127,8 +127,7 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
                   detail={"waitlist_id": entry.id, "doctor_id": doctor_id})
         uow.publish("waitlist.offered", {"waitlist_id": entry.id, "patient_id": entry.patient_id,
                                          "doctor_id": doctor_id})
-        for hook in list(WAITLIST_HOOKS):
-            hook(uow, entry)
+        uow.emit(WaitlistOffered(waitlist_id=entry.id, patient_id=entry.patient_id))
         uow.commit()
         return entry
 
@@ -140,10 +139,14 @@ def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
     return entry
 
 
+def on_slot_freed(uow: UnitOfWork, event: SlotFreed) -> None:
+    """Handles ``SlotFreed``: offer the place to the longest-waiting matching entry."""
+    offer_freed_slot(uow, doctor_id=event.doctor_id, start=event.start, end=event.end,
+                     tz=uow.hospital.zone, exclude_patient_id=event.exclude_patient_id)
+
+
 def accept_offer(uow: UnitOfWork, entry_id: int, *, tz: str | ZoneInfo) -> Appointment:
     """Book the offered slot for the waiting patient (``slot_taken`` if someone was faster)."""
-    from hms_server.services.appointments import book_appointment
-
     with uow:
         entry = _get(uow, entry_id)
         if entry.status != "offered" or entry.offered_start is None \

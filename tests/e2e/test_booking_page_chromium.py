@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.orm.scheduling import Appointment
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.services.patients import register_patient
 from tests.server.scheduling_factories import make_doctor
+from tests.wiring import wired_uow
 
 CHROMIUM = os.environ.get("HMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -68,7 +69,7 @@ def test_patient_books_and_cancels_on_the_page_in_chromium(live_server, db, sett
     factory = db.owner_session_factory()
     doctor = make_doctor(factory, settings, specialty="Dermatology")
     patient = register_patient(
-        UnitOfWork(factory, Actor.system("tests")), mrn_prefix=settings.mrn_prefix,
+        wired_uow(factory, Actor.system("tests")), mrn_prefix=settings.mrn_prefix,
         given_name="Browser", family_name="Patient" + uuid.uuid4().hex[:4].translate(
             str.maketrans("0123456789abcdef", "ghijklmnopqrstuv")),
         sex="male", date_of_birth=DOB, phone="+44 7700 900321", confirm_new=True)

@@ -16,12 +16,13 @@ from hms_server.domain.scheduling import SessionTemplate
 from hms_server.services import scheduling
 from hms_server.services.patients import register_patient
 from hms_server.services.users import create_user
+from tests.wiring import wired_uow
 
 PASSWORD = "Quiet-Lantern-Harbor-77"
 
 
 def _uow(factory: sessionmaker[Session]) -> UnitOfWork:
-    return UnitOfWork(factory, Actor.system("tests"))
+    return wired_uow(factory, Actor.system("tests"))
 
 
 def _letters(n: int = 8) -> str:

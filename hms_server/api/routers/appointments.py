@@ -13,13 +13,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import Appointment, Doctor
-from hms_server.api.deps import RequestContext, requirement
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.routers.queue import queue_entry_read
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
-from hms_server.api.schemas.scheduling import (
+from hms_contract.common import Page
+from hms_contract.scheduling import (
     AppointmentCancel,
     AppointmentCreate,
     AppointmentNoShow,
@@ -30,6 +25,12 @@ from hms_server.api.schemas.scheduling import (
     WaitlistCreate,
     WaitlistRead,
 )
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.orm.scheduling import Appointment, Doctor
+from hms_server.api.deps import RequestContext, requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.routers.queue import queue_entry_read
 from hms_server.domain.permissions import Perm
 from hms_server.services import appointments as svc
 from hms_server.services import queue as queue_svc

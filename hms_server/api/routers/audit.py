@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from hms_contract.audit import AuditEntryRead
+from hms_contract.common import Page
 from hms_server.api.deps import AuditReader
-from hms_server.api.schemas.audit import AuditEntryRead
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.services.audit import SORTABLE, AuditFilter, search_audit
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from hms_server.adapters.uow import UnitOfWork
-from hms_server.api.deps import PUBLIC, AnonymousActor, SettingsDep, SignedIn, get_session_factory
-from hms_server.api.schemas.auth import (
+from hms_contract.auth import (
     HospitalRead,
     LoginRequest,
     MeRead,
@@ -15,7 +13,8 @@ from hms_server.api.schemas.auth import (
     TokenResponse,
     UserRead,
 )
-from hms_server.api.schemas.common import PROBLEM_RESPONSES
+from hms_server.api.deps import PUBLIC, AnonymousActor, SettingsDep, SignedIn, uow_for
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import workspaces_for
 from hms_server.services import auth as auth_service
 from hms_server.services.auth import TokenPair
@@ -33,7 +32,7 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 def login(body: LoginRequest, request: Request, settings: SettingsDep,
           actor: AnonymousActor) -> TokenResponse:
     """Exchange username + password (+ TOTP when required) for an access/refresh token pair."""
-    uow = UnitOfWork(get_session_factory(request), actor)
+    uow = uow_for(request, actor)
     pair = auth_service.login(uow, settings, username=body.username, password=body.password,
                               totp=body.totp, actor=actor)
     return _tokens(pair)
@@ -43,7 +42,7 @@ def login(body: LoginRequest, request: Request, settings: SettingsDep,
 def refresh(body: RefreshRequest, request: Request, settings: SettingsDep,
             actor: AnonymousActor) -> TokenResponse:
     """Rotate the refresh token. Each is single-use; replaying one ends the session."""
-    uow = UnitOfWork(get_session_factory(request), actor)
+    uow = uow_for(request, actor)
     return _tokens(auth_service.refresh(uow, settings, refresh_token=body.refresh_token,
                                         actor=actor))
 
@@ -69,5 +68,9 @@ def me(ctx: SignedIn) -> MeRead:
     base = UserRead.model_validate(user).model_dump()
     return MeRead(**base, permissions=sorted(p.value for p in ctx.principal.permissions),
                   workspaces=workspaces_for(ctx.principal.roles),
-                  hospital=HospitalRead(name=ctx.settings.hospital_name,
-                                        timezone=ctx.settings.hospital_timezone))
+                  hospital=HospitalRead(
+                      name=ctx.hospital.name, timezone=ctx.hospital.timezone,
+                      address=ctx.hospital.address, phone=ctx.hospital.phone,
+                      email=ctx.hospital.email, tax_id=ctx.hospital.tax_id,
+                      currency=ctx.hospital.currency,
+                      currency_minor_unit=ctx.hospital.currency_minor_unit))

@@ -30,9 +30,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from hms_server.adapters.uow import UnitOfWork
-from hms_server.api.deps import PUBLIC, client_address
-from hms_server.api.schemas.booking import (
+from hms_contract.booking import (
     BookableDepartmentRead,
     BookableDoctorRead,
     BookingConfirmation,
@@ -43,9 +41,11 @@ from hms_server.api.schemas.booking import (
     FreeSlotList,
     FreeSlotRead,
 )
-from hms_server.api.schemas.common import PROBLEM_RESPONSES
+from hms_server.adapters.uow import UnitOfWork
+from hms_server.api.deps import PUBLIC, client_address, uow_for
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.config import Settings
-from hms_server.domain.errors import DomainError, NotFoundError
+from hms_server.domain.errors import ForbiddenError, NotFoundError
 from hms_server.services import scheduling
 from hms_server.services import self_booking as service
 
@@ -71,8 +71,8 @@ _ASSETS = {"booking.css": "text/css; charset=utf-8",
            "booking.js": "text/javascript; charset=utf-8"}
 
 
-class CsrfError(DomainError):
-    status, code, title = 403, "csrf_failed", "Request refused"
+class CsrfError(ForbiddenError):
+    code, title = "csrf_failed", "Request refused"
 
 
 class _SecureRoute(APIRoute):
@@ -107,8 +107,7 @@ def _limits(request: Request) -> service.BookingLimits:
 
 
 def _uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.session_factory,
-                      service.self_booking_actor(client_address(request)))
+    return uow_for(request, service.self_booking_actor(client_address(request)))
 
 
 def _b64(data: bytes) -> str:

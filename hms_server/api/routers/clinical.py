@@ -12,9 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_server.api.deps import requirement
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.clinical import (
+from hms_contract.clinical import (
     AllergyCreate,
     AllergyRead,
     AllergyUpdate,
@@ -39,7 +37,10 @@ from hms_server.api.schemas.clinical import (
     VitalsRead,
     VitalsTrend,
 )
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
+from hms_contract.common import Page
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.permissions import Perm
 from hms_server.services import chart as chart_service

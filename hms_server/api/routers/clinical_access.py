@@ -8,9 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_server.api.deps import requirement
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.clinical import (
+from hms_contract.clinical import (
     BreakGlassRead,
     BreakGlassRequest,
     BreakGlassReview,
@@ -18,7 +16,10 @@ from hms_server.api.schemas.clinical import (
     CareTeamMemberRead,
     PatientHeader,
 )
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
+from hms_contract.common import Page
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import access as access_service
 from hms_server.services.access import GrantView

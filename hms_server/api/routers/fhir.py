@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from hms_server import __version__
 from hms_server.api.deps import PUBLIC, RequestContext, Require
+from hms_server.api.problems import status_for
 from hms_server.domain.errors import DomainError
 from hms_server.domain.permissions import Perm
 from hms_server.fhir import registry
@@ -75,7 +76,8 @@ def _error(exc: Exception) -> JSONResponse:
         return _outcome(exc.status, exc.code, exc.diagnostics)
     assert isinstance(exc, DomainError)
     # FHIR answers a bad search or id with 400, where the JSON API says 422.
-    status = 400 if exc.status == 422 else exc.status
+    status = status_for(exc)
+    status = 400 if status == 422 else status
     return _outcome(status, _ISSUE_CODES.get(status, "processing"), exc.detail)
 
 

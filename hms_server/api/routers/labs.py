@@ -8,9 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from hms_server.api.deps import requirement
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.clinical import (
+from hms_contract.clinical import (
     DocumentRead,
     LabOrderCreate,
     LabOrderRead,
@@ -19,7 +17,10 @@ from hms_server.api.schemas.clinical import (
     LabResultRead,
     LabTestRead,
 )
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
+from hms_contract.common import Page
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.permissions import Perm
 from hms_server.services import documents as document_service

@@ -1,29 +1,24 @@
 """Messaging admin: failed/dead message visibility, manual retry, reminder settings.
 
-Importing this module also wires messaging into the app (the router's lifespan is merged
-into the app's): the scheduling hook that enqueues confirmations and reminders is
-registered, and — only when ``HMS_SMS_GATEWAY_URL`` or ``HMS_SMTP_HOST`` is set — a
-background dispatcher thread sends due messages.
-"""
+The dispatcher that sends due messages is a background worker of the application (started
+by ``hms_server.bootstrap`` when ``HMS_SMS_GATEWAY_URL`` or ``HMS_SMTP_HOST`` is set)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from hms_server.adapters.messaging.config import MessagingSettings, build_adapters
-from hms_server.api.deps import RequestContext, Require
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
-from hms_server.api.schemas.messaging import (
+from hms_contract.common import Page
+from hms_contract.messaging import (
     MessageRead,
     MessageStatus,
     ReminderSettingsRead,
     ReminderSettingsUpdate,
 )
+from hms_server.api.deps import RequestContext, Require
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import messaging as service
 
@@ -32,36 +27,7 @@ log = logging.getLogger("hms_server.messaging")
 MessagingAdmin = Annotated[RequestContext, Depends(Require(Perm.MESSAGING_ADMIN))]
 
 
-@asynccontextmanager
-async def messaging_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Register the appointment hook and, if a gateway is configured, run the dispatcher."""
-    settings = app.state.settings
-    messaging: MessagingSettings = getattr(app.state, "messaging_settings", None) \
-        or MessagingSettings()
-    service.configure(hospital_name=settings.hospital_name, timezone=settings.hospital_timezone)
-    if not service.register_appointment_hook():
-        log.warning("scheduling hooks unavailable: appointment messages will not be queued")
-    dispatcher = None
-    if messaging.enabled:
-        dispatcher = service.MessageDispatcher(
-            app.state.session_factory, build_adapters(messaging),  # type: ignore[arg-type]
-            interval=messaging.messaging_dispatch_interval_seconds,
-            batch_size=messaging.messaging_batch_size)
-        dispatcher.start()
-        app.state.message_dispatcher = dispatcher
-    try:
-        yield
-    finally:
-        if dispatcher is not None:
-            dispatcher.stop()
-
-
-router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES,
-                   lifespan=messaging_lifespan)
-
-# Registered at import too, so work done before start-up (or without the lifespan, as in
-# CLI seeding that imports the routers) still queues messages.
-service.register_appointment_hook()
+router = APIRouter(prefix="/messages", tags=["messaging"], responses=PROBLEM_RESPONSES)
 
 
 def _read(message: object) -> MessageRead:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hms_contract.mfa import TotpConfirm, TotpEnrolmentRead, TotpResetRead
 from hms_server.api.deps import SignedIn, UserAdmin
-from hms_server.api.schemas.common import PROBLEM_RESPONSES
-from hms_server.api.schemas.mfa import TotpConfirm, TotpEnrolmentRead, TotpResetRead
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.services import mfa
 
 router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)

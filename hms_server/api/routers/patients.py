@@ -7,10 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from hms_server.api.deps import RequestContext, Require
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.common import PROBLEM_RESPONSES
-from hms_server.api.schemas.patients import (
+from hms_contract.patients import (
     PatientCreate,
     PatientMerge,
     PatientPage,
@@ -19,6 +16,9 @@ from hms_server.api.schemas.patients import (
     PatientUpdate,
     PrintRecord,
 )
+from hms_server.api.deps import RequestContext, Require
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import patients as patient_service
 

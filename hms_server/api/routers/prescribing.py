@@ -7,10 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_server.api.deps import requirement
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
-from hms_server.api.schemas.prescribing import (
+from hms_contract.common import Page
+from hms_contract.prescribing import (
     ConflictRead,
     DrugRead,
     OverrideRead,
@@ -22,6 +20,9 @@ from hms_server.api.schemas.prescribing import (
     SafetyCheckRead,
     SafetyCheckRequest,
 )
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import prescribing as rx_service
 from hms_server.services.prescribing import ItemInput, PrescriptionView

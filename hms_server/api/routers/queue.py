@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 
+from hms_contract.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
 from hms_server.api.deps import RequestContext, requirement
-from hms_server.api.schemas.common import PROBLEM_RESPONSES
-from hms_server.api.schemas.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.domain.scheduling import waiting_minutes
 from hms_server.services import queue as svc

@@ -13,10 +13,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from hms_server.api.deps import requirement
-from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
-from hms_server.api.schemas.scheduling import (
+from hms_contract.common import Page
+from hms_contract.scheduling import (
     AppointmentTypeRead,
     DepartmentCreate,
     DepartmentRead,
@@ -32,6 +30,9 @@ from hms_server.api.schemas.scheduling import (
     SlotRead,
     WeeklySchedule,
 )
+from hms_server.api.deps import requirement
+from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.domain.scheduling import SessionTemplate
 from hms_server.services import scheduling as svc

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from hms_contract.auth import UserRead
+from hms_contract.common import Page
+from hms_contract.users import PasswordReset, UserCreate, UserCreated, UserUpdate
 from hms_server.api.deps import UserAdmin
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
-from hms_server.api.schemas.auth import UserRead
-from hms_server.api.schemas.common import PROBLEM_RESPONSES, Page
-from hms_server.api.schemas.users import PasswordReset, UserCreate, UserCreated, UserUpdate
+from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.services import users as user_service
 
 router = APIRouter(prefix="/users", tags=["users"], responses=PROBLEM_RESPONSES)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hms_server.adapters.orm.infra import AuditEntry
-from hms_server.services import appointments as appointment_service
+from hms_server.domain.events import AppointmentChanged
 from tests.server.scheduling_factories import make_doctor, make_patient, tomorrow_at
 
 
@@ -311,20 +311,21 @@ def test_cancellation_offers_the_slot_to_the_waitlist(client, reception, doctor,
     assert accepted.json()["patient_id"] == waiting_patient
 
 
-def test_appointment_hooks_run_inside_the_booking_transaction(client, reception, doctor,
-                                                              patient, settings):
+def test_appointment_events_are_handled_inside_the_booking_transaction(client, reception, doctor,
+                                                                       patient, settings):
     seen: list[tuple[str, int]] = []
 
-    def hook(uow, event, appointment):  # type: ignore[no-untyped-def]
+    def handler(uow, event):  # type: ignore[no-untyped-def]
         assert uow.session is not None
-        seen.append((event, appointment.id))
+        seen.append((event.change, event.appointment_id))
 
-    appointment_service.APPOINTMENT_HOOKS.append(hook)
+    events = client.app.state.runtime.events
+    events.subscribe(AppointmentChanged, handler)
     try:
         booked = _book(client, reception, patient_id=patient, doctor_id=doctor.id,
                        start=tomorrow_at(settings, 8, 45)).json()
         client.post(f"/api/v1/appointments/{booked['id']}/cancel", json={"reason": "x"},
                     headers=reception)
     finally:
-        appointment_service.APPOINTMENT_HOOKS.remove(hook)
+        events.unsubscribe(AppointmentChanged, handler)
     assert seen == [("booked", booked["id"]), ("cancelled", booked["id"])]

@@ -27,18 +27,19 @@ def fuzz_env(pg_cluster):  # type: ignore[no-untyped-def]
     guesses, which must not touch the rows other tests share."""
     from fastapi.testclient import TestClient
 
-    from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.adapters.uow import Actor
     from hms_server.app import create_app
     from hms_server.services.users import create_user
     from tests.conftest import TEST_PASSWORD, _clone, totp_now
+    from tests.wiring import wired_uow
 
     database = _clone(pg_cluster, "hms_fuzz")
     app = create_app(database.settings())
     # A bystander takes id 1, the id the fuzzer aims at; the fuzzing user is not it.
-    create_user(UnitOfWork(database.owner_session_factory(), Actor.system("fuzz")),
+    create_user(wired_uow(database.owner_session_factory(), Actor.system("fuzz")),
                 database.settings(), username="fuzz_bystander", full_name="Bystander",
                 roles=["nurse"], password=TEST_PASSWORD)
-    created = create_user(UnitOfWork(database.owner_session_factory(), Actor.system("fuzz")),
+    created = create_user(wired_uow(database.owner_session_factory(), Actor.system("fuzz")),
                           database.settings(), username="fuzz_superuser", full_name="Fuzz",
                           roles=[r.value for r in Role], password=TEST_PASSWORD)
     with TestClient(app, raise_server_exceptions=False) as test_client:

@@ -55,17 +55,18 @@ def test_opening_an_encounter_puts_the_clinician_on_the_care_team(client, doctor
 
 
 def test_open_encounter_service_is_idempotent_per_appointment(db, doctor, patient):
-    from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.adapters.uow import Actor
     from hms_server.services.encounters import close_encounter
     from hms_server.services.encounters import open_encounter as open_service
+    from tests.wiring import wired_uow
 
     factory = db.owner_session_factory()
-    first = open_service(UnitOfWork(factory, Actor.system()), patient_id=patient["id"],
+    first = open_service(wired_uow(factory, Actor.system()), patient_id=patient["id"],
                          clinician_user_id=doctor.user_id, appointment_id=987654)
-    again = open_service(UnitOfWork(factory, Actor.system()), patient_id=patient["id"],
+    again = open_service(wired_uow(factory, Actor.system()), patient_id=patient["id"],
                          clinician_user_id=doctor.user_id, appointment_id=987654)
     assert first.id == again.id
-    assert close_encounter(UnitOfWork(factory, Actor.system()), first.id).status == "finished"
+    assert close_encounter(wired_uow(factory, Actor.system()), first.id).status == "finished"
 
 
 def test_amending_a_note_appends_a_version_and_keeps_the_old_one(client, doctor, patient):

@@ -48,10 +48,11 @@ def throttled_client(fresh_db):  # type: ignore[no-untyped-def]
 
 def test_address_throttle_answers_429_with_retry_after_then_recovers(throttled_client):
     client, database = throttled_client
-    from hms_server.adapters.uow import Actor, UnitOfWork
+    from hms_server.adapters.uow import Actor
     from hms_server.services.users import create_user
+    from tests.wiring import wired_uow
 
-    create_user(UnitOfWork(database.owner_session_factory(), Actor.system("t")),
+    create_user(wired_uow(database.owner_session_factory(), Actor.system("t")),
                 database.settings(), username="throttle_me", full_name="T",
                 roles=["nurse"], password=TEST_PASSWORD)
     for i in range(3):

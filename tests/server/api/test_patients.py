@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from hms_server.adapters.orm.infra import AuditEntry
+from hms_server.domain.events import PatientsMerged
 from hms_server.domain.mrn import is_valid_mrn
-from hms_server.services import patients as patient_service
 
 BASE = "/api/v1/patients"
 
@@ -320,12 +320,17 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
     loser = register(email="dup@example.org", insurance=[{"payer": "AXA",
                                                           "policy_number": "7"}])
     moved: list[tuple[int, int]] = []
-    patient_service.MERGE_HOOKS.append(lambda s, lo, su: moved.append((lo, su)))
+
+    def observe(_uow, event):  # type: ignore[no-untyped-def]
+        moved.append((event.loser_id, event.survivor_id))
+
+    events = client.app.state.runtime.events
+    events.subscribe(PatientsMerged, observe)
     try:
         response = client.post(f"{BASE}/{survivor['id']}/merge",
                                json={"merge_from_id": loser["id"]}, headers=admin)
     finally:
-        patient_service.MERGE_HOOKS.pop()
+        events.unsubscribe(PatientsMerged, observe)
     assert response.status_code == 200, response.text
     merged = response.json()
     assert merged["email"] == "dup@example.org"

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.orm.messaging import Message
 from hms_server.adapters.orm.scheduling import Appointment
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.services.patients import register_patient
 from hms_server.services.self_booking import DEFAULT_LIMITS
 from tests.server.scheduling_factories import make_doctor
+from tests.wiring import wired_uow
 
 DOB = date(1975, 3, 14)
 GENERIC = "We could not verify those details"
@@ -62,7 +63,7 @@ def _post(c: TestClient, path: str, body: dict, token: str | None, **headers: st
 def _patient(factory, settings, *, phone: str | None = "+44 7700 900123",  # type: ignore[no-untyped-def]
              email: str | None = None):
     given = "".join(chr(97 + int(ch, 16) % 26) for ch in uuid.uuid4().hex[:8]).title()
-    return register_patient(UnitOfWork(factory, Actor.system("tests")),
+    return register_patient(wired_uow(factory, Actor.system("tests")),
                             mrn_prefix=settings.mrn_prefix, given_name=given,
                             family_name="Selfbooker", sex="female", date_of_birth=DOB,
                             phone=phone, email=email, confirm_new=True)

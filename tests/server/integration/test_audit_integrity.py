@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.cli import main as cli
 from hms_server.services.users import create_user
 from tests.conftest import TEST_PASSWORD
+from tests.wiring import wired_uow
 
 
 def _runtime_conninfo(database) -> str:  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ def _runtime_conninfo(database) -> str:  # type: ignore[no-untyped-def]
 
 def _seed_entries(database, n: int = 3) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
-        create_user(UnitOfWork(database.owner_session_factory(), Actor.system("t")),
+        create_user(wired_uow(database.owner_session_factory(), Actor.system("t")),
                     database.settings(), username=f"audited{i}", full_name="A",
                     roles=["nurse"], password=TEST_PASSWORD)
 

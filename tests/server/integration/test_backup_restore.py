@@ -8,10 +8,11 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from hms_server.adapters.db import make_engine
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.cli import main as cli
 from hms_server.services.users import create_user
 from tests.conftest import TEST_PASSWORD
+from tests.wiring import wired_uow
 
 
 def _fingerprint(engine) -> dict[str, tuple[int, str]]:  # type: ignore[no-untyped-def]
@@ -32,7 +33,7 @@ def _fingerprint(engine) -> dict[str, tuple[int, str]]:  # type: ignore[no-untyp
 
 def test_backup_then_restore_into_empty_database_is_identical(fresh_db, pg_cluster, tmp_path):
     for i in range(3):
-        create_user(UnitOfWork(fresh_db.owner_session_factory(), Actor.system("t")),
+        create_user(wired_uow(fresh_db.owner_session_factory(), Actor.system("t")),
                     fresh_db.settings(), username=f"backup_user{i}", full_name="B",
                     roles=["nurse"], password=TEST_PASSWORD)
     dump = tmp_path / "hms.dump"

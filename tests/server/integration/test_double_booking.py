@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from hms_server.adapters.db import make_engine
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.domain.errors import DomainError
 from hms_server.services.appointments import book_appointment
 from tests.server.scheduling_factories import make_doctor, make_patient, tomorrow_at
+from tests.wiring import wired_uow
 
 THREADS = 24
 
@@ -43,7 +44,7 @@ def _race(factory, settings, attempts):  # type: ignore[no-untyped-def]
     def run(kwargs):  # type: ignore[no-untyped-def]
         barrier.wait()
         try:
-            book_appointment(UnitOfWork(factory, Actor.system("race")),
+            book_appointment(wired_uow(factory, Actor.system("race")),
                              tz=settings.hospital_timezone, **kwargs)
             outcome = "ok"
         except DomainError as exc:
@@ -125,13 +126,13 @@ def test_the_constraint_refuses_overlaps_even_without_the_service(db, factory, s
 def test_rescheduling_onto_an_overlapping_own_time_is_allowed(db, factory, settings):
     doctor = make_doctor(factory, settings, slot_minutes=15)
     patient = make_patient(factory, settings)
-    appointment = book_appointment(UnitOfWork(factory, Actor.system("t")),
+    appointment = book_appointment(wired_uow(factory, Actor.system("t")),
                                    tz=settings.hospital_timezone, patient_id=patient,
                                    doctor_id=doctor.id, start=tomorrow_at(settings, 14),
                                    type_code="procedure")
     from hms_server.services.appointments import reschedule_appointment
 
-    moved = reschedule_appointment(UnitOfWork(factory, Actor.system("t")), appointment.id,
+    moved = reschedule_appointment(wired_uow(factory, Actor.system("t")), appointment.id,
                                    tz=settings.hospital_timezone,
                                    start=tomorrow_at(settings, 14, 15), version=1)
     assert moved.starts_at == tomorrow_at(settings, 14, 15)

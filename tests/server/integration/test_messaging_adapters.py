@@ -26,10 +26,11 @@ from hms_server.adapters.messaging.sms_http import HttpSmsAdapter
 from hms_server.adapters.messaging.smtp import SmtpAdapter
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.messaging import Message
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.services import messaging
 from hms_server.services.users import create_user
 from tests.conftest import TEST_PASSWORD, totp_now
+from tests.wiring import wired_uow
 
 API_KEY = "sim-key-" + "k" * 16
 
@@ -231,7 +232,7 @@ def test_smtp_adapter_uses_starttls_and_login_when_configured(tmp_path):
 
 def _queue(factory, *, channel: str, recipient: str, at: dt.datetime,  # type: ignore[no-untyped-def]
            body: str = "Reminder: appointment tomorrow at 09:30. Ref ABCD-EFGH.") -> int:
-    uow = UnitOfWork(factory, Actor.system("tests"))
+    uow = wired_uow(factory, Actor.system("tests"))
     with uow:
         message = Message(channel=channel, recipient=recipient, template="appointment_reminder",
                           subject="Appointment reminder" if channel == "email" else None,
@@ -251,7 +252,7 @@ def _get(factory, message_id: int) -> Message:  # type: ignore[no-untyped-def]
 
 def test_transient_failures_are_retried_with_back_off_until_sent(fresh_db, sms, sms_gateway):
     factory = fresh_db.owner_session_factory()
-    uows = lambda: UnitOfWork(factory, Actor.system("messaging"))  # noqa: E731
+    uows = lambda: wired_uow(factory, Actor.system("messaging"))  # noqa: E731
     t0 = utcnow()
     message_id = _queue(factory, channel="sms", recipient="+447700900777", at=t0)
     sms_gateway.fail_next(3, 503)
@@ -286,7 +287,7 @@ def test_transient_failures_are_retried_with_back_off_until_sent(fresh_db, sms, 
 def test_a_message_that_keeps_failing_transiently_goes_dead_after_five_attempts(
         fresh_db, sms, sms_gateway):
     factory = fresh_db.owner_session_factory()
-    uows = lambda: UnitOfWork(factory, Actor.system("messaging"))  # noqa: E731
+    uows = lambda: wired_uow(factory, Actor.system("messaging"))  # noqa: E731
     now = utcnow()
     message_id = _queue(factory, channel="sms", recipient="+447700900778", at=now)
     sms_gateway.fail_next(10, 503)
@@ -308,7 +309,7 @@ def test_parallel_dispatchers_never_send_one_message_twice(fresh_db, email, smtp
 
     def run() -> None:
         reports.append(messaging.dispatch_due_messages(
-            lambda: UnitOfWork(factory, Actor.system("messaging")), {"email": email}, now,
+            lambda: wired_uow(factory, Actor.system("messaging")), {"email": email}, now,
             batch_size=4))
 
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -317,7 +318,7 @@ def test_parallel_dispatchers_never_send_one_message_twice(fresh_db, email, smtp
     for t in threads:
         t.join()
     while messaging.dispatch_due_messages(
-            lambda: UnitOfWork(factory, Actor.system("messaging")), {"email": email},
+            lambda: wired_uow(factory, Actor.system("messaging")), {"email": email},
             now).claimed:
         pass
     received = [m["rcpt_tos"][0] for m in smtp_relay.received()]  # type: ignore[index]
@@ -327,7 +328,7 @@ def test_parallel_dispatchers_never_send_one_message_twice(fresh_db, email, smtp
 
 def test_unconfigured_channels_wait_and_stale_messages_expire(fresh_db, sms):
     factory = fresh_db.owner_session_factory()
-    uows = lambda: UnitOfWork(factory, Actor.system("messaging"))  # noqa: E731
+    uows = lambda: wired_uow(factory, Actor.system("messaging"))  # noqa: E731
     now = utcnow()
     email_id = _queue(factory, channel="email", recipient="x@example.org", at=now)
     assert messaging.dispatch_due_messages(uows, {"sms": sms}, now).claimed == 0
@@ -345,7 +346,7 @@ def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
     from hms_server.app import create_app
 
     factory = fresh_db.owner_session_factory()
-    uows = lambda: UnitOfWork(factory, Actor.system("messaging"))  # noqa: E731
+    uows = lambda: wired_uow(factory, Actor.system("messaging"))  # noqa: E731
     now = utcnow()
     bad = _queue(factory, channel="sms", recipient="not a phone", at=now)
     rejected = _queue(factory, channel="sms", recipient="+447700900779", at=now)
@@ -358,7 +359,7 @@ def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
     assert _get(factory, good).status == "sent"
 
     settings = fresh_db.settings()
-    admin = create_user(UnitOfWork(factory, Actor.system("tests")), settings,
+    admin = create_user(wired_uow(factory, Actor.system("tests")), settings,
                         username="msgadmin", full_name="Messaging Admin", roles=["admin"],
                         password=TEST_PASSWORD)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
@@ -400,7 +401,8 @@ def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
 def test_background_dispatcher_sends_queued_messages(fresh_db, sms, sms_gateway):
     factory = fresh_db.owner_session_factory()
     message_id = _queue(factory, channel="sms", recipient="+447700900781", at=utcnow())
-    dispatcher = messaging.MessageDispatcher(factory, {"sms": sms}, interval=0.1)
+    dispatcher = messaging.MessageDispatcher(lambda: wired_uow(factory, Actor.system("messaging")),
+                                             {"sms": sms}, interval=0.1)
     dispatcher.start()
     try:
         deadline = utcnow() + dt.timedelta(seconds=15)
@@ -423,14 +425,13 @@ def test_the_dispatcher_starts_with_the_app_only_when_a_gateway_is_configured(
     factory = fresh_db.owner_session_factory()
     app = create_app(fresh_db.settings())
     with TestClient(app):
-        assert getattr(app.state, "message_dispatcher", None) is None
-    app = create_app(fresh_db.settings())
-    app.state.messaging_settings = MessagingSettings(
+        assert not _dispatchers(app)
+    app = create_app(fresh_db.settings(), messaging_settings=MessagingSettings(
         sms_gateway_url=str(sms_gateway.info["url"]), sms_api_key=API_KEY,
-        messaging_dispatch_interval_seconds=0.1)
+        messaging_dispatch_interval_seconds=0.1))
     message_id = _queue(factory, channel="sms", recipient="+447700900782", at=utcnow())
     with TestClient(app):
-        assert app.state.message_dispatcher is not None
+        assert len(_dispatchers(app)) == 1
         deadline = utcnow() + dt.timedelta(seconds=15)
         while _get(factory, message_id).status != "sent" and utcnow() < deadline:
             threading.Event().wait(0.1)
@@ -448,7 +449,7 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
 
     factory = fresh_db.owner_session_factory()
     settings = fresh_db.settings()
-    uow = lambda: UnitOfWork(factory, Actor.system("tests"))  # noqa: E731
+    uow = lambda: wired_uow(factory, Actor.system("tests"))  # noqa: E731
     doctor = make_doctor(factory, settings)
     patient = register_patient(uow(), mrn_prefix="HMS", given_name="Rita", family_name="Remind",
                                sex="female", date_of_birth=dt.date(1980, 1, 1),
@@ -502,3 +503,7 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
     quiet = appointments.book_appointment(uow(), tz=tz, patient_id=silent.id,
                                           doctor_id=doctor.id, start=start)
     assert rows(quiet.id) == []
+
+
+def _dispatchers(app) -> list[object]:  # type: ignore[no-untyped-def]
+    return [w for w in app.state.runtime.workers if isinstance(w, messaging.MessageDispatcher)]

@@ -10,15 +10,17 @@ import pytest
 from sqlalchemy import select, text
 
 from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.adapters.uow import Actor
 from hms_server.domain import patients as rules
+from hms_server.domain.events import PatientsMerged
 from hms_server.domain.mrn import is_valid_mrn
 from hms_server.services import patients as svc
+from tests.wiring import standard_events, wired_uow
 
 
 @pytest.fixture
 def uow_factory(db_session_factory):
-    return lambda: UnitOfWork(db_session_factory, Actor.system("tests"))
+    return lambda: wired_uow(db_session_factory, Actor.system("tests"))
 
 
 def _register(uow_factory, **kw):
@@ -109,34 +111,32 @@ def test_leaving_without_commit_rolls_back(uow_factory, db_session_factory):
         assert session.scalar(select(Patient.id).where(Patient.family_name == family)) is None
 
 
-def test_merge_runs_hooks_in_the_same_transaction(uow_factory, db_session_factory):
+def test_merge_handlers_run_in_the_same_transaction(uow_factory, db_session_factory):
     a, b = _register(uow_factory), _register(uow_factory)
     seen = []
 
-    def hook(session, loser_id, survivor_id):
-        loser = session.get(Patient, loser_id)
-        seen.append((loser_id, survivor_id, loser.merged_into_id))
+    def handler(uow, event):
+        loser = uow.session.get(Patient, event.loser_id)
+        seen.append((event.loser_id, event.survivor_id, loser.merged_into_id))
 
-    svc.MERGE_HOOKS.append(hook)
-    try:
-        svc.merge_patients(uow_factory(), a.id, loser_id=b.id)
-    finally:
-        svc.MERGE_HOOKS.remove(hook)
+    events = standard_events()
+    events.subscribe(PatientsMerged, handler)
+    svc.merge_patients(wired_uow(db_session_factory, Actor.system("tests"), events=events),
+                       a.id, loser_id=b.id)
     assert seen == [(b.id, a.id, a.id)]
 
 
-def test_failing_hook_aborts_the_merge(uow_factory, db_session_factory):
+def test_failing_merge_handler_aborts_the_merge(uow_factory, db_session_factory):
     a, b = _register(uow_factory), _register(uow_factory)
 
-    def broken(session, loser_id, survivor_id):
+    def broken(uow, event):
         raise RuntimeError("area could not move its rows")
 
-    svc.MERGE_HOOKS.append(broken)
-    try:
-        with pytest.raises(RuntimeError):
-            svc.merge_patients(uow_factory(), a.id, loser_id=b.id)
-    finally:
-        svc.MERGE_HOOKS.remove(broken)
+    events = standard_events()
+    events.subscribe(PatientsMerged, broken)
+    with pytest.raises(RuntimeError):
+        svc.merge_patients(wired_uow(db_session_factory, Actor.system("tests"), events=events),
+                           a.id, loser_id=b.id)
     with db_session_factory() as session:
         assert session.get(Patient, b.id).merged_into_id is None
 
@@ -161,11 +161,14 @@ def test_demo_seed_is_realistic_and_idempotent(fresh_db):
 
     from sqlalchemy import func
 
+    from hms_server.bootstrap import build_runtime
     from hms_server.seed.demo import SeedContext
     from hms_server.seed.patients import seed
 
     factory = fresh_db.owner_session_factory()
-    ctx = SeedContext(factory, fresh_db.settings(), patients=40, rng=Random(7))
+    runtime = build_runtime(fresh_db.settings(), as_owner=True, pool_size=2,
+                            session_factory=factory)
+    ctx = SeedContext(runtime, patients=40, rng=Random(7))
     seed(ctx)
     seed(ctx)
     with factory() as session:
@@ -176,6 +179,7 @@ def test_demo_seed_is_realistic_and_idempotent(fresh_db):
             Patient.national_id.is_not(None))) > 0
         assert session.scalar(select(func.count()).select_from(Patient).where(
             Patient.birth_date_estimated)) >= 0
-    page = svc.search_patients(UnitOfWork(factory, Actor.system("t")), q="ångstrom",
+    page = svc.search_patients(wired_uow(factory, Actor.system("t")), q="ångstrom",
                                limit=10, offset=0, mrn_prefix="HMS")
     assert page.total >= 1 and any(r.given_name == "Zoë" for r in page.rows)
+    runtime.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hms_server.domain.errors import ConflictError
 from hms_server.domain.prescribing import (
     AllergyInfo,
     DrugInfo,
@@ -96,7 +97,7 @@ def test_check_prescription_sorts_most_severe_first_and_error_picks_its_type():
     assert conflicts[0] == most_severe(conflicts)
     error = PrescribingConflictError(conflicts)
     assert error.code == conflicts[0].type == "interaction"  # major beats moderate
-    assert error.status == 409
+    assert isinstance(error, ConflictError)  # answered as 409
     assert {c["type"] for c in error.extra["conflicts"]} == kinds
 
 

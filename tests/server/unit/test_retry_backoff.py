@@ -8,6 +8,7 @@ import pytest
 
 from hms_server.adapters.messaging.sms_http import normalize_phone
 from hms_server.api.routers.booking import csrf_token_valid, new_csrf_token
+from hms_server.domain.hospital import Hospital
 from hms_server.services.messaging import (
     BACKOFF_SCHEDULE,
     MAX_ATTEMPTS,
@@ -45,11 +46,11 @@ def test_message_text_names_doctor_time_and_reference_but_no_patient():
                              reference="K7MP-Q2XZ")
     for template in ("appointment_confirmation", "appointment_reminder",
                      "appointment_rescheduled", "appointment_cancelled"):
-        subject, body = render(template, facts)
+        subject, body = render(template, facts, Hospital(name="HMS Demo Hospital"))
         assert subject and "Dr Grey" in body and "K7MP-Q2XZ" in body
         assert "Mon 7 Jan 2030 at 09:30" in body
     with pytest.raises(ValueError):
-        render("nonsense", facts)
+        render("nonsense", facts, Hospital())
 
 
 def test_recipients_are_masked_for_admin_lists():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hms_server.api.schemas.auth import USERNAME_PATTERN, UserRead
+from hms_contract.auth import USERNAME_PATTERN, UserRead
 
 ROLE_NAMES = ("admin", "receptionist", "doctor", "nurse", "pharmacist", "billing_clerk",
               "hr_officer", "manager")

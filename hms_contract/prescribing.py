@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hms_server.api.schemas.clinical import Line, Para, RequiredLine, RequiredPara
+from hms_contract.clinical import Line, Para, RequiredLine, RequiredPara
 
 _READ = ConfigDict(from_attributes=True)
 _STRICT = ConfigDict(extra="forbid")

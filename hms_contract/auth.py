@@ -44,8 +44,16 @@ class UserRead(BaseModel):
 
 
 class HospitalRead(BaseModel):
+    """The hospital's facts printouts and screens need (letterheads, currency, time zone)."""
+
     name: str
     timezone: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    tax_id: str = ""
+    currency: str = "EUR"
+    currency_minor_unit: int = 2
 
 
 class MeRead(UserRead):

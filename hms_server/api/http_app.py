@@ -1,0 +1,108 @@
+"""The HTTP face of HMS: FastAPI app, middleware, problem handlers and routers.
+
+Built by the composition root (``hms_server.bootstrap.create_app``) from a ``Runtime``; it
+owns nothing but the HTTP concerns. ``app.state.runtime`` is how requests reach the
+hospital context, the wired units of work and the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+
+from hms_server import __version__
+from hms_server.api.deps import PUBLIC
+from hms_server.api.problems import install_problem_handlers
+from hms_server.api.routers import discover_routers
+from hms_server.domain.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from hms_server.bootstrap import Runtime
+
+API_PREFIX = "/api/v1"
+access_log = logging.getLogger("hms_server.access")
+
+
+class MissingSecretError(ConfigurationError):
+    code, title = "configuration_error", "Server misconfigured"
+
+
+def build_http_app(runtime: Runtime) -> FastAPI:
+    """Build the app around ``runtime``. Routers are included here and nowhere else."""
+    settings = runtime.settings
+    if len(settings.jwt_secret) < 32:
+        raise MissingSecretError(
+            "HMS_JWT_SECRET must be set to at least 32 random characters "
+            "('hms-server run' generates one per start if it is unset).")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.start_workers()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="HMS API",
+        version=__version__,
+        description="Hospital management system: the single authority for rules, access and "
+                    "audit. Errors are RFC 9457 problem+json with a stable `code`.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.engine = runtime.engine
+    app.state.session_factory = runtime.session_factory
+    app.state.event_hub = runtime.event_hub
+    install_problem_handlers(app)
+    route_templates: dict[int, str] = {}
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        # Access log by route template only: concrete paths and query strings can carry
+        # MRNs or names typed into a search box, and logs must hold no patient data.
+        route = request.scope.get("route")
+        template = route_templates.get(id(route), getattr(route, "path", "-"))
+        access_log.info("%s %s %s %.1fms", request.method, template,
+                        response.status_code, (time.perf_counter() - started) * 1000)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.url.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    for router in discover_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    for router in discover_routers(prefixed=False):  # e.g. /fhir, /book
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False, dependencies=[Depends(PUBLIC)])
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    route_templates.update(_full_route_templates(app.routes))
+    return app
+
+
+def _full_route_templates(routes: list[Any], prefix: str = "") -> dict[int, str]:
+    """Full path template of every route. FastAPI 0.165 nests included routers, whose routes
+    carry only their own part of the path."""
+    templates: dict[int, str] = {}
+    for route in routes:
+        if hasattr(route, "original_router"):
+            templates.update(_full_route_templates(route.original_router.routes,
+                                                   prefix + route.include_context.prefix))
+        elif hasattr(route, "path"):
+            templates[id(route)] = prefix + route.path
+    return templates

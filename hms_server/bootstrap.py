@@ -1,0 +1,164 @@
+"""The composition root: the one place that builds HMS and connects its areas.
+
+Everything that used to happen by side effect at import time happens here, explicitly:
+
+- settings → the hospital context (``Hospital``: name, time zone, currency) every service
+  reads through ``uow.hospital``;
+- the database engine and session factory (as the least-privileged runtime role);
+- the domain-event subscriptions between areas (``wire_areas``): who reacts when patients
+  are merged, an appointment changes, a slot frees up, a consultation ends;
+- the background workers (live-event fan-out, message dispatcher) started and stopped with
+  the application;
+- the HTTP application (``create_app``).
+
+Importing any other module registers nothing. Tests, the CLI and the seed build a
+``Runtime`` here too, so they run with exactly the application's wiring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hms_server.adapters.db import make_engine, runtime_url
+from hms_server.adapters.events import EventHub
+from hms_server.adapters.uow import Actor, UnitOfWork
+from hms_server.config import Settings
+from hms_server.domain import events as ev
+from hms_server.domain.hospital import Hospital
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+class BackgroundWorker(Protocol):
+    """A thread the application owns for its whole life (started after start-up)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def hospital_from_settings(settings: Settings) -> Hospital:
+    return Hospital(
+        name=settings.hospital_name, timezone=settings.hospital_timezone,
+        address=settings.hospital_address, phone=settings.hospital_phone,
+        email=settings.hospital_email, tax_id=settings.hospital_tax_id,
+        booking_url=settings.booking_url, mrn_prefix=settings.mrn_prefix,
+        currency=settings.currency, currency_minor_unit=settings.currency_minor_unit)
+
+
+def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
+    """Subscribe each area to the facts of the others it must react to.
+
+    Read this function to see how the areas are connected; no other module subscribes.
+    """
+    from hms_server.services import appointments, clinical, messaging, waitlist
+
+    # Patient merge: every table that references a patient is moved by one of these
+    # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
+    events.subscribe(ev.PatientsMerged, clinical.move_chart_on_merge)
+    events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
+    events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
+    # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
+    # booking transaction, so a message exists exactly when its appointment does.
+    events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)
+    # Appointments → waitlist (one direction: the waitlist books through appointments).
+    events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
+    return events
+
+
+def standard_events() -> ev.DomainEvents:
+    """A fresh, fully wired subscription table (cheap; build one per runtime)."""
+    return wire_areas(ev.DomainEvents())
+
+
+@dataclass
+class Runtime:
+    """The built application core: what every entry point (HTTP, CLI, seed, tests) uses."""
+
+    settings: Settings
+    hospital: Hospital
+    events: ev.DomainEvents
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    workers: list[BackgroundWorker] = field(default_factory=list)
+    #: Live-event fan-out to desktops (``GET /api/v1/events``); set for application servers.
+    event_hub: EventHub | None = None
+
+    def uow(self, actor: Actor | None = None) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
+                          events=self.events)
+
+    def uow_factory(self, actor: Actor | None = None) -> Callable[[], UnitOfWork]:
+        return lambda: self.uow(actor)
+
+    def start_workers(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
+    def stop_workers(self) -> None:
+        for worker in reversed(self.workers):
+            worker.stop()
+
+    def close(self) -> None:
+        self.stop_workers()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int | None = None,
+                  session_factory: sessionmaker[Session] | None = None) -> Runtime:
+    """Engine (runtime role unless ``as_owner``), hospital context and area wiring.
+
+    ``session_factory`` lets tests supply savepoint-isolated sessions.
+    """
+    url = (settings.database_url if as_owner
+           else runtime_url(settings.database_url, settings.runtime_database_url))
+    engine = make_engine(url, pool_size=pool_size or settings.pool_size)
+    factory = session_factory or sessionmaker(engine, expire_on_commit=False)
+    return Runtime(settings=settings, hospital=hospital_from_settings(settings),
+                   events=standard_events(), engine=engine, session_factory=factory)
+
+
+def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:
+    """The background work an application server does besides answering requests."""
+    from hms_server.adapters.messaging.config import MessagingSettings, build_adapters
+    from hms_server.services.messaging import MessageDispatcher
+
+    url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
+    runtime.event_hub = EventHub(url, runtime.session_factory)
+    runtime.workers.append(runtime.event_hub)
+    messaging = messaging_settings or MessagingSettings()
+    assert isinstance(messaging, MessagingSettings)
+    if messaging.enabled:
+        runtime.workers.append(MessageDispatcher(
+            runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
+            interval=messaging.messaging_dispatch_interval_seconds,
+            batch_size=messaging.messaging_batch_size))
+
+
+def create_app(settings: Settings | None = None, *,
+               messaging_settings: object | None = None) -> FastAPI:
+    """The HMS application server: runtime + workers + the HTTP API."""
+    from hms_server.api.http_app import build_http_app
+    from hms_server.config import get_settings
+
+    settings = settings or get_settings()
+    runtime = build_runtime(settings)
+    add_server_workers(runtime, messaging_settings=messaging_settings)
+    return build_http_app(runtime)
+
+
+
+def wired_uow(session_factory: sessionmaker[Session], actor: Actor | None = None, *,
+              settings: Settings | None = None, events: ev.DomainEvents | None = None
+              ) -> UnitOfWork:
+    """A unit of work on ``session_factory`` with the standard wiring, for tools, benchmarks
+    and tests that hold a session factory rather than a ``Runtime``."""
+    hospital = hospital_from_settings(settings) if settings is not None else Hospital()
+    return UnitOfWork(session_factory, actor, hospital=hospital,
+                      events=events or standard_events())
