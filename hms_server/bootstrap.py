@@ -30,6 +30,7 @@ from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain import events as ev
 from hms_server.domain.hospital import Hospital
+from hms_server.domain.ports import Ports
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -72,6 +73,11 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
     return events
 
 
+def wire_ports(ports: Ports) -> Ports:
+    """Plug each area's answers into the ports other areas ask through."""
+    return ports
+
+
 def standard_events() -> ev.DomainEvents:
     """A fresh, fully wired subscription table (cheap; build one per runtime)."""
     return wire_areas(ev.DomainEvents())
@@ -87,6 +93,8 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     workers: list[BackgroundWorker] = field(default_factory=list)
+    #: Questions one area answers for another (see ``domain.ports``), wired in ``wire_ports``.
+    ports: Ports = field(default_factory=Ports)
     #: Live-event fan-out to desktops (``GET /api/v1/events``); set for application servers.
     event_hub: EventHub | None = None
 
@@ -121,7 +129,8 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
     engine = make_engine(url, pool_size=pool_size or settings.pool_size)
     factory = session_factory or sessionmaker(engine, expire_on_commit=False)
     return Runtime(settings=settings, hospital=hospital_from_settings(settings),
-                   events=standard_events(), engine=engine, session_factory=factory)
+                   events=standard_events(), engine=engine, session_factory=factory,
+                   ports=wire_ports(Ports()))
 
 
 def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:

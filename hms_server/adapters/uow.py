@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +24,7 @@ from hms_server.domain.events import DomainEvents, EventsNotWiredError
 from hms_server.domain.hospital import Hospital
 
 EVENTS_CHANNEL = "hms_events"
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class UnitOfWork:
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._inner_committed = False
         self._rollback_only = False
+        self._repositories: dict[type, Any] = {}
         self.after_commit: list[Callable[[], None]] = []
 
     @property
@@ -77,6 +79,7 @@ class UnitOfWork:
         if self._depth == 0:
             self._session = self._factory()
             self._audit, self._events, self._rollback_only = [], [], False
+            self._repositories = {}
         self._depth += 1
         self._inner_committed = False
         return self
@@ -110,6 +113,15 @@ class UnitOfWork:
             username=who.username, patient_id=patient_id, workstation=who.workstation,
             address=who.address, detail=detail or {},
         ))
+
+    def repo(self, kind: type[R]) -> R:
+        """The area repository ``kind`` (``adapters/repositories/<area>.py``) bound to this
+        transaction's session; one instance per kind per transaction. A fake unit of work in
+        a unit test returns fakes here, so services can be tested without a database."""
+        found = self._repositories.get(kind)
+        if found is None:
+            found = self._repositories[kind] = kind(self.session)  # type: ignore[call-arg]
+        return found  # type: ignore[no-any-return]
 
     def emit(self, event: object) -> None:
         """Tell the other areas a domain fact now, inside this transaction (their handlers'

@@ -52,8 +52,8 @@ from hms_server.domain.scheduling import (
     consecutive_end,
     slot_span,
 )
+from hms_server.domain.versioning import check_version
 from hms_server.services import scheduling
-from hms_server.services.users import check_version
 
 CATEGORY = "scheduling"
 DEFAULT_TYPE = "new"

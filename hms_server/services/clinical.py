@@ -47,8 +47,8 @@ from hms_server.domain.errors import (
     ValidationFailedError,
 )
 from hms_server.domain.events import PatientsMerged
+from hms_server.domain.versioning import check_version
 from hms_server.services.access import AccessBasis, ensure_chart_access, ensure_chart_write_access
-from hms_server.services.users import check_version
 
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "body")
 

@@ -12,9 +12,9 @@ from hms_server.adapters.orm.clinical import LabOrder, LabResult, LabTest
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import field_error, lab_flag
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.versioning import check_version
 from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
-from hms_server.services.users import check_version
 
 
 @dataclass(frozen=True)

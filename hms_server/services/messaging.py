@@ -43,7 +43,7 @@ from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.events import AppointmentChanged, PatientsMerged
 from hms_server.domain.hospital import Hospital
-from hms_server.services.users import check_version
+from hms_server.domain.versioning import check_version
 
 log = logging.getLogger("hms_server.messaging")
 

@@ -25,7 +25,7 @@ from hms_server.domain import patients as rules
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.events import PatientsMerged
 from hms_server.domain.patients import PatientMergedError, PossibleDuplicatesError
-from hms_server.services.users import check_version
+from hms_server.domain.versioning import check_version
 
 CATEGORY = "demographics"
 MAX_DUPLICATE_CANDIDATES = 10

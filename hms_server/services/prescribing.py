@@ -35,9 +35,9 @@ from hms_server.domain.prescribing import (
     PrescribingConflictError,
     check_prescription,
 )
+from hms_server.domain.versioning import check_version
 from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
-from hms_server.services.users import check_version
 
 CATEGORY = "prescriptions"
 

@@ -43,7 +43,7 @@ from hms_server.domain.scheduling import (
     generate_slots,
     merge_next_available,
 )
-from hms_server.services.users import check_version
+from hms_server.domain.versioning import check_version
 
 CATEGORY = "scheduling"
 MAX_SEARCH_DAYS = 92

@@ -11,9 +11,10 @@ from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
-from hms_server.domain.errors import ConflictError, NotFoundError, VersionConflictError
+from hms_server.domain.errors import ConflictError, NotFoundError
 from hms_server.domain.passwords import check_password_policy
 from hms_server.domain.permissions import requires_totp
+from hms_server.domain.versioning import check_version
 from hms_server.services import credentials
 from hms_server.services.auth import revoke_all_sessions
 
@@ -33,16 +34,6 @@ def _get(uow: UnitOfWork, user_id: int, *, lock: bool = False) -> User:
     if user is None:
         raise NotFoundError(f"No user with id {user_id}.")
     return user
-
-
-def check_version(current: int, expected: int, what: str) -> None:
-    """Optimistic locking: refuse a write based on a stale read (409, never a silent overwrite)."""
-    if current != expected:
-        raise VersionConflictError(
-            f"The {what} was changed by someone else (version {current}, you had {expected}). "
-            "Reload and try again.",
-            extra={"current_version": current},
-        )
 
 
 def _refuse_self_lockout(uow: UnitOfWork, user: User, *, disabling: bool = False,
