@@ -75,6 +75,10 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
 def wire_ports(ports: Ports) -> Ports:
     """Plug each area's answers into the ports other areas ask through."""
+    # Pharmacy: scanned medication barcodes (GS1 packs, dispensing labels) → catalogue item.
+    from hms_server.services.medication_codes import resolve_medication_code
+
+    ports.medication_codes = resolve_medication_code
     return ports
 
 
@@ -141,6 +145,11 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
     url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
     runtime.event_hub = EventHub(url, runtime.session_factory)
     runtime.workers.append(runtime.event_hub)
+    # Pharmacy: lots past their expiry date become unpickable ("expired") without waiting
+    # for anyone to notice.
+    from hms_server.services.stock import ExpirySweeper
+
+    runtime.workers.append(ExpirySweeper(runtime.uow_factory(Actor.system("pharmacy"))))
     messaging = messaging_settings or MessagingSettings()
     assert isinstance(messaging, MessagingSettings)
     if messaging.enabled:

@@ -37,11 +37,32 @@ class Perm(StrEnum):
     APPOINTMENTS_WRITE = "appointments.write"
     QUEUE_MANAGE = "queue.manage"
     MESSAGING_ADMIN = "messaging.admin"
+    # --- pharmacy and inventory (issue 10) ---
+    STOCK_READ = "stock.read"  # catalogue, locations, ward-store stock, barcode look-up
+    STOCK_READ_ALL = "stock.read_all"  # every location's stock, ledger, alerts, reports
+    INVENTORY_MANAGE = "inventory.manage"  # catalogue, receipts, transfers, counts, recall
+    STOCK_ADJUST = "stock.adjust"  # adjustments, write-offs, count approval
+    PURCHASING = "purchasing.manage"  # suppliers, reorder suggestions, purchase orders
+    PURCHASE_APPROVE = "purchasing.approve"
+    DISPENSE = "pharmacy.dispense"  # queue, verification, dispensing, returns, labels
+    WARD_STOCK_REQUEST = "ward_stock.request"  # requisitions from a ward, receiving them
+    EQUIPMENT_READ = "equipment.read"
+    EQUIPMENT_USE = "equipment.use"  # usage log, fault report (out of service)
+    EQUIPMENT_MANAGE = "equipment.manage"  # register, maintenance, service history
 
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
 
 _ALL_STAFF = {Perm.SELF}
+# --- pharmacy and inventory (issue 10) ---
+# Ward staff see ward-store stock and equipment and log equipment use; the pharmacist runs
+# the pharmacy and the stores; a manager reads stock and reports and approves purchases.
+_WARD_INVENTORY = {Perm.STOCK_READ, Perm.EQUIPMENT_READ, Perm.EQUIPMENT_USE}
+_PHARMACY = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.INVENTORY_MANAGE, Perm.STOCK_ADJUST,
+             Perm.PURCHASING, Perm.PURCHASE_APPROVE, Perm.DISPENSE, Perm.EQUIPMENT_READ,
+             Perm.EQUIPMENT_USE, Perm.EQUIPMENT_MANAGE}
+_INVENTORY_OVERSIGHT = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.PURCHASE_APPROVE,
+                        Perm.EQUIPMENT_READ, Perm.EQUIPMENT_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
@@ -55,15 +76,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.DOCTOR: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.CLINICAL_READ, Perm.CLINICAL_WRITE, Perm.PRESCRIBE,
         Perm.FORMULARY_READ, Perm.SCHEDULE_READ, Perm.QUEUE_MANAGE,
-    }),
+    } | _WARD_INVENTORY),
     Role.NURSE: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.CLINICAL_READ, Perm.CLINICAL_WRITE, Perm.FORMULARY_READ,
-        Perm.SCHEDULE_READ,
-    }),
-    Role.PHARMACIST: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ, Perm.FORMULARY_READ}),
+        Perm.SCHEDULE_READ, Perm.WARD_STOCK_REQUEST,
+    } | _WARD_INVENTORY),
+    Role.PHARMACIST: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ, Perm.FORMULARY_READ}
+                               | _PHARMACY),
     Role.BILLING_CLERK: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ}),
     Role.HR_OFFICER: frozenset(_ALL_STAFF),
-    Role.MANAGER: frozenset(_ALL_STAFF | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}),
+    Role.MANAGER: frozenset(_ALL_STAFF | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}
+                            | _INVENTORY_OVERSIGHT),
 }
 
 WORKSPACE_ORDER = (

@@ -112,14 +112,17 @@ def _active_item_filter() -> Any:
             > func.now()))
 
 
-def active_medication_rows(uow: UnitOfWork, patient_id: int
+def active_medication_rows(uow: UnitOfWork, patient_id: int, *,
+                           exclude_prescription_id: int | None = None
                            ) -> list[tuple[PrescriptionItem, Drug, Prescription]]:
+    query = (select(PrescriptionItem, Drug, Prescription)
+             .join(Prescription, Prescription.id == PrescriptionItem.prescription_id)
+             .join(Drug, Drug.id == PrescriptionItem.drug_id)
+             .where(Prescription.patient_id == patient_id, _active_item_filter()))
+    if exclude_prescription_id is not None:
+        query = query.where(Prescription.id != exclude_prescription_id)
     return [(i, d, p) for i, d, p in uow.session.execute(
-        select(PrescriptionItem, Drug, Prescription)
-        .join(Prescription, Prescription.id == PrescriptionItem.prescription_id)
-        .join(Drug, Drug.id == PrescriptionItem.drug_id)
-        .where(Prescription.patient_id == patient_id, _active_item_filter())
-        .order_by(Prescription.created_at.desc(), PrescriptionItem.line_no))]
+        query.order_by(Prescription.created_at.desc(), PrescriptionItem.line_no))]
 
 
 def _load_drugs(uow: UnitOfWork, items: list[ItemInput]) -> list[Drug]:
@@ -134,10 +137,14 @@ def _load_drugs(uow: UnitOfWork, items: list[ItemInput]) -> list[Drug]:
     return [found[i.drug_id] for i in items]
 
 
-def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug]) -> list[Conflict]:
+def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug], *,
+                     exclude_prescription_id: int | None = None) -> list[Conflict]:
+    """The safety checks against the patient's record as it is now. Dispensing re-runs them
+    for a prescription, excluding that prescription from the "active medications"."""
     allergies = [AllergyInfo(a.substance, a.severity, a.reaction) for a in uow.session.scalars(
         select(Allergy).where(Allergy.patient_id == patient_id, Allergy.status == "active"))]
-    active = [drug_info(d) for _, d, _ in active_medication_rows(uow, patient_id)]
+    active = [drug_info(d) for _, d, _ in active_medication_rows(
+        uow, patient_id, exclude_prescription_id=exclude_prescription_id)]
     rules = [InteractionRule(r.side_a, r.side_b, r.severity, r.reason)
              for r in uow.session.scalars(select(DrugInteraction))]
     return check_prescription([drug_info(d) for d in drugs], active, allergies, rules)
