@@ -247,24 +247,16 @@ def po_status_after_receipt(lines: Iterable[tuple[Decimal, Decimal]]) -> str:
 
 # --- reorder arithmetic ----------------------------------------------------------------------
 
-def smoothed_weekly_demand(weekly: Sequence[Decimal | float], alpha: float = SMOOTHING_ALPHA
+def smoothed_weekly_demand(newest_first: Sequence[Decimal | float],
+                           alpha: float = SMOOTHING_ALPHA, window: int = FORECAST_WEEKS
                            ) -> float:
-    """Simple exponential smoothing of weekly consumption, oldest first, started from the
-    first week. The SQL in ``adapters/queries/pharmacy.py`` computes the same value in closed
-    form (weights ``α(1-α)^k`` normalised over the window); tests compare the two."""
-    if not weekly:
-        return 0.0
-    alpha_d = alpha
-    level = float(weekly[0])
-    for value in weekly[1:]:
-        level = alpha_d * float(value) + (1 - alpha_d) * level
-    return level
-
-
-def closed_form_weight(weeks_ago: int, alpha: float = SMOOTHING_ALPHA,
-                       window: int = FORECAST_WEEKS) -> float:
-    """Weight of the week ``weeks_ago`` (0 = the current week) in the normalised smoothing."""
-    return alpha * (1 - alpha) ** weeks_ago / (1 - (1 - alpha) ** window)
+    """Exponentially smoothed weekly consumption over ``window`` weeks (index 0 = the current
+    week): the weights ``α(1-α)^k`` normalised over the window, so a new item's short
+    history is not read as zero demand before it existed. ``adapters/queries/procurement``
+    computes the same sum in SQL over the ledger; a test compares the two."""
+    weights = [(alpha * (1 - alpha) ** k) for k in range(window)]
+    norm = 1 - (1 - alpha) ** window
+    return sum(w * float(x) for w, x in zip(weights, newest_first, strict=False)) / norm
 
 
 @dataclass(frozen=True)

@@ -221,3 +221,15 @@ def _batch_for(uow: UnitOfWork, item: StockItem, line: ReceiptLineInput,
         batch.unit_cost = ((batch.unit_cost * received + line.unit_cost * line.quantity)
                            / (received + line.quantity)).quantize(Decimal("0.0001"))
     return batch
+
+
+def get_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptView:
+    with uow:
+        receipt = uow.session.get(GoodsReceipt, receipt_id)
+        if receipt is None:
+            raise NotFoundError(f"No goods receipt with id {receipt_id}.")
+        lines = list(uow.session.scalars(select(GoodsReceiptLine).where(
+            GoodsReceiptLine.receipt_id == receipt.id).order_by(GoodsReceiptLine.line_no)))
+        order = (uow.session.get(PurchaseOrder, receipt.purchase_order_id)
+                 if receipt.purchase_order_id else None)
+        return ReceiptView(receipt, lines, order.status if order else None)
