@@ -71,6 +71,10 @@ def parse_medication_code(raw: str) -> PackCode | LabelCode:
     except Exception as exc:  # biip raises ParseError/ValueError subclasses for bad input
         raise MalformedBarcodeError(
             f"The scanned code is not a GS1 pack code or a dispensing label ({exc}).") from exc
+    # A bare 8/12/13/14-digit number is a linear pack code (EAN/UPC/ITF-14), even when its
+    # digits could also be read as a GS1 element string.
+    if result.gtin is not None and text.isdigit() and len(text) in (8, 12, 13, 14):
+        return PackCode(gtin=result.gtin.as_gtin_14())
     if result.gs1_message is not None:
         return _pack_from_message(result.gs1_message, raw)
     if result.gtin is not None:

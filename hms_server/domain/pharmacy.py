@@ -236,7 +236,7 @@ def check_po_transition(current: str, wanted: str) -> None:
     if wanted not in _PO_NEXT.get(current, ()):
         raise InvalidStateError(f"A purchase order that is {current.replace('_', ' ')} cannot "
                                 f"become {wanted.replace('_', ' ')}.",
-                                extra={"status": current})
+                                extra={"state": current})
 
 
 def po_status_after_receipt(lines: Iterable[tuple[Decimal, Decimal]]) -> str:

@@ -82,10 +82,10 @@ def _open_prescription(uow: UnitOfWork, prescription_id: int, *, lock: bool) -> 
             f"{': ' + rx.cancel_reason if rx.cancel_reason else ''}. Nothing was dispensed.")
     if rx.status != "active":
         raise InvalidStateError(f"Prescription {rx.number} is {rx.status}; it cannot be "
-                                "dispensed.", extra={"status": rx.status})
+                                "dispensed.", extra={"state": rx.status})
     if repo.send_back(rx.id) is not None:
         raise InvalidStateError(f"Prescription {rx.number} was sent back to the prescriber.",
-                                extra={"status": "sent_back"})
+                                extra={"state": "sent_back"})
     return rx
 
 

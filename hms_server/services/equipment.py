@@ -121,7 +121,7 @@ def log_usage(uow: UnitOfWork, equipment_id: int, *, started_at: datetime,
         asset = _asset(uow, equipment_id)
         if asset.status in ("out_of_service", "retired"):
             raise ConflictError(f"{asset.name} is {asset.status.replace('_', ' ')}; it must "
-                                "not be used.", extra={"status": asset.status})
+                                "not be used.", extra={"state": asset.status})
         if ended_at is not None and ended_at < started_at:
             raise ValidationFailedError("Use ends before it starts.", extra={
                 "errors": [field_problem("ended_at", "before started_at")]})

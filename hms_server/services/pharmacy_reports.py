@@ -58,14 +58,16 @@ def waste(uow: UnitOfWork, *, start: date | None, end: date | None, location_id:
     with uow:
         lo, _ = uow.hospital.day_bounds(start)
         _, hi = uow.hospital.day_bounds(end)
-        return queries.waste_rows(uow.session, start=lo, end=hi, tz=uow.hospital.timezone,
+        rows = queries.waste_rows(uow.session, start=lo, end=hi, tz=uow.hospital.timezone,
                                   location_id=location_id)
+        return [{**r, "value": uow.hospital.round_money(r["value"])} for r in rows]
 
 
 def valuation(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Stock value (quantity × batch unit cost) per location and status."""
     with uow:
-        return queries.valuation_rows(uow.session)
+        return [{**r, "value": uow.hospital.round_money(r["value"])}
+                for r in queries.valuation_rows(uow.session)]
 
 
 def consumption(uow: UnitOfWork, *, item_id: int, location_id: int | None, weeks: int

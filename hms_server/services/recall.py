@@ -40,7 +40,7 @@ def recall_batch(uow: UnitOfWork, batch_id: int, *, reason: str) -> dict[str, An
         batch = repo.batch(batch_id, lock=True)
         if batch.recalled_at is not None:
             raise InvalidStateError(f"Lot {batch.lot} was already recalled.",
-                                    extra={"status": "recalled"})
+                                    extra={"state": "recalled"})
         repo.mark_batch_recalled(batch.id, reason.strip(), utcnow())
         uow.session.expire(batch)
         uow.audit(CATEGORY, "batch.recall", detail={"batch_id": batch.id,

@@ -126,7 +126,7 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
                 raise InvalidStateError(
                     f"Purchase order {order.number} is {order.status.replace('_', ' ')}; "
                     "only approved or sent orders can be received.",
-                    extra={"status": order.status})
+                    extra={"state": order.status})
             if order.location_id != location_id:
                 raise _bad("location_id", "not the order's delivery location",
                            "This order is to be delivered to another location.")

@@ -120,7 +120,7 @@ def _step(uow: UnitOfWork, requisition_id: int, version: int, expected: tuple[st
     check_version(req.version, version, "requisition")
     if req.status not in expected:
         raise InvalidStateError(f"Requisition {req.number} is {req.status}.",
-                                extra={"status": req.status})
+                                extra={"state": req.status})
     return req
 
 

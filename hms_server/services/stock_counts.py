@@ -124,7 +124,7 @@ def enter_counts(uow: UnitOfWork, count_id: int, *, version: int,
         check_version(count.version, version, "stock count")
         if count.status != "open":
             raise InvalidStateError(f"Count {count.number} is {count.status}; counts can be "
-                                    "entered while it is open.", extra={"status": count.status})
+                                    "entered while it is open.", extra={"state": count.status})
         lines = {ln.id: ln for ln in uow.session.scalars(
             select(StockCountLine).where(StockCountLine.count_id == count.id))}
         items = uow.repo(StockRepository).items_by_id(ln.item_id for ln in lines.values())
@@ -155,7 +155,7 @@ def submit_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, A
         check_version(count.version, version, "stock count")
         if count.status != "open":
             raise InvalidStateError(f"Count {count.number} is {count.status}.",
-                                    extra={"status": count.status})
+                                    extra={"state": count.status})
         missing = uow.session.scalar(select(StockCountLine.id).where(
             StockCountLine.count_id == count.id, StockCountLine.counted_quantity.is_(None))
             .limit(1))
@@ -179,7 +179,7 @@ def approve_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, 
         if count.status != "submitted":
             raise InvalidStateError(f"Count {count.number} is {count.status}; only a "
                                     "submitted count can be approved.",
-                                    extra={"status": count.status})
+                                    extra={"state": count.status})
         repo = uow.repo(StockRepository)
         lines = list(uow.session.scalars(select(StockCountLine).where(
             StockCountLine.count_id == count.id)))
@@ -211,7 +211,7 @@ def cancel_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, A
         check_version(count.version, version, "stock count")
         if count.status not in ("open", "submitted"):
             raise InvalidStateError(f"Count {count.number} is {count.status}.",
-                                    extra={"status": count.status})
+                                    extra={"state": count.status})
         count.status = "cancelled"
         count.version += 1
         uow.audit(CATEGORY, "count.cancel", detail={"count_id": count.id})

@@ -24,7 +24,7 @@ __all__ = ["Clinician", "Pharmacy", "drug_id", "gs1", "gtin13", "new_clinician",
 
 def gtin13() -> str:
     """A random, valid GTIN-13 (check digit computed), unique enough per test."""
-    body = "2" + "".join(random.choice("0123456789") for _ in range(11))
+    body = "590" + "".join(random.choice("0123456789") for _ in range(9))
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
     return body + str((10 - total % 10) % 10)
 
