@@ -125,6 +125,8 @@ def plain_instructions(*, dose: Decimal, unit: str, route: str, frequency: str,
     text += "."
     if instructions:
         extra = instructions.strip()
-        text += " " + extra + ("" if extra.endswith(".") else ".")
+        if extra:
+            extra = extra[0].upper() + extra[1:]
+            text += " " + extra + ("" if extra.endswith(".") else ".")
     return text
 

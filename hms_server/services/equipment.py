@@ -143,7 +143,7 @@ def usage_log(uow: UnitOfWork, equipment_id: int, *, limit: int) -> list[Equipme
 
 def record_service(uow: UnitOfWork, equipment_id: int, *, kind: str, performed_on: date,
                    performed_by: str, notes: str | None, cost: Decimal | None,
-                   return_to_service: bool) -> EquipmentService:
+                   return_to_service: bool) -> dict[str, Any]:
     """Record a service; preventive maintenance and calibration move their due date on."""
     with uow:
         asset = _asset(uow, equipment_id, lock=True)
@@ -151,7 +151,8 @@ def record_service(uow: UnitOfWork, equipment_id: int, *, kind: str, performed_o
             raise ValidationFailedError("A service cannot be recorded in the future.", extra={
                 "errors": [field_problem("performed_on", "in the future")]})
         record = EquipmentService(equipment_id=asset.id, kind=kind, performed_on=performed_on,
-                                  performed_by=performed_by, notes=notes, cost=cost,
+                                  performed_by=performed_by, notes=notes,
+                                  cost=uow.hospital.round_money(cost) if cost is not None else None,
                                   recorded_by=user_id_of(uow), recorded_at=utcnow())
         uow.session.add(record)
         if kind == "preventive" and asset.maintenance_interval_days:
@@ -169,16 +170,24 @@ def record_service(uow: UnitOfWork, equipment_id: int, *, kind: str, performed_o
                                                          "kind": kind})
         uow.publish("equipment.changed", {"equipment_id": asset.id, "status": asset.status,
                                           "location_id": asset.location_id})
+        row = _service_row(uow, record)
         uow.commit()
-        return record
+        return row
 
 
-def service_history(uow: UnitOfWork, equipment_id: int) -> list[EquipmentService]:
+def _service_row(uow: UnitOfWork, record: EquipmentService) -> dict[str, Any]:
+    cost = uow.hospital.round_money(record.cost) if record.cost is not None else None
+    return {"id": record.id, "equipment_id": record.equipment_id, "kind": record.kind,
+            "performed_on": record.performed_on, "performed_by": record.performed_by,
+            "notes": record.notes, "cost": cost, "recorded_at": record.recorded_at}
+
+
+def service_history(uow: UnitOfWork, equipment_id: int) -> list[dict[str, Any]]:
     with uow:
         _asset(uow, equipment_id)
-        return list(uow.session.scalars(select(EquipmentService).where(
-            EquipmentService.equipment_id == equipment_id)
-            .order_by(EquipmentService.performed_on.desc(), EquipmentService.id.desc())))
+        return [_service_row(uow, r) for r in uow.session.scalars(
+            select(EquipmentService).where(EquipmentService.equipment_id == equipment_id)
+            .order_by(EquipmentService.performed_on.desc(), EquipmentService.id.desc()))]
 
 
 def alerts(uow: UnitOfWork, *, within_days: int, location_id: int | None

@@ -36,7 +36,8 @@ def alerts(uow: UnitOfWork, *, location_id: int | None, windows: list[int],
             expiry: date = row["expiry"]
             entry = {k: row[k] for k in ("item_id", "item_name", "location_id",
                                          "location_code", "quantity", "batch_id", "lot",
-                                         "expiry", "value")}
+                                         "expiry")}
+            entry["value"] = uow.hospital.round_money(row["value"])
             if expiry < today or row["status"] == "expired":
                 out["expired"].append({**entry, "kind": "expired"})
             else:

@@ -57,6 +57,7 @@ class ReceiptView:
     receipt: GoodsReceipt
     lines: list[GoodsReceiptLine]
     order_status: str | None
+    total: Decimal
 
     def as_dict(self) -> dict[str, Any]:
         r = self.receipt
@@ -64,11 +65,16 @@ class ReceiptView:
                 "supplier_id": r.supplier_id, "purchase_order_id": r.purchase_order_id,
                 "purchase_order_status": self.order_status, "delivery_note": r.delivery_note,
                 "note": r.note, "received_at": r.received_at, "received_by": r.received_by,
-                "total": sum((ln.quantity * ln.unit_cost for ln in self.lines), Decimal(0)),
+                "total": self.total,
                 "lines": [{"id": ln.id, "line_no": ln.line_no, "item_id": ln.item_id,
                            "batch_id": ln.batch_id, "order_line_id": ln.order_line_id,
                            "lot": ln.lot, "expiry": ln.expiry, "quantity": ln.quantity,
                            "unit_cost": ln.unit_cost} for ln in self.lines]}
+
+
+def _total(uow: UnitOfWork, lines: list[GoodsReceiptLine]) -> Decimal:
+    return uow.hospital.round_money(sum((ln.quantity * ln.unit_cost for ln in lines),
+                                        Decimal(0)))
 
 
 def _bad(field: str, message: str, detail: str) -> ValidationFailedError:
@@ -192,7 +198,7 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
             "receipt_id": receipt.id, "number": number, "location_id": location_id,
             "purchase_order_id": receipt.purchase_order_id, "lines": len(lines)})
         uow.publish("stock.received", {"receipt_id": receipt.id, "location_id": location_id})
-        view = ReceiptView(receipt, receipt_lines, order_status)
+        view = ReceiptView(receipt, receipt_lines, order_status, _total(uow, receipt_lines))
         uow.commit()
         return view
 
@@ -232,4 +238,4 @@ def get_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptView:
             GoodsReceiptLine.receipt_id == receipt.id).order_by(GoodsReceiptLine.line_no)))
         order = (uow.session.get(PurchaseOrder, receipt.purchase_order_id)
                  if receipt.purchase_order_id else None)
-        return ReceiptView(receipt, lines, order.status if order else None)
+        return ReceiptView(receipt, lines, order.status if order else None, _total(uow, lines))

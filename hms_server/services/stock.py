@@ -262,8 +262,10 @@ def stock_summary(uow: UnitOfWork, *, location_id: int, q: str | None, all_locat
                   limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     with uow:
         readable_location(uow, location_id, all_locations=all_locations)
-        return queries.summary_rows(uow.session, location_id=location_id, q=q,
-                                    today=uow.hospital.today(), limit=limit, offset=offset)
+        rows, total = queries.summary_rows(uow.session, location_id=location_id, q=q,
+                                           today=uow.hospital.today(), limit=limit,
+                                           offset=offset)
+        return [{**r, "value": uow.hospital.round_money(r["value"])} for r in rows], total
 
 
 def list_movements(uow: UnitOfWork, *, item_id: int | None, location_id: int | None,

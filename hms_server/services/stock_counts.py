@@ -49,7 +49,8 @@ def count_view(uow: UnitOfWork, count: StockCount) -> dict[str, Any]:
     for line, batch, item in rows:
         variance = (line.counted_quantity - line.expected_quantity
                     if line.counted_quantity is not None else None)
-        value = variance * batch.unit_cost if variance is not None else None
+        value = (uow.hospital.round_money(variance * batch.unit_cost)
+                 if variance is not None else None)
         total += value or 0
         lines.append({"id": line.id, "item_id": item.id, "item_name": item.name,
                       "batch_id": batch.id, "lot": batch.lot, "expiry": batch.expiry,
