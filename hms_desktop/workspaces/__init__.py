@@ -100,6 +100,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Prescription queue and dispensing"),
             _n("Stock by batch and expiry, reorder levels"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "billing",

@@ -72,6 +72,9 @@ class Posting:
     reason_code: str | None = None
     reference_type: str | None = None
     reference_id: int | None = None
+    #: When it happened, if not now: only for importing history (a legacy system's ledger,
+    #: the demo seed, benchmarks). Services never set it.
+    at: datetime | None = None
 
 
 class StockRepository:
@@ -266,7 +269,7 @@ class StockRepository:
         if not postings:
             return []
         at = utcnow()
-        values = [{"at": at, "kind": p.kind, "item_id": p.item_id, "batch_id": p.batch_id,
+        values = [{"at": p.at or at, "kind": p.kind, "item_id": p.item_id, "batch_id": p.batch_id,
                    "location_id": p.location_id, "quantity_delta": p.quantity_delta,
                    "unit_cost": p.unit_cost, "reason": p.reason, "reason_code": p.reason_code,
                    "user_id": p.user_id, "reference_type": p.reference_type,
