@@ -80,6 +80,15 @@ def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> li
     return lines
 
 
+def _fit_lines(text: str, font: str, width: float) -> tuple[float, list[str]]:
+    """Up to four lines at 7–6.5 pt, five at 6–5.5 pt; only beyond that is the text cut."""
+    for size, most in ((7.0, 4), (6.5, 4), (6.0, 5), (5.5, 5)):
+        lines = _wrap(text, font, size, width, 99)
+        if len(lines) <= most:
+            return size, lines
+    return 5.5, _wrap(text, font, 5.5, width, 5)
+
+
 def _barcode(value: str, width: float, height: float) -> code128.Code128:
     probe = code128.Code128(value, barHeight=height, barWidth=1, quiet=True)
     bar_width = max(0.6, min(1.4, width / probe.width))
@@ -98,11 +107,13 @@ def draw_label(c: Canvas, label: DispenseLabel, x: float, y: float) -> None:
     c.setFont(bold, size)
     top -= size * 0.9
     c.drawString(x + _PAD, top, title)
-    c.setFont(regular, 7)
-    for line in _wrap(label.instructions, regular, 7, inner, 3):
-        top -= 8
+    # Instructions are printed whole: a smaller font before anything is shortened.
+    size, lines = _fit_lines(label.instructions, regular, inner)
+    c.setFont(regular, size)
+    for line in lines:
+        top -= size * 1.15
         c.drawString(x + _PAD, top, line)
-    top -= 8.5
+    top -= 9
     c.setFont(bold, 7)
     qty = f"Qty {label.quantity} {label.unit}"
     c.drawString(x + _PAD, top, qty)

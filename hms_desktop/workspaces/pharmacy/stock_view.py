@@ -262,10 +262,11 @@ class StockTab(QWidget):
         self.buttons["transfer"].setEnabled(state == "available")
         self.buttons["recall"].setEnabled(batch is not None and state != "recalled")
 
-    def batch_action(self, key: str) -> None:
+    def batch_action(self, key: str) -> Any:
+        """Open the dialog for ``key`` on the selected batch (returned, for tests)."""
         batch = self.selected_batch()
         if batch is None:
-            return
+            return None
         pharmacy, tasks = self.context.pharmacy, self.context.tasks
         title = f"{batch.item_name} · {self.tr('lot')} {batch.lot} · {batch.location_code}"
         dialog: Any
@@ -300,6 +301,7 @@ class StockTab(QWidget):
             dialog.sig_saved.connect(self._show_recall)
         dialog.sig_saved.connect(lambda _r: self._after_change())
         dialog.open()
+        return dialog
 
     def _transfer_dialog(self, batch: StockRead, title: str) -> Any:
         others = [loc for loc in self.locations if loc.id != batch.location_id]
