@@ -166,6 +166,7 @@ class StockBatch(Base):
         UniqueConstraint("id", "item_id", name="uq_stock_batches_id_item"),
         CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
         CheckConstraint("lot <> ''", name="lot_not_blank"),
+        Index("ix_stock_batches_lot", "lot"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

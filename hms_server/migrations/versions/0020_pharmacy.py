@@ -585,6 +585,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", "item_id", name="uq_stock_batches_id_item"),
         sa.UniqueConstraint("item_id", "lot", name="uq_stock_batches_item_lot"),
     )
+    op.create_index("ix_stock_batches_lot", "stock_batches", ["lot"], unique=False)
     op.create_table(
         "stock_item_packs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -984,6 +985,7 @@ def downgrade() -> None:
     op.drop_table("supplier_prices")
     op.drop_table("stock_levels")
     op.drop_table("stock_item_packs")
+    op.drop_index("ix_stock_batches_lot", table_name="stock_batches")
     op.drop_table("stock_batches")
     op.drop_index(op.f("ix_requisition_lines_requisition_id"), table_name="requisition_lines")
     op.drop_table("requisition_lines")

@@ -210,3 +210,37 @@ def test_retried_dispense_with_the_same_key_dispenses_once(client, db, headers_f
                              {"p": rx["id"]}).scalar()
     assert count == 1
     assert pharmacy.on_hand(stocked["item"]["id"]) == 56
+
+
+def test_each_dispensed_batch_emits_one_billing_event_and_a_return_reverses_it(
+        app, client, headers_for, pharmacy, doctor, stocked):
+    from hms_server.domain.events import MedicationDispensed, MedicationReturned
+
+    seen: list[object] = []
+
+    def record(_uow, event):
+        seen.append(event)
+
+    events = app.state.runtime.events
+    events.subscribe(MedicationDispensed, record)
+    events.subscribe(MedicationReturned, record)
+    try:
+        rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
+                       stocked["drug"], quantity=40)
+        body = pharmacy.dispense(rx, 40).json()
+        refused = pharmacy.dispense(rx, 1)  # nothing owed: no event
+        assert refused.status_code == 409
+        dispensed = [e for e in seen if isinstance(e, MedicationDispensed)]
+        assert sorted((e.dispense_line_id, e.quantity) for e in dispensed) == sorted(
+            (ln["id"], int(ln["quantity"])) for ln in body["lines"])
+        assert {e.patient_id for e in dispensed} == {rx["patient_id"]}
+        assert {e.drug_id for e in dispensed} == {stocked["drug"]}
+        client.post(f"/api/v1/dispenses/{body['id']}/returns", headers=pharmacy.headers,
+                    json={"reason": "Not collected", "lines": [
+                        {"dispense_line_id": body["lines"][0]["id"], "quantity": 2}]})
+        returned = [e for e in seen if isinstance(e, MedicationReturned)]
+        assert [(e.dispense_line_id, e.quantity) for e in returned] == [
+            (body["lines"][0]["id"], 2)]
+    finally:
+        events.unsubscribe(MedicationDispensed, record)
+        events.unsubscribe(MedicationReturned, record)
