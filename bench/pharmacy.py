@@ -69,7 +69,9 @@ def load(url: str, items: int, weeks: int) -> dict[str, int]:
             INSERT INTO stock_movements (at, kind, item_id, batch_id, location_id,
                                          quantity_delta, unit_cost, reason)
             SELECT now() - make_interval(weeks => %(weeks)s + 1), 'receipt', b.item_id, b.id,
-                   l.id, CASE WHEN l.code = 'PHARMACY' THEN 40 * %(weeks)s + 100 ELSE 200 END,
+                   l.id, CASE WHEN l.code <> 'PHARMACY' THEN 200
+                              WHEN b.item_id %% 10 = 0 THEN 40 * %(weeks)s + 5
+                              ELSE 40 * %(weeks)s + 100 END,
                    b.unit_cost, 'bench opening stock'
             FROM stock_batches b CROSS JOIN stock_locations l
             WHERE l.code = ANY(%(codes)s) AND b.lot LIKE 'L%%'
@@ -81,7 +83,9 @@ def load(url: str, items: int, weeks: int) -> dict[str, int]:
                                          quantity_delta, unit_cost, reason)
             SELECT now() - make_interval(weeks => w) + make_interval(hours => b.item_id %% 100),
                    'issue', b.item_id, b.id, %(pharmacy)s,
-                   -(1 + (b.item_id * 13 + w * 7) %% 40), b.unit_cost, 'bench consumption'
+                   CASE WHEN b.item_id %% 10 = 0 THEN -40  -- every tenth item runs low
+                        ELSE -(1 + (b.item_id * 13 + w * 7) %% 40) END,
+                   b.unit_cost, 'bench consumption'
             FROM stock_batches b CROSS JOIN generate_series(0, %(weeks)s - 1) w
             WHERE b.lot LIKE 'L%%-1'
             ORDER BY w DESC, b.id""", {"weeks": weeks, "pharmacy": ids["PHARMACY"]})
@@ -156,14 +160,16 @@ def bench_lookup(server_url: str, headers: dict[str, str], ids: dict[str, int], 
     return results
 
 
-def bench_suggestions(server_url: str, headers: dict[str, str], pharmacy: int, runs: int
-                      ) -> tuple[list[float], int]:
+def bench_suggestions(server_url: str, headers: dict[str, str], pharmacy: int, runs: int,
+                      include_all: bool) -> tuple[list[float], int]:
+    """``include_all`` lists every evaluated item; without it only those to order (what the
+    desktop asks). Every item's forecast is computed either way."""
     times, total = [], 0
     with httpx.Client(base_url=server_url, headers=headers, timeout=120) as http:
         for _ in range(runs):
             started = time.perf_counter()
             response = http.get("/api/v1/reorder-suggestions",
-                                params={"location_id": pharmacy, "include_all": True,
+                                params={"location_id": pharmacy, "include_all": include_all,
                                         "limit": 100})
             times.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
@@ -225,9 +231,13 @@ def main() -> int:
                     print("   ^ above the 50 ms target")
             print(f"\n2. GET /api/v1/reorder-suggestions, {args.weeks} weeks of ledger "
                   "(target ≤ 2 s)")
-            times, total = bench_suggestions(server.url, headers, ids["PHARMACY"],
-                                             args.suggestion_runs)
-            print(f"   {total:,} items evaluated: {summary(times)}")
+            for include_all in (False, True):
+                times, total = bench_suggestions(server.url, headers, ids["PHARMACY"],
+                                                 args.suggestion_runs, include_all)
+                what = "listed (all evaluated)" if include_all else "to order"
+                print(f"   {total:>6,} {what:<22} {summary(times)}")
+                if percentile(times, 95) > 2000:
+                    print("   ^ above the 2 s target")
             print(f"\n3. {RACE_DISPENSES} concurrent dispenses of 1 unit against a batch of "
                   f"{RACE_STOCK}")
             started = time.perf_counter()

@@ -286,9 +286,9 @@ def reorder_advice(x: ReorderInput, *, review_days: int = 14) -> ReorderAdvice:
     the lead time plus a review period), in whole purchase packs."""
     daily = max(x.weekly_demand, 0.0) / 7.0
     days_left = float(x.on_hand) / daily if daily > 0 else None
-    lead_demand = Decimal(str(round(daily * x.lead_time_days, 3)))
+    lead_demand = _thousandths(daily * x.lead_time_days)
     point = max(lead_demand + x.safety_stock, x.reorder_level or Decimal(0))
-    cover = Decimal(str(round(daily * (x.lead_time_days + review_days), 3))) + x.safety_stock
+    cover = _thousandths(daily * (x.lead_time_days + review_days)) + x.safety_stock
     target = max(x.par_level or Decimal(0), cover, point)
     position = x.on_hand + x.on_order
     need = target - position if position <= point and (daily > 0 or x.reorder_level) else Decimal(0)
@@ -297,6 +297,10 @@ def reorder_advice(x: ReorderInput, *, review_days: int = 14) -> ReorderAdvice:
     pack = x.pack_size if x.pack_size > 0 else Decimal(1)
     packs = math.ceil(need / pack)
     return ReorderAdvice(daily, days_left, point, target, pack * packs)
+
+
+def _thousandths(value: float) -> Decimal:
+    return Decimal(round(value * 1000)) / 1000
 
 
 def days_until(day: date, today: date) -> int:

@@ -8,6 +8,7 @@ the friendly message first.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from hms_server.adapters.orm.pharmacy import (
     StockLevel,
     StockLocation,
     StockMovement,
+    Supplier,
 )
 from hms_server.adapters.queries import pharmacy as queries
 from hms_server.adapters.repositories.pharmacy import Posting, StockRepository
@@ -38,6 +40,7 @@ from hms_server.domain.pharmacy import (
 from hms_server.domain.versioning import check_version
 
 CATEGORY = "inventory"
+log = logging.getLogger("hms_server.pharmacy")
 
 
 def user_id_of(uow: UnitOfWork) -> int | None:
@@ -175,8 +178,6 @@ def create_item(uow: UnitOfWork, *, code: str, name: str, kind: str, drug_id: in
 
 
 def _supplier_exists(uow: UnitOfWork, supplier_id: int) -> None:
-    from hms_server.adapters.orm.pharmacy import Supplier
-
     if uow.session.get(Supplier, supplier_id) is None:
         raise _invalid("preferred_supplier_id", "unknown supplier",
                        f"No supplier with id {supplier_id}.")
@@ -500,9 +501,6 @@ class ExpirySweeper:
         self._thread.start()
 
     def _run(self) -> None:
-        import logging
-
-        log = logging.getLogger("hms_server.pharmacy")
         while not self._stop.is_set():
             try:
                 sweep_expired(self._uow_factory())

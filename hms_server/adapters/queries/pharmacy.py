@@ -111,11 +111,15 @@ def stock_rows(session: Session, *, item_id: int | None, location_id: int | None
     if not include_empty:
         query = query.where(StockBalance.quantity > 0)
     total = _count(session, query)
-    if item_id is not None:
+    if item_id is not None or lot:
         order = [StockLocation.code, StockBatch.expiry, StockBalance.batch_id]
     else:
-        order = [StockItem.name, StockBalance.item_id, StockLocation.code, StockBatch.expiry,
-                 StockBalance.batch_id]
+        # A whole location: item by item (an index on (location, item) serves the order
+        # page by page, with an incremental sort of each item's few batches, first expiry
+        # first). Sorting 60,000 rows by name per page would not; the per-item summary
+        # (``summary_rows``) is the list sorted by name.
+        order = [StockBalance.item_id, StockBatch.expiry, StockBalance.batch_id,
+                 StockBalance.location_id]
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset))
     return [dict(r._mapping) for r in rows], total
 

@@ -4,7 +4,9 @@ location in one statement, and supplier price history.
 Demand is exponential smoothing of the ledger's weekly consumption (dispensed, issued to
 wards, transferred out) computed in closed form — Σ qty·α(1−α)^weeks_ago normalised over
 the window — so one aggregate over the ledger serves 20,000 items (see
-``domain.pharmacy.smoothed_weekly_demand`` for the same formula in Python).
+``domain.pharmacy.smoothed_weekly_demand`` for the same formula in Python). The week index
+uses ``date_part`` (double precision): ``extract`` returns numeric and made the aggregate
+twice as slow over a million rows.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _INPUTS = text("""
     WITH demand AS (
         SELECT m.item_id,
                sum(CAST(-m.quantity_delta AS double precision) * power(1 - :alpha,
-                   floor(extract(epoch FROM (:now - m.at)) / 604800)))
+                   floor(date_part('epoch', :now - m.at) / 604800)))
                * :alpha / (1 - power(1 - :alpha, :weeks)) AS weekly
         FROM stock_movements m
         WHERE m.location_id = :location_id AND m.at >= :since AND m.at <= :now
