@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,14 +44,13 @@ def _queue_event(uow: UnitOfWork, entry: QueueEntry) -> None:
                                   "status": entry.status})
 
 
-def check_in(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
+def check_in(uow: UnitOfWork, appointment_id: int, *,
              now: datetime | None = None) -> QueueEntry:
     """Mark the patient arrived and give them the next token of the doctor's day.
 
     Check-in is refused for appointments on a day that has passed; early arrival (any time
     on or before the day) is accepted and queued for the appointment's day.
     """
-    tzinfo = scheduling.zone(tz)
     now = now or utcnow()
     with uow:
         s = uow.session
@@ -61,8 +59,8 @@ def check_in(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
             raise NotFoundError(f"No appointment with id {appointment_id}.")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "checked_in",
                          "appointment")
-        queue_day = appointment.starts_at.astimezone(tzinfo).date()
-        if queue_day < now.astimezone(tzinfo).date():
+        queue_day = uow.hospital.local(appointment.starts_at).date()
+        if queue_day < uow.hospital.local(now).date():
             raise CheckInTooLateError("This appointment's day has passed; book a new one.")
         # Serialise token allocation per doctor (the unique constraint is the backstop).
         s.get(Doctor, appointment.doctor_id, with_for_update=True)
@@ -196,14 +194,13 @@ class QueueBoard:
     longest_wait_minutes: int | None
 
 
-def queue_board(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None = None,
+def queue_board(uow: UnitOfWork, *, day: date | None = None,
                 doctor_id: int | None = None, department_id: int | None = None,
                 now: datetime | None = None) -> QueueBoard:
     """The day's queue of a doctor or a department in token order, with waiting times:
     minutes from check-in to being called (or until now while still waiting)."""
-    tzinfo = scheduling.zone(tz)
     now = now or utcnow()
-    day = day or now.astimezone(tzinfo).date()
+    day = day or uow.hospital.local(now).date()
     with uow:
         query = (select(QueueEntry, Doctor, Patient, Appointment)
                  .join(Doctor, Doctor.id == QueueEntry.doctor_id)
