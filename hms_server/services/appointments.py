@@ -306,7 +306,6 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datet
         old_start, old_end = appointment.starts_at, appointment.ends_at
         appointment.starts_at, appointment.ends_at = start, new_end
         appointment.location = slot.location
-        appointment.version += 1
         appointment.updated_at = now
         try:
             with session.begin_nested():
@@ -341,7 +340,6 @@ def cancel_appointment(uow: UnitOfWork, appointment_id: int, *,
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "cancelled", "appointment")
         appointment.status = "cancelled"
         appointment.cancel_reason = reason.strip()
-        appointment.version += 1
         appointment.updated_at = utcnow()
         _leave_queue(uow.session, appointment)
         uow.audit(CATEGORY, "appointment.cancel", patient_id=appointment.patient_id,
@@ -357,7 +355,6 @@ def _leave_queue(session: Session, appointment: Appointment) -> QueueEntry | Non
     entry = session.scalar(select(QueueEntry).where(QueueEntry.appointment_id == appointment.id))
     if entry is not None and entry.status in ("waiting", "called"):
         entry.status = "left"
-        entry.version += 1
     return entry
 
 
@@ -370,7 +367,6 @@ def mark_no_show(uow: UnitOfWork, appointment_id: int, *,
             check_version(appointment.version, version, "appointment")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "no_show", "appointment")
         appointment.status = "no_show"
-        appointment.version += 1
         appointment.updated_at = utcnow()
         entry = _leave_queue(uow.session, appointment)
         uow.audit(CATEGORY, "appointment.no_show", patient_id=appointment.patient_id,

@@ -402,7 +402,6 @@ def _apply_versioned_changes(uow: UnitOfWork, row: Any, patient_id: int, version
         return
     for key, value in changed.items():
         setattr(row, key, value)
-    row.version += 1
     row.updated_at = utcnow()
     uow.audit(category, f"{kind}.update", patient_id=patient_id,
               detail={f"{kind}_id": row.id, "fields": sorted(changed)})

@@ -127,7 +127,6 @@ def record_lab_result(uow: UnitOfWork, patient_id: int, order_id: int, *,
                            resulted_at=utcnow())
         uow.session.add(result)
         order.status = "resulted"
-        order.version += 1
         uow.session.flush()
         uow.audit("lab_results", "lab.result", patient_id=patient_id,
                   detail={"lab_order_id": order.id, "lab_result_id": result.id, "flag": flag})
@@ -147,7 +146,6 @@ def cancel_lab_order(uow: UnitOfWork, patient_id: int, order_id: int) -> LabOrde
         if order.status != "ordered":
             raise ConflictError(f"This order is {order.status}; it cannot be cancelled.")
         order.status = "cancelled"
-        order.version += 1
         uow.audit("lab_orders", "lab.cancel", patient_id=patient_id,
                   detail={"lab_order_id": order.id})
         view = _views(uow, [order])[0]

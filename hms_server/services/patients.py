@@ -363,7 +363,6 @@ def update_patient(uow: UnitOfWork, patient_id: int, *, version: int, changes: d
         if changed:
             for k in changed:
                 setattr(patient, k, changes[k])
-            patient.version += 1
             patient.updated_at = utcnow()
             uow.audit(CATEGORY, "patient.update", patient_id=patient.id,
                       detail={"fields": changed})
@@ -429,9 +428,7 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
         now = utcnow()
         filled = _absorb(survivor, loser)
         loser.merged_into_id, loser.merged_at = survivor.id, now
-        loser.version += 1
         loser.updated_at = now
-        survivor.version += 1
         survivor.updated_at = now
         session.flush()
         # Records merged into the loser earlier now point straight at the survivor.

@@ -282,7 +282,6 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
         rx.status = "cancelled"
         rx.cancelled_at = utcnow()
         rx.cancel_reason = reason.strip()
-        rx.version += 1
         uow.audit(CATEGORY, "prescription.cancel", patient_id=rx.patient_id,
                   detail={"prescription_id": rx.id})
         uow.publish("prescription.cancelled", {"prescription_id": rx.id,

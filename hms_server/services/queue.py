@@ -72,7 +72,6 @@ def check_in(uow: UnitOfWork, appointment_id: int, *,
                            version=1)
         s.add(entry)
         appointment.status = "checked_in"
-        appointment.version += 1
         appointment.updated_at = now
         s.flush()
         uow.audit(CATEGORY, "appointment.check_in", patient_id=appointment.patient_id,
@@ -111,7 +110,6 @@ def call_patient(uow: UnitOfWork, entry_id: int, *, now: datetime | None = None)
         entry = _entry_for_update(uow, entry_id)
         check_transition(QUEUE_TRANSITIONS, entry.status, "called", "queue entry")
         entry.status, entry.called_at = "called", now or utcnow()
-        entry.version += 1
         uow.audit(CATEGORY, "queue.call", patient_id=entry.patient_id,
                   detail={"queue_entry_id": entry.id})
         _queue_event(uow, entry)
@@ -131,20 +129,20 @@ def start_consultation(uow: UnitOfWork, entry_id: int, *,
         if appointment is not None:
             check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "in_consultation",
                              "appointment")
-            appointment.status = "in_consultation"
-            appointment.version += 1
-            appointment.updated_at = now
         doctor = s.get(Doctor, entry.doctor_id)
         assert doctor is not None
         encounter = encounters.open_encounter(
             uow, patient_id=entry.patient_id, clinician_user_id=doctor.user_id,
             appointment_id=entry.appointment_id, kind="outpatient")
-        entry.encounter_id = encounter.id
+        # Rows change after the encounter is written, so each is UPDATEd (and its version
+        # moved on) exactly once.
         if appointment is not None:
+            appointment.status = "in_consultation"
+            appointment.updated_at = now
             appointment.encounter_id = encounter.id
+        entry.encounter_id = encounter.id
         entry.status, entry.started_at = "in_consultation", now
         entry.called_at = entry.called_at or now
-        entry.version += 1
         uow.audit(CATEGORY, "queue.start", patient_id=entry.patient_id,
                   detail={"queue_entry_id": entry.id, "encounter_id": encounter.id})
         _queue_event(uow, entry)
@@ -161,14 +159,12 @@ def complete_consultation(uow: UnitOfWork, entry_id: int, *,
         entry = _entry_for_update(uow, entry_id)
         check_transition(QUEUE_TRANSITIONS, entry.status, "done", "queue entry")
         appointment = _appointment(s, entry)
-        if appointment is not None and appointment.status == "in_consultation":
-            appointment.status = "completed"
-            appointment.version += 1
-            appointment.updated_at = now
         if entry.encounter_id is not None:
             encounters.close_encounter(uow, entry.encounter_id)
+        if appointment is not None and appointment.status == "in_consultation":
+            appointment.status = "completed"
+            appointment.updated_at = now
         entry.status, entry.completed_at = "done", now
-        entry.version += 1
         uow.audit(CATEGORY, "queue.complete", patient_id=entry.patient_id,
                   detail={"queue_entry_id": entry.id, "encounter_id": entry.encounter_id})
         _queue_event(uow, entry)

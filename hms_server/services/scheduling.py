@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.scheduling import (
     INACTIVE_APPOINTMENT_STATUSES,
@@ -172,7 +172,7 @@ def update_doctor(uow: UnitOfWork, doctor_id: int, *, version: int,
                              ("display_name", display_name), ("active", active)):
             if value is not None:
                 setattr(doctor, field, value)
-        doctor.version += 1
+        touch(doctor)  # every accepted update moves the version, changed or not
         uow.audit(CATEGORY, "doctor.update", detail={"doctor_id": doctor.id})
         uow.publish("doctor.updated", {"doctor_id": doctor.id})
         uow.commit()

@@ -121,7 +121,6 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
         entry.offered_doctor_id = doctor_id
         entry.offered_start, entry.offered_end = start, end
         entry.offer_expires_at = min(now + OFFER_HOLD, start)
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.offer", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id, "doctor_id": doctor_id})
         uow.publish("waitlist.offered", {"waitlist_id": entry.id, "patient_id": entry.patient_id,
@@ -157,7 +156,6 @@ def accept_offer(uow: UnitOfWork, entry_id: int) -> Appointment:
                                        start=entry.offered_start, type_code=entry.type_code,
                                        reason=entry.reason)
         entry.status, entry.appointment_id = "booked", appointment.id
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.accept", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id, "appointment_id": appointment.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id,
@@ -173,7 +171,6 @@ def remove_from_waitlist(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
             raise InvalidTransitionError(f"This waitlist entry is already '{entry.status}'.",
                                          extra={"current_status": entry.status})
         entry.status = "cancelled"
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.remove", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id,
