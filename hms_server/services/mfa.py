@@ -36,11 +36,12 @@ def start_enrolment(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEn
         if user.totp_secret:
             raise ConflictError("One-time codes are already enabled for this account.")
         # Not an edit of the account until confirmed: the version stays.
-        write_quietly(user, totp_pending_secret=credentials.new_totp_secret())
+        secret = credentials.new_totp_secret()
+        write_quietly(user, totp_pending_secret=secret)
         uow.audit(CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id})
         uow.commit()
-        return TotpEnrolment(user.totp_pending_secret, credentials.totp_provisioning_uri(
-            user.totp_pending_secret, user.username, settings.hospital_name))
+        return TotpEnrolment(secret, credentials.totp_provisioning_uri(
+            secret, user.username, settings.hospital_name))
 
 
 def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
