@@ -222,7 +222,7 @@ def _verify(uow: UnitOfWork, who: ExistingPatient, mrn_prefix: str) -> Patient |
         select(Patient).where(Patient.mrn.in_(candidates or ["-"])).limit(1)).first()
     matches = _same_date(found.date_of_birth if found else None, who.date_of_birth)
     if found is not None and matches:
-        return patient_service.resolve_survivor(uow.session, found)
+        return patient_service.resolve_survivor(uow, found)
     uow.audit(CATEGORY, "self_booking.verify", outcome="failure",
               patient_id=found.id if found else None, detail={"reason": "not_verified"})
     return None
