@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.permissions import Perm
@@ -151,9 +155,19 @@ def lookup(name: str) -> ResourceType | None:
     return _REGISTRY.get(name)
 
 
+def build(model: type[Any], data: Resource) -> Resource:
+    """``data`` made into the pinned ``fhir.resources`` R4B model (which validates every
+    element: a resource the model refuses is a bug here, never sent) and serialised back as
+    the model writes FHIR JSON."""
+    resource: Resource = model.model_validate(data).model_dump(
+        mode="json", by_alias=True, exclude_none=True)
+    return resource
+
+
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> Resource:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}]}
+    return build(OperationOutcome, {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}]})
 
 
 def capability_statement(base_url: str, software_version: str,
@@ -174,7 +188,7 @@ def capability_statement(base_url: str, software_version: str,
         if rt.documentation:
             entry["documentation"] = rt.documentation
         resources.append(entry)
-    return {
+    return build(CapabilityStatement, {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": datetime.now(UTC).date().isoformat(),
@@ -197,7 +211,7 @@ def capability_statement(base_url: str, software_version: str,
             },
             "resource": resources,
         }],
-    }
+    })
 
 
 def searchset(resource_type: str, base_url: str, page: list[Resource], total: int,
@@ -205,11 +219,11 @@ def searchset(resource_type: str, base_url: str, page: list[Resource], total: in
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return {
+    return build(Bundle, {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": links,
         "entry": [{"fullUrl": f"{base_url}/{r.get('resourceType', resource_type)}/{r['id']}",
                    "resource": r, "search": {"mode": "match"}} for r in page],
-    }
+    })

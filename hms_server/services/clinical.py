@@ -503,3 +503,25 @@ def move_chart_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
             .where(CareTeamMember.patient_id == loser_id))
         .on_conflict_do_nothing())
 
+
+
+# ---------------------------------------------------------------- single items (integrations)
+
+_CHART_ITEMS: dict[str, tuple[type, str]] = {
+    "vitals": (VitalSigns, "vitals"), "problem": (Problem, "problems"),
+    "allergy": (Allergy, "allergies")}
+
+
+def read_chart_item(uow: UnitOfWork, kind: str, item_id: int, **detail: Any) -> Any | None:
+    """One vitals set, problem or allergy by id (None if there is none), after the same care
+    relationship check as the chart; the read is audited with ``detail`` (e.g. which FHIR
+    resource asked)."""
+    model, category = _CHART_ITEMS[kind]
+    with uow:
+        row = uow.session.get(model, item_id)
+        if row is None:
+            return None
+        basis = ensure_chart_access(uow, row.patient_id)
+        audit_read(uow, basis, category, **detail)
+        uow.commit()
+        return row

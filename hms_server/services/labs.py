@@ -168,3 +168,18 @@ def list_lab_results(uow: UnitOfWork, patient_id: int, *, test_code: str | None,
         audit_read(uow, basis, "lab_results")
         uow.commit()
         return rows, total
+
+
+def read_lab_result(uow: UnitOfWork, result_id: int,
+                    **detail: object) -> tuple[LabResult, LabTest] | None:
+    """One result with its test (None if there is none), care relationship checked, audited."""
+    with uow:
+        result = uow.session.get(LabResult, result_id)
+        if result is None:
+            return None
+        basis = ensure_chart_access(uow, result.patient_id)
+        test = uow.session.get(LabTest, result.test_id)
+        assert test is not None
+        audit_read(uow, basis, "lab_results", **detail)
+        uow.commit()
+        return result, test

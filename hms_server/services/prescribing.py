@@ -289,3 +289,10 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
         view = _view(uow, rx)
         uow.commit()
         return view
+
+
+def prescription_of_item(uow: UnitOfWork, item_id: int) -> int | None:
+    """The prescription a prescription item belongs to (reading it is audited separately)."""
+    with uow:
+        return uow.session.scalar(select(PrescriptionItem.prescription_id).where(
+            PrescriptionItem.id == item_id))

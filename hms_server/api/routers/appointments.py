@@ -27,7 +27,6 @@ from hms_contract.scheduling import (
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
-from hms_server.api.routers.queue import queue_entry_read
 from hms_server.domain.permissions import Perm
 from hms_server.services import appointments as svc
 from hms_server.services import queue as queue_svc
@@ -129,7 +128,9 @@ def no_show(appointment_id: IdPath, ctx: AppointmentWriter,
 def check_in(appointment_id: IdPath, ctx: AppointmentWriter) -> QueueEntryRead:
     """The patient has arrived: they join the doctor's queue with a token number."""
     entry = queue_svc.check_in(ctx.uow(), appointment_id)
-    return queue_entry_read(ctx, entry)
+    return QueueEntryRead.model_validate(queue_svc.queue_entry_view(
+        ctx.hospital, entry, show_patient=Perm.PATIENTS_READ in ctx.principal.permissions),
+        from_attributes=True)
 
 
 # --- waitlist ------------------------------------------------------------------------------
