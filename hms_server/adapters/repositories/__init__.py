@@ -28,6 +28,10 @@ class Repository:
         self.session.flush()
         return row
 
+    def stage(self, row: Any) -> None:
+        """Stage a new row; it is written with the next flush (or the commit)."""
+        self.session.add(row)
+
     def add_all(self, rows: list[Any]) -> None:
         self.session.add_all(rows)
         self.session.flush()
