@@ -104,6 +104,14 @@ class SchedulingRepository(Repository):
             query = query.where(Doctor.id == doctor_id)
         return list(self.session.scalars(query.order_by(Doctor.id)))
 
+    def bookable_doctors(self) -> list[tuple[Department, Doctor]]:
+        """Active doctors of active departments, by department and name (self-booking)."""
+        rows = self.session.execute(
+            select(Department, Doctor).join(Doctor, Doctor.department_id == Department.id)
+            .where(Department.active, Doctor.active)
+            .order_by(Department.name, Doctor.display_name, Doctor.id)).all()
+        return [(dep, doc) for dep, doc in rows]
+
     def department_of_doctor(self, doctor_id: int) -> int | None:
         return self.session.scalar(select(Doctor.department_id).where(Doctor.id == doctor_id))
 
