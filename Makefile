@@ -50,6 +50,7 @@ STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
 	hms_server/adapters/events.py hms_server/adapters/orm hms_server/adapters/migrations.py \
 	hms_server/adapters/reference_data.py hms_server/resources.py \
+	hms_server/adapters/repositories hms_server/adapters/queries \
 	hms_server/api/deps.py hms_server/api/idempotency.py \
 	hms_server/api/problems.py hms_server/app.py hms_server/cli.py
 

@@ -7,8 +7,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.base import utcnow, write_quietly
 from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
 from hms_server.adapters.repositories.identity import SignInRepository, UserRepository
@@ -244,10 +242,10 @@ def revoke_all_sessions(uow: UnitOfWork, user_id: int, reason: str) -> None:
     uow.repo(SignInRepository).end_all_sessions(user_id, reason)
 
 
-def authenticate(session: Session, settings: Settings, token: str) -> Principal:
+def authenticate(sign_ins: SignInRepository, settings: Settings, token: str) -> Principal:
     """Resolve a bearer token; one indexed query checks session and account are still live."""
     claims = credentials.decode_access_token(settings, token)
-    row = SignInRepository(session).live_pair(claims.session_id, claims.user_id)
+    row = sign_ins.live_pair(claims.session_id, claims.user_id)
     now = utcnow()
     if row is None:
         raise NotAuthenticatedError("The access token is not valid.")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.repositories.identity import USER_SORT_COLUMNS, UserRepository
@@ -62,10 +60,8 @@ def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name
                     password_hash=credentials.hash_password(password), active=True,
                     totp_secret=secret, failed_logins=0, lock_count=0,
                     password_changed_at=utcnow())
-        try:
-            users.add(user)
-        except IntegrityError as exc:  # lost a race on the unique username
-            raise ConflictError(f"The username '{username}' is already taken.") from exc
+        if not users.add_unless_username_taken(user):  # lost a race on the unique username
+            raise ConflictError(f"The username '{username}' is already taken.")
         uow.audit(CATEGORY, "user.create",
                   detail={"target_user_id": user.id, "roles": user.roles})
         uow.publish("user.created", {"user_id": user.id})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 R = TypeVar("R")
@@ -46,10 +46,11 @@ class Repository:
         """Re-read server-computed columns (defaults, generated columns) after a write."""
         self.session.refresh(row)
 
-    def count(self, query: Select[Any]) -> int:
+    def count(self, query: Any) -> int:
+        """How many rows ``query`` (any SELECT) matches."""
         return int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
-    def page(self, query: Select[Any], order: list[Any], limit: int,
+    def page(self, query: Any, order: list[Any], limit: int,
              offset: int) -> tuple[list[Any], int]:
         """One page of ``query`` in ``order`` and the total number of matches."""
         total = self.count(query)

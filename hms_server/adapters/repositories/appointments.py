@@ -54,7 +54,7 @@ class AppointmentRepository(Repository):
             Appointment.booking_reference == reference).limit(1)).first()
 
     def _overlapping(self, start: datetime, end: datetime,
-                     exclude_id: int | None) -> Select[tuple[int]]:
+                     exclude_id: int | None) -> Select[int]:
         query = select(Appointment.id).where(
             Appointment.starts_at < end, Appointment.ends_at > start,
             Appointment.status.not_in(INACTIVE_APPOINTMENT_STATUSES))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
@@ -30,6 +31,16 @@ class UserRepository(Repository):
             select(User).where(func.lower(User.username) == username.lower()).with_for_update()
         ).first()
 
+    def add_unless_username_taken(self, user: User) -> bool:
+        """Insert in a savepoint; False if another request took the username meanwhile (the
+        unique index decides under concurrency)."""
+        try:
+            with self.session.begin_nested():
+                self.add(user)
+        except IntegrityError:
+            return False
+        return True
+
     def search(self, *, q: str | None, sort: str, limit: int,
                offset: int) -> tuple[list[User], int]:
         """``q`` matches inside the username or full name; ``sort`` is an allow-listed column
@@ -47,8 +58,8 @@ class UserRepository(Repository):
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        return dict(self.session.execute(  # type: ignore[arg-type]
-            select(User.id, User.full_name).where(User.id.in_(wanted))).all())
+        return {user_id: name for user_id, name in self.session.execute(
+            select(User.id, User.full_name).where(User.id.in_(wanted)))}
 
 
 class SignInRepository(Repository):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 
 from hms_server.adapters.orm.scheduling import (
     INACTIVE_APPOINTMENT_STATUSES,
@@ -55,7 +56,7 @@ class SchedulingRepository(Repository):
             func.lower(Department.name) == name.lower()))
 
     @staticmethod
-    def _doctor_query() -> Select[tuple[Doctor, Department]]:
+    def _doctor_query() -> Any:
         return select(Doctor, Department).join(Department, Department.id == Doctor.department_id)
 
     def doctors(self, *, department_id: int | None, specialty: str | None, q: str | None,

@@ -34,6 +34,12 @@ class FakeUsers:
         self.rows[row.id] = row
         return row
 
+    def add_unless_username_taken(self, row: User) -> bool:
+        if self.id_by_username(row.username) is not None:
+            return False
+        self.add(row)
+        return True
+
 
 class FakeSignIns:
     def __init__(self) -> None:
