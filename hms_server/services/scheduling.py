@@ -46,10 +46,39 @@ MAX_SEARCH_DAYS = 92
 
 # --- departments and doctors --------------------------------------------------------------
 
-def list_departments(uow: UnitOfWork) -> list[tuple[Department, int]]:
+@dataclass(frozen=True)
+class DepartmentView:
+    id: int
+    name: str
+    location: str | None
+    doctor_count: int
+
+
+@dataclass(frozen=True)
+class DoctorView:
+    """A doctor with their department, as lists and forms show them."""
+
+    id: int
+    user_id: int
+    full_name: str
+    department: str
+    department_id: int
+    specialty: str
+    active: bool
+    version: int
+
+
+def doctor_view(doctor: Doctor, department: Department) -> DoctorView:
+    return DoctorView(id=doctor.id, user_id=doctor.user_id, full_name=doctor.display_name,
+                      department=department.name, department_id=department.id,
+                      specialty=doctor.specialty, active=doctor.active, version=doctor.version)
+
+
+def list_departments(uow: UnitOfWork) -> list[DepartmentView]:
     """Active departments with their number of active doctors, by name."""
     with uow:
-        return uow.repo(SchedulingRepository).departments_with_doctor_counts()
+        return [DepartmentView(d.id, d.name, d.location, n)
+                for d, n in uow.repo(SchedulingRepository).departments_with_doctor_counts()]
 
 
 def create_department(uow: UnitOfWork, *, name: str, location: str | None = None) -> Department:
@@ -67,20 +96,21 @@ def create_department(uow: UnitOfWork, *, name: str, location: str | None = None
 def list_doctors(uow: UnitOfWork, *, department_id: int | None = None,
                  specialty: str | None = None, q: str | None = None, limit: int = 100,
                  offset: int = 0, include_inactive: bool = False,
-                 ) -> tuple[list[tuple[Doctor, Department]], int]:
+                 ) -> tuple[list[DoctorView], int]:
     """Doctors with their department, by name; filters combine with AND."""
     with uow:
-        return uow.repo(SchedulingRepository).doctors(
+        rows, total = uow.repo(SchedulingRepository).doctors(
             department_id=department_id, specialty=specialty, q=q,
             include_inactive=include_inactive, limit=limit, offset=offset)
+        return [doctor_view(d, dep) for d, dep in rows], total
 
 
-def get_doctor(uow: UnitOfWork, doctor_id: int) -> tuple[Doctor, Department]:
+def get_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorView:
     with uow:
         row = uow.repo(SchedulingRepository).doctor_with_department(doctor_id)
         if row is None:
             raise NotFoundError(f"No doctor with id {doctor_id}.")
-        return row
+        return doctor_view(*row)
 
 
 def doctor_names(uow: UnitOfWork, doctor_ids: set[int]) -> dict[int, str]:
