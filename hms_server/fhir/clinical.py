@@ -28,7 +28,6 @@ from hms_server.fhir.registry import (
     SearchParam,
     SearchParams,
     build,
-    register,
 )
 from hms_server.services import clinical as clinical_service
 from hms_server.services import labs as lab_service
@@ -443,7 +442,7 @@ def _search_medication_request(ctx: FhirContext, params: SearchParams) -> list[R
             for item, drug in v.items]
 
 
-for _resource in (
+RESOURCE_TYPES = (
     ResourceType("Encounter", _read_encounter, _search_encounter,
                  (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished")),
                  Perm.CLINICAL_READ, "Visits; search requires patient."),
@@ -462,5 +461,4 @@ for _resource in (
                  (PATIENT_PARAM, SearchParam("status", "token", "active, cancelled")),
                  Perm.CLINICAL_READ, "One per prescription item; groupIdentifier is the "
                  "prescription number."),
-):
-    register(_resource)
+)

@@ -20,7 +20,6 @@ from hms_server.fhir.registry import (
     SearchParams,
     SearchResult,
     build,
-    register,
 )
 from hms_server.services import patients as patient_service
 
@@ -215,7 +214,7 @@ def _search(ctx: FhirContext, params: SearchParams) -> SearchResult:
     return SearchResult([to_fhir(p, replaces.get(p.id)) for p in rows], total)
 
 
-register(ResourceType(
+RESOURCE_TYPES = (ResourceType(
     name="Patient",
     read=_read,
     search=_search,
@@ -231,4 +230,4 @@ register(ResourceType(
                                            "or a bare value matching either"),
         SearchParam("_id", "token", "Logical id"),
     ),
-))
+),)

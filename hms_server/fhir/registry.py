@@ -1,18 +1,20 @@
 """A tiny FHIR registry: each resource type registers how to read and search it.
 
-To add resource types, drop a module into ``hms_server/fhir/`` that calls ``register``::
+To add resource types, drop a module into ``hms_server/fhir/`` that declares them::
 
-    from hms_server.fhir.registry import ResourceType, SearchParam, register
+    from hms_server.fhir.registry import ResourceType, SearchParam, build
 
     def _read(ctx, resource_id): ...          # -> dict | None (None = 404)
     def _search(ctx, params): ...             # -> list[dict] (all matches; paged for you)
                                               #    or SearchResult(page, total) (paged by you)
-    register(ResourceType(
+    RESOURCE_TYPES = (ResourceType(
         name="Encounter", read=_read, search=_search,
         search_params=(SearchParam("patient", "reference", "Patient/123 or 123"),),
-        permission=Perm.CLINICAL_READ))
+        permission=Perm.CLINICAL_READ),)
 
-Every module in the package is imported by ``discover()``, so nothing else needs editing.
+``discover()`` reads ``RESOURCE_TYPES`` of every module in the package (importing a module
+registers nothing by itself), so nothing else needs editing. Build each resource with
+``build(<fhir.resources R4B model>, data)``: the pinned models validate it.
 ``read``/``search`` raise ``FhirError`` (or any ``DomainError``) for a problem; the router
 turns both into an OperationOutcome. The route itself requires ``Perm.PATIENTS_READ``;
 ``permission`` is an extra requirement checked before ``read``/``search`` run.
@@ -141,7 +143,9 @@ def discover() -> None:
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name != "registry":
-            importlib.import_module(f"{package.__name__}.{info.name}")
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for resource in getattr(module, "RESOURCE_TYPES", ()):
+                register(resource)
     _discovered = True
 
 
