@@ -46,8 +46,10 @@ test-fast: $(STAMP)
 # areas moved onto repositories. A new area adds its repository/query modules here once typed.
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
 	appointments.py clinical.py identity.py idempotency.py labs.py messaging.py patients.py \
-	prescribing.py scheduling.py)
-QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py chart.py patients.py)
+	prescribing.py scheduling.py \
+	pharmacy.py dispensing.py procurement.py equipment.py)
+QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py chart.py patients.py \
+	pharmacy.py dispensing.py procurement.py)
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \

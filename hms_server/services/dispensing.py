@@ -212,8 +212,8 @@ def dispense(uow: UnitOfWork, *, prescription_id: int, location_id: int,
                           pharmacist_user_id=me, dispensed_at=utcnow(),
                           override_reason=override if conflicts else None,
                           conflicts=[c.as_dict() for c in conflicts])
-        uow.session.add(record)
-        uow.session.flush()
+        rx_repo = uow.repo(DispensingRepository)
+        rx_repo.add(record)
         costs = {b.batch_id: b.unit_cost for b in held}
         made: list[tuple[DispenseLine, _Line]] = []
         for line in requested:
@@ -222,9 +222,9 @@ def dispense(uow: UnitOfWork, *, prescription_id: int, location_id: int,
                                   item_id=pick.item_id, batch_id=pick.batch_id,
                                   quantity=pick.quantity, unit_cost=costs[pick.batch_id],
                                   returned_quantity=Decimal(0))
-                uow.session.add(dl)
+                rx_repo.stage(dl)
                 made.append((dl, line))
-        uow.session.flush()
+        rx_repo.flush()
         stock.post_movements([
             Posting("dispense", dl.item_id, dl.batch_id, location_id, -dl.quantity,
                     dl.unit_cost, me, reason=f"Dispense {number} for {rx.number}",
@@ -364,9 +364,7 @@ def label(uow: UnitOfWork, dispense_line_id: int) -> dict[str, Any]:
         record = repo.dispense(line.dispense_id)
         rx = repo.prescription(record.prescription_id)
         patient = repo.patient(rx.patient_id)
-        item = uow.session.get(PrescriptionItem, line.prescription_item_id)
-        drug = uow.session.get(Drug, item.drug_id) if item else None
-        assert item is not None and drug is not None
+        item, drug = repo.prescription_item(line.prescription_item_id)
         batch = uow.repo(StockRepository).batch(line.batch_id)
         stock_item = uow.repo(StockRepository).item(line.item_id)
         uow.audit(CATEGORY, "label.print", patient_id=rx.patient_id,
@@ -435,7 +433,7 @@ def return_dispensed(uow: UnitOfWork, dispense_id: int, *, lines: list[ReturnInp
                                         reason=reason, reason_code="returned_unusable", **ref))
             uow.emit(ev.MedicationReturned(dispense_line_id=line.id,
                                            patient_id=rx.patient_id, quantity=ret.quantity))
-        uow.session.flush()
+        repo.flush()
         stock.post_movements(postings)
         uow.audit(CATEGORY, "dispense.return", patient_id=rx.patient_id, detail={
             "dispense_id": record.id,
@@ -454,8 +452,7 @@ def send_back(uow: UnitOfWork, prescription_id: int, *, reason: str) -> Prescrip
         rx = _open_prescription(uow, prescription_id, lock=True)
         record = PrescriptionSendBack(prescription_id=rx.id, reason=reason.strip(),
                                       user_id=user_id_of(uow), at=utcnow())
-        uow.session.add(record)
-        uow.session.flush()
+        uow.repo(DispensingRepository).add(record)
         uow.audit(CATEGORY, "prescription.send_back", patient_id=rx.patient_id,
                   detail={"prescription_id": rx.id})
         uow.publish("prescription.sent_back", {"prescription_id": rx.id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hms_server.adapters.queries import dispensing as queries
+from hms_server.adapters.queries.dispensing import DispensingQueries
 from hms_server.adapters.uow import UnitOfWork
 
 CATEGORY = "pharmacy"
@@ -20,7 +20,7 @@ def queue(uow: UnitOfWork, *, days: int, q: str | None, limit: int, offset: int
     the patient ids on the page."""
     with uow:
         since = uow.hospital.now() - timedelta(days=days)
-        rows, total = queries.queue_rows(uow.session, since=since, q=q, limit=limit,
+        rows, total = uow.repo(DispensingQueries).queue_rows(since=since, q=q, limit=limit,
                                          offset=offset)
         if rows:
             uow.audit(CATEGORY, "queue.read",

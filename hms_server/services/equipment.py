@@ -11,14 +11,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow
 from hms_server.adapters.orm.equipment import Equipment, EquipmentService, EquipmentUsage
-from hms_server.adapters.orm.pharmacy import Supplier
+from hms_server.adapters.repositories.equipment import EquipmentRepository
 from hms_server.adapters.repositories.pharmacy import StockRepository
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.errors import ConflictError, ValidationFailedError
 from hms_server.domain.pharmacy import field_problem, next_due
 from hms_server.domain.versioning import check_version
 from hms_server.services.stock import user_id_of
@@ -27,20 +25,18 @@ CATEGORY = "equipment"
 
 
 def _asset(uow: UnitOfWork, equipment_id: int, *, lock: bool = False) -> Equipment:
-    found = uow.session.get(Equipment, equipment_id, with_for_update=lock)
-    if found is None:
-        raise NotFoundError(f"No equipment with id {equipment_id}.")
-    return found
+    return uow.repo(EquipmentRepository).asset(equipment_id, lock=lock)
 
 
 def register(uow: UnitOfWork, **fields: Any) -> Equipment:
     with uow:
         uow.repo(StockRepository).location(fields["location_id"])
-        if fields.get("supplier_id") and uow.session.get(Supplier, fields["supplier_id"]) is None:
+        if fields.get("supplier_id") and uow.repo(StockRepository).supplier(
+                fields["supplier_id"]) is None:
             raise ValidationFailedError("Unknown supplier.", extra={
                 "errors": [field_problem("supplier_id", "unknown supplier")]})
         tag = fields["asset_tag"].upper()
-        if uow.session.scalar(select(Equipment.id).where(Equipment.asset_tag == tag)):
+        if uow.repo(EquipmentRepository).tag_taken(tag):
             raise ConflictError(f"Asset tag {tag} is already registered.",
                                 extra={"errors": [field_problem("asset_tag", "already used")]})
         today = uow.hospital.today()
@@ -50,8 +46,7 @@ def register(uow: UnitOfWork, **fields: Any) -> Equipment:
                               "maintenance_interval_days"), start),
                           next_calibration_due=next_due(None, fields.get(
                               "calibration_interval_days"), start))
-        uow.session.add(asset)
-        uow.session.flush()
+        uow.repo(EquipmentRepository).add(asset)
         uow.audit(CATEGORY, "equipment.register", detail={"equipment_id": asset.id})
         uow.commit()
         return asset
@@ -60,19 +55,8 @@ def register(uow: UnitOfWork, **fields: Any) -> Equipment:
 def list_equipment(uow: UnitOfWork, *, location_id: int | None, status: str | None,
                    q: str | None, limit: int, offset: int) -> tuple[list[Equipment], int]:
     with uow:
-        query = select(Equipment)
-        if location_id is not None:
-            query = query.where(Equipment.location_id == location_id)
-        if status:
-            query = query.where(Equipment.status == status)
-        if q and q.strip():
-            like = f"%{q.strip().lower()}%"
-            query = query.where(or_(Equipment.name.ilike(like), Equipment.asset_tag.ilike(like),
-                                    Equipment.serial_number.ilike(like)))
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(query.order_by(Equipment.name, Equipment.id)
-                                        .limit(limit).offset(offset)))
-        return rows, total
+        return uow.repo(EquipmentRepository).assets(location_id=location_id, status=status,
+                                                    q=q, limit=limit, offset=offset)
 
 
 def get_equipment(uow: UnitOfWork, equipment_id: int) -> Equipment:
@@ -89,7 +73,7 @@ def update_equipment(uow: UnitOfWork, equipment_id: int, *, version: int,
             uow.repo(StockRepository).location(changes["location_id"])
         for key, value in changes.items():
             setattr(asset, key, value)
-        asset.version += 1
+        touch(asset)
         uow.audit(CATEGORY, "equipment.update", detail={"equipment_id": asset.id,
                                                         "fields": sorted(changes)})
         uow.commit()
@@ -107,7 +91,7 @@ def change_status(uow: UnitOfWork, equipment_id: int, *, version: int, status: s
                 "errors": [field_problem("reason", "required when out of service")]})
         asset.status = status
         asset.status_reason = (reason or "").strip() or None
-        asset.version += 1
+        touch(asset)
         uow.audit(CATEGORY, f"equipment.{status}", detail={"equipment_id": asset.id})
         uow.publish("equipment.changed", {"equipment_id": asset.id, "status": status,
                                           "location_id": asset.location_id})
@@ -127,8 +111,7 @@ def log_usage(uow: UnitOfWork, equipment_id: int, *, started_at: datetime,
                 "errors": [field_problem("ended_at", "before started_at")]})
         usage = EquipmentUsage(equipment_id=asset.id, user_id=user_id_of(uow),
                                started_at=started_at, ended_at=ended_at, note=note)
-        uow.session.add(usage)
-        uow.session.flush()
+        uow.repo(EquipmentRepository).add(usage)
         uow.commit()
         return usage
 
@@ -136,9 +119,7 @@ def log_usage(uow: UnitOfWork, equipment_id: int, *, started_at: datetime,
 def usage_log(uow: UnitOfWork, equipment_id: int, *, limit: int) -> list[EquipmentUsage]:
     with uow:
         _asset(uow, equipment_id)
-        return list(uow.session.scalars(select(EquipmentUsage).where(
-            EquipmentUsage.equipment_id == equipment_id)
-            .order_by(EquipmentUsage.started_at.desc()).limit(limit)))
+        return uow.repo(EquipmentRepository).usage(equipment_id, limit=limit)
 
 
 def record_service(uow: UnitOfWork, equipment_id: int, *, kind: str, performed_on: date,
@@ -154,7 +135,7 @@ def record_service(uow: UnitOfWork, equipment_id: int, *, kind: str, performed_o
                                   performed_by=performed_by, notes=notes,
                                   cost=uow.hospital.round_money(cost) if cost is not None else None,
                                   recorded_by=user_id_of(uow), recorded_at=utcnow())
-        uow.session.add(record)
+        uow.repo(EquipmentRepository).stage(record)
         if kind == "preventive" and asset.maintenance_interval_days:
             asset.next_service_due = performed_on + timedelta(
                 days=asset.maintenance_interval_days)
@@ -163,8 +144,8 @@ def record_service(uow: UnitOfWork, equipment_id: int, *, kind: str, performed_o
                 days=asset.calibration_interval_days)
         if return_to_service and asset.status in ("out_of_service", "under_maintenance"):
             asset.status, asset.status_reason = "in_service", None
-        asset.version += 1
-        uow.session.flush()
+        touch(asset)
+        uow.repo(EquipmentRepository).flush()
         uow.audit(CATEGORY, "equipment.service", detail={"equipment_id": asset.id,
                                                          "service_id": record.id,
                                                          "kind": kind})
@@ -185,9 +166,8 @@ def _service_row(uow: UnitOfWork, record: EquipmentService) -> dict[str, Any]:
 def service_history(uow: UnitOfWork, equipment_id: int) -> list[dict[str, Any]]:
     with uow:
         _asset(uow, equipment_id)
-        return [_service_row(uow, r) for r in uow.session.scalars(
-            select(EquipmentService).where(EquipmentService.equipment_id == equipment_id)
-            .order_by(EquipmentService.performed_on.desc(), EquipmentService.id.desc()))]
+        return [_service_row(uow, r)
+                for r in uow.repo(EquipmentRepository).services(equipment_id)]
 
 
 def alerts(uow: UnitOfWork, *, within_days: int, location_id: int | None
@@ -197,14 +177,9 @@ def alerts(uow: UnitOfWork, *, within_days: int, location_id: int | None
     with uow:
         today = uow.hospital.today()
         horizon = today + timedelta(days=within_days)
-        query = select(Equipment).where(Equipment.status != "retired", or_(
-            Equipment.next_service_due <= horizon, Equipment.next_calibration_due <= horizon,
-            Equipment.warranty_until.between(today, horizon),
-            Equipment.status == "out_of_service"))
-        if location_id is not None:
-            query = query.where(Equipment.location_id == location_id)
         out: list[dict[str, Any]] = []
-        for asset in uow.session.scalars(query):
+        for asset in uow.repo(EquipmentRepository).due(today=today, horizon=horizon,
+                                                       location_id=location_id):
             base = {"equipment_id": asset.id, "asset_tag": asset.asset_tag,
                     "name": asset.name, "location_id": asset.location_id}
             for kind, due in (("service_due", asset.next_service_due),

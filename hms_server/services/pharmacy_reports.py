@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hms_server.adapters.queries import pharmacy as queries
+from hms_server.adapters.queries.pharmacy import StockQueries
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.pharmacy import expiry_window, field_problem
@@ -22,7 +22,7 @@ def alerts(uow: UnitOfWork, *, location_id: int | None, windows: list[int],
                                     extra={"errors": [field_problem("windows", "empty")]})
     with uow:
         today = uow.hospital.today()
-        levels, expiring = queries.alert_rows(uow.session, location_id=location_id,
+        levels, expiring = uow.repo(StockQueries).alert_rows(location_id=location_id,
                                               today=today,
                                               horizon=today + timedelta(days=max(windows)),
                                               limit=limit)
@@ -59,7 +59,7 @@ def waste(uow: UnitOfWork, *, start: date | None, end: date | None, location_id:
     with uow:
         lo, _ = uow.hospital.day_bounds(start)
         _, hi = uow.hospital.day_bounds(end)
-        rows = queries.waste_rows(uow.session, start=lo, end=hi, tz=uow.hospital.timezone,
+        rows = uow.repo(StockQueries).waste_rows(start=lo, end=hi, tz=uow.hospital.timezone,
                                   location_id=location_id)
         return [{**r, "value": uow.hospital.round_money(r["value"])} for r in rows]
 
@@ -68,7 +68,7 @@ def valuation(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Stock value (quantity × batch unit cost) per location and status."""
     with uow:
         return [{**r, "value": uow.hospital.round_money(r["value"])}
-                for r in queries.valuation_rows(uow.session)]
+                for r in uow.repo(StockQueries).valuation_rows()]
 
 
 def consumption(uow: UnitOfWork, *, item_id: int, location_id: int | None, weeks: int
@@ -78,7 +78,7 @@ def consumption(uow: UnitOfWork, *, item_id: int, location_id: int | None, weeks
         today = uow.hospital.today()
         first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
         start, _ = uow.hospital.day_bounds(first)
-        found = queries.consumption_rows(uow.session, item_id=item_id,
+        found = uow.repo(StockQueries).consumption_rows(item_id=item_id,
                                          location_id=location_id, start=start,
                                          tz=uow.hospital.timezone)
         points = [{"week_start": first + timedelta(weeks=n),

@@ -13,20 +13,19 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
-from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.pharmacy import StockItem, Supplier
+from hms_server.adapters.orm.base import touch, utcnow
+from hms_server.adapters.orm.pharmacy import Supplier
 from hms_server.adapters.orm.procurement import (
     PURCHASE_ORDER_NUMBER_SEQUENCE,
     PurchaseOrder,
     PurchaseOrderLine,
     SupplierPrice,
 )
-from hms_server.adapters.queries import procurement as queries
+from hms_server.adapters.queries.procurement import ProcurementQueries
 from hms_server.adapters.repositories.pharmacy import StockRepository
+from hms_server.adapters.repositories.procurement import ProcurementRepository
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.errors import ConflictError, ValidationFailedError
 from hms_server.domain.pharmacy import (
     DEFAULT_LEAD_TIME_DAYS,
     FORECAST_WEEKS,
@@ -46,32 +45,23 @@ CATEGORY = "procurement"
 # ---------------------------------------------------------------- suppliers
 
 def _supplier(uow: UnitOfWork, supplier_id: int, *, lock: bool = False) -> Supplier:
-    found = uow.session.get(Supplier, supplier_id, with_for_update=lock)
-    if found is None:
-        raise NotFoundError(f"No supplier with id {supplier_id}.")
-    return found
+    return uow.repo(ProcurementRepository).supplier(supplier_id, lock=lock)
 
 
 def list_suppliers(uow: UnitOfWork, *, q: str | None, include_inactive: bool
                    ) -> list[Supplier]:
     with uow:
-        query = select(Supplier)
-        if q and q.strip():
-            query = query.where(func.lower(Supplier.name).like(f"%{q.strip().lower()}%"))
-        if not include_inactive:
-            query = query.where(Supplier.active.is_(True))
-        return list(uow.session.scalars(query.order_by(Supplier.name)))
+        return uow.repo(ProcurementRepository).suppliers(q=q, include_inactive=include_inactive)
 
 
 def create_supplier(uow: UnitOfWork, **fields: Any) -> Supplier:
     with uow:
         code = fields["code"].upper()
-        if uow.session.scalar(select(Supplier.id).where(func.upper(Supplier.code) == code)):
+        if uow.repo(ProcurementRepository).supplier_code_taken(code):
             raise ConflictError(f"A supplier with code {code} exists already.",
                                 extra={"errors": [field_problem("code", "already used")]})
         supplier = Supplier(**{**fields, "code": code}, active=True, version=1)
-        uow.session.add(supplier)
-        uow.session.flush()
+        uow.repo(ProcurementRepository).add(supplier)
         uow.audit(CATEGORY, "supplier.create", detail={"supplier_id": supplier.id})
         uow.commit()
         return supplier
@@ -84,7 +74,7 @@ def update_supplier(uow: UnitOfWork, supplier_id: int, *, version: int,
         check_version(supplier.version, version, "supplier")
         for key, value in changes.items():
             setattr(supplier, key, value)
-        supplier.version += 1
+        touch(supplier)
         uow.audit(CATEGORY, "supplier.update", detail={"supplier_id": supplier.id,
                                                        "fields": sorted(changes)})
         uow.commit()
@@ -98,8 +88,7 @@ def record_quote(uow: UnitOfWork, supplier_id: int, *, item_id: int, unit_cost: 
         uow.repo(StockRepository).item(item_id)
         price = SupplierPrice(supplier_id=supplier_id, item_id=item_id, unit_cost=unit_cost,
                               source="quote", recorded_at=utcnow())
-        uow.session.add(price)
-        uow.session.flush()
+        uow.repo(ProcurementRepository).add(price)
         uow.commit()
         return price
 
@@ -107,8 +96,8 @@ def record_quote(uow: UnitOfWork, supplier_id: int, *, item_id: int, unit_cost: 
 def price_history(uow: UnitOfWork, *, item_id: int | None, supplier_id: int | None,
                   limit: int) -> list[SupplierPrice]:
     with uow:
-        return queries.price_history(uow.session, item_id=item_id, supplier_id=supplier_id,
-                                     limit=limit)
+        return uow.repo(ProcurementQueries).price_history(item_id=item_id,
+                                                         supplier_id=supplier_id, limit=limit)
 
 
 # ---------------------------------------------------------------- suggestions
@@ -124,8 +113,8 @@ def suggestions(uow: UnitOfWork, *, location_id: int, include_all: bool = False,
     with uow:
         uow.repo(StockRepository).location(location_id)
         now = utcnow()
-        rows = queries.reorder_inputs(
-            uow.session, location_id=location_id, now=now,
+        rows = uow.repo(ProcurementQueries).reorder_inputs(
+            location_id=location_id, now=now,
             since=now - timedelta(weeks=FORECAST_WEEKS), today=uow.hospital.today(),
             alpha=SMOOTHING_ALPHA, weeks=FORECAST_WEEKS, default_lead=DEFAULT_LEAD_TIME_DAYS,
             item_ids=item_ids)
@@ -159,7 +148,7 @@ def suggestions(uow: UnitOfWork, *, location_id: int, include_all: bool = False,
 def priced(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add each row's last known unit cost (for one page of suggestions)."""
     with uow:
-        prices = queries.last_prices(uow.session, [r["item_id"] for r in rows])
+        prices = uow.repo(ProcurementQueries).last_prices([r["item_id"] for r in rows])
         return [{**r, "last_unit_cost": prices.get(r["item_id"])} for r in rows]
 
 
@@ -197,8 +186,8 @@ def order_from_suggestions(uow: UnitOfWork, *, location_id: int,
             groups[supplier].append((item_id, qty))
         orders = []
         for supplier, lines in sorted(groups.items()):
-            prices = queries.last_prices(uow.session, [i for i, _ in lines], supplier)
-            fallback = queries.last_prices(uow.session, [i for i, _ in lines])
+            prices = uow.repo(ProcurementQueries).last_prices([i for i, _ in lines], supplier)
+            fallback = uow.repo(ProcurementQueries).last_prices([i for i, _ in lines])
             orders.append(_create_order(
                 uow, supplier_id=supplier, location_id=location_id, expected_on=None,
                 note="From reorder suggestions",
@@ -241,16 +230,16 @@ def _create_order(uow: UnitOfWork, *, supplier_id: int, location_id: int,
                           supplier_id=supplier_id, location_id=location_id, status="draft",
                           note=note, expected_on=expected_on, created_by=user_id_of(uow),
                           created_at=utcnow(), version=1)
-    uow.session.add(order)
-    uow.session.flush()
+    buying = uow.repo(ProcurementRepository)
+    buying.add(order)
     for n, line in enumerate(lines, start=1):
-        uow.session.add(PurchaseOrderLine(order_id=order.id, line_no=n, item_id=line.item_id,
-                                          quantity=line.quantity, unit_cost=line.unit_cost,
-                                          received_quantity=Decimal(0)))
-        uow.session.add(SupplierPrice(supplier_id=supplier_id, item_id=line.item_id,
-                                      unit_cost=line.unit_cost, source="order",
-                                      recorded_at=utcnow()))
-    uow.session.flush()
+        buying.stage(PurchaseOrderLine(order_id=order.id, line_no=n, item_id=line.item_id,
+                                       quantity=line.quantity, unit_cost=line.unit_cost,
+                                       received_quantity=Decimal(0)))
+        buying.stage(SupplierPrice(supplier_id=supplier_id, item_id=line.item_id,
+                                   unit_cost=line.unit_cost, source="order",
+                                   recorded_at=utcnow()))
+    buying.flush()
     uow.audit(CATEGORY, "order.create", detail={"order_id": order.id,
                                                 "supplier_id": supplier_id})
     return order
@@ -268,11 +257,7 @@ def create_order(uow: UnitOfWork, *, supplier_id: int, location_id: int,
 
 
 def order_view(uow: UnitOfWork, order: PurchaseOrder) -> dict[str, Any]:
-    rows = uow.session.execute(
-        select(PurchaseOrderLine, StockItem).join(StockItem,
-                                                  StockItem.id == PurchaseOrderLine.item_id)
-        .where(PurchaseOrderLine.order_id == order.id)
-        .order_by(PurchaseOrderLine.line_no)).all()
+    rows = uow.repo(ProcurementRepository).order_lines_with_items(order.id)
     supplier = _supplier(uow, order.supplier_id)
     return {
         "id": order.id, "number": order.number, "supplier_id": order.supplier_id,
@@ -290,10 +275,7 @@ def order_view(uow: UnitOfWork, order: PurchaseOrder) -> dict[str, Any]:
 
 
 def _order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> PurchaseOrder:
-    found = uow.session.get(PurchaseOrder, order_id, with_for_update=lock)
-    if found is None:
-        raise NotFoundError(f"No purchase order with id {order_id}.")
-    return found
+    return uow.repo(ProcurementRepository).order(order_id, lock=lock)
 
 
 def get_order(uow: UnitOfWork, order_id: int) -> dict[str, Any]:
@@ -305,16 +287,9 @@ def list_orders(uow: UnitOfWork, *, status: str | None, supplier_id: int | None,
                 location_id: int | None, limit: int, offset: int
                 ) -> tuple[list[dict[str, Any]], int]:
     with uow:
-        query = select(PurchaseOrder)
-        if status:
-            query = query.where(PurchaseOrder.status == status)
-        if supplier_id is not None:
-            query = query.where(PurchaseOrder.supplier_id == supplier_id)
-        if location_id is not None:
-            query = query.where(PurchaseOrder.location_id == location_id)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        orders = uow.session.scalars(query.order_by(PurchaseOrder.id.desc()).limit(limit)
-                                     .offset(offset)).all()
+        orders, total = uow.repo(ProcurementRepository).orders(
+            status=status, supplier_id=supplier_id, location_id=location_id, limit=limit,
+            offset=offset)
         return [order_view(uow, o) for o in orders], total
 
 
@@ -333,11 +308,10 @@ def change_order_status(uow: UnitOfWork, order_id: int, *, version: int, status:
         elif status == "closed":
             order.closed_at = now
         if status == "cancelled" and any(
-                ln.received_quantity > 0 for ln in uow.session.scalars(
-                    select(PurchaseOrderLine).where(PurchaseOrderLine.order_id == order.id))):
+                ln.received_quantity > 0
+                for ln in uow.repo(ProcurementRepository).order_lines(order.id)):
             raise ConflictError("Goods were received against this order; close it instead.")
         order.status = status
-        order.version += 1
         uow.audit(CATEGORY, f"order.{status}", detail={"order_id": order.id})
         uow.publish("purchase_order.changed", {"order_id": order.id, "status": status})
         view = order_view(uow, order)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.queries.dispensing import recall_trace
+from hms_server.adapters.queries.dispensing import DispensingQueries
 from hms_server.adapters.repositories.pharmacy import StockRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.pharmacy import InvalidStateError
@@ -21,7 +21,7 @@ def _report(uow: UnitOfWork, batch_id: int) -> dict[str, Any]:
     repo = uow.repo(StockRepository)
     batch = repo.batch(batch_id)
     item = repo.item(batch.item_id)
-    holdings, recipients = recall_trace(uow.session, batch_id)
+    holdings, recipients = uow.repo(DispensingQueries).recall_trace(batch_id)
     for patient_id in sorted({r["patient_id"] for r in recipients}):
         uow.audit(CATEGORY, "recall.trace", patient_id=patient_id,
                   detail={"batch_id": batch_id})
@@ -42,7 +42,7 @@ def recall_batch(uow: UnitOfWork, batch_id: int, *, reason: str) -> dict[str, An
             raise InvalidStateError(f"Lot {batch.lot} was already recalled.",
                                     extra={"state": "recalled"})
         repo.mark_batch_recalled(batch.id, reason.strip(), utcnow())
-        uow.session.expire(batch)
+        repo.expire_cached(batch)
         uow.audit(CATEGORY, "batch.recall", detail={"batch_id": batch.id,
                                                     "item_id": batch.item_id})
         uow.publish("stock.recalled", {"batch_id": batch.id, "item_id": batch.item_id})

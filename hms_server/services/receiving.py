@@ -13,10 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
-from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.pharmacy import StockBatch, StockItem, Supplier
+from hms_server.adapters.orm.base import touch, utcnow
+from hms_server.adapters.orm.pharmacy import StockBatch, StockItem
 from hms_server.adapters.orm.procurement import (
     GOODS_RECEIPT_NUMBER_SEQUENCE,
     GoodsReceipt,
@@ -26,8 +24,9 @@ from hms_server.adapters.orm.procurement import (
     SupplierPrice,
 )
 from hms_server.adapters.repositories.pharmacy import Posting, StockRepository
+from hms_server.adapters.repositories.procurement import ProcurementRepository
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.errors import NotFoundError, ValidationFailedError
+from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.pharmacy import (
     RECEIVABLE_PO_STATUSES,
     InvalidStateError,
@@ -118,6 +117,7 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
     """Receive a delivery into ``location_id`` (see module docstring)."""
     with uow:
         repo = uow.repo(StockRepository)
+        buying = uow.repo(ProcurementRepository)
         location = repo.location(location_id)
         if not location.active:
             raise _bad("location_id", "inactive location", "This location is not active.")
@@ -125,9 +125,7 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
         order: PurchaseOrder | None = None
         order_lines: list[PurchaseOrderLine] = []
         if purchase_order_id is not None:
-            order = uow.session.get(PurchaseOrder, purchase_order_id, with_for_update=True)
-            if order is None:
-                raise NotFoundError(f"No purchase order with id {purchase_order_id}.")
+            order = buying.order(purchase_order_id, lock=True)
             if order.status not in RECEIVABLE_PO_STATUSES:
                 raise InvalidStateError(
                     f"Purchase order {order.number} is {order.status.replace('_', ' ')}; "
@@ -137,10 +135,8 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
                 raise _bad("location_id", "not the order's delivery location",
                            "This order is to be delivered to another location.")
             supplier_id = order.supplier_id
-            order_lines = list(uow.session.scalars(
-                select(PurchaseOrderLine).where(PurchaseOrderLine.order_id == order.id)
-                .order_by(PurchaseOrderLine.line_no).with_for_update()))
-        elif supplier_id is not None and uow.session.get(Supplier, supplier_id) is None:
+            order_lines = buying.order_lines(order.id, lock=True)
+        elif supplier_id is not None and repo.supplier(supplier_id) is None:
             raise _bad("supplier_id", "unknown supplier", f"No supplier with id {supplier_id}.")
         items = repo.items_by_id(line.item_id for line in lines)
         for n, line in enumerate(lines):
@@ -162,8 +158,7 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
                                purchase_order_id=order.id if order else None,
                                delivery_note=delivery_note, note=note, received_by=me,
                                received_at=utcnow())
-        uow.session.add(receipt)
-        uow.session.flush()
+        buying.add(receipt)
         postings: list[Posting] = []
         receipt_lines: list[GoodsReceiptLine] = []
         for n, (line, order_line) in enumerate(zip(lines, matched, strict=True)):
@@ -172,7 +167,7 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
                 receipt_id=receipt.id, line_no=n + 1, item_id=line.item_id, batch_id=batch.id,
                 order_line_id=order_line.id if order_line else None, lot=line.lot,
                 expiry=line.expiry, quantity=line.quantity, unit_cost=line.unit_cost)
-            uow.session.add(receipt_line)
+            buying.stage(receipt_line)
             receipt_lines.append(receipt_line)
             postings.append(Posting("receipt", line.item_id, batch.id, location_id,
                                     line.quantity, line.unit_cost, me,
@@ -181,9 +176,9 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
             if order_line is not None:
                 order_line.received_quantity += line.quantity
             if supplier_id is not None:
-                uow.session.add(SupplierPrice(supplier_id=supplier_id, item_id=line.item_id,
-                                              unit_cost=line.unit_cost, source="receipt"))
-        uow.session.flush()
+                buying.stage(SupplierPrice(supplier_id=supplier_id, item_id=line.item_id,
+                                           unit_cost=line.unit_cost, source="receipt"))
+        buying.flush()
         repo.post_movements(postings)
         order_status = None
         if order is not None:
@@ -191,9 +186,9 @@ def receive_goods(uow: UnitOfWork, *, location_id: int, lines: list[ReceiptLineI
                 (ol.quantity, ol.received_quantity) for ol in order_lines)
             if order.status == "closed":
                 order.closed_at = receipt.received_at
-            order.version += 1
+            touch(order)
             order_status = order.status
-        uow.session.flush()
+        buying.flush()
         uow.audit(CATEGORY, "goods.receive", detail={
             "receipt_id": receipt.id, "number": number, "location_id": location_id,
             "purchase_order_id": receipt.purchase_order_id, "lines": len(lines)})
@@ -220,9 +215,7 @@ def _batch_for(uow: UnitOfWork, item: StockItem, line: ReceiptLineInput,
     if batch.recalled_at is not None:
         raise StockNotAvailableError(f"Lot {line.lot} of {item.name} has been recalled; it "
                                      "cannot be received.")
-    received = uow.session.scalar(
-        select(func.coalesce(func.sum(GoodsReceiptLine.quantity), 0))
-        .where(GoodsReceiptLine.batch_id == batch.id)) or Decimal(0)
+    received = uow.repo(ProcurementRepository).received_of_batch(batch.id)
     if received + line.quantity > 0:
         batch.unit_cost = ((batch.unit_cost * received + line.unit_cost * line.quantity)
                            / (received + line.quantity)).quantize(Decimal("0.0001"))
@@ -231,11 +224,8 @@ def _batch_for(uow: UnitOfWork, item: StockItem, line: ReceiptLineInput,
 
 def get_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptView:
     with uow:
-        receipt = uow.session.get(GoodsReceipt, receipt_id)
-        if receipt is None:
-            raise NotFoundError(f"No goods receipt with id {receipt_id}.")
-        lines = list(uow.session.scalars(select(GoodsReceiptLine).where(
-            GoodsReceiptLine.receipt_id == receipt.id).order_by(GoodsReceiptLine.line_no)))
-        order = (uow.session.get(PurchaseOrder, receipt.purchase_order_id)
-                 if receipt.purchase_order_id else None)
+        buying = uow.repo(ProcurementRepository)
+        receipt = buying.receipt(receipt_id)
+        lines = buying.receipt_lines(receipt.id)
+        order = buying.order(receipt.purchase_order_id) if receipt.purchase_order_id else None
         return ReceiptView(receipt, lines, order.status if order else None, _total(uow, lines))

@@ -11,15 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow
 from hms_server.adapters.orm.dispensing import (
     REQUISITION_NUMBER_SEQUENCE,
     Requisition,
     RequisitionLine,
 )
-from hms_server.adapters.orm.pharmacy import StockItem, StockLocation
 from hms_server.adapters.repositories.dispensing import DispensingRepository
 from hms_server.adapters.repositories.pharmacy import StockRepository
 from hms_server.adapters.uow import UnitOfWork
@@ -32,12 +29,9 @@ CATEGORY = "inventory"
 
 
 def requisition_view(uow: UnitOfWork, req: Requisition) -> dict[str, Any]:
-    rows = uow.session.execute(
-        select(RequisitionLine, StockItem).join(StockItem,
-                                                StockItem.id == RequisitionLine.item_id)
-        .where(RequisitionLine.requisition_id == req.id).order_by(RequisitionLine.id)).all()
-    names = dict(uow.session.execute(select(StockLocation.id, StockLocation.name).where(
-        StockLocation.id.in_([req.ward_location_id, req.source_location_id]))).all())
+    repo = uow.repo(DispensingRepository)
+    rows = repo.requisition_sheet(req.id)
+    names = repo.location_names([req.ward_location_id, req.source_location_id])
     return {
         "id": req.id, "number": req.number, "ward_location_id": req.ward_location_id,
         "ward_location_name": names[req.ward_location_id],
@@ -79,12 +73,11 @@ def request_stock(uow: UnitOfWork, *, ward_location_id: int, source_location_id:
                           ward_location_id=ward.id, source_location_id=source.id,
                           status="requested", note=note, requested_by=user_id_of(uow),
                           requested_at=utcnow(), version=1)
-        uow.session.add(req)
-        uow.session.flush()
-        uow.session.add_all([RequisitionLine(requisition_id=req.id, item_id=i,
-                                             requested_quantity=q,
-                                             issued_quantity=Decimal(0)) for i, q in lines])
-        uow.session.flush()
+        requests = uow.repo(DispensingRepository)
+        requests.add(req)
+        requests.add_all([RequisitionLine(requisition_id=req.id, item_id=i,
+                                          requested_quantity=q, issued_quantity=Decimal(0))
+                          for i, q in lines])
         uow.audit(CATEGORY, "requisition.create", detail={"requisition_id": req.id})
         uow.publish("requisition.changed", {"requisition_id": req.id, "status": req.status})
         view = requisition_view(uow, req)
@@ -96,16 +89,9 @@ def list_requisitions(uow: UnitOfWork, *, ward_location_id: int | None,
                       source_location_id: int | None, status: str | None, limit: int,
                       offset: int) -> tuple[list[dict[str, Any]], int]:
     with uow:
-        query = select(Requisition)
-        if ward_location_id is not None:
-            query = query.where(Requisition.ward_location_id == ward_location_id)
-        if source_location_id is not None:
-            query = query.where(Requisition.source_location_id == source_location_id)
-        if status:
-            query = query.where(Requisition.status == status)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = uow.session.scalars(query.order_by(Requisition.id.desc()).limit(limit)
-                                   .offset(offset)).all()
+        rows, total = uow.repo(DispensingRepository).requisitions(
+            ward_location_id=ward_location_id, source_location_id=source_location_id,
+            status=status, limit=limit, offset=offset)
         return [requisition_view(uow, r) for r in rows], total
 
 
@@ -148,7 +134,7 @@ def decide_requisition(uow: UnitOfWork, requisition_id: int, *, version: int, ap
         else:
             req.status = "rejected"
         req.decision_note = note
-        req.version += 1
+        touch(req)
         uow.audit(CATEGORY, f"requisition.{req.status}", detail={"requisition_id": req.id})
         uow.publish("requisition.changed", {"requisition_id": req.id, "status": req.status})
         view = requisition_view(uow, req)
@@ -173,7 +159,7 @@ def issue_requisition(uow: UnitOfWork, requisition_id: int, *, version: int
             for ln in lines:
                 ln.issued_quantity = ln.approved_quantity or Decimal(0)
         req.status, req.issued_at, req.issued_by = "issued", utcnow(), user_id_of(uow)
-        req.version += 1
+        touch(req)
         uow.audit(CATEGORY, "requisition.issue", detail={"requisition_id": req.id})
         uow.publish("requisition.changed", {"requisition_id": req.id, "status": req.status})
         for location in (req.source_location_id, req.ward_location_id):
@@ -189,7 +175,7 @@ def receive_requisition(uow: UnitOfWork, requisition_id: int, *, version: int
     with uow:
         req = _step(uow, requisition_id, version, ("issued",))
         req.status, req.received_at, req.received_by = "received", utcnow(), user_id_of(uow)
-        req.version += 1
+        touch(req)
         uow.audit(CATEGORY, "requisition.receive", detail={"requisition_id": req.id})
         uow.publish("requisition.changed", {"requisition_id": req.id, "status": req.status})
         view = requisition_view(uow, req)
@@ -202,7 +188,7 @@ def cancel_requisition(uow: UnitOfWork, requisition_id: int, *, version: int
     with uow:
         req = _step(uow, requisition_id, version, ("requested", "approved"))
         req.status = "cancelled"
-        req.version += 1
+        touch(req)
         uow.audit(CATEGORY, "requisition.cancel", detail={"requisition_id": req.id})
         uow.publish("requisition.changed", {"requisition_id": req.id, "status": req.status})
         view = requisition_view(uow, req)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from hms_server.adapters.orm.base import touch
 from hms_server.adapters.orm.pharmacy import (
     TRANSFER_NUMBER_SEQUENCE,
     StockItem,
@@ -22,9 +23,8 @@ from hms_server.adapters.orm.pharmacy import (
     StockLevel,
     StockLocation,
     StockMovement,
-    Supplier,
 )
-from hms_server.adapters.queries import pharmacy as queries
+from hms_server.adapters.queries.pharmacy import StockQueries
 from hms_server.adapters.repositories.pharmacy import Posting, StockRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.barcodes import normalize_gtin
@@ -78,8 +78,7 @@ def create_location(uow: UnitOfWork, *, code: str, name: str, kind: str,
                            "A ward store must name the ward it serves (ward_code).")
         location = StockLocation(code=code.upper(), name=name, kind=kind, ward_code=ward_code,
                                  dispensing=dispensing, active=True, version=1)
-        uow.session.add(location)
-        uow.session.flush()
+        repo.add(location)
         uow.audit(CATEGORY, "location.create", detail={"location_id": location.id})
         uow.commit()
         return location
@@ -94,7 +93,7 @@ def update_location(uow: UnitOfWork, location_id: int, *, version: int,
             setattr(location, key, value)
         if location.kind == "ward_store" and not location.ward_code:
             raise _invalid("ward_code", "required for a ward store")
-        location.version += 1
+        touch(location)
         uow.audit(CATEGORY, "location.update", detail={"location_id": location.id,
                                                        "fields": sorted(changes)})
         uow.commit()
@@ -164,21 +163,19 @@ def create_item(uow: UnitOfWork, *, code: str, name: str, kind: str, drug_id: in
         item = StockItem(code=code.upper(), name=name, kind=kind, drug_id=drug_id,
                          base_unit=base_unit, divisible=divisible, item_class=item_class,
                          preferred_supplier_id=preferred_supplier_id, active=True, version=1)
-        uow.session.add(item)
-        uow.session.flush()
-        for pack in packs:
-            uow.session.add(StockItemPack(
-                item_id=item.id, name=pack.name, base_quantity=pack.base_quantity,
-                gtin=normalize_gtin(pack.gtin) if pack.gtin else None))
-        uow.session.flush()
+        repo.add(item)
+        repo.add_all([StockItemPack(item_id=item.id, name=pack.name,
+                                    base_quantity=pack.base_quantity,
+                                    gtin=normalize_gtin(pack.gtin) if pack.gtin else None)
+                      for pack in packs])
         uow.audit(CATEGORY, "item.create", detail={"item_id": item.id, "drug_id": drug_id})
-        row = queries.item_rows(uow.session, item_ids=[item.id])[0]
+        row = uow.repo(StockQueries).item_rows(item_ids=[item.id])[0]
         uow.commit()
         return row
 
 
 def _supplier_exists(uow: UnitOfWork, supplier_id: int) -> None:
-    if uow.session.get(Supplier, supplier_id) is None:
+    if uow.repo(StockRepository).supplier(supplier_id) is None:
         raise _invalid("preferred_supplier_id", "unknown supplier",
                        f"No supplier with id {supplier_id}.")
 
@@ -192,11 +189,11 @@ def update_item(uow: UnitOfWork, item_id: int, *, version: int, changes: dict[st
             _supplier_exists(uow, changes["preferred_supplier_id"])
         for key, value in changes.items():
             setattr(item, key, value)
-        item.version += 1
-        uow.session.flush()
+        touch(item)
+        uow.repo(StockRepository).flush()
         uow.audit(CATEGORY, "item.update", detail={"item_id": item.id,
                                                    "fields": sorted(changes)})
-        row = queries.item_rows(uow.session, item_ids=[item.id])[0]
+        row = uow.repo(StockQueries).item_rows(item_ids=[item.id])[0]
         uow.commit()
         return row
 
@@ -205,7 +202,7 @@ def list_items(uow: UnitOfWork, *, q: str | None, kind: str | None, drug_id: int
                item_class: str | None, include_inactive: bool, limit: int, offset: int
                ) -> tuple[list[dict[str, Any]], int]:
     with uow:
-        return queries.search_items(uow.session, q=q, kind=kind, drug_id=drug_id,
+        return uow.repo(StockQueries).search_items(q=q, kind=kind, drug_id=drug_id,
                                     item_class=item_class, include_inactive=include_inactive,
                                     limit=limit, offset=offset)
 
@@ -213,7 +210,7 @@ def list_items(uow: UnitOfWork, *, q: str | None, kind: str | None, drug_id: int
 def get_item(uow: UnitOfWork, item_id: int) -> dict[str, Any]:
     with uow:
         uow.repo(StockRepository).item(item_id)
-        return queries.item_rows(uow.session, item_ids=[item_id])[0]
+        return uow.repo(StockQueries).item_rows(item_ids=[item_id])[0]
 
 
 def set_level(uow: UnitOfWork, item_id: int, location_id: int, *, reorder_level: Decimal,
@@ -230,12 +227,12 @@ def set_level(uow: UnitOfWork, item_id: int, location_id: int, *, reorder_level:
             level = StockLevel(item_id=item_id, location_id=location_id, version=1,
                                reorder_level=reorder_level, par_level=par_level,
                                safety_stock=safety_stock)
-            uow.session.add(level)
+            repo.stage(level)
         else:
             level.reorder_level, level.par_level = reorder_level, par_level
             level.safety_stock = safety_stock
-            level.version += 1
-        uow.session.flush()
+            touch(level)
+        repo.flush()
         uow.audit(CATEGORY, "level.set", detail={"item_id": item_id,
                                                  "location_id": location_id})
         uow.commit()
@@ -254,7 +251,7 @@ def list_stock(uow: UnitOfWork, *, item_id: int | None, location_id: int | None,
                 raise WardStockOnlyError(
                     "Your role sees ward-store stock only: give location_id of a ward store.")
             readable_location(uow, location_id, all_locations=False)
-        return queries.stock_rows(uow.session, item_id=item_id, location_id=location_id,
+        return uow.repo(StockQueries).stock_rows(item_id=item_id, location_id=location_id,
                                   lot=lot, status=status, include_empty=include_empty,
                                   today=uow.hospital.today(), limit=limit, offset=offset)
 
@@ -263,7 +260,7 @@ def stock_summary(uow: UnitOfWork, *, location_id: int, q: str | None, all_locat
                   limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     with uow:
         readable_location(uow, location_id, all_locations=all_locations)
-        rows, total = queries.summary_rows(uow.session, location_id=location_id, q=q,
+        rows, total = uow.repo(StockQueries).summary_rows(location_id=location_id, q=q,
                                            today=uow.hospital.today(), limit=limit,
                                            offset=offset)
         return [{**r, "value": uow.hospital.round_money(r["value"])} for r in rows], total
@@ -273,14 +270,14 @@ def list_movements(uow: UnitOfWork, *, item_id: int | None, location_id: int | N
                    batch_id: int | None, kind: str | None, limit: int, offset: int
                    ) -> tuple[list[dict[str, Any]], int]:
     with uow:
-        return queries.movement_rows(uow.session, item_id=item_id, location_id=location_id,
+        return uow.repo(StockQueries).movement_rows(item_id=item_id, location_id=location_id,
                                      batch_id=batch_id, kind=kind, limit=limit, offset=offset)
 
 
 def list_batches(uow: UnitOfWork, *, item_id: int) -> list[Any]:
     with uow:
         uow.repo(StockRepository).item(item_id)
-        return queries.batches_of(uow.session, item_id)
+        return uow.repo(StockQueries).batches_of(item_id)
 
 
 # ---------------------------------------------------------------- adjustments, write-offs
@@ -375,7 +372,7 @@ def change_status(uow: UnitOfWork, batch_id: int, *, location_id: int, status: s
         uow.audit(CATEGORY, f"stock.{status}", detail={"batch_id": batch_id,
                                                         "location_id": location_id})
         uow.publish("stock.changed", {"item_id": batch.item_id, "location_id": location_id})
-        rows, _ = queries.stock_rows(uow.session, item_id=batch.item_id,
+        rows, _ = uow.repo(StockQueries).stock_rows(item_id=batch.item_id,
                                      location_id=location_id, lot=batch.lot, status=None,
                                      include_empty=True, today=uow.hospital.today(),
                                      limit=1, offset=0)
@@ -516,5 +513,5 @@ class ExpirySweeper:
 
 def reconcile(uow: UnitOfWork) -> tuple[int, list[dict[str, str]]]:
     with uow:
-        return queries.reconcile(uow.session)
+        return uow.repo(StockQueries).reconcile()
 

@@ -11,39 +11,30 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow
 from hms_server.adapters.orm.pharmacy import (
     STOCK_COUNT_NUMBER_SEQUENCE,
-    StockBalance,
-    StockBatch,
     StockCount,
     StockCountLine,
-    StockItem,
 )
-from hms_server.adapters.repositories.pharmacy import Posting, StockRepository
+from hms_server.adapters.repositories.pharmacy import (
+    Posting,
+    StockCountRepository,
+    StockRepository,
+)
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.errors import NotFoundError, ValidationFailedError
+from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.pharmacy import InvalidStateError, check_quantity, field_problem
 from hms_server.domain.versioning import check_version
 from hms_server.services.stock import CATEGORY, user_id_of
 
 
 def _count(uow: UnitOfWork, count_id: int, *, lock: bool = False) -> StockCount:
-    found = uow.session.get(StockCount, count_id, with_for_update=lock)
-    if found is None:
-        raise NotFoundError(f"No stock count with id {count_id}.")
-    return found
+    return uow.repo(StockCountRepository).stock_count(count_id, lock=lock)
 
 
 def count_view(uow: UnitOfWork, count: StockCount) -> dict[str, Any]:
-    rows = uow.session.execute(
-        select(StockCountLine, StockBatch, StockItem)
-        .join(StockBatch, StockBatch.id == StockCountLine.batch_id)
-        .join(StockItem, StockItem.id == StockCountLine.item_id)
-        .where(StockCountLine.count_id == count.id)
-        .order_by(StockItem.name, StockBatch.expiry, StockBatch.id)).all()
+    rows = uow.repo(StockCountRepository).sheet(count.id)
     lines = []
     total = Decimal(0)
     for line, batch, item in rows:
@@ -70,13 +61,8 @@ def open_count(uow: UnitOfWork, *, location_id: int, item_class: str | None,
     with uow:
         repo = uow.repo(StockRepository)
         repo.location(location_id)
-        query = (select(StockBalance.item_id, StockBalance.batch_id, StockBalance.quantity)
-                 .join(StockItem, StockItem.id == StockBalance.item_id)
-                 .where(StockBalance.location_id == location_id, StockBalance.quantity > 0)
-                 .with_for_update(of=StockBalance))
-        if item_class:
-            query = query.where(StockItem.item_class == item_class)
-        held = uow.session.execute(query).all()
+        counts = uow.repo(StockCountRepository)
+        held = counts.held_for_count(location_id, item_class)
         if not held:
             raise ValidationFailedError("Nothing is held there to count.",
                                         extra={"errors": [field_problem(
@@ -86,11 +72,9 @@ def open_count(uow: UnitOfWork, *, location_id: int, item_class: str | None,
                            location_id=location_id, item_class=item_class, status="open",
                            note=note, created_by=user_id_of(uow), created_at=utcnow(),
                            version=1)
-        uow.session.add(count)
-        uow.session.flush()
-        uow.session.add_all([StockCountLine(count_id=count.id, item_id=i, batch_id=b,
-                                            expected_quantity=q) for i, b, q in held])
-        uow.session.flush()
+        counts.add(count)
+        counts.add_all([StockCountLine(count_id=count.id, item_id=i, batch_id=b,
+                                       expected_quantity=q) for i, b, q in held])
         uow.audit(CATEGORY, "count.open", detail={"count_id": count.id,
                                                   "location_id": location_id})
         view = count_view(uow, count)
@@ -106,14 +90,8 @@ def get_count(uow: UnitOfWork, count_id: int) -> dict[str, Any]:
 def list_counts(uow: UnitOfWork, *, location_id: int | None, status: str | None,
                 limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     with uow:
-        query = select(StockCount)
-        if location_id is not None:
-            query = query.where(StockCount.location_id == location_id)
-        if status:
-            query = query.where(StockCount.status == status)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        counts = uow.session.scalars(query.order_by(StockCount.id.desc()).limit(limit)
-                                     .offset(offset)).all()
+        counts, total = uow.repo(StockCountRepository).counts(
+            location_id=location_id, status=status, limit=limit, offset=offset)
         return [count_view(uow, c) | {"lines": []} for c in counts], total
 
 
@@ -126,8 +104,7 @@ def enter_counts(uow: UnitOfWork, count_id: int, *, version: int,
         if count.status != "open":
             raise InvalidStateError(f"Count {count.number} is {count.status}; counts can be "
                                     "entered while it is open.", extra={"state": count.status})
-        lines = {ln.id: ln for ln in uow.session.scalars(
-            select(StockCountLine).where(StockCountLine.count_id == count.id))}
+        lines = {ln.id: ln for ln in uow.repo(StockCountRepository).lines(count.id)}
         items = uow.repo(StockRepository).items_by_id(ln.item_id for ln in lines.values())
         for n, (line_id, quantity, note) in enumerate(entries):
             line = lines.get(line_id)
@@ -142,8 +119,8 @@ def enter_counts(uow: UnitOfWork, count_id: int, *, version: int,
                                field=f"entries.{n}.counted_quantity")
             line.counted_quantity = quantity
             line.note = note
-        count.version += 1
-        uow.session.flush()
+        touch(count)
+        uow.repo(StockCountRepository).flush()
         view = count_view(uow, count)
         uow.commit()
         return view
@@ -157,15 +134,12 @@ def submit_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, A
         if count.status != "open":
             raise InvalidStateError(f"Count {count.number} is {count.status}.",
                                     extra={"state": count.status})
-        missing = uow.session.scalar(select(StockCountLine.id).where(
-            StockCountLine.count_id == count.id, StockCountLine.counted_quantity.is_(None))
-            .limit(1))
-        if missing is not None:
+        if uow.repo(StockCountRepository).any_uncounted(count.id):
             raise ValidationFailedError("Every line must be counted before submitting "
                                         "(enter 0 for an empty shelf).")
         count.status, count.submitted_at = "submitted", utcnow()
         count.submitted_by = user_id_of(uow)
-        count.version += 1
+        touch(count)
         uow.audit(CATEGORY, "count.submit", detail={"count_id": count.id})
         view = count_view(uow, count)
         uow.commit()
@@ -182,10 +156,8 @@ def approve_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, 
                                     "submitted count can be approved.",
                                     extra={"state": count.status})
         repo = uow.repo(StockRepository)
-        lines = list(uow.session.scalars(select(StockCountLine).where(
-            StockCountLine.count_id == count.id)))
-        batches = {b.id: b for b in uow.session.scalars(select(StockBatch).where(
-            StockBatch.id.in_([ln.batch_id for ln in lines])))}
+        lines = uow.repo(StockCountRepository).lines(count.id)
+        batches = uow.repo(StockCountRepository).batches(ln.batch_id for ln in lines)
         me = user_id_of(uow)
         postings = [Posting("count", ln.item_id, ln.batch_id, count.location_id,
                             ln.counted_quantity - ln.expected_quantity,
@@ -197,7 +169,7 @@ def approve_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, 
                     and ln.counted_quantity != ln.expected_quantity]
         repo.post_movements(postings)
         count.status, count.approved_at, count.approved_by = "approved", utcnow(), me
-        count.version += 1
+        touch(count)
         uow.audit(CATEGORY, "count.approve", detail={"count_id": count.id,
                                                      "variances": len(postings)})
         uow.publish("stock.changed", {"location_id": count.location_id})
@@ -214,7 +186,7 @@ def cancel_count(uow: UnitOfWork, count_id: int, *, version: int) -> dict[str, A
             raise InvalidStateError(f"Count {count.number} is {count.status}.",
                                     extra={"state": count.status})
         count.status = "cancelled"
-        count.version += 1
+        touch(count)
         uow.audit(CATEGORY, "count.cancel", detail={"count_id": count.id})
         view = count_view(uow, count)
         uow.commit()

@@ -57,7 +57,7 @@ class Equipment(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class EquipmentUsage(Base):

@@ -67,7 +67,7 @@ class StockLocation(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Supplier(Base):
@@ -86,7 +86,7 @@ class Supplier(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class StockItem(Base):
@@ -114,7 +114,7 @@ class StockItem(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class StockItemPack(Base):
@@ -153,7 +153,7 @@ class StockLevel(Base):
     safety_stock: Mapped[Decimal] = mapped_column(QTY, nullable=False)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class StockBatch(Base):
@@ -268,7 +268,7 @@ class StockCount(Base):
     approved_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class StockCountLine(Base):

@@ -73,7 +73,7 @@ class PurchaseOrder(Base):
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class PurchaseOrderLine(Base):

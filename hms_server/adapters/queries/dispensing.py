@@ -36,52 +36,6 @@ _DISPENSED = text("""
     WHERE i.prescription_id = ANY(:ids) GROUP BY dl.prescription_item_id
 """)
 
-
-def queue_rows(session: Session, *, since: datetime, q: str | None, limit: int, offset: int
-               ) -> tuple[list[dict[str, Any]], int]:
-    """Queue entries shaped like ``QueueEntryRead`` (``patient`` is the ORM row)."""
-    pattern = f"%{q.strip()}%" if q and q.strip() else None
-    params = {"since": since, "q": pattern, "limit": limit, "offset": offset}
-    ids = [r[0] for r in session.execute(_QUEUE_IDS, params)]
-    total = int(session.scalar(_QUEUE_COUNT, params) or 0)
-    if not ids:
-        return [], total
-    prescriptions = {p.id: p for p in session.scalars(
-        select(Prescription).where(Prescription.id.in_(ids)))}
-    patients = {p.id: p for p in session.scalars(select(Patient).where(
-        Patient.id.in_({p.patient_id for p in prescriptions.values()})))}
-    prescribers = dict(session.execute(select(User.id, User.full_name).where(
-        User.id.in_({p.prescriber_user_id for p in prescriptions.values()}))).all())
-    items: dict[int, list[tuple[PrescriptionItem, Drug]]] = {i: [] for i in ids}
-    for item, drug in session.execute(
-            select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
-            .where(PrescriptionItem.prescription_id.in_(ids))
-            .order_by(PrescriptionItem.line_no)):
-        items[item.prescription_id].append((item, drug))
-    dispensed: dict[int, Decimal] = dict(session.execute(_DISPENSED, {"ids": ids}).all())
-    out = []
-    for rx_id in ids:
-        rx = prescriptions[rx_id]
-        lines = []
-        for item, drug in items[rx_id]:
-            given = dispensed.get(item.id, Decimal(0))
-            lines.append({
-                "prescription_item_id": item.id, "drug_id": drug.id,
-                "generic_name": drug.generic_name, "strength": drug.strength,
-                "form": drug.form, "dose": item.dose, "unit": item.unit, "route": item.route,
-                "frequency": item.frequency, "duration_days": item.duration_days,
-                "instructions": item.instructions, "prescribed": item.quantity,
-                "dispensed": given, "owed": max(item.quantity - given, Decimal(0))})
-        out.append({
-            "prescription_id": rx.id, "number": rx.number, "created_at": rx.created_at,
-            "prescriber_name": prescribers.get(rx.prescriber_user_id),
-            "patient": patients[rx.patient_id],
-            "status": "partly_dispensed" if any(ln["dispensed"] > 0 for ln in lines)
-            else "new",
-            "items": lines})
-    return out, total
-
-
 _RECIPIENTS = text("""
     SELECT pt.id AS patient_id, pt.mrn,
            pt.family_name || ', ' || pt.given_name AS patient_name,
@@ -104,10 +58,62 @@ _HOLDINGS = text("""
 """)
 
 
-def recall_trace(session: Session, batch_id: int
-                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(where every unit of the lot is now, which patients received it)."""
-    holdings = [dict(r._mapping) for r in session.execute(_HOLDINGS, {"batch_id": batch_id})]
-    recipients = [dict(r._mapping) for r in session.execute(_RECIPIENTS,
-                                                            {"batch_id": batch_id})]
-    return holdings, recipients
+class DispensingQueries:
+    """The prescription queue and the recall trace. Not thread-safe; one per unit of work
+    (``uow.repo(DispensingQueries)``)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def queue_rows(self, *, since: datetime, q: str | None, limit: int, offset: int
+                   ) -> tuple[list[dict[str, Any]], int]:
+        """Queue entries shaped like ``QueueEntryRead`` (``patient`` is the ORM row)."""
+        pattern = f"%{q.strip()}%" if q and q.strip() else None
+        params = {"since": since, "q": pattern, "limit": limit, "offset": offset}
+        ids = [r[0] for r in self.session.execute(_QUEUE_IDS, params)]
+        total = int(self.session.scalar(_QUEUE_COUNT, params) or 0)
+        if not ids:
+            return [], total
+        prescriptions = {p.id: p for p in self.session.scalars(
+            select(Prescription).where(Prescription.id.in_(ids)))}
+        patients = {p.id: p for p in self.session.scalars(select(Patient).where(
+            Patient.id.in_({p.patient_id for p in prescriptions.values()})))}
+        prescribers = dict(self.session.execute(select(User.id, User.full_name).where(
+            User.id.in_({p.prescriber_user_id for p in prescriptions.values()}))).all())
+        items: dict[int, list[tuple[PrescriptionItem, Drug]]] = {i: [] for i in ids}
+        for item, drug in self.session.execute(
+                select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
+                .where(PrescriptionItem.prescription_id.in_(ids))
+                .order_by(PrescriptionItem.line_no)):
+            items[item.prescription_id].append((item, drug))
+        dispensed: dict[int, Decimal] = dict(self.session.execute(_DISPENSED, {"ids": ids}).all())
+        out = []
+        for rx_id in ids:
+            rx = prescriptions[rx_id]
+            lines: list[dict[str, Any]] = []
+            started = False
+            for item, drug in items[rx_id]:
+                given = dispensed.get(item.id, Decimal(0))
+                started = started or given > 0
+                lines.append({
+                    "prescription_item_id": item.id, "drug_id": drug.id,
+                    "generic_name": drug.generic_name, "strength": drug.strength,
+                    "form": drug.form, "dose": item.dose, "unit": item.unit, "route": item.route,
+                    "frequency": item.frequency, "duration_days": item.duration_days,
+                    "instructions": item.instructions, "prescribed": item.quantity,
+                    "dispensed": given, "owed": max(item.quantity - given, Decimal(0))})
+            out.append({
+                "prescription_id": rx.id, "number": rx.number, "created_at": rx.created_at,
+                "prescriber_name": prescribers.get(rx.prescriber_user_id),
+                "patient": patients[rx.patient_id],
+                "status": "partly_dispensed" if started else "new",
+                "items": lines})
+        return out, total
+
+    def recall_trace(self, batch_id: int
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(where every unit of the lot is now, which patients received it)."""
+        params = {"batch_id": batch_id}
+        holdings = [dict(r._mapping) for r in self.session.execute(_HOLDINGS, params)]
+        recipients = [dict(r._mapping) for r in self.session.execute(_RECIPIENTS, params)]
+        return holdings, recipients

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from hms_server.adapters.orm.dispensing import (
     Dispense,
@@ -18,21 +17,19 @@ from hms_server.adapters.orm.dispensing import (
 )
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.pharmacy import StockBatch, StockItem
+from hms_server.adapters.orm.pharmacy import StockBatch, StockItem, StockLocation
 from hms_server.adapters.orm.prescribing import (
     Drug,
     Prescription,
     PrescriptionItem,
     PrescriptionOverride,
 )
+from hms_server.adapters.repositories import Repository
 from hms_server.domain.errors import NotFoundError
 
 
-class DispensingRepository:
+class DispensingRepository(Repository):
     """Not thread-safe; one per unit of work (``uow.repo(DispensingRepository)``)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     # -- prescriptions ---------------------------------------------------------------------
     def prescription(self, prescription_id: int, *, lock: bool = False) -> Prescription:
@@ -49,6 +46,14 @@ class DispensingRepository:
             select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
             .where(PrescriptionItem.prescription_id == prescription_id)
             .order_by(PrescriptionItem.line_no))]
+
+    def prescription_item(self, item_id: int) -> tuple[PrescriptionItem, Drug]:
+        row = self.session.execute(
+            select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
+            .where(PrescriptionItem.id == item_id)).first()
+        if row is None:
+            raise NotFoundError(f"No prescription item with id {item_id}.")
+        return row[0], row[1]
 
     def dispensed_totals(self, prescription_item_ids: Iterable[int]) -> dict[int, Decimal]:
         wanted = list(set(prescription_item_ids))
@@ -117,6 +122,30 @@ class DispensingRepository:
         if found is None:
             raise NotFoundError(f"No requisition with id {requisition_id}.")
         return found
+
+    def requisitions(self, *, ward_location_id: int | None, source_location_id: int | None,
+                     status: str | None, limit: int, offset: int
+                     ) -> tuple[list[Requisition], int]:
+        query = select(Requisition)
+        if ward_location_id is not None:
+            query = query.where(Requisition.ward_location_id == ward_location_id)
+        if source_location_id is not None:
+            query = query.where(Requisition.source_location_id == source_location_id)
+        if status:
+            query = query.where(Requisition.status == status)
+        return self.page(query, [Requisition.id.desc()], limit, offset)
+
+    def requisition_sheet(self, requisition_id: int
+                          ) -> list[tuple[RequisitionLine, StockItem]]:
+        return [(ln, item) for ln, item in self.session.execute(
+            select(RequisitionLine, StockItem)
+            .join(StockItem, StockItem.id == RequisitionLine.item_id)
+            .where(RequisitionLine.requisition_id == requisition_id)
+            .order_by(RequisitionLine.id))]
+
+    def location_names(self, ids: Iterable[int]) -> dict[int, str]:
+        return dict(self.session.execute(select(StockLocation.id, StockLocation.name).where(
+            StockLocation.id.in_(list(set(ids))))).all())
 
     def requisition_lines(self, requisition_id: int) -> list[RequisitionLine]:
         return list(self.session.scalars(select(RequisitionLine).where(

@@ -20,19 +20,22 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.pharmacy import (
     StockBalance,
     StockBatch,
+    StockCount,
+    StockCountLine,
     StockItem,
     StockItemPack,
     StockLevel,
     StockLocation,
     StockMovement,
+    Supplier,
 )
 from hms_server.adapters.orm.prescribing import Drug
+from hms_server.adapters.repositories import Repository
 from hms_server.domain.errors import NotFoundError
 from hms_server.domain.pharmacy import InsufficientStockError, PickCandidate
 
@@ -77,11 +80,8 @@ class Posting:
     at: datetime | None = None
 
 
-class StockRepository:
+class StockRepository(Repository):
     """Not thread-safe; one per unit of work (``uow.repo(StockRepository)``)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     # -- numbers ---------------------------------------------------------------------------
     def next_number(self, prefix: str, sequence: Any) -> str:
@@ -156,8 +156,12 @@ class StockRepository:
     def gtins_taken(self, gtins: Sequence[str]) -> list[str]:
         if not gtins:
             return []
-        return list(self.session.scalars(select(StockItemPack.gtin).where(
-            StockItemPack.gtin.in_(list(gtins)))))  # type: ignore[arg-type]
+        found = self.session.scalars(select(StockItemPack.gtin).where(
+            StockItemPack.gtin.in_(list(gtins))))
+        return [g for g in found if g is not None]
+
+    def supplier(self, supplier_id: int, *, lock: bool = False) -> Supplier | None:
+        return self.session.get(Supplier, supplier_id, with_for_update=lock)
 
     def level(self, item_id: int, location_id: int) -> StockLevel | None:
         return self.session.get(StockLevel, (item_id, location_id))
@@ -288,6 +292,10 @@ class StockRepository:
             raise
         return ids
 
+    def expire_cached(self, row: Any) -> None:
+        """Forget a loaded row's values (a bulk UPDATE changed it in the database)."""
+        self.session.expire(row)
+
     def movements(self, ids: Sequence[int]) -> list[StockMovement]:
         if not ids:
             return []
@@ -299,3 +307,59 @@ class StockRepository:
                                    .where(StockBalance.location_id == location_id,
                                           StockBalance.item_id == item_id,
                                           and_(StockBalance.status == "available")))  # type: ignore[return-value]
+
+
+class StockCountRepository(Repository):
+    """Cycle counts and their lines (``uow.repo(StockCountRepository)``)."""
+
+    def stock_count(self, count_id: int, *, lock: bool = False) -> StockCount:
+        found = self.session.get(StockCount, count_id, with_for_update=lock)
+        if found is None:
+            raise NotFoundError(f"No stock count with id {count_id}.")
+        return found
+
+    def held_for_count(self, location_id: int, item_class: str | None
+                       ) -> list[tuple[int, int, Decimal]]:
+        """(item, batch, quantity) of everything held at the location (of the class),
+        row-locked so the snapshot is consistent."""
+        query = (select(StockBalance.item_id, StockBalance.batch_id, StockBalance.quantity)
+                 .join(StockItem, StockItem.id == StockBalance.item_id)
+                 .where(StockBalance.location_id == location_id, StockBalance.quantity > 0)
+                 .with_for_update(of=StockBalance))
+        if item_class:
+            query = query.where(StockItem.item_class == item_class)
+        return [(i, b, q) for i, b, q in self.session.execute(query)]
+
+    def lines(self, count_id: int) -> list[StockCountLine]:
+        return list(self.session.scalars(select(StockCountLine).where(
+            StockCountLine.count_id == count_id)))
+
+    def sheet(self, count_id: int) -> list[tuple[StockCountLine, StockBatch, StockItem]]:
+        """The count's lines with their batch and item, by item name and expiry."""
+        return [(ln, b, i) for ln, b, i in self.session.execute(
+            select(StockCountLine, StockBatch, StockItem)
+            .join(StockBatch, StockBatch.id == StockCountLine.batch_id)
+            .join(StockItem, StockItem.id == StockCountLine.item_id)
+            .where(StockCountLine.count_id == count_id)
+            .order_by(StockItem.name, StockBatch.expiry, StockBatch.id))]
+
+    def any_uncounted(self, count_id: int) -> bool:
+        return self.session.scalar(select(StockCountLine.id).where(
+            StockCountLine.count_id == count_id, StockCountLine.counted_quantity.is_(None))
+            .limit(1)) is not None
+
+    def batches(self, ids: Iterable[int]) -> dict[int, StockBatch]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        return {b.id: b for b in self.session.scalars(
+            select(StockBatch).where(StockBatch.id.in_(wanted)))}
+
+    def counts(self, *, location_id: int | None, status: str | None, limit: int,
+               offset: int) -> tuple[list[StockCount], int]:
+        query = select(StockCount)
+        if location_id is not None:
+            query = query.where(StockCount.location_id == location_id)
+        if status:
+            query = query.where(StockCount.status == status)
+        return self.page(query, [StockCount.id.desc()], limit, offset)
