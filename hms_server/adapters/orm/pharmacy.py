@@ -193,7 +193,6 @@ class StockBalance(Base):
         ForeignKeyConstraint(["batch_id", "item_id"], ["stock_batches.id", "stock_batches.item_id"],
                              name="fk_stock_balances_batch_item"),
         Index("ix_stock_balances_item_location", "item_id", "location_id"),
-        Index("ix_stock_balances_location_item", "location_id", "item_id"),
     )
 
     location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"), nullable=False)

@@ -201,12 +201,13 @@ class StockQueries:
         if item_id is not None or lot:
             order = [StockLocation.code, StockBatch.expiry, StockBalance.batch_id]
         else:
-            # A whole location: item by item (an index on (location, item) serves the order
-            # page by page, with an incremental sort of each item's few batches, first expiry
-            # first). Sorting 60,000 rows by name per page would not; the per-item summary
-            # (``summary_rows``) is the list sorted by name.
-            order = [StockBalance.item_id, StockBatch.expiry, StockBalance.batch_id,
-                     StockBalance.location_id]
+            # A whole location: in the primary key's order (location, batch), which an index
+            # scan serves page by page; sorting 60,000 rows per page would not. (A second
+            # index leading with the location made the generic plan of the ledger trigger's
+            # ``WHERE location_id = $1 AND batch_id = $2`` scan a whole location per row on a
+            # fresh table: a 300,000-row load went from 40 s to over 20 minutes.) The per-item
+            # summary (``summary_rows``) is the list sorted by name.
+            order = [StockBalance.location_id, StockBalance.batch_id]
         rows = self.session.execute(query.order_by(*order).limit(limit).offset(offset))
         return [dict(r._mapping) for r in rows], total
 

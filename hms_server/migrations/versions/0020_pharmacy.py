@@ -795,12 +795,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("location_id", "batch_id", name="pk_stock_balances"),
     )
     op.create_index(
-        "ix_stock_balances_location_item",
-        "stock_balances",
-        ["location_id", "item_id"],
-        unique=False,
-    )
-    op.create_index(
         "ix_stock_balances_item_location",
         "stock_balances",
         ["item_id", "location_id"],
@@ -979,7 +973,6 @@ def downgrade() -> None:
     op.drop_index("ix_stock_movements_at", table_name="stock_movements")
     op.drop_table("stock_movements")
     op.drop_table("stock_count_lines")
-    op.drop_index("ix_stock_balances_location_item", table_name="stock_balances")
     op.drop_index("ix_stock_balances_item_location", table_name="stock_balances")
     op.drop_table("stock_balances")
     op.drop_table("prescription_send_backs")

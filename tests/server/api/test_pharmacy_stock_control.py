@@ -138,7 +138,7 @@ def test_ward_requisition_is_approved_issued_as_a_transfer_and_received(client, 
                          json={"version": decided.json()["version"]})
     assert issued.status_code == 200, issued.text
     ward_stock = client.get("/api/v1/stock", headers=nurse,
-                            params={"location_id": ward["id"]}).json()
+                            params={"location_id": ward["id"], "item_id": item["id"]}).json()
     assert [(r["lot"], r["quantity"]) for r in ward_stock["items"]] == [("RQ0", "50"),
                                                                        ("RQ1", "10")]
     received = client.post(f"/api/v1/requisitions/{req['id']}/receive", headers=nurse,
