@@ -70,6 +70,8 @@ def load(url: str, items: int, weeks: int) -> dict[str, int]:
                                          quantity_delta, unit_cost, reason)
             SELECT now() - make_interval(weeks => %(weeks)s + 1), 'receipt', b.item_id, b.id,
                    l.id, CASE WHEN l.code <> 'PHARMACY' THEN 200
+                              WHEN b.lot NOT LIKE '%%-1' THEN
+                                   CASE WHEN b.item_id %% 10 = 0 THEN 10 ELSE 200 END
                               WHEN b.item_id %% 10 = 0 THEN 40 * %(weeks)s + 5
                               ELSE 40 * %(weeks)s + 100 END,
                    b.unit_cost, 'bench opening stock'
