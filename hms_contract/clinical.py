@@ -464,9 +464,14 @@ class BreakGlassReview(BaseModel):
 
 
 class CareTeamAdd(BaseModel):
+    """A referral or handover to a colleague, by a clinician whose own care relationship
+    lasts; the reason is stored, audited and shown on the care team."""
+
     model_config = _STRICT
     user_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
     role: Annotated[RequiredLine, Field(max_length=32)] = "nurse"
+    reason: Annotated[RequiredPara, Field(min_length=10, max_length=1000,
+                                          description="Why the colleague joins the care team")]
 
 
 class CareTeamMemberRead(BaseModel):
@@ -475,5 +480,20 @@ class CareTeamMemberRead(BaseModel):
     username: str | None = None
     full_name: str | None = None
     role: str
-    source: str
+    source: str = Field(description="encounter, handover, manual (seeded) or self_declared "
+                                    "(written before 0040; not a basis of access)")
     added_at: datetime
+    reason: str | None = None
+    added_by_user_id: int | None = None
+
+
+class MyPatientRead(PatientHeader):
+    """A patient you may see now and why: ``clinic`` (the clinic you work today, its
+    checked-in patients), ``queue`` (your own queue today) or ``care_team``."""
+
+    relationship: Literal["clinic", "queue", "care_team"]
+    queue_entry_id: int | None = None
+    token: int | None = None
+    queue_status: str | None = None
+    checked_in_at: datetime | None = None
+    doctor_name: str | None = None

@@ -99,6 +99,12 @@ class ClinicalApi:
                 return int(doctor["id"])
         return None
 
+    def my_patients(self, *, limit: int = 200) -> list[dict]:
+        """``MyPatientRead`` rows: today's checked-in patients of the clinic the user works
+        (``relationship`` ``clinic``/``queue``, with token and queue status), then their
+        care-team patients."""
+        return self._page(self._get("/my-patients", {"limit": limit}))["items"]
+
     def todays_appointments(self, doctor_id: int, day: date | None = None) -> list[dict]:
         """Today's appointments of one doctor (cancelled and no-shows left out)."""
         params = {"date": (day or date.today()).isoformat(), "doctor_id": doctor_id,

@@ -37,6 +37,8 @@ class Perm(StrEnum):
     APPOINTMENTS_WRITE = "appointments.write"
     QUEUE_MANAGE = "queue.manage"
     MESSAGING_ADMIN = "messaging.admin"
+    # --- security (issue 8) ---
+    CLINIC_ASSIGN = "clinic_assignments.manage"  # which clinic a nurse works (chart access)
 
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
@@ -47,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
         Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
         Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
+        Perm.CLINIC_ASSIGN,  # security (issue 8)
     }),
     Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,

@@ -1,19 +1,20 @@
-"""Who may read a patient's chart: care team membership, an appointment, or break-the-glass.
+"""Who may read a patient's chart: a care relationship from the hospital's own facts, or
+break-the-glass.
 
 Holding ``clinical.read`` only says a role may see clinical data at all; each request for a
-particular patient also needs a care relationship (a care-team row, written when an
-encounter is opened, or an appointment with the user as the doctor) or an unexpired
-break-the-glass grant. Every chart read is audited with its data category and, under
-break-the-glass, the grant it relied on.
+particular patient also needs one of the bases listed in ``CARE_BASES`` (the one place where
+they are listed) or an unexpired break-the-glass grant. A write needs exactly the access a
+read needs: writing in a chart, a dry-run check or opening an encounter is never a way in.
+Every chart read is audited with the basis it relied on (and the grant, under break-the-glass).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import TextClause, and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -24,19 +25,69 @@ from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import BreakGlassReasonError, CareRelationshipRequiredError
-from hms_server.domain.errors import NotFoundError
+from hms_server.domain.errors import ForbiddenError, NotFoundError
 
 BREAK_GLASS_MINUTES = 60
 MIN_REASON_LENGTH = 10
 
-# An appointment gives the doctor access from this long before it until it is over.
-_APPOINTMENT_ACCESS = text("""
+
+@dataclass(frozen=True)
+class CareBasis:
+    """One kind of care relationship: ``query`` selects a row when ``:user_id`` may see
+    ``:patient_id``'s chart (``:today`` is the hospital's calendar day). ``lasting`` bases
+    may turn into care-team membership when the clinician opens an encounter; a time-limited
+    basis (the clinic of the day) may not."""
+
+    name: str
+    query: TextClause
+    lasting: bool = True
+
+
+# Care-team rows written by a clinical write before 0040 ("self_declared") are not a basis:
+# a write is not a way in.
+_CARE_TEAM = text("""
+    SELECT 1 FROM care_team_members
+    WHERE patient_id = :patient_id AND user_id = :user_id AND source <> 'self_declared'
+""")
+
+# An appointment gives the doctor access from the day before it until it is over.
+_APPOINTMENT = text("""
     SELECT 1 FROM appointments a JOIN doctors d ON d.id = a.doctor_id
     WHERE a.patient_id = :patient_id AND d.user_id = :user_id
       AND a.starts_at >= date_trunc('day', now()) - interval '1 day'
-      AND coalesce(a.status, '') NOT IN ('cancelled', 'no_show')
+      AND a.status NOT IN ('cancelled', 'no_show')
     LIMIT 1
 """)
+
+# A queue entry (a walk-in has no appointment) with this doctor, today or yesterday.
+_QUEUE = text("""
+    SELECT 1 FROM queue_entries q JOIN doctors d ON d.id = q.doctor_id
+    WHERE q.patient_id = :patient_id AND d.user_id = :user_id
+      AND q.queue_date >= CAST(:today AS date) - 1 AND q.status <> 'left'
+    LIMIT 1
+""")
+
+# The clinic the user works today (a day's assignment or a standing one): the patients
+# checked in to that department's doctors today (issue 12: the outpatient nurse's triage).
+_CLINIC_OF_THE_DAY = text("""
+    SELECT 1 FROM queue_entries q
+      JOIN doctors d ON d.id = q.doctor_id
+      JOIN clinic_assignments c ON c.department_id = d.department_id
+    WHERE q.patient_id = :patient_id AND q.queue_date = CAST(:today AS date)
+      AND q.status <> 'left'
+      AND c.user_id = :user_id AND (c.on_date IS NULL OR c.on_date = CAST(:today AS date))
+    LIMIT 1
+""")
+
+CARE_BASES: tuple[CareBasis, ...] = (
+    CareBasis("care_team", _CARE_TEAM),
+    CareBasis("appointment", _APPOINTMENT),
+    CareBasis("queue", _QUEUE),
+    CareBasis("clinic", _CLINIC_OF_THE_DAY, lasting=False),
+    # The ward area adds its basis here: an admission to a ward the nurse is assigned to.
+)
+"""Every basis of a care relationship, checked in this order. Break-the-glass comes after
+all of them (``care_access``)."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +95,15 @@ class AccessBasis:
     """Why a read was allowed; stamped on the audit entry."""
 
     patient_id: int
-    via: str  # "care_team" | "appointment" | "break_glass"
+    via: str  # a CareBasis name, or "break_glass"
     grant_id: int | None = None
     patient: Patient | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def lasting(self) -> bool:
+        """True when the relationship itself lasts (not the clinic of the day, not
+        break-the-glass), so an encounter opened on it may make the clinician a member."""
+        return any(b.name == self.via and b.lasting for b in CARE_BASES)
 
     def audit_detail(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"access": self.via}
@@ -57,36 +114,25 @@ class AccessBasis:
 
 def add_care_team_member(uow: UnitOfWork, *, patient_id: int, user_id: int,
                          role: str = "clinician", source: str = "encounter",
-                         added_by_user_id: int | None = None) -> bool:
-    """Add a clinician to the care team (no-op if already there). True if newly added."""
+                         added_by_user_id: int | None = None,
+                         reason: str | None = None) -> bool:
+    """Add a clinician to the care team (no-op if already there). True if newly added.
+
+    Only for facts: an encounter opened on a lasting basis, a handover by a member, seeding.
+    """
     added = uow.session.execute(
         insert(CareTeamMember)
         .values(patient_id=patient_id, user_id=user_id, role=role, source=source,
-                added_at=utcnow(), added_by_user_id=added_by_user_id)
+                added_at=utcnow(), added_by_user_id=added_by_user_id, reason=reason)
         .on_conflict_do_nothing()
         .returning(CareTeamMember.user_id)
     ).first()
     if added is not None:
-        uow.audit("care_team", "care_team.add", patient_id=patient_id,
-                  detail={"member_user_id": user_id, "source": source, "role": role})
+        detail: dict[str, Any] = {"member_user_id": user_id, "source": source, "role": role}
+        if reason:
+            detail["reason"] = reason
+        uow.audit("care_team", "care_team.add", patient_id=patient_id, detail=detail)
     return added is not None
-
-
-def _has_table(session: Session, name: str) -> bool:
-    return bool(session.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}))
-
-
-def _appointment_access(session: Session, user_id: int, patient_id: int) -> bool:
-    if not (_has_table(session, "appointments") and _has_table(session, "doctors")):
-        return False
-    # A savepoint, so a schema mismatch in another area's table cannot poison this request.
-    try:
-        with session.begin_nested():
-            return session.execute(_APPOINTMENT_ACCESS,
-                                   {"patient_id": patient_id, "user_id": user_id}).first() \
-                is not None
-    except Exception:  # the optional path must never break chart access
-        return False
 
 
 def active_grant_id(session: Session, user_id: int, patient_id: int) -> int | None:
@@ -97,16 +143,16 @@ def active_grant_id(session: Session, user_id: int, patient_id: int) -> int | No
         .order_by(BreakGlassGrant.expires_at.desc()).limit(1))
 
 
-def care_access(session: Session, user_id: int | None, patient_id: int) -> AccessBasis | None:
+def care_access(session: Session, user_id: int | None, patient_id: int, *,
+                today: date | None = None) -> AccessBasis | None:
     """The basis on which ``user_id`` may see ``patient_id``'s chart, or None."""
     if user_id is None:
         return None
-    member = session.scalar(select(CareTeamMember.user_id).where(
-        CareTeamMember.patient_id == patient_id, CareTeamMember.user_id == user_id))
-    if member is not None:
-        return AccessBasis(patient_id, "care_team")
-    if _appointment_access(session, user_id, patient_id):
-        return AccessBasis(patient_id, "appointment")
+    params = {"patient_id": patient_id, "user_id": user_id,
+              "today": today or utcnow().date()}
+    for basis in CARE_BASES:
+        if session.execute(basis.query, params).first() is not None:
+            return AccessBasis(patient_id, basis.name)
     grant = active_grant_id(session, user_id, patient_id)
     if grant is not None:
         return AccessBasis(patient_id, "break_glass", grant)
@@ -122,6 +168,24 @@ def _audit_denied(uow: UnitOfWork, patient_id: int) -> None:
         denied.commit()
 
 
+def _refusal(patient_id: int) -> CareRelationshipRequiredError:
+    return CareRelationshipRequiredError(
+        "You are not part of this patient's care team. In an emergency, break the glass "
+        "with a reason to get time-limited access.",
+        extra={"patient_id": patient_id,
+               "break_glass": f"/api/v1/patients/{patient_id}/break-glass"})
+
+
+def check_patient_scope(uow: UnitOfWork, patient_id: int) -> None:
+    """Inside ``with uow``, before anything else on a route with a patient in its path:
+    403 ``care_relationship_required`` (audited) unless the actor has a basis — the same
+    answer whether the patient, or the record asked for, exists or not."""
+    user_id = uow.actor.user_id if uow.actor else None
+    if care_access(uow.session, user_id, patient_id, today=uow.hospital.today()) is None:
+        _audit_denied(uow, patient_id)
+        raise _refusal(patient_id)
+
+
 def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     """Inside ``with uow``: 404 for an unknown patient, 403 ``care_relationship_required``
     (audited as denied) when the actor has no care relationship and no grant."""
@@ -129,39 +193,34 @@ def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     if patient is None:
         raise NotFoundError(f"No patient with id {patient_id}.")
     user_id = uow.actor.user_id if uow.actor else None
-    basis = care_access(uow.session, user_id, patient_id)
+    basis = care_access(uow.session, user_id, patient_id, today=uow.hospital.today())
     if basis is None:
         _audit_denied(uow, patient_id)
-        raise CareRelationshipRequiredError(
-            "You are not part of this patient's care team. In an emergency, break the glass "
-            "with a reason to get time-limited access.",
-            extra={"patient_id": patient_id,
-                   "break_glass": f"/api/v1/patients/{patient_id}/break-glass"})
+        raise _refusal(patient_id)
     # Keep the row referenced: the session's identity map holds it only weakly.
     return replace(basis, patient=patient)
+
+
+def ensure_record_access(uow: UnitOfWork, patient_id: int, not_found: NotFoundError
+                         ) -> AccessBasis:
+    """For a record reached by its own id (``/encounters/{id}``, a FHIR read): without
+    access the answer is the record's own 404, so an id tells nothing about whether it
+    exists. The refusal is still audited."""
+    try:
+        return ensure_chart_access(uow, patient_id)
+    except CareRelationshipRequiredError:
+        raise not_found from None
 
 
 CLINICIAN_ROLES = frozenset({"doctor", "nurse"})
 
 
 def ensure_chart_write_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
-    """Access for adding a NEW entry to a chart (note, vitals, allergy, problem, order,
-    document, prescription).
+    """Access for adding a new entry to a chart (note, vitals, allergy, problem, order,
+    document, prescription, a dry-run safety check): exactly the access a read needs.
 
-    Writing in a chart is itself a declaration of care, as opening an encounter is: a doctor
-    or nurse without a relationship joins the care team ("self_declared"), which is audited
-    and listed on the care team for review. Reading what others wrote still needs a care
-    relationship or break-the-glass, so a self-declaration is visible, never silent.
+    Writing is never a way into a chart; a clinician without a relationship breaks the glass.
     """
-    patient = uow.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFoundError(f"No patient with id {patient_id}.")
-    actor = uow.actor
-    if (actor is not None and actor.user_id is not None
-            and care_access(uow.session, actor.user_id, patient_id) is None
-            and CLINICIAN_ROLES & set(actor.roles)):
-        add_care_team_member(uow, patient_id=patient_id, user_id=actor.user_id,
-                             source="self_declared", added_by_user_id=actor.user_id)
     return ensure_chart_access(uow, patient_id)
 
 
@@ -276,15 +335,33 @@ def list_care_team(uow: UnitOfWork, patient_id: int) -> list[tuple[CareTeamMembe
         return [(m, u) for m, u in rows]
 
 
-def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int,
-                     role: str) -> CareTeamMember:
-    """A clinician already caring for the patient adds a colleague (e.g. the ward nurse)."""
+def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: str,
+                     reason: str) -> CareTeamMember:
+    """A referral or handover: a clinician whose own relationship to the patient lasts (a
+    care-team member, the patient's doctor by appointment or queue) adds a colleague, with a
+    reason that is stored, audited and shown on the care team. Break-the-glass and the
+    clinic of the day are not enough: they cannot be passed on."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise BreakGlassReasonError(
+            f"Give the reason for the handover in at least {MIN_REASON_LENGTH} characters.",
+            extra={"errors": [{"field": "body.reason", "type": "too_short",
+                               "message": "reason required"}]})
     with uow:
-        ensure_chart_access(uow, patient_id)
-        if uow.session.get(User, user_id) is None:
-            raise NotFoundError(f"No user with id {user_id}.")
+        basis = ensure_chart_access(uow, patient_id)
+        if not basis.lasting:
+            raise ForbiddenError(
+                "Only a clinician with a lasting care relationship (care team, appointment, "
+                "queue) can refer or hand this patient over.",
+                extra={"reason": f"basis_{basis.via}"})
+        colleague = uow.session.get(User, user_id)
+        if colleague is None or not colleague.active:
+            raise NotFoundError(f"No active user with id {user_id}.")
+        if not CLINICIAN_ROLES & set(colleague.roles):
+            raise ForbiddenError("Only doctors and nurses can join a care team.",
+                                 extra={"reason": "not_a_clinician"})
         add_care_team_member(uow, patient_id=patient_id, user_id=user_id, role=role,
-                             source="manual",
+                             source="handover", reason=reason,
                              added_by_user_id=uow.actor.user_id if uow.actor else None)
         member = uow.session.get(CareTeamMember, (patient_id, user_id))
         assert member is not None
@@ -292,16 +369,72 @@ def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int,
         return member
 
 
-def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[Patient], int]:
-    """Patients whose care team includes the acting user, most recently added first."""
+@dataclass(frozen=True)
+class MyPatient:
+    """A patient the acting user may see now, and why: ``relationship`` is ``clinic`` (the
+    clinic they work today), ``queue`` (their own queue today) or ``care_team``."""
+
+    patient: Patient
+    relationship: str
+    queue_entry_id: int | None = None
+    token: int | None = None
+    queue_status: str | None = None
+    checked_in_at: datetime | None = None
+    doctor_name: str | None = None
+
+
+_MY_PATIENTS = text("""
+    WITH today AS (
+        SELECT DISTINCT ON (q.patient_id)
+               q.patient_id, 0 AS tier, q.checked_in_at AS sort_at, q.id AS queue_entry_id,
+               q.token, q.status AS queue_status, q.checked_in_at, d.display_name AS doctor_name,
+               CASE WHEN d.user_id = :user_id THEN 'queue' ELSE 'clinic' END AS relationship
+        FROM queue_entries q JOIN doctors d ON d.id = q.doctor_id
+        WHERE q.queue_date = CAST(:today AS date) AND q.status <> 'left'
+          AND (d.user_id = :user_id OR EXISTS (
+                SELECT 1 FROM clinic_assignments c
+                WHERE c.user_id = :user_id AND c.department_id = d.department_id
+                  AND (c.on_date IS NULL OR c.on_date = CAST(:today AS date))))
+        ORDER BY q.patient_id, q.checked_in_at DESC
+    ), team AS (
+        SELECT m.patient_id, 1 AS tier, m.added_at AS sort_at, NULL::bigint AS queue_entry_id,
+               NULL::smallint AS token, NULL::text AS queue_status,
+               NULL::timestamptz AS checked_in_at, NULL::text AS doctor_name,
+               'care_team' AS relationship
+        FROM care_team_members m
+        WHERE m.user_id = :user_id AND m.source <> 'self_declared'
+          AND m.patient_id NOT IN (SELECT patient_id FROM today)
+    ), mine AS (SELECT * FROM today UNION ALL SELECT * FROM team)
+    SELECT mine.*, count(*) OVER () AS total FROM mine
+    ORDER BY tier, CASE WHEN tier = 0 THEN sort_at END ASC,
+             CASE WHEN tier = 1 THEN sort_at END DESC, patient_id
+    LIMIT :limit OFFSET :offset
+""")
+
+
+def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[MyPatient], int]:
+    """Today's patients of the clinic the acting user works in (and of their own queue), in
+    check-in order, then the patients whose care team includes them, most recent first.
+
+    Audited with the ids of the patients returned (ONC 170.315(d)(2): every patient shown is
+    attributable)."""
     assert uow.actor is not None
     with uow:
-        base = select(CareTeamMember.patient_id, CareTeamMember.added_at).where(
-            CareTeamMember.user_id == uow.actor.user_id)
-        total = uow.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        patients = list(uow.session.scalars(
-            select(Patient).join(CareTeamMember, CareTeamMember.patient_id == Patient.id)
-            .where(CareTeamMember.user_id == uow.actor.user_id)
-            .order_by(CareTeamMember.added_at.desc(), Patient.id).limit(limit).offset(offset)))
+        rows = uow.session.execute(_MY_PATIENTS, {
+            "user_id": uow.actor.user_id, "today": uow.hospital.today(),
+            "limit": limit, "offset": offset}).all()
+        total = int(rows[0].total) if rows else 0
+        if not rows and offset:
+            total = len(uow.session.execute(_MY_PATIENTS, {
+                "user_id": uow.actor.user_id, "today": uow.hospital.today(),
+                "limit": 1_000_000, "offset": 0}).all())
+        patients = {p.id: p for p in uow.session.scalars(
+            select(Patient).where(Patient.id.in_([r.patient_id for r in rows])))}
+        found = [MyPatient(patients[r.patient_id], r.relationship, r.queue_entry_id, r.token,
+                           r.queue_status, r.checked_in_at, r.doctor_name)
+                 for r in rows if r.patient_id in patients]
+        uow.audit("care_team", "my_patients.read",
+                  detail={"returned": len(found),
+                          "patient_ids": [m.patient.id for m in found]})
         uow.commit()
-        return patients, total
+        return found, total

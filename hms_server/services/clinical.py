@@ -130,6 +130,22 @@ def get_encounter(uow: UnitOfWork, encounter_id: int) -> EncounterView:
         return EncounterView(encounter, names.get(encounter.clinician_user_id))
 
 
+def open_encounter_checked(uow: UnitOfWork, patient_id: int, *, appointment_id: int | None,
+                           kind: str, reason: str | None) -> Encounter:
+    """Open an encounter for the signed-in clinician, who must already have access to the
+    chart (opening an encounter is not a way in). On a lasting basis the clinician joins
+    the care team; under break-the-glass or the clinic of the day they do not."""
+    from hms_server.services.encounters import open_encounter
+
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        encounter = open_encounter(uow, patient_id=patient_id, clinician_user_id=actor_id(uow),
+                                   appointment_id=appointment_id, kind=kind, reason=reason,
+                                   join_care_team=basis.lasting)
+        uow.commit()
+        return encounter
+
+
 def close_encounter_checked(uow: UnitOfWork, encounter_id: int) -> EncounterView:
     """Close an encounter on behalf of a clinician who may see the patient."""
     from hms_server.services.encounters import close_encounter

@@ -144,12 +144,15 @@ def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug]) -> lis
 
 
 def check_safety(uow: UnitOfWork, patient_id: int, drug_ids: list[int]) -> list[Conflict]:
-    """Dry run of the prescribing checks (the desktop shows these before sending)."""
+    """Dry run of the prescribing checks (the desktop shows these before sending). It reads
+    the allergies and medications, so it needs chart access like any read and never changes
+    who has access; it is audited as a read."""
     with uow:
-        ensure_chart_write_access(uow, patient_id)
+        basis = ensure_chart_access(uow, patient_id)
         drugs = _load_drugs(uow, [ItemInput(i, Decimal(1), "", "", "", None, Decimal(1))
                                   for i in drug_ids])
         conflicts = safety_conflicts(uow, patient_id, drugs)
+        audit_read(uow, basis, CATEGORY, safety_check=True, drug_ids=sorted(set(drug_ids)))
         uow.commit()
         return conflicts
 

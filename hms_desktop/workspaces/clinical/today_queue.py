@@ -3,7 +3,7 @@ status, waiting time), and the doctor's queue actions — call next, start, comp
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.scheduling import SchedulingApi
@@ -59,6 +59,27 @@ def merge_today(appointments: list[dict], entries: list[dict]) -> list[dict]:
     rows += [{"appointment": None, "entry": e}
              for e in sorted(entries, key=lambda e: e.get("token", 0))
              if e.get("id") not in matched]
+    return rows
+
+
+def clinic_rows(my_patients: list[dict], now: datetime | None = None) -> list[dict]:
+    """Rows for a clinician without a clinic schedule of their own (the outpatient nurse):
+    today's checked-in patients of the clinic she works, as queue entries in check-in order."""
+    now = now or datetime.now(UTC)
+    rows = []
+    for p in my_patients:
+        if p.get("relationship") not in ("clinic", "queue") or not p.get("queue_entry_id"):
+            continue
+        arrived = p.get("checked_in_at")
+        waited = 0
+        if arrived:
+            waited = max(0, int((now - datetime.fromisoformat(arrived)).total_seconds() // 60))
+        rows.append({"appointment": None, "entry": {
+            "id": p["queue_entry_id"], "patient_id": p["id"], "token": p.get("token"),
+            "status": p.get("queue_status"), "waiting_minutes": waited,
+            "patient_name": f"{p.get('given_name', '')} {p.get('family_name', '')}".strip(),
+            "patient_mrn": p.get("mrn"), "doctor_name": p.get("doctor_name"),
+            "appointment_start": arrived}})
     return rows
 
 
@@ -173,10 +194,12 @@ class TodayQueuePanel(QWidget):
         clinical, scheduling = self.context.clinical, self.scheduling
         user_id, known = self.context.me.get("id"), self.doctor_id
 
-        def fetch() -> tuple[int, list[dict], list[dict] | None] | None:
+        def fetch() -> tuple[int | None, list[dict], list[dict] | None] | None:
             doctor_id = known or clinical.my_doctor_id(user_id)
             if doctor_id is None:
-                return None
+                # No clinic schedule of one's own: the clinic one works today (a nurse).
+                clinic = clinic_rows(clinical.my_patients())
+                return (None, [], [r["entry"] for r in clinic]) if clinic else None
             day = date.today()
             appointments = clinical.todays_appointments(doctor_id, day)
             try:

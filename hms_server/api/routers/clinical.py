@@ -46,7 +46,6 @@ from hms_server.domain.permissions import Perm
 from hms_server.services import chart as chart_service
 from hms_server.services import clinical as clinical_service
 from hms_server.services.clinical import TREND_METRICS, EncounterView, NoteView
-from hms_server.services.encounters import open_encounter
 from hms_server.services.prescribing import MedicationView
 from hms_server.services.prescribing import list_medications as list_active_medications
 
@@ -93,15 +92,14 @@ def medication_read(m: MedicationView) -> MedicationRead:
 def open_patient_encounter(patient_id: int, body: EncounterCreate, request: Request,
                            ctx: ClinicalWrite,
                            idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    """Open an encounter with the signed-in clinician. This is the documented start of a
-    treatment relationship: the clinician joins the care team (audited)."""
-    assert ctx.principal.user_id is not None
+    """Open an encounter with the signed-in clinician, who needs access to the chart first
+    (a care relationship or break-the-glass). On a lasting relationship the clinician joins
+    the care team (audited)."""
     return run_idempotent(
         ctx, request, idempotency_key, body,
-        lambda uow: open_encounter(uow, patient_id=patient_id,
-                                   clinician_user_id=ctx.principal.user_id,
-                                   appointment_id=body.appointment_id, kind=body.kind,
-                                   reason=body.reason),
+        lambda uow: clinical_service.open_encounter_checked(
+            uow, patient_id, appointment_id=body.appointment_id, kind=body.kind,
+            reason=body.reason),
         lambda e: EncounterRead.model_validate(e),
         headers=lambda e: {"Location": f"/api/v1/encounters/{e.id}"})
 

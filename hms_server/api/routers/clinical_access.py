@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -14,6 +14,7 @@ from hms_contract.clinical import (
     BreakGlassReview,
     CareTeamAdd,
     CareTeamMemberRead,
+    MyPatientRead,
     PatientHeader,
 )
 from hms_contract.common import Page
@@ -23,6 +24,10 @@ from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import access as access_service
 from hms_server.services.access import GrantView
+
+if TYPE_CHECKING:
+    from hms_server.adapters.orm.clinical import CareTeamMember
+    from hms_server.adapters.orm.identity import User
 
 router = APIRouter(tags=["clinical access"], responses=PROBLEM_RESPONSES)
 
@@ -78,30 +83,41 @@ def review_break_glass(grant_id: int, body: BreakGlassReview,
     return grant_read(access_service.review_break_glass(ctx.uow(), grant_id, note=body.note))
 
 
+def member_read(m: CareTeamMember, u: User | None = None) -> CareTeamMemberRead:
+    return CareTeamMemberRead(
+        patient_id=m.patient_id, user_id=m.user_id, username=u.username if u else None,
+        full_name=u.full_name if u else None, role=m.role, source=m.source,
+        added_at=m.added_at, reason=m.reason, added_by_user_id=m.added_by_user_id)
+
+
 @router.get("/patients/{patient_id}/care-team", operation_id="list_care_team")
 def list_care_team(patient_id: int, ctx: ClinicalRead) -> Page[CareTeamMemberRead]:
+    """The care team with how each member joined (encounter, handover with its reason)."""
     rows = access_service.list_care_team(ctx.uow(), patient_id)
-    return Page[CareTeamMemberRead](items=[CareTeamMemberRead(
-        patient_id=m.patient_id, user_id=m.user_id, username=u.username, full_name=u.full_name,
-        role=m.role, source=m.source, added_at=m.added_at) for m, u in rows], total=len(rows))
+    return Page[CareTeamMemberRead](items=[member_read(m, u) for m, u in rows],
+                                    total=len(rows))
 
 
 @router.post("/patients/{patient_id}/care-team", operation_id="add_care_team_member",
              status_code=201)
 def add_care_team_member(patient_id: int, body: CareTeamAdd,
                          ctx: ClinicalWrite) -> CareTeamMemberRead:
-    """A clinician caring for the patient adds a colleague (e.g. the ward nurse)."""
+    """Refer or hand the patient over to a colleague (doctor or nurse). Needs your own
+    lasting care relationship (not break-the-glass) and a reason; audited."""
     m = access_service.add_to_care_team(ctx.uow(), patient_id=patient_id, user_id=body.user_id,
-                                        role=body.role)
-    return CareTeamMemberRead(patient_id=m.patient_id, user_id=m.user_id, role=m.role,
-                              source=m.source, added_at=m.added_at)
+                                        role=body.role, reason=body.reason)
+    return member_read(m)
 
 
 @router.get("/my-patients", operation_id="list_my_patients")
 def list_my_patients(ctx: ClinicalRead, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0
-                     ) -> Page[PatientHeader]:
-    """Patients whose care team includes you, most recent first."""
+                     ) -> Page[MyPatientRead]:
+    """Today's checked-in patients of the clinic you work in (and of your own queue), in
+    check-in order, then the patients whose care team includes you. Audited with the ids
+    of the patients returned."""
     rows, total = access_service.my_patients(ctx.uow(), limit=limit, offset=offset)
-    return Page[PatientHeader](items=[PatientHeader.model_validate(p) for p in rows],
-                               total=total)
+    return Page[MyPatientRead](items=[MyPatientRead(
+        **PatientHeader.model_validate(m.patient).model_dump(), relationship=m.relationship,
+        queue_entry_id=m.queue_entry_id, token=m.token, queue_status=m.queue_status,
+        checked_in_at=m.checked_in_at, doctor_name=m.doctor_name) for m in rows], total=total)
