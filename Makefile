@@ -43,6 +43,7 @@ test-fast: $(STAMP)
 # mypy --strict on the security core (auth, audit, unit of work, API plumbing).
 STRICT_MODULES := hms_server/domain hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \
+	hms_server/services/sign_in_guard.py hms_server/services/security_alerts.py \
 	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
 	hms_server/adapters/events.py hms_server/api/deps.py hms_server/api/idempotency.py \
 	hms_server/api/problems.py hms_server/app.py hms_server/cli.py

@@ -31,3 +31,23 @@ class ClinicAssignmentRead(BaseModel):
     username: str | None = None
     full_name: str | None = None
     department: str | None = None
+
+
+class SecurityAlertRead(BaseModel):
+    """An account under attack (``account_locked`` at one address, ``account_ceiling``
+    everywhere, ``reauthenticate_locked``) or an address trying many names
+    (``address_throttled``); repeats within an hour count in ``occurrences``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    username: str | None
+    user_id: int | None
+    address: str | None
+    first_at: datetime
+    last_at: datetime
+    occurrences: int
+    detail: dict[str, object]
+    acknowledged_at: datetime | None
+    acknowledged_by_user_id: int | None

@@ -39,6 +39,7 @@ class Perm(StrEnum):
     MESSAGING_ADMIN = "messaging.admin"
     # --- security (issue 8) ---
     CLINIC_ASSIGN = "clinic_assignments.manage"  # which clinic a nurse works (chart access)
+    SECURITY_ALERTS = "security_alerts.read"  # accounts under attack
 
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
@@ -49,7 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
         Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
         Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
-        Perm.CLINIC_ASSIGN,  # security (issue 8)
+        Perm.CLINIC_ASSIGN, Perm.SECURITY_ALERTS,  # security (issue 8)
     }),
     Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,

@@ -19,11 +19,13 @@ from hms_server.domain.errors import (
     InvalidCredentialsError,
     InvalidTotpError,
     NotAuthenticatedError,
+    SessionEndedError,
     TooManyAttemptsError,
     TotpRequiredError,
 )
 from hms_server.domain.permissions import Perm, permissions_for, requires_totp
-from hms_server.services import credentials
+from hms_server.services import credentials, security_alerts, sign_in_guard
+from hms_server.services.sign_in_guard import Lock
 
 CATEGORY = "authentication"
 
@@ -72,8 +74,9 @@ def _check_address_throttle(session: Session, settings: Settings, address: str,
         )
 
 
-def _count_address_failure(session: Session, settings: Settings, address: str,
+def _count_address_failure(uow: UnitOfWork, settings: Settings, address: str,
                            now: datetime) -> None:
+    session = uow.session
     row = session.get(LoginThrottle, address, with_for_update=True)
     if row is None:
         session.add(LoginThrottle(address=address, window_start=now, failures=1))
@@ -82,23 +85,27 @@ def _count_address_failure(session: Session, settings: Settings, address: str,
         row.window_start, row.failures = now, 1
     else:
         row.failures += 1
+        if row.failures == settings.address_failure_limit:
+            # One address failing with many names: password spraying, or a broken script.
+            security_alerts.raise_alert(uow, "address_throttled", address=address,
+                                        detail={"failures": row.failures})
 
 
-def _register_failure(uow: UnitOfWork, settings: Settings, user: User, now: datetime) -> bool:
-    """Count a failed attempt; lock the account when the threshold is reached.
-
-    Each lock doubles in length up to a ceiling, so a person guessing slows to a crawl while
-    the real user is never locked out for longer than ``lockout_max_seconds``.
-    """
-    user.failed_logins += 1
-    if user.failed_logins < settings.lockout_threshold:
-        return False
-    user.lock_count += 1
-    seconds = min(settings.lockout_seconds * 2 ** (user.lock_count - 1),
-                  settings.lockout_max_seconds)
-    user.locked_until = now + timedelta(seconds=seconds)
-    user.failed_logins = 0
-    return True
+def _register_failure(uow: UnitOfWork, settings: Settings, username: str,
+                      user: User | None, actor: Actor, now: datetime) -> Lock | None:
+    """Count a failed attempt against the address, the (username, address) pair and the
+    account-wide ceiling (``services.sign_in_guard``); alert administrators when a real
+    account gets locked. Unknown usernames are counted the same way (no enumeration)."""
+    address = actor.address or "unknown"
+    _count_address_failure(uow, settings, address, now)
+    lock = sign_in_guard.record_failure(uow.session, settings, username, actor.address, now)
+    if lock is not None and user is not None:
+        security_alerts.raise_alert(
+            uow, "account_locked" if lock.scope == "address" else "account_ceiling",
+            username=user.username, user_id=user.id,
+            address=address if lock.scope == "address" else None,
+            detail={"lock_count": lock.lock_count, "until": lock.until.isoformat()})
+    return lock
 
 
 def _issue_pair(uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID,
@@ -117,8 +124,10 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
           totp: str | None, actor: Actor) -> TokenPair:
     """Verify password (and TOTP where required) and open a session.
 
-    Failures are committed (counters and audit) before the error is raised, so throttling
-    and the audit trail hold even though the request fails.
+    Failures are committed (counters, alerts and audit) before the error is raised, so
+    throttling and the audit trail hold even though the request fails. A known and an unknown
+    username get the same answers: 401 ``invalid_credentials`` until the (username, address)
+    pair is locked, then 423 ``account_locked`` with ``Retry-After``.
     """
     now = utcnow()
     address = actor.address or "unknown"
@@ -131,26 +140,20 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
         ).first()
         who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
                                                    actor.workstation, actor.address)
-        if user is not None and user.locked_until and user.locked_until > now:
+        try:
+            sign_in_guard.check(uow.session, settings, username, actor.address, now)
+        except AccountLockedError:
             uow.audit(CATEGORY, "login", outcome="locked", actor=who)
             uow.commit()
-            raise AccountLockedError(
-                "This account is temporarily locked after repeated failed sign-ins.",
-                headers=_retry_after(user.locked_until, now),
-            )
+            raise
         password_ok = credentials.verify_password(user.password_hash if user else None, password)
         if user is None or not password_ok or not user.active:
-            _count_address_failure(uow.session, settings, address, now)
-            locked = user is not None and not password_ok and _register_failure(
-                uow, settings, user, now)
+            lock = _register_failure(uow, settings, username, user, actor, now)
             uow.audit(CATEGORY, "login", outcome="failure", actor=who,
                       detail={"reason": "disabled" if user and password_ok else "bad_password"})
             uow.commit()
-            if locked and user is not None and user.locked_until:
-                raise AccountLockedError(
-                    "This account is temporarily locked after repeated failed sign-ins.",
-                    headers=_retry_after(user.locked_until, now),
-                )
+            if lock is not None:
+                raise sign_in_guard.locked_error(lock.until, now)
             raise InvalidCredentialsError("Wrong username or password.")
         if user.totp_secret or requires_totp(user.roles):
             if not totp:
@@ -159,21 +162,17 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             step = (credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
                     if user.totp_secret else None)
             if step is None:
-                _count_address_failure(uow.session, settings, address, now)
-                locked = _register_failure(uow, settings, user, now)
+                lock = _register_failure(uow, settings, username, user, actor, now)
                 uow.audit(CATEGORY, "login", outcome="failure", actor=who,
                           detail={"reason": "bad_totp"})
                 uow.commit()
-                if locked and user.locked_until:
-                    raise AccountLockedError(
-                        "This account is temporarily locked after repeated failed sign-ins.",
-                        headers=_retry_after(user.locked_until, now),
-                    )
+                if lock is not None:
+                    raise sign_in_guard.locked_error(lock.until, now)
                 raise InvalidTotpError("The one-time code is wrong or was already used.")
             user.totp_last_step = step
         if credentials.needs_rehash(user.password_hash):
             user.password_hash = credentials.hash_password(password)
-        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        sign_in_guard.record_success(uow.session, username, actor.address, now)
         auth_session = AuthSession(
             id=uuid.uuid4(), user_id=user.id, created_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
@@ -229,17 +228,67 @@ def logout(uow: UnitOfWork, principal: Principal) -> None:
         uow.commit()
 
 
-def reauthenticate(uow: UnitOfWork, principal: Principal, password: str) -> None:
-    """Unlock an idle-locked desktop: the password must match; failures count like logins."""
+def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
+                     password: str, *, purpose: str) -> User:
+    """Inside ``with uow``: check the signed-in user's password again (idle-lock unlock, TOTP
+    enrolment) under the same limits as sign-in. Too many wrong passwords end this session
+    (401), so a stolen token cannot be used to guess the password.
+
+    Raises ``TooManyAttemptsError`` (429, address throttle), ``InvalidCredentialsError`` (401
+    ``invalid_credentials``) or ``SessionEndedError`` (401 ``session_ended``); every refusal
+    is committed in its own transaction first.
+    """
+    now = utcnow()
+    actor = uow.actor or Actor(principal.user_id, principal.username)
+    address = actor.address or "unknown"
+    _check_address_throttle(uow.session, settings, address, now)
+    # No row lock: the refusal below is written by a second transaction, whose foreign keys
+    # to this user would wait for it.
+    user = uow.session.get(User, principal.user_id)
+    assert user is not None
+    try:
+        sign_in_guard.check(uow.session, settings, user.username, actor.address, now)
+    except AccountLockedError:
+        already_locked = True
+    else:
+        already_locked = False
+        if credentials.verify_password(user.password_hash, password):
+            sign_in_guard.record_success(uow.session, user.username, actor.address, now)
+            return user
+    refusal = uow.child()
+    with refusal:
+        locked = already_locked or _register_failure(
+            refusal, settings, user.username, user, actor, now) is not None
+        refusal.audit(CATEGORY, purpose, outcome="failure",
+                      detail={"reason": "locked" if locked else "bad_password"})
+        if locked:
+            revoke_session(refusal.session, principal.session_id, f"{purpose}_failures")
+            security_alerts.raise_alert(refusal, "reauthenticate_locked",
+                                        username=user.username, user_id=user.id,
+                                        address=address, detail={"purpose": purpose})
+        refusal.commit()
+    if locked:
+        raise SessionEndedError(
+            "Too many wrong passwords: this session has been ended for safety. "
+            "Sign in again.")
+    raise InvalidCredentialsError("Wrong password.")
+
+
+def reauthenticate(uow: UnitOfWork, settings: Settings, principal: Principal,
+                   password: str) -> None:
+    """Unlock an idle-locked desktop: the password must match; failures count like failed
+    sign-ins, and too many end the session."""
     with uow:
-        user = uow.session.get(User, principal.user_id, with_for_update=True)
-        assert user is not None
-        if not credentials.verify_password(user.password_hash, password):
-            uow.audit(CATEGORY, "unlock", outcome="failure")
-            uow.commit()
-            raise InvalidCredentialsError("Wrong password.")
+        confirm_password(uow, settings, principal, password, purpose="unlock")
         uow.audit(CATEGORY, "unlock")
         uow.commit()
+
+
+def revoke_session(session: Session, session_id: uuid.UUID, reason: str) -> None:
+    session.execute(
+        update(AuthSession).where(AuthSession.id == session_id,
+                                  AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason[:64]))
 
 
 def revoke_all_sessions(session: Session, user_id: int, reason: str) -> None:

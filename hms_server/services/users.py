@@ -15,7 +15,7 @@ from hms_server.domain.errors import ConflictError, NotFoundError
 from hms_server.domain.passwords import check_password_policy
 from hms_server.domain.permissions import requires_totp
 from hms_server.domain.versioning import check_version
-from hms_server.services import credentials
+from hms_server.services import credentials, sign_in_guard
 from hms_server.services.auth import revoke_all_sessions
 
 CATEGORY = "user_admin"
@@ -150,10 +150,22 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        sign_in_guard.clear(uow.session, user.username)
         user.version += 1
         revoke_all_sessions(uow.session, user.id, "password_changed")
         uow.audit(CATEGORY, "user.reset_password", detail={"target_user_id": user.id})
         uow.commit()
+
+
+def unlock_user(uow: UnitOfWork, user_id: int) -> User:
+    """Forget the account's failed sign-ins and locks, at every address (after an attack
+    has been dealt with); its sessions and password are unchanged."""
+    with uow:
+        user = _get(uow, user_id, lock=True)
+        sign_in_guard.clear(uow.session, user.username)
+        uow.audit(CATEGORY, "user.unlock", detail={"target_user_id": user.id})
+        uow.commit()
+        return user
 
 
 def disable_user_by_name(uow: UnitOfWork, username: str) -> User:

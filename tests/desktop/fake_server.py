@@ -101,6 +101,7 @@ class FakeHmsServer:
     _access: dict[str, str] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
     _used_refresh: set[str] = field(default_factory=set)
+    reauth_failures: dict[str, int] = field(default_factory=dict)
     _idempotency: dict[str, httpx.Response] = field(default_factory=dict)
     _failures: int = 0
 
@@ -265,7 +266,15 @@ class FakeHmsServer:
         if error:
             return error
         if json.loads(request.content).get("password") != user.password:
+            # Like the real server: five wrong passwords end the session.
+            self.reauth_failures[user.username] = self.reauth_failures.get(user.username, 0) + 1
+            if self.reauth_failures[user.username] >= 5:
+                self.expire_access_tokens()
+                self._refresh.clear()
+                return problem(401, "session_ended", "Too many wrong passwords: this session "
+                               "has been ended for safety. Sign in again.")
             return problem(401, "invalid_credentials", "Wrong password.")
+        self.reauth_failures.pop(user.username, None)
         return httpx.Response(204)
 
     def _me(self, request: httpx.Request) -> httpx.Response:
