@@ -229,14 +229,17 @@ def logout(uow: UnitOfWork, principal: Principal) -> None:
 
 
 def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
-                     password: str, *, purpose: str) -> User:
+                     password: str, *, purpose: str, totp: str | None = None,
+                     with_totp: bool = False) -> User:
     """Inside ``with uow``: check the signed-in user's password again (idle-lock unlock, TOTP
-    enrolment) under the same limits as sign-in. Too many wrong passwords end this session
-    (401), so a stolen token cannot be used to guess the password.
+    enrolment) under the same limits as sign-in; with ``with_totp`` also the current one-time
+    code when the account has one. Too many wrong answers end this session (401), so a stolen
+    token cannot be used to guess the password.
 
-    Raises ``TooManyAttemptsError`` (429, address throttle), ``InvalidCredentialsError`` (401
-    ``invalid_credentials``) or ``SessionEndedError`` (401 ``session_ended``); every refusal
-    is committed in its own transaction first.
+    Raises ``TooManyAttemptsError`` (429, address throttle), ``TotpRequiredError`` (no code
+    given; not counted), ``InvalidCredentialsError``/``InvalidTotpError`` (401) or
+    ``SessionEndedError`` (401 ``session_ended``); every counted refusal is committed in its
+    own transaction first.
     """
     now = utcnow()
     actor = uow.actor or Actor(principal.user_id, principal.username)
@@ -246,6 +249,7 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
     # to this user would wait for it.
     user = uow.session.get(User, principal.user_id)
     assert user is not None
+    reason = "bad_password"
     try:
         sign_in_guard.check(uow.session, settings, user.username, actor.address, now)
     except AccountLockedError:
@@ -253,14 +257,25 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
     else:
         already_locked = False
         if credentials.verify_password(user.password_hash, password):
-            sign_in_guard.record_success(uow.session, user.username, actor.address, now)
-            return user
+            step = None
+            if with_totp and user.totp_secret:
+                if not totp:
+                    raise TotpRequiredError(
+                        "Enter the current code from your authenticator app as well.")
+                step = credentials.verify_totp(user.totp_secret, totp, user.totp_last_step,
+                                               now)
+                reason = "bad_totp"
+            if step is not None or not (with_totp and user.totp_secret):
+                if step is not None:
+                    user.totp_last_step = step
+                sign_in_guard.record_success(uow.session, user.username, actor.address, now)
+                return user
     refusal = uow.child()
     with refusal:
         locked = already_locked or _register_failure(
             refusal, settings, user.username, user, actor, now) is not None
         refusal.audit(CATEGORY, purpose, outcome="failure",
-                      detail={"reason": "locked" if locked else "bad_password"})
+                      detail={"reason": "locked" if locked else reason})
         if locked:
             revoke_session(refusal.session, principal.session_id, f"{purpose}_failures")
             security_alerts.raise_alert(refusal, "reauthenticate_locked",
@@ -271,6 +286,8 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
         raise SessionEndedError(
             "Too many wrong passwords: this session has been ended for safety. "
             "Sign in again.")
+    if reason == "bad_totp":
+        raise InvalidTotpError("The one-time code is wrong or was already used.")
     raise InvalidCredentialsError("Wrong password.")
 
 
