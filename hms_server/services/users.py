@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hms_server.adapters.common_passwords import common_passwords
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.uow import UnitOfWork
@@ -53,7 +54,8 @@ def _refuse_self_lockout(uow: UnitOfWork, user: User, *, disabling: bool = False
 def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name: str,
                 roles: list[str], password: str) -> CreatedUser:
     """Create a staff account; roles that require MFA get a TOTP secret provisioned now."""
-    check_password_policy(password, user_inputs=[username, *full_name.split()])
+    check_password_policy(password, user_inputs=[username, *full_name.split()],
+                          common=common_passwords())
     with uow:
         exists = uow.session.scalar(
             select(User.id).where(func.lower(User.username) == username.lower()))
@@ -146,7 +148,8 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
     """Set a new password; ends all sessions and clears any lockout."""
     with uow:
         user = _get(uow, user_id, lock=True)
-        check_password_policy(new_password, user_inputs=[user.username, *user.full_name.split()])
+        check_password_policy(new_password, user_inputs=[user.username, *user.full_name.split()],
+                              common=common_passwords(), field="body.new_password")
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None

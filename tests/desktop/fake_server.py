@@ -326,7 +326,7 @@ class FakeHmsServer:
         body = json.loads(request.content)
         if self._by_name(body["username"]):
             return problem(409, "conflict", "That username is taken.")
-        if body["password"] in ("password123", "12345678"):
+        if body["password"] in ("password123", "password1234", "12345678"):
             return problem(422, "weak_password", "This password is too common.")
         user = self.add_user(body["username"], body["full_name"], body["roles"], body["password"])
         payload = user.read()

@@ -50,7 +50,7 @@ def test_db_up_migrate_create_user_check_and_verify(embedded_dir):
     assert _run("migrate", env=env).returncode == 0
     assert _run("check", env=env).returncode == 0
     weak = _run("create-user", "bob", "--role", "doctor", "--password-stdin",
-                stdin="password123\n", env=env)
+                stdin="password1234\n", env=env)  # 12+: the minimum since issue 8
     assert weak.returncode != 0 and "common" in weak.stderr
     admin = _run("create-user", "ada", "--role", "admin", "--full-name", "Ada L",
                  "--password-stdin", stdin=TEST_PASSWORD + "\n", env=env)
