@@ -26,6 +26,7 @@ from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import BreakGlassReasonError, CareRelationshipRequiredError
 from hms_server.domain.errors import ForbiddenError, NotFoundError
+from hms_server.domain.shown import shown_patients
 
 BREAK_GLASS_MINUTES = 60
 MIN_REASON_LENGTH = 10
@@ -434,7 +435,6 @@ def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[MyPat
                            r.queue_status, r.checked_in_at, r.doctor_name)
                  for r in rows if r.patient_id in patients]
         uow.audit("care_team", "my_patients.read",
-                  detail={"returned": len(found),
-                          "patient_ids": [m.patient.id for m in found]})
+                  detail=shown_patients(m.patient.id for m in found))
         uow.commit()
         return found, total

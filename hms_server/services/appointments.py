@@ -52,6 +52,7 @@ from hms_server.domain.scheduling import (
     consecutive_end,
     slot_span,
 )
+from hms_server.domain.shown import shown_patients
 from hms_server.domain.versioning import check_version
 from hms_server.services import scheduling
 
@@ -463,7 +464,7 @@ def list_appointments(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None =
             uow.audit(CATEGORY, "appointment.list",
                       patient_id=patient_id,
                       detail={"count": len(rows),
-                              "patient_ids": sorted({a.patient_id for a, _, _ in rows})[:200]})
+                              **shown_patients(a.patient_id for a, _, _ in rows)})
             uow.commit()
         return rows, total
 

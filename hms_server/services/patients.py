@@ -25,6 +25,7 @@ from hms_server.domain import patients as rules
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.events import PatientsMerged
 from hms_server.domain.patients import PatientMergedError, PossibleDuplicatesError
+from hms_server.domain.shown import shown_patients
 from hms_server.domain.versioning import check_version
 
 CATEGORY = "demographics"
@@ -282,7 +283,8 @@ def search_patients(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
             capped = found > SEARCH_MATCH_CAP
             total = min(found, SEARCH_MATCH_CAP)
         uow.audit(CATEGORY, "patient.search",
-                  detail={"result_count": total, "returned": len(rows), "capped": capped})
+                  detail={"result_count": total, "capped": capped,
+                          **shown_patients(r.id for r in rows)})
         uow.commit()
         return SearchPage(rows=rows, total=total, total_capped=capped)
 
@@ -540,7 +542,8 @@ def find_patients(uow: UnitOfWork, criteria: PatientFilter, *, limit: int, offse
         rows = list(session.scalars(select(Patient).where(*conds).order_by(Patient.id)
                                     .limit(limit).offset(offset))) if limit else []
         uow.audit(CATEGORY, "patient.search",
-                  detail={"result_count": total, "returned": len(rows), "via": via})
+                  detail={"result_count": total, "via": via,
+                          **shown_patients(p.id for p in rows)})
         uow.commit()
         return rows, total
 
