@@ -37,7 +37,7 @@ from hms_server.fhir.registry import (
 from hms_server.services import clinical as clinical_service
 from hms_server.services import labs as lab_service
 from hms_server.services import prescribing as rx_service
-from hms_server.services.access import ensure_chart_access
+from hms_server.services.access import ensure_record_access
 from hms_server.services.clinical import audit_read
 
 LOINC = "http://loinc.org"
@@ -96,6 +96,11 @@ def _patient_id(params: SearchParams) -> int:
     if not value.isdigit() or len(value) > 18:
         raise FhirError(400, "invalid", "patient must be Patient/<id> or <id>.")
     return int(value)
+
+
+def _hidden() -> NotFoundError:
+    """A resource of a patient outside your care reads as missing: same answer either way."""
+    return NotFoundError("No resource with that id.")
 
 
 def _int_id(resource_id: str) -> int | None:
@@ -263,7 +268,7 @@ def _read_observation(ctx: FhirContext, resource_id: str) -> Resource | None:
             vitals = uow.session.get(VitalSigns, int(parts[1]))
             if vitals is None:
                 return None
-            basis = ensure_chart_access(uow, vitals.patient_id)
+            basis = ensure_record_access(uow, vitals.patient_id, _hidden())
             audit_read(uow, basis, "vitals", fhir="Observation")
             uow.commit()
         return next((o for o in vitals_resources(vitals) if o["id"] == resource_id), None)
@@ -272,7 +277,7 @@ def _read_observation(ctx: FhirContext, resource_id: str) -> Resource | None:
             result = uow.session.get(LabResult, int(parts[1]))
             if result is None:
                 return None
-            basis = ensure_chart_access(uow, result.patient_id)
+            basis = ensure_record_access(uow, result.patient_id, _hidden())
             test = uow.session.get(LabTest, result.test_id)
             assert test is not None
             audit_read(uow, basis, "lab_results", fhir="Observation")
@@ -342,7 +347,7 @@ def _read_by_id(ctx: FhirContext, model: Any, resource_id: str, category: str) -
         row = uow.session.get(model, row_id)
         if row is None:
             return None
-        basis = ensure_chart_access(uow, row.patient_id)
+        basis = ensure_record_access(uow, row.patient_id, _hidden())
         audit_read(uow, basis, category, fhir=model.__name__)
         uow.commit()
     return row

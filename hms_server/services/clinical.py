@@ -48,7 +48,12 @@ from hms_server.domain.errors import (
 )
 from hms_server.domain.events import PatientsMerged
 from hms_server.domain.versioning import check_version
-from hms_server.services.access import AccessBasis, ensure_chart_access, ensure_chart_write_access
+from hms_server.services.access import (
+    AccessBasis,
+    ensure_chart_access,
+    ensure_chart_write_access,
+    ensure_record_access,
+)
 
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "body")
 
@@ -111,17 +116,22 @@ def list_encounters(uow: UnitOfWork, patient_id: int, *, status: str | None, lim
         return [EncounterView(e, names.get(e.clinician_user_id)) for e in rows], total
 
 
+def _no_encounter(encounter_id: int) -> NotFoundError:
+    return NotFoundError(f"No encounter with id {encounter_id}.")
+
+
 def encounter_patient(uow: UnitOfWork, encounter_id: int) -> int:
     patient_id = uow.session.scalar(select(Encounter.patient_id).where(
         Encounter.id == encounter_id))
     if patient_id is None:
-        raise NotFoundError(f"No encounter with id {encounter_id}.")
+        raise _no_encounter(encounter_id)
     return patient_id
 
 
 def get_encounter(uow: UnitOfWork, encounter_id: int) -> EncounterView:
     with uow:
-        basis = ensure_chart_access(uow, encounter_patient(uow, encounter_id))
+        basis = ensure_record_access(uow, encounter_patient(uow, encounter_id),
+                                     _no_encounter(encounter_id))
         encounter = uow.session.get(Encounter, encounter_id)
         assert encounter is not None
         names = user_names(uow, [encounter.clinician_user_id])
@@ -151,7 +161,8 @@ def close_encounter_checked(uow: UnitOfWork, encounter_id: int) -> EncounterView
     from hms_server.services.encounters import close_encounter
 
     with uow:
-        ensure_chart_access(uow, encounter_patient(uow, encounter_id))
+        ensure_record_access(uow, encounter_patient(uow, encounter_id),
+                             _no_encounter(encounter_id))
         encounter = close_encounter(uow, encounter_id)
         names = user_names(uow, [encounter.clinician_user_id])
         uow.commit()

@@ -36,7 +36,11 @@ from hms_server.domain.prescribing import (
     check_prescription,
 )
 from hms_server.domain.versioning import check_version
-from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
+from hms_server.services.access import (
+    ensure_chart_access,
+    ensure_chart_write_access,
+    ensure_record_access,
+)
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
 
 CATEGORY = "prescriptions"
@@ -226,14 +230,18 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
 def _get_rx(uow: UnitOfWork, prescription_id: int, *, lock: bool = False) -> Prescription:
     rx = uow.session.get(Prescription, prescription_id, with_for_update=lock)
     if rx is None:
-        raise NotFoundError(f"No prescription with id {prescription_id}.")
+        raise _no_prescription(prescription_id)
     return rx
+
+
+def _no_prescription(prescription_id: int) -> NotFoundError:
+    return NotFoundError(f"No prescription with id {prescription_id}.")
 
 
 def get_prescription(uow: UnitOfWork, prescription_id: int) -> PrescriptionView:
     with uow:
         rx = _get_rx(uow, prescription_id)
-        basis = ensure_chart_access(uow, rx.patient_id)
+        basis = ensure_record_access(uow, rx.patient_id, _no_prescription(prescription_id))
         view = _view(uow, rx)
         audit_read(uow, basis, CATEGORY, prescription_id=rx.id)
         uow.commit()
@@ -278,7 +286,7 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
                         reason: str) -> PrescriptionView:
     with uow:
         rx = _get_rx(uow, prescription_id, lock=True)
-        ensure_chart_access(uow, rx.patient_id)
+        ensure_record_access(uow, rx.patient_id, _no_prescription(prescription_id))
         check_version(rx.version, version, "prescription")
         if rx.status != "active":
             raise ConflictError(f"This prescription is {rx.status}; it cannot be cancelled.")

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["clinical access"], responses=PROBLEM_RESPONSES)
 
 ClinicalRead = requirement(Perm.CLINICAL_READ)
+# Break-the-glass is the way in for a clinician outside the care team: no relationship needed.
+BreakGlassRequester = requirement(Perm.CLINICAL_READ, patient_scope=False)
 ClinicalWrite = requirement(Perm.CLINICAL_WRITE)
 BreakGlassReviewer = requirement(Perm.BREAK_GLASS_REVIEW)
 
@@ -48,7 +50,8 @@ def grant_read(view: GrantView) -> BreakGlassRead:
 
 @router.post("/patients/{patient_id}/break-glass", operation_id="break_glass",
              status_code=201, response_model=BreakGlassRead)
-def break_glass(patient_id: int, body: BreakGlassRequest, request: Request, ctx: ClinicalRead,
+def break_glass(patient_id: int, body: BreakGlassRequest, request: Request,
+                ctx: BreakGlassRequester,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Emergency access to a patient outside your care: a reason is required, access lasts
     60 minutes, and the grant is audited and listed for review."""

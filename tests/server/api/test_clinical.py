@@ -332,10 +332,13 @@ def test_every_clinical_read_is_audited_with_its_category(client, db, doctor, pa
     assert len(rows) == before + 1 and rows[-1].action == "read"
 
 
-def test_unknown_patient_is_404_not_500(client, doctor):
+def test_unknown_patient_answers_like_one_outside_your_care_not_500(client, doctor):
+    """Issue 8 changed this from 404: an unknown patient and one outside your care answer
+    the same 403, so the answer does not tell which ids exist."""
     for path in ("chart", "vitals", "notes", "timeline"):
         response = client.get(f"/api/v1/patients/987654321/{path}", headers=doctor.headers)
-        assert response.status_code == 404, path
+        assert response.status_code == 403, path
+        assert response.json()["code"] == "care_relationship_required"
 
 
 def test_patient_merge_moves_the_chart_to_the_survivor(client, headers_for, doctor, patient):
