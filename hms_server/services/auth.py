@@ -333,3 +333,21 @@ def authenticate(session: Session, settings: Settings, token: str) -> Principal:
         raise NotAuthenticatedError("The session has ended. Please sign in again.")
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
                      roles=tuple(user.roles), session_id=auth_session.id, user=user)
+
+
+def refreshed_principal(session: Session, principal: Principal) -> Principal:
+    """The principal as the database has it now (roles may have changed); raises
+    ``NotAuthenticatedError`` once the session or the account has ended. For long-lived
+    connections such as the event stream, which outlive their access token."""
+    row = session.execute(
+        select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == principal.session_id, User.id == principal.user_id)
+    ).first()
+    if row is None:
+        raise NotAuthenticatedError("The session has ended.")
+    user, auth_session = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow() \
+            or not user.active:
+        raise NotAuthenticatedError("The session has ended. Please sign in again.")
+    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
+                     roles=tuple(user.roles), session_id=auth_session.id, user=user)
