@@ -170,8 +170,8 @@ class AppointmentRead(BaseModel):
     source: Literal["staff", "self"]
     overbook_slot: int
     location: str | None
-    reason: str | None
-    notes: str | None
+    reason: str | None = Field(description="Only for roles that book or treat (not managers)")
+    notes: str | None = Field(description="Only for roles that book or treat (not managers)")
     cancel_reason: str | None
     booking_reference: str
     encounter_id: int | None

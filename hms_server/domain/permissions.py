@@ -44,6 +44,11 @@ class Perm(StrEnum):
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
 
+# --- security (issue 8) ---
+# Why a patient comes (an appointment's or waitlist entry's reason and notes) is for those who
+# book or treat them; a manager (or an admin) sees schedules and counts, not reasons.
+APPOINTMENT_REASON_READERS = frozenset({Perm.APPOINTMENTS_WRITE, Perm.CLINICAL_READ})
+
 _ALL_STAFF = {Perm.SELF}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {

@@ -1,7 +1,8 @@
 """Appointments (book, list, read, reschedule, cancel, no-show, check-in) and the waitlist.
 
 Booking and check-in are reception work (``appointments.write``); reading needs
-``schedule.read``, and patient names are included only for roles with ``patients.read``.
+``schedule.read``, patient names are included only for roles with ``patients.read``, and the
+reason and notes only for those who book or treat (``APPOINTMENT_REASON_READERS``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers.queue import queue_entry_read
-from hms_server.domain.permissions import Perm
+from hms_server.domain.permissions import APPOINTMENT_REASON_READERS, Perm
 from hms_server.services import appointments as svc
 from hms_server.services import queue as queue_svc
 from hms_server.services import waitlist as waitlist_svc
@@ -50,10 +51,16 @@ def _tz(ctx: RequestContext) -> ZoneInfo:
     return ZoneInfo(ctx.settings.hospital_timezone)
 
 
+def may_read_reasons(ctx: RequestContext) -> bool:
+    """Reasons and notes say why a patient comes: for those who book or treat them only."""
+    return bool(APPOINTMENT_REASON_READERS & ctx.principal.permissions)
+
+
 def appointment_read(ctx: RequestContext, a: Appointment, doctor: Doctor | None = None,
                      patient: Patient | None = None) -> AppointmentRead:
     tz = _tz(ctx)
     show_patient = patient is not None and Perm.PATIENTS_READ in ctx.principal.permissions
+    reasons = may_read_reasons(ctx)
     return AppointmentRead(
         id=a.id, patient_id=a.patient_id, doctor_id=a.doctor_id,
         doctor_name=doctor.display_name if doctor else None,
@@ -62,7 +69,8 @@ def appointment_read(ctx: RequestContext, a: Appointment, doctor: Doctor | None 
         patient_mrn=patient.mrn if show_patient and patient else None,
         start=a.starts_at.astimezone(tz), end=a.ends_at.astimezone(tz), status=a.status,
         type=a.type_code, source=a.source, overbook_slot=a.overbook_slot, location=a.location,
-        reason=a.reason, notes=a.notes, cancel_reason=a.cancel_reason,
+        reason=a.reason if reasons else None, notes=a.notes if reasons else None,
+        cancel_reason=a.cancel_reason if reasons else None,
         booking_reference=a.booking_reference, encounter_id=a.encounter_id, version=a.version)
 
 
@@ -177,7 +185,10 @@ def list_waitlist(
     rows, total = waitlist_svc.list_waitlist(ctx.uow(), status=status, doctor_id=doctor_id,
                                              department_id=department_id,
                                              patient_id=patient_id, limit=limit, offset=offset)
-    return Page[WaitlistRead](items=[WaitlistRead.model_validate(r) for r in rows], total=total)
+    items = [WaitlistRead.model_validate(r) for r in rows]
+    if not may_read_reasons(ctx):
+        items = [item.model_copy(update={"reason": None}) for item in items]
+    return Page[WaitlistRead](items=items, total=total)
 
 
 @router.post("/waitlist/{entry_id}/accept", operation_id="accept_waitlist_offer",
