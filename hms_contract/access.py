@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hms_contract.common import SaneDate
+
 
 class ClinicAssignmentCreate(BaseModel):
     """Assign a nurse (or doctor) to a department's clinic: for one day, or standing when
@@ -16,7 +18,7 @@ class ClinicAssignmentCreate(BaseModel):
 
     user_id: int = Field(ge=1, le=2**63 - 1)
     department_id: int = Field(ge=1, le=2**63 - 1)
-    on_date: date | None = Field(default=None, description="The day; empty = every day")
+    on_date: SaneDate | None = Field(default=None, description="The day; empty = every day")
 
 
 class ClinicAssignmentRead(BaseModel):

@@ -7,14 +7,13 @@ reason and notes only for those who book or treat (``APPOINTMENT_REASON_READERS`
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDate
 from hms_contract.scheduling import (
     AppointmentCancel,
     AppointmentCreate,
@@ -95,9 +94,9 @@ def book_appointment(body: AppointmentCreate, request: Request, ctx: Appointment
 @router.get("/appointments", operation_id="list_appointments")
 def list_appointments(
     ctx: ScheduleReader,
-    day: Annotated[date | None, Query(alias="date", description="Local day (YYYY-MM-DD)")]
+    day: Annotated[SaneDate | None, Query(alias="date", description="Local day (YYYY-MM-DD)")]
     = None,
-    date_to: Annotated[date | None, Query(description="Last local day of a range")] = None,
+    date_to: Annotated[SaneDate | None, Query(description="Last local day of a range")] = None,
     doctor_id: OptionalId = None,
     department_id: OptionalId = None,
     patient_id: OptionalId = None,

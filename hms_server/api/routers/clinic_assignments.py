@@ -3,14 +3,13 @@ her care for the day."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from hms_contract.access import ClinicAssignmentCreate, ClinicAssignmentRead
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDate
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -33,7 +32,7 @@ def assignment_read(view: AssignmentView) -> ClinicAssignmentRead:
 @router.get("/clinic-assignments", operation_id="list_clinic_assignments")
 def list_clinic_assignments(
     ctx: ClinicAssigner, user_id: OptionalId = None, department_id: OptionalId = None,
-    day: Annotated[date | None, Query(alias="date", description="In force on this day")]
+    day: Annotated[SaneDate | None, Query(alias="date", description="In force on this day")]
     = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -37,7 +37,7 @@ from hms_contract.clinical import (
     VitalsRead,
     VitalsTrend,
 )
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDateTime
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -188,7 +188,7 @@ def record_vitals(patient_id: int, body: VitalsCreate, request: Request, ctx: Cl
 
 
 @router.get("/patients/{patient_id}/vitals", operation_id="list_vitals")
-def list_vitals(patient_id: int, ctx: ClinicalRead, since: datetime | None = None,
+def list_vitals(patient_id: int, ctx: ClinicalRead, since: SaneDateTime | None = None,
                 limit: Limit = 100, offset: Offset = 0) -> Page[VitalsRead]:
     rows, total = clinical_service.list_vitals(ctx.uow(), patient_id, since=since, limit=limit,
                                                offset=offset)
@@ -200,7 +200,7 @@ def vitals_trend(
     patient_id: int, ctx: ClinicalRead,
     metric: Annotated[list[str] | None, Query(
         description=f"Any of: {', '.join(TREND_METRICS)} (repeatable); default all")] = None,
-    since: datetime | None = None,
+    since: SaneDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> VitalsTrend:
     """Series per measurement, oldest first, for the trend chart."""
@@ -325,7 +325,7 @@ def get_timeline(
     patient_id: int, ctx: ClinicalRead,
     kind: Annotated[list[str] | None, Query(
         description=f"Filter: {', '.join(chart_service.TIMELINE_KINDS)} (repeatable)")] = None,
-    since: datetime | None = None, limit: Limit = 100, offset: Offset = 0,
+    since: SaneDateTime | None = None, limit: Limit = 100, offset: Offset = 0,
 ) -> Page[TimelineItem]:
     """One chronological list (newest first) of everything in the chart."""
     if kind:

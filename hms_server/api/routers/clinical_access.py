@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,7 @@ from hms_contract.clinical import (
     MyPatientRead,
     PatientHeader,
 )
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDateTime
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -64,7 +63,7 @@ def break_glass(patient_id: int, body: BreakGlassRequest, request: Request,
 @router.get("/break-glass", operation_id="list_break_glass")
 def list_break_glass(
     ctx: BreakGlassReviewer,
-    since: datetime | None = None, until: datetime | None = None,
+    since: SaneDateTime | None = None, until: SaneDateTime | None = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     patient_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     unreviewed: bool = False,

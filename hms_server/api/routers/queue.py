@@ -6,12 +6,12 @@ queue. Starting a consultation opens the patient's encounter; completing closes 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 
+from hms_contract.common import SaneDate
 from hms_contract.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
@@ -59,7 +59,7 @@ def queue_board(
     ctx: QueueReader,
     doctor_id: OptionalId = None,
     department_id: OptionalId = None,
-    day: Annotated[date | None, Query(alias="date", description="Default: today")] = None,
+    day: Annotated[SaneDate | None, Query(alias="date", description="Default: today")] = None,
 ) -> QueueBoardRead:
     """The day's queue in token order with waiting times (check-in until called; until now
     while still waiting) and a summary per status."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from hms_contract.access import SecurityAlertRead
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDateTime
 from hms_server.api.deps import requirement
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
@@ -22,7 +21,7 @@ AlertReader = requirement(Perm.SECURITY_ALERTS)
 @router.get("/security-alerts", operation_id="list_security_alerts")
 def list_security_alerts(
     ctx: AlertReader, open_only: Annotated[bool, Query(alias="open")] = False,
-    since: datetime | None = None,
+    since: SaneDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[SecurityAlertRead]:
