@@ -17,6 +17,7 @@ from hms_server.domain.errors import WeakPasswordError
 MIN_LENGTH = 12  # staff accounts (issue 8); hms_contract.users.PASSWORD_MIN_LENGTH mirrors it
 MAX_LENGTH = 128
 MIN_SCORE = 3  # zxcvbn 0..4; 3 = "safely unguessable" (≥ 10^8 guesses) even offline
+ESTIMATED_LENGTH = 72  # zxcvbn 4.5 raises ValueError past 72 characters (that was a 500)
 # Words everyone at a hospital would try first.
 CONTEXT_WORDS = ("hms", "hospital", "clinic", "ward", "nurse", "doctor", "admin", "health",
                  "medical", "patient")
@@ -60,7 +61,7 @@ def check_password_policy(password: str, *, user_inputs: list[str] | None = None
     # "nadia.novak" is also typed as "nadianovak", and a full name as one word.
     inputs = [*given, *(re.sub(r"[\W_]+", "", u) for u in given), "".join(given[1:]),
               *CONTEXT_WORDS]
-    result = zxcvbn(password[:100], user_inputs=inputs)
+    result = zxcvbn(password[:ESTIMATED_LENGTH], user_inputs=inputs)
     if result["score"] < MIN_SCORE:
         feedback = result.get("feedback", {})
         hint = feedback.get("warning") or " ".join(feedback.get("suggestions", [])[:1]) \

@@ -176,3 +176,18 @@ def test_a_short_password_is_refused_by_the_schema_with_the_minimum(client, head
     assert response.status_code == 422
     error = next(e for e in response.json()["errors"] if e["field"] == "body.password")
     assert "12 characters" in error["message"]
+
+
+LONG_PASSPHRASE = "Quiet-Lantern-Harbor-77 and a long tail of unrelated words past seventy-two"
+
+
+@pytest.mark.parametrize(("password", "status"), [
+    (LONG_PASSPHRASE, 204), ("Ab1!" * 30, 422), ("x" * 128, 422)])
+def test_long_passwords_are_judged_not_a_500(client, headers_for, make_user, password, status):
+    """73..128 characters crashed the strength estimator (500 on create and reset)."""
+    username, _ = make_user("nurse")
+    target = client.get("/api/v1/users", params={"q": username},
+                        headers=headers_for("admin")).json()["items"][0]["id"]
+    reset = client.post(f"/api/v1/users/{target}/reset-password", headers=headers_for("admin"),
+                        json={"new_password": password})
+    assert reset.status_code == status, reset.text

@@ -58,7 +58,10 @@ def test_the_contract_and_the_policy_agree_on_the_minimum():
 
 
 @pytest.mark.parametrize("password", ["Quiet-Lantern-Harbor-77", "correct horse battery staple",
-                                      "x7#Lq9!vR2@m" + "a" * 52])
+                                      "x7#Lq9!vR2@m" + "a" * 52,
+                                      # past zxcvbn's 72 characters: was a ValueError (500)
+                                      "Quiet-Lantern-Harbor-77 and a long tail of unrelated "
+                                      "words past seventy-two"])
 def test_strong_passwords_up_to_64_and_beyond_are_accepted(password):
     check_password_policy(password, common=COMMON)
 
