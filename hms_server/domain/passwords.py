@@ -38,7 +38,7 @@ def _field_error(field: str, message: str) -> dict[str, str]:
 
 def check_password_policy(password: str, *, user_inputs: list[str] | None = None,
                           common: Collection[str] = frozenset(),
-                          field: str = "body.password") -> None:
+                          field: str = "password") -> None:
     """Raise ``WeakPasswordError`` (422 ``weak_password``) with a plain-words reason when the
     password is not allowed; ``common`` is the lower-cased breached-password list."""
 

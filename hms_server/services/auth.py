@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import utcnow, write_quietly
 from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
@@ -169,9 +169,9 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
                 if lock is not None:
                     raise sign_in_guard.locked_error(lock.until, now)
                 raise InvalidTotpError("The one-time code is wrong or was already used.")
-            user.totp_last_step = step
+            write_quietly(user, totp_last_step=step)
         if credentials.needs_rehash(user.password_hash):
-            user.password_hash = credentials.hash_password(password)
+            write_quietly(user, password_hash=credentials.hash_password(password))
         sign_in_guard.record_success(uow.session, username, actor.address, now)
         auth_session = AuthSession(
             id=uuid.uuid4(), user_id=user.id, created_at=now,
@@ -267,7 +267,7 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
                 reason = "bad_totp"
             if step is not None or not (with_totp and user.totp_secret):
                 if step is not None:
-                    user.totp_last_step = step
+                    write_quietly(user, totp_last_step=step)
                 sign_in_guard.record_success(uow.session, user.username, actor.address, now)
                 return user
     refusal = uow.child()

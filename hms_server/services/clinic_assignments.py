@@ -41,12 +41,12 @@ def assign_clinic(uow: UnitOfWork, *, user_id: int, department_id: int,
     with uow:
         user = uow.session.get(User, user_id)
         if user is None or not user.active:
-            raise _invalid("body.user_id", f"No active user with id {user_id}.")
+            raise _invalid("user_id", f"No active user with id {user_id}.")
         if not CLINIC_ROLES & set(user.roles):
-            raise _invalid("body.user_id", "Only nurses and doctors work in a clinic.")
+            raise _invalid("user_id", "Only nurses and doctors work in a clinic.")
         department = uow.session.get(Department, department_id)
         if department is None:
-            raise _invalid("body.department_id", f"No department with id {department_id}.")
+            raise _invalid("department_id", f"No department with id {department_id}.")
         row = ClinicAssignment(user_id=user_id, department_id=department_id, on_date=on_date,
                                created_by_user_id=uow.actor.user_id if uow.actor else None)
         uow.session.add(row)

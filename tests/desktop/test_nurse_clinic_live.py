@@ -25,9 +25,9 @@ def test_nurse_today_list_shows_her_clinics_checked_in_patients(
     morning = datetime.combine(datetime.now(tz).date(), time(0, 0), tzinfo=tz)
     factory = db.owner_session_factory()
     booked = appointments.book_appointment(
-        wired_uow(factory, Actor.system("tests")), tz=tz, patient_id=patient["id"],
+        wired_uow(factory, Actor.system("tests")), patient_id=patient["id"],
         doctor_id=doctor.doctor_id, start=morning + timedelta(minutes=30), now=morning)
-    queue.check_in(wired_uow(factory, Actor.system("tests")), booked.id, tz=tz, now=morning)
+    queue.check_in(wired_uow(factory, Actor.system("tests")), booked.id, now=morning)
     nurse_name, nurse_password = make_user("nurse")
     nurse_id = client.get("/api/v1/me", headers=login(nurse_name, nurse_password)).json()["id"]
     assert client.post("/api/v1/clinic-assignments", headers=headers_for("admin"), json={

@@ -176,9 +176,9 @@ def _checked_in_today(db, settings, doctor: Clinician, patient_id: int) -> int:
     morning = datetime.combine(datetime.now(tz).date(), time(0, 0), tzinfo=tz)
     factory = db.owner_session_factory()
     booked = appointments.book_appointment(
-        wired_uow(factory, Actor.system("tests")), tz=tz, patient_id=patient_id,
+        wired_uow(factory, Actor.system("tests")), patient_id=patient_id,
         doctor_id=doctor.doctor_id, start=morning + timedelta(minutes=15), now=morning)
-    entry = queue.check_in(wired_uow(factory, Actor.system("tests")), booked.id, tz=tz,
+    entry = queue.check_in(wired_uow(factory, Actor.system("tests")), booked.id,
                            now=morning)
     return entry.id
 

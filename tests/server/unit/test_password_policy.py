@@ -37,7 +37,7 @@ def test_weak_passwords_of_twelve_or_more_are_refused_with_the_reason(password, 
     with pytest.raises(WeakPasswordError) as refused:
         check_password_policy(password, common=COMMON)
     assert why in refused.value.detail
-    assert refused.value.extra["errors"][0]["field"] == "body.password"
+    assert refused.value.extra["errors"][0]["field"] == "password"
 
 
 def test_password_containing_the_username_is_refused():
