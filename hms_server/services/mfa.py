@@ -42,13 +42,14 @@ def start_enrolment(uow: UnitOfWork, settings: Settings, principal: Principal, *
         user = confirm_password(uow, settings, principal, password, purpose="totp.enrol_start",
                                 totp=code, with_totp=True)
         replacing = bool(user.totp_secret)
+        pending = credentials.new_totp_secret()
         # Not an edit of the account until confirmed: the version stays.
-        write_quietly(user, totp_pending_secret=credentials.new_totp_secret())
+        write_quietly(user, totp_pending_secret=pending)
         uow.audit(CATEGORY, "totp.enrol_start",
                   detail={"target_user_id": user.id, "replacing": replacing})
         uow.commit()
-        return TotpEnrolment(user.totp_pending_secret, credentials.totp_provisioning_uri(
-            user.totp_pending_secret, user.username, settings.hospital_name))
+        return TotpEnrolment(pending, credentials.totp_provisioning_uri(
+            pending, user.username, settings.hospital_name))
 
 
 def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
