@@ -11,6 +11,7 @@ from keyring.errors import KeyringError, PasswordDeleteError
 from hms_desktop.api.client import ApiClient, normalize_server_url
 from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
 from hms_desktop.api.session_store import SERVICE_NAME, SessionStore
+from hms_desktop.api.users import UsersApi
 from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, problem
 
 
@@ -18,8 +19,8 @@ def test_login_and_me_send_workstation_header(api_factory, fake_server):
     api = api_factory()
     user = api.login("reception", "reception-pass")
     me = api.me()
-    assert user["username"] == "reception"
-    assert me["workspaces"] == ["reception"]
+    assert user.username == "reception"
+    assert me.workspaces == ["reception"]
     assert all(r.headers["X-Workstation"] == "TEST-WS" for r in fake_server.requests)
     assert fake_server.requests_to("GET", "/me")[0].headers["Authorization"].startswith("Bearer ")
 
@@ -30,7 +31,7 @@ def test_expired_access_token_is_refreshed_once_and_the_call_retried(api_factory
     old_refresh = api.refresh_token
     fake_server.expire_access_tokens()
 
-    assert api.me()["username"] == "reception"
+    assert api.me().username == "reception"
 
     assert len(fake_server.requests_to("POST", "/auth/refresh")) == 1
     assert len(fake_server.requests_to("GET", "/me")) == 2
@@ -51,7 +52,7 @@ def test_failed_refresh_ends_the_session(api_factory, fake_server):
     api = api_factory()
     api.login("reception", "reception-pass")
     fake_server.expire_access_tokens()
-    fake_server._refresh.clear()  # the server revoked the session
+    fake_server.revoke_refresh_tokens()  # the server ended the session
 
     with pytest.raises(ApiProblem) as caught:
         api.me()
@@ -75,7 +76,7 @@ def test_totp_required_then_accepted(api_factory):
     with pytest.raises(ApiProblem) as caught:
         api.login("admin", "admin-pass-123")
     assert caught.value.code == "totp_required"
-    assert api.login("admin", "admin-pass-123", ADMIN_TOTP)["roles"] == ["admin"]
+    assert api.login("admin", "admin-pass-123", ADMIN_TOTP).roles == ["admin"]
 
 
 def _client_with(handler) -> ApiClient:
@@ -91,7 +92,7 @@ def test_validation_problem_lists_every_field():
         lambda r: problem(422, "validation_error", "Check the fields.", errors=errors)
     )
     with pytest.raises(ApiProblem) as caught:
-        api.list_users()
+        UsersApi(api).list_users()
     assert caught.value.code == "validation_error"
     assert caught.value.field_errors() == {"password": "too short", "roles": "unknown role"}
 
@@ -137,7 +138,7 @@ def test_connect_errors_are_retried_before_giving_up():
         return httpx.Response(200, json={"status": "ok", "database": "ok", "version": "1"})
 
     api = _client_with(handler)
-    assert api.me() == {"status": "ok", "database": "ok", "version": "1"}
+    assert api.get("/me") == {"status": "ok", "database": "ok", "version": "1"}
     assert len(calls) == 3
 
 
@@ -155,7 +156,7 @@ def test_idempotency_key_is_reused_when_a_create_is_retried(api_factory, fake_se
         return real.handle_request(request)
 
     api._http._transport = httpx.MockTransport(flaky)
-    user = api.create_user(
+    user = UsersApi(api).create_user(
         username="nina", full_name="Nina Nurse", roles=["nurse"], password="long-enough-pw"
     )
 
@@ -165,13 +166,14 @@ def test_idempotency_key_is_reused_when_a_create_is_retried(api_factory, fake_se
     assert len(keys) == 1
     uuid.UUID(keys.pop(), version=4)
     assert [u.username for u in fake_server.users.values()].count("nina") == 1
-    assert user["username"] == "nina"
+    assert user.username == "nina"
 
 
 def test_each_create_gets_a_new_idempotency_key(signed_in, fake_server):
     api, _me = signed_in("admin")
-    api.create_user(username="a1", full_name="A One", roles=["nurse"], password="long-enough-1")
-    api.create_user(username="a2", full_name="A Two", roles=["nurse"], password="long-enough-2")
+    users = UsersApi(api)
+    users.create_user(username="a1", full_name="A One", roles=["nurse"], password="long-enough-1")
+    users.create_user(username="a2", full_name="A Two", roles=["nurse"], password="long-enough-2")
     keys = [r.headers["Idempotency-Key"] for r in fake_server.requests_to("POST", "/users")]
     assert len(set(keys)) == 2
 
