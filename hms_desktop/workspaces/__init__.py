@@ -3,7 +3,7 @@
 Each built workspace is a package ``hms_desktop.workspaces.<key>`` exposing
 ``create_workspace(context: WorkspaceContext) -> QWidget``; it is imported only when first
 opened. Workspaces never import each other; they reach shared services through ``context``
-(``hms_desktop.workspaces.context``). The recipe for a new one is in
+(``hms_desktop.workspace_context``). The recipe for a new one is in
 ``docs/developer-guide.md`` ("Add a workspace").
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hms_desktop.qt import QT_TRANSLATE_NOOP, QWidget, translate
 from hms_desktop.widgets.coming_soon import ComingSoonPanel
-from hms_desktop.workspaces.context import WorkspaceContext
+from hms_desktop.workspace_context import WorkspaceContext
 
 __all__ = ["WORKSPACES", "WorkspaceContext", "WorkspaceInfo", "create_workspace", "get_info",
            "workspaces_for"]

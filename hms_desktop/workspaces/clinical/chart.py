@@ -26,6 +26,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.patient_header import PatientHeader
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart_tabs import (
     ListTab,
     NotesTab,
@@ -49,7 +50,6 @@ from hms_desktop.workspaces.clinical.orders import (
     UploadDocumentDialog,
 )
 from hms_desktop.workspaces.clinical.prescribe import PrescribeDialog
-from hms_desktop.workspaces.context import WorkspaceContext
 
 
 def _size(n: int | None) -> str:

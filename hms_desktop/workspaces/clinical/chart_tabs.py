@@ -41,9 +41,9 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.trend_chart import Series, TrendChart, parse_time
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import TREND_METRICS, VITALS_BY_KEY, make_table
 from hms_desktop.workspaces.clinical.note_dialog import note_html
-from hms_desktop.workspaces.context import WorkspaceContext
 
 _T = "ChartTabs"
 

@@ -18,13 +18,13 @@ from hms_desktop.qt import (
     QWidget,
     translate,
 )
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import (
     VITAL_RANGES,
     field_error_label,
     set_error,
 )
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
-from hms_desktop.workspaces.context import WorkspaceContext
 
 BREAK_GLASS_MIN_REASON = 10
 SEVERITIES = ("mild", "moderate", "severe")

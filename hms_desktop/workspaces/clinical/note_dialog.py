@@ -8,10 +8,10 @@ from hms_contract.clinical import NoteRead, NoteVersionRead
 from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.models.clinical import local_time
 from hms_desktop.qt import QComboBox, QEvent, QLineEdit, QPlainTextEdit, QPushButton, Qt, QWidget
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
-from hms_desktop.workspaces.context import WorkspaceContext
 
 NOTE_TYPES = ("soap", "progress", "consult", "procedure")
 SOAP_FIELDS = (("subjective", "&Subjective:"), ("objective", "&Objective:"),

@@ -15,10 +15,10 @@ from hms_desktop.qt import (
     QPushButton,
     QWidget,
 )
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
-from hms_desktop.workspaces.context import WorkspaceContext
 
 PRIORITIES = ("routine", "urgent", "stat")
 

@@ -16,9 +16,9 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import make_table
 from hms_desktop.workspaces.clinical.today_queue import TodayQueuePanel
-from hms_desktop.workspaces.context import WorkspaceContext
 
 
 class PatientListPanel(QWidget):

@@ -31,10 +31,10 @@ from hms_desktop.qt import (
     QWidget,
 )
 from hms_desktop.theme import STATUS_COLOURS
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
-from hms_desktop.workspaces.context import WorkspaceContext
 
 FREQUENCIES = ("once daily", "twice daily", "three times daily", "four times daily",
                "every 8 hours", "at night", "as needed")

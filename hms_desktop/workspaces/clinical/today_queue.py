@@ -27,7 +27,7 @@ from hms_desktop.qt import (
     translate,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.workspaces.context import WorkspaceContext
+from hms_desktop.workspaces import WorkspaceContext
 
 # Appointment status words, for a patient who has no queue entry (yet).
 STATUS_WORDS = {"booked": QT_TRANSLATE_NOOP("TodayQueue", "booked"),

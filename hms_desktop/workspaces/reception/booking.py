@@ -28,7 +28,7 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.workspaces.context import WorkspaceContext
+from hms_desktop.workspaces import WorkspaceContext
 
 APPOINTMENT_TYPES = (("new", "New visit"), ("follow_up", "Follow-up"), ("procedure", "Procedure"))
 

@@ -31,7 +31,7 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.workspaces.context import WorkspaceContext
+from hms_desktop.workspaces import WorkspaceContext
 
 # (action key, button text, tooltip, shortcut)
 _APPOINTMENT_ACTIONS = (

@@ -25,7 +25,7 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.workspaces.context import WorkspaceContext
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.reception.validation import parse_date, validate_patient
 
 # (key, label, placeholder); the order is the Tab order.

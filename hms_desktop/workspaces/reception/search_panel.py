@@ -21,7 +21,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.record_table import make_record_table
-from hms_desktop.workspaces.context import WorkspaceContext
+from hms_desktop.workspaces import WorkspaceContext
 
 SEARCH_DEBOUNCE_MS = 250
 
