@@ -11,20 +11,17 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.desktop.fake_clinical_server import FakeClinicalServer
-from tests.desktop.fake_queue_servers import FakeClinicalQueueServer, FakeReceptionQueueServer
-from tests.desktop.fake_reception_server import FakeReceptionServer
 from tests.desktop.fake_server import FakeHmsServer, Route
 
-FAKES = (FakeHmsServer, FakeReceptionServer, FakeClinicalServer, FakeClinicalQueueServer,
-         FakeReceptionQueueServer)
-API_DIR = Path(__file__).resolve().parents[2] / "hms_desktop" / "api"
+HERE = Path(__file__).resolve().parent
+API_DIR = HERE.parents[1] / "hms_desktop" / "api"
 TRANSPORT_METHODS = {"get": "GET", "post": "POST", "patch": "PATCH", "put": "PUT",
                      "delete": "DELETE", "get_bytes": "GET", "post_form": "POST",
                      "stream": "GET", "_list": "GET"}  # ClinicalApi._list: a GET of a Page
@@ -61,9 +58,27 @@ def _component_names(model: Any) -> set[str]:
     return {name, model.__module__.replace(".", "__") + "__" + name}
 
 
+def _fakes() -> list[type[FakeHmsServer]]:
+    """Every fake server class in ``tests/desktop/fake_*.py`` (a new one is found alone)."""
+    for module in sorted(HERE.glob("fake_*.py")):
+        importlib.import_module(f"tests.desktop.{module.stem}")
+    found, todo = [], [FakeHmsServer]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return sorted(set(found), key=lambda c: c.__name__)
+
+
+def test_every_fake_is_checked():
+    assert {c.__name__ for c in _fakes()} >= {"FakeHmsServer", "FakeReceptionServer",
+                                               "FakeClinicalServer", "FakeClinicalQueueServer",
+                                               "FakeReceptionQueueServer"}
+
+
 def _fake_routes() -> list[tuple[str, Route]]:
     seen: dict[tuple[str, str], tuple[str, Route]] = {}
-    for fake in FAKES:
+    for fake in _fakes():
         for route in fake().routes():
             seen.setdefault((route.method, route.path), (fake.__name__, route))
     return list(seen.values())
