@@ -53,7 +53,6 @@ from hms_contract.prescribing import (
 )
 from hms_desktop.api.client import ApiClient, request_body
 from hms_desktop.api.errors import ApiProblem, specialise
-from hms_desktop.api.patients import problem_body
 
 CARE_RELATIONSHIP_REQUIRED = "care_relationship_required"
 SAFETY_CODES = frozenset({"allergy_conflict", "interaction", "duplicate_therapy",
@@ -239,10 +238,9 @@ class ClinicalApi:
         try:
             return self.api.post("/prescriptions", body, PrescriptionRead, creates=True)
         except ApiProblem as problem:
-            extra = problem_body(problem)
             if problem.status == 409 and (problem.code in SAFETY_CODES
-                                          or extra.get("conflicts")):
-                conflicts = _CONFLICTS.validate_python(extra.get("conflicts") or [])
+                                          or problem.member("conflicts")):
+                conflicts = _CONFLICTS.validate_python(problem.member("conflicts") or [])
                 raise specialise(problem, SafetyConflictError,
                                  conflicts=conflicts) from problem
             raise

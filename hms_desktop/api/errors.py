@@ -60,6 +60,11 @@ class ApiProblem(ApiError):
     def __post_init__(self) -> None:
         super().__init__(f"{self.status} {self.code}: {self.detail}")
 
+    def member(self, name: str, default: Any = None) -> Any:
+        """An extension member of the problem document (``candidates``, ``conflicts``,
+        ``suggestions``, ...) as JSON; the area API parses it into its contract model."""
+        return self.body.get(name, default) if isinstance(self.body, dict) else default
+
     def field_errors(self) -> dict[str, str]:
         """Map the last part of each bad field path (``body.password`` → ``password``)."""
         result: dict[str, str] = {}

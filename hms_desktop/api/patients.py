@@ -30,11 +30,6 @@ SEXES = ("female", "male", "other", "unknown")
 _CANDIDATES = TypeAdapter(list[DuplicateCandidate])
 
 
-def problem_body(problem: ApiProblem) -> dict:
-    """The whole problem document (extension members such as ``candidates``), or ``{}``."""
-    return problem.body if isinstance(problem.body, dict) else {}
-
-
 @dataclass(eq=False)
 class PossibleDuplicatesError(ApiProblem):
     """409 ``possible_duplicates``: the existing records that look like the same person."""
@@ -44,7 +39,7 @@ class PossibleDuplicatesError(ApiProblem):
 
 def _with_extras(problem: ApiProblem) -> ApiProblem:
     if problem.status == 409 and problem.code == "possible_duplicates":
-        candidates = _CANDIDATES.validate_python(problem_body(problem).get("candidates") or [])
+        candidates = _CANDIDATES.validate_python(problem.member("candidates") or [])
         return specialise(problem, PossibleDuplicatesError, candidates=candidates)
     return problem
 

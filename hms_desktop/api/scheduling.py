@@ -29,7 +29,6 @@ from hms_contract.scheduling import (
 )
 from hms_desktop.api.client import ApiClient, request_body
 from hms_desktop.api.errors import ApiProblem, specialise
-from hms_desktop.api.patients import problem_body
 
 QUEUE_ACTIONS = ("call", "start", "complete")
 APPOINTMENT_STATUSES = (
@@ -53,7 +52,7 @@ class SlotTakenError(ApiProblem):
 
 def _with_extras(problem: ApiProblem) -> ApiProblem:
     if problem.status == 409 and problem.code == "slot_taken":
-        suggestions = _SUGGESTIONS.validate_python(problem_body(problem).get("suggestions") or [])
+        suggestions = _SUGGESTIONS.validate_python(problem.member("suggestions") or [])
         return specialise(problem, SlotTakenError, suggestions=suggestions)
     return problem
 
