@@ -8,6 +8,9 @@ contract's read models.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -100,6 +103,7 @@ class FakeClinicalServer(FakeHmsServer):
     prescriptions: list[PrescriptionRead] = field(default_factory=list)
     break_glass_reasons: list[str] = field(default_factory=list)
     glass: set[int] = field(default_factory=set)
+    documents: dict[int, list[DocumentRead]] = field(default_factory=dict)
     doctor: UserRead | None = None
 
     @classmethod
@@ -205,8 +209,11 @@ class FakeClinicalServer(FakeHmsServer):
                   Page[MedicationRead]),
             Route("GET", p + "/lab-orders", self._guard(lambda r, pid: page([])),
                   Page[LabOrderRead]),
-            Route("GET", p + "/documents", self._guard(lambda r, pid: page([])),
+            Route("GET", p + "/documents",
+                  self._guard(lambda r, pid: page(self.documents.get(pid, []))),
                   Page[DocumentRead]),
+            Route("POST", p + "/documents", self._guard(self._upload_document), DocumentRead,
+                  201),
             Route("GET", "/icd10", self._icd10, Page[Icd10Read]),
             Route("GET", "/formulary", self._formulary, Page[DrugRead]),
             Route("POST", "/prescriptions", self._prescribe, PrescriptionRead, 201),
@@ -319,6 +326,25 @@ class FakeClinicalServer(FakeHmsServer):
                           description=body.description or body.icd10_code, resolved_date=None,
                           recorded_by_user_id=self.doctor.id, recorded_at=NOW, version=1)
         self.problems.setdefault(pid, []).append(row)
+        return row
+
+    def _upload_document(self, request: httpx.Request, pid: int) -> DocumentRead:
+        """A multipart upload: the ``title`` field and the ``file`` part, as the server
+        reads them (the type from the bytes, not the name)."""
+        form = email.message_from_bytes(
+            f"content-type: {request.headers['content-type']}\r\n\r\n".encode()
+            + request.read(), policy=email.policy.HTTP)
+        parts = {part.get_param("name", header="content-disposition"): part
+                 for part in form.iter_parts()}
+        data = parts["file"].get_payload(decode=True)
+        row = DocumentRead(
+            id=300 + len(self.documents.get(pid, [])), patient_id=pid, encounter_id=None,
+            title=parts["title"].get_content().strip(), category=None,
+            filename=parts["file"].get_filename(),
+            content_type="application/pdf" if data.startswith(b"%PDF") else "image/png",
+            size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by_user_id=self.doctor.id, uploaded_at=NOW)
+        self.documents.setdefault(pid, []).append(row)
         return row
 
     def _icd10(self, request: httpx.Request) -> dict:

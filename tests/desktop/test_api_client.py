@@ -8,10 +8,15 @@ import pytest
 from keyring.backends import null
 from keyring.errors import KeyringError, PasswordDeleteError
 
+from hms_contract.clinical import DocumentRead
 from hms_desktop.api.client import ApiClient, normalize_server_url
-from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
+from hms_desktop.api.clinical import ClinicalApi
+from hms_desktop.api.errors import ApiProblem, ServerUnavailableError, UnexpectedAnswerError
 from hms_desktop.api.session_store import SERVICE_NAME, SessionStore
 from hms_desktop.api.users import UsersApi
+from hms_desktop.widgets.problems import describe_error
+from tests.desktop.fake_clinical_server import DOCTOR_PASSWORD, FakeClinicalServer
+from tests.desktop.fake_reception_server import FakeReceptionServer
 from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, problem
 
 
@@ -198,6 +203,57 @@ def test_logout_forgets_tokens(signed_in, fake_server):
     assert not api.is_authenticated
     assert api.refresh_token is None
     assert len(fake_server.requests_to("POST", "/auth/logout")) == 1
+
+
+def test_input_the_contract_refuses_is_the_servers_422_and_nothing_is_sent(signed_in,
+                                                                           fake_server):
+    api, _me = signed_in("admin")
+    before = len(fake_server.requests)
+    with pytest.raises(ApiProblem) as caught:
+        UsersApi(api).create_user(username="-x", full_name="", roles=["wizard"],
+                                  password="short")
+    assert (caught.value.status, caught.value.code) == (422, "validation_error")
+    assert set(caught.value.field_errors()) == {"username", "full_name", "roles", "password"}
+    assert len(fake_server.requests) == before
+
+
+def test_an_answer_that_does_not_fit_the_contract_is_a_clear_error():
+    # A server of another version: /me without the fields this desktop's contract requires.
+    api = _client_with(lambda r: httpx.Response(200, json={"id": 1, "username": "rita"}))
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        api.me()
+    assert caught.value.model == "MeRead" and caught.value.path == "/api/v1/me"
+    assert describe_error(caught.value)[1] == "unexpected_answer"
+
+
+def test_event_stream_refreshes_an_expired_token_and_reconnects():
+    server = FakeReceptionServer.with_reception_data(patients=1)
+    api = ApiClient(BASE_URL, transport=server.transport(), retry_backoff=0.0)
+    api.login("reception", "reception-pass")
+    server.expire_access_tokens()
+    with api.stream("/events", headers={"Accept": "text/event-stream"}) as response:
+        assert response.status_code == 200
+        assert next(response.iter_lines()).startswith("retry:")
+    assert len(server.requests_to("POST", "/auth/refresh")) == 1
+    tried = [r.headers["Authorization"] for r in server.requests_to("GET", "/events")]
+    assert tried == ["Bearer access-1", "Bearer access-2"]  # the refreshed token, once
+    api.close()
+
+
+def test_document_upload_is_multipart_with_an_idempotency_key():
+    server = FakeClinicalServer.with_clinical_data()
+    api = ApiClient(BASE_URL, transport=server.transport(), retry_backoff=0.0)
+    api.login("doctor", DOCTOR_PASSWORD)
+    pdf = b"%PDF-1.4 referral letter"
+    document = ClinicalApi(api).upload_document(1, title="Referral", filename="referral.pdf",
+                                                content=pdf)
+    assert isinstance(document, DocumentRead)
+    assert (document.title, document.filename, document.size_bytes) == (
+        "Referral", "referral.pdf", len(pdf))
+    (sent,) = server.requests_to("POST", "/patients/1/documents")
+    assert sent.headers["content-type"].startswith("multipart/form-data")
+    uuid.UUID(sent.headers["Idempotency-Key"], version=4)
+    api.close()
 
 
 @pytest.mark.parametrize(
