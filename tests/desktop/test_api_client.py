@@ -133,6 +133,13 @@ def test_network_failure_becomes_server_unavailable(api_factory, fake_server):
         api.health()
 
 
+def test_degraded_health_is_an_answer_not_an_error():
+    api = _client_with(lambda r: httpx.Response(
+        503, json={"status": "degraded", "database": "unreachable", "version": "1"}))
+    health = api.health()
+    assert (health.status, health.database) == ("degraded", "unreachable")
+
+
 def test_connect_errors_are_retried_before_giving_up():
     calls = []
 
