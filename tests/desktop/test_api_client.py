@@ -154,20 +154,19 @@ def test_connect_errors_are_retried_before_giving_up():
     assert len(calls) == 3
 
 
-def test_idempotency_key_is_reused_when_a_create_is_retried(api_factory, fake_server, signed_in):
-    api, _me = signed_in("admin")
-    real = fake_server.transport()
+def test_idempotency_key_is_reused_when_a_create_is_retried(fake_server):
     dropped = []
 
     def flaky(request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path.endswith("/users") and not dropped:
             # The server processed the request but the answer was lost on the way back.
-            real.handle_request(request)
+            fake_server.handle(request)
             dropped.append(request)
             raise httpx.ReadError("connection reset", request=request)
-        return real.handle_request(request)
+        return fake_server.handle(request)
 
-    api._http._transport = httpx.MockTransport(flaky)
+    api = _client_with(flaky)
+    api.login("admin", "admin-pass-123", ADMIN_TOTP)
     user = UsersApi(api).create_user(
         username="nina", full_name="Nina Nurse", roles=["nurse"], password="long-enough-pw"
     )
