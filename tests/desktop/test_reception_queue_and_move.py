@@ -58,7 +58,10 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
     assert not buttons["complete"].isEnabled()
     assert "Ctrl+Shift+C" in buttons["call"].toolTip()
 
-    with qtbot.waitSignal(board.sig_loaded, timeout=3000):
+    # The server's queue.updated event may reload the board before the action's own answer
+    # is in (a race under load), so wait for the action and then the load that follows it.
+    with qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
+                           timeout=3000):
         qtbot.mouseClick(buttons["call"], Qt.MouseButton.LeftButton)
     assert len(reception_server.requests_to("POST", "/queue/1/call")) == 1
     assert "Called" in board.model.data(board.model.index(0, 4))
@@ -66,7 +69,8 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
     assert "Token 1 called: Given007 Family007." in workspace.statuses
 
     with (qtbot.waitSignal(workspace.calendar.sig_loaded, timeout=3000),
-          qtbot.waitSignal(board.sig_loaded, timeout=3000)):
+          qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
+                            timeout=3000)):
         qtbot.mouseClick(buttons["start"], Qt.MouseButton.LeftButton)
     assert "In consultation" in board.model.data(board.model.index(0, 4))
     assert "In consultation" in workspace.calendar.day_model.data(
