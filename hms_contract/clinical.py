@@ -499,3 +499,4 @@ class MyPatientRead(PatientHeader):
     queue_status: str | None = None
     checked_in_at: datetime | None = None
     doctor_name: str | None = None
+    department_id: int | None = Field(default=None, description="The clinic's department")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.scheduling import Department
-from hms_server.adapters.orm.security import ClinicAssignment
+from hms_server.adapters.repositories.security import ClinicAssignmentRepository
 from hms_server.seed.demo import SeedContext
 from hms_server.services.clinic_assignments import assign_clinic
 
@@ -25,7 +25,6 @@ def seed(ctx: SeedContext) -> None:
         department = s.scalar(select(Department.id).where(Department.name == CLINIC))
         if nurse is None or department is None:
             return
-        if s.scalar(select(ClinicAssignment.id).where(
-                ClinicAssignment.user_id == nurse, ClinicAssignment.department_id == department)):
+        if ClinicAssignmentRepository(s).assignment_of(nurse, department) is not None:
             return
     assign_clinic(ctx.uow(), user_id=nurse, department_id=department, on_date=None)

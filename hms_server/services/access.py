@@ -10,19 +10,18 @@ Every chart read is audited with the basis it relied on (and the grant, under br
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import TextClause, and_, func, select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import BreakGlassGrant, CareTeamMember
 from hms_server.adapters.orm.identity import User
-from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.repositories.access import AccessRepository
+from hms_server.adapters.repositories.identity import UserRepository
+from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import BreakGlassReasonError, CareRelationshipRequiredError
 from hms_server.domain.errors import ForbiddenError, NotFoundError
@@ -34,62 +33,34 @@ MIN_REASON_LENGTH = 10
 
 @dataclass(frozen=True)
 class CareBasis:
-    """One kind of care relationship: ``query`` selects a row when ``:user_id`` may see
-    ``:patient_id``'s chart (``:today`` is the hospital's calendar day). ``lasting`` bases
-    may turn into care-team membership when the clinician opens an encounter; a time-limited
-    basis (the clinic of the day) may not."""
+    """One kind of care relationship: ``holds(access, user_id, patient_id, today)`` is true
+    when the user may see the patient's chart on that ground (``today`` is the hospital's
+    calendar day). ``lasting`` bases may turn into care-team membership when the clinician
+    opens an encounter; a time-limited basis (the clinic of the day) may not."""
 
     name: str
-    query: TextClause
+    holds: Callable[[AccessRepository, int, int, date], bool]
     lasting: bool = True
 
 
-# Care-team rows written by a clinical write before 0040 ("self_declared") are not a basis:
-# a write is not a way in.
-_CARE_TEAM = text("""
-    SELECT 1 FROM care_team_members
-    WHERE patient_id = :patient_id AND user_id = :user_id AND source <> 'self_declared'
-""")
-
-# An appointment gives the doctor access from the day before it until it is over.
-_APPOINTMENT = text("""
-    SELECT 1 FROM appointments a JOIN doctors d ON d.id = a.doctor_id
-    WHERE a.patient_id = :patient_id AND d.user_id = :user_id
-      AND a.starts_at >= date_trunc('day', now()) - interval '1 day'
-      AND a.status NOT IN ('cancelled', 'no_show')
-    LIMIT 1
-""")
-
-# A queue entry (a walk-in has no appointment) with this doctor, today or yesterday.
-_QUEUE = text("""
-    SELECT 1 FROM queue_entries q JOIN doctors d ON d.id = q.doctor_id
-    WHERE q.patient_id = :patient_id AND d.user_id = :user_id
-      AND q.queue_date >= CAST(:today AS date) - 1 AND q.status <> 'left'
-    LIMIT 1
-""")
-
-# The clinic the user works today (a day's assignment or a standing one): the patients
-# checked in to that department's doctors today (issue 12: the outpatient nurse's triage).
-_CLINIC_OF_THE_DAY = text("""
-    SELECT 1 FROM queue_entries q
-      JOIN doctors d ON d.id = q.doctor_id
-      JOIN clinic_assignments c ON c.department_id = d.department_id
-    WHERE q.patient_id = :patient_id AND q.queue_date = CAST(:today AS date)
-      AND q.status <> 'left'
-      AND c.user_id = :user_id AND (c.on_date IS NULL OR c.on_date = CAST(:today AS date))
-    LIMIT 1
-""")
-
 CARE_BASES: tuple[CareBasis, ...] = (
-    CareBasis("care_team", _CARE_TEAM),
-    CareBasis("appointment", _APPOINTMENT),
-    CareBasis("queue", _QUEUE),
-    CareBasis("clinic", _CLINIC_OF_THE_DAY, lasting=False),
+    # A member of the care team (joined by an encounter or a handover; rows a chart write
+    # added before issue 8, "self_declared", do not count).
+    CareBasis("care_team", lambda access, user, patient, _day:
+              access.is_care_team_member(user, patient)),
+    # The doctor of the patient's current or upcoming appointment.
+    CareBasis("appointment", lambda access, user, patient, _day:
+              access.has_appointment_with(user, patient)),
+    # The doctor of the patient's queue entry today or yesterday (walk-ins too).
+    CareBasis("queue", lambda access, user, patient, day:
+              access.in_queue_of(user, patient, since=day - timedelta(days=1))),
+    # The clinic the user works today: its patients checked in today (issue 12's nurse).
+    CareBasis("clinic", lambda access, user, patient, day:
+              access.checked_in_at_clinic_of(user, patient, day), lasting=False),
     # The ward area adds its basis here: an admission to a ward the nurse is assigned to.
 )
 """Every basis of a care relationship, checked in this order. Break-the-glass comes after
 all of them (``care_access``)."""
-
 
 @dataclass(frozen=True)
 class AccessBasis:
@@ -121,40 +92,27 @@ def add_care_team_member(uow: UnitOfWork, *, patient_id: int, user_id: int,
 
     Only for facts: an encounter opened on a lasting basis, a handover by a member, seeding.
     """
-    added = uow.session.execute(
-        insert(CareTeamMember)
-        .values(patient_id=patient_id, user_id=user_id, role=role, source=source,
-                added_at=utcnow(), added_by_user_id=added_by_user_id, reason=reason)
-        .on_conflict_do_nothing()
-        .returning(CareTeamMember.user_id)
-    ).first()
-    if added is not None:
+    added = uow.repo(AccessRepository).add_care_team_member(
+        patient_id=patient_id, user_id=user_id, role=role, source=source,
+        added_by_user_id=added_by_user_id, reason=reason)
+    if added:
         detail: dict[str, Any] = {"member_user_id": user_id, "source": source, "role": role}
         if reason:
             detail["reason"] = reason
         uow.audit("care_team", "care_team.add", patient_id=patient_id, detail=detail)
-    return added is not None
+    return added
 
 
-def active_grant_id(session: Session, user_id: int, patient_id: int) -> int | None:
-    return session.scalar(
-        select(BreakGlassGrant.id).where(
-            BreakGlassGrant.user_id == user_id, BreakGlassGrant.patient_id == patient_id,
-            BreakGlassGrant.expires_at > func.now())
-        .order_by(BreakGlassGrant.expires_at.desc()).limit(1))
-
-
-def care_access(session: Session, user_id: int | None, patient_id: int, *,
-                today: date | None = None) -> AccessBasis | None:
+def care_access(uow: UnitOfWork, user_id: int | None, patient_id: int) -> AccessBasis | None:
     """The basis on which ``user_id`` may see ``patient_id``'s chart, or None."""
     if user_id is None:
         return None
-    params = {"patient_id": patient_id, "user_id": user_id,
-              "today": today or utcnow().date()}
+    access = uow.repo(AccessRepository)
+    today = uow.hospital.today()
     for basis in CARE_BASES:
-        if session.execute(basis.query, params).first() is not None:
+        if basis.holds(access, user_id, patient_id, today):
             return AccessBasis(patient_id, basis.name)
-    grant = active_grant_id(session, user_id, patient_id)
+    grant = access.active_grant_id(user_id, patient_id)
     if grant is not None:
         return AccessBasis(patient_id, "break_glass", grant)
     return None
@@ -182,7 +140,7 @@ def check_patient_scope(uow: UnitOfWork, patient_id: int) -> None:
     403 ``care_relationship_required`` (audited) unless the actor has a basis — the same
     answer whether the patient, or the record asked for, exists or not."""
     user_id = uow.actor.user_id if uow.actor else None
-    if care_access(uow.session, user_id, patient_id, today=uow.hospital.today()) is None:
+    if care_access(uow, user_id, patient_id) is None:
         _audit_denied(uow, patient_id)
         raise _refusal(patient_id)
 
@@ -190,11 +148,11 @@ def check_patient_scope(uow: UnitOfWork, patient_id: int) -> None:
 def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     """Inside ``with uow``: 404 for an unknown patient, 403 ``care_relationship_required``
     (audited as denied) when the actor has no care relationship and no grant."""
-    patient = uow.session.get(Patient, patient_id)
+    patient = uow.repo(PatientRepository).get(patient_id)
     if patient is None:
         raise NotFoundError(f"No patient with id {patient_id}.")
     user_id = uow.actor.user_id if uow.actor else None
-    basis = care_access(uow.session, user_id, patient_id, today=uow.hospital.today())
+    basis = care_access(uow, user_id, patient_id)
     if basis is None:
         _audit_denied(uow, patient_id)
         raise _refusal(patient_id)
@@ -236,14 +194,13 @@ def break_glass(uow: UnitOfWork, *, patient_id: int, reason: str,
                                "message": "reason required"}]})
     assert uow.actor is not None and uow.actor.user_id is not None
     with uow:
-        if uow.session.get(Patient, patient_id) is None:
+        if uow.repo(PatientRepository).get(patient_id) is None:
             raise NotFoundError(f"No patient with id {patient_id}.")
         now = utcnow()
         grant = BreakGlassGrant(patient_id=patient_id, user_id=uow.actor.user_id, reason=reason,
                                 granted_at=now, expires_at=now + timedelta(minutes=minutes),
                                 workstation=uow.actor.workstation)
-        uow.session.add(grant)
-        uow.session.flush()
+        uow.repo(AccessRepository).add(grant)
         uow.audit("break_glass", "break_glass.grant", patient_id=patient_id,
                   detail={"break_glass_grant_id": grant.id, "reason": reason,
                           "expires_at": grant.expires_at.isoformat()})
@@ -269,48 +226,21 @@ def list_break_glass(uow: UnitOfWork, *, since: datetime | None, until: datetime
                      user_id: int | None, patient_id: int | None, unreviewed: bool,
                      limit: int, offset: int) -> tuple[list[GrantView], int]:
     """Review queue, newest first; ``access_count`` counts the audited reads under the grant."""
-    reviewer = aliased(User)
     with uow:
-        conditions = []
-        if since is not None:
-            conditions.append(BreakGlassGrant.granted_at >= since)
-        if until is not None:
-            conditions.append(BreakGlassGrant.granted_at < until)
-        if user_id is not None:
-            conditions.append(BreakGlassGrant.user_id == user_id)
-        if patient_id is not None:
-            conditions.append(BreakGlassGrant.patient_id == patient_id)
-        if unreviewed:
-            conditions.append(BreakGlassGrant.reviewed_at.is_(None))
-        where = and_(True, *conditions)
-        total = uow.session.scalar(select(func.count()).select_from(BreakGlassGrant)
-                                   .where(where)) or 0
-        accesses = (
-            select(func.count()).select_from(AuditEntry)
-            .where(AuditEntry.patient_id == BreakGlassGrant.patient_id,
-                   AuditEntry.user_id == BreakGlassGrant.user_id,
-                   AuditEntry.at >= BreakGlassGrant.granted_at,
-                   AuditEntry.at <= BreakGlassGrant.expires_at,
-                   AuditEntry.action == "read")
-            .correlate(BreakGlassGrant).scalar_subquery())
-        rows = uow.session.execute(
-            select(BreakGlassGrant, User.username, User.full_name, reviewer.username, accesses)
-            .join(User, User.id == BreakGlassGrant.user_id)
-            .outerjoin(reviewer, reviewer.id == BreakGlassGrant.reviewed_by_user_id)
-            .where(where)
-            .order_by(BreakGlassGrant.granted_at.desc(), BreakGlassGrant.id.desc())
-            .limit(limit).offset(offset)).all()
+        rows, total = uow.repo(AccessRepository).grants(
+            since=since, until=until, user_id=user_id, patient_id=patient_id,
+            unreviewed=unreviewed, limit=limit, offset=offset)
         uow.audit("break_glass", "break_glass.review_list",
                   detail={"returned": len(rows), "unreviewed_only": unreviewed})
         uow.commit()
-        return [GrantView(g, u, f, r, int(c or 0)) for g, u, f, r, c in rows], total
+        return [GrantView(g, u, f, r, c) for g, u, f, r, c in rows], total
 
 
 def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> GrantView:
     """Mark a grant as reviewed by the acting administrator."""
     assert uow.actor is not None
     with uow:
-        grant = uow.session.get(BreakGlassGrant, grant_id, with_for_update=True)
+        grant = uow.repo(AccessRepository).grant(grant_id, lock=True)
         if grant is None:
             raise NotFoundError(f"No break-the-glass grant with id {grant_id}.")
         grant.reviewed_at = utcnow()
@@ -318,7 +248,7 @@ def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> G
         grant.review_note = note
         uow.audit("break_glass", "break_glass.review", patient_id=grant.patient_id,
                   detail={"break_glass_grant_id": grant.id})
-        user = uow.session.get(User, grant.user_id)
+        user = uow.repo(UserRepository).get(grant.user_id)
         uow.commit()
         return GrantView(grant, user.username if user else None,
                          user.full_name if user else None, uow.actor.username, 0)
@@ -327,13 +257,10 @@ def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> G
 def list_care_team(uow: UnitOfWork, patient_id: int) -> list[tuple[CareTeamMember, User]]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        rows = uow.session.execute(
-            select(CareTeamMember, User).join(User, User.id == CareTeamMember.user_id)
-            .where(CareTeamMember.patient_id == patient_id)
-            .order_by(CareTeamMember.added_at)).all()
+        rows = uow.repo(AccessRepository).care_team(patient_id)
         uow.audit("care_team", "read", patient_id=patient_id, detail=basis.audit_detail())
         uow.commit()
-        return [(m, u) for m, u in rows]
+        return rows
 
 
 def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: str,
@@ -355,7 +282,7 @@ def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: st
                 "Only a clinician with a lasting care relationship (care team, appointment, "
                 "queue) can refer or hand this patient over.",
                 extra={"reason": f"basis_{basis.via}"})
-        colleague = uow.session.get(User, user_id)
+        colleague = uow.repo(UserRepository).get(user_id)
         if colleague is None or not colleague.active:
             raise NotFoundError(f"No active user with id {user_id}.")
         if not CLINICIAN_ROLES & set(colleague.roles):
@@ -364,7 +291,7 @@ def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: st
         add_care_team_member(uow, patient_id=patient_id, user_id=user_id, role=role,
                              source="handover", reason=reason,
                              added_by_user_id=uow.actor.user_id if uow.actor else None)
-        member = uow.session.get(CareTeamMember, (patient_id, user_id))
+        member = uow.repo(AccessRepository).care_team_member(patient_id, user_id)
         assert member is not None
         uow.commit()
         return member
@@ -382,35 +309,7 @@ class MyPatient:
     queue_status: str | None = None
     checked_in_at: datetime | None = None
     doctor_name: str | None = None
-
-
-_MY_PATIENTS = text("""
-    WITH today AS (
-        SELECT DISTINCT ON (q.patient_id)
-               q.patient_id, 0 AS tier, q.checked_in_at AS sort_at, q.id AS queue_entry_id,
-               q.token, q.status AS queue_status, q.checked_in_at, d.display_name AS doctor_name,
-               CASE WHEN d.user_id = :user_id THEN 'queue' ELSE 'clinic' END AS relationship
-        FROM queue_entries q JOIN doctors d ON d.id = q.doctor_id
-        WHERE q.queue_date = CAST(:today AS date) AND q.status <> 'left'
-          AND (d.user_id = :user_id OR EXISTS (
-                SELECT 1 FROM clinic_assignments c
-                WHERE c.user_id = :user_id AND c.department_id = d.department_id
-                  AND (c.on_date IS NULL OR c.on_date = CAST(:today AS date))))
-        ORDER BY q.patient_id, q.checked_in_at DESC
-    ), team AS (
-        SELECT m.patient_id, 1 AS tier, m.added_at AS sort_at, NULL::bigint AS queue_entry_id,
-               NULL::smallint AS token, NULL::text AS queue_status,
-               NULL::timestamptz AS checked_in_at, NULL::text AS doctor_name,
-               'care_team' AS relationship
-        FROM care_team_members m
-        WHERE m.user_id = :user_id AND m.source <> 'self_declared'
-          AND m.patient_id NOT IN (SELECT patient_id FROM today)
-    ), mine AS (SELECT * FROM today UNION ALL SELECT * FROM team)
-    SELECT mine.*, count(*) OVER () AS total FROM mine
-    ORDER BY tier, CASE WHEN tier = 0 THEN sort_at END ASC,
-             CASE WHEN tier = 1 THEN sort_at END DESC, patient_id
-    LIMIT :limit OFFSET :offset
-""")
+    department_id: int | None = None
 
 
 def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[MyPatient], int]:
@@ -419,21 +318,11 @@ def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[MyPat
 
     Audited with the ids of the patients returned (ONC 170.315(d)(2): every patient shown is
     attributable)."""
-    assert uow.actor is not None
+    assert uow.actor is not None and uow.actor.user_id is not None
     with uow:
-        rows = uow.session.execute(_MY_PATIENTS, {
-            "user_id": uow.actor.user_id, "today": uow.hospital.today(),
-            "limit": limit, "offset": offset}).all()
-        total = int(rows[0].total) if rows else 0
-        if not rows and offset:
-            total = len(uow.session.execute(_MY_PATIENTS, {
-                "user_id": uow.actor.user_id, "today": uow.hospital.today(),
-                "limit": 1_000_000, "offset": 0}).all())
-        patients = {p.id: p for p in uow.session.scalars(
-            select(Patient).where(Patient.id.in_([r.patient_id for r in rows])))}
-        found = [MyPatient(patients[r.patient_id], r.relationship, r.queue_entry_id, r.token,
-                           r.queue_status, r.checked_in_at, r.doctor_name)
-                 for r in rows if r.patient_id in patients]
+        rows, total = uow.repo(AccessRepository).my_patients(
+            uow.actor.user_id, today=uow.hospital.today(), limit=limit, offset=offset)
+        found = [MyPatient(*row) for row in rows]
         uow.audit("care_team", "my_patients.read",
                   detail=shown_patients(m.patient.id for m in found))
         uow.commit()

@@ -7,11 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.base import utcnow, write_quietly
 from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
+from hms_server.adapters.repositories.identity import SignInRepository, UserRepository
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import (
@@ -61,9 +59,9 @@ def _retry_after(until: datetime, now: datetime) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil((until - now).total_seconds())))}
 
 
-def _check_address_throttle(session: Session, settings: Settings, address: str,
+def _check_address_throttle(uow: UnitOfWork, settings: Settings, address: str,
                             now: datetime) -> None:
-    row = session.get(LoginThrottle, address)
+    row = uow.repo(SignInRepository).throttle(address)
     if row is None:
         return
     window_end = row.window_start + timedelta(seconds=settings.address_window_seconds)
@@ -76,10 +74,10 @@ def _check_address_throttle(session: Session, settings: Settings, address: str,
 
 def _count_address_failure(uow: UnitOfWork, settings: Settings, address: str,
                            now: datetime) -> None:
-    session = uow.session
-    row = session.get(LoginThrottle, address, with_for_update=True)
+    sign_ins = uow.repo(SignInRepository)
+    row = sign_ins.throttle(address, lock=True)
     if row is None:
-        session.add(LoginThrottle(address=address, window_start=now, failures=1))
+        sign_ins.add(LoginThrottle(address=address, window_start=now, failures=1))
         return
     if now >= row.window_start + timedelta(seconds=settings.address_window_seconds):
         row.window_start, row.failures = now, 1
@@ -98,7 +96,7 @@ def _register_failure(uow: UnitOfWork, settings: Settings, username: str,
     account gets locked. Unknown usernames are counted the same way (no enumeration)."""
     address = actor.address or "unknown"
     _count_address_failure(uow, settings, address, now)
-    lock = sign_in_guard.record_failure(uow.session, settings, username, actor.address, now)
+    lock = sign_in_guard.record_failure(uow, settings, username, actor.address, now)
     if lock is not None and user is not None:
         security_alerts.raise_alert(
             uow, "account_locked" if lock.scope == "address" else "account_ceiling",
@@ -111,7 +109,7 @@ def _register_failure(uow: UnitOfWork, settings: Settings, username: str,
 def _issue_pair(uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID,
                 now: datetime) -> TokenPair:
     token, token_hash = credentials.new_refresh_token()
-    uow.session.add(RefreshToken(
+    uow.repo(SignInRepository).add(RefreshToken(
         token_hash=token_hash, session_id=session_id, issued_at=now,
         expires_at=now + timedelta(hours=settings.refresh_token_hours),
     ))
@@ -134,14 +132,12 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
     attempted = Actor(user_id=None, username=username[:64], workstation=actor.workstation,
                       address=actor.address)
     with uow:
-        _check_address_throttle(uow.session, settings, address, now)
-        user = uow.session.scalars(
-            select(User).where(func.lower(User.username) == username.lower()).with_for_update()
-        ).first()
+        _check_address_throttle(uow, settings, address, now)
+        user = uow.repo(UserRepository).by_username_for_update(username)
         who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
                                                    actor.workstation, actor.address)
         try:
-            sign_in_guard.check(uow.session, settings, username, actor.address, now)
+            sign_in_guard.check(uow, settings, username, actor.address, now)
         except AccountLockedError:
             uow.audit(CATEGORY, "login", outcome="locked", actor=who)
             uow.commit()
@@ -172,14 +168,13 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             write_quietly(user, totp_last_step=step)
         if credentials.needs_rehash(user.password_hash):
             write_quietly(user, password_hash=credentials.hash_password(password))
-        sign_in_guard.record_success(uow.session, username, actor.address, now)
+        sign_in_guard.record_success(uow, username, actor.address, now)
         auth_session = AuthSession(
             id=uuid.uuid4(), user_id=user.id, created_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
             workstation=actor.workstation, address=actor.address,
         )
-        uow.session.add(auth_session)
-        uow.session.flush()
+        uow.repo(SignInRepository).add(auth_session)
         pair = _issue_pair(uow, settings, user, auth_session.id, now)
         uow.audit(CATEGORY, "login", actor=who, detail={"session": str(auth_session.id)})
         uow.commit()
@@ -191,13 +186,13 @@ def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
     """Rotate a refresh token. Re-use of a spent token revokes the whole session."""
     now = utcnow()
     with uow:
-        token = uow.session.get(RefreshToken, credentials.hash_refresh_token(refresh_token),
-                                with_for_update=True)
+        sign_ins = uow.repo(SignInRepository)
+        token = sign_ins.refresh_token(credentials.hash_refresh_token(refresh_token))
         if token is None:
             raise NotAuthenticatedError("The refresh token is not valid.")
-        auth_session = uow.session.get(AuthSession, token.session_id, with_for_update=True)
+        auth_session = sign_ins.auth_session(token.session_id)
         assert auth_session is not None
-        user = uow.session.get(User, auth_session.user_id)
+        user = uow.repo(UserRepository).get(auth_session.user_id)
         assert user is not None
         who = Actor(user.id, user.username, tuple(user.roles), actor.workstation, actor.address)
         if token.used_at is not None:
@@ -219,11 +214,7 @@ def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
 
 def logout(uow: UnitOfWork, principal: Principal) -> None:
     with uow:
-        uow.session.execute(
-            update(AuthSession).where(AuthSession.id == principal.session_id,
-                                      AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason="logout")
-        )
+        uow.repo(SignInRepository).end_session(principal.session_id, "logout")
         uow.audit(CATEGORY, "logout")
         uow.commit()
 
@@ -244,14 +235,14 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
     now = utcnow()
     actor = uow.actor or Actor(principal.user_id, principal.username)
     address = actor.address or "unknown"
-    _check_address_throttle(uow.session, settings, address, now)
+    _check_address_throttle(uow, settings, address, now)
     # No row lock: the refusal below is written by a second transaction, whose foreign keys
     # to this user would wait for it.
-    user = uow.session.get(User, principal.user_id)
+    user = uow.repo(UserRepository).get(principal.user_id)
     assert user is not None
     reason = "bad_password"
     try:
-        sign_in_guard.check(uow.session, settings, user.username, actor.address, now)
+        sign_in_guard.check(uow, settings, user.username, actor.address, now)
     except AccountLockedError:
         already_locked = True
     else:
@@ -268,7 +259,7 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
             if step is not None or not (with_totp and user.totp_secret):
                 if step is not None:
                     write_quietly(user, totp_last_step=step)
-                sign_in_guard.record_success(uow.session, user.username, actor.address, now)
+                sign_in_guard.record_success(uow, user.username, actor.address, now)
                 return user
     refusal = uow.child()
     with refusal:
@@ -277,7 +268,8 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
         refusal.audit(CATEGORY, purpose, outcome="failure",
                       detail={"reason": "locked" if locked else reason})
         if locked:
-            revoke_session(refusal.session, principal.session_id, f"{purpose}_failures")
+            refusal.repo(SignInRepository).end_session(principal.session_id,
+                                                       f"{purpose}_failures"[:64])
             security_alerts.raise_alert(refusal, "reauthenticate_locked",
                                         username=user.username, user_id=user.id,
                                         address=address, detail={"purpose": purpose})
@@ -301,30 +293,15 @@ def reauthenticate(uow: UnitOfWork, settings: Settings, principal: Principal,
         uow.commit()
 
 
-def revoke_session(session: Session, session_id: uuid.UUID, reason: str) -> None:
-    session.execute(
-        update(AuthSession).where(AuthSession.id == session_id,
-                                  AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason[:64]))
-
-
-def revoke_all_sessions(session: Session, user_id: int, reason: str) -> None:
+def revoke_all_sessions(uow: UnitOfWork, user_id: int, reason: str) -> None:
     """End every session (and so every token) of a user, e.g. when disabled or re-passworded."""
-    session.execute(
-        update(AuthSession).where(AuthSession.user_id == user_id,
-                                  AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
-    )
+    uow.repo(SignInRepository).end_all_sessions(user_id, reason)
 
 
-def authenticate(session: Session, settings: Settings, token: str) -> Principal:
+def authenticate(sign_ins: SignInRepository, settings: Settings, token: str) -> Principal:
     """Resolve a bearer token; one indexed query checks session and account are still live."""
     claims = credentials.decode_access_token(settings, token)
-    row = session.execute(
-        select(User, AuthSession)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
-    ).first()
+    row = sign_ins.live_pair(claims.session_id, claims.user_id)
     now = utcnow()
     if row is None:
         raise NotAuthenticatedError("The access token is not valid.")
@@ -335,14 +312,11 @@ def authenticate(session: Session, settings: Settings, token: str) -> Principal:
                      roles=tuple(user.roles), session_id=auth_session.id, user=user)
 
 
-def refreshed_principal(session: Session, principal: Principal) -> Principal:
+def refreshed_principal(sign_ins: SignInRepository, principal: Principal) -> Principal:
     """The principal as the database has it now (roles may have changed); raises
     ``NotAuthenticatedError`` once the session or the account has ended. For long-lived
     connections such as the event stream, which outlive their access token."""
-    row = session.execute(
-        select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.id == principal.session_id, User.id == principal.user_id)
-    ).first()
+    row = sign_ins.live_pair(principal.session_id, principal.user_id)
     if row is None:
         raise NotAuthenticatedError("The session has ended.")
     user, auth_session = row

@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-
-from hms_server.adapters.orm.identity import User
-from hms_server.adapters.orm.scheduling import Department
 from hms_server.adapters.orm.security import ClinicAssignment
+from hms_server.adapters.repositories.identity import UserRepository
+from hms_server.adapters.repositories.security import ClinicAssignmentRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 
@@ -39,23 +36,20 @@ def assign_clinic(uow: UnitOfWork, *, user_id: int, department_id: int,
                   on_date: date | None) -> AssignmentView:
     """Assign an active nurse or doctor to a department's clinic (a day, or standing)."""
     with uow:
-        user = uow.session.get(User, user_id)
+        user = uow.repo(UserRepository).get(user_id)
         if user is None or not user.active:
             raise _invalid("user_id", f"No active user with id {user_id}.")
         if not CLINIC_ROLES & set(user.roles):
             raise _invalid("user_id", "Only nurses and doctors work in a clinic.")
-        department = uow.session.get(Department, department_id)
+        assignments = uow.repo(ClinicAssignmentRepository)
+        department = assignments.department(department_id)
         if department is None:
             raise _invalid("department_id", f"No department with id {department_id}.")
         row = ClinicAssignment(user_id=user_id, department_id=department_id, on_date=on_date,
                                created_by_user_id=uow.actor.user_id if uow.actor else None)
-        uow.session.add(row)
-        try:
-            uow.session.flush()
-        except IntegrityError as exc:
+        if not assignments.add_unless_assigned(row):
             raise ConflictError("This clinician is already assigned to that clinic "
-                                "for that day.", extra={"reason": "already_assigned"}) from exc
-        uow.session.refresh(row)
+                                "for that day.", extra={"reason": "already_assigned"})
         uow.audit(CATEGORY, "clinic_assignment.create",
                   detail={"clinic_assignment_id": row.id, "target_user_id": user_id,
                           "department_id": department_id,
@@ -72,29 +66,18 @@ def list_assignments(uow: UnitOfWork, *, user_id: int | None, department_id: int
     """Assignments, filtered; ``day`` keeps the ones in force that day (that day's and
     the standing ones)."""
     with uow:
-        query = (select(ClinicAssignment, User.username, User.full_name, Department.name)
-                 .join(User, User.id == ClinicAssignment.user_id)
-                 .join(Department, Department.id == ClinicAssignment.department_id))
-        if user_id is not None:
-            query = query.where(ClinicAssignment.user_id == user_id)
-        if department_id is not None:
-            query = query.where(ClinicAssignment.department_id == department_id)
-        if day is not None:
-            query = query.where(or_(ClinicAssignment.on_date.is_(None),
-                                    ClinicAssignment.on_date == day))
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = uow.session.execute(query.order_by(
-            ClinicAssignment.on_date.desc().nulls_first(), ClinicAssignment.id)
-            .limit(limit).offset(offset)).all()
+        rows, total = uow.repo(ClinicAssignmentRepository).assignments(
+            user_id=user_id, department_id=department_id, day=day, limit=limit, offset=offset)
         return [AssignmentView(a, u, f, d) for a, u, f, d in rows], total
 
 
 def remove_assignment(uow: UnitOfWork, assignment_id: int) -> None:
     with uow:
-        row = uow.session.get(ClinicAssignment, assignment_id, with_for_update=True)
+        assignments = uow.repo(ClinicAssignmentRepository)
+        row = assignments.assignment(assignment_id, lock=True)
         if row is None:
             raise NotFoundError(f"No clinic assignment with id {assignment_id}.")
-        uow.session.delete(row)
+        assignments.delete(row)
         uow.audit(CATEGORY, "clinic_assignment.delete",
                   detail={"clinic_assignment_id": assignment_id,
                           "target_user_id": row.user_id, "department_id": row.department_id})

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.security import SecurityAlert
+from hms_server.adapters.repositories.security import SecurityAlertRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError
 
@@ -27,13 +26,9 @@ def raise_alert(uow: UnitOfWork, kind: str, *, username: str | None = None,
                 detail: dict[str, Any] | None = None) -> SecurityAlert:
     """Record (or bump) an alert inside the caller's transaction."""
     now = utcnow()
-    open_alert = uow.session.scalar(
-        select(SecurityAlert).where(
-            SecurityAlert.kind == kind, SecurityAlert.acknowledged_at.is_(None),
-            SecurityAlert.username.is_not_distinct_from(username),
-            SecurityAlert.address.is_not_distinct_from(address),
-            SecurityAlert.last_at > now - REPEAT_WINDOW)
-        .order_by(SecurityAlert.id.desc()).limit(1).with_for_update())
+    alerts = uow.repo(SecurityAlertRepository)
+    open_alert = alerts.open_alert(kind, username=username, address=address,
+                                   since=now - REPEAT_WINDOW)
     if open_alert is not None:
         open_alert.occurrences += 1
         open_alert.last_at = now
@@ -41,8 +36,7 @@ def raise_alert(uow: UnitOfWork, kind: str, *, username: str | None = None,
         return open_alert
     alert = SecurityAlert(kind=kind, username=username, user_id=user_id, address=address,
                           first_at=now, last_at=now, occurrences=1, detail=detail or {})
-    uow.session.add(alert)
-    uow.session.flush()
+    alerts.add(alert)
     uow.audit(CATEGORY, "alert.raise",
               detail={"alert_id": alert.id, "kind": kind, "target_user_id": user_id})
     uow.publish("security.alert", {"alert_id": alert.id, "kind": kind, "user_id": user_id})
@@ -53,21 +47,13 @@ def list_alerts(uow: UnitOfWork, *, open_only: bool, since: datetime | None, lim
                 offset: int) -> tuple[list[SecurityAlert], int]:
     """Newest first (by the last occurrence)."""
     with uow:
-        query = select(SecurityAlert)
-        if open_only:
-            query = query.where(SecurityAlert.acknowledged_at.is_(None))
-        if since is not None:
-            query = query.where(SecurityAlert.last_at >= since)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(query.order_by(SecurityAlert.last_at.desc(),
-                                                       SecurityAlert.id.desc())
-                                        .limit(limit).offset(offset)))
-        return rows, total
+        return uow.repo(SecurityAlertRepository).alerts(open_only=open_only, since=since,
+                                                        limit=limit, offset=offset)
 
 
 def acknowledge_alert(uow: UnitOfWork, alert_id: int) -> SecurityAlert:
     with uow:
-        alert = uow.session.get(SecurityAlert, alert_id, with_for_update=True)
+        alert = uow.repo(SecurityAlertRepository).get(alert_id, lock=True)
         if alert is None:
             raise NotFoundError(f"No security alert with id {alert_id}.")
         if alert.acknowledged_at is None:

@@ -19,24 +19,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.security import SignInGuard
+from hms_server.adapters.repositories.security import SignInGuardRepository
+from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import AccountLockedError
 
 ACCOUNT_WIDE = "*"  # the address of the row that counts failures from every address
 _LOCK_COUNT_MEMORY = timedelta(days=1)  # a quiet day forgets earlier locks
-_STALE = text("""
-    DELETE FROM sign_in_guards WHERE ctid IN (
-        SELECT ctid FROM sign_in_guards
-        WHERE last_failure_at < now() - interval '2 days'
-          AND (locked_until IS NULL OR locked_until < now())
-          AND (last_success_at IS NULL OR last_success_at < now() - make_interval(days => :keep))
-        LIMIT 200)
-""")
 
 
 def username_key(username: str) -> str:
@@ -65,29 +55,20 @@ def locked_error(until: datetime, now: datetime) -> AccountLockedError:
         headers={"Retry-After": str(seconds)})
 
 
-def _row(session: Session, username: str, address: str, now: datetime) -> SignInGuard:
-    session.execute(insert(SignInGuard).values(
-        username=username, address=address, failures=0, window_start=now, lock_count=0)
-        .on_conflict_do_nothing())
-    row = session.get(SignInGuard, (username, address), with_for_update=True,
-                      populate_existing=True)
-    assert row is not None
-    return row
-
-
 def _trusted(row: SignInGuard | None, settings: Settings, now: datetime) -> bool:
     return bool(row is not None and row.last_success_at is not None
                 and now - row.last_success_at < timedelta(days=settings.trusted_address_days))
 
 
-def check(session: Session, settings: Settings, username: str, address: str | None,
+def check(uow: UnitOfWork, settings: Settings, username: str, address: str | None,
           now: datetime) -> None:
     """Raise ``AccountLockedError`` (423 + Retry-After) if this username is locked at this
     address, or account-wide and this is not a workstation its owner recently used."""
-    pair = session.get(SignInGuard, (username_key(username), address_key(address)))
+    guards = uow.repo(SignInGuardRepository)
+    pair = guards.guard(username_key(username), address_key(address))
     if pair is not None and pair.locked_until is not None and pair.locked_until > now:
         raise locked_error(pair.locked_until, now)
-    account = session.get(SignInGuard, (username_key(username), ACCOUNT_WIDE))
+    account = guards.guard(username_key(username), ACCOUNT_WIDE)
     if (account is not None and account.locked_until is not None
             and account.locked_until > now and not _trusted(pair, settings, now)):
         raise locked_error(account.locked_until, now)
@@ -98,12 +79,14 @@ def _lock_seconds(settings: Settings, lock_count: int) -> int:
                    settings.lockout_max_seconds))
 
 
-def record_failure(session: Session, settings: Settings, username: str, address: str | None,
+def record_failure(uow: UnitOfWork, settings: Settings, username: str, address: str | None,
                    now: datetime) -> Lock | None:
-    """Count a failed attempt at this address and account-wide; the lock it starts, if any."""
+    """Count a failed attempt at this address and account-wide; the lock it starts, if any
+    (the longer one when both start)."""
+    guards = uow.repo(SignInGuardRepository)
     key, where = username_key(username), address_key(address)
-    session.execute(_STALE, {"keep": settings.trusted_address_days})
-    pair = _row(session, key, where, now)
+    guards.forget_stale(keep_successes_days=settings.trusted_address_days)
+    pair = guards.guard_for_update(key, where, now)
     if pair.last_failure_at is not None:
         if now - pair.last_failure_at > timedelta(seconds=settings.failure_window_seconds):
             pair.failures = 0
@@ -118,7 +101,7 @@ def record_failure(session: Session, settings: Settings, username: str, address:
         pair.failures = 0
         lock = Lock("address", pair.locked_until, pair.lock_count)
 
-    account = _row(session, key, ACCOUNT_WIDE, now)
+    account = guards.guard_for_update(key, ACCOUNT_WIDE, now)
     if now >= account.window_start + timedelta(seconds=settings.account_window_seconds):
         account.window_start, account.failures = now, 0
         if account.last_failure_at and now - account.last_failure_at > _LOCK_COUNT_MEMORY:
@@ -133,28 +116,18 @@ def record_failure(session: Session, settings: Settings, username: str, address:
         account.window_start = now
         if lock is None or account.locked_until > lock.until:
             lock = Lock("account", account.locked_until, account.lock_count)
-    session.flush()
+    guards.flush()
     return lock
 
 
-def record_success(session: Session, username: str, address: str | None,
-                   now: datetime) -> None:
+def record_success(uow: UnitOfWork, username: str, address: str | None, now: datetime) -> None:
     """A correct sign-in here: this address's failures and locks are forgotten and it
     becomes a workstation the account-wide ceiling does not lock out."""
-    session.execute(insert(SignInGuard).values(
-        username=username_key(username), address=address_key(address), failures=0,
-        window_start=now, lock_count=0, last_success_at=now)
-        .on_conflict_do_update(
-            index_elements=[SignInGuard.username, SignInGuard.address],
-            set_={"failures": 0, "lock_count": 0, "locked_until": None,
-                  "last_success_at": now}))
+    uow.repo(SignInGuardRepository).record_success(username_key(username),
+                                                   address_key(address), now)
 
 
-def clear(session: Session, username: str) -> None:
+def clear(uow: UnitOfWork, username: str) -> None:
     """Forget every failure and lock of ``username`` (an administrator unlocked it or set a
     new password). Trusted addresses are kept."""
-    key = username_key(username)
-    session.execute(delete(SignInGuard).where(SignInGuard.username == key,
-                                              SignInGuard.last_success_at.is_(None)))
-    for row in session.scalars(select(SignInGuard).where(SignInGuard.username == key)):
-        row.failures, row.lock_count, row.locked_until = 0, 0, None
+    uow.repo(SignInGuardRepository).clear(username_key(username))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-
 from hms_server.adapters.common_passwords import common_passwords
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import User
+from hms_server.adapters.repositories.identity import USER_SORT_COLUMNS, UserRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import ConflictError, NotFoundError
@@ -20,8 +18,7 @@ from hms_server.services import credentials, sign_in_guard
 from hms_server.services.auth import revoke_all_sessions
 
 CATEGORY = "user_admin"
-SORTABLE = {"username": User.username, "full_name": User.full_name,
-            "created_at": User.created_at, "id": User.id}
+SORTABLE = tuple(USER_SORT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class CreatedUser:
 
 
 def _get(uow: UnitOfWork, user_id: int, *, lock: bool = False) -> User:
-    user = uow.session.get(User, user_id, with_for_update=lock)
+    user = uow.repo(UserRepository).get(user_id, lock=lock)
     if user is None:
         raise NotFoundError(f"No user with id {user_id}.")
     return user
@@ -57,20 +54,16 @@ def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name
     check_password_policy(password, user_inputs=[username, *full_name.split()],
                           common=common_passwords())
     with uow:
-        exists = uow.session.scalar(
-            select(User.id).where(func.lower(User.username) == username.lower()))
-        if exists:
+        users = uow.repo(UserRepository)
+        if users.id_by_username(username):
             raise ConflictError(f"The username '{username}' is already taken.")
         secret = credentials.new_totp_secret() if requires_totp(roles) else None
         user = User(username=username, full_name=full_name, roles=sorted(set(roles)),
                     password_hash=credentials.hash_password(password), active=True,
                     totp_secret=secret, failed_logins=0, lock_count=0,
                     password_changed_at=utcnow())
-        uow.session.add(user)
-        try:
-            uow.session.flush()
-        except IntegrityError as exc:  # lost a race on the unique username
-            raise ConflictError(f"The username '{username}' is already taken.") from exc
+        if not users.add_unless_username_taken(user):  # lost a race on the unique username
+            raise ConflictError(f"The username '{username}' is already taken.")
         uow.audit(CATEGORY, "user.create",
                   detail={"target_user_id": user.id, "roles": user.roles})
         uow.publish("user.created", {"user_id": user.id})
@@ -82,19 +75,8 @@ def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name
 
 def list_users(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
                sort: str) -> tuple[list[User], int]:
-    desc = sort.startswith("-")
-    column = SORTABLE[sort.lstrip("-")]
     with uow:
-        query = select(User)
-        if q:
-            pattern = f"%{q.lower()}%"
-            query = query.where(or_(func.lower(User.username).like(pattern),
-                                    func.lower(User.full_name).like(pattern)))
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(column.desc() if desc else column, User.id).limit(limit).offset(offset)
-        ))
-        return rows, total
+        return uow.repo(UserRepository).search(q=q, sort=sort, limit=limit, offset=offset)
 
 
 def get_user(uow: UnitOfWork, user_id: int) -> User:
@@ -134,7 +116,7 @@ def set_user_active(uow: UnitOfWork, user_id: int, *, active: bool) -> User:
         if user.active != active:
             user.active = active
             if not active:
-                revoke_all_sessions(uow.session, user.id, "user_disabled")
+                revoke_all_sessions(uow, user.id, "user_disabled")
             uow.audit(CATEGORY, "user.enable" if active else "user.disable",
                       detail={"target_user_id": user.id})
             uow.publish("user.updated", {"user_id": user.id})
@@ -151,8 +133,8 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
-        sign_in_guard.clear(uow.session, user.username)
-        revoke_all_sessions(uow.session, user.id, "password_changed")
+        sign_in_guard.clear(uow, user.username)
+        revoke_all_sessions(uow, user.id, "password_changed")
         uow.audit(CATEGORY, "user.reset_password", detail={"target_user_id": user.id})
         uow.commit()
 
@@ -162,7 +144,7 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> User:
     has been dealt with); its sessions and password are unchanged."""
     with uow:
         user = _get(uow, user_id, lock=True)
-        sign_in_guard.clear(uow.session, user.username)
+        sign_in_guard.clear(uow, user.username)
         uow.audit(CATEGORY, "user.unlock", detail={"target_user_id": user.id})
         uow.commit()
         return user
@@ -170,8 +152,7 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> User:
 
 def disable_user_by_name(uow: UnitOfWork, username: str) -> User:
     with uow:
-        user_id = uow.session.scalar(
-            select(User.id).where(func.lower(User.username) == username.lower()))
+        user_id = uow.repo(UserRepository).id_by_username(username)
         if user_id is None:
             raise NotFoundError(f"No user named '{username}'.")
         user = set_user_active(uow, user_id, active=False)

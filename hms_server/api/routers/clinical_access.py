@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -14,19 +14,15 @@ from hms_contract.clinical import (
     CareTeamAdd,
     CareTeamMemberRead,
     MyPatientRead,
-    PatientHeader,
 )
 from hms_contract.common import Page, SaneDateTime
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined, read
 from hms_server.domain.permissions import Perm
 from hms_server.services import access as access_service
 from hms_server.services.access import GrantView
-
-if TYPE_CHECKING:
-    from hms_server.adapters.orm.clinical import CareTeamMember
-    from hms_server.adapters.orm.identity import User
 
 router = APIRouter(tags=["clinical access"], responses=PROBLEM_RESPONSES)
 
@@ -38,13 +34,8 @@ BreakGlassReviewer = requirement(Perm.BREAK_GLASS_REVIEW)
 
 
 def grant_read(view: GrantView) -> BreakGlassRead:
-    g = view.grant
-    return BreakGlassRead(id=g.id, patient_id=g.patient_id, user_id=g.user_id,
-                          username=view.username, full_name=view.full_name, reason=g.reason,
-                          granted_at=g.granted_at, expires_at=g.expires_at, active=view.active,
-                          workstation=g.workstation, access_count=view.access_count,
-                          reviewed_at=g.reviewed_at, reviewed_by=view.reviewed_by_username,
-                          review_note=g.review_note)
+    return read(BreakGlassRead, combined(view.grant, view,
+                                         reviewed_by=view.reviewed_by_username))
 
 
 @router.post("/patients/{patient_id}/break-glass", operation_id="break_glass",
@@ -85,19 +76,12 @@ def review_break_glass(grant_id: int, body: BreakGlassReview,
     return grant_read(access_service.review_break_glass(ctx.uow(), grant_id, note=body.note))
 
 
-def member_read(m: CareTeamMember, u: User | None = None) -> CareTeamMemberRead:
-    return CareTeamMemberRead(
-        patient_id=m.patient_id, user_id=m.user_id, username=u.username if u else None,
-        full_name=u.full_name if u else None, role=m.role, source=m.source,
-        added_at=m.added_at, reason=m.reason, added_by_user_id=m.added_by_user_id)
-
-
 @router.get("/patients/{patient_id}/care-team", operation_id="list_care_team")
 def list_care_team(patient_id: int, ctx: ClinicalRead) -> Page[CareTeamMemberRead]:
     """The care team with how each member joined (encounter, handover with its reason)."""
     rows = access_service.list_care_team(ctx.uow(), patient_id)
-    return Page[CareTeamMemberRead](items=[member_read(m, u) for m, u in rows],
-                                    total=len(rows))
+    return Page[CareTeamMemberRead](items=[read(CareTeamMemberRead, combined(
+        m, username=u.username, full_name=u.full_name)) for m, u in rows], total=len(rows))
 
 
 @router.post("/patients/{patient_id}/care-team", operation_id="add_care_team_member",
@@ -108,7 +92,7 @@ def add_care_team_member(patient_id: int, body: CareTeamAdd,
     lasting care relationship (not break-the-glass) and a reason; audited."""
     m = access_service.add_to_care_team(ctx.uow(), patient_id=patient_id, user_id=body.user_id,
                                         role=body.role, reason=body.reason)
-    return member_read(m)
+    return read(CareTeamMemberRead, m)
 
 
 @router.get("/my-patients", operation_id="list_my_patients")
@@ -119,7 +103,5 @@ def list_my_patients(ctx: ClinicalRead, limit: Annotated[int, Query(ge=1, le=200
     check-in order, then the patients whose care team includes you. Audited with the ids
     of the patients returned."""
     rows, total = access_service.my_patients(ctx.uow(), limit=limit, offset=offset)
-    return Page[MyPatientRead](items=[MyPatientRead(
-        **PatientHeader.model_validate(m.patient).model_dump(), relationship=m.relationship,
-        queue_entry_id=m.queue_entry_id, token=m.token, queue_status=m.queue_status,
-        checked_in_at=m.checked_in_at, doctor_name=m.doctor_name) for m in rows], total=total)
+    return Page[MyPatientRead](items=[read(MyPatientRead, combined(m, m.patient))
+                                      for m in rows], total=total)

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from hms_server.adapters.events import Event, EventHub
+from hms_server.adapters.repositories.identity import SignInRepository
 from hms_server.api.deps import RequestContext, Require
 from hms_server.domain.errors import NotAuthenticatedError
 from hms_server.domain.event_access import may_receive
@@ -26,7 +27,7 @@ def _still_signed_in(ctx: RequestContext) -> frozenset[Perm] | None:
     expires after minutes while a stream lasts hours, so the session row decides."""
     try:
         with ctx.session_factory() as session:
-            return refreshed_principal(session, ctx.principal).permissions
+            return refreshed_principal(SignInRepository(session), ctx.principal).permissions
     except NotAuthenticatedError:
         return None
 
