@@ -48,7 +48,7 @@ def test_nurse_today_list_shows_her_clinics_checked_in_patients(
         assert not any(button.isEnabled() for button in today.buttons.values())
         with qtbot.waitSignal(widget.chart.sig_chart_opened, timeout=10000):
             today.open_row(0)
-        assert widget.chart.patient["id"] == patient["id"]
+        assert widget.chart.patient.id == patient["id"]
     finally:
         context.close()
         tasks.wait_for_done(5000)
