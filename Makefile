@@ -44,6 +44,8 @@ test-fast: $(STAMP)
 STRICT_MODULES := hms_server/domain hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \
 	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
+	hms_server/adapters/audit_sealer.py hms_server/adapters/audit_checkpoints.py \
+	hms_server/adapters/audit_key.py \
 	hms_server/adapters/events.py hms_server/api/deps.py hms_server/api/idempotency.py \
 	hms_server/api/problems.py hms_server/app.py hms_server/cli.py
 

@@ -34,6 +34,9 @@ from hms_server.domain.ports import Ports
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import URL
+
+    from hms_server.adapters.audit_sealer import AuditSealer
 
 
 class BackgroundWorker(Protocol):
@@ -97,6 +100,8 @@ class Runtime:
     ports: Ports = field(default_factory=Ports)
     #: Live-event fan-out to desktops (``GET /api/v1/events``); set for application servers.
     event_hub: EventHub | None = None
+    #: Chains committed audit rows (leader-elected across servers); set for app servers.
+    audit_sealer: AuditSealer | None = None
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
@@ -141,6 +146,9 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
     url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
     runtime.event_hub = EventHub(url, runtime.session_factory)
     runtime.workers.append(runtime.event_hub)
+    # Audit: one sealer per process; the one holding the database's leader lock seals.
+    runtime.audit_sealer = build_audit_sealer(runtime.settings, url)
+    runtime.workers.append(runtime.audit_sealer)
     messaging = messaging_settings or MessagingSettings()
     assert isinstance(messaging, MessagingSettings)
     if messaging.enabled:
@@ -148,6 +156,18 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
             runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
             interval=messaging.messaging_dispatch_interval_seconds,
             batch_size=messaging.messaging_batch_size))
+
+
+def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:
+    """The audit sealer with this server's key and checkpoint destinations."""
+    from hms_server.adapters.audit_checkpoints import CheckpointLog
+    from hms_server.adapters.audit_key import checkpoint_dir, load_audit_key
+    from hms_server.adapters.audit_sealer import AuditSealer
+
+    return AuditSealer(url, load_audit_key(settings, create=True),
+                       CheckpointLog(checkpoint_dir(settings), settings.audit_syslog),
+                       interval=settings.audit_seal_interval_seconds,
+                       checkpoint_seconds=settings.audit_checkpoint_seconds)
 
 
 def create_app(settings: Settings | None = None, *,

@@ -259,22 +259,76 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--checkpoints", "checkpoint_paths", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Folder or file of signed checkpoints (the servers' audit-checkpoints "
+                   "folders, or saved journal output); repeat for several.")
 @database_url_option
-def audit_verify(database_url: str) -> None:
-    """Verify the audit hash chain; non-zero exit names the first entry that fails."""
+def audit_verify(checkpoint_paths: tuple[Path, ...], database_url: str) -> None:
+    """Verify the keyed audit chain; with --checkpoints also detect truncation and rewrites.
+
+    Non-zero exit names the first entry that fails, or the checkpoint the log contradicts.
+    """
+    from hms_server.adapters.audit_checkpoints import read_checkpoints
+    from hms_server.adapters.audit_key import load_audit_key
     from hms_server.services.audit import verify
 
+    settings = _settings(database_url)
+    key = load_audit_key(settings)
+    parsed = list(read_checkpoints(checkpoint_paths, key))
+    bad = [p for p in parsed if p.problem]
+    checkpoints = [p.checkpoint for p in parsed if p.checkpoint is not None]
     runtime = _owner_runtime(database_url)
     try:
-        report = verify(runtime.uow())
+        report = verify(runtime.uow(), key, checkpoints)
     finally:
         runtime.close()
+    for problem in bad:
+        click.echo(f"checkpoint {problem.source}: {problem.problem}", err=True)
     if report.first_break:
         click.echo(f"audit chain BROKEN at entry {report.first_break.entry_id}: "
                    f"{report.first_break.reason} ({report.entries_checked} entries verified "
                    "before it)", err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.entries_checked} entries verified")
+    for problem_text in report.checkpoint_problems:
+        click.echo(f"audit log {problem_text}", err=True)
+    if report.checkpoint_problems or bad:
+        sys.exit(1)
+    notes = []
+    if checkpoint_paths:
+        notes.append(f"{report.checkpoints_checked} checkpoints agree")
+        if report.checkpoints_ignored:
+            notes.append(f"{report.checkpoints_ignored} checkpoints of other databases ignored")
+    if report.unsealed:
+        notes.append(f"{report.unsealed} newer entries not sealed yet")
+    click.echo(f"audit chain intact: {report.entries_checked} entries verified"
+               + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+@audit.command("seal")
+@click.option("--offline", is_flag=True,
+              help="No server is running: seal every committed entry now.")
+@database_url_option
+def audit_seal(offline: bool, database_url: str) -> None:
+    """Seal pending audit entries now (servers do this continuously by themselves)."""
+    from hms_server.adapters.audit_key import load_audit_key
+    from hms_server.services.audit import seal_now
+
+    key = load_audit_key(_settings(database_url))
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        sealed = seal_now(engine, key, offline=offline)
+    finally:
+        engine.dispose()
+    click.echo(f"sealed {sealed} audit entries")
+
+
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Print a new random audit key (put it in HMS_AUDIT_KEY on every server)."""
+    from hms_server.adapters.audit_key import new_key_text
+
+    click.echo(new_key_text())
 
 
 # --- backups -----------------------------------------------------------------------------
