@@ -192,6 +192,7 @@ class AuditSealer:
         self.sealed_total = 0
         self._last_checkpoint: tuple[int, float] = (0, 0.0)
         self._head: ChainHead | None = None
+        self._database = ""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hms-audit-sealer", daemon=True)
@@ -214,7 +215,8 @@ class AuditSealer:
                 self._lost(str(exc), level=logging.ERROR)
                 self._stop.wait(30)
             except (DBAPIError, SQLAlchemyError) as exc:
-                self._lost(f"database: {type(exc).__name__}")
+                self._lost(f"database: {type(exc).__name__}: "
+                           f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0][:200]}")
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception as exc:  # never let the sealer die silently
@@ -241,20 +243,22 @@ class AuditSealer:
         try:
             tx_conn = conn.execution_options(isolation_level="REPEATABLE READ")
             check_key_matches(tx_conn, self._key)
+            with tx_conn.begin():
+                self._database = tx_conn.execute(text("SELECT current_database()")).scalar_one()
             self.is_leader, self.last_error = True, None
             log.info("this process now seals the audit log")
             while not self._stop.is_set():
                 result = seal_pass(tx_conn, self._key, limit=self._batch)
                 self.sealed_total += result.sealed
                 self._head = result.head or self._head
-                self._maybe_checkpoint(tx_conn)
+                self._maybe_checkpoint()
                 if result.sealed < self._batch:
                     self._stop.wait(self._interval)
-            self._maybe_checkpoint(tx_conn, force=True)
+            self._maybe_checkpoint(force=True)
         finally:
             self.is_leader = False
 
-    def _maybe_checkpoint(self, conn: Connection, force: bool = False) -> None:
+    def _maybe_checkpoint(self, force: bool = False) -> None:
         head = self._head
         if self._checkpoints is None or head is None:
             return
@@ -262,8 +266,7 @@ class AuditSealer:
         due = time.monotonic() - last_time >= self._checkpoint_seconds
         if head.seq == last_count or not (due or force):
             return
-        database = conn.execute(text("SELECT current_database()")).scalar_one()
-        checkpoint = Checkpoint(database=database, count=head.seq, last_hash=head.hash,
+        checkpoint = Checkpoint(database=self._database, count=head.seq, last_hash=head.hash,
                                 first_hash=head.first_hash, at=datetime.now(UTC))
         try:
             self._checkpoints.write(checkpoint, self._key)

@@ -350,3 +350,19 @@ def test_genesis_links_to_the_zero_hash(fresh_db):
     with fresh_db.owner_engine.connect() as conn:
         assert conn.execute(text("SELECT prev_hash FROM audit_seal WHERE seq = 1")
                             ).scalar_one() == GENESIS_HASH
+
+
+def test_the_leader_keeps_sealing_and_checkpointing_without_losing_its_lock(fresh_db, tmp_path):
+    sealer = _sealer(fresh_db, tmp_path / "cp")
+    sealer.start()
+    try:
+        for _ in range(4):
+            _audit(fresh_db, 2)
+            _wait_until(lambda: _all_sealed(fresh_db))
+            time.sleep(0.1)  # several checkpoint intervals (0.01 s) between batches
+        assert sealer.is_leader and sealer.last_error is None
+    finally:
+        sealer.stop()
+    lines = next((tmp_path / "cp").glob("*.jsonl")).read_text().splitlines()
+    assert len(lines) >= 4
+    assert json.loads(lines[-1])["count"] == 8
