@@ -5,8 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
-# poppler for looking at PDFs. Qt's offscreen platform needs only libraries the base image has.
-TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+# poppler for looking at PDFs, HAProxy for the scale-out test. Qt's offscreen platform needs only libraries the base image has.
+TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 haproxy
 
 .PHONY: venv demo test test-fast lint format bench packages clean system-deps
 

@@ -398,9 +398,14 @@ def _is_loopback(host: str) -> bool:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--insecure-http", is_flag=True,
               help="Allow plain HTTP on a non-loopback address (not for production).")
+@click.option("--forwarded-allow-ips", envvar="HMS_FORWARDED_ALLOW_IPS", default="127.0.0.1",
+              show_default=True, show_envvar=True,
+              help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For is "
+                   "believed: sign-in throttling and the audit trail then see the desktop's "
+                   "address, not the proxy's.")
 @database_url_option
 def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers: int,
-        insecure_http: bool, database_url: str) -> None:
+        insecure_http: bool, forwarded_allow_ips: str, database_url: str) -> None:
     """Serve the API (HTTPS when given a certificate) as the least-privileged runtime role."""
     import uvicorn
 
@@ -430,6 +435,7 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
     click.echo(f"hms-server listening on {scheme}://{host}:{port} (API docs at /docs)")
     uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key, access_log=False,
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
                 log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
                 timeout_graceful_shutdown=5,
                 # Workers import the whole app (and index reference data) before they answer
