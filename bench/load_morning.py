@@ -31,19 +31,17 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import HMS, embedded_database, running_server
+from load.prepare import PASSWORD as STAFF_PASSWORD
+from load.prepare import prepare_staff
 
 HERE = Path(__file__).resolve().parent
-DEMO_PASSWORD = "Demo-Ward-2026!"  # seed-demo's shared password
 README_START = "<!-- load-morning:start -->"
 README_END = "<!-- load-morning:end -->"
 
 
-def prepare_data(url: str, path: Path) -> dict[str, object]:
+def prepare_data(url: str, path: Path, staff: dict[str, object]) -> dict[str, object]:
     """What the simulated staff need: accounts, doctors, MRNs, phones, patients, drugs."""
     with psycopg.connect(url) as conn:
-        doctors = conn.execute(
-            "SELECT u.username, d.id FROM doctors d JOIN users u ON u.id = d.user_id "
-            "ORDER BY d.id").fetchall()
         patients = conn.execute(
             "SELECT id, mrn, phone FROM patients ORDER BY id").fetchall()
         drugs = conn.execute(
@@ -52,10 +50,9 @@ def prepare_data(url: str, path: Path) -> dict[str, object]:
         names = conn.execute("SELECT DISTINCT lower(left(family_name, 4)) FROM patients "
                              "LIMIT 200").fetchall()
     data = {
-        "password": DEMO_PASSWORD,
-        "accounts": {"receptionist": ["reception"],
-                     "doctor": [username for username, _ in doctors]},
-        "doctors": [{"username": username, "doctor_id": did} for username, did in doctors],
+        "password": STAFF_PASSWORD,
+        "accounts": {"receptionist": staff["receptionist"], "doctor": staff["doctor"]},
+        "doctors": staff["doctors"],
         "patient_ids": [pid for pid, _, _ in patients],
         "mrns": [mrn for _, mrn, _ in patients if mrn],
         "phones": ["".join(ch for ch in phone if ch.isdigit())[-7:]
@@ -163,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", default="50,100,200,400")
     parser.add_argument("--duration", type=int, default=60)
-    parser.add_argument("--spawn-rate", type=int, default=20)
+    parser.add_argument("--spawn-rate", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--readme", action="store_true")
@@ -175,7 +172,10 @@ def main() -> None:
         subprocess.run([*HMS, "seed-demo", "--patients", str(args.patients),
                         "--database-url", url], check=True, capture_output=True)
         data_path = out / "data.json"
-        prepare_data(url, data_path)
+        top = max(int(u) for u in args.users.split(","))
+        # One account per simulated person (3/5 of the staff at reception, 2/5 doctors).
+        staff = prepare_staff(url, receptionists=top * 3 // 5 + 1, doctors=max(10, top // 10))
+        prepare_data(url, data_path, staff)
         with running_server(url, workers=args.workers) as server:
             for users in [int(u) for u in args.users.split(",")]:
                 sampler = Sampler(url, server.url)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import uuid
 from typing import Any, ClassVar
 
@@ -34,7 +33,11 @@ class HmsUser(FastHttpUser):
     network_timeout = 60.0
 
     def on_start(self) -> None:
-        username = random.choice(self.data["accounts"][self.account])
+        # Each simulated person signs in with an account of their own (a doctor account may
+        # be open on two workstations when there are more users than doctors).
+        accounts = self.data["accounts"][self.account]
+        counter = type(self)._next_account = getattr(type(self), "_next_account", -1) + 1
+        username = accounts[counter % len(accounts)]
         with self.client.post(f"{API}/auth/login", name="sign in", catch_response=True,
                               json={"username": username,
                                     "password": self.data["password"]}) as response:
