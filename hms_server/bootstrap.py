@@ -102,6 +102,12 @@ class Runtime:
     event_hub: EventHub | None = None
     #: Chains committed audit rows (leader-elected across servers); set for app servers.
     audit_sealer: AuditSealer | None = None
+    #: Sessions for read-only work that may lag the primary by a moment (reports): on the
+    #: streaming replica of ``HMS_DATABASE_REPLICA_URL`` when set, else the primary.
+    read_only_session_factory: sessionmaker[Session] | None = None
+
+    def read_only_sessions(self) -> sessionmaker[Session]:
+        return self.read_only_session_factory or self.session_factory
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
@@ -121,6 +127,10 @@ class Runtime:
     def close(self) -> None:
         self.stop_workers()
         self.engine.dispose()
+        if self.read_only_session_factory is not None:
+            bind = self.read_only_session_factory.kw.get("bind")
+            if isinstance(bind, Engine):
+                bind.dispose()
 
 
 def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int | None = None,
@@ -133,9 +143,16 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
            else runtime_url(settings.database_url, settings.runtime_database_url))
     engine = make_engine(url, pool_size=pool_size or settings.pool_size)
     factory = session_factory or sessionmaker(engine, expire_on_commit=False)
+    read_only = None
+    if settings.database_replica_url and session_factory is None:
+        # The replica is a physical copy: the runtime role and its password are the same.
+        replica = make_engine(runtime_url(settings.database_replica_url)
+                              if not as_owner else settings.database_replica_url,
+                              pool_size=pool_size or settings.pool_size)
+        read_only = sessionmaker(replica, expire_on_commit=False)
     return Runtime(settings=settings, hospital=hospital_from_settings(settings),
                    events=standard_events(), engine=engine, session_factory=factory,
-                   ports=wire_ports(Ports()))
+                   ports=wire_ports(Ports()), read_only_session_factory=read_only)
 
 
 def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:
