@@ -105,11 +105,12 @@ def sample_advisory_waits(url: str, stop: threading.Event, out: list[int]) -> No
                 "AND wait_event = 'advisory' AND datname = current_database()").fetchone()[0])
 
 
-def measure_version(label: str, source: Path, workers: int, seconds: float) -> list[str]:
+@contextmanager
+def running_version(source: Path, workers: int) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Embedded database + demo data + ``hms-server run`` of the code in ``source``; yields
+    (database URL, server URL, receptionist auth headers)."""
     base = Path(tempfile.mkdtemp(prefix="hms-cmp-"))
-    env_extra = {"HMS_STATE_DIR": str(base / "state")}
-    os.environ.update(env_extra)
-    rows = []
+    env = {**os.environ, "PYTHONPATH": str(source), "HMS_STATE_DIR": str(base / "state")}
     url = hms(source, "db", "up", str(base / "pgdata")).stdout.strip().splitlines()[-1]
     server = None
     try:
@@ -118,8 +119,8 @@ def measure_version(label: str, source: Path, workers: int, seconds: float) -> l
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "hms_server.cli", "run", "--port", str(port), "--workers",
-             str(workers), "--database-url", url], cwd=source,
-            env={**os.environ, "PYTHONPATH": str(source)}, stdout=subprocess.DEVNULL)
+             str(workers), "--database-url", url], cwd=source, env=env,
+            stdout=subprocess.DEVNULL)
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
         while True:
@@ -132,30 +133,26 @@ def measure_version(label: str, source: Path, workers: int, seconds: float) -> l
             time.sleep(0.3)
         token = httpx.post(f"{base_url}/api/v1/auth/login", json={
             "username": "reception", "password": PASSWORD}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        for kind, clients in (("search", 1), ("search", 32), ("registration", 8),
-                              ("registration", 32)):
-            stop, waits = threading.Event(), []
-            sampler = threading.Thread(target=sample_advisory_waits, args=(url, stop, waits))
-            sampler.start()
-            samples, errors = asyncio.run(run_load(base_url, headers, clients, seconds, kind))
-            stop.set()
-            sampler.join()
-            name = "patient search" if kind == "search" else "registration"
-            rows.append(f"| {label} | {name}, {clients} client{'s' if clients > 1 else ''} | "
-                        f"{len(samples) / seconds:.0f} | {statistics.median(samples):.0f} | "
-                        f"{percentile(samples, 95):.0f} | {statistics.fmean(waits or [0]):.1f} | "
-                        f"{len(errors)} |")
-            print(rows[-1], flush=True)
+        yield url, base_url, {"Authorization": f"Bearer {token}"}
     finally:
         if server is not None:
             server.terminate()
             server.wait(20)
         subprocess.run([sys.executable, "-m", "hms_server.cli", "db", "down",
-                        str(base / "pgdata")], cwd=source,
-                       env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True)
+                        str(base / "pgdata")], cwd=source, env=env, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
-    return rows
+
+
+def measure(target: tuple[str, str, dict[str, str]], kind: str, clients: int,
+            seconds: float) -> tuple[list[float], list[int], list[int]]:
+    url, base_url, headers = target
+    stop, waits = threading.Event(), []
+    sampler = threading.Thread(target=sample_advisory_waits, args=(url, stop, waits))
+    sampler.start()
+    samples, errors = asyncio.run(run_load(base_url, headers, clients, seconds, kind))
+    stop.set()
+    sampler.join()
+    return samples, errors, waits
 
 
 def main() -> None:
@@ -164,15 +161,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    header = ["| code | load | req/s | p50 ms | p95 ms | backends waiting on an advisory "
-              "lock (avg) | errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-    rows = []
-    with code_version(args.baseline_ref) as old:
-        rows += measure_version(f"old lock ({args.baseline_ref})", old, args.workers,
-                                args.seconds)
-    with code_version(None) as new:
-        rows += measure_version("sealer", new, args.workers, args.seconds)
-    print("\n".join(header + rows))
+    labels = (f"old lock ({args.baseline_ref})", "sealer")
+    rows = ["| load | code | req/s | p50 ms | p95 ms | backends waiting on an advisory "
+            "lock (avg) | errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    with code_version(args.baseline_ref) as old, code_version(None) as new, \
+            running_version(old, args.workers) as old_target, \
+            running_version(new, args.workers) as new_target:
+        targets = (old_target, new_target)
+        for kind, clients in (("search", 1), ("search", 32), ("registration", 8),
+                              ("registration", 32)):
+            # Both versions run each load twice, interleaved old-new-new-old, so a busier
+            # moment on the shared machine does not favour one of them.
+            runs: dict[int, list[tuple[list[float], list[int], list[int]]]] = {0: [], 1: []}
+            for index in (0, 1, 1, 0):
+                runs[index].append(measure(targets[index], kind, clients, args.seconds / 2))
+            name = "patient search" if kind == "search" else "registration"
+            for index, label in enumerate(labels):
+                samples = [x for r in runs[index] for x in r[0]]
+                errors = [x for r in runs[index] for x in r[1]]
+                waits = [x for r in runs[index] for x in r[2]]
+                rows.append(f"| {name}, {clients} client{'s' if clients > 1 else ''} | {label} | "
+                            f"{len(samples) / args.seconds:.0f} | {statistics.median(samples):.0f}"
+                            f" | {percentile(samples, 95):.0f} | "
+                            f"{statistics.fmean(waits or [0]):.1f} | {len(errors)} |")
+                print(rows[-1], flush=True)
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -207,8 +207,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--kill-after", type=float, default=8)
     args = parser.parse_args()
-    if os.geteuid() != 0 or not shutil.which("patroni") or not PG_BIN.exists():
-        raise SystemExit("needs root, patroni, etcd-server, haproxy and postgresql-15 (apt)")
+    if os.geteuid() != 0 or not all(shutil.which(t) for t in ("patroni", "etcd", "haproxy")) \
+            or not PG_BIN.exists():
+        print("not run: needs root and 'apt install patroni etcd-server haproxy postgresql-15'")
+        return
     base = Path(tempfile.mkdtemp(prefix="hms-ha-"))
     os.chmod(base, 0o755)  # noqa: S103  (the postgres user must reach its data folders)
     rig = Rig(base)
