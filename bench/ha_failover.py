@@ -227,7 +227,8 @@ def main() -> None:
         rig.start_haproxy()
         owner_pw = secrets.token_hex(12)
         admin = rig.superuser_url(rig.primary_port)
-        wait_for(lambda: _can_connect(admin), 30, "HAProxy → primary")
+        # HAProxy starts with every server up until its checks say otherwise.
+        wait_for(lambda: _is_primary(admin), 30, "HAProxy → primary")
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"CREATE ROLE hms LOGIN CREATEROLE PASSWORD '{owner_pw}'")
             conn.execute("CREATE DATABASE hms OWNER hms")
@@ -352,6 +353,14 @@ def _can_connect(url: str) -> bool:
         with psycopg.connect(url, connect_timeout=2) as conn:
             conn.execute("SELECT 1")
         return True
+    except psycopg.Error:
+        return False
+
+
+def _is_primary(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            return not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]  # type: ignore[index]
     except psycopg.Error:
         return False
 
