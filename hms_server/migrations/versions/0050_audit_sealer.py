@@ -5,7 +5,7 @@ The old per-row SHA-256 chain (computed under a global lock on every request) is
 the sealer seals the existing rows first, in their old id order, under the server's key.
 
 Revision ID: 0050
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 17:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0050"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
