@@ -11,7 +11,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    Sequence,
     SmallInteger,
     String,
     Text,
@@ -22,8 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from hms_server.adapters.orm.base import Base
-
-AUDIT_ID_SEQUENCE = Sequence("audit_log_id_seq")
 
 
 class Xid8(UserDefinedType[str]):
@@ -54,8 +51,8 @@ class AuditEntry(Base):
         Index("ix_audit_log_xid", "xid", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, AUDIT_ID_SEQUENCE, primary_key=True,
-                                    server_default=AUDIT_ID_SEQUENCE.next_value())
+    # Filled in by the database from audit_log_id_seq (migration 0050: a serial column).
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     xid: Mapped[str] = mapped_column(Xid8, nullable=False,
                                      server_default=text("pg_current_xact_id()"))
     at: Mapped[datetime] = mapped_column(nullable=False)
