@@ -133,7 +133,13 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
                       address=actor.address)
     with uow:
         _check_address_throttle(uow, settings, address, now)
-        user = uow.repo(UserRepository).by_username_for_update(username)
+        users = uow.repo(UserRepository)
+        # Hash the password (argon2: tens of ms of CPU, seconds on a saturated server)
+        # *before* locking the account row: the row lock, and the transaction id that holds
+        # back the audit sealer, then last only as long as the bookkeeping below.
+        hash_seen = users.password_hash_of(username)
+        password_ok = credentials.verify_password(hash_seen, password)
+        user = users.by_username_for_update(username)
         who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
                                                    actor.workstation, actor.address)
         try:
@@ -142,7 +148,8 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             uow.audit(CATEGORY, "login", outcome="locked", actor=who)
             uow.commit()
             raise
-        password_ok = credentials.verify_password(user.password_hash if user else None, password)
+        if user is not None and user.password_hash != hash_seen:  # changed meanwhile
+            password_ok = credentials.verify_password(user.password_hash, password)
         if user is None or not password_ok or not user.active:
             lock = _register_failure(uow, settings, username, user, actor, now)
             uow.audit(CATEGORY, "login", outcome="failure", actor=who,

@@ -2,7 +2,7 @@
 care-team handover, sign-in guards per (username, address) and administrators' alerts.
 
 Revision ID: 0040
-Revises: 0006
+Revises: 0050
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0040"
-down_revision: str | None = "0006"
+down_revision: str | None = "0050"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
