@@ -58,18 +58,23 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
     Read this function to see how the areas are connected; no other module subscribes.
     """
-    from hms_server.services import appointments, clinical, messaging, waitlist
+    from hms_server.services import admissions, appointments, clinical, mar, messaging, waitlist
 
     # Patient merge: every table that references a patient is moved by one of these
     # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
     events.subscribe(ev.PatientsMerged, clinical.move_chart_on_merge)
     events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
     events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
+    events.subscribe(ev.PatientsMerged, admissions.move_inpatient_records_on_merge)
     # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
     # booking transaction, so a message exists exactly when its appointment does.
     events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)
     # Appointments → waitlist (one direction: the waitlist books through appointments).
     events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
+    # Prescribing → wards: an admitted patient's prescription becomes inpatient orders with
+    # scheduled doses (the MAR); cancelling it stops them.
+    events.subscribe(ev.PrescriptionIssued, mar.on_prescription_issued)
+    events.subscribe(ev.PrescriptionCancelled, mar.on_prescription_cancelled)
     return events
 
 

@@ -22,6 +22,7 @@ from hms_server.adapters.orm.clinical import BreakGlassGrant, CareTeamMember
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.queries.ward_access import ward_care_admission
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import BreakGlassReasonError, CareRelationshipRequiredError
 from hms_server.domain.errors import NotFoundError
@@ -44,7 +45,7 @@ class AccessBasis:
     """Why a read was allowed; stamped on the audit entry."""
 
     patient_id: int
-    via: str  # "care_team" | "appointment" | "break_glass"
+    via: str  # "care_team" | "ward" | "appointment" | "break_glass"
     grant_id: int | None = None
     patient: Patient | None = field(default=None, compare=False, repr=False)
 
@@ -105,6 +106,8 @@ def care_access(session: Session, user_id: int | None, patient_id: int) -> Acces
         CareTeamMember.patient_id == patient_id, CareTeamMember.user_id == user_id))
     if member is not None:
         return AccessBasis(patient_id, "care_team")
+    if ward_care_admission(session, user_id, patient_id) is not None:
+        return AccessBasis(patient_id, "ward")
     if _appointment_access(session, user_id, patient_id):
         return AccessBasis(patient_id, "appointment")
     grant = active_grant_id(session, user_id, patient_id)

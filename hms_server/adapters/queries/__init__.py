@@ -1,0 +1,1 @@
+"""Read-side queries shaped for screens (bed board, due list, handover)."""

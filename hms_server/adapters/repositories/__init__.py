@@ -1,0 +1,1 @@
+"""Area repositories: the queries each area's services use, behind ``uow.repo(...)``."""
