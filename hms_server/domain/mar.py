@@ -303,8 +303,8 @@ def check_patient(scanned_mrn: str, ordered: OrderedDose) -> None:
 
 def check_drug_dose_route(scanned: DrugFacts | None, *, scanned_strength: str | None,
                           scanned_route: str | None, ordered: OrderedDose) -> None:
-    """Right drug (same formulary drug, or the same ingredients), right dose (strength of
-    the scanned product), right route (the product's route matches the order's)."""
+    """Right drug (same formulary drug, or the same ingredients), right route (the product's
+    route matches the order's), right dose (the strength of the scanned product)."""
     want = ordered.drug
     if scanned is None:
         raise WrongDrugError("The scanned medication is not linked to a formulary drug.")
@@ -316,6 +316,14 @@ def check_drug_dose_route(scanned: DrugFacts | None, *, scanned_strength: str | 
             f"The scanned medication is {scanned.generic_name}; the order is for "
             f"{want.generic_name}. Do not give it.",
             extra={"scanned_drug_id": scanned.drug_id, "ordered_drug_id": want.drug_id})
+    # The route first: a product for another route (an injection for an oral order) is the
+    # wrong route even though its strength is written differently too.
+    have_route = normalize_route(scanned_route or scanned.route)
+    want_route = normalize_route(ordered.route)
+    if have_route and want_route and have_route != want_route:
+        raise WrongRouteError(
+            f"The scanned product is for {have_route} use; the order is {want_route}.",
+            extra={"scanned_route": have_route, "ordered_route": want_route})
     have_strength = normalize_strength(scanned_strength or scanned.strength)
     want_strength = normalize_strength(want.strength)
     if have_strength and want_strength and have_strength != want_strength:
@@ -324,12 +332,6 @@ def check_drug_dose_route(scanned: DrugFacts | None, *, scanned_strength: str | 
             f"{want.strength}. Do not give it.",
             extra={"scanned_strength": scanned_strength or scanned.strength,
                    "ordered_strength": want.strength})
-    have_route = normalize_route(scanned_route or scanned.route)
-    want_route = normalize_route(ordered.route)
-    if have_route and want_route and have_route != want_route:
-        raise WrongRouteError(
-            f"The scanned product is for {have_route} use; the order is {want_route}.",
-            extra={"scanned_route": have_route, "ordered_route": want_route})
 
 
 def check_time(ordered: OrderedDose, *, at: datetime, reason: str | None) -> bool:
