@@ -48,7 +48,7 @@ class AssessmentRead(BaseModel):
     parts: dict[str, int]
     answers: dict[str, Any]
     assessed_at: datetime
-    assessed_by_name: str | None
+    assessed_by_name: str | None = None
     vitals_id: int | None
 
 
@@ -59,7 +59,7 @@ class VitalsRow(BaseModel):
     recorded_at: datetime
     source: Literal["manual", "device"]
     device_id: str | None
-    recorded_by_name: str | None
+    recorded_by_name: str | None = None
     systolic_mmhg: int | None
     diastolic_mmhg: int | None
     heart_rate_bpm: int | None
@@ -100,7 +100,7 @@ class FluidEntryRead(BaseModel):
     route: FluidRoute
     volume_ml: int
     recorded_at: datetime
-    recorded_by_name: str | None
+    recorded_by_name: str | None = None
     note: str | None
 
 

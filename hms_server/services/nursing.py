@@ -22,6 +22,8 @@ from hms_server.adapters.repositories.wards import WardRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.nursing import (
+    INTAKE_ROUTES,
+    OUTPUT_ROUTES,
     SHIFT_NAMES,
     AssessmentInputError,
     Score,
@@ -202,6 +204,11 @@ def vitals_grid(uow: UnitOfWork, admission_id: int, *, since: datetime | None,
 
 def add_fluid(uow: UnitOfWork, admission_id: int, *, kind: str, route: str, volume_ml: int,
               recorded_at: datetime | None, note: str | None) -> FluidEntry:
+    routes = INTAKE_ROUTES if kind == "intake" else OUTPUT_ROUTES
+    if route not in routes:
+        raise ValidationFailedError(f"An {kind} route is one of {', '.join(routes)}.", extra={
+            "errors": [{"field": "body.route", "type": "enum",
+                        "message": f"not an {kind} route"}]})
     now = utcnow()
     at = recorded_at or now
     if at > now + timedelta(minutes=5):
