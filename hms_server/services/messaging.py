@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from hms_server.adapters.messaging.base import (
     MessageAdapter,
@@ -279,9 +279,17 @@ def dispatch_due_messages(uow_factory: UowFactory, adapters: Mapping[str, Messag
         report.expired = int(getattr(expired, "rowcount", 0) or 0)
         claimed: list[Message] = []
         if channels:
+            # HL7 ADT messages of one patient must arrive in order (an A02 before its A01
+            # would be refused): only the oldest pending one per patient and endpoint goes.
+            earlier = aliased(Message)
+            in_order = ~exists().where(
+                earlier.channel == "hl7", earlier.patient_id == Message.patient_id,
+                earlier.recipient == Message.recipient, earlier.id < Message.id,
+                earlier.status.in_(("queued", "sending", "failed")))
             claimed = list(uow.session.scalars(
                 select(Message)
                 .where(Message.channel.in_(channels),
+                       or_(Message.channel != "hl7", in_order),
                        or_(and_(Message.status.in_(("queued", "failed")),
                                 Message.next_attempt_at <= now),
                            and_(Message.status == "sending", Message.claimed_at < now - lease)))
