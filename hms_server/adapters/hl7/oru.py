@@ -113,9 +113,21 @@ def _text(value: object) -> str:
 
 
 def _field(segment: hl7.Segment, index: int, component: int = 1) -> str:
+    """Field ``index``, first repetition, ``component`` (unescaped); '' when absent."""
     try:
-        return _text(segment(index)(1)(component))
+        return _text(segment.extract_field(field_num=index, repeat_num=1,
+                                           component_num=component))
     except (IndexError, KeyError):
+        return ""
+
+
+def _part(value: object, n: int) -> str:
+    """Component ``n`` of a parsed repetition (a plain string has only component 1)."""
+    if isinstance(value, str):
+        return value.strip() if n == 1 else ""
+    try:
+        return _text(value(n))  # type: ignore[operator]
+    except (IndexError, TypeError):
         return ""
 
 
@@ -166,9 +178,7 @@ def _mod11_ok(digits: str, check: str) -> bool:
 
 def _check_identifier(cx: object) -> str:
     """The MRN of a PID-3 repetition, after its check digit is verified."""
-    ident = _text(cx(1)) if cx else ""  # type: ignore[operator]
-    check = _text(cx(2)) if cx and len(cx) >= 2 else ""  # type: ignore[operator, arg-type]
-    scheme = _text(cx(3)).upper() if cx and len(cx) >= 3 else ""  # type: ignore[operator, arg-type]
+    ident, check, scheme = _part(cx, 1), _part(cx, 2), _part(cx, 3).upper()
     if not ident:
         return ""
     digits = re.sub(r"\D", "", ident)
@@ -192,12 +202,14 @@ def _mrn(message: hl7.Message) -> str | None:
     except KeyError:
         return None
     try:
-        repetitions = list(pid(3))
+        repetitions = list(pid(3)) if len(pid) > 3 else []
     except IndexError:
         return None
     chosen = None
     for rep in repetitions:
-        kind = _text(rep(5)).upper() if len(rep) >= 5 else ""
+        if not _part(rep, 1):
+            continue
+        kind = _part(rep, 5).upper()
         if chosen is None or kind == "MR":
             chosen = rep
             if kind == "MR":

@@ -48,8 +48,8 @@ class MllpAdapter:
         try:
             ack = hl7.parse(answer)
             msa = ack.segment("MSA")
-            code = str(msa(1))
-            acked = str(msa(2))
+            code = str(msa.extract_field(field_num=1))
+            acked = str(msa.extract_field(field_num=2))
         except (KeyError, IndexError, hl7.ParseException) as exc:
             raise TransientSendError("hl7 unreadable acknowledgement") from exc
         if acked != _control_id(message.body):
@@ -65,8 +65,8 @@ class MllpAdapter:
 def _error_code(ack: hl7.Message) -> str:
     """``: <ERR-3 code>`` when the receiver said why (codes only, no text)."""
     try:
-        err = ack.segment("ERR")
-        code = str(err(3)(1)(1))
+        code = str(ack.segment("ERR").extract_field(field_num=3, repeat_num=1,
+                                                    component_num=1))
     except (KeyError, IndexError):
         return ""
     return f": {code[:20]}" if code else ""
