@@ -69,27 +69,36 @@ def _ack_for(raw: str, status: str, code: str | None, detail: str | None) -> str
 
 
 def _match(repo: DeviceRepository, reading: DeviceReading) -> tuple[Any, int]:
-    """``(admission row, patient id)`` the reading belongs to, or ``_Unmatched``."""
+    """``(admission, patient id)`` the reading belongs to, or ``_Unmatched``.
+
+    Monitor clocks and the moment an admission is recorded differ by seconds to minutes, so
+    a reading shortly before the admission still belongs to it; but a bed that changed
+    hands within that margin is ambiguous and goes to review rather than to a guess."""
     at = reading.observed_at
-    by_bed = None
+    in_bed = None
     if reading.ward_code and reading.bed:
-        by_bed = repo.admission_in_bed_at(reading.ward_code, reading.room, reading.bed, at)
+        holders = repo.admissions_in_bed_around(reading.ward_code, reading.room, reading.bed,
+                                                at, CLOCK_TOLERANCE)
+        if len(holders) > 1:
+            raise _Unmatched("ambiguous_bed", "The bed changed patients around the time of "
+                             "the reading.")
+        in_bed = holders[0] if holders else None
     if reading.mrn:
         patient_id = repo.patient_id_for_mrn(reading.mrn)
         if patient_id is None:
             raise _Unmatched("unknown_mrn", "No patient has this MRN.")
-        admission = repo.admission_of_patient_at(patient_id, at)
+        admission = repo.admission_of_patient_at(patient_id, at, CLOCK_TOLERANCE)
         if admission is None:
             raise _Unmatched("not_admitted", "The patient was not admitted at the time of "
                              "the reading.")
-        if reading.ward_code and reading.bed and (by_bed is None or by_bed.id != admission.id):
+        if reading.ward_code and reading.bed and (in_bed is None or in_bed.id != admission.id):
             raise _Unmatched("location_mismatch", "The MRN and the bed in the message name "
                              "different patients (or the patient was in another bed).")
         return admission, patient_id
-    if by_bed is None:
+    if in_bed is None:
         raise _Unmatched("empty_bed", "Nobody was admitted to that bed at the time of the "
                          "reading.")
-    return by_bed, by_bed.patient_id
+    return in_bed, in_bed.patient_id
 
 
 def _store_vitals(repo: DeviceRepository, reading: DeviceReading, admission: Any,
@@ -161,7 +170,7 @@ def receive_message(uow: UnitOfWork, raw: str) -> Outcome:
 def record_broken_frame(uow: UnitOfWork, raw: bytes, reason: str) -> Outcome:
     """A frame that could not even be read (truncated, oversized, not UTF-8): kept for
     review; the NAK names the control id when the MSH survived."""
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8", errors="replace").strip("\x0b\x1c\r\n")
     header = read_header(text)
     with uow:
         repo = uow.repo(DeviceRepository)

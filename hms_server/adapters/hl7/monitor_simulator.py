@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import hl7
 
 from hms_server.adapters.hl7.mllp import MllpConnection, MllpError, frame
+from hms_server.domain.mrn import format_mrn
 
 
 @dataclass
@@ -94,7 +95,7 @@ def oru_message(monitor_id: str, bed: Bed, vitals: Vitals, control: str, at: dat
     if fault == "check_digit" and mrn:
         mrn = mrn[:-1] + str((int(mrn[-1]) + 1) % 10)
     if fault == "unknown_mrn":
-        mrn = "HMS999999990"  # well-formed (Luhn-valid), but nobody's
+        mrn = format_mrn("HMS", 99_999_999)  # well-formed (check digit right), but nobody's
         send_mrn = True
     pid_3 = f"{mrn}^^^HMS^MR" if send_mrn and mrn else ""
     when = _ts(at)
@@ -127,6 +128,8 @@ def run_monitor(endpoint: str, monitor_id: str, bed: Bed, *, rate: float, count:
                 deadline: float, faults: int, seed: int, tally: Tally) -> None:
     rng = random.Random(seed)
     vitals = Vitals.baseline(rng)
+    # Control ids are unique per monitor across runs, as a real monitor's are.
+    run = f"{time.time_ns() // 1_000_000:x}"
     connection = MllpConnection(endpoint, timeout=30)
     # Half the monitors name the patient by MRN too; the others send the bed only.
     send_mrn = bed.mrn is not None and seed % 2 == 0
@@ -137,7 +140,7 @@ def run_monitor(endpoint: str, monitor_id: str, bed: Bed, *, rate: float, count:
             if time.monotonic() > deadline:
                 break
             vitals.step(rng)
-            control = f"{monitor_id}-{n:07d}"
+            control = f"{monitor_id}-{run}-{n:06d}"
             fault = None
             if faults and (n + 1) % faults == 0:
                 fault = ("check_digit", "bad_units", "truncated", "unknown_mrn")[

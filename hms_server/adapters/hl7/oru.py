@@ -69,7 +69,7 @@ ERROR_CONDITIONS = {"malformed": "100", "frame": "100", "no_patient": "101",
                     "no_observations": "101", "check_digit": "102", "bad_value": "102",
                     "bad_time": "102", "bad_units": "103", "unsupported_message": "200",
                     "unknown_mrn": "204", "not_admitted": "204", "empty_bed": "204",
-                    "location_mismatch": "204"}
+                    "location_mismatch": "204", "ambiguous_bed": "204"}
 
 
 def acknowledgement(raw: str, status: str, code: str | None, detail: str | None) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -70,26 +70,31 @@ class DeviceRepository:
             return None
         return row.merged_into_id or row.id
 
-    def admission_of_patient_at(self, patient_id: int, at: datetime) -> Admission | None:
+    def admission_of_patient_at(self, patient_id: int, at: datetime,
+                                tolerance: timedelta) -> Admission | None:
+        """The patient's admission at ``at``; a reading up to ``tolerance`` before the
+        admission was recorded counts (the monitor was attached first)."""
         return self.session.scalar(select(Admission).where(
             Admission.patient_id == patient_id, Admission.status != "cancelled",
-            Admission.admitted_at <= at,
+            Admission.admitted_at - tolerance <= at,
             or_(Admission.discharged_at.is_(None), Admission.discharged_at > at)))
 
-    def admission_in_bed_at(self, ward_code: str, room: str | None, bed: str,
-                            at: datetime) -> Admission | None:
-        """The admission whose stay covered ``at`` in the bed ``ward/room/bed``."""
+    def admissions_in_bed_around(self, ward_code: str, room: str | None, bed: str,
+                                 at: datetime, tolerance: timedelta) -> list[Admission]:
+        """Every admission that held the bed ``ward/room/bed`` within ``tolerance`` of
+        ``at``: exactly one means the reading is theirs; more is ambiguous."""
         query = (select(Admission)
                  .join(BedStay, BedStay.admission_id == Admission.id)
                  .join(Bed, Bed.id == BedStay.bed_id)
                  .join(Ward, Ward.id == Bed.ward_id)
                  .join(Room, Room.id == Bed.room_id)
                  .where(func.upper(Ward.code) == ward_code.upper(), Bed.label == bed,
-                        Admission.status != "cancelled", BedStay.started_at <= at,
-                        or_(BedStay.ended_at.is_(None), BedStay.ended_at > at)))
+                        Admission.status != "cancelled",
+                        BedStay.started_at <= at + tolerance,
+                        or_(BedStay.ended_at.is_(None), BedStay.ended_at > at - tolerance)))
         if room:
             query = query.where(Room.label == room)
-        return self.session.scalar(query.limit(1))
+        return list(self.session.scalars(query.distinct()))
 
     def admission(self, admission_id: int) -> Admission | None:
         return self.session.get(Admission, admission_id)
