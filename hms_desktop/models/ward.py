@@ -175,7 +175,7 @@ def alert_texts(bed: BedRead) -> list[str]:
     if alerts.allergy:
         out.append(translate("BedBoard", "⚠ Allergy"))
     if alerts.overdue_doses:
-        out.append(translate("BedBoard", "⏰ {n} overdue").format(n=alerts.overdue_doses))
+        out.append(translate("BedBoard", "⚑ {n} overdue").format(n=alerts.overdue_doses))
     elif alerts.due_doses:
         out.append(translate("BedBoard", "◷ {n} due").format(n=alerts.due_doses))
     if alerts.overdue_tasks:

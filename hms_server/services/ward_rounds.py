@@ -56,10 +56,18 @@ def _news2_row(vitals: object) -> tuple[int | None, str | None, int | None]:
     return score.total, score.risk, score.observe_every_minutes
 
 
+_AMOUNT_UNITS = {"mg", "g", "mcg", "microgram", "micrograms", "ml", "units", "unit", "mmol"}
+
+
 def _dose_title(d: object) -> str:
-    strength = f" {d.strength}" if d.strength else ""  # type: ignore[attr-defined]
-    return (f"{d.generic_name}{strength} {d.dose.normalize():f} {d.unit} "  # type: ignore[attr-defined]
-            f"{d.route}")  # type: ignore[attr-defined]
+    """``Amoxicillin 500 mg oral``; for a count of units the product's strength too:
+    ``Paracetamol 1 tablet (500 mg) oral``."""
+    name, unit = d.generic_name, d.unit  # type: ignore[attr-defined]
+    strength = d.strength  # type: ignore[attr-defined]
+    amount = f"{d.dose.normalize():f} {unit}"  # type: ignore[attr-defined]
+    if strength and unit.lower() not in _AMOUNT_UNITS:
+        amount += f" ({strength})"
+    return f"{name} {amount} {d.route}"  # type: ignore[attr-defined]
 
 
 def _ward(uow: UnitOfWork, ward_id: int) -> Ward:

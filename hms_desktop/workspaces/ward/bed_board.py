@@ -34,7 +34,7 @@ from hms_desktop.qt import (
     QWidget,
 )
 
-TILE = QSize(168, 96)
+TILE = QSize(184, 96)
 ALERT_RED = QColor("#c62828")
 
 

@@ -51,6 +51,14 @@ from hms_desktop.widgets.trend_chart import SERIES_COLOURS, Series, TrendChart
 
 CONSCIOUSNESS = (("alert", "Alert"), ("confusion", "New confusion"), ("voice", "Voice"),
                  ("pain", "Pain"), ("unresponsive", "Unresponsive"))
+# metric → (label, unit, the range that scores 0 in NEWS2)
+TREND_METRICS = {
+    "heart_rate_bpm": ("Heart rate", "/min", (51.0, 90.0)),
+    "spo2_pct": ("SpO₂", "%", (96.0, 100.0)),
+    "respiratory_rate": ("Respiratory rate", "/min", (12.0, 20.0)),
+    "systolic_mmhg": ("Systolic BP", "mmHg", (111.0, 219.0)),
+    "temperature_c": ("Temperature", "°C", (36.1, 38.0)),
+}
 FLUIDS = (("intake", "oral", "Intake · oral"), ("intake", "intravenous", "Intake · IV"),
           ("intake", "enteral", "Intake · enteral"), ("output", "urine", "Output · urine"),
           ("output", "drain", "Output · drain"), ("output", "vomit", "Output · vomit"),
@@ -79,11 +87,25 @@ class VitalsPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical, self)
         self.model = VitalsGridModel(self)
         self.table = make_record_table(split, self.tr("Vitals"), self.model)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.chart = TrendChart(split)
-        self.chart.setAccessibleName(self.tr("Heart rate and SpO2 trend"))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # When and by whom identify a reading: never elided.
+        for column in (0, len(VitalsGridModel.COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        chart_box = QWidget(split)
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        self.metric_combo = QComboBox(chart_box)
+        self.metric_combo.setAccessibleName(self.tr("Trend of"))
+        for key, (text, _unit, _band) in TREND_METRICS.items():
+            self.metric_combo.addItem(self.tr(text), key)
+        self.metric_combo.currentIndexChanged.connect(self._draw_trend)
+        self.chart = TrendChart(chart_box)
+        self.chart.setAccessibleName(self.tr("Vitals trend"))
+        chart_layout.addWidget(self.metric_combo)
+        chart_layout.addWidget(self.chart, 1)
         split.addWidget(self.table)
-        split.addWidget(self.chart)
+        split.addWidget(chart_box)
         layout.addWidget(split, 1)
         self.due_label = QLabel(self)
         self.due_label.setProperty("role", "subtitle")
@@ -130,22 +152,23 @@ class VitalsPanel(QWidget):
         if self.admission is None or grid.admission_id != self.admission.id:
             return
         self.model.set_rows(grid.items)
-        oldest_first = list(reversed(grid.items))
-        heart = Series(self.tr("Heart rate"), [(r.recorded_at, float(r.heart_rate_bpm))
-                                               for r in oldest_first if r.heart_rate_bpm],
-                       SERIES_COLOURS[0], (51, 90))
-        spo2 = Series(self.tr("SpO₂"), [(r.recorded_at, float(r.spo2_pct))
-                                       for r in oldest_first if r.spo2_pct],
-                      SERIES_COLOURS[2], (96, 100))
-        if heart.points or spo2.points:
-            self.chart.set_data(self.tr("Heart rate and SpO₂"), "", [heart, spo2])
-        else:
-            self.chart.clear()
+        self._draw_trend()
         if grid.observe_every_minutes:
             self.due_label.setText(self.tr("Observations due every {n} min by NEWS2.").format(
                 n=grid.observe_every_minutes))
         else:
             self.due_label.setText("")
+
+    def _draw_trend(self, *_: Any) -> None:
+        key = self.metric_combo.currentData()
+        text, unit, band = TREND_METRICS[key]
+        points = [(r.recorded_at, float(getattr(r, key))) for r in reversed(self.model.rows)
+                  if getattr(r, key) is not None]
+        if not points:
+            self.chart.clear()
+            return
+        self.chart.set_data(self.tr(text), unit, [Series(self.tr(text), points,
+                                                          SERIES_COLOURS[0], band)], band)
 
     def values(self) -> dict[str, Any]:
         def measured(spin: QSpinBox) -> int | None:
