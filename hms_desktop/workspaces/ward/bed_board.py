@@ -12,7 +12,6 @@ from hms_contract.wards import BedRead
 from hms_desktop.models.ward import (
     BED_STATUS,
     BedBoardModel,
-    BedRole,
     alert_texts,
     bed_status_text,
 )
@@ -46,7 +45,11 @@ class BedTileDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex) -> None:
-        bed: BedRead | None = index.data(BedRole)
+        # Straight from the model: a Python object through QVariant on every paint costs time
+        # (and PySide6 6.12 mishandles the reference count of such round trips).
+        model = index.model()
+        bed: BedRead | None = model.bed_at(index.row()) if isinstance(model, BedBoardModel) \
+            else None
         if bed is None:
             return
         painter.save()

@@ -52,37 +52,47 @@ _BOARD = text("""
 """)
 
 # Clinical flags of the patients in beds: allergies, doses due and overdue (by the ward's
-# window), overdue care tasks, the newest vitals and the newest NEWS2 answers.
+# window), overdue care tasks, the newest vitals and the newest NEWS2 answers. Aggregated per
+# admission in one pass each (not one subquery per bed), so a whole hospital is one query.
 _ALERTS = text("""
-    SELECT a.id AS admission_id,
-           (SELECT array_agg(al.substance ORDER BY al.recorded_at) FROM allergies al
-            WHERE al.patient_id = a.patient_id AND al.status = 'active') AS allergies,
-           (SELECT count(*) FROM scheduled_doses d
-            WHERE d.admission_id = a.id AND d.status = 'scheduled'
-              AND d.due_at < :now - make_interval(mins => w.mar_window_minutes))
-              AS overdue_doses,
-           (SELECT count(*) FROM scheduled_doses d
-            WHERE d.admission_id = a.id AND d.status = 'scheduled'
-              AND d.due_at BETWEEN :now - make_interval(mins => w.mar_window_minutes)
-                               AND :now + make_interval(mins => w.mar_window_minutes))
-              AS due_doses,
-           (SELECT count(*) FROM care_tasks t
-            WHERE t.admission_id = a.id AND t.status = 'open' AND t.due_at < :now)
-              AS overdue_tasks,
+    WITH adm AS (
+        SELECT a.id, a.patient_id, make_interval(mins => w.mar_window_minutes) AS win
+        FROM admissions a JOIN beds b ON b.id = a.current_bed_id
+        JOIN wards w ON w.id = b.ward_id
+        WHERE a.id = ANY(CAST(:ids AS bigint[]))),
+    doses AS (
+        SELECT d.admission_id,
+               count(*) FILTER (WHERE d.due_at < :now - adm.win) AS overdue,
+               count(*) FILTER (WHERE d.due_at >= :now - adm.win
+                                  AND d.due_at <= :now + adm.win) AS due
+        FROM scheduled_doses d JOIN adm ON adm.id = d.admission_id
+        WHERE d.status = 'scheduled' AND d.due_at <= :now + interval '4 hours'
+        GROUP BY d.admission_id),
+    tasks AS (
+        SELECT t.admission_id, count(*) AS overdue
+        FROM care_tasks t JOIN adm ON adm.id = t.admission_id
+        WHERE t.status = 'open' AND t.due_at < :now GROUP BY t.admission_id),
+    allergic AS (
+        SELECT DISTINCT al.patient_id FROM allergies al
+        WHERE al.status = 'active' AND al.patient_id IN (SELECT patient_id FROM adm))
+    SELECT adm.id AS admission_id, (allergic.patient_id IS NOT NULL) AS allergy,
+           coalesce(doses.overdue, 0) AS overdue_doses, coalesce(doses.due, 0) AS due_doses,
+           coalesce(tasks.overdue, 0) AS overdue_tasks,
            v.respiratory_rate, v.spo2_pct, v.systolic_mmhg, v.heart_rate_bpm,
-           v.temperature_c, v.recorded_at AS vitals_at,
-           n.answers AS news2_answers
-    FROM admissions a
-    JOIN beds b ON b.id = a.current_bed_id
-    JOIN wards w ON w.id = b.ward_id
+           v.temperature_c, v.recorded_at AS vitals_at, n.answers AS news2_answers
+    FROM adm
+    LEFT JOIN doses ON doses.admission_id = adm.id
+    LEFT JOIN tasks ON tasks.admission_id = adm.id
+    LEFT JOIN allergic ON allergic.patient_id = adm.patient_id
     LEFT JOIN LATERAL (
-        SELECT * FROM vital_signs vs WHERE vs.patient_id = a.patient_id
+        SELECT vs.respiratory_rate, vs.spo2_pct, vs.systolic_mmhg, vs.heart_rate_bpm,
+               vs.temperature_c, vs.recorded_at
+        FROM vital_signs vs WHERE vs.patient_id = adm.patient_id
         ORDER BY vs.recorded_at DESC, vs.id DESC LIMIT 1) v ON true
     LEFT JOIN LATERAL (
         SELECT na.answers FROM nursing_assessments na
-        WHERE na.admission_id = a.id AND na.kind = 'news2'
+        WHERE na.admission_id = adm.id AND na.kind = 'news2'
         ORDER BY na.assessed_at DESC LIMIT 1) n ON true
-    WHERE a.id = ANY(CAST(:ids AS bigint[]))
 """)
 
 _ADMISSIONS = text("""
@@ -144,7 +154,7 @@ class WardSummary:
 
 @dataclass
 class BedAlertsRow:
-    allergies: list[str]
+    allergy: bool
     overdue_doses: int
     due_doses: int
     overdue_tasks: int
@@ -254,7 +264,7 @@ def admission_alerts(session: Session, admission_ids: Sequence[int],
                   "systolic_mmhg": r.systolic_mmhg, "heart_rate_bpm": r.heart_rate_bpm,
                   "temperature_c": Decimal(r.temperature_c) if r.temperature_c is not None
                   else None, "recorded_at": r.vitals_at}
-        out[r.admission_id] = BedAlertsRow(list(r.allergies or []), int(r.overdue_doses),
+        out[r.admission_id] = BedAlertsRow(bool(r.allergy), int(r.overdue_doses),
                                            int(r.due_doses), int(r.overdue_tasks), vitals,
                                            r.news2_answers)
     return out
