@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow, write_quietly
 from hms_server.adapters.orm.identity import User
+from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import ConflictError, InvalidTotpError, NotFoundError
@@ -23,7 +24,7 @@ class TotpEnrolment:
 
 
 def _user(uow: UnitOfWork, user_id: int) -> User:
-    user = uow.session.get(User, user_id, with_for_update=True)
+    user = uow.repo(UserRepository).get(user_id, lock=True)
     if user is None:
         raise NotFoundError(f"No user with id {user_id}.")
     return user
@@ -35,11 +36,13 @@ def start_enrolment(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEn
         user = _user(uow, user_id)
         if user.totp_secret:
             raise ConflictError("One-time codes are already enabled for this account.")
-        user.totp_pending_secret = credentials.new_totp_secret()
+        # Not an edit of the account until confirmed: the version stays.
+        secret = credentials.new_totp_secret()
+        write_quietly(user, totp_pending_secret=secret)
         uow.audit(CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id})
         uow.commit()
-        return TotpEnrolment(user.totp_pending_secret, credentials.totp_provisioning_uri(
-            user.totp_pending_secret, user.username, settings.hospital_name))
+        return TotpEnrolment(secret, credentials.totp_provisioning_uri(
+            secret, user.username, settings.hospital_name))
 
 
 def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
@@ -53,7 +56,6 @@ def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
             raise InvalidTotpError("That code does not match; check the device clock.")
         user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
         user.totp_last_step = step
-        user.version += 1
         uow.audit(CATEGORY, "totp.enabled", detail={"target_user_id": user.id})
         uow.commit()
 
@@ -69,8 +71,8 @@ def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolme
                                 extra={"reason": "self_reset"})
         secret = credentials.new_totp_secret() if requires_totp(user.roles) else None
         user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, None
-        user.version += 1
-        revoke_all_sessions(uow.session, user.id, "totp_reset")
+        touch(user)  # an admin reset is an edit even when MFA was already off
+        revoke_all_sessions(uow, user.id, "totp_reset")
         uow.audit("user_admin", "user.reset_totp", detail={"target_user_id": user.id})
         uow.commit()
         if secret is None:

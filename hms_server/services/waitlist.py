@@ -13,19 +13,12 @@ again.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import and_, func, or_, select
 
 from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import (
-    Appointment,
-    AppointmentType,
-    Department,
-    Doctor,
-    WaitlistEntry,
-)
+from hms_server.adapters.orm.scheduling import Appointment, WaitlistEntry
+from hms_server.adapters.repositories.appointments import WaitlistRepository
+from hms_server.adapters.repositories.patients import PatientRepository
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.events import SlotFreed, WaitlistOffered
@@ -46,25 +39,24 @@ def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None =
                     reason: str | None = None) -> WaitlistEntry:
     """Put a patient on the waitlist for a doctor, or for anyone in a department."""
     if doctor_id is None and department_id is None:
-        raise _invalid("body.doctor_id", "Give doctor_id or department_id.")
+        raise _invalid("doctor_id", "Give doctor_id or department_id.")
     if earliest_date > latest_date:
-        raise _invalid("body.latest_date", "latest_date must not be before earliest_date.")
+        raise _invalid("latest_date", "latest_date must not be before earliest_date.")
     with uow:
-        s = uow.session
-        if s.get(Patient, patient_id) is None:
-            raise _invalid("body.patient_id", f"No patient with id {patient_id}.")
-        if doctor_id is not None and s.get(Doctor, doctor_id) is None:
-            raise _invalid("body.doctor_id", f"No doctor with id {doctor_id}.")
-        if department_id is not None and s.get(Department, department_id) is None:
-            raise _invalid("body.department_id", f"No department with id {department_id}.")
-        if s.get(AppointmentType, type_code) is None:
-            raise _invalid("body.type", f"Unknown appointment type '{type_code}'.")
+        scheduling_rows = uow.repo(SchedulingRepository)
+        if uow.repo(PatientRepository).get(patient_id) is None:
+            raise _invalid("patient_id", f"No patient with id {patient_id}.")
+        if doctor_id is not None and scheduling_rows.doctor(doctor_id) is None:
+            raise _invalid("doctor_id", f"No doctor with id {doctor_id}.")
+        if department_id is not None and scheduling_rows.department(department_id) is None:
+            raise _invalid("department_id", f"No department with id {department_id}.")
+        if scheduling_rows.appointment_type(type_code) is None:
+            raise _invalid("type", f"Unknown appointment type '{type_code}'.")
         entry = WaitlistEntry(patient_id=patient_id, doctor_id=doctor_id,
                               department_id=department_id, type_code=type_code,
                               earliest_date=earliest_date, latest_date=latest_date,
-                              reason=reason, status="waiting", version=1)
-        s.add(entry)
-        s.flush()
+                              reason=reason, status="waiting")
+        uow.repo(WaitlistRepository).add(entry)
         uow.audit(CATEGORY, "waitlist.add", patient_id=patient_id,
                   detail={"waitlist_id": entry.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id, "patient_id": patient_id})
@@ -77,44 +69,23 @@ def list_waitlist(uow: UnitOfWork, *, status: str | None = None, doctor_id: int 
                   limit: int = 100, offset: int = 0) -> tuple[list[WaitlistEntry], int]:
     """Entries, longest-waiting first."""
     with uow:
-        query = select(WaitlistEntry)
-        if status:
-            query = query.where(WaitlistEntry.status == status)
-        if doctor_id is not None:
-            query = query.where(WaitlistEntry.doctor_id == doctor_id)
-        if department_id is not None:
-            query = query.where(WaitlistEntry.department_id == department_id)
-        if patient_id is not None:
-            query = query.where(WaitlistEntry.patient_id == patient_id)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(query.order_by(WaitlistEntry.created_at,
-                                                       WaitlistEntry.id)
-                                        .limit(limit).offset(offset)))
-        return rows, total
+        return uow.repo(WaitlistRepository).search(
+            status=status, doctor_id=doctor_id, department_id=department_id,
+            patient_id=patient_id, limit=limit, offset=offset)
 
 
 def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: datetime,
-                     tz: ZoneInfo, exclude_patient_id: int | None = None,
+                     exclude_patient_id: int | None = None,
                      now: datetime | None = None) -> WaitlistEntry | None:
     """Offer a freed slot to the first matching waiting entry (inside the caller's
     transaction). Entries another transaction is offering right now are skipped."""
     now = now or utcnow()
-    day = start.astimezone(tz).date()
+    day = uow.hospital.local(start).date()
     with uow:
-        s = uow.session
-        department_id = s.scalar(select(Doctor.department_id).where(Doctor.id == doctor_id))
-        query = (select(WaitlistEntry).where(
-            or_(WaitlistEntry.status == "waiting",
-                and_(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at < now)),
-            or_(WaitlistEntry.doctor_id == doctor_id,
-                and_(WaitlistEntry.doctor_id.is_(None),
-                     WaitlistEntry.department_id == department_id)),
-            WaitlistEntry.earliest_date <= day, WaitlistEntry.latest_date >= day)
-            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-            .limit(1).with_for_update(skip_locked=True))
-        if exclude_patient_id is not None:
-            query = query.where(WaitlistEntry.patient_id != exclude_patient_id)
-        entry = s.scalar(query)
+        department_id = uow.repo(SchedulingRepository).department_of_doctor(doctor_id)
+        entry = uow.repo(WaitlistRepository).first_waiting_for(
+            doctor_id=doctor_id, department_id=department_id, day=day, now=now,
+            exclude_patient_id=exclude_patient_id)
         if entry is None:
             uow.commit()
             return None
@@ -122,7 +93,6 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
         entry.offered_doctor_id = doctor_id
         entry.offered_start, entry.offered_end = start, end
         entry.offer_expires_at = min(now + OFFER_HOLD, start)
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.offer", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id, "doctor_id": doctor_id})
         uow.publish("waitlist.offered", {"waitlist_id": entry.id, "patient_id": entry.patient_id,
@@ -133,7 +103,7 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
 
 
 def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
-    entry = uow.session.get(WaitlistEntry, entry_id, with_for_update=True)
+    entry = uow.repo(WaitlistRepository).get(entry_id, lock=True)
     if entry is None:
         raise NotFoundError(f"No waitlist entry with id {entry_id}.")
     return entry
@@ -142,10 +112,10 @@ def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
 def on_slot_freed(uow: UnitOfWork, event: SlotFreed) -> None:
     """Handles ``SlotFreed``: offer the place to the longest-waiting matching entry."""
     offer_freed_slot(uow, doctor_id=event.doctor_id, start=event.start, end=event.end,
-                     tz=uow.hospital.zone, exclude_patient_id=event.exclude_patient_id)
+                     exclude_patient_id=event.exclude_patient_id)
 
 
-def accept_offer(uow: UnitOfWork, entry_id: int, *, tz: str | ZoneInfo) -> Appointment:
+def accept_offer(uow: UnitOfWork, entry_id: int) -> Appointment:
     """Book the offered slot for the waiting patient (``slot_taken`` if someone was faster)."""
     with uow:
         entry = _get(uow, entry_id)
@@ -153,12 +123,11 @@ def accept_offer(uow: UnitOfWork, entry_id: int, *, tz: str | ZoneInfo) -> Appoi
                 or entry.offered_doctor_id is None:
             raise InvalidTransitionError("This waitlist entry has no open offer.",
                                          extra={"current_status": entry.status})
-        appointment = book_appointment(uow, tz=tz, patient_id=entry.patient_id,
+        appointment = book_appointment(uow, patient_id=entry.patient_id,
                                        doctor_id=entry.offered_doctor_id,
                                        start=entry.offered_start, type_code=entry.type_code,
                                        reason=entry.reason)
         entry.status, entry.appointment_id = "booked", appointment.id
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.accept", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id, "appointment_id": appointment.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id,
@@ -174,7 +143,6 @@ def remove_from_waitlist(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
             raise InvalidTransitionError(f"This waitlist entry is already '{entry.status}'.",
                                          extra={"current_status": entry.status})
         entry.status = "cancelled"
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.remove", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from hms_server.adapters.orm.wards import Admission
 from hms_server.adapters.queries.ward_access import assigned_to_ward
+from hms_server.adapters.repositories.access import AccessRepository
 from hms_server.adapters.repositories.mar import MarRepository
 from hms_server.adapters.repositories.wards import WardRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ForbiddenError, NotFoundError
-from hms_server.services.access import AccessBasis, active_grant_id
+from hms_server.services.access import AccessBasis
 
 
 class NotOnWardError(ForbiddenError):
@@ -38,7 +39,7 @@ def ensure_ward_care(uow: UnitOfWork, admission: Admission) -> AccessBasis:
         ward = uow.repo(MarRepository).ward_of_admission(admission)
         if ward is not None and assigned_to_ward(uow.session, user_id, ward.id):
             return AccessBasis(admission.patient_id, "ward")
-        grant = active_grant_id(uow.session, user_id, admission.patient_id)
+        grant = uow.repo(AccessRepository).active_grant_id(user_id, admission.patient_id)
         if grant is not None:
             return AccessBasis(admission.patient_id, "break_glass", grant)
     denied = uow.child()

@@ -84,13 +84,16 @@ class MessagingSettingsRow(Base):
         CheckConstraint("cardinality(reminder_hours) <= 5", name="reminder_count"),
     )
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1,
+                                    autoincrement=False)
     # Hours before the appointment at which reminders go out, e.g. {24} or {72, 24, 2}.
     reminder_hours: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False,
                                                       server_default=text("'{24}'"))
     send_confirmations: Mapped[bool] = mapped_column(nullable=False,
                                                      server_default=text("true"))
     version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class BookingRateLimit(Base):

@@ -1,7 +1,8 @@
 """Prescribing: the formulary, the interaction table, prescriptions and safety overrides.
 
-The formulary and interaction table are reference data loaded by migration 0004 from
-``hms_server/data/*.json``. Pharmacy dispenses what is prescribed here.
+The formulary and interaction table are reference data loaded from
+``resources/reference-data`` by ``hms-server reference-data load``
+(``adapters.reference_data``). Pharmacy dispenses what is prescribed here.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class Prescription(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class PrescriptionItem(Base):

@@ -5,7 +5,7 @@ nursing assessments, fluid balance, care tasks, bedside-device messages; vitals 
 source (manual or device) and a device id; the message outbox gains the ``hl7`` channel.
 
 Revision ID: 0030
-Revises: 0005
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0030"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
