@@ -62,13 +62,14 @@ def workspace(qtbot, tasks, live_server, ward_scene):
     nurse = ward_scene["nurse"]
     api = ApiClient(live_server.url, workstation="WARD-TEST")
     api.login(nurse.username, TEST_PASSWORD)
-    me = api.me()
-    widget = WardWorkspace(WorkspaceContext(api=api, tasks=tasks, me=me))
+    context = WorkspaceContext(api=api, tasks=tasks, me=api.me())
+    widget = WardWorkspace(context)
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
     widget.show()
     qtbot.waitUntil(lambda: len(widget.board_model.beds) == 4, timeout=20000)
     yield widget
+    context.close()
     tasks.wait_for_done(5000)
     api.close()
 
@@ -160,3 +161,15 @@ def test_wristband_and_handover_pdfs(live_server, ward_scene):
         assert ward_scene["first"]["mrn"] in text and "Penicillin" in text
     finally:
         api.close()
+
+
+def test_the_nurses_screenshot_tour_shows_the_populated_ward(qapp, live_server, ward_scene,
+                                                            tmp_path):
+    from hms_desktop.screenshot_tour import run_screenshot_tour
+
+    messages: list[str] = []
+    code = run_screenshot_tour(live_server.url, ward_scene["nurse"].username, TEST_PASSWORD,
+                               tmp_path, log=messages.append)
+    assert code == 0, messages
+    shot = tmp_path / "ward.png"
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000

@@ -10,6 +10,7 @@ from hms_contract.clinical import AllergyRead
 from hms_contract.patients import PatientRead
 from hms_contract.wards import AdmissionRead
 from hms_desktop.api.wards import WardsApi
+from hms_desktop.models.patients import PatientRef
 from hms_desktop.qt import (
     QHBoxLayout,
     QKeySequence,
@@ -133,5 +134,5 @@ class PatientPanel(QWidget):
         if self.admission is None or patient.id != self.admission.patient_id:
             return
         self.patient = patient
-        self.header.set_patient(patient.model_dump(mode="json"))
-        self.header.set_allergies([a.model_dump(mode="json") for a in allergies])
+        self.header.set_patient(PatientRef.of(patient))
+        self.header.set_allergies(allergies)

@@ -57,8 +57,8 @@ class WardWorkspace(QWidget):
         self.context = context
         self.tasks = context.tasks
         self.wards = WardsApi(context.api)
-        roles = set((context.me or {}).get("roles") or [])
-        permissions = set((context.me or {}).get("permissions") or [])
+        roles = set(context.me.roles)
+        permissions = set(context.me.permissions)
         self.is_nurse = "nurse" in roles
         self.can_discharge = "admissions.discharge" in permissions
         self.can_admit = "admissions.write" in permissions
@@ -149,10 +149,8 @@ class WardWorkspace(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
-        events = getattr(context, "events", None)
-        self.events = events() if callable(events) else None
-        if self.events is not None:
-            self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
+        self.events = context.events()
+        self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
 
     # -- loading -----------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:
@@ -399,8 +397,8 @@ class WardWorkspace(QWidget):
             return
         patient_id = self.current.patient_id
         printing_actions.preview(
-            self, self.tasks, lambda: printing_actions.wristband_pdf(self.wards, patient_id,
-                                                                     a4=a4),
+            self, self.tasks, lambda: printing_actions.wristband_pdf(
+                self.wards, patient_id, a4=a4, hospital_name=self.context.me.hospital.name),
             title=self.tr("Wristband"), file_name=f"wristband-{patient_id}.pdf",
             on_printed=lambda: self.tasks.run(
                 lambda: self.wards.record_print(patient_id, "wristband"), quiet=True),
