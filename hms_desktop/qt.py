@@ -227,22 +227,24 @@ def qtest():
     return QTest
 
 
-def _keep_none_alive() -> None:
-    """Work around a reference leak of PySide6-Essentials 6.12.0 on CPython 3.11.
+def _keep_singletons_alive() -> None:
+    """Work around reference leaks of PySide6-Essentials 6.12.0 on CPython 3.11.
 
     That binding drops one reference to ``None`` on every call of a void Qt method
-    (``setText``, ``QPainter.drawRect`` …), as if ``None`` were immortal as it is from CPython
-    3.12 on. ``None`` starts with a few thousand references, so a long shift at the desktop —
-    or one paint of a hospital's 900-bed board — ended in ``Fatal Python error: none_dealloc``.
-    Giving ``None`` the huge count that 3.12 gives every immortal object means the leak can
-    never reach zero (2**40 leaked calls). Measured: 6.11.3 has no leak but breaks reception's
-    queue and calendar behaviour, so the pin stays and this guard goes with it.
-    ``tests/desktop/test_qt_binding_refcounts.py`` proves the process survives the leak.
+    (``setText``, ``QPainter.drawRect`` …) and one to ``True``/``False`` on every emission of
+    a ``Signal(bool)``, as if they were immortal as they are from CPython 3.12 on. They start
+    with a few thousand references, so a long shift at the desktop — or one paint of a
+    hospital's 900-bed board — ended in ``Fatal Python error: none_dealloc`` (or
+    ``bool_dealloc``). Giving them the huge count 3.12 gives every immortal object means the
+    leaks can never reach zero (2**40 leaked calls). Measured: 6.11.3 has no leak but breaks
+    reception's queue and calendar behaviour, so the pin stays and this guard goes with it.
+    ``tests/desktop/test_qt_binding_refcounts.py`` proves the process survives the leaks.
     """
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return
-    # ``ob_refcnt`` is the first field of every object in a CPython 3.11 release build.
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    for singleton in (None, True, False):
+        # ``ob_refcnt`` is the first field of every object in a CPython 3.11 release build.
+        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
 
 
-_keep_none_alive()
+_keep_singletons_alive()

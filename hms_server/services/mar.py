@@ -322,10 +322,6 @@ def record_administration(uow: UnitOfWork, data: AdministrationInput,
     five-rights check. 409 ``wrong_patient`` / ``wrong_drug`` / ``wrong_dose`` /
     ``wrong_route`` / ``wrong_time``, ``dose_already_recorded``, ``dose_cancelled``;
     503 ``scanning_unavailable`` when no barcode resolver is configured."""
-    if data.status == "given" and resolver is None:
-        raise ScanningUnavailableError(
-            "Medication barcodes cannot be checked right now (the pharmacy catalogue is not "
-            "connected). Record the dose when scanning is available.")
     require_reason(data.status, data.reason)
     with uow:
         repo = uow.repo(MarRepository)
@@ -368,6 +364,11 @@ def record_administration(uow: UnitOfWork, data: AdministrationInput,
             if order.status != "active":
                 raise OrderNotActiveError(f"This order is {order.status}.")
             check_patient(data.patient_barcode, ordered)
+            if data.status == "given" and resolver is None:
+                # The wristband was checked; the medicine cannot be, so nothing is recorded.
+                raise ScanningUnavailableError(
+                    "Medication barcodes cannot be checked right now (the pharmacy catalogue "
+                    "is not connected). Record the dose when scanning is available.")
             if data.status == "given":
                 assert resolver is not None and data.medication_barcode is not None
                 scanned = _resolve(uow, resolver, data.medication_barcode)

@@ -28,7 +28,8 @@ _ON_WARD = text("""
 
 def ward_care_admission(session: Session, user_id: int, patient_id: int) -> int | None:
     """The open admission through which ``user_id`` cares for ``patient_id``, or None."""
-    return session.scalar(_WARD_CARE, {"patient_id": patient_id, "user_id": user_id})
+    found = session.scalar(_WARD_CARE, {"patient_id": patient_id, "user_id": user_id})
+    return int(found) if found is not None else None
 
 
 def assigned_to_ward(session: Session, user_id: int, ward_id: int) -> bool:

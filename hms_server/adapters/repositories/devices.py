@@ -68,7 +68,7 @@ class DeviceRepository:
             Patient.mrn == mrn)).first()
         if row is None:
             return None
-        return row.merged_into_id or row.id
+        return int(row.merged_into_id or row.id)
 
     def admission_of_patient_at(self, patient_id: int, at: datetime,
                                 tolerance: timedelta) -> Admission | None:

@@ -105,7 +105,7 @@ class WardRepository:
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        return dict(self.session.execute(  # type: ignore[arg-type]
+        return dict(self.session.execute(
             select(User.id, User.full_name).where(User.id.in_(wanted))).all())
 
     def active_allergies(self, patient_id: int) -> list[str]:

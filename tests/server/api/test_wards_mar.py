@@ -245,11 +245,15 @@ def test_held_and_refused_doses_need_a_reason_but_no_medication_scan(client, dos
     assert r.json()["status"] == "refused"
 
 
-def test_without_a_barcode_resolver_scanning_is_unavailable(client, dosed, app):
+def test_without_a_barcode_resolver_scanning_is_unavailable(client, headers_for, dosed, app):
     assert app.state.runtime.ports.medication_codes is None
     d = dosed
     r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], "GTIN-1")
     assert r.status_code == 503 and r.json()["code"] == "scanning_unavailable"
+    # Another patient's wristband is still refused as such.
+    other = new_patient(client, headers_for)
+    r = _record(client, d["nurse"], d["dose"]["id"], other["mrn"], "GTIN-1")
+    assert r.status_code == 409 and r.json()["code"] == "wrong_patient"
 
 
 def test_only_nurses_of_the_ward_record_doses(client, make_user, login, dosed, resolver):
