@@ -5,7 +5,7 @@ nursing assessments, fluid balance, care tasks, bedside-device messages; vitals 
 source (manual or device) and a device id; the message outbox gains the ``hl7`` channel.
 
 Revision ID: 0030
-Revises: 0006
+Revises: 0050
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0030"
-down_revision: str | None = "0006"
+down_revision: str | None = "0050"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
