@@ -308,19 +308,22 @@ def seed(ctx: SeedContext) -> None:
         return
     rng: Random = ctx.rng
     beds = _build_wards(ctx, staff)
-    patients = iter(candidates)
+    waiting = list(candidates)
     admitted = 0
     for code, _, ward_class, _, _ in WARDS:
         nurse = staff.nurses["nurse" if code in ("MED-A", "ICU") else "nurse2"]
         for bed_id, room, bed_label in beds[code]:
             if rng.random() > FILL[code]:
                 continue
-            # A patient who fits the bay (single-sex bays).
+            # A patient who fits the bay (single-sex bays); a small demo may run out.
             room_policy = next(p for label, p, _ in next(w[4] for w in WARDS if w[0] == code)
                                if label == room)
-            pid, mrn, sex = next(patients)
-            while room_policy != "mixed" and sex != room_policy:
-                pid, mrn, sex = next(patients)
+            fits = next((c for c in waiting if room_policy == "mixed" or c[2] == room_policy),
+                        None)
+            if fits is None:
+                continue
+            waiting.remove(fits)
+            pid, mrn, _sex = fits
             case = rng.choice(CASES)
             admission = adt.admit_patient(ctx.uow(staff.doctor), adt.AdmitInput(
                 pid, bed_id, case[0], source=rng.choice(["clinic", "emergency"]),
