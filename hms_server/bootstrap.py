@@ -34,6 +34,10 @@ from hms_server.domain.ports import Ports
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import URL
+
+    from hms_server.adapters.audit_sealer import AuditSealer
+    from hms_server.adapters.hl7.listener import Hl7Listener
 
 
 class BackgroundWorker(Protocol):
@@ -58,18 +62,23 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
     Read this function to see how the areas are connected; no other module subscribes.
     """
-    from hms_server.services import appointments, clinical, messaging, waitlist
+    from hms_server.services import admissions, appointments, clinical, mar, messaging, waitlist
 
     # Patient merge: every table that references a patient is moved by one of these
     # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
     events.subscribe(ev.PatientsMerged, clinical.move_chart_on_merge)
     events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
     events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
+    events.subscribe(ev.PatientsMerged, admissions.move_inpatient_records_on_merge)
     # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
     # booking transaction, so a message exists exactly when its appointment does.
     events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)
     # Appointments → waitlist (one direction: the waitlist books through appointments).
     events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
+    # Prescribing → wards: an admitted patient's prescription becomes inpatient orders with
+    # scheduled doses (the MAR); cancelling it stops them.
+    events.subscribe(ev.PrescriptionIssued, mar.on_prescription_issued)
+    events.subscribe(ev.PrescriptionCancelled, mar.on_prescription_cancelled)
     return events
 
 
@@ -101,6 +110,14 @@ class Runtime:
     ports: Ports = field(default_factory=Ports)
     #: Live-event fan-out to desktops (``GET /api/v1/events``); set for application servers.
     event_hub: EventHub | None = None
+    #: Chains committed audit rows (leader-elected across servers); set for app servers.
+    audit_sealer: AuditSealer | None = None
+    #: Sessions for read-only work that may lag the primary by a moment (reports): on the
+    #: streaming replica of ``HMS_DATABASE_REPLICA_URL`` when set, else the primary.
+    read_only_session_factory: sessionmaker[Session] | None = None
+
+    def read_only_sessions(self) -> sessionmaker[Session]:
+        return self.read_only_session_factory or self.session_factory
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
@@ -120,6 +137,10 @@ class Runtime:
     def close(self) -> None:
         self.stop_workers()
         self.engine.dispose()
+        if self.read_only_session_factory is not None:
+            bind = self.read_only_session_factory.kw.get("bind")
+            if isinstance(bind, Engine):
+                bind.dispose()
 
 
 def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int | None = None,
@@ -132,15 +153,51 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
            else runtime_url(settings.database_url, settings.runtime_database_url))
     engine = make_engine(url, pool_size=pool_size or settings.pool_size)
     factory = session_factory or sessionmaker(engine, expire_on_commit=False)
+    read_only = None
+    if settings.database_replica_url and session_factory is None:
+        # The replica is a physical copy: the runtime role and its password are the same.
+        replica = make_engine(runtime_url(settings.database_replica_url)
+                              if not as_owner else settings.database_replica_url,
+                              pool_size=pool_size or settings.pool_size)
+        read_only = sessionmaker(replica, expire_on_commit=False)
     return Runtime(settings=settings, hospital=hospital_from_settings(settings),
                    events=standard_events(), engine=engine, session_factory=factory,
-                   ports=wire_ports(Ports()))
+                   ports=wire_ports(Ports()), read_only_session_factory=read_only)
+
+
+def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:
+    """Wards → HL7: inpatient movements queue ADT messages, when an endpoint is configured."""
+    from hms_server.adapters.messaging.config import MessagingSettings
+    from hms_server.services.hl7_adt import AdtPublisher
+
+    assert isinstance(messaging, MessagingSettings)
+    if messaging.hl7_adt_endpoint:
+        events.subscribe(ev.AdmissionChanged, AdtPublisher(
+            messaging.hl7_adt_endpoint, messaging.hl7_sending_facility,
+            messaging.hl7_receiving_application, messaging.hl7_receiving_facility))
+
+
+def hl7_listener(runtime: Runtime, host: str, port: int) -> Hl7Listener:
+    """The bedside-monitor (ORU^R01) listener, storing readings through the wards area."""
+    from hms_server.adapters.hl7.listener import Hl7Listener
+    from hms_server.services import device_vitals
+
+    def on_message(raw: str) -> str:
+        return device_vitals.receive_message(runtime.uow(device_vitals.DEVICE_ACTOR), raw).ack
+
+    def on_broken(raw: bytes, reason: str) -> str:
+        return device_vitals.record_broken_frame(runtime.uow(device_vitals.DEVICE_ACTOR), raw,
+                                                 reason).ack
+
+    return Hl7Listener(host, port, on_message, on_broken)
 
 
 def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:
     """The background work an application server does besides answering requests."""
+    from hms_server.adapters.hl7.config import Hl7ListenerSettings
     from hms_server.adapters.messaging.config import MessagingSettings, build_adapters
     from hms_server.services.messaging import MessageDispatcher
+    from hms_server.services.ward_worker import WardMaintenance
 
     url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
     runtime.event_hub = EventHub(url, runtime.session_factory)
@@ -150,6 +207,9 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
     from hms_server.services.stock import ExpirySweeper
 
     runtime.workers.append(ExpirySweeper(runtime.uow_factory(Actor.system("pharmacy"))))
+    # Audit: one sealer per process; the one holding the database's leader lock seals.
+    runtime.audit_sealer = build_audit_sealer(runtime.settings, url)
+    runtime.workers.append(runtime.audit_sealer)
     messaging = messaging_settings or MessagingSettings()
     assert isinstance(messaging, MessagingSettings)
     if messaging.enabled:
@@ -157,6 +217,26 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
             runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
             interval=messaging.messaging_dispatch_interval_seconds,
             batch_size=messaging.messaging_batch_size))
+    # Wards: ADT out, bed-days and dose top-up, and (by setting) the bedside-monitor listener.
+    wire_hl7_adt(runtime.events, messaging)
+    devices = Hl7ListenerSettings()
+    runtime.workers.append(WardMaintenance(runtime.uow_factory(Actor.system("wards")),
+                                           interval=devices.ward_maintenance_interval_seconds))
+    if devices.hl7_listen_in_server:
+        runtime.workers.append(hl7_listener(runtime, devices.hl7_listen_host,
+                                            devices.hl7_listen_port))
+
+
+def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:
+    """The audit sealer with this server's key and checkpoint destinations."""
+    from hms_server.adapters.audit_checkpoints import CheckpointLog
+    from hms_server.adapters.audit_key import checkpoint_dir, load_audit_key
+    from hms_server.adapters.audit_sealer import AuditSealer
+
+    return AuditSealer(url, load_audit_key(settings, create=True),
+                       CheckpointLog(checkpoint_dir(settings), settings.audit_syslog),
+                       interval=settings.audit_seal_interval_seconds,
+                       checkpoint_seconds=settings.audit_checkpoint_seconds)
 
 
 def create_app(settings: Settings | None = None, *,

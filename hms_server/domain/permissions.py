@@ -49,9 +49,25 @@ class Perm(StrEnum):
     EQUIPMENT_READ = "equipment.read"
     EQUIPMENT_USE = "equipment.use"  # usage log, fault report (out of service)
     EQUIPMENT_MANAGE = "equipment.manage"  # register, maintenance, service history
+    # --- security (issue 8) ---
+    CLINIC_ASSIGN = "clinic_assignments.manage"  # which clinic a nurse works (chart access)
+    SECURITY_ALERTS = "security_alerts.read"  # accounts under attack
+    # --- wards and inpatient care (issue 11) ---
+    WARDS_READ = "wards.read"  # bed board, ward list, admission status (no clinical detail)
+    WARDS_ADMIN = "wards.admin"  # wards, rooms, beds, nurse ward assignments
+    ADMISSIONS_WRITE = "admissions.write"  # admit, cancel an admission made in error
+    BEDS_MANAGE = "beds.manage"  # transfer, mark clean, block/unblock
+    DISCHARGE = "admissions.discharge"  # discharge with a signed summary
+    MAR_ADMINISTER = "mar.administer"  # record doses after the barcode check
+    DEVICES_REVIEW = "devices.review"  # review unmatched bedside-device messages
 
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
+
+# --- security (issue 8) ---
+# Why a patient comes (an appointment's or waitlist entry's reason and notes) is for those who
+# book or treat them; a manager (or an admin) sees schedules and counts, not reasons.
+APPOINTMENT_REASON_READERS = frozenset({Perm.APPOINTMENTS_WRITE, Perm.CLINICAL_READ})
 
 _ALL_STAFF = {Perm.SELF}
 # --- pharmacy and inventory (issue 10) ---
@@ -64,10 +80,23 @@ _PHARMACY = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.INVENTORY_MANAGE, Perm.S
 _INVENTORY_OVERSIGHT = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.PURCHASE_APPROVE,
                         Perm.EQUIPMENT_READ, Perm.EQUIPMENT_MANAGE}
 
+# Wards and inpatient care: reception admits but sees no clinical detail; doctors admit,
+# order and discharge; nurses move patients between beds, record doses and review device
+# messages; billing clerks see bed-days only through billing (no ward permission).
+_WARD_PERMISSIONS: dict[Role, set[Perm]] = {
+    Role.ADMIN: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
+    Role.RECEPTIONIST: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE},
+    Role.DOCTOR: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE, Perm.BEDS_MANAGE, Perm.DISCHARGE,
+                  Perm.DEVICES_REVIEW},
+    Role.NURSE: {Perm.WARDS_READ, Perm.BEDS_MANAGE, Perm.MAR_ADMINISTER, Perm.DEVICES_REVIEW},
+    Role.MANAGER: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
         Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
         Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
+        Perm.CLINIC_ASSIGN, Perm.SECURITY_ALERTS,  # security (issue 8)
     }),
     Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,
@@ -103,6 +132,10 @@ ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.HR_OFFICER: frozenset({"staff"}),
     Role.MANAGER: frozenset({"reports", "staff"}),
 }
+
+
+ROLE_PERMISSIONS = {role: perms | _WARD_PERMISSIONS.get(role, set())
+                    for role, perms in ROLE_PERMISSIONS.items()}
 
 
 def permissions_for(roles: list[str] | tuple[str, ...]) -> frozenset[Perm]:

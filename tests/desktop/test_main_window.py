@@ -10,7 +10,7 @@ def rail_texts(window):
 
 def test_rail_lists_exactly_the_workspaces_from_me_in_fixed_order(make_main_window):
     window = make_main_window("manager")
-    assert window.me["workspaces"] == ["staff", "reports"]
+    assert window.me.workspaces == ["staff", "reports"]
     assert window.workspace_keys() == ["staff", "reports"]
     assert rail_texts(window) == ["Staff", "Reports"]
     assert window.current_workspace_key == "staff"
@@ -62,6 +62,28 @@ def test_idle_lock_engages_and_the_password_resumes(qtbot, make_main_window):
     assert not window.locked
     assert window.workspace_actions[0].isEnabled()
     assert window.idle_watcher.is_active()
+
+
+def test_too_many_wrong_passwords_at_the_idle_lock_return_to_sign_in(qtbot, make_main_window,
+                                                                     fake_server):
+    """Issue 8: the server ends the session after five wrong passwords; the window goes back
+    to sign-in with the server's reason instead of offering the lock again."""
+    window = make_main_window("reception", idle_lock_ms=150)
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    overlay = window.lock_overlay
+    for n in range(1, 5):
+        overlay.password_edit.clear()
+        qtbot.keyClicks(overlay.password_edit, "not-my-password")
+        qtbot.keyClick(overlay.password_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda n=n: len(fake_server.requests_to(
+            "POST", "/auth/reauthenticate")) == n and overlay.unlock_button.isEnabled(),
+            timeout=3000)
+        assert overlay.problem.text() == "Wrong password."
+    overlay.password_edit.clear()
+    qtbot.keyClicks(overlay.password_edit, "not-my-password")
+    with qtbot.waitSignal(window.sig_signed_out, timeout=3000) as blocker:
+        qtbot.keyClick(overlay.password_edit, Qt.Key.Key_Return)
+    assert blocker.args[0].startswith("Too many wrong passwords")
 
 
 def test_user_activity_postpones_the_idle_lock(qtbot, make_main_window):
