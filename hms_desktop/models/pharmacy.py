@@ -107,8 +107,8 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
 
 class StockPagedModel(PagedTableModel):
-    """Stock by batch (``GET /stock``), a page at a time; rows are ``StockRead`` dumped to
-    dicts so the shared paged model can hold them. Status cells carry colour and words."""
+    """A stock list a page at a time (rows are contract models: ``StockSummaryRead`` in the
+    stock tab). Status cells carry colour and words; quantities align right."""
 
     def __init__(self, tasks: TaskRunner, fetch: Callable[..., Any], columns: list[Column],
                  parent: Any = None) -> None:
@@ -117,7 +117,7 @@ class StockPagedModel(PagedTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (role == Qt.ItemDataRole.ForegroundRole and index.isValid()
                 and self.columns[index.column()].key == "status"):
-            colour = STATUS_COLOURS.get(str(self.row_item(index.row()).get("status")))
+            colour = STATUS_COLOURS.get(str(getattr(self.row_item(index.row()), "status", "")))
             return QBrush(QColor(colour)) if colour else None
         if (role == Qt.ItemDataRole.TextAlignmentRole and index.isValid()
                 and self.columns[index.column()].key == "quantity"):

@@ -23,7 +23,8 @@ EVENT_READERS: dict[str, frozenset[Perm]] = {
     "problem": _CLINICAL,
     "lab": _CLINICAL,
     "document": _CLINICAL,
-    "prescription": _CLINICAL,
+    # pharmacy and inventory (issue 10): the dispensing queue follows prescriptions
+    "prescription": _CLINICAL | {Perm.DISPENSE},
     # who looked at charts in an emergency: the reviewers
     "break_glass": frozenset({Perm.BREAK_GLASS_REVIEW}),
     # scheduling
@@ -39,6 +40,11 @@ EVENT_READERS: dict[str, frozenset[Perm]] = {
     "user": frozenset({Perm.USERS_MANAGE}),
     "security": frozenset({Perm.SECURITY_ALERTS}),
     "clinic_assignment": frozenset({Perm.CLINIC_ASSIGN}),
+    # pharmacy and inventory (issue 10): ids of items, locations, orders, assets only
+    "stock": frozenset({Perm.STOCK_READ}),
+    "requisition": frozenset({Perm.STOCK_READ}),
+    "purchase_order": frozenset({Perm.STOCK_READ_ALL}),
+    "equipment": frozenset({Perm.EQUIPMENT_READ}),
 }
 
 

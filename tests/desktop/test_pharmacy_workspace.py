@@ -165,7 +165,7 @@ def test_stock_lookup_and_quarantine(qtbot, setup, workspace):
     tab.search_edit.setText(setup["item"]["name"])
     tab.apply_search()
     qtbot.waitUntil(lambda: tab.summary.rowCount() == 1, timeout=10000)
-    assert tab.summary.row_item(0)["available"] == 60
+    assert tab.summary.row_item(0).available == 60
     tab.summary_table.selectRow(0)
     qtbot.waitUntil(lambda: tab.batches.rowCount() == 2 and tab.chart.point_count() == 26,
                     timeout=10000)

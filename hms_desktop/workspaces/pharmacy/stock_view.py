@@ -5,6 +5,7 @@ release, adjust, write off, recall, transfer)."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -49,6 +50,15 @@ _STATUS_WORDS = {"available": "Available", "quarantined": "Quarantined",
                  "expired": "Expired", "recalled": "Recalled"}
 
 
+@dataclass(frozen=True)
+class ItemRef:
+    """The item the detail side shows."""
+
+    item_id: int
+    item_name: str
+    base_unit: str = ""
+
+
 def looks_like_barcode(text: str) -> bool:
     t = text.strip()
     return t.startswith(("]d2", "]C1", "(01)", "HMSDL")) or (t.isdigit() and len(t) >= 8)
@@ -61,7 +71,7 @@ class StockTab(QWidget):
     def __init__(self, context: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.item: dict | None = None
+        self.item: ItemRef | None = None
         self.locations: list[Any] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
@@ -89,14 +99,13 @@ class StockTab(QWidget):
         left_layout.addWidget(self.total_label)
         columns = [
             Column("item_name", self.tr("Item")),
-            Column("available", self.tr("Usable"), render=lambda r: quantity_text(
-                r["available"])),
+            Column("available", self.tr("Usable"), render=lambda r: quantity_text(r.available)),
             Column("unavailable", self.tr("Not usable"), render=lambda r: quantity_text(
-                r["unavailable"]) if r["unavailable"] else ""),
+                r.unavailable) if r.unavailable else ""),
             Column("base_unit", self.tr("Unit")),
             Column("next_expiry", self.tr("Next expiry"), render=lambda r: (
-                r["next_expiry"].isoformat() if r["next_expiry"] else "")),
-            Column("value", self.tr("Value"), render=lambda r: str(r["value"])),
+                r.next_expiry.isoformat() if r.next_expiry else "")),
+            Column("value", self.tr("Value"), render=lambda r: str(r.value)),
         ]
         self.summary = StockPagedModel(context.tasks, self._fetch_summary, columns, self)
         self.summary.sig_total_changed.connect(
@@ -180,10 +189,9 @@ class StockTab(QWidget):
         self.location_combo.blockSignals(False)
         self.apply_search()
 
-    def _fetch_summary(self, filters: dict, _sort: Any, limit: int, offset: int) -> dict:
-        page = self.context.pharmacy.summary(filters["location_id"], q=filters.get("q"),
+    def _fetch_summary(self, filters: dict, _sort: Any, limit: int, offset: int) -> Any:
+        return self.context.pharmacy.summary(filters["location_id"], q=filters.get("q"),
                                              limit=limit, offset=offset)
-        return {"items": [r.model_dump() for r in page.items], "total": page.total}
 
     def apply_search(self) -> None:
         """Name → items at the location; ``lot:X`` → that lot everywhere; a scan → the
@@ -209,31 +217,30 @@ class StockTab(QWidget):
         self.search_edit.setText(scan.item_name or "")
         self.apply_search()
         if scan.stock_item_id:
-            self.show_item({"item_id": scan.stock_item_id, "item_name": scan.item_name or "",
-                            "base_unit": ""})
+            self.show_item(ItemRef(scan.stock_item_id, scan.item_name or ""))
 
     def _on_item_row(self, current: Any, _previous: Any) -> None:
         if current.isValid():
-            self.show_item(self.summary.row_item(current.row()))
+            row = self.summary.row_item(current.row())
+            self.show_item(ItemRef(row.item_id, row.item_name, row.base_unit))
 
-    def show_item(self, row: dict) -> None:
-        self.item = row
+    def show_item(self, ref: ItemRef) -> None:
+        self.item = ref
         self.problem.clear()
-        item_id = row["item_id"]
+        item_id = ref.item_id
         self.item_label.setText(self.tr("<b>{name}</b> — batches at every location").format(
-            name=html.escape(row["item_name"])))
+            name=html.escape(ref.item_name)))
         self.context.tasks.run(lambda: self.context.pharmacy.stock(item_id=item_id),
-                               on_done=lambda page: self._show_batches(row, page.items),
+                               on_done=lambda page: self._show_batches(ref, page.items),
                                on_error=self.problem.show_error, owner=self)
         location = self.location_combo.currentData()
         self.context.tasks.run(
             lambda: self.context.pharmacy.consumption(item_id, location_id=location),
             on_done=self._show_consumption, on_error=self.problem.show_error, owner=self)
 
-    def _show_batches(self, row: dict | None, rows: list[StockRead]) -> None:
-        if row is None and rows:
-            self.item = {"item_id": rows[0].item_id, "item_name": rows[0].item_name,
-                         "base_unit": rows[0].base_unit}
+    def _show_batches(self, ref: ItemRef | None, rows: list[StockRead]) -> None:
+        if ref is None and rows:
+            self.item = ItemRef(rows[0].item_id, rows[0].item_name, rows[0].base_unit)
             self.item_label.setText(self.tr("<b>Lot {lot}</b> — where it is").format(
                 lot=html.escape(rows[0].lot)))
         self.batches.set_rows(rows)
@@ -242,9 +249,9 @@ class StockTab(QWidget):
     def _show_consumption(self, series: ConsumptionSeries) -> None:
         points = [(datetime.combine(p.week_start, time(12), UTC), float(p.quantity))
                   for p in series.points]
-        name = self.item["item_name"] if self.item else ""
+        name = self.item.item_name if self.item else ""
         self.chart.set_data(self.tr("Weekly consumption — {name}").format(name=name),
-                            self.item.get("base_unit", "") if self.item else "",
+                            self.item.base_unit if self.item else "",
                             [Series(self.tr("Used per week"), points)])
 
     # -- batch actions ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.server.api.clinical_factories import (
     Clinician,
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
@@ -122,6 +123,9 @@ def prescribe(client: Any, doctor: Clinician, patient_id: int, *drugs: int,
 
 
 def patient_with_doctor(client: Any, headers_for: Any, doctor: Clinician) -> int:
+    """A new patient booked with ``doctor`` (the relationship that lets them chart and
+    prescribe), with an open encounter."""
     pid = int(new_patient(client, headers_for)["id"])
+    book_with(client, headers_for, doctor, pid)
     open_encounter(client, doctor, pid)
     return pid

@@ -245,7 +245,17 @@ def test_held_and_refused_doses_need_a_reason_but_no_medication_scan(client, dos
     assert r.json()["status"] == "refused"
 
 
-def test_without_a_barcode_resolver_scanning_is_unavailable(client, headers_for, dosed, app):
+@pytest.fixture
+def no_resolver(app):
+    """A build without the pharmacy's resolver (the port is wired when pharmacy is)."""
+    ports = app.state.runtime.ports
+    previous, ports.medication_codes = ports.medication_codes, None
+    yield
+    ports.medication_codes = previous
+
+
+def test_without_a_barcode_resolver_scanning_is_unavailable(client, headers_for, dosed, app,
+                                                          no_resolver):
     assert app.state.runtime.ports.medication_codes is None
     d = dosed
     r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], "GTIN-1")
