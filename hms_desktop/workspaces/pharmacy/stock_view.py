@@ -99,10 +99,10 @@ class StockTab(QWidget):
         left_layout.addWidget(self.total_label)
         columns = [
             Column("item_name", self.tr("Item")),
-            Column("available", self.tr("Usable"), render=lambda r: quantity_text(r.available)),
+            Column("available", self.tr("Usable"),
+                   render=lambda r: f"{quantity_text(r.available)} {r.base_unit}"),
             Column("unavailable", self.tr("Not usable"), render=lambda r: quantity_text(
                 r.unavailable) if r.unavailable else ""),
-            Column("base_unit", self.tr("Unit")),
             Column("next_expiry", self.tr("Next expiry"), render=lambda r: (
                 r.next_expiry.isoformat() if r.next_expiry else "")),
             Column("value", self.tr("Value"), render=lambda r: str(r.value)),
@@ -112,10 +112,11 @@ class StockTab(QWidget):
             lambda n: self.total_label.setText(self.tr("{n} item(s) here").format(n=n)))
         self.summary_table = make_record_table(left, self.tr("Items at the location"),
                                                self.summary)
+        # Item names are how people tell items apart: never elided (the list scrolls
+        # sideways instead).
+        self.summary_table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.summary_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
-        self.summary_table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch)
         self.summary_table.selectionModel().currentRowChanged.connect(self._on_item_row)
         left_layout.addWidget(self.summary_table, 1)
         splitter.addWidget(left)
@@ -169,7 +170,7 @@ class StockTab(QWidget):
         self.problem = ProblemLabel(right)
         detail.addWidget(self.problem)
         splitter.addWidget(right)
-        splitter.setSizes([520, 700])
+        splitter.setSizes([660, 580])
         splitter.setChildrenCollapsible(False)
         self._enable_actions()
         self.batch_table.selectionModel().currentRowChanged.connect(
