@@ -332,13 +332,13 @@ class InvoiceSummary(BaseModel):
 
 
 class InvoiceUpdate(_Strict):
-    version: int = Field(ge=1)
+    version: int | None = Field(default=None, ge=1, description="Refuse if the draft changed")
     notes: str | None = Field(default=None, max_length=1000)
     due_on: date | None = None
 
 
 class InvoiceChargesAdd(_Strict):
-    version: int = Field(ge=1)
+    version: int | None = Field(default=None, ge=1, description="Refuse if the draft changed")
     charge_ids: list[Id] = Field(min_length=1, max_length=2000)
 
 
@@ -349,7 +349,7 @@ class InvoiceFinalize(_Strict):
 class InvoiceInsurance(_Strict):
     """Apply a patient policy to a draft (``policy_id`` null removes it)."""
 
-    version: int = Field(ge=1)
+    version: int | None = Field(default=None, ge=1, description="Refuse if the draft changed")
     policy_id: Id | None = None
 
 
@@ -549,7 +549,7 @@ class StatementRead(BaseModel):
 class ApprovalRead(BaseModel):
     id: int
     kind: ApprovalKind
-    status: ApprovalStatus
+    status: Literal["pending", "approved", "rejected", "withdrawn"]
     amount: Money
     reason: str
     patient_id: int | None = None

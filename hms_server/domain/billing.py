@@ -51,6 +51,16 @@ CONSULTATION, LAB, MEDICINE, BED_DAY = "consultation", "lab", "medicine", "bed_d
 WARD_CLASSES = ("general", "semi_private", "private", "icu")
 
 
+@dataclass(frozen=True)
+class BillingPolicy:
+    """The hospital's billing settings: when a second user must approve, and payment terms."""
+
+    discount_approval_percent: Decimal = Decimal(10)
+    discount_approval_amount: Decimal = Decimal(50)
+    refund_approval_amount: Decimal = Decimal(100)
+    invoice_due_days: int = 30
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 def field_error(field_name: str, message: str, kind: str = "value_error") -> dict[str, str]:

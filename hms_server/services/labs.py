@@ -12,6 +12,7 @@ from hms_server.adapters.orm.clinical import LabOrder, LabResult, LabTest
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import field_error, lab_flag
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import LabOrderCancelled, LabOrderPlaced
 from hms_server.domain.versioning import check_version
 from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
@@ -71,6 +72,8 @@ def order_lab(uow: UnitOfWork, patient_id: int, *, test_id: int | None, test_cod
         uow.audit("lab_orders", "lab.order", patient_id=patient_id,
                   detail={"lab_order_id": order.id, "test_id": test.id})
         uow.publish("lab.ordered", {"lab_order_id": order.id, "patient_id": patient_id})
+        uow.emit(LabOrderPlaced(order_id=order.id, patient_id=patient_id, test_code=test.code,
+                                encounter_id=encounter_id, ordered_at=order.ordered_at))
         view = _views(uow, [order])[0]
         uow.commit()
         return view
@@ -150,6 +153,7 @@ def cancel_lab_order(uow: UnitOfWork, patient_id: int, order_id: int) -> LabOrde
         order.version += 1
         uow.audit("lab_orders", "lab.cancel", patient_id=patient_id,
                   detail={"lab_order_id": order.id})
+        uow.emit(LabOrderCancelled(order_id=order.id, patient_id=patient_id))
         view = _views(uow, [order])[0]
         uow.commit()
         return view

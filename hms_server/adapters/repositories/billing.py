@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from hms_server.adapters.orm.billing import (
     PaymentAllocation,
     PriceItem,
 )
-from hms_server.adapters.orm.clinical import LabTest
+from hms_server.adapters.orm.clinical import Encounter, LabTest
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Doctor
@@ -84,6 +84,10 @@ class BillingRepository:
             return None
         return self.session.scalar(select(Doctor.department_id).where(
             Doctor.user_id == user_id))
+
+    def encounter_patient(self, encounter_id: int) -> int | None:
+        return self.session.scalar(select(Encounter.patient_id).where(
+            Encounter.id == encounter_id))
 
     def lab_test_id(self, code: str) -> int | None:
         return self.session.scalar(select(LabTest.id).where(
@@ -425,3 +429,26 @@ class BillingRepository:
             insert(GatewayEvent).values(**values).on_conflict_do_nothing(
                 index_elements=[GatewayEvent.event_id]).returning(GatewayEvent.id)).first()
         return inserted is not None
+
+    def set_gateway_event_outcome(self, event_id: str, outcome: str) -> None:
+        self.session.execute(update(GatewayEvent).where(GatewayEvent.event_id == event_id)
+                             .values(outcome=outcome))
+
+    # -- patient merge ----------------------------------------------------------------------
+    def move_patient(self, loser_id: int, survivor_id: int) -> None:
+        """Every billing and insurance row of ``loser_id`` follows the survivor; the
+        loser's account credit is added to the survivor's."""
+        from hms_server.adapters.orm.insurance import Claim, PatientPolicy, Preauthorization
+
+        for model in (Charge, Invoice, CreditNote, Payment, CardIntent, BillingApproval,
+                      PatientPolicy, Preauthorization, Claim):
+            self.session.execute(update(model).where(model.patient_id == loser_id)
+                                 .values(patient_id=survivor_id)
+                                 .execution_options(synchronize_session=False))
+        credit = self.session.scalar(select(PatientAccount.credit).where(
+            PatientAccount.patient_id == loser_id).with_for_update())
+        if credit is not None:
+            survivor = self.account(survivor_id, lock=True)
+            survivor.credit += credit
+            self.session.execute(delete(PatientAccount).where(
+                PatientAccount.patient_id == loser_id))

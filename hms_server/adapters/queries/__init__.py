@@ -1,0 +1,1 @@
+"""Read-side queries per area (reports, lists across tables) returning plain rows."""
