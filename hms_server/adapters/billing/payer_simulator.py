@@ -291,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 known = state.answered.get(identifier or "")
             if known is None:
-                known = adjudicate(state, claim).X
+                known = adjudicate(state, claim).model_dump(mode="json", exclude_none=True)
                 if identifier:
                     with state.lock:
                         state.answered[identifier] = known
