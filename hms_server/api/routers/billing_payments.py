@@ -37,7 +37,7 @@ from hms_server.api.routers._billing import (
     to_model,
     to_models,
 )
-from hms_server.domain.errors import ValidationFailedError
+from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.services.billing import card_payments as card_svc
 from hms_server.services.billing import payments as svc
 
@@ -113,13 +113,16 @@ def cancel_card_intent(intent_id: IdPath, ctx: Cashier) -> CardIntentRead:
 @router.post("/payments/gateway-webhook", operation_id="card_gateway_webhook",
              dependencies=[Depends(PUBLIC)],
              responses={400: {"description": "invalid_webhook (signature, timestamp, body)"},
-                        503: {"description": "not_configured"}})
+                        404: {"description": "no gateway configured"}})
 async def gateway_webhook(request: Request) -> dict[str, str]:
     """The gateway's settlement callback (``Gateway-Signature: t=...,v1=...``)."""
+    runtime = get_runtime(request)
+    if runtime.billing.card is None:
+        # Nobody should call back an install without a gateway: nothing is here.
+        raise NotFoundError("No card gateway is configured on this server.")
     body = await request.body()
     if len(body) > MAX_WEBHOOK_BYTES:
         raise ValidationFailedError("The webhook body is too large.")
-    runtime = get_runtime(request)
     outcome = await run_in_threadpool(
         card_svc.handle_webhook, runtime.uow(Actor.system("card-gateway")),
         runtime.billing.card, dict(request.headers), body)

@@ -49,7 +49,6 @@ def _gateway(card: CardGateway | None) -> CardGateway:
 
 def create_card_intent(uow: UnitOfWork, card: CardGateway | None, *, invoice_id: int | None,
                        patient_id: int | None, amount: Decimal) -> CardIntent:
-    gateway = _gateway(card)
     with uow:
         amount = money(uow, amount, "amount")
         if invoice_id is not None:
@@ -66,6 +65,7 @@ def create_card_intent(uow: UnitOfWork, card: CardGateway | None, *, invoice_id:
             assert patient_id is not None
             require_patient(uow, patient_id)
         reference = f"HMS-P{patient_id}-{'I' + str(invoice_id) if invoice_id else 'DEPOSIT'}"
+        gateway = _gateway(card)
         currency = uow.hospital.currency
     # The gateway first, outside the transaction: if it is down nothing is recorded.
     opened = gateway.create_intent(amount_minor=minor_units(uow, amount), currency=currency,

@@ -79,12 +79,13 @@ def submission(uow: UnitOfWork, claim: Claim, *, use: str = "claim") -> ClaimSub
 
 def submit_batch(uow: UnitOfWork, payer: PayerGateway | None, *, payer_id: int,
                  claim_ids: list[int] | None) -> tuple[ClaimBatch, list[Claim]]:
-    if payer is None:
-        raise BillingNotConfiguredError("No insurer endpoint is configured (HMS_PAYER_FHIR_URL).")
     with uow:
         insurance = uow.repo(InsuranceRepository)
         if insurance.payer(payer_id) is None:
             raise NotFoundError(f"No payer with id {payer_id}.")
+        if payer is None:
+            raise BillingNotConfiguredError("No insurer endpoint is configured "
+                                            "(HMS_PAYER_FHIR_URL).")
         claims = insurance.ready_claims(payer_id, claim_ids)
         if claim_ids is not None and len(claims) != len(set(claim_ids)):
             raise ClaimStateError("Some of those claims are not ready for this payer (or "

@@ -263,12 +263,12 @@ def check_eligibility(uow: UnitOfWork, payer: PayerGateway | None,
     """Ask the payer whether the policy is in force today (FHIR eligibility), and keep the
     answer on the policy. If the payer is down the policy is marked ``error`` and the
     problem is answered 503 with ``Retry-After``."""
-    gateway = _require_gateway(payer)
     with uow:
         insurance = _insurance(uow)
         policy = insurance.policy(policy_id)
         if policy is None:
             raise NotFoundError(f"No policy with id {policy_id}.")
+        gateway = _require_gateway(payer)
         plan = insurance.plan(policy.plan_id)
         assert plan is not None
         payer_row = insurance.payer(plan.payer_id)
@@ -338,12 +338,12 @@ def request_preauth(uow: UnitOfWork, payer: PayerGateway | None, *, policy_id: i
 
 def submit_preauth(uow: UnitOfWork, payer: PayerGateway | None,
                    preauth_id: int) -> Preauthorization:
-    gateway = _require_gateway(payer)
     with uow:
         insurance = _insurance(uow)
         preauth = insurance.preauth(preauth_id)
         if preauth is None:
             raise NotFoundError(f"No pre-authorisation with id {preauth_id}.")
+        gateway = _require_gateway(payer)
         if preauth.status not in ("pending_submission", "pended"):
             raise ConflictError(f"This pre-authorisation is {preauth.status}.")
         policy = insurance.policy(preauth.policy_id)
