@@ -650,3 +650,13 @@ class BillingSettingsRead(BaseModel):
     has_logo: bool
     gateway_configured: bool
     payer_configured: bool
+
+
+class BillingPrintRecord(_Strict):
+    """A billing document the desktop printed or saved (prints of patient documents are
+    audited)."""
+
+    document: Literal["invoice", "receipt", "statement", "claim_summary"]
+    invoice_id: Id | None = None
+    payment_id: Id | None = None
+    patient_id: Id | None = None

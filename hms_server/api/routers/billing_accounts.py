@@ -15,6 +15,7 @@ from hms_contract.billing import (
     ApprovalDecision,
     ApprovalKind,
     ApprovalRead,
+    BillingPrintRecord,
     BillingSettingsRead,
     StatementRead,
 )
@@ -113,3 +114,11 @@ def reject(approval_id: IdPath, ctx: Approver,
            body: ApprovalDecision | None = None) -> ApprovalRead:
     return to_model(ctx, ApprovalRead, approval_svc.decide(
         ctx.uow(), approval_id, approve=False, note=body.note if body else None))
+
+
+@router.post("/billing/prints", operation_id="record_billing_print", status_code=204)
+def record_print(body: BillingPrintRecord, ctx: BillingReader) -> Response:
+    """Record that an invoice, receipt, statement or claim summary was printed (audited)."""
+    svc.record_print(ctx.uow(), document=body.document, invoice_id=body.invoice_id,
+                     payment_id=body.payment_id, patient_id=body.patient_id)
+    return Response(status_code=204)

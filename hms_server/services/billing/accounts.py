@@ -10,7 +10,7 @@ from decimal import Decimal
 from hms_server.adapters.queries.billing import ar_ageing, statement_movements
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.billing import AGEING_BUCKETS
-from hms_server.domain.errors import ValidationFailedError
+from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.services.billing.common import audit, repo, require_patient
 from hms_server.services.billing.views import (
     InvoiceSummaryView,
@@ -153,3 +153,25 @@ def ageing(uow: UnitOfWork, *, as_of: date | None) -> AgeingView:
                                             count))
         return AgeingView(as_of=when, currency=uow.hospital.currency, buckets=buckets,
                           total=rm(sum((b.total for b in buckets), Decimal(0))))
+
+
+def record_print(uow: UnitOfWork, *, document: str, invoice_id: int | None,
+                 payment_id: int | None, patient_id: int | None) -> None:
+    """Audit that a billing document was printed, against its patient."""
+    with uow:
+        r = repo(uow)
+        if invoice_id is not None:
+            invoice = r.invoice(invoice_id)
+            if invoice is None:
+                raise NotFoundError(f"No invoice with id {invoice_id}.")
+            patient_id = invoice.patient_id
+        elif payment_id is not None:
+            payment = r.payment(payment_id)
+            if payment is None:
+                raise NotFoundError(f"No payment with id {payment_id}.")
+            patient_id = payment.patient_id
+        elif patient_id is not None:
+            require_patient(uow, patient_id)
+        audit(uow, "document.print", patient_id=patient_id, document=document,
+              invoice_id=invoice_id, payment_id=payment_id)
+        uow.commit()
