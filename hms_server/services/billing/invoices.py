@@ -12,7 +12,7 @@ to keep the lock short (see ``bench/billing.py`` for 50 finalisations at once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -327,8 +327,12 @@ def discard_draft(uow: UnitOfWork, invoice_id: int) -> None:
 
 
 def finalize_invoice(uow: UnitOfWork, invoice_id: int, *, version: int | None = None,
-                     policy: BillingPolicy | None = None) -> InvoiceView:
-    """Number the draft (gapless), fix its amounts and split, open the payer's claim."""
+                     policy: BillingPolicy | None = None,
+                     issued_on: date | None = None) -> InvoiceView:
+    """Number the draft (gapless), fix its amounts and split, open the payer's claim.
+
+    ``issued_on`` backdates the invoice (data imports and the demo seed only; the API always
+    finalises today); the number comes from that year's series."""
     with uow:
         invoice = require_invoice(uow, invoice_id, lock=True)
         require_draft(invoice)
@@ -340,7 +344,7 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: int, *, version: int | None = 
         if any(d.status == "pending" for d in r.discounts(invoice.id)):
             raise ApprovalPendingError(
                 "A discount on this invoice is waiting for a manager's approval.")
-        today = uow.hospital.today()
+        today = issued_on or uow.hospital.today()
         rules = policy or BillingPolicy()
         cover = None
         if invoice.policy_id is not None:
