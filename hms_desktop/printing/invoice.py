@@ -55,7 +55,7 @@ def render_invoice(invoice: InvoiceRead, head: Letterhead, *,
     insurer = ([field("Insurer", invoice.payer_name), field("Plan · member",
                                                           f"{invoice.plan_name or ''} · "
                                                           f"{invoice.member_number or ''}")]
-               if invoice.policy_id else [field("Insurer", "Self-pay"), ["", ""]])
+               if invoice.policy_id else [field("Insurer", "Self-pay"), ""])
     who = Table([[bill_to[0], bill_to[1], insurer[0], insurer[1]]],
                 colWidths=[width * 0.32, width * 0.2, width * 0.2, width * 0.28])
     who.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, RULE),

@@ -48,7 +48,9 @@ SERVICES = [
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "-", text.upper()).strip("-")[:20]
+    """``General Medicine`` → ``GM``, ``Cardiology`` → ``CARDIO``: short, readable codes."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", text.upper()) if w]
+    return "".join(w[0] for w in words) if len(words) > 1 else (words or ["X"])[0][:6]
 
 
 def seed(ctx: SeedContext) -> None:

@@ -66,7 +66,7 @@ class InvoiceTab(QWidget):
         self.table = make_record_table(self, self.tr("Invoice lines"), self.lines)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((36, 90, 100, 0, 46, 84, 72, 56, 86, 84, 84)):
+        for column, width in enumerate((34, 84, 128, 0, 40, 80, 70, 48, 80, 78, 78)):
             if width:
                 self.table.setColumnWidth(column, width)
             else:
@@ -161,6 +161,7 @@ class InvoiceTab(QWidget):
     def set_invoice(self, invoice: InvoiceRead | None) -> None:
         self.invoice = invoice
         self.lines.set_rows(invoice.lines if invoice else [])
+        self.table.resizeColumnToContents(2)  # codes identify the item: never elided
         mu = self.minor_unit
         if invoice is None:
             self.title.setText(self.tr("No invoice open"))

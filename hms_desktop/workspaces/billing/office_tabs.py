@@ -89,7 +89,7 @@ class ClaimsTab(_Loading):
         self.layout_.addLayout(row)
         self.model = ClaimsTableModel(minor_unit, self)
         self.table = make_record_table(self, self.tr("Claims"), self.model)
-        _stretch_last(self.table, (60, 140, 170, 130, 150, 84, 84, 84, 84))
+        _stretch_last(self.table, (52, 132, 150, 120, 120, 78, 78, 78, 78))
         self.layout_.addWidget(self.table, 1)
         self.layout_.addWidget(self.problem)
         actions = QHBoxLayout()
@@ -187,8 +187,12 @@ class ReceivablesTab(_Loading):
         self.layout_.addWidget(self.problem)
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.setToolTip(self.tr("Reload the ageing (F5)"))
-        refresh.clicked.connect(self.reload)
-        self.layout_.addWidget(refresh)
+        refresh.setAccessibleName(self.tr("Refresh receivables"))
+        refresh.clicked.connect(lambda: self.reload())
+        row = QHBoxLayout()
+        row.addWidget(refresh)
+        row.addStretch(1)
+        self.layout_.addLayout(row)
 
     def reload(self, as_of: date | None = None) -> None:
         def show(ageing: Any) -> None:

@@ -68,8 +68,10 @@ class PatientPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((122, 150, 128, 64)):
+        for column, width in enumerate((122, 160, 140)):
             self.table.setColumnWidth(column, width)
+        for column in range(3, self.model.columnCount()):
+            self.table.setColumnHidden(column, True)  # sex, phone: not needed at the desk
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problem)
         self._debounce = QTimer(self)

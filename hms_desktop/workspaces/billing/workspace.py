@@ -117,9 +117,9 @@ class BillingWorkspace(QWidget):
             button.setVisible(self.can_write or self.can_take)
         splitter.addWidget(self.panel)
         splitter.addWidget(self.tabs)
-        self.panel.setMinimumWidth(400)
+        self.panel.setMinimumWidth(360)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([480, 860])
+        splitter.setSizes([440, 900])
         layout.addWidget(splitter, 1)
 
         self._connect()
@@ -267,19 +267,23 @@ class BillingWorkspace(QWidget):
         self.reload_account()
 
     def open_invoice(self, invoice_id: int, *, switch: bool = True) -> None:
-        def show(invoice: Any) -> None:
-            self.invoice.set_invoice(invoice)
-            if switch:
-                self.tabs.setCurrentWidget(self.invoice)
-
-        self._run(lambda: self.billing.invoice(invoice_id), show)
+        self._run(lambda: self.billing.invoice(invoice_id),
+                  lambda invoice: self._show_invoice(invoice, switch))
 
     def open_invoice_number(self, number: str) -> None:
-        def show(invoice: Any) -> None:
-            self.invoice.set_invoice(invoice)
-            self.tabs.setCurrentWidget(self.invoice)
+        self._run(lambda: self.billing.invoice_by_number(number),
+                  lambda invoice: self._show_invoice(invoice, True))
 
-        self._run(lambda: self.billing.invoice_by_number(number), show)
+    def _show_invoice(self, invoice: Any, switch: bool) -> None:
+        self.invoice.set_invoice(invoice)
+        if switch:
+            self.tabs.setCurrentWidget(self.invoice)
+        # An invoice opened by its number puts its patient in context (their policies, the
+        # account) — never someone else's.
+        current = int(self.patient["id"]) if self.patient else None
+        if self.panel.model is not None and current != invoice.patient_id:
+            self._run(lambda: self.context.api.get(f"/patients/{invoice.patient_id}"),
+                      self.set_patient)
 
     def add_charge(self) -> None:
         if self.patient is None or not self.can_write:
