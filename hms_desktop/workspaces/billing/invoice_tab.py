@@ -161,7 +161,12 @@ class InvoiceTab(QWidget):
     def set_invoice(self, invoice: InvoiceRead | None) -> None:
         self.invoice = invoice
         self.lines.set_rows(invoice.lines if invoice else [])
-        self.table.resizeColumnToContents(2)  # codes identify the item: never elided
+        if invoice is not None and invoice.lines:
+            # Codes identify the item: never elided. Measured from the longest code (cheaper
+            # than resizeColumnToContents, which lays out every one of 500 rows).
+            longest = max((line.code for line in invoice.lines), key=len)
+            width = self.table.fontMetrics().horizontalAdvance(longest) + 24
+            self.table.setColumnWidth(2, max(self.table.columnWidth(2), width))
         mu = self.minor_unit
         if invoice is None:
             self.title.setText(self.tr("No invoice open"))
