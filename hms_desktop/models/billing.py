@@ -308,9 +308,10 @@ class ApprovalsTableModel(RowsTableModel):
             Col(_t("What"), lambda a: _t({"discount": "Discount", "refund": "Refund",
                                           "write_off": "Write-off"}.get(a.kind, a.kind))),
             Col(_t("Amount"), lambda a: format_amount(a.amount, mu), right=True),
-            Col(_t("Invoice"), lambda a: a.invoice_number or ""),
+            Col(_t("Invoice"), lambda a: a.invoice_number or (
+                _t("draft #{id}").format(id=a.invoice_id) if a.invoice_id else "")),
             Col(_t("By"), lambda a: a.requested_by_name or ""),
-            Col(_t("Reason"), lambda a: a.reason),
             Col(_t("Status"), lambda a: status_text(a.status),
                 colour=lambda a: status_colour(a.status)),
+            Col(_t("Reason"), lambda a: a.reason),
         ], parent)

@@ -207,13 +207,16 @@ class ApprovalsTab(_Loading):
     """Requests waiting for a second user's decision (discounts, refunds, write-offs)."""
 
     sig_decided = Signal()
+    sig_invoice_opened = Signal(int)
 
     def __init__(self, tasks: TaskRunner, billing: BillingApi, minor_unit: int, *,
                  can_decide: bool, parent: QWidget | None = None) -> None:
         super().__init__(tasks, billing, parent)
         self.model = ApprovalsTableModel(minor_unit, self)
         self.table = make_record_table(self, self.tr("Approvals waiting"), self.model)
-        _stretch_last(self.table, (130, 90, 90, 140, 140, 260))
+        self.table.setToolTip(self.tr("Double-click (or Enter) to open the invoice"))
+        self.table.activated.connect(self._on_table_activated)
+        _stretch_last(self.table, (124, 84, 84, 150, 140, 170))
         self.layout_.addWidget(self.table, 1)
         self.layout_.addWidget(self.problem)
         row = QHBoxLayout()
@@ -232,6 +235,11 @@ class ApprovalsTab(_Loading):
 
     def reload(self) -> None:
         self.load(lambda: self.billing.approvals(), lambda page: self.model.set_rows(page.items))
+
+    def _on_table_activated(self, index: Any) -> None:
+        approval = self.model.row_item(index.row()) if index.isValid() else None
+        if approval is not None and approval.invoice_id is not None:
+            self.sig_invoice_opened.emit(approval.invoice_id)
 
     def decide(self, approve: bool) -> None:
         index = self.table.currentIndex()

@@ -117,9 +117,9 @@ class BillingWorkspace(QWidget):
             button.setVisible(self.can_write or self.can_take)
         splitter.addWidget(self.panel)
         splitter.addWidget(self.tabs)
-        self.panel.setMinimumWidth(360)
+        self.panel.setMinimumWidth(360 if reads_patients else 260)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([440, 900])
+        splitter.setSizes([440, 900] if reads_patients else [280, 1060])
         layout.addWidget(splitter, 1)
 
         self._connect()
@@ -167,6 +167,7 @@ class BillingWorkspace(QWidget):
         self.claims.sig_resolve_requested.connect(self.resolve_rejection)
         self.claims.sig_print_requested.connect(self.print_claims)
         self.approvals.sig_decided.connect(self._on_approvals_decided)
+        self.approvals.sig_invoice_opened.connect(self.open_invoice)
         self.cashup_button.clicked.connect(self.cash_up)
 
     # -- plumbing --------------------------------------------------------------------------
