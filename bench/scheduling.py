@@ -127,7 +127,7 @@ def bench_next_available(server_url: str, headers: dict[str, str], url: str, dep
     service_ms = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        found = scheduling.next_available(wired_uow(factory, Actor.system("bench")), tz=UTC,
+        found = scheduling.next_available(wired_uow(factory, Actor.system("bench")),
                                           department_id=department, after=after, limit=10,
                                           days=28)
         service_ms.append((time.perf_counter() - t0) * 1000)

@@ -81,10 +81,51 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def _request_locations(request: Request) -> dict[str, str]:
+    """Where each named parameter of the matched route comes from (query, path, header)."""
+    found: dict[str, str] = {}
+    pending = [getattr(request.scope.get("route"), "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        for location in ("path", "query", "header"):
+            for param in getattr(dependant, f"{location}_params", ()):
+                found.setdefault(param.alias, location)
+                found.setdefault(param.name, location)
+        pending.extend(getattr(dependant, "dependencies", ()))
+    return found
+
+
+def locate_fields(request: Request, errors: Any) -> Any:
+    """Services name fields as the use case knows them (``doctor_id``); the client needs to
+    know where it sent them. Prefix each with its request location (``body.doctor_id``,
+    ``query.date``): a route's query/path parameter by that name, otherwise the body."""
+    if not isinstance(errors, list):
+        return errors
+    locations: dict[str, str] | None = None
+    located = []
+    for error in errors:
+        field = error.get("field") if isinstance(error, dict) else None
+        if isinstance(field, str) and field.split(".", 1)[0] not in _LOCATIONS:
+            if locations is None:
+                locations = _request_locations(request)
+            where = locations.get(field.split(".", 1)[0], "body")
+            error = {**error, "field": f"{where}.{field}" if field else where}
+        located.append(error)
+    return located
+
+
+def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
+    extra = dict(exc.extra)
+    if "errors" in extra:
+        extra["errors"] = locate_fields(request, extra["errors"])
     return problem(status_for(exc), exc.code, exc.title, exc.detail, headers=exc.headers or None,
-                   **exc.extra)
+                   **extra)
 
 
 def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:

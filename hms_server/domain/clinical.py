@@ -63,15 +63,15 @@ def validate_vitals(values: dict[str, Any]) -> None:
         lo, hi = VITAL_LIMITS[name].plausible
         if not lo <= float(value) <= hi:
             errors.append(field_error(
-                f"body.{name}", f"{VITAL_LIMITS[name].label} must be between {lo:g} and {hi:g}.",
+                f"{name}", f"{VITAL_LIMITS[name].label} must be between {lo:g} and {hi:g}.",
                 "out_of_range"))
     sys_, dia = present.get("systolic_mmhg"), present.get("diastolic_mmhg")
     if (sys_ is None) != (dia is None):
-        errors.append(field_error("body.diastolic_mmhg" if dia is None else "body.systolic_mmhg",
+        errors.append(field_error("diastolic_mmhg" if dia is None else "systolic_mmhg",
                                   "Blood pressure needs both systolic and diastolic values.",
                                   "missing"))
     elif sys_ is not None and dia is not None and float(dia) >= float(sys_):
-        errors.append(field_error("body.diastolic_mmhg",
+        errors.append(field_error("diastolic_mmhg",
                                   "Diastolic pressure must be lower than systolic.",
                                   "out_of_range"))
     if errors:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from hms_server.domain.errors import ConflictError
+from hms_server.domain.hospital import age_on  # noqa: F401  (the one age rule, re-exported)
 
 SEX_CODES = ("male", "female", "other", "unknown")
 MAX_AGE_YEARS = 130
@@ -94,8 +95,6 @@ def birth_date_problem(dob: date, today: date) -> str | None:
     return None
 
 
-def age_on(dob: date, today: date) -> int:
-    return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
 
 
 # --- trigram similarity (same algorithm as pg_trgm, so the desk sees what SQL would) ---

@@ -53,7 +53,7 @@ def _demo_patient(ctx: SeedContext, i: int) -> dict[str, Any]:
     sex = rng.choices(["female", "male", "other", "unknown"], weights=[48, 48, 2, 2])[0]
     given = rng.choice(female if sex == "female" else male if sex == "male" else female + male)
     family = rng.choice(families)
-    dob = date.today() - timedelta(days=rng.randint(0, 95 * 365))
+    dob = ctx.runtime.hospital.today() - timedelta(days=rng.randint(0, 95 * 365))
     if i < len(FIXED):
         given, family, sex, dob = FIXED[i]
     data: dict[str, Any] = {
@@ -64,7 +64,7 @@ def _demo_patient(ctx: SeedContext, i: int) -> dict[str, Any]:
                     "country": country},
     }
     if rng.random() < 0.1:
-        data["age_years"] = max(0, (date.today() - dob).days // 365)
+        data["age_years"] = max(0, (ctx.runtime.hospital.today() - dob).days // 365)
     else:
         data["date_of_birth"] = dob
     if rng.random() < 0.6:
@@ -75,7 +75,7 @@ def _demo_patient(ctx: SeedContext, i: int) -> dict[str, Any]:
                                 "relationship": rng.choice(RELATIONS),
                                 "phone": f"{phone_prefix}{rng.randint(0, 10**7 - 1):07d}"}]
     if rng.random() < 0.4:
-        start = date(date.today().year, 1, 1)
+        start = date(ctx.runtime.hospital.today().year, 1, 1)
         data["insurance"] = [{"payer": rng.choice(PAYERS),
                               "policy_number": f"P{rng.randint(10**6, 10**7 - 1)}",
                               "member_id": f"M{rng.randint(10**5, 10**6 - 1)}",

@@ -9,8 +9,7 @@ the services, so audit rows and events are written as in real use.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -18,7 +17,7 @@ from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Department, Doctor, ScheduleTemplate
 from hms_server.domain.errors import DomainError
-from hms_server.domain.scheduling import SessionTemplate
+from hms_server.domain.scheduling import SessionTemplate, Slot
 from hms_server.seed.demo import DEMO_PASSWORD, SeedContext
 from hms_server.services import appointments, queue, scheduling
 from hms_server.services.users import create_user
@@ -99,23 +98,27 @@ def _ensure_doctors(ctx: SeedContext) -> list[int]:
     return doctor_ids
 
 
-def _book_upcoming(ctx: SeedContext, doctor_ids: list[int], patients: list[int],
-                   tz: ZoneInfo) -> int:
+def _day_slots(ctx: SeedContext, doctor_id: int, day: date) -> list[Slot]:
+    work = ctx.uow()
+    with work:
+        return scheduling.doctor_day_slots(work, doctor_id, day)
+
+
+def _book_upcoming(ctx: SeedContext, doctor_ids: list[int], patients: list[int]) -> int:
     booked = 0
-    today = datetime.now(tz).date()
+    today = ctx.runtime.hospital.today()
     cursor = 0
     for offset in range(1, BOOKING_DAYS + 1):
         day = today + timedelta(days=offset)
         for doctor_id in doctor_ids:
-            with ctx.session_factory() as s:
-                slots = scheduling.doctor_day_slots(s, doctor_id, day, tz)
+            slots = _day_slots(ctx, doctor_id, day)
             picks = ctx.rng.sample(slots, min(BOOKINGS_PER_DOCTOR_DAY, len(slots)))
             for slot in sorted(picks, key=lambda x: x.start):
                 patient = patients[cursor % len(patients)]
                 cursor += 1
                 try:
                     appointments.book_appointment(
-                        ctx.uow(), tz=tz, patient_id=patient, doctor_id=doctor_id,
+                        ctx.uow(), patient_id=patient, doctor_id=doctor_id,
                         start=slot.start, type_code=ctx.rng.choice(["new", "follow_up"]),
                         reason=ctx.rng.choice(["Check-up", "Follow-up visit", "Back pain",
                                                "Blood pressure review", "Cough", None]))
@@ -125,15 +128,15 @@ def _book_upcoming(ctx: SeedContext, doctor_ids: list[int], patients: list[int],
     return booked
 
 
-def _queue_today(ctx: SeedContext, doctor_id: int, patients: list[int], tz: ZoneInfo) -> None:
+def _queue_today(ctx: SeedContext, doctor_id: int, patients: list[int]) -> None:
     """Eight bookings today for the demo doctor: three seen, one in consultation, two
     waiting, two not yet arrived."""
-    now = datetime.now(tz)
-    with ctx.session_factory() as s:
-        slots = scheduling.doctor_day_slots(s, doctor_id, now.date(), tz)
+    hospital = ctx.runtime.hospital
+    now = hospital.now()
+    slots = _day_slots(ctx, doctor_id, now.date())
     if not slots:
         return
-    day_start = datetime.combine(now.date(), time.min, tzinfo=tz)
+    day_start, _ = hospital.day_bounds(now.date())
     middle = max(0, min(len(slots) - 8, next((i for i, sl in enumerate(slots)
                                               if sl.start >= now), len(slots)) - 5))
     chosen = slots[middle:middle + 8]
@@ -141,13 +144,13 @@ def _queue_today(ctx: SeedContext, doctor_id: int, patients: list[int], tz: Zone
     for i, slot in enumerate(chosen):
         try:
             appointment = appointments.book_appointment(
-                ctx.uow(), tz=tz, patient_id=patients[-(i + 1)], doctor_id=doctor_id,
+                ctx.uow(), patient_id=patients[-(i + 1)], doctor_id=doctor_id,
                 start=slot.start, reason="Consultation", now=day_start)
         except DomainError:
             continue
         if i < 6:
             arrived = now - timedelta(minutes=95 - 15 * i)
-            entries.append((queue.check_in(ctx.uow(), appointment.id, tz=tz, now=arrived),
+            entries.append((queue.check_in(ctx.uow(), appointment.id, now=arrived),
                             arrived))
     for i, (entry, arrived) in enumerate(entries[:4]):
         called = arrived + timedelta(minutes=8 + 3 * i)
@@ -159,7 +162,6 @@ def _queue_today(ctx: SeedContext, doctor_id: int, patients: list[int], tz: Zone
 
 
 def seed(ctx: SeedContext) -> None:
-    tz = scheduling.zone(ctx.settings.hospital_timezone)
     doctor_ids = _ensure_doctors(ctx)
     with ctx.session_factory() as s:
         if s.scalar(select(func.count()).select_from(Appointment)):
@@ -171,7 +173,7 @@ def seed(ctx: SeedContext) -> None:
     if len(patients) < 20:
         log.info("seed scheduling: too few patients for demo appointments; skipped")
         return
-    booked = _book_upcoming(ctx, doctor_ids, patients[: len(patients) - 10], tz)
+    booked = _book_upcoming(ctx, doctor_ids, patients[: len(patients) - 10])
     if demo_doctor is not None:
-        _queue_today(ctx, demo_doctor, patients, tz)
+        _queue_today(ctx, demo_doctor, patients)
     log.info("seed scheduling: %d doctors, %d upcoming appointments", len(doctor_ids), booked)

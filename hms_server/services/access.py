@@ -172,7 +172,7 @@ def break_glass(uow: UnitOfWork, *, patient_id: int, reason: str,
     if len(reason) < MIN_REASON_LENGTH:
         raise BreakGlassReasonError(
             f"Give a reason of at least {MIN_REASON_LENGTH} characters for emergency access.",
-            extra={"errors": [{"field": "body.reason", "type": "too_short",
+            extra={"errors": [{"field": "reason", "type": "too_short",
                                "message": "reason required"}]})
     assert uow.actor is not None and uow.actor.user_id is not None
     with uow:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -75,9 +74,9 @@ def new_booking_reference() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-def _aware(value: datetime, tz: ZoneInfo) -> datetime:
+def _aware(uow: UnitOfWork, value: datetime) -> datetime:
     """A time without an offset is read as hospital-local time."""
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    return value.replace(tzinfo=uow.hospital.zone) if value.tzinfo is None else value
 
 
 def _announce(uow: UnitOfWork, change: str, appointment: Appointment) -> None:
@@ -85,23 +84,24 @@ def _announce(uow: UnitOfWork, change: str, appointment: Appointment) -> None:
     uow.emit(AppointmentChanged(appointment_id=appointment.id, change=change))
 
 
-def _suggestions(session: Session, doctor_id: int, after: datetime, tz: ZoneInfo,
+def _suggestions(uow: UnitOfWork, doctor_id: int, after: datetime,
                  duration: int | None) -> list[dict[str, Any]]:
-    free = scheduling.find_free_slots(session, tz=tz, doctor_id=doctor_id, after=after,
+    free = scheduling.find_free_slots(uow, doctor_id=doctor_id, after=after,
                                       limit=SUGGESTIONS, duration_minutes=duration)
-    return [suggestion(f, tz) for f in free]
+    return [suggestion(uow, f) for f in free]
 
 
-def suggestion(free: FreeSlot, tz: ZoneInfo) -> dict[str, Any]:
-    return {"doctor_id": free.doctor_id, "start": free.start.astimezone(tz).isoformat(),
-            "end": free.end.astimezone(tz).isoformat()}
+def suggestion(uow: UnitOfWork, free: FreeSlot) -> dict[str, Any]:
+    local = uow.hospital.local
+    return {"doctor_id": free.doctor_id, "start": local(free.start).isoformat(),
+            "end": local(free.end).isoformat()}
 
 
-def _slot_taken(session: Session, doctor_id: int, start: datetime, tz: ZoneInfo,
+def _slot_taken(uow: UnitOfWork, doctor_id: int, start: datetime,
                 duration: int | None) -> SlotTakenError:
     return SlotTakenError(
         "That time was just booked by someone else. Choose one of the suggested slots.",
-        extra={"suggestions": _suggestions(session, doctor_id, start, tz, duration)})
+        extra={"suggestions": _suggestions(uow, doctor_id, start, duration)})
 
 
 def _patient_busy() -> PatientBusyError:
@@ -118,27 +118,27 @@ def _overlapping(session: Session, *, start: datetime, end: datetime,
     return query
 
 
-def _resolve_time(session: Session, doctor: Doctor, start: datetime, end: datetime | None,
-                  duration: int, tz: ZoneInfo, now: datetime) -> tuple[Slot, datetime]:
+def _resolve_time(uow: UnitOfWork, doctor: Doctor, start: datetime, end: datetime | None,
+                  duration: int, now: datetime) -> tuple[Slot, datetime]:
     """Check ``start`` is the start of one of the doctor's slots and work out the end."""
     if start < now:
         raise InPastError("The appointment time is in the past.")
-    slots = scheduling.doctor_day_slots(session, doctor.id, start.astimezone(tz).date(), tz)
+    slots = scheduling.doctor_day_slots(uow, doctor.id, uow.hospital.local(start).date())
     index = next((i for i, s in enumerate(slots) if s.start == start), None)
     if index is None:
         raise OutsideScheduleError(
             "The doctor has no slot starting at that time (outside their sessions, on leave, "
             "or not on a slot boundary).",
-            extra={"suggestions": _suggestions(session, doctor.id, start, tz, duration)})
+            extra={"suggestions": _suggestions(uow, doctor.id, start, duration)})
     slot = slots[index]
     if end is None:
         end = consecutive_end(slots, index, slot_span(slot.slot_minutes, duration))
         if end is None:
             raise OutsideScheduleError("The appointment does not fit before the session ends.")
         return slot, end
-    end = _aware(end, tz)
+    end = _aware(uow, end)
     if end <= start:
-        raise _field_error("body.end", "end must be after start.")
+        raise _field_error("end", "end must be after start.")
     run_end = slot.end
     i = index
     while run_end < end and i + 1 < len(slots) and slots[i + 1].start == run_end:
@@ -189,7 +189,7 @@ def _insert_guarded(session: Session, appointment: Appointment) -> bool:
     raise RuntimeError("could not allocate a booking reference")  # pragma: no cover
 
 
-def book_appointment(uow: UnitOfWork, *, tz: str | ZoneInfo, patient_id: int, doctor_id: int,
+def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
                      start: datetime, end: datetime | None = None, type_code: str | None = None,
                      reason: str | None = None, notes: str | None = None,
                      source: str = "staff", overbook: bool = False,
@@ -201,29 +201,28 @@ def book_appointment(uow: UnitOfWork, *, tz: str | ZoneInfo, patient_id: int, do
     ``extra["suggestions"]``), ``PatientBusyError`` (409), ``ValidationFailedError`` for
     an unknown doctor, patient or type. Publishes ``appointment.booked``.
     """
-    tzinfo = scheduling.zone(tz)
     now = now or utcnow()
-    start = _aware(start, tzinfo)
+    start = _aware(uow, start)
     if source not in ("staff", "self"):
-        raise _field_error("body.source", "source must be 'staff' or 'self'.")
+        raise _field_error("source", "source must be 'staff' or 'self'.")
     if overbook and source == "self":
-        raise _field_error("body.overbook", "Self-booking cannot overbook.")
+        raise _field_error("overbook", "Self-booking cannot overbook.")
     with uow:
         session = uow.session
         doctor = session.get(Doctor, doctor_id)
         if doctor is None or not doctor.active:
-            raise _field_error("body.doctor_id", f"No bookable doctor with id {doctor_id}.")
+            raise _field_error("doctor_id", f"No bookable doctor with id {doctor_id}.")
         patient = session.get(Patient, patient_id)
         if patient is None:
-            raise _field_error("body.patient_id", f"No patient with id {patient_id}.")
+            raise _field_error("patient_id", f"No patient with id {patient_id}.")
         if patient.merged_into_id is not None:
-            raise _field_error("body.patient_id",
+            raise _field_error("patient_id",
                                f"This record was merged into patient {patient.merged_into_id}.")
         appt_type = session.get(AppointmentType, type_code or DEFAULT_TYPE)
         if appt_type is None:
-            raise _field_error("body.type", f"Unknown appointment type '{type_code}'.")
+            raise _field_error("type", f"Unknown appointment type '{type_code}'.")
         duration = appt_type.duration_minutes
-        slot, end = _resolve_time(session, doctor, start, end, duration, tzinfo, now)
+        slot, end = _resolve_time(uow, doctor, start, end, duration, now)
         if session.scalar(_overlapping(session, start=start, end=end)
                           .where(Appointment.patient_id == patient_id)):
             raise _patient_busy()
@@ -232,7 +231,7 @@ def book_appointment(uow: UnitOfWork, *, tz: str | ZoneInfo, patient_id: int, do
             place = _choose_place(session, doctor.id, slot, start, end, overbook)
             if session.scalar(_overlapping(session, start=start, end=end).where(
                     Appointment.doctor_id == doctor.id, Appointment.overbook_slot == place)):
-                raise _slot_taken(session, doctor.id, start, tzinfo, duration)
+                raise _slot_taken(uow, doctor.id, start, duration)
             appointment = Appointment(
                 patient_id=patient_id, doctor_id=doctor.id, starts_at=start, ends_at=end,
                 overbook_slot=place, status="booked", type_code=appt_type.code,
@@ -244,20 +243,20 @@ def book_appointment(uow: UnitOfWork, *, tz: str | ZoneInfo, patient_id: int, do
         else:
             if overbook:
                 raise OverbookFullError("Every overbook place of this slot is taken.")
-            raise _slot_taken(session, doctor.id, start, tzinfo, duration)
+            raise _slot_taken(uow, doctor.id, start, duration)
         uow.audit(CATEGORY, "appointment.book", patient_id=patient_id,
                   detail={"appointment_id": appointment.id, "doctor_id": doctor.id,
                           "source": source, "overbook_slot": place})
-        uow.publish("appointment.booked", _event(appointment, tzinfo))
+        uow.publish("appointment.booked", _event(uow, appointment))
         _announce(uow, "booked", appointment)
         uow.commit()
         return appointment
 
 
-def _event(appointment: Appointment, tz: ZoneInfo) -> dict[str, Any]:
+def _event(uow: UnitOfWork, appointment: Appointment) -> dict[str, Any]:
     return {"appointment_id": appointment.id, "doctor_id": appointment.doctor_id,
             "patient_id": appointment.patient_id,
-            "date": appointment.starts_at.astimezone(tz).date().isoformat()}
+            "date": uow.hospital.local(appointment.starts_at).date().isoformat()}
 
 
 def _lock(session: Session, appointment_id: int) -> Appointment:
@@ -267,22 +266,21 @@ def _lock(session: Session, appointment_id: int) -> Appointment:
     return appointment
 
 
-def _slot_freed(uow: UnitOfWork, appointment: Appointment, start: datetime, end: datetime,
-                tz: ZoneInfo) -> None:
+def _slot_freed(uow: UnitOfWork, appointment: Appointment, start: datetime,
+                end: datetime) -> None:
     """A future regular place became free: tell the areas that fill places (the waitlist)."""
     if appointment.overbook_slot == 0 and start > utcnow():
         uow.emit(SlotFreed(doctor_id=appointment.doctor_id, start=start, end=end,
                            exclude_patient_id=appointment.patient_id))
 
 
-def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
-                           start: datetime, version: int, end: datetime | None = None,
+def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datetime,
+                           version: int, end: datetime | None = None,
                            now: datetime | None = None) -> Appointment:
     """Move a booked appointment (same doctor) to another free slot; ``version`` must match.
     The freed time is offered to the waitlist. Publishes ``appointment.rescheduled``."""
-    tzinfo = scheduling.zone(tz)
     now = now or utcnow()
-    start = _aware(start, tzinfo)
+    start = _aware(uow, start)
     with uow:
         session = uow.session
         appointment = _lock(session, appointment_id)
@@ -295,12 +293,12 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | Zo
         assert doctor is not None
         appt_type = session.get(AppointmentType, appointment.type_code)
         duration = appt_type.duration_minutes if appt_type else 15
-        slot, new_end = _resolve_time(session, doctor, start, end, duration, tzinfo, now)
+        slot, new_end = _resolve_time(uow, doctor, start, end, duration, now)
         if session.scalar(_overlapping(session, start=start, end=new_end,
                                        exclude_id=appointment.id)
                           .where(Appointment.doctor_id == doctor.id,
                                  Appointment.overbook_slot == appointment.overbook_slot)):
-            raise _slot_taken(session, doctor.id, start, tzinfo, duration)
+            raise _slot_taken(uow, doctor.id, start, duration)
         if session.scalar(_overlapping(session, start=start, end=new_end,
                                        exclude_id=appointment.id)
                           .where(Appointment.patient_id == appointment.patient_id)):
@@ -308,7 +306,6 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | Zo
         old_start, old_end = appointment.starts_at, appointment.ends_at
         appointment.starts_at, appointment.ends_at = start, new_end
         appointment.location = slot.location
-        appointment.version += 1
         appointment.updated_at = now
         try:
             with session.begin_nested():
@@ -319,24 +316,23 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | Zo
             if getattr(getattr(exc.orig, "diag", None), "constraint_name", "") == \
                     PATIENT_CONSTRAINT:
                 raise _patient_busy() from exc
-            raise _slot_taken(session, doctor.id, start, tzinfo, duration) from exc
+            raise _slot_taken(uow, doctor.id, start, duration) from exc
         uow.audit(CATEGORY, "appointment.reschedule", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "doctor_id": doctor.id})
-        uow.publish("appointment.rescheduled", _event(appointment, tzinfo))
+        uow.publish("appointment.rescheduled", _event(uow, appointment))
         _announce(uow, "rescheduled", appointment)
-        _slot_freed(uow, appointment, old_start, old_end, tzinfo)
+        _slot_freed(uow, appointment, old_start, old_end)
         uow.commit()
         return appointment
 
 
-def cancel_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
+def cancel_appointment(uow: UnitOfWork, appointment_id: int, *,
                        reason: str, version: int | None = None,
                        by_patient: bool = False) -> Appointment:
     """Cancel with a reason; a waiting queue entry leaves the queue and the freed time is
     offered to the waitlist. Publishes ``appointment.cancelled``."""
-    tzinfo = scheduling.zone(tz)
     if not reason or not reason.strip():
-        raise _field_error("body.reason", "A cancellation reason is required.")
+        raise _field_error("reason", "A cancellation reason is required.")
     with uow:
         appointment = _lock(uow.session, appointment_id)
         if version is not None:
@@ -344,14 +340,13 @@ def cancel_appointment(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneIn
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "cancelled", "appointment")
         appointment.status = "cancelled"
         appointment.cancel_reason = reason.strip()
-        appointment.version += 1
         appointment.updated_at = utcnow()
         _leave_queue(uow.session, appointment)
         uow.audit(CATEGORY, "appointment.cancel", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "by_patient": by_patient})
-        uow.publish("appointment.cancelled", _event(appointment, tzinfo))
+        uow.publish("appointment.cancelled", _event(uow, appointment))
         _announce(uow, "cancelled", appointment)
-        _slot_freed(uow, appointment, appointment.starts_at, appointment.ends_at, tzinfo)
+        _slot_freed(uow, appointment, appointment.starts_at, appointment.ends_at)
         uow.commit()
         return appointment
 
@@ -360,26 +355,23 @@ def _leave_queue(session: Session, appointment: Appointment) -> QueueEntry | Non
     entry = session.scalar(select(QueueEntry).where(QueueEntry.appointment_id == appointment.id))
     if entry is not None and entry.status in ("waiting", "called"):
         entry.status = "left"
-        entry.version += 1
     return entry
 
 
-def mark_no_show(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
+def mark_no_show(uow: UnitOfWork, appointment_id: int, *,
                  version: int | None = None) -> Appointment:
     """The patient did not come: the appointment stops blocking the doctor's time."""
-    tzinfo = scheduling.zone(tz)
     with uow:
         appointment = _lock(uow.session, appointment_id)
         if version is not None:
             check_version(appointment.version, version, "appointment")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "no_show", "appointment")
         appointment.status = "no_show"
-        appointment.version += 1
         appointment.updated_at = utcnow()
         entry = _leave_queue(uow.session, appointment)
         uow.audit(CATEGORY, "appointment.no_show", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id})
-        uow.publish("appointment.no_show", _event(appointment, tzinfo))
+        uow.publish("appointment.no_show", _event(uow, appointment))
         if entry is not None:
             uow.publish("queue.updated", {"doctor_id": appointment.doctor_id,
                                           "date": entry.queue_date.isoformat(),
@@ -429,7 +421,7 @@ SORTABLE = {"start": Appointment.starts_at, "id": Appointment.id,
             "status": Appointment.status, "doctor_id": Appointment.doctor_id}
 
 
-def list_appointments(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None = None,
+def list_appointments(uow: UnitOfWork, *, day: date | None = None,
                       date_to: date | None = None, doctor_id: int | None = None,
                       department_id: int | None = None, patient_id: int | None = None,
                       status: list[str] | None = None, limit: int = 100, offset: int = 0,
@@ -437,14 +429,13 @@ def list_appointments(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None =
                       ) -> tuple[list[tuple[Appointment, Doctor, Patient]], int]:
     """Appointments filtered by local day (or ``day``..``date_to``), doctor, department,
     patient and status; with doctor and patient rows for display. Audited as one list read."""
-    tzinfo = scheduling.zone(tz)
     with uow:
         query = (select(Appointment, Doctor, Patient)
                  .join(Doctor, Doctor.id == Appointment.doctor_id)
                  .join(Patient, Patient.id == Appointment.patient_id))
         if day is not None:
-            first, _ = scheduling.day_bounds(day, tzinfo)
-            _, last = scheduling.day_bounds(date_to or day, tzinfo)
+            first, _ = uow.hospital.day_bounds(day)
+            _, last = uow.hospital.day_bounds(date_to or day)
             query = query.where(Appointment.starts_at >= first, Appointment.starts_at < last)
         if doctor_id is not None:
             query = query.where(Appointment.doctor_id == doctor_id)

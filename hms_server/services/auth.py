@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import utcnow, write_quietly
 from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
@@ -88,16 +88,18 @@ def _register_failure(uow: UnitOfWork, settings: Settings, user: User, now: date
     """Count a failed attempt; lock the account when the threshold is reached.
 
     Each lock doubles in length up to a ceiling, so a person guessing slows to a crawl while
-    the real user is never locked out for longer than ``lockout_max_seconds``.
+    the real user is never locked out for longer than ``lockout_max_seconds``. Counters are
+    bookkeeping, not an edit of the account: they do not move its ``version``.
     """
-    user.failed_logins += 1
-    if user.failed_logins < settings.lockout_threshold:
+    failed = user.failed_logins + 1
+    if failed < settings.lockout_threshold:
+        write_quietly(user, failed_logins=failed)
         return False
-    user.lock_count += 1
-    seconds = min(settings.lockout_seconds * 2 ** (user.lock_count - 1),
+    lock_count = user.lock_count + 1
+    seconds = min(settings.lockout_seconds * 2 ** (lock_count - 1),
                   settings.lockout_max_seconds)
-    user.locked_until = now + timedelta(seconds=seconds)
-    user.failed_logins = 0
+    write_quietly(user, failed_logins=0, lock_count=lock_count,
+                  locked_until=now + timedelta(seconds=seconds))
     return True
 
 
@@ -170,10 +172,11 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
                         headers=_retry_after(user.locked_until, now),
                     )
                 raise InvalidTotpError("The one-time code is wrong or was already used.")
-            user.totp_last_step = step
+            write_quietly(user, totp_last_step=step)
         if credentials.needs_rehash(user.password_hash):
-            user.password_hash = credentials.hash_password(password)
-        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+            write_quietly(user, password_hash=credentials.hash_password(password))
+        if (user.failed_logins, user.lock_count, user.locked_until) != (0, 0, None):
+            write_quietly(user, failed_logins=0, lock_count=0, locked_until=None)
         auth_session = AuthSession(
             id=uuid.uuid4(), user_id=user.id, created_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),

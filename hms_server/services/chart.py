@@ -7,7 +7,7 @@ read-side queries); each read is audited once with its category.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select, text
@@ -24,6 +24,7 @@ from hms_server.adapters.orm.clinical import (
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.hospital import age_on
 from hms_server.services.access import ensure_chart_access
 from hms_server.services.clinical import EncounterView, audit_read
 from hms_server.services.prescribing import MedicationView, active_medication_rows
@@ -41,10 +42,8 @@ class ChartSummary:
     latest_vitals: VitalSigns | None
     recent_encounters: list[EncounterView]
     counts: dict[str, int]
-
-
-def age_on(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    #: Completed years on the hospital's today (not the server's).
+    age_years: int
 
 
 def chart_summary(uow: UnitOfWork, patient_id: int) -> ChartSummary:
@@ -87,7 +86,8 @@ def chart_summary(uow: UnitOfWork, patient_id: int) -> ChartSummary:
         uow.commit()
         return ChartSummary(patient, basis.via, allergies, problems, medications, latest,
                             [EncounterView(e, name) for e, name in recent],
-                            {k: int(v) for k, v in counts.items()})
+                            {k: int(v) for k, v in counts.items()},
+                            age_on(patient.date_of_birth, uow.hospital.today()))
 
 
 # Each fragment yields (kind, id, at, summary, encounter_id, flag) for one patient.

@@ -81,9 +81,9 @@ def check_encounter(uow: UnitOfWork, encounter_id: int | None, patient_id: int) 
         return
     patient = uow.session.scalar(select(Encounter.patient_id).where(Encounter.id == encounter_id))
     if patient is None:
-        raise _invalid("body.encounter_id", f"No encounter with id {encounter_id}.")
+        raise _invalid("encounter_id", f"No encounter with id {encounter_id}.")
     if patient != patient_id:
-        raise _invalid("body.encounter_id", "The encounter belongs to another patient.")
+        raise _invalid("encounter_id", "The encounter belongs to another patient.")
 
 
 # ---------------------------------------------------------------- encounters
@@ -290,7 +290,7 @@ def record_vitals(uow: UnitOfWork, patient_id: int, *, values: dict[str, Any],
     measured = {k: values.get(k) for k in MEASURED_VITALS}
     validate_vitals(measured)
     if recorded_at is not None and recorded_at > utcnow():
-        raise _invalid("body.recorded_at", "Vitals cannot be recorded in the future.")
+        raise _invalid("recorded_at", "Vitals cannot be recorded in the future.")
     with uow:
         ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
@@ -402,7 +402,6 @@ def _apply_versioned_changes(uow: UnitOfWork, row: Any, patient_id: int, version
         return
     for key, value in changed.items():
         setattr(row, key, value)
-    row.version += 1
     row.updated_at = utcnow()
     uow.audit(category, f"{kind}.update", patient_id=patient_id,
               detail={f"{kind}_id": row.id, "fields": sorted(changed)})
@@ -427,7 +426,7 @@ def update_allergy(uow: UnitOfWork, patient_id: int, allergy_id: int, *, version
 def resolve_icd10(code: str, description: str | None) -> tuple[str, str]:
     entry = icd10.lookup(code)
     if entry is None:
-        raise _invalid("body.icd10_code", f"'{code}' is not an ICD-10-CM code.")
+        raise _invalid("icd10_code", f"'{code}' is not an ICD-10-CM code.")
     return entry.code, (description.strip() if description and description.strip()
                         else entry.description)
 

@@ -89,7 +89,6 @@ def close_encounter(uow: UnitOfWork, encounter_id: int, *,
         if encounter.status == "in_progress":
             encounter.status = "finished"
             encounter.ended_at = max(ended_at or utcnow(), encounter.started_at)
-            encounter.version += 1
             uow.audit(CATEGORY, "encounter.close", patient_id=encounter.patient_id,
                       detail={"encounter_id": encounter.id})
             uow.publish("encounter.closed", {"encounter_id": encounter.id,

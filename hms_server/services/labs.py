@@ -63,7 +63,7 @@ def order_lab(uow: UnitOfWork, patient_id: int, *, test_id: int | None, test_cod
                     func.upper(LabTest.code) == (test_code or "").upper())))
         if test is None or not test.active:
             raise ValidationFailedError("Unknown laboratory test.", extra={"errors": [
-                field_error("body.test_id", "not in the catalogue")]})
+                field_error("test_id", "not in the catalogue")]})
         order = LabOrder(patient_id=patient_id, encounter_id=encounter_id, test_id=test.id,
                          ordered_by_user_id=actor_id(uow), ordered_at=utcnow(),
                          priority=priority, status="ordered", notes=notes, version=1)
@@ -115,10 +115,10 @@ def record_lab_result(uow: UnitOfWork, patient_id: int, order_id: int, *,
         assert test is not None
         if test.value_type == "numeric" and value_numeric is None:
             raise ValidationFailedError("This test needs a numeric value.", extra={"errors": [
-                field_error("body.value_numeric", "required for this test", "missing")]})
+                field_error("value_numeric", "required for this test", "missing")]})
         if value_numeric is None and not (value_text and value_text.strip()):
             raise ValidationFailedError("Enter a value.", extra={"errors": [
-                field_error("body.value_text", "required", "missing")]})
+                field_error("value_text", "required", "missing")]})
         flag = None
         if value_numeric is not None:
             flag = lab_flag(value_numeric, ref_low=test.ref_low, ref_high=test.ref_high,
@@ -130,7 +130,6 @@ def record_lab_result(uow: UnitOfWork, patient_id: int, order_id: int, *,
                            resulted_at=utcnow())
         uow.session.add(result)
         order.status = "resulted"
-        order.version += 1
         uow.session.flush()
         uow.audit("lab_results", "lab.result", patient_id=patient_id,
                   detail={"lab_order_id": order.id, "lab_result_id": result.id, "flag": flag})
@@ -150,7 +149,6 @@ def cancel_lab_order(uow: UnitOfWork, patient_id: int, order_id: int) -> LabOrde
         if order.status != "ordered":
             raise ConflictError(f"This order is {order.status}; it cannot be cancelled.")
         order.status = "cancelled"
-        order.version += 1
         uow.audit("lab_orders", "lab.cancel", patient_id=patient_id,
                   detail={"lab_order_id": order.id})
         uow.emit(LabOrderCancelled(order_id=order.id, patient_id=patient_id))

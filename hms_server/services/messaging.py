@@ -31,7 +31,7 @@ from hms_server.adapters.messaging.base import (
     TransientSendError,
 )
 from hms_server.adapters.messaging.sms_http import normalize_phone
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow
 from hms_server.adapters.orm.messaging import (
     MESSAGE_STATUSES,
     Message,
@@ -457,7 +457,7 @@ def update_reminder_settings(uow: UnitOfWork, *, version: int, reminder_hours: l
         uow.session.refresh(row, with_for_update=True)
         check_version(row.version, version, "reminder settings")
         row.reminder_hours, row.send_confirmations = hours, send_confirmations
-        row.version += 1
+        touch(row)  # saving the settings is an edit even when nothing differs
         uow.audit(CATEGORY, "reminder_settings.update",
                   detail={"reminder_hours": hours, "send_confirmations": send_confirmations})
         uow.commit()

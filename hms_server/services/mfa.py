@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow, write_quietly
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
@@ -35,7 +35,8 @@ def start_enrolment(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEn
         user = _user(uow, user_id)
         if user.totp_secret:
             raise ConflictError("One-time codes are already enabled for this account.")
-        user.totp_pending_secret = credentials.new_totp_secret()
+        # Not an edit of the account until confirmed: the version stays.
+        write_quietly(user, totp_pending_secret=credentials.new_totp_secret())
         uow.audit(CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id})
         uow.commit()
         return TotpEnrolment(user.totp_pending_secret, credentials.totp_provisioning_uri(
@@ -53,7 +54,6 @@ def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
             raise InvalidTotpError("That code does not match; check the device clock.")
         user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
         user.totp_last_step = step
-        user.version += 1
         uow.audit(CATEGORY, "totp.enabled", detail={"target_user_id": user.id})
         uow.commit()
 
@@ -69,7 +69,7 @@ def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolme
                                 extra={"reason": "self_reset"})
         secret = credentials.new_totp_secret() if requires_totp(user.roles) else None
         user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, None
-        user.version += 1
+        touch(user)  # an admin reset is an edit even when MFA was already off
         revoke_all_sessions(uow.session, user.id, "totp_reset")
         uow.audit("user_admin", "user.reset_totp", detail={"target_user_id": user.id})
         uow.commit()

@@ -46,7 +46,7 @@ def _folded(value: str) -> ColumnElement[str]:
     return func.lower(func.hms_unaccent(literal(value)))
 
 
-def _validate_birth(dob: date, today: date, field: str = "body.date_of_birth") -> None:
+def _validate_birth(dob: date, today: date, field: str = "date_of_birth") -> None:
     problem = rules.birth_date_problem(dob, today)
     if problem:
         raise ValidationFailedError(
@@ -121,7 +121,7 @@ def register_patient(uow: UnitOfWork, *, mrn_prefix: str, given_name: str, famil
     Likely duplicates (see ``domain.patients``) refuse the registration with 409
     ``possible_duplicates`` listing the candidates, unless ``confirm_new`` is set.
     """
-    today = today or date.today()
+    today = today or uow.hospital.today()
     if sex not in rules.SEX_CODES:
         raise ValidationFailedError(f"Unknown sex code; use one of {', '.join(rules.SEX_CODES)}.")
     estimated = date_of_birth is None
@@ -338,13 +338,13 @@ def update_patient(uow: UnitOfWork, patient_id: int, *, version: int, changes: d
                      "birth_date_estimated"):
         if required in changes and changes[required] is None:
             raise ValidationFailedError(
-                f"Please correct: body.{required}.",
-                extra={"errors": [{"field": f"body.{required}", "message": "may not be null",
+                f"Please correct: {required}.",
+                extra={"errors": [{"field": f"{required}", "message": "may not be null",
                                    "type": "value_error"}]})
     if "sex" in changes and changes["sex"] not in rules.SEX_CODES:
         raise ValidationFailedError("Unknown sex code.")
     if changes.get("date_of_birth") is not None:
-        _validate_birth(changes["date_of_birth"], today or date.today())
+        _validate_birth(changes["date_of_birth"], today or uow.hospital.today())
         changes.setdefault("birth_date_estimated", False)
     for name_field in ("given_name", "family_name"):
         if changes.get(name_field):
@@ -363,7 +363,6 @@ def update_patient(uow: UnitOfWork, patient_id: int, *, version: int, changes: d
         if changed:
             for k in changed:
                 setattr(patient, k, changes[k])
-            patient.version += 1
             patient.updated_at = utcnow()
             uow.audit(CATEGORY, "patient.update", patient_id=patient.id,
                       detail={"fields": changed})
@@ -429,9 +428,7 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
         now = utcnow()
         filled = _absorb(survivor, loser)
         loser.merged_into_id, loser.merged_at = survivor.id, now
-        loser.version += 1
         loser.updated_at = now
-        survivor.version += 1
         survivor.updated_at = now
         session.flush()
         # Records merged into the loser earlier now point straight at the survivor.

@@ -125,7 +125,7 @@ def active_medication_rows(uow: UnitOfWork, patient_id: int
 def _load_drugs(uow: UnitOfWork, items: list[ItemInput]) -> list[Drug]:
     ids = {i.drug_id for i in items}
     found = {d.id: d for d in uow.session.scalars(select(Drug).where(Drug.id.in_(ids)))}
-    errors = [field_error(f"body.items.{n}.drug_id", "not in the formulary")
+    errors = [field_error(f"items.{n}.drug_id", "not in the formulary")
               for n, item in enumerate(items)
               if item.drug_id not in found or not found[item.drug_id].active]
     if errors:
@@ -282,7 +282,6 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
         rx.status = "cancelled"
         rx.cancelled_at = utcnow()
         rx.cancel_reason = reason.strip()
-        rx.version += 1
         uow.audit(CATEGORY, "prescription.cancel", patient_id=rx.patient_id,
                   detail={"prescription_id": rx.id})
         uow.publish("prescription.cancelled", {"prescription_id": rx.id,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,14 +44,13 @@ def _queue_event(uow: UnitOfWork, entry: QueueEntry) -> None:
                                   "status": entry.status})
 
 
-def check_in(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
+def check_in(uow: UnitOfWork, appointment_id: int, *,
              now: datetime | None = None) -> QueueEntry:
     """Mark the patient arrived and give them the next token of the doctor's day.
 
     Check-in is refused for appointments on a day that has passed; early arrival (any time
     on or before the day) is accepted and queued for the appointment's day.
     """
-    tzinfo = scheduling.zone(tz)
     now = now or utcnow()
     with uow:
         s = uow.session
@@ -61,8 +59,8 @@ def check_in(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
             raise NotFoundError(f"No appointment with id {appointment_id}.")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "checked_in",
                          "appointment")
-        queue_day = appointment.starts_at.astimezone(tzinfo).date()
-        if queue_day < now.astimezone(tzinfo).date():
+        queue_day = uow.hospital.local(appointment.starts_at).date()
+        if queue_day < uow.hospital.local(now).date():
             raise CheckInTooLateError("This appointment's day has passed; book a new one.")
         # Serialise token allocation per doctor (the unique constraint is the backstop).
         s.get(Doctor, appointment.doctor_id, with_for_update=True)
@@ -74,7 +72,6 @@ def check_in(uow: UnitOfWork, appointment_id: int, *, tz: str | ZoneInfo,
                            version=1)
         s.add(entry)
         appointment.status = "checked_in"
-        appointment.version += 1
         appointment.updated_at = now
         s.flush()
         uow.audit(CATEGORY, "appointment.check_in", patient_id=appointment.patient_id,
@@ -113,7 +110,6 @@ def call_patient(uow: UnitOfWork, entry_id: int, *, now: datetime | None = None)
         entry = _entry_for_update(uow, entry_id)
         check_transition(QUEUE_TRANSITIONS, entry.status, "called", "queue entry")
         entry.status, entry.called_at = "called", now or utcnow()
-        entry.version += 1
         uow.audit(CATEGORY, "queue.call", patient_id=entry.patient_id,
                   detail={"queue_entry_id": entry.id})
         _queue_event(uow, entry)
@@ -133,20 +129,20 @@ def start_consultation(uow: UnitOfWork, entry_id: int, *,
         if appointment is not None:
             check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "in_consultation",
                              "appointment")
-            appointment.status = "in_consultation"
-            appointment.version += 1
-            appointment.updated_at = now
         doctor = s.get(Doctor, entry.doctor_id)
         assert doctor is not None
         encounter = encounters.open_encounter(
             uow, patient_id=entry.patient_id, clinician_user_id=doctor.user_id,
             appointment_id=entry.appointment_id, kind="outpatient")
-        entry.encounter_id = encounter.id
+        # Rows change after the encounter is written, so each is UPDATEd (and its version
+        # moved on) exactly once.
         if appointment is not None:
+            appointment.status = "in_consultation"
+            appointment.updated_at = now
             appointment.encounter_id = encounter.id
+        entry.encounter_id = encounter.id
         entry.status, entry.started_at = "in_consultation", now
         entry.called_at = entry.called_at or now
-        entry.version += 1
         uow.audit(CATEGORY, "queue.start", patient_id=entry.patient_id,
                   detail={"queue_entry_id": entry.id, "encounter_id": encounter.id})
         _queue_event(uow, entry)
@@ -163,14 +159,12 @@ def complete_consultation(uow: UnitOfWork, entry_id: int, *,
         entry = _entry_for_update(uow, entry_id)
         check_transition(QUEUE_TRANSITIONS, entry.status, "done", "queue entry")
         appointment = _appointment(s, entry)
-        if appointment is not None and appointment.status == "in_consultation":
-            appointment.status = "completed"
-            appointment.version += 1
-            appointment.updated_at = now
         if entry.encounter_id is not None:
             encounters.close_encounter(uow, entry.encounter_id)
+        if appointment is not None and appointment.status == "in_consultation":
+            appointment.status = "completed"
+            appointment.updated_at = now
         entry.status, entry.completed_at = "done", now
-        entry.version += 1
         uow.audit(CATEGORY, "queue.complete", patient_id=entry.patient_id,
                   detail={"queue_entry_id": entry.id, "encounter_id": entry.encounter_id})
         _queue_event(uow, entry)
@@ -196,14 +190,13 @@ class QueueBoard:
     longest_wait_minutes: int | None
 
 
-def queue_board(uow: UnitOfWork, *, tz: str | ZoneInfo, day: date | None = None,
+def queue_board(uow: UnitOfWork, *, day: date | None = None,
                 doctor_id: int | None = None, department_id: int | None = None,
                 now: datetime | None = None) -> QueueBoard:
     """The day's queue of a doctor or a department in token order, with waiting times:
     minutes from check-in to being called (or until now while still waiting)."""
-    tzinfo = scheduling.zone(tz)
     now = now or utcnow()
-    day = day or now.astimezone(tzinfo).date()
+    day = day or uow.hospital.local(now).date()
     with uow:
         query = (select(QueueEntry, Doctor, Patient, Appointment)
                  .join(Doctor, Doctor.id == QueueEntry.doctor_id)

@@ -5,8 +5,8 @@ The booking lifecycle (``book_appointment``, ``cancel_appointment``, …) lives 
 ``services.appointments`` and the consultation queue in ``services.queue``; both depend on
 this module, never the reverse.
 
-Every function takes the hospital time zone (``tz``, e.g. ``settings.hospital_timezone``):
-templates are local wall-clock times, the database stores UTC.
+Templates are local wall-clock times in the hospital's zone (``uow.hospital``); the database
+stores UTC.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import touch, utcnow
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.scheduling import (
     INACTIVE_APPOINTMENT_STATUSES,
@@ -47,16 +46,6 @@ from hms_server.domain.versioning import check_version
 
 CATEGORY = "scheduling"
 MAX_SEARCH_DAYS = 92
-
-
-def zone(tz: str | ZoneInfo) -> ZoneInfo:
-    """The hospital zone as a ``ZoneInfo`` (accepts a name such as ``Europe/Berlin``)."""
-    if isinstance(tz, ZoneInfo):
-        return tz
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationFailedError(f"Unknown time zone '{tz}'.") from exc
 
 
 # --- departments and doctors --------------------------------------------------------------
@@ -148,12 +137,12 @@ def create_doctor(uow: UnitOfWork, *, user_id: int, department_id: int, specialt
         user = uow.session.get(User, user_id)
         if user is None or "doctor" not in (user.roles or []):
             raise ValidationFailedError("user_id must be an existing user with the doctor role.",
-                                        extra={"errors": [{"field": "body.user_id",
+                                        extra={"errors": [{"field": "user_id",
                                                            "message": "not a doctor user",
                                                            "type": "value_error"}]})
         if uow.session.get(Department, department_id) is None:
             raise ValidationFailedError(f"No department with id {department_id}.",
-                                        extra={"errors": [{"field": "body.department_id",
+                                        extra={"errors": [{"field": "department_id",
                                                            "message": "unknown department",
                                                            "type": "value_error"}]})
         if doctor_for_user(uow.session, user_id) is not None:
@@ -183,7 +172,7 @@ def update_doctor(uow: UnitOfWork, doctor_id: int, *, version: int,
                              ("display_name", display_name), ("active", active)):
             if value is not None:
                 setattr(doctor, field, value)
-        doctor.version += 1
+        touch(doctor)  # every accepted update moves the version, changed or not
         uow.audit(CATEGORY, "doctor.update", detail={"doctor_id": doctor.id})
         uow.publish("doctor.updated", {"doctor_id": doctor.id})
         uow.commit()
@@ -365,14 +354,10 @@ def busy_epochs(session: Session, doctor_ids: list[int], start: datetime, end: d
     return out
 
 
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-
-
-def doctor_day_slots(session: Session, doctor_id: int, day: date, tz: ZoneInfo) -> list[Slot]:
-    calendar = load_calendars(session, [doctor_id], day, day)[doctor_id]
-    return generate_slots(calendar.templates, calendar.exceptions, day, tz)
+def doctor_day_slots(uow: UnitOfWork, doctor_id: int, day: date) -> list[Slot]:
+    """The slots of one doctor's local day (in the hospital's zone)."""
+    calendar = load_calendars(uow.session, [doctor_id], day, day)[doctor_id]
+    return generate_slots(calendar.templates, calendar.exceptions, day, uow.hospital.zone)
 
 
 @dataclass(frozen=True)
@@ -387,17 +372,16 @@ class SlotView:
     location: str | None
 
 
-def list_slots(uow: UnitOfWork, *, doctor_id: int, day: date, tz: str | ZoneInfo,
+def list_slots(uow: UnitOfWork, *, doctor_id: int, day: date,
                now: datetime | None = None) -> list[SlotView]:
     """Every slot of a doctor's day and whether it can still be booked. Past slots are
     listed but not available."""
-    tzinfo = zone(tz)
     now = now or utcnow()
     with uow:
         doctor = _require_doctor(uow.session, doctor_id)
         if not doctor.active:
             return []
-        slots = doctor_day_slots(uow.session, doctor_id, day, tzinfo)
+        slots = doctor_day_slots(uow, doctor_id, day)
         if not slots:
             return []
         busy = busy_intervals(uow.session, [doctor_id], slots[0].start, slots[-1].end)
@@ -419,7 +403,7 @@ def list_slots(uow: UnitOfWork, *, doctor_id: int, day: date, tz: str | ZoneInfo
         return views
 
 
-def next_available(uow: UnitOfWork, *, tz: str | ZoneInfo, department_id: int | None = None,
+def next_available(uow: UnitOfWork, *, department_id: int | None = None,
                    specialty: str | None = None, doctor_id: int | None = None,
                    after: datetime | None = None, limit: int = 10, days: int = 28,
                    type_code: str | None = None, now: datetime | None = None,
@@ -437,17 +421,18 @@ def next_available(uow: UnitOfWork, *, tz: str | ZoneInfo, department_id: int | 
                                           .where(AppointmentType.code == type_code))
             if duration is None:
                 raise ValidationFailedError(f"Unknown appointment type '{type_code}'.")
-        return find_free_slots(uow.session, tz=zone(tz), department_id=department_id,
+        return find_free_slots(uow, department_id=department_id,
                                specialty=specialty, doctor_id=doctor_id, after=after,
                                limit=limit, days=days, duration_minutes=duration, now=now)
 
 
-def find_free_slots(session: Session, *, tz: ZoneInfo, department_id: int | None = None,
+def find_free_slots(uow: UnitOfWork, *, department_id: int | None = None,
                     specialty: str | None = None, doctor_id: int | None = None,
                     after: datetime | None = None, limit: int = 10, days: int = 28,
                     duration_minutes: int | None = None, now: datetime | None = None,
                     ) -> list[FreeSlot]:
-    """``next_available`` inside an open session (used for ``slot_taken`` suggestions)."""
+    """``next_available`` inside an open unit of work (used for ``slot_taken`` suggestions)."""
+    session, hospital = uow.session, uow.hospital
     now = now or utcnow()
     after = max(after or now, now)
     days = max(1, min(days, MAX_SEARCH_DAYS))
@@ -461,18 +446,18 @@ def find_free_slots(session: Session, *, tz: ZoneInfo, department_id: int | None
     doctor_ids = list(session.scalars(query.order_by(Doctor.id)))
     if not doctor_ids:
         return []
-    first = after.astimezone(tz).date()
+    first = hospital.local(after).date()
     last = first + timedelta(days=days - 1)
     calendars = load_calendars(session, doctor_ids, first, last)
-    window_start, _ = day_bounds(first, tz)
-    _, window_end = day_bounds(last, tz)
+    window_start, _ = hospital.day_bounds(first)
+    _, window_end = hospital.day_bounds(last)
     busy = busy_epochs(session, doctor_ids, window_start, window_end)
     per_doctor = []
     for d in doctor_ids:
         cal = calendars[d]
         if not cal.templates:
             continue
-        days_ = daily_slot_times(cal.templates, cal.exceptions, first, last, tz)
-        per_doctor.append(free_slots(d, days_, BusyIndex(busy.get(d, [])), after, tz,
+        days_ = daily_slot_times(cal.templates, cal.exceptions, first, last, hospital.zone)
+        per_doctor.append(free_slots(d, days_, BusyIndex(busy.get(d, [])), after, hospital.zone,
                                      duration_minutes))
     return merge_next_available(per_doctor, limit)

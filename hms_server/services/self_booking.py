@@ -176,16 +176,16 @@ def _check_day(day: date, today: date) -> None:
     if day < today or day > today + timedelta(days=MAX_DAYS_AHEAD):
         raise ValidationFailedError(
             f"Choose a date from today up to {MAX_DAYS_AHEAD} days ahead.",
-            extra={"errors": [{"field": "query.date", "message": "date out of range",
+            extra={"errors": [{"field": "date", "message": "date out of range",
                                "type": "value_error"}]})
 
 
-def free_times(uow: UnitOfWork, *, doctor_id: int, day: date, tz: str,
+def free_times(uow: UnitOfWork, *, doctor_id: int, day: date,
                now: datetime | None = None) -> list[FreeTime]:
     """The free regular slots of one doctor's day (overbook places are for staff only)."""
     now = now or utcnow()
-    _check_day(day, now.astimezone(scheduling.zone(tz)).date())
-    views = scheduling.list_slots(uow, doctor_id=doctor_id, day=day, tz=tz, now=now)
+    _check_day(day, uow.hospital.local(now).date())
+    views = scheduling.list_slots(uow, doctor_id=doctor_id, day=day, now=now)
     return [FreeTime(v.start, v.end, v.location) for v in views if v.available]
 
 
@@ -239,7 +239,7 @@ class SelfBooking:
 
 
 def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, start: datetime,
-         tz: str, mrn_prefix: str, type_code: str = "new",
+         mrn_prefix: str, type_code: str = "new",
          now: datetime | None = None) -> SelfBooking:
     """Book a free slot for a verified existing patient or a newly registered one.
 
@@ -263,12 +263,12 @@ def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, 
                 uow, mrn_prefix=mrn_prefix, given_name=who.given_name,
                 family_name=who.family_name, sex="unknown", date_of_birth=who.date_of_birth,
                 phone=who.phone, email=who.email, confirm_new=True,
-                today=now.astimezone(scheduling.zone(tz)).date())
+                today=uow.hospital.local(now).date())
             new_mrn = patient.mrn
         if not failed:
             assert patient is not None
             appointment = appointments.book_appointment(
-                uow, tz=tz, patient_id=patient.id, doctor_id=doctor_id, start=start,
+                uow, patient_id=patient.id, doctor_id=doctor_id, start=start,
                 type_code=type_code, source="self", now=now)
             doctor = uow.session.get(Doctor, appointment.doctor_id)
             department = uow.session.get(Department, doctor.department_id) if doctor else None
@@ -290,7 +290,7 @@ def normalize_reference(value: str) -> str | None:
     return f"{compact[:4]}-{compact[4:]}"
 
 
-def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date, tz: str,
+def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date,
            now: datetime | None = None) -> Appointment:
     """Cancel a booking by reference + date of birth (same answer for either being wrong).
 
@@ -319,7 +319,7 @@ def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date, tz: str,
                 raise ConflictError("This appointment can no longer be cancelled online. "
                                     "Please call the hospital.",
                                     extra={"reason": "not_cancellable"})
-            appointments.cancel_appointment(uow, appointment.id, tz=tz, reason=CANCEL_REASON,
+            appointments.cancel_appointment(uow, appointment.id, reason=CANCEL_REASON,
                                             by_patient=True)
             uow.audit(CATEGORY, "appointment.self_cancel", patient_id=appointment.patient_id,
                       detail={"appointment_id": appointment.id})

@@ -117,7 +117,6 @@ def update_user(uow: UnitOfWork, user_id: int, *, version: int, full_name: str |
             if requires_totp(user.roles) and not user.totp_secret:
                 user.totp_secret = credentials.new_totp_secret()
         if changes:
-            user.version += 1
             uow.audit(CATEGORY, "user.update", detail={"target_user_id": user.id, **changes})
             uow.publish("user.updated", {"user_id": user.id})
         uow.commit()
@@ -132,7 +131,6 @@ def set_user_active(uow: UnitOfWork, user_id: int, *, active: bool) -> User:
             _refuse_self_lockout(uow, user, disabling=True)
         if user.active != active:
             user.active = active
-            user.version += 1
             if not active:
                 revoke_all_sessions(uow.session, user.id, "user_disabled")
             uow.audit(CATEGORY, "user.enable" if active else "user.disable",
@@ -150,7 +148,6 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
-        user.version += 1
         revoke_all_sessions(uow.session, user.id, "password_changed")
         uow.audit(CATEGORY, "user.reset_password", detail={"target_user_id": user.id})
         uow.commit()

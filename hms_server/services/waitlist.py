@@ -13,7 +13,6 @@ again.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
@@ -46,19 +45,19 @@ def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None =
                     reason: str | None = None) -> WaitlistEntry:
     """Put a patient on the waitlist for a doctor, or for anyone in a department."""
     if doctor_id is None and department_id is None:
-        raise _invalid("body.doctor_id", "Give doctor_id or department_id.")
+        raise _invalid("doctor_id", "Give doctor_id or department_id.")
     if earliest_date > latest_date:
-        raise _invalid("body.latest_date", "latest_date must not be before earliest_date.")
+        raise _invalid("latest_date", "latest_date must not be before earliest_date.")
     with uow:
         s = uow.session
         if s.get(Patient, patient_id) is None:
-            raise _invalid("body.patient_id", f"No patient with id {patient_id}.")
+            raise _invalid("patient_id", f"No patient with id {patient_id}.")
         if doctor_id is not None and s.get(Doctor, doctor_id) is None:
-            raise _invalid("body.doctor_id", f"No doctor with id {doctor_id}.")
+            raise _invalid("doctor_id", f"No doctor with id {doctor_id}.")
         if department_id is not None and s.get(Department, department_id) is None:
-            raise _invalid("body.department_id", f"No department with id {department_id}.")
+            raise _invalid("department_id", f"No department with id {department_id}.")
         if s.get(AppointmentType, type_code) is None:
-            raise _invalid("body.type", f"Unknown appointment type '{type_code}'.")
+            raise _invalid("type", f"Unknown appointment type '{type_code}'.")
         entry = WaitlistEntry(patient_id=patient_id, doctor_id=doctor_id,
                               department_id=department_id, type_code=type_code,
                               earliest_date=earliest_date, latest_date=latest_date,
@@ -94,12 +93,12 @@ def list_waitlist(uow: UnitOfWork, *, status: str | None = None, doctor_id: int 
 
 
 def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: datetime,
-                     tz: ZoneInfo, exclude_patient_id: int | None = None,
+                     exclude_patient_id: int | None = None,
                      now: datetime | None = None) -> WaitlistEntry | None:
     """Offer a freed slot to the first matching waiting entry (inside the caller's
     transaction). Entries another transaction is offering right now are skipped."""
     now = now or utcnow()
-    day = start.astimezone(tz).date()
+    day = uow.hospital.local(start).date()
     with uow:
         s = uow.session
         department_id = s.scalar(select(Doctor.department_id).where(Doctor.id == doctor_id))
@@ -122,7 +121,6 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
         entry.offered_doctor_id = doctor_id
         entry.offered_start, entry.offered_end = start, end
         entry.offer_expires_at = min(now + OFFER_HOLD, start)
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.offer", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id, "doctor_id": doctor_id})
         uow.publish("waitlist.offered", {"waitlist_id": entry.id, "patient_id": entry.patient_id,
@@ -142,10 +140,10 @@ def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
 def on_slot_freed(uow: UnitOfWork, event: SlotFreed) -> None:
     """Handles ``SlotFreed``: offer the place to the longest-waiting matching entry."""
     offer_freed_slot(uow, doctor_id=event.doctor_id, start=event.start, end=event.end,
-                     tz=uow.hospital.zone, exclude_patient_id=event.exclude_patient_id)
+                     exclude_patient_id=event.exclude_patient_id)
 
 
-def accept_offer(uow: UnitOfWork, entry_id: int, *, tz: str | ZoneInfo) -> Appointment:
+def accept_offer(uow: UnitOfWork, entry_id: int) -> Appointment:
     """Book the offered slot for the waiting patient (``slot_taken`` if someone was faster)."""
     with uow:
         entry = _get(uow, entry_id)
@@ -153,12 +151,11 @@ def accept_offer(uow: UnitOfWork, entry_id: int, *, tz: str | ZoneInfo) -> Appoi
                 or entry.offered_doctor_id is None:
             raise InvalidTransitionError("This waitlist entry has no open offer.",
                                          extra={"current_status": entry.status})
-        appointment = book_appointment(uow, tz=tz, patient_id=entry.patient_id,
+        appointment = book_appointment(uow, patient_id=entry.patient_id,
                                        doctor_id=entry.offered_doctor_id,
                                        start=entry.offered_start, type_code=entry.type_code,
                                        reason=entry.reason)
         entry.status, entry.appointment_id = "booked", appointment.id
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.accept", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id, "appointment_id": appointment.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id,
@@ -174,7 +171,6 @@ def remove_from_waitlist(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
             raise InvalidTransitionError(f"This waitlist entry is already '{entry.status}'.",
                                          extra={"current_status": entry.status})
         entry.status = "cancelled"
-        entry.version += 1
         uow.audit(CATEGORY, "waitlist.remove", patient_id=entry.patient_id,
                   detail={"waitlist_id": entry.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id,

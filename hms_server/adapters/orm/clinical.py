@@ -64,7 +64,7 @@ class Encounter(Base):
     ended_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 NOTE_TYPES = ("soap", "progress", "consult", "procedure", "discharge", "nursing")
@@ -90,6 +90,8 @@ class ClinicalNote(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     current_version: Mapped[int] = mapped_column(nullable=False, default=1)
 
+    # The number is domain data (version N of the text is ``clinical_note_versions`` row N),
+    # so the amending service sets it; the mapper still guards UPDATEs with it.
     __mapper_args__ = {"version_id_col": current_version, "version_id_generator": False}
 
 
@@ -177,7 +179,7 @@ class Allergy(Base):
     updated_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 PROBLEM_STATUSES = ("active", "inactive", "resolved", "entered_in_error")
@@ -206,7 +208,7 @@ class Problem(Base):
     updated_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class LabTest(Base):
@@ -251,7 +253,7 @@ class LabOrder(Base):
     notes: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class LabResult(Base):

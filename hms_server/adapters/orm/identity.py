@@ -53,13 +53,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    # Services bump ``version`` on user-visible edits only (a login's counters are not an
-    # edit); the mapper still adds ``WHERE version = <loaded>`` to every UPDATE.
+    # SQLAlchemy bumps ``version`` on every ORM UPDATE and adds ``WHERE version = <loaded>``.
+    # A sign-in's counters are not an edit: ``adapters.orm.base.write_quietly`` stores them
+    # without moving the version.
     @property
     def totp_enabled(self) -> bool:
         return bool(self.totp_secret)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AuthSession(Base):

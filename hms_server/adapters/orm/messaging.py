@@ -92,6 +92,8 @@ class MessagingSettingsRow(Base):
                                                      server_default=text("true"))
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
+    __mapper_args__ = {"version_id_col": version}
+
 
 class BookingRateLimit(Base):
     """Fixed-window request counters for the public booking page, shared by every server

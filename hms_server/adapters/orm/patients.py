@@ -103,5 +103,5 @@ class Patient(Base):
         Text, Computed("nullif(upper(regexp_replace(national_id, '[^0-9A-Za-z]', '', 'g')), '')",
                        persisted=True))
 
-    # Services bump ``version`` on user-visible edits; the mapper adds ``WHERE version = ..``.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = <loaded>``.
+    __mapper_args__ = {"version_id_col": version}

@@ -68,7 +68,7 @@ class Doctor(Base):
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ScheduleTemplate(Base):
@@ -179,7 +179,7 @@ class Appointment(Base):
     updated_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version}
 
 
 class WaitlistEntry(Base):
@@ -212,6 +212,8 @@ class WaitlistEntry(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
+    __mapper_args__ = {"version_id_col": version}
+
 
 class QueueEntry(Base):
     """A checked-in patient waiting for (or seeing) a doctor today. Timestamps give the
@@ -239,3 +241,5 @@ class QueueEntry(Base):
     completed_at: Mapped[datetime | None] = mapped_column()
     encounter_id: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -46,13 +45,9 @@ AppointmentSort = Annotated[str, Query(pattern=r"^-?(start|id|status|doctor_id)$
                                        description="start, id, status, doctor_id; '-' = desc")]
 
 
-def _tz(ctx: RequestContext) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.hospital_timezone)
-
-
 def appointment_read(ctx: RequestContext, a: Appointment, doctor: Doctor | None = None,
                      patient: Patient | None = None) -> AppointmentRead:
-    tz = _tz(ctx)
+    local = ctx.hospital.local
     show_patient = patient is not None and Perm.PATIENTS_READ in ctx.principal.permissions
     return AppointmentRead(
         id=a.id, patient_id=a.patient_id, doctor_id=a.doctor_id,
@@ -60,7 +55,7 @@ def appointment_read(ctx: RequestContext, a: Appointment, doctor: Doctor | None 
         patient_name=f"{patient.given_name} {patient.family_name}"
         if show_patient and patient else None,
         patient_mrn=patient.mrn if show_patient and patient else None,
-        start=a.starts_at.astimezone(tz), end=a.ends_at.astimezone(tz), status=a.status,
+        start=local(a.starts_at), end=local(a.ends_at), status=a.status,
         type=a.type_code, source=a.source, overbook_slot=a.overbook_slot, location=a.location,
         reason=a.reason, notes=a.notes, cancel_reason=a.cancel_reason,
         booking_reference=a.booking_reference, encounter_id=a.encounter_id, version=a.version)
@@ -76,7 +71,7 @@ def book_appointment(body: AppointmentCreate, request: Request, ctx: Appointment
     return run_idempotent(
         ctx, request, idempotency_key, body,
         lambda uow: svc.book_appointment(
-            uow, tz=_tz(ctx), patient_id=body.patient_id, doctor_id=body.doctor_id,
+            uow, patient_id=body.patient_id, doctor_id=body.doctor_id,
             start=body.start, end=body.end, type_code=body.type, reason=body.reason,
             notes=body.notes, overbook=body.overbook),
         lambda a: appointment_read(ctx, a),
@@ -100,7 +95,7 @@ def list_appointments(
 ) -> Page[AppointmentRead]:
     """Appointments by day (or range), doctor, department, patient and status."""
     rows, total = svc.list_appointments(
-        ctx.uow(), tz=_tz(ctx), day=day, date_to=date_to, doctor_id=doctor_id,
+        ctx.uow(), day=day, date_to=date_to, doctor_id=doctor_id,
         department_id=department_id, patient_id=patient_id,
         status=list(status) if status else None, limit=limit, offset=offset, sort=sort)
     return Page[AppointmentRead](items=[appointment_read(ctx, a, d, p) for a, d, p in rows],
@@ -117,7 +112,7 @@ def get_appointment(appointment_id: IdPath, ctx: ScheduleReader) -> AppointmentR
 def reschedule(appointment_id: IdPath, body: AppointmentReschedule,
                ctx: AppointmentWriter) -> AppointmentRead:
     """Move to another free slot of the same doctor; ``version`` must be current."""
-    a = svc.reschedule_appointment(ctx.uow(), appointment_id, tz=_tz(ctx), start=body.start,
+    a = svc.reschedule_appointment(ctx.uow(), appointment_id, start=body.start,
                                    end=body.end, version=body.version)
     return appointment_read(ctx, a)
 
@@ -126,7 +121,7 @@ def reschedule(appointment_id: IdPath, body: AppointmentReschedule,
 def cancel(appointment_id: IdPath, body: AppointmentCancel,
            ctx: AppointmentWriter) -> AppointmentRead:
     """Cancel with a reason; the freed slot is offered to the waitlist."""
-    a = svc.cancel_appointment(ctx.uow(), appointment_id, tz=_tz(ctx), reason=body.reason,
+    a = svc.cancel_appointment(ctx.uow(), appointment_id, reason=body.reason,
                                version=body.version)
     return appointment_read(ctx, a)
 
@@ -134,7 +129,7 @@ def cancel(appointment_id: IdPath, body: AppointmentCancel,
 @router.post("/appointments/{appointment_id}/no-show", operation_id="mark_no_show")
 def no_show(appointment_id: IdPath, ctx: AppointmentWriter,
             body: AppointmentNoShow | None = None) -> AppointmentRead:
-    a = svc.mark_no_show(ctx.uow(), appointment_id, tz=_tz(ctx),
+    a = svc.mark_no_show(ctx.uow(), appointment_id,
                          version=body.version if body else None)
     return appointment_read(ctx, a)
 
@@ -143,7 +138,7 @@ def no_show(appointment_id: IdPath, ctx: AppointmentWriter,
              response_model=QueueEntryRead)
 def check_in(appointment_id: IdPath, ctx: AppointmentWriter) -> QueueEntryRead:
     """The patient has arrived: they join the doctor's queue with a token number."""
-    entry = queue_svc.check_in(ctx.uow(), appointment_id, tz=_tz(ctx))
+    entry = queue_svc.check_in(ctx.uow(), appointment_id)
     return queue_entry_read(ctx, entry)
 
 
@@ -184,7 +179,7 @@ def list_waitlist(
              status_code=201, response_model=AppointmentRead)
 def accept_offer(entry_id: IdPath, ctx: AppointmentWriter) -> AppointmentRead:
     """Book the slot offered to this waitlist entry."""
-    return appointment_read(ctx, waitlist_svc.accept_offer(ctx.uow(), entry_id, tz=_tz(ctx)))
+    return appointment_read(ctx, waitlist_svc.accept_offer(ctx.uow(), entry_id))
 
 
 @router.post("/waitlist/{entry_id}/remove", operation_id="remove_from_waitlist")

@@ -42,11 +42,11 @@ from hms_contract.booking import (
     FreeSlotRead,
 )
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.api.deps import PUBLIC, client_address, uow_for
+from hms_server.api.deps import PUBLIC, client_address, get_runtime, uow_for
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.config import Settings
 from hms_server.domain.errors import ForbiddenError, NotFoundError
-from hms_server.services import scheduling
+from hms_server.domain.hospital import Hospital
 from hms_server.services import self_booking as service
 
 API_PREFIXED = False
@@ -100,6 +100,10 @@ router = APIRouter(prefix="/book", tags=["self-booking"], route_class=_SecureRou
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _hospital(request: Request) -> Hospital:
+    return get_runtime(request).hospital
 
 
 def _limits(request: Request) -> service.BookingLimits:
@@ -232,9 +236,8 @@ def list_free_slots(
     date_: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
 ) -> FreeSlotList:
     """Free times of one doctor on one day, in hospital-local time."""
-    tz_name = _settings(request).hospital_timezone
-    tz = scheduling.zone(tz_name)
-    slots = service.free_times(_uow(request), doctor_id=doctor_id, day=date_, tz=tz_name)
+    tz = _hospital(request).zone
+    slots = service.free_times(_uow(request), doctor_id=doctor_id, day=date_)
     items = [FreeSlotRead(start=s.start.astimezone(tz), end=s.end.astimezone(tz),
                           location=s.location) for s in slots]
     return FreeSlotList(items=items, total=len(items))
@@ -260,9 +263,8 @@ def create_booking(body: BookingRequest, request: Request) -> BookingConfirmatio
                                  date_of_birth=p.date_of_birth, phone=p.phone, email=p.email)
     service.hit_rate_limits(_uow(request), buckets)
     result = service.book(_uow(request), who=who, doctor_id=body.doctor_id, start=body.start,
-                          tz=settings.hospital_timezone, mrn_prefix=settings.mrn_prefix,
-                          type_code=body.type)
-    tz = scheduling.zone(settings.hospital_timezone)
+                          mrn_prefix=settings.mrn_prefix, type_code=body.type)
+    tz = _hospital(request).zone
     a = result.appointment
     return BookingConfirmation(reference=a.booking_reference, start=a.starts_at.astimezone(tz),
                                end=a.ends_at.astimezone(tz), doctor=result.doctor,
@@ -280,9 +282,8 @@ def cancel_booking(body: CancellationRequest, request: Request) -> CancellationR
         (service.reference_key(settings.jwt_secret, body.reference),
          limits.attempts_per_reference)])
     appointment = service.cancel(_uow(request), reference=body.reference,
-                                 date_of_birth=body.date_of_birth,
-                                 tz=settings.hospital_timezone)
-    tz = scheduling.zone(settings.hospital_timezone)
+                                 date_of_birth=body.date_of_birth)
+    tz = _hospital(request).zone
     return CancellationResult(reference=appointment.booking_reference,
                               status=appointment.status,
                               start=appointment.starts_at.astimezone(tz))

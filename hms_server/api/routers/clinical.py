@@ -307,9 +307,8 @@ def get_chart(patient_id: int, ctx: ClinicalRead) -> ChartRead:
     """Chart header and overview: allergies, active problems, current medications, latest
     vitals, recent encounters."""
     summary = chart_service.chart_summary(ctx.uow(), patient_id)
-    header = PatientHeader.model_validate(summary.patient)
-    today = datetime.now().date()
-    header.age_years = chart_service.age_on(summary.patient.date_of_birth, today)
+    header = PatientHeader.model_validate(summary.patient).model_copy(
+        update={"age_years": summary.age_years})
     return ChartRead(
         patient=header, access=summary.access,
         allergies=[AllergyRead.model_validate(a) for a in summary.allergies],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 
@@ -32,11 +31,11 @@ OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 def queue_entry_read(ctx: RequestContext, entry: QueueEntry, *, doctor: Doctor | None = None,
                      patient: Patient | None = None, appointment: Appointment | None = None,
                      wait: int | None = None) -> QueueEntryRead:
-    tz = ZoneInfo(ctx.settings.hospital_timezone)
+    zone = ctx.hospital.zone
     show = patient is not None and Perm.PATIENTS_READ in ctx.principal.permissions
 
     def local(value):  # type: ignore[no-untyped-def]
-        return value.astimezone(tz) if value is not None else None
+        return value.astimezone(zone) if value is not None else None
 
     if wait is None:
         until = entry.called_at or entry.started_at or entry.checked_in_at
@@ -63,7 +62,7 @@ def queue_board(
 ) -> QueueBoardRead:
     """The day's queue in token order with waiting times (check-in until called; until now
     while still waiting) and a summary per status."""
-    board = svc.queue_board(ctx.uow(), tz=ctx.settings.hospital_timezone, day=day,
+    board = svc.queue_board(ctx.uow(), day=day,
                             doctor_id=doctor_id, department_id=department_id)
     items = [queue_entry_read(ctx, r.entry, doctor=r.doctor, patient=r.patient,
                               appointment=r.appointment, wait=r.waiting_minutes)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -217,13 +216,13 @@ def list_slots(
 ) -> SlotList:
     """Every slot of the doctor's day; ``available`` = the regular place is free and the slot
     has not started."""
-    tz = ZoneInfo(ctx.settings.hospital_timezone)
-    views = svc.list_slots(ctx.uow(), doctor_id=doctor_id, day=day, tz=tz)
+    tz = ctx.hospital.zone
+    views = svc.list_slots(ctx.uow(), doctor_id=doctor_id, day=day)
     items = [SlotRead(start=v.start.astimezone(tz), end=v.end.astimezone(tz),
                       available=v.available, overbook_available=v.overbook_available,
                       location=v.location) for v in views]
     return SlotList(items=items, doctor_id=doctor_id, date=day,
-                    timezone=ctx.settings.hospital_timezone)
+                    timezone=ctx.hospital.timezone)
 
 
 @router.get("/slots/next-available", operation_id="next_available_slots")
@@ -239,7 +238,7 @@ def next_available(
     type_code: Annotated[str | None, Query(alias="type", min_length=1, max_length=32)] = None,
 ) -> FreeSlotList:
     """The earliest free slots across a department's or specialty's doctors (or one doctor)."""
-    tz = ZoneInfo(ctx.settings.hospital_timezone)
+    tz = ctx.hospital.zone
     start: datetime | None
     if isinstance(after, datetime):
         start = after if after.tzinfo else after.replace(tzinfo=tz)
@@ -247,7 +246,7 @@ def next_available(
         start = datetime.combine(after, time.min, tzinfo=tz)
     else:
         start = None
-    free = svc.next_available(ctx.uow(), tz=tz, department_id=department_id, specialty=specialty,
+    free = svc.next_available(ctx.uow(), department_id=department_id, specialty=specialty,
                               doctor_id=doctor_id, after=start, limit=limit, days=days,
                               type_code=type_code)
     names = svc.doctor_names(ctx.uow(), {f.doctor_id for f in free})

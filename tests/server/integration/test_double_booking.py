@@ -44,8 +44,8 @@ def _race(factory, settings, attempts):  # type: ignore[no-untyped-def]
     def run(kwargs):  # type: ignore[no-untyped-def]
         barrier.wait()
         try:
-            book_appointment(wired_uow(factory, Actor.system("race")),
-                             tz=settings.hospital_timezone, **kwargs)
+            book_appointment(wired_uow(factory, Actor.system("race"), settings=settings),
+                             **kwargs)
             outcome = "ok"
         except DomainError as exc:
             outcome = exc.code
@@ -126,15 +126,14 @@ def test_the_constraint_refuses_overlaps_even_without_the_service(db, factory, s
 def test_rescheduling_onto_an_overlapping_own_time_is_allowed(db, factory, settings):
     doctor = make_doctor(factory, settings, slot_minutes=15)
     patient = make_patient(factory, settings)
-    appointment = book_appointment(wired_uow(factory, Actor.system("t")),
-                                   tz=settings.hospital_timezone, patient_id=patient,
+    appointment = book_appointment(wired_uow(factory, Actor.system("t"), settings=settings),
+                                   patient_id=patient,
                                    doctor_id=doctor.id, start=tomorrow_at(settings, 14),
                                    type_code="procedure")
     from hms_server.services.appointments import reschedule_appointment
 
-    moved = reschedule_appointment(wired_uow(factory, Actor.system("t")), appointment.id,
-                                   tz=settings.hospital_timezone,
-                                   start=tomorrow_at(settings, 14, 15), version=1)
+    moved = reschedule_appointment(wired_uow(factory, Actor.system("t"), settings=settings),
+                                   appointment.id, start=tomorrow_at(settings, 14, 15), version=1)
     assert moved.starts_at == tomorrow_at(settings, 14, 15)
     with factory() as session:
         count = session.execute(text("SELECT count(*) FROM appointments WHERE doctor_id = :d"),

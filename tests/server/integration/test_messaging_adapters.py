@@ -456,7 +456,6 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
                                phone="07700 900456", email="rita@example.org", confirm_new=True)
     silent = register_patient(uow(), mrn_prefix="HMS", given_name="Nora", family_name="Nocontact",
                               sex="female", date_of_birth=dt.date(1981, 1, 1), confirm_new=True)
-    tz = settings.hospital_timezone
 
     def rows(appointment_id: int) -> list[tuple[str, str, str, dt.datetime]]:
         with factory() as session:
@@ -465,7 +464,7 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
                               Message.appointment_id == appointment_id)))
 
     start = tomorrow_at(settings, 10, days=3)
-    booked = appointments.book_appointment(uow(), tz=tz, patient_id=patient.id,
+    booked = appointments.book_appointment(uow(), patient_id=patient.id,
                                            doctor_id=doctor.id, start=start)
     queued = rows(booked.id)
     assert [(t, c, s) for t, c, s, _ in queued] == [
@@ -477,7 +476,7 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
         start - dt.timedelta(hours=24)}
 
     moved_to = start + dt.timedelta(days=1)
-    appointments.reschedule_appointment(uow(), booked.id, tz=tz, start=moved_to,
+    appointments.reschedule_appointment(uow(), booked.id, start=moved_to,
                                         version=booked.version)
     after_move = rows(booked.id)
     assert ("appointment_reminder", "sms", "cancelled", start - dt.timedelta(hours=24)) \
@@ -486,7 +485,7 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
         in after_move
     assert any(t == "appointment_rescheduled" and s == "queued" for t, _, s, _ in after_move)
 
-    appointments.cancel_appointment(uow(), booked.id, tz=tz, reason="patient asked")
+    appointments.cancel_appointment(uow(), booked.id, reason="patient asked")
     after_cancel = rows(booked.id)
     assert not any(t == "appointment_reminder" and s == "queued" for t, _, s, _ in after_cancel)
     assert sum(t == "appointment_cancelled" for t, _, _, _ in after_cancel) == 2
@@ -494,13 +493,13 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
     # Booked inside the reminder window: a confirmation only. No contact details: nothing.
     from hms_server.services import scheduling
 
-    [free] = scheduling.next_available(uow(), tz=tz, doctor_id=doctor.id,
+    [free] = scheduling.next_available(uow(), doctor_id=doctor.id,
                                        after=utcnow() + dt.timedelta(hours=1), limit=1)
     assert free.start - utcnow() < dt.timedelta(hours=24)  # the doctor works 08-18 daily
-    soon = appointments.book_appointment(uow(), tz=tz, patient_id=patient.id,
+    soon = appointments.book_appointment(uow(), patient_id=patient.id,
                                          doctor_id=doctor.id, start=free.start)
     assert {t for t, _, _, _ in rows(soon.id)} == {"appointment_confirmation"}
-    quiet = appointments.book_appointment(uow(), tz=tz, patient_id=silent.id,
+    quiet = appointments.book_appointment(uow(), patient_id=silent.id,
                                           doctor_id=doctor.id, start=start)
     assert rows(quiet.id) == []
 

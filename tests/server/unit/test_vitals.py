@@ -43,7 +43,7 @@ def test_implausible_values_are_refused_listing_every_field():
     with pytest.raises(ValidationFailedError) as caught:
         validate_vitals({"temperature_c": 370, "heart_rate_bpm": 900, "spo2_pct": 101})
     fields = {e["field"] for e in caught.value.extra["errors"]}
-    assert fields == {"body.temperature_c", "body.heart_rate_bpm", "body.spo2_pct"}
+    assert fields == {"temperature_c", "heart_rate_bpm", "spo2_pct"}
 
 
 def test_blood_pressure_needs_both_values_and_diastolic_below_systolic():
@@ -51,7 +51,7 @@ def test_blood_pressure_needs_both_values_and_diastolic_below_systolic():
         validate_vitals({"systolic_mmhg": 120})
     with pytest.raises(ValidationFailedError) as caught:
         validate_vitals({"systolic_mmhg": 80, "diastolic_mmhg": 90})
-    assert caught.value.extra["errors"][0]["field"] == "body.diastolic_mmhg"
+    assert caught.value.extra["errors"][0]["field"] == "diastolic_mmhg"
 
 
 def test_empty_vitals_are_refused():
