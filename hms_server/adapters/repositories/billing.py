@@ -445,6 +445,13 @@ class BillingRepository:
             self.session.execute(update(model).where(model.patient_id == loser_id)
                                  .values(patient_id=survivor_id)
                                  .execution_options(synchronize_session=False))
+        # The account moves when the survivor has none; otherwise the credit is added to the
+        # survivor's and the merged-away account is closed.
+        survivor_has = select(PatientAccount.patient_id).where(
+            PatientAccount.patient_id == survivor_id).exists()
+        self.session.execute(update(PatientAccount).where(
+            PatientAccount.patient_id == loser_id, ~survivor_has)
+            .values(patient_id=survivor_id).execution_options(synchronize_session=False))
         credit = self.session.scalar(select(PatientAccount.credit).where(
             PatientAccount.patient_id == loser_id).with_for_update())
         if credit is not None:
