@@ -13,19 +13,12 @@ from decimal import Decimal
 
 from hms_contract.auth import HospitalRead
 from hms_contract.billing import (
-    AccountRead,
     AgeingRead,
     ApplyCredit,
     ApprovalDecision,
     ApprovalRead,
     BillingPrintRecord,
     BillingSettingsRead,
-    CardIntentCreate,
-    CardIntentRead,
-    CashCount,
-    CashSessionOpen,
-    CashSessionRead,
-    CashSessionSubmit,
     ChargeCreate,
     ChargeRead,
     ChargeReverse,
@@ -37,12 +30,7 @@ from hms_contract.billing import (
     InvoiceInsurance,
     InvoiceRead,
     InvoiceSummary,
-    PaymentCreate,
-    PaymentRead,
     PriceItemRead,
-    RefundCreate,
-    RefundResult,
-    StatementRead,
 )
 from hms_contract.common import Page
 from hms_contract.insurance import (
@@ -54,6 +42,20 @@ from hms_contract.insurance import (
     PolicyRead,
     RejectionResolve,
     RemittanceCreate,
+)
+from hms_contract.payments import (
+    AccountRead,
+    CardIntentCreate,
+    CardIntentRead,
+    CashCount,
+    CashSessionOpen,
+    CashSessionRead,
+    CashSessionSubmit,
+    PaymentCreate,
+    PaymentRead,
+    RefundCreate,
+    RefundResult,
+    StatementRead,
 )
 from hms_desktop.api.client import ApiClient
 from hms_desktop.api.errors import ApiProblem

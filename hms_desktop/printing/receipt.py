@@ -11,7 +11,7 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from hms_contract.billing import PaymentRead
+from hms_contract.payments import PaymentRead
 from hms_desktop.printing.billing_common import (
     Letterhead,
     Styles,

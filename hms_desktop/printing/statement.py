@@ -11,7 +11,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from hms_contract.billing import StatementRead
+from hms_contract.payments import StatementRead
 from hms_desktop.printing.billing_common import (
     Letterhead,
     Styles,

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from hms_contract.billing import PaymentCreate
+from hms_contract.payments import PaymentCreate
 from hms_desktop.api.billing import BillingApi
 from hms_desktop.main import main as desktop_main
 from hms_desktop.print_cli import render_document

@@ -161,7 +161,7 @@ def test_cash_up_shows_expected_totals_and_locks_after_submit(qtbot, tasks, cler
     charge(billing, patient.id, price_item(clerk_api, "80.00"))
     draft = billing.create_invoice(patient.id)
     final = billing.finalize(draft.id, draft.version)
-    from hms_contract.billing import PaymentCreate
+    from hms_contract.payments import PaymentCreate
 
     billing.pay(PaymentCreate(invoice_id=final.id, amount=Decimal("80.00"), method="cash"))
     workspace = _workspace(qtbot, tasks, clerk_api)
@@ -181,7 +181,7 @@ def test_cash_up_shows_expected_totals_and_locks_after_submit(qtbot, tasks, cler
 
 def test_screenshot_tour_shows_the_billing_workspace_with_an_account(
         qapp, live_server, make_user, reception_api, tmp_path):
-    from hms_contract.billing import PaymentCreate
+    from hms_contract.payments import PaymentCreate
     from hms_desktop.screenshot_tour import run_screenshot_tour
 
     made = make_user("billing_clerk")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hms_contract.billing import AccountRead
+from hms_contract.payments import AccountRead
 from hms_desktop.models.billing import (
     ChargesTableModel,
     InvoicesTableModel,
@@ -66,7 +66,7 @@ class AccountTab(QWidget):
         self.charges = ChargesTableModel(minor_unit, self)
         self.charges_table = make_record_table(charges_box, self.tr("Unbilled charges"),
                                                self.charges)
-        self._fit(self.charges_table, (28, 90, 110, 0, 50, 90, 90, 100))
+        self._fit(self.charges_table, (24, 82, 96, 0, 38, 72, 72, 84))
         charges_layout.addWidget(self.charges_table)
         row = QHBoxLayout()
         self.invoice_button = _button(charges_box, self.tr("Invoice ticked charges"),
@@ -87,7 +87,7 @@ class AccountTab(QWidget):
         invoices_layout = QVBoxLayout(invoices_box)
         self.invoices = InvoicesTableModel(minor_unit, self)
         self.invoices_table = make_record_table(invoices_box, self.tr("Invoices"), self.invoices)
-        self._fit(self.invoices_table, (150, 110, 100, 100, 100, 0))
+        self._fit(self.invoices_table, (128, 92, 84, 80, 80, 0))
         self.invoices_table.activated.connect(self._on_invoices_activated)
         self.invoices_table.setToolTip(self.tr("Double-click (or Enter) to open the invoice"))
         invoices_layout.addWidget(self.invoices_table)
@@ -97,7 +97,7 @@ class AccountTab(QWidget):
         self.payments = PaymentsTableModel(minor_unit, self)
         self.payments_table = make_record_table(payments_box, self.tr("Payments"),
                                                 self.payments)
-        self._fit(self.payments_table, (150, 130, 80, 110, 90, 90, 0))
+        self._fit(self.payments_table, (128, 122, 66, 92, 72, 72, 0))
         payments_layout.addWidget(self.payments_table)
         row = QHBoxLayout()
         self.deposit_button = _button(payments_box, self.tr("Deposit…"),
@@ -158,7 +158,7 @@ class AccountTab(QWidget):
             return
         mu = self.minor_unit
         self.summary.setText(self.tr(
-            "<b>Unbilled</b> {unbilled} ({n} charge(s)) · <b>Patient owes</b> {owed} · "
+            "<b>Unbilled</b> {unbilled} ({n}) · <b>Patient owes</b> {owed} · "
             "<b>Insurers owe</b> {payer} · <b>Credit</b> {credit} · <b>Balance</b> {balance} "
             "{currency}").format(
             unbilled=format_amount(account.unbilled, mu), n=account.unbilled_count,

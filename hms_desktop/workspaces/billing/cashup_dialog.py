@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from hms_contract.billing import CashSessionRead
+from hms_contract.payments import CashSessionRead
 from hms_desktop.api.billing import BillingApi
 from hms_desktop.models.billing import format_amount, method_text, parse_amount
 from hms_desktop.qt import QGridLayout, QLabel, QLineEdit, QWidget

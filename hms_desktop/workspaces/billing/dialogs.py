@@ -10,7 +10,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from hms_contract.billing import ChargeCreate, DiscountCreate, PaymentCreate
+from hms_contract.billing import ChargeCreate, DiscountCreate
+from hms_contract.payments import PaymentCreate
 from hms_desktop.api.billing import BillingApi
 from hms_desktop.models.billing import format_amount, parse_amount
 from hms_desktop.qt import (

@@ -98,7 +98,8 @@ class InvoiceTab(QWidget):
         bottom.addWidget(totals)
         layout.addLayout(bottom)
 
-        actions = QHBoxLayout()
+        # Two rows (money on the first, editing on the second) so the tab stays narrow.
+        actions, edits = QHBoxLayout(), QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
             ("finalize", self.tr("Finalise"),
@@ -119,10 +120,12 @@ class InvoiceTab(QWidget):
             button = QPushButton(text, self)
             button.setToolTip(tip)
             button.setAccessibleName(text.rstrip("…"))
-            actions.addWidget(button)
+            row = edits if key in ("discount", "remove", "credit_note", "discard") else actions
+            row.addWidget(button)
             self.buttons[key] = button
-        actions.addStretch(1)
-        layout.addLayout(actions)
+        for row in (actions, edits):
+            row.addStretch(1)
+            layout.addLayout(row)
 
         self.buttons["finalize"].clicked.connect(lambda: self._emit(self.sig_finalize_requested))
         self.buttons["pay"].clicked.connect(lambda: self._emit(self.sig_payment_requested))

@@ -5,6 +5,7 @@ desk, or what the QR code on it scans to)."""
 from __future__ import annotations
 
 from hms_desktop.api.patients import PatientsApi
+from hms_desktop.models.paged import Column
 from hms_desktop.models.patients import PatientsTableModel
 from hms_desktop.qt import (
     QHBoxLayout,
@@ -64,12 +65,15 @@ class PatientPanel(QWidget):
         self.search_edit.setToolTip(self.tr("Find the patient whose account to open (Ctrl+F)"))
         layout.addWidget(self.search_edit)
         self.model = PatientsTableModel(tasks, patients_api, self)
+        # At the billing desk the birth date tells namesakes apart; the age is not needed,
+        # and the name gets the room (it identifies the patient: never elided).
+        self.model.columns[2] = Column("date_of_birth", self.tr("Born"))
         self.table = make_record_table(self, self.tr("Patients"), self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((122, 160, 140)):
-            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 112)
+        self.table.setColumnWidth(2, 88)
         for column in range(3, self.model.columnCount()):
             self.table.setColumnHidden(column, True)  # sex, phone: not needed at the desk
         layout.addWidget(self.table, 1)

@@ -117,9 +117,9 @@ class BillingWorkspace(QWidget):
             button.setVisible(self.can_write or self.can_take)
         splitter.addWidget(self.panel)
         splitter.addWidget(self.tabs)
-        self.panel.setMinimumWidth(360 if reads_patients else 260)
+        self.panel.setMinimumWidth(385 if reads_patients else 260)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([440, 900] if reads_patients else [280, 1060])
+        splitter.setSizes([385, 900] if reads_patients else [280, 1060])
         layout.addWidget(splitter, 1)
 
         self._connect()
@@ -533,16 +533,23 @@ class BillingWorkspace(QWidget):
             self.receivables.reload()
 
     def prepare_screenshot(self) -> None:
-        """Screenshot tour hook: put a patient with a part-paid invoice in context."""
+        """Screenshot tour hook: put a patient in context whose account shows everything —
+        unbilled charges, a part-paid invoice and payments."""
 
-        def show(page: Any) -> None:
-            if not page.items:
+        def find() -> Any:
+            page = self.billing.invoices(status=["partly_paid"], limit=25)
+            for invoice in page.items:
+                if self.billing.charges(invoice.patient_id, limit=1).total:
+                    return invoice
+            return page.items[0] if page.items else None
+
+        def show(invoice: Any) -> None:
+            if invoice is None:
                 return
-            first = page.items[0]
             if self.panel.model is not None:
-                self._run(lambda: self.context.api.get(f"/patients/{first.patient_id}"),
+                self._run(lambda: self.context.api.get(f"/patients/{invoice.patient_id}"),
                           self.set_patient)
             else:
-                self.open_invoice(first.id)
+                self.open_invoice(invoice.id)
 
-        self._run(lambda: self.billing.invoices(status=["partly_paid"], limit=1), show)
+        self._run(find, show)

@@ -10,16 +10,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from hms_contract.billing import (
-    AccountRead,
     AgeingRead,
     ApprovalDecision,
     ApprovalKind,
     ApprovalRead,
     BillingPrintRecord,
     BillingSettingsRead,
-    StatementRead,
 )
 from hms_contract.common import Page
+from hms_contract.payments import AccountRead, StatementRead
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     Approver,

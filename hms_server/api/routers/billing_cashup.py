@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from hms_contract.billing import CashSessionOpen, CashSessionRead, CashSessionSubmit
 from hms_contract.common import Page
+from hms_contract.payments import CashSessionOpen, CashSessionRead, CashSessionSubmit
 from hms_server.api.deps import RequestContext
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_contract.billing import PaymentRead
 from hms_contract.common import Page
 from hms_contract.insurance import (
     ClaimBatchCreate,
@@ -19,6 +18,7 @@ from hms_contract.insurance import (
     RejectionResolve,
     RemittanceCreate,
 )
+from hms_contract.payments import PaymentRead
 from hms_server.api.deps import RequestContext
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES

@@ -186,15 +186,17 @@ def finalize(invoice_id: IdPath, ctx: BillingWriter,
 
 @router.post("/invoices/{invoice_id}/credit-notes", operation_id="create_credit_note",
              status_code=201, response_model=CreditNoteRead)
-def create_credit_note(invoice_id: IdPath, body: CreditNoteCreate, request: Request,
-                       ctx: BillingWriter,
+def create_credit_note(invoice_id: IdPath, request: Request, ctx: BillingWriter,
+                       body: Annotated[CreditNoteCreate | None, Body()] = None,
                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    """Credit part of the invoice, or all that is still owed (``amount`` omitted) which
-    voids it. Money already paid beyond the new amount goes to the patient's credit."""
+    """Credit part of the invoice, or all that is still owed (``amount`` omitted, or no
+    body) which voids it. Money already paid beyond the new amount goes to the patient's
+    credit."""
+    note = body or CreditNoteCreate()
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: credit_svc.issue_credit_note(uow, invoice_id, amount=body.amount,
-                                                 reason=body.reason),
+        ctx, request, idempotency_key, note,
+        lambda uow: credit_svc.issue_credit_note(uow, invoice_id, amount=note.amount,
+                                                 reason=note.reason),
         lambda view: to_model(ctx, CreditNoteRead, view))
 
 

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hms_contract.billing import (
+from hms_contract.common import Page
+from hms_contract.payments import (
     CardIntentCreate,
     CardIntentRead,
     PaymentCreate,
@@ -22,7 +23,6 @@ from hms_contract.billing import (
     RefundCreate,
     RefundResult,
 )
-from hms_contract.common import Page
 from hms_server.adapters.uow import Actor
 from hms_server.api.deps import PUBLIC, RequestContext, get_runtime
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent

@@ -257,3 +257,13 @@ def test_manual_charge_bad_input_is_a_clear_problem(client, clerk, factory, sett
     unknown_patient = client.post("/api/v1/charges", json={
         "patient_id": 987654321, "price_item_code": "X", "reason": "test"}, headers=clerk)
     assert unknown_patient.status_code == 404
+
+
+def test_a_credit_note_without_a_body_voids_the_whole_invoice(client, clerk, factory,
+                                                             settings):
+    invoice = finalised_invoice(client, clerk, factory, settings, prices=("15.00",))
+    note = client.post(f"/api/v1/invoices/{invoice['id']}/credit-notes", headers=clerk)
+    assert note.status_code == 201, note.text
+    assert note.json()["voids_invoice"] and note.json()["amount"] == "15.00"
+    assert client.get(f"/api/v1/invoices/{invoice['id']}", headers=clerk).json()[
+        "status"] == "void"
