@@ -42,9 +42,11 @@ class InvoiceTab(QWidget):
     sig_discard_requested = Signal(object)
     sig_apply_credit_requested = Signal(object)
 
-    def __init__(self, minor_unit: int, parent: QWidget | None = None) -> None:
+    def __init__(self, minor_unit: int, parent: QWidget | None = None, *,
+                 allowed: frozenset[str] = frozenset({"edit", "pay"})) -> None:
         super().__init__(parent)
         self.minor_unit = minor_unit
+        self.allowed = allowed
         self.invoice: InvoiceRead | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -66,7 +68,7 @@ class InvoiceTab(QWidget):
         self.table = make_record_table(self, self.tr("Invoice lines"), self.lines)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((34, 84, 128, 0, 40, 80, 70, 48, 80, 78, 78)):
+        for column, width in enumerate((30, 80, 110, 0, 36, 72, 64, 44, 76, 72, 72)):
             if width:
                 self.table.setColumnWidth(column, width)
             else:
@@ -138,6 +140,11 @@ class InvoiceTab(QWidget):
         self.buttons["discard"].clicked.connect(lambda: self._emit(self.sig_discard_requested))
         self.buttons["remove"].clicked.connect(self._on_remove_clicked)
         self.policy.activated.connect(self._on_policy_activated)
+        # A role sees only the actions it may take (a manager reads and prints).
+        for key in ("finalize", "discount", "remove", "credit_note", "discard"):
+            self.buttons[key].setVisible("edit" in allowed)
+        for key in ("pay", "credit"):
+            self.buttons[key].setVisible("pay" in allowed)
         self.set_invoice(None)
 
     def _emit(self, signal: Any) -> None:
@@ -164,6 +171,9 @@ class InvoiceTab(QWidget):
     def set_invoice(self, invoice: InvoiceRead | None) -> None:
         self.invoice = invoice
         self.lines.set_rows(invoice.lines if invoice else [])
+        insured = bool(invoice and invoice.policy_id)
+        for column in (9, 10):  # the insurer's and the patient's share: only when insured
+            self.table.setColumnHidden(column, not insured)
         if invoice is not None and invoice.lines:
             # Codes identify the item: never elided. Measured from the longest code (cheaper
             # than resizeColumnToContents, which lays out every one of 500 rows).

@@ -101,7 +101,8 @@ class BillingWorkspace(QWidget):
         self.tabs = QTabWidget(splitter)
         self.tabs.setAccessibleName(self.tr("Billing sections"))
         self.account = AccountTab(self.minor_unit, self.tabs)
-        self.invoice = InvoiceTab(self.minor_unit, self.tabs)
+        self.invoice = InvoiceTab(self.minor_unit, self.tabs, allowed=frozenset(
+            (["edit"] if self.can_write else []) + (["pay"] if self.can_take else [])))
         self.claims = ClaimsTab(self.tasks, self.billing, self.minor_unit, self.tabs)
         self.receivables = ReceivablesTab(self.tasks, self.billing, self.minor_unit, self.tabs)
         self.approvals = ApprovalsTab(self.tasks, self.billing, self.minor_unit,
@@ -282,7 +283,10 @@ class BillingWorkspace(QWidget):
         # An invoice opened by its number puts its patient in context (their policies, the
         # account) — never someone else's.
         current = int(self.patient["id"]) if self.patient else None
-        if self.panel.model is not None and current != invoice.patient_id:
+        if self.panel.model is None:
+            self.patient_label.setText(self.tr("Patient #{id} (names are not shown for your "
+                                               "role)").format(id=invoice.patient_id))
+        elif current != invoice.patient_id:
             self._run(lambda: self.context.api.get(f"/patients/{invoice.patient_id}"),
                       self.set_patient)
 
