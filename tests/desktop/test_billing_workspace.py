@@ -202,3 +202,57 @@ def test_screenshot_tour_shows_the_billing_workspace_with_an_account(
     assert code == 0, messages
     image = tmp_path / "billing.png"
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000
+
+
+def test_card_payment_waits_for_the_terminal_then_settles(qtbot, tasks, db, make_user,
+                                                          reception_api):
+    """The card path end to end: the clerk starts a terminal payment, the dialog waits, the
+    customer confirms at the (simulated) terminal, the gateway's signed webhook settles it."""
+    from hms_server.app import create_app
+    from tests.server.billing_simulators import (
+        API_KEY,
+        WEBHOOK_SECRET,
+        serve,
+        start_simulator,
+        stop_simulator,
+    )
+
+    gateway = start_simulator("gateway_simulator", "--api-key", API_KEY,
+                              "--webhook-secret", WEBHOOK_SECRET)
+    app = create_app(db.settings(card_gateway_url=gateway.url, card_gateway_api_key=API_KEY,
+                                 card_gateway_webhook_secret=WEBHOOK_SECRET))
+    try:
+        with serve(app) as url:
+            gateway.post("/_sim/config",
+                         {"webhook_url": url + "/api/v1/payments/gateway-webhook"})
+            api = signed_in(url, make_user("billing_clerk"))
+            try:
+                billing = BillingApi(api)
+                patient = register_patient(reception_api)
+                charge(billing, patient.id, price_item(api, "64.90"))
+                draft = billing.create_invoice(patient.id)
+                invoice = billing.finalize(draft.id, draft.version)
+                workspace = _workspace(qtbot, tasks, api)
+                assert workspace.settings.gateway_configured
+                workspace.open_invoice(invoice.id)
+                qtbot.waitUntil(lambda: workspace.invoice.invoice is not None, timeout=10000)
+                workspace.invoice.buttons["pay"].click()
+                dialog = _dialog(qtbot, workspace, PaymentDialog)
+                dialog.methods["terminal"].setChecked(True)
+                dialog.submit()
+                qtbot.waitUntil(lambda: dialog.waiting.isVisible(), timeout=10000)
+                assert not dialog.buttons.isVisible()
+                intent = billing.card_payment(dialog.intent_id)
+                assert intent.status == "pending"
+                gateway.post(f"/_sim/intents/{intent.gateway_intent_id}/confirm",
+                             {"outcome": "succeeded"})
+                qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15000)
+                assert dialog.result_value.status == "succeeded"
+                _dialog(qtbot, workspace, PrintPreviewDialog).close()
+                qtbot.waitUntil(lambda: workspace.invoice.invoice.status == "paid",
+                                timeout=10000)
+                tasks.wait_for_done(5000)
+            finally:
+                api.close()
+    finally:
+        stop_simulator(gateway)
