@@ -103,9 +103,14 @@ def db_down(data_dir: Path) -> None:
 # --- schema and checks -------------------------------------------------------------------
 
 def migrate_database(database_url: str) -> str:
+    """Migrations, then the reference data (versioned: unchanged files are skipped), then the
+    runtime role's grants."""
+    from hms_server.adapters.reference_data import load_reference_data
+
     engine = make_engine(database_url, pool_size=1)
     try:
         upgrade_to_head(engine)
+        load_reference_data(engine)
         return ensure_runtime_role(engine)
     finally:
         engine.dispose()
@@ -114,12 +119,35 @@ def migrate_database(database_url: str) -> str:
 @main.command()
 @database_url_option
 def migrate(database_url: str) -> None:
-    """Apply all migrations (as the owner) and (re)grant the runtime role."""
+    """Apply all migrations (as the owner), load changed reference data, (re)grant the
+    runtime role."""
     try:
         role = migrate_database(database_url)
     except DomainError as exc:
         _fail(exc.detail)
-    click.echo(f"database at revision {head_revision()}; runtime role '{role}' ready")
+    click.echo(f"database at revision {head_revision()}; reference data current; "
+               f"runtime role '{role}' ready")
+
+
+@main.group("reference-data")
+def reference_data() -> None:
+    """Formulary, interaction table and laboratory catalogue (resources/reference-data)."""
+
+
+@reference_data.command("load")
+@database_url_option
+def reference_data_load(database_url: str) -> None:
+    """Load each reference dataset whose file changed since it was last loaded (re-running
+    with unchanged files does nothing). 'hms-server migrate' runs this too."""
+    from hms_server.adapters.reference_data import load_reference_data
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        report = load_reference_data(engine)
+    finally:
+        engine.dispose()
+    for dataset, outcome in report.items():
+        click.echo(f"{dataset}: {outcome}")
 
 
 def _check_runtime_login(database_url: str) -> list[str]:

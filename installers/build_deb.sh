@@ -158,7 +158,7 @@ build_deb() {
         install -m 0755 "$INSTALLERS/deb/desktop/hms-desktop.sh" "$stage/usr/bin/hms-desktop"
         install -D -m 0644 "$INSTALLERS/deb/desktop/hms-desktop.desktop" \
             "$stage/usr/share/applications/hms-desktop.desktop"
-        install -D -m 0644 "$INSTALLERS/common/hms-desktop.svg" \
+        install -D -m 0644 "$ROOT/resources/icons/hms-desktop.svg" \
             "$stage/usr/share/icons/hicolor/scalable/apps/hms-desktop.svg"
         install -D -m 0644 "$INSTALLERS/deb/desktop/desktop.ini" "$stage/etc/hms/desktop.ini"
         install -m 0644 "$INSTALLERS/deb/desktop/conffiles" "$stage/DEBIAN/conffiles"

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hms_server.adapters.db import ensure_runtime_role, make_engine, normalize_url, runtime_url
 from hms_server.adapters.migrations import upgrade_to_head
+from hms_server.adapters.reference_data import load_reference_data
 from hms_server.adapters.uow import Actor
 from hms_server.config import Settings
 from tests.wiring import wired_uow
@@ -128,6 +129,7 @@ def pg_cluster() -> Iterator[_Cluster]:
     cluster.execute(f'CREATE DATABASE "{cluster.template}"')  # type: ignore[attr-defined]
     engine = make_engine(cluster.url_for(cluster.template), pool_size=1)  # type: ignore[attr-defined]
     upgrade_to_head(engine)
+    load_reference_data(engine)
     ensure_runtime_role(engine)
     engine.dispose()
     created: list[str] = [cluster.template]  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
-"""The one place PDF fonts are registered: the DejaVu family shipped in
-``hms_desktop/resources/fonts`` so names in any Latin, Greek or Cyrillic script print the same
-on every workstation. ``registerFontFamily`` maps bold/italic so ``<b>``/``<i>`` in reportlab
-paragraphs pick the right face (a TTF alone ignores them)."""
+"""The one place PDF fonts are registered: the DejaVu family shipped in the top-level
+``resources/fonts`` (the ``hms_resources`` package of an installed wheel) so names in any
+Latin, Greek or Cyrillic script print the same on every workstation. ``registerFontFamily``
+maps bold/italic so ``<b>``/``<i>`` in reportlab paragraphs pick the right face (a TTF alone
+ignores them)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
+
+def _font_dir() -> Path:
+    try:
+        import hms_resources
+    except ModuleNotFoundError:  # a source checkout with an older editable install
+        return Path(__file__).resolve().parents[2] / "resources" / "fonts"
+    return Path(hms_resources.ROOT) / "fonts"
+
+
+FONT_DIR = _font_dir()
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
 ITALIC = "DejaVuSans-Oblique"

@@ -121,7 +121,7 @@ class UnitOfWork:
         found = self._repositories.get(kind)
         if found is None:
             found = self._repositories[kind] = kind(self.session)  # type: ignore[call-arg]
-        return found  # type: ignore[no-any-return]
+        return found
 
     def emit(self, event: object) -> None:
         """Tell the other areas a domain fact now, inside this transaction (their handlers'

@@ -14,6 +14,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from hms_server.adapters.repositories.identity import SignInRepository
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import ForbiddenError, NotAuthenticatedError
@@ -127,7 +128,8 @@ class Require:
         runtime = get_runtime(request)
         settings = runtime.settings
         with runtime.session_factory() as session:
-            principal = authenticate(session, settings, credentials.credentials)
+            principal = authenticate(SignInRepository(session), settings,
+                                     credentials.credentials)
         actor = Actor(user_id=principal.user_id, username=principal.username,
                       roles=principal.roles, workstation=_workstation(x_workstation),
                       address=client_address(request), session_id=str(principal.session_id))

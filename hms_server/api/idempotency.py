@@ -16,11 +16,8 @@ from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 
-from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.infra import IdempotencyRecord
+from hms_server.adapters.repositories.idempotency import IdempotencyRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.api.deps import RequestContext
 from hms_server.domain.errors import IdempotencyKeyReusedError, ValidationFailedError
@@ -54,35 +51,22 @@ def run_idempotent(
     if key is not None and not key.strip():
         raise ValidationFailedError("Idempotency-Key must not be blank.")
     with uow:
+        records = uow.repo(IdempotencyRepository)
+        user_id = ctx.principal.user_id
         if key:
             fingerprint = _fingerprint(request.method, request.url.path, payload)
-            claimed = uow.session.execute(
-                insert(IdempotencyRecord)
-                .values(user_id=ctx.principal.user_id, key=key, method=request.method,
-                        path=request.url.path, request_hash=fingerprint, created_at=utcnow())
-                .on_conflict_do_nothing()
-                .returning(IdempotencyRecord.key)
-            ).first()
-            if claimed is None:
-                stored = uow.session.scalars(
-                    select(IdempotencyRecord).where(
-                        IdempotencyRecord.user_id == ctx.principal.user_id,
-                        IdempotencyRecord.key == key)
-                ).one()
-                if stored.request_hash != fingerprint:
+            if not records.claim(user_id, key, method=request.method, path=request.url.path,
+                                 request_hash=fingerprint):
+                stored_hash, stored_status, stored_body = records.stored(user_id, key)
+                if stored_hash != fingerprint:
                     raise IdempotencyKeyReusedError(
                         "This Idempotency-Key was already used for a different request.")
-                return JSONResponse(stored.response, status_code=stored.status_code or 200,
+                return JSONResponse(stored_body, status_code=stored_status,
                                     headers={"Idempotent-Replayed": "true"})
         result = work(uow)
         body = jsonable_encoder(serialize(result))
         if key:
-            uow.session.execute(
-                update(IdempotencyRecord)
-                .where(IdempotencyRecord.user_id == ctx.principal.user_id,
-                       IdempotencyRecord.key == key)
-                .values(status_code=status_code, response=body)
-            )
+            records.store_answer(user_id, key, status_code, body)
         uow.commit()
     return JSONResponse(body, status_code=status_code,
                         headers=headers(result) if headers else None)

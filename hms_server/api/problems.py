@@ -171,6 +171,13 @@ def _on_data_error(_: Request, exc: Exception) -> JSONResponse:
                    "A value is out of the range the database accepts.")
 
 
+def _on_unencodable_text(_: Request, exc: Exception) -> JSONResponse:
+    # JSON may carry "\ud800": a valid escape, but a lone surrogate is not Unicode text and
+    # cannot be hashed, stored or sent anywhere. Whatever layer first tries, it is bad input.
+    return problem(422, "validation_error", "Invalid input",
+                   "The request contains text that is not valid Unicode (a lone surrogate).")
+
+
 def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
     return problem(500, "server_error", "Internal error",
@@ -185,4 +192,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(DBAPIError, _on_data_error)
+    app.add_exception_handler(UnicodeError, _on_unencodable_text)
     app.add_exception_handler(Exception, _on_unexpected)

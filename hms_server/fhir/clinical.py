@@ -12,17 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.observation import Observation
 
-from hms_server.adapters.orm.clinical import (
-    Allergy,
-    Encounter,
-    LabResult,
-    LabTest,
-    Problem,
-    VitalSigns,
-)
-from hms_server.adapters.orm.prescribing import Drug, Prescription, PrescriptionItem
 from hms_server.domain.errors import NotFoundError
 from hms_server.domain.permissions import Perm
 from hms_server.fhir.registry import (
@@ -32,13 +27,11 @@ from hms_server.fhir.registry import (
     ResourceType,
     SearchParam,
     SearchParams,
-    register,
+    build,
 )
 from hms_server.services import clinical as clinical_service
 from hms_server.services import labs as lab_service
 from hms_server.services import prescribing as rx_service
-from hms_server.services.access import ensure_chart_access
-from hms_server.services.clinical import audit_read
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -132,7 +125,7 @@ _ENCOUNTER_STATUS = {"in_progress": "in-progress", "finished": "finished",
                      "cancelled": "cancelled"}
 
 
-def encounter_resource(e: Encounter, clinician_name: str | None = None) -> Resource:
+def encounter_resource(e: Any, clinician_name: str | None = None) -> Resource:
     code, display = _ENCOUNTER_CLASS.get(e.kind, ("AMB", "ambulatory"))
     resource: Resource = {
         "resourceType": "Encounter", "id": str(e.id),
@@ -149,7 +142,7 @@ def encounter_resource(e: Encounter, clinician_name: str | None = None) -> Resou
     if e.appointment_id:
         resource["identifier"] = [{"system": "urn:hms:appointment",
                                    "value": str(e.appointment_id)}]
-    return resource
+    return build(Encounter, resource)
 
 
 def _read_encounter(ctx: FhirContext, resource_id: str) -> Resource | None:
@@ -182,7 +175,7 @@ def _vital_category() -> list[Resource]:
                          "display": "Vital Signs"}]}]
 
 
-def vitals_resources(v: VitalSigns) -> list[Resource]:
+def vitals_resources(v: Any) -> list[Resource]:
     """One Observation per measurement; blood pressure as a panel with two components."""
     out: list[Resource] = []
     flags = v.flags or {}
@@ -218,10 +211,10 @@ def vitals_resources(v: VitalSigns) -> list[Resource]:
         if interpretation:
             resource["interpretation"] = interpretation
         out.append(resource)
-    return out
+    return [build(Observation, o) for o in out]
 
 
-def lab_resource(r: LabResult, t: LabTest) -> Resource:
+def lab_resource(r: Any, t: Any) -> Resource:
     coding = [{"system": LAB_CODE_SYSTEM, "code": t.code, "display": t.name}]
     if t.loinc:
         coding.insert(0, {"system": LOINC, "code": t.loinc, "display": t.name})
@@ -252,32 +245,20 @@ def lab_resource(r: LabResult, t: LabTest) -> Resource:
         resource["referenceRange"] = [ref]
     if r.comment:
         resource["note"] = [{"text": r.comment}]
-    return resource
+    return build(Observation, resource)
 
 
 def _read_observation(ctx: FhirContext, resource_id: str) -> Resource | None:
     parts = resource_id.split("-")
-    uow = ctx.uow()
     if len(parts) == 3 and parts[0] == "vs" and parts[1].isdigit():
-        with uow:
-            vitals = uow.session.get(VitalSigns, int(parts[1]))
-            if vitals is None:
-                return None
-            basis = ensure_chart_access(uow, vitals.patient_id)
-            audit_read(uow, basis, "vitals", fhir="Observation")
-            uow.commit()
+        vitals = clinical_service.read_chart_item(ctx.uow(), "vitals", int(parts[1]),
+                                                  fhir="Observation")
+        if vitals is None:
+            return None
         return next((o for o in vitals_resources(vitals) if o["id"] == resource_id), None)
     if len(parts) == 2 and parts[0] == "lab" and parts[1].isdigit():
-        with uow:
-            result = uow.session.get(LabResult, int(parts[1]))
-            if result is None:
-                return None
-            basis = ensure_chart_access(uow, result.patient_id)
-            test = uow.session.get(LabTest, result.test_id)
-            assert test is not None
-            audit_read(uow, basis, "lab_results", fhir="Observation")
-            uow.commit()
-        return lab_resource(result, test)
+        found = lab_service.read_lab_result(ctx.uow(), int(parts[1]), fhir="Observation")
+        return lab_resource(*found) if found is not None else None
     return None
 
 
@@ -306,7 +287,7 @@ def _search_observation(ctx: FhirContext, params: SearchParams) -> list[Resource
 
 # ---------------------------------------------------------------- Condition
 
-def condition_resource(p: Problem) -> Resource:
+def condition_resource(p: Any) -> Resource:
     resource: Resource = {
         "resourceType": "Condition", "id": str(p.id),
         "verificationStatus": {"coding": [{
@@ -330,26 +311,18 @@ def condition_resource(p: Problem) -> Resource:
         resource["abatementDateTime"] = p.resolved_date.isoformat()
     if p.notes:
         resource["note"] = [{"text": p.notes}]
-    return resource
+    return build(Condition, resource)
 
 
-def _read_by_id(ctx: FhirContext, model: Any, resource_id: str, category: str) -> Any:
+def _read_item(ctx: FhirContext, kind: str, resource_id: str, resource_type: str) -> Any:
     row_id = _int_id(resource_id)
     if row_id is None:
         return None
-    uow = ctx.uow()
-    with uow:
-        row = uow.session.get(model, row_id)
-        if row is None:
-            return None
-        basis = ensure_chart_access(uow, row.patient_id)
-        audit_read(uow, basis, category, fhir=model.__name__)
-        uow.commit()
-    return row
+    return clinical_service.read_chart_item(ctx.uow(), kind, row_id, fhir=resource_type)
 
 
 def _read_condition(ctx: FhirContext, resource_id: str) -> Resource | None:
-    row = _read_by_id(ctx, Problem, resource_id, "problems")
+    row = _read_item(ctx, "problem", resource_id, "Problem")
     return condition_resource(row) if row is not None else None
 
 
@@ -363,7 +336,7 @@ def _search_condition(ctx: FhirContext, params: SearchParams) -> list[Resource]:
 
 # ---------------------------------------------------------------- AllergyIntolerance
 
-def allergy_resource(a: Allergy) -> Resource:
+def allergy_resource(a: Any) -> Resource:
     resource: Resource = {
         "resourceType": "AllergyIntolerance", "id": str(a.id),
         "verificationStatus": {"coding": [{
@@ -384,11 +357,11 @@ def allergy_resource(a: Allergy) -> Resource:
     if a.reaction:
         resource["reaction"] = [{"manifestation": [{"text": a.reaction}],
                                  "severity": a.severity}]
-    return resource
+    return build(AllergyIntolerance, resource)
 
 
 def _read_allergy(ctx: FhirContext, resource_id: str) -> Resource | None:
-    row = _read_by_id(ctx, Allergy, resource_id, "allergies")
+    row = _read_item(ctx, "allergy", resource_id, "Allergy")
     return allergy_resource(row) if row is not None else None
 
 
@@ -404,7 +377,7 @@ def _search_allergy(ctx: FhirContext, params: SearchParams) -> list[Resource]:
 _RX_STATUS = {"active": "active", "cancelled": "cancelled", "completed": "completed"}
 
 
-def medication_request_resource(rx: Prescription, item: PrescriptionItem, drug: Drug,
+def medication_request_resource(rx: Any, item: Any, drug: Any,
                                 prescriber_name: str | None) -> Resource:
     label = " ".join(x for x in (drug.generic_name, drug.strength, drug.form) if x)
     medication: Resource = {"text": label}
@@ -442,17 +415,14 @@ def medication_request_resource(rx: Prescription, item: PrescriptionItem, drug: 
         resource["encounter"] = {"reference": f"Encounter/{rx.encounter_id}"}
     if rx.notes:
         resource["note"] = [{"text": rx.notes}]
-    return resource
+    return build(MedicationRequest, resource)
 
 
 def _read_medication_request(ctx: FhirContext, resource_id: str) -> Resource | None:
     item_id = _int_id(resource_id)
     if item_id is None:
         return None
-    uow = ctx.uow()
-    with uow:
-        prescription_id = uow.session.scalar(select(PrescriptionItem.prescription_id).where(
-            PrescriptionItem.id == item_id))
+    prescription_id = rx_service.prescription_of_item(ctx.uow(), item_id)
     if prescription_id is None:
         return None
     view = rx_service.get_prescription(ctx.uow(), prescription_id)
@@ -472,7 +442,7 @@ def _search_medication_request(ctx: FhirContext, params: SearchParams) -> list[R
             for item, drug in v.items]
 
 
-for _resource in (
+RESOURCE_TYPES = (
     ResourceType("Encounter", _read_encounter, _search_encounter,
                  (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished")),
                  Perm.CLINICAL_READ, "Visits; search requires patient."),
@@ -491,5 +461,4 @@ for _resource in (
                  (PATIENT_PARAM, SearchParam("status", "token", "active, cancelled")),
                  Perm.CLINICAL_READ, "One per prescription item; groupIdentifier is the "
                  "prescription number."),
-):
-    register(_resource)
+)

@@ -7,7 +7,8 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from hms_server.adapters.orm.patients import Patient
+from fhir.resources.R4B.patient import Patient
+
 from hms_server.domain.errors import NotFoundError
 from hms_server.domain.patients import SEX_CODES
 from hms_server.fhir.registry import (
@@ -18,7 +19,7 @@ from hms_server.fhir.registry import (
     SearchParam,
     SearchParams,
     SearchResult,
-    register,
+    build,
 )
 from hms_server.services import patients as patient_service
 
@@ -31,7 +32,7 @@ BCP47 = "urn:ietf:bcp:47"
 _DATE_PREFIX = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
-def _identifiers(p: Patient) -> list[Resource]:
+def _identifiers(p: Any) -> list[Resource]:
     ids: list[Resource] = [{
         "use": "usual",
         "type": {"coding": [{"system": V2_0203, "code": "MR",
@@ -73,7 +74,7 @@ def _contacts(kin: list[dict[str, Any]]) -> list[Resource]:
     return out
 
 
-def to_fhir(p: Patient, replaces: list[int] | None = None) -> Resource:
+def to_fhir(p: Any, replaces: list[int] | None = None) -> Resource:
     """The FHIR R4 Patient for one record. ``replaces``: ids merged into this one."""
     resource: Resource = {
         "resourceType": "Patient",
@@ -109,7 +110,7 @@ def to_fhir(p: Patient, replaces: list[int] | None = None) -> Resource:
                  for i in replaces or [])
     if links:
         resource["link"] = links
-    return resource
+    return build(Patient, resource)
 
 
 def _read(ctx: FhirContext, resource_id: str) -> Resource | None:
@@ -213,7 +214,7 @@ def _search(ctx: FhirContext, params: SearchParams) -> SearchResult:
     return SearchResult([to_fhir(p, replaces.get(p.id)) for p in rows], total)
 
 
-register(ResourceType(
+RESOURCE_TYPES = (ResourceType(
     name="Patient",
     read=_read,
     search=_search,
@@ -229,4 +230,4 @@ register(ResourceType(
                                            "or a bare value matching either"),
         SearchParam("_id", "token", "Logical id"),
     ),
-))
+),)

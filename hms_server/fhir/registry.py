@@ -1,18 +1,20 @@
 """A tiny FHIR registry: each resource type registers how to read and search it.
 
-To add resource types, drop a module into ``hms_server/fhir/`` that calls ``register``::
+To add resource types, drop a module into ``hms_server/fhir/`` that declares them::
 
-    from hms_server.fhir.registry import ResourceType, SearchParam, register
+    from hms_server.fhir.registry import ResourceType, SearchParam, build
 
     def _read(ctx, resource_id): ...          # -> dict | None (None = 404)
     def _search(ctx, params): ...             # -> list[dict] (all matches; paged for you)
                                               #    or SearchResult(page, total) (paged by you)
-    register(ResourceType(
+    RESOURCE_TYPES = (ResourceType(
         name="Encounter", read=_read, search=_search,
         search_params=(SearchParam("patient", "reference", "Patient/123 or 123"),),
-        permission=Perm.CLINICAL_READ))
+        permission=Perm.CLINICAL_READ),)
 
-Every module in the package is imported by ``discover()``, so nothing else needs editing.
+``discover()`` reads ``RESOURCE_TYPES`` of every module in the package (importing a module
+registers nothing by itself), so nothing else needs editing. Build each resource with
+``build(<fhir.resources R4B model>, data)``: the pinned models validate it.
 ``read``/``search`` raise ``FhirError`` (or any ``DomainError``) for a problem; the router
 turns both into an OperationOutcome. The route itself requires ``Perm.PATIENTS_READ``;
 ``permission`` is an extra requirement checked before ``read``/``search`` run.
@@ -27,6 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
@@ -137,7 +143,9 @@ def discover() -> None:
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name != "registry":
-            importlib.import_module(f"{package.__name__}.{info.name}")
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for resource in getattr(module, "RESOURCE_TYPES", ()):
+                register(resource)
     _discovered = True
 
 
@@ -151,9 +159,19 @@ def lookup(name: str) -> ResourceType | None:
     return _REGISTRY.get(name)
 
 
+def build(model: type[Any], data: Resource) -> Resource:
+    """``data`` made into the pinned ``fhir.resources`` R4B model (which validates every
+    element: a resource the model refuses is a bug here, never sent) and serialised back as
+    the model writes FHIR JSON."""
+    resource: Resource = model.model_validate(data).model_dump(
+        mode="json", by_alias=True, exclude_none=True)
+    return resource
+
+
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> Resource:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}]}
+    return build(OperationOutcome, {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}]})
 
 
 def capability_statement(base_url: str, software_version: str,
@@ -174,7 +192,7 @@ def capability_statement(base_url: str, software_version: str,
         if rt.documentation:
             entry["documentation"] = rt.documentation
         resources.append(entry)
-    return {
+    return build(CapabilityStatement, {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": datetime.now(UTC).date().isoformat(),
@@ -197,7 +215,7 @@ def capability_statement(base_url: str, software_version: str,
             },
             "resource": resources,
         }],
-    }
+    })
 
 
 def searchset(resource_type: str, base_url: str, page: list[Resource], total: int,
@@ -205,11 +223,11 @@ def searchset(resource_type: str, base_url: str, page: list[Resource], total: in
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return {
+    return build(Bundle, {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": links,
         "entry": [{"fullUrl": f"{base_url}/{r.get('resourceType', resource_type)}/{r['id']}",
                    "resource": r, "search": {"mode": "match"}} for r in page],
-    }
+    })

@@ -13,31 +13,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import BreakGlassGrant, CareTeamMember
 from hms_server.adapters.orm.identity import User
-from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.repositories.access import AccessRepository
+from hms_server.adapters.repositories.identity import UserRepository
+from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import BreakGlassReasonError, CareRelationshipRequiredError
 from hms_server.domain.errors import NotFoundError
 
 BREAK_GLASS_MINUTES = 60
 MIN_REASON_LENGTH = 10
-
-# An appointment gives the doctor access from this long before it until it is over.
-_APPOINTMENT_ACCESS = text("""
-    SELECT 1 FROM appointments a JOIN doctors d ON d.id = a.doctor_id
-    WHERE a.patient_id = :patient_id AND d.user_id = :user_id
-      AND a.starts_at >= date_trunc('day', now()) - interval '1 day'
-      AND coalesce(a.status, '') NOT IN ('cancelled', 'no_show')
-    LIMIT 1
-""")
-
 
 @dataclass(frozen=True)
 class AccessBasis:
@@ -59,55 +47,25 @@ def add_care_team_member(uow: UnitOfWork, *, patient_id: int, user_id: int,
                          role: str = "clinician", source: str = "encounter",
                          added_by_user_id: int | None = None) -> bool:
     """Add a clinician to the care team (no-op if already there). True if newly added."""
-    added = uow.session.execute(
-        insert(CareTeamMember)
-        .values(patient_id=patient_id, user_id=user_id, role=role, source=source,
-                added_at=utcnow(), added_by_user_id=added_by_user_id)
-        .on_conflict_do_nothing()
-        .returning(CareTeamMember.user_id)
-    ).first()
-    if added is not None:
+    added = uow.repo(AccessRepository).add_care_team_member(
+        patient_id=patient_id, user_id=user_id, role=role, source=source,
+        added_by_user_id=added_by_user_id)
+    if added:
         uow.audit("care_team", "care_team.add", patient_id=patient_id,
                   detail={"member_user_id": user_id, "source": source, "role": role})
-    return added is not None
+    return added
 
 
-def _has_table(session: Session, name: str) -> bool:
-    return bool(session.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}))
-
-
-def _appointment_access(session: Session, user_id: int, patient_id: int) -> bool:
-    if not (_has_table(session, "appointments") and _has_table(session, "doctors")):
-        return False
-    # A savepoint, so a schema mismatch in another area's table cannot poison this request.
-    try:
-        with session.begin_nested():
-            return session.execute(_APPOINTMENT_ACCESS,
-                                   {"patient_id": patient_id, "user_id": user_id}).first() \
-                is not None
-    except Exception:  # the optional path must never break chart access
-        return False
-
-
-def active_grant_id(session: Session, user_id: int, patient_id: int) -> int | None:
-    return session.scalar(
-        select(BreakGlassGrant.id).where(
-            BreakGlassGrant.user_id == user_id, BreakGlassGrant.patient_id == patient_id,
-            BreakGlassGrant.expires_at > func.now())
-        .order_by(BreakGlassGrant.expires_at.desc()).limit(1))
-
-
-def care_access(session: Session, user_id: int | None, patient_id: int) -> AccessBasis | None:
+def care_access(uow: UnitOfWork, user_id: int | None, patient_id: int) -> AccessBasis | None:
     """The basis on which ``user_id`` may see ``patient_id``'s chart, or None."""
     if user_id is None:
         return None
-    member = session.scalar(select(CareTeamMember.user_id).where(
-        CareTeamMember.patient_id == patient_id, CareTeamMember.user_id == user_id))
-    if member is not None:
+    access = uow.repo(AccessRepository)
+    if access.is_care_team_member(user_id, patient_id):
         return AccessBasis(patient_id, "care_team")
-    if _appointment_access(session, user_id, patient_id):
+    if access.has_appointment_with(user_id, patient_id):
         return AccessBasis(patient_id, "appointment")
-    grant = active_grant_id(session, user_id, patient_id)
+    grant = access.active_grant_id(user_id, patient_id)
     if grant is not None:
         return AccessBasis(patient_id, "break_glass", grant)
     return None
@@ -125,11 +83,11 @@ def _audit_denied(uow: UnitOfWork, patient_id: int) -> None:
 def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     """Inside ``with uow``: 404 for an unknown patient, 403 ``care_relationship_required``
     (audited as denied) when the actor has no care relationship and no grant."""
-    patient = uow.session.get(Patient, patient_id)
+    patient = uow.repo(PatientRepository).get(patient_id)
     if patient is None:
         raise NotFoundError(f"No patient with id {patient_id}.")
     user_id = uow.actor.user_id if uow.actor else None
-    basis = care_access(uow.session, user_id, patient_id)
+    basis = care_access(uow, user_id, patient_id)
     if basis is None:
         _audit_denied(uow, patient_id)
         raise CareRelationshipRequiredError(
@@ -153,12 +111,12 @@ def ensure_chart_write_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     and listed on the care team for review. Reading what others wrote still needs a care
     relationship or break-the-glass, so a self-declaration is visible, never silent.
     """
-    patient = uow.session.get(Patient, patient_id)
+    patient = uow.repo(PatientRepository).get(patient_id)
     if patient is None:
         raise NotFoundError(f"No patient with id {patient_id}.")
     actor = uow.actor
     if (actor is not None and actor.user_id is not None
-            and care_access(uow.session, actor.user_id, patient_id) is None
+            and care_access(uow, actor.user_id, patient_id) is None
             and CLINICIAN_ROLES & set(actor.roles)):
         add_care_team_member(uow, patient_id=patient_id, user_id=actor.user_id,
                              source="self_declared", added_by_user_id=actor.user_id)
@@ -176,14 +134,13 @@ def break_glass(uow: UnitOfWork, *, patient_id: int, reason: str,
                                "message": "reason required"}]})
     assert uow.actor is not None and uow.actor.user_id is not None
     with uow:
-        if uow.session.get(Patient, patient_id) is None:
+        if uow.repo(PatientRepository).get(patient_id) is None:
             raise NotFoundError(f"No patient with id {patient_id}.")
         now = utcnow()
         grant = BreakGlassGrant(patient_id=patient_id, user_id=uow.actor.user_id, reason=reason,
                                 granted_at=now, expires_at=now + timedelta(minutes=minutes),
                                 workstation=uow.actor.workstation)
-        uow.session.add(grant)
-        uow.session.flush()
+        uow.repo(AccessRepository).add(grant)
         uow.audit("break_glass", "break_glass.grant", patient_id=patient_id,
                   detail={"break_glass_grant_id": grant.id, "reason": reason,
                           "expires_at": grant.expires_at.isoformat()})
@@ -209,48 +166,21 @@ def list_break_glass(uow: UnitOfWork, *, since: datetime | None, until: datetime
                      user_id: int | None, patient_id: int | None, unreviewed: bool,
                      limit: int, offset: int) -> tuple[list[GrantView], int]:
     """Review queue, newest first; ``access_count`` counts the audited reads under the grant."""
-    reviewer = aliased(User)
     with uow:
-        conditions = []
-        if since is not None:
-            conditions.append(BreakGlassGrant.granted_at >= since)
-        if until is not None:
-            conditions.append(BreakGlassGrant.granted_at < until)
-        if user_id is not None:
-            conditions.append(BreakGlassGrant.user_id == user_id)
-        if patient_id is not None:
-            conditions.append(BreakGlassGrant.patient_id == patient_id)
-        if unreviewed:
-            conditions.append(BreakGlassGrant.reviewed_at.is_(None))
-        where = and_(True, *conditions)
-        total = uow.session.scalar(select(func.count()).select_from(BreakGlassGrant)
-                                   .where(where)) or 0
-        accesses = (
-            select(func.count()).select_from(AuditEntry)
-            .where(AuditEntry.patient_id == BreakGlassGrant.patient_id,
-                   AuditEntry.user_id == BreakGlassGrant.user_id,
-                   AuditEntry.at >= BreakGlassGrant.granted_at,
-                   AuditEntry.at <= BreakGlassGrant.expires_at,
-                   AuditEntry.action == "read")
-            .correlate(BreakGlassGrant).scalar_subquery())
-        rows = uow.session.execute(
-            select(BreakGlassGrant, User.username, User.full_name, reviewer.username, accesses)
-            .join(User, User.id == BreakGlassGrant.user_id)
-            .outerjoin(reviewer, reviewer.id == BreakGlassGrant.reviewed_by_user_id)
-            .where(where)
-            .order_by(BreakGlassGrant.granted_at.desc(), BreakGlassGrant.id.desc())
-            .limit(limit).offset(offset)).all()
+        rows, total = uow.repo(AccessRepository).grants(
+            since=since, until=until, user_id=user_id, patient_id=patient_id,
+            unreviewed=unreviewed, limit=limit, offset=offset)
         uow.audit("break_glass", "break_glass.review_list",
                   detail={"returned": len(rows), "unreviewed_only": unreviewed})
         uow.commit()
-        return [GrantView(g, u, f, r, int(c or 0)) for g, u, f, r, c in rows], total
+        return [GrantView(g, u, f, r, c) for g, u, f, r, c in rows], total
 
 
 def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> GrantView:
     """Mark a grant as reviewed by the acting administrator."""
     assert uow.actor is not None
     with uow:
-        grant = uow.session.get(BreakGlassGrant, grant_id, with_for_update=True)
+        grant = uow.repo(AccessRepository).grant(grant_id, lock=True)
         if grant is None:
             raise NotFoundError(f"No break-the-glass grant with id {grant_id}.")
         grant.reviewed_at = utcnow()
@@ -258,7 +188,7 @@ def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> G
         grant.review_note = note
         uow.audit("break_glass", "break_glass.review", patient_id=grant.patient_id,
                   detail={"break_glass_grant_id": grant.id})
-        user = uow.session.get(User, grant.user_id)
+        user = uow.repo(UserRepository).get(grant.user_id)
         uow.commit()
         return GrantView(grant, user.username if user else None,
                          user.full_name if user else None, uow.actor.username, 0)
@@ -267,13 +197,10 @@ def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> G
 def list_care_team(uow: UnitOfWork, patient_id: int) -> list[tuple[CareTeamMember, User]]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        rows = uow.session.execute(
-            select(CareTeamMember, User).join(User, User.id == CareTeamMember.user_id)
-            .where(CareTeamMember.patient_id == patient_id)
-            .order_by(CareTeamMember.added_at)).all()
+        rows = uow.repo(AccessRepository).care_team(patient_id)
         uow.audit("care_team", "read", patient_id=patient_id, detail=basis.audit_detail())
         uow.commit()
-        return [(m, u) for m, u in rows]
+        return rows
 
 
 def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int,
@@ -281,12 +208,12 @@ def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int,
     """A clinician already caring for the patient adds a colleague (e.g. the ward nurse)."""
     with uow:
         ensure_chart_access(uow, patient_id)
-        if uow.session.get(User, user_id) is None:
+        if uow.repo(UserRepository).get(user_id) is None:
             raise NotFoundError(f"No user with id {user_id}.")
         add_care_team_member(uow, patient_id=patient_id, user_id=user_id, role=role,
                              source="manual",
                              added_by_user_id=uow.actor.user_id if uow.actor else None)
-        member = uow.session.get(CareTeamMember, (patient_id, user_id))
+        member = uow.repo(AccessRepository).care_team_member(patient_id, user_id)
         assert member is not None
         uow.commit()
         return member
@@ -296,12 +223,8 @@ def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[Patie
     """Patients whose care team includes the acting user, most recently added first."""
     assert uow.actor is not None
     with uow:
-        base = select(CareTeamMember.patient_id, CareTeamMember.added_at).where(
-            CareTeamMember.user_id == uow.actor.user_id)
-        total = uow.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        patients = list(uow.session.scalars(
-            select(Patient).join(CareTeamMember, CareTeamMember.patient_id == Patient.id)
-            .where(CareTeamMember.user_id == uow.actor.user_id)
-            .order_by(CareTeamMember.added_at.desc(), Patient.id).limit(limit).offset(offset)))
+        assert uow.actor.user_id is not None
+        patients, total = uow.repo(AccessRepository).patients_of(uow.actor.user_id,
+                                                                 limit=limit, offset=offset)
         uow.commit()
         return patients, total

@@ -17,26 +17,25 @@ anonymous web user (``user_id=None``); overbooking is refused for self-bookings.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import (
-    INACTIVE_APPOINTMENT_STATUSES,
-    Appointment,
-    AppointmentType,
-    Doctor,
-    QueueEntry,
-    WaitlistEntry,
+from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
+from hms_server.adapters.repositories.appointments import (
+    APPOINTMENT_SORT_COLUMNS,
+    PATIENT_OVERLAP,
+    AppointmentRepository,
+    QueueRepository,
 )
+from hms_server.adapters.repositories.patients import PatientRepository
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.events import AppointmentChanged, PatientsMerged, SlotFreed
+from hms_server.domain.hospital import Hospital
 from hms_server.domain.scheduling import (
     APPOINTMENT_TRANSITIONS,
     FreeSlot,
@@ -57,9 +56,6 @@ from hms_server.services import scheduling
 CATEGORY = "scheduling"
 DEFAULT_TYPE = "new"
 SUGGESTIONS = 5
-EXCLUSION_VIOLATION = "23P01"
-DOCTOR_CONSTRAINT = "ex_appointments_doctor_slot"
-PATIENT_CONSTRAINT = "ex_appointments_patient_overlap"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -80,7 +76,7 @@ def _aware(uow: UnitOfWork, value: datetime) -> datetime:
 
 
 def _announce(uow: UnitOfWork, change: str, appointment: Appointment) -> None:
-    uow.session.flush()  # the appointment needs its id
+    uow.repo(AppointmentRepository).flush()  # the appointment needs its id
     uow.emit(AppointmentChanged(appointment_id=appointment.id, change=change))
 
 
@@ -106,16 +102,6 @@ def _slot_taken(uow: UnitOfWork, doctor_id: int, start: datetime,
 
 def _patient_busy() -> PatientBusyError:
     return PatientBusyError("The patient already has an appointment overlapping that time.")
-
-
-def _overlapping(session: Session, *, start: datetime, end: datetime,
-                 exclude_id: int | None = None) -> Select[tuple[int]]:
-    query = select(Appointment.id).where(
-        Appointment.starts_at < end, Appointment.ends_at > start,
-        Appointment.status.not_in(INACTIVE_APPOINTMENT_STATUSES))
-    if exclude_id is not None:
-        query = query.where(Appointment.id != exclude_id)
-    return query
 
 
 def _resolve_time(uow: UnitOfWork, doctor: Doctor, start: datetime, end: datetime | None,
@@ -149,44 +135,18 @@ def _resolve_time(uow: UnitOfWork, doctor: Doctor, start: datetime, end: datetim
     return slot, end
 
 
-def _choose_place(session: Session, doctor_id: int, slot: Slot, start: datetime,
+def _choose_place(uow: UnitOfWork, doctor_id: int, slot: Slot, start: datetime,
                   end: datetime, overbook: bool) -> int:
     """Regular place (0) or the first free overbook place (1..N)."""
     if not overbook:
         return 0
     if slot.overbook_places < 1:
         raise OverbookFullError("This session allows no overbooking.")
-    taken = set(session.scalars(
-        _overlapping(session, start=start, end=end).with_only_columns(Appointment.overbook_slot)
-        .where(Appointment.doctor_id == doctor_id, Appointment.overbook_slot > 0)))
+    taken = uow.repo(AppointmentRepository).taken_overbook_places(doctor_id, start, end)
     for place in range(1, slot.overbook_places + 1):
         if place not in taken:
             return place
     raise OverbookFullError("Every overbook place of this slot is taken.")
-
-
-def _insert_guarded(session: Session, appointment: Appointment) -> bool:
-    """Flush inside a savepoint so a lost race leaves the transaction usable (for the
-    suggestions, or another overbook place). False = the doctor's place was taken meanwhile;
-    a patient overlap raises ``PatientBusyError``."""
-    for _attempt in range(3):
-        try:
-            with session.begin_nested():
-                session.add(appointment)
-                session.flush()
-            return True
-        except IntegrityError as exc:
-            diag = getattr(exc.orig, "diag", None)
-            name = getattr(diag, "constraint_name", None)
-            if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
-                if name == PATIENT_CONSTRAINT:
-                    raise _patient_busy() from exc
-                return False
-            if name == "uq_appointments_booking_reference":
-                appointment.booking_reference = new_booking_reference()
-                continue
-            raise
-    raise RuntimeError("could not allocate a booking reference")  # pragma: no cover
 
 
 def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
@@ -208,37 +168,39 @@ def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
     if overbook and source == "self":
         raise _field_error("overbook", "Self-booking cannot overbook.")
     with uow:
-        session = uow.session
-        doctor = session.get(Doctor, doctor_id)
+        appointments = uow.repo(AppointmentRepository)
+        scheduling_rows = uow.repo(SchedulingRepository)
+        doctor = scheduling_rows.doctor(doctor_id)
         if doctor is None or not doctor.active:
             raise _field_error("doctor_id", f"No bookable doctor with id {doctor_id}.")
-        patient = session.get(Patient, patient_id)
+        patient = uow.repo(PatientRepository).get(patient_id)
         if patient is None:
             raise _field_error("patient_id", f"No patient with id {patient_id}.")
         if patient.merged_into_id is not None:
             raise _field_error("patient_id",
                                f"This record was merged into patient {patient.merged_into_id}.")
-        appt_type = session.get(AppointmentType, type_code or DEFAULT_TYPE)
+        appt_type = scheduling_rows.appointment_type(type_code or DEFAULT_TYPE)
         if appt_type is None:
             raise _field_error("type", f"Unknown appointment type '{type_code}'.")
         duration = appt_type.duration_minutes
         slot, end = _resolve_time(uow, doctor, start, end, duration, now)
-        if session.scalar(_overlapping(session, start=start, end=end)
-                          .where(Appointment.patient_id == patient_id)):
+        if appointments.patient_busy(patient_id, start, end):
             raise _patient_busy()
         # An overbook booking that loses a race for place k tries the next free place.
         for _attempt in range(slot.overbook_places + 1 if overbook else 1):
-            place = _choose_place(session, doctor.id, slot, start, end, overbook)
-            if session.scalar(_overlapping(session, start=start, end=end).where(
-                    Appointment.doctor_id == doctor.id, Appointment.overbook_slot == place)):
+            place = _choose_place(uow, doctor.id, slot, start, end, overbook)
+            if appointments.place_busy(doctor.id, place, start, end):
                 raise _slot_taken(uow, doctor.id, start, duration)
             appointment = Appointment(
                 patient_id=patient_id, doctor_id=doctor.id, starts_at=start, ends_at=end,
                 overbook_slot=place, status="booked", type_code=appt_type.code,
                 source=source, location=slot.location, reason=reason, notes=notes,
                 booking_reference=new_booking_reference(),
-                created_by_user_id=uow.actor.user_id if uow.actor else None, version=1)
-            if _insert_guarded(session, appointment):
+                created_by_user_id=uow.actor.user_id if uow.actor else None)
+            refused = appointments.try_insert(appointment, new_booking_reference)
+            if refused == PATIENT_OVERLAP:
+                raise _patient_busy()
+            if refused is None:
                 break
         else:
             if overbook:
@@ -259,8 +221,8 @@ def _event(uow: UnitOfWork, appointment: Appointment) -> dict[str, Any]:
             "date": uow.hospital.local(appointment.starts_at).date().isoformat()}
 
 
-def _lock(session: Session, appointment_id: int) -> Appointment:
-    appointment = session.get(Appointment, appointment_id, with_for_update=True)
+def _lock(uow: UnitOfWork, appointment_id: int) -> Appointment:
+    appointment = uow.repo(AppointmentRepository).get(appointment_id, lock=True)
     if appointment is None:
         raise NotFoundError(f"No appointment with id {appointment_id}.")
     return appointment
@@ -282,41 +244,34 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datet
     now = now or utcnow()
     start = _aware(uow, start)
     with uow:
-        session = uow.session
-        appointment = _lock(session, appointment_id)
+        appointments = uow.repo(AppointmentRepository)
+        scheduling_rows = uow.repo(SchedulingRepository)
+        appointment = _lock(uow, appointment_id)
         check_version(appointment.version, version, "appointment")
         if appointment.status != "booked":
             raise InvalidTransitionError(
                 f"Only a booked appointment can be moved (it is '{appointment.status}').",
                 extra={"current_status": appointment.status})
-        doctor = session.get(Doctor, appointment.doctor_id)
+        doctor = scheduling_rows.doctor(appointment.doctor_id)
         assert doctor is not None
-        appt_type = session.get(AppointmentType, appointment.type_code)
+        appt_type = scheduling_rows.appointment_type(appointment.type_code)
         duration = appt_type.duration_minutes if appt_type else 15
         slot, new_end = _resolve_time(uow, doctor, start, end, duration, now)
-        if session.scalar(_overlapping(session, start=start, end=new_end,
-                                       exclude_id=appointment.id)
-                          .where(Appointment.doctor_id == doctor.id,
-                                 Appointment.overbook_slot == appointment.overbook_slot)):
+        if appointments.place_busy(doctor.id, appointment.overbook_slot, start, new_end,
+                                   exclude_id=appointment.id):
             raise _slot_taken(uow, doctor.id, start, duration)
-        if session.scalar(_overlapping(session, start=start, end=new_end,
-                                       exclude_id=appointment.id)
-                          .where(Appointment.patient_id == appointment.patient_id)):
+        if appointments.patient_busy(appointment.patient_id, start, new_end,
+                                     exclude_id=appointment.id):
             raise _patient_busy()
         old_start, old_end = appointment.starts_at, appointment.ends_at
         appointment.starts_at, appointment.ends_at = start, new_end
         appointment.location = slot.location
         appointment.updated_at = now
-        try:
-            with session.begin_nested():
-                session.flush()
-        except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
-                raise
-            if getattr(getattr(exc.orig, "diag", None), "constraint_name", "") == \
-                    PATIENT_CONSTRAINT:
-                raise _patient_busy() from exc
-            raise _slot_taken(uow, doctor.id, start, duration) from exc
+        refused = appointments.try_flush()
+        if refused == PATIENT_OVERLAP:
+            raise _patient_busy()
+        if refused is not None:
+            raise _slot_taken(uow, doctor.id, start, duration)
         uow.audit(CATEGORY, "appointment.reschedule", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "doctor_id": doctor.id})
         uow.publish("appointment.rescheduled", _event(uow, appointment))
@@ -334,14 +289,14 @@ def cancel_appointment(uow: UnitOfWork, appointment_id: int, *,
     if not reason or not reason.strip():
         raise _field_error("reason", "A cancellation reason is required.")
     with uow:
-        appointment = _lock(uow.session, appointment_id)
+        appointment = _lock(uow, appointment_id)
         if version is not None:
             check_version(appointment.version, version, "appointment")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "cancelled", "appointment")
         appointment.status = "cancelled"
         appointment.cancel_reason = reason.strip()
         appointment.updated_at = utcnow()
-        _leave_queue(uow.session, appointment)
+        _leave_queue(uow, appointment)
         uow.audit(CATEGORY, "appointment.cancel", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "by_patient": by_patient})
         uow.publish("appointment.cancelled", _event(uow, appointment))
@@ -351,8 +306,8 @@ def cancel_appointment(uow: UnitOfWork, appointment_id: int, *,
         return appointment
 
 
-def _leave_queue(session: Session, appointment: Appointment) -> QueueEntry | None:
-    entry = session.scalar(select(QueueEntry).where(QueueEntry.appointment_id == appointment.id))
+def _leave_queue(uow: UnitOfWork, appointment: Appointment) -> QueueEntry | None:
+    entry = uow.repo(QueueRepository).for_appointment(appointment.id)
     if entry is not None and entry.status in ("waiting", "called"):
         entry.status = "left"
     return entry
@@ -362,13 +317,13 @@ def mark_no_show(uow: UnitOfWork, appointment_id: int, *,
                  version: int | None = None) -> Appointment:
     """The patient did not come: the appointment stops blocking the doctor's time."""
     with uow:
-        appointment = _lock(uow.session, appointment_id)
+        appointment = _lock(uow, appointment_id)
         if version is not None:
             check_version(appointment.version, version, "appointment")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "no_show", "appointment")
         appointment.status = "no_show"
         appointment.updated_at = utcnow()
-        entry = _leave_queue(uow.session, appointment)
+        entry = _leave_queue(uow, appointment)
         uow.audit(CATEGORY, "appointment.no_show", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id})
         uow.publish("appointment.no_show", _event(uow, appointment))
@@ -383,7 +338,7 @@ def mark_no_show(uow: UnitOfWork, appointment_id: int, *,
 def get_appointment(uow: UnitOfWork, appointment_id: int) -> Appointment:
     """One appointment; the read is audited against the patient."""
     with uow:
-        appointment = uow.session.get(Appointment, appointment_id)
+        appointment = uow.repo(AppointmentRepository).get(appointment_id)
         if appointment is None:
             raise NotFoundError(f"No appointment with id {appointment_id}.")
         uow.audit(CATEGORY, "appointment.read", patient_id=appointment.patient_id,
@@ -396,11 +351,7 @@ def get_appointment_view(uow: UnitOfWork,
                          appointment_id: int) -> tuple[Appointment, Doctor, Patient]:
     """One appointment with its doctor and patient rows, for display; audited."""
     with uow:
-        row = uow.session.execute(
-            select(Appointment, Doctor, Patient)
-            .join(Doctor, Doctor.id == Appointment.doctor_id)
-            .join(Patient, Patient.id == Appointment.patient_id)
-            .where(Appointment.id == appointment_id)).first()
+        row = uow.repo(AppointmentRepository).with_doctor_and_patient(appointment_id)
         if row is None:
             raise NotFoundError(f"No appointment with id {appointment_id}.")
         uow.audit(CATEGORY, "appointment.read", patient_id=row[0].patient_id,
@@ -413,12 +364,10 @@ def get_appointment_by_reference(uow: UnitOfWork, reference: str) -> Appointment
     """For the public booking page: look up by booking reference (caller checks the
     date of birth before revealing anything)."""
     with uow:
-        return uow.session.scalar(select(Appointment).where(
-            Appointment.booking_reference == reference.strip().upper()))
+        return uow.repo(AppointmentRepository).by_reference(reference.strip().upper())
 
 
-SORTABLE = {"start": Appointment.starts_at, "id": Appointment.id,
-            "status": Appointment.status, "doctor_id": Appointment.doctor_id}
+SORTABLE = tuple(APPOINTMENT_SORT_COLUMNS)
 
 
 def list_appointments(uow: UnitOfWork, *, day: date | None = None,
@@ -430,26 +379,14 @@ def list_appointments(uow: UnitOfWork, *, day: date | None = None,
     """Appointments filtered by local day (or ``day``..``date_to``), doctor, department,
     patient and status; with doctor and patient rows for display. Audited as one list read."""
     with uow:
-        query = (select(Appointment, Doctor, Patient)
-                 .join(Doctor, Doctor.id == Appointment.doctor_id)
-                 .join(Patient, Patient.id == Appointment.patient_id))
+        first = last = None
         if day is not None:
             first, _ = uow.hospital.day_bounds(day)
             _, last = uow.hospital.day_bounds(date_to or day)
-            query = query.where(Appointment.starts_at >= first, Appointment.starts_at < last)
-        if doctor_id is not None:
-            query = query.where(Appointment.doctor_id == doctor_id)
-        if department_id is not None:
-            query = query.where(Doctor.department_id == department_id)
-        if patient_id is not None:
-            query = query.where(Appointment.patient_id == patient_id)
-        if status:
-            query = query.where(Appointment.status.in_(status))
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        column = SORTABLE[sort.lstrip("-")]
-        rows = [(a, d, p) for a, d, p in uow.session.execute(
-            query.order_by(column.desc() if sort.startswith("-") else column, Appointment.id)
-            .limit(limit).offset(offset))]
+        rows, total = uow.repo(AppointmentRepository).search(
+            starts_from=first, starts_before=last, doctor_id=doctor_id,
+            department_id=department_id, patient_id=patient_id, status=status, sort=sort,
+            limit=limit, offset=offset)
         if audit and rows:
             uow.audit(CATEGORY, "appointment.list",
                       patient_id=patient_id,
@@ -463,30 +400,50 @@ def list_appointments(uow: UnitOfWork, *, day: date | None = None,
 # ---------------------------------------------------------------- patient merge
 
 def move_schedule_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
-    """Appointments, queue entries and waitlist entries follow the surviving record.
+    """Appointments, queue entries and waitlist entries follow the surviving record (an
+    appointment booked twice for the same visit under both records is cancelled on the
+    merged-away one; see ``AppointmentRepository.move_patient``)."""
+    uow.repo(AppointmentRepository).move_patient(event.loser_id, event.survivor_id)
 
-    Where both records hold an active appointment at overlapping times (the same visit
-    booked twice under two records), the merged-away one is cancelled first, so the
-    survivor keeps one booking and the patient-overlap constraint holds."""
-    session = uow.session
-    loser, survivor = event.loser_id, event.survivor_id
-    survivor_appt = aliased(Appointment)
-    overlapping = (
-        select(Appointment.id)
-        .where(Appointment.patient_id == loser,
-               Appointment.status.not_in(INACTIVE_APPOINTMENT_STATUSES),
-               select(survivor_appt.id).where(
-                   survivor_appt.patient_id == survivor,
-                   survivor_appt.status.not_in(INACTIVE_APPOINTMENT_STATUSES),
-                   survivor_appt.starts_at < Appointment.ends_at,
-                   survivor_appt.ends_at > Appointment.starts_at).exists()))
-    duplicate_ids = list(session.scalars(overlapping))
-    if duplicate_ids:
-        session.execute(update(Appointment).where(Appointment.id.in_(duplicate_ids))
-                        .values(status="cancelled", cancel_reason="duplicate record merged",
-                                updated_at=utcnow(), version=Appointment.version + 1)
-                        .execution_options(synchronize_session=False))
-    for model in (Appointment, QueueEntry, WaitlistEntry):
-        session.execute(update(model).where(model.patient_id == loser)
-                        .values(patient_id=survivor)
-                        .execution_options(synchronize_session=False))
+
+# ---------------------------------------------------------------- views for the API
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """An appointment as staff screens show it: times in the hospital's zone; the patient's
+    name and MRN only for a reader allowed to see patients (``show_patient``)."""
+
+    id: int
+    patient_id: int
+    doctor_id: int
+    doctor_name: str | None
+    patient_name: str | None
+    patient_mrn: str | None
+    start: datetime
+    end: datetime
+    status: str
+    type: str
+    source: str
+    overbook_slot: int
+    location: str | None
+    reason: str | None
+    notes: str | None
+    cancel_reason: str | None
+    booking_reference: str
+    encounter_id: int | None
+    version: int
+
+
+def appointment_view(hospital: Hospital, a: Appointment, doctor: Doctor | None = None,
+                     patient: Patient | None = None, *,
+                     show_patient: bool = False) -> AppointmentView:
+    shown = patient if show_patient else None
+    return AppointmentView(
+        id=a.id, patient_id=a.patient_id, doctor_id=a.doctor_id,
+        doctor_name=doctor.display_name if doctor else None,
+        patient_name=f"{shown.given_name} {shown.family_name}" if shown else None,
+        patient_mrn=shown.mrn if shown else None,
+        start=hospital.local(a.starts_at), end=hospital.local(a.ends_at), status=a.status,
+        type=a.type_code, source=a.source, overbook_slot=a.overbook_slot, location=a.location,
+        reason=a.reason, notes=a.notes, cancel_reason=a.cancel_reason,
+        booking_reference=a.booking_reference, encounter_id=a.encounter_id, version=a.version)

@@ -7,11 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.base import utcnow, write_quietly
 from hms_server.adapters.orm.identity import AuthSession, LoginThrottle, RefreshToken, User
+from hms_server.adapters.repositories.identity import SignInRepository, UserRepository
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import (
@@ -59,9 +57,9 @@ def _retry_after(until: datetime, now: datetime) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil((until - now).total_seconds())))}
 
 
-def _check_address_throttle(session: Session, settings: Settings, address: str,
+def _check_address_throttle(uow: UnitOfWork, settings: Settings, address: str,
                             now: datetime) -> None:
-    row = session.get(LoginThrottle, address)
+    row = uow.repo(SignInRepository).throttle(address)
     if row is None:
         return
     window_end = row.window_start + timedelta(seconds=settings.address_window_seconds)
@@ -72,11 +70,12 @@ def _check_address_throttle(session: Session, settings: Settings, address: str,
         )
 
 
-def _count_address_failure(session: Session, settings: Settings, address: str,
+def _count_address_failure(uow: UnitOfWork, settings: Settings, address: str,
                            now: datetime) -> None:
-    row = session.get(LoginThrottle, address, with_for_update=True)
+    sign_ins = uow.repo(SignInRepository)
+    row = sign_ins.throttle(address, lock=True)
     if row is None:
-        session.add(LoginThrottle(address=address, window_start=now, failures=1))
+        sign_ins.add(LoginThrottle(address=address, window_start=now, failures=1))
         return
     if now >= row.window_start + timedelta(seconds=settings.address_window_seconds):
         row.window_start, row.failures = now, 1
@@ -106,7 +105,7 @@ def _register_failure(uow: UnitOfWork, settings: Settings, user: User, now: date
 def _issue_pair(uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID,
                 now: datetime) -> TokenPair:
     token, token_hash = credentials.new_refresh_token()
-    uow.session.add(RefreshToken(
+    uow.repo(SignInRepository).add(RefreshToken(
         token_hash=token_hash, session_id=session_id, issued_at=now,
         expires_at=now + timedelta(hours=settings.refresh_token_hours),
     ))
@@ -127,10 +126,8 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
     attempted = Actor(user_id=None, username=username[:64], workstation=actor.workstation,
                       address=actor.address)
     with uow:
-        _check_address_throttle(uow.session, settings, address, now)
-        user = uow.session.scalars(
-            select(User).where(func.lower(User.username) == username.lower()).with_for_update()
-        ).first()
+        _check_address_throttle(uow, settings, address, now)
+        user = uow.repo(UserRepository).by_username_for_update(username)
         who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
                                                    actor.workstation, actor.address)
         if user is not None and user.locked_until and user.locked_until > now:
@@ -142,7 +139,7 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             )
         password_ok = credentials.verify_password(user.password_hash if user else None, password)
         if user is None or not password_ok or not user.active:
-            _count_address_failure(uow.session, settings, address, now)
+            _count_address_failure(uow, settings, address, now)
             locked = user is not None and not password_ok and _register_failure(
                 uow, settings, user, now)
             uow.audit(CATEGORY, "login", outcome="failure", actor=who,
@@ -161,7 +158,7 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             step = (credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
                     if user.totp_secret else None)
             if step is None:
-                _count_address_failure(uow.session, settings, address, now)
+                _count_address_failure(uow, settings, address, now)
                 locked = _register_failure(uow, settings, user, now)
                 uow.audit(CATEGORY, "login", outcome="failure", actor=who,
                           detail={"reason": "bad_totp"})
@@ -182,8 +179,7 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
             workstation=actor.workstation, address=actor.address,
         )
-        uow.session.add(auth_session)
-        uow.session.flush()
+        uow.repo(SignInRepository).add(auth_session)
         pair = _issue_pair(uow, settings, user, auth_session.id, now)
         uow.audit(CATEGORY, "login", actor=who, detail={"session": str(auth_session.id)})
         uow.commit()
@@ -195,13 +191,13 @@ def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
     """Rotate a refresh token. Re-use of a spent token revokes the whole session."""
     now = utcnow()
     with uow:
-        token = uow.session.get(RefreshToken, credentials.hash_refresh_token(refresh_token),
-                                with_for_update=True)
+        sign_ins = uow.repo(SignInRepository)
+        token = sign_ins.refresh_token(credentials.hash_refresh_token(refresh_token))
         if token is None:
             raise NotAuthenticatedError("The refresh token is not valid.")
-        auth_session = uow.session.get(AuthSession, token.session_id, with_for_update=True)
+        auth_session = sign_ins.auth_session(token.session_id)
         assert auth_session is not None
-        user = uow.session.get(User, auth_session.user_id)
+        user = uow.repo(UserRepository).get(auth_session.user_id)
         assert user is not None
         who = Actor(user.id, user.username, tuple(user.roles), actor.workstation, actor.address)
         if token.used_at is not None:
@@ -223,11 +219,7 @@ def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
 
 def logout(uow: UnitOfWork, principal: Principal) -> None:
     with uow:
-        uow.session.execute(
-            update(AuthSession).where(AuthSession.id == principal.session_id,
-                                      AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason="logout")
-        )
+        uow.repo(SignInRepository).end_session(principal.session_id, "logout")
         uow.audit(CATEGORY, "logout")
         uow.commit()
 
@@ -235,7 +227,7 @@ def logout(uow: UnitOfWork, principal: Principal) -> None:
 def reauthenticate(uow: UnitOfWork, principal: Principal, password: str) -> None:
     """Unlock an idle-locked desktop: the password must match; failures count like logins."""
     with uow:
-        user = uow.session.get(User, principal.user_id, with_for_update=True)
+        user = uow.repo(UserRepository).get(principal.user_id, lock=True)
         assert user is not None
         if not credentials.verify_password(user.password_hash, password):
             uow.audit(CATEGORY, "unlock", outcome="failure")
@@ -245,23 +237,15 @@ def reauthenticate(uow: UnitOfWork, principal: Principal, password: str) -> None
         uow.commit()
 
 
-def revoke_all_sessions(session: Session, user_id: int, reason: str) -> None:
+def revoke_all_sessions(uow: UnitOfWork, user_id: int, reason: str) -> None:
     """End every session (and so every token) of a user, e.g. when disabled or re-passworded."""
-    session.execute(
-        update(AuthSession).where(AuthSession.user_id == user_id,
-                                  AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
-    )
+    uow.repo(SignInRepository).end_all_sessions(user_id, reason)
 
 
-def authenticate(session: Session, settings: Settings, token: str) -> Principal:
+def authenticate(sign_ins: SignInRepository, settings: Settings, token: str) -> Principal:
     """Resolve a bearer token; one indexed query checks session and account are still live."""
     claims = credentials.decode_access_token(settings, token)
-    row = session.execute(
-        select(User, AuthSession)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
-    ).first()
+    row = sign_ins.live_pair(claims.session_id, claims.user_id)
     now = utcnow()
     if row is None:
         raise NotAuthenticatedError("The access token is not valid.")

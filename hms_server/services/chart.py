@@ -8,28 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, literal, select, text
-
-from hms_server.adapters.orm.clinical import (
-    Allergy,
-    ClinicalNote,
-    Encounter,
-    LabOrder,
-    PatientDocument,
-    Problem,
-    VitalSigns,
-)
-from hms_server.adapters.orm.identity import User
+from hms_server.adapters.orm.clinical import Allergy, Problem, VitalSigns
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.queries.chart import (
+    TIMELINE_KINDS,
+    ChartQueries,
+    TimelineEntry,
+)
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.hospital import age_on
 from hms_server.services.access import ensure_chart_access
 from hms_server.services.clinical import EncounterView, audit_read
 from hms_server.services.prescribing import MedicationView, active_medication_rows
-
-RECENT_ENCOUNTERS = 10
 
 
 @dataclass(frozen=True)
@@ -51,112 +42,17 @@ def chart_summary(uow: UnitOfWork, patient_id: int) -> ChartSummary:
     recent encounters and counts."""
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        s = uow.session
         patient = basis.patient
         assert patient is not None
-        allergies = list(s.scalars(select(Allergy).where(
-            Allergy.patient_id == patient_id, Allergy.status == "active")
-            .order_by(Allergy.recorded_at)))
-        problems = list(s.scalars(select(Problem).where(
-            Problem.patient_id == patient_id, Problem.status == "active")
-            .order_by(Problem.recorded_at)))
+        overview = uow.repo(ChartQueries).overview(patient_id)
         medications = [MedicationView(i, d, p)
                        for i, d, p in active_medication_rows(uow, patient_id)]
-        latest = s.scalar(select(VitalSigns).where(VitalSigns.patient_id == patient_id)
-                          .order_by(VitalSigns.recorded_at.desc()).limit(1))
-        # Clinician names come with the encounters (one round trip, not two).
-        recent = s.execute(
-            select(Encounter, User.full_name)
-            .outerjoin(User, User.id == Encounter.clinician_user_id)
-            .where(Encounter.patient_id == patient_id)
-            .order_by(Encounter.started_at.desc(), Encounter.id.desc())
-            .limit(RECENT_ENCOUNTERS)).all()
-        counts = dict(s.execute(
-            select(literal("encounters"), func.count()).select_from(Encounter)
-            .where(Encounter.patient_id == patient_id)
-            .union_all(
-                select(literal("notes"), func.count()).select_from(ClinicalNote)
-                .where(ClinicalNote.patient_id == patient_id),
-                select(literal("open_lab_orders"), func.count()).select_from(LabOrder)
-                .where(LabOrder.patient_id == patient_id, LabOrder.status == "ordered"),
-                select(literal("documents"), func.count()).select_from(PatientDocument)
-                .where(PatientDocument.patient_id == patient_id),
-            )).all())
         audit_read(uow, basis, "chart")
         uow.commit()
-        return ChartSummary(patient, basis.via, allergies, problems, medications, latest,
-                            [EncounterView(e, name) for e, name in recent],
-                            {k: int(v) for k, v in counts.items()},
-                            age_on(patient.date_of_birth, uow.hospital.today()))
-
-
-# Each fragment yields (kind, id, at, summary, encounter_id, flag) for one patient.
-_TIMELINE_SQL: dict[str, str] = {
-    "encounter": """
-        SELECT 'encounter' AS kind, e.id, e.started_at AS at,
-               initcap(e.kind) || ' encounter' || coalesce(': ' || e.reason, '')
-               || CASE WHEN e.status <> 'finished' THEN ' (' || replace(e.status, '_', ' ')
-                  || ')' ELSE '' END AS summary,
-               e.id AS encounter_id, NULL::text AS flag
-        FROM encounters e WHERE e.patient_id = :patient_id""",
-    "note": """
-        SELECT 'note', n.id, n.created_at,
-               coalesce(n.title, initcap(n.note_type) || ' note')
-               || CASE WHEN n.current_version > 1 THEN ' (amended, v' || n.current_version
-                  || ')' ELSE '' END,
-               n.encounter_id, NULL
-        FROM clinical_notes n WHERE n.patient_id = :patient_id""",
-    "vitals": """
-        SELECT 'vitals', v.id, v.recorded_at,
-               concat_ws(', ',
-                 'BP ' || v.systolic_mmhg || '/' || v.diastolic_mmhg,
-                 'HR ' || v.heart_rate_bpm, 'RR ' || v.respiratory_rate,
-                 'T ' || v.temperature_c || ' °C', 'SpO2 ' || v.spo2_pct || '%',
-                 'Wt ' || v.weight_kg || ' kg', 'BMI ' || v.bmi),
-               v.encounter_id,
-               CASE WHEN v.flags <> '{}'::jsonb THEN 'abnormal' END
-        FROM vital_signs v WHERE v.patient_id = :patient_id""",
-    "lab_result": """
-        SELECT 'lab_result', r.id, r.resulted_at,
-               t.name || ': ' || coalesce(trim_scale(r.value_numeric)::text, r.value_text)
-               || coalesce(' ' || r.unit, ''),
-               o.encounter_id, r.flag
-        FROM lab_results r JOIN lab_tests t ON t.id = r.test_id
-        JOIN lab_orders o ON o.id = r.order_id
-        WHERE r.patient_id = :patient_id""",
-    "prescription": """
-        SELECT 'prescription', p.id, p.created_at,
-               p.number || ': ' || (SELECT string_agg(d.generic_name, ', ' ORDER BY i.line_no)
-                                    FROM prescription_items i JOIN drugs d ON d.id = i.drug_id
-                                    WHERE i.prescription_id = p.id)
-               || CASE WHEN p.status <> 'active' THEN ' (' || p.status || ')' ELSE '' END,
-               p.encounter_id, NULL
-        FROM prescriptions p WHERE p.patient_id = :patient_id""",
-    "document": """
-        SELECT 'document', d.id, d.uploaded_at, d.title, d.encounter_id, NULL
-        FROM patient_documents d WHERE d.patient_id = :patient_id""",
-    "allergy": """
-        SELECT 'allergy', a.id, a.recorded_at,
-               'Allergy: ' || a.substance || coalesce(' (' || a.reaction || ')', ''),
-               NULL::bigint, a.severity
-        FROM allergies a WHERE a.patient_id = :patient_id""",
-    "problem": """
-        SELECT 'problem', pr.id, pr.recorded_at,
-               pr.icd10_code || ' ' || pr.description, pr.encounter_id,
-               CASE WHEN pr.status <> 'active' THEN pr.status END
-        FROM problems pr WHERE pr.patient_id = :patient_id""",
-}
-TIMELINE_KINDS = tuple(_TIMELINE_SQL)
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    kind: str
-    id: int
-    at: datetime
-    summary: str
-    encounter_id: int | None
-    flag: str | None
+        return ChartSummary(patient, basis.via, overview.allergies, overview.problems,
+                            medications, overview.latest_vitals,
+                            [EncounterView(e, name) for e, name in overview.recent_encounters],
+                            overview.counts, age_on(patient.date_of_birth, uow.hospital.today()))
 
 
 def timeline(uow: UnitOfWork, patient_id: int, *, kinds: list[str] | None,
@@ -170,20 +66,8 @@ def timeline(uow: UnitOfWork, patient_id: int, *, kinds: list[str] | None,
         if not chosen:
             uow.commit()
             return [], 0
-        union = " UNION ALL ".join(_TIMELINE_SQL[k] for k in chosen)
-        where = "WHERE t.at >= :since" if since is not None else ""
-        params: dict[str, Any] = {"patient_id": patient_id, "limit": limit, "offset": offset,
-                                  "since": since}
-        rows = uow.session.execute(text(
-            f"SELECT t.*, count(*) OVER () AS total FROM ({union}) "  # noqa: S608 - fixed fragments
-            f"AS t(kind, id, at, summary, encounter_id, flag) {where} "
-            "ORDER BY t.at DESC, t.kind, t.id DESC LIMIT :limit OFFSET :offset"),
-            params).all()
-        total = int(rows[0].total) if rows else (
-            0 if offset == 0 else int(uow.session.scalar(text(
-                f"SELECT count(*) FROM ({union}) AS t(kind, id, at, summary, "  # noqa: S608
-                f"encounter_id, flag) {where}"), params) or 0))
+        rows, total = uow.repo(ChartQueries).timeline(patient_id, kinds=chosen, since=since,
+                                                      limit=limit, offset=offset)
         audit_read(uow, basis, "timeline", kinds=chosen)
         uow.commit()
-        return [TimelineEntry(r.kind, r.id, r.at, r.summary or "", r.encounter_id, r.flag)
-                for r in rows], total
+        return rows, total

@@ -13,25 +13,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
 from hms_server.adapters import icd10
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import (
     Allergy,
-    CareTeamMember,
     ClinicalNote,
     ClinicalNoteVersion,
     Encounter,
-    LabOrder,
-    LabResult,
-    PatientDocument,
     Problem,
     VitalSigns,
 )
-from hms_server.adapters.orm.identity import User
-from hms_server.adapters.orm.prescribing import Prescription
+from hms_server.adapters.repositories.clinical import ChartRepository
+from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import (
     MEASURED_VITALS,
@@ -67,8 +60,7 @@ def user_names(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(uow.session.execute(
-        select(User.id, User.full_name).where(User.id.in_(wanted))).all())
+    return uow.repo(UserRepository).full_names(wanted)
 
 
 def _invalid(field: str, message: str) -> ValidationFailedError:
@@ -79,7 +71,7 @@ def check_encounter(uow: UnitOfWork, encounter_id: int | None, patient_id: int) 
     """An encounter referenced by a chart item must belong to the same patient."""
     if encounter_id is None:
         return
-    patient = uow.session.scalar(select(Encounter.patient_id).where(Encounter.id == encounter_id))
+    patient = uow.repo(ChartRepository).encounter_patient(encounter_id)
     if patient is None:
         raise _invalid("encounter_id", f"No encounter with id {encounter_id}.")
     if patient != patient_id:
@@ -98,13 +90,8 @@ def list_encounters(uow: UnitOfWork, patient_id: int, *, status: str | None, lim
                     offset: int) -> tuple[list[EncounterView], int]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(Encounter).where(Encounter.patient_id == patient_id)
-        if status:
-            query = query.where(Encounter.status == status)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(Encounter.started_at.desc(), Encounter.id.desc())
-            .limit(limit).offset(offset)))
+        rows, total = uow.repo(ChartRepository).encounters(patient_id, status=status,
+                                                           limit=limit, offset=offset)
         names = user_names(uow, (e.clinician_user_id for e in rows))
         audit_read(uow, basis, "encounters")
         uow.commit()
@@ -112,8 +99,7 @@ def list_encounters(uow: UnitOfWork, patient_id: int, *, status: str | None, lim
 
 
 def encounter_patient(uow: UnitOfWork, encounter_id: int) -> int:
-    patient_id = uow.session.scalar(select(Encounter.patient_id).where(
-        Encounter.id == encounter_id))
+    patient_id = uow.repo(ChartRepository).encounter_patient(encounter_id)
     if patient_id is None:
         raise NotFoundError(f"No encounter with id {encounter_id}.")
     return patient_id
@@ -122,7 +108,7 @@ def encounter_patient(uow: UnitOfWork, encounter_id: int) -> int:
 def get_encounter(uow: UnitOfWork, encounter_id: int) -> EncounterView:
     with uow:
         basis = ensure_chart_access(uow, encounter_patient(uow, encounter_id))
-        encounter = uow.session.get(Encounter, encounter_id)
+        encounter = uow.repo(ChartRepository).encounter(encounter_id)
         assert encounter is not None
         names = user_names(uow, [encounter.clinician_user_id])
         audit_read(uow, basis, "encounters", encounter_id=encounter_id)
@@ -156,9 +142,7 @@ class NoteView:
 
 
 def _note_view(uow: UnitOfWork, note: ClinicalNote) -> NoteView:
-    versions = list(uow.session.scalars(
-        select(ClinicalNoteVersion).where(ClinicalNoteVersion.note_id == note.id)
-        .order_by(ClinicalNoteVersion.version_no)))
+    versions = uow.repo(ChartRepository).note_versions(note.id)
     names = user_names(uow, [note.author_user_id,
                              *(v.author_user_id for v in versions),
                              *(v.signed_by_user_id for v in versions)])
@@ -181,16 +165,14 @@ def create_note(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, n
         ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         me = actor_id(uow)
-        note = ClinicalNote(patient_id=patient_id, encounter_id=encounter_id,
-                            author_user_id=me, note_type=note_type, title=title,
-                            created_at=utcnow(), current_version=1)
-        uow.session.add(note)
-        uow.session.flush()
+        chart = uow.repo(ChartRepository)
+        note = chart.add(ClinicalNote(patient_id=patient_id, encounter_id=encounter_id,
+                                      author_user_id=me, note_type=note_type, title=title,
+                                      created_at=utcnow(), current_version=1))
         now = utcnow()
-        uow.session.add(ClinicalNoteVersion(
+        chart.add(ClinicalNoteVersion(
             note_id=note.id, version_no=1, author_user_id=me, created_at=now,
             signed_at=now if sign else None, signed_by_user_id=me if sign else None, **content))
-        uow.session.flush()
         uow.audit("clinical_notes", "note.create", patient_id=patient_id,
                   detail={"note_id": note.id, "signed": sign})
         uow.publish("clinical_note.created", {"note_id": note.id, "patient_id": patient_id})
@@ -203,13 +185,8 @@ def list_notes(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, li
                offset: int) -> tuple[list[NoteView], int]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(ClinicalNote).where(ClinicalNote.patient_id == patient_id)
-        if encounter_id is not None:
-            query = query.where(ClinicalNote.encounter_id == encounter_id)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        notes = list(uow.session.scalars(
-            query.order_by(ClinicalNote.created_at.desc(), ClinicalNote.id.desc())
-            .limit(limit).offset(offset)))
+        notes, total = uow.repo(ChartRepository).notes(patient_id, encounter_id=encounter_id,
+                                                       limit=limit, offset=offset)
         views = [_note_view(uow, n) for n in notes]
         audit_read(uow, basis, "clinical_notes")
         uow.commit()
@@ -218,7 +195,7 @@ def list_notes(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, li
 
 def _note_for(uow: UnitOfWork, patient_id: int | None, note_id: int,
               *, lock: bool = False) -> tuple[ClinicalNote, AccessBasis]:
-    note = uow.session.get(ClinicalNote, note_id, with_for_update=lock)
+    note = uow.repo(ChartRepository).get(ClinicalNote, note_id, lock=lock)
     if note is None or (patient_id is not None and note.patient_id != patient_id):
         raise NotFoundError(f"No note with id {note_id} for this patient.")
     return note, ensure_chart_access(uow, note.patient_id)
@@ -244,11 +221,10 @@ def amend_note(uow: UnitOfWork, patient_id: int | None, note_id: int, *, version
         me = actor_id(uow)
         now = utcnow()
         note.current_version += 1
-        uow.session.add(ClinicalNoteVersion(
+        uow.repo(ChartRepository).add(ClinicalNoteVersion(
             note_id=note.id, version_no=note.current_version, author_user_id=me,
             created_at=now, amendment_reason=reason.strip(), signed_at=now if sign else None,
             signed_by_user_id=me if sign else None, **content))
-        uow.session.flush()
         uow.audit("clinical_notes", "note.amend", patient_id=note.patient_id,
                   detail={"note_id": note.id, "version": note.current_version})
         uow.publish("clinical_note.amended", {"note_id": note.id,
@@ -262,9 +238,7 @@ def sign_note(uow: UnitOfWork, patient_id: int | None, note_id: int) -> NoteView
     """The author of the newest version attests it. Signing twice is refused."""
     with uow:
         note, _ = _note_for(uow, patient_id, note_id, lock=True)
-        current = uow.session.scalar(select(ClinicalNoteVersion).where(
-            ClinicalNoteVersion.note_id == note.id,
-            ClinicalNoteVersion.version_no == note.current_version))
+        current = uow.repo(ChartRepository).note_version(note.id, note.current_version)
         assert current is not None
         if current.author_user_id != actor_id(uow):
             raise ForbiddenError("Only the author of this version of the note can sign it.",
@@ -297,17 +271,13 @@ def record_vitals(uow: UnitOfWork, patient_id: int, *, values: dict[str, Any],
         bmi = compute_bmi(measured.get("weight_kg"), measured.get("height_cm"))
         if bmi is None and measured.get("weight_kg") is not None:
             # Height rarely changes: derive BMI from the last recorded height.
-            last_height = uow.session.scalar(
-                select(VitalSigns.height_cm).where(VitalSigns.patient_id == patient_id,
-                                                   VitalSigns.height_cm.is_not(None))
-                .order_by(VitalSigns.recorded_at.desc()).limit(1))
+            last_height = uow.repo(ChartRepository).last_height(patient_id)
             bmi = compute_bmi(measured["weight_kg"], last_height)
         row = VitalSigns(patient_id=patient_id, encounter_id=encounter_id,
                          recorded_by_user_id=actor_id(uow),
                          recorded_at=recorded_at or utcnow(), bmi=bmi, notes=notes,
                          flags=vital_flags({**measured, "bmi": bmi}), **measured)
-        uow.session.add(row)
-        uow.session.flush()
+        uow.repo(ChartRepository).add(row)
         uow.audit("vitals", "vitals.record", patient_id=patient_id,
                   detail={"vitals_id": row.id})
         uow.publish("vitals.recorded", {"vitals_id": row.id, "patient_id": patient_id})
@@ -319,13 +289,8 @@ def list_vitals(uow: UnitOfWork, patient_id: int, *, since: datetime | None, lim
                 offset: int) -> tuple[list[VitalSigns], int]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(VitalSigns).where(VitalSigns.patient_id == patient_id)
-        if since is not None:
-            query = query.where(VitalSigns.recorded_at >= since)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(VitalSigns.recorded_at.desc(), VitalSigns.id.desc())
-            .limit(limit).offset(offset)))
+        rows, total = uow.repo(ChartRepository).vitals(patient_id, since=since, limit=limit,
+                                                       offset=offset)
         audit_read(uow, basis, "vitals")
         uow.commit()
         return rows, total
@@ -339,12 +304,7 @@ def vitals_trend(uow: UnitOfWork, patient_id: int, *, metrics: list[str],
     """Time series per metric, oldest first (for the desktop's trend chart)."""
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(VitalSigns).where(VitalSigns.patient_id == patient_id)
-        if since is not None:
-            query = query.where(VitalSigns.recorded_at >= since)
-        rows = list(uow.session.scalars(
-            query.order_by(VitalSigns.recorded_at.desc()).limit(limit)))
-        rows.reverse()
+        rows = uow.repo(ChartRepository).latest_vitals(patient_id, since=since, limit=limit)
         series: dict[str, list[dict[str, Any]]] = {m: [] for m in metrics}
         for row in rows:
             for metric in metrics:
@@ -369,9 +329,8 @@ def add_allergy(uow: UnitOfWork, patient_id: int, *, substance: str, reaction: s
         row = Allergy(patient_id=patient_id, substance=substance.strip(), reaction=reaction,
                       severity=severity, status=status, category=category, kind=kind,
                       onset_date=onset_date, recorded_by_user_id=actor_id(uow),
-                      recorded_at=utcnow(), updated_at=utcnow(), version=1)
-        uow.session.add(row)
-        uow.session.flush()
+                      recorded_at=utcnow(), updated_at=utcnow())
+        uow.repo(ChartRepository).add(row)
         uow.audit("allergies", "allergy.create", patient_id=patient_id,
                   detail={"allergy_id": row.id, "severity": severity})
         uow.publish("allergy.recorded", {"allergy_id": row.id, "patient_id": patient_id})
@@ -383,10 +342,7 @@ def list_allergies(uow: UnitOfWork, patient_id: int, *,
                    include_inactive: bool) -> list[Allergy]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(Allergy).where(Allergy.patient_id == patient_id)
-        if not include_inactive:
-            query = query.where(Allergy.status == "active")
-        rows = list(uow.session.scalars(query.order_by(Allergy.recorded_at, Allergy.id)))
+        rows = uow.repo(ChartRepository).allergies(patient_id, active_only=not include_inactive)
         audit_read(uow, basis, "allergies")
         uow.commit()
         return rows
@@ -411,7 +367,7 @@ def _apply_versioned_changes(uow: UnitOfWork, row: Any, patient_id: int, version
 def update_allergy(uow: UnitOfWork, patient_id: int, allergy_id: int, *, version: int,
                    changes: dict[str, Any]) -> Allergy:
     with uow:
-        row = uow.session.get(Allergy, allergy_id, with_for_update=True)
+        row = uow.repo(ChartRepository).get(Allergy, allergy_id, lock=True)
         if row is None or row.patient_id != patient_id:
             raise NotFoundError(f"No allergy with id {allergy_id} for this patient.")
         ensure_chart_access(uow, patient_id)
@@ -441,9 +397,8 @@ def add_problem(uow: UnitOfWork, patient_id: int, *, icd10_code: str, descriptio
         row = Problem(patient_id=patient_id, encounter_id=encounter_id, icd10_code=code,
                       description=text[:300], status=status, onset_date=onset_date, notes=notes,
                       recorded_by_user_id=actor_id(uow), recorded_at=utcnow(),
-                      updated_at=utcnow(), version=1)
-        uow.session.add(row)
-        uow.session.flush()
+                      updated_at=utcnow())
+        uow.repo(ChartRepository).add(row)
         uow.audit("problems", "problem.create", patient_id=patient_id,
                   detail={"problem_id": row.id, "icd10_code": code})
         uow.publish("problem.recorded", {"problem_id": row.id, "patient_id": patient_id})
@@ -454,10 +409,7 @@ def add_problem(uow: UnitOfWork, patient_id: int, *, icd10_code: str, descriptio
 def list_problems(uow: UnitOfWork, patient_id: int, *, status: str | None) -> list[Problem]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(Problem).where(Problem.patient_id == patient_id)
-        if status:
-            query = query.where(Problem.status == status)
-        rows = list(uow.session.scalars(query.order_by(Problem.recorded_at, Problem.id)))
+        rows = uow.repo(ChartRepository).problems(patient_id, status=status)
         audit_read(uow, basis, "problems")
         uow.commit()
         return rows
@@ -466,7 +418,7 @@ def list_problems(uow: UnitOfWork, patient_id: int, *, status: str | None) -> li
 def update_problem(uow: UnitOfWork, patient_id: int, problem_id: int, *, version: int,
                    changes: dict[str, Any]) -> Problem:
     with uow:
-        row = uow.session.get(Problem, problem_id, with_for_update=True)
+        row = uow.repo(ChartRepository).get(Problem, problem_id, lock=True)
         if row is None or row.patient_id != patient_id:
             raise NotFoundError(f"No problem with id {problem_id} for this patient.")
         ensure_chart_access(uow, patient_id)
@@ -489,17 +441,26 @@ def move_chart_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
     """Everything clinical follows the surviving record of a patient merge; the care team is
     copied so clinicians keep access. Break-the-glass grants stay where they were given:
     they record what was accessed."""
-    session, loser_id, survivor_id = uow.session, event.loser_id, event.survivor_id
-    for model in (Encounter, ClinicalNote, VitalSigns, Allergy, Problem, LabOrder, LabResult,
-                  PatientDocument, Prescription):
-        session.execute(update(model).where(model.patient_id == loser_id)
-                        .values(patient_id=survivor_id)
-                        .execution_options(synchronize_session=False))
-    session.execute(
-        pg_insert(CareTeamMember).from_select(
-            ["patient_id", "user_id", "role", "source", "added_at", "added_by_user_id"],
-            select(literal(survivor_id), CareTeamMember.user_id, CareTeamMember.role,
-                   literal("merge"), CareTeamMember.added_at, CareTeamMember.added_by_user_id)
-            .where(CareTeamMember.patient_id == loser_id))
-        .on_conflict_do_nothing())
+    uow.repo(ChartRepository).move_patient(event.loser_id, event.survivor_id)
 
+
+# ---------------------------------------------------------------- single items (integrations)
+
+_CHART_ITEMS: dict[str, tuple[type, str]] = {
+    "vitals": (VitalSigns, "vitals"), "problem": (Problem, "problems"),
+    "allergy": (Allergy, "allergies")}
+
+
+def read_chart_item(uow: UnitOfWork, kind: str, item_id: int, **detail: Any) -> Any | None:
+    """One vitals set, problem or allergy by id (None if there is none), after the same care
+    relationship check as the chart; the read is audited with ``detail`` (e.g. which FHIR
+    resource asked)."""
+    model, category = _CHART_ITEMS[kind]
+    with uow:
+        row = uow.repo(ChartRepository).get(model, item_id)
+        if row is None:
+            return None
+        basis = ensure_chart_access(uow, row.patient_id)
+        audit_read(uow, basis, category, **detail)
+        uow.commit()
+        return row

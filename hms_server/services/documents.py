@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import func, select
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import PatientDocument
+from hms_server.adapters.repositories.clinical import ChartRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError, TooLargeError, UnsupportedMediaError
 from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
@@ -63,8 +62,7 @@ def upload_document(uow: UnitOfWork, patient_id: int, *, title: str, category: s
             content_type=content_type, size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(), content=data,
             uploaded_by_user_id=actor_id(uow), uploaded_at=utcnow())
-        uow.session.add(doc)
-        uow.session.flush()
+        uow.repo(ChartRepository).add(doc)
         uow.audit("documents", "document.upload", patient_id=patient_id,
                   detail={"document_id": doc.id, "sha256": doc.sha256,
                           "size_bytes": doc.size_bytes})
@@ -77,11 +75,8 @@ def list_documents(uow: UnitOfWork, patient_id: int, *, limit: int,
                    offset: int) -> tuple[list[PatientDocument], int]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(PatientDocument).where(PatientDocument.patient_id == patient_id)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(PatientDocument.uploaded_at.desc(), PatientDocument.id.desc())
-            .limit(limit).offset(offset)))
+        rows, total = uow.repo(ChartRepository).documents(patient_id, limit=limit,
+                                                          offset=offset)
         audit_read(uow, basis, "documents")
         uow.commit()
         return rows, total
@@ -90,7 +85,7 @@ def list_documents(uow: UnitOfWork, patient_id: int, *, limit: int,
 def get_document(uow: UnitOfWork, patient_id: int, document_id: int, *,
                  with_content: bool) -> PatientDocument:
     with uow:
-        doc = uow.session.get(PatientDocument, document_id)
+        doc = uow.repo(ChartRepository).get(PatientDocument, document_id)
         if doc is None or doc.patient_id != patient_id:
             raise NotFoundError(f"No document with id {document_id} for this patient.")
         basis = ensure_chart_access(uow, patient_id)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import ENCOUNTER_KINDS, Encounter
-from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.repositories.clinical import ChartRepository
+from hms_server.adapters.repositories.identity import UserRepository
+from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.events import ConsultationCompleted
@@ -24,7 +24,7 @@ CATEGORY = "encounters"
 
 
 def _require_patient(uow: UnitOfWork, patient_id: int) -> Patient:
-    patient = uow.session.get(Patient, patient_id)
+    patient = uow.repo(PatientRepository).get(patient_id)
     if patient is None:
         raise NotFoundError(f"No patient with id {patient_id}.")
     if patient.merged_into_id is not None:
@@ -35,7 +35,7 @@ def _require_patient(uow: UnitOfWork, patient_id: int) -> Patient:
 
 
 def get_encounter_row(uow: UnitOfWork, encounter_id: int, *, lock: bool = False) -> Encounter:
-    encounter = uow.session.get(Encounter, encounter_id, with_for_update=lock)
+    encounter = uow.repo(ChartRepository).encounter(encounter_id, lock=lock)
     if encounter is None:
         raise NotFoundError(f"No encounter with id {encounter_id}.")
     return encounter
@@ -55,20 +55,17 @@ def open_encounter(uow: UnitOfWork, *, patient_id: int, clinician_user_id: int,
                                                        "message": "unknown kind"}]})
     with uow:
         _require_patient(uow, patient_id)
-        if uow.session.get(User, clinician_user_id) is None:
+        if uow.repo(UserRepository).get(clinician_user_id) is None:
             raise NotFoundError(f"No user with id {clinician_user_id}.")
         if appointment_id is not None:
-            existing = uow.session.scalar(
-                select(Encounter).where(Encounter.appointment_id == appointment_id,
-                                        Encounter.status == "in_progress"))
+            existing = uow.repo(ChartRepository).open_encounter_for_appointment(appointment_id)
             if existing is not None:
                 uow.commit()
                 return existing
         encounter = Encounter(patient_id=patient_id, clinician_user_id=clinician_user_id,
                               appointment_id=appointment_id, kind=kind, status="in_progress",
-                              reason=reason, started_at=started_at or utcnow(), version=1)
-        uow.session.add(encounter)
-        uow.session.flush()
+                              reason=reason, started_at=started_at or utcnow())
+        uow.repo(ChartRepository).add(encounter)
         add_care_team_member(uow, patient_id=patient_id, user_id=clinician_user_id,
                              role="attending", source="encounter")
         uow.audit(CATEGORY, "encounter.open", patient_id=patient_id,

@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.messaging.base import (
     MessageAdapter,
     OutgoingMessage,
@@ -38,7 +35,11 @@ from hms_server.adapters.orm.messaging import (
     MessagingSettingsRow,
 )
 from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import Appointment, Department, Doctor
+from hms_server.adapters.orm.scheduling import Appointment
+from hms_server.adapters.repositories.appointments import AppointmentRepository
+from hms_server.adapters.repositories.messaging import MessageRepository
+from hms_server.adapters.repositories.patients import PatientRepository
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.events import AppointmentChanged, PatientsMerged
@@ -123,19 +124,10 @@ def render(template: str, facts: AppointmentFacts, hospital: Hospital) -> tuple[
 
 # --- enqueueing (inside the booking transaction) ---------------------------------------------
 
-def _settings_row(session: Session) -> MessagingSettingsRow:
-    row = session.get(MessagingSettingsRow, 1)
-    if row is None:  # a database migrated before the seed row existed
-        row = MessagingSettingsRow(id=1, reminder_hours=[24], send_confirmations=True,
-                                   version=1)
-        session.add(row)
-        session.flush()
-    return row
-
-
-def _facts(session: Session, appointment: Appointment) -> AppointmentFacts:
-    doctor = session.get(Doctor, appointment.doctor_id)
-    department = session.get(Department, doctor.department_id) if doctor else None
+def _facts(uow: UnitOfWork, appointment: Appointment) -> AppointmentFacts:
+    scheduling_rows = uow.repo(SchedulingRepository)
+    doctor = scheduling_rows.doctor(appointment.doctor_id)
+    department = scheduling_rows.department(doctor.department_id) if doctor else None
     return AppointmentFacts(
         starts_at=appointment.starts_at,
         doctor=doctor.display_name if doctor else "your doctor",
@@ -159,10 +151,10 @@ def _channels(patient: Patient | None) -> list[tuple[str, str]]:
 def _enqueue(uow: UnitOfWork, appointment: Appointment, template: str, facts: AppointmentFacts,
              recipients: list[tuple[str, str]], due: datetime,
              expires: datetime | None, now: datetime) -> int:
-    session = uow.session
+    messages = uow.repo(MessageRepository)
     subject, body = render(template, facts, uow.hospital)
     for channel, recipient in recipients:
-        session.add(Message(
+        messages.stage(Message(
             channel=channel, recipient=recipient, template=template,
             subject=subject if channel == "email" else None, body=body,
             patient_id=appointment.patient_id, appointment_id=appointment.id, status="queued",
@@ -170,15 +162,10 @@ def _enqueue(uow: UnitOfWork, appointment: Appointment, template: str, facts: Ap
     return len(recipients)
 
 
-def cancel_pending_messages(session: Session, appointment_id: int,
+def cancel_pending_messages(uow: UnitOfWork, appointment_id: int,
                             templates: Sequence[str] = TEMPLATES) -> int:
     """Cancel an appointment's not-yet-sent messages (those in flight are left alone)."""
-    result = session.execute(
-        update(Message)
-        .where(Message.appointment_id == appointment_id,
-               Message.status.in_(("queued", "failed")), Message.template.in_(templates))
-        .values(status="cancelled", last_error=None))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return uow.repo(MessageRepository).cancel_pending(appointment_id, templates)
 
 
 def enqueue_appointment_messages(uow: UnitOfWork, event: str, appointment: Appointment,
@@ -189,18 +176,18 @@ def enqueue_appointment_messages(uow: UnitOfWork, event: str, appointment: Appoi
     still in the future. ``rescheduled``: old reminders cancelled, a "moved" notice and new
     reminders. ``cancelled``: pending reminders cancelled and a cancellation notice.
     """
-    session = uow.session
+    messages = uow.repo(MessageRepository)
     now = now or utcnow()
-    session.flush()  # the appointment needs its id
+    messages.flush()  # the appointment needs its id
     if event in ("rescheduled", "cancelled"):
-        cancel_pending_messages(session, appointment.id)
+        cancel_pending_messages(uow, appointment.id)
     if event not in ("booked", "rescheduled", "cancelled"):
         return 0
-    recipients = _channels(session.get(Patient, appointment.patient_id))
+    recipients = _channels(uow.repo(PatientRepository).get(appointment.patient_id))
     if not recipients or appointment.starts_at <= now:
         return 0
-    settings = _settings_row(session)
-    facts = _facts(session, appointment)
+    settings = messages.settings()
+    facts = _facts(uow, appointment)
     queued = 0
     if event == "cancelled":
         return _enqueue(uow, appointment, "appointment_cancelled", facts, recipients, now,
@@ -219,16 +206,14 @@ def enqueue_appointment_messages(uow: UnitOfWork, event: str, appointment: Appoi
 
 def on_appointment_changed(uow: UnitOfWork, event: AppointmentChanged) -> None:
     """Handles ``AppointmentChanged`` inside the booking transaction."""
-    appointment = uow.session.get(Appointment, event.appointment_id)
+    appointment = uow.repo(AppointmentRepository).get(event.appointment_id)
     if appointment is not None:
         enqueue_appointment_messages(uow, event.change, appointment)
 
 
 def move_messages_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
     """Messages (sent or queued) follow the surviving record of a patient merge."""
-    uow.session.execute(update(Message).where(Message.patient_id == event.loser_id)
-                        .values(patient_id=event.survivor_id)
-                        .execution_options(synchronize_session=False))
+    uow.repo(MessageRepository).move_patient(event.loser_id, event.survivor_id)
 
 
 # --- dispatching (outside transactions) -----------------------------------------------------
@@ -272,22 +257,11 @@ def dispatch_due_messages(uow_factory: UowFactory, adapters: Mapping[str, Messag
     channels = sorted(adapters)
     uow = uow_factory()
     with uow:
-        expired = uow.session.execute(
-            update(Message)
-            .where(Message.status.in_(("queued", "failed")), Message.expires_at <= now)
-            .values(status="expired", last_error="expired before it could be sent"))
-        report.expired = int(getattr(expired, "rowcount", 0) or 0)
+        messages = uow.repo(MessageRepository)
+        report.expired = messages.expire_due(now)
         claimed: list[Message] = []
         if channels:
-            claimed = list(uow.session.scalars(
-                select(Message)
-                .where(Message.channel.in_(channels),
-                       or_(and_(Message.status.in_(("queued", "failed")),
-                                Message.next_attempt_at <= now),
-                           and_(Message.status == "sending", Message.claimed_at < now - lease)))
-                .order_by(Message.next_attempt_at, Message.id)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)))
+            claimed = messages.claim_due(channels, now, lease, batch_size)
         snapshots = []
         for message in claimed:
             message.status, message.claimed_at = "sending", now
@@ -304,7 +278,7 @@ def dispatch_due_messages(uow_factory: UowFactory, adapters: Mapping[str, Messag
     uow = uow_factory()
     with uow:
         for outcome in outcomes:
-            row = uow.session.get(Message, outcome.message_id, with_for_update=True)
+            row = uow.repo(MessageRepository).get(outcome.message_id, lock=True)
             if row is None or row.status != "sending" or row.claimed_at != now:
                 report.skipped += 1
                 continue
@@ -402,16 +376,9 @@ def list_messages(uow: UnitOfWork, *, status: str | None = None, channel: str | 
     if status is not None and status not in MESSAGE_STATUSES:
         raise ValidationFailedError(f"Unknown status; use one of {', '.join(MESSAGE_STATUSES)}.")
     with uow:
-        query = select(Message)
-        for column, value in ((Message.status, status), (Message.channel, channel),
-                              (Message.appointment_id, appointment_id),
-                              (Message.patient_id, patient_id)):
-            if value is not None:
-                query = query.where(column == value)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(limit).offset(offset)))
+        rows, total = uow.repo(MessageRepository).search(
+            status=status, channel=channel, appointment_id=appointment_id,
+            patient_id=patient_id, limit=limit, offset=offset)
         uow.audit(CATEGORY, "messages.list", patient_id=patient_id,
                   detail={"status": status, "count": len(rows)})
         uow.commit()
@@ -422,7 +389,7 @@ def retry_message(uow: UnitOfWork, message_id: int, *, now: datetime | None = No
     """Send a failed, dead or expired message again now, with a fresh set of attempts."""
     now = now or utcnow()
     with uow:
-        message = uow.session.get(Message, message_id, with_for_update=True)
+        message = uow.repo(MessageRepository).get(message_id, lock=True)
         if message is None:
             raise NotFoundError(f"No message with id {message_id}.")
         if message.status not in RETRYABLE_STATUSES:
@@ -440,7 +407,7 @@ def retry_message(uow: UnitOfWork, message_id: int, *, now: datetime | None = No
 
 def get_reminder_settings(uow: UnitOfWork) -> MessagingSettingsRow:
     with uow:
-        row = _settings_row(uow.session)
+        row = uow.repo(MessageRepository).settings()
         uow.commit()
         return row
 
@@ -453,8 +420,7 @@ def update_reminder_settings(uow: UnitOfWork, *, version: int, reminder_hours: l
         raise ValidationFailedError(
             f"Give at most 5 reminder times, each 1..{MAX_REMINDER_HOURS} hours before.")
     with uow:
-        row = _settings_row(uow.session)
-        uow.session.refresh(row, with_for_update=True)
+        row = uow.repo(MessageRepository).settings(lock=True)
         check_version(row.version, version, "reminder settings")
         row.reminder_hours, row.send_confirmations = hours, send_confirmations
         touch(row)  # saving the settings is an edit even when nothing differs

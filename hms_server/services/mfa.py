@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hms_server.adapters.orm.base import touch, utcnow, write_quietly
 from hms_server.adapters.orm.identity import User
+from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import ConflictError, InvalidTotpError, NotFoundError
@@ -23,7 +24,7 @@ class TotpEnrolment:
 
 
 def _user(uow: UnitOfWork, user_id: int) -> User:
-    user = uow.session.get(User, user_id, with_for_update=True)
+    user = uow.repo(UserRepository).get(user_id, lock=True)
     if user is None:
         raise NotFoundError(f"No user with id {user_id}.")
     return user
@@ -36,11 +37,12 @@ def start_enrolment(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEn
         if user.totp_secret:
             raise ConflictError("One-time codes are already enabled for this account.")
         # Not an edit of the account until confirmed: the version stays.
-        write_quietly(user, totp_pending_secret=credentials.new_totp_secret())
+        secret = credentials.new_totp_secret()
+        write_quietly(user, totp_pending_secret=secret)
         uow.audit(CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id})
         uow.commit()
-        return TotpEnrolment(user.totp_pending_secret, credentials.totp_provisioning_uri(
-            user.totp_pending_secret, user.username, settings.hospital_name))
+        return TotpEnrolment(secret, credentials.totp_provisioning_uri(
+            secret, user.username, settings.hospital_name))
 
 
 def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
@@ -70,7 +72,7 @@ def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolme
         secret = credentials.new_totp_secret() if requires_totp(user.roles) else None
         user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, None
         touch(user)  # an admin reset is an edit even when MFA was already off
-        revoke_all_sessions(uow.session, user.id, "totp_reset")
+        revoke_all_sessions(uow, user.id, "totp_reset")
         uow.audit("user_admin", "user.reset_totp", detail={"target_user_id": user.id})
         uow.commit()
         if secret is None:

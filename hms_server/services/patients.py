@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.patients import MRN_SEQUENCE, Patient
+from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.queries.patients import PatientFilter, PatientSearch, SearchPage
+from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain import mrn as mrn_rules
 from hms_server.domain import patients as rules
@@ -31,19 +30,9 @@ CATEGORY = "demographics"
 MAX_DUPLICATE_CANDIDATES = 10
 SEARCH_MATCH_CAP = 1000
 
-# Columns a search result needs (no jsonb): keeps rows small and the sort cheap.
-SUMMARY_COLUMNS = (Patient.id, Patient.mrn, Patient.given_name, Patient.family_name,
-                   Patient.date_of_birth, Patient.birth_date_estimated, Patient.sex,
-                   Patient.phone, Patient.national_id)
-
 EDITABLE = ("given_name", "family_name", "date_of_birth", "birth_date_estimated", "sex",
             "phone", "email", "national_id", "address", "next_of_kin", "preferred_language",
             "insurance")
-
-
-def _folded(value: str) -> ColumnElement[str]:
-    """SQL-side fold of a user value, the same expression the generated columns use."""
-    return func.lower(func.hms_unaccent(literal(value)))
 
 
 def _validate_birth(dob: date, today: date, field: str = "date_of_birth") -> None:
@@ -55,7 +44,7 @@ def _validate_birth(dob: date, today: date, field: str = "date_of_birth") -> Non
 
 
 def _get(uow: UnitOfWork, patient_id: int, *, lock: bool = False) -> Patient:
-    patient = uow.session.get(Patient, patient_id, with_for_update=lock)
+    patient = uow.repo(PatientRepository).get(patient_id, lock=lock)
     if patient is None:
         raise NotFoundError(f"No patient with id {patient_id}.")
     return patient
@@ -73,31 +62,10 @@ class DuplicateCandidate:
     reasons: tuple[str, ...]
 
 
-def find_duplicates(session: Session, key: rules.PersonKey) -> list[DuplicateCandidate]:
+def find_duplicates(uow: UnitOfWork, key: rules.PersonKey) -> list[DuplicateCandidate]:
     """Existing (unmerged) patients that are likely the same person as ``key``."""
-    tolerance = timedelta(days=366 * rules.ESTIMATED_DOB_TOLERANCE_YEARS)
-    folded = _folded(f"{key.given_name} {key.family_name}")
-    near_birth = and_(Patient.date_of_birth.between(key.date_of_birth - tolerance,
-                                                    key.date_of_birth + tolerance),
-                      Patient.search_name.op("%")(folded))
-    arms: list[ColumnElement[bool]] = [Patient.date_of_birth == key.date_of_birth]
-    arms.append(near_birth if key.birth_date_estimated
-                else and_(Patient.birth_date_estimated, near_birth))
-    digits = rules.phone_digits(key.phone)
-    if digits:
-        arms.append(Patient.phone_digits == digits)
-    national = rules.normalize_national_id(key.national_id)
-    if national:
-        arms.append(Patient.national_id_norm == national)
-    rows = session.execute(
-        select(Patient.id, Patient.mrn, Patient.given_name, Patient.family_name,
-               Patient.date_of_birth, Patient.birth_date_estimated, Patient.phone,
-               Patient.national_id)
-        .where(Patient.merged_into_id.is_(None), or_(*arms))
-        .limit(500)
-    ).all()
     found: list[DuplicateCandidate] = []
-    for r in rows:
+    for r in uow.repo(PatientRepository).duplicate_candidates(key):
         verdict = rules.assess_duplicate(key, rules.PersonKey(
             r.given_name, r.family_name, r.date_of_birth, r.birth_date_estimated, r.phone,
             r.national_id))
@@ -137,7 +105,7 @@ def register_patient(uow: UnitOfWork, *, mrn_prefix: str, given_name: str, famil
     with uow:
         key = rules.PersonKey(given, family, date_of_birth, estimated, phone, national_id)
         if not confirm_new:
-            candidates = find_duplicates(uow.session, key)
+            candidates = find_duplicates(uow, key)
             if candidates:
                 raise PossibleDuplicatesError(
                     f"{len(candidates)} existing patient(s) look like the same person. Pick "
@@ -145,94 +113,26 @@ def register_patient(uow: UnitOfWork, *, mrn_prefix: str, given_name: str, famil
                     extra={"candidates": [
                         {"id": c.id, "mrn": c.mrn, "name": c.name, "dob": c.dob.isoformat(),
                          "score": c.score, "reasons": list(c.reasons)} for c in candidates]})
-        serial = uow.session.scalar(select(MRN_SEQUENCE.next_value()))
-        assert serial is not None
+        patients = uow.repo(PatientRepository)
+        serial = patients.next_mrn_serial()
         now = utcnow()
         patient = Patient(
-            mrn=mrn_rules.format_mrn(mrn_prefix, int(serial)), given_name=given,
+            mrn=mrn_rules.format_mrn(mrn_prefix, serial), given_name=given,
             family_name=family, date_of_birth=date_of_birth, birth_date_estimated=estimated,
             sex=sex, phone=phone, email=email, national_id=national_id, address=address,
             next_of_kin=next_of_kin or [], preferred_language=preferred_language,
             insurance=insurance or [], created_at=now, updated_at=now, version=1)
-        uow.session.add(patient)
-        uow.session.flush()
+        patients.add(patient)
         uow.audit(CATEGORY, "patient.create", patient_id=patient.id,
                   detail={"confirmed_despite_duplicates": confirm_new,
                           "birth_date_estimated": estimated})
         uow.publish("patient.created", {"patient_id": patient.id})
         uow.commit()
-        uow.session.refresh(patient)  # generated columns, server defaults
+        patients.refresh(patient)  # generated columns, server defaults
         return patient
 
 
 # --- search and read ---
-
-def _name_condition(terms: rules.SearchTerms) -> ColumnElement[bool] | None:
-    if not terms.name_tokens:
-        return None
-    parts: list[ColumnElement[bool]] = []
-    for token in terms.name_tokens:
-        folded = _folded(rules.like_escape(token))
-        if terms.prefix_only:
-            # 1-2 characters: prefix of the given or family name (btree text_pattern_ops).
-            parts.append(or_(Patient.family_norm.like(folded + "%", escape="\\"),
-                             Patient.given_norm.like(folded + "%", escape="\\")))
-        elif len(rules.fold(token)) >= rules.MIN_SUBSTRING:
-            parts.append(Patient.search_name.like("%" + folded + "%", escape="\\"))
-        else:
-            # A short token beside a long one: the start of some name word.
-            parts.append(or_(Patient.search_name.like(folded + "%", escape="\\"),
-                             Patient.search_name.like("% " + folded + "%", escape="\\")))
-    return and_(*parts)
-
-
-def _search_condition(session: Session, q: str, mrn_prefix: str) -> ColumnElement[bool] | None:
-    terms = rules.parse_search(q)
-    if terms.empty:
-        # Blank lists everyone; punctuation alone ("%%%") matches no one.
-        return literal(False) if q.strip() else None
-    alternatives: list[ColumnElement[bool]] = []
-    name = _name_condition(terms)
-    if name is not None:
-        alternatives.append(name)
-    if terms.phone:
-        # Match the end of the stored number, so a number typed with or without country
-        # code or trunk prefix ("0…", "+49…", "0049…") finds the same patient.
-        local = terms.phone.lstrip("0")
-        if len(local) >= 6:
-            alternatives.append(func.reverse(Patient.phone_digits).like(local[::-1] + "%"))
-    if terms.national_id:
-        alternatives.append(Patient.national_id_norm == terms.national_id)
-    if terms.raw_mrn:
-        mrns = mrn_rules.mrn_candidates(terms.raw_mrn, mrn_prefix)
-        if mrns:
-            # A merged-away MRN finds its survivor.
-            ids = list(session.scalars(select(func.coalesce(Patient.merged_into_id, Patient.id))
-                                       .where(Patient.mrn.in_(mrns))))
-            if ids:
-                alternatives.append(Patient.id.in_(ids))
-    conditions: list[ColumnElement[bool]] = []
-    if alternatives:
-        conditions.append(or_(*alternatives))
-    elif not terms.birth_date:
-        return literal(False)  # typed something that cannot match anything
-    if terms.birth_date:
-        conditions.append(Patient.date_of_birth == terms.birth_date)
-    return and_(*conditions)
-
-
-def _custom_plans(session: Session) -> None:
-    # The search patterns decide which index is usable; a cached generic plan (psycopg
-    # prepares statements after a few executions) cannot see them and is several times slower.
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    rows: Sequence[Any]  # rows of SUMMARY_COLUMNS
-    total: int
-    total_capped: bool  # True: at least ``total`` matches; the clerk should type more
-
 
 def search_patients(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
                     mrn_prefix: str) -> SearchPage:
@@ -248,43 +148,13 @@ def search_patients(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
     everyone in name order with an exact total.
     """
     with uow:
-        session = uow.session
-        _custom_plans(session)
-        condition = _search_condition(session, q or "", mrn_prefix)
-        order = (Patient.family_norm, Patient.given_norm, Patient.id)
-        if condition is None:
-            # Everyone: the page comes from the list-order index, the total from a count.
-            rows = session.execute(select(*SUMMARY_COLUMNS).where(
-                Patient.merged_into_id.is_(None)).order_by(*order).limit(limit)
-                .offset(offset)).all()
-            total = int(session.scalar(select(func.count()).select_from(Patient).where(
-                Patient.merged_into_id.is_(None))) or 0)
-            capped = False
-        else:
-            # Never walk the table or the list-order index hoping to meet matches early: when
-            # the matches cluster late in that order (e.g. every "Müller"), that walk reads
-            # most of the table. Collect the matches from their own indexes instead.
-            session.execute(text("SET LOCAL enable_seqscan = off"))
-            matches = (select(*SUMMARY_COLUMNS, Patient.family_norm, Patient.given_norm)
-                       .where(Patient.merged_into_id.is_(None), condition)
-                       .limit(SEARCH_MATCH_CAP + 1).subquery("matches"))
-            m = matches.c
-            rows = session.execute(
-                select(m.id, m.mrn, m.given_name, m.family_name, m.date_of_birth,
-                       m.birth_date_estimated, m.sex, m.phone, m.national_id,
-                       func.count().over().label("total"))
-                .order_by(m.family_norm, m.given_norm, m.id).limit(limit).offset(offset)).all()
-            if rows:
-                found = int(rows[0].total)
-            else:
-                found = int(session.scalar(select(func.count()).select_from(matches)) or 0) \
-                    if offset else 0
-            capped = found > SEARCH_MATCH_CAP
-            total = min(found, SEARCH_MATCH_CAP)
+        page = uow.repo(PatientSearch).search(q=q, limit=limit, offset=offset,
+                                              mrn_prefix=mrn_prefix, cap=SEARCH_MATCH_CAP)
         uow.audit(CATEGORY, "patient.search",
-                  detail={"result_count": total, "returned": len(rows), "capped": capped})
+                  detail={"result_count": page.total, "returned": len(page.rows),
+                          "capped": page.total_capped})
         uow.commit()
-        return SearchPage(rows=rows, total=total, total_capped=capped)
+        return page
 
 
 def get_patient(uow: UnitOfWork, patient_id: int) -> Patient:
@@ -296,27 +166,19 @@ def get_patient(uow: UnitOfWork, patient_id: int) -> Patient:
         return patient
 
 
-def resolve_survivor(session: Session, patient: Patient) -> Patient:
-    seen = {patient.id}
-    while patient.merged_into_id is not None:
-        nxt = session.get(Patient, patient.merged_into_id)
-        if nxt is None or nxt.id in seen:
-            break
-        seen.add(nxt.id)
-        patient = nxt
-    return patient
+def resolve_survivor(uow: UnitOfWork, patient: Patient) -> Patient:
+    """The record in use now for ``patient`` (itself unless it was merged away)."""
+    return uow.repo(PatientRepository).survivor_of(patient)
 
 
 def get_patient_by_mrn(uow: UnitOfWork, mrn: str, *, mrn_prefix: str) -> Patient:
     """The patient an MRN belongs to; a merged-away MRN answers its survivor. Audited."""
     with uow:
         candidates = mrn_rules.mrn_candidates(mrn, mrn_prefix)
-        found = uow.session.scalars(
-            select(Patient).where(Patient.mrn.in_(candidates)).limit(1)).first() \
-            if candidates else None
+        found = uow.repo(PatientRepository).by_mrn(candidates)
         if found is None:
             raise NotFoundError("No patient with that MRN.")
-        patient = resolve_survivor(uow.session, found)
+        patient = resolve_survivor(uow, found)
         detail: dict[str, Any] = {"via": "mrn"}
         if patient.id != found.id:
             detail["merged_from_id"] = found.id
@@ -369,7 +231,7 @@ def update_patient(uow: UnitOfWork, patient_id: int, *, version: int, changes: d
             uow.publish("patient.updated", {"patient_id": patient.id})
         uow.commit()
         if changed:
-            uow.session.refresh(patient)
+            uow.repo(PatientRepository).refresh(patient)
         return patient
 
 
@@ -407,11 +269,8 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
     if survivor_id == loser_id:
         raise ValidationFailedError("A patient cannot be merged into itself.")
     with uow:
-        session = uow.session
-        # Lock in id order so two opposite merges cannot deadlock.
-        locked = {p.id: p for p in session.scalars(
-            select(Patient).where(Patient.id.in_([survivor_id, loser_id]))
-            .order_by(Patient.id).with_for_update())}
+        patients = uow.repo(PatientRepository)
+        locked = patients.lock_many([survivor_id, loser_id])
         for pid in (survivor_id, loser_id):
             if pid not in locked:
                 raise NotFoundError(f"No patient with id {pid}.")
@@ -430,19 +289,15 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
         loser.merged_into_id, loser.merged_at = survivor.id, now
         loser.updated_at = now
         survivor.updated_at = now
-        session.flush()
-        # Records merged into the loser earlier now point straight at the survivor.
-        session.execute(update(Patient).where(Patient.merged_into_id == loser.id,
-                                              Patient.id != loser.id)
-                        .values(merged_into_id=survivor.id)
-                        .execution_options(synchronize_session=False))
+        patients.flush()
+        patients.repoint_merged(loser.id, survivor.id)
         uow.emit(PatientsMerged(loser_id=loser.id, survivor_id=survivor.id))
         detail = {"survivor_id": survivor.id, "loser_id": loser.id, "filled_fields": filled}
         uow.audit(CATEGORY, "patient.merge", patient_id=survivor.id, detail=detail)
         uow.audit(CATEGORY, "patient.merged_away", patient_id=loser.id, detail=detail)
         uow.publish("patient.merged", {"survivor_id": survivor.id, "loser_id": loser.id})
         uow.commit()
-        session.refresh(survivor)
+        patients.refresh(survivor)
         return survivor
 
 
@@ -457,85 +312,12 @@ def record_print(uow: UnitOfWork, patient_id: int, *, document: str) -> None:
 
 # --- structured search (FHIR and other integrations) ---
 
-@dataclass(frozen=True)
-class PatientFilter:
-    """Structured criteria; every field given narrows (AND). Inside a tuple, alternatives
-    (OR) — except ``name_words``/``name_contains``, where every entry must match.
-
-    ``mrns``/``national_ids``: identifier alternatives matched exactly (MRNs in any
-    formatting ``mrn_candidates`` accepts). Unlike ``search_patients``, merged-away records
-    are found too (integrations follow their ``replaced-by`` link).
-    """
-
-    ids: tuple[int, ...] | None = None
-    name_words: tuple[str, ...] = ()        # each: start of some word of the name
-    name_contains: tuple[str, ...] = ()     # each: anywhere in the name (≥3 characters)
-    name_exact: tuple[str, ...] | None = None   # given, family or "given family", folded
-    family: tuple[str, ...] | None = None   # start of the family name
-    given: tuple[str, ...] | None = None    # start of the given name
-    birth_ranges: tuple[tuple[date | None, date | None], ...] = ()  # inclusive bounds
-    sexes: tuple[str, ...] | None = None
-    identifiers: tuple[tuple[str, str], ...] | None = None  # ("mrn"|"national_id"|"any", v)
-
-
-def _word_start(token: str) -> ColumnElement[bool]:
-    folded = _folded(rules.like_escape(token))
-    return or_(Patient.search_name.like(folded + "%", escape="\\"),
-               Patient.search_name.like("% " + folded + "%", escape="\\"))
-
-
-def _filter_conditions(f: PatientFilter, mrn_prefix: str) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if f.ids is not None:
-        conds.append(Patient.id.in_(f.ids))
-    conds.extend(_word_start(t) for t in f.name_words)
-    for token in f.name_contains:
-        if len(rules.fold(token)) < rules.MIN_SUBSTRING:
-            raise ValidationFailedError(
-                f"A name fragment needs at least {rules.MIN_SUBSTRING} characters.")
-        conds.append(Patient.search_name.like(
-            "%" + _folded(rules.like_escape(token)) + "%", escape="\\"))
-    if f.name_exact is not None:
-        conds.append(or_(*(or_(Patient.search_name == _folded(v), Patient.given_norm ==
-                               _folded(v), Patient.family_norm == _folded(v))
-                           for v in f.name_exact)))
-    for values, column in ((f.family, Patient.family_norm), (f.given, Patient.given_norm)):
-        if values is not None:
-            conds.append(or_(*(column.like(_folded(rules.like_escape(v)) + "%", escape="\\")
-                               for v in values)))
-    for low, high in f.birth_ranges:
-        if low is not None:
-            conds.append(Patient.date_of_birth >= low)
-        if high is not None:
-            conds.append(Patient.date_of_birth <= high)
-    if f.sexes is not None:
-        conds.append(Patient.sex.in_(f.sexes))
-    if f.identifiers is not None:
-        arms: list[ColumnElement[bool]] = []
-        for kind, value in f.identifiers:
-            if kind in ("mrn", "any"):
-                mrns = mrn_rules.mrn_candidates(value, mrn_prefix)
-                if mrns:
-                    arms.append(Patient.mrn.in_(mrns))
-            if kind in ("national_id", "any"):
-                national = rules.normalize_national_id(value)
-                if national:
-                    arms.append(Patient.national_id_norm == national)
-        conds.append(or_(*arms) if arms else literal(False))
-    return conds
-
-
 def find_patients(uow: UnitOfWork, criteria: PatientFilter, *, limit: int, offset: int,
                   mrn_prefix: str, via: str = "fhir") -> tuple[list[Patient], int]:
     """Patients matching structured criteria, sorted by id; audited like a search."""
     with uow:
-        session = uow.session
-        _custom_plans(session)
-        conds = _filter_conditions(criteria, mrn_prefix)
-        total = int(session.scalar(select(func.count()).select_from(Patient).where(*conds))
-                    or 0)
-        rows = list(session.scalars(select(Patient).where(*conds).order_by(Patient.id)
-                                    .limit(limit).offset(offset))) if limit else []
+        rows, total = uow.repo(PatientSearch).find(criteria, limit=limit, offset=offset,
+                                                   mrn_prefix=mrn_prefix)
         uow.audit(CATEGORY, "patient.search",
                   detail={"result_count": total, "returned": len(rows), "via": via})
         uow.commit()
@@ -547,10 +329,4 @@ def merged_ids_for(uow: UnitOfWork, survivor_ids: Sequence[int]) -> dict[int, li
     if not survivor_ids:
         return {}
     with uow:
-        out: dict[int, list[int]] = {}
-        for loser, survivor in uow.session.execute(
-                select(Patient.id, Patient.merged_into_id)
-                .where(Patient.merged_into_id.in_(list(survivor_ids))).order_by(Patient.id)):
-            if survivor is not None:
-                out.setdefault(survivor, []).append(loser)
-        return out
+        return uow.repo(PatientRepository).merged_into(survivor_ids)

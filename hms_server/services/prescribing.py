@@ -11,19 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_, select, text
-
 from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.clinical import Allergy
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.prescribing import (
-    PRESCRIPTION_NUMBER_SEQUENCE,
     Drug,
-    DrugInteraction,
     Prescription,
     PrescriptionItem,
     PrescriptionOverride,
 )
+from hms_server.adapters.repositories.patients import PatientRepository
+from hms_server.adapters.repositories.prescribing import PrescribingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import field_error
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -69,26 +66,13 @@ def search_formulary(uow: UnitOfWork, *, q: str | None, limit: int,
                      offset: int) -> tuple[list[Drug], int]:
     """Drugs whose name, ingredient, class or ATC code contains ``q`` (case-insensitive)."""
     with uow:
-        query = select(Drug).where(Drug.active.is_(True))
-        if q and q.strip():
-            pattern = f"%{q.strip().lower()}%"
-            query = query.where(or_(
-                func.lower(Drug.generic_name).like(pattern),
-                func.lower(func.array_to_string(Drug.ingredients, " ")).like(pattern),
-                func.lower(func.coalesce(Drug.class_name, "")).like(pattern),
-                func.lower(func.coalesce(Drug.atc_code, "")).like(pattern)))
-            starts = func.lower(Drug.generic_name).like(f"{q.strip().lower()}%")
-            order = [starts.desc(), Drug.generic_name, Drug.id]
-        else:
-            order = [Drug.generic_name, Drug.id]
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
-        return rows, total
+        return uow.repo(PrescribingRepository).search_formulary(q=q, limit=limit,
+                                                                offset=offset)
 
 
 def get_drug(uow: UnitOfWork, drug_id: int) -> Drug:
     with uow:
-        drug = uow.session.get(Drug, drug_id)
+        drug = uow.repo(PrescribingRepository).drug(drug_id)
         if drug is None:
             raise NotFoundError(f"No formulary drug with id {drug_id}.")
         return drug
@@ -103,28 +87,13 @@ def drug_info(drug: Drug) -> DrugInfo:
                     allergy_groups=tuple(drug.allergy_groups or ()))
 
 
-def _active_item_filter() -> Any:
-    # Active = not cancelled/completed and still within its duration.
-    return and_(
-        Prescription.status == "active",
-        or_(PrescriptionItem.duration_days.is_(None),
-            Prescription.created_at + func.make_interval(0, 0, 0, PrescriptionItem.duration_days)
-            > func.now()))
-
-
 def active_medication_rows(uow: UnitOfWork, patient_id: int
                            ) -> list[tuple[PrescriptionItem, Drug, Prescription]]:
-    return [(i, d, p) for i, d, p in uow.session.execute(
-        select(PrescriptionItem, Drug, Prescription)
-        .join(Prescription, Prescription.id == PrescriptionItem.prescription_id)
-        .join(Drug, Drug.id == PrescriptionItem.drug_id)
-        .where(Prescription.patient_id == patient_id, _active_item_filter())
-        .order_by(Prescription.created_at.desc(), PrescriptionItem.line_no))]
+    return uow.repo(PrescribingRepository).active_medications(patient_id)
 
 
 def _load_drugs(uow: UnitOfWork, items: list[ItemInput]) -> list[Drug]:
-    ids = {i.drug_id for i in items}
-    found = {d.id: d for d in uow.session.scalars(select(Drug).where(Drug.id.in_(ids)))}
+    found = uow.repo(PrescribingRepository).drugs(i.drug_id for i in items)
     errors = [field_error(f"items.{n}.drug_id", "not in the formulary")
               for n, item in enumerate(items)
               if item.drug_id not in found or not found[item.drug_id].active]
@@ -135,11 +104,12 @@ def _load_drugs(uow: UnitOfWork, items: list[ItemInput]) -> list[Drug]:
 
 
 def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug]) -> list[Conflict]:
-    allergies = [AllergyInfo(a.substance, a.severity, a.reaction) for a in uow.session.scalars(
-        select(Allergy).where(Allergy.patient_id == patient_id, Allergy.status == "active"))]
-    active = [drug_info(d) for _, d, _ in active_medication_rows(uow, patient_id)]
+    repo = uow.repo(PrescribingRepository)
+    allergies = [AllergyInfo(a.substance, a.severity, a.reaction)
+                 for a in repo.active_allergies(patient_id)]
+    active = [drug_info(d) for _, d, _ in repo.active_medications(patient_id)]
     rules = [InteractionRule(r.side_a, r.side_b, r.severity, r.reason)
-             for r in uow.session.scalars(select(DrugInteraction))]
+             for r in repo.interaction_rules()]
     return check_prescription([drug_info(d) for d in drugs], active, allergies, rules)
 
 
@@ -157,14 +127,11 @@ def check_safety(uow: UnitOfWork, patient_id: int, drug_ids: list[int]) -> list[
 # ---------------------------------------------------------------- prescriptions
 
 def _view(uow: UnitOfWork, rx: Prescription, *, with_patient: bool = True) -> PrescriptionView:
-    items = [(i, d) for i, d in uow.session.execute(
-        select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
-        .where(PrescriptionItem.prescription_id == rx.id)
-        .order_by(PrescriptionItem.line_no))]
-    overrides = list(uow.session.scalars(select(PrescriptionOverride).where(
-        PrescriptionOverride.prescription_id == rx.id)))
+    repo = uow.repo(PrescribingRepository)
+    items = repo.items_with_drugs(rx.id)
+    overrides = repo.overrides(rx.id)
     names = user_names(uow, [rx.prescriber_user_id])
-    patient = uow.session.get(Patient, rx.patient_id) if with_patient else None
+    patient = uow.repo(PatientRepository).get(rx.patient_id) if with_patient else None
     return PrescriptionView(rx, items, names.get(rx.prescriber_user_id), patient, overrides)
 
 
@@ -176,25 +143,20 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
     with uow:
         ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
-        # Serialise prescribing per patient so two concurrent prescriptions cannot each miss
-        # the interaction with the other.
-        uow.session.execute(text("SELECT pg_advisory_xact_lock(4004, CAST(:p AS integer))"),
-                            {"p": patient_id % 2_000_000_000})
+        repo = uow.repo(PrescribingRepository)
+        repo.lock_patient_prescribing(patient_id)
         drugs = _load_drugs(uow, items)
         conflicts = safety_conflicts(uow, patient_id, drugs)
         if conflicts and override is None:
             raise PrescribingConflictError(conflicts)
-        number = uow.session.scalar(select(
-            literal("RX") + func.lpad(cast(PRESCRIPTION_NUMBER_SEQUENCE.next_value(), String),
-                                      8, "0")))
+        number = repo.next_number()
         me = actor_id(uow)
         rx = Prescription(number=number, patient_id=patient_id, encounter_id=encounter_id,
                           prescriber_user_id=me, status="active", notes=notes,
-                          created_at=utcnow(), version=1)
-        uow.session.add(rx)
-        uow.session.flush()
+                          created_at=utcnow())
+        repo.add(rx)
         for line_no, item in enumerate(items, start=1):
-            uow.session.add(PrescriptionItem(
+            repo.stage(PrescriptionItem(
                 prescription_id=rx.id, line_no=line_no, drug_id=item.drug_id, dose=item.dose,
                 unit=item.unit, route=item.route, frequency=item.frequency,
                 duration_days=item.duration_days, quantity=item.quantity,
@@ -203,7 +165,7 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
                                   "drug_ids": [i.drug_id for i in items]}
         if conflicts:
             listed = [c.as_dict() for c in conflicts]
-            uow.session.add(PrescriptionOverride(prescription_id=rx.id, user_id=me,
+            repo.stage(PrescriptionOverride(prescription_id=rx.id, user_id=me,
                                                  reason=override or "", conflicts=listed,
                                                  created_at=utcnow()))
             uow.audit(CATEGORY, "prescription.override", patient_id=patient_id,
@@ -211,7 +173,7 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
                               "conflicts": [{"type": c.type, "drug_ids": list(c.drug_ids),
                                              "severity": c.severity} for c in conflicts]})
             detail["overridden"] = sorted({c.type for c in conflicts})
-        uow.session.flush()
+        repo.flush()
         uow.audit(CATEGORY, "prescription.create", patient_id=patient_id, detail=detail)
         uow.publish("prescription.created", {"prescription_id": rx.id,
                                              "patient_id": patient_id})
@@ -221,7 +183,7 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
 
 
 def _get_rx(uow: UnitOfWork, prescription_id: int, *, lock: bool = False) -> Prescription:
-    rx = uow.session.get(Prescription, prescription_id, with_for_update=lock)
+    rx = uow.repo(PrescribingRepository).prescription(prescription_id, lock=lock)
     if rx is None:
         raise NotFoundError(f"No prescription with id {prescription_id}.")
     return rx
@@ -241,13 +203,8 @@ def list_prescriptions(uow: UnitOfWork, patient_id: int, *, status: str | None, 
                        offset: int) -> tuple[list[PrescriptionView], int]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        query = select(Prescription).where(Prescription.patient_id == patient_id)
-        if status:
-            query = query.where(Prescription.status == status)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(Prescription.created_at.desc(), Prescription.id.desc())
-            .limit(limit).offset(offset)))
+        rows, total = uow.repo(PrescribingRepository).prescriptions(
+            patient_id, status=status, limit=limit, offset=offset)
         views = [_view(uow, rx, with_patient=False) for rx in rows]
         audit_read(uow, basis, CATEGORY)
         uow.commit()
@@ -289,3 +246,9 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
         view = _view(uow, rx)
         uow.commit()
         return view
+
+
+def prescription_of_item(uow: UnitOfWork, item_id: int) -> int | None:
+    """The prescription a prescription item belongs to (reading it is audited separately)."""
+    with uow:
+        return uow.repo(PrescribingRepository).prescription_of_item(item_id)

@@ -14,14 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
+from hms_server.adapters.repositories.appointments import (
+    AppointmentRepository,
+    QueueRepository,
+)
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ForbiddenError, NotFoundError
+from hms_server.domain.hospital import Hospital
 from hms_server.domain.scheduling import (
     APPOINTMENT_TRANSITIONS,
     QUEUE_TRANSITIONS,
@@ -53,8 +56,8 @@ def check_in(uow: UnitOfWork, appointment_id: int, *,
     """
     now = now or utcnow()
     with uow:
-        s = uow.session
-        appointment = s.get(Appointment, appointment_id, with_for_update=True)
+        appointments, queue = uow.repo(AppointmentRepository), uow.repo(QueueRepository)
+        appointment = appointments.get(appointment_id, lock=True)
         if appointment is None:
             raise NotFoundError(f"No appointment with id {appointment_id}.")
         check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "checked_in",
@@ -63,17 +66,14 @@ def check_in(uow: UnitOfWork, appointment_id: int, *,
         if queue_day < uow.hospital.local(now).date():
             raise CheckInTooLateError("This appointment's day has passed; book a new one.")
         # Serialise token allocation per doctor (the unique constraint is the backstop).
-        s.get(Doctor, appointment.doctor_id, with_for_update=True)
-        last = s.scalar(select(func.max(QueueEntry.token)).where(
-            QueueEntry.doctor_id == appointment.doctor_id, QueueEntry.queue_date == queue_day))
+        uow.repo(SchedulingRepository).doctor(appointment.doctor_id, lock=True)
+        last = queue.last_token(appointment.doctor_id, queue_day)
         entry = QueueEntry(appointment_id=appointment.id, patient_id=appointment.patient_id,
                            doctor_id=appointment.doctor_id, queue_date=queue_day,
-                           token=(last or 0) + 1, status="waiting", checked_in_at=now,
-                           version=1)
-        s.add(entry)
+                           token=last + 1, status="waiting", checked_in_at=now)
         appointment.status = "checked_in"
         appointment.updated_at = now
-        s.flush()
+        queue.add(entry)
         uow.audit(CATEGORY, "appointment.check_in", patient_id=appointment.patient_id,
                   detail={"appointment_id": appointment.id, "queue_entry_id": entry.id,
                           "token": entry.token})
@@ -87,21 +87,21 @@ def check_in(uow: UnitOfWork, appointment_id: int, *,
 
 
 def _entry_for_update(uow: UnitOfWork, entry_id: int) -> QueueEntry:
-    entry = uow.session.get(QueueEntry, entry_id, with_for_update=True)
+    entry = uow.repo(QueueRepository).get(entry_id, lock=True)
     if entry is None:
         raise NotFoundError(f"No queue entry with id {entry_id}.")
     actor = uow.actor
     if actor is not None and actor.user_id is not None:
-        own = scheduling.doctor_for_user(uow.session, actor.user_id)
+        own = scheduling.doctor_for_user(uow, actor.user_id)
         if own is not None and own.id != entry.doctor_id:
             raise ForbiddenError("This patient is in another doctor's queue.")
     return entry
 
 
-def _appointment(session: Session, entry: QueueEntry) -> Appointment | None:
+def _appointment(uow: UnitOfWork, entry: QueueEntry) -> Appointment | None:
     if entry.appointment_id is None:
         return None
-    return session.get(Appointment, entry.appointment_id, with_for_update=True)
+    return uow.repo(AppointmentRepository).get(entry.appointment_id, lock=True)
 
 
 def call_patient(uow: UnitOfWork, entry_id: int, *, now: datetime | None = None) -> QueueEntry:
@@ -122,14 +122,13 @@ def start_consultation(uow: UnitOfWork, entry_id: int, *,
     """The patient is with the doctor: open the encounter in their record."""
     now = now or utcnow()
     with uow:
-        s = uow.session
         entry = _entry_for_update(uow, entry_id)
         check_transition(QUEUE_TRANSITIONS, entry.status, "in_consultation", "queue entry")
-        appointment = _appointment(s, entry)
+        appointment = _appointment(uow, entry)
         if appointment is not None:
             check_transition(APPOINTMENT_TRANSITIONS, appointment.status, "in_consultation",
                              "appointment")
-        doctor = s.get(Doctor, entry.doctor_id)
+        doctor = uow.repo(SchedulingRepository).doctor(entry.doctor_id)
         assert doctor is not None
         encounter = encounters.open_encounter(
             uow, patient_id=entry.patient_id, clinician_user_id=doctor.user_id,
@@ -155,10 +154,9 @@ def complete_consultation(uow: UnitOfWork, entry_id: int, *,
     """The consultation is over: close the encounter, complete the appointment."""
     now = now or utcnow()
     with uow:
-        s = uow.session
         entry = _entry_for_update(uow, entry_id)
         check_transition(QUEUE_TRANSITIONS, entry.status, "done", "queue entry")
-        appointment = _appointment(s, entry)
+        appointment = _appointment(uow, entry)
         if entry.encounter_id is not None:
             encounters.close_encounter(uow, entry.encounter_id)
         if appointment is not None and appointment.status == "in_consultation":
@@ -198,21 +196,13 @@ def queue_board(uow: UnitOfWork, *, day: date | None = None,
     now = now or utcnow()
     day = day or uow.hospital.local(now).date()
     with uow:
-        query = (select(QueueEntry, Doctor, Patient, Appointment)
-                 .join(Doctor, Doctor.id == QueueEntry.doctor_id)
-                 .join(Patient, Patient.id == QueueEntry.patient_id)
-                 .outerjoin(Appointment, Appointment.id == QueueEntry.appointment_id)
-                 .where(QueueEntry.queue_date == day))
-        if doctor_id is not None:
-            query = query.where(QueueEntry.doctor_id == doctor_id)
-        if department_id is not None:
-            query = query.where(Doctor.department_id == department_id)
+        found = uow.repo(QueueRepository).board(day, doctor_id=doctor_id,
+                                                department_id=department_id)
         rows = []
         counts = {status: 0 for status in ("waiting", "called", "in_consultation", "done",
                                            "left")}
         waits: list[int] = []
-        for entry, doctor, patient, appointment in uow.session.execute(
-                query.order_by(QueueEntry.doctor_id, QueueEntry.token)):
+        for entry, doctor, patient, appointment in found:
             seen_at = entry.called_at or entry.started_at
             until = seen_at or (entry.completed_at if entry.status == "done" else None) or now
             wait = waiting_minutes(entry.checked_in_at, until)
@@ -228,3 +218,51 @@ def queue_board(uow: UnitOfWork, *, day: date | None = None,
         return QueueBoard(day, rows, counts,
                           round(sum(waits) / len(waits), 1) if waits else None,
                           max(waits) if waits else None)
+
+
+@dataclass(frozen=True)
+class QueueEntryView:
+    """A queue entry as the board shows it: times in the hospital's zone, waiting minutes,
+    and the patient's name and MRN only for a reader allowed to see patients."""
+
+    id: int
+    token: int
+    status: str
+    appointment_id: int | None
+    patient_id: int
+    patient_name: str | None
+    patient_mrn: str | None
+    doctor_id: int
+    doctor_name: str | None
+    queue_date: date
+    appointment_start: datetime | None
+    checked_in_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    waiting_minutes: int
+    encounter_id: int | None
+    version: int
+
+
+def queue_entry_view(hospital: Hospital, entry: QueueEntry, *, doctor: Doctor | None = None,
+                     patient: Patient | None = None, appointment: Appointment | None = None,
+                     wait: int | None = None, show_patient: bool = False) -> QueueEntryView:
+    def local(value: datetime | None) -> datetime | None:
+        return hospital.local(value) if value is not None else None
+
+    shown = patient if show_patient else None
+    if wait is None:
+        until = entry.called_at or entry.started_at or entry.checked_in_at
+        wait = waiting_minutes(entry.checked_in_at, until)
+    return QueueEntryView(
+        id=entry.id, token=entry.token, status=entry.status,
+        appointment_id=entry.appointment_id, patient_id=entry.patient_id,
+        patient_name=f"{shown.given_name} {shown.family_name}" if shown else None,
+        patient_mrn=shown.mrn if shown else None,
+        doctor_id=entry.doctor_id, doctor_name=doctor.display_name if doctor else None,
+        queue_date=entry.queue_date,
+        appointment_start=local(appointment.starts_at) if appointment else None,
+        checked_in_at=hospital.local(entry.checked_in_at), called_at=local(entry.called_at),
+        started_at=local(entry.started_at), completed_at=local(entry.completed_at),
+        waiting_minutes=wait, encounter_id=entry.encounter_id, version=entry.version)

@@ -15,20 +15,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select, text
-from sqlalchemy.orm import Session
-
 from hms_server.adapters.orm.base import touch, utcnow
-from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.scheduling import (
-    INACTIVE_APPOINTMENT_STATUSES,
-    Appointment,
     AppointmentType,
     Department,
     Doctor,
     ScheduleException,
     ScheduleTemplate,
 )
+from hms_server.adapters.repositories.identity import UserRepository
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.scheduling import (
@@ -50,67 +46,71 @@ MAX_SEARCH_DAYS = 92
 
 # --- departments and doctors --------------------------------------------------------------
 
-def list_departments(uow: UnitOfWork) -> list[tuple[Department, int]]:
+@dataclass(frozen=True)
+class DepartmentView:
+    id: int
+    name: str
+    location: str | None
+    doctor_count: int
+
+
+@dataclass(frozen=True)
+class DoctorView:
+    """A doctor with their department, as lists and forms show them."""
+
+    id: int
+    user_id: int
+    full_name: str
+    department: str
+    department_id: int
+    specialty: str
+    active: bool
+    version: int
+
+
+def doctor_view(doctor: Doctor, department: Department) -> DoctorView:
+    return DoctorView(id=doctor.id, user_id=doctor.user_id, full_name=doctor.display_name,
+                      department=department.name, department_id=department.id,
+                      specialty=doctor.specialty, active=doctor.active, version=doctor.version)
+
+
+def list_departments(uow: UnitOfWork) -> list[DepartmentView]:
     """Active departments with their number of active doctors, by name."""
     with uow:
-        counts = (select(Doctor.department_id, func.count().label("n"))
-                  .where(Doctor.active).group_by(Doctor.department_id).subquery())
-        rows = uow.session.execute(
-            select(Department, func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.department_id == Department.id)
-            .where(Department.active).order_by(Department.name))
-        return [(d, int(n)) for d, n in rows]
+        return [DepartmentView(d.id, d.name, d.location, n)
+                for d, n in uow.repo(SchedulingRepository).departments_with_doctor_counts()]
 
 
 def create_department(uow: UnitOfWork, *, name: str, location: str | None = None) -> Department:
     with uow:
-        if uow.session.scalar(select(Department.id).where(
-                func.lower(Department.name) == name.lower())):
+        repo = uow.repo(SchedulingRepository)
+        if repo.department_named(name):
             raise ConflictError(f"A department named '{name}' already exists.")
-        department = Department(name=name, location=location, active=True)
-        uow.session.add(department)
-        uow.session.flush()
+        department = repo.add(Department(name=name, location=location, active=True))
         uow.audit(CATEGORY, "department.create", detail={"department_id": department.id})
         uow.publish("department.created", {"department_id": department.id})
         uow.commit()
         return department
 
 
-def _doctor_query() -> Select[tuple[Doctor, Department]]:
-    return select(Doctor, Department).join(Department, Department.id == Doctor.department_id)
-
-
 def list_doctors(uow: UnitOfWork, *, department_id: int | None = None,
                  specialty: str | None = None, q: str | None = None, limit: int = 100,
                  offset: int = 0, include_inactive: bool = False,
-                 ) -> tuple[list[tuple[Doctor, Department]], int]:
+                 ) -> tuple[list[DoctorView], int]:
     """Doctors with their department, by name; filters combine with AND."""
     with uow:
-        query = _doctor_query()
-        if not include_inactive:
-            query = query.where(Doctor.active)
-        if department_id is not None:
-            query = query.where(Doctor.department_id == department_id)
-        if specialty:
-            query = query.where(func.lower(Doctor.specialty) == specialty.lower())
-        if q:
-            pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%") \
-                .replace("_", "\\_") + "%"
-            query = query.where(or_(func.lower(Doctor.display_name).like(pattern),
-                                    func.lower(Doctor.specialty).like(pattern),
-                                    func.lower(Department.name).like(pattern)))
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = uow.session.execute(query.order_by(Doctor.display_name, Doctor.id)
-                                   .limit(limit).offset(offset))
-        return [(d, dep) for d, dep in rows], total
+        rows, total = uow.repo(SchedulingRepository).doctors(
+            department_id=department_id, specialty=specialty, q=q,
+            include_inactive=include_inactive, limit=limit, offset=offset)
+        return [doctor_view(d, dep) for d, dep in rows], total
 
 
-def get_doctor(uow: UnitOfWork, doctor_id: int) -> tuple[Doctor, Department]:
+def get_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorView:
     with uow:
-        row = uow.session.execute(_doctor_query().where(Doctor.id == doctor_id)).first()
+        row = uow.repo(SchedulingRepository).doctor_with_department(doctor_id)
         if row is None:
             raise NotFoundError(f"No doctor with id {doctor_id}.")
-        return row[0], row[1]
+        return doctor_view(*row)
 
 
 def doctor_names(uow: UnitOfWork, doctor_ids: set[int]) -> dict[int, str]:
@@ -118,39 +118,37 @@ def doctor_names(uow: UnitOfWork, doctor_ids: set[int]) -> dict[int, str]:
     if not doctor_ids:
         return {}
     with uow:
-        rows = uow.session.execute(select(Doctor.id, Doctor.display_name)
-                                   .where(Doctor.id.in_(doctor_ids)))
-        return {doctor_id: name for doctor_id, name in rows}
+        return uow.repo(SchedulingRepository).doctor_names(doctor_ids)
 
 
-def doctor_for_user(session: Session, user_id: int | None) -> Doctor | None:
-    """The doctor record of a staff user, if they have one."""
+def doctor_for_user(uow: UnitOfWork, user_id: int | None) -> Doctor | None:
+    """The doctor record of a staff user, if they have one (inside ``with uow``)."""
     if user_id is None:
         return None
-    return session.scalar(select(Doctor).where(Doctor.user_id == user_id))
+    return uow.repo(SchedulingRepository).doctor_of_user(user_id)
 
 
 def create_doctor(uow: UnitOfWork, *, user_id: int, department_id: int, specialty: str,
                   display_name: str | None = None) -> Doctor:
     """Make a staff user with the doctor role bookable in a department."""
     with uow:
-        user = uow.session.get(User, user_id)
+        repo = uow.repo(SchedulingRepository)
+        user = uow.repo(UserRepository).get(user_id)
         if user is None or "doctor" not in (user.roles or []):
             raise ValidationFailedError("user_id must be an existing user with the doctor role.",
                                         extra={"errors": [{"field": "user_id",
                                                            "message": "not a doctor user",
                                                            "type": "value_error"}]})
-        if uow.session.get(Department, department_id) is None:
+        if repo.department(department_id) is None:
             raise ValidationFailedError(f"No department with id {department_id}.",
                                         extra={"errors": [{"field": "department_id",
                                                            "message": "unknown department",
                                                            "type": "value_error"}]})
-        if doctor_for_user(uow.session, user_id) is not None:
+        if doctor_for_user(uow, user_id) is not None:
             raise ConflictError("This user already has a doctor record.")
-        doctor = Doctor(user_id=user_id, department_id=department_id, specialty=specialty,
-                        display_name=display_name or user.full_name, active=True, version=1)
-        uow.session.add(doctor)
-        uow.session.flush()
+        doctor = repo.add(Doctor(user_id=user_id, department_id=department_id,
+                                 specialty=specialty, display_name=display_name or user.full_name,
+                                 active=True))
         uow.audit(CATEGORY, "doctor.create", detail={"doctor_id": doctor.id,
                                                       "target_user_id": user_id})
         uow.publish("doctor.created", {"doctor_id": doctor.id})
@@ -162,11 +160,12 @@ def update_doctor(uow: UnitOfWork, doctor_id: int, *, version: int,
                   department_id: int | None = None, specialty: str | None = None,
                   display_name: str | None = None, active: bool | None = None) -> Doctor:
     with uow:
-        doctor = uow.session.get(Doctor, doctor_id, with_for_update=True)
+        repo = uow.repo(SchedulingRepository)
+        doctor = repo.doctor(doctor_id, lock=True)
         if doctor is None:
             raise NotFoundError(f"No doctor with id {doctor_id}.")
         check_version(doctor.version, version, "doctor")
-        if department_id is not None and uow.session.get(Department, department_id) is None:
+        if department_id is not None and repo.department(department_id) is None:
             raise ValidationFailedError(f"No department with id {department_id}.")
         for field, value in (("department_id", department_id), ("specialty", specialty),
                              ("display_name", display_name), ("active", active)):
@@ -181,8 +180,8 @@ def update_doctor(uow: UnitOfWork, doctor_id: int, *, version: int,
 
 # --- templates and exceptions ---------------------------------------------------------------
 
-def _require_doctor(session: Session, doctor_id: int, *, lock: bool = False) -> Doctor:
-    doctor = session.get(Doctor, doctor_id, with_for_update=lock)
+def _require_doctor(uow: UnitOfWork, doctor_id: int, *, lock: bool = False) -> Doctor:
+    doctor = uow.repo(SchedulingRepository).doctor(doctor_id, lock=lock)
     if doctor is None:
         raise NotFoundError(f"No doctor with id {doctor_id}.")
     return doctor
@@ -190,10 +189,8 @@ def _require_doctor(session: Session, doctor_id: int, *, lock: bool = False) -> 
 
 def list_templates(uow: UnitOfWork, doctor_id: int) -> list[ScheduleTemplate]:
     with uow:
-        _require_doctor(uow.session, doctor_id)
-        return list(uow.session.scalars(
-            select(ScheduleTemplate).where(ScheduleTemplate.doctor_id == doctor_id)
-            .order_by(ScheduleTemplate.weekday, ScheduleTemplate.start_time)))
+        _require_doctor(uow, doctor_id)
+        return uow.repo(SchedulingRepository).templates(doctor_id)
 
 
 def replace_templates(uow: UnitOfWork, doctor_id: int,
@@ -204,18 +201,17 @@ def replace_templates(uow: UnitOfWork, doctor_id: int,
         if s.start >= s.end:
             raise ValidationFailedError("Each session must end after it starts.")
     with uow:
-        _require_doctor(uow.session, doctor_id, lock=True)
-        for old in uow.session.scalars(select(ScheduleTemplate)
-                                       .where(ScheduleTemplate.doctor_id == doctor_id)):
-            uow.session.delete(old)
+        _require_doctor(uow, doctor_id, lock=True)
+        repo = uow.repo(SchedulingRepository)
+        for old in repo.templates(doctor_id):
+            repo.delete(old)
         rows = [ScheduleTemplate(
             doctor_id=doctor_id, weekday=s.weekday, start_time=s.start, end_time=s.end,
             slot_minutes=s.slot_minutes, overbook_places=s.overbook_places,
             location=s.location,
             valid_from=s.valid_from if s.valid_from != date.min else date(2000, 1, 1),
             valid_to=s.valid_to) for s in sessions]
-        uow.session.add_all(rows)
-        uow.session.flush()
+        repo.add_all(rows)
         uow.audit(CATEGORY, "schedule.replace", detail={"doctor_id": doctor_id,
                                                          "sessions": len(rows)})
         uow.publish("schedule.updated", {"doctor_id": doctor_id})
@@ -227,14 +223,8 @@ def list_exceptions(uow: UnitOfWork, doctor_id: int, *, first: date | None = Non
                     last: date | None = None) -> list[ScheduleException]:
     """A doctor's exceptions, including hospital-wide ones (``doctor_id`` NULL)."""
     with uow:
-        _require_doctor(uow.session, doctor_id)
-        query = select(ScheduleException).where(or_(ScheduleException.doctor_id == doctor_id,
-                                                    ScheduleException.doctor_id.is_(None)))
-        if first:
-            query = query.where(ScheduleException.ends_on >= first)
-        if last:
-            query = query.where(ScheduleException.starts_on <= last)
-        return list(uow.session.scalars(query.order_by(ScheduleException.starts_on)))
+        _require_doctor(uow, doctor_id)
+        return uow.repo(SchedulingRepository).exceptions(doctor_id, first=first, last=last)
 
 
 def add_exception(uow: UnitOfWork, *, doctor_id: int | None, starts_on: date, ends_on: date,
@@ -250,12 +240,10 @@ def add_exception(uow: UnitOfWork, *, doctor_id: int | None, starts_on: date, en
                                     "or neither for whole days.")
     with uow:
         if doctor_id is not None:
-            _require_doctor(uow.session, doctor_id)
-        row = ScheduleException(doctor_id=doctor_id, starts_on=starts_on, ends_on=ends_on,
-                                start_time=start_time, end_time=end_time, kind=kind,
-                                reason=reason)
-        uow.session.add(row)
-        uow.session.flush()
+            _require_doctor(uow, doctor_id)
+        row = uow.repo(SchedulingRepository).add(ScheduleException(
+            doctor_id=doctor_id, starts_on=starts_on, ends_on=ends_on, start_time=start_time,
+            end_time=end_time, kind=kind, reason=reason))
         uow.audit(CATEGORY, "schedule.exception.add",
                   detail={"doctor_id": doctor_id, "exception_id": row.id})
         uow.publish("schedule.updated", {"doctor_id": doctor_id})
@@ -265,10 +253,11 @@ def add_exception(uow: UnitOfWork, *, doctor_id: int | None, starts_on: date, en
 
 def delete_exception(uow: UnitOfWork, exception_id: int) -> None:
     with uow:
-        row = uow.session.get(ScheduleException, exception_id)
+        repo = uow.repo(SchedulingRepository)
+        row = repo.exception(exception_id)
         if row is None:
             raise NotFoundError(f"No schedule exception with id {exception_id}.")
-        uow.session.delete(row)
+        repo.delete(row)
         uow.audit(CATEGORY, "schedule.exception.delete",
                   detail={"doctor_id": row.doctor_id, "exception_id": exception_id})
         uow.publish("schedule.updated", {"doctor_id": row.doctor_id})
@@ -277,8 +266,7 @@ def delete_exception(uow: UnitOfWork, exception_id: int) -> None:
 
 def list_appointment_types(uow: UnitOfWork) -> list[AppointmentType]:
     with uow:
-        return list(uow.session.scalars(select(AppointmentType)
-                                        .order_by(AppointmentType.duration_minutes)))
+        return uow.repo(SchedulingRepository).appointment_types()
 
 
 # --- calendars, busy times, slots -------------------------------------------------------------
@@ -291,72 +279,25 @@ class Calendar:
     exceptions: list[Unavailability]
 
 
-def load_calendars(session: Session, doctor_ids: list[int], first: date,
+def load_calendars(uow: UnitOfWork, doctor_ids: list[int], first: date,
                    last: date) -> dict[int, Calendar]:
-    """Templates and exceptions of several doctors in two queries."""
+    """Templates and exceptions of several doctors in two queries, as domain values."""
+    repo = uow.repo(SchedulingRepository)
     templates: dict[int, list[SessionTemplate]] = defaultdict(list)
-    for t in session.scalars(select(ScheduleTemplate).where(
-            ScheduleTemplate.doctor_id.in_(doctor_ids),
-            ScheduleTemplate.valid_from <= last,
-            or_(ScheduleTemplate.valid_to.is_(None), ScheduleTemplate.valid_to >= first))):
+    for t in repo.templates_between(doctor_ids, first, last):
         templates[t.doctor_id].append(SessionTemplate(
             t.weekday, t.start_time, t.end_time, t.slot_minutes, t.overbook_places,
             t.location, t.valid_from, t.valid_to))
     exceptions: dict[int | None, list[Unavailability]] = defaultdict(list)
-    for e in session.scalars(select(ScheduleException).where(
-            or_(ScheduleException.doctor_id.in_(doctor_ids),
-                ScheduleException.doctor_id.is_(None)),
-            ScheduleException.starts_on <= last, ScheduleException.ends_on >= first)):
+    for e in repo.exceptions_between(doctor_ids, first, last):
         exceptions[e.doctor_id].append(Unavailability(e.starts_on, e.ends_on, e.start_time,
                                                       e.end_time))
     return {d: Calendar(templates[d], exceptions[d] + exceptions[None]) for d in doctor_ids}
 
 
-def busy_intervals(session: Session, doctor_ids: list[int], start: datetime, end: datetime,
-                   ) -> dict[tuple[int, int], list[tuple[datetime, datetime]]]:
-    """Active appointment intervals keyed by (doctor_id, overbook_slot)."""
-    out: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
-    rows = session.execute(
-        select(Appointment.doctor_id, Appointment.overbook_slot, Appointment.starts_at,
-               Appointment.ends_at)
-        .where(Appointment.doctor_id.in_(doctor_ids), Appointment.starts_at < end,
-               Appointment.ends_at > start,
-               Appointment.status.not_in(INACTIVE_APPOINTMENT_STATUSES)))
-    for doctor_id, place, s, e in rows:
-        out[(doctor_id, place)].append((s, e))
-    return out
-
-
-_BUSY_EPOCHS_SQL = text("""
-    SELECT doctor_id,
-           extract(epoch FROM lower(busy))::bigint,
-           ceil(extract(epoch FROM upper(busy)))::bigint
-    FROM (SELECT doctor_id, unnest(range_agg(tstzrange(starts_at, ends_at, '[)'))) AS busy
-          FROM appointments
-          WHERE doctor_id = ANY(:doctors) AND starts_at < :end AND ends_at > :start
-            AND overbook_slot = 0
-            AND status <> ALL(:inactive)
-          GROUP BY doctor_id) AS merged
-""")
-
-
-def busy_epochs(session: Session, doctor_ids: list[int], start: datetime, end: datetime,
-                ) -> dict[int, list[tuple[int, int]]]:
-    """Regular-place busy time per doctor in epoch seconds, back-to-back appointments merged
-    by PostgreSQL (``range_agg``): a fully booked day comes back as one interval, so the
-    month-wide search moves a few hundred rows instead of thousands."""
-    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    rows = session.execute(_BUSY_EPOCHS_SQL, {
-        "doctors": doctor_ids, "start": start, "end": end,
-        "inactive": list(INACTIVE_APPOINTMENT_STATUSES)})
-    for doctor_id, s, e in rows:
-        out[doctor_id].append((s, e))
-    return out
-
-
 def doctor_day_slots(uow: UnitOfWork, doctor_id: int, day: date) -> list[Slot]:
     """The slots of one doctor's local day (in the hospital's zone)."""
-    calendar = load_calendars(uow.session, [doctor_id], day, day)[doctor_id]
+    calendar = load_calendars(uow, [doctor_id], day, day)[doctor_id]
     return generate_slots(calendar.templates, calendar.exceptions, day, uow.hospital.zone)
 
 
@@ -378,13 +319,14 @@ def list_slots(uow: UnitOfWork, *, doctor_id: int, day: date,
     listed but not available."""
     now = now or utcnow()
     with uow:
-        doctor = _require_doctor(uow.session, doctor_id)
+        doctor = _require_doctor(uow, doctor_id)
         if not doctor.active:
             return []
         slots = doctor_day_slots(uow, doctor_id, day)
         if not slots:
             return []
-        busy = busy_intervals(uow.session, [doctor_id], slots[0].start, slots[-1].end)
+        busy = uow.repo(SchedulingRepository).busy_intervals([doctor_id], slots[0].start,
+                                                             slots[-1].end)
         indexes: dict[int, BusyIndex] = {}
         views = []
         for slot in slots:
@@ -417,8 +359,8 @@ def next_available(uow: UnitOfWork, *, department_id: int | None = None,
     with uow:
         duration = None
         if type_code is not None:
-            duration = uow.session.scalar(select(AppointmentType.duration_minutes)
-                                          .where(AppointmentType.code == type_code))
+            found = uow.repo(SchedulingRepository).appointment_type(type_code)
+            duration = found.duration_minutes if found is not None else None
             if duration is None:
                 raise ValidationFailedError(f"Unknown appointment type '{type_code}'.")
         return find_free_slots(uow, department_id=department_id,
@@ -432,26 +374,20 @@ def find_free_slots(uow: UnitOfWork, *, department_id: int | None = None,
                     duration_minutes: int | None = None, now: datetime | None = None,
                     ) -> list[FreeSlot]:
     """``next_available`` inside an open unit of work (used for ``slot_taken`` suggestions)."""
-    session, hospital = uow.session, uow.hospital
+    hospital, repo = uow.hospital, uow.repo(SchedulingRepository)
     now = now or utcnow()
     after = max(after or now, now)
     days = max(1, min(days, MAX_SEARCH_DAYS))
-    query = select(Doctor.id).where(Doctor.active)
-    if department_id is not None:
-        query = query.where(Doctor.department_id == department_id)
-    if specialty:
-        query = query.where(func.lower(Doctor.specialty) == specialty.lower())
-    if doctor_id is not None:
-        query = query.where(Doctor.id == doctor_id)
-    doctor_ids = list(session.scalars(query.order_by(Doctor.id)))
+    doctor_ids = repo.active_doctor_ids(department_id=department_id, specialty=specialty,
+                                        doctor_id=doctor_id)
     if not doctor_ids:
         return []
     first = hospital.local(after).date()
     last = first + timedelta(days=days - 1)
-    calendars = load_calendars(session, doctor_ids, first, last)
+    calendars = load_calendars(uow, doctor_ids, first, last)
     window_start, _ = hospital.day_bounds(first)
     _, window_end = hospital.day_bounds(last)
-    busy = busy_epochs(session, doctor_ids, window_start, window_end)
+    busy = repo.busy_epochs(doctor_ids, window_start, window_end)
     per_doctor = []
     for d in doctor_ids:
         cal = calendars[d]

@@ -19,13 +19,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, delete, func, select
-from sqlalchemy.dialects.postgresql import insert
-
 from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.messaging import BookingRateLimit
 from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import Appointment, Department, Doctor
+from hms_server.adapters.orm.scheduling import Appointment
+from hms_server.adapters.repositories.appointments import AppointmentRepository
+from hms_server.adapters.repositories.messaging import RateLimitRepository
+from hms_server.adapters.repositories.patients import PatientRepository
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.domain import mrn as mrn_rules
 from hms_server.domain.errors import (
@@ -110,22 +110,15 @@ def hit_rate_limits(uow: UnitOfWork, buckets: list[tuple[str, Limit]],
     retry_after = 0
     with uow:
         # Database time, so every server process judges windows by the same clock.
-        now = now or uow.session.scalar(select(func.now())) or utcnow()
-        table = BookingRateLimit.__table__
+        counters = uow.repo(RateLimitRepository)
+        now = now or counters.database_now() or utcnow()
         for key, limit in buckets:
-            window_over = table.c.window_start <= now - timedelta(seconds=limit.window_seconds)
-            statement = insert(BookingRateLimit).values(key=key, window_start=now, hits=1)
-            row = uow.session.execute(statement.on_conflict_do_update(
-                index_elements=[BookingRateLimit.key],
-                set_={"hits": case((window_over, 1), else_=table.c.hits + 1),
-                      "window_start": case((window_over, now), else_=table.c.window_start)},
-            ).returning(BookingRateLimit.hits, BookingRateLimit.window_start)).one()
-            if row.hits > limit.hits:
-                ends = row.window_start + timedelta(seconds=limit.window_seconds)
+            hits, window_start = counters.hit(key, now, limit.window_seconds)
+            if hits > limit.hits:
+                ends = window_start + timedelta(seconds=limit.window_seconds)
                 retry_after = max(retry_after, math.ceil((ends - now).total_seconds()), 1)
         if secrets.randbelow(500) == 0:  # now and then, forget long-finished windows
-            uow.session.execute(delete(BookingRateLimit).where(
-                BookingRateLimit.window_start < now - timedelta(days=1)))
+            counters.forget_before(now - timedelta(days=1))
         uow.commit()
     if retry_after:
         raise TooManyAttemptsError(
@@ -153,10 +146,7 @@ class BookableDepartment:
 def list_bookable(uow: UnitOfWork) -> list[BookableDepartment]:
     """Active departments with their active doctors (names and specialties only)."""
     with uow:
-        rows = uow.session.execute(
-            select(Department, Doctor).join(Doctor, Doctor.department_id == Department.id)
-            .where(Department.active, Doctor.active)
-            .order_by(Department.name, Doctor.display_name, Doctor.id)).all()
+        rows = uow.repo(SchedulingRepository).bookable_doctors()
     departments: dict[int, BookableDepartment] = {}
     for department, doctor in rows:
         entry = departments.setdefault(department.id, BookableDepartment(
@@ -218,11 +208,10 @@ def _verify(uow: UnitOfWork, who: ExistingPatient, mrn_prefix: str) -> Patient |
         candidates = mrn_rules.mrn_candidates(who.mrn, mrn_prefix)
     except (ValueError, TypeError):
         candidates = []
-    found = uow.session.scalars(
-        select(Patient).where(Patient.mrn.in_(candidates or ["-"])).limit(1)).first()
+    found = uow.repo(PatientRepository).by_mrn(candidates or ["-"])
     matches = _same_date(found.date_of_birth if found else None, who.date_of_birth)
     if found is not None and matches:
-        return patient_service.resolve_survivor(uow.session, found)
+        return patient_service.resolve_survivor(uow, found)
     uow.audit(CATEGORY, "self_booking.verify", outcome="failure",
               patient_id=found.id if found else None, detail={"reason": "not_verified"})
     return None
@@ -270,8 +259,9 @@ def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, 
             appointment = appointments.book_appointment(
                 uow, patient_id=patient.id, doctor_id=doctor_id, start=start,
                 type_code=type_code, source="self", now=now)
-            doctor = uow.session.get(Doctor, appointment.doctor_id)
-            department = uow.session.get(Department, doctor.department_id) if doctor else None
+            scheduling_rows = uow.repo(SchedulingRepository)
+            doctor = scheduling_rows.doctor(appointment.doctor_id)
+            department = scheduling_rows.department(doctor.department_id) if doctor else None
             uow.audit(CATEGORY, "appointment.self_book", patient_id=patient.id,
                       detail={"appointment_id": appointment.id, "doctor_id": doctor_id,
                               "new_patient": new_mrn is not None, "source": "self"})
@@ -301,10 +291,9 @@ def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date,
     normalized = normalize_reference(reference)
     failed = False
     with uow:
-        appointment = uow.session.scalars(
-            select(Appointment).where(Appointment.booking_reference == (normalized or "-"))
-            .limit(1)).first()
-        patient = uow.session.get(Patient, appointment.patient_id) if appointment else None
+        appointment = uow.repo(AppointmentRepository).by_reference(normalized or "-")
+        patient = (uow.repo(PatientRepository).get(appointment.patient_id)
+                   if appointment else None)
         if not (_same_date(patient.date_of_birth if patient else None, date_of_birth)
                 and appointment is not None):
             uow.audit(CATEGORY, "self_booking.verify", outcome="failure",

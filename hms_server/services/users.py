@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import User
+from hms_server.adapters.repositories.identity import USER_SORT_COLUMNS, UserRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain.errors import ConflictError, NotFoundError
@@ -19,8 +17,7 @@ from hms_server.services import credentials
 from hms_server.services.auth import revoke_all_sessions
 
 CATEGORY = "user_admin"
-SORTABLE = {"username": User.username, "full_name": User.full_name,
-            "created_at": User.created_at, "id": User.id}
+SORTABLE = tuple(USER_SORT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class CreatedUser:
 
 
 def _get(uow: UnitOfWork, user_id: int, *, lock: bool = False) -> User:
-    user = uow.session.get(User, user_id, with_for_update=lock)
+    user = uow.repo(UserRepository).get(user_id, lock=lock)
     if user is None:
         raise NotFoundError(f"No user with id {user_id}.")
     return user
@@ -55,20 +52,16 @@ def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name
     """Create a staff account; roles that require MFA get a TOTP secret provisioned now."""
     check_password_policy(password, user_inputs=[username, *full_name.split()])
     with uow:
-        exists = uow.session.scalar(
-            select(User.id).where(func.lower(User.username) == username.lower()))
-        if exists:
+        users = uow.repo(UserRepository)
+        if users.id_by_username(username):
             raise ConflictError(f"The username '{username}' is already taken.")
         secret = credentials.new_totp_secret() if requires_totp(roles) else None
         user = User(username=username, full_name=full_name, roles=sorted(set(roles)),
                     password_hash=credentials.hash_password(password), active=True,
                     totp_secret=secret, failed_logins=0, lock_count=0,
                     password_changed_at=utcnow())
-        uow.session.add(user)
-        try:
-            uow.session.flush()
-        except IntegrityError as exc:  # lost a race on the unique username
-            raise ConflictError(f"The username '{username}' is already taken.") from exc
+        if not users.add_unless_username_taken(user):  # lost a race on the unique username
+            raise ConflictError(f"The username '{username}' is already taken.")
         uow.audit(CATEGORY, "user.create",
                   detail={"target_user_id": user.id, "roles": user.roles})
         uow.publish("user.created", {"user_id": user.id})
@@ -80,19 +73,8 @@ def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name
 
 def list_users(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
                sort: str) -> tuple[list[User], int]:
-    desc = sort.startswith("-")
-    column = SORTABLE[sort.lstrip("-")]
     with uow:
-        query = select(User)
-        if q:
-            pattern = f"%{q.lower()}%"
-            query = query.where(or_(func.lower(User.username).like(pattern),
-                                    func.lower(User.full_name).like(pattern)))
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(column.desc() if desc else column, User.id).limit(limit).offset(offset)
-        ))
-        return rows, total
+        return uow.repo(UserRepository).search(q=q, sort=sort, limit=limit, offset=offset)
 
 
 def get_user(uow: UnitOfWork, user_id: int) -> User:
@@ -132,7 +114,7 @@ def set_user_active(uow: UnitOfWork, user_id: int, *, active: bool) -> User:
         if user.active != active:
             user.active = active
             if not active:
-                revoke_all_sessions(uow.session, user.id, "user_disabled")
+                revoke_all_sessions(uow, user.id, "user_disabled")
             uow.audit(CATEGORY, "user.enable" if active else "user.disable",
                       detail={"target_user_id": user.id})
             uow.publish("user.updated", {"user_id": user.id})
@@ -148,15 +130,14 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
-        revoke_all_sessions(uow.session, user.id, "password_changed")
+        revoke_all_sessions(uow, user.id, "password_changed")
         uow.audit(CATEGORY, "user.reset_password", detail={"target_user_id": user.id})
         uow.commit()
 
 
 def disable_user_by_name(uow: UnitOfWork, username: str) -> User:
     with uow:
-        user_id = uow.session.scalar(
-            select(User.id).where(func.lower(User.username) == username.lower()))
+        user_id = uow.repo(UserRepository).id_by_username(username)
         if user_id is None:
             raise NotFoundError(f"No user named '{username}'.")
         user = set_user_active(uow, user_id, active=False)

@@ -14,17 +14,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
-
 from hms_server.adapters.orm.base import utcnow
-from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import (
-    Appointment,
-    AppointmentType,
-    Department,
-    Doctor,
-    WaitlistEntry,
-)
+from hms_server.adapters.orm.scheduling import Appointment, WaitlistEntry
+from hms_server.adapters.repositories.appointments import WaitlistRepository
+from hms_server.adapters.repositories.patients import PatientRepository
+from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.events import SlotFreed, WaitlistOffered
@@ -49,21 +43,20 @@ def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None =
     if earliest_date > latest_date:
         raise _invalid("latest_date", "latest_date must not be before earliest_date.")
     with uow:
-        s = uow.session
-        if s.get(Patient, patient_id) is None:
+        scheduling_rows = uow.repo(SchedulingRepository)
+        if uow.repo(PatientRepository).get(patient_id) is None:
             raise _invalid("patient_id", f"No patient with id {patient_id}.")
-        if doctor_id is not None and s.get(Doctor, doctor_id) is None:
+        if doctor_id is not None and scheduling_rows.doctor(doctor_id) is None:
             raise _invalid("doctor_id", f"No doctor with id {doctor_id}.")
-        if department_id is not None and s.get(Department, department_id) is None:
+        if department_id is not None and scheduling_rows.department(department_id) is None:
             raise _invalid("department_id", f"No department with id {department_id}.")
-        if s.get(AppointmentType, type_code) is None:
+        if scheduling_rows.appointment_type(type_code) is None:
             raise _invalid("type", f"Unknown appointment type '{type_code}'.")
         entry = WaitlistEntry(patient_id=patient_id, doctor_id=doctor_id,
                               department_id=department_id, type_code=type_code,
                               earliest_date=earliest_date, latest_date=latest_date,
-                              reason=reason, status="waiting", version=1)
-        s.add(entry)
-        s.flush()
+                              reason=reason, status="waiting")
+        uow.repo(WaitlistRepository).add(entry)
         uow.audit(CATEGORY, "waitlist.add", patient_id=patient_id,
                   detail={"waitlist_id": entry.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id, "patient_id": patient_id})
@@ -76,20 +69,9 @@ def list_waitlist(uow: UnitOfWork, *, status: str | None = None, doctor_id: int 
                   limit: int = 100, offset: int = 0) -> tuple[list[WaitlistEntry], int]:
     """Entries, longest-waiting first."""
     with uow:
-        query = select(WaitlistEntry)
-        if status:
-            query = query.where(WaitlistEntry.status == status)
-        if doctor_id is not None:
-            query = query.where(WaitlistEntry.doctor_id == doctor_id)
-        if department_id is not None:
-            query = query.where(WaitlistEntry.department_id == department_id)
-        if patient_id is not None:
-            query = query.where(WaitlistEntry.patient_id == patient_id)
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(query.order_by(WaitlistEntry.created_at,
-                                                       WaitlistEntry.id)
-                                        .limit(limit).offset(offset)))
-        return rows, total
+        return uow.repo(WaitlistRepository).search(
+            status=status, doctor_id=doctor_id, department_id=department_id,
+            patient_id=patient_id, limit=limit, offset=offset)
 
 
 def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: datetime,
@@ -100,20 +82,10 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
     now = now or utcnow()
     day = uow.hospital.local(start).date()
     with uow:
-        s = uow.session
-        department_id = s.scalar(select(Doctor.department_id).where(Doctor.id == doctor_id))
-        query = (select(WaitlistEntry).where(
-            or_(WaitlistEntry.status == "waiting",
-                and_(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at < now)),
-            or_(WaitlistEntry.doctor_id == doctor_id,
-                and_(WaitlistEntry.doctor_id.is_(None),
-                     WaitlistEntry.department_id == department_id)),
-            WaitlistEntry.earliest_date <= day, WaitlistEntry.latest_date >= day)
-            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-            .limit(1).with_for_update(skip_locked=True))
-        if exclude_patient_id is not None:
-            query = query.where(WaitlistEntry.patient_id != exclude_patient_id)
-        entry = s.scalar(query)
+        department_id = uow.repo(SchedulingRepository).department_of_doctor(doctor_id)
+        entry = uow.repo(WaitlistRepository).first_waiting_for(
+            doctor_id=doctor_id, department_id=department_id, day=day, now=now,
+            exclude_patient_id=exclude_patient_id)
         if entry is None:
             uow.commit()
             return None
@@ -131,7 +103,7 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
 
 
 def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
-    entry = uow.session.get(WaitlistEntry, entry_id, with_for_update=True)
+    entry = uow.repo(WaitlistRepository).get(entry_id, lock=True)
     if entry is None:
         raise NotFoundError(f"No waitlist entry with id {entry_id}.")
     return entry

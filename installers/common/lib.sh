@@ -73,8 +73,9 @@ project_wheel() {
     # *.egg-info never land in the working tree and stale build files never get in.
     local src="$wdir/src"
     mkdir -p "$src"
-    (cd "$ROOT" && tar --exclude=__pycache__ --exclude='*.pyc' -cf - pyproject.toml README.md \
-        $(ls -d LICENSE* 2>/dev/null) hms_server hms_desktop) | tar -xf - -C "$src"
+    (cd "$ROOT" && tar --exclude=__pycache__ --exclude='*.pyc' -cf - pyproject.toml setup.py \
+        README.md $(ls -d LICENSE* 2>/dev/null) hms_server hms_desktop hms_contract resources) \
+        | tar -xf - -C "$src"
     "$UV" build --quiet --wheel --out-dir "$wdir" "$src" >/dev/null \
         || die "building the project wheel failed"
     WHEEL=$(ls "$wdir"/hms-"$v"-*.whl 2>/dev/null | head -1)

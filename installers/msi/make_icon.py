@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Draw the HMS Desktop icon (same design as common/hms-desktop.svg) as a Windows .ico.
+"""Draw the HMS Desktop icon (same design as resources/icons/hms-desktop.svg) as a Windows .ico.
 
     make_icon.py OUTPUT.ico        (needs Pillow)
 """

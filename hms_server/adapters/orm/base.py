@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, inspect, update
+from sqlalchemy import DateTime, MetaData, Table, inspect, update
 from sqlalchemy.orm import DeclarativeBase, Session, object_session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -46,9 +46,12 @@ def write_quietly(row: Base, **values: Any) -> None:
     holding a stale copy of. The loaded object is updated to match."""
     session: Session | None = object_session(row)
     assert session is not None, "write_quietly needs a row loaded in a session"
-    table = row.__table__  # type: ignore[attr-defined]
-    keys = {c.name: getattr(row, c.key) for c in table.primary_key.columns}
-    session.execute(update(table).where(*(table.c[k] == v for k, v in keys.items()))
+    mapper = inspect(row).mapper
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    identity = mapper.primary_key_from_instance(row)
+    session.execute(update(table).where(*(c == v for c, v in zip(mapper.primary_key, identity,
+                                                                 strict=True)))
                     .values(**values))
     for key, value in values.items():
         set_committed_value(row, key, value)

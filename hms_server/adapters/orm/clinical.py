@@ -212,7 +212,7 @@ class Problem(Base):
 
 
 class LabTest(Base):
-    """Catalogue entry (reference data loaded by migration 0004)."""
+    """Catalogue entry (reference data: ``adapters.reference_data``)."""
 
     __tablename__ = "lab_tests"
 

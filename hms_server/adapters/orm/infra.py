@@ -1,4 +1,5 @@
-"""Cross-cutting tables: the hash-chained audit log, idempotency records, the event outbox."""
+"""Cross-cutting tables: the hash-chained audit log, idempotency records, the event outbox,
+and the versions of the loaded reference data."""
 
 from __future__ import annotations
 
@@ -66,3 +67,15 @@ class OutboxEvent(Base):
     at: Mapped[datetime] = mapped_column(nullable=False)
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+
+class ReferenceDataVersion(Base):
+    """Which version (file checksum) of each reference dataset is loaded; see
+    ``adapters.reference_data``."""
+
+    __tablename__ = "reference_data_versions"
+
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(nullable=False)
+    row_count: Mapped[int] = mapped_column(nullable=False)

@@ -84,7 +84,8 @@ class MessagingSettingsRow(Base):
         CheckConstraint("cardinality(reminder_hours) <= 5", name="reminder_count"),
     )
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1,
+                                    autoincrement=False)
     # Hours before the appointment at which reminders go out, e.g. {24} or {72, 24, 2}.
     reminder_hours: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False,
                                                       server_default=text("'{24}'"))

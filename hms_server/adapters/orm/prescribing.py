@@ -1,7 +1,8 @@
 """Prescribing: the formulary, the interaction table, prescriptions and safety overrides.
 
-The formulary and interaction table are reference data loaded by migration 0004 from
-``hms_server/data/*.json``. Pharmacy dispenses what is prescribed here.
+The formulary and interaction table are reference data loaded from
+``resources/reference-data`` by ``hms-server reference-data load``
+(``adapters.reference_data``). Pharmacy dispenses what is prescribed here.
 """
 
 from __future__ import annotations

@@ -24,12 +24,9 @@ from hms_contract.scheduling import (
     WaitlistCreate,
     WaitlistRead,
 )
-from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import Appointment, Doctor
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
-from hms_server.api.routers.queue import queue_entry_read
 from hms_server.domain.permissions import Perm
 from hms_server.services import appointments as svc
 from hms_server.services import queue as queue_svc
@@ -45,20 +42,12 @@ AppointmentSort = Annotated[str, Query(pattern=r"^-?(start|id|status|doctor_id)$
                                        description="start, id, status, doctor_id; '-' = desc")]
 
 
-def appointment_read(ctx: RequestContext, a: Appointment, doctor: Doctor | None = None,
-                     patient: Patient | None = None) -> AppointmentRead:
-    local = ctx.hospital.local
-    show_patient = patient is not None and Perm.PATIENTS_READ in ctx.principal.permissions
-    return AppointmentRead(
-        id=a.id, patient_id=a.patient_id, doctor_id=a.doctor_id,
-        doctor_name=doctor.display_name if doctor else None,
-        patient_name=f"{patient.given_name} {patient.family_name}"
-        if show_patient and patient else None,
-        patient_mrn=patient.mrn if show_patient and patient else None,
-        start=local(a.starts_at), end=local(a.ends_at), status=a.status,
-        type=a.type_code, source=a.source, overbook_slot=a.overbook_slot, location=a.location,
-        reason=a.reason, notes=a.notes, cancel_reason=a.cancel_reason,
-        booking_reference=a.booking_reference, encounter_id=a.encounter_id, version=a.version)
+def appointment_read(ctx: RequestContext, a: object, doctor: object = None,
+                     patient: object = None) -> AppointmentRead:
+    """Patient names only for roles that may read patients."""
+    view = svc.appointment_view(ctx.hospital, a, doctor, patient,  # type: ignore[arg-type]
+                                show_patient=Perm.PATIENTS_READ in ctx.principal.permissions)
+    return AppointmentRead.model_validate(view, from_attributes=True)
 
 
 @router.post("/appointments", operation_id="book_appointment", status_code=201,
@@ -139,7 +128,9 @@ def no_show(appointment_id: IdPath, ctx: AppointmentWriter,
 def check_in(appointment_id: IdPath, ctx: AppointmentWriter) -> QueueEntryRead:
     """The patient has arrived: they join the doctor's queue with a token number."""
     entry = queue_svc.check_in(ctx.uow(), appointment_id)
-    return queue_entry_read(ctx, entry)
+    return QueueEntryRead.model_validate(queue_svc.queue_entry_view(
+        ctx.hospital, entry, show_patient=Perm.PATIENTS_READ in ctx.principal.permissions),
+        from_attributes=True)
 
 
 # --- waitlist ------------------------------------------------------------------------------

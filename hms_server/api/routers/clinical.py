@@ -41,6 +41,7 @@ from hms_contract.common import Page
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined, read
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.permissions import Perm
 from hms_server.services import chart as chart_service
@@ -64,26 +65,22 @@ def encounter_read(view: EncounterView) -> EncounterRead:
 
 
 def note_read(view: NoteView) -> NoteRead:
-    versions = [NoteVersionRead.model_validate(v).model_copy(update={
-        "author_name": view.names.get(v.author_user_id), "signed": v.signed_at is not None})
+    versions = [read(NoteVersionRead, combined(
+        v, author_name=view.names.get(v.author_user_id), signed=v.signed_at is not None))
         for v in view.versions]
     note = view.note
-    return NoteRead(id=note.id, patient_id=note.patient_id, encounter_id=note.encounter_id,
-                    note_type=note.note_type, title=note.title,
-                    author_user_id=note.author_user_id,
-                    author_name=view.names.get(note.author_user_id),
-                    created_at=note.created_at, version=note.current_version,
-                    signed=versions[-1].signed, current=versions[-1], versions=versions)
+    return read(NoteRead, combined(
+        note, author_name=view.names.get(note.author_user_id), version=note.current_version,
+        signed=versions[-1].signed, current=versions[-1], versions=versions))
 
 
 def medication_read(m: MedicationView) -> MedicationRead:
-    return MedicationRead(
-        prescription_id=m.prescription.id, prescription_number=m.prescription.number,
-        item_id=m.item.id, drug_id=m.drug.id, generic_name=m.drug.generic_name,
-        strength=m.drug.strength, form=m.drug.form, dose=m.item.dose, unit=m.item.unit,
-        route=m.item.route, frequency=m.item.frequency, duration_days=m.item.duration_days,
-        quantity=m.item.quantity, prescribed_at=m.prescription.created_at,
-        prescriber_user_id=m.prescription.prescriber_user_id)
+    """Dose and route as prescribed (the item), names and form from the formulary."""
+    return read(MedicationRead, combined(
+        m.item, m.drug, prescription_id=m.prescription.id,
+        prescription_number=m.prescription.number, item_id=m.item.id,
+        prescribed_at=m.prescription.created_at,
+        prescriber_user_id=m.prescription.prescriber_user_id))
 
 
 # ---------------------------------------------------------------- encounters

@@ -20,6 +20,7 @@ from hms_contract.common import Page
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined, read
 from hms_server.domain.permissions import Perm
 from hms_server.services import access as access_service
 from hms_server.services.access import GrantView
@@ -32,13 +33,8 @@ BreakGlassReviewer = requirement(Perm.BREAK_GLASS_REVIEW)
 
 
 def grant_read(view: GrantView) -> BreakGlassRead:
-    g = view.grant
-    return BreakGlassRead(id=g.id, patient_id=g.patient_id, user_id=g.user_id,
-                          username=view.username, full_name=view.full_name, reason=g.reason,
-                          granted_at=g.granted_at, expires_at=g.expires_at, active=view.active,
-                          workstation=g.workstation, access_count=view.access_count,
-                          reviewed_at=g.reviewed_at, reviewed_by=view.reviewed_by_username,
-                          review_note=g.review_note)
+    return read(BreakGlassRead, combined(view.grant, view,
+                                         reviewed_by=view.reviewed_by_username))
 
 
 @router.post("/patients/{patient_id}/break-glass", operation_id="break_glass",
@@ -81,9 +77,8 @@ def review_break_glass(grant_id: int, body: BreakGlassReview,
 @router.get("/patients/{patient_id}/care-team", operation_id="list_care_team")
 def list_care_team(patient_id: int, ctx: ClinicalRead) -> Page[CareTeamMemberRead]:
     rows = access_service.list_care_team(ctx.uow(), patient_id)
-    return Page[CareTeamMemberRead](items=[CareTeamMemberRead(
-        patient_id=m.patient_id, user_id=m.user_id, username=u.username, full_name=u.full_name,
-        role=m.role, source=m.source, added_at=m.added_at) for m, u in rows], total=len(rows))
+    return Page[CareTeamMemberRead](items=[read(CareTeamMemberRead, combined(
+        m, username=u.username, full_name=u.full_name)) for m, u in rows], total=len(rows))
 
 
 @router.post("/patients/{patient_id}/care-team", operation_id="add_care_team_member",
@@ -93,8 +88,7 @@ def add_care_team_member(patient_id: int, body: CareTeamAdd,
     """A clinician caring for the patient adds a colleague (e.g. the ward nurse)."""
     m = access_service.add_to_care_team(ctx.uow(), patient_id=patient_id, user_id=body.user_id,
                                         role=body.role)
-    return CareTeamMemberRead(patient_id=m.patient_id, user_id=m.user_id, role=m.role,
-                              source=m.source, added_at=m.added_at)
+    return read(CareTeamMemberRead, m)
 
 
 @router.get("/my-patients", operation_id="list_my_patients")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -21,6 +21,7 @@ from hms_contract.common import Page
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined, read
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.permissions import Perm
 from hms_server.services import documents as document_service
@@ -36,18 +37,17 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def order_read(view: LabOrderView) -> LabOrderRead:
-    o = view.order
     result = None
     if view.result is not None:
-        result = LabResultRead.model_validate(view.result).model_copy(update={
-            "test_code": view.test.code, "test_name": view.test.name,
-            "loinc": view.test.loinc})
-    return LabOrderRead(id=o.id, patient_id=o.patient_id, encounter_id=o.encounter_id,
-                        test=LabTestRead.model_validate(view.test),
-                        ordered_by_user_id=o.ordered_by_user_id,
-                        ordered_by_name=view.ordered_by_name, ordered_at=o.ordered_at,
-                        priority=o.priority, status=o.status, notes=o.notes, version=o.version,
-                        result=result)
+        result = _result_read(view.result, view.test)
+    return read(LabOrderRead, combined(view.order, test=read(LabTestRead, view.test),
+                                       ordered_by_name=view.ordered_by_name, result=result))
+
+
+def _result_read(result: Any, test: Any) -> LabResultRead:
+    """A result with its test's code, name and LOINC code."""
+    return read(LabResultRead, combined(result, test_code=test.code, test_name=test.name,
+                                        loinc=test.loinc))
 
 
 @router.get("/lab-tests", operation_id="list_lab_tests")
@@ -102,10 +102,7 @@ def list_lab_results(patient_id: int, ctx: ClinicalRead,
                      limit: Limit = 100, offset: Offset = 0) -> Page[LabResultRead]:
     rows, total = lab_service.list_lab_results(ctx.uow(), patient_id, test_code=test_code,
                                                limit=limit, offset=offset)
-    return Page[LabResultRead](items=[
-        LabResultRead.model_validate(r).model_copy(update={
-            "test_code": t.code, "test_name": t.name, "loinc": t.loinc}) for r, t in rows],
-        total=total)
+    return Page[LabResultRead](items=[_result_read(r, t) for r, t in rows], total=total)
 
 
 # ---------------------------------------------------------------- documents

@@ -23,6 +23,7 @@ from hms_contract.prescribing import (
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined, read
 from hms_server.domain.permissions import Perm
 from hms_server.services import prescribing as rx_service
 from hms_server.services.prescribing import ItemInput, PrescriptionView
@@ -35,20 +36,13 @@ ClinicalRead = requirement(Perm.CLINICAL_READ)
 
 
 def prescription_read(view: PrescriptionView) -> PrescriptionRead:
-    rx = view.prescription
-    return PrescriptionRead(
-        id=rx.id, number=rx.number, patient_id=rx.patient_id,
-        patient=PatientBrief.model_validate(view.patient) if view.patient else None,
-        encounter_id=rx.encounter_id, prescriber_user_id=rx.prescriber_user_id,
-        prescriber_name=view.prescriber_name, status=rx.status, notes=rx.notes,
-        created_at=rx.created_at, cancelled_at=rx.cancelled_at,
-        cancel_reason=rx.cancel_reason, version=rx.version,
-        items=[PrescriptionItemRead(
-            id=i.id, line_no=i.line_no, drug_id=i.drug_id, generic_name=d.generic_name,
-            strength=d.strength, form=d.form, dose=i.dose, unit=i.unit, route=i.route,
-            frequency=i.frequency, duration_days=i.duration_days, quantity=i.quantity,
-            instructions=i.instructions) for i, d in view.items],
-        overrides=[OverrideRead.model_validate(o) for o in view.overrides])
+    return read(PrescriptionRead, combined(
+        view.prescription,
+        patient=read(PatientBrief, view.patient) if view.patient else None,
+        prescriber_name=view.prescriber_name,
+        # Each line: as prescribed (the item first), with the drug's names and form.
+        items=[read(PrescriptionItemRead, combined(i, d)) for i, d in view.items],
+        overrides=[read(OverrideRead, o) for o in view.overrides]))
 
 
 @router.get("/formulary", operation_id="search_formulary")

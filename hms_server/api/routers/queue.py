@@ -12,12 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from hms_contract.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
-from hms_server.adapters.orm.patients import Patient
-from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
-from hms_server.domain.scheduling import waiting_minutes
 from hms_server.services import queue as svc
 
 router = APIRouter(prefix="/queue", tags=["queue"], responses=PROBLEM_RESPONSES)
@@ -28,29 +25,15 @@ IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
-def queue_entry_read(ctx: RequestContext, entry: QueueEntry, *, doctor: Doctor | None = None,
-                     patient: Patient | None = None, appointment: Appointment | None = None,
+def queue_entry_read(ctx: RequestContext, entry: object, *, doctor: object = None,
+                     patient: object = None, appointment: object = None,
                      wait: int | None = None) -> QueueEntryRead:
-    zone = ctx.hospital.zone
-    show = patient is not None and Perm.PATIENTS_READ in ctx.principal.permissions
-
-    def local(value):  # type: ignore[no-untyped-def]
-        return value.astimezone(zone) if value is not None else None
-
-    if wait is None:
-        until = entry.called_at or entry.started_at or entry.checked_in_at
-        wait = waiting_minutes(entry.checked_in_at, until)
-    return QueueEntryRead(
-        id=entry.id, token=entry.token, status=entry.status,
-        appointment_id=entry.appointment_id, patient_id=entry.patient_id,
-        patient_name=f"{patient.given_name} {patient.family_name}" if show and patient else None,
-        patient_mrn=patient.mrn if show and patient else None,
-        doctor_id=entry.doctor_id, doctor_name=doctor.display_name if doctor else None,
-        queue_date=entry.queue_date,
-        appointment_start=local(appointment.starts_at) if appointment else None,
-        checked_in_at=local(entry.checked_in_at), called_at=local(entry.called_at),
-        started_at=local(entry.started_at), completed_at=local(entry.completed_at),
-        waiting_minutes=wait, encounter_id=entry.encounter_id, version=entry.version)
+    """Patient names only for roles that may read patients."""
+    view = svc.queue_entry_view(
+        ctx.hospital, entry, doctor=doctor, patient=patient,  # type: ignore[arg-type]
+        appointment=appointment, wait=wait,  # type: ignore[arg-type]
+        show_patient=Perm.PATIENTS_READ in ctx.principal.permissions)
+    return QueueEntryRead.model_validate(view, from_attributes=True)
 
 
 @router.get("", operation_id="get_queue_board")

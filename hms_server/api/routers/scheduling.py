@@ -7,10 +7,11 @@ Reading is open to everyone with ``schedule.read``; changing schedules needs
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from hms_contract.common import Page
 from hms_contract.scheduling import (
@@ -37,6 +38,7 @@ from hms_server.domain.scheduling import SessionTemplate
 from hms_server.services import scheduling as svc
 
 router = APIRouter(tags=["scheduling"], responses=PROBLEM_RESPONSES)
+T = TypeVar("T", bound=BaseModel)
 
 ScheduleReader = requirement(Perm.SCHEDULE_READ)
 ScheduleManager = requirement(Perm.SCHEDULE_MANAGE)
@@ -44,10 +46,9 @@ IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
-def doctor_read(doctor, department) -> DoctorRead:  # type: ignore[no-untyped-def]
-    return DoctorRead(id=doctor.id, user_id=doctor.user_id, full_name=doctor.display_name,
-                      department=department.name, department_id=department.id,
-                      specialty=doctor.specialty, active=doctor.active, version=doctor.version)
+def _read(model: type[T], row: object) -> T:
+    """A service's row or view as the contract's model (fields by name)."""
+    return model.model_validate(row, from_attributes=True)
 
 
 # --- departments ---------------------------------------------------------------------------
@@ -55,9 +56,7 @@ def doctor_read(doctor, department) -> DoctorRead:  # type: ignore[no-untyped-de
 @router.get("/departments", operation_id="list_departments")
 def list_departments(ctx: ScheduleReader) -> Page[DepartmentRead]:
     """Active departments (clinics) with their number of doctors."""
-    rows = svc.list_departments(ctx.uow())
-    items = [DepartmentRead(id=d.id, name=d.name, location=d.location, doctor_count=n)
-             for d, n in rows]
+    items = [_read(DepartmentRead, d) for d in svc.list_departments(ctx.uow())]
     return Page[DepartmentRead](items=items, total=len(items))
 
 
@@ -68,7 +67,7 @@ def create_department(body: DepartmentCreate, request: Request, ctx: ScheduleMan
     return run_idempotent(
         ctx, request, idempotency_key, body,
         lambda uow: svc.create_department(uow, name=body.name, location=body.location),
-        lambda d: DepartmentRead(id=d.id, name=d.name, location=d.location))
+        lambda d: _read(DepartmentRead, d))
 
 
 # --- doctors -------------------------------------------------------------------------------
@@ -87,7 +86,7 @@ def list_doctors(
     rows, total = svc.list_doctors(ctx.uow(), department_id=department_id,
                                    specialty=specialty, q=q, limit=limit, offset=offset,
                                    include_inactive=include_inactive)
-    return Page[DoctorRead](items=[doctor_read(d, dep) for d, dep in rows], total=total)
+    return Page[DoctorRead](items=[_read(DoctorRead, d) for d in rows], total=total)
 
 
 @router.post("/doctors", operation_id="create_doctor", status_code=201,
@@ -101,12 +100,12 @@ def create_doctor(body: DoctorCreate, request: Request, ctx: ScheduleManager,
         return svc.get_doctor(uow, doctor.id)
 
     return run_idempotent(ctx, request, idempotency_key, body, work,
-                          lambda row: doctor_read(*row))
+                          lambda view: _read(DoctorRead, view))
 
 
 @router.get("/doctors/{doctor_id}", operation_id="get_doctor")
 def get_doctor(doctor_id: IdPath, ctx: ScheduleReader) -> DoctorRead:
-    return doctor_read(*svc.get_doctor(ctx.uow(), doctor_id))
+    return _read(DoctorRead, svc.get_doctor(ctx.uow(), doctor_id))
 
 
 @router.patch("/doctors/{doctor_id}", operation_id="update_doctor")
@@ -115,16 +114,13 @@ def update_doctor(doctor_id: IdPath, body: DoctorUpdate, ctx: ScheduleManager) -
     svc.update_doctor(ctx.uow(), doctor_id, version=body.version,
                       department_id=body.department_id, specialty=body.specialty,
                       display_name=body.display_name, active=body.active)
-    return doctor_read(*svc.get_doctor(ctx.uow(), doctor_id))
+    return _read(DoctorRead, svc.get_doctor(ctx.uow(), doctor_id))
 
 
 # --- weekly schedule and exceptions ----------------------------------------------------------
 
-def _template_read(t) -> SessionTemplateRead:  # type: ignore[no-untyped-def]
-    return SessionTemplateRead(id=t.id, weekday=t.weekday, start_time=t.start_time,
-                               end_time=t.end_time, slot_minutes=t.slot_minutes,
-                               overbook_places=t.overbook_places, location=t.location,
-                               valid_from=t.valid_from, valid_to=t.valid_to)
+def _template_read(t: object) -> SessionTemplateRead:
+    return _read(SessionTemplateRead, t)
 
 
 @router.get("/doctors/{doctor_id}/schedule", operation_id="get_doctor_schedule")
@@ -146,10 +142,8 @@ def replace_schedule(doctor_id: IdPath, body: WeeklySchedule,
     return Page[SessionTemplateRead](items=[_template_read(t) for t in rows], total=len(rows))
 
 
-def _exception_read(e) -> ScheduleExceptionRead:  # type: ignore[no-untyped-def]
-    return ScheduleExceptionRead(id=e.id, doctor_id=e.doctor_id, starts_on=e.starts_on,
-                                 ends_on=e.ends_on, start_time=e.start_time,
-                                 end_time=e.end_time, kind=e.kind, reason=e.reason)
+def _exception_read(e: object) -> ScheduleExceptionRead:
+    return _read(ScheduleExceptionRead, e)
 
 
 @router.get("/doctors/{doctor_id}/exceptions", operation_id="list_schedule_exceptions")
@@ -201,8 +195,7 @@ def delete_exception(exception_id: IdPath, ctx: ScheduleManager) -> Response:
 @router.get("/appointment-types", operation_id="list_appointment_types")
 def list_appointment_types(ctx: ScheduleReader) -> Page[AppointmentTypeRead]:
     rows = svc.list_appointment_types(ctx.uow())
-    items = [AppointmentTypeRead(code=t.code, name=t.name, duration_minutes=t.duration_minutes)
-             for t in rows]
+    items = [_read(AppointmentTypeRead, t) for t in rows]
     return Page[AppointmentTypeRead](items=items, total=len(items))
 
 

@@ -1,15 +1,13 @@
 """ehr: encounters, notes (versioned), vitals, allergies, problems, labs, documents, care team,
-break-the-glass grants; formulary, interaction table, prescriptions. Loads the reference data
-(formulary, interactions, lab catalogue) from ``hms_server/data/*.json``.
+break-the-glass grants; formulary, interaction table, prescriptions. The reference data in those
+tables (formulary, interactions, lab catalogue) is not loaded here: migrations never read data
+files; ``hms-server migrate`` loads it afterwards (``adapters.reference_data``).
 
 Revision ID: 0004
 Revises: 0003
 """
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +17,6 @@ revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 TABLES = (
     "prescription_overrides",
@@ -41,103 +37,6 @@ TABLES = (
     "clinical_notes",
     "encounters",
 )
-
-
-def _load(name: str) -> list[dict[str, Any]]:
-    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def load_reference_data() -> None:
-    """Formulary, interaction table and lab catalogue (reference data, not demo data)."""
-    drugs = sa.table(
-        "drugs",
-        sa.column("code", sa.String),
-        sa.column("generic_name", sa.String),
-        sa.column("ingredients", postgresql.ARRAY(sa.Text)),
-        sa.column("form", sa.String),
-        sa.column("strength", sa.String),
-        sa.column("route", sa.String),
-        sa.column("atc_code", sa.String),
-        sa.column("therapeutic_class", sa.String),
-        sa.column("class_name", sa.String),
-        sa.column("allergy_groups", postgresql.ARRAY(sa.Text)),
-        sa.column("essential", sa.Boolean),
-        sa.column("active", sa.Boolean),
-    )
-    rows = []
-    for d in _load("formulary.json"):
-        atc = d.get("atc")
-        rows.append(
-            {
-                "code": d["code"],
-                "generic_name": d["generic_name"],
-                "ingredients": [i.lower() for i in d["ingredients"]],
-                "form": d["form"],
-                "strength": d.get("strength"),
-                "route": d["route"],
-                "atc_code": atc,
-                "therapeutic_class": atc[:5] if atc and len(atc) >= 5 else atc,
-                "class_name": d.get("class_name"),
-                "allergy_groups": [g.lower() for g in d.get("allergy_groups", [])],
-                "essential": d.get("essential", True),
-                "active": True,
-            }
-        )
-    op.bulk_insert(drugs, rows)
-    interactions = sa.table(
-        "drug_interactions",
-        sa.column("side_a", sa.String),
-        sa.column("side_b", sa.String),
-        sa.column("severity", sa.String),
-        sa.column("reason", sa.String),
-        sa.column("source", sa.String),
-    )
-    op.bulk_insert(
-        interactions,
-        [
-            {
-                "side_a": r["a"],
-                "side_b": r["b"],
-                "severity": r["severity"],
-                "reason": r["reason"],
-                "source": r.get("source"),
-            }
-            for r in _load("drug_interactions.json")
-        ],
-    )
-    lab_tests = sa.table(
-        "lab_tests",
-        sa.column("code", sa.String),
-        sa.column("name", sa.String),
-        sa.column("loinc", sa.String),
-        sa.column("specimen", sa.String),
-        sa.column("unit", sa.String),
-        sa.column("ref_low", sa.Numeric),
-        sa.column("ref_high", sa.Numeric),
-        sa.column("critical_low", sa.Numeric),
-        sa.column("critical_high", sa.Numeric),
-        sa.column("value_type", sa.String),
-        sa.column("active", sa.Boolean),
-    )
-    op.bulk_insert(
-        lab_tests,
-        [
-            {
-                "code": t["code"],
-                "name": t["name"],
-                "loinc": t.get("loinc"),
-                "specimen": t.get("specimen"),
-                "unit": t.get("unit"),
-                "ref_low": t.get("ref_low"),
-                "ref_high": t.get("ref_high"),
-                "critical_low": t.get("critical_low"),
-                "critical_high": t.get("critical_high"),
-                "value_type": t.get("value_type", "numeric"),
-                "active": True,
-            }
-            for t in _load("lab_catalogue.json")
-        ],
-    )
 
 
 def upgrade() -> None:
@@ -786,7 +685,6 @@ def upgrade() -> None:
         unique=False,
     )
 
-    load_reference_data()
 
 
 def downgrade() -> None:

@@ -49,6 +49,12 @@ def test_db_up_migrate_create_user_check_and_verify(embedded_dir):
     env = {"HMS_DATABASE_URL": url}
     assert _run("migrate", env=env).returncode == 0
     assert _run("check", env=env).returncode == 0
+    # 'migrate' loaded the reference data; loading it again with unchanged files is a no-op.
+    reference = _run("reference-data", "load", env=env)
+    assert reference.returncode == 0, reference.stderr
+    assert sorted(line.split(":")[0] for line in reference.stdout.splitlines()) == [
+        "drug_interactions", "formulary", "lab_catalogue"]
+    assert all(": current " in line for line in reference.stdout.splitlines())
     weak = _run("create-user", "bob", "--role", "doctor", "--password-stdin",
                 stdin="password123\n", env=env)
     assert weak.returncode != 0 and "common" in weak.stderr

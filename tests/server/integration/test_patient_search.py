@@ -150,8 +150,9 @@ def test_duplicate_lookup_finds_estimated_ages(uow_factory, db_session_factory):
     family = "Okonkwo" + uuid.uuid4().hex[:6]
     old = _register(uow_factory, given_name="Chinedu", family_name=family,
                     date_of_birth=date(1961, 3, 3))
-    with db_session_factory() as session:
-        found = svc.find_duplicates(session, rules.PersonKey(
+    uow = uow_factory()
+    with uow:
+        found = svc.find_duplicates(uow, rules.PersonKey(
             "Chinedu", family, date(1962, 7, 1), birth_date_estimated=True))
     assert [c.id for c in found] == [old.id]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,9 @@ from hms_server.domain.prescribing import (
     interaction_conflicts,
     most_severe,
 )
+from hms_server.resources import reference_data_dir
 
-DATA = Path(__file__).resolve().parents[3] / "hms_server" / "data"
+DATA = reference_data_dir()  # resources/reference-data
 
 AMOXICILLIN = DrugInfo(1, "Amoxicillin", ("amoxicillin",), "J01CA04", "J01CA",
                        "Penicillins with extended spectrum", ("penicillins", "beta-lactams"))
