@@ -361,7 +361,8 @@ class BillingRepository:
             return {}
         return {d: a for a, d in self.session.execute(
             select(BillingApproval.id, BillingApproval.discount_id).where(
-                BillingApproval.discount_id.in_(wanted)).order_by(BillingApproval.id))}
+                BillingApproval.discount_id.in_(wanted)).order_by(BillingApproval.id))
+            if d is not None}
 
     def list_approvals(self, *, status: str | None, kind: str | None, limit: int, offset: int
                        ) -> tuple[list[BillingApproval], int]:
