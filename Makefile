@@ -5,8 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
-# poppler for looking at PDFs. Qt's offscreen platform needs only libraries the base image has.
-TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+# poppler for looking at PDFs, HAProxy for the scale-out test. Qt's offscreen platform needs only libraries the base image has.
+TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 haproxy
 
 .PHONY: venv demo test test-fast lint format bench packages clean system-deps openapi-snapshot
 
@@ -52,6 +52,8 @@ STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \
 	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
+	hms_server/adapters/audit_sealer.py hms_server/adapters/audit_checkpoints.py \
+	hms_server/adapters/audit_key.py \
 	hms_server/adapters/events.py hms_server/adapters/orm/base.py \
 	hms_server/adapters/orm/infra.py hms_server/adapters/migrations.py \
 	hms_server/adapters/reference_data.py hms_server/resources.py \
@@ -72,6 +74,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py
 
 packages:

@@ -8,10 +8,14 @@ ordinary calls so the state changes at once instead of at the next poll.
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from hms_desktop.api.errors import ServerUnavailableError
 from hms_desktop.qt import QObject, QTimer, Signal
 from hms_desktop.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from hms_contract.health import HealthRead
 
 
 class ConnectionState(Enum):
@@ -70,9 +74,9 @@ class ConnectionMonitor(QObject):
         if self.state is ConnectionState.RECONNECTING:
             self._set_state(ConnectionState.CONNECTED)
 
-    def _on_health(self, health: dict) -> None:
+    def _on_health(self, health: HealthRead) -> None:
         self._in_flight = False
-        ok = health.get("status") == "ok"
+        ok = health.status == "ok"
         self._set_state(ConnectionState.CONNECTED if ok else ConnectionState.DEGRADED)
         self._timer.start(self._interval if ok else self._retry_interval)
 

@@ -27,6 +27,7 @@ from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel, format_wait
 
 if TYPE_CHECKING:
+    from hms_contract.auth import MeRead
     from hms_desktop.api.client import ApiClient
 
 ApiFactory = Callable[[str], "ApiClient"]
@@ -66,7 +67,7 @@ class LoginDialog(QDialog):
         self._store_factory = store_factory
         self.settings = settings
         self.api: ApiClient | None = None
-        self.me: dict | None = None
+        self.me: MeRead | None = None
         self.remembered = False
         self._busy = False
         self._wait_left = 0
@@ -258,7 +259,7 @@ class LoginDialog(QDialog):
         remember = self.remember_check.isChecked()
         store = self._store_factory(api.server)
 
-        def sign_in() -> tuple[dict, bool]:
+        def sign_in() -> tuple[MeRead, bool]:
             api.login(username, password, totp or None)
             me = api.me()
             remembered = False
@@ -284,7 +285,7 @@ class LoginDialog(QDialog):
             return
         store = self._store_factory(api.server)
 
-        def resume() -> tuple[dict, bool] | None:
+        def resume() -> tuple[MeRead, bool] | None:
             token = store.load(username)
             if not token:
                 return None
@@ -299,7 +300,7 @@ class LoginDialog(QDialog):
         self._set_busy(True, self.tr("Restoring your saved session…"))
         self.tasks.run(resume, on_done=self._on_resumed, on_error=self._on_resume_failed)
 
-    def _on_resumed(self, result: tuple[dict, bool] | None) -> None:
+    def _on_resumed(self, result: tuple[MeRead, bool] | None) -> None:
         self._set_busy(False)
         if result is None:
             return
@@ -315,7 +316,7 @@ class LoginDialog(QDialog):
             self.status_label.show()
         self.password_edit.setFocus()
 
-    def _on_signed_in(self, result: tuple[dict, bool]) -> None:
+    def _on_signed_in(self, result: tuple[MeRead, bool]) -> None:
         me, remembered = result
         self._set_busy(False)
         self.me = me
@@ -323,7 +324,7 @@ class LoginDialog(QDialog):
         if self.api is not None:
             # Remember the address as the user would type it again.
             self.settings.server_address = self.api.server
-        self.settings.last_username = self.username_edit.text().strip() or me.get("username", "")
+        self.settings.last_username = self.username_edit.text().strip() or me.username
         self.password_edit.clear()
         self.totp_edit.clear()
         self.sig_signed_in.emit(me)

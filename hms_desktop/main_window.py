@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
 from hms_desktop.connection import ConnectionMonitor, ConnectionState
@@ -35,6 +36,10 @@ from hms_desktop.workspaces import (
     workspaces_for,
 )
 
+if TYPE_CHECKING:
+    from hms_contract.auth import MeRead
+    from hms_desktop.api.client import ApiClient
+
 BUSY_INDICATOR_DELAY_MS = 200
 
 
@@ -50,8 +55,8 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        api,
-        me: dict,
+        api: ApiClient,
+        me: MeRead,
         tasks: TaskRunner,
         *,
         session_store=None,
@@ -69,7 +74,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("HMS — Hospital Management System"))
         self.resize(1200, 760)
 
-        self.infos: list[WorkspaceInfo] = workspaces_for(list(me.get("workspaces", [])))
+        self.infos: list[WorkspaceInfo] = workspaces_for(me.workspaces)
         self._pages: dict[str, QWidget] = {}
         self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status)
 
@@ -78,7 +83,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
 
         self.lock_overlay = LockOverlay(
-            api, tasks, me.get("full_name") or me.get("username", ""), self._content
+            api, tasks, me.full_name or me.username, self._content
         )
         self.lock_overlay.sig_unlocked.connect(self._on_lock_overlay_unlocked)
         self.lock_overlay.sig_sign_out_requested.connect(self.sign_out)
@@ -151,8 +156,8 @@ class MainWindow(QMainWindow):
         self._busy_delay.timeout.connect(self.busy_bar.show)
         bar.addWidget(self.busy_bar)
 
-        name = self.me.get("full_name") or self.me.get("username", "")
-        self.user_label = QLabel(f"{name} · {roles_text(list(self.me.get('roles', [])))}", bar)
+        name = self.me.full_name or self.me.username
+        self.user_label = QLabel(f"{name} · {roles_text(self.me.roles)}", bar)
         self.user_label.setAccessibleName(self.tr("Signed-in user"))
         self.server_label = QLabel(self.api.server, bar)
         self.server_label.setAccessibleName(self.tr("Server address"))
@@ -303,7 +308,7 @@ class MainWindow(QMainWindow):
         self.idle_watcher.uninstall()
         self.connection.stop()
         api, store = self.api, self._session_store
-        username = self.me.get("username", "")
+        username = self.me.username
 
         def sign_out() -> None:
             try:

@@ -33,4 +33,8 @@ def role_title(role: str) -> str:
 
 
 def roles_text(roles: list[str]) -> str:
-    return ", ".join(role_title(r) for r in roles)
+    """``Receptionist, Billing clerk``: the roles in the fixed order of ``ROLES`` (the server
+    keeps a sorted set, which says nothing to a reader), unknown ones last."""
+    rank = {role: i for i, role in enumerate(ROLES)}
+    ordered = sorted(roles, key=lambda r: (rank.get(r, len(ROLES)), r))
+    return ", ".join(role_title(r) for r in ordered)

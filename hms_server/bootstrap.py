@@ -36,6 +36,9 @@ from hms_server.domain.ports import Ports
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import URL
+
+    from hms_server.adapters.audit_sealer import AuditSealer
 
 
 class BackgroundWorker(Protocol):
@@ -144,9 +147,17 @@ class Runtime:
     ports: Ports = field(default_factory=Ports)
     #: Live-event fan-out to desktops (``GET /api/v1/events``); set for application servers.
     event_hub: EventHub | None = None
+    #: Chains committed audit rows (leader-elected across servers); set for app servers.
+    audit_sealer: AuditSealer | None = None
+    #: Sessions for read-only work that may lag the primary by a moment (reports): on the
+    #: streaming replica of ``HMS_DATABASE_REPLICA_URL`` when set, else the primary.
+    read_only_session_factory: sessionmaker[Session] | None = None
     #: Billing (issue 9): insurer and card gateway adapters, approval thresholds.
     billing: BillingGateways = field(default_factory=BillingGateways)
     billing_policy: BillingPolicy = field(default_factory=BillingPolicy)
+
+    def read_only_sessions(self) -> sessionmaker[Session]:
+        return self.read_only_session_factory or self.session_factory
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
@@ -166,6 +177,10 @@ class Runtime:
     def close(self) -> None:
         self.stop_workers()
         self.engine.dispose()
+        if self.read_only_session_factory is not None:
+            bind = self.read_only_session_factory.kw.get("bind")
+            if isinstance(bind, Engine):
+                bind.dispose()
 
 
 def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int | None = None,
@@ -178,10 +193,17 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
            else runtime_url(settings.database_url, settings.runtime_database_url))
     engine = make_engine(url, pool_size=pool_size or settings.pool_size)
     factory = session_factory or sessionmaker(engine, expire_on_commit=False)
+    read_only = None
+    if settings.database_replica_url and session_factory is None:
+        # The replica is a physical copy: the runtime role and its password are the same.
+        replica = make_engine(runtime_url(settings.database_replica_url)
+                              if not as_owner else settings.database_replica_url,
+                              pool_size=pool_size or settings.pool_size)
+        read_only = sessionmaker(replica, expire_on_commit=False)
     return Runtime(settings=settings, hospital=hospital_from_settings(settings),
                    events=standard_events(), engine=engine, session_factory=factory,
-                   ports=wire_ports(Ports()), billing=billing_gateways(settings),
-                   billing_policy=billing_policy(settings))
+                   ports=wire_ports(Ports()), read_only_session_factory=read_only,
+                   billing=billing_gateways(settings), billing_policy=billing_policy(settings))
 
 
 def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:
@@ -192,6 +214,9 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
     url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
     runtime.event_hub = EventHub(url, runtime.session_factory)
     runtime.workers.append(runtime.event_hub)
+    # Audit: one sealer per process; the one holding the database's leader lock seals.
+    runtime.audit_sealer = build_audit_sealer(runtime.settings, url)
+    runtime.workers.append(runtime.audit_sealer)
     messaging = messaging_settings or MessagingSettings()
     assert isinstance(messaging, MessagingSettings)
     if messaging.enabled:
@@ -199,6 +224,18 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
             runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
             interval=messaging.messaging_dispatch_interval_seconds,
             batch_size=messaging.messaging_batch_size))
+
+
+def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:
+    """The audit sealer with this server's key and checkpoint destinations."""
+    from hms_server.adapters.audit_checkpoints import CheckpointLog
+    from hms_server.adapters.audit_key import checkpoint_dir, load_audit_key
+    from hms_server.adapters.audit_sealer import AuditSealer
+
+    return AuditSealer(url, load_audit_key(settings, create=True),
+                       CheckpointLog(checkpoint_dir(settings), settings.audit_syslog),
+                       interval=settings.audit_seal_interval_seconds,
+                       checkpoint_seconds=settings.audit_checkpoint_seconds)
 
 
 def create_app(settings: Settings | None = None, *,

@@ -287,22 +287,76 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--checkpoints", "checkpoint_paths", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Folder or file of signed checkpoints (the servers' audit-checkpoints "
+                   "folders, or saved journal output); repeat for several.")
 @database_url_option
-def audit_verify(database_url: str) -> None:
-    """Verify the audit hash chain; non-zero exit names the first entry that fails."""
+def audit_verify(checkpoint_paths: tuple[Path, ...], database_url: str) -> None:
+    """Verify the keyed audit chain; with --checkpoints also detect truncation and rewrites.
+
+    Non-zero exit names the first entry that fails, or the checkpoint the log contradicts.
+    """
+    from hms_server.adapters.audit_checkpoints import read_checkpoints
+    from hms_server.adapters.audit_key import load_audit_key
     from hms_server.services.audit import verify
 
+    settings = _settings(database_url)
+    key = load_audit_key(settings)
+    parsed = list(read_checkpoints(checkpoint_paths, key))
+    bad = [p for p in parsed if p.problem]
+    checkpoints = [p.checkpoint for p in parsed if p.checkpoint is not None]
     runtime = _owner_runtime(database_url)
     try:
-        report = verify(runtime.uow())
+        report = verify(runtime.uow(), key, checkpoints)
     finally:
         runtime.close()
+    for problem in bad:
+        click.echo(f"checkpoint {problem.source}: {problem.problem}", err=True)
     if report.first_break:
         click.echo(f"audit chain BROKEN at entry {report.first_break.entry_id}: "
                    f"{report.first_break.reason} ({report.entries_checked} entries verified "
                    "before it)", err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.entries_checked} entries verified")
+    for problem_text in report.checkpoint_problems:
+        click.echo(f"audit log {problem_text}", err=True)
+    if report.checkpoint_problems or bad:
+        sys.exit(1)
+    notes = []
+    if checkpoint_paths:
+        notes.append(f"{report.checkpoints_checked} checkpoints agree")
+        if report.checkpoints_ignored:
+            notes.append(f"{report.checkpoints_ignored} checkpoints of other databases ignored")
+    if report.unsealed:
+        notes.append(f"{report.unsealed} newer entries not sealed yet")
+    click.echo(f"audit chain intact: {report.entries_checked} entries verified"
+               + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+@audit.command("seal")
+@click.option("--offline", is_flag=True,
+              help="No server is running: seal every committed entry now.")
+@database_url_option
+def audit_seal(offline: bool, database_url: str) -> None:
+    """Seal pending audit entries now (servers do this continuously by themselves)."""
+    from hms_server.adapters.audit_key import load_audit_key
+    from hms_server.services.audit import seal_now
+
+    key = load_audit_key(_settings(database_url))
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        sealed = seal_now(engine, key, offline=offline)
+    finally:
+        engine.dispose()
+    click.echo(f"sealed {sealed} audit entries")
+
+
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Print a new random audit key (put it in HMS_AUDIT_KEY on every server)."""
+    from hms_server.adapters.audit_key import new_key_text
+
+    click.echo(new_key_text())
 
 
 # --- backups -----------------------------------------------------------------------------
@@ -372,9 +426,14 @@ def _is_loopback(host: str) -> bool:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--insecure-http", is_flag=True,
               help="Allow plain HTTP on a non-loopback address (not for production).")
+@click.option("--forwarded-allow-ips", envvar="HMS_FORWARDED_ALLOW_IPS", default="127.0.0.1",
+              show_default=True, show_envvar=True,
+              help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For is "
+                   "believed: sign-in throttling and the audit trail then see the desktop's "
+                   "address, not the proxy's.")
 @database_url_option
 def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers: int,
-        insecure_http: bool, database_url: str) -> None:
+        insecure_http: bool, forwarded_allow_ips: str, database_url: str) -> None:
     """Serve the API (HTTPS when given a certificate) as the least-privileged runtime role."""
     import uvicorn
 
@@ -404,6 +463,7 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
     click.echo(f"hms-server listening on {scheme}://{host}:{port} (API docs at /docs)")
     uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key, access_log=False,
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
                 log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
                 timeout_graceful_shutdown=5,
                 # Workers import the whole app (and index reference data) before they answer

@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     currency_minor_unit: int = Field(default=2, ge=0, le=3)
     events_ping_seconds: float = 15.0
     pool_size: int = 10
+    # --- audit seal (see docs/security.md and hms_server/adapters/audit_sealer.py) ---
+    # HMAC key of the audit chain (hex or URL-safe base64, >= 32 bytes). The database never
+    # holds it; every server of one hospital uses the same key. Unset: a key file in
+    # state_dir ('audit.key') is used, created on the first 'hms-server run'.
+    audit_key: str = ""
+    # Server-local state (audit key file, audit checkpoints). Default: per-user state folder.
+    state_dir: str = ""
+    # Signed checkpoints go here (default: <state_dir>/audit-checkpoints) and to the journal.
+    audit_checkpoint_dir: str = ""
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0, le=600)
+    # Optional syslog target for checkpoints: '/dev/log' or 'host:port' (UDP).
+    audit_syslog: str = ""
+    audit_seal_interval_seconds: float = Field(default=0.25, gt=0, le=5)
+    # Read-only work (reports) may use a streaming replica; empty: the primary.
+    database_replica_url: str = ""
 
     # --- billing (issue 9) ---------------------------------------------------------------
     # Discounts above either threshold, and refunds above the amount, wait for a second

@@ -1,6 +1,7 @@
 """The layering contracts in pyproject.toml ([tool.importlinter]) hold: domain imports no
-framework, services no HTTP layer, adapters no services, the desktop's API client and
-printing no Qt, and server and desktop never import each other."""
+framework, services no HTTP layer, adapters no services; in the desktop, Qt only through
+qt.py, workspaces independent of each other, the API client and printing without Qt and
+only the API layer on HTTP; and server and desktop never import each other."""
 
 from __future__ import annotations
 

@@ -4,6 +4,11 @@
 showing the login window does not wait for httpx to load.
 """
 
-from hms_desktop.api.errors import ApiError, ApiProblem, ServerUnavailableError
+from hms_desktop.api.errors import (
+    ApiError,
+    ApiProblem,
+    ServerUnavailableError,
+    UnexpectedAnswerError,
+)
 
-__all__ = ["ApiError", "ApiProblem", "ServerUnavailableError"]
+__all__ = ["ApiError", "ApiProblem", "ServerUnavailableError", "UnexpectedAnswerError"]

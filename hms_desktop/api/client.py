@@ -1,4 +1,10 @@
-"""HTTP client for the HMS server (contract: docs/api-contract.md). No Qt here.
+"""The one transport to the HMS server (contract: ``hms_contract``). No Qt here.
+
+``ApiClient`` is the only code that speaks HTTP. Its public methods (``get``, ``post``,
+``patch``, ``put``, ``delete``, ``get_bytes``, ``post_form``, ``stream``) take and return
+``hms_contract`` models; the per-area APIs (``hms_desktop/api/<area>.py``) are thin typed
+wrappers over them. Tokens, refresh, retries, idempotency keys and the mapping of problem
+documents to typed exceptions happen here, once.
 
 Threading: one ``ApiClient`` is shared by all worker threads of the task runner. httpx's
 connection pool is thread-safe; the token pair is replaced under a lock, and a refresh is
@@ -7,6 +13,7 @@ done once even when several requests see a 401 at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
 import socket
@@ -14,16 +21,25 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from hms_contract.auth import (
+    LoginRequest,
+    MeRead,
+    ReauthenticateRequest,
+    RefreshRequest,
+    TokenResponse,
+    UserRead,
+)
+from hms_contract.health import HealthRead
 from hms_desktop import __version__
-from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
+from hms_desktop.api.errors import ApiProblem, ServerUnavailableError, UnexpectedAnswerError
 
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -105,7 +121,8 @@ class ApiClient:
 
     - Every request carries ``X-Workstation: <hostname>``.
     - A 401 ``not_authenticated`` triggers one token refresh and one retry.
-    - Network failures become ``ServerUnavailableError``; error answers become ``ApiProblem``.
+    - Network failures become ``ServerUnavailableError``; error answers become ``ApiProblem``;
+      an answer that does not fit its contract model becomes ``UnexpectedAnswerError``.
     - POSTs that create something carry an ``Idempotency-Key`` that is reused by the client's
       own retries, so a retry after a dropped connection never creates twice.
     - ``ca_file`` pins the hospital's LAN CA: only certificates issued by it are trusted.
@@ -147,7 +164,6 @@ class ApiClient:
         self._token_lock = threading.Lock()
         self._access_token: str | None = None
         self._refresh_token: str | None = None
-        self.user: dict | None = None
         self.on_refresh_token_changed: Callable[[str | None], None] | None = None
 
     # -- token state -------------------------------------------------------------------
@@ -159,12 +175,10 @@ class ApiClient:
     def is_authenticated(self) -> bool:
         return self._access_token is not None
 
-    def _set_tokens(self, payload: dict) -> None:
+    def _set_tokens(self, tokens: TokenResponse) -> None:
         with self._token_lock:
-            self._access_token = payload["access_token"]
-            self._refresh_token = payload.get("refresh_token")
-        if payload.get("user"):
-            self.user = payload["user"]
+            self._access_token = tokens.access_token
+            self._refresh_token = tokens.refresh_token
         if self.on_refresh_token_changed:
             self.on_refresh_token_changed(self._refresh_token)
 
@@ -173,7 +187,6 @@ class ApiClient:
         with self._token_lock:
             self._access_token = None
             self._refresh_token = None
-        self.user = None
 
     def close(self) -> None:
         self.clear_tokens()
@@ -186,9 +199,11 @@ class ApiClient:
         path: str,
         *,
         json: Any = None,
-        params: dict | None = None,
+        params: Mapping[str, Any] | None = None,
         auth: bool = True,
         idempotency_key: str | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> httpx.Response:
         headers: dict[str, str] = {}
         if idempotency_key:
@@ -196,8 +211,7 @@ class ApiClient:
         # Resending after the request may have reached the server is only safe when the
         # server can recognise the repeat (GET, or a POST with an idempotency key).
         resend_safe = method in ("GET", "HEAD") or idempotency_key is not None
-        if params:
-            params = {k: v for k, v in params.items() if v not in (None, "")}
+        query = {k: v for k, v in params.items() if v not in (None, "")} if params else None
         attempt = 0
         refreshed = False
         while True:
@@ -208,7 +222,8 @@ class ApiClient:
                 headers.pop("Authorization", None)
             try:
                 response = self._http.request(
-                    method, path, json=json, params=params, headers=headers
+                    method, path, json=json, params=query, headers=headers, data=data,
+                    files=files,
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached the server: always safe to try again.
@@ -253,7 +268,8 @@ class ApiClient:
     def _do_refresh(self, refresh: str) -> None:
         try:
             response = self._request(
-                "POST", "/auth/refresh", json={"refresh_token": refresh}, auth=False
+                "POST", "/auth/refresh", json=_json_body(RefreshRequest(refresh_token=refresh)),
+                auth=False,
             )
         except ApiProblem as problem:
             if problem.status == 401:
@@ -261,10 +277,11 @@ class ApiClient:
                 if self.on_refresh_token_changed:
                     self.on_refresh_token_changed(None)
             raise
-        self._set_tokens(response.json())
+        self._set_tokens(_parse(response, TokenResponse))
 
     # -- the public transport: area APIs (``hms_desktop/api/<area>.py``) use only these ---
-    def get(self, path: str, model: Any = None, *, params: dict | None = None) -> Any:
+    def get(self, path: str, model: Any = None, *, params: Mapping[str, Any] | None = None
+            ) -> Any:
         """GET ``path``; the JSON answer parsed into ``model`` (a contract class such as
         ``PatientRead`` or ``Page[PatientSummary]``) when given."""
         return _parse(self._request("GET", path, params=params), model)
@@ -286,30 +303,60 @@ class ApiClient:
     def delete(self, path: str, model: Any = None) -> Any:
         return _parse(self._request("DELETE", path), model)
 
-    def get_bytes(self, path: str, *, params: dict | None = None) -> tuple[bytes, str]:
+    def get_bytes(self, path: str, *, params: Mapping[str, Any] | None = None
+                  ) -> tuple[bytes, str]:
         """Raw body and content type (documents, exports)."""
         response = self._request("GET", path, params=params)
         return response.content, response.headers.get("content-type", "")
 
-    # Older spellings kept while areas move to the typed methods above.
-    def _get(self, path: str, params: dict | None = None) -> Any:
-        return self.get(path, params=params)
+    def post_form(self, path: str, data: Mapping[str, str],
+                  files: Mapping[str, tuple[str, bytes]], model: Any = None, *,
+                  creates: bool = False) -> Any:
+        """POST ``multipart/form-data`` (a file upload); ``files`` maps a field to
+        ``(file name, bytes)``. Same retries, refresh and error mapping as ``post``."""
+        key = str(uuid.uuid4()) if creates else None
+        return _parse(self._request("POST", path, data=data, files=files,
+                                    idempotency_key=key), model)
 
-    def _post(self, path: str, body: Any = None, *, creates: bool = False) -> Any:
-        return self.post(path, body, creates=creates)
+    @contextlib.contextmanager
+    def stream(self, path: str, *, headers: Mapping[str, str] | None = None,
+               timeout: httpx.Timeout | float | None = None) -> Iterator[httpx.Response]:
+        """``GET path`` as an open stream (server-sent events). A 401 refreshes the access
+        token once and reconnects; other error answers raise ``ApiProblem``, network
+        trouble ``ServerUnavailableError``. The caller reads ``iter_lines()``."""
+        refreshed = False
+        while True:
+            access = self._access_token
+            sent = dict(headers or {})
+            if access:
+                sent["Authorization"] = f"Bearer {access}"
+            try:
+                with self._http.stream("GET", path, headers=sent, timeout=timeout) as response:
+                    if not (response.status_code == 401 and not refreshed
+                            and self._refresh_token):
+                        if response.is_error:
+                            response.read()
+                            raise problem_from_response(response)
+                        yield response
+                        return
+            except httpx.TransportError as exc:
+                raise ServerUnavailableError(self.server, _describe(exc)) from exc
+            # Access tokens are short-lived: refresh once (outside the closed stream) and
+            # reconnect at once.
+            refreshed = True
+            self._refresh_after_401(access)
 
     # -- auth --------------------------------------------------------------------------
-    def login(self, username: str, password: str, totp: str | None = None) -> dict:
-        """Sign in; returns ``UserRead``. Raises ``ApiProblem`` (e.g. ``totp_required``)."""
-        body: dict[str, str] = {"username": username, "password": password}
-        if totp:
-            body["totp"] = totp
-        response = self._request("POST", "/auth/login", json=body, auth=False)
-        payload = response.json()
-        self._set_tokens(payload)
-        return payload["user"]
+    def login(self, username: str, password: str, totp: str | None = None) -> UserRead:
+        """Sign in. Raises ``ApiProblem`` (e.g. ``totp_required``, ``invalid_credentials``)."""
+        values = {"username": username, "password": password, **({"totp": totp} if totp else {})}
+        body = request_body(LoginRequest, values)
+        response = self._request("POST", "/auth/login", json=_json_body(body), auth=False)
+        tokens = _parse(response, TokenResponse)
+        self._set_tokens(tokens)
+        return tokens.user
 
-    def resume(self, refresh_token: str) -> dict:
+    def resume(self, refresh_token: str) -> MeRead:
         """Start from a remembered refresh token; returns ``GET /me``."""
         self._refresh_token = refresh_token
         self._do_refresh(refresh_token)
@@ -325,102 +372,52 @@ class ApiClient:
 
     def reauthenticate(self, password: str) -> None:
         """Confirm the signed-in user's password (idle lock); ``ApiProblem`` if wrong."""
-        self._request("POST", "/auth/reauthenticate", json={"password": password})
+        self.post("/auth/reauthenticate", request_body(ReauthenticateRequest,
+                                                       {"password": password}))
 
-    def me(self) -> dict:
-        """``UserRead`` plus ``permissions`` and ``workspaces``."""
-        result = self._get("/me")
-        self.user = result
-        return result
+    def me(self) -> MeRead:
+        """The signed-in user with ``permissions``, ``workspaces`` and the ``hospital``."""
+        return self.get("/me", MeRead)
 
-    def health(self) -> dict:
+    def health(self) -> HealthRead:
         """``GET /health``; a 503 ``degraded`` answer is returned, not raised."""
         try:
             response = self._http.get("/health", timeout=5.0)
         except httpx.TransportError as exc:
             raise ServerUnavailableError(self.server, _describe(exc)) from exc
         if response.status_code == 503 and _is_problem(response):
-            try:
-                return response.json()
-            except ValueError:
-                pass
+            with contextlib.suppress(UnexpectedAnswerError):
+                return _parse(response, HealthRead)
         if response.status_code in _GATEWAY_STATUSES:
             raise ServerUnavailableError(self.server, f"HTTP {response.status_code}")
         if response.is_error:
             raise problem_from_response(response)
-        return response.json()
+        return _parse(response, HealthRead)
 
-    # -- users -------------------------------------------------------------------------
-    def list_users(
-        self, q: str | None = None, *, sort: str | None = None, limit: int = 50, offset: int = 0
-    ) -> dict:
-        return self._get("/users", {"q": q, "sort": sort, "limit": limit, "offset": offset})
 
-    def get_user(self, user_id: int | str) -> dict:
-        return self._get(f"/users/{user_id}")
+M = TypeVar("M", bound=BaseModel)
 
-    def create_user(
-        self, *, username: str, full_name: str, roles: list[str], password: str
-    ) -> dict:
-        body = {"username": username, "full_name": full_name, "roles": roles, "password": password}
-        return self._post("/users", body, creates=True)
 
-    def update_user(
-        self,
-        user_id: int | str,
-        *,
-        version: int,
-        full_name: str | None = None,
-        roles: list[str] | None = None,
-    ) -> dict:
-        body: dict[str, Any] = {"version": version}
-        if full_name is not None:
-            body["full_name"] = full_name
-        if roles is not None:
-            body["roles"] = roles
-        return self._request("PATCH", f"/users/{user_id}", json=body).json()
+def request_body(model: type[M], values: Mapping[str, Any]) -> M:
+    """The contract model ``model`` built from ``values`` (exactly those fields are sent).
 
-    def disable_user(self, user_id: int | str) -> dict:
-        return self._post(f"/users/{user_id}/disable")
-
-    def enable_user(self, user_id: int | str) -> dict:
-        return self._post(f"/users/{user_id}/enable")
-
-    def reset_password(self, user_id: int | str, new_password: str) -> None:
-        self._post(f"/users/{user_id}/reset-password", {"new_password": new_password})
-
-    # -- audit -------------------------------------------------------------------------
-    def list_audit(
-        self,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        user: str | None = None,
-        patient_id: str | None = None,
-        action: str | None = None,
-        category: str | None = None,
-        outcome: str | None = None,
-        sort: str | None = "-at",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> dict:
-        params = {
-            "since": since,
-            "until": until,
-            "user": user,
-            "patient_id": patient_id,
-            "action": action,
-            "category": category,
-            "outcome": outcome,
-            "sort": sort,
-            "limit": limit,
-            "offset": offset,
-        }
-        return self._get("/audit", params)
+    Input the contract refuses becomes the ``ApiProblem`` the server would have answered
+    (422 ``validation_error`` listing every bad ``body.<field>``), so screens have one
+    error path whether the desktop or the server noticed the problem first.
+    """
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        errors = [{"field": ".".join(["body", *(str(p) for p in e["loc"])]),
+                   "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+        fields = ", ".join(e["field"] for e in errors) or "the request"
+        raise ApiProblem(422, "validation_error", f"Please correct: {fields}.", errors=errors,
+                         title="Invalid input") from None
 
 
 def _json_body(body: Any) -> Any:
-    """Contract models travel as their JSON form (decimals as strings, dates as ISO text)."""
+    """Contract models travel as their JSON form (decimals as strings, dates as ISO text);
+    only the fields that were set are sent."""
     if isinstance(body, BaseModel):
         return body.model_dump(mode="json", exclude_unset=True)
     return body
@@ -431,7 +428,15 @@ def _parse(response: httpx.Response, model: Any) -> Any:
         return None
     if model is None:
         return response.json()
-    return _adapter(model).validate_json(response.content)
+    try:
+        return _adapter(model).validate_json(response.content)
+    except ValidationError as exc:
+        raise UnexpectedAnswerError(str(response.request.url.path), _name(model),
+                                    exc.errors(include_input=False)) from None
+
+
+def _name(model: Any) -> str:
+    return getattr(model, "__name__", None) or str(model)
 
 
 @functools.lru_cache(maxsize=512)

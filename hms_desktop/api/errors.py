@@ -26,6 +26,17 @@ class ServerUnavailableError(ApiError):
         super().__init__(f"Server {server} is unavailable" + (f": {reason}" if reason else ""))
 
 
+class UnexpectedAnswerError(ApiError):
+    """The server answered 2xx, but not in the shape of the contract model the desktop
+    expected (a server and desktop of different versions). ``errors`` are pydantic's."""
+
+    def __init__(self, path: str, model: str, errors: list[Any] | None = None) -> None:
+        self.path = path
+        self.model = model
+        self.errors = list(errors or [])
+        super().__init__(f"The answer of {path} is not a valid {model}")
+
+
 @dataclass(eq=False)
 class ApiProblem(ApiError):
     """An RFC 9457 ``application/problem+json`` answer from the server.
@@ -48,6 +59,11 @@ class ApiProblem(ApiError):
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.status} {self.code}: {self.detail}")
+
+    def member(self, name: str, default: Any = None) -> Any:
+        """An extension member of the problem document (``candidates``, ``conflicts``,
+        ``suggestions``, ...) as JSON; the area API parses it into its contract model."""
+        return self.body.get(name, default) if isinstance(self.body, dict) else default
 
     def field_errors(self) -> dict[str, str]:
         """Map the last part of each bad field path (``body.password`` → ``password``)."""

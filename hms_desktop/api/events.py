@@ -139,18 +139,10 @@ class EventStream:
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
-        token = self.api._access_token
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
         timeout = httpx.Timeout(self.read_timeout, connect=5.0)
-        with self.api._http.stream("GET", self.path, headers=headers, timeout=timeout) as resp:
-            if resp.status_code == 401 and self.api.refresh_token:
-                # Access tokens are short-lived; refresh once and reconnect at once.
-                self.api._refresh_after_401(token)
-                yield from ()
-                return
-            if resp.status_code != 200:
-                raise RuntimeError(f"event stream answered HTTP {resp.status_code}")
+        # The transport adds the token and refreshes it once on a 401 (access tokens are
+        # short-lived); any other error answer raises and ``run`` reconnects later.
+        with self.api.stream(self.path, headers=headers, timeout=timeout) as resp:
             with self._lock:
                 self._response = resp
             try:

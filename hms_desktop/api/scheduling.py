@@ -1,7 +1,7 @@
-"""Typed wrappers for departments, doctors, slots, appointments and the queue. No Qt here.
+"""Departments, doctors, slots, appointments and the queue over the public transport. No Qt.
 
-Times travel as ISO 8601 strings with an offset (the hospital's time zone); callers parse
-them with ``parse_time``.
+Times arrive as aware ``datetime`` objects in the hospital's time zone (the offset the
+server sent), so ``start.strftime("%H:%M")`` is the hospital's wall-clock time.
 """
 
 from __future__ import annotations
@@ -10,9 +10,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from hms_desktop.api.client import ApiClient
+from pydantic import TypeAdapter
+
+from hms_contract.common import Page
+from hms_contract.scheduling import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentNoShow,
+    AppointmentRead,
+    AppointmentReschedule,
+    DepartmentRead,
+    DoctorRead,
+    FreeSlotRead,
+    QueueBoardRead,
+    QueueEntryRead,
+    SlotList,
+    SlotRead,
+)
+from hms_desktop.api.client import ApiClient, request_body
 from hms_desktop.api.errors import ApiProblem, specialise
-from hms_desktop.api.patients import problem_body
 
 QUEUE_ACTIONS = ("call", "start", "complete")
 APPOINTMENT_STATUSES = (
@@ -24,23 +40,20 @@ APPOINTMENT_STATUSES = (
     "no_show",
 )
 
-
-def parse_time(value: str) -> datetime:
-    """Parse a server time (``2026-11-20T09:30:00+01:00`` or ``...Z``)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+_SUGGESTIONS = TypeAdapter(list[FreeSlotRead])
 
 
 @dataclass(eq=False)
 class SlotTakenError(ApiProblem):
-    """409 ``slot_taken``: ``suggestions`` are the next free ``{doctor_id, start, end}``."""
+    """409 ``slot_taken``: ``suggestions`` are the doctor's next free times."""
 
-    suggestions: list[dict] = field(default_factory=list)
+    suggestions: list[FreeSlotRead] = field(default_factory=list)
 
 
 def _with_extras(problem: ApiProblem) -> ApiProblem:
     if problem.status == 409 and problem.code == "slot_taken":
-        return specialise(problem, SlotTakenError,
-                          suggestions=list(problem_body(problem).get("suggestions") or []))
+        suggestions = _SUGGESTIONS.validate_python(problem.member("suggestions") or [])
+        return specialise(problem, SlotTakenError, suggestions=suggestions)
     return problem
 
 
@@ -49,24 +62,31 @@ def _day(value: date | str | None) -> str | None:
 
 
 class SchedulingApi:
-    """Reception's scheduling calls. Thread-safe like the ``ApiClient`` it wraps."""
+    """Reception's and the doctor's scheduling calls. Thread-safe like the ``ApiClient``."""
 
     def __init__(self, api: ApiClient) -> None:
         self.api = api
 
     # -- reference data ----------------------------------------------------------------
-    def departments(self) -> list[dict]:
-        return list(self.api._get("/departments").get("items", []))
+    def departments(self) -> list[DepartmentRead]:
+        return list(self.api.get("/departments", Page[DepartmentRead]).items)
 
-    def doctors(self, *, department_id: int | None = None) -> list[dict]:
-        """Active doctors ``{id, full_name, department, department_id, specialty, ...}``."""
-        page = self.api._get("/doctors", {"department_id": department_id, "limit": 500})
-        return [d for d in page.get("items", []) if d.get("active", True)]
+    def doctors(self, *, department_id: int | None = None) -> list[DoctorRead]:
+        """The active doctors (of one department)."""
+        page = self.api.get("/doctors", Page[DoctorRead],
+                            params={"department_id": department_id, "limit": 500})
+        return [d for d in page.items if d.active]
 
-    def slots(self, doctor_id: int, day: date | str) -> list[dict]:
-        """Every slot of the doctor's day: ``{start, end, available, ...}``."""
-        page = self.api._get("/slots", {"doctor_id": doctor_id, "date": _day(day)})
-        return list(page.get("items", []))
+    def doctor_of_user(self, user_id: int) -> DoctorRead | None:
+        """The scheduling doctor record of a signed-in user, if they have one."""
+        page = self.api.get("/doctors", Page[DoctorRead], params={"limit": 500})
+        return next((d for d in page.items if d.user_id == user_id), None)
+
+    def slots(self, doctor_id: int, day: date | str) -> list[SlotRead]:
+        """Every slot of the doctor's day, free or not (``available``)."""
+        answer = self.api.get("/slots", SlotList,
+                              params={"doctor_id": doctor_id, "date": _day(day)})
+        return list(answer.items)
 
     # -- appointments ------------------------------------------------------------------
     def appointments(
@@ -80,7 +100,7 @@ class SchedulingApi:
         limit: int = 500,
         offset: int = 0,
         sort: str = "start",
-    ) -> dict:
+    ) -> Page[AppointmentRead]:
         params = {
             "date": _day(day),
             "date_to": _day(date_to),
@@ -91,16 +111,15 @@ class SchedulingApi:
             "offset": offset,
             "sort": sort,
         }
-        return self.api._get("/appointments", params)
+        return self.api.get("/appointments", Page[AppointmentRead], params=params)
 
-    def all_appointments(self, **filters: Any) -> list[dict]:
+    def all_appointments(self, **filters: Any) -> list[AppointmentRead]:
         """Every page of ``appointments(**filters)`` (a calendar day needs all of them)."""
-        items: list[dict] = []
+        items: list[AppointmentRead] = []
         while True:
             page = self.appointments(offset=len(items), **filters)
-            batch = list(page.get("items", []))
-            items.extend(batch)
-            if not batch or len(items) >= int(page.get("total", len(items))):
+            items.extend(page.items)
+            if not page.items or len(items) >= page.total:
                 return items
 
     def book(
@@ -108,44 +127,44 @@ class SchedulingApi:
         *,
         patient_id: int,
         doctor_id: int,
-        start: str,
+        start: datetime | str,
         type: str | None = None,
         reason: str | None = None,
-    ) -> dict:
+    ) -> AppointmentRead:
         """Book a slot; raises ``SlotTakenError`` (with suggestions) if someone was faster."""
-        body = {
-            "patient_id": patient_id,
-            "doctor_id": doctor_id,
-            "start": start,
-            "type": type,
-            "reason": reason,
-        }
+        values = {"patient_id": patient_id, "doctor_id": doctor_id, "start": start,
+                  "type": type, "reason": reason}
+        body = request_body(AppointmentCreate, {k: v for k, v in values.items() if v})
         try:
-            return self.api._post(
-                "/appointments", {k: v for k, v in body.items() if v}, creates=True
-            )
+            return self.api.post("/appointments", body, AppointmentRead, creates=True)
         except ApiProblem as problem:
             raise _with_extras(problem) from None
 
-    def check_in(self, appointment_id: int) -> dict:
+    def check_in(self, appointment_id: int) -> QueueEntryRead:
         """The patient arrived; returns the queue entry (with its ``token``)."""
-        return self.api._post(f"/appointments/{appointment_id}/check-in")
+        return self.api.post(f"/appointments/{appointment_id}/check-in", None, QueueEntryRead)
 
-    def cancel(self, appointment_id: int, reason: str, version: int | None = None) -> dict:
-        body: dict[str, Any] = {"reason": reason}
+    def cancel(self, appointment_id: int, reason: str, version: int | None = None
+               ) -> AppointmentRead:
+        values: dict[str, Any] = {"reason": reason}
         if version is not None:
-            body["version"] = version
-        return self.api._post(f"/appointments/{appointment_id}/cancel", body)
+            values["version"] = version
+        return self.api.post(f"/appointments/{appointment_id}/cancel",
+                             request_body(AppointmentCancel, values), AppointmentRead)
 
-    def no_show(self, appointment_id: int, version: int | None = None) -> dict:
-        body = {"version": version} if version is not None else None
-        return self.api._post(f"/appointments/{appointment_id}/no-show", body)
+    def no_show(self, appointment_id: int, version: int | None = None) -> AppointmentRead:
+        body = (request_body(AppointmentNoShow, {"version": version})
+                if version is not None else None)
+        return self.api.post(f"/appointments/{appointment_id}/no-show", body, AppointmentRead)
 
-    def reschedule(self, appointment_id: int, *, start: str, version: int) -> dict:
+    def reschedule(self, appointment_id: int, *, start: datetime | str, version: int
+                   ) -> AppointmentRead:
+        """Move to ``start`` (same doctor); ``SlotTakenError`` when it was taken meanwhile,
+        409 ``version_conflict`` when the appointment changed since it was read."""
+        body = request_body(AppointmentReschedule, {"start": start, "version": version})
         try:
-            return self.api._post(
-                f"/appointments/{appointment_id}/reschedule", {"start": start, "version": version}
-            )
+            return self.api.post(f"/appointments/{appointment_id}/reschedule", body,
+                                 AppointmentRead)
         except ApiProblem as problem:
             raise _with_extras(problem) from None
 
@@ -156,23 +175,22 @@ class SchedulingApi:
         day: date | str | None = None,
         doctor_id: int | None = None,
         department_id: int | None = None,
-    ) -> dict:
-        """``{items: [QueueEntry], total, date, summary}`` in token order."""
+    ) -> QueueBoardRead:
+        """The day's queue entries in token order, with a summary."""
         params = {"date": _day(day), "doctor_id": doctor_id, "department_id": department_id}
-        return self.api._get("/queue", params)
+        return self.api.get("/queue", QueueBoardRead, params=params)
 
-    def queue_action(self, entry_id: int, action: str) -> dict:
+    def queue_action(self, entry_id: int, action: str) -> QueueEntryRead:
         """``call``, ``start`` or ``complete`` a queue entry; returns the updated entry."""
         if action not in QUEUE_ACTIONS:
             raise ValueError(f"unknown queue action {action!r}")
-        return self.api._post(f"/queue/{entry_id}/{action}")
+        return self.api.post(f"/queue/{entry_id}/{action}", None, QueueEntryRead)
 
-    def call_next(self, doctor_id: int, day: date | str | None = None) -> dict | None:
+    def call_next(self, doctor_id: int, day: date | str | None = None) -> QueueEntryRead | None:
         """Call the first waiting patient (lowest token) of the doctor's queue; ``None`` when
         nobody is waiting. Two calls (GET, POST) on purpose: the server has no "next"
         endpoint, and calling is repeatable, so a race with a desk that called the same
         patient meanwhile is harmless."""
         board = self.queue(day=day, doctor_id=doctor_id)
-        waiting = sorted((e for e in board.get("items", []) if e.get("status") == "waiting"),
-                         key=lambda e: e.get("token", 0))
-        return self.queue_action(waiting[0]["id"], "call") if waiting else None
+        waiting = sorted((e for e in board.items if e.status == "waiting"), key=lambda e: e.token)
+        return self.queue_action(waiting[0].id, "call") if waiting else None

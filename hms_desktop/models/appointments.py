@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from hms_desktop.api.scheduling import parse_time
+from datetime import datetime
+
+from hms_contract.common import Page
+from hms_contract.scheduling import AppointmentRead
+from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.models.paged import Column, PagedTableModel
 from hms_desktop.qt import QT_TRANSLATE_NOOP, QColor, Qt, translate
 from hms_desktop.tasks import TaskRunner
@@ -42,36 +46,38 @@ def status_colour(status: str | None) -> QColor | None:
     return QColor(colour) if colour else None
 
 
-def time_text(value: str | None, with_date: bool = False) -> str:
-    if not value:
+def time_text(value: datetime | None, with_date: bool = False) -> str:
+    """A server time as the hospital's wall-clock time (the offset the server sent)."""
+    if value is None:
         return ""
-    when = parse_time(value)
-    return when.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+    return value.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
 
 
 class AppointmentsTableModel(PagedTableModel):
     """When, doctor, patient, type and status; filtered by ``set_filters(day=..., patient_id=...,
-    doctor_id=...)``, sorted by the server (start, status). Status cells are coloured and
-    carry a symbol and a word. Lives on the GUI thread; pages load on the task runner.
+    doctor_id=...)``, sorted by the server (start, status). Rows are ``AppointmentRead``.
+    Status cells are coloured and carry a symbol and a word. Lives on the GUI thread; pages
+    load on the task runner.
     """
 
-    def __init__(self, tasks: TaskRunner, scheduling_api, parent=None,
+    def __init__(self, tasks: TaskRunner, scheduling_api: SchedulingApi, parent=None,
                  *, show_patient: bool = True) -> None:
         columns = [
             Column("start", translate("AppointmentsTableModel", "When"), "start",
-                   render=lambda item: time_text(item.get("start"), with_date=True)),
+                   render=lambda item: time_text(item.start, with_date=True)),
             Column("doctor_name", translate("AppointmentsTableModel", "Doctor"), "doctor_id"),
         ]
         if show_patient:
             columns.append(Column("patient_name", translate("AppointmentsTableModel", "Patient")))
         columns += [
             Column("type", translate("AppointmentsTableModel", "Type"),
-                   render=lambda item: type_text(item.get("type"))),
+                   render=lambda item: type_text(item.type)),
             Column("status", translate("AppointmentsTableModel", "Status"), "status",
-                   render=lambda item: status_text(item.get("status"))),
+                   render=lambda item: status_text(item.status)),
         ]
 
-        def fetch(filters: dict, sort: str | None, limit: int, offset: int) -> dict:
+        def fetch(filters: dict, sort: str | None, limit: int, offset: int
+                  ) -> Page[AppointmentRead]:
             return scheduling_api.appointments(
                 limit=limit, offset=offset, sort=sort or "start", **filters
             )
@@ -84,5 +90,5 @@ class AppointmentsTableModel(PagedTableModel):
             and role == Qt.ItemDataRole.ForegroundRole
             and self.columns[index.column()].key == "status"
         ):
-            return status_colour(self.row_item(index.row()).get("status"))
+            return status_colour(self.row_item(index.row()).status)
         return super().data(index, role)

@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hms_contract.audit import AuditEntryRead
+from hms_contract.common import Page
+from hms_desktop.api.audit import AuditApi
 from hms_desktop.models.paged import Column, PagedTableModel
 from hms_desktop.qt import translate
 from hms_desktop.tasks import TaskRunner
 
 
-def local_time_text(value: str | None) -> str:
-    """ISO 8601 UTC from the server → local wall-clock time, to the second."""
-    if not value:
+def local_time_text(value: datetime | None) -> str:
+    """A server time → the workstation's local wall-clock time, to the second."""
+    if value is None:
         return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 class AuditTableModel(PagedTableModel):
-    """One row per audit entry; every column except ``detail`` sorts on the server."""
+    """One row per audit entry (``AuditEntryRead``); every column except ``detail`` sorts
+    on the server."""
 
-    def __init__(self, tasks: TaskRunner, api, parent=None) -> None:
+    def __init__(self, tasks: TaskRunner, api: AuditApi, parent=None) -> None:
         def t(text: str) -> str:
             return translate("AuditTableModel", text)
 
         columns = [
-            Column("at", t("When"), "at", render=lambda item: local_time_text(item.get("at"))),
+            Column("at", t("When"), "at", render=lambda item: local_time_text(item.at)),
             Column("username", t("User"), "username"),
             Column("action", t("Action"), "action"),
             Column("category", t("Category"), "category"),
@@ -40,16 +40,12 @@ class AuditTableModel(PagedTableModel):
             Column("id", t("Entry"), "id"),
         ]
 
-        def fetch(filters: dict, sort: str | None, limit: int, offset: int) -> dict:
+        def fetch(filters: dict, sort: str | None, limit: int, offset: int
+                  ) -> Page[AuditEntryRead]:
             return api.list_audit(sort=sort, limit=limit, offset=offset, **filters)
 
         super().__init__(tasks, fetch, columns, default_sort="-at", parent=parent)
 
 
-def _detail_text(item: dict) -> str:
-    detail = item.get("detail")
-    if detail is None:
-        return ""
-    if isinstance(detail, dict):
-        return ", ".join(f"{k}={v}" for k, v in detail.items())
-    return str(detail)
+def _detail_text(item: AuditEntryRead) -> str:
+    return ", ".join(f"{k}={v}" for k, v in item.detail.items())

@@ -12,6 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from hms_contract.clinical import TimelineItem, VitalsRead
+from hms_contract.common import Page
+from hms_contract.patients import PatientPage, PatientSummary
+from hms_desktop.api.clinical import ClinicalApi
+from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.paged import Column, PagedTableModel, _Index
 from hms_desktop.qt import QAbstractTableModel, QColor, QModelIndex, Qt, translate
 from hms_desktop.tasks import TaskRunner
@@ -44,35 +49,32 @@ def flag_colour(flag: str | None) -> QColor | None:
     return None
 
 
-def local_time(value: Any, fmt: str = "%d %b %Y %H:%M") -> str:
-    """An ISO timestamp from the server, shown in the workstation's time zone."""
-    if not value:
+def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A server time, shown in the workstation's time zone."""
+    if value is None:
         return ""
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().strftime(fmt)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone().strftime(fmt)
 
 
-def _patient_name(item: dict) -> str:
-    return f"{item.get('family_name', '')}, {item.get('given_name', '')}".strip(", ")
+def _patient_name(item: PatientSummary) -> str:
+    return f"{item.family_name}, {item.given_name}".strip(", ")
 
 
 class PatientSearchModel(PagedTableModel):
-    """``GET /patients?q=`` rows: name, MRN, date of birth, sex. Paged by the server."""
+    """``GET /patients?q=`` rows (``PatientSummary``): name, MRN, date of birth. Paged by
+    the server."""
 
-    def __init__(self, tasks: TaskRunner, clinical_api, parent=None) -> None:
+    def __init__(self, tasks: TaskRunner, patients_api: PatientsApi, parent=None) -> None:
         columns = [
             Column("name", translate(_C, "Name"), render=_patient_name),
             Column("mrn", translate(_C, "MRN")),
             Column("date_of_birth", translate(_C, "Born")),
         ]
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> dict:
-            return clinical_api.search_patients(filters.get("q"), limit=limit, offset=offset)
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> PatientPage:
+            return patients_api.search(filters.get("q"), limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)
 
@@ -91,31 +93,22 @@ TIMELINE_KINDS = {
 }
 
 
-def _timeline_when(item: dict) -> str:
-    return local_time(item.get("at") or item.get("occurred_at") or item.get("date"))
-
-
-def _timeline_text(item: dict) -> str:
-    title = item.get("title") or ""
-    summary = item.get("summary") or item.get("detail") or ""
-    return f"{title} — {summary}" if title and summary else title or summary
-
-
 class TimelineModel(PagedTableModel):
-    """The patient's one chronological timeline, newest first, paged by the server."""
+    """The patient's one chronological timeline (``TimelineItem``), newest first, paged by
+    the server. The contract carries no author yet, so "By" stays empty (issue 12 asks the
+    server for it)."""
 
-    def __init__(self, tasks: TaskRunner, clinical_api, parent=None) -> None:
+    def __init__(self, tasks: TaskRunner, clinical_api: ClinicalApi, parent=None) -> None:
         columns = [
-            Column("at", translate(_C, "When"), render=_timeline_when),
+            Column("at", translate(_C, "When"), render=lambda i: local_time(i.at)),
             Column("kind", translate(_C, "What"),
-                   render=lambda i: translate(_C, TIMELINE_KINDS.get(i.get("kind", ""),
-                                                                     i.get("kind", "")))),
-            Column("title", translate(_C, "Details"), render=_timeline_text),
-            Column("by", translate(_C, "By"),
-                   render=lambda i: i.get("by") or i.get("author_name") or ""),
+                   render=lambda i: translate(_C, TIMELINE_KINDS.get(i.kind, i.kind))),
+            Column("title", translate(_C, "Details"), render=lambda i: i.summary),
+            Column("by", translate(_C, "By"), render=lambda _i: ""),
         ]
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> dict:
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int
+                  ) -> Page[TimelineItem]:
             return clinical_api.timeline(filters["patient_id"], limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)
@@ -141,17 +134,17 @@ def _num(value: Any) -> str:
         return str(value)
 
 
-def vital_cell(item: dict, key: str) -> tuple[str, str | None]:
+def vital_cell(item: VitalsRead, key: str) -> tuple[str, str | None]:
     """Text (value plus flag word) and the worst flag of one vitals cell."""
-    flags = item.get("flags") or {}
+    flags = item.flags
     if key == "bp":
-        sys_, dia = item.get("systolic_mmhg"), item.get("diastolic_mmhg")
+        sys_, dia = item.systolic_mmhg, item.diastolic_mmhg
         if sys_ is None and dia is None:
             return "", None
         worst = _worst(flags.get("systolic_mmhg"), flags.get("diastolic_mmhg"))
         text = f"{_num(sys_)}/{_num(dia)}"
     else:
-        value = item.get(key)
+        value = getattr(item, key)
         if value is None:
             return "", None
         worst = flags.get(key)
@@ -168,16 +161,18 @@ def _worst(*flags: str | None) -> str | None:
 
 
 class VitalsTableModel(PagedTableModel):
-    """Recorded vital signs, newest first; abnormal cells coloured and worded."""
+    """Recorded vital signs (``VitalsRead``), newest first; abnormal cells coloured and
+    worded."""
 
-    def __init__(self, tasks: TaskRunner, clinical_api, parent=None) -> None:
+    def __init__(self, tasks: TaskRunner, clinical_api: ClinicalApi, parent=None) -> None:
         columns = [Column("recorded_at", translate(_C, "Taken"),
-                          render=lambda i: local_time(i.get("recorded_at")))]
+                          render=lambda i: local_time(i.recorded_at))]
         for key, title in VITAL_COLUMNS:
             columns.append(Column(key, translate(_C, title),
                                   render=lambda i, k=key: vital_cell(i, k)[0]))
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> dict:
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int
+                  ) -> Page[VitalsRead]:
             return clinical_api.list_vitals(filters["patient_id"], limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)
@@ -190,27 +185,27 @@ class VitalsTableModel(PagedTableModel):
 
 
 class RowsTableModel(QAbstractTableModel):
-    """A short list that arrives whole; columns are ``(title, render)``.
+    """A short list of contract models that arrives whole; columns are ``(title, render)``.
 
     ``flag_of(item)`` may return an ``L/H/LL/HH/A`` flag to colour the row's text.
     """
 
-    def __init__(self, columns: list[tuple[str, Callable[[dict], str]]],
-                 flag_of: Callable[[dict], str | None] | None = None, parent=None) -> None:
+    def __init__(self, columns: list[tuple[str, Callable[[Any], str]]],
+                 flag_of: Callable[[Any], str | None] | None = None, parent=None) -> None:
         super().__init__(parent)
         self.columns = columns
         self._flag_of = flag_of
-        self._rows: list[dict] = []
+        self._rows: list[Any] = []
 
-    def set_rows(self, rows: list[dict]) -> None:
+    def set_rows(self, rows: list[Any]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[Any]:
         return list(self._rows)
 
-    def row_item(self, row: int) -> dict:
+    def row_item(self, row: int) -> Any:
         return self._rows[row]
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:

@@ -1,42 +1,57 @@
 """A table model over a server list endpoint (``{items, total}`` with ``limit``/``offset``).
 
-Rows arrive a page (50) at a time: the view asks ``canFetchMore``/``fetchMore`` when the
-user scrolls near the end, and the page is fetched on the task runner. Sorting a column
+Rows are the contract's read models (``PatientSummary``, ``UserRead``, ...) as the typed
+area APIs return them; columns read their attributes. Rows arrive a page (50) at a time:
+the view asks ``canFetchMore``/``fetchMore`` when the user scrolls near the end, and the
+page is fetched on the task runner. Sorting a column
 asks the server (``sort`` parameter) instead of sorting locally, because only the server
 sees every row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hms_desktop.qt import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from hms_desktop.tasks import TaskRunner
 
 PAGE_SIZE = 50
 
-Fetch = Callable[[dict[str, Any], "str | None", int, int], dict]
-"""``fetch(filters, sort, limit, offset) -> {"items": [...], "total": n}``; runs on a worker."""
+
+
+class PageLike(Protocol):
+    """``hms_contract.common.Page[T]`` or any list answer with the same two fields."""
+
+    @property
+    def items(self) -> Sequence[Any]: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+Fetch = Callable[[dict[str, Any], "str | None", int, int], PageLike]
+"""``fetch(filters, sort, limit, offset) -> Page[T]``; runs on a worker."""
 
 _Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column: ``key`` in the item dict, header ``title`` (already translated),
-    ``sort_key`` the server sort field or ``None`` if the server cannot sort by it."""
+    """One column: ``key`` an attribute of the row model, header ``title`` (already
+    translated), ``sort_key`` the server sort field or ``None`` if the server cannot sort by
+    it, ``render(item)`` the text when it is more than the attribute as it is."""
 
     key: str
     title: str
     sort_key: str | None = None
-    render: Callable[[dict], str] | None = None
+    render: Callable[[Any], str] | None = None
 
-    def text(self, item: dict) -> str:
+    def text(self, item: Any) -> str:
         if self.render is not None:
             return self.render(item)
-        value = item.get(self.key)
+        value = getattr(item, self.key, None)
         return "" if value is None else str(value)
 
 
@@ -69,7 +84,7 @@ class PagedTableModel(QAbstractTableModel):
         self.page_size = page_size
         self._filters: dict[str, Any] = {}
         self._sort = default_sort
-        self._rows: list[dict] = []
+        self._rows: list[Any] = []
         self._total: int | None = None
         self._loading = False
         self._failed = False
@@ -110,18 +125,19 @@ class PagedTableModel(QAbstractTableModel):
         self.endResetModel()
         self._fetch_next()
 
-    def row_item(self, row: int) -> dict:
+    def row_item(self, row: int) -> Any:
+        """The row's contract model."""
         return self._rows[row]
 
     def find_row(self, item_id: Any) -> int:
         for row, item in enumerate(self._rows):
-            if item.get("id") == item_id:
+            if getattr(item, "id", None) == item_id:
                 return row
         return -1
 
-    def replace_item(self, item: dict) -> None:
+    def replace_item(self, item: Any) -> None:
         """Show a changed record (e.g. after PATCH) without reloading the list."""
-        row = self.find_row(item.get("id"))
+        row = self.find_row(getattr(item, "id", None))
         if row >= 0:
             self._rows[row] = item
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
@@ -214,11 +230,11 @@ class PagedTableModel(QAbstractTableModel):
             owner=self,
         )
 
-    def _on_page(self, generation: int, offset: int, page: dict) -> None:
+    def _on_page(self, generation: int, offset: int, page: PageLike) -> None:
         if generation != self._generation or offset != len(self._rows):
             return
-        items = list(page.get("items", []))
-        total = int(page.get("total", offset + len(items)))
+        items = list(page.items)
+        total = int(page.total)
         self._set_loading(False)
         if items:
             self.beginInsertRows(QModelIndex(), offset, offset + len(items) - 1)

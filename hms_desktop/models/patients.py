@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
+from hms_contract.clinical import PatientHeader
+from hms_contract.patients import PatientPage, PatientSummary
+from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.paged import Column, PagedTableModel
 from hms_desktop.qt import QT_TRANSLATE_NOOP, translate
 from hms_desktop.tasks import TaskRunner
@@ -22,56 +27,88 @@ def sex_text(code: str | None) -> str:
     return translate("PatientsTableModel", source) if source else str(code)
 
 
-def age_years(dob: str | None, today: date | None = None) -> int | None:
-    """Whole years from ``dob`` (``YYYY-MM-DD``) to ``today``; ``None`` if unknown."""
-    if not dob:
-        return None
-    try:
-        born = date.fromisoformat(str(dob)[:10])
-    except ValueError:
+@dataclass(frozen=True)
+class PatientRef:
+    """The patient a clinical screen is about, taken from whichever contract model named
+    them first (a search row, a today-list row, the chart's header). Fields a source does
+    not carry stay empty until the chart has loaded."""
+
+    id: int
+    mrn: str | None = None
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: date | None = None
+    sex: str | None = None
+    birth_date_estimated: bool = False
+
+    @classmethod
+    def of(cls, patient: PatientRef | PatientSummary | PatientHeader) -> PatientRef:
+        if isinstance(patient, PatientRef):
+            return patient
+        return cls(id=patient.id, mrn=patient.mrn, given_name=patient.given_name,
+                   family_name=patient.family_name, date_of_birth=patient.date_of_birth,
+                   sex=patient.sex,
+                   birth_date_estimated=getattr(patient, "birth_date_estimated", False))
+
+    @classmethod
+    def named(cls, patient_id: int, name: str | None, mrn: str | None) -> PatientRef:
+        """From a list row that names the patient as ``Given Family`` (appointments,
+        queue entries)."""
+        given, _, family = (name or "").partition(" ")
+        return cls(id=patient_id, mrn=mrn, given_name=given, family_name=family)
+
+
+class NamedPatient(Protocol):
+    """Any contract model that names a patient (``PatientSummary``, ``PatientRead``,
+    ``PatientHeader``, ``PatientBrief``)."""
+
+    given_name: str
+    family_name: str
+
+
+def age_years(dob: date | None, today: date | None = None) -> int | None:
+    """Whole years from ``dob`` to ``today``; ``None`` if unknown."""
+    if dob is None:
         return None
     today = today or date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
 
 
-def full_name(item: dict) -> str:
+def full_name(item: NamedPatient) -> str:
     """``Family, Given`` as lists and registers show it."""
-    family, given = item.get("family_name") or "", item.get("given_name") or ""
+    family, given = item.family_name or "", item.given_name or ""
     return f"{family}, {given}" if family and given else family or given
 
 
-def dob_text(item: dict) -> str:
-    dob = str(item.get("date_of_birth") or "")
-    age = age_years(dob)
-    if not dob:
-        return ""
-    text = dob if age is None else translate("PatientsTableModel", "{dob} ({age} y)").format(
-        dob=dob, age=age
-    )
-    if item.get("birth_date_estimated"):
+def dob_text(item: PatientSummary) -> str:
+    dob = item.date_of_birth.isoformat()
+    text = translate("PatientsTableModel", "{dob} ({age} y)").format(
+        dob=dob, age=age_years(item.date_of_birth))
+    if item.birth_date_estimated:
         text += " ≈"
     return text
 
 
 class PatientsTableModel(PagedTableModel):
     """MRN, name, date of birth (age), sex, phone; sorted by the server (family, given).
+    Rows are ``PatientSummary``.
 
     Filter with ``set_filters(q=...)``; pages of 50 arrive as the view scrolls, and the
     answer of a query the user has typed past is dropped (see ``PagedTableModel``).
     Lives on the GUI thread; ``fetch`` runs on the task runner.
     """
 
-    def __init__(self, tasks: TaskRunner, patients_api, parent=None) -> None:
+    def __init__(self, tasks: TaskRunner, patients_api: PatientsApi, parent=None) -> None:
         columns = [
             Column("mrn", translate("PatientsTableModel", "MRN")),
             Column("name", translate("PatientsTableModel", "Name"), render=full_name),
             Column("date_of_birth", translate("PatientsTableModel", "Born"), render=dob_text),
             Column("sex", translate("PatientsTableModel", "Sex"),
-                   render=lambda item: sex_text(item.get("sex"))),
+                   render=lambda item: sex_text(item.sex)),
             Column("phone", translate("PatientsTableModel", "Phone")),
         ]
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> dict:
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> PatientPage:
             return patients_api.search(filters.get("q"), limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)

@@ -1,9 +1,21 @@
-"""How a queue entry's status looks everywhere (reception board, doctor's list), and which
-queue actions its status allows. The server is the authority; this only enables buttons."""
+"""The queue (``GET /queue``): how an entry's status looks everywhere (reception board,
+doctor's list), which queue actions its status allows, and the board's table model. The
+server is the authority; this only shows state and enables buttons."""
 
 from __future__ import annotations
 
-from hms_desktop.qt import QT_TRANSLATE_NOOP, QColor, translate
+from typing import Any
+
+from hms_contract.scheduling import QueueEntryRead
+from hms_desktop.qt import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QColor,
+    QFont,
+    QModelIndex,
+    Qt,
+    translate,
+)
 
 # Colour is never the only signal: each status has a word and a symbol as well.
 QUEUE_STATUS = {
@@ -33,6 +45,71 @@ def queue_status_colour(status: str | None) -> QColor | None:
     return QColor(colour) if colour else None
 
 
-def queue_action_allowed(action: str, entry: dict | None) -> bool:
+def queue_action_allowed(action: str, entry: QueueEntryRead | None) -> bool:
     """Whether ``action`` (call, start, complete) makes sense for ``entry``'s status."""
-    return bool(entry) and entry.get("status") in _ALLOWED_FROM.get(action, ())
+    return entry is not None and entry.status in _ALLOWED_FROM.get(action, ())
+
+
+class QueueTableModel(QAbstractTableModel):
+    """Rows of ``GET /queue`` (``QueueEntryRead``, token order): token, patient, doctor,
+    appointment time (or walk-in), status (word, symbol and colour), waiting time.
+    GUI thread only."""
+
+    HEADERS = (QT_TRANSLATE_NOOP("QueueTableModel", "Token"),
+               QT_TRANSLATE_NOOP("QueueTableModel", "Patient"),
+               QT_TRANSLATE_NOOP("QueueTableModel", "Doctor"),
+               QT_TRANSLATE_NOOP("QueueTableModel", "Appointment"),
+               QT_TRANSLATE_NOOP("QueueTableModel", "Status"),
+               QT_TRANSLATE_NOOP("QueueTableModel", "Waiting"))
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.items: list[QueueEntryRead] = []
+
+    def set_items(self, items: list[QueueEntryRead]) -> None:
+        self.beginResetModel()
+        self.items = list(items)
+        self.endResetModel()
+
+    def row_of(self, entry_id: int | None) -> int:
+        """The row showing queue entry ``entry_id``, or -1."""
+        return next((row for row, item in enumerate(self.items) if item.id == entry_id), -1)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return translate("QueueTableModel", self.HEADERS[section])
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item, column = self.items[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            values = (
+                str(item.token),
+                f"{item.patient_name or ''}  {item.patient_mrn or ''}".strip(),
+                item.doctor_name or "",
+                item.appointment_start.strftime("%H:%M")
+                if item.appointment_start else translate("QueueTableModel", "walk-in"),
+                queue_status_text(item.status),
+                translate("QueueTableModel", "{n} min").format(n=item.waiting_minutes),
+            )
+            return values[column]
+        if role == Qt.ItemDataRole.ForegroundRole and column == 4:
+            return queue_status_colour(item.status)
+        if role == Qt.ItemDataRole.FontRole and column == 0:
+            font = QFont()
+            font.setBold(True)
+            font.setPointSize(font.pointSize() + 3)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return item
+        return None

@@ -1,14 +1,15 @@
 """Prescription PDF: hospital, prescriber, patient (name, MRN, date of birth), the items,
 a signature line and a Code 128 barcode of the prescription number.
 
-Pure reportlab, no Qt; safe to call off the GUI thread. Input is the server's prescription
-JSON (``GET /api/v1/prescriptions/{id}``) so the desktop can print what it just received.
+Pure reportlab, no Qt; safe to call off the GUI thread. Input is the contract's
+``PrescriptionRead`` (``GET /api/v1/prescriptions/{id}``), so the desktop prints what it just
+received.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from hms_contract.prescribing import PrescriptionRead
 from hms_desktop.printing.fonts import register_fonts
 
 MARGIN = 16 * mm
@@ -106,7 +108,7 @@ def _age(dob: Any, on: date) -> str:
     return f" ({years} y)"
 
 
-def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo, *,
+def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, *,
                         allergies: Sequence[str] = (),
                         printed_at: datetime | None = None) -> bytes:
     """The prescription as PDF bytes (A4). ``allergies``: substances to print as a warning."""
@@ -134,8 +136,8 @@ def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo,
         "warn": ParagraphStyle("warn", fontName=bold, fontSize=9.5, leading=12,
                                textColor=colors.HexColor("#9b1c1c")),
     }
-    number = str(prescription.get("number") or prescription.get("id") or "")
-    patient = prescription.get("patient") or {}
+    number = prescription.number
+    patient = prescription.patient
     width = A4[0] - 2 * MARGIN - 12  # the frame keeps 6 pt padding on each side
 
     def p(text: Any, style: str = "cell") -> Paragraph:
@@ -157,7 +159,7 @@ def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo,
     story.append(Table(
         [[p("Prescription", "title"),
           Paragraph(f"No. <b>{escape(number)}</b><br/>Date: "
-                    f"{escape(_date(prescription.get('created_at')))}", styles["right"])]],
+                    f"{escape(_date(prescription.created_at))}", styles["right"])]],
         colWidths=[width / 2, width / 2],
         style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
                           ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -165,20 +167,22 @@ def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo,
     story.append(Spacer(1, 3 * mm))
 
     # Patient and prescriber.
-    name = " ".join(x for x in (patient.get("given_name"), patient.get("family_name")) if x)
-    dob = patient.get("date_of_birth")
-    sex = str(patient.get("sex") or "").capitalize()
+    name = " ".join(x for x in (patient.given_name, patient.family_name) if x) if patient \
+        else ""
+    dob = patient.date_of_birth if patient else None
+    sex = patient.sex.capitalize() if patient else ""
+    mrn = patient.mrn if patient else None
 
     def field(label: str, value: Any) -> list[Paragraph]:
         return [p(label, "label"), p(value or "—", "value")]
 
     who = Table(
-        [[field("Patient", name), field("MRN", patient.get("mrn")),
+        [[field("Patient", name), field("MRN", mrn),
           field("Date of birth", f"{dob or '—'}{_age(dob, printed_at.date()) if dob else ''}"),
           field("Sex", sex)],
-         [field("Prescriber", prescription.get("prescriber_name")),
-          field("Status", str(prescription.get("status") or "").capitalize()),
-          field("Encounter", prescription.get("encounter_id")), ""]],
+         [field("Prescriber", prescription.prescriber_name),
+          field("Status", prescription.status.capitalize()),
+          field("Encounter", prescription.encounter_id), ""]],
         colWidths=[width * 0.36, width * 0.22, width * 0.26, width * 0.16])
     who.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, RULE),
                              ("LINEBELOW", (0, 0), (-1, 0), 0.4, RULE),
@@ -193,19 +197,18 @@ def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo,
     rows: list[list[Any]] = [[p("#", "head"), p("Medicine", "head"), p("Dose", "head"),
                               p("Route", "head"), p("Frequency", "head"),
                               p("Duration", "head"), p("Qty", "head")]]
-    for n, item in enumerate(prescription.get("items") or [], start=1):
-        medicine = " ".join(str(x) for x in (item.get("generic_name"), item.get("strength"))
-                            if x)
+    for n, item in enumerate(prescription.items, start=1):
+        medicine = " ".join(str(x) for x in (item.generic_name, item.strength) if x)
         cell: list[Paragraph] = [p(medicine, "cellb")]
-        if item.get("form"):
-            cell.append(p(item["form"], "small"))
-        if item.get("instructions"):
-            cell.append(p(item["instructions"], "small"))
-        duration = f"{item['duration_days']} days" if item.get("duration_days") else "—"
-        rows.append([p(item.get("line_no") or n), cell,
-                     p(f"{_number(item.get('dose'))} {item.get('unit') or ''}"),
-                     p(item.get("route")), p(item.get("frequency")), p(duration),
-                     p(_number(item.get("quantity")))])
+        if item.form:
+            cell.append(p(item.form, "small"))
+        if item.instructions:
+            cell.append(p(item.instructions, "small"))
+        duration = f"{item.duration_days} days" if item.duration_days else "—"
+        rows.append([p(item.line_no or n), cell,
+                     p(f"{_number(item.dose)} {item.unit}"),
+                     p(item.route), p(item.frequency), p(duration),
+                     p(_number(item.quantity))])
     fixed = [10 * mm, width * 0.33, width * 0.13, width * 0.11, width * 0.17, width * 0.11]
     items = Table(rows, colWidths=[*fixed, width - sum(fixed)], repeatRows=1)
     items.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
@@ -214,13 +217,13 @@ def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo,
                                ("TOPPADDING", (0, 0), (-1, -1), 4),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
     story.append(items)
-    if prescription.get("notes"):
-        story += [Spacer(1, 3 * mm), p("Notes", "label"), p(prescription["notes"])]
+    if prescription.notes:
+        story += [Spacer(1, 3 * mm), p("Notes", "label"), p(prescription.notes)]
 
     # Signature block kept on one page with the last lines above it.
     signature = Table(
         [["", "", ""],
-         [p(f"{prescription.get('prescriber_name') or 'Prescriber'} — signature", "small"),
+         [p(f"{prescription.prescriber_name or 'Prescriber'} — signature", "small"),
           "", p("Date", "small")]],
         colWidths=[width * 0.58, width * 0.1, width * 0.32], rowHeights=[14 * mm, None])
     signature.setStyle(TableStyle([("LINEBELOW", (0, 0), (0, 0), 0.8, INK),
@@ -234,7 +237,7 @@ def render_prescription(prescription: Mapping[str, Any], hospital: HospitalInfo,
         canvas.setFillColor(MUTED)
         # Every page names the patient, so a loose second page is never anonymous.
         canvas.drawString(MARGIN + 6, 9 * mm,
-                          f"Prescription {number} · {name} · MRN {patient.get('mrn') or '—'}"
+                          f"Prescription {number} · {name} · MRN {mrn or '—'}"
                           f" · printed {printed_at.strftime('%Y-%m-%d %H:%M')}")
         canvas.drawRightString(A4[0] - MARGIN - 6, 9 * mm, f"Page {doc.page}")
         canvas.restoreState()

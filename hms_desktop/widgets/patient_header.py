@@ -7,8 +7,9 @@ prescription without seeing who it is for and what they are allergic to.
 from __future__ import annotations
 
 import html
-from datetime import date
 
+from hms_contract.clinical import AllergyRead
+from hms_desktop.models.patients import PatientRef, age_years
 from hms_desktop.qt import QFrame, QHBoxLayout, QLabel, QSizePolicy, Qt, QVBoxLayout, QWidget
 
 SEVERITY_ORDER = {"severe": 0, "moderate": 1, "mild": 2}
@@ -28,22 +29,10 @@ QLabel#allergyBadge[state="unknown"] { background: #fff4e0; color: #5a3b00;
 _SEX = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Sex unknown"}
 
 
-def _age(dob: str | None, today: date | None = None) -> int | None:
-    if not dob:
-        return None
-    try:
-        born = date.fromisoformat(str(dob)[:10])
-    except ValueError:
-        return None
-    today = today or date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def active_allergies(allergies: list[dict]) -> list[dict]:
+def active_allergies(allergies: list[AllergyRead]) -> list[AllergyRead]:
     """Allergies that still matter, most severe first."""
-    live = [a for a in allergies if a.get("status", "active") == "active"]
-    return sorted(live, key=lambda a: (SEVERITY_ORDER.get(str(a.get("severity")), 3),
-                                       str(a.get("substance", "")).lower()))
+    live = [a for a in allergies if a.status == "active"]
+    return sorted(live, key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.substance.lower()))
 
 
 class PatientHeader(QFrame):
@@ -83,30 +72,28 @@ class PatientHeader(QFrame):
         self.allergy_badge.setAlignment(Qt.AlignmentFlag.AlignVCenter
                                         | Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(self.allergy_badge, 1)
-        self.patient: dict | None = None
+        self.patient: PatientRef | None = None
         self.set_patient(None)
         self.set_allergies(None)
 
-    def set_patient(self, patient: dict | None) -> None:
+    def set_patient(self, patient: PatientRef | None) -> None:
         self.patient = patient
-        if not patient:
+        if patient is None:
             self.name_label.setText(self.tr("No patient selected"))
             self.details_label.setText(self.tr("Find a patient with Ctrl+F"))
             return
-        family = patient.get("family_name") or ""
-        given = patient.get("given_name") or ""
+        family, given = patient.family_name, patient.given_name
         self.name_label.setText(f"{family.upper()}, {given}".strip(", "))
-        parts = [self.tr("MRN {mrn}").format(mrn=patient.get("mrn", "—"))]
-        age = _age(patient.get("date_of_birth"))
-        if age is not None:
-            dob = str(patient.get("date_of_birth"))[:10]
-            estimated = self.tr(" (estimated)") if patient.get("birth_date_estimated") else ""
-            parts.append(self.tr("{age} y · born {dob}{est}").format(age=age, dob=dob,
-                                                                     est=estimated))
-        parts.append(self.tr(_SEX.get(str(patient.get("sex")), "Sex unknown")))
+        parts = [self.tr("MRN {mrn}").format(mrn=patient.mrn or "—")]
+        age = age_years(patient.date_of_birth)
+        if patient.date_of_birth is not None and age is not None:
+            estimated = self.tr(" (estimated)") if patient.birth_date_estimated else ""
+            parts.append(self.tr("{age} y · born {dob}{est}").format(
+                age=age, dob=patient.date_of_birth.isoformat(), est=estimated))
+        parts.append(self.tr(_SEX.get(str(patient.sex), "Sex unknown")))
         self.details_label.setText("  ·  ".join(parts))
 
-    def set_allergies(self, allergies: list[dict] | None) -> None:
+    def set_allergies(self, allergies: list[AllergyRead] | None) -> None:
         """``None``: not loaded (amber); ``[]``: no known allergies; else a red badge."""
         if allergies is None:
             state = "unknown"
@@ -132,12 +119,10 @@ class PatientHeader(QFrame):
         style.unpolish(self.allergy_badge)
         style.polish(self.allergy_badge)
 
-    def _allergy_text(self, allergy: dict, *, reaction: bool = False) -> str:
-        substance = str(allergy.get("substance", ""))
-        severity = allergy.get("severity")
-        text = f"{substance} ({self.tr(str(severity))})" if severity else substance
-        if reaction and allergy.get("reaction"):
-            text += f" — {allergy['reaction']}"
+    def _allergy_text(self, allergy: AllergyRead, *, reaction: bool = False) -> str:
+        text = f"{allergy.substance} ({self.tr(allergy.severity)})"
+        if reaction and allergy.reaction:
+            text += f" — {allergy.reaction}"
         return text
 
     @property

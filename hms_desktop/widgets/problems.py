@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
+from hms_desktop.api.errors import ApiProblem, ServerUnavailableError, UnexpectedAnswerError
 from hms_desktop.qt import QHBoxLayout, QLabel, Qt, QWidget, translate
 
 
@@ -28,6 +28,10 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
                 wait=format_wait(exc.retry_after)
             )
         return text, exc.code
+    if isinstance(exc, UnexpectedAnswerError):
+        return translate("Problems", "The server's answer was not understood. The server and "
+                         "this program may be different versions; tell support."), \
+            "unexpected_answer"
     return translate("Problems", "Something went wrong. Please try again."), "client_error"
 
 

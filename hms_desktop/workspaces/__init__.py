@@ -1,49 +1,23 @@
 """Role workspaces shown on the main window's navigation rail.
 
 Each built workspace is a package ``hms_desktop.workspaces.<key>`` exposing
-``create_workspace(context) -> QWidget``; it is imported only when first opened.
-Workspaces never import each other; they reach shared services through ``context``.
+``create_workspace(context: WorkspaceContext) -> QWidget``; it is imported only when first
+opened. Workspaces never import each other; they reach shared services through ``context``
+(``hms_desktop.workspace_context``). The recipe for a new one is in
+``docs/developer-guide.md`` ("Add a workspace").
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 from hms_desktop.qt import QT_TRANSLATE_NOOP, QWidget, translate
 from hms_desktop.widgets.coming_soon import ComingSoonPanel
+from hms_desktop.workspace_context import WorkspaceContext
 
-if TYPE_CHECKING:
-    from hms_desktop.tasks import TaskRunner
-
-
-@dataclass
-class WorkspaceContext:
-    """What a workspace may use: the API client, the task runner and the signed-in user.
-
-    ``events()`` returns the shared live-event bridge (``hms_desktop.events.EventBridge``),
-    started on first use; ``close()`` stops it (the main window calls it on shutdown).
-    """
-
-    api: Any
-    tasks: TaskRunner
-    me: dict
-    show_status: Any = field(default=lambda _text: None)
-    _events: Any = field(default=None, repr=False)
-
-    def events(self) -> Any:
-        if self._events is None:
-            from hms_desktop.events import EventBridge
-
-            self._events = EventBridge(self.api)
-            self._events.start()
-        return self._events
-
-    def close(self) -> None:
-        if self._events is not None:
-            self._events.stop()
-            self._events = None
+__all__ = ["WORKSPACES", "WorkspaceContext", "WorkspaceInfo", "create_workspace", "get_info",
+           "workspaces_for"]
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,13 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
                       address=actor.address)
     with uow:
         _check_address_throttle(uow, settings, address, now)
-        user = uow.repo(UserRepository).by_username_for_update(username)
+        users = uow.repo(UserRepository)
+        # Hash the password (argon2: tens of ms of CPU, seconds on a saturated server)
+        # *before* locking the account row: the row lock, and the transaction id that holds
+        # back the audit sealer, then last only as long as the bookkeeping below.
+        hash_seen = users.password_hash_of(username)
+        password_ok = credentials.verify_password(hash_seen, password)
+        user = users.by_username_for_update(username)
         who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
                                                    actor.workstation, actor.address)
         if user is not None and user.locked_until and user.locked_until > now:
@@ -137,7 +143,8 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
                 "This account is temporarily locked after repeated failed sign-ins.",
                 headers=_retry_after(user.locked_until, now),
             )
-        password_ok = credentials.verify_password(user.password_hash if user else None, password)
+        if user is not None and user.password_hash != hash_seen:  # changed meanwhile
+            password_ok = credentials.verify_password(user.password_hash, password)
         if user is None or not password_ok or not user.active:
             _count_address_failure(uow, settings, address, now)
             locked = user is not None and not password_ok and _register_failure(

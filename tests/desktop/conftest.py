@@ -9,12 +9,24 @@ os.environ.pop("HMS_IDLE_LOCK_MINUTES", None)
 
 import pytest
 
+from hms_contract.auth import MeRead
 from hms_desktop.api.client import ApiClient
 from hms_desktop.settings import DesktopSettings
 from hms_desktop.tasks import TaskRunner
-from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, FakeHmsServer
+from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, CREATED_FAKES, FakeHmsServer
 
 PASSWORDS = {"admin": "admin-pass-123", "reception": "reception-pass", "manager": "manager-pass"}
+
+
+@pytest.fixture(autouse=True)
+def fakes_answer_by_the_contract():
+    """Fail a test whose fake server met a request it could not answer by the contract
+    (a handler error, or an answer its route's contract model refused)."""
+    CREATED_FAKES.clear()
+    yield
+    errors = [error for fake in CREATED_FAKES for error in fake.errors]
+    CREATED_FAKES.clear()
+    assert not errors, "the fake server could not answer by the contract:\n" + "\n".join(errors)
 
 
 @pytest.fixture
@@ -42,7 +54,7 @@ def api_factory(fake_server):
 def signed_in(api_factory):
     """``signed_in("admin")`` → an ApiClient signed in as that demo user, and ``/me``."""
 
-    def sign_in(username: str) -> tuple[ApiClient, dict]:
+    def sign_in(username: str) -> tuple[ApiClient, MeRead]:
         api = api_factory()
         api.login(username, PASSWORDS[username], ADMIN_TOTP if username == "admin" else None)
         return api, api.me()

@@ -89,7 +89,7 @@ def test_create_user_dialog_validates_inline_and_creates(qtbot, admin, fake_serv
         qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
     assert any(u.username == "nina" for u in fake_server.users.values())
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
-    assert users.detail.user["username"] == "nina"
+    assert users.detail.user.username == "nina"
 
 
 def test_too_long_password_and_missing_role_are_explained(qtbot, admin):
@@ -140,11 +140,11 @@ def test_new_admin_shows_the_totp_link_once_in_a_copyable_field(qtbot, admin):
 
 def select_user(qtbot, users, username):
     row = next(
-        r for r in range(users.model.rowCount()) if users.model.row_item(r)["username"] == username
+        r for r in range(users.model.rowCount()) if users.model.row_item(r).username == username
     )
     users.table.selectRow(row)
     qtbot.waitUntil(
-        lambda: users.detail.user and users.detail.user["username"] == username, timeout=3000
+        lambda: users.detail.user and users.detail.user.username == username, timeout=3000
     )
 
 
@@ -158,10 +158,11 @@ def test_editing_roles_sends_the_version(qtbot, admin, fake_server):
     assert detail.save_button.isEnabled()
     with qtbot.waitSignal(detail.sig_user_changed, timeout=5000):
         qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
-    patch = fake_server.requests_to("PATCH", f"/users/{detail.user['id']}")[0]
-    assert json.loads(patch.content) == {"version": 1, "roles": ["receptionist", "billing_clerk"]}
-    assert sorted(fake_server.users[detail.user["id"]].roles) == ["billing_clerk", "receptionist"]
-    row = users.model.find_row(detail.user["id"])
+    patch = fake_server.requests_to("PATCH", f"/users/{detail.user.id}")[0]
+    # The roles travel as the contract's UserUpdate writes them (a sorted set).
+    assert json.loads(patch.content) == {"version": 1, "roles": ["billing_clerk", "receptionist"]}
+    assert sorted(fake_server.users[detail.user.id].roles) == ["billing_clerk", "receptionist"]
+    row = users.model.find_row(detail.user.id)
     assert users.model.data(users.model.index(row, 2)) == "Receptionist, Billing clerk"
 
 
@@ -181,7 +182,7 @@ def test_version_conflict_offers_a_reload(qtbot, admin, fake_server):
     qtbot.mouseClick(detail.reload_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not detail.conflict_banner.isVisible(), timeout=5000)
     assert detail.full_name_edit.text() == "Rita Changed Elsewhere"
-    assert detail.user["version"] == 2
+    assert detail.user.version == 2
 
 
 def test_enable_a_disabled_user(qtbot, admin, fake_server):
@@ -206,7 +207,7 @@ def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake
     audit.clear_filters()  # the demo entries are older than the default last-7-days window
     qtbot.waitUntil(lambda: audit.model.total == 130, timeout=5000)
     assert all(r.url.params["sort"] == "-at" for r in fake_server.requests_to("GET", "/audit"))
-    assert audit.model.row_item(0)["id"] == 130
+    assert audit.model.row_item(0).id == 130
 
     audit.table.horizontalHeader().sectionClicked.emit(1)  # what a header click does
     audit.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
@@ -239,8 +240,8 @@ def test_audit_filters_become_query_parameters(qtbot, admin, fake_server):
     assert filtered(fake_server)[0].url.params["outcome"] == "failure"
     qtbot.waitUntil(lambda: audit.model.total is not None and not audit.model.loading, timeout=5000)
     assert all(
-        audit.model.row_item(r)["username"] == "reception"
-        and audit.model.row_item(r)["outcome"] == "failure"
+        audit.model.row_item(r).username == "reception"
+        and audit.model.row_item(r).outcome == "failure"
         for r in range(audit.model.rowCount())
     )
 

@@ -8,9 +8,15 @@ import pytest
 from keyring.backends import null
 from keyring.errors import KeyringError, PasswordDeleteError
 
+from hms_contract.clinical import DocumentRead
 from hms_desktop.api.client import ApiClient, normalize_server_url
-from hms_desktop.api.errors import ApiProblem, ServerUnavailableError
+from hms_desktop.api.clinical import ClinicalApi
+from hms_desktop.api.errors import ApiProblem, ServerUnavailableError, UnexpectedAnswerError
 from hms_desktop.api.session_store import SERVICE_NAME, SessionStore
+from hms_desktop.api.users import UsersApi
+from hms_desktop.widgets.problems import describe_error
+from tests.desktop.fake_clinical_server import DOCTOR_PASSWORD, FakeClinicalServer
+from tests.desktop.fake_reception_server import FakeReceptionServer
 from tests.desktop.fake_server import ADMIN_TOTP, BASE_URL, problem
 
 
@@ -18,8 +24,8 @@ def test_login_and_me_send_workstation_header(api_factory, fake_server):
     api = api_factory()
     user = api.login("reception", "reception-pass")
     me = api.me()
-    assert user["username"] == "reception"
-    assert me["workspaces"] == ["reception"]
+    assert user.username == "reception"
+    assert me.workspaces == ["reception"]
     assert all(r.headers["X-Workstation"] == "TEST-WS" for r in fake_server.requests)
     assert fake_server.requests_to("GET", "/me")[0].headers["Authorization"].startswith("Bearer ")
 
@@ -30,7 +36,7 @@ def test_expired_access_token_is_refreshed_once_and_the_call_retried(api_factory
     old_refresh = api.refresh_token
     fake_server.expire_access_tokens()
 
-    assert api.me()["username"] == "reception"
+    assert api.me().username == "reception"
 
     assert len(fake_server.requests_to("POST", "/auth/refresh")) == 1
     assert len(fake_server.requests_to("GET", "/me")) == 2
@@ -51,7 +57,7 @@ def test_failed_refresh_ends_the_session(api_factory, fake_server):
     api = api_factory()
     api.login("reception", "reception-pass")
     fake_server.expire_access_tokens()
-    fake_server._refresh.clear()  # the server revoked the session
+    fake_server.revoke_refresh_tokens()  # the server ended the session
 
     with pytest.raises(ApiProblem) as caught:
         api.me()
@@ -75,7 +81,7 @@ def test_totp_required_then_accepted(api_factory):
     with pytest.raises(ApiProblem) as caught:
         api.login("admin", "admin-pass-123")
     assert caught.value.code == "totp_required"
-    assert api.login("admin", "admin-pass-123", ADMIN_TOTP)["roles"] == ["admin"]
+    assert api.login("admin", "admin-pass-123", ADMIN_TOTP).roles == ["admin"]
 
 
 def _client_with(handler) -> ApiClient:
@@ -91,7 +97,7 @@ def test_validation_problem_lists_every_field():
         lambda r: problem(422, "validation_error", "Check the fields.", errors=errors)
     )
     with pytest.raises(ApiProblem) as caught:
-        api.list_users()
+        UsersApi(api).list_users()
     assert caught.value.code == "validation_error"
     assert caught.value.field_errors() == {"password": "too short", "roles": "unknown role"}
 
@@ -127,6 +133,13 @@ def test_network_failure_becomes_server_unavailable(api_factory, fake_server):
         api.health()
 
 
+def test_degraded_health_is_an_answer_not_an_error():
+    api = _client_with(lambda r: httpx.Response(
+        503, json={"status": "degraded", "database": "unreachable", "version": "1"}))
+    health = api.health()
+    assert (health.status, health.database) == ("degraded", "unreachable")
+
+
 def test_connect_errors_are_retried_before_giving_up():
     calls = []
 
@@ -137,25 +150,24 @@ def test_connect_errors_are_retried_before_giving_up():
         return httpx.Response(200, json={"status": "ok", "database": "ok", "version": "1"})
 
     api = _client_with(handler)
-    assert api.me() == {"status": "ok", "database": "ok", "version": "1"}
+    assert api.get("/me") == {"status": "ok", "database": "ok", "version": "1"}
     assert len(calls) == 3
 
 
-def test_idempotency_key_is_reused_when_a_create_is_retried(api_factory, fake_server, signed_in):
-    api, _me = signed_in("admin")
-    real = fake_server.transport()
+def test_idempotency_key_is_reused_when_a_create_is_retried(fake_server):
     dropped = []
 
     def flaky(request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path.endswith("/users") and not dropped:
             # The server processed the request but the answer was lost on the way back.
-            real.handle_request(request)
+            fake_server.handle(request)
             dropped.append(request)
             raise httpx.ReadError("connection reset", request=request)
-        return real.handle_request(request)
+        return fake_server.handle(request)
 
-    api._http._transport = httpx.MockTransport(flaky)
-    user = api.create_user(
+    api = _client_with(flaky)
+    api.login("admin", "admin-pass-123", ADMIN_TOTP)
+    user = UsersApi(api).create_user(
         username="nina", full_name="Nina Nurse", roles=["nurse"], password="long-enough-pw"
     )
 
@@ -165,13 +177,14 @@ def test_idempotency_key_is_reused_when_a_create_is_retried(api_factory, fake_se
     assert len(keys) == 1
     uuid.UUID(keys.pop(), version=4)
     assert [u.username for u in fake_server.users.values()].count("nina") == 1
-    assert user["username"] == "nina"
+    assert user.username == "nina"
 
 
 def test_each_create_gets_a_new_idempotency_key(signed_in, fake_server):
     api, _me = signed_in("admin")
-    api.create_user(username="a1", full_name="A One", roles=["nurse"], password="long-enough-1")
-    api.create_user(username="a2", full_name="A Two", roles=["nurse"], password="long-enough-2")
+    users = UsersApi(api)
+    users.create_user(username="a1", full_name="A One", roles=["nurse"], password="long-enough-1")
+    users.create_user(username="a2", full_name="A Two", roles=["nurse"], password="long-enough-2")
     keys = [r.headers["Idempotency-Key"] for r in fake_server.requests_to("POST", "/users")]
     assert len(set(keys)) == 2
 
@@ -196,6 +209,57 @@ def test_logout_forgets_tokens(signed_in, fake_server):
     assert not api.is_authenticated
     assert api.refresh_token is None
     assert len(fake_server.requests_to("POST", "/auth/logout")) == 1
+
+
+def test_input_the_contract_refuses_is_the_servers_422_and_nothing_is_sent(signed_in,
+                                                                           fake_server):
+    api, _me = signed_in("admin")
+    before = len(fake_server.requests)
+    with pytest.raises(ApiProblem) as caught:
+        UsersApi(api).create_user(username="-x", full_name="", roles=["wizard"],
+                                  password="short")
+    assert (caught.value.status, caught.value.code) == (422, "validation_error")
+    assert set(caught.value.field_errors()) == {"username", "full_name", "roles", "password"}
+    assert len(fake_server.requests) == before
+
+
+def test_an_answer_that_does_not_fit_the_contract_is_a_clear_error():
+    # A server of another version: /me without the fields this desktop's contract requires.
+    api = _client_with(lambda r: httpx.Response(200, json={"id": 1, "username": "rita"}))
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        api.me()
+    assert caught.value.model == "MeRead" and caught.value.path == "/api/v1/me"
+    assert describe_error(caught.value)[1] == "unexpected_answer"
+
+
+def test_event_stream_refreshes_an_expired_token_and_reconnects():
+    server = FakeReceptionServer.with_reception_data(patients=1)
+    api = ApiClient(BASE_URL, transport=server.transport(), retry_backoff=0.0)
+    api.login("reception", "reception-pass")
+    server.expire_access_tokens()
+    with api.stream("/events", headers={"Accept": "text/event-stream"}) as response:
+        assert response.status_code == 200
+        assert next(response.iter_lines()).startswith("retry:")
+    assert len(server.requests_to("POST", "/auth/refresh")) == 1
+    tried = [r.headers["Authorization"] for r in server.requests_to("GET", "/events")]
+    assert tried == ["Bearer access-1", "Bearer access-2"]  # the refreshed token, once
+    api.close()
+
+
+def test_document_upload_is_multipart_with_an_idempotency_key():
+    server = FakeClinicalServer.with_clinical_data()
+    api = ApiClient(BASE_URL, transport=server.transport(), retry_backoff=0.0)
+    api.login("doctor", DOCTOR_PASSWORD)
+    pdf = b"%PDF-1.4 referral letter"
+    document = ClinicalApi(api).upload_document(1, title="Referral", filename="referral.pdf",
+                                                content=pdf)
+    assert isinstance(document, DocumentRead)
+    assert (document.title, document.filename, document.size_bytes) == (
+        "Referral", "referral.pdf", len(pdf))
+    (sent,) = server.requests_to("POST", "/patients/1/documents")
+    assert sent.headers["content-type"].startswith("multipart/form-data")
+    uuid.UUID(sent.headers["Idempotency-Key"], version=4)
+    api.close()
 
 
 @pytest.mark.parametrize(

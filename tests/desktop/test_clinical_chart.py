@@ -40,7 +40,7 @@ def workspace(qtbot, tasks, clinical_server):
 def open_chart(qtbot, workspace, pid=1):
     chart = workspace.chart
     qtbot.waitUntil(lambda: workspace.patients.model.rowCount() == 3, timeout=5000)
-    row = next(r for r in range(3) if workspace.patients.model.row_item(r)["id"] == pid)
+    row = next(r for r in range(3) if workspace.patients.model.row_item(r).id == pid)
     patient = workspace.patients.model.row_item(row)
     with qtbot.waitSignal(chart.sig_chart_opened, timeout=5000):
         workspace.patients.sig_patient_chosen.emit(patient)
@@ -77,7 +77,7 @@ def test_timeline_lists_items_newest_first(qtbot, workspace):
     chart = open_chart(qtbot, workspace)
     model = chart.timeline_tab.model
     qtbot.waitUntil(lambda: model.total == 7, timeout=5000)
-    times = [model.row_item(r)["at"] for r in range(model.rowCount())]
+    times = [model.row_item(r).at for r in range(model.rowCount())]
     assert times == sorted(times, reverse=True)
     assert model.data(model.index(0, 1)) in ("Note", "Vitals")
 
@@ -118,7 +118,8 @@ def test_vitals_dialog_validates_inline_and_sends(qtbot, workspace, clinical_ser
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
         qtbot.keyClick(dialog.edits["diastolic_mmhg"], Qt.Key.Key_Return)
     sent = json.loads(clinical_server.requests_to("POST", "/patients/1/vitals")[0].content)
-    assert sent == {"systolic_mmhg": 150, "diastolic_mmhg": 95, "temperature_c": 37.3}
+    # Decimals travel as the contract writes them: decimal strings, never floats.
+    assert sent == {"systolic_mmhg": 150, "diastolic_mmhg": 95, "temperature_c": "37.3"}
     qtbot.waitUntil(lambda: chart.vitals_tab.model.rowCount() == 7, timeout=5000)
 
 
@@ -179,7 +180,7 @@ def test_add_problem_searches_icd10_as_you_type(qtbot, workspace, clinical_serve
     dialog = chart.dialog
     qtbot.keyClicks(dialog.search_edit, "asth")
     qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=5000)
-    assert dialog.selected["code"] == "J45.909"
+    assert dialog.selected.code == "J45.909"
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
         dialog.submit()
     sent = json.loads(clinical_server.requests_to("POST", "/patients/1/problems")[0].content)
@@ -191,7 +192,7 @@ def test_break_the_glass_needs_a_reason_then_opens_the_chart(qtbot, workspace, c
     chart = workspace.chart
     qtbot.waitUntil(lambda: workspace.patients.model.rowCount() == 3, timeout=5000)
     patient = next(workspace.patients.model.row_item(r) for r in range(3)
-                   if workspace.patients.model.row_item(r)["id"] == 3)
+                   if workspace.patients.model.row_item(r).id == 3)
     workspace.patients.sig_patient_chosen.emit(patient)
     qtbot.waitUntil(lambda: chart.break_glass_button.isVisible(), timeout=5000)
     assert "care team" in chart.access_label.text()

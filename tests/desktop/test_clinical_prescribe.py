@@ -38,9 +38,10 @@ def test_interaction_needs_a_typed_reason_and_the_resend_carries_it(
     assert "MAJOR" in text and "Interaction" in text and "increased risk of bleeding" in text
     assert dialog.submit_button.text() == "Prescribe anyway"
     first = json.loads(clinical_server.requests_to("POST", "/prescriptions")[0].content)
-    assert first["items"][0] == {"drug_id": 1, "dose": 5.0, "unit": "tablet", "route": "oral",
+    # Quantities travel as the contract writes them: decimal strings, never floats.
+    assert first["items"][0] == {"drug_id": 1, "dose": "5.0", "unit": "tablet", "route": "oral",
                                  "frequency": "once daily", "duration_days": 5,
-                                 "quantity": 30.0}
+                                 "quantity": "30.0"}
     assert "override_reason" not in first
 
     dialog.submit()  # no reason yet: nothing is sent
@@ -53,7 +54,7 @@ def test_interaction_needs_a_typed_reason_and_the_resend_carries_it(
     second = json.loads(clinical_server.requests_to("POST", "/prescriptions")[1].content)
     assert second["override_reason"] == "INR monitored weekly; cardiology agrees"
     assert second["items"] == first["items"]
-    assert clinical_server.prescriptions[0]["override_reason"]
+    assert clinical_server.prescriptions[0].overrides[0].reason
     qtbot.waitUntil(lambda: chart.meds_tab.model.rowCount() == 2, timeout=5000)
     assert chart.tabs.currentWidget() is chart.meds_tab
 
@@ -101,5 +102,5 @@ def test_printing_a_new_prescription_previews_the_pdf(qtbot, workspace, clinical
                     and getattr(chart.dialog, "page_count", 0) >= 1, timeout=8000)
     preview = chart.dialog
     text = pypdfium2.PdfDocument(preview.pdf)[0].get_textpage().get_text_range()
-    assert "RX-1" in text or str(clinical_server.prescriptions[0]["id"]) in text
+    assert "RX-1" in text or str(clinical_server.prescriptions[0].id) in text
     preview.reject()

@@ -42,9 +42,8 @@ def workspace(qtbot, tasks, queue_server):
                     retry_backoff=0.0)
     api.login("doctor", DOCTOR_PASSWORD)
     statuses: list[str] = []
-    context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), show_status=statuses.append)
-    context._events = EventBridge(stream=QuietStream())
-    context._events.start()
+    context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), show_status=statuses.append,
+                               events=EventBridge(stream=QuietStream()))
     widget = create_workspace(context)
     widget.statuses = statuses
     qtbot.addWidget(widget)
@@ -62,7 +61,7 @@ def texts(today) -> list[str]:
 
 
 def select_entry(today, entry_id: int) -> None:
-    row = next(i for i, r in enumerate(today.rows) if (r["entry"] or {}).get("id") == entry_id)
+    row = next(i for i, r in enumerate(today.rows) if r.entry and r.entry.id == entry_id)
     today.list.setCurrentRow(row)
 
 
@@ -97,7 +96,7 @@ def test_call_next_calls_the_lowest_waiting_token_and_refreshes(qtbot, workspace
         qtbot.mouseClick(today.buttons["call_next"], Qt.MouseButton.LeftButton)
     assert posted(queue_server, "/queue/1/call") == 1
     assert "#1 📣 Called" in texts(today)[0]
-    assert today.selected_row()["entry"]["id"] == 1  # ready for "Start consultation"
+    assert today.selected_row().entry.id == 1  # ready for "Start consultation"
     assert today.buttons["start"].isEnabled()
     assert "Token 1 called: Amina Okafor." in workspace.statuses
     # The next call takes the next token, not the one already called.
@@ -133,7 +132,7 @@ def test_queue_updated_event_refreshes_the_list(qtbot, workspace, queue_server):
     assert texts(today)[2].endswith("booked")
     # Reception checks Novak in at the front desk.
     novak = queue_server.day_appointments[53]
-    novak["status"] = "checked_in"
+    novak.status = "checked_in"
     queue_server.queue[4] = queue_entry(4, 4, novak, patient=queue_server.patients[3],
                                         doctor_id=7, wait=0)
     before = len(queue_server.requests_to("GET", "/queue"))
@@ -147,7 +146,7 @@ def test_queue_updated_event_refreshes_the_list(qtbot, workspace, queue_server):
 def test_a_refused_action_says_why_and_shows_the_current_state(qtbot, workspace, queue_server):
     today = workspace.patients.today
     select_entry(today, 1)
-    queue_server.queue[1]["status"] = "in_consultation"  # started from another room
+    queue_server.queue[1].status = "in_consultation"  # started from another room
     with qtbot.waitSignal(today.sig_loaded, timeout=5000):
         today.run_action("start")
     assert today.problem.isVisible() and today.problem.code.text() == "invalid_status"
@@ -157,7 +156,7 @@ def test_a_refused_action_says_why_and_shows_the_current_state(qtbot, workspace,
 
 def test_call_next_is_off_when_nobody_waits(qtbot, workspace, queue_server):
     for entry in queue_server.queue.values():
-        entry["status"] = "done"
+        entry.status = "done"
     today = workspace.patients.today
     with qtbot.waitSignal(today.sig_loaded, timeout=5000):
         today.reload()

@@ -29,11 +29,11 @@ def test_login_and_me_against_the_real_server(live_api, make_user):
     username, password, _secret = _credentials(make_user("receptionist"))
     user = live_api.login(username, password)
     me = live_api.me()
-    assert user["username"] == username
-    assert me["username"] == username
-    assert "receptionist" in me["roles"]
-    assert me["workspaces"] == ["reception"]
-    assert live_api.health()["status"] == "ok"
+    assert user.username == username
+    assert me.username == username
+    assert "receptionist" in me.roles
+    assert me.workspaces == ["reception"]
+    assert live_api.health().status == "ok"
 
 
 def test_wrong_password_is_a_readable_problem(live_api, make_user):

@@ -28,7 +28,7 @@ def test_successful_sign_in_accepts_and_remembers_address_and_username(
     fill(qtbot, dialog, "reception", "reception-pass")
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
-    assert dialog.me["username"] == "reception"
+    assert dialog.me.username == "reception"
     assert dialog.api.is_authenticated
     assert desktop_settings.server_address == BASE_URL
     assert desktop_settings.last_username == "reception"
@@ -63,7 +63,7 @@ def test_totp_field_appears_when_the_server_asks_for_it(qtbot, dialog):
     qtbot.keyClicks(dialog.totp_edit, ADMIN_TOTP)
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         qtbot.keyClick(dialog.totp_edit, Qt.Key.Key_Return)
-    assert dialog.me["roles"] == ["admin"]
+    assert dialog.me.roles == ["admin"]
 
 
 def test_wrong_totp_is_explained(qtbot, dialog):

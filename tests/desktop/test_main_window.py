@@ -10,7 +10,7 @@ def rail_texts(window):
 
 def test_rail_lists_exactly_the_workspaces_from_me_in_fixed_order(make_main_window):
     window = make_main_window("manager")
-    assert window.me["workspaces"] == ["staff", "reports"]
+    assert window.me.workspaces == ["staff", "reports"]
     assert window.workspace_keys() == ["staff", "reports"]
     assert rail_texts(window) == ["Staff", "Reports"]
     assert window.current_workspace_key == "staff"

@@ -8,24 +8,27 @@ from datetime import datetime
 
 from pypdf import PdfReader
 
+from hms_contract.prescribing import PrescriptionRead
 from hms_desktop.printing.prescription import HospitalInfo, render_prescription
 
 HOSPITAL = HospitalInfo("St. Example General Hospital", "1 Harbour Road", "+1 555 0100")
 
 
-def _rx(items: int = 2) -> dict:
-    return {
+def _rx(items: int = 2) -> PrescriptionRead:
+    return PrescriptionRead.model_validate({
         "id": 7, "number": "RX00000042", "created_at": "2026-03-01T09:30:00Z",
         "status": "active", "prescriber_name": "Dr. Daniel Okafor", "encounter_id": 12,
-        "notes": "Review in two weeks.",
+        "notes": "Review in two weeks.", "patient_id": 3, "prescriber_user_id": 4,
+        "cancelled_at": None, "cancel_reason": None, "version": 1, "overrides": [],
         "patient": {"id": 3, "mrn": "HMS000000018", "given_name": "Zoë",
                     "family_name": "Ångström-Nakamura", "date_of_birth": "1963-02-12",
                     "sex": "female"},
-        "items": [{"line_no": n, "generic_name": "Amoxicillin", "strength": "500 mg",
-                   "form": "capsule", "dose": "1.000", "unit": "capsule", "route": "oral",
-                   "frequency": "three times daily", "duration_days": 7, "quantity": "21.000",
-                   "instructions": "Take with food"} for n in range(1, items + 1)],
-    }
+        "items": [{"id": n, "line_no": n, "drug_id": 3, "generic_name": "Amoxicillin",
+                   "strength": "500 mg", "form": "capsule", "dose": "1.000", "unit": "capsule",
+                   "route": "oral", "frequency": "three times daily", "duration_days": 7,
+                   "quantity": "21.000", "instructions": "Take with food"}
+                  for n in range(1, items + 1)],
+    })
 
 
 def _text(pdf: bytes) -> tuple[int, str]:
@@ -67,8 +70,14 @@ def test_long_prescription_flows_onto_pages_that_name_the_patient():
 
 
 def test_missing_optional_fields_do_not_break_rendering():
-    rx = {"number": "RX1", "items": [{"generic_name": "Paracetamol", "dose": 1, "unit": "g",
-                                      "route": "oral", "frequency": "qds", "quantity": 8}],
-          "patient": {}}
+    rx = PrescriptionRead.model_validate({
+        "id": 1, "number": "RX1", "patient_id": 1, "patient": None, "encounter_id": None,
+        "prescriber_user_id": 2, "prescriber_name": None, "status": "active", "notes": None,
+        "created_at": "2026-03-01T09:30:00Z", "cancelled_at": None, "cancel_reason": None,
+        "version": 1, "overrides": [],
+        "items": [{"id": 1, "line_no": 1, "drug_id": 4, "generic_name": "Paracetamol",
+                   "strength": None, "form": "tablet", "dose": 1, "unit": "g", "route": "oral",
+                   "frequency": "qds", "duration_days": None, "quantity": 8,
+                   "instructions": None}]})
     pages, content = _text(render_prescription(rx, HospitalInfo("H")))
     assert pages == 1 and "Paracetamol" in content and "RX1" in content

@@ -36,7 +36,7 @@ def reception_server() -> FakeReceptionQueueServer:
 def booked(reception_server):
     """Patient 5 with doctor 1 at 09:30 today, already edited twice (version 3)."""
     appointment = reception_server.add_appointment(5, 1, today_at(9, 30))
-    appointment["version"] = 3
+    appointment.version = 3
     return appointment
 
 
@@ -44,7 +44,7 @@ def booked(reception_server):
 def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
                                                             reception_server):
     appointment = reception_server.add_appointment(8, 2, today_at(10))
-    appointment["status"] = "checked_in"
+    appointment.status = "checked_in"
     reception_server.queue[1] = queue_entry(1, 1, appointment, doctor_id=2,
                                             patient=reception_server.patients[8])
     board = workspace.queue
@@ -58,15 +58,19 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
     assert not buttons["complete"].isEnabled()
     assert "Ctrl+Shift+C" in buttons["call"].toolTip()
 
-    with qtbot.waitSignal(board.sig_loaded, timeout=3000):
+    # The server's queue.updated event may reload the board before the action's own answer
+    # is in (a race under load), so wait for the action and then the load that follows it.
+    with qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
+                           timeout=3000):
         qtbot.mouseClick(buttons["call"], Qt.MouseButton.LeftButton)
     assert len(reception_server.requests_to("POST", "/queue/1/call")) == 1
     assert "Called" in board.model.data(board.model.index(0, 4))
-    assert board.selected_entry()["id"] == 1  # the same patient stays selected
+    assert board.selected_entry().id == 1  # the same patient stays selected
     assert "Token 1 called: Given007 Family007." in workspace.statuses
 
     with (qtbot.waitSignal(workspace.calendar.sig_loaded, timeout=3000),
-          qtbot.waitSignal(board.sig_loaded, timeout=3000)):
+          qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
+                            timeout=3000)):
         qtbot.mouseClick(buttons["start"], Qt.MouseButton.LeftButton)
     assert "In consultation" in board.model.data(board.model.index(0, 4))
     assert "In consultation" in workspace.calendar.day_model.data(
@@ -94,7 +98,7 @@ def test_a_refused_queue_action_shows_the_code_and_the_current_state(qtbot, work
     with qtbot.waitSignal(board.sig_loaded, timeout=3000):
         board.reload()
     board.table.selectRow(0)
-    reception_server.queue[1]["status"] = "done"  # the doctor finished meanwhile
+    reception_server.queue[1].status = "done"  # the doctor finished meanwhile
     with qtbot.waitSignal(board.sig_loaded, timeout=3000):
         board.run_action("start")
     assert board.problem.isVisible() and board.problem.code.text() == "invalid_status"
@@ -140,10 +144,10 @@ def test_dragging_to_a_free_slot_confirms_and_sends_the_version(qtbot, workspace
     assert accepted
     qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None, timeout=3000)
     assert "from 09:30 to 10:30" in workspace.move_box.text()
-    assert not reception_server.requests_to("POST", f"/appointments/{booked['id']}/reschedule")
+    assert not reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
     with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
         confirm_move(qtbot, workspace)
-    sent = reception_server.requests_to("POST", f"/appointments/{booked['id']}/reschedule")
+    sent = reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
     assert [json.loads(r.content) for r in sent] == [{"start": today_at(10, 30), "version": 3}]
     assert "Family004" in calendar.day_model.data(cell_index(calendar, "10:30", 0))
     assert calendar.day_model.data(cell_index(calendar, "09:30", 0)) == "+ Free"
@@ -156,7 +160,7 @@ def test_keeping_the_appointment_sends_nothing(qtbot, workspace, reception_serve
     qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None, timeout=3000)
     workspace.move_box.reject()
     qtbot.wait(50)
-    assert not reception_server.requests_to("POST", f"/appointments/{booked['id']}/reschedule")
+    assert not reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
 
 
 def test_dropping_on_another_doctor_or_a_taken_slot_is_refused(qtbot, workspace,
@@ -174,7 +178,7 @@ def test_dropping_on_another_doctor_or_a_taken_slot_is_refused(qtbot, workspace,
     # Only booked appointments can be dragged at all.
     checked_in = calendar.day_model.flags(cell_index(calendar, "10:00", 0))
     assert checked_in & Qt.ItemFlag.ItemIsDragEnabled
-    reception_server.appointments[booked["id"]]["status"] = "checked_in"
+    reception_server.appointments[booked.id].status = "checked_in"
     reload_calendar(qtbot, workspace)
     assert not calendar.day_model.flags(cell_index(calendar, "09:30", 0)) \
         & Qt.ItemFlag.ItemIsDragEnabled
@@ -190,14 +194,14 @@ def test_slot_taken_on_a_drop_offers_the_next_free_times(qtbot, workspace, recep
         RescheduleDialog)), timeout=3000)
     dialog = next(d for d in workspace.findChildren(RescheduleDialog) if d.isVisible())
     assert "just booked" in dialog.notice.text()
-    offered = [dialog.slot_list.item(i).data(Qt.ItemDataRole.UserRole)["start"]
+    offered = [dialog.slot_list.item(i).data(Qt.ItemDataRole.UserRole).start.isoformat()
                for i in range(dialog.slot_list.count())]
     assert offered and today_at(10, 30) not in offered
     dialog.slot_list.setCurrentRow(len(offered) - 1)
     with qtbot.waitSignal(dialog.sig_rescheduled, timeout=3000):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     sent = [json.loads(r.content) for r in reception_server.requests_to(
-        "POST", f"/appointments/{booked['id']}/reschedule")]
+        "POST", f"/appointments/{booked.id}/reschedule")]
     assert sent == [{"start": today_at(10, 30), "version": 3},
                     {"start": offered[-1], "version": 3}]
 
@@ -206,7 +210,7 @@ def test_version_conflict_on_a_drop_reloads_and_says_so(qtbot, workspace, recept
                                                         booked):
     reload_calendar(qtbot, workspace)
     calendar = workspace.calendar
-    reception_server.appointments[booked["id"]]["version"] = 4  # edited at another desk
+    reception_server.appointments[booked.id].version = 4  # edited at another desk
     drag(calendar, "09:30", 0, "11:30", 0)
     with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
         confirm_move(qtbot, workspace)
@@ -214,4 +218,4 @@ def test_version_conflict_on_a_drop_reloads_and_says_so(qtbot, workspace, recept
     assert "Someone else changed this appointment" in calendar.problem.text()
     assert not workspace.findChildren(RescheduleDialog)
     # The reloaded calendar carries the new version, so the next drag sends it.
-    assert calendar.day_model.appointment_by_id(booked["id"])["version"] == 4
+    assert calendar.day_model.appointment_by_id(booked.id).version == 4

@@ -9,6 +9,7 @@ import json
 import pypdfium2
 import pytest
 
+from hms_contract.patients import PatientRead
 from hms_desktop.api.events import ServerEvent, parse_sse
 from hms_desktop.qt import QModelIndex, Qt
 from hms_desktop.widgets.print_preview import PrintPreviewDialog, pdf_page_count
@@ -41,8 +42,7 @@ def select_patient(qtbot, workspace, q: str):
     workspace.search.search_now(q)
     qtbot.waitUntil(lambda: workspace.search.model.total == 1, timeout=3000)
     workspace.search.table.selectRow(0)
-    qtbot.waitUntil(lambda: workspace.summary.patient is not None
-                    and "version" in workspace.summary.patient, timeout=3000)
+    qtbot.waitUntil(lambda: isinstance(workspace.summary.patient, PatientRead), timeout=3000)
 
 
 def test_day_calendar_has_a_column_per_doctor_and_status_in_words(qtbot, workspace, booked):
@@ -89,11 +89,11 @@ def test_slot_taken_shows_suggestions_and_books_the_chosen_one(qtbot, workspace,
     assert "just booked" in dialog.suggestions_label.text()
     assert dialog.suggestions.count() >= 1
     dialog.suggestions.setCurrentRow(dialog.suggestions.count() - 1)
-    chosen = dialog.suggestions.currentItem().data(Qt.ItemDataRole.UserRole)["start"]
+    chosen = dialog.suggestions.currentItem().data(Qt.ItemDataRole.UserRole).start
     with qtbot.waitSignal(dialog.sig_booked, timeout=3000):
         dialog.submit()
     body = json.loads(reception_server.requests_to("POST", "/appointments")[-1].content)
-    assert body["start"] == chosen != today_at(11)
+    assert body["start"] == chosen.isoformat() != today_at(11)
 
 
 def test_check_in_shows_the_token(qtbot, workspace, booked):
@@ -121,7 +121,7 @@ def test_booking_at_another_desk_refreshes_the_calendar(qtbot, workspace, recept
     appointment = reception_server.add_appointment(7, 2, today_at(11, 30))
     with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
         reception_server.publish("appointment.booked", {
-            "appointment_id": appointment["id"], "doctor_id": 2, "patient_id": 7,
+            "appointment_id": appointment.id, "doctor_id": 2, "patient_id": 7,
             "date": today_at(0)[:10]})
     assert "Family006" in calendar.day_model.data(cell_index(calendar, "11:30", 1))
 

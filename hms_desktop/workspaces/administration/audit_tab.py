@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from hms_desktop.api.audit import AuditApi
 from hms_desktop.models.audit import AuditTableModel
 from hms_desktop.qt import (
     QComboBox,
@@ -38,9 +39,10 @@ def _utc_iso(day: QDate, *, end_of_day: bool = False) -> str:
 class AuditTab(QWidget):
     """Shows ``GET /audit``; filters apply on Enter or "Apply"; headers sort on the server."""
 
-    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, audit: AuditApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = AuditTableModel(context.tasks, context.api, self)
+        self.model = AuditTableModel(context.tasks, audit, self)
         self._build_filters()
 
         self.table = make_record_table(self, self.tr("Audit entries"), self.model)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from hms_contract.auth import UserRead
 from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.users import UsersApi
 from hms_desktop.models.audit import local_time_text
 from hms_desktop.qt import (
     QFormLayout,
@@ -34,12 +36,13 @@ class UserDetailPanel(QWidget):
 
     sig_user_changed = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, users: UsersApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._api = context.api
+        self._api = users
         self._tasks = context.tasks
-        self.user: dict | None = None
+        self.user: UserRead | None = None
         self._busy = False
         self.reset_dialog: ResetPasswordDialog | None = None
 
@@ -127,7 +130,7 @@ class UserDetailPanel(QWidget):
         return page
 
     # -- showing -----------------------------------------------------------------------
-    def set_user(self, user: dict | None) -> None:
+    def set_user(self, user: UserRead | None) -> None:
         self.user = user
         self.problem.clear()
         self.conflict_banner.hide()
@@ -135,18 +138,18 @@ class UserDetailPanel(QWidget):
             self.pages.setCurrentIndex(0)
             return
         self.pages.setCurrentIndex(1)
-        self.heading.setText(user.get("full_name", ""))
-        active = bool(user.get("active"))
+        self.heading.setText(user.full_name)
+        active = user.active
         state = (
             self.tr("account active") if active else self.tr("account disabled — cannot sign in")
         )
-        self.status_label.setText(f"{user.get('username', '')} · {state}")
-        self.full_name_edit.setText(user.get("full_name", ""))
-        self.role_picker.set_roles(list(user.get("roles", [])))
+        self.status_label.setText(f"{user.username} · {state}")
+        self.full_name_edit.setText(user.full_name)
+        self.role_picker.set_roles(list(user.roles))
         self.totp_label.setText(
-            self.tr("Set up") if user.get("totp_enabled") else self.tr("Not set up")
+            self.tr("Set up") if user.totp_enabled else self.tr("Not set up")
         )
-        self.created_label.setText(local_time_text(user.get("created_at")))
+        self.created_label.setText(local_time_text(user.created_at))
         self.toggle_active_button.setText(
             self.tr("Disable account") if active else self.tr("Enable account")
         )
@@ -157,10 +160,10 @@ class UserDetailPanel(QWidget):
             return {}
         changes: dict = {}
         full_name = self.full_name_edit.text().strip()
-        if full_name != self.user.get("full_name", ""):
+        if full_name != self.user.full_name:
             changes["full_name"] = full_name
         roles = self.role_picker.roles()
-        if sorted(roles) != sorted(self.user.get("roles", [])):
+        if sorted(roles) != sorted(self.user.roles):
             changes["roles"] = roles
         return changes
 
@@ -188,27 +191,27 @@ class UserDetailPanel(QWidget):
         changes = self._changes()
         if self.user is None or not changes or self._busy:
             return
-        api, user_id, version = self._api, self.user["id"], self.user["version"]
+        api, user_id, version = self._api, self.user.id, self.user.version
         self._run(lambda: api.update_user(user_id, version=version, **changes))
 
     def reload(self) -> None:
         if self.user is None:
             return
-        api, user_id = self._api, self.user["id"]
+        api, user_id = self._api, self.user.id
         self._run(lambda: api.get_user(user_id))
 
     def _on_toggle_active_clicked(self) -> None:
         if self.user is None:
             return
-        api, user_id = self._api, self.user["id"]
-        if self.user.get("active"):
+        api, user_id = self._api, self.user.id
+        if self.user.active:
             answer = QMessageBox.question(
                 self,
                 self.tr("Disable account"),
                 self.tr(
                     "Disable {username}? They are signed out everywhere and cannot sign "
                     "in until enabled again."
-                ).format(username=self.user.get("username")),
+                ).format(username=self.user.username),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -219,13 +222,13 @@ class UserDetailPanel(QWidget):
     def _on_reset_password_clicked(self) -> None:
         if self.user is None:
             return
-        self.reset_dialog = ResetPasswordDialog(self._context, self.user, self)
+        self.reset_dialog = ResetPasswordDialog(self._context, self._api, self.user, self)
         self.reset_dialog.sig_password_reset.connect(
             lambda: self._context.show_status(self.tr("Password reset; their sessions ended."))
         )
         self.reset_dialog.open()
 
-    def _on_user_returned(self, user: dict) -> None:
+    def _on_user_returned(self, user: UserRead) -> None:
         self._busy = False
         self.set_user(user)
         self.sig_user_changed.emit(user)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from hms_contract.auth import UserRead
+from hms_contract.users import UserCreated
 from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.users import UsersApi
 from hms_desktop.qt import (
     QApplication,
     QDialog,
@@ -49,13 +52,14 @@ class CreateUserDialog(QDialog):
 
     sig_user_created = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, users: UsersApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._api = context.api
+        self._api = users
         self._tasks = context.tasks
         self._busy = False
         self._touched: set[str] = set()
-        self.created_user: dict | None = None
+        self.created_user: UserCreated | None = None
         self.setWindowTitle(self.tr("New user"))
         self.setMinimumWidth(480)
 
@@ -207,18 +211,18 @@ class CreateUserDialog(QDialog):
             lambda: api.create_user(**fields), on_done=self._on_created, on_error=self._on_failed
         )
 
-    def _on_created(self, user: dict) -> None:
+    def _on_created(self, user: UserCreated) -> None:
         self._busy = False
         self.password_edit.clear()
         self.created_user = user
         self.sig_user_created.emit(user)
-        uri = user.get("totp_provisioning_uri")
+        uri = user.totp_provisioning_uri
         if not uri:
             self.accept()
             return
         self.done_text.setText(
             self.tr("{name} ({username}) can now sign in.").format(
-                name=user.get("full_name", ""), username=user.get("username", "")
+                name=user.full_name, username=user.username
             )
         )
         self.totp_uri_edit.setText(uri)
@@ -266,11 +270,12 @@ class ResetPasswordDialog(QDialog):
 
     sig_password_reset = Signal()
 
-    def __init__(self, context: WorkspaceContext, user: dict, parent: QWidget | None = None):
+    def __init__(self, context: WorkspaceContext, users: UsersApi, user: UserRead,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._api = context.api
+        self._api = users
         self._tasks = context.tasks
-        self._user_id = user["id"]
+        self._user_id = user.id
         self._busy = False
         self.setWindowTitle(self.tr("Reset password"))
         self.setMinimumWidth(420)
@@ -278,7 +283,7 @@ class ResetPasswordDialog(QDialog):
         intro = QLabel(
             self.tr(
                 "Set a new password for {name} ({username}). All of their sessions will end."
-            ).format(name=user.get("full_name", ""), username=user.get("username", "")),
+            ).format(name=user.full_name, username=user.username),
             self,
         )
         intro.setWordWrap(True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hms_contract.auth import UserRead
+from hms_desktop.api.users import UsersApi
 from hms_desktop.models.users import UsersTableModel
 from hms_desktop.qt import (
     QHBoxLayout,
@@ -29,11 +31,13 @@ SEARCH_DEBOUNCE_MS = 300
 class UsersTab(QWidget):
     """Lists users (50 per page, more on scroll), searches on the server, edits in a panel."""
 
-    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, users: UsersApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
+        self._users = users
         self.create_dialog: CreateUserDialog | None = None
-        self.model = UsersTableModel(context.tasks, context.api, self)
+        self.model = UsersTableModel(context.tasks, users, self)
 
         self.search_edit = QLineEdit(self)
         self.search_edit.setPlaceholderText(self.tr("Search username or name (Ctrl+F)"))
@@ -93,7 +97,7 @@ class UsersTab(QWidget):
         left_layout.addWidget(self.problem)
         left_layout.addWidget(self.count_label)
 
-        self.detail = UserDetailPanel(context, self)
+        self.detail = UserDetailPanel(context, users, self)
         self.detail.sig_user_changed.connect(self.model.replace_item)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -136,13 +140,13 @@ class UsersTab(QWidget):
             self.detail.set_user(None)
 
     def open_create_dialog(self) -> None:
-        self.create_dialog = CreateUserDialog(self._context, self)
+        self.create_dialog = CreateUserDialog(self._context, self._users, self)
         self.create_dialog.sig_user_created.connect(self._on_create_dialog_user_created)
         self.create_dialog.open()
 
-    def _on_create_dialog_user_created(self, user: dict) -> None:
+    def _on_create_dialog_user_created(self, user: UserRead) -> None:
         self._context.show_status(
-            self.tr("User {username} created.").format(username=user.get("username", ""))
+            self.tr("User {username} created.").format(username=user.username)
         )
         self.model.reload()
         self.detail.set_user(user)

@@ -6,9 +6,15 @@ shows the break-the-glass offer instead of the tabs; anything else shows inline.
 
 from __future__ import annotations
 
-from hms_desktop.api.clinical import CARE_RELATIONSHIP_REQUIRED
+from dataclasses import replace
+
+from hms_contract.clinical import ChartRead
+from hms_contract.patients import PatientSummary
+from hms_contract.prescribing import PrescriptionRead
+from hms_desktop.api.clinical import CARE_RELATIONSHIP_REQUIRED, ClinicalApi
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.models.clinical import flag_word, local_time
+from hms_desktop.models.patients import PatientRef
 from hms_desktop.qt import (
     QLabel,
     QPushButton,
@@ -20,6 +26,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.patient_header import PatientHeader
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart_tabs import (
     ListTab,
     NotesTab,
@@ -60,13 +67,15 @@ class ChartView(QWidget):
 
     sig_chart_opened = Signal(int)
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.patient: dict | None = None
-        self.chart: dict | None = None
+        self.clinical = clinical
+        self.patient: PatientRef | None = None
+        self.chart: ChartRead | None = None
         self.dialog = None
-        self.last_prescription: dict | None = None
+        self.last_prescription: PrescriptionRead | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.header = PatientHeader(self)
@@ -107,61 +116,60 @@ class ChartView(QWidget):
         return page
 
     def _build_tabs(self) -> None:
-        ctx = self.context
-        self.summary_tab = SummaryTab(ctx, self.tabs)
-        self.timeline_tab = TimelineTab(ctx, self.tabs)
-        self.notes_tab = NotesTab(ctx, self.tabs)
-        self.vitals_tab = VitalsTab(ctx, self.tabs)
-        self.allergies_tab = ListTab(ctx, self.tr("Allergies"), [
-            (self.tr("Substance"), lambda a: a.get("substance", "")),
-            (self.tr("Severity"), lambda a: self.tr(str(a.get("severity", "")))),
-            (self.tr("Reaction"), lambda a: a.get("reaction") or ""),
-            (self.tr("Category"), lambda a: a.get("category") or ""),
-            (self.tr("Recorded"), lambda a: local_time(a.get("recorded_at"), "%d %b %Y")),
+        ctx, api = self.context, self.clinical
+        self.summary_tab = SummaryTab(ctx, api, self.tabs)
+        self.timeline_tab = TimelineTab(ctx, api, self.tabs)
+        self.notes_tab = NotesTab(ctx, api, self.tabs)
+        self.vitals_tab = VitalsTab(ctx, api, self.tabs)
+        self.allergies_tab = ListTab(ctx, api, self.tr("Allergies"), [
+            (self.tr("Substance"), lambda a: a.substance),
+            (self.tr("Severity"), lambda a: self.tr(a.severity)),
+            (self.tr("Reaction"), lambda a: a.reaction or ""),
+            (self.tr("Category"), lambda a: a.category or ""),
+            (self.tr("Recorded"), lambda a: local_time(a.recorded_at, "%d %b %Y")),
         ], lambda api, pid: api.list_allergies(pid),
-            flag_of=lambda a: "HH" if a.get("severity") == "severe" else None, parent=self.tabs)
+            flag_of=lambda a: "HH" if a.severity == "severe" else None, parent=self.tabs)
         self.allergies_tab.add_action(self.tr("&Add allergy…"), self.tr("Record an allergy"),
                                       "add_allergy")
-        self.problems_tab = ListTab(ctx, self.tr("Problems"), [
-            (self.tr("ICD-10"), lambda p: p.get("icd10_code", "")),
-            (self.tr("Problem"), lambda p: p.get("description", "")),
-            (self.tr("Status"), lambda p: self.tr(str(p.get("status", "")))),
-            (self.tr("Onset"), lambda p: str(p.get("onset_date") or "")),
+        self.problems_tab = ListTab(ctx, api, self.tr("Problems"), [
+            (self.tr("ICD-10"), lambda p: p.icd10_code),
+            (self.tr("Problem"), lambda p: p.description),
+            (self.tr("Status"), lambda p: self.tr(p.status)),
+            (self.tr("Onset"), lambda p: p.onset_date.isoformat() if p.onset_date else ""),
         ], lambda api, pid: api.list_problems(pid), parent=self.tabs)
         self.problems_tab.add_action(self.tr("&Add problem…"),
                                      self.tr("Add a diagnosis (ICD-10)"), "add_problem")
-        self.meds_tab = ListTab(ctx, self.tr("Medications"), [
+        self.meds_tab = ListTab(ctx, api, self.tr("Medications"), [
             (self.tr("Medicine"), medication_text),
-            (self.tr("Route"), lambda m: m.get("route", "")),
-            (self.tr("Days"), lambda m: str(m.get("duration_days") or "")),
-            (self.tr("Prescribed"), lambda m: local_time(m.get("prescribed_at"), "%d %b %Y")),
-            (self.tr("Prescription"), lambda m: m.get("prescription_number", "")),
+            (self.tr("Route"), lambda m: m.route),
+            (self.tr("Days"), lambda m: str(m.duration_days or "")),
+            (self.tr("Prescribed"), lambda m: local_time(m.prescribed_at, "%d %b %Y")),
+            (self.tr("Prescription"), lambda m: m.prescription_number),
         ], lambda api, pid: api.list_medications(pid), parent=self.tabs)
         self.meds_tab.add_action(self.tr("Pre&scribe…"), self.tr("Write a prescription"),
                                  "prescribe")
         self.print_button = self.meds_tab.add_action(
             self.tr("&Print prescription…"),
             self.tr("Preview and print the selected or latest prescription (Ctrl+P)"), "print")
-        self.results_tab = ListTab(ctx, self.tr("Results"), [
-            (self.tr("Ordered"), lambda o: local_time(o.get("ordered_at"), "%d %b %Y %H:%M")),
-            (self.tr("Test"), lambda o: (o.get("test") or {}).get("name", "")),
-            (self.tr("Priority"), lambda o: self.tr(str(o.get("priority", "")))),
-            (self.tr("Result"), lambda o: result_text(o["result"]) if o.get("result")
+        self.results_tab = ListTab(ctx, api, self.tr("Results"), [
+            (self.tr("Ordered"), lambda o: local_time(o.ordered_at, "%d %b %Y %H:%M")),
+            (self.tr("Test"), lambda o: o.test.name),
+            (self.tr("Priority"), lambda o: self.tr(o.priority)),
+            (self.tr("Result"), lambda o: result_text(o.result) if o.result
              else self.tr("awaiting result")),
-            (self.tr("Reference"), lambda o: reference_text(o.get("result") or o.get("test")
-                                                           or {})),
+            (self.tr("Reference"), lambda o: reference_text(o.result or o.test)),
         ], lambda api, pid: api.list_lab_orders(pid),
-            flag_of=lambda o: (o.get("result") or {}).get("flag"), parent=self.tabs)
+            flag_of=lambda o: o.result.flag if o.result else None, parent=self.tabs)
         self.results_tab.add_action(self.tr("&Order test…"), self.tr("Order a lab test"),
                                     "order_lab")
         self.results_tab.add_action(self.tr("&Enter result…"),
                                     self.tr("Enter the result of the selected order"),
                                     "enter_result")
-        self.documents_tab = ListTab(ctx, self.tr("Documents"), [
-            (self.tr("Uploaded"), lambda d: local_time(d.get("uploaded_at"), "%d %b %Y")),
-            (self.tr("Title"), lambda d: d.get("title", "")),
-            (self.tr("Type"), lambda d: d.get("content_type", "")),
-            (self.tr("Size"), lambda d: _size(d.get("size_bytes"))),
+        self.documents_tab = ListTab(ctx, api, self.tr("Documents"), [
+            (self.tr("Uploaded"), lambda d: local_time(d.uploaded_at, "%d %b %Y")),
+            (self.tr("Title"), lambda d: d.title),
+            (self.tr("Type"), lambda d: d.content_type),
+            (self.tr("Size"), lambda d: _size(d.size_bytes)),
         ], lambda api, pid: api.list_documents(pid), parent=self.tabs)
         self.documents_tab.add_action(self.tr("&Attach document…"),
                                       self.tr("Upload a PDF or image"), "upload_document")
@@ -181,10 +189,11 @@ class ChartView(QWidget):
         self.vitals_tab.sig_vitals_changed.connect(self.summary_tab.show_vitals)
 
     # -- opening -----------------------------------------------------------------------
-    def open_patient(self, patient: dict) -> None:
-        self.patient = patient
+    def open_patient(self, patient: PatientRef | PatientSummary) -> None:
+        """Show ``patient`` (a search row or a today-list row) and load their chart."""
+        self.patient = PatientRef.of(patient)
         self.chart = None
-        self.header.set_patient(patient)
+        self.header.set_patient(self.patient)
         self.header.set_allergies(None)
         self.problem.clear()
         self.pages.setCurrentWidget(self.placeholder)
@@ -192,27 +201,30 @@ class ChartView(QWidget):
         self.load_chart()
 
     def load_chart(self) -> None:
-        api, pid = self.context.clinical, self.patient["id"]
+        api, pid = self.clinical, self.patient.id
         self.context.tasks.run(lambda: api.get_chart(pid),
                                on_done=lambda chart: self._on_chart_loaded(pid, chart),
                                on_error=lambda exc: self._on_chart_failed(pid, exc), owner=self)
 
     def _current(self, pid: int) -> bool:
-        return self.patient is not None and self.patient.get("id") == pid
+        return self.patient is not None and self.patient.id == pid
 
-    def _on_chart_loaded(self, pid: int, chart: dict) -> None:
+    def _on_chart_loaded(self, pid: int, chart: ChartRead) -> None:
         if not self._current(pid):
             return
+        assert self.patient is not None
         self.chart = chart
-        self.patient = {**self.patient, **(chart.get("patient") or {})}
+        # The chart's header is the authority; an estimated birth date is only on the row.
+        self.patient = replace(PatientRef.of(chart.patient),
+                               birth_date_estimated=self.patient.birth_date_estimated)
         self.header.set_patient(self.patient)
-        self.header.set_allergies(chart.get("allergies") or [])
+        self.header.set_allergies(chart.allergies)
         self.summary_tab.show_chart(chart)
         self.pages.setCurrentWidget(self.tabs)
         for tab, _title in self.all_tabs:
             if tab is not self.summary_tab:
                 tab.set_patient(pid)
-        if chart.get("access") == "break_glass":
+        if chart.access == "break_glass":
             self.context.show_status(self.tr("Emergency access in use: this chart view is "
                                              "recorded with your reason."))
         self.sig_chart_opened.emit(pid)
@@ -236,15 +248,15 @@ class ChartView(QWidget):
             return
         self.load_chart_summary_only()
         for tab in tabs:
-            tab.set_patient(self.patient["id"])
+            tab.set_patient(self.patient.id)
 
     def load_chart_summary_only(self) -> None:
-        api, pid = self.context.clinical, self.patient["id"]
+        api, pid = self.clinical, self.patient.id
 
-        def done(chart: dict) -> None:
+        def done(chart: ChartRead) -> None:
             if self._current(pid):
                 self.chart = chart
-                self.header.set_allergies(chart.get("allergies") or [])
+                self.header.set_allergies(chart.allergies)
                 self.summary_tab.show_chart(chart)
 
         self.context.tasks.run(lambda: api.get_chart(pid), on_done=done,
@@ -259,77 +271,79 @@ class ChartView(QWidget):
     def do_action(self, action: str) -> None:
         if (not self.patient or self.chart is None) and action != "break_glass":
             return
-        pid = self.patient["id"]
+        ctx, api, pid = self.context, self.clinical, self.patient.id
         if action == "new_note":
-            self._open(NoteDialog(self.context, pid, parent=self),
+            self._open(NoteDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.notes_tab, self.timeline_tab))
         elif action == "amend_note":
             note = self.notes_tab.selected_note()
             if note:
-                self._open(NoteDialog(self.context, pid, note, parent=self),
+                self._open(NoteDialog(ctx, api, pid, note, parent=self),
                            lambda _r: self.refresh(self.notes_tab, self.timeline_tab))
         elif action == "record_vitals":
-            self._open(VitalsDialog(self.context, pid, parent=self),
+            self._open(VitalsDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.vitals_tab, self.timeline_tab))
         elif action == "add_allergy":
-            self._open(AllergyDialog(self.context, pid, parent=self),
+            self._open(AllergyDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.allergies_tab, self.timeline_tab))
         elif action == "add_problem":
-            self._open(ProblemDialog(self.context, pid, parent=self),
+            self._open(ProblemDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.problems_tab, self.timeline_tab))
         elif action == "prescribe":
-            self._open(PrescribeDialog(self.context, pid, parent=self), self._on_prescribed)
+            self._open(PrescribeDialog(ctx, api, pid, parent=self), self._on_prescribed)
         elif action == "print":
             self.print_prescription()
         elif action == "order_lab":
-            self._open(LabOrderDialog(self.context, pid, parent=self),
+            self._open(LabOrderDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.results_tab, self.timeline_tab))
         elif action == "enter_result":
             order = self.results_tab.selected()
-            if order and not order.get("result"):
-                self._open(LabResultDialog(self.context, order, parent=self),
+            if order and not order.result:
+                self._open(LabResultDialog(ctx, api, order, parent=self),
                            lambda _r: self.refresh(self.results_tab, self.timeline_tab))
             else:
                 self.results_tab.problem.show_text(
                     self.tr("Select an order that is still awaiting its result."))
         elif action == "upload_document":
-            self._open(UploadDocumentDialog(self.context, pid, parent=self),
+            self._open(UploadDocumentDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.documents_tab, self.timeline_tab))
 
-    def _on_prescribed(self, result: dict) -> None:
+    def _on_prescribed(self, result: PrescriptionRead) -> None:
         self.last_prescription = result
         self.context.show_status(self.tr("Prescription {number} saved.").format(
-            number=result.get("number") or result.get("id")))
+            number=result.number))
         self.tabs.setCurrentWidget(self.meds_tab)
         self.refresh(self.meds_tab, self.timeline_tab)
 
     def request_break_glass(self) -> None:
         if not self.patient:
             return
-        label = f"{self.patient.get('family_name', '')}, {self.patient.get('given_name', '')}"
-        self._open(BreakGlassDialog(self.context, self.patient["id"], label, parent=self),
+        label = f"{self.patient.family_name}, {self.patient.given_name}"
+        self._open(BreakGlassDialog(self.context, self.clinical, self.patient.id, label,
+                                    parent=self),
                    lambda _r: self.load_chart())
 
     # -- printing ----------------------------------------------------------------------
     def print_prescription(self) -> None:
         """Preview the chosen (or just written) prescription; the PDF is built off-thread."""
         selected = self.meds_tab.selected()
-        rx_id = (selected or {}).get("prescription_id") or (self.last_prescription or {}).get("id")
+        rx_id = (selected.prescription_id if selected else None) or (
+            self.last_prescription.id if self.last_prescription else None)
         if rx_id is None:
             rows = self.meds_tab.model.rows()
-            rx_id = rows[0].get("prescription_id") if rows else None
+            rx_id = rows[0].prescription_id if rows else None
         if rx_id is None:
             self.meds_tab.problem.show_text(self.tr("There is no prescription to print yet."))
             return
         from hms_desktop.widgets.print_preview import PrintPreviewDialog
         from hms_desktop.workspaces.clinical.print_rx import build_prescription_pdf
 
-        api, me = self.context.clinical, self.context.me
-        allergies = [str(a.get("substance")) for a in (self.chart or {}).get("allergies") or []
-                     if a.get("substance") and a.get("status", "active") == "active"]
+        api, hospital = self.clinical, self.context.me.hospital
+        allergies = [a.substance for a in (self.chart.allergies if self.chart else [])
+                     if a.status == "active"]
 
         def build() -> bytes:
-            return build_prescription_pdf(api, rx_id, me, allergies)
+            return build_prescription_pdf(api, rx_id, hospital, allergies)
 
         def show(pdf: bytes) -> None:
             self.dialog = PrintPreviewDialog(self.context.tasks, pdf,

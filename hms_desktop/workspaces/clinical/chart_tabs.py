@@ -4,7 +4,19 @@ and again after a change; none of them talks to another directly (the chart rela
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import Any
 
+from hms_contract.clinical import (
+    ChartRead,
+    LabResultRead,
+    LabTestRead,
+    MedicationRead,
+    NoteRead,
+    ProblemRead,
+    VitalsRead,
+)
+from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.models.clinical import (
     RowsTableModel,
     TimelineModel,
@@ -29,6 +41,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.trend_chart import Series, TrendChart, parse_time
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import TREND_METRICS, VITALS_BY_KEY, make_table
 from hms_desktop.workspaces.clinical.note_dialog import note_html
 
@@ -48,13 +61,16 @@ def button(parent: QWidget, text: str, tip: str) -> QPushButton:
 
 
 class ChartTab(QWidget):
-    """Base: a toolbar row, a body, an inline problem label; ``load()`` fetches."""
+    """Base: a toolbar row, a body, an inline problem label; ``load()`` fetches through
+    ``self.clinical``."""
 
     sig_action = Signal(str)  # "new_note", "record_vitals", ... handled by the chart
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.clinical = clinical
         self.patient_id: int | None = None
         self.loaded = False
         self.layout_ = QVBoxLayout(self)
@@ -118,8 +134,8 @@ def _card(parent: QWidget, title: str) -> tuple[QWidget, QLabel]:
     return card, body
 
 
-def latest_vitals_html(vitals: dict | None) -> str:
-    if not vitals:
+def latest_vitals_html(vitals: VitalsRead | None) -> str:
+    if vitals is None:
         return _list_html([], _t("No vitals recorded."))
     rows = []
     for key, label in (("bp", "BP"), ("heart_rate_bpm", "Pulse"), ("respiratory_rate", "Resp"),
@@ -129,30 +145,27 @@ def latest_vitals_html(vitals: dict | None) -> str:
             continue
         style = " style='color:#c62828;font-weight:600'" if flag in ("H", "L", "HH", "LL") else ""
         rows.append(f"{_t(label)}: <span{style}>{html.escape(text)}</span>")
-    when = local_time(vitals.get("recorded_at"))
+    when = local_time(vitals.recorded_at)
     return _list_html(rows, "") + f"<p style='color:palette(placeholder-text)'>{when}</p>"
 
 
-def medication_text(med: dict) -> str:
-    name = med.get("generic_name") or med.get("drug_name") or med.get("name") or ""
-    dose = _num(med.get("dose"))
-    parts = [name, f"{dose} {med.get('unit', '')}".strip() if dose else "",
-             med.get("frequency") or ""]
+def medication_text(med: MedicationRead) -> str:
+    dose = _num(med.dose)
+    parts = [med.generic_name, f"{dose} {med.unit}".strip() if dose else "", med.frequency]
     return " · ".join(p for p in parts if p)
 
 
-def problem_text(problem: dict) -> str:
-    code = problem.get("icd10_code") or problem.get("code") or ""
-    text = problem.get("description") or problem.get("display") or ""
-    return f"{code} {text}".strip()
+def problem_text(problem: ProblemRead) -> str:
+    return f"{problem.icd10_code} {problem.description}".strip()
 
 
 class SummaryTab(ChartTab):
     """Problems, medications, latest vitals and recent visits at a glance, with the
     blood-pressure trend (the chart summary is one request)."""
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, parent)
         self.add_action(self.tr("New &note…"), self.tr("Write a note (Ctrl+N)"), "new_note")
         self.add_action(self.tr("Record &vitals…"), self.tr("Record vital signs"),
                         "record_vitals")
@@ -172,32 +185,30 @@ class SummaryTab(ChartTab):
         self.trend.setAccessibleName(self.tr("Blood pressure trend"))
         self.layout_.insertWidget(2, self.trend, 1)
 
-    def show_chart(self, chart: dict) -> None:
+    def show_chart(self, chart: ChartRead) -> None:
         self.loaded = True
-        problems = [html.escape(problem_text(p)) for p in chart.get("problems")
-                    or chart.get("active_problems") or []]
+        problems = [html.escape(problem_text(p)) for p in chart.problems]
         self.problems_label.setText(_list_html(problems, self.tr("No active problems.")))
-        meds = [html.escape(medication_text(m)) for m in chart.get("medications") or []]
+        meds = [html.escape(medication_text(m)) for m in chart.medications]
         self.meds_label.setText(_list_html(meds, self.tr("No current medications.")))
-        self.vitals_label.setText(latest_vitals_html(chart.get("latest_vitals")))
-        visits = [f"{local_time(e.get('started_at'), '%d %b %Y')} — "
-                  f"{html.escape(str(e.get('reason') or e.get('kind') or ''))}"
-                  for e in chart.get("recent_encounters") or []]
+        self.vitals_label.setText(latest_vitals_html(chart.latest_vitals))
+        visits = [f"{local_time(e.started_at, '%d %b %Y')} — "
+                  f"{html.escape(e.reason or e.kind)}" for e in chart.recent_encounters]
         self.encounters_label.setText(_list_html(visits, self.tr("No visits yet.")))
 
-    def show_vitals(self, rows: list[dict]) -> None:
+    def show_vitals(self, rows: list[VitalsRead]) -> None:
         set_trend(self.trend, TREND_METRICS[0], rows)
 
 
-def set_trend(chart: TrendChart, metric: tuple, rows: list[dict]) -> None:
+def set_trend(chart: TrendChart, metric: tuple, rows: list[VitalsRead]) -> None:
     """Plot one metric of ``rows`` (vitals records, any order) on ``chart``."""
     _key, title, unit, keys, band = metric
-    ordered = sorted(rows, key=lambda r: str(r.get("recorded_at")))
+    ordered = sorted(rows, key=lambda r: r.recorded_at)
     names = {"systolic_mmhg": _t("Systolic"), "diastolic_mmhg": _t("Diastolic")}
     series = []
     for i, key in enumerate(keys):
-        points = [(parse_time(r["recorded_at"]), float(r[key])) for r in ordered
-                  if r.get(key) is not None and r.get("recorded_at")]
+        points = [(parse_time(r.recorded_at), float(getattr(r, key))) for r in ordered
+                  if getattr(r, key) is not None]
         spec = VITALS_BY_KEY.get(key)
         series.append(Series(names.get(key, translate("Vitals", title)), points,
                              ("#1f5fa8", "#7b3fa0")[i % 2], spec.normal if spec else None))
@@ -208,10 +219,11 @@ def set_trend(chart: TrendChart, metric: tuple, rows: list[dict]) -> None:
 class TimelineTab(ChartTab):
     """Everything that happened, newest first, fetched a page at a time as you scroll."""
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, parent)
         self.finish_layout()
-        self.model = TimelineModel(context.tasks, context.clinical, self)
+        self.model = TimelineModel(context.tasks, clinical, self)
         self.table = make_table(self, self.tr("Timeline"), self.model, stretch_column=2)
         self.layout_.insertWidget(1, self.table, 1)
         self.model.sig_load_failed.connect(self.problem.show_error)
@@ -225,16 +237,17 @@ class TimelineTab(ChartTab):
 class NotesTab(ChartTab):
     """Notes on the left, the selected note with all its versions on the right."""
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, parent)
         self.add_action(self.tr("New &note…"), self.tr("Write a note (Ctrl+N)"), "new_note")
         self.amend_button = self.add_action(self.tr("&Amend…"),
                                             self.tr("Amend the selected note"), "amend_note")
         self.finish_layout()
         self.model = RowsTableModel([
-            (self.tr("Written"), lambda n: local_time(n.get("created_at"))),
-            (self.tr("Type"), lambda n: str(n.get("note_type", "")).upper()),
-            (self.tr("Title"), lambda n: n.get("title") or ""),
+            (self.tr("Written"), lambda n: local_time(n.created_at)),
+            (self.tr("Type"), lambda n: n.note_type.upper()),
+            (self.tr("Title"), lambda n: n.title or ""),
             (self.tr("Status"), lambda n: _note_status(n)),
         ], parent=self)
         self.table = make_table(self, self.tr("Notes"), self.model, stretch_column=2)
@@ -250,21 +263,21 @@ class NotesTab(ChartTab):
         self.amend_button.setEnabled(False)
 
     def load(self) -> None:
-        api, pid = self.context.clinical, self.patient_id
-        self.fetch(lambda: api.list_notes(pid)["items"], self._on_notes_loaded)
+        api, pid = self.clinical, self.patient_id
+        self.fetch(lambda: list(api.list_notes(pid).items), self._on_notes_loaded)
 
-    def _on_notes_loaded(self, notes: list[dict]) -> None:
+    def _on_notes_loaded(self, notes: list[NoteRead]) -> None:
         selected = self.selected_note()
         self.model.set_rows(notes)
         row = 0
         if selected:
-            row = next((i for i, n in enumerate(notes) if n.get("id") == selected["id"]), 0)
+            row = next((i for i, n in enumerate(notes) if n.id == selected.id), 0)
         if notes:
             self.table.selectRow(row)
         else:
             self.viewer.setHtml(f"<p>{html.escape(self.tr('No notes yet.'))}</p>")
 
-    def selected_note(self) -> dict | None:
+    def selected_note(self) -> NoteRead | None:
         index = self.table.currentIndex()
         return self.model.row_item(index.row()) if index.isValid() else None
 
@@ -274,11 +287,9 @@ class NotesTab(ChartTab):
         self.viewer.setHtml(note_html(note) if note else "")
 
 
-def _note_status(note: dict) -> str:
-    version = note.get("version") or len(note.get("versions") or []) or 1
-    current = note.get("current") or {}
-    is_signed = note.get("signed") or current.get("signed_at")
-    signed = _t("Signed") if is_signed else _t("Unsigned")
+def _note_status(note: NoteRead) -> str:
+    version = note.version
+    signed = _t("Signed") if note.signed or note.current.signed_at else _t("Unsigned")
     return f"{signed}, v{version}" if version > 1 else signed
 
 
@@ -286,8 +297,9 @@ def _note_status(note: dict) -> str:
 class VitalsTab(ChartTab):
     """Trend chart of one measurement over the recorded vitals table."""
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, parent)
         self.add_action(self.tr("Record &vitals…"), self.tr("Record vital signs"),
                         "record_vitals")
         self.metric_combo = QComboBox(self)
@@ -299,14 +311,14 @@ class VitalsTab(ChartTab):
         self.toolbar.addWidget(self.metric_combo)
         self.finish_layout()
         self.chart = TrendChart(self)
-        self.model = VitalsTableModel(context.tasks, context.clinical, self)
+        self.model = VitalsTableModel(context.tasks, clinical, self)
         self.table = make_table(self, self.tr("Recorded vitals"), self.model)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.chart)
         splitter.addWidget(self.table)
         splitter.setSizes([280, 220])
         self.layout_.insertWidget(1, splitter, 1)
-        self.rows: list[dict] = []
+        self.rows: list[VitalsRead] = []
         self.metric_combo.currentIndexChanged.connect(lambda _i: self.redraw())
         self.model.sig_load_failed.connect(self.problem.show_error)
         self.model.rowsInserted.connect(self._on_model_rows_changed)
@@ -329,37 +341,39 @@ class VitalsTab(ChartTab):
 
 # -- simple lists ----------------------------------------------------------------------
 class ListTab(ChartTab):
-    """A per-patient list that arrives whole (allergies, problems, medications, ...)."""
+    """A per-patient list that arrives whole (allergies, problems, medications, ...);
+    ``loader(clinical, patient_id)`` fetches it on a worker."""
 
-    def __init__(self, context, name: str, columns, loader, flag_of=None,
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, name: str, columns,
+                 loader: Callable[[ClinicalApi, int], list[Any]], flag_of=None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, clinical, parent)
         self._loader = loader
         self.model = RowsTableModel(columns, flag_of, self)
         self.table = make_table(self, name, self.model)
         self.layout_.addWidget(self.table, 1)
 
     def load(self) -> None:
-        api, pid, loader = self.context.clinical, self.patient_id, self._loader
+        api, pid, loader = self.clinical, self.patient_id, self._loader
         self.fetch(lambda: loader(api, pid), self.model.set_rows)
 
-    def selected(self) -> dict | None:
+    def selected(self) -> Any:
         index = self.table.currentIndex()
         return self.model.row_item(index.row()) if index.isValid() else None
 
 
-def result_text(result: dict) -> str:
-    value = result.get("value_numeric")
-    text = f"{float(value):g}" if value is not None else str(result.get("value_text") or "")
-    if result.get("unit"):
-        text += f" {result['unit']}"
-    if result.get("flag") and result["flag"] != "N":
-        text += f" ({flag_word(result['flag'])})"
+def result_text(result: LabResultRead) -> str:
+    value = result.value_numeric
+    text = f"{float(value):g}" if value is not None else str(result.value_text or "")
+    if result.unit:
+        text += f" {result.unit}"
+    if result.flag and result.flag != "N":
+        text += f" ({flag_word(result.flag)})"
     return text
 
 
-def reference_text(result: dict) -> str:
-    low, high = result.get("ref_low"), result.get("ref_high")
+def reference_text(result: LabResultRead | LabTestRead) -> str:
+    low, high = result.ref_low, result.ref_high
     if low is None and high is None:
         return ""
     def fmt(v):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hms_contract.clinical import Icd10Read
+from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.qt import (
     QComboBox,
@@ -16,6 +18,7 @@ from hms_desktop.qt import (
     QWidget,
     translate,
 )
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import (
     VITAL_RANGES,
     field_error_label,
@@ -36,8 +39,10 @@ class VitalsDialog(FormDialog):
     """Record one set of vital signs. Implausible values are refused inline before
     sending; abnormal but real values get a plain-words hint and can still be saved."""
 
-    def __init__(self, context, patient_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Record vitals"), self_tr("Save vitals"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Record vitals"), self_tr("Save vitals"),
+                         parent)
         self.patient_id = patient_id
         grid_host = QWidget(self.body)
         grid = QGridLayout(grid_host)
@@ -145,7 +150,7 @@ class VitalsDialog(FormDialog):
         return out
 
     def send(self) -> None:
-        api, pid, values = self.context.clinical, self.patient_id, self.values()
+        api, pid, values = self.clinical, self.patient_id, self.values()
         self.run(lambda: api.record_vitals(pid, values))
 
     def on_failure(self, exc: BaseException) -> None:
@@ -160,8 +165,10 @@ class VitalsDialog(FormDialog):
 class AllergyDialog(FormDialog):
     """Add an allergy or intolerance (substance, reaction, severity, category)."""
 
-    def __init__(self, context, patient_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Add allergy"), self_tr("Add allergy"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Add allergy"), self_tr("Add allergy"),
+                         parent)
         self.patient_id = patient_id
         self.substance_edit = QLineEdit(self.body)
         self.substance_edit.setAccessibleName(self.tr("Substance"))
@@ -194,7 +201,7 @@ class AllergyDialog(FormDialog):
         return problem is None
 
     def send(self) -> None:
-        api, pid = self.context.clinical, self.patient_id
+        api, pid = self.clinical, self.patient_id
         fields = {
             "substance": self.substance_edit.text().strip(),
             "reaction": self.reaction_edit.text().strip(),
@@ -207,10 +214,12 @@ class AllergyDialog(FormDialog):
 class ProblemDialog(FormDialog):
     """Add a problem-list entry coded in ICD-10, searched as you type (≥2 characters)."""
 
-    def __init__(self, context, patient_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Add problem"), self_tr("Add problem"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Add problem"), self_tr("Add problem"),
+                         parent)
         self.patient_id = patient_id
-        self.selected: dict | None = None
+        self.selected: Icd10Read | None = None
         self._generation = 0
         self.search_edit = QLineEdit(self.body)
         self.search_edit.setAccessibleName(self.tr("Search ICD-10"))
@@ -257,20 +266,19 @@ class ProblemDialog(FormDialog):
             self.results.clear()
             self.status_label.setText(self.tr("Type at least 2 characters."))
             return
-        generation, api = self._generation, self.context.clinical
+        generation, api = self._generation, self.clinical
         self.status_label.setText(self.tr("Searching…"))
         self.context.tasks.run(
             lambda: api.search_icd10(text),
             on_done=lambda items: self._on_icd_loaded(generation, items),
             on_error=self.problem.show_error, owner=self)
 
-    def _on_icd_loaded(self, generation: int, items: list[dict]) -> None:
+    def _on_icd_loaded(self, generation: int, items: list[Icd10Read]) -> None:
         if generation != self._generation:
             return  # the user kept typing
         self.results.clear()
         for item in items:
-            entry = QListWidgetItem(f"{item.get('code')}  {item.get('description', '')}",
-                                    self.results)
+            entry = QListWidgetItem(f"{item.code}  {item.description}", self.results)
             entry.setData(Qt.ItemDataRole.UserRole, item)
         self.status_label.setText(self.tr("{n} matches").format(n=len(items)) if items
                                   else self.tr("No matching codes."))
@@ -299,9 +307,9 @@ class ProblemDialog(FormDialog):
         return code_problem is None and onset_problem is None
 
     def send(self) -> None:
-        api, pid = self.context.clinical, self.patient_id
-        code = str(self.selected["code"])
-        description = self.selected.get("description")
+        api, pid = self.clinical, self.patient_id
+        code = self.selected.code
+        description = self.selected.description
         onset = self.onset_edit.text().strip() or None
         self.run(lambda: api.add_problem(pid, icd10_code=code, description=description,
                                          onset_date=onset))
@@ -311,9 +319,9 @@ class BreakGlassDialog(FormDialog):
     """Emergency access to a chart outside the care team: the reason is required, the
     access is time-limited and every use is audited and reviewed."""
 
-    def __init__(self, context, patient_id: int, patient_label: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Emergency access (break the glass)"),
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 patient_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Emergency access (break the glass)"),
                          self_tr("Open chart"), parent)
         self.patient_id = patient_id
         warning = QLabel(self.tr(
@@ -344,6 +352,6 @@ class BreakGlassDialog(FormDialog):
         return problem is None
 
     def send(self) -> None:
-        api, pid = self.context.clinical, self.patient_id
+        api, pid = self.clinical, self.patient_id
         reason = self.reason_edit.toPlainText().strip()
         self.run(lambda: api.break_glass(pid, reason))

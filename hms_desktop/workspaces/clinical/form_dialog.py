@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.qt import (
     QDialog,
     QFormLayout,
@@ -16,22 +17,26 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 
 
 class FormDialog(QDialog):
     """A form with Cancel / <action>; Enter presses the action button.
 
     Subclasses build rows into ``self.form``, implement ``validate() -> bool`` (showing
-    inline errors) and ``send()``, which calls ``self.run(fn, on_done)``. ``fn`` runs on the
-    task runner; while it runs the form is disabled and a progress bar shows.
+    inline errors) and ``send()``, which calls ``self.run(fn, on_done)`` with a call of
+    ``self.clinical``. ``fn`` runs on the task runner; while it runs the form is disabled
+    and a progress bar shows.
     Emits ``sig_saved(result)`` when the server accepted the change.
     """
 
     sig_saved = Signal(object)
 
-    def __init__(self, context, title: str, action: str, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, title: str,
+                 action: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.clinical = clinical
         self.busy = False
         self.result_value: Any = None
         self.setWindowTitle(title)

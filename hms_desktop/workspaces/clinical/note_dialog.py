@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import html
 
+from hms_contract.clinical import NoteRead, NoteVersionRead
+from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.models.clinical import local_time
 from hms_desktop.qt import QComboBox, QEvent, QLineEdit, QPlainTextEdit, QPushButton, Qt, QWidget
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
@@ -15,42 +18,36 @@ SOAP_FIELDS = (("subjective", "&Subjective:"), ("objective", "&Objective:"),
                ("assessment", "&Assessment:"), ("plan", "&Plan:"))
 
 
-def latest_version(note: dict) -> dict:
-    if note.get("current"):
-        return note["current"]
-    versions = note.get("versions") or []
-    if versions:
-        return max(versions, key=lambda v: v.get("version_no", 0))
-    return note
+def latest_version(note: NoteRead) -> NoteVersionRead:
+    return note.current
 
 
-def note_html(note: dict) -> str:
+def note_html(note: NoteRead) -> str:
     """Every version of a note, newest first; superseded ones are marked as such."""
-    versions = sorted(note.get("versions") or [note], key=lambda v: v.get("version_no", 0),
+    versions = sorted(note.versions or [note.current], key=lambda v: v.version_no,
                       reverse=True)
     parts = []
     for i, version in enumerate(versions):
-        number = version.get("version_no", note.get("version", 1))
-        signed = version.get("signed_at")
+        number = version.version_no
+        signed = version.signed_at
         status = (self_tr("signed {when} by {who}").format(
-            when=local_time(signed), who=html.escape(str(version.get("signed_by_name")
-                                                         or version.get("author_name") or "")))
+            when=local_time(signed), who=html.escape(version.author_name or ""))
             if signed else self_tr("not signed"))
         heading = self_tr("Version {n}").format(n=number)
         if i > 0:
             heading += " — " + self_tr("superseded")
         colour = "" if i == 0 else " style='color:palette(placeholder-text)'"
         block = [f"<h4{colour}>{html.escape(heading)} · {status}</h4>"]
-        if version.get("amendment_reason"):
+        if version.amendment_reason:
             block.append("<p><i>" + html.escape(self_tr("Amendment reason: {r}").format(
-                r=version["amendment_reason"])) + "</i></p>")
+                r=version.amendment_reason)) + "</i></p>")
         for key, label in SOAP_FIELDS:
-            text = version.get(key)
+            text = getattr(version, key)
             if text:
                 block.append(f"<p{colour}><b>{html.escape(label.replace('&', ''))}</b> "
                              f"{html.escape(text).replace(chr(10), '<br>')}</p>")
-        if version.get("body"):
-            block.append(f"<p{colour}>{html.escape(version['body'])}</p>")
+        if version.body:
+            block.append(f"<p{colour}>{html.escape(version.body)}</p>")
         parts.append("".join(block))
     return "<hr>".join(parts)
 
@@ -62,10 +59,11 @@ class NoteDialog(FormDialog):
     reason, and is sent with the version it was based on (stale → 409 from the server).
     """
 
-    def __init__(self, context, patient_id: int, note: dict | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 note: NoteRead | None = None, parent: QWidget | None = None) -> None:
         amending = note is not None
-        super().__init__(context, self_tr("Amend note") if amending else self_tr("New note"),
+        super().__init__(context, clinical,
+                         self_tr("Amend note") if amending else self_tr("New note"),
                          self_tr("Sign amendment") if amending else self_tr("Sign note"),
                          parent)
         self.patient_id = patient_id
@@ -97,12 +95,12 @@ class NoteDialog(FormDialog):
         self.reason_error = field_error_label(self.body, self.tr("Amendment reason problem"))
         if amending:
             current = latest_version(note)
-            index = self.type_combo.findData(note.get("note_type", "soap"))
+            index = self.type_combo.findData(note.note_type)
             self.type_combo.setCurrentIndex(max(index, 0))
             self.type_combo.setEnabled(False)
-            self.title_edit.setText(note.get("title") or "")
+            self.title_edit.setText(note.title or "")
             for key, edit in self.edits.items():
-                edit.setPlainText(current.get(key) or "")
+                edit.setPlainText(getattr(current, key) or "")
             self.form.addRow(self.tr("&Reason:"), self.reason_edit)
             self.form.addRow("", self.reason_error)
         else:
@@ -147,7 +145,7 @@ class NoteDialog(FormDialog):
         if not any(fields.get(key) for key, _ in SOAP_FIELDS):
             text_problem = self.tr("Write at least one section of the note.")
         elif self.note is not None and all(
-                (fields.get(k) or None) == (latest_version(self.note).get(k) or None)
+                (fields.get(k) or None) == (getattr(latest_version(self.note), k) or None)
                 for k, _ in SOAP_FIELDS):
             text_problem = self.tr("Change the text to amend the note.")
         set_error(self.text_error, text_problem)
@@ -158,14 +156,12 @@ class NoteDialog(FormDialog):
         return text_problem is None and reason_problem is None
 
     def send(self) -> None:
-        api, fields = self.context.clinical, self.fields()
+        api, fields = self.clinical, self.fields()
         if self.note is None:
             pid, sign = self.patient_id, self.sign
             self.run(lambda: api.create_note(pid, fields, sign=sign))
             return
-        pid, note_id = self.patient_id, self.note["id"]
-        version = int(self.note.get("version") or latest_version(self.note)
-                      .get("version_no", 1))
+        pid, note_id, version = self.patient_id, self.note.id, self.note.version
         reason = self.reason_edit.text().strip()
         fields.pop("title", None)
         self.run(lambda: api.amend_note(pid, note_id, version, fields, reason))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hms_contract.clinical import DocumentRead, LabOrderRead, LabTestRead
+from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.qt import (
     QComboBox,
     QFileDialog,
@@ -13,19 +15,27 @@ from hms_desktop.qt import (
     QPushButton,
     QWidget,
 )
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
 
 PRIORITIES = ("routine", "urgent", "stat")
+
+
+def _number(value: object) -> str | None:
+    """A reference limit as people write it (``3.5``, not ``3.5000``)."""
+    return None if value is None else f"{float(value):g}"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 class LabOrderDialog(FormDialog):
     """Choose a test from the catalogue (loaded when the dialog opens) and a priority."""
 
-    def __init__(self, context, patient_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Order lab test"), self_tr("Order test"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Order lab test"), self_tr("Order test"),
+                         parent)
         self.patient_id = patient_id
         self.test_combo = QComboBox(self.body)
         self.test_combo.setAccessibleName(self.tr("Test"))
@@ -43,16 +53,15 @@ class LabOrderDialog(FormDialog):
         self.form.addRow("", self.test_error)
         self.form.addRow(self.tr("&Priority:"), self.priority_combo)
         self.form.addRow(self.tr("&Notes:"), self.notes_edit)
-        api = context.clinical
-        context.tasks.run(api.lab_catalogue, on_done=self._on_catalogue_loaded,
+        context.tasks.run(clinical.lab_catalogue, on_done=self._on_catalogue_loaded,
                           on_error=self.problem.show_error, owner=self)
 
-    def _on_catalogue_loaded(self, tests: list[dict]) -> None:
+    def _on_catalogue_loaded(self, tests: list[LabTestRead]) -> None:
         self.test_combo.clear()
         self.test_combo.addItem(self.tr("Choose a test…"), None)
         for test in tests:
-            unit = f" ({test['unit']})" if test.get("unit") else ""
-            self.test_combo.addItem(f"{test.get('name', test.get('code'))}{unit}", test)
+            unit = f" ({test.unit})" if test.unit else ""
+            self.test_combo.addItem(f"{test.name or test.code}{unit}", test)
 
     def validate(self) -> bool:
         problem = None if self.test_combo.currentData() else self.tr("Choose a test.")
@@ -60,8 +69,8 @@ class LabOrderDialog(FormDialog):
         return problem is None
 
     def send(self) -> None:
-        api, pid = self.context.clinical, self.patient_id
-        test_id = self.test_combo.currentData()["id"]
+        api, pid = self.clinical, self.patient_id
+        test_id = self.test_combo.currentData().id
         priority, notes = self.priority_combo.currentData(), self.notes_edit.text().strip()
         self.run(lambda: api.order_lab(pid, test_id=test_id, priority=priority, notes=notes))
 
@@ -69,14 +78,15 @@ class LabOrderDialog(FormDialog):
 class LabResultDialog(FormDialog):
     """Enter the result of one order; the server flags it against the reference range."""
 
-    def __init__(self, context, order: dict, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Enter result"), self_tr("Save result"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, order: LabOrderRead,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Enter result"), self_tr("Save result"),
+                         parent)
         self.order = order
-        test = order.get("test") or {}
-        name = order.get("test_name") or test.get("name") or ""
-        unit = order.get("unit") or test.get("unit") or ""
-        low = order.get("ref_low", test.get("ref_low"))
-        high = order.get("ref_high", test.get("ref_high"))
+        test = order.test
+        name, unit = test.name, test.unit or ""
+        low = _number(test.ref_low)
+        high = _number(test.ref_high)
         about = QLabel(name, self.body)
         about.setStyleSheet("font-weight: 600;")
         self.value_edit = QLineEdit(self.body)
@@ -109,8 +119,8 @@ class LabResultDialog(FormDialog):
         return problem is None
 
     def send(self) -> None:
-        api, order_id = self.context.clinical, self.order["id"]
-        pid = self.order["patient_id"]
+        api, order_id = self.clinical, self.order.id
+        pid = self.order.patient_id
         value, comment = self.value_edit.text().strip(), self.comment_edit.text().strip()
         self.run(lambda: api.enter_result(pid, order_id, value=value, comment=comment))
 
@@ -119,8 +129,10 @@ class UploadDocumentDialog(FormDialog):
     """Attach a PDF or image. The file is read on a worker thread, never the GUI thread;
     the server decides the type from its bytes and enforces the size limit again."""
 
-    def __init__(self, context, patient_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Attach document"), self_tr("Upload"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Attach document"), self_tr("Upload"),
+                         parent)
         self.patient_id = patient_id
         self.path_edit = QLineEdit(self.body)
         self.path_edit.setAccessibleName(self.tr("File"))
@@ -161,11 +173,11 @@ class UploadDocumentDialog(FormDialog):
         return path_problem is None and title_problem is None
 
     def send(self) -> None:
-        api, pid = self.context.clinical, self.patient_id
+        api, pid = self.clinical, self.patient_id
         path, title = Path(self.path_edit.text().strip()), self.title_edit.text().strip()
         too_big = self.tr("The file is larger than 10 MB.")
 
-        def upload() -> dict:
+        def upload() -> DocumentRead:
             if path.stat().st_size > MAX_DOCUMENT_BYTES:
                 raise ValueError(too_big)
             return api.upload_document(pid, title=title, filename=path.name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hms_desktop.api.patients import PatientsApi
+from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.models.clinical import PatientSearchModel
 from hms_desktop.qt import (
     QLabel,
@@ -14,6 +16,7 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import make_table
 from hms_desktop.workspaces.clinical.today_queue import TodayQueuePanel
 
@@ -22,19 +25,21 @@ class PatientListPanel(QWidget):
     """Today's patients of the signed-in doctor (with their queue) above a search-as-you-type
     list.
 
-    Emits ``sig_patient_chosen(patient)`` with at least ``id``, names and ``mrn``.
+    Emits ``sig_patient_chosen(patient)`` with a ``PatientSummary`` (search) or a
+    ``PatientRef`` (today's list); the chart opens either.
     Emits ``sig_today_loaded(count)`` when today's list has arrived (or failed: -1).
     """
 
     sig_patient_chosen = Signal(object)
     sig_today_loaded = Signal(int)
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
+                 scheduling: SchedulingApi, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.today = TodayQueuePanel(context, self)
+        self.today = TodayQueuePanel(context, scheduling, self)
         self.today.sig_patient_chosen.connect(self.sig_patient_chosen)
         self.today.sig_loaded.connect(self.sig_today_loaded)
 
@@ -46,7 +51,7 @@ class PatientListPanel(QWidget):
         self.search_edit.setToolTip(self.tr("Find a patient (Ctrl+F); Down moves to results"))
         self.search_edit.setClearButtonEnabled(True)
         search_title.setBuddy(self.search_edit)
-        self.model = PatientSearchModel(context.tasks, context.clinical, self)
+        self.model = PatientSearchModel(context.tasks, patients, self)
         self.table = make_table(self, self.tr("Patients found"), self.model, stretch_column=0)
         self.table.activated.connect(self._on_table_activated)
         self.table.clicked.connect(self._on_table_activated)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 
-# Not yet exported by hms_desktop.qt.
-from hms_desktop.api.clinical import SafetyConflictError
+from hms_contract.prescribing import ConflictRead, DrugRead
+from hms_desktop.api.clinical import ClinicalApi, SafetyConflictError
 from hms_desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -31,6 +31,7 @@ from hms_desktop.qt import (
     QWidget,
 )
 from hms_desktop.theme import STATUS_COLOURS
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
@@ -43,14 +44,14 @@ SEVERITY_WORDS = {"contraindicated": "CONTRAINDICATED", "major": "MAJOR",
                   "moderate": "Moderate", "minor": "Minor"}
 
 
-def drug_label(drug: dict) -> str:
-    parts = [drug.get("generic_name", ""), drug.get("strength") or "", drug.get("form") or ""]
+def drug_label(drug: DrugRead) -> str:
+    parts = [drug.generic_name, drug.strength or "", drug.form]
     text = " ".join(p for p in parts if p)
-    return f"{text} ({drug['route']})" if drug.get("route") else text
+    return f"{text} ({drug.route})" if drug.route else text
 
 
-def default_unit(drug: dict) -> str:
-    form = str(drug.get("form") or "").lower()
+def default_unit(drug: DrugRead) -> str:
+    form = drug.form.lower()
     for word, unit in (("tablet", "tablet"), ("capsule", "capsule"), ("inject", "mL"),
                        ("solution", "mL"), ("suspension", "mL"), ("syrup", "mL")):
         if word in form:
@@ -61,15 +62,18 @@ def default_unit(drug: dict) -> str:
 class PrescribeDialog(FormDialog):
     """Build a prescription and send it; shows conflicts and asks for an override reason.
 
-    ``sig_saved(result)`` carries the server's ``{id, ...}`` after a 201.
+    ``sig_saved(PrescriptionRead)`` after a 201. ``items`` are ``PrescriptionItemCreate``
+    fields (the API layer builds the contract model).
     """
 
-    def __init__(self, context, patient_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(context, self_tr("Prescribe"), self_tr("Prescribe"), parent)
+    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, clinical, self_tr("Prescribe"), self_tr("Prescribe"), parent)
         self.patient_id = patient_id
         self.items: list[dict] = []
-        self.conflicts: list[dict] = []
-        self.selected_drug: dict | None = None
+        self.conflicts: list[ConflictRead] = []
+        self.detail = ""
+        self.selected_drug: DrugRead | None = None
         self._generation = 0
         self.setMinimumSize(760, 640)
 
@@ -202,12 +206,12 @@ class PrescribeDialog(FormDialog):
         if len(text) < 2:
             self.results.clear()
             return
-        generation, api = self._generation, self.context.clinical
+        generation, api = self._generation, self.clinical
         self.context.tasks.run(lambda: api.search_formulary(text),
                                on_done=lambda items: self._on_formulary_loaded(generation, items),
                                on_error=self.problem.show_error, owner=self)
 
-    def _on_formulary_loaded(self, generation: int, items: list[dict]) -> None:
+    def _on_formulary_loaded(self, generation: int, items: list[DrugRead]) -> None:
         if generation != self._generation:
             return
         self.results.clear()
@@ -250,8 +254,8 @@ class PrescribeDialog(FormDialog):
             return False
         drug = self.selected_drug
         item = {
-            "drug_id": drug["id"], "dose": dose, "unit": self.unit_edit.text().strip(),
-            "route": drug.get("route") or "oral",
+            "drug_id": drug.id, "dose": dose, "unit": self.unit_edit.text().strip(),
+            "route": drug.route or "oral",
             "frequency": self.frequency_combo.currentText().strip(),
             "duration_days": self.days_spin.value(), "quantity": quantity,
         }
@@ -283,6 +287,7 @@ class PrescribeDialog(FormDialog):
     def _reset_safety(self) -> None:
         """Different items mean a different check: forget the old conflicts."""
         self.conflicts = []
+        self.detail = ""
         self.safety_panel.hide()
         self.override_edit.clear()
         set_error(self.override_error, None)
@@ -292,15 +297,15 @@ class PrescribeDialog(FormDialog):
         items_problem = None if self.items else self.tr("Add at least one medicine.")
         set_error(self.items_error, items_problem)
         override_problem = None
-        if self.conflicts and len(self.override_edit.text().strip()) < 5:
+        if self.needs_override and len(self.override_edit.text().strip()) < 5:
             override_problem = self.tr(
                 "To prescribe despite these problems, type the clinical reason.")
         set_error(self.override_error, override_problem)
         return items_problem is None and override_problem is None
 
     def send(self) -> None:
-        api, pid, items = self.context.clinical, self.patient_id, [dict(i) for i in self.items]
-        reason = self.override_edit.text().strip() if self.conflicts else None
+        api, pid, items = self.clinical, self.patient_id, [dict(i) for i in self.items]
+        reason = self.override_edit.text().strip() if self.needs_override else None
         self.run(lambda: api.create_prescription(pid, items, override_reason=reason))
 
     def on_failure(self, exc: BaseException) -> None:
@@ -309,18 +314,26 @@ class PrescribeDialog(FormDialog):
             return
         super().on_failure(exc)
 
-    def show_conflicts(self, conflicts: list[dict], detail: str = "") -> None:
-        self.conflicts = conflicts or [{"type": "", "severity": "", "reason": detail}]
+    @property
+    def needs_override(self) -> bool:
+        """The server refused these items; sending them again needs a reason."""
+        return bool(self.conflicts or self.detail)
+
+    def show_conflicts(self, conflicts: list[ConflictRead], detail: str = "") -> None:
+        """List what the check found; a refusal without a list shows the server's words."""
+        self.conflicts, self.detail = list(conflicts), detail
         lines = []
         for c in self.conflicts:
-            severity = str(c.get("severity") or "")
-            words = self.tr(SEVERITY_WORDS.get(severity, severity.capitalize()))
-            kind = self.tr(CONFLICT_TYPES.get(str(c.get("type")), str(c.get("type") or "")))
-            colour = (STATUS_COLOURS["critical"] if severity in ("contraindicated", "major")
+            words = self.tr(SEVERITY_WORDS.get(c.severity, c.severity.capitalize()))
+            kind = self.tr(CONFLICT_TYPES.get(c.type, c.type))
+            colour = (STATUS_COLOURS["critical"] if c.severity in ("contraindicated", "major")
                       else STATUS_COLOURS["waiting"])
             label = " · ".join(x for x in (words, kind) if x)
             lines.append(f"<li><b style='color:{colour}'>{html.escape(label)}</b> — "
-                         f"{html.escape(str(c.get('reason', '')))}</li>")
+                         f"{html.escape(c.reason)}</li>")
+        if not self.conflicts:
+            lines.append(f"<li><b style='color:{STATUS_COLOURS['waiting']}'></b> — "
+                         f"{html.escape(detail)}</li>")
         self.conflicts_label.setText("<ul style='margin-left:-20px'>" + "".join(lines)
                                      + "</ul>")
         self.safety_panel.show()
@@ -328,4 +341,4 @@ class PrescribeDialog(FormDialog):
         self.override_edit.setFocus()
 
     def conflict_texts(self) -> list[str]:
-        return [str(c.get("reason", "")) for c in self.conflicts]
+        return [c.reason for c in self.conflicts] or ([self.detail] if self.detail else [])

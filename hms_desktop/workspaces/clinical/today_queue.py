@@ -3,11 +3,14 @@ status, waiting time), and the doctor's queue actions — call next, start, comp
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+from hms_contract.scheduling import AppointmentRead, QueueEntryRead
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.models.clinical import local_time
+from hms_desktop.models.patients import PatientRef
 from hms_desktop.models.queue import queue_action_allowed, queue_status_colour, queue_status_text
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
@@ -24,6 +27,7 @@ from hms_desktop.qt import (
     translate,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 
 # Appointment status words, for a patient who has no queue entry (yet).
 STATUS_WORDS = {"booked": QT_TRANSLATE_NOOP("TodayQueue", "booked"),
@@ -48,48 +52,71 @@ QUEUE_ACTIONS = (
 )
 
 
-def merge_today(appointments: list[dict], entries: list[dict]) -> list[dict]:
-    """Rows ``{appointment, entry}``: each appointment with its queue entry (if checked in),
-    in appointment order, then queue entries without a listed appointment (walk-ins) in
-    token order."""
-    by_appointment = {e.get("appointment_id"): e for e in entries if e.get("appointment_id")}
-    rows = [{"appointment": a, "entry": by_appointment.pop(a.get("id"), None)}
-            for a in appointments]
-    matched = {row["entry"].get("id") for row in rows if row["entry"] is not None}
-    rows += [{"appointment": None, "entry": e}
-             for e in sorted(entries, key=lambda e: e.get("token", 0))
-             if e.get("id") not in matched]
+@dataclass(frozen=True)
+class TodayRow:
+    """One line of the doctor's day: an appointment with its queue entry once checked in,
+    or a queue entry alone (a walk-in)."""
+
+    appointment: AppointmentRead | None
+    entry: QueueEntryRead | None
+
+    @property
+    def source(self) -> AppointmentRead | QueueEntryRead:
+        source = self.appointment or self.entry
+        assert source is not None
+        return source
+
+    @property
+    def status(self) -> str | None:
+        """The queue status when checked in, else ``None``."""
+        return self.entry.status if self.entry is not None else None
+
+
+def merge_today(appointments: list[AppointmentRead], entries: list[QueueEntryRead]
+                ) -> list[TodayRow]:
+    """Each appointment with its queue entry (if checked in), in appointment order, then
+    queue entries without a listed appointment (walk-ins) in token order."""
+    by_appointment = {e.appointment_id: e for e in entries if e.appointment_id}
+    rows = [TodayRow(a, by_appointment.pop(a.id, None)) for a in appointments]
+    matched = {row.entry.id for row in rows if row.entry is not None}
+    rows += [TodayRow(None, e) for e in sorted(entries, key=lambda e: e.token)
+             if e.id not in matched]
     return rows
 
 
-def row_patient(row: dict) -> dict:
-    """The patient of a row in the shape the chart opens (id, names, MRN)."""
-    source = row["appointment"] or row["entry"] or {}
-    name = str(source.get("patient_name") or "")
-    given, _, family = name.partition(" ")
-    return {"id": source.get("patient_id"), "given_name": given, "family_name": family,
-            "mrn": source.get("patient_mrn"),
-            "appointment_id": (row["appointment"] or {}).get("id")}
+def row_patient(row: TodayRow) -> PatientRef:
+    """The patient of a row, as the chart opens it (id, names, MRN)."""
+    source = row.source
+    return PatientRef.named(source.patient_id, source.patient_name, source.patient_mrn)
 
 
-def row_text(row: dict) -> str:
+def row_text(row: TodayRow) -> str:
     """``09:30  Ben Mensah · HMS-1002 · #2 ◷ Waiting 12 min`` (short: the list is narrow)."""
-    appointment, entry = row["appointment"], row["entry"]
-    source = appointment or entry or {}
-    start = (appointment or {}).get("start") or (entry or {}).get("appointment_start")
+    appointment, entry, source = row.appointment, row.entry, row.source
+    start = appointment.start if appointment else entry.appointment_start if entry else None
     when = local_time(start, "%H:%M") if start else translate("TodayQueue", "walk-in")
-    name = source.get("patient_name") or translate("TodayQueue", "Patient {id}").format(
-        id=source.get("patient_id"))
+    name = source.patient_name or translate("TodayQueue", "Patient {id}").format(
+        id=source.patient_id)
     if entry is not None:
-        minutes = entry.get("waiting_minutes", 0)
-        wait = (translate("TodayQueue", "{n} min") if entry.get("status") == "waiting"
+        minutes = entry.waiting_minutes
+        wait = (translate("TodayQueue", "{n} min") if entry.status == "waiting"
                 else translate("TodayQueue", "(waited {n} min)")).format(n=minutes)
-        status = f"#{entry.get('token')} {queue_status_text(entry.get('status'))} {wait}"
+        status = f"#{entry.token} {queue_status_text(entry.status)} {wait}"
     else:
-        word = STATUS_WORDS.get(source.get("status", ""))
-        status = translate("TodayQueue", word) if word else str(source.get("status", ""))
+        word = STATUS_WORDS.get(source.status)
+        status = translate("TodayQueue", word) if word else source.status
     return translate("TodayQueue", "{time}  {name} · {mrn} · {status}").format(
-        time=when, name=name, mrn=source.get("patient_mrn") or "", status=status)
+        time=when, name=name, mrn=source.patient_mrn or "", status=status)
+
+
+def _doctor_id_of(scheduling: SchedulingApi, user_id: int) -> int | None:
+    """The signed-in user's doctor record (``None`` for a user who has no clinic, or when
+    the doctor list is not open to this role)."""
+    try:
+        doctor = scheduling.doctor_of_user(user_id)
+    except ApiProblem:
+        return None
+    return doctor.id if doctor is not None else None
 
 
 class TodayQueuePanel(QWidget):
@@ -102,19 +129,20 @@ class TodayQueuePanel(QWidget):
 
     Threading and ownership: GUI thread only; every request runs on ``context.tasks`` and
     answers of a superseded load are dropped. Reloads on ``queue.*`` and ``appointment.*``
-    events for this doctor (``context.events``), and every minute while visible.
+    events for this doctor (``context.events()``), and every minute while visible.
     """
 
     sig_patient_chosen = Signal(object)
     sig_loaded = Signal(int)
     sig_action_done = Signal(str, object)
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.scheduling = SchedulingApi(context.api)
+        self.scheduling = scheduling
         self.doctor_id: int | None = None
-        self.rows: list[dict] = []
+        self.rows: list[TodayRow] = []
         self.count: int | None = None
         self.queue_available = False
         self.busy = False
@@ -159,10 +187,8 @@ class TodayQueuePanel(QWidget):
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh_timeout)
         self._refresh.start()
-        events = getattr(context, "events", None)
-        self.events = events() if callable(events) else None
-        if self.events is not None:
-            self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
+        self.events = context.events()
+        self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
         self._update_actions()
 
     # -- loading -----------------------------------------------------------------------
@@ -170,17 +196,19 @@ class TodayQueuePanel(QWidget):
         """Load today's appointments and this doctor's queue again."""
         self._generation += 1
         generation = self._generation
-        clinical, scheduling = self.context.clinical, self.scheduling
-        user_id, known = self.context.me.get("id"), self.doctor_id
+        scheduling = self.scheduling
+        user_id, known = self.context.me.id, self.doctor_id
 
-        def fetch() -> tuple[int, list[dict], list[dict] | None] | None:
-            doctor_id = known or clinical.my_doctor_id(user_id)
+        def fetch() -> tuple[int, list[AppointmentRead], list[QueueEntryRead] | None] | None:
+            doctor_id = known or _doctor_id_of(scheduling, user_id)
             if doctor_id is None:
                 return None
             day = date.today()
-            appointments = clinical.todays_appointments(doctor_id, day)
+            page = scheduling.appointments(day=day, doctor_id=doctor_id, limit=200)
+            appointments = [a for a in page.items if a.status not in ("cancelled", "no_show")]
             try:
-                entries = scheduling.queue(day=day, doctor_id=doctor_id).get("items", [])
+                entries: list[QueueEntryRead] | None = list(
+                    scheduling.queue(day=day, doctor_id=doctor_id).items)
             except ApiProblem as problem:
                 if problem.status not in (403, 404):
                     raise
@@ -209,17 +237,16 @@ class TodayQueuePanel(QWidget):
         for row in self.rows:
             item = QListWidgetItem(row_text(row), self.list)
             item.setData(Qt.ItemDataRole.UserRole, row)
-            entry = row["entry"]
-            if entry is not None:
-                colour = queue_status_colour(entry.get("status"))
+            if row.entry is not None:
+                colour = queue_status_colour(row.entry.status)
                 if colour is not None:
                     item.setForeground(colour)
-            reason = (row["appointment"] or {}).get("reason")
+            reason = row.appointment.reason if row.appointment else None
             item.setToolTip(reason or item.text())
             if keep is not None and self._selection_key(row) == keep:
                 self.list.setCurrentItem(item)
         self.count = len(self.rows)
-        waiting = sum(1 for r in self.rows if (r["entry"] or {}).get("status") == "waiting")
+        waiting = sum(1 for r in self.rows if r.status == "waiting")
         if not self.rows:
             self.status.setText(self.tr("No appointments today."))
         elif self.queue_available:
@@ -243,17 +270,17 @@ class TodayQueuePanel(QWidget):
         self.sig_loaded.emit(-1)
 
     # -- selection ---------------------------------------------------------------------
-    def selected_row(self) -> dict | None:
+    def selected_row(self) -> TodayRow | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     @staticmethod
-    def _selection_key(row: dict | None) -> tuple[str, int] | None:
-        if not row:
+    def _selection_key(row: TodayRow | None) -> tuple[str, int] | None:
+        if row is None:
             return None
-        if row["entry"] is not None:
-            return "entry", row["entry"].get("id")
-        return "appointment", (row["appointment"] or {}).get("id")
+        if row.entry is not None:
+            return "entry", row.entry.id
+        return "appointment", row.source.id
 
     def open_row(self, index: int) -> None:
         """Open the chart of the patient in row ``index`` (screenshot tour, keyboard)."""
@@ -269,8 +296,9 @@ class TodayQueuePanel(QWidget):
         if self.busy or not self.queue_available or self.doctor_id is None:
             return False
         if action == "call_next":
-            return any((r["entry"] or {}).get("status") == "waiting" for r in self.rows)
-        return queue_action_allowed(action, (self.selected_row() or {}).get("entry"))
+            return any(r.status == "waiting" for r in self.rows)
+        row = self.selected_row()
+        return queue_action_allowed(action, row.entry if row else None)
 
     def run_action(self, action: str) -> None:
         """``call_next``, ``start`` (then opens the chart) or ``complete``; a no-op when the
@@ -281,8 +309,8 @@ class TodayQueuePanel(QWidget):
         if action == "call_next":
             work = lambda: api.call_next(doctor_id, date.today())  # noqa: E731
         else:
-            assert row is not None and row["entry"] is not None
-            entry_id = row["entry"]["id"]
+            assert row is not None and row.entry is not None
+            entry_id = row.entry.id
             work = lambda: api.queue_action(entry_id, action)  # noqa: E731
         self.busy = True
         self.problem.clear()
@@ -290,17 +318,18 @@ class TodayQueuePanel(QWidget):
         self.context.tasks.run(work, lambda entry: self._on_action_done(action, row, entry),
                                self._on_action_failed, owner=self)
 
-    def _on_action_done(self, action: str, row: dict | None, entry: dict | None) -> None:
+    def _on_action_done(self, action: str, row: TodayRow | None,
+                        entry: QueueEntryRead | None) -> None:
         self.busy = False
         if entry is None:
             self.context.show_status(self.tr("Nobody is waiting."))
         else:
-            self._keep = ("entry", entry.get("id"))
+            self._keep = ("entry", entry.id)
             texts = {"call_next": self.tr("Token {token} called: {name}."),
                      "start": self.tr("Consultation started: {name}."),
                      "complete": self.tr("Consultation completed: {name}.")}
             self.context.show_status(texts[action].format(
-                token=entry.get("token"), name=entry.get("patient_name") or ""))
+                token=entry.token, name=entry.patient_name or ""))
         self.reload()
         if action == "start" and row is not None:
             self.sig_patient_chosen.emit(row_patient(row))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from hms_desktop.api.clinical import ClinicalApi
+from hms_desktop.api.patients import PatientsApi
+from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.qt import QKeySequence, QLabel, QShortcut, QSplitter, Qt, QVBoxLayout, QWidget
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart import ChartView
@@ -13,42 +12,30 @@ from hms_desktop.workspaces.clinical.patient_list import PatientListPanel
 from hms_desktop.workspaces.clinical.today_queue import QUEUE_ACTIONS
 
 
-@dataclass
-class ClinicalContext:
-    """The workspace context plus the typed clinical API wrapper."""
-
-    api: Any
-    tasks: Any
-    me: dict
-    show_status: Any
-    clinical: ClinicalApi
-    events: Any = None  # ``WorkspaceContext.events``: the shared live-event bridge
-
-    @classmethod
-    def from_workspace(cls, context: WorkspaceContext) -> ClinicalContext:
-        return cls(context.api, context.tasks, context.me, context.show_status,
-                   ClinicalApi(context.api), getattr(context, "events", None))
-
-
 class ClinicalWorkspace(QWidget):
     """Master–detail: today's patients and search (left), the chart (right).
 
     Shortcuts: Ctrl+F find patient, Ctrl+N new note, Ctrl+P print prescription; the queue:
     Ctrl+Shift+N call next, Ctrl+Shift+S start consultation, Ctrl+Shift+D complete.
-    The first load (today's list and a first page of patients) starts when shown.
+    The first load (today's list and a first page of patients) starts when shown. Builds
+    the typed area APIs (``ClinicalApi``, ``PatientsApi``, ``SchedulingApi``) once over
+    ``context.api`` and hands them to its panels with the context.
     """
 
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.context = ClinicalContext.from_workspace(context)
+        self.context = context
+        self.clinical = ClinicalApi(context.api)
+        self.patients_api = PatientsApi(context.api)
+        self.scheduling_api = SchedulingApi(context.api)
         self._started = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         title = QLabel(self.tr("Clinical"), self)
         title.setProperty("role", "title")
         layout.addWidget(title)
-        self.patients = PatientListPanel(self.context, self)
-        self.chart = ChartView(self.context, self)
+        self.patients = PatientListPanel(context, self.patients_api, self.scheduling_api, self)
+        self.chart = ChartView(context, self.clinical, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.patients)
         splitter.addWidget(self.chart)

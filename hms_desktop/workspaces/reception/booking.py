@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from hms_desktop.api.scheduling import SlotTakenError, parse_time
+from hms_contract.patients import PatientPage, PatientSummary
+from hms_contract.scheduling import AppointmentRead, DoctorRead, FreeSlotRead, SlotRead
+from hms_desktop.api.patients import PatientsApi
+from hms_desktop.api.scheduling import SchedulingApi, SlotTakenError
 from hms_desktop.models.patients import full_name
 from hms_desktop.qt import (
     QComboBox,
@@ -24,16 +27,16 @@ from hms_desktop.qt import (
     QWidget,
     Signal,
 )
-from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 
 APPOINTMENT_TYPES = (("new", "New visit"), ("follow_up", "Follow-up"), ("procedure", "Procedure"))
 
 
-def slot_text(start: str, end: str | None = None) -> str:
-    begin = parse_time(start)
-    text = begin.strftime("%a %d %b %Y, %H:%M")
-    return f"{text}–{parse_time(end).strftime('%H:%M')}" if end else text
+def slot_text(start: datetime, end: datetime | None = None) -> str:
+    """``Tue 01 Dec 2026, 09:30–09:45`` in the hospital's time (the offset the server sent)."""
+    text = start.strftime("%a %d %b %Y, %H:%M")
+    return f"{text}–{end.strftime('%H:%M')}" if end else text
 
 
 def _buttons(dialog: QDialog, ok_text: str, ok_tip: str) -> tuple[QHBoxLayout, QPushButton]:
@@ -61,23 +64,24 @@ class BookingDialog(QDialog):
 
     sig_booked = Signal(object)
 
-    def __init__(self, tasks: TaskRunner, scheduling_api, patients_api, doctor: dict,
-                 slot: dict, patient: dict | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
+                 patients: PatientsApi, doctor: DoctorRead, slot: SlotRead,
+                 patient: PatientSummary | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks, self.api, self.patients_api = tasks, scheduling_api, patients_api
-        self.doctor, self.slot, self.patient = doctor, slot, patient
-        self.start = slot["start"]
+        self.tasks, self.api, self.patients_api = context.tasks, scheduling, patients
+        self.doctor, self.slot = doctor, slot
+        self.patient: PatientSummary | None = patient
+        self.start: datetime = slot.start
         self.busy = False
         self.setWindowTitle(self.tr("Book appointment"))
         self.setAccessibleName(self.windowTitle())
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.when_label = QLabel(slot_text(slot["start"], slot.get("end")), self)
+        self.when_label = QLabel(slot_text(slot.start, slot.end), self)
         self.when_label.setAccessibleName(self.tr("Time"))
         form.addRow(self.tr("Time"), self.when_label)
-        doctor_label = QLabel(f"{doctor.get('full_name')} — {doctor.get('department', '')}", self)
+        doctor_label = QLabel(f"{doctor.full_name} — {doctor.department}", self)
         doctor_label.setAccessibleName(self.tr("Doctor"))
         form.addRow(self.tr("Doctor"), doctor_label)
 
@@ -105,7 +109,7 @@ class BookingDialog(QDialog):
         self._search_generation = 0
         self.patient_edit.textEdited.connect(lambda _t: self._search_timer.start())
         if patient:
-            self.patient_edit.setText(f"{full_name(patient)} · {patient.get('mrn', '')}")
+            self.patient_edit.setText(f"{full_name(patient)} · {patient.mrn}")
 
         self.type_combo = QComboBox(self)
         self.type_combo.setAccessibleName(self.tr("Appointment type"))
@@ -152,13 +156,13 @@ class BookingDialog(QDialog):
                        lambda page: self._on_patients_found(generation, page),
                        self.problem.show_error, owner=self)
 
-    def _on_patients_found(self, generation: int, page: dict) -> None:
+    def _on_patients_found(self, generation: int, page: PatientPage) -> None:
         if generation != self._search_generation:
             return
         self.patient_list.clear()
-        for item in page.get("items", []):
+        for item in page.items:
             entry = QListWidgetItem(
-                f"{full_name(item)} · {item.get('mrn')} · {item.get('date_of_birth')}",
+                f"{full_name(item)} · {item.mrn} · {item.date_of_birth.isoformat()}",
                 self.patient_list)
             entry.setData(Qt.ItemDataRole.UserRole, item)
         self.patient_list.setVisible(self.patient_list.count() > 0)
@@ -170,9 +174,9 @@ class BookingDialog(QDialog):
 
     def _on_suggestion_changed(self, current, _previous) -> None:
         if current is not None:
-            suggestion = current.data(Qt.ItemDataRole.UserRole)
-            self.start = suggestion["start"]
-            self.when_label.setText(slot_text(suggestion["start"], suggestion.get("end")))
+            suggestion: FreeSlotRead = current.data(Qt.ItemDataRole.UserRole)
+            self.start = suggestion.start
+            self.when_label.setText(slot_text(suggestion.start, suggestion.end))
 
     # -- booking -----------------------------------------------------------------------
     def submit(self) -> None:
@@ -186,12 +190,12 @@ class BookingDialog(QDialog):
         self.busy = True
         self.book_button.setEnabled(False)
         self.problem.clear()
-        args = dict(patient_id=self.patient["id"], doctor_id=self.doctor["id"], start=self.start,
+        args = dict(patient_id=self.patient.id, doctor_id=self.doctor.id, start=self.start,
                     type=self.type_combo.currentData(),
                     reason=self.reason_edit.text().strip() or None)
         self.tasks.run(lambda: self.api.book(**args), self._on_booked, self._on_failed)
 
-    def _on_booked(self, appointment: dict) -> None:
+    def _on_booked(self, appointment: AppointmentRead) -> None:
         self.busy = False
         self.book_button.setEnabled(True)
         self.sig_booked.emit(appointment)
@@ -208,7 +212,7 @@ class BookingDialog(QDialog):
     def show_suggestions(self, exc: SlotTakenError) -> None:
         self.suggestions.clear()
         for suggestion in exc.suggestions:
-            item = QListWidgetItem(slot_text(suggestion["start"], suggestion.get("end")),
+            item = QListWidgetItem(slot_text(suggestion.start, suggestion.end),
                                    self.suggestions)
             item.setData(Qt.ItemDataRole.UserRole, suggestion)
         if exc.suggestions:
@@ -234,18 +238,18 @@ class RescheduleDialog(QDialog):
 
     sig_rescheduled = Signal(object)
 
-    def __init__(self, tasks: TaskRunner, scheduling_api, appointment: dict,
-                 parent: QWidget | None = None, *,
-                 suggestions: list[dict] | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
+                 appointment: AppointmentRead, parent: QWidget | None = None, *,
+                 suggestions: list[FreeSlotRead] | None = None) -> None:
         super().__init__(parent)
-        self.tasks, self.api, self.appointment = tasks, scheduling_api, appointment
+        self.tasks, self.api, self.appointment = context.tasks, scheduling, appointment
         self.setWindowTitle(self.tr("Reschedule appointment"))
         self.setAccessibleName(self.windowTitle())
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         current = QLabel(self.tr("{patient} with {doctor}, now {when}").format(
-            patient=appointment.get("patient_name") or "", doctor=appointment.get(
-                "doctor_name") or "", when=slot_text(appointment["start"])), self)
+            patient=appointment.patient_name or "", doctor=appointment.doctor_name or "",
+            when=slot_text(appointment.start)), self)
         current.setWordWrap(True)
         layout.addWidget(current)
         self.notice = QLabel(self)
@@ -257,7 +261,7 @@ class RescheduleDialog(QDialog):
         self.date_edit = QDateEdit(self)
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
-        start = parse_time(appointment["start"]).date()
+        start = appointment.start.date()
         self.date_edit.setDate(QDate(start.year, start.month, start.day))
         self.date_edit.setMinimumDate(QDate.currentDate())
         self.date_edit.setAccessibleName(self.tr("New date"))
@@ -277,7 +281,8 @@ class RescheduleDialog(QDialog):
             self.notice.setText(self.tr("Someone else has just booked that time. Pick one of "
                                         "the next free times and press Move here."))
             self.notice.show()
-            self._on_slots([{**s, "available": True} for s in suggestions])
+            self._on_slots([SlotRead(start=s.start, end=s.end, available=True,
+                                     location=s.location) for s in suggestions])
             self.slot_list.setFocus()
         else:
             if suggestions is not None:
@@ -288,15 +293,15 @@ class RescheduleDialog(QDialog):
 
     def load_slots(self) -> None:
         day: date = self.date_edit.date().toPython()
-        doctor_id, api = self.appointment["doctor_id"], self.api
+        doctor_id, api = self.appointment.doctor_id, self.api
         self.slot_list.clear()
         self.tasks.run(lambda: api.slots(doctor_id, day), self._on_slots, self.problem.show_error)
 
-    def _on_slots(self, slots: list[dict]) -> None:
+    def _on_slots(self, slots: list[SlotRead]) -> None:
         self.slot_list.clear()
         for slot in slots:
-            if slot.get("available"):
-                item = QListWidgetItem(slot_text(slot["start"], slot.get("end")), self.slot_list)
+            if slot.available:
+                item = QListWidgetItem(slot_text(slot.start, slot.end), self.slot_list)
                 item.setData(Qt.ItemDataRole.UserRole, slot)
         if not self.slot_list.count():
             self.problem.show_text(self.tr("No free time on this day. Try another date."))
@@ -308,14 +313,14 @@ class RescheduleDialog(QDialog):
         item = self.slot_list.currentItem()
         if item is None:
             return
-        slot = item.data(Qt.ItemDataRole.UserRole)
-        appointment_id, version = self.appointment["id"], self.appointment["version"]
+        slot: SlotRead = item.data(Qt.ItemDataRole.UserRole)
+        appointment_id, version = self.appointment.id, self.appointment.version
         self.ok_button.setEnabled(False)
         self.tasks.run(
-            lambda: self.api.reschedule(appointment_id, start=slot["start"], version=version),
+            lambda: self.api.reschedule(appointment_id, start=slot.start, version=version),
             self._on_done, self._on_failed)
 
-    def _on_done(self, appointment: dict) -> None:
+    def _on_done(self, appointment: AppointmentRead) -> None:
         self.sig_rescheduled.emit(appointment)
         self.accept()
 
@@ -330,15 +335,15 @@ class CancelDialog(QDialog):
     sig_cancelled = Signal(object)
     REASONS = ("Patient request", "Doctor unavailable", "Booked in error", "Patient unwell")
 
-    def __init__(self, tasks: TaskRunner, scheduling_api, appointment: dict,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
+                 appointment: AppointmentRead, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks, self.api, self.appointment = tasks, scheduling_api, appointment
+        self.tasks, self.api, self.appointment = context.tasks, scheduling, appointment
         self.setWindowTitle(self.tr("Cancel appointment"))
         self.setAccessibleName(self.windowTitle())
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("{patient}, {when}").format(
-            patient=appointment.get("patient_name") or "", when=slot_text(appointment["start"])),
+            patient=appointment.patient_name or "", when=slot_text(appointment.start)),
             self))
         self.reason_combo = QComboBox(self)
         self.reason_combo.setEditable(True)
@@ -367,12 +372,12 @@ class CancelDialog(QDialog):
             self.reason_error.setText(self.tr("Give a reason."))
             self.reason_error.show()
             return
-        appointment_id, version = self.appointment["id"], self.appointment.get("version")
+        appointment_id, version = self.appointment.id, self.appointment.version
         self.ok_button.setEnabled(False)
         self.tasks.run(lambda: self.api.cancel(appointment_id, reason, version),
                        self._on_done, self._on_failed)
 
-    def _on_done(self, appointment: dict) -> None:
+    def _on_done(self, appointment: AppointmentRead) -> None:
         self.sig_cancelled.emit(appointment)
         self.accept()
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from hms_contract.scheduling import DepartmentRead
+from hms_desktop.api.scheduling import SchedulingApi
+from hms_desktop.models.calendar import DayCalendarModel, WeekCalendarModel, load_day, load_week
 from hms_desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -27,14 +30,8 @@ from hms_desktop.qt import (
     QWidget,
     Signal,
 )
-from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.workspaces.reception.calendar_model import (
-    DayCalendarModel,
-    WeekCalendarModel,
-    load_day,
-    load_week,
-)
+from hms_desktop.workspaces import WorkspaceContext
 
 # (action key, button text, tooltip, shortcut)
 _APPOINTMENT_ACTIONS = (
@@ -61,10 +58,11 @@ class CalendarView(QWidget):
     sig_move_requested = Signal(object, object)
     sig_loaded = Signal()
 
-    def __init__(self, tasks: TaskRunner, scheduling_api, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks
-        self.api = scheduling_api
+        self.tasks = context.tasks
+        self.api = scheduling
         self.loading = False
         self._generation = 0
         self._notice: tuple[str, str] | None = None
@@ -207,10 +205,10 @@ class CalendarView(QWidget):
         else:
             self.date_edit.setDate(QDate(day.year, day.month, day.day))
 
-    def set_departments(self, departments: list[dict]) -> None:
+    def set_departments(self, departments: list[DepartmentRead]) -> None:
         self.department_combo.blockSignals(True)
         for department in departments:
-            self.department_combo.addItem(department.get("name", ""), department.get("id"))
+            self.department_combo.addItem(department.name, department.id)
         self.department_combo.blockSignals(False)
 
     def reload(self, notice: tuple[str, str] | None = None) -> None:
@@ -289,7 +287,7 @@ class CalendarView(QWidget):
         kind, item = self.day_model.cell(index.row(), index.column())
         if kind == "free":
             self.book_selected()
-        elif kind == "appointment" and item.get("status") == "booked":
+        elif kind == "appointment" and item.status == "booked":
             self._request("check_in")
 
     def _on_week_table_activated(self, index: QModelIndex) -> None:
@@ -320,7 +318,7 @@ class CalendarView(QWidget):
 
     def _update_actions(self, *_args) -> None:
         kind, item = self.selected()
-        status = item.get("status") if kind == "appointment" else None
+        status = item.status if kind == "appointment" else None
         self.book_button.setEnabled(kind == "free")
         allowed = {
             "check_in": status == "booked",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from hms_contract.patients import PatientSummary
 from hms_desktop.models.patients import age_years, sex_text
 from hms_desktop.qt import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
@@ -32,10 +33,10 @@ class PatientHeaderStrip(QFrame):
         self.details_label.setAccessibleName(self.tr("Patient details"))
         layout.addWidget(self.name_label)
         layout.addWidget(self.details_label, 1)
-        self.patient: dict | None = None
+        self.patient: PatientSummary | None = None
         self.set_patient(None)
 
-    def set_patient(self, patient: dict | None) -> None:
+    def set_patient(self, patient: PatientSummary | None) -> None:
         self.patient = patient
         if not patient:
             self.name_label.setText(self.tr("No patient selected"))
@@ -44,13 +45,13 @@ class PatientHeaderStrip(QFrame):
             )
             self.details_label.setProperty("role", "subtitle")
             return
-        name = f"{patient.get('given_name', '')} {patient.get('family_name', '')}".strip()
-        age = age_years(patient.get("date_of_birth"))
+        name = f"{patient.given_name} {patient.family_name}".strip()
+        age = age_years(patient.date_of_birth)
         parts = [
-            self.tr("MRN {mrn}").format(mrn=patient.get("mrn", "")),
+            self.tr("MRN {mrn}").format(mrn=patient.mrn),
             self.tr("{age} years").format(age=age) if age is not None else "",
-            sex_text(patient.get("sex")),
-            self.tr("born {dob}").format(dob=patient.get("date_of_birth", "")),
+            sex_text(patient.sex),
+            self.tr("born {dob}").format(dob=patient.date_of_birth.isoformat()),
         ]
         self.name_label.setText(html.escape(name))
         self.details_label.setText("  ·  ".join(p for p in parts if p))

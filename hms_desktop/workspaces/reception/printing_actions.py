@@ -8,8 +8,10 @@ server, because prints of patient documents are audited.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
-from hms_desktop.api.scheduling import parse_time
+from hms_contract.patients import PatientSummary
+from hms_contract.scheduling import AppointmentRead
 from hms_desktop.printing.appointment_slip import AppointmentSlip, render_appointment_slip
 from hms_desktop.printing.labels import PatientLabel, render_label
 from hms_desktop.qt import QWidget, translate
@@ -21,30 +23,32 @@ def _t(text: str) -> str:
     return translate("ReceptionPrinting", text)
 
 
-def label_pdf(patient: dict, kind: str = "id_card") -> bytes:
-    """The ID card (or wristband) PDF for ``patient`` (``PatientRead``/summary)."""
+def label_pdf(patient: PatientSummary,
+              kind: Literal["id_card", "wristband"] = "id_card") -> bytes:
+    """The ID card (or wristband) PDF for ``patient`` (``PatientSummary``/``PatientRead``)."""
     label = PatientLabel(
-        mrn=patient["mrn"],
-        given_name=patient.get("given_name", ""),
-        family_name=patient.get("family_name", ""),
-        date_of_birth=patient.get("date_of_birth", ""),
-        sex=patient.get("sex", "unknown"),
-        birth_date_estimated=bool(patient.get("birth_date_estimated")),
+        mrn=patient.mrn,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        birth_date_estimated=patient.birth_date_estimated,
     )
-    return render_label(label, kind)  # type: ignore[arg-type]
+    return render_label(label, kind)
 
 
-def slip_pdf(appointment: dict, *, token: int | None = None, department: str = "") -> bytes:
+def slip_pdf(appointment: AppointmentRead, *, token: int | None = None,
+             department: str = "") -> bytes:
     """The appointment slip; ``token`` (after check-in) prints large at the top."""
     slip = AppointmentSlip(
-        patient_name=appointment.get("patient_name") or "",
-        mrn=appointment.get("patient_mrn") or "",
-        doctor=appointment.get("doctor_name") or "",
-        when=parse_time(appointment["start"]).strftime("%a %d %b %Y, %H:%M"),
+        patient_name=appointment.patient_name or "",
+        mrn=appointment.patient_mrn or "",
+        doctor=appointment.doctor_name or "",
+        when=appointment.start.strftime("%a %d %b %Y, %H:%M"),
         department=department,
-        location=appointment.get("location") or "",
+        location=appointment.location or "",
         token=token,
-        reference=appointment.get("booking_reference") or "",
+        reference=appointment.booking_reference,
         heading=_t("Appointment"),
         token_caption=_t("Your number"),
         labels=(_t("Patient"), _t("MRN"), _t("Doctor"), _t("Time"), _t("Department")),

@@ -1,19 +1,17 @@
-"""Today's queue: token, patient, doctor, status (word, symbol and colour), waiting time,
-and the staff's queue actions on the selected patient (call, start, complete)."""
+"""Today's queue board: the table (``models.queue.QueueTableModel``) with a summary line and
+the staff's queue actions on the selected patient (call, start, complete)."""
 
 from __future__ import annotations
 
-from hms_desktop.api.scheduling import parse_time
-from hms_desktop.models.queue import queue_action_allowed, queue_status_colour, queue_status_text
+from hms_contract.scheduling import QueueBoardRead, QueueEntryRead
+from hms_desktop.api.scheduling import SchedulingApi
+from hms_desktop.models.queue import QueueTableModel, queue_action_allowed
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
-    QAbstractTableModel,
-    QFont,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
     QLabel,
-    QModelIndex,
     QPushButton,
     QShortcut,
     Qt,
@@ -23,9 +21,9 @@ from hms_desktop.qt import (
     Signal,
     translate,
 )
-from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.record_table import make_record_table
+from hms_desktop.workspaces import WorkspaceContext
 
 REFRESH_MS = 60_000
 
@@ -43,70 +41,6 @@ _QUEUE_ACTIONS = (
 )
 
 
-class QueueTableModel(QAbstractTableModel):
-    """Rows of ``GET /queue`` (token order). GUI thread only."""
-
-    HEADERS = (QT_TRANSLATE_NOOP("QueueTableModel", "Token"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Patient"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Doctor"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Appointment"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Status"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Waiting"))
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.items: list[dict] = []
-
-    def set_items(self, items: list[dict]) -> None:
-        self.beginResetModel()
-        self.items = list(items)
-        self.endResetModel()
-
-    def row_of(self, entry_id: int | None) -> int:
-        """The row showing queue entry ``entry_id``, or -1."""
-        return next((row for row, item in enumerate(self.items) if item.get("id") == entry_id),
-                    -1)
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return translate("QueueTableModel", self.HEADERS[section])
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        item, column = self.items[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            values = (
-                str(item.get("token", "")),
-                f"{item.get('patient_name') or ''}  {item.get('patient_mrn') or ''}".strip(),
-                item.get("doctor_name") or "",
-                parse_time(item["appointment_start"]).strftime("%H:%M")
-                if item.get("appointment_start") else translate("QueueTableModel", "walk-in"),
-                queue_status_text(item.get("status", "")),
-                translate("QueueTableModel", "{n} min").format(n=item.get("waiting_minutes", 0)),
-            )
-            return values[column]
-        if role == Qt.ItemDataRole.ForegroundRole and column == 4:
-            return queue_status_colour(item.get("status"))
-        if role == Qt.ItemDataRole.FontRole and column == 0:
-            font = QFont()
-            font.setBold(True)
-            font.setPointSize(font.pointSize() + 3)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
-            return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return item
-        return None
-
-
 class QueueBoard(QWidget):
     """The day's queue with a summary line and the staff's actions on the selected row.
 
@@ -119,9 +53,10 @@ class QueueBoard(QWidget):
     sig_loaded = Signal()
     sig_action_done = Signal(str, object)
 
-    def __init__(self, tasks: TaskRunner, scheduling_api, parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks, self.api = tasks, scheduling_api
+        self.tasks, self.api = context.tasks, scheduling
         self.loading = False
         self.busy = False
         self._generation = 0
@@ -175,7 +110,7 @@ class QueueBoard(QWidget):
         self.tasks.run(lambda: api.queue(), lambda board: self._on_loaded(generation, board),
                        lambda exc: self._on_failed(generation, exc), quiet=quiet, owner=self)
 
-    def selected_entry(self) -> dict | None:
+    def selected_entry(self) -> QueueEntryRead | None:
         index = self.table.currentIndex()
         return self.model.items[index.row()] if index.isValid() else None
 
@@ -191,7 +126,7 @@ class QueueBoard(QWidget):
         if self.busy or not queue_action_allowed(action, entry):
             return
         assert entry is not None
-        entry_id, api = entry["id"], self.api
+        entry_id, api = entry.id, self.api
         self.busy = True
         self._update_actions()
         self.problem.clear()
@@ -200,16 +135,17 @@ class QueueBoard(QWidget):
                        self._on_action_failed, owner=self)
 
     # -- slots -------------------------------------------------------------------------
-    def _on_action_done(self, action: str, entry: dict) -> None:
+    def _on_action_done(self, action: str, entry: QueueEntryRead) -> None:
         self.busy = False
-        self._keep_selected = entry.get("id")
+        self._keep_selected = entry.id
         self.sig_action_done.emit(action, entry)
         self.reload()
 
     def _on_action_failed(self, exc: BaseException) -> None:
         # Most likely someone else moved this patient on (409): show why, then the truth.
         self.busy = False
-        self._keep_selected = (self.selected_entry() or {}).get("id")
+        selected = self.selected_entry()
+        self._keep_selected = selected.id if selected else None
         self._failure = exc
         self.problem.show_error(exc)
         self.reload()
@@ -218,25 +154,25 @@ class QueueBoard(QWidget):
         if self.isVisible():
             self.reload(quiet=True)
 
-    def _on_loaded(self, generation: int, board: dict) -> None:
+    def _on_loaded(self, generation: int, board: QueueBoardRead) -> None:
         if generation != self._generation:
             return
         self.loading = False
-        keep = self._keep_selected or (self.selected_entry() or {}).get("id")
+        selected = self.selected_entry()
+        keep = self._keep_selected or (selected.id if selected else None)
         self._keep_selected = None
         if self._failure is None:
             self.problem.clear()
         self._failure = None
-        self.model.set_items(board.get("items", []))
+        self.model.set_items(board.items)
         if keep is not None:
             self.select_entry(keep)
-        summary = board.get("summary") or {}
+        summary = board.summary
         text = self.tr("Waiting {w} · called {c} · in consultation {i} · done {d}").format(
-            w=summary.get("waiting", 0), c=summary.get("called", 0),
-            i=summary.get("in_consultation", 0), d=summary.get("done", 0))
-        if summary.get("average_wait_minutes") is not None:
+            w=summary.waiting, c=summary.called, i=summary.in_consultation, d=summary.done)
+        if summary.average_wait_minutes is not None:
             text += "  ·  " + self.tr("average wait {n} min").format(
-                n=round(summary["average_wait_minutes"]))
+                n=round(summary.average_wait_minutes))
         self.summary_label.setText(text)
         self._update_actions()
         self.sig_loaded.emit()

@@ -3,8 +3,11 @@ and a stale-edit banner that offers to reload."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from hms_contract.patients import PatientRead
 from hms_desktop.api.errors import ApiProblem
-from hms_desktop.api.patients import PossibleDuplicatesError
+from hms_desktop.api.patients import PatientsApi, PossibleDuplicatesError
 from hms_desktop.qt import (
     QComboBox,
     QDialog,
@@ -21,8 +24,8 @@ from hms_desktop.qt import (
     QWidget,
     Signal,
 )
-from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.reception.validation import parse_date, validate_patient
 
 # (key, label, placeholder); the order is the Tab order.
@@ -46,6 +49,16 @@ _SEX_CHOICES = (("", "— choose —"), ("female", "Female"), ("male", "Male"),
                 ("other", "Other"), ("unknown", "Unknown"))
 
 
+def _plain(value: Any) -> Any:
+    """JSON form without empty members, so a form value compares with the record's."""
+    if isinstance(value, dict):
+        cleaned = {k: _plain(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, [], {})} or None
+    if isinstance(value, list):
+        return [_plain(v) for v in value] or None
+    return value
+
+
 class PatientFormDialog(QDialog):
     """New patient (``patient=None``) or edit demographics (``patient`` = ``PatientRead``).
 
@@ -53,17 +66,19 @@ class PatientFormDialog(QDialog):
     their field. A 409 ``possible_duplicates`` shows the candidates inside this dialog:
     pick one (``sig_existing_chosen``) or "Register anyway" (resends with ``confirm_new``).
     A 409 ``version_conflict`` shows a banner offering to reload the current record.
-    ``sig_saved(patient)`` after a successful save. GUI thread; requests via ``tasks``.
+    ``sig_saved(PatientRead)`` after a successful save, ``sig_existing_chosen(
+    DuplicateCandidate)`` when the clerk picks an existing record. GUI thread; requests via
+    ``context.tasks``.
     """
 
     sig_saved = Signal(object)
     sig_existing_chosen = Signal(object)
 
-    def __init__(self, tasks: TaskRunner, patients_api, patient: dict | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
+                 patient: PatientRead | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks
-        self.api = patients_api
+        self.tasks = context.tasks
+        self.api = patients
         self.patient = patient
         self.editing = patient is not None
         self.busy = False
@@ -199,26 +214,30 @@ class PatientFormDialog(QDialog):
         values["sex"] = str(self.sex_combo.currentData() or "")
         return values
 
-    def _fill(self, patient: dict) -> None:
+    def _fill(self, patient: PatientRead) -> None:
         self.patient = patient
-        simple = ("given_name", "family_name", "date_of_birth", "phone", "email", "national_id")
-        for key in simple:
-            self.edits[key].setText(str(patient.get(key) or ""))
-        address = patient.get("address") or {}
-        self.edits["address_line"].setText(", ".join(address.get("line") or []))
-        self.edits["city"].setText(address.get("city") or "")
-        kin = (patient.get("next_of_kin") or [{}])[0] if patient.get("next_of_kin") else {}
-        self.edits["kin_name"].setText(kin.get("name") or "")
-        self.edits["kin_relationship"].setText(kin.get("relationship") or "")
-        self.edits["kin_phone"].setText(kin.get("phone") or "")
-        policy = (patient.get("insurance") or [{}])[0] if patient.get("insurance") else {}
-        self.edits["payer"].setText(policy.get("payer") or "")
-        self.edits["policy_number"].setText(policy.get("policy_number") or "")
-        index = self.sex_combo.findData(patient.get("sex") or "")
+        self.edits["given_name"].setText(patient.given_name)
+        self.edits["family_name"].setText(patient.family_name)
+        self.edits["date_of_birth"].setText(patient.date_of_birth.isoformat())
+        self.edits["phone"].setText(patient.phone or "")
+        self.edits["email"].setText(patient.email or "")
+        self.edits["national_id"].setText(patient.national_id or "")
+        address = patient.address
+        self.edits["address_line"].setText(", ".join(address.line) if address else "")
+        self.edits["city"].setText((address.city if address else None) or "")
+        kin = patient.next_of_kin[0] if patient.next_of_kin else None
+        self.edits["kin_name"].setText(kin.name if kin else "")
+        self.edits["kin_relationship"].setText((kin.relationship if kin else None) or "")
+        self.edits["kin_phone"].setText((kin.phone if kin else None) or "")
+        policy = patient.insurance[0] if patient.insurance else None
+        self.edits["payer"].setText(policy.payer if policy else "")
+        self.edits["policy_number"].setText(policy.policy_number if policy else "")
+        index = self.sex_combo.findData(patient.sex)
         self.sex_combo.setCurrentIndex(max(index, 0))
 
     def request_body(self) -> dict:
-        """The JSON body for POST (or the full set of fields for PATCH)."""
+        """The form as ``PatientCreate`` fields (the API layer builds the contract model);
+        for an edit, ``_changes`` keeps only what differs from the record."""
         v = self.values()
         body: dict = {
             "given_name": v["given_name"],
@@ -250,12 +269,12 @@ class PatientFormDialog(QDialog):
 
     def _changes(self) -> dict:
         body = self.request_body()
-        old = self.patient or {}
+        old = self.patient.model_dump(mode="json") if self.patient else {}
         changes = {}
         for key, value in body.items():
             before = old.get(key)
             if key in ("address", "next_of_kin", "insurance"):
-                if value != (before or None):
+                if _plain(value) != _plain(before):
                     changes[key] = value
             elif (value or None) != (before or None):
                 changes[key] = value
@@ -304,7 +323,7 @@ class PatientFormDialog(QDialog):
         """Fetch the current record (after a version conflict) and show it."""
         if not self.patient:
             return
-        patient_id = self.patient["id"]
+        patient_id = self.patient.id
         self._set_busy(True)
         self.tasks.run(lambda: self.api.get(patient_id), self._on_reloaded, self._on_failed)
 
@@ -312,7 +331,7 @@ class PatientFormDialog(QDialog):
         self._set_busy(True)
         if self.editing:
             assert self.patient is not None
-            patient_id, version, changes = self.patient["id"], self.patient["version"], \
+            patient_id, version, changes = self.patient.id, self.patient.version, \
                 self._changes()
             if not changes:
                 self._set_busy(False)
@@ -336,13 +355,13 @@ class PatientFormDialog(QDialog):
                 self.tr("Save changes") if self.editing else self.tr("Register")
             )
 
-    def _on_saved(self, patient: dict) -> None:
+    def _on_saved(self, patient: PatientRead) -> None:
         self._set_busy(False)
         self.patient = patient
         self.sig_saved.emit(patient)
         self.accept()
 
-    def _on_reloaded(self, patient: dict) -> None:
+    def _on_reloaded(self, patient: PatientRead) -> None:
         self._set_busy(False)
         self.conflict_banner.hide()
         self._fill(patient)
@@ -366,10 +385,9 @@ class PatientFormDialog(QDialog):
     def _show_duplicates(self, exc: PossibleDuplicatesError) -> None:
         self.duplicates_list.clear()
         for candidate in exc.candidates:
-            reasons = ", ".join(str(r).replace("_", " ") for r in candidate.get("reasons", []))
+            reasons = ", ".join(str(r).replace("_", " ") for r in candidate.reasons)
             text = self.tr("{name} · MRN {mrn} · born {dob}").format(
-                name=candidate.get("name", ""), mrn=candidate.get("mrn", ""),
-                dob=candidate.get("dob", ""))
+                name=candidate.name, mrn=candidate.mrn, dob=candidate.dob.isoformat())
             if reasons:
                 text += "  —  " + self.tr("same {reasons}").format(reasons=reasons)
             item = QListWidgetItem(text, self.duplicates_list)

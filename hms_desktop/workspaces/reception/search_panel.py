@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hms_contract.patients import PatientSummary
+from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.patients import PatientsTableModel
 from hms_desktop.qt import (
     QHBoxLayout,
@@ -17,9 +19,9 @@ from hms_desktop.qt import (
     QWidget,
     Signal,
 )
-from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.record_table import make_record_table
+from hms_desktop.workspaces import WorkspaceContext
 
 SEARCH_DEBOUNCE_MS = 250
 
@@ -29,17 +31,19 @@ class PatientSearchPanel(QWidget):
 
     Typing restarts a short debounce timer; only then is the query sent, on the task
     runner. Pages of a query the user has typed past are discarded by the model.
-    Signals: ``sig_patient_selected(summary: dict | None)``, ``sig_new_patient_requested()``.
+    Signals: ``sig_patient_selected(summary: PatientSummary | None)``,
+    ``sig_new_patient_requested()``.
     GUI thread only.
     """
 
     sig_patient_selected = Signal(object)
     sig_new_patient_requested = Signal()
 
-    def __init__(self, tasks: TaskRunner, patients_api, parent: QWidget | None = None,
-                 *, debounce_ms: int = SEARCH_DEBOUNCE_MS) -> None:
+    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
+                 parent: QWidget | None = None, *,
+                 debounce_ms: int = SEARCH_DEBOUNCE_MS) -> None:
         super().__init__(parent)
-        self.model = PatientsTableModel(tasks, patients_api, self)
+        self.model = PatientsTableModel(context.tasks, patients, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -110,7 +114,7 @@ class PatientSearchPanel(QWidget):
         self.problem.clear()
         self.model.set_filters(q=self.search_edit.text().strip())
 
-    def current_patient(self) -> dict | None:
+    def current_patient(self) -> PatientSummary | None:
         index = self.table.currentIndex()
         return self.model.row_item(index.row()) if index.isValid() else None
 

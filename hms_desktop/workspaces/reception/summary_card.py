@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 
+from hms_contract.patients import PatientRead, PatientSummary
+from hms_desktop.api.patients import PatientsApi
+from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.models.appointments import AppointmentsTableModel
 from hms_desktop.models.patients import age_years, sex_text
 from hms_desktop.qt import (
@@ -20,26 +23,28 @@ from hms_desktop.qt import (
     QWidget,
     Signal,
 )
-from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
 
 
 class PatientSummaryCard(QFrame):
     """Shows one patient (re-read from the server when selected) and their appointments.
 
-    Signals: ``sig_edit_requested(patient)``, ``sig_print_label_requested(patient, kind)``,
-    ``sig_loaded(patient)``. GUI thread; loads through ``tasks``.
+    ``patient`` is the ``PatientSummary`` picked in the list until the full ``PatientRead``
+    has loaded. Signals: ``sig_edit_requested(patient)``,
+    ``sig_print_label_requested(patient, kind)``, ``sig_loaded(PatientRead)``. GUI thread;
+    loads through ``context.tasks``.
     """
 
     sig_edit_requested = Signal(object)
     sig_print_label_requested = Signal(object, str)
     sig_loaded = Signal(object)
 
-    def __init__(self, tasks: TaskRunner, patients_api, scheduling_api,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
+                 scheduling: SchedulingApi, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks, self.api = tasks, patients_api
-        self.patient: dict | None = None
+        self.tasks, self.api = context.tasks, patients
+        self.patient: PatientSummary | None = None
         self.loading = False
         self._generation = 0
         self.setObjectName("patientSummary")
@@ -94,7 +99,7 @@ class PatientSummaryCard(QFrame):
         caption = QLabel(self.tr("Appointments"), self.body)
         caption.setStyleSheet("font-weight: 600;")
         body.addWidget(caption)
-        self.appointments = AppointmentsTableModel(tasks, scheduling_api, self,
+        self.appointments = AppointmentsTableModel(context.tasks, scheduling, self,
                                                    show_patient=False)
         self.appointments_table = QTableView(self.body)
         self.appointments_table.setModel(self.appointments)
@@ -110,7 +115,7 @@ class PatientSummaryCard(QFrame):
         layout.addWidget(self.problem)
         self.body.hide()
 
-    def set_patient(self, summary: dict | None) -> None:
+    def set_patient(self, summary: PatientSummary | None) -> None:
         """Show ``summary`` at once, then the full record and appointments when loaded."""
         self._generation += 1
         if not summary:
@@ -119,7 +124,7 @@ class PatientSummaryCard(QFrame):
             self.placeholder.show()
             return
         self._show(summary)
-        generation, patient_id = self._generation, summary["id"]
+        generation, patient_id = self._generation, summary.id
         self.loading = True
         self.tasks.run(lambda: self.api.get(patient_id),
                        lambda patient: self._on_loaded(generation, patient),
@@ -130,7 +135,7 @@ class PatientSummaryCard(QFrame):
         if self.patient:
             self.appointments.reload()
 
-    def _on_loaded(self, generation: int, patient: dict) -> None:
+    def _on_loaded(self, generation: int, patient: PatientRead) -> None:
         if generation != self._generation:
             return
         self.loading = False
@@ -142,32 +147,35 @@ class PatientSummaryCard(QFrame):
             self.loading = False
             self.problem.show_error(exc)
 
-    def _show(self, patient: dict) -> None:
+    def _show(self, patient: PatientSummary) -> None:
+        """The summary's fields at once; the rest (contact, kin, insurance) once the full
+        ``PatientRead`` is in."""
         self.patient = patient
         self.problem.clear()
         self.placeholder.hide()
         self.body.show()
-        age = age_years(patient.get("date_of_birth"))
-        born = str(patient.get("date_of_birth") or "")
-        if patient.get("birth_date_estimated"):
+        age = age_years(patient.date_of_birth)
+        born = patient.date_of_birth.isoformat()
+        if patient.birth_date_estimated:
             born += " " + self.tr("(estimated)")
         if age is not None:
             born += " · " + self.tr("{age} years").format(age=age)
-        born += " · " + sex_text(patient.get("sex"))
-        address = patient.get("address") or {}
-        kin = (patient.get("next_of_kin") or [None])[0] or {}
-        policy = (patient.get("insurance") or [None])[0] or {}
+        born += " · " + sex_text(patient.sex)
+        full = patient if isinstance(patient, PatientRead) else None
+        address = full.address if full else None
+        kin = full.next_of_kin[0] if full and full.next_of_kin else None
+        policy = full.insurance[0] if full and full.insurance else None
         values = {
             "born": born,
-            "phone": patient.get("phone") or "—",
-            "email": patient.get("email") or "—",
-            "national_id": patient.get("national_id") or "—",
-            "address": ", ".join([*address.get("line", []), address.get("city") or ""]).strip(
-                ", ") or "—",
-            "kin": " · ".join(p for p in (kin.get("name"), kin.get("relationship"),
-                                          kin.get("phone")) if p) or "—",
-            "insurance": " · ".join(p for p in (policy.get("payer"),
-                                                policy.get("policy_number")) if p) or "—",
+            "phone": patient.phone or "—",
+            "email": (full.email if full else None) or "—",
+            "national_id": patient.national_id or "—",
+            "address": (", ".join([*address.line, address.city or ""]).strip(", ")
+                        if address else "") or "—",
+            "kin": " · ".join(p for p in (kin.name, kin.relationship, kin.phone) if p)
+            if kin else "—",
+            "insurance": " · ".join(p for p in (policy.payer, policy.policy_number) if p)
+            if policy else "—",
         }
         for key, value in values.items():
             self.fields[key].setText(html.escape(value))

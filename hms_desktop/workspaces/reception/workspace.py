@@ -4,6 +4,10 @@ actions they request (dialogs, check-in, printing)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from hms_contract.patients import DuplicateCandidate, PatientRead, PatientSummary
+from hms_contract.scheduling import AppointmentRead, DoctorRead, QueueEntryRead, SlotRead
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.api.scheduling import SchedulingApi, SlotTakenError
@@ -34,8 +38,10 @@ EVENT_PREFIXES = ("appointment.", "queue.", "patient.", "schedule.", "doctor.")
 class ReceptionWorkspace(QWidget):
     """Reception's whole screen. GUI thread; every request goes through ``context.tasks``.
 
-    Listens to server events (``context.events()``) and reloads what they touch, so a
-    booking or check-in made at another desk shows up here within a moment.
+    Builds the typed area APIs (``PatientsApi``, ``SchedulingApi``) once over
+    ``context.api`` and hands them to its panels with the context. Listens to server events
+    (``context.events()``) and reloads what they touch, so a booking or check-in made at
+    another desk shows up here within a moment.
     """
 
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
@@ -54,8 +60,8 @@ class ReceptionWorkspace(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         left = QSplitter(Qt.Orientation.Vertical, self.splitter)
-        self.search = PatientSearchPanel(self.tasks, self.patients_api, left)
-        self.summary = PatientSummaryCard(self.tasks, self.patients_api, self.scheduling_api, left)
+        self.search = PatientSearchPanel(context, self.patients_api, left)
+        self.summary = PatientSummaryCard(context, self.patients_api, self.scheduling_api, left)
         left.addWidget(self.search)
         left.addWidget(self.summary)
         left.setStretchFactor(0, 5)
@@ -65,8 +71,8 @@ class ReceptionWorkspace(QWidget):
         self.summary.setMinimumHeight(260)
         self.tabs = QTabWidget(self.splitter)
         self.tabs.setAccessibleName(self.tr("Reception sections"))
-        self.calendar = CalendarView(self.tasks, self.scheduling_api, self.tabs)
-        self.queue = QueueBoard(self.tasks, self.scheduling_api, self.tabs)
+        self.calendar = CalendarView(context, self.scheduling_api, self.tabs)
+        self.queue = QueueBoard(context, self.scheduling_api, self.tabs)
         self.tabs.addTab(self.calendar, self.tr("&Calendar"))
         self.tabs.addTab(self.queue, self.tr("&Queue"))
         self.tabs.setTabToolTip(0, self.tr("Appointments by doctor (Alt+C)"))
@@ -97,10 +103,8 @@ class ReceptionWorkspace(QWidget):
                            ("F5", self.reload_all)):
             QShortcut(QKeySequence(keys), self, activated=slot)
 
-        events = getattr(context, "events", None)
-        self.events = events() if callable(events) else None
-        if self.events is not None:
-            self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
+        self.events = context.events()
+        self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
 
         self.tasks.run(self.scheduling_api.departments, self.calendar.set_departments,
                        lambda _exc: None, owner=self)
@@ -126,67 +130,75 @@ class ReceptionWorkspace(QWidget):
         self.summary.reload_appointments()
 
     # -- patients ----------------------------------------------------------------------
-    def _on_search_patient_selected(self, summary: dict | None) -> None:
+    def _on_search_patient_selected(self, summary: PatientSummary | None) -> None:
         if summary is None:
             return
         self.header.set_patient(summary)
         self.summary.set_patient(summary)
 
-    def show_patient(self, patient: dict) -> None:
+    def show_patient(self, patient: PatientSummary) -> None:
         """Put ``patient`` in context (after registering, or picking a duplicate)."""
         self.header.set_patient(patient)
         self.summary.set_patient(patient)
 
     def new_patient(self) -> PatientFormDialog:
-        dialog = PatientFormDialog(self.tasks, self.patients_api, parent=self)
+        dialog = PatientFormDialog(self.context, self.patients_api, parent=self)
         dialog.sig_saved.connect(self._on_patient_saved)
         dialog.sig_existing_chosen.connect(self._on_duplicate_chosen)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
 
-    def edit_patient(self, patient: dict | None) -> PatientFormDialog | None:
-        if not patient:
+    def edit_patient(self, patient: PatientSummary | None) -> PatientFormDialog | None:
+        """Edit ``patient``'s demographics. A search row (``PatientSummary``) is read in full
+        first, then the form opens (and ``None`` is returned)."""
+        if patient is None:
             return None
-        dialog = PatientFormDialog(self.tasks, self.patients_api, patient, parent=self)
+        if not isinstance(patient, PatientRead):
+            api, patient_id = self.patients_api, patient.id
+            self.tasks.run(lambda: api.get(patient_id), self.edit_patient, self._show_problem,
+                           owner=self)
+            return None
+        dialog = PatientFormDialog(self.context, self.patients_api, patient, parent=self)
         dialog.sig_saved.connect(self._on_patient_saved)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
 
-    def _on_patient_saved(self, patient: dict) -> None:
+    def _on_patient_saved(self, patient: PatientRead) -> None:
         self.show_patient(patient)
         self.search.model.replace_item(patient)
         self.context.show_status(self.tr("Saved {name}, MRN {mrn}.").format(
-            name=f"{patient.get('given_name')} {patient.get('family_name')}",
-            mrn=patient.get("mrn")))
+            name=f"{patient.given_name} {patient.family_name}", mrn=patient.mrn))
 
-    def _on_duplicate_chosen(self, candidate: dict) -> None:
-        self.search.search_now(candidate.get("mrn", ""))
-        self.summary.set_patient({"id": candidate["id"], "mrn": candidate.get("mrn")})
+    def _on_duplicate_chosen(self, candidate: DuplicateCandidate) -> None:
+        self.search.search_now(candidate.mrn)
+        api, patient_id = self.patients_api, candidate.id
+        self.tasks.run(lambda: api.get(patient_id), self.show_patient, self._show_problem,
+                       owner=self)
 
     # -- appointments ------------------------------------------------------------------
-    def book(self, doctor: dict, slot: dict) -> BookingDialog:
-        dialog = BookingDialog(self.tasks, self.scheduling_api, self.patients_api, doctor, slot,
-                               self.summary.patient, parent=self)
+    def book(self, doctor: DoctorRead, slot: SlotRead) -> BookingDialog:
+        dialog = BookingDialog(self.context, self.scheduling_api, self.patients_api, doctor,
+                               slot, self.summary.patient, parent=self)
         dialog.sig_booked.connect(self._on_booked)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
 
-    def _on_booked(self, appointment: dict) -> None:
+    def _on_booked(self, appointment: AppointmentRead) -> None:
         self.calendar.reload()
         self.summary.reload_appointments()
         self.context.show_status(self.tr("Booked."))
 
-    def _on_calendar_action_requested(self, action: str, appointment: dict):
+    def _on_calendar_action_requested(self, action: str, appointment: AppointmentRead):
         if action == "check_in":
             return self.check_in(appointment)
         if action == "reschedule":
-            dialog = RescheduleDialog(self.tasks, self.scheduling_api, appointment, self)
+            dialog = RescheduleDialog(self.context, self.scheduling_api, appointment, self)
             dialog.sig_rescheduled.connect(lambda _a: self._after_change())
         elif action == "cancel":
-            dialog = CancelDialog(self.tasks, self.scheduling_api, appointment, self)
+            dialog = CancelDialog(self.context, self.scheduling_api, appointment, self)
             dialog.sig_cancelled.connect(lambda _a: self._after_change())
         elif action == "no_show":
             return self.mark_no_show(appointment)
@@ -198,15 +210,15 @@ class ReceptionWorkspace(QWidget):
         dialog.open()
         return dialog
 
-    def move_appointment(self, appointment: dict, slot: dict) -> QMessageBox:
+    def move_appointment(self, appointment: AppointmentRead, slot: SlotRead) -> QMessageBox:
         """A drag-and-drop move: confirm, then reschedule with the version the calendar
         showed. ``slot_taken`` offers the next free times; ``version_conflict`` reloads."""
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("Move appointment"),
                           self.tr("Move {patient} with {doctor} from {old} to {new}?").format(
-                              patient=appointment.get("patient_name") or "",
-                              doctor=appointment.get("doctor_name") or "",
-                              old=time_text(appointment.get("start")),
-                              new=time_text(slot.get("start"))),
+                              patient=appointment.patient_name or "",
+                              doctor=appointment.doctor_name or "",
+                              old=time_text(appointment.start),
+                              new=time_text(slot.start)),
                           QMessageBox.StandardButton.NoButton, self)
         move = box.addButton(self.tr("Move"), QMessageBox.ButtonRole.AcceptRole)
         move.setToolTip(self.tr("Move the appointment (Enter)"))
@@ -221,22 +233,22 @@ class ReceptionWorkspace(QWidget):
         box.open()
         return box
 
-    def _reschedule(self, appointment: dict, slot: dict) -> None:
-        appointment_id, version, start = appointment["id"], appointment["version"], slot["start"]
+    def _reschedule(self, appointment: AppointmentRead, slot: SlotRead) -> None:
+        appointment_id, version, start = appointment.id, appointment.version, slot.start
         api = self.scheduling_api
         self.tasks.run(lambda: api.reschedule(appointment_id, start=start, version=version),
                        self._on_moved, lambda exc: self._on_move_failed(appointment, exc),
                        owner=self)
 
-    def _on_moved(self, appointment: dict) -> None:
+    def _on_moved(self, appointment: AppointmentRead) -> None:
         self._after_change()
         self.context.show_status(self.tr("Moved to {when}.").format(
-            when=time_text(appointment.get("start"), with_date=True)))
+            when=time_text(appointment.start, with_date=True)))
 
-    def _on_move_failed(self, appointment: dict, exc: BaseException):
+    def _on_move_failed(self, appointment: AppointmentRead, exc: BaseException):
         if isinstance(exc, SlotTakenError):
             self.calendar.reload()
-            dialog = RescheduleDialog(self.tasks, self.scheduling_api, appointment, self,
+            dialog = RescheduleDialog(self.context, self.scheduling_api, appointment, self,
                                       suggestions=exc.suggestions)
             dialog.sig_rescheduled.connect(lambda _a: self._after_change())
             dialog.finished.connect(dialog.deleteLater)
@@ -252,27 +264,27 @@ class ReceptionWorkspace(QWidget):
         self._show_problem(exc)
         return None
 
-    def _on_queue_action_done(self, action: str, entry: dict) -> None:
+    def _on_queue_action_done(self, action: str, entry: QueueEntryRead) -> None:
         texts = {"call": self.tr("Token {token} called: {name}."),
                  "start": self.tr("Consultation started: {name}."),
                  "complete": self.tr("Consultation completed: {name}.")}
         self.context.show_status(texts.get(action, "{name}").format(
-            token=entry.get("token"), name=entry.get("patient_name") or ""))
+            token=entry.token, name=entry.patient_name or ""))
         if action != "call":  # starting or completing changes the appointment's status
             self.calendar.reload()
             self.summary.reload_appointments()
 
-    def check_in(self, appointment: dict) -> None:
-        appointment_id = appointment["id"]
+    def check_in(self, appointment: AppointmentRead) -> None:
+        appointment_id = appointment.id
         self.tasks.run(lambda: self.scheduling_api.check_in(appointment_id),
                        lambda entry: self._on_checked_in(appointment, entry), self._show_problem)
 
-    def _on_checked_in(self, appointment: dict, entry: dict) -> None:
-        self.last_token = entry.get("token")
+    def _on_checked_in(self, appointment: AppointmentRead, entry: QueueEntryRead) -> None:
+        self.last_token = entry.token
         self._after_change()
         box = QMessageBox(QMessageBox.Icon.Information, self.tr("Checked in"),
                           self.tr("{name} is checked in. Token number: {token}").format(
-                              name=appointment.get("patient_name") or "", token=self.last_token),
+                              name=appointment.patient_name or "", token=self.last_token),
                           QMessageBox.StandardButton.Close, self)
         print_button = box.addButton(self.tr("Print slip…"), QMessageBox.ButtonRole.AcceptRole)
         print_button.setToolTip(self.tr("Print the slip with the token number"))
@@ -280,12 +292,12 @@ class ReceptionWorkspace(QWidget):
         box.setObjectName("checkInTokenBox")
         box.finished.connect(box.deleteLater)
         print_button.clicked.connect(
-            lambda: self.print_slip(appointment, token=entry.get("token")))
+            lambda: self.print_slip(appointment, token=entry.token))
         self.token_box = box
         box.open()
 
-    def mark_no_show(self, appointment: dict) -> None:
-        appointment_id, version = appointment["id"], appointment.get("version")
+    def mark_no_show(self, appointment: AppointmentRead) -> None:
+        appointment_id, version = appointment.id, appointment.version
         self.tasks.run(lambda: self.scheduling_api.no_show(appointment_id, version),
                        lambda _a: self._after_change(), self._show_problem)
 
@@ -300,14 +312,15 @@ class ReceptionWorkspace(QWidget):
         self.calendar.problem.show_error(exc)
 
     # -- printing ----------------------------------------------------------------------
-    def print_label(self, patient: dict | None, kind: str = "id_card") -> None:
-        if not patient or not patient.get("mrn"):
+    def print_label(self, patient: PatientSummary | None,
+                    kind: Literal["id_card", "wristband"] = "id_card") -> None:
+        if patient is None:
             self.search.focus_search()
             return
         # reportlab and pdfium load on first print, not when the workspace opens.
         from hms_desktop.workspaces.reception.printing_actions import label_pdf, open_print_preview
 
-        patient_id = patient["id"]
+        patient_id = patient.id
         title = self.tr("Patient ID card") if kind == "id_card" else self.tr("Wristband")
         api = self.patients_api
 
@@ -315,17 +328,17 @@ class ReceptionWorkspace(QWidget):
             self.tasks.run(lambda: api.record_print(patient_id, kind), quiet=True)
 
         open_print_preview(self, self.tasks, lambda: label_pdf(patient, kind), title=title,
-                           file_name=f"{kind}-{patient['mrn']}.pdf", on_printed=printed,
+                           file_name=f"{kind}-{patient.mrn}.pdf", on_printed=printed,
                            on_error=self._show_problem, on_open=self._on_preview_opened)
 
-    def print_slip(self, appointment: dict, token: int | None = None) -> None:
+    def print_slip(self, appointment: AppointmentRead, token: int | None = None) -> None:
         from hms_desktop.workspaces.reception.printing_actions import open_print_preview, slip_pdf
 
-        department = next((d.get("department", "") for d in self.calendar.day_model.doctors
-                           if d.get("id") == appointment.get("doctor_id")), "")
+        department = next((d.department for d in self.calendar.day_model.doctors
+                           if d.id == appointment.doctor_id), "")
         open_print_preview(
             self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department),
-            title=self.tr("Appointment slip"), file_name=f"slip-{appointment['id']}.pdf",
+            title=self.tr("Appointment slip"), file_name=f"slip-{appointment.id}.pdf",
             on_error=self._show_problem, on_open=self._on_preview_opened)
 
     def _on_preview_opened(self, dialog) -> None:
@@ -336,11 +349,11 @@ class ReceptionWorkspace(QWidget):
         if event_type.startswith(("appointment.", "schedule.", "doctor.")):
             self.calendar.reload()
             patient = self.summary.patient
-            if patient and data.get("patient_id") == patient.get("id"):
+            if patient and data.get("patient_id") == patient.id:
                 self.summary.reload_appointments()
         if event_type.startswith("queue.") or event_type == "appointment.checked_in":
             self.queue.reload(quiet=True)
         if event_type == "patient.updated":
             patient = self.summary.patient
-            if patient and data.get("patient_id") == patient.get("id"):
+            if patient and data.get("patient_id") == patient.id:
                 self.summary.set_patient(patient)

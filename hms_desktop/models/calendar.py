@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from hms_desktop.api.scheduling import parse_time
+from hms_contract.scheduling import AppointmentRead, DoctorRead, SlotRead
+from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.models.appointments import status_colour, status_text
 from hms_desktop.qt import (
     QAbstractTableModel,
@@ -34,29 +35,34 @@ APPOINTMENT_MIME = "application/x-hms-appointment"
 
 @dataclass
 class DayData:
+    """One day of the calendar as loaded on a worker: doctors, each one's slots (by doctor
+    id) and the day's appointments."""
+
     day: date
-    doctors: list[dict]
-    slots: dict[int, list[dict]]
-    appointments: list[dict]
+    doctors: list[DoctorRead]
+    slots: dict[int, list[SlotRead]]
+    appointments: list[AppointmentRead]
 
 
 @dataclass
 class WeekData:
     start: date
-    doctors: list[dict]
+    doctors: list[DoctorRead]
     # (doctor_id, day) -> {"free": n, "booked": n, "checked_in": n, ...}
     counts: dict[tuple[int, date], dict[str, int]] = field(default_factory=dict)
 
 
-def load_day(scheduling_api, day: date, department_id: int | None = None) -> DayData:
+def load_day(scheduling_api: SchedulingApi, day: date, department_id: int | None = None
+             ) -> DayData:
     """Doctors, each one's slots, and the day's appointments (runs on a worker)."""
     doctors = scheduling_api.doctors(department_id=department_id)
-    slots = {d["id"]: scheduling_api.slots(d["id"], day) for d in doctors}
+    slots = {d.id: scheduling_api.slots(d.id, day) for d in doctors}
     appointments = scheduling_api.all_appointments(day=day, department_id=department_id)
     return DayData(day, doctors, slots, appointments)
 
 
-def load_week(scheduling_api, start: date, department_id: int | None = None) -> WeekData:
+def load_week(scheduling_api: SchedulingApi, start: date, department_id: int | None = None
+              ) -> WeekData:
     """Counts per doctor and day for the 7 days from ``start`` (runs on a worker)."""
     doctors = scheduling_api.doctors(department_id=department_id)
     data = WeekData(start, doctors)
@@ -64,14 +70,14 @@ def load_week(scheduling_api, start: date, department_id: int | None = None) -> 
     for appointment in scheduling_api.all_appointments(
         day=start, date_to=end, department_id=department_id
     ):
-        key = (appointment["doctor_id"], parse_time(appointment["start"]).date())
+        key = (appointment.doctor_id, appointment.start.date())
         bucket = data.counts.setdefault(key, {})
-        bucket[appointment["status"]] = bucket.get(appointment["status"], 0) + 1
+        bucket[appointment.status] = bucket.get(appointment.status, 0) + 1
     for doctor in doctors:
         for offset in range(7):
             day = start + timedelta(days=offset)
-            free = sum(1 for s in scheduling_api.slots(doctor["id"], day) if s.get("available"))
-            data.counts.setdefault((doctor["id"], day), {})["free"] = free
+            free = sum(1 for s in scheduling_api.slots(doctor.id, day) if s.available)
+            data.counts.setdefault((doctor.id, day), {})["free"] = free
     return data
 
 
@@ -83,8 +89,8 @@ def _tint(colour: QColor, dark: bool = False) -> QColor:
 
 class DayCalendarModel(QAbstractTableModel):
     """Rows are slot times (``HH:MM``), columns doctors. ``cell(row, column)`` returns
-    ``("appointment", appointment)``, ``("free", slot)``, ``("closed", slot)`` or
-    ``(None, None)``. GUI thread only.
+    ``("appointment", AppointmentRead)``, ``("free", SlotRead)``, ``("closed", SlotRead)``
+    or ``(None, None)``. GUI thread only.
 
     Drag and drop: booked appointments drag as ``APPOINTMENT_MIME`` (``{id, doctor_id,
     version}``); a drop on a free slot in the same doctor's column emits
@@ -105,17 +111,16 @@ class DayCalendarModel(QAbstractTableModel):
         cells: dict[tuple[int, str], tuple[str | None, Any]] = {}
         times: set[str] = set()
         for column, doctor in enumerate(data.doctors):
-            for slot in data.slots.get(doctor["id"], []):
-                hhmm = parse_time(slot["start"]).strftime("%H:%M")
+            for slot in data.slots.get(doctor.id, []):
+                hhmm = slot.start.strftime("%H:%M")
                 times.add(hhmm)
-                cells[(column, hhmm)] = ("free" if slot.get("available") else "closed", slot)
-        index = {doctor["id"]: column for column, doctor in enumerate(data.doctors)}
-        for appointment in sorted(data.appointments,
-                                  key=lambda a: a.get("status") in ACTIVE):
-            column = index.get(appointment.get("doctor_id"))
+                cells[(column, hhmm)] = ("free" if slot.available else "closed", slot)
+        index = {doctor.id: column for column, doctor in enumerate(data.doctors)}
+        for appointment in sorted(data.appointments, key=lambda a: a.status in ACTIVE):
+            column = index.get(appointment.doctor_id)
             if column is None:
                 continue
-            hhmm = parse_time(appointment["start"]).strftime("%H:%M")
+            hhmm = appointment.start.strftime("%H:%M")
             times.add(hhmm)
             # Active appointments are placed last, so they win over a cancelled one.
             cells[(column, hhmm)] = ("appointment", appointment)
@@ -125,7 +130,7 @@ class DayCalendarModel(QAbstractTableModel):
         self.endResetModel()
 
     @property
-    def doctors(self) -> list[dict]:
+    def doctors(self) -> list[DoctorRead]:
         return self.data_.doctors if self.data_ else []
 
     def time_at(self, row: int) -> str:
@@ -136,7 +141,7 @@ class DayCalendarModel(QAbstractTableModel):
 
     def find_appointment(self, appointment_id: int) -> QModelIndex:
         for (row, column), (kind, item) in self._cells.items():
-            if kind == "appointment" and item.get("id") == appointment_id:
+            if kind == "appointment" and item.id == appointment_id:
                 return self.index(row, column)
         return QModelIndex()
 
@@ -147,15 +152,15 @@ class DayCalendarModel(QAbstractTableModel):
                     return self.index(row, column)
         return QModelIndex()
 
-    def appointment_by_id(self, appointment_id: object) -> dict | None:
+    def appointment_by_id(self, appointment_id: object) -> AppointmentRead | None:
         return next((item for kind, item in self._cells.values()
-                     if kind == "appointment" and item.get("id") == appointment_id), None)
+                     if kind == "appointment" and item.id == appointment_id), None)
 
     # -- drag and drop -----------------------------------------------------------------
     def flags(self, index):
         flags = super().flags(index)
         kind, item = self.cell(index.row(), index.column()) if index.isValid() else (None, None)
-        if kind == "appointment" and item.get("status") == "booked":
+        if kind == "appointment" and item.status == "booked":
             flags |= Qt.ItemFlag.ItemIsDragEnabled
         elif kind == "free":
             flags |= Qt.ItemFlag.ItemIsDropEnabled
@@ -172,12 +177,14 @@ class DayCalendarModel(QAbstractTableModel):
             kind, item = self.cell(index.row(), index.column())
             if kind == "appointment":
                 mime = QMimeData()
-                payload = {k: item.get(k) for k in ("id", "doctor_id", "version")}
+                payload = {"id": item.id, "doctor_id": item.doctor_id,
+                           "version": item.version}
                 mime.setData(APPOINTMENT_MIME, json.dumps(payload).encode())
                 return mime
         return None
 
-    def move_target(self, mime: QMimeData, parent: QModelIndex) -> tuple[dict, dict] | None:
+    def move_target(self, mime: QMimeData, parent: QModelIndex
+                    ) -> tuple[AppointmentRead, SlotRead] | None:
         """``(appointment, free slot)`` when dropping ``mime`` on ``parent`` is a valid move:
         a booked appointment shown here (the same version), onto a free slot of its doctor."""
         if not parent.isValid() or not mime.hasFormat(APPOINTMENT_MIME):
@@ -188,9 +195,9 @@ class DayCalendarModel(QAbstractTableModel):
             return None
         appointment = self.appointment_by_id(payload.get("id"))
         kind, slot = self.cell(parent.row(), parent.column())
-        if (appointment is None or appointment.get("status") != "booked"
-                or appointment.get("version") != payload.get("version") or kind != "free"
-                or self.doctors[parent.column()].get("id") != appointment.get("doctor_id")):
+        if (appointment is None or appointment.status != "booked"
+                or appointment.version != payload.get("version") or kind != "free"
+                or self.doctors[parent.column()].id != appointment.doctor_id):
             return None
         return appointment, slot
 
@@ -217,8 +224,8 @@ class DayCalendarModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.doctors):
             doctor = self.doctors[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"{doctor.get('full_name')} — {doctor.get('department', '')}"
-            return f"{doctor.get('full_name')}\n{doctor.get('department', '')}"
+                return f"{doctor.full_name} — {doctor.department}"
+            return f"{doctor.full_name}\n{doctor.department}"
         if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._times):
             return self._times[section]
         return None
@@ -231,9 +238,9 @@ class DayCalendarModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             if kind == "appointment":
-                name = item.get("patient_name") or translate("Calendar", "Patient #{id}").format(
-                    id=item.get("patient_id"))
-                return f"{status_text(item.get('status'))} · {name}"
+                name = item.patient_name or translate("Calendar", "Patient #{id}").format(
+                    id=item.patient_id)
+                return f"{status_text(item.status)} · {name}"
             if kind == "free":
                 return translate("Calendar", "+ Free")
             return translate("Calendar", "— closed")
@@ -243,7 +250,7 @@ class DayCalendarModel(QAbstractTableModel):
             return self._tooltip(kind, item)
         if role == Qt.ItemDataRole.BackgroundRole:
             if kind == "appointment":
-                colour = status_colour(item.get("status"))
+                colour = status_colour(item.status)
                 return _tint(colour) if colour else None
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -256,19 +263,19 @@ class DayCalendarModel(QAbstractTableModel):
             return item
         return None
 
-    def _tooltip(self, kind: str, item: dict) -> str:
-        start = parse_time(item["start"]).strftime("%H:%M")
-        end = parse_time(item["end"]).strftime("%H:%M") if item.get("end") else ""
-        if kind == "appointment":
+    def _tooltip(self, kind: str, item: AppointmentRead | SlotRead) -> str:
+        start = item.start.strftime("%H:%M")
+        end = item.end.strftime("%H:%M")
+        if isinstance(item, AppointmentRead):
             lines = [
-                f"{start}–{end}  {status_text(item.get('status'))}",
-                item.get("patient_name") or "",
-                translate("Calendar", "MRN {mrn}").format(mrn=item.get("patient_mrn") or "—"),
-                item.get("doctor_name") or "",
+                f"{start}–{end}  {status_text(item.status)}",
+                item.patient_name or "",
+                translate("Calendar", "MRN {mrn}").format(mrn=item.patient_mrn or "—"),
+                item.doctor_name or "",
             ]
-            if item.get("cancel_reason"):
+            if item.cancel_reason:
                 lines.append(translate("Calendar", "Reason: {reason}").format(
-                    reason=item["cancel_reason"]))
+                    reason=item.cancel_reason))
             return "\n".join(line for line in lines if line)
         if kind == "free":
             return translate("Calendar", "{start}–{end} free: press Enter to book, or drop "
@@ -290,7 +297,7 @@ class WeekCalendarModel(QAbstractTableModel):
         self.endResetModel()
 
     @property
-    def doctors(self) -> list[dict]:
+    def doctors(self) -> list[DoctorRead]:
         return self.data_.doctors if self.data_ else []
 
     def day_at(self, row: int) -> date:
@@ -308,7 +315,7 @@ class WeekCalendarModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.doctors):
             doctor = self.doctors[section]
-            return f"{doctor.get('full_name')}\n{doctor.get('department', '')}"
+            return f"{doctor.full_name}\n{doctor.department}"
         if orientation == Qt.Orientation.Vertical and self.data_ and 0 <= section < 7:
             return self.day_at(section).strftime("%a %d %b")
         return None
@@ -317,7 +324,7 @@ class WeekCalendarModel(QAbstractTableModel):
         if not index.isValid() or self.data_ is None:
             return None
         doctor = self.doctors[index.column()]
-        counts = self.data_.counts.get((doctor["id"], self.day_at(index.row())), {})
+        counts = self.data_.counts.get((doctor.id, self.day_at(index.row())), {})
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             booked = sum(counts.get(s, 0) for s in ACTIVE)
             parts = [translate("Calendar", "● {n} booked").format(n=booked)]
