@@ -73,9 +73,7 @@ class BillingApi:
 
     def hospital(self) -> HospitalRead:
         """The letterhead (name, address, phone, tax id, currency) from ``GET /me``."""
-        me = self.api.get("/me")
-        return HospitalRead.model_validate(me.get("hospital") or {"name": "Hospital",
-                                                                  "timezone": "UTC"})
+        return self.api.me().hospital
 
     def logo(self) -> bytes | None:
         try:

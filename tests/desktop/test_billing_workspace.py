@@ -11,6 +11,7 @@ import pytest
 
 from hms_contract.billing import InvoiceRead
 from hms_desktop.api.billing import BillingApi
+from hms_desktop.api.patients import PatientsApi
 from hms_desktop.qt import QMessageBox
 from hms_desktop.widgets.print_preview import PrintPreviewDialog
 from hms_desktop.workspaces import WorkspaceContext
@@ -56,7 +57,7 @@ def test_clerk_invoices_finalises_takes_cash_and_previews_the_receipt(
     for price in ("40.00", "12.50"):
         charge(billing, patient.id, price_item(clerk_api, price))
     workspace = _workspace(qtbot, tasks, clerk_api)
-    workspace.set_patient(clerk_api.get(f"/patients/{patient.id}"))
+    workspace.set_patient(PatientsApi(clerk_api).get(patient.id))
     qtbot.waitUntil(lambda: workspace.account.charges.rowCount() == 2, timeout=10000)
     assert patient.mrn in workspace.patient_label.text()
     assert "52.50" in workspace.account.summary.text()

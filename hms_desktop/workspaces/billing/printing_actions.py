@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hms_contract.auth import HospitalRead
 from hms_desktop.api.billing import BillingApi
 from hms_desktop.printing.billing_common import Letterhead
 from hms_desktop.qt import QWidget
@@ -18,17 +19,13 @@ class LetterheadCache:
     """The hospital letterhead (from ``/me``) and its logo, fetched once, off the GUI thread
     (``get`` is called inside render tasks)."""
 
-    def __init__(self, billing: BillingApi, me: dict) -> None:
-        self.billing, self.me = billing, me
+    def __init__(self, billing: BillingApi, hospital: HospitalRead) -> None:
+        self.billing, self.hospital = billing, hospital
         self._head: Letterhead | None = None
 
     def get(self) -> Letterhead:
         if self._head is None:
-            from hms_contract.auth import HospitalRead
-
-            hospital = HospitalRead.model_validate(
-                self.me.get("hospital") or {"name": "Hospital", "timezone": "UTC"})
-            self._head = Letterhead.from_hospital(hospital, self.billing.logo())
+            self._head = Letterhead.from_hospital(self.hospital, self.billing.logo())
         return self._head
 
 

@@ -58,16 +58,16 @@ class BillingWorkspace(QWidget):
         super().__init__(parent)
         self.context, self.tasks = context, context.tasks
         self.billing = BillingApi(context.api)
-        permissions = set(context.me.get("permissions") or [])
+        permissions = set(context.me.permissions)
         self.can_take = "payments.take" in permissions
         self.can_write = "billing.write" in permissions
         self.can_approve = "billing.approve" in permissions
-        hospital = context.me.get("hospital") or {}
-        self.minor_unit = int(hospital.get("currency_minor_unit", 2))
-        self.currency = str(hospital.get("currency", "EUR"))
+        self.minor_unit = context.me.hospital.currency_minor_unit
+        self.currency = context.me.hospital.currency
         self.settings: Any = None
-        self.letterhead = LetterheadCache(self.billing, context.me)
-        self.patient: dict | None = None
+        self.letterhead = LetterheadCache(self.billing, context.me.hospital)
+        self.patients_api = PatientsApi(context.api)
+        self.patient: Any = None  # PatientSummary or PatientRead
         self.policies: list[Any] = []
         self._busy = 0
 
@@ -96,8 +96,8 @@ class BillingWorkspace(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         reads_patients = "patients.read" in permissions
-        self.panel = PatientPanel(self.tasks, PatientsApi(context.api) if reads_patients
-                                  else None, splitter)
+        self.panel = PatientPanel(self.tasks, self.patients_api if reads_patients else None,
+                                  splitter)
         self.tabs = QTabWidget(splitter)
         self.tabs.setAccessibleName(self.tr("Billing sections"))
         self.account = AccountTab(self.minor_unit, self.tabs)
@@ -226,20 +226,21 @@ class BillingWorkspace(QWidget):
         self._run(self.billing.current_cash_session, show, quiet=True)
 
     # -- patient and account ---------------------------------------------------------------
-    def set_patient(self, patient: dict | None) -> None:
+    def set_patient(self, patient: Any) -> None:
+        """Put ``patient`` (``PatientSummary`` or ``PatientRead``) in context."""
         self.patient = patient
         if patient is None:
             self.patient_label.setText(self.tr("No patient in context"))
             self.account.set_account(None, [])
             return
-        self.patient_label.setText(f"{full_name(patient)} · {patient.get('mrn', '')} · "
-                                   f"{dob_text(patient)} · {sex_text(patient.get('sex'))}")
+        self.patient_label.setText(f"{full_name(patient)} · {patient.mrn} · "
+                                   f"{dob_text(patient)} · {sex_text(patient.sex)}")
         self.reload_account()
 
     def reload_account(self) -> None:
         if self.patient is None:
             return
-        patient_id = int(self.patient["id"])
+        patient_id = self.patient.id
 
         def load() -> tuple[Any, Any, Any]:
             return (self.billing.account(patient_id), self.billing.charges(patient_id).items,
@@ -247,7 +248,7 @@ class BillingWorkspace(QWidget):
 
         def show(result: tuple[Any, Any, Any]) -> None:
             account, charges, policies = result
-            if self.patient is None or int(self.patient["id"]) != account.patient_id:
+            if self.patient is None or self.patient.id != account.patient_id:
                 return  # the clerk moved on to another patient meanwhile
             self.account.set_account(account, charges)
             self.policies = policies
@@ -258,7 +259,7 @@ class BillingWorkspace(QWidget):
     def create_invoice(self, charge_ids: list[int]) -> None:
         if self.patient is None:
             return
-        patient_id = int(self.patient["id"])
+        patient_id = self.patient.id
         self._run(lambda: self.billing.create_invoice(patient_id, charge_ids),
                   self._show_invoice_and_reload)
 
@@ -282,18 +283,17 @@ class BillingWorkspace(QWidget):
             self.tabs.setCurrentWidget(self.invoice)
         # An invoice opened by its number puts its patient in context (their policies, the
         # account) — never someone else's.
-        current = int(self.patient["id"]) if self.patient else None
+        current = self.patient.id if self.patient else None
         if self.panel.model is None:
             self.patient_label.setText(self.tr("Patient #{id} (names are not shown for your "
                                                "role)").format(id=invoice.patient_id))
         elif current != invoice.patient_id:
-            self._run(lambda: self.context.api.get(f"/patients/{invoice.patient_id}"),
-                      self.set_patient)
+            self._run(lambda: self.patients_api.get(invoice.patient_id), self.set_patient)
 
     def add_charge(self) -> None:
         if self.patient is None or not self.can_write:
             return
-        dialog = ChargeDialog(self.tasks, self.billing, patient_id=int(self.patient["id"]),
+        dialog = ChargeDialog(self.tasks, self.billing, patient_id=self.patient.id,
                               parent=self)
         dialog.accepted.connect(self.reload_account)
         dialog.open()
@@ -308,7 +308,7 @@ class BillingWorkspace(QWidget):
     def take_deposit(self) -> None:
         if self.patient is None:
             return
-        self._payment_dialog(None, int(self.patient["id"]), Decimal(0))
+        self._payment_dialog(None, self.patient.id, Decimal(0))
 
     def refund(self, payment: Any) -> None:
         left = payment.amount - payment.refunded
@@ -458,7 +458,7 @@ class BillingWorkspace(QWidget):
     def print_statement(self) -> None:
         if self.patient is None:
             return
-        patient_id = int(self.patient["id"])
+        patient_id = self.patient.id
         open_preview(self, self.tasks,
                      lambda: render_statement(self.billing.statement(patient_id),
                                               self.letterhead.get()),
@@ -523,7 +523,7 @@ class BillingWorkspace(QWidget):
 
     # -- live events and the screenshot tour -----------------------------------------------
     def _on_server_event(self, event_type: str, data: dict) -> None:
-        patient = int(self.patient["id"]) if self.patient else None
+        patient = self.patient.id if self.patient else None
         if data.get("patient_id") is not None and data.get("patient_id") == patient:
             self.reload_account()
         current = self.invoice.invoice
@@ -551,7 +551,7 @@ class BillingWorkspace(QWidget):
             if invoice is None:
                 return
             if self.panel.model is not None:
-                self._run(lambda: self.context.api.get(f"/patients/{invoice.patient_id}"),
+                self._run(lambda: self.patients_api.get(invoice.patient_id),
                           self.set_patient)
             else:
                 self.open_invoice(invoice.id)
