@@ -51,6 +51,7 @@ QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py billing.py chart
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \
+	hms_server/services/sign_in_guard.py hms_server/services/security_alerts.py \
 	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
 	hms_server/adapters/audit_sealer.py hms_server/adapters/audit_checkpoints.py \
 	hms_server/adapters/audit_key.py \

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hms_server.adapters import embedded
+from hms_server.adapters.auth_methods import trust_findings
 from hms_server.adapters.db import ensure_runtime_role, make_engine
 from hms_server.adapters.migrations import current_revision, head_revision, upgrade_to_head
 from hms_server.adapters.uow import Actor
@@ -85,10 +86,15 @@ def db() -> None:
 @db.command("up")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--database", default=embedded.DEFAULT_DATABASE, show_default=True)
-def db_up(data_dir: Path, database: str) -> None:
-    """Start (initialising on first use) an embedded PostgreSQL in DATA_DIR; print its URL."""
+@click.option("--tcp-port", type=click.IntRange(1024, 65535), default=None,
+              help="Also listen on 127.0.0.1 at this port (Unix socket only otherwise).")
+def db_up(data_dir: Path, database: str, tcp_port: int | None) -> None:
+    """Start (initialising on first use) an embedded PostgreSQL in DATA_DIR; print its URL.
+
+    Every connection needs the generated superuser password (scram-sha-256), kept in a
+    0600 password file in DATA_DIR that the URL names; no password is printed."""
     try:
-        click.echo(embedded.start(data_dir, database))
+        click.echo(embedded.start(data_dir, database, tcp_port=tcp_port))
     except embedded.EmbeddedDatabaseError as exc:
         _fail(str(exc), 2)
 
@@ -188,6 +194,11 @@ def check(database_url: str) -> None:
             problems.append("migrations are not current: run 'hms-server migrate'")
         else:
             problems.extend(_check_runtime_login(database_url))
+        trusting = trust_findings(database_url)
+        if trusting:
+            click.echo("warning: the database lets users and processes connect without a "
+                       f"password ({'; '.join(trusting)}); use scram-sha-256 "
+                       "(see docs/security.md)", err=True)
     except DomainError as exc:
         problems.append(exc.detail)
     except Exception as exc:

@@ -30,11 +30,18 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=15)
     refresh_token_hours: int = Field(default=12, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
-    # Brute-force protection: lock an account after N failures for lockout_seconds, doubling
-    # on each further lock up to lockout_max_seconds, so nobody can lock another user out forever.
-    lockout_threshold: int = 5
-    lockout_seconds: int = 30
-    lockout_max_seconds: int = 900
+    # Brute-force protection (services/sign_in_guard.py): N failures of one username from one
+    # address (within failure_window_seconds) lock that pair for lockout_seconds, doubling on
+    # each further lock up to lockout_max_seconds; account_failure_ceiling failures from all
+    # addresses within account_window_seconds lock the account everywhere except addresses
+    # its owner signed in from in the last trusted_address_days. Nobody can lock staff out.
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_seconds: int = Field(default=30, ge=1)
+    lockout_max_seconds: int = Field(default=900, ge=1)
+    failure_window_seconds: int = Field(default=900, ge=1)
+    account_failure_ceiling: int = Field(default=50, ge=1)
+    account_window_seconds: int = Field(default=900, ge=1)
+    trusted_address_days: int = Field(default=30, ge=0)
     address_failure_limit: int = 20
     address_window_seconds: int = 300
     mrn_prefix: str = "HMS"

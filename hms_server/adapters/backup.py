@@ -51,12 +51,20 @@ def _libpq_args(url: URL) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    host = url.host or url.query.get("host")
+
+    def query(name: str) -> str | None:
+        value = url.query.get(name)
+        return value if isinstance(value, str) or value is None else value[0]
+
+    if query("passfile"):  # the embedded cluster's 0600 password file (hms-server db up)
+        env["PGPASSFILE"] = str(query("passfile"))
+    host = url.host or query("host")
+    port = url.port or query("port")
     args = ["--dbname", str(url.database)]
     if host:
-        args += ["--host", str(host if isinstance(host, str) else host[0])]
-    if url.port:
-        args += ["--port", str(url.port)]
+        args += ["--host", str(host)]
+    if port:
+        args += ["--port", str(port)]
     if url.username:
         args += ["--username", url.username]
     return args, env

@@ -37,6 +37,9 @@ class Perm(StrEnum):
     APPOINTMENTS_WRITE = "appointments.write"
     QUEUE_MANAGE = "queue.manage"
     MESSAGING_ADMIN = "messaging.admin"
+    # --- security (issue 8) ---
+    CLINIC_ASSIGN = "clinic_assignments.manage"  # which clinic a nurse works (chart access)
+    SECURITY_ALERTS = "security_alerts.read"  # accounts under attack
     # --- billing (issue 9) ---
     PRICE_LIST_READ = "price_list.read"
     PRICE_LIST_MANAGE = "price_list.manage"
@@ -57,12 +60,18 @@ _BILLING_ADMIN = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE}
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
 
+# --- security (issue 8) ---
+# Why a patient comes (an appointment's or waitlist entry's reason and notes) is for those who
+# book or treat them; a manager (or an admin) sees schedules and counts, not reasons.
+APPOINTMENT_REASON_READERS = frozenset({Perm.APPOINTMENTS_WRITE, Perm.CLINICAL_READ})
+
 _ALL_STAFF = {Perm.SELF}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
         Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
         Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
+        Perm.CLINIC_ASSIGN, Perm.SECURITY_ALERTS,  # security (issue 8)
     } | _BILLING_ADMIN),
     Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,

@@ -319,6 +319,8 @@ class CareTeamMember(Base):
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="encounter")
     added_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Why a colleague was added (a referral or handover); required for those since 0040.
+    reason: Mapped[str | None] = mapped_column(String(1000))
 
 
 class BreakGlassGrant(Base):

@@ -96,8 +96,10 @@ def test_network_drop_between_server_and_database_loses_and_doubles_nothing(
                    "--database-url", url, stdin=TEST_PASSWORD + "\n")
     secret = created.stdout.split("secret=")[1].split("&")[0]
     link = CuttableLink(_unix_socket(url))
-    linked = make_url(url).set(host="127.0.0.1", port=link.port, query={}).render_as_string(
-        hide_password=False)
+    # Keep the embedded cluster's password file: every connection needs its password.
+    passfile = {k: v for k, v in make_url(url).query.items() if k == "passfile"}
+    linked = make_url(url).set(host="127.0.0.1", port=link.port,
+                               query=passfile).render_as_string(hide_password=False)
     port = _free_port()
     server = subprocess.Popen(
         [*HMS, "run", "--port", str(port), "--database-url", linked],
