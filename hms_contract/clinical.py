@@ -178,7 +178,10 @@ class VitalsRead(BaseModel):
     id: int
     patient_id: int
     encounter_id: int | None
-    recorded_by_user_id: int
+    recorded_by_user_id: int | None = Field(
+        description="Who entered them; null for readings a bedside monitor sent")
+    source: Literal["manual", "device"] = "manual"
+    device_id: str | None = None
     recorded_at: datetime
     systolic_mmhg: int | None
     diastolic_mmhg: int | None

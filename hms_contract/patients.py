@@ -234,4 +234,4 @@ class PrintRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document: Literal["id_card", "wristband"]
+    document: Literal["id_card", "wristband", "discharge_summary"]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
     from hms_server.adapters.audit_sealer import AuditSealer
+    from hms_server.adapters.hl7.listener import Hl7Listener
 
 
 class BackgroundWorker(Protocol):
@@ -63,18 +64,23 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
     Read this function to see how the areas are connected; no other module subscribes.
     """
-    from hms_server.services import appointments, clinical, messaging, waitlist
+    from hms_server.services import admissions, appointments, clinical, mar, messaging, waitlist
 
     # Patient merge: every table that references a patient is moved by one of these
     # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
     events.subscribe(ev.PatientsMerged, clinical.move_chart_on_merge)
     events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
     events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
+    events.subscribe(ev.PatientsMerged, admissions.move_inpatient_records_on_merge)
     # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
     # booking transaction, so a message exists exactly when its appointment does.
     events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)
     # Appointments → waitlist (one direction: the waitlist books through appointments).
     events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
+    # Prescribing → wards: an admitted patient's prescription becomes inpatient orders with
+    # scheduled doses (the MAR); cancelling it stops them.
+    events.subscribe(ev.PrescriptionIssued, mar.on_prescription_issued)
+    events.subscribe(ev.PrescriptionCancelled, mar.on_prescription_cancelled)
     # Billing (issue 9): charges are captured from what happens in the other areas, priced
     # from the price list; capture is idempotent on its source, so a repeated event never
     # charges twice; a cancelled source reverses its unbilled charge.
@@ -206,10 +212,39 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
                    billing=billing_gateways(settings), billing_policy=billing_policy(settings))
 
 
+def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:
+    """Wards → HL7: inpatient movements queue ADT messages, when an endpoint is configured."""
+    from hms_server.adapters.messaging.config import MessagingSettings
+    from hms_server.services.hl7_adt import AdtPublisher
+
+    assert isinstance(messaging, MessagingSettings)
+    if messaging.hl7_adt_endpoint:
+        events.subscribe(ev.AdmissionChanged, AdtPublisher(
+            messaging.hl7_adt_endpoint, messaging.hl7_sending_facility,
+            messaging.hl7_receiving_application, messaging.hl7_receiving_facility))
+
+
+def hl7_listener(runtime: Runtime, host: str, port: int) -> Hl7Listener:
+    """The bedside-monitor (ORU^R01) listener, storing readings through the wards area."""
+    from hms_server.adapters.hl7.listener import Hl7Listener
+    from hms_server.services import device_vitals
+
+    def on_message(raw: str) -> str:
+        return device_vitals.receive_message(runtime.uow(device_vitals.DEVICE_ACTOR), raw).ack
+
+    def on_broken(raw: bytes, reason: str) -> str:
+        return device_vitals.record_broken_frame(runtime.uow(device_vitals.DEVICE_ACTOR), raw,
+                                                 reason).ack
+
+    return Hl7Listener(host, port, on_message, on_broken)
+
+
 def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:
     """The background work an application server does besides answering requests."""
+    from hms_server.adapters.hl7.config import Hl7ListenerSettings
     from hms_server.adapters.messaging.config import MessagingSettings, build_adapters
     from hms_server.services.messaging import MessageDispatcher
+    from hms_server.services.ward_worker import WardMaintenance
 
     url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
     runtime.event_hub = EventHub(url, runtime.session_factory)
@@ -224,6 +259,14 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
             runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
             interval=messaging.messaging_dispatch_interval_seconds,
             batch_size=messaging.messaging_batch_size))
+    # Wards: ADT out, bed-days and dose top-up, and (by setting) the bedside-monitor listener.
+    wire_hl7_adt(runtime.events, messaging)
+    devices = Hl7ListenerSettings()
+    runtime.workers.append(WardMaintenance(runtime.uow_factory(Actor.system("wards")),
+                                           interval=devices.ward_maintenance_interval_seconds))
+    if devices.hl7_listen_in_server:
+        runtime.workers.append(hl7_listener(runtime, devices.hl7_listen_host,
+                                            devices.hl7_listen_port))
 
 
 def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:

@@ -292,6 +292,47 @@ def seed_demo(patients: int, database_url: str) -> None:
         click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
 
 
+@main.command("hl7-listen")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2575, show_default=True, type=click.IntRange(0, 65535))
+@database_url_option
+def hl7_listen(host: str, port: int, database_url: str) -> None:
+    """Receive bedside-monitor results (HL7 v2 ORU^R01 over MLLP) into patients' vitals."""
+    from hms_server.bootstrap import build_runtime, hl7_listener
+
+    runtime = build_runtime(_settings(database_url), pool_size=4)
+    listener = hl7_listener(runtime, host, port)
+    try:
+        listener.bind()
+    except OSError as exc:
+        runtime.close()
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
+    bound_host, bound_port = listener.address
+    click.echo(f"hl7 listener on {bound_host}:{bound_port} (MLLP, ORU^R01); Ctrl+C stops",
+               err=True)
+    try:
+        listener.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+        runtime.close()
+
+
+@main.command("capture-bed-days")
+@database_url_option
+def capture_bed_days_command(database_url: str) -> None:
+    """Record the bed-days of every occupied midnight not yet charged (idempotent)."""
+    from hms_server.services.bed_days import capture_bed_days
+
+    runtime = _owner_runtime(database_url)
+    try:
+        added = capture_bed_days(runtime.uow(Actor.system("cli")))
+    finally:
+        runtime.close()
+    click.echo(f"{added} bed-day(s) recorded")
+
+
 @main.group()
 def audit() -> None:
     """Audit trail tools."""

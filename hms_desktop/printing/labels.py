@@ -1,5 +1,9 @@
 """Patient ID card and wristband label PDFs: name, date of birth, sex, MRN as a Code 128
-barcode (and optionally a QR code). Pure reportlab, no Qt; safe to call off the GUI thread."""
+barcode (and optionally a QR code); wristbands also carry the allergy flag. Pure reportlab,
+no Qt; safe to call off the GUI thread.
+
+Wristbands print on a wristband printer's insert (200 × 25 mm) or on A4 (the band at the
+top of the page with cut marks, for wards without a band printer)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Literal
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import code128, qr
 from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -34,6 +39,9 @@ class PatientLabel:
     sex: str
     birth_date_estimated: bool = False
     hospital_name: str = ""
+    #: Active allergies (substances). ``None``: not known, so the band says "allergies not
+    #: checked" rather than implying there are none.
+    allergies: tuple[str, ...] | None = None
 
 
 def _dob_text(label: PatientLabel) -> str:
@@ -111,45 +119,97 @@ def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def render_wristband(label: PatientLabel, *, with_qr: bool = True) -> bytes:
-    """A one-page wristband insert (200 x 25 mm): identity text, Code 128 and QR of the MRN."""
+def _allergy_flag(c: Canvas, label: PatientLabel, x: float, y: float, width: float,
+                  regular: str, bold: str) -> None:
+    """A black box with white text when the patient has allergies (legible on a monochrome
+    band printer; the word, not a colour, carries the warning), plain text otherwise."""
+    height = 5 * mm
+    if label.allergies:
+        text = "ALLERGY: " + ", ".join(label.allergies)
+        c.setFillColorRGB(0, 0, 0)
+        c.rect(x, y, width, height, stroke=0, fill=1)
+        c.setFillColorRGB(1, 1, 1)
+        size = _fit(text, bold, 8, width - 2 * mm, min_size=5.5)
+        c.setFont(bold, size)
+        c.drawString(x + 1 * mm, y + 1.4 * mm, _elide(text, bold, size, width - 2 * mm))
+        c.setFillColorRGB(0, 0, 0)
+        return
+    c.setFont(regular, 7)
+    c.drawString(x, y + 1.4 * mm, "No known allergies" if label.allergies is not None
+                 else "Allergies not checked")
+
+
+def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float,
+                    with_qr: bool) -> None:
+    """The band insert drawn with its lower-left corner at ``(ox, oy)``."""
     regular, bold = register_fonts()
     width, height = WRISTBAND_SIZE
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=WRISTBAND_SIZE, pageCompression=1)
-    c.setTitle(f"Wristband {label.mrn}")
-    c.setAuthor(label.hospital_name or "HMS")
     # Leave the first 25 mm for the band's clasp.
-    x = 25 * mm
+    x = ox + 25 * mm
     qr_size = height - 4 * mm
     if with_qr:
-        renderPDF.draw(_qr(label.mrn, qr_size), c, x, 2 * mm)
+        renderPDF.draw(_qr(label.mrn, qr_size), c, x, oy + 2 * mm)
         x += qr_size + 3 * mm
     text_width = 70 * mm
     name = _header(label)
     size = _fit(name, bold, 11, text_width, min_size=7)
     c.setFont(bold, size)
-    c.drawString(x, height - 7 * mm, _elide(name, bold, size, text_width))
+    c.drawString(x, oy + height - 6.5 * mm, _elide(name, bold, size, text_width))
     c.setFont(regular, 8)
-    c.drawString(x, height - 12 * mm,
+    c.drawString(x, oy + height - 11 * mm,
                  f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
     c.setFont(bold, 9)
-    c.drawString(x, height - 17 * mm, f"MRN {label.mrn}")
-    if label.hospital_name:
-        c.setFont(regular, 6)
-        c.drawString(x, 2.5 * mm, _elide(label.hospital_name, regular, 6, text_width))
+    c.drawString(x, oy + height - 15.5 * mm, f"MRN {label.mrn}")
+    _allergy_flag(c, label, x, oy + 1.5 * mm, text_width, regular, bold)
     bx = x + text_width + 3 * mm
-    _barcode(label.mrn, width - bx - 4 * mm, height - 8 * mm).drawOn(c, bx, 4 * mm)
+    bar_width = ox + width - bx - 4 * mm
+    _barcode(label.mrn, bar_width, height - 10 * mm).drawOn(c, bx, oy + 6 * mm)
+    if label.hospital_name:
+        c.setFont(regular, 5.5)
+        c.drawString(bx, oy + 2 * mm, _elide(label.hospital_name, regular, 5.5, bar_width))
+
+
+def render_wristband(label: PatientLabel, *, with_qr: bool = True,
+                     paper: Literal["band", "a4"] = "band") -> bytes:
+    """A one-page wristband: the 200 × 25 mm insert of a band printer (``band``) or the
+    same band on A4 with cut marks (``a4``). Identity, Code 128 and QR of the MRN, and the
+    allergy flag."""
+    width, height = WRISTBAND_SIZE
+    page = WRISTBAND_SIZE if paper == "band" else A4
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=page, pageCompression=1)
+    c.setTitle(f"Wristband {label.mrn}")
+    c.setAuthor(label.hospital_name or "HMS")
+    if paper == "band":
+        _draw_wristband(c, label, 0, 0, with_qr)
+    else:
+        ox, oy = (A4[0] - width) / 2, A4[1] - 30 * mm - height
+        c.setLineWidth(0.3)
+        for cx, cy in ((ox, oy), (ox + width, oy), (ox, oy + height), (ox + width, oy + height)):
+            c.line(cx - 4 * mm, cy, cx - 1 * mm, cy)
+            c.line(cx + 1 * mm, cy, cx + 4 * mm, cy)
+            c.line(cx, cy - 4 * mm, cx, cy - 1 * mm)
+            c.line(cx, cy + 1 * mm, cx, cy + 4 * mm)
+        c.setDash(2, 2)
+        c.rect(ox, oy, width, height, stroke=1, fill=0)
+        c.setDash()
+        _draw_wristband(c, label, ox, oy, with_qr)
+        regular, _ = register_fonts()
+        c.setFont(regular, 8)
+        c.drawString(ox, oy - 8 * mm, "Cut along the dashed line and insert into the "
+                     "patient's wristband sleeve.")
     c.showPage()
     c.save()
     return buf.getvalue()
 
 
-def render_label(label: PatientLabel, kind: Literal["id_card", "wristband"] = "id_card",
+def render_label(label: PatientLabel,
+                 kind: Literal["id_card", "wristband", "wristband_a4"] = "id_card",
                  *, with_qr: bool | None = None) -> bytes:
     """Render ``kind``; QR defaults on for wristbands (scanned at the bedside), off on cards."""
     if kind == "id_card":
         return render_id_card(label, with_qr=bool(with_qr))
-    if kind == "wristband":
-        return render_wristband(label, with_qr=True if with_qr is None else with_qr)
+    if kind in ("wristband", "wristband_a4"):
+        return render_wristband(label, with_qr=True if with_qr is None else with_qr,
+                                paper="a4" if kind == "wristband_a4" else "band")
     raise ValueError(f"unknown label kind: {kind!r}")

@@ -66,6 +66,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Bed board, admissions, transfers and discharges"),
             _n("Nursing observations and medication rounds"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "pharmacy",

@@ -40,6 +40,14 @@ class Perm(StrEnum):
     # --- security (issue 8) ---
     CLINIC_ASSIGN = "clinic_assignments.manage"  # which clinic a nurse works (chart access)
     SECURITY_ALERTS = "security_alerts.read"  # accounts under attack
+    # --- wards and inpatient care (issue 11) ---
+    WARDS_READ = "wards.read"  # bed board, ward list, admission status (no clinical detail)
+    WARDS_ADMIN = "wards.admin"  # wards, rooms, beds, nurse ward assignments
+    ADMISSIONS_WRITE = "admissions.write"  # admit, cancel an admission made in error
+    BEDS_MANAGE = "beds.manage"  # transfer, mark clean, block/unblock
+    DISCHARGE = "admissions.discharge"  # discharge with a signed summary
+    MAR_ADMINISTER = "mar.administer"  # record doses after the barcode check
+    DEVICES_REVIEW = "devices.review"  # review unmatched bedside-device messages
     # --- billing (issue 9) ---
     PRICE_LIST_READ = "price_list.read"
     PRICE_LIST_MANAGE = "price_list.manage"
@@ -66,6 +74,18 @@ ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
 APPOINTMENT_REASON_READERS = frozenset({Perm.APPOINTMENTS_WRITE, Perm.CLINICAL_READ})
 
 _ALL_STAFF = {Perm.SELF}
+
+# Wards and inpatient care: reception admits but sees no clinical detail; doctors admit,
+# order and discharge; nurses move patients between beds, record doses and review device
+# messages; billing clerks see bed-days only through billing (no ward permission).
+_WARD_PERMISSIONS: dict[Role, set[Perm]] = {
+    Role.ADMIN: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
+    Role.RECEPTIONIST: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE},
+    Role.DOCTOR: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE, Perm.BEDS_MANAGE, Perm.DISCHARGE,
+                  Perm.DEVICES_REVIEW},
+    Role.NURSE: {Perm.WARDS_READ, Perm.BEDS_MANAGE, Perm.MAR_ADMINISTER, Perm.DEVICES_REVIEW},
+    Role.MANAGER: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
@@ -106,6 +126,10 @@ ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.HR_OFFICER: frozenset({"staff"}),
     Role.MANAGER: frozenset({"reports", "staff", "billing"}),  # billing: read + approve
 }
+
+
+ROLE_PERMISSIONS = {role: perms | _WARD_PERMISSIONS.get(role, set())
+                    for role, perms in ROLE_PERMISSIONS.items()}
 
 
 def permissions_for(roles: list[str] | tuple[str, ...]) -> frozenset[Perm]:

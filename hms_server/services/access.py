@@ -19,6 +19,7 @@ from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import BreakGlassGrant, CareTeamMember
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.queries.ward_access import ward_care_admission
 from hms_server.adapters.repositories.access import AccessRepository
 from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.repositories.patients import PatientRepository
@@ -57,7 +58,10 @@ CARE_BASES: tuple[CareBasis, ...] = (
     # The clinic the user works today: its patients checked in today (issue 12's nurse).
     CareBasis("clinic", lambda access, user, patient, day:
               access.checked_in_at_clinic_of(user, patient, day), lasting=False),
-    # The ward area adds its basis here: an admission to a ward the nurse is assigned to.
+    # An open admission to a ward the nurse is assigned to, or of which the doctor is the
+    # attending (it ends with the admission, so it never becomes care-team membership).
+    CareBasis("ward", lambda access, user, patient, _day:
+              ward_care_admission(access.session, user, patient) is not None, lasting=False),
 )
 """Every basis of a care relationship, checked in this order. Break-the-glass comes after
 all of them (``care_access``)."""

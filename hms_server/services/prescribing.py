@@ -24,6 +24,7 @@ from hms_server.adapters.repositories.prescribing import PrescribingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import field_error
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import PrescriptionCancelled, PrescriptionIssued
 from hms_server.domain.prescribing import (
     AllergyInfo,
     Conflict,
@@ -184,6 +185,7 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
         uow.audit(CATEGORY, "prescription.create", patient_id=patient_id, detail=detail)
         uow.publish("prescription.created", {"prescription_id": rx.id,
                                              "patient_id": patient_id})
+        uow.emit(PrescriptionIssued(rx.id, patient_id, encounter_id, rx.created_at))
         view = _view(uow, rx)
         uow.commit()
         return view
@@ -254,6 +256,7 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
                   detail={"prescription_id": rx.id})
         uow.publish("prescription.cancelled", {"prescription_id": rx.id,
                                                "patient_id": rx.patient_id})
+        uow.emit(PrescriptionCancelled(rx.id, rx.patient_id))
         view = _view(uow, rx)
         uow.commit()
         return view

@@ -8,7 +8,7 @@ triggers below add what a CHECK cannot express: a finalised invoice and its line
 a submitted cash-up is locked and takes no more payments.
 
 Revision ID: 0010
-Revises: 0040
+Revises: 0030
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | None = "0040"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

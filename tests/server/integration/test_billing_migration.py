@@ -34,7 +34,7 @@ def test_billing_migration_goes_down_and_up_with_data(fresh_db):
                           "updated_at, version) VALUES ('CONS', 'Consultation', "
                           "'consultation', 50, 0, 'exempt', '2026-01-01', true, now(), now(), "
                           "1)"))
-    _run(engine, "downgrade", "0040")
+    _run(engine, "downgrade", "0030")
     assert not BILLING_TABLES & set(inspect(engine).get_table_names())
     _run(engine, "upgrade", "head")
     assert set(inspect(engine).get_table_names()) >= BILLING_TABLES
