@@ -33,6 +33,14 @@ EVENT_READERS: dict[str, frozenset[Perm]] = {
     "doctor": _SCHEDULE,
     "department": _SCHEDULE,
     "waitlist": _SCHEDULE,
+    # wards and inpatient care: the bed board (ids and statuses only) for those who see it,
+    # dose and nursing records for clinicians, device messages for their reviewers
+    "ward": frozenset({Perm.WARDS_READ}),
+    "bed": frozenset({Perm.WARDS_READ}),
+    "admission": frozenset({Perm.WARDS_READ}),
+    "mar": frozenset({Perm.MAR_ADMINISTER, Perm.CLINICAL_READ}),
+    "nursing": _CLINICAL,
+    "device_message": frozenset({Perm.DEVICES_REVIEW}),
     # demographics
     "patient": frozenset({Perm.PATIENTS_READ}),
     # administration

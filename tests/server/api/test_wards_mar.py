@@ -16,7 +16,7 @@ import pytest
 
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.ports import ScannedMedication
-from tests.server.api.clinical_factories import drug_id, rx_item
+from tests.server.api.clinical_factories import book_with, drug_id, new_clinician, rx_item
 from tests.server.api.ward_factories import admit, new_patient, new_ward, ward_nurse
 
 
@@ -129,9 +129,12 @@ def test_every_8_hours_is_scheduled_at_06_14_22_for_its_duration(client, headers
     assert order["status"] == "active"
 
 
-def test_a_prescription_for_a_patient_who_is_not_admitted_makes_no_doses(client, headers_for):
-    doctor = headers_for("doctor")
+def test_a_prescription_for_a_patient_who_is_not_admitted_makes_no_doses(
+        client, headers_for, make_user, login):
+    clinician = new_clinician(client, make_user, login)
+    doctor = clinician.headers
     patient = new_patient(client, headers_for)
+    book_with(client, headers_for, clinician, patient["id"])  # an outpatient visit
     _prescribe(client, doctor, patient["id"], drug_id(client, doctor, "Amoxicillin"))
     ward = new_ward(client, headers_for, beds=1)
     admission = admit(client, doctor, patient["id"], ward.bed_ids[0])
