@@ -15,7 +15,7 @@ from hms_server.adapters.orm.billing import BillingApproval
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.billing import SelfApprovalError
 from hms_server.domain.errors import ConflictError, NotFoundError
-from hms_server.services.billing.common import actor_id, audit, publish, repo
+from hms_server.services.billing.common import actor_id, audit, repo
 from hms_server.services.billing.views import ApprovalView, approval_views
 
 
@@ -37,7 +37,7 @@ def request(uow: UnitOfWork, *, kind: str, amount: Decimal, reason: str,
     uow.session.flush()
     audit(uow, "approval.request", patient_id=patient_id, approval_id=approval.id, kind=kind,
           amount=amount, invoice_id=invoice_id, payment_id=payment_id, claim_id=claim_id)
-    publish(uow, "approval.requested", approval_id=approval.id, kind=kind)
+    uow.publish("approval.requested", {"approval_id": approval.id, "kind": kind})
     return approval.id
 
 
@@ -91,9 +91,10 @@ def decide(uow: UnitOfWork, approval_id: int, *, approve: bool,
         audit(uow, "approval.approve" if approve else "approval.reject",
               patient_id=approval.patient_id, approval_id=approval.id, kind=approval.kind,
               amount=approval.amount)
-        publish(uow, "approval.decided", approval_id=approval.id, kind=approval.kind,
-                status=approval.status, invoice_id=approval.invoice_id,
-                patient_id=approval.patient_id)
+        uow.publish("approval.decided", {"approval_id": approval.id, "kind": approval.kind,
+                                         "status": approval.status,
+                                         "invoice_id": approval.invoice_id,
+                                         "patient_id": approval.patient_id})
         view = approval_views(uow, [approval])[0]
         uow.commit()
         return view

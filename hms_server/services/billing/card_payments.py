@@ -32,7 +32,6 @@ from hms_server.services.billing.common import (
     audit,
     minor_units,
     money,
-    publish,
     repo,
     require_invoice,
     require_patient,
@@ -78,8 +77,8 @@ def create_card_intent(uow: UnitOfWork, card: CardGateway | None, *, invoice_id:
         uow.session.flush()
         audit(uow, "card.intent", patient_id=patient_id, card_intent_id=intent.id,
               invoice_id=invoice_id, amount=amount)
-        publish(uow, "card_intent.changed", card_intent_id=intent.id, patient_id=patient_id,
-                status="pending")
+        uow.publish("card_intent.changed", {"card_intent_id": intent.id, "patient_id": patient_id,
+                                            "status": "pending"})
         uow.commit()
         return intent
 
@@ -104,8 +103,9 @@ def cancel_card_intent(uow: UnitOfWork, intent_id: int) -> CardIntent:
             intent.status, intent.settled_at = "cancelled", utcnow()
             uow.session.flush()
             audit(uow, "card.cancel", patient_id=intent.patient_id, card_intent_id=intent.id)
-            publish(uow, "card_intent.changed", card_intent_id=intent.id,
-                    patient_id=intent.patient_id, status="cancelled")
+            uow.publish("card_intent.changed", {"card_intent_id": intent.id,
+                                                "patient_id": intent.patient_id,
+                                                "status": "cancelled"})
         uow.commit()
         return intent
 
@@ -142,8 +142,8 @@ def _apply(uow: UnitOfWork, event: Any) -> str:
         intent.failure_reason = event.failure_reason or "declined"
         uow.session.flush()
         audit(uow, "card.failed", patient_id=intent.patient_id, card_intent_id=intent.id)
-        publish(uow, "card_intent.changed", card_intent_id=intent.id,
-                patient_id=intent.patient_id, status="failed")
+        uow.publish("card_intent.changed", {"card_intent_id": intent.id,
+                                            "patient_id": intent.patient_id, "status": "failed"})
         return "failed"
     if event.type != "payment_intent.succeeded":
         return "ignored"
@@ -164,8 +164,9 @@ def _apply(uow: UnitOfWork, event: Any) -> str:
     uow.session.flush()
     audit(uow, "card.settled", patient_id=intent.patient_id, card_intent_id=intent.id,
           payment_id=payment.id)
-    publish(uow, "card_intent.changed", card_intent_id=intent.id,
-            patient_id=intent.patient_id, status="succeeded", payment_id=payment.id)
+    uow.publish("card_intent.changed", {"card_intent_id": intent.id,
+                                        "patient_id": intent.patient_id, "status": "succeeded",
+                                        "payment_id": payment.id})
     return "processed"
 
 

@@ -24,7 +24,7 @@ from hms_server.domain.errors import (
     ValidationFailedError,
 )
 from hms_server.domain.versioning import check_version
-from hms_server.services.billing.common import actor_id, audit, money, publish, repo
+from hms_server.services.billing.common import actor_id, audit, money, repo
 
 METHODS = ("cash", "card", "bank_transfer")
 
@@ -181,7 +181,7 @@ def submit_session(uow: UnitOfWork, session_id: int, *, version: int,
         uow.session.flush()
         audit(uow, "cashup.submit", patient_id=None, cash_session_id=session.id,
               variance=session.variance)
-        publish(uow, "cashup.submitted", cash_session_id=session.id)
+        uow.publish("cashup.submitted", {"cash_session_id": session.id})
         view = session_view(uow, session)
         uow.commit()
         return view

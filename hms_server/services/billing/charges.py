@@ -37,7 +37,6 @@ from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.services.billing.common import (
     actor_id,
     audit,
-    publish,
     repo,
     require_patient,
 )
@@ -68,7 +67,7 @@ def capture_charge(uow: UnitOfWork, *, patient_id: int, item: PriceItem, quantit
             audit(uow, "charge.capture", patient_id=patient_id, charge_id=charge.id,
                   source_type=source_type, source_id=source_id, source_line=source_line,
                   amount=amount)
-            publish(uow, "charge.captured", charge_id=charge.id, patient_id=patient_id)
+            uow.publish("charge.captured", {"charge_id": charge.id, "patient_id": patient_id})
         uow.commit()
         return charge
 
@@ -123,7 +122,7 @@ def add_manual_charge(uow: UnitOfWork, *, patient_id: int, price_item_code: str 
         uow.session.flush()
         audit(uow, "charge.manual", patient_id=patient_id, charge_id=charge.id,
               price_item_id=item.id, quantity=quantity, amount=charge.amount)
-        publish(uow, "charge.captured", charge_id=charge.id, patient_id=patient_id)
+        uow.publish("charge.captured", {"charge_id": charge.id, "patient_id": patient_id})
         uow.commit()
         return charge
 
@@ -150,7 +149,7 @@ def _reverse(uow: UnitOfWork, charge: Charge, reason: str) -> None:
     charge.reversed_reason = reason
     audit(uow, "charge.reverse", patient_id=charge.patient_id, charge_id=charge.id,
           amount=charge.amount)
-    publish(uow, "charge.reversed", charge_id=charge.id, patient_id=charge.patient_id)
+    uow.publish("charge.reversed", {"charge_id": charge.id, "patient_id": charge.patient_id})
 
 
 def _source_cancelled(uow: UnitOfWork, charge: Charge, reason: str) -> None:
@@ -161,8 +160,9 @@ def _source_cancelled(uow: UnitOfWork, charge: Charge, reason: str) -> None:
         charge.source_cancelled_at = utcnow()
         audit(uow, "charge.source_cancelled", patient_id=charge.patient_id,
               charge_id=charge.id, invoice_id=charge.invoice_id)
-        publish(uow, "charge.source_cancelled", charge_id=charge.id,
-                patient_id=charge.patient_id, invoice_id=charge.invoice_id)
+        uow.publish("charge.source_cancelled", {"charge_id": charge.id,
+                                                "patient_id": charge.patient_id,
+                                                "invoice_id": charge.invoice_id})
 
 
 def list_patient_charges(uow: UnitOfWork, patient_id: int, *, status: str | None,

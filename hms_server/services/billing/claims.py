@@ -30,7 +30,7 @@ from hms_server.domain.billing import (
 from hms_server.domain.billing_gateways import ClaimItem, ClaimSubmission, PayerGateway
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.services.billing import approvals
-from hms_server.services.billing.common import audit, money, publish, repo, require_invoice
+from hms_server.services.billing.common import audit, money, repo, require_invoice
 from hms_server.services.billing.payments import receive, refresh_status
 from hms_server.services.billing.views import PaymentView, payment_views
 
@@ -46,7 +46,7 @@ def open_claim(uow: UnitOfWork, invoice: Invoice, policy: PatientPolicy) -> Clai
     uow.session.flush()
     audit(uow, "claim.open", patient_id=invoice.patient_id, claim_id=claim.id,
           invoice_id=invoice.id, amount=claim.claimed)
-    publish(uow, "claim.changed", claim_id=claim.id, status="ready")
+    uow.publish("claim.changed", {"claim_id": claim.id, "status": "ready"})
     return claim
 
 
@@ -123,7 +123,7 @@ def submit_batch(uow: UnitOfWork, payer: PayerGateway | None, *, payer_id: int,
         uow.session.flush()
         audit(uow, "claim_batch.submit", patient_id=None, batch_id=batch.id,
               number=batch.number, payer_id=payer_id, claims=[c.id for c in claims])
-        publish(uow, "claim.changed", batch_id=batch.id, payer_id=payer_id)
+        uow.publish("claim.changed", {"batch_id": batch.id, "payer_id": payer_id})
         uow.commit()
         return batch, claims
 
@@ -160,7 +160,7 @@ def post_remittance(uow: UnitOfWork, claim_id: int, *, amount: Decimal, referenc
         audit(uow, "claim.remittance", patient_id=claim.patient_id, claim_id=claim.id,
               payment_id=payment.id, amount=amount,
               received_on=received_on.isoformat() if received_on else None)
-        publish(uow, "claim.changed", claim_id=claim.id, status=claim.status)
+        uow.publish("claim.changed", {"claim_id": claim.id, "status": claim.status})
         view = payment_views(uow, [payment])[0]
         uow.commit()
         return view
@@ -191,9 +191,9 @@ def resolve_rejection(uow: UnitOfWork, claim_id: int, *, action: str, reason: st
         uow.session.flush()
         audit(uow, f"claim.{action}", patient_id=claim.patient_id, claim_id=claim.id,
               invoice_id=invoice.id, amount=rejected)
-        publish(uow, "claim.changed", claim_id=claim.id, status=claim.status)
-        publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-                status=invoice.status)
+        uow.publish("claim.changed", {"claim_id": claim.id, "status": claim.status})
+        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                        "status": invoice.status})
         uow.commit()
         return claim
 
@@ -222,8 +222,8 @@ def on_write_off_decided(uow: UnitOfWork, claim_id: int, *, approved: bool,
     uow.session.flush()
     audit(uow, "claim.write_off", patient_id=claim.patient_id, claim_id=claim.id,
           invoice_id=invoice.id, amount=amount)
-    publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-            status=invoice.status)
+    uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                    "status": invoice.status})
 
 
 def list_claims(uow: UnitOfWork, *, payer_id: int | None, status: list[str] | None,

@@ -71,11 +71,6 @@ def audit(uow: UnitOfWork, action: str, *, patient_id: int | None, **ids: Any) -
                       for k, v in ids.items()})
 
 
-def publish(uow: UnitOfWork, event: str, **ids: Any) -> None:
-    """A live event for desktops (ids only)."""
-    uow.publish(event, ids)
-
-
 def minor_units(uow: UnitOfWork, amount: Decimal) -> int:
     """``12.50`` → ``1250`` for a two-decimal currency (what card gateways speak)."""
     return int(amount.scaleb(uow.hospital.currency_minor_unit).to_integral_value())

@@ -28,7 +28,6 @@ from hms_server.services.billing.common import (
     actor_id,
     audit,
     money,
-    publish,
     repo,
     require_invoice,
 )
@@ -103,8 +102,8 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | Non
         audit(uow, "credit_note.issue", patient_id=invoice.patient_id, invoice_id=invoice.id,
               credit_note_id=note.id, number=note.number, amount=amount,
               voids=note.voids_invoice, released=released)
-        publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-                status=invoice.status)
+        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                        "status": invoice.status})
         view = credit_note_view(note, invoice.number or "")
         uow.commit()
         return view

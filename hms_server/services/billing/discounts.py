@@ -23,7 +23,6 @@ from hms_server.services.billing.common import (
     actor_id,
     audit,
     money,
-    publish,
     repo,
     require_draft,
     require_invoice,
@@ -77,8 +76,8 @@ def add_discount(uow: UnitOfWork, invoice_id: int, *, line_id: int | None, kind:
         audit(uow, "discount.add", patient_id=invoice.patient_id, invoice_id=invoice.id,
               discount_id=discount.id, amount=amount, pending=pending,
               approval_id=approval_id)
-        publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-                status=invoice.status)
+        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                        "status": invoice.status})
         view = invoice_view(uow, invoice)
         uow.commit()
         return view
@@ -102,8 +101,8 @@ def remove_discount(uow: UnitOfWork, invoice_id: int, discount_id: int) -> Invoi
         recompute(uow, invoice)
         audit(uow, "discount.remove", patient_id=invoice.patient_id, invoice_id=invoice.id,
               discount_id=discount_id)
-        publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-                status=invoice.status)
+        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                        "status": invoice.status})
         view = invoice_view(uow, invoice)
         uow.commit()
         return view
@@ -121,5 +120,5 @@ def on_decided(uow: UnitOfWork, discount_id: int, *, approved: bool) -> None:
     uow.session.flush()
     if invoice.status == "draft":
         recompute(uow, invoice)
-    publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-            status=invoice.status)
+    uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                    "status": invoice.status})

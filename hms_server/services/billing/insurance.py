@@ -33,7 +33,7 @@ from hms_server.domain.billing_gateways import (
 )
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.versioning import check_version
-from hms_server.services.billing.common import audit, money, publish, require_patient
+from hms_server.services.billing.common import audit, money, require_patient
 
 
 class DuplicateCodeError(ConflictError):
@@ -211,7 +211,7 @@ def add_policy(uow: UnitOfWork, patient_id: int, *, plan_id: int, member_number:
         uow.session.add(policy)
         uow.session.flush()
         audit(uow, "policy.add", patient_id=patient_id, policy_id=policy.id, plan_id=plan_id)
-        publish(uow, "policy.changed", policy_id=policy.id, patient_id=patient_id)
+        uow.publish("policy.changed", {"policy_id": policy.id, "patient_id": patient_id})
         view = policy_views(uow, [policy])[0]
         uow.commit()
         return view
@@ -298,7 +298,7 @@ def _record_eligibility(uow: UnitOfWork, policy_id: int, status: str,
         uow.session.flush()
         audit(uow, "policy.eligibility", patient_id=policy.patient_id, policy_id=policy.id,
               status=status)
-        publish(uow, "policy.changed", policy_id=policy.id, patient_id=policy.patient_id)
+        uow.publish("policy.changed", {"policy_id": policy.id, "patient_id": policy.patient_id})
         checked = policy.eligibility_checked_at
         uow.commit()
         return checked
@@ -381,7 +381,7 @@ def submit_preauth(uow: UnitOfWork, payer: PayerGateway | None,
         uow.session.flush()
         audit(uow, "preauth.answer", patient_id=preauth.patient_id, preauth_id=preauth.id,
               status=preauth.status)
-        publish(uow, "preauth.changed", preauth_id=preauth.id, patient_id=preauth.patient_id)
+        uow.publish("preauth.changed", {"preauth_id": preauth.id, "patient_id": preauth.patient_id})
         uow.commit()
         return preauth
 

@@ -45,7 +45,6 @@ from hms_server.services.billing import claims
 from hms_server.services.billing.common import (
     actor_id,
     audit,
-    publish,
     repo,
     require_draft,
     require_invoice,
@@ -173,8 +172,8 @@ def recompute(uow: UnitOfWork, invoice: Invoice) -> None:
 
 def _changed(uow: UnitOfWork, invoice: Invoice, action: str, **ids: Any) -> None:
     audit(uow, action, patient_id=invoice.patient_id, invoice_id=invoice.id, **ids)
-    publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-            status=invoice.status)
+    uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                    "status": invoice.status})
 
 
 def create_invoice(uow: UnitOfWork, *, patient_id: int, charge_ids: Sequence[int] | None,
@@ -319,8 +318,8 @@ def discard_draft(uow: UnitOfWork, invoice_id: int) -> None:
             charge.status, charge.invoice_id = "unbilled", None
         uow.session.flush()
         audit(uow, "invoice.discard", patient_id=invoice.patient_id, invoice_id=invoice.id)
-        publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-                status="discarded")
+        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                        "status": "discarded"})
         uow.session.delete(invoice)
         uow.session.flush()
         uow.commit()
@@ -369,8 +368,9 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: int, *, version: int | None = 
             claims.open_claim(uow, invoice, cover)
         audit(uow, "invoice.finalize", patient_id=invoice.patient_id, invoice_id=invoice.id,
               number=invoice.number, total=invoice.total, payer_due=invoice.payer_due)
-        publish(uow, "invoice.finalised", invoice_id=invoice.id,
-                patient_id=invoice.patient_id, number=invoice.number)
+        uow.publish("invoice.finalised", {"invoice_id": invoice.id,
+                                          "patient_id": invoice.patient_id,
+                                          "number": invoice.number})
         view = invoice_view(uow, invoice)
         uow.commit()
         return view

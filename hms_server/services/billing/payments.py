@@ -35,7 +35,6 @@ from hms_server.services.billing.common import (
     actor_id,
     audit,
     money,
-    publish,
     repo,
     require_invoice,
     require_patient,
@@ -150,8 +149,8 @@ def receive(uow: UnitOfWork, *, patient_id: int, invoice: Invoice | None, amount
     audit(uow, f"{kind}.receive", patient_id=patient_id, payment_id=payment.id,
           receipt=number, invoice_id=payment.invoice_id, amount=amount, method=method,
           applied=applied, to_credit=to_credit)
-    publish(uow, "payment.received", payment_id=payment.id, patient_id=patient_id,
-            invoice_id=payment.invoice_id)
+    uow.publish("payment.received", {"payment_id": payment.id, "patient_id": patient_id,
+                                     "invoice_id": payment.invoice_id})
     return payment
 
 
@@ -215,8 +214,8 @@ def apply_credit(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | None) ->
         uow.session.flush()
         audit(uow, "credit.apply", patient_id=invoice.patient_id, invoice_id=invoice.id,
               amount=wanted)
-        publish(uow, "invoice.changed", invoice_id=invoice.id, patient_id=invoice.patient_id,
-                status=invoice.status)
+        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
+                                        "status": invoice.status})
         uow.commit()
         return invoice
 
@@ -317,8 +316,8 @@ def refund(uow: UnitOfWork, payment_id: int, *, amount: Decimal, reason: str,
         audit(uow, "refund.pay", patient_id=original.patient_id, payment_id=paid_out.id,
               refund_of=original.id, receipt=number, amount=amount, method=original.method,
               approval_id=approval.id if approval else None)
-        publish(uow, "payment.refunded", payment_id=paid_out.id,
-                patient_id=original.patient_id)
+        uow.publish("payment.refunded", {"payment_id": paid_out.id,
+                                         "patient_id": original.patient_id})
         view = payment_views(uow, [paid_out])[0]
         uow.commit()
         return view, approval.id if approval else None

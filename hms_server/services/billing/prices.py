@@ -12,7 +12,7 @@ from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.billing import field_error
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.versioning import check_version
-from hms_server.services.billing.common import audit, money, publish, repo
+from hms_server.services.billing.common import audit, money, repo
 
 
 class PriceCodeTakenError(ConflictError):
@@ -47,7 +47,7 @@ def create_price_item(uow: UnitOfWork, *, code: str, name: str, category: str,
         uow.session.flush()
         audit(uow, "price.create", patient_id=None, price_item_id=item.id, code=item.code,
               unit_price=item.unit_price)
-        publish(uow, "price_list.changed", price_item_id=item.id)
+        uow.publish("price_list.changed", {"price_item_id": item.id})
         uow.commit()
         return item
 
@@ -92,7 +92,7 @@ def update_price_item(uow: UnitOfWork, item_id: int, *, version: int, name: str 
         uow.session.flush()
         audit(uow, "price.update", patient_id=None, price_item_id=item.id,
               fields=sorted(fields_set - {"version"}))
-        publish(uow, "price_list.changed", price_item_id=item.id)
+        uow.publish("price_list.changed", {"price_item_id": item.id})
         uow.commit()
         return item
 
@@ -133,6 +133,6 @@ def change_price(uow: UnitOfWork, item_id: int, *, unit_price: Decimal,
         audit(uow, "price.change", patient_id=None, price_item_id=successor.id,
               previous_id=item.id, code=item.code, unit_price=successor.unit_price,
               effective_from=effective_from.isoformat())
-        publish(uow, "price_list.changed", price_item_id=successor.id)
+        uow.publish("price_list.changed", {"price_item_id": successor.id})
         uow.commit()
         return successor

@@ -144,3 +144,19 @@ def test_patient_merge_moves_the_account_to_the_survivor(client, clerk, factory,
     assert [i["id"] for i in account["invoices"]] == [invoice["id"]]
     assert client.get(f"/api/v1/invoices/{invoice['id']}", headers=clerk).json()[
         "patient_id"] == survivor
+
+
+@pytest.mark.parametrize(("event_type", "role", "delivered"), [
+    ("invoice.finalised", "billing_clerk", True),
+    ("payment.received", "manager", True),
+    ("card_intent.changed", "billing_clerk", True),
+    ("payment.received", "nurse", False),
+    ("charge.captured", "doctor", False),
+    ("price_list.changed", "admin", True),
+    ("claim.changed", "receptionist", False),
+])
+def test_billing_live_events_reach_only_those_who_read_accounts(event_type, role, delivered):
+    from hms_server.domain.event_access import may_receive
+    from hms_server.domain.permissions import permissions_for
+
+    assert may_receive(event_type, permissions_for([role])) is delivered
