@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from hms_server.adapters.audit_log import PendingAudit, append_audit
@@ -180,10 +180,19 @@ def _notify_after_commit(session: Session, notices: list[str]) -> None:
     with the work; a notice lost to a crash right here is recovered by desktops resuming
     with Last-Event-ID.
     """
+    notify = text("SELECT pg_notify(:c, p) FROM unnest(CAST(:ps AS text[])) p")
+    params = {"c": EVENTS_CHANNEL, "ps": notices}
+    bind = session.get_bind()
     try:
-        session.execute(text("SELECT pg_notify(:c, p) FROM unnest(CAST(:ps AS text[])) p"),
-                        {"c": EVENTS_CHANNEL, "ps": notices})
-        session.commit()
+        if isinstance(bind, Engine):
+            # On a connection of its own, not the session: a failure here (the database
+            # went away after the commit) must not roll back the session and expire the
+            # objects the request is about to answer with.
+            with bind.connect() as conn:
+                conn.execute(notify, params)
+                conn.commit()
+        else:  # a session bound to one connection (tests): nothing else to use
+            session.execute(notify, params)
+            session.commit()
     except Exception:  # the work is committed; never turn that into an error
         log.warning("could not send event notifications", exc_info=True)
-        session.rollback()
