@@ -45,11 +45,11 @@ test-fast: $(STAMP)
 # the security core (auth, audit, unit of work, API plumbing) and the data-access seam of the
 # areas moved onto repositories. A new area adds its repository/query modules here once typed.
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
-	appointments.py clinical.py identity.py idempotency.py labs.py messaging.py patients.py \
-	prescribing.py scheduling.py wards.py mar.py nursing.py devices.py \
+	appointments.py billing.py clinical.py identity.py idempotency.py insurance.py labs.py \
+	messaging.py patients.py prescribing.py scheduling.py wards.py mar.py nursing.py devices.py \
 	pharmacy.py dispensing.py procurement.py equipment.py)
-QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py chart.py patients.py wards.py \
-	ward_rounds.py ward_access.py hl7.py pharmacy.py dispensing.py procurement.py)
+QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py billing.py chart.py patients.py \
+	wards.py ward_rounds.py ward_access.py hl7.py pharmacy.py dispensing.py procurement.py)
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \

@@ -29,6 +29,8 @@ from hms_server.adapters.events import EventHub
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain import events as ev
+from hms_server.domain.billing import BillingPolicy
+from hms_server.domain.billing_gateways import BillingGateways
 from hms_server.domain.hospital import Hospital
 from hms_server.domain.ports import Ports
 
@@ -79,6 +81,19 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
     # scheduled doses (the MAR); cancelling it stops them.
     events.subscribe(ev.PrescriptionIssued, mar.on_prescription_issued)
     events.subscribe(ev.PrescriptionCancelled, mar.on_prescription_cancelled)
+    # Billing (issue 9): charges are captured from what happens in the other areas, priced
+    # from the price list; capture is idempotent on its source, so a repeated event never
+    # charges twice; a cancelled source reverses its unbilled charge.
+    from hms_server.services.billing import charges as billing
+    from hms_server.services.billing import merge as billing_merge
+
+    events.subscribe(ev.PatientsMerged, billing_merge.move_billing_on_merge)
+    events.subscribe(ev.ConsultationCompleted, billing.on_consultation_completed)
+    events.subscribe(ev.LabOrderPlaced, billing.on_lab_order_placed)
+    events.subscribe(ev.LabOrderCancelled, billing.on_lab_order_cancelled)
+    events.subscribe(ev.MedicationDispensed, billing.on_medication_dispensed)
+    events.subscribe(ev.MedicationReturned, billing.on_medication_returned)
+    events.subscribe(ev.BedDayOccupied, billing.on_bed_day_occupied)
     return events
 
 
@@ -89,6 +104,38 @@ def wire_ports(ports: Ports) -> Ports:
 
     ports.medication_codes = resolve_medication_code
     return ports
+
+
+def billing_policy(settings: Settings) -> BillingPolicy:
+    """Billing (issue 9): approval thresholds and payment terms from settings."""
+    return BillingPolicy(
+        discount_approval_percent=settings.billing_discount_approval_percent,
+        discount_approval_amount=settings.billing_discount_approval_amount,
+        refund_approval_amount=settings.billing_refund_approval_amount,
+        invoice_due_days=settings.invoice_due_days)
+
+
+def billing_gateways(settings: Settings) -> BillingGateways:
+    """Billing (issue 9): the insurer (FHIR R4) and the card gateway, when configured."""
+    from hms_server.adapters.billing.card_gateway import HttpCardGateway
+    from hms_server.adapters.billing.payer_fhir import FhirPayerGateway
+    from hms_server.domain.errors import ConfigurationError
+
+    gateways = BillingGateways()
+    if settings.payer_fhir_url:
+        gateways.payer = FhirPayerGateway(
+            base_url=settings.payer_fhir_url, provider_name=settings.hospital_name,
+            timeout=settings.payer_timeout_seconds, retries=settings.payer_retries)
+    if settings.card_gateway_url:
+        if len(settings.card_gateway_webhook_secret) < 16:
+            raise ConfigurationError("HMS_CARD_GATEWAY_WEBHOOK_SECRET must be set (16+ "
+                                     "characters) when a card gateway is configured.")
+        gateways.card = HttpCardGateway(
+            url=settings.card_gateway_url, api_key=settings.card_gateway_api_key,
+            webhook_secret=settings.card_gateway_webhook_secret,
+            timeout=settings.card_gateway_timeout_seconds,
+            tolerance_seconds=settings.card_gateway_webhook_tolerance_seconds)
+    return gateways
 
 
 def standard_events() -> ev.DomainEvents:
@@ -115,6 +162,9 @@ class Runtime:
     #: Sessions for read-only work that may lag the primary by a moment (reports): on the
     #: streaming replica of ``HMS_DATABASE_REPLICA_URL`` when set, else the primary.
     read_only_session_factory: sessionmaker[Session] | None = None
+    #: Billing (issue 9): insurer and card gateway adapters, approval thresholds.
+    billing: BillingGateways = field(default_factory=BillingGateways)
+    billing_policy: BillingPolicy = field(default_factory=BillingPolicy)
 
     def read_only_sessions(self) -> sessionmaker[Session]:
         return self.read_only_session_factory or self.session_factory
@@ -162,7 +212,8 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
         read_only = sessionmaker(replica, expire_on_commit=False)
     return Runtime(settings=settings, hospital=hospital_from_settings(settings),
                    events=standard_events(), engine=engine, session_factory=factory,
-                   ports=wire_ports(Ports()), read_only_session_factory=read_only)
+                   ports=wire_ports(Ports()), read_only_session_factory=read_only,
+                   billing=billing_gateways(settings), billing_policy=billing_policy(settings))
 
 
 def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:

@@ -7,6 +7,7 @@ such as ``HMS_JWT_SECRET`` out of shell history and systemd units.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 
 from pydantic import Field
@@ -72,6 +73,25 @@ class Settings(BaseSettings):
     audit_seal_interval_seconds: float = Field(default=0.25, gt=0, le=5)
     # Read-only work (reports) may use a streaming replica; empty: the primary.
     database_replica_url: str = ""
+
+    # --- billing (issue 9) ---------------------------------------------------------------
+    # Discounts above either threshold, and refunds above the amount, wait for a second
+    # user's (a manager's) approval; write-offs always do.
+    billing_discount_approval_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    billing_discount_approval_amount: Decimal = Field(default=Decimal(50), ge=0)
+    billing_refund_approval_amount: Decimal = Field(default=Decimal(100), ge=0)
+    invoice_due_days: int = Field(default=30, ge=0, le=365)
+    # PNG or JPEG printed on invoices, receipts and statements (GET /billing/logo).
+    hospital_logo_file: str = ""
+    # The insurers' FHIR R4 endpoint and the card gateway; unset = not available here.
+    payer_fhir_url: str = ""
+    payer_timeout_seconds: float = Field(default=10.0, gt=0)
+    payer_retries: int = Field(default=2, ge=0, le=5)
+    card_gateway_url: str = ""
+    card_gateway_api_key: str = ""
+    card_gateway_webhook_secret: str = ""
+    card_gateway_timeout_seconds: float = Field(default=10.0, gt=0)
+    card_gateway_webhook_tolerance_seconds: int = Field(default=300, ge=10, le=3600)
 
 
 @lru_cache

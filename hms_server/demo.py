@@ -57,12 +57,23 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
     subprocess.run([*_script("hms-server"), "seed-demo", "--patients", str(patients)],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    # Billing: the insurer (FHIR) and card gateway simulators, each its own process.
+    from hms_server.adapters.billing.local_simulators import (
+        demo_billing_environment,
+        stop_simulator,
+    )
+
+    billing_env, simulators = demo_billing_environment(url)
+    env.update(billing_env)
     server = subprocess.Popen([*_script("hms-server"), "run", "--port", str(port)], env=env)
     desktop: subprocess.Popen[bytes] | None = None
     try:
         _wait_healthy(url, server)
         click.echo("")
         click.echo(f"HMS demo is running at {url}  (API docs: {url}/docs)")
+        click.echo(f"Insurer simulator (FHIR): {billing_env['HMS_PAYER_FHIR_URL']}; card "
+                   f"terminal simulator: {billing_env['HMS_CARD_GATEWAY_URL']} (confirms card "
+                   "payments by itself after 4 s)")
         click.echo(f"Sign in with any of these users; password for all: {DEMO_PASSWORD}")
         for username, full_name, roles in DEMO_USERS:
             click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
@@ -94,5 +105,7 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        for simulator in simulators:
+            stop_simulator(simulator)
         embedded.stop(data_dir)
-        click.echo("Stopped the desktop, the server and the embedded database.")
+        click.echo("Stopped the desktop, the server, the simulators and the embedded database.")

@@ -84,6 +84,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Invoices, payments and receipts"),
             _n("Insurance claims and the daily cash-up"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "staff",

@@ -60,7 +60,23 @@ class Perm(StrEnum):
     DISCHARGE = "admissions.discharge"  # discharge with a signed summary
     MAR_ADMINISTER = "mar.administer"  # record doses after the barcode check
     DEVICES_REVIEW = "devices.review"  # review unmatched bedside-device messages
+    # --- billing (issue 9) ---
+    PRICE_LIST_READ = "price_list.read"
+    PRICE_LIST_MANAGE = "price_list.manage"
+    BILLING_READ = "billing.read"  # patient accounts, charges, invoices, payments, claims
+    BILLING_WRITE = "billing.write"  # charges, draft invoices, discounts, finalise, credit
+    PAYMENTS_TAKE = "payments.take"  # payments, deposits, refunds, card intents, cash-up
+    BILLING_APPROVE = "billing.approve"  # a second user's approval of discounts/refunds/write-offs
+    INSURANCE_MANAGE = "insurance.manage"  # payers, plans, policies, eligibility, claims
 
+
+# Billing (issue 9): the clerk keeps accounts and takes money; the manager reads accounts and
+# approves what needs a second user; admin maintains the price list with the clerk.
+# Clinical roles never take payments.
+_BILLING_CLERK = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE, Perm.BILLING_READ,
+                  Perm.BILLING_WRITE, Perm.PAYMENTS_TAKE, Perm.INSURANCE_MANAGE}
+_BILLING_MANAGER = {Perm.PRICE_LIST_READ, Perm.BILLING_READ, Perm.BILLING_APPROVE}
+_BILLING_ADMIN = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE}
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
 
@@ -97,7 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
         Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
         Perm.CLINIC_ASSIGN, Perm.SECURITY_ALERTS,  # security (issue 8)
-    }),
+    } | _BILLING_ADMIN),
     Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,
         Perm.QUEUE_MANAGE,
@@ -112,10 +128,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     } | _WARD_INVENTORY),
     Role.PHARMACIST: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ, Perm.FORMULARY_READ}
                                | _PHARMACY),
-    Role.BILLING_CLERK: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ}),
+    Role.BILLING_CLERK: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ} | _BILLING_CLERK),
     Role.HR_OFFICER: frozenset(_ALL_STAFF),
     Role.MANAGER: frozenset(_ALL_STAFF | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}
-                            | _INVENTORY_OVERSIGHT),
+                            | _INVENTORY_OVERSIGHT | _BILLING_MANAGER),
 }
 
 WORKSPACE_ORDER = (
@@ -130,7 +146,7 @@ ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.PHARMACIST: frozenset({"pharmacy"}),
     Role.BILLING_CLERK: frozenset({"billing"}),
     Role.HR_OFFICER: frozenset({"staff"}),
-    Role.MANAGER: frozenset({"reports", "staff"}),
+    Role.MANAGER: frozenset({"reports", "staff", "billing"}),  # billing: read + approve
 }
 
 

@@ -17,6 +17,7 @@ from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import ConsultationCompleted
 from hms_server.services.access import add_care_team_member
 
 CATEGORY = "encounters"
@@ -96,5 +97,10 @@ def close_encounter(uow: UnitOfWork, encounter_id: int, *,
                       detail={"encounter_id": encounter.id})
             uow.publish("encounter.closed", {"encounter_id": encounter.id,
                                              "patient_id": encounter.patient_id})
+            # Billing charges the consultation (once per encounter; capture is idempotent).
+            uow.emit(ConsultationCompleted(
+                encounter_id=encounter.id, patient_id=encounter.patient_id,
+                doctor_user_id=encounter.clinician_user_id, department_id=None,
+                ended_at=encounter.ended_at))
         uow.commit()
         return encounter

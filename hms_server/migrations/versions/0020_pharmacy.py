@@ -12,7 +12,7 @@ It also creates the default locations (central store, pharmacy, theatre, quarant
 hospitals add ward stores and rename these through the API.
 
 Revision ID: 0020
-Revises: 0030
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0020"
-down_revision: str | None = "0030"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
