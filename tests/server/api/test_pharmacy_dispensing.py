@@ -244,3 +244,40 @@ def test_each_dispensed_batch_emits_one_billing_event_and_a_return_reverses_it(
     finally:
         events.unsubscribe(MedicationDispensed, record)
         events.unsubscribe(MedicationReturned, record)
+
+
+def test_a_dispense_is_charged_once_by_billing_and_a_return_reduces_the_charge(
+        client, headers_for, pharmacy, doctor):
+    """Through billing's own capture (it subscribes to ``MedicationDispensed``): one charge
+    per dispensed line, never twice for a retried request; a partial return reduces it."""
+    drug = drug_id(client, doctor.headers, "prednisolone")
+    clerk = headers_for("billing_clerk")
+    price = client.post("/api/v1/price-items", headers=clerk, json={
+        "code": "PH" + uuid.uuid4().hex[:8].upper(), "name": "Prednisolone 5 mg tablet",
+        "category": "medicine", "unit_price": "0.40", "drug_id": drug})
+    assert price.status_code in (201, 409), price.text
+    item = pharmacy.item(drug)
+    pharmacy.receive(item["id"], 40)
+    pid = patient_with_doctor(client, headers_for, doctor)
+    rx = prescribe(client, doctor, pid, drug, quantity=20)
+    body = {"prescription_id": rx["id"], "location_id": pharmacy.location_id,
+            "lines": [{"prescription_item_id": rx["items"][0]["id"], "quantity": 20}]}
+    headers = {**pharmacy.headers, "Idempotency-Key": uuid.uuid4().hex}
+    first = client.post("/api/v1/dispenses", headers=headers, json=body)
+    again = client.post("/api/v1/dispenses", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201
+    line = first.json()["lines"][0]
+
+    def charges():
+        page = client.get(f"/api/v1/patients/{pid}/charges", headers=clerk)
+        assert page.status_code == 200, page.text
+        return [c for c in page.json()["items"] if c["source_type"] == "dispense"]
+
+    [charge] = charges()
+    assert charge["source_id"] == line["id"] and charge["quantity"] == "20"
+    assert charge["status"] == "unbilled"
+    client.post(f"/api/v1/dispenses/{first.json()['id']}/returns", headers=pharmacy.headers,
+                json={"reason": "Patient stopped after 5 days",
+                      "lines": [{"dispense_line_id": line["id"], "quantity": 8}]})
+    [reduced] = charges()
+    assert reduced["quantity"] == "12"
