@@ -26,6 +26,7 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.roles import roles_text
+from hms_desktop.settings import DesktopSettings
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.theme import STATUS_COLOURS
 from hms_desktop.widgets.problems import describe_error
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         tasks: TaskRunner,
         *,
         session_store=None,
+        settings: DesktopSettings | None = None,
         idle_lock_ms: int = 10 * 60_000,
         health_interval_ms: int = 5000,
         health_retry_ms: int = 2000,
@@ -76,7 +78,8 @@ class MainWindow(QMainWindow):
 
         self.infos: list[WorkspaceInfo] = workspaces_for(me.workspaces)
         self._pages: dict[str, QWidget] = {}
-        self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status)
+        self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status,
+                                         settings=settings)
 
         self._build_central()
         self._build_status_bar()

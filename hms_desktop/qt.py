@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QAbstractItemModel,
     QAbstractTableModel,
+    QByteArray,
     QCoreApplication,
     QDate,
     QDateTime,
@@ -43,6 +44,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QFontDatabase,
     QFontMetrics,
     QGuiApplication,
     QImage,
@@ -55,6 +57,7 @@ from PySide6.QtGui import (
     QPixmap,
     QRegularExpressionValidator,
     QShortcut,
+    QTextLayout,
 )
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -110,6 +113,7 @@ __all__ = [
     "QAction",
     "QApplication",
     "QBrush",
+    "QByteArray",
     "QCheckBox",
     "QColor",
     "QComboBox",
@@ -126,6 +130,7 @@ __all__ = [
     "QEventLoop",
     "QFileDialog",
     "QFont",
+    "QFontDatabase",
     "QFontMetrics",
     "QFormLayout",
     "QFrame",
@@ -178,6 +183,7 @@ __all__ = [
     "QTableWidget",
     "QTableWidgetItem",
     "QTextBrowser",
+    "QTextLayout",
     "QThreadPool",
     "QTime",
     "QTimer",

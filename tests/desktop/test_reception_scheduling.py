@@ -107,7 +107,7 @@ def test_check_in_shows_the_token(qtbot, workspace, booked):
                     and workspace.token_box.isVisible(), timeout=3000)
     assert "Token number: 1" in workspace.token_box.text()
     assert workspace.queue.model.rowCount() == 1
-    assert "Waiting" in workspace.queue.model.data(workspace.queue.model.index(0, 4))
+    assert "Waiting" in workspace.queue.model.data(workspace.queue.model.index(0, 5))
     workspace.token_box.close()
     qtbot.waitUntil(lambda: "Checked in" in calendar.day_model.data(
         cell_index(calendar, "09:30", 0)), timeout=3000)

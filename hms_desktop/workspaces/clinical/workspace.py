@@ -6,6 +6,7 @@ from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.qt import QKeySequence, QLabel, QShortcut, QSplitter, Qt, QVBoxLayout, QWidget
+from hms_desktop.widgets.layout_memory import remember_splitter
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart import ChartView
 from hms_desktop.workspaces.clinical.patient_list import PatientListPanel
@@ -36,13 +37,14 @@ class ClinicalWorkspace(QWidget):
         layout.addWidget(title)
         self.patients = PatientListPanel(context, self.patients_api, self.scheduling_api, self)
         self.chart = ChartView(context, self.clinical, self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.patients)
         splitter.addWidget(self.chart)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([340, 900])
+        splitter.setSizes([470, 790])
         splitter.setChildrenCollapsible(False)
+        remember_splitter(splitter, context.settings, "clinical/panes")
         layout.addWidget(splitter, 1)
         self.patients.sig_patient_chosen.connect(self.chart.open_patient)
 

@@ -22,6 +22,7 @@ from hms_desktop.qt import (
     QVBoxLayout,
     QWidget,
 )
+from hms_desktop.widgets.layout_memory import remember_splitter
 from hms_desktop.widgets.problems import describe_error
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.reception.booking import BookingDialog, CancelDialog, RescheduleDialog
@@ -59,7 +60,7 @@ class ReceptionWorkspace(QWidget):
         layout.addWidget(self.header)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        left = QSplitter(Qt.Orientation.Vertical, self.splitter)
+        left = self.left_splitter = QSplitter(Qt.Orientation.Vertical, self.splitter)
         self.search = PatientSearchPanel(context, self.patients_api, left)
         self.summary = PatientSummaryCard(context, self.patients_api, self.scheduling_api, left)
         left.addWidget(self.search)
@@ -79,12 +80,16 @@ class ReceptionWorkspace(QWidget):
         self.tabs.setTabToolTip(1, self.tr("Today's queue and waiting times (Alt+Q)"))
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
-        # The list needs room for MRN and name; the calendar takes the rest.
-        left.setMinimumWidth(420)
+        # The patient list is as wide as its identifying columns need (they never elide);
+        # the calendar takes the rest and scrolls. Sizes the user drags are remembered.
         self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([440, 800])
+        self.tabs.setMinimumWidth(360)
+        self.splitter.setSizes([600, 680])
+        remember_splitter(self.splitter, context.settings, "reception/panes")
+        remember_splitter(left, context.settings, "reception/patient-panes")
         layout.addWidget(self.splitter, 1)
 
         self.search.sig_patient_selected.connect(self._on_search_patient_selected)
