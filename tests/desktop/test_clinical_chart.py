@@ -197,6 +197,10 @@ def test_break_the_glass_needs_a_reason_then_opens_the_chart(qtbot, workspace, c
     qtbot.waitUntil(lambda: chart.break_glass_button.isVisible(), timeout=5000)
     assert "care team" in chart.access_label.text()
     assert chart.header.isVisible() and "NOVAK" in chart.header.name_label.text()
+    # The badge says why the allergies are not shown, not "loading" forever.
+    assert chart.header.allergy_state == "restricted"
+    assert chart.header.allergy_badge.text() == (
+        "Allergies: restricted — break the glass to view")
     qtbot.mouseClick(chart.break_glass_button, Qt.MouseButton.LeftButton)
     dialog = chart.dialog
     qtbot.keyClicks(dialog.reason_edit, "urgent")
@@ -208,6 +212,7 @@ def test_break_the_glass_needs_a_reason_then_opens_the_chart(qtbot, workspace, c
         dialog.submit()
     assert clinical_server.break_glass_reasons == ["urgent - collapsed in waiting room"]
     assert chart.pages.currentWidget() is chart.tabs
+    assert chart.header.allergy_state in ("allergic", "none")
     assert any("Emergency access" in s for s in workspace.statuses)
 
 

@@ -236,10 +236,12 @@ class ChartView(QWidget):
             self.access_label.setText(self.tr(
                 "You are not in this patient's care team, so their chart is closed to you. "
                 "If this is an emergency, you can open it with a recorded reason."))
+            self.header.set_allergies_restricted()
             self.pages.setCurrentWidget(self.access_label.parentWidget())
             self.break_glass_button.setFocus()
             return
         self.placeholder.setText(self.tr("The chart could not be opened."))
+        self.header.set_allergies_unavailable()
         self.problem.show_error(exc)
 
     def refresh(self, *tabs) -> None:
