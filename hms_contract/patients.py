@@ -217,13 +217,18 @@ class PatientMerge(BaseModel):
     merge_from_version: int | None = Field(default=None, ge=1)
 
 
+DuplicateReason = Literal["same_national_id", "same_birth_date_similar_name",
+                          "same_birth_date_swapped_name", "same_phone_similar_name"]
+"""Why two records look like one person (stable codes; the desktop words them as sentences)."""
+
+
 class DuplicateCandidate(BaseModel):
     id: int
     mrn: str
     name: str
     dob: date
     score: float
-    reasons: list[str]
+    reasons: list[DuplicateReason]
 
 
 

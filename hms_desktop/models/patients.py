@@ -89,6 +89,28 @@ def dob_text(item: PatientSummary) -> str:
     return text
 
 
+_DUPLICATE_REASONS = {
+    "same_national_id": QT_TRANSLATE_NOOP("DuplicateReason", "Same national ID."),
+    "same_birth_date_similar_name": QT_TRANSLATE_NOOP(
+        "DuplicateReason", "Same date of birth and a similar name."),
+    "same_birth_date_swapped_name": QT_TRANSLATE_NOOP(
+        "DuplicateReason", "Same date of birth, with given and family names swapped."),
+    "same_phone_similar_name": QT_TRANSLATE_NOOP(
+        "DuplicateReason", "Same phone number and a similar name."),
+}
+
+
+def duplicate_reasons_text(reasons: list[str]) -> str:
+    """Why two records look like one person, as sentences the desk can read out
+    ("Same date of birth and a similar name. Same phone number and a similar name.")."""
+    sentences = []
+    for code in reasons:
+        source = _DUPLICATE_REASONS.get(str(code))
+        sentences.append(translate("DuplicateReason", source) if source
+                         else str(code).replace("_", " ").capitalize() + ".")
+    return " ".join(sentences)
+
+
 def phone_ending(item: PatientSummary) -> str:
     """The last four digits of the phone: enough to tell two namesakes apart at the desk
     ("ends 9193"), short enough to keep every identifying column whole."""

@@ -238,7 +238,7 @@ class FakeReceptionServer(FakeHmsServer):
             candidates = [
                 DuplicateCandidate(id=p.id, mrn=p.mrn, name=f"{p.given_name} {p.family_name}",
                                    dob=p.date_of_birth, score=0.9,
-                                   reasons=["name", "date_of_birth"])
+                                   reasons=["same_birth_date_similar_name"])
                 for p in self.patients.values()
                 if p.family_name.lower() == body.family_name.lower()
                 and p.date_of_birth == body.date_of_birth]
