@@ -45,7 +45,7 @@ test-fast: $(STAMP)
 # the security core (auth, audit, unit of work, API plumbing) and the data-access seam of the
 # areas moved onto repositories. A new area adds its repository/query modules here once typed.
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
-	appointments.py clinical.py identity.py idempotency.py labs.py messaging.py patients.py \
+	appointments.py clinical.py duplicates.py identity.py idempotency.py labs.py messaging.py patients.py \
 	prescribing.py scheduling.py)
 QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py chart.py patients.py)
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \

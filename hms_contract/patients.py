@@ -208,11 +208,14 @@ class PatientRead(PatientSummary):
 
 class PatientMerge(BaseModel):
     """Merge ``merge_from_id`` (the duplicate, which stops being used) into the patient in
-    the URL (the survivor). Versions, when given, must match (else 409)."""
+    the URL (the survivor), at once, for ``reason`` (kept in the merge journal). Versions,
+    when given, must match (else 409)."""
 
     model_config = ConfigDict(extra="forbid")
 
     merge_from_id: int = Field(ge=1)
+    reason: Annotated[str, AfterValidator(_text), Field(
+        min_length=5, max_length=1000, description="Why these records are the same person")]
     survivor_version: int | None = Field(default=None, ge=1)
     merge_from_version: int | None = Field(default=None, ge=1)
 

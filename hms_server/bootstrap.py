@@ -58,13 +58,15 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
     Read this function to see how the areas are connected; no other module subscribes.
     """
-    from hms_server.services import appointments, clinical, messaging, waitlist
+    from hms_server.services import appointments, clinical, duplicates, messaging, waitlist
 
     # Patient merge: every table that references a patient is moved by one of these
     # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
     events.subscribe(ev.PatientsMerged, clinical.move_chart_on_merge)
     events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
     events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
+    # first day (issue 12): open duplicate flags of the merged-away record follow the survivor.
+    events.subscribe(ev.PatientsMerged, duplicates.move_flags_on_merge)
     # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
     # booking transaction, so a message exists exactly when its appointment does.
     events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)

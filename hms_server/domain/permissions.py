@@ -37,6 +37,8 @@ class Perm(StrEnum):
     APPOINTMENTS_WRITE = "appointments.write"
     QUEUE_MANAGE = "queue.manage"
     MESSAGING_ADMIN = "messaging.admin"
+    # first day (issue 12): the duplicates review list
+    DUPLICATES_REVIEW = "patients.duplicates"
 
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
@@ -69,6 +71,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
 WORKSPACE_ORDER = (
     "reception", "clinical", "ward", "pharmacy", "billing", "staff", "reports", "administration",
 )
+
+# first day (issue 12): reception works the duplicates review list and merges records (each
+# merge is recorded with its reason and waits for confirmation); administrators may too.
+ROLE_PERMISSIONS[Role.RECEPTIONIST] |= {Perm.DUPLICATES_REVIEW, Perm.PATIENTS_MERGE}
+ROLE_PERMISSIONS[Role.ADMIN] |= {Perm.DUPLICATES_REVIEW}
 
 ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({"administration", "reports"}),

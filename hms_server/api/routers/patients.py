@@ -101,10 +101,12 @@ def update_patient(patient_id: PatientId, body: PatientUpdate, ctx: PatientWrite
 
 @router.post("/{patient_id}/merge", operation_id="merge_patients")
 def merge_patients(patient_id: PatientId, body: PatientMerge, ctx: PatientMerger) -> PatientRead:
-    """Merge the duplicate ``merge_from_id`` into this patient (the survivor) and return the
-    survivor. The duplicate's MRN keeps resolving to the survivor."""
+    """Merge the duplicate ``merge_from_id`` into this patient (the survivor) at once, for
+    the ``reason`` given (kept in the merge journal), and return the survivor. The
+    duplicate's MRN keeps resolving to the survivor. (Reception's merge screen uses
+    ``POST /patient-merges`` instead: pending, undoable until confirmed.)"""
     return _read(patient_service.merge_patients(
-        ctx.uow(), patient_id, loser_id=body.merge_from_id,
+        ctx.uow(), patient_id, loser_id=body.merge_from_id, reason=body.reason,
         survivor_version=body.survivor_version, loser_version=body.merge_from_version))
 
 

@@ -20,6 +20,8 @@ from tests.server.api.clinical_factories import (
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
+REASON = "Same person registered twice"
+
 
 @pytest.fixture
 def doctor(client, make_user, login) -> Clinician:
@@ -343,7 +345,8 @@ def test_patient_merge_moves_the_chart_to_the_survivor(client, headers_for, doct
                 json={"heart_rate_bpm": 66})
     survivor = new_patient(client, headers_for)["id"]
     merged = client.post(f"/api/v1/patients/{survivor}/merge",
-                         json={"merge_from_id": loser}, headers=headers_for("admin"))
+                         json={"merge_from_id": loser,
+                               "reason": REASON}, headers=headers_for("admin"))
     assert merged.status_code == 200, merged.text
     chart = client.get(f"/api/v1/patients/{survivor}/chart", headers=doctor.headers)
     assert chart.status_code == 200, chart.text  # the care team came along
