@@ -20,11 +20,19 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from hms_contract.common import Page
+from hms_contract.duplicates import (
+    DuplicateFlagDismiss,
+    DuplicateFlagRead,
+    MergeDecision,
+    MergeRead,
+    MergeRequest,
+)
 from hms_contract.patients import (
     DuplicateCandidate,
     PatientCreate,
     PatientPage,
     PatientRead,
+    PatientSummary,
     PatientUpdate,
     PrintRecord,
 )
@@ -88,6 +96,8 @@ class FakeReceptionServer(FakeHmsServer):
     stream_seconds: float = 0.4
     # Slots that someone else books just before the desktop's request arrives.
     steal_slots: set[tuple[int, str]] = field(default_factory=set)
+    flags: dict[int, DuplicateFlagRead] = field(default_factory=dict)
+    merges: dict[int, MergeRead] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -96,6 +106,8 @@ class FakeReceptionServer(FakeHmsServer):
         self._event_ids = itertools.count(1)
         self._queue_tokens = itertools.count(1)
         self._events_changed = threading.Condition()
+        self._flag_ids = itertools.count(1)
+        self._merge_ids = itertools.count(1)
 
     # -- seeding -----------------------------------------------------------------------
     @classmethod
@@ -143,6 +155,19 @@ class FakeReceptionServer(FakeHmsServer):
         self.appointments[aid] = appointment
         return appointment
 
+    def add_flag(self, patient_id: int, candidate_id: int,
+                 reasons: tuple[str, ...] = ("same_birth_date_similar_name",)
+                 ) -> DuplicateFlagRead:
+        flag = DuplicateFlagRead(
+            id=next(self._flag_ids), patient=self._summary(patient_id),
+            candidate=self._summary(candidate_id), score="0.90", reasons=list(reasons),
+            source="self_booking", status="open", created_at=CREATED_AT, version=1)
+        self.flags[flag.id] = flag
+        return flag
+
+    def _summary(self, patient_id: int) -> PatientSummary:
+        return PatientSummary.model_validate(self.patients[patient_id].model_dump())
+
     def publish(self, event_type: str, data: dict) -> int:
         with self._events_changed:
             event_id = next(self._event_ids)
@@ -182,8 +207,75 @@ class FakeReceptionServer(FakeHmsServer):
             Route("POST", "/appointments/{appointment_id}/no-show", self._no_show,
                   AppointmentRead),
             Route("GET", "/queue", self._queue, QueueBoardRead),
+            Route("GET", "/patient-duplicates", self._list_flags, Page[DuplicateFlagRead]),
+            Route("POST", "/patient-duplicates/{flag_id}/dismiss", self._dismiss_flag,
+                  DuplicateFlagRead),
+            Route("GET", "/patient-merges", self._list_merges, Page[MergeRead]),
+            Route("POST", "/patient-merges", self._request_merge, MergeRead, 201),
+            Route("POST", "/patient-merges/{merge_id}/confirm",
+                  lambda r, merge_id: self._decide(r, merge_id, "confirmed"), MergeRead),
+            Route("POST", "/patient-merges/{merge_id}/undo",
+                  lambda r, merge_id: self._decide(r, merge_id, "undone"), MergeRead),
             Route("GET", "/events", self._stream),
         ]
+
+    # -- duplicates and merges ----------------------------------------------------------
+    def _list_flags(self, request: httpx.Request) -> dict:
+        self.require(request, "receptionist")
+        status = request.url.params.get("status", "open")
+        rows = [f for f in self.flags.values() if f.status == status]
+        return paged(request, sorted(rows, key=lambda f: -f.id))
+
+    def _dismiss_flag(self, request: httpx.Request, flag_id: str) -> DuplicateFlagRead:
+        self.require(request, "receptionist")
+        body = parse_body(request, DuplicateFlagDismiss)
+        flag = self.flags[int(flag_id)]
+        if body.version != flag.version:
+            raise Refused(problem(409, "version_conflict", "The flag changed meanwhile."))
+        flag = flag.model_copy(update={"status": "dismissed", "resolution_note": body.note,
+                                       "resolved_at": CREATED_AT,
+                                       "version": flag.version + 1})
+        self.flags[flag.id] = flag
+        return flag
+
+    def _list_merges(self, request: httpx.Request) -> dict:
+        self.require(request, "receptionist")
+        status = request.url.params.get("status", "pending")
+        return paged(request, [m for m in self.merges.values() if m.status == status])
+
+    def _request_merge(self, request: httpx.Request) -> MergeRead | httpx.Response:
+        self.require(request, "receptionist")
+        body = parse_body(request, MergeRequest)
+        if any(m.status == "pending" and {m.survivor.id, m.duplicate.id}
+               & {body.survivor_id, body.duplicate_id} for m in self.merges.values()):
+            return problem(409, "merge_pending", "A merge is waiting for confirmation.")
+        merge = MergeRead(id=next(self._merge_ids), survivor=self._summary(body.survivor_id),
+                          duplicate=self._summary(body.duplicate_id), reason=body.reason,
+                          status="pending", flag_id=body.flag_id, requested_at=CREATED_AT,
+                          version=1)
+        self.merges[merge.id] = merge
+        return merge
+
+    def _decide(self, request: httpx.Request, merge_id: str, status: str) -> MergeRead:
+        self.require(request, "receptionist")
+        body = parse_body(request, MergeDecision)
+        merge = self.merges[int(merge_id)]
+        if body.version != merge.version:
+            raise Refused(problem(409, "version_conflict", "The merge changed meanwhile."))
+        if merge.status != "pending":
+            raise Refused(problem(409, "invalid_transition", "Already decided."))
+        merge = merge.model_copy(update={"status": status, "decided_at": CREATED_AT,
+                                         "version": merge.version + 1})
+        self.merges[merge.id] = merge
+        if status == "confirmed":
+            loser = self.patients[merge.duplicate.id]
+            self.patients[loser.id] = loser.model_copy(
+                update={"merged_into_id": merge.survivor.id})
+            for flag in list(self.flags.values()):
+                if {flag.patient.id, flag.candidate.id} == {merge.survivor.id,
+                                                            merge.duplicate.id}:
+                    self.flags[flag.id] = flag.model_copy(update={"status": "merged"})
+        return merge
 
     # -- helpers -----------------------------------------------------------------------
     def _doctor(self, doctor_id: int) -> DoctorRead:
@@ -225,9 +317,9 @@ class FakeReceptionServer(FakeHmsServer):
     def _search_patients(self, request: httpx.Request) -> dict:
         self.require(request, "receptionist")
         q = request.url.params.get("q", "").strip().lower()
-        rows = [p for p in self.patients.values()
-                if not q or q in f"{p.given_name} {p.family_name} {p.mrn} {p.phone or ''} "
-                f"{p.date_of_birth}".lower()]
+        rows = [p for p in self.patients.values() if p.merged_into_id is None
+                and (not q or q in f"{p.given_name} {p.family_name} {p.mrn} {p.phone or ''} "
+                     f"{p.date_of_birth}".lower())]
         rows.sort(key=lambda p: (p.family_name, p.given_name))
         return paged(request, rows)
 

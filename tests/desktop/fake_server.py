@@ -47,6 +47,7 @@ from hms_contract.auth import (
 from hms_contract.common import Page
 from hms_contract.health import HealthRead
 from hms_contract.users import PasswordReset, UserCreate, UserCreated, UserUpdate
+from hms_server.domain.permissions import permissions_for
 
 BASE_URL = "https://hms.test"
 ADMIN_TOTP = "123456"
@@ -349,7 +350,10 @@ class FakeHmsServer:
         allowed = {ws for role in user.roles for ws in ROLE_WORKSPACES.get(role, [])}
         # Collected in a set; the contract gives them in the rail's order.
         workspaces = [ws for ws in ALL_WORKSPACES if ws in allowed]
-        return MeRead(**user.model_dump(), permissions=[], workspaces=workspaces,
+        # The server's own role → permission table, so screens that show what a role may
+        # do see what they would see against the server.
+        permissions = sorted(permissions_for(user.roles))
+        return MeRead(**user.model_dump(), permissions=permissions, workspaces=workspaces,
                       hospital=HOSPITAL)
 
     # -- users -------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def drag(calendar, source_hhmm: str, source_column: int, target_hhmm: str,
     mime = model.mimeData([cell_index(calendar, source_hhmm, source_column)])
     assert mime is not None
     target = cell_index(calendar, target_hhmm, target_column)
+    table.scrollTo(target)  # a drop lands on a visible cell
     pos = QPointF(table.visualRect(target).center())
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     action = Qt.DropAction.MoveAction

@@ -8,6 +8,7 @@ from typing import Literal
 
 from hms_contract.patients import DuplicateCandidate, PatientRead, PatientSummary
 from hms_contract.scheduling import AppointmentRead, DoctorRead, QueueEntryRead, SlotRead
+from hms_desktop.api.duplicates import DuplicatesApi
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.api.scheduling import SchedulingApi, SlotTakenError
@@ -27,6 +28,7 @@ from hms_desktop.widgets.problems import describe_error
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.reception.booking import BookingDialog, CancelDialog, RescheduleDialog
 from hms_desktop.workspaces.reception.calendar_view import CalendarView
+from hms_desktop.workspaces.reception.duplicates_panel import DuplicatesPanel
 from hms_desktop.workspaces.reception.header_strip import PatientHeaderStrip
 from hms_desktop.workspaces.reception.queue_board import QueueBoard
 from hms_desktop.workspaces.reception.registration import PatientFormDialog
@@ -78,6 +80,14 @@ class ReceptionWorkspace(QWidget):
         self.tabs.addTab(self.queue, self.tr("&Queue"))
         self.tabs.setTabToolTip(0, self.tr("Appointments by doctor (Alt+C)"))
         self.tabs.setTabToolTip(1, self.tr("Today's queue and waiting times (Alt+Q)"))
+        self.duplicates: DuplicatesPanel | None = None
+        if "patients.duplicates" in context.me.permissions:
+            self.duplicates = DuplicatesPanel(context, self.patients_api,
+                                              DuplicatesApi(context.api), self.tabs)
+            index = self.tabs.addTab(self.duplicates, self.tr("&Duplicates"))
+            self.tabs.setTabToolTip(index, self.tr(
+                "Records that may be the same person, and merges to confirm (Alt+D)"))
+            self.duplicates.sig_changed.connect(self._on_duplicates_changed)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
         # The patient list is as wide as its identifying columns need (they never elide);
@@ -116,12 +126,15 @@ class ReceptionWorkspace(QWidget):
         self.search.search_now("")
         self.calendar.reload()
         self.queue.reload()
+        if self.duplicates is not None:
+            self.duplicates.reload()
 
     # -- state for the screenshot tour and tests ---------------------------------------
     @property
     def loading(self) -> bool:
         return (self.search.model.loading or self.calendar.loading or self.queue.loading
-                or self.summary.loading)
+                or self.summary.loading
+                or (self.duplicates is not None and self.duplicates.loading))
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour hook: put the first listed patient in context."""
@@ -268,6 +281,10 @@ class ReceptionWorkspace(QWidget):
             return None
         self._show_problem(exc)
         return None
+
+    def _on_duplicates_changed(self, status: str) -> None:
+        self.context.show_status(status)
+        self.search.search_now()  # a merged-away record leaves the list
 
     def _on_queue_action_done(self, action: str, entry: QueueEntryRead) -> None:
         texts = {"call": self.tr("Token {token} called: {name}."),
