@@ -39,6 +39,13 @@ class DoctorRead(BaseModel):
     specialty: str
     active: bool
     version: int
+    registration_number: str | None = Field(
+        default=None, description="Professional registration (licence) number, printed on "
+                                  "prescriptions")
+
+
+RegistrationNumber = Field(default=None, min_length=2, max_length=64,
+                           pattern=r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$")
 
 
 class DoctorCreate(_Strict):
@@ -46,6 +53,7 @@ class DoctorCreate(_Strict):
     department_id: int = Id
     specialty: str = Field(min_length=2, max_length=100)
     display_name: str | None = Field(default=None, min_length=2, max_length=200)
+    registration_number: str | None = RegistrationNumber
 
 
 class DoctorUpdate(_Strict):
@@ -54,6 +62,7 @@ class DoctorUpdate(_Strict):
     specialty: str | None = Field(default=None, min_length=2, max_length=100)
     display_name: str | None = Field(default=None, min_length=2, max_length=200)
     active: bool | None = None
+    registration_number: str | None = RegistrationNumber
 
 
 class SessionTemplateIn(_Strict):
