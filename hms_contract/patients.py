@@ -235,6 +235,22 @@ class DuplicateCandidate(BaseModel):
 
 
 
+class AlertAllergyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    substance: str
+    severity: str
+
+
+class AllergyAlertRead(BaseModel):
+    """What a wristband prints about allergies: the active ones, most severe first.
+    ``recorded`` false means no allergy was ever recorded (not "no known allergies")."""
+
+    model_config = ConfigDict(from_attributes=True)
+    patient_id: int
+    recorded: bool
+    allergies: list[AlertAllergyRead]
+
+
 class PrintRecord(BaseModel):
     """A patient document the desktop printed (prints are audited)."""
 

@@ -50,7 +50,8 @@ def hospital_from_settings(settings: Settings) -> Hospital:
         address=settings.hospital_address, phone=settings.hospital_phone,
         email=settings.hospital_email, tax_id=settings.hospital_tax_id,
         booking_url=settings.booking_url, mrn_prefix=settings.mrn_prefix,
-        currency=settings.currency, currency_minor_unit=settings.currency_minor_unit)
+        currency=settings.currency, currency_minor_unit=settings.currency_minor_unit,
+        logo_file=settings.hospital_logo_file)
 
 
 def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:

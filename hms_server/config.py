@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     hospital_phone: str = ""
     hospital_email: str = ""
     hospital_tax_id: str = ""
+    # A PNG or JPEG (at most 512 KB) printed on letterheads (prescriptions); empty: none.
+    hospital_logo_file: str = ""
     # Public address of the self-booking page, told to patients in messages.
     booking_url: str = ""
     # ISO 4217 currency of all money, and its minor unit (2 = cents).
