@@ -28,6 +28,7 @@ from hms_contract.duplicates import (
     MergeRequest,
 )
 from hms_contract.patients import (
+    AllergyAlertRead,
     DuplicateCandidate,
     PatientCreate,
     PatientPage,
@@ -97,6 +98,7 @@ class FakeReceptionServer(FakeHmsServer):
     # Slots that someone else books just before the desktop's request arrives.
     steal_slots: set[tuple[int, str]] = field(default_factory=set)
     flags: dict[int, DuplicateFlagRead] = field(default_factory=dict)
+    alerts: dict[int, AllergyAlertRead] = field(default_factory=dict)
     merges: dict[int, MergeRead] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -194,6 +196,8 @@ class FakeReceptionServer(FakeHmsServer):
             Route("GET", "/patients/{patient_id}", self._get_patient, PatientRead),
             Route("PATCH", "/patients/{patient_id}", self._patch_patient, PatientRead),
             Route("POST", "/patients/{patient_id}/prints", self._record_print),
+            Route("GET", "/patients/{patient_id}/allergy-alert", self._allergy_alert,
+                  AllergyAlertRead),
             Route("GET", "/departments", lambda r: page(self.departments),
                   Page[DepartmentRead]),
             Route("GET", "/doctors", lambda r: page(self.doctors), Page[DoctorRead]),
@@ -218,6 +222,12 @@ class FakeReceptionServer(FakeHmsServer):
                   lambda r, merge_id: self._decide(r, merge_id, "undone"), MergeRead),
             Route("GET", "/events", self._stream),
         ]
+
+    def _allergy_alert(self, request: httpx.Request, patient_id: str) -> AllergyAlertRead:
+        self.require(request, "receptionist")
+        pid = self._patient(patient_id).id
+        return self.alerts.get(pid) or AllergyAlertRead(patient_id=pid, recorded=False,
+                                                        allergies=[])
 
     # -- duplicates and merges ----------------------------------------------------------
     def _list_flags(self, request: httpx.Request) -> dict:

@@ -144,17 +144,35 @@ def test_print_preview_renders_the_id_label(qtbot, workspace):
     assert pdf_page_count(dialog.pdf) == 1
     text = pypdfium2.PdfDocument(dialog.pdf)[0].get_textpage().get_text_range()
     assert "MRN000013" in text and "FAMILY012" in text
+    assert "Fake General Hospital" in text  # the hospital's name from GET /me
     assert dialog.pages_label.text() == "1 page(s)"
     assert dialog.page_labels[0].pixmap().width() > 100
     assert dialog.print_button.isEnabled()
     dialog.reject()
 
 
+def test_the_wristband_prints_the_allergy_flag_read_for_it(qtbot, workspace,
+                                                           reception_server):
+    from hms_contract.patients import AlertAllergyRead, AllergyAlertRead
+
+    reception_server.alerts[13] = AllergyAlertRead(
+        patient_id=13, recorded=True,
+        allergies=[AlertAllergyRead(substance="penicillin", severity="severe")])
+    select_patient(qtbot, workspace, "family012")
+    workspace.print_label(workspace.summary.patient, "wristband")
+    qtbot.waitUntil(lambda: workspace.preview is not None, timeout=3000)
+    text = pypdfium2.PdfDocument(workspace.preview.pdf)[0].get_textpage().get_text_range()
+    assert "ALLERGY: penicillin (severe)" in text and "Fake General Hospital" in text
+    assert reception_server.requests_to("GET", "/patients/13/allergy-alert")
+    workspace.preview.reject()
+
+
 def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked):
     from hms_desktop.qt import QWidget
     from hms_desktop.workspaces.reception.printing_actions import slip_pdf
 
-    pdf = slip_pdf(booked, token=42, department="Cardiology")
+    pdf = slip_pdf(booked, token=42, department="Cardiology",
+                   hospital_name="St Mary's General Hospital")
     parent = QWidget()
     qtbot.addWidget(parent)
     dialog = PrintPreviewDialog(tasks, pdf, title="Slip", file_name="slip.pdf", parent=parent)
@@ -163,6 +181,7 @@ def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked
     assert rendered.args == [1]
     text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
     assert "42" in text and "Given004 Family004" in text and "Cardiology" in text
+    assert "St Mary's General Hospital" in text and "HMS Hospital" not in text
 
     from PySide6.QtPrintSupport import QPrinter
 

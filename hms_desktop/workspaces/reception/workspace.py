@@ -344,12 +344,17 @@ class ReceptionWorkspace(QWidget):
 
         patient_id = patient.id
         title = self.tr("Patient ID card") if kind == "id_card" else self.tr("Wristband")
-        api = self.patients_api
+        api, hospital = self.patients_api, self.context.me.hospital.name
 
         def printed() -> None:
             self.tasks.run(lambda: api.record_print(patient_id, kind), quiet=True)
 
-        open_print_preview(self, self.tasks, lambda: label_pdf(patient, kind), title=title,
+        def render() -> bytes:
+            # The wristband carries the allergy flag, read fresh for this print.
+            alert = api.allergy_alert(patient_id) if kind == "wristband" else None
+            return label_pdf(patient, kind, hospital_name=hospital, alert=alert)
+
+        open_print_preview(self, self.tasks, render, title=title,
                            file_name=f"{kind}-{patient.mrn}.pdf", on_printed=printed,
                            on_error=self._show_problem, on_open=self._on_preview_opened)
 
@@ -358,8 +363,10 @@ class ReceptionWorkspace(QWidget):
 
         department = next((d.department for d in self.calendar.day_model.doctors
                            if d.id == appointment.doctor_id), "")
+        hospital = self.context.me.hospital.name
         open_print_preview(
-            self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department),
+            self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department,
+                                               hospital_name=hospital),
             title=self.tr("Appointment slip"), file_name=f"slip-{appointment.id}.pdf",
             on_error=self._show_problem, on_open=self._on_preview_opened)
 
