@@ -198,6 +198,8 @@ class FakeClinicalServer(FakeHmsServer):
         return [
             *super().routes(),
             Route("GET", "/patients", self._search, PatientPage),
+            Route("GET", "/patients/{patient_id}",
+                  lambda r, patient_id: self.patients[int(patient_id)], PatientRead),
             Route("GET", "/doctors", self._doctors, Page[DoctorRead]),
             Route("GET", "/appointments", self._appointments, Page[AppointmentRead]),
             Route("GET", p + "/chart", self._guard(lambda r, pid: self.chart_of(pid)),

@@ -184,6 +184,7 @@ class FakeHmsServer:
     errors: list[str] = field(default_factory=list)
     down: bool = False
     lock_after_failures: int | None = None
+    logo: bytes | None = None  # GET /hospital/logo
     _access: dict[str, str] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
     _used_refresh: set[str] = field(default_factory=set)
@@ -277,7 +278,19 @@ class FakeHmsServer:
             Route("POST", "/users/{user_id}/enable", self._set_active(True), UserRead),
             Route("POST", "/users/{user_id}/reset-password", self._reset_password),
             Route("GET", "/audit", self._list_audit, Page[AuditEntryRead]),
+            Route("GET", "/hospital", lambda r: self._hospital(r), HospitalRead),
+            Route("GET", "/hospital/logo", self._logo),
         ]
+
+    def _hospital(self, request: httpx.Request) -> HospitalRead:
+        self.require(request)
+        return HOSPITAL.model_copy(update={"has_logo": self.logo is not None})
+
+    def _logo(self, request: httpx.Request) -> httpx.Response:
+        self.require(request)
+        if self.logo is None:
+            return problem(404, "not_found", "No logo.")
+        return httpx.Response(200, content=self.logo, headers={"content-type": "image/png"})
 
     # -- helpers -----------------------------------------------------------------------
     def _by_name(self, username: str) -> UserRead | None:
@@ -354,7 +367,7 @@ class FakeHmsServer:
         # do see what they would see against the server.
         permissions = sorted(permissions_for(user.roles))
         return MeRead(**user.model_dump(), permissions=permissions, workspaces=workspaces,
-                      hospital=HOSPITAL)
+                      hospital=HOSPITAL.model_copy(update={"has_logo": self.logo is not None}))
 
     # -- users -------------------------------------------------------------------------
     def _list_users(self, request: httpx.Request) -> Any:

@@ -165,4 +165,8 @@ def test_printing_a_new_prescription_previews_the_pdf(qtbot, workspace, clinical
     preview = chart.dialog
     text = pypdfium2.PdfDocument(preview.pdf)[0].get_textpage().get_text_range()
     assert "RX-1" in text or str(clinical_server.prescriptions[0].id) in text
+    # The letterhead and the facts read for the print: hospital, severity, weight.
+    assert "Fake General Hospital" in text
+    assert "penicillin (severe — anaphylaxis)" in text
+    assert "72.5 kg" in text
     preview.reject()

@@ -13,6 +13,8 @@ from hms_contract.patients import PatientSummary
 from hms_contract.prescribing import PrescriptionRead
 from hms_desktop.api.clinical import CARE_RELATIONSHIP_REQUIRED, ClinicalApi
 from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.hospital import HospitalApi
+from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.clinical import flag_word, local_time
 from hms_desktop.models.patients import PatientRef
 from hms_desktop.qt import (
@@ -72,6 +74,9 @@ class ChartView(QWidget):
         super().__init__(parent)
         self.context = context
         self.clinical = clinical
+        # Printing a prescription also reads the patient's address and the letterhead logo.
+        self.patients_api = PatientsApi(context.api)
+        self.hospital_api = HospitalApi(context.api)
         self.patient: PatientRef | None = None
         self.chart: ChartRead | None = None
         self.dialog = None
@@ -341,11 +346,10 @@ class ChartView(QWidget):
         from hms_desktop.workspaces.clinical.print_rx import build_prescription_pdf
 
         api, hospital = self.clinical, self.context.me.hospital
-        allergies = [a.substance for a in (self.chart.allergies if self.chart else [])
-                     if a.status == "active"]
+        patients, hospital_api = self.patients_api, self.hospital_api
 
         def build() -> bytes:
-            return build_prescription_pdf(api, rx_id, hospital, allergies)
+            return build_prescription_pdf(api, patients, hospital_api, rx_id, hospital)
 
         def show(pdf: bytes) -> None:
             self.dialog = PrintPreviewDialog(self.context.tasks, pdf,
