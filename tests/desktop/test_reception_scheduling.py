@@ -200,3 +200,42 @@ def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked
     assert saved.read_bytes() == pdf
     dialog.reject()
     assert dialog.images == []
+
+
+def test_today_opens_at_the_current_time_and_every_doctor_can_be_chosen(qtbot, workspace):
+    from datetime import date, datetime, time
+
+    from hms_desktop.qt import QApplication
+
+    calendar = workspace.calendar
+    calendar.day_table.setFixedHeight(110)  # a short screen: not every slot fits
+    qtbot.waitUntil(lambda: calendar.day_table.height() == 110, timeout=2000)
+    QApplication.processEvents()
+    calendar.now = lambda: datetime.combine(date.today(), time(11, 10))
+    calendar._scrolled_day = None  # as when the workspace opens
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+        calendar.reload()
+    table, model = calendar.day_table, calendar.day_model
+    rows = {model.time_at(r): r for r in range(model.rowCount())}
+
+    def visible(hhmm: str) -> bool:
+        rect = table.visualRect(model.index(rows[hhmm], 0))
+        return rect.bottom() > 0 and rect.top() < table.viewport().height()
+
+    assert visible("11:00") and not visible("09:00")  # the morning is scrolled away
+    # A reload (an event from another desk) keeps where the user scrolled to.
+    table.scrollToTop()
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+        calendar.reload()
+    assert visible("09:00")
+
+    combo = calendar.doctor_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "All doctors (2)", "Dr Carla Heart", "Dr Gene Ward"]
+    combo.setCurrentIndex(2)
+    assert table.isColumnHidden(0) and not table.isColumnHidden(1)
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+        calendar.reload()
+    assert table.isColumnHidden(0) and combo.currentText() == "Dr Gene Ward"
+    combo.setCurrentIndex(0)
+    assert not table.isColumnHidden(0)
