@@ -219,6 +219,8 @@ class FakeHmsServer:
         server.audit = [AuditEntryRead(
             id=i + 1, at=start + timedelta(minutes=7 * i), user_id=1,
             username=["admin", "reception"][i % 2], patient_id=None if i % 3 else 1000 + i,
+            patient_mrn=None if i % 3 else f"HMS{1000 + i:09d}",
+            patient_name=None if i % 3 else f"Family{i:03d}, Given{i:03d}",
             category=["auth", "patient", "user"][i % 3], action=["login", "read", "update"][i % 3],
             outcome="success" if i % 5 else "failure", workstation="WS-RECEPTION-1",
             address="10.0.4.21", detail={}) for i in range(audit_entries)]

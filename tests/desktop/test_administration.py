@@ -208,6 +208,13 @@ def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake
     qtbot.waitUntil(lambda: audit.model.total == 130, timeout=5000)
     assert all(r.url.params["sort"] == "-at" for r in fake_server.requests_to("GET", "/audit"))
     assert audit.model.row_item(0).id == 130
+    # The Patient column names the patient (MRN and name), not a database id.
+    column = [c.key for c in audit.model.columns].index("patient_id")
+    row = next(r for r in range(audit.model.rowCount())
+               if audit.model.row_item(r).patient_id is not None)
+    entry = audit.model.row_item(row)
+    assert audit.model.data(audit.model.index(row, column)) == (
+        f"{entry.patient_mrn} · {entry.patient_name}")
 
     audit.table.horizontalHeader().sectionClicked.emit(1)  # what a header click does
     audit.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
