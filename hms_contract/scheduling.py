@@ -277,3 +277,9 @@ class WaitlistRead(BaseModel):
     appointment_id: int | None
     created_at: datetime
     version: int
+    patient_mrn: str | None = Field(default=None, description="Only for roles that may "
+                                    "read demographics")
+    patient_name: str | None = None
+    doctor_name: str | None = None
+    department_name: str | None = None
+    offered_doctor_name: str | None = None

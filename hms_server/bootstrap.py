@@ -73,6 +73,8 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
     events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)
     # Appointments → waitlist (one direction: the waitlist books through appointments).
     events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
+    # first day (issue 12): waitlist → messaging, the patient is told a place is held for them.
+    events.subscribe(ev.WaitlistOffered, messaging.on_waitlist_offered)
     return events
 
 
