@@ -50,6 +50,8 @@ from hms_contract.scheduling import (
     QueueSummary,
     SlotList,
     SlotRead,
+    WaitlistCreate,
+    WaitlistRead,
 )
 from tests.desktop.fake_server import (
     CREATED_AT,
@@ -99,6 +101,7 @@ class FakeReceptionServer(FakeHmsServer):
     steal_slots: set[tuple[int, str]] = field(default_factory=set)
     flags: dict[int, DuplicateFlagRead] = field(default_factory=dict)
     alerts: dict[int, AllergyAlertRead] = field(default_factory=dict)
+    waitlist: dict[int, WaitlistRead] = field(default_factory=dict)
     merges: dict[int, MergeRead] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -211,6 +214,12 @@ class FakeReceptionServer(FakeHmsServer):
             Route("POST", "/appointments/{appointment_id}/no-show", self._no_show,
                   AppointmentRead),
             Route("GET", "/queue", self._queue, QueueBoardRead),
+            Route("GET", "/waitlist", self._list_waitlist, Page[WaitlistRead]),
+            Route("POST", "/waitlist", self._add_to_waitlist, WaitlistRead, 201),
+            Route("POST", "/waitlist/{entry_id}/accept", self._accept_offer,
+                  AppointmentRead, 201),
+            Route("POST", "/waitlist/{entry_id}/remove", self._remove_from_waitlist,
+                  WaitlistRead),
             Route("GET", "/patient-duplicates", self._list_flags, Page[DuplicateFlagRead]),
             Route("POST", "/patient-duplicates/{flag_id}/dismiss", self._dismiss_flag,
                   DuplicateFlagRead),
@@ -228,6 +237,58 @@ class FakeReceptionServer(FakeHmsServer):
         pid = self._patient(patient_id).id
         return self.alerts.get(pid) or AllergyAlertRead(patient_id=pid, recorded=False,
                                                         allergies=[])
+
+    # -- waitlist ----------------------------------------------------------------------
+    def add_waitlist_entry(self, patient_id: int, doctor_id: int, *, offered: str | None = None
+                           ) -> WaitlistRead:
+        patient, doctor = self.patients[patient_id], self._doctor(doctor_id)
+        day = date.today()
+        entry = WaitlistRead(
+            id=len(self.waitlist) + 1, patient_id=patient_id, doctor_id=doctor_id,
+            department_id=None, type_code="new", earliest_date=day,
+            latest_date=day + timedelta(days=14), reason="wants an earlier date",
+            status="offered" if offered else "waiting",
+            offered_doctor_id=doctor_id if offered else None,
+            offered_start=when(offered) if offered else None,
+            offered_end=when(offered) + timedelta(minutes=SLOT_MINUTES) if offered else None,
+            offer_expires_at=when(offered) - timedelta(hours=1) if offered else None,
+            appointment_id=None, created_at=CREATED_AT, version=1, patient_mrn=patient.mrn,
+            patient_name=f"{patient.family_name}, {patient.given_name}",
+            doctor_name=doctor.full_name, offered_doctor_name=doctor.full_name if offered
+            else None)
+        self.waitlist[entry.id] = entry
+        return entry
+
+    def _list_waitlist(self, request: httpx.Request) -> dict:
+        self.require(request, "receptionist")
+        status = request.url.params.get("status")
+        return paged(request, [e for e in self.waitlist.values()
+                               if not status or e.status == status], default_limit=100)
+
+    def _add_to_waitlist(self, request: httpx.Request) -> WaitlistRead:
+        self.require(request, "receptionist")
+        body = parse_body(request, WaitlistCreate)
+        entry = self.add_waitlist_entry(body.patient_id, body.doctor_id or 1)
+        entry = entry.model_copy(update={"reason": body.reason,
+                                         "earliest_date": body.earliest_date,
+                                         "latest_date": body.latest_date})
+        self.waitlist[entry.id] = entry
+        return entry
+
+    def _accept_offer(self, request: httpx.Request, entry_id: str) -> AppointmentRead:
+        self.require(request, "receptionist")
+        entry = self.waitlist[int(entry_id)]
+        appointment = self.add_appointment(entry.patient_id, entry.offered_doctor_id,
+                                           entry.offered_start)
+        self.waitlist[entry.id] = entry.model_copy(update={
+            "status": "booked", "appointment_id": appointment.id})
+        return appointment
+
+    def _remove_from_waitlist(self, request: httpx.Request, entry_id: str) -> WaitlistRead:
+        self.require(request, "receptionist")
+        entry = self.waitlist[int(entry_id)].model_copy(update={"status": "cancelled"})
+        self.waitlist[entry.id] = entry
+        return entry
 
     # -- duplicates and merges ----------------------------------------------------------
     def _list_flags(self, request: httpx.Request) -> dict:

@@ -34,6 +34,7 @@ from hms_desktop.workspaces.reception.queue_board import QueueBoard
 from hms_desktop.workspaces.reception.registration import PatientFormDialog
 from hms_desktop.workspaces.reception.search_panel import PatientSearchPanel
 from hms_desktop.workspaces.reception.summary_card import PatientSummaryCard
+from hms_desktop.workspaces.reception.waitlist_panel import WaitlistPanel
 
 EVENT_PREFIXES = ("appointment.", "queue.", "patient.", "schedule.", "doctor.")
 
@@ -80,6 +81,13 @@ class ReceptionWorkspace(QWidget):
         self.tabs.addTab(self.queue, self.tr("&Queue"))
         self.tabs.setTabToolTip(0, self.tr("Appointments by doctor (Alt+C)"))
         self.tabs.setTabToolTip(1, self.tr("Today's queue and waiting times (Alt+Q)"))
+        self.waitlist = WaitlistPanel(context, self.scheduling_api, self.tabs)
+        index = self.tabs.addTab(self.waitlist, self.tr("&Waitlist"))
+        self.tabs.setTabToolTip(index, self.tr(
+            "Patients waiting for an earlier slot, and the freed slots offered to them "
+            "(Alt+W)"))
+        self.waitlist.sig_changed.connect(self.context.show_status)
+        self.waitlist.sig_booked.connect(self._on_booked)
         self.duplicates: DuplicatesPanel | None = None
         if "patients.duplicates" in context.me.permissions:
             self.duplicates = DuplicatesPanel(context, self.patients_api,
@@ -126,6 +134,7 @@ class ReceptionWorkspace(QWidget):
         self.search.search_now("")
         self.calendar.reload()
         self.queue.reload()
+        self.waitlist.reload()
         if self.duplicates is not None:
             self.duplicates.reload()
 
@@ -133,7 +142,7 @@ class ReceptionWorkspace(QWidget):
     @property
     def loading(self) -> bool:
         return (self.search.model.loading or self.calendar.loading or self.queue.loading
-                or self.summary.loading
+                or self.summary.loading or self.waitlist.loading
                 or (self.duplicates is not None and self.duplicates.loading))
 
     def prepare_screenshot(self) -> None:
@@ -153,11 +162,13 @@ class ReceptionWorkspace(QWidget):
             return
         self.header.set_patient(summary)
         self.summary.set_patient(summary)
+        self.waitlist.set_patient(summary)
 
     def show_patient(self, patient: PatientSummary) -> None:
         """Put ``patient`` in context (after registering, or picking a duplicate)."""
         self.header.set_patient(patient)
         self.summary.set_patient(patient)
+        self.waitlist.set_patient(patient)
 
     def new_patient(self) -> PatientFormDialog:
         dialog = PatientFormDialog(self.context, self.patients_api, parent=self)
