@@ -444,6 +444,8 @@ class BreakGlassRequest(BaseModel):
 class BreakGlassRead(BaseModel):
     id: int
     patient_id: int
+    patient_mrn: str | None = None
+    patient_name: str | None = Field(default=None, description="Family, Given (review list)")
     user_id: int
     username: str | None = None
     full_name: str | None = None
