@@ -7,8 +7,11 @@ STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
 # poppler for looking at PDFs. Qt's offscreen platform needs only libraries the base image has.
 TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+# What Qt's xcb platform plugin needs to open the desktop on an X11 display (a stock Debian 12
+# lacks libxcb-cursor0, libxcb-icccm4 and libxcb-keysyms1, among others).
+DEMO_APT_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
 
-.PHONY: venv demo test test-fast lint format bench packages clean system-deps openapi-snapshot
+.PHONY: venv demo test test-fast lint format bench packages clean system-deps demo-deps openapi-snapshot
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +21,13 @@ $(STAMP): pyproject.toml setup.py
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) demo-deps
 	$(VENV)/bin/hms-server demo
+
+# Installs the desktop's display libraries when run as root on Debian/Ubuntu; otherwise says
+# exactly what to install (the demo itself also checks, and keeps the server running).
+demo-deps:
+	@$(MAKE) --no-print-directory system-deps TEST_APT_PACKAGES="$(DEMO_APT_PACKAGES)"
 
 # Installs missing system libraries when run as root on Debian/Ubuntu; otherwise says what
 # is missing and carries on (the tests that need them skip with the reason).
