@@ -431,6 +431,7 @@ class TimelineItem(BaseModel):
     summary: str
     encounter_id: int | None
     flag: str | None
+    by: str | None = Field(default=None, description="Who recorded it (full name)")
 
 
 # ---------------------------------------------------------------- access

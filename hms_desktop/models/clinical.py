@@ -97,7 +97,7 @@ class TimelineModel(PagedTableModel):
             Column("kind", translate(_C, "What"),
                    render=lambda i: translate(_C, TIMELINE_KINDS.get(i.kind, i.kind))),
             Column("title", translate(_C, "Details"), render=lambda i: i.summary),
-            Column("by", translate(_C, "By"), render=lambda _i: ""),
+            Column("by", translate(_C, "By"), render=lambda i: i.by or ""),
         ]
 
         def fetch(filters: dict, _sort: str | None, limit: int, offset: int

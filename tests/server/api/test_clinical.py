@@ -281,6 +281,9 @@ def test_timeline_is_one_chronological_list(client, doctor, patient):
     assert set(kinds) >= {"encounter", "note", "vitals", "allergy", "prescription"}
     stamps = [i["at"] for i in items["items"]]
     assert stamps == sorted(stamps, reverse=True) and kinds[-1] == "vitals"
+    # Every entry says who recorded it.
+    me = client.get("/api/v1/me", headers=doctor.headers).json()["full_name"]
+    assert {i["by"] for i in items["items"]} == {me}
     only = client.get(f"/api/v1/patients/{pid}/timeline", params={"kind": "vitals"},
                       headers=doctor.headers).json()
     assert only["total"] == 1 and only["items"][0]["summary"] == "HR 80"

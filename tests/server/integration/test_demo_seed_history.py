@@ -1,0 +1,46 @@
+"""The demo's seeded history reads like real care: visits over past months in clinic hours,
+each entry stamped when it happened and naming its author, every past visit closed, patients
+registered over the years (not all in the minute the seed ran)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from hms_server.bootstrap import build_runtime
+from hms_server.seed.demo import seed_demo
+
+
+def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
+    runtime = build_runtime(fresh_db.settings(), as_owner=True, pool_size=2)
+    started = datetime.now(UTC)
+    try:
+        seed_demo(runtime, patients=14)
+    finally:
+        runtime.close()
+    today = started.date()
+    with fresh_db.owner_engine.connect() as conn:
+        stuck = conn.execute(text(
+            "SELECT count(*) FROM encounters WHERE status = 'in_progress' "
+            "AND started_at < :today"), {"today": today}).scalar_one()
+        assert stuck == 0  # no month-old visit left "in progress"
+        for table, column in (("clinical_notes", "created_at"), ("vital_signs", "recorded_at"),
+                              ("prescriptions", "created_at"), ("lab_results", "resulted_at"),
+                              ("problems", "recorded_at"), ("patients", "created_at")):
+            span = conn.execute(text(
+                f"SELECT min({column}), max({column}), count(*) FROM {table}")).one()  # noqa: S608
+            assert span[2] > 0, table
+            assert span[1] - span[0] > timedelta(days=20), f"{table} all stamped at once"
+            assert span[0] < started - timedelta(days=14), table
+        # Notes are written in the visit they belong to, in clinic hours.
+        off = conn.execute(text(
+            "SELECT count(*) FROM clinical_notes n JOIN encounters e ON e.id = n.encounter_id "
+            "WHERE n.created_at < e.started_at OR n.created_at > e.started_at + "
+            "interval '1 hour'")).scalar_one()
+        assert off == 0
+        # Every timeline source row names who recorded it.
+        anonymous = conn.execute(text(
+            "SELECT count(*) FROM clinical_notes n LEFT JOIN users u ON u.id = n.author_user_id "
+            "WHERE u.full_name IS NULL")).scalar_one()
+        assert anonymous == 0
