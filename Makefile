@@ -5,8 +5,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
+# wixl and msitools for the MSI property test,
 # poppler for looking at PDFs. Qt's offscreen platform needs only libraries the base image has.
-TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+TEST_APT_PACKAGES := chromium poppler-utils zbar-tools wixl msitools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
 # What Qt's xcb platform plugin needs to open the desktop on an X11 display (a stock Debian 12
 # lacks libxcb-cursor0, libxcb-icccm4 and libxcb-keysyms1, among others).
 DEMO_APT_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
