@@ -16,7 +16,7 @@ def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
     runtime = build_runtime(fresh_db.settings(), as_owner=True, pool_size=2)
     started = datetime.now(UTC)
     try:
-        seed_demo(runtime, patients=14)
+        seed_demo(runtime, patients=24)  # scheduling books from 20
     finally:
         runtime.close()
     today = started.date()
@@ -44,3 +44,15 @@ def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
             "SELECT count(*) FROM clinical_notes n LEFT JOIN users u ON u.id = n.author_user_id "
             "WHERE u.full_name IS NULL")).scalar_one()
         assert anonymous == 0
+        # The first-day screens have something to show.
+        counts = {table: conn.execute(text(query)).scalar_one() for table, query in (
+            ("waitlist", "SELECT count(*) FROM waitlist_entries WHERE status = 'waiting'"),
+            ("offered", "SELECT count(*) FROM waitlist_entries WHERE status = 'offered'"),
+            ("flags", "SELECT count(*) FROM patient_duplicate_flags WHERE status = 'open'"),
+            ("grants", "SELECT count(*) FROM break_glass_grants WHERE reviewed_at IS NULL"),
+            ("unregistered", "SELECT count(*) FROM doctors WHERE registration_number IS NULL"),
+            ("offer_messages", "SELECT count(*) FROM messages "
+                               "WHERE template = 'waitlist_offer'"))}
+        assert counts["waitlist"] >= 4 and counts["offered"] == 1, counts
+        assert counts["flags"] >= 1 and counts["grants"] == 1, counts
+        assert counts["unregistered"] == 0 and counts["offer_messages"] >= 1, counts
