@@ -49,6 +49,21 @@ class AdministrationWorkspace(QWidget):
         self._loaded: set[QWidget] = set()
         layout.addWidget(self.tabs, 1)
 
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: every tab, each as it looks when opened."""
+        views: list[tuple[str, object]] = [
+            ("audit", lambda: self._show_tab(self.audit_tab))]
+        if self.break_glass_tab is not None:
+            views.append(("emergency-access", lambda: self._show_tab(self.break_glass_tab)))
+        if self.outbox_tab is not None:
+            views.append(("messages", lambda: self._show_tab(self.outbox_tab)))
+        return views
+
+    def _show_tab(self, tab: QWidget) -> None:
+        self.tabs.setCurrentWidget(tab)
+        if tab is self.audit_tab:
+            self.audit_tab.clear_filters()  # everything, not only the last seven days
+
     def _on_tab_changed(self, _index: int) -> None:
         """The review lists load when first shown (Users and Audit load themselves)."""
         page = self.tabs.currentWidget()

@@ -69,6 +69,24 @@ class ClinicalWorkspace(QWidget):
         self.patients.search_edit.setFocus()
         self.patients.search_edit.selectAll()
 
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: the prescribing dialog for the chart that is open."""
+        if self.chart.patient is None or self.chart.chart is None:
+            return []
+
+        def prescribe():
+            self.chart.do_action("prescribe")
+            dialog = self.chart.dialog
+            if dialog is not None:
+                dialog.resize(860, 760)
+                # A search by another common name: the drug and its other names show.
+                dialog.search_edit.setText("aspirin")
+                dialog.search()
+            return dialog
+
+        return [("timeline", lambda: self.chart.tabs.setCurrentWidget(self.chart.timeline_tab)),
+                ("prescribe", prescribe)]
+
     def prepare_screenshot(self) -> None:
         """Screenshot tour: open the first patient of today's list (or of the search)."""
         panel = self.patients

@@ -105,7 +105,8 @@ class ReceptionWorkspace(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.tabs.setMinimumWidth(360)
-        self.splitter.setSizes([600, 680])
+        # The list starts at the width its columns need (it grows with longer names).
+        self.splitter.setSizes([1, 10_000])
         remember_splitter(self.splitter, context.settings, "reception/panes")
         remember_splitter(left, context.settings, "reception/patient-panes")
         layout.addWidget(self.splitter, 1)
@@ -149,6 +150,15 @@ class ReceptionWorkspace(QWidget):
         """Screenshot tour hook: put the first listed patient in context."""
         if self.search.model.rowCount():
             self.search.table.selectRow(0)
+
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: the other tabs, each as it looks when opened."""
+        views: list[tuple[str, object]] = [
+            ("queue", lambda: self.tabs.setCurrentWidget(self.queue)),
+            ("waitlist", lambda: self.tabs.setCurrentWidget(self.waitlist))]
+        if self.duplicates is not None:
+            views.append(("duplicates", lambda: self.tabs.setCurrentWidget(self.duplicates)))
+        return views
 
     def reload_all(self) -> None:
         self.search.search_now()
