@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.rail = QListWidget(self._content)
         self.rail.setObjectName("navRail")
         self.rail.setAccessibleName(self.tr("Workspaces"))
-        self.rail.setFixedWidth(200)
+        self.rail.setFixedWidth(176)
         self.rail.setIconSize(QSize(0, 0))
         self.rail.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for number, info in enumerate(self.infos, start=1):

@@ -48,7 +48,7 @@ class PatientHeader(QFrame):
         self.setObjectName("patientHeader")
         self.setStyleSheet(_STYLE)
         self.setAccessibleName(self.tr("Patient in context"))
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 8, 12, 8)
         outer.setSpacing(16)
@@ -128,9 +128,22 @@ class PatientHeader(QFrame):
         text = self.tr("Allergies: could not be loaded")
         self._show_badge("unknown", text, text)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_badge()
+
+    def _fit_badge(self) -> None:
+        """A wrapped badge gets the height its lines need (a narrow chart pane wraps the
+        allergy list onto more lines; none of it may be cut off)."""
+        badge = self.allergy_badge
+        needed = badge.heightForWidth(max(badge.width(), 1))
+        if needed > 0 and needed != badge.minimumHeight():
+            badge.setMinimumHeight(needed)
+
     def _show_badge(self, state: str, text: str, tip: str) -> None:
         self.allergy_badge.setProperty("state", state)
         self.allergy_badge.setText(text)
+        self._fit_badge()
         self.allergy_badge.setToolTip(tip)
         self.allergy_badge.setAccessibleDescription(text)
         style = self.allergy_badge.style()

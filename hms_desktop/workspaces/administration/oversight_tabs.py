@@ -98,6 +98,8 @@ class BreakGlassTab(QWidget):
         layout.addLayout(top)
         self.table = make_record_table(self, self.tr("Emergency accesses"), self.model)
         keep_columns_whole(self.table, (0, 1, 2, 4))
+        self.table.setWordWrap(True)  # the reason is read in full
+        self.model.rowsInserted.connect(lambda *_a: self.table.resizeRowsToContents())
         self.table.selectionModel().currentRowChanged.connect(self._update_actions)
         layout.addWidget(self.table, 1)
         self.count_label = QLabel(self)

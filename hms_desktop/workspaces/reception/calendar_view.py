@@ -100,7 +100,10 @@ class CalendarView(QWidget):
         layout.addWidget(self.views, 1)
 
         self.action_buttons: dict[str, QPushButton] = {}
+        # Two short rows rather than one long one: the calendar pane may be narrow (the
+        # patient list beside it never shortens what identifies a patient).
         actions = QHBoxLayout()
+        more_actions = QHBoxLayout()
         self.book_button = QPushButton(self.tr("Book…"), self)
         self.book_button.setAccessibleName(self.tr("Book the selected free slot"))
         self.book_button.setToolTip(self.tr("Book the selected free slot (Enter)"))
@@ -115,9 +118,11 @@ class CalendarView(QWidget):
                 QShortcut(QKeySequence(keys), self, activated=lambda k=key: self._request(k),
                           context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.action_buttons[key] = button
-            actions.addWidget(button)
+            (more_actions if key in ("no_show", "print_slip") else actions).addWidget(button)
         actions.addStretch(1)
+        more_actions.addStretch(1)
         layout.addLayout(actions)
+        layout.addLayout(more_actions)
         self.legend = QLabel(
             self.tr("● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"
                     "  ·  drag a booked appointment to a free time of the same doctor to move "
@@ -131,8 +136,10 @@ class CalendarView(QWidget):
         self._update_actions()
 
     # -- building ----------------------------------------------------------------------
-    def _build_navigation(self) -> QHBoxLayout:
+    def _build_navigation(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
         row = QHBoxLayout()
+        filters = QHBoxLayout()
         self.prev_button = QPushButton("◀", self)
         self.prev_button.setAccessibleName(self.tr("Previous day or week"))
         self.prev_button.setToolTip(self.tr("Previous (Alt+Left)"))
@@ -167,7 +174,7 @@ class CalendarView(QWidget):
         self.department_combo.addItem(self.tr("All departments"), None)
         self.department_combo.setAccessibleName(self.tr("Department"))
         self.department_combo.setToolTip(self.tr("Show the doctors of one department"))
-        self.department_combo.setMinimumContentsLength(14)
+        self.department_combo.setMinimumContentsLength(10)
         self.department_combo.currentIndexChanged.connect(lambda _i: self.reload())
         # Every doctor is reachable: the columns scroll sideways, or pick one doctor here.
         self.doctor_combo = QComboBox(self)
@@ -175,7 +182,7 @@ class CalendarView(QWidget):
         self.doctor_combo.setAccessibleName(self.tr("Doctor"))
         self.doctor_combo.setToolTip(self.tr("Show one doctor's column, or all of them "
                                              "(scroll sideways)"))
-        self.doctor_combo.setMinimumContentsLength(16)
+        self.doctor_combo.setMinimumContentsLength(10)
         self.doctor_combo.currentIndexChanged.connect(lambda _i: self._show_doctor_columns())
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)
@@ -185,11 +192,15 @@ class CalendarView(QWidget):
         self.progress.setAccessibleName(self.tr("Loading calendar"))
         self.progress.hide()
         for widget in (self.prev_button, self.today_button, self.next_button, self.date_edit,
-                       self.mode_combo, self.department_combo, self.doctor_combo):
+                       self.mode_combo):
             row.addWidget(widget)
         row.addWidget(self.progress)
         row.addStretch(1)
-        return row
+        filters.addWidget(self.department_combo, 1)
+        filters.addWidget(self.doctor_combo, 1)
+        rows.addLayout(row)
+        rows.addLayout(filters)
+        return rows
 
     def _make_table(self, model, name: str) -> QTableView:
         table = QTableView(self)

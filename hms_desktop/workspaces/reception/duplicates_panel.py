@@ -37,16 +37,17 @@ def _born(p) -> str:
     return p.date_of_birth.isoformat()
 
 
+def _who(p) -> str:
+    """Two lines, so the pair fits a narrow pane without cutting anything short."""
+    return f"{full_name(p)}\n{p.mrn} · {translate(_C, 'born')} {_born(p)}"
+
+
 def flag_columns() -> list[tuple[str, object]]:
     return [
-        (translate(_C, "New record"), lambda f: full_name(f.patient)),
-        (translate(_C, "MRN"), lambda f: f.patient.mrn),
-        (translate(_C, "Born"), lambda f: _born(f.patient)),
-        (translate(_C, "Possible match"), lambda f: full_name(f.candidate)),
-        (translate(_C, "MRN"), lambda f: f.candidate.mrn),
-        (translate(_C, "Born"), lambda f: _born(f.candidate)),
-        (translate(_C, "Why"), lambda f: duplicate_reasons_text(f.reasons)),
-        (translate(_C, "Flagged"), lambda f: "{when}, {how}".format(
+        (translate(_C, "New record"), lambda f: _who(f.patient)),
+        (translate(_C, "Possible match"), lambda f: _who(f.candidate)),
+        (translate(_C, "Why"), lambda f: "{why}\n{when}, {how}".format(
+            why=duplicate_reasons_text(f.reasons),
             when=f.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             how=translate(_C, _SOURCE.get(f.source, f.source)))),
     ]
@@ -135,7 +136,8 @@ class DuplicatesPanel(QWidget):
         self.flags_model = RowsTableModel(flag_columns(), parent=self)
         self.flags_table = make_record_table(self, self.tr("Possible duplicates"),
                                              self.flags_model)
-        keep_columns_whole(self.flags_table, (0, 1, 2, 3, 4, 5))
+        keep_columns_whole(self.flags_table, (0, 1))
+        self.flags_table.setWordWrap(True)
         self.flags_table.doubleClicked.connect(lambda _i: self.compare_selected())
         self.flags_table.selectionModel().currentRowChanged.connect(self._update_actions)
         flag_row = QHBoxLayout()
@@ -210,6 +212,7 @@ class DuplicatesPanel(QWidget):
         flags, merges = lists
         self.flags_model.set_rows(list(flags.items))
         self.merges_model.set_rows(list(merges.items))
+        self.flags_table.resizeRowsToContents()
         self.flags_label.setText(
             self.tr("%n pair(s) of records to review", "", flags.total) if flags.total
             else self.tr("No possible duplicates to review."))

@@ -43,19 +43,19 @@ def status_text(entry: WaitlistRead) -> str:
     if entry.status == "offered":
         until = entry.offer_expires_at.strftime("%H:%M") if entry.offer_expires_at else ""
         text = translate(_C, "Offered {when}").format(when=_when(entry.offered_start))
-        return text + (translate(_C, " (held until {until})").format(until=until)
+        return text + (translate(_C, "\n(held until {until})").format(until=until)
                        if until else "")
     return translate(_C, entry.status.capitalize())
 
 
 def waitlist_columns() -> list[tuple[str, object]]:
+    # Two lines per cell, so a narrow pane cuts nothing short.
     return [
-        (translate(_C, "Patient"), lambda e: e.patient_name or f"#{e.patient_id}"),
-        (translate(_C, "MRN"), lambda e: e.patient_mrn or ""),
+        (translate(_C, "Patient"),
+         lambda e: f"{e.patient_name or f'#{e.patient_id}'}\n{e.patient_mrn or ''}".strip()),
         (translate(_C, "Waiting for"),
-         lambda e: e.doctor_name or e.department_name or ""),
-        (translate(_C, "Between"),
-         lambda e: f"{e.earliest_date:%d %b} – {e.latest_date:%d %b %Y}"),
+         lambda e: f"{e.doctor_name or e.department_name or ''}\n"
+                   f"{e.earliest_date:%d %b} – {e.latest_date:%d %b %Y}"),
         (translate(_C, "Status"), status_text),
         (translate(_C, "Reason"), lambda e: e.reason or ""),
         (translate(_C, "Since"), lambda e: e.created_at.astimezone().strftime("%Y-%m-%d")),
@@ -175,7 +175,8 @@ class WaitlistPanel(QWidget):
         layout.addWidget(self.summary_label)
         self.model = RowsTableModel(waitlist_columns(), parent=self)
         self.table = make_record_table(self, self.tr("Waitlist"), self.model)
-        keep_columns_whole(self.table, (0, 1, 2, 3, 4))
+        keep_columns_whole(self.table, (0, 1, 2))
+        self.table.setWordWrap(True)
         self.table.selectionModel().currentRowChanged.connect(self._update_actions)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
@@ -228,6 +229,7 @@ class WaitlistPanel(QWidget):
         if doctors is not None:
             self.doctors, self.departments = doctors, departments
         self.model.set_rows(entries)
+        self.table.resizeRowsToContents()
         offered = sum(1 for e in entries if e.status == "offered")
         self.summary_label.setText(self.tr("{n} waiting · {o} offered a freed slot").format(
             n=len(entries) - offered, o=offered))
