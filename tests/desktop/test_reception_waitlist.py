@@ -15,7 +15,7 @@ from hms_desktop.qt import Qt
 from hms_desktop.workspaces import WorkspaceContext
 from tests.desktop.conftest import PASSWORDS
 from tests.desktop.fake_reception_server import FakeReceptionServer, tomorrow
-from tests.desktop.fake_server import BASE_URL
+from tests.desktop.fake_server import BASE_URL, CREATED_AT
 
 
 @pytest.fixture
@@ -59,7 +59,9 @@ def test_the_waitlist_shows_who_waits_and_who_was_offered_a_slot(workspace):
     waiting, offered = cells(panel.model, 0), cells(panel.model, 1)
     assert waiting[0] == "Family001, Given001\nMRN000002"
     assert waiting[1].startswith("Dr Carla Heart\n")
-    assert waiting[2] == "Waiting"
+    since = CREATED_AT.astimezone().strftime("%Y-%m-%d")
+    assert waiting[2] == f"Waiting\nsince {since}"
+    assert waiting[3] == "wants an earlier date"
     assert offered[0] == "Family002, Given002\nMRN000003"
     assert offered[2].startswith("Offered ") and "10:30" in offered[2]
     assert "\n(held until 09:30)" in offered[2]

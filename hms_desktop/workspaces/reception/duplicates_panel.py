@@ -11,6 +11,7 @@ from hms_desktop.models.patients import duplicate_reasons_text, full_name
 from hms_desktop.qt import (
     QDialog,
     QHBoxLayout,
+    QHeaderView,
     QKeySequence,
     QLabel,
     QPlainTextEdit,
@@ -138,6 +139,8 @@ class DuplicatesPanel(QWidget):
                                              self.flags_model)
         keep_columns_whole(self.flags_table, (0, 1))
         self.flags_table.setWordWrap(True)
+        # Rows follow their wrapped text when the pane is resized.
+        self.flags_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.flags_table.doubleClicked.connect(lambda _i: self.compare_selected())
         self.flags_table.selectionModel().currentRowChanged.connect(self._update_actions)
         flag_row = QHBoxLayout()

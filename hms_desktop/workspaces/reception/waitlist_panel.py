@@ -18,6 +18,7 @@ from hms_desktop.qt import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -39,13 +40,15 @@ def _when(value) -> str:
 
 
 def status_text(entry: WaitlistRead) -> str:
-    """``Offered Tue 02 Dec 10:30 (until 12:00)`` / ``Waiting`` / ``Booked``."""
+    """``Offered Tue 02 Dec 10:30`` + ``(held until 12:00)`` / ``Waiting`` + ``since …``."""
     if entry.status == "offered":
         until = entry.offer_expires_at.strftime("%H:%M") if entry.offer_expires_at else ""
         text = translate(_C, "Offered {when}").format(when=_when(entry.offered_start))
         return text + (translate(_C, "\n(held until {until})").format(until=until)
                        if until else "")
-    return translate(_C, entry.status.capitalize())
+    since = entry.created_at.astimezone().strftime("%Y-%m-%d")
+    return translate(_C, entry.status.capitalize()) + "\n" + translate(
+        _C, "since {day}").format(day=since)
 
 
 def waitlist_columns() -> list[tuple[str, object]]:
@@ -57,8 +60,8 @@ def waitlist_columns() -> list[tuple[str, object]]:
          lambda e: f"{e.doctor_name or e.department_name or ''}\n"
                    f"{e.earliest_date:%d %b} – {e.latest_date:%d %b %Y}"),
         (translate(_C, "Status"), status_text),
+        # Last, so it takes the remaining width and wraps rather than being cut.
         (translate(_C, "Reason"), lambda e: e.reason or ""),
-        (translate(_C, "Since"), lambda e: e.created_at.astimezone().strftime("%Y-%m-%d")),
     ]
 
 
@@ -177,6 +180,8 @@ class WaitlistPanel(QWidget):
         self.table = make_record_table(self, self.tr("Waitlist"), self.model)
         keep_columns_whole(self.table, (0, 1, 2))
         self.table.setWordWrap(True)
+        # Rows follow their wrapped text when the pane is resized.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().currentRowChanged.connect(self._update_actions)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
