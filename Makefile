@@ -5,9 +5,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
-# wixl and msitools for the MSI property test,
-# poppler for looking at PDFs. Qt's offscreen platform needs only libraries the base image has.
-TEST_APT_PACKAGES := chromium poppler-utils zbar-tools wixl msitools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+# wixl and msitools for the MSI property test, poppler for looking at PDFs, HAProxy for the
+# scale-out test. Qt's offscreen platform needs only libraries the base image has.
+TEST_APT_PACKAGES := chromium poppler-utils zbar-tools wixl msitools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 haproxy
 # What Qt's xcb platform plugin needs to open the desktop on an X11 display (a stock Debian 12
 # lacks libxcb-cursor0, libxcb-icccm4 and libxcb-keysyms1, among others).
 DEMO_APT_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
@@ -54,13 +54,18 @@ test-fast: $(STAMP)
 # the security core (auth, audit, unit of work, API plumbing) and the data-access seam of the
 # areas moved onto repositories. A new area adds its repository/query modules here once typed.
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
-	appointments.py clinical.py duplicates.py identity.py idempotency.py labs.py messaging.py patients.py \
-	prescribing.py scheduling.py)
-QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py chart.py patients.py)
+	appointments.py billing.py clinical.py duplicates.py identity.py idempotency.py \
+	insurance.py labs.py messaging.py patients.py prescribing.py scheduling.py wards.py mar.py \
+	nursing.py devices.py)
+QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py billing.py chart.py patients.py \
+	wards.py ward_rounds.py ward_access.py hl7.py)
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \
+	hms_server/services/sign_in_guard.py hms_server/services/security_alerts.py \
 	hms_server/adapters/uow.py hms_server/adapters/audit_log.py hms_server/adapters/db.py \
+	hms_server/adapters/audit_sealer.py hms_server/adapters/audit_checkpoints.py \
+	hms_server/adapters/audit_key.py \
 	hms_server/adapters/events.py hms_server/adapters/orm/base.py \
 	hms_server/adapters/orm/infra.py hms_server/adapters/migrations.py \
 	hms_server/adapters/reference_data.py hms_server/resources.py \
@@ -81,6 +86,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py
 
 packages:

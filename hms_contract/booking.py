@@ -6,10 +6,12 @@ bad input is a 422 listing every bad field, never a 500.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from hms_contract.common import SaneDate, SaneDateTime
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=32,
@@ -52,14 +54,14 @@ class FreeSlotList(BaseModel):
 class ExistingPatientIn(_Strict):
     kind: Literal["existing"]
     mrn: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)]
-    date_of_birth: date
+    date_of_birth: SaneDate
 
 
 class NewPatientIn(_Strict):
     kind: Literal["new"]
     given_name: Name
     family_name: Name
-    date_of_birth: date
+    date_of_birth: SaneDate
     phone: Phone
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
                                             pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
@@ -67,7 +69,7 @@ class NewPatientIn(_Strict):
 
 class BookingRequest(_Strict):
     doctor_id: int = Field(ge=1, le=2**62)
-    start: datetime = Field(description="A free slot's start exactly as listed")
+    start: SaneDateTime = Field(description="A free slot's start exactly as listed")
     type: Literal["new", "follow_up"] = "new"
     patient: Annotated[ExistingPatientIn | NewPatientIn, Field(discriminator="kind")]
 
@@ -86,7 +88,7 @@ class BookingConfirmation(BaseModel):
 class CancellationRequest(_Strict):
     reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4,
                                                 max_length=20)]
-    date_of_birth: date
+    date_of_birth: SaneDate
 
 
 class CancellationResult(BaseModel):

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from hms_contract.common import SaneDate, SaneDateTime
+
 
 def _clean(value: str, *, multiline: bool) -> str:
     allowed = {"\n", "\r", "\t"} if multiline else set()
@@ -150,7 +152,7 @@ class VitalsCreate(BaseModel):
 
     model_config = _STRICT
     encounter_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
-    recorded_at: datetime | None = None
+    recorded_at: SaneDateTime | None = None
     systolic_mmhg: Annotated[int, Field(ge=0, le=1000)] | None = None
     diastolic_mmhg: Annotated[int, Field(ge=0, le=1000)] | None = None
     heart_rate_bpm: Annotated[int, Field(ge=0, le=1000)] | None = None
@@ -176,7 +178,10 @@ class VitalsRead(BaseModel):
     id: int
     patient_id: int
     encounter_id: int | None
-    recorded_by_user_id: int
+    recorded_by_user_id: int | None = Field(
+        description="Who entered them; null for readings a bedside monitor sent")
+    source: Literal["manual", "device"] = "manual"
+    device_id: str | None = None
     recorded_at: datetime
     systolic_mmhg: int | None
     diastolic_mmhg: int | None
@@ -212,7 +217,7 @@ class AllergyCreate(BaseModel):
     status: AllergyStatus = "active"
     category: AllergyCategory = "medication"
     kind: Literal["allergy", "intolerance"] = "allergy"
-    onset_date: date | None = None
+    onset_date: SaneDate | None = None
 
 
 class AllergyUpdate(BaseModel):
@@ -249,7 +254,7 @@ class ProblemCreate(BaseModel):
                                               pattern=r"^[A-Za-z][0-9A-Za-z.]{1,9}$")]
     description: Annotated[Line, Field(max_length=300)] | None = None
     status: ProblemStatus = "active"
-    onset_date: date | None = None
+    onset_date: SaneDate | None = None
     notes: Annotated[Para, Field(max_length=1000)] | None = None
     encounter_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
 
@@ -258,7 +263,7 @@ class ProblemUpdate(BaseModel):
     model_config = _STRICT
     version: Annotated[int, Field(ge=1)]
     status: ProblemStatus | None = None
-    resolved_date: date | None = None
+    resolved_date: SaneDate | None = None
     notes: Annotated[Para, Field(max_length=1000)] | None = None
 
 
@@ -467,9 +472,14 @@ class BreakGlassReview(BaseModel):
 
 
 class CareTeamAdd(BaseModel):
+    """A referral or handover to a colleague, by a clinician whose own care relationship
+    lasts; the reason is stored, audited and shown on the care team."""
+
     model_config = _STRICT
     user_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
     role: Annotated[RequiredLine, Field(max_length=32)] = "nurse"
+    reason: Annotated[RequiredPara, Field(min_length=10, max_length=1000,
+                                          description="Why the colleague joins the care team")]
 
 
 class CareTeamMemberRead(BaseModel):
@@ -478,5 +488,21 @@ class CareTeamMemberRead(BaseModel):
     username: str | None = None
     full_name: str | None = None
     role: str
-    source: str
+    source: str = Field(description="encounter, handover, manual (seeded) or self_declared "
+                                    "(written before 0040; not a basis of access)")
     added_at: datetime
+    reason: str | None = None
+    added_by_user_id: int | None = None
+
+
+class MyPatientRead(PatientHeader):
+    """A patient you may see now and why: ``clinic`` (the clinic you work today, its
+    checked-in patients), ``queue`` (your own queue today) or ``care_team``."""
+
+    relationship: Literal["clinic", "queue", "care_team"]
+    queue_entry_id: int | None = None
+    token: int | None = None
+    queue_status: str | None = None
+    checked_in_at: datetime | None = None
+    doctor_name: str | None = None
+    department_id: int | None = Field(default=None, description="The clinic's department")

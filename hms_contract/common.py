@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -73,3 +75,28 @@ Quantity = Annotated[
                     return_type=str, when_used="json"),
 ]
 """A quantity of a countable thing (tablets, bed-days, millilitres) as a decimal string."""
+
+
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+"""The range of every date and time HMS accepts (issue 8: year 9999 overflowed date
+arithmetic into 500s). Nobody alive was born before 1900; nothing is booked after 2200."""
+
+
+def _date_in_range(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be between {EARLIEST_DATE.isoformat()} and "
+                         f"{LATEST_DATE.isoformat()}")
+    return value
+
+
+def _datetime_in_range(value: datetime) -> datetime:
+    _date_in_range(value.date())
+    return value
+
+
+SaneDate = Annotated[date, AfterValidator(_date_in_range)]
+"""A date between 1900-01-01 and 2200-12-31 (for bodies and query parameters alike)."""
+
+SaneDateTime = Annotated[datetime, AfterValidator(_datetime_in_range)]
+"""A date-time whose date lies between 1900-01-01 and 2200-12-31."""

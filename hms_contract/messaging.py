@@ -16,7 +16,7 @@ class MessageRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "email", "hl7"]
     recipient: str = Field(description="Masked, e.g. +44••••••0123")
     template: str
     status: MessageStatus

@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from hms_contract.common import SaneDate
+
 Sex = Literal["male", "female", "other", "unknown"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -116,8 +118,8 @@ class InsurancePolicy(BaseModel):
     payer: Text200
     policy_number: Text100
     member_id: Text100 | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> InsurancePolicy:
@@ -144,7 +146,7 @@ class PatientCreate(_Demographics):
 
     given_name: Name
     family_name: Name
-    date_of_birth: date | None = None
+    date_of_birth: SaneDate | None = None
     age_years: int | None = Field(default=None, ge=0, le=130)
     sex: SexIn
     confirm_new: bool = Field(default=False, description="Register even though the server "
@@ -163,7 +165,7 @@ class PatientUpdate(_Demographics):
     version: int = Field(ge=1)
     given_name: Name | None = None
     family_name: Name | None = None
-    date_of_birth: date | None = None
+    date_of_birth: SaneDate | None = None
     birth_date_estimated: bool | None = None
     sex: SexIn | None = None
 
@@ -256,4 +258,4 @@ class PrintRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document: Literal["id_card", "wristband"]
+    document: Literal["id_card", "wristband", "discharge_summary"]

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hms_contract.common import SaneDate, SaneDateTime
+
 Id = Field(ge=1, le=2**63 - 1)
 AppointmentStatus = Literal["booked", "checked_in", "in_consultation", "completed",
                             "cancelled", "no_show"]
@@ -72,8 +74,8 @@ class SessionTemplateIn(_Strict):
     slot_minutes: int = Field(default=15, ge=5, le=240)
     overbook_places: int = Field(default=0, ge=0, le=10)
     location: str | None = Field(default=None, max_length=100)
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
 
     @model_validator(mode="after")
     def _order(self) -> SessionTemplateIn:
@@ -101,8 +103,8 @@ class WeeklySchedule(_Strict):
 
 
 class ScheduleExceptionIn(_Strict):
-    starts_on: date
-    ends_on: date
+    starts_on: SaneDate
+    ends_on: SaneDate
     start_time: time | None = None
     end_time: time | None = None
     kind: Literal["leave", "holiday", "cancelled_session", "other"] = "leave"
@@ -156,8 +158,8 @@ class FreeSlotList(BaseModel):
 class AppointmentCreate(_Strict):
     patient_id: int = Id
     doctor_id: int = Id
-    start: datetime
-    end: datetime | None = None
+    start: SaneDateTime
+    end: SaneDateTime | None = None
     type: str | None = Field(default=None, min_length=1, max_length=32,
                              description="new, follow_up, procedure (default new)")
     reason: str | None = Field(default=None, max_length=500)
@@ -179,8 +181,8 @@ class AppointmentRead(BaseModel):
     source: Literal["staff", "self"]
     overbook_slot: int
     location: str | None
-    reason: str | None
-    notes: str | None
+    reason: str | None = Field(description="Only for roles that book or treat (not managers)")
+    notes: str | None = Field(description="Only for roles that book or treat (not managers)")
     cancel_reason: str | None
     booking_reference: str
     encounter_id: int | None
@@ -197,9 +199,9 @@ class AppointmentNoShow(_Strict):
 
 
 class AppointmentReschedule(_Strict):
-    start: datetime
+    start: SaneDateTime
     version: int = Field(ge=1)
-    end: datetime | None = None
+    end: SaneDateTime | None = None
 
 
 class QueueEntryRead(BaseModel):
@@ -244,8 +246,8 @@ class WaitlistCreate(_Strict):
     patient_id: int = Id
     doctor_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     department_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
-    earliest_date: date
-    latest_date: date
+    earliest_date: SaneDate
+    latest_date: SaneDate
     type: str = Field(default="new", min_length=1, max_length=32)
     reason: str | None = Field(default=None, max_length=500)
 

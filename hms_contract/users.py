@@ -6,6 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hms_contract.auth import USERNAME_PATTERN, UserRead
 
+PASSWORD_MIN_LENGTH = 12  # staff accounts (issue 8); the server's policy says why it refuses
+PASSWORD_MAX_LENGTH = 128
+
 ROLE_NAMES = ("admin", "receptionist", "doctor", "nurse", "pharmacist", "billing_clerk",
               "hr_officer", "manager")
 
@@ -29,7 +32,7 @@ class UserCreate(BaseModel):
                           description="2-64 letters, digits, dot, dash or underscore")
     full_name: str = Field(min_length=1, max_length=200)
     roles: list[str] = Field(min_length=1, max_length=8)
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
     _roles = field_validator("roles")(_check_roles)
 
@@ -47,7 +50,7 @@ class UserUpdate(BaseModel):
 class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    new_password: str = Field(min_length=8, max_length=128)
+    new_password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
 
 class UserCreated(UserRead):

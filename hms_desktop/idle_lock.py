@@ -8,6 +8,7 @@ runner to unlock; the session itself is kept.
 
 from __future__ import annotations
 
+from hms_desktop.api.errors import ApiProblem
 from hms_desktop.qt import (
     QApplication,
     QDialog,
@@ -82,12 +83,15 @@ class IdleWatcher(QObject):
 class LockOverlay(QFrame):
     """Opaque cover over the main window's content with a password prompt.
 
-    Emits ``sig_unlocked`` after the server confirms the password and
-    ``sig_sign_out_requested`` when the user prefers to sign out.
+    Emits ``sig_unlocked`` after the server confirms the password,
+    ``sig_sign_out_requested`` when the user prefers to sign out, and
+    ``sig_session_ended(message)`` when the server ended the session after too many wrong
+    passwords (the window returns to sign-in with that message).
     """
 
     sig_unlocked = Signal()
     sig_sign_out_requested = Signal()
+    sig_session_ended = Signal(str)
 
     def __init__(self, api, tasks: TaskRunner, user_name: str, parent: QWidget) -> None:
         super().__init__(parent)
@@ -190,6 +194,9 @@ class LockOverlay(QFrame):
 
     def _on_failed(self, exc: BaseException) -> None:
         self._busy = False
+        if isinstance(exc, ApiProblem) and exc.code == "session_ended":
+            self.sig_session_ended.emit(exc.detail)
+            return
         self.unlock_button.setEnabled(True)
         self.problem.show_error(exc)
         self.password_edit.selectAll()

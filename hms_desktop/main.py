@@ -2,6 +2,8 @@
 
 hms-desktop [--server URL] [--ca-file FILE]
 hms-desktop --server URL --user U --password-stdin --screenshot-dir DIR [--totp CODE]
+hms-desktop print invoice|receipt|statement REF --pdf FILE --server URL --user U
+    --password-stdin   (headless printing, see hms_desktop/print_cli.py)
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def _headless() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["print"]:
+        from hms_desktop.print_cli import run_print
+
+        return run_print(arguments[1:])
     args = parse_args(argv)
     if args.screenshot_dir:
         if _headless() and not os.environ.get("QT_QPA_PLATFORM"):

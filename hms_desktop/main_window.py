@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         )
         self.lock_overlay.sig_unlocked.connect(self._on_lock_overlay_unlocked)
         self.lock_overlay.sig_sign_out_requested.connect(self.sign_out)
+        self.lock_overlay.sig_session_ended.connect(self._end_session)
         self.idle_watcher = IdleWatcher(idle_lock_ms, self)
         self.idle_watcher.sig_idle.connect(self.lock)
         self.idle_watcher.start()

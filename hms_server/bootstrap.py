@@ -29,11 +29,17 @@ from hms_server.adapters.events import EventHub
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.config import Settings
 from hms_server.domain import events as ev
+from hms_server.domain.billing import BillingPolicy
+from hms_server.domain.billing_gateways import BillingGateways
 from hms_server.domain.hospital import Hospital
 from hms_server.domain.ports import Ports
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import URL
+
+    from hms_server.adapters.audit_sealer import AuditSealer
+    from hms_server.adapters.hl7.listener import Hl7Listener
 
 
 class BackgroundWorker(Protocol):
@@ -59,13 +65,22 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
     Read this function to see how the areas are connected; no other module subscribes.
     """
-    from hms_server.services import appointments, clinical, duplicates, messaging, waitlist
+    from hms_server.services import (
+        admissions,
+        appointments,
+        clinical,
+        duplicates,
+        mar,
+        messaging,
+        waitlist,
+    )
 
     # Patient merge: every table that references a patient is moved by one of these
     # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
     events.subscribe(ev.PatientsMerged, clinical.move_chart_on_merge)
     events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
     events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
+    events.subscribe(ev.PatientsMerged, admissions.move_inpatient_records_on_merge)
     # first day (issue 12): open duplicate flags of the merged-away record follow the survivor.
     events.subscribe(ev.PatientsMerged, duplicates.move_flags_on_merge)
     # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
@@ -75,12 +90,61 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
     events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
     # first day (issue 12): waitlist → messaging, the patient is told a place is held for them.
     events.subscribe(ev.WaitlistOffered, messaging.on_waitlist_offered)
+    # Prescribing → wards: an admitted patient's prescription becomes inpatient orders with
+    # scheduled doses (the MAR); cancelling it stops them.
+    events.subscribe(ev.PrescriptionIssued, mar.on_prescription_issued)
+    events.subscribe(ev.PrescriptionCancelled, mar.on_prescription_cancelled)
+    # Billing (issue 9): charges are captured from what happens in the other areas, priced
+    # from the price list; capture is idempotent on its source, so a repeated event never
+    # charges twice; a cancelled source reverses its unbilled charge.
+    from hms_server.services.billing import charges as billing
+    from hms_server.services.billing import merge as billing_merge
+
+    events.subscribe(ev.PatientsMerged, billing_merge.move_billing_on_merge)
+    events.subscribe(ev.ConsultationCompleted, billing.on_consultation_completed)
+    events.subscribe(ev.LabOrderPlaced, billing.on_lab_order_placed)
+    events.subscribe(ev.LabOrderCancelled, billing.on_lab_order_cancelled)
+    events.subscribe(ev.MedicationDispensed, billing.on_medication_dispensed)
+    events.subscribe(ev.MedicationReturned, billing.on_medication_returned)
+    events.subscribe(ev.BedDayOccupied, billing.on_bed_day_occupied)
     return events
 
 
 def wire_ports(ports: Ports) -> Ports:
     """Plug each area's answers into the ports other areas ask through."""
     return ports
+
+
+def billing_policy(settings: Settings) -> BillingPolicy:
+    """Billing (issue 9): approval thresholds and payment terms from settings."""
+    return BillingPolicy(
+        discount_approval_percent=settings.billing_discount_approval_percent,
+        discount_approval_amount=settings.billing_discount_approval_amount,
+        refund_approval_amount=settings.billing_refund_approval_amount,
+        invoice_due_days=settings.invoice_due_days)
+
+
+def billing_gateways(settings: Settings) -> BillingGateways:
+    """Billing (issue 9): the insurer (FHIR R4) and the card gateway, when configured."""
+    from hms_server.adapters.billing.card_gateway import HttpCardGateway
+    from hms_server.adapters.billing.payer_fhir import FhirPayerGateway
+    from hms_server.domain.errors import ConfigurationError
+
+    gateways = BillingGateways()
+    if settings.payer_fhir_url:
+        gateways.payer = FhirPayerGateway(
+            base_url=settings.payer_fhir_url, provider_name=settings.hospital_name,
+            timeout=settings.payer_timeout_seconds, retries=settings.payer_retries)
+    if settings.card_gateway_url:
+        if len(settings.card_gateway_webhook_secret) < 16:
+            raise ConfigurationError("HMS_CARD_GATEWAY_WEBHOOK_SECRET must be set (16+ "
+                                     "characters) when a card gateway is configured.")
+        gateways.card = HttpCardGateway(
+            url=settings.card_gateway_url, api_key=settings.card_gateway_api_key,
+            webhook_secret=settings.card_gateway_webhook_secret,
+            timeout=settings.card_gateway_timeout_seconds,
+            tolerance_seconds=settings.card_gateway_webhook_tolerance_seconds)
+    return gateways
 
 
 def standard_events() -> ev.DomainEvents:
@@ -102,6 +166,17 @@ class Runtime:
     ports: Ports = field(default_factory=Ports)
     #: Live-event fan-out to desktops (``GET /api/v1/events``); set for application servers.
     event_hub: EventHub | None = None
+    #: Chains committed audit rows (leader-elected across servers); set for app servers.
+    audit_sealer: AuditSealer | None = None
+    #: Sessions for read-only work that may lag the primary by a moment (reports): on the
+    #: streaming replica of ``HMS_DATABASE_REPLICA_URL`` when set, else the primary.
+    read_only_session_factory: sessionmaker[Session] | None = None
+    #: Billing (issue 9): insurer and card gateway adapters, approval thresholds.
+    billing: BillingGateways = field(default_factory=BillingGateways)
+    billing_policy: BillingPolicy = field(default_factory=BillingPolicy)
+
+    def read_only_sessions(self) -> sessionmaker[Session]:
+        return self.read_only_session_factory or self.session_factory
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
@@ -121,6 +196,10 @@ class Runtime:
     def close(self) -> None:
         self.stop_workers()
         self.engine.dispose()
+        if self.read_only_session_factory is not None:
+            bind = self.read_only_session_factory.kw.get("bind")
+            if isinstance(bind, Engine):
+                bind.dispose()
 
 
 def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int | None = None,
@@ -133,19 +212,59 @@ def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int 
            else runtime_url(settings.database_url, settings.runtime_database_url))
     engine = make_engine(url, pool_size=pool_size or settings.pool_size)
     factory = session_factory or sessionmaker(engine, expire_on_commit=False)
+    read_only = None
+    if settings.database_replica_url and session_factory is None:
+        # The replica is a physical copy: the runtime role and its password are the same.
+        replica = make_engine(runtime_url(settings.database_replica_url)
+                              if not as_owner else settings.database_replica_url,
+                              pool_size=pool_size or settings.pool_size)
+        read_only = sessionmaker(replica, expire_on_commit=False)
     return Runtime(settings=settings, hospital=hospital_from_settings(settings),
                    events=standard_events(), engine=engine, session_factory=factory,
-                   ports=wire_ports(Ports()))
+                   ports=wire_ports(Ports()), read_only_session_factory=read_only,
+                   billing=billing_gateways(settings), billing_policy=billing_policy(settings))
+
+
+def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:
+    """Wards → HL7: inpatient movements queue ADT messages, when an endpoint is configured."""
+    from hms_server.adapters.messaging.config import MessagingSettings
+    from hms_server.services.hl7_adt import AdtPublisher
+
+    assert isinstance(messaging, MessagingSettings)
+    if messaging.hl7_adt_endpoint:
+        events.subscribe(ev.AdmissionChanged, AdtPublisher(
+            messaging.hl7_adt_endpoint, messaging.hl7_sending_facility,
+            messaging.hl7_receiving_application, messaging.hl7_receiving_facility))
+
+
+def hl7_listener(runtime: Runtime, host: str, port: int) -> Hl7Listener:
+    """The bedside-monitor (ORU^R01) listener, storing readings through the wards area."""
+    from hms_server.adapters.hl7.listener import Hl7Listener
+    from hms_server.services import device_vitals
+
+    def on_message(raw: str) -> str:
+        return device_vitals.receive_message(runtime.uow(device_vitals.DEVICE_ACTOR), raw).ack
+
+    def on_broken(raw: bytes, reason: str) -> str:
+        return device_vitals.record_broken_frame(runtime.uow(device_vitals.DEVICE_ACTOR), raw,
+                                                 reason).ack
+
+    return Hl7Listener(host, port, on_message, on_broken)
 
 
 def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = None) -> None:
     """The background work an application server does besides answering requests."""
+    from hms_server.adapters.hl7.config import Hl7ListenerSettings
     from hms_server.adapters.messaging.config import MessagingSettings, build_adapters
     from hms_server.services.messaging import MessageDispatcher
+    from hms_server.services.ward_worker import WardMaintenance
 
     url = runtime_url(runtime.settings.database_url, runtime.settings.runtime_database_url)
     runtime.event_hub = EventHub(url, runtime.session_factory)
     runtime.workers.append(runtime.event_hub)
+    # Audit: one sealer per process; the one holding the database's leader lock seals.
+    runtime.audit_sealer = build_audit_sealer(runtime.settings, url)
+    runtime.workers.append(runtime.audit_sealer)
     messaging = messaging_settings or MessagingSettings()
     assert isinstance(messaging, MessagingSettings)
     if messaging.enabled:
@@ -153,6 +272,26 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
             runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
             interval=messaging.messaging_dispatch_interval_seconds,
             batch_size=messaging.messaging_batch_size))
+    # Wards: ADT out, bed-days and dose top-up, and (by setting) the bedside-monitor listener.
+    wire_hl7_adt(runtime.events, messaging)
+    devices = Hl7ListenerSettings()
+    runtime.workers.append(WardMaintenance(runtime.uow_factory(Actor.system("wards")),
+                                           interval=devices.ward_maintenance_interval_seconds))
+    if devices.hl7_listen_in_server:
+        runtime.workers.append(hl7_listener(runtime, devices.hl7_listen_host,
+                                            devices.hl7_listen_port))
+
+
+def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:
+    """The audit sealer with this server's key and checkpoint destinations."""
+    from hms_server.adapters.audit_checkpoints import CheckpointLog
+    from hms_server.adapters.audit_key import checkpoint_dir, load_audit_key
+    from hms_server.adapters.audit_sealer import AuditSealer
+
+    return AuditSealer(url, load_audit_key(settings, create=True),
+                       CheckpointLog(checkpoint_dir(settings), settings.audit_syslog),
+                       interval=settings.audit_seal_interval_seconds,
+                       checkpoint_seconds=settings.audit_checkpoint_seconds)
 
 
 def create_app(settings: Settings | None = None, *,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hms_server.adapters import embedded
+from hms_server.adapters.auth_methods import trust_findings
 from hms_server.adapters.db import ensure_runtime_role, make_engine
 from hms_server.adapters.migrations import current_revision, head_revision, upgrade_to_head
 from hms_server.adapters.uow import Actor
@@ -85,10 +86,15 @@ def db() -> None:
 @db.command("up")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--database", default=embedded.DEFAULT_DATABASE, show_default=True)
-def db_up(data_dir: Path, database: str) -> None:
-    """Start (initialising on first use) an embedded PostgreSQL in DATA_DIR; print its URL."""
+@click.option("--tcp-port", type=click.IntRange(1024, 65535), default=None,
+              help="Also listen on 127.0.0.1 at this port (Unix socket only otherwise).")
+def db_up(data_dir: Path, database: str, tcp_port: int | None) -> None:
+    """Start (initialising on first use) an embedded PostgreSQL in DATA_DIR; print its URL.
+
+    Every connection needs the generated superuser password (scram-sha-256), kept in a
+    0600 password file in DATA_DIR that the URL names; no password is printed."""
     try:
-        click.echo(embedded.start(data_dir, database))
+        click.echo(embedded.start(data_dir, database, tcp_port=tcp_port))
     except embedded.EmbeddedDatabaseError as exc:
         _fail(str(exc), 2)
 
@@ -188,6 +194,11 @@ def check(database_url: str) -> None:
             problems.append("migrations are not current: run 'hms-server migrate'")
         else:
             problems.extend(_check_runtime_login(database_url))
+        trusting = trust_findings(database_url)
+        if trusting:
+            click.echo("warning: the database lets users and processes connect without a "
+                       f"password ({'; '.join(trusting)}); use scram-sha-256 "
+                       "(see docs/security.md)", err=True)
     except DomainError as exc:
         problems.append(exc.detail)
     except Exception as exc:
@@ -281,28 +292,123 @@ def seed_demo(patients: int, database_url: str) -> None:
         click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
 
 
+@main.command("hl7-listen")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2575, show_default=True, type=click.IntRange(0, 65535))
+@database_url_option
+def hl7_listen(host: str, port: int, database_url: str) -> None:
+    """Receive bedside-monitor results (HL7 v2 ORU^R01 over MLLP) into patients' vitals."""
+    from hms_server.bootstrap import build_runtime, hl7_listener
+
+    runtime = build_runtime(_settings(database_url), pool_size=4)
+    listener = hl7_listener(runtime, host, port)
+    try:
+        listener.bind()
+    except OSError as exc:
+        runtime.close()
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
+    bound_host, bound_port = listener.address
+    click.echo(f"hl7 listener on {bound_host}:{bound_port} (MLLP, ORU^R01); Ctrl+C stops",
+               err=True)
+    try:
+        listener.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+        runtime.close()
+
+
+@main.command("capture-bed-days")
+@database_url_option
+def capture_bed_days_command(database_url: str) -> None:
+    """Record the bed-days of every occupied midnight not yet charged (idempotent)."""
+    from hms_server.services.bed_days import capture_bed_days
+
+    runtime = _owner_runtime(database_url)
+    try:
+        added = capture_bed_days(runtime.uow(Actor.system("cli")))
+    finally:
+        runtime.close()
+    click.echo(f"{added} bed-day(s) recorded")
+
+
 @main.group()
 def audit() -> None:
     """Audit trail tools."""
 
 
 @audit.command("verify")
+@click.option("--checkpoints", "checkpoint_paths", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Folder or file of signed checkpoints (the servers' audit-checkpoints "
+                   "folders, or saved journal output); repeat for several.")
 @database_url_option
-def audit_verify(database_url: str) -> None:
-    """Verify the audit hash chain; non-zero exit names the first entry that fails."""
+def audit_verify(checkpoint_paths: tuple[Path, ...], database_url: str) -> None:
+    """Verify the keyed audit chain; with --checkpoints also detect truncation and rewrites.
+
+    Non-zero exit names the first entry that fails, or the checkpoint the log contradicts.
+    """
+    from hms_server.adapters.audit_checkpoints import read_checkpoints
+    from hms_server.adapters.audit_key import load_audit_key
     from hms_server.services.audit import verify
 
+    settings = _settings(database_url)
+    key = load_audit_key(settings)
+    parsed = list(read_checkpoints(checkpoint_paths, key))
+    bad = [p for p in parsed if p.problem]
+    checkpoints = [p.checkpoint for p in parsed if p.checkpoint is not None]
     runtime = _owner_runtime(database_url)
     try:
-        report = verify(runtime.uow())
+        report = verify(runtime.uow(), key, checkpoints)
     finally:
         runtime.close()
+    for problem in bad:
+        click.echo(f"checkpoint {problem.source}: {problem.problem}", err=True)
     if report.first_break:
         click.echo(f"audit chain BROKEN at entry {report.first_break.entry_id}: "
                    f"{report.first_break.reason} ({report.entries_checked} entries verified "
                    "before it)", err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.entries_checked} entries verified")
+    for problem_text in report.checkpoint_problems:
+        click.echo(f"audit log {problem_text}", err=True)
+    if report.checkpoint_problems or bad:
+        sys.exit(1)
+    notes = []
+    if checkpoint_paths:
+        notes.append(f"{report.checkpoints_checked} checkpoints agree")
+        if report.checkpoints_ignored:
+            notes.append(f"{report.checkpoints_ignored} checkpoints of other databases ignored")
+    if report.unsealed:
+        notes.append(f"{report.unsealed} newer entries not sealed yet")
+    click.echo(f"audit chain intact: {report.entries_checked} entries verified"
+               + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+@audit.command("seal")
+@click.option("--offline", is_flag=True,
+              help="No server is running: seal every committed entry now.")
+@database_url_option
+def audit_seal(offline: bool, database_url: str) -> None:
+    """Seal pending audit entries now (servers do this continuously by themselves)."""
+    from hms_server.adapters.audit_key import load_audit_key
+    from hms_server.services.audit import seal_now
+
+    key = load_audit_key(_settings(database_url))
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        sealed = seal_now(engine, key, offline=offline)
+    finally:
+        engine.dispose()
+    click.echo(f"sealed {sealed} audit entries")
+
+
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Print a new random audit key (put it in HMS_AUDIT_KEY on every server)."""
+    from hms_server.adapters.audit_key import new_key_text
+
+    click.echo(new_key_text())
 
 
 # --- backups -----------------------------------------------------------------------------
@@ -372,9 +478,14 @@ def _is_loopback(host: str) -> bool:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--insecure-http", is_flag=True,
               help="Allow plain HTTP on a non-loopback address (not for production).")
+@click.option("--forwarded-allow-ips", envvar="HMS_FORWARDED_ALLOW_IPS", default="127.0.0.1",
+              show_default=True, show_envvar=True,
+              help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For is "
+                   "believed: sign-in throttling and the audit trail then see the desktop's "
+                   "address, not the proxy's.")
 @database_url_option
 def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers: int,
-        insecure_http: bool, database_url: str) -> None:
+        insecure_http: bool, forwarded_allow_ips: str, database_url: str) -> None:
     """Serve the API (HTTPS when given a certificate) as the least-privileged runtime role."""
     import uvicorn
 
@@ -404,6 +515,7 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
     click.echo(f"hms-server listening on {scheme}://{host}:{port} (API docs at /docs)")
     uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key, access_log=False,
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
                 log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
                 timeout_graceful_shutdown=5,
                 # Workers import the whole app (and index reference data) before they answer

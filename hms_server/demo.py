@@ -28,6 +28,11 @@ import click
 import httpx
 
 from hms_server.adapters import embedded
+from hms_server.adapters.billing.local_simulators import (
+    RunningSimulator,
+    demo_billing_environment,
+    stop_simulator,
+)
 
 DEMO_SMS_API_KEY = "demo-sms-key"  # the local simulator's key; nothing leaves the machine
 
@@ -218,6 +223,7 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
     server: subprocess.Popen[bytes] | None = None
     desktop: subprocess.Popen[bytes] | None = None
     simulators: Simulators | None = None
+    billing_simulators: list[RunningSimulator] = []
     started_database = False
     try:
         click.echo(f"Starting embedded PostgreSQL in {data_dir} ...")
@@ -233,11 +239,17 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
         click.echo("Starting the SMS gateway and mail relay simulators ...")
         simulators = start_simulators()
         url = f"http://127.0.0.1:{port}"
+        # Billing: the insurer (FHIR) and card gateway simulators, each its own process.
+        click.echo("Starting the insurer and card gateway simulators ...")
+        billing_env, billing_simulators = demo_billing_environment(url)
         server = _spawn([*_script("hms-server"), "run", "--port", str(port)],
-                        env={**env, **simulators.server_env()})
+                        env={**env, **simulators.server_env(), **billing_env})
         _wait_healthy(url, server)
         click.echo("")
         click.echo(f"HMS demo is running at {url}  (API docs: {url}/docs)")
+        click.echo(f"Insurer simulator (FHIR): {billing_env['HMS_PAYER_FHIR_URL']}; card "
+                   f"terminal simulator: {billing_env['HMS_CARD_GATEWAY_URL']} (confirms card "
+                   "payments by itself after 4 s)")
         click.echo(f"Sign in with any of these users; password for all: {DEMO_PASSWORD}")
         for username, full_name, roles in DEMO_USERS:
             click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
@@ -263,6 +275,8 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
         _stop(server, interrupt=True)
         for proc in simulators.processes() if simulators else []:
             _stop(proc)
+        for simulator in billing_simulators:
+            stop_simulator(simulator)
         if started_database:
             embedded.stop(data_dir)
         click.echo("Stopped the desktop, the server, the simulators and the embedded "

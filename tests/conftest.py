@@ -20,6 +20,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+# Every server, CLI and sealer of the run (including subprocesses) seals the audit log with
+# this key and keeps its state (audit checkpoints) in a folder of the run's own.
+os.environ.setdefault("HMS_AUDIT_KEY", "5e" * 32)
+os.environ.setdefault("HMS_STATE_DIR", __import__("tempfile").mkdtemp(prefix="hms-test-state-"))
 
 import secrets
 import shutil

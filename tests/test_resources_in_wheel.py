@@ -37,6 +37,8 @@ found = {
     "icon": hms_resources.path("icons", "hms-desktop.svg").is_file(),
     "migrations": sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("0*.py")),
     "static": sorted(p.name for p in (Path(hms_server.__file__).parent / "static").iterdir()),
+    "breached_passwords": len(__import__(
+        "hms_server.adapters.common_passwords", fromlist=["x"]).common_passwords()),
 }
 print(json.dumps(found))
 """
@@ -75,3 +77,4 @@ def test_an_installed_wheel_finds_every_resource(tmp_path: Path):
                                (ROOT / "hms_server/migrations/versions").glob("0*.py"))
     assert found["migrations"] == source_migrations
     assert {"booking.html", "booking.css", "booking.js"} <= set(found["static"])
+    assert found["breached_passwords"] > 19_000  # the password policy's offline list

@@ -33,6 +33,7 @@ from hms_contract.clinical import (
     LabResultCreate,
     LabTestRead,
     MedicationRead,
+    MyPatientRead,
     NoteAmend,
     NoteCreate,
     NoteRead,
@@ -82,6 +83,13 @@ class ClinicalApi:
 
     def _list(self, path: str, model: Any, params: Mapping[str, Any] | None = None) -> list:
         return list(self.api.get(path, Page[model], params=params).items)
+
+    # -- today's list ------------------------------------------------------------------
+    def my_patients(self, *, limit: int = 200) -> list[MyPatientRead]:
+        """Today's checked-in patients of the clinic the user works (``relationship``
+        ``clinic``/``queue``, with token, queue status and department), then their
+        care-team patients (``GET /my-patients``)."""
+        return self._list("/my-patients", MyPatientRead, {"limit": limit})
 
     # -- chart -------------------------------------------------------------------------
     def get_chart(self, patient_id: int) -> ChartRead:

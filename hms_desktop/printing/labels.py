@@ -2,7 +2,10 @@
 birth, sex, MRN as a Code 128 barcode (and optionally a QR code); wristbands also carry the
 allergy flag. Identity text is never cut short: a long name wraps onto a second line and
 shrinks to fit, and only breaks inside a word when a single word is wider than the label.
-Pure reportlab, no Qt; safe to call off the GUI thread."""
+Pure reportlab, no Qt; safe to call off the GUI thread.
+
+Wristbands print on a wristband printer's insert (200 × 25 mm) or on A4 (the band at the
+top of the page with cut marks, for wards without a band printer)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Literal
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import code128, qr
 from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -37,8 +41,9 @@ class PatientLabel:
     sex: str
     birth_date_estimated: bool = False
     hospital_name: str = ""
-    #: Active allergies as printed ("penicillin (severe)"). ``None``: no allergy was ever
-    #: recorded, so the band says so rather than implying there are none.
+    #: Active allergies as printed ("penicillin (severe)", or just the substance). ``None``:
+    #: not known (never recorded or not checked), so the band says so rather than implying
+    #: there are none.
     allergies: tuple[str, ...] | None = None
 
 
@@ -186,49 +191,79 @@ def _allergy_flag(c: Canvas, label: PatientLabel, x: float, y: float, width: flo
     _draw_lines(c, lines, x, y + height / 2 - size * 0.35, regular, size)
 
 
-def render_wristband(label: PatientLabel, *, with_qr: bool = True) -> bytes:
-    """A one-page wristband insert (200 x 25 mm): identity text (wrapped or shrunk, never
-    cut), Code 128 and QR of the MRN, the hospital's name and the allergy flag."""
+def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float,
+                    with_qr: bool) -> None:
+    """The band insert drawn with its lower-left corner at ``(ox, oy)``: identity text
+    (wrapped or shrunk, never cut), Code 128 and QR of the MRN, the hospital's name and the
+    allergy flag."""
     regular, bold = register_fonts()
     width, height = WRISTBAND_SIZE
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=WRISTBAND_SIZE, pageCompression=1)
-    c.setTitle(f"Wristband {label.mrn}")
-    c.setAuthor(label.hospital_name or "HMS")
     # Leave the first 25 mm for the band's clasp.
-    x = 25 * mm
+    x = ox + 25 * mm
     qr_size = height - 4 * mm
     if with_qr:
-        renderPDF.draw(_qr(label.mrn, qr_size), c, x, 2 * mm)
+        renderPDF.draw(_qr(label.mrn, qr_size), c, x, oy + 2 * mm)
         x += qr_size + 3 * mm
     text_width = 66 * mm
     size, lines = _fit_lines(_header(label), bold, 10, text_width, max_lines=2, min_size=6)
-    y = _draw_lines(c, lines, x, height - 2 * mm - size * 0.8, bold, size)
+    y = _draw_lines(c, lines, x, oy + height - 2 * mm - size * 0.8, bold, size)
     c.setFont(regular, 7.5)
     c.drawString(x, y - 0.5 * mm,
                  f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
     c.setFont(bold, 8.5)
-    c.drawString(x, 2.5 * mm, f"MRN {label.mrn}")
+    c.drawString(x, oy + 2.5 * mm, f"MRN {label.mrn}")
     right = x + text_width + 3 * mm
-    right_width = width - right - 4 * mm
+    right_width = ox + width - right - 4 * mm
     top = height - 2 * mm
     if label.hospital_name:
         size, lines = _fit_lines(label.hospital_name, regular, 6.5, right_width, max_lines=1,
                                  min_size=4.5)
-        _draw_lines(c, lines, right, top - size * 0.8, regular, size)
+        _draw_lines(c, lines, right, oy + top - size * 0.8, regular, size)
         top -= 3.2 * mm
-    _barcode(label.mrn, right_width, top - 9.5 * mm).drawOn(c, right, 9 * mm)
-    _allergy_flag(c, label, right, 1.5 * mm, right_width, 6.5 * mm, regular, bold)
+    _barcode(label.mrn, right_width, top - 9.5 * mm).drawOn(c, right, oy + 9 * mm)
+    _allergy_flag(c, label, right, oy + 1.5 * mm, right_width, 6.5 * mm, regular, bold)
+
+
+def render_wristband(label: PatientLabel, *, with_qr: bool = True,
+                     paper: Literal["band", "a4"] = "band") -> bytes:
+    """A one-page wristband: the 200 × 25 mm insert of a band printer (``band``) or the
+    same band on A4 with cut marks (``a4``)."""
+    width, height = WRISTBAND_SIZE
+    page = WRISTBAND_SIZE if paper == "band" else A4
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=page, pageCompression=1)
+    c.setTitle(f"Wristband {label.mrn}")
+    c.setAuthor(label.hospital_name or "HMS")
+    if paper == "band":
+        _draw_wristband(c, label, 0, 0, with_qr)
+    else:
+        ox, oy = (A4[0] - width) / 2, A4[1] - 30 * mm - height
+        c.setLineWidth(0.3)
+        for cx, cy in ((ox, oy), (ox + width, oy), (ox, oy + height), (ox + width, oy + height)):
+            c.line(cx - 4 * mm, cy, cx - 1 * mm, cy)
+            c.line(cx + 1 * mm, cy, cx + 4 * mm, cy)
+            c.line(cx, cy - 4 * mm, cx, cy - 1 * mm)
+            c.line(cx, cy + 1 * mm, cx, cy + 4 * mm)
+        c.setDash(2, 2)
+        c.rect(ox, oy, width, height, stroke=1, fill=0)
+        c.setDash()
+        _draw_wristband(c, label, ox, oy, with_qr)
+        regular, _ = register_fonts()
+        c.setFont(regular, 8)
+        c.drawString(ox, oy - 8 * mm, "Cut along the dashed line and insert into the "
+                     "patient's wristband sleeve.")
     c.showPage()
     c.save()
     return buf.getvalue()
 
 
-def render_label(label: PatientLabel, kind: Literal["id_card", "wristband"] = "id_card",
+def render_label(label: PatientLabel,
+                 kind: Literal["id_card", "wristband", "wristband_a4"] = "id_card",
                  *, with_qr: bool | None = None) -> bytes:
     """Render ``kind``; QR defaults on for wristbands (scanned at the bedside), off on cards."""
     if kind == "id_card":
         return render_id_card(label, with_qr=bool(with_qr))
-    if kind == "wristband":
-        return render_wristband(label, with_qr=True if with_qr is None else with_qr)
+    if kind in ("wristband", "wristband_a4"):
+        return render_wristband(label, with_qr=True if with_qr is None else with_qr,
+                                paper="a4" if kind == "wristband_a4" else "band")
     raise ValueError(f"unknown label kind: {kind!r}")

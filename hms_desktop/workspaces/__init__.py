@@ -66,6 +66,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Bed board, admissions, transfers and discharges"),
             _n("Nursing observations and medication rounds"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "pharmacy",
@@ -82,6 +83,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Invoices, payments and receipts"),
             _n("Insurance claims and the daily cash-up"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "staff",

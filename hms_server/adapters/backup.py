@@ -51,12 +51,20 @@ def _libpq_args(url: URL) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    host = url.host or url.query.get("host")
+
+    def query(name: str) -> str | None:
+        value = url.query.get(name)
+        return value if isinstance(value, str) or value is None else value[0]
+
+    if query("passfile"):  # the embedded cluster's 0600 password file (hms-server db up)
+        env["PGPASSFILE"] = str(query("passfile"))
+    host = url.host or query("host")
+    port = url.port or query("port")
     args = ["--dbname", str(url.database)]
     if host:
-        args += ["--host", str(host if isinstance(host, str) else host[0])]
-    if url.port:
-        args += ["--port", str(url.port)]
+        args += ["--host", str(host)]
+    if port:
+        args += ["--port", str(port)]
     if url.username:
         args += ["--username", url.username]
     return args, env
@@ -91,6 +99,25 @@ def _is_empty(engine: Engine) -> bool:
             "AND table_name <> 'hms_runtime_credentials' LIMIT 1")).first()
 
 
+def _rebase_foreign_audit_xids(engine: Engine) -> None:
+    """Restored into another cluster, audit rows may carry transaction ids *ahead* of this
+    cluster's counter; the sealer (which seals rows below the oldest running transaction)
+    would then wait for them for ever and skip newer rows. Renumber them as finished old
+    transactions: sealed rows '1', rows still waiting for the sealer '2'. The xid is not part
+    of the seal, so the chain still verifies. Nothing changes when restored into the same
+    cluster (ids are already in the past)."""
+    with engine.begin() as conn:
+        ahead = conn.execute(text(
+            "SELECT (SELECT xid FROM audit_log ORDER BY xid DESC LIMIT 1) "
+            ">= pg_current_xact_id()")).scalar()
+        if not ahead:
+            return
+        conn.execute(text("UPDATE audit_seal SET audit_xid = '1'"))
+        conn.execute(text("UPDATE audit_log a SET xid = CASE WHEN EXISTS (SELECT 1 FROM "
+                          "audit_seal s WHERE s.audit_id = a.id) THEN '1'::xid8 "
+                          "ELSE '2'::xid8 END"))
+
+
 def restore_database(database_url: str, source: Path) -> str:
     """Restore into an EMPTY database, then create its runtime role; returns the role name."""
     if not source.is_file():
@@ -108,6 +135,7 @@ def restore_database(database_url: str, source: Path) -> str:
             env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+        _rebase_foreign_audit_xids(engine)
         return ensure_runtime_role(engine)
     finally:
         engine.dispose()

@@ -95,8 +95,9 @@ def ensure_runtime_role(owner_engine: Engine) -> str:
             f"GRANT USAGE ON SCHEMA public TO {quoted}",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
-            # The audit trail is append-only for the application.
+            # The audit trail and its seal are append-only for the application.
             f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {quoted}",
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_seal FROM {quoted}",
             f"REVOKE ALL ON hms_runtime_credentials FROM {quoted}",
             f"REVOKE ALL ON alembic_version FROM {quoted}",
             f"GRANT SELECT ON alembic_version TO {quoted}",

@@ -20,6 +20,7 @@ from hms_server.config import Settings
 from hms_server.domain.errors import ForbiddenError, NotAuthenticatedError
 from hms_server.domain.hospital import Hospital
 from hms_server.domain.permissions import Perm
+from hms_server.services.access import check_patient_scope
 from hms_server.services.auth import Principal, authenticate
 
 if TYPE_CHECKING:
@@ -106,14 +107,27 @@ class RequestContext:
         return self.runtime.uow(self.actor)
 
 
+# Routes holding these permissions and a ``{patient_id}`` in their path are about one chart.
+CHART_PERMISSIONS = frozenset({Perm.CLINICAL_READ, Perm.CLINICAL_WRITE, Perm.PRESCRIBE})
+_BIGINT_MAX = 2**63 - 1
+
+
 class Require:
     """Dependency that authenticates the bearer token and checks one permission.
 
     A refused request is audited (who tried what) in its own transaction, then 403.
+
+    On a chart route (a ``CHART_PERMISSIONS`` permission and a ``{patient_id}`` in the path)
+    it then checks the care relationship *before* the route looks anything up, so a clinician
+    outside the patient's care gets the same 403 ``care_relationship_required`` whether the
+    patient, or the note/document/order asked for, exists or not (issue 8: 403 vs 404 told
+    which ids exist). ``patient_scope=False`` opts out (break-the-glass, which is how one gets
+    in).
     """
 
-    def __init__(self, permission: Perm):
+    def __init__(self, permission: Perm, *, patient_scope: bool = True):
         self.permission = permission
+        self.patient_scope = patient_scope and permission in CHART_PERMISSIONS
 
     def __call__(
         self,
@@ -142,13 +156,21 @@ class Require:
                 uow.commit()
             raise ForbiddenError(
                 f"Your role does not allow this action (needs '{self.permission.value}').")
+        if self.patient_scope:
+            raw = str(request.path_params.get("patient_id", ""))
+            # A malformed id is left to the route's own validation (422).
+            if raw.isdigit() and 0 < int(raw) <= _BIGINT_MAX:
+                uow = runtime.uow(actor)
+                with uow:
+                    check_patient_scope(uow, int(raw))
         request.state.actor = actor
         return RequestContext(principal=principal, actor=actor, runtime=runtime)
 
 
-def requirement(perm: Perm) -> type[RequestContext]:
+def requirement(perm: Perm, *, patient_scope: bool = True) -> type[RequestContext]:
     """``ctx: requirement(Perm.X)`` — shorthand for an annotated ``Require`` dependency."""
-    return Annotated[RequestContext, Depends(Require(perm))]  # type: ignore[return-value]
+    return Annotated[RequestContext,  # type: ignore[return-value]
+                     Depends(Require(perm, patient_scope=patient_scope))]
 
 
 # Aliases used by routers (FastAPI full-stack template style).

@@ -178,6 +178,16 @@ def _on_unencodable_text(_: Request, exc: Exception) -> JSONResponse:
                    "The request contains text that is not valid Unicode (a lone surrogate).")
 
 
+def _on_overflow(_: Request, exc: Exception) -> JSONResponse:
+    # Date or number arithmetic past what Python or the database can represent (a year
+    # 9999 plus a day): bad input, whichever route it came through. Schemas bound dates to
+    # 1900..2200 (hms_contract.common.SaneDate); this is the net under every other path.
+    log.info("arithmetic overflow on input: %s", type(exc).__name__)
+    return problem(422, "value_out_of_range", "Value out of range",
+                   "A date or number is outside the range this server can work with "
+                   "(dates: 1900-01-01 to 2200-12-31).")
+
+
 def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
     return problem(500, "server_error", "Internal error",
@@ -193,4 +203,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(DBAPIError, _on_data_error)
     app.add_exception_handler(UnicodeError, _on_unencodable_text)
+    app.add_exception_handler(OverflowError, _on_overflow)
     app.add_exception_handler(Exception, _on_unexpected)

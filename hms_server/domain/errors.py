@@ -91,6 +91,12 @@ class InvalidTotpError(NotAuthenticatedError):
     code, title = "invalid_totp", "Invalid one-time code"
 
 
+class SessionEndedError(NotAuthenticatedError):
+    """The session was ended for safety (e.g. too many wrong passwords while signed in)."""
+
+    code, title = "session_ended", "Session ended"
+
+
 class AccountLockedError(LockedError):
     code, title = "account_locked", "Account temporarily locked"
 

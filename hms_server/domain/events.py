@@ -149,3 +149,32 @@ class BedDayOccupied:
     patient_id: int
     ward_class: str
     day: date
+
+
+@dataclass(frozen=True)
+class PrescriptionIssued:
+    """A prescription was written (the ward turns it into an inpatient order when the
+    patient is admitted)."""
+
+    prescription_id: int
+    patient_id: int
+    encounter_id: int | None
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class PrescriptionCancelled:
+    prescription_id: int
+    patient_id: int
+
+
+@dataclass(frozen=True)
+class AdmissionChanged:
+    """An inpatient movement: ``change`` is ``admitted``, ``transferred``, ``discharged`` or
+    ``cancelled`` (an admission made in error). ``previous_bed_id`` is set on transfers."""
+
+    admission_id: int
+    patient_id: int
+    change: str
+    at: datetime
+    previous_bed_id: int | None = None

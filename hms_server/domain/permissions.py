@@ -37,19 +37,64 @@ class Perm(StrEnum):
     APPOINTMENTS_WRITE = "appointments.write"
     QUEUE_MANAGE = "queue.manage"
     MESSAGING_ADMIN = "messaging.admin"
-    # first day (issue 12): the duplicates review list
-    DUPLICATES_REVIEW = "patients.duplicates"
+    # --- security (issue 8) ---
+    CLINIC_ASSIGN = "clinic_assignments.manage"  # which clinic a nurse works (chart access)
+    SECURITY_ALERTS = "security_alerts.read"  # accounts under attack
+    # --- wards and inpatient care (issue 11) ---
+    WARDS_READ = "wards.read"  # bed board, ward list, admission status (no clinical detail)
+    WARDS_ADMIN = "wards.admin"  # wards, rooms, beds, nurse ward assignments
+    ADMISSIONS_WRITE = "admissions.write"  # admit, cancel an admission made in error
+    BEDS_MANAGE = "beds.manage"  # transfer, mark clean, block/unblock
+    DISCHARGE = "admissions.discharge"  # discharge with a signed summary
+    MAR_ADMINISTER = "mar.administer"  # record doses after the barcode check
+    DEVICES_REVIEW = "devices.review"  # review unmatched bedside-device messages
+    # --- billing (issue 9) ---
+    PRICE_LIST_READ = "price_list.read"
+    PRICE_LIST_MANAGE = "price_list.manage"
+    BILLING_READ = "billing.read"  # patient accounts, charges, invoices, payments, claims
+    BILLING_WRITE = "billing.write"  # charges, draft invoices, discounts, finalise, credit
+    PAYMENTS_TAKE = "payments.take"  # payments, deposits, refunds, card intents, cash-up
+    BILLING_APPROVE = "billing.approve"  # a second user's approval of discounts/refunds/write-offs
+    INSURANCE_MANAGE = "insurance.manage"  # payers, plans, policies, eligibility, claims
+    # --- first day (issue 12) ---
+    DUPLICATES_REVIEW = "patients.duplicates"  # the duplicates review list
 
+
+# Billing (issue 9): the clerk keeps accounts and takes money; the manager reads accounts and
+# approves what needs a second user; admin maintains the price list with the clerk.
+# Clinical roles never take payments.
+_BILLING_CLERK = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE, Perm.BILLING_READ,
+                  Perm.BILLING_WRITE, Perm.PAYMENTS_TAKE, Perm.INSURANCE_MANAGE}
+_BILLING_MANAGER = {Perm.PRICE_LIST_READ, Perm.BILLING_READ, Perm.BILLING_APPROVE}
+_BILLING_ADMIN = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE}
 
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN})
 
+# --- security (issue 8) ---
+# Why a patient comes (an appointment's or waitlist entry's reason and notes) is for those who
+# book or treat them; a manager (or an admin) sees schedules and counts, not reasons.
+APPOINTMENT_REASON_READERS = frozenset({Perm.APPOINTMENTS_WRITE, Perm.CLINICAL_READ})
+
 _ALL_STAFF = {Perm.SELF}
+
+# Wards and inpatient care: reception admits but sees no clinical detail; doctors admit,
+# order and discharge; nurses move patients between beds, record doses and review device
+# messages; billing clerks see bed-days only through billing (no ward permission).
+_WARD_PERMISSIONS: dict[Role, set[Perm]] = {
+    Role.ADMIN: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
+    Role.RECEPTIONIST: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE},
+    Role.DOCTOR: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE, Perm.BEDS_MANAGE, Perm.DISCHARGE,
+                  Perm.DEVICES_REVIEW},
+    Role.NURSE: {Perm.WARDS_READ, Perm.BEDS_MANAGE, Perm.MAR_ADMINISTER, Perm.DEVICES_REVIEW},
+    Role.MANAGER: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL_STAFF | {
         Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
         Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
-    }),
+        Perm.CLINIC_ASSIGN, Perm.SECURITY_ALERTS,  # security (issue 8)
+    } | _BILLING_ADMIN),
     Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
         Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,
         Perm.QUEUE_MANAGE,
@@ -63,9 +108,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.SCHEDULE_READ,
     }),
     Role.PHARMACIST: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ, Perm.FORMULARY_READ}),
-    Role.BILLING_CLERK: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ}),
+    Role.BILLING_CLERK: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ} | _BILLING_CLERK),
     Role.HR_OFFICER: frozenset(_ALL_STAFF),
-    Role.MANAGER: frozenset(_ALL_STAFF | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}),
+    Role.MANAGER: frozenset(_ALL_STAFF | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}
+                            | _BILLING_MANAGER),
 }
 
 WORKSPACE_ORDER = (
@@ -85,8 +131,12 @@ ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.PHARMACIST: frozenset({"pharmacy"}),
     Role.BILLING_CLERK: frozenset({"billing"}),
     Role.HR_OFFICER: frozenset({"staff"}),
-    Role.MANAGER: frozenset({"reports", "staff"}),
+    Role.MANAGER: frozenset({"reports", "staff", "billing"}),  # billing: read + approve
 }
+
+
+ROLE_PERMISSIONS = {role: perms | _WARD_PERMISSIONS.get(role, set())
+                    for role, perms in ROLE_PERMISSIONS.items()}
 
 
 def permissions_for(roles: list[str] | tuple[str, ...]) -> frozenset[Perm]:

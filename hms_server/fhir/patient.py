@@ -9,6 +9,7 @@ from typing import Any
 
 from fhir.resources.R4B.patient import Patient
 
+from hms_contract.common import EARLIEST_DATE, LATEST_DATE
 from hms_server.domain.errors import NotFoundError
 from hms_server.domain.patients import SEX_CODES
 from hms_server.fhir.registry import (
@@ -146,6 +147,11 @@ def _date_range(value: str) -> tuple[date | None, date | None]:
             low, high = date(y, 1, 1), date(y, 12, 31)
     except ValueError as exc:
         raise FhirError(400, "invalid", f"birthdate is not a valid date: {exc}") from exc
+    if low < EARLIEST_DATE or high > LATEST_DATE:
+        # Bounded like every date HMS takes; it also keeps "eb0001"/"sa9999" from
+        # overflowing the day arithmetic below.
+        raise FhirError(400, "invalid", f"birthdate must lie between "
+                                        f"{EARLIEST_DATE.year} and {LATEST_DATE.year}")
     one = timedelta(days=1)
     if prefix in ("eq", "ap"):
         return low, high

@@ -1,40 +1,85 @@
-"""Who may read a patient's chart: care team membership, an appointment, or break-the-glass.
+"""Who may read a patient's chart: a care relationship from the hospital's own facts, or
+break-the-glass.
 
 Holding ``clinical.read`` only says a role may see clinical data at all; each request for a
-particular patient also needs a care relationship (a care-team row, written when an
-encounter is opened, or an appointment with the user as the doctor) or an unexpired
-break-the-glass grant. Every chart read is audited with its data category and, under
-break-the-glass, the grant it relied on.
+particular patient also needs one of the bases listed in ``CARE_BASES`` (the one place where
+they are listed) or an unexpired break-the-glass grant. A write needs exactly the access a
+read needs: writing in a chart, a dry-run check or opening an encounter is never a way in.
+Every chart read is audited with the basis it relied on (and the grant, under break-the-glass).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import BreakGlassGrant, CareTeamMember
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
+from hms_server.adapters.queries.ward_access import ward_care_admission
 from hms_server.adapters.repositories.access import AccessRepository
 from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import BreakGlassReasonError, CareRelationshipRequiredError
-from hms_server.domain.errors import NotFoundError
+from hms_server.domain.errors import ForbiddenError, NotFoundError
+from hms_server.domain.shown import shown_patients
 
 BREAK_GLASS_MINUTES = 60
 MIN_REASON_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class CareBasis:
+    """One kind of care relationship: ``holds(access, user_id, patient_id, today)`` is true
+    when the user may see the patient's chart on that ground (``today`` is the hospital's
+    calendar day). ``lasting`` bases may turn into care-team membership when the clinician
+    opens an encounter; a time-limited basis (the clinic of the day) may not."""
+
+    name: str
+    holds: Callable[[AccessRepository, int, int, date], bool]
+    lasting: bool = True
+
+
+CARE_BASES: tuple[CareBasis, ...] = (
+    # A member of the care team (joined by an encounter or a handover; rows a chart write
+    # added before issue 8, "self_declared", do not count).
+    CareBasis("care_team", lambda access, user, patient, _day:
+              access.is_care_team_member(user, patient)),
+    # The doctor of the patient's current or upcoming appointment.
+    CareBasis("appointment", lambda access, user, patient, _day:
+              access.has_appointment_with(user, patient)),
+    # The doctor of the patient's queue entry today or yesterday (walk-ins too).
+    CareBasis("queue", lambda access, user, patient, day:
+              access.in_queue_of(user, patient, since=day - timedelta(days=1))),
+    # The clinic the user works today: its patients checked in today (issue 12's nurse).
+    CareBasis("clinic", lambda access, user, patient, day:
+              access.checked_in_at_clinic_of(user, patient, day), lasting=False),
+    # An open admission to a ward the nurse is assigned to, or of which the doctor is the
+    # attending (it ends with the admission, so it never becomes care-team membership).
+    CareBasis("ward", lambda access, user, patient, _day:
+              ward_care_admission(access.session, user, patient) is not None, lasting=False),
+)
+"""Every basis of a care relationship, checked in this order. Break-the-glass comes after
+all of them (``care_access``)."""
 
 @dataclass(frozen=True)
 class AccessBasis:
     """Why a read was allowed; stamped on the audit entry."""
 
     patient_id: int
-    via: str  # "care_team" | "appointment" | "break_glass"
+    via: str  # a CareBasis name, or "break_glass"
     grant_id: int | None = None
     patient: Patient | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def lasting(self) -> bool:
+        """True when the relationship itself lasts (not the clinic of the day, not
+        break-the-glass), so an encounter opened on it may make the clinician a member."""
+        return any(b.name == self.via and b.lasting for b in CARE_BASES)
 
     def audit_detail(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"access": self.via}
@@ -45,14 +90,20 @@ class AccessBasis:
 
 def add_care_team_member(uow: UnitOfWork, *, patient_id: int, user_id: int,
                          role: str = "clinician", source: str = "encounter",
-                         added_by_user_id: int | None = None) -> bool:
-    """Add a clinician to the care team (no-op if already there). True if newly added."""
+                         added_by_user_id: int | None = None,
+                         reason: str | None = None) -> bool:
+    """Add a clinician to the care team (no-op if already there). True if newly added.
+
+    Only for facts: an encounter opened on a lasting basis, a handover by a member, seeding.
+    """
     added = uow.repo(AccessRepository).add_care_team_member(
         patient_id=patient_id, user_id=user_id, role=role, source=source,
-        added_by_user_id=added_by_user_id)
+        added_by_user_id=added_by_user_id, reason=reason)
     if added:
-        uow.audit("care_team", "care_team.add", patient_id=patient_id,
-                  detail={"member_user_id": user_id, "source": source, "role": role})
+        detail: dict[str, Any] = {"member_user_id": user_id, "source": source, "role": role}
+        if reason:
+            detail["reason"] = reason
+        uow.audit("care_team", "care_team.add", patient_id=patient_id, detail=detail)
     return added
 
 
@@ -61,10 +112,10 @@ def care_access(uow: UnitOfWork, user_id: int | None, patient_id: int) -> Access
     if user_id is None:
         return None
     access = uow.repo(AccessRepository)
-    if access.is_care_team_member(user_id, patient_id):
-        return AccessBasis(patient_id, "care_team")
-    if access.has_appointment_with(user_id, patient_id):
-        return AccessBasis(patient_id, "appointment")
+    today = uow.hospital.today()
+    for basis in CARE_BASES:
+        if basis.holds(access, user_id, patient_id, today):
+            return AccessBasis(patient_id, basis.name)
     grant = access.active_grant_id(user_id, patient_id)
     if grant is not None:
         return AccessBasis(patient_id, "break_glass", grant)
@@ -80,6 +131,24 @@ def _audit_denied(uow: UnitOfWork, patient_id: int) -> None:
         denied.commit()
 
 
+def _refusal(patient_id: int) -> CareRelationshipRequiredError:
+    return CareRelationshipRequiredError(
+        "You are not part of this patient's care team. In an emergency, break the glass "
+        "with a reason to get time-limited access.",
+        extra={"patient_id": patient_id,
+               "break_glass": f"/api/v1/patients/{patient_id}/break-glass"})
+
+
+def check_patient_scope(uow: UnitOfWork, patient_id: int) -> None:
+    """Inside ``with uow``, before anything else on a route with a patient in its path:
+    403 ``care_relationship_required`` (audited) unless the actor has a basis — the same
+    answer whether the patient, or the record asked for, exists or not."""
+    user_id = uow.actor.user_id if uow.actor else None
+    if care_access(uow, user_id, patient_id) is None:
+        _audit_denied(uow, patient_id)
+        raise _refusal(patient_id)
+
+
 def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     """Inside ``with uow``: 404 for an unknown patient, 403 ``care_relationship_required``
     (audited as denied) when the actor has no care relationship and no grant."""
@@ -90,36 +159,31 @@ def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     basis = care_access(uow, user_id, patient_id)
     if basis is None:
         _audit_denied(uow, patient_id)
-        raise CareRelationshipRequiredError(
-            "You are not part of this patient's care team. In an emergency, break the glass "
-            "with a reason to get time-limited access.",
-            extra={"patient_id": patient_id,
-                   "break_glass": f"/api/v1/patients/{patient_id}/break-glass"})
+        raise _refusal(patient_id)
     # Keep the row referenced: the session's identity map holds it only weakly.
     return replace(basis, patient=patient)
+
+
+def ensure_record_access(uow: UnitOfWork, patient_id: int, not_found: NotFoundError
+                         ) -> AccessBasis:
+    """For a record reached by its own id (``/encounters/{id}``, a FHIR read): without
+    access the answer is the record's own 404, so an id tells nothing about whether it
+    exists. The refusal is still audited."""
+    try:
+        return ensure_chart_access(uow, patient_id)
+    except CareRelationshipRequiredError:
+        raise not_found from None
 
 
 CLINICIAN_ROLES = frozenset({"doctor", "nurse"})
 
 
 def ensure_chart_write_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
-    """Access for adding a NEW entry to a chart (note, vitals, allergy, problem, order,
-    document, prescription).
+    """Access for adding a new entry to a chart (note, vitals, allergy, problem, order,
+    document, prescription, a dry-run safety check): exactly the access a read needs.
 
-    Writing in a chart is itself a declaration of care, as opening an encounter is: a doctor
-    or nurse without a relationship joins the care team ("self_declared"), which is audited
-    and listed on the care team for review. Reading what others wrote still needs a care
-    relationship or break-the-glass, so a self-declaration is visible, never silent.
+    Writing is never a way into a chart; a clinician without a relationship breaks the glass.
     """
-    patient = uow.repo(PatientRepository).get(patient_id)
-    if patient is None:
-        raise NotFoundError(f"No patient with id {patient_id}.")
-    actor = uow.actor
-    if (actor is not None and actor.user_id is not None
-            and care_access(uow, actor.user_id, patient_id) is None
-            and CLINICIAN_ROLES & set(actor.roles)):
-        add_care_team_member(uow, patient_id=patient_id, user_id=actor.user_id,
-                             source="self_declared", added_by_user_id=actor.user_id)
     return ensure_chart_access(uow, patient_id)
 
 
@@ -211,15 +275,33 @@ def list_care_team(uow: UnitOfWork, patient_id: int) -> list[tuple[CareTeamMembe
         return rows
 
 
-def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int,
-                     role: str) -> CareTeamMember:
-    """A clinician already caring for the patient adds a colleague (e.g. the ward nurse)."""
+def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: str,
+                     reason: str) -> CareTeamMember:
+    """A referral or handover: a clinician whose own relationship to the patient lasts (a
+    care-team member, the patient's doctor by appointment or queue) adds a colleague, with a
+    reason that is stored, audited and shown on the care team. Break-the-glass and the
+    clinic of the day are not enough: they cannot be passed on."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise BreakGlassReasonError(
+            f"Give the reason for the handover in at least {MIN_REASON_LENGTH} characters.",
+            extra={"errors": [{"field": "reason", "type": "too_short",
+                               "message": "reason required"}]})
     with uow:
-        ensure_chart_access(uow, patient_id)
-        if uow.repo(UserRepository).get(user_id) is None:
-            raise NotFoundError(f"No user with id {user_id}.")
+        basis = ensure_chart_access(uow, patient_id)
+        if not basis.lasting:
+            raise ForbiddenError(
+                "Only a clinician with a lasting care relationship (care team, appointment, "
+                "queue) can refer or hand this patient over.",
+                extra={"reason": f"basis_{basis.via}"})
+        colleague = uow.repo(UserRepository).get(user_id)
+        if colleague is None or not colleague.active:
+            raise NotFoundError(f"No active user with id {user_id}.")
+        if not CLINICIAN_ROLES & set(colleague.roles):
+            raise ForbiddenError("Only doctors and nurses can join a care team.",
+                                 extra={"reason": "not_a_clinician"})
         add_care_team_member(uow, patient_id=patient_id, user_id=user_id, role=role,
-                             source="manual",
+                             source="handover", reason=reason,
                              added_by_user_id=uow.actor.user_id if uow.actor else None)
         member = uow.repo(AccessRepository).care_team_member(patient_id, user_id)
         assert member is not None
@@ -227,12 +309,33 @@ def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int,
         return member
 
 
-def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[Patient], int]:
-    """Patients whose care team includes the acting user, most recently added first."""
-    assert uow.actor is not None
+@dataclass(frozen=True)
+class MyPatient:
+    """A patient the acting user may see now, and why: ``relationship`` is ``clinic`` (the
+    clinic they work today), ``queue`` (their own queue today) or ``care_team``."""
+
+    patient: Patient
+    relationship: str
+    queue_entry_id: int | None = None
+    token: int | None = None
+    queue_status: str | None = None
+    checked_in_at: datetime | None = None
+    doctor_name: str | None = None
+    department_id: int | None = None
+
+
+def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[MyPatient], int]:
+    """Today's patients of the clinic the acting user works in (and of their own queue), in
+    check-in order, then the patients whose care team includes them, most recent first.
+
+    Audited with the ids of the patients returned (ONC 170.315(d)(2): every patient shown is
+    attributable)."""
+    assert uow.actor is not None and uow.actor.user_id is not None
     with uow:
-        assert uow.actor.user_id is not None
-        patients, total = uow.repo(AccessRepository).patients_of(uow.actor.user_id,
-                                                                 limit=limit, offset=offset)
+        rows, total = uow.repo(AccessRepository).my_patients(
+            uow.actor.user_id, today=uow.hospital.today(), limit=limit, offset=offset)
+        found = [MyPatient(*row) for row in rows]
+        uow.audit("care_team", "my_patients.read",
+                  detail=shown_patients(m.patient.id for m in found))
         uow.commit()
-        return patients, total
+        return found, total

@@ -50,6 +50,7 @@ from hms_server.domain.scheduling import (
     consecutive_end,
     slot_span,
 )
+from hms_server.domain.shown import shown_patients
 from hms_server.domain.versioning import check_version
 from hms_server.services import scheduling
 
@@ -391,7 +392,7 @@ def list_appointments(uow: UnitOfWork, *, day: date | None = None,
             uow.audit(CATEGORY, "appointment.list",
                       patient_id=patient_id,
                       detail={"count": len(rows),
-                              "patient_ids": sorted({a.patient_id for a, _, _ in rows})[:200]})
+                              **shown_patients(a.patient_id for a, _, _ in rows)})
             uow.commit()
         return rows, total
 
@@ -435,8 +436,8 @@ class AppointmentView:
 
 
 def appointment_view(hospital: Hospital, a: Appointment, doctor: Doctor | None = None,
-                     patient: Patient | None = None, *,
-                     show_patient: bool = False) -> AppointmentView:
+                     patient: Patient | None = None, *, show_patient: bool = False,
+                     show_reasons: bool = True) -> AppointmentView:
     shown = patient if show_patient else None
     return AppointmentView(
         id=a.id, patient_id=a.patient_id, doctor_id=a.doctor_id,
@@ -445,5 +446,6 @@ def appointment_view(hospital: Hospital, a: Appointment, doctor: Doctor | None =
         patient_mrn=shown.mrn if shown else None,
         start=hospital.local(a.starts_at), end=hospital.local(a.ends_at), status=a.status,
         type=a.type_code, source=a.source, overbook_slot=a.overbook_slot, location=a.location,
-        reason=a.reason, notes=a.notes, cancel_reason=a.cancel_reason,
+        reason=a.reason if show_reasons else None, notes=a.notes if show_reasons else None,
+        cancel_reason=a.cancel_reason if show_reasons else None,
         booking_reference=a.booking_reference, encounter_id=a.encounter_id, version=a.version)

@@ -1,16 +1,18 @@
-"""Reading the audit trail (admin review) and verifying its hash chain."""
+"""Reading the audit trail (admin review), sealing it offline and verifying its chain."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from hms_server.adapters.audit_log import ChainReport, verify_audit_chain
+from hms_server.adapters.audit_sealer import seal_all_pending
 from hms_server.adapters.orm.infra import AuditEntry
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.audit_chain import Checkpoint
 
 SORTABLE = {
     "id": AuditEntry.id, "at": AuditEntry.at, "username": AuditEntry.username,
@@ -85,6 +87,15 @@ def _row(entry: AuditEntry, who: dict[int, tuple[str, str, str]]) -> AuditRow:
     return AuditRow(entry, mrn, f"{family}, {given}")
 
 
-def verify(uow: UnitOfWork) -> ChainReport:
+def verify(uow: UnitOfWork, key: bytes, checkpoints: list[Checkpoint] | None = None
+           ) -> ChainReport:
+    """Re-compute the keyed chain and compare it with the external checkpoints."""
     with uow:
-        return verify_audit_chain(uow.session)
+        return verify_audit_chain(uow.session.connection(), key, checkpoints or [])
+
+
+def seal_now(engine: Engine, key: bytes, *, offline: bool) -> int:
+    """Seal what is pending now (``hms-server audit seal``), on a connection of its own.
+    ``offline``: no server is running, so every committed row may be sealed at once."""
+    with engine.connect() as conn:
+        return seal_all_pending(conn, key, all_finished=offline)

@@ -17,11 +17,13 @@ from hms_server.domain.errors import (
     InvalidCredentialsError,
     InvalidTotpError,
     NotAuthenticatedError,
+    SessionEndedError,
     TooManyAttemptsError,
     TotpRequiredError,
 )
 from hms_server.domain.permissions import Perm, permissions_for, requires_totp
-from hms_server.services import credentials
+from hms_server.services import credentials, security_alerts, sign_in_guard
+from hms_server.services.sign_in_guard import Lock
 
 CATEGORY = "authentication"
 
@@ -81,25 +83,27 @@ def _count_address_failure(uow: UnitOfWork, settings: Settings, address: str,
         row.window_start, row.failures = now, 1
     else:
         row.failures += 1
+        if row.failures == settings.address_failure_limit:
+            # One address failing with many names: password spraying, or a broken script.
+            security_alerts.raise_alert(uow, "address_throttled", address=address,
+                                        detail={"failures": row.failures})
 
 
-def _register_failure(uow: UnitOfWork, settings: Settings, user: User, now: datetime) -> bool:
-    """Count a failed attempt; lock the account when the threshold is reached.
-
-    Each lock doubles in length up to a ceiling, so a person guessing slows to a crawl while
-    the real user is never locked out for longer than ``lockout_max_seconds``. Counters are
-    bookkeeping, not an edit of the account: they do not move its ``version``.
-    """
-    failed = user.failed_logins + 1
-    if failed < settings.lockout_threshold:
-        write_quietly(user, failed_logins=failed)
-        return False
-    lock_count = user.lock_count + 1
-    seconds = min(settings.lockout_seconds * 2 ** (lock_count - 1),
-                  settings.lockout_max_seconds)
-    write_quietly(user, failed_logins=0, lock_count=lock_count,
-                  locked_until=now + timedelta(seconds=seconds))
-    return True
+def _register_failure(uow: UnitOfWork, settings: Settings, username: str,
+                      user: User | None, actor: Actor, now: datetime) -> Lock | None:
+    """Count a failed attempt against the address, the (username, address) pair and the
+    account-wide ceiling (``services.sign_in_guard``); alert administrators when a real
+    account gets locked. Unknown usernames are counted the same way (no enumeration)."""
+    address = actor.address or "unknown"
+    _count_address_failure(uow, settings, address, now)
+    lock = sign_in_guard.record_failure(uow, settings, username, actor.address, now)
+    if lock is not None and user is not None:
+        security_alerts.raise_alert(
+            uow, "account_locked" if lock.scope == "address" else "account_ceiling",
+            username=user.username, user_id=user.id,
+            address=address if lock.scope == "address" else None,
+            detail={"lock_count": lock.lock_count, "until": lock.until.isoformat()})
+    return lock
 
 
 def _issue_pair(uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID,
@@ -118,8 +122,10 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
           totp: str | None, actor: Actor) -> TokenPair:
     """Verify password (and TOTP where required) and open a session.
 
-    Failures are committed (counters and audit) before the error is raised, so throttling
-    and the audit trail hold even though the request fails.
+    Failures are committed (counters, alerts and audit) before the error is raised, so
+    throttling and the audit trail hold even though the request fails. A known and an unknown
+    username get the same answers: 401 ``invalid_credentials`` until the (username, address)
+    pair is locked, then 423 ``account_locked`` with ``Retry-After``.
     """
     now = utcnow()
     address = actor.address or "unknown"
@@ -127,29 +133,30 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
                       address=actor.address)
     with uow:
         _check_address_throttle(uow, settings, address, now)
-        user = uow.repo(UserRepository).by_username_for_update(username)
+        users = uow.repo(UserRepository)
+        # Hash the password (argon2: tens of ms of CPU, seconds on a saturated server)
+        # *before* locking the account row: the row lock, and the transaction id that holds
+        # back the audit sealer, then last only as long as the bookkeeping below.
+        hash_seen = users.password_hash_of(username)
+        password_ok = credentials.verify_password(hash_seen, password)
+        user = users.by_username_for_update(username)
         who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
                                                    actor.workstation, actor.address)
-        if user is not None and user.locked_until and user.locked_until > now:
+        try:
+            sign_in_guard.check(uow, settings, username, actor.address, now)
+        except AccountLockedError:
             uow.audit(CATEGORY, "login", outcome="locked", actor=who)
             uow.commit()
-            raise AccountLockedError(
-                "This account is temporarily locked after repeated failed sign-ins.",
-                headers=_retry_after(user.locked_until, now),
-            )
-        password_ok = credentials.verify_password(user.password_hash if user else None, password)
+            raise
+        if user is not None and user.password_hash != hash_seen:  # changed meanwhile
+            password_ok = credentials.verify_password(user.password_hash, password)
         if user is None or not password_ok or not user.active:
-            _count_address_failure(uow, settings, address, now)
-            locked = user is not None and not password_ok and _register_failure(
-                uow, settings, user, now)
+            lock = _register_failure(uow, settings, username, user, actor, now)
             uow.audit(CATEGORY, "login", outcome="failure", actor=who,
                       detail={"reason": "disabled" if user and password_ok else "bad_password"})
             uow.commit()
-            if locked and user is not None and user.locked_until:
-                raise AccountLockedError(
-                    "This account is temporarily locked after repeated failed sign-ins.",
-                    headers=_retry_after(user.locked_until, now),
-                )
+            if lock is not None:
+                raise sign_in_guard.locked_error(lock.until, now)
             raise InvalidCredentialsError("Wrong username or password.")
         if user.totp_secret or requires_totp(user.roles):
             if not totp:
@@ -158,22 +165,17 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             step = (credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
                     if user.totp_secret else None)
             if step is None:
-                _count_address_failure(uow, settings, address, now)
-                locked = _register_failure(uow, settings, user, now)
+                lock = _register_failure(uow, settings, username, user, actor, now)
                 uow.audit(CATEGORY, "login", outcome="failure", actor=who,
                           detail={"reason": "bad_totp"})
                 uow.commit()
-                if locked and user.locked_until:
-                    raise AccountLockedError(
-                        "This account is temporarily locked after repeated failed sign-ins.",
-                        headers=_retry_after(user.locked_until, now),
-                    )
+                if lock is not None:
+                    raise sign_in_guard.locked_error(lock.until, now)
                 raise InvalidTotpError("The one-time code is wrong or was already used.")
             write_quietly(user, totp_last_step=step)
         if credentials.needs_rehash(user.password_hash):
             write_quietly(user, password_hash=credentials.hash_password(password))
-        if (user.failed_logins, user.lock_count, user.locked_until) != (0, 0, None):
-            write_quietly(user, failed_logins=0, lock_count=0, locked_until=None)
+        sign_in_guard.record_success(uow, username, actor.address, now)
         auth_session = AuthSession(
             id=uuid.uuid4(), user_id=user.id, created_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
@@ -224,15 +226,76 @@ def logout(uow: UnitOfWork, principal: Principal) -> None:
         uow.commit()
 
 
-def reauthenticate(uow: UnitOfWork, principal: Principal, password: str) -> None:
-    """Unlock an idle-locked desktop: the password must match; failures count like logins."""
+def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
+                     password: str, *, purpose: str, totp: str | None = None,
+                     with_totp: bool = False) -> User:
+    """Inside ``with uow``: check the signed-in user's password again (idle-lock unlock, TOTP
+    enrolment) under the same limits as sign-in; with ``with_totp`` also the current one-time
+    code when the account has one. Too many wrong answers end this session (401), so a stolen
+    token cannot be used to guess the password.
+
+    Raises ``TooManyAttemptsError`` (429, address throttle), ``TotpRequiredError`` (no code
+    given; not counted), ``InvalidCredentialsError``/``InvalidTotpError`` (401) or
+    ``SessionEndedError`` (401 ``session_ended``); every counted refusal is committed in its
+    own transaction first.
+    """
+    now = utcnow()
+    actor = uow.actor or Actor(principal.user_id, principal.username)
+    address = actor.address or "unknown"
+    _check_address_throttle(uow, settings, address, now)
+    # No row lock: the refusal below is written by a second transaction, whose foreign keys
+    # to this user would wait for it.
+    user = uow.repo(UserRepository).get(principal.user_id)
+    assert user is not None
+    reason = "bad_password"
+    try:
+        sign_in_guard.check(uow, settings, user.username, actor.address, now)
+    except AccountLockedError:
+        already_locked = True
+    else:
+        already_locked = False
+        if credentials.verify_password(user.password_hash, password):
+            step = None
+            if with_totp and user.totp_secret:
+                if not totp:
+                    raise TotpRequiredError(
+                        "Enter the current code from your authenticator app as well.")
+                step = credentials.verify_totp(user.totp_secret, totp, user.totp_last_step,
+                                               now)
+                reason = "bad_totp"
+            if step is not None or not (with_totp and user.totp_secret):
+                if step is not None:
+                    write_quietly(user, totp_last_step=step)
+                sign_in_guard.record_success(uow, user.username, actor.address, now)
+                return user
+    refusal = uow.child()
+    with refusal:
+        locked = already_locked or _register_failure(
+            refusal, settings, user.username, user, actor, now) is not None
+        refusal.audit(CATEGORY, purpose, outcome="failure",
+                      detail={"reason": "locked" if locked else reason})
+        if locked:
+            refusal.repo(SignInRepository).end_session(principal.session_id,
+                                                       f"{purpose}_failures"[:64])
+            security_alerts.raise_alert(refusal, "reauthenticate_locked",
+                                        username=user.username, user_id=user.id,
+                                        address=address, detail={"purpose": purpose})
+        refusal.commit()
+    if locked:
+        raise SessionEndedError(
+            "Too many wrong passwords: this session has been ended for safety. "
+            "Sign in again.")
+    if reason == "bad_totp":
+        raise InvalidTotpError("The one-time code is wrong or was already used.")
+    raise InvalidCredentialsError("Wrong password.")
+
+
+def reauthenticate(uow: UnitOfWork, settings: Settings, principal: Principal,
+                   password: str) -> None:
+    """Unlock an idle-locked desktop: the password must match; failures count like failed
+    sign-ins, and too many end the session."""
     with uow:
-        user = uow.repo(UserRepository).get(principal.user_id, lock=True)
-        assert user is not None
-        if not credentials.verify_password(user.password_hash, password):
-            uow.audit(CATEGORY, "unlock", outcome="failure")
-            uow.commit()
-            raise InvalidCredentialsError("Wrong password.")
+        confirm_password(uow, settings, principal, password, purpose="unlock")
         uow.audit(CATEGORY, "unlock")
         uow.commit()
 
@@ -251,6 +314,21 @@ def authenticate(sign_ins: SignInRepository, settings: Settings, token: str) -> 
         raise NotAuthenticatedError("The access token is not valid.")
     user, auth_session = row
     if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.active:
+        raise NotAuthenticatedError("The session has ended. Please sign in again.")
+    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
+                     roles=tuple(user.roles), session_id=auth_session.id, user=user)
+
+
+def refreshed_principal(sign_ins: SignInRepository, principal: Principal) -> Principal:
+    """The principal as the database has it now (roles may have changed); raises
+    ``NotAuthenticatedError`` once the session or the account has ended. For long-lived
+    connections such as the event stream, which outlive their access token."""
+    row = sign_ins.live_pair(principal.session_id, principal.user_id)
+    if row is None:
+        raise NotAuthenticatedError("The session has ended.")
+    user, auth_session = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow() \
+            or not user.active:
         raise NotAuthenticatedError("The session has ended. Please sign in again.")
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
                      roles=tuple(user.roles), session_id=auth_session.id, user=user)

@@ -28,6 +28,7 @@ from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import (
     MEASURED_VITALS,
+    CareRelationshipRequiredError,
     compute_bmi,
     field_error,
     validate_vitals,
@@ -41,7 +42,12 @@ from hms_server.domain.errors import (
 )
 from hms_server.domain.events import PatientsMerged
 from hms_server.domain.versioning import check_version
-from hms_server.services.access import AccessBasis, ensure_chart_access, ensure_chart_write_access
+from hms_server.services.access import (
+    AccessBasis,
+    ensure_chart_access,
+    ensure_chart_write_access,
+    ensure_record_access,
+)
 
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "body")
 
@@ -98,16 +104,21 @@ def list_encounters(uow: UnitOfWork, patient_id: int, *, status: str | None, lim
         return [EncounterView(e, names.get(e.clinician_user_id)) for e in rows], total
 
 
+def _no_encounter(encounter_id: int) -> NotFoundError:
+    return NotFoundError(f"No encounter with id {encounter_id}.")
+
+
 def encounter_patient(uow: UnitOfWork, encounter_id: int) -> int:
     patient_id = uow.repo(ChartRepository).encounter_patient(encounter_id)
     if patient_id is None:
-        raise NotFoundError(f"No encounter with id {encounter_id}.")
+        raise _no_encounter(encounter_id)
     return patient_id
 
 
 def get_encounter(uow: UnitOfWork, encounter_id: int) -> EncounterView:
     with uow:
-        basis = ensure_chart_access(uow, encounter_patient(uow, encounter_id))
+        basis = ensure_record_access(uow, encounter_patient(uow, encounter_id),
+                                     _no_encounter(encounter_id))
         encounter = uow.repo(ChartRepository).encounter(encounter_id)
         assert encounter is not None
         names = user_names(uow, [encounter.clinician_user_id])
@@ -116,12 +127,29 @@ def get_encounter(uow: UnitOfWork, encounter_id: int) -> EncounterView:
         return EncounterView(encounter, names.get(encounter.clinician_user_id))
 
 
+def open_encounter_checked(uow: UnitOfWork, patient_id: int, *, appointment_id: int | None,
+                           kind: str, reason: str | None) -> Encounter:
+    """Open an encounter for the signed-in clinician, who must already have access to the
+    chart (opening an encounter is not a way in). On a lasting basis the clinician joins
+    the care team; under break-the-glass or the clinic of the day they do not."""
+    from hms_server.services.encounters import open_encounter
+
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        encounter = open_encounter(uow, patient_id=patient_id, clinician_user_id=actor_id(uow),
+                                   appointment_id=appointment_id, kind=kind, reason=reason,
+                                   join_care_team=basis.lasting)
+        uow.commit()
+        return encounter
+
+
 def close_encounter_checked(uow: UnitOfWork, encounter_id: int) -> EncounterView:
     """Close an encounter on behalf of a clinician who may see the patient."""
     from hms_server.services.encounters import close_encounter
 
     with uow:
-        ensure_chart_access(uow, encounter_patient(uow, encounter_id))
+        ensure_record_access(uow, encounter_patient(uow, encounter_id),
+                             _no_encounter(encounter_id))
         encounter = close_encounter(uow, encounter_id)
         names = user_names(uow, [encounter.clinician_user_id])
         uow.commit()
@@ -452,7 +480,8 @@ _CHART_ITEMS: dict[str, tuple[type, str]] = {
 
 
 def read_chart_item(uow: UnitOfWork, kind: str, item_id: int, **detail: Any) -> Any | None:
-    """One vitals set, problem or allergy by id (None if there is none), after the same care
+    """One vitals set, problem or allergy by id (None if there is none, or if it belongs to
+    a patient outside your care: the same answer either way), after the same care
     relationship check as the chart; the read is audited with ``detail`` (e.g. which FHIR
     resource asked)."""
     model, category = _CHART_ITEMS[kind]
@@ -460,7 +489,10 @@ def read_chart_item(uow: UnitOfWork, kind: str, item_id: int, **detail: Any) -> 
         row = uow.repo(ChartRepository).get(model, item_id)
         if row is None:
             return None
-        basis = ensure_chart_access(uow, row.patient_id)
+        try:
+            basis = ensure_chart_access(uow, row.patient_id)
+        except CareRelationshipRequiredError:
+            return None  # outside your care it reads as missing (issue 8); refusal audited
         audit_read(uow, basis, category, **detail)
         uow.commit()
         return row

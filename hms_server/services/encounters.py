@@ -17,6 +17,7 @@ from hms_server.adapters.repositories.identity import UserRepository
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import ConsultationCompleted
 from hms_server.services.access import add_care_team_member
 
 CATEGORY = "encounters"
@@ -42,8 +43,14 @@ def get_encounter_row(uow: UnitOfWork, encounter_id: int, *, lock: bool = False)
 
 def open_encounter(uow: UnitOfWork, *, patient_id: int, clinician_user_id: int,
                    appointment_id: int | None = None, kind: str = "outpatient",
-                   reason: str | None = None, started_at: datetime | None = None) -> Encounter:
+                   reason: str | None = None, started_at: datetime | None = None,
+                   join_care_team: bool = True) -> Encounter:
     """Start an encounter and make the clinician part of the patient's care team.
+
+    Callers establish the care relationship first: the queue (the patient is with this
+    doctor), or ``services.clinical.open_encounter_checked`` for the API, which passes
+    ``join_care_team=False`` when the access was only break-the-glass or the clinic of the
+    day, so an emergency or a day's triage does not turn into lasting access.
 
     Idempotent per appointment: a second call for the same appointment returns the
     encounter already in progress instead of opening another one.
@@ -65,8 +72,9 @@ def open_encounter(uow: UnitOfWork, *, patient_id: int, clinician_user_id: int,
                               appointment_id=appointment_id, kind=kind, status="in_progress",
                               reason=reason, started_at=started_at or utcnow())
         uow.repo(ChartRepository).add(encounter)
-        add_care_team_member(uow, patient_id=patient_id, user_id=clinician_user_id,
-                             role="attending", source="encounter")
+        if join_care_team:
+            add_care_team_member(uow, patient_id=patient_id, user_id=clinician_user_id,
+                                 role="attending", source="encounter")
         uow.audit(CATEGORY, "encounter.open", patient_id=patient_id,
                   detail={"encounter_id": encounter.id, "appointment_id": appointment_id,
                           "clinician_user_id": clinician_user_id, "kind": kind})
@@ -89,5 +97,10 @@ def close_encounter(uow: UnitOfWork, encounter_id: int, *,
                       detail={"encounter_id": encounter.id})
             uow.publish("encounter.closed", {"encounter_id": encounter.id,
                                              "patient_id": encounter.patient_id})
+            # Billing charges the consultation (once per encounter; capture is idempotent).
+            uow.emit(ConsultationCompleted(
+                encounter_id=encounter.id, patient_id=encounter.patient_id,
+                doctor_user_id=encounter.clinician_user_id, department_id=None,
+                ended_at=encounter.ended_at))
         uow.commit()
         return encounter

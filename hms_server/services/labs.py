@@ -9,8 +9,9 @@ from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.clinical import LabOrder, LabResult, LabTest
 from hms_server.adapters.repositories.labs import LabRepository
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.clinical import field_error, lab_flag
+from hms_server.domain.clinical import CareRelationshipRequiredError, field_error, lab_flag
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import LabOrderCancelled, LabOrderPlaced
 from hms_server.domain.versioning import check_version
 from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
@@ -58,6 +59,8 @@ def order_lab(uow: UnitOfWork, patient_id: int, *, test_id: int | None, test_cod
         uow.audit("lab_orders", "lab.order", patient_id=patient_id,
                   detail={"lab_order_id": order.id, "test_id": test.id})
         uow.publish("lab.ordered", {"lab_order_id": order.id, "patient_id": patient_id})
+        uow.emit(LabOrderPlaced(order_id=order.id, patient_id=patient_id, test_code=test.code,
+                                encounter_id=encounter_id, ordered_at=order.ordered_at))
         view = _views(uow, [order])[0]
         uow.commit()
         return view
@@ -130,6 +133,7 @@ def cancel_lab_order(uow: UnitOfWork, patient_id: int, order_id: int) -> LabOrde
         order.status = "cancelled"
         uow.audit("lab_orders", "lab.cancel", patient_id=patient_id,
                   detail={"lab_order_id": order.id})
+        uow.emit(LabOrderCancelled(order_id=order.id, patient_id=patient_id))
         view = _views(uow, [order])[0]
         uow.commit()
         return view
@@ -148,13 +152,17 @@ def list_lab_results(uow: UnitOfWork, patient_id: int, *, test_code: str | None,
 
 def read_lab_result(uow: UnitOfWork, result_id: int,
                     **detail: object) -> tuple[LabResult, LabTest] | None:
-    """One result with its test (None if there is none), care relationship checked, audited."""
+    """One result with its test (None if there is none, or if it belongs to a patient outside
+    your care: the same answer either way), care relationship checked, audited."""
     with uow:
         labs = uow.repo(LabRepository)
         result = labs.result(result_id)
         if result is None:
             return None
-        basis = ensure_chart_access(uow, result.patient_id)
+        try:
+            basis = ensure_chart_access(uow, result.patient_id)
+        except CareRelationshipRequiredError:
+            return None  # outside your care it reads as missing (issue 8); refusal audited
         test = labs.test(result.test_id)
         assert test is not None
         audit_read(uow, basis, "lab_results", **detail)

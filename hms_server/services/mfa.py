@@ -12,7 +12,7 @@ from hms_server.config import Settings
 from hms_server.domain.errors import ConflictError, InvalidTotpError, NotFoundError
 from hms_server.domain.permissions import requires_totp
 from hms_server.services import credentials
-from hms_server.services.auth import revoke_all_sessions
+from hms_server.services.auth import Principal, confirm_password, revoke_all_sessions
 
 CATEGORY = "authentication"
 
@@ -30,19 +30,27 @@ def _user(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
-def start_enrolment(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolment:
-    """Issue a pending secret; sign-in is unchanged until a code from it is confirmed."""
+def start_enrolment(uow: UnitOfWork, settings: Settings, principal: Principal, *,
+                    password: str, code: str | None) -> TotpEnrolment:
+    """Issue a pending secret; sign-in is unchanged until a code from it is confirmed.
+
+    Needs the current password, and the current one-time code when an authenticator is
+    already enrolled (the new one replaces it on confirmation): an access token alone — a
+    stolen one — cannot bind the account to someone else's device. Wrong answers count like
+    failed sign-ins and too many end the session (``auth.confirm_password``).
+    """
     with uow:
-        user = _user(uow, user_id)
-        if user.totp_secret:
-            raise ConflictError("One-time codes are already enabled for this account.")
+        user = confirm_password(uow, settings, principal, password, purpose="totp.enrol_start",
+                                totp=code, with_totp=True)
+        replacing = bool(user.totp_secret)
+        pending = credentials.new_totp_secret()
         # Not an edit of the account until confirmed: the version stays.
-        secret = credentials.new_totp_secret()
-        write_quietly(user, totp_pending_secret=secret)
-        uow.audit(CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id})
+        write_quietly(user, totp_pending_secret=pending)
+        uow.audit(CATEGORY, "totp.enrol_start",
+                  detail={"target_user_id": user.id, "replacing": replacing})
         uow.commit()
-        return TotpEnrolment(secret, credentials.totp_provisioning_uri(
-            secret, user.username, settings.hospital_name))
+        return TotpEnrolment(pending, credentials.totp_provisioning_uri(
+            pending, user.username, settings.hospital_name))
 
 
 def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
@@ -54,9 +62,11 @@ def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
         step = credentials.verify_totp(user.totp_pending_secret, code, None, utcnow())
         if step is None:
             raise InvalidTotpError("That code does not match; check the device clock.")
+        replaced = bool(user.totp_secret)
         user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
         user.totp_last_step = step
-        uow.audit(CATEGORY, "totp.enabled", detail={"target_user_id": user.id})
+        uow.audit(CATEGORY, "totp.enabled",
+                  detail={"target_user_id": user.id, "replaced": replaced})
         uow.commit()
 
 

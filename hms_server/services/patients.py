@@ -30,6 +30,7 @@ from hms_server.domain.patients import (
     PatientMergedError,
     PossibleDuplicatesError,
 )
+from hms_server.domain.shown import shown_patients
 from hms_server.domain.versioning import check_version
 
 CATEGORY = "demographics"
@@ -149,7 +150,7 @@ def search_patients(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
 
     Name fragments of ≥3 characters match anywhere in the name; 1-2 characters match the start
     of the given or family name. Accents and case are ignored. Sorted by family name, given
-    name, id. Audited with the result count only.
+    name, id. Audited with the number of matches and the ids of the patients returned.
 
     A search collects at most ``SEARCH_MATCH_CAP`` matches (then sorts and pages them), so a
     very common fragment such as "mar" costs the same as a rare one; beyond the cap the answer
@@ -160,8 +161,8 @@ def search_patients(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
         page = uow.repo(PatientSearch).search(q=q, limit=limit, offset=offset,
                                               mrn_prefix=mrn_prefix, cap=SEARCH_MATCH_CAP)
         uow.audit(CATEGORY, "patient.search",
-                  detail={"result_count": page.total, "returned": len(page.rows),
-                          "capped": page.total_capped})
+                  detail={"result_count": page.total, "capped": page.total_capped,
+                          **shown_patients(r.id for r in page.rows)})
         uow.commit()
         return page
 
@@ -366,7 +367,8 @@ def find_patients(uow: UnitOfWork, criteria: PatientFilter, *, limit: int, offse
         rows, total = uow.repo(PatientSearch).find(criteria, limit=limit, offset=offset,
                                                    mrn_prefix=mrn_prefix)
         uow.audit(CATEGORY, "patient.search",
-                  detail={"result_count": total, "returned": len(rows), "via": via})
+                  detail={"result_count": total, "via": via,
+                          **shown_patients(p.id for p in rows)})
         uow.commit()
         return rows, total
 

@@ -25,6 +25,7 @@ from hms_server.adapters.repositories.prescribing import PrescribingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.clinical import field_error
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from hms_server.domain.events import PrescriptionCancelled, PrescriptionIssued
 from hms_server.domain.prescribing import (
     AllergyInfo,
     Conflict,
@@ -34,7 +35,11 @@ from hms_server.domain.prescribing import (
     check_prescription,
 )
 from hms_server.domain.versioning import check_version
-from hms_server.services.access import ensure_chart_access, ensure_chart_write_access
+from hms_server.services.access import (
+    ensure_chart_access,
+    ensure_chart_write_access,
+    ensure_record_access,
+)
 from hms_server.services.clinical import actor_id, audit_read, check_encounter, user_names
 
 CATEGORY = "prescriptions"
@@ -117,12 +122,15 @@ def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug]) -> lis
 
 
 def check_safety(uow: UnitOfWork, patient_id: int, drug_ids: list[int]) -> list[Conflict]:
-    """Dry run of the prescribing checks (the desktop shows these before sending)."""
+    """Dry run of the prescribing checks (the desktop shows these before sending). It reads
+    the allergies and medications, so it needs chart access like any read and never changes
+    who has access; it is audited as a read."""
     with uow:
-        ensure_chart_write_access(uow, patient_id)
+        basis = ensure_chart_access(uow, patient_id)
         drugs = _load_drugs(uow, [ItemInput(i, Decimal(1), "", "", "", None, Decimal(1))
                                   for i in drug_ids])
         conflicts = safety_conflicts(uow, patient_id, drugs)
+        audit_read(uow, basis, CATEGORY, safety_check=True, drug_ids=sorted(set(drug_ids)))
         uow.commit()
         return conflicts
 
@@ -182,6 +190,7 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
         uow.audit(CATEGORY, "prescription.create", patient_id=patient_id, detail=detail)
         uow.publish("prescription.created", {"prescription_id": rx.id,
                                              "patient_id": patient_id})
+        uow.emit(PrescriptionIssued(rx.id, patient_id, encounter_id, rx.created_at))
         view = _view(uow, rx)
         uow.commit()
         return view
@@ -190,14 +199,18 @@ def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInp
 def _get_rx(uow: UnitOfWork, prescription_id: int, *, lock: bool = False) -> Prescription:
     rx = uow.repo(PrescribingRepository).prescription(prescription_id, lock=lock)
     if rx is None:
-        raise NotFoundError(f"No prescription with id {prescription_id}.")
+        raise _no_prescription(prescription_id)
     return rx
+
+
+def _no_prescription(prescription_id: int) -> NotFoundError:
+    return NotFoundError(f"No prescription with id {prescription_id}.")
 
 
 def get_prescription(uow: UnitOfWork, prescription_id: int) -> PrescriptionView:
     with uow:
         rx = _get_rx(uow, prescription_id)
-        basis = ensure_chart_access(uow, rx.patient_id)
+        basis = ensure_record_access(uow, rx.patient_id, _no_prescription(prescription_id))
         view = _view(uow, rx)
         audit_read(uow, basis, CATEGORY, prescription_id=rx.id)
         uow.commit()
@@ -237,7 +250,7 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
                         reason: str) -> PrescriptionView:
     with uow:
         rx = _get_rx(uow, prescription_id, lock=True)
-        ensure_chart_access(uow, rx.patient_id)
+        ensure_record_access(uow, rx.patient_id, _no_prescription(prescription_id))
         check_version(rx.version, version, "prescription")
         if rx.status != "active":
             raise ConflictError(f"This prescription is {rx.status}; it cannot be cancelled.")
@@ -248,6 +261,7 @@ def cancel_prescription(uow: UnitOfWork, prescription_id: int, *, version: int,
                   detail={"prescription_id": rx.id})
         uow.publish("prescription.cancelled", {"prescription_id": rx.id,
                                                "patient_id": rx.patient_id})
+        uow.emit(PrescriptionCancelled(rx.id, rx.patient_id))
         view = _view(uow, rx)
         uow.commit()
         return view

@@ -32,6 +32,7 @@ from hms_server.domain.scheduling import (
     check_transition,
     waiting_minutes,
 )
+from hms_server.domain.shown import shown_patients
 from hms_server.services import encounters, scheduling
 
 CATEGORY = "scheduling"
@@ -213,7 +214,7 @@ def queue_board(uow: UnitOfWork, *, day: date | None = None,
         if rows:
             uow.audit(CATEGORY, "queue.read",
                       detail={"count": len(rows),
-                              "patient_ids": sorted({r.entry.patient_id for r in rows})[:200]})
+                              **shown_patients(r.entry.patient_id for r in rows)})
             uow.commit()
         return QueueBoard(day, rows, counts,
                           round(sum(waits) / len(waits), 1) if waits else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hms_server.adapters.common_passwords import common_passwords
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.repositories.identity import USER_SORT_COLUMNS, UserRepository
@@ -13,7 +14,7 @@ from hms_server.domain.errors import ConflictError, NotFoundError
 from hms_server.domain.passwords import check_password_policy
 from hms_server.domain.permissions import requires_totp
 from hms_server.domain.versioning import check_version
-from hms_server.services import credentials
+from hms_server.services import credentials, sign_in_guard
 from hms_server.services.auth import revoke_all_sessions
 
 CATEGORY = "user_admin"
@@ -50,7 +51,8 @@ def _refuse_self_lockout(uow: UnitOfWork, user: User, *, disabling: bool = False
 def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name: str,
                 roles: list[str], password: str) -> CreatedUser:
     """Create a staff account; roles that require MFA get a TOTP secret provisioned now."""
-    check_password_policy(password, user_inputs=[username, *full_name.split()])
+    check_password_policy(password, user_inputs=[username, *full_name.split()],
+                          common=common_passwords())
     with uow:
         users = uow.repo(UserRepository)
         if users.id_by_username(username):
@@ -126,13 +128,26 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
     """Set a new password; ends all sessions and clears any lockout."""
     with uow:
         user = _get(uow, user_id, lock=True)
-        check_password_policy(new_password, user_inputs=[user.username, *user.full_name.split()])
+        check_password_policy(new_password, user_inputs=[user.username, *user.full_name.split()],
+                              common=common_passwords(), field="new_password")
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        sign_in_guard.clear(uow, user.username)
         revoke_all_sessions(uow, user.id, "password_changed")
         uow.audit(CATEGORY, "user.reset_password", detail={"target_user_id": user.id})
         uow.commit()
+
+
+def unlock_user(uow: UnitOfWork, user_id: int) -> User:
+    """Forget the account's failed sign-ins and locks, at every address (after an attack
+    has been dealt with); its sessions and password are unchanged."""
+    with uow:
+        user = _get(uow, user_id, lock=True)
+        sign_in_guard.clear(uow, user.username)
+        uow.audit(CATEGORY, "user.unlock", detail={"target_user_id": user.id})
+        uow.commit()
+        return user
 
 
 def disable_user_by_name(uow: UnitOfWork, username: str) -> User:

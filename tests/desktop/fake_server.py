@@ -192,6 +192,7 @@ class FakeHmsServer:
     _access: dict[str, str] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
     _used_refresh: set[str] = field(default_factory=set)
+    reauth_failures: dict[str, int] = field(default_factory=dict)
     _idempotency: dict[str, httpx.Response] = field(default_factory=dict)
     _failures: int = 0
 
@@ -412,7 +413,15 @@ class FakeHmsServer:
     def _reauthenticate(self, request: httpx.Request) -> Any:
         user = self.require(request)
         if parse_body(request, ReauthenticateRequest).password != self.passwords[user.id]:
+            # Like the real server: five wrong passwords end the session.
+            self.reauth_failures[user.username] = self.reauth_failures.get(user.username, 0) + 1
+            if self.reauth_failures[user.username] >= 5:
+                self.expire_access_tokens()
+                self.revoke_refresh_tokens()
+                return problem(401, "session_ended", "Too many wrong passwords: this session "
+                               "has been ended for safety. Sign in again.")
             return problem(401, "invalid_credentials", "Wrong password.")
+        self.reauth_failures.pop(user.username, None)
         return None
 
     def _me(self, request: httpx.Request) -> MeRead:
@@ -449,7 +458,7 @@ class FakeHmsServer:
         body = parse_body(request, UserCreate)
         if self._by_name(body.username):
             return problem(409, "conflict", "That username is taken.")
-        if body.password in ("password123", "12345678"):
+        if body.password in ("password123", "password1234", "12345678"):
             return problem(422, "weak_password", "This password is too common.")
         user = self.add_user(body.username, body.full_name, body.roles, body.password)
         uri = (f"otpauth://totp/HMS:{user.username}?secret=JBSWY3DPEHPK3PXP&issuer=HMS"

@@ -64,6 +64,28 @@ def test_idle_lock_engages_and_the_password_resumes(qtbot, make_main_window):
     assert window.idle_watcher.is_active()
 
 
+def test_too_many_wrong_passwords_at_the_idle_lock_return_to_sign_in(qtbot, make_main_window,
+                                                                     fake_server):
+    """Issue 8: the server ends the session after five wrong passwords; the window goes back
+    to sign-in with the server's reason instead of offering the lock again."""
+    window = make_main_window("reception", idle_lock_ms=150)
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    overlay = window.lock_overlay
+    for n in range(1, 5):
+        overlay.password_edit.clear()
+        qtbot.keyClicks(overlay.password_edit, "not-my-password")
+        qtbot.keyClick(overlay.password_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda n=n: len(fake_server.requests_to(
+            "POST", "/auth/reauthenticate")) == n and overlay.unlock_button.isEnabled(),
+            timeout=3000)
+        assert overlay.problem.text() == "Wrong password."
+    overlay.password_edit.clear()
+    qtbot.keyClicks(overlay.password_edit, "not-my-password")
+    with qtbot.waitSignal(window.sig_signed_out, timeout=3000) as blocker:
+        qtbot.keyClick(overlay.password_edit, Qt.Key.Key_Return)
+    assert blocker.args[0].startswith("Too many wrong passwords")
+
+
 def test_user_activity_postpones_the_idle_lock(qtbot, make_main_window):
     # A user whose workspaces are light, so building the first one stays well under 400 ms.
     window = make_main_window("manager", idle_lock_ms=400)

@@ -61,7 +61,7 @@ def _words(text: str) -> str:
     return re.sub(r"-\s+", "-", re.sub(r"\s+", " ", text))
 
 
-@pytest.mark.parametrize("kind", ["id_card", "wristband"])
+@pytest.mark.parametrize("kind", ["id_card", "wristband", "wristband_a4"])
 def test_long_names_wrap_or_shrink_and_are_never_cut(kind):
     given, family = "Maria-Magdalena Konstantina", "Nowak-Wiśniewska-Szczepańska"
     label = PatientLabel(mrn="HMS000000018", given_name=given, family_name=family,

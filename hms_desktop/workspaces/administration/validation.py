@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from hms_contract.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from hms_desktop.qt import translate
 
 # Mirrors the server's rule, so the user hears about it before sending.
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 128
+PASSWORD_MIN = PASSWORD_MIN_LENGTH  # 12 for staff since issue 8
+PASSWORD_MAX = PASSWORD_MAX_LENGTH
 
 
 def password_problem(password: str) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from hms_contract.scheduling import AppointmentRead, QueueEntryRead
+from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.models.clinical import local_time
@@ -113,6 +114,23 @@ def row_text(row: TodayRow) -> str:
         time=when, name=name, mrn=source.patient_mrn or "", status=status)
 
 
+def _clinic_entries(clinical: ClinicalApi, scheduling: SchedulingApi) -> list[QueueEntryRead]:
+    """For a clinician without a clinic schedule of her own (the outpatient nurse): today's
+    queue of the clinics she works (issue 12), found through ``GET /my-patients``."""
+    try:
+        mine = clinical.my_patients()
+    except ApiProblem as problem:
+        if problem.status not in (403, 404):
+            raise
+        return []
+    departments = sorted({p.department_id for p in mine
+                          if p.relationship == "clinic" and p.department_id is not None})
+    day = date.today()
+    return [entry for department in departments
+            for entry in scheduling.queue(day=day, department_id=department).items
+            if entry.status != "left"]
+
+
 def _doctor_id_of(scheduling: SchedulingApi, user_id: int) -> int | None:
     """The signed-in user's doctor record (``None`` for a user who has no clinic, or when
     the doctor list is not open to this role)."""
@@ -145,6 +163,7 @@ class TodayQueuePanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.scheduling = scheduling
+        self.clinical = ClinicalApi(context.api)
         self.doctor_id: int | None = None
         self.rows: list[TodayRow] = []
         self.count: int | None = None
@@ -208,10 +227,15 @@ class TodayQueuePanel(QWidget):
         scheduling = self.scheduling
         user_id, known = self.context.me.id, self.doctor_id
 
-        def fetch() -> tuple[int, list[AppointmentRead], list[QueueEntryRead] | None] | None:
+        clinical = self.clinical
+
+        def fetch() -> tuple[int | None, list[AppointmentRead],
+                             list[QueueEntryRead] | None] | None:
             doctor_id = known or _doctor_id_of(scheduling, user_id)
             if doctor_id is None:
-                return None
+                # No clinic schedule of one's own: the clinic one works today (a nurse).
+                entries = _clinic_entries(clinical, scheduling)
+                return (None, [], entries) if entries else None
             day = date.today()
             page = scheduling.appointments(day=day, doctor_id=doctor_id, limit=200)
             appointments = [a for a in page.items if a.status not in ("cancelled", "no_show")]

@@ -1,6 +1,6 @@
-"""Messaging settings, from ``HMS_SMTP_*`` / ``HMS_SMS_*`` environment variables (or the
-``HMS_CONFIG_FILE`` dotenv file, like the main settings). A channel whose host/URL is unset
-is disabled; with neither set, no dispatcher runs."""
+"""Messaging settings, from ``HMS_SMTP_*`` / ``HMS_SMS_*`` / ``HMS_HL7_*`` environment
+variables (or the ``HMS_CONFIG_FILE`` dotenv file, like the main settings). A channel whose
+host/URL is unset is disabled; with none set, no dispatcher runs."""
 
 from __future__ import annotations
 
@@ -32,12 +32,20 @@ class MessagingSettings(BaseSettings):
     sms_sender: str = "HMS"
     sms_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # HL7 v2 ADT out (admit, transfer, discharge, cancel) over MLLP to the hospital's
+    # interface engine, e.g. "hl7-engine.lan:2575"; unset = no ADT messages are produced.
+    hl7_adt_endpoint: str = ""
+    hl7_sending_facility: str = "HMS"
+    hl7_receiving_application: str = ""
+    hl7_receiving_facility: str = ""
+    hl7_timeout_seconds: float = Field(default=10.0, gt=0)
+
     messaging_dispatch_interval_seconds: float = Field(default=5.0, gt=0)
     messaging_batch_size: int = Field(default=50, ge=1, le=1000)
 
     @property
     def enabled(self) -> bool:
-        return bool(self.smtp_host or self.sms_gateway_url)
+        return bool(self.smtp_host or self.sms_gateway_url or self.hl7_adt_endpoint)
 
 
 def build_adapters(settings: MessagingSettings) -> dict[str, object]:
@@ -51,4 +59,8 @@ def build_adapters(settings: MessagingSettings) -> dict[str, object]:
         from hms_server.adapters.messaging.sms_http import HttpSmsAdapter
 
         adapters["sms"] = HttpSmsAdapter.from_settings(settings)
+    if settings.hl7_adt_endpoint:
+        from hms_server.adapters.messaging.mllp import MllpAdapter
+
+        adapters["hl7"] = MllpAdapter(timeout=settings.hl7_timeout_seconds)
     return adapters

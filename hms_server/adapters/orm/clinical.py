@@ -119,18 +119,28 @@ class ClinicalNoteVersion(Base):
 
 
 class VitalSigns(Base):
-    """One set of observations taken together. BMI is derived by the server."""
+    """One set of observations taken together. BMI is derived by the server.
+
+    ``source`` is ``manual`` (a person entered them: ``recorded_by_user_id``) or ``device``
+    (a bedside monitor sent them over HL7: ``device_id``, no user)."""
 
     __tablename__ = "vital_signs"
     __table_args__ = (
         Index("ix_vital_signs_patient_recorded", "patient_id", text("recorded_at DESC")),
         Index("ix_vital_signs_encounter", "encounter_id"),
+        CheckConstraint("source IN ('manual','device')", name="source_code"),
+        CheckConstraint("(source = 'manual') = (recorded_by_user_id IS NOT NULL)",
+                        name="manual_has_user"),
+        CheckConstraint("source <> 'device' OR device_id IS NOT NULL", name="device_has_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False)
     encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id"))
-    recorded_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(8), nullable=False, default="manual",
+                                        server_default="manual")
+    device_id: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     systolic_mmhg: Mapped[int | None] = mapped_column(SmallInteger)
     diastolic_mmhg: Mapped[int | None] = mapped_column(SmallInteger)
@@ -319,6 +329,8 @@ class CareTeamMember(Base):
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="encounter")
     added_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Why a colleague was added (a referral or handover); required for those since 0040.
+    reason: Mapped[str | None] = mapped_column(String(1000))
 
 
 class BreakGlassGrant(Base):

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hms_server.adapters.orm.base import Base
 
-MESSAGE_CHANNELS = ("sms", "email")
+MESSAGE_CHANNELS = ("sms", "email", "hl7")
 # queued: waiting for its time; sending: claimed by a dispatcher (lease in claimed_at);
 # failed: a transient failure, retried at next_attempt_at; dead: given up (admin may retry);
 # sent; cancelled: its appointment was cancelled or moved; expired: too late to be useful.

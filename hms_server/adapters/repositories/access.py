@@ -3,7 +3,7 @@ and their review queue."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, text
@@ -27,19 +27,100 @@ _APPOINTMENT_ACCESS = text("""
 """)
 
 
+# A queue entry (a walk-in has no appointment) with this doctor since a day.
+_IN_QUEUE_OF = text("""
+    SELECT 1 FROM queue_entries q JOIN doctors d ON d.id = q.doctor_id
+    WHERE q.patient_id = :patient_id AND d.user_id = :user_id
+      AND q.queue_date >= :since AND q.status <> 'left'
+    LIMIT 1
+""")
+
+# Checked in today with a doctor of a department whose clinic the user works today (a day's
+# assignment or a standing one).
+_CHECKED_IN_AT_CLINIC = text("""
+    SELECT 1 FROM queue_entries q
+      JOIN doctors d ON d.id = q.doctor_id
+      JOIN clinic_assignments c ON c.department_id = d.department_id
+    WHERE q.patient_id = :patient_id AND q.queue_date = :day AND q.status <> 'left'
+      AND c.user_id = :user_id AND (c.on_date IS NULL OR c.on_date = :day)
+    LIMIT 1
+""")
+
+# "My patients": today's clinic (and own queue) patients in check-in order, then the care
+# team's, most recently added first; one row per patient.
+_MY_PATIENTS = text("""
+    WITH today AS (
+        SELECT DISTINCT ON (q.patient_id)
+               q.patient_id, 0 AS tier, q.checked_in_at AS sort_at, q.id AS queue_entry_id,
+               q.token, q.status AS queue_status, q.checked_in_at, d.display_name AS doctor_name,
+               d.department_id,
+               CASE WHEN d.user_id = :user_id THEN 'queue' ELSE 'clinic' END AS relationship
+        FROM queue_entries q JOIN doctors d ON d.id = q.doctor_id
+        WHERE q.queue_date = :day AND q.status <> 'left'
+          AND (d.user_id = :user_id OR EXISTS (
+                SELECT 1 FROM clinic_assignments c
+                WHERE c.user_id = :user_id AND c.department_id = d.department_id
+                  AND (c.on_date IS NULL OR c.on_date = :day)))
+        ORDER BY q.patient_id, q.checked_in_at DESC
+    ), team AS (
+        SELECT m.patient_id, 1 AS tier, m.added_at AS sort_at, NULL::bigint AS queue_entry_id,
+               NULL::smallint AS token, NULL::text AS queue_status,
+               NULL::timestamptz AS checked_in_at, NULL::text AS doctor_name,
+               NULL::bigint AS department_id, 'care_team' AS relationship
+        FROM care_team_members m
+        WHERE m.user_id = :user_id AND m.source <> 'self_declared'
+          AND m.patient_id NOT IN (SELECT patient_id FROM today)
+    ), mine AS (SELECT * FROM today UNION ALL SELECT * FROM team)
+    SELECT mine.*, count(*) OVER () AS total FROM mine
+    ORDER BY tier, CASE WHEN tier = 0 THEN sort_at END ASC,
+             CASE WHEN tier = 1 THEN sort_at END DESC, patient_id
+    LIMIT :limit OFFSET :offset
+""")
+
+MyPatientRow = tuple[Patient, str, int | None, int | None, str | None, datetime | None,
+                     str | None, int | None]
+
+
 class AccessRepository(Repository):
     def is_care_team_member(self, user_id: int, patient_id: int) -> bool:
+        """Rows a chart write added before issue 8 ("self_declared") do not count."""
         return self.session.scalar(select(CareTeamMember.user_id).where(
-            CareTeamMember.patient_id == patient_id, CareTeamMember.user_id == user_id)) \
-            is not None
+            CareTeamMember.patient_id == patient_id, CareTeamMember.user_id == user_id,
+            CareTeamMember.source != "self_declared")) is not None
+
+    def in_queue_of(self, user_id: int, patient_id: int, *, since: date) -> bool:
+        """The patient has been in this doctor's queue since ``since``."""
+        return self.session.execute(_IN_QUEUE_OF, {
+            "patient_id": patient_id, "user_id": user_id, "since": since}).first() is not None
+
+    def checked_in_at_clinic_of(self, user_id: int, patient_id: int, day: date) -> bool:
+        """The patient is checked in on ``day`` at a clinic the user works that day."""
+        return self.session.execute(_CHECKED_IN_AT_CLINIC, {
+            "patient_id": patient_id, "user_id": user_id, "day": day}).first() is not None
+
+    def my_patients(self, user_id: int, *, today: date, limit: int,
+                    offset: int) -> tuple[list[MyPatientRow], int]:
+        """(patient, relationship, queue entry id, token, queue status, checked in at,
+        doctor name, department id) for the user's patients now, and their total."""
+        params = {"user_id": user_id, "day": today, "limit": limit, "offset": offset}
+        rows = self.session.execute(_MY_PATIENTS, params).all()
+        total = int(rows[0].total) if rows else 0
+        if not rows and offset:
+            total = len(self.session.execute(_MY_PATIENTS, {
+                **params, "limit": 1_000_000, "offset": 0}).all())
+        patients = {p.id: p for p in self.session.scalars(
+            select(Patient).where(Patient.id.in_([r.patient_id for r in rows])))}
+        return [(patients[r.patient_id], r.relationship, r.queue_entry_id, r.token,
+                 r.queue_status, r.checked_in_at, r.doctor_name, r.department_id)
+                for r in rows if r.patient_id in patients], total
 
     def add_care_team_member(self, *, patient_id: int, user_id: int, role: str, source: str,
-                             added_by_user_id: int | None) -> bool:
+                             added_by_user_id: int | None, reason: str | None = None) -> bool:
         """No-op if already a member; True if newly added."""
         added = self.session.execute(
             insert(CareTeamMember)
             .values(patient_id=patient_id, user_id=user_id, role=role, source=source,
-                    added_at=utcnow(), added_by_user_id=added_by_user_id)
+                    added_at=utcnow(), added_by_user_id=added_by_user_id, reason=reason)
             .on_conflict_do_nothing()
             .returning(CareTeamMember.user_id)).first()
         return added is not None
@@ -115,15 +196,3 @@ class AccessRepository(Repository):
             .where(CareTeamMember.patient_id == patient_id)
             .order_by(CareTeamMember.added_at)).all()
         return [(m, u) for m, u in rows]
-
-    def patients_of(self, user_id: int, *, limit: int,
-                    offset: int) -> tuple[list[Patient], int]:
-        """Patients whose care team includes ``user_id``, most recently added first."""
-        base = select(CareTeamMember.patient_id, CareTeamMember.added_at).where(
-            CareTeamMember.user_id == user_id)
-        total = self.count(base)
-        patients = list(self.session.scalars(
-            select(Patient).join(CareTeamMember, CareTeamMember.patient_id == Patient.id)
-            .where(CareTeamMember.user_id == user_id)
-            .order_by(CareTeamMember.added_at.desc(), Patient.id).limit(limit).offset(offset)))
-        return patients, total

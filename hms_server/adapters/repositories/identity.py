@@ -26,6 +26,11 @@ class UserRepository(Repository):
         return self.session.scalar(
             select(User.id).where(func.lower(User.username) == username.lower()))
 
+    def password_hash_of(self, username: str) -> str | None:
+        """The stored hash, read without locking (sign-in verifies it before locking)."""
+        return self.session.scalar(
+            select(User.password_hash).where(func.lower(User.username) == username.lower()))
+
     def by_username_for_update(self, username: str) -> User | None:
         return self.session.scalars(
             select(User).where(func.lower(User.username) == username.lower()).with_for_update()

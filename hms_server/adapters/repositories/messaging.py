@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
 
 from hms_server.adapters.orm.messaging import BookingRateLimit, Message, MessagingSettingsRow
 from hms_server.adapters.repositories import Repository
@@ -45,10 +46,18 @@ class MessageRepository(Repository):
     def claim_due(self, channels: list[str], now: datetime, lease: timedelta,
                   batch_size: int) -> list[Message]:
         """Due messages of ``channels`` (and ones whose claim lease ran out), locked with
-        SKIP LOCKED so parallel dispatchers never take the same row."""
+        SKIP LOCKED so parallel dispatchers never take the same row.
+
+        HL7 ADT messages of one patient must arrive in order (an A02 before its A01 would be
+        refused): only the oldest pending one per patient and endpoint is due."""
+        earlier = aliased(Message)
+        in_order = ~exists().where(
+            earlier.channel == "hl7", earlier.patient_id == Message.patient_id,
+            earlier.recipient == Message.recipient, earlier.id < Message.id,
+            earlier.status.in_(("queued", "sending", "failed")))
         return list(self.session.scalars(
             select(Message)
-            .where(Message.channel.in_(channels),
+            .where(Message.channel.in_(channels), or_(Message.channel != "hl7", in_order),
                    or_(and_(Message.status.in_(("queued", "failed")),
                             Message.next_attempt_at <= now),
                        and_(Message.status == "sending", Message.claimed_at < now - lease)))

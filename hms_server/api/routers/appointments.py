@@ -1,18 +1,18 @@
 """Appointments (book, list, read, reschedule, cancel, no-show, check-in) and the waitlist.
 
 Booking and check-in are reception work (``appointments.write``); reading needs
-``schedule.read``, and patient names are included only for roles with ``patients.read``.
+``schedule.read``, patient names are included only for roles with ``patients.read``, and the
+reason and notes only for those who book or treat (``APPOINTMENT_REASON_READERS``).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDate
 from hms_contract.scheduling import (
     AppointmentCancel,
     AppointmentCreate,
@@ -28,7 +28,7 @@ from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.views import combined
-from hms_server.domain.permissions import Perm
+from hms_server.domain.permissions import APPOINTMENT_REASON_READERS, Perm
 from hms_server.services import appointments as svc
 from hms_server.services import queue as queue_svc
 from hms_server.services import waitlist as waitlist_svc
@@ -43,11 +43,18 @@ AppointmentSort = Annotated[str, Query(pattern=r"^-?(start|id|status|doctor_id)$
                                        description="start, id, status, doctor_id; '-' = desc")]
 
 
+def may_read_reasons(ctx: RequestContext) -> bool:
+    """Reasons and notes say why a patient comes: for those who book or treat them only."""
+    return bool(APPOINTMENT_REASON_READERS & ctx.principal.permissions)
+
+
 def appointment_read(ctx: RequestContext, a: object, doctor: object = None,
                      patient: object = None) -> AppointmentRead:
-    """Patient names only for roles that may read patients."""
+    """Patient names only for roles that may read patients; reasons and notes only for
+    roles that book or treat (a manager sees the schedule, not why patients come)."""
     view = svc.appointment_view(ctx.hospital, a, doctor, patient,  # type: ignore[arg-type]
-                                show_patient=Perm.PATIENTS_READ in ctx.principal.permissions)
+                                show_patient=Perm.PATIENTS_READ in ctx.principal.permissions,
+                                show_reasons=may_read_reasons(ctx))
     return AppointmentRead.model_validate(view, from_attributes=True)
 
 
@@ -72,9 +79,9 @@ def book_appointment(body: AppointmentCreate, request: Request, ctx: Appointment
 @router.get("/appointments", operation_id="list_appointments")
 def list_appointments(
     ctx: ScheduleReader,
-    day: Annotated[date | None, Query(alias="date", description="Local day (YYYY-MM-DD)")]
+    day: Annotated[SaneDate | None, Query(alias="date", description="Local day (YYYY-MM-DD)")]
     = None,
-    date_to: Annotated[date | None, Query(description="Last local day of a range")] = None,
+    date_to: Annotated[SaneDate | None, Query(description="Last local day of a range")] = None,
     doctor_id: OptionalId = None,
     department_id: OptionalId = None,
     patient_id: OptionalId = None,
@@ -162,16 +169,19 @@ def list_waitlist(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[WaitlistRead]:
     """Waiting (and offered) patients, longest-waiting first, with the doctor's and — for
-    roles that may read demographics — the patient's name and MRN."""
+    roles that may read demographics — the patient's name and MRN; the reason only for roles
+    that may read appointment reasons."""
     rows, total = waitlist_svc.list_waitlist(
         ctx.uow(), status=status, doctor_id=doctor_id, department_id=department_id,
         patient_id=patient_id, limit=limit, offset=offset,
         show_patient=Perm.PATIENTS_READ in ctx.principal.permissions)
-    return Page[WaitlistRead](items=[WaitlistRead.model_validate(combined(
+    items = [WaitlistRead.model_validate(combined(
         v.entry, patient_mrn=v.patient_mrn, patient_name=v.patient_name,
         doctor_name=v.doctor_name, department_name=v.department_name,
-        offered_doctor_name=v.offered_doctor_name), from_attributes=True) for v in rows],
-        total=total)
+        offered_doctor_name=v.offered_doctor_name), from_attributes=True) for v in rows]
+    if not may_read_reasons(ctx):
+        items = [item.model_copy(update={"reason": None}) for item in items]
+    return Page[WaitlistRead](items=items, total=total)
 
 
 @router.post("/waitlist/{entry_id}/accept", operation_id="accept_waitlist_offer",

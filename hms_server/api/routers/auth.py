@@ -57,8 +57,9 @@ def logout(ctx: SignedIn) -> Response:
 
 @router.post("/auth/reauthenticate", operation_id="reauthenticate", status_code=204)
 def reauthenticate(body: ReauthenticateRequest, ctx: SignedIn) -> Response:
-    """Confirm the password of the signed-in user (desktop idle-lock resume)."""
-    auth_service.reauthenticate(ctx.uow(), ctx.principal, body.password)
+    """Confirm the password of the signed-in user (desktop idle-lock resume). Throttled like
+    sign-in; too many wrong passwords end the session (401 ``session_ended``)."""
+    auth_service.reauthenticate(ctx.uow(), ctx.settings, ctx.principal, body.password)
     return Response(status_code=204)
 
 

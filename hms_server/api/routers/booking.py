@@ -21,7 +21,6 @@ import html
 import secrets
 import time
 from collections.abc import Callable, Coroutine
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
@@ -41,6 +40,7 @@ from hms_contract.booking import (
     FreeSlotList,
     FreeSlotRead,
 )
+from hms_contract.common import SaneDate
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.api.deps import PUBLIC, client_address, get_runtime, uow_for
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -233,7 +233,7 @@ def list_departments(request: Request) -> DepartmentList:
 def list_free_slots(
     request: Request,
     doctor_id: Annotated[int, Query(ge=1, le=2**62)],
-    date_: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
+    date_: Annotated[SaneDate, Query(alias="date", description="YYYY-MM-DD")],
 ) -> FreeSlotList:
     """Free times of one doctor on one day, in hospital-local time."""
     tz = _hospital(request).zone

@@ -6,7 +6,6 @@ relationship or a break-the-glass grant (403 ``care_relationship_required``).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -37,7 +36,7 @@ from hms_contract.clinical import (
     VitalsRead,
     VitalsTrend,
 )
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDateTime
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -47,7 +46,6 @@ from hms_server.domain.permissions import Perm
 from hms_server.services import chart as chart_service
 from hms_server.services import clinical as clinical_service
 from hms_server.services.clinical import TREND_METRICS, EncounterView, NoteView
-from hms_server.services.encounters import open_encounter
 from hms_server.services.prescribing import MedicationView
 from hms_server.services.prescribing import list_medications as list_active_medications
 
@@ -90,15 +88,14 @@ def medication_read(m: MedicationView) -> MedicationRead:
 def open_patient_encounter(patient_id: int, body: EncounterCreate, request: Request,
                            ctx: ClinicalWrite,
                            idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    """Open an encounter with the signed-in clinician. This is the documented start of a
-    treatment relationship: the clinician joins the care team (audited)."""
-    assert ctx.principal.user_id is not None
+    """Open an encounter with the signed-in clinician, who needs access to the chart first
+    (a care relationship or break-the-glass). On a lasting relationship the clinician joins
+    the care team (audited)."""
     return run_idempotent(
         ctx, request, idempotency_key, body,
-        lambda uow: open_encounter(uow, patient_id=patient_id,
-                                   clinician_user_id=ctx.principal.user_id,
-                                   appointment_id=body.appointment_id, kind=body.kind,
-                                   reason=body.reason),
+        lambda uow: clinical_service.open_encounter_checked(
+            uow, patient_id, appointment_id=body.appointment_id, kind=body.kind,
+            reason=body.reason),
         lambda e: EncounterRead.model_validate(e),
         headers=lambda e: {"Location": f"/api/v1/encounters/{e.id}"})
 
@@ -187,7 +184,7 @@ def record_vitals(patient_id: int, body: VitalsCreate, request: Request, ctx: Cl
 
 
 @router.get("/patients/{patient_id}/vitals", operation_id="list_vitals")
-def list_vitals(patient_id: int, ctx: ClinicalRead, since: datetime | None = None,
+def list_vitals(patient_id: int, ctx: ClinicalRead, since: SaneDateTime | None = None,
                 limit: Limit = 100, offset: Offset = 0) -> Page[VitalsRead]:
     rows, total = clinical_service.list_vitals(ctx.uow(), patient_id, since=since, limit=limit,
                                                offset=offset)
@@ -199,7 +196,7 @@ def vitals_trend(
     patient_id: int, ctx: ClinicalRead,
     metric: Annotated[list[str] | None, Query(
         description=f"Any of: {', '.join(TREND_METRICS)} (repeatable); default all")] = None,
-    since: datetime | None = None,
+    since: SaneDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> VitalsTrend:
     """Series per measurement, oldest first, for the trend chart."""
@@ -323,7 +320,7 @@ def get_timeline(
     patient_id: int, ctx: ClinicalRead,
     kind: Annotated[list[str] | None, Query(
         description=f"Filter: {', '.join(chart_service.TIMELINE_KINDS)} (repeatable)")] = None,
-    since: datetime | None = None, limit: Limit = 100, offset: Offset = 0,
+    since: SaneDateTime | None = None, limit: Limit = 100, offset: Offset = 0,
 ) -> Page[TimelineItem]:
     """One chronological list (newest first) of everything in the chart."""
     if kind:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,9 +13,9 @@ from hms_contract.clinical import (
     BreakGlassReview,
     CareTeamAdd,
     CareTeamMemberRead,
-    PatientHeader,
+    MyPatientRead,
 )
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDateTime
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -28,6 +27,8 @@ from hms_server.services.access import GrantView
 router = APIRouter(tags=["clinical access"], responses=PROBLEM_RESPONSES)
 
 ClinicalRead = requirement(Perm.CLINICAL_READ)
+# Break-the-glass is the way in for a clinician outside the care team: no relationship needed.
+BreakGlassRequester = requirement(Perm.CLINICAL_READ, patient_scope=False)
 ClinicalWrite = requirement(Perm.CLINICAL_WRITE)
 BreakGlassReviewer = requirement(Perm.BREAK_GLASS_REVIEW)
 
@@ -39,7 +40,8 @@ def grant_read(view: GrantView) -> BreakGlassRead:
 
 @router.post("/patients/{patient_id}/break-glass", operation_id="break_glass",
              status_code=201, response_model=BreakGlassRead)
-def break_glass(patient_id: int, body: BreakGlassRequest, request: Request, ctx: ClinicalRead,
+def break_glass(patient_id: int, body: BreakGlassRequest, request: Request,
+                ctx: BreakGlassRequester,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Emergency access to a patient outside your care: a reason is required, access lasts
     60 minutes, and the grant is audited and listed for review."""
@@ -52,7 +54,7 @@ def break_glass(patient_id: int, body: BreakGlassRequest, request: Request, ctx:
 @router.get("/break-glass", operation_id="list_break_glass")
 def list_break_glass(
     ctx: BreakGlassReviewer,
-    since: datetime | None = None, until: datetime | None = None,
+    since: SaneDateTime | None = None, until: SaneDateTime | None = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     patient_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     unreviewed: bool = False,
@@ -76,6 +78,7 @@ def review_break_glass(grant_id: int, body: BreakGlassReview,
 
 @router.get("/patients/{patient_id}/care-team", operation_id="list_care_team")
 def list_care_team(patient_id: int, ctx: ClinicalRead) -> Page[CareTeamMemberRead]:
+    """The care team with how each member joined (encounter, handover with its reason)."""
     rows = access_service.list_care_team(ctx.uow(), patient_id)
     return Page[CareTeamMemberRead](items=[read(CareTeamMemberRead, combined(
         m, username=u.username, full_name=u.full_name)) for m, u in rows], total=len(rows))
@@ -85,17 +88,20 @@ def list_care_team(patient_id: int, ctx: ClinicalRead) -> Page[CareTeamMemberRea
              status_code=201)
 def add_care_team_member(patient_id: int, body: CareTeamAdd,
                          ctx: ClinicalWrite) -> CareTeamMemberRead:
-    """A clinician caring for the patient adds a colleague (e.g. the ward nurse)."""
+    """Refer or hand the patient over to a colleague (doctor or nurse). Needs your own
+    lasting care relationship (not break-the-glass) and a reason; audited."""
     m = access_service.add_to_care_team(ctx.uow(), patient_id=patient_id, user_id=body.user_id,
-                                        role=body.role)
+                                        role=body.role, reason=body.reason)
     return read(CareTeamMemberRead, m)
 
 
 @router.get("/my-patients", operation_id="list_my_patients")
 def list_my_patients(ctx: ClinicalRead, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0
-                     ) -> Page[PatientHeader]:
-    """Patients whose care team includes you, most recent first."""
+                     ) -> Page[MyPatientRead]:
+    """Today's checked-in patients of the clinic you work in (and of your own queue), in
+    check-in order, then the patients whose care team includes you. Audited with the ids
+    of the patients returned."""
     rows, total = access_service.my_patients(ctx.uow(), limit=limit, offset=offset)
-    return Page[PatientHeader](items=[PatientHeader.model_validate(p) for p in rows],
-                               total=total)
+    return Page[MyPatientRead](items=[read(MyPatientRead, combined(m, m.patient))
+                                      for m in rows], total=total)

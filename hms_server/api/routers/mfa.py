@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hms_contract.mfa import TotpConfirm, TotpEnrolmentRead, TotpResetRead
+from hms_contract.mfa import TotpConfirm, TotpEnrolmentRead, TotpEnrolmentStart, TotpResetRead
 from hms_server.api.deps import SignedIn, UserAdmin
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.services import mfa
@@ -13,9 +13,12 @@ router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/me/totp", operation_id="start_totp_enrolment")
-def start_enrolment(ctx: SignedIn) -> TotpEnrolmentRead:
-    """Get a new TOTP secret for your account; confirm it with a code to switch MFA on."""
-    enrolment = mfa.start_enrolment(ctx.uow(), ctx.settings, ctx.principal.user_id)
+def start_enrolment(body: TotpEnrolmentStart, ctx: SignedIn) -> TotpEnrolmentRead:
+    """Get a new TOTP secret for your account; confirm it with a code to switch MFA on (or
+    to replace your authenticator). Needs your password, and the current code when one is
+    enrolled; wrong answers count like failed sign-ins and too many end the session."""
+    enrolment = mfa.start_enrolment(ctx.uow(), ctx.settings, ctx.principal,
+                                    password=body.password, code=body.code)
     return TotpEnrolmentRead(secret=enrolment.secret,
                              provisioning_uri=enrolment.provisioning_uri)
 

@@ -6,11 +6,11 @@ queue. Starting a consultation opens the patient's encounter; completing closes 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from hms_contract.common import SaneDate
 from hms_contract.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.problems import PROBLEM_RESPONSES
@@ -41,7 +41,7 @@ def queue_board(
     ctx: QueueReader,
     doctor_id: OptionalId = None,
     department_id: OptionalId = None,
-    day: Annotated[date | None, Query(alias="date", description="Default: today")] = None,
+    day: Annotated[SaneDate | None, Query(alias="date", description="Default: today")] = None,
 ) -> QueueBoardRead:
     """The day's queue in token order with waiting times (check-in until called; until now
     while still waiting) and a summary per status."""

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from hms_contract.common import Page
+from hms_contract.common import Page, SaneDate, SaneDateTime
 from hms_contract.scheduling import (
     AppointmentTypeRead,
     DepartmentCreate,
@@ -151,8 +151,8 @@ def _exception_read(e: object) -> ScheduleExceptionRead:
 @router.get("/doctors/{doctor_id}/exceptions", operation_id="list_schedule_exceptions")
 def list_exceptions(
     doctor_id: IdPath, ctx: ScheduleReader,
-    from_date: Annotated[date | None, Query(alias="from")] = None,
-    to_date: Annotated[date | None, Query(alias="to")] = None,
+    from_date: Annotated[SaneDate | None, Query(alias="from")] = None,
+    to_date: Annotated[SaneDate | None, Query(alias="to")] = None,
 ) -> Page[ScheduleExceptionRead]:
     """Leave, holidays and cancelled sessions affecting the doctor (hospital-wide included)."""
     rows = svc.list_exceptions(ctx.uow(), doctor_id, first=from_date, last=to_date)
@@ -207,7 +207,7 @@ def list_appointment_types(ctx: ScheduleReader) -> Page[AppointmentTypeRead]:
 def list_slots(
     ctx: ScheduleReader,
     doctor_id: Annotated[int, Query(ge=1, le=2**63 - 1)],
-    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD (hospital time zone)")],
+    day: Annotated[SaneDate, Query(alias="date", description="YYYY-MM-DD (hospital time zone)")],
 ) -> SlotList:
     """Every slot of the doctor's day; ``available`` = the regular place is free and the slot
     has not started."""
@@ -226,7 +226,7 @@ def next_available(
     department_id: OptionalId = None,
     specialty: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     doctor_id: OptionalId = None,
-    after: Annotated[datetime | date | None, Query(
+    after: Annotated[SaneDateTime | SaneDate | None, Query(
         alias="from", description="Date or date-time to search from (default now)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     days: Annotated[int, Query(ge=1, le=svc.MAX_SEARCH_DAYS)] = 28,

@@ -77,6 +77,12 @@ def enable_user(user_id: int, ctx: UserAdmin) -> UserRead:
         user_service.set_user_active(ctx.uow(), user_id, active=True))
 
 
+@router.post("/{user_id}/unlock", operation_id="unlock_user")
+def unlock_user(user_id: int, ctx: UserAdmin) -> UserRead:
+    """Clear the account's sign-in locks at every address (the password is unchanged)."""
+    return UserRead.model_validate(user_service.unlock_user(ctx.uow(), user_id))
+
+
 @router.post("/{user_id}/reset-password", operation_id="reset_user_password", status_code=204)
 def reset_password(user_id: int, body: PasswordReset, ctx: UserAdmin) -> Response:
     """Set a new password; all the user's sessions end."""

@@ -3,7 +3,7 @@ confirmed), drug synonyms and brand names, a longer interaction-rule source (a c
 the prescriber's registration number on doctors.
 
 Revision ID: 0060
-Revises: 0006
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0060"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

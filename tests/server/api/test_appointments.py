@@ -329,3 +329,35 @@ def test_appointment_events_are_handled_inside_the_booking_transaction(client, r
     finally:
         events.unsubscribe(AppointmentChanged, handler)
     assert seen == [("booked", booked["id"]), ("cancelled", booked["id"])]
+
+
+def test_managers_see_schedules_and_counts_but_not_reasons(client, reception, factory,
+                                                          settings, headers_for):
+    """Issue 8: a manager read any patient's appointment reasons with
+    GET /appointments?patient_id=; reasons are for those who book or treat."""
+    doctor = make_doctor(factory, settings)
+    patient = make_patient(factory, settings)
+    booked = client.post("/api/v1/appointments", headers=reception, json={
+        "patient_id": patient, "doctor_id": doctor.id, "reason": "Suspected relapse",
+        "notes": "Prefers a female nurse", "start": tomorrow_at(settings, 11).isoformat()})
+    assert booked.status_code == 201, booked.text
+    waiting = client.post("/api/v1/waitlist", headers=reception, json={
+        "patient_id": patient, "doctor_id": doctor.id, "reason": "Earlier if possible",
+        "earliest_date": tomorrow_at(settings, 9).date().isoformat(),
+        "latest_date": tomorrow_at(settings, 9, days=5).date().isoformat()})
+    assert waiting.status_code == 201, waiting.text
+    for role, sees in (("manager", False), ("admin", False), ("receptionist", True),
+                       ("doctor", True)):
+        listed = client.get("/api/v1/appointments", params={"patient_id": patient},
+                            headers=headers_for(role))
+        assert listed.status_code == 200 and listed.json()["total"] == 1, role
+        item = listed.json()["items"][0]
+        assert item["start"] and item["status"] == "booked"  # the schedule is visible
+        assert (item["reason"], item["notes"]) == (
+            ("Suspected relapse", "Prefers a female nurse") if sees else (None, None)), role
+        one = client.get(f"/api/v1/appointments/{booked.json()['id']}",
+                         headers=headers_for(role)).json()
+        assert (one["reason"] is not None) is sees, role
+        queue = client.get("/api/v1/waitlist", params={"patient_id": patient},
+                           headers=headers_for(role)).json()["items"]
+        assert (queue[0]["reason"] is not None) is sees, role

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from tests.server.api.clinical_factories import (
     Clinician,
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
@@ -31,6 +32,7 @@ def doctor(client, make_user, login) -> Clinician:
 @pytest.fixture
 def patient(client, headers_for, doctor) -> dict:
     created = new_patient(client, headers_for)
+    book_with(client, headers_for, doctor, created["id"])
     created["encounter"] = open_encounter(client, doctor, created["id"], reason="Cough")
     return created
 
@@ -107,10 +109,11 @@ def test_note_without_text_is_a_422_listing_the_problem(client, doctor, patient)
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
 
 
-def test_only_the_author_signs_a_note(client, make_user, login, doctor, patient):
+def test_only_the_author_signs_a_note(client, make_user, login, headers_for, doctor, patient):
     note = client.post(f"/api/v1/patients/{patient['id']}/notes", headers=doctor.headers,
                        json={"body": "Progress note"}).json()
     other = new_clinician(client, make_user, login)
+    book_with(client, headers_for, other, patient["id"])
     open_encounter(client, other, patient["id"])
     refused = client.post(f"/api/v1/patients/{patient['id']}/notes/{note['id']}/sign",
                           headers=other.headers)
@@ -334,10 +337,13 @@ def test_every_clinical_read_is_audited_with_its_category(client, db, doctor, pa
     assert len(rows) == before + 1 and rows[-1].action == "read"
 
 
-def test_unknown_patient_is_404_not_500(client, doctor):
+def test_unknown_patient_answers_like_one_outside_your_care_not_500(client, doctor):
+    """Issue 8 changed this from 404: an unknown patient and one outside your care answer
+    the same 403, so the answer does not tell which ids exist."""
     for path in ("chart", "vitals", "notes", "timeline"):
         response = client.get(f"/api/v1/patients/987654321/{path}", headers=doctor.headers)
-        assert response.status_code == 404, path
+        assert response.status_code == 403, path
+        assert response.json()["code"] == "care_relationship_required"
 
 
 def test_patient_merge_moves_the_chart_to_the_survivor(client, headers_for, doctor, patient):

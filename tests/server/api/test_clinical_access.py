@@ -13,6 +13,7 @@ from hms_server.api.deps import Require
 from hms_server.domain.permissions import Perm, Role, permissions_for
 from tests.server.api.clinical_factories import (
     Clinician,
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
@@ -128,28 +129,31 @@ def test_doctor_outside_the_care_team_is_refused(client, doctor, patient_id, met
                                         "severity": "mild"}),
     ("/api/v1/patients/{p}/notes", {"body": "Seen in the emergency department."}),
 ])
-def test_a_new_chart_entry_declares_care_visibly(client, db, doctor, patient_id, path, body):
-    """Writing a new entry declares a care relationship: allowed, but put on the care team
-    as 'self_declared' and audited, so it can be reviewed."""
+def test_a_new_chart_entry_is_not_a_declaration_of_care(client, db, doctor, patient_id, path,
+                                                        body):
+    """Issue 8 changed this: writing used to add the writer to the care team as
+    'self_declared'. A write now needs the access a read needs, and changes nothing."""
     response = client.post(path.format(p=patient_id), headers=doctor.headers, json=body)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 403
+    assert response.json()["code"] == "care_relationship_required"
     team = client.get(f"/api/v1/patients/{patient_id}/care-team", headers=doctor.headers)
-    assert team.status_code == 200
+    assert team.status_code == 403
     with db.owner_engine.connect() as conn:
         declared = conn.execute(text(
             "SELECT count(*) FROM audit_log WHERE patient_id = :p AND user_id = :u "
-            "AND action = 'care_team.add' AND detail->>'source' = 'self_declared'"),
+            "AND action = 'care_team.add'"),
             {"p": patient_id, "u": doctor.user_id}).scalar_one()
-    assert declared == 1
+    assert declared == 0
 
 
-def test_prescribing_for_a_new_patient_declares_care(client, doctor, patient_id):
+def test_prescribing_for_a_patient_outside_your_care_is_refused(client, doctor, patient_id):
+    """Issue 8 changed this: prescribing used to declare care; now it is refused."""
     para = drug_id(client, doctor.headers, "paracetamol")
     response = client.post("/api/v1/prescriptions", headers=doctor.headers,
                            json={"patient_id": patient_id, "items": [rx_item(para)]})
-    assert response.status_code == 201
+    assert response.status_code == 403
     assert client.get(f"/api/v1/patients/{patient_id}/chart",
-                      headers=doctor.headers).status_code == 200
+                      headers=doctor.headers).status_code == 403
 
 
 def test_refused_chart_access_is_audited(client, db, doctor, patient_id):
@@ -161,17 +165,20 @@ def test_refused_chart_access_is_audited(client, db, doctor, patient_id):
     assert ("denied", "chart.denied") in [tuple(r) for r in rows]
 
 
-def test_nurse_added_to_the_care_team_gets_access(client, make_user, login, doctor,
-                                                  patient_id):
+def test_nurse_added_to_the_care_team_gets_access(client, make_user, login, headers_for,
+                                                  doctor, patient_id):
     nurse = new_clinician(client, make_user, login, role="nurse")
     url = f"/api/v1/patients/{patient_id}/vitals"
     assert client.get(url, headers=nurse.headers).status_code == 403
+    handover = "Ward nurse for the post-operative stay"  # a handover states why (issue 8)
     refused = client.post(f"/api/v1/patients/{patient_id}/care-team", headers=doctor.headers,
-                          json={"user_id": nurse.user_id})
+                          json={"user_id": nurse.user_id, "reason": handover})
     assert refused.status_code == 403  # the doctor is not caring for the patient either
+    book_with(client, headers_for, doctor, patient_id)
     open_encounter(client, doctor, patient_id)
     added = client.post(f"/api/v1/patients/{patient_id}/care-team", headers=doctor.headers,
-                        json={"user_id": nurse.user_id, "role": "ward nurse"})
+                        json={"user_id": nurse.user_id, "role": "ward nurse",
+                              "reason": handover})
     assert added.status_code == 201, added.text
     recorded = client.post(url, headers=nurse.headers,
                            json={"heart_rate_bpm": 76, "spo2_pct": 97})

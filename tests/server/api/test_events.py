@@ -43,13 +43,16 @@ def _listen(url: str, headers: dict[str, str], out: queue.Queue, ready: threadin
 def test_user_created_event_reaches_another_subscriber_fast(live_server, make_user):
     from tests.conftest import totp_now
 
-    nurse = _login(live_server.url, *make_user("nurse"))
+    # Issue 8: user events go to the users who may administer accounts, so the listener is
+    # a second administrator (it was a nurse, who no longer receives them).
+    watcher_user, watcher_pw, watcher_secret = make_user("admin")
+    watcher = _login(live_server.url, watcher_user, watcher_pw, totp_now(watcher_secret))
     admin_user, admin_pw, secret = make_user("admin")
     admin = _login(live_server.url, admin_user, admin_pw, totp_now(secret))
     received: queue.Queue = queue.Queue()
     ready, stop = threading.Event(), threading.Event()
     listener = threading.Thread(target=_listen, daemon=True,
-                                args=(live_server.url, nurse, received, ready, stop))
+                                args=(live_server.url, watcher, received, ready, stop))
     listener.start()
     assert ready.wait(5)
     _, status, content_type = received.get(timeout=5)
@@ -73,7 +76,10 @@ def test_user_created_event_reaches_another_subscriber_fast(live_server, make_us
 def test_resume_with_last_event_id_replays_missed_events(live_server, make_user, db):
     from sqlalchemy import text
 
-    headers = _login(live_server.url, *make_user("receptionist"))
+    from tests.conftest import totp_now
+
+    admin_user, admin_pw, secret = make_user("admin")  # issue 8: user events are for admins
+    headers = _login(live_server.url, admin_user, admin_pw, totp_now(secret))
     with db.owner_engine.connect() as conn:
         last = conn.execute(text("SELECT coalesce(max(id), 0) FROM outbox_events")).scalar_one()
     make_user("doctor")  # emits user.created while we are "offline"

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from tests.server.api.clinical_factories import (
     Clinician,
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
@@ -29,6 +30,7 @@ def charted(client, make_user, login, headers_for) -> tuple[Clinician, int]:
     """A patient with one of everything, and the doctor caring for them."""
     doctor = new_clinician(client, make_user, login)
     pid = new_patient(client, headers_for)["id"]
+    book_with(client, headers_for, doctor, pid)
     enc = open_encounter(client, doctor, pid, reason="Chest pain")
     h = doctor.headers
     base = f"/api/v1/patients/{pid}"

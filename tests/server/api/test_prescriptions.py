@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from tests.server.api.clinical_factories import (
     Clinician,
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
@@ -25,6 +26,7 @@ def doctor(client, make_user, login) -> Clinician:
 @pytest.fixture
 def patient_id(client, headers_for, doctor) -> int:
     pid = new_patient(client, headers_for)["id"]
+    book_with(client, headers_for, doctor, pid)
     open_encounter(client, doctor, pid)
     return pid
 

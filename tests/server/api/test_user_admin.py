@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.conftest import TEST_PASSWORD, unique_name
 
 
@@ -36,7 +38,7 @@ def test_creating_an_admin_returns_the_totp_uri_once(client, headers_for):
 
 
 def test_common_password_is_refused_and_nothing_is_created(client, headers_for):
-    body = _new_user_body(password="password123")
+    body = _new_user_body(password="password1234")  # 12 characters: the minimum since issue 8
     response = client.post("/api/v1/users", json=body, headers=headers_for("admin"))
     assert response.status_code == 422
     assert response.json()["code"] == "weak_password"
@@ -154,3 +156,38 @@ def test_admin_cannot_disable_themself_or_drop_own_admin_role(client, make_user,
                           json={"version": me["version"], "roles": ["nurse"]}, headers=headers)
     assert demote.status_code == 409
     assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("password", ["Summer2026!!", "Winter2025!!", "P@ssw0rd2026!"])
+def test_a_breached_word_with_digits_added_is_refused_with_the_reason(client, headers_for,
+                                                                      password):
+    """Before (issue 8): 'Summer2026!' and its kin were accepted."""
+    response = client.post("/api/v1/users", json=_new_user_body(password=password),
+                           headers=headers_for("admin"))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "weak_password" and "leaked" in body["detail"]
+    assert body["errors"][0]["field"] == "body.password"
+
+
+def test_a_short_password_is_refused_by_the_schema_with_the_minimum(client, headers_for):
+    response = client.post("/api/v1/users", json=_new_user_body(password="Summer2026!"),
+                           headers=headers_for("admin"))
+    assert response.status_code == 422
+    error = next(e for e in response.json()["errors"] if e["field"] == "body.password")
+    assert "12 characters" in error["message"]
+
+
+LONG_PASSPHRASE = "Quiet-Lantern-Harbor-77 and a long tail of unrelated words past seventy-two"
+
+
+@pytest.mark.parametrize(("password", "status"), [
+    (LONG_PASSPHRASE, 204), ("Ab1!" * 30, 422), ("x" * 128, 422)])
+def test_long_passwords_are_judged_not_a_500(client, headers_for, make_user, password, status):
+    """73..128 characters crashed the strength estimator (500 on create and reset)."""
+    username, _ = make_user("nurse")
+    target = client.get("/api/v1/users", params={"q": username},
+                        headers=headers_for("admin")).json()["items"][0]["id"]
+    reset = client.post(f"/api/v1/users/{target}/reset-password", headers=headers_for("admin"),
+                        json={"new_password": password})
+    assert reset.status_code == status, reset.text

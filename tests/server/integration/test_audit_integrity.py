@@ -7,6 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from hms_server.adapters.audit_key import load_audit_key
+from hms_server.adapters.audit_sealer import seal_all_pending
 from hms_server.adapters.uow import Actor
 from hms_server.cli import main as cli
 from hms_server.services.users import create_user
@@ -22,10 +24,17 @@ def _runtime_conninfo(database) -> str:  # type: ignore[no-untyped-def]
 
 
 def _seed_entries(database, n: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Audited actions, then one pass of the sealer (which a server runs continuously)."""
     for i in range(n):
         create_user(wired_uow(database.owner_session_factory(), Actor.system("t")),
                     database.settings(), username=f"audited{i}", full_name="A",
                     roles=["nurse"], password=TEST_PASSWORD)
+    seal(database)
+
+
+def seal(database) -> int:  # type: ignore[no-untyped-def]
+    with database.owner_engine.connect() as conn:
+        return seal_all_pending(conn, load_audit_key(database.settings()))
 
 
 def test_runtime_role_cannot_update_or_delete_audit_rows(fresh_db):

@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from hms_server.adapters.uow import Actor
 from hms_server.services.patients import merge_patients
 from tests.server.api.clinical_factories import (
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
@@ -158,6 +159,7 @@ def test_merging_two_patients_with_rows_in_every_area_leaves_nothing_behind(
     # The chart: encounter, note, vitals, allergy, problem, lab order + result, document,
     # prescription; a second clinician breaks the glass.
     clinician = new_clinician(client, make_user, login)
+    book_with(client, headers_for, clinician, loser)  # a care relationship first (issue 8)
     encounter = open_encounter(client, clinician, loser, reason="merge test")
     chart = f"/api/v1/patients/{loser}"
     for path, body in (

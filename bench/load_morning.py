@@ -1,0 +1,196 @@
+"""Load: an outpatient morning at 50, 100, 200 and 400 simulated staff (locust, headless).
+
+Run: .venv/bin/python bench/load_morning.py [--users 50,100,200,400] [--duration 60]
+     [--workers 4] [--patients 2000] [--readme]
+
+Sets up an embedded PostgreSQL with the demo hospital (``seed-demo``: doctors with schedules,
+patients, charts), starts a real ``hms-server run --workers N``, and for each user count runs
+the locust scenarios of ``bench/load/areas/`` against it while sampling, every 0.5 s,
+``pg_stat_activity`` (backends waiting on any lock, and on advisory locks) and the audit
+sealer's lag from ``GET /api/v1/health``. Prints one table per level (p50/p95/p99 per
+operation, errors, throughput) and, with ``--readme``, writes them into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import HMS, embedded_database, running_server
+from load.prepare import PASSWORD as STAFF_PASSWORD
+from load.prepare import prepare_staff
+
+HERE = Path(__file__).resolve().parent
+README_START = "<!-- load-morning:start -->"
+README_END = "<!-- load-morning:end -->"
+
+
+def prepare_data(url: str, path: Path, staff: dict[str, object]) -> dict[str, object]:
+    """What the simulated staff need: accounts, doctors, MRNs, phones, patients, drugs."""
+    with psycopg.connect(url) as conn:
+        patients = conn.execute(
+            "SELECT id, mrn, phone FROM patients ORDER BY id").fetchall()
+        drugs = conn.execute(
+            "SELECT id FROM drugs WHERE generic_name IN ('Paracetamol', 'Amlodipine', "
+            "'Omeprazole', 'Metformin', 'Atorvastatin')").fetchall()
+        names = conn.execute("SELECT DISTINCT lower(left(family_name, 4)) FROM patients "
+                             "LIMIT 200").fetchall()
+    data = {
+        "password": STAFF_PASSWORD,
+        "accounts": {"receptionist": staff["receptionist"], "doctor": staff["doctor"]},
+        "doctors": staff["doctors"],
+        "patient_ids": [pid for pid, _, _ in patients],
+        "mrns": [mrn for _, mrn, _ in patients if mrn],
+        "phones": ["".join(ch for ch in phone if ch.isdigit())[-7:]
+                   for _, _, phone in patients if phone and sum(c.isdigit() for c in phone) >= 7],
+        "drug_ids": [d for (d,) in drugs],
+        "name_fragments": [n for (n,) in names if len(n) >= 3],
+    }
+    path.write_text(json.dumps(data))
+    return data
+
+
+@dataclass
+class Sampler:
+    """pg_stat_activity lock waits and the audit sealer's lag, sampled in a thread."""
+
+    url: str
+    server_url: str
+    lock_waits: list[int] = field(default_factory=list)
+    advisory_waits: list[int] = field(default_factory=list)
+    seal_lag: list[float] = field(default_factory=list)
+    unsealed: list[int] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, server_pid: int) -> threading.Thread:
+        def loop() -> None:
+            with psycopg.connect(self.url, autocommit=True) as conn, httpx.Client() as http:
+                while not self._stop.wait(0.5):
+                    waits, advisory = conn.execute(
+                        "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), "
+                        "count(*) FILTER (WHERE wait_event_type = 'Lock' AND "
+                        "wait_event = 'advisory') FROM pg_stat_activity "
+                        "WHERE datname = current_database()").fetchone()
+                    self.lock_waits.append(waits)
+                    self.advisory_waits.append(advisory)
+                    try:
+                        audit = http.get(f"{self.server_url}/api/v1/health",
+                                         timeout=5).json().get("audit", {})
+                        self.seal_lag.append(float(audit.get("seal_lag_seconds", 0)))
+                        self.unsealed.append(int(audit.get("unsealed", 0)))
+                    except (httpx.HTTPError, ValueError):
+                        pass
+                    try:
+                        proc = psutil.Process(server_pid)
+                        self.rss_mb.append(sum(p.memory_info().rss for p in
+                                               [proc, *proc.children(recursive=True)]) / 2**20)
+                    except psutil.Error:
+                        pass
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def run_level(users: int, duration: int, spawn_rate: int, server_url: str, data_path: Path,
+              out: Path) -> list[dict[str, str]]:
+    prefix = out / f"u{users}"
+    env = {**os.environ, "HMS_LOAD_DATA": str(data_path)}
+    ramp = -(-users // spawn_rate)
+    with open(f"{prefix}_locust.log", "w", encoding="utf-8") as log:
+        # --reset-stats: the figures cover the steady state after every user has signed in.
+        subprocess.run([sys.executable, "-m", "locust", "-f",
+                        str(HERE / "load" / "locustfile.py"), "--headless", "-u", str(users),
+                        "-r", str(spawn_rate), "-t", f"{duration + ramp}s", "--reset-stats",
+                        "--host", server_url, "--csv", str(prefix), "--only-summary",
+                        "--stop-timeout", "10", "--loglevel", "WARNING"],
+                       env=env, check=False, timeout=duration + ramp + 300, stdout=log,
+                       stderr=subprocess.STDOUT)
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def format_level(users: int, rows: list[dict[str, str]], sampler: Sampler,
+                 duration: int) -> str:
+    lines = [f"**{users} users** ({duration} s steady state after ramp-up)", "",
+             "| operation | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        name = "**all**" if row["Name"] == "Aggregated" else row["Name"]
+        lines.append(f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
+                     f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | "
+                     f"{row['99%']} |")
+    avg = statistics.fmean
+    lines += ["", f"lock waits in pg_stat_activity: avg {avg(sampler.lock_waits or [0]):.2f}, "
+                  f"max {max(sampler.lock_waits or [0])} (advisory: max "
+                  f"{max(sampler.advisory_waits or [0])}); audit seal lag: max "
+                  f"{max(sampler.seal_lag or [0]):.2f} s, unsealed max "
+                  f"{max(sampler.unsealed or [0])}; server RSS "
+                  f"{min(sampler.rss_mb or [0]):.0f}–{max(sampler.rss_mb or [0]):.0f} MB", ""]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = HERE / "README.md"
+    content = readme.read_text()
+    start, end = content.index(README_START), content.index(README_END)
+    readme.write_text(content[:start + len(README_START)] + "\n" + text + "\n"
+                      + content[end:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", default="50,100,200,400")
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--spawn-rate", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--readme", action="store_true")
+    args = parser.parse_args()
+    out = Path(tempfile.mkdtemp(prefix="hms-load-"))
+    os.environ.setdefault("HMS_STATE_DIR", str(out / "state"))
+    sections = []
+    with embedded_database() as url:
+        subprocess.run([*HMS, "seed-demo", "--patients", str(args.patients),
+                        "--database-url", url], check=True, capture_output=True)
+        data_path = out / "data.json"
+        top = max(int(u) for u in args.users.split(","))
+        # One account per simulated person (3/5 of the staff at reception, 2/5 doctors).
+        staff = prepare_staff(url, receptionists=top * 3 // 5 + 1, doctors=max(10, top // 10))
+        prepare_data(url, data_path, staff)
+        with running_server(url, workers=args.workers) as server:
+            for users in [int(u) for u in args.users.split(",")]:
+                sampler = Sampler(url, server.url)
+                thread = sampler.run(server.process.pid)
+                rows = run_level(users, args.duration, args.spawn_rate, server.url,
+                                 data_path, out)
+                sampler.stop()
+                thread.join(5)
+                section = format_level(users, rows, sampler, args.duration)
+                print(section, flush=True)
+                sections.append(section)
+    if args.readme:
+        write_readme("\n".join(sections))
+    print(f"locust CSVs in {out}")
+
+
+if __name__ == "__main__":
+    main()
