@@ -1,5 +1,5 @@
 """The hospital's letterhead logo, read from the file the settings name
-(``HMS_HOSPITAL_LOGO_FILE``). Only PNG and JPEG up to 512 KB are served; anything else is
+(``HMS_HOSPITAL_LOGO_FILE``). Only PNG and JPEG up to 2 MB are served; anything else is
 treated as no logo (and logged once), so a wrong setting never breaks printing."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 log = logging.getLogger("hms_server.hospital")
 
-MAX_LOGO_BYTES = 512 * 1024
+MAX_LOGO_BYTES = 2_000_000
 _KINDS = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
@@ -22,7 +22,7 @@ class Logo:
 
 
 def read_logo(path: str) -> Logo | None:
-    """The logo at ``path`` if it is a PNG or JPEG of at most 512 KB, else ``None``."""
+    """The logo at ``path`` if it is a PNG or JPEG of at most 2 MB, else ``None``."""
     if not path:
         return None
     return _read(path, _mtime(path))

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from hms_server.adapters.uow import Actor
-from hms_server.services import scheduling
 from tests.server.api.clinical_factories import (
+    book_with,
     drug_id,
     new_clinician,
     new_patient,
     open_encounter,
     rx_item,
 )
-from tests.server.scheduling_factories import make_department
-from tests.wiring import wired_uow
 
 
 @pytest.mark.parametrize("typed,generic", [
@@ -42,6 +39,7 @@ def test_a_search_for_a_wildcard_matches_it_literally(client, headers_for):
 def test_interactions_name_their_source(client, make_user, login, headers_for):
     doctor = new_clinician(client, make_user, login)
     patient = new_patient(client, headers_for)["id"]
+    book_with(client, headers_for, doctor, patient)  # the doctor's patient
     open_encounter(client, doctor, patient)
     drugs = [drug_id(client, doctor.headers, n) for n in ("simvastatin", "clarithromycin")]
     check = client.post("/api/v1/prescriptions/check", headers=doctor.headers,
@@ -57,13 +55,16 @@ def test_interactions_name_their_source(client, make_user, login, headers_for):
 
 
 def test_a_prescription_carries_the_registration_number_and_the_encounter(
-        client, make_user, login, headers_for, db, settings):
+        client, make_user, login, headers_for):
     doctor = new_clinician(client, make_user, login)
-    factory = db.owner_session_factory()
-    scheduling.create_doctor(wired_uow(factory, Actor.system("tests"), settings=settings),
-                             user_id=doctor.user_id, department_id=make_department(factory),
-                             specialty="General Medicine", registration_number="GMC 7012345")
     patient = new_patient(client, headers_for)["id"]
+    book_with(client, headers_for, doctor, patient)  # makes them a bookable doctor too
+    admin = headers_for("admin")
+    version = client.get(f"/api/v1/doctors/{doctor.doctor_id}", headers=admin).json()["version"]
+    registered = client.patch(f"/api/v1/doctors/{doctor.doctor_id}", headers=admin, json={
+        "version": version, "registration_number": "GMC 7012345"})
+    assert registered.status_code == 200, registered.text
+    assert registered.json()["registration_number"] == "GMC 7012345"
     encounter = open_encounter(client, doctor, patient, reason="Cough for two weeks")
     created = client.post("/api/v1/prescriptions", headers=doctor.headers, json={
         "patient_id": patient, "encounter_id": encounter["id"],

@@ -10,7 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hms_server.adapters.orm.infra import AuditEntry
-from tests.server.api.clinical_factories import new_clinician, new_patient, open_encounter
+from tests.server.api.clinical_factories import (
+    book_with,
+    new_clinician,
+    new_patient,
+    open_encounter,
+)
 
 # A 1x1 PNG.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
@@ -45,6 +50,28 @@ def test_the_letterhead_comes_from_the_settings(letterhead_client, make_user, lo
     assert letterhead_client.get("/api/v1/hospital/logo").status_code == 401
 
 
+def test_billing_prints_the_same_logo(letterhead_client, make_user, login):
+    """Billing's letterhead endpoint reads the same setting by the same rules."""
+    headers = login(*make_user("billing_clerk")[:2])
+    billing = letterhead_client.get("/api/v1/billing/logo", headers=headers)
+    assert billing.status_code == 200 and billing.content == PNG
+    assert billing.headers["content-type"] == "image/png"
+    settings = letterhead_client.get("/api/v1/billing/settings", headers=headers).json()
+    assert settings["has_logo"] is True
+
+
+def test_a_logo_that_is_not_an_image_is_no_logo(db, tmp_path, headers_for):
+    from hms_server.app import create_app
+
+    bogus = tmp_path / "logo.png"
+    bogus.write_bytes(b"<html>not an image</html>")
+    settings = db.settings(hospital_logo_file=str(bogus))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        for path in ("/api/v1/hospital/logo", "/api/v1/billing/logo"):
+            answer = client.get(path, headers=headers_for("billing_clerk"))
+            assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+
+
 def test_no_logo_is_a_404_problem(client, headers_for):
     headers = headers_for("receptionist")
     assert client.get("/api/v1/me", headers=headers).json()["hospital"]["has_logo"] is False
@@ -61,6 +88,7 @@ def test_reception_reads_the_allergy_alert_for_a_wristband(client, headers_for, 
     assert first.json() == {"patient_id": patient, "recorded": False, "allergies": []}
 
     doctor = new_clinician(client, make_user, login)
+    book_with(client, headers_for, doctor, patient)  # the doctor's patient
     open_encounter(client, doctor, patient)
     for substance, severity in (("latex", "mild"), ("penicillin", "severe")):
         added = client.post(f"/api/v1/patients/{patient}/allergies", headers=doctor.headers,
