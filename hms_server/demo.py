@@ -277,10 +277,17 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
             _stop(proc)
         for simulator in billing_simulators:
             stop_simulator(simulator)
+        stopped_database = True
         if started_database:
-            embedded.stop(data_dir)
-        click.echo("Stopped the desktop, the server, the simulators and the embedded "
-                   "database.")
+            try:
+                embedded.stop(data_dir)
+            except subprocess.CalledProcessError:
+                stopped_database = False
+                click.echo("The embedded database is still shutting down; if it keeps running, "
+                           f"stop it with: hms-server db down {data_dir}")
+        if stopped_database:
+            click.echo("Stopped the desktop, the server, the simulators and the embedded "
+                       "database.")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
