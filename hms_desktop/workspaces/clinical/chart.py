@@ -35,6 +35,7 @@ from hms_desktop.workspaces.clinical.chart_tabs import (
     SummaryTab,
     TimelineTab,
     VitalsTab,
+    may_do,
     medication_text,
     reference_text,
     result_text,
@@ -297,7 +298,8 @@ class ChartView(QWidget):
             self._open(ProblemDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.problems_tab, self.timeline_tab))
         elif action == "prescribe":
-            self._open(PrescribeDialog(ctx, api, pid, parent=self), self._on_prescribed)
+            if may_do(ctx, action):
+                self._open(PrescribeDialog(ctx, api, pid, parent=self), self._on_prescribed)
         elif action == "print":
             self.print_prescription()
         elif action == "order_lab":

@@ -9,6 +9,7 @@ from hms_desktop.qt import QKeySequence, QLabel, QShortcut, QSplitter, Qt, QVBox
 from hms_desktop.widgets.layout_memory import remember_splitter
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart import ChartView
+from hms_desktop.workspaces.clinical.chart_tabs import may_do
 from hms_desktop.workspaces.clinical.patient_list import PatientListPanel
 from hms_desktop.workspaces.clinical.today_queue import QUEUE_ACTIONS
 
@@ -84,8 +85,11 @@ class ClinicalWorkspace(QWidget):
                 dialog.search()
             return dialog
 
-        return [("timeline", lambda: self.chart.tabs.setCurrentWidget(self.chart.timeline_tab)),
-                ("prescribe", prescribe)]
+        views: list[tuple[str, object]] = [
+            ("timeline", lambda: self.chart.tabs.setCurrentWidget(self.chart.timeline_tab))]
+        if may_do(self.context, "prescribe"):
+            views.append(("prescribe", prescribe))
+        return views
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour: open the first patient of today's list (or of the search)."""
