@@ -5,10 +5,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
-# poppler for looking at PDFs, HAProxy for the scale-out test. Qt's offscreen platform needs only libraries the base image has.
-TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 haproxy
+# wixl and msitools for the MSI property test, poppler for looking at PDFs, HAProxy for the
+# scale-out test. Qt's offscreen platform needs only libraries the base image has.
+TEST_APT_PACKAGES := chromium poppler-utils zbar-tools wixl msitools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 haproxy
+# What Qt's xcb platform plugin needs to open the desktop on an X11 display (a stock Debian 12
+# lacks libxcb-cursor0, libxcb-icccm4 and libxcb-keysyms1, among others).
+DEMO_APT_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
 
-.PHONY: venv demo test test-fast lint format bench packages clean system-deps openapi-snapshot
+.PHONY: venv demo test test-fast lint format bench packages clean system-deps demo-deps openapi-snapshot
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +22,13 @@ $(STAMP): pyproject.toml setup.py
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) demo-deps
 	$(VENV)/bin/hms-server demo
+
+# Installs the desktop's display libraries when run as root on Debian/Ubuntu; otherwise says
+# exactly what to install (the demo itself also checks, and keeps the server running).
+demo-deps:
+	@$(MAKE) --no-print-directory system-deps TEST_APT_PACKAGES="$(DEMO_APT_PACKAGES)"
 
 # Installs missing system libraries when run as root on Debian/Ubuntu; otherwise says what
 # is missing and carries on (the tests that need them skip with the reason).
@@ -45,9 +54,9 @@ test-fast: $(STAMP)
 # the security core (auth, audit, unit of work, API plumbing) and the data-access seam of the
 # areas moved onto repositories. A new area adds its repository/query modules here once typed.
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
-	appointments.py billing.py clinical.py identity.py idempotency.py insurance.py labs.py \
-	messaging.py patients.py prescribing.py scheduling.py wards.py mar.py nursing.py devices.py \
-	pharmacy.py dispensing.py procurement.py equipment.py)
+	appointments.py billing.py clinical.py duplicates.py identity.py idempotency.py insurance.py \
+	labs.py messaging.py patients.py prescribing.py scheduling.py wards.py mar.py nursing.py \
+	devices.py pharmacy.py dispensing.py procurement.py equipment.py)
 QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py billing.py chart.py patients.py \
 	wards.py ward_rounds.py ward_access.py hl7.py pharmacy.py dispensing.py procurement.py)
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \

@@ -54,6 +54,7 @@ class HospitalRead(BaseModel):
     tax_id: str = ""
     currency: str = "EUR"
     currency_minor_unit: int = 2
+    has_logo: bool = Field(default=False, description="GET /hospital/logo has a logo")
 
 
 class MeRead(UserRead):

@@ -436,6 +436,7 @@ class TimelineItem(BaseModel):
     summary: str
     encounter_id: int | None
     flag: str | None
+    by: str | None = Field(default=None, description="Who recorded it (full name)")
 
 
 # ---------------------------------------------------------------- access
@@ -449,6 +450,8 @@ class BreakGlassRequest(BaseModel):
 class BreakGlassRead(BaseModel):
     id: int
     patient_id: int
+    patient_mrn: str | None = None
+    patient_name: str | None = Field(default=None, description="Family, Given (review list)")
     user_id: int
     username: str | None = None
     full_name: str | None = None

@@ -210,13 +210,21 @@ class PatientRead(PatientSummary):
 
 class PatientMerge(BaseModel):
     """Merge ``merge_from_id`` (the duplicate, which stops being used) into the patient in
-    the URL (the survivor). Versions, when given, must match (else 409)."""
+    the URL (the survivor), at once, for ``reason`` (kept in the merge journal). Versions,
+    when given, must match (else 409)."""
 
     model_config = ConfigDict(extra="forbid")
 
     merge_from_id: int = Field(ge=1)
+    reason: Annotated[str, AfterValidator(_text), Field(
+        min_length=5, max_length=1000, description="Why these records are the same person")]
     survivor_version: int | None = Field(default=None, ge=1)
     merge_from_version: int | None = Field(default=None, ge=1)
+
+
+DuplicateReason = Literal["same_national_id", "same_birth_date_similar_name",
+                          "same_birth_date_swapped_name", "same_phone_similar_name"]
+"""Why two records look like one person (stable codes; the desktop words them as sentences)."""
 
 
 class DuplicateCandidate(BaseModel):
@@ -225,8 +233,24 @@ class DuplicateCandidate(BaseModel):
     name: str
     dob: date
     score: float
-    reasons: list[str]
+    reasons: list[DuplicateReason]
 
+
+
+class AlertAllergyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    substance: str
+    severity: str
+
+
+class AllergyAlertRead(BaseModel):
+    """What a wristband prints about allergies: the active ones, most severe first.
+    ``recorded`` false means no allergy was ever recorded (not "no known allergies")."""
+
+    model_config = ConfigDict(from_attributes=True)
+    patient_id: int
+    recorded: bool
+    allergies: list[AlertAllergyRead]
 
 
 class PrintRecord(BaseModel):

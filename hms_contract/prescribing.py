@@ -28,6 +28,9 @@ class DrugRead(BaseModel):
     therapeutic_class: str | None
     class_name: str | None
     essential: bool
+    synonyms: list[str] = Field(default_factory=list, description="Other common names of "
+                                "the ingredient (aspirin, acetaminophen, meperidine ...)")
+    brand_names: list[str] = Field(default_factory=list)
 
 
 class PrescriptionItemCreate(BaseModel):
@@ -64,6 +67,8 @@ class ConflictRead(BaseModel):
     drug_ids: list[int]
     reason: str
     severity: str
+    source: str | None = Field(default=None, description="Where the rule comes from (for "
+                               "an interaction, the citation of the interaction table)")
 
 
 class SafetyCheckRead(BaseModel):
@@ -105,14 +110,27 @@ class OverrideRead(BaseModel):
     created_at: datetime
 
 
+class PrescriptionEncounter(BaseModel):
+    """The visit a prescription was written in (printed on the prescription)."""
+
+    model_config = _READ
+    id: int
+    kind: str
+    started_at: datetime
+    reason: str | None = None
+
+
 class PrescriptionRead(BaseModel):
     id: int
     number: str
     patient_id: int
     patient: PatientBrief | None = None
     encounter_id: int | None
+    encounter: PrescriptionEncounter | None = None
     prescriber_user_id: int
     prescriber_name: str | None
+    prescriber_registration: str | None = Field(
+        default=None, description="The prescriber's professional registration number")
     status: str
     notes: str | None
     created_at: datetime

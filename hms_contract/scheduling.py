@@ -41,6 +41,13 @@ class DoctorRead(BaseModel):
     specialty: str
     active: bool
     version: int
+    registration_number: str | None = Field(
+        default=None, description="Professional registration (licence) number, printed on "
+                                  "prescriptions")
+
+
+RegistrationNumber = Field(default=None, min_length=2, max_length=64,
+                           pattern=r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$")
 
 
 class DoctorCreate(_Strict):
@@ -48,6 +55,7 @@ class DoctorCreate(_Strict):
     department_id: int = Id
     specialty: str = Field(min_length=2, max_length=100)
     display_name: str | None = Field(default=None, min_length=2, max_length=200)
+    registration_number: str | None = RegistrationNumber
 
 
 class DoctorUpdate(_Strict):
@@ -56,6 +64,7 @@ class DoctorUpdate(_Strict):
     specialty: str | None = Field(default=None, min_length=2, max_length=100)
     display_name: str | None = Field(default=None, min_length=2, max_length=200)
     active: bool | None = None
+    registration_number: str | None = RegistrationNumber
 
 
 class SessionTemplateIn(_Strict):
@@ -270,3 +279,9 @@ class WaitlistRead(BaseModel):
     appointment_id: int | None
     created_at: datetime
     version: int
+    patient_mrn: str | None = Field(default=None, description="Only for roles that may "
+                                    "read demographics")
+    patient_name: str | None = None
+    doctor_name: str | None = None
+    department_name: str | None = None
+    offered_doctor_name: str | None = None

@@ -107,6 +107,7 @@ class DesktopApp(QObject):
             dialog.me,
             self.tasks,
             session_store=self._store_factory(dialog.api.server),
+            settings=self.settings,
             idle_lock_ms=idle_ms,
         )
         window.sig_signed_out.connect(self._on_main_window_signed_out)

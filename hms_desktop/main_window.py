@@ -11,6 +11,7 @@ from hms_desktop.idle_lock import IdleWatcher, LockOverlay
 from hms_desktop.qt import (
     QAction,
     QApplication,
+    QFrame,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -18,17 +19,20 @@ from hms_desktop.qt import (
     QListWidgetItem,
     QMainWindow,
     QProgressBar,
+    QPushButton,
     QSize,
     QStackedWidget,
     Qt,
     QTimer,
+    QVBoxLayout,
     QWidget,
     Signal,
 )
 from hms_desktop.roles import roles_text
+from hms_desktop.settings import DesktopSettings
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.theme import STATUS_COLOURS
-from hms_desktop.widgets.problems import describe_error
+from hms_desktop.widgets.problems import ProblemLabel, describe_error
 from hms_desktop.workspaces import (
     WorkspaceContext,
     WorkspaceInfo,
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
     from hms_desktop.api.client import ApiClient
 
 BUSY_INDICATOR_DELAY_MS = 200
+#: Error codes that only describe the lost connection (cleared when it is back).
+STALE_WHEN_CONNECTED = frozenset({"server_unavailable", "service_unavailable"})
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +66,7 @@ class MainWindow(QMainWindow):
         tasks: TaskRunner,
         *,
         session_store=None,
+        settings: DesktopSettings | None = None,
         idle_lock_ms: int = 10 * 60_000,
         health_interval_ms: int = 5000,
         health_retry_ms: int = 2000,
@@ -76,7 +83,8 @@ class MainWindow(QMainWindow):
 
         self.infos: list[WorkspaceInfo] = workspaces_for(me.workspaces)
         self._pages: dict[str, QWidget] = {}
-        self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status)
+        self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status,
+                                         settings=settings)
 
         self._build_central()
         self._build_status_bar()
@@ -127,7 +135,7 @@ class MainWindow(QMainWindow):
         self.rail = QListWidget(self._content)
         self.rail.setObjectName("navRail")
         self.rail.setAccessibleName(self.tr("Workspaces"))
-        self.rail.setFixedWidth(200)
+        self.rail.setFixedWidth(176)
         self.rail.setIconSize(QSize(0, 0))
         self.rail.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for number, info in enumerate(self.infos, start=1):
@@ -140,8 +148,37 @@ class MainWindow(QMainWindow):
         self.rail.currentRowChanged.connect(self._on_rail_current_row_changed)
         self.stack = QStackedWidget(self._content)
         layout.addWidget(self.rail)
-        layout.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addWidget(self._build_offline_banner())
+        right.addWidget(self.stack, 1)
+        layout.addLayout(right, 1)
         self.setCentralWidget(self._content)
+
+    def _build_offline_banner(self) -> QFrame:
+        """A clear strip across the top while the server cannot be reached (or its database
+        is down): what is happening, what does not work meanwhile, and that typing is safe."""
+        self.offline_banner = QFrame(self._content)
+        self.offline_banner.setObjectName("offlineBanner")
+        self.offline_banner.setStyleSheet(
+            "QFrame#offlineBanner { background: #fdecea; border-bottom: 2px solid #c62828; }"
+            " QFrame#offlineBanner QLabel { color: #7f1d1d; }")
+        self.offline_banner.setAccessibleName(self.tr("Connection problem"))
+        row = QHBoxLayout(self.offline_banner)
+        row.setContentsMargins(16, 8, 16, 8)
+        self.offline_label = QLabel(self.offline_banner)
+        self.offline_label.setWordWrap(True)
+        self.offline_label.setAccessibleName(self.tr("Connection problem"))
+        self.retry_now_button = QPushButton(self.tr("Try again now"), self.offline_banner)
+        self.retry_now_button.setAccessibleName(self.tr("Try to reach the server again now"))
+        self.retry_now_button.setToolTip(self.tr("Check the connection now instead of "
+                                                 "waiting for the next attempt"))
+        self.retry_now_button.clicked.connect(lambda: self.connection.check_now())
+        row.addWidget(self.offline_label, 1)
+        row.addWidget(self.retry_now_button)
+        self.offline_banner.hide()
+        return self.offline_banner
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -268,6 +305,7 @@ class MainWindow(QMainWindow):
         }[self.connection.state if hasattr(self, "connection") else ConnectionState.CONNECTED]
 
     def _on_connection_state_changed(self, state: ConnectionState) -> None:
+        self._show_offline_banner(state)
         colour = {
             ConnectionState.CONNECTED: STATUS_COLOURS["ok"],
             ConnectionState.RECONNECTING: STATUS_COLOURS["waiting"],
@@ -278,6 +316,35 @@ class MainWindow(QMainWindow):
         self.connection_label.setToolTip(
             self.tr("Connection to {server}: {state}").format(server=self.api.server, state=text)
         )
+
+    def _show_offline_banner(self, state: ConnectionState) -> None:
+        if not hasattr(self, "offline_banner"):
+            return
+        if state is ConnectionState.CONNECTED:
+            was_offline = self.offline_banner.isVisible()
+            self.offline_banner.hide()
+            if was_offline:
+                self._clear_stale_errors()
+            return
+        if state is ConnectionState.RECONNECTING:
+            text = self.tr(
+                "<b>The server cannot be reached.</b> Reconnecting… Until it is back, "
+                "searching, saving, booking and printing do not work. What you have typed "
+                "stays where it is: send it again once the connection returns.")
+        else:
+            text = self.tr(
+                "<b>The server is up but its database is not.</b> Nothing can be loaded or "
+                "saved until it recovers. What you have typed stays where it is.")
+        self.offline_label.setText(text)
+        self.offline_banner.show()
+
+    def _clear_stale_errors(self) -> None:
+        """Back online: the "cannot reach the server" messages no longer hold."""
+        self.statusBar().clearMessage()
+        for label in self.findChildren(ProblemLabel):
+            if label.code.text() in STALE_WHEN_CONNECTED:
+                label.clear()
+        self._show_status(self.tr("Connected again."))
 
     # -- lock and session --------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractListModel,
     QAbstractTableModel,
+    QByteArray,
     QCoreApplication,
     QDate,
     QDateTime,
@@ -48,6 +49,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QFontDatabase,
     QFontMetrics,
     QGuiApplication,
     QImage,
@@ -60,6 +62,7 @@ from PySide6.QtGui import (
     QPixmap,
     QRegularExpressionValidator,
     QShortcut,
+    QTextLayout,
 )
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -125,6 +128,7 @@ __all__ = [
     "QApplication",
     "QBrush",
     "QButtonGroup",
+    "QByteArray",
     "QCheckBox",
     "QColor",
     "QComboBox",
@@ -142,6 +146,7 @@ __all__ = [
     "QEventLoop",
     "QFileDialog",
     "QFont",
+    "QFontDatabase",
     "QFontMetrics",
     "QFormLayout",
     "QFrame",
@@ -201,6 +206,7 @@ __all__ = [
     "QTableWidget",
     "QTableWidgetItem",
     "QTextBrowser",
+    "QTextLayout",
     "QThreadPool",
     "QTime",
     "QTimer",

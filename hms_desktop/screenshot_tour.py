@@ -145,6 +145,20 @@ def run_screenshot_tour(
             path = out / f"{key}.png"
             _grab(window, path)
             say(f"saved {path}")
+            # A workspace may offer more views (tabs, a dialog): one PNG each.
+            for name, show in getattr(page, "screenshot_views", lambda: [])():
+                shown = show()
+                _pump(100)
+                if not _wait(lambda: not tasks.busy, timeout_s):
+                    say(f"Timed out waiting for the {key} {name} view to load.")
+                    return 3
+                _pump(150)
+                path = out / f"{key}-{name}.png"
+                target = shown if isinstance(shown, QWidget) else window
+                _grab(target, path)
+                say(f"saved {path}")
+                if shown is not None and shown is not window and hasattr(shown, "reject"):
+                    shown.reject()
         try:
             api.logout()
         except Exception as exc:

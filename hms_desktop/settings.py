@@ -1,4 +1,5 @@
-"""What the desktop remembers between runs: the server address and last username. Nothing else.
+"""What the desktop remembers between runs: the server address, the last username and how
+the user arranged the screens (pane sizes). Nothing else: no patient data, no tokens.
 
 Settings that an administrator may preset (idle lock minutes) are read, never written.
 Tokens never go here (see ``api.session_store``).
@@ -6,7 +7,10 @@ Tokens never go here (see ``api.session_store``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 
 from hms_desktop.qt import QSettings
 
@@ -61,6 +65,19 @@ class DesktopSettings:
     def last_username(self, value: str) -> None:
         self._set("last_username", value)
 
+    def layout_state(self, key: str) -> bytes | None:
+        """A widget's saved arrangement (``QSplitter.saveState()``), or ``None``."""
+        raw = self._get(f"layout/{_layout_key(key)}")
+        if not raw:
+            return None
+        try:
+            return base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+
+    def set_layout_state(self, key: str, state: bytes) -> None:
+        self._set(f"layout/{_layout_key(key)}", base64.b64encode(bytes(state)).decode("ascii"))
+
     def idle_lock_minutes(self) -> float:
         """``HMS_IDLE_LOCK_MINUTES`` if set, else the ``idle_lock_minutes`` setting, else 10."""
         for raw in (os.environ.get("HMS_IDLE_LOCK_MINUTES"), self._get("idle_lock_minutes")):
@@ -72,3 +89,8 @@ class DesktopSettings:
                 if minutes > 0:
                     return minutes
         return DEFAULT_IDLE_LOCK_MINUTES
+
+
+def _layout_key(key: str) -> str:
+    """Keys are code-given names (``reception/panes``); keep them one plain settings path."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", key)

@@ -5,7 +5,8 @@ Status colours are shared by every workspace and always paired with text.
 
 from __future__ import annotations
 
-from hms_desktop.qt import QApplication, QColor, QPalette, QStyleFactory, Qt
+from hms_desktop.qt import QApplication, QColor, QFont, QFontDatabase, QPalette, QStyleFactory, Qt
+from hms_desktop.shipped_fonts import FAMILY_NAME, font_files
 
 ACCENT = "#2563a8"
 STATUS_COLOURS = {
@@ -72,8 +73,21 @@ def is_dark_mode(app: QApplication) -> bool:
     return scheme == Qt.ColorScheme.Dark
 
 
+def install_shipped_fonts(app: QApplication) -> None:
+    """Register the shipped DejaVu Sans and make it the fallback of the interface font, so a
+    status symbol (◷ ➔ ▶ ✓ ⊘ …) or a name in another script never shows as an empty box on a
+    workstation whose own fonts lack it."""
+    for path in font_files():
+        if path.exists():
+            QFontDatabase.addApplicationFont(str(path))
+    family = app.font().family()
+    if family != FAMILY_NAME and FAMILY_NAME not in QFont.substitutes(family):
+        QFont.insertSubstitution(family, FAMILY_NAME)
+
+
 def apply_theme(app: QApplication) -> None:
     """Fusion + palette matching the OS colour scheme; re-applied when the OS switches."""
+    install_shipped_fonts(app)
     app.setStyle(QStyleFactory.create("Fusion"))
     _apply_palette(app)
     app.setStyleSheet(STYLE_SHEET)

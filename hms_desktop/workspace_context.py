@@ -12,6 +12,9 @@ all of the application a workspace may use, with the same names in every workspa
 - ``show_status(text)``: a short message in the main window's status bar.
 - ``events()``: the shared live-event bridge (``hms_desktop.events.EventBridge``), started on
   first use; ``subscribe(prefixes, slot)`` on it.
+- ``settings``: the desktop's ``DesktopSettings``, for remembering how the user arranged a
+  screen (``widgets.layout_memory.remember_splitter``); in memory unless the main window
+  hands in the persistent one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hms_contract.auth import MeRead
+from hms_desktop.settings import DesktopSettings
 
 if TYPE_CHECKING:
     from hms_desktop.api.client import ApiClient
@@ -41,7 +45,8 @@ class WorkspaceContext:
 
     def __init__(self, api: ApiClient, tasks: TaskRunner, me: MeRead,
                  show_status: Callable[[str], None] | None = None, *,
-                 events: EventBridge | None = None) -> None:
+                 events: EventBridge | None = None,
+                 settings: DesktopSettings | None = None) -> None:
         if not isinstance(me, MeRead):
             raise TypeError(f"WorkspaceContext.me must be hms_contract.auth.MeRead, "
                             f"not {type(me).__name__}")
@@ -50,6 +55,7 @@ class WorkspaceContext:
         self.me = me
         self.show_status: Callable[[str], None] = show_status or _no_status
         self._events = events
+        self.settings = settings if settings is not None else DesktopSettings.in_memory()
 
     def events(self) -> EventBridge:
         """The live-event bridge, started on first use."""

@@ -56,7 +56,8 @@ def hospital_from_settings(settings: Settings) -> Hospital:
         address=settings.hospital_address, phone=settings.hospital_phone,
         email=settings.hospital_email, tax_id=settings.hospital_tax_id,
         booking_url=settings.booking_url, mrn_prefix=settings.mrn_prefix,
-        currency=settings.currency, currency_minor_unit=settings.currency_minor_unit)
+        currency=settings.currency, currency_minor_unit=settings.currency_minor_unit,
+        logo_file=settings.hospital_logo_file)
 
 
 def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
@@ -64,7 +65,15 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
 
     Read this function to see how the areas are connected; no other module subscribes.
     """
-    from hms_server.services import admissions, appointments, clinical, mar, messaging, waitlist
+    from hms_server.services import (
+        admissions,
+        appointments,
+        clinical,
+        duplicates,
+        mar,
+        messaging,
+        waitlist,
+    )
 
     # Patient merge: every table that references a patient is moved by one of these
     # handlers (tests/server/integration/test_patient_merge_coverage.py walks the FKs).
@@ -72,11 +81,15 @@ def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
     events.subscribe(ev.PatientsMerged, appointments.move_schedule_on_merge)
     events.subscribe(ev.PatientsMerged, messaging.move_messages_on_merge)
     events.subscribe(ev.PatientsMerged, admissions.move_inpatient_records_on_merge)
+    # first day (issue 12): open duplicate flags of the merged-away record follow the survivor.
+    events.subscribe(ev.PatientsMerged, duplicates.move_flags_on_merge)
     # Scheduling → messaging: confirmations, reminders and cancellations are queued in the
     # booking transaction, so a message exists exactly when its appointment does.
     events.subscribe(ev.AppointmentChanged, messaging.on_appointment_changed)
     # Appointments → waitlist (one direction: the waitlist books through appointments).
     events.subscribe(ev.SlotFreed, waitlist.on_slot_freed)
+    # first day (issue 12): waitlist → messaging, the patient is told a place is held for them.
+    events.subscribe(ev.WaitlistOffered, messaging.on_waitlist_offered)
     # Prescribing → wards: an admitted patient's prescription becomes inpatient orders with
     # scheduled doses (the MAR); cancelling it stops them.
     events.subscribe(ev.PrescriptionIssued, mar.on_prescription_issued)

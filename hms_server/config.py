@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     hospital_phone: str = ""
     hospital_email: str = ""
     hospital_tax_id: str = ""
+    # A PNG or JPEG (at most 2 MB) printed on letterheads (prescriptions, invoices, receipts,
+    # statements; GET /hospital/logo and GET /billing/logo); empty: none.
+    hospital_logo_file: str = ""
     # Public address of the self-booking page, told to patients in messages.
     booking_url: str = ""
     # ISO 4217 currency of all money, and its minor unit (2 = cents).
@@ -81,8 +84,6 @@ class Settings(BaseSettings):
     billing_discount_approval_amount: Decimal = Field(default=Decimal(50), ge=0)
     billing_refund_approval_amount: Decimal = Field(default=Decimal(100), ge=0)
     invoice_due_days: int = Field(default=30, ge=0, le=365)
-    # PNG or JPEG printed on invoices, receipts and statements (GET /billing/logo).
-    hospital_logo_file: str = ""
     # The insurers' FHIR R4 endpoint and the card gateway; unset = not available here.
     payer_fhir_url: str = ""
     payer_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -164,8 +164,8 @@ build_deb() {
         install -m 0644 "$INSTALLERS/deb/desktop/conffiles" "$stage/DEBIAN/conffiles"
         control_file desktop "$stage" "$base, $DESKTOP_LIBS" "" \
             "Description: HMS hospital management system - desktop client" \
-            " The PySide6 (Qt) workstation client of HMS (hms-desktop): reception, clinical," \
-            " ward, pharmacy, billing, staff, reports and administration workspaces." \
+            " The PySide6 (Qt) workstation client of HMS (hms-desktop), with the" \
+            " $(python3 "$INSTALLERS/common/workspaces_text.py") workspaces." \
             " Bundles its Python dependencies and Qt in a virtualenv under /opt/hms-desktop;" \
             " workstation settings (server address, LAN CA file) in /etc/hms/desktop.ini."
     fi

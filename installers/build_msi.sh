@@ -24,6 +24,7 @@ WIN_PLATFORM=x86_64-pc-windows-msvc
 
 need_cmd wixl wixl
 need_cmd msiinfo msitools
+need_cmd msibuild msitools
 VERSION=$(version)
 START=$(date +%s)
 OUT="$DIST/hms-desktop-$VERSION-x64.msi"
@@ -156,6 +157,10 @@ if ! (cd "$M" && wixl -a x64 -o "$OUT" hms-desktop.wxs) 2>&1 \
         | { grep -v -E "^$|g_object_set_is_valid_property" || true; }; then
     rm -f "$OUT"; die "wixl failed"
 fi
+# SERVER_URL and CA_FILE must reach a managed (elevated) install: wixl ignores Secure="yes".
+secure=$(cd "$INSTALLERS/msi" && "$SYS_PY" -c 'import make_wxs; print(make_wxs.secure_properties())')
+msibuild "$OUT" -q "UPDATE \`Property\` SET \`Value\` = '$secure' WHERE \`Property\` = 'SecureCustomProperties'" \
+    || die "could not set SecureCustomProperties"
 
 # 8. Check the MSI has what it should.
 # (Whole outputs captured first: grep -q on a pipe would SIGPIPE msiinfo under pipefail.)
@@ -169,5 +174,11 @@ upgrade=$(msiinfo export "$OUT" Upgrade)
 upgrade_code=$(sed -n 's/^UPGRADE_CODE = "\([0-9A-F-]*\)".*/\1/p' "$INSTALLERS/msi/make_wxs.py")
 [ -n "$upgrade_code" ] && grep -q "{$upgrade_code}" <<<"$upgrade" \
     || die "MSI lacks the Upgrade table entry"
-log "$(basename "$OUT"): $(du -h "$OUT" | cut -f1), $files files (checked: File, Shortcut, Upgrade tables)"
+registry=$(msiinfo export "$OUT" Registry)
+grep -q '\[SERVER_URL\]' <<<"$registry" && grep -q '\[CA_FILE\]' <<<"$registry" \
+    || die "MSI does not store SERVER_URL/CA_FILE"
+properties=$(msiinfo export "$OUT" Property)
+grep -q "SecureCustomProperties.*SERVER_URL;CA_FILE" <<<"$properties" \
+    || die "SERVER_URL/CA_FILE are not secure properties"
+log "$(basename "$OUT"): $(du -h "$OUT" | cut -f1), $files files (checked: File, Shortcut, Upgrade, Registry, Property tables)"
 log "done in $(( $(date +%s) - START ))s"

@@ -51,6 +51,8 @@ from hms_contract.prescribing import (
     DrugRead,
     PrescriptionCreate,
     PrescriptionRead,
+    SafetyCheckRead,
+    SafetyCheckRequest,
 )
 from hms_desktop.api.client import ApiClient, request_body
 from hms_desktop.api.errors import ApiProblem, specialise
@@ -226,6 +228,12 @@ class ClinicalApi:
     def search_formulary(self, q: str, *, limit: int = 25) -> list[DrugRead]:
         return self._list("/formulary", DrugRead, {"q": q, "limit": limit})
 
+    def check_prescription(self, patient_id: int, drug_ids: list[int]) -> SafetyCheckRead:
+        """Dry run of the server's safety checks for these drugs (nothing is saved)."""
+        body = request_body(SafetyCheckRequest, {"patient_id": patient_id,
+                                                 "drug_ids": list(drug_ids)})
+        return self.api.post("/prescriptions/check", body, SafetyCheckRead)
+
     def list_prescriptions(self, patient_id: int) -> list[PrescriptionRead]:
         return self._list(f"/patients/{patient_id}/prescriptions", PrescriptionRead,
                           {"limit": 100})
@@ -235,9 +243,12 @@ class ClinicalApi:
 
     def create_prescription(self, patient_id: int, items: list[Mapping[str, Any]], *,
                             override_reason: str | None = None,
-                            notes: str | None = None) -> PrescriptionRead:
+                            notes: str | None = None,
+                            encounter_id: int | None = None) -> PrescriptionRead:
         """The new prescription, or ``SafetyConflictError`` listing what the check found."""
         values: dict[str, Any] = {"patient_id": patient_id, "items": list(items)}
+        if encounter_id:
+            values["encounter_id"] = encounter_id
         if notes:
             values["notes"] = notes
         if override_reason:

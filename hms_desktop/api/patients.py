@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import TypeAdapter
 
 from hms_contract.patients import (
+    AllergyAlertRead,
     DuplicateCandidate,
     PatientCreate,
     PatientPage,
@@ -76,6 +77,10 @@ class PatientsApi:
         409 ``version_conflict``."""
         body = request_body(PatientUpdate, {"version": version, **changes})
         return self.api.patch(f"/patients/{patient_id}", body, PatientRead)
+
+    def allergy_alert(self, patient_id: int) -> AllergyAlertRead:
+        """The allergy flag a wristband prints (active substances and severities)."""
+        return self.api.get(f"/patients/{patient_id}/allergy-alert", AllergyAlertRead)
 
     def record_print(self, patient_id: int,
                      document: Literal["id_card", "wristband"] = "id_card") -> None:

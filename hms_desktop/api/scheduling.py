@@ -26,6 +26,8 @@ from hms_contract.scheduling import (
     QueueEntryRead,
     SlotList,
     SlotRead,
+    WaitlistCreate,
+    WaitlistRead,
 )
 from hms_desktop.api.client import ApiClient, request_body
 from hms_desktop.api.errors import ApiProblem, specialise
@@ -139,6 +141,38 @@ class SchedulingApi:
             return self.api.post("/appointments", body, AppointmentRead, creates=True)
         except ApiProblem as problem:
             raise _with_extras(problem) from None
+
+    # -- waitlist ------------------------------------------------------------------------
+    def waitlist(self, *, status: str | None = None, limit: int = 200,
+                 offset: int = 0) -> Page[WaitlistRead]:
+        """Waitlist entries, longest-waiting first (with patient and doctor names)."""
+        return self.api.get("/waitlist", Page[WaitlistRead],
+                            params={"status": status, "limit": limit, "offset": offset})
+
+    def add_to_waitlist(self, *, patient_id: int, doctor_id: int | None = None,
+                        department_id: int | None = None, earliest: date, latest: date,
+                        reason: str | None = None) -> WaitlistRead:
+        values: dict[str, Any] = {"patient_id": patient_id, "earliest_date": earliest,
+                                  "latest_date": latest}
+        if doctor_id is not None:
+            values["doctor_id"] = doctor_id
+        if department_id is not None:
+            values["department_id"] = department_id
+        if reason:
+            values["reason"] = reason
+        return self.api.post("/waitlist", request_body(WaitlistCreate, values), WaitlistRead,
+                             creates=True)
+
+    def accept_waitlist_offer(self, entry_id: int) -> AppointmentRead:
+        """Book the slot offered to a waitlist entry (``SlotTakenError`` if someone was
+        faster)."""
+        try:
+            return self.api.post(f"/waitlist/{entry_id}/accept", None, AppointmentRead)
+        except ApiProblem as problem:
+            raise _with_extras(problem) from None
+
+    def remove_from_waitlist(self, entry_id: int) -> WaitlistRead:
+        return self.api.post(f"/waitlist/{entry_id}/remove", None, WaitlistRead)
 
     def check_in(self, appointment_id: int) -> QueueEntryRead:
         """The patient arrived; returns the queue entry (with its ``token``)."""

@@ -33,7 +33,7 @@ class AuditTableModel(PagedTableModel):
             Column("action", t("Action"), "action"),
             Column("category", t("Category"), "category"),
             Column("outcome", t("Outcome"), "outcome"),
-            Column("patient_id", t("Patient"), "patient_id"),
+            Column("patient_id", t("Patient"), "patient_id", render=_patient_text),
             Column("workstation", t("Workstation"), "workstation"),
             Column("address", t("Address"), "address"),
             Column("detail", t("Detail"), render=_detail_text),
@@ -45,6 +45,15 @@ class AuditTableModel(PagedTableModel):
             return api.list_audit(sort=sort, limit=limit, offset=offset, **filters)
 
         super().__init__(tasks, fetch, columns, default_sort="-at", parent=parent)
+
+
+def _patient_text(item: AuditEntryRead) -> str:
+    """``HMS000001024 · Nowak, Zofia`` — whom the entry is about, as a reviewer knows them."""
+    if item.patient_id is None:
+        return ""
+    if item.patient_mrn:
+        return " · ".join(x for x in (item.patient_mrn, item.patient_name) if x)
+    return translate("AuditTableModel", "record {id}").format(id=item.patient_id)
 
 
 def _detail_text(item: AuditEntryRead) -> str:

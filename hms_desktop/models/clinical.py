@@ -14,10 +14,11 @@ from typing import Any
 
 from hms_contract.clinical import TimelineItem, VitalsRead
 from hms_contract.common import Page
-from hms_contract.patients import PatientPage, PatientSummary
+from hms_contract.patients import PatientPage
 from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.paged import Column, PagedTableModel, _Index
+from hms_desktop.models.patients import identity_columns
 from hms_desktop.qt import QAbstractTableModel, QColor, QModelIndex, Qt, translate
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.theme import STATUS_COLOURS
@@ -58,20 +59,12 @@ def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
     return value.astimezone().strftime(fmt)
 
 
-def _patient_name(item: PatientSummary) -> str:
-    return f"{item.family_name}, {item.given_name}".strip(", ")
-
-
 class PatientSearchModel(PagedTableModel):
-    """``GET /patients?q=`` rows (``PatientSummary``): name, MRN, date of birth. Paged by
-    the server."""
+    """``GET /patients?q=`` rows (``PatientSummary``) with the identifying columns every
+    patient list shows (``models.patients.identity_columns``). Paged by the server."""
 
     def __init__(self, tasks: TaskRunner, patients_api: PatientsApi, parent=None) -> None:
-        columns = [
-            Column("name", translate(_C, "Name"), render=_patient_name),
-            Column("mrn", translate(_C, "MRN")),
-            Column("date_of_birth", translate(_C, "Born")),
-        ]
+        columns = identity_columns()
 
         def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> PatientPage:
             return patients_api.search(filters.get("q"), limit=limit, offset=offset)
@@ -104,7 +97,7 @@ class TimelineModel(PagedTableModel):
             Column("kind", translate(_C, "What"),
                    render=lambda i: translate(_C, TIMELINE_KINDS.get(i.kind, i.kind))),
             Column("title", translate(_C, "Details"), render=lambda i: i.summary),
-            Column("by", translate(_C, "By"), render=lambda _i: ""),
+            Column("by", translate(_C, "By"), render=lambda i: i.by or ""),
         ]
 
         def fetch(filters: dict, _sort: str | None, limit: int, offset: int

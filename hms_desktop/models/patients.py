@@ -10,7 +10,7 @@ from hms_contract.clinical import PatientHeader
 from hms_contract.patients import PatientPage, PatientSummary
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.paged import Column, PagedTableModel
-from hms_desktop.qt import QT_TRANSLATE_NOOP, translate
+from hms_desktop.qt import QT_TRANSLATE_NOOP, Qt, translate
 from hms_desktop.tasks import TaskRunner
 
 _SEX_TEXT = {
@@ -89,9 +89,52 @@ def dob_text(item: PatientSummary) -> str:
     return text
 
 
+_DUPLICATE_REASONS = {
+    "same_national_id": QT_TRANSLATE_NOOP("DuplicateReason", "Same national ID."),
+    "same_birth_date_similar_name": QT_TRANSLATE_NOOP(
+        "DuplicateReason", "Same date of birth and a similar name."),
+    "same_birth_date_swapped_name": QT_TRANSLATE_NOOP(
+        "DuplicateReason", "Same date of birth, with given and family names swapped."),
+    "same_phone_similar_name": QT_TRANSLATE_NOOP(
+        "DuplicateReason", "Same phone number and a similar name."),
+}
+
+
+def duplicate_reasons_text(reasons: list[str]) -> str:
+    """Why two records look like one person, as sentences the desk can read out
+    ("Same date of birth and a similar name. Same phone number and a similar name.")."""
+    sentences = []
+    for code in reasons:
+        source = _DUPLICATE_REASONS.get(str(code))
+        sentences.append(translate("DuplicateReason", source) if source
+                         else str(code).replace("_", " ").capitalize() + ".")
+    return " ".join(sentences)
+
+
+def phone_ending(item: PatientSummary) -> str:
+    """The last four digits of the phone: enough to tell two namesakes apart at the desk
+    ("ends 9193"), short enough to keep every identifying column whole."""
+    digits = "".join(ch for ch in (item.phone or "") if ch.isdigit())
+    return digits[-4:]
+
+
+def identity_columns() -> list[Column]:
+    """The columns every patient list shows, in this order, never elided: name, MRN, date
+    of birth with age, sex, the phone's last digits."""
+    return [
+        Column("name", translate("PatientsTableModel", "Name"), render=full_name),
+        Column("mrn", translate("PatientsTableModel", "MRN")),
+        Column("date_of_birth", translate("PatientsTableModel", "Born"), render=dob_text),
+        Column("sex", translate("PatientsTableModel", "Sex"),
+               render=lambda item: sex_text(item.sex)),
+        Column("phone", translate("PatientsTableModel", "Phone ends"), render=phone_ending),
+    ]
+
+
 class PatientsTableModel(PagedTableModel):
-    """MRN, name, date of birth (age), sex, phone; sorted by the server (family, given).
-    Rows are ``PatientSummary``.
+    """Name, MRN, date of birth (age), sex, the phone's last digits; sorted by the server
+    (family, given). Rows are ``PatientSummary``; the tooltip of the phone cell is the whole
+    number.
 
     Filter with ``set_filters(q=...)``; pages of 50 arrive as the view scrolls, and the
     answer of a query the user has typed past is dropped (see ``PagedTableModel``).
@@ -99,16 +142,13 @@ class PatientsTableModel(PagedTableModel):
     """
 
     def __init__(self, tasks: TaskRunner, patients_api: PatientsApi, parent=None) -> None:
-        columns = [
-            Column("mrn", translate("PatientsTableModel", "MRN")),
-            Column("name", translate("PatientsTableModel", "Name"), render=full_name),
-            Column("date_of_birth", translate("PatientsTableModel", "Born"), render=dob_text),
-            Column("sex", translate("PatientsTableModel", "Sex"),
-                   render=lambda item: sex_text(item.sex)),
-            Column("phone", translate("PatientsTableModel", "Phone")),
-        ]
-
         def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> PatientPage:
             return patients_api.search(filters.get("q"), limit=limit, offset=offset)
 
-        super().__init__(tasks, fetch, columns, parent=parent)
+        super().__init__(tasks, fetch, identity_columns(), parent=parent)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if (role == Qt.ItemDataRole.ToolTipRole and index.isValid()
+                and self.columns[index.column()].key == "phone"):
+            return self.row_item(index.row()).phone or ""
+        return super().data(index, role)

@@ -20,7 +20,7 @@ from hms_desktop.qt import (
 # Colour is never the only signal: each status has a word and a symbol as well.
 QUEUE_STATUS = {
     "waiting": (QT_TRANSLATE_NOOP("QueueStatus", "Waiting"), "◷", "#b26a00"),
-    "called": (QT_TRANSLATE_NOOP("QueueStatus", "Called"), "📣", "#1f5fa8"),
+    "called": (QT_TRANSLATE_NOOP("QueueStatus", "Called"), "➔", "#1f5fa8"),
     "in_consultation": (QT_TRANSLATE_NOOP("QueueStatus", "In consultation"), "▶", "#6a3fb5"),
     "done": (QT_TRANSLATE_NOOP("QueueStatus", "Done"), "✓", "#2e7d32"),
     "left": (QT_TRANSLATE_NOOP("QueueStatus", "Left"), "⊘", "#6b7280"),
@@ -51,12 +51,15 @@ def queue_action_allowed(action: str, entry: QueueEntryRead | None) -> bool:
 
 
 class QueueTableModel(QAbstractTableModel):
-    """Rows of ``GET /queue`` (``QueueEntryRead``, token order): token, patient, doctor,
+    """Rows of ``GET /queue`` (``QueueEntryRead``, token order): token, patient, MRN, doctor,
     appointment time (or walk-in), status (word, symbol and colour), waiting time.
-    GUI thread only."""
+    ``WHOLE_COLUMNS`` identify the patient and are never elided. GUI thread only."""
+
+    WHOLE_COLUMNS = (0, 1, 2, 5, 6)
 
     HEADERS = (QT_TRANSLATE_NOOP("QueueTableModel", "Token"),
                QT_TRANSLATE_NOOP("QueueTableModel", "Patient"),
+               QT_TRANSLATE_NOOP("QueueTableModel", "MRN"),
                QT_TRANSLATE_NOOP("QueueTableModel", "Doctor"),
                QT_TRANSLATE_NOOP("QueueTableModel", "Appointment"),
                QT_TRANSLATE_NOOP("QueueTableModel", "Status"),
@@ -93,7 +96,8 @@ class QueueTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             values = (
                 str(item.token),
-                f"{item.patient_name or ''}  {item.patient_mrn or ''}".strip(),
+                item.patient_name or "",
+                item.patient_mrn or "",
                 item.doctor_name or "",
                 item.appointment_start.strftime("%H:%M")
                 if item.appointment_start else translate("QueueTableModel", "walk-in"),
@@ -101,14 +105,14 @@ class QueueTableModel(QAbstractTableModel):
                 translate("QueueTableModel", "{n} min").format(n=item.waiting_minutes),
             )
             return values[column]
-        if role == Qt.ItemDataRole.ForegroundRole and column == 4:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5:
             return queue_status_colour(item.status)
         if role == Qt.ItemDataRole.FontRole and column == 0:
             font = QFont()
             font.setBold(True)
             font.setPointSize(font.pointSize() + 3)
             return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 6):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.UserRole:
             return item

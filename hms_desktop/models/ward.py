@@ -242,7 +242,8 @@ class DoseTableModel(QAbstractTableModel):
 class DueListModel(QAbstractListModel):
     """The ward's due-now list, soonest first: ``14:00 · Bed 03 · Smith, J · Amoxicillin``."""
 
-    KINDS = {"dose": "💊", "task": "✎", "vitals": "♥"}
+    # Glyphs the shipped DejaVu Sans has (an emoji pill is an empty box without an emoji font).
+    KINDS = {"dose": "℞", "task": "✎", "vitals": "♥"}
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -30,7 +30,7 @@ class AppointmentSlip:
     token: int | None = None
     location: str = ""
     reference: str = ""
-    hospital: str = "HMS Hospital"
+    hospital: str = ""  # the hospital's name from its settings (``GET /me`` → hospital)
     heading: str = "Appointment"
     token_caption: str = "Your number"  # noqa: S105 - a caption, not a secret
     labels: tuple[str, str, str, str, str] = ("Patient", "MRN", "Doctor", "Time", "Department")
@@ -49,15 +49,17 @@ def render_appointment_slip(slip: AppointmentSlip) -> bytes:
     width, height = A6
     pdf = canvas.Canvas(buffer, pagesize=A6, pageCompression=1)
     pdf.setTitle(f"{slip.heading} — {slip.mrn}")
-    pdf.setAuthor(slip.hospital)
+    pdf.setAuthor(slip.hospital or "HMS")
     margin = 10 * mm
     inner = width - 2 * margin
     y = height - margin - 4 * mm
 
-    pdf.setFont(bold, 11)
-    pdf.drawString(margin, y, slip.hospital)
     pdf.setFont(regular, 9)
     pdf.drawRightString(width - margin, y, slip.heading)
+    heading_width = pdfmetrics.stringWidth(slip.heading, regular, 9) + 3 * mm
+    name_size = _fit(slip.hospital, bold, 11, inner - heading_width)
+    pdf.setFont(bold, name_size)
+    pdf.drawString(margin, y, slip.hospital)
     y -= 4 * mm
     pdf.setLineWidth(0.6)
     pdf.line(margin, y, width - margin, y)

@@ -13,16 +13,9 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from hms_desktop.shipped_fonts import font_dir
 
-def _font_dir() -> Path:
-    try:
-        import hms_resources
-    except ModuleNotFoundError:  # a source checkout with an older editable install
-        return Path(__file__).resolve().parents[2] / "resources" / "fonts"
-    return Path(hms_resources.ROOT) / "fonts"
-
-
-FONT_DIR = _font_dir()
+FONT_DIR: Path = font_dir()
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
 ITALIC = "DejaVuSans-Oblique"

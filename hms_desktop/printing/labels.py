@@ -1,6 +1,8 @@
-"""Patient ID card and wristband label PDFs: name, date of birth, sex, MRN as a Code 128
-barcode (and optionally a QR code); wristbands also carry the allergy flag. Pure reportlab,
-no Qt; safe to call off the GUI thread.
+"""Patient ID card and wristband label PDFs: the hospital's name, the patient's name, date of
+birth, sex, MRN as a Code 128 barcode (and optionally a QR code); wristbands also carry the
+allergy flag. Identity text is never cut short: a long name wraps onto a second line and
+shrinks to fit, and only breaks inside a word when a single word is wider than the label.
+Pure reportlab, no Qt; safe to call off the GUI thread.
 
 Wristbands print on a wristband printer's insert (200 × 25 mm) or on A4 (the band at the
 top of the page with cut marks, for wards without a band printer)."""
@@ -39,8 +41,9 @@ class PatientLabel:
     sex: str
     birth_date_estimated: bool = False
     hospital_name: str = ""
-    #: Active allergies (substances). ``None``: not known, so the band says "allergies not
-    #: checked" rather than implying there are none.
+    #: Active allergies as printed ("penicillin (severe)", or just the substance). ``None``:
+    #: not known (never recorded or not checked), so the band says so rather than implying
+    #: there are none.
     allergies: tuple[str, ...] | None = None
 
 
@@ -57,12 +60,55 @@ def _fit(text: str, font: str, size: float, width: float, min_size: float = 5) -
     return size
 
 
-def _elide(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy line breaking at spaces (and after hyphens); a word wider than ``width`` is
+    broken between characters, so nothing is ever dropped."""
+    words: list[str] = []
+    for word in text.split():
+        parts = word.replace("-", "-\0").split("\0")
+        words += [p for p in parts if p]
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        glue = "" if not line or line.endswith("-") else " "
+        if stringWidth(line + glue + word, font, size) <= width:
+            line += glue + word
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        while stringWidth(word, font, size) > width:  # a single over-long word
+            cut = len(word)
+            while cut > 1 and stringWidth(word[:cut], font, size) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+def _fit_lines(text: str, font: str, size: float, width: float, *, max_lines: int,
+               min_size: float) -> tuple[float, list[str]]:
+    """The largest size ≤ ``size`` at which ``text`` wraps into ``max_lines`` lines of
+    ``width``; at ``min_size`` it takes the lines it needs (never an ellipsis)."""
+    while True:
+        lines = _wrap(text, font, size, width)
+        if len(lines) <= max_lines or size <= min_size:
+            return size, lines
+        size = max(min_size, size - 0.5)
+
+
+def _draw_lines(c: Canvas, lines: list[str], x: float, top: float, font: str,
+                size: float) -> float:
+    """Draw ``lines`` downwards from the baseline ``top``; returns the next free baseline."""
+    c.setFont(font, size)
+    y = top
+    for line in lines:
+        c.drawString(x, y, line)
+        y -= size * 1.15
+    return y
 
 
 def _barcode(mrn: str, width: float, height: float) -> code128.Code128:
@@ -85,8 +131,18 @@ def _header(label: PatientLabel) -> str:
     return f"{label.family_name.upper()}, {label.given_name}"
 
 
+def _allergy_text(label: PatientLabel) -> tuple[str, bool]:
+    """``(text, alert)``: what the band says about allergies, and whether it is an alert."""
+    if label.allergies is None:
+        return "Allergies: not recorded - ask the patient", False
+    if not label.allergies:
+        return "No known allergies", False
+    return "ALLERGY: " + ", ".join(label.allergies), True
+
+
 def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
-    """A one-page ID-1 (85.6 x 54 mm) patient card PDF."""
+    """A one-page ID-1 (85.6 x 54 mm) patient card PDF: hospital, name (wrapped or shrunk,
+    never cut), birth date, sex, MRN and its barcode."""
     regular, bold = register_fonts()
     width, height = ID_CARD_SIZE
     buf = io.BytesIO()
@@ -95,16 +151,13 @@ def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
     c.setAuthor(label.hospital_name or "HMS")
     margin = 4 * mm
     text_width = width - 2 * margin - (18 * mm if with_qr else 0)
-    y = height - margin - 3 * mm
+    y = height - margin - 2.5 * mm
     if label.hospital_name:
-        c.setFont(regular, 6.5)
-        c.drawString(margin, y, _elide(label.hospital_name, regular, 6.5, text_width))
-        y -= 5 * mm
-    name = _header(label)
-    size = _fit(name, bold, 11, text_width, min_size=7)
-    c.setFont(bold, size)
-    c.drawString(margin, y, _elide(name, bold, size, text_width))
-    y -= 4.5 * mm
+        size, lines = _fit_lines(label.hospital_name, bold, 7, text_width, max_lines=2,
+                                 min_size=5)
+        y = _draw_lines(c, lines, margin, y, bold, size) - 1.5 * mm
+    size, lines = _fit_lines(_header(label), bold, 11, text_width, max_lines=2, min_size=6.5)
+    y = _draw_lines(c, lines, margin, y - (size - 7) * 0.3, bold, size) - 0.8 * mm
     c.setFont(regular, 8)
     c.drawString(margin, y, f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
     y -= 4.5 * mm
@@ -113,35 +166,36 @@ def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
     if with_qr:
         renderPDF.draw(_qr(label.mrn, 16 * mm), c, width - margin - 16 * mm,
                        height - margin - 16 * mm)
-    _barcode(label.mrn, width - 2 * margin, 13 * mm).drawOn(c, margin, margin)
+    barcode_height = min(13 * mm, max(7 * mm, y - margin - 3 * mm))
+    _barcode(label.mrn, width - 2 * margin, barcode_height).drawOn(c, margin, margin)
     c.showPage()
     c.save()
     return buf.getvalue()
 
 
 def _allergy_flag(c: Canvas, label: PatientLabel, x: float, y: float, width: float,
-                  regular: str, bold: str) -> None:
+                  height: float, regular: str, bold: str) -> None:
     """A black box with white text when the patient has allergies (legible on a monochrome
-    band printer; the word, not a colour, carries the warning), plain text otherwise."""
-    height = 5 * mm
-    if label.allergies:
-        text = "ALLERGY: " + ", ".join(label.allergies)
+    band printer: the words, not a colour, carry the warning), plain text otherwise."""
+    text, alert = _allergy_text(label)
+    if alert:
         c.setFillColorRGB(0, 0, 0)
         c.rect(x, y, width, height, stroke=0, fill=1)
         c.setFillColorRGB(1, 1, 1)
-        size = _fit(text, bold, 8, width - 2 * mm, min_size=5.5)
-        c.setFont(bold, size)
-        c.drawString(x + 1 * mm, y + 1.4 * mm, _elide(text, bold, size, width - 2 * mm))
+        size, lines = _fit_lines(text, bold, 8, width - 2 * mm, max_lines=2, min_size=4.5)
+        top = y + height / 2 + (len(lines) - 1) * size * 0.575 - size * 0.35
+        _draw_lines(c, lines, x + 1 * mm, top, bold, size)
         c.setFillColorRGB(0, 0, 0)
         return
-    c.setFont(regular, 7)
-    c.drawString(x, y + 1.4 * mm, "No known allergies" if label.allergies is not None
-                 else "Allergies not checked")
+    size, lines = _fit_lines(text, regular, 7, width, max_lines=1, min_size=5)
+    _draw_lines(c, lines, x, y + height / 2 - size * 0.35, regular, size)
 
 
 def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float,
                     with_qr: bool) -> None:
-    """The band insert drawn with its lower-left corner at ``(ox, oy)``."""
+    """The band insert drawn with its lower-left corner at ``(ox, oy)``: identity text
+    (wrapped or shrunk, never cut), Code 128 and QR of the MRN, the hospital's name and the
+    allergy flag."""
     regular, bold = register_fonts()
     width, height = WRISTBAND_SIZE
     # Leave the first 25 mm for the band's clasp.
@@ -150,30 +204,30 @@ def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float,
     if with_qr:
         renderPDF.draw(_qr(label.mrn, qr_size), c, x, oy + 2 * mm)
         x += qr_size + 3 * mm
-    text_width = 70 * mm
-    name = _header(label)
-    size = _fit(name, bold, 11, text_width, min_size=7)
-    c.setFont(bold, size)
-    c.drawString(x, oy + height - 6.5 * mm, _elide(name, bold, size, text_width))
-    c.setFont(regular, 8)
-    c.drawString(x, oy + height - 11 * mm,
+    text_width = 66 * mm
+    size, lines = _fit_lines(_header(label), bold, 10, text_width, max_lines=2, min_size=6)
+    y = _draw_lines(c, lines, x, oy + height - 2 * mm - size * 0.8, bold, size)
+    c.setFont(regular, 7.5)
+    c.drawString(x, y - 0.5 * mm,
                  f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
-    c.setFont(bold, 9)
-    c.drawString(x, oy + height - 15.5 * mm, f"MRN {label.mrn}")
-    _allergy_flag(c, label, x, oy + 1.5 * mm, text_width, regular, bold)
-    bx = x + text_width + 3 * mm
-    bar_width = ox + width - bx - 4 * mm
-    _barcode(label.mrn, bar_width, height - 10 * mm).drawOn(c, bx, oy + 6 * mm)
+    c.setFont(bold, 8.5)
+    c.drawString(x, oy + 2.5 * mm, f"MRN {label.mrn}")
+    right = x + text_width + 3 * mm
+    right_width = ox + width - right - 4 * mm
+    top = height - 2 * mm
     if label.hospital_name:
-        c.setFont(regular, 5.5)
-        c.drawString(bx, oy + 2 * mm, _elide(label.hospital_name, regular, 5.5, bar_width))
+        size, lines = _fit_lines(label.hospital_name, regular, 6.5, right_width, max_lines=1,
+                                 min_size=4.5)
+        _draw_lines(c, lines, right, oy + top - size * 0.8, regular, size)
+        top -= 3.2 * mm
+    _barcode(label.mrn, right_width, top - 9.5 * mm).drawOn(c, right, oy + 9 * mm)
+    _allergy_flag(c, label, right, oy + 1.5 * mm, right_width, 6.5 * mm, regular, bold)
 
 
 def render_wristband(label: PatientLabel, *, with_qr: bool = True,
                      paper: Literal["band", "a4"] = "band") -> bytes:
     """A one-page wristband: the 200 × 25 mm insert of a band printer (``band``) or the
-    same band on A4 with cut marks (``a4``). Identity, Code 128 and QR of the MRN, and the
-    allergy flag."""
+    same band on A4 with cut marks (``a4``)."""
     width, height = WRISTBAND_SIZE
     page = WRISTBAND_SIZE if paper == "band" else A4
     buf = io.BytesIO()

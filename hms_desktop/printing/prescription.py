@@ -1,5 +1,8 @@
-"""Prescription PDF: hospital, prescriber, patient (name, MRN, date of birth), the items,
-a signature line and a Code 128 barcode of the prescription number.
+"""Prescription PDF a pharmacy can accept: the hospital's letterhead (logo, name, address,
+phone), the prescriber with their registration number, the patient (name, MRN, date of
+birth, sex, address, latest weight), the encounter, the allergies with their severity, the
+items, any safety override with its reason, a signature line and a Code 128 barcode of the
+prescription number.
 
 Pure reportlab, no Qt; safe to call off the GUI thread. Input is the contract's
 ``PrescriptionRead`` (``GET /api/v1/prescriptions/{id}``), so the desktop prints what it just
@@ -22,6 +25,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -44,9 +48,24 @@ HEAD_BG = colors.HexColor("#e4e7eb")
 
 @dataclass(frozen=True)
 class HospitalInfo:
+    """The letterhead: from ``GET /me`` → ``hospital`` and ``GET /hospital/logo``."""
+
     name: str
     address: str = ""
     phone: str = ""
+    email: str = ""
+    logo: bytes | None = None  # PNG or JPEG
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What the prescription prints beyond the prescription itself, already worded:
+    ``address``, ``weight`` ("72.5 kg (2026-11-30)"), and ``allergies_recorded`` (False: the
+    page says allergies were not recorded, never "none")."""
+
+    address: str = ""
+    weight: str = ""
+    allergies_recorded: bool = True
 
 
 class _Barcode(Flowable):
@@ -108,10 +127,40 @@ def _age(dob: Any, on: date) -> str:
     return f" ({years} y)"
 
 
+class _Logo(Flowable):
+    """The hospital's logo scaled to ``height``, keeping its proportions (at most 60 mm wide)."""
+
+    def __init__(self, data: bytes, height: float) -> None:
+        super().__init__()
+        self.image = ImageReader(io.BytesIO(data))
+        w, h = self.image.getSize()
+        self.height = height
+        self.width = min(60 * mm, height * w / max(h, 1))
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.drawImage(self.image, 0, 0, self.width, self.height, mask="auto",
+                            preserveAspectRatio=True, anchor="sw")
+
+
+def _encounter_text(prescription: PrescriptionRead) -> str:
+    encounter = prescription.encounter
+    if encounter is None:
+        return f"#{prescription.encounter_id}" if prescription.encounter_id else ""
+    text = f"{encounter.kind.capitalize()} visit, {_date(encounter.started_at)}"
+    return f"{text} — {encounter.reason}" if encounter.reason else text
+
+
 def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, *,
                         allergies: Sequence[str] = (),
+                        patient_facts: PatientFacts | None = None,
                         printed_at: datetime | None = None) -> bytes:
-    """The prescription as PDF bytes (A4). ``allergies``: substances to print as a warning."""
+    """The prescription as PDF bytes (A4). ``allergies``: each active allergy as printed
+    ("penicillin (severe — anaphylaxis)"); ``patient_facts``: address, weight and whether
+    allergies were ever recorded."""
+    facts = patient_facts or PatientFacts()
     regular, bold = register_fonts()
     printed_at = printed_at or datetime.now()
     styles = {
@@ -144,9 +193,20 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
         return Paragraph(escape(str(text if text is not None else "")), styles[style])
 
     story: list[Flowable] = []
-    # Header: hospital on the left, barcode of the prescription number on the right.
-    contact = " · ".join(x for x in (hospital.address, hospital.phone) if x)
-    left = [p(hospital.name, "hospital")] + ([p(contact, "small")] if contact else [])
+    # Letterhead: logo and hospital on the left, barcode of the prescription number right.
+    contact = [x for x in (hospital.address,
+                           " · ".join(y for y in (hospital.phone, hospital.email) if y)) if x]
+    left: list[Flowable] = [p(hospital.name, "hospital"), *(p(c, "small") for c in contact)]
+    if hospital.logo:
+        try:
+            logo: Flowable | None = _Logo(hospital.logo, 16 * mm)
+        except (OSError, ValueError):
+            logo = None  # an unreadable image: the letterhead prints without it
+        if logo is not None:
+            left = [Table([[logo, left]], colWidths=[logo.width + 4 * mm, None],
+                          style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                            ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))]
     header = Table([[left, _Barcode(number, regular)]],
                    colWidths=[width - 66 * mm, 66 * mm])
     header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -180,18 +240,28 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
         [[field("Patient", name), field("MRN", mrn),
           field("Date of birth", f"{dob or '—'}{_age(dob, printed_at.date()) if dob else ''}"),
           field("Sex", sex)],
+         [field("Address", facts.address), "", field("Weight", facts.weight or "not recorded"),
+          ""],
          [field("Prescriber", prescription.prescriber_name),
-          field("Status", prescription.status.capitalize()),
-          field("Encounter", prescription.encounter_id), ""]],
+          field("Registration no.", prescription.prescriber_registration),
+          field("Encounter", _encounter_text(prescription)), ""],
+         [field("Status", prescription.status.capitalize()), "", "", ""]],
         colWidths=[width * 0.36, width * 0.22, width * 0.26, width * 0.16])
     who.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, RULE),
-                             ("LINEBELOW", (0, 0), (-1, 0), 0.4, RULE),
+                             ("LINEBELOW", (0, 1), (-1, 1), 0.4, RULE),
+                             ("SPAN", (0, 1), (1, 1)), ("SPAN", (2, 1), (3, 1)),
+                             ("SPAN", (2, 2), (3, 2)),
                              ("VALIGN", (0, 0), (-1, -1), "TOP"),
                              ("TOPPADDING", (0, 0), (-1, -1), 4),
                              ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
     story += [who, Spacer(1, 3 * mm)]
     if allergies:
-        story += [p("Allergies: " + ", ".join(allergies), "warn"), Spacer(1, 2 * mm)]
+        story += [p("Allergies: " + "; ".join(allergies), "warn"), Spacer(1, 2 * mm)]
+    elif not facts.allergies_recorded:
+        story += [p("Allergies: not recorded — check with the patient before dispensing",
+                    "warn"), Spacer(1, 2 * mm)]
+    else:
+        story += [p("No known allergies recorded", "cell"), Spacer(1, 2 * mm)]
 
     # Items.
     rows: list[list[Any]] = [[p("#", "head"), p("Medicine", "head"), p("Dose", "head"),
@@ -219,6 +289,13 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
     story.append(items)
     if prescription.notes:
         story += [Spacer(1, 3 * mm), p("Notes", "label"), p(prescription.notes)]
+    for override in prescription.overrides:
+        # The pharmacist sees what the safety check found and why the prescriber went ahead.
+        found = "; ".join(f"{c.severity.upper()}: {c.reason}" for c in override.conflicts)
+        story += [Spacer(1, 3 * mm),
+                  p("Safety check overridden by the prescriber", "warn"),
+                  p(found or "—", "small"),
+                  p(f"Reason: {override.reason} ({_date(override.created_at)})", "cell")]
 
     # Signature block kept on one page with the last lines above it.
     signature = Table(

@@ -24,6 +24,8 @@ QLabel#allergyBadge[state="none"] { background: #e6f2e7; color: #1b5e20;
     border: 1px solid #2e7d32; }
 QLabel#allergyBadge[state="unknown"] { background: #fff4e0; color: #5a3b00;
     border: 1px solid #e0b060; }
+QLabel#allergyBadge[state="restricted"] { background: #eceff3; color: #1c2430;
+    border: 1px dashed #6b7280; }
 """
 
 _SEX = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Sex unknown"}
@@ -46,7 +48,7 @@ class PatientHeader(QFrame):
         self.setObjectName("patientHeader")
         self.setStyleSheet(_STYLE)
         self.setAccessibleName(self.tr("Patient in context"))
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 8, 12, 8)
         outer.setSpacing(16)
@@ -94,10 +96,10 @@ class PatientHeader(QFrame):
         self.details_label.setText("  ·  ".join(parts))
 
     def set_allergies(self, allergies: list[AllergyRead] | None) -> None:
-        """``None``: not loaded (amber); ``[]``: no known allergies; else a red badge."""
+        """``None``: loading (amber); ``[]``: no known allergies; else a red badge."""
         if allergies is None:
             state = "unknown"
-            text = self.tr("Allergies: not loaded yet")
+            text = self.tr("Allergies: loading…")
             tip = text
         else:
             live = active_allergies(allergies)
@@ -111,8 +113,37 @@ class PatientHeader(QFrame):
                 text = self.tr("Allergies: {list}").format(list=", ".join(parts))
                 tip = "<br>".join(html.escape(self._allergy_text(a, reaction=True))
                                   for a in live)
+        self._show_badge(state, text, tip)
+
+    def set_allergies_restricted(self) -> None:
+        """The user may not see this chart: say so, and how to open it, rather than leave
+        "loading" standing (which reads as if there were nothing to know)."""
+        text = self.tr("Allergies: restricted — break the glass to view")
+        self._show_badge("restricted", text, self.tr(
+            "You are not in this patient's care team. Emergency access (break the glass) "
+            "shows the allergies and is recorded with your reason."))
+
+    def set_allergies_unavailable(self) -> None:
+        """The chart could not be loaded (the allergies are unknown, not absent)."""
+        text = self.tr("Allergies: could not be loaded")
+        self._show_badge("unknown", text, text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_badge()
+
+    def _fit_badge(self) -> None:
+        """A wrapped badge gets the height its lines need (a narrow chart pane wraps the
+        allergy list onto more lines; none of it may be cut off)."""
+        badge = self.allergy_badge
+        needed = badge.heightForWidth(max(badge.width(), 1))
+        if needed > 0 and needed != badge.minimumHeight():
+            badge.setMinimumHeight(needed)
+
+    def _show_badge(self, state: str, text: str, tip: str) -> None:
         self.allergy_badge.setProperty("state", state)
         self.allergy_badge.setText(text)
+        self._fit_badge()
         self.allergy_badge.setToolTip(tip)
         self.allergy_badge.setAccessibleDescription(text)
         style = self.allergy_badge.style()

@@ -40,6 +40,8 @@ def _drug_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "therapeutic_class": atc[:5] if atc and len(atc) >= 5 else atc,
             "class_name": d.get("class_name"),
             "allergy_groups": [g.lower() for g in d.get("allergy_groups", [])],
+            "synonyms": list(d.get("synonyms", [])),
+            "brand_names": list(d.get("brand_names", [])),
             "essential": d.get("essential", True), "active": True})
     return rows
 

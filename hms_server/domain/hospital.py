@@ -41,6 +41,8 @@ class Hospital:
     #: ISO 4217 code and its minor unit (2 for EUR/USD, 0 for JPY, 3 for KWD).
     currency: str = "EUR"
     currency_minor_unit: int = 2
+    #: Path of the letterhead logo (PNG or JPEG) on the server, or "" for none.
+    logo_file: str = ""
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

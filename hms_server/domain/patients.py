@@ -202,6 +202,22 @@ def assess_duplicate(new: PersonKey, old: PersonKey) -> DuplicateAssessment:
     return DuplicateAssessment(score=round(score, 2), reasons=tuple(reasons))
 
 
+def confident_match(new: PersonKey, old: PersonKey) -> bool:
+    """Sure enough to act without a person looking: the same given and family name (after
+    folding accents, case and spaces), the same exact date of birth (neither estimated) and
+    the same phone number. Self-booking attaches a booking to such a record instead of
+    registering the patient a second time; anything less certain is only flagged."""
+    if new.birth_date_estimated or old.birth_date_estimated:
+        return False
+    if new.date_of_birth != old.date_of_birth:
+        return False
+    p_new, p_old = phone_digits(new.phone), phone_digits(old.phone)
+    if not p_new or p_new != p_old:
+        return False
+    return (fold(new.given_name) == fold(old.given_name)
+            and fold(new.family_name) == fold(old.family_name))
+
+
 # --- reading a search box ---
 
 @dataclass(frozen=True)
@@ -270,3 +286,9 @@ class PatientMergedError(ConflictError):
     """The record was merged into another one and can no longer be changed."""
 
     code, title = "patient_merged", "Patient record merged"
+
+
+class MergePendingError(ConflictError):
+    """One of the records is already on a merge that waits for confirmation."""
+
+    code, title = "merge_pending", "A merge is waiting for confirmation"

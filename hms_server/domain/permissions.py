@@ -68,6 +68,8 @@ class Perm(StrEnum):
     PAYMENTS_TAKE = "payments.take"  # payments, deposits, refunds, card intents, cash-up
     BILLING_APPROVE = "billing.approve"  # a second user's approval of discounts/refunds/write-offs
     INSURANCE_MANAGE = "insurance.manage"  # payers, plans, policies, eligibility, claims
+    # --- first day (issue 12) ---
+    DUPLICATES_REVIEW = "patients.duplicates"  # the duplicates review list
 
 
 # Billing (issue 9): the clerk keeps accounts and takes money; the manager reads accounts and
@@ -137,6 +139,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
 WORKSPACE_ORDER = (
     "reception", "clinical", "ward", "pharmacy", "billing", "staff", "reports", "administration",
 )
+
+# first day (issue 12): reception works the duplicates review list and merges records (each
+# merge is recorded with its reason and waits for confirmation); administrators may too.
+ROLE_PERMISSIONS[Role.RECEPTIONIST] |= {Perm.DUPLICATES_REVIEW, Perm.PATIENTS_MERGE}
+ROLE_PERMISSIONS[Role.ADMIN] |= {Perm.DUPLICATES_REVIEW}
 
 ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({"administration", "reports"}),

@@ -18,6 +18,8 @@ SEVERITY_RANK = {"contraindicated": 4, "major": 3, "moderate": 2, "minor": 1}
 TYPE_RANK = {"allergy_conflict": 3, "interaction": 2, "duplicate_therapy": 1}
 ALLERGY_SEVERITY_TO_CONFLICT = {"severe": "contraindicated", "moderate": "major",
                                 "mild": "moderate"}
+ALLERGY_SOURCE = "The patient's recorded allergy (chart), matched by ingredient, class or group"
+DUPLICATE_SOURCE = "HMS duplicate-therapy rule: same ingredient, or same ATC level-4 class"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class InteractionRule:
     b: str
     severity: str
     reason: str
+    #: Where the rule comes from (a citation), shown with the conflict it raises.
+    source: str | None = None
 
     def matches(self, x: DrugInfo, y: DrugInfo) -> bool:
         kx, ky = x.interaction_keys(), y.interaction_keys()
@@ -66,10 +70,11 @@ class Conflict:
     reason: str
     severity: str
     active_drug_ids: tuple[int, ...] = field(default=())
+    source: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"type": self.type, "drug_ids": list(self.drug_ids), "reason": self.reason,
-                "severity": self.severity}
+                "severity": self.severity, "source": self.source}
 
 
 class PrescribingConflictError(ConflictError):
@@ -141,7 +146,8 @@ def allergy_conflicts(drugs: Iterable[DrugInfo],
                 "allergy_conflict", (drug.id,),
                 f"{drug.generic_name} contains or belongs to '{term}', and the patient is "
                 f"allergic to {allergy.substance}{reaction}.",
-                ALLERGY_SEVERITY_TO_CONFLICT.get(allergy.severity, "major")))
+                ALLERGY_SEVERITY_TO_CONFLICT.get(allergy.severity, "major"),
+                source=ALLERGY_SOURCE))
     return found
 
 
@@ -162,18 +168,21 @@ def interaction_conflicts(new: Sequence[DrugInfo], active: Sequence[DrugInfo],
     for x, y, with_active in _pairs(new, active):
         if x.id == y.id:
             continue  # the same drug twice is duplicate therapy, not an interaction
-        for rule in rules:
-            if not rule.matches(x, y):
-                continue
-            key = (min(x.id, y.id), max(x.id, y.id), rule.reason)
-            if key in seen:
-                continue
-            seen.add(key)
-            where = " (already taking)" if with_active else ""
-            found.append(Conflict("interaction", (x.id, y.id),
-                                  f"{x.generic_name} + {y.generic_name}{where}: {rule.reason}",
-                                  rule.severity, (y.id,) if with_active else ()))
-            break
+        # The most severe rule that matches speaks for the pair (the first of equals, so
+        # the table's order decides: the ONC list's rules come first).
+        rule = max((r for r in rules if r.matches(x, y)),
+                   key=lambda r: SEVERITY_RANK.get(r.severity, 0), default=None)
+        if rule is None:
+            continue
+        key = (min(x.id, y.id), max(x.id, y.id), rule.reason)
+        if key in seen:
+            continue
+        seen.add(key)
+        where = " (already taking)" if with_active else ""
+        found.append(Conflict("interaction", (x.id, y.id),
+                              f"{x.generic_name} + {y.generic_name}{where}: {rule.reason}",
+                              rule.severity, (y.id,) if with_active else (),
+                              source=rule.source))
     return found
 
 
@@ -188,13 +197,13 @@ def duplicate_conflicts(new: Sequence[DrugInfo], active: Sequence[DrugInfo]) -> 
                 "duplicate_therapy", (x.id, y.id),
                 f"{x.generic_name} duplicates {y.generic_name}{where} "
                 f"(same ingredient: {', '.join(sorted(shared))}).", "major",
-                (y.id,) if with_active else ()))
+                (y.id,) if with_active else (), source=DUPLICATE_SOURCE))
         elif x.therapeutic_class and x.therapeutic_class == y.therapeutic_class:
             label = x.class_name or x.therapeutic_class
             found.append(Conflict(
                 "duplicate_therapy", (x.id, y.id),
                 f"{x.generic_name} and {y.generic_name}{where} are both {label}.",
-                "moderate", (y.id,) if with_active else ()))
+                "moderate", (y.id,) if with_active else (), source=DUPLICATE_SOURCE))
     return found
 
 

@@ -3,20 +3,23 @@ prescriptions and lab results for a subset of demo patients, cared for by the de
 ``doctor`` (and some by the demo ``nurse``), so the clinical workspace has data to show.
 
 Created through the same services the API uses; idempotent (skipped when the demo doctor
-has already written notes).
+has already written notes). The services stamp what they write with the current time, so
+the history is then moved to when it happened (the visit's time, the result a day later):
+a chart reads like months of care, every entry names its author, and every past visit is
+closed. The audit trail keeps the real (seeding) times.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from random import Random
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.base import Base, utcnow
 from hms_server.adapters.orm.clinical import ClinicalNote, LabTest
 from hms_server.adapters.orm.identity import User
 from hms_server.adapters.orm.patients import Patient
@@ -120,51 +123,91 @@ def seed(ctx: SeedContext) -> None:
         if nurse_id is not None and n % NURSE_SHARE == 0:
             _add_nurse(uow(), pid, nurse_id)
             recorder = nurse  # the ward nurse takes the vitals for these patients
-        for v in range(visits):
-            started = now - timedelta(days=30 * (visits - v) * rng.randint(1, 3),
-                                      hours=rng.randint(0, 6))
+        # Visits every one to three months, the last within the past seven weeks, each in
+        # clinic hours (08:30-16:30).
+        days_ago = sorted((sum(rng.randint(30, 90) for _ in range(k)) + rng.randint(3, 45)
+                           for k in range(visits)), reverse=True)
+        last_visit = None
+        for v, ago in enumerate(days_ago):
+            day = (now - timedelta(days=ago)).date()
+            started = datetime.combine(day, time(8, 30), tzinfo=UTC) + timedelta(
+                minutes=15 * rng.randint(0, 32))
             code, _, _, complaint = conditions[v % len(conditions)]
             enc = encounters.open_encounter(uow(), patient_id=pid, clinician_user_id=doctor_id,
                                             reason=complaint, started_at=started)
-            clinical.create_note(uow(), pid, encounter_id=enc.id, note_type="soap",
-                                 title=complaint, text=_soap(rng, complaint, code), sign=True)
+            note = clinical.create_note(uow(), pid, encounter_id=enc.id, note_type="soap",
+                                        title=complaint, text=_soap(rng, complaint, code),
+                                        sign=True)
+            _backdate_note(ctx, note.note.id, started + timedelta(minutes=20))
             weight += rng.uniform(-1.5, 1.2)
             clinical.record_vitals(uow(recorder), pid, values=_vitals(rng, height, weight),
                                    encounter_id=enc.id,
-                                   recorded_at=started + timedelta(minutes=10), notes=None)
-            if v < visits - 1 or rng.random() < 0.6:
-                encounters.close_encounter(uow(), enc.id,
-                                           ended_at=started + timedelta(minutes=25))
+                                   recorded_at=started + timedelta(minutes=5), notes=None)
+            # Every past visit is over: none is left "in progress".
+            encounters.close_encounter(uow(), enc.id, ended_at=started + timedelta(minutes=25))
+            last_visit = (enc.id, started)
+        assert last_visit is not None
+        encounter_id, seen_at = last_visit
         if rng.random() < 0.45:
             substance, reaction, severity = rng.choice(ALLERGIES)
-            clinical.add_allergy(uow(), pid, substance=substance, reaction=reaction,
-                                 severity=severity, status="active",
-                                 category="food" if substance == "Peanut" else
-                                 "environment" if substance == "Latex" else "medication",
-                                 kind="allergy", onset_date=None)
+            allergy = clinical.add_allergy(
+                uow(), pid, substance=substance, reaction=reaction, severity=severity,
+                status="active", category="food" if substance == "Peanut" else
+                "environment" if substance == "Latex" else "medication", kind="allergy",
+                onset_date=None)
+            first_seen = now - timedelta(days=days_ago[0]) + timedelta(minutes=12)
+            _backdate(ctx, "allergies", allergy.id, recorded_at=first_seen,
+                      updated_at=first_seen)
         for code, drug_name, lab_code, _ in conditions:
-            clinical.add_problem(uow(), pid, icd10_code=code, description=None,
-                                 status="active", onset_date=None, notes=None,
-                                 encounter_id=None)
+            problem = clinical.add_problem(uow(), pid, icd10_code=code, description=None,
+                                           status="active", onset_date=None, notes=None,
+                                           encounter_id=encounter_id)
+            _backdate(ctx, "problems", problem.id, recorded_at=seen_at + timedelta(minutes=15),
+                      updated_at=seen_at + timedelta(minutes=15))
             if drug_name and drug_name in drugs:
                 item = prescribing.ItemInput(
                     drug_id=drugs[drug_name], dose=Decimal(1), unit="tablet", route="oral",
-                    frequency=rng.choice(["once daily", "twice daily"]), duration_days=90,
-                    quantity=Decimal(90))
+                    frequency=rng.choice(["once daily", "twice daily"]), duration_days=180,
+                    quantity=Decimal(180))
                 # The demo respects its own safety checks: a conflicting drug is skipped.
                 with contextlib.suppress(PrescribingConflictError):
-                    prescribing.create_prescription(uow(), patient_id=pid, items=[item],
-                                                    notes=None, override_reason=None,
-                                                    encounter_id=None)
+                    rx = prescribing.create_prescription(
+                        uow(), patient_id=pid, items=[item], notes=None, override_reason=None,
+                        encounter_id=encounter_id)
+                    _backdate(ctx, "prescriptions", rx.prescription.id,
+                              created_at=seen_at + timedelta(minutes=22))
             for code_ in [c for c in (lab_code, "HGB", "K") if c and c in lab_tests][:2]:
                 low, high = LAB_VALUES[code_]
                 order = labs.order_lab(uow(), pid, test_id=lab_tests[code_], test_code=None,
-                                       priority="routine", notes=None, encounter_id=None)
-                labs.record_lab_result(uow(), pid, order.order.id,
-                                       value_numeric=Decimal(str(round(rng.uniform(low, high),
-                                                                       1))),
-                                       value_text=None, comment=None)
+                                       priority="routine", notes=None,
+                                       encounter_id=encounter_id)
+                result = labs.record_lab_result(
+                    uow(), pid, order.order.id,
+                    value_numeric=Decimal(str(round(rng.uniform(low, high), 1))),
+                    value_text=None, comment=None)
+                _backdate(ctx, "lab_orders", order.order.id,
+                          ordered_at=seen_at + timedelta(minutes=18))
+                if result.result is not None:
+                    _backdate(ctx, "lab_results", result.result.id,
+                              resulted_at=seen_at + timedelta(days=1, hours=3))
     log.info("seeded charts for %d patients", len(patient_ids))
+
+
+def _backdate(ctx: SeedContext, table: str, row_id: int, **stamps: datetime) -> None:
+    """Move a seeded row's time stamps to when it happened (demo data only)."""
+    columns = Base.metadata.tables[table].c
+    values = {k: v for k, v in stamps.items() if k in columns}
+    with ctx.session_factory() as session, session.begin():
+        session.execute(update(Base.metadata.tables[table])
+                        .where(columns.id == row_id).values(**values))
+
+
+def _backdate_note(ctx: SeedContext, note_id: int, at: datetime) -> None:
+    _backdate(ctx, "clinical_notes", note_id, created_at=at)
+    versions = Base.metadata.tables["clinical_note_versions"]
+    with ctx.session_factory() as session, session.begin():
+        session.execute(update(versions).where(versions.c.note_id == note_id)
+                        .values(created_at=at, signed_at=at + timedelta(minutes=3)))
 
 
 def _add_nurse(work: UnitOfWork, patient_id: int, nurse_id: int) -> None:

@@ -4,10 +4,10 @@ the database already has patients."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hms_server.adapters.orm.patients import Patient
 from hms_server.seed.demo import SeedContext
@@ -89,6 +89,14 @@ def seed(ctx: SeedContext) -> None:
     with ctx.session_factory() as session:
         if session.scalar(select(Patient.id).limit(1)) is not None:
             return
+    now = datetime.now(UTC)
     for i in range(ctx.patients):
-        register_patient(ctx.uow(), mrn_prefix=ctx.settings.mrn_prefix, confirm_new=True,
-                         **_demo_patient(ctx, i))
+        patient = register_patient(ctx.uow(), mrn_prefix=ctx.settings.mrn_prefix,
+                                   confirm_new=True, **_demo_patient(ctx, i))
+        # Registered over the past years, not all in the minute the demo was seeded.
+        registered = now - timedelta(days=ctx.rng.randint(400, 3000),
+                                     minutes=ctx.rng.randint(0, 600))
+        with ctx.session_factory() as session, session.begin():
+            session.execute(update(Patient).where(Patient.id == patient.id)
+                            .values(created_at=registered, updated_at=registered)
+                            .execution_options(synchronize_session=False))

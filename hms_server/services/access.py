@@ -220,6 +220,9 @@ class GrantView:
     full_name: str | None
     reviewed_by_username: str | None
     access_count: int
+    # first day (issue 12): whom the emergency access was about, for the review screen.
+    patient_mrn: str | None = None
+    patient_name: str | None = None
 
     @property
     def active(self) -> bool:
@@ -234,10 +237,15 @@ def list_break_glass(uow: UnitOfWork, *, since: datetime | None, until: datetime
         rows, total = uow.repo(AccessRepository).grants(
             since=since, until=until, user_id=user_id, patient_id=patient_id,
             unreviewed=unreviewed, limit=limit, offset=offset)
+        who = uow.repo(PatientRepository).identities([g.patient_id for g, *_rest in rows])
         uow.audit("break_glass", "break_glass.review_list",
                   detail={"returned": len(rows), "unreviewed_only": unreviewed})
         uow.commit()
-        return [GrantView(g, u, f, r, c) for g, u, f, r, c in rows], total
+        views = []
+        for g, u, f, r, c in rows:
+            mrn, given, family = who.get(g.patient_id, (None, None, None))
+            views.append(GrantView(g, u, f, r, c, mrn, f"{family}, {given}" if family else None))
+        return views, total
 
 
 def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> GrantView:

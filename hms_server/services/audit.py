@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from hms_server.adapters.audit_log import ChainReport, verify_audit_chain
 from hms_server.adapters.audit_sealer import seal_all_pending
 from hms_server.adapters.orm.infra import AuditEntry
+from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.audit_chain import Checkpoint
 
@@ -34,9 +35,19 @@ class AuditFilter:
     outcome: str | None = None
 
 
+@dataclass(frozen=True)
+class AuditRow:
+    """An entry with the MRN and name of the patient it is about (when it is about one)."""
+
+    entry: AuditEntry
+    patient_mrn: str | None = None
+    patient_name: str | None = None
+
+
 def search_audit(uow: UnitOfWork, flt: AuditFilter, *, sort: str, limit: int,
-                 offset: int) -> tuple[list[AuditEntry], int]:
-    """Filter and sort on allow-listed fields only; reading the log is itself audited."""
+                 offset: int) -> tuple[list[AuditRow], int]:
+    """Filter and sort on allow-listed fields only; each entry names its patient by MRN and
+    name (a database id means nothing to a reviewer). Reading the log is itself audited."""
     query = select(AuditEntry)
     if flt.since:
         query = query.where(AuditEntry.at >= flt.since)
@@ -60,10 +71,20 @@ def search_audit(uow: UnitOfWork, flt: AuditFilter, *, sort: str, limit: int,
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = list(uow.session.scalars(
             query.order_by(order, AuditEntry.id.desc()).limit(limit).offset(offset)))
+        who = uow.repo(PatientRepository).identities(
+            [r.patient_id for r in rows if r.patient_id is not None])
         uow.audit("audit", "audit.search", detail={
             "filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None}})
         uow.commit()
-        return rows, total
+        return [_row(r, who) for r in rows], total
+
+
+def _row(entry: AuditEntry, who: dict[int, tuple[str, str, str]]) -> AuditRow:
+    known = who.get(entry.patient_id) if entry.patient_id is not None else None
+    if known is None:
+        return AuditRow(entry)
+    mrn, given, family = known
+    return AuditRow(entry, mrn, f"{family}, {given}")
 
 
 def verify(uow: UnitOfWork, key: bytes, checkpoints: list[Checkpoint] | None = None

@@ -36,13 +36,16 @@ from hms_server.adapters.orm.messaging import (
 )
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment
-from hms_server.adapters.repositories.appointments import AppointmentRepository
+from hms_server.adapters.repositories.appointments import (
+    AppointmentRepository,
+    WaitlistRepository,
+)
 from hms_server.adapters.repositories.messaging import MessageRepository
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
-from hms_server.domain.events import AppointmentChanged, PatientsMerged
+from hms_server.domain.events import AppointmentChanged, PatientsMerged, WaitlistOffered
 from hms_server.domain.hospital import Hospital
 from hms_server.domain.versioning import check_version
 
@@ -81,6 +84,7 @@ _SUBJECTS = {
     "appointment_rescheduled": "Your appointment has moved",
     "appointment_reminder": "Appointment reminder",
     "appointment_cancelled": "Your appointment is cancelled",
+    "waitlist_offer": "An earlier appointment is free for you",
 }
 TEMPLATES = tuple(_SUBJECTS)
 
@@ -117,6 +121,11 @@ def render(template: str, facts: AppointmentFacts, hospital: Hospital) -> tuple[
         body = f"{lead}reminder: appointment with {doctor} on {when}.{where}{ref}{cancel}"
     elif template == "appointment_cancelled":
         body = f"{lead}your appointment with {doctor} on {when} is cancelled.{ref}"
+    elif template == "waitlist_offer":
+        # ``reference`` carries when the offer lapses (a waitlist offer has no booking yet).
+        call = f" call {hospital.phone}" if hospital.phone else " call us"
+        body = (f"{lead}a place with {doctor} is free on {when}.{where} We hold it for you "
+                f"until {facts.reference}: to take it,{call}.")
     else:
         raise ValueError(f"unknown template {template!r}")
     return _SUBJECTS[template], body
@@ -209,6 +218,40 @@ def on_appointment_changed(uow: UnitOfWork, event: AppointmentChanged) -> None:
     appointment = uow.repo(AppointmentRepository).get(event.appointment_id)
     if appointment is not None:
         enqueue_appointment_messages(uow, event.change, appointment)
+
+
+def on_waitlist_offered(uow: UnitOfWork, event: WaitlistOffered) -> None:
+    """Handles ``WaitlistOffered`` inside the transaction that freed the slot: tell the
+    waiting patient (SMS and e-mail, as for bookings) that a place is held for them until
+    the offer lapses; the message expires with the offer."""
+    entry = uow.repo(WaitlistRepository).get(event.waitlist_id)
+    if entry is None or entry.offered_start is None or entry.offered_doctor_id is None:
+        return
+    recipients = _channels(uow.repo(PatientRepository).get(entry.patient_id))
+    now = utcnow()
+    if not recipients:
+        return
+    scheduling_rows = uow.repo(SchedulingRepository)
+    doctor = scheduling_rows.doctor(entry.offered_doctor_id)
+    department = scheduling_rows.department(doctor.department_id) if doctor else None
+    until = entry.offer_expires_at or entry.offered_start
+    facts = AppointmentFacts(
+        starts_at=entry.offered_start,
+        doctor=doctor.display_name if doctor else "your doctor",
+        department=department.name if department else "clinic",
+        location=department.location if department else None,
+        reference=_when(until, uow.hospital))
+    subject, body = render("waitlist_offer", facts, uow.hospital)
+    messages = uow.repo(MessageRepository)
+    for channel, recipient in recipients:
+        messages.stage(Message(
+            channel=channel, recipient=recipient, template="waitlist_offer",
+            subject=subject if channel == "email" else None, body=body,
+            patient_id=entry.patient_id, appointment_id=None, status="queued", attempts=0,
+            next_attempt_at=now, expires_at=until, created_at=now))
+    uow.audit(CATEGORY, "message.queue", patient_id=entry.patient_id,
+              detail={"template": "waitlist_offer", "waitlist_id": entry.id,
+                      "channels": [c for c, _r in recipients]})
 
 
 def move_messages_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:

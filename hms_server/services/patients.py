@@ -11,19 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.duplicates import PatientMerge
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.queries.patients import PatientFilter, PatientSearch, SearchPage
+from hms_server.adapters.repositories.duplicates import DuplicateRepository
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain import mrn as mrn_rules
 from hms_server.domain import patients as rules
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
 from hms_server.domain.events import PatientsMerged
-from hms_server.domain.patients import PatientMergedError, PossibleDuplicatesError
+from hms_server.domain.patients import (
+    MergePendingError,
+    PatientMergedError,
+    PossibleDuplicatesError,
+)
 from hms_server.domain.shown import shown_patients
 from hms_server.domain.versioning import check_version
 
@@ -61,18 +67,21 @@ class DuplicateCandidate:
     dob: date
     score: float
     reasons: tuple[str, ...]
+    #: Same name, exact birth date and phone (``rules.confident_match``).
+    confident: bool = False
 
 
 def find_duplicates(uow: UnitOfWork, key: rules.PersonKey) -> list[DuplicateCandidate]:
     """Existing (unmerged) patients that are likely the same person as ``key``."""
     found: list[DuplicateCandidate] = []
     for r in uow.repo(PatientRepository).duplicate_candidates(key):
-        verdict = rules.assess_duplicate(key, rules.PersonKey(
-            r.given_name, r.family_name, r.date_of_birth, r.birth_date_estimated, r.phone,
-            r.national_id))
+        existing = rules.PersonKey(r.given_name, r.family_name, r.date_of_birth,
+                                   r.birth_date_estimated, r.phone, r.national_id)
+        verdict = rules.assess_duplicate(key, existing)
         if verdict.likely:
             found.append(DuplicateCandidate(r.id, r.mrn, f"{r.given_name} {r.family_name}",
-                                            r.date_of_birth, verdict.score, verdict.reasons))
+                                            r.date_of_birth, verdict.score, verdict.reasons,
+                                            rules.confident_match(key, existing)))
     found.sort(key=lambda c: (-c.score, c.id))
     return found[:MAX_DUPLICATE_CANDIDATES]
 
@@ -258,14 +267,31 @@ def _absorb(survivor: Patient, loser: Patient) -> list[str]:
     return filled
 
 
+def ensure_no_pending_merge(uow: UnitOfWork, patient_ids: list[int],
+                            allow: int | None = None) -> None:
+    """Refuse another merge while either record waits on a pending one (``allow``: the
+    pending merge being confirmed now)."""
+    pending = uow.repo(DuplicateRepository).pending_merge_of(patient_ids)
+    if pending is not None and pending.id != allow:
+        raise MergePendingError(
+            "One of these records is on a merge that is waiting for confirmation. Confirm "
+            "or undo that merge first.", extra={"merge_id": pending.id})
+
+
 def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
+                   reason: str | None = None,
                    survivor_version: int | None = None,
-                   loser_version: int | None = None) -> Patient:
-    """Merge the duplicate ``loser_id`` into ``survivor_id``.
+                   loser_version: int | None = None,
+                   journal: PatientMerge | None = None) -> Patient:
+    """Merge the duplicate ``loser_id`` into ``survivor_id``, for ``reason``.
 
     The loser keeps its row and MRN with ``merged_into_id`` set (so its MRN resolves to the
     survivor), blank survivor fields are filled from it, rows of other areas move through
-    ``MERGE_HOOKS``, and both records get an audit entry.
+    the ``PatientsMerged`` handlers, and both records get an audit entry. The decision goes
+    into the merge journal (``patient_merges``) as confirmed, with its reason: ``journal``
+    is the pending merge being confirmed (``services.duplicates.confirm_merge``), else a
+    new journal row is written. The HTTP API always sends a reason; tools and tests that
+    merge as the system may leave it out (the journal then says so).
     """
     if survivor_id == loser_id:
         raise ValidationFailedError("A patient cannot be merged into itself.")
@@ -285,6 +311,8 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
             check_version(survivor.version, survivor_version, "surviving patient record")
         if loser_version is not None:
             check_version(loser.version, loser_version, "merged patient record")
+        ensure_no_pending_merge(uow, [survivor_id, loser_id],
+                                allow=journal.id if journal is not None else None)
         now = utcnow()
         filled = _absorb(survivor, loser)
         loser.merged_into_id, loser.merged_at = survivor.id, now
@@ -292,14 +320,33 @@ def merge_patients(uow: UnitOfWork, survivor_id: int, *, loser_id: int,
         survivor.updated_at = now
         patients.flush()
         patients.repoint_merged(loser.id, survivor.id)
+        journal = _journal_confirmed(uow, journal, survivor.id, loser.id, reason, now)
         uow.emit(PatientsMerged(loser_id=loser.id, survivor_id=survivor.id))
-        detail = {"survivor_id": survivor.id, "loser_id": loser.id, "filled_fields": filled}
+        detail = {"survivor_id": survivor.id, "loser_id": loser.id, "filled_fields": filled,
+                  "merge_id": journal.id}
         uow.audit(CATEGORY, "patient.merge", patient_id=survivor.id, detail=detail)
         uow.audit(CATEGORY, "patient.merged_away", patient_id=loser.id, detail=detail)
         uow.publish("patient.merged", {"survivor_id": survivor.id, "loser_id": loser.id})
         uow.commit()
         patients.refresh(survivor)
         return survivor
+
+
+def _journal_confirmed(uow: UnitOfWork, journal: PatientMerge | None, survivor_id: int,
+                       loser_id: int, reason: str | None, now: datetime) -> PatientMerge:
+    user_id = uow.actor.user_id if uow.actor is not None else None
+    repo = uow.repo(DuplicateRepository)
+    if journal is None:
+        journal = PatientMerge(survivor_id=survivor_id, duplicate_id=loser_id,
+                               reason=(reason or "").strip() or "Merged by the system.",
+                               status="confirmed", requested_by_user_id=user_id,
+                               requested_at=now, decided_by_user_id=user_id, decided_at=now)
+        repo.add(journal)
+    else:
+        journal.status, journal.decided_at, journal.decided_by_user_id = (
+            "confirmed", now, user_id)
+        repo.flush()
+    return journal
 
 
 def record_print(uow: UnitOfWork, patient_id: int, *, document: str) -> None:

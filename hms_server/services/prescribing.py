@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from hms_server.adapters.orm.base import utcnow
+from hms_server.adapters.orm.clinical import Encounter
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.prescribing import (
     Drug,
@@ -63,6 +64,8 @@ class PrescriptionView:
     prescriber_name: str | None
     patient: Patient | None
     overrides: list[PrescriptionOverride]
+    prescriber_registration: str | None = None
+    encounter: Encounter | None = None
 
 
 # ---------------------------------------------------------------- formulary
@@ -119,7 +122,7 @@ def safety_conflicts(uow: UnitOfWork, patient_id: int, drugs: list[Drug], *,
                  for a in repo.active_allergies(patient_id)]
     active = [drug_info(d) for _, d, _ in repo.active_medications(
         patient_id, exclude_prescription_id=exclude_prescription_id)]
-    rules = [InteractionRule(r.side_a, r.side_b, r.severity, r.reason)
+    rules = [InteractionRule(r.side_a, r.side_b, r.severity, r.reason, r.source)
              for r in repo.interaction_rules()]
     return check_prescription([drug_info(d) for d in drugs], active, allergies, rules)
 
@@ -146,7 +149,9 @@ def _view(uow: UnitOfWork, rx: Prescription, *, with_patient: bool = True) -> Pr
     overrides = repo.overrides(rx.id)
     names = user_names(uow, [rx.prescriber_user_id])
     patient = uow.repo(PatientRepository).get(rx.patient_id) if with_patient else None
-    return PrescriptionView(rx, items, names.get(rx.prescriber_user_id), patient, overrides)
+    return PrescriptionView(rx, items, names.get(rx.prescriber_user_id), patient, overrides,
+                            repo.prescriber_registration(rx.prescriber_user_id),
+                            repo.encounter(rx.encounter_id))
 
 
 def create_prescription(uow: UnitOfWork, *, patient_id: int, items: list[ItemInput],

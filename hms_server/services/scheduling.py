@@ -66,12 +66,14 @@ class DoctorView:
     specialty: str
     active: bool
     version: int
+    registration_number: str | None = None
 
 
 def doctor_view(doctor: Doctor, department: Department) -> DoctorView:
     return DoctorView(id=doctor.id, user_id=doctor.user_id, full_name=doctor.display_name,
                       department=department.name, department_id=department.id,
-                      specialty=doctor.specialty, active=doctor.active, version=doctor.version)
+                      specialty=doctor.specialty, active=doctor.active, version=doctor.version,
+                      registration_number=doctor.registration_number)
 
 
 def list_departments(uow: UnitOfWork) -> list[DepartmentView]:
@@ -129,7 +131,8 @@ def doctor_for_user(uow: UnitOfWork, user_id: int | None) -> Doctor | None:
 
 
 def create_doctor(uow: UnitOfWork, *, user_id: int, department_id: int, specialty: str,
-                  display_name: str | None = None) -> Doctor:
+                  display_name: str | None = None,
+                  registration_number: str | None = None) -> Doctor:
     """Make a staff user with the doctor role bookable in a department."""
     with uow:
         repo = uow.repo(SchedulingRepository)
@@ -148,7 +151,7 @@ def create_doctor(uow: UnitOfWork, *, user_id: int, department_id: int, specialt
             raise ConflictError("This user already has a doctor record.")
         doctor = repo.add(Doctor(user_id=user_id, department_id=department_id,
                                  specialty=specialty, display_name=display_name or user.full_name,
-                                 active=True))
+                                 registration_number=registration_number, active=True))
         uow.audit(CATEGORY, "doctor.create", detail={"doctor_id": doctor.id,
                                                       "target_user_id": user_id})
         uow.publish("doctor.created", {"doctor_id": doctor.id})
@@ -158,7 +161,8 @@ def create_doctor(uow: UnitOfWork, *, user_id: int, department_id: int, specialt
 
 def update_doctor(uow: UnitOfWork, doctor_id: int, *, version: int,
                   department_id: int | None = None, specialty: str | None = None,
-                  display_name: str | None = None, active: bool | None = None) -> Doctor:
+                  display_name: str | None = None, active: bool | None = None,
+                  registration_number: str | None = None) -> Doctor:
     with uow:
         repo = uow.repo(SchedulingRepository)
         doctor = repo.doctor(doctor_id, lock=True)
@@ -168,7 +172,8 @@ def update_doctor(uow: UnitOfWork, doctor_id: int, *, version: int,
         if department_id is not None and repo.department(department_id) is None:
             raise ValidationFailedError(f"No department with id {department_id}.")
         for field, value in (("department_id", department_id), ("specialty", specialty),
-                             ("display_name", display_name), ("active", active)):
+                             ("display_name", display_name), ("active", active),
+                             ("registration_number", registration_number)):
             if value is not None:
                 setattr(doctor, field, value)
         touch(doctor)  # every accepted update moves the version, changed or not

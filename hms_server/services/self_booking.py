@@ -28,12 +28,13 @@ from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.repositories.scheduling import SchedulingRepository
 from hms_server.adapters.uow import Actor, UnitOfWork
 from hms_server.domain import mrn as mrn_rules
+from hms_server.domain import patients as patient_rules
 from hms_server.domain.errors import (
     ConflictError,
     TooManyAttemptsError,
     ValidationFailedError,
 )
-from hms_server.services import appointments, scheduling
+from hms_server.services import appointments, duplicates, scheduling
 from hms_server.services import patients as patient_service
 
 CATEGORY = "self_booking"
@@ -225,21 +226,59 @@ class SelfBooking:
     doctor: str
     department: str
     new_mrn: str | None
+    #: How the patient was found: ``verified`` (MRN + birth date), ``matched`` (a new-patient
+    #: form that confidently matched an existing record), ``registered`` (a new record).
+    identity: str = "verified"
+
+
+def _patient_for_new_form(uow: UnitOfWork, who: NewPatient, *, mrn_prefix: str,
+                          today: date) -> tuple[Patient, str]:
+    """The record a "new patient" form books for, after the same duplicate check as the
+    reception desk: a confident match (same name, exact birth date and phone) is the
+    existing record; otherwise a new record is registered, and any possible match is
+    flagged for reception to review. Returns ``(patient, "matched" | "registered")``."""
+    given, family = patient_rules.clean_name(who.given_name), \
+        patient_rules.clean_name(who.family_name)
+    key = patient_rules.PersonKey(given, family, who.date_of_birth, False, who.phone, None)
+    candidates = patient_service.find_duplicates(uow, key)
+    confident = [c for c in candidates if c.confident]
+    if confident:
+        chosen = confident[0]
+        patient = uow.repo(PatientRepository).get(chosen.id)
+        assert patient is not None
+        # Two existing records both matching with certainty are duplicates of each other.
+        if confident[1:]:
+            duplicates.flag_possible_duplicates(uow, chosen.id, confident[1:],
+                                                source="self_booking")
+        uow.audit(CATEGORY, "self_booking.matched_existing", patient_id=patient.id,
+                  detail={"candidates": len(candidates)})
+        return patient, "matched"
+    patient = patient_service.register_patient(
+        uow, mrn_prefix=mrn_prefix, given_name=who.given_name, family_name=who.family_name,
+        sex="unknown", date_of_birth=who.date_of_birth, phone=who.phone, email=who.email,
+        confirm_new=True, today=today)
+    if candidates:
+        duplicates.flag_possible_duplicates(uow, patient.id, candidates, source="self_booking")
+    return patient, "registered"
 
 
 def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, start: datetime,
          mrn_prefix: str, type_code: str = "new",
          now: datetime | None = None) -> SelfBooking:
-    """Book a free slot for a verified existing patient or a newly registered one.
+    """Book a free slot for a verified existing patient or one filled in as new.
 
-    New patients are registered with ``confirm_new`` (duplicate candidates are never shown
-    to the public); reception sees likely duplicates and merges them. Everything — the new
-    patient, the appointment, its messages, the audit rows — commits together or not at all.
+    A "new patient" form runs the reception desk's duplicate check
+    (``_patient_for_new_form``): a confident match books for the existing record, a possible
+    match registers a new record and flags the pair for reception's review list. Candidates
+    are never shown to the public, and the answer does not say whether a record matched
+    (only a newly registered record's MRN is given). Everything — the patient, the
+    appointment, its messages, the flags, the audit rows — commits together or not at all.
     """
     now = now or utcnow()
     if start.tzinfo is not None and start < now:
         raise ValidationFailedError("That time has already passed. Please choose another.")
     new_mrn = None
+    identity = "verified"
     failed = False
     with uow:
         if isinstance(who, ExistingPatient):
@@ -248,12 +287,9 @@ def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, 
                 uow.commit()  # keep the audit row of the failed attempt
                 failed = True
         else:
-            patient = patient_service.register_patient(
-                uow, mrn_prefix=mrn_prefix, given_name=who.given_name,
-                family_name=who.family_name, sex="unknown", date_of_birth=who.date_of_birth,
-                phone=who.phone, email=who.email, confirm_new=True,
-                today=uow.hospital.local(now).date())
-            new_mrn = patient.mrn
+            patient, identity = _patient_for_new_form(
+                uow, who, mrn_prefix=mrn_prefix, today=uow.hospital.local(now).date())
+            new_mrn = patient.mrn if identity == "registered" else None
         if not failed:
             assert patient is not None
             appointment = appointments.book_appointment(
@@ -264,12 +300,13 @@ def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, 
             department = scheduling_rows.department(doctor.department_id) if doctor else None
             uow.audit(CATEGORY, "appointment.self_book", patient_id=patient.id,
                       detail={"appointment_id": appointment.id, "doctor_id": doctor_id,
-                              "new_patient": new_mrn is not None, "source": "self"})
+                              "new_patient": new_mrn is not None, "identity": identity,
+                              "source": "self"})
             uow.commit()
     if failed:
         raise VerificationFailedError(NOT_VERIFIED)
     return SelfBooking(appointment, doctor.display_name if doctor else "",
-                       department.name if department else "", new_mrn)
+                       department.name if department else "", new_mrn, identity)
 
 
 def normalize_reference(value: str) -> str | None:

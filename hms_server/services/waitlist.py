@@ -12,6 +12,7 @@ again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from hms_server.adapters.orm.base import utcnow
@@ -64,14 +65,51 @@ def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None =
         return entry
 
 
+@dataclass(frozen=True)
+class WaitlistView:
+    """An entry with the names a screen shows: the patient (only for roles that may read
+    demographics), the doctor or department waited for, and the doctor offered."""
+
+    entry: WaitlistEntry
+    patient_mrn: str | None = None
+    patient_name: str | None = None
+    doctor_name: str | None = None
+    department_name: str | None = None
+    offered_doctor_name: str | None = None
+
+
 def list_waitlist(uow: UnitOfWork, *, status: str | None = None, doctor_id: int | None = None,
                   department_id: int | None = None, patient_id: int | None = None,
-                  limit: int = 100, offset: int = 0) -> tuple[list[WaitlistEntry], int]:
-    """Entries, longest-waiting first."""
+                  limit: int = 100, offset: int = 0,
+                  show_patient: bool = False) -> tuple[list[WaitlistView], int]:
+    """Entries, longest-waiting first, with the names a screen shows. Patients' names and
+    MRNs only with ``show_patient`` (the reader may see demographics); that read is
+    audited with the entry ids."""
     with uow:
-        return uow.repo(WaitlistRepository).search(
+        rows, total = uow.repo(WaitlistRepository).search(
             status=status, doctor_id=doctor_id, department_id=department_id,
             patient_id=patient_id, limit=limit, offset=offset)
+        scheduling_rows = uow.repo(SchedulingRepository)
+        doctors = scheduling_rows.doctor_names(
+            {d for e in rows for d in (e.doctor_id, e.offered_doctor_id) if d})
+        departments = {e.department_id: scheduling_rows.department(e.department_id)
+                       for e in rows if e.department_id}
+        who = (uow.repo(PatientRepository).identities([e.patient_id for e in rows])
+               if show_patient else {})
+        views = []
+        for e in rows:
+            mrn, given, family = who.get(e.patient_id, (None, None, None))
+            department = departments.get(e.department_id) if e.department_id else None
+            views.append(WaitlistView(
+                e, mrn, f"{family}, {given}" if family else None,
+                doctors.get(e.doctor_id) if e.doctor_id else None,
+                department.name if department else None,
+                doctors.get(e.offered_doctor_id) if e.offered_doctor_id else None))
+        if show_patient and rows:
+            uow.audit(CATEGORY, "waitlist.list", detail={
+                "waitlist_ids": [e.id for e in rows], "result_count": total})
+        uow.commit()
+        return views, total
 
 
 def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: datetime,

@@ -10,7 +10,12 @@ menu shortcut needs no arguments:
     server = https://hms.hospital.lan:8443
     ca_file = /etc/hms/ca.pem            ; C:\\ProgramData\\HMS\\ca.pem on Windows
 
-``HMS_DESKTOP_CONFIG`` names another file. Arguments given on the command line win. On
+``HMS_DESKTOP_CONFIG`` names another file. Arguments given on the command line win.
+
+On Windows a silent install can set both without any file: ``msiexec /i hms-desktop.msi /qn
+SERVER_URL=https://hms.hospital.lan:8443 CA_FILE=C:\\ProgramData\\HMS\\ca.pem`` stores them under
+``HKLM\\Software\\HMS\\HMS Desktop`` (``ServerUrl``, ``CaFile``); ``desktop.ini`` still wins
+over the registry, so a hand-edited file is never overridden by the deployment. On
 Windows (pythonw.exe has no console) a crash is written to %LOCALAPPDATA%\\HMS\\hms-desktop.log
 and shown in a message box instead of vanishing.
 """
@@ -33,18 +38,48 @@ def config_path() -> Path:
     return Path("/etc/hms/desktop.ini")
 
 
-def workstation_args(argv: list[str], path: Path) -> list[str]:
-    """``argv`` plus ``--server``/``--ca-file`` from ``path`` where argv does not set them."""
+REGISTRY_KEY = r"Software\HMS\HMS Desktop"
+REGISTRY_VALUES = {"server": "ServerUrl", "ca_file": "CaFile"}
+
+
+def registry_settings() -> dict[str, str]:
+    """What a silent MSI install stored (``SERVER_URL``, ``CA_FILE``); empty off Windows."""
+    if sys.platform != "win32":
+        return {}
+    import winreg  # type: ignore[import-not-found]
+
+    found: dict[str, str] = {}
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, REGISTRY_KEY, 0,
+                            winreg.KEY_READ | winreg.KEY_WOW64_64KEY) as key:
+            for setting, name in REGISTRY_VALUES.items():
+                try:
+                    value, _kind = winreg.QueryValueEx(key, name)
+                except OSError:
+                    continue
+                if isinstance(value, str) and value.strip():
+                    found[setting] = value.strip()
+    except OSError:
+        return {}
+    return found
+
+
+def workstation_args(argv: list[str], path: Path,
+                     deployed: dict[str, str] | None = None) -> list[str]:
+    """``argv`` plus ``--server``/``--ca-file`` where argv does not set them: from ``path``,
+    else from ``deployed`` (what the MSI's SERVER_URL / CA_FILE stored)."""
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
+    section: configparser.SectionProxy | dict[str, str] = {}
     try:
         parser.read(path, encoding="utf-8")
+        if parser.has_section("desktop"):
+            section = parser["desktop"]
     except (OSError, configparser.Error) as exc:
         print(f"hms-desktop: ignoring {path}: {exc}", file=sys.stderr)
-        return argv
-    section = parser["desktop"] if parser.has_section("desktop") else {}
+    deployed = deployed or {}
     extra: list[str] = []
     for option, key in (("--server", "server"), ("--ca-file", "ca_file")):
-        value = (section.get(key) or "").strip()
+        value = (section.get(key) or "").strip() or deployed.get(key, "")
         given = any(a == option or a.startswith(option + "=") for a in argv)
         if value and not given:
             extra += [option, value]
@@ -74,7 +109,7 @@ def _report_crash() -> None:
 
 
 def main() -> int:
-    argv = workstation_args(sys.argv[1:], config_path())
+    argv = workstation_args(sys.argv[1:], config_path(), registry_settings())
     try:
         from hms_desktop.main import main as desktop_main
 

@@ -3,6 +3,12 @@
 
     make_wxs.py --source STAGE --version 0.1.0 --icon hms-desktop.ico --output hms-desktop.wxs
 
+Silent deployment: ``msiexec /i hms-desktop.msi /qn SERVER_URL=https://hms.hospital.lan:8443
+CA_FILE=C:\\ProgramData\\HMS\\ca.pem`` stores the two workstation settings under
+``HKLM\\Software\\HMS\\HMS Desktop`` (``ServerUrl``, ``CaFile``), where the launcher reads them
+when ``desktop.ini`` does not set them. An upgrade or repair without the properties keeps the
+stored values (each property is first read back from the registry).
+
 STAGE is laid out exactly as ``C:\\Program Files\\HMS Desktop`` will be. Every file becomes
 its own component (the Windows Installer rule for clean repair/upgrade) with a GUID derived
 from its install path, so the same file keeps the same component across versions. The
@@ -42,6 +48,41 @@ def msi_version(version: str) -> str:
     parts = [int(p) for p in re.findall(r"\d+", version)[:3]]
     parts += [0] * (3 - len(parts))
     return ".".join(str(p) for p in parts)
+
+
+# msiexec property → registry value the launcher reads (installers/common/hms_desktop_launcher)
+SETTINGS = (("SERVER_URL", "ServerUrl"), ("CA_FILE", "CaFile"))
+SETTINGS_KEY = f"Software\\{MANUFACTURER}\\{PRODUCT}"
+
+
+def settings_properties() -> str:
+    """Public, secure properties, each first read back from the registry, so an upgrade or
+    a repair without them keeps what the first silent install stored."""
+    searches = "\n".join(
+        f'    <Property Id="{prop}">\n'
+        f'      <RegistrySearch Id="Find{name}" Root="HKLM" Key="{SETTINGS_KEY}" '
+        f'Name="{name}" Type="raw" Win64="yes"/>\n'
+        f"    </Property>" for prop, name in SETTINGS)
+    return searches
+
+
+def secure_properties() -> str:
+    """``SecureCustomProperties``: public properties a managed (elevated) install passes on.
+    wixl ignores WiX's ``Secure="yes"`` and writes this list itself, so ``build_msi.sh`` sets
+    it after wixl with ``msibuild`` (its upgrade properties kept)."""
+    return ";".join([*(prop for prop, _name in SETTINGS), "WIX_DOWNGRADE_DETECTED",
+                     "WIX_UPGRADE_DETECTED"])
+
+
+def settings_component() -> str:
+    key_path = ' KeyPath="yes"'
+    values = "\n".join(
+        f'        <RegistryValue Root="HKLM" Key="{SETTINGS_KEY}" Name="{name}" '
+        f'Type="string" Value="[{prop}]"{key_path if n == 0 else ""}/>'
+        for n, (prop, name) in enumerate(SETTINGS))
+    return (f'    <DirectoryRef Id="INSTALLDIR">\n'
+            f'      <Component Id="WorkstationSettings" Guid="{guid("workstation-settings")}" '
+            f'Win64="yes">\n{values}\n      </Component>\n    </DirectoryRef>')
 
 
 def main() -> int:
@@ -98,6 +139,7 @@ def main() -> int:
     <Icon Id="hms.ico" SourceFile={quoteattr(src(args.icon))}/>
     <Property Id="ARPPRODUCTICON" Value="hms.ico"/>
     <Property Id="ARPNOMODIFY" Value="1"/>
+{settings_properties()}
 
     <Directory Id="TARGETDIR" Name="SourceDir">
       <Directory Id="ProgramFiles64Folder">
@@ -119,8 +161,11 @@ def main() -> int:
       </Component>
     </DirectoryRef>
 
+{settings_component()}
+
     <Feature Id="Main" Title="{PRODUCT}" Level="1">
       <ComponentRef Id="StartMenuShortcut"/>
+      <ComponentRef Id="WorkstationSettings"/>
 {refs}
     </Feature>
   </Product>

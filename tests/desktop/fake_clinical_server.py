@@ -49,6 +49,8 @@ from hms_contract.prescribing import (
     PrescriptionCreate,
     PrescriptionItemRead,
     PrescriptionRead,
+    SafetyCheckRead,
+    SafetyCheckRequest,
 )
 from hms_contract.scheduling import AppointmentRead, DoctorRead
 from tests.desktop.fake_server import (
@@ -67,12 +69,18 @@ DOCTOR_ID = 7
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 FORMULARY = [
     DrugRead(id=drug_id, code=f"D{drug_id:03d}", generic_name=name, ingredients=[name],
-             form=form, strength=strength, route="oral", atc_code=None, therapeutic_class=None,
-             class_name=None, essential=True)
-    for drug_id, name, form, strength in ((1, "warfarin", "tablet", "5 mg"),
-                                          (2, "aspirin", "tablet", "75 mg"),
-                                          (3, "amoxicillin", "capsule", "500 mg"),
-                                          (4, "paracetamol", "tablet", "500 mg"))]
+             form=form, strength=strength, route=route, atc_code=None, therapeutic_class=None,
+             class_name=None, essential=True, synonyms=synonyms, brand_names=brands)
+    for drug_id, name, form, strength, route, synonyms, brands in (
+        (1, "warfarin", "tablet", "5 mg", "oral", [], ["Coumadin"]),
+        (2, "aspirin", "tablet", "75 mg", "oral", ["acetylsalicylic acid"], []),
+        (3, "amoxicillin", "capsule", "500 mg", "oral", [], ["Amoxil"]),
+        (4, "paracetamol", "tablet", "500 mg", "oral", ["acetaminophen"], ["Panadol"]),
+        (5, "salbutamol", "inhaler", "100 micrograms/dose", "inhalation", ["albuterol"],
+         ["Ventolin"]))]
+INTERACTION = ConflictRead(type="interaction", drug_ids=[1, 2], severity="major",
+                           reason="warfarin + aspirin: increased risk of bleeding.",
+                           source="HMS starter table, not from the ONC list")
 ICD10 = [Icd10Read(code=code, description=text, billable=True) for code, text in (
     ("J45.909", "Unspecified asthma, uncomplicated"), ("I10", "Essential hypertension"),
     ("E11.9", "Type 2 diabetes mellitus without complications"),
@@ -103,6 +111,7 @@ class FakeClinicalServer(FakeHmsServer):
     prescriptions: list[PrescriptionRead] = field(default_factory=list)
     break_glass_reasons: list[str] = field(default_factory=list)
     glass: set[int] = field(default_factory=set)
+    checks: list[list[int]] = field(default_factory=list)
     documents: dict[int, list[DocumentRead]] = field(default_factory=dict)
     doctor: UserRead | None = None
 
@@ -126,7 +135,9 @@ class FakeClinicalServer(FakeHmsServer):
         server.vitals[1] = [server.vitals_row(1, NOW - timedelta(days=10 - d),
                                               systolic_mmhg=128 + d * 6,
                                               diastolic_mmhg=82 + d * 2,
-                                              heart_rate_bpm=70 + d) for d in range(6)]
+                                              heart_rate_bpm=70 + d,
+                                              weight_kg=72.5 if d == 2 else None)
+                            for d in range(6)]
         server.notes[1] = [server.note_row(1, 1, "Initial consultation", "Cough 3 days")]
         return server
 
@@ -162,6 +173,9 @@ class FakeClinicalServer(FakeHmsServer):
             problems=self.problems.get(pid, []), medications=self._meds(pid),
             latest_vitals=vitals[-1] if vitals else None,
             recent_encounters=[EncounterRead(
+                id=2, patient_id=pid, clinician_user_id=self.doctor.id, appointment_id=None,
+                kind="outpatient", status="in_progress", reason="Follow-up",
+                started_at=NOW, ended_at=None, version=1), EncounterRead(
                 id=1, patient_id=pid, clinician_user_id=self.doctor.id, appointment_id=None,
                 kind="outpatient", status="finished", reason="Cough",
                 started_at=NOW - timedelta(days=3), ended_at=NOW - timedelta(days=3),
@@ -184,6 +198,8 @@ class FakeClinicalServer(FakeHmsServer):
         return [
             *super().routes(),
             Route("GET", "/patients", self._search, PatientPage),
+            Route("GET", "/patients/{patient_id}",
+                  lambda r, patient_id: self.patients[int(patient_id)], PatientRead),
             Route("GET", "/doctors", self._doctors, Page[DoctorRead]),
             Route("GET", "/appointments", self._appointments, Page[AppointmentRead]),
             Route("GET", p + "/chart", self._guard(lambda r, pid: self.chart_of(pid)),
@@ -217,6 +233,7 @@ class FakeClinicalServer(FakeHmsServer):
             Route("GET", "/icd10", self._icd10, Page[Icd10Read]),
             Route("GET", "/formulary", self._formulary, Page[DrugRead]),
             Route("POST", "/prescriptions", self._prescribe, PrescriptionRead, 201),
+            Route("POST", "/prescriptions/check", self._check, SafetyCheckRead),
             Route("GET", "/prescriptions/{prescription_id}", self._get_prescription,
                   PrescriptionRead),
         ]
@@ -353,7 +370,22 @@ class FakeClinicalServer(FakeHmsServer):
 
     def _formulary(self, request: httpx.Request) -> dict:
         q = request.url.params.get("q", "").lower()
-        return page([d for d in FORMULARY if q in d.generic_name])
+        return page([d for d in FORMULARY if q in " ".join(
+            [d.generic_name, *d.synonyms, *d.brand_names]).lower()])
+
+    def _conflicts(self, pid: int, drug_ids: set[int]) -> list[ConflictRead]:
+        ids = drug_ids | {i.drug_id for rx in self.prescriptions if rx.patient_id == pid
+                          for i in rx.items}
+        return [INTERACTION] if {1, 2} <= ids else []
+
+    def _check(self, request: httpx.Request) -> SafetyCheckRead | httpx.Response:
+        self.require(request, "doctor")
+        body = parse_body(request, SafetyCheckRequest)
+        if body.patient_id not in self.care_team | self.glass:
+            return problem(403, "care_relationship_required", "Not in the care team.")
+        self.checks.append(list(body.drug_ids))
+        conflicts = self._conflicts(body.patient_id, set(body.drug_ids))
+        return SafetyCheckRead(ok=not conflicts, conflicts=conflicts)
 
     def _prescribe(self, request: httpx.Request) -> PrescriptionRead | httpx.Response:
         self.require(request, "doctor")
@@ -361,11 +393,8 @@ class FakeClinicalServer(FakeHmsServer):
         pid = body.patient_id
         if pid not in self.care_team | self.glass:
             return problem(403, "care_relationship_required", "Not in the care team.")
-        ids = {i.drug_id for i in body.items}
-        ids |= {i.drug_id for rx in self.prescriptions if rx.patient_id == pid for i in rx.items}
-        conflicts = [ConflictRead(type="interaction", drug_ids=[1, 2], severity="major",
-                                  reason="warfarin + aspirin: increased risk of bleeding.")]
-        if {1, 2} <= ids and not body.override_reason:
+        conflicts = self._conflicts(pid, {i.drug_id for i in body.items})
+        if conflicts and not body.override_reason:
             return problem(409, "interaction", "Safety check found 1 problem(s).",
                            conflicts=conflicts, override_allowed=True)
         patient = self.patients[pid]

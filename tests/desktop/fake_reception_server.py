@@ -20,11 +20,20 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from hms_contract.common import Page
+from hms_contract.duplicates import (
+    DuplicateFlagDismiss,
+    DuplicateFlagRead,
+    MergeDecision,
+    MergeRead,
+    MergeRequest,
+)
 from hms_contract.patients import (
+    AllergyAlertRead,
     DuplicateCandidate,
     PatientCreate,
     PatientPage,
     PatientRead,
+    PatientSummary,
     PatientUpdate,
     PrintRecord,
 )
@@ -41,6 +50,8 @@ from hms_contract.scheduling import (
     QueueSummary,
     SlotList,
     SlotRead,
+    WaitlistCreate,
+    WaitlistRead,
 )
 from tests.desktop.fake_server import (
     CREATED_AT,
@@ -88,6 +99,10 @@ class FakeReceptionServer(FakeHmsServer):
     stream_seconds: float = 0.4
     # Slots that someone else books just before the desktop's request arrives.
     steal_slots: set[tuple[int, str]] = field(default_factory=set)
+    flags: dict[int, DuplicateFlagRead] = field(default_factory=dict)
+    alerts: dict[int, AllergyAlertRead] = field(default_factory=dict)
+    waitlist: dict[int, WaitlistRead] = field(default_factory=dict)
+    merges: dict[int, MergeRead] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -96,6 +111,8 @@ class FakeReceptionServer(FakeHmsServer):
         self._event_ids = itertools.count(1)
         self._queue_tokens = itertools.count(1)
         self._events_changed = threading.Condition()
+        self._flag_ids = itertools.count(1)
+        self._merge_ids = itertools.count(1)
 
     # -- seeding -----------------------------------------------------------------------
     @classmethod
@@ -143,6 +160,19 @@ class FakeReceptionServer(FakeHmsServer):
         self.appointments[aid] = appointment
         return appointment
 
+    def add_flag(self, patient_id: int, candidate_id: int,
+                 reasons: tuple[str, ...] = ("same_birth_date_similar_name",)
+                 ) -> DuplicateFlagRead:
+        flag = DuplicateFlagRead(
+            id=next(self._flag_ids), patient=self._summary(patient_id),
+            candidate=self._summary(candidate_id), score="0.90", reasons=list(reasons),
+            source="self_booking", status="open", created_at=CREATED_AT, version=1)
+        self.flags[flag.id] = flag
+        return flag
+
+    def _summary(self, patient_id: int) -> PatientSummary:
+        return PatientSummary.model_validate(self.patients[patient_id].model_dump())
+
     def publish(self, event_type: str, data: dict) -> int:
         with self._events_changed:
             event_id = next(self._event_ids)
@@ -169,6 +199,8 @@ class FakeReceptionServer(FakeHmsServer):
             Route("GET", "/patients/{patient_id}", self._get_patient, PatientRead),
             Route("PATCH", "/patients/{patient_id}", self._patch_patient, PatientRead),
             Route("POST", "/patients/{patient_id}/prints", self._record_print),
+            Route("GET", "/patients/{patient_id}/allergy-alert", self._allergy_alert,
+                  AllergyAlertRead),
             Route("GET", "/departments", lambda r: page(self.departments),
                   Page[DepartmentRead]),
             Route("GET", "/doctors", lambda r: page(self.doctors), Page[DoctorRead]),
@@ -182,8 +214,139 @@ class FakeReceptionServer(FakeHmsServer):
             Route("POST", "/appointments/{appointment_id}/no-show", self._no_show,
                   AppointmentRead),
             Route("GET", "/queue", self._queue, QueueBoardRead),
+            Route("GET", "/waitlist", self._list_waitlist, Page[WaitlistRead]),
+            Route("POST", "/waitlist", self._add_to_waitlist, WaitlistRead, 201),
+            Route("POST", "/waitlist/{entry_id}/accept", self._accept_offer,
+                  AppointmentRead, 201),
+            Route("POST", "/waitlist/{entry_id}/remove", self._remove_from_waitlist,
+                  WaitlistRead),
+            Route("GET", "/patient-duplicates", self._list_flags, Page[DuplicateFlagRead]),
+            Route("POST", "/patient-duplicates/{flag_id}/dismiss", self._dismiss_flag,
+                  DuplicateFlagRead),
+            Route("GET", "/patient-merges", self._list_merges, Page[MergeRead]),
+            Route("POST", "/patient-merges", self._request_merge, MergeRead, 201),
+            Route("POST", "/patient-merges/{merge_id}/confirm",
+                  lambda r, merge_id: self._decide(r, merge_id, "confirmed"), MergeRead),
+            Route("POST", "/patient-merges/{merge_id}/undo",
+                  lambda r, merge_id: self._decide(r, merge_id, "undone"), MergeRead),
             Route("GET", "/events", self._stream),
         ]
+
+    def _allergy_alert(self, request: httpx.Request, patient_id: str) -> AllergyAlertRead:
+        self.require(request, "receptionist")
+        pid = self._patient(patient_id).id
+        return self.alerts.get(pid) or AllergyAlertRead(patient_id=pid, recorded=False,
+                                                        allergies=[])
+
+    # -- waitlist ----------------------------------------------------------------------
+    def add_waitlist_entry(self, patient_id: int, doctor_id: int, *, offered: str | None = None
+                           ) -> WaitlistRead:
+        patient, doctor = self.patients[patient_id], self._doctor(doctor_id)
+        day = date.today()
+        entry = WaitlistRead(
+            id=len(self.waitlist) + 1, patient_id=patient_id, doctor_id=doctor_id,
+            department_id=None, type_code="new", earliest_date=day,
+            latest_date=day + timedelta(days=14), reason="wants an earlier date",
+            status="offered" if offered else "waiting",
+            offered_doctor_id=doctor_id if offered else None,
+            offered_start=when(offered) if offered else None,
+            offered_end=when(offered) + timedelta(minutes=SLOT_MINUTES) if offered else None,
+            offer_expires_at=when(offered) - timedelta(hours=1) if offered else None,
+            appointment_id=None, created_at=CREATED_AT, version=1, patient_mrn=patient.mrn,
+            patient_name=f"{patient.family_name}, {patient.given_name}",
+            doctor_name=doctor.full_name, offered_doctor_name=doctor.full_name if offered
+            else None)
+        self.waitlist[entry.id] = entry
+        return entry
+
+    def _list_waitlist(self, request: httpx.Request) -> dict:
+        self.require(request, "receptionist")
+        status = request.url.params.get("status")
+        return paged(request, [e for e in self.waitlist.values()
+                               if not status or e.status == status], default_limit=100)
+
+    def _add_to_waitlist(self, request: httpx.Request) -> WaitlistRead:
+        self.require(request, "receptionist")
+        body = parse_body(request, WaitlistCreate)
+        entry = self.add_waitlist_entry(body.patient_id, body.doctor_id or 1)
+        entry = entry.model_copy(update={"reason": body.reason,
+                                         "earliest_date": body.earliest_date,
+                                         "latest_date": body.latest_date})
+        self.waitlist[entry.id] = entry
+        return entry
+
+    def _accept_offer(self, request: httpx.Request, entry_id: str) -> AppointmentRead:
+        self.require(request, "receptionist")
+        entry = self.waitlist[int(entry_id)]
+        appointment = self.add_appointment(entry.patient_id, entry.offered_doctor_id,
+                                           entry.offered_start)
+        self.waitlist[entry.id] = entry.model_copy(update={
+            "status": "booked", "appointment_id": appointment.id})
+        return appointment
+
+    def _remove_from_waitlist(self, request: httpx.Request, entry_id: str) -> WaitlistRead:
+        self.require(request, "receptionist")
+        entry = self.waitlist[int(entry_id)].model_copy(update={"status": "cancelled"})
+        self.waitlist[entry.id] = entry
+        return entry
+
+    # -- duplicates and merges ----------------------------------------------------------
+    def _list_flags(self, request: httpx.Request) -> dict:
+        self.require(request, "receptionist")
+        status = request.url.params.get("status", "open")
+        rows = [f for f in self.flags.values() if f.status == status]
+        return paged(request, sorted(rows, key=lambda f: -f.id))
+
+    def _dismiss_flag(self, request: httpx.Request, flag_id: str) -> DuplicateFlagRead:
+        self.require(request, "receptionist")
+        body = parse_body(request, DuplicateFlagDismiss)
+        flag = self.flags[int(flag_id)]
+        if body.version != flag.version:
+            raise Refused(problem(409, "version_conflict", "The flag changed meanwhile."))
+        flag = flag.model_copy(update={"status": "dismissed", "resolution_note": body.note,
+                                       "resolved_at": CREATED_AT,
+                                       "version": flag.version + 1})
+        self.flags[flag.id] = flag
+        return flag
+
+    def _list_merges(self, request: httpx.Request) -> dict:
+        self.require(request, "receptionist")
+        status = request.url.params.get("status", "pending")
+        return paged(request, [m for m in self.merges.values() if m.status == status])
+
+    def _request_merge(self, request: httpx.Request) -> MergeRead | httpx.Response:
+        self.require(request, "receptionist")
+        body = parse_body(request, MergeRequest)
+        if any(m.status == "pending" and {m.survivor.id, m.duplicate.id}
+               & {body.survivor_id, body.duplicate_id} for m in self.merges.values()):
+            return problem(409, "merge_pending", "A merge is waiting for confirmation.")
+        merge = MergeRead(id=next(self._merge_ids), survivor=self._summary(body.survivor_id),
+                          duplicate=self._summary(body.duplicate_id), reason=body.reason,
+                          status="pending", flag_id=body.flag_id, requested_at=CREATED_AT,
+                          version=1)
+        self.merges[merge.id] = merge
+        return merge
+
+    def _decide(self, request: httpx.Request, merge_id: str, status: str) -> MergeRead:
+        self.require(request, "receptionist")
+        body = parse_body(request, MergeDecision)
+        merge = self.merges[int(merge_id)]
+        if body.version != merge.version:
+            raise Refused(problem(409, "version_conflict", "The merge changed meanwhile."))
+        if merge.status != "pending":
+            raise Refused(problem(409, "invalid_transition", "Already decided."))
+        merge = merge.model_copy(update={"status": status, "decided_at": CREATED_AT,
+                                         "version": merge.version + 1})
+        self.merges[merge.id] = merge
+        if status == "confirmed":
+            loser = self.patients[merge.duplicate.id]
+            self.patients[loser.id] = loser.model_copy(
+                update={"merged_into_id": merge.survivor.id})
+            for flag in list(self.flags.values()):
+                if {flag.patient.id, flag.candidate.id} == {merge.survivor.id,
+                                                            merge.duplicate.id}:
+                    self.flags[flag.id] = flag.model_copy(update={"status": "merged"})
+        return merge
 
     # -- helpers -----------------------------------------------------------------------
     def _doctor(self, doctor_id: int) -> DoctorRead:
@@ -225,9 +388,9 @@ class FakeReceptionServer(FakeHmsServer):
     def _search_patients(self, request: httpx.Request) -> dict:
         self.require(request, "receptionist")
         q = request.url.params.get("q", "").strip().lower()
-        rows = [p for p in self.patients.values()
-                if not q or q in f"{p.given_name} {p.family_name} {p.mrn} {p.phone or ''} "
-                f"{p.date_of_birth}".lower()]
+        rows = [p for p in self.patients.values() if p.merged_into_id is None
+                and (not q or q in f"{p.given_name} {p.family_name} {p.mrn} {p.phone or ''} "
+                     f"{p.date_of_birth}".lower())]
         rows.sort(key=lambda p: (p.family_name, p.given_name))
         return paged(request, rows)
 
@@ -238,7 +401,7 @@ class FakeReceptionServer(FakeHmsServer):
             candidates = [
                 DuplicateCandidate(id=p.id, mrn=p.mrn, name=f"{p.given_name} {p.family_name}",
                                    dob=p.date_of_birth, score=0.9,
-                                   reasons=["name", "date_of_birth"])
+                                   reasons=["same_birth_date_similar_name"])
                 for p in self.patients.values()
                 if p.family_name.lower() == body.family_name.lower()
                 and p.date_of_birth == body.date_of_birth]

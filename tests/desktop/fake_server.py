@@ -44,9 +44,12 @@ from hms_contract.auth import (
     TokenResponse,
     UserRead,
 )
+from hms_contract.clinical import BreakGlassRead, BreakGlassReview
 from hms_contract.common import Page
 from hms_contract.health import HealthRead
+from hms_contract.messaging import MessageRead
 from hms_contract.users import PasswordReset, UserCreate, UserCreated, UserUpdate
+from hms_server.domain.permissions import permissions_for
 
 BASE_URL = "https://hms.test"
 ADMIN_TOTP = "123456"
@@ -183,6 +186,9 @@ class FakeHmsServer:
     errors: list[str] = field(default_factory=list)
     down: bool = False
     lock_after_failures: int | None = None
+    logo: bytes | None = None  # GET /hospital/logo
+    grants: list[BreakGlassRead] = field(default_factory=list)
+    messages: list[MessageRead] = field(default_factory=list)
     _access: dict[str, str] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
     _used_refresh: set[str] = field(default_factory=set)
@@ -218,9 +224,29 @@ class FakeHmsServer:
         server.audit = [AuditEntryRead(
             id=i + 1, at=start + timedelta(minutes=7 * i), user_id=1,
             username=["admin", "reception"][i % 2], patient_id=None if i % 3 else 1000 + i,
+            patient_mrn=None if i % 3 else f"HMS{1000 + i:09d}",
+            patient_name=None if i % 3 else f"Family{i:03d}, Given{i:03d}",
             category=["auth", "patient", "user"][i % 3], action=["login", "read", "update"][i % 3],
             outcome="success" if i % 5 else "failure", workstation="WS-RECEPTION-1",
             address="10.0.4.21", detail={}) for i in range(audit_entries)]
+        server.grants = [BreakGlassRead(
+            id=i + 1, patient_id=2000 + i, patient_mrn=f"HMS{2000 + i:09d}",
+            patient_name=f"Emergency{i}, Patient", user_id=7, username="dr.night",
+            full_name="Dr Nina Night", reason="Collapsed in the waiting room, unconscious",
+            granted_at=start + timedelta(hours=i), expires_at=start + timedelta(hours=i + 1),
+            active=False, workstation="WS-ED-2", access_count=3 + i,
+            reviewed_at=start + timedelta(days=1) if i == 0 else None,
+            reviewed_by="admin" if i == 0 else None) for i in range(3)]
+        statuses = ("sent", "queued", "failed", "dead", "sent")
+        server.messages = [MessageRead(
+            id=i + 1, channel="sms" if i % 2 == 0 else "email",
+            recipient="+44••••••0123" if i % 2 == 0 else "w••••@example.org",
+            template="appointment_confirmation", status=status, attempts=2 if status in (
+                "failed", "dead") else 1, next_attempt_at=start, expires_at=None,
+            last_error="gateway_timeout" if status in ("failed", "dead") else None,
+            provider_message_id=None, patient_id=1000 + i, appointment_id=None,
+            created_at=start + timedelta(minutes=i),
+            sent_at=start if status == "sent" else None) for i, status in enumerate(statuses)]
         return server
 
     def transport(self) -> httpx.MockTransport:
@@ -277,7 +303,52 @@ class FakeHmsServer:
             Route("POST", "/users/{user_id}/enable", self._set_active(True), UserRead),
             Route("POST", "/users/{user_id}/reset-password", self._reset_password),
             Route("GET", "/audit", self._list_audit, Page[AuditEntryRead]),
+            Route("GET", "/hospital", lambda r: self._hospital(r), HospitalRead),
+            Route("GET", "/break-glass", self._list_grants, Page[BreakGlassRead]),
+            Route("POST", "/break-glass/{grant_id}/review", self._review_grant, BreakGlassRead),
+            Route("GET", "/messages", self._list_messages, Page[MessageRead]),
+            Route("POST", "/messages/{message_id}/retry", self._retry_message, MessageRead),
+            Route("GET", "/hospital/logo", self._logo),
         ]
+
+    def _list_grants(self, request: httpx.Request) -> Any:
+        self.require(request, "admin")
+        rows = [g for g in self.grants if request.url.params.get("unreviewed") != "true"
+                or g.reviewed_at is None]
+        return paged(request, sorted(rows, key=lambda g: g.granted_at, reverse=True))
+
+    def _review_grant(self, request: httpx.Request, grant_id: str) -> BreakGlassRead:
+        self.require(request, "admin")
+        body = parse_body(request, BreakGlassReview)
+        n = next(i for i, g in enumerate(self.grants) if g.id == int(grant_id))
+        self.grants[n] = self.grants[n].model_copy(update={
+            "reviewed_at": datetime.now(UTC), "reviewed_by": "admin",
+            "review_note": body.note})
+        return self.grants[n]
+
+    def _list_messages(self, request: httpx.Request) -> Any:
+        self.require(request, "admin")
+        status = request.url.params.get("status")
+        rows = [m for m in self.messages if not status or m.status == status]
+        return paged(request, sorted(rows, key=lambda m: m.created_at, reverse=True))
+
+    def _retry_message(self, request: httpx.Request, message_id: str) -> Any:
+        self.require(request, "admin")
+        n = next(i for i, m in enumerate(self.messages) if m.id == int(message_id))
+        if self.messages[n].status not in ("failed", "dead", "expired"):
+            return problem(409, "conflict", "Only failed, dead or expired messages retry.")
+        self.messages[n] = self.messages[n].model_copy(update={"status": "queued"})
+        return self.messages[n]
+
+    def _hospital(self, request: httpx.Request) -> HospitalRead:
+        self.require(request)
+        return HOSPITAL.model_copy(update={"has_logo": self.logo is not None})
+
+    def _logo(self, request: httpx.Request) -> httpx.Response:
+        self.require(request)
+        if self.logo is None:
+            return problem(404, "not_found", "No logo.")
+        return httpx.Response(200, content=self.logo, headers={"content-type": "image/png"})
 
     # -- helpers -----------------------------------------------------------------------
     def _by_name(self, username: str) -> UserRead | None:
@@ -358,8 +429,11 @@ class FakeHmsServer:
         allowed = {ws for role in user.roles for ws in ROLE_WORKSPACES.get(role, [])}
         # Collected in a set; the contract gives them in the rail's order.
         workspaces = [ws for ws in ALL_WORKSPACES if ws in allowed]
-        return MeRead(**user.model_dump(), permissions=[], workspaces=workspaces,
-                      hospital=HOSPITAL)
+        # The server's own role → permission table, so screens that show what a role may
+        # do see what they would see against the server.
+        permissions = sorted(permissions_for(user.roles))
+        return MeRead(**user.model_dump(), permissions=permissions, workspaces=workspaces,
+                      hospital=HOSPITAL.model_copy(update={"has_logo": self.logo is not None}))
 
     # -- users -------------------------------------------------------------------------
     def _list_users(self, request: httpx.Request) -> Any:

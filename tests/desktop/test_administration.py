@@ -208,6 +208,13 @@ def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake
     qtbot.waitUntil(lambda: audit.model.total == 130, timeout=5000)
     assert all(r.url.params["sort"] == "-at" for r in fake_server.requests_to("GET", "/audit"))
     assert audit.model.row_item(0).id == 130
+    # The Patient column names the patient (MRN and name), not a database id.
+    column = [c.key for c in audit.model.columns].index("patient_id")
+    row = next(r for r in range(audit.model.rowCount())
+               if audit.model.row_item(r).patient_id is not None)
+    entry = audit.model.row_item(row)
+    assert audit.model.data(audit.model.index(row, column)) == (
+        f"{entry.patient_mrn} · {entry.patient_name}")
 
     audit.table.horizontalHeader().sectionClicked.emit(1)  # what a header click does
     audit.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
@@ -268,3 +275,58 @@ def test_username_rule_matches_the_server(username, ok):
     from hms_desktop.workspaces.administration.validation import username_problem
 
     assert (username_problem(username) is None) is ok
+
+
+def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, admin,
+                                                                      fake_server):
+    import json
+
+    _window, workspace = admin
+    tab = workspace.break_glass_tab
+    assert tab is not None  # administrators review break-the-glass
+    workspace.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.total == 2 and not tab.model.loading, timeout=5000)
+    assert tab.count_label.text() == "2 emergency access(es) to review"
+    model = tab.model
+    row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+    # Who, whom (MRN and name), why, how often, from where, not yet reviewed.
+    assert row[1] == "Dr Nina Night"
+    assert row[2] == "HMS000002002 · Emergency2, Patient"
+    assert row[3] == "Collapsed in the waiting room, unconscious"
+    assert row[4] == "5" and row[5] == "WS-ED-2" and row[6] == "◷ Not reviewed"
+
+    tab.table.selectRow(0)
+    dialog = tab.review_selected()
+    dialog.note_edit.setPlainText("Confirmed with the ED rota: on duty, genuine emergency")
+    with qtbot.waitSignal(tab.model.sig_total_changed, timeout=5000):
+        dialog.accept()
+    [sent] = [json.loads(r.content) for r in
+              fake_server.requests_to("POST", "/break-glass/3/review")]
+    assert sent == {"note": "Confirmed with the ED rota: on duty, genuine emergency"}
+    assert tab.model.total == 1
+    tab.unreviewed_check.setChecked(False)
+    qtbot.waitUntil(lambda: tab.model.total == 3 and not tab.model.loading, timeout=5000)
+    reviewed = [tab.model.data(tab.model.index(r, 6)) for r in range(3)]
+    assert sum(text.startswith("✓ ") for text in reviewed) == 2
+    assert any("genuine emergency" in text for text in reviewed)
+
+
+def test_the_outbox_shows_messages_by_status_and_retries_a_failed_one(qtbot, admin,
+                                                                      fake_server):
+    _window, workspace = admin
+    tab = workspace.outbox_tab
+    assert tab is not None
+    workspace.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.total == 5 and not tab.model.loading, timeout=5000)
+    statuses = [tab.model.data(tab.model.index(r, 4)) for r in range(5)]
+    assert "✓ Sent" in statuses and "↻ Failed, will retry" in statuses
+    assert "✗ Failed for good" in statuses and "◷ Queued" in statuses
+    tab.status_combo.setCurrentIndex(tab.status_combo.findData("dead"))
+    qtbot.waitUntil(lambda: tab.model.total == 1 and not tab.model.loading, timeout=5000)
+    assert tab.model.data(tab.model.index(0, 8)) == "gateway_timeout"
+    tab.table.selectRow(0)
+    assert tab.retry_button.isEnabled()
+    with qtbot.waitSignal(tab.model.sig_total_changed, timeout=5000):
+        qtbot.mouseClick(tab.retry_button, Qt.MouseButton.LeftButton)
+    assert fake_server.requests_to("POST", "/messages/4/retry")
+    assert tab.model.total == 0  # nothing is dead any more: it is queued again

@@ -197,6 +197,10 @@ def test_break_the_glass_needs_a_reason_then_opens_the_chart(qtbot, workspace, c
     qtbot.waitUntil(lambda: chart.break_glass_button.isVisible(), timeout=5000)
     assert "care team" in chart.access_label.text()
     assert chart.header.isVisible() and "NOVAK" in chart.header.name_label.text()
+    # The badge says why the allergies are not shown, not "loading" forever.
+    assert chart.header.allergy_state == "restricted"
+    assert chart.header.allergy_badge.text() == (
+        "Allergies: restricted — break the glass to view")
     qtbot.mouseClick(chart.break_glass_button, Qt.MouseButton.LeftButton)
     dialog = chart.dialog
     qtbot.keyClicks(dialog.reason_edit, "urgent")
@@ -208,6 +212,7 @@ def test_break_the_glass_needs_a_reason_then_opens_the_chart(qtbot, workspace, c
         dialog.submit()
     assert clinical_server.break_glass_reasons == ["urgent - collapsed in waiting room"]
     assert chart.pages.currentWidget() is chart.tabs
+    assert chart.header.allergy_state in ("allergic", "none")
     assert any("Emergency access" in s for s in workspace.statuses)
 
 
@@ -232,3 +237,30 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, workspace):
 def test_point_inside_chart_has_no_reading(qtbot, workspace):
     chart = open_chart(qtbot, workspace)
     assert chart.summary_tab.trend.reading_at(QPoint(1, 1)) is None
+
+
+def test_prescribing_is_offered_only_to_prescribers(qtbot, tasks, clinical_server, workspace):
+    """A triage nurse charts vitals and allergies; she is not offered a prescription the
+    server would refuse (403)."""
+    from hms_desktop.workspaces.clinical import create_workspace
+
+    chart = open_chart(qtbot, workspace)
+    doctor_buttons = [b for b in chart.findChildren(type(chart.print_button))
+                      if b.accessibleName() == "Prescribe"]
+    assert len(doctor_buttons) == 2 and not any(b.isHidden() for b in doctor_buttons)
+
+    api = workspace.context.api
+    me = api.me()
+    nurse_me = me.model_copy(update={"roles": ["nurse"], "permissions": [
+        p for p in me.permissions if p != "prescriptions.write"]})
+    context = WorkspaceContext(api=api, tasks=tasks, me=nurse_me, show_status=lambda _m: None)
+    nurse_view = create_workspace(context)
+    qtbot.addWidget(nurse_view)
+    nurse_chart = nurse_view.chart
+    nurse_buttons = [b for b in nurse_chart.findChildren(type(chart.print_button))
+                     if b.accessibleName() == "Prescribe"]
+    assert len(nurse_buttons) == 2 and all(b.isHidden() for b in nurse_buttons)
+    nurse_chart.patient, nurse_chart.chart = chart.patient, chart.chart
+    nurse_chart.do_action("prescribe")  # e.g. a shortcut: nothing opens
+    assert nurse_chart.dialog is None
+    context.close()

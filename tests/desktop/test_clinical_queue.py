@@ -95,7 +95,7 @@ def test_call_next_calls_the_lowest_waiting_token_and_refreshes(qtbot, workspace
     with qtbot.waitSignal(today.sig_loaded, timeout=5000):
         qtbot.mouseClick(today.buttons["call_next"], Qt.MouseButton.LeftButton)
     assert posted(queue_server, "/queue/1/call") == 1
-    assert "#1 📣 Called" in texts(today)[0]
+    assert "#1 ➔ Called" in texts(today)[0]
     assert today.selected_row().entry.id == 1  # ready for "Start consultation"
     assert today.buttons["start"].isEnabled()
     assert "Token 1 called: Amina Okafor." in workspace.statuses
@@ -163,3 +163,24 @@ def test_call_next_is_off_when_nobody_waits(qtbot, workspace, queue_server):
     assert not today.buttons["call_next"].isEnabled()
     today.run_action("call_next")  # the shortcut does nothing either
     assert not any("/call" in r.url.path for r in queue_server.requests)
+
+
+def test_todays_names_wrap_instead_of_being_cut_and_search_columns_stay_whole(qtbot,
+                                                                               workspace):
+    from hms_desktop.qt import QApplication
+    from hms_desktop.widgets.record_table import column_is_whole
+
+    today = workspace.patients.today
+    # Each row names the patient and MRN on its own line; a narrow list wraps, never elides.
+    first_line = texts(today)[0].split("\n")[0]
+    assert "Amina Okafor · " in first_line and "\n#1 ◷ Waiting" in texts(today)[0]
+    assert today.list.textElideMode() == Qt.TextElideMode.ElideNone
+    assert today.list.wordWrap()
+    workspace.splitter.setSizes([10, 3000])  # dragged as far left as it goes
+    panel = workspace.patients
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0 and not panel.model.loading,
+                    timeout=5000)
+    qtbot.waitUntil(lambda: all(column_is_whole(panel.table, c)
+                                for c in range(panel.model.columnCount())), timeout=3000)
+    QApplication.processEvents()
+    assert workspace.splitter.sizes()[0] >= panel.table.minimumWidth()

@@ -135,3 +135,28 @@ def test_a_revoked_session_returns_to_sign_in(qtbot, make_main_window, fake_serv
     with qtbot.waitSignal(window.sig_signed_out, timeout=3000) as blocker:
         window.select_workspace("administration")
     assert blocker.args == ["Your session has ended. Please sign in again."]
+
+
+def test_a_clear_banner_while_disconnected_keeps_the_typing_and_clears_stale_errors(
+    qtbot, make_main_window, fake_server
+):
+    window = make_main_window("admin", health_interval_ms=100, health_retry_ms=100)
+    users = window.select_workspace("administration").users_tab
+    qtbot.waitUntil(lambda: users.model.total is not None, timeout=5000)
+    assert not window.offline_banner.isVisible()
+
+    fake_server.down = True
+    qtbot.keyClicks(users.search_edit, "nurse")
+    users.apply_search()  # a search that cannot reach the server
+    qtbot.waitUntil(window.offline_banner.isVisible, timeout=5000)
+    text = window.offline_banner.findChild(type(window.offline_label)).text()
+    assert "cannot be reached" in text and "saving" in text and "typed" in text
+    qtbot.waitUntil(lambda: users.problem.isVisible(), timeout=5000)
+    assert users.problem.code.text() == "server_unavailable"
+    assert users.search_edit.text() == "nurse"  # what the user typed is still there
+
+    fake_server.down = False
+    qtbot.waitUntil(lambda: not window.offline_banner.isVisible(), timeout=5000)
+    assert not users.problem.isVisible()  # the stale "cannot reach" error is gone
+    assert users.search_edit.text() == "nurse"
+    assert window.statusBar().currentMessage() == "Connected again."

@@ -56,12 +56,43 @@ def test_estimated_birth_date_is_marked():
     assert "1980-11-26 (est.)" in _page(render_label(label, "wristband")).extract_text()
 
 
-def test_long_names_are_shrunk_or_elided_to_fit():
-    label = PatientLabel(mrn="HMS000000018", given_name="Maria " * 10,
-                         family_name="Papadopoulou-Wolfeschlegelsteinhausen", date_of_birth=
-                         "2001-01-01", sex="other")
-    text = _page(render_label(label, "id_card")).extract_text()
-    assert "…" in text and "HMS000000018" in text
+def _words(text: str) -> str:
+    """The page's text with line breaks and hyphen breaks joined back up."""
+    return re.sub(r"-\s+", "-", re.sub(r"\s+", " ", text))
+
+
+@pytest.mark.parametrize("kind", ["id_card", "wristband", "wristband_a4"])
+def test_long_names_wrap_or_shrink_and_are_never_cut(kind):
+    given, family = "Maria-Magdalena Konstantina", "Nowak-Wiśniewska-Szczepańska"
+    label = PatientLabel(mrn="HMS000000018", given_name=given, family_name=family,
+                         date_of_birth="2001-01-01", sex="other",
+                         hospital_name="St Mary's General Hospital of the Holy Cross, Gdańsk")
+    text = _words(_page(render_label(label, kind)).extract_text())
+    assert "…" not in text
+    assert f"{family.upper()}," in text and given in text
+    assert "St Mary's General Hospital of the Holy Cross, Gdańsk" in text
+    assert "HMS000000018" in text
+
+
+def test_a_name_longer_than_the_card_breaks_but_keeps_every_letter():
+    family = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen"
+    label = PatientLabel(mrn="HMS000000026", given_name="Hubert", family_name=family,
+                         date_of_birth="1904-02-29", sex="male")
+    text = re.sub(r"\s+", "", _page(render_label(label, "id_card")).extract_text())
+    assert family.upper() in text and "…" not in text
+
+
+def test_the_wristband_carries_the_allergy_flag():
+    allergic = PatientLabel(mrn="HMS000000034", given_name="Ana", family_name="Lopez",
+                            date_of_birth="1990-05-17", sex="female", hospital_name="St Mary's",
+                            allergies=("penicillin (severe)", "latex (mild)"))
+    text = _words(_page(render_label(allergic, "wristband")).extract_text())
+    assert "ALLERGY: penicillin (severe), latex (mild)" in text
+    assert "St Mary's" in text
+    none_known = PatientLabel(**{**allergic.__dict__, "allergies": ()})
+    assert "No known allergies" in _page(render_label(none_known, "wristband")).extract_text()
+    unknown = PatientLabel(**{**allergic.__dict__, "allergies": None})
+    assert "Allergies: not recorded" in _page(render_label(unknown, "wristband")).extract_text()
 
 
 def test_unknown_kind_is_refused():

@@ -81,3 +81,68 @@ def test_missing_optional_fields_do_not_break_rendering():
                    "instructions": None}]})
     pages, content = _text(render_prescription(rx, HospitalInfo("H")))
     assert pages == 1 and "Paracetamol" in content and "RX1" in content
+
+
+def _logo() -> bytes:
+    """A small PNG for the letterhead (Pillow ships with reportlab)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 60), (180, 20, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_pharmacy_can_accept_it_letterhead_registration_patient_and_overrides():
+    from hms_desktop.printing.prescription import PatientFacts
+
+    rx = PrescriptionRead.model_validate({
+        **_rx().model_dump(mode="json"),
+        "prescriber_registration": "GMC 7012345",
+        "encounter": {"id": 12, "kind": "outpatient", "started_at": "2026-03-01T09:00:00Z",
+                      "reason": "Sore throat and fever"},
+        "overrides": [{"user_id": 4, "reason": "Mild rash only, 10 years ago; tolerated since",
+                       "created_at": "2026-03-01T09:31:00Z",
+                       "conflicts": [{"type": "allergy_conflict", "drug_ids": [3],
+                                      "severity": "moderate",
+                                      "reason": "Amoxicillin contains 'penicillins', and the "
+                                                "patient is allergic to penicillin (rash)."}]}],
+    })
+    hospital = HospitalInfo("St. Example General Hospital", "1 Harbour Road, Gdańsk",
+                            "+48 58 555 0100", "info@example.org", logo=_logo())
+    pdf = render_prescription(rx, hospital, allergies=["penicillin (mild — rash)"],
+                              patient_facts=PatientFacts(address="5 Long Street, Sopot",
+                                                         weight="72.5 kg (2026-02-20)"),
+                              printed_at=datetime(2026, 3, 1, 10, 0))
+    pages, content = _text(pdf)
+    assert pages == 1
+    for expected in ("1 Harbour Road, Gdańsk", "+48 58 555 0100", "info@example.org",
+                     "Registration no.", "GMC 7012345", "5 Long Street, Sopot",
+                     "72.5 kg (2026-02-20)", "Outpatient visit", "Sore throat and fever",
+                     "Allergies: penicillin (mild — rash)",
+                     "Safety check overridden by the prescriber",
+                     "MODERATE: Amoxicillin contains 'penicillins'",
+                     "Reason: Mild rash only, 10 years ago; tolerated since"):
+        assert expected in content, expected
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert page["/Resources"]["/XObject"], "the logo is drawn as an image"
+
+
+def test_unknown_allergies_are_never_printed_as_none():
+    from hms_desktop.printing.prescription import PatientFacts
+
+    _pages, content = _text(render_prescription(
+        _rx(), HOSPITAL, patient_facts=PatientFacts(allergies_recorded=False)))
+    assert "Allergies: not recorded" in content and "No known allergies" not in content
+    _pages, content = _text(render_prescription(_rx(), HOSPITAL))
+    assert "No known allergies recorded" in content
+
+
+def test_the_letterhead_logo_is_fetched_once_and_kept_in_memory(signed_in, fake_server):
+    from hms_desktop.api.hospital import HospitalApi
+
+    api, _me = signed_in("reception")
+    assert HospitalApi(api).logo() is None  # no logo configured: 404 read as none
+    fake_server.logo = _logo()
+    hospital = HospitalApi(api)
+    assert hospital.logo() == fake_server.logo == hospital.logo()
+    assert len(fake_server.requests_to("GET", "/hospital/logo")) == 2  # once per HospitalApi

@@ -149,6 +149,9 @@ def test_duplicate_prompt_and_register_anyway_resends_with_confirm_new(qtbot, wo
     qtbot.waitUntil(dialog.duplicates_panel.isVisible, timeout=3000)
     assert dialog.duplicates_list.count() == 1
     assert "MRN000004" in dialog.duplicates_list.item(0).text()
+    # The reason reads as a sentence, not as a code ("same same birth date similar name").
+    assert dialog.duplicates_list.item(0).text().endswith(
+        "\nSame date of birth and a similar name.")
     with qtbot.waitSignal(dialog.sig_saved, timeout=3000):
         qtbot.mouseClick(dialog.register_anyway_button, Qt.MouseButton.LeftButton)
     posts = reception_server.requests_to("POST", "/patients")

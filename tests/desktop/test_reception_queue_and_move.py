@@ -64,7 +64,7 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
                            timeout=3000):
         qtbot.mouseClick(buttons["call"], Qt.MouseButton.LeftButton)
     assert len(reception_server.requests_to("POST", "/queue/1/call")) == 1
-    assert "Called" in board.model.data(board.model.index(0, 4))
+    assert "Called" in board.model.data(board.model.index(0, 5))
     assert board.selected_entry().id == 1  # the same patient stays selected
     assert "Token 1 called: Given007 Family007." in workspace.statuses
 
@@ -72,7 +72,7 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
           qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
                             timeout=3000)):
         qtbot.mouseClick(buttons["start"], Qt.MouseButton.LeftButton)
-    assert "In consultation" in board.model.data(board.model.index(0, 4))
+    assert "In consultation" in board.model.data(board.model.index(0, 5))
     assert "In consultation" in workspace.calendar.day_model.data(
         cell_index(workspace.calendar, "10:00", 1))
     assert buttons["complete"].isEnabled() and not buttons["call"].isEnabled()
@@ -84,7 +84,7 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
         qtbot.keyClick(board.table, Qt.Key.Key_D,
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert len(reception_server.requests_to("POST", "/queue/1/complete")) == 1
-    assert "Done" in board.model.data(board.model.index(0, 4))
+    assert "Done" in board.model.data(board.model.index(0, 5))
     assert not any(b.isEnabled() for b in buttons.values())
 
 
@@ -102,7 +102,7 @@ def test_a_refused_queue_action_shows_the_code_and_the_current_state(qtbot, work
     with qtbot.waitSignal(board.sig_loaded, timeout=3000):
         board.run_action("start")
     assert board.problem.isVisible() and board.problem.code.text() == "invalid_status"
-    assert "Done" in board.model.data(board.model.index(0, 4))
+    assert "Done" in board.model.data(board.model.index(0, 5))
 
 
 # -- drag and drop --------------------------------------------------------------------------
@@ -114,6 +114,7 @@ def drag(calendar, source_hhmm: str, source_column: int, target_hhmm: str,
     mime = model.mimeData([cell_index(calendar, source_hhmm, source_column)])
     assert mime is not None
     target = cell_index(calendar, target_hhmm, target_column)
+    table.scrollTo(target)  # a drop lands on a visible cell
     pos = QPointF(table.visualRect(target).center())
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     action = Qt.DropAction.MoveAction

@@ -107,7 +107,7 @@ def test_check_in_shows_the_token(qtbot, workspace, booked):
                     and workspace.token_box.isVisible(), timeout=3000)
     assert "Token number: 1" in workspace.token_box.text()
     assert workspace.queue.model.rowCount() == 1
-    assert "Waiting" in workspace.queue.model.data(workspace.queue.model.index(0, 4))
+    assert "Waiting" in workspace.queue.model.data(workspace.queue.model.index(0, 5))
     workspace.token_box.close()
     qtbot.waitUntil(lambda: "Checked in" in calendar.day_model.data(
         cell_index(calendar, "09:30", 0)), timeout=3000)
@@ -144,17 +144,35 @@ def test_print_preview_renders_the_id_label(qtbot, workspace):
     assert pdf_page_count(dialog.pdf) == 1
     text = pypdfium2.PdfDocument(dialog.pdf)[0].get_textpage().get_text_range()
     assert "MRN000013" in text and "FAMILY012" in text
+    assert "Fake General Hospital" in text  # the hospital's name from GET /me
     assert dialog.pages_label.text() == "1 page(s)"
     assert dialog.page_labels[0].pixmap().width() > 100
     assert dialog.print_button.isEnabled()
     dialog.reject()
 
 
+def test_the_wristband_prints_the_allergy_flag_read_for_it(qtbot, workspace,
+                                                           reception_server):
+    from hms_contract.patients import AlertAllergyRead, AllergyAlertRead
+
+    reception_server.alerts[13] = AllergyAlertRead(
+        patient_id=13, recorded=True,
+        allergies=[AlertAllergyRead(substance="penicillin", severity="severe")])
+    select_patient(qtbot, workspace, "family012")
+    workspace.print_label(workspace.summary.patient, "wristband")
+    qtbot.waitUntil(lambda: workspace.preview is not None, timeout=3000)
+    text = pypdfium2.PdfDocument(workspace.preview.pdf)[0].get_textpage().get_text_range()
+    assert "ALLERGY: penicillin (severe)" in text and "Fake General Hospital" in text
+    assert reception_server.requests_to("GET", "/patients/13/allergy-alert")
+    workspace.preview.reject()
+
+
 def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked):
     from hms_desktop.qt import QWidget
     from hms_desktop.workspaces.reception.printing_actions import slip_pdf
 
-    pdf = slip_pdf(booked, token=42, department="Cardiology")
+    pdf = slip_pdf(booked, token=42, department="Cardiology",
+                   hospital_name="St Mary's General Hospital")
     parent = QWidget()
     qtbot.addWidget(parent)
     dialog = PrintPreviewDialog(tasks, pdf, title="Slip", file_name="slip.pdf", parent=parent)
@@ -163,6 +181,7 @@ def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked
     assert rendered.args == [1]
     text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
     assert "42" in text and "Given004 Family004" in text and "Cardiology" in text
+    assert "St Mary's General Hospital" in text and "HMS Hospital" not in text
 
     from PySide6.QtPrintSupport import QPrinter
 
@@ -181,3 +200,42 @@ def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked
     assert saved.read_bytes() == pdf
     dialog.reject()
     assert dialog.images == []
+
+
+def test_today_opens_at_the_current_time_and_every_doctor_can_be_chosen(qtbot, workspace):
+    from datetime import date, datetime, time
+
+    from hms_desktop.qt import QApplication
+
+    calendar = workspace.calendar
+    calendar.day_table.setFixedHeight(110)  # a short screen: not every slot fits
+    qtbot.waitUntil(lambda: calendar.day_table.height() == 110, timeout=2000)
+    QApplication.processEvents()
+    calendar.now = lambda: datetime.combine(date.today(), time(11, 10))
+    calendar._scrolled_day = None  # as when the workspace opens
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+        calendar.reload()
+    table, model = calendar.day_table, calendar.day_model
+    rows = {model.time_at(r): r for r in range(model.rowCount())}
+
+    def visible(hhmm: str) -> bool:
+        rect = table.visualRect(model.index(rows[hhmm], 0))
+        return rect.bottom() > 0 and rect.top() < table.viewport().height()
+
+    assert visible("11:00") and not visible("09:00")  # the morning is scrolled away
+    # A reload (an event from another desk) keeps where the user scrolled to.
+    table.scrollToTop()
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+        calendar.reload()
+    assert visible("09:00")
+
+    combo = calendar.doctor_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "All doctors (2)", "Dr Carla Heart", "Dr Gene Ward"]
+    combo.setCurrentIndex(2)
+    assert table.isColumnHidden(0) and not table.isColumnHidden(1)
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+        calendar.reload()
+    assert table.isColumnHidden(0) and combo.currentText() == "Dr Gene Ward"
+    combo.setCurrentIndex(0)
+    assert not table.isColumnHidden(0)

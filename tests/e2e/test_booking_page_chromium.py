@@ -140,3 +140,51 @@ def test_page_works_with_the_keyboard_alone(live_server, browser_page):
     assert page.locator("#slots-status").get_attribute("aria-live") == "polite"
     assert page.locator("#book-error").get_attribute("role") == "alert"
     assert problems == []
+
+
+def test_an_existing_patient_booking_as_new_is_not_registered_twice(live_server, db, settings,
+                                                                     browser_page):
+    """The trial's duplicate: an existing patient picks "I am a new patient" and types the
+    same details. The booking lands on their record; no second MRN is made or shown."""
+    from hms_server.adapters.orm.patients import Patient
+
+    page, problems, expect = browser_page
+    factory = db.owner_session_factory()
+    doctor = make_doctor(factory, settings, specialty="Rheumatology")
+    family = "Again" + uuid.uuid4().hex[:5].translate(
+        str.maketrans("0123456789abcdef", "ghijklmnopqrstuv"))
+    patient = register_patient(
+        wired_uow(factory, Actor.system("tests")), mrn_prefix=settings.mrn_prefix,
+        given_name="Ewa", family_name=family, sex="female", date_of_birth=DOB,
+        phone="+48 601 555 0142", confirm_new=True)
+    day = (date.today() + timedelta(days=3)).isoformat()
+
+    page.goto(live_server.url + "/book")
+    page.wait_for_selector(f'#department option[value="{doctor.department_id}"]',
+                           state="attached")
+    page.get_by_label("Department", exact=True).select_option(str(doctor.department_id))
+    page.get_by_label("Doctor", exact=True).select_option(str(doctor.id))
+    page.get_by_label("Day", exact=True).fill(day)
+    page.get_by_role("button", name="Show free times").click()
+    page.wait_for_selector("#slots label")
+    page.locator("#slots label").first.click()
+    page.get_by_label("No, I am a new patient").check()
+    page.get_by_label("First name").fill("ewa")
+    page.get_by_label("Last name").fill(family.upper())
+    page.locator("#dob-new").fill(DOB.isoformat())
+    page.get_by_label("Mobile phone").fill("+48 601-555-0142")
+    page.get_by_role("button", name="Book appointment").click()
+    reference = page.locator("#booking-reference")
+    reference.wait_for()
+    ref = reference.inner_text().strip()
+    expect(page.locator("#confirmation")).not_to_contain_text("Your hospital number")
+    _shot(page, "booking-mobile-existing-as-new")
+
+    with factory() as session:
+        appointment = session.scalars(select(Appointment).where(
+            Appointment.booking_reference == ref)).one()
+        assert appointment.patient_id == patient.id
+        namesakes = session.scalars(select(Patient.id).where(
+            Patient.family_name == family)).all()
+        assert namesakes == [patient.id]
+    assert problems == []

@@ -50,7 +50,7 @@ class AuditTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 110, 120, 90, 80, 80, 150, 110, 260)):
+        for column, width in enumerate((150, 110, 120, 90, 80, 250, 150, 110, 260)):
             header.resizeSection(column, width)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)

@@ -1,12 +1,15 @@
-"""The administration workspace: a header and two tabs (Users, Audit log)."""
+"""The administration workspace: Users, Audit log, and — for those allowed — the review of
+emergency chart accesses and the message outbox."""
 
 from __future__ import annotations
 
 from hms_desktop.api.audit import AuditApi
+from hms_desktop.api.oversight import OversightApi
 from hms_desktop.api.users import UsersApi
 from hms_desktop.qt import QLabel, QTabWidget, QVBoxLayout, QWidget
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.administration.audit_tab import AuditTab
+from hms_desktop.workspaces.administration.oversight_tabs import BreakGlassTab, OutboxTab
 from hms_desktop.workspaces.administration.users_tab import UsersTab
 
 
@@ -32,4 +35,38 @@ class AdministrationWorkspace(QWidget):
         self.audit_tab = AuditTab(context, self.audit_api, self.tabs)
         self.tabs.addTab(self.users_tab, self.tr("&Users"))
         self.tabs.addTab(self.audit_tab, self.tr("&Audit log"))
+        self.oversight_api = OversightApi(context.api)
+        permissions = set(context.me.permissions)
+        self.break_glass_tab: BreakGlassTab | None = None
+        self.outbox_tab: OutboxTab | None = None
+        if "break_glass.review" in permissions:
+            self.break_glass_tab = BreakGlassTab(context, self.oversight_api, self.tabs)
+            self.tabs.addTab(self.break_glass_tab, self.tr("&Emergency access"))
+        if "messaging.admin" in permissions:
+            self.outbox_tab = OutboxTab(context, self.oversight_api, self.tabs)
+            self.tabs.addTab(self.outbox_tab, self.tr("&Messages"))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self._loaded: set[QWidget] = set()
         layout.addWidget(self.tabs, 1)
+
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: every tab, each as it looks when opened."""
+        views: list[tuple[str, object]] = [
+            ("audit", lambda: self._show_tab(self.audit_tab))]
+        if self.break_glass_tab is not None:
+            views.append(("emergency-access", lambda: self._show_tab(self.break_glass_tab)))
+        if self.outbox_tab is not None:
+            views.append(("messages", lambda: self._show_tab(self.outbox_tab)))
+        return views
+
+    def _show_tab(self, tab: QWidget) -> None:
+        self.tabs.setCurrentWidget(tab)
+        if tab is self.audit_tab:
+            self.audit_tab.clear_filters()  # everything, not only the last seven days
+
+    def _on_tab_changed(self, _index: int) -> None:
+        """The review lists load when first shown (Users and Audit load themselves)."""
+        page = self.tabs.currentWidget()
+        if page in (self.break_glass_tab, self.outbox_tab) and page not in self._loaded:
+            self._loaded.add(page)
+            page.reload()

@@ -13,6 +13,8 @@ from hms_contract.patients import PatientSummary
 from hms_contract.prescribing import PrescriptionRead
 from hms_desktop.api.clinical import CARE_RELATIONSHIP_REQUIRED, ClinicalApi
 from hms_desktop.api.errors import ApiProblem
+from hms_desktop.api.hospital import HospitalApi
+from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.clinical import flag_word, local_time
 from hms_desktop.models.patients import PatientRef
 from hms_desktop.qt import (
@@ -33,6 +35,7 @@ from hms_desktop.workspaces.clinical.chart_tabs import (
     SummaryTab,
     TimelineTab,
     VitalsTab,
+    may_do,
     medication_text,
     reference_text,
     result_text,
@@ -72,6 +75,9 @@ class ChartView(QWidget):
         super().__init__(parent)
         self.context = context
         self.clinical = clinical
+        # Printing a prescription also reads the patient's address and the letterhead logo.
+        self.patients_api = PatientsApi(context.api)
+        self.hospital_api = HospitalApi(context.api)
         self.patient: PatientRef | None = None
         self.chart: ChartRead | None = None
         self.dialog = None
@@ -236,10 +242,12 @@ class ChartView(QWidget):
             self.access_label.setText(self.tr(
                 "You are not in this patient's care team, so their chart is closed to you. "
                 "If this is an emergency, you can open it with a recorded reason."))
+            self.header.set_allergies_restricted()
             self.pages.setCurrentWidget(self.access_label.parentWidget())
             self.break_glass_button.setFocus()
             return
         self.placeholder.setText(self.tr("The chart could not be opened."))
+        self.header.set_allergies_unavailable()
         self.problem.show_error(exc)
 
     def refresh(self, *tabs) -> None:
@@ -290,7 +298,8 @@ class ChartView(QWidget):
             self._open(ProblemDialog(ctx, api, pid, parent=self),
                        lambda _r: self.refresh(self.problems_tab, self.timeline_tab))
         elif action == "prescribe":
-            self._open(PrescribeDialog(ctx, api, pid, parent=self), self._on_prescribed)
+            if may_do(ctx, action):
+                self._open(PrescribeDialog(ctx, api, pid, parent=self), self._on_prescribed)
         elif action == "print":
             self.print_prescription()
         elif action == "order_lab":
@@ -339,11 +348,10 @@ class ChartView(QWidget):
         from hms_desktop.workspaces.clinical.print_rx import build_prescription_pdf
 
         api, hospital = self.clinical, self.context.me.hospital
-        allergies = [a.substance for a in (self.chart.allergies if self.chart else [])
-                     if a.status == "active"]
+        patients, hospital_api = self.patients_api, self.hospital_api
 
         def build() -> bytes:
-            return build_prescription_pdf(api, rx_id, hospital, allergies)
+            return build_prescription_pdf(api, patients, hospital_api, rx_id, hospital)
 
         def show(pdf: bytes) -> None:
             self.dialog = PrintPreviewDialog(self.context.tasks, pdf,

@@ -60,6 +60,16 @@ def button(parent: QWidget, text: str, tip: str) -> QPushButton:
     return widget
 
 
+#: Chart actions that need more than writing to the chart (the server's permission names).
+ACTION_PERMISSIONS = {"prescribe": "prescriptions.write"}
+
+
+def may_do(context: WorkspaceContext, action: str) -> bool:
+    """Whether the signed-in user's permissions allow ``action``."""
+    needed = ACTION_PERMISSIONS.get(action)
+    return needed is None or needed in context.me.permissions
+
+
 class ChartTab(QWidget):
     """Base: a toolbar row, a body, an inline problem label; ``load()`` fetches through
     ``self.clinical``."""
@@ -83,6 +93,8 @@ class ChartTab(QWidget):
         widget = button(self, text, tip)
         widget.clicked.connect(lambda: self.sig_action.emit(action))
         self.toolbar.addWidget(widget)
+        # A button the server would refuse is not offered (a triage nurse does not prescribe).
+        widget.setVisible(may_do(self.context, action))
         return widget
 
     def finish_layout(self) -> None:

@@ -16,8 +16,8 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
-from hms_desktop.workspaces.clinical.common import make_table
 from hms_desktop.workspaces.clinical.today_queue import TodayQueuePanel
 
 
@@ -52,7 +52,8 @@ class PatientListPanel(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         search_title.setBuddy(self.search_edit)
         self.model = PatientSearchModel(context.tasks, patients, self)
-        self.table = make_table(self, self.tr("Patients found"), self.model, stretch_column=0)
+        self.table = make_record_table(self, self.tr("Patients found"), self.model)
+        keep_columns_whole(self.table)  # name, MRN, born, sex, phone: never elided
         self.table.activated.connect(self._on_table_activated)
         self.table.clicked.connect(self._on_table_activated)
         self.count_label = QLabel(self)

@@ -1,16 +1,22 @@
-"""Prescribe from the chart: formulary search, item rows, and the server's safety prompt.
+"""Prescribe from the chart: whose prescription it is, formulary search (by generic, other
+common and brand names), item rows with units that fit the form, and the safety check.
 
-The server checks allergies, interactions and duplicate therapy. A conflict comes back as
-409 with the conflicts listed; the dialog shows each one in plain words with its severity
-and only lets the prescriber go ahead after typing a reason, which the server audits.
+The dialog opens with the patient's name, MRN, age, latest weight and allergies on top. Each
+time a medicine is added or removed it asks the server's dry-run check
+(``POST /prescriptions/check``) and shows what it found at once. The server checks again on
+sending: a conflict comes back as 409 with the conflicts listed; either way the prescriber
+can only go ahead after typing a reason, which the server audits.
 """
 
 from __future__ import annotations
 
 import html
 
-from hms_contract.prescribing import ConflictRead, DrugRead
+from hms_contract.clinical import ChartRead, VitalsRead
+from hms_contract.prescribing import ConflictRead, DrugRead, SafetyCheckRead
 from hms_desktop.api.clinical import ClinicalApi, SafetyConflictError
+from hms_desktop.models.clinical import local_time
+from hms_desktop.models.patients import PatientRef
 from hms_desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -31,6 +37,8 @@ from hms_desktop.qt import (
     QWidget,
 )
 from hms_desktop.theme import STATUS_COLOURS
+from hms_desktop.widgets.patient_header import PatientHeader
+from hms_desktop.widgets.problems import describe_error
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
@@ -50,13 +58,54 @@ def drug_label(drug: DrugRead) -> str:
     return f"{text} ({drug.route})" if drug.route else text
 
 
-def default_unit(drug: DrugRead) -> str:
+# Dose units that fit a dosage form, most usual first. Counted units (a tablet, a puff)
+# are dosed "1", "2"; measured ones (mg, mL) need the amount typed.
+_FORM_UNITS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("inhaler", ("puff",)),
+    ("nebuliser", ("nebule", "mL", "mg")),
+    ("eye drops", ("drop",)),
+    ("drops", ("drop",)),
+    ("eye ointment", ("application",)),
+    ("cream", ("application",)),
+    ("ointment", ("application",)),
+    ("gel", ("application",)),
+    ("patch", ("patch",)),
+    ("suppository", ("suppository",)),
+    ("capsule", ("capsule", "mg")),
+    ("tablet", ("tablet", "mg")),
+    ("powder for oral liquid", ("mL", "mg")),
+    ("oral liquid", ("mL", "mg")),
+    ("syrup", ("mL", "mg")),
+    ("suspension", ("mL", "mg")),
+    ("powder", ("sachet", "g")),
+    ("infusion", ("mg", "mL")),
+    ("injection", ("mg", "mL")),
+)
+COUNTED_UNITS = frozenset({"puff", "nebule", "drop", "application", "patch", "suppository",
+                           "capsule", "tablet", "sachet"})
+
+
+def units_for(drug: DrugRead) -> tuple[str, ...]:
+    """The dose units that fit ``drug``'s form (an inhaler is dosed in puffs, not tablets);
+    insulin is dosed in units."""
+    if any("insulin" in ingredient for ingredient in drug.ingredients):
+        return ("units",)
     form = drug.form.lower()
-    for word, unit in (("tablet", "tablet"), ("capsule", "capsule"), ("inject", "mL"),
-                       ("solution", "mL"), ("suspension", "mL"), ("syrup", "mL")):
+    for word, units in _FORM_UNITS:
         if word in form:
-            return unit
-    return "dose"
+            return units
+    return ("dose",)
+
+
+def default_unit(drug: DrugRead) -> str:
+    return units_for(drug)[0]
+
+
+def other_names(drug: DrugRead) -> str:
+    """``also: acetaminophen · Panadol, Tylenol`` (empty when the drug has none)."""
+    parts = [", ".join(drug.synonyms), ", ".join(drug.brand_names)]
+    text = " · ".join(p for p in parts if p)
+    return f"also: {text}" if text else ""
 
 
 class PrescribeDialog(FormDialog):
@@ -71,11 +120,25 @@ class PrescribeDialog(FormDialog):
         super().__init__(context, clinical, self_tr("Prescribe"), self_tr("Prescribe"), parent)
         self.patient_id = patient_id
         self.items: list[dict] = []
+        self.drugs: list[DrugRead] = []
         self.conflicts: list[ConflictRead] = []
         self.detail = ""
         self.selected_drug: DrugRead | None = None
+        self.encounter_id: int | None = None
+        self.patient_loaded = False
+        self.checking = False
         self._generation = 0
-        self.setMinimumSize(760, 640)
+        self._check_generation = 0
+        self.setMinimumSize(780, 700)
+
+        # Whose prescription this is: name, MRN, age, allergies, and the latest weight.
+        self.header = PatientHeader(self)
+        self.weight_label = QLabel(self.tr("Weight: loading…"), self)
+        self.weight_label.setAccessibleName(self.tr("Latest weight"))
+        self.weight_label.setProperty("role", "subtitle")
+        top = self.layout()
+        top.insertWidget(0, self.header)
+        top.insertWidget(1, self.weight_label)
 
         self.search_edit = QLineEdit(self.body)
         self.search_edit.setAccessibleName(self.tr("Search formulary"))
@@ -119,6 +182,41 @@ class PrescribeDialog(FormDialog):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.search)
         self.search_edit.textEdited.connect(lambda _t: self._timer.start())
+        self.load_patient()
+
+    # -- the patient -------------------------------------------------------------------
+    def load_patient(self) -> None:
+        """The chart's header, allergies and open encounter, and the latest weight."""
+        api, pid = self.clinical, self.patient_id
+
+        def fetch():
+            chart = api.get_chart(pid)
+            weights = [v for v in api.list_vitals(pid, limit=50).items
+                       if v.weight_kg is not None]
+            return chart, (max(weights, key=lambda v: v.recorded_at) if weights else None)
+
+        self.context.tasks.run(fetch, self._on_patient_loaded, self._on_patient_failed,
+                               owner=self)
+
+    def _on_patient_loaded(self, result: tuple[ChartRead, VitalsRead | None]) -> None:
+        chart, weighed = result
+        self.patient_loaded = True
+        self.header.set_patient(PatientRef.of(chart.patient))
+        self.header.set_allergies(chart.allergies)
+        if weighed is not None:
+            self.weight_label.setText(self.tr("Weight: {kg} kg (recorded {when})").format(
+                kg=f"{weighed.weight_kg:g}", when=local_time(weighed.recorded_at, "%Y-%m-%d")))
+        else:
+            self.weight_label.setText(self.tr("Weight: not recorded — weigh the patient "
+                                              "before weight-based dosing"))
+        open_visits = [e for e in chart.recent_encounters if e.status == "in_progress"]
+        self.encounter_id = open_visits[0].id if open_visits else None
+
+    def _on_patient_failed(self, exc: BaseException) -> None:
+        self.patient_loaded = True
+        self.header.set_allergies_unavailable()
+        self.weight_label.setText(self.tr("Weight: could not be loaded"))
+        self.problem.show_error(exc)
 
     # -- building ----------------------------------------------------------------------
     def _build_item_editor(self) -> QWidget:
@@ -129,10 +227,11 @@ class PrescribeDialog(FormDialog):
         self.dose_edit.setAccessibleName(self.tr("Dose"))
         self.dose_edit.setPlaceholderText(self.tr("Dose"))
         self.dose_edit.setMaximumWidth(70)
-        self.unit_edit = QLineEdit(host)
-        self.unit_edit.setAccessibleName(self.tr("Dose unit"))
-        self.unit_edit.setPlaceholderText(self.tr("unit"))
-        self.unit_edit.setMaximumWidth(80)
+        self.unit_combo = QComboBox(host)
+        self.unit_combo.setAccessibleName(self.tr("Dose unit"))
+        self.unit_combo.setToolTip(self.tr("Units that fit the medicine's form"))
+        self.unit_combo.setEditable(True)
+        self.unit_combo.setMinimumWidth(110)
         self.frequency_combo = QComboBox(host)
         self.frequency_combo.setAccessibleName(self.tr("How often"))
         self.frequency_combo.setEditable(True)
@@ -153,7 +252,7 @@ class PrescribeDialog(FormDialog):
         self.add_button.setToolTip(self.tr("Add this medicine to the prescription (Alt+A)"))
         self.add_button.setShortcut("Alt+A")
         self.add_button.clicked.connect(self.add_item)
-        for widget in (self.dose_edit, self.unit_edit, self.frequency_combo, self.days_spin,
+        for widget in (self.dose_edit, self.unit_combo, self.frequency_combo, self.days_spin,
                        self.quantity_edit, self.add_button):
             row.addWidget(widget)
         row.addStretch(1)
@@ -170,6 +269,7 @@ class PrescribeDialog(FormDialog):
         heading = QLabel(self.tr("⚠ Safety check: the server found problems"),
                          self.safety_panel)
         heading.setStyleSheet(f"color: {STATUS_COLOURS['critical']}; font-weight: 600;")
+        self.safety_heading = heading
         self.conflicts_label = QLabel(self.safety_panel)
         self.conflicts_label.setWordWrap(True)
         self.conflicts_label.setTextFormat(Qt.TextFormat.RichText)
@@ -186,7 +286,16 @@ class PrescribeDialog(FormDialog):
         layout.addWidget(self.override_edit)
         layout.addWidget(self.override_error)
         self.safety_panel.hide()
-        return self.safety_panel
+        self.safe_label = QLabel(self.body)
+        self.safe_label.setAccessibleName(self.tr("Safety check result"))
+        self.safe_label.setWordWrap(True)
+        self.safe_label.hide()
+        holder = QWidget(self.body)
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.safe_label)
+        column.addWidget(self.safety_panel)
+        return holder
 
     # -- formulary search --------------------------------------------------------------
     def keyPressEvent(self, event) -> None:
@@ -216,8 +325,11 @@ class PrescribeDialog(FormDialog):
             return
         self.results.clear()
         for drug in items:
-            entry = QListWidgetItem(drug_label(drug), self.results)
+            also = other_names(drug)
+            entry = QListWidgetItem(drug_label(drug) + (f"  —  {also}" if also else ""),
+                                    self.results)
             entry.setData(Qt.ItemDataRole.UserRole, drug)
+            entry.setToolTip(also or drug_label(drug))
         if items:
             self.results.setCurrentRow(0)
         else:
@@ -228,7 +340,12 @@ class PrescribeDialog(FormDialog):
         drug = current.data(Qt.ItemDataRole.UserRole) if current else None
         self.selected_drug = drug
         if drug:
-            self.unit_edit.setText(default_unit(drug))
+            units = units_for(drug)
+            self.unit_combo.clear()
+            self.unit_combo.addItems(list(units))
+            self.unit_combo.setCurrentIndex(0)
+            if units[0] in COUNTED_UNITS and not self.dose_edit.text().strip():
+                self.dose_edit.setText("1")
 
     # -- items -------------------------------------------------------------------------
     def add_item(self) -> bool:
@@ -243,7 +360,7 @@ class PrescribeDialog(FormDialog):
             problem = self.tr("Choose a medicine from the list first.")
         elif dose is None or dose <= 0:
             problem = self.tr("Enter a dose greater than zero.")
-        elif not self.unit_edit.text().strip():
+        elif not self.unit_combo.currentText().strip():
             problem = self.tr("Enter the dose unit.")
         elif not self.frequency_combo.currentText().strip():
             problem = self.tr("Say how often to take it.")
@@ -254,12 +371,13 @@ class PrescribeDialog(FormDialog):
             return False
         drug = self.selected_drug
         item = {
-            "drug_id": drug.id, "dose": dose, "unit": self.unit_edit.text().strip(),
+            "drug_id": drug.id, "dose": dose, "unit": self.unit_combo.currentText().strip(),
             "route": drug.route or "oral",
             "frequency": self.frequency_combo.currentText().strip(),
             "duration_days": self.days_spin.value(), "quantity": quantity,
         }
         self.items.append(item)
+        self.drugs.append(drug)
         row = self.table.rowCount()
         self.table.insertRow(row)
         for col, text in enumerate((drug_label(drug), f"{dose:g} {item['unit']}",
@@ -270,9 +388,11 @@ class PrescribeDialog(FormDialog):
             edit.clear()
         self.search_edit.clear()
         self.results.clear()
+        self.unit_combo.clear()
         self.selected_drug = None
         set_error(self.items_error, None)
         self._reset_safety()
+        self.check_now()
         self.search_edit.setFocus()
         return True
 
@@ -281,7 +401,52 @@ class PrescribeDialog(FormDialog):
         if 0 <= row < len(self.items):
             self.table.removeRow(row)
             del self.items[row]
+            del self.drugs[row]
             self._reset_safety()
+            self.check_now()
+
+    # -- checking as the prescription grows --------------------------------------------
+    def check_now(self) -> None:
+        """Ask the server's dry-run check about the medicines listed now; the answer of a
+        list that has changed since is dropped."""
+        self._check_generation += 1
+        generation = self._check_generation
+        if not self.items:
+            self.checking = False
+            self.safe_label.hide()
+            return
+        api, pid = self.clinical, self.patient_id
+        drug_ids = [int(i["drug_id"]) for i in self.items]
+        self.checking = True
+        self.safe_label.setText(self.tr("Checking allergies and interactions…"))
+        self.safe_label.setStyleSheet("")
+        self.safe_label.show()
+        self.context.tasks.run(lambda: api.check_prescription(pid, drug_ids),
+                               lambda result: self._on_checked(generation, result),
+                               lambda exc: self._on_check_failed(generation, exc), owner=self)
+
+    def _on_checked(self, generation: int, result: SafetyCheckRead) -> None:
+        if generation != self._check_generation:
+            return
+        self.checking = False
+        if result.conflicts:
+            self.safe_label.hide()
+            self.show_conflicts(result.conflicts, focus=False)
+            return
+        self.safe_label.setText(self.tr("✓ No allergy, interaction or duplicate-therapy "
+                                        "problem found for these medicines."))
+        self.safe_label.setStyleSheet(f"color: {STATUS_COLOURS['ok']};")
+        self.safe_label.show()
+
+    def _on_check_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._check_generation:
+            return
+        self.checking = False
+        text, _code = describe_error(exc)
+        self.safe_label.setText(self.tr("The safety check could not run now ({why}); it runs "
+                                        "again when you prescribe.").format(why=text))
+        self.safe_label.setStyleSheet(f"color: {STATUS_COLOURS['waiting']};")
+        self.safe_label.show()
 
     # -- sending -----------------------------------------------------------------------
     def _reset_safety(self) -> None:
@@ -306,7 +471,9 @@ class PrescribeDialog(FormDialog):
     def send(self) -> None:
         api, pid, items = self.clinical, self.patient_id, [dict(i) for i in self.items]
         reason = self.override_edit.text().strip() if self.needs_override else None
-        self.run(lambda: api.create_prescription(pid, items, override_reason=reason))
+        encounter_id = self.encounter_id
+        self.run(lambda: api.create_prescription(pid, items, override_reason=reason,
+                                                 encounter_id=encounter_id))
 
     def on_failure(self, exc: BaseException) -> None:
         if isinstance(exc, SafetyConflictError):
@@ -319,8 +486,10 @@ class PrescribeDialog(FormDialog):
         """The server refused these items; sending them again needs a reason."""
         return bool(self.conflicts or self.detail)
 
-    def show_conflicts(self, conflicts: list[ConflictRead], detail: str = "") -> None:
-        """List what the check found; a refusal without a list shows the server's words."""
+    def show_conflicts(self, conflicts: list[ConflictRead], detail: str = "", *,
+                       focus: bool = True) -> None:
+        """List what the check found, each with its source; a refusal without a list shows
+        the server's words."""
         self.conflicts, self.detail = list(conflicts), detail
         lines = []
         for c in self.conflicts:
@@ -329,8 +498,10 @@ class PrescribeDialog(FormDialog):
             colour = (STATUS_COLOURS["critical"] if c.severity in ("contraindicated", "major")
                       else STATUS_COLOURS["waiting"])
             label = " · ".join(x for x in (words, kind) if x)
+            cited = self.tr("Source: {source}").format(source=c.source) if c.source else ""
+            source = f"<br><small>{html.escape(cited)}</small>" if cited else ""
             lines.append(f"<li><b style='color:{colour}'>{html.escape(label)}</b> — "
-                         f"{html.escape(c.reason)}</li>")
+                         f"{html.escape(c.reason)}{source}</li>")
         if not self.conflicts:
             lines.append(f"<li><b style='color:{STATUS_COLOURS['waiting']}'></b> — "
                          f"{html.escape(detail)}</li>")
@@ -338,7 +509,8 @@ class PrescribeDialog(FormDialog):
                                      + "</ul>")
         self.safety_panel.show()
         self.submit_button.setText(self.tr("Prescribe anyway"))
-        self.override_edit.setFocus()
+        if focus:
+            self.override_edit.setFocus()
 
     def conflict_texts(self) -> list[str]:
         return [c.reason for c in self.conflicts] or ([self.detail] if self.detail else [])

@@ -92,7 +92,11 @@ def row_patient(row: TodayRow) -> PatientRef:
 
 
 def row_text(row: TodayRow) -> str:
-    """``09:30  Ben Mensah · HMS-1002 · #2 ◷ Waiting 12 min`` (short: the list is narrow)."""
+    """Two lines, so the name is never cut short however narrow the list is::
+
+        09:30  Ben Mensah · HMS-1002
+               #2 ◷ Waiting 12 min
+    """
     appointment, entry, source = row.appointment, row.entry, row.source
     start = appointment.start if appointment else entry.appointment_start if entry else None
     when = local_time(start, "%H:%M") if start else translate("TodayQueue", "walk-in")
@@ -106,7 +110,7 @@ def row_text(row: TodayRow) -> str:
     else:
         word = STATUS_WORDS.get(source.status)
         status = translate("TodayQueue", word) if word else source.status
-    return translate("TodayQueue", "{time}  {name} · {mrn} · {status}").format(
+    return translate("TodayQueue", "{time}  {name} · {mrn}\n{status}").format(
         time=when, name=name, mrn=source.patient_mrn or "", status=status)
 
 
@@ -173,7 +177,12 @@ class TodayQueuePanel(QWidget):
         title.setStyleSheet("font-weight: 600;")
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("My patients today"))
-        self.list.setMaximumHeight(220)
+        # Names wrap rather than elide; the list scrolls vertically only.
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSpacing(1)
+        self.list.setMaximumHeight(260)
         self.list.itemActivated.connect(self._on_list_item_activated)
         self.list.itemClicked.connect(self._on_list_item_activated)
         self.list.currentItemChanged.connect(self._update_actions)

@@ -6,8 +6,10 @@ from hms_desktop.api.clinical import ClinicalApi
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.api.scheduling import SchedulingApi
 from hms_desktop.qt import QKeySequence, QLabel, QShortcut, QSplitter, Qt, QVBoxLayout, QWidget
+from hms_desktop.widgets.layout_memory import remember_splitter
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.clinical.chart import ChartView
+from hms_desktop.workspaces.clinical.chart_tabs import may_do
 from hms_desktop.workspaces.clinical.patient_list import PatientListPanel
 from hms_desktop.workspaces.clinical.today_queue import QUEUE_ACTIONS
 
@@ -36,13 +38,14 @@ class ClinicalWorkspace(QWidget):
         layout.addWidget(title)
         self.patients = PatientListPanel(context, self.patients_api, self.scheduling_api, self)
         self.chart = ChartView(context, self.clinical, self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.patients)
         splitter.addWidget(self.chart)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([340, 900])
+        splitter.setSizes([470, 790])
         splitter.setChildrenCollapsible(False)
+        remember_splitter(splitter, context.settings, "clinical/panes")
         layout.addWidget(splitter, 1)
         self.patients.sig_patient_chosen.connect(self.chart.open_patient)
 
@@ -66,6 +69,27 @@ class ClinicalWorkspace(QWidget):
     def focus_search(self) -> None:
         self.patients.search_edit.setFocus()
         self.patients.search_edit.selectAll()
+
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: the prescribing dialog for the chart that is open."""
+        if self.chart.patient is None or self.chart.chart is None:
+            return []
+
+        def prescribe():
+            self.chart.do_action("prescribe")
+            dialog = self.chart.dialog
+            if dialog is not None:
+                dialog.resize(860, 760)
+                # A search by another common name: the drug and its other names show.
+                dialog.search_edit.setText("aspirin")
+                dialog.search()
+            return dialog
+
+        views: list[tuple[str, object]] = [
+            ("timeline", lambda: self.chart.tabs.setCurrentWidget(self.chart.timeline_tab))]
+        if may_do(self.context, "prescribe"):
+            views.append(("prescribe", prescribe))
+        return views
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour: open the first patient of today's list (or of the search)."""

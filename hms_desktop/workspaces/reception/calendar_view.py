@@ -4,7 +4,8 @@ appointment onto a free slot of the same doctor to move it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from hms_contract.scheduling import DepartmentRead
 from hms_desktop.api.scheduling import SchedulingApi
@@ -66,6 +67,9 @@ class CalendarView(QWidget):
         self.loading = False
         self._generation = 0
         self._notice: tuple[str, str] | None = None
+        #: The wall clock (tests set it); today's calendar opens scrolled to this time.
+        self.now: Callable[[], datetime] = datetime.now
+        self._scrolled_day: date | None = None
         self.day_model = DayCalendarModel(self)
         self.day_model.sig_move_requested.connect(self.sig_move_requested)
         self.week_model = WeekCalendarModel(self)
@@ -96,7 +100,10 @@ class CalendarView(QWidget):
         layout.addWidget(self.views, 1)
 
         self.action_buttons: dict[str, QPushButton] = {}
+        # Two short rows rather than one long one: the calendar pane may be narrow (the
+        # patient list beside it never shortens what identifies a patient).
         actions = QHBoxLayout()
+        more_actions = QHBoxLayout()
         self.book_button = QPushButton(self.tr("Book…"), self)
         self.book_button.setAccessibleName(self.tr("Book the selected free slot"))
         self.book_button.setToolTip(self.tr("Book the selected free slot (Enter)"))
@@ -111,9 +118,11 @@ class CalendarView(QWidget):
                 QShortcut(QKeySequence(keys), self, activated=lambda k=key: self._request(k),
                           context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.action_buttons[key] = button
-            actions.addWidget(button)
+            (more_actions if key in ("no_show", "print_slip") else actions).addWidget(button)
         actions.addStretch(1)
+        more_actions.addStretch(1)
         layout.addLayout(actions)
+        layout.addLayout(more_actions)
         self.legend = QLabel(
             self.tr("● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"
                     "  ·  drag a booked appointment to a free time of the same doctor to move "
@@ -127,8 +136,10 @@ class CalendarView(QWidget):
         self._update_actions()
 
     # -- building ----------------------------------------------------------------------
-    def _build_navigation(self) -> QHBoxLayout:
+    def _build_navigation(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
         row = QHBoxLayout()
+        filters = QHBoxLayout()
         self.prev_button = QPushButton("◀", self)
         self.prev_button.setAccessibleName(self.tr("Previous day or week"))
         self.prev_button.setToolTip(self.tr("Previous (Alt+Left)"))
@@ -163,8 +174,16 @@ class CalendarView(QWidget):
         self.department_combo.addItem(self.tr("All departments"), None)
         self.department_combo.setAccessibleName(self.tr("Department"))
         self.department_combo.setToolTip(self.tr("Show the doctors of one department"))
-        self.department_combo.setMinimumContentsLength(14)
+        self.department_combo.setMinimumContentsLength(10)
         self.department_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        # Every doctor is reachable: the columns scroll sideways, or pick one doctor here.
+        self.doctor_combo = QComboBox(self)
+        self.doctor_combo.addItem(self.tr("All doctors"), None)
+        self.doctor_combo.setAccessibleName(self.tr("Doctor"))
+        self.doctor_combo.setToolTip(self.tr("Show one doctor's column, or all of them "
+                                             "(scroll sideways)"))
+        self.doctor_combo.setMinimumContentsLength(10)
+        self.doctor_combo.currentIndexChanged.connect(lambda _i: self._show_doctor_columns())
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(80)
@@ -173,11 +192,15 @@ class CalendarView(QWidget):
         self.progress.setAccessibleName(self.tr("Loading calendar"))
         self.progress.hide()
         for widget in (self.prev_button, self.today_button, self.next_button, self.date_edit,
-                       self.mode_combo, self.department_combo):
+                       self.mode_combo):
             row.addWidget(widget)
         row.addWidget(self.progress)
         row.addStretch(1)
-        return row
+        filters.addWidget(self.department_combo, 1)
+        filters.addWidget(self.doctor_combo, 1)
+        rows.addLayout(row)
+        rows.addLayout(filters)
+        return rows
 
     def _make_table(self, model, name: str) -> QTableView:
         table = QTableView(self)
@@ -188,6 +211,7 @@ class CalendarView(QWidget):
         table.setWordWrap(True)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         table.horizontalHeader().setMinimumSectionSize(140)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         table.verticalHeader().setDefaultSectionSize(28)
         return table
 
@@ -262,11 +286,51 @@ class CalendarView(QWidget):
         else:
             self.day_model.set_day(data)
             self.day_table.resizeRowsToContents()
+        self._fill_doctor_combo()
+        self._show_doctor_columns()
+        if self.mode == "day":
+            self._scroll_to_now_once()
         self._update_actions()
         if self._notice is not None:
             self.problem.show_text(*self._notice)
             self._notice = None
         self.sig_loaded.emit()
+
+    def _fill_doctor_combo(self) -> None:
+        doctors = self.day_model.doctors if self.mode == "day" else self.week_model.doctors
+        keep = self.doctor_combo.currentData()
+        self.doctor_combo.blockSignals(True)
+        self.doctor_combo.clear()
+        self.doctor_combo.addItem(self.tr("All doctors ({n})").format(n=len(doctors)), None)
+        for doctor in doctors:
+            self.doctor_combo.addItem(doctor.full_name, doctor.id)
+        found = self.doctor_combo.findData(keep) if keep is not None else 0
+        self.doctor_combo.setCurrentIndex(max(found, 0))
+        self.doctor_combo.blockSignals(False)
+
+    def _show_doctor_columns(self) -> None:
+        """Hide every other doctor's column when one doctor is chosen."""
+        chosen = self.doctor_combo.currentData()
+        for table, doctors in ((self.day_table, self.day_model.doctors),
+                               (self.week_table, self.week_model.doctors)):
+            for column, doctor in enumerate(doctors):
+                table.setColumnHidden(column, chosen is not None and doctor.id != chosen)
+
+    def _scroll_to_now_once(self) -> None:
+        """Today opens at the current time, not at the first (long past) slot; the user's
+        own scrolling is left alone after that."""
+        day = self.current_date()
+        if self._scrolled_day == day or not self.day_model.rowCount():
+            return
+        self._scrolled_day = day
+        now = self.now()
+        if day != now.date():
+            return
+        earliest = (now - timedelta(minutes=30)).strftime("%H:%M")
+        rows = self.day_model.rowCount()
+        row = next((r for r in range(rows) if self.day_model.time_at(r) >= earliest), rows - 1)
+        self.day_table.scrollTo(self.day_model.index(row, 0),
+                                QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _on_load_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:

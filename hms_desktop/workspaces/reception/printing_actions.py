@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from hms_contract.patients import PatientSummary
+from hms_contract.patients import AllergyAlertRead, PatientSummary
 from hms_contract.scheduling import AppointmentRead
 from hms_desktop.printing.appointment_slip import AppointmentSlip, render_appointment_slip
 from hms_desktop.printing.labels import PatientLabel, render_label
@@ -23,9 +23,19 @@ def _t(text: str) -> str:
     return translate("ReceptionPrinting", text)
 
 
+def alert_texts(alert: AllergyAlertRead | None) -> tuple[str, ...] | None:
+    """What the wristband prints for each active allergy ("penicillin (severe)");
+    ``None`` when no allergy was ever recorded."""
+    if alert is None or not alert.recorded:
+        return None
+    return tuple(f"{a.substance} ({a.severity})" for a in alert.allergies)
+
+
 def label_pdf(patient: PatientSummary,
-              kind: Literal["id_card", "wristband"] = "id_card") -> bytes:
-    """The ID card (or wristband) PDF for ``patient`` (``PatientSummary``/``PatientRead``)."""
+              kind: Literal["id_card", "wristband"] = "id_card", *,
+              hospital_name: str = "", alert: AllergyAlertRead | None = None) -> bytes:
+    """The ID card (or wristband) PDF for ``patient`` (``PatientSummary``/``PatientRead``),
+    with the hospital's name and, on a wristband, the allergy flag from ``alert``."""
     label = PatientLabel(
         mrn=patient.mrn,
         given_name=patient.given_name,
@@ -33,12 +43,14 @@ def label_pdf(patient: PatientSummary,
         date_of_birth=patient.date_of_birth,
         sex=patient.sex,
         birth_date_estimated=patient.birth_date_estimated,
+        hospital_name=hospital_name,
+        allergies=alert_texts(alert),
     )
     return render_label(label, kind)
 
 
 def slip_pdf(appointment: AppointmentRead, *, token: int | None = None,
-             department: str = "") -> bytes:
+             department: str = "", hospital_name: str) -> bytes:
     """The appointment slip; ``token`` (after check-in) prints large at the top."""
     slip = AppointmentSlip(
         patient_name=appointment.patient_name or "",
@@ -49,6 +61,7 @@ def slip_pdf(appointment: AppointmentRead, *, token: int | None = None,
         location=appointment.location or "",
         token=token,
         reference=appointment.booking_reference,
+        hospital=hospital_name,
         heading=_t("Appointment"),
         token_caption=_t("Your number"),
         labels=(_t("Patient"), _t("MRN"), _t("Doctor"), _t("Time"), _t("Department")),

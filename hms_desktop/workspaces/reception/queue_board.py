@@ -9,7 +9,6 @@ from hms_desktop.models.queue import QueueTableModel, queue_action_allowed
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
     QHBoxLayout,
-    QHeaderView,
     QKeySequence,
     QLabel,
     QPushButton,
@@ -22,7 +21,7 @@ from hms_desktop.qt import (
     translate,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.widgets.record_table import make_record_table
+from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 
 REFRESH_MS = 60_000
@@ -76,9 +75,7 @@ class QueueBoard(QWidget):
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         self.table = make_record_table(self, self.tr("Queue"), self.model)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents)
+        keep_columns_whole(self.table, QueueTableModel.WHOLE_COLUMNS)
         self.table.selectionModel().currentRowChanged.connect(self._update_actions)
         layout.addWidget(self.table, 1)
 

@@ -8,6 +8,7 @@ from typing import Any
 from hms_contract.patients import PatientRead
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.patients import PatientsApi, PossibleDuplicatesError
+from hms_desktop.models.patients import duplicate_reasons_text
 from hms_desktop.qt import (
     QComboBox,
     QDialog,
@@ -186,7 +187,8 @@ class PatientFormDialog(QDialog):
         self.duplicates_label.setWordWrap(True)
         self.duplicates_list = QListWidget(panel)
         self.duplicates_list.setAccessibleName(self.tr("Possible duplicates"))
-        self.duplicates_list.setMaximumHeight(120)
+        self.duplicates_list.setMaximumHeight(140)
+        self.duplicates_list.setWordWrap(True)
         self.duplicates_list.itemDoubleClicked.connect(lambda _item: self.use_selected())
         row = QHBoxLayout()
         self.use_existing_button = QPushButton(self.tr("Use selected patient"), panel)
@@ -385,11 +387,11 @@ class PatientFormDialog(QDialog):
     def _show_duplicates(self, exc: PossibleDuplicatesError) -> None:
         self.duplicates_list.clear()
         for candidate in exc.candidates:
-            reasons = ", ".join(str(r).replace("_", " ") for r in candidate.reasons)
+            reasons = duplicate_reasons_text(candidate.reasons)
             text = self.tr("{name} · MRN {mrn} · born {dob}").format(
                 name=candidate.name, mrn=candidate.mrn, dob=candidate.dob.isoformat())
             if reasons:
-                text += "  —  " + self.tr("same {reasons}").format(reasons=reasons)
+                text += "\n" + reasons
             item = QListWidgetItem(text, self.duplicates_list)
             item.setData(Qt.ItemDataRole.UserRole, candidate)
         self.duplicates_list.setCurrentRow(0)

@@ -7,7 +7,6 @@ from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.patients import PatientsTableModel
 from hms_desktop.qt import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QModelIndex,
@@ -20,7 +19,7 @@ from hms_desktop.qt import (
     Signal,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.widgets.record_table import make_record_table
+from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 
 SEARCH_DEBOUNCE_MS = 250
@@ -65,11 +64,8 @@ class PatientSearchPanel(QWidget):
         layout.addLayout(row)
 
         self.table = make_record_table(self, self.tr("Patients"), self.model)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((118, 180, 150, 70)):
-            self.table.setColumnWidth(column, width)
+        # Name, MRN, born (age), sex, phone ending: never "H…" (two namesakes must differ).
+        keep_columns_whole(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
         layout.addWidget(self.table, 1)
 

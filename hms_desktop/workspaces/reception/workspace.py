@@ -8,6 +8,7 @@ from typing import Literal
 
 from hms_contract.patients import DuplicateCandidate, PatientRead, PatientSummary
 from hms_contract.scheduling import AppointmentRead, DoctorRead, QueueEntryRead, SlotRead
+from hms_desktop.api.duplicates import DuplicatesApi
 from hms_desktop.api.errors import ApiProblem
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.api.scheduling import SchedulingApi, SlotTakenError
@@ -22,15 +23,18 @@ from hms_desktop.qt import (
     QVBoxLayout,
     QWidget,
 )
+from hms_desktop.widgets.layout_memory import remember_splitter
 from hms_desktop.widgets.problems import describe_error
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.reception.booking import BookingDialog, CancelDialog, RescheduleDialog
 from hms_desktop.workspaces.reception.calendar_view import CalendarView
+from hms_desktop.workspaces.reception.duplicates_panel import DuplicatesPanel
 from hms_desktop.workspaces.reception.header_strip import PatientHeaderStrip
 from hms_desktop.workspaces.reception.queue_board import QueueBoard
 from hms_desktop.workspaces.reception.registration import PatientFormDialog
 from hms_desktop.workspaces.reception.search_panel import PatientSearchPanel
 from hms_desktop.workspaces.reception.summary_card import PatientSummaryCard
+from hms_desktop.workspaces.reception.waitlist_panel import WaitlistPanel
 
 EVENT_PREFIXES = ("appointment.", "queue.", "patient.", "schedule.", "doctor.")
 
@@ -59,7 +63,7 @@ class ReceptionWorkspace(QWidget):
         layout.addWidget(self.header)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        left = QSplitter(Qt.Orientation.Vertical, self.splitter)
+        left = self.left_splitter = QSplitter(Qt.Orientation.Vertical, self.splitter)
         self.search = PatientSearchPanel(context, self.patients_api, left)
         self.summary = PatientSummaryCard(context, self.patients_api, self.scheduling_api, left)
         left.addWidget(self.search)
@@ -77,14 +81,34 @@ class ReceptionWorkspace(QWidget):
         self.tabs.addTab(self.queue, self.tr("&Queue"))
         self.tabs.setTabToolTip(0, self.tr("Appointments by doctor (Alt+C)"))
         self.tabs.setTabToolTip(1, self.tr("Today's queue and waiting times (Alt+Q)"))
+        self.waitlist = WaitlistPanel(context, self.scheduling_api, self.tabs)
+        index = self.tabs.addTab(self.waitlist, self.tr("&Waitlist"))
+        self.tabs.setTabToolTip(index, self.tr(
+            "Patients waiting for an earlier slot, and the freed slots offered to them "
+            "(Alt+W)"))
+        self.waitlist.sig_changed.connect(self.context.show_status)
+        self.waitlist.sig_booked.connect(self._on_booked)
+        self.duplicates: DuplicatesPanel | None = None
+        if "patients.duplicates" in context.me.permissions:
+            self.duplicates = DuplicatesPanel(context, self.patients_api,
+                                              DuplicatesApi(context.api), self.tabs)
+            index = self.tabs.addTab(self.duplicates, self.tr("&Duplicates"))
+            self.tabs.setTabToolTip(index, self.tr(
+                "Records that may be the same person, and merges to confirm (Alt+D)"))
+            self.duplicates.sig_changed.connect(self._on_duplicates_changed)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
-        # The list needs room for MRN and name; the calendar takes the rest.
-        left.setMinimumWidth(420)
+        # The patient list is as wide as its identifying columns need (they never elide);
+        # the calendar takes the rest and scrolls. Sizes the user drags are remembered.
         self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([440, 800])
+        self.tabs.setMinimumWidth(360)
+        # The list starts at the width its columns need (it grows with longer names).
+        self.splitter.setSizes([1, 10_000])
+        remember_splitter(self.splitter, context.settings, "reception/panes")
+        remember_splitter(left, context.settings, "reception/patient-panes")
         layout.addWidget(self.splitter, 1)
 
         self.search.sig_patient_selected.connect(self._on_search_patient_selected)
@@ -111,17 +135,30 @@ class ReceptionWorkspace(QWidget):
         self.search.search_now("")
         self.calendar.reload()
         self.queue.reload()
+        self.waitlist.reload()
+        if self.duplicates is not None:
+            self.duplicates.reload()
 
     # -- state for the screenshot tour and tests ---------------------------------------
     @property
     def loading(self) -> bool:
         return (self.search.model.loading or self.calendar.loading or self.queue.loading
-                or self.summary.loading)
+                or self.summary.loading or self.waitlist.loading
+                or (self.duplicates is not None and self.duplicates.loading))
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour hook: put the first listed patient in context."""
         if self.search.model.rowCount():
             self.search.table.selectRow(0)
+
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: the other tabs, each as it looks when opened."""
+        views: list[tuple[str, object]] = [
+            ("queue", lambda: self.tabs.setCurrentWidget(self.queue)),
+            ("waitlist", lambda: self.tabs.setCurrentWidget(self.waitlist))]
+        if self.duplicates is not None:
+            views.append(("duplicates", lambda: self.tabs.setCurrentWidget(self.duplicates)))
+        return views
 
     def reload_all(self) -> None:
         self.search.search_now()
@@ -135,11 +172,13 @@ class ReceptionWorkspace(QWidget):
             return
         self.header.set_patient(summary)
         self.summary.set_patient(summary)
+        self.waitlist.set_patient(summary)
 
     def show_patient(self, patient: PatientSummary) -> None:
         """Put ``patient`` in context (after registering, or picking a duplicate)."""
         self.header.set_patient(patient)
         self.summary.set_patient(patient)
+        self.waitlist.set_patient(patient)
 
     def new_patient(self) -> PatientFormDialog:
         dialog = PatientFormDialog(self.context, self.patients_api, parent=self)
@@ -264,6 +303,10 @@ class ReceptionWorkspace(QWidget):
         self._show_problem(exc)
         return None
 
+    def _on_duplicates_changed(self, status: str) -> None:
+        self.context.show_status(status)
+        self.search.search_now()  # a merged-away record leaves the list
+
     def _on_queue_action_done(self, action: str, entry: QueueEntryRead) -> None:
         texts = {"call": self.tr("Token {token} called: {name}."),
                  "start": self.tr("Consultation started: {name}."),
@@ -322,12 +365,17 @@ class ReceptionWorkspace(QWidget):
 
         patient_id = patient.id
         title = self.tr("Patient ID card") if kind == "id_card" else self.tr("Wristband")
-        api = self.patients_api
+        api, hospital = self.patients_api, self.context.me.hospital.name
 
         def printed() -> None:
             self.tasks.run(lambda: api.record_print(patient_id, kind), quiet=True)
 
-        open_print_preview(self, self.tasks, lambda: label_pdf(patient, kind), title=title,
+        def render() -> bytes:
+            # The wristband carries the allergy flag, read fresh for this print.
+            alert = api.allergy_alert(patient_id) if kind == "wristband" else None
+            return label_pdf(patient, kind, hospital_name=hospital, alert=alert)
+
+        open_print_preview(self, self.tasks, render, title=title,
                            file_name=f"{kind}-{patient.mrn}.pdf", on_printed=printed,
                            on_error=self._show_problem, on_open=self._on_preview_opened)
 
@@ -336,8 +384,10 @@ class ReceptionWorkspace(QWidget):
 
         department = next((d.department for d in self.calendar.day_model.doctors
                            if d.id == appointment.doctor_id), "")
+        hospital = self.context.me.hospital.name
         open_print_preview(
-            self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department),
+            self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department,
+                                               hospital_name=hospital),
             title=self.tr("Appointment slip"), file_name=f"slip-{appointment.id}.pdf",
             on_error=self._show_problem, on_open=self._on_preview_opened)
 

@@ -22,7 +22,7 @@ def start_simulator(module: str, *args: str, timeout: float = 30) -> RunningSimu
     """Run ``hms_server.adapters.billing.<module>`` and wait for its ``READY`` line."""
     process = subprocess.Popen([sys.executable, "-m", f"hms_server.adapters.billing.{module}",
                                 *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, start_new_session=True)  # the demo stops it
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(process.stdout.readline()  # type: ignore[union-attr]
                                                          ), daemon=True)

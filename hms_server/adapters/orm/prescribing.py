@@ -52,6 +52,13 @@ class Drug(Base):
     class_name: Mapped[str | None] = mapped_column(String(120))
     allergy_groups: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
                                                       server_default=text("'{}'"))
+    #: Other common names of the ingredient (aspirin, acetaminophen, meperidine, rifampin,
+    #: epinephrine...), so a prescriber finds the drug by the name they learnt.
+    synonyms: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
+                                                server_default=text("'{}'"))
+    #: Brand names the formulary knows for this product.
+    brand_names: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
+                                                   server_default=text("'{}'"))
     essential: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
@@ -70,7 +77,8 @@ class DrugInteraction(Base):
     side_b: Mapped[str] = mapped_column(String(120), nullable=False)
     severity: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
-    source: Mapped[str | None] = mapped_column(String(120))
+    #: Where the rule comes from (a citation), shown with the conflict it raises.
+    source: Mapped[str | None] = mapped_column(String(300))
 
 
 PRESCRIPTION_STATUSES = ("active", "completed", "cancelled")

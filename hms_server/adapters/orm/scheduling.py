@@ -65,6 +65,8 @@ class Doctor(Base):
                                                index=True)
     specialty: Mapped[str] = mapped_column(String(100), nullable=False)
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: The professional registration (licence) number printed on prescriptions.
+    registration_number: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 

@@ -41,14 +41,14 @@ _TIMELINE_SQL: dict[str, str] = {
                initcap(e.kind) || ' encounter' || coalesce(': ' || e.reason, '')
                || CASE WHEN e.status <> 'finished' THEN ' (' || replace(e.status, '_', ' ')
                   || ')' ELSE '' END AS summary,
-               e.id AS encounter_id, NULL::text AS flag
+               e.id AS encounter_id, NULL::text AS flag, e.clinician_user_id AS by_user_id
         FROM encounters e WHERE e.patient_id = :patient_id""",
     "note": """
         SELECT 'note', n.id, n.created_at,
                coalesce(n.title, initcap(n.note_type) || ' note')
                || CASE WHEN n.current_version > 1 THEN ' (amended, v' || n.current_version
                   || ')' ELSE '' END,
-               n.encounter_id, NULL
+               n.encounter_id, NULL, n.author_user_id
         FROM clinical_notes n WHERE n.patient_id = :patient_id""",
     "vitals": """
         SELECT 'vitals', v.id, v.recorded_at,
@@ -58,13 +58,13 @@ _TIMELINE_SQL: dict[str, str] = {
                  'T ' || v.temperature_c || ' °C', 'SpO2 ' || v.spo2_pct || '%',
                  'Wt ' || v.weight_kg || ' kg', 'BMI ' || v.bmi),
                v.encounter_id,
-               CASE WHEN v.flags <> '{}'::jsonb THEN 'abnormal' END
+               CASE WHEN v.flags <> '{}'::jsonb THEN 'abnormal' END, v.recorded_by_user_id
         FROM vital_signs v WHERE v.patient_id = :patient_id""",
     "lab_result": """
         SELECT 'lab_result', r.id, r.resulted_at,
                t.name || ': ' || coalesce(trim_scale(r.value_numeric)::text, r.value_text)
                || coalesce(' ' || r.unit, ''),
-               o.encounter_id, r.flag
+               o.encounter_id, r.flag, r.resulted_by_user_id
         FROM lab_results r JOIN lab_tests t ON t.id = r.test_id
         JOIN lab_orders o ON o.id = r.order_id
         WHERE r.patient_id = :patient_id""",
@@ -74,20 +74,21 @@ _TIMELINE_SQL: dict[str, str] = {
                                     FROM prescription_items i JOIN drugs d ON d.id = i.drug_id
                                     WHERE i.prescription_id = p.id)
                || CASE WHEN p.status <> 'active' THEN ' (' || p.status || ')' ELSE '' END,
-               p.encounter_id, NULL
+               p.encounter_id, NULL, p.prescriber_user_id
         FROM prescriptions p WHERE p.patient_id = :patient_id""",
     "document": """
-        SELECT 'document', d.id, d.uploaded_at, d.title, d.encounter_id, NULL
+        SELECT 'document', d.id, d.uploaded_at, d.title, d.encounter_id, NULL,
+               d.uploaded_by_user_id
         FROM patient_documents d WHERE d.patient_id = :patient_id""",
     "allergy": """
         SELECT 'allergy', a.id, a.recorded_at,
                'Allergy: ' || a.substance || coalesce(' (' || a.reaction || ')', ''),
-               NULL::bigint, a.severity
+               NULL::bigint, a.severity, a.recorded_by_user_id
         FROM allergies a WHERE a.patient_id = :patient_id""",
     "problem": """
         SELECT 'problem', pr.id, pr.recorded_at,
                pr.icd10_code || ' ' || pr.description, pr.encounter_id,
-               CASE WHEN pr.status <> 'active' THEN pr.status END
+               CASE WHEN pr.status <> 'active' THEN pr.status END, pr.recorded_by_user_id
         FROM problems pr WHERE pr.patient_id = :patient_id""",
 }
 TIMELINE_KINDS = tuple(_TIMELINE_SQL)
@@ -101,6 +102,7 @@ class TimelineEntry:
     summary: str
     encounter_id: int | None
     flag: str | None
+    by: str | None = None  # who recorded it (full name)
 
 
 class ChartQueries:
@@ -149,13 +151,14 @@ class ChartQueries:
         params: dict[str, Any] = {"patient_id": patient_id, "limit": limit, "offset": offset,
                                   "since": since}
         rows = self.session.execute(text(
-            f"SELECT t.*, count(*) OVER () AS total FROM ({union}) "  # noqa: S608 - fixed fragments
-            f"AS t(kind, id, at, summary, encounter_id, flag) {where} "
+            f"SELECT t.*, u.full_name AS by_name, count(*) OVER () AS total FROM ({union}) "  # noqa: S608 - fixed fragments
+            f"AS t(kind, id, at, summary, encounter_id, flag, by_user_id) "
+            f"LEFT JOIN users u ON u.id = t.by_user_id {where} "
             "ORDER BY t.at DESC, t.kind, t.id DESC LIMIT :limit OFFSET :offset"),
             params).all()
         total = int(rows[0].total) if rows else (
             0 if offset == 0 else int(self.session.scalar(text(
                 f"SELECT count(*) FROM ({union}) AS t(kind, id, at, summary, "  # noqa: S608
-                f"encounter_id, flag) {where}"), params) or 0))
-        return [TimelineEntry(r.kind, r.id, r.at, r.summary or "", r.encounter_id, r.flag)
-                for r in rows], total
+                f"encounter_id, flag, by_user_id) {where}"), params) or 0))
+        return [TimelineEntry(r.kind, r.id, r.at, r.summary or "", r.encounter_id, r.flag,
+                              r.by_name) for r in rows], total

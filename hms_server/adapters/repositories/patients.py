@@ -82,6 +82,15 @@ class PatientRepository(Repository):
                              .values(merged_into_id=survivor_id)
                              .execution_options(synchronize_session=False))
 
+    def identities(self, patient_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """``{id: (mrn, given name, family name)}`` for the ids that exist (review screens
+        that show whom a row is about)."""
+        if not patient_ids:
+            return {}
+        return {pid: (mrn, given, family) for pid, mrn, given, family in self.session.execute(
+            select(Patient.id, Patient.mrn, Patient.given_name, Patient.family_name)
+            .where(Patient.id.in_(set(patient_ids))))}
+
     def merged_into(self, survivor_ids: Sequence[int]) -> dict[int, list[int]]:
         """For each survivor id, the ids of records merged into it."""
         out: dict[int, list[int]] = {}

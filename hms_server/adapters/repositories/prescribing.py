@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, func, literal, or_, select, text
 
-from hms_server.adapters.orm.clinical import Allergy
+from hms_server.adapters.orm.clinical import Allergy, Encounter
 from hms_server.adapters.orm.prescribing import (
     PRESCRIPTION_NUMBER_SEQUENCE,
     Drug,
@@ -17,7 +17,9 @@ from hms_server.adapters.orm.prescribing import (
     PrescriptionItem,
     PrescriptionOverride,
 )
+from hms_server.adapters.orm.scheduling import Doctor
 from hms_server.adapters.repositories import Repository
+from hms_server.domain.patients import like_escape
 
 
 def _active_item_filter() -> Any:
@@ -33,18 +35,25 @@ class PrescribingRepository(Repository):
     # --- formulary -----------------------------------------------------------------------------
     def search_formulary(self, *, q: str | None, limit: int,
                          offset: int) -> tuple[list[Drug], int]:
-        """Active drugs whose name, ingredient, class or ATC code contains ``q``; names that
-        start with ``q`` first."""
+        """Active drugs whose name, ingredient, other common name (synonym), brand name,
+        class or ATC code contains ``q``; names that start with ``q`` first (a generic name,
+        then a synonym or brand)."""
         query = select(Drug).where(Drug.active.is_(True))
         if q and q.strip():
-            pattern = f"%{q.strip().lower()}%"
+            needle = like_escape(q.strip().lower())
+            pattern = f"%{needle}%"
+            other_names = func.lower(func.array_to_string(
+                func.array_cat(Drug.synonyms, Drug.brand_names), "|"))
             query = query.where(or_(
-                func.lower(Drug.generic_name).like(pattern),
-                func.lower(func.array_to_string(Drug.ingredients, " ")).like(pattern),
-                func.lower(func.coalesce(Drug.class_name, "")).like(pattern),
-                func.lower(func.coalesce(Drug.atc_code, "")).like(pattern)))
-            starts = func.lower(Drug.generic_name).like(f"{q.strip().lower()}%")
-            order = [starts.desc(), Drug.generic_name, Drug.id]
+                func.lower(Drug.generic_name).like(pattern, escape="\\"),
+                func.lower(func.array_to_string(Drug.ingredients, " ")).like(
+                    pattern, escape="\\"),
+                other_names.like(pattern, escape="\\"),
+                func.lower(func.coalesce(Drug.class_name, "")).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Drug.atc_code, "")).like(pattern, escape="\\")))
+            starts = func.lower(Drug.generic_name).like(f"{needle}%", escape="\\")
+            other_starts = func.concat("|", other_names).like(f"%|{needle}%", escape="\\")
+            order = [starts.desc(), other_starts.desc(), Drug.generic_name, Drug.id]
         else:
             order = [Drug.generic_name, Drug.id]
         return self.page(query, order, limit, offset)
@@ -55,8 +64,18 @@ class PrescribingRepository(Repository):
     def drugs(self, ids: Iterable[int]) -> dict[int, Drug]:
         return {d.id: d for d in self.session.scalars(select(Drug).where(Drug.id.in_(set(ids))))}
 
+    def prescriber_registration(self, user_id: int) -> str | None:
+        """The prescriber's professional registration number (their doctor record), for the
+        printed prescription."""
+        return self.session.scalar(select(Doctor.registration_number)
+                                   .where(Doctor.user_id == user_id))
+
+    def encounter(self, encounter_id: int | None) -> Encounter | None:
+        return self.session.get(Encounter, encounter_id) if encounter_id else None
+
     def interaction_rules(self) -> list[DrugInteraction]:
-        return list(self.session.scalars(select(DrugInteraction)))
+        """The interaction table in file order (the ONC list's rules first)."""
+        return list(self.session.scalars(select(DrugInteraction).order_by(DrugInteraction.id)))
 
     def active_allergies(self, patient_id: int) -> list[Allergy]:
         return list(self.session.scalars(select(Allergy).where(

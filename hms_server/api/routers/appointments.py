@@ -27,6 +27,7 @@ from hms_contract.scheduling import (
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined
 from hms_server.domain.permissions import APPOINTMENT_REASON_READERS, Perm
 from hms_server.services import appointments as svc
 from hms_server.services import queue as queue_svc
@@ -167,10 +168,17 @@ def list_waitlist(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[WaitlistRead]:
-    rows, total = waitlist_svc.list_waitlist(ctx.uow(), status=status, doctor_id=doctor_id,
-                                             department_id=department_id,
-                                             patient_id=patient_id, limit=limit, offset=offset)
-    items = [WaitlistRead.model_validate(r) for r in rows]
+    """Waiting (and offered) patients, longest-waiting first, with the doctor's and — for
+    roles that may read demographics — the patient's name and MRN; the reason only for roles
+    that may read appointment reasons."""
+    rows, total = waitlist_svc.list_waitlist(
+        ctx.uow(), status=status, doctor_id=doctor_id, department_id=department_id,
+        patient_id=patient_id, limit=limit, offset=offset,
+        show_patient=Perm.PATIENTS_READ in ctx.principal.permissions)
+    items = [WaitlistRead.model_validate(combined(
+        v.entry, patient_mrn=v.patient_mrn, patient_name=v.patient_name,
+        doctor_name=v.doctor_name, department_name=v.department_name,
+        offered_doctor_name=v.offered_doctor_name), from_attributes=True) for v in rows]
     if not may_read_reasons(ctx):
         items = [item.model_copy(update={"reason": None}) for item in items]
     return Page[WaitlistRead](items=items, total=total)

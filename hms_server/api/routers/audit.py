@@ -11,6 +11,7 @@ from hms_contract.audit import AuditEntryRead
 from hms_contract.common import Page
 from hms_server.api.deps import AuditReader
 from hms_server.api.problems import PROBLEM_RESPONSES
+from hms_server.api.views import combined, read
 from hms_server.services.audit import SORTABLE, AuditFilter, search_audit
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -38,5 +39,6 @@ def list_audit(
     flt = AuditFilter(since=since, until=until, user=user, user_id=user_id,
                       patient_id=patient_id, action=action, category=category, outcome=outcome)
     rows, total = search_audit(ctx.uow(), flt, sort=sort, limit=limit, offset=offset)
-    return Page[AuditEntryRead](items=[AuditEntryRead.model_validate(r) for r in rows],
-                                total=total)
+    return Page[AuditEntryRead](items=[read(AuditEntryRead, combined(
+        r.entry, patient_mrn=r.patient_mrn, patient_name=r.patient_name)) for r in rows],
+        total=total)

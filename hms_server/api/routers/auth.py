@@ -13,6 +13,7 @@ from hms_contract.auth import (
     TokenResponse,
     UserRead,
 )
+from hms_server.adapters.hospital_logo import read_logo
 from hms_server.api.deps import PUBLIC, AnonymousActor, SettingsDep, SignedIn, uow_for
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import workspaces_for
@@ -74,4 +75,5 @@ def me(ctx: SignedIn) -> MeRead:
                       address=ctx.hospital.address, phone=ctx.hospital.phone,
                       email=ctx.hospital.email, tax_id=ctx.hospital.tax_id,
                       currency=ctx.hospital.currency,
-                      currency_minor_unit=ctx.hospital.currency_minor_unit))
+                      currency_minor_unit=ctx.hospital.currency_minor_unit,
+                      has_logo=read_logo(ctx.hospital.logo_file) is not None))

@@ -4,7 +4,6 @@ needs to format money and print (billing settings, the letterhead logo)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -19,6 +18,7 @@ from hms_contract.billing import (
 )
 from hms_contract.common import Page
 from hms_contract.payments import AccountRead, StatementRead
+from hms_server.adapters.hospital_logo import read_logo
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     Approver,
@@ -35,9 +35,6 @@ from hms_server.services.billing import accounts as svc
 from hms_server.services.billing import approvals as approval_svc
 
 router = APIRouter(tags=["billing: accounts"], responses=PROBLEM_RESPONSES)
-
-LOGO_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-
 
 @router.get("/patients/{patient_id}/account", operation_id="get_patient_account")
 def get_account(patient_id: IdPath, ctx: BillingReader) -> AccountRead:
@@ -65,27 +62,28 @@ def get_ageing(ctx: BillingReader, as_of: date | None = None) -> AgeingRead:
 
 @router.get("/billing/settings", operation_id="get_billing_settings")
 def get_settings(ctx: BillingReader) -> BillingSettingsRead:
-    settings, policy = ctx.settings, ctx.runtime.billing_policy
+    policy = ctx.runtime.billing_policy
     return BillingSettingsRead(
         currency=ctx.hospital.currency, currency_minor_unit=ctx.hospital.currency_minor_unit,
         discount_approval_percent=policy.discount_approval_percent,
         discount_approval_amount=policy.discount_approval_amount,
         refund_approval_amount=policy.refund_approval_amount,
-        invoice_due_days=policy.invoice_due_days, has_logo=bool(settings.hospital_logo_file),
+        invoice_due_days=policy.invoice_due_days,
+        has_logo=read_logo(ctx.hospital.logo_file) is not None,
         gateway_configured=ctx.runtime.billing.card is not None,
         payer_configured=ctx.runtime.billing.payer is not None)
 
 
-@router.get("/billing/logo", operation_id="get_hospital_logo",
+@router.get("/billing/logo", operation_id="get_billing_logo",
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
 def get_logo(ctx: SignedIn) -> Response:
-    """The hospital's logo for printed letterheads (PNG or JPEG; 404 when none is set)."""
-    path = ctx.settings.hospital_logo_file
-    data = FilePath(path).read_bytes()[:2_000_001] if path and FilePath(path).is_file() else b""
-    kind = next((t for magic, t in LOGO_TYPES.items() if data.startswith(magic)), None)
-    if kind is None or len(data) > 2_000_000:
+    """The hospital's logo for printed letterheads (PNG or JPEG; 404 when none is set): the
+    same file as ``GET /hospital/logo``, read by the same rules."""
+    logo = read_logo(ctx.hospital.logo_file)
+    if logo is None:
         raise NotFoundError("No hospital logo is configured.")
-    return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})
+    return Response(logo.content, media_type=logo.media_type,
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/billing/approvals", operation_id="list_billing_approvals")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from hms_contract.patients import (
+    AllergyAlertRead,
     PatientCreate,
     PatientMerge,
     PatientPage,
@@ -21,6 +22,7 @@ from hms_server.api.idempotency import IdempotencyKey, run_idempotent
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import patients as patient_service
+from hms_server.services import wristbands
 
 router = APIRouter(prefix="/patients", tags=["patients"], responses=PROBLEM_RESPONSES)
 
@@ -101,11 +103,20 @@ def update_patient(patient_id: PatientId, body: PatientUpdate, ctx: PatientWrite
 
 @router.post("/{patient_id}/merge", operation_id="merge_patients")
 def merge_patients(patient_id: PatientId, body: PatientMerge, ctx: PatientMerger) -> PatientRead:
-    """Merge the duplicate ``merge_from_id`` into this patient (the survivor) and return the
-    survivor. The duplicate's MRN keeps resolving to the survivor."""
+    """Merge the duplicate ``merge_from_id`` into this patient (the survivor) at once, for
+    the ``reason`` given (kept in the merge journal), and return the survivor. The
+    duplicate's MRN keeps resolving to the survivor. (Reception's merge screen uses
+    ``POST /patient-merges`` instead: pending, undoable until confirmed.)"""
     return _read(patient_service.merge_patients(
-        ctx.uow(), patient_id, loser_id=body.merge_from_id,
+        ctx.uow(), patient_id, loser_id=body.merge_from_id, reason=body.reason,
         survivor_version=body.survivor_version, loser_version=body.merge_from_version))
+
+
+@router.get("/{patient_id}/allergy-alert", operation_id="get_allergy_alert")
+def get_allergy_alert(patient_id: PatientId, ctx: PatientReader) -> AllergyAlertRead:
+    """The allergy flag a wristband or ID card prints (active substances and severities,
+    nothing else of the chart). Audited."""
+    return AllergyAlertRead.model_validate(wristbands.allergy_alert(ctx.uow(), patient_id))
 
 
 @router.post("/{patient_id}/prints", operation_id="record_patient_print", status_code=204)

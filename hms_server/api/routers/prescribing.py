@@ -15,6 +15,7 @@ from hms_contract.prescribing import (
     PatientBrief,
     PrescriptionCancel,
     PrescriptionCreate,
+    PrescriptionEncounter,
     PrescriptionItemRead,
     PrescriptionRead,
     SafetyCheckRead,
@@ -40,6 +41,8 @@ def prescription_read(view: PrescriptionView) -> PrescriptionRead:
         view.prescription,
         patient=read(PatientBrief, view.patient) if view.patient else None,
         prescriber_name=view.prescriber_name,
+        prescriber_registration=view.prescriber_registration,
+        encounter=read(PrescriptionEncounter, view.encounter) if view.encounter else None,
         # Each line: as prescribed (the item first), with the drug's names and form.
         items=[read(PrescriptionItemRead, combined(i, d)) for i, d in view.items],
         overrides=[read(OverrideRead, o) for o in view.overrides]))

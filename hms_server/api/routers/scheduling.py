@@ -96,7 +96,8 @@ def create_doctor(body: DoctorCreate, request: Request, ctx: ScheduleManager,
     """Make a user with the doctor role bookable in a department."""
     def work(uow):  # type: ignore[no-untyped-def]
         doctor = svc.create_doctor(uow, user_id=body.user_id, department_id=body.department_id,
-                                   specialty=body.specialty, display_name=body.display_name)
+                                   specialty=body.specialty, display_name=body.display_name,
+                                   registration_number=body.registration_number)
         return svc.get_doctor(uow, doctor.id)
 
     return run_idempotent(ctx, request, idempotency_key, body, work,
@@ -113,7 +114,8 @@ def update_doctor(doctor_id: IdPath, body: DoctorUpdate, ctx: ScheduleManager) -
     """Move to another department, rename, change specialty, (de)activate; needs ``version``."""
     svc.update_doctor(ctx.uow(), doctor_id, version=body.version,
                       department_id=body.department_id, specialty=body.specialty,
-                      display_name=body.display_name, active=body.active)
+                      display_name=body.display_name, active=body.active,
+                      registration_number=body.registration_number)
     return _read(DoctorRead, svc.get_doctor(ctx.uow(), doctor_id))
 
 

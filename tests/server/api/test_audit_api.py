@@ -82,3 +82,18 @@ def test_audit_rows_never_hold_passwords(client, headers_for, db):
         hits = conn.execute(text("SELECT count(*) FROM audit_log WHERE detail::text LIKE :p"),
                             {"p": f"%{TEST_PASSWORD}%"}).scalar_one()
     assert hits == 0
+
+
+def test_entries_name_their_patient_by_mrn_and_name(client, headers_for):
+    reception = headers_for("receptionist")
+    created = client.post("/api/v1/patients", headers=reception, json={
+        "given_name": "Audited", "family_name": "Ortega-Lindqvist", "sex": "female",
+        "date_of_birth": "1971-04-02", "confirm_new": True}).json()
+    client.get(f"/api/v1/patients/{created['id']}", headers=reception)
+    entries = client.get("/api/v1/audit", params={"patient_id": created["id"]},
+                         headers=headers_for("admin")).json()["items"]
+    assert entries and all(e["patient_mrn"] == created["mrn"] for e in entries)
+    assert all(e["patient_name"] == "Ortega-Lindqvist, Audited" for e in entries)
+    others = client.get("/api/v1/audit", params={"action": "login", "limit": 5},
+                        headers=headers_for("admin")).json()["items"]
+    assert all(e["patient_mrn"] is None and e["patient_name"] is None for e in others)

@@ -21,6 +21,8 @@ from tests.server.api.clinical_factories import (
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
+REASON = "Same person registered twice"
+
 
 @pytest.fixture
 def doctor(client, make_user, login) -> Clinician:
@@ -282,6 +284,9 @@ def test_timeline_is_one_chronological_list(client, doctor, patient):
     assert set(kinds) >= {"encounter", "note", "vitals", "allergy", "prescription"}
     stamps = [i["at"] for i in items["items"]]
     assert stamps == sorted(stamps, reverse=True) and kinds[-1] == "vitals"
+    # Every entry says who recorded it.
+    me = client.get("/api/v1/me", headers=doctor.headers).json()["full_name"]
+    assert {i["by"] for i in items["items"]} == {me}
     only = client.get(f"/api/v1/patients/{pid}/timeline", params={"kind": "vitals"},
                       headers=doctor.headers).json()
     assert only["total"] == 1 and only["items"][0]["summary"] == "HR 80"
@@ -349,7 +354,8 @@ def test_patient_merge_moves_the_chart_to_the_survivor(client, headers_for, doct
                 json={"heart_rate_bpm": 66})
     survivor = new_patient(client, headers_for)["id"]
     merged = client.post(f"/api/v1/patients/{survivor}/merge",
-                         json={"merge_from_id": loser}, headers=headers_for("admin"))
+                         json={"merge_from_id": loser,
+                               "reason": REASON}, headers=headers_for("admin"))
     assert merged.status_code == 200, merged.text
     chart = client.get(f"/api/v1/patients/{survivor}/chart", headers=doctor.headers)
     assert chart.status_code == 200, chart.text  # the care team came along

@@ -229,6 +229,10 @@ def test_break_glass_grants_time_limited_audited_access_listed_for_review(
     entry = queue.json()["items"][0]
     assert entry["id"] == grant["id"] and entry["reason"] == REASON
     assert entry["username"] == doctor.username and entry["access_count"] >= 1
+    # Whom it was about, as the review screen shows it (MRN and name, not an id).
+    patient = client.get(f"/api/v1/patients/{patient_id}", headers=admin).json()
+    assert entry["patient_mrn"] == patient["mrn"]
+    assert entry["patient_name"] == f"{patient['family_name']}, {patient['given_name']}"
     reviewed = client.post(f"/api/v1/break-glass/{grant['id']}/review", headers=admin,
                            json={"note": "Appropriate: emergency admission"})
     assert reviewed.status_code == 200 and reviewed.json()["reviewed_at"]

@@ -17,6 +17,8 @@ from hms_server.fhir import registry
 
 FHIR_JSON = "application/fhir+json"
 
+REASON = "Same person registered twice"
+
 
 def _uniq(prefix: str) -> str:
     return prefix + "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:8])
@@ -142,7 +144,8 @@ def test_merged_patient_links_both_ways(client, reader, headers_for, patient):
         "given_name": "Dup", "family_name": _uniq("Dup"), "date_of_birth": "1999-09-09",
         "sex": "male"}).json()
     merged = client.post(f"/api/v1/patients/{patient['id']}/merge",
-                         json={"merge_from_id": other["id"]}, headers=headers_for("admin"))
+                         json={"merge_from_id": other["id"],
+                               "reason": REASON}, headers=headers_for("admin"))
     assert merged.status_code == 200
     loser = FhirPatient.model_validate(
         client.get(f"/fhir/Patient/{other['id']}", headers=reader).json())

@@ -14,6 +14,8 @@ from hms_server.domain.mrn import is_valid_mrn
 
 BASE = "/api/v1/patients"
 
+REASON = "Same person registered twice"
+
 
 def _uniq(prefix: str = "") -> str:
     # Letters only, so the name never reads as an MRN or national ID.
@@ -328,7 +330,7 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
     events.subscribe(PatientsMerged, observe)
     try:
         response = client.post(f"{BASE}/{survivor['id']}/merge",
-                               json={"merge_from_id": loser["id"]}, headers=admin)
+                               json={"merge_from_id": loser["id"], "reason": REASON}, headers=admin)
     finally:
         events.unsubscribe(PatientsMerged, observe)
     assert response.status_code == 200, response.text
@@ -347,7 +349,8 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
     assert old["merged_into_id"] == survivor["id"]
     assert client.patch(f"{BASE}/{loser['id']}", json={"version": old["version"]},
                         headers=reception).json()["code"] == "patient_merged"
-    again = client.post(f"{BASE}/{survivor['id']}/merge", json={"merge_from_id": loser["id"]},
+    again = client.post(f"{BASE}/{survivor['id']}/merge", json={"merge_from_id": loser["id"],
+                           "reason": REASON},
                         headers=admin)
     assert again.status_code == 409 and again.json()["code"] == "patient_merged"
     assert _audit_rows(db, "patient.merge", survivor["id"])
@@ -357,9 +360,9 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
 def test_merge_chain_resolves_to_the_last_survivor(client, headers_for, register, reception):
     admin = headers_for("admin")
     a, b, c = register(), register(), register()
-    assert client.post(f"{BASE}/{b['id']}/merge", json={"merge_from_id": a["id"]},
+    assert client.post(f"{BASE}/{b['id']}/merge", json={"merge_from_id": a["id"], "reason": REASON},
                        headers=admin).status_code == 200
-    assert client.post(f"{BASE}/{c['id']}/merge", json={"merge_from_id": b["id"]},
+    assert client.post(f"{BASE}/{c['id']}/merge", json={"merge_from_id": b["id"], "reason": REASON},
                        headers=admin).status_code == 200
     assert client.get(f"{BASE}/by-mrn/{a['mrn']}", headers=reception).json()["id"] == c["id"]
     assert client.get(f"{BASE}/{a['id']}", headers=reception).json()["merged_into_id"] == c["id"]
@@ -369,14 +372,20 @@ def test_merge_refuses_self_unknown_stale_and_wrong_roles(client, headers_for, r
     admin = headers_for("admin")
     a, b = register(), register()
     url = f"{BASE}/{a['id']}/merge"
-    assert client.post(url, json={"merge_from_id": a["id"]}, headers=admin).status_code == 422
-    assert client.post(url, json={"merge_from_id": 999999999}, headers=admin).status_code == 404
-    stale = client.post(url, json={"merge_from_id": b["id"], "survivor_version": 7},
+    assert client.post(url, json={"merge_from_id": a["id"],
+                                  "reason": REASON}, headers=admin).status_code == 422
+    assert client.post(url, json={"merge_from_id": 999999999,
+                                  "reason": REASON}, headers=admin).status_code == 404
+    stale = client.post(url, json={"merge_from_id": b["id"],
+                                   "reason": REASON, "survivor_version": 7},
                         headers=admin)
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
-    for role in ("receptionist", "doctor"):
-        assert client.post(url, json={"merge_from_id": b["id"]},
-                           headers=headers_for(role)).status_code == 403
+    assert client.post(url, json={"merge_from_id": b["id"], "reason": REASON},
+                       headers=headers_for("doctor")).status_code == 403
+    # A merge says why: no reason (or a blank one) is refused before anything moves.
+    for body in ({"merge_from_id": b["id"]}, {"merge_from_id": b["id"], "reason": "   "}):
+        refused = client.post(url, json=body, headers=admin)
+        assert refused.status_code == 422 and refused.json()["code"] == "validation_error"
     assert client.get(f"{BASE}/{b['id']}", headers=admin).json()["merged_into_id"] is None
 
 

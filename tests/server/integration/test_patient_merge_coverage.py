@@ -40,6 +40,10 @@ KEPT_DELIBERATELY: dict[tuple[str, str], str] = {
     ("care_team_members", "patient_id"):
         "the care team is copied to the survivor (clinicians keep access); the merged-away "
         "record keeps its own rows so past chart reads stay explained",
+    ("patient_merges", "survivor_id"):
+        "the merge journal records which two records a decision was about; it is history",
+    ("patient_merges", "duplicate_id"):
+        "the merge journal records which two records a decision was about; it is history",
 }
 
 PATIENT_FOREIGN_KEYS = text("""
@@ -54,6 +58,8 @@ _UPDATE = re.compile(r"^\s*UPDATE\s+\"?(\w+)\"?\s+SET\s+(.*?)(?:\s+WHERE\s|\s*$)
                      re.IGNORECASE | re.DOTALL)
 _INSERT_SELECT = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?\s*\(([^)]*)\)\s*SELECT\s",
                             re.IGNORECASE | re.DOTALL)
+
+REASON = "Same person registered twice"
 
 
 def patient_foreign_keys(connection) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -188,7 +194,8 @@ def test_merging_two_patients_with_rows_in_every_area_leaves_nothing_behind(
     assert empty == [], f"the test meant to give the loser rows in {empty}"
 
     merged = client.post(f"/api/v1/patients/{survivor}/merge",
-                         json={"merge_from_id": loser}, headers=headers_for("admin"))
+                         json={"merge_from_id": loser,
+                               "reason": REASON}, headers=headers_for("admin"))
     assert merged.status_code == 200, merged.text
 
     with db.owner_engine.connect() as connection:
