@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 # System packages the tests use when present: Chromium for the booking-page end-to-end test,
 # poppler for looking at PDFs, HAProxy for the scale-out test. Qt's offscreen platform needs only libraries the base image has.
 TEST_APT_PACKAGES := chromium poppler-utils zbar-tools libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 haproxy
+# The HA rig of 'make bench' (bench/ha_failover.py): Patroni, etcd, HAProxy and PostgreSQL 15.
+BENCH_APT_PACKAGES := patroni etcd-server haproxy postgresql-15
 
 .PHONY: venv demo test test-fast lint format bench packages clean system-deps openapi-snapshot
 
@@ -23,8 +25,9 @@ demo: $(STAMP)
 
 # Installs missing system libraries when run as root on Debian/Ubuntu; otherwise says what
 # is missing and carries on (the tests that need them skip with the reason).
+APT_PACKAGES ?= $(TEST_APT_PACKAGES)
 system-deps:
-	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "installing system packages:$$missing"; \
@@ -76,6 +79,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(PIP) install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py
 
