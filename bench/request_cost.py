@@ -6,8 +6,8 @@ Run: .venv/bin/python bench/request_cost.py [--requests 300] [--patients 2000]
 Why: on a shared machine the load harness's latencies move with whatever else runs; the CPU
 a request costs does not. One signed-in client sends the same request N times in a row to a
 real ``hms-server run --workers 1``; the worker process's CPU time and the PostgreSQL
-cluster's (postmaster, backends and the backends it reaped) are read before and after.
-Divided by N they give the cost of one request, which bounds throughput: at 2 cores, a mix
+cluster's (postmaster, backends and the backends it reaped) are read around each batch of
+100; the median batch gives the cost of one request, which bounds throughput: at 2 cores, a mix
 costing C ms of CPU per request cannot go beyond 2000 / C requests/s.
 
 Without ``--database-url`` it sets up an embedded database like ``load_morning.py``.
@@ -79,19 +79,25 @@ def operations(data: dict[str, Any], rec: httpx.Client, doc: httpx.Client
 
 
 def measure(server_pid: int, postgres: psutil.Process, call: Callable[[int], httpx.Response],
-            requests: int) -> tuple[float, float, float, int]:
+            requests: int, batch: int = 100) -> tuple[float, float, float, int]:
+    """CPU ms per request (server, PostgreSQL): the median over batches of ``batch``
+    requests, so a burst of other work on the machine moves one batch, not the figure."""
     worker = psutil.Process(server_pid)
     for i in range(20):  # warm caches and prepared statements
         call(i)
-    before = (tree_cpu_seconds(worker), tree_cpu_seconds(postgres))
-    walls, failures = [], 0
-    for i in range(requests):
-        started = time.perf_counter()
-        if call(i).status_code >= 400:
-            failures += 1
-        walls.append(time.perf_counter() - started)
-    server = (tree_cpu_seconds(worker) - before[0]) / requests * 1000
-    database = (tree_cpu_seconds(postgres) - before[1]) / requests * 1000
+    walls, failures, per_batch = [], 0, []
+    for start in range(0, requests, batch):
+        size = min(batch, requests - start)
+        before = (tree_cpu_seconds(worker), tree_cpu_seconds(postgres))
+        for i in range(start, start + size):
+            started = time.perf_counter()
+            if call(i).status_code >= 400:
+                failures += 1
+            walls.append(time.perf_counter() - started)
+        per_batch.append(((tree_cpu_seconds(worker) - before[0]) / size * 1000,
+                          (tree_cpu_seconds(postgres) - before[1]) / size * 1000))
+    server = statistics.median(b[0] for b in per_batch)
+    database = statistics.median(b[1] for b in per_batch)
     return server, database, statistics.median(walls) * 1000, failures
 
 
@@ -124,7 +130,7 @@ def run(url: str, data: dict[str, Any], requests: int, only: set[str]) -> list[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--data", default="", help="prepared data (load_morning's data.json)")
