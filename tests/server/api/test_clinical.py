@@ -135,6 +135,26 @@ def test_the_notes_list_carries_each_notes_versions_in_a_fixed_number_of_queries
     assert listed[ids[2]]["current"]["body"] == "Note 2"
 
 
+def test_a_chart_request_establishes_the_care_relationship_once(client, doctor, patient):
+    """The permission check finds the basis before the route runs; the service reuses it."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = client.app.state.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        chart = client.get(f"/api/v1/patients/{patient['id']}/chart", headers=doctor.headers)
+        vitals = client.post(f"/api/v1/patients/{patient['id']}/vitals",
+                             headers=doctor.headers, json={"heart_rate_bpm": 70})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert chart.status_code == 200 and vitals.status_code == 201, vitals.text
+    care_checks = [s for s in statements if "FROM care_team_members" in s]
+    assert len(care_checks) == 2  # one per request
+
+
 def test_note_without_text_is_a_422_listing_the_problem(client, doctor, patient):
     response = client.post(f"/api/v1/patients/{patient['id']}/notes", headers=doctor.headers,
                            json={"note_type": "soap", "title": "empty"})
