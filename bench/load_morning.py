@@ -235,6 +235,27 @@ def write_readme(text: str) -> None:
                       + content[end:])
 
 
+def run_levels(url: str, data_path: Path, levels: list[int], args: argparse.Namespace,
+               out: Path) -> list[str]:
+    sections = []
+    with running_server(url, workers=args.workers) as server:
+        meter = CpuMeter(psutil.Process(server.process.pid), CpuMeter.locate_postgres(url))
+        for users in levels:
+            sampler = Sampler(url, server.url)
+            thread = sampler.run(server.process.pid)
+            load_before = os.getloadavg()[0]
+            rows = run_level(users, args.duration, args.spawn_rate, server.url, data_path,
+                             out, meter)
+            cpu = meter.result
+            sampler.stop()
+            thread.join(5)
+            section = format_level(users, rows, sampler, args.duration, cpu,
+                                   (load_before, os.getloadavg()[0]))
+            print(section, flush=True)
+            sections.append(section)
+    return sections
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", default="50,100,200,400")
@@ -243,34 +264,28 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--readme", action="store_true")
+    parser.add_argument("--database-url", default="",
+                        help="a database prepared earlier (staff accounts, seed data)")
+    parser.add_argument("--data", default="",
+                        help="with --database-url: its data file (prepare_data's JSON)")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="hms-load-"))
     os.environ.setdefault("HMS_STATE_DIR", str(out / "state"))
-    sections = []
-    with embedded_database() as url:
-        subprocess.run([*HMS, "seed-demo", "--patients", str(args.patients),
-                        "--database-url", url], check=True, capture_output=True)
-        data_path = out / "data.json"
-        top = max(int(u) for u in args.users.split(","))
-        # One account per simulated person (3/5 of the staff at reception, 2/5 doctors).
-        staff = prepare_staff(url, receptionists=top * 3 // 5 + 1, doctors=max(10, top // 10))
-        prepare_data(url, data_path, staff)
-        with running_server(url, workers=args.workers) as server:
-            meter = CpuMeter(psutil.Process(server.process.pid),
-                             CpuMeter.locate_postgres(url))
-            for users in [int(u) for u in args.users.split(",")]:
-                sampler = Sampler(url, server.url)
-                thread = sampler.run(server.process.pid)
-                load_before = os.getloadavg()[0]
-                rows = run_level(users, args.duration, args.spawn_rate, server.url,
-                                 data_path, out, meter)
-                cpu = meter.result
-                sampler.stop()
-                thread.join(5)
-                section = format_level(users, rows, sampler, args.duration, cpu,
-                                       (load_before, os.getloadavg()[0]))
-                print(section, flush=True)
-                sections.append(section)
+    levels = [int(u) for u in args.users.split(",")]
+    with contextlib.ExitStack() as stack:
+        if args.database_url:  # prepared earlier: compare server settings on the same data
+            url, data_path = args.database_url, Path(args.data)
+        else:
+            url = stack.enter_context(embedded_database())
+            subprocess.run([*HMS, "seed-demo", "--patients", str(args.patients),
+                            "--database-url", url], check=True, capture_output=True)
+            data_path = out / "data.json"
+            # One account per simulated person (3/5 of the staff at reception, 2/5 doctors).
+            top = max(levels)
+            staff = prepare_staff(url, receptionists=top * 3 // 5 + 1,
+                                  doctors=max(10, top // 10))
+            prepare_data(url, data_path, staff)
+        sections = run_levels(url, data_path, levels, args, out)
     if args.readme:
         write_readme("\n".join(sections))
     print(f"locust CSVs in {out}")
