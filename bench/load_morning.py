@@ -132,6 +132,7 @@ class Sampler:
     seal_lag: list[float] = field(default_factory=list)
     unsealed: list[int] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    sessions: list[int] = field(default_factory=list)  # pg_stat_database.sessions
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self, server_pid: int) -> threading.Thread:
@@ -145,6 +146,9 @@ class Sampler:
                         "WHERE datname = current_database()").fetchone()
                     self.lock_waits.append(waits)
                     self.advisory_waits.append(advisory)
+                    self.sessions.append(conn.execute(
+                        "SELECT sessions FROM pg_stat_database "
+                        "WHERE datname = current_database()").fetchone()[0])
                     try:
                         audit = http.get(f"{self.server_url}/api/v1/health",
                                          timeout=5).json().get("audit", {})
@@ -212,7 +216,9 @@ def format_level(users: int, rows: list[dict[str, str]], sampler: Sampler,
                   f"{max(sampler.advisory_waits or [0])}); audit seal lag: max "
                   f"{max(sampler.seal_lag or [0]):.2f} s, unsealed max "
                   f"{max(sampler.unsealed or [0])}; server RSS "
-                  f"{min(sampler.rss_mb or [0]):.0f}–{max(sampler.rss_mb or [0]):.0f} MB"]
+                  f"{min(sampler.rss_mb or [0]):.0f}–{max(sampler.rss_mb or [0]):.0f} MB; "
+                  f"database sessions opened: "
+                  f"{(sampler.sessions[-1] - sampler.sessions[0]) if sampler.sessions else 0}"]
     total = next((int(r["Request Count"]) for r in rows if r["Name"] == "Aggregated"), 0)
     if total and cpu:
         in_window = total * cpu["wall"] / duration  # requests are spread evenly in the steady state
