@@ -11,6 +11,8 @@ TEST_APT_PACKAGES := chromium poppler-utils zbar-tools wixl msitools libxcb-curs
 # What Qt's xcb platform plugin needs to open the desktop on an X11 display (a stock Debian 12
 # lacks libxcb-cursor0, libxcb-icccm4 and libxcb-keysyms1, among others).
 DEMO_APT_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
+# The HA rig of 'make bench' (bench/ha_failover.py): Patroni, etcd, HAProxy and PostgreSQL 15.
+BENCH_APT_PACKAGES := patroni etcd-server haproxy postgresql-15
 
 .PHONY: venv demo test test-fast lint format bench packages clean system-deps demo-deps openapi-snapshot
 
@@ -28,12 +30,13 @@ demo: $(STAMP) demo-deps
 # Installs the desktop's display libraries when run as root on Debian/Ubuntu; otherwise says
 # exactly what to install (the demo itself also checks, and keeps the server running).
 demo-deps:
-	@$(MAKE) --no-print-directory system-deps TEST_APT_PACKAGES="$(DEMO_APT_PACKAGES)"
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(DEMO_APT_PACKAGES)"
 
 # Installs missing system libraries when run as root on Debian/Ubuntu; otherwise says what
 # is missing and carries on (the tests that need them skip with the reason).
+APT_PACKAGES ?= $(TEST_APT_PACKAGES)
 system-deps:
-	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "installing system packages:$$missing"; \
@@ -86,6 +89,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(PIP) install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py
 

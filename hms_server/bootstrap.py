@@ -17,9 +17,9 @@ Importing any other module registers nothing. Tests, the CLI and the seed build 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -182,9 +182,10 @@ class Runtime:
     def read_only_sessions(self) -> sessionmaker[Session]:
         return self.read_only_session_factory or self.session_factory
 
-    def uow(self, actor: Actor | None = None) -> UnitOfWork:
+    def uow(self, actor: Actor | None = None, *,
+            request_memo: dict[Hashable, Any] | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
-                          events=self.events)
+                          events=self.events, request_memo=request_memo)
 
     def uow_factory(self, actor: Actor | None = None) -> Callable[[], UnitOfWork]:
         return lambda: self.uow(actor)

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     currency_minor_unit: int = Field(default=2, ge=0, le=3)
     events_ping_seconds: float = 15.0
     pool_size: int = 10
+    # Requests one server worker process runs at once (threads for the synchronous routes;
+    # the rest wait their turn in the event loop). 0: as many as pool_size, so no request
+    # waits for a connection while holding a thread, and no overflow connections churn.
+    request_threads: int = Field(default=0, ge=0, le=200)
     # --- audit seal (see docs/security.md and hms_server/adapters/audit_sealer.py) ---
     # HMAC key of the audit chain (hex or URL-safe base64, >= 32 bytes). The database never
     # holds it; every server of one hospital uses the same key. Unset: a key file in

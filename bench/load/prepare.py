@@ -53,7 +53,7 @@ def prepare_staff(url: str, receptionists: int, doctors: int) -> dict[str, objec
                                          time(8 + rng.randint(0, 9), 15 * rng.randint(0, 3)))
                 # DomainError: the patient already has an appointment then.
                 with contextlib.suppress(DomainError):
-                    appointments.book_appointment(runtime.uow(actor), tz=runtime.hospital.zone,
+                    appointments.book_appointment(runtime.uow(actor),
                                                   patient_id=rng.choice(patients),
                                                   doctor_id=doctor.id, start=start)
             doctor_rows.append({"username": username, "doctor_id": doctor.id})

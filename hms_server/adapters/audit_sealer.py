@@ -193,6 +193,7 @@ class AuditSealer:
         self._last_checkpoint: tuple[int, float] = (0, 0.0)
         self._head: ChainHead | None = None
         self._database = ""
+        self._connection_lost = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hms-audit-sealer", daemon=True)
@@ -216,7 +217,8 @@ class AuditSealer:
                 self._stop.wait(30)
             except (DBAPIError, SQLAlchemyError) as exc:
                 self._lost(f"database: {type(exc).__name__}: "
-                           f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0][:200]}")
+                           f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0][:200]}",
+                           connection=True)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception as exc:  # never let the sealer die silently
@@ -224,10 +226,12 @@ class AuditSealer:
                 self._lost(type(exc).__name__)
                 self._stop.wait(backoff)
 
-    def _lost(self, reason: str, level: int = logging.WARNING) -> None:
+    def _lost(self, reason: str, level: int = logging.WARNING, *,
+              connection: bool = False) -> None:
         if self.is_leader or self.last_error != reason:
             log.log(level, "audit sealer stopped sealing (%s)", reason)
         self.is_leader, self.last_error = False, reason
+        self._connection_lost = connection
 
     def _lead(self, conn: Connection) -> None:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -235,6 +239,10 @@ class AuditSealer:
             leader = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                   {"k": SEALER_LOCK}).scalar()
             conn.commit()  # session-level lock: it outlives this (autocommit) statement
+            if self._connection_lost:
+                # Connected again (e.g. to the new primary after a failover): a standby is
+                # healthy again, and the health endpoint must stop reporting the old error.
+                self.last_error, self._connection_lost = None, False
             if leader:
                 break
             self._stop.wait(self._standby_interval)

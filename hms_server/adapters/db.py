@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from hms_server.domain.errors import ConfigurationError
 
@@ -31,16 +35,48 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
+# A pooled connection idle longer than this is tested before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def make_engine(url: str | URL, *, pool_size: int = 10, **kwargs: object) -> Engine:
-    """An engine that survives database restarts: stale pooled connections are re-tested."""
-    return create_engine(
+    """An engine that survives database restarts: stale pooled connections are re-tested.
+
+    Only connections that sat idle in the pool for ``PING_AFTER_IDLE_SECONDS`` are tested
+    (SQLAlchemy's ``pool_pre_ping`` tests every checkout, and a request checks out two or
+    three times: that was a round trip each). A connection used a moment ago that died since
+    fails like a request in flight at the moment of the failure would (503, and the client
+    retries); SQLAlchemy then invalidates the rest of the pool, so one failure per worker at
+    most, and the idle ones are tested anyway.
+    """
+    engine = create_engine(
         url if isinstance(url, URL) else normalize_url(url),
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
         **kwargs,
     )
+    dialect = engine.dialect
+
+    def ping_if_idle(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry,
+                     _proxy: PoolProxiedConnection) -> None:
+        checked_in = record.info.get("checked_in_at")
+        if checked_in is not None and time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out (or opens) another one.
+            raise DisconnectionError("a pooled connection no longer answers") from exc
+
+    event.listen(engine, "connect", _stamp_checkin)  # a new connection needs no test
+    event.listen(engine, "checkin", _stamp_checkin)
+    event.listen(engine, "checkout", ping_if_idle)
+    return engine
+
+
+def _stamp_checkin(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
 
 
 def runtime_role_name(owner_url: URL) -> str:

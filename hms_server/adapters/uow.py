@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -58,9 +58,14 @@ class UnitOfWork:
     """
 
     def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None, *,
-                 hospital: Hospital | None = None, events: DomainEvents | None = None):
+                 hospital: Hospital | None = None, events: DomainEvents | None = None,
+                 request_memo: dict[Hashable, Any] | None = None):
         self._factory = session_factory
         self.actor = actor
+        #: Answers already established for this request and actor (e.g. the chart-access
+        #: basis the route's permission check found), so a service need not ask twice.
+        #: Shared by every unit of work of one request; never outlives the request.
+        self.request_memo: dict[Hashable, Any] = {} if request_memo is None else request_memo
         self.hospital = hospital or Hospital()
         self._domain_events = events
         self._depth = 0

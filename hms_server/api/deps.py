@@ -7,8 +7,9 @@ that declares neither, so nothing is reachable by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -90,6 +91,8 @@ class RequestContext:
     principal: Principal
     actor: Actor
     runtime: Runtime
+    #: What this request already established (the chart-access basis), for its services.
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
     @property
     def settings(self) -> Settings:
@@ -104,7 +107,7 @@ class RequestContext:
         return self.runtime.session_factory
 
     def uow(self) -> UnitOfWork:
-        return self.runtime.uow(self.actor)
+        return self.runtime.uow(self.actor, request_memo=self.memo)
 
 
 # Routes holding these permissions and a ``{patient_id}`` in their path are about one chart.
@@ -140,31 +143,34 @@ class Require:
                 "Sign in first: this request needs a bearer access token.",
                 headers={"WWW-Authenticate": "Bearer"})
         runtime = get_runtime(request)
-        settings = runtime.settings
-        with runtime.session_factory() as session:
-            principal = authenticate(SignInRepository(session), settings,
+        memo: dict[Hashable, Any] = {}
+        # One unit of work (one pooled connection) for the token check and, on a chart
+        # route, the care-relationship check; the service reuses the basis found here.
+        uow = runtime.uow(request_memo=memo)
+        with uow:
+            principal = authenticate(uow.repo(SignInRepository), runtime.settings,
                                      credentials.credentials)
-        actor = Actor(user_id=principal.user_id, username=principal.username,
-                      roles=principal.roles, workstation=_workstation(x_workstation),
-                      address=client_address(request), session_id=str(principal.session_id))
-        if self.permission not in principal.permissions:
-            uow = runtime.uow(actor)
-            with uow:
-                uow.audit("access_control", "access.denied", outcome="denied",
-                          detail={"permission": self.permission.value,
-                                  "method": request.method, "path": request.url.path})
-                uow.commit()
-            raise ForbiddenError(
-                f"Your role does not allow this action (needs '{self.permission.value}').")
-        if self.patient_scope:
-            raw = str(request.path_params.get("patient_id", ""))
-            # A malformed id is left to the route's own validation (422).
-            if raw.isdigit() and 0 < int(raw) <= _BIGINT_MAX:
-                uow = runtime.uow(actor)
-                with uow:
+            actor = Actor(user_id=principal.user_id, username=principal.username,
+                          roles=principal.roles, workstation=_workstation(x_workstation),
+                          address=client_address(request),
+                          session_id=str(principal.session_id))
+            uow.actor = actor
+            if self.permission not in principal.permissions:
+                denied = uow.child()
+                with denied:
+                    denied.audit("access_control", "access.denied", outcome="denied",
+                                 detail={"permission": self.permission.value,
+                                         "method": request.method, "path": request.url.path})
+                    denied.commit()
+                raise ForbiddenError(
+                    f"Your role does not allow this action (needs '{self.permission.value}').")
+            if self.patient_scope:
+                raw = str(request.path_params.get("patient_id", ""))
+                # A malformed id is left to the route's own validation (422).
+                if raw.isdigit() and 0 < int(raw) <= _BIGINT_MAX:
                     check_patient_scope(uow, int(raw))
         request.state.actor = actor
-        return RequestContext(principal=principal, actor=actor, runtime=runtime)
+        return RequestContext(principal=principal, actor=actor, runtime=runtime, memo=memo)
 
 
 def requirement(perm: Perm, *, patient_scope: bool = True) -> type[RequestContext]:

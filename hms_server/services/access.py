@@ -108,9 +108,25 @@ def add_care_team_member(uow: UnitOfWork, *, patient_id: int, user_id: int,
 
 
 def care_access(uow: UnitOfWork, user_id: int | None, patient_id: int) -> AccessBasis | None:
-    """The basis on which ``user_id`` may see ``patient_id``'s chart, or None."""
+    """The basis on which ``user_id`` may see ``patient_id``'s chart, or None.
+
+    A basis found earlier in the same request (the route's permission check looks first) is
+    taken from ``uow.request_memo`` rather than asked of the database a second time; a
+    refusal is never remembered.
+    """
     if user_id is None:
         return None
+    memo_key = ("care_access", user_id, patient_id)
+    known = uow.request_memo.get(memo_key)
+    if isinstance(known, AccessBasis):
+        return known
+    found = _care_access(uow, user_id, patient_id)
+    if found is not None:
+        uow.request_memo[memo_key] = found
+    return found
+
+
+def _care_access(uow: UnitOfWork, user_id: int, patient_id: int) -> AccessBasis | None:
     access = uow.repo(AccessRepository)
     today = uow.hospital.today()
     for basis in CARE_BASES:

@@ -170,11 +170,17 @@ class NoteView:
 
 
 def _note_view(uow: UnitOfWork, note: ClinicalNote) -> NoteView:
-    versions = uow.repo(ChartRepository).note_versions(note.id)
-    names = user_names(uow, [note.author_user_id,
-                             *(v.author_user_id for v in versions),
-                             *(v.signed_by_user_id for v in versions)])
-    return NoteView(note, versions, names)
+    return _note_views(uow, [note])[0]
+
+
+def _note_views(uow: UnitOfWork, notes: list[ClinicalNote]) -> list[NoteView]:
+    """Views of a page of notes with two queries in all (versions, author names), not two
+    per note: the list was an N+1 that grew with every note a patient collected."""
+    versions = uow.repo(ChartRepository).versions_of_notes([n.id for n in notes])
+    names = user_names(uow, [id_ for n in notes for id_ in (
+        n.author_user_id, *(v.author_user_id for v in versions[n.id]),
+        *(v.signed_by_user_id for v in versions[n.id]))])
+    return [NoteView(n, versions[n.id], names) for n in notes]
 
 
 def _note_text(fields: dict[str, str | None]) -> dict[str, str | None]:
@@ -215,7 +221,7 @@ def list_notes(uow: UnitOfWork, patient_id: int, *, encounter_id: int | None, li
         basis = ensure_chart_access(uow, patient_id)
         notes, total = uow.repo(ChartRepository).notes(patient_id, encounter_id=encounter_id,
                                                        limit=limit, offset=offset)
-        views = [_note_view(uow, n) for n in notes]
+        views = _note_views(uow, notes)
         audit_read(uow, basis, "clinical_notes")
         uow.commit()
         return views, total

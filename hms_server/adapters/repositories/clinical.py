@@ -63,10 +63,15 @@ class ChartRepository(Repository):
         return self.page(query, [ClinicalNote.created_at.desc(), ClinicalNote.id.desc()],
                          limit, offset)
 
-    def note_versions(self, note_id: int) -> list[ClinicalNoteVersion]:
-        return list(self.session.scalars(
-            select(ClinicalNoteVersion).where(ClinicalNoteVersion.note_id == note_id)
-            .order_by(ClinicalNoteVersion.version_no)))
+    def versions_of_notes(self, note_ids: list[int]) -> dict[int, list[ClinicalNoteVersion]]:
+        """Every version of each note, oldest first, in one query (a page of notes)."""
+        found: dict[int, list[ClinicalNoteVersion]] = {i: [] for i in note_ids}
+        if note_ids:
+            for version in self.session.scalars(
+                    select(ClinicalNoteVersion).where(ClinicalNoteVersion.note_id.in_(note_ids))
+                    .order_by(ClinicalNoteVersion.note_id, ClinicalNoteVersion.version_no)):
+                found[version.note_id].append(version)
+        return found
 
     def note_version(self, note_id: int, version_no: int) -> ClinicalNoteVersion | None:
         return self.session.scalar(select(ClinicalNoteVersion).where(

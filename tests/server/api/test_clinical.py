@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests.server.api.clinical_factories import (
     Clinician,
@@ -101,6 +101,60 @@ def test_amending_a_note_appends_a_version_and_keeps_the_old_one(client, doctor,
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
     fetched = client.get(f"{base}/{note['id']}", headers=doctor.headers).json()
     assert [v["version_no"] for v in fetched["versions"]] == [1, 2]
+
+
+def test_the_notes_list_carries_each_notes_versions_in_a_fixed_number_of_queries(
+        client, doctor, patient):
+    base = f"/api/v1/patients/{patient['id']}/notes"
+    ids = [client.post(base, headers=doctor.headers, json={"body": f"Note {i}"}).json()["id"]
+           for i in range(3)]
+    amended = client.post(f"{base}/{ids[1]}/amend", headers=doctor.headers, json={
+        "version": 1, "reason": "Corrected", "body": "Note 1, corrected"})
+    assert amended.status_code == 201, amended.text
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = client.app.state.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        one = client.get(base, headers=doctor.headers, params={"limit": 1})
+        for_one = len(statements)
+        statements.clear()
+        everything = client.get(base, headers=doctor.headers)
+        for_three = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert one.status_code == 200 and everything.status_code == 200
+    assert for_three == for_one  # not two more queries per note
+    listed = {n["id"]: n for n in everything.json()["items"]}
+    assert set(listed) == set(ids)
+    assert [v["version_no"] for v in listed[ids[1]]["versions"]] == [1, 2]
+    assert listed[ids[1]]["current"]["body"] == "Note 1, corrected"
+    assert [len(listed[i]["versions"]) for i in (ids[0], ids[2])] == [1, 1]
+    assert listed[ids[2]]["current"]["body"] == "Note 2"
+
+
+def test_a_chart_request_establishes_the_care_relationship_once(client, doctor, patient):
+    """The permission check finds the basis before the route runs; the service reuses it."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = client.app.state.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        chart = client.get(f"/api/v1/patients/{patient['id']}/chart", headers=doctor.headers)
+        vitals = client.post(f"/api/v1/patients/{patient['id']}/vitals",
+                             headers=doctor.headers, json={"heart_rate_bpm": 70})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert chart.status_code == 200 and vitals.status_code == 201, vitals.text
+    care_checks = [s for s in statements if "FROM care_team_members" in s]
+    assert len(care_checks) == 2  # one per request
 
 
 def test_note_without_text_is_a_422_listing_the_problem(client, doctor, patient):

@@ -366,3 +366,26 @@ def test_the_leader_keeps_sealing_and_checkpointing_without_losing_its_lock(fres
     lines = next((tmp_path / "cp").glob("*.jsonl")).read_text().splitlines()
     assert len(lines) >= 4
     assert json.loads(lines[-1])["count"] == 8
+
+
+def test_a_standby_that_reconnects_reports_standby_again(fresh_db):
+    """After a failover every sealer reconnects; the ones that do not win the lock must stop
+    reporting the lost connection (health said "waiting: ..." forever before)."""
+    leader, standby = _sealer(fresh_db), _sealer(fresh_db)
+    leader.start()
+    _wait_until(lambda: leader.is_leader)
+    standby.start()
+    try:
+        time.sleep(0.3)
+        assert standby.last_error is None and not standby.is_leader
+        with fresh_db.owner_engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                              "application_name = 'hms-audit-sealer' AND pid NOT IN (SELECT "
+                              "pid FROM pg_locks WHERE locktype = 'advisory' AND granted)"))
+        _wait_until(lambda: standby.last_error is not None)
+        assert "database" in standby.last_error  # type: ignore[operator]
+        _wait_until(lambda: standby.last_error is None)
+        assert leader.is_leader and not standby.is_leader
+    finally:
+        standby.stop()
+        leader.stop()

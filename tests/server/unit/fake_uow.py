@@ -23,6 +23,7 @@ class FakeUnitOfWork:
     audited: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     emitted: list[object] = field(default_factory=list)
+    request_memo: dict[Any, Any] = field(default_factory=dict)
     commits: int = 0
     _depth: int = 0
     _pending: list[Any] = field(default_factory=list)
