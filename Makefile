@@ -78,6 +78,7 @@ STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy --strict --follow-imports=silent $(STRICT_MODULES)
 
@@ -87,6 +88,7 @@ openapi-snapshot: $(STAMP)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(BENCH_APT_PACKAGES)"

@@ -5,7 +5,9 @@ the distribution (metadata, dependencies, package data) is in pyproject.toml."""
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["hms_server*", "hms_desktop*", "hms_contract*"]),
-              "hms_resources"],
+    packages=[
+        *find_packages(include=["hms_server*", "hms_desktop*", "hms_contract*"]),
+        "hms_resources",
+    ],
     package_dir={"hms_resources": "resources"},
 )

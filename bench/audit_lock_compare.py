@@ -48,8 +48,9 @@ def code_version(ref: str | None) -> Iterator[Path]:
         yield REPO
         return
     folder = Path(tempfile.mkdtemp(prefix="hms-baseline-"))
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     try:
         yield folder
@@ -59,12 +60,20 @@ def code_version(ref: str | None) -> Iterator[Path]:
 
 def hms(source: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(source)}
-    return subprocess.run([sys.executable, "-m", "hms_server.cli", *args], cwd=source, env=env,
-                          text=True, capture_output=True, check=True, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "hms_server.cli", *args],
+        cwd=source,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
-async def _loop(client: httpx.AsyncClient, deadline: float, request, samples: list[float],
-                errors: list[int]) -> None:  # type: ignore[no-untyped-def]
+async def _loop(
+    client: httpx.AsyncClient, deadline: float, request, samples: list[float], errors: list[int]
+) -> None:  # type: ignore[no-untyped-def]
     while time.perf_counter() < deadline:
         t0 = time.perf_counter()
         response = await request(client)
@@ -73,36 +82,53 @@ async def _loop(client: httpx.AsyncClient, deadline: float, request, samples: li
             errors.append(response.status_code)
 
 
-async def run_load(url: str, headers: dict[str, str], clients: int, seconds: float,
-                   kind: str) -> tuple[list[float], list[int]]:
+async def run_load(
+    url: str, headers: dict[str, str], clients: int, seconds: float, kind: str
+) -> tuple[list[float], list[int]]:
     async def search(client: httpx.AsyncClient) -> httpx.Response:
-        return await client.get("/api/v1/patients", params={"q": random.choice(FRAGMENTS),
-                                                            "limit": 20})
+        return await client.get(
+            "/api/v1/patients", params={"q": random.choice(FRAGMENTS), "limit": 20}
+        )
 
     async def register(client: httpx.AsyncClient) -> httpx.Response:
-        return await client.post("/api/v1/patients", json={
-            "given_name": "Load", "family_name": "Test" + uuid.uuid4().hex[:8].translate(
-                str.maketrans("0123456789", "ghijklmnop")),
-            "date_of_birth": "1980-01-01", "sex": "female", "confirm_new": True},
-            headers={"Idempotency-Key": uuid.uuid4().hex})
+        return await client.post(
+            "/api/v1/patients",
+            json={
+                "given_name": "Load",
+                "family_name": "Test"
+                + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop")),
+                "date_of_birth": "1980-01-01",
+                "sex": "female",
+                "confirm_new": True,
+            },
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
 
     samples: list[float] = []
     errors: list[int] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60,
-                                 limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=60, limits=limits
+    ) as client:
         deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(_loop(client, deadline, search if kind == "search" else register,
-                                     samples, errors) for _ in range(clients)))
+        await asyncio.gather(
+            *(
+                _loop(client, deadline, search if kind == "search" else register, samples, errors)
+                for _ in range(clients)
+            )
+        )
     return samples, errors
 
 
 def sample_advisory_waits(url: str, stop: threading.Event, out: list[int]) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         while not stop.wait(0.2):
-            out.append(conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND wait_event = 'advisory' AND datname = current_database()").fetchone()[0])
+            out.append(
+                conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND wait_event = 'advisory' AND datname = current_database()"
+                ).fetchone()[0]
+            )
 
 
 @contextmanager
@@ -118,9 +144,22 @@ def running_version(source: Path, workers: int) -> Iterator[tuple[str, str, dict
         hms(source, "seed-demo", "--patients", "1000", "--database-url", url)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "hms_server.cli", "run", "--port", str(port), "--workers",
-             str(workers), "--database-url", url], cwd=source, env=env,
-            stdout=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "hms_server.cli",
+                "run",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--database-url",
+                url,
+            ],
+            cwd=source,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
         while True:
@@ -131,20 +170,26 @@ def running_version(source: Path, workers: int) -> Iterator[tuple[str, str, dict
                 pass
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
-        token = httpx.post(f"{base_url}/api/v1/auth/login", json={
-            "username": "reception", "password": PASSWORD}).json()["access_token"]
+        token = httpx.post(
+            f"{base_url}/api/v1/auth/login", json={"username": "reception", "password": PASSWORD}
+        ).json()["access_token"]
         yield url, base_url, {"Authorization": f"Bearer {token}"}
     finally:
         if server is not None:
             server.terminate()
             server.wait(20)
-        subprocess.run([sys.executable, "-m", "hms_server.cli", "db", "down",
-                        str(base / "pgdata")], cwd=source, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "hms_server.cli", "db", "down", str(base / "pgdata")],
+            cwd=source,
+            env=env,
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
-def measure(target: tuple[str, str, dict[str, str]], kind: str, clients: int,
-            seconds: float) -> tuple[list[float], list[int], list[int]]:
+def measure(
+    target: tuple[str, str, dict[str, str]], kind: str, clients: int, seconds: float
+) -> tuple[list[float], list[int], list[int]]:
     url, base_url, headers = target
     stop, waits = threading.Event(), []
     sampler = threading.Thread(target=sample_advisory_waits, args=(url, stop, waits))
@@ -162,14 +207,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
     labels = (f"old lock ({args.baseline_ref})", "sealer")
-    rows = ["| load | code | req/s | p50 ms | p95 ms | backends waiting on an advisory "
-            "lock (avg) | errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-    with code_version(args.baseline_ref) as old, code_version(None) as new, \
-            running_version(old, args.workers) as old_target, \
-            running_version(new, args.workers) as new_target:
+    rows = [
+        "| load | code | req/s | p50 ms | p95 ms | backends waiting on an advisory "
+        "lock (avg) | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    with (
+        code_version(args.baseline_ref) as old,
+        code_version(None) as new,
+        running_version(old, args.workers) as old_target,
+        running_version(new, args.workers) as new_target,
+    ):
         targets = (old_target, new_target)
-        for kind, clients in (("search", 1), ("search", 32), ("registration", 8),
-                              ("registration", 32)):
+        for kind, clients in (
+            ("search", 1),
+            ("search", 32),
+            ("registration", 8),
+            ("registration", 32),
+        ):
             # Both versions run each load twice, interleaved old-new-new-old, so a busier
             # moment on the shared machine does not favour one of them.
             runs: dict[int, list[tuple[list[float], list[int], list[int]]]] = {0: [], 1: []}
@@ -180,10 +235,12 @@ def main() -> None:
                 samples = [x for r in runs[index] for x in r[0]]
                 errors = [x for r in runs[index] for x in r[1]]
                 waits = [x for r in runs[index] for x in r[2]]
-                rows.append(f"| {name}, {clients} client{'s' if clients > 1 else ''} | {label} | "
-                            f"{len(samples) / args.seconds:.0f} | {statistics.median(samples):.0f}"
-                            f" | {percentile(samples, 95):.0f} | "
-                            f"{statistics.fmean(waits or [0]):.1f} | {len(errors)} |")
+                rows.append(
+                    f"| {name}, {clients} client{'s' if clients > 1 else ''} | {label} | "
+                    f"{len(samples) / args.seconds:.0f} | {statistics.median(samples):.0f}"
+                    f" | {percentile(samples, 95):.0f} | "
+                    f"{statistics.fmean(waits or [0]):.1f} | {len(errors)} |"
+                )
                 print(rows[-1], flush=True)
     print("\n".join(rows))
 

@@ -61,33 +61,60 @@ def setup(url: str, drafts: int, lines: int) -> tuple[list[int], int, int]:
         return wired_uow(factory, Actor.system("bench"))
 
     for code, price in (("BENCH-VISIT", "45.00"), ("BENCH-TAB", "0.35")):
-        prices.create_price_item(uow(), code=code, name=f"Bench {code}", category="service",
-                                 unit_price=Decimal(price), tax_rate=Decimal(0),
-                                 tax_category=None, effective_from=None, effective_to=None)
+        prices.create_price_item(
+            uow(),
+            code=code,
+            name=f"Bench {code}",
+            category="service",
+            unit_price=Decimal(price),
+            tax_rate=Decimal(0),
+            tax_category=None,
+            effective_from=None,
+            effective_to=None,
+        )
     ids, patient_id = [], 0
     for n in range(drafts + 1):
-        patient_id = register_patient(uow(), mrn_prefix="BEN", given_name="Bench",
-                                      family_name=f"Patient{chr(65 + n % 26)}{n}",
-                                      sex="female", date_of_birth=date(1970, 1, 1),
-                                      confirm_new=True).id
+        patient_id = register_patient(
+            uow(),
+            mrn_prefix="BEN",
+            given_name="Bench",
+            family_name=f"Patient{chr(65 + n % 26)}{n}",
+            sex="female",
+            date_of_birth=date(1970, 1, 1),
+            confirm_new=True,
+        ).id
         count = lines if n == drafts else 1
         for _ in range(count):
-            charges.add_manual_charge(uow(), patient_id=patient_id,
-                                      price_item_code="BENCH-TAB" if count > 1
-                                      else "BENCH-VISIT", price_item_id=None,
-                                      quantity=Decimal(1), reason="bench", encounter_id=None,
-                                      service_date=None)
-        ids.append(invoices.create_invoice(uow(), patient_id=patient_id, charge_ids=None,
-                                           encounter_id=None, admission_id=None,
-                                           notes=None).id)
+            charges.add_manual_charge(
+                uow(),
+                patient_id=patient_id,
+                price_item_code="BENCH-TAB" if count > 1 else "BENCH-VISIT",
+                price_item_id=None,
+                quantity=Decimal(1),
+                reason="bench",
+                encounter_id=None,
+                service_date=None,
+            )
+        ids.append(
+            invoices.create_invoice(
+                uow(),
+                patient_id=patient_id,
+                charge_ids=None,
+                encounter_id=None,
+                admission_id=None,
+                notes=None,
+            ).id
+        )
     engine.dispose()
     return ids[:-1], ids[-1], patient_id
 
 
-async def finalize_all(url: str, headers: dict[str, str],
-                       ids: list[int]) -> tuple[list[float], list[httpx.Response], float]:
+async def finalize_all(
+    url: str, headers: dict[str, str], ids: list[int]
+) -> tuple[list[float], list[httpx.Response], float]:
     clients = [httpx.AsyncClient(base_url=url, headers=headers, timeout=60) for _ in ids]
     try:
+
         async def one(client: httpx.AsyncClient, invoice_id: int) -> tuple[float, httpx.Response]:
             started = time.perf_counter()
             response = await client.post(f"/api/v1/invoices/{invoice_id}/finalize")
@@ -106,18 +133,36 @@ def bench_render(url: str, headers: dict[str, str], renders: int) -> list[float]
     from hms_desktop.printing.billing_common import Letterhead
     from hms_desktop.printing.invoice import render_invoice
 
-    page = httpx.get(f"{url}/api/v1/invoices", params={"status": "finalised", "limit": 1},
-                     headers=headers).json()
-    invoice = InvoiceRead.model_validate(httpx.get(
-        f"{url}/api/v1/invoices/{page['items'][0]['id']}", headers=headers).json())
+    page = httpx.get(
+        f"{url}/api/v1/invoices", params={"status": "finalised", "limit": 1}, headers=headers
+    ).json()
+    invoice = InvoiceRead.model_validate(
+        httpx.get(f"{url}/api/v1/invoices/{page['items'][0]['id']}", headers=headers).json()
+    )
     line = invoice.lines[0]
-    lines = [line.model_copy(update={"line_no": n, "code": f"SRV-{n:03d}",
-                                     "description": f"Service number {n} at the clinic"})
-             for n in range(1, 7)]
-    typical = invoice.model_copy(update={"lines": lines, "patient_name": "Zoë Ødegård-Иванова",
-                                         "patient_mrn": "BEN000000042"})
-    head = Letterhead(name="St. Mary's General Hospital", address="12 Harbour Road, Vienna",
-                      phone="+43 1 555 0100", tax_id="ATU12345678")
+    lines = [
+        line.model_copy(
+            update={
+                "line_no": n,
+                "code": f"SRV-{n:03d}",
+                "description": f"Service number {n} at the clinic",
+            }
+        )
+        for n in range(1, 7)
+    ]
+    typical = invoice.model_copy(
+        update={
+            "lines": lines,
+            "patient_name": "Zoë Ødegård-Иванова",
+            "patient_mrn": "BEN000000042",
+        }
+    )
+    head = Letterhead(
+        name="St. Mary's General Hospital",
+        address="12 Harbour Road, Vienna",
+        phone="+43 1 555 0100",
+        tax_id="ATU12345678",
+    )
     render_invoice(typical, head)  # fonts registered, caches warm
     samples = []
     for n in range(renders):
@@ -181,15 +226,18 @@ def load_invoices(url: str, patient_id: int, count: int) -> float:
         have = conn.execute("SELECT count(*) FROM invoices WHERE series = 'BEN'").fetchone()[0]
         batch = 250_000
         for start in range(have + 1, count + 1, batch):
-            conn.execute(AGEING_LOAD, {"patient": patient_id, "start": start,
-                                       "stop": min(count, start + batch - 1)})
+            conn.execute(
+                AGEING_LOAD,
+                {"patient": patient_id, "start": start, "stop": min(count, start + batch - 1)},
+            )
             print(f"  loaded {min(count, start + batch - 1):,} invoices", flush=True)
         conn.execute("VACUUM ANALYZE invoices")
     return time.perf_counter() - started
 
 
-def bench_ageing(url: str, headers: dict[str, str], database_url: str,
-                 runs: int = 30) -> tuple[list[float], list[float], dict]:
+def bench_ageing(
+    url: str, headers: dict[str, str], database_url: str, runs: int = 30
+) -> tuple[list[float], list[float], dict]:
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
         body = client.get("/api/v1/billing/ar-ageing").json()
         http = []
@@ -211,8 +259,9 @@ def bench_ageing(url: str, headers: dict[str, str], database_url: str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--renders", type=int, default=1000)
     parser.add_argument("--concurrent", type=int, default=50)
@@ -227,37 +276,46 @@ def main() -> None:
         drafts, big, patient = setup(url, args.concurrent, args.lines)
         with running_server(url, workers=args.workers) as server:
             headers = server.login("bench_clerk")
-            latencies, responses, elapsed = asyncio.run(finalize_all(server.url, headers,
-                                                                     drafts))
+            latencies, responses, elapsed = asyncio.run(finalize_all(server.url, headers, drafts))
             statuses = sorted({r.status_code for r in responses})
             numbers = [r.json().get("number") for r in responses if r.status_code == 200]
             serials = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
-            gapless = serials == list(range(serials[0], serials[0] + len(drafts))) if serials \
-                else False
-            print(f"\n1. {len(drafts)} concurrent finalisations: statuses {statuses}, "
-                  f"{len(set(numbers))} unique numbers, gapless={gapless}, "
-                  f"{elapsed * 1000:.0f} ms in all; per request {summary(latencies)}")
+            gapless = (
+                serials == list(range(serials[0], serials[0] + len(drafts))) if serials else False
+            )
+            print(
+                f"\n1. {len(drafts)} concurrent finalisations: statuses {statuses}, "
+                f"{len(set(numbers))} unique numbers, gapless={gapless}, "
+                f"{elapsed * 1000:.0f} ms in all; per request {summary(latencies)}"
+            )
             if statuses != [200] or len(set(numbers)) != len(drafts) or not gapless:
                 failures.append("finalisation numbers")
-            big_final = httpx.post(f"{server.url}/api/v1/invoices/{big}/finalize",
-                                   headers=headers, timeout=60)
+            big_final = httpx.post(
+                f"{server.url}/api/v1/invoices/{big}/finalize", headers=headers, timeout=60
+            )
             big_final.raise_for_status()
 
             renders = bench_render(server.url, headers, args.renders)
             mean = sum(renders) / len(renders)
-            print(f"2. invoice PDF render, batch of {len(renders)}: mean {mean:.2f} ms each; "
-                  f"{summary(renders)}  (target ≤ 15 ms)")
+            print(
+                f"2. invoice PDF render, batch of {len(renders)}: mean {mean:.2f} ms each; "
+                f"{summary(renders)}  (target ≤ 15 ms)"
+            )
 
             opened = bench_open(server.url, big)
-            print(f"3. {args.lines}-line invoice opened in the desktop (GET + parse + Qt "
-                  f"model): {summary(opened)}  (target ≤ 300 ms)")
+            print(
+                f"3. {args.lines}-line invoice opened in the desktop (GET + parse + Qt "
+                f"model): {summary(opened)}  (target ≤ 300 ms)"
+            )
 
             print(f"4. loading {args.invoices:,} invoices …", flush=True)
             seconds = load_invoices(url, patient, args.invoices)
             http, sql, body = bench_ageing(server.url, headers, url)
             open_count = sum(b["invoices"] for b in body["buckets"])
-            print(f"   loaded in {seconds:.0f} s; {open_count:,} open invoices, total "
-                  f"{body['total']} {body['currency']}")
+            print(
+                f"   loaded in {seconds:.0f} s; {open_count:,} open invoices, total "
+                f"{body['total']} {body['currency']}"
+            )
             print(f"   ageing over HTTP: {summary(http)}  (target ≤ 200 ms)")
             print(f"   ageing SQL alone: {summary(sql)}")
     if failures:

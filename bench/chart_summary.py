@@ -104,8 +104,7 @@ ANALYZE;
 SUMMARY_SQL = [
     "SELECT user_id FROM care_team_members WHERE patient_id = %(p)s AND user_id = %(u)s",
     "SELECT * FROM patients WHERE id = %(p)s",
-    "SELECT * FROM allergies WHERE patient_id = %(p)s AND status = 'active' "
-    "ORDER BY recorded_at",
+    "SELECT * FROM allergies WHERE patient_id = %(p)s AND status = 'active' ORDER BY recorded_at",
     "SELECT * FROM problems WHERE patient_id = %(p)s AND status = 'active' ORDER BY recorded_at",
     """SELECT i.*, d.*, r.* FROM prescription_items i
        JOIN prescriptions r ON r.id = i.prescription_id JOIN drugs d ON d.id = i.drug_id
@@ -114,8 +113,7 @@ SUMMARY_SQL = [
               > now())
        ORDER BY r.created_at DESC, i.line_no""",
     "SELECT * FROM vital_signs WHERE patient_id = %(p)s ORDER BY recorded_at DESC LIMIT 1",
-    "SELECT * FROM encounters WHERE patient_id = %(p)s ORDER BY started_at DESC, id DESC "
-    "LIMIT 10",
+    "SELECT * FROM encounters WHERE patient_id = %(p)s ORDER BY started_at DESC, id DESC LIMIT 10",
     "SELECT id, full_name FROM users WHERE id = ANY(%(ids)s)",
     """SELECT 'encounters', count(*) FROM encounters WHERE patient_id = %(p)s
        UNION ALL SELECT 'notes', count(*) FROM clinical_notes WHERE patient_id = %(p)s
@@ -159,44 +157,56 @@ def main() -> None:
     with embedded_database() as url:
         create_user(url, "bench_doctor", "doctor")
         with psycopg.connect(url, autocommit=True) as conn:
-            doctor = conn.execute("SELECT id FROM users WHERE username = 'bench_doctor'"
-                                  ).fetchone()[0]  # type: ignore[index]
+            doctor = conn.execute(
+                "SELECT id FROM users WHERE username = 'bench_doctor'"
+            ).fetchone()[0]  # type: ignore[index]
             started = time.perf_counter()
-            params = {"doctor": doctor, "background": args.background,
-                      "encounters": ENCOUNTERS}
+            params = {"doctor": doctor, "background": args.background, "encounters": ENCOUNTERS}
             for statement in BUILD_SQL.split(";\n"):
                 if statement.strip():
                     conn.execute(statement, params)  # type: ignore[arg-type]
-            patient = conn.execute("SELECT id FROM patients WHERE mrn = 'BENCH000000000'"
-                                   ).fetchone()[0]  # type: ignore[index]
-            counts = conn.execute("SELECT (SELECT count(*) FROM encounters), "
-                                  "(SELECT count(*) FROM encounters WHERE patient_id = %s)",
-                                  (patient,)).fetchone()
-        print(f"built in {time.perf_counter() - started:.1f} s: {counts[0]:,} encounters, "  # type: ignore[index]
-              f"{counts[1]} for the benchmark patient")  # type: ignore[index]
+            patient = conn.execute(
+                "SELECT id FROM patients WHERE mrn = 'BENCH000000000'"
+            ).fetchone()[0]  # type: ignore[index]
+            counts = conn.execute(
+                "SELECT (SELECT count(*) FROM encounters), "
+                "(SELECT count(*) FROM encounters WHERE patient_id = %s)",
+                (patient,),
+            ).fetchone()
+        print(
+            f"built in {time.perf_counter() - started:.1f} s: {counts[0]:,} encounters, "  # type: ignore[index]
+            f"{counts[1]} for the benchmark patient"
+        )  # type: ignore[index]
         with running_server(url) as server, httpx.Client(timeout=30) as client:
             headers = server.login("bench_doctor")
-            chart = client.get(f"{server.url}/api/v1/patients/{patient}/chart",
-                               headers=headers).json()
+            chart = client.get(
+                f"{server.url}/api/v1/patients/{patient}/chart", headers=headers
+            ).json()
             assert chart["counts"]["encounters"] == ENCOUNTERS, chart["counts"]
             results = {
                 "baseline GET /me (auth only)": time_http(
-                    client, f"{server.url}/api/v1/me", headers, args.requests),
+                    client, f"{server.url}/api/v1/me", headers, args.requests
+                ),
                 "chart summary, API": time_http(
-                    client, f"{server.url}/api/v1/patients/{patient}/chart", headers,
-                    args.requests),
+                    client, f"{server.url}/api/v1/patients/{patient}/chart", headers, args.requests
+                ),
                 "timeline (50 of ~700), API": time_http(
-                    client, f"{server.url}/api/v1/patients/{patient}/timeline?limit=50",
-                    headers, args.requests),
+                    client,
+                    f"{server.url}/api/v1/patients/{patient}/timeline?limit=50",
+                    headers,
+                    args.requests,
+                ),
             }
         results["chart summary, raw SQL"] = time_sql(url, patient, doctor, args.requests)
     print()
     for name, samples in results.items():
         print(f"{name:<30} {summary(samples)}")
     p95 = percentile(results["chart summary, API"], 95)
-    print(f"\nchart summary p95 {p95:.1f} ms (target ≤ 100 ms): "
-          f"{'OK' if p95 <= 100 else 'OVER TARGET'}; median "
-          f"{statistics.median(results['chart summary, API']):.1f} ms")
+    print(
+        f"\nchart summary p95 {p95:.1f} ms (target ≤ 100 ms): "
+        f"{'OK' if p95 <= 100 else 'OVER TARGET'}; median "
+        f"{statistics.median(results['chart summary, API']):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

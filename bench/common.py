@@ -34,8 +34,10 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 def summary(samples_ms: list[float]) -> str:
-    return (f"p50 {statistics.median(samples_ms):7.2f} ms  p95 {percentile(samples_ms, 95):7.2f}"
-            f" ms  max {max(samples_ms):7.2f} ms  (n={len(samples_ms)})")
+    return (
+        f"p50 {statistics.median(samples_ms):7.2f} ms  p95 {percentile(samples_ms, 95):7.2f}"
+        f" ms  max {max(samples_ms):7.2f} ms  (n={len(samples_ms)})"
+    )
 
 
 @dataclass
@@ -45,8 +47,9 @@ class BenchServer:
     process: subprocess.Popen[bytes]
 
     def login(self, username: str, password: str = BENCH_PASSWORD) -> dict[str, str]:
-        response = httpx.post(f"{self.url}/api/v1/auth/login",
-                              json={"username": username, "password": password})
+        response = httpx.post(
+            f"{self.url}/api/v1/auth/login", json={"username": username, "password": password}
+        )
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -56,8 +59,11 @@ def embedded_database(keep_dir: str | None = None) -> Iterator[str]:
     """Start a private embedded PostgreSQL, migrate it, yield the owner URL."""
     base = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hms-bench-"))
     data = base / "pgdata"
-    url = subprocess.run([*HMS, "db", "up", str(data)], check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]
+    url = (
+        subprocess.run([*HMS, "db", "up", str(data)], check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     subprocess.run([*HMS, "migrate", "--database-url", url], check=True, capture_output=True)
     try:
         yield url
@@ -68,17 +74,41 @@ def embedded_database(keep_dir: str | None = None) -> Iterator[str]:
 
 
 def create_user(database_url: str, username: str, role: str) -> None:
-    subprocess.run([*HMS, "create-user", username, "--role", role, "--password-stdin",
-                    "--database-url", database_url], input=BENCH_PASSWORD + "\n", text=True,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            *HMS,
+            "create-user",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+            "--database-url",
+            database_url,
+        ],
+        input=BENCH_PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 @contextmanager
 def running_server(database_url: str, workers: int = 1) -> Iterator[BenchServer]:
     port = free_port()
     env = {**os.environ, "HMS_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([*HMS, "run", "--port", str(port), "--workers", str(workers),
-                                "--database-url", database_url], env=env)
+    process = subprocess.Popen(
+        [
+            *HMS,
+            "run",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--database-url",
+            database_url,
+        ],
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

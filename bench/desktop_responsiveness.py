@@ -91,8 +91,9 @@ def wait_until(condition, timeout_s: float = 30.0) -> None:
         pump(2)
 
 
-def type_fragment(workspace, heartbeat: Heartbeat, fragment: str, key_ms: int,
-                  rng: random.Random) -> dict:
+def type_fragment(
+    workspace, heartbeat: Heartbeat, fragment: str, key_ms: int, rng: random.Random
+) -> dict:
     """Clear the box, then type ``fragment`` key by key; measure until its results show."""
     from hms_desktop.qt import Qt, qtest
 
@@ -101,8 +102,14 @@ def type_fragment(workspace, heartbeat: Heartbeat, fragment: str, key_ms: int,
     edit.setFocus()
     QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClick(edit, Qt.Key.Key_Backspace)
-    wait_until(lambda: not panel._debounce.isActive() and not model.loading
-               and model.total is not None and "q" not in model.filters)
+    wait_until(
+        lambda: (
+            not panel._debounce.isActive()
+            and not model.loading
+            and model.total is not None
+            and "q" not in model.filters
+        )
+    )
     pump(200)
 
     arrived: list[float] = []
@@ -122,8 +129,13 @@ def type_fragment(workspace, heartbeat: Heartbeat, fragment: str, key_ms: int,
     pump(150)  # painting the new rows belongs to the measurement too
     gaps = heartbeat.stop()
     model.sig_total_changed.disconnect(on_total)
-    return {"fragment": fragment, "gaps": gaps, "results_ms": (arrived[0] - last_key) * 1000,
-            "hits": model.total, "rows": model.rowCount()}
+    return {
+        "fragment": fragment,
+        "gaps": gaps,
+        "results_ms": (arrived[0] - last_key) * 1000,
+        "hits": model.total,
+        "rows": model.rowCount(),
+    }
 
 
 def run(url: str, patients: int, key_ms: int) -> list[dict]:
@@ -161,13 +173,16 @@ def run(url: str, patients: int, key_ms: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patients", type=int, default=20_000)
-    parser.add_argument("--key-ms", type=int, default=90,
-                        help="mean pause between keystrokes (±40 %%)")
-    parser.add_argument("--strict", action="store_true",
-                        help=f"exit 1 when a stall exceeds {TARGET_MS:.0f} ms")
+    parser.add_argument(
+        "--key-ms", type=int, default=90, help="mean pause between keystrokes (±40 %%)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help=f"exit 1 when a stall exceeds {TARGET_MS:.0f} ms"
+    )
     args = parser.parse_args()
     with embedded_database() as url:
         print(f"generating {args.patients:,} patients ...", flush=True)
@@ -176,22 +191,32 @@ def main() -> None:
         with running_server(url) as server:
             results = run(server.url, args.patients, args.key_ms)
 
-    print(f"\nGUI-thread gaps between {HEARTBEAT_MS} ms heartbeat ticks while typing "
-          f"({args.patients:,} patients, ~{args.key_ms} ms between keys)")
-    print(f"{'fragment':<10} {'hits':>6} {'ticks':>6} {'max gap':>9} {'p99 gap':>9} "
-          f"{'results after last key':>24}")
+    print(
+        f"\nGUI-thread gaps between {HEARTBEAT_MS} ms heartbeat ticks while typing "
+        f"({args.patients:,} patients, ~{args.key_ms} ms between keys)"
+    )
+    print(
+        f"{'fragment':<10} {'hits':>6} {'ticks':>6} {'max gap':>9} {'p99 gap':>9} "
+        f"{'results after last key':>24}"
+    )
     for r in results:
-        print(f"{r['fragment']:<10} {r['hits']:>6} {len(r['gaps']):>6} "
-              f"{max(r['gaps']):>6.1f} ms {percentile(r['gaps'], 99):>6.1f} ms "
-              f"{r['results_ms']:>21.0f} ms")
+        print(
+            f"{r['fragment']:<10} {r['hits']:>6} {len(r['gaps']):>6} "
+            f"{max(r['gaps']):>6.1f} ms {percentile(r['gaps'], 99):>6.1f} ms "
+            f"{r['results_ms']:>21.0f} ms"
+        )
     gaps = [g for r in results for g in r["gaps"]]
     worst = max(gaps)
-    print(f"{'all':<10} {'':>6} {len(gaps):>6} {worst:>6.1f} ms "
-          f"{percentile(gaps, 99):>6.1f} ms {max(r['results_ms'] for r in results):>21.0f} ms"
-          " (max)")
+    print(
+        f"{'all':<10} {'':>6} {len(gaps):>6} {worst:>6.1f} ms "
+        f"{percentile(gaps, 99):>6.1f} ms {max(r['results_ms'] for r in results):>21.0f} ms"
+        " (max)"
+    )
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
-    print(f"target: no stall > {TARGET_MS:.0f} ms → {verdict} (largest gap {worst:.1f} ms)",
-          flush=True)
+    print(
+        f"target: no stall > {TARGET_MS:.0f} ms → {verdict} (largest gap {worst:.1f} ms)",
+        flush=True,
+    )
     # Everything is measured, closed and stopped by now. Skip interpreter finalisation: on
     # Python 3.11 with PySide6 6.12 it aborts in the garbage collector ("bool_dealloc:
     # deallocating True or False", a refcount bug in a C extension; see bench/README.md).

@@ -22,15 +22,23 @@ from common import BENCH_PASSWORD, create_user, embedded_database, running_serve
 
 def desktop_start_to_login_ms(runs: int = 5) -> float | None:
     """Median time from process start to the login window on screen (offscreen Qt)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HMS_STARTUP_PROBE": "1",
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HMS_STARTUP_PROBE": "1",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
     samples = []
     for _ in range(runs):
         started = time.time()
-        result = subprocess.run([sys.executable, "-m", "hms_desktop.main"], capture_output=True,
-                                text=True, env=env, timeout=60)
-        shown = [line for line in result.stdout.splitlines()
-                 if line.startswith("HMS_LOGIN_SHOWN")]
+        result = subprocess.run(
+            [sys.executable, "-m", "hms_desktop.main"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        shown = [line for line in result.stdout.splitlines() if line.startswith("HMS_LOGIN_SHOWN")]
         if not shown:
             return None
         samples.append((float(shown[-1].split()[1]) - started) * 1000)
@@ -50,8 +58,10 @@ def main() -> None:
                 logins = []
                 for _ in range(20):
                     t0 = time.perf_counter()
-                    r = client.post("/api/v1/auth/login",
-                                    json={"username": "bench_nurse", "password": BENCH_PASSWORD})
+                    r = client.post(
+                        "/api/v1/auth/login",
+                        json={"username": "bench_nurse", "password": BENCH_PASSWORD},
+                    )
                     logins.append((time.perf_counter() - t0) * 1000)
                     r.raise_for_status()
                 headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -65,8 +75,11 @@ def main() -> None:
     print(f"  GET /api/v1/me          {summary(me)}")
     print(f"  server RSS at idle      {rss_mb:7.1f} MiB (one worker)")
     startup = desktop_start_to_login_ms()
-    print(f"  desktop start → login   {startup:7.1f} ms (median of 5, offscreen)"
-          if startup is not None else "  desktop start → login   (probe failed)")
+    print(
+        f"  desktop start → login   {startup:7.1f} ms (median of 5, offscreen)"
+        if startup is not None
+        else "  desktop start → login   (probe failed)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,21 +41,147 @@ from common import (  # noqa: E402
     running_server,
 )
 
-GIVEN = ["María", "José", "Zoë", "Jürgen", "Chinedu", "Ngozi", "Priya", "Arjun", "Wei", "Mei",
-         "Fatima", "Ahmed", "Siobhán", "Seán", "Łukasz", "Zofia", "Minh", "Thu", "Haruto",
-         "Sakura", "John", "Mary", "James", "Anna", "Mohammed", "Olga", "Ivan", "Ana", "Luis",
-         "Sofía", "Noah", "Emma", "Liam", "Olivia", "Amir", "Leila", "Kwame", "Ama", "Björn",
-         "Ingrid", "Mateo", "Camila", "Hiroshi", "Yuki", "Rahul", "Deepa", "Tomás", "Inês",
-         "Marco", "Giulia", "Martin", "Marta", "Mario", "Marie", "Omar", "Aisha", "Chen",
-         "Hana", "Pablo", "Nadia"]
-FAMILY = ["García", "Müller", "Smith", "Nguyễn", "Okafor", "Sharma", "Wang", "Haddad",
-          "O'Brien", "Nowak", "Satō", "Fernández", "Schröder", "Johnson", "Adeyemi", "Patel",
-          "Li", "Khalil", "Murphy", "Kowalczyk", "Tanaka", "Núñez", "Weiß", "Brown", "Eze",
-          "Iyer", "Zhang", "Mansour", "Kelly", "Wiśniewski", "Suzuki", "Muñoz", "Köhler",
-          "Williams", "Balogun", "Reddy", "Chen", "Nasser", "Ångström", "Zieliński", "Itō",
-          "Peña", "Martin", "Martínez", "Rossi", "Silva", "Santos", "Kim", "Park", "Ivanov"]
-SYLLABLES = ["ka", "lo", "mi", "ra", "tu", "ne", "so", "vi", "de", "ba", "go", "ri", "pe",
-             "zu", "fa", "ho", "ji", "ku", "ma", "no", "pa", "se", "ta", "wo", "yu"]
+GIVEN = [
+    "María",
+    "José",
+    "Zoë",
+    "Jürgen",
+    "Chinedu",
+    "Ngozi",
+    "Priya",
+    "Arjun",
+    "Wei",
+    "Mei",
+    "Fatima",
+    "Ahmed",
+    "Siobhán",
+    "Seán",
+    "Łukasz",
+    "Zofia",
+    "Minh",
+    "Thu",
+    "Haruto",
+    "Sakura",
+    "John",
+    "Mary",
+    "James",
+    "Anna",
+    "Mohammed",
+    "Olga",
+    "Ivan",
+    "Ana",
+    "Luis",
+    "Sofía",
+    "Noah",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Amir",
+    "Leila",
+    "Kwame",
+    "Ama",
+    "Björn",
+    "Ingrid",
+    "Mateo",
+    "Camila",
+    "Hiroshi",
+    "Yuki",
+    "Rahul",
+    "Deepa",
+    "Tomás",
+    "Inês",
+    "Marco",
+    "Giulia",
+    "Martin",
+    "Marta",
+    "Mario",
+    "Marie",
+    "Omar",
+    "Aisha",
+    "Chen",
+    "Hana",
+    "Pablo",
+    "Nadia",
+]
+FAMILY = [
+    "García",
+    "Müller",
+    "Smith",
+    "Nguyễn",
+    "Okafor",
+    "Sharma",
+    "Wang",
+    "Haddad",
+    "O'Brien",
+    "Nowak",
+    "Satō",
+    "Fernández",
+    "Schröder",
+    "Johnson",
+    "Adeyemi",
+    "Patel",
+    "Li",
+    "Khalil",
+    "Murphy",
+    "Kowalczyk",
+    "Tanaka",
+    "Núñez",
+    "Weiß",
+    "Brown",
+    "Eze",
+    "Iyer",
+    "Zhang",
+    "Mansour",
+    "Kelly",
+    "Wiśniewski",
+    "Suzuki",
+    "Muñoz",
+    "Köhler",
+    "Williams",
+    "Balogun",
+    "Reddy",
+    "Chen",
+    "Nasser",
+    "Ångström",
+    "Zieliński",
+    "Itō",
+    "Peña",
+    "Martin",
+    "Martínez",
+    "Rossi",
+    "Silva",
+    "Santos",
+    "Kim",
+    "Park",
+    "Ivanov",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "tu",
+    "ne",
+    "so",
+    "vi",
+    "de",
+    "ba",
+    "go",
+    "ri",
+    "pe",
+    "zu",
+    "fa",
+    "ho",
+    "ji",
+    "ku",
+    "ma",
+    "no",
+    "pa",
+    "se",
+    "ta",
+    "wo",
+    "yu",
+]
 
 LUHN_SQL = """
 CREATE FUNCTION pg_temp.luhn(d text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
@@ -104,17 +230,18 @@ def generate(url: str, n: int) -> float:
         conn.execute(LUHN_SQL)
         indexes = conn.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'patients' "
-            "AND indexname NOT IN ('pk_patients', 'uq_patients_mrn')").fetchall()
+            "AND indexname NOT IN ('pk_patients', 'uq_patients_mrn')"
+        ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         done = 0
         while done < n:  # batches keep one transaction from holding all the WAL
             batch = min(250_000, n - done)
-            conn.execute(GENERATE_SQL, {"given": GIVEN, "family": FAMILY, "syl": SYLLABLES,
-                                        "n": batch})
+            conn.execute(
+                GENERATE_SQL, {"given": GIVEN, "family": FAMILY, "syl": SYLLABLES, "n": batch}
+            )
             done += batch
-            print(f"  loaded {done:,} patients ({time.perf_counter() - started:.0f} s)",
-                  flush=True)
+            print(f"  loaded {done:,} patients ({time.perf_counter() - started:.0f} s)", flush=True)
         for _, definition in indexes:
             conn.execute(definition)
         conn.execute("VACUUM ANALYZE patients")
@@ -137,18 +264,25 @@ def capture_statements(url: str, q: str) -> list[tuple[str, Any]]:
     @event.listens_for(engine, "before_cursor_execute")
     def _record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         head = statement.lstrip().upper()
-        if head.startswith("SET LOCAL") or ("FROM patients" in statement
-                                            and head.startswith("SELECT")):
+        if head.startswith("SET LOCAL") or (
+            "FROM patients" in statement and head.startswith("SELECT")
+        ):
             seen.append((statement, parameters))
 
-    search_patients(wired_uow(sessionmaker(engine), Actor.system("bench")), q=q, limit=50,
-                    offset=0, mrn_prefix="HMS")
+    search_patients(
+        wired_uow(sessionmaker(engine), Actor.system("bench")),
+        q=q,
+        limit=50,
+        offset=0,
+        mrn_prefix="HMS",
+    )
     engine.dispose()
     return seen
 
 
-def time_sql(url: str, statements: list[tuple[str, Any]], runs: int, mode: str,
-             budget_s: float = 15.0) -> list[float]:
+def time_sql(
+    url: str, statements: list[tuple[str, Any]], runs: int, mode: str, budget_s: float = 15.0
+) -> list[float]:
     """Replay ``statements`` ``runs`` times (at least 15 — enough for PostgreSQL to try a
     generic plan — and then until ``budget_s`` is spent)."""
     prepare = {"prepare_threshold": None} if mode == "nopre" else {}
@@ -183,8 +317,9 @@ def time_api(client: httpx.Client, queries: list[str], runs: int) -> tuple[list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep-dir", help="keep the database here (reused if present)")
@@ -197,8 +332,10 @@ def main() -> None:
             print(f"  done in {generate(url, args.patients - have):.0f} s", flush=True)
         with psycopg.connect(libpq(url)) as conn:
             n = conn.execute("SELECT count(*) FROM patients").fetchone()[0]
-            mrns = [r[0] for r in conn.execute(
-                "SELECT mrn FROM patients TABLESAMPLE SYSTEM (1) LIMIT 500")]
+            mrns = [
+                r[0]
+                for r in conn.execute("SELECT mrn FROM patients TABLESAMPLE SYSTEM (1) LIMIT 500")
+            ]
             phone = conn.execute("SELECT phone FROM patients LIMIT 1").fetchone()[0]
         username = f"bench_rec_{uuid.uuid4().hex[:8]}"
         create_user(url, username, "receptionist")
@@ -222,24 +359,34 @@ def main() -> None:
                     time_api(client, queries, 10)  # warm up
                     api, total = time_api(client, queries, args.requests)
                     statements = capture_statements(url, queries[0])
-                    raw = {m: time_sql(url, statements, max(20, args.requests // 2), m)
-                           for m in ("sql", "nopre", "auto")}
+                    raw = {
+                        m: time_sql(url, statements, max(20, args.requests // 2), m)
+                        for m in ("sql", "nopre", "auto")
+                    }
                     rows.append((label, total, api, raw))
                     print(f"  {label}: done", flush=True)
-        print(f"\nPatient search, {n:,} patients, {args.requests} API requests per row "
-              "(sequential, one client, one server worker)\n")
-        head = (f"{'query':34} {'hits':>8} {'API p50':>8} {'API p95':>8} {'sql p50':>8} "
-                f"{'sql p95':>8} {'nopre p95':>9} {'auto p95':>9}")
+        print(
+            f"\nPatient search, {n:,} patients, {args.requests} API requests per row "
+            "(sequential, one client, one server worker)\n"
+        )
+        head = (
+            f"{'query':34} {'hits':>8} {'API p50':>8} {'API p95':>8} {'sql p50':>8} "
+            f"{'sql p95':>8} {'nopre p95':>9} {'auto p95':>9}"
+        )
         print(head)
         print("-" * len(head))
         for label, total, api, raw in rows:
-            print(f"{label:34} {total:>8} {statistics.median(api):8.2f} "
-                  f"{percentile(api, 95):8.2f} {statistics.median(raw['sql']):8.2f} "
-                  f"{percentile(raw['sql'], 95):8.2f} {percentile(raw['nopre'], 95):9.2f} "
-                  f"{percentile(raw['auto'], 95):9.2f}")
-        print("\n(ms; hits = total of the last API answer; sql = the SELECTs the service ran, "
-              "replayed on psycopg; nopre = prepare_threshold=None; auto = prepared, "
-              "plan_cache_mode=auto)")
+            print(
+                f"{label:34} {total:>8} {statistics.median(api):8.2f} "
+                f"{percentile(api, 95):8.2f} {statistics.median(raw['sql']):8.2f} "
+                f"{percentile(raw['sql'], 95):8.2f} {percentile(raw['nopre'], 95):9.2f} "
+                f"{percentile(raw['auto'], 95):9.2f}"
+            )
+        print(
+            "\n(ms; hits = total of the last API answer; sql = the SELECTs the service ran, "
+            "replayed on psycopg; nopre = prepare_threshold=None; auto = prepared, "
+            "plan_cache_mode=auto)"
+        )
 
 
 if __name__ == "__main__":

@@ -38,13 +38,20 @@ from load.prepare import prepare_staff
 from load_morning import CpuMeter, prepare_data, tree_cpu_seconds
 
 
-def operations(data: dict[str, Any], rec: httpx.Client, doc: httpx.Client
-               ) -> list[tuple[str, Callable[[int], httpx.Response]]]:
+def operations(
+    data: dict[str, Any], rec: httpx.Client, doc: httpx.Client
+) -> list[tuple[str, Callable[[int], httpx.Response]]]:
     doctor = data["doctors"][0]
     today = date.today()
-    listing = doc.get("/api/v1/appointments", params={
-        "doctor_id": doctor["doctor_id"], "date": today.isoformat(),
-        "date_to": (today + timedelta(days=20)).isoformat(), "limit": 200}).json()
+    listing = doc.get(
+        "/api/v1/appointments",
+        params={
+            "doctor_id": doctor["doctor_id"],
+            "date": today.isoformat(),
+            "date_to": (today + timedelta(days=20)).isoformat(),
+            "limit": 200,
+        },
+    ).json()
     patient = listing["items"][0]["patient_id"]
     fragments, mrns, phones = data["name_fragments"], data["mrns"], data["phones"]
 
@@ -52,34 +59,91 @@ def operations(data: dict[str, Any], rec: httpx.Client, doc: httpx.Client
         return client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
 
     return [
-        ("search: name", lambda i: rec.get("/api/v1/patients", params={
-            "q": fragments[i % len(fragments)], "limit": 20})),
-        ("search: MRN", lambda i: rec.get("/api/v1/patients", params={
-            "q": mrns[i % len(mrns)], "limit": 20})),
-        ("search: phone", lambda i: rec.get("/api/v1/patients", params={
-            "q": phones[i % len(phones)], "limit": 20})),
-        ("book: free slots", lambda i: rec.get("/api/v1/slots", params={
-            "doctor_id": doctor["doctor_id"],
-            "date": (today + timedelta(days=1 + i % 20)).isoformat()})),
-        ("doctor: appointment list", lambda i: doc.get("/api/v1/appointments", params={
-            "doctor_id": doctor["doctor_id"], "date": today.isoformat(),
-            "date_to": (today + timedelta(days=20)).isoformat(), "limit": 200})),
+        (
+            "search: name",
+            lambda i: rec.get(
+                "/api/v1/patients", params={"q": fragments[i % len(fragments)], "limit": 20}
+            ),
+        ),
+        (
+            "search: MRN",
+            lambda i: rec.get("/api/v1/patients", params={"q": mrns[i % len(mrns)], "limit": 20}),
+        ),
+        (
+            "search: phone",
+            lambda i: rec.get(
+                "/api/v1/patients", params={"q": phones[i % len(phones)], "limit": 20}
+            ),
+        ),
+        (
+            "book: free slots",
+            lambda i: rec.get(
+                "/api/v1/slots",
+                params={
+                    "doctor_id": doctor["doctor_id"],
+                    "date": (today + timedelta(days=1 + i % 20)).isoformat(),
+                },
+            ),
+        ),
+        (
+            "doctor: appointment list",
+            lambda i: doc.get(
+                "/api/v1/appointments",
+                params={
+                    "doctor_id": doctor["doctor_id"],
+                    "date": today.isoformat(),
+                    "date_to": (today + timedelta(days=20)).isoformat(),
+                    "limit": 200,
+                },
+            ),
+        ),
         ("chart: open", lambda i: doc.get(f"/api/v1/patients/{patient}/chart")),
         ("chart: notes", lambda i: doc.get(f"/api/v1/patients/{patient}/notes")),
-        ("register patient", lambda i: post(rec, "/api/v1/patients", {
-            "given_name": "Cost", "family_name": f"Bench{uuid.uuid4().hex[:8]}x",
-            "date_of_birth": "1970-01-01", "sex": "female", "confirm_new": True})),
-        ("chart: record vitals", lambda i: post(doc, f"/api/v1/patients/{patient}/vitals", {
-            "systolic_mmhg": 120, "diastolic_mmhg": 80, "heart_rate_bpm": 70,
-            "spo2_pct": 98})),
-        ("chart: write note", lambda i: post(doc, f"/api/v1/patients/{patient}/notes", {
-            "note_type": "soap", "subjective": "Feeling better.", "assessment": "Stable.",
-            "plan": "Review in four weeks."})),
+        (
+            "register patient",
+            lambda i: post(
+                rec,
+                "/api/v1/patients",
+                {
+                    "given_name": "Cost",
+                    "family_name": f"Bench{uuid.uuid4().hex[:8]}x",
+                    "date_of_birth": "1970-01-01",
+                    "sex": "female",
+                    "confirm_new": True,
+                },
+            ),
+        ),
+        (
+            "chart: record vitals",
+            lambda i: post(
+                doc,
+                f"/api/v1/patients/{patient}/vitals",
+                {"systolic_mmhg": 120, "diastolic_mmhg": 80, "heart_rate_bpm": 70, "spo2_pct": 98},
+            ),
+        ),
+        (
+            "chart: write note",
+            lambda i: post(
+                doc,
+                f"/api/v1/patients/{patient}/notes",
+                {
+                    "note_type": "soap",
+                    "subjective": "Feeling better.",
+                    "assessment": "Stable.",
+                    "plan": "Review in four weeks.",
+                },
+            ),
+        ),
     ]
 
 
-def measure(server_pid: int, postgres: psutil.Process, call: Callable[[int], httpx.Response],
-            requests: int, batch: int = 100) -> tuple[float, float, float, int]:
+def measure(
+    server_pid: int,
+    postgres: psutil.Process,
+    call: Callable[[int], httpx.Response],
+    requests: int,
+    batch: int = 100,
+) -> tuple[float, float, float, int]:
     """CPU ms per request (server, PostgreSQL): the median over batches of ``batch``
     requests, so a burst of other work on the machine moves one batch, not the figure."""
     worker = psutil.Process(server_pid)
@@ -94,8 +158,12 @@ def measure(server_pid: int, postgres: psutil.Process, call: Callable[[int], htt
             if call(i).status_code >= 400:
                 failures += 1
             walls.append(time.perf_counter() - started)
-        per_batch.append(((tree_cpu_seconds(worker) - before[0]) / size * 1000,
-                          (tree_cpu_seconds(postgres) - before[1]) / size * 1000))
+        per_batch.append(
+            (
+                (tree_cpu_seconds(worker) - before[0]) / size * 1000,
+                (tree_cpu_seconds(postgres) - before[1]) / size * 1000,
+            )
+        )
     server = statistics.median(b[0] for b in per_batch)
     database = statistics.median(b[1] for b in per_batch)
     return server, database, statistics.median(walls) * 1000, failures
@@ -103,22 +171,28 @@ def measure(server_pid: int, postgres: psutil.Process, call: Callable[[int], htt
 
 def run(url: str, data: dict[str, Any], requests: int, only: set[str]) -> list[str]:
     postgres = CpuMeter.locate_postgres(url)
-    rows = ["| operation | server CPU ms | PostgreSQL CPU ms | total ms | wall p50 ms |",
-            "| --- | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| operation | server CPU ms | PostgreSQL CPU ms | total ms | wall p50 ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     totals = []
     with running_server(url, workers=1) as server:
+
         def client(role: str) -> httpx.Client:
-            token = httpx.post(f"{server.url}/api/v1/auth/login", json={
-                "username": data["accounts"][role][0], "password": data["password"]},
-                timeout=30).json()["access_token"]
-            return httpx.Client(base_url=server.url, timeout=30,
-                                headers={"Authorization": f"Bearer {token}"})
+            token = httpx.post(
+                f"{server.url}/api/v1/auth/login",
+                json={"username": data["accounts"][role][0], "password": data["password"]},
+                timeout=30,
+            ).json()["access_token"]
+            return httpx.Client(
+                base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            )
+
         with client("receptionist") as rec, client("doctor") as doc:
             for name, call in operations(data, rec, doc):
                 if only and name not in only:
                     continue
-                cpu, db, wall, failures = measure(server.process.pid, postgres, call,
-                                                  requests)
+                cpu, db, wall, failures = measure(server.process.pid, postgres, call, requests)
                 if failures:
                     raise SystemExit(f"{name}: {failures} of {requests} requests failed")
                 totals.append(cpu + db)
@@ -139,18 +213,22 @@ def main() -> None:
     only = {o.strip() for o in args.only.split(",") if o.strip()}
     os.environ.setdefault("HMS_STATE_DIR", tempfile.mkdtemp(prefix="hms-cost-"))
     if args.database_url:
-        rows = run(args.database_url, json.loads(Path(args.data).read_text()), args.requests,
-                   only)
+        rows = run(args.database_url, json.loads(Path(args.data).read_text()), args.requests, only)
     else:
         with embedded_database() as url:
-            subprocess.run([*HMS, "seed-demo", "--patients", str(args.patients),
-                            "--database-url", url], check=True, capture_output=True)
+            subprocess.run(
+                [*HMS, "seed-demo", "--patients", str(args.patients), "--database-url", url],
+                check=True,
+                capture_output=True,
+            )
             staff = prepare_staff(url, receptionists=2, doctors=2)
             data = prepare_data(url, Path(tempfile.mkdtemp()) / "data.json", staff)
             rows = run(url, data, args.requests, only)
     load = os.getloadavg()
-    print(f"\n{args.requests} sequential requests per operation, 1 worker; load average "
-          f"{load[0]:.1f}\n")
+    print(
+        f"\n{args.requests} sequential requests per operation, 1 worker; load average "
+        f"{load[0]:.1f}\n"
+    )
     print("\n".join(rows))
 
 

@@ -69,13 +69,20 @@ def setup(url: str) -> tuple[int, list[int], date]:
     department = scheduling.create_department(uow(), name="Bench Medicine").id
     doctors = []
     for i in range(DOCTORS):
-        user = create_staff(uow(), settings, username=f"bench_doc{i}",
-                            full_name=f"Dr Bench {i}", roles=["doctor"],
-                            password=BENCH_PASSWORD).user
-        doctor = scheduling.create_doctor(uow(), user_id=user.id, department_id=department,
-                                          specialty="General Medicine").id
-        scheduling.replace_templates(uow(), doctor, [
-            SessionTemplate(d, dtime(8), dtime(17), 15) for d in range(5)])
+        user = create_staff(
+            uow(),
+            settings,
+            username=f"bench_doc{i}",
+            full_name=f"Dr Bench {i}",
+            roles=["doctor"],
+            password=BENCH_PASSWORD,
+        ).user
+        doctor = scheduling.create_doctor(
+            uow(), user_id=user.id, department_id=department, specialty="General Medicine"
+        ).id
+        scheduling.replace_templates(
+            uow(), doctor, [SessionTemplate(d, dtime(8), dtime(17), 15) for d in range(5)]
+        )
         doctors.append(doctor)
     engine.dispose()
     first = datetime.now(UTC).date() + timedelta(days=1)
@@ -88,7 +95,8 @@ def setup(url: str) -> tuple[int, list[int], date]:
                    false, CASE WHEN g % 2 = 0 THEN 'female' ELSE 'male' END, 1
             FROM generate_series(1, 30000) AS g""")
         # Weeks 1-3 full, week 4 every other slot; weekdays only, 36 slots a day.
-        conn.execute("""
+        conn.execute(
+            """
             WITH slots AS (
                 SELECT d.id AS doctor_id, day::date AS day, s AS n,
                        day + TIME '08:00' + s * INTERVAL '15 minutes' AS starts_at
@@ -107,13 +115,15 @@ def setup(url: str) -> tuple[int, list[int], date]:
                    (n.starts_at + INTERVAL '15 minutes') AT TIME ZONE 'UTC', 0, 'booked', 'new',
                    'staff', 'B' || n.rn, 1
             FROM numbered n JOIN patients p ON p.mrn = 'BENCH' || n.rn""",
-                     {"doctors": doctors, "first": first})
+            {"doctors": doctors, "first": first},
+        )
         conn.execute("ANALYZE")
     return department, doctors, first
 
 
-def bench_next_available(server_url: str, headers: dict[str, str], url: str, department: int,
-                         first: date, runs: int) -> tuple[list[float], list[float], int]:
+def bench_next_available(
+    server_url: str, headers: dict[str, str], url: str, department: int, first: date, runs: int
+) -> tuple[list[float], list[float], int]:
     from sqlalchemy.orm import sessionmaker
 
     from hms_server.adapters.db import make_engine
@@ -127,9 +137,13 @@ def bench_next_available(server_url: str, headers: dict[str, str], url: str, dep
     service_ms = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        found = scheduling.next_available(wired_uow(factory, Actor.system("bench")),
-                                          department_id=department, after=after, limit=10,
-                                          days=28)
+        found = scheduling.next_available(
+            wired_uow(factory, Actor.system("bench")),
+            department_id=department,
+            after=after,
+            limit=10,
+            days=28,
+        )
         service_ms.append((time.perf_counter() - t0) * 1000)
     engine.dispose()
     assert found and found[0].start.date() >= first + timedelta(days=21), found[:1]
@@ -137,9 +151,15 @@ def bench_next_available(server_url: str, headers: dict[str, str], url: str, dep
     with httpx.Client(base_url=server_url, headers=headers, timeout=30) as client:
         for _ in range(runs):
             t0 = time.perf_counter()
-            r = client.get("/api/v1/slots/next-available", params={
-                "department_id": department, "from": first.isoformat(), "limit": 10,
-                "days": 28})
+            r = client.get(
+                "/api/v1/slots/next-available",
+                params={
+                    "department_id": department,
+                    "from": first.isoformat(),
+                    "limit": 10,
+                    "days": 28,
+                },
+            )
             http_ms.append((time.perf_counter() - t0) * 1000)
             r.raise_for_status()
     return service_ms, http_ms, len(found)
@@ -155,19 +175,29 @@ async def _post(client: httpx.AsyncClient, body: dict) -> tuple[int, str | None,
     return r.status_code, code, (time.perf_counter() - t0) * 1000
 
 
-async def bench_one_slot(server_url: str, headers: dict[str, str], doctor: int, start: datetime,
-                         patients: list[int]) -> Counter[str]:
+async def bench_one_slot(
+    server_url: str, headers: dict[str, str], doctor: int, start: datetime, patients: list[int]
+) -> Counter[str]:
     limits = httpx.Limits(max_connections=len(patients), max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=server_url, headers=headers, timeout=120,
-                                 limits=limits) as client:
-        results = await asyncio.gather(*[
-            _post(client, {"patient_id": p, "doctor_id": doctor, "start": start.isoformat()})
-            for p in patients])
+    async with httpx.AsyncClient(
+        base_url=server_url, headers=headers, timeout=120, limits=limits
+    ) as client:
+        results = await asyncio.gather(
+            *[
+                _post(client, {"patient_id": p, "doctor_id": doctor, "start": start.isoformat()})
+                for p in patients
+            ]
+        )
     return Counter(f"{status} {code or ''}".strip() for status, code, _ in results)
 
 
-async def bench_load(server_url: str, headers: dict[str, str], targets: list[tuple[int, datetime]],
-                     patients: list[int], clients: int) -> tuple[list[float], float, Counter[str]]:
+async def bench_load(
+    server_url: str,
+    headers: dict[str, str],
+    targets: list[tuple[int, datetime]],
+    patients: list[int],
+    clients: int,
+) -> tuple[list[float], float, Counter[str]]:
     work: asyncio.Queue[tuple[int, datetime, int]] = asyncio.Queue()
     for (doctor, start), patient in zip(targets, patients, strict=False):
         work.put_nowait((doctor, start, patient))
@@ -175,13 +205,16 @@ async def bench_load(server_url: str, headers: dict[str, str], targets: list[tup
     outcomes: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async with httpx.AsyncClient(base_url=server_url, headers=headers, timeout=120,
-                                 limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=server_url, headers=headers, timeout=120, limits=limits
+    ) as client:
+
         async def worker() -> None:
             while not work.empty():
                 doctor, start, patient = work.get_nowait()
-                status, code, ms = await _post(client, {
-                    "patient_id": patient, "doctor_id": doctor, "start": start.isoformat()})
+                status, code, ms = await _post(
+                    client, {"patient_id": patient, "doctor_id": doctor, "start": start.isoformat()}
+                )
                 latencies.append(ms)
                 outcomes[f"{status} {code or ''}".strip()] += 1
 
@@ -205,21 +238,25 @@ def main() -> None:
         setup_s = time.perf_counter() - t0
         create_user(url, "bench_reception", "receptionist")
         with psycopg.connect(libpq(url)) as conn:
-            spare = [r[0] for r in conn.execute(
-                "SELECT p.id FROM patients p WHERE NOT EXISTS "
-                "(SELECT 1 FROM appointments a WHERE a.patient_id = p.id) ORDER BY p.id")]
+            spare = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT p.id FROM patients p WHERE NOT EXISTS "
+                    "(SELECT 1 FROM appointments a WHERE a.patient_id = p.id) ORDER BY p.id"
+                )
+            ]
         with running_server(url, workers=args.workers) as server:
             headers = server.login("bench_reception")
             service_ms, http_ms, _found = bench_next_available(
-                server.url, headers, url, department, first, args.runs)
+                server.url, headers, url, department, first, args.runs
+            )
             # One slot in week 5 (beyond the pre-filled window), many contenders.
             week5 = first + timedelta(days=28)
             while week5.weekday() >= 5:
                 week5 += timedelta(days=1)
             slot = datetime.combine(week5, dtime(9), tzinfo=UTC)
-            contenders = spare[:args.contenders]
-            race = asyncio.run(bench_one_slot(server.url, headers, doctors[0], slot,
-                                              contenders))
+            contenders = spare[: args.contenders]
+            race = asyncio.run(bench_one_slot(server.url, headers, doctors[0], slot, contenders))
             # Distinct free slots in weeks 5–6 for the load test.
             targets = []
             day = week5
@@ -227,24 +264,30 @@ def main() -> None:
                 if day.weekday() < 5:
                     for n in range(36):
                         for doctor in doctors[1:]:
-                            start = datetime.combine(day, dtime(8), tzinfo=UTC) + \
-                                timedelta(minutes=15 * n)
+                            start = datetime.combine(day, dtime(8), tzinfo=UTC) + timedelta(
+                                minutes=15 * n
+                            )
                             targets.append((doctor, start))
                 day += timedelta(days=1)
-            targets = targets[:args.load_bookings]
-            load_patients = spare[args.contenders:args.contenders + len(targets)]
-            latencies, elapsed, outcomes = asyncio.run(bench_load(
-                server.url, headers, targets, load_patients, args.clients))
+            targets = targets[: args.load_bookings]
+            load_patients = spare[args.contenders : args.contenders + len(targets)]
+            latencies, elapsed, outcomes = asyncio.run(
+                bench_load(server.url, headers, targets, load_patients, args.clients)
+            )
     print("scheduling")
-    print(f"  setup: {DOCTORS} doctors, 4 weeks, weeks 1-3 full + week 4 half booked "
-          f"({setup_s:.1f} s)")
+    print(
+        f"  setup: {DOCTORS} doctors, 4 weeks, weeks 1-3 full + week 4 half booked "
+        f"({setup_s:.1f} s)"
+    )
     print(f"  next-available (service, 20 doctors × 28 days)  {summary(service_ms)}")
     print(f"  next-available (HTTP round trip)                {summary(http_ms)}")
     print(f"  {args.contenders} concurrent bookings of one slot → {dict(race)}")
     ok = race.get("201", 0) == 1 and race.get("409 slot_taken", 0) == args.contenders - 1
     print(f"    exactly one success, the rest slot_taken, no 5xx: {'yes' if ok else 'NO'}")
-    print(f"  load: {args.clients} clients, {len(latencies)} bookings in {elapsed:.1f} s → "
-          f"{len(latencies) / elapsed:.0f} bookings/s; outcomes {dict(outcomes)}")
+    print(
+        f"  load: {args.clients} clients, {len(latencies)} bookings in {elapsed:.1f} s → "
+        f"{len(latencies) / elapsed:.0f} bookings/s; outcomes {dict(outcomes)}"
+    )
     print(f"    latency {summary(latencies)}  mean {statistics.mean(latencies):.1f} ms")
     print(f"    p99 {percentile(latencies, 99):.1f} ms; workers={args.workers}")
     if not ok or any(k.startswith(("5", "-1")) for k in race | outcomes):

@@ -126,22 +126,29 @@ def build_hospital(url: str) -> dict[str, int]:
         for script in (BUILD_SQL, OCCUPY_SQL, DETAIL_SQL, ORDERS_SQL):
             # One statement per execute: parameters are bound server-side.
             for statement in filter(str.strip, script.split(";")):
-                conn.execute(statement, {k: v for k, v in params.items()
-                                         if f"%({k})s" in statement})
+                conn.execute(
+                    statement, {k: v for k, v in params.items() if f"%({k})s" in statement}
+                )
         conn.execute("ANALYZE")
-        counts = conn.execute("SELECT (SELECT count(*) FROM beds), (SELECT count(*) FROM "
-                              "admissions WHERE status = 'admitted')").fetchone()
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM beds), (SELECT count(*) FROM "
+            "admissions WHERE status = 'admitted')"
+        ).fetchone()
     return {"beds": counts[0], "admitted": counts[1]}
 
 
 def assign_nurse_everywhere(url: str, username: str) -> None:
     with psycopg.connect(libpq(url), autocommit=True) as conn:
-        conn.execute("INSERT INTO ward_nurse_assignments (ward_id, user_id) SELECT w.id, u.id "
-                     "FROM wards w, users u WHERE u.username = %s", (username,))
+        conn.execute(
+            "INSERT INTO ward_nurse_assignments (ward_id, user_id) SELECT w.id, u.id "
+            "FROM wards w, users u WHERE u.username = %s",
+            (username,),
+        )
 
 
-def timed_get(client: httpx.Client, path: str, headers: dict[str, str], n: int,
-              params: dict | None = None) -> tuple[list[float], dict]:
+def timed_get(
+    client: httpx.Client, path: str, headers: dict[str, str], n: int, params: dict | None = None
+) -> tuple[list[float], dict]:
     samples, body = [], {}
     client.get(path, headers=headers, params=params)  # warm-up
     for _ in range(n):
@@ -168,8 +175,10 @@ def desktop_render(beds_json: dict) -> dict[str, float]:
     beds = Page[BedRead].model_validate(beds_json).items
     parse_ms = (time.perf_counter() - started) * 1000
     results = {"parse_ms": parse_ms}
-    for name, size in (("full_grid", (TILE.width() * WARDS + 40, TILE.height() * BEDS + 40)),
-                       ("window", (1280, 800))):
+    for name, size in (
+        ("full_grid", (TILE.width() * WARDS + 40, TILE.height() * BEDS + 40)),
+        ("window", (1280, 800)),
+    ):
         samples = []
         for _ in range(5):
             model = BedBoardModel()
@@ -191,14 +200,21 @@ def desktop_render(beds_json: dict) -> dict[str, float]:
     return results
 
 
-async def race_for_bed(url: str, headers: dict[str, str], bed_id: int,
-                       patient_ids: list[int]) -> list[int]:
+async def race_for_bed(
+    url: str, headers: dict[str, str], bed_id: int, patient_ids: list[int]
+) -> list[int]:
     clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in patient_ids]
     try:
-        responses = await asyncio.gather(*(
-            c.post("/api/v1/admissions", headers=headers,
-                   json={"patient_id": p, "bed_id": bed_id, "reason": "Race"})
-            for c, p in zip(clients, patient_ids, strict=True)))
+        responses = await asyncio.gather(
+            *(
+                c.post(
+                    "/api/v1/admissions",
+                    headers=headers,
+                    json={"patient_id": p, "bed_id": bed_id, "reason": "Race"},
+                )
+                for c, p in zip(clients, patient_ids, strict=True)
+            )
+        )
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
     codes = [r.json().get("code") for r in responses if r.status_code == 409]
@@ -214,15 +230,26 @@ def monitors(url: str, port: int, seconds: float, rate: float) -> dict:
             "SELECT w.code, r.label, b.label, p.mrn, p.id FROM admissions a "
             "JOIN beds b ON b.id = a.current_bed_id JOIN rooms r ON r.id = b.room_id "
             "JOIN wards w ON w.id = b.ward_id JOIN patients p ON p.id = a.patient_id "
-            "WHERE a.status = 'admitted' ORDER BY w.code, b.label LIMIT 10").fetchall()
-        before = conn.execute("SELECT count(*) FROM vital_signs WHERE source = 'device'"
-                              ).fetchone()[0]
+            "WHERE a.status = 'admitted' ORDER BY w.code, b.label LIMIT 10"
+        ).fetchall()
+        before = conn.execute(
+            "SELECT count(*) FROM vital_signs WHERE source = 'device'"
+        ).fetchone()[0]
     beds = [f"{w}/{r}/{b}={mrn}" for w, r, b, mrn, _ in rows]
     by_monitor = {f"MON{n + 1:03d}": pid for n, (*_, pid) in enumerate(rows)}
-    args = [sys.executable, "-m", "hms_server.adapters.hl7.monitor_simulator", "--endpoint",
-            f"127.0.0.1:{port}", "--rate", str(rate), "--count", str(int(seconds * max(rate, 1)
-                                                                        * 10)),
-            "--duration", str(seconds)]
+    args = [
+        sys.executable,
+        "-m",
+        "hms_server.adapters.hl7.monitor_simulator",
+        "--endpoint",
+        f"127.0.0.1:{port}",
+        "--rate",
+        str(rate),
+        "--count",
+        str(int(seconds * max(rate, 1) * 10)),
+        "--duration",
+        str(seconds),
+    ]
     for bed in beds:
         args += ["--bed", bed]
     result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 600)
@@ -230,10 +257,13 @@ def monitors(url: str, port: int, seconds: float, rate: float) -> dict:
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         stored = conn.execute(
             "SELECT v.device_id, v.patient_id FROM vital_signs v WHERE v.source = 'device' "
-            "ORDER BY v.id OFFSET %s", (before,)).fetchall()
+            "ORDER BY v.id OFFSET %s",
+            (before,),
+        ).fetchall()
         acked = conn.execute(
-            "SELECT count(*) FROM device_messages WHERE status = 'stored' AND control_id = "
-            "ANY(%s)", (stream["accepted"],)).fetchone()[0]
+            "SELECT count(*) FROM device_messages WHERE status = 'stored' AND control_id = ANY(%s)",
+            (stream["accepted"],),
+        ).fetchone()[0]
     misattributed = sum(1 for device, pid in stored if by_monitor.get(device) != pid)
     stream.pop("accepted")
     stream.update(stored=len(stored), acked_and_stored=acked, misattributed=misattributed)
@@ -247,8 +277,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     with embedded_database() as url:
-        for username, role in (("bench_nurse", "nurse"), ("bench_reception", "receptionist"),
-                               ("bench_doctor", "doctor")):
+        for username, role in (
+            ("bench_nurse", "nurse"),
+            ("bench_reception", "receptionist"),
+            ("bench_doctor", "doctor"),
+        ):
             create_user(url, username, role)
         made = build_hospital(url)
         assign_nurse_everywhere(url, "bench_nurse")
@@ -260,45 +293,62 @@ def main() -> None:
                 all_nurse, board = timed_get(client, "/api/v1/beds", nurse, args.requests)
                 all_reception, _ = timed_get(client, "/api/v1/beds", reception, args.requests)
                 ward_id = board["items"][0]["ward_id"]
-                one_ward, _ = timed_get(client, "/api/v1/beds", nurse, args.requests,
-                                        {"ward_id": ward_id})
+                one_ward, _ = timed_get(
+                    client, "/api/v1/beds", nurse, args.requests, {"ward_id": ward_id}
+                )
             print(f"GET /beds, {board['total']} beds, nurse (alerts)   {summary(all_nurse)}")
-            print(f"GET /beds, {board['total']} beds, receptionist     "
-                  f"{summary(all_reception)}")
+            print(f"GET /beds, {board['total']} beds, receptionist     {summary(all_reception)}")
             print(f"GET /beds?ward_id (30 beds), nurse          {summary(one_ward)}")
             render = desktop_render(board)
-            print(f"desktop: parse {render['parse_ms']:.1f} ms; 900 tiles reset+layout+paint "
-                  f"best {render['full_grid']:.1f} ms (median {render['full_grid_median']:.1f});"
-                  f" 1280x800 window best {render['window']:.1f} ms (median "
-                  f"{render['window_median']:.1f})")
+            print(
+                f"desktop: parse {render['parse_ms']:.1f} ms; 900 tiles reset+layout+paint "
+                f"best {render['full_grid']:.1f} ms (median {render['full_grid_median']:.1f});"
+                f" 1280x800 window best {render['window']:.1f} ms (median "
+                f"{render['window_median']:.1f})"
+            )
             with psycopg.connect(libpq(url), autocommit=True) as conn:
-                free = [r[0] for r in conn.execute(
-                    "SELECT id FROM beds WHERE status = 'free' ORDER BY id LIMIT 5")]
-                waiting = [r[0] for r in conn.execute(
-                    "SELECT id FROM patients WHERE id NOT IN (SELECT patient_id FROM "
-                    "admissions) ORDER BY id LIMIT 100")]
+                free = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM beds WHERE status = 'free' ORDER BY id LIMIT 5"
+                    )
+                ]
+                waiting = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM patients WHERE id NOT IN (SELECT patient_id FROM "
+                        "admissions) ORDER BY id LIMIT 100"
+                    )
+                ]
             for n, bed in enumerate(free):
-                statuses = asyncio.run(race_for_bed(server.url, doctor, bed,
-                                                    waiting[n * 20:(n + 1) * 20]))
+                statuses = asyncio.run(
+                    race_for_bed(server.url, doctor, bed, waiting[n * 20 : (n + 1) * 20])
+                )
                 ok = sorted(statuses) == [201] + [409] * 19
-                print(f"20 concurrent admissions to bed {bed}: {statuses.count(201)} × 201, "
-                      f"{statuses.count(409)} × 409 bed_occupied, "
-                      f"{sum(s >= 500 for s in statuses)} × 5xx — {'OK' if ok else 'FAIL'}")
+                print(
+                    f"20 concurrent admissions to bed {bed}: {statuses.count(201)} × 201, "
+                    f"{statuses.count(409)} × 409 bed_occupied, "
+                    f"{sum(s >= 500 for s in statuses)} × 5xx — {'OK' if ok else 'FAIL'}"
+                )
                 if not ok:
                     raise SystemExit(1)
         port = free_port()
-        listener = subprocess.Popen([*HMS, "hl7-listen", "--port", str(port),
-                                     "--database-url", url],
-                                    env={**os.environ, "HMS_LOG_LEVEL": "WARNING"})
+        listener = subprocess.Popen(
+            [*HMS, "hl7-listen", "--port", str(port), "--database-url", url],
+            env={**os.environ, "HMS_LOG_LEVEL": "WARNING"},
+        )
         try:
             time.sleep(3)
             steady = monitors(url, port, args.seconds, 10.0)
-            print(f"ORU listener, 10 monitors × 10 msg/s for {args.seconds:.0f} s: "
-                  f"{json.dumps(steady)}")
+            print(
+                f"ORU listener, 10 monitors × 10 msg/s for {args.seconds:.0f} s: "
+                f"{json.dumps(steady)}"
+            )
             burst = monitors(url, port, min(args.seconds, 15.0), 0.0)
             print(f"ORU listener, 10 monitors as fast as acknowledged: {json.dumps(burst)}")
-            if steady["misattributed"] or steady["acked_and_stored"] != \
-                    steady["codes"].get("AA", 0):
+            if steady["misattributed"] or steady["acked_and_stored"] != steady["codes"].get(
+                "AA", 0
+            ):
                 raise SystemExit("ORU readings lost or misattributed")
         finally:
             listener.terminate()

@@ -16,8 +16,9 @@ class AuditEntryRead(BaseModel):
     user_id: int | None
     username: str | None
     patient_id: int | None
-    patient_mrn: str | None = Field(default=None, description="The patient's MRN, so a "
-                                    "reviewer sees whom an entry is about")
+    patient_mrn: str | None = Field(
+        default=None, description="The patient's MRN, so a reviewer sees whom an entry is about"
+    )
     patient_name: str | None = Field(default=None, description="Family, Given")
     category: str
     action: str

@@ -14,8 +14,9 @@ class LoginRequest(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
-    totp: str | None = Field(default=None, max_length=16,
-                             description="6-digit code; required for accounts with MFA")
+    totp: str | None = Field(
+        default=None, max_length=16, description="6-digit code; required for accounts with MFA"
+    )
 
 
 class RefreshRequest(BaseModel):

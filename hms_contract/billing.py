@@ -35,7 +35,7 @@ PositiveQuantity = Annotated[Quantity, Field(gt=0, le=100_000)]
 
 def _no_float(value: object) -> object:
     if isinstance(value, float):
-        raise ValueError("give rates as decimal strings, e.g. \"20\"")
+        raise ValueError('give rates as decimal strings, e.g. "20"')
     return value
 
 
@@ -43,10 +43,19 @@ Percent = Annotated[
     Decimal,
     BeforeValidator(_no_float),
     Field(ge=0, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False),
-    WithJsonSchema({"type": "string", "format": "decimal", "pattern": r"^\d{1,3}(\.\d{1,2})?$",
-                    "examples": ["20"]}),
-    PlainSerializer(lambda rate: format(rate.normalize() if rate == rate.to_integral() else rate,
-                                        "f"), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^\d{1,3}(\.\d{1,2})?$",
+            "examples": ["20"],
+        }
+    ),
+    PlainSerializer(
+        lambda rate: format(rate.normalize() if rate == rate.to_integral() else rate, "f"),
+        return_type=str,
+        when_used="json",
+    ),
 ]
 """A percentage 0..100 as a decimal string (``"20"`` = 20 %, ``"7.5"``)."""
 
@@ -86,6 +95,7 @@ class _Strict(BaseModel):
 
 # --- price list ------------------------------------------------------------------------------
 
+
 class PriceItemCreate(_Strict):
     """A priced service. Links tell automatic capture what it prices: a department's
     consultation, a lab test of the catalogue, a formulary drug, a ward class's bed-day."""
@@ -96,7 +106,8 @@ class PriceItemCreate(_Strict):
     unit_price: NonNegativeMoney
     tax_rate: Percent = Decimal(0)
     tax_category: TaxCategory | None = Field(
-        default=None, description="Default: 'standard' when taxed, 'exempt' at 0 %")
+        default=None, description="Default: 'standard' when taxed, 'exempt' at 0 %"
+    )
     effective_from: date | None = Field(default=None, description="Default: today")
     effective_to: date | None = None
     department_id: Id | None = None
@@ -150,6 +161,7 @@ class PriceChange(_Strict):
 
 # --- charges ---------------------------------------------------------------------------------
 
+
 class ChargeCreate(_Strict):
     """A manual charge (needs a reason; audited). Give the price item by code or id."""
 
@@ -199,6 +211,7 @@ class ChargeReverse(_Strict):
 
 
 # --- invoices --------------------------------------------------------------------------------
+
 
 class InvoiceCreate(_Strict):
     """A draft from the patient's unbilled charges: the listed ``charge_ids``, or all of
@@ -262,8 +275,9 @@ class CreditNoteRead(BaseModel):
     amount: Money
     reason: str
     voids_invoice: bool
-    released_to_credit: Money = Field(description="Payments freed by the credit, now on the "
-                                                  "patient's account as credit")
+    released_to_credit: Money = Field(
+        description="Payments freed by the credit, now on the patient's account as credit"
+    )
     created_at: datetime
     created_by: int | None = None
 
@@ -360,8 +374,11 @@ class DiscountCreate(_Strict):
 
     line_id: Id | None = None
     kind: Literal["percent", "amount"]
-    value: Annotated[Decimal, BeforeValidator(_no_float),
-                     Field(gt=0, max_digits=15, decimal_places=4, allow_inf_nan=False)]
+    value: Annotated[
+        Decimal,
+        BeforeValidator(_no_float),
+        Field(gt=0, max_digits=15, decimal_places=4, allow_inf_nan=False),
+    ]
     reason: Reason
 
     @model_validator(mode="after")
@@ -386,6 +403,7 @@ class ApplyCredit(_Strict):
 
 
 # --- approvals -----------------------------------------------------------------------------
+
 
 class ApprovalRead(BaseModel):
     id: int
@@ -413,6 +431,7 @@ class ApprovalDecision(_Strict):
 
 
 # --- receivables ---------------------------------------------------------------------------
+
 
 class AgeingBucket(BaseModel):
     bucket: Literal["0-30", "31-60", "61-90", "90+"]

@@ -14,8 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from hms_contract.common import SaneDate, SaneDateTime
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=32,
-                                         pattern=r"^[0-9+()\-. ]+$")]
+Phone = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=6, max_length=32, pattern=r"^[0-9+()\-. ]+$"
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -63,8 +67,15 @@ class NewPatientIn(_Strict):
     family_name: Name
     date_of_birth: SaneDate
     phone: Phone
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class BookingRequest(_Strict):
@@ -86,8 +97,7 @@ class BookingConfirmation(BaseModel):
 
 
 class CancellationRequest(_Strict):
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4,
-                                                max_length=20)]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=20)]
     date_of_birth: SaneDate
 
 

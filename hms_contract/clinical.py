@@ -55,6 +55,7 @@ _READ = ConfigDict(from_attributes=True)
 
 # ---------------------------------------------------------------- encounters
 
+
 class EncounterCreate(BaseModel):
     model_config = _STRICT
     kind: EncounterKind = "outpatient"
@@ -79,6 +80,7 @@ class EncounterRead(BaseModel):
 
 # ---------------------------------------------------------------- notes
 
+
 class _NoteText(BaseModel):
     subjective: Annotated[Para, Field(max_length=20_000)] | None = None
     objective: Annotated[Para, Field(max_length=20_000)] | None = None
@@ -89,13 +91,16 @@ class _NoteText(BaseModel):
     @model_validator(mode="after")
     def _has_text(self) -> _NoteText:
         if not any([self.subjective, self.objective, self.assessment, self.plan, self.body]):
-            raise ValueError("a note needs text in at least one of subjective, objective, "
-                             "assessment, plan or body")
+            raise ValueError(
+                "a note needs text in at least one of subjective, objective, "
+                "assessment, plan or body"
+            )
         return self
 
     def text(self) -> dict[str, str | None]:
-        return {k: getattr(self, k) for k in
-                ("subjective", "objective", "assessment", "plan", "body")}
+        return {
+            k: getattr(self, k) for k in ("subjective", "objective", "assessment", "plan", "body")
+        }
 
 
 class NoteCreate(_NoteText):
@@ -147,6 +152,7 @@ class NoteRead(BaseModel):
 
 # ---------------------------------------------------------------- vitals
 
+
 class VitalsCreate(BaseModel):
     """Any subset of measurements; plausibility is checked by the server (422)."""
 
@@ -157,13 +163,16 @@ class VitalsCreate(BaseModel):
     diastolic_mmhg: Annotated[int, Field(ge=0, le=1000)] | None = None
     heart_rate_bpm: Annotated[int, Field(ge=0, le=1000)] | None = None
     respiratory_rate: Annotated[int, Field(ge=0, le=1000)] | None = None
-    temperature_c: Annotated[Decimal, Field(ge=0, le=100, max_digits=4,
-                                            decimal_places=1)] | None = None
+    temperature_c: (
+        Annotated[Decimal, Field(ge=0, le=100, max_digits=4, decimal_places=1)] | None
+    ) = None
     spo2_pct: Annotated[int, Field(ge=0, le=100)] | None = None
-    weight_kg: Annotated[Decimal, Field(ge=0, le=1000, max_digits=5,
-                                        decimal_places=1)] | None = None
-    height_cm: Annotated[Decimal, Field(ge=0, le=1000, max_digits=5,
-                                        decimal_places=1)] | None = None
+    weight_kg: Annotated[Decimal, Field(ge=0, le=1000, max_digits=5, decimal_places=1)] | None = (
+        None
+    )
+    height_cm: Annotated[Decimal, Field(ge=0, le=1000, max_digits=5, decimal_places=1)] | None = (
+        None
+    )
     notes: Annotated[Line, Field(max_length=500)] | None = None
 
     @model_validator(mode="after")
@@ -179,7 +188,8 @@ class VitalsRead(BaseModel):
     patient_id: int
     encounter_id: int | None
     recorded_by_user_id: int | None = Field(
-        description="Who entered them; null for readings a bedside monitor sent")
+        description="Who entered them; null for readings a bedside monitor sent"
+    )
     source: Literal["manual", "device"] = "manual"
     device_id: str | None = None
     recorded_at: datetime
@@ -208,6 +218,7 @@ class VitalsTrend(BaseModel):
 
 
 # ---------------------------------------------------------------- allergies
+
 
 class AllergyCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -248,10 +259,12 @@ class AllergyRead(BaseModel):
 
 # ---------------------------------------------------------------- problems
 
+
 class ProblemCreate(BaseModel):
     model_config = _STRICT
-    icd10_code: Annotated[RequiredLine, Field(max_length=10,
-                                              pattern=r"^[A-Za-z][0-9A-Za-z.]{1,9}$")]
+    icd10_code: Annotated[
+        RequiredLine, Field(max_length=10, pattern=r"^[A-Za-z][0-9A-Za-z.]{1,9}$")
+    ]
     description: Annotated[Line, Field(max_length=300)] | None = None
     status: ProblemStatus = "active"
     onset_date: SaneDate | None = None
@@ -292,6 +305,7 @@ class Icd10Read(BaseModel):
 
 # ---------------------------------------------------------------- labs
 
+
 class LabTestRead(BaseModel):
     model_config = _READ
     id: int
@@ -322,8 +336,9 @@ class LabOrderCreate(BaseModel):
 
 class LabResultCreate(BaseModel):
     model_config = _STRICT
-    value_numeric: Annotated[Decimal, Field(max_digits=14, decimal_places=4,
-                                            allow_inf_nan=False)] | None = None
+    value_numeric: (
+        Annotated[Decimal, Field(max_digits=14, decimal_places=4, allow_inf_nan=False)] | None
+    ) = None
     value_text: Annotated[Line, Field(max_length=500)] | None = None
     comment: Annotated[Line, Field(max_length=500)] | None = None
     version: Annotated[int, Field(ge=1)] | None = None
@@ -371,6 +386,7 @@ class LabOrderRead(BaseModel):
 
 # ---------------------------------------------------------------- documents
 
+
 class DocumentRead(BaseModel):
     model_config = _READ
     id: int
@@ -387,6 +403,7 @@ class DocumentRead(BaseModel):
 
 
 # ---------------------------------------------------------------- chart
+
 
 class PatientHeader(BaseModel):
     model_config = _READ
@@ -441,10 +458,13 @@ class TimelineItem(BaseModel):
 
 # ---------------------------------------------------------------- access
 
+
 class BreakGlassRequest(BaseModel):
     model_config = _STRICT
-    reason: Annotated[RequiredPara, Field(min_length=10, max_length=1000,
-                                          description="Why emergency access is needed")]
+    reason: Annotated[
+        RequiredPara,
+        Field(min_length=10, max_length=1000, description="Why emergency access is needed"),
+    ]
 
 
 class BreakGlassRead(BaseModel):
@@ -478,8 +498,10 @@ class CareTeamAdd(BaseModel):
     model_config = _STRICT
     user_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
     role: Annotated[RequiredLine, Field(max_length=32)] = "nurse"
-    reason: Annotated[RequiredPara, Field(min_length=10, max_length=1000,
-                                          description="Why the colleague joins the care team")]
+    reason: Annotated[
+        RequiredPara,
+        Field(min_length=10, max_length=1000, description="Why the colleague joins the care team"),
+    ]
 
 
 class CareTeamMemberRead(BaseModel):
@@ -488,8 +510,10 @@ class CareTeamMemberRead(BaseModel):
     username: str | None = None
     full_name: str | None = None
     role: str
-    source: str = Field(description="encounter, handover, manual (seeded) or self_declared "
-                                    "(written before 0040; not a basis of access)")
+    source: str = Field(
+        description="encounter, handover, manual (seeded) or self_declared "
+        "(written before 0040; not a basis of access)"
+    )
     added_at: datetime
     reason: str | None = None
     added_by_user_id: int | None = None

@@ -45,12 +45,11 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-
 def _no_float(value: object) -> object:
     # A float has already lost the exact amount (0.1 + 0.2); money arrives as a decimal
     # string ("12.50") or an integer, never as a JSON number with a fraction.
     if isinstance(value, float):
-        raise ValueError("give amounts as decimal strings, e.g. \"12.50\"")
+        raise ValueError('give amounts as decimal strings, e.g. "12.50"')
     return value
 
 
@@ -58,8 +57,14 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_no_float),
     Field(max_digits=15, decimal_places=4, allow_inf_nan=False),
-    WithJsonSchema({"type": "string", "format": "decimal", "pattern": r"^-?\d{1,11}(\.\d{1,4})?$",
-                    "examples": ["12.50"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d{1,11}(\.\d{1,4})?$",
+            "examples": ["12.50"],
+        }
+    ),
     PlainSerializer(lambda amount: format(amount, "f"), return_type=str, when_used="json"),
 ]
 """An amount of money: ``Decimal`` in Python, a decimal string in JSON (never a float).
@@ -69,10 +74,19 @@ Quantity = Annotated[
     Decimal,
     BeforeValidator(_no_float),
     Field(max_digits=14, decimal_places=3, allow_inf_nan=False),
-    WithJsonSchema({"type": "string", "format": "decimal", "pattern": r"^-?\d{1,11}(\.\d{1,3})?$",
-                    "examples": ["2"]}),
-    PlainSerializer(lambda q: format(q.normalize() if q == q.to_integral() else q, "f"),
-                    return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d{1,11}(\.\d{1,3})?$",
+            "examples": ["2"],
+        }
+    ),
+    PlainSerializer(
+        lambda q: format(q.normalize() if q == q.to_integral() else q, "f"),
+        return_type=str,
+        when_used="json",
+    ),
 ]
 """A quantity of a countable thing (tablets, bed-days, millilitres) as a decimal string."""
 
@@ -85,8 +99,9 @@ arithmetic into 500s). Nobody alive was born before 1900; nothing is booked afte
 
 def _date_in_range(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(f"must be between {EARLIEST_DATE.isoformat()} and "
-                         f"{LATEST_DATE.isoformat()}")
+        raise ValueError(
+            f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+        )
     return value
 
 

@@ -23,6 +23,7 @@ _STRICT = ConfigDict(extra="forbid")
 
 # ---------------------------------------------------------------- queue
 
+
 class QueueItemRead(BaseModel):
     prescription_item_id: int
     drug_id: int
@@ -52,13 +53,16 @@ class QueueEntryRead(BaseModel):
 
 # ---------------------------------------------------------------- dispensing
 
+
 class DispenseLineCreate(BaseModel):
     model_config = _STRICT
     prescription_item_id: Id
     quantity: PositiveQuantity
     scanned_code: ScanCode | None = Field(
-        default=None, description="The pack scanned for this line; must be the prescribed "
-                                  "medicine and one of the picked batches")
+        default=None,
+        description="The pack scanned for this line; must be the prescribed "
+        "medicine and one of the picked batches",
+    )
 
 
 class DispenseCreate(BaseModel):
@@ -66,8 +70,13 @@ class DispenseCreate(BaseModel):
     prescription_id: Id
     location_id: SmallId
     lines: Annotated[list[DispenseLineCreate], Field(min_length=1, max_length=20)]
-    override_reason: Annotated[RequiredPara, Field(
-        max_length=1000, description="Dispense despite safety conflicts; audited")] | None = None
+    override_reason: (
+        Annotated[
+            RequiredPara,
+            Field(max_length=1000, description="Dispense despite safety conflicts; audited"),
+        ]
+        | None
+    ) = None
 
 
 class PickRead(BaseModel):
@@ -149,8 +158,9 @@ class ReturnLineCreate(BaseModel):
     model_config = _STRICT
     dispense_line_id: Id
     quantity: PositiveQuantity
-    restock: bool = Field(default=True,
-                          description="Back to available stock; false writes it off as waste")
+    restock: bool = Field(
+        default=True, description="Back to available stock; false writes it off as waste"
+    )
 
 
 class ReturnCreate(BaseModel):
@@ -193,8 +203,7 @@ class LabelRead(BaseModel):
 
 # ---------------------------------------------------------------- ward requisitions
 
-RequisitionStatus = Literal["requested", "approved", "issued", "received", "rejected",
-                            "cancelled"]
+RequisitionStatus = Literal["requested", "approved", "issued", "received", "rejected", "cancelled"]
 
 
 class RequisitionLineCreate(BaseModel):
@@ -222,7 +231,8 @@ class RequisitionDecision(BaseModel):
     version: Annotated[int, Field(ge=1)]
     approve: bool = True
     lines: Annotated[list[ApprovedQuantity], Field(max_length=100)] = Field(
-        default=[], description="Approved quantities; omitted lines are approved as requested")
+        default=[], description="Approved quantities; omitted lines are approved as requested"
+    )
     note: Annotated[Para, Field(max_length=500)] | None = None
 
 

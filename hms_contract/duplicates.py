@@ -53,8 +53,9 @@ class MergeRequest(BaseModel):
     reason: Reason
     survivor_version: int | None = Field(default=None, ge=1)
     duplicate_version: int | None = Field(default=None, ge=1)
-    flag_id: int | None = Field(default=None, ge=1, le=2**63 - 1,
-                                description="The duplicate flag this merge decides")
+    flag_id: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="The duplicate flag this merge decides"
+    )
 
 
 class MergeDecision(BaseModel):

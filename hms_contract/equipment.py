@@ -97,8 +97,7 @@ class ServiceCreate(BaseModel):
     performed_by: Annotated[RequiredLine, Field(max_length=120)]
     notes: Annotated[RequiredPara, Field(max_length=1000)] | None = None
     cost: NonNegativeMoney | None = None
-    return_to_service: bool = Field(default=False,
-                                    description="Mark the asset in service again")
+    return_to_service: bool = Field(default=False, description="Mark the asset in service again")
 
 
 class ServiceRead(BaseModel):

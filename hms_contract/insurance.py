@@ -26,8 +26,9 @@ from hms_contract.common import Money
 PayerCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")]
 EligibilityStatus = Literal["unknown", "eligible", "not_eligible", "error"]
 PreauthStatus = Literal["pending_submission", "approved", "denied", "pended", "cancelled"]
-ClaimStatus = Literal["ready", "submitted", "approved", "partly_approved", "rejected",
-                      "paid", "closed", "cancelled"]
+ClaimStatus = Literal[
+    "ready", "submitted", "approved", "partly_approved", "rejected", "paid", "closed", "cancelled"
+]
 
 
 class _Strict(BaseModel):
@@ -97,8 +98,9 @@ class PlanRead(BaseModel):
 
 class PolicyCreate(_Strict):
     plan_id: Id
-    member_number: str = Field(min_length=2, max_length=64,
-                               pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+    member_number: str = Field(
+        min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$"
+    )
     valid_from: date
     valid_to: date | None = None
 
@@ -201,8 +203,12 @@ class ClaimRead(BaseModel):
 
 class ClaimBatchCreate(_Strict):
     payer_id: Id
-    claim_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500,
-                                       description="Default: every ready claim of the payer")
+    claim_ids: list[Id] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Default: every ready claim of the payer",
+    )
 
 
 class ClaimBatchRead(BaseModel):

@@ -16,10 +16,14 @@ class TotpEnrolmentStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: str = Field(min_length=1, max_length=1024, description="Your current password")
-    code: str | None = Field(default=None, min_length=6, max_length=8,
-                             pattern=r"^\s*\d{3}\s?\d{3}\s*$",
-                             description="The current one-time code, when an authenticator "
-                                         "is already enrolled (it is being replaced)")
+    code: str | None = Field(
+        default=None,
+        min_length=6,
+        max_length=8,
+        pattern=r"^\s*\d{3}\s?\d{3}\s*$",
+        description="The current one-time code, when an authenticator "
+        "is already enrolled (it is being replaced)",
+    )
 
 
 class TotpConfirm(BaseModel):

@@ -15,10 +15,10 @@ from hms_contract.clinical import Line, RequiredLine, RequiredPara
 AssessmentKind = Literal["news2", "morse_falls", "braden"]
 Consciousness = Literal["alert", "confusion", "voice", "pain", "unresponsive"]
 FluidKind = Literal["intake", "output"]
-FluidRoute = Literal["oral", "intravenous", "enteral", "urine", "drain", "vomit", "stool",
-                     "nasogastric", "other"]
-TaskKind = Literal["turn", "dressing", "observation", "hygiene", "mobilise", "catheter",
-                   "other"]
+FluidRoute = Literal[
+    "oral", "intravenous", "enteral", "urine", "drain", "vomit", "stool", "nasogastric", "other"
+]
+TaskKind = Literal["turn", "dressing", "observation", "hygiene", "mobilise", "catheter", "other"]
 TaskStatus = Literal["open", "done", "cancelled"]
 ShiftName = Literal["early", "late", "night"]
 _STRICT = ConfigDict(extra="forbid")
@@ -77,7 +77,8 @@ class VitalsGrid(BaseModel):
     items: list[VitalsRow]
     total: int
     observe_every_minutes: int | None = Field(
-        default=None, description="How often observations are due by the latest NEWS2")
+        default=None, description="How often observations are due by the latest NEWS2"
+    )
 
 
 class FluidCreate(BaseModel):

@@ -43,8 +43,9 @@ def _name(value: str) -> str:
 def _phone(value: str) -> str:
     value = _text(value)
     if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 6:
-        raise ValueError("must be a phone number: digits, spaces, + - ( ) . only, "
-                         "at least 6 digits")
+        raise ValueError(
+            "must be a phone number: digits, spaces, + - ( ) . only, at least 6 digits"
+        )
     return value
 
 
@@ -80,15 +81,21 @@ def _blank_to_none(value: object) -> object:
 Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_name)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_text)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_text)]
-Phone = Annotated[str, BeforeValidator(_blank_to_none), Field(max_length=32),
-                  AfterValidator(_phone)]
-Email = Annotated[str, BeforeValidator(_blank_to_none), Field(max_length=254),
-                  AfterValidator(_email)]
+Phone = Annotated[
+    str, BeforeValidator(_blank_to_none), Field(max_length=32), AfterValidator(_phone)
+]
+Email = Annotated[
+    str, BeforeValidator(_blank_to_none), Field(max_length=254), AfterValidator(_email)
+]
 Language = Annotated[str, Field(max_length=35), AfterValidator(_language)]
-NationalId = Annotated[str, BeforeValidator(_blank_to_none), Field(max_length=64),
-                       AfterValidator(_national_id)]
-SexIn = Annotated[Sex, BeforeValidator(_lower),
-                  Field(description="FHIR administrative-gender: male, female, other, unknown")]
+NationalId = Annotated[
+    str, BeforeValidator(_blank_to_none), Field(max_length=64), AfterValidator(_national_id)
+]
+SexIn = Annotated[
+    Sex,
+    BeforeValidator(_lower),
+    Field(description="FHIR administrative-gender: male, female, other, unknown"),
+]
 
 
 class Address(BaseModel):
@@ -149,8 +156,11 @@ class PatientCreate(_Demographics):
     date_of_birth: SaneDate | None = None
     age_years: int | None = Field(default=None, ge=0, le=130)
     sex: SexIn
-    confirm_new: bool = Field(default=False, description="Register even though the server "
-                              "found likely duplicates (409 possible_duplicates)")
+    confirm_new: bool = Field(
+        default=False,
+        description="Register even though the server "
+        "found likely duplicates (409 possible_duplicates)",
+    )
 
     @model_validator(mode="after")
     def _one_birth_fact(self) -> PatientCreate:
@@ -201,8 +211,9 @@ class PatientRead(PatientSummary):
     next_of_kin: list[NextOfKin] = Field(default_factory=list)
     preferred_language: str | None = None
     insurance: list[InsurancePolicy] = Field(default_factory=list)
-    merged_into_id: int | None = Field(default=None, description="Set when this record was "
-                                       "merged into another one (the survivor)")
+    merged_into_id: int | None = Field(
+        default=None, description="Set when this record was merged into another one (the survivor)"
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -216,14 +227,21 @@ class PatientMerge(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     merge_from_id: int = Field(ge=1)
-    reason: Annotated[str, AfterValidator(_text), Field(
-        min_length=5, max_length=1000, description="Why these records are the same person")]
+    reason: Annotated[
+        str,
+        AfterValidator(_text),
+        Field(min_length=5, max_length=1000, description="Why these records are the same person"),
+    ]
     survivor_version: int | None = Field(default=None, ge=1)
     merge_from_version: int | None = Field(default=None, ge=1)
 
 
-DuplicateReason = Literal["same_national_id", "same_birth_date_similar_name",
-                          "same_birth_date_swapped_name", "same_phone_similar_name"]
+DuplicateReason = Literal[
+    "same_national_id",
+    "same_birth_date_similar_name",
+    "same_birth_date_swapped_name",
+    "same_phone_similar_name",
+]
 """Why two records look like one person (stable codes; the desktop words them as sentences)."""
 
 
@@ -234,7 +252,6 @@ class DuplicateCandidate(BaseModel):
     dob: date
     score: float
     reasons: list[DuplicateReason]
-
 
 
 class AlertAllergyRead(BaseModel):

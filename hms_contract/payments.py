@@ -27,7 +27,9 @@ from hms_contract.common import Money
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+
 # --- payments ------------------------------------------------------------------------------
+
 
 class PaymentCreate(_Strict):
     """Money received. With ``invoice_id`` it pays that invoice (the patient's part; for
@@ -143,6 +145,7 @@ class CardIntentRead(BaseModel):
 
 # --- account -------------------------------------------------------------------------------
 
+
 class AccountRead(BaseModel):
     """A patient's money at a glance. ``balance`` = what the patient still owes on
     finalised invoices minus account credit (negative = the hospital owes the patient)."""
@@ -164,8 +167,9 @@ class AccountRead(BaseModel):
 
 class StatementEntry(BaseModel):
     on: date
-    kind: Literal["invoice", "payment", "deposit", "refund", "credit_note", "write_off",
-                  "payer_adjustment"]
+    kind: Literal[
+        "invoice", "payment", "deposit", "refund", "credit_note", "write_off", "payer_adjustment"
+    ]
     reference: str
     description: str
     debit: Money
@@ -190,6 +194,7 @@ class StatementRead(BaseModel):
 
 # --- cash-up -------------------------------------------------------------------------------
 
+
 class CashSessionOpen(_Strict):
     drawer: str = Field(min_length=1, max_length=64)
     opening_float: NonNegativeMoney = Decimal(0)
@@ -213,8 +218,7 @@ class CashSessionRead(BaseModel):
     opening_float: Money
     submitted_at: datetime | None = None
     totals: list[MethodTotal]
-    expected_cash_in_drawer: Money = Field(description="Opening float + cash taken − cash "
-                                                       "refunded")
+    expected_cash_in_drawer: Money = Field(description="Opening float + cash taken − cash refunded")
     variance: Money | None = None
     variance_reason: str | None = None
     version: int
@@ -234,5 +238,3 @@ class CashSessionSubmit(_Strict):
     version: int = Field(ge=1)
     counted: list[CashCount] = Field(min_length=1, max_length=4)
     variance_reason: str | None = Field(default=None, min_length=3, max_length=500)
-
-

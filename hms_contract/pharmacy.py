@@ -30,12 +30,20 @@ Code = Annotated[RequiredLine, Field(max_length=32, pattern=r"^[A-Za-z0-9][A-Za-
 Lot = Annotated[RequiredLine, Field(max_length=40)]
 Reason = Annotated[RequiredPara, Field(max_length=500)]
 
-LocationKind = Literal["central_store", "pharmacy", "ward_store", "theatre", "quarantine",
-                       "other"]
+LocationKind = Literal["central_store", "pharmacy", "ward_store", "theatre", "quarantine", "other"]
 ItemKind = Literal["medicine", "consumable", "supply", "equipment"]
 StockStatus = Literal["available", "quarantined", "expired", "recalled"]
-MovementKind = Literal["receipt", "transfer", "issue", "dispense", "return", "adjustment",
-                       "write_off", "recall", "count"]
+MovementKind = Literal[
+    "receipt",
+    "transfer",
+    "issue",
+    "dispense",
+    "return",
+    "adjustment",
+    "write_off",
+    "recall",
+    "count",
+]
 WriteOffReason = Literal["expired", "damaged", "returned_unusable", "recalled", "other"]
 
 
@@ -51,11 +59,14 @@ def _scan_text(value: str) -> str:
 
 
 ScanCode = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_scan_text)]
-Gtin = Annotated[str, Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$",
-                            description="GTIN-8/12/13/14; stored as 14 digits")]
+Gtin = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$", description="GTIN-8/12/13/14; stored as 14 digits"),
+]
 
 
 # ---------------------------------------------------------------- locations
+
 
 class LocationRead(BaseModel):
     model_config = _READ
@@ -74,9 +85,12 @@ class LocationCreate(BaseModel):
     code: Code
     name: Annotated[RequiredLine, Field(max_length=120)]
     kind: LocationKind
-    ward_code: Annotated[Line, Field(max_length=32,
-                                     description="The ward this store serves (ward stores)")
-                         ] | None = None
+    ward_code: (
+        Annotated[
+            Line, Field(max_length=32, description="The ward this store serves (ward stores)")
+        ]
+        | None
+    ) = None
     dispensing: bool = False
 
 
@@ -90,6 +104,7 @@ class LocationUpdate(BaseModel):
 
 
 # ---------------------------------------------------------------- catalogue
+
 
 class PackCreate(BaseModel):
     model_config = _STRICT
@@ -111,11 +126,13 @@ class StockItemCreate(BaseModel):
     code: Annotated[Code, Field(max_length=40)]
     name: Annotated[RequiredLine, Field(max_length=200)]
     kind: ItemKind = "medicine"
-    drug_id: SmallId | None = Field(default=None,
-                                    description="Formulary drug; required for medicines")
+    drug_id: SmallId | None = Field(
+        default=None, description="Formulary drug; required for medicines"
+    )
     base_unit: Annotated[RequiredLine, Field(max_length=24, examples=["tablet"])] = "unit"
-    divisible: bool = Field(default=False,
-                            description="Whether fractions of the base unit can be issued")
+    divisible: bool = Field(
+        default=False, description="Whether fractions of the base unit can be issued"
+    )
     item_class: Annotated[Line, Field(max_length=40)] | None = None
     preferred_supplier_id: SmallId | None = None
     packs: Annotated[list[PackCreate], Field(max_length=6)] = []
@@ -167,6 +184,7 @@ class StockLevelRead(BaseModel):
 
 
 # ---------------------------------------------------------------- stock
+
 
 class StockRead(BaseModel):
     """One batch at one location."""
@@ -283,6 +301,7 @@ class BatchRead(BaseModel):
 
 # ---------------------------------------------------------------- counts
 
+
 class StockCountCreate(BaseModel):
     model_config = _STRICT
     location_id: SmallId
@@ -339,6 +358,7 @@ class StockCountRead(BaseModel):
 
 # ---------------------------------------------------------------- recall
 
+
 class RecallCreate(BaseModel):
     model_config = _STRICT
     reason: Reason
@@ -374,6 +394,7 @@ class RecallReport(BaseModel):
 
 
 # ---------------------------------------------------------------- alerts and reports
+
 
 class StockAlert(BaseModel):
     kind: Literal["stock_out", "low_stock", "near_expiry", "expired"]
@@ -440,6 +461,7 @@ class ReconciliationRead(BaseModel):
 
 
 # ---------------------------------------------------------------- barcodes
+
 
 class ScanRequest(BaseModel):
     model_config = _STRICT

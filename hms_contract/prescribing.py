@@ -28,8 +28,10 @@ class DrugRead(BaseModel):
     therapeutic_class: str | None
     class_name: str | None
     essential: bool
-    synonyms: list[str] = Field(default_factory=list, description="Other common names of "
-                                "the ingredient (aspirin, acetaminophen, meperidine ...)")
+    synonyms: list[str] = Field(
+        default_factory=list,
+        description="Other common names of the ingredient (aspirin, acetaminophen, meperidine ...)",
+    )
     brand_names: list[str] = Field(default_factory=list)
 
 
@@ -51,15 +53,20 @@ class PrescriptionCreate(BaseModel):
     encounter_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     items: Annotated[list[PrescriptionItemCreate], Field(min_length=1, max_length=20)]
     notes: Annotated[Para, Field(max_length=1000)] | None = None
-    override_reason: Annotated[Para, Field(
-        max_length=1000, description="Prescribe despite safety conflicts; audited")] | None = None
+    override_reason: (
+        Annotated[
+            Para, Field(max_length=1000, description="Prescribe despite safety conflicts; audited")
+        ]
+        | None
+    ) = None
 
 
 class SafetyCheckRequest(BaseModel):
     model_config = _STRICT
     patient_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
-    drug_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]],
-                        Field(min_length=1, max_length=20)]
+    drug_ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(min_length=1, max_length=20)
+    ]
 
 
 class ConflictRead(BaseModel):
@@ -67,8 +74,11 @@ class ConflictRead(BaseModel):
     drug_ids: list[int]
     reason: str
     severity: str
-    source: str | None = Field(default=None, description="Where the rule comes from (for "
-                               "an interaction, the citation of the interaction table)")
+    source: str | None = Field(
+        default=None,
+        description="Where the rule comes from (for "
+        "an interaction, the citation of the interaction table)",
+    )
 
 
 class SafetyCheckRead(BaseModel):
@@ -130,7 +140,8 @@ class PrescriptionRead(BaseModel):
     prescriber_user_id: int
     prescriber_name: str | None
     prescriber_registration: str | None = Field(
-        default=None, description="The prescriber's professional registration number")
+        default=None, description="The prescriber's professional registration number"
+    )
     status: str
     notes: str | None
     created_at: datetime

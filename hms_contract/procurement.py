@@ -71,6 +71,7 @@ class PriceQuote(BaseModel):
 
 # ---------------------------------------------------------------- reorder suggestions
 
+
 class ReorderSuggestion(BaseModel):
     item_id: int
     item_code: str
@@ -82,8 +83,9 @@ class ReorderSuggestion(BaseModel):
     on_hand: Quantity
     on_order: Quantity
     weekly_demand: Quantity
-    days_of_stock: Quantity | None = Field(description="On hand / daily demand; null when "
-                                                        "nothing is consumed")
+    days_of_stock: Quantity | None = Field(
+        description="On hand / daily demand; null when nothing is consumed"
+    )
     lead_time_days: int
     reorder_point: Quantity
     target_level: Quantity
@@ -95,8 +97,9 @@ class ReorderSuggestion(BaseModel):
 class SuggestionPick(BaseModel):
     model_config = _STRICT
     item_id: SmallId
-    quantity: PositiveQuantity | None = Field(default=None,
-                                              description="Omit to order the suggestion")
+    quantity: PositiveQuantity | None = Field(
+        default=None, description="Omit to order the suggestion"
+    )
 
 
 class OrderFromSuggestions(BaseModel):
@@ -105,11 +108,13 @@ class OrderFromSuggestions(BaseModel):
     model_config = _STRICT
     location_id: SmallId
     items: Annotated[list[SuggestionPick], Field(min_length=1, max_length=500)]
-    supplier_id: SmallId | None = Field(default=None,
-                                        description="Override each item's preferred supplier")
+    supplier_id: SmallId | None = Field(
+        default=None, description="Override each item's preferred supplier"
+    )
 
 
 # ---------------------------------------------------------------- purchase orders
+
 
 class PurchaseOrderLineCreate(BaseModel):
     model_config = _STRICT
@@ -164,6 +169,7 @@ class PurchaseOrderRead(BaseModel):
 
 # ---------------------------------------------------------------- goods receipts
 
+
 class GoodsReceiptLineCreate(BaseModel):
     model_config = _STRICT
     item_id: SmallId
@@ -171,8 +177,9 @@ class GoodsReceiptLineCreate(BaseModel):
     expiry: date
     quantity: PositiveQuantity
     unit_cost: NonNegativeMoney
-    order_line_id: Id | None = Field(default=None,
-                                     description="The purchase-order line this delivers")
+    order_line_id: Id | None = Field(
+        default=None, description="The purchase-order line this delivers"
+    )
 
 
 class GoodsReceiptCreate(BaseModel):

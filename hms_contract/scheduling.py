@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hms_contract.common import SaneDate, SaneDateTime
 
 Id = Field(ge=1, le=2**63 - 1)
-AppointmentStatus = Literal["booked", "checked_in", "in_consultation", "completed",
-                            "cancelled", "no_show"]
+AppointmentStatus = Literal[
+    "booked", "checked_in", "in_consultation", "completed", "cancelled", "no_show"
+]
 QueueStatus = Literal["waiting", "called", "in_consultation", "done", "left"]
 
 
@@ -42,12 +43,14 @@ class DoctorRead(BaseModel):
     active: bool
     version: int
     registration_number: str | None = Field(
-        default=None, description="Professional registration (licence) number, printed on "
-                                  "prescriptions")
+        default=None,
+        description="Professional registration (licence) number, printed on prescriptions",
+    )
 
 
-RegistrationNumber = Field(default=None, min_length=2, max_length=64,
-                           pattern=r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$")
+RegistrationNumber = Field(
+    default=None, min_length=2, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$"
+)
 
 
 class DoctorCreate(_Strict):
@@ -160,8 +163,12 @@ class AppointmentCreate(_Strict):
     doctor_id: int = Id
     start: SaneDateTime
     end: SaneDateTime | None = None
-    type: str | None = Field(default=None, min_length=1, max_length=32,
-                             description="new, follow_up, procedure (default new)")
+    type: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="new, follow_up, procedure (default new)",
+    )
     reason: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=4000)
     overbook: bool = Field(default=False, description="Use an overbook place of the slot")
@@ -279,8 +286,9 @@ class WaitlistRead(BaseModel):
     appointment_id: int | None
     created_at: datetime
     version: int
-    patient_mrn: str | None = Field(default=None, description="Only for roles that may "
-                                    "read demographics")
+    patient_mrn: str | None = Field(
+        default=None, description="Only for roles that may read demographics"
+    )
     patient_name: str | None = None
     doctor_name: str | None = None
     department_name: str | None = None

@@ -9,8 +9,16 @@ from hms_contract.auth import USERNAME_PATTERN, UserRead
 PASSWORD_MIN_LENGTH = 12  # staff accounts (issue 8); the server's policy says why it refuses
 PASSWORD_MAX_LENGTH = 128
 
-ROLE_NAMES = ("admin", "receptionist", "doctor", "nurse", "pharmacist", "billing_clerk",
-              "hr_officer", "manager")
+ROLE_NAMES = (
+    "admin",
+    "receptionist",
+    "doctor",
+    "nurse",
+    "pharmacist",
+    "billing_clerk",
+    "hr_officer",
+    "manager",
+)
 
 
 def _check_roles(roles: list[str] | None) -> list[str] | None:
@@ -18,8 +26,9 @@ def _check_roles(roles: list[str] | None) -> list[str] | None:
         return None
     unknown = sorted(set(roles) - set(ROLE_NAMES))
     if unknown:
-        raise ValueError(f"unknown role(s): {', '.join(unknown)}; "
-                         f"choose from {', '.join(ROLE_NAMES)}")
+        raise ValueError(
+            f"unknown role(s): {', '.join(unknown)}; choose from {', '.join(ROLE_NAMES)}"
+        )
     if not roles:
         raise ValueError("at least one role is required")
     return sorted(set(roles))
@@ -28,8 +37,9 @@ def _check_roles(roles: list[str] | None) -> list[str] | None:
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(pattern=USERNAME_PATTERN,
-                          description="2-64 letters, digits, dot, dash or underscore")
+    username: str = Field(
+        pattern=USERNAME_PATTERN, description="2-64 letters, digits, dot, dash or underscore"
+    )
     full_name: str = Field(min_length=1, max_length=200)
     roles: list[str] = Field(min_length=1, max_length=8)
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)

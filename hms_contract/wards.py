@@ -25,6 +25,7 @@ _READ = ConfigDict(from_attributes=True)
 
 # ---------------------------------------------------------------- wards, rooms, beds
 
+
 class WardCreate(BaseModel):
     model_config = _STRICT
     code: Annotated[RequiredLine, Field(max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
@@ -132,6 +133,7 @@ class BedRead(BaseModel):
 
 
 # ---------------------------------------------------------------- admissions
+
 
 class AdmissionCreate(BaseModel):
     """Admit a patient to a bed. ``attending_doctor_user_id`` defaults to the admitting
@@ -242,8 +244,22 @@ class NurseAssignmentRead(BaseModel):
 
 
 __all__ = [
-    "AdmissionCreate", "AdmissionRead", "AttendingChange", "BedAlerts", "BedCreate",
-    "BedRead", "BedStatusChange", "BedStayRead", "CancelAdmissionRequest",
-    "DischargeRequest", "DischargeSummaryRead", "NurseAssignmentRead", "RoomCreate",
-    "RoomRead", "TransferRequest", "WardCreate", "WardRead", "WardUpdate",
+    "AdmissionCreate",
+    "AdmissionRead",
+    "AttendingChange",
+    "BedAlerts",
+    "BedCreate",
+    "BedRead",
+    "BedStatusChange",
+    "BedStayRead",
+    "CancelAdmissionRequest",
+    "DischargeRequest",
+    "DischargeSummaryRead",
+    "NurseAssignmentRead",
+    "RoomCreate",
+    "RoomRead",
+    "TransferRequest",
+    "WardCreate",
+    "WardRead",
+    "WardUpdate",
 ]

@@ -61,9 +61,7 @@ class EventBridge(QObject):
         """Start listening (no-op when already running)."""
         if self.running:
             return
-        self._thread = threading.Thread(
-            target=self._run, name="hms-events", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="hms-events", daemon=True)
         self._thread.start()
 
     def stop(self, wait_s: float = 2.0) -> None:

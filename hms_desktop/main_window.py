@@ -83,16 +83,15 @@ class MainWindow(QMainWindow):
 
         self.infos: list[WorkspaceInfo] = workspaces_for(me.workspaces)
         self._pages: dict[str, QWidget] = {}
-        self._context = WorkspaceContext(api=api, tasks=tasks, me=me, show_status=self._show_status,
-                                         settings=settings)
+        self._context = WorkspaceContext(
+            api=api, tasks=tasks, me=me, show_status=self._show_status, settings=settings
+        )
 
         self._build_central()
         self._build_status_bar()
         self._build_actions()
 
-        self.lock_overlay = LockOverlay(
-            api, tasks, me.full_name or me.username, self._content
-        )
+        self.lock_overlay = LockOverlay(api, tasks, me.full_name or me.username, self._content)
         self.lock_overlay.sig_unlocked.connect(self._on_lock_overlay_unlocked)
         self.lock_overlay.sig_sign_out_requested.connect(self.sign_out)
         self.lock_overlay.sig_session_ended.connect(self._end_session)
@@ -163,7 +162,8 @@ class MainWindow(QMainWindow):
         self.offline_banner.setObjectName("offlineBanner")
         self.offline_banner.setStyleSheet(
             "QFrame#offlineBanner { background: #fdecea; border-bottom: 2px solid #c62828; }"
-            " QFrame#offlineBanner QLabel { color: #7f1d1d; }")
+            " QFrame#offlineBanner QLabel { color: #7f1d1d; }"
+        )
         self.offline_banner.setAccessibleName(self.tr("Connection problem"))
         row = QHBoxLayout(self.offline_banner)
         row.setContentsMargins(16, 8, 16, 8)
@@ -172,8 +172,9 @@ class MainWindow(QMainWindow):
         self.offline_label.setAccessibleName(self.tr("Connection problem"))
         self.retry_now_button = QPushButton(self.tr("Try again now"), self.offline_banner)
         self.retry_now_button.setAccessibleName(self.tr("Try to reach the server again now"))
-        self.retry_now_button.setToolTip(self.tr("Check the connection now instead of "
-                                                 "waiting for the next attempt"))
+        self.retry_now_button.setToolTip(
+            self.tr("Check the connection now instead of waiting for the next attempt")
+        )
         self.retry_now_button.clicked.connect(lambda: self.connection.check_now())
         row.addWidget(self.offline_label, 1)
         row.addWidget(self.retry_now_button)
@@ -330,11 +331,13 @@ class MainWindow(QMainWindow):
             text = self.tr(
                 "<b>The server cannot be reached.</b> Reconnecting… Until it is back, "
                 "searching, saving, booking and printing do not work. What you have typed "
-                "stays where it is: send it again once the connection returns.")
+                "stays where it is: send it again once the connection returns."
+            )
         else:
             text = self.tr(
                 "<b>The server is up but its database is not.</b> Nothing can be loaded or "
-                "saved until it recovers. What you have typed stays where it is.")
+                "saved until it recovers. What you have typed stays where it is."
+            )
         self.offline_label.setText(text)
         self.offline_banner.show()
 

@@ -32,21 +32,31 @@ DOCUMENTS = ("invoice", "receipt", "statement")
 
 
 def parse_print_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="hms-desktop print",
-                                     description="Render a billing document to a PDF file")
+    parser = argparse.ArgumentParser(
+        prog="hms-desktop print", description="Render a billing document to a PDF file"
+    )
     parser.add_argument("document", choices=DOCUMENTS)
     parser.add_argument("reference", help="invoice or receipt number, or the patient id")
     parser.add_argument("--pdf", required=True, help="the PDF file to write")
     parser.add_argument("--server", required=True)
     parser.add_argument("--user", required=True)
-    parser.add_argument("--password-stdin", action="store_true", required=True,
-                        help="read the password from the first line of standard input")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from the first line of standard input",
+    )
     parser.add_argument("--totp", help="authenticator code, if the account needs one")
     parser.add_argument("--ca-file", help="the hospital's LAN CA certificate (PEM)")
-    parser.add_argument("--from", dest="period_from", type=date.fromisoformat,
-                        help="statement: first day (YYYY-MM-DD)")
-    parser.add_argument("--to", dest="period_to", type=date.fromisoformat,
-                        help="statement: last day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--from",
+        dest="period_from",
+        type=date.fromisoformat,
+        help="statement: first day (YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--to", dest="period_to", type=date.fromisoformat, help="statement: last day (YYYY-MM-DD)"
+    )
     return parser.parse_args(argv)
 
 
@@ -63,8 +73,14 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
-def render_document(billing: BillingApi, document: str, reference: str, *,
-                    period_from: date | None = None, period_to: date | None = None) -> bytes:
+def render_document(
+    billing: BillingApi,
+    document: str,
+    reference: str,
+    *,
+    period_from: date | None = None,
+    period_to: date | None = None,
+) -> bytes:
     """Fetch ``document`` and render it; records the print."""
     head = Letterhead.from_hospital(billing.hospital(), billing.logo())
     if document == "invoice":
@@ -78,15 +94,18 @@ def render_document(billing: BillingApi, document: str, reference: str, *,
     else:
         if not reference.isdigit():
             raise ValueError("a statement needs the patient's id")
-        statement = billing.statement(int(reference), period_from=period_from,
-                                      period_to=period_to)
+        statement = billing.statement(int(reference), period_from=period_from, period_to=period_to)
         pdf = render_statement(statement, head)
         billing.record_print("statement", patient_id=statement.patient_id)
     return pdf
 
 
-def run_print(argv: list[str], *, password: str | None = None,
-              api_factory: Callable[[str], ApiClient] | None = None) -> int:
+def run_print(
+    argv: list[str],
+    *,
+    password: str | None = None,
+    api_factory: Callable[[str], ApiClient] | None = None,
+) -> int:
     args = parse_print_args(argv)
     secret = password if password is not None else sys.stdin.readline().rstrip("\r\n")
     api = (api_factory or (lambda url: ApiClient(url, ca_file=args.ca_file)))(args.server)
@@ -97,11 +116,18 @@ def run_print(argv: list[str], *, password: str | None = None,
             print(f"Sign-in failed: {problem.detail} [{problem.code}]", file=sys.stderr)
             return 2
         try:
-            pdf = render_document(BillingApi(api), args.document, args.reference,
-                                  period_from=args.period_from, period_to=args.period_to)
+            pdf = render_document(
+                BillingApi(api),
+                args.document,
+                args.reference,
+                period_from=args.period_from,
+                period_to=args.period_to,
+            )
         except ApiProblem as problem:
-            print(f"Cannot print {args.document} {args.reference}: {problem.detail} "
-                  f"[{problem.code}]", file=sys.stderr)
+            print(
+                f"Cannot print {args.document} {args.reference}: {problem.detail} [{problem.code}]",
+                file=sys.stderr,
+            )
             return 1
         except ValueError as error:
             print(str(error), file=sys.stderr)

@@ -43,13 +43,20 @@ class WorkspaceContext:
     (a test) supply its own bridge instead of one that connects to ``GET /events``.
     """
 
-    def __init__(self, api: ApiClient, tasks: TaskRunner, me: MeRead,
-                 show_status: Callable[[str], None] | None = None, *,
-                 events: EventBridge | None = None,
-                 settings: DesktopSettings | None = None) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        tasks: TaskRunner,
+        me: MeRead,
+        show_status: Callable[[str], None] | None = None,
+        *,
+        events: EventBridge | None = None,
+        settings: DesktopSettings | None = None,
+    ) -> None:
         if not isinstance(me, MeRead):
-            raise TypeError(f"WorkspaceContext.me must be hms_contract.auth.MeRead, "
-                            f"not {type(me).__name__}")
+            raise TypeError(
+                f"WorkspaceContext.me must be hms_contract.auth.MeRead, not {type(me).__name__}"
+            )
         self.api = api
         self.tasks = tasks
         self.me = me

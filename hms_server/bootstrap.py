@@ -52,12 +52,18 @@ class BackgroundWorker(Protocol):
 
 def hospital_from_settings(settings: Settings) -> Hospital:
     return Hospital(
-        name=settings.hospital_name, timezone=settings.hospital_timezone,
-        address=settings.hospital_address, phone=settings.hospital_phone,
-        email=settings.hospital_email, tax_id=settings.hospital_tax_id,
-        booking_url=settings.booking_url, mrn_prefix=settings.mrn_prefix,
-        currency=settings.currency, currency_minor_unit=settings.currency_minor_unit,
-        logo_file=settings.hospital_logo_file)
+        name=settings.hospital_name,
+        timezone=settings.hospital_timezone,
+        address=settings.hospital_address,
+        phone=settings.hospital_phone,
+        email=settings.hospital_email,
+        tax_id=settings.hospital_tax_id,
+        booking_url=settings.booking_url,
+        mrn_prefix=settings.mrn_prefix,
+        currency=settings.currency,
+        currency_minor_unit=settings.currency_minor_unit,
+        logo_file=settings.hospital_logo_file,
+    )
 
 
 def wire_areas(events: ev.DomainEvents) -> ev.DomainEvents:
@@ -125,7 +131,8 @@ def billing_policy(settings: Settings) -> BillingPolicy:
         discount_approval_percent=settings.billing_discount_approval_percent,
         discount_approval_amount=settings.billing_discount_approval_amount,
         refund_approval_amount=settings.billing_refund_approval_amount,
-        invoice_due_days=settings.invoice_due_days)
+        invoice_due_days=settings.invoice_due_days,
+    )
 
 
 def billing_gateways(settings: Settings) -> BillingGateways:
@@ -137,17 +144,24 @@ def billing_gateways(settings: Settings) -> BillingGateways:
     gateways = BillingGateways()
     if settings.payer_fhir_url:
         gateways.payer = FhirPayerGateway(
-            base_url=settings.payer_fhir_url, provider_name=settings.hospital_name,
-            timeout=settings.payer_timeout_seconds, retries=settings.payer_retries)
+            base_url=settings.payer_fhir_url,
+            provider_name=settings.hospital_name,
+            timeout=settings.payer_timeout_seconds,
+            retries=settings.payer_retries,
+        )
     if settings.card_gateway_url:
         if len(settings.card_gateway_webhook_secret) < 16:
-            raise ConfigurationError("HMS_CARD_GATEWAY_WEBHOOK_SECRET must be set (16+ "
-                                     "characters) when a card gateway is configured.")
+            raise ConfigurationError(
+                "HMS_CARD_GATEWAY_WEBHOOK_SECRET must be set (16+ "
+                "characters) when a card gateway is configured."
+            )
         gateways.card = HttpCardGateway(
-            url=settings.card_gateway_url, api_key=settings.card_gateway_api_key,
+            url=settings.card_gateway_url,
+            api_key=settings.card_gateway_api_key,
             webhook_secret=settings.card_gateway_webhook_secret,
             timeout=settings.card_gateway_timeout_seconds,
-            tolerance_seconds=settings.card_gateway_webhook_tolerance_seconds)
+            tolerance_seconds=settings.card_gateway_webhook_tolerance_seconds,
+        )
     return gateways
 
 
@@ -182,10 +196,16 @@ class Runtime:
     def read_only_sessions(self) -> sessionmaker[Session]:
         return self.read_only_session_factory or self.session_factory
 
-    def uow(self, actor: Actor | None = None, *,
-            request_memo: dict[Hashable, Any] | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, hospital=self.hospital,
-                          events=self.events, request_memo=request_memo)
+    def uow(
+        self, actor: Actor | None = None, *, request_memo: dict[Hashable, Any] | None = None
+    ) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory,
+            actor,
+            hospital=self.hospital,
+            events=self.events,
+            request_memo=request_memo,
+        )
 
     def uow_factory(self, actor: Actor | None = None) -> Callable[[], UnitOfWork]:
         return lambda: self.uow(actor)
@@ -207,27 +227,45 @@ class Runtime:
                 bind.dispose()
 
 
-def build_runtime(settings: Settings, *, as_owner: bool = False, pool_size: int | None = None,
-                  session_factory: sessionmaker[Session] | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    as_owner: bool = False,
+    pool_size: int | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> Runtime:
     """Engine (runtime role unless ``as_owner``), hospital context and area wiring.
 
     ``session_factory`` lets tests supply savepoint-isolated sessions.
     """
-    url = (settings.database_url if as_owner
-           else runtime_url(settings.database_url, settings.runtime_database_url))
+    url = (
+        settings.database_url
+        if as_owner
+        else runtime_url(settings.database_url, settings.runtime_database_url)
+    )
     engine = make_engine(url, pool_size=pool_size or settings.pool_size)
     factory = session_factory or sessionmaker(engine, expire_on_commit=False)
     read_only = None
     if settings.database_replica_url and session_factory is None:
         # The replica is a physical copy: the runtime role and its password are the same.
-        replica = make_engine(runtime_url(settings.database_replica_url)
-                              if not as_owner else settings.database_replica_url,
-                              pool_size=pool_size or settings.pool_size)
+        replica = make_engine(
+            runtime_url(settings.database_replica_url)
+            if not as_owner
+            else settings.database_replica_url,
+            pool_size=pool_size or settings.pool_size,
+        )
         read_only = sessionmaker(replica, expire_on_commit=False)
-    return Runtime(settings=settings, hospital=hospital_from_settings(settings),
-                   events=standard_events(), engine=engine, session_factory=factory,
-                   ports=wire_ports(Ports()), read_only_session_factory=read_only,
-                   billing=billing_gateways(settings), billing_policy=billing_policy(settings))
+    return Runtime(
+        settings=settings,
+        hospital=hospital_from_settings(settings),
+        events=standard_events(),
+        engine=engine,
+        session_factory=factory,
+        ports=wire_ports(Ports()),
+        read_only_session_factory=read_only,
+        billing=billing_gateways(settings),
+        billing_policy=billing_policy(settings),
+    )
 
 
 def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:
@@ -237,9 +275,15 @@ def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:
 
     assert isinstance(messaging, MessagingSettings)
     if messaging.hl7_adt_endpoint:
-        events.subscribe(ev.AdmissionChanged, AdtPublisher(
-            messaging.hl7_adt_endpoint, messaging.hl7_sending_facility,
-            messaging.hl7_receiving_application, messaging.hl7_receiving_facility))
+        events.subscribe(
+            ev.AdmissionChanged,
+            AdtPublisher(
+                messaging.hl7_adt_endpoint,
+                messaging.hl7_sending_facility,
+                messaging.hl7_receiving_application,
+                messaging.hl7_receiving_facility,
+            ),
+        )
 
 
 def hl7_listener(runtime: Runtime, host: str, port: int) -> Hl7Listener:
@@ -251,8 +295,9 @@ def hl7_listener(runtime: Runtime, host: str, port: int) -> Hl7Listener:
         return device_vitals.receive_message(runtime.uow(device_vitals.DEVICE_ACTOR), raw).ack
 
     def on_broken(raw: bytes, reason: str) -> str:
-        return device_vitals.record_broken_frame(runtime.uow(device_vitals.DEVICE_ACTOR), raw,
-                                                 reason).ack
+        return device_vitals.record_broken_frame(
+            runtime.uow(device_vitals.DEVICE_ACTOR), raw, reason
+        ).ack
 
     return Hl7Listener(host, port, on_message, on_broken)
 
@@ -278,18 +323,27 @@ def add_server_workers(runtime: Runtime, *, messaging_settings: object | None = 
     messaging = messaging_settings or MessagingSettings()
     assert isinstance(messaging, MessagingSettings)
     if messaging.enabled:
-        runtime.workers.append(MessageDispatcher(
-            runtime.uow_factory(Actor.system("messaging")), build_adapters(messaging),  # type: ignore[arg-type]
-            interval=messaging.messaging_dispatch_interval_seconds,
-            batch_size=messaging.messaging_batch_size))
+        runtime.workers.append(
+            MessageDispatcher(
+                runtime.uow_factory(Actor.system("messaging")),
+                build_adapters(messaging),  # type: ignore[arg-type]
+                interval=messaging.messaging_dispatch_interval_seconds,
+                batch_size=messaging.messaging_batch_size,
+            )
+        )
     # Wards: ADT out, bed-days and dose top-up, and (by setting) the bedside-monitor listener.
     wire_hl7_adt(runtime.events, messaging)
     devices = Hl7ListenerSettings()
-    runtime.workers.append(WardMaintenance(runtime.uow_factory(Actor.system("wards")),
-                                           interval=devices.ward_maintenance_interval_seconds))
+    runtime.workers.append(
+        WardMaintenance(
+            runtime.uow_factory(Actor.system("wards")),
+            interval=devices.ward_maintenance_interval_seconds,
+        )
+    )
     if devices.hl7_listen_in_server:
-        runtime.workers.append(hl7_listener(runtime, devices.hl7_listen_host,
-                                            devices.hl7_listen_port))
+        runtime.workers.append(
+            hl7_listener(runtime, devices.hl7_listen_host, devices.hl7_listen_port)
+        )
 
 
 def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:
@@ -298,14 +352,18 @@ def build_audit_sealer(settings: Settings, url: URL) -> AuditSealer:
     from hms_server.adapters.audit_key import checkpoint_dir, load_audit_key
     from hms_server.adapters.audit_sealer import AuditSealer
 
-    return AuditSealer(url, load_audit_key(settings, create=True),
-                       CheckpointLog(checkpoint_dir(settings), settings.audit_syslog),
-                       interval=settings.audit_seal_interval_seconds,
-                       checkpoint_seconds=settings.audit_checkpoint_seconds)
+    return AuditSealer(
+        url,
+        load_audit_key(settings, create=True),
+        CheckpointLog(checkpoint_dir(settings), settings.audit_syslog),
+        interval=settings.audit_seal_interval_seconds,
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
+    )
 
 
-def create_app(settings: Settings | None = None, *,
-               messaging_settings: object | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, messaging_settings: object | None = None
+) -> FastAPI:
     """The HMS application server: runtime + workers + the HTTP API."""
     from hms_server.api.http_app import build_http_app
     from hms_server.config import get_settings
@@ -316,12 +374,14 @@ def create_app(settings: Settings | None = None, *,
     return build_http_app(runtime)
 
 
-
-def wired_uow(session_factory: sessionmaker[Session], actor: Actor | None = None, *,
-              settings: Settings | None = None, events: ev.DomainEvents | None = None
-              ) -> UnitOfWork:
+def wired_uow(
+    session_factory: sessionmaker[Session],
+    actor: Actor | None = None,
+    *,
+    settings: Settings | None = None,
+    events: ev.DomainEvents | None = None,
+) -> UnitOfWork:
     """A unit of work on ``session_factory`` with the standard wiring, for tools, benchmarks
     and tests that hold a session factory rather than a ``Runtime``."""
     hospital = hospital_from_settings(settings) if settings is not None else Hospital()
-    return UnitOfWork(session_factory, actor, hospital=hospital,
-                      events=events or standard_events())
+    return UnitOfWork(session_factory, actor, hospital=hospital, events=events or standard_events())

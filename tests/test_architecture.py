@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_import_contracts_are_kept():
     lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint_imports, "import-linter is a dev dependency"
-    result = subprocess.run([lint_imports], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([lint_imports], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 broken" in result.stdout

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location(
-    "workspaces_text", ROOT / "installers" / "common" / "workspaces_text.py")
+    "workspaces_text", ROOT / "installers" / "common" / "workspaces_text.py"
+)
 assert spec is not None and spec.loader is not None
 workspaces_text = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(workspaces_text)

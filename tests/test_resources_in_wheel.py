@@ -47,34 +47,68 @@ print(json.dumps(found))
 @pytest.mark.slow
 def test_an_installed_wheel_finds_every_resource(tmp_path: Path):
     wheels, site = tmp_path / "wheels", tmp_path / "site"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(wheels), str(ROOT)], capture_output=True, text=True,
-                           timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     [wheel] = wheels.glob("hms-*.whl")
-    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
-                                "--target", str(site), str(wheel)], capture_output=True,
-                               text=True, timeout=300)
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert installed.returncode == 0, installed.stderr[-2000:]
     # -S: no site-packages processing, so the editable install of this checkout is invisible;
     # third-party packages come from the venv's site-packages after the installed wheel.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(site), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])}
-    probe = subprocess.run([sys.executable, "-S", "-c", PROBE, str(site)], cwd=tmp_path,
-                           env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(site), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+        ),
+    }
+    probe = subprocess.run(
+        [sys.executable, "-S", "-c", PROBE, str(site)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     found = json.loads(probe.stdout.strip().splitlines()[-1])
     assert found["modules"] == ["True", "True", "True"]
-    assert set(found["datasets"]) == {"formulary.json", "drug_interactions.json",
-                                      "lab_catalogue.json"}
+    assert set(found["datasets"]) == {
+        "formulary.json",
+        "drug_interactions.json",
+        "lab_catalogue.json",
+    }
     assert all(count > 10 for count in found["datasets"].values())
-    assert found["fonts"] == ["DejaVuSans-Bold.ttf", "DejaVuSans-BoldOblique.ttf",
-                              "DejaVuSans-Oblique.ttf", "DejaVuSans.ttf"]
+    assert found["fonts"] == [
+        "DejaVuSans-Bold.ttf",
+        "DejaVuSans-BoldOblique.ttf",
+        "DejaVuSans-Oblique.ttf",
+        "DejaVuSans.ttf",
+    ]
     assert found["font_dir_installed"] is True
     assert found["fonts_register"] == ["DejaVuSans", "DejaVuSans-Bold"]
     assert found["icon"] is True
-    source_migrations = sorted(p.name for p in
-                               (ROOT / "hms_server/migrations/versions").glob("0*.py"))
+    source_migrations = sorted(
+        p.name for p in (ROOT / "hms_server/migrations/versions").glob("0*.py")
+    )
     assert found["migrations"] == source_migrations
     assert {"booking.html", "booking.css", "booking.js"} <= set(found["static"])
     assert found["breached_passwords"] > 19_000  # the password policy's offline list

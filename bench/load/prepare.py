@@ -31,8 +31,14 @@ def prepare_staff(url: str, receptionists: int, doctors: int) -> dict[str, objec
         reception = []
         for i in range(receptionists):
             username = f"rec{i:03d}"
-            create_user(runtime.uow(actor), runtime.settings, username=username,
-                        full_name=f"Receptionist {i}", roles=["receptionist"], password=PASSWORD)
+            create_user(
+                runtime.uow(actor),
+                runtime.settings,
+                username=username,
+                full_name=f"Receptionist {i}",
+                roles=["receptionist"],
+                password=PASSWORD,
+            )
             reception.append(username)
         with runtime.session_factory() as s:
             patients = list(s.scalars(select(Patient.id).order_by(Patient.id)))
@@ -40,26 +46,45 @@ def prepare_staff(url: str, receptionists: int, doctors: int) -> dict[str, objec
         doctor_rows = []
         for i in range(doctors):
             username = f"doc{i:03d}"
-            user = create_user(runtime.uow(actor), runtime.settings, username=username,
-                               full_name=f"Dr Bench {i}", roles=["doctor"],
-                               password=PASSWORD).user
-            doctor = scheduling.create_doctor(runtime.uow(actor), user_id=user.id,
-                                              department_id=department,
-                                              specialty="General Medicine")
-            scheduling.replace_templates(runtime.uow(actor), doctor.id, [
-                SessionTemplate(d, time(8), time(18), 15, 0, f"Room {i + 1}") for d in range(7)])
+            user = create_user(
+                runtime.uow(actor),
+                runtime.settings,
+                username=username,
+                full_name=f"Dr Bench {i}",
+                roles=["doctor"],
+                password=PASSWORD,
+            ).user
+            doctor = scheduling.create_doctor(
+                runtime.uow(actor),
+                user_id=user.id,
+                department_id=department,
+                specialty="General Medicine",
+            )
+            scheduling.replace_templates(
+                runtime.uow(actor),
+                doctor.id,
+                [SessionTemplate(d, time(8), time(18), 15, 0, f"Room {i + 1}") for d in range(7)],
+            )
             for offset in range(1, 11):
-                start = datetime.combine(date.today() + timedelta(days=offset),
-                                         time(8 + rng.randint(0, 9), 15 * rng.randint(0, 3)))
+                start = datetime.combine(
+                    date.today() + timedelta(days=offset),
+                    time(8 + rng.randint(0, 9), 15 * rng.randint(0, 3)),
+                )
                 # DomainError: the patient already has an appointment then.
                 with contextlib.suppress(DomainError):
-                    appointments.book_appointment(runtime.uow(actor),
-                                                  patient_id=rng.choice(patients),
-                                                  doctor_id=doctor.id, start=start)
+                    appointments.book_appointment(
+                        runtime.uow(actor),
+                        patient_id=rng.choice(patients),
+                        doctor_id=doctor.id,
+                        start=start,
+                    )
             doctor_rows.append({"username": username, "doctor_id": doctor.id})
         with runtime.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-        return {"receptionist": reception, "doctor": [d["username"] for d in doctor_rows],
-                "doctors": doctor_rows}
+        return {
+            "receptionist": reception,
+            "doctor": [d["username"] for d in doctor_rows],
+            "doctors": doctor_rows,
+        }
     finally:
         runtime.close()

@@ -28,7 +28,16 @@ class AuditApi:
         offset: int = 0,
     ) -> Page[AuditEntryRead]:
         """One page of entries matching the filters (``since``/``until`` as ISO 8601 UTC)."""
-        params = {"since": since, "until": until, "user": user, "patient_id": patient_id,
-                  "action": action, "category": category, "outcome": outcome, "sort": sort,
-                  "limit": limit, "offset": offset}
+        params = {
+            "since": since,
+            "until": until,
+            "user": user,
+            "patient_id": patient_id,
+            "action": action,
+            "category": category,
+            "outcome": outcome,
+            "sort": sort,
+            "limit": limit,
+            "offset": offset,
+        }
         return self.api.get("/audit", Page[AuditEntryRead], params=params)

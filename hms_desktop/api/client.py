@@ -222,7 +222,12 @@ class ApiClient:
                 headers.pop("Authorization", None)
             try:
                 response = self._http.request(
-                    method, path, json=json, params=query, headers=headers, data=data,
+                    method,
+                    path,
+                    json=json,
+                    params=query,
+                    headers=headers,
+                    data=data,
                     files=files,
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -268,7 +273,9 @@ class ApiClient:
     def _do_refresh(self, refresh: str) -> None:
         try:
             response = self._request(
-                "POST", "/auth/refresh", json=_json_body(RefreshRequest(refresh_token=refresh)),
+                "POST",
+                "/auth/refresh",
+                json=_json_body(RefreshRequest(refresh_token=refresh)),
                 auth=False,
             )
         except ApiProblem as problem:
@@ -280,19 +287,18 @@ class ApiClient:
         self._set_tokens(_parse(response, TokenResponse))
 
     # -- the public transport: area APIs (``hms_desktop/api/<area>.py``) use only these ---
-    def get(self, path: str, model: Any = None, *, params: Mapping[str, Any] | None = None
-            ) -> Any:
+    def get(self, path: str, model: Any = None, *, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``path``; the JSON answer parsed into ``model`` (a contract class such as
         ``PatientRead`` or ``Page[PatientSummary]``) when given."""
         return _parse(self._request("GET", path, params=params), model)
 
-    def post(self, path: str, body: Any = None, model: Any = None, *,
-             creates: bool = False) -> Any:
+    def post(self, path: str, body: Any = None, model: Any = None, *, creates: bool = False) -> Any:
         """POST a contract model (or plain JSON). ``creates=True`` adds an Idempotency-Key
         that the client's own retries reuse, so a retried create never creates twice."""
         key = str(uuid.uuid4()) if creates else None
-        return _parse(self._request("POST", path, json=_json_body(body), idempotency_key=key),
-                      model)
+        return _parse(
+            self._request("POST", path, json=_json_body(body), idempotency_key=key), model
+        )
 
     def patch(self, path: str, body: Any, model: Any = None) -> Any:
         return _parse(self._request("PATCH", path, json=_json_body(body)), model)
@@ -303,24 +309,35 @@ class ApiClient:
     def delete(self, path: str, model: Any = None) -> Any:
         return _parse(self._request("DELETE", path), model)
 
-    def get_bytes(self, path: str, *, params: Mapping[str, Any] | None = None
-                  ) -> tuple[bytes, str]:
+    def get_bytes(self, path: str, *, params: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
         """Raw body and content type (documents, exports)."""
         response = self._request("GET", path, params=params)
         return response.content, response.headers.get("content-type", "")
 
-    def post_form(self, path: str, data: Mapping[str, str],
-                  files: Mapping[str, tuple[str, bytes]], model: Any = None, *,
-                  creates: bool = False) -> Any:
+    def post_form(
+        self,
+        path: str,
+        data: Mapping[str, str],
+        files: Mapping[str, tuple[str, bytes]],
+        model: Any = None,
+        *,
+        creates: bool = False,
+    ) -> Any:
         """POST ``multipart/form-data`` (a file upload); ``files`` maps a field to
         ``(file name, bytes)``. Same retries, refresh and error mapping as ``post``."""
         key = str(uuid.uuid4()) if creates else None
-        return _parse(self._request("POST", path, data=data, files=files,
-                                    idempotency_key=key), model)
+        return _parse(
+            self._request("POST", path, data=data, files=files, idempotency_key=key), model
+        )
 
     @contextlib.contextmanager
-    def stream(self, path: str, *, headers: Mapping[str, str] | None = None,
-               timeout: httpx.Timeout | float | None = None) -> Iterator[httpx.Response]:
+    def stream(
+        self,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> Iterator[httpx.Response]:
         """``GET path`` as an open stream (server-sent events). A 401 refreshes the access
         token once and reconnects; other error answers raise ``ApiProblem``, network
         trouble ``ServerUnavailableError``. The caller reads ``iter_lines()``."""
@@ -332,8 +349,7 @@ class ApiClient:
                 sent["Authorization"] = f"Bearer {access}"
             try:
                 with self._http.stream("GET", path, headers=sent, timeout=timeout) as response:
-                    if not (response.status_code == 401 and not refreshed
-                            and self._refresh_token):
+                    if not (response.status_code == 401 and not refreshed and self._refresh_token):
                         if response.is_error:
                             response.read()
                             raise problem_from_response(response)
@@ -372,8 +388,9 @@ class ApiClient:
 
     def reauthenticate(self, password: str) -> None:
         """Confirm the signed-in user's password (idle lock); ``ApiProblem`` if wrong."""
-        self.post("/auth/reauthenticate", request_body(ReauthenticateRequest,
-                                                       {"password": password}))
+        self.post(
+            "/auth/reauthenticate", request_body(ReauthenticateRequest, {"password": password})
+        )
 
     def me(self) -> MeRead:
         """The signed-in user with ``permissions``, ``workspaces`` and the ``hospital``."""
@@ -408,11 +425,22 @@ def request_body(model: type[M], values: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(dict(values))
     except ValidationError as exc:
-        errors = [{"field": ".".join(["body", *(str(p) for p in e["loc"])]),
-                   "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+        errors = [
+            {
+                "field": ".".join(["body", *(str(p) for p in e["loc"])]),
+                "message": e["msg"],
+                "type": e["type"],
+            }
+            for e in exc.errors()
+        ]
         fields = ", ".join(e["field"] for e in errors) or "the request"
-        raise ApiProblem(422, "validation_error", f"Please correct: {fields}.", errors=errors,
-                         title="Invalid input") from None
+        raise ApiProblem(
+            422,
+            "validation_error",
+            f"Please correct: {fields}.",
+            errors=errors,
+            title="Invalid input",
+        ) from None
 
 
 def _json_body(body: Any) -> Any:
@@ -431,8 +459,9 @@ def _parse(response: httpx.Response, model: Any) -> Any:
     try:
         return _adapter(model).validate_json(response.content)
     except ValidationError as exc:
-        raise UnexpectedAnswerError(str(response.request.url.path), _name(model),
-                                    exc.errors(include_input=False)) from None
+        raise UnexpectedAnswerError(
+            str(response.request.url.path), _name(model), exc.errors(include_input=False)
+        ) from None
 
 
 def _name(model: Any) -> str:

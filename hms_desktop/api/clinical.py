@@ -58,8 +58,9 @@ from hms_desktop.api.client import ApiClient, request_body
 from hms_desktop.api.errors import ApiProblem, specialise
 
 CARE_RELATIONSHIP_REQUIRED = "care_relationship_required"
-SAFETY_CODES = frozenset({"allergy_conflict", "interaction", "duplicate_therapy",
-                          "prescribing_conflict"})
+SAFETY_CODES = frozenset(
+    {"allergy_conflict", "interaction", "duplicate_therapy", "prescribing_conflict"}
+)
 
 _CONFLICTS = TypeAdapter(list[ConflictRead])
 
@@ -104,50 +105,59 @@ class ClinicalApi:
 
     def open_encounter(self, patient_id: int, reason: str | None = None) -> EncounterRead:
         body = request_body(EncounterCreate, {"kind": "outpatient", "reason": reason})
-        return self.api.post(f"/patients/{patient_id}/encounters", body, EncounterRead,
-                             creates=True)
+        return self.api.post(
+            f"/patients/{patient_id}/encounters", body, EncounterRead, creates=True
+        )
 
-    def timeline(self, patient_id: int, *, limit: int = 50, offset: int = 0
-                 ) -> Page[TimelineItem]:
-        return self.api.get(f"/patients/{patient_id}/timeline", Page[TimelineItem],
-                            params={"limit": limit, "offset": offset})
+    def timeline(self, patient_id: int, *, limit: int = 50, offset: int = 0) -> Page[TimelineItem]:
+        return self.api.get(
+            f"/patients/{patient_id}/timeline",
+            Page[TimelineItem],
+            params={"limit": limit, "offset": offset},
+        )
 
     # -- notes -------------------------------------------------------------------------
-    def list_notes(self, patient_id: int, *, limit: int = 50, offset: int = 0
-                   ) -> Page[NoteRead]:
-        return self.api.get(f"/patients/{patient_id}/notes", Page[NoteRead],
-                            params={"limit": limit, "offset": offset})
+    def list_notes(self, patient_id: int, *, limit: int = 50, offset: int = 0) -> Page[NoteRead]:
+        return self.api.get(
+            f"/patients/{patient_id}/notes",
+            Page[NoteRead],
+            params={"limit": limit, "offset": offset},
+        )
 
     def get_note(self, patient_id: int, note_id: int) -> NoteRead:
         """A note with every version, oldest first (``versions``) and ``current``."""
         return self.api.get(f"/patients/{patient_id}/notes/{note_id}", NoteRead)
 
-    def create_note(self, patient_id: int, fields: Mapping[str, Any], *, sign: bool
-                    ) -> NoteRead:
+    def create_note(self, patient_id: int, fields: Mapping[str, Any], *, sign: bool) -> NoteRead:
         body = request_body(NoteCreate, {**fields, "sign": sign})
         return self.api.post(f"/patients/{patient_id}/notes", body, NoteRead, creates=True)
 
     def sign_note(self, patient_id: int, note_id: int) -> NoteRead:
         return self.api.post(f"/patients/{patient_id}/notes/{note_id}/sign", None, NoteRead)
 
-    def amend_note(self, patient_id: int, note_id: int, version: int,
-                   fields: Mapping[str, Any], reason: str) -> NoteRead:
+    def amend_note(
+        self, patient_id: int, note_id: int, version: int, fields: Mapping[str, Any], reason: str
+    ) -> NoteRead:
         """Append a new, signed version (the old ones stay visible); ``version`` is the
         note's current version as read (stale → 409 ``version_conflict``)."""
-        body = request_body(NoteAmend, {**fields, "version": version, "reason": reason,
-                                        "sign": True})
+        body = request_body(
+            NoteAmend, {**fields, "version": version, "reason": reason, "sign": True}
+        )
         return self.api.post(f"/patients/{patient_id}/notes/{note_id}/amend", body, NoteRead)
 
     # -- vitals ------------------------------------------------------------------------
-    def list_vitals(self, patient_id: int, *, limit: int = 50, offset: int = 0
-                    ) -> Page[VitalsRead]:
-        return self.api.get(f"/patients/{patient_id}/vitals", Page[VitalsRead],
-                            params={"limit": limit, "offset": offset})
+    def list_vitals(self, patient_id: int, *, limit: int = 50, offset: int = 0) -> Page[VitalsRead]:
+        return self.api.get(
+            f"/patients/{patient_id}/vitals",
+            Page[VitalsRead],
+            params={"limit": limit, "offset": offset},
+        )
 
     def vitals_trend(self, patient_id: int, metrics: list[str]) -> dict[str, list[TrendPoint]]:
         """``{metric: [TrendPoint]}`` oldest first, for a trend chart."""
-        trend = self.api.get(f"/patients/{patient_id}/vitals/trend", VitalsTrend,
-                             params={"metric": metrics})
+        trend = self.api.get(
+            f"/patients/{patient_id}/vitals/trend", VitalsTrend, params={"metric": metrics}
+        )
         return dict(trend.series)
 
     def record_vitals(self, patient_id: int, values: Mapping[str, Any]) -> VitalsRead:
@@ -158,24 +168,42 @@ class ClinicalApi:
     def list_allergies(self, patient_id: int) -> list[AllergyRead]:
         return self._list(f"/patients/{patient_id}/allergies", AllergyRead)
 
-    def add_allergy(self, patient_id: int, *, substance: str, reaction: str | None,
-                    severity: str, category: str = "medication") -> AllergyRead:
-        body = request_body(AllergyCreate, {"substance": substance,
-                                            "reaction": reaction or None,
-                                            "severity": severity, "category": category})
-        return self.api.post(f"/patients/{patient_id}/allergies", body, AllergyRead,
-                             creates=True)
+    def add_allergy(
+        self,
+        patient_id: int,
+        *,
+        substance: str,
+        reaction: str | None,
+        severity: str,
+        category: str = "medication",
+    ) -> AllergyRead:
+        body = request_body(
+            AllergyCreate,
+            {
+                "substance": substance,
+                "reaction": reaction or None,
+                "severity": severity,
+                "category": category,
+            },
+        )
+        return self.api.post(f"/patients/{patient_id}/allergies", body, AllergyRead, creates=True)
 
     def list_problems(self, patient_id: int) -> list[ProblemRead]:
         return self._list(f"/patients/{patient_id}/problems", ProblemRead)
 
-    def add_problem(self, patient_id: int, *, icd10_code: str, description: str | None,
-                    onset_date: str | None = None) -> ProblemRead:
-        body = request_body(ProblemCreate, {"icd10_code": icd10_code,
-                                            "description": description,
-                                            "onset_date": onset_date})
-        return self.api.post(f"/patients/{patient_id}/problems", body, ProblemRead,
-                             creates=True)
+    def add_problem(
+        self,
+        patient_id: int,
+        *,
+        icd10_code: str,
+        description: str | None,
+        onset_date: str | None = None,
+    ) -> ProblemRead:
+        body = request_body(
+            ProblemCreate,
+            {"icd10_code": icd10_code, "description": description, "onset_date": onset_date},
+        )
+        return self.api.post(f"/patients/{patient_id}/problems", body, ProblemRead, creates=True)
 
     def search_icd10(self, q: str, *, limit: int = 20) -> list[Icd10Read]:
         return self._list("/icd10", Icd10Read, {"q": q, "limit": limit})
@@ -191,15 +219,17 @@ class ClinicalApi:
     def list_lab_orders(self, patient_id: int) -> list[LabOrderRead]:
         return self._list(f"/patients/{patient_id}/lab-orders", LabOrderRead, {"limit": 200})
 
-    def order_lab(self, patient_id: int, *, test_id: int, priority: str,
-                  notes: str | None) -> LabOrderRead:
-        body = request_body(LabOrderCreate, {"test_id": test_id, "priority": priority,
-                                             "notes": notes or None})
-        return self.api.post(f"/patients/{patient_id}/lab-orders", body, LabOrderRead,
-                             creates=True)
+    def order_lab(
+        self, patient_id: int, *, test_id: int, priority: str, notes: str | None
+    ) -> LabOrderRead:
+        body = request_body(
+            LabOrderCreate, {"test_id": test_id, "priority": priority, "notes": notes or None}
+        )
+        return self.api.post(f"/patients/{patient_id}/lab-orders", body, LabOrderRead, creates=True)
 
-    def enter_result(self, patient_id: int, order_id: int, *, value: str,
-                     comment: str | None) -> LabOrderRead:
+    def enter_result(
+        self, patient_id: int, order_id: int, *, value: str, comment: str | None
+    ) -> LabOrderRead:
         """A number is sent as ``value_numeric`` (the server flags it against the range),
         anything else as ``value_text``."""
         values: dict[str, Any] = {"comment": comment or None}
@@ -211,18 +241,27 @@ class ClinicalApi:
             values["value_numeric"] = number
         else:
             values["value_text"] = value
-        return self.api.post(f"/patients/{patient_id}/lab-orders/{order_id}/result",
-                             request_body(LabResultCreate, values), LabOrderRead)
+        return self.api.post(
+            f"/patients/{patient_id}/lab-orders/{order_id}/result",
+            request_body(LabResultCreate, values),
+            LabOrderRead,
+        )
 
     # -- documents ---------------------------------------------------------------------
     def list_documents(self, patient_id: int) -> list[DocumentRead]:
         return self._list(f"/patients/{patient_id}/documents", DocumentRead)
 
-    def upload_document(self, patient_id: int, *, title: str, filename: str,
-                        content: bytes) -> DocumentRead:
+    def upload_document(
+        self, patient_id: int, *, title: str, filename: str, content: bytes
+    ) -> DocumentRead:
         """Multipart upload; the server checks the type from the bytes, not the name."""
-        return self.api.post_form(f"/patients/{patient_id}/documents", {"title": title},
-                                  {"file": (filename, content)}, DocumentRead, creates=True)
+        return self.api.post_form(
+            f"/patients/{patient_id}/documents",
+            {"title": title},
+            {"file": (filename, content)},
+            DocumentRead,
+            creates=True,
+        )
 
     # -- prescribing -------------------------------------------------------------------
     def search_formulary(self, q: str, *, limit: int = 25) -> list[DrugRead]:
@@ -230,21 +269,26 @@ class ClinicalApi:
 
     def check_prescription(self, patient_id: int, drug_ids: list[int]) -> SafetyCheckRead:
         """Dry run of the server's safety checks for these drugs (nothing is saved)."""
-        body = request_body(SafetyCheckRequest, {"patient_id": patient_id,
-                                                 "drug_ids": list(drug_ids)})
+        body = request_body(
+            SafetyCheckRequest, {"patient_id": patient_id, "drug_ids": list(drug_ids)}
+        )
         return self.api.post("/prescriptions/check", body, SafetyCheckRead)
 
     def list_prescriptions(self, patient_id: int) -> list[PrescriptionRead]:
-        return self._list(f"/patients/{patient_id}/prescriptions", PrescriptionRead,
-                          {"limit": 100})
+        return self._list(f"/patients/{patient_id}/prescriptions", PrescriptionRead, {"limit": 100})
 
     def get_prescription(self, prescription_id: int) -> PrescriptionRead:
         return self.api.get(f"/prescriptions/{prescription_id}", PrescriptionRead)
 
-    def create_prescription(self, patient_id: int, items: list[Mapping[str, Any]], *,
-                            override_reason: str | None = None,
-                            notes: str | None = None,
-                            encounter_id: int | None = None) -> PrescriptionRead:
+    def create_prescription(
+        self,
+        patient_id: int,
+        items: list[Mapping[str, Any]],
+        *,
+        override_reason: str | None = None,
+        notes: str | None = None,
+        encounter_id: int | None = None,
+    ) -> PrescriptionRead:
         """The new prescription, or ``SafetyConflictError`` listing what the check found."""
         values: dict[str, Any] = {"patient_id": patient_id, "items": list(items)}
         if encounter_id:
@@ -257,9 +301,9 @@ class ClinicalApi:
         try:
             return self.api.post("/prescriptions", body, PrescriptionRead, creates=True)
         except ApiProblem as problem:
-            if problem.status == 409 and (problem.code in SAFETY_CODES
-                                          or problem.member("conflicts")):
+            if problem.status == 409 and (
+                problem.code in SAFETY_CODES or problem.member("conflicts")
+            ):
                 conflicts = _CONFLICTS.validate_python(problem.member("conflicts") or [])
-                raise specialise(problem, SafetyConflictError,
-                                 conflicts=conflicts) from problem
+                raise specialise(problem, SafetyConflictError, conflicts=conflicts) from problem
             raise

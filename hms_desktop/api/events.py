@@ -47,8 +47,9 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerEvent | int]:
                     data = json.loads(text)
                 except ValueError:
                     data = {"text": text}
-                yield ServerEvent(event_type, data if isinstance(data, dict) else {"value": data},
-                                  event_id)
+                yield ServerEvent(
+                    event_type, data if isinstance(data, dict) else {"value": data}, event_id
+                )
             event_type, data_lines, event_id = "message", [], None
             continue
         if line.startswith(":"):

@@ -15,22 +15,30 @@ class OversightApi:
     def __init__(self, api: ApiClient) -> None:
         self.api = api
 
-    def break_glass(self, *, unreviewed: bool = False, limit: int = 50,
-                    offset: int = 0) -> Page[BreakGlassRead]:
+    def break_glass(
+        self, *, unreviewed: bool = False, limit: int = 50, offset: int = 0
+    ) -> Page[BreakGlassRead]:
         """Emergency accesses, newest first, with whom they were about and how often the
         grant was used."""
-        return self.api.get("/break-glass", Page[BreakGlassRead], params={
-            "unreviewed": "true" if unreviewed else None, "limit": limit, "offset": offset})
+        return self.api.get(
+            "/break-glass",
+            Page[BreakGlassRead],
+            params={"unreviewed": "true" if unreviewed else None, "limit": limit, "offset": offset},
+        )
 
     def review_break_glass(self, grant_id: int, note: str | None) -> BreakGlassRead:
         body = request_body(BreakGlassReview, {"note": note} if note else {})
         return self.api.post(f"/break-glass/{grant_id}/review", body, BreakGlassRead)
 
-    def messages(self, *, status: str | None = None, limit: int = 50,
-                 offset: int = 0) -> Page[MessageRead]:
+    def messages(
+        self, *, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[MessageRead]:
         """Outgoing SMS and e-mail, newest first (recipients masked, no message text)."""
-        return self.api.get("/messages", Page[MessageRead],
-                            params={"status": status, "limit": limit, "offset": offset})
+        return self.api.get(
+            "/messages",
+            Page[MessageRead],
+            params={"status": status, "limit": limit, "offset": offset},
+        )
 
     def retry_message(self, message_id: int) -> MessageRead:
         return self.api.post(f"/messages/{message_id}/retry", None, MessageRead)

@@ -53,8 +53,9 @@ class PatientsApi:
 
     def search(self, q: str | None = None, *, limit: int = 50, offset: int = 0) -> PatientPage:
         """A page of ``PatientSummary``; ``q`` is an MRN, name, phone, birth date or ID."""
-        return self.api.get("/patients", PatientPage,
-                            params={"q": q, "limit": limit, "offset": offset})
+        return self.api.get(
+            "/patients", PatientPage, params={"q": q, "limit": limit, "offset": offset}
+        )
 
     def get(self, patient_id: int) -> PatientRead:
         return self.api.get(f"/patients/{patient_id}", PatientRead)
@@ -71,8 +72,7 @@ class PatientsApi:
         except ApiProblem as problem:
             raise _with_extras(problem) from None
 
-    def update(self, patient_id: int, *, version: int, changes: Mapping[str, Any]
-               ) -> PatientRead:
+    def update(self, patient_id: int, *, version: int, changes: Mapping[str, Any]) -> PatientRead:
         """Change exactly the given fields (``None`` clears one); a stale ``version`` raises
         409 ``version_conflict``."""
         body = request_body(PatientUpdate, {"version": version, **changes})
@@ -82,8 +82,10 @@ class PatientsApi:
         """The allergy flag a wristband prints (active substances and severities)."""
         return self.api.get(f"/patients/{patient_id}/allergy-alert", AllergyAlertRead)
 
-    def record_print(self, patient_id: int,
-                     document: Literal["id_card", "wristband"] = "id_card") -> None:
+    def record_print(
+        self, patient_id: int, document: Literal["id_card", "wristband"] = "id_card"
+    ) -> None:
         """Tell the server an ID card or wristband was printed (prints are audited)."""
-        self.api.post(f"/patients/{patient_id}/prints",
-                      request_body(PrintRecord, {"document": document}))
+        self.api.post(
+            f"/patients/{patient_id}/prints", request_body(PrintRecord, {"document": document})
+        )

@@ -75,8 +75,9 @@ class SchedulingApi:
 
     def doctors(self, *, department_id: int | None = None) -> list[DoctorRead]:
         """The active doctors (of one department)."""
-        page = self.api.get("/doctors", Page[DoctorRead],
-                            params={"department_id": department_id, "limit": 500})
+        page = self.api.get(
+            "/doctors", Page[DoctorRead], params={"department_id": department_id, "limit": 500}
+        )
         return [d for d in page.items if d.active]
 
     def doctor_of_user(self, user_id: int) -> DoctorRead | None:
@@ -86,8 +87,9 @@ class SchedulingApi:
 
     def slots(self, doctor_id: int, day: date | str) -> list[SlotRead]:
         """Every slot of the doctor's day, free or not (``available``)."""
-        answer = self.api.get("/slots", SlotList,
-                              params={"doctor_id": doctor_id, "date": _day(day)})
+        answer = self.api.get(
+            "/slots", SlotList, params={"doctor_id": doctor_id, "date": _day(day)}
+        )
         return list(answer.items)
 
     # -- appointments ------------------------------------------------------------------
@@ -134,8 +136,13 @@ class SchedulingApi:
         reason: str | None = None,
     ) -> AppointmentRead:
         """Book a slot; raises ``SlotTakenError`` (with suggestions) if someone was faster."""
-        values = {"patient_id": patient_id, "doctor_id": doctor_id, "start": start,
-                  "type": type, "reason": reason}
+        values = {
+            "patient_id": patient_id,
+            "doctor_id": doctor_id,
+            "start": start,
+            "type": type,
+            "reason": reason,
+        }
         body = request_body(AppointmentCreate, {k: v for k, v in values.items() if v})
         try:
             return self.api.post("/appointments", body, AppointmentRead, creates=True)
@@ -143,25 +150,40 @@ class SchedulingApi:
             raise _with_extras(problem) from None
 
     # -- waitlist ------------------------------------------------------------------------
-    def waitlist(self, *, status: str | None = None, limit: int = 200,
-                 offset: int = 0) -> Page[WaitlistRead]:
+    def waitlist(
+        self, *, status: str | None = None, limit: int = 200, offset: int = 0
+    ) -> Page[WaitlistRead]:
         """Waitlist entries, longest-waiting first (with patient and doctor names)."""
-        return self.api.get("/waitlist", Page[WaitlistRead],
-                            params={"status": status, "limit": limit, "offset": offset})
+        return self.api.get(
+            "/waitlist",
+            Page[WaitlistRead],
+            params={"status": status, "limit": limit, "offset": offset},
+        )
 
-    def add_to_waitlist(self, *, patient_id: int, doctor_id: int | None = None,
-                        department_id: int | None = None, earliest: date, latest: date,
-                        reason: str | None = None) -> WaitlistRead:
-        values: dict[str, Any] = {"patient_id": patient_id, "earliest_date": earliest,
-                                  "latest_date": latest}
+    def add_to_waitlist(
+        self,
+        *,
+        patient_id: int,
+        doctor_id: int | None = None,
+        department_id: int | None = None,
+        earliest: date,
+        latest: date,
+        reason: str | None = None,
+    ) -> WaitlistRead:
+        values: dict[str, Any] = {
+            "patient_id": patient_id,
+            "earliest_date": earliest,
+            "latest_date": latest,
+        }
         if doctor_id is not None:
             values["doctor_id"] = doctor_id
         if department_id is not None:
             values["department_id"] = department_id
         if reason:
             values["reason"] = reason
-        return self.api.post("/waitlist", request_body(WaitlistCreate, values), WaitlistRead,
-                             creates=True)
+        return self.api.post(
+            "/waitlist", request_body(WaitlistCreate, values), WaitlistRead, creates=True
+        )
 
     def accept_waitlist_offer(self, entry_id: int) -> AppointmentRead:
         """Book the slot offered to a waitlist entry (``SlotTakenError`` if someone was
@@ -178,27 +200,34 @@ class SchedulingApi:
         """The patient arrived; returns the queue entry (with its ``token``)."""
         return self.api.post(f"/appointments/{appointment_id}/check-in", None, QueueEntryRead)
 
-    def cancel(self, appointment_id: int, reason: str, version: int | None = None
-               ) -> AppointmentRead:
+    def cancel(
+        self, appointment_id: int, reason: str, version: int | None = None
+    ) -> AppointmentRead:
         values: dict[str, Any] = {"reason": reason}
         if version is not None:
             values["version"] = version
-        return self.api.post(f"/appointments/{appointment_id}/cancel",
-                             request_body(AppointmentCancel, values), AppointmentRead)
+        return self.api.post(
+            f"/appointments/{appointment_id}/cancel",
+            request_body(AppointmentCancel, values),
+            AppointmentRead,
+        )
 
     def no_show(self, appointment_id: int, version: int | None = None) -> AppointmentRead:
-        body = (request_body(AppointmentNoShow, {"version": version})
-                if version is not None else None)
+        body = (
+            request_body(AppointmentNoShow, {"version": version}) if version is not None else None
+        )
         return self.api.post(f"/appointments/{appointment_id}/no-show", body, AppointmentRead)
 
-    def reschedule(self, appointment_id: int, *, start: datetime | str, version: int
-                   ) -> AppointmentRead:
+    def reschedule(
+        self, appointment_id: int, *, start: datetime | str, version: int
+    ) -> AppointmentRead:
         """Move to ``start`` (same doctor); ``SlotTakenError`` when it was taken meanwhile,
         409 ``version_conflict`` when the appointment changed since it was read."""
         body = request_body(AppointmentReschedule, {"start": start, "version": version})
         try:
-            return self.api.post(f"/appointments/{appointment_id}/reschedule", body,
-                                 AppointmentRead)
+            return self.api.post(
+                f"/appointments/{appointment_id}/reschedule", body, AppointmentRead
+            )
         except ApiProblem as problem:
             raise _with_extras(problem) from None
 

@@ -14,24 +14,37 @@ class UsersApi:
     def __init__(self, api: ApiClient) -> None:
         self.api = api
 
-    def list_users(self, q: str | None = None, *, sort: str | None = None, limit: int = 50,
-                   offset: int = 0) -> Page[UserRead]:
+    def list_users(
+        self, q: str | None = None, *, sort: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[UserRead]:
         """One page of users matching ``q`` (username or name), sorted by the server."""
-        return self.api.get("/users", Page[UserRead],
-                            params={"q": q, "sort": sort, "limit": limit, "offset": offset})
+        return self.api.get(
+            "/users",
+            Page[UserRead],
+            params={"q": q, "sort": sort, "limit": limit, "offset": offset},
+        )
 
     def get_user(self, user_id: int) -> UserRead:
         return self.api.get(f"/users/{user_id}", UserRead)
 
-    def create_user(self, *, username: str, full_name: str, roles: list[str],
-                    password: str) -> UserCreated:
+    def create_user(
+        self, *, username: str, full_name: str, roles: list[str], password: str
+    ) -> UserCreated:
         """A new account; ``totp_provisioning_uri`` is set (once) for roles that need TOTP."""
-        body = request_body(UserCreate, {"username": username, "full_name": full_name,
-                                         "roles": roles, "password": password})
+        body = request_body(
+            UserCreate,
+            {"username": username, "full_name": full_name, "roles": roles, "password": password},
+        )
         return self.api.post("/users", body, UserCreated, creates=True)
 
-    def update_user(self, user_id: int, *, version: int, full_name: str | None = None,
-                    roles: list[str] | None = None) -> UserRead:
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        version: int,
+        full_name: str | None = None,
+        roles: list[str] | None = None,
+    ) -> UserRead:
         """Change the given fields; a stale ``version`` raises 409 ``version_conflict``."""
         values: dict[str, object] = {"version": version}
         if full_name is not None:
@@ -48,5 +61,7 @@ class UsersApi:
 
     def reset_password(self, user_id: int, new_password: str) -> None:
         """Set a new password; the user's sessions end on the server."""
-        self.api.post(f"/users/{user_id}/reset-password",
-                      request_body(PasswordReset, {"new_password": new_password}))
+        self.api.post(
+            f"/users/{user_id}/reset-password",
+            request_body(PasswordReset, {"new_password": new_password}),
+        )

@@ -15,8 +15,7 @@ from hms_desktop.tasks import TaskRunner
 APPOINTMENT_STATUS = {
     "booked": (QT_TRANSLATE_NOOP("AppointmentStatus", "Booked"), "●", "#1f5fa8"),
     "checked_in": (QT_TRANSLATE_NOOP("AppointmentStatus", "Checked in"), "✔", "#b26a00"),
-    "in_consultation": (QT_TRANSLATE_NOOP("AppointmentStatus", "In consultation"), "▶",
-                        "#6a3fb5"),
+    "in_consultation": (QT_TRANSLATE_NOOP("AppointmentStatus", "In consultation"), "▶", "#6a3fb5"),
     "completed": (QT_TRANSLATE_NOOP("AppointmentStatus", "Done"), "✓", "#2e7d32"),
     "no_show": (QT_TRANSLATE_NOOP("AppointmentStatus", "No-show"), "✗", "#c62828"),
     "cancelled": (QT_TRANSLATE_NOOP("AppointmentStatus", "Cancelled"), "⊘", "#6b7280"),
@@ -60,24 +59,42 @@ class AppointmentsTableModel(PagedTableModel):
     load on the task runner.
     """
 
-    def __init__(self, tasks: TaskRunner, scheduling_api: SchedulingApi, parent=None,
-                 *, show_patient: bool = True) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        scheduling_api: SchedulingApi,
+        parent=None,
+        *,
+        show_patient: bool = True,
+    ) -> None:
         columns = [
-            Column("start", translate("AppointmentsTableModel", "When"), "start",
-                   render=lambda item: time_text(item.start, with_date=True)),
+            Column(
+                "start",
+                translate("AppointmentsTableModel", "When"),
+                "start",
+                render=lambda item: time_text(item.start, with_date=True),
+            ),
             Column("doctor_name", translate("AppointmentsTableModel", "Doctor"), "doctor_id"),
         ]
         if show_patient:
             columns.append(Column("patient_name", translate("AppointmentsTableModel", "Patient")))
         columns += [
-            Column("type", translate("AppointmentsTableModel", "Type"),
-                   render=lambda item: type_text(item.type)),
-            Column("status", translate("AppointmentsTableModel", "Status"), "status",
-                   render=lambda item: status_text(item.status)),
+            Column(
+                "type",
+                translate("AppointmentsTableModel", "Type"),
+                render=lambda item: type_text(item.type),
+            ),
+            Column(
+                "status",
+                translate("AppointmentsTableModel", "Status"),
+                "status",
+                render=lambda item: status_text(item.status),
+            ),
         ]
 
-        def fetch(filters: dict, sort: str | None, limit: int, offset: int
-                  ) -> Page[AppointmentRead]:
+        def fetch(
+            filters: dict, sort: str | None, limit: int, offset: int
+        ) -> Page[AppointmentRead]:
             return scheduling_api.appointments(
                 limit=limit, offset=offset, sort=sort or "start", **filters
             )

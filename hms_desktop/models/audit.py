@@ -40,8 +40,7 @@ class AuditTableModel(PagedTableModel):
             Column("id", t("Entry"), "id"),
         ]
 
-        def fetch(filters: dict, sort: str | None, limit: int, offset: int
-                  ) -> Page[AuditEntryRead]:
+        def fetch(filters: dict, sort: str | None, limit: int, offset: int) -> Page[AuditEntryRead]:
             return api.list_audit(sort=sort, limit=limit, offset=offset, **filters)
 
         super().__init__(tasks, fetch, columns, default_sort="-at", parent=parent)

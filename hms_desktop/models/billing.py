@@ -71,10 +71,19 @@ _STATUS_TEXT = {
     "withdrawn": QT_TRANSLATE_NOOP("Billing", "Withdrawn"),
 }
 _STATUS_COLOUR = {
-    "draft": "progress", "finalised": "waiting", "partly_paid": "waiting", "paid": "ok",
-    "void": "critical", "reversed": "critical", "ready": "waiting", "submitted": "progress",
-    "approved": "ok", "partly_approved": "waiting", "rejected": "critical", "pending":
-    "waiting", "unbilled": "progress",
+    "draft": "progress",
+    "finalised": "waiting",
+    "partly_paid": "waiting",
+    "paid": "ok",
+    "void": "critical",
+    "reversed": "critical",
+    "ready": "waiting",
+    "submitted": "progress",
+    "approved": "ok",
+    "partly_approved": "waiting",
+    "rejected": "critical",
+    "pending": "waiting",
+    "unbilled": "progress",
 }
 _METHOD_TEXT = {
     "cash": QT_TRANSLATE_NOOP("Billing", "Cash"),
@@ -137,12 +146,16 @@ class RowsTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section].title
-        if (orientation == Qt.Orientation.Horizontal
-                and role == Qt.ItemDataRole.TextAlignmentRole and self.columns[section].right):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.TextAlignmentRole
+            and self.columns[section].right
+        ):
             return int(_RIGHT)
         return None
 
@@ -168,20 +181,36 @@ class ChargesTableModel(RowsTableModel):
 
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col("", lambda c: ""),
-            Col(_t("Date"), lambda c: c.service_date.isoformat()),
-            Col(_t("Code"), lambda c: c.code),
-            Col(_t("Description"), lambda c: c.description + (
-                "  ⚠ " + _t("source cancelled") if c.source_cancelled else "")),
-            Col(_t("Qty"), lambda c: format(c.quantity.normalize(), "f"), right=True),
-            Col(_t("Unit price"), lambda c: format_amount(c.unit_price, mu), right=True),
-            Col(_t("Amount"), lambda c: format_amount(c.amount, mu), right=True),
-            Col(_t("From"), lambda c: _t({"consultation": "Consultation",
-                                          "lab_order": "Lab order", "dispense": "Pharmacy",
-                                          "bed_day": "Ward", "manual": "Manual"}.get(
-                                              c.source_type, c.source_type))),
-        ], parent)
+        super().__init__(
+            [
+                Col("", lambda c: ""),
+                Col(_t("Date"), lambda c: c.service_date.isoformat()),
+                Col(_t("Code"), lambda c: c.code),
+                Col(
+                    _t("Description"),
+                    lambda c: (
+                        c.description
+                        + ("  ⚠ " + _t("source cancelled") if c.source_cancelled else "")
+                    ),
+                ),
+                Col(_t("Qty"), lambda c: format(c.quantity.normalize(), "f"), right=True),
+                Col(_t("Unit price"), lambda c: format_amount(c.unit_price, mu), right=True),
+                Col(_t("Amount"), lambda c: format_amount(c.amount, mu), right=True),
+                Col(
+                    _t("From"),
+                    lambda c: _t(
+                        {
+                            "consultation": "Consultation",
+                            "lab_order": "Lab order",
+                            "dispense": "Pharmacy",
+                            "bed_day": "Ward",
+                            "manual": "Manual",
+                        }.get(c.source_type, c.source_type)
+                    ),
+                ),
+            ],
+            parent,
+        )
         self.checked: set[int] = set()
 
     def set_rows(self, rows: Sequence[Any]) -> None:
@@ -199,14 +228,12 @@ class ChargesTableModel(RowsTableModel):
         if index.isValid() and index.column() == 0:
             if role == Qt.ItemDataRole.CheckStateRole:
                 row = self.rows[index.row()]
-                return (Qt.CheckState.Checked if row.id in self.checked
-                        else Qt.CheckState.Unchecked)
+                return Qt.CheckState.Checked if row.id in self.checked else Qt.CheckState.Unchecked
             if role == Qt.ItemDataRole.AccessibleTextRole:
                 return _t("Include in the invoice")
         return super().data(index, role)
 
-    def setData(self, index: _Index, value: Any,
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if index.isValid() and index.column() == 0 and role == Qt.ItemDataRole.CheckStateRole:
             row = self.rows[index.row()]
             state = value.value if hasattr(value, "value") else value
@@ -222,96 +249,152 @@ class ChargesTableModel(RowsTableModel):
 class InvoiceLinesTableModel(RowsTableModel):
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col("#", lambda x: str(x.line_no), right=True),
-            Col(_t("Date"), lambda x: x.service_date.isoformat()),
-            Col(_t("Code"), lambda x: x.code),
-            Col(_t("Description"), lambda x: x.description),
-            Col(_t("Qty"), lambda x: format(x.quantity.normalize(), "f"), right=True),
-            Col(_t("Unit price"), lambda x: format_amount(x.unit_price, mu), right=True),
-            Col(_t("Discount"), lambda x: format_amount(x.discount, mu) if x.discount else "",
-                right=True),
-            Col(_t("Tax"), lambda x: f"{x.tax_rate.normalize():f} %", right=True),
-            Col(_t("Total"), lambda x: format_amount(x.total, mu), right=True),
-            Col(_t("Insurer"), lambda x: format_amount(x.payer_share, mu), right=True),
-            Col(_t("Patient"), lambda x: format_amount(x.patient_share, mu), right=True),
-        ], parent)
+        super().__init__(
+            [
+                Col("#", lambda x: str(x.line_no), right=True),
+                Col(_t("Date"), lambda x: x.service_date.isoformat()),
+                Col(_t("Code"), lambda x: x.code),
+                Col(_t("Description"), lambda x: x.description),
+                Col(_t("Qty"), lambda x: format(x.quantity.normalize(), "f"), right=True),
+                Col(_t("Unit price"), lambda x: format_amount(x.unit_price, mu), right=True),
+                Col(
+                    _t("Discount"),
+                    lambda x: format_amount(x.discount, mu) if x.discount else "",
+                    right=True,
+                ),
+                Col(_t("Tax"), lambda x: f"{x.tax_rate.normalize():f} %", right=True),
+                Col(_t("Total"), lambda x: format_amount(x.total, mu), right=True),
+                Col(_t("Insurer"), lambda x: format_amount(x.payer_share, mu), right=True),
+                Col(_t("Patient"), lambda x: format_amount(x.patient_share, mu), right=True),
+            ],
+            parent,
+        )
 
 
 class InvoicesTableModel(RowsTableModel):
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col(_t("Number"), lambda i: i.number or _t("(draft)")),
-            Col(_t("Status"), lambda i: status_text(i.status),
-                colour=lambda i: status_colour(i.status)),
-            Col(_t("Issued"), lambda i: i.issued_on.isoformat() if i.issued_on else ""),
-            Col(_t("Total"), lambda i: format_amount(i.total, mu), right=True),
-            Col(_t("Paid"), lambda i: format_amount(i.paid, mu), right=True),
-            Col(_t("Balance"), lambda i: format_amount(i.balance, mu), right=True),
-        ], parent)
+        super().__init__(
+            [
+                Col(_t("Number"), lambda i: i.number or _t("(draft)")),
+                Col(
+                    _t("Status"),
+                    lambda i: status_text(i.status),
+                    colour=lambda i: status_colour(i.status),
+                ),
+                Col(_t("Issued"), lambda i: i.issued_on.isoformat() if i.issued_on else ""),
+                Col(_t("Total"), lambda i: format_amount(i.total, mu), right=True),
+                Col(_t("Paid"), lambda i: format_amount(i.paid, mu), right=True),
+                Col(_t("Balance"), lambda i: format_amount(i.balance, mu), right=True),
+            ],
+            parent,
+        )
 
 
 class PaymentsTableModel(RowsTableModel):
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col(_t("Receipt"), lambda p: p.receipt_number),
-            Col(_t("Date"), lambda p: p.received_at.strftime("%Y-%m-%d %H:%M")),
-            Col(_t("Kind"), lambda p: _t(p.kind.title())),
-            Col(_t("Method"), lambda p: method_text(p.method)),
-            Col(_t("Amount"), lambda p: ("−" if p.kind == "refund" else "")
-                + format_amount(p.amount, mu), right=True),
-            Col(_t("To credit"), lambda p: format_amount(p.to_credit, mu) if p.to_credit
-                else "", right=True),
-            Col(_t("Refunded"), lambda p: format_amount(p.refunded, mu) if p.refunded else "",
-                right=True),
-        ], parent)
+        super().__init__(
+            [
+                Col(_t("Receipt"), lambda p: p.receipt_number),
+                Col(_t("Date"), lambda p: p.received_at.strftime("%Y-%m-%d %H:%M")),
+                Col(_t("Kind"), lambda p: _t(p.kind.title())),
+                Col(_t("Method"), lambda p: method_text(p.method)),
+                Col(
+                    _t("Amount"),
+                    lambda p: ("−" if p.kind == "refund" else "") + format_amount(p.amount, mu),
+                    right=True,
+                ),
+                Col(
+                    _t("To credit"),
+                    lambda p: format_amount(p.to_credit, mu) if p.to_credit else "",
+                    right=True,
+                ),
+                Col(
+                    _t("Refunded"),
+                    lambda p: format_amount(p.refunded, mu) if p.refunded else "",
+                    right=True,
+                ),
+            ],
+            parent,
+        )
 
 
 class ClaimsTableModel(RowsTableModel):
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col(_t("Claim"), lambda c: str(c.id), right=True),
-            Col(_t("Invoice"), lambda c: c.invoice_number),
-            Col(_t("Patient"), lambda c: c.patient_name or f"#{c.patient_id}"),
-            Col(_t("Payer"), lambda c: c.payer_name or ""),
-            Col(_t("Status"), lambda c: status_text(c.status) + (
-                f" · {_t('write-off pending')}" if c.rejection_resolution ==
-                "write_off_pending" else ""), colour=lambda c: status_colour(c.status)),
-            Col(_t("Claimed"), lambda c: format_amount(c.claimed, mu), right=True),
-            Col(_t("Approved"), lambda c: format_amount(c.approved, mu), right=True),
-            Col(_t("Rejected"), lambda c: format_amount(c.rejected, mu), right=True),
-            Col(_t("Remitted"), lambda c: format_amount(c.remitted, mu), right=True),
-            Col(_t("Reasons"), lambda c: "; ".join(c.rejection_reasons)),
-        ], parent)
+        super().__init__(
+            [
+                Col(_t("Claim"), lambda c: str(c.id), right=True),
+                Col(_t("Invoice"), lambda c: c.invoice_number),
+                Col(_t("Patient"), lambda c: c.patient_name or f"#{c.patient_id}"),
+                Col(_t("Payer"), lambda c: c.payer_name or ""),
+                Col(
+                    _t("Status"),
+                    lambda c: (
+                        status_text(c.status)
+                        + (
+                            f" · {_t('write-off pending')}"
+                            if c.rejection_resolution == "write_off_pending"
+                            else ""
+                        )
+                    ),
+                    colour=lambda c: status_colour(c.status),
+                ),
+                Col(_t("Claimed"), lambda c: format_amount(c.claimed, mu), right=True),
+                Col(_t("Approved"), lambda c: format_amount(c.approved, mu), right=True),
+                Col(_t("Rejected"), lambda c: format_amount(c.rejected, mu), right=True),
+                Col(_t("Remitted"), lambda c: format_amount(c.remitted, mu), right=True),
+                Col(_t("Reasons"), lambda c: "; ".join(c.rejection_reasons)),
+            ],
+            parent,
+        )
 
 
 class AgeingTableModel(RowsTableModel):
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col(_t("Age (days)"), lambda b: b.bucket),
-            Col(_t("Invoices"), lambda b: str(b.invoices), right=True),
-            Col(_t("Patients owe"), lambda b: format_amount(b.patient, mu), right=True),
-            Col(_t("Payers owe"), lambda b: format_amount(b.payer, mu), right=True),
-            Col(_t("Total"), lambda b: format_amount(b.total, mu), right=True),
-        ], parent)
+        super().__init__(
+            [
+                Col(_t("Age (days)"), lambda b: b.bucket),
+                Col(_t("Invoices"), lambda b: str(b.invoices), right=True),
+                Col(_t("Patients owe"), lambda b: format_amount(b.patient, mu), right=True),
+                Col(_t("Payers owe"), lambda b: format_amount(b.payer, mu), right=True),
+                Col(_t("Total"), lambda b: format_amount(b.total, mu), right=True),
+            ],
+            parent,
+        )
 
 
 class ApprovalsTableModel(RowsTableModel):
     def __init__(self, minor_unit: int = 2, parent: Any = None) -> None:
         mu = minor_unit
-        super().__init__([
-            Col(_t("Requested"), lambda a: a.requested_at.strftime("%Y-%m-%d %H:%M")),
-            Col(_t("What"), lambda a: _t({"discount": "Discount", "refund": "Refund",
-                                          "write_off": "Write-off"}.get(a.kind, a.kind))),
-            Col(_t("Amount"), lambda a: format_amount(a.amount, mu), right=True),
-            Col(_t("Invoice"), lambda a: a.invoice_number or (
-                _t("draft #{id}").format(id=a.invoice_id) if a.invoice_id else "")),
-            Col(_t("By"), lambda a: a.requested_by_name or ""),
-            Col(_t("Status"), lambda a: status_text(a.status),
-                colour=lambda a: status_colour(a.status)),
-            Col(_t("Reason"), lambda a: a.reason),
-        ], parent)
+        super().__init__(
+            [
+                Col(_t("Requested"), lambda a: a.requested_at.strftime("%Y-%m-%d %H:%M")),
+                Col(
+                    _t("What"),
+                    lambda a: _t(
+                        {"discount": "Discount", "refund": "Refund", "write_off": "Write-off"}.get(
+                            a.kind, a.kind
+                        )
+                    ),
+                ),
+                Col(_t("Amount"), lambda a: format_amount(a.amount, mu), right=True),
+                Col(
+                    _t("Invoice"),
+                    lambda a: (
+                        a.invoice_number
+                        or (_t("draft #{id}").format(id=a.invoice_id) if a.invoice_id else "")
+                    ),
+                ),
+                Col(_t("By"), lambda a: a.requested_by_name or ""),
+                Col(
+                    _t("Status"),
+                    lambda a: status_text(a.status),
+                    colour=lambda a: status_colour(a.status),
+                ),
+                Col(_t("Reason"), lambda a: a.reason),
+            ],
+            parent,
+        )

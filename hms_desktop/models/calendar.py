@@ -52,8 +52,7 @@ class WeekData:
     counts: dict[tuple[int, date], dict[str, int]] = field(default_factory=dict)
 
 
-def load_day(scheduling_api: SchedulingApi, day: date, department_id: int | None = None
-             ) -> DayData:
+def load_day(scheduling_api: SchedulingApi, day: date, department_id: int | None = None) -> DayData:
     """Doctors, each one's slots, and the day's appointments (runs on a worker)."""
     doctors = scheduling_api.doctors(department_id=department_id)
     slots = {d.id: scheduling_api.slots(d.id, day) for d in doctors}
@@ -61,8 +60,9 @@ def load_day(scheduling_api: SchedulingApi, day: date, department_id: int | None
     return DayData(day, doctors, slots, appointments)
 
 
-def load_week(scheduling_api: SchedulingApi, start: date, department_id: int | None = None
-              ) -> WeekData:
+def load_week(
+    scheduling_api: SchedulingApi, start: date, department_id: int | None = None
+) -> WeekData:
     """Counts per doctor and day for the 7 days from ``start`` (runs on a worker)."""
     doctors = scheduling_api.doctors(department_id=department_id)
     data = WeekData(start, doctors)
@@ -153,8 +153,14 @@ class DayCalendarModel(QAbstractTableModel):
         return QModelIndex()
 
     def appointment_by_id(self, appointment_id: object) -> AppointmentRead | None:
-        return next((item for kind, item in self._cells.values()
-                     if kind == "appointment" and item.id == appointment_id), None)
+        return next(
+            (
+                item
+                for kind, item in self._cells.values()
+                if kind == "appointment" and item.id == appointment_id
+            ),
+            None,
+        )
 
     # -- drag and drop -----------------------------------------------------------------
     def flags(self, index):
@@ -177,14 +183,14 @@ class DayCalendarModel(QAbstractTableModel):
             kind, item = self.cell(index.row(), index.column())
             if kind == "appointment":
                 mime = QMimeData()
-                payload = {"id": item.id, "doctor_id": item.doctor_id,
-                           "version": item.version}
+                payload = {"id": item.id, "doctor_id": item.doctor_id, "version": item.version}
                 mime.setData(APPOINTMENT_MIME, json.dumps(payload).encode())
                 return mime
         return None
 
-    def move_target(self, mime: QMimeData, parent: QModelIndex
-                    ) -> tuple[AppointmentRead, SlotRead] | None:
+    def move_target(
+        self, mime: QMimeData, parent: QModelIndex
+    ) -> tuple[AppointmentRead, SlotRead] | None:
         """``(appointment, free slot)`` when dropping ``mime`` on ``parent`` is a valid move:
         a booked appointment shown here (the same version), onto a free slot of its doctor."""
         if not parent.isValid() or not mime.hasFormat(APPOINTMENT_MIME):
@@ -195,9 +201,13 @@ class DayCalendarModel(QAbstractTableModel):
             return None
         appointment = self.appointment_by_id(payload.get("id"))
         kind, slot = self.cell(parent.row(), parent.column())
-        if (appointment is None or appointment.status != "booked"
-                or appointment.version != payload.get("version") or kind != "free"
-                or self.doctors[parent.column()].id != appointment.doctor_id):
+        if (
+            appointment is None
+            or appointment.status != "booked"
+            or appointment.version != payload.get("version")
+            or kind != "free"
+            or self.doctors[parent.column()].id != appointment.doctor_id
+        ):
             return None
         return appointment, slot
 
@@ -239,7 +249,8 @@ class DayCalendarModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if kind == "appointment":
                 name = item.patient_name or translate("Calendar", "Patient #{id}").format(
-                    id=item.patient_id)
+                    id=item.patient_id
+                )
                 return f"{status_text(item.status)} · {name}"
             if kind == "free":
                 return translate("Calendar", "+ Free")
@@ -274,13 +285,16 @@ class DayCalendarModel(QAbstractTableModel):
                 item.doctor_name or "",
             ]
             if item.cancel_reason:
-                lines.append(translate("Calendar", "Reason: {reason}").format(
-                    reason=item.cancel_reason))
+                lines.append(
+                    translate("Calendar", "Reason: {reason}").format(reason=item.cancel_reason)
+                )
             return "\n".join(line for line in lines if line)
         if kind == "free":
-            return translate("Calendar", "{start}–{end} free: press Enter to book, or drop "
-                             "this doctor's appointment here to move it").format(
-                start=start, end=end)
+            return translate(
+                "Calendar",
+                "{start}–{end} free: press Enter to book, or drop "
+                "this doctor's appointment here to move it",
+            ).format(start=start, end=end)
         return translate("Calendar", "{start}–{end} not bookable").format(start=start, end=end)
 
 
@@ -329,8 +343,7 @@ class WeekCalendarModel(QAbstractTableModel):
             booked = sum(counts.get(s, 0) for s in ACTIVE)
             parts = [translate("Calendar", "● {n} booked").format(n=booked)]
             if counts.get("checked_in"):
-                parts.append(translate("Calendar", "✔ {n} arrived").format(
-                    n=counts["checked_in"]))
+                parts.append(translate("Calendar", "✔ {n} arrived").format(n=counts["checked_in"]))
             parts.append(translate("Calendar", "+ {n} free").format(n=counts.get("free", 0)))
             return "\n".join(parts)
         if role == Qt.ItemDataRole.BackgroundRole and counts.get("free"):

@@ -94,14 +94,16 @@ class TimelineModel(PagedTableModel):
     def __init__(self, tasks: TaskRunner, clinical_api: ClinicalApi, parent=None) -> None:
         columns = [
             Column("at", translate(_C, "When"), render=lambda i: local_time(i.at)),
-            Column("kind", translate(_C, "What"),
-                   render=lambda i: translate(_C, TIMELINE_KINDS.get(i.kind, i.kind))),
+            Column(
+                "kind",
+                translate(_C, "What"),
+                render=lambda i: translate(_C, TIMELINE_KINDS.get(i.kind, i.kind)),
+            ),
             Column("title", translate(_C, "Details"), render=lambda i: i.summary),
             Column("by", translate(_C, "By"), render=lambda i: i.by or ""),
         ]
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int
-                  ) -> Page[TimelineItem]:
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> Page[TimelineItem]:
             return clinical_api.timeline(filters["patient_id"], limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)
@@ -158,14 +160,17 @@ class VitalsTableModel(PagedTableModel):
     worded."""
 
     def __init__(self, tasks: TaskRunner, clinical_api: ClinicalApi, parent=None) -> None:
-        columns = [Column("recorded_at", translate(_C, "Taken"),
-                          render=lambda i: local_time(i.recorded_at))]
+        columns = [
+            Column(
+                "recorded_at", translate(_C, "Taken"), render=lambda i: local_time(i.recorded_at)
+            )
+        ]
         for key, title in VITAL_COLUMNS:
-            columns.append(Column(key, translate(_C, title),
-                                  render=lambda i, k=key: vital_cell(i, k)[0]))
+            columns.append(
+                Column(key, translate(_C, title), render=lambda i, k=key: vital_cell(i, k)[0])
+            )
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int
-                  ) -> Page[VitalsRead]:
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> Page[VitalsRead]:
             return clinical_api.list_vitals(filters["patient_id"], limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)
@@ -183,8 +188,12 @@ class RowsTableModel(QAbstractTableModel):
     ``flag_of(item)`` may return an ``L/H/LL/HH/A`` flag to colour the row's text.
     """
 
-    def __init__(self, columns: list[tuple[str, Callable[[Any], str]]],
-                 flag_of: Callable[[Any], str | None] | None = None, parent=None) -> None:
+    def __init__(
+        self,
+        columns: list[tuple[str, Callable[[Any], str]]],
+        flag_of: Callable[[Any], str | None] | None = None,
+        parent=None,
+    ) -> None:
         super().__init__(parent)
         self.columns = columns
         self._flag_of = flag_of
@@ -219,9 +228,13 @@ class RowsTableModel(QAbstractTableModel):
             return item
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.columns)):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.columns)
+        ):
             return self.columns[section][0]
         return None

@@ -54,8 +54,9 @@ class BreakGlassTableModel(PagedTableModel):
 
         columns = [
             Column("granted_at", t("When"), render=lambda g: local_text(g.granted_at)),
-            Column("full_name", t("Who"),
-                   render=lambda g: g.full_name or g.username or f"#{g.user_id}"),
+            Column(
+                "full_name", t("Who"), render=lambda g: g.full_name or g.username or f"#{g.user_id}"
+            ),
             Column("patient_name", t("Patient"), render=_patient),
             Column("reason", t("Why")),
             Column("access_count", t("Chart reads")),
@@ -63,10 +64,12 @@ class BreakGlassTableModel(PagedTableModel):
             Column("reviewed_at", t("Reviewed"), render=_review),
         ]
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int
-                  ) -> Page[BreakGlassRead]:
-            return api.break_glass(unreviewed=bool(filters.get("unreviewed")), limit=limit,
-                                   offset=offset)
+        def fetch(
+            filters: dict, _sort: str | None, limit: int, offset: int
+        ) -> Page[BreakGlassRead]:
+            return api.break_glass(
+                unreviewed=bool(filters.get("unreviewed")), limit=limit, offset=offset
+            )
 
         super().__init__(tasks, fetch, columns, parent=parent)
 
@@ -78,8 +81,9 @@ def _patient(g: BreakGlassRead) -> str:
 def _review(g: BreakGlassRead) -> str:
     if g.reviewed_at is None:
         return translate(_C, "◷ Not reviewed")
-    by = translate(_C, "✓ {when} by {who}").format(when=local_text(g.reviewed_at),
-                                                   who=g.reviewed_by or "?")
+    by = translate(_C, "✓ {when} by {who}").format(
+        when=local_text(g.reviewed_at), who=g.reviewed_by or "?"
+    )
     return f"{by}: {g.review_note}" if g.review_note else by
 
 
@@ -95,26 +99,35 @@ class MessagesTableModel(PagedTableModel):
             Column("created_at", t("Queued"), render=lambda m: local_text(m.created_at)),
             Column("channel", t("Channel"), render=lambda m: m.channel.upper()),
             Column("recipient", t("To")),
-            Column("template", t("Message"),
-                   render=lambda m: translate(_C, TEMPLATES.get(m.template, m.template))),
+            Column(
+                "template",
+                t("Message"),
+                render=lambda m: translate(_C, TEMPLATES.get(m.template, m.template)),
+            ),
             Column("status", t("Status"), render=lambda m: message_status_text(m.status)),
             Column("attempts", t("Attempts")),
-            Column("next_attempt_at", t("Next attempt"),
-                   render=lambda m: local_text(m.next_attempt_at)
-                   if m.status in ("queued", "failed") else ""),
+            Column(
+                "next_attempt_at",
+                t("Next attempt"),
+                render=lambda m: (
+                    local_text(m.next_attempt_at) if m.status in ("queued", "failed") else ""
+                ),
+            ),
             Column("sent_at", t("Sent"), render=lambda m: local_text(m.sent_at)),
             Column("last_error", t("Last error")),
         ]
 
-        def fetch(filters: dict, _sort: str | None, limit: int, offset: int
-                  ) -> Page[MessageRead]:
+        def fetch(filters: dict, _sort: str | None, limit: int, offset: int) -> Page[MessageRead]:
             return api.messages(status=filters.get("status"), limit=limit, offset=offset)
 
         super().__init__(tasks, fetch, columns, parent=parent)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if (role == Qt.ItemDataRole.ForegroundRole and index.isValid()
-                and self.columns[index.column()].key == "status"):
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and index.isValid()
+            and self.columns[index.column()].key == "status"
+        ):
             colour = MESSAGE_STATUS.get(self.row_item(index.row()).status, ("", "", ""))[2]
             return QColor(colour) if colour else None
         return super().data(index, role)

@@ -20,7 +20,6 @@ from hms_desktop.tasks import TaskRunner
 PAGE_SIZE = 50
 
 
-
 class PageLike(Protocol):
     """``hms_contract.common.Page[T]`` or any list answer with the same two fields."""
 

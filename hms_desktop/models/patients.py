@@ -45,10 +45,15 @@ class PatientRef:
     def of(cls, patient: PatientRef | PatientSummary | PatientHeader) -> PatientRef:
         if isinstance(patient, PatientRef):
             return patient
-        return cls(id=patient.id, mrn=patient.mrn, given_name=patient.given_name,
-                   family_name=patient.family_name, date_of_birth=patient.date_of_birth,
-                   sex=patient.sex,
-                   birth_date_estimated=getattr(patient, "birth_date_estimated", False))
+        return cls(
+            id=patient.id,
+            mrn=patient.mrn,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            date_of_birth=patient.date_of_birth,
+            sex=patient.sex,
+            birth_date_estimated=getattr(patient, "birth_date_estimated", False),
+        )
 
     @classmethod
     def named(cls, patient_id: int, name: str | None, mrn: str | None) -> PatientRef:
@@ -83,7 +88,8 @@ def full_name(item: NamedPatient) -> str:
 def dob_text(item: PatientSummary) -> str:
     dob = item.date_of_birth.isoformat()
     text = translate("PatientsTableModel", "{dob} ({age} y)").format(
-        dob=dob, age=age_years(item.date_of_birth))
+        dob=dob, age=age_years(item.date_of_birth)
+    )
     if item.birth_date_estimated:
         text += " ≈"
     return text
@@ -92,11 +98,14 @@ def dob_text(item: PatientSummary) -> str:
 _DUPLICATE_REASONS = {
     "same_national_id": QT_TRANSLATE_NOOP("DuplicateReason", "Same national ID."),
     "same_birth_date_similar_name": QT_TRANSLATE_NOOP(
-        "DuplicateReason", "Same date of birth and a similar name."),
+        "DuplicateReason", "Same date of birth and a similar name."
+    ),
     "same_birth_date_swapped_name": QT_TRANSLATE_NOOP(
-        "DuplicateReason", "Same date of birth, with given and family names swapped."),
+        "DuplicateReason", "Same date of birth, with given and family names swapped."
+    ),
     "same_phone_similar_name": QT_TRANSLATE_NOOP(
-        "DuplicateReason", "Same phone number and a similar name."),
+        "DuplicateReason", "Same phone number and a similar name."
+    ),
 }
 
 
@@ -106,8 +115,11 @@ def duplicate_reasons_text(reasons: list[str]) -> str:
     sentences = []
     for code in reasons:
         source = _DUPLICATE_REASONS.get(str(code))
-        sentences.append(translate("DuplicateReason", source) if source
-                         else str(code).replace("_", " ").capitalize() + ".")
+        sentences.append(
+            translate("DuplicateReason", source)
+            if source
+            else str(code).replace("_", " ").capitalize() + "."
+        )
     return " ".join(sentences)
 
 
@@ -125,8 +137,9 @@ def identity_columns() -> list[Column]:
         Column("name", translate("PatientsTableModel", "Name"), render=full_name),
         Column("mrn", translate("PatientsTableModel", "MRN")),
         Column("date_of_birth", translate("PatientsTableModel", "Born"), render=dob_text),
-        Column("sex", translate("PatientsTableModel", "Sex"),
-               render=lambda item: sex_text(item.sex)),
+        Column(
+            "sex", translate("PatientsTableModel", "Sex"), render=lambda item: sex_text(item.sex)
+        ),
         Column("phone", translate("PatientsTableModel", "Phone ends"), render=phone_ending),
     ]
 
@@ -148,7 +161,10 @@ class PatientsTableModel(PagedTableModel):
         super().__init__(tasks, fetch, identity_columns(), parent=parent)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if (role == Qt.ItemDataRole.ToolTipRole and index.isValid()
-                and self.columns[index.column()].key == "phone"):
+        if (
+            role == Qt.ItemDataRole.ToolTipRole
+            and index.isValid()
+            and self.columns[index.column()].key == "phone"
+        ):
             return self.row_item(index.row()).phone or ""
         return super().data(index, role)

@@ -33,11 +33,27 @@ _Index = QModelIndex | QPersistentModelIndex
 # The house status colours: waiting amber, in progress blue, done green, critical red.
 AMBER, BLUE, GREEN, RED, GREY = "#8a5a00", "#1f5fa8", "#2e7d32", "#c62828", "#5f6b7a"
 STATUS_COLOURS = {
-    "available": GREEN, "quarantined": AMBER, "expired": RED, "recalled": RED,
-    "new": BLUE, "partly_dispensed": AMBER, "draft": GREY, "approved": BLUE, "sent": BLUE,
-    "partly_received": AMBER, "closed": GREEN, "cancelled": GREY, "requested": AMBER,
-    "issued": BLUE, "received": GREEN, "rejected": GREY, "open": AMBER, "submitted": BLUE,
-    "stock_out": RED, "low_stock": AMBER, "near_expiry": AMBER,
+    "available": GREEN,
+    "quarantined": AMBER,
+    "expired": RED,
+    "recalled": RED,
+    "new": BLUE,
+    "partly_dispensed": AMBER,
+    "draft": GREY,
+    "approved": BLUE,
+    "sent": BLUE,
+    "partly_received": AMBER,
+    "closed": GREEN,
+    "cancelled": GREY,
+    "requested": AMBER,
+    "issued": BLUE,
+    "received": GREEN,
+    "rejected": GREY,
+    "open": AMBER,
+    "submitted": BLUE,
+    "stock_out": RED,
+    "low_stock": AMBER,
+    "near_expiry": AMBER,
 }
 
 
@@ -99,8 +115,9 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section].title
         return None
@@ -110,16 +127,27 @@ class StockPagedModel(PagedTableModel):
     """A stock list a page at a time (rows are contract models: ``StockSummaryRead`` in the
     stock tab). Status cells carry colour and words; quantities align right."""
 
-    def __init__(self, tasks: TaskRunner, fetch: Callable[..., Any], columns: list[Column],
-                 parent: Any = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        fetch: Callable[..., Any],
+        columns: list[Column],
+        parent: Any = None,
+    ) -> None:
         super().__init__(tasks, fetch, columns, page_size=100, parent=parent)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.ForegroundRole and index.isValid()
-                and self.columns[index.column()].key == "status"):
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and index.isValid()
+            and self.columns[index.column()].key == "status"
+        ):
             colour = STATUS_COLOURS.get(str(getattr(self.row_item(index.row()), "status", "")))
             return QBrush(QColor(colour)) if colour else None
-        if (role == Qt.ItemDataRole.TextAlignmentRole and index.isValid()
-                and self.columns[index.column()].key == "quantity"):
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and index.isValid()
+            and self.columns[index.column()].key == "quantity"
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return super().data(index, role)

@@ -57,13 +57,15 @@ class QueueTableModel(QAbstractTableModel):
 
     WHOLE_COLUMNS = (0, 1, 2, 5, 6)
 
-    HEADERS = (QT_TRANSLATE_NOOP("QueueTableModel", "Token"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Patient"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "MRN"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Doctor"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Appointment"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Status"),
-               QT_TRANSLATE_NOOP("QueueTableModel", "Waiting"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("QueueTableModel", "Token"),
+        QT_TRANSLATE_NOOP("QueueTableModel", "Patient"),
+        QT_TRANSLATE_NOOP("QueueTableModel", "MRN"),
+        QT_TRANSLATE_NOOP("QueueTableModel", "Doctor"),
+        QT_TRANSLATE_NOOP("QueueTableModel", "Appointment"),
+        QT_TRANSLATE_NOOP("QueueTableModel", "Status"),
+        QT_TRANSLATE_NOOP("QueueTableModel", "Waiting"),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -100,7 +102,8 @@ class QueueTableModel(QAbstractTableModel):
                 item.patient_mrn or "",
                 item.doctor_name or "",
                 item.appointment_start.strftime("%H:%M")
-                if item.appointment_start else translate("QueueTableModel", "walk-in"),
+                if item.appointment_start
+                else translate("QueueTableModel", "walk-in"),
                 queue_status_text(item.status),
                 translate("QueueTableModel", "{n} min").format(n=item.waiting_minutes),
             )

@@ -57,8 +57,9 @@ def bed_status_text(status: str) -> str:
 
 
 def dose_status_text(dose: ScheduledDoseRead) -> str:
-    word, symbol, _ = OVERDUE if dose.overdue else DOSE_STATUS.get(
-        dose.status, (dose.status, "•", ""))
+    word, symbol, _ = (
+        OVERDUE if dose.overdue else DOSE_STATUS.get(dose.status, (dose.status, "•", ""))
+    )
     context = "DoseStatus"
     return f"{symbol} {translate(context, word)}"
 
@@ -108,8 +109,10 @@ class BedBoardModel(QAbstractListModel):
 
     def describe(self, bed: BedRead) -> str:
         """What a screen reader (and the tooltip) says about a tile."""
-        parts = [translate("BedBoard", "Bed {label}").format(label=bed.label),
-                 bed_status_text(bed.status)]
+        parts = [
+            translate("BedBoard", "Bed {label}").format(label=bed.label),
+            bed_status_text(bed.status),
+        ]
         if bed.patient_name:
             parts.append(bed.patient_name)
         if bed.days_in:
@@ -145,17 +148,20 @@ class BedBoardModel(QAbstractListModel):
         mime = QMimeData()
         bed = self.bed_at(indexes[0].row()) if indexes else None
         if bed is not None and bed.admission_id is not None:
-            mime.setData(BED_MIME, json.dumps({"admission_id": bed.admission_id,
-                                               "bed_id": bed.id}).encode())
+            mime.setData(
+                BED_MIME, json.dumps({"admission_id": bed.admission_id, "bed_id": bed.id}).encode()
+            )
         return mime
 
-    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int,
-                        column: int, parent: QModelIndex) -> bool:
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: QModelIndex
+    ) -> bool:
         target = self.bed_at(parent.row()) if parent.isValid() else None
         return data.hasFormat(BED_MIME) and target is not None and target.status == "free"
 
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int,
-                     column: int, parent: QModelIndex) -> bool:
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: QModelIndex
+    ) -> bool:
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
         payload = json.loads(bytes(data.data(BED_MIME)).decode())
@@ -189,9 +195,14 @@ def alert_texts(bed: BedRead) -> list[str]:
 class DoseTableModel(QAbstractTableModel):
     """The MAR's doses: time, medicine, dose, route, status (word + symbol; overdue red)."""
 
-    HEADERS = (QT_TRANSLATE_NOOP("Mar", "Due"), QT_TRANSLATE_NOOP("Mar", "Medicine"),
-               QT_TRANSLATE_NOOP("Mar", "Dose"), QT_TRANSLATE_NOOP("Mar", "Route"),
-               QT_TRANSLATE_NOOP("Mar", "Status"), QT_TRANSLATE_NOOP("Mar", "Recorded"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Mar", "Due"),
+        QT_TRANSLATE_NOOP("Mar", "Medicine"),
+        QT_TRANSLATE_NOOP("Mar", "Dose"),
+        QT_TRANSLATE_NOOP("Mar", "Route"),
+        QT_TRANSLATE_NOOP("Mar", "Status"),
+        QT_TRANSLATE_NOOP("Mar", "Recorded"),
+    )
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -211,8 +222,9 @@ class DoseTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return translate("Mar", self.HEADERS[section])
         return None
@@ -223,16 +235,24 @@ class DoseTableModel(QAbstractTableModel):
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (_local(dose.due_at, "%a %H:%M"), dose.drug_name,
-                    f"{dose.dose.normalize():f} {dose.unit}", dose.route,
-                    dose_status_text(dose),
-                    " ".join(x for x in (_local(dose.administered_at),
-                                         dose.recorded_by_name or "",
-                                         f"({dose.reason})" if dose.reason else "") if x)
-                    )[column]
+            return (
+                _local(dose.due_at, "%a %H:%M"),
+                dose.drug_name,
+                f"{dose.dose.normalize():f} {dose.unit}",
+                dose.route,
+                dose_status_text(dose),
+                " ".join(
+                    x
+                    for x in (
+                        _local(dose.administered_at),
+                        dose.recorded_by_name or "",
+                        f"({dose.reason})" if dose.reason else "",
+                    )
+                    if x
+                ),
+            )[column]
         if role == Qt.ItemDataRole.ForegroundRole and column == 4:
-            colour = OVERDUE[2] if dose.overdue else DOSE_STATUS.get(dose.status,
-                                                                     ("", "", ""))[2]
+            colour = OVERDUE[2] if dose.overdue else DOSE_STATUS.get(dose.status, ("", "", ""))[2]
             return QBrush(QColor(colour)) if colour else None
         if role == Qt.ItemDataRole.BackgroundRole and dose.overdue:
             return QBrush(QColor(198, 40, 40, 28))
@@ -266,8 +286,10 @@ class DueListModel(QAbstractListModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             late = translate("DueList", "OVERDUE · ") if item.overdue else ""
-            return (f"{late}{_local(item.due_at)} · {translate('DueList', 'Bed')} "
-                    f"{item.bed_label} · {item.patient_name} · {item.title}")
+            return (
+                f"{late}{_local(item.due_at)} · {translate('DueList', 'Bed')} "
+                f"{item.bed_label} · {item.patient_name} · {item.title}"
+            )
         if role == Qt.ItemDataRole.ForegroundRole and item.overdue:
             return QBrush(QColor("#c62828"))
         return None
@@ -276,14 +298,16 @@ class DueListModel(QAbstractListModel):
 class VitalsGridModel(QAbstractTableModel):
     """Vitals of the admission, newest first, with NEWS2 and where they came from."""
 
-    COLUMNS = (("recorded_at", QT_TRANSLATE_NOOP("Vitals", "Time")),
-               ("bp", QT_TRANSLATE_NOOP("Vitals", "BP")),
-               ("heart_rate_bpm", QT_TRANSLATE_NOOP("Vitals", "HR")),
-               ("respiratory_rate", QT_TRANSLATE_NOOP("Vitals", "RR")),
-               ("spo2_pct", QT_TRANSLATE_NOOP("Vitals", "SpO₂ %")),
-               ("temperature_c", QT_TRANSLATE_NOOP("Vitals", "Temp °C")),
-               ("news2", QT_TRANSLATE_NOOP("Vitals", "NEWS2")),
-               ("source", QT_TRANSLATE_NOOP("Vitals", "Source")))
+    COLUMNS = (
+        ("recorded_at", QT_TRANSLATE_NOOP("Vitals", "Time")),
+        ("bp", QT_TRANSLATE_NOOP("Vitals", "BP")),
+        ("heart_rate_bpm", QT_TRANSLATE_NOOP("Vitals", "HR")),
+        ("respiratory_rate", QT_TRANSLATE_NOOP("Vitals", "RR")),
+        ("spo2_pct", QT_TRANSLATE_NOOP("Vitals", "SpO₂ %")),
+        ("temperature_c", QT_TRANSLATE_NOOP("Vitals", "Temp °C")),
+        ("news2", QT_TRANSLATE_NOOP("Vitals", "NEWS2")),
+        ("source", QT_TRANSLATE_NOOP("Vitals", "Source")),
+    )
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -300,8 +324,9 @@ class VitalsGridModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return translate("Vitals", self.COLUMNS[section][1])
         return None
@@ -316,8 +341,11 @@ class VitalsGridModel(QAbstractTableModel):
                 return ""
             return f"{row.news2}{'' if row.news2_complete else '*'}"
         if key == "source":
-            return (translate("Vitals", "Monitor {id}").format(id=row.device_id)
-                    if row.source == "device" else row.recorded_by_name or "")
+            return (
+                translate("Vitals", "Monitor {id}").format(id=row.device_id)
+                if row.source == "device"
+                else row.recorded_by_name or ""
+            )
         value = getattr(row, key)
         flag = row.flags.get(key)
         return "" if value is None else f"{value}{' ' + flag if flag else ''}"
@@ -330,7 +358,10 @@ class VitalsGridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, key)
         if role == Qt.ItemDataRole.ForegroundRole:
-            abnormal = (key in row.flags or (key == "bp" and "systolic_mmhg" in row.flags)
-                        or (key == "news2" and (row.news2 or 0) >= 5))
+            abnormal = (
+                key in row.flags
+                or (key == "bp" and "systolic_mmhg" in row.flags)
+                or (key == "news2" and (row.news2 or 0) >= 5)
+            )
             return QBrush(QColor("#c62828")) if abnormal else None
         return None

@@ -77,9 +77,19 @@ def render_appointment_slip(slip: AppointmentSlip) -> bytes:
     else:
         y -= 6 * mm
 
-    rows = list(zip(slip.labels, (slip.patient_name, slip.mrn, slip.doctor, slip.when,
-                                  " · ".join(p for p in (slip.department, slip.location) if p)),
-                    strict=True))
+    rows = list(
+        zip(
+            slip.labels,
+            (
+                slip.patient_name,
+                slip.mrn,
+                slip.doctor,
+                slip.when,
+                " · ".join(p for p in (slip.department, slip.location) if p),
+            ),
+            strict=True,
+        )
+    )
     label_width = 22 * mm
     for label, value in rows:
         if not value:

@@ -31,8 +31,17 @@ HEAD_BG = colors.HexColor("#e4e7eb")
 ACCENT = colors.HexColor("#0b4f6c")
 ALERT = colors.HexColor("#9b1c1c")
 
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF",
-            "NGN": "₦", "KES": "KSh", "ZAR": "R"}
+_SYMBOLS = {
+    "EUR": "€",
+    "USD": "$",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "CHF": "CHF",
+    "NGN": "₦",
+    "KES": "KSh",
+    "ZAR": "R",
+}
 
 
 @dataclass(frozen=True)
@@ -51,10 +60,16 @@ class Letterhead:
 
     @classmethod
     def from_hospital(cls, hospital: Any, logo: bytes | None = None) -> Letterhead:
-        return cls(name=hospital.name, address=hospital.address or "",
-                   phone=hospital.phone or "", email=hospital.email or "",
-                   tax_id=hospital.tax_id or "", currency=hospital.currency,
-                   minor_unit=hospital.currency_minor_unit, logo=logo)
+        return cls(
+            name=hospital.name,
+            address=hospital.address or "",
+            phone=hospital.phone or "",
+            email=hospital.email or "",
+            tax_id=hospital.tax_id or "",
+            currency=hospital.currency,
+            minor_unit=hospital.currency_minor_unit,
+            logo=logo,
+        )
 
 
 def amount_text(amount: Decimal | None, minor_unit: int = 2) -> str:
@@ -91,27 +106,22 @@ class Styles:
     def __init__(self) -> None:
         self.regular, self.bold = register_fonts()
         r, b = self.regular, self.bold
-        self.hospital = ParagraphStyle("hospital", fontName=b, fontSize=14, leading=17,
-                                       textColor=INK)
-        self.small = ParagraphStyle("small", fontName=r, fontSize=8, leading=10,
-                                    textColor=MUTED)
-        self.title = ParagraphStyle("title", fontName=b, fontSize=16, leading=19,
-                                    textColor=ACCENT)
-        self.label = ParagraphStyle("label", fontName=r, fontSize=7.5, leading=9,
-                                    textColor=MUTED)
-        self.value = ParagraphStyle("value", fontName=b, fontSize=10, leading=12.5,
-                                    textColor=INK)
-        self.cell = ParagraphStyle("cell", fontName=r, fontSize=8.5, leading=10.5,
-                                   textColor=INK)
+        self.hospital = ParagraphStyle(
+            "hospital", fontName=b, fontSize=14, leading=17, textColor=INK
+        )
+        self.small = ParagraphStyle("small", fontName=r, fontSize=8, leading=10, textColor=MUTED)
+        self.title = ParagraphStyle("title", fontName=b, fontSize=16, leading=19, textColor=ACCENT)
+        self.label = ParagraphStyle("label", fontName=r, fontSize=7.5, leading=9, textColor=MUTED)
+        self.value = ParagraphStyle("value", fontName=b, fontSize=10, leading=12.5, textColor=INK)
+        self.cell = ParagraphStyle("cell", fontName=r, fontSize=8.5, leading=10.5, textColor=INK)
         self.cell_right = ParagraphStyle("cellr", parent=self.cell, alignment=TA_RIGHT)
         self.head = ParagraphStyle("head", fontName=b, fontSize=8, leading=10, textColor=INK)
         self.head_right = ParagraphStyle("headr", parent=self.head, alignment=TA_RIGHT)
-        self.total = ParagraphStyle("total", fontName=b, fontSize=11, leading=14,
-                                    textColor=INK, alignment=TA_RIGHT)
-        self.note = ParagraphStyle("note", fontName=r, fontSize=8.5, leading=11,
-                                   textColor=INK)
-        self.alert = ParagraphStyle("alert", fontName=b, fontSize=9, leading=11,
-                                    textColor=ALERT)
+        self.total = ParagraphStyle(
+            "total", fontName=b, fontSize=11, leading=14, textColor=INK, alignment=TA_RIGHT
+        )
+        self.note = ParagraphStyle("note", fontName=r, fontSize=8.5, leading=11, textColor=INK)
+        self.alert = ParagraphStyle("alert", fontName=b, fontSize=9, leading=11, textColor=ALERT)
 
     def p(self, text: Any, style: str = "cell") -> Paragraph:
         return Paragraph(escape(str(text if text is not None else "")), getattr(self, style))
@@ -161,11 +171,25 @@ class QrCode(Flowable):
         canvas.drawCentredString(self.width / 2, 0.5 * mm, self.value)
 
 
-def letterhead_block(head: Letterhead, styles: Styles, width: float, *, title: str,
-                     facts: list[tuple[str, str]], qr_value: str | None) -> Table:
+def letterhead_block(
+    head: Letterhead,
+    styles: Styles,
+    width: float,
+    *,
+    title: str,
+    facts: list[tuple[str, str]],
+    qr_value: str | None,
+) -> Table:
     """Logo and hospital on the left; the document title, its facts and QR on the right."""
-    contact = [x for x in (head.address, " · ".join(y for y in (head.phone, head.email) if y),
-                           f"Tax ID: {head.tax_id}" if head.tax_id else "") if x]
+    contact = [
+        x
+        for x in (
+            head.address,
+            " · ".join(y for y in (head.phone, head.email) if y),
+            f"Tax ID: {head.tax_id}" if head.tax_id else "",
+        )
+        if x
+    ]
     left: list[Any] = []
     if head.logo:
         try:
@@ -178,70 +202,109 @@ def letterhead_block(head: Letterhead, styles: Styles, width: float, *, title: s
             left = []
     left += [styles.p(head.name, "hospital")] + [styles.p(line, "small") for line in contact]
     compact = width < 140 * mm  # A5 receipts
-    label_w, value_w, qr_w = (18 * mm, 36 * mm, 21 * mm) if compact else (24 * mm, 42 * mm,
-                                                                         26 * mm)
+    label_w, value_w, qr_w = (18 * mm, 36 * mm, 21 * mm) if compact else (24 * mm, 42 * mm, 26 * mm)
     right: list[Any] = [styles.p(title, "title")]
     rows = [[label, value] for label, value in facts]
-    right.append(Table(rows, colWidths=[label_w, value_w], style=TableStyle([
-        ("FONTNAME", (0, 0), (0, -1), styles.regular), ("FONTSIZE", (0, 0), (0, -1), 7.5),
-        ("TEXTCOLOR", (0, 0), (0, -1), MUTED), ("FONTNAME", (1, 0), (1, -1), styles.bold),
-        ("FONTSIZE", (1, 0), (1, -1), 10), ("TEXTCOLOR", (1, 0), (1, -1), INK),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])))
+    right.append(
+        Table(
+            rows,
+            colWidths=[label_w, value_w],
+            style=TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (0, -1), styles.regular),
+                    ("FONTSIZE", (0, 0), (0, -1), 7.5),
+                    ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
+                    ("FONTNAME", (1, 0), (1, -1), styles.bold),
+                    ("FONTSIZE", (1, 0), (1, -1), 10),
+                    ("TEXTCOLOR", (1, 0), (1, -1), INK),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            ),
+        )
+    )
     cells = [left, right]
     widths = [width - label_w - value_w - (qr_w if qr_value else 0), label_w + value_w]
     if qr_value:
         cells.append(QrCode(qr_value, styles.regular, size=qr_w - 4 * mm))
         widths.append(qr_w)
     table = Table([cells], colWidths=widths)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-                               ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
-                               ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     return table
 
 
-def totals_table(styles: Styles, rows: list[tuple[str, str, bool]],
-                 widths: tuple[float, float] = (34 * mm, 34 * mm)) -> Table:
+def totals_table(
+    styles: Styles,
+    rows: list[tuple[str, str, bool]],
+    widths: tuple[float, float] = (34 * mm, 34 * mm),
+) -> Table:
     """Label/amount rows, amounts right-aligned; ``strong`` rows bold and larger."""
     table = Table([[label, value] for label, value, _strong in rows], colWidths=list(widths))
     rules: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), styles.regular), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK), ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+        ("FONTNAME", (0, 0), (-1, -1), styles.regular),
+        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
     for index, (_label, _value, strong) in enumerate(rows):
         if strong:
-            rules += [("FONTNAME", (0, index), (-1, index), styles.bold),
-                      ("FONTSIZE", (1, index), (1, index), 11),
-                      ("LINEABOVE", (0, index), (-1, index), 0.8, INK)]
+            rules += [
+                ("FONTNAME", (0, index), (-1, index), styles.bold),
+                ("FONTSIZE", (1, index), (1, index), 11),
+                ("LINEABOVE", (0, index), (-1, index), 0.8, INK),
+            ]
     table.setStyle(TableStyle(rules))
     return table
 
 
-def grid_style(styles: Styles, header_rows: int = 1,
-               right_from: int | None = None) -> list[tuple[Any, ...]]:
+def grid_style(
+    styles: Styles, header_rows: int = 1, right_from: int | None = None
+) -> list[tuple[Any, ...]]:
     """Table style of a grid whose cells are plain strings (much faster than paragraphs):
     the header row bold on grey, numbers right-aligned from column ``right_from``."""
     rules: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), styles.regular), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-        ("LEADING", (0, 0), (-1, -1), 10.5), ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("FONTNAME", (0, 0), (-1, -1), styles.regular),
+        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("LEADING", (0, 0), (-1, -1), 10.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("FONTNAME", (0, 0), (-1, header_rows - 1), styles.bold),
-        ("FONTSIZE", (0, 0), (-1, header_rows - 1), 8)]
+        ("FONTSIZE", (0, 0), (-1, header_rows - 1), 8),
+    ]
     if right_from is not None:
         rules.append(("ALIGN", (right_from, 0), (-1, -1), "RIGHT"))
-    return [*rules, ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+    return [
+        *rules,
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
 
 
-def footer(styles: Styles, text: str, *, watermark: str | None = None,
-           margin: float = 14 * mm) -> Callable[[Any, Any], None]:
+def footer(
+    styles: Styles, text: str, *, watermark: str | None = None, margin: float = 14 * mm
+) -> Callable[[Any, Any], None]:
     """Page footer (what the page belongs to, page number) and an optional watermark
     (DRAFT, VOID) across every page."""
 

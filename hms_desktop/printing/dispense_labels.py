@@ -92,8 +92,9 @@ def _fit_lines(text: str, font: str, width: float) -> tuple[float, list[str]]:
 def _barcode(value: str, width: float, height: float) -> code128.Code128:
     probe = code128.Code128(value, barHeight=height, barWidth=1, quiet=True)
     bar_width = max(0.6, min(1.4, width / probe.width))
-    return code128.Code128(value, barHeight=height, barWidth=bar_width, quiet=True,
-                           humanReadable=False)
+    return code128.Code128(
+        value, barHeight=height, barWidth=bar_width, quiet=True, humanReadable=False
+    )
 
 
 def draw_label(c: Canvas, label: DispenseLabel, x: float, y: float) -> None:
@@ -126,18 +127,19 @@ def draw_label(c: Canvas, label: DispenseLabel, x: float, y: float) -> None:
     c.setFont(bold, size)
     c.drawString(x + _PAD, top, patient)
     bar_height = 5.5 * mm
-    footer = (f"{label.dispensed_on.isoformat()} · {label.pharmacist or ''} · "
-              f"{label.prescription_number}")
+    footer = (
+        f"{label.dispensed_on.isoformat()} · {label.pharmacist or ''} · {label.prescription_number}"
+    )
     c.setFont(regular, 5)
     c.drawString(x + _PAD, y + _PAD + bar_height + 1.2, footer[:90])
     if label.hospital_name:
-        c.drawRightString(x + width - _PAD, y + _PAD + bar_height + 1.2,
-                          label.hospital_name[:40])
+        c.drawRightString(x + width - _PAD, y + _PAD + bar_height + 1.2, label.hospital_name[:40])
     _barcode(label.barcode, inner, bar_height).drawOn(c, x + _PAD, y + _PAD)
 
 
-def render_labels(labels: Sequence[DispenseLabel],
-                  layout: Literal["label", "a4"] = "label") -> bytes:
+def render_labels(
+    labels: Sequence[DispenseLabel], layout: Literal["label", "a4"] = "label"
+) -> bytes:
     """A PDF of ``labels``: one 70 × 36 mm page each (``label``), or A4 sheets of 24."""
     if not labels:
         raise ValueError("no labels to print")
@@ -154,7 +156,7 @@ def render_labels(labels: Sequence[DispenseLabel],
     else:
         per_sheet = SHEET_COLUMNS * SHEET_ROWS
         for start in range(0, len(labels), per_sheet):
-            for n, label in enumerate(labels[start:start + per_sheet]):
+            for n, label in enumerate(labels[start : start + per_sheet]):
                 row, col = divmod(n, SHEET_COLUMNS)
                 x = col * LABEL_SIZE[0]
                 y = A4[1] - SHEET_TOP - (row + 1) * LABEL_SIZE[1]

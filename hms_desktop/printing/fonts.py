@@ -34,10 +34,15 @@ def register_fonts() -> tuple[str, str]:
         if not _registered:
             for name in (REGULAR, BOLD, ITALIC, BOLD_ITALIC):
                 pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / f"{name}.ttf")))
-            pdfmetrics.registerFontFamily(FAMILY, normal=REGULAR, bold=BOLD, italic=ITALIC,
-                                          boldItalic=BOLD_ITALIC)
-            for bold, italic, face in ((0, 0, REGULAR), (1, 0, BOLD), (0, 1, ITALIC),
-                                       (1, 1, BOLD_ITALIC)):
+            pdfmetrics.registerFontFamily(
+                FAMILY, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
+            )
+            for bold, italic, face in (
+                (0, 0, REGULAR),
+                (1, 0, BOLD),
+                (0, 1, ITALIC),
+                (1, 1, BOLD_ITALIC),
+            ):
                 addMapping(FAMILY, bold, italic, face)
             _registered = True
     return REGULAR, BOLD

@@ -89,8 +89,9 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return lines or [""]
 
 
-def _fit_lines(text: str, font: str, size: float, width: float, *, max_lines: int,
-               min_size: float) -> tuple[float, list[str]]:
+def _fit_lines(
+    text: str, font: str, size: float, width: float, *, max_lines: int, min_size: float
+) -> tuple[float, list[str]]:
     """The largest size ≤ ``size`` at which ``text`` wraps into ``max_lines`` lines of
     ``width``; at ``min_size`` it takes the lines it needs (never an ellipsis)."""
     while True:
@@ -100,8 +101,7 @@ def _fit_lines(text: str, font: str, size: float, width: float, *, max_lines: in
         size = max(min_size, size - 0.5)
 
 
-def _draw_lines(c: Canvas, lines: list[str], x: float, top: float, font: str,
-                size: float) -> float:
+def _draw_lines(c: Canvas, lines: list[str], x: float, top: float, font: str, size: float) -> float:
     """Draw ``lines`` downwards from the baseline ``top``; returns the next free baseline."""
     c.setFont(font, size)
     y = top
@@ -115,8 +115,9 @@ def _barcode(mrn: str, width: float, height: float) -> code128.Code128:
     """A Code 128 barcode of the MRN scaled to fit ``width`` (quiet zones included)."""
     probe = code128.Code128(mrn, barHeight=height, barWidth=1, quiet=True)
     bar_width = max(0.5, min(1.2, width / probe.width))
-    return code128.Code128(mrn, barHeight=height, barWidth=bar_width, quiet=True,
-                           humanReadable=False)
+    return code128.Code128(
+        mrn, barHeight=height, barWidth=bar_width, quiet=True, humanReadable=False
+    )
 
 
 def _qr(mrn: str, size: float) -> Drawing:
@@ -153,8 +154,7 @@ def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
     text_width = width - 2 * margin - (18 * mm if with_qr else 0)
     y = height - margin - 2.5 * mm
     if label.hospital_name:
-        size, lines = _fit_lines(label.hospital_name, bold, 7, text_width, max_lines=2,
-                                 min_size=5)
+        size, lines = _fit_lines(label.hospital_name, bold, 7, text_width, max_lines=2, min_size=5)
         y = _draw_lines(c, lines, margin, y, bold, size) - 1.5 * mm
     size, lines = _fit_lines(_header(label), bold, 11, text_width, max_lines=2, min_size=6.5)
     y = _draw_lines(c, lines, margin, y - (size - 7) * 0.3, bold, size) - 0.8 * mm
@@ -164,8 +164,9 @@ def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
     c.setFont(bold, 9)
     c.drawString(margin, y, f"MRN {label.mrn}")
     if with_qr:
-        renderPDF.draw(_qr(label.mrn, 16 * mm), c, width - margin - 16 * mm,
-                       height - margin - 16 * mm)
+        renderPDF.draw(
+            _qr(label.mrn, 16 * mm), c, width - margin - 16 * mm, height - margin - 16 * mm
+        )
     barcode_height = min(13 * mm, max(7 * mm, y - margin - 3 * mm))
     _barcode(label.mrn, width - 2 * margin, barcode_height).drawOn(c, margin, margin)
     c.showPage()
@@ -173,8 +174,16 @@ def render_id_card(label: PatientLabel, *, with_qr: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def _allergy_flag(c: Canvas, label: PatientLabel, x: float, y: float, width: float,
-                  height: float, regular: str, bold: str) -> None:
+def _allergy_flag(
+    c: Canvas,
+    label: PatientLabel,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    regular: str,
+    bold: str,
+) -> None:
     """A black box with white text when the patient has allergies (legible on a monochrome
     band printer: the words, not a colour, carry the warning), plain text otherwise."""
     text, alert = _allergy_text(label)
@@ -191,8 +200,7 @@ def _allergy_flag(c: Canvas, label: PatientLabel, x: float, y: float, width: flo
     _draw_lines(c, lines, x, y + height / 2 - size * 0.35, regular, size)
 
 
-def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float,
-                    with_qr: bool) -> None:
+def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float, with_qr: bool) -> None:
     """The band insert drawn with its lower-left corner at ``(ox, oy)``: identity text
     (wrapped or shrunk, never cut), Code 128 and QR of the MRN, the hospital's name and the
     allergy flag."""
@@ -208,24 +216,25 @@ def _draw_wristband(c: Canvas, label: PatientLabel, ox: float, oy: float,
     size, lines = _fit_lines(_header(label), bold, 10, text_width, max_lines=2, min_size=6)
     y = _draw_lines(c, lines, x, oy + height - 2 * mm - size * 0.8, bold, size)
     c.setFont(regular, 7.5)
-    c.drawString(x, y - 0.5 * mm,
-                 f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
+    c.drawString(x, y - 0.5 * mm, f"DOB {_dob_text(label)}   Sex {_SEX_LABEL.get(label.sex, '?')}")
     c.setFont(bold, 8.5)
     c.drawString(x, oy + 2.5 * mm, f"MRN {label.mrn}")
     right = x + text_width + 3 * mm
     right_width = ox + width - right - 4 * mm
     top = height - 2 * mm
     if label.hospital_name:
-        size, lines = _fit_lines(label.hospital_name, regular, 6.5, right_width, max_lines=1,
-                                 min_size=4.5)
+        size, lines = _fit_lines(
+            label.hospital_name, regular, 6.5, right_width, max_lines=1, min_size=4.5
+        )
         _draw_lines(c, lines, right, oy + top - size * 0.8, regular, size)
         top -= 3.2 * mm
     _barcode(label.mrn, right_width, top - 9.5 * mm).drawOn(c, right, oy + 9 * mm)
     _allergy_flag(c, label, right, oy + 1.5 * mm, right_width, 6.5 * mm, regular, bold)
 
 
-def render_wristband(label: PatientLabel, *, with_qr: bool = True,
-                     paper: Literal["band", "a4"] = "band") -> bytes:
+def render_wristband(
+    label: PatientLabel, *, with_qr: bool = True, paper: Literal["band", "a4"] = "band"
+) -> bytes:
     """A one-page wristband: the 200 × 25 mm insert of a band printer (``band``) or the
     same band on A4 with cut marks (``a4``)."""
     width, height = WRISTBAND_SIZE
@@ -250,20 +259,29 @@ def render_wristband(label: PatientLabel, *, with_qr: bool = True,
         _draw_wristband(c, label, ox, oy, with_qr)
         regular, _ = register_fonts()
         c.setFont(regular, 8)
-        c.drawString(ox, oy - 8 * mm, "Cut along the dashed line and insert into the "
-                     "patient's wristband sleeve.")
+        c.drawString(
+            ox,
+            oy - 8 * mm,
+            "Cut along the dashed line and insert into the patient's wristband sleeve.",
+        )
     c.showPage()
     c.save()
     return buf.getvalue()
 
 
-def render_label(label: PatientLabel,
-                 kind: Literal["id_card", "wristband", "wristband_a4"] = "id_card",
-                 *, with_qr: bool | None = None) -> bytes:
+def render_label(
+    label: PatientLabel,
+    kind: Literal["id_card", "wristband", "wristband_a4"] = "id_card",
+    *,
+    with_qr: bool | None = None,
+) -> bytes:
     """Render ``kind``; QR defaults on for wristbands (scanned at the bedside), off on cards."""
     if kind == "id_card":
         return render_id_card(label, with_qr=bool(with_qr))
     if kind in ("wristband", "wristband_a4"):
-        return render_wristband(label, with_qr=True if with_qr is None else with_qr,
-                                paper="a4" if kind == "wristband_a4" else "band")
+        return render_wristband(
+            label,
+            with_qr=True if with_qr is None else with_qr,
+            paper="a4" if kind == "wristband_a4" else "band",
+        )
     raise ValueError(f"unknown label kind: {kind!r}")

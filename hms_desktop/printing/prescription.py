@@ -71,16 +71,18 @@ class PatientFacts:
 class _Barcode(Flowable):
     """Code 128 of the prescription number with the human-readable text under it."""
 
-    def __init__(self, value: str, font: str, width: float = 62 * mm,
-                 height: float = 12 * mm) -> None:
+    def __init__(
+        self, value: str, font: str, width: float = 62 * mm, height: float = 12 * mm
+    ) -> None:
         super().__init__()
         self.value, self.font = value, font
         self.width, self.bar_height = width, height
         self.height = height + 4 * mm
         self._code = code128.Code128(value, barHeight=height, humanReadable=False, quiet=False)
         self._code.barWidth = min(1.2, width / max(self._code.width / self._code.barWidth, 1))
-        self._code = code128.Code128(value, barHeight=height, barWidth=self._code.barWidth,
-                                     humanReadable=False, quiet=False)
+        self._code = code128.Code128(
+            value, barHeight=height, barWidth=self._code.barWidth, humanReadable=False, quiet=False
+        )
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return self.width, self.height
@@ -141,8 +143,16 @@ class _Logo(Flowable):
         return self.width, self.height
 
     def draw(self) -> None:
-        self.canv.drawImage(self.image, 0, 0, self.width, self.height, mask="auto",
-                            preserveAspectRatio=True, anchor="sw")
+        self.canv.drawImage(
+            self.image,
+            0,
+            0,
+            self.width,
+            self.height,
+            mask="auto",
+            preserveAspectRatio=True,
+            anchor="sw",
+        )
 
 
 def _encounter_text(prescription: PrescriptionRead) -> str:
@@ -153,10 +163,14 @@ def _encounter_text(prescription: PrescriptionRead) -> str:
     return f"{text} — {encounter.reason}" if encounter.reason else text
 
 
-def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, *,
-                        allergies: Sequence[str] = (),
-                        patient_facts: PatientFacts | None = None,
-                        printed_at: datetime | None = None) -> bytes:
+def render_prescription(
+    prescription: PrescriptionRead,
+    hospital: HospitalInfo,
+    *,
+    allergies: Sequence[str] = (),
+    patient_facts: PatientFacts | None = None,
+    printed_at: datetime | None = None,
+) -> bytes:
     """The prescription as PDF bytes (A4). ``allergies``: each active allergy as printed
     ("penicillin (severe — anaphylaxis)"); ``patient_facts``: address, weight and whether
     allergies were ever recorded."""
@@ -164,26 +178,26 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
     regular, bold = register_fonts()
     printed_at = printed_at or datetime.now()
     styles = {
-        "hospital": ParagraphStyle("hospital", fontName=bold, fontSize=15, leading=18,
-                                   textColor=INK),
-        "small": ParagraphStyle("small", fontName=regular, fontSize=8.5, leading=11,
-                                textColor=MUTED),
-        "title": ParagraphStyle("title", fontName=bold, fontSize=13, leading=16,
-                                textColor=INK, spaceBefore=2),
-        "label": ParagraphStyle("label", fontName=regular, fontSize=8, leading=10,
-                                textColor=MUTED),
-        "value": ParagraphStyle("value", fontName=bold, fontSize=10.5, leading=13,
-                                textColor=INK),
-        "cell": ParagraphStyle("cell", fontName=regular, fontSize=9.5, leading=12,
-                               textColor=INK),
-        "cellb": ParagraphStyle("cellb", fontName=bold, fontSize=9.5, leading=12,
-                                textColor=INK),
-        "head": ParagraphStyle("head", fontName=bold, fontSize=8.5, leading=10,
-                               textColor=INK),
-        "right": ParagraphStyle("right", fontName=regular, fontSize=9, leading=12,
-                                textColor=INK, alignment=TA_RIGHT),
-        "warn": ParagraphStyle("warn", fontName=bold, fontSize=9.5, leading=12,
-                               textColor=colors.HexColor("#9b1c1c")),
+        "hospital": ParagraphStyle(
+            "hospital", fontName=bold, fontSize=15, leading=18, textColor=INK
+        ),
+        "small": ParagraphStyle(
+            "small", fontName=regular, fontSize=8.5, leading=11, textColor=MUTED
+        ),
+        "title": ParagraphStyle(
+            "title", fontName=bold, fontSize=13, leading=16, textColor=INK, spaceBefore=2
+        ),
+        "label": ParagraphStyle("label", fontName=regular, fontSize=8, leading=10, textColor=MUTED),
+        "value": ParagraphStyle("value", fontName=bold, fontSize=10.5, leading=13, textColor=INK),
+        "cell": ParagraphStyle("cell", fontName=regular, fontSize=9.5, leading=12, textColor=INK),
+        "cellb": ParagraphStyle("cellb", fontName=bold, fontSize=9.5, leading=12, textColor=INK),
+        "head": ParagraphStyle("head", fontName=bold, fontSize=8.5, leading=10, textColor=INK),
+        "right": ParagraphStyle(
+            "right", fontName=regular, fontSize=9, leading=12, textColor=INK, alignment=TA_RIGHT
+        ),
+        "warn": ParagraphStyle(
+            "warn", fontName=bold, fontSize=9.5, leading=12, textColor=colors.HexColor("#9b1c1c")
+        ),
     }
     number = prescription.number
     patient = prescription.patient
@@ -194,8 +208,11 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
 
     story: list[Flowable] = []
     # Letterhead: logo and hospital on the left, barcode of the prescription number right.
-    contact = [x for x in (hospital.address,
-                           " · ".join(y for y in (hospital.phone, hospital.email) if y)) if x]
+    contact = [
+        x
+        for x in (hospital.address, " · ".join(y for y in (hospital.phone, hospital.email) if y))
+        if x
+    ]
     left: list[Flowable] = [p(hospital.name, "hospital"), *(p(c, "small") for c in contact)]
     if hospital.logo:
         try:
@@ -203,32 +220,59 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
         except (OSError, ValueError):
             logo = None  # an unreadable image: the letterhead prints without it
         if logo is not None:
-            left = [Table([[logo, left]], colWidths=[logo.width + 4 * mm, None],
-                          style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                            ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))]
-    header = Table([[left, _Barcode(number, regular)]],
-                   colWidths=[width - 66 * mm, 66 * mm])
-    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-                                ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+            left = [
+                Table(
+                    [[logo, left]],
+                    colWidths=[logo.width + 4 * mm, None],
+                    style=TableStyle(
+                        [
+                            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                        ]
+                    ),
+                )
+            ]
+    header = Table([[left, _Barcode(number, regular)]], colWidths=[width - 66 * mm, 66 * mm])
+    header.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     story += [header, Spacer(1, 4 * mm)]
-    story.append(Table(
-        [[p("Prescription", "title"),
-          Paragraph(f"No. <b>{escape(number)}</b><br/>Date: "
-                    f"{escape(_date(prescription.created_at))}", styles["right"])]],
-        colWidths=[width / 2, width / 2],
-        style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                          ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                          ("VALIGN", (0, 0), (-1, -1), "BOTTOM")])))
+    story.append(
+        Table(
+            [
+                [
+                    p("Prescription", "title"),
+                    Paragraph(
+                        f"No. <b>{escape(number)}</b><br/>Date: "
+                        f"{escape(_date(prescription.created_at))}",
+                        styles["right"],
+                    ),
+                ]
+            ],
+            colWidths=[width / 2, width / 2],
+            style=TableStyle(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ]
+            ),
+        )
+    )
     story.append(Spacer(1, 3 * mm))
 
     # Patient and prescriber.
-    name = " ".join(x for x in (patient.given_name, patient.family_name) if x) if patient \
-        else ""
+    name = " ".join(x for x in (patient.given_name, patient.family_name) if x) if patient else ""
     dob = patient.date_of_birth if patient else None
     sex = patient.sex.capitalize() if patient else ""
     mrn = patient.mrn if patient else None
@@ -237,36 +281,68 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
         return [p(label, "label"), p(value or "—", "value")]
 
     who = Table(
-        [[field("Patient", name), field("MRN", mrn),
-          field("Date of birth", f"{dob or '—'}{_age(dob, printed_at.date()) if dob else ''}"),
-          field("Sex", sex)],
-         [field("Address", facts.address), "", field("Weight", facts.weight or "not recorded"),
-          ""],
-         [field("Prescriber", prescription.prescriber_name),
-          field("Registration no.", prescription.prescriber_registration),
-          field("Encounter", _encounter_text(prescription)), ""],
-         [field("Status", prescription.status.capitalize()), "", "", ""]],
-        colWidths=[width * 0.36, width * 0.22, width * 0.26, width * 0.16])
-    who.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, RULE),
-                             ("LINEBELOW", (0, 1), (-1, 1), 0.4, RULE),
-                             ("SPAN", (0, 1), (1, 1)), ("SPAN", (2, 1), (3, 1)),
-                             ("SPAN", (2, 2), (3, 2)),
-                             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                             ("TOPPADDING", (0, 0), (-1, -1), 4),
-                             ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+        [
+            [
+                field("Patient", name),
+                field("MRN", mrn),
+                field(
+                    "Date of birth", f"{dob or '—'}{_age(dob, printed_at.date()) if dob else ''}"
+                ),
+                field("Sex", sex),
+            ],
+            [
+                field("Address", facts.address),
+                "",
+                field("Weight", facts.weight or "not recorded"),
+                "",
+            ],
+            [
+                field("Prescriber", prescription.prescriber_name),
+                field("Registration no.", prescription.prescriber_registration),
+                field("Encounter", _encounter_text(prescription)),
+                "",
+            ],
+            [field("Status", prescription.status.capitalize()), "", "", ""],
+        ],
+        colWidths=[width * 0.36, width * 0.22, width * 0.26, width * 0.16],
+    )
+    who.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                ("LINEBELOW", (0, 1), (-1, 1), 0.4, RULE),
+                ("SPAN", (0, 1), (1, 1)),
+                ("SPAN", (2, 1), (3, 1)),
+                ("SPAN", (2, 2), (3, 2)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     story += [who, Spacer(1, 3 * mm)]
     if allergies:
         story += [p("Allergies: " + "; ".join(allergies), "warn"), Spacer(1, 2 * mm)]
     elif not facts.allergies_recorded:
-        story += [p("Allergies: not recorded — check with the patient before dispensing",
-                    "warn"), Spacer(1, 2 * mm)]
+        story += [
+            p("Allergies: not recorded — check with the patient before dispensing", "warn"),
+            Spacer(1, 2 * mm),
+        ]
     else:
         story += [p("No known allergies recorded", "cell"), Spacer(1, 2 * mm)]
 
     # Items.
-    rows: list[list[Any]] = [[p("#", "head"), p("Medicine", "head"), p("Dose", "head"),
-                              p("Route", "head"), p("Frequency", "head"),
-                              p("Duration", "head"), p("Qty", "head")]]
+    rows: list[list[Any]] = [
+        [
+            p("#", "head"),
+            p("Medicine", "head"),
+            p("Dose", "head"),
+            p("Route", "head"),
+            p("Frequency", "head"),
+            p("Duration", "head"),
+            p("Qty", "head"),
+        ]
+    ]
     for n, item in enumerate(prescription.items, start=1):
         medicine = " ".join(str(x) for x in (item.generic_name, item.strength) if x)
         cell: list[Paragraph] = [p(medicine, "cellb")]
@@ -275,37 +351,65 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
         if item.instructions:
             cell.append(p(item.instructions, "small"))
         duration = f"{item.duration_days} days" if item.duration_days else "—"
-        rows.append([p(item.line_no or n), cell,
-                     p(f"{_number(item.dose)} {item.unit}"),
-                     p(item.route), p(item.frequency), p(duration),
-                     p(_number(item.quantity))])
+        rows.append(
+            [
+                p(item.line_no or n),
+                cell,
+                p(f"{_number(item.dose)} {item.unit}"),
+                p(item.route),
+                p(item.frequency),
+                p(duration),
+                p(_number(item.quantity)),
+            ]
+        )
     fixed = [10 * mm, width * 0.33, width * 0.13, width * 0.11, width * 0.17, width * 0.11]
     items = Table(rows, colWidths=[*fixed, width - sum(fixed)], repeatRows=1)
-    items.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("TOPPADDING", (0, 0), (-1, -1), 4),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+    items.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
     story.append(items)
     if prescription.notes:
         story += [Spacer(1, 3 * mm), p("Notes", "label"), p(prescription.notes)]
     for override in prescription.overrides:
         # The pharmacist sees what the safety check found and why the prescriber went ahead.
         found = "; ".join(f"{c.severity.upper()}: {c.reason}" for c in override.conflicts)
-        story += [Spacer(1, 3 * mm),
-                  p("Safety check overridden by the prescriber", "warn"),
-                  p(found or "—", "small"),
-                  p(f"Reason: {override.reason} ({_date(override.created_at)})", "cell")]
+        story += [
+            Spacer(1, 3 * mm),
+            p("Safety check overridden by the prescriber", "warn"),
+            p(found or "—", "small"),
+            p(f"Reason: {override.reason} ({_date(override.created_at)})", "cell"),
+        ]
 
     # Signature block kept on one page with the last lines above it.
     signature = Table(
-        [["", "", ""],
-         [p(f"{prescription.prescriber_name or 'Prescriber'} — signature", "small"),
-          "", p("Date", "small")]],
-        colWidths=[width * 0.58, width * 0.1, width * 0.32], rowHeights=[14 * mm, None])
-    signature.setStyle(TableStyle([("LINEBELOW", (0, 0), (0, 0), 0.8, INK),
-                                   ("LINEBELOW", (2, 0), (2, 0), 0.8, INK),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        [
+            ["", "", ""],
+            [
+                p(f"{prescription.prescriber_name or 'Prescriber'} — signature", "small"),
+                "",
+                p("Date", "small"),
+            ],
+        ],
+        colWidths=[width * 0.58, width * 0.1, width * 0.32],
+        rowHeights=[14 * mm, None],
+    )
+    signature.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (0, 0), 0.8, INK),
+                ("LINEBELOW", (2, 0), (2, 0), 0.8, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     story += [Spacer(1, 10 * mm), KeepTogether([signature])]
 
     def footer(canvas: Any, doc: Any) -> None:
@@ -313,16 +417,27 @@ def render_prescription(prescription: PrescriptionRead, hospital: HospitalInfo, 
         canvas.setFont(regular, 7.5)
         canvas.setFillColor(MUTED)
         # Every page names the patient, so a loose second page is never anonymous.
-        canvas.drawString(MARGIN + 6, 9 * mm,
-                          f"Prescription {number} · {name} · MRN {mrn or '—'}"
-                          f" · printed {printed_at.strftime('%Y-%m-%d %H:%M')}")
+        canvas.drawString(
+            MARGIN + 6,
+            9 * mm,
+            f"Prescription {number} · {name} · MRN {mrn or '—'}"
+            f" · printed {printed_at.strftime('%Y-%m-%d %H:%M')}",
+        )
         canvas.drawRightString(A4[0] - MARGIN - 6, 9 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
-                            title=f"Prescription {number}", author=hospital.name,
-                            subject="Prescription", creator="HMS")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=f"Prescription {number}",
+        author=hospital.name,
+        subject="Prescription",
+        creator="HMS",
+    )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

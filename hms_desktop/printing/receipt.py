@@ -24,26 +24,41 @@ from hms_desktop.printing.billing_common import (
 )
 
 MARGIN = 10 * mm
-METHODS = {"cash": "Cash", "card": "Card", "bank_transfer": "Bank transfer",
-           "insurance": "Insurance remittance"}
+METHODS = {
+    "cash": "Cash",
+    "card": "Card",
+    "bank_transfer": "Bank transfer",
+    "insurance": "Insurance remittance",
+}
 
 
-def render_receipt(payment: PaymentRead, head: Letterhead, *,
-                   printed_at: datetime | None = None) -> bytes:
+def render_receipt(
+    payment: PaymentRead, head: Letterhead, *, printed_at: datetime | None = None
+) -> bytes:
     """The receipt (or refund slip) as PDF bytes."""
     styles = Styles()
     width = A5[0] - 2 * MARGIN
     refund = payment.kind == "refund"
     title = {"refund": "Refund", "deposit": "Deposit receipt"}.get(payment.kind, "Receipt")
-    facts = [("Number", payment.receipt_number),
-             ("Date", date_text(payment.received_at)),
-             ("Method", METHODS.get(payment.method, payment.method))]
-    story: list = [letterhead_block(head, styles, width, title=title, facts=facts,
-                                    qr_value=payment.receipt_number), Spacer(1, 4 * mm)]
+    facts = [
+        ("Number", payment.receipt_number),
+        ("Date", date_text(payment.received_at)),
+        ("Method", METHODS.get(payment.method, payment.method)),
+    ]
+    story: list = [
+        letterhead_block(
+            head, styles, width, title=title, facts=facts, qr_value=payment.receipt_number
+        ),
+        Spacer(1, 4 * mm),
+    ]
     who = payment.patient_name or f"Patient #{payment.patient_id}"
-    story.append(styles.p(f"{'Paid to' if refund else 'Received from'}: {who}"
-                          f"{' · MRN ' + payment.patient_mrn if payment.patient_mrn else ''}",
-                          "value"))
+    story.append(
+        styles.p(
+            f"{'Paid to' if refund else 'Received from'}: {who}"
+            f"{' · MRN ' + payment.patient_mrn if payment.patient_mrn else ''}",
+            "value",
+        )
+    )
     if payment.reference:
         story.append(styles.p(f"Reference: {payment.reference}", "small"))
     if payment.reason:
@@ -51,9 +66,14 @@ def render_receipt(payment: PaymentRead, head: Letterhead, *,
     story.append(Spacer(1, 3 * mm))
     if payment.allocations:
         rows: list[list[object]] = [["Invoice", "Part", "Amount"]]
-        rows += [[a.invoice_number or f"#{a.invoice_id}",
-                  "insurer" if a.side == "payer" else "patient", money_text(a.amount, head)]
-                 for a in payment.allocations]
+        rows += [
+            [
+                a.invoice_number or f"#{a.invoice_id}",
+                "insurer" if a.side == "payer" else "patient",
+                money_text(a.amount, head),
+            ]
+            for a in payment.allocations
+        ]
         table = Table(rows, colWidths=[width - 60 * mm, 25 * mm, 35 * mm])
         table.setStyle(TableStyle(grid_style(styles, right_from=2)))
         story += [table, Spacer(1, 3 * mm)]
@@ -63,21 +83,37 @@ def render_receipt(payment: PaymentRead, head: Letterhead, *,
         if payment.to_credit:
             lines.append(("To account credit", money_text(payment.to_credit, head), False))
     if payment.tendered is not None:
-        lines += [("Cash tendered", money_text(payment.tendered, head), False),
-                  ("Change", money_text(payment.change_due, head), True)]
-    story.append(Table([["", totals_table(styles, lines, (38 * mm, 32 * mm))]],
-                       colWidths=[width - 72 * mm, 72 * mm],
-                       style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                         ("RIGHTPADDING", (0, 0), (-1, -1), 0)])))
-    story += [Spacer(1, 5 * mm),
-              styles.p(f"Served by {payment.received_by_name or '—'}. Thank you.", "note")]
+        lines += [
+            ("Cash tendered", money_text(payment.tendered, head), False),
+            ("Change", money_text(payment.change_due, head), True),
+        ]
+    story.append(
+        Table(
+            [["", totals_table(styles, lines, (38 * mm, 32 * mm))]],
+            colWidths=[width - 72 * mm, 72 * mm],
+            style=TableStyle(
+                [("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]
+            ),
+        )
+    )
+    story += [
+        Spacer(1, 5 * mm),
+        styles.p(f"Served by {payment.received_by_name or '—'}. Thank you.", "note"),
+    ]
     printed = (printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    on_page = footer(styles, f"{title} {payment.receipt_number} · printed {printed}",
-                     margin=MARGIN)
+    on_page = footer(styles, f"{title} {payment.receipt_number} · printed {printed}", margin=MARGIN)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A5, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
-                            title=f"{title} {payment.receipt_number}", author=head.name,
-                            subject=title, creator="HMS")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A5,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=f"{title} {payment.receipt_number}",
+        author=head.name,
+        subject=title,
+        creator="HMS",
+    )
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

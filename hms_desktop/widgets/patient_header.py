@@ -69,10 +69,8 @@ class PatientHeader(QFrame):
         self.allergy_badge.setObjectName("allergyBadge")
         self.allergy_badge.setAccessibleName(self.tr("Allergies"))
         self.allergy_badge.setWordWrap(True)
-        self.allergy_badge.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                         QSizePolicy.Policy.Preferred)
-        self.allergy_badge.setAlignment(Qt.AlignmentFlag.AlignVCenter
-                                        | Qt.AlignmentFlag.AlignLeft)
+        self.allergy_badge.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.allergy_badge.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(self.allergy_badge, 1)
         self.patient: PatientRef | None = None
         self.set_patient(None)
@@ -90,8 +88,11 @@ class PatientHeader(QFrame):
         age = age_years(patient.date_of_birth)
         if patient.date_of_birth is not None and age is not None:
             estimated = self.tr(" (estimated)") if patient.birth_date_estimated else ""
-            parts.append(self.tr("{age} y · born {dob}{est}").format(
-                age=age, dob=patient.date_of_birth.isoformat(), est=estimated))
+            parts.append(
+                self.tr("{age} y · born {dob}{est}").format(
+                    age=age, dob=patient.date_of_birth.isoformat(), est=estimated
+                )
+            )
         parts.append(self.tr(_SEX.get(str(patient.sex), "Sex unknown")))
         self.details_label.setText("  ·  ".join(parts))
 
@@ -111,17 +112,21 @@ class PatientHeader(QFrame):
                 state = "allergic"
                 parts = [self._allergy_text(a) for a in live]
                 text = self.tr("Allergies: {list}").format(list=", ".join(parts))
-                tip = "<br>".join(html.escape(self._allergy_text(a, reaction=True))
-                                  for a in live)
+                tip = "<br>".join(html.escape(self._allergy_text(a, reaction=True)) for a in live)
         self._show_badge(state, text, tip)
 
     def set_allergies_restricted(self) -> None:
         """The user may not see this chart: say so, and how to open it, rather than leave
         "loading" standing (which reads as if there were nothing to know)."""
         text = self.tr("Allergies: restricted — break the glass to view")
-        self._show_badge("restricted", text, self.tr(
-            "You are not in this patient's care team. Emergency access (break the glass) "
-            "shows the allergies and is recorded with your reason."))
+        self._show_badge(
+            "restricted",
+            text,
+            self.tr(
+                "You are not in this patient's care team. Emergency access (break the glass) "
+                "shows the allergies and is recorded with your reason."
+            ),
+        )
 
     def set_allergies_unavailable(self) -> None:
         """The chart could not be loaded (the allergies are unknown, not absent)."""

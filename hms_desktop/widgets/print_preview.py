@@ -47,8 +47,7 @@ from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
 
 PREVIEW_DPI = 144
-_ZOOMS = (("fit", 0.0), ("50%", 0.5), ("75%", 0.75), ("100%", 1.0), ("150%", 1.5),
-          ("200%", 2.0))
+_ZOOMS = (("fit", 0.0), ("50%", 0.5), ("75%", 0.75), ("100%", 1.0), ("150%", 1.5), ("200%", 2.0))
 # pdfium keeps global state; one render at a time keeps it safe across pool threads.
 _pdfium_lock = threading.Lock()
 
@@ -190,8 +189,9 @@ class PrintPreviewDialog(QDialog):
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
 
-        self.tasks.run(lambda: render_pdf_pages(pdf, PREVIEW_DPI), self._on_rendered,
-                       self._on_render_failed)
+        self.tasks.run(
+            lambda: render_pdf_pages(pdf, PREVIEW_DPI), self._on_rendered, self._on_render_failed
+        )
 
     # -- state for callers and tests -----------------------------------------------------
     @property
@@ -278,8 +278,9 @@ class PrintPreviewDialog(QDialog):
             self.print_button.setEnabled(True)
             painter = QPainter()
             if not painter.begin(printer):
-                self.problem.show_text(self.tr("The printer could not be started."),
-                                       "printer_unavailable")
+                self.problem.show_text(
+                    self.tr("The printer could not be started."), "printer_unavailable"
+                )
                 return
             try:
                 for number, image in enumerate(images):
@@ -287,9 +288,15 @@ class PrintPreviewDialog(QDialog):
                         printer.newPage()
                     page = printer.pageRect(QPrinter.Unit.DevicePixel).toRect()
                     target = image.size().scaled(page.size(), Qt.AspectRatioMode.KeepAspectRatio)
-                    painter.drawImage(page.x(), page.y(), image.scaled(
-                        target, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation))
+                    painter.drawImage(
+                        page.x(),
+                        page.y(),
+                        image.scaled(
+                            target,
+                            Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation,
+                        ),
+                    )
             finally:
                 painter.end()
             self.sig_printed.emit()
@@ -299,8 +306,7 @@ class PrintPreviewDialog(QDialog):
         def failed(exc: BaseException) -> None:
             self.progress.hide()
             self.print_button.setEnabled(True)
-            self.problem.show_text(self.tr("The document could not be printed."),
-                                   "print_failed")
+            self.problem.show_text(self.tr("The document could not be printed."), "print_failed")
 
         self.tasks.run(lambda: render_pdf_pages(pdf, dpi), paint, failed, owner=self)
 

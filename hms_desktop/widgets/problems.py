@@ -29,9 +29,11 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
             )
         return text, exc.code
     if isinstance(exc, UnexpectedAnswerError):
-        return translate("Problems", "The server's answer was not understood. The server and "
-                         "this program may be different versions; tell support."), \
-            "unexpected_answer"
+        return translate(
+            "Problems",
+            "The server's answer was not understood. The server and "
+            "this program may be different versions; tell support.",
+        ), "unexpected_answer"
     return translate("Problems", "Something went wrong. Please try again."), "client_error"
 
 

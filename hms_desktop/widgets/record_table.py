@@ -47,8 +47,7 @@ class WholeColumns(QObject):
     GUI thread only; owned by the table.
     """
 
-    def __init__(self, table: QTableView, columns: Sequence[int],
-                 other_minimum: int = 60) -> None:
+    def __init__(self, table: QTableView, columns: Sequence[int], other_minimum: int = 60) -> None:
         super().__init__(table)
         self.table = table
         self.columns = tuple(columns)
@@ -63,8 +62,10 @@ class WholeColumns(QObject):
         # not always follow rows that arrive later); the others stretch.
         for column in range(count):
             whole = column in self.columns
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive
-                                        if whole else QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(
+                column,
+                QHeaderView.ResizeMode.Interactive if whole else QHeaderView.ResizeMode.Stretch,
+            )
         self._stretched_whole = -1
         if count and all(c in self.columns for c in range(count)):
             self._stretched_whole = count - 1
@@ -75,8 +76,12 @@ class WholeColumns(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.update_minimum_width)
         model = table.model()
-        for signal in (model.modelReset, model.rowsInserted, model.dataChanged,
-                       model.layoutChanged):
+        for signal in (
+            model.modelReset,
+            model.rowsInserted,
+            model.dataChanged,
+            model.layoutChanged,
+        ):
             signal.connect(self._schedule)
         self.update_minimum_width()
 
@@ -99,8 +104,10 @@ class WholeColumns(QObject):
         return width + scroll + 2 * table.frameWidth() + 2
 
     def content_width(self, column: int) -> int:
-        return max(self.table.sizeHintForColumn(column),
-                   self.table.horizontalHeader().sectionSizeHint(column))
+        return max(
+            self.table.sizeHintForColumn(column),
+            self.table.horizontalHeader().sectionSizeHint(column),
+        )
 
     def update_minimum_width(self) -> None:
         """Size the whole columns to their content and the table to need them all."""
@@ -115,8 +122,9 @@ class WholeColumns(QObject):
             self.table.setMinimumWidth(needed)
 
 
-def keep_columns_whole(table: QTableView, columns: Sequence[int] | None = None,
-                       other_minimum: int = 60) -> WholeColumns:
+def keep_columns_whole(
+    table: QTableView, columns: Sequence[int] | None = None, other_minimum: int = 60
+) -> WholeColumns:
     """Make ``columns`` (default: all) of ``table`` whole columns (see ``WholeColumns``)."""
     count = table.model().columnCount()
     whole = WholeColumns(table, range(count) if columns is None else columns, other_minimum)

@@ -91,8 +91,9 @@ class TrendChart(QWidget):
         self._update_description()
 
     # -- data --------------------------------------------------------------------------
-    def set_data(self, title: str, unit: str, series: list[Series],
-                 band: tuple[float, float] | None = None) -> None:
+    def set_data(
+        self, title: str, unit: str, series: list[Series], band: tuple[float, float] | None = None
+    ) -> None:
         self.title, self.unit, self.series, self.band = title, unit, series, band
         for i, s in enumerate(series):
             if not s.colour:
@@ -107,7 +108,7 @@ class TrendChart(QWidget):
         return sum(len(s.points) for s in self.series)
 
     def _normal(self, series: Series | None) -> tuple[float, float] | None:
-        return (series.normal if series is not None and series.normal else self.band)
+        return series.normal if series is not None and series.normal else self.band
 
     def is_abnormal(self, value: float, series: Series | None = None) -> bool:
         band = self._normal(series)
@@ -132,10 +133,18 @@ class TrendChart(QWidget):
                 if not s.points:
                     continue
                 when, value = s.points[-1]
-                parts.append(self.tr("{name}: {n} readings, latest {value:g} {unit} ({flag}) "
-                                     "on {when}").format(
-                    name=s.name, n=len(s.points), value=value, unit=self.unit,
-                    flag=self.flag_text(value, s) or "—", when=when.strftime("%d %b %Y %H:%M")))
+                parts.append(
+                    self.tr(
+                        "{name}: {n} readings, latest {value:g} {unit} ({flag}) on {when}"
+                    ).format(
+                        name=s.name,
+                        n=len(s.points),
+                        value=value,
+                        unit=self.unit,
+                        flag=self.flag_text(value, s) or "—",
+                        when=when.strftime("%d %b %Y %H:%M"),
+                    )
+                )
             text = "; ".join(parts)
         self.setAccessibleDescription(text)
         self.setToolTip("")
@@ -167,8 +176,12 @@ class TrendChart(QWidget):
     def _plot_rect(self, fm: QFontMetrics, ticks: list[float]) -> QRectF:
         label_w = max(fm.horizontalAdvance(f"{t:g}") for t in ticks) + 10
         top = fm.height() * 1.8
-        return QRectF(label_w + 4, top, max(self.width() - label_w - 20, 10),
-                      max(self.height() - top - fm.height() * 2.2, 10))
+        return QRectF(
+            label_w + 4,
+            top,
+            max(self.width() - label_w - 20, 10),
+            max(self.height() - top - fm.height() * 2.2, 10),
+        )
 
     # -- painting ----------------------------------------------------------------------
     def paintEvent(self, _event) -> None:
@@ -182,8 +195,9 @@ class TrendChart(QWidget):
         self._hits = []
         if not self.point_count():
             painter.setPen(muted)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             self.tr("No readings to chart yet."))
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("No readings to chart yet.")
+            )
             painter.end()
             return
         first, last, low, high = self._ranges()
@@ -211,12 +225,15 @@ class TrendChart(QWidget):
             x += 22 + fm.horizontalAdvance(s.name) + 18
         bands = self._bands()
         if bands:
-            band_text = self.tr("Normal range {ranges}").format(ranges=", ".join(
-                f"{lo:g}–{hi:g}" for lo, hi in bands))
+            band_text = self.tr("Normal range {ranges}").format(
+                ranges=", ".join(f"{lo:g}–{hi:g}" for lo, hi in bands)
+            )
             painter.setPen(muted)
-            painter.drawText(QRectF(plot.left(), 0, plot.width(), fm.height() + 4),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             band_text)
+            painter.drawText(
+                QRectF(plot.left(), 0, plot.width(), fm.height() + 4),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                band_text,
+            )
 
         # Reference bands.
         for lo, hi in bands:
@@ -231,8 +248,10 @@ class TrendChart(QWidget):
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(muted)
             label = f"{t:g}"
-            painter.drawText(QPointF(plot.left() - fm.horizontalAdvance(label) - 6,
-                                     y + fm.ascent() / 2 - 1), label)
+            painter.drawText(
+                QPointF(plot.left() - fm.horizontalAdvance(label) - 6, y + fm.ascent() / 2 - 1),
+                label,
+            )
         painter.setPen(QPen(muted, 1))
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
@@ -243,8 +262,9 @@ class TrendChart(QWidget):
         sample = first.strftime(fmt)
         slots = max(2, min(7, int(plot.width() / (fm.horizontalAdvance(sample) + 24))))
         for i in range(slots):
-            when = datetime.fromtimestamp(first.timestamp() + span_t * i / (slots - 1),
-                                          first.tzinfo)
+            when = datetime.fromtimestamp(
+                first.timestamp() + span_t * i / (slots - 1), first.tzinfo
+            )
             tx = x_of(when)
             painter.drawLine(QPointF(tx, plot.bottom()), QPointF(tx, plot.bottom() + 4))
             label = when.strftime(fmt)

@@ -16,8 +16,14 @@ from hms_desktop.qt import QT_TRANSLATE_NOOP, QWidget, translate
 from hms_desktop.widgets.coming_soon import ComingSoonPanel
 from hms_desktop.workspace_context import WorkspaceContext
 
-__all__ = ["WORKSPACES", "WorkspaceContext", "WorkspaceInfo", "create_workspace", "get_info",
-           "workspaces_for"]
+__all__ = [
+    "WORKSPACES",
+    "WorkspaceContext",
+    "WorkspaceInfo",
+    "create_workspace",
+    "get_info",
+    "workspaces_for",
+]
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,10 @@ def _syslog_handler(address: str) -> logging.Handler:
         host, _, port = address.rpartition(":")
         target = (host or address, int(port) if port.isdigit() else 514)
     handler = logging.handlers.SysLogHandler(
-        address=target, facility=logging.handlers.SysLogHandler.LOG_AUTHPRIV,
-        socktype=socket.SOCK_DGRAM if isinstance(target, tuple) else None)
+        address=target,
+        facility=logging.handlers.SysLogHandler.LOG_AUTHPRIV,
+        socktype=socket.SOCK_DGRAM if isinstance(target, tuple) else None,
+    )
     handler.setFormatter(logging.Formatter("hms-server: %(message)s"))
     return handler
 
@@ -59,8 +61,11 @@ class CheckpointLog:
             os.close(fd)
         journal.info("audit checkpoint %s", line)
         if self._syslog is not None:
-            self._syslog.handle(journal.makeRecord(
-                journal.name, logging.INFO, __file__, 0, "audit checkpoint %s", (line,), None))
+            self._syslog.handle(
+                journal.makeRecord(
+                    journal.name, logging.INFO, __file__, 0, "audit checkpoint %s", (line,), None
+                )
+            )
 
 
 def read_checkpoints(paths: Iterable[Path], key: bytes) -> Iterator[ParsedCheckpoint]:

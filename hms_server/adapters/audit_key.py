@@ -30,8 +30,11 @@ def state_dir(settings: Settings) -> Path:
 
 
 def checkpoint_dir(settings: Settings) -> Path:
-    return (Path(settings.audit_checkpoint_dir) if settings.audit_checkpoint_dir
-            else state_dir(settings) / "audit-checkpoints")
+    return (
+        Path(settings.audit_checkpoint_dir)
+        if settings.audit_checkpoint_dir
+        else state_dir(settings) / "audit-checkpoints"
+    )
 
 
 def new_key_text() -> str:
@@ -53,7 +56,8 @@ def load_audit_key(settings: Settings, *, create: bool = False) -> bytes:
     if not create:
         raise ConfigurationError(
             f"No audit key: set HMS_AUDIT_KEY (the same on every server) or put the key in "
-            f"{path}. Verification needs the key that sealed the log.")
+            f"{path}. Verification needs the key that sealed the log."
+        )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -61,6 +65,9 @@ def load_audit_key(settings: Settings, *, create: bool = False) -> bytes:
         return parse_audit_key(path.read_text())
     with os.fdopen(fd, "w") as handle:
         handle.write(new_key_text() + "\n")
-    log.warning("created the audit seal key %s: keep a copy somewhere safe, verifying the "
-                "audit log needs it, and give every server of this hospital the same key", path)
+    log.warning(
+        "created the audit seal key %s: keep a copy somewhere safe, verifying the "
+        "audit log needs it, and give every server of this hospital the same key",
+        path,
+    )
     return parse_audit_key(path.read_text())

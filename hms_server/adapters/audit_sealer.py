@@ -65,10 +65,13 @@ class SealResult:
 
 
 def chain_head(conn: Connection) -> ChainHead | None:
-    row = conn.execute(text(
-        "SELECT seq, hash, audit_xid::text AS audit_xid, audit_id, "
-        "(SELECT hash FROM audit_seal WHERE seq = 1) AS first_hash "
-        "FROM audit_seal ORDER BY seq DESC LIMIT 1")).first()
+    row = conn.execute(
+        text(
+            "SELECT seq, hash, audit_xid::text AS audit_xid, audit_id, "
+            "(SELECT hash FROM audit_seal WHERE seq = 1) AS first_hash "
+            "FROM audit_seal ORDER BY seq DESC LIMIT 1"
+        )
+    ).first()
     if row is None:
         return None
     return ChainHead(row.seq, row.hash, row.first_hash or "", row.audit_xid, row.audit_id)
@@ -81,15 +84,19 @@ def check_key_matches(conn: Connection, key: bytes) -> None:
         row = conn.execute(
             select(SEAL.c.prev_hash, SEAL.c.hash, *SEALED_COLUMNS)
             .select_from(SEAL.join(AUDIT, AUDIT.c.id == SEAL.c.audit_id))
-            .order_by(SEAL.c.seq.desc()).limit(1)).first()
+            .order_by(SEAL.c.seq.desc())
+            .limit(1)
+        ).first()
     if row is not None and entry_hash(fields_of(row), row.prev_hash, key) != row.hash:
         raise SealKeyMismatchError(
             "the newest audit seal was not made with this server's HMS_AUDIT_KEY (every "
-            "server must use the same key); not sealing")
+            "server must use the same key); not sealing"
+        )
 
 
-def seal_pass(conn: Connection, key: bytes, *, limit: int = DEFAULT_BATCH,
-              all_finished: bool = False) -> SealResult:
+def seal_pass(
+    conn: Connection, key: bytes, *, limit: int = DEFAULT_BATCH, all_finished: bool = False
+) -> SealResult:
     """Seal up to ``limit`` committed rows whose transactions are all older than the oldest
     running one, in one transaction on ``conn``.
 
@@ -100,13 +107,15 @@ def seal_pass(conn: Connection, key: bytes, *, limit: int = DEFAULT_BATCH,
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         head = chain_head(conn)
         cursor_xid, cursor_id = (head.audit_xid, head.audit_id) if head else ("0", 0)
-        query = (select(*SEALED_COLUMNS, cast(AUDIT.c.xid, Text).label("xid"))
-                 .where(tuple_(AUDIT.c.xid, AUDIT.c.id) > tuple_(xid8(cursor_xid), cursor_id))
-                 .order_by(AUDIT.c.xid, AUDIT.c.id).limit(limit))
+        query = (
+            select(*SEALED_COLUMNS, cast(AUDIT.c.xid, Text).label("xid"))
+            .where(tuple_(AUDIT.c.xid, AUDIT.c.id) > tuple_(xid8(cursor_xid), cursor_id))
+            .order_by(AUDIT.c.xid, AUDIT.c.id)
+            .limit(limit)
+        )
         if not all_finished:
             # The commit-order rule (module docstring): only rows of ended transactions.
-            query = query.where(
-                AUDIT.c.xid < func.pg_snapshot_xmin(func.pg_current_snapshot()))
+            query = query.where(AUDIT.c.xid < func.pg_snapshot_xmin(func.pg_current_snapshot()))
         rows = list(conn.execute(query))
         if not rows:
             return SealResult(0, head)
@@ -117,14 +126,26 @@ def seal_pass(conn: Connection, key: bytes, *, limit: int = DEFAULT_BATCH,
         for row in rows:
             digest = entry_hash(fields_of(row), prev, key)
             seq += 1
-            seals.append({"seq": seq, "audit_id": row.id, "audit_xid": row.xid,
-                          "prev_hash": prev, "hash": digest, "sealed_at": now})
+            seals.append(
+                {
+                    "seq": seq,
+                    "audit_id": row.id,
+                    "audit_xid": row.xid,
+                    "prev_hash": prev,
+                    "hash": digest,
+                    "sealed_at": now,
+                }
+            )
             first = first or digest
             prev = digest
-        conn.execute(text(
-            "INSERT INTO audit_seal (seq, audit_id, audit_xid, prev_hash, hash, sealed_at) "
-            "VALUES (:seq, :audit_id, CAST(:audit_xid AS xid8), :prev_hash, :hash, "
-            ":sealed_at)"), seals)
+        conn.execute(
+            text(
+                "INSERT INTO audit_seal (seq, audit_id, audit_xid, prev_hash, hash, sealed_at) "
+                "VALUES (:seq, :audit_id, CAST(:audit_xid AS xid8), :prev_hash, :hash, "
+                ":sealed_at)"
+            ),
+            seals,
+        )
         last = rows[-1]
         return SealResult(len(rows), ChainHead(seq, prev, first, last.xid, last.id))
 
@@ -149,16 +170,19 @@ class SealLag:
 def seal_lag(conn: Connection, cap: int = 10_000) -> SealLag:
     """How far sealing is behind: committed rows not sealed yet (counted up to ``cap``) and
     the age of the next row the sealer must seal. Cheap: two short range scans."""
-    head = conn.execute(text(
-        "SELECT audit_xid::text AS x, audit_id AS i FROM audit_seal ORDER BY seq DESC LIMIT 1"
-    )).first()
+    head = conn.execute(
+        text("SELECT audit_xid::text AS x, audit_id AS i FROM audit_seal ORDER BY seq DESC LIMIT 1")
+    ).first()
     params = {"x": head.x if head else "0", "i": head.i if head else 0, "cap": cap}
-    row = conn.execute(text(
-        "SELECT (SELECT count(*) FROM (SELECT 1 FROM audit_log "
-        "        WHERE (xid, id) > (CAST(:x AS xid8), :i) LIMIT :cap) pending) AS n, "
-        "       (SELECT extract(epoch FROM now() - at) FROM audit_log "
-        "        WHERE (xid, id) > (CAST(:x AS xid8), :i) ORDER BY xid, id LIMIT 1) AS age"),
-        params).one()
+    row = conn.execute(
+        text(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM audit_log "
+            "        WHERE (xid, id) > (CAST(:x AS xid8), :i) LIMIT :cap) pending) AS n, "
+            "       (SELECT extract(epoch FROM now() - at) FROM audit_log "
+            "        WHERE (xid, id) > (CAST(:x AS xid8), :i) ORDER BY xid, id LIMIT 1) AS age"
+        ),
+        params,
+    ).one()
     return SealLag(int(row.n), max(0.0, float(row.age or 0.0)))
 
 
@@ -170,15 +194,31 @@ class AuditSealer:
     resumes after the last sealed row it finds in the database.
     """
 
-    def __init__(self, url: URL, key: bytes, checkpoints: CheckpointLog | None, *,
-                 interval: float = 0.25, standby_interval: float = 1.0,
-                 checkpoint_seconds: float = 60.0, batch: int = DEFAULT_BATCH):
+    def __init__(
+        self,
+        url: URL,
+        key: bytes,
+        checkpoints: CheckpointLog | None,
+        *,
+        interval: float = 0.25,
+        standby_interval: float = 1.0,
+        checkpoint_seconds: float = 60.0,
+        batch: int = DEFAULT_BATCH,
+    ):
         # No pool: closing the connection ends the database session, and with it the
         # session-level leader lock. Keepalives notice a dead peer within ~30 s.
-        self._engine = create_engine(url, poolclass=NullPool, connect_args={
-            "application_name": "hms-audit-sealer", "connect_timeout": 5,
-            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
-            "keepalives_count": 3})
+        self._engine = create_engine(
+            url,
+            poolclass=NullPool,
+            connect_args={
+                "application_name": "hms-audit-sealer",
+                "connect_timeout": 5,
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+            },
+        )
         self._key = key
         self._checkpoints = checkpoints
         self._interval = interval
@@ -216,9 +256,11 @@ class AuditSealer:
                 self._lost(str(exc), level=logging.ERROR)
                 self._stop.wait(30)
             except (DBAPIError, SQLAlchemyError) as exc:
-                self._lost(f"database: {type(exc).__name__}: "
-                           f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0][:200]}",
-                           connection=True)
+                self._lost(
+                    f"database: {type(exc).__name__}: "
+                    f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0][:200]}",
+                    connection=True,
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception as exc:  # never let the sealer die silently
@@ -226,8 +268,7 @@ class AuditSealer:
                 self._lost(type(exc).__name__)
                 self._stop.wait(backoff)
 
-    def _lost(self, reason: str, level: int = logging.WARNING, *,
-              connection: bool = False) -> None:
+    def _lost(self, reason: str, level: int = logging.WARNING, *, connection: bool = False) -> None:
         if self.is_leader or self.last_error != reason:
             log.log(level, "audit sealer stopped sealing (%s)", reason)
         self.is_leader, self.last_error = False, reason
@@ -236,8 +277,9 @@ class AuditSealer:
     def _lead(self, conn: Connection) -> None:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         while not self._stop.is_set():
-            leader = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                  {"k": SEALER_LOCK}).scalar()
+            leader = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": SEALER_LOCK}
+            ).scalar()
             conn.commit()  # session-level lock: it outlives this (autocommit) statement
             if self._connection_lost:
                 # Connected again (e.g. to the new primary after a failover): a standby is
@@ -274,8 +316,13 @@ class AuditSealer:
         due = time.monotonic() - last_time >= self._checkpoint_seconds
         if head.seq == last_count or not (due or force):
             return
-        checkpoint = Checkpoint(database=self._database, count=head.seq, last_hash=head.hash,
-                                first_hash=head.first_hash, at=datetime.now(UTC))
+        checkpoint = Checkpoint(
+            database=self._database,
+            count=head.seq,
+            last_hash=head.hash,
+            first_hash=head.first_hash,
+            at=datetime.now(UTC),
+        )
         try:
             self._checkpoints.write(checkpoint, self._key)
         except OSError as exc:

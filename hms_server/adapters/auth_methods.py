@@ -23,17 +23,22 @@ def _rules(url: URL) -> list[str] | None:
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT line_number, type, database, user_name, address "
-                "FROM pg_hba_file_rules WHERE auth_method = 'trust' "
-                "ORDER BY line_number")).all()
+            rows = conn.execute(
+                text(
+                    "SELECT line_number, type, database, user_name, address "
+                    "FROM pg_hba_file_rules WHERE auth_method = 'trust' "
+                    "ORDER BY line_number"
+                )
+            ).all()
     except DBAPIError:
         return None  # not allowed to read the rules
     finally:
         engine.dispose()
-    return [f"pg_hba.conf line {n} '{kind} {','.join(dbs or [])} {','.join(users or [])}"
-            f"{' ' + address if address else ''}' uses trust"
-            for n, kind, dbs, users, address in rows]
+    return [
+        f"pg_hba.conf line {n} '{kind} {','.join(dbs or [])} {','.join(users or [])}"
+        f"{' ' + address if address else ''}' uses trust"
+        for n, kind, dbs, users, address in rows
+    ]
 
 
 def _probe_without_password(url: URL) -> str | None:
@@ -42,14 +47,17 @@ def _probe_without_password(url: URL) -> str | None:
     query = {k: v for k, v in plain.query.items() if k != "passfile"}
     with tempfile.NamedTemporaryFile("w", prefix="hms-nopass-") as empty:
         conninfo = plain.set(query={**query, "passfile": empty.name}).render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
         try:
             with psycopg.connect(conninfo, password="", connect_timeout=5) as conn:
                 try:
                     how = conn.execute("SELECT system_user").fetchone()
                 except psycopg.Error:
-                    return ("a connection without a password was accepted (trust, or peer "
-                            "authentication: check pg_hba.conf)")
+                    return (
+                        "a connection without a password was accepted (trust, or peer "
+                        "authentication: check pg_hba.conf)"
+                    )
         except psycopg.Error:
             return None
     if how is not None and how[0] is None:

@@ -82,9 +82,20 @@ def backup_database(database_url: str, target: Path) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(target.suffix + ".partial")
     result = subprocess.run(
-        [_tool("pg_dump", major), *args, "--format=custom", "--no-owner", "--no-acl",
-         "--exclude-table=hms_runtime_credentials", "--file", str(partial)],
-        env=env, capture_output=True, text=True)
+        [
+            _tool("pg_dump", major),
+            *args,
+            "--format=custom",
+            "--no-owner",
+            "--no-acl",
+            "--exclude-table=hms_runtime_credentials",
+            "--file",
+            str(partial),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
@@ -94,9 +105,12 @@ def backup_database(database_url: str, target: Path) -> int:
 
 def _is_empty(engine: Engine) -> bool:
     with engine.connect() as conn:
-        return not conn.execute(text(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' "
-            "AND table_name <> 'hms_runtime_credentials' LIMIT 1")).first()
+        return not conn.execute(
+            text(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' "
+                "AND table_name <> 'hms_runtime_credentials' LIMIT 1"
+            )
+        ).first()
 
 
 def _rebase_foreign_audit_xids(engine: Engine) -> None:
@@ -107,15 +121,22 @@ def _rebase_foreign_audit_xids(engine: Engine) -> None:
     of the seal, so the chain still verifies. Nothing changes when restored into the same
     cluster (ids are already in the past)."""
     with engine.begin() as conn:
-        ahead = conn.execute(text(
-            "SELECT (SELECT xid FROM audit_log ORDER BY xid DESC LIMIT 1) "
-            ">= pg_current_xact_id()")).scalar()
+        ahead = conn.execute(
+            text(
+                "SELECT (SELECT xid FROM audit_log ORDER BY xid DESC LIMIT 1) "
+                ">= pg_current_xact_id()"
+            )
+        ).scalar()
         if not ahead:
             return
         conn.execute(text("UPDATE audit_seal SET audit_xid = '1'"))
-        conn.execute(text("UPDATE audit_log a SET xid = CASE WHEN EXISTS (SELECT 1 FROM "
-                          "audit_seal s WHERE s.audit_id = a.id) THEN '1'::xid8 "
-                          "ELSE '2'::xid8 END"))
+        conn.execute(
+            text(
+                "UPDATE audit_log a SET xid = CASE WHEN EXISTS (SELECT 1 FROM "
+                "audit_seal s WHERE s.audit_id = a.id) THEN '1'::xid8 "
+                "ELSE '2'::xid8 END"
+            )
+        )
 
 
 def restore_database(database_url: str, source: Path) -> str:
@@ -125,14 +146,25 @@ def restore_database(database_url: str, source: Path) -> str:
     engine = make_engine(database_url, pool_size=1)
     try:
         if not _is_empty(engine):
-            raise BackupError("The target database is not empty; restore only into a new, "
-                              "empty database.")
+            raise BackupError(
+                "The target database is not empty; restore only into a new, empty database."
+            )
         args, env = _libpq_args(engine.url)
         restore_tool = _tool("pg_restore", _server_major(engine))
         result = subprocess.run(
-            [restore_tool, *args, "--no-owner", "--no-acl", "--exit-on-error",
-             "--single-transaction", str(source)],
-            env=env, capture_output=True, text=True)
+            [
+                restore_tool,
+                *args,
+                "--no-owner",
+                "--no-acl",
+                "--exit-on-error",
+                "--single-transaction",
+                str(source),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
         _rebase_foreign_audit_xids(engine)

@@ -58,8 +58,11 @@ def make_engine(url: str | URL, *, pool_size: int = 10, **kwargs: object) -> Eng
     )
     dialect = engine.dialect
 
-    def ping_if_idle(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry,
-                     _proxy: PoolProxiedConnection) -> None:
+    def ping_if_idle(
+        dbapi_connection: DBAPIConnection,
+        record: ConnectionPoolEntry,
+        _proxy: PoolProxiedConnection,
+    ) -> None:
         checked_in = record.info.get("checked_in_at")
         if checked_in is not None and time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
             return
@@ -117,9 +120,12 @@ def ensure_runtime_role(owner_engine: Engine) -> str:
             # without superuser, replication or RLS-bypass and nothing here grants them.
             conn.execute(text(f"ALTER ROLE {quoted} LOGIN NOINHERIT PASSWORD {pw_literal}"))
         else:
-            conn.execute(text(
-                f"CREATE ROLE {quoted} LOGIN NOINHERIT NOCREATEDB NOCREATEROLE "
-                f"PASSWORD {pw_literal}"))
+            conn.execute(
+                text(
+                    f"CREATE ROLE {quoted} LOGIN NOINHERIT NOCREATEDB NOCREATEROLE "
+                    f"PASSWORD {pw_literal}"
+                )
+            )
         if not stored:
             conn.execute(
                 text("INSERT INTO hms_runtime_credentials(role_name, password) VALUES (:r, :p)"),

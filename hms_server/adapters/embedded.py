@@ -53,7 +53,8 @@ def _refuse_root_home(data_dir: Path) -> None:
         if data_dir == home or home in data_dir.parents:
             raise EmbeddedDatabaseError(
                 f"Refusing to keep PostgreSQL data under {home} as root: the embedded server "
-                "would have to open /root to other users. Use /var/lib/hms/... instead.")
+                "would have to open /root to other users. Use /var/lib/hms/... instead."
+            )
 
 
 def default_data_dir() -> Path:
@@ -129,8 +130,17 @@ def _initdb(data_dir: Path, user: str | None) -> None:
             os.chown(scratch, account.pw_uid, account.pw_gid)
             os.chown(pwfile, account.pw_uid, account.pw_gid)
         _commands.initdb(  # type: ignore[attr-defined]
-            ["--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "--encoding=utf8",
-             "-U", SUPERUSER, f"--pwfile={pwfile}"], pgdata=data_dir, user=user)
+            [
+                "--auth-local=scram-sha-256",
+                "--auth-host=scram-sha-256",
+                "--encoding=utf8",
+                "-U",
+                SUPERUSER,
+                f"--pwfile={pwfile}",
+            ],
+            pgdata=data_dir,
+            user=user,
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _store_password(data_dir, password)
@@ -167,8 +177,11 @@ def _start_server(data_dir: Path, user: str | None, tcp_port: int | None) -> Non
     else:
         listen = ["-o", '-h ""', "-o", f"-k {_socket_dir(data_dir)}"]
     _commands.pg_ctl(  # type: ignore[attr-defined]
-        ["-w", *listen, "-l", str(data_dir / "log"), "start"], pgdata=data_dir, user=user,
-        timeout=60)
+        ["-w", *listen, "-l", str(data_dir / "log"), "start"],
+        pgdata=data_dir,
+        user=user,
+        timeout=60,
+    )
 
 
 def _url(data_dir: Path, database: str) -> str:
@@ -180,8 +193,10 @@ def _url(data_dir: Path, database: str) -> str:
     passfile = quote(str(password_file(data_dir)), safe="")
     if info.socket_dir is not None:
         port = f"&port={info.port}" if info.port and int(info.port) != DEFAULT_PORT else ""
-        return (f"postgresql://{SUPERUSER}@/{database}?host={quote(str(info.socket_dir), safe='')}"
-                f"{port}&passfile={passfile}")
+        return (
+            f"postgresql://{SUPERUSER}@/{database}?host={quote(str(info.socket_dir), safe='')}"
+            f"{port}&passfile={passfile}"
+        )
     return f"postgresql://{SUPERUSER}@{info.hostname}:{info.port}/{database}?passfile={passfile}"
 
 
@@ -195,15 +210,21 @@ def _harden_trusting_cluster(data_dir: Path, user: str | None) -> None:
         conn.execute(f"ALTER ROLE {SUPERUSER} PASSWORD '{password}'")  # token_urlsafe: safe
         hba = Path(str(conn.execute("SHOW hba_file").fetchone()[0]))  # type: ignore[index]
         lines = hba.read_text(encoding="utf-8").splitlines()
-        hba.write_text("\n".join(
-            re.sub(r"\btrust\s*$", "scram-sha-256", line) if not line.lstrip().startswith("#")
-            else line for line in lines) + "\n", encoding="utf-8")
+        hba.write_text(
+            "\n".join(
+                re.sub(r"\btrust\s*$", "scram-sha-256", line)
+                if not line.lstrip().startswith("#")
+                else line
+                for line in lines
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         conn.execute("SELECT pg_reload_conf()")
     _store_password(data_dir, password)
 
 
-def start(data_dir: Path, database: str = DEFAULT_DATABASE, *,
-          tcp_port: int | None = None) -> str:
+def start(data_dir: Path, database: str = DEFAULT_DATABASE, *, tcp_port: int | None = None) -> str:
     """Start (initialising on first use) a locked-down server in ``data_dir``; return the
     owner's database URL (no password in it: ``passfile=`` names the 0600 password file).
 
@@ -222,8 +243,9 @@ def start(data_dir: Path, database: str = DEFAULT_DATABASE, *,
         _harden_trusting_cluster(data_dir, user)
     url = _url(data_dir, database)
     with psycopg.connect(_url(data_dir, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                              (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
     return url
@@ -247,8 +269,11 @@ def stop(data_dir: Path) -> bool:
         return False
     user = SYSTEM_USER if _as_root() else None
     try:
-        _commands.pg_ctl(["-w", "-t", str(STOP_TIMEOUT_SECONDS), "-m", "fast", "stop"],  # type: ignore[attr-defined]
-                         pgdata=data_dir, user=user)
+        _commands.pg_ctl(
+            ["-w", "-t", str(STOP_TIMEOUT_SECONDS), "-m", "fast", "stop"],  # type: ignore[attr-defined]
+            pgdata=data_dir,
+            user=user,
+        )
     except subprocess.CalledProcessError:
         if _running(data_dir) is not None:
             raise

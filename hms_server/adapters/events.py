@@ -59,8 +59,7 @@ class EventHub:
         self.connected = threading.Event()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="hms-event-listener",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="hms-event-listener", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -81,8 +80,12 @@ class EventHub:
     def replay_since(self, last_id: int, limit: int = 1000) -> list[Event]:
         """Events committed after ``last_id`` (for a client resuming with Last-Event-ID)."""
         with self._session_factory() as session:
-            rows = session.scalars(select(OutboxEvent).where(OutboxEvent.id > last_id)
-                                   .order_by(OutboxEvent.id).limit(limit))
+            rows = session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.id > last_id)
+                .order_by(OutboxEvent.id)
+                .limit(limit)
+            )
             return [Event(r.id, r.type, r.payload) for r in rows]
 
     def _dispatch(self, raw: str) -> None:
@@ -101,8 +104,7 @@ class EventHub:
         backoff = 0.5
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True,
-                                     connect_timeout=5) as conn:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     self.connected.set()
                     backoff = 0.5
@@ -111,8 +113,7 @@ class EventHub:
                             self._dispatch(notice.payload)
             except psycopg.Error as exc:
                 self.connected.clear()
-                log.warning("event listener lost the database (%s); retrying",
-                            type(exc).__name__)
+                log.warning("event listener lost the database (%s); retrying", type(exc).__name__)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
             except Exception:  # never let the listener thread die silently

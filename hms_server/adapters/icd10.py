@@ -65,8 +65,10 @@ class _Index:
         self.by_code: dict[str, Icd10Code] = {}
         stack: list[_Frame] = []
         in_seventh = False
-        for event, elem in ET.iterparse(source or _tabular_xml(),  # noqa: S314
-                                        events=("start", "end")):
+        for event, elem in ET.iterparse(  # noqa: S314 (the bundled CMS file, not user input)
+            source or _tabular_xml(),
+            events=("start", "end"),
+        ):
             tag = elem.tag
             if event == "start":
                 if tag == "diag":
@@ -96,8 +98,9 @@ class _Index:
             elif tag == "diag":
                 self._emit(stack.pop())
                 elem.clear()
-        self.entries = [(raw, entry.description.lower(), entry)
-                        for raw, entry in sorted(self.by_code.items())]
+        self.entries = [
+            (raw, entry.description.lower(), entry) for raw, entry in sorted(self.by_code.items())
+        ]
 
     def _add(self, raw: str, description: str, billable: bool) -> None:
         self.by_code[raw] = Icd10Code(dotted(raw), description, billable)
@@ -140,8 +143,7 @@ def lookup(code: str) -> Icd10Code | None:
     return _get_index().by_code.get(bare(code))
 
 
-def search(q: str, *, limit: int = 50,
-           billable_only: bool = False) -> tuple[list[Icd10Code], int]:
+def search(q: str, *, limit: int = 50, billable_only: bool = False) -> tuple[list[Icd10Code], int]:
     """Codes starting with ``q``, then codes whose title contains every word of ``q``
     (shorter, more general codes first)."""
     index = _get_index()

@@ -57,9 +57,15 @@ class UnitOfWork:
     units of work with ``Runtime.uow(actor)`` there rather than by hand.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None, *,
-                 hospital: Hospital | None = None, events: DomainEvents | None = None,
-                 request_memo: dict[Hashable, Any] | None = None):
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        actor: Actor | None = None,
+        *,
+        hospital: Hospital | None = None,
+        events: DomainEvents | None = None,
+        request_memo: dict[Hashable, Any] | None = None,
+    ):
         self._factory = session_factory
         self.actor = actor
         #: Answers already established for this request and actor (e.g. the chart-access
@@ -110,16 +116,31 @@ class UnitOfWork:
         finally:
             session.close()
 
-    def audit(self, category: str, action: str, *, outcome: str = "success",
-              patient_id: int | None = None, detail: dict[str, Any] | None = None,
-              actor: Actor | None = None) -> None:
+    def audit(
+        self,
+        category: str,
+        action: str,
+        *,
+        outcome: str = "success",
+        patient_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+        actor: Actor | None = None,
+    ) -> None:
         """Queue an audit entry; it is chained and written in this transaction at commit."""
         who = actor or self.actor or Actor.system()
-        self._audit.append(PendingAudit(
-            category=category, action=action, outcome=outcome, user_id=who.user_id,
-            username=who.username, patient_id=patient_id, workstation=who.workstation,
-            address=who.address, detail=detail or {},
-        ))
+        self._audit.append(
+            PendingAudit(
+                category=category,
+                action=action,
+                outcome=outcome,
+                user_id=who.user_id,
+                username=who.username,
+                patient_id=patient_id,
+                workstation=who.workstation,
+                address=who.address,
+                detail=detail or {},
+            )
+        )
 
     def repo(self, kind: type[R]) -> R:
         """The area repository ``kind`` (``adapters/repositories/<area>.py``) bound to this
@@ -136,14 +157,16 @@ class UnitOfWork:
         if self._domain_events is None:
             raise EventsNotWiredError(
                 f"{type(event).__name__} emitted by a unit of work built without the "
-                "application's event wiring (use hms_server.bootstrap.Runtime.uow).")
+                "application's event wiring (use hms_server.bootstrap.Runtime.uow)."
+            )
         self._domain_events.emit(self, event)
 
     def child(self, actor: Actor | None = None) -> UnitOfWork:
         """A new, independent unit of work with the same wiring (e.g. to audit a refusal in a
         transaction of its own)."""
-        return UnitOfWork(self._factory, actor or self.actor, hospital=self.hospital,
-                          events=self._domain_events)
+        return UnitOfWork(
+            self._factory, actor or self.actor, hospital=self.hospital, events=self._domain_events
+        )
 
     def publish(self, event_type: str, payload: dict[str, Any]) -> None:
         """Queue a domain event (ids only, never names) for the outbox."""
@@ -162,8 +185,13 @@ class UnitOfWork:
             event = OutboxEvent(at=utcnow(), type=event_type, payload=payload)
             session.add(event)
             session.flush()
-            notices.append(json.dumps({"id": event.id, "type": event_type, "data": payload},
-                                      separators=(",", ":"), default=str))
+            notices.append(
+                json.dumps(
+                    {"id": event.id, "type": event_type, "data": payload},
+                    separators=(",", ":"),
+                    default=str,
+                )
+            )
         append_audit(session, self._audit)
         session.commit()
         self._audit, self._events = [], []

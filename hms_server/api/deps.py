@@ -65,8 +65,12 @@ def anonymous_actor(
     request: Request,
     x_workstation: Annotated[str | None, Header(description="Workstation host name")] = None,
 ) -> Actor:
-    return Actor(user_id=None, username=None, workstation=_workstation(x_workstation),
-                 address=client_address(request))
+    return Actor(
+        user_id=None,
+        username=None,
+        workstation=_workstation(x_workstation),
+        address=client_address(request),
+    )
 
 
 AnonymousActor = Annotated[Actor, Depends(anonymous_actor)]
@@ -141,29 +145,43 @@ class Require:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise NotAuthenticatedError(
                 "Sign in first: this request needs a bearer access token.",
-                headers={"WWW-Authenticate": "Bearer"})
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         runtime = get_runtime(request)
         memo: dict[Hashable, Any] = {}
         # One unit of work (one pooled connection) for the token check and, on a chart
         # route, the care-relationship check; the service reuses the basis found here.
         uow = runtime.uow(request_memo=memo)
         with uow:
-            principal = authenticate(uow.repo(SignInRepository), runtime.settings,
-                                     credentials.credentials)
-            actor = Actor(user_id=principal.user_id, username=principal.username,
-                          roles=principal.roles, workstation=_workstation(x_workstation),
-                          address=client_address(request),
-                          session_id=str(principal.session_id))
+            principal = authenticate(
+                uow.repo(SignInRepository), runtime.settings, credentials.credentials
+            )
+            actor = Actor(
+                user_id=principal.user_id,
+                username=principal.username,
+                roles=principal.roles,
+                workstation=_workstation(x_workstation),
+                address=client_address(request),
+                session_id=str(principal.session_id),
+            )
             uow.actor = actor
             if self.permission not in principal.permissions:
                 denied = uow.child()
                 with denied:
-                    denied.audit("access_control", "access.denied", outcome="denied",
-                                 detail={"permission": self.permission.value,
-                                         "method": request.method, "path": request.url.path})
+                    denied.audit(
+                        "access_control",
+                        "access.denied",
+                        outcome="denied",
+                        detail={
+                            "permission": self.permission.value,
+                            "method": request.method,
+                            "path": request.url.path,
+                        },
+                    )
                     denied.commit()
                 raise ForbiddenError(
-                    f"Your role does not allow this action (needs '{self.permission.value}').")
+                    f"Your role does not allow this action (needs '{self.permission.value}')."
+                )
             if self.patient_scope:
                 raw = str(request.path_params.get("patient_id", ""))
                 # A malformed id is left to the route's own validation (422).
@@ -175,8 +193,10 @@ class Require:
 
 def requirement(perm: Perm, *, patient_scope: bool = True) -> type[RequestContext]:
     """``ctx: requirement(Perm.X)`` — shorthand for an annotated ``Require`` dependency."""
-    return Annotated[RequestContext,  # type: ignore[return-value]
-                     Depends(Require(perm, patient_scope=patient_scope))]
+    return Annotated[
+        RequestContext,  # type: ignore[return-value]
+        Depends(Require(perm, patient_scope=patient_scope)),
+    ]
 
 
 # Aliases used by routers (FastAPI full-stack template style).

@@ -38,15 +38,17 @@ def build_http_app(runtime: Runtime) -> FastAPI:
     if len(settings.jwt_secret) < 32:
         raise MissingSecretError(
             "HMS_JWT_SECRET must be set to at least 32 random characters "
-            "('hms-server run' generates one per start if it is unset).")
+            "('hms-server run' generates one per start if it is unset)."
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Threads for synchronous routes (anyio's default is 40 per process): as many as
         # the pool has connections. More only made threads queue for a connection while
         # fighting over the GIL (load harness, 200 users: p95 200-570 ms -> 170-180 ms).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = \
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
             settings.request_threads or settings.pool_size
+        )
         runtime.start_workers()
         try:
             yield
@@ -57,7 +59,7 @@ def build_http_app(runtime: Runtime) -> FastAPI:
         title="HMS API",
         version=__version__,
         description="Hospital management system: the single authority for rules, access and "
-                    "audit. Errors are RFC 9457 problem+json with a stable `code`.",
+        "audit. Errors are RFC 9457 problem+json with a stable `code`.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
     )
@@ -69,8 +71,9 @@ def build_http_app(runtime: Runtime) -> FastAPI:
     install_problem_handlers(app)
     route_templates: dict[int, str] = {}
 
-    app.add_middleware(SecurityHeadersMiddleware, api_prefix=API_PREFIX,
-                       route_templates=lambda: route_templates)
+    app.add_middleware(
+        SecurityHeadersMiddleware, api_prefix=API_PREFIX, route_templates=lambda: route_templates
+    )
 
     for router in discover_routers():
         app.include_router(router, prefix=API_PREFIX)
@@ -91,8 +94,11 @@ def _full_route_templates(routes: list[Any], prefix: str = "") -> dict[int, str]
     templates: dict[int, str] = {}
     for route in routes:
         if hasattr(route, "original_router"):
-            templates.update(_full_route_templates(route.original_router.routes,
-                                                   prefix + route.include_context.prefix))
+            templates.update(
+                _full_route_templates(
+                    route.original_router.routes, prefix + route.include_context.prefix
+                )
+            )
         elif hasattr(route, "path"):
             templates[id(route)] = prefix + route.path
     return templates

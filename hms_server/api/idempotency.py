@@ -26,8 +26,11 @@ T = TypeVar("T")
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=128,
-           description="Unique per logical request (e.g. a UUID); retries reuse it."),
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Unique per logical request (e.g. a UUID); retries reuse it.",
+    ),
 ]
 
 
@@ -55,18 +58,20 @@ def run_idempotent(
         user_id = ctx.principal.user_id
         if key:
             fingerprint = _fingerprint(request.method, request.url.path, payload)
-            if not records.claim(user_id, key, method=request.method, path=request.url.path,
-                                 request_hash=fingerprint):
+            if not records.claim(
+                user_id, key, method=request.method, path=request.url.path, request_hash=fingerprint
+            ):
                 stored_hash, stored_status, stored_body = records.stored(user_id, key)
                 if stored_hash != fingerprint:
                     raise IdempotencyKeyReusedError(
-                        "This Idempotency-Key was already used for a different request.")
-                return JSONResponse(stored_body, status_code=stored_status,
-                                    headers={"Idempotent-Replayed": "true"})
+                        "This Idempotency-Key was already used for a different request."
+                    )
+                return JSONResponse(
+                    stored_body, status_code=stored_status, headers={"Idempotent-Replayed": "true"}
+                )
         result = work(uow)
         body = jsonable_encoder(serialize(result))
         if key:
             records.store_answer(user_id, key, status_code, body)
         uow.commit()
-    return JSONResponse(body, status_code=status_code,
-                        headers=headers(result) if headers else None)
+    return JSONResponse(body, status_code=status_code, headers=headers(result) if headers else None)

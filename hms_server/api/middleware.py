@@ -18,8 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("hms_server.access")
 
-_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-           (b"x-frame-options", b"DENY"))
+_ALWAYS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
 _API_ONLY = ((b"cache-control", b"no-store"),)
 
 
@@ -28,8 +31,9 @@ class SecurityHeadersMiddleware:
     and logs each request by its route *template*: concrete paths and query strings can carry
     MRNs or names typed into a search box, and logs must hold no patient data."""
 
-    def __init__(self, app: ASGIApp, *, api_prefix: str,
-                 route_templates: Callable[[], Mapping[int, str]]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, api_prefix: str, route_templates: Callable[[], Mapping[int, str]]
+    ) -> None:
         self.app = app
         self.api_prefix = api_prefix
         self.route_templates = route_templates
@@ -57,6 +61,10 @@ class SecurityHeadersMiddleware:
             if access_log.isEnabledFor(logging.INFO):
                 route: Any = scope.get("route")
                 template = self.route_templates().get(id(route), getattr(route, "path", "-"))
-                access_log.info("%s %s %s %.1fms", scope["method"], template,
-                                status[0] if status else 500,
-                                (time.perf_counter() - started) * 1000)
+                access_log.info(
+                    "%s %s %s %.1fms",
+                    scope["method"],
+                    template,
+                    status[0] if status else 500,
+                    (time.perf_counter() - started) * 1000,
+                )

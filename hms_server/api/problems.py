@@ -49,6 +49,7 @@ def status_for(error: domain.DomainError) -> int:
             return status
     return 400
 
+
 log = logging.getLogger("hms_server.api")
 
 PROBLEM_TYPE_BASE = "https://hms.local/problems/"
@@ -69,12 +70,24 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, code: str, title: str, detail: str, *,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status,
-                            "detail": detail, "code": code, **extra}
-    return JSONResponse(body, status_code=status, headers=headers,
-                        media_type=PROBLEM_MEDIA_TYPE)
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -124,30 +137,43 @@ def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     extra = dict(exc.extra)
     if "errors" in extra:
         extra["errors"] = locate_fields(request, extra["errors"])
-    return problem(status_for(exc), exc.code, exc.title, exc.detail, headers=exc.headers or None,
-                   **extra)
+    return problem(
+        status_for(exc), exc.code, exc.title, exc.detail, headers=exc.headers or None, **extra
+    )
 
 
 def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid"),
-               "type": e.get("type", "invalid")} for e in exc.errors()]
+    errors = [
+        {
+            "field": _field_name(e.get("loc", ())),
+            "message": e.get("msg", "invalid"),
+            "type": e.get("type", "invalid"),
+        }
+        for e in exc.errors()
+    ]
     fields = ", ".join(e["field"] for e in errors) or "the request"
-    return problem(422, "validation_error", "Invalid input",
-                   f"Please correct: {fields}.", errors=errors)
+    return problem(
+        422, "validation_error", "Invalid input", f"Please correct: {fields}.", errors=errors
+    )
 
 
 def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem(exc.status_code, code, title, detail,
-                   headers=dict(exc.headers) if exc.headers else None)
+    return problem(
+        exc.status_code, code, title, detail, headers=dict(exc.headers) if exc.headers else None
+    )
 
 
 def _on_stale_data(_: Request, exc: Exception) -> JSONResponse:
-    return problem(409, "version_conflict", "Record changed",
-                   "The record was changed by someone else. Reload and try again.")
+    return problem(
+        409,
+        "version_conflict",
+        "Record changed",
+        "The record was changed by someone else. Reload and try again.",
+    )
 
 
 def _on_integrity_error(_: Request, exc: Exception) -> JSONResponse:
@@ -160,22 +186,34 @@ def _on_integrity_error(_: Request, exc: Exception) -> JSONResponse:
 
 def _on_database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", type(exc).__name__)
-    return problem(503, "database_unavailable", "Service unavailable",
-                   "The database is not reachable right now. Try again shortly.",
-                   headers={"Retry-After": "5"})
+    return problem(
+        503,
+        "database_unavailable",
+        "Service unavailable",
+        "The database is not reachable right now. Try again shortly.",
+        headers={"Retry-After": "5"},
+    )
 
 
 def _on_data_error(_: Request, exc: Exception) -> JSONResponse:
     log.info("database rejected a value: %s", type(getattr(exc, "orig", exc)).__name__)
-    return problem(422, "validation_error", "Invalid input",
-                   "A value is out of the range the database accepts.")
+    return problem(
+        422,
+        "validation_error",
+        "Invalid input",
+        "A value is out of the range the database accepts.",
+    )
 
 
 def _on_unencodable_text(_: Request, exc: Exception) -> JSONResponse:
     # JSON may carry "\ud800": a valid escape, but a lone surrogate is not Unicode text and
     # cannot be hashed, stored or sent anywhere. Whatever layer first tries, it is bad input.
-    return problem(422, "validation_error", "Invalid input",
-                   "The request contains text that is not valid Unicode (a lone surrogate).")
+    return problem(
+        422,
+        "validation_error",
+        "Invalid input",
+        "The request contains text that is not valid Unicode (a lone surrogate).",
+    )
 
 
 def _on_overflow(_: Request, exc: Exception) -> JSONResponse:
@@ -183,15 +221,23 @@ def _on_overflow(_: Request, exc: Exception) -> JSONResponse:
     # 9999 plus a day): bad input, whichever route it came through. Schemas bound dates to
     # 1900..2200 (hms_contract.common.SaneDate); this is the net under every other path.
     log.info("arithmetic overflow on input: %s", type(exc).__name__)
-    return problem(422, "value_out_of_range", "Value out of range",
-                   "A date or number is outside the range this server can work with "
-                   "(dates: 1900-01-01 to 2200-12-31).")
+    return problem(
+        422,
+        "value_out_of_range",
+        "Value out of range",
+        "A date or number is outside the range this server can work with "
+        "(dates: 1900-01-01 to 2200-12-31).",
+    )
 
 
 def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-    return problem(500, "server_error", "Internal error",
-                   "Something went wrong on the server. The error has been logged.")
+    return problem(
+        500,
+        "server_error",
+        "Internal error",
+        "Something went wrong on the server. The error has been logged.",
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

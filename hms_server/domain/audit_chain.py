@@ -47,7 +47,8 @@ def parse_audit_key(text: str) -> bytes:
     if decoded is None or len(decoded) < MIN_KEY_BYTES:
         raise AuditKeyError(
             f"the audit key must be at least {MIN_KEY_BYTES} random bytes, written as hex "
-            "or URL-safe base64 (make one with 'hms-server audit keygen')")
+            "or URL-safe base64 (make one with 'hms-server audit keygen')"
+        )
     return decoded
 
 
@@ -104,21 +105,28 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(rows: list[tuple[AuditFields, str, str]], start_prev: str = GENESIS_HASH,
-                 key: bytes | None = None) -> ChainBreak | None:
+def verify_chain(
+    rows: list[tuple[AuditFields, str, str]],
+    start_prev: str = GENESIS_HASH,
+    key: bytes | None = None,
+) -> ChainBreak | None:
     """Check ``(fields, prev_hash, hash)`` rows in chain order; return the first break."""
     expected_prev = start_prev
     for fields, prev_hash, stored_hash in rows:
         if prev_hash != expected_prev:
             return ChainBreak(fields.id, "previous-hash link does not match the entry before it")
         if not hmac.compare_digest(entry_hash(fields, prev_hash, key), stored_hash):
-            return ChainBreak(fields.id, "stored seal does not match the entry's contents "
-                                         "(edited, or sealed with another key)")
+            return ChainBreak(
+                fields.id,
+                "stored seal does not match the entry's contents "
+                "(edited, or sealed with another key)",
+            )
         expected_prev = stored_hash
     return None
 
 
 # --- checkpoints -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -136,18 +144,23 @@ class Checkpoint:
     at: datetime
 
     def _message(self) -> bytes:
-        return json.dumps({
-            "database": self.database, "count": self.count, "last_hash": self.last_hash,
-            "first_hash": self.first_hash,
-            "at": self.at.astimezone(UTC).isoformat(timespec="seconds"),
-        }, sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(
+            {
+                "database": self.database,
+                "count": self.count,
+                "last_hash": self.last_hash,
+                "first_hash": self.first_hash,
+                "at": self.at.astimezone(UTC).isoformat(timespec="seconds"),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
 
     def signed_line(self, key: bytes) -> str:
         """One JSON line, MAC'd with a key derived for checkpoints only."""
         body = json.loads(self._message())
         body["mac"] = hmac.new(_checkpoint_key(key), self._message(), hashlib.sha256).hexdigest()
-        return json.dumps({CHECKPOINT_MARKER: 1, **body}, sort_keys=True,
-                          separators=(",", ":"))
+        return json.dumps({CHECKPOINT_MARKER: 1, **body}, sort_keys=True, separators=(",", ":"))
 
 
 def _checkpoint_key(key: bytes) -> bytes:
@@ -174,14 +187,20 @@ def parse_checkpoint_line(line: str, key: bytes, source: str) -> ParsedCheckpoin
         if not isinstance(raw, dict):
             raise ValueError("not an object")
         checkpoint = Checkpoint(
-            database=str(raw["database"]), count=int(raw["count"]),
-            last_hash=str(raw["last_hash"]), first_hash=str(raw["first_hash"]),
-            at=datetime.fromisoformat(str(raw["at"])))
+            database=str(raw["database"]),
+            count=int(raw["count"]),
+            last_hash=str(raw["last_hash"]),
+            first_hash=str(raw["first_hash"]),
+            at=datetime.fromisoformat(str(raw["at"])),
+        )
         mac = str(raw["mac"])
     except (ValueError, KeyError, TypeError):
         return ParsedCheckpoint(None, source, "unreadable checkpoint line")
     expected = hmac.new(_checkpoint_key(key), checkpoint._message(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, mac):
-        return ParsedCheckpoint(None, source, "checkpoint signature does not verify (forged, "
-                                              "damaged, or signed with another key)")
+        return ParsedCheckpoint(
+            None,
+            source,
+            "checkpoint signature does not verify (forged, damaged, or signed with another key)",
+        )
     return ParsedCheckpoint(checkpoint, source)

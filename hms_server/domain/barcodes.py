@@ -70,7 +70,8 @@ def parse_medication_code(raw: str) -> PackCode | LabelCode:
         result = parse(text, config=ParseConfig(rcn_region=None))
     except Exception as exc:  # biip raises ParseError/ValueError subclasses for bad input
         raise MalformedBarcodeError(
-            f"The scanned code is not a GS1 pack code or a dispensing label ({exc}).") from exc
+            f"The scanned code is not a GS1 pack code or a dispensing label ({exc})."
+        ) from exc
     # A bare 8/12/13/14-digit number is a linear pack code (EAN/UPC/ITF-14), even when its
     # digits could also be read as a GS1 element string.
     if result.gtin is not None and text.isdigit() and len(text) in (8, 12, 13, 14):
@@ -81,7 +82,8 @@ def parse_medication_code(raw: str) -> PackCode | LabelCode:
         return PackCode(gtin=result.gtin.as_gtin_14())
     reason = result.gtin_error or result.gs1_message_error or "unrecognised format"
     raise MalformedBarcodeError(
-        f"The scanned code is not a GS1 pack code or a dispensing label: {reason}")
+        f"The scanned code is not a GS1 pack code or a dispensing label: {reason}"
+    )
 
 
 def _pack_from_message(message: GS1Message, raw: str) -> PackCode:
@@ -93,7 +95,8 @@ def _pack_from_message(message: GS1Message, raw: str) -> PackCode:
         if ai in ("01", "02"):
             if element.gtin is None:
                 raise MalformedBarcodeError(
-                    f"The GTIN in the scanned code is invalid: {element.gtin_error}")
+                    f"The GTIN in the scanned code is invalid: {element.gtin_error}"
+                )
             gtin = element.gtin.as_gtin_14()
         elif ai == "17":
             expiry = element.date
@@ -103,7 +106,8 @@ def _pack_from_message(message: GS1Message, raw: str) -> PackCode:
             serial = element.value
     if gtin is None:
         raise MalformedBarcodeError(
-            "The scanned GS1 code carries no GTIN (AI 01), so it cannot identify a medicine.")
+            "The scanned GS1 code carries no GTIN (AI 01), so it cannot identify a medicine."
+        )
     return PackCode(gtin=gtin, expiry=expiry, lot=lot, serial=serial)
 
 

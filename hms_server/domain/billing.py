@@ -63,6 +63,7 @@ class BillingPolicy:
 
 # --- errors ----------------------------------------------------------------------------------
 
+
 def field_error(field_name: str, message: str, kind: str = "value_error") -> dict[str, str]:
     return {"field": field_name, "message": message, "type": kind}
 
@@ -135,6 +136,7 @@ class BillingNotFoundError(NotFoundError):
 
 # --- money -----------------------------------------------------------------------------------
 
+
 def check_money(amount: Decimal, minor_unit: int, field_name: str) -> Decimal:
     """Refuse an amount with more decimals than the currency has ("10.005" in EUR); answer
     it with exactly the currency's decimals ("10.5" → "10.50")."""
@@ -142,8 +144,12 @@ def check_money(amount: Decimal, minor_unit: int, field_name: str) -> Decimal:
     if amount != amount.quantize(quantum, rounding=ROUND_DOWN):
         raise TooManyDecimalsError(
             f"{field_name} has more than {minor_unit} decimal(s), the currency's smallest unit.",
-            extra={"errors": [field_error(field_name, f"at most {minor_unit} decimals",
-                                          "too_many_decimals")]})
+            extra={
+                "errors": [
+                    field_error(field_name, f"at most {minor_unit} decimals", "too_many_decimals")
+                ]
+            },
+        )
     return amount.quantize(quantum)
 
 
@@ -166,6 +172,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> li
 
 
 # --- invoice lines -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Discount:
@@ -211,8 +218,9 @@ def discount_amount(discount: Discount, base: Decimal, money: MoneyRules) -> Dec
     return min(base, money.round_money(discount.value))
 
 
-def compute_invoice(lines: Sequence[LineInput], invoice_discount: Discount | None,
-                    money: MoneyRules) -> InvoiceAmounts:
+def compute_invoice(
+    lines: Sequence[LineInput], invoice_discount: Discount | None, money: MoneyRules
+) -> InvoiceAmounts:
     """Every line's gross, discount, net, tax and total, and the invoice's totals.
 
     Line discounts come first; an invoice discount is then spread over the lines' remaining
@@ -220,9 +228,10 @@ def compute_invoice(lines: Sequence[LineInput], invoice_discount: Discount | Non
     """
     round_money, quantum = money.round_money, money.money_quantum
     grosses = [round_money(line.quantity * line.unit_price) for line in lines]
-    line_discounts = [discount_amount(line.discount, gross, money)
-                      if line.discount else ZERO for line, gross in zip(lines, grosses,
-                                                                        strict=True)]
+    line_discounts = [
+        discount_amount(line.discount, gross, money) if line.discount else ZERO
+        for line, gross in zip(lines, grosses, strict=True)
+    ]
     nets = [g - d for g, d in zip(grosses, line_discounts, strict=True)]
     spread = [ZERO for _ in lines]
     invoice_discount_money = ZERO
@@ -231,18 +240,31 @@ def compute_invoice(lines: Sequence[LineInput], invoice_discount: Discount | Non
         invoice_discount_money = discount_amount(invoice_discount, base, money)
         spread = allocate(invoice_discount_money, nets, quantum)
     result: list[LineAmounts] = []
-    for line, gross, line_disc, net, extra in zip(lines, grosses, line_discounts, nets, spread,
-                                                  strict=True):
+    for line, gross, line_disc, net, extra in zip(
+        lines, grosses, line_discounts, nets, spread, strict=True
+    ):
         net_after = net - extra
         tax = round_money(net_after * line.tax_rate / HUNDRED)
-        result.append(LineAmounts(gross=gross, discount=line_disc + extra, net=net_after,
-                                  tax=tax, total=net_after + tax))
+        result.append(
+            LineAmounts(
+                gross=gross,
+                discount=line_disc + extra,
+                net=net_after,
+                tax=tax,
+                total=net_after + tax,
+            )
+        )
     subtotal = sum((r.gross for r in result), round_money(ZERO))
     discount = sum((r.discount for r in result), round_money(ZERO))
     tax = sum((r.tax for r in result), round_money(ZERO))
-    return InvoiceAmounts(lines=result, subtotal=subtotal, discount=discount, tax=tax,
-                          total=subtotal - discount + tax,
-                          invoice_discount=invoice_discount_money)
+    return InvoiceAmounts(
+        lines=result,
+        subtotal=subtotal,
+        discount=discount,
+        tax=tax,
+        total=subtotal - discount + tax,
+        invoice_discount=invoice_discount_money,
+    )
 
 
 @dataclass(frozen=True)
@@ -260,23 +282,36 @@ def tax_lines(rows: Sequence[tuple[str, Decimal, Decimal, Decimal]]) -> list[Tax
         key = (category, rate.normalize())
         taxable, total_tax = grouped.get(key, (ZERO, ZERO))
         grouped[key] = (taxable + net, total_tax + tax)
-    return [TaxLine(category, rate, taxable, tax)
-            for (category, rate), (taxable, tax) in sorted(grouped.items(),
-                                                           key=lambda kv: (-kv[0][1], kv[0][0]))]
+    return [
+        TaxLine(category, rate, taxable, tax)
+        for (category, rate), (taxable, tax) in sorted(
+            grouped.items(), key=lambda kv: (-kv[0][1], kv[0][0])
+        )
+    ]
 
 
-def needs_discount_approval(discount: Discount, amount: Decimal, base: Decimal, *,
-                            percent_threshold: Decimal, amount_threshold: Decimal) -> bool:
+def needs_discount_approval(
+    discount: Discount,
+    amount: Decimal,
+    base: Decimal,
+    *,
+    percent_threshold: Decimal,
+    amount_threshold: Decimal,
+) -> bool:
     """A discount above the threshold (as a share of what it reduces, or in money) needs a
     second user's approval."""
     if amount > amount_threshold:
         return True
-    share = discount.value if discount.kind == "percent" else (
-        amount * HUNDRED / base if base > 0 else HUNDRED)
+    share = (
+        discount.value
+        if discount.kind == "percent"
+        else (amount * HUNDRED / base if base > 0 else HUNDRED)
+    )
     return share > percent_threshold
 
 
 # --- insurance split --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PlanRules:
@@ -316,8 +351,9 @@ class Split:
     limited_by_annual_limit: bool
 
 
-def split_invoice(lines: Sequence[SplitLine], rules: PlanRules, usage: PolicyYearUsage,
-                  money: MoneyRules) -> Split:
+def split_invoice(
+    lines: Sequence[SplitLine], rules: PlanRules, usage: PolicyYearUsage, money: MoneyRules
+) -> Split:
     """Payer and patient portions of each line and of the invoice.
 
     Order: what the plan covers per line (category percentage, excluded codes 0 %), minus
@@ -326,9 +362,12 @@ def split_invoice(lines: Sequence[SplitLine], rules: PlanRules, usage: PolicyYea
     per-line shares add up to the invoice's portions exactly.
     """
     round_money, quantum = money.round_money, money.money_quantum
-    covered = [ZERO if line.code in rules.excluded_codes else
-               round_money(line.total * rules.coverage.get(line.category, ZERO) / HUNDRED)
-               for line in lines]
+    covered = [
+        ZERO
+        if line.code in rules.excluded_codes
+        else round_money(line.total * rules.coverage.get(line.category, ZERO) / HUNDRED)
+        for line in lines
+    ]
     covered_total = sum(covered, ZERO)
     copay = min(rules.copay, covered_total)
     remaining = covered_total - copay
@@ -340,30 +379,41 @@ def split_invoice(lines: Sequence[SplitLine], rules: PlanRules, usage: PolicyYea
         limit_left = max(ZERO, rules.annual_limit - usage.payer_used)
         if remaining > limit_left:
             remaining, limited = limit_left, True
-    payer = allocate(remaining, covered, quantum) if covered_total > 0 else [
-        ZERO for _ in lines]
+    payer = allocate(remaining, covered, quantum) if covered_total > 0 else [ZERO for _ in lines]
     payer = [round_money(p) for p in payer]
     patient = [line.total - p for line, p in zip(lines, payer, strict=True)]
     total = sum((line.total for line in lines), ZERO)
     payer_due = round_money(sum(payer, ZERO))
-    return Split(payer_shares=payer, patient_shares=patient, payer_due=payer_due,
-                 patient_due=round_money(total - payer_due), copay=round_money(copay),
-                 deductible=round_money(deductible), limited_by_annual_limit=limited)
+    return Split(
+        payer_shares=payer,
+        patient_shares=patient,
+        payer_due=payer_due,
+        patient_due=round_money(total - payer_due),
+        copay=round_money(copay),
+        deductible=round_money(deductible),
+        limited_by_annual_limit=limited,
+    )
 
 
 def no_split(totals: Sequence[Decimal], money: MoneyRules) -> Split:
     """Without insurance the patient pays every line."""
     total = money.round_money(sum(totals, ZERO))
     zero = money.round_money(ZERO)
-    return Split(payer_shares=[zero for _ in totals], patient_shares=list(totals),
-                 payer_due=zero, patient_due=total, copay=zero, deductible=zero,
-                 limited_by_annual_limit=False)
+    return Split(
+        payer_shares=[zero for _ in totals],
+        patient_shares=list(totals),
+        payer_due=zero,
+        patient_due=total,
+        copay=zero,
+        deductible=zero,
+        limited_by_annual_limit=False,
+    )
 
 
 # --- invoice state ---------------------------------------------------------------------------
 
-def invoice_status(*, total: Decimal, credited: Decimal, paid: Decimal,
-                   balance: Decimal) -> str:
+
+def invoice_status(*, total: Decimal, credited: Decimal, paid: Decimal, balance: Decimal) -> str:
     """The state of a finalised invoice from its money: void when fully credited, paid when
     nothing is owed any more, partly paid when something was paid."""
     if total > 0 and credited >= total:

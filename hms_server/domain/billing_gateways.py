@@ -105,8 +105,9 @@ class CardGateway(Protocol):
     """Raises ``domain.billing.GatewayUnavailableError`` when unreachable and
     ``domain.billing.InvalidWebhookError`` for a callback that does not verify."""
 
-    def create_intent(self, *, amount_minor: int, currency: str, reference: str,
-                      idempotency_key: str) -> GatewayIntent: ...
+    def create_intent(
+        self, *, amount_minor: int, currency: str, reference: str, idempotency_key: str
+    ) -> GatewayIntent: ...
 
     def refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str) -> str: ...
 

@@ -62,37 +62,54 @@ def validate_vitals(values: dict[str, Any]) -> None:
     for name, value in present.items():
         lo, hi = VITAL_LIMITS[name].plausible
         if not lo <= float(value) <= hi:
-            errors.append(field_error(
-                f"{name}", f"{VITAL_LIMITS[name].label} must be between {lo:g} and {hi:g}.",
-                "out_of_range"))
+            errors.append(
+                field_error(
+                    f"{name}",
+                    f"{VITAL_LIMITS[name].label} must be between {lo:g} and {hi:g}.",
+                    "out_of_range",
+                )
+            )
     sys_, dia = present.get("systolic_mmhg"), present.get("diastolic_mmhg")
     if (sys_ is None) != (dia is None):
-        errors.append(field_error("diastolic_mmhg" if dia is None else "systolic_mmhg",
-                                  "Blood pressure needs both systolic and diastolic values.",
-                                  "missing"))
+        errors.append(
+            field_error(
+                "diastolic_mmhg" if dia is None else "systolic_mmhg",
+                "Blood pressure needs both systolic and diastolic values.",
+                "missing",
+            )
+        )
     elif sys_ is not None and dia is not None and float(dia) >= float(sys_):
-        errors.append(field_error("diastolic_mmhg",
-                                  "Diastolic pressure must be lower than systolic.",
-                                  "out_of_range"))
+        errors.append(
+            field_error(
+                "diastolic_mmhg", "Diastolic pressure must be lower than systolic.", "out_of_range"
+            )
+        )
     if errors:
         fields = ", ".join(e["field"] for e in errors)
         raise ValidationFailedError(f"Please correct: {fields}.", extra={"errors": errors})
 
 
-def compute_bmi(weight_kg: Decimal | float | None,
-                height_cm: Decimal | float | None) -> Decimal | None:
+def compute_bmi(
+    weight_kg: Decimal | float | None, height_cm: Decimal | float | None
+) -> Decimal | None:
     """Body mass index, kg/m², to one decimal; None unless both are known."""
     if weight_kg is None or height_cm is None or Decimal(str(height_cm)) <= 0:
         return None
     metres = Decimal(str(height_cm)) / 100
-    return (Decimal(str(weight_kg)) / (metres * metres)).quantize(Decimal("0.1"),
-                                                                 rounding=ROUND_HALF_UP)
+    return (Decimal(str(weight_kg)) / (metres * metres)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
 
 
-def flag_value(value: float | Decimal, *, low: float | Decimal | None,
-               high: float | Decimal | None, critical_low: float | Decimal | None = None,
-               critical_high: float | Decimal | None = None,
-               high_inclusive: bool = True) -> str:
+def flag_value(
+    value: float | Decimal,
+    *,
+    low: float | Decimal | None,
+    high: float | Decimal | None,
+    critical_low: float | Decimal | None = None,
+    critical_high: float | Decimal | None = None,
+    high_inclusive: bool = True,
+) -> str:
     """``LL``/``L``/``N``/``H``/``HH`` for a value against its ranges."""
     v = float(value)
     if critical_low is not None and v < float(critical_low):
@@ -113,15 +130,26 @@ def vital_flags(values: dict[str, Any]) -> dict[str, str]:
         limits = VITAL_LIMITS.get(name)
         if limits is None or value is None:
             continue
-        flag = flag_value(value, low=limits.low, high=limits.high,
-                          critical_low=limits.critical_low, critical_high=limits.critical_high)
+        flag = flag_value(
+            value,
+            low=limits.low,
+            high=limits.high,
+            critical_low=limits.critical_low,
+            critical_high=limits.critical_high,
+        )
         if flag != "N":
             flags[name] = flag
     return flags
 
 
-def lab_flag(value: Decimal | float, *, ref_low: Decimal | None, ref_high: Decimal | None,
-             critical_low: Decimal | None = None, critical_high: Decimal | None = None) -> str:
+def lab_flag(
+    value: Decimal | float,
+    *,
+    ref_low: Decimal | None,
+    ref_high: Decimal | None,
+    critical_low: Decimal | None = None,
+    critical_high: Decimal | None = None,
+) -> str:
     """Flag a numeric lab value: the upper reference limit itself is still normal."""
     v = float(value)
     if critical_low is not None and v < float(critical_low):

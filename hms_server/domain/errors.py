@@ -17,8 +17,13 @@ class DomainError(Exception):
     code = "bad_request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra or {}
@@ -26,6 +31,7 @@ class DomainError(Exception):
 
 
 # --- kinds -------------------------------------------------------------------------------
+
 
 class NotAuthenticatedError(DomainError):
     code, title = "not_authenticated", "Not authenticated"
@@ -78,6 +84,7 @@ class ConfigurationError(DomainError):
 
 
 # --- specific errors ------------------------------------------------------------------------
+
 
 class InvalidCredentialsError(NotAuthenticatedError):
     code, title = "invalid_credentials", "Invalid credentials"

@@ -44,9 +44,20 @@ EVENT_READERS: dict[str, frozenset[Perm]] = {
     "device_message": frozenset({Perm.DEVICES_REVIEW}),
     # billing (issue 9): money records for those who keep or read accounts; the price list
     # for those who read it
-    **{kind: frozenset({Perm.BILLING_READ}) for kind in (
-        "invoice", "payment", "charge", "card_intent", "approval", "claim", "policy",
-        "preauth", "cashup")},
+    **{
+        kind: frozenset({Perm.BILLING_READ})
+        for kind in (
+            "invoice",
+            "payment",
+            "charge",
+            "card_intent",
+            "approval",
+            "claim",
+            "policy",
+            "preauth",
+            "cashup",
+        )
+    },
     "price_list": frozenset({Perm.PRICE_LIST_READ}),
     # demographics
     "patient": frozenset({Perm.PATIENTS_READ}),

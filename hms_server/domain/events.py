@@ -59,6 +59,7 @@ class DomainEvents:
 
 # --- the facts areas tell each other -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PatientsMerged:
     """``loser_id``'s rows must now point at ``survivor_id`` (every area that stores a

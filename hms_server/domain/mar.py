@@ -33,6 +33,7 @@ MAX_SCHEDULE_DAYS = 60
 
 # --- errors ---------------------------------------------------------------------------------
 
+
 class FiveRightsError(ConflictError):
     """A barcode check failed; nothing was recorded."""
 
@@ -81,6 +82,7 @@ class UnknownFrequencyError(ValidationFailedError):
 
 # --- frequencies ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Frequency:
     """A parsed frequency: fixed local times per day, every ``every_days`` days, or PRN
@@ -107,15 +109,32 @@ def _t(*hours: int) -> tuple[time, ...]:
 
 # Hospital-standard administration times (the usual drug-round times).
 _NAMED: dict[str, tuple[time, ...]] = {
-    "once daily": _t(8), "daily": _t(8), "od": _t(8), "qd": _t(8), "every morning": _t(8),
-    "in the morning": _t(8), "mane": _t(8), "once a day": _t(8),
-    "twice daily": _t(8, 20), "bd": _t(8, 20), "bid": _t(8, 20), "twice a day": _t(8, 20),
-    "every 12 hours": _t(6, 18), "q12h": _t(6, 18),
-    "three times daily": _t(8, 14, 20), "tds": _t(8, 14, 20), "tid": _t(8, 14, 20),
+    "once daily": _t(8),
+    "daily": _t(8),
+    "od": _t(8),
+    "qd": _t(8),
+    "every morning": _t(8),
+    "in the morning": _t(8),
+    "mane": _t(8),
+    "once a day": _t(8),
+    "twice daily": _t(8, 20),
+    "bd": _t(8, 20),
+    "bid": _t(8, 20),
+    "twice a day": _t(8, 20),
+    "every 12 hours": _t(6, 18),
+    "q12h": _t(6, 18),
+    "three times daily": _t(8, 14, 20),
+    "tds": _t(8, 14, 20),
+    "tid": _t(8, 14, 20),
     "three times a day": _t(8, 14, 20),
-    "four times daily": _t(8, 12, 16, 20), "qds": _t(8, 12, 16, 20),
-    "qid": _t(8, 12, 16, 20), "four times a day": _t(8, 12, 16, 20),
-    "at night": _t(22), "nocte": _t(22), "at bedtime": _t(22), "every night": _t(22),
+    "four times daily": _t(8, 12, 16, 20),
+    "qds": _t(8, 12, 16, 20),
+    "qid": _t(8, 12, 16, 20),
+    "four times a day": _t(8, 12, 16, 20),
+    "at night": _t(22),
+    "nocte": _t(22),
+    "at bedtime": _t(22),
+    "every night": _t(22),
     "on": _t(22),
 }
 _ONCE = {"once", "stat", "single dose", "immediately", "now"}
@@ -139,8 +158,7 @@ def parse_frequency(text: str) -> Frequency:
         raise UnknownFrequencyError("The frequency is empty.")
     every_hours = _EVERY_HOURS.search(norm)
     if _PRN.search(norm):
-        interval = int(every_hours.group(1)) * 60 if every_hours else \
-            DEFAULT_PRN_INTERVAL_MINUTES
+        interval = int(every_hours.group(1)) * 60 if every_hours else DEFAULT_PRN_INTERVAL_MINUTES
         if not 30 <= interval <= 24 * 60:
             raise UnknownFrequencyError(f"'{text}': a PRN interval must be 0.5 to 24 hours.")
         return Frequency(prn=True, prn_interval_minutes=interval)
@@ -152,10 +170,12 @@ def parse_frequency(text: str) -> Frequency:
         hours = int(every_hours.group(1))
         if hours not in (1, 2, 3, 4, 6, 8, 12, 24):
             raise UnknownFrequencyError(
-                f"'{text}': an interval must divide the day (1, 2, 3, 4, 6, 8, 12 or 24 h).")
+                f"'{text}': an interval must divide the day (1, 2, 3, 4, 6, 8, 12 or 24 h)."
+            )
         anchor = ANCHOR_HOUR if hours >= 4 else 0
-        return Frequency(times=tuple(sorted(time((anchor + k * hours) % 24)
-                                            for k in range(24 // hours))))
+        return Frequency(
+            times=tuple(sorted(time((anchor + k * hours) % 24) for k in range(24 // hours)))
+        )
     every_days = _EVERY_DAYS.search(norm)
     if every_days:
         days = int(every_days.group(1)) if every_days.group(1) else 7
@@ -164,7 +184,8 @@ def parse_frequency(text: str) -> Frequency:
         return Frequency(times=_t(8), every_days=days)
     raise UnknownFrequencyError(
         f"'{text}' is not a frequency the ward can schedule (e.g. 'twice daily', "
-        "'every 8 hours', 'at night', 'every 4 hours as needed').")
+        "'every 8 hours', 'at night', 'every 4 hours as needed')."
+    )
 
 
 def parse_clock_times(values: list[str]) -> tuple[time, ...]:
@@ -211,8 +232,9 @@ def dose_times(freq: Frequency, start: datetime, end: datetime, zone: ZoneInfo) 
     return sorted(out)
 
 
-def schedule_end(start: datetime, duration_days: int | None, now: datetime) -> tuple[datetime,
-                                                                                     bool]:
+def schedule_end(
+    start: datetime, duration_days: int | None, now: datetime
+) -> tuple[datetime, bool]:
     """``(end, open_ended)``: a course ends ``duration_days`` after it starts; an open-ended
     order is generated up to the rolling horizon and topped up later."""
     if duration_days is not None:
@@ -223,12 +245,28 @@ def schedule_end(start: datetime, duration_days: int | None, now: datetime) -> t
 # --- the five rights ----------------------------------------------------------------------------
 
 _ROUTE_ALIASES = {
-    "po": "oral", "by mouth": "oral", "orally": "oral", "per os": "oral",
-    "iv": "intravenous", "intravenously": "intravenous", "ivi": "intravenous",
-    "im": "intramuscular", "sc": "subcutaneous", "sq": "subcutaneous", "subcut": "subcutaneous",
-    "s/c": "subcutaneous", "inh": "inhalation", "inhaled": "inhalation", "neb": "inhalation",
-    "pr": "rectal", "sl": "sublingual", "top": "topical", "td": "transdermal",
-    "eye": "ophthalmic", "ng": "enteral", "peg": "enteral",
+    "po": "oral",
+    "by mouth": "oral",
+    "orally": "oral",
+    "per os": "oral",
+    "iv": "intravenous",
+    "intravenously": "intravenous",
+    "ivi": "intravenous",
+    "im": "intramuscular",
+    "sc": "subcutaneous",
+    "sq": "subcutaneous",
+    "subcut": "subcutaneous",
+    "s/c": "subcutaneous",
+    "inh": "inhalation",
+    "inhaled": "inhalation",
+    "neb": "inhalation",
+    "pr": "rectal",
+    "sl": "sublingual",
+    "top": "topical",
+    "td": "transdermal",
+    "eye": "ophthalmic",
+    "ng": "enteral",
+    "peg": "enteral",
 }
 
 
@@ -237,11 +275,20 @@ def normalize_route(route: str | None) -> str:
     return _ROUTE_ALIASES.get(value, value)
 
 
-_STRENGTH = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zµ]+)\s*(?:/\s*(\d+(?:[.,]\d+)?)?\s*"
-                       r"([a-z]+))?\s*$", re.IGNORECASE)
-_TO_MG = {"g": Decimal(1000), "mg": Decimal(1), "mcg": Decimal("0.001"),
-          "µg": Decimal("0.001"), "ug": Decimal("0.001"), "microgram": Decimal("0.001"),
-          "ng": Decimal("0.000001")}
+_STRENGTH = re.compile(
+    r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zµ]+)\s*(?:/\s*(\d+(?:[.,]\d+)?)?\s*"
+    r"([a-z]+))?\s*$",
+    re.IGNORECASE,
+)
+_TO_MG = {
+    "g": Decimal(1000),
+    "mg": Decimal(1),
+    "mcg": Decimal("0.001"),
+    "µg": Decimal("0.001"),
+    "ug": Decimal("0.001"),
+    "microgram": Decimal("0.001"),
+    "ng": Decimal("0.000001"),
+}
 _TO_ML = {"l": Decimal(1000), "ml": Decimal(1)}
 
 
@@ -298,24 +345,32 @@ def check_patient(scanned_mrn: str, ordered: OrderedDose) -> None:
     if scanned != ordered.patient_mrn.upper():
         raise WrongPatientError(
             "The wristband scanned is not this patient's. Do not give the dose: check the "
-            "patient's identity and scan their own wristband.")
+            "patient's identity and scan their own wristband."
+        )
 
 
-def check_drug_dose_route(scanned: DrugFacts | None, *, scanned_strength: str | None,
-                          scanned_route: str | None, ordered: OrderedDose) -> None:
+def check_drug_dose_route(
+    scanned: DrugFacts | None,
+    *,
+    scanned_strength: str | None,
+    scanned_route: str | None,
+    ordered: OrderedDose,
+) -> None:
     """Right drug (same formulary drug, or the same ingredients), right route (the product's
     route matches the order's), right dose (the strength of the scanned product)."""
     want = ordered.drug
     if scanned is None:
         raise WrongDrugError("The scanned medication is not linked to a formulary drug.")
     same_drug = scanned.drug_id == want.drug_id
-    same_ingredients = sorted(i.lower() for i in scanned.ingredients) == \
-        sorted(i.lower() for i in want.ingredients)
+    same_ingredients = sorted(i.lower() for i in scanned.ingredients) == sorted(
+        i.lower() for i in want.ingredients
+    )
     if not same_drug and not same_ingredients:
         raise WrongDrugError(
             f"The scanned medication is {scanned.generic_name}; the order is for "
             f"{want.generic_name}. Do not give it.",
-            extra={"scanned_drug_id": scanned.drug_id, "ordered_drug_id": want.drug_id})
+            extra={"scanned_drug_id": scanned.drug_id, "ordered_drug_id": want.drug_id},
+        )
     # The route first: a product for another route (an injection for an oral order) is the
     # wrong route even though its strength is written differently too.
     have_route = normalize_route(scanned_route or scanned.route)
@@ -323,15 +378,19 @@ def check_drug_dose_route(scanned: DrugFacts | None, *, scanned_strength: str | 
     if have_route and want_route and have_route != want_route:
         raise WrongRouteError(
             f"The scanned product is for {have_route} use; the order is {want_route}.",
-            extra={"scanned_route": have_route, "ordered_route": want_route})
+            extra={"scanned_route": have_route, "ordered_route": want_route},
+        )
     have_strength = normalize_strength(scanned_strength or scanned.strength)
     want_strength = normalize_strength(want.strength)
     if have_strength and want_strength and have_strength != want_strength:
         raise WrongDoseError(
             f"The scanned product is {scanned_strength or scanned.strength}; the order is for "
             f"{want.strength}. Do not give it.",
-            extra={"scanned_strength": scanned_strength or scanned.strength,
-                   "ordered_strength": want.strength})
+            extra={
+                "scanned_strength": scanned_strength or scanned.strength,
+                "ordered_strength": want.strength,
+            },
+        )
 
 
 def check_time(ordered: OrderedDose, *, at: datetime, reason: str | None) -> bool:
@@ -347,13 +406,16 @@ def check_time(ordered: OrderedDose, *, at: datetime, reason: str | None) -> boo
         raise WrongTimeError(
             f"This dose is {minutes} minutes {'early' if early else 'late'} (window "
             f"±{ordered.window_minutes} min). Give a reason to record it outside its window.",
-            extra={"due_at": ordered.due_at.isoformat(), "window_minutes":
-                   ordered.window_minutes, "reason_required": True})
+            extra={
+                "due_at": ordered.due_at.isoformat(),
+                "window_minutes": ordered.window_minutes,
+                "reason_required": True,
+            },
+        )
     return outside
 
 
-def check_prn_interval(last_given: datetime | None, *, at: datetime,
-                       interval_minutes: int) -> None:
+def check_prn_interval(last_given: datetime | None, *, at: datetime, interval_minutes: int) -> None:
     if last_given is None:
         return
     earliest = last_given + timedelta(minutes=interval_minutes)
@@ -362,13 +424,24 @@ def check_prn_interval(last_given: datetime | None, *, at: datetime,
         raise WrongTimeError(
             f"The last as-needed dose was less than {interval_minutes} minutes ago; the next "
             f"may be given in {wait} minutes.",
-            extra={"prn_interval_minutes": interval_minutes,
-                   "next_allowed_at": earliest.isoformat()})
+            extra={
+                "prn_interval_minutes": interval_minutes,
+                "next_allowed_at": earliest.isoformat(),
+            },
+        )
 
 
 def require_reason(status: str, reason: str | None) -> None:
     if status != "given" and not (reason and reason.strip()):
         raise ReasonRequiredError(
             f"Say why the dose was {status}.",
-            extra={"errors": [{"field": "reason", "type": "missing",
-                               "message": f"a reason is required when a dose is {status}"}]})
+            extra={
+                "errors": [
+                    {
+                        "field": "reason",
+                        "type": "missing",
+                        "message": f"a reason is required when a dose is {status}",
+                    }
+                ]
+            },
+        )

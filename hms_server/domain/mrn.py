@@ -36,8 +36,11 @@ def luhn_check_digit(digits: str) -> int:
 
 
 def luhn_is_valid(digits_with_check: str) -> bool:
-    if len(digits_with_check) < 2 or not digits_with_check.isdigit() \
-            or not digits_with_check.isascii():
+    if (
+        len(digits_with_check) < 2
+        or not digits_with_check.isdigit()
+        or not digits_with_check.isascii()
+    ):
         return False
     return luhn_check_digit(digits_with_check[:-1]) == int(digits_with_check[-1])
 
@@ -59,8 +62,9 @@ def format_mrn(prefix: str, serial: int) -> str:
 
 def is_valid_mrn(mrn: str) -> bool:
     m = _MRN_SHAPE.match(mrn)
-    return bool(m and m.group(1) and len(m.group(2)) == SERIAL_DIGITS + 1
-                and luhn_is_valid(m.group(2)))
+    return bool(
+        m and m.group(1) and len(m.group(2)) == SERIAL_DIGITS + 1 and luhn_is_valid(m.group(2))
+    )
 
 
 def mrn_candidates(text: str, prefix: str) -> list[str]:

@@ -53,15 +53,21 @@ def _band(value: float, bands: list[tuple[float, int]], top: int) -> int:
     return top
 
 
-def news2(*, respiratory_rate: int | None, spo2_pct: int | None, on_oxygen: bool | None,
-          systolic_mmhg: int | None, heart_rate_bpm: int | None,
-          consciousness: str | None, temperature_c: Decimal | float | None) -> Score:
+def news2(
+    *,
+    respiratory_rate: int | None,
+    spo2_pct: int | None,
+    on_oxygen: bool | None,
+    systolic_mmhg: int | None,
+    heart_rate_bpm: int | None,
+    consciousness: str | None,
+    temperature_c: Decimal | float | None,
+) -> Score:
     """NEWS2 with SpO2 scale 1. Missing parameters score 0 and mark the score incomplete
     (the bed board shows it as partial rather than hiding a high part-score)."""
     parts: dict[str, int] = {}
     if respiratory_rate is not None:
-        parts["respiratory_rate"] = _band(respiratory_rate, [(8, 3), (11, 1), (20, 0),
-                                                             (24, 2)], 3)
+        parts["respiratory_rate"] = _band(respiratory_rate, [(8, 3), (11, 1), (20, 0), (24, 2)], 3)
     if spo2_pct is not None:
         parts["spo2"] = _band(spo2_pct, [(91, 3), (93, 2), (95, 1)], 0)
     if on_oxygen is not None:
@@ -69,15 +75,15 @@ def news2(*, respiratory_rate: int | None, spo2_pct: int | None, on_oxygen: bool
     if systolic_mmhg is not None:
         parts["systolic"] = _band(systolic_mmhg, [(90, 3), (100, 2), (110, 1), (219, 0)], 3)
     if heart_rate_bpm is not None:
-        parts["pulse"] = _band(heart_rate_bpm, [(40, 3), (50, 1), (90, 0), (110, 1),
-                                                (130, 2)], 3)
+        parts["pulse"] = _band(heart_rate_bpm, [(40, 3), (50, 1), (90, 0), (110, 1), (130, 2)], 3)
     if consciousness is not None:
         if consciousness not in CONSCIOUSNESS:
             raise AssessmentInputError(f"Consciousness is one of {', '.join(CONSCIOUSNESS)}.")
         parts["consciousness"] = 0 if consciousness == "alert" else 3
     if temperature_c is not None:
-        parts["temperature"] = _band(float(temperature_c), [(35.0, 3), (36.0, 1), (38.0, 0),
-                                                            (39.0, 1)], 2)
+        parts["temperature"] = _band(
+            float(temperature_c), [(35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1)], 2
+        )
     total = sum(parts.values())
     if total >= 7:
         risk, every = "high", 15
@@ -95,16 +101,25 @@ def news2(*, respiratory_rate: int | None, spo2_pct: int | None, on_oxygen: bool
 _MORSE: dict[str, dict[str, int]] = {
     "history_of_falling": {"no": 0, "yes": 25},
     "secondary_diagnosis": {"no": 0, "yes": 15},
-    "ambulatory_aid": {"none": 0, "bed_rest": 0, "nurse_assist": 0, "crutches_cane_walker": 15,
-                       "furniture": 30},
+    "ambulatory_aid": {
+        "none": 0,
+        "bed_rest": 0,
+        "nurse_assist": 0,
+        "crutches_cane_walker": 15,
+        "furniture": 30,
+    },
     "iv_or_heparin_lock": {"no": 0, "yes": 20},
     "gait": {"normal": 0, "bed_rest": 0, "wheelchair": 0, "weak": 10, "impaired": 20},
     "mental_status": {"oriented": 0, "forgets_limitations": 15},
 }
 
 _BRADEN: dict[str, tuple[int, int]] = {
-    "sensory_perception": (1, 4), "moisture": (1, 4), "activity": (1, 4), "mobility": (1, 4),
-    "nutrition": (1, 4), "friction_shear": (1, 3),
+    "sensory_perception": (1, 4),
+    "moisture": (1, 4),
+    "activity": (1, 4),
+    "mobility": (1, 4),
+    "nutrition": (1, 4),
+    "friction_shear": (1, 3),
 }
 
 
@@ -112,12 +127,20 @@ def _unknown_keys(answers: Mapping[str, Any], allowed: set[str]) -> None:
     extra = sorted(set(answers) - allowed)
     missing = sorted(allowed - set(answers))
     if extra or missing:
-        errors = [{"field": f"answers.{k}", "type": "missing", "message": "required"}
-                  for k in missing]
-        errors += [{"field": f"answers.{k}", "type": "extra_forbidden",
-                    "message": "not part of this assessment"} for k in extra]
-        raise AssessmentInputError("Answer every item of the assessment, and only those.",
-                                   extra={"errors": errors})
+        errors = [
+            {"field": f"answers.{k}", "type": "missing", "message": "required"} for k in missing
+        ]
+        errors += [
+            {
+                "field": f"answers.{k}",
+                "type": "extra_forbidden",
+                "message": "not part of this assessment",
+            }
+            for k in extra
+        ]
+        raise AssessmentInputError(
+            "Answer every item of the assessment, and only those.", extra={"errors": errors}
+        )
 
 
 def morse_falls(answers: Mapping[str, Any]) -> Score:
@@ -128,8 +151,16 @@ def morse_falls(answers: Mapping[str, Any]) -> Score:
         if value not in options:
             raise AssessmentInputError(
                 f"{item}: choose one of {', '.join(options)}.",
-                extra={"errors": [{"field": f"answers.{item}", "type": "enum",
-                                   "message": f"one of {', '.join(options)}"}]})
+                extra={
+                    "errors": [
+                        {
+                            "field": f"answers.{item}",
+                            "type": "enum",
+                            "message": f"one of {', '.join(options)}",
+                        }
+                    ]
+                },
+            )
         parts[item] = options[value]
     total = sum(parts.values())
     risk = "high" if total >= 45 else "moderate" if total >= 25 else "low"
@@ -144,8 +175,16 @@ def braden(answers: Mapping[str, Any]) -> Score:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise AssessmentInputError(
                 f"{item}: a whole number from {low} to {high}.",
-                extra={"errors": [{"field": f"answers.{item}", "type": "out_of_range",
-                                   "message": f"{low}..{high}"}]})
+                extra={
+                    "errors": [
+                        {
+                            "field": f"answers.{item}",
+                            "type": "out_of_range",
+                            "message": f"{low}..{high}",
+                        }
+                    ]
+                },
+            )
         parts[item] = value
     total = sum(parts.values())
     if total <= 9:
@@ -164,7 +203,9 @@ def braden(answers: Mapping[str, Any]) -> Score:
 # --- shifts -------------------------------------------------------------------------------------
 
 SHIFTS: tuple[tuple[str, time, time], ...] = (
-    ("early", time(7), time(15)), ("late", time(15), time(23)), ("night", time(23), time(7)),
+    ("early", time(7), time(15)),
+    ("late", time(15), time(23)),
+    ("night", time(23), time(7)),
 )
 SHIFT_NAMES = tuple(name for name, _, _ in SHIFTS)
 

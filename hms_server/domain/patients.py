@@ -53,9 +53,26 @@ def fold(value: str) -> str:
     return _SPACES.sub(" ", stripped.lower()).strip()
 
 
-_EXTRA_FOLDS = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe",
-                              "Œ": "OE", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ı": "i",
-                              "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D"})
+_EXTRA_FOLDS = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "ı": "i",
+        "þ": "th",
+        "Þ": "TH",
+        "ð": "d",
+        "Ð": "D",
+    }
+)
 
 
 def phone_digits(phone: str | None) -> str | None:
@@ -95,15 +112,14 @@ def birth_date_problem(dob: date, today: date) -> str | None:
     return None
 
 
-
-
 # --- trigram similarity (same algorithm as pg_trgm, so the desk sees what SQL would) ---
+
 
 def trigrams(text: str) -> set[str]:
     grams: set[str] = set()
     for word in re.findall(r"\w+", fold(text)):
         padded = f"  {word} "
-        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
 
 
@@ -169,8 +185,7 @@ class DuplicateAssessment:
 
 def _dob_matches(new: PersonKey, old: PersonKey) -> bool:
     if new.birth_date_estimated or old.birth_date_estimated:
-        return abs(new.date_of_birth.year - old.date_of_birth.year) \
-            <= ESTIMATED_DOB_TOLERANCE_YEARS
+        return abs(new.date_of_birth.year - old.date_of_birth.year) <= ESTIMATED_DOB_TOLERANCE_YEARS
     return new.date_of_birth == old.date_of_birth
 
 
@@ -178,21 +193,29 @@ def assess_duplicate(new: PersonKey, old: PersonKey) -> DuplicateAssessment:
     """How likely ``old`` is the same person as ``new`` (see the module docstring)."""
     reasons: list[str] = []
     score = 0.0
-    nid_new, nid_old = normalize_national_id(new.national_id), \
-        normalize_national_id(old.national_id)
+    nid_new, nid_old = (
+        normalize_national_id(new.national_id),
+        normalize_national_id(old.national_id),
+    )
     if nid_new and nid_new == nid_old:
         reasons.append("same_national_id")
         score = 1.0
-    names_similar = _names_close(new.given_name, old.given_name) and \
-        _names_close(new.family_name, old.family_name)
-    names_swapped = _names_close(new.given_name, old.family_name) and \
-        _names_close(new.family_name, old.given_name)
+    names_similar = _names_close(new.given_name, old.given_name) and _names_close(
+        new.family_name, old.family_name
+    )
+    names_swapped = _names_close(new.given_name, old.family_name) and _names_close(
+        new.family_name, old.given_name
+    )
     if names_similar or names_swapped:
         if _dob_matches(new, old):
-            reasons.append("same_birth_date_similar_name" if not names_swapped or names_similar
-                           else "same_birth_date_swapped_name")
-            score = max(score, 0.9 if not (new.birth_date_estimated
-                                           or old.birth_date_estimated) else 0.6)
+            reasons.append(
+                "same_birth_date_similar_name"
+                if not names_swapped or names_similar
+                else "same_birth_date_swapped_name"
+            )
+            score = max(
+                score, 0.9 if not (new.birth_date_estimated or old.birth_date_estimated) else 0.6
+            )
         p_new, p_old = phone_digits(new.phone), phone_digits(old.phone)
         if p_new and p_new == p_old:
             reasons.append("same_phone_similar_name")
@@ -214,28 +237,31 @@ def confident_match(new: PersonKey, old: PersonKey) -> bool:
     p_new, p_old = phone_digits(new.phone), phone_digits(old.phone)
     if not p_new or p_new != p_old:
         return False
-    return (fold(new.given_name) == fold(old.given_name)
-            and fold(new.family_name) == fold(old.family_name))
+    return fold(new.given_name) == fold(old.given_name) and fold(new.family_name) == fold(
+        old.family_name
+    )
 
 
 # --- reading a search box ---
+
 
 @dataclass(frozen=True)
 class SearchTerms:
     """What a free-text patient search may mean: name, phone, national ID and MRN readings
     are alternatives (OR); a birth date narrows them (AND), or stands alone."""
 
-    name_tokens: tuple[str, ...] = ()   # as typed; all must match (AND)
-    prefix_only: bool = False          # 1-2 character name: prefix of given or family name
+    name_tokens: tuple[str, ...] = ()  # as typed; all must match (AND)
+    prefix_only: bool = False  # 1-2 character name: prefix of given or family name
     birth_date: date | None = None
-    phone: str | None = None           # digits
-    national_id: str | None = None     # normalised
-    raw_mrn: str | None = None         # the text to read as an MRN
+    phone: str | None = None  # digits
+    national_id: str | None = None  # normalised
+    raw_mrn: str | None = None  # the text to read as an MRN
 
     @property
     def empty(self) -> bool:
-        return not (self.name_tokens or self.birth_date or self.phone or self.national_id
-                    or self.raw_mrn)
+        return not (
+            self.name_tokens or self.birth_date or self.phone or self.national_id or self.raw_mrn
+        )
 
 
 def parse_search(text: str) -> SearchTerms:
@@ -257,16 +283,22 @@ def parse_search(text: str) -> SearchTerms:
     rest_text = " ".join(rest)
     phone = phone_digits(rest_text) if rest_text and is_phone_like(rest_text) else None
     compact = re.sub(r"[\s\-./]", "", rest_text)
-    national = normalize_national_id(rest_text) if len(compact) >= 3 and \
-        compact.isalnum() else None
-    raw_mrn = rest_text if compact and compact.isalnum() and any(c.isdigit() for c in compact) \
-        else None
+    national = normalize_national_id(rest_text) if len(compact) >= 3 and compact.isalnum() else None
+    raw_mrn = (
+        rest_text if compact and compact.isalnum() and any(c.isdigit() for c in compact) else None
+    )
     # A word with a letter may be a name even if it also reads as an MRN or national ID
     # ("Test-12345678"): the readings are alternatives, so nothing is lost.
     tokens = tuple(t for t in rest if any(c.isalpha() for c in t) and fold(t))
     prefix_only = bool(tokens) and all(len(fold(t)) < MIN_SUBSTRING for t in tokens)
-    return SearchTerms(name_tokens=tokens, prefix_only=prefix_only, birth_date=birth,
-                       phone=phone, national_id=national, raw_mrn=raw_mrn)
+    return SearchTerms(
+        name_tokens=tokens,
+        prefix_only=prefix_only,
+        birth_date=birth,
+        phone=phone,
+        national_id=national,
+        raw_mrn=raw_mrn,
+    )
 
 
 def like_escape(text: str) -> str:
@@ -275,6 +307,7 @@ def like_escape(text: str) -> str:
 
 
 # --- errors ---
+
 
 class PossibleDuplicatesError(ConflictError):
     """Registration looks like a patient we already have; resend with ``confirm_new``."""

@@ -75,8 +75,14 @@ class Perm(StrEnum):
 # Billing (issue 9): the clerk keeps accounts and takes money; the manager reads accounts and
 # approves what needs a second user; admin maintains the price list with the clerk.
 # Clinical roles never take payments.
-_BILLING_CLERK = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE, Perm.BILLING_READ,
-                  Perm.BILLING_WRITE, Perm.PAYMENTS_TAKE, Perm.INSURANCE_MANAGE}
+_BILLING_CLERK = {
+    Perm.PRICE_LIST_READ,
+    Perm.PRICE_LIST_MANAGE,
+    Perm.BILLING_READ,
+    Perm.BILLING_WRITE,
+    Perm.PAYMENTS_TAKE,
+    Perm.INSURANCE_MANAGE,
+}
 _BILLING_MANAGER = {Perm.PRICE_LIST_READ, Perm.BILLING_READ, Perm.BILLING_APPROVE}
 _BILLING_ADMIN = {Perm.PRICE_LIST_READ, Perm.PRICE_LIST_MANAGE}
 
@@ -92,11 +98,25 @@ _ALL_STAFF = {Perm.SELF}
 # Ward staff see ward-store stock and equipment and log equipment use; the pharmacist runs
 # the pharmacy and the stores; a manager reads stock and reports and approves purchases.
 _WARD_INVENTORY = {Perm.STOCK_READ, Perm.EQUIPMENT_READ, Perm.EQUIPMENT_USE}
-_PHARMACY = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.INVENTORY_MANAGE, Perm.STOCK_ADJUST,
-             Perm.PURCHASING, Perm.PURCHASE_APPROVE, Perm.DISPENSE, Perm.EQUIPMENT_READ,
-             Perm.EQUIPMENT_USE, Perm.EQUIPMENT_MANAGE}
-_INVENTORY_OVERSIGHT = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.PURCHASE_APPROVE,
-                        Perm.EQUIPMENT_READ, Perm.EQUIPMENT_MANAGE}
+_PHARMACY = {
+    Perm.STOCK_READ,
+    Perm.STOCK_READ_ALL,
+    Perm.INVENTORY_MANAGE,
+    Perm.STOCK_ADJUST,
+    Perm.PURCHASING,
+    Perm.PURCHASE_APPROVE,
+    Perm.DISPENSE,
+    Perm.EQUIPMENT_READ,
+    Perm.EQUIPMENT_USE,
+    Perm.EQUIPMENT_MANAGE,
+}
+_INVENTORY_OVERSIGHT = {
+    Perm.STOCK_READ,
+    Perm.STOCK_READ_ALL,
+    Perm.PURCHASE_APPROVE,
+    Perm.EQUIPMENT_READ,
+    Perm.EQUIPMENT_MANAGE,
+}
 
 # Wards and inpatient care: reception admits but sees no clinical detail; doctors admit,
 # order and discharge; nurses move patients between beds, record doses and review device
@@ -104,40 +124,89 @@ _INVENTORY_OVERSIGHT = {Perm.STOCK_READ, Perm.STOCK_READ_ALL, Perm.PURCHASE_APPR
 _WARD_PERMISSIONS: dict[Role, set[Perm]] = {
     Role.ADMIN: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
     Role.RECEPTIONIST: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE},
-    Role.DOCTOR: {Perm.WARDS_READ, Perm.ADMISSIONS_WRITE, Perm.BEDS_MANAGE, Perm.DISCHARGE,
-                  Perm.DEVICES_REVIEW},
+    Role.DOCTOR: {
+        Perm.WARDS_READ,
+        Perm.ADMISSIONS_WRITE,
+        Perm.BEDS_MANAGE,
+        Perm.DISCHARGE,
+        Perm.DEVICES_REVIEW,
+    },
     Role.NURSE: {Perm.WARDS_READ, Perm.BEDS_MANAGE, Perm.MAR_ADMINISTER, Perm.DEVICES_REVIEW},
     Role.MANAGER: {Perm.WARDS_READ, Perm.WARDS_ADMIN},
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.ADMIN: frozenset(_ALL_STAFF | {
-        Perm.USERS_MANAGE, Perm.AUDIT_READ, Perm.PATIENTS_MERGE, Perm.BREAK_GLASS_REVIEW,
-        Perm.PATIENTS_READ, Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE, Perm.MESSAGING_ADMIN,
-        Perm.CLINIC_ASSIGN, Perm.SECURITY_ALERTS,  # security (issue 8)
-    } | _BILLING_ADMIN),
-    Role.RECEPTIONIST: frozenset(_ALL_STAFF | {
-        Perm.PATIENTS_READ, Perm.PATIENTS_WRITE, Perm.SCHEDULE_READ, Perm.APPOINTMENTS_WRITE,
-        Perm.QUEUE_MANAGE,
-    }),
-    Role.DOCTOR: frozenset(_ALL_STAFF | {
-        Perm.PATIENTS_READ, Perm.CLINICAL_READ, Perm.CLINICAL_WRITE, Perm.PRESCRIBE,
-        Perm.FORMULARY_READ, Perm.SCHEDULE_READ, Perm.QUEUE_MANAGE,
-    } | _WARD_INVENTORY),
-    Role.NURSE: frozenset(_ALL_STAFF | {
-        Perm.PATIENTS_READ, Perm.CLINICAL_READ, Perm.CLINICAL_WRITE, Perm.FORMULARY_READ,
-        Perm.SCHEDULE_READ, Perm.WARD_STOCK_REQUEST,
-    } | _WARD_INVENTORY),
-    Role.PHARMACIST: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ, Perm.FORMULARY_READ}
-                               | _PHARMACY),
+    Role.ADMIN: frozenset(
+        _ALL_STAFF
+        | {
+            Perm.USERS_MANAGE,
+            Perm.AUDIT_READ,
+            Perm.PATIENTS_MERGE,
+            Perm.BREAK_GLASS_REVIEW,
+            Perm.PATIENTS_READ,
+            Perm.SCHEDULE_READ,
+            Perm.SCHEDULE_MANAGE,
+            Perm.MESSAGING_ADMIN,
+            Perm.CLINIC_ASSIGN,
+            Perm.SECURITY_ALERTS,  # security (issue 8)
+        }
+        | _BILLING_ADMIN
+    ),
+    Role.RECEPTIONIST: frozenset(
+        _ALL_STAFF
+        | {
+            Perm.PATIENTS_READ,
+            Perm.PATIENTS_WRITE,
+            Perm.SCHEDULE_READ,
+            Perm.APPOINTMENTS_WRITE,
+            Perm.QUEUE_MANAGE,
+        }
+    ),
+    Role.DOCTOR: frozenset(
+        _ALL_STAFF
+        | {
+            Perm.PATIENTS_READ,
+            Perm.CLINICAL_READ,
+            Perm.CLINICAL_WRITE,
+            Perm.PRESCRIBE,
+            Perm.FORMULARY_READ,
+            Perm.SCHEDULE_READ,
+            Perm.QUEUE_MANAGE,
+        }
+        | _WARD_INVENTORY
+    ),
+    Role.NURSE: frozenset(
+        _ALL_STAFF
+        | {
+            Perm.PATIENTS_READ,
+            Perm.CLINICAL_READ,
+            Perm.CLINICAL_WRITE,
+            Perm.FORMULARY_READ,
+            Perm.SCHEDULE_READ,
+            Perm.WARD_STOCK_REQUEST,
+        }
+        | _WARD_INVENTORY
+    ),
+    Role.PHARMACIST: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ, Perm.FORMULARY_READ} | _PHARMACY),
     Role.BILLING_CLERK: frozenset(_ALL_STAFF | {Perm.PATIENTS_READ} | _BILLING_CLERK),
     Role.HR_OFFICER: frozenset(_ALL_STAFF),
-    Role.MANAGER: frozenset(_ALL_STAFF | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}
-                            | _INVENTORY_OVERSIGHT | _BILLING_MANAGER),
+    Role.MANAGER: frozenset(
+        _ALL_STAFF
+        | {Perm.SCHEDULE_READ, Perm.SCHEDULE_MANAGE}
+        | _INVENTORY_OVERSIGHT
+        | _BILLING_MANAGER
+    ),
 }
 
 WORKSPACE_ORDER = (
-    "reception", "clinical", "ward", "pharmacy", "billing", "staff", "reports", "administration",
+    "reception",
+    "clinical",
+    "ward",
+    "pharmacy",
+    "billing",
+    "staff",
+    "reports",
+    "administration",
 )
 
 # first day (issue 12): reception works the duplicates review list and merges records (each
@@ -157,8 +226,9 @@ ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
 }
 
 
-ROLE_PERMISSIONS = {role: perms | _WARD_PERMISSIONS.get(role, set())
-                    for role, perms in ROLE_PERMISSIONS.items()}
+ROLE_PERMISSIONS = {
+    role: perms | _WARD_PERMISSIONS.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()
+}
 
 
 def permissions_for(roles: list[str] | tuple[str, ...]) -> frozenset[Perm]:

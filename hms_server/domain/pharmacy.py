@@ -22,8 +22,17 @@ LOCATION_KINDS = ("central_store", "pharmacy", "ward_store", "theatre", "quarant
 ITEM_KINDS = ("medicine", "consumable", "supply", "equipment")
 #: Ledger kinds. The sign of ``quantity_delta`` says the direction (a transfer or an issue to
 #: a ward is two rows: minus at the source, plus at the destination).
-MOVEMENT_KINDS = ("receipt", "transfer", "issue", "dispense", "return", "adjustment",
-                  "write_off", "recall", "count")
+MOVEMENT_KINDS = (
+    "receipt",
+    "transfer",
+    "issue",
+    "dispense",
+    "return",
+    "adjustment",
+    "write_off",
+    "recall",
+    "count",
+)
 WRITE_OFF_REASONS = ("expired", "damaged", "returned_unusable", "recalled", "other")
 #: Outgoing kinds that count as consumption of a location (what the reorder forecast smooths).
 CONSUMPTION_KINDS = ("dispense", "issue", "transfer")
@@ -37,6 +46,7 @@ FORECAST_WEEKS = 52
 
 
 # --- errors ----------------------------------------------------------------------------------
+
 
 class InsufficientStockError(ConflictError):
     code, title = "insufficient_stock", "Not enough stock"
@@ -117,19 +127,29 @@ def field_problem(field: str, message: str) -> dict[str, str]:
 
 # --- quantities and dates --------------------------------------------------------------------
 
-def check_quantity(quantity: Decimal, *, divisible: bool, unit: str, field: str,
-                   allow_negative: bool = False) -> None:
+
+def check_quantity(
+    quantity: Decimal, *, divisible: bool, unit: str, field: str, allow_negative: bool = False
+) -> None:
     """A quantity of ``unit``: non-zero, positive unless a signed delta, whole unless the unit
     can be split (10 mL can be 2.5 mL; a tablet here cannot)."""
     if quantity == 0 or (quantity < 0 and not allow_negative):
         raise ValidationFailedError(
             f"The quantity must be {'non-zero' if allow_negative else 'greater than zero'}.",
-            extra={"errors": [field_problem(field, "must be greater than zero"
-                                             if not allow_negative else "must not be zero")]})
+            extra={
+                "errors": [
+                    field_problem(
+                        field,
+                        "must be greater than zero" if not allow_negative else "must not be zero",
+                    )
+                ]
+            },
+        )
     if not divisible and quantity != quantity.to_integral_value():
         raise IndivisibleUnitError(
             f"{unit!s} cannot be split: give a whole number (got {quantity}).",
-            extra={"errors": [field_problem(field, f"whole {unit} only")]})
+            extra={"errors": [field_problem(field, f"whole {unit} only")]},
+        )
 
 
 def check_receipt_expiry(expiry: date, today: date, *, field: str) -> None:
@@ -137,14 +157,19 @@ def check_receipt_expiry(expiry: date, today: date, *, field: str) -> None:
     if expiry < today:
         raise ExpiredLotError(
             f"This lot expired on {expiry.isoformat()}; expired stock cannot be received.",
-            extra={"errors": [field_problem(field, "already expired")]})
-    limit = today.replace(year=today.year + MAX_SHELF_LIFE_YEARS) if not (
-        today.month == 2 and today.day == 29) else date(today.year + MAX_SHELF_LIFE_YEARS, 2, 28)
+            extra={"errors": [field_problem(field, "already expired")]},
+        )
+    limit = (
+        today.replace(year=today.year + MAX_SHELF_LIFE_YEARS)
+        if not (today.month == 2 and today.day == 29)
+        else date(today.year + MAX_SHELF_LIFE_YEARS, 2, 28)
+    )
     if expiry > limit:
         raise ImplausibleExpiryError(
             f"An expiry of {expiry.isoformat()} is more than {MAX_SHELF_LIFE_YEARS} years ahead; "
             "check the date on the pack.",
-            extra={"errors": [field_problem(field, "implausibly far in the future")]})
+            extra={"errors": [field_problem(field, "implausibly far in the future")]},
+        )
 
 
 def is_expired(expiry: date, today: date) -> bool:
@@ -163,6 +188,7 @@ def expiry_window(expiry: date, today: date, windows: Sequence[int]) -> int | No
 
 
 # --- FEFO picking ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PickCandidate:
@@ -188,8 +214,11 @@ class Pick:
 def pickable(candidates: Iterable[PickCandidate], today: date) -> list[PickCandidate]:
     """Only available, unexpired batches with stock, first expiry first (FEFO); batch id breaks
     ties so two pickers agree on the order."""
-    usable = [c for c in candidates
-              if c.status == "available" and c.available > 0 and not is_expired(c.expiry, today)]
+    usable = [
+        c
+        for c in candidates
+        if c.status == "available" and c.available > 0 and not is_expired(c.expiry, today)
+    ]
     return sorted(usable, key=lambda c: (c.expiry, c.batch_id))
 
 
@@ -210,7 +239,8 @@ def pick_fefo(candidates: Iterable[PickCandidate], quantity: Decimal, today: dat
         raise InsufficientStockError(
             f"Only {_fmt(available)} usable in stock here (unexpired, not quarantined or "
             f"recalled); {_fmt(quantity)} needed.",
-            extra={"available": _fmt(available), "requested": _fmt(quantity)})
+            extra={"available": _fmt(available), "requested": _fmt(quantity)},
+        )
     return picks
 
 
@@ -234,22 +264,28 @@ RECEIVABLE_PO_STATUSES = ("approved", "sent", "partly_received")
 
 def check_po_transition(current: str, wanted: str) -> None:
     if wanted not in _PO_NEXT.get(current, ()):
-        raise InvalidStateError(f"A purchase order that is {current.replace('_', ' ')} cannot "
-                                f"become {wanted.replace('_', ' ')}.",
-                                extra={"state": current})
+        raise InvalidStateError(
+            f"A purchase order that is {current.replace('_', ' ')} cannot "
+            f"become {wanted.replace('_', ' ')}.",
+            extra={"state": current},
+        )
 
 
 def po_status_after_receipt(lines: Iterable[tuple[Decimal, Decimal]]) -> str:
     """``partly_received`` until every line's received quantity reaches its ordered one."""
-    return "closed" if all(received >= ordered for ordered, received in lines) \
-        else "partly_received"
+    return (
+        "closed" if all(received >= ordered for ordered, received in lines) else "partly_received"
+    )
 
 
 # --- reorder arithmetic ----------------------------------------------------------------------
 
-def smoothed_weekly_demand(newest_first: Sequence[Decimal | float],
-                           alpha: float = SMOOTHING_ALPHA, window: int = FORECAST_WEEKS
-                           ) -> float:
+
+def smoothed_weekly_demand(
+    newest_first: Sequence[Decimal | float],
+    alpha: float = SMOOTHING_ALPHA,
+    window: int = FORECAST_WEEKS,
+) -> float:
     """Exponentially smoothed weekly consumption over ``window`` weeks (index 0 = the current
     week): the weights ``α(1-α)^k`` normalised over the window, so a new item's short
     history is not read as zero demand before it existed. ``adapters/queries/procurement``

@@ -16,8 +16,11 @@ from hms_server.domain.errors import ConflictError
 
 SEVERITY_RANK = {"contraindicated": 4, "major": 3, "moderate": 2, "minor": 1}
 TYPE_RANK = {"allergy_conflict": 3, "interaction": 2, "duplicate_therapy": 1}
-ALLERGY_SEVERITY_TO_CONFLICT = {"severe": "contraindicated", "moderate": "major",
-                                "mild": "moderate"}
+ALLERGY_SEVERITY_TO_CONFLICT = {
+    "severe": "contraindicated",
+    "moderate": "major",
+    "mild": "moderate",
+}
 ALLERGY_SOURCE = "The patient's recorded allergy (chart), matched by ingredient, class or group"
 DUPLICATE_SOURCE = "HMS duplicate-therapy rule: same ingredient, or same ATC level-4 class"
 
@@ -73,8 +76,13 @@ class Conflict:
     source: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"type": self.type, "drug_ids": list(self.drug_ids), "reason": self.reason,
-                "severity": self.severity, "source": self.source}
+        return {
+            "type": self.type,
+            "drug_ids": list(self.drug_ids),
+            "reason": self.reason,
+            "severity": self.severity,
+            "source": self.source,
+        }
 
 
 class PrescribingConflictError(ConflictError):
@@ -88,8 +96,8 @@ class PrescribingConflictError(ConflictError):
         super().__init__(
             f"Safety check found {len(conflicts)} problem(s): {reasons} "
             "To prescribe anyway, resend with an override_reason.",
-            extra={"conflicts": [c.as_dict() for c in conflicts],
-                   "override_allowed": True})
+            extra={"conflicts": [c.as_dict() for c in conflicts], "override_allowed": True},
+        )
         self.code = worst.type
         self.conflicts = list(conflicts)
 
@@ -132,8 +140,9 @@ def allergy_matches(substance: str, drug: DrugInfo) -> str | None:
     return None
 
 
-def allergy_conflicts(drugs: Iterable[DrugInfo],
-                      allergies: Iterable[AllergyInfo]) -> list[Conflict]:
+def allergy_conflicts(
+    drugs: Iterable[DrugInfo], allergies: Iterable[AllergyInfo]
+) -> list[Conflict]:
     found: list[Conflict] = []
     allergies = list(allergies)
     for drug in drugs:
@@ -142,25 +151,30 @@ def allergy_conflicts(drugs: Iterable[DrugInfo],
             if term is None:
                 continue
             reaction = f" ({allergy.reaction})" if allergy.reaction else ""
-            found.append(Conflict(
-                "allergy_conflict", (drug.id,),
-                f"{drug.generic_name} contains or belongs to '{term}', and the patient is "
-                f"allergic to {allergy.substance}{reaction}.",
-                ALLERGY_SEVERITY_TO_CONFLICT.get(allergy.severity, "major"),
-                source=ALLERGY_SOURCE))
+            found.append(
+                Conflict(
+                    "allergy_conflict",
+                    (drug.id,),
+                    f"{drug.generic_name} contains or belongs to '{term}', and the patient is "
+                    f"allergic to {allergy.substance}{reaction}.",
+                    ALLERGY_SEVERITY_TO_CONFLICT.get(allergy.severity, "major"),
+                    source=ALLERGY_SOURCE,
+                )
+            )
     return found
 
 
 def _pairs(new: Sequence[DrugInfo], active: Sequence[DrugInfo]):  # type: ignore[no-untyped-def]
     for i, x in enumerate(new):
-        for y in new[i + 1:]:
+        for y in new[i + 1 :]:
             yield x, y, False
         for y in active:
             yield x, y, True
 
 
-def interaction_conflicts(new: Sequence[DrugInfo], active: Sequence[DrugInfo],
-                          rules: Iterable[InteractionRule]) -> list[Conflict]:
+def interaction_conflicts(
+    new: Sequence[DrugInfo], active: Sequence[DrugInfo], rules: Iterable[InteractionRule]
+) -> list[Conflict]:
     """Interactions within the new prescription and between it and active medications."""
     rules = list(rules)
     found: list[Conflict] = []
@@ -170,8 +184,11 @@ def interaction_conflicts(new: Sequence[DrugInfo], active: Sequence[DrugInfo],
             continue  # the same drug twice is duplicate therapy, not an interaction
         # The most severe rule that matches speaks for the pair (the first of equals, so
         # the table's order decides: the ONC list's rules come first).
-        rule = max((r for r in rules if r.matches(x, y)),
-                   key=lambda r: SEVERITY_RANK.get(r.severity, 0), default=None)
+        rule = max(
+            (r for r in rules if r.matches(x, y)),
+            key=lambda r: SEVERITY_RANK.get(r.severity, 0),
+            default=None,
+        )
         if rule is None:
             continue
         key = (min(x.id, y.id), max(x.id, y.id), rule.reason)
@@ -179,10 +196,16 @@ def interaction_conflicts(new: Sequence[DrugInfo], active: Sequence[DrugInfo],
             continue
         seen.add(key)
         where = " (already taking)" if with_active else ""
-        found.append(Conflict("interaction", (x.id, y.id),
-                              f"{x.generic_name} + {y.generic_name}{where}: {rule.reason}",
-                              rule.severity, (y.id,) if with_active else (),
-                              source=rule.source))
+        found.append(
+            Conflict(
+                "interaction",
+                (x.id, y.id),
+                f"{x.generic_name} + {y.generic_name}{where}: {rule.reason}",
+                rule.severity,
+                (y.id,) if with_active else (),
+                source=rule.source,
+            )
+        )
     return found
 
 
@@ -193,26 +216,44 @@ def duplicate_conflicts(new: Sequence[DrugInfo], active: Sequence[DrugInfo]) -> 
         where = " already active" if with_active else " in the same prescription"
         shared = {normalize(i) for i in x.ingredients} & {normalize(i) for i in y.ingredients}
         if shared:
-            found.append(Conflict(
-                "duplicate_therapy", (x.id, y.id),
-                f"{x.generic_name} duplicates {y.generic_name}{where} "
-                f"(same ingredient: {', '.join(sorted(shared))}).", "major",
-                (y.id,) if with_active else (), source=DUPLICATE_SOURCE))
+            found.append(
+                Conflict(
+                    "duplicate_therapy",
+                    (x.id, y.id),
+                    f"{x.generic_name} duplicates {y.generic_name}{where} "
+                    f"(same ingredient: {', '.join(sorted(shared))}).",
+                    "major",
+                    (y.id,) if with_active else (),
+                    source=DUPLICATE_SOURCE,
+                )
+            )
         elif x.therapeutic_class and x.therapeutic_class == y.therapeutic_class:
             label = x.class_name or x.therapeutic_class
-            found.append(Conflict(
-                "duplicate_therapy", (x.id, y.id),
-                f"{x.generic_name} and {y.generic_name}{where} are both {label}.",
-                "moderate", (y.id,) if with_active else (), source=DUPLICATE_SOURCE))
+            found.append(
+                Conflict(
+                    "duplicate_therapy",
+                    (x.id, y.id),
+                    f"{x.generic_name} and {y.generic_name}{where} are both {label}.",
+                    "moderate",
+                    (y.id,) if with_active else (),
+                    source=DUPLICATE_SOURCE,
+                )
+            )
     return found
 
 
-def check_prescription(new: Sequence[DrugInfo], active: Sequence[DrugInfo],
-                       allergies: Iterable[AllergyInfo],
-                       rules: Iterable[InteractionRule]) -> list[Conflict]:
+def check_prescription(
+    new: Sequence[DrugInfo],
+    active: Sequence[DrugInfo],
+    allergies: Iterable[AllergyInfo],
+    rules: Iterable[InteractionRule],
+) -> list[Conflict]:
     """Every safety conflict of a new prescription, most severe first."""
-    conflicts = [*allergy_conflicts(new, allergies), *interaction_conflicts(new, active, rules),
-                 *duplicate_conflicts(new, active)]
+    conflicts = [
+        *allergy_conflicts(new, allergies),
+        *interaction_conflicts(new, active, rules),
+        *duplicate_conflicts(new, active),
+    ]
     return sorted(conflicts, key=_rank, reverse=True)
 
 

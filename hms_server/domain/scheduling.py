@@ -20,6 +20,7 @@ from hms_server.domain.errors import ConflictError, ValidationFailedError
 
 # --- errors (stable codes the API and the desktop rely on) -------------------------------
 
+
 class SlotTakenError(ConflictError):
     code, title = "slot_taken", "Slot already taken"
 
@@ -46,6 +47,7 @@ class OverbookFullError(ConflictError):
 
 # --- value objects ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SessionTemplate:
     """A weekly session; ``weekday`` 0 = Monday."""
@@ -60,8 +62,11 @@ class SessionTemplate:
     valid_to: date | None = None
 
     def applies_on(self, day: date) -> bool:
-        return (day.weekday() == self.weekday and self.valid_from <= day
-                and (self.valid_to is None or day <= self.valid_to))
+        return (
+            day.weekday() == self.weekday
+            and self.valid_from <= day
+            and (self.valid_to is None or day <= self.valid_to)
+        )
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,9 @@ def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(ZoneInfo("UTC")).astimezone(tz)
 
 
-def _blocked_ranges(day: date, exceptions: Iterable[Unavailability],
-                    tz: ZoneInfo) -> list[tuple[int, int]] | None:
+def _blocked_ranges(
+    day: date, exceptions: Iterable[Unavailability], tz: ZoneInfo
+) -> list[tuple[int, int]] | None:
     """Blocked ranges on ``day`` in epoch seconds; None when the whole day is blocked."""
     ranges = []
     for exc in exceptions:
@@ -106,8 +112,9 @@ def _blocked_ranges(day: date, exceptions: Iterable[Unavailability],
             continue
         if exc.start is None or exc.end is None:
             return None
-        ranges.append((int(_local(day, exc.start, tz).timestamp()),
-                       int(_local(day, exc.end, tz).timestamp())))
+        ranges.append(
+            (int(_local(day, exc.start, tz).timestamp()), int(_local(day, exc.end, tz).timestamp()))
+        )
     return ranges
 
 
@@ -115,8 +122,12 @@ def _blocked_ranges(day: date, exceptions: Iterable[Unavailability],
 SlotTimes = tuple[int, int, int, int, str | None]
 
 
-def slot_times(templates: Iterable[SessionTemplate], exceptions: Iterable[Unavailability],
-               day: date, tz: ZoneInfo) -> list[SlotTimes]:
+def slot_times(
+    templates: Iterable[SessionTemplate],
+    exceptions: Iterable[Unavailability],
+    day: date,
+    tz: ZoneInfo,
+) -> list[SlotTimes]:
     """One doctor's bookable slots on one day as plain numbers, in start order.
 
     A slot is dropped when any exception overlaps it. A trailing piece shorter than the slot
@@ -136,7 +147,8 @@ def slot_times(templates: Iterable[SessionTemplate], exceptions: Iterable[Unavai
         while cursor + step <= session_end:
             end = cursor + step
             if cursor not in seen and not (
-                    blocked and any(b0 < end and cursor < b1 for b0, b1 in blocked)):
+                blocked and any(b0 < end and cursor < b1 for b0, b1 in blocked)
+            ):
                 seen.add(cursor)
                 out.append((cursor, end, tpl.slot_minutes, tpl.overbook_places, tpl.location))
             cursor = end
@@ -145,16 +157,28 @@ def slot_times(templates: Iterable[SessionTemplate], exceptions: Iterable[Unavai
     return out
 
 
-def generate_slots(templates: Iterable[SessionTemplate], exceptions: Iterable[Unavailability],
-                   day: date, tz: ZoneInfo) -> list[Slot]:
+def generate_slots(
+    templates: Iterable[SessionTemplate],
+    exceptions: Iterable[Unavailability],
+    day: date,
+    tz: ZoneInfo,
+) -> list[Slot]:
     """Bookable slots of one doctor on one day (see ``slot_times``) as ``Slot`` values."""
-    return [Slot(datetime.fromtimestamp(s, tz), datetime.fromtimestamp(e, tz), minutes,
-                 places, location)
-            for s, e, minutes, places, location in slot_times(templates, exceptions, day, tz)]
+    return [
+        Slot(
+            datetime.fromtimestamp(s, tz), datetime.fromtimestamp(e, tz), minutes, places, location
+        )
+        for s, e, minutes, places, location in slot_times(templates, exceptions, day, tz)
+    ]
 
 
-def daily_slot_times(templates: Sequence[SessionTemplate], exceptions: Sequence[Unavailability],
-                     first: date, last: date, tz: ZoneInfo) -> Iterator[list[SlotTimes]]:
+def daily_slot_times(
+    templates: Sequence[SessionTemplate],
+    exceptions: Sequence[Unavailability],
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+) -> Iterator[list[SlotTimes]]:
     """Slots day by day from ``first`` to ``last``, generated lazily so a search that finds
     enough free slots early never builds the rest of the month."""
     day = first
@@ -206,9 +230,14 @@ class BusyIndex:
         return i == 0 or self._intervals[i - 1][1] <= start
 
 
-def free_slots(doctor_id: int, days: Iterable[list[SlotTimes]], busy: BusyIndex,
-               after: datetime, tz: ZoneInfo,
-               duration_minutes: int | None = None) -> Iterator[FreeSlot]:
+def free_slots(
+    doctor_id: int,
+    days: Iterable[list[SlotTimes]],
+    busy: BusyIndex,
+    after: datetime,
+    tz: ZoneInfo,
+    duration_minutes: int | None = None,
+) -> Iterator[FreeSlot]:
     """Free regular slots starting at or after ``after``, in order (``busy`` in epoch
     seconds). With a duration longer than one slot, a start is free only if all the
     back-to-back slots it needs are free."""
@@ -226,8 +255,12 @@ def free_slots(doctor_id: int, days: Iterable[list[SlotTimes]], busy: BusyIndex,
                 if end < 0:
                     continue
             if busy.is_free(start, end):
-                yield FreeSlot(doctor_id, datetime.fromtimestamp(start, tz),
-                               datetime.fromtimestamp(end, tz), location)
+                yield FreeSlot(
+                    doctor_id,
+                    datetime.fromtimestamp(start, tz),
+                    datetime.fromtimestamp(end, tz),
+                    location,
+                )
 
 
 def merge_next_available(per_doctor: Iterable[Iterator[FreeSlot]], limit: int) -> list[FreeSlot]:
@@ -263,12 +296,14 @@ QUEUE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def check_transition(table: dict[str, frozenset[str]], current: str, target: str,
-                     what: str) -> None:
+def check_transition(
+    table: dict[str, frozenset[str]], current: str, target: str, what: str
+) -> None:
     if target not in table.get(current, frozenset()):
         raise InvalidTransitionError(
             f"This {what} is '{current}' and cannot become '{target}'.",
-            extra={"current_status": current})
+            extra={"current_status": current},
+        )
 
 
 def waiting_minutes(checked_in_at: datetime, until: datetime) -> int:

@@ -22,6 +22,7 @@ DISCHARGE_DISPOSITIONS = ("home", "transfer_out", "against_advice", "deceased", 
 
 # --- errors (stable codes; the API maps the kinds to statuses) -------------------------------
 
+
 class BedOccupiedError(ConflictError):
     code, title = "bed_occupied", "Bed occupied"
 
@@ -74,12 +75,17 @@ def check_bed_accepts(status: str, *, gender_policy: str, patient_sex: str) -> N
         raise BedBlockedError("That bed is blocked (out of service). Choose another bed.")
     if status == "cleaning":
         raise BedBeingCleanedError(
-            "That bed is waiting to be cleaned. Mark it clean first, or choose a free bed.")
-    if gender_policy in ("female", "male") and patient_sex in ("female", "male") \
-            and patient_sex != gender_policy:
+            "That bed is waiting to be cleaned. Mark it clean first, or choose a free bed."
+        )
+    if (
+        gender_policy in ("female", "male")
+        and patient_sex in ("female", "male")
+        and patient_sex != gender_policy
+    ):
         raise BedGenderPolicyError(
             f"This bed is on a {gender_policy}-only bay; the patient is {patient_sex}.",
-            extra={"gender_policy": gender_policy})
+            extra={"gender_policy": gender_policy},
+        )
 
 
 # Which manual bed-status changes are allowed (occupancy itself changes only by ADT).
@@ -99,6 +105,7 @@ def check_bed_status_change(current: str, wanted: str) -> None:
 
 
 # --- bed-days ---------------------------------------------------------------------------------
+
 
 def occupied_midnights(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
     """The local days whose starting midnight falls in ``[start, end)``.

@@ -62,11 +62,19 @@ VITAL_CODES: dict[str, tuple[str, str, str, str]] = {
     "bmi": ("39156-5", "Body mass index (BMI) [Ratio]", "kg/m2", "kg/m2"),
 }
 BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
-BP_PARTS = {"systolic_mmhg": ("8480-6", "Systolic blood pressure"),
-            "diastolic_mmhg": ("8462-4", "Diastolic blood pressure")}
+BP_PARTS = {
+    "systolic_mmhg": ("8480-6", "Systolic blood pressure"),
+    "diastolic_mmhg": ("8462-4", "Diastolic blood pressure"),
+}
 SPO2_EXTRA = ("2708-6", "Oxygen saturation in Arterial blood")
-FLAG_DISPLAY = {"L": "Low", "H": "High", "LL": "Critical low", "HH": "Critical high",
-                "N": "Normal", "A": "Abnormal"}
+FLAG_DISPLAY = {
+    "L": "Low",
+    "H": "High",
+    "LL": "Critical low",
+    "HH": "Critical high",
+    "N": "Normal",
+    "A": "Abnormal",
+}
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -85,7 +93,7 @@ def _patient_id(params: SearchParams) -> int:
         raise FhirError(400, "required", "Search by patient: ?patient=Patient/123 or 123.")
     value = raw.split(",")[0].strip()
     if value.startswith("Patient/"):
-        value = value[len("Patient/"):]
+        value = value[len("Patient/") :]
     if not value.isdigit() or len(value) > 18:
         raise FhirError(400, "invalid", "patient must be Patient/<id> or <id>.")
     return int(value)
@@ -102,8 +110,13 @@ def _subject(patient_id: int) -> Resource:
 def _interpretation(flag: str | None) -> list[Resource] | None:
     if not flag:
         return None
-    return [{"coding": [{"system": INTERPRETATION, "code": flag,
-                         "display": FLAG_DISPLAY.get(flag, flag)}]}]
+    return [
+        {
+            "coding": [
+                {"system": INTERPRETATION, "code": flag, "display": FLAG_DISPLAY.get(flag, flag)}
+            ]
+        }
+    ]
 
 
 def _tokens(params: SearchParams, name: str) -> set[str]:
@@ -117,31 +130,32 @@ def _tokens(params: SearchParams, name: str) -> set[str]:
 
 # ---------------------------------------------------------------- Encounter
 
-_ENCOUNTER_CLASS = {"outpatient": ("AMB", "ambulatory"),
-                    "inpatient": ("IMP", "inpatient encounter"),
-                    "emergency": ("EMER", "emergency"), "telehealth": ("VR", "virtual"),
-                    "home": ("HH", "home health")}
-_ENCOUNTER_STATUS = {"in_progress": "in-progress", "finished": "finished",
-                     "cancelled": "cancelled"}
+_ENCOUNTER_CLASS = {
+    "outpatient": ("AMB", "ambulatory"),
+    "inpatient": ("IMP", "inpatient encounter"),
+    "emergency": ("EMER", "emergency"),
+    "telehealth": ("VR", "virtual"),
+    "home": ("HH", "home health"),
+}
+_ENCOUNTER_STATUS = {"in_progress": "in-progress", "finished": "finished", "cancelled": "cancelled"}
 
 
 def encounter_resource(e: Any, clinician_name: str | None = None) -> Resource:
     code, display = _ENCOUNTER_CLASS.get(e.kind, ("AMB", "ambulatory"))
     resource: Resource = {
-        "resourceType": "Encounter", "id": str(e.id),
+        "resourceType": "Encounter",
+        "id": str(e.id),
         "status": _ENCOUNTER_STATUS.get(e.status, "unknown"),
         "class": {"system": ACT_CODE, "code": code, "display": display},
         "subject": _subject(e.patient_id),
-        "period": {"start": _ts(e.started_at),
-                   **({"end": _ts(e.ended_at)} if e.ended_at else {})},
+        "period": {"start": _ts(e.started_at), **({"end": _ts(e.ended_at)} if e.ended_at else {})},
     }
     if clinician_name:
         resource["participant"] = [{"individual": {"display": clinician_name}}]
     if e.reason:
         resource["reasonCode"] = [{"text": e.reason}]
     if e.appointment_id:
-        resource["identifier"] = [{"system": "urn:hms:appointment",
-                                   "value": str(e.appointment_id)}]
+        resource["identifier"] = [{"system": "urn:hms:appointment", "value": str(e.appointment_id)}]
     return build(Encounter, resource)
 
 
@@ -158,29 +172,38 @@ def _read_encounter(ctx: FhirContext, resource_id: str) -> Resource | None:
 
 def _search_encounter(ctx: FhirContext, params: SearchParams) -> list[Resource]:
     statuses = {k for k, v in _ENCOUNTER_STATUS.items() if v in _tokens(params, "status")}
-    rows, _ = clinical_service.list_encounters(ctx.uow(), _patient_id(params), status=None,
-                                               limit=MAX_ROWS, offset=0)
-    return [encounter_resource(v.encounter, v.clinician_name) for v in rows
-            if not statuses or v.encounter.status in statuses]
+    rows, _ = clinical_service.list_encounters(
+        ctx.uow(), _patient_id(params), status=None, limit=MAX_ROWS, offset=0
+    )
+    return [
+        encounter_resource(v.encounter, v.clinician_name)
+        for v in rows
+        if not statuses or v.encounter.status in statuses
+    ]
 
 
 # ---------------------------------------------------------------- Observation
+
 
 def _quantity(value: Any, unit_code: str, unit: str) -> Resource:
     return {"value": _number(value), "unit": unit, "system": UCUM, "code": unit_code}
 
 
 def _vital_category() -> list[Resource]:
-    return [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs",
-                         "display": "Vital Signs"}]}]
+    return [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}]
 
 
 def vitals_resources(v: Any) -> list[Resource]:
     """One Observation per measurement; blood pressure as a panel with two components."""
     out: list[Resource] = []
     flags = v.flags or {}
-    base = {"resourceType": "Observation", "status": "final", "category": _vital_category(),
-            "subject": _subject(v.patient_id), "effectiveDateTime": _ts(v.recorded_at)}
+    base = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": _vital_category(),
+        "subject": _subject(v.patient_id),
+        "effectiveDateTime": _ts(v.recorded_at),
+    }
     if v.encounter_id:
         base["encounter"] = {"reference": f"Encounter/{v.encounter_id}"}
     if v.systolic_mmhg is not None and v.diastolic_mmhg is not None:
@@ -188,15 +211,23 @@ def vitals_resources(v: Any) -> list[Resource]:
         for metric, (code, display) in BP_PARTS.items():
             component: Resource = {
                 "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-                "valueQuantity": _quantity(getattr(v, metric), "mm[Hg]", "mmHg")}
+                "valueQuantity": _quantity(getattr(v, metric), "mm[Hg]", "mmHg"),
+            }
             interpretation = _interpretation(flags.get(metric))
             if interpretation:
                 component["interpretation"] = interpretation
             components.append(component)
-        out.append({**base, "id": f"vs-{v.id}-bp",
-                    "code": {"coding": [{"system": LOINC, "code": BP_PANEL[0],
-                                         "display": BP_PANEL[1]}], "text": "Blood pressure"},
-                    "component": components})
+        out.append(
+            {
+                **base,
+                "id": f"vs-{v.id}-bp",
+                "code": {
+                    "coding": [{"system": LOINC, "code": BP_PANEL[0], "display": BP_PANEL[1]}],
+                    "text": "Blood pressure",
+                },
+                "component": components,
+            }
+        )
     for metric, (code, display, unit_code, unit) in VITAL_CODES.items():
         value = getattr(v, metric)
         if value is None:
@@ -204,9 +235,12 @@ def vitals_resources(v: Any) -> list[Resource]:
         coding = [{"system": LOINC, "code": code, "display": display}]
         if metric == "spo2_pct":
             coding.append({"system": LOINC, "code": SPO2_EXTRA[0], "display": SPO2_EXTRA[1]})
-        resource: Resource = {**base, "id": f"vs-{v.id}-{metric.split('_')[0]}",
-                              "code": {"coding": coding, "text": display},
-                              "valueQuantity": _quantity(value, unit_code, unit)}
+        resource: Resource = {
+            **base,
+            "id": f"vs-{v.id}-{metric.split('_')[0]}",
+            "code": {"coding": coding, "text": display},
+            "valueQuantity": _quantity(value, unit_code, unit),
+        }
         interpretation = _interpretation(flags.get(metric))
         if interpretation:
             resource["interpretation"] = interpretation
@@ -219,17 +253,22 @@ def lab_resource(r: Any, t: Any) -> Resource:
     if t.loinc:
         coding.insert(0, {"system": LOINC, "code": t.loinc, "display": t.name})
     resource: Resource = {
-        "resourceType": "Observation", "id": f"lab-{r.id}", "status": "final",
-        "category": [{"coding": [{"system": OBS_CATEGORY, "code": "laboratory",
-                                  "display": "Laboratory"}]}],
+        "resourceType": "Observation",
+        "id": f"lab-{r.id}",
+        "status": "final",
+        "category": [
+            {"coding": [{"system": OBS_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}
+        ],
         "code": {"coding": coding, "text": t.name},
-        "subject": _subject(r.patient_id), "effectiveDateTime": _ts(r.resulted_at),
+        "subject": _subject(r.patient_id),
+        "effectiveDateTime": _ts(r.resulted_at),
         "issued": _ts(r.resulted_at),
     }
     if r.value_numeric is not None:
-        resource["valueQuantity"] = {"value": _number(r.value_numeric),
-                                     **({"unit": r.unit, "system": UCUM, "code": r.unit}
-                                        if r.unit else {})}
+        resource["valueQuantity"] = {
+            "value": _number(r.value_numeric),
+            **({"unit": r.unit, "system": UCUM, "code": r.unit} if r.unit else {}),
+        }
     else:
         resource["valueString"] = r.value_text or ""
     interpretation = _interpretation(r.flag)
@@ -239,9 +278,10 @@ def lab_resource(r: Any, t: Any) -> Resource:
         ref: Resource = {}
         for key, value in (("low", r.ref_low), ("high", r.ref_high)):
             if value is not None:
-                ref[key] = {"value": _number(value),
-                            **({"unit": r.unit, "system": UCUM, "code": r.unit}
-                               if r.unit else {})}
+                ref[key] = {
+                    "value": _number(value),
+                    **({"unit": r.unit, "system": UCUM, "code": r.unit} if r.unit else {}),
+                }
         resource["referenceRange"] = [ref]
     if r.comment:
         resource["note"] = [{"text": r.comment}]
@@ -251,8 +291,9 @@ def lab_resource(r: Any, t: Any) -> Resource:
 def _read_observation(ctx: FhirContext, resource_id: str) -> Resource | None:
     parts = resource_id.split("-")
     if len(parts) == 3 and parts[0] == "vs" and parts[1].isdigit():
-        vitals = clinical_service.read_chart_item(ctx.uow(), "vitals", int(parts[1]),
-                                                  fhir="Observation")
+        vitals = clinical_service.read_chart_item(
+            ctx.uow(), "vitals", int(parts[1]), fhir="Observation"
+        )
         if vitals is None:
             return None
         return next((o for o in vitals_resources(vitals) if o["id"] == resource_id), None)
@@ -268,41 +309,62 @@ def _search_observation(ctx: FhirContext, params: SearchParams) -> list[Resource
     codes = _tokens(params, "code")
     out: list[Resource] = []
     if "vital-signs" in categories:
-        rows, _ = clinical_service.list_vitals(ctx.uow(), patient_id, since=None,
-                                               limit=MAX_ROWS, offset=0)
+        rows, _ = clinical_service.list_vitals(
+            ctx.uow(), patient_id, since=None, limit=MAX_ROWS, offset=0
+        )
         for row in rows:
             out.extend(vitals_resources(row))
     if "laboratory" in categories:
-        results, _ = lab_service.list_lab_results(ctx.uow(), patient_id, test_code=None,
-                                                  limit=MAX_ROWS, offset=0)
+        results, _ = lab_service.list_lab_results(
+            ctx.uow(), patient_id, test_code=None, limit=MAX_ROWS, offset=0
+        )
         out.extend(lab_resource(r, t) for r, t in results)
     if codes:
+
         def matches(o: Resource) -> bool:
             found = {c["code"] for c in o["code"]["coding"]}
             found |= {c["code"]["coding"][0]["code"] for c in o.get("component", [])}
             return bool(found & codes)
+
         out = [o for o in out if matches(o)]
     return out
 
 
 # ---------------------------------------------------------------- Condition
 
+
 def condition_resource(p: Any) -> Resource:
     resource: Resource = {
-        "resourceType": "Condition", "id": str(p.id),
-        "verificationStatus": {"coding": [{
-            "system": CONDITION_VERIFICATION,
-            "code": "entered-in-error" if p.status == "entered_in_error" else "confirmed"}]},
-        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item",
-                                  "display": "Problem List Item"}]}],
-        "code": {"coding": [{"system": ICD10CM, "code": p.icd10_code,
-                             "display": p.description}], "text": p.description},
+        "resourceType": "Condition",
+        "id": str(p.id),
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": CONDITION_VERIFICATION,
+                    "code": "entered-in-error" if p.status == "entered_in_error" else "confirmed",
+                }
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": CONDITION_CATEGORY,
+                        "code": "problem-list-item",
+                        "display": "Problem List Item",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": ICD10CM, "code": p.icd10_code, "display": p.description}],
+            "text": p.description,
+        },
         "subject": _subject(p.patient_id),
         "recordedDate": _ts(p.recorded_at),
     }
     if p.status != "entered_in_error":
-        resource["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL,
-                                                  "code": p.status}]}
+        resource["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL, "code": p.status}]}
     if p.encounter_id:
         resource["encounter"] = {"reference": f"Encounter/{p.encounter_id}"}
     if p.onset_date:
@@ -330,18 +392,28 @@ def _search_condition(ctx: FhirContext, params: SearchParams) -> list[Resource]:
     wanted = {s.replace("-", "_") for s in _tokens(params, "clinical-status")}
     rows = clinical_service.list_problems(ctx.uow(), _patient_id(params), status=None)
     codes = _tokens(params, "code")
-    return [condition_resource(p) for p in rows
-            if (not wanted or p.status in wanted) and (not codes or p.icd10_code in codes)]
+    return [
+        condition_resource(p)
+        for p in rows
+        if (not wanted or p.status in wanted) and (not codes or p.icd10_code in codes)
+    ]
 
 
 # ---------------------------------------------------------------- AllergyIntolerance
 
+
 def allergy_resource(a: Any) -> Resource:
     resource: Resource = {
-        "resourceType": "AllergyIntolerance", "id": str(a.id),
-        "verificationStatus": {"coding": [{
-            "system": ALLERGY_VERIFICATION,
-            "code": "entered-in-error" if a.status == "entered_in_error" else "confirmed"}]},
+        "resourceType": "AllergyIntolerance",
+        "id": str(a.id),
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": ALLERGY_VERIFICATION,
+                    "code": "entered-in-error" if a.status == "entered_in_error" else "confirmed",
+                }
+            ]
+        },
         "type": a.kind,
         "category": [a.category],
         "criticality": "high" if a.severity == "severe" else "low",
@@ -350,13 +422,11 @@ def allergy_resource(a: Any) -> Resource:
         "recordedDate": _ts(a.recorded_at),
     }
     if a.status != "entered_in_error":
-        resource["clinicalStatus"] = {"coding": [{"system": ALLERGY_CLINICAL,
-                                                  "code": a.status}]}
+        resource["clinicalStatus"] = {"coding": [{"system": ALLERGY_CLINICAL, "code": a.status}]}
     if a.onset_date:
         resource["onsetDateTime"] = a.onset_date.isoformat()
     if a.reaction:
-        resource["reaction"] = [{"manifestation": [{"text": a.reaction}],
-                                 "severity": a.severity}]
+        resource["reaction"] = [{"manifestation": [{"text": a.reaction}], "severity": a.severity}]
     return build(AllergyIntolerance, resource)
 
 
@@ -367,8 +437,7 @@ def _read_allergy(ctx: FhirContext, resource_id: str) -> Resource | None:
 
 def _search_allergy(ctx: FhirContext, params: SearchParams) -> list[Resource]:
     wanted = _tokens(params, "clinical-status")
-    rows = clinical_service.list_allergies(ctx.uow(), _patient_id(params),
-                                           include_inactive=True)
+    rows = clinical_service.list_allergies(ctx.uow(), _patient_id(params), include_inactive=True)
     return [allergy_resource(a) for a in rows if not wanted or a.status in wanted]
 
 
@@ -377,18 +446,21 @@ def _search_allergy(ctx: FhirContext, params: SearchParams) -> list[Resource]:
 _RX_STATUS = {"active": "active", "cancelled": "cancelled", "completed": "completed"}
 
 
-def medication_request_resource(rx: Any, item: Any, drug: Any,
-                                prescriber_name: str | None) -> Resource:
+def medication_request_resource(
+    rx: Any, item: Any, drug: Any, prescriber_name: str | None
+) -> Resource:
     label = " ".join(x for x in (drug.generic_name, drug.strength, drug.form) if x)
     medication: Resource = {"text": label}
     if drug.atc_code:
-        medication["coding"] = [{"system": ATC, "code": drug.atc_code,
-                                 "display": drug.generic_name}]
+        medication["coding"] = [
+            {"system": ATC, "code": drug.atc_code, "display": drug.generic_name}
+        ]
     dose_text = f"{_number(item.dose)} {item.unit} {item.route} {item.frequency}"
     if item.duration_days:
         dose_text += f" for {item.duration_days} days"
     resource: Resource = {
-        "resourceType": "MedicationRequest", "id": str(item.id),
+        "resourceType": "MedicationRequest",
+        "id": str(item.id),
         "identifier": [{"system": PRESCRIPTION_SYSTEM, "value": f"{rx.number}-{item.line_no}"}],
         "groupIdentifier": {"system": PRESCRIPTION_SYSTEM, "value": rx.number},
         "status": _RX_STATUS.get(rx.status, "unknown"),
@@ -396,19 +468,24 @@ def medication_request_resource(rx: Any, item: Any, drug: Any,
         "medicationCodeableConcept": medication,
         "subject": _subject(rx.patient_id),
         "authoredOn": _ts(rx.created_at),
-        "dosageInstruction": [{
-            "sequence": 1, "text": dose_text + (f". {item.instructions}"
-                                                if item.instructions else ""),
-            "timing": {"code": {"text": item.frequency}},
-            "route": {"text": item.route},
-            "doseAndRate": [{"doseQuantity": {"value": _number(item.dose),
-                                              "unit": item.unit}}],
-        }],
+        "dosageInstruction": [
+            {
+                "sequence": 1,
+                "text": dose_text + (f". {item.instructions}" if item.instructions else ""),
+                "timing": {"code": {"text": item.frequency}},
+                "route": {"text": item.route},
+                "doseAndRate": [{"doseQuantity": {"value": _number(item.dose), "unit": item.unit}}],
+            }
+        ],
         "dispenseRequest": {"quantity": {"value": _number(item.quantity)}},
     }
     if item.duration_days:
         resource["dispenseRequest"]["expectedSupplyDuration"] = {
-            "value": item.duration_days, "unit": "days", "system": UCUM, "code": "d"}
+            "value": item.duration_days,
+            "unit": "days",
+            "system": UCUM,
+            "code": "d",
+        }
     if prescriber_name:
         resource["requester"] = {"display": prescriber_name}
     if rx.encounter_id:
@@ -428,37 +505,70 @@ def _read_medication_request(ctx: FhirContext, resource_id: str) -> Resource | N
     view = rx_service.get_prescription(ctx.uow(), prescription_id)
     for item, drug in view.items:
         if item.id == item_id:
-            return medication_request_resource(view.prescription, item, drug,
-                                               view.prescriber_name)
+            return medication_request_resource(view.prescription, item, drug, view.prescriber_name)
     return None
 
 
 def _search_medication_request(ctx: FhirContext, params: SearchParams) -> list[Resource]:
     wanted = _tokens(params, "status")
-    views, _ = rx_service.list_prescriptions(ctx.uow(), _patient_id(params), status=None,
-                                             limit=MAX_ROWS, offset=0)
-    return [medication_request_resource(v.prescription, item, drug, v.prescriber_name)
-            for v in views if not wanted or _RX_STATUS.get(v.prescription.status) in wanted
-            for item, drug in v.items]
+    views, _ = rx_service.list_prescriptions(
+        ctx.uow(), _patient_id(params), status=None, limit=MAX_ROWS, offset=0
+    )
+    return [
+        medication_request_resource(v.prescription, item, drug, v.prescriber_name)
+        for v in views
+        if not wanted or _RX_STATUS.get(v.prescription.status) in wanted
+        for item, drug in v.items
+    ]
 
 
 RESOURCE_TYPES = (
-    ResourceType("Encounter", _read_encounter, _search_encounter,
-                 (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished")),
-                 Perm.CLINICAL_READ, "Visits; search requires patient."),
-    ResourceType("Observation", _read_observation, _search_observation,
-                 (PATIENT_PARAM, SearchParam("category", "token", "vital-signs, laboratory"),
-                  SearchParam("code", "token", "LOINC code, e.g. 8867-4")),
-                 Perm.CLINICAL_READ, "Vital signs (LOINC) and laboratory results."),
-    ResourceType("Condition", _read_condition, _search_condition,
-                 (PATIENT_PARAM, SearchParam("clinical-status", "token", "active, resolved"),
-                  SearchParam("code", "token", "ICD-10-CM code")),
-                 Perm.CLINICAL_READ, "Problem list, coded in ICD-10-CM."),
-    ResourceType("AllergyIntolerance", _read_allergy, _search_allergy,
-                 (PATIENT_PARAM, SearchParam("clinical-status", "token", "active, inactive")),
-                 Perm.CLINICAL_READ, "Allergies and intolerances."),
-    ResourceType("MedicationRequest", _read_medication_request, _search_medication_request,
-                 (PATIENT_PARAM, SearchParam("status", "token", "active, cancelled")),
-                 Perm.CLINICAL_READ, "One per prescription item; groupIdentifier is the "
-                 "prescription number."),
+    ResourceType(
+        "Encounter",
+        _read_encounter,
+        _search_encounter,
+        (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished")),
+        Perm.CLINICAL_READ,
+        "Visits; search requires patient.",
+    ),
+    ResourceType(
+        "Observation",
+        _read_observation,
+        _search_observation,
+        (
+            PATIENT_PARAM,
+            SearchParam("category", "token", "vital-signs, laboratory"),
+            SearchParam("code", "token", "LOINC code, e.g. 8867-4"),
+        ),
+        Perm.CLINICAL_READ,
+        "Vital signs (LOINC) and laboratory results.",
+    ),
+    ResourceType(
+        "Condition",
+        _read_condition,
+        _search_condition,
+        (
+            PATIENT_PARAM,
+            SearchParam("clinical-status", "token", "active, resolved"),
+            SearchParam("code", "token", "ICD-10-CM code"),
+        ),
+        Perm.CLINICAL_READ,
+        "Problem list, coded in ICD-10-CM.",
+    ),
+    ResourceType(
+        "AllergyIntolerance",
+        _read_allergy,
+        _search_allergy,
+        (PATIENT_PARAM, SearchParam("clinical-status", "token", "active, inactive")),
+        Perm.CLINICAL_READ,
+        "Allergies and intolerances.",
+    ),
+    ResourceType(
+        "MedicationRequest",
+        _read_medication_request,
+        _search_medication_request,
+        (PATIENT_PARAM, SearchParam("status", "token", "active, cancelled")),
+        Perm.CLINICAL_READ,
+        "One per prescription item; groupIdentifier is the prescription number.",
+    ),
 )

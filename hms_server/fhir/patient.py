@@ -34,17 +34,34 @@ _DATE_PREFIX = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(\d{4})(?:-(\d{2}))?(?
 
 
 def _identifiers(p: Any) -> list[Resource]:
-    ids: list[Resource] = [{
-        "use": "usual",
-        "type": {"coding": [{"system": V2_0203, "code": "MR",
-                             "display": "Medical record number"}], "text": "MRN"},
-        "system": MRN_SYSTEM, "value": p.mrn}]
+    ids: list[Resource] = [
+        {
+            "use": "usual",
+            "type": {
+                "coding": [{"system": V2_0203, "code": "MR", "display": "Medical record number"}],
+                "text": "MRN",
+            },
+            "system": MRN_SYSTEM,
+            "value": p.mrn,
+        }
+    ]
     if p.national_id:
-        ids.append({
-            "use": "official",
-            "type": {"coding": [{"system": V2_0203, "code": "NI",
-                                 "display": "National unique individual identifier"}]},
-            "system": NATIONAL_ID_SYSTEM, "value": p.national_id})
+        ids.append(
+            {
+                "use": "official",
+                "type": {
+                    "coding": [
+                        {
+                            "system": V2_0203,
+                            "code": "NI",
+                            "display": "National unique individual identifier",
+                        }
+                    ]
+                },
+                "system": NATIONAL_ID_SYSTEM,
+                "value": p.national_id,
+            }
+        )
     return ids
 
 
@@ -54,8 +71,13 @@ def _address(a: dict[str, Any] | None) -> list[Resource]:
     out: Resource = {"use": "home"}
     if a.get("line"):
         out["line"] = list(a["line"])
-    for ours, theirs in (("city", "city"), ("district", "district"), ("state", "state"),
-                         ("postal_code", "postalCode"), ("country", "country")):
+    for ours, theirs in (
+        ("city", "city"),
+        ("district", "district"),
+        ("state", "state"),
+        ("postal_code", "postalCode"),
+        ("country", "country"),
+    ):
         if a.get(ours):
             out[theirs] = a[ours]
     return [out] if len(out) > 1 else []
@@ -64,8 +86,9 @@ def _address(a: dict[str, Any] | None) -> list[Resource]:
 def _contacts(kin: list[dict[str, Any]]) -> list[Resource]:
     out = []
     for k in kin:
-        relationship: list[Resource] = [{"coding": [{"system": V2_0131, "code": "N",
-                                                     "display": "Next-of-Kin"}]}]
+        relationship: list[Resource] = [
+            {"coding": [{"system": V2_0131, "code": "N", "display": "Next-of-Kin"}]}
+        ]
         if k.get("relationship"):
             relationship.append({"text": k["relationship"]})
         contact: Resource = {"relationship": relationship, "name": {"text": k["name"]}}
@@ -83,8 +106,14 @@ def to_fhir(p: Any, replaces: list[int] | None = None) -> Resource:
         "meta": {"versionId": str(p.version), "lastUpdated": p.updated_at.isoformat()},
         "identifier": _identifiers(p),
         "active": p.merged_into_id is None,
-        "name": [{"use": "official", "text": f"{p.given_name} {p.family_name}",
-                  "family": p.family_name, "given": p.given_name.split(" ")}],
+        "name": [
+            {
+                "use": "official",
+                "text": f"{p.given_name} {p.family_name}",
+                "family": p.family_name,
+                "given": p.given_name.split(" "),
+            }
+        ],
         "gender": p.sex,
         "birthDate": p.date_of_birth.isoformat(),
     }
@@ -100,15 +129,21 @@ def to_fhir(p: Any, replaces: list[int] | None = None) -> Resource:
     if p.next_of_kin:
         resource["contact"] = _contacts(p.next_of_kin)
     if p.preferred_language:
-        resource["communication"] = [{"language": {
-            "coding": [{"system": BCP47, "code": p.preferred_language}],
-            "text": p.preferred_language}, "preferred": True}]
+        resource["communication"] = [
+            {
+                "language": {
+                    "coding": [{"system": BCP47, "code": p.preferred_language}],
+                    "text": p.preferred_language,
+                },
+                "preferred": True,
+            }
+        ]
     links = []
     if p.merged_into_id is not None:
-        links.append({"other": {"reference": f"Patient/{p.merged_into_id}"},
-                      "type": "replaced-by"})
-    links.extend({"other": {"reference": f"Patient/{i}"}, "type": "replaces"}
-                 for i in replaces or [])
+        links.append({"other": {"reference": f"Patient/{p.merged_into_id}"}, "type": "replaced-by"})
+    links.extend(
+        {"other": {"reference": f"Patient/{i}"}, "type": "replaces"} for i in replaces or []
+    )
     if links:
         resource["link"] = links
     return build(Patient, resource)
@@ -134,15 +169,16 @@ def _date_range(value: str) -> tuple[date | None, date | None]:
     """A FHIR date search value as inclusive birth-date bounds."""
     m = _DATE_PREFIX.match(value.strip())
     if not m:
-        raise FhirError(400, "invalid", f"birthdate must look like [prefix]YYYY[-MM[-DD]], "
-                                        f"got {value[:40]!r}")
+        raise FhirError(
+            400, "invalid", f"birthdate must look like [prefix]YYYY[-MM[-DD]], got {value[:40]!r}"
+        )
     prefix, y, mo, d = m.group(1) or "eq", int(m.group(2)), m.group(3), m.group(4)
     try:
         if d:
             low = high = date(y, int(mo), int(d))
         elif mo:
             low = date(y, int(mo), 1)
-            high = (date(y + (int(mo) == 12), int(mo) % 12 + 1, 1) - timedelta(days=1))
+            high = date(y + (int(mo) == 12), int(mo) % 12 + 1, 1) - timedelta(days=1)
         else:
             low, high = date(y, 1, 1), date(y, 12, 31)
     except ValueError as exc:
@@ -150,8 +186,11 @@ def _date_range(value: str) -> tuple[date | None, date | None]:
     if low < EARLIEST_DATE or high > LATEST_DATE:
         # Bounded like every date HMS takes; it also keeps "eb0001"/"sa9999" from
         # overflowing the day arithmetic below.
-        raise FhirError(400, "invalid", f"birthdate must lie between "
-                                        f"{EARLIEST_DATE.year} and {LATEST_DATE.year}")
+        raise FhirError(
+            400,
+            "invalid",
+            f"birthdate must lie between {EARLIEST_DATE.year} and {LATEST_DATE.year}",
+        )
     one = timedelta(days=1)
     if prefix in ("eq", "ap"):
         return low, high
@@ -200,40 +239,64 @@ def criteria_from(params: SearchParams) -> patient_service.PatientFilter:
             raise FhirError(400, "invalid", f"gender must be one of {', '.join(SEX_CODES)}")
     identifiers = None
     if params.get("identifier"):
-        identifiers = tuple(i for i in (_identifier(v) for v in _split(params.get("identifier")))
-                            if i is not None)
+        identifiers = tuple(
+            i for i in (_identifier(v) for v in _split(params.get("identifier"))) if i is not None
+        )
     ids = None
     if params.get("_id"):
         ids = tuple(int(v) for v in _split(params.get("_id")) if v.isdigit() and len(v) <= 18)
     return patient_service.PatientFilter(
-        ids=ids, name_words=tuple(words), name_contains=tuple(contains),
-        name_exact=tuple(exact) if exact is not None else None, family=family, given=given,
-        birth_ranges=ranges, sexes=sexes, identifiers=identifiers)
+        ids=ids,
+        name_words=tuple(words),
+        name_contains=tuple(contains),
+        name_exact=tuple(exact) if exact is not None else None,
+        family=family,
+        given=given,
+        birth_ranges=ranges,
+        sexes=sexes,
+        identifiers=identifiers,
+    )
 
 
 def _search(ctx: FhirContext, params: SearchParams) -> SearchResult:
     rows, total = patient_service.find_patients(
-        ctx.uow(), criteria_from(params), limit=params.count, offset=params.offset,
-        mrn_prefix=ctx.settings.mrn_prefix)
+        ctx.uow(),
+        criteria_from(params),
+        limit=params.count,
+        offset=params.offset,
+        mrn_prefix=ctx.settings.mrn_prefix,
+    )
     replaces = patient_service.merged_ids_for(
-        ctx.uow(), [p.id for p in rows if p.merged_into_id is None])
+        ctx.uow(), [p.id for p in rows if p.merged_into_id is None]
+    )
     return SearchResult([to_fhir(p, replaces.get(p.id)) for p in rows], total)
 
 
-RESOURCE_TYPES = (ResourceType(
-    name="Patient",
-    read=_read,
-    search=_search,
-    documentation="Demographics. Merged-away records are inactive with a 'replaced-by' link.",
-    search_params=(
-        SearchParam("name", "string", "Start of any word of the name; accents and case "
-                                      "ignored. :exact and :contains (≥3 characters) supported"),
-        SearchParam("family", "string", "Start of the family name"),
-        SearchParam("given", "string", "Start of the given name"),
-        SearchParam("birthdate", "date", "YYYY, YYYY-MM or YYYY-MM-DD with eq/gt/ge/lt/le/sa/eb"),
-        SearchParam("gender", "token", "male | female | other | unknown"),
-        SearchParam("identifier", "token", f"{MRN_SYSTEM}|<MRN>, {NATIONAL_ID_SYSTEM}|<id>, "
-                                           "or a bare value matching either"),
-        SearchParam("_id", "token", "Logical id"),
+RESOURCE_TYPES = (
+    ResourceType(
+        name="Patient",
+        read=_read,
+        search=_search,
+        documentation="Demographics. Merged-away records are inactive with a 'replaced-by' link.",
+        search_params=(
+            SearchParam(
+                "name",
+                "string",
+                "Start of any word of the name; accents and case "
+                "ignored. :exact and :contains (≥3 characters) supported",
+            ),
+            SearchParam("family", "string", "Start of the family name"),
+            SearchParam("given", "string", "Start of the given name"),
+            SearchParam(
+                "birthdate", "date", "YYYY, YYYY-MM or YYYY-MM-DD with eq/gt/ge/lt/le/sa/eb"
+            ),
+            SearchParam("gender", "token", "male | female | other | unknown"),
+            SearchParam(
+                "identifier",
+                "token",
+                f"{MRN_SYSTEM}|<MRN>, {NATIONAL_ID_SYSTEM}|<id>, or a bare value matching either",
+            ),
+            SearchParam("_id", "token", "Logical id"),
+        ),
     ),
-),)
+)

@@ -164,18 +164,24 @@ def build(model: type[Any], data: Resource) -> Resource:
     element: a resource the model refuses is a bug here, never sent) and serialised back as
     the model writes FHIR JSON."""
     resource: Resource = model.model_validate(data).model_dump(
-        mode="json", by_alias=True, exclude_none=True)
+        mode="json", by_alias=True, exclude_none=True
+    )
     return resource
 
 
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> Resource:
-    return build(OperationOutcome, {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}]})
+    return build(
+        OperationOutcome,
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+        },
+    )
 
 
-def capability_statement(base_url: str, software_version: str,
-                         software_name: str = "HMS") -> Resource:
+def capability_statement(
+    base_url: str, software_version: str, software_name: str = "HMS"
+) -> Resource:
     """The server's CapabilityStatement, generated from the registry."""
     resources = []
     for rt in resource_types().values():
@@ -183,51 +189,84 @@ def capability_statement(base_url: str, software_version: str,
             "type": rt.name,
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [
-                {"name": p.name, "type": p.type,
-                 **({"documentation": p.documentation} if p.documentation else {})}
-                for p in rt.search_params],
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    **({"documentation": p.documentation} if p.documentation else {}),
+                }
+                for p in rt.search_params
+            ],
         }
         if rt.profile:
             entry["profile"] = rt.profile
         if rt.documentation:
             entry["documentation"] = rt.documentation
         resources.append(entry)
-    return build(CapabilityStatement, {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": datetime.now(UTC).date().isoformat(),
-        "publisher": software_name,
-        "kind": "instance",
-        "software": {"name": software_name, "version": software_version},
-        "implementation": {"description": f"{software_name} FHIR R4 read-only API",
-                           "url": base_url},
-        "fhirVersion": FHIR_VERSION,
-        "format": ["application/fhir+json", "json"],
-        "rest": [{
-            "mode": "server",
-            "documentation": "Read-only. Authenticate with the bearer access token from "
-                             "POST /api/v1/auth/login; every read is audited.",
-            "security": {
-                "service": [{"coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                    "code": "OAuth"}]}],
-                "description": "Bearer access token (JWT) in the Authorization header.",
+    return build(
+        CapabilityStatement,
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": datetime.now(UTC).date().isoformat(),
+            "publisher": software_name,
+            "kind": "instance",
+            "software": {"name": software_name, "version": software_version},
+            "implementation": {
+                "description": f"{software_name} FHIR R4 read-only API",
+                "url": base_url,
             },
-            "resource": resources,
-        }],
-    })
+            "fhirVersion": FHIR_VERSION,
+            "format": ["application/fhir+json", "json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "documentation": "Read-only. Authenticate with the bearer access token from "
+                    "POST /api/v1/auth/login; every read is audited.",
+                    "security": {
+                        "service": [
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                        "code": "OAuth",
+                                    }
+                                ]
+                            }
+                        ],
+                        "description": "Bearer access token (JWT) in the Authorization header.",
+                    },
+                    "resource": resources,
+                }
+            ],
+        },
+    )
 
 
-def searchset(resource_type: str, base_url: str, page: list[Resource], total: int,
-              self_url: str, next_url: str | None) -> Resource:
+def searchset(
+    resource_type: str,
+    base_url: str,
+    page: list[Resource],
+    total: int,
+    self_url: str,
+    next_url: str | None,
+) -> Resource:
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return build(Bundle, {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-        "entry": [{"fullUrl": f"{base_url}/{r.get('resourceType', resource_type)}/{r['id']}",
-                   "resource": r, "search": {"mode": "match"}} for r in page],
-    })
+    return build(
+        Bundle,
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": total,
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": f"{base_url}/{r.get('resourceType', resource_type)}/{r['id']}",
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in page
+            ],
+        },
+    )

@@ -25,10 +25,12 @@ SEED_ORDER = 25
 log = logging.getLogger("hms_server.seed")
 SINCE = date(2020, 1, 1)
 
-BED_DAYS = [("general", "Bed-day, general ward", "250.00"),
-            ("semi_private", "Bed-day, semi-private room", "420.00"),
-            ("private", "Bed-day, private room", "680.00"),
-            ("icu", "Bed-day, intensive care", "1850.00")]
+BED_DAYS = [
+    ("general", "Bed-day, general ward", "250.00"),
+    ("semi_private", "Bed-day, semi-private room", "420.00"),
+    ("private", "Bed-day, private room", "680.00"),
+    ("icu", "Bed-day, intensive care", "1850.00"),
+]
 # code, name, category, price, VAT %
 SERVICES = [
     ("PROC-DRESS", "Wound dressing", "procedure", "18.50", "0"),
@@ -58,34 +60,66 @@ def seed(ctx: SeedContext) -> None:
         if session.scalar(select(func.count()).select_from(PriceItem)):
             return
         departments = [(d.id, d.name) for d in session.scalars(select(Department))]
-        tests = [(t.id, t.code, t.name) for t in session.scalars(
-            select(LabTest).where(LabTest.active.is_(True)))]
-        drugs = [(d.id, d.code, d.generic_name, d.strength, d.form)
-                 for d in session.scalars(select(Drug).where(Drug.active.is_(True)))]
+        tests = [
+            (t.id, t.code, t.name)
+            for t in session.scalars(select(LabTest).where(LabTest.active.is_(True)))
+        ]
+        drugs = [
+            (d.id, d.code, d.generic_name, d.strength, d.form)
+            for d in session.scalars(select(Drug).where(Drug.active.is_(True)))
+        ]
     rng = ctx.rng
     actor = Actor.system("seed-demo")
 
-    def add(code: str, name: str, category: str, price: str, tax: str = "0",
-            **links: object) -> None:
-        prices.create_price_item(ctx.uow(actor), code=code, name=name[:200], category=category,
-                                 unit_price=Decimal(price), tax_rate=Decimal(tax),
-                                 tax_category="exempt" if tax == "0" else "standard",
-                                 effective_from=SINCE, effective_to=None, **links)
+    def add(
+        code: str, name: str, category: str, price: str, tax: str = "0", **links: object
+    ) -> None:
+        prices.create_price_item(
+            ctx.uow(actor),
+            code=code,
+            name=name[:200],
+            category=category,
+            unit_price=Decimal(price),
+            tax_rate=Decimal(tax),
+            tax_category="exempt" if tax == "0" else "standard",
+            effective_from=SINCE,
+            effective_to=None,
+            **links,
+        )
 
     add("CONS-GEN", "Consultation, general", "consultation", "45.00")
     for department_id, name in departments:
-        add(f"CONS-{_slug(name)}", f"Consultation, {name}", "consultation",
-            f"{rng.choice([55, 60, 65, 70, 80])}.00", department_id=department_id)
+        add(
+            f"CONS-{_slug(name)}",
+            f"Consultation, {name}",
+            "consultation",
+            f"{rng.choice([55, 60, 65, 70, 80])}.00",
+            department_id=department_id,
+        )
     for test_id, code, name in tests:
-        add(f"LAB-{code}", name, "lab", f"{rng.randint(8, 95)}.{rng.choice(['00', '50'])}",
-            lab_test_id=test_id)
+        add(
+            f"LAB-{code}",
+            name,
+            "lab",
+            f"{rng.randint(8, 95)}.{rng.choice(['00', '50'])}",
+            lab_test_id=test_id,
+        )
     for drug_id, code, generic, strength, form in drugs:
         unit = Decimal(rng.randint(5, 480)) / 100
-        add(f"MED-{code}"[:32], f"{generic} {strength or ''} {form}".strip(), "medicine",
-            format(unit, "f"), drug_id=drug_id)
+        add(
+            f"MED-{code}"[:32],
+            f"{generic} {strength or ''} {form}".strip(),
+            "medicine",
+            format(unit, "f"),
+            drug_id=drug_id,
+        )
     for ward_class, name, price in BED_DAYS:
         add(f"BED-{ward_class.upper()}", name, "bed_day", price, ward_class=ward_class)
     for code, name, category, price, tax in SERVICES:
         add(code, name, category, price, tax)
-    log.info("seeded the price list: %d departments, %d lab tests, %d medicines",
-             len(departments), len(tests), len(drugs))
+    log.info(
+        "seeded the price list: %d departments, %d lab tests, %d medicines",
+        len(departments),
+        len(tests),
+        len(drugs),
+    )

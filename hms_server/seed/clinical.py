@@ -48,11 +48,21 @@ CONDITIONS = [
     ("E03.9", "Levothyroxine", "TSH", "Tiredness, thyroid follow-up"),
     ("F32.A", "Sertraline", None, "Low mood"),
 ]
-ALLERGIES = [("Penicillin", "Urticaria", "severe"), ("Sulfonamides", "Rash", "moderate"),
-             ("Peanut", "Lip swelling", "severe"), ("Latex", "Contact dermatitis", "mild"),
-             ("Codeine", "Nausea and vomiting", "mild")]
-LAB_VALUES = {"CREAT": (0.6, 1.6), "HBA1C": (5.2, 9.5), "CHOL": (150, 280), "TSH": (0.3, 6.0),
-              "HGB": (10.5, 16.5), "K": (3.3, 5.6)}
+ALLERGIES = [
+    ("Penicillin", "Urticaria", "severe"),
+    ("Sulfonamides", "Rash", "moderate"),
+    ("Peanut", "Lip swelling", "severe"),
+    ("Latex", "Contact dermatitis", "mild"),
+    ("Codeine", "Nausea and vomiting", "mild"),
+]
+LAB_VALUES = {
+    "CREAT": (0.6, 1.6),
+    "HBA1C": (5.2, 9.5),
+    "CHOL": (150, 280),
+    "TSH": (0.3, 6.0),
+    "HGB": (10.5, 16.5),
+    "K": (3.3, 5.6),
+}
 
 
 def _user_id(ctx: SeedContext, username: str) -> int | None:
@@ -64,22 +74,32 @@ def _soap(rng: Random, complaint: str, problem: str) -> dict[str, str | None]:
     return {
         "subjective": f"{complaint}. Symptoms for {rng.randint(2, 21)} days; no fever.",
         "objective": "Alert and oriented. Chest clear, heart sounds normal, abdomen soft.",
-        "assessment": f"{problem}: stable." if rng.random() < 0.7 else f"{problem}: "
-                      "not yet at target.",
-        "plan": rng.choice(["Continue current treatment; review in 3 months.",
-                            "Adjust dose; blood tests before next visit.",
-                            "Lifestyle advice given; follow up in 6 weeks."]),
+        "assessment": f"{problem}: stable."
+        if rng.random() < 0.7
+        else f"{problem}: not yet at target.",
+        "plan": rng.choice(
+            [
+                "Continue current treatment; review in 3 months.",
+                "Adjust dose; blood tests before next visit.",
+                "Lifestyle advice given; follow up in 6 weeks.",
+            ]
+        ),
         "body": None,
     }
 
 
 def _vitals(rng: Random, height: Decimal, weight: float) -> dict[str, object]:
     systolic = rng.randint(108, 168)
-    return {"systolic_mmhg": systolic, "diastolic_mmhg": rng.randint(64, min(104, systolic - 20)),
-            "heart_rate_bpm": rng.randint(58, 104), "respiratory_rate": rng.randint(12, 20),
-            "temperature_c": Decimal(str(round(rng.uniform(36.2, 37.9), 1))),
-            "spo2_pct": rng.randint(94, 99),
-            "weight_kg": Decimal(str(round(weight, 1))), "height_cm": height}
+    return {
+        "systolic_mmhg": systolic,
+        "diastolic_mmhg": rng.randint(64, min(104, systolic - 20)),
+        "heart_rate_bpm": rng.randint(58, 104),
+        "respiratory_rate": rng.randint(12, 20),
+        "temperature_c": Decimal(str(round(rng.uniform(36.2, 37.9), 1))),
+        "spo2_pct": rng.randint(94, 99),
+        "weight_kg": Decimal(str(round(weight, 1))),
+        "height_cm": height,
+    }
 
 
 def seed(ctx: SeedContext) -> None:
@@ -89,18 +109,30 @@ def seed(ctx: SeedContext) -> None:
         return
     with ctx.session_factory() as session:
         # Scheduling's seed may already have opened today's consultations; notes are ours.
-        if session.scalar(select(ClinicalNote.id).where(
-                ClinicalNote.author_user_id == doctor_id).limit(1)):
+        if session.scalar(
+            select(ClinicalNote.id).where(ClinicalNote.author_user_id == doctor_id).limit(1)
+        ):
             return
         # The demo doctor's booked patients first (today's list opens on a real chart),
         # then others up to the quota.
-        booked = list(dict.fromkeys(session.scalars(
-            select(Appointment.patient_id).join(Doctor, Doctor.id == Appointment.doctor_id)
-            .where(Doctor.user_id == doctor_id).order_by(Appointment.starts_at))))
-        others = list(session.scalars(
-            select(Patient.id).where(Patient.merged_into_id.is_(None),
-                                     Patient.id.not_in(booked or [0]))
-            .order_by(Patient.id).limit(CHARTED_PATIENTS)))
+        booked = list(
+            dict.fromkeys(
+                session.scalars(
+                    select(Appointment.patient_id)
+                    .join(Doctor, Doctor.id == Appointment.doctor_id)
+                    .where(Doctor.user_id == doctor_id)
+                    .order_by(Appointment.starts_at)
+                )
+            )
+        )
+        others = list(
+            session.scalars(
+                select(Patient.id)
+                .where(Patient.merged_into_id.is_(None), Patient.id.not_in(booked or [0]))
+                .order_by(Patient.id)
+                .limit(CHARTED_PATIENTS)
+            )
+        )
         patient_ids = (booked + others)[:CHARTED_PATIENTS]
         drugs = {d.generic_name: d.id for d in session.scalars(select(Drug))}
         lab_tests = {t.code: t.id for t in session.scalars(select(LabTest))}
@@ -125,24 +157,46 @@ def seed(ctx: SeedContext) -> None:
             recorder = nurse  # the ward nurse takes the vitals for these patients
         # Visits every one to three months, the last within the past seven weeks, each in
         # clinic hours (08:30-16:30).
-        days_ago = sorted((sum(rng.randint(30, 90) for _ in range(k)) + rng.randint(3, 45)
-                           for k in range(visits)), reverse=True)
+        days_ago = sorted(
+            (
+                sum(rng.randint(30, 90) for _ in range(k)) + rng.randint(3, 45)
+                for k in range(visits)
+            ),
+            reverse=True,
+        )
         last_visit = None
         for v, ago in enumerate(days_ago):
             day = (now - timedelta(days=ago)).date()
             started = datetime.combine(day, time(8, 30), tzinfo=UTC) + timedelta(
-                minutes=15 * rng.randint(0, 32))
+                minutes=15 * rng.randint(0, 32)
+            )
             code, _, _, complaint = conditions[v % len(conditions)]
-            enc = encounters.open_encounter(uow(), patient_id=pid, clinician_user_id=doctor_id,
-                                            reason=complaint, started_at=started)
-            note = clinical.create_note(uow(), pid, encounter_id=enc.id, note_type="soap",
-                                        title=complaint, text=_soap(rng, complaint, code),
-                                        sign=True)
+            enc = encounters.open_encounter(
+                uow(),
+                patient_id=pid,
+                clinician_user_id=doctor_id,
+                reason=complaint,
+                started_at=started,
+            )
+            note = clinical.create_note(
+                uow(),
+                pid,
+                encounter_id=enc.id,
+                note_type="soap",
+                title=complaint,
+                text=_soap(rng, complaint, code),
+                sign=True,
+            )
             _backdate_note(ctx, note.note.id, started + timedelta(minutes=20))
             weight += rng.uniform(-1.5, 1.2)
-            clinical.record_vitals(uow(recorder), pid, values=_vitals(rng, height, weight),
-                                   encounter_id=enc.id,
-                                   recorded_at=started + timedelta(minutes=5), notes=None)
+            clinical.record_vitals(
+                uow(recorder),
+                pid,
+                values=_vitals(rng, height, weight),
+                encounter_id=enc.id,
+                recorded_at=started + timedelta(minutes=5),
+                notes=None,
+            )
             # Every past visit is over: none is left "in progress".
             encounters.close_encounter(uow(), enc.id, ended_at=started + timedelta(minutes=25))
             last_visit = (enc.id, started)
@@ -151,45 +205,95 @@ def seed(ctx: SeedContext) -> None:
         if rng.random() < 0.45:
             substance, reaction, severity = rng.choice(ALLERGIES)
             allergy = clinical.add_allergy(
-                uow(), pid, substance=substance, reaction=reaction, severity=severity,
-                status="active", category="food" if substance == "Peanut" else
-                "environment" if substance == "Latex" else "medication", kind="allergy",
-                onset_date=None)
+                uow(),
+                pid,
+                substance=substance,
+                reaction=reaction,
+                severity=severity,
+                status="active",
+                category="food"
+                if substance == "Peanut"
+                else "environment"
+                if substance == "Latex"
+                else "medication",
+                kind="allergy",
+                onset_date=None,
+            )
             first_seen = now - timedelta(days=days_ago[0]) + timedelta(minutes=12)
-            _backdate(ctx, "allergies", allergy.id, recorded_at=first_seen,
-                      updated_at=first_seen)
+            _backdate(ctx, "allergies", allergy.id, recorded_at=first_seen, updated_at=first_seen)
         for code, drug_name, lab_code, _ in conditions:
-            problem = clinical.add_problem(uow(), pid, icd10_code=code, description=None,
-                                           status="active", onset_date=None, notes=None,
-                                           encounter_id=encounter_id)
-            _backdate(ctx, "problems", problem.id, recorded_at=seen_at + timedelta(minutes=15),
-                      updated_at=seen_at + timedelta(minutes=15))
+            problem = clinical.add_problem(
+                uow(),
+                pid,
+                icd10_code=code,
+                description=None,
+                status="active",
+                onset_date=None,
+                notes=None,
+                encounter_id=encounter_id,
+            )
+            _backdate(
+                ctx,
+                "problems",
+                problem.id,
+                recorded_at=seen_at + timedelta(minutes=15),
+                updated_at=seen_at + timedelta(minutes=15),
+            )
             if drug_name and drug_name in drugs:
                 item = prescribing.ItemInput(
-                    drug_id=drugs[drug_name], dose=Decimal(1), unit="tablet", route="oral",
-                    frequency=rng.choice(["once daily", "twice daily"]), duration_days=180,
-                    quantity=Decimal(180))
+                    drug_id=drugs[drug_name],
+                    dose=Decimal(1),
+                    unit="tablet",
+                    route="oral",
+                    frequency=rng.choice(["once daily", "twice daily"]),
+                    duration_days=180,
+                    quantity=Decimal(180),
+                )
                 # The demo respects its own safety checks: a conflicting drug is skipped.
                 with contextlib.suppress(PrescribingConflictError):
                     rx = prescribing.create_prescription(
-                        uow(), patient_id=pid, items=[item], notes=None, override_reason=None,
-                        encounter_id=encounter_id)
-                    _backdate(ctx, "prescriptions", rx.prescription.id,
-                              created_at=seen_at + timedelta(minutes=22))
+                        uow(),
+                        patient_id=pid,
+                        items=[item],
+                        notes=None,
+                        override_reason=None,
+                        encounter_id=encounter_id,
+                    )
+                    _backdate(
+                        ctx,
+                        "prescriptions",
+                        rx.prescription.id,
+                        created_at=seen_at + timedelta(minutes=22),
+                    )
             for code_ in [c for c in (lab_code, "HGB", "K") if c and c in lab_tests][:2]:
                 low, high = LAB_VALUES[code_]
-                order = labs.order_lab(uow(), pid, test_id=lab_tests[code_], test_code=None,
-                                       priority="routine", notes=None,
-                                       encounter_id=encounter_id)
+                order = labs.order_lab(
+                    uow(),
+                    pid,
+                    test_id=lab_tests[code_],
+                    test_code=None,
+                    priority="routine",
+                    notes=None,
+                    encounter_id=encounter_id,
+                )
                 result = labs.record_lab_result(
-                    uow(), pid, order.order.id,
+                    uow(),
+                    pid,
+                    order.order.id,
                     value_numeric=Decimal(str(round(rng.uniform(low, high), 1))),
-                    value_text=None, comment=None)
-                _backdate(ctx, "lab_orders", order.order.id,
-                          ordered_at=seen_at + timedelta(minutes=18))
+                    value_text=None,
+                    comment=None,
+                )
+                _backdate(
+                    ctx, "lab_orders", order.order.id, ordered_at=seen_at + timedelta(minutes=18)
+                )
                 if result.result is not None:
-                    _backdate(ctx, "lab_results", result.result.id,
-                              resulted_at=seen_at + timedelta(days=1, hours=3))
+                    _backdate(
+                        ctx,
+                        "lab_results",
+                        result.result.id,
+                        resulted_at=seen_at + timedelta(days=1, hours=3),
+                    )
     log.info("seeded charts for %d patients", len(patient_ids))
 
 
@@ -198,20 +302,25 @@ def _backdate(ctx: SeedContext, table: str, row_id: int, **stamps: datetime) -> 
     columns = Base.metadata.tables[table].c
     values = {k: v for k, v in stamps.items() if k in columns}
     with ctx.session_factory() as session, session.begin():
-        session.execute(update(Base.metadata.tables[table])
-                        .where(columns.id == row_id).values(**values))
+        session.execute(
+            update(Base.metadata.tables[table]).where(columns.id == row_id).values(**values)
+        )
 
 
 def _backdate_note(ctx: SeedContext, note_id: int, at: datetime) -> None:
     _backdate(ctx, "clinical_notes", note_id, created_at=at)
     versions = Base.metadata.tables["clinical_note_versions"]
     with ctx.session_factory() as session, session.begin():
-        session.execute(update(versions).where(versions.c.note_id == note_id)
-                        .values(created_at=at, signed_at=at + timedelta(minutes=3)))
+        session.execute(
+            update(versions)
+            .where(versions.c.note_id == note_id)
+            .values(created_at=at, signed_at=at + timedelta(minutes=3))
+        )
 
 
 def _add_nurse(work: UnitOfWork, patient_id: int, nurse_id: int) -> None:
     with work:
-        add_care_team_member(work, patient_id=patient_id, user_id=nurse_id, role="nurse",
-                             source="manual")
+        add_care_team_member(
+            work, patient_id=patient_id, user_id=nurse_id, role="nurse", source="manual"
+        )
         work.commit()

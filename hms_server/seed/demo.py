@@ -65,9 +65,14 @@ def seed_users(ctx: SeedContext) -> None:
         with ctx.session_factory() as session:
             if session.scalar(select(User.id).where(func.lower(User.username) == username)):
                 continue
-        created = user_service.create_user(ctx.uow(), ctx.settings, username=username,
-                                           full_name=full_name, roles=roles,
-                                           password=DEMO_PASSWORD)
+        created = user_service.create_user(
+            ctx.uow(),
+            ctx.settings,
+            username=username,
+            full_name=full_name,
+            roles=roles,
+            password=DEMO_PASSWORD,
+        )
         if created.user.totp_secret:
             with ctx.session_factory() as session, session.begin():
                 row = session.get(User, created.user.id)

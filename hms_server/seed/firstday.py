@@ -27,8 +27,12 @@ from hms_server.services.patients import find_duplicates, register_patient
 SEED_ORDER = 40
 log = logging.getLogger("hms_server.seed")
 
-WAITLIST_REASONS = ("Wants an earlier appointment", "Results to discuss sooner",
-                    "Can come at short notice", None)
+WAITLIST_REASONS = (
+    "Wants an earlier appointment",
+    "Results to discuss sooner",
+    "Can come at short notice",
+    None,
+)
 
 
 def _user(ctx: SeedContext, username: str) -> User | None:
@@ -41,71 +45,103 @@ def seed(ctx: SeedContext) -> None:
         if session.scalar(select(WaitlistEntry.id).limit(1)) is not None:
             return
         doctors = list(session.scalars(select(Doctor).order_by(Doctor.id)))
-        patients = list(session.scalars(select(Patient).where(Patient.merged_into_id.is_(None))
-                                        .order_by(Patient.id).limit(60)))
+        patients = list(
+            session.scalars(
+                select(Patient)
+                .where(Patient.merged_into_id.is_(None))
+                .order_by(Patient.id)
+                .limit(60)
+            )
+        )
     if not doctors or len(patients) < 12:
         return
     system = ctx.uow
     # Registration numbers, as a medical council would issue them.
     for n, doctor in enumerate(doctors):
         if doctor.registration_number is None:
-            scheduling.update_doctor(system(), doctor.id, version=doctor.version,
-                                     registration_number=f"MC-{704120 + 37 * n}")
+            scheduling.update_doctor(
+                system(),
+                doctor.id,
+                version=doctor.version,
+                registration_number=f"MC-{704120 + 37 * n}",
+            )
     today = ctx.runtime.hospital.today()
     rng = ctx.rng
     cancelling = _tomorrows_booking(ctx)
     if cancelling is not None:  # its doctor's waitlist comes first
         doctors.sort(key=lambda d: d.id != cancelling.doctor_id)
     middle = len(patients) // 2
-    for n, patient in enumerate(patients[middle:middle + 6]):
+    for n, patient in enumerate(patients[middle : middle + 6]):
         doctor = doctors[n % len(doctors)]
-        waitlist.add_to_waitlist(system(), patient_id=patient.id, doctor_id=doctor.id,
-                                 earliest_date=today + timedelta(days=1),
-                                 latest_date=today + timedelta(days=rng.randint(10, 30)),
-                                 reason=WAITLIST_REASONS[n % len(WAITLIST_REASONS)])
+        waitlist.add_to_waitlist(
+            system(),
+            patient_id=patient.id,
+            doctor_id=doctor.id,
+            earliest_date=today + timedelta(days=1),
+            latest_date=today + timedelta(days=rng.randint(10, 30)),
+            reason=WAITLIST_REASONS[n % len(WAITLIST_REASONS)],
+        )
     if cancelling is not None:
         # A patient cancels tomorrow: the freed slot is offered to the first on the
         # waitlist, who is told by SMS through the outbox.
-        appointments.cancel_appointment(system(), cancelling.id,
-                                        reason="Patient called: cannot come")
+        appointments.cancel_appointment(
+            system(), cancelling.id, reason="Patient called: cannot come"
+        )
     _seed_possible_duplicate(ctx, patients[7])
     _seed_emergency_access(ctx, patients[-1])
-    log.info("seeded first-day screens: registration numbers, waitlist, duplicates, "
-             "break-the-glass")
+    log.info(
+        "seeded first-day screens: registration numbers, waitlist, duplicates, break-the-glass"
+    )
 
 
 def _tomorrows_booking(ctx: SeedContext) -> Appointment | None:
     """A regular booking tomorrow, the one a patient will cancel."""
-    start, end = ctx.runtime.hospital.day_bounds(ctx.runtime.hospital.today()
-                                                 + timedelta(days=1))
+    start, end = ctx.runtime.hospital.day_bounds(ctx.runtime.hospital.today() + timedelta(days=1))
     with ctx.session_factory() as session:
         return session.scalars(
-            select(Appointment).where(Appointment.status == "booked",
-                                      Appointment.overbook_slot == 0,
-                                      Appointment.starts_at >= start,
-                                      Appointment.starts_at < end)
-            .order_by(Appointment.starts_at.desc(), Appointment.id).limit(1)).first()
+            select(Appointment)
+            .where(
+                Appointment.status == "booked",
+                Appointment.overbook_slot == 0,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < end,
+            )
+            .order_by(Appointment.starts_at.desc(), Appointment.id)
+            .limit(1)
+        ).first()
 
 
 def _seed_possible_duplicate(ctx: SeedContext, existing: Patient) -> None:
     """Someone booked online as "new" with the same name and birth date but another phone:
     possibly the same person, so a new record is flagged for reception (as /book does)."""
-    key = PersonKey(existing.given_name, existing.family_name, existing.date_of_birth, False,
-                    "+44 7700 900461", None)
+    key = PersonKey(
+        existing.given_name,
+        existing.family_name,
+        existing.date_of_birth,
+        False,
+        "+44 7700 900461",
+        None,
+    )
     try:
-        new = register_patient(ctx.uow(Actor.system("self-booking")),
-                               mrn_prefix=ctx.settings.mrn_prefix, given_name=key.given_name,
-                               family_name=key.family_name, sex="unknown",
-                               date_of_birth=key.date_of_birth, phone=key.phone,
-                               confirm_new=True)
+        new = register_patient(
+            ctx.uow(Actor.system("self-booking")),
+            mrn_prefix=ctx.settings.mrn_prefix,
+            given_name=key.given_name,
+            family_name=key.family_name,
+            sex="unknown",
+            date_of_birth=key.date_of_birth,
+            phone=key.phone,
+            confirm_new=True,
+        )
     except DomainError:
         return
     work = ctx.uow()
     with work:
         candidates = [c for c in find_duplicates(work, key) if c.id != new.id]
     if candidates:
-        duplicates.flag_possible_duplicates(ctx.uow(Actor.system("self-booking")), new.id,
-                                            candidates, source="self_booking")
+        duplicates.flag_possible_duplicates(
+            ctx.uow(Actor.system("self-booking")), new.id, candidates, source="self_booking"
+        )
 
 
 def _seed_emergency_access(ctx: SeedContext, patient: Patient) -> None:
@@ -113,11 +149,18 @@ def _seed_emergency_access(ctx: SeedContext, patient: Patient) -> None:
     nurse = _user(ctx, "nurse")
     if nurse is None:
         return
-    actor = Actor(user_id=nurse.id, username=nurse.username, roles=tuple(nurse.roles),
-                  workstation="WARD-3-STATION")
+    actor = Actor(
+        user_id=nurse.id,
+        username=nurse.username,
+        roles=tuple(nurse.roles),
+        workstation="WARD-3-STATION",
+    )
     try:
-        access.break_glass(ctx.uow(actor), patient_id=patient.id,
-                           reason="Found collapsed in the corridor outside clinic 4; "
-                                  "checking allergies before giving anything")
+        access.break_glass(
+            ctx.uow(actor),
+            patient_id=patient.id,
+            reason="Found collapsed in the corridor outside clinic 4; "
+            "checking allergies before giving anything",
+        )
     except DomainError:
         return

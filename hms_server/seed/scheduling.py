@@ -73,25 +73,37 @@ def _ensure_doctors(ctx: SeedContext) -> list[int]:
         departments = {d.name: d.id for d in s.scalars(select(Department))}
     for name, location in DEPARTMENTS:
         if name not in departments:
-            departments[name] = scheduling.create_department(ctx.uow(), name=name,
-                                                             location=location).id
+            departments[name] = scheduling.create_department(
+                ctx.uow(), name=name, location=location
+            ).id
     doctor_ids = []
     for index, (username, full_name, department, specialty) in enumerate(DOCTORS):
         with ctx.session_factory() as s:
             user = s.scalar(select(User).where(func.lower(User.username) == username))
             doctor = s.scalar(select(Doctor).where(Doctor.user_id == user.id)) if user else None
             has_schedule = doctor is not None and s.scalar(
-                select(func.count()).select_from(ScheduleTemplate)
-                .where(ScheduleTemplate.doctor_id == doctor.id))
+                select(func.count())
+                .select_from(ScheduleTemplate)
+                .where(ScheduleTemplate.doctor_id == doctor.id)
+            )
         if user is None:
             if full_name is None:
                 continue  # the demo account was not created; nothing to link
-            user = create_user(ctx.uow(), ctx.settings, username=username, full_name=full_name,
-                               roles=["doctor"], password=DEMO_PASSWORD).user
+            user = create_user(
+                ctx.uow(),
+                ctx.settings,
+                username=username,
+                full_name=full_name,
+                roles=["doctor"],
+                password=DEMO_PASSWORD,
+            ).user
         if doctor is None:
-            doctor = scheduling.create_doctor(ctx.uow(), user_id=user.id,
-                                              department_id=departments[department],
-                                              specialty=specialty)
+            doctor = scheduling.create_doctor(
+                ctx.uow(),
+                user_id=user.id,
+                department_id=departments[department],
+                specialty=specialty,
+            )
         if not has_schedule:
             scheduling.replace_templates(ctx.uow(), doctor.id, _weekly(index, username))
         doctor_ids.append(doctor.id)
@@ -118,10 +130,22 @@ def _book_upcoming(ctx: SeedContext, doctor_ids: list[int], patients: list[int])
                 cursor += 1
                 try:
                     appointments.book_appointment(
-                        ctx.uow(), patient_id=patient, doctor_id=doctor_id,
-                        start=slot.start, type_code=ctx.rng.choice(["new", "follow_up"]),
-                        reason=ctx.rng.choice(["Check-up", "Follow-up visit", "Back pain",
-                                               "Blood pressure review", "Cough", None]))
+                        ctx.uow(),
+                        patient_id=patient,
+                        doctor_id=doctor_id,
+                        start=slot.start,
+                        type_code=ctx.rng.choice(["new", "follow_up"]),
+                        reason=ctx.rng.choice(
+                            [
+                                "Check-up",
+                                "Follow-up visit",
+                                "Back pain",
+                                "Blood pressure review",
+                                "Cough",
+                                None,
+                            ]
+                        ),
+                    )
                     booked += 1
                 except DomainError:
                     continue  # a random pick overlapped; skip it
@@ -137,28 +161,36 @@ def _queue_today(ctx: SeedContext, doctor_id: int, patients: list[int]) -> None:
     if not slots:
         return
     day_start, _ = hospital.day_bounds(now.date())
-    middle = max(0, min(len(slots) - 8, next((i for i, sl in enumerate(slots)
-                                              if sl.start >= now), len(slots)) - 5))
-    chosen = slots[middle:middle + 8]
+    middle = max(
+        0,
+        min(
+            len(slots) - 8,
+            next((i for i, sl in enumerate(slots) if sl.start >= now), len(slots)) - 5,
+        ),
+    )
+    chosen = slots[middle : middle + 8]
     entries = []
     for i, slot in enumerate(chosen):
         try:
             appointment = appointments.book_appointment(
-                ctx.uow(), patient_id=patients[-(i + 1)], doctor_id=doctor_id,
-                start=slot.start, reason="Consultation", now=day_start)
+                ctx.uow(),
+                patient_id=patients[-(i + 1)],
+                doctor_id=doctor_id,
+                start=slot.start,
+                reason="Consultation",
+                now=day_start,
+            )
         except DomainError:
             continue
         if i < 6:
             arrived = now - timedelta(minutes=95 - 15 * i)
-            entries.append((queue.check_in(ctx.uow(), appointment.id, now=arrived),
-                            arrived))
+            entries.append((queue.check_in(ctx.uow(), appointment.id, now=arrived), arrived))
     for i, (entry, arrived) in enumerate(entries[:4]):
         called = arrived + timedelta(minutes=8 + 3 * i)
         queue.call_patient(ctx.uow(), entry.id, now=called)
         queue.start_consultation(ctx.uow(), entry.id, now=called + timedelta(minutes=1))
         if i < 3:
-            queue.complete_consultation(ctx.uow(), entry.id,
-                                        now=called + timedelta(minutes=12))
+            queue.complete_consultation(ctx.uow(), entry.id, now=called + timedelta(minutes=12))
 
 
 def seed(ctx: SeedContext) -> None:
@@ -166,10 +198,17 @@ def seed(ctx: SeedContext) -> None:
     with ctx.session_factory() as s:
         if s.scalar(select(func.count()).select_from(Appointment)):
             return
-        patients = list(s.scalars(select(Patient.id).where(Patient.merged_into_id.is_(None))
-                                  .order_by(Patient.id).limit(400)))
-        demo_doctor = s.scalar(select(Doctor.id).join(User, User.id == Doctor.user_id)
-                               .where(User.username == "doctor"))
+        patients = list(
+            s.scalars(
+                select(Patient.id)
+                .where(Patient.merged_into_id.is_(None))
+                .order_by(Patient.id)
+                .limit(400)
+            )
+        )
+        demo_doctor = s.scalar(
+            select(Doctor.id).join(User, User.id == Doctor.user_id).where(User.username == "doctor")
+        )
     if len(patients) < 20:
         log.info("seed scheduling: too few patients for demo appointments; skipped")
         return

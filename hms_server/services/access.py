@@ -47,24 +47,40 @@ class CareBasis:
 CARE_BASES: tuple[CareBasis, ...] = (
     # A member of the care team (joined by an encounter or a handover; rows a chart write
     # added before issue 8, "self_declared", do not count).
-    CareBasis("care_team", lambda access, user, patient, _day:
-              access.is_care_team_member(user, patient)),
+    CareBasis(
+        "care_team", lambda access, user, patient, _day: access.is_care_team_member(user, patient)
+    ),
     # The doctor of the patient's current or upcoming appointment.
-    CareBasis("appointment", lambda access, user, patient, _day:
-              access.has_appointment_with(user, patient)),
+    CareBasis(
+        "appointment",
+        lambda access, user, patient, _day: access.has_appointment_with(user, patient),
+    ),
     # The doctor of the patient's queue entry today or yesterday (walk-ins too).
-    CareBasis("queue", lambda access, user, patient, day:
-              access.in_queue_of(user, patient, since=day - timedelta(days=1))),
+    CareBasis(
+        "queue",
+        lambda access, user, patient, day: access.in_queue_of(
+            user, patient, since=day - timedelta(days=1)
+        ),
+    ),
     # The clinic the user works today: its patients checked in today (issue 12's nurse).
-    CareBasis("clinic", lambda access, user, patient, day:
-              access.checked_in_at_clinic_of(user, patient, day), lasting=False),
+    CareBasis(
+        "clinic",
+        lambda access, user, patient, day: access.checked_in_at_clinic_of(user, patient, day),
+        lasting=False,
+    ),
     # An open admission to a ward the nurse is assigned to, or of which the doctor is the
     # attending (it ends with the admission, so it never becomes care-team membership).
-    CareBasis("ward", lambda access, user, patient, _day:
-              ward_care_admission(access.session, user, patient) is not None, lasting=False),
+    CareBasis(
+        "ward",
+        lambda access, user, patient, _day: (
+            ward_care_admission(access.session, user, patient) is not None
+        ),
+        lasting=False,
+    ),
 )
 """Every basis of a care relationship, checked in this order. Break-the-glass comes after
 all of them (``care_access``)."""
+
 
 @dataclass(frozen=True)
 class AccessBasis:
@@ -88,17 +104,28 @@ class AccessBasis:
         return detail
 
 
-def add_care_team_member(uow: UnitOfWork, *, patient_id: int, user_id: int,
-                         role: str = "clinician", source: str = "encounter",
-                         added_by_user_id: int | None = None,
-                         reason: str | None = None) -> bool:
+def add_care_team_member(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    user_id: int,
+    role: str = "clinician",
+    source: str = "encounter",
+    added_by_user_id: int | None = None,
+    reason: str | None = None,
+) -> bool:
     """Add a clinician to the care team (no-op if already there). True if newly added.
 
     Only for facts: an encounter opened on a lasting basis, a handover by a member, seeding.
     """
     added = uow.repo(AccessRepository).add_care_team_member(
-        patient_id=patient_id, user_id=user_id, role=role, source=source,
-        added_by_user_id=added_by_user_id, reason=reason)
+        patient_id=patient_id,
+        user_id=user_id,
+        role=role,
+        source=source,
+        added_by_user_id=added_by_user_id,
+        reason=reason,
+    )
     if added:
         detail: dict[str, Any] = {"member_user_id": user_id, "source": source, "role": role}
         if reason:
@@ -142,8 +169,13 @@ def _audit_denied(uow: UnitOfWork, patient_id: int) -> None:
     """Record the refusal in its own transaction: the request's own one is rolled back."""
     denied = uow.child()
     with denied:
-        denied.audit("access_control", "chart.denied", outcome="denied", patient_id=patient_id,
-                     detail={"reason": "care_relationship_required"})
+        denied.audit(
+            "access_control",
+            "chart.denied",
+            outcome="denied",
+            patient_id=patient_id,
+            detail={"reason": "care_relationship_required"},
+        )
         denied.commit()
 
 
@@ -151,8 +183,11 @@ def _refusal(patient_id: int) -> CareRelationshipRequiredError:
     return CareRelationshipRequiredError(
         "You are not part of this patient's care team. In an emergency, break the glass "
         "with a reason to get time-limited access.",
-        extra={"patient_id": patient_id,
-               "break_glass": f"/api/v1/patients/{patient_id}/break-glass"})
+        extra={
+            "patient_id": patient_id,
+            "break_glass": f"/api/v1/patients/{patient_id}/break-glass",
+        },
+    )
 
 
 def check_patient_scope(uow: UnitOfWork, patient_id: int) -> None:
@@ -180,8 +215,7 @@ def ensure_chart_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     return replace(basis, patient=patient)
 
 
-def ensure_record_access(uow: UnitOfWork, patient_id: int, not_found: NotFoundError
-                         ) -> AccessBasis:
+def ensure_record_access(uow: UnitOfWork, patient_id: int, not_found: NotFoundError) -> AccessBasis:
     """For a record reached by its own id (``/encounters/{id}``, a FHIR read): without
     access the answer is the record's own 404, so an id tells nothing about whether it
     exists. The refusal is still audited."""
@@ -203,27 +237,42 @@ def ensure_chart_write_access(uow: UnitOfWork, patient_id: int) -> AccessBasis:
     return ensure_chart_access(uow, patient_id)
 
 
-def break_glass(uow: UnitOfWork, *, patient_id: int, reason: str,
-                minutes: int = BREAK_GLASS_MINUTES) -> BreakGlassGrant:
+def break_glass(
+    uow: UnitOfWork, *, patient_id: int, reason: str, minutes: int = BREAK_GLASS_MINUTES
+) -> BreakGlassGrant:
     """Grant the acting user time-limited emergency access to one patient's chart."""
     reason = reason.strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise BreakGlassReasonError(
             f"Give a reason of at least {MIN_REASON_LENGTH} characters for emergency access.",
-            extra={"errors": [{"field": "reason", "type": "too_short",
-                               "message": "reason required"}]})
+            extra={
+                "errors": [{"field": "reason", "type": "too_short", "message": "reason required"}]
+            },
+        )
     assert uow.actor is not None and uow.actor.user_id is not None
     with uow:
         if uow.repo(PatientRepository).get(patient_id) is None:
             raise NotFoundError(f"No patient with id {patient_id}.")
         now = utcnow()
-        grant = BreakGlassGrant(patient_id=patient_id, user_id=uow.actor.user_id, reason=reason,
-                                granted_at=now, expires_at=now + timedelta(minutes=minutes),
-                                workstation=uow.actor.workstation)
+        grant = BreakGlassGrant(
+            patient_id=patient_id,
+            user_id=uow.actor.user_id,
+            reason=reason,
+            granted_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+            workstation=uow.actor.workstation,
+        )
         uow.repo(AccessRepository).add(grant)
-        uow.audit("break_glass", "break_glass.grant", patient_id=patient_id,
-                  detail={"break_glass_grant_id": grant.id, "reason": reason,
-                          "expires_at": grant.expires_at.isoformat()})
+        uow.audit(
+            "break_glass",
+            "break_glass.grant",
+            patient_id=patient_id,
+            detail={
+                "break_glass_grant_id": grant.id,
+                "reason": reason,
+                "expires_at": grant.expires_at.isoformat(),
+            },
+        )
         uow.publish("break_glass.granted", {"grant_id": grant.id, "patient_id": patient_id})
         uow.commit()
         return grant
@@ -245,17 +294,34 @@ class GrantView:
         return self.grant.expires_at > utcnow()
 
 
-def list_break_glass(uow: UnitOfWork, *, since: datetime | None, until: datetime | None,
-                     user_id: int | None, patient_id: int | None, unreviewed: bool,
-                     limit: int, offset: int) -> tuple[list[GrantView], int]:
+def list_break_glass(
+    uow: UnitOfWork,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    user_id: int | None,
+    patient_id: int | None,
+    unreviewed: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[GrantView], int]:
     """Review queue, newest first; ``access_count`` counts the audited reads under the grant."""
     with uow:
         rows, total = uow.repo(AccessRepository).grants(
-            since=since, until=until, user_id=user_id, patient_id=patient_id,
-            unreviewed=unreviewed, limit=limit, offset=offset)
+            since=since,
+            until=until,
+            user_id=user_id,
+            patient_id=patient_id,
+            unreviewed=unreviewed,
+            limit=limit,
+            offset=offset,
+        )
         who = uow.repo(PatientRepository).identities([g.patient_id for g, *_rest in rows])
-        uow.audit("break_glass", "break_glass.review_list",
-                  detail={"returned": len(rows), "unreviewed_only": unreviewed})
+        uow.audit(
+            "break_glass",
+            "break_glass.review_list",
+            detail={"returned": len(rows), "unreviewed_only": unreviewed},
+        )
         uow.commit()
         views = []
         for g, u, f, r, c in rows:
@@ -274,12 +340,21 @@ def review_break_glass(uow: UnitOfWork, grant_id: int, *, note: str | None) -> G
         grant.reviewed_at = utcnow()
         grant.reviewed_by_user_id = uow.actor.user_id
         grant.review_note = note
-        uow.audit("break_glass", "break_glass.review", patient_id=grant.patient_id,
-                  detail={"break_glass_grant_id": grant.id})
+        uow.audit(
+            "break_glass",
+            "break_glass.review",
+            patient_id=grant.patient_id,
+            detail={"break_glass_grant_id": grant.id},
+        )
         user = uow.repo(UserRepository).get(grant.user_id)
         uow.commit()
-        return GrantView(grant, user.username if user else None,
-                         user.full_name if user else None, uow.actor.username, 0)
+        return GrantView(
+            grant,
+            user.username if user else None,
+            user.full_name if user else None,
+            uow.actor.username,
+            0,
+        )
 
 
 def list_care_team(uow: UnitOfWork, patient_id: int) -> list[tuple[CareTeamMember, User]]:
@@ -291,8 +366,9 @@ def list_care_team(uow: UnitOfWork, patient_id: int) -> list[tuple[CareTeamMembe
         return rows
 
 
-def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: str,
-                     reason: str) -> CareTeamMember:
+def add_to_care_team(
+    uow: UnitOfWork, *, patient_id: int, user_id: int, role: str, reason: str
+) -> CareTeamMember:
     """A referral or handover: a clinician whose own relationship to the patient lasts (a
     care-team member, the patient's doctor by appointment or queue) adds a colleague, with a
     reason that is stored, audited and shown on the care team. Break-the-glass and the
@@ -301,24 +377,34 @@ def add_to_care_team(uow: UnitOfWork, *, patient_id: int, user_id: int, role: st
     if len(reason) < MIN_REASON_LENGTH:
         raise BreakGlassReasonError(
             f"Give the reason for the handover in at least {MIN_REASON_LENGTH} characters.",
-            extra={"errors": [{"field": "reason", "type": "too_short",
-                               "message": "reason required"}]})
+            extra={
+                "errors": [{"field": "reason", "type": "too_short", "message": "reason required"}]
+            },
+        )
     with uow:
         basis = ensure_chart_access(uow, patient_id)
         if not basis.lasting:
             raise ForbiddenError(
                 "Only a clinician with a lasting care relationship (care team, appointment, "
                 "queue) can refer or hand this patient over.",
-                extra={"reason": f"basis_{basis.via}"})
+                extra={"reason": f"basis_{basis.via}"},
+            )
         colleague = uow.repo(UserRepository).get(user_id)
         if colleague is None or not colleague.active:
             raise NotFoundError(f"No active user with id {user_id}.")
         if not CLINICIAN_ROLES & set(colleague.roles):
-            raise ForbiddenError("Only doctors and nurses can join a care team.",
-                                 extra={"reason": "not_a_clinician"})
-        add_care_team_member(uow, patient_id=patient_id, user_id=user_id, role=role,
-                             source="handover", reason=reason,
-                             added_by_user_id=uow.actor.user_id if uow.actor else None)
+            raise ForbiddenError(
+                "Only doctors and nurses can join a care team.", extra={"reason": "not_a_clinician"}
+            )
+        add_care_team_member(
+            uow,
+            patient_id=patient_id,
+            user_id=user_id,
+            role=role,
+            source="handover",
+            reason=reason,
+            added_by_user_id=uow.actor.user_id if uow.actor else None,
+        )
         member = uow.repo(AccessRepository).care_team_member(patient_id, user_id)
         assert member is not None
         uow.commit()
@@ -349,9 +435,11 @@ def my_patients(uow: UnitOfWork, *, limit: int, offset: int) -> tuple[list[MyPat
     assert uow.actor is not None and uow.actor.user_id is not None
     with uow:
         rows, total = uow.repo(AccessRepository).my_patients(
-            uow.actor.user_id, today=uow.hospital.today(), limit=limit, offset=offset)
+            uow.actor.user_id, today=uow.hospital.today(), limit=limit, offset=offset
+        )
         found = [MyPatient(*row) for row in rows]
-        uow.audit("care_team", "my_patients.read",
-                  detail=shown_patients(m.patient.id for m in found))
+        uow.audit(
+            "care_team", "my_patients.read", detail=shown_patients(m.patient.id for m in found)
+        )
         uow.commit()
         return found, total

@@ -46,8 +46,9 @@ class AdmitInput:
 
 
 def _field(field: str, message: str) -> ValidationFailedError:
-    return ValidationFailedError(message, extra={"errors": [
-        {"field": field, "message": message, "type": "value_error"}]})
+    return ValidationFailedError(
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
 
 
 def _actor_id(uow: UnitOfWork) -> int:
@@ -55,16 +56,17 @@ def _actor_id(uow: UnitOfWork) -> int:
     return uow.actor.user_id
 
 
-def _bed_and_ward(repo: WardRepository, bed_id: int, *, field: str = "bed_id") \
-        -> tuple[Bed, Ward]:
+def _bed_and_ward(repo: WardRepository, bed_id: int, *, field: str = "bed_id") -> tuple[Bed, Ward]:
     bed = repo.bed(bed_id, lock=True)
     if bed is None:
         raise _field(field, f"No bed with id {bed_id}.")
     ward = repo.ward(bed.ward_id)
     assert ward is not None
     if not ward.active:
-        raise ConflictError(f"Ward {ward.code} is closed; choose a bed on an open ward.",
-                            extra={"reason": "ward_closed"})
+        raise ConflictError(
+            f"Ward {ward.code} is closed; choose a bed on an open ward.",
+            extra={"reason": "ward_closed"},
+        )
     return bed, ward
 
 
@@ -86,17 +88,28 @@ def _release(bed: Bed, now: datetime) -> None:
     bed.version += 1
 
 
-def _join_care_team(uow: UnitOfWork, repo: WardRepository, admission: Admission,
-                    ward: Ward) -> None:
+def _join_care_team(
+    uow: UnitOfWork, repo: WardRepository, admission: Admission, ward: Ward
+) -> None:
     """The attending doctor and the ward's nurses join the patient's care team."""
     if admission.attending_doctor_user_id is not None:
-        add_care_team_member(uow, patient_id=admission.patient_id,
-                             user_id=admission.attending_doctor_user_id, role="attending",
-                             source="admission", added_by_user_id=_actor_id(uow))
+        add_care_team_member(
+            uow,
+            patient_id=admission.patient_id,
+            user_id=admission.attending_doctor_user_id,
+            role="attending",
+            source="admission",
+            added_by_user_id=_actor_id(uow),
+        )
     for nurse_id in repo.ward_nurse_ids(ward.id):
-        add_care_team_member(uow, patient_id=admission.patient_id, user_id=nurse_id,
-                             role="ward_nurse", source="admission",
-                             added_by_user_id=_actor_id(uow))
+        add_care_team_member(
+            uow,
+            patient_id=admission.patient_id,
+            user_id=nurse_id,
+            role="ward_nurse",
+            source="admission",
+            added_by_user_id=_actor_id(uow),
+        )
 
 
 def _check_doctor(repo: WardRepository, user_id: int, field: str) -> None:
@@ -106,8 +119,7 @@ def _check_doctor(repo: WardRepository, user_id: int, field: str) -> None:
 
 
 def _publish_bed(uow: UnitOfWork, bed: Bed) -> None:
-    uow.publish("bed.changed", {"bed_id": bed.id, "ward_id": bed.ward_id,
-                                "status": bed.status})
+    uow.publish("bed.changed", {"bed_id": bed.id, "ward_id": bed.ward_id, "status": bed.status})
 
 
 def admit_patient(uow: UnitOfWork, data: AdmitInput) -> Admission:
@@ -127,44 +139,85 @@ def admit_patient(uow: UnitOfWork, data: AdmitInput) -> Admission:
         if patient.merged_into_id is not None:
             raise ConflictError(
                 f"Patient {patient.id} was merged into {patient.merged_into_id}; admit that "
-                "record.", extra={"merged_into_id": patient.merged_into_id})
+                "record.",
+                extra={"merged_into_id": patient.merged_into_id},
+            )
         existing = repo.open_admission_of(patient.id)
         if existing is not None:
             raise AlreadyAdmittedError(
                 "The patient is already admitted (transfer them instead).",
-                extra={"admission_id": existing.id, "bed_id": existing.current_bed_id})
+                extra={"admission_id": existing.id, "bed_id": existing.current_bed_id},
+            )
         attending = data.attending_doctor_user_id
         if attending is None and uow.actor and "doctor" in uow.actor.roles:
             attending = me
         if attending is not None:
             _check_doctor(repo, attending, "attending_doctor_user_id")
         bed, ward = _bed_and_ward(repo, data.bed_id)
-        check_bed_accepts(bed.status, gender_policy=_room_policy(repo, bed, ward),
-                          patient_sex=patient.sex)
+        check_bed_accepts(
+            bed.status, gender_policy=_room_policy(repo, bed, ward), patient_sex=patient.sex
+        )
         now = utcnow()
         admission = Admission(
-            patient_id=patient.id, status="admitted", source=data.source,
-            reason=data.reason.strip(), diagnosis=data.diagnosis, icd10_code=data.icd10_code,
-            expected_los_days=data.expected_los_days, admitted_by_user_id=me,
-            attending_doctor_user_id=attending, appointment_id=data.appointment_id,
-            current_bed_id=bed.id, admitted_at=now, version=1)
+            patient_id=patient.id,
+            status="admitted",
+            source=data.source,
+            reason=data.reason.strip(),
+            diagnosis=data.diagnosis,
+            icd10_code=data.icd10_code,
+            expected_los_days=data.expected_los_days,
+            admitted_by_user_id=me,
+            attending_doctor_user_id=attending,
+            appointment_id=data.appointment_id,
+            current_bed_id=bed.id,
+            admitted_at=now,
+            version=1,
+        )
         repo.add(admission)
         repo.flush()
-        repo.add(BedStay(admission_id=admission.id, patient_id=patient.id, bed_id=bed.id,
-                         ward_id=ward.id, ward_class=ward.ward_class, started_at=now))
+        repo.add(
+            BedStay(
+                admission_id=admission.id,
+                patient_id=patient.id,
+                bed_id=bed.id,
+                ward_id=ward.id,
+                ward_class=ward.ward_class,
+                started_at=now,
+            )
+        )
         _occupy(repo, bed, now)
         repo.flush()
         if attending is not None:
-            encounter = open_encounter(uow, patient_id=patient.id, clinician_user_id=attending,
-                                       kind="inpatient", reason=admission.reason,
-                                       started_at=now)
+            encounter = open_encounter(
+                uow,
+                patient_id=patient.id,
+                clinician_user_id=attending,
+                kind="inpatient",
+                reason=admission.reason,
+                started_at=now,
+            )
             admission.encounter_id = encounter.id
         _join_care_team(uow, repo, admission, ward)
-        uow.audit(CATEGORY, "admission.admit", patient_id=patient.id,
-                  detail={"admission_id": admission.id, "bed_id": bed.id, "ward_id": ward.id,
-                          "source": data.source})
-        uow.publish("admission.changed", {"admission_id": admission.id, "ward_id": ward.id,
-                                          "patient_id": patient.id, "change": "admitted"})
+        uow.audit(
+            CATEGORY,
+            "admission.admit",
+            patient_id=patient.id,
+            detail={
+                "admission_id": admission.id,
+                "bed_id": bed.id,
+                "ward_id": ward.id,
+                "source": data.source,
+            },
+        )
+        uow.publish(
+            "admission.changed",
+            {
+                "admission_id": admission.id,
+                "ward_id": ward.id,
+                "patient_id": patient.id,
+                "change": "admitted",
+            },
+        )
         _publish_bed(uow, bed)
         uow.emit(AdmissionChanged(admission.id, patient.id, "admitted", now))
         repo.flush()
@@ -179,12 +232,14 @@ def _open_admission(repo: WardRepository, admission_id: int) -> Admission:
     if admission.status != "admitted":
         raise AdmissionNotOpenError(
             f"This admission is {admission.status}; it can no longer be changed.",
-            extra={"admission_status": admission.status})
+            extra={"admission_status": admission.status},
+        )
     return admission
 
 
-def transfer_patient(uow: UnitOfWork, admission_id: int, *, bed_id: int,
-                     reason: str | None = None) -> Admission:
+def transfer_patient(
+    uow: UnitOfWork, admission_id: int, *, bed_id: int, reason: str | None = None
+) -> Admission:
     """Move an admitted patient to another bed (same or another ward). The old bed goes to
     cleaning; the new ward's nurses join the care team."""
     with uow:
@@ -200,12 +255,14 @@ def transfer_patient(uow: UnitOfWork, admission_id: int, *, bed_id: int,
         new_ward = repo.ward(new_bed.ward_id)
         assert new_ward is not None
         if not new_ward.active:
-            raise ConflictError(f"Ward {new_ward.code} is closed.",
-                                extra={"reason": "ward_closed"})
+            raise ConflictError(f"Ward {new_ward.code} is closed.", extra={"reason": "ward_closed"})
         patient = repo.patient(admission.patient_id)
         assert patient is not None
-        check_bed_accepts(new_bed.status, gender_policy=_room_policy(repo, new_bed, new_ward),
-                          patient_sex=patient.sex)
+        check_bed_accepts(
+            new_bed.status,
+            gender_policy=_room_policy(repo, new_bed, new_ward),
+            patient_sex=patient.sex,
+        )
         now = utcnow()
         stay = repo.open_stay(admission.id)
         if stay is not None:
@@ -213,32 +270,56 @@ def transfer_patient(uow: UnitOfWork, admission_id: int, *, bed_id: int,
         repo.flush()
         admission.current_bed_id = new_bed.id
         admission.version += 1
-        repo.add(BedStay(admission_id=admission.id, patient_id=admission.patient_id,
-                         bed_id=new_bed.id, ward_id=new_ward.id,
-                         ward_class=new_ward.ward_class, started_at=now))
+        repo.add(
+            BedStay(
+                admission_id=admission.id,
+                patient_id=admission.patient_id,
+                bed_id=new_bed.id,
+                ward_id=new_ward.id,
+                ward_class=new_ward.ward_class,
+                started_at=now,
+            )
+        )
         _release(old_bed, now)
         _occupy(repo, new_bed, now)
         repo.flush()
         if old_bed.ward_id != new_bed.ward_id:
             _join_care_team(uow, repo, admission, new_ward)
-        uow.audit(CATEGORY, "admission.transfer", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "from_bed_id": old_bed.id,
-                          "to_bed_id": new_bed.id, "reason": reason})
-        uow.publish("admission.changed", {"admission_id": admission.id,
-                                          "ward_id": new_ward.id,
-                                          "from_ward_id": old_bed.ward_id,
-                                          "patient_id": admission.patient_id,
-                                          "change": "transferred"})
+        uow.audit(
+            CATEGORY,
+            "admission.transfer",
+            patient_id=admission.patient_id,
+            detail={
+                "admission_id": admission.id,
+                "from_bed_id": old_bed.id,
+                "to_bed_id": new_bed.id,
+                "reason": reason,
+            },
+        )
+        uow.publish(
+            "admission.changed",
+            {
+                "admission_id": admission.id,
+                "ward_id": new_ward.id,
+                "from_ward_id": old_bed.ward_id,
+                "patient_id": admission.patient_id,
+                "change": "transferred",
+            },
+        )
         _publish_bed(uow, old_bed)
         _publish_bed(uow, new_bed)
-        uow.emit(AdmissionChanged(admission.id, admission.patient_id, "transferred", now,
-                                  previous_bed_id=old_bed.id))
+        uow.emit(
+            AdmissionChanged(
+                admission.id, admission.patient_id, "transferred", now, previous_bed_id=old_bed.id
+            )
+        )
         uow.commit()
         return admission
 
 
-def discharge_patient(uow: UnitOfWork, admission_id: int, *, summary: str,
-                      disposition: str = "home") -> Admission:
+def discharge_patient(
+    uow: UnitOfWork, admission_id: int, *, summary: str, disposition: str = "home"
+) -> Admission:
     """Discharge with the doctor's summary, kept as a signed ``discharge`` note in the
     chart. The bed goes to cleaning; future doses and open tasks end; the inpatient
     encounter closes; bed-days up to now are charged."""
@@ -255,9 +336,15 @@ def discharge_patient(uow: UnitOfWork, admission_id: int, *, summary: str,
         bed = repo.bed(admission.current_bed_id, lock=True)
         assert bed is not None
         now = utcnow()
-        note = create_note(uow, admission.patient_id, encounter_id=admission.encounter_id,
-                           note_type="discharge", title="Discharge summary",
-                           text={"body": summary}, sign=True)
+        note = create_note(
+            uow,
+            admission.patient_id,
+            encounter_id=admission.encounter_id,
+            note_type="discharge",
+            title="Discharge summary",
+            text={"body": summary},
+            sign=True,
+        )
         stay = repo.open_stay(admission.id)
         if stay is not None:
             stay.ended_at = max(now, stay.started_at)
@@ -274,15 +361,32 @@ def discharge_patient(uow: UnitOfWork, admission_id: int, *, summary: str,
         if admission.encounter_id is not None:
             close_encounter(uow, admission.encounter_id, ended_at=now)
         capture_admission_bed_days(uow, admission, until=now)
-        uow.audit(CATEGORY, "admission.discharge", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "bed_id": bed.id,
-                          "disposition": disposition, "note_id": note.note.id})
-        uow.publish("admission.changed", {"admission_id": admission.id, "ward_id": bed.ward_id,
-                                          "patient_id": admission.patient_id,
-                                          "change": "discharged"})
+        uow.audit(
+            CATEGORY,
+            "admission.discharge",
+            patient_id=admission.patient_id,
+            detail={
+                "admission_id": admission.id,
+                "bed_id": bed.id,
+                "disposition": disposition,
+                "note_id": note.note.id,
+            },
+        )
+        uow.publish(
+            "admission.changed",
+            {
+                "admission_id": admission.id,
+                "ward_id": bed.ward_id,
+                "patient_id": admission.patient_id,
+                "change": "discharged",
+            },
+        )
         _publish_bed(uow, bed)
-        uow.emit(AdmissionChanged(admission.id, admission.patient_id, "discharged", now,
-                                  previous_bed_id=bed.id))
+        uow.emit(
+            AdmissionChanged(
+                admission.id, admission.patient_id, "discharged", now, previous_bed_id=bed.id
+            )
+        )
         uow.commit()
         return admission
 
@@ -299,7 +403,8 @@ def cancel_admission(uow: UnitOfWork, admission_id: int, *, reason: str) -> Admi
         if repo.has_bed_days(admission.id):
             raise BedDaysCapturedError(
                 "A bed-day of this admission has already been charged; discharge the patient "
-                "instead of cancelling.")
+                "instead of cancelling."
+            )
         assert admission.current_bed_id is not None
         bed = repo.bed(admission.current_bed_id, lock=True)
         assert bed is not None
@@ -321,14 +426,27 @@ def cancel_admission(uow: UnitOfWork, admission_id: int, *, reason: str) -> Admi
             if encounter is not None and encounter.status == "in_progress":
                 encounter.status, encounter.ended_at = "cancelled", now
                 encounter.version += 1
-        uow.audit(CATEGORY, "admission.cancel", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "bed_id": bed.id})
-        uow.publish("admission.changed", {"admission_id": admission.id, "ward_id": bed.ward_id,
-                                          "patient_id": admission.patient_id,
-                                          "change": "cancelled"})
+        uow.audit(
+            CATEGORY,
+            "admission.cancel",
+            patient_id=admission.patient_id,
+            detail={"admission_id": admission.id, "bed_id": bed.id},
+        )
+        uow.publish(
+            "admission.changed",
+            {
+                "admission_id": admission.id,
+                "ward_id": bed.ward_id,
+                "patient_id": admission.patient_id,
+                "change": "cancelled",
+            },
+        )
         _publish_bed(uow, bed)
-        uow.emit(AdmissionChanged(admission.id, admission.patient_id, "cancelled", now,
-                                  previous_bed_id=bed.id))
+        uow.emit(
+            AdmissionChanged(
+                admission.id, admission.patient_id, "cancelled", now, previous_bed_id=bed.id
+            )
+        )
         uow.commit()
         return admission
 
@@ -345,18 +463,36 @@ def change_attending(uow: UnitOfWork, admission_id: int, *, doctor_user_id: int)
         admission.attending_doctor_user_id = doctor_user_id
         admission.version += 1
         if admission.encounter_id is None:
-            encounter = open_encounter(uow, patient_id=admission.patient_id,
-                                       clinician_user_id=doctor_user_id, kind="inpatient",
-                                       reason=admission.reason)
+            encounter = open_encounter(
+                uow,
+                patient_id=admission.patient_id,
+                clinician_user_id=doctor_user_id,
+                kind="inpatient",
+                reason=admission.reason,
+            )
             admission.encounter_id = encounter.id
-        add_care_team_member(uow, patient_id=admission.patient_id, user_id=doctor_user_id,
-                             role="attending", source="admission",
-                             added_by_user_id=_actor_id(uow))
-        uow.audit(CATEGORY, "admission.attending", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "doctor_user_id": doctor_user_id})
-        uow.publish("admission.changed", {"admission_id": admission.id,
-                                          "patient_id": admission.patient_id,
-                                          "change": "attending"})
+        add_care_team_member(
+            uow,
+            patient_id=admission.patient_id,
+            user_id=doctor_user_id,
+            role="attending",
+            source="admission",
+            added_by_user_id=_actor_id(uow),
+        )
+        uow.audit(
+            CATEGORY,
+            "admission.attending",
+            patient_id=admission.patient_id,
+            detail={"admission_id": admission.id, "doctor_user_id": doctor_user_id},
+        )
+        uow.publish(
+            "admission.changed",
+            {
+                "admission_id": admission.id,
+                "patient_id": admission.patient_id,
+                "change": "attending",
+            },
+        )
         repo.flush()
         uow.commit()
         return admission
@@ -377,8 +513,23 @@ def move_inpatient_records_on_merge(uow: UnitOfWork, event: PatientsMerged) -> N
 
     repo = uow.repo(WardRepository)
     if repo.open_admission_of(event.loser_id) and repo.open_admission_of(event.survivor_id):
-        raise ConflictError("Both records are admitted; discharge or cancel one admission "
-                            "before merging.", extra={"reason": "both_admitted"})
-    repo.move_patient(event.loser_id, event.survivor_id, (
-        Admission, BedStay, BedDay, MedicationOrder, ScheduledDose, MedicationAdministration,
-        NursingAssessment, FluidEntry, CareTask, DeviceMessage))
+        raise ConflictError(
+            "Both records are admitted; discharge or cancel one admission before merging.",
+            extra={"reason": "both_admitted"},
+        )
+    repo.move_patient(
+        event.loser_id,
+        event.survivor_id,
+        (
+            Admission,
+            BedStay,
+            BedDay,
+            MedicationOrder,
+            ScheduledDose,
+            MedicationAdministration,
+            NursingAssessment,
+            FluidEntry,
+            CareTask,
+            DeviceMessage,
+        ),
+    )

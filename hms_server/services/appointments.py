@@ -62,7 +62,8 @@ _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 def _field_error(field: str, message: str) -> ValidationFailedError:
     return ValidationFailedError(
-        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]})
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
 
 
 def new_booking_reference() -> str:
@@ -81,32 +82,45 @@ def _announce(uow: UnitOfWork, change: str, appointment: Appointment) -> None:
     uow.emit(AppointmentChanged(appointment_id=appointment.id, change=change))
 
 
-def _suggestions(uow: UnitOfWork, doctor_id: int, after: datetime,
-                 duration: int | None) -> list[dict[str, Any]]:
-    free = scheduling.find_free_slots(uow, doctor_id=doctor_id, after=after,
-                                      limit=SUGGESTIONS, duration_minutes=duration)
+def _suggestions(
+    uow: UnitOfWork, doctor_id: int, after: datetime, duration: int | None
+) -> list[dict[str, Any]]:
+    free = scheduling.find_free_slots(
+        uow, doctor_id=doctor_id, after=after, limit=SUGGESTIONS, duration_minutes=duration
+    )
     return [suggestion(uow, f) for f in free]
 
 
 def suggestion(uow: UnitOfWork, free: FreeSlot) -> dict[str, Any]:
     local = uow.hospital.local
-    return {"doctor_id": free.doctor_id, "start": local(free.start).isoformat(),
-            "end": local(free.end).isoformat()}
+    return {
+        "doctor_id": free.doctor_id,
+        "start": local(free.start).isoformat(),
+        "end": local(free.end).isoformat(),
+    }
 
 
-def _slot_taken(uow: UnitOfWork, doctor_id: int, start: datetime,
-                duration: int | None) -> SlotTakenError:
+def _slot_taken(
+    uow: UnitOfWork, doctor_id: int, start: datetime, duration: int | None
+) -> SlotTakenError:
     return SlotTakenError(
         "That time was just booked by someone else. Choose one of the suggested slots.",
-        extra={"suggestions": _suggestions(uow, doctor_id, start, duration)})
+        extra={"suggestions": _suggestions(uow, doctor_id, start, duration)},
+    )
 
 
 def _patient_busy() -> PatientBusyError:
     return PatientBusyError("The patient already has an appointment overlapping that time.")
 
 
-def _resolve_time(uow: UnitOfWork, doctor: Doctor, start: datetime, end: datetime | None,
-                  duration: int, now: datetime) -> tuple[Slot, datetime]:
+def _resolve_time(
+    uow: UnitOfWork,
+    doctor: Doctor,
+    start: datetime,
+    end: datetime | None,
+    duration: int,
+    now: datetime,
+) -> tuple[Slot, datetime]:
     """Check ``start`` is the start of one of the doctor's slots and work out the end."""
     if start < now:
         raise InPastError("The appointment time is in the past.")
@@ -116,7 +130,8 @@ def _resolve_time(uow: UnitOfWork, doctor: Doctor, start: datetime, end: datetim
         raise OutsideScheduleError(
             "The doctor has no slot starting at that time (outside their sessions, on leave, "
             "or not on a slot boundary).",
-            extra={"suggestions": _suggestions(uow, doctor.id, start, duration)})
+            extra={"suggestions": _suggestions(uow, doctor.id, start, duration)},
+        )
     slot = slots[index]
     if end is None:
         end = consecutive_end(slots, index, slot_span(slot.slot_minutes, duration))
@@ -136,8 +151,9 @@ def _resolve_time(uow: UnitOfWork, doctor: Doctor, start: datetime, end: datetim
     return slot, end
 
 
-def _choose_place(uow: UnitOfWork, doctor_id: int, slot: Slot, start: datetime,
-                  end: datetime, overbook: bool) -> int:
+def _choose_place(
+    uow: UnitOfWork, doctor_id: int, slot: Slot, start: datetime, end: datetime, overbook: bool
+) -> int:
     """Regular place (0) or the first free overbook place (1..N)."""
     if not overbook:
         return 0
@@ -150,11 +166,20 @@ def _choose_place(uow: UnitOfWork, doctor_id: int, slot: Slot, start: datetime,
     raise OverbookFullError("Every overbook place of this slot is taken.")
 
 
-def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
-                     start: datetime, end: datetime | None = None, type_code: str | None = None,
-                     reason: str | None = None, notes: str | None = None,
-                     source: str = "staff", overbook: bool = False,
-                     now: datetime | None = None) -> Appointment:
+def book_appointment(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    doctor_id: int,
+    start: datetime,
+    end: datetime | None = None,
+    type_code: str | None = None,
+    reason: str | None = None,
+    notes: str | None = None,
+    source: str = "staff",
+    overbook: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
     """Book ``patient_id`` with ``doctor_id`` at ``start`` (a slot start; naive = local).
 
     The end is ``end`` if given, else the type's duration rounded up to whole slots.
@@ -178,8 +203,9 @@ def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
         if patient is None:
             raise _field_error("patient_id", f"No patient with id {patient_id}.")
         if patient.merged_into_id is not None:
-            raise _field_error("patient_id",
-                               f"This record was merged into patient {patient.merged_into_id}.")
+            raise _field_error(
+                "patient_id", f"This record was merged into patient {patient.merged_into_id}."
+            )
         appt_type = scheduling_rows.appointment_type(type_code or DEFAULT_TYPE)
         if appt_type is None:
             raise _field_error("type", f"Unknown appointment type '{type_code}'.")
@@ -193,11 +219,20 @@ def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
             if appointments.place_busy(doctor.id, place, start, end):
                 raise _slot_taken(uow, doctor.id, start, duration)
             appointment = Appointment(
-                patient_id=patient_id, doctor_id=doctor.id, starts_at=start, ends_at=end,
-                overbook_slot=place, status="booked", type_code=appt_type.code,
-                source=source, location=slot.location, reason=reason, notes=notes,
+                patient_id=patient_id,
+                doctor_id=doctor.id,
+                starts_at=start,
+                ends_at=end,
+                overbook_slot=place,
+                status="booked",
+                type_code=appt_type.code,
+                source=source,
+                location=slot.location,
+                reason=reason,
+                notes=notes,
                 booking_reference=new_booking_reference(),
-                created_by_user_id=uow.actor.user_id if uow.actor else None)
+                created_by_user_id=uow.actor.user_id if uow.actor else None,
+            )
             refused = appointments.try_insert(appointment, new_booking_reference)
             if refused == PATIENT_OVERLAP:
                 raise _patient_busy()
@@ -207,9 +242,17 @@ def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
             if overbook:
                 raise OverbookFullError("Every overbook place of this slot is taken.")
             raise _slot_taken(uow, doctor.id, start, duration)
-        uow.audit(CATEGORY, "appointment.book", patient_id=patient_id,
-                  detail={"appointment_id": appointment.id, "doctor_id": doctor.id,
-                          "source": source, "overbook_slot": place})
+        uow.audit(
+            CATEGORY,
+            "appointment.book",
+            patient_id=patient_id,
+            detail={
+                "appointment_id": appointment.id,
+                "doctor_id": doctor.id,
+                "source": source,
+                "overbook_slot": place,
+            },
+        )
         uow.publish("appointment.booked", _event(uow, appointment))
         _announce(uow, "booked", appointment)
         uow.commit()
@@ -217,9 +260,12 @@ def book_appointment(uow: UnitOfWork, *, patient_id: int, doctor_id: int,
 
 
 def _event(uow: UnitOfWork, appointment: Appointment) -> dict[str, Any]:
-    return {"appointment_id": appointment.id, "doctor_id": appointment.doctor_id,
-            "patient_id": appointment.patient_id,
-            "date": uow.hospital.local(appointment.starts_at).date().isoformat()}
+    return {
+        "appointment_id": appointment.id,
+        "doctor_id": appointment.doctor_id,
+        "patient_id": appointment.patient_id,
+        "date": uow.hospital.local(appointment.starts_at).date().isoformat(),
+    }
 
 
 def _lock(uow: UnitOfWork, appointment_id: int) -> Appointment:
@@ -229,17 +275,28 @@ def _lock(uow: UnitOfWork, appointment_id: int) -> Appointment:
     return appointment
 
 
-def _slot_freed(uow: UnitOfWork, appointment: Appointment, start: datetime,
-                end: datetime) -> None:
+def _slot_freed(uow: UnitOfWork, appointment: Appointment, start: datetime, end: datetime) -> None:
     """A future regular place became free: tell the areas that fill places (the waitlist)."""
     if appointment.overbook_slot == 0 and start > utcnow():
-        uow.emit(SlotFreed(doctor_id=appointment.doctor_id, start=start, end=end,
-                           exclude_patient_id=appointment.patient_id))
+        uow.emit(
+            SlotFreed(
+                doctor_id=appointment.doctor_id,
+                start=start,
+                end=end,
+                exclude_patient_id=appointment.patient_id,
+            )
+        )
 
 
-def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datetime,
-                           version: int, end: datetime | None = None,
-                           now: datetime | None = None) -> Appointment:
+def reschedule_appointment(
+    uow: UnitOfWork,
+    appointment_id: int,
+    *,
+    start: datetime,
+    version: int,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> Appointment:
     """Move a booked appointment (same doctor) to another free slot; ``version`` must match.
     The freed time is offered to the waitlist. Publishes ``appointment.rescheduled``."""
     now = now or utcnow()
@@ -252,17 +309,20 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datet
         if appointment.status != "booked":
             raise InvalidTransitionError(
                 f"Only a booked appointment can be moved (it is '{appointment.status}').",
-                extra={"current_status": appointment.status})
+                extra={"current_status": appointment.status},
+            )
         doctor = scheduling_rows.doctor(appointment.doctor_id)
         assert doctor is not None
         appt_type = scheduling_rows.appointment_type(appointment.type_code)
         duration = appt_type.duration_minutes if appt_type else 15
         slot, new_end = _resolve_time(uow, doctor, start, end, duration, now)
-        if appointments.place_busy(doctor.id, appointment.overbook_slot, start, new_end,
-                                   exclude_id=appointment.id):
+        if appointments.place_busy(
+            doctor.id, appointment.overbook_slot, start, new_end, exclude_id=appointment.id
+        ):
             raise _slot_taken(uow, doctor.id, start, duration)
-        if appointments.patient_busy(appointment.patient_id, start, new_end,
-                                     exclude_id=appointment.id):
+        if appointments.patient_busy(
+            appointment.patient_id, start, new_end, exclude_id=appointment.id
+        ):
             raise _patient_busy()
         old_start, old_end = appointment.starts_at, appointment.ends_at
         appointment.starts_at, appointment.ends_at = start, new_end
@@ -273,8 +333,12 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datet
             raise _patient_busy()
         if refused is not None:
             raise _slot_taken(uow, doctor.id, start, duration)
-        uow.audit(CATEGORY, "appointment.reschedule", patient_id=appointment.patient_id,
-                  detail={"appointment_id": appointment.id, "doctor_id": doctor.id})
+        uow.audit(
+            CATEGORY,
+            "appointment.reschedule",
+            patient_id=appointment.patient_id,
+            detail={"appointment_id": appointment.id, "doctor_id": doctor.id},
+        )
         uow.publish("appointment.rescheduled", _event(uow, appointment))
         _announce(uow, "rescheduled", appointment)
         _slot_freed(uow, appointment, old_start, old_end)
@@ -282,9 +346,14 @@ def reschedule_appointment(uow: UnitOfWork, appointment_id: int, *, start: datet
         return appointment
 
 
-def cancel_appointment(uow: UnitOfWork, appointment_id: int, *,
-                       reason: str, version: int | None = None,
-                       by_patient: bool = False) -> Appointment:
+def cancel_appointment(
+    uow: UnitOfWork,
+    appointment_id: int,
+    *,
+    reason: str,
+    version: int | None = None,
+    by_patient: bool = False,
+) -> Appointment:
     """Cancel with a reason; a waiting queue entry leaves the queue and the freed time is
     offered to the waitlist. Publishes ``appointment.cancelled``."""
     if not reason or not reason.strip():
@@ -298,8 +367,12 @@ def cancel_appointment(uow: UnitOfWork, appointment_id: int, *,
         appointment.cancel_reason = reason.strip()
         appointment.updated_at = utcnow()
         _leave_queue(uow, appointment)
-        uow.audit(CATEGORY, "appointment.cancel", patient_id=appointment.patient_id,
-                  detail={"appointment_id": appointment.id, "by_patient": by_patient})
+        uow.audit(
+            CATEGORY,
+            "appointment.cancel",
+            patient_id=appointment.patient_id,
+            detail={"appointment_id": appointment.id, "by_patient": by_patient},
+        )
         uow.publish("appointment.cancelled", _event(uow, appointment))
         _announce(uow, "cancelled", appointment)
         _slot_freed(uow, appointment, appointment.starts_at, appointment.ends_at)
@@ -314,8 +387,9 @@ def _leave_queue(uow: UnitOfWork, appointment: Appointment) -> QueueEntry | None
     return entry
 
 
-def mark_no_show(uow: UnitOfWork, appointment_id: int, *,
-                 version: int | None = None) -> Appointment:
+def mark_no_show(
+    uow: UnitOfWork, appointment_id: int, *, version: int | None = None
+) -> Appointment:
     """The patient did not come: the appointment stops blocking the doctor's time."""
     with uow:
         appointment = _lock(uow, appointment_id)
@@ -325,13 +399,22 @@ def mark_no_show(uow: UnitOfWork, appointment_id: int, *,
         appointment.status = "no_show"
         appointment.updated_at = utcnow()
         entry = _leave_queue(uow, appointment)
-        uow.audit(CATEGORY, "appointment.no_show", patient_id=appointment.patient_id,
-                  detail={"appointment_id": appointment.id})
+        uow.audit(
+            CATEGORY,
+            "appointment.no_show",
+            patient_id=appointment.patient_id,
+            detail={"appointment_id": appointment.id},
+        )
         uow.publish("appointment.no_show", _event(uow, appointment))
         if entry is not None:
-            uow.publish("queue.updated", {"doctor_id": appointment.doctor_id,
-                                          "date": entry.queue_date.isoformat(),
-                                          "queue_entry_id": entry.id})
+            uow.publish(
+                "queue.updated",
+                {
+                    "doctor_id": appointment.doctor_id,
+                    "date": entry.queue_date.isoformat(),
+                    "queue_entry_id": entry.id,
+                },
+            )
         uow.commit()
         return appointment
 
@@ -342,21 +425,30 @@ def get_appointment(uow: UnitOfWork, appointment_id: int) -> Appointment:
         appointment = uow.repo(AppointmentRepository).get(appointment_id)
         if appointment is None:
             raise NotFoundError(f"No appointment with id {appointment_id}.")
-        uow.audit(CATEGORY, "appointment.read", patient_id=appointment.patient_id,
-                  detail={"appointment_id": appointment.id})
+        uow.audit(
+            CATEGORY,
+            "appointment.read",
+            patient_id=appointment.patient_id,
+            detail={"appointment_id": appointment.id},
+        )
         uow.commit()
         return appointment
 
 
-def get_appointment_view(uow: UnitOfWork,
-                         appointment_id: int) -> tuple[Appointment, Doctor, Patient]:
+def get_appointment_view(
+    uow: UnitOfWork, appointment_id: int
+) -> tuple[Appointment, Doctor, Patient]:
     """One appointment with its doctor and patient rows, for display; audited."""
     with uow:
         row = uow.repo(AppointmentRepository).with_doctor_and_patient(appointment_id)
         if row is None:
             raise NotFoundError(f"No appointment with id {appointment_id}.")
-        uow.audit(CATEGORY, "appointment.read", patient_id=row[0].patient_id,
-                  detail={"appointment_id": appointment_id})
+        uow.audit(
+            CATEGORY,
+            "appointment.read",
+            patient_id=row[0].patient_id,
+            detail={"appointment_id": appointment_id},
+        )
         uow.commit()
         return row[0], row[1], row[2]
 
@@ -371,12 +463,20 @@ def get_appointment_by_reference(uow: UnitOfWork, reference: str) -> Appointment
 SORTABLE = tuple(APPOINTMENT_SORT_COLUMNS)
 
 
-def list_appointments(uow: UnitOfWork, *, day: date | None = None,
-                      date_to: date | None = None, doctor_id: int | None = None,
-                      department_id: int | None = None, patient_id: int | None = None,
-                      status: list[str] | None = None, limit: int = 100, offset: int = 0,
-                      sort: str = "start", audit: bool = True,
-                      ) -> tuple[list[tuple[Appointment, Doctor, Patient]], int]:
+def list_appointments(
+    uow: UnitOfWork,
+    *,
+    day: date | None = None,
+    date_to: date | None = None,
+    doctor_id: int | None = None,
+    department_id: int | None = None,
+    patient_id: int | None = None,
+    status: list[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    sort: str = "start",
+    audit: bool = True,
+) -> tuple[list[tuple[Appointment, Doctor, Patient]], int]:
     """Appointments filtered by local day (or ``day``..``date_to``), doctor, department,
     patient and status; with doctor and patient rows for display. Audited as one list read."""
     with uow:
@@ -385,20 +485,29 @@ def list_appointments(uow: UnitOfWork, *, day: date | None = None,
             first, _ = uow.hospital.day_bounds(day)
             _, last = uow.hospital.day_bounds(date_to or day)
         rows, total = uow.repo(AppointmentRepository).search(
-            starts_from=first, starts_before=last, doctor_id=doctor_id,
-            department_id=department_id, patient_id=patient_id, status=status, sort=sort,
-            limit=limit, offset=offset)
+            starts_from=first,
+            starts_before=last,
+            doctor_id=doctor_id,
+            department_id=department_id,
+            patient_id=patient_id,
+            status=status,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
         if audit and rows:
-            uow.audit(CATEGORY, "appointment.list",
-                      patient_id=patient_id,
-                      detail={"count": len(rows),
-                              **shown_patients(a.patient_id for a, _, _ in rows)})
+            uow.audit(
+                CATEGORY,
+                "appointment.list",
+                patient_id=patient_id,
+                detail={"count": len(rows), **shown_patients(a.patient_id for a, _, _ in rows)},
+            )
             uow.commit()
         return rows, total
 
 
-
 # ---------------------------------------------------------------- patient merge
+
 
 def move_schedule_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
     """Appointments, queue entries and waitlist entries follow the surviving record (an
@@ -408,6 +517,7 @@ def move_schedule_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
 
 
 # ---------------------------------------------------------------- views for the API
+
 
 @dataclass(frozen=True)
 class AppointmentView:
@@ -435,17 +545,34 @@ class AppointmentView:
     version: int
 
 
-def appointment_view(hospital: Hospital, a: Appointment, doctor: Doctor | None = None,
-                     patient: Patient | None = None, *, show_patient: bool = False,
-                     show_reasons: bool = True) -> AppointmentView:
+def appointment_view(
+    hospital: Hospital,
+    a: Appointment,
+    doctor: Doctor | None = None,
+    patient: Patient | None = None,
+    *,
+    show_patient: bool = False,
+    show_reasons: bool = True,
+) -> AppointmentView:
     shown = patient if show_patient else None
     return AppointmentView(
-        id=a.id, patient_id=a.patient_id, doctor_id=a.doctor_id,
+        id=a.id,
+        patient_id=a.patient_id,
+        doctor_id=a.doctor_id,
         doctor_name=doctor.display_name if doctor else None,
         patient_name=f"{shown.given_name} {shown.family_name}" if shown else None,
         patient_mrn=shown.mrn if shown else None,
-        start=hospital.local(a.starts_at), end=hospital.local(a.ends_at), status=a.status,
-        type=a.type_code, source=a.source, overbook_slot=a.overbook_slot, location=a.location,
-        reason=a.reason if show_reasons else None, notes=a.notes if show_reasons else None,
+        start=hospital.local(a.starts_at),
+        end=hospital.local(a.ends_at),
+        status=a.status,
+        type=a.type_code,
+        source=a.source,
+        overbook_slot=a.overbook_slot,
+        location=a.location,
+        reason=a.reason if show_reasons else None,
+        notes=a.notes if show_reasons else None,
         cancel_reason=a.cancel_reason if show_reasons else None,
-        booking_reference=a.booking_reference, encounter_id=a.encounter_id, version=a.version)
+        booking_reference=a.booking_reference,
+        encounter_id=a.encounter_id,
+        version=a.version,
+    )

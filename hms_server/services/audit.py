@@ -15,10 +15,15 @@ from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.audit_chain import Checkpoint
 
 SORTABLE = {
-    "id": AuditEntry.id, "at": AuditEntry.at, "username": AuditEntry.username,
-    "user_id": AuditEntry.user_id, "patient_id": AuditEntry.patient_id,
-    "category": AuditEntry.category, "action": AuditEntry.action,
-    "outcome": AuditEntry.outcome, "workstation": AuditEntry.workstation,
+    "id": AuditEntry.id,
+    "at": AuditEntry.at,
+    "username": AuditEntry.username,
+    "user_id": AuditEntry.user_id,
+    "patient_id": AuditEntry.patient_id,
+    "category": AuditEntry.category,
+    "action": AuditEntry.action,
+    "outcome": AuditEntry.outcome,
+    "workstation": AuditEntry.workstation,
     "address": AuditEntry.address,
 }
 
@@ -44,8 +49,9 @@ class AuditRow:
     patient_name: str | None = None
 
 
-def search_audit(uow: UnitOfWork, flt: AuditFilter, *, sort: str, limit: int,
-                 offset: int) -> tuple[list[AuditRow], int]:
+def search_audit(
+    uow: UnitOfWork, flt: AuditFilter, *, sort: str, limit: int, offset: int
+) -> tuple[list[AuditRow], int]:
     """Filter and sort on allow-listed fields only; each entry names its patient by MRN and
     name (a database id means nothing to a reviewer). Reading the log is itself audited."""
     query = select(AuditEntry)
@@ -69,12 +75,19 @@ def search_audit(uow: UnitOfWork, flt: AuditFilter, *, sort: str, limit: int,
     order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_first()
     with uow:
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(uow.session.scalars(
-            query.order_by(order, AuditEntry.id.desc()).limit(limit).offset(offset)))
+        rows = list(
+            uow.session.scalars(
+                query.order_by(order, AuditEntry.id.desc()).limit(limit).offset(offset)
+            )
+        )
         who = uow.repo(PatientRepository).identities(
-            [r.patient_id for r in rows if r.patient_id is not None])
-        uow.audit("audit", "audit.search", detail={
-            "filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None}})
+            [r.patient_id for r in rows if r.patient_id is not None]
+        )
+        uow.audit(
+            "audit",
+            "audit.search",
+            detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None}},
+        )
         uow.commit()
         return [_row(r, who) for r in rows], total
 
@@ -87,8 +100,7 @@ def _row(entry: AuditEntry, who: dict[int, tuple[str, str, str]]) -> AuditRow:
     return AuditRow(entry, mrn, f"{family}, {given}")
 
 
-def verify(uow: UnitOfWork, key: bytes, checkpoints: list[Checkpoint] | None = None
-           ) -> ChainReport:
+def verify(uow: UnitOfWork, key: bytes, checkpoints: list[Checkpoint] | None = None) -> ChainReport:
     """Re-compute the keyed chain and compare it with the external checkpoints."""
     with uow:
         return verify_audit_chain(uow.session.connection(), key, checkpoints or [])

@@ -59,8 +59,9 @@ def _retry_after(until: datetime, now: datetime) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil((until - now).total_seconds())))}
 
 
-def _check_address_throttle(uow: UnitOfWork, settings: Settings, address: str,
-                            now: datetime) -> None:
+def _check_address_throttle(
+    uow: UnitOfWork, settings: Settings, address: str, now: datetime
+) -> None:
     row = uow.repo(SignInRepository).throttle(address)
     if row is None:
         return
@@ -72,8 +73,9 @@ def _check_address_throttle(uow: UnitOfWork, settings: Settings, address: str,
         )
 
 
-def _count_address_failure(uow: UnitOfWork, settings: Settings, address: str,
-                           now: datetime) -> None:
+def _count_address_failure(
+    uow: UnitOfWork, settings: Settings, address: str, now: datetime
+) -> None:
     sign_ins = uow.repo(SignInRepository)
     row = sign_ins.throttle(address, lock=True)
     if row is None:
@@ -85,12 +87,19 @@ def _count_address_failure(uow: UnitOfWork, settings: Settings, address: str,
         row.failures += 1
         if row.failures == settings.address_failure_limit:
             # One address failing with many names: password spraying, or a broken script.
-            security_alerts.raise_alert(uow, "address_throttled", address=address,
-                                        detail={"failures": row.failures})
+            security_alerts.raise_alert(
+                uow, "address_throttled", address=address, detail={"failures": row.failures}
+            )
 
 
-def _register_failure(uow: UnitOfWork, settings: Settings, username: str,
-                      user: User | None, actor: Actor, now: datetime) -> Lock | None:
+def _register_failure(
+    uow: UnitOfWork,
+    settings: Settings,
+    username: str,
+    user: User | None,
+    actor: Actor,
+    now: datetime,
+) -> Lock | None:
     """Count a failed attempt against the address, the (username, address) pair and the
     account-wide ceiling (``services.sign_in_guard``); alert administrators when a real
     account gets locked. Unknown usernames are counted the same way (no enumeration)."""
@@ -99,27 +108,46 @@ def _register_failure(uow: UnitOfWork, settings: Settings, username: str,
     lock = sign_in_guard.record_failure(uow, settings, username, actor.address, now)
     if lock is not None and user is not None:
         security_alerts.raise_alert(
-            uow, "account_locked" if lock.scope == "address" else "account_ceiling",
-            username=user.username, user_id=user.id,
+            uow,
+            "account_locked" if lock.scope == "address" else "account_ceiling",
+            username=user.username,
+            user_id=user.id,
             address=address if lock.scope == "address" else None,
-            detail={"lock_count": lock.lock_count, "until": lock.until.isoformat()})
+            detail={"lock_count": lock.lock_count, "until": lock.until.isoformat()},
+        )
     return lock
 
 
-def _issue_pair(uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID,
-                now: datetime) -> TokenPair:
+def _issue_pair(
+    uow: UnitOfWork, settings: Settings, user: User, session_id: uuid.UUID, now: datetime
+) -> TokenPair:
     token, token_hash = credentials.new_refresh_token()
-    uow.repo(SignInRepository).add(RefreshToken(
-        token_hash=token_hash, session_id=session_id, issued_at=now,
-        expires_at=now + timedelta(hours=settings.refresh_token_hours),
-    ))
+    uow.repo(SignInRepository).add(
+        RefreshToken(
+            token_hash=token_hash,
+            session_id=session_id,
+            issued_at=now,
+            expires_at=now + timedelta(hours=settings.refresh_token_hours),
+        )
+    )
     access = credentials.issue_access_token(settings, user.id, session_id, now)
-    return TokenPair(access_token=access, refresh_token=token,
-                     expires_in=settings.access_token_minutes * 60, user=user)
+    return TokenPair(
+        access_token=access,
+        refresh_token=token,
+        expires_in=settings.access_token_minutes * 60,
+        user=user,
+    )
 
 
-def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
-          totp: str | None, actor: Actor) -> TokenPair:
+def login(
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    totp: str | None,
+    actor: Actor,
+) -> TokenPair:
     """Verify password (and TOTP where required) and open a session.
 
     Failures are committed (counters, alerts and audit) before the error is raised, so
@@ -129,8 +157,9 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
     """
     now = utcnow()
     address = actor.address or "unknown"
-    attempted = Actor(user_id=None, username=username[:64], workstation=actor.workstation,
-                      address=actor.address)
+    attempted = Actor(
+        user_id=None, username=username[:64], workstation=actor.workstation, address=actor.address
+    )
     with uow:
         _check_address_throttle(uow, settings, address, now)
         users = uow.repo(UserRepository)
@@ -140,8 +169,11 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
         hash_seen = users.password_hash_of(username)
         password_ok = credentials.verify_password(hash_seen, password)
         user = users.by_username_for_update(username)
-        who = attempted if user is None else Actor(user.id, user.username, tuple(user.roles),
-                                                   actor.workstation, actor.address)
+        who = (
+            attempted
+            if user is None
+            else Actor(user.id, user.username, tuple(user.roles), actor.workstation, actor.address)
+        )
         try:
             sign_in_guard.check(uow, settings, username, actor.address, now)
         except AccountLockedError:
@@ -152,8 +184,13 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             password_ok = credentials.verify_password(user.password_hash, password)
         if user is None or not password_ok or not user.active:
             lock = _register_failure(uow, settings, username, user, actor, now)
-            uow.audit(CATEGORY, "login", outcome="failure", actor=who,
-                      detail={"reason": "disabled" if user and password_ok else "bad_password"})
+            uow.audit(
+                CATEGORY,
+                "login",
+                outcome="failure",
+                actor=who,
+                detail={"reason": "disabled" if user and password_ok else "bad_password"},
+            )
             uow.commit()
             if lock is not None:
                 raise sign_in_guard.locked_error(lock.until, now)
@@ -162,12 +199,16 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             if not totp:
                 uow.commit()
                 raise TotpRequiredError("Enter the 6-digit code from your authenticator app.")
-            step = (credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
-                    if user.totp_secret else None)
+            step = (
+                credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
+                if user.totp_secret
+                else None
+            )
             if step is None:
                 lock = _register_failure(uow, settings, username, user, actor, now)
-                uow.audit(CATEGORY, "login", outcome="failure", actor=who,
-                          detail={"reason": "bad_totp"})
+                uow.audit(
+                    CATEGORY, "login", outcome="failure", actor=who, detail={"reason": "bad_totp"}
+                )
                 uow.commit()
                 if lock is not None:
                     raise sign_in_guard.locked_error(lock.until, now)
@@ -177,9 +218,12 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
             write_quietly(user, password_hash=credentials.hash_password(password))
         sign_in_guard.record_success(uow, username, actor.address, now)
         auth_session = AuthSession(
-            id=uuid.uuid4(), user_id=user.id, created_at=now,
+            id=uuid.uuid4(),
+            user_id=user.id,
+            created_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
-            workstation=actor.workstation, address=actor.address,
+            workstation=actor.workstation,
+            address=actor.address,
         )
         uow.repo(SignInRepository).add(auth_session)
         pair = _issue_pair(uow, settings, user, auth_session.id, now)
@@ -188,8 +232,7 @@ def login(uow: UnitOfWork, settings: Settings, *, username: str, password: str,
         return pair
 
 
-def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
-            actor: Actor) -> TokenPair:
+def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str, actor: Actor) -> TokenPair:
     """Rotate a refresh token. Re-use of a spent token revokes the whole session."""
     now = utcnow()
     with uow:
@@ -205,13 +248,23 @@ def refresh(uow: UnitOfWork, settings: Settings, *, refresh_token: str,
         if token.used_at is not None:
             if auth_session.revoked_at is None:
                 auth_session.revoked_at, auth_session.revoked_reason = now, "refresh_token_reuse"
-            uow.audit(CATEGORY, "refresh", outcome="failure", actor=who,
-                      detail={"reason": "reuse_detected", "session": str(auth_session.id)})
+            uow.audit(
+                CATEGORY,
+                "refresh",
+                outcome="failure",
+                actor=who,
+                detail={"reason": "reuse_detected", "session": str(auth_session.id)},
+            )
             uow.commit()
             raise NotAuthenticatedError(
-                "This refresh token was already used; the session has been ended for safety.")
-        if (auth_session.revoked_at is not None or auth_session.expires_at <= now
-                or token.expires_at <= now or not user.active):
+                "This refresh token was already used; the session has been ended for safety."
+            )
+        if (
+            auth_session.revoked_at is not None
+            or auth_session.expires_at <= now
+            or token.expires_at <= now
+            or not user.active
+        ):
             raise NotAuthenticatedError("The session has ended. Please sign in again.")
         token.used_at = now
         pair = _issue_pair(uow, settings, user, auth_session.id, now)
@@ -226,9 +279,16 @@ def logout(uow: UnitOfWork, principal: Principal) -> None:
         uow.commit()
 
 
-def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
-                     password: str, *, purpose: str, totp: str | None = None,
-                     with_totp: bool = False) -> User:
+def confirm_password(
+    uow: UnitOfWork,
+    settings: Settings,
+    principal: Principal,
+    password: str,
+    *,
+    purpose: str,
+    totp: str | None = None,
+    with_totp: bool = False,
+) -> User:
     """Inside ``with uow``: check the signed-in user's password again (idle-lock unlock, TOTP
     enrolment) under the same limits as sign-in; with ``with_totp`` also the current one-time
     code when the account has one. Too many wrong answers end this session (401), so a stolen
@@ -259,9 +319,9 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
             if with_totp and user.totp_secret:
                 if not totp:
                     raise TotpRequiredError(
-                        "Enter the current code from your authenticator app as well.")
-                step = credentials.verify_totp(user.totp_secret, totp, user.totp_last_step,
-                                               now)
+                        "Enter the current code from your authenticator app as well."
+                    )
+                step = credentials.verify_totp(user.totp_secret, totp, user.totp_last_step, now)
                 reason = "bad_totp"
             if step is not None or not (with_totp and user.totp_secret):
                 if step is not None:
@@ -270,28 +330,38 @@ def confirm_password(uow: UnitOfWork, settings: Settings, principal: Principal,
                 return user
     refusal = uow.child()
     with refusal:
-        locked = already_locked or _register_failure(
-            refusal, settings, user.username, user, actor, now) is not None
-        refusal.audit(CATEGORY, purpose, outcome="failure",
-                      detail={"reason": "locked" if locked else reason})
+        locked = (
+            already_locked
+            or _register_failure(refusal, settings, user.username, user, actor, now) is not None
+        )
+        refusal.audit(
+            CATEGORY, purpose, outcome="failure", detail={"reason": "locked" if locked else reason}
+        )
         if locked:
-            refusal.repo(SignInRepository).end_session(principal.session_id,
-                                                       f"{purpose}_failures"[:64])
-            security_alerts.raise_alert(refusal, "reauthenticate_locked",
-                                        username=user.username, user_id=user.id,
-                                        address=address, detail={"purpose": purpose})
+            refusal.repo(SignInRepository).end_session(
+                principal.session_id, f"{purpose}_failures"[:64]
+            )
+            security_alerts.raise_alert(
+                refusal,
+                "reauthenticate_locked",
+                username=user.username,
+                user_id=user.id,
+                address=address,
+                detail={"purpose": purpose},
+            )
         refusal.commit()
     if locked:
         raise SessionEndedError(
-            "Too many wrong passwords: this session has been ended for safety. "
-            "Sign in again.")
+            "Too many wrong passwords: this session has been ended for safety. Sign in again."
+        )
     if reason == "bad_totp":
         raise InvalidTotpError("The one-time code is wrong or was already used.")
     raise InvalidCredentialsError("Wrong password.")
 
 
-def reauthenticate(uow: UnitOfWork, settings: Settings, principal: Principal,
-                   password: str) -> None:
+def reauthenticate(
+    uow: UnitOfWork, settings: Settings, principal: Principal, password: str
+) -> None:
     """Unlock an idle-locked desktop: the password must match; failures count like failed
     sign-ins, and too many end the session."""
     with uow:
@@ -315,8 +385,14 @@ def authenticate(sign_ins: SignInRepository, settings: Settings, token: str) -> 
     user, auth_session = row
     if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.active:
         raise NotAuthenticatedError("The session has ended. Please sign in again.")
-    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
-                     roles=tuple(user.roles), session_id=auth_session.id, user=user)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=tuple(user.roles),
+        session_id=auth_session.id,
+        user=user,
+    )
 
 
 def refreshed_principal(sign_ins: SignInRepository, principal: Principal) -> Principal:
@@ -327,8 +403,17 @@ def refreshed_principal(sign_ins: SignInRepository, principal: Principal) -> Pri
     if row is None:
         raise NotAuthenticatedError("The session has ended.")
     user, auth_session = row
-    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow() \
-            or not user.active:
+    if (
+        auth_session.revoked_at is not None
+        or auth_session.expires_at <= utcnow()
+        or not user.active
+    ):
         raise NotAuthenticatedError("The session has ended. Please sign in again.")
-    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
-                     roles=tuple(user.roles), session_id=auth_session.id, user=user)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=tuple(user.roles),
+        session_id=auth_session.id,
+        user=user,
+    )

@@ -33,8 +33,9 @@ def _stay_at(stays: list[BedStay], instant: datetime) -> BedStay | None:
     return None
 
 
-def capture_admission_bed_days(uow: UnitOfWork, admission: Admission, *,
-                               until: datetime | None = None) -> int:
+def capture_admission_bed_days(
+    uow: UnitOfWork, admission: Admission, *, until: datetime | None = None
+) -> int:
     """Charge the uncharged midnights of one admission up to ``until`` (default now).
     Inside the caller's transaction; returns how many new bed-days were recorded."""
     if admission.status == "cancelled":
@@ -47,8 +48,9 @@ def capture_admission_bed_days(uow: UnitOfWork, admission: Admission, *,
     return _capture(uow, repo, admission, stays, end)
 
 
-def _capture(uow: UnitOfWork, repo: WardRepository, admission: Admission,
-             stays: list[BedStay], end: datetime) -> int:
+def _capture(
+    uow: UnitOfWork, repo: WardRepository, admission: Admission, stays: list[BedStay], end: datetime
+) -> int:
     zone = uow.hospital.zone
     charged = repo.charged_days(admission.id)
     added = 0
@@ -60,14 +62,23 @@ def _capture(uow: UnitOfWork, repo: WardRepository, admission: Admission,
         stay = _stay_at(stays, midnight)
         if stay is None:
             continue  # between beds exactly at midnight: nothing to charge
-        if repo.record_bed_day(admission_id=admission.id, day=day,
-                               patient_id=admission.patient_id, ward_id=stay.ward_id,
-                               ward_class=stay.ward_class, at=now):
+        if repo.record_bed_day(
+            admission_id=admission.id,
+            day=day,
+            patient_id=admission.patient_id,
+            ward_id=stay.ward_id,
+            ward_class=stay.ward_class,
+            at=now,
+        ):
             uow.emit(BedDayOccupied(admission.id, admission.patient_id, stay.ward_class, day))
             added += 1
     if added:
-        uow.audit(CATEGORY, "bed_days.capture", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "days": added})
+        uow.audit(
+            CATEGORY,
+            "bed_days.capture",
+            patient_id=admission.patient_id,
+            detail={"admission_id": admission.id, "days": added},
+        )
     return added
 
 
@@ -84,7 +95,8 @@ def capture_bed_days(uow: UnitOfWork, *, until: datetime | None = None) -> int:
         added = 0
         for admission in admissions:
             until_for = min(end, admission.discharged_at) if admission.discharged_at else end
-            added += _capture(uow, repo, admission, stays_by_admission.get(admission.id, []),
-                              until_for)
+            added += _capture(
+                uow, repo, admission, stays_by_admission.get(admission.id, []), until_for
+            )
         uow.commit()
         return added

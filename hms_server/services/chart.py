@@ -45,19 +45,33 @@ def chart_summary(uow: UnitOfWork, patient_id: int) -> ChartSummary:
         patient = basis.patient
         assert patient is not None
         overview = uow.repo(ChartQueries).overview(patient_id)
-        medications = [MedicationView(i, d, p)
-                       for i, d, p in active_medication_rows(uow, patient_id)]
+        medications = [
+            MedicationView(i, d, p) for i, d, p in active_medication_rows(uow, patient_id)
+        ]
         audit_read(uow, basis, "chart")
         uow.commit()
-        return ChartSummary(patient, basis.via, overview.allergies, overview.problems,
-                            medications, overview.latest_vitals,
-                            [EncounterView(e, name) for e, name in overview.recent_encounters],
-                            overview.counts, age_on(patient.date_of_birth, uow.hospital.today()))
+        return ChartSummary(
+            patient,
+            basis.via,
+            overview.allergies,
+            overview.problems,
+            medications,
+            overview.latest_vitals,
+            [EncounterView(e, name) for e, name in overview.recent_encounters],
+            overview.counts,
+            age_on(patient.date_of_birth, uow.hospital.today()),
+        )
 
 
-def timeline(uow: UnitOfWork, patient_id: int, *, kinds: list[str] | None,
-             since: datetime | None, limit: int,
-             offset: int) -> tuple[list[TimelineEntry], int]:
+def timeline(
+    uow: UnitOfWork,
+    patient_id: int,
+    *,
+    kinds: list[str] | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[TimelineEntry], int]:
     """Encounters, notes, vitals, results, prescriptions, documents, allergies and problems
     in one list, newest first. ``kinds`` are allow-listed names, never SQL."""
     chosen = [k for k in TIMELINE_KINDS if kinds is None or k in kinds]
@@ -66,8 +80,9 @@ def timeline(uow: UnitOfWork, patient_id: int, *, kinds: list[str] | None,
         if not chosen:
             uow.commit()
             return [], 0
-        rows, total = uow.repo(ChartQueries).timeline(patient_id, kinds=chosen, since=since,
-                                                      limit=limit, offset=offset)
+        rows, total = uow.repo(ChartQueries).timeline(
+            patient_id, kinds=chosen, since=since, limit=limit, offset=offset
+        )
         audit_read(uow, basis, "timeline", kinds=chosen)
         uow.commit()
         return rows, total

@@ -17,8 +17,9 @@ from hms_server.config import Settings
 from hms_server.domain.errors import NotAuthenticatedError
 
 # OWASP minimum for argon2id: m = 19 MiB, t = 2, p = 1.
-PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1,
-                                 hash_len=32, salt_len=16, type=Type.ID)
+PASSWORD_HASHER = PasswordHasher(
+    time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16, type=Type.ID
+)
 # Verified against when the username does not exist, so response time does not reveal it.
 _DUMMY_HASH = PASSWORD_HASHER.hash("not-a-real-password-only-for-timing")
 
@@ -82,8 +83,9 @@ class AccessClaims:
     session_id: uuid.UUID
 
 
-def issue_access_token(settings: Settings, user_id: int, session_id: uuid.UUID,
-                       now: datetime) -> str:
+def issue_access_token(
+    settings: Settings, user_id: int, session_id: uuid.UUID, now: datetime
+) -> str:
     claims = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
@@ -95,8 +97,9 @@ def issue_access_token(settings: Settings, user_id: int, session_id: uuid.UUID,
         "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=JWT_ALGORITHM,
-                      headers={"typ": ACCESS_TOKEN_TYP})
+    return jwt.encode(
+        claims, settings.jwt_secret, algorithm=JWT_ALGORITHM, headers={"typ": ACCESS_TOKEN_TYP}
+    )
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
@@ -106,8 +109,11 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         if header.get("typ") != ACCESS_TOKEN_TYP or header.get("alg") != JWT_ALGORITHM:
             raise NotAuthenticatedError("The access token is not valid.")
         claims = jwt.decode(
-            token, settings.jwt_secret, algorithms=[JWT_ALGORITHM],
-            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            token,
+            settings.jwt_secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "aud", "iss", "sid", "typ"]},
             leeway=5,
         )

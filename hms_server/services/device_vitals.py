@@ -77,11 +77,13 @@ def _match(repo: DeviceRepository, reading: DeviceReading) -> tuple[Any, int]:
     at = reading.observed_at
     in_bed = None
     if reading.ward_code and reading.bed:
-        holders = repo.admissions_in_bed_around(reading.ward_code, reading.room, reading.bed,
-                                                at, CLOCK_TOLERANCE)
+        holders = repo.admissions_in_bed_around(
+            reading.ward_code, reading.room, reading.bed, at, CLOCK_TOLERANCE
+        )
         if len(holders) > 1:
-            raise _Unmatched("ambiguous_bed", "The bed changed patients around the time of "
-                             "the reading.")
+            raise _Unmatched(
+                "ambiguous_bed", "The bed changed patients around the time of the reading."
+            )
         in_bed = holders[0] if holders else None
     if reading.mrn:
         patient_id = repo.patient_id_for_mrn(reading.mrn)
@@ -89,28 +91,39 @@ def _match(repo: DeviceRepository, reading: DeviceReading) -> tuple[Any, int]:
             raise _Unmatched("unknown_mrn", "No patient has this MRN.")
         admission = repo.admission_of_patient_at(patient_id, at, CLOCK_TOLERANCE)
         if admission is None:
-            raise _Unmatched("not_admitted", "The patient was not admitted at the time of "
-                             "the reading.")
+            raise _Unmatched(
+                "not_admitted", "The patient was not admitted at the time of the reading."
+            )
         if reading.ward_code and reading.bed and (in_bed is None or in_bed.id != admission.id):
-            raise _Unmatched("location_mismatch", "The MRN and the bed in the message name "
-                             "different patients (or the patient was in another bed).")
+            raise _Unmatched(
+                "location_mismatch",
+                "The MRN and the bed in the message name "
+                "different patients (or the patient was in another bed).",
+            )
         return admission, patient_id
     if in_bed is None:
-        raise _Unmatched("empty_bed", "Nobody was admitted to that bed at the time of the "
-                         "reading.")
+        raise _Unmatched("empty_bed", "Nobody was admitted to that bed at the time of the reading.")
     return in_bed, in_bed.patient_id
 
 
-def _store_vitals(repo: DeviceRepository, reading: DeviceReading, admission: Any,
-                  patient_id: int) -> VitalSigns:
+def _store_vitals(
+    repo: DeviceRepository, reading: DeviceReading, admission: Any, patient_id: int
+) -> VitalSigns:
     values = dict(reading.values)
     try:
         validate_vitals(values)
     except ValidationFailedError as exc:
         raise OruError("bad_value", exc.detail) from exc
-    row = VitalSigns(patient_id=patient_id, encounter_id=admission.encounter_id,
-                     recorded_by_user_id=None, source="device", device_id=reading.device_id,
-                     recorded_at=reading.observed_at, flags=vital_flags(values), **values)
+    row = VitalSigns(
+        patient_id=patient_id,
+        encounter_id=admission.encounter_id,
+        recorded_by_user_id=None,
+        source="device",
+        device_id=reading.device_id,
+        recorded_at=reading.observed_at,
+        flags=vital_flags(values),
+        **values,
+    )
     repo.add(row)
     repo.flush()
     return row
@@ -121,27 +134,40 @@ def receive_message(uow: UnitOfWork, raw: str) -> Outcome:
     header = read_header(raw)
     with uow:
         repo = uow.repo(DeviceRepository)
-        record = repo.claim(DeviceMessage(
-            received_at=utcnow(), raw=raw[:200_000],
-            sending_application=header.sending_application,
-            sending_facility=header.sending_facility, control_id=header.control_id,
-            message_type=(header.message_type or "")[:16] or None, status="malformed"))
+        record = repo.claim(
+            DeviceMessage(
+                received_at=utcnow(),
+                raw=raw[:200_000],
+                sending_application=header.sending_application,
+                sending_facility=header.sending_facility,
+                control_id=header.control_id,
+                message_type=(header.message_type or "")[:16] or None,
+                status="malformed",
+            )
+        )
         if record is None:
             previous = repo.by_control_id(header.sending_application, header.control_id)
             uow.commit()
             status = previous.status if previous else "stored"
-            return Outcome("duplicate", _ack_for(raw, status, previous.error_code if previous
-                                                  else None,
-                                                  previous.error_detail if previous else None),
-                           previous.id if previous else None,
-                           previous.vitals_id if previous else None,
-                           previous.patient_id if previous else None)
+            return Outcome(
+                "duplicate",
+                _ack_for(
+                    raw,
+                    status,
+                    previous.error_code if previous else None,
+                    previous.error_detail if previous else None,
+                ),
+                previous.id if previous else None,
+                previous.vitals_id if previous else None,
+                previous.patient_id if previous else None,
+            )
         try:
             reading = parse_oru(raw, uow.hospital.zone)
             record.device_id = reading.device_id
             if reading.observed_at > utcnow() + CLOCK_TOLERANCE:
-                raise OruError("bad_time", "The reading is timed in the future (check the "
-                               "monitor's clock).")
+                raise OruError(
+                    "bad_time", "The reading is timed in the future (check the monitor's clock)."
+                )
             admission, patient_id = _match(repo, reading)
             vitals = _store_vitals(repo, reading, admission, patient_id)
         except OruError as error:
@@ -153,18 +179,36 @@ def receive_message(uow: UnitOfWork, raw: str) -> Outcome:
         else:
             record.status, record.patient_id = "stored", patient_id
             record.admission_id, record.vitals_id = admission.id, vitals.id
-            uow.audit(CATEGORY, "device_vitals.store", patient_id=patient_id,
-                      detail={"device_message_id": record.id, "vitals_id": vitals.id,
-                              "device_id": reading.device_id})
-            uow.publish("vitals.recorded", {"vitals_id": vitals.id, "patient_id": patient_id,
-                                            "admission_id": admission.id, "source": "device"})
+            uow.audit(
+                CATEGORY,
+                "device_vitals.store",
+                patient_id=patient_id,
+                detail={
+                    "device_message_id": record.id,
+                    "vitals_id": vitals.id,
+                    "device_id": reading.device_id,
+                },
+            )
+            uow.publish(
+                "vitals.recorded",
+                {
+                    "vitals_id": vitals.id,
+                    "patient_id": patient_id,
+                    "admission_id": admission.id,
+                    "source": "device",
+                },
+            )
         if record.status != "stored":
             uow.publish("device_message.review", {"device_message_id": record.id})
         repo.flush()
         uow.commit()
-        return Outcome(record.status, _ack_for(raw, record.status, record.error_code,
-                                               record.error_detail),
-                       record.id, record.vitals_id, record.patient_id)
+        return Outcome(
+            record.status,
+            _ack_for(raw, record.status, record.error_code, record.error_detail),
+            record.id,
+            record.vitals_id,
+            record.patient_id,
+        )
 
 
 def record_broken_frame(uow: UnitOfWork, raw: bytes, reason: str) -> Outcome:
@@ -174,24 +218,32 @@ def record_broken_frame(uow: UnitOfWork, raw: bytes, reason: str) -> Outcome:
     header = read_header(text)
     with uow:
         repo = uow.repo(DeviceRepository)
-        record = DeviceMessage(received_at=utcnow(), raw=text[:200_000],
-                               sending_application=header.sending_application,
-                               sending_facility=header.sending_facility, control_id=None,
-                               message_type=(header.message_type or "")[:16] or None,
-                               status="malformed", error_code="frame",
-                               error_detail=reason[:500])
+        record = DeviceMessage(
+            received_at=utcnow(),
+            raw=text[:200_000],
+            sending_application=header.sending_application,
+            sending_facility=header.sending_facility,
+            control_id=None,
+            message_type=(header.message_type or "")[:16] or None,
+            status="malformed",
+            error_code="frame",
+            error_detail=reason[:500],
+        )
         repo.add(record)
         repo.flush()
         uow.publish("device_message.review", {"device_message_id": record.id})
         uow.commit()
-        return Outcome("malformed", build_ack(text, "AR", error_code="100",
-                                              error_text=reason), record.id)
+        return Outcome(
+            "malformed", build_ack(text, "AR", error_code="100", error_text=reason), record.id
+        )
 
 
 # --- the review list ----------------------------------------------------------------------------
 
-def list_review(uow: UnitOfWork, *, include_reviewed: bool, limit: int,
-                offset: int) -> tuple[list[DeviceMessage], int]:
+
+def list_review(
+    uow: UnitOfWork, *, include_reviewed: bool, limit: int, offset: int
+) -> tuple[list[DeviceMessage], int]:
     with uow:
         rows, total = uow.repo(DeviceRepository).review_list(include_reviewed, limit, offset)
         uow.audit(CATEGORY, "review.list", detail={"returned": len(rows)})
@@ -199,9 +251,14 @@ def list_review(uow: UnitOfWork, *, include_reviewed: bool, limit: int,
         return rows, total
 
 
-def review_message(uow: UnitOfWork, message_id: int, *, note: str,
-                   admission_id: int | None,
-                   ensure_access: Callable[[UnitOfWork, Any], object]) -> DeviceMessage:
+def review_message(
+    uow: UnitOfWork,
+    message_id: int,
+    *,
+    note: str,
+    admission_id: int | None,
+    ensure_access: Callable[[UnitOfWork, Any], object],
+) -> DeviceMessage:
     """Close a review item: dismiss it, or (an unmatched reading) file it against the
     admission the nurse identified — its values are read again from the message."""
     with uow:
@@ -210,33 +267,52 @@ def review_message(uow: UnitOfWork, message_id: int, *, note: str,
         if record is None:
             raise NotFoundError(f"No device message with id {message_id}.")
         if record.status == "stored" or record.reviewed_at is not None:
-            raise ConflictError("This message has already been dealt with.",
-                                extra={"reason": "already_reviewed"})
+            raise ConflictError(
+                "This message has already been dealt with.", extra={"reason": "already_reviewed"}
+            )
         if admission_id is not None:
             if record.status != "unmatched":
-                raise ConflictError("Only a well-formed reading that matched nobody can be "
-                                    "filed against a patient.", extra={"reason": "not_unmatched"})
+                raise ConflictError(
+                    "Only a well-formed reading that matched nobody can be "
+                    "filed against a patient.",
+                    extra={"reason": "not_unmatched"},
+                )
             admission = repo.admission(admission_id)
             if admission is None:
                 raise NotFoundError(f"No admission with id {admission_id}.")
             ensure_access(uow, admission)
             reading = parse_oru(record.raw, uow.hospital.zone)
-            if not (admission.admitted_at <= reading.observed_at
-                    and (admission.discharged_at is None
-                         or reading.observed_at < admission.discharged_at)):
-                raise ConflictError("The reading was taken outside this admission.",
-                                    extra={"reason": "outside_admission"})
+            if not (
+                admission.admitted_at <= reading.observed_at
+                and (
+                    admission.discharged_at is None or reading.observed_at < admission.discharged_at
+                )
+            ):
+                raise ConflictError(
+                    "The reading was taken outside this admission.",
+                    extra={"reason": "outside_admission"},
+                )
             vitals = _store_vitals(repo, reading, admission, admission.patient_id)
             record.status, record.patient_id = "stored", admission.patient_id
             record.admission_id, record.vitals_id = admission.id, vitals.id
-            uow.publish("vitals.recorded", {"vitals_id": vitals.id,
-                                            "patient_id": admission.patient_id,
-                                            "admission_id": admission.id, "source": "device"})
+            uow.publish(
+                "vitals.recorded",
+                {
+                    "vitals_id": vitals.id,
+                    "patient_id": admission.patient_id,
+                    "admission_id": admission.id,
+                    "source": "device",
+                },
+            )
         record.reviewed_at = utcnow()
         record.reviewed_by_user_id = uow.actor.user_id if uow.actor else None
         record.review_note = note.strip()
-        uow.audit(CATEGORY, "review.close", patient_id=record.patient_id,
-                  detail={"device_message_id": record.id, "filed": admission_id is not None})
+        uow.audit(
+            CATEGORY,
+            "review.close",
+            patient_id=record.patient_id,
+            detail={"device_message_id": record.id, "filed": admission_id is not None},
+        )
         repo.flush()
         uow.commit()
         return record

@@ -14,16 +14,21 @@ from hms_server.adapters.uow import UnitOfWork
 CATEGORY = "pharmacy"
 
 
-def queue(uow: UnitOfWork, *, days: int, q: str | None, limit: int, offset: int
-          ) -> tuple[list[dict[str, Any]], int]:
+def queue(
+    uow: UnitOfWork, *, days: int, q: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     """One page of the queue. Reading it shows patients' names: audited once per read with
     the patient ids on the page."""
     with uow:
         since = uow.hospital.now() - timedelta(days=days)
-        rows, total = uow.repo(DispensingQueries).queue_rows(since=since, q=q, limit=limit,
-                                         offset=offset)
+        rows, total = uow.repo(DispensingQueries).queue_rows(
+            since=since, q=q, limit=limit, offset=offset
+        )
         if rows:
-            uow.audit(CATEGORY, "queue.read",
-                      detail={"patient_ids": sorted({r["patient"].id for r in rows})})
+            uow.audit(
+                CATEGORY,
+                "queue.read",
+                detail={"patient_ids": sorted({r["patient"].id for r in rows})},
+            )
         uow.commit()
         return rows, total

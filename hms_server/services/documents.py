@@ -41,49 +41,69 @@ def sniff_content_type(data: bytes) -> str | None:
     return None
 
 
-def upload_document(uow: UnitOfWork, patient_id: int, *, title: str, category: str | None,
-                    filename: str | None, data: bytes,
-                    encounter_id: int | None) -> PatientDocument:
+def upload_document(
+    uow: UnitOfWork,
+    patient_id: int,
+    *,
+    title: str,
+    category: str | None,
+    filename: str | None,
+    data: bytes,
+    encounter_id: int | None,
+) -> PatientDocument:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentTooLargeError(
             f"Documents may be at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB.",
-            extra={"max_bytes": MAX_DOCUMENT_BYTES})
+            extra={"max_bytes": MAX_DOCUMENT_BYTES},
+        )
     content_type = sniff_content_type(data)
     if content_type is None:
         raise UnsupportedDocumentError(
             "Only PDF, PNG and JPEG files can be attached (checked from the file's content).",
-            extra={"accepted": [t for _, t in _SIGNATURES]})
+            extra={"accepted": [t for _, t in _SIGNATURES]},
+        )
     with uow:
         ensure_chart_write_access(uow, patient_id)
         check_encounter(uow, encounter_id, patient_id)
         doc = PatientDocument(
-            patient_id=patient_id, encounter_id=encounter_id, title=title.strip(),
-            category=category, filename=(filename or "")[-255:] or None,
-            content_type=content_type, size_bytes=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), content=data,
-            uploaded_by_user_id=actor_id(uow), uploaded_at=utcnow())
+            patient_id=patient_id,
+            encounter_id=encounter_id,
+            title=title.strip(),
+            category=category,
+            filename=(filename or "")[-255:] or None,
+            content_type=content_type,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content=data,
+            uploaded_by_user_id=actor_id(uow),
+            uploaded_at=utcnow(),
+        )
         uow.repo(ChartRepository).add(doc)
-        uow.audit("documents", "document.upload", patient_id=patient_id,
-                  detail={"document_id": doc.id, "sha256": doc.sha256,
-                          "size_bytes": doc.size_bytes})
+        uow.audit(
+            "documents",
+            "document.upload",
+            patient_id=patient_id,
+            detail={"document_id": doc.id, "sha256": doc.sha256, "size_bytes": doc.size_bytes},
+        )
         uow.publish("document.uploaded", {"document_id": doc.id, "patient_id": patient_id})
         uow.commit()
         return doc
 
 
-def list_documents(uow: UnitOfWork, patient_id: int, *, limit: int,
-                   offset: int) -> tuple[list[PatientDocument], int]:
+def list_documents(
+    uow: UnitOfWork, patient_id: int, *, limit: int, offset: int
+) -> tuple[list[PatientDocument], int]:
     with uow:
         basis = ensure_chart_access(uow, patient_id)
-        rows, total = uow.repo(ChartRepository).documents(patient_id, limit=limit,
-                                                          offset=offset)
+        rows, total = uow.repo(ChartRepository).documents(patient_id, limit=limit, offset=offset)
         audit_read(uow, basis, "documents")
         uow.commit()
         return rows, total
 
 
-def get_document(uow: UnitOfWork, patient_id: int, document_id: int, *,
-                 with_content: bool) -> PatientDocument:
+def get_document(
+    uow: UnitOfWork, patient_id: int, document_id: int, *, with_content: bool
+) -> PatientDocument:
     with uow:
         doc = uow.repo(ChartRepository).get(PatientDocument, document_id)
         if doc is None or doc.patient_id != patient_id:
@@ -91,7 +111,6 @@ def get_document(uow: UnitOfWork, patient_id: int, document_id: int, *,
         basis = ensure_chart_access(uow, patient_id)
         if with_content:
             _ = doc.content  # load the deferred column before the session closes
-        audit_read(uow, basis, "documents", document_id=document_id,
-                   download=with_content)
+        audit_read(uow, basis, "documents", document_id=document_id, download=with_content)
         uow.commit()
         return doc

@@ -30,7 +30,8 @@ def _require_patient(uow: UnitOfWork, patient_id: int) -> Patient:
     if patient.merged_into_id is not None:
         raise ConflictError(
             f"Patient {patient_id} was merged into {patient.merged_into_id}; use that record.",
-            extra={"merged_into_id": patient.merged_into_id})
+            extra={"merged_into_id": patient.merged_into_id},
+        )
     return patient
 
 
@@ -41,10 +42,17 @@ def get_encounter_row(uow: UnitOfWork, encounter_id: int, *, lock: bool = False)
     return encounter
 
 
-def open_encounter(uow: UnitOfWork, *, patient_id: int, clinician_user_id: int,
-                   appointment_id: int | None = None, kind: str = "outpatient",
-                   reason: str | None = None, started_at: datetime | None = None,
-                   join_care_team: bool = True) -> Encounter:
+def open_encounter(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    clinician_user_id: int,
+    appointment_id: int | None = None,
+    kind: str = "outpatient",
+    reason: str | None = None,
+    started_at: datetime | None = None,
+    join_care_team: bool = True,
+) -> Encounter:
     """Start an encounter and make the clinician part of the patient's care team.
 
     Callers establish the care relationship first: the queue (the patient is with this
@@ -56,9 +64,10 @@ def open_encounter(uow: UnitOfWork, *, patient_id: int, clinician_user_id: int,
     encounter already in progress instead of opening another one.
     """
     if kind not in ENCOUNTER_KINDS:
-        raise ValidationFailedError(f"Unknown encounter kind '{kind}'.",
-                                    extra={"errors": [{"field": "kind", "type": "enum",
-                                                       "message": "unknown kind"}]})
+        raise ValidationFailedError(
+            f"Unknown encounter kind '{kind}'.",
+            extra={"errors": [{"field": "kind", "type": "enum", "message": "unknown kind"}]},
+        )
     with uow:
         _require_patient(uow, patient_id)
         if uow.repo(UserRepository).get(clinician_user_id) is None:
@@ -68,23 +77,43 @@ def open_encounter(uow: UnitOfWork, *, patient_id: int, clinician_user_id: int,
             if existing is not None:
                 uow.commit()
                 return existing
-        encounter = Encounter(patient_id=patient_id, clinician_user_id=clinician_user_id,
-                              appointment_id=appointment_id, kind=kind, status="in_progress",
-                              reason=reason, started_at=started_at or utcnow())
+        encounter = Encounter(
+            patient_id=patient_id,
+            clinician_user_id=clinician_user_id,
+            appointment_id=appointment_id,
+            kind=kind,
+            status="in_progress",
+            reason=reason,
+            started_at=started_at or utcnow(),
+        )
         uow.repo(ChartRepository).add(encounter)
         if join_care_team:
-            add_care_team_member(uow, patient_id=patient_id, user_id=clinician_user_id,
-                                 role="attending", source="encounter")
-        uow.audit(CATEGORY, "encounter.open", patient_id=patient_id,
-                  detail={"encounter_id": encounter.id, "appointment_id": appointment_id,
-                          "clinician_user_id": clinician_user_id, "kind": kind})
+            add_care_team_member(
+                uow,
+                patient_id=patient_id,
+                user_id=clinician_user_id,
+                role="attending",
+                source="encounter",
+            )
+        uow.audit(
+            CATEGORY,
+            "encounter.open",
+            patient_id=patient_id,
+            detail={
+                "encounter_id": encounter.id,
+                "appointment_id": appointment_id,
+                "clinician_user_id": clinician_user_id,
+                "kind": kind,
+            },
+        )
         uow.publish("encounter.opened", {"encounter_id": encounter.id, "patient_id": patient_id})
         uow.commit()
         return encounter
 
 
-def close_encounter(uow: UnitOfWork, encounter_id: int, *,
-                    ended_at: datetime | None = None) -> Encounter:
+def close_encounter(
+    uow: UnitOfWork, encounter_id: int, *, ended_at: datetime | None = None
+) -> Encounter:
     """Finish an encounter. Closing one that is already finished is a no-op."""
     with uow:
         encounter = get_encounter_row(uow, encounter_id, lock=True)
@@ -93,14 +122,25 @@ def close_encounter(uow: UnitOfWork, encounter_id: int, *,
         if encounter.status == "in_progress":
             encounter.status = "finished"
             encounter.ended_at = max(ended_at or utcnow(), encounter.started_at)
-            uow.audit(CATEGORY, "encounter.close", patient_id=encounter.patient_id,
-                      detail={"encounter_id": encounter.id})
-            uow.publish("encounter.closed", {"encounter_id": encounter.id,
-                                             "patient_id": encounter.patient_id})
+            uow.audit(
+                CATEGORY,
+                "encounter.close",
+                patient_id=encounter.patient_id,
+                detail={"encounter_id": encounter.id},
+            )
+            uow.publish(
+                "encounter.closed",
+                {"encounter_id": encounter.id, "patient_id": encounter.patient_id},
+            )
             # Billing charges the consultation (once per encounter; capture is idempotent).
-            uow.emit(ConsultationCompleted(
-                encounter_id=encounter.id, patient_id=encounter.patient_id,
-                doctor_user_id=encounter.clinician_user_id, department_id=None,
-                ended_at=encounter.ended_at))
+            uow.emit(
+                ConsultationCompleted(
+                    encounter_id=encounter.id,
+                    patient_id=encounter.patient_id,
+                    doctor_user_id=encounter.clinician_user_id,
+                    department_id=None,
+                    ended_at=encounter.ended_at,
+                )
+            )
         uow.commit()
         return encounter

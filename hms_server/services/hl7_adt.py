@@ -46,31 +46,59 @@ class AdtPublisher:
         zone = uow.hospital.zone
         # The location being left: the bed before a transfer, or the bed the patient is
         # leaving on discharge and cancel.
-        prior = hl7_queries.bed_location(session, event.previous_bed_id) \
-            if event.change == "transferred" else None
+        prior = (
+            hl7_queries.bed_location(session, event.previous_bed_id)
+            if event.change == "transferred"
+            else None
+        )
         current = hl7_queries.bed_location(
-            session, event.previous_bed_id if event.change in ("discharged", "cancelled")
-            else row.bed_id)
+            session,
+            event.previous_bed_id if event.change in ("discharged", "cancelled") else row.bed_id,
+        )
         facts = AdtFacts(
-            change=event.change, control_id=f"HMS{event.admission_id}-{utcnow():%y%m%d%H%M%S%f}",
-            at=event.at.astimezone(zone), mrn=row.mrn, family_name=row.family_name,
-            given_name=row.given_name, date_of_birth=row.date_of_birth, sex=row.sex,
-            admission_id=row.id, admitted_at=row.admitted_at.astimezone(zone),
-            source=row.source, location=_location(current), prior_location=_location(prior),
-            attending_id=row.attending_doctor_user_id, attending_name=row.attending_name,
+            change=event.change,
+            control_id=f"HMS{event.admission_id}-{utcnow():%y%m%d%H%M%S%f}",
+            at=event.at.astimezone(zone),
+            mrn=row.mrn,
+            family_name=row.family_name,
+            given_name=row.given_name,
+            date_of_birth=row.date_of_birth,
+            sex=row.sex,
+            admission_id=row.id,
+            admitted_at=row.admitted_at.astimezone(zone),
+            source=row.source,
+            location=_location(current),
+            prior_location=_location(prior),
+            attending_id=row.attending_doctor_user_id,
+            attending_name=row.attending_name,
             discharged_at=row.discharged_at.astimezone(zone) if row.discharged_at else None,
             disposition=row.discharge_disposition if event.change == "discharged" else None,
             sending_facility=self.sending_facility,
             receiving_application=self.receiving_application,
-            receiving_facility=self.receiving_facility)
+            receiving_facility=self.receiving_facility,
+        )
         body = build_adt(facts)
         now = utcnow()
-        message = Message(channel="hl7", recipient=self.endpoint,
-                          template=f"adt_{facts.change}", body=body,
-                          patient_id=event.patient_id, status="queued", attempts=0,
-                          next_attempt_at=now, created_at=now)
+        message = Message(
+            channel="hl7",
+            recipient=self.endpoint,
+            template=f"adt_{facts.change}",
+            body=body,
+            patient_id=event.patient_id,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
         session.add(message)
         session.flush()
-        uow.audit(CATEGORY, "hl7.adt.queue", patient_id=event.patient_id,
-                  detail={"admission_id": event.admission_id, "message_id": message.id,
-                          "change": event.change})
+        uow.audit(
+            CATEGORY,
+            "hl7.adt.queue",
+            patient_id=event.patient_id,
+            detail={
+                "admission_id": event.admission_id,
+                "message_id": message.id,
+                "change": event.change,
+            },
+        )

@@ -30,25 +30,39 @@ def resolve_medication_code(uow: UnitOfWork, code: str) -> ScannedMedication:
                 line = uow.repo(DispensingRepository).line(scan.dispense_line_id)
             except NotFoundError as exc:
                 raise UnknownBarcodeError(
-                    "This dispensing label does not match any dispensed medicine.") from exc
+                    "This dispensing label does not match any dispensed medicine."
+                ) from exc
             item = stock.item(line.item_id)
             batch = stock.batch(line.batch_id)
             drug = stock.drug(item.drug_id) if item.drug_id else None
             return ScannedMedication(
-                stock_item_id=item.id, drug_id=item.drug_id, lot=batch.lot, expiry=batch.expiry,
-                dispense_line_id=line.id, strength=drug.strength if drug else None,
-                form=drug.form if drug else None, route=drug.route if drug else None)
+                stock_item_id=item.id,
+                drug_id=item.drug_id,
+                lot=batch.lot,
+                expiry=batch.expiry,
+                dispense_line_id=line.id,
+                strength=drug.strength if drug else None,
+                form=drug.form if drug else None,
+                route=drug.route if drug else None,
+            )
         pack = stock.pack_by_gtin(scan.gtin)
         if pack is None:
             raise UnknownBarcodeError(
-                f"GTIN {scan.gtin} is not in the pharmacy catalogue.",
-                extra={"gtin": scan.gtin})
+                f"GTIN {scan.gtin} is not in the pharmacy catalogue.", extra={"gtin": scan.gtin}
+            )
         item = stock.item(pack.item_id)
         drug = stock.drug(item.drug_id) if item.drug_id else None
         return ScannedMedication(
-            stock_item_id=item.id, drug_id=item.drug_id, gtin=scan.gtin, lot=scan.lot,
-            expiry=scan.expiry, serial=scan.serial, strength=drug.strength if drug else None,
-            form=drug.form if drug else None, route=drug.route if drug else None)
+            stock_item_id=item.id,
+            drug_id=item.drug_id,
+            gtin=scan.gtin,
+            lot=scan.lot,
+            expiry=scan.expiry,
+            serial=scan.serial,
+            strength=drug.strength if drug else None,
+            form=drug.form if drug else None,
+            route=drug.route if drug else None,
+        )
 
 
 def describe_scan(uow: UnitOfWork, code: str) -> dict[str, Any]:
@@ -58,8 +72,10 @@ def describe_scan(uow: UnitOfWork, code: str) -> dict[str, Any]:
         stock = uow.repo(StockRepository)
         item = stock.item(found.stock_item_id) if found.stock_item_id else None
         pack = stock.pack_by_gtin(found.gtin) if found.gtin else None
-        return {**asdict(found),
-                "kind": "dispense_label" if found.dispense_line_id else "pack",
-                "item_name": item.name if item else None,
-                "pack_name": pack.name if pack else None,
-                "pack_quantity": pack.base_quantity if pack else None}
+        return {
+            **asdict(found),
+            "kind": "dispense_label" if found.dispense_line_id else "pack",
+            "item_name": item.name if item else None,
+            "pack_name": pack.name if pack else None,
+            "pack_quantity": pack.base_quantity if pack else None,
+        }

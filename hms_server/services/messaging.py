@@ -54,7 +54,11 @@ log = logging.getLogger("hms_server.messaging")
 CATEGORY = "messaging"
 #: Waits after the 1st, 2nd, 3rd, 4th failed attempt; the 5th failure is final (``dead``).
 BACKOFF_SCHEDULE: tuple[timedelta, ...] = (
-    timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=60))
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=60),
+)
 MAX_ATTEMPTS = len(BACKOFF_SCHEDULE) + 1
 #: A claimed message whose dispatcher died is claimed again after this long.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -110,8 +114,11 @@ def render(template: str, facts: AppointmentFacts, hospital: Hospital) -> tuple[
     when, doctor = _when(facts.starts_at, hospital), f"{facts.doctor} ({facts.department})"
     where = f" Location: {facts.location}." if facts.location else ""
     ref = f" Ref {facts.reference}."
-    cancel = (f" To cancel, visit {hospital.booking_url} or call us." if hospital.booking_url
-              else " To cancel, call us or use the booking page.")
+    cancel = (
+        f" To cancel, visit {hospital.booking_url} or call us."
+        if hospital.booking_url
+        else " To cancel, call us or use the booking page."
+    )
     lead = f"{hospital.name}: "
     if template == "appointment_confirmation":
         body = f"{lead}your appointment with {doctor} is booked for {when}.{where}{ref}{cancel}"
@@ -124,14 +131,17 @@ def render(template: str, facts: AppointmentFacts, hospital: Hospital) -> tuple[
     elif template == "waitlist_offer":
         # ``reference`` carries when the offer lapses (a waitlist offer has no booking yet).
         call = f" call {hospital.phone}" if hospital.phone else " call us"
-        body = (f"{lead}a place with {doctor} is free on {when}.{where} We hold it for you "
-                f"until {facts.reference}: to take it,{call}.")
+        body = (
+            f"{lead}a place with {doctor} is free on {when}.{where} We hold it for you "
+            f"until {facts.reference}: to take it,{call}."
+        )
     else:
         raise ValueError(f"unknown template {template!r}")
     return _SUBJECTS[template], body
 
 
 # --- enqueueing (inside the booking transaction) ---------------------------------------------
+
 
 def _facts(uow: UnitOfWork, appointment: Appointment) -> AppointmentFacts:
     scheduling_rows = uow.repo(SchedulingRepository)
@@ -142,7 +152,8 @@ def _facts(uow: UnitOfWork, appointment: Appointment) -> AppointmentFacts:
         doctor=doctor.display_name if doctor else "your doctor",
         department=department.name if department else "clinic",
         location=appointment.location or (department.location if department else None),
-        reference=appointment.booking_reference)
+        reference=appointment.booking_reference,
+    )
 
 
 def _channels(patient: Patient | None) -> list[tuple[str, str]]:
@@ -157,28 +168,48 @@ def _channels(patient: Patient | None) -> list[tuple[str, str]]:
     return out
 
 
-def _enqueue(uow: UnitOfWork, appointment: Appointment, template: str, facts: AppointmentFacts,
-             recipients: list[tuple[str, str]], due: datetime,
-             expires: datetime | None, now: datetime) -> int:
+def _enqueue(
+    uow: UnitOfWork,
+    appointment: Appointment,
+    template: str,
+    facts: AppointmentFacts,
+    recipients: list[tuple[str, str]],
+    due: datetime,
+    expires: datetime | None,
+    now: datetime,
+) -> int:
     messages = uow.repo(MessageRepository)
     subject, body = render(template, facts, uow.hospital)
     for channel, recipient in recipients:
-        messages.stage(Message(
-            channel=channel, recipient=recipient, template=template,
-            subject=subject if channel == "email" else None, body=body,
-            patient_id=appointment.patient_id, appointment_id=appointment.id, status="queued",
-            attempts=0, next_attempt_at=due, expires_at=expires, created_at=now))
+        messages.stage(
+            Message(
+                channel=channel,
+                recipient=recipient,
+                template=template,
+                subject=subject if channel == "email" else None,
+                body=body,
+                patient_id=appointment.patient_id,
+                appointment_id=appointment.id,
+                status="queued",
+                attempts=0,
+                next_attempt_at=due,
+                expires_at=expires,
+                created_at=now,
+            )
+        )
     return len(recipients)
 
 
-def cancel_pending_messages(uow: UnitOfWork, appointment_id: int,
-                            templates: Sequence[str] = TEMPLATES) -> int:
+def cancel_pending_messages(
+    uow: UnitOfWork, appointment_id: int, templates: Sequence[str] = TEMPLATES
+) -> int:
     """Cancel an appointment's not-yet-sent messages (those in flight are left alone)."""
     return uow.repo(MessageRepository).cancel_pending(appointment_id, templates)
 
 
-def enqueue_appointment_messages(uow: UnitOfWork, event: str, appointment: Appointment,
-                                 *, now: datetime | None = None) -> int:
+def enqueue_appointment_messages(
+    uow: UnitOfWork, event: str, appointment: Appointment, *, now: datetime | None = None
+) -> int:
     """Queue what an appointment event should tell the patient; returns messages queued.
 
     ``booked``: a confirmation now and one reminder per configured hours-before that is
@@ -199,17 +230,34 @@ def enqueue_appointment_messages(uow: UnitOfWork, event: str, appointment: Appoi
     facts = _facts(uow, appointment)
     queued = 0
     if event == "cancelled":
-        return _enqueue(uow, appointment, "appointment_cancelled", facts, recipients, now,
-                        appointment.starts_at, now)
+        return _enqueue(
+            uow,
+            appointment,
+            "appointment_cancelled",
+            facts,
+            recipients,
+            now,
+            appointment.starts_at,
+            now,
+        )
     if settings.send_confirmations:
         template = "appointment_confirmation" if event == "booked" else "appointment_rescheduled"
-        queued += _enqueue(uow, appointment, template, facts, recipients, now,
-                           appointment.starts_at, now)
+        queued += _enqueue(
+            uow, appointment, template, facts, recipients, now, appointment.starts_at, now
+        )
     for hours in sorted(set(settings.reminder_hours or []), reverse=True):
         due = appointment.starts_at - timedelta(hours=hours)
         if due > now:
-            queued += _enqueue(uow, appointment, "appointment_reminder", facts, recipients,
-                               due, appointment.starts_at, now)
+            queued += _enqueue(
+                uow,
+                appointment,
+                "appointment_reminder",
+                facts,
+                recipients,
+                due,
+                appointment.starts_at,
+                now,
+            )
     return queued
 
 
@@ -240,18 +288,37 @@ def on_waitlist_offered(uow: UnitOfWork, event: WaitlistOffered) -> None:
         doctor=doctor.display_name if doctor else "your doctor",
         department=department.name if department else "clinic",
         location=department.location if department else None,
-        reference=_when(until, uow.hospital))
+        reference=_when(until, uow.hospital),
+    )
     subject, body = render("waitlist_offer", facts, uow.hospital)
     messages = uow.repo(MessageRepository)
     for channel, recipient in recipients:
-        messages.stage(Message(
-            channel=channel, recipient=recipient, template="waitlist_offer",
-            subject=subject if channel == "email" else None, body=body,
-            patient_id=entry.patient_id, appointment_id=None, status="queued", attempts=0,
-            next_attempt_at=now, expires_at=until, created_at=now))
-    uow.audit(CATEGORY, "message.queue", patient_id=entry.patient_id,
-              detail={"template": "waitlist_offer", "waitlist_id": entry.id,
-                      "channels": [c for c, _r in recipients]})
+        messages.stage(
+            Message(
+                channel=channel,
+                recipient=recipient,
+                template="waitlist_offer",
+                subject=subject if channel == "email" else None,
+                body=body,
+                patient_id=entry.patient_id,
+                appointment_id=None,
+                status="queued",
+                attempts=0,
+                next_attempt_at=now,
+                expires_at=until,
+                created_at=now,
+            )
+        )
+    uow.audit(
+        CATEGORY,
+        "message.queue",
+        patient_id=entry.patient_id,
+        detail={
+            "template": "waitlist_offer",
+            "waitlist_id": entry.id,
+            "channels": [c for c, _r in recipients],
+        },
+    )
 
 
 def move_messages_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
@@ -260,6 +327,7 @@ def move_messages_on_merge(uow: UnitOfWork, event: PatientsMerged) -> None:
 
 
 # --- dispatching (outside transactions) -----------------------------------------------------
+
 
 @dataclass
 class DispatchReport:
@@ -286,9 +354,14 @@ class _Outcome:
 UowFactory = Callable[[], UnitOfWork]
 
 
-def dispatch_due_messages(uow_factory: UowFactory, adapters: Mapping[str, MessageAdapter],
-                          now: datetime | None = None, *, batch_size: int = 50,
-                          lease: timedelta = CLAIM_LEASE) -> DispatchReport:
+def dispatch_due_messages(
+    uow_factory: UowFactory,
+    adapters: Mapping[str, MessageAdapter],
+    now: datetime | None = None,
+    *,
+    batch_size: int = 50,
+    lease: timedelta = CLAIM_LEASE,
+) -> DispatchReport:
     """Send every due message of the configured channels once; returns what happened.
 
     Three short transactions: claim (status ``sending``, attempts + 1) with SKIP LOCKED so
@@ -309,8 +382,11 @@ def dispatch_due_messages(uow_factory: UowFactory, adapters: Mapping[str, Messag
         for message in claimed:
             message.status, message.claimed_at = "sending", now
             message.attempts += 1
-            snapshots.append(OutgoingMessage(message.id, message.channel, message.recipient,
-                                             message.subject, message.body))
+            snapshots.append(
+                OutgoingMessage(
+                    message.id, message.channel, message.recipient, message.subject, message.body
+                )
+            )
         uow.commit()
     report.claimed = len(snapshots)
     if not snapshots:
@@ -333,13 +409,18 @@ def dispatch_due_messages(uow_factory: UowFactory, adapters: Mapping[str, Messag
                 report.sent += 1
                 continue
             row.last_error = outcome.error[:500]
-            delay = None if outcome.permanent else next_retry_delay(row.attempts,
-                                                                    outcome.retry_after)
+            delay = (
+                None if outcome.permanent else next_retry_delay(row.attempts, outcome.retry_after)
+            )
             if delay is None:
                 row.status = "dead"
                 report.dead += 1
-                log.warning("message %s is dead after %s attempt(s): %s", row.id,
-                            row.attempts, row.last_error)
+                log.warning(
+                    "message %s is dead after %s attempt(s): %s",
+                    row.id,
+                    row.attempts,
+                    row.last_error,
+                )
             else:
                 row.status, row.next_attempt_at = "failed", now + delay
                 report.retrying += 1
@@ -354,8 +435,9 @@ def _send(adapter: MessageAdapter, message: OutgoingMessage) -> _Outcome:
     except PermanentSendError as exc:
         return _Outcome(message.id, error=str(exc) or type(exc).__name__, permanent=True)
     except TransientSendError as exc:
-        return _Outcome(message.id, error=str(exc) or type(exc).__name__,
-                        retry_after=exc.retry_after)
+        return _Outcome(
+            message.id, error=str(exc) or type(exc).__name__, retry_after=exc.retry_after
+        )
     except Exception as exc:  # an adapter bug must not stop the batch; retried as transient
         log.error("messaging adapter %s raised %s", adapter.channel, type(exc).__name__)
         return _Outcome(message.id, error=f"adapter error: {type(exc).__name__}")
@@ -369,9 +451,14 @@ class MessageDispatcher:
     of work per transaction. Safe to run in every server process (claims use SKIP LOCKED).
     """
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork],
-                 adapters: Mapping[str, MessageAdapter], *, interval: float = 5.0,
-                 batch_size: int = 50) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        adapters: Mapping[str, MessageAdapter],
+        *,
+        interval: float = 5.0,
+        batch_size: int = 50,
+    ) -> None:
         self._uow_factory = uow_factory
         self._adapters = dict(adapters)
         self._interval = interval
@@ -399,8 +486,9 @@ class MessageDispatcher:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="hms-message-dispatcher",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="hms-message-dispatcher", daemon=True
+            )
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -412,18 +500,35 @@ class MessageDispatcher:
 
 # --- admin use cases ------------------------------------------------------------------------
 
-def list_messages(uow: UnitOfWork, *, status: str | None = None, channel: str | None = None,
-                  appointment_id: int | None = None, patient_id: int | None = None,
-                  limit: int = 50, offset: int = 0) -> tuple[list[Message], int]:
+
+def list_messages(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    appointment_id: int | None = None,
+    patient_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Message], int]:
     """Outbox rows, newest first, filtered (all filters AND). Audited as a read."""
     if status is not None and status not in MESSAGE_STATUSES:
         raise ValidationFailedError(f"Unknown status; use one of {', '.join(MESSAGE_STATUSES)}.")
     with uow:
         rows, total = uow.repo(MessageRepository).search(
-            status=status, channel=channel, appointment_id=appointment_id,
-            patient_id=patient_id, limit=limit, offset=offset)
-        uow.audit(CATEGORY, "messages.list", patient_id=patient_id,
-                  detail={"status": status, "count": len(rows)})
+            status=status,
+            channel=channel,
+            appointment_id=appointment_id,
+            patient_id=patient_id,
+            limit=limit,
+            offset=offset,
+        )
+        uow.audit(
+            CATEGORY,
+            "messages.list",
+            patient_id=patient_id,
+            detail={"status": status, "count": len(rows)},
+        )
         uow.commit()
         return rows, int(total)
 
@@ -436,14 +541,20 @@ def retry_message(uow: UnitOfWork, message_id: int, *, now: datetime | None = No
         if message is None:
             raise NotFoundError(f"No message with id {message_id}.")
         if message.status not in RETRYABLE_STATUSES:
-            raise ConflictError(f"Only failed, dead or expired messages can be retried "
-                                f"(this one is {message.status}).",
-                                extra={"message_status": message.status})
+            raise ConflictError(
+                f"Only failed, dead or expired messages can be retried "
+                f"(this one is {message.status}).",
+                extra={"message_status": message.status},
+            )
         previous = message.status
         message.status, message.attempts, message.next_attempt_at = "queued", 0, now
         message.claimed_at, message.expires_at = None, None
-        uow.audit(CATEGORY, "message.retry", patient_id=message.patient_id,
-                  detail={"message_id": message.id, "previous_status": previous})
+        uow.audit(
+            CATEGORY,
+            "message.retry",
+            patient_id=message.patient_id,
+            detail={"message_id": message.id, "previous_status": previous},
+        )
         uow.commit()
         return message
 
@@ -455,20 +566,25 @@ def get_reminder_settings(uow: UnitOfWork) -> MessagingSettingsRow:
         return row
 
 
-def update_reminder_settings(uow: UnitOfWork, *, version: int, reminder_hours: list[int],
-                             send_confirmations: bool) -> MessagingSettingsRow:
+def update_reminder_settings(
+    uow: UnitOfWork, *, version: int, reminder_hours: list[int], send_confirmations: bool
+) -> MessagingSettingsRow:
     """Change when reminders go out (applies to appointments booked from now on)."""
     hours = sorted(set(reminder_hours), reverse=True)
     if len(hours) > 5 or any(h < 1 or h > MAX_REMINDER_HOURS for h in hours):
         raise ValidationFailedError(
-            f"Give at most 5 reminder times, each 1..{MAX_REMINDER_HOURS} hours before.")
+            f"Give at most 5 reminder times, each 1..{MAX_REMINDER_HOURS} hours before."
+        )
     with uow:
         row = uow.repo(MessageRepository).settings(lock=True)
         check_version(row.version, version, "reminder settings")
         row.reminder_hours, row.send_confirmations = hours, send_confirmations
         touch(row)  # saving the settings is an edit even when nothing differs
-        uow.audit(CATEGORY, "reminder_settings.update",
-                  detail={"reminder_hours": hours, "send_confirmations": send_confirmations})
+        uow.audit(
+            CATEGORY,
+            "reminder_settings.update",
+            detail={"reminder_hours": hours, "send_confirmations": send_confirmations},
+        )
         uow.commit()
         return row
 
@@ -484,8 +600,16 @@ def mask_recipient(recipient: str) -> str:
 
 
 __all__: list[Any] = [
-    "BACKOFF_SCHEDULE", "DispatchReport", "MessageDispatcher", "cancel_pending_messages",
-    "dispatch_due_messages", "enqueue_appointment_messages", "list_messages",
-    "move_messages_on_merge", "next_retry_delay", "on_appointment_changed", "render",
+    "BACKOFF_SCHEDULE",
+    "DispatchReport",
+    "MessageDispatcher",
+    "cancel_pending_messages",
+    "dispatch_due_messages",
+    "enqueue_appointment_messages",
+    "list_messages",
+    "move_messages_on_merge",
+    "next_retry_delay",
+    "on_appointment_changed",
+    "render",
     "retry_message",
 ]

@@ -30,8 +30,9 @@ def _user(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
-def start_enrolment(uow: UnitOfWork, settings: Settings, principal: Principal, *,
-                    password: str, code: str | None) -> TotpEnrolment:
+def start_enrolment(
+    uow: UnitOfWork, settings: Settings, principal: Principal, *, password: str, code: str | None
+) -> TotpEnrolment:
     """Issue a pending secret; sign-in is unchanged until a code from it is confirmed.
 
     Needs the current password, and the current one-time code when an authenticator is
@@ -40,17 +41,27 @@ def start_enrolment(uow: UnitOfWork, settings: Settings, principal: Principal, *
     failed sign-ins and too many end the session (``auth.confirm_password``).
     """
     with uow:
-        user = confirm_password(uow, settings, principal, password, purpose="totp.enrol_start",
-                                totp=code, with_totp=True)
+        user = confirm_password(
+            uow,
+            settings,
+            principal,
+            password,
+            purpose="totp.enrol_start",
+            totp=code,
+            with_totp=True,
+        )
         replacing = bool(user.totp_secret)
         pending = credentials.new_totp_secret()
         # Not an edit of the account until confirmed: the version stays.
         write_quietly(user, totp_pending_secret=pending)
-        uow.audit(CATEGORY, "totp.enrol_start",
-                  detail={"target_user_id": user.id, "replacing": replacing})
+        uow.audit(
+            CATEGORY, "totp.enrol_start", detail={"target_user_id": user.id, "replacing": replacing}
+        )
         uow.commit()
-        return TotpEnrolment(pending, credentials.totp_provisioning_uri(
-            pending, user.username, settings.hospital_name))
+        return TotpEnrolment(
+            pending,
+            credentials.totp_provisioning_uri(pending, user.username, settings.hospital_name),
+        )
 
 
 def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
@@ -65,8 +76,9 @@ def confirm_enrolment(uow: UnitOfWork, user_id: int, code: str) -> None:
         replaced = bool(user.totp_secret)
         user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
         user.totp_last_step = step
-        uow.audit(CATEGORY, "totp.enabled",
-                  detail={"target_user_id": user.id, "replaced": replaced})
+        uow.audit(
+            CATEGORY, "totp.enabled", detail={"target_user_id": user.id, "replaced": replaced}
+        )
         uow.commit()
 
 
@@ -77,8 +89,10 @@ def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolme
         user = _user(uow, user_id)
         if uow.actor is not None and uow.actor.user_id == user.id:
             # A stolen session must not be able to replace its owner's second factor.
-            raise ConflictError("Ask another administrator to reset your one-time codes.",
-                                extra={"reason": "self_reset"})
+            raise ConflictError(
+                "Ask another administrator to reset your one-time codes.",
+                extra={"reason": "self_reset"},
+            )
         secret = credentials.new_totp_secret() if requires_totp(user.roles) else None
         user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, None
         touch(user)  # an admin reset is an edit even when MFA was already off
@@ -87,5 +101,6 @@ def reset_totp(uow: UnitOfWork, settings: Settings, user_id: int) -> TotpEnrolme
         uow.commit()
         if secret is None:
             return None
-        return TotpEnrolment(secret, credentials.totp_provisioning_uri(
-            secret, user.username, settings.hospital_name))
+        return TotpEnrolment(
+            secret, credentials.totp_provisioning_uri(secret, user.username, settings.hospital_name)
+        )

@@ -37,8 +37,7 @@ from hms_server.services.access import AccessBasis, ensure_chart_access
 from hms_server.services.ward_access import admission_or_404, ensure_ward_care
 
 CATEGORY = "nursing"
-NEWS2_VITALS = ("respiratory_rate", "spo2_pct", "systolic_mmhg", "heart_rate_bpm",
-                "temperature_c")
+NEWS2_VITALS = ("respiratory_rate", "spo2_pct", "systolic_mmhg", "heart_rate_bpm", "temperature_c")
 
 
 def _actor_id(uow: UnitOfWork) -> int:
@@ -46,12 +45,15 @@ def _actor_id(uow: UnitOfWork) -> int:
     return uow.actor.user_id
 
 
-def _read_access(uow: UnitOfWork, admission_id: int, what: str) -> tuple[Admission,
-                                                                           AccessBasis]:
+def _read_access(uow: UnitOfWork, admission_id: int, what: str) -> tuple[Admission, AccessBasis]:
     admission = admission_or_404(uow, admission_id)
     basis = ensure_chart_access(uow, admission.patient_id)
-    uow.audit(CATEGORY, "read", patient_id=admission.patient_id,
-              detail={**basis.audit_detail(), "admission_id": admission.id, "data": what})
+    uow.audit(
+        CATEGORY,
+        "read",
+        patient_id=admission.patient_id,
+        detail={**basis.audit_detail(), "admission_id": admission.id, "data": what},
+    )
     return admission, basis
 
 
@@ -59,45 +61,65 @@ def _write_access(uow: UnitOfWork, admission_id: int) -> tuple[Admission, Access
     admission = admission_or_404(uow, admission_id)
     basis = ensure_ward_care(uow, admission)
     if admission.status != "admitted":
-        raise ConflictError(f"This admission is {admission.status}; nursing records are "
-                            "closed.", extra={"reason": "admission_not_open"})
+        raise ConflictError(
+            f"This admission is {admission.status}; nursing records are closed.",
+            extra={"reason": "admission_not_open"},
+        )
     return admission, basis
 
 
 # --- NEWS2 from vitals ------------------------------------------------------------------------
 
-def news2_of(vitals: VitalSigns | None, consciousness: str | None,
-             on_oxygen: bool | None) -> Score | None:
+
+def news2_of(
+    vitals: VitalSigns | None, consciousness: str | None, on_oxygen: bool | None
+) -> Score | None:
     """NEWS2 of a set of vitals; consciousness and oxygen come from the nurse's assessment
     (a monitor cannot measure them). None when no parameter is known."""
     if vitals is None:
         return None
-    score = news2(respiratory_rate=vitals.respiratory_rate, spo2_pct=vitals.spo2_pct,
-                  on_oxygen=on_oxygen, systolic_mmhg=vitals.systolic_mmhg,
-                  heart_rate_bpm=vitals.heart_rate_bpm, consciousness=consciousness,
-                  temperature_c=vitals.temperature_c)
+    score = news2(
+        respiratory_rate=vitals.respiratory_rate,
+        spo2_pct=vitals.spo2_pct,
+        on_oxygen=on_oxygen,
+        systolic_mmhg=vitals.systolic_mmhg,
+        heart_rate_bpm=vitals.heart_rate_bpm,
+        consciousness=consciousness,
+        temperature_c=vitals.temperature_c,
+    )
     return score if score.parts else None
 
 
 # --- assessments ------------------------------------------------------------------------------
 
-def _news2_assessment(repo: NursingRepository, admission: Admission,
-                      answers: dict[str, Any]) -> tuple[Score, dict[str, Any], int | None]:
+
+def _news2_assessment(
+    repo: NursingRepository, admission: Admission, answers: dict[str, Any]
+) -> tuple[Score, dict[str, Any], int | None]:
     consciousness = answers.get("consciousness")
     on_oxygen = answers.get("on_oxygen")
     errors = []
     if consciousness is None:
-        errors.append({"field": "answers.consciousness", "type": "missing",
-                       "message": "alert, confusion, voice, pain or unresponsive"})
+        errors.append(
+            {
+                "field": "answers.consciousness",
+                "type": "missing",
+                "message": "alert, confusion, voice, pain or unresponsive",
+            }
+        )
     if not isinstance(on_oxygen, bool):
-        errors.append({"field": "answers.on_oxygen", "type": "missing",
-                       "message": "true or false"})
+        errors.append({"field": "answers.on_oxygen", "type": "missing", "message": "true or false"})
     unknown = sorted(set(answers) - {"consciousness", "on_oxygen", *NEWS2_VITALS})
-    errors += [{"field": f"answers.{k}", "type": "extra_forbidden",
-                "message": "not part of NEWS2"} for k in unknown]
+    errors += [
+        {"field": f"answers.{k}", "type": "extra_forbidden", "message": "not part of NEWS2"}
+        for k in unknown
+    ]
     if errors:
-        raise AssessmentInputError("NEWS2 needs consciousness and on_oxygen (the vitals come "
-                                   "from the newest observations).", extra={"errors": errors})
+        raise AssessmentInputError(
+            "NEWS2 needs consciousness and on_oxygen (the vitals come "
+            "from the newest observations).",
+            extra={"errors": errors},
+        )
     latest = repo.latest_vitals(admission.patient_id)
     values: dict[str, Any] = {k: getattr(latest, k) if latest else None for k in NEWS2_VITALS}
     given = {k: answers[k] for k in NEWS2_VITALS if answers.get(k) is not None}
@@ -108,17 +130,26 @@ def _news2_assessment(repo: NursingRepository, admission: Admission,
             values[key] = Decimal(str(value)) if key == "temperature_c" else int(value)
         except (ArithmeticError, ValueError) as exc:
             raise AssessmentInputError(f"{key} must be a number.") from exc
-    score = news2(respiratory_rate=values["respiratory_rate"], spo2_pct=values["spo2_pct"],
-                  on_oxygen=on_oxygen, systolic_mmhg=values["systolic_mmhg"],
-                  heart_rate_bpm=values["heart_rate_bpm"], consciousness=consciousness,
-                  temperature_c=values["temperature_c"])
-    stored = {"consciousness": consciousness, "on_oxygen": on_oxygen,
-              **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()}}
+    score = news2(
+        respiratory_rate=values["respiratory_rate"],
+        spo2_pct=values["spo2_pct"],
+        on_oxygen=on_oxygen,
+        systolic_mmhg=values["systolic_mmhg"],
+        heart_rate_bpm=values["heart_rate_bpm"],
+        consciousness=consciousness,
+        temperature_c=values["temperature_c"],
+    )
+    stored = {
+        "consciousness": consciousness,
+        "on_oxygen": on_oxygen,
+        **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()},
+    }
     return score, stored, (latest.id if latest is not None and not given else None)
 
 
-def record_assessment(uow: UnitOfWork, admission_id: int, *, kind: str,
-                      answers: dict[str, Any]) -> tuple[NursingAssessment, str | None]:
+def record_assessment(
+    uow: UnitOfWork, admission_id: int, *, kind: str, answers: dict[str, Any]
+) -> tuple[NursingAssessment, str | None]:
     """Score and store an assessment; the server computes every score."""
     with uow:
         admission, _ = _write_access(uow, admission_id)
@@ -132,25 +163,46 @@ def record_assessment(uow: UnitOfWork, admission_id: int, *, kind: str,
             score, stored = braden(answers), dict(answers)
         else:
             raise ValidationFailedError(f"Unknown assessment '{kind}'.")
-        row = NursingAssessment(admission_id=admission.id, patient_id=admission.patient_id,
-                                kind=kind, total=score.total, risk=score.risk,
-                                parts=score.parts, answers=stored, vitals_id=vitals_id,
-                                assessed_at=utcnow(), assessed_by_user_id=_actor_id(uow))
+        row = NursingAssessment(
+            admission_id=admission.id,
+            patient_id=admission.patient_id,
+            kind=kind,
+            total=score.total,
+            risk=score.risk,
+            parts=score.parts,
+            answers=stored,
+            vitals_id=vitals_id,
+            assessed_at=utcnow(),
+            assessed_by_user_id=_actor_id(uow),
+        )
         repo.add(row)
         repo.flush()
-        uow.audit(CATEGORY, "assessment.record", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "assessment_id": row.id, "kind": kind,
-                          "total": score.total})
-        uow.publish("nursing.changed", {"admission_id": admission.id,
-                                        "patient_id": admission.patient_id})
-        name = uow.repo(WardRepository).user_names([row.assessed_by_user_id]).get(
-            row.assessed_by_user_id)
+        uow.audit(
+            CATEGORY,
+            "assessment.record",
+            patient_id=admission.patient_id,
+            detail={
+                "admission_id": admission.id,
+                "assessment_id": row.id,
+                "kind": kind,
+                "total": score.total,
+            },
+        )
+        uow.publish(
+            "nursing.changed", {"admission_id": admission.id, "patient_id": admission.patient_id}
+        )
+        name = (
+            uow.repo(WardRepository)
+            .user_names([row.assessed_by_user_id])
+            .get(row.assessed_by_user_id)
+        )
         uow.commit()
         return row, name
 
 
-def list_assessments(uow: UnitOfWork, admission_id: int, *, kind: str | None,
-                     limit: int) -> list[tuple[NursingAssessment, str | None]]:
+def list_assessments(
+    uow: UnitOfWork, admission_id: int, *, kind: str | None, limit: int
+) -> list[tuple[NursingAssessment, str | None]]:
     with uow:
         admission, _ = _read_access(uow, admission_id, "assessments")
         rows = uow.repo(NursingRepository).assessments(admission.id, kind, limit)
@@ -160,18 +212,31 @@ def list_assessments(uow: UnitOfWork, admission_id: int, *, kind: str | None,
 
 # --- vitals -----------------------------------------------------------------------------------
 
-def record_ward_vitals(uow: UnitOfWork, admission_id: int, *, values: dict[str, Any],
-                       recorded_at: datetime | None, notes: str | None) -> VitalSigns:
+
+def record_ward_vitals(
+    uow: UnitOfWork,
+    admission_id: int,
+    *,
+    values: dict[str, Any],
+    recorded_at: datetime | None,
+    notes: str | None,
+) -> VitalSigns:
     """Vitals entered on the ward: into the chart, linked to the inpatient encounter."""
     from hms_server.services.clinical import record_vitals
 
     with uow:
         admission, _ = _write_access(uow, admission_id)
-        row = record_vitals(uow, admission.patient_id, values=values,
-                            encounter_id=admission.encounter_id, recorded_at=recorded_at,
-                            notes=notes)
-        uow.publish("nursing.changed", {"admission_id": admission.id,
-                                        "patient_id": admission.patient_id})
+        row = record_vitals(
+            uow,
+            admission.patient_id,
+            values=values,
+            encounter_id=admission.encounter_id,
+            recorded_at=recorded_at,
+            notes=notes,
+        )
+        uow.publish(
+            "nursing.changed", {"admission_id": admission.id, "patient_id": admission.patient_id}
+        )
         uow.commit()
         return row
 
@@ -183,8 +248,9 @@ class VitalsGridRow:
     score: Score | None
 
 
-def vitals_grid(uow: UnitOfWork, admission_id: int, *, since: datetime | None,
-                limit: int) -> tuple[list[VitalsGridRow], int, int | None]:
+def vitals_grid(
+    uow: UnitOfWork, admission_id: int, *, since: datetime | None, limit: int
+) -> tuple[list[VitalsGridRow], int, int | None]:
     """Vitals of the admission (newest first) with each row's NEWS2, the total, and how
     often observations are due by the newest NEWS2."""
     with uow:
@@ -202,33 +268,64 @@ def vitals_grid(uow: UnitOfWork, admission_id: int, *, since: datetime | None,
 
 # --- fluid balance ----------------------------------------------------------------------------
 
-def add_fluid(uow: UnitOfWork, admission_id: int, *, kind: str, route: str, volume_ml: int,
-              recorded_at: datetime | None, note: str | None) -> FluidEntry:
+
+def add_fluid(
+    uow: UnitOfWork,
+    admission_id: int,
+    *,
+    kind: str,
+    route: str,
+    volume_ml: int,
+    recorded_at: datetime | None,
+    note: str | None,
+) -> FluidEntry:
     routes = INTAKE_ROUTES if kind == "intake" else OUTPUT_ROUTES
     if route not in routes:
-        raise ValidationFailedError(f"An {kind} route is one of {', '.join(routes)}.", extra={
-            "errors": [{"field": "body.route", "type": "enum",
-                        "message": f"not an {kind} route"}]})
+        raise ValidationFailedError(
+            f"An {kind} route is one of {', '.join(routes)}.",
+            extra={
+                "errors": [
+                    {"field": "body.route", "type": "enum", "message": f"not an {kind} route"}
+                ]
+            },
+        )
     now = utcnow()
     at = recorded_at or now
     if at > now + timedelta(minutes=5):
-        raise ValidationFailedError("A fluid entry cannot be in the future.", extra={
-            "errors": [{"field": "body.recorded_at", "type": "value_error",
-                        "message": "in the future"}]})
+        raise ValidationFailedError(
+            "A fluid entry cannot be in the future.",
+            extra={
+                "errors": [
+                    {"field": "body.recorded_at", "type": "value_error", "message": "in the future"}
+                ]
+            },
+        )
     with uow:
         admission, _ = _write_access(uow, admission_id)
         if at < admission.admitted_at:
             raise ValidationFailedError("That time is before the admission.")
-        row = FluidEntry(admission_id=admission.id, patient_id=admission.patient_id,
-                         kind=kind, route=route, volume_ml=volume_ml, recorded_at=at,
-                         recorded_by_user_id=_actor_id(uow), note=note)
+        row = FluidEntry(
+            admission_id=admission.id,
+            patient_id=admission.patient_id,
+            kind=kind,
+            route=route,
+            volume_ml=volume_ml,
+            recorded_at=at,
+            recorded_by_user_id=_actor_id(uow),
+            note=note,
+        )
         repo = uow.repo(NursingRepository)
         repo.add(row)
         repo.flush()
-        uow.audit(CATEGORY, "fluid.record", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "fluid_entry_id": row.id})
-        uow.publish("nursing.changed", {"admission_id": admission.id,
-                                        "patient_id": admission.patient_id})
+        uow.audit(
+            CATEGORY,
+            "fluid.record",
+            patient_id=admission.patient_id,
+            detail={"admission_id": admission.id, "fluid_entry_id": row.id},
+        )
+        uow.publish(
+            "nursing.changed", {"admission_id": admission.id, "patient_id": admission.patient_id}
+        )
         uow.commit()
         return row
 
@@ -242,8 +339,9 @@ class ShiftTotals:
     output_ml: int
 
 
-def fluid_balance(uow: UnitOfWork, admission_id: int, *, day: date | None) \
-        -> tuple[date, list[ShiftTotals], list[tuple[FluidEntry, str | None]]]:
+def fluid_balance(
+    uow: UnitOfWork, admission_id: int, *, day: date | None
+) -> tuple[date, list[ShiftTotals], list[tuple[FluidEntry, str | None]]]:
     """Intake and output per shift of a local day (early, late and the night that follows),
     and the entries."""
     zone = uow.hospital.zone
@@ -251,41 +349,72 @@ def fluid_balance(uow: UnitOfWork, admission_id: int, *, day: date | None) \
         admission, _ = _read_access(uow, admission_id, "fluid_balance")
         day = day or uow.hospital.today()
         bounds = [(name, *shift_bounds(day, name, zone)) for name in SHIFT_NAMES]
-        entries = uow.repo(NursingRepository).fluid_entries(admission.id, bounds[0][1],
-                                                            bounds[-1][2])
+        entries = uow.repo(NursingRepository).fluid_entries(
+            admission.id, bounds[0][1], bounds[-1][2]
+        )
         totals = []
         for name, start, end in bounds:
             inside = [e for e, _ in entries if start <= e.recorded_at < end]
-            totals.append(ShiftTotals(
-                name, start, end, sum(e.volume_ml for e in inside if e.kind == "intake"),
-                sum(e.volume_ml for e in inside if e.kind == "output")))
+            totals.append(
+                ShiftTotals(
+                    name,
+                    start,
+                    end,
+                    sum(e.volume_ml for e in inside if e.kind == "intake"),
+                    sum(e.volume_ml for e in inside if e.kind == "output"),
+                )
+            )
         uow.commit()
         return day, totals, entries
 
 
 # --- care tasks -------------------------------------------------------------------------------
 
-def add_task(uow: UnitOfWork, admission_id: int, *, kind: str, title: str, due_at: datetime,
-             repeat_every_minutes: int | None, note: str | None) -> CareTask:
+
+def add_task(
+    uow: UnitOfWork,
+    admission_id: int,
+    *,
+    kind: str,
+    title: str,
+    due_at: datetime,
+    repeat_every_minutes: int | None,
+    note: str | None,
+) -> CareTask:
     with uow:
         admission, _ = _write_access(uow, admission_id)
-        row = CareTask(admission_id=admission.id, patient_id=admission.patient_id, kind=kind,
-                       title=title.strip(), due_at=due_at,
-                       repeat_every_minutes=repeat_every_minutes, status="open", note=note,
-                       created_by_user_id=_actor_id(uow), created_at=utcnow(), version=1)
+        row = CareTask(
+            admission_id=admission.id,
+            patient_id=admission.patient_id,
+            kind=kind,
+            title=title.strip(),
+            due_at=due_at,
+            repeat_every_minutes=repeat_every_minutes,
+            status="open",
+            note=note,
+            created_by_user_id=_actor_id(uow),
+            created_at=utcnow(),
+            version=1,
+        )
         repo = uow.repo(NursingRepository)
         repo.add(row)
         repo.flush()
-        uow.audit(CATEGORY, "task.create", patient_id=admission.patient_id,
-                  detail={"admission_id": admission.id, "task_id": row.id, "kind": kind})
-        uow.publish("nursing.changed", {"admission_id": admission.id,
-                                        "patient_id": admission.patient_id})
+        uow.audit(
+            CATEGORY,
+            "task.create",
+            patient_id=admission.patient_id,
+            detail={"admission_id": admission.id, "task_id": row.id, "kind": kind},
+        )
+        uow.publish(
+            "nursing.changed", {"admission_id": admission.id, "patient_id": admission.patient_id}
+        )
         uow.commit()
         return row
 
 
-def list_tasks(uow: UnitOfWork, admission_id: int, *, status: str | None) \
-        -> list[tuple[CareTask, str | None]]:
+def list_tasks(
+    uow: UnitOfWork, admission_id: int, *, status: str | None
+) -> list[tuple[CareTask, str | None]]:
     with uow:
         admission, _ = _read_access(uow, admission_id, "tasks")
         rows = uow.repo(NursingRepository).tasks(admission.id, status)
@@ -293,8 +422,9 @@ def list_tasks(uow: UnitOfWork, admission_id: int, *, status: str | None) \
         return rows
 
 
-def finish_task(uow: UnitOfWork, task_id: int, *, version: int, note: str | None,
-                done: bool = True) -> tuple[CareTask, CareTask | None]:
+def finish_task(
+    uow: UnitOfWork, task_id: int, *, version: int, note: str | None, done: bool = True
+) -> tuple[CareTask, CareTask | None]:
     """Mark a task done (a repeating task gets its next occurrence) or cancel it."""
     with uow:
         repo = uow.repo(NursingRepository)
@@ -304,8 +434,9 @@ def finish_task(uow: UnitOfWork, task_id: int, *, version: int, note: str | None
         admission, _ = _write_access(uow, task.admission_id)
         check_version(task.version, version, "care task")
         if task.status != "open":
-            raise ConflictError(f"This task is already {task.status}.",
-                                extra={"task_status": task.status})
+            raise ConflictError(
+                f"This task is already {task.status}.", extra={"task_status": task.status}
+            )
         now = utcnow()
         task.status = "done" if done else "cancelled"
         task.completed_at = now
@@ -319,18 +450,33 @@ def finish_task(uow: UnitOfWork, task_id: int, *, version: int, note: str | None
             next_due = task.due_at + step
             while next_due <= now - step:  # skip occurrences missed long ago
                 next_due += step
-            follow_up = CareTask(admission_id=task.admission_id, patient_id=task.patient_id,
-                                 kind=task.kind, title=task.title, due_at=next_due,
-                                 repeat_every_minutes=task.repeat_every_minutes,
-                                 status="open", created_by_user_id=_actor_id(uow),
-                                 created_at=now, version=1)
+            follow_up = CareTask(
+                admission_id=task.admission_id,
+                patient_id=task.patient_id,
+                kind=task.kind,
+                title=task.title,
+                due_at=next_due,
+                repeat_every_minutes=task.repeat_every_minutes,
+                status="open",
+                created_by_user_id=_actor_id(uow),
+                created_at=now,
+                version=1,
+            )
             repo.add(follow_up)
         repo.flush()
-        uow.audit(CATEGORY, f"task.{task.status}", patient_id=task.patient_id,
-                  detail={"admission_id": admission.id, "task_id": task.id,
-                          "next_task_id": follow_up.id if follow_up else None})
-        uow.publish("nursing.changed", {"admission_id": admission.id,
-                                        "patient_id": admission.patient_id})
+        uow.audit(
+            CATEGORY,
+            f"task.{task.status}",
+            patient_id=task.patient_id,
+            detail={
+                "admission_id": admission.id,
+                "task_id": task.id,
+                "next_task_id": follow_up.id if follow_up else None,
+            },
+        )
+        uow.publish(
+            "nursing.changed", {"admission_id": admission.id, "patient_id": admission.patient_id}
+        )
         uow.commit()
         return task, follow_up
 
@@ -342,17 +488,25 @@ def cancel_open_tasks(uow: UnitOfWork, admission_id: int) -> int:
 
 # --- nursing notes ----------------------------------------------------------------------------
 
+
 def add_nursing_note(uow: UnitOfWork, admission_id: int, *, text: str) -> Any:
     """A nursing note: a signed clinical note of type ``nursing`` in the chart."""
     from hms_server.services.clinical import create_note
 
     with uow:
         admission, _ = _write_access(uow, admission_id)
-        view = create_note(uow, admission.patient_id, encounter_id=admission.encounter_id,
-                           note_type="nursing", title="Nursing note", text={"body": text},
-                           sign=True)
-        uow.publish("nursing.changed", {"admission_id": admission.id,
-                                        "patient_id": admission.patient_id})
+        view = create_note(
+            uow,
+            admission.patient_id,
+            encounter_id=admission.encounter_id,
+            note_type="nursing",
+            title="Nursing note",
+            text={"body": text},
+            sign=True,
+        )
+        uow.publish(
+            "nursing.changed", {"admission_id": admission.id, "patient_id": admission.patient_id}
+        )
         uow.commit()
         return view
 
@@ -361,6 +515,7 @@ def list_nursing_notes(uow: UnitOfWork, admission_id: int, *, limit: int) -> lis
     with uow:
         admission, _ = _read_access(uow, admission_id, "nursing_notes")
         rows = uow.repo(NursingRepository).nursing_notes(
-            admission.patient_id, admission.admitted_at, admission.discharged_at, limit)
+            admission.patient_id, admission.admitted_at, admission.discharged_at, limit
+        )
         uow.commit()
         return rows

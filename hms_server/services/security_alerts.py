@@ -21,34 +21,54 @@ CATEGORY = "security"
 REPEAT_WINDOW = timedelta(hours=1)
 
 
-def raise_alert(uow: UnitOfWork, kind: str, *, username: str | None = None,
-                user_id: int | None = None, address: str | None = None,
-                detail: dict[str, Any] | None = None) -> SecurityAlert:
+def raise_alert(
+    uow: UnitOfWork,
+    kind: str,
+    *,
+    username: str | None = None,
+    user_id: int | None = None,
+    address: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> SecurityAlert:
     """Record (or bump) an alert inside the caller's transaction."""
     now = utcnow()
     alerts = uow.repo(SecurityAlertRepository)
-    open_alert = alerts.open_alert(kind, username=username, address=address,
-                                   since=now - REPEAT_WINDOW)
+    open_alert = alerts.open_alert(
+        kind, username=username, address=address, since=now - REPEAT_WINDOW
+    )
     if open_alert is not None:
         open_alert.occurrences += 1
         open_alert.last_at = now
         open_alert.detail = {**open_alert.detail, **(detail or {})}
         return open_alert
-    alert = SecurityAlert(kind=kind, username=username, user_id=user_id, address=address,
-                          first_at=now, last_at=now, occurrences=1, detail=detail or {})
+    alert = SecurityAlert(
+        kind=kind,
+        username=username,
+        user_id=user_id,
+        address=address,
+        first_at=now,
+        last_at=now,
+        occurrences=1,
+        detail=detail or {},
+    )
     alerts.add(alert)
-    uow.audit(CATEGORY, "alert.raise",
-              detail={"alert_id": alert.id, "kind": kind, "target_user_id": user_id})
+    uow.audit(
+        CATEGORY,
+        "alert.raise",
+        detail={"alert_id": alert.id, "kind": kind, "target_user_id": user_id},
+    )
     uow.publish("security.alert", {"alert_id": alert.id, "kind": kind, "user_id": user_id})
     return alert
 
 
-def list_alerts(uow: UnitOfWork, *, open_only: bool, since: datetime | None, limit: int,
-                offset: int) -> tuple[list[SecurityAlert], int]:
+def list_alerts(
+    uow: UnitOfWork, *, open_only: bool, since: datetime | None, limit: int, offset: int
+) -> tuple[list[SecurityAlert], int]:
     """Newest first (by the last occurrence)."""
     with uow:
-        return uow.repo(SecurityAlertRepository).alerts(open_only=open_only, since=since,
-                                                        limit=limit, offset=offset)
+        return uow.repo(SecurityAlertRepository).alerts(
+            open_only=open_only, since=since, limit=limit, offset=offset
+        )
 
 
 def acknowledge_alert(uow: UnitOfWork, alert_id: int) -> SecurityAlert:

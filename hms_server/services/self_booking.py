@@ -41,8 +41,9 @@ CATEGORY = "self_booking"
 ACTOR_NAME = "self-booking"
 CANCEL_REASON = "Cancelled by the patient online"
 MAX_DAYS_AHEAD = 90
-NOT_VERIFIED = ("We could not verify those details. Please check them and try again, "
-                "or call the hospital.")
+NOT_VERIFIED = (
+    "We could not verify those details. Please check them and try again, or call the hospital."
+)
 _REFERENCE_CHARS = re.compile(r"^[A-HJ-NP-Z2-9]{8}$")
 
 
@@ -54,11 +55,16 @@ class VerificationFailedError(ValidationFailedError):
 
 def self_booking_actor(address: str | None) -> Actor:
     """The system actor every self-booking change is audited under."""
-    return Actor(user_id=None, username=ACTOR_NAME, workstation="web:/book",
-                 address=(address or "")[:64] or None)
+    return Actor(
+        user_id=None,
+        username=ACTOR_NAME,
+        workstation="web:/book",
+        address=(address or "")[:64] or None,
+    )
 
 
 # --- rate limiting --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -104,8 +110,9 @@ def reference_key(secret: str, reference: str) -> str:
     return _keyed(secret, "ref", normalize_reference(reference) or reference.strip().upper())
 
 
-def hit_rate_limits(uow: UnitOfWork, buckets: list[tuple[str, Limit]],
-                    now: datetime | None = None) -> None:
+def hit_rate_limits(
+    uow: UnitOfWork, buckets: list[tuple[str, Limit]], now: datetime | None = None
+) -> None:
     """Count one hit in each bucket (atomically, committed at once); 429 with Retry-After if
     any bucket is over its budget."""
     retry_after = 0
@@ -124,10 +131,13 @@ def hit_rate_limits(uow: UnitOfWork, buckets: list[tuple[str, Limit]],
     if retry_after:
         raise TooManyAttemptsError(
             "Too many attempts from here. Please wait a little and try again.",
-            extra={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+            extra={"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 # --- reading what can be booked -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BookableDoctor:
@@ -150,8 +160,10 @@ def list_bookable(uow: UnitOfWork) -> list[BookableDepartment]:
         rows = uow.repo(SchedulingRepository).bookable_doctors()
     departments: dict[int, BookableDepartment] = {}
     for department, doctor in rows:
-        entry = departments.setdefault(department.id, BookableDepartment(
-            department.id, department.name, department.location, []))
+        entry = departments.setdefault(
+            department.id,
+            BookableDepartment(department.id, department.name, department.location, []),
+        )
         entry.doctors.append(BookableDoctor(doctor.id, doctor.display_name, doctor.specialty))
     return list(departments.values())
 
@@ -167,12 +179,15 @@ def _check_day(day: date, today: date) -> None:
     if day < today or day > today + timedelta(days=MAX_DAYS_AHEAD):
         raise ValidationFailedError(
             f"Choose a date from today up to {MAX_DAYS_AHEAD} days ahead.",
-            extra={"errors": [{"field": "date", "message": "date out of range",
-                               "type": "value_error"}]})
+            extra={
+                "errors": [{"field": "date", "message": "date out of range", "type": "value_error"}]
+            },
+        )
 
 
-def free_times(uow: UnitOfWork, *, doctor_id: int, day: date,
-               now: datetime | None = None) -> list[FreeTime]:
+def free_times(
+    uow: UnitOfWork, *, doctor_id: int, day: date, now: datetime | None = None
+) -> list[FreeTime]:
     """The free regular slots of one doctor's day (overbook places are for staff only)."""
     now = now or utcnow()
     _check_day(day, uow.hospital.local(now).date())
@@ -181,6 +196,7 @@ def free_times(uow: UnitOfWork, *, doctor_id: int, day: date,
 
 
 # --- identity ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ExistingPatient:
@@ -213,12 +229,18 @@ def _verify(uow: UnitOfWork, who: ExistingPatient, mrn_prefix: str) -> Patient |
     matches = _same_date(found.date_of_birth if found else None, who.date_of_birth)
     if found is not None and matches:
         return patient_service.resolve_survivor(uow, found)
-    uow.audit(CATEGORY, "self_booking.verify", outcome="failure",
-              patient_id=found.id if found else None, detail={"reason": "not_verified"})
+    uow.audit(
+        CATEGORY,
+        "self_booking.verify",
+        outcome="failure",
+        patient_id=found.id if found else None,
+        detail={"reason": "not_verified"},
+    )
     return None
 
 
 # --- booking and cancelling ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SelfBooking:
@@ -231,14 +253,17 @@ class SelfBooking:
     identity: str = "verified"
 
 
-def _patient_for_new_form(uow: UnitOfWork, who: NewPatient, *, mrn_prefix: str,
-                          today: date) -> tuple[Patient, str]:
+def _patient_for_new_form(
+    uow: UnitOfWork, who: NewPatient, *, mrn_prefix: str, today: date
+) -> tuple[Patient, str]:
     """The record a "new patient" form books for, after the same duplicate check as the
     reception desk: a confident match (same name, exact birth date and phone) is the
     existing record; otherwise a new record is registered, and any possible match is
     flagged for reception to review. Returns ``(patient, "matched" | "registered")``."""
-    given, family = patient_rules.clean_name(who.given_name), \
-        patient_rules.clean_name(who.family_name)
+    given, family = (
+        patient_rules.clean_name(who.given_name),
+        patient_rules.clean_name(who.family_name),
+    )
     key = patient_rules.PersonKey(given, family, who.date_of_birth, False, who.phone, None)
     candidates = patient_service.find_duplicates(uow, key)
     confident = [c for c in candidates if c.confident]
@@ -248,23 +273,43 @@ def _patient_for_new_form(uow: UnitOfWork, who: NewPatient, *, mrn_prefix: str,
         assert patient is not None
         # Two existing records both matching with certainty are duplicates of each other.
         if confident[1:]:
-            duplicates.flag_possible_duplicates(uow, chosen.id, confident[1:],
-                                                source="self_booking")
-        uow.audit(CATEGORY, "self_booking.matched_existing", patient_id=patient.id,
-                  detail={"candidates": len(candidates)})
+            duplicates.flag_possible_duplicates(
+                uow, chosen.id, confident[1:], source="self_booking"
+            )
+        uow.audit(
+            CATEGORY,
+            "self_booking.matched_existing",
+            patient_id=patient.id,
+            detail={"candidates": len(candidates)},
+        )
         return patient, "matched"
     patient = patient_service.register_patient(
-        uow, mrn_prefix=mrn_prefix, given_name=who.given_name, family_name=who.family_name,
-        sex="unknown", date_of_birth=who.date_of_birth, phone=who.phone, email=who.email,
-        confirm_new=True, today=today)
+        uow,
+        mrn_prefix=mrn_prefix,
+        given_name=who.given_name,
+        family_name=who.family_name,
+        sex="unknown",
+        date_of_birth=who.date_of_birth,
+        phone=who.phone,
+        email=who.email,
+        confirm_new=True,
+        today=today,
+    )
     if candidates:
         duplicates.flag_possible_duplicates(uow, patient.id, candidates, source="self_booking")
     return patient, "registered"
 
 
-def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, start: datetime,
-         mrn_prefix: str, type_code: str = "new",
-         now: datetime | None = None) -> SelfBooking:
+def book(
+    uow: UnitOfWork,
+    *,
+    who: ExistingPatient | NewPatient,
+    doctor_id: int,
+    start: datetime,
+    mrn_prefix: str,
+    type_code: str = "new",
+    now: datetime | None = None,
+) -> SelfBooking:
     """Book a free slot for a verified existing patient or one filled in as new.
 
     A "new patient" form runs the reception desk's duplicate check
@@ -288,25 +333,45 @@ def book(uow: UnitOfWork, *, who: ExistingPatient | NewPatient, doctor_id: int, 
                 failed = True
         else:
             patient, identity = _patient_for_new_form(
-                uow, who, mrn_prefix=mrn_prefix, today=uow.hospital.local(now).date())
+                uow, who, mrn_prefix=mrn_prefix, today=uow.hospital.local(now).date()
+            )
             new_mrn = patient.mrn if identity == "registered" else None
         if not failed:
             assert patient is not None
             appointment = appointments.book_appointment(
-                uow, patient_id=patient.id, doctor_id=doctor_id, start=start,
-                type_code=type_code, source="self", now=now)
+                uow,
+                patient_id=patient.id,
+                doctor_id=doctor_id,
+                start=start,
+                type_code=type_code,
+                source="self",
+                now=now,
+            )
             scheduling_rows = uow.repo(SchedulingRepository)
             doctor = scheduling_rows.doctor(appointment.doctor_id)
             department = scheduling_rows.department(doctor.department_id) if doctor else None
-            uow.audit(CATEGORY, "appointment.self_book", patient_id=patient.id,
-                      detail={"appointment_id": appointment.id, "doctor_id": doctor_id,
-                              "new_patient": new_mrn is not None, "identity": identity,
-                              "source": "self"})
+            uow.audit(
+                CATEGORY,
+                "appointment.self_book",
+                patient_id=patient.id,
+                detail={
+                    "appointment_id": appointment.id,
+                    "doctor_id": doctor_id,
+                    "new_patient": new_mrn is not None,
+                    "identity": identity,
+                    "source": "self",
+                },
+            )
             uow.commit()
     if failed:
         raise VerificationFailedError(NOT_VERIFIED)
-    return SelfBooking(appointment, doctor.display_name if doctor else "",
-                       department.name if department else "", new_mrn, identity)
+    return SelfBooking(
+        appointment,
+        doctor.display_name if doctor else "",
+        department.name if department else "",
+        new_mrn,
+        identity,
+    )
 
 
 def normalize_reference(value: str) -> str | None:
@@ -317,8 +382,9 @@ def normalize_reference(value: str) -> str | None:
     return f"{compact[:4]}-{compact[4:]}"
 
 
-def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date,
-           now: datetime | None = None) -> Appointment:
+def cancel(
+    uow: UnitOfWork, *, reference: str, date_of_birth: date, now: datetime | None = None
+) -> Appointment:
     """Cancel a booking by reference + date of birth (same answer for either being wrong).
 
     Cancelling an already-cancelled booking answers the cancelled booking again; one that
@@ -329,26 +395,37 @@ def cancel(uow: UnitOfWork, *, reference: str, date_of_birth: date,
     failed = False
     with uow:
         appointment = uow.repo(AppointmentRepository).by_reference(normalized or "-")
-        patient = (uow.repo(PatientRepository).get(appointment.patient_id)
-                   if appointment else None)
-        if not (_same_date(patient.date_of_birth if patient else None, date_of_birth)
-                and appointment is not None):
-            uow.audit(CATEGORY, "self_booking.verify", outcome="failure",
-                      patient_id=appointment.patient_id if appointment else None,
-                      detail={"reason": "not_verified", "action": "cancel"})
+        patient = uow.repo(PatientRepository).get(appointment.patient_id) if appointment else None
+        if not (
+            _same_date(patient.date_of_birth if patient else None, date_of_birth)
+            and appointment is not None
+        ):
+            uow.audit(
+                CATEGORY,
+                "self_booking.verify",
+                outcome="failure",
+                patient_id=appointment.patient_id if appointment else None,
+                detail={"reason": "not_verified", "action": "cancel"},
+            )
             uow.commit()
             failed = True
         else:
             if appointment.status == "cancelled":
                 return appointment
             if appointment.status != "booked" or appointment.starts_at <= now:
-                raise ConflictError("This appointment can no longer be cancelled online. "
-                                    "Please call the hospital.",
-                                    extra={"reason": "not_cancellable"})
-            appointments.cancel_appointment(uow, appointment.id, reason=CANCEL_REASON,
-                                            by_patient=True)
-            uow.audit(CATEGORY, "appointment.self_cancel", patient_id=appointment.patient_id,
-                      detail={"appointment_id": appointment.id})
+                raise ConflictError(
+                    "This appointment can no longer be cancelled online. Please call the hospital.",
+                    extra={"reason": "not_cancellable"},
+                )
+            appointments.cancel_appointment(
+                uow, appointment.id, reason=CANCEL_REASON, by_patient=True
+            )
+            uow.audit(
+                CATEGORY,
+                "appointment.self_cancel",
+                patient_id=appointment.patient_id,
+                detail={"appointment_id": appointment.id},
+            )
             uow.commit()
     if failed:
         raise VerificationFailedError(NOT_VERIFIED)

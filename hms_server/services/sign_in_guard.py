@@ -52,16 +52,21 @@ def locked_error(until: datetime, now: datetime) -> AccountLockedError:
     return AccountLockedError(
         "Too many failed sign-ins for this account. Try again in "
         f"{seconds} second{'s' if seconds != 1 else ''}.",
-        headers={"Retry-After": str(seconds)})
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 def _trusted(row: SignInGuard | None, settings: Settings, now: datetime) -> bool:
-    return bool(row is not None and row.last_success_at is not None
-                and now - row.last_success_at < timedelta(days=settings.trusted_address_days))
+    return bool(
+        row is not None
+        and row.last_success_at is not None
+        and now - row.last_success_at < timedelta(days=settings.trusted_address_days)
+    )
 
 
-def check(uow: UnitOfWork, settings: Settings, username: str, address: str | None,
-          now: datetime) -> None:
+def check(
+    uow: UnitOfWork, settings: Settings, username: str, address: str | None, now: datetime
+) -> None:
     """Raise ``AccountLockedError`` (423 + Retry-After) if this username is locked at this
     address, or account-wide and this is not a workstation its owner recently used."""
     guards = uow.repo(SignInGuardRepository)
@@ -69,18 +74,24 @@ def check(uow: UnitOfWork, settings: Settings, username: str, address: str | Non
     if pair is not None and pair.locked_until is not None and pair.locked_until > now:
         raise locked_error(pair.locked_until, now)
     account = guards.guard(username_key(username), ACCOUNT_WIDE)
-    if (account is not None and account.locked_until is not None
-            and account.locked_until > now and not _trusted(pair, settings, now)):
+    if (
+        account is not None
+        and account.locked_until is not None
+        and account.locked_until > now
+        and not _trusted(pair, settings, now)
+    ):
         raise locked_error(account.locked_until, now)
 
 
 def _lock_seconds(settings: Settings, lock_count: int) -> int:
-    return int(min(settings.lockout_seconds * 2 ** min(lock_count - 1, 20),
-                   settings.lockout_max_seconds))
+    return int(
+        min(settings.lockout_seconds * 2 ** min(lock_count - 1, 20), settings.lockout_max_seconds)
+    )
 
 
-def record_failure(uow: UnitOfWork, settings: Settings, username: str, address: str | None,
-                   now: datetime) -> Lock | None:
+def record_failure(
+    uow: UnitOfWork, settings: Settings, username: str, address: str | None, now: datetime
+) -> Lock | None:
     """Count a failed attempt at this address and account-wide; the lock it starts, if any
     (the longer one when both start)."""
     guards = uow.repo(SignInGuardRepository)
@@ -110,8 +121,7 @@ def record_failure(uow: UnitOfWork, settings: Settings, username: str, address: 
     account.last_failure_at = now
     if account.failures >= settings.account_failure_ceiling:
         account.lock_count += 1
-        account.locked_until = now + timedelta(
-            seconds=_lock_seconds(settings, account.lock_count))
+        account.locked_until = now + timedelta(seconds=_lock_seconds(settings, account.lock_count))
         account.failures = 0
         account.window_start = now
         if lock is None or account.locked_until > lock.until:
@@ -123,8 +133,9 @@ def record_failure(uow: UnitOfWork, settings: Settings, username: str, address: 
 def record_success(uow: UnitOfWork, username: str, address: str | None, now: datetime) -> None:
     """A correct sign-in here: this address's failures and locks are forgotten and it
     becomes a workstation the account-wide ceiling does not lock out."""
-    uow.repo(SignInGuardRepository).record_success(username_key(username),
-                                                   address_key(address), now)
+    uow.repo(SignInGuardRepository).record_success(
+        username_key(username), address_key(address), now
+    )
 
 
 def clear(uow: UnitOfWork, username: str) -> None:

@@ -34,47 +34,69 @@ def _get(uow: UnitOfWork, user_id: int, *, lock: bool = False) -> User:
     return user
 
 
-def _refuse_self_lockout(uow: UnitOfWork, user: User, *, disabling: bool = False,
-                         new_roles: list[str] | None = None) -> None:
+def _refuse_self_lockout(
+    uow: UnitOfWork, user: User, *, disabling: bool = False, new_roles: list[str] | None = None
+) -> None:
     """An admin may not disable themself or drop their own admin role: the last admin
     doing so would leave nobody able to administer the system."""
     if uow.actor is None or uow.actor.user_id != user.id:
         return
     if disabling:
-        raise ConflictError("You cannot disable your own account.",
-                            extra={"reason": "self_lockout"})
+        raise ConflictError(
+            "You cannot disable your own account.", extra={"reason": "self_lockout"}
+        )
     if new_roles is not None and "admin" in user.roles and "admin" not in new_roles:
-        raise ConflictError("You cannot remove the admin role from your own account.",
-                            extra={"reason": "self_lockout"})
+        raise ConflictError(
+            "You cannot remove the admin role from your own account.",
+            extra={"reason": "self_lockout"},
+        )
 
 
-def create_user(uow: UnitOfWork, settings: Settings, *, username: str, full_name: str,
-                roles: list[str], password: str) -> CreatedUser:
+def create_user(
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    username: str,
+    full_name: str,
+    roles: list[str],
+    password: str,
+) -> CreatedUser:
     """Create a staff account; roles that require MFA get a TOTP secret provisioned now."""
-    check_password_policy(password, user_inputs=[username, *full_name.split()],
-                          common=common_passwords())
+    check_password_policy(
+        password, user_inputs=[username, *full_name.split()], common=common_passwords()
+    )
     with uow:
         users = uow.repo(UserRepository)
         if users.id_by_username(username):
             raise ConflictError(f"The username '{username}' is already taken.")
         secret = credentials.new_totp_secret() if requires_totp(roles) else None
-        user = User(username=username, full_name=full_name, roles=sorted(set(roles)),
-                    password_hash=credentials.hash_password(password), active=True,
-                    totp_secret=secret, failed_logins=0, lock_count=0,
-                    password_changed_at=utcnow())
+        user = User(
+            username=username,
+            full_name=full_name,
+            roles=sorted(set(roles)),
+            password_hash=credentials.hash_password(password),
+            active=True,
+            totp_secret=secret,
+            failed_logins=0,
+            lock_count=0,
+            password_changed_at=utcnow(),
+        )
         if not users.add_unless_username_taken(user):  # lost a race on the unique username
             raise ConflictError(f"The username '{username}' is already taken.")
-        uow.audit(CATEGORY, "user.create",
-                  detail={"target_user_id": user.id, "roles": user.roles})
+        uow.audit(CATEGORY, "user.create", detail={"target_user_id": user.id, "roles": user.roles})
         uow.publish("user.created", {"user_id": user.id})
         uow.commit()
-        uri = (credentials.totp_provisioning_uri(secret, username, settings.hospital_name)
-               if secret else None)
+        uri = (
+            credentials.totp_provisioning_uri(secret, username, settings.hospital_name)
+            if secret
+            else None
+        )
         return CreatedUser(user=user, totp_provisioning_uri=uri)
 
 
-def list_users(uow: UnitOfWork, *, q: str | None, limit: int, offset: int,
-               sort: str) -> tuple[list[User], int]:
+def list_users(
+    uow: UnitOfWork, *, q: str | None, limit: int, offset: int, sort: str
+) -> tuple[list[User], int]:
     with uow:
         return uow.repo(UserRepository).search(q=q, sort=sort, limit=limit, offset=offset)
 
@@ -84,8 +106,9 @@ def get_user(uow: UnitOfWork, user_id: int) -> User:
         return _get(uow, user_id)
 
 
-def update_user(uow: UnitOfWork, user_id: int, *, version: int, full_name: str | None,
-                roles: list[str] | None) -> User:
+def update_user(
+    uow: UnitOfWork, user_id: int, *, version: int, full_name: str | None, roles: list[str] | None
+) -> User:
     with uow:
         user = _get(uow, user_id, lock=True)
         check_version(user.version, version, "user")
@@ -117,8 +140,11 @@ def set_user_active(uow: UnitOfWork, user_id: int, *, active: bool) -> User:
             user.active = active
             if not active:
                 revoke_all_sessions(uow, user.id, "user_disabled")
-            uow.audit(CATEGORY, "user.enable" if active else "user.disable",
-                      detail={"target_user_id": user.id})
+            uow.audit(
+                CATEGORY,
+                "user.enable" if active else "user.disable",
+                detail={"target_user_id": user.id},
+            )
             uow.publish("user.updated", {"user_id": user.id})
         uow.commit()
         return user
@@ -128,8 +154,12 @@ def reset_password(uow: UnitOfWork, user_id: int, *, new_password: str) -> None:
     """Set a new password; ends all sessions and clears any lockout."""
     with uow:
         user = _get(uow, user_id, lock=True)
-        check_password_policy(new_password, user_inputs=[user.username, *user.full_name.split()],
-                              common=common_passwords(), field="new_password")
+        check_password_policy(
+            new_password,
+            user_inputs=[user.username, *user.full_name.split()],
+            common=common_passwords(),
+            field="new_password",
+        )
         user.password_hash = credentials.hash_password(new_password)
         user.password_changed_at = utcnow()
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None

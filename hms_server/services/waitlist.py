@@ -29,15 +29,24 @@ from hms_server.services.appointments import book_appointment
 CATEGORY = "scheduling"
 OFFER_HOLD = timedelta(hours=2)
 
+
 def _invalid(field: str, message: str) -> ValidationFailedError:
     return ValidationFailedError(
-        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]})
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
 
 
-def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None = None,
-                    department_id: int | None = None, earliest_date: date,
-                    latest_date: date, type_code: str = "new",
-                    reason: str | None = None) -> WaitlistEntry:
+def add_to_waitlist(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    doctor_id: int | None = None,
+    department_id: int | None = None,
+    earliest_date: date,
+    latest_date: date,
+    type_code: str = "new",
+    reason: str | None = None,
+) -> WaitlistEntry:
     """Put a patient on the waitlist for a doctor, or for anyone in a department."""
     if doctor_id is None and department_id is None:
         raise _invalid("doctor_id", "Give doctor_id or department_id.")
@@ -53,13 +62,18 @@ def add_to_waitlist(uow: UnitOfWork, *, patient_id: int, doctor_id: int | None =
             raise _invalid("department_id", f"No department with id {department_id}.")
         if scheduling_rows.appointment_type(type_code) is None:
             raise _invalid("type", f"Unknown appointment type '{type_code}'.")
-        entry = WaitlistEntry(patient_id=patient_id, doctor_id=doctor_id,
-                              department_id=department_id, type_code=type_code,
-                              earliest_date=earliest_date, latest_date=latest_date,
-                              reason=reason, status="waiting")
+        entry = WaitlistEntry(
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+            department_id=department_id,
+            type_code=type_code,
+            earliest_date=earliest_date,
+            latest_date=latest_date,
+            reason=reason,
+            status="waiting",
+        )
         uow.repo(WaitlistRepository).add(entry)
-        uow.audit(CATEGORY, "waitlist.add", patient_id=patient_id,
-                  detail={"waitlist_id": entry.id})
+        uow.audit(CATEGORY, "waitlist.add", patient_id=patient_id, detail={"waitlist_id": entry.id})
         uow.publish("waitlist.updated", {"waitlist_id": entry.id, "patient_id": patient_id})
         uow.commit()
         return entry
@@ -78,43 +92,76 @@ class WaitlistView:
     offered_doctor_name: str | None = None
 
 
-def list_waitlist(uow: UnitOfWork, *, status: str | None = None, doctor_id: int | None = None,
-                  department_id: int | None = None, patient_id: int | None = None,
-                  limit: int = 100, offset: int = 0,
-                  show_patient: bool = False) -> tuple[list[WaitlistView], int]:
+def list_waitlist(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    doctor_id: int | None = None,
+    department_id: int | None = None,
+    patient_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    show_patient: bool = False,
+) -> tuple[list[WaitlistView], int]:
     """Entries, longest-waiting first, with the names a screen shows. Patients' names and
     MRNs only with ``show_patient`` (the reader may see demographics); that read is
     audited with the entry ids."""
     with uow:
         rows, total = uow.repo(WaitlistRepository).search(
-            status=status, doctor_id=doctor_id, department_id=department_id,
-            patient_id=patient_id, limit=limit, offset=offset)
+            status=status,
+            doctor_id=doctor_id,
+            department_id=department_id,
+            patient_id=patient_id,
+            limit=limit,
+            offset=offset,
+        )
         scheduling_rows = uow.repo(SchedulingRepository)
         doctors = scheduling_rows.doctor_names(
-            {d for e in rows for d in (e.doctor_id, e.offered_doctor_id) if d})
-        departments = {e.department_id: scheduling_rows.department(e.department_id)
-                       for e in rows if e.department_id}
-        who = (uow.repo(PatientRepository).identities([e.patient_id for e in rows])
-               if show_patient else {})
+            {d for e in rows for d in (e.doctor_id, e.offered_doctor_id) if d}
+        )
+        departments = {
+            e.department_id: scheduling_rows.department(e.department_id)
+            for e in rows
+            if e.department_id
+        }
+        who = (
+            uow.repo(PatientRepository).identities([e.patient_id for e in rows])
+            if show_patient
+            else {}
+        )
         views = []
         for e in rows:
             mrn, given, family = who.get(e.patient_id, (None, None, None))
             department = departments.get(e.department_id) if e.department_id else None
-            views.append(WaitlistView(
-                e, mrn, f"{family}, {given}" if family else None,
-                doctors.get(e.doctor_id) if e.doctor_id else None,
-                department.name if department else None,
-                doctors.get(e.offered_doctor_id) if e.offered_doctor_id else None))
+            views.append(
+                WaitlistView(
+                    e,
+                    mrn,
+                    f"{family}, {given}" if family else None,
+                    doctors.get(e.doctor_id) if e.doctor_id else None,
+                    department.name if department else None,
+                    doctors.get(e.offered_doctor_id) if e.offered_doctor_id else None,
+                )
+            )
         if show_patient and rows:
-            uow.audit(CATEGORY, "waitlist.list", detail={
-                "waitlist_ids": [e.id for e in rows], "result_count": total})
+            uow.audit(
+                CATEGORY,
+                "waitlist.list",
+                detail={"waitlist_ids": [e.id for e in rows], "result_count": total},
+            )
         uow.commit()
         return views, total
 
 
-def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: datetime,
-                     exclude_patient_id: int | None = None,
-                     now: datetime | None = None) -> WaitlistEntry | None:
+def offer_freed_slot(
+    uow: UnitOfWork,
+    *,
+    doctor_id: int,
+    start: datetime,
+    end: datetime,
+    exclude_patient_id: int | None = None,
+    now: datetime | None = None,
+) -> WaitlistEntry | None:
     """Offer a freed slot to the first matching waiting entry (inside the caller's
     transaction). Entries another transaction is offering right now are skipped."""
     now = now or utcnow()
@@ -122,8 +169,12 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
     with uow:
         department_id = uow.repo(SchedulingRepository).department_of_doctor(doctor_id)
         entry = uow.repo(WaitlistRepository).first_waiting_for(
-            doctor_id=doctor_id, department_id=department_id, day=day, now=now,
-            exclude_patient_id=exclude_patient_id)
+            doctor_id=doctor_id,
+            department_id=department_id,
+            day=day,
+            now=now,
+            exclude_patient_id=exclude_patient_id,
+        )
         if entry is None:
             uow.commit()
             return None
@@ -131,10 +182,16 @@ def offer_freed_slot(uow: UnitOfWork, *, doctor_id: int, start: datetime, end: d
         entry.offered_doctor_id = doctor_id
         entry.offered_start, entry.offered_end = start, end
         entry.offer_expires_at = min(now + OFFER_HOLD, start)
-        uow.audit(CATEGORY, "waitlist.offer", patient_id=entry.patient_id,
-                  detail={"waitlist_id": entry.id, "doctor_id": doctor_id})
-        uow.publish("waitlist.offered", {"waitlist_id": entry.id, "patient_id": entry.patient_id,
-                                         "doctor_id": doctor_id})
+        uow.audit(
+            CATEGORY,
+            "waitlist.offer",
+            patient_id=entry.patient_id,
+            detail={"waitlist_id": entry.id, "doctor_id": doctor_id},
+        )
+        uow.publish(
+            "waitlist.offered",
+            {"waitlist_id": entry.id, "patient_id": entry.patient_id, "doctor_id": doctor_id},
+        )
         uow.emit(WaitlistOffered(waitlist_id=entry.id, patient_id=entry.patient_id))
         uow.commit()
         return entry
@@ -149,27 +206,43 @@ def _get(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
 
 def on_slot_freed(uow: UnitOfWork, event: SlotFreed) -> None:
     """Handles ``SlotFreed``: offer the place to the longest-waiting matching entry."""
-    offer_freed_slot(uow, doctor_id=event.doctor_id, start=event.start, end=event.end,
-                     exclude_patient_id=event.exclude_patient_id)
+    offer_freed_slot(
+        uow,
+        doctor_id=event.doctor_id,
+        start=event.start,
+        end=event.end,
+        exclude_patient_id=event.exclude_patient_id,
+    )
 
 
 def accept_offer(uow: UnitOfWork, entry_id: int) -> Appointment:
     """Book the offered slot for the waiting patient (``slot_taken`` if someone was faster)."""
     with uow:
         entry = _get(uow, entry_id)
-        if entry.status != "offered" or entry.offered_start is None \
-                or entry.offered_doctor_id is None:
-            raise InvalidTransitionError("This waitlist entry has no open offer.",
-                                         extra={"current_status": entry.status})
-        appointment = book_appointment(uow, patient_id=entry.patient_id,
-                                       doctor_id=entry.offered_doctor_id,
-                                       start=entry.offered_start, type_code=entry.type_code,
-                                       reason=entry.reason)
+        if (
+            entry.status != "offered"
+            or entry.offered_start is None
+            or entry.offered_doctor_id is None
+        ):
+            raise InvalidTransitionError(
+                "This waitlist entry has no open offer.", extra={"current_status": entry.status}
+            )
+        appointment = book_appointment(
+            uow,
+            patient_id=entry.patient_id,
+            doctor_id=entry.offered_doctor_id,
+            start=entry.offered_start,
+            type_code=entry.type_code,
+            reason=entry.reason,
+        )
         entry.status, entry.appointment_id = "booked", appointment.id
-        uow.audit(CATEGORY, "waitlist.accept", patient_id=entry.patient_id,
-                  detail={"waitlist_id": entry.id, "appointment_id": appointment.id})
-        uow.publish("waitlist.updated", {"waitlist_id": entry.id,
-                                         "patient_id": entry.patient_id})
+        uow.audit(
+            CATEGORY,
+            "waitlist.accept",
+            patient_id=entry.patient_id,
+            detail={"waitlist_id": entry.id, "appointment_id": appointment.id},
+        )
+        uow.publish("waitlist.updated", {"waitlist_id": entry.id, "patient_id": entry.patient_id})
         uow.commit()
         return appointment
 
@@ -178,13 +251,17 @@ def remove_from_waitlist(uow: UnitOfWork, entry_id: int) -> WaitlistEntry:
     with uow:
         entry = _get(uow, entry_id)
         if entry.status in ("booked", "cancelled"):
-            raise InvalidTransitionError(f"This waitlist entry is already '{entry.status}'.",
-                                         extra={"current_status": entry.status})
+            raise InvalidTransitionError(
+                f"This waitlist entry is already '{entry.status}'.",
+                extra={"current_status": entry.status},
+            )
         entry.status = "cancelled"
-        uow.audit(CATEGORY, "waitlist.remove", patient_id=entry.patient_id,
-                  detail={"waitlist_id": entry.id})
-        uow.publish("waitlist.updated", {"waitlist_id": entry.id,
-                                         "patient_id": entry.patient_id})
+        uow.audit(
+            CATEGORY,
+            "waitlist.remove",
+            patient_id=entry.patient_id,
+            detail={"waitlist_id": entry.id},
+        )
+        uow.publish("waitlist.updated", {"waitlist_id": entry.id, "patient_id": entry.patient_id})
         uow.commit()
         return entry
-

@@ -44,26 +44,40 @@ def ensure_ward_care(uow: UnitOfWork, admission: Admission) -> AccessBasis:
             return AccessBasis(admission.patient_id, "break_glass", grant)
     denied = uow.child()
     with denied:
-        denied.audit("access_control", "ward.denied", outcome="denied",
-                     patient_id=admission.patient_id,
-                     detail={"admission_id": admission.id, "reason": "not_on_ward"})
+        denied.audit(
+            "access_control",
+            "ward.denied",
+            outcome="denied",
+            patient_id=admission.patient_id,
+            detail={"admission_id": admission.id, "reason": "not_on_ward"},
+        )
         denied.commit()
     raise NotOnWardError(
         "You are not assigned to the ward this patient is on. In an emergency, break the "
         "glass with a reason to get time-limited access.",
-        extra={"patient_id": admission.patient_id,
-               "break_glass": f"/api/v1/patients/{admission.patient_id}/break-glass"})
+        extra={
+            "patient_id": admission.patient_id,
+            "break_glass": f"/api/v1/patients/{admission.patient_id}/break-glass",
+        },
+    )
 
 
 def ensure_ward_staff(uow: UnitOfWork, ward_id: int) -> None:
     """Ward-wide clinical lists (due now, handover): doctors, and the nurses of that ward."""
     actor = uow.actor
-    if actor is not None and actor.user_id is not None and (
-            "doctor" in actor.roles or assigned_to_ward(uow.session, actor.user_id, ward_id)):
+    if (
+        actor is not None
+        and actor.user_id is not None
+        and ("doctor" in actor.roles or assigned_to_ward(uow.session, actor.user_id, ward_id))
+    ):
         return
     denied = uow.child()
     with denied:
-        denied.audit("access_control", "ward.denied", outcome="denied",
-                     detail={"ward_id": ward_id, "reason": "not_on_ward"})
+        denied.audit(
+            "access_control",
+            "ward.denied",
+            outcome="denied",
+            detail={"ward_id": ward_id, "reason": "not_on_ward"},
+        )
         denied.commit()
     raise NotOnWardError("You are not assigned to this ward.", extra={"ward_id": ward_id})

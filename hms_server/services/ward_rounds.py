@@ -44,13 +44,15 @@ def _news2_row(vitals: object) -> tuple[int | None, str | None, int | None]:
     if vitals is None or getattr(vitals, "id", None) is None:
         return None, None, None
     answers = getattr(vitals, "news2_answers", None) or {}
-    score = news2(respiratory_rate=vitals.respiratory_rate,  # type: ignore[attr-defined]
-                  spo2_pct=vitals.spo2_pct,  # type: ignore[attr-defined]
-                  on_oxygen=answers.get("on_oxygen"),
-                  systolic_mmhg=vitals.systolic_mmhg,  # type: ignore[attr-defined]
-                  heart_rate_bpm=vitals.heart_rate_bpm,  # type: ignore[attr-defined]
-                  consciousness=answers.get("consciousness"),
-                  temperature_c=vitals.temperature_c)  # type: ignore[attr-defined]
+    score = news2(
+        respiratory_rate=vitals.respiratory_rate,  # type: ignore[attr-defined]
+        spo2_pct=vitals.spo2_pct,  # type: ignore[attr-defined]
+        on_oxygen=answers.get("on_oxygen"),
+        systolic_mmhg=vitals.systolic_mmhg,  # type: ignore[attr-defined]
+        heart_rate_bpm=vitals.heart_rate_bpm,  # type: ignore[attr-defined]
+        consciousness=answers.get("consciousness"),
+        temperature_c=vitals.temperature_c,
+    )  # type: ignore[attr-defined]
     if not score.parts:
         return None, None, None
     return score.total, score.risk, score.observe_every_minutes
@@ -91,27 +93,62 @@ def due_list(uow: UnitOfWork, ward_id: int, *, within_minutes: int) -> list[DueE
         out: list[DueEntry] = []
         for d in q.due_doses(uow.session, ids, until):
             p = patients[d.admission_id]
-            out.append(DueEntry("dose", d.id, p.admission_id, p.patient_id, p.name,
-                                p.bed_label, _dose_title(d), d.due_at,
-                                d.due_at + window < now))
+            out.append(
+                DueEntry(
+                    "dose",
+                    d.id,
+                    p.admission_id,
+                    p.patient_id,
+                    p.name,
+                    p.bed_label,
+                    _dose_title(d),
+                    d.due_at,
+                    d.due_at + window < now,
+                )
+            )
         for t in q.open_tasks(uow.session, ids, until):
             p = patients[t.admission_id]
-            out.append(DueEntry("task", t.id, p.admission_id, p.patient_id, p.name,
-                                p.bed_label, t.title, t.due_at, t.due_at < now))
+            out.append(
+                DueEntry(
+                    "task",
+                    t.id,
+                    p.admission_id,
+                    p.patient_id,
+                    p.name,
+                    p.bed_label,
+                    t.title,
+                    t.due_at,
+                    t.due_at < now,
+                )
+            )
         vitals = q.latest_vitals(uow.session, ids)
         for admission_id, p in patients.items():
             row = vitals.get(admission_id)
             _, _, every = _news2_row(row)
             last = row.recorded_at if row is not None and row.recorded_at else None
-            due_at = (last + timedelta(minutes=every or DEFAULT_OBSERVATION_MINUTES)) \
-                if last else p.admitted_at
+            due_at = (
+                (last + timedelta(minutes=every or DEFAULT_OBSERVATION_MINUTES))
+                if last
+                else p.admitted_at
+            )
             if due_at <= until:
-                out.append(DueEntry("vitals", None, admission_id, p.patient_id, p.name,
-                                    p.bed_label, "Observations (vitals)", due_at,
-                                    due_at < now))
+                out.append(
+                    DueEntry(
+                        "vitals",
+                        None,
+                        admission_id,
+                        p.patient_id,
+                        p.name,
+                        p.bed_label,
+                        "Observations (vitals)",
+                        due_at,
+                        due_at < now,
+                    )
+                )
         out.sort(key=lambda e: (e.due_at, e.bed_label))
-        uow.audit(CATEGORY, "due_list.read", detail={"ward_id": ward_id,
-                                                     "patients_shown": len(patients)})
+        uow.audit(
+            CATEGORY, "due_list.read", detail={"ward_id": ward_id, "patients_shown": len(patients)}
+        )
         uow.commit()
         return out
 
@@ -159,8 +196,12 @@ def _vitals_text(v: object) -> str | None:
     parts = []
     if v.systolic_mmhg is not None:  # type: ignore[attr-defined]
         parts.append(f"BP {v.systolic_mmhg}/{v.diastolic_mmhg}")  # type: ignore[attr-defined]
-    for label, attr, unit in (("HR", "heart_rate_bpm", ""), ("RR", "respiratory_rate", ""),
-                              ("SpO2", "spo2_pct", "%"), ("T", "temperature_c", " °C")):
+    for label, attr, unit in (
+        ("HR", "heart_rate_bpm", ""),
+        ("RR", "respiratory_rate", ""),
+        ("SpO2", "spo2_pct", "%"),
+        ("T", "temperature_c", " °C"),
+    ):
         value = getattr(v, attr)
         if value is not None:
             parts.append(f"{label} {value}{unit}")
@@ -193,25 +234,48 @@ def handover(uow: UnitOfWork, ward_id: int, *, hours_ahead: int = 12) -> Handove
             falls = risks.get((p.admission_id, "morse_falls"))
             pressure = risks.get((p.admission_id, "braden"))
             entries[p.admission_id] = HandoverEntry(
-                p.admission_id, p.patient_id, p.bed_label, p.name, p.mrn,
-                age_on(p.date_of_birth, today), p.sex,
-                length_of_stay_days(p.admitted_at, now, zone), p.diagnosis or p.reason,
-                p.attending_doctor_name, allergies.get(p.admission_id, []),
-                _vitals_text(vitals.get(p.admission_id)), score, risk,
-                falls.risk if falls else None, pressure.risk if pressure else None,
+                p.admission_id,
+                p.patient_id,
+                p.bed_label,
+                p.name,
+                p.mrn,
+                age_on(p.date_of_birth, today),
+                p.sex,
+                length_of_stay_days(p.admitted_at, now, zone),
+                p.diagnosis or p.reason,
+                p.attending_doctor_name,
+                allergies.get(p.admission_id, []),
+                _vitals_text(vitals.get(p.admission_id)),
+                score,
+                risk,
+                falls.risk if falls else None,
+                pressure.risk if pressure else None,
                 balances.get(p.admission_id, 0),
-                recent_notes=[f"{uow.hospital.local(n.created_at):%H:%M} {n.author or ''}: "
-                              f"{n.body[:300]}" for n in notes.get(p.admission_id, [])[:3]])
+                recent_notes=[
+                    f"{uow.hospital.local(n.created_at):%H:%M} {n.author or ''}: {n.body[:300]}"
+                    for n in notes.get(p.admission_id, [])[:3]
+                ],
+            )
         for d in doses:
             entry = entries[d.admission_id]
             label = f"{uow.hospital.local(d.due_at):%H:%M} {_dose_title(d)}"
             (entry.overdue_doses if d.due_at + window < now else entry.due_doses).append(label)
         for t in tasks:
             entries[t.admission_id].open_tasks.append(
-                f"{uow.hospital.local(t.due_at):%H:%M} {t.title}")
+                f"{uow.hospital.local(t.due_at):%H:%M} {t.title}"
+            )
         summary = ward_summaries(uow.session, ward_ids=[ward_id], include_inactive=True)[0]
-        uow.audit(CATEGORY, "handover.read", detail={"ward_id": ward_id,
-                                                     "patients_shown": len(patients)})
+        uow.audit(
+            CATEGORY, "handover.read", detail={"ward_id": ward_id, "patients_shown": len(patients)}
+        )
         uow.commit()
-        return Handover(ward.id, ward.code, ward.name, now, shift_at(now, zone)[1],
-                        summary.occupied_beds, summary.free_beds, list(entries.values()))
+        return Handover(
+            ward.id,
+            ward.code,
+            ward.name,
+            now,
+            shift_at(now, zone)[1],
+            summary.occupied_beds,
+            summary.free_beds,
+            list(entries.values()),
+        )

@@ -18,8 +18,7 @@ log = logging.getLogger("hms_server.wards")
 class WardMaintenance:
     """A daemon thread calling ``run_once`` every ``interval`` seconds (first run at once)."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], *, interval: float = 300.0
-                 ) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], *, interval: float = 300.0) -> None:
         self._uow_factory = uow_factory
         self._interval = interval
         self._stop = threading.Event()
@@ -27,8 +26,10 @@ class WardMaintenance:
 
     def run_once(self) -> tuple[int, int]:
         """``(bed-days charged, doses added)``."""
-        return (capture_bed_days(self._uow_factory()),
-                extend_open_ended_orders(self._uow_factory()))
+        return (
+            capture_bed_days(self._uow_factory()),
+            extend_open_ended_orders(self._uow_factory()),
+        )
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -40,8 +41,9 @@ class WardMaintenance:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="hms-ward-maintenance",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="hms-ward-maintenance", daemon=True
+            )
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

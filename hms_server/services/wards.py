@@ -32,19 +32,35 @@ def _actor_id(uow: UnitOfWork) -> int | None:
 
 
 def _field(field: str, message: str) -> ValidationFailedError:
-    return ValidationFailedError(message, extra={"errors": [
-        {"field": field, "message": message, "type": "value_error"}]})
+    return ValidationFailedError(
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
 
 
 # --- configuration ----------------------------------------------------------------------------
 
-def create_ward(uow: UnitOfWork, *, code: str, name: str, ward_class: str,
-                gender_policy: str, mar_window_minutes: int) -> Ward:
+
+def create_ward(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    ward_class: str,
+    gender_policy: str,
+    mar_window_minutes: int,
+) -> Ward:
     with uow:
         repo = uow.repo(WardRepository)
-        ward = Ward(code=code.strip().upper(), name=name.strip(), ward_class=ward_class,
-                    gender_policy=gender_policy, mar_window_minutes=mar_window_minutes,
-                    active=True, created_at=utcnow(), version=1)
+        ward = Ward(
+            code=code.strip().upper(),
+            name=name.strip(),
+            ward_class=ward_class,
+            gender_policy=gender_policy,
+            mar_window_minutes=mar_window_minutes,
+            active=True,
+            created_at=utcnow(),
+            version=1,
+        )
         repo.add(ward)
         repo.flush()
         uow.audit(CATEGORY, "ward.create", detail={"ward_id": ward.id, "code": ward.code})
@@ -61,16 +77,23 @@ def update_ward(uow: UnitOfWork, ward_id: int, *, version: int, changes: dict[st
             raise NotFoundError(f"No ward with id {ward_id}.")
         check_version(ward.version, version, "ward")
         changed = {k: v for k, v in changes.items() if v is not None and getattr(ward, k) != v}
-        if changed.get("active") is False and ward_queries.ward_summaries(
-                uow.session, ward_ids=[ward.id], include_inactive=True)[0].occupied_beds:
-            raise ConflictError("Transfer or discharge the patients before closing the ward.",
-                                extra={"reason": "ward_occupied"})
+        if (
+            changed.get("active") is False
+            and ward_queries.ward_summaries(uow.session, ward_ids=[ward.id], include_inactive=True)[
+                0
+            ].occupied_beds
+        ):
+            raise ConflictError(
+                "Transfer or discharge the patients before closing the ward.",
+                extra={"reason": "ward_occupied"},
+            )
         for key, value in changed.items():
             setattr(ward, key, value)
         if changed:
             ward.version += 1
-            uow.audit(CATEGORY, "ward.update", detail={"ward_id": ward.id,
-                                                       "fields": sorted(changed)})
+            uow.audit(
+                CATEGORY, "ward.update", detail={"ward_id": ward.id, "fields": sorted(changed)}
+            )
             uow.publish("ward.changed", {"ward_id": ward.id})
         repo.flush()
         uow.commit()
@@ -106,19 +129,26 @@ def add_bed(uow: UnitOfWork, *, room_id: int, label: str, bed_type: str) -> Bed:
         room = repo.room(room_id)
         if room is None:
             raise _field("room_id", f"No room with id {room_id}.")
-        bed = Bed(ward_id=room.ward_id, room_id=room.id, label=label.strip(),
-                  bed_type=bed_type, status="free", status_changed_at=utcnow(), version=1)
+        bed = Bed(
+            ward_id=room.ward_id,
+            room_id=room.id,
+            label=label.strip(),
+            bed_type=bed_type,
+            status="free",
+            status_changed_at=utcnow(),
+            version=1,
+        )
         repo.add(bed)
         repo.flush()
         uow.audit(CATEGORY, "bed.create", detail={"ward_id": room.ward_id, "bed_id": bed.id})
-        uow.publish("bed.changed", {"bed_id": bed.id, "ward_id": bed.ward_id,
-                                    "status": bed.status})
+        uow.publish("bed.changed", {"bed_id": bed.id, "ward_id": bed.ward_id, "status": bed.status})
         uow.commit()
         return bed
 
 
-def change_bed_status(uow: UnitOfWork, bed_id: int, *, status: str, reason: str | None,
-                      version: int | None) -> Bed:
+def change_bed_status(
+    uow: UnitOfWork, bed_id: int, *, status: str, reason: str | None, version: int | None
+) -> Bed:
     """Mark a bed clean (cleaning → free), block it (with a reason) or unblock it.
     Occupancy changes only through admission, transfer and discharge."""
     if status == "blocked" and not (reason and reason.strip()):
@@ -136,15 +166,14 @@ def change_bed_status(uow: UnitOfWork, bed_id: int, *, status: str, reason: str 
         bed.blocked_reason = reason.strip() if status == "blocked" and reason else None
         bed.version += 1
         repo.flush()
-        uow.audit(CATEGORY, "bed.status", detail={"bed_id": bed.id, "from": previous,
-                                                  "to": status})
-        uow.publish("bed.changed", {"bed_id": bed.id, "ward_id": bed.ward_id,
-                                    "status": bed.status})
+        uow.audit(CATEGORY, "bed.status", detail={"bed_id": bed.id, "from": previous, "to": status})
+        uow.publish("bed.changed", {"bed_id": bed.id, "ward_id": bed.ward_id, "status": bed.status})
         uow.commit()
         return bed
 
 
 # --- nurse ward assignments -------------------------------------------------------------------
+
 
 def assign_nurse(uow: UnitOfWork, ward_id: int, user_id: int) -> WardNurseAssignment:
     """Assign a nurse to a ward; they join the care team of the ward's current patients."""
@@ -156,14 +185,21 @@ def assign_nurse(uow: UnitOfWork, ward_id: int, user_id: int) -> WardNurseAssign
         if user is None or not user.active or "nurse" not in (user.roles or []):
             raise _field("user_id", f"User {user_id} is not an active nurse.")
         if repo.assign_nurse(ward_id, user_id, _actor_id(uow), utcnow()):
-            rows, _ = ward_queries.admissions(uow.session, status="admitted",
-                                              ward_ids=[ward_id], limit=10_000)
+            rows, _ = ward_queries.admissions(
+                uow.session, status="admitted", ward_ids=[ward_id], limit=10_000
+            )
             for admission in rows:
-                add_care_team_member(uow, patient_id=admission.patient_id, user_id=user_id,
-                                     role="ward_nurse", source="admission",
-                                     added_by_user_id=_actor_id(uow))
-            uow.audit(CATEGORY, "nurse.assign", detail={"ward_id": ward_id,
-                                                        "nurse_user_id": user_id})
+                add_care_team_member(
+                    uow,
+                    patient_id=admission.patient_id,
+                    user_id=user_id,
+                    role="ward_nurse",
+                    source="admission",
+                    added_by_user_id=_actor_id(uow),
+                )
+            uow.audit(
+                CATEGORY, "nurse.assign", detail={"ward_id": ward_id, "nurse_user_id": user_id}
+            )
             uow.publish("ward.changed", {"ward_id": ward_id})
         assignment = repo.session.get(WardNurseAssignment, (ward_id, user_id))
         assert assignment is not None
@@ -175,8 +211,7 @@ def unassign_nurse(uow: UnitOfWork, ward_id: int, user_id: int) -> None:
     with uow:
         if not uow.repo(WardRepository).unassign_nurse(ward_id, user_id):
             raise NotFoundError("That nurse is not assigned to this ward.")
-        uow.audit(CATEGORY, "nurse.unassign", detail={"ward_id": ward_id,
-                                                      "nurse_user_id": user_id})
+        uow.audit(CATEGORY, "nurse.unassign", detail={"ward_id": ward_id, "nurse_user_id": user_id})
         uow.publish("ward.changed", {"ward_id": ward_id})
         uow.commit()
 
@@ -201,15 +236,18 @@ def my_ward_ids(uow: UnitOfWork) -> list[int]:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def list_wards(uow: UnitOfWork, *, include_inactive: bool,
-               mine: bool = False) -> list[ward_queries.WardSummary]:
+
+def list_wards(
+    uow: UnitOfWork, *, include_inactive: bool, mine: bool = False
+) -> list[ward_queries.WardSummary]:
     with uow:
         ids = None
         if mine:
             user_id = _actor_id(uow)
             ids = uow.repo(WardRepository).wards_of_nurse(user_id) if user_id else []
-        rows = ward_queries.ward_summaries(uow.session, ward_ids=ids,
-                                           include_inactive=include_inactive)
+        rows = ward_queries.ward_summaries(
+            uow.session, ward_ids=ids, include_inactive=include_inactive
+        )
         uow.commit()
         return rows
 
@@ -222,9 +260,16 @@ class BoardEntry:
     news2: Score | None
 
 
-def bed_board(uow: UnitOfWork, *, ward_id: int | None, status: str | None, limit: int,
-              offset: int, with_alerts: bool,
-              bed_id: int | None = None) -> tuple[list[BoardEntry], int]:
+def bed_board(
+    uow: UnitOfWork,
+    *,
+    ward_id: int | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    with_alerts: bool,
+    bed_id: int | None = None,
+) -> tuple[list[BoardEntry], int]:
     """The bed board; ``with_alerts`` (clinical readers) adds allergies, due and overdue
     doses and tasks, and NEWS2 of the newest vitals."""
     from hms_server.domain.hospital import age_on
@@ -232,25 +277,41 @@ def bed_board(uow: UnitOfWork, *, ward_id: int | None, status: str | None, limit
 
     now = utcnow()
     with uow:
-        rows, total = ward_queries.bed_board(uow.session, ward_id=ward_id, status=status,
-                                             limit=limit, offset=offset, now=now,
-                                             with_alerts=with_alerts, bed_id=bed_id)
+        rows, total = ward_queries.bed_board(
+            uow.session,
+            ward_id=ward_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+            now=now,
+            with_alerts=with_alerts,
+            bed_id=bed_id,
+        )
         zone, today = uow.hospital.zone, uow.hospital.today()
         entries = []
         for row in rows:
             score = None
             if row.alerts is not None:
                 answers = row.alerts.news2_answers or {}
-                score = news2_of(_VitalsLike(row.alerts.vitals),  # type: ignore[arg-type]
-                                 answers.get("consciousness"), answers.get("on_oxygen"))
-            entries.append(BoardEntry(
-                row, length_of_stay_days(row.admitted_at, now, zone) if row.admitted_at
-                else None, age_on(row.date_of_birth, today) if row.date_of_birth else None,
-                score))
+                score = news2_of(
+                    _VitalsLike(row.alerts.vitals),  # type: ignore[arg-type]
+                    answers.get("consciousness"),
+                    answers.get("on_oxygen"),
+                )
+            entries.append(
+                BoardEntry(
+                    row,
+                    length_of_stay_days(row.admitted_at, now, zone) if row.admitted_at else None,
+                    age_on(row.date_of_birth, today) if row.date_of_birth else None,
+                    score,
+                )
+            )
         occupied = sum(1 for r in rows if r.patient_id is not None)
-        uow.audit(CATEGORY, "bed_board.read", detail={"ward_id": ward_id,
-                                                      "patients_shown": occupied,
-                                                      "alerts": with_alerts})
+        uow.audit(
+            CATEGORY,
+            "bed_board.read",
+            detail={"ward_id": ward_id, "patients_shown": occupied, "alerts": with_alerts},
+        )
         uow.commit()
         return entries, total
 
@@ -262,9 +323,16 @@ class _VitalsLike:
         self.__dict__.update(values)
 
 
-def list_admissions(uow: UnitOfWork, *, patient_id: int | None, status: str | None,
-                    ward_id: int | None, mine: bool, limit: int,
-                    offset: int) -> tuple[list[ward_queries.AdmissionRow], int]:
+def list_admissions(
+    uow: UnitOfWork,
+    *,
+    patient_id: int | None,
+    status: str | None,
+    ward_id: int | None,
+    mine: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[ward_queries.AdmissionRow], int]:
     """Admissions, newest first. ``mine``: the nurse's wards and the doctor's own patients."""
     with uow:
         attending_or_wards = None
@@ -272,24 +340,35 @@ def list_admissions(uow: UnitOfWork, *, patient_id: int | None, status: str | No
             user_id = _actor_id(uow) or 0
             attending_or_wards = (user_id, uow.repo(WardRepository).wards_of_nurse(user_id))
         rows, total = ward_queries.admissions(
-            uow.session, patient_id=patient_id, status=status,
-            ward_ids=[ward_id] if ward_id else None, attending_or_wards=attending_or_wards,
-            limit=limit, offset=offset)
-        uow.audit("admissions", "admissions.list",
-                  patient_id=patient_id,
-                  detail={"ward_id": ward_id, "status": status, "returned": len(rows)})
+            uow.session,
+            patient_id=patient_id,
+            status=status,
+            ward_ids=[ward_id] if ward_id else None,
+            attending_or_wards=attending_or_wards,
+            limit=limit,
+            offset=offset,
+        )
+        uow.audit(
+            "admissions",
+            "admissions.list",
+            patient_id=patient_id,
+            detail={"ward_id": ward_id, "status": status, "returned": len(rows)},
+        )
         uow.commit()
         return rows, total
 
 
 def get_admission(uow: UnitOfWork, admission_id: int) -> ward_queries.AdmissionRow:
     with uow:
-        rows, _ = ward_queries.admissions(uow.session, ids=[admission_id], limit=1,
-                                          with_stays=True)
+        rows, _ = ward_queries.admissions(uow.session, ids=[admission_id], limit=1, with_stays=True)
         if not rows:
             raise NotFoundError(f"No admission with id {admission_id}.")
-        uow.audit("admissions", "read", patient_id=rows[0].patient_id,
-                  detail={"admission_id": admission_id})
+        uow.audit(
+            "admissions",
+            "read",
+            patient_id=rows[0].patient_id,
+            detail={"admission_id": admission_id},
+        )
         uow.commit()
         return rows[0]
 
@@ -311,24 +390,32 @@ def discharge_summary(uow: UnitOfWork, admission_id: int) -> DischargeSummaryVie
     from hms_server.services.mar import discharge_medications
 
     with uow:
-        rows, _ = ward_queries.admissions(uow.session, ids=[admission_id], limit=1,
-                                          with_stays=True)
+        rows, _ = ward_queries.admissions(uow.session, ids=[admission_id], limit=1, with_stays=True)
         if not rows:
             raise NotFoundError(f"No admission with id {admission_id}.")
         admission = rows[0]
         basis = ensure_chart_access(uow, admission.patient_id)
         if admission.discharge_note_id is None:
-            raise ConflictError("The patient has not been discharged yet.",
-                                extra={"reason": "not_discharged"})
+            raise ConflictError(
+                "The patient has not been discharged yet.", extra={"reason": "not_discharged"}
+            )
         note = get_note(uow, admission.patient_id, admission.discharge_note_id)
         current = note.current
         repo = uow.repo(WardRepository)
         view = DischargeSummaryView(
-            admission, repo.patient(admission.patient_id),
-            repo.active_allergies(admission.patient_id), current.body or "",
+            admission,
+            repo.patient(admission.patient_id),
+            repo.active_allergies(admission.patient_id),
+            current.body or "",
             note.names.get(current.signed_by_user_id) if current.signed_by_user_id else None,
-            current.signed_at, discharge_medications(uow, admission.patient_id))
-        uow.audit("admissions", "discharge_summary.read", patient_id=admission.patient_id,
-                  detail={**basis.audit_detail(), "admission_id": admission_id})
+            current.signed_at,
+            discharge_medications(uow, admission.patient_id),
+        )
+        uow.audit(
+            "admissions",
+            "discharge_summary.read",
+            patient_id=admission.patient_id,
+            detail={**basis.audit_detail(), "admission_id": admission_id},
+        )
         uow.commit()
         return view

@@ -38,10 +38,17 @@ def allergy_alert(uow: UnitOfWork, patient_id: int) -> AllergyAlert:
         if uow.repo(PatientRepository).get(patient_id) is None:
             raise NotFoundError(f"No patient with id {patient_id}.")
         rows = uow.repo(ChartRepository).allergies(patient_id, active_only=False)
-        active = sorted((a for a in rows if a.status == "active"),
-                        key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.substance.lower()))
-        uow.audit("allergies", "allergy.alert_read", patient_id=patient_id,
-                  detail={"purpose": "wristband", "count": len(active)})
+        active = sorted(
+            (a for a in rows if a.status == "active"),
+            key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.substance.lower()),
+        )
+        uow.audit(
+            "allergies",
+            "allergy.alert_read",
+            patient_id=patient_id,
+            detail={"purpose": "wristband", "count": len(active)},
+        )
         uow.commit()
-        return AllergyAlert(patient_id, bool(rows),
-                            [AlertAllergy(a.substance, a.severity) for a in active])
+        return AllergyAlert(
+            patient_id, bool(rows), [AlertAllergy(a.substance, a.severity) for a in active]
+        )

@@ -50,8 +50,9 @@ def registry_settings() -> dict[str, str]:
 
     found: dict[str, str] = {}
     try:
-        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, REGISTRY_KEY, 0,
-                            winreg.KEY_READ | winreg.KEY_WOW64_64KEY) as key:
+        with winreg.OpenKey(
+            winreg.HKEY_LOCAL_MACHINE, REGISTRY_KEY, 0, winreg.KEY_READ | winreg.KEY_WOW64_64KEY
+        ) as key:
             for setting, name in REGISTRY_VALUES.items():
                 try:
                     value, _kind = winreg.QueryValueEx(key, name)
@@ -64,8 +65,9 @@ def registry_settings() -> dict[str, str]:
     return found
 
 
-def workstation_args(argv: list[str], path: Path,
-                     deployed: dict[str, str] | None = None) -> list[str]:
+def workstation_args(
+    argv: list[str], path: Path, deployed: dict[str, str] | None = None
+) -> list[str]:
     """``argv`` plus ``--server``/``--ca-file`` where argv does not set them: from ``path``,
     else from ``deployed`` (what the MSI's SERVER_URL / CA_FILE stored)."""
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
@@ -102,8 +104,11 @@ def _report_crash() -> None:
         import ctypes
 
         ctypes.windll.user32.MessageBoxW(  # type: ignore[attr-defined]
-            None, f"HMS Desktop stopped with an error.\n\n{text[-1500:]}\n\nLog: {log}",
-            "HMS Desktop", 0x10)
+            None,
+            f"HMS Desktop stopped with an error.\n\n{text[-1500:]}\n\nLog: {log}",
+            "HMS Desktop",
+            0x10,
+        )
     except Exception:  # noqa: S110 - last resort, nothing left to tell
         pass
 

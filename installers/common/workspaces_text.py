@@ -21,8 +21,10 @@ def built_workspaces(path: Path = DEFAULT) -> list[str]:
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "WorkspaceInfo":
-            built = any(k.arg == "built" and isinstance(k.value, ast.Constant)
-                        and k.value.value is True for k in node.keywords)
+            built = any(
+                k.arg == "built" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            )
             if built and node.args and isinstance(node.args[0], ast.Constant):
                 found.append(str(node.args[0].value))
     return found

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw the HMS Desktop icon (same design as resources/icons/hms-desktop.svg) as a Windows .ico.
 
-    make_icon.py OUTPUT.ico        (needs Pillow)
+make_icon.py OUTPUT.ico        (needs Pillow)
 """
 
 from __future__ import annotations
@@ -25,5 +25,7 @@ def draw(size: int = 256) -> Image.Image:
 
 
 if __name__ == "__main__":
-    draw().save(sys.argv[1], sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64),
-                                    (128, 128), (256, 256)])
+    draw().save(
+        sys.argv[1],
+        sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)],
+    )

@@ -62,7 +62,9 @@ def settings_properties() -> str:
         f'    <Property Id="{prop}">\n'
         f'      <RegistrySearch Id="Find{name}" Root="HKLM" Key="{SETTINGS_KEY}" '
         f'Name="{name}" Type="raw" Win64="yes"/>\n'
-        f"    </Property>" for prop, name in SETTINGS)
+        f"    </Property>"
+        for prop, name in SETTINGS
+    )
     return searches
 
 
@@ -70,8 +72,9 @@ def secure_properties() -> str:
     """``SecureCustomProperties``: public properties a managed (elevated) install passes on.
     wixl ignores WiX's ``Secure="yes"`` and writes this list itself, so ``build_msi.sh`` sets
     it after wixl with ``msibuild`` (its upgrade properties kept)."""
-    return ";".join([*(prop for prop, _name in SETTINGS), "WIX_DOWNGRADE_DETECTED",
-                     "WIX_UPGRADE_DETECTED"])
+    return ";".join(
+        [*(prop for prop, _name in SETTINGS), "WIX_DOWNGRADE_DETECTED", "WIX_UPGRADE_DETECTED"]
+    )
 
 
 def settings_component() -> str:
@@ -79,10 +82,13 @@ def settings_component() -> str:
     values = "\n".join(
         f'        <RegistryValue Root="HKLM" Key="{SETTINGS_KEY}" Name="{name}" '
         f'Type="string" Value="[{prop}]"{key_path if n == 0 else ""}/>'
-        for n, (prop, name) in enumerate(SETTINGS))
-    return (f'    <DirectoryRef Id="INSTALLDIR">\n'
-            f'      <Component Id="WorkstationSettings" Guid="{guid("workstation-settings")}" '
-            f'Win64="yes">\n{values}\n      </Component>\n    </DirectoryRef>')
+        for n, (prop, name) in enumerate(SETTINGS)
+    )
+    return (
+        f'    <DirectoryRef Id="INSTALLDIR">\n'
+        f'      <Component Id="WorkstationSettings" Guid="{guid("workstation-settings")}" '
+        f'Win64="yes">\n{values}\n      </Component>\n    </DirectoryRef>'
+    )
 
 
 def main() -> int:
@@ -108,8 +114,9 @@ def main() -> int:
             if path.is_symlink():
                 raise SystemExit(f"symlinks cannot go into an MSI: {rel}")
             if path.is_dir():
-                lines.append(f"{pad}<Directory Id={quoteattr(ident('d', rel))} "
-                             f"Name={quoteattr(path.name)}>")
+                lines.append(
+                    f"{pad}<Directory Id={quoteattr(ident('d', rel))} Name={quoteattr(path.name)}>"
+                )
                 walk(path, depth + 1)
                 lines.append(f"{pad}</Directory>")
             else:
@@ -117,9 +124,10 @@ def main() -> int:
                 components.append(cid)
                 lines.append(
                     f"{pad}<Component Id={quoteattr(cid)} Guid={quoteattr(guid(rel))} "
-                    f"Win64=\"yes\"><File Id={quoteattr(ident('f', rel))} "
+                    f'Win64="yes"><File Id={quoteattr(ident("f", rel))} '
                     f"Name={quoteattr(path.name)} Source={quoteattr(src(path))} "
-                    f"KeyPath=\"yes\"/></Component>")
+                    f'KeyPath="yes"/></Component>'
+                )
 
     walk(source, 5)
     if not any("pythonw.exe" in line for line in lines):
@@ -151,7 +159,7 @@ def main() -> int:
     </Directory>
 
     <DirectoryRef Id="ProgramMenuFolder">
-      <Component Id="StartMenuShortcut" Guid="{guid('start-menu-shortcut')}" Win64="yes">
+      <Component Id="StartMenuShortcut" Guid="{guid("start-menu-shortcut")}" Win64="yes">
         <Shortcut Id="HmsDesktopShortcut" Name="{PRODUCT}"
                   Description="Hospital management system workstation client"
                   Target="{LAUNCH_TARGET}" Arguments="{LAUNCH_ARGS}"

@@ -25,24 +25,47 @@ class Patient:
     mrn: str
 
 
-def register_patient(api: ApiClient, given: str = "Αλέξανδρος",
-                     family: str | None = None) -> Patient:
+def register_patient(
+    api: ApiClient, given: str = "Αλέξανδρος", family: str | None = None
+) -> Patient:
     family = family or "Иванов" + uuid.uuid4().hex[:4]
-    created = api.post("/patients", {"given_name": given, "family_name": family,
-                                     "date_of_birth": "1975-03-14", "sex": "male",
-                                     "confirm_new": True}, creates=True)
+    created = api.post(
+        "/patients",
+        {
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": "1975-03-14",
+            "sex": "male",
+            "confirm_new": True,
+        },
+        creates=True,
+    )
     return Patient(created["id"], f"{given} {family}", created["mrn"])
 
 
-def price_item(api: ApiClient, price: str, *, tax: str = "0", category: str = "procedure",
-               name: str = "Wound dressing") -> str:
+def price_item(
+    api: ApiClient,
+    price: str,
+    *,
+    tax: str = "0",
+    category: str = "procedure",
+    name: str = "Wound dressing",
+) -> str:
     code = "D-" + uuid.uuid4().hex[:10].upper()
-    api.post("/price-items", {"code": code, "name": name, "category": category,
-                              "unit_price": price, "tax_rate": tax}, creates=True)
+    api.post(
+        "/price-items",
+        {"code": code, "name": name, "category": category, "unit_price": price, "tax_rate": tax},
+        creates=True,
+    )
     return code
 
 
 def charge(billing: BillingApi, patient_id: int, code: str, quantity: str = "1") -> int:
-    return billing.add_charge(ChargeCreate(patient_id=patient_id, price_item_code=code,
-                                           quantity=Decimal(quantity),
-                                           reason="Desk test")).id
+    return billing.add_charge(
+        ChargeCreate(
+            patient_id=patient_id,
+            price_item_code=code,
+            quantity=Decimal(quantity),
+            reason="Desk test",
+        )
+    ).id

@@ -30,18 +30,22 @@ from tests.desktop.fake_clinical_server import DOCTOR_ID, FakeClinicalServer
 from tests.desktop.fake_reception_server import FakeReceptionServer, today_at, when
 from tests.desktop.fake_server import Route, page, parse_body, problem
 
-_FROM = {"call": ("waiting", "called"), "start": ("waiting", "called"),
-         "complete": ("in_consultation",)}
+_FROM = {
+    "call": ("waiting", "called"),
+    "start": ("waiting", "called"),
+    "complete": ("in_consultation",),
+}
 _TO = {"call": "called", "start": "in_consultation", "complete": "done"}
 _APPOINTMENT_TO = {"start": "in_consultation", "complete": "completed"}
 
 
-def apply_queue_action(entry: QueueEntryRead, action: str,
-                       appointments: dict[int, AppointmentRead]
-                       ) -> QueueEntryRead | httpx.Response:
+def apply_queue_action(
+    entry: QueueEntryRead, action: str, appointments: dict[int, AppointmentRead]
+) -> QueueEntryRead | httpx.Response:
     if entry.status not in _FROM[action]:
-        return problem(409, "invalid_status",
-                       f"Not possible while the queue entry is '{entry.status}'.")
+        return problem(
+            409, "invalid_status", f"Not possible while the queue entry is '{entry.status}'."
+        )
     entry.status = _TO[action]
     stamp = when(today_at(10))
     if action == "call":
@@ -60,17 +64,36 @@ def apply_queue_action(entry: QueueEntryRead, action: str,
     return entry
 
 
-def queue_entry(entry_id: int, token: int, appointment: AppointmentRead | None, *,
-                patient: PatientRead, doctor_id: int, status: str = "waiting",
-                wait: int = 5) -> QueueEntryRead:
+def queue_entry(
+    entry_id: int,
+    token: int,
+    appointment: AppointmentRead | None,
+    *,
+    patient: PatientRead,
+    doctor_id: int,
+    status: str = "waiting",
+    wait: int = 5,
+) -> QueueEntryRead:
     return QueueEntryRead(
-        id=entry_id, token=token, status=status,
-        appointment_id=appointment.id if appointment else None, patient_id=patient.id,
-        patient_name=f"{patient.given_name} {patient.family_name}", patient_mrn=patient.mrn,
-        doctor_id=doctor_id, doctor_name="Dr", queue_date=date.today(),
+        id=entry_id,
+        token=token,
+        status=status,
+        appointment_id=appointment.id if appointment else None,
+        patient_id=patient.id,
+        patient_name=f"{patient.given_name} {patient.family_name}",
+        patient_mrn=patient.mrn,
+        doctor_id=doctor_id,
+        doctor_name="Dr",
+        queue_date=date.today(),
         appointment_start=appointment.start if appointment else None,
-        checked_in_at=when(today_at(9)), called_at=None, started_at=None, completed_at=None,
-        waiting_minutes=wait, encounter_id=None, version=1)
+        checked_in_at=when(today_at(9)),
+        called_at=None,
+        started_at=None,
+        completed_at=None,
+        waiting_minutes=wait,
+        encounter_id=None,
+        version=1,
+    )
 
 
 @dataclass
@@ -86,20 +109,29 @@ class FakeClinicalQueueServer(FakeClinicalServer):
     def with_queue(cls) -> FakeClinicalQueueServer:
         server = cls.with_clinical_data()
         server.care_team = {1, 2, 3}
-        for aid, pid, hhmm, status in ((51, 1, (9, 0), "checked_in"),
-                                       (52, 2, (9, 30), "checked_in"),
-                                       (53, 3, (10, 0), "booked")):
-            server.day_appointments[aid] = server.appointment(aid, pid, when(today_at(*hhmm)),
-                                                              status)
+        for aid, pid, hhmm, status in (
+            (51, 1, (9, 0), "checked_in"),
+            (52, 2, (9, 30), "checked_in"),
+            (53, 3, (10, 0), "booked"),
+        ):
+            server.day_appointments[aid] = server.appointment(
+                aid, pid, when(today_at(*hhmm)), status
+            )
         tokens = itertools.count(1)
         for aid in (51, 52):
             appointment = server.day_appointments[aid]
             token = next(tokens)
-            server.queue[token] = queue_entry(token, token, appointment, doctor_id=DOCTOR_ID,
-                                              patient=server.patients[appointment.patient_id],
-                                              wait=20 - 5 * token)
-        server.queue[3] = queue_entry(3, 3, None, patient=server.patients[3],
-                                      doctor_id=DOCTOR_ID, wait=2)
+            server.queue[token] = queue_entry(
+                token,
+                token,
+                appointment,
+                doctor_id=DOCTOR_ID,
+                patient=server.patients[appointment.patient_id],
+                wait=20 - 5 * token,
+            )
+        server.queue[3] = queue_entry(
+            3, 3, None, patient=server.patients[3], doctor_id=DOCTOR_ID, wait=2
+        )
         return server
 
     def routes(self) -> list[Route]:
@@ -107,10 +139,10 @@ class FakeClinicalQueueServer(FakeClinicalServer):
             *super().routes(),
             Route("GET", "/queue", self._queue_board, QueueBoardRead),
             Route("POST", "/queue/{entry_id}/call", self._queue_action("call"), QueueEntryRead),
-            Route("POST", "/queue/{entry_id}/start", self._queue_action("start"),
-                  QueueEntryRead),
-            Route("POST", "/queue/{entry_id}/complete", self._queue_action("complete"),
-                  QueueEntryRead),
+            Route("POST", "/queue/{entry_id}/start", self._queue_action("start"), QueueEntryRead),
+            Route(
+                "POST", "/queue/{entry_id}/complete", self._queue_action("complete"), QueueEntryRead
+            ),
         ]
 
     def _appointments(self, request: httpx.Request) -> dict:
@@ -119,10 +151,13 @@ class FakeClinicalQueueServer(FakeClinicalServer):
     def _queue_board(self, request: httpx.Request) -> QueueBoardRead:
         self.require(request, "doctor")
         doctor = request.url.params.get("doctor_id")
-        items = sorted((e for e in self.queue.values()
-                        if not doctor or e.doctor_id == int(doctor)), key=lambda e: e.token)
-        return QueueBoardRead(items=items, total=len(items), date=date.today(),
-                              summary=QueueSummary())
+        items = sorted(
+            (e for e in self.queue.values() if not doctor or e.doctor_id == int(doctor)),
+            key=lambda e: e.token,
+        )
+        return QueueBoardRead(
+            items=items, total=len(items), date=date.today(), summary=QueueSummary()
+        )
 
     def _queue_action(self, action: str):
         def handler(request: httpx.Request, entry_id: str):
@@ -130,9 +165,16 @@ class FakeClinicalQueueServer(FakeClinicalServer):
             entry = self.queue[int(entry_id)]
             answer = apply_queue_action(entry, action, self.day_appointments)
             if isinstance(answer, QueueEntryRead):
-                self.published.append(("queue.updated", {"doctor_id": DOCTOR_ID,
-                                                         "queue_entry_id": entry.id,
-                                                         "status": entry.status}))
+                self.published.append(
+                    (
+                        "queue.updated",
+                        {
+                            "doctor_id": DOCTOR_ID,
+                            "queue_entry_id": entry.id,
+                            "status": entry.status,
+                        },
+                    )
+                )
             return answer
 
         return handler
@@ -145,10 +187,21 @@ class FakeReceptionQueueServer(FakeReceptionServer):
     def routes(self) -> list[Route]:
         return [
             *super().routes(),
-            *(Route("POST", f"/queue/{{entry_id}}/{action}", self._queue_action(action),
-                    QueueEntryRead) for action in ("call", "start", "complete")),
-            Route("POST", "/appointments/{appointment_id}/reschedule", self._reschedule,
-                  AppointmentRead),
+            *(
+                Route(
+                    "POST",
+                    f"/queue/{{entry_id}}/{action}",
+                    self._queue_action(action),
+                    QueueEntryRead,
+                )
+                for action in ("call", "start", "complete")
+            ),
+            Route(
+                "POST",
+                "/appointments/{appointment_id}/reschedule",
+                self._reschedule,
+                AppointmentRead,
+            ),
         ]
 
     def _queue_action(self, action: str):
@@ -156,15 +209,21 @@ class FakeReceptionQueueServer(FakeReceptionServer):
             entry = self.queue[int(entry_id)]
             answer = apply_queue_action(entry, action, self.appointments)
             if isinstance(answer, QueueEntryRead):
-                self.publish("queue.updated", {"doctor_id": entry.doctor_id,
-                                               "queue_entry_id": entry.id,
-                                               "status": entry.status})
+                self.publish(
+                    "queue.updated",
+                    {
+                        "doctor_id": entry.doctor_id,
+                        "queue_entry_id": entry.id,
+                        "status": entry.status,
+                    },
+                )
             return answer
 
         return handler
 
-    def _reschedule(self, request: httpx.Request, appointment_id: str
-                    ) -> AppointmentRead | httpx.Response:
+    def _reschedule(
+        self, request: httpx.Request, appointment_id: str
+    ) -> AppointmentRead | httpx.Response:
         appointment = self.appointments[int(appointment_id)]
         body = parse_body(request, AppointmentReschedule)
         if body.version != appointment.version:
@@ -174,8 +233,12 @@ class FakeReceptionQueueServer(FakeReceptionServer):
             return self._slot_taken(appointment.doctor_id, body.start)
         appointment.start, appointment.end = body.start, body.start + timedelta(minutes=30)
         appointment.version += 1
-        self.publish("appointment.rescheduled", {"appointment_id": appointment.id,
-                                                 "doctor_id": appointment.doctor_id,
-                                                 "patient_id": appointment.patient_id})
+        self.publish(
+            "appointment.rescheduled",
+            {
+                "appointment_id": appointment.id,
+                "doctor_id": appointment.doctor_id,
+                "patient_id": appointment.patient_id,
+            },
+        )
         return appointment
-

@@ -55,10 +55,19 @@ BASE_URL = "https://hms.test"
 ADMIN_TOTP = "123456"
 DEFAULT_PASSWORD = "correct-horse-1"
 CREATED_AT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-HOSPITAL = HospitalRead(name="Fake General Hospital", timezone="UTC",
-                        address="1 Test Street", phone="+44 20 7946 0999")
-ALL_WORKSPACES = ["reception", "clinical", "ward", "pharmacy", "billing", "staff", "reports",
-                  "administration"]
+HOSPITAL = HospitalRead(
+    name="Fake General Hospital", timezone="UTC", address="1 Test Street", phone="+44 20 7946 0999"
+)
+ALL_WORKSPACES = [
+    "reception",
+    "clinical",
+    "ward",
+    "pharmacy",
+    "billing",
+    "staff",
+    "reports",
+    "administration",
+]
 ROLE_WORKSPACES = {
     "admin": ["administration", "reports"],
     "receptionist": ["reception"],
@@ -71,17 +80,31 @@ ROLE_WORKSPACES = {
 }
 
 
-def problem(status: int, code: str, detail: str, *, errors: list | None = None,
-            headers: dict | None = None, **extra: Any) -> httpx.Response:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list | None = None,
+    headers: dict | None = None,
+    **extra: Any,
+) -> httpx.Response:
     """An RFC 9457 answer the way the server writes them (extension members in ``extra``)."""
-    body: dict[str, Any] = {"type": f"https://hms.local/problems/{code}",
-                            "title": code.replace("_", " "), "status": status,
-                            "detail": detail, "code": code, **_jsonable(extra)}
+    body: dict[str, Any] = {
+        "type": f"https://hms.local/problems/{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **_jsonable(extra),
+    }
     if errors is not None:
         body["errors"] = errors
-    return httpx.Response(status, content=json.dumps(body).encode(),
-                          headers={"content-type": "application/problem+json",
-                                   **(headers or {})})
+    return httpx.Response(
+        status,
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/problem+json", **(headers or {})},
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -108,8 +131,14 @@ def parse_body(request: httpx.Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate_json(request.content or b"null")
     except ValidationError as exc:
-        errors = [{"field": ".".join(["body", *(str(p) for p in e["loc"])]),
-                   "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+        errors = [
+            {
+                "field": ".".join(["body", *(str(p) for p in e["loc"])]),
+                "message": e["msg"],
+                "type": e["type"],
+            }
+            for e in exc.errors()
+        ]
         raise Refused(problem(422, "validation_error", "Invalid input", errors=errors)) from None
 
 
@@ -122,7 +151,7 @@ def paged(request: httpx.Request, rows: list, default_limit: int = 50) -> dict[s
     """``limit``/``offset`` applied to ``rows`` the way every list endpoint does."""
     limit = int(request.url.params.get("limit", default_limit))
     offset = int(request.url.params.get("offset", 0))
-    return page(rows[offset:offset + limit], total=len(rows))
+    return page(rows[offset : offset + limit], total=len(rows))
 
 
 @dataclass(frozen=True)
@@ -153,8 +182,11 @@ class Route:
                 raise AssertionError(f"{self.method} {self.path} answers no content")
             return httpx.Response(204)
         value = _adapter(self.answers).validate_python(_jsonable(result))
-        return httpx.Response(self.status, content=_adapter(self.answers).dump_json(value),
-                              headers={"content-type": "application/json"})
+        return httpx.Response(
+            self.status,
+            content=_adapter(self.answers).dump_json(value),
+            headers={"content-type": "application/json"},
+        )
 
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
@@ -203,11 +235,19 @@ class FakeHmsServer:
         CREATED_FAKES.append(self)
 
     # -- seeding -----------------------------------------------------------------------
-    def add_user(self, username: str, full_name: str, roles: list[str],
-                 password: str = DEFAULT_PASSWORD) -> UserRead:
-        user = UserRead(id=next(self._ids), username=username, full_name=full_name,
-                        roles=list(roles), active=True, totp_enabled="admin" in roles,
-                        created_at=CREATED_AT, version=1)
+    def add_user(
+        self, username: str, full_name: str, roles: list[str], password: str = DEFAULT_PASSWORD
+    ) -> UserRead:
+        user = UserRead(
+            id=next(self._ids),
+            username=username,
+            full_name=full_name,
+            roles=list(roles),
+            active=True,
+            totp_enabled="admin" in roles,
+            created_at=CREATED_AT,
+            version=1,
+        )
         self.users[user.id] = user
         self.passwords[user.id] = password
         return user
@@ -221,32 +261,64 @@ class FakeHmsServer:
         for i in range(extra_users):
             server.add_user(f"user{i:03d}", f"Staff Member {i:03d}", ["nurse"])
         start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-        server.audit = [AuditEntryRead(
-            id=i + 1, at=start + timedelta(minutes=7 * i), user_id=1,
-            username=["admin", "reception"][i % 2], patient_id=None if i % 3 else 1000 + i,
-            patient_mrn=None if i % 3 else f"HMS{1000 + i:09d}",
-            patient_name=None if i % 3 else f"Family{i:03d}, Given{i:03d}",
-            category=["auth", "patient", "user"][i % 3], action=["login", "read", "update"][i % 3],
-            outcome="success" if i % 5 else "failure", workstation="WS-RECEPTION-1",
-            address="10.0.4.21", detail={}) for i in range(audit_entries)]
-        server.grants = [BreakGlassRead(
-            id=i + 1, patient_id=2000 + i, patient_mrn=f"HMS{2000 + i:09d}",
-            patient_name=f"Emergency{i}, Patient", user_id=7, username="dr.night",
-            full_name="Dr Nina Night", reason="Collapsed in the waiting room, unconscious",
-            granted_at=start + timedelta(hours=i), expires_at=start + timedelta(hours=i + 1),
-            active=False, workstation="WS-ED-2", access_count=3 + i,
-            reviewed_at=start + timedelta(days=1) if i == 0 else None,
-            reviewed_by="admin" if i == 0 else None) for i in range(3)]
+        server.audit = [
+            AuditEntryRead(
+                id=i + 1,
+                at=start + timedelta(minutes=7 * i),
+                user_id=1,
+                username=["admin", "reception"][i % 2],
+                patient_id=None if i % 3 else 1000 + i,
+                patient_mrn=None if i % 3 else f"HMS{1000 + i:09d}",
+                patient_name=None if i % 3 else f"Family{i:03d}, Given{i:03d}",
+                category=["auth", "patient", "user"][i % 3],
+                action=["login", "read", "update"][i % 3],
+                outcome="success" if i % 5 else "failure",
+                workstation="WS-RECEPTION-1",
+                address="10.0.4.21",
+                detail={},
+            )
+            for i in range(audit_entries)
+        ]
+        server.grants = [
+            BreakGlassRead(
+                id=i + 1,
+                patient_id=2000 + i,
+                patient_mrn=f"HMS{2000 + i:09d}",
+                patient_name=f"Emergency{i}, Patient",
+                user_id=7,
+                username="dr.night",
+                full_name="Dr Nina Night",
+                reason="Collapsed in the waiting room, unconscious",
+                granted_at=start + timedelta(hours=i),
+                expires_at=start + timedelta(hours=i + 1),
+                active=False,
+                workstation="WS-ED-2",
+                access_count=3 + i,
+                reviewed_at=start + timedelta(days=1) if i == 0 else None,
+                reviewed_by="admin" if i == 0 else None,
+            )
+            for i in range(3)
+        ]
         statuses = ("sent", "queued", "failed", "dead", "sent")
-        server.messages = [MessageRead(
-            id=i + 1, channel="sms" if i % 2 == 0 else "email",
-            recipient="+44••••••0123" if i % 2 == 0 else "w••••@example.org",
-            template="appointment_confirmation", status=status, attempts=2 if status in (
-                "failed", "dead") else 1, next_attempt_at=start, expires_at=None,
-            last_error="gateway_timeout" if status in ("failed", "dead") else None,
-            provider_message_id=None, patient_id=1000 + i, appointment_id=None,
-            created_at=start + timedelta(minutes=i),
-            sent_at=start if status == "sent" else None) for i, status in enumerate(statuses)]
+        server.messages = [
+            MessageRead(
+                id=i + 1,
+                channel="sms" if i % 2 == 0 else "email",
+                recipient="+44••••••0123" if i % 2 == 0 else "w••••@example.org",
+                template="appointment_confirmation",
+                status=status,
+                attempts=2 if status in ("failed", "dead") else 1,
+                next_attempt_at=start,
+                expires_at=None,
+                last_error="gateway_timeout" if status in ("failed", "dead") else None,
+                provider_message_id=None,
+                patient_id=1000 + i,
+                appointment_id=None,
+                created_at=start + timedelta(minutes=i),
+                sent_at=start if status == "sent" else None,
+            )
+            for i, status in enumerate(statuses)
+        ]
         return server
 
     def transport(self) -> httpx.MockTransport:
@@ -288,8 +360,12 @@ class FakeHmsServer:
     def routes(self) -> list[Route]:
         """Every endpoint of this fake (subclasses add theirs to the base list)."""
         return [
-            Route("GET", "/health", lambda r: HealthRead(status="ok", database="ok",
-                                                         version="test"), HealthRead),
+            Route(
+                "GET",
+                "/health",
+                lambda r: HealthRead(status="ok", database="ok", version="test"),
+                HealthRead,
+            ),
             Route("POST", "/auth/login", self._login, TokenResponse),
             Route("POST", "/auth/refresh", self._refresh_tokens, TokenResponse),
             Route("POST", "/auth/logout", self._logout),
@@ -313,17 +389,24 @@ class FakeHmsServer:
 
     def _list_grants(self, request: httpx.Request) -> Any:
         self.require(request, "admin")
-        rows = [g for g in self.grants if request.url.params.get("unreviewed") != "true"
-                or g.reviewed_at is None]
+        rows = [
+            g
+            for g in self.grants
+            if request.url.params.get("unreviewed") != "true" or g.reviewed_at is None
+        ]
         return paged(request, sorted(rows, key=lambda g: g.granted_at, reverse=True))
 
     def _review_grant(self, request: httpx.Request, grant_id: str) -> BreakGlassRead:
         self.require(request, "admin")
         body = parse_body(request, BreakGlassReview)
         n = next(i for i, g in enumerate(self.grants) if g.id == int(grant_id))
-        self.grants[n] = self.grants[n].model_copy(update={
-            "reviewed_at": datetime.now(UTC), "reviewed_by": "admin",
-            "review_note": body.note})
+        self.grants[n] = self.grants[n].model_copy(
+            update={
+                "reviewed_at": datetime.now(UTC),
+                "reviewed_by": "admin",
+                "review_note": body.note,
+            }
+        )
         return self.grants[n]
 
     def _list_messages(self, request: httpx.Request) -> Any:
@@ -379,15 +462,18 @@ class FakeHmsServer:
         access, refresh = f"access-{n}", f"refresh-{n:016d}"
         self._access[access] = user.username
         self._refresh[refresh] = user.username
-        return TokenResponse(access_token=access, refresh_token=refresh, expires_in=900,
-                             user=user)
+        return TokenResponse(access_token=access, refresh_token=refresh, expires_in=900, user=user)
 
     # -- auth --------------------------------------------------------------------------
     def _login(self, request: httpx.Request) -> Any:
         body = parse_body(request, LoginRequest)
         if self.lock_after_failures is not None and self._failures >= self.lock_after_failures:
-            return problem(423, "account_locked", "Too many failed sign-ins. Account locked.",
-                           headers={"Retry-After": "30"})
+            return problem(
+                423,
+                "account_locked",
+                "Too many failed sign-ins. Account locked.",
+                headers={"Retry-After": "30"},
+            )
         user = self._by_name(body.username)
         if user is None or self.passwords[user.id] != body.password or not user.active:
             self._failures += 1
@@ -418,8 +504,12 @@ class FakeHmsServer:
             if self.reauth_failures[user.username] >= 5:
                 self.expire_access_tokens()
                 self.revoke_refresh_tokens()
-                return problem(401, "session_ended", "Too many wrong passwords: this session "
-                               "has been ended for safety. Sign in again.")
+                return problem(
+                    401,
+                    "session_ended",
+                    "Too many wrong passwords: this session "
+                    "has been ended for safety. Sign in again.",
+                )
             return problem(401, "invalid_credentials", "Wrong password.")
         self.reauth_failures.pop(user.username, None)
         return None
@@ -432,21 +522,32 @@ class FakeHmsServer:
         # The server's own role → permission table, so screens that show what a role may
         # do see what they would see against the server.
         permissions = sorted(permissions_for(user.roles))
-        return MeRead(**user.model_dump(), permissions=permissions, workspaces=workspaces,
-                      hospital=HOSPITAL.model_copy(update={"has_logo": self.logo is not None}))
+        return MeRead(
+            **user.model_dump(),
+            permissions=permissions,
+            workspaces=workspaces,
+            hospital=HOSPITAL.model_copy(update={"has_logo": self.logo is not None}),
+        )
 
     # -- users -------------------------------------------------------------------------
     def _list_users(self, request: httpx.Request) -> Any:
         self.require(request, "admin")
         params = request.url.params
         q = params.get("q", "").lower()
-        rows = [u for u in self.users.values()
-                if not q or q in u.username.lower() or q in u.full_name.lower()]
+        rows = [
+            u
+            for u in self.users.values()
+            if not q or q in u.username.lower() or q in u.full_name.lower()
+        ]
         sort = params.get("sort", "username")
         key = sort.lstrip("-")
         if key not in ("username", "full_name", "created_at"):
-            return problem(422, "validation_error", "Unknown sort field.",
-                           errors=[{"field": "query.sort", "message": "not allowed"}])
+            return problem(
+                422,
+                "validation_error",
+                "Unknown sort field.",
+                errors=[{"field": "query.sort", "message": "not allowed"}],
+            )
         rows.sort(key=lambda u: getattr(u, key), reverse=sort.startswith("-"))
         return paged(request, rows)
 
@@ -461,10 +562,14 @@ class FakeHmsServer:
         if body.password in ("password123", "password1234", "12345678"):
             return problem(422, "weak_password", "This password is too common.")
         user = self.add_user(body.username, body.full_name, body.roles, body.password)
-        uri = (f"otpauth://totp/HMS:{user.username}?secret=JBSWY3DPEHPK3PXP&issuer=HMS"
-               if user.totp_enabled else None)
+        uri = (
+            f"otpauth://totp/HMS:{user.username}?secret=JBSWY3DPEHPK3PXP&issuer=HMS"
+            if user.totp_enabled
+            else None
+        )
         response = self.routes_by_name("POST", "/users").answer(
-            UserCreated(**user.model_dump(), totp_provisioning_uri=uri))
+            UserCreated(**user.model_dump(), totp_provisioning_uri=uri)
+        )
         if key:
             self._idempotency[key] = response
         return response
@@ -508,8 +613,13 @@ class FakeHmsServer:
         self.require(request, "admin")
         params = request.url.params
         rows = list(self.audit)
-        for name, key in (("user", "username"), ("action", "action"), ("category", "category"),
-                          ("outcome", "outcome"), ("patient_id", "patient_id")):
+        for name, key in (
+            ("user", "username"),
+            ("action", "action"),
+            ("category", "category"),
+            ("outcome", "outcome"),
+            ("patient_id", "patient_id"),
+        ):
             if params.get(name):
                 rows = [r for r in rows if str(getattr(r, key)) == params[name]]
         if params.get("since"):
@@ -520,6 +630,8 @@ class FakeHmsServer:
             rows = [r for r in rows if r.at < until]
         sort = params.get("sort", "-at")
         key = sort.lstrip("-")
-        rows.sort(key=lambda r: (getattr(r, key) is None, str(getattr(r, key) or "")),
-                  reverse=sort.startswith("-"))
+        rows.sort(
+            key=lambda r: (getattr(r, key) is None, str(getattr(r, key) or "")),
+            reverse=sort.startswith("-"),
+        )
         return paged(request, rows)

@@ -210,11 +210,13 @@ def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake
     assert audit.model.row_item(0).id == 130
     # The Patient column names the patient (MRN and name), not a database id.
     column = [c.key for c in audit.model.columns].index("patient_id")
-    row = next(r for r in range(audit.model.rowCount())
-               if audit.model.row_item(r).patient_id is not None)
+    row = next(
+        r for r in range(audit.model.rowCount()) if audit.model.row_item(r).patient_id is not None
+    )
     entry = audit.model.row_item(row)
     assert audit.model.data(audit.model.index(row, column)) == (
-        f"{entry.patient_mrn} · {entry.patient_name}")
+        f"{entry.patient_mrn} · {entry.patient_name}"
+    )
 
     audit.table.horizontalHeader().sectionClicked.emit(1)  # what a header click does
     audit.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
@@ -277,8 +279,7 @@ def test_username_rule_matches_the_server(username, ok):
     assert (username_problem(username) is None) is ok
 
 
-def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, admin,
-                                                                      fake_server):
+def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, admin, fake_server):
     import json
 
     _window, workspace = admin
@@ -300,8 +301,9 @@ def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, adm
     dialog.note_edit.setPlainText("Confirmed with the ED rota: on duty, genuine emergency")
     with qtbot.waitSignal(tab.model.sig_total_changed, timeout=5000):
         dialog.accept()
-    [sent] = [json.loads(r.content) for r in
-              fake_server.requests_to("POST", "/break-glass/3/review")]
+    [sent] = [
+        json.loads(r.content) for r in fake_server.requests_to("POST", "/break-glass/3/review")
+    ]
     assert sent == {"note": "Confirmed with the ED rota: on duty, genuine emergency"}
     assert tab.model.total == 1
     tab.unreviewed_check.setChecked(False)
@@ -311,8 +313,7 @@ def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, adm
     assert any("genuine emergency" in text for text in reviewed)
 
 
-def test_the_outbox_shows_messages_by_status_and_retries_a_failed_one(qtbot, admin,
-                                                                      fake_server):
+def test_the_outbox_shows_messages_by_status_and_retries_a_failed_one(qtbot, admin, fake_server):
     _window, workspace = admin
     tab = workspace.outbox_tab
     assert tab is not None

@@ -134,8 +134,11 @@ def test_network_failure_becomes_server_unavailable(api_factory, fake_server):
 
 
 def test_degraded_health_is_an_answer_not_an_error():
-    api = _client_with(lambda r: httpx.Response(
-        503, json={"status": "degraded", "database": "unreachable", "version": "1"}))
+    api = _client_with(
+        lambda r: httpx.Response(
+            503, json={"status": "degraded", "database": "unreachable", "version": "1"}
+        )
+    )
     health = api.health()
     assert (health.status, health.database) == ("degraded", "unreachable")
 
@@ -211,13 +214,11 @@ def test_logout_forgets_tokens(signed_in, fake_server):
     assert len(fake_server.requests_to("POST", "/auth/logout")) == 1
 
 
-def test_input_the_contract_refuses_is_the_servers_422_and_nothing_is_sent(signed_in,
-                                                                           fake_server):
+def test_input_the_contract_refuses_is_the_servers_422_and_nothing_is_sent(signed_in, fake_server):
     api, _me = signed_in("admin")
     before = len(fake_server.requests)
     with pytest.raises(ApiProblem) as caught:
-        UsersApi(api).create_user(username="-x", full_name="", roles=["wizard"],
-                                  password="short")
+        UsersApi(api).create_user(username="-x", full_name="", roles=["wizard"], password="short")
     assert (caught.value.status, caught.value.code) == (422, "validation_error")
     assert set(caught.value.field_errors()) == {"username", "full_name", "roles", "password"}
     assert len(fake_server.requests) == before
@@ -251,11 +252,15 @@ def test_document_upload_is_multipart_with_an_idempotency_key():
     api = ApiClient(BASE_URL, transport=server.transport(), retry_backoff=0.0)
     api.login("doctor", DOCTOR_PASSWORD)
     pdf = b"%PDF-1.4 referral letter"
-    document = ClinicalApi(api).upload_document(1, title="Referral", filename="referral.pdf",
-                                                content=pdf)
+    document = ClinicalApi(api).upload_document(
+        1, title="Referral", filename="referral.pdf", content=pdf
+    )
     assert isinstance(document, DocumentRead)
     assert (document.title, document.filename, document.size_bytes) == (
-        "Referral", "referral.pdf", len(pdf))
+        "Referral",
+        "referral.pdf",
+        len(pdf),
+    )
     (sent,) = server.requests_to("POST", "/patients/1/documents")
     assert sent.headers["content-type"].startswith("multipart/form-data")
     uuid.UUID(sent.headers["Idempotency-Key"], version=4)

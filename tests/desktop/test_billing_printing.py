@@ -55,8 +55,11 @@ def _amounts(text: str, label: str) -> Decimal:
 def _invoice(clerk_api, reception_api):
     billing = BillingApi(clerk_api)
     patient = register_patient(reception_api)
-    charge(billing, patient.id, price_item(clerk_api, "80.00", tax="20", category="imaging",
-                                           name="X-ray, chest"))
+    charge(
+        billing,
+        patient.id,
+        price_item(clerk_api, "80.00", tax="20", category="imaging", name="X-ray, chest"),
+    )
     charge(billing, patient.id, price_item(clerk_api, "12.35", name="Wound dressing"), "3")
     draft = billing.create_invoice(patient.id)
     return billing, patient, billing.finalize(draft.id, draft.version)
@@ -73,8 +76,11 @@ def test_invoice_pdf_has_letterhead_lines_tax_and_totals_that_add_up(clerk, rece
     assert invoice.number in text and patient.mrn in text and head.name in text
     assert patient.name in text  # Greek and Cyrillic, in the shipped DejaVu font
     assert "X-ray, chest" in text and "Wound dressing" in text
-    subtotal, tax, total = (_amounts(text, "Subtotal"), _amounts(text, "Tax\n?"),
-                            _amounts(text, "Total"))
+    subtotal, tax, total = (
+        _amounts(text, "Subtotal"),
+        _amounts(text, "Tax\n?"),
+        _amounts(text, "Total"),
+    )
     assert subtotal + tax == total == invoice.total == Decimal("133.05")
     assert "20 %" in text and "16.00" in text
     assert _amounts(text, "Balance due") == invoice.balance
@@ -87,18 +93,24 @@ def test_the_invoice_qr_code_scans_back_to_its_number(clerk, reception_api, tmp_
     billing, _patient, invoice = _invoice(api, reception_api)
     pdf = tmp_path / "invoice.pdf"
     pdf.write_bytes(render_invoice(invoice, Letterhead.from_hospital(billing.hospital())))
-    subprocess.run(["pdftoppm", "-png", "-r", "200", str(pdf), str(tmp_path / "page")],
-                   check=True)
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")],
-                             capture_output=True, text=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "200", str(pdf), str(tmp_path / "page")], check=True)
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")], capture_output=True, text=True
+    )
     assert invoice.number in scanned.stdout.split()
 
 
 def test_receipt_statement_and_claim_summary_from_server_data(clerk, reception_api):
     api, _ = clerk
     billing, patient, invoice = _invoice(api, reception_api)
-    payment = billing.pay(PaymentCreate(invoice_id=invoice.id, amount=Decimal("100.00"),
-                                        method="cash", tendered=Decimal("120.00")))
+    payment = billing.pay(
+        PaymentCreate(
+            invoice_id=invoice.id,
+            amount=Decimal("100.00"),
+            method="cash",
+            tendered=Decimal("120.00"),
+        )
+    )
     head = Letterhead.from_hospital(billing.hospital())
     receipt = _text(render_receipt(payment, head))
     assert payment.receipt_number in receipt and invoice.number in receipt
@@ -112,28 +124,68 @@ def test_receipt_statement_and_claim_summary_from_server_data(clerk, reception_a
     assert "Claim summary" in summary and "Acme Health" in summary
 
 
-def test_headless_print_command_writes_the_invoice_pdf(clerk, reception_api, live_server,
-                                                      tmp_path, monkeypatch, capsys):
+def test_headless_print_command_writes_the_invoice_pdf(
+    clerk, reception_api, live_server, tmp_path, monkeypatch, capsys
+):
     api, username = clerk
     _billing, patient, invoice = _invoice(api, reception_api)
     target = tmp_path / "out" / "invoice.pdf"
     monkeypatch.setattr("sys.stdin", io.StringIO(TEST_PASSWORD + "\n"))
-    code = desktop_main(["print", "invoice", invoice.number, "--pdf", str(target),
-                         "--server", live_server.url, "--user", username,
-                         "--password-stdin"])
+    code = desktop_main(
+        [
+            "print",
+            "invoice",
+            invoice.number,
+            "--pdf",
+            str(target),
+            "--server",
+            live_server.url,
+            "--user",
+            username,
+            "--password-stdin",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     text = _text(target.read_bytes())
     assert invoice.number in text and patient.mrn in text
     missing = tmp_path / "missing.pdf"
     monkeypatch.setattr("sys.stdin", io.StringIO(TEST_PASSWORD + "\n"))
-    assert desktop_main(["print", "invoice", "INV-1999-000001", "--pdf", str(missing),
-                         "--server", live_server.url, "--user", username,
-                         "--password-stdin"]) == 1
+    assert (
+        desktop_main(
+            [
+                "print",
+                "invoice",
+                "INV-1999-000001",
+                "--pdf",
+                str(missing),
+                "--server",
+                live_server.url,
+                "--user",
+                username,
+                "--password-stdin",
+            ]
+        )
+        == 1
+    )
     assert not missing.exists()
     monkeypatch.setattr("sys.stdin", io.StringIO("wrong password\n"))
-    assert desktop_main(["print", "invoice", invoice.number, "--pdf", str(missing),
-                         "--server", live_server.url, "--user", username,
-                         "--password-stdin"]) == 2
+    assert (
+        desktop_main(
+            [
+                "print",
+                "invoice",
+                invoice.number,
+                "--pdf",
+                str(missing),
+                "--server",
+                live_server.url,
+                "--user",
+                username,
+                "--password-stdin",
+            ]
+        )
+        == 2
+    )
 
 
 def test_prints_are_audited_against_the_patient(clerk, reception_api, db):
@@ -145,6 +197,11 @@ def test_prints_are_audited_against_the_patient(clerk, reception_api, db):
     billing, patient, invoice = _invoice(api, reception_api)
     render_document(billing, "invoice", invoice.number)
     with db.owner_session_factory()() as session:
-        rows = list(session.scalars(select(AuditEntry).where(
-            AuditEntry.patient_id == patient.id, AuditEntry.action == "document.print")))
+        rows = list(
+            session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.patient_id == patient.id, AuditEntry.action == "document.print"
+                )
+            )
+        )
     assert rows and rows[0].detail["document"] == "invoice"

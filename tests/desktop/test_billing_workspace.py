@@ -45,13 +45,13 @@ def _workspace(qtbot, tasks, api) -> BillingWorkspace:
 
 
 def _dialog(qtbot, workspace, kind):
-    qtbot.waitUntil(lambda: any(d.isVisible() for d in workspace.findChildren(kind)),
-                    timeout=10000)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in workspace.findChildren(kind)), timeout=10000)
     return next(d for d in workspace.findChildren(kind) if d.isVisible())
 
 
 def test_clerk_invoices_finalises_takes_cash_and_previews_the_receipt(
-        qtbot, tasks, clerk_api, reception_api):
+    qtbot, tasks, clerk_api, reception_api
+):
     billing = BillingApi(clerk_api)
     patient = register_patient(reception_api)
     for price in ("40.00", "12.50"):
@@ -96,14 +96,14 @@ def test_clerk_invoices_finalises_takes_cash_and_previews_the_receipt(
 
 
 def test_a_large_discount_waits_for_the_manager_who_approves_it(
-        qtbot, tasks, clerk_api, reception_api, live_server, make_user, monkeypatch):
+    qtbot, tasks, clerk_api, reception_api, live_server, make_user, monkeypatch
+):
     billing = BillingApi(clerk_api)
     patient = register_patient(reception_api)
     charge(billing, patient.id, price_item(clerk_api, "300.00"))
     draft = billing.create_invoice(patient.id)
     told: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information",
-                        lambda _parent, _title, text: told.append(text))
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: told.append(text))
     workspace = _workspace(qtbot, tasks, clerk_api)
     workspace.open_invoice(draft.id)
     qtbot.waitUntil(lambda: workspace.invoice.invoice is not None, timeout=10000)
@@ -123,23 +123,25 @@ def test_a_large_discount_waits_for_the_manager_who_approves_it(
     try:
         manager = _workspace(qtbot, tasks, manager_api)
         assert manager.account.isHidden() and manager.panel.model is None
-        qtbot.waitUntil(lambda: any(a.invoice_id == draft.id
-                                    for a in manager.approvals.model.rows), timeout=10000)
+        qtbot.waitUntil(
+            lambda: any(a.invoice_id == draft.id for a in manager.approvals.model.rows),
+            timeout=10000,
+        )
         row = manager.approvals.model.find_row(lambda a: a.invoice_id == draft.id)
         manager.approvals.table.selectRow(row)
         manager.approvals.approve_button.click()
-        qtbot.waitUntil(lambda: manager.approvals.model.find_row(
-            lambda a: a.invoice_id == draft.id) < 0, timeout=10000)
+        qtbot.waitUntil(
+            lambda: manager.approvals.model.find_row(lambda a: a.invoice_id == draft.id) < 0,
+            timeout=10000,
+        )
     finally:
         manager_api.close()
     workspace.open_invoice(draft.id)
-    qtbot.waitUntil(lambda: workspace.invoice.invoice.discount == Decimal("90.00"),
-                    timeout=10000)
+    qtbot.waitUntil(lambda: workspace.invoice.invoice.discount == Decimal("90.00"), timeout=10000)
     assert workspace.invoice.buttons["finalize"].isEnabled()
 
 
-def test_an_invoice_with_500_lines_opens_in_the_workspace(qtbot, tasks, clerk_api,
-                                                          reception_api):
+def test_an_invoice_with_500_lines_opens_in_the_workspace(qtbot, tasks, clerk_api, reception_api):
     billing = BillingApi(clerk_api)
     patient = register_patient(reception_api)
     code = price_item(clerk_api, "1.25", tax="20")
@@ -155,8 +157,9 @@ def test_an_invoice_with_500_lines_opens_in_the_workspace(qtbot, tasks, clerk_ap
     assert workspace.invoice.total_labels["total"].text() == "750.00 EUR"
 
 
-def test_cash_up_shows_expected_totals_and_locks_after_submit(qtbot, tasks, clerk_api,
-                                                              reception_api):
+def test_cash_up_shows_expected_totals_and_locks_after_submit(
+    qtbot, tasks, clerk_api, reception_api
+):
     billing = BillingApi(clerk_api)
     patient = register_patient(reception_api)
     charge(billing, patient.id, price_item(clerk_api, "80.00"))
@@ -181,7 +184,8 @@ def test_cash_up_shows_expected_totals_and_locks_after_submit(qtbot, tasks, cler
 
 
 def test_screenshot_tour_shows_the_billing_workspace_with_an_account(
-        qapp, live_server, make_user, reception_api, tmp_path):
+    qapp, live_server, make_user, reception_api, tmp_path
+):
     from hms_contract.payments import PaymentCreate
     from hms_desktop.screenshot_tour import run_screenshot_tour
 
@@ -193,20 +197,19 @@ def test_screenshot_tour_shows_the_billing_workspace_with_an_account(
         charge(billing, patient.id, price_item(api, "90.00"))
         draft = billing.create_invoice(patient.id)
         final = billing.finalize(draft.id, draft.version)
-        billing.pay(PaymentCreate(invoice_id=final.id, amount=Decimal("30.00"),
-                                  method="cash"))
+        billing.pay(PaymentCreate(invoice_id=final.id, amount=Decimal("30.00"), method="cash"))
     finally:
         api.close()
     messages: list[str] = []
-    code = run_screenshot_tour(live_server.url, made[0], made[1], tmp_path,
-                               log=messages.append)
+    code = run_screenshot_tour(live_server.url, made[0], made[1], tmp_path, log=messages.append)
     assert code == 0, messages
     image = tmp_path / "billing.png"
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000
 
 
-def test_card_payment_waits_for_the_terminal_then_settles(qtbot, tasks, db, make_user,
-                                                          reception_api):
+def test_card_payment_waits_for_the_terminal_then_settles(
+    qtbot, tasks, db, make_user, reception_api
+):
     """The card path end to end: the clerk starts a terminal payment, the dialog waits, the
     customer confirms at the (simulated) terminal, the gateway's signed webhook settles it."""
     from hms_server.app import create_app
@@ -218,14 +221,19 @@ def test_card_payment_waits_for_the_terminal_then_settles(qtbot, tasks, db, make
         stop_simulator,
     )
 
-    gateway = start_simulator("gateway_simulator", "--api-key", API_KEY,
-                              "--webhook-secret", WEBHOOK_SECRET)
-    app = create_app(db.settings(card_gateway_url=gateway.url, card_gateway_api_key=API_KEY,
-                                 card_gateway_webhook_secret=WEBHOOK_SECRET))
+    gateway = start_simulator(
+        "gateway_simulator", "--api-key", API_KEY, "--webhook-secret", WEBHOOK_SECRET
+    )
+    app = create_app(
+        db.settings(
+            card_gateway_url=gateway.url,
+            card_gateway_api_key=API_KEY,
+            card_gateway_webhook_secret=WEBHOOK_SECRET,
+        )
+    )
     try:
         with serve(app) as url:
-            gateway.post("/_sim/config",
-                         {"webhook_url": url + "/api/v1/payments/gateway-webhook"})
+            gateway.post("/_sim/config", {"webhook_url": url + "/api/v1/payments/gateway-webhook"})
             api = signed_in(url, make_user("billing_clerk"))
             try:
                 billing = BillingApi(api)
@@ -245,13 +253,13 @@ def test_card_payment_waits_for_the_terminal_then_settles(qtbot, tasks, db, make
                 assert not dialog.buttons.isVisible()
                 intent = billing.card_payment(dialog.intent_id)
                 assert intent.status == "pending"
-                gateway.post(f"/_sim/intents/{intent.gateway_intent_id}/confirm",
-                             {"outcome": "succeeded"})
+                gateway.post(
+                    f"/_sim/intents/{intent.gateway_intent_id}/confirm", {"outcome": "succeeded"}
+                )
                 qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15000)
                 assert dialog.result_value.status == "succeeded"
                 _dialog(qtbot, workspace, PrintPreviewDialog).close()
-                qtbot.waitUntil(lambda: workspace.invoice.invoice.status == "paid",
-                                timeout=10000)
+                qtbot.waitUntil(lambda: workspace.invoice.invoice.status == "paid", timeout=10000)
                 tasks.wait_for_done(5000)
             finally:
                 api.close()

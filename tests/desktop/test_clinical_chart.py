@@ -20,8 +20,9 @@ def clinical_server() -> FakeClinicalServer:
 def workspace(qtbot, tasks, clinical_server):
     from hms_desktop.workspaces.clinical import create_workspace
 
-    api = ApiClient(BASE_URL, transport=clinical_server.transport(), workstation="TEST-WS",
-                    retry_backoff=0.0)
+    api = ApiClient(
+        BASE_URL, transport=clinical_server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
     api.login("doctor", DOCTOR_PASSWORD)
     statuses: list[str] = []
     context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), show_status=statuses.append)
@@ -88,8 +89,9 @@ def test_trend_chart_paints_every_reading(qtbot, workspace):
     trend = chart.vitals_tab.chart
     qtbot.waitUntil(lambda: trend.point_count() == 12, timeout=5000)  # 6 × systolic+diastolic
     image = trend.grab().toImage()
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 7)
-               for y in range(0, image.height(), 7)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
+    }
     assert len(colours) > 5, "the chart painted nothing"
     assert "latest 158 mmHg (high)" in trend.accessibleDescription()
     # A tooltip names the reading under the pointer, with its flag in words.
@@ -127,8 +129,9 @@ def test_note_amend_keeps_both_versions_visible(qtbot, workspace, clinical_serve
     chart = open_chart(qtbot, workspace)
     notes = chart.notes_tab
     chart.tabs.setCurrentWidget(notes)
-    qtbot.waitUntil(lambda: notes.model.rowCount() == 1 and bool(notes.selected_note()),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: notes.model.rowCount() == 1 and bool(notes.selected_note()), timeout=5000
+    )
     chart.do_action("amend_note")
     dialog = chart.dialog
     dialog.edits["subjective"].setPlainText("Cough 5 days, now productive")
@@ -153,8 +156,9 @@ def test_new_note_with_ctrl_n_is_signed(qtbot, workspace, clinical_server):
     assert dialog.windowTitle() == "New note"
     dialog.edits["assessment"].setPlainText("Viral URTI")
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
-        qtbot.keyClick(dialog.edits["assessment"], Qt.Key.Key_Return,
-                       Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(
+            dialog.edits["assessment"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+        )
     sent = json.loads(clinical_server.requests_to("POST", "/patients/1/notes")[0].content)
     assert sent["sign"] is True and sent["assessment"] == "Viral URTI"
 
@@ -169,8 +173,9 @@ def test_add_allergy_updates_the_header(qtbot, workspace, clinical_server):
     dialog.severity_combo.setCurrentIndex(0)
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
         qtbot.keyClick(dialog.substance_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: chart.header.allergy_badge.text() == "Allergies: latex (mild)",
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: chart.header.allergy_badge.text() == "Allergies: latex (mild)", timeout=5000
+    )
     assert chart.header.allergy_state == "allergic"
 
 
@@ -191,16 +196,18 @@ def test_add_problem_searches_icd10_as_you_type(qtbot, workspace, clinical_serve
 def test_break_the_glass_needs_a_reason_then_opens_the_chart(qtbot, workspace, clinical_server):
     chart = workspace.chart
     qtbot.waitUntil(lambda: workspace.patients.model.rowCount() == 3, timeout=5000)
-    patient = next(workspace.patients.model.row_item(r) for r in range(3)
-                   if workspace.patients.model.row_item(r).id == 3)
+    patient = next(
+        workspace.patients.model.row_item(r)
+        for r in range(3)
+        if workspace.patients.model.row_item(r).id == 3
+    )
     workspace.patients.sig_patient_chosen.emit(patient)
     qtbot.waitUntil(lambda: chart.break_glass_button.isVisible(), timeout=5000)
     assert "care team" in chart.access_label.text()
     assert chart.header.isVisible() and "NOVAK" in chart.header.name_label.text()
     # The badge says why the allergies are not shown, not "loading" forever.
     assert chart.header.allergy_state == "restricted"
-    assert chart.header.allergy_badge.text() == (
-        "Allergies: restricted — break the glass to view")
+    assert chart.header.allergy_badge.text() == ("Allergies: restricted — break the glass to view")
     qtbot.mouseClick(chart.break_glass_button, Qt.MouseButton.LeftButton)
     dialog = chart.dialog
     qtbot.keyClicks(dialog.reason_edit, "urgent")
@@ -245,20 +252,28 @@ def test_prescribing_is_offered_only_to_prescribers(qtbot, tasks, clinical_serve
     from hms_desktop.workspaces.clinical import create_workspace
 
     chart = open_chart(qtbot, workspace)
-    doctor_buttons = [b for b in chart.findChildren(type(chart.print_button))
-                      if b.accessibleName() == "Prescribe"]
+    doctor_buttons = [
+        b for b in chart.findChildren(type(chart.print_button)) if b.accessibleName() == "Prescribe"
+    ]
     assert len(doctor_buttons) == 2 and not any(b.isHidden() for b in doctor_buttons)
 
     api = workspace.context.api
     me = api.me()
-    nurse_me = me.model_copy(update={"roles": ["nurse"], "permissions": [
-        p for p in me.permissions if p != "prescriptions.write"]})
+    nurse_me = me.model_copy(
+        update={
+            "roles": ["nurse"],
+            "permissions": [p for p in me.permissions if p != "prescriptions.write"],
+        }
+    )
     context = WorkspaceContext(api=api, tasks=tasks, me=nurse_me, show_status=lambda _m: None)
     nurse_view = create_workspace(context)
     qtbot.addWidget(nurse_view)
     nurse_chart = nurse_view.chart
-    nurse_buttons = [b for b in nurse_chart.findChildren(type(chart.print_button))
-                     if b.accessibleName() == "Prescribe"]
+    nurse_buttons = [
+        b
+        for b in nurse_chart.findChildren(type(chart.print_button))
+        if b.accessibleName() == "Prescribe"
+    ]
     assert len(nurse_buttons) == 2 and all(b.isHidden() for b in nurse_buttons)
     nurse_chart.patient, nurse_chart.chart = chart.patient, chart.chart
     nurse_chart.do_action("prescribe")  # e.g. a shortcut: nothing opens

@@ -13,8 +13,9 @@ __all__ = ["clinical_server", "workspace"]
 def add(qtbot, dialog, name, dose, quantity):
     dialog.search_edit.clear()
     qtbot.keyClicks(dialog.search_edit, name)
-    qtbot.waitUntil(lambda: dialog.results.count() == 1 and dialog.selected_drug is not None,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: dialog.results.count() == 1 and dialog.selected_drug is not None, timeout=5000
+    )
     dialog.dose_edit.clear()
     qtbot.keyClicks(dialog.dose_edit, dose)
     qtbot.keyClicks(dialog.quantity_edit, quantity)
@@ -22,7 +23,8 @@ def add(qtbot, dialog, name, dose, quantity):
 
 
 def test_the_check_runs_as_each_medicine_is_added_and_an_override_needs_a_reason(
-        qtbot, workspace, clinical_server):
+    qtbot, workspace, clinical_server
+):
     chart = open_chart(qtbot, workspace)
     chart.do_action("prescribe")
     dialog = chart.dialog
@@ -52,25 +54,30 @@ def test_the_check_runs_as_each_medicine_is_added_and_an_override_needs_a_reason
     qtbot.keyClicks(dialog.override_edit, "INR monitored weekly; cardiology agrees")
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
         qtbot.keyClick(dialog.override_edit, Qt.Key.Key_Return)
-    [sent] = [json.loads(r.content) for r in clinical_server.requests_to("POST",
-                                                                         "/prescriptions")]
+    [sent] = [json.loads(r.content) for r in clinical_server.requests_to("POST", "/prescriptions")]
     assert sent["override_reason"] == "INR monitored weekly; cardiology agrees"
     assert sent["encounter_id"] == 2  # the visit in progress
     # Quantities travel as the contract writes them: decimal strings, never floats.
-    assert sent["items"][0] == {"drug_id": 1, "dose": "5.0", "unit": "tablet", "route": "oral",
-                                "frequency": "once daily", "duration_days": 5,
-                                "quantity": "30.0"}
+    assert sent["items"][0] == {
+        "drug_id": 1,
+        "dose": "5.0",
+        "unit": "tablet",
+        "route": "oral",
+        "frequency": "once daily",
+        "duration_days": 5,
+        "quantity": "30.0",
+    }
     assert clinical_server.prescriptions[0].overrides[0].reason
     qtbot.waitUntil(lambda: chart.meds_tab.model.rowCount() == 2, timeout=5000)
     assert chart.tabs.currentWidget() is chart.meds_tab
 
 
-def test_a_refusal_when_sending_still_shows_the_conflicts(qtbot, workspace, clinical_server,
-                                                          monkeypatch):
+def test_a_refusal_when_sending_still_shows_the_conflicts(
+    qtbot, workspace, clinical_server, monkeypatch
+):
     # The dry run answered "no problem" (say a colleague prescribed aspirin meanwhile); the
     # server's check on sending refuses, and the dialog shows why.
-    monkeypatch.setattr(clinical_server, "_check", lambda request: {"ok": True,
-                                                                     "conflicts": []})
+    monkeypatch.setattr(clinical_server, "_check", lambda request: {"ok": True, "conflicts": []})
     chart = open_chart(qtbot, workspace)
     chart.do_action("prescribe")
     dialog = chart.dialog
@@ -82,7 +89,8 @@ def test_a_refusal_when_sending_still_shows_the_conflicts(qtbot, workspace, clin
     qtbot.waitUntil(dialog.safety_panel.isVisible, timeout=5000)
     assert "increased risk of bleeding" in dialog.conflicts_label.text()
     assert "override_reason" not in json.loads(
-        clinical_server.requests_to("POST", "/prescriptions")[0].content)
+        clinical_server.requests_to("POST", "/prescriptions")[0].content
+    )
 
 
 def test_the_dialog_shows_whose_prescription_it_is(qtbot, workspace):
@@ -112,8 +120,12 @@ def test_units_fit_the_form_and_other_names_find_the_drug(qtbot, workspace):
     dialog.search_edit.clear()
     dialog.dose_edit.clear()
     qtbot.keyClicks(dialog.search_edit, "Panadol")  # a brand name
-    qtbot.waitUntil(lambda: dialog.selected_drug is not None
-                    and dialog.selected_drug.generic_name == "paracetamol", timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            dialog.selected_drug is not None and dialog.selected_drug.generic_name == "paracetamol"
+        ),
+        timeout=5000,
+    )
     units = [dialog.unit_combo.itemText(i) for i in range(dialog.unit_combo.count())]
     assert units == ["tablet", "mg"] and dialog.dose_edit.text() == "1"
 
@@ -134,7 +146,8 @@ def test_changing_the_items_clears_the_old_conflicts(qtbot, workspace, clinical_
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
         dialog.submit()
     assert "override_reason" not in json.loads(
-        clinical_server.requests_to("POST", "/prescriptions")[-1].content)
+        clinical_server.requests_to("POST", "/prescriptions")[-1].content
+    )
 
 
 def test_item_needs_a_dose_before_it_is_added(qtbot, workspace):
@@ -160,8 +173,13 @@ def test_printing_a_new_prescription_previews_the_pdf(qtbot, workspace, clinical
         dialog.submit()
     qtbot.keyClick(chart, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     chart.print_prescription()
-    qtbot.waitUntil(lambda: getattr(chart, "dialog", None) is not dialog
-                    and getattr(chart.dialog, "page_count", 0) >= 1, timeout=8000)
+    qtbot.waitUntil(
+        lambda: (
+            getattr(chart, "dialog", None) is not dialog
+            and getattr(chart.dialog, "page_count", 0) >= 1
+        ),
+        timeout=8000,
+    )
     preview = chart.dialog
     text = pypdfium2.PdfDocument(preview.pdf)[0].get_textpage().get_text_range()
     assert "RX-1" in text or str(clinical_server.prescriptions[0].id) in text

@@ -38,12 +38,18 @@ def queue_server() -> FakeClinicalQueueServer:
 def workspace(qtbot, tasks, queue_server):
     from hms_desktop.workspaces.clinical import create_workspace
 
-    api = ApiClient(BASE_URL, transport=queue_server.transport(), workstation="TEST-WS",
-                    retry_backoff=0.0)
+    api = ApiClient(
+        BASE_URL, transport=queue_server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
     api.login("doctor", DOCTOR_PASSWORD)
     statuses: list[str] = []
-    context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), show_status=statuses.append,
-                               events=EventBridge(stream=QuietStream()))
+    context = WorkspaceContext(
+        api=api,
+        tasks=tasks,
+        me=api.me(),
+        show_status=statuses.append,
+        events=EventBridge(stream=QuietStream()),
+    )
     widget = create_workspace(context)
     widget.statuses = statuses
     qtbot.addWidget(widget)
@@ -84,8 +90,11 @@ def test_todays_list_shows_token_status_and_waiting_time(workspace):
     assert not today.buttons["start"].isEnabled() and not today.buttons["complete"].isEnabled()
     today.list.setCurrentRow(0)
     assert today.buttons["start"].isEnabled() and not today.buttons["complete"].isEnabled()
-    for key, keys in (("call_next", "Ctrl+Shift+N"), ("start", "Ctrl+Shift+S"),
-                      ("complete", "Ctrl+Shift+D")):
+    for key, keys in (
+        ("call_next", "Ctrl+Shift+N"),
+        ("start", "Ctrl+Shift+S"),
+        ("complete", "Ctrl+Shift+D"),
+    ):
         assert keys in today.buttons[key].toolTip()
         assert today.buttons[key].accessibleName()
 
@@ -105,17 +114,21 @@ def test_call_next_calls_the_lowest_waiting_token_and_refreshes(qtbot, workspace
     assert posted(queue_server, "/queue/2/call") == 1
 
 
-def test_start_opens_the_chart_and_complete_closes_the_consultation(qtbot, workspace,
-                                                                     queue_server):
+def test_start_opens_the_chart_and_complete_closes_the_consultation(qtbot, workspace, queue_server):
     today = workspace.patients.today
     select_entry(today, 2)
     assert today.buttons["start"].isEnabled() and not today.buttons["complete"].isEnabled()
     workspace.activateWindow()
     qtbot.waitUntil(workspace.isActiveWindow, timeout=3000)
-    with (qtbot.waitSignal(workspace.chart.sig_chart_opened, timeout=5000) as opened,
-          qtbot.waitSignal(today.sig_loaded, timeout=5000)):
-        qtbot.keyClick(today.list, Qt.Key.Key_S,
-                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    with (
+        qtbot.waitSignal(workspace.chart.sig_chart_opened, timeout=5000) as opened,
+        qtbot.waitSignal(today.sig_loaded, timeout=5000),
+    ):
+        qtbot.keyClick(
+            today.list,
+            Qt.Key.Key_S,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
     assert opened.args == [2]
     assert posted(queue_server, "/queue/2/start") == 1
     assert "▶ In consultation" in texts(today)[1]
@@ -133,12 +146,14 @@ def test_queue_updated_event_refreshes_the_list(qtbot, workspace, queue_server):
     # Reception checks Novak in at the front desk.
     novak = queue_server.day_appointments[53]
     novak.status = "checked_in"
-    queue_server.queue[4] = queue_entry(4, 4, novak, patient=queue_server.patients[3],
-                                        doctor_id=7, wait=0)
+    queue_server.queue[4] = queue_entry(
+        4, 4, novak, patient=queue_server.patients[3], doctor_id=7, wait=0
+    )
     before = len(queue_server.requests_to("GET", "/queue"))
     with qtbot.waitSignal(today.sig_loaded, timeout=5000):
         workspace.patients.today.events.sig_event_received.emit(
-            "queue.updated", {"doctor_id": 7, "queue_entry_id": 4, "status": "waiting"})
+            "queue.updated", {"doctor_id": 7, "queue_entry_id": 4, "status": "waiting"}
+        )
     assert len(queue_server.requests_to("GET", "/queue")) == before + 1
     assert "#4 ◷ Waiting" in texts(today)[2]
 
@@ -165,8 +180,7 @@ def test_call_next_is_off_when_nobody_waits(qtbot, workspace, queue_server):
     assert not any("/call" in r.url.path for r in queue_server.requests)
 
 
-def test_todays_names_wrap_instead_of_being_cut_and_search_columns_stay_whole(qtbot,
-                                                                               workspace):
+def test_todays_names_wrap_instead_of_being_cut_and_search_columns_stay_whole(qtbot, workspace):
     from hms_desktop.qt import QApplication
     from hms_desktop.widgets.record_table import column_is_whole
 
@@ -178,9 +192,10 @@ def test_todays_names_wrap_instead_of_being_cut_and_search_columns_stay_whole(qt
     assert today.list.wordWrap()
     workspace.splitter.setSizes([10, 3000])  # dragged as far left as it goes
     panel = workspace.patients
-    qtbot.waitUntil(lambda: panel.model.rowCount() > 0 and not panel.model.loading,
-                    timeout=5000)
-    qtbot.waitUntil(lambda: all(column_is_whole(panel.table, c)
-                                for c in range(panel.model.columnCount())), timeout=3000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0 and not panel.model.loading, timeout=5000)
+    qtbot.waitUntil(
+        lambda: all(column_is_whole(panel.table, c) for c in range(panel.model.columnCount())),
+        timeout=3000,
+    )
     QApplication.processEvents()
     assert workspace.splitter.sizes()[0] >= panel.table.minimumWidth()

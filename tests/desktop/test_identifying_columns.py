@@ -36,8 +36,9 @@ def reception_server() -> FakeReceptionServer:
 
 @pytest.fixture
 def reception_api(reception_server):
-    api = ApiClient(BASE_URL, transport=reception_server.transport(), workstation="TEST-WS",
-                    retry_backoff=0.0)
+    api = ApiClient(
+        BASE_URL, transport=reception_server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
     api.login("reception", PASSWORDS["reception"])
     yield api
     api.close()
@@ -46,8 +47,13 @@ def reception_api(reception_server):
 def build_reception(qtbot, tasks, api, settings: DesktopSettings):
     from hms_desktop.workspaces.reception import create_workspace
 
-    context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), settings=settings,
-                               events=EventBridge(stream=EventStream(api, min_backoff=0.05)))
+    context = WorkspaceContext(
+        api=api,
+        tasks=tasks,
+        me=api.me(),
+        settings=settings,
+        events=EventBridge(stream=EventStream(api, min_backoff=0.05)),
+    )
     widget = create_workspace(context)
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
@@ -65,14 +71,28 @@ def fully_visible(table, column: int) -> bool:
 def assert_whole(qtbot, table, columns) -> None:
     # Column widths and the minimum width follow the rows a moment after they arrive.
     try:
-        qtbot.waitUntil(lambda: all(column_is_whole(table, c) and fully_visible(table, c)
-                                    for c in columns), timeout=3000)
+        qtbot.waitUntil(
+            lambda: all(column_is_whole(table, c) and fully_visible(table, c) for c in columns),
+            timeout=3000,
+        )
     except (AssertionError, TimeoutError, qt_timeout):
         header = table.horizontalHeader()
-        print("STATE", [(c, table.columnWidth(c), table.sizeHintForColumn(c),
-                         header.sectionViewportPosition(c)) for c in columns],
-              table.viewport().width(), table.width(), table.minimumWidth(),
-              table.parentWidget().width())
+        print(
+            "STATE",
+            [
+                (
+                    c,
+                    table.columnWidth(c),
+                    table.sizeHintForColumn(c),
+                    header.sectionViewportPosition(c),
+                )
+                for c in columns
+            ],
+            table.viewport().width(),
+            table.width(),
+            table.minimumWidth(),
+            table.parentWidget().width(),
+        )
     QApplication.processEvents()
     for column in columns:
         title = table.model().headerData(column, Qt.Orientation.Horizontal)
@@ -84,10 +104,11 @@ def test_patient_search_columns_stay_whole_however_narrow_the_pane(qtbot, tasks,
     widget, context = build_reception(qtbot, tasks, reception_api, DesktopSettings.in_memory())
     panel = widget.search
     panel.search_now("Szczepańska")
-    qtbot.waitUntil(lambda: not panel.model.loading and panel.model.rowCount() >= 2,
-                    timeout=5000)
-    titles = [panel.model.headerData(c, Qt.Orientation.Horizontal)
-              for c in range(panel.model.columnCount())]
+    qtbot.waitUntil(lambda: not panel.model.loading and panel.model.rowCount() >= 2, timeout=5000)
+    titles = [
+        panel.model.headerData(c, Qt.Orientation.Horizontal)
+        for c in range(panel.model.columnCount())
+    ]
     assert titles == ["Name", "MRN", "Born", "Sex", "Phone ends"]
     rows = [[panel.model.data(panel.model.index(r, c)) for c in range(5)] for r in range(2)]
     assert rows[0][0] == f"{LONG_FAMILY}, {LONG_GIVEN}" == rows[1][0]
@@ -126,8 +147,9 @@ def test_queue_board_shows_patient_and_mrn_whole(qtbot, tasks, reception_api, re
     qtbot.waitUntil(lambda: bool(done), timeout=5000)
     widget.tabs.setCurrentWidget(widget.queue)
     widget.queue.reload()
-    qtbot.waitUntil(lambda: widget.queue.model.rowCount() == 1 and not widget.queue.loading,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: widget.queue.model.rowCount() == 1 and not widget.queue.loading, timeout=5000
+    )
     model = widget.queue.model
     assert model.data(model.index(0, 1)) == "Zofia Nowak"
     assert model.data(model.index(0, 2)) == appointment.patient_mrn

@@ -64,8 +64,9 @@ def test_idle_lock_engages_and_the_password_resumes(qtbot, make_main_window):
     assert window.idle_watcher.is_active()
 
 
-def test_too_many_wrong_passwords_at_the_idle_lock_return_to_sign_in(qtbot, make_main_window,
-                                                                     fake_server):
+def test_too_many_wrong_passwords_at_the_idle_lock_return_to_sign_in(
+    qtbot, make_main_window, fake_server
+):
     """Issue 8: the server ends the session after five wrong passwords; the window goes back
     to sign-in with the server's reason instead of offering the lock again."""
     window = make_main_window("reception", idle_lock_ms=150)
@@ -75,9 +76,13 @@ def test_too_many_wrong_passwords_at_the_idle_lock_return_to_sign_in(qtbot, make
         overlay.password_edit.clear()
         qtbot.keyClicks(overlay.password_edit, "not-my-password")
         qtbot.keyClick(overlay.password_edit, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda n=n: len(fake_server.requests_to(
-            "POST", "/auth/reauthenticate")) == n and overlay.unlock_button.isEnabled(),
-            timeout=3000)
+        qtbot.waitUntil(
+            lambda n=n: (
+                len(fake_server.requests_to("POST", "/auth/reauthenticate")) == n
+                and overlay.unlock_button.isEnabled()
+            ),
+            timeout=3000,
+        )
         assert overlay.problem.text() == "Wrong password."
     overlay.password_edit.clear()
     qtbot.keyClicks(overlay.password_edit, "not-my-password")

@@ -15,7 +15,8 @@ from tests.wiring import wired_uow
 
 
 def test_nurse_today_list_shows_her_clinics_checked_in_patients(
-        qtbot, tasks, live_server, client, db, settings, make_user, login, headers_for):
+    qtbot, tasks, live_server, client, db, settings, make_user, login, headers_for
+):
     from hms_desktop.workspaces.clinical import create_workspace
 
     doctor = new_clinician(client, make_user, login)
@@ -25,13 +26,23 @@ def test_nurse_today_list_shows_her_clinics_checked_in_patients(
     morning = datetime.combine(datetime.now(tz).date(), time(0, 0), tzinfo=tz)
     factory = db.owner_session_factory()
     booked = appointments.book_appointment(
-        wired_uow(factory, Actor.system("tests")), patient_id=patient["id"],
-        doctor_id=doctor.doctor_id, start=morning + timedelta(minutes=30), now=morning)
+        wired_uow(factory, Actor.system("tests")),
+        patient_id=patient["id"],
+        doctor_id=doctor.doctor_id,
+        start=morning + timedelta(minutes=30),
+        now=morning,
+    )
     queue.check_in(wired_uow(factory, Actor.system("tests")), booked.id, now=morning)
     nurse_name, nurse_password = make_user("nurse")
     nurse_id = client.get("/api/v1/me", headers=login(nurse_name, nurse_password)).json()["id"]
-    assert client.post("/api/v1/clinic-assignments", headers=headers_for("admin"), json={
-        "user_id": nurse_id, "department_id": doctor.department_id}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/clinic-assignments",
+            headers=headers_for("admin"),
+            json={"user_id": nurse_id, "department_id": doctor.department_id},
+        ).status_code
+        == 201
+    )
 
     api = ApiClient(live_server.url, workstation="NURSE-LIVE-TEST")
     api.login(nurse_name, nurse_password)

@@ -14,9 +14,14 @@ from pypdf import PdfReader
 from hms_desktop.printing import fonts
 from hms_desktop.printing.labels import PatientLabel, render_label
 
-LABEL = PatientLabel(mrn="HMS000012344", given_name="Zoë", family_name="Ångström-Núñez",
-                     date_of_birth=date(1977, 6, 15), sex="female",
-                     hospital_name="HMS Demo Hospital")
+LABEL = PatientLabel(
+    mrn="HMS000012344",
+    given_name="Zoë",
+    family_name="Ångström-Núñez",
+    date_of_birth=date(1977, 6, 15),
+    sex="female",
+    hospital_name="HMS Demo Hospital",
+)
 
 
 def _page(pdf: bytes):
@@ -51,8 +56,14 @@ def test_barcode_bars_are_drawn():
 
 
 def test_estimated_birth_date_is_marked():
-    label = PatientLabel(mrn="HMS000000018", given_name="A", family_name="B",
-                         date_of_birth="1980-11-26", sex="unknown", birth_date_estimated=True)
+    label = PatientLabel(
+        mrn="HMS000000018",
+        given_name="A",
+        family_name="B",
+        date_of_birth="1980-11-26",
+        sex="unknown",
+        birth_date_estimated=True,
+    )
     assert "1980-11-26 (est.)" in _page(render_label(label, "wristband")).extract_text()
 
 
@@ -64,9 +75,14 @@ def _words(text: str) -> str:
 @pytest.mark.parametrize("kind", ["id_card", "wristband", "wristband_a4"])
 def test_long_names_wrap_or_shrink_and_are_never_cut(kind):
     given, family = "Maria-Magdalena Konstantina", "Nowak-Wiśniewska-Szczepańska"
-    label = PatientLabel(mrn="HMS000000018", given_name=given, family_name=family,
-                         date_of_birth="2001-01-01", sex="other",
-                         hospital_name="St Mary's General Hospital of the Holy Cross, Gdańsk")
+    label = PatientLabel(
+        mrn="HMS000000018",
+        given_name=given,
+        family_name=family,
+        date_of_birth="2001-01-01",
+        sex="other",
+        hospital_name="St Mary's General Hospital of the Holy Cross, Gdańsk",
+    )
     text = _words(_page(render_label(label, kind)).extract_text())
     assert "…" not in text
     assert f"{family.upper()}," in text and given in text
@@ -76,16 +92,27 @@ def test_long_names_wrap_or_shrink_and_are_never_cut(kind):
 
 def test_a_name_longer_than_the_card_breaks_but_keeps_every_letter():
     family = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen"
-    label = PatientLabel(mrn="HMS000000026", given_name="Hubert", family_name=family,
-                         date_of_birth="1904-02-29", sex="male")
+    label = PatientLabel(
+        mrn="HMS000000026",
+        given_name="Hubert",
+        family_name=family,
+        date_of_birth="1904-02-29",
+        sex="male",
+    )
     text = re.sub(r"\s+", "", _page(render_label(label, "id_card")).extract_text())
     assert family.upper() in text and "…" not in text
 
 
 def test_the_wristband_carries_the_allergy_flag():
-    allergic = PatientLabel(mrn="HMS000000034", given_name="Ana", family_name="Lopez",
-                            date_of_birth="1990-05-17", sex="female", hospital_name="St Mary's",
-                            allergies=("penicillin (severe)", "latex (mild)"))
+    allergic = PatientLabel(
+        mrn="HMS000000034",
+        given_name="Ana",
+        family_name="Lopez",
+        date_of_birth="1990-05-17",
+        sex="female",
+        hospital_name="St Mary's",
+        allergies=("penicillin (severe)", "latex (mild)"),
+    )
     text = _words(_page(render_label(allergic, "wristband")).extract_text())
     assert "ALLERGY: penicillin (severe), latex (mild)" in text
     assert "St Mary's" in text
@@ -107,15 +134,20 @@ def test_register_fonts_is_idempotent_and_maps_bold():
     assert tt2ps(fonts.FAMILY, 1, 0) == "DejaVuSans-Bold"
 
 
-@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
-                    reason="needs poppler-utils and zbar-tools to scan the barcode")
+@pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+    reason="needs poppler-utils and zbar-tools to scan the barcode",
+)
 @pytest.mark.parametrize(("kind", "qr"), [("id_card", False), ("wristband", True)])
 def test_barcodes_scan_back_to_the_mrn(tmp_path, kind, qr):
     pdf = tmp_path / "label.pdf"
     pdf.write_bytes(render_label(LABEL, kind, with_qr=qr))
-    subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf),
-                    str(tmp_path / "label")], check=True)
-    scanned = subprocess.run(["zbarimg", "-q", str(tmp_path / "label.png")],
-                             capture_output=True, text=True).stdout.split()
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf), str(tmp_path / "label")],
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "-q", str(tmp_path / "label.png")], capture_output=True, text=True
+    ).stdout.split()
     assert "CODE-128:HMS000012344" in scanned
     assert ("QR-Code:HMS000012344" in scanned) == qr

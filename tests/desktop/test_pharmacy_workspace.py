@@ -37,9 +37,16 @@ def setup(client, make_user, login):
     username, password = make_user("pharmacist")[:2]
     headers = login(username, password)
     code = "DP" + uuid.uuid4().hex[:8].upper()
-    location = client.post("/api/v1/locations", headers=headers, json={
-        "code": code, "name": f"Desk pharmacy {code}", "kind": "pharmacy",
-        "dispensing": True}).json()
+    location = client.post(
+        "/api/v1/locations",
+        headers=headers,
+        json={
+            "code": code,
+            "name": f"Desk pharmacy {code}",
+            "kind": "pharmacy",
+            "dispensing": True,
+        },
+    ).json()
     pharmacy = Pharmacy(client, headers, location["id"])
     doctor = new_clinician(client, make_user, login)
     para = drug_id(client, doctor.headers, "paracetamol")
@@ -47,8 +54,16 @@ def setup(client, make_user, login):
     item = pharmacy.item(para, packs=[{"name": "box", "base_quantity": 20, "gtin": gtin}])
     pharmacy.receive(item["id"], 30, lot="SOON" + code[-4:], expiry_days=60)
     pharmacy.receive(item["id"], 30, lot="LATE" + code[-4:], expiry_days=500)
-    return {"username": username, "password": password, "pharmacy": pharmacy,
-            "doctor": doctor, "drug": para, "item": item, "gtin": gtin, "code": code}
+    return {
+        "username": username,
+        "password": password,
+        "pharmacy": pharmacy,
+        "doctor": doctor,
+        "drug": para,
+        "item": item,
+        "gtin": gtin,
+        "code": code,
+    }
 
 
 @pytest.fixture
@@ -73,16 +88,20 @@ def _choose_location(tab, location_id: int) -> None:
     tab.location_combo.setCurrentIndex(index)
 
 
-def test_dispensing_with_scan_checks_and_label_preview(qtbot, client, headers_for, setup,
-                                                      workspace):
+def test_dispensing_with_scan_checks_and_label_preview(
+    qtbot, client, headers_for, setup, workspace
+):
     doctor = setup["doctor"]
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   setup["drug"], quantity=10)
+    rx = prescribe(
+        client, doctor, patient_with_doctor(client, headers_for, doctor), setup["drug"], quantity=10
+    )
     tab = workspace.dispensing
     qtbot.waitUntil(lambda: tab.location_combo.count() > 0, timeout=10000)
     tab.search_edit.setText(rx["number"])
-    qtbot.waitUntil(lambda: tab.model.rowCount() == 1
-                    and tab.model.row_item(0).prescription_id == rx["id"], timeout=10000)
+    qtbot.waitUntil(
+        lambda: tab.model.rowCount() == 1 and tab.model.row_item(0).prescription_id == rx["id"],
+        timeout=10000,
+    )
     tab.table.selectRow(0)
     assert tab.items_model.row_item(0).owed == 10
     _choose_location(tab, setup["pharmacy"].location_id)
@@ -94,55 +113,67 @@ def test_dispensing_with_scan_checks_and_label_preview(qtbot, client, headers_fo
     # The late lot is not the picked batch: refused, and dispensing is blocked.
     dialog.scan_edit.setText(gs1(setup["gtin"], "LATE" + setup["code"][-4:]))
     dialog.scan_edit.returnPressed.emit()
-    qtbot.waitUntil(lambda: dialog.table.item(0, COL_SCAN).text().startswith("✗"),
-                    timeout=10000)
+    qtbot.waitUntil(lambda: dialog.table.item(0, COL_SCAN).text().startswith("✗"), timeout=10000)
     assert "SOON" in dialog.table.item(0, COL_SCAN).text()
     assert not dialog.dispense_button.isEnabled()
     dialog.table.selectRow(0)
     dialog.scan_edit.setText(gs1(setup["gtin"], "SOON" + setup["code"][-4:]))
     dialog.scan_edit.returnPressed.emit()
-    qtbot.waitUntil(lambda: dialog.table.item(0, COL_SCAN).text().startswith("✓"),
-                    timeout=10000)
+    qtbot.waitUntil(lambda: dialog.table.item(0, COL_SCAN).text().startswith("✓"), timeout=10000)
     qtbot.waitUntil(dialog.dispense_button.isEnabled, timeout=5000)
     dialog.dispense()
     qtbot.waitUntil(lambda: tab.history_model.rowCount() == 1, timeout=10000)
     _dispense, line = tab.history_model.row_item(0)
     assert line.lot.startswith("SOON") and line.quantity == 10
     # Printing always goes through the preview, with one 70 x 36 mm label.
-    qtbot.waitUntil(lambda: any(isinstance(w, PrintPreviewDialog) and w.page_count == 1
-                                for w in QApplication.topLevelWidgets()), timeout=15000)
-    preview = next(w for w in QApplication.topLevelWidgets()
-                   if isinstance(w, PrintPreviewDialog))
+    qtbot.waitUntil(
+        lambda: any(
+            isinstance(w, PrintPreviewDialog) and w.page_count == 1
+            for w in QApplication.topLevelWidgets()
+        ),
+        timeout=15000,
+    )
+    preview = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PrintPreviewDialog))
     assert preview.file_name == "dispensing-labels.pdf"
     preview.reject()
     # Dispensed in full: it leaves the queue.
     qtbot.waitUntil(lambda: tab.model.rowCount() == 0, timeout=10000)
 
 
-def test_new_prescriptions_appear_without_refresh(qtbot, client, headers_for, setup,
-                                                  workspace):
+def test_new_prescriptions_appear_without_refresh(qtbot, client, headers_for, setup, workspace):
     tab = workspace.dispensing
     qtbot.waitUntil(lambda: tab.count_label.text() != "", timeout=10000)
     before = {e.prescription_id for e in tab.model.rows}
     doctor = setup["doctor"]
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   setup["drug"], quantity=4)
+    rx = prescribe(
+        client, doctor, patient_with_doctor(client, headers_for, doctor), setup["drug"], quantity=4
+    )
     assert rx["id"] not in before
-    qtbot.waitUntil(lambda: rx["id"] in {e.prescription_id for e in tab.model.rows},
-                    timeout=20000)
+    qtbot.waitUntil(lambda: rx["id"] in {e.prescription_id for e in tab.model.rows}, timeout=20000)
 
 
-def test_safety_conflict_needs_an_override_reason(qtbot, client, headers_for, setup,
-                                                  workspace):
+def test_safety_conflict_needs_an_override_reason(qtbot, client, headers_for, setup, workspace):
     doctor = setup["doctor"]
     pid = patient_with_doctor(client, headers_for, doctor)
     rx = prescribe(client, doctor, pid, setup["drug"], quantity=2)
-    prescribe(client, doctor, pid, setup["drug"], quantity=2,
-              override_reason="Second script on purpose (test)")
+    prescribe(
+        client,
+        doctor,
+        pid,
+        setup["drug"],
+        quantity=2,
+        override_reason="Second script on purpose (test)",
+    )
     tab = workspace.dispensing
     tab.search_edit.setText(rx["number"])
-    qtbot.waitUntil(lambda: tab.model.rowCount() == 1 and tab.location_combo.count() > 0
-                    and tab.model.row_item(0).prescription_id == rx["id"], timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            tab.model.rowCount() == 1
+            and tab.location_combo.count() > 0
+            and tab.model.row_item(0).prescription_id == rx["id"]
+        ),
+        timeout=10000,
+    )
     tab.table.selectRow(0)
     _choose_location(tab, setup["pharmacy"].location_id)
     dialog = tab.open_dispense()
@@ -167,14 +198,17 @@ def test_stock_lookup_and_quarantine(qtbot, setup, workspace):
     qtbot.waitUntil(lambda: tab.summary.rowCount() == 1, timeout=10000)
     assert tab.summary.row_item(0).available == 60
     tab.summary_table.selectRow(0)
-    qtbot.waitUntil(lambda: tab.batches.rowCount() == 2 and tab.chart.point_count() == 26,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: tab.batches.rowCount() == 2 and tab.chart.point_count() == 26, timeout=10000
+    )
     tab.batch_table.selectRow(0)
     dialog = tab.batch_action("quarantine")
     dialog.reason_edit.setPlainText("Carton arrived wet")
     dialog.submit()
-    qtbot.waitUntil(lambda: tab.batches.rowCount() == 2
-                    and tab.batches.row_item(0).status == "quarantined", timeout=10000)
+    qtbot.waitUntil(
+        lambda: tab.batches.rowCount() == 2 and tab.batches.row_item(0).status == "quarantined",
+        timeout=10000,
+    )
     assert not tab.buttons["quarantine"].isEnabled() or tab.selected_batch() is None
 
 
@@ -185,13 +219,25 @@ def test_typed_api_raises_typed_problems(live_server, client, headers_for, setup
         pharmacy = PharmacyApi(api)
         doctor = setup["doctor"]
         pid = patient_with_doctor(client, headers_for, doctor)
-        client.post(f"/api/v1/patients/{pid}/allergies", headers=doctor.headers,
-                    json={"substance": "paracetamol", "severity": "moderate"})
-        rx = prescribe(client, doctor, pid, setup["drug"], quantity=1,
-                       override_reason="Test: known reaction is mild")
+        client.post(
+            f"/api/v1/patients/{pid}/allergies",
+            headers=doctor.headers,
+            json={"substance": "paracetamol", "severity": "moderate"},
+        )
+        rx = prescribe(
+            client,
+            doctor,
+            pid,
+            setup["drug"],
+            quantity=1,
+            override_reason="Test: known reaction is mild",
+        )
         with pytest.raises(DispensingConflictError) as conflict:
-            pharmacy.dispense(dispense_request(rx["id"], setup["pharmacy"].location_id,
-                                               [(rx["items"][0]["id"], 1, None)]))
+            pharmacy.dispense(
+                dispense_request(
+                    rx["id"], setup["pharmacy"].location_id, [(rx["items"][0]["id"], 1, None)]
+                )
+            )
         assert conflict.value.code == "allergy_conflict"
         assert conflict.value.conflicts[0]["type"] == "allergy_conflict"
         locations = pharmacy.locations()
@@ -202,11 +248,11 @@ def test_typed_api_raises_typed_problems(live_server, client, headers_for, setup
         api.close()
 
 
-def test_the_pharmacists_screenshot_tour_shows_the_workspace(qapp, live_server, setup,
-                                                             tmp_path):
+def test_the_pharmacists_screenshot_tour_shows_the_workspace(qapp, live_server, setup, tmp_path):
     messages: list[str] = []
-    code = run_screenshot_tour(live_server.url, setup["username"], setup["password"],
-                               tmp_path, log=messages.append)
+    code = run_screenshot_tour(
+        live_server.url, setup["username"], setup["password"], tmp_path, log=messages.append
+    )
     assert code == 0, messages
     assert sorted(p.name for p in tmp_path.iterdir()) == ["login.png", "pharmacy.png"]
     assert (tmp_path / "pharmacy.png").stat().st_size > 30_000

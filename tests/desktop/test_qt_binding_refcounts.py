@@ -38,7 +38,8 @@ def test_many_void_qt_calls_do_not_exhaust_none():
         painter.end()
         print("alive", start > 40_000)
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "alive True"

@@ -32,12 +32,18 @@ def server() -> FakeReceptionServer:
 def workspace(qtbot, tasks, server):
     from hms_desktop.workspaces.reception import create_workspace
 
-    api = ApiClient(BASE_URL, transport=server.transport(), workstation="TEST-WS",
-                    retry_backoff=0.0)
+    api = ApiClient(
+        BASE_URL, transport=server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
     api.login("reception", PASSWORDS["reception"])
     statuses: list[str] = []
-    context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), show_status=statuses.append,
-                               events=EventBridge(stream=EventStream(api, min_backoff=0.05)))
+    context = WorkspaceContext(
+        api=api,
+        tasks=tasks,
+        me=api.me(),
+        show_status=statuses.append,
+        events=EventBridge(stream=EventStream(api, min_backoff=0.05)),
+    )
     widget = create_workspace(context)
     widget.statuses = statuses
     qtbot.addWidget(widget)
@@ -76,15 +82,18 @@ def test_duplicates_tab_lists_the_flag_with_a_readable_reason(workspace, server)
     assert panel.flags_label.text() == "1 pair(s) of records to review"
 
 
-def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(qtbot, workspace,
-                                                                           server):
+def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(
+    qtbot, workspace, server
+):
     panel, dialog = open_compare(qtbot, workspace)
     # Side by side, differences marked; the older record is kept by default.
     labels = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     assert "Phone  ≠" in labels and "Sex  ≠" in labels and "Name" in labels
     phone = labels.index("Phone  ≠")
     assert {dialog.table.item(phone, 1).text(), dialog.table.item(phone, 2).text()} == {
-        server.old.phone, server.new.phone}
+        server.old.phone,
+        server.new.phone,
+    }
     assert dialog.survivor_and_duplicate()[0].id == server.old.id
 
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
@@ -94,9 +103,14 @@ def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(qtbot
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.merge is not None, timeout=5000)
     [sent] = posts(server, "/patient-merges")
-    assert sent == {"survivor_id": server.old.id, "duplicate_id": server.new.id,
-                    "reason": "Same person: checked ID at the desk", "survivor_version": 1,
-                    "duplicate_version": 1, "flag_id": 1}
+    assert sent == {
+        "survivor_id": server.old.id,
+        "duplicate_id": server.new.id,
+        "reason": "Same person: checked ID at the desk",
+        "survivor_version": 1,
+        "duplicate_version": 1,
+        "flag_id": 1,
+    }
     assert dialog.banner.isVisible() and "Nothing has moved yet" in dialog.banner_label.text()
     assert dialog.confirm_button.isVisible() and dialog.undo_button.isVisible()
     assert not dialog.merge_button.isVisible()
@@ -112,10 +126,8 @@ def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(qtbot
     with qtbot.waitSignal(dialog.finished, timeout=5000):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert server.patients[server.new.id].merged_into_id == server.old.id
-    qtbot.waitUntil(lambda: panel.flags_model.rowCount() == 0 and not panel.loading,
-                    timeout=5000)
-    assert any(f"Merged {server.new.mrn} into {server.old.mrn}." in s
-               for s in workspace.statuses)
+    qtbot.waitUntil(lambda: panel.flags_model.rowCount() == 0 and not panel.loading, timeout=5000)
+    assert any(f"Merged {server.new.mrn} into {server.old.mrn}." in s for s in workspace.statuses)
 
 
 def test_a_pending_merge_left_open_is_confirmed_from_the_list(qtbot, workspace, server):
@@ -124,8 +136,7 @@ def test_a_pending_merge_left_open_is_confirmed_from_the_list(qtbot, workspace, 
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.merge is not None, timeout=5000)
     dialog.reject()  # closed without deciding: it stays pending
-    qtbot.waitUntil(lambda: panel.merges_model.rowCount() == 1 and not panel.loading,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: panel.merges_model.rowCount() == 1 and not panel.loading, timeout=5000)
     model = panel.merges_model
     assert model.data(model.index(0, 0)) == f"Nowak, Zofia · {server.old.mrn}"
     assert model.data(model.index(0, 2)) == "Same person, two registrations"

@@ -50,17 +50,29 @@ def doctor_id(live_server, make_user):
     try:
         doctor_name = make_user("doctor")[0]
         user = UsersApi(admin).list_users(doctor_name).items[0]
-        department = admin.post("/departments",
-                                DepartmentCreate(name=f"Dept {uuid.uuid4().hex[:8]}"),
-                                DepartmentRead, creates=True)
-        doctor = admin.post("/doctors", DoctorCreate(user_id=user.id,
-                                                     department_id=department.id,
-                                                     specialty="General practice"),
-                            DoctorRead, creates=True)
-        sessions = [SessionTemplateIn(weekday=d, start_time=time(8), end_time=time(16),
-                                      slot_minutes=20) for d in range(7)]
-        admin.put(f"/doctors/{doctor.id}/schedule", WeeklySchedule(sessions=sessions),
-                  Page[SessionTemplateRead])
+        department = admin.post(
+            "/departments",
+            DepartmentCreate(name=f"Dept {uuid.uuid4().hex[:8]}"),
+            DepartmentRead,
+            creates=True,
+        )
+        doctor = admin.post(
+            "/doctors",
+            DoctorCreate(
+                user_id=user.id, department_id=department.id, specialty="General practice"
+            ),
+            DoctorRead,
+            creates=True,
+        )
+        sessions = [
+            SessionTemplateIn(weekday=d, start_time=time(8), end_time=time(16), slot_minutes=20)
+            for d in range(7)
+        ]
+        admin.put(
+            f"/doctors/{doctor.id}/schedule",
+            WeeklySchedule(sessions=sessions),
+            Page[SessionTemplateRead],
+        )
         return doctor.id
     finally:
         admin.close()
@@ -72,9 +84,15 @@ def _unique(prefix: str) -> str:
 
 
 def _register(patients: PatientsApi, family: str, given: str = "Rosa") -> PatientRead:
-    return patients.register({"given_name": given, "family_name": family,
-                              "date_of_birth": "1979-04-02", "sex": "female",
-                              "phone": "+44 20 7946 0101"})
+    return patients.register(
+        {
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": "1979-04-02",
+            "sex": "female",
+            "phone": "+44 20 7946 0101",
+        }
+    )
 
 
 def test_register_duplicate_prompt_and_search_as_a_receptionist(reception):
@@ -86,9 +104,15 @@ def test_register_duplicate_prompt_and_search_as_a_receptionist(reception):
     with pytest.raises(PossibleDuplicatesError) as duplicate:
         _register(patients, family)
     assert any(c.id == created.id for c in duplicate.value.candidates)
-    again = patients.register({"given_name": "Rosa", "family_name": family,
-                               "date_of_birth": "1979-04-02", "sex": "female"},
-                              confirm_new=True)
+    again = patients.register(
+        {
+            "given_name": "Rosa",
+            "family_name": family,
+            "date_of_birth": "1979-04-02",
+            "sex": "female",
+        },
+        confirm_new=True,
+    )
     assert again.id != created.id
 
     found = patients.search(family)
@@ -110,8 +134,7 @@ def test_book_a_slot_as_a_receptionist(reception, doctor_id):
     day = date.today() + timedelta(days=1)
     free = [s for s in scheduling.slots(doctor_id, day) if s.available]
     assert free, "the doctor has free slots tomorrow"
-    appointment = scheduling.book(patient_id=created.id, doctor_id=doctor_id,
-                                  start=free[0].start)
+    appointment = scheduling.book(patient_id=created.id, doctor_id=doctor_id, start=free[0].start)
     assert appointment.status == "booked"
 
     other = _register(patients, family + "x", "Tom")

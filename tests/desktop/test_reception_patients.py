@@ -25,8 +25,9 @@ def reception_server() -> FakeReceptionServer:
 
 @pytest.fixture
 def reception_api(reception_server):
-    api = ApiClient(BASE_URL, transport=reception_server.transport(), workstation="TEST-WS",
-                    retry_backoff=0.0)
+    api = ApiClient(
+        BASE_URL, transport=reception_server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
     api.login("reception", PASSWORDS["reception"])
     yield api
     api.close()
@@ -38,8 +39,12 @@ def workspace(qtbot, tasks, reception_api):
 
     statuses: list[str] = []
     context = WorkspaceContext(
-        api=reception_api, tasks=tasks, me=reception_api.me(), show_status=statuses.append,
-        events=EventBridge(stream=EventStream(reception_api, min_backoff=0.05)))
+        api=reception_api,
+        tasks=tasks,
+        me=reception_api.me(),
+        show_status=statuses.append,
+        events=EventBridge(stream=EventStream(reception_api, min_backoff=0.05)),
+    )
     widget = create_workspace(context)
     widget.statuses = statuses
     qtbot.addWidget(widget)
@@ -56,16 +61,18 @@ def patient_requests(server) -> list[dict]:
     return [dict(r.url.params) for r in server.requests_to("GET", "/patients")]
 
 
-def test_search_as_you_type_is_debounced_and_pages_incrementally(qtbot, workspace,
-                                                                  reception_server):
+def test_search_as_you_type_is_debounced_and_pages_incrementally(
+    qtbot, workspace, reception_server
+):
     panel = workspace.search
     assert panel.model.rowCount() == 50  # first page only
     assert panel.model.total == 120
     before = len(patient_requests(reception_server))
     panel.search_edit.setFocus()
     qtbot.keyClicks(panel.search_edit, "family0")  # 7 keystrokes, one request
-    qtbot.waitUntil(lambda: panel.model.filters.get("q") == "family0"
-                    and not panel.model.loading, timeout=3000)
+    qtbot.waitUntil(
+        lambda: panel.model.filters.get("q") == "family0" and not panel.model.loading, timeout=3000
+    )
     sent = patient_requests(reception_server)[before:]
     assert [r.get("q") for r in sent] == ["family0"]
     assert panel.model.total == 100 and panel.model.rowCount() == 50
@@ -93,8 +100,10 @@ def test_selecting_a_patient_fills_the_header_strip_and_summary(qtbot, workspace
     panel.search_now("family007")
     qtbot.waitUntil(lambda: panel.model.total == 1, timeout=3000)
     panel.table.selectRow(0)
-    qtbot.waitUntil(lambda: workspace.summary.patient is not None
-                    and not workspace.summary.loading, timeout=3000)
+    qtbot.waitUntil(
+        lambda: workspace.summary.patient is not None and not workspace.summary.loading,
+        timeout=3000,
+    )
     assert "Given007 Family007" in workspace.header.text()
     assert "MRN000008" in workspace.header.text()
     assert workspace.summary.fields["phone"].text() == "+44 20 7946 0007"
@@ -129,8 +138,14 @@ def test_registration_form_checks_fields_before_sending(qtbot, workspace, recept
     assert dialog.errors["sex"].isVisible()
     assert not reception_server.requests_to("POST", "/patients")  # nothing was sent
 
-    fill(qtbot, dialog, family_name="Lopez", date_of_birth="1990-05-17", phone="+34 600 123 456",
-         sex="female")
+    fill(
+        qtbot,
+        dialog,
+        family_name="Lopez",
+        date_of_birth="1990-05-17",
+        phone="+34 600 123 456",
+        sex="female",
+    )
     with qtbot.waitSignal(dialog.sig_saved, timeout=3000) as saved:
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     sent = json.loads(reception_server.requests_to("POST", "/patients")[-1].content)
@@ -140,18 +155,26 @@ def test_registration_form_checks_fields_before_sending(qtbot, workspace, recept
     qtbot.waitUntil(lambda: "Ana Lopez" in workspace.header.text(), timeout=3000)
 
 
-def test_duplicate_prompt_and_register_anyway_resends_with_confirm_new(qtbot, workspace,
-                                                                       reception_server):
+def test_duplicate_prompt_and_register_anyway_resends_with_confirm_new(
+    qtbot, workspace, reception_server
+):
     dialog = open_new_patient(qtbot, workspace)
-    fill(qtbot, dialog, given_name="Gina", family_name="Family003", date_of_birth="1980-01-01",
-         sex="female")
+    fill(
+        qtbot,
+        dialog,
+        given_name="Gina",
+        family_name="Family003",
+        date_of_birth="1980-01-01",
+        sex="female",
+    )
     dialog.submit()
     qtbot.waitUntil(dialog.duplicates_panel.isVisible, timeout=3000)
     assert dialog.duplicates_list.count() == 1
     assert "MRN000004" in dialog.duplicates_list.item(0).text()
     # The reason reads as a sentence, not as a code ("same same birth date similar name").
-    assert dialog.duplicates_list.item(0).text().endswith(
-        "\nSame date of birth and a similar name.")
+    assert (
+        dialog.duplicates_list.item(0).text().endswith("\nSame date of birth and a similar name.")
+    )
     with qtbot.waitSignal(dialog.sig_saved, timeout=3000):
         qtbot.mouseClick(dialog.register_anyway_button, Qt.MouseButton.LeftButton)
     posts = reception_server.requests_to("POST", "/patients")
@@ -161,8 +184,14 @@ def test_duplicate_prompt_and_register_anyway_resends_with_confirm_new(qtbot, wo
 
 def test_picking_the_existing_patient_from_the_duplicate_prompt(qtbot, workspace):
     dialog = open_new_patient(qtbot, workspace)
-    fill(qtbot, dialog, given_name="G", family_name="Family004", date_of_birth="1980-01-01",
-         sex="female")
+    fill(
+        qtbot,
+        dialog,
+        given_name="G",
+        family_name="Family004",
+        date_of_birth="1980-01-01",
+        sex="female",
+    )
     dialog.submit()
     qtbot.waitUntil(dialog.duplicates_panel.isVisible, timeout=3000)
     with qtbot.waitSignal(dialog.sig_existing_chosen, timeout=3000):
@@ -195,8 +224,12 @@ def test_stale_edit_offers_reload(qtbot, workspace, reception_server):
 def test_interactive_widgets_have_accessible_names(workspace):
     from hms_desktop.qt import QComboBox, QLineEdit, QPushButton, QTableView
 
-    unnamed = [w for kind in (QLineEdit, QPushButton, QComboBox, QTableView)
-               for w in workspace.findChildren(kind)
-               if w.isVisibleTo(workspace) and not w.accessibleName()
-               and w.parent().metaObject().className() not in ("QDateEdit", "QComboBox")]
+    unnamed = [
+        w
+        for kind in (QLineEdit, QPushButton, QComboBox, QTableView)
+        for w in workspace.findChildren(kind)
+        if w.isVisibleTo(workspace)
+        and not w.accessibleName()
+        and w.parent().metaObject().className() not in ("QDateEdit", "QComboBox")
+    ]
     assert not unnamed, [w.metaObject().className() + ":" + w.objectName() for w in unnamed]

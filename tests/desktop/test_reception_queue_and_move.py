@@ -41,12 +41,12 @@ def booked(reception_server):
 
 
 # -- queue board ----------------------------------------------------------------------------
-def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
-                                                            reception_server):
+def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace, reception_server):
     appointment = reception_server.add_appointment(8, 2, today_at(10))
     appointment.status = "checked_in"
-    reception_server.queue[1] = queue_entry(1, 1, appointment, doctor_id=2,
-                                            patient=reception_server.patients[8])
+    reception_server.queue[1] = queue_entry(
+        1, 1, appointment, doctor_id=2, patient=reception_server.patients[8]
+    )
     board = workspace.queue
     workspace.tabs.setCurrentWidget(board)
     with qtbot.waitSignal(board.sig_loaded, timeout=3000):
@@ -60,39 +60,45 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace,
 
     # The server's queue.updated event may reload the board before the action's own answer
     # is in (a race under load), so wait for the action and then the load that follows it.
-    with qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
-                           timeout=3000):
+    with qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple", timeout=3000):
         qtbot.mouseClick(buttons["call"], Qt.MouseButton.LeftButton)
     assert len(reception_server.requests_to("POST", "/queue/1/call")) == 1
     assert "Called" in board.model.data(board.model.index(0, 5))
     assert board.selected_entry().id == 1  # the same patient stays selected
     assert "Token 1 called: Given007 Family007." in workspace.statuses
 
-    with (qtbot.waitSignal(workspace.calendar.sig_loaded, timeout=3000),
-          qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple",
-                            timeout=3000)):
+    with (
+        qtbot.waitSignal(workspace.calendar.sig_loaded, timeout=3000),
+        qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple", timeout=3000),
+    ):
         qtbot.mouseClick(buttons["start"], Qt.MouseButton.LeftButton)
     assert "In consultation" in board.model.data(board.model.index(0, 5))
     assert "In consultation" in workspace.calendar.day_model.data(
-        cell_index(workspace.calendar, "10:00", 1))
+        cell_index(workspace.calendar, "10:00", 1)
+    )
     assert buttons["complete"].isEnabled() and not buttons["call"].isEnabled()
 
     workspace.activateWindow()
     qtbot.waitUntil(workspace.isActiveWindow, timeout=3000)
     board.table.setFocus()
     with qtbot.waitSignal(board.sig_loaded, timeout=3000):
-        qtbot.keyClick(board.table, Qt.Key.Key_D,
-                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        qtbot.keyClick(
+            board.table,
+            Qt.Key.Key_D,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
     assert len(reception_server.requests_to("POST", "/queue/1/complete")) == 1
     assert "Done" in board.model.data(board.model.index(0, 5))
     assert not any(b.isEnabled() for b in buttons.values())
 
 
-def test_a_refused_queue_action_shows_the_code_and_the_current_state(qtbot, workspace,
-                                                                     reception_server):
+def test_a_refused_queue_action_shows_the_code_and_the_current_state(
+    qtbot, workspace, reception_server
+):
     appointment = reception_server.add_appointment(9, 1, today_at(11))
-    reception_server.queue[1] = queue_entry(1, 1, appointment, doctor_id=1,
-                                            patient=reception_server.patients[9])
+    reception_server.queue[1] = queue_entry(
+        1, 1, appointment, doctor_id=1, patient=reception_server.patients[9]
+    )
     board = workspace.queue
     workspace.tabs.setCurrentWidget(board)
     with qtbot.waitSignal(board.sig_loaded, timeout=3000):
@@ -106,8 +112,9 @@ def test_a_refused_queue_action_shows_the_code_and_the_current_state(qtbot, work
 
 
 # -- drag and drop --------------------------------------------------------------------------
-def drag(calendar, source_hhmm: str, source_column: int, target_hhmm: str,
-         target_column: int) -> tuple[bool, QDropEvent]:
+def drag(
+    calendar, source_hhmm: str, source_column: int, target_hhmm: str, target_column: int
+) -> tuple[bool, QDropEvent]:
     """Drag the appointment cell onto the target cell the way Qt delivers it to the view:
     enter, move, drop on the viewport. Returns (move accepted, drop event)."""
     table, model = calendar.day_table, calendar.day_model
@@ -128,17 +135,19 @@ def drag(calendar, source_hhmm: str, source_column: int, target_hhmm: str,
 
 
 def confirm_move(qtbot, workspace) -> QMessageBox:
-    qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None
-                    and workspace.move_box.isVisible(), timeout=3000)
+    qtbot.waitUntil(
+        lambda: getattr(workspace, "move_box", None) is not None and workspace.move_box.isVisible(),
+        timeout=3000,
+    )
     box = workspace.move_box
-    move = next(b for b in box.buttons()
-                if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
+    move = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
     qtbot.mouseClick(move, Qt.MouseButton.LeftButton)
     return box
 
 
-def test_dragging_to_a_free_slot_confirms_and_sends_the_version(qtbot, workspace,
-                                                                reception_server, booked):
+def test_dragging_to_a_free_slot_confirms_and_sends_the_version(
+    qtbot, workspace, reception_server, booked
+):
     reload_calendar(qtbot, workspace)
     calendar = workspace.calendar
     accepted, _ = drag(calendar, "09:30", 0, "10:30", 0)
@@ -164,8 +173,9 @@ def test_keeping_the_appointment_sends_nothing(qtbot, workspace, reception_serve
     assert not reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
 
 
-def test_dropping_on_another_doctor_or_a_taken_slot_is_refused(qtbot, workspace,
-                                                              reception_server, booked):
+def test_dropping_on_another_doctor_or_a_taken_slot_is_refused(
+    qtbot, workspace, reception_server, booked
+):
     reception_server.add_appointment(6, 1, today_at(10))
     reload_calendar(qtbot, workspace)
     calendar = workspace.calendar
@@ -181,34 +191,40 @@ def test_dropping_on_another_doctor_or_a_taken_slot_is_refused(qtbot, workspace,
     assert checked_in & Qt.ItemFlag.ItemIsDragEnabled
     reception_server.appointments[booked.id].status = "checked_in"
     reload_calendar(qtbot, workspace)
-    assert not calendar.day_model.flags(cell_index(calendar, "09:30", 0)) \
+    assert (
+        not calendar.day_model.flags(cell_index(calendar, "09:30", 0))
         & Qt.ItemFlag.ItemIsDragEnabled
+    )
 
 
-def test_slot_taken_on_a_drop_offers_the_next_free_times(qtbot, workspace, reception_server,
-                                                         booked):
+def test_slot_taken_on_a_drop_offers_the_next_free_times(
+    qtbot, workspace, reception_server, booked
+):
     reload_calendar(qtbot, workspace)
     reception_server.steal_slots.add((1, today_at(10, 30)))  # another desk is faster
     drag(workspace.calendar, "09:30", 0, "10:30", 0)
     confirm_move(qtbot, workspace)
-    qtbot.waitUntil(lambda: any(d.isVisible() for d in workspace.findChildren(
-        RescheduleDialog)), timeout=3000)
+    qtbot.waitUntil(
+        lambda: any(d.isVisible() for d in workspace.findChildren(RescheduleDialog)), timeout=3000
+    )
     dialog = next(d for d in workspace.findChildren(RescheduleDialog) if d.isVisible())
     assert "just booked" in dialog.notice.text()
-    offered = [dialog.slot_list.item(i).data(Qt.ItemDataRole.UserRole).start.isoformat()
-               for i in range(dialog.slot_list.count())]
+    offered = [
+        dialog.slot_list.item(i).data(Qt.ItemDataRole.UserRole).start.isoformat()
+        for i in range(dialog.slot_list.count())
+    ]
     assert offered and today_at(10, 30) not in offered
     dialog.slot_list.setCurrentRow(len(offered) - 1)
     with qtbot.waitSignal(dialog.sig_rescheduled, timeout=3000):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    sent = [json.loads(r.content) for r in reception_server.requests_to(
-        "POST", f"/appointments/{booked.id}/reschedule")]
-    assert sent == [{"start": today_at(10, 30), "version": 3},
-                    {"start": offered[-1], "version": 3}]
+    sent = [
+        json.loads(r.content)
+        for r in reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
+    ]
+    assert sent == [{"start": today_at(10, 30), "version": 3}, {"start": offered[-1], "version": 3}]
 
 
-def test_version_conflict_on_a_drop_reloads_and_says_so(qtbot, workspace, reception_server,
-                                                        booked):
+def test_version_conflict_on_a_drop_reloads_and_says_so(qtbot, workspace, reception_server, booked):
     reload_calendar(qtbot, workspace)
     calendar = workspace.calendar
     reception_server.appointments[booked.id].version = 4  # edited at another desk

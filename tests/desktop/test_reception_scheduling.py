@@ -66,16 +66,17 @@ def test_booking_from_a_free_slot(qtbot, workspace, reception_server):
 
     dialog = workspace.findChildren(BookingDialog)[-1]
     assert dialog.isVisible() and "Family020" in dialog.patient_edit.text()
-    with (qtbot.waitSignal(calendar.sig_loaded, timeout=3000),
-          qtbot.waitSignal(dialog.sig_booked, timeout=3000)):
+    with (
+        qtbot.waitSignal(calendar.sig_loaded, timeout=3000),
+        qtbot.waitSignal(dialog.sig_booked, timeout=3000),
+    ):
         qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
     body = json.loads(reception_server.requests_to("POST", "/appointments")[-1].content)
     assert body == {"patient_id": 21, "doctor_id": 2, "start": today_at(10), "type": "new"}
     assert "Given020 Family020" in calendar.day_model.data(cell_index(calendar, "10:00", 1))
 
 
-def test_slot_taken_shows_suggestions_and_books_the_chosen_one(qtbot, workspace,
-                                                               reception_server):
+def test_slot_taken_shows_suggestions_and_books_the_chosen_one(qtbot, workspace, reception_server):
     select_patient(qtbot, workspace, "family030")
     calendar = workspace.calendar
     reception_server.steal_slots.add((1, today_at(11)))
@@ -103,14 +104,20 @@ def test_check_in_shows_the_token(qtbot, workspace, booked):
     assert calendar.action_buttons["check_in"].isEnabled()
     with qtbot.waitSignal(workspace.queue.sig_loaded, timeout=3000):
         qtbot.mouseClick(calendar.action_buttons["check_in"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(workspace, "token_box", None) is not None
-                    and workspace.token_box.isVisible(), timeout=3000)
+    qtbot.waitUntil(
+        lambda: (
+            getattr(workspace, "token_box", None) is not None and workspace.token_box.isVisible()
+        ),
+        timeout=3000,
+    )
     assert "Token number: 1" in workspace.token_box.text()
     assert workspace.queue.model.rowCount() == 1
     assert "Waiting" in workspace.queue.model.data(workspace.queue.model.index(0, 5))
     workspace.token_box.close()
-    qtbot.waitUntil(lambda: "Checked in" in calendar.day_model.data(
-        cell_index(calendar, "09:30", 0)), timeout=3000)
+    qtbot.waitUntil(
+        lambda: "Checked in" in calendar.day_model.data(cell_index(calendar, "09:30", 0)),
+        timeout=3000,
+    )
 
 
 def test_booking_at_another_desk_refreshes_the_calendar(qtbot, workspace, reception_server):
@@ -120,19 +127,37 @@ def test_booking_at_another_desk_refreshes_the_calendar(qtbot, workspace, recept
     assert calendar.day_model.data(cell_index(calendar, "11:30", 1)) == "+ Free"
     appointment = reception_server.add_appointment(7, 2, today_at(11, 30))
     with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
-        reception_server.publish("appointment.booked", {
-            "appointment_id": appointment.id, "doctor_id": 2, "patient_id": 7,
-            "date": today_at(0)[:10]})
+        reception_server.publish(
+            "appointment.booked",
+            {
+                "appointment_id": appointment.id,
+                "doctor_id": 2,
+                "patient_id": 7,
+                "date": today_at(0)[:10],
+            },
+        )
     assert "Family006" in calendar.day_model.data(cell_index(calendar, "11:30", 1))
 
 
 def test_sse_parser_handles_comments_multiline_data_ids_and_retry():
-    lines = [": connected", "retry: 2500", "id: 7", "event: appointment.booked",
-             'data: {"appointment_id": 3,', 'data: "doctor_id": 1}', "", ": ping", "",
-             "event: empty", ""]
+    lines = [
+        ": connected",
+        "retry: 2500",
+        "id: 7",
+        "event: appointment.booked",
+        'data: {"appointment_id": 3,',
+        'data: "doctor_id": 1}',
+        "",
+        ": ping",
+        "",
+        "event: empty",
+        "",
+    ]
     items = list(parse_sse(lines))
-    assert items == [2500, ServerEvent("appointment.booked",
-                                       {"appointment_id": 3, "doctor_id": 1}, "7")]
+    assert items == [
+        2500,
+        ServerEvent("appointment.booked", {"appointment_id": 3, "doctor_id": 1}, "7"),
+    ]
 
 
 def test_print_preview_renders_the_id_label(qtbot, workspace):
@@ -151,13 +176,14 @@ def test_print_preview_renders_the_id_label(qtbot, workspace):
     dialog.reject()
 
 
-def test_the_wristband_prints_the_allergy_flag_read_for_it(qtbot, workspace,
-                                                           reception_server):
+def test_the_wristband_prints_the_allergy_flag_read_for_it(qtbot, workspace, reception_server):
     from hms_contract.patients import AlertAllergyRead, AllergyAlertRead
 
     reception_server.alerts[13] = AllergyAlertRead(
-        patient_id=13, recorded=True,
-        allergies=[AlertAllergyRead(substance="penicillin", severity="severe")])
+        patient_id=13,
+        recorded=True,
+        allergies=[AlertAllergyRead(substance="penicillin", severity="severe")],
+    )
     select_patient(qtbot, workspace, "family012")
     workspace.print_label(workspace.summary.patient, "wristband")
     qtbot.waitUntil(lambda: workspace.preview is not None, timeout=3000)
@@ -171,8 +197,9 @@ def test_print_preview_of_a_slip_prints_and_saves(qtbot, tasks, tmp_path, booked
     from hms_desktop.qt import QWidget
     from hms_desktop.workspaces.reception.printing_actions import slip_pdf
 
-    pdf = slip_pdf(booked, token=42, department="Cardiology",
-                   hospital_name="St Mary's General Hospital")
+    pdf = slip_pdf(
+        booked, token=42, department="Cardiology", hospital_name="St Mary's General Hospital"
+    )
     parent = QWidget()
     qtbot.addWidget(parent)
     dialog = PrintPreviewDialog(tasks, pdf, title="Slip", file_name="slip.pdf", parent=parent)
@@ -231,7 +258,10 @@ def test_today_opens_at_the_current_time_and_every_doctor_can_be_chosen(qtbot, w
 
     combo = calendar.doctor_combo
     assert [combo.itemText(i) for i in range(combo.count())] == [
-        "All doctors (2)", "Dr Carla Heart", "Dr Gene Ward"]
+        "All doctors (2)",
+        "Dr Carla Heart",
+        "Dr Gene Ward",
+    ]
     combo.setCurrentIndex(2)
     assert table.isColumnHidden(0) and not table.isColumnHidden(1)
     with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):

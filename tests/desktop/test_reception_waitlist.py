@@ -30,12 +30,18 @@ def server() -> FakeReceptionServer:
 def workspace(qtbot, tasks, server):
     from hms_desktop.workspaces.reception import create_workspace
 
-    api = ApiClient(BASE_URL, transport=server.transport(), workstation="TEST-WS",
-                    retry_backoff=0.0)
+    api = ApiClient(
+        BASE_URL, transport=server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
     api.login("reception", PASSWORDS["reception"])
     statuses: list[str] = []
-    context = WorkspaceContext(api=api, tasks=tasks, me=api.me(), show_status=statuses.append,
-                               events=EventBridge(stream=EventStream(api, min_backoff=0.05)))
+    context = WorkspaceContext(
+        api=api,
+        tasks=tasks,
+        me=api.me(),
+        show_status=statuses.append,
+        events=EventBridge(stream=EventStream(api, min_backoff=0.05)),
+    )
     widget = create_workspace(context)
     widget.statuses = statuses
     qtbot.addWidget(widget)

@@ -23,9 +23,14 @@ def test_tour_saves_login_and_every_permitted_workspace(qapp, tmp_path, api_fact
     assert code == 0, messages
     names = sorted(p.name for p in tmp_path.iterdir())
     # The workspace, then each of its other views (the administration's tabs).
-    assert names == ["administration-audit.png", "administration-emergency-access.png",
-                     "administration-messages.png", "administration.png", "login.png",
-                     "reports.png"]
+    assert names == [
+        "administration-audit.png",
+        "administration-emergency-access.png",
+        "administration-messages.png",
+        "administration.png",
+        "login.png",
+        "reports.png",
+    ]
     for path in tmp_path.iterdir():
         data = path.read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 5000

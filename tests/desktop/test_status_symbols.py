@@ -41,8 +41,11 @@ def symbols_in_source() -> set[str]:
     for path in DESKTOP.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found |= {ch for ch in node.value if ord(ch) > 0x2000
-                          and unicodedata.category(ch) in ("So", "Sm")}
+                found |= {
+                    ch
+                    for ch in node.value
+                    if ord(ch) > 0x2000 and unicodedata.category(ch) in ("So", "Sm")
+                }
     return found
 
 
@@ -71,4 +74,4 @@ def test_every_symbol_in_the_desktop_source_renders(interface_font):
 
 def test_the_check_notices_a_glyph_no_font_has(interface_font):
     # U+1F4E3 (megaphone) was the old "Called" symbol: no shipped font has it.
-    assert missing_glyphs("\U0001F4E3 Called", interface_font) == ["\U0001F4E3"]
+    assert missing_glyphs("\U0001f4e3 Called", interface_font) == ["\U0001f4e3"]

@@ -35,25 +35,46 @@ def ward_scene(app, client, make_user, login, headers_for):
     doctor = headers_for("doctor")
     first, second, third = (new_patient(client, headers_for) for _ in range(3))
     one = admit(client, doctor, first["id"], ward.bed_ids[0])
-    r = client.post(f"/api/v1/patients/{first['id']}/allergies",
-                    json={"substance": "Penicillin", "severity": "severe"}, headers=doctor)
+    r = client.post(
+        f"/api/v1/patients/{first['id']}/allergies",
+        json={"substance": "Penicillin", "severity": "severe"},
+        headers=doctor,
+    )
     assert r.status_code == 201, r.text
     admit(client, doctor, second["id"], ward.bed_ids[1])
     moved = admit(client, doctor, third["id"], ward.bed_ids[3])
-    client.post(f"/api/v1/admissions/{moved['id']}/cancel", json={"reason": "Wrong bed chosen"},
-                headers=doctor)
-    client.post(f"/api/v1/beds/{ward.bed_ids[3]}/status", json={"status": "cleaning"},
-                headers=nurse.headers)
+    client.post(
+        f"/api/v1/admissions/{moved['id']}/cancel",
+        json={"reason": "Wrong bed chosen"},
+        headers=doctor,
+    )
+    client.post(
+        f"/api/v1/beds/{ward.bed_ids[3]}/status", json={"status": "cleaning"}, headers=nurse.headers
+    )
     drug = drug_id(client, doctor, "Spironolactone")
-    client.post("/api/v1/prescriptions", headers=doctor, json={
-        "patient_id": first["id"], "items": [rx_item(drug, dose=25, unit="mg",
-                                                     frequency="once daily")]})
+    client.post(
+        "/api/v1/prescriptions",
+        headers=doctor,
+        json={
+            "patient_id": first["id"],
+            "items": [rx_item(drug, dose=25, unit="mg", frequency="once daily")],
+        },
+    )
     order = client.get(f"/api/v1/admissions/{one['id']}/mar", headers=doctor).json()["orders"][0]
     soon = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%H:%M")
-    client.patch(f"/api/v1/medication-orders/{order['id']}", headers=doctor,
-                 json={"version": order["version"], "schedule_times": [soon]})
-    yield {"ward": ward, "nurse": nurse, "first": first, "second": second, "drug": drug,
-           "admission": one}
+    client.patch(
+        f"/api/v1/medication-orders/{order['id']}",
+        headers=doctor,
+        json={"version": order["version"], "schedule_times": [soon]},
+    )
+    yield {
+        "ward": ward,
+        "nurse": nurse,
+        "first": first,
+        "second": second,
+        "drug": drug,
+        "admission": one,
+    }
     ports.medication_codes = previous
 
 
@@ -79,8 +100,7 @@ def test_the_board_shows_every_bed_with_its_status_and_patient(workspace, ward_s
     by_id = {b.id: b for b in model.beds}
     ward = ward_scene["ward"]
     assert workspace.ward_id == ward.id  # the nurse's own ward comes first
-    assert [by_id[b].status for b in ward.bed_ids] == ["occupied", "occupied", "free",
-                                                        "cleaning"]
+    assert [by_id[b].status for b in ward.bed_ids] == ["occupied", "occupied", "free", "cleaning"]
     occupied = by_id[ward.bed_ids[0]]
     assert occupied.patient_name and occupied.alerts is not None
     assert occupied.alerts.allergy is True
@@ -99,13 +119,16 @@ def test_recording_a_dose_with_the_scan_form(qtbot, workspace, ward_scene):
     mar.patient_scan.setText(ward_scene["second"]["mrn"])
     mar.medication_scan.setText(f"GTIN-{ward_scene['drug']}")
     mar.record()
-    qtbot.waitUntil(lambda: mar.problem.isVisible() and "wrong_patient" in
-                    mar.problem.code.text(), timeout=20000)
+    qtbot.waitUntil(
+        lambda: mar.problem.isVisible() and "wrong_patient" in mar.problem.code.text(),
+        timeout=20000,
+    )
     assert mar.model.dose_at(0).status == "scheduled"
     mar.patient_scan.setText(ward_scene["first"]["mrn"])
     mar.record()
-    qtbot.waitUntil(lambda: mar.model.rowCount() >= 1 and
-                    mar.model.dose_at(0).status == "given", timeout=20000)
+    qtbot.waitUntil(
+        lambda: mar.model.rowCount() >= 1 and mar.model.dose_at(0).status == "given", timeout=20000
+    )
     assert "Given" in mar.model.data(mar.model.index(0, 4))
 
 
@@ -121,24 +144,26 @@ def test_vitals_entry_shows_in_the_grid(qtbot, workspace, ward_scene):
     assert row.heart_rate_bpm == 118 and row.news2 is not None
 
 
-def test_dragging_a_patient_onto_a_free_bed_transfers_them(qtbot, monkeypatch, workspace,
-                                                           ward_scene):
+def test_dragging_a_patient_onto_a_free_bed_transfers_them(
+    qtbot, monkeypatch, workspace, ward_scene
+):
     ward = ward_scene["ward"]
     model = workspace.board_model
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     source = model.index(model.row_of_bed(ward.bed_ids[1]))
     target = model.index(model.row_of_bed(ward.bed_ids[2]))
     mime: QMimeData = model.mimeData([source])
     assert mime.hasFormat(BED_MIME)
     # A drop on an occupied or dirty bed is refused by the model itself.
-    assert not model.canDropMimeData(mime, 2, -1, -1, model.index(model.row_of_bed(
-        ward.bed_ids[3])))
+    assert not model.canDropMimeData(
+        mime, 2, -1, -1, model.index(model.row_of_bed(ward.bed_ids[3]))
+    )
     model.dropMimeData(mime, 2, -1, -1, target)
-    qtbot.waitUntil(lambda: {b.id: b.status for b in model.beds}.get(ward.bed_ids[1])
-                    == "cleaning", timeout=20000)
-    assert {b.id: b.patient_id for b in model.beds}[ward.bed_ids[2]] == \
-        ward_scene["second"]["id"]
+    qtbot.waitUntil(
+        lambda: {b.id: b.status for b in model.beds}.get(ward.bed_ids[1]) == "cleaning",
+        timeout=20000,
+    )
+    assert {b.id: b.patient_id for b in model.beds}[ward.bed_ids[2]] == ward_scene["second"]["id"]
 
 
 def test_wristband_and_handover_pdfs(live_server, ward_scene):
@@ -147,12 +172,12 @@ def test_wristband_and_handover_pdfs(live_server, ward_scene):
     api.login(nurse.username, TEST_PASSWORD)
     try:
         wards = WardsApi(api)
-        band = PdfReader(BytesIO(printing_actions.wristband_pdf(
-            wards, ward_scene["first"]["id"])))
+        band = PdfReader(BytesIO(printing_actions.wristband_pdf(wards, ward_scene["first"]["id"])))
         text = band.pages[0].extract_text()
         assert ward_scene["first"]["mrn"] in text and "ALLERGY: Penicillin" in text
-        a4 = PdfReader(BytesIO(printing_actions.wristband_pdf(
-            wards, ward_scene["first"]["id"], a4=True)))
+        a4 = PdfReader(
+            BytesIO(printing_actions.wristband_pdf(wards, ward_scene["first"]["id"], a4=True))
+        )
         assert round(float(a4.pages[0].mediabox.width)) == 595
         pdf, report = printing_actions.handover_pdf(wards, ward_scene["ward"].id)
         handover = PdfReader(BytesIO(pdf))
@@ -163,13 +188,15 @@ def test_wristband_and_handover_pdfs(live_server, ward_scene):
         api.close()
 
 
-def test_the_nurses_screenshot_tour_shows_the_populated_ward(qapp, live_server, ward_scene,
-                                                            tmp_path):
+def test_the_nurses_screenshot_tour_shows_the_populated_ward(
+    qapp, live_server, ward_scene, tmp_path
+):
     from hms_desktop.screenshot_tour import run_screenshot_tour
 
     messages: list[str] = []
-    code = run_screenshot_tour(live_server.url, ward_scene["nurse"].username, TEST_PASSWORD,
-                               tmp_path, log=messages.append)
+    code = run_screenshot_tour(
+        live_server.url, ward_scene["nurse"].username, TEST_PASSWORD, tmp_path, log=messages.append
+    )
     assert code == 0, messages
     shot = tmp_path / "ward.png"
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000

@@ -24,28 +24,44 @@ from tests.server.scheduling_factories import make_doctor
 from tests.wiring import wired_uow
 
 CHROMIUM = os.environ.get("HMS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DOB = date(1968, 7, 21)
 
 pytestmark = [
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() or shutil.which("chromium")),
-                       reason=f"Chromium not installed at {CHROMIUM} "
-                              "(Debian: apt-get install chromium)"),
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() or shutil.which("chromium")),
+        reason=f"Chromium not installed at {CHROMIUM} (Debian: apt-get install chromium)",
+    ),
 ]
 
 
 @pytest.fixture
 def browser_page(tmp_path):  # type: ignore[no-untyped-def]
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="Playwright's Python package is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright's Python package is not installed"
+    )
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=executable, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 390, "height": 844},
-            device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-GB")
+            str(tmp_path / "profile"),
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="en-GB",
+        )
         page = context.pages[0] if context.pages else context.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -63,21 +79,25 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def test_patient_books_and_cancels_on_the_page_in_chromium(live_server, db, settings,
-                                                           browser_page):
+def test_patient_books_and_cancels_on_the_page_in_chromium(live_server, db, settings, browser_page):
     page, problems, expect = browser_page
     factory = db.owner_session_factory()
     doctor = make_doctor(factory, settings, specialty="Dermatology")
     patient = register_patient(
-        wired_uow(factory, Actor.system("tests")), mrn_prefix=settings.mrn_prefix,
-        given_name="Browser", family_name="Patient" + uuid.uuid4().hex[:4].translate(
-            str.maketrans("0123456789abcdef", "ghijklmnopqrstuv")),
-        sex="male", date_of_birth=DOB, phone="+44 7700 900321", confirm_new=True)
+        wired_uow(factory, Actor.system("tests")),
+        mrn_prefix=settings.mrn_prefix,
+        given_name="Browser",
+        family_name="Patient"
+        + uuid.uuid4().hex[:4].translate(str.maketrans("0123456789abcdef", "ghijklmnopqrstuv")),
+        sex="male",
+        date_of_birth=DOB,
+        phone="+44 7700 900321",
+        confirm_new=True,
+    )
     day = (date.today() + timedelta(days=2)).isoformat()
 
     page.goto(live_server.url + "/book")
-    page.wait_for_selector(f'#department option[value="{doctor.department_id}"]',
-                           state="attached")
+    page.wait_for_selector(f'#department option[value="{doctor.department_id}"]', state="attached")
     _shot(page, "booking-mobile-empty")
     page.get_by_label("Department", exact=True).select_option(str(doctor.department_id))
     page.get_by_label("Doctor", exact=True).select_option(str(doctor.id))
@@ -106,12 +126,21 @@ def test_patient_books_and_cancels_on_the_page_in_chromium(live_server, db, sett
     _shot(page, "booking-mobile-confirmed")
 
     with factory() as session:
-        appointment = session.scalars(select(Appointment).where(
-            Appointment.booking_reference == ref)).one()
+        appointment = session.scalars(
+            select(Appointment).where(Appointment.booking_reference == ref)
+        ).one()
         assert appointment.source == "self" and appointment.patient_id == patient.id
-        assert session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "appointment.self_book",
-            AuditEntry.patient_id == patient.id)).one().address == "127.0.0.1"
+        assert (
+            session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "appointment.self_book",
+                    AuditEntry.patient_id == patient.id,
+                )
+            )
+            .one()
+            .address
+            == "127.0.0.1"
+        )
 
     page.get_by_role("textbox", name="Booking reference").fill(ref)
     page.locator("#dob-cancel").fill(DOB.isoformat())
@@ -119,8 +148,12 @@ def test_patient_books_and_cancels_on_the_page_in_chromium(live_server, db, sett
     expect(page.locator("#cancel-result")).to_contain_text("is cancelled")
     _shot(page, "booking-mobile-cancelled")
     with factory() as session:
-        assert session.scalars(select(Appointment.status).where(
-            Appointment.booking_reference == ref)).one() == "cancelled"
+        assert (
+            session.scalars(
+                select(Appointment.status).where(Appointment.booking_reference == ref)
+            ).one()
+            == "cancelled"
+        )
     # 422 answers are logged by Chromium as failed resources; anything else (CSP
     # violations, script errors) is a defect.
     assert [p for p in problems if "status of 422" not in p] == []
@@ -142,8 +175,9 @@ def test_page_works_with_the_keyboard_alone(live_server, browser_page):
     assert problems == []
 
 
-def test_an_existing_patient_booking_as_new_is_not_registered_twice(live_server, db, settings,
-                                                                     browser_page):
+def test_an_existing_patient_booking_as_new_is_not_registered_twice(
+    live_server, db, settings, browser_page
+):
     """The trial's duplicate: an existing patient picks "I am a new patient" and types the
     same details. The booking lands on their record; no second MRN is made or shown."""
     from hms_server.adapters.orm.patients import Patient
@@ -152,16 +186,22 @@ def test_an_existing_patient_booking_as_new_is_not_registered_twice(live_server,
     factory = db.owner_session_factory()
     doctor = make_doctor(factory, settings, specialty="Rheumatology")
     family = "Again" + uuid.uuid4().hex[:5].translate(
-        str.maketrans("0123456789abcdef", "ghijklmnopqrstuv"))
+        str.maketrans("0123456789abcdef", "ghijklmnopqrstuv")
+    )
     patient = register_patient(
-        wired_uow(factory, Actor.system("tests")), mrn_prefix=settings.mrn_prefix,
-        given_name="Ewa", family_name=family, sex="female", date_of_birth=DOB,
-        phone="+48 601 555 0142", confirm_new=True)
+        wired_uow(factory, Actor.system("tests")),
+        mrn_prefix=settings.mrn_prefix,
+        given_name="Ewa",
+        family_name=family,
+        sex="female",
+        date_of_birth=DOB,
+        phone="+48 601 555 0142",
+        confirm_new=True,
+    )
     day = (date.today() + timedelta(days=3)).isoformat()
 
     page.goto(live_server.url + "/book")
-    page.wait_for_selector(f'#department option[value="{doctor.department_id}"]',
-                           state="attached")
+    page.wait_for_selector(f'#department option[value="{doctor.department_id}"]', state="attached")
     page.get_by_label("Department", exact=True).select_option(str(doctor.department_id))
     page.get_by_label("Doctor", exact=True).select_option(str(doctor.id))
     page.get_by_label("Day", exact=True).fill(day)
@@ -181,10 +221,10 @@ def test_an_existing_patient_booking_as_new_is_not_registered_twice(live_server,
     _shot(page, "booking-mobile-existing-as-new")
 
     with factory() as session:
-        appointment = session.scalars(select(Appointment).where(
-            Appointment.booking_reference == ref)).one()
+        appointment = session.scalars(
+            select(Appointment).where(Appointment.booking_reference == ref)
+        ).one()
         assert appointment.patient_id == patient.id
-        namesakes = session.scalars(select(Patient.id).where(
-            Patient.family_name == family)).all()
+        namesakes = session.scalars(select(Patient.id).where(Patient.family_name == family)).all()
         assert namesakes == [patient.id]
     assert problems == []

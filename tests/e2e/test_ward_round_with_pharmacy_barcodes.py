@@ -25,29 +25,43 @@ def _mar(client: Any, headers: dict[str, str], admission_id: int) -> dict[str, A
     return response.json()
 
 
-def _dose_due_soon(client: Any, headers: dict[str, str], admission_id: int,
-                   minutes_from_now: int) -> dict[str, Any]:
+def _dose_due_soon(
+    client: Any, headers: dict[str, str], admission_id: int, minutes_from_now: int
+) -> dict[str, Any]:
     """Move the order's clock times so that one dose falls due in a few minutes (the test
     hospital runs on UTC), and return that dose."""
     order = _mar(client, headers, admission_id)["orders"][0]
     at = datetime.now(UTC) + timedelta(minutes=minutes_from_now)
-    moved = client.patch(f"/api/v1/medication-orders/{order['id']}", headers=headers,
-                         json={"version": order["version"],
-                               "schedule_times": [at.strftime("%H:%M")]})
+    moved = client.patch(
+        f"/api/v1/medication-orders/{order['id']}",
+        headers=headers,
+        json={"version": order["version"], "schedule_times": [at.strftime("%H:%M")]},
+    )
     assert moved.status_code == 200, moved.text
-    due = [d for d in _mar(client, headers, admission_id)["items"]
-           if d["order_id"] == order["id"] and d["status"] == "scheduled"]
+    due = [
+        d
+        for d in _mar(client, headers, admission_id)["items"]
+        if d["order_id"] == order["id"] and d["status"] == "scheduled"
+    ]
     return due[0]
 
 
 def _give(client: Any, nurse: dict[str, str], dose_id: int, mrn: str, code: str) -> Any:
-    return client.post("/api/v1/medication-administrations", headers=nurse, json={
-        "dose_id": dose_id, "patient_barcode": mrn, "medication_barcode": code,
-        "status": "given"})
+    return client.post(
+        "/api/v1/medication-administrations",
+        headers=nurse,
+        json={
+            "dose_id": dose_id,
+            "patient_barcode": mrn,
+            "medication_barcode": code,
+            "status": "given",
+        },
+    )
 
 
 def test_ward_round_scans_are_checked_against_the_pharmacy_catalogue(
-        client, headers_for, make_user, login):
+    client, headers_for, make_user, login
+):
     ward = new_ward(client, headers_for, beds=2)
     nurse = ward_nurse(client, make_user, login, headers_for, ward).headers
     doctor = new_clinician(client, make_user, login)
@@ -59,15 +73,29 @@ def test_ward_round_scans_are_checked_against_the_pharmacy_catalogue(
     amoxicillin = drug_id(client, doctor.headers, "Amoxicillin")
     pharmacy = new_pharmacy(client, make_user, login)
     right_box, wrong_box = gtin13(), gtin13()
-    right_item = pharmacy.item(spironolactone, packs=[
-        {"name": "box", "base_quantity": "28", "gtin": right_box}])
+    right_item = pharmacy.item(
+        spironolactone, packs=[{"name": "box", "base_quantity": "28", "gtin": right_box}]
+    )
     pharmacy.item(amoxicillin, packs=[{"name": "box", "base_quantity": "21", "gtin": wrong_box}])
     pharmacy.receive(right_item["id"], 56)
 
-    prescription = client.post("/api/v1/prescriptions", headers=doctor.headers, json={
-        "patient_id": patient["id"],
-        "items": [rx_item(spironolactone, dose=25, unit="mg", frequency="twice daily",
-                          duration_days=3, quantity=6)]})
+    prescription = client.post(
+        "/api/v1/prescriptions",
+        headers=doctor.headers,
+        json={
+            "patient_id": patient["id"],
+            "items": [
+                rx_item(
+                    spironolactone,
+                    dose=25,
+                    unit="mg",
+                    frequency="twice daily",
+                    duration_days=3,
+                    quantity=6,
+                )
+            ],
+        },
+    )
     assert prescription.status_code == 201, prescription.text
 
     # The pharmacy dispenses the inpatient order and labels the bag.

@@ -38,18 +38,23 @@ class Simulator:
 def start_simulator(module: str, *args: str) -> Simulator:
     process = subprocess.Popen(
         [sys.executable, "-m", f"hms_server.adapters.billing.{module}", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
+        daemon=True,
+    )
     reader.start()
     reader.join(timeout=30)
     if not line or not line[0].startswith("READY "):
         process.kill()
         errors = process.stderr.read() if process.stderr else ""
         raise RuntimeError(f"{module} did not start: {errors}")
-    info = json.loads(line[0][len("READY "):])
+    info = json.loads(line[0][len("READY ") :])
     return Simulator(process, info["url"], f"http://127.0.0.1:{info['port']}")
 
 
@@ -74,9 +79,11 @@ def serve(app: Any) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False,
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

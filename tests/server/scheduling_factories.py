@@ -32,9 +32,14 @@ def _letters(n: int = 8) -> str:
 
 def make_patient(factory: sessionmaker[Session], settings: Settings) -> int:
     patient = register_patient(
-        _uow(factory), mrn_prefix=settings.mrn_prefix, given_name=_letters(),
-        family_name=_letters(), sex="female", date_of_birth=date(1980, 5, 17),
-        confirm_new=True)
+        _uow(factory),
+        mrn_prefix=settings.mrn_prefix,
+        given_name=_letters(),
+        family_name=_letters(),
+        sex="female",
+        date_of_birth=date(1980, 5, 17),
+        confirm_new=True,
+    )
     return patient.id
 
 
@@ -52,21 +57,46 @@ def make_department(factory: sessionmaker[Session]) -> int:
     return scheduling.create_department(_uow(factory), name="Dept " + _letters(10)).id
 
 
-def make_doctor(factory: sessionmaker[Session], settings: Settings, *,
-                department_id: int | None = None, slot_minutes: int = 15,
-                overbook_places: int = 0, start: time = time(8, 0), end: time = time(18, 0),
-                weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6),
-                specialty: str = "General Medicine") -> TestDoctor:
+def make_doctor(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    department_id: int | None = None,
+    slot_minutes: int = 15,
+    overbook_places: int = 0,
+    start: time = time(8, 0),
+    end: time = time(18, 0),
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6),
+    specialty: str = "General Medicine",
+) -> TestDoctor:
     username = "doc_" + uuid.uuid4().hex[:10]
-    user = create_user(_uow(factory), settings, username=username,
-                       full_name=f"Dr {_letters()}", roles=["doctor"], password=PASSWORD).user
+    user = create_user(
+        _uow(factory),
+        settings,
+        username=username,
+        full_name=f"Dr {_letters()}",
+        roles=["doctor"],
+        password=PASSWORD,
+    ).user
     department_id = department_id or make_department(factory)
-    doctor = scheduling.create_doctor(_uow(factory), user_id=user.id,
-                                      department_id=department_id, specialty=specialty)
-    scheduling.replace_templates(_uow(factory), doctor.id, [
-        SessionTemplate(weekday=d, start=start, end=end, slot_minutes=slot_minutes,
-                        overbook_places=overbook_places, location="Room 1")
-        for d in weekdays])
+    doctor = scheduling.create_doctor(
+        _uow(factory), user_id=user.id, department_id=department_id, specialty=specialty
+    )
+    scheduling.replace_templates(
+        _uow(factory),
+        doctor.id,
+        [
+            SessionTemplate(
+                weekday=d,
+                start=start,
+                end=end,
+                slot_minutes=slot_minutes,
+                overbook_places=overbook_places,
+                location="Room 1",
+            )
+            for d in weekdays
+        ],
+    )
     return TestDoctor(doctor.id, user.id, username, department_id)
 
 

@@ -38,34 +38,49 @@ class HmsUser(FastHttpUser):
         accounts = self.data["accounts"][self.account]
         counter = type(self)._next_account = getattr(type(self), "_next_account", -1) + 1
         username = accounts[counter % len(accounts)]
-        with self.client.post(f"{API}/auth/login", name="sign in", catch_response=True,
-                              json={"username": username,
-                                    "password": self.data["password"]}) as response:
+        with self.client.post(
+            f"{API}/auth/login",
+            name="sign in",
+            catch_response=True,
+            json={"username": username, "password": self.data["password"]},
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"sign-in {response.status_code}")
                 raise RuntimeError("could not sign in")
             token = response.json()["access_token"]
         self.username = username
-        self.headers = {"Authorization": f"Bearer {token}",
-                        "X-Workstation": f"ws-{uuid.uuid4().hex[:6]}"}
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Workstation": f"ws-{uuid.uuid4().hex[:6]}",
+        }
 
     def get(self, path: str, name: str, **params: Any) -> Any:
-        with self.client.get(f"{API}{path}", name=name, headers=self.headers, params=params,
-                             catch_response=True) as response:
+        with self.client.get(
+            f"{API}{path}", name=name, headers=self.headers, params=params, catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
                 return None
             return response.json()
 
-    def post(self, path: str, name: str, body: Any, *, ok: tuple[int, ...] = (200, 201),
-             expected: tuple[int, ...] = (), idempotent: bool = True) -> Any:
+    def post(
+        self,
+        path: str,
+        name: str,
+        body: Any,
+        *,
+        ok: tuple[int, ...] = (200, 201),
+        expected: tuple[int, ...] = (),
+        idempotent: bool = True,
+    ) -> Any:
         """POST; ``expected`` statuses are correct answers under load (e.g. 409 slot taken)
         and count as successes, anything else as an error."""
         headers = dict(self.headers)
         if idempotent:
             headers["Idempotency-Key"] = uuid.uuid4().hex
-        with self.client.post(f"{API}{path}", name=name, headers=headers, json=body,
-                              catch_response=True) as response:
+        with self.client.post(
+            f"{API}{path}", name=name, headers=headers, json=body, catch_response=True
+        ) as response:
             if response.status_code in ok:
                 return response.json() if response.text else {}
             if response.status_code in expected:

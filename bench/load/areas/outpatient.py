@@ -13,8 +13,28 @@ from locust import task
 
 from .common import HmsUser
 
-GIVEN = ["Amara", "Jonas", "Mei", "Olu", "Sofia", "Ravi", "Lena", "Tomasz", "Aylin", "Kwame",
-         "Elena", "Hugo", "Noor", "Ines", "Yusuf", "Maja", "Diego", "Anika", "Chen", "Zara"]
+GIVEN = [
+    "Amara",
+    "Jonas",
+    "Mei",
+    "Olu",
+    "Sofia",
+    "Ravi",
+    "Lena",
+    "Tomasz",
+    "Aylin",
+    "Kwame",
+    "Elena",
+    "Hugo",
+    "Noor",
+    "Ines",
+    "Yusuf",
+    "Maja",
+    "Diego",
+    "Anika",
+    "Chen",
+    "Zara",
+]
 
 
 def _letters(n: int) -> str:
@@ -40,12 +60,20 @@ class Receptionist(HmsUser):
 
     @task(2)
     def register(self) -> None:
-        self.post("/patients", "register patient", {
-            "given_name": random.choice(GIVEN), "family_name": _letters(9),
-            "date_of_birth": (date(1940, 1, 1) + timedelta(days=random.randint(0, 30000))
-                              ).isoformat(),
-            "sex": random.choice(["female", "male"]),
-            "phone": f"+1 555 {random.randint(1000000, 9999999)}", "confirm_new": True})
+        self.post(
+            "/patients",
+            "register patient",
+            {
+                "given_name": random.choice(GIVEN),
+                "family_name": _letters(9),
+                "date_of_birth": (
+                    date(1940, 1, 1) + timedelta(days=random.randint(0, 30000))
+                ).isoformat(),
+                "sex": random.choice(["female", "male"]),
+                "phone": f"+1 555 {random.randint(1000000, 9999999)}",
+                "confirm_new": True,
+            },
+        )
 
     @task(2)
     def book_and_check_in(self) -> None:
@@ -55,13 +83,18 @@ class Receptionist(HmsUser):
         free = [s for s in (page or {}).get("items", []) if s.get("available")]
         if not free:
             return
-        booked = self.post("/appointments", "book: appointment", {
-            "patient_id": random.choice(self.data["patient_ids"]),
-            "doctor_id": doctor["doctor_id"], "start": random.choice(free)["start"]},
-            expected=(409,))  # another receptionist took the slot a moment earlier
+        booked = self.post(
+            "/appointments",
+            "book: appointment",
+            {
+                "patient_id": random.choice(self.data["patient_ids"]),
+                "doctor_id": doctor["doctor_id"],
+                "start": random.choice(free)["start"],
+            },
+            expected=(409,),
+        )  # another receptionist took the slot a moment earlier
         if booked and random.random() < 0.5:
-            self.post(f"/appointments/{booked['id']}/check-in", "check in", {},
-                      idempotent=False)
+            self.post(f"/appointments/{booked['id']}/check-in", "check in", {}, idempotent=False)
 
 
 class Doctor(HmsUser):
@@ -70,18 +103,25 @@ class Doctor(HmsUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.doctor_id = next(d["doctor_id"] for d in self.data["doctors"]
-                              if d["username"] == self.username)
+        self.doctor_id = next(
+            d["doctor_id"] for d in self.data["doctors"] if d["username"] == self.username
+        )
         self.patients: list[int] = []
         self._refresh_list()
 
     def _refresh_list(self) -> None:
         today = date.today()
-        page = self.get("/appointments", "doctor: appointment list",
-                        doctor_id=self.doctor_id, date=today.isoformat(),
-                        date_to=(today + timedelta(days=20)).isoformat(), limit=200)
-        self.patients = sorted({a["patient_id"] for a in (page or {}).get("items", [])}) \
-            or self.patients
+        page = self.get(
+            "/appointments",
+            "doctor: appointment list",
+            doctor_id=self.doctor_id,
+            date=today.isoformat(),
+            date_to=(today + timedelta(days=20)).isoformat(),
+            limit=200,
+        )
+        self.patients = (
+            sorted({a["patient_id"] for a in (page or {}).get("items", [])}) or self.patients
+        )
 
     def _patient(self) -> int | None:
         return random.choice(self.patients) if self.patients else None
@@ -103,25 +143,49 @@ class Doctor(HmsUser):
     @task(1)
     def write_note(self) -> None:
         if (pid := self._patient()) is not None:
-            self.post(f"/patients/{pid}/notes", "chart: write note", {
-                "note_type": "soap", "subjective": "Review of symptoms; feeling better.",
-                "assessment": "Stable.", "plan": "Continue; review in four weeks."})
+            self.post(
+                f"/patients/{pid}/notes",
+                "chart: write note",
+                {
+                    "note_type": "soap",
+                    "subjective": "Review of symptoms; feeling better.",
+                    "assessment": "Stable.",
+                    "plan": "Continue; review in four weeks.",
+                },
+            )
 
     @task(2)
     def record_vitals(self) -> None:
         if (pid := self._patient()) is not None:
-            self.post(f"/patients/{pid}/vitals", "chart: record vitals", {
-                "systolic_mmhg": random.randint(105, 165), "diastolic_mmhg": random.randint(60, 95),
-                "heart_rate_bpm": random.randint(55, 105), "spo2_pct": random.randint(94, 99)})
+            self.post(
+                f"/patients/{pid}/vitals",
+                "chart: record vitals",
+                {
+                    "systolic_mmhg": random.randint(105, 165),
+                    "diastolic_mmhg": random.randint(60, 95),
+                    "heart_rate_bpm": random.randint(55, 105),
+                    "spo2_pct": random.randint(94, 99),
+                },
+            )
 
     @task(1)
     def prescribe(self) -> None:
         if (pid := self._patient()) is None:
             return
-        body: dict[str, Any] = {"patient_id": pid, "items": [{
-            "drug_id": random.choice(self.data["drug_ids"]), "dose": "500", "unit": "mg",
-            "route": "oral", "frequency": "three times daily", "duration_days": 5,
-            "quantity": "15"}]}
+        body: dict[str, Any] = {
+            "patient_id": pid,
+            "items": [
+                {
+                    "drug_id": random.choice(self.data["drug_ids"]),
+                    "dose": "500",
+                    "unit": "mg",
+                    "route": "oral",
+                    "frequency": "three times daily",
+                    "duration_days": 5,
+                    "quantity": "15",
+                }
+            ],
+        }
         # A safety stop (allergy, interaction) is a correct answer, not an error.
         self.post("/prescriptions", "chart: prescribe", body, expected=(409,))
 

@@ -39,8 +39,9 @@ def _utc_iso(day: QDate, *, end_of_day: bool = False) -> str:
 class AuditTab(QWidget):
     """Shows ``GET /audit``; filters apply on Enter or "Apply"; headers sort on the server."""
 
-    def __init__(self, context: WorkspaceContext, audit: AuditApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, audit: AuditApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.model = AuditTableModel(context.tasks, audit, self)
         self._build_filters()

@@ -40,12 +40,15 @@ class ReviewDialog(QDialog):
         self.setAccessibleName(self.windowTitle())
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        summary = QLabel(self.tr("{who} opened the chart of {whom} on {when}.\nReason given: "
-                                 "{why}").format(
-            who=grant.full_name or grant.username or grant.user_id,
-            whom=" · ".join(x for x in (grant.patient_mrn, grant.patient_name) if x),
-            when=grant.granted_at.astimezone().strftime("%Y-%m-%d %H:%M"), why=grant.reason),
-            self)
+        summary = QLabel(
+            self.tr("{who} opened the chart of {whom} on {when}.\nReason given: {why}").format(
+                who=grant.full_name or grant.username or grant.user_id,
+                whom=" · ".join(x for x in (grant.patient_mrn, grant.patient_name) if x),
+                when=grant.granted_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                why=grant.reason,
+            ),
+            self,
+        )
         summary.setWordWrap(True)
         layout.addWidget(summary)
         self.note_edit = QPlainTextEdit(self)
@@ -72,8 +75,9 @@ class ReviewDialog(QDialog):
 class BreakGlassTab(QWidget):
     """The review queue of emergency accesses; unreviewed ones first by default."""
 
-    def __init__(self, context: WorkspaceContext, api: OversightApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, api: OversightApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.context, self.api = context, api
         self.dialog: QDialog | None = None
@@ -144,9 +148,12 @@ class BreakGlassTab(QWidget):
 
         def review() -> None:
             note = dialog.note()
-            self.context.tasks.run(lambda: api.review_break_glass(grant_id, note),
-                                   lambda _g: self._after_review(), self.problem.show_error,
-                                   owner=self)
+            self.context.tasks.run(
+                lambda: api.review_break_glass(grant_id, note),
+                lambda _g: self._after_review(),
+                self.problem.show_error,
+                owner=self,
+            )
 
         dialog.accepted.connect(review)
         dialog.finished.connect(dialog.deleteLater)
@@ -162,8 +169,9 @@ class BreakGlassTab(QWidget):
 class OutboxTab(QWidget):
     """Outgoing SMS and e-mail: filter by status, retry a failed one."""
 
-    def __init__(self, context: WorkspaceContext, api: OversightApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, api: OversightApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.context, self.api = context, api
         self.model = MessagesTableModel(context.tasks, api, self)
@@ -189,8 +197,7 @@ class OutboxTab(QWidget):
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         self.table = make_record_table(self, self.tr("Outgoing messages"), self.model)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._update_actions)
         layout.addWidget(self.table, 1)
@@ -201,7 +208,8 @@ class OutboxTab(QWidget):
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
         self.model.sig_total_changed.connect(
-            lambda n: self.count_label.setText(self.tr("%n message(s)", "", n)))
+            lambda n: self.count_label.setText(self.tr("%n message(s)", "", n))
+        )
         self.model.sig_load_failed.connect(self.problem.show_error)
         self.model.modelReset.connect(self._update_actions)
         context.events().subscribe(("message.",), lambda _t, _d: self.reload())
@@ -228,9 +236,12 @@ class OutboxTab(QWidget):
         if message is None or message.status not in RETRYABLE:
             return
         api, message_id = self.api, message.id
-        self.context.tasks.run(lambda: api.retry_message(message_id),
-                               lambda _m: self._after_retry(), self.problem.show_error,
-                               owner=self)
+        self.context.tasks.run(
+            lambda: api.retry_message(message_id),
+            lambda _m: self._after_retry(),
+            self.problem.show_error,
+            owner=self,
+        )
 
     def _after_retry(self) -> None:
         self.context.show_status(self.tr("Queued again; it goes out within a minute."))

@@ -36,8 +36,9 @@ class UserDetailPanel(QWidget):
 
     sig_user_changed = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, users: UsersApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, users: UsersApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._context = context
         self._api = users
@@ -146,9 +147,7 @@ class UserDetailPanel(QWidget):
         self.status_label.setText(f"{user.username} · {state}")
         self.full_name_edit.setText(user.full_name)
         self.role_picker.set_roles(list(user.roles))
-        self.totp_label.setText(
-            self.tr("Set up") if user.totp_enabled else self.tr("Not set up")
-        )
+        self.totp_label.setText(self.tr("Set up") if user.totp_enabled else self.tr("Not set up"))
         self.created_label.setText(local_time_text(user.created_at))
         self.toggle_active_button.setText(
             self.tr("Disable account") if active else self.tr("Enable account")

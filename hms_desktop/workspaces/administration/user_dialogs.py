@@ -52,8 +52,9 @@ class CreateUserDialog(QDialog):
 
     sig_user_created = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, users: UsersApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, users: UsersApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._api = users
         self._tasks = context.tasks
@@ -270,8 +271,13 @@ class ResetPasswordDialog(QDialog):
 
     sig_password_reset = Signal()
 
-    def __init__(self, context: WorkspaceContext, users: UsersApi, user: UserRead,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        users: UsersApi,
+        user: UserRead,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._api = users
         self._tasks = context.tasks

@@ -31,8 +31,9 @@ SEARCH_DEBOUNCE_MS = 300
 class UsersTab(QWidget):
     """Lists users (50 per page, more on scroll), searches on the server, edits in a panel."""
 
-    def __init__(self, context: WorkspaceContext, users: UsersApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, users: UsersApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._context = context
         self._users = users

@@ -51,8 +51,7 @@ class AdministrationWorkspace(QWidget):
 
     def screenshot_views(self) -> list[tuple[str, object]]:
         """Screenshot tour hook: every tab, each as it looks when opened."""
-        views: list[tuple[str, object]] = [
-            ("audit", lambda: self._show_tab(self.audit_tab))]
+        views: list[tuple[str, object]] = [("audit", lambda: self._show_tab(self.audit_tab))]
         if self.break_glass_tab is not None:
             views.append(("emergency-access", lambda: self._show_tab(self.break_glass_tab)))
         if self.outbox_tab is not None:

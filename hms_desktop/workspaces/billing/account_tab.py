@@ -64,20 +64,30 @@ class AccountTab(QWidget):
         charges_box = QGroupBox(self.tr("Unbilled charges"), splitter)
         charges_layout = QVBoxLayout(charges_box)
         self.charges = ChargesTableModel(minor_unit, self)
-        self.charges_table = make_record_table(charges_box, self.tr("Unbilled charges"),
-                                               self.charges)
+        self.charges_table = make_record_table(
+            charges_box, self.tr("Unbilled charges"), self.charges
+        )
         self._fit(self.charges_table, (24, 82, 96, 0, 38, 72, 72, 84))
         charges_layout.addWidget(self.charges_table)
         row = QHBoxLayout()
-        self.invoice_button = _button(charges_box, self.tr("Invoice ticked charges"),
-                                      self.tr("Make a draft invoice of the ticked charges "
-                                              "(Ctrl+I)"), self.tr("Invoice ticked charges"))
-        self.charge_button = _button(charges_box, self.tr("Add charge…"),
-                                     self.tr("A manual charge from the price list, with a "
-                                             "reason (Ctrl+Shift+C)"), self.tr("Add charge"))
-        self.reverse_button = _button(charges_box, self.tr("Reverse charge…"),
-                                      self.tr("Take back the selected unbilled charge"),
-                                      self.tr("Reverse charge"))
+        self.invoice_button = _button(
+            charges_box,
+            self.tr("Invoice ticked charges"),
+            self.tr("Make a draft invoice of the ticked charges (Ctrl+I)"),
+            self.tr("Invoice ticked charges"),
+        )
+        self.charge_button = _button(
+            charges_box,
+            self.tr("Add charge…"),
+            self.tr("A manual charge from the price list, with a reason (Ctrl+Shift+C)"),
+            self.tr("Add charge"),
+        )
+        self.reverse_button = _button(
+            charges_box,
+            self.tr("Reverse charge…"),
+            self.tr("Take back the selected unbilled charge"),
+            self.tr("Reverse charge"),
+        )
         for button in (self.invoice_button, self.charge_button, self.reverse_button):
             row.addWidget(button)
         row.addStretch(1)
@@ -95,25 +105,40 @@ class AccountTab(QWidget):
         payments_box = QGroupBox(self.tr("Payments, deposits and refunds"), splitter)
         payments_layout = QVBoxLayout(payments_box)
         self.payments = PaymentsTableModel(minor_unit, self)
-        self.payments_table = make_record_table(payments_box, self.tr("Payments"),
-                                                self.payments)
+        self.payments_table = make_record_table(payments_box, self.tr("Payments"), self.payments)
         self._fit(self.payments_table, (128, 122, 66, 92, 72, 72, 0))
         payments_layout.addWidget(self.payments_table)
         row = QHBoxLayout()
-        self.deposit_button = _button(payments_box, self.tr("Deposit…"),
-                                      self.tr("Take an advance onto the account (e.g. at "
-                                              "admission)"), self.tr("Take deposit"))
-        self.refund_button = _button(payments_box, self.tr("Refund…"),
-                                     self.tr("Refund the selected payment from the account "
-                                             "credit"), self.tr("Refund payment"))
-        self.receipt_button = _button(payments_box, self.tr("Print receipt"),
-                                      self.tr("Print the selected receipt again"),
-                                      self.tr("Print receipt"))
-        self.statement_button = _button(payments_box, self.tr("Statement…"),
-                                        self.tr("Print the patient's statement "
-                                                "(Ctrl+Shift+P)"), self.tr("Print statement"))
-        for button in (self.deposit_button, self.refund_button, self.receipt_button,
-                       self.statement_button):
+        self.deposit_button = _button(
+            payments_box,
+            self.tr("Deposit…"),
+            self.tr("Take an advance onto the account (e.g. at admission)"),
+            self.tr("Take deposit"),
+        )
+        self.refund_button = _button(
+            payments_box,
+            self.tr("Refund…"),
+            self.tr("Refund the selected payment from the account credit"),
+            self.tr("Refund payment"),
+        )
+        self.receipt_button = _button(
+            payments_box,
+            self.tr("Print receipt"),
+            self.tr("Print the selected receipt again"),
+            self.tr("Print receipt"),
+        )
+        self.statement_button = _button(
+            payments_box,
+            self.tr("Statement…"),
+            self.tr("Print the patient's statement (Ctrl+Shift+P)"),
+            self.tr("Print statement"),
+        )
+        for button in (
+            self.deposit_button,
+            self.refund_button,
+            self.receipt_button,
+            self.statement_button,
+        ):
             row.addWidget(button)
         row.addStretch(1)
         payments_layout.addLayout(row)
@@ -157,15 +182,21 @@ class AccountTab(QWidget):
             self.summary.setText(self.tr("Choose a patient to see their account."))
             return
         mu = self.minor_unit
-        self.summary.setText(self.tr(
-            "<b>Unbilled</b> {unbilled} ({n}) · <b>Patient owes</b> {owed} · "
-            "<b>Insurers owe</b> {payer} · <b>Credit</b> {credit} · <b>Balance</b> {balance} "
-            "{currency}").format(
-            unbilled=format_amount(account.unbilled, mu), n=account.unbilled_count,
-            owed=format_amount(account.outstanding, mu),
-            payer=format_amount(account.payer_outstanding, mu),
-            credit=format_amount(account.credit, mu),
-            balance=format_amount(account.balance, mu), currency=account.currency))
+        self.summary.setText(
+            self.tr(
+                "<b>Unbilled</b> {unbilled} ({n}) · <b>Patient owes</b> {owed} · "
+                "<b>Insurers owe</b> {payer} · <b>Credit</b> {credit} · <b>Balance</b> {balance} "
+                "{currency}"
+            ).format(
+                unbilled=format_amount(account.unbilled, mu),
+                n=account.unbilled_count,
+                owed=format_amount(account.outstanding, mu),
+                payer=format_amount(account.payer_outstanding, mu),
+                credit=format_amount(account.credit, mu),
+                balance=format_amount(account.balance, mu),
+                currency=account.currency,
+            )
+        )
 
     def request_invoice(self) -> None:
         ids = self.charges.checked_ids()

@@ -18,15 +18,22 @@ from hms_desktop.workspaces.billing.dialogs import _Form
 class CashUpDialog(_Form):
     """Lives on the GUI thread; ``result_value`` is the submitted ``CashSessionRead``."""
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, session: CashSessionRead, *,
-                 minor_unit: int, parent: QWidget | None = None) -> None:
-        super().__init__(tasks, self.tr("Cash-up — drawer {d}").format(d=session.drawer),
-                         parent)
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        billing: BillingApi,
+        session: CashSessionRead,
+        *,
+        minor_unit: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(tasks, self.tr("Cash-up — drawer {d}").format(d=session.drawer), parent)
         self.billing, self.session, self.minor_unit = billing, session, minor_unit
         grid_widget = QWidget(self)
         grid = QGridLayout(grid_widget)
-        for column, title in enumerate((self.tr("Method"), self.tr("Expected"),
-                                        self.tr("Counted"), self.tr("Variance"))):
+        for column, title in enumerate(
+            (self.tr("Method"), self.tr("Expected"), self.tr("Counted"), self.tr("Variance"))
+        ):
             header = QLabel(f"<b>{title}</b>", grid_widget)
             grid.addWidget(header, 0, column)
         self.counted: dict[str, QLineEdit] = {}
@@ -36,15 +43,17 @@ class CashUpDialog(_Form):
             target = session.expected_cash_in_drawer if total.method == "cash" else total.expected
             self.targets[total.method] = target
             label = method_text(total.method) + (
-                " " + self.tr("(drawer, float included)") if total.method == "cash" else "")
+                " " + self.tr("(drawer, float included)") if total.method == "cash" else ""
+            )
             grid.addWidget(QLabel(label, grid_widget), row, 0)
             expected = QLabel(format_amount(target, minor_unit), grid_widget)
             expected.setAccessibleName(self.tr("Expected {m}").format(m=label))
             grid.addWidget(expected, row, 1)
             edit = QLineEdit(grid_widget)
             edit.setAccessibleName(self.tr("Counted {m}").format(m=label))
-            edit.setToolTip(self.tr("What you counted (leave card/transfer empty to accept "
-                                    "the expected total)"))
+            edit.setToolTip(
+                self.tr("What you counted (leave card/transfer empty to accept the expected total)")
+            )
             edit.textChanged.connect(self._update)
             grid.addWidget(edit, row, 2)
             variance = QLabel("—", grid_widget)
@@ -52,9 +61,12 @@ class CashUpDialog(_Form):
             grid.addWidget(variance, row, 3)
             self.counted[total.method], self.variance[total.method] = edit, variance
         self.layout_.insertWidget(0, grid_widget)
-        self.reason = self.field(self.tr("Variance reason"), QLineEdit(self),
-                                 self.tr("Variance reason"),
-                                 self.tr("Required when a count differs from the expected"))
+        self.reason = self.field(
+            self.tr("Variance reason"),
+            QLineEdit(self),
+            self.tr("Variance reason"),
+            self.tr("Required when a count differs from the expected"),
+        )
         self.ok_button.setText(self.tr("Submit and lock"))
 
     def _counts(self) -> dict[str, Decimal] | None:
@@ -74,16 +86,18 @@ class CashUpDialog(_Form):
             if method in counts:
                 diff = counts[method] - self.targets[method]
                 sign = "+" if diff > 0 else ""
-                label.setText(f"{sign}{format_amount(diff, self.minor_unit)}" + (
-                    "  ⚠" if diff else "  ✓"))
+                label.setText(
+                    f"{sign}{format_amount(diff, self.minor_unit)}" + ("  ⚠" if diff else "  ✓")
+                )
             else:
                 label.setText("—")
 
     def submit(self) -> None:
         counts = self._counts()
         if counts is None:
-            self.complain(self.tr("Counts are amounts with at most {n} decimals.")
-                          .format(n=self.minor_unit))
+            self.complain(
+                self.tr("Counts are amounts with at most {n} decimals.").format(n=self.minor_unit)
+            )
             return
         if "cash" not in counts:
             self.complain(self.tr("Count the cash in the drawer."))
@@ -94,5 +108,8 @@ class CashUpDialog(_Form):
             self.complain(self.tr("The count differs; give a reason for the variance."))
             return
         session: Any = self.session
-        self.run(lambda: self.billing.submit_cash_session(
-            session.id, version=session.version, counted=counts, variance_reason=reason))
+        self.run(
+            lambda: self.billing.submit_cash_session(
+                session.id, version=session.version, counted=counts, variance_reason=reason
+            )
+        )

@@ -51,7 +51,8 @@ class _Form(QDialog):
         self.problem = ProblemLabel(self)
         self.layout_.addWidget(self.problem)
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
@@ -103,24 +104,40 @@ class PaymentDialog(_Form):
 
     sig_waiting_changed = Signal(bool)
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, *, invoice_id: int | None,
-                 patient_id: int, amount: Decimal, currency: str, minor_unit: int,
-                 terminal: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        billing: BillingApi,
+        *,
+        invoice_id: int | None,
+        patient_id: int,
+        amount: Decimal,
+        currency: str,
+        minor_unit: int,
+        terminal: bool,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, self.tr("Take payment"), parent)
         self.billing, self.invoice_id, self.patient_id = billing, invoice_id, patient_id
         self.minor_unit, self.currency = minor_unit, currency
         self.intent_id: int | None = None
-        self.amount = self.field(self.tr("Amount ({c})").format(c=currency),
-                                 amount_edit(self, amount, minor_unit), self.tr("Amount"),
-                                 self.tr("What the patient pays now"))
+        self.amount = self.field(
+            self.tr("Amount ({c})").format(c=currency),
+            amount_edit(self, amount, minor_unit),
+            self.tr("Amount"),
+            self.tr("What the patient pays now"),
+        )
         self.method_group = QButtonGroup(self)
         box = QWidget(self)
         row = QVBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         self.methods: dict[str, QRadioButton] = {}
-        choices = [("cash", self.tr("Cash")), ("terminal", self.tr("Card (terminal)")),
-                   ("card", self.tr("Card (stand-alone slip)")),
-                   ("bank_transfer", self.tr("Bank transfer"))]
+        choices = [
+            ("cash", self.tr("Cash")),
+            ("terminal", self.tr("Card (terminal)")),
+            ("card", self.tr("Card (stand-alone slip)")),
+            ("bank_transfer", self.tr("Bank transfer")),
+        ]
         for key, text in choices:
             if key == "terminal" and not terminal:
                 continue
@@ -131,18 +148,26 @@ class PaymentDialog(_Form):
             row.addWidget(button)
         self.methods["cash"].setChecked(True)
         self.form.addRow(self.tr("Method"), box)
-        self.tendered = self.field(self.tr("Cash tendered"), amount_edit(self, None, minor_unit),
-                                   self.tr("Cash tendered"),
-                                   self.tr("What the patient handed over; the change is shown"))
+        self.tendered = self.field(
+            self.tr("Cash tendered"),
+            amount_edit(self, None, minor_unit),
+            self.tr("Cash tendered"),
+            self.tr("What the patient handed over; the change is shown"),
+        )
         self.change = QLabel("", self)
         self.change.setAccessibleName(self.tr("Change due"))
         self.form.addRow(self.tr("Change due"), self.change)
-        self.reference = self.field(self.tr("Reference"), QLineEdit(self), self.tr("Reference"),
-                                    self.tr("Bank reference or card slip number"))
+        self.reference = self.field(
+            self.tr("Reference"),
+            QLineEdit(self),
+            self.tr("Reference"),
+            self.tr("Bank reference or card slip number"),
+        )
         self.waiting = QWidget(self)
         waiting = QVBoxLayout(self.waiting)
-        self.waiting_label = QLabel(self.tr("Waiting for the customer to confirm on the "
-                                            "terminal…"), self.waiting)
+        self.waiting_label = QLabel(
+            self.tr("Waiting for the customer to confirm on the terminal…"), self.waiting
+        )
         self.waiting_label.setAccessibleName(self.tr("Card payment status"))
         progress = QProgressBar(self.waiting)
         progress.setRange(0, 0)
@@ -173,21 +198,28 @@ class PaymentDialog(_Form):
         amount = parse_amount(self.amount.text(), self.minor_unit)
         tendered = parse_amount(self.tendered.text(), self.minor_unit)
         if cash and amount is not None and tendered is not None and tendered >= amount:
-            self.change.setText(f"{format_amount(tendered - amount, self.minor_unit)} "
-                                f"{self.currency}")
+            self.change.setText(
+                f"{format_amount(tendered - amount, self.minor_unit)} {self.currency}"
+            )
         else:
             self.change.setText("—")
 
     def submit(self) -> None:
         amount = parse_amount(self.amount.text(), self.minor_unit)
         if amount is None or amount <= 0:
-            self.complain(self.tr("Enter a positive amount with at most {n} decimals.")
-                          .format(n=self.minor_unit))
+            self.complain(
+                self.tr("Enter a positive amount with at most {n} decimals.").format(
+                    n=self.minor_unit
+                )
+            )
             return
         method = self.method()
         if method == "terminal":
-            self.run(lambda: self.billing.start_card_payment(
-                invoice_id=self.invoice_id, patient_id=self.patient_id, amount=amount))
+            self.run(
+                lambda: self.billing.start_card_payment(
+                    invoice_id=self.invoice_id, patient_id=self.patient_id, amount=amount
+                )
+            )
             return
         tendered = None
         if method == "cash" and self.tendered.text().strip():
@@ -195,12 +227,15 @@ class PaymentDialog(_Form):
             if tendered is None or tendered < amount:
                 self.complain(self.tr("The cash tendered must cover the amount."))
                 return
-        body = PaymentCreate(invoice_id=self.invoice_id,
-                             patient_id=None if self.invoice_id else self.patient_id,
-                             amount=amount, method=method,  # type: ignore[arg-type]
-                             kind="payment" if self.invoice_id else "deposit",
-                             reference=self.reference.text().strip() or None,
-                             tendered=tendered)
+        body = PaymentCreate(
+            invoice_id=self.invoice_id,
+            patient_id=None if self.invoice_id else self.patient_id,
+            amount=amount,
+            method=method,  # type: ignore[arg-type]
+            kind="payment" if self.invoice_id else "deposit",
+            reference=self.reference.text().strip() or None,
+            tendered=tendered,
+        )
         self.run(lambda: self.billing.pay(body))
 
     def _on_done(self, value: Any) -> None:
@@ -216,8 +251,13 @@ class PaymentDialog(_Form):
     def _on_poll_timeout(self) -> None:
         intent_id = self.intent_id
         if intent_id is not None:
-            self.tasks.run(lambda: self.billing.card_payment(intent_id), self._on_card_status,
-                           lambda _exc: None, quiet=True, owner=self)
+            self.tasks.run(
+                lambda: self.billing.card_payment(intent_id),
+                self._on_card_status,
+                lambda _exc: None,
+                quiet=True,
+                owner=self,
+            )
 
     def _on_card_status(self, intent: Any) -> None:
         if intent.status == "pending":
@@ -231,15 +271,22 @@ class PaymentDialog(_Form):
         self.waiting.hide()
         self.buttons.show()
         self.ok_button.setEnabled(True)
-        self.complain(self.tr("The card payment did not go through ({reason}).").format(
-            reason=intent.failure_reason or intent.status))
+        self.complain(
+            self.tr("The card payment did not go through ({reason}).").format(
+                reason=intent.failure_reason or intent.status
+            )
+        )
         self.intent_id = None
 
     def _on_stop_clicked(self) -> None:
         intent_id = self.intent_id
         if intent_id is not None:
-            self.tasks.run(lambda: self.billing.cancel_card_payment(intent_id),
-                           self._on_card_status, self._on_failed, owner=self)
+            self.tasks.run(
+                lambda: self.billing.cancel_card_payment(intent_id),
+                self._on_card_status,
+                self._on_failed,
+                owner=self,
+            )
 
     def reject(self) -> None:
         if self.intent_id is not None:
@@ -252,9 +299,17 @@ class DiscountDialog(_Form):
     """A discount on the whole invoice or one line; tells the clerk when it will need a
     manager's approval (above the configured thresholds)."""
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, *, invoice_id: int,
-                 lines: list[tuple[int, str]], minor_unit: int, threshold_text: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        billing: BillingApi,
+        *,
+        invoice_id: int,
+        lines: list[tuple[int, str]],
+        minor_unit: int,
+        threshold_text: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, self.tr("Discount"), parent)
         self.billing, self.invoice_id, self.minor_unit = billing, invoice_id, minor_unit
         self.target = QComboBox(self)
@@ -266,10 +321,18 @@ class DiscountDialog(_Form):
         self.kind.addItem(self.tr("Percentage"), "percent")
         self.kind.addItem(self.tr("Amount"), "amount")
         self.field(self.tr("Kind"), self.kind, self.tr("Discount kind"))
-        self.value = self.field(self.tr("Value"), QLineEdit(self), self.tr("Discount value"),
-                                self.tr("A percentage (e.g. 10) or an amount"))
-        self.reason = self.field(self.tr("Reason"), QLineEdit(self), self.tr("Reason"),
-                                 self.tr("Why (recorded and shown to the approver)"))
+        self.value = self.field(
+            self.tr("Value"),
+            QLineEdit(self),
+            self.tr("Discount value"),
+            self.tr("A percentage (e.g. 10) or an amount"),
+        )
+        self.reason = self.field(
+            self.tr("Reason"),
+            QLineEdit(self),
+            self.tr("Reason"),
+            self.tr("Why (recorded and shown to the approver)"),
+        )
         hint = QLabel(threshold_text, self)
         hint.setWordWrap(True)
         hint.setProperty("role", "subtitle")
@@ -285,8 +348,12 @@ class DiscountDialog(_Form):
         if len(self.reason.text().strip()) < 3:
             self.complain(self.tr("Give a reason."))
             return
-        body = DiscountCreate(line_id=self.target.currentData(), kind=kind, value=value,
-                              reason=self.reason.text().strip())
+        body = DiscountCreate(
+            line_id=self.target.currentData(),
+            kind=kind,
+            value=value,
+            reason=self.reason.text().strip(),
+        )
         self.run(lambda: self.billing.add_discount(self.invoice_id, body))
 
 
@@ -294,18 +361,30 @@ class AmountReasonDialog(_Form):
     """An amount (optional when ``amount_optional``) and a reason: credit notes, refunds,
     remittances (the reason is then the payer's reference)."""
 
-    def __init__(self, tasks: TaskRunner, title: str, *, minor_unit: int,
-                 amount: Decimal | None, work: Callable[[Decimal | None, str], Any],
-                 amount_optional: bool = False, reason_label: str | None = None,
-                 hint: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        title: str,
+        *,
+        minor_unit: int,
+        amount: Decimal | None,
+        work: Callable[[Decimal | None, str], Any],
+        amount_optional: bool = False,
+        reason_label: str | None = None,
+        hint: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, title, parent)
         self.minor_unit, self.work, self.amount_optional = minor_unit, work, amount_optional
-        self.amount = self.field(self.tr("Amount"), amount_edit(self, amount, minor_unit),
-                                 self.tr("Amount"),
-                                 self.tr("Leave empty for everything still owed")
-                                 if amount_optional else "")
-        self.reason = self.field(reason_label or self.tr("Reason"), QLineEdit(self),
-                                 reason_label or self.tr("Reason"))
+        self.amount = self.field(
+            self.tr("Amount"),
+            amount_edit(self, amount, minor_unit),
+            self.tr("Amount"),
+            self.tr("Leave empty for everything still owed") if amount_optional else "",
+        )
+        self.reason = self.field(
+            reason_label or self.tr("Reason"), QLineEdit(self), reason_label or self.tr("Reason")
+        )
         if hint:
             label = QLabel(hint, self)
             label.setWordWrap(True)
@@ -318,8 +397,11 @@ class AmountReasonDialog(_Form):
         if text or not self.amount_optional:
             amount = parse_amount(text, self.minor_unit)
             if amount is None or amount <= 0:
-                self.complain(self.tr("Enter a positive amount with at most {n} decimals.")
-                              .format(n=self.minor_unit))
+                self.complain(
+                    self.tr("Enter a positive amount with at most {n} decimals.").format(
+                        n=self.minor_unit
+                    )
+                )
                 return
         if len(self.reason.text().strip()) < 2:
             self.complain(self.tr("This field is required."))
@@ -331,25 +413,42 @@ class AmountReasonDialog(_Form):
 class ChargeDialog(_Form):
     """A manual charge: find the item in the price list, quantity, reason."""
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, *, patient_id: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        billing: BillingApi,
+        *,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, self.tr("Add a charge"), parent)
         self.billing, self.patient_id = billing, patient_id
-        self.search = self.field(self.tr("Find"), QLineEdit(self), self.tr("Find price item"),
-                                 self.tr("Code or name; press Enter"))
+        self.search = self.field(
+            self.tr("Find"),
+            QLineEdit(self),
+            self.tr("Find price item"),
+            self.tr("Code or name; press Enter"),
+        )
         self.item = QComboBox(self)
         self.field(self.tr("Item"), self.item, self.tr("Price item"))
-        self.quantity = self.field(self.tr("Quantity"), QLineEdit("1", self),
-                                   self.tr("Quantity"))
-        self.reason = self.field(self.tr("Reason"), QLineEdit(self), self.tr("Reason"),
-                                 self.tr("Manual charges need a reason (audited)"))
+        self.quantity = self.field(self.tr("Quantity"), QLineEdit("1", self), self.tr("Quantity"))
+        self.reason = self.field(
+            self.tr("Reason"),
+            QLineEdit(self),
+            self.tr("Reason"),
+            self.tr("Manual charges need a reason (audited)"),
+        )
         self.search.returnPressed.connect(self._on_search_return_pressed)
         self._on_search_return_pressed()
 
     def _on_search_return_pressed(self) -> None:
         q = self.search.text().strip() or None
-        self.tasks.run(lambda: self.billing.price_items(q, limit=50), self._on_items_loaded,
-                       self._on_failed, owner=self)
+        self.tasks.run(
+            lambda: self.billing.price_items(q, limit=50),
+            self._on_items_loaded,
+            self._on_failed,
+            owner=self,
+        )
 
     def _on_items_loaded(self, page: Any) -> None:
         self.item.clear()
@@ -368,8 +467,12 @@ class ChargeDialog(_Form):
         if len(self.reason.text().strip()) < 3:
             self.complain(self.tr("Give a reason."))
             return
-        body = ChargeCreate(patient_id=self.patient_id, price_item_code=code, quantity=quantity,
-                            reason=self.reason.text().strip())
+        body = ChargeCreate(
+            patient_id=self.patient_id,
+            price_item_code=code,
+            quantity=quantity,
+            reason=self.reason.text().strip(),
+        )
         self.run(lambda: self.billing.add_charge(body))
 
 
@@ -377,12 +480,23 @@ class ReasonDialog(_Form):
     """Just a reason (reversing a charge, billing a rejected claim to the patient, asking
     for a write-off): ``work(reason)`` runs on the task runner."""
 
-    def __init__(self, tasks: TaskRunner, title: str, work: Callable[[str], Any], *,
-                 hint: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        title: str,
+        work: Callable[[str], Any],
+        *,
+        hint: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, title, parent)
         self.work = work
-        self.reason = self.field(self.tr("Reason"), QLineEdit(self), self.tr("Reason"),
-                                 self.tr("Recorded with the action (audited)"))
+        self.reason = self.field(
+            self.tr("Reason"),
+            QLineEdit(self),
+            self.tr("Reason"),
+            self.tr("Recorded with the action (audited)"),
+        )
         if hint:
             label = QLabel(hint, self)
             label.setWordWrap(True)

@@ -23,9 +23,17 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.record_table import make_record_table
 
-TOTALS = (("subtotal", "Subtotal"), ("discount", "Discount"), ("tax", "Tax"),
-          ("total", "Total"), ("payer_due", "Insurer pays"), ("patient_due", "Patient pays"),
-          ("paid", "Paid"), ("credited", "Credited"), ("balance", "Balance due"))
+TOTALS = (
+    ("subtotal", "Subtotal"),
+    ("discount", "Discount"),
+    ("tax", "Tax"),
+    ("total", "Total"),
+    ("payer_due", "Insurer pays"),
+    ("patient_due", "Patient pays"),
+    ("paid", "Paid"),
+    ("credited", "Credited"),
+    ("balance", "Balance due"),
+)
 
 
 class InvoiceTab(QWidget):
@@ -42,8 +50,13 @@ class InvoiceTab(QWidget):
     sig_discard_requested = Signal(object)
     sig_apply_credit_requested = Signal(object)
 
-    def __init__(self, minor_unit: int, parent: QWidget | None = None, *,
-                 allowed: frozenset[str] = frozenset({"edit", "pay"})) -> None:
+    def __init__(
+        self,
+        minor_unit: int,
+        parent: QWidget | None = None,
+        *,
+        allowed: frozenset[str] = frozenset({"edit", "pay"}),
+    ) -> None:
         super().__init__(parent)
         self.minor_unit = minor_unit
         self.allowed = allowed
@@ -58,8 +71,12 @@ class InvoiceTab(QWidget):
         head.addWidget(QLabel(self.tr("Insurance:"), self))
         self.policy = QComboBox(self)
         self.policy.setAccessibleName(self.tr("Insurance policy applied"))
-        self.policy.setToolTip(self.tr("Apply one of the patient's policies; the split into "
-                                       "insurer and patient parts is shown at once"))
+        self.policy.setToolTip(
+            self.tr(
+                "Apply one of the patient's policies; the split into "
+                "insurer and patient parts is shown at once"
+            )
+        )
         self.policy.setMinimumWidth(240)
         head.addWidget(self.policy)
         layout.addLayout(head)
@@ -104,20 +121,38 @@ class InvoiceTab(QWidget):
         actions, edits = QHBoxLayout(), QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
-            ("finalize", self.tr("Finalise"),
-             self.tr("Give the invoice its number and freeze it (Ctrl+Return)")),
+            (
+                "finalize",
+                self.tr("Finalise"),
+                self.tr("Give the invoice its number and freeze it (Ctrl+Return)"),
+            ),
             ("pay", self.tr("Take payment…"), self.tr("Cash, card or transfer (Ctrl+M)")),
-            ("discount", self.tr("Discount…"),
-             self.tr("On a line or the whole invoice; large ones need a manager")),
-            ("remove", self.tr("Remove line"),
-             self.tr("Take the selected line off the draft (its charge stays unbilled)")),
-            ("credit", self.tr("Apply credit"),
-             self.tr("Use the patient's deposit or credit on this invoice")),
-            ("credit_note", self.tr("Credit note…"),
-             self.tr("Take money off a finalised invoice (all of it voids it)")),
+            (
+                "discount",
+                self.tr("Discount…"),
+                self.tr("On a line or the whole invoice; large ones need a manager"),
+            ),
+            (
+                "remove",
+                self.tr("Remove line"),
+                self.tr("Take the selected line off the draft (its charge stays unbilled)"),
+            ),
+            (
+                "credit",
+                self.tr("Apply credit"),
+                self.tr("Use the patient's deposit or credit on this invoice"),
+            ),
+            (
+                "credit_note",
+                self.tr("Credit note…"),
+                self.tr("Take money off a finalised invoice (all of it voids it)"),
+            ),
             ("print", self.tr("Print…"), self.tr("Preview and print the invoice (Ctrl+P)")),
-            ("discard", self.tr("Discard draft"),
-             self.tr("Delete the draft; its charges are unbilled again")),
+            (
+                "discard",
+                self.tr("Discard draft"),
+                self.tr("Delete the draft; its charges are unbilled again"),
+            ),
         ):
             button = QPushButton(text, self)
             button.setToolTip(tip)
@@ -132,10 +167,10 @@ class InvoiceTab(QWidget):
         self.buttons["finalize"].clicked.connect(lambda: self._emit(self.sig_finalize_requested))
         self.buttons["pay"].clicked.connect(lambda: self._emit(self.sig_payment_requested))
         self.buttons["discount"].clicked.connect(lambda: self._emit(self.sig_discount_requested))
-        self.buttons["credit"].clicked.connect(
-            lambda: self._emit(self.sig_apply_credit_requested))
+        self.buttons["credit"].clicked.connect(lambda: self._emit(self.sig_apply_credit_requested))
         self.buttons["credit_note"].clicked.connect(
-            lambda: self._emit(self.sig_credit_note_requested))
+            lambda: self._emit(self.sig_credit_note_requested)
+        )
         self.buttons["print"].clicked.connect(lambda: self._emit(self.sig_print_requested))
         self.buttons["discard"].clicked.connect(lambda: self._emit(self.sig_discard_requested))
         self.buttons["remove"].clicked.connect(self._on_remove_clicked)
@@ -158,8 +193,10 @@ class InvoiceTab(QWidget):
         self.policy.addItem(self.tr("None (self-pay)"), None)
         for policy in policies:
             eligibility = {"eligible": "✓", "not_eligible": "✗"}.get(policy.eligibility, "?")
-            self.policy.addItem(f"{policy.payer_name} · {policy.plan_name} · "
-                                f"{policy.member_number} {eligibility}", policy.id)
+            self.policy.addItem(
+                f"{policy.payer_name} · {policy.plan_name} · {policy.member_number} {eligibility}",
+                policy.id,
+            )
         self.policy.blockSignals(False)
         self._select_policy()
 
@@ -188,8 +225,10 @@ class InvoiceTab(QWidget):
             self.notes.setText("")
         else:
             number = invoice.number or self.tr("Draft")
-            self.title.setText(f"{number} — {status_text(invoice.status)}"
-                               + (f" · {invoice.patient_name}" if invoice.patient_name else ""))
+            self.title.setText(
+                f"{number} — {status_text(invoice.status)}"
+                + (f" · {invoice.patient_name}" if invoice.patient_name else "")
+            )
             for key, label in self.total_labels.items():
                 value = getattr(invoice, key)
                 sign = "−" if key in ("discount", "paid", "credited") and value else ""
@@ -213,23 +252,39 @@ class InvoiceTab(QWidget):
     def _notes(self, invoice: InvoiceRead) -> str:
         mu, parts = self.minor_unit, []
         for tax in invoice.tax_lines:
-            parts.append(self.tr("Tax {cat} {rate} %: {tax} on {base}").format(
-                cat=tax.tax_category, rate=f"{tax.tax_rate.normalize():f}",
-                tax=format_amount(tax.tax, mu), base=format_amount(tax.taxable, mu)))
+            parts.append(
+                self.tr("Tax {cat} {rate} %: {tax} on {base}").format(
+                    cat=tax.tax_category,
+                    rate=f"{tax.tax_rate.normalize():f}",
+                    tax=format_amount(tax.tax, mu),
+                    base=format_amount(tax.taxable, mu),
+                )
+            )
         for discount in invoice.discounts:
-            state = {"pending": self.tr("waiting for a manager's approval"),
-                     "approved": self.tr("applied"), "rejected": self.tr("rejected")}.get(
-                discount.status, discount.status)
-            parts.append(self.tr("Discount {amount} ({reason}): {state}").format(
-                amount=format_amount(discount.amount, mu), reason=discount.reason,
-                state=state))
+            state = {
+                "pending": self.tr("waiting for a manager's approval"),
+                "approved": self.tr("applied"),
+                "rejected": self.tr("rejected"),
+            }.get(discount.status, discount.status)
+            parts.append(
+                self.tr("Discount {amount} ({reason}): {state}").format(
+                    amount=format_amount(discount.amount, mu), reason=discount.reason, state=state
+                )
+            )
         if invoice.policy_id:
-            parts.append(self.tr("Insurer {payer}: co-payment {copay}, deductible {ded}")
-                         .format(payer=invoice.payer_name or "", copay=format_amount(
-                             invoice.copay, mu), ded=format_amount(invoice.deductible, mu)))
+            parts.append(
+                self.tr("Insurer {payer}: co-payment {copay}, deductible {ded}").format(
+                    payer=invoice.payer_name or "",
+                    copay=format_amount(invoice.copay, mu),
+                    ded=format_amount(invoice.deductible, mu),
+                )
+            )
         for note in invoice.credit_notes:
-            parts.append(self.tr("Credit note {n}: {amount} ({reason})").format(
-                n=note.number, amount=format_amount(note.amount, mu), reason=note.reason))
+            parts.append(
+                self.tr("Credit note {n}: {amount} ({reason})").format(
+                    n=note.number, amount=format_amount(note.amount, mu), reason=note.reason
+                )
+            )
         return "<br>".join(parts)
 
     def _on_remove_clicked(self) -> None:

@@ -67,12 +67,17 @@ class ClaimsTab(_Loading):
     sig_resolve_requested = Signal(object, str)
     sig_print_requested = Signal(list, str)
 
-    WORKLISTS = (("to_submit", "To submit"), ("rejected", "Rejected"),
-                 ("awaiting_remittance", "Awaiting remittance"), ("submitted", "Submitted"),
-                 (None, "All claims"))
+    WORKLISTS = (
+        ("to_submit", "To submit"),
+        ("rejected", "Rejected"),
+        ("awaiting_remittance", "Awaiting remittance"),
+        ("submitted", "Submitted"),
+        (None, "All claims"),
+    )
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, minor_unit: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks: TaskRunner, billing: BillingApi, minor_unit: int, parent: QWidget | None = None
+    ) -> None:
         super().__init__(tasks, billing, parent)
         row = QHBoxLayout()
         self.worklist = QComboBox(self)
@@ -95,14 +100,22 @@ class ClaimsTab(_Loading):
         actions = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
-            ("submit", self.tr("Submit to payer"),
-             self.tr("Send the chosen payer's ready claims as one batch")),
-            ("remit", self.tr("Post remittance…"),
-             self.tr("The payer paid the selected claim")),
-            ("bill", self.tr("Bill patient…"),
-             self.tr("Move the rejected amount to the patient's part")),
-            ("write_off", self.tr("Write off…"),
-             self.tr("Ask a manager to write the rejected amount off")),
+            (
+                "submit",
+                self.tr("Submit to payer"),
+                self.tr("Send the chosen payer's ready claims as one batch"),
+            ),
+            ("remit", self.tr("Post remittance…"), self.tr("The payer paid the selected claim")),
+            (
+                "bill",
+                self.tr("Bill patient…"),
+                self.tr("Move the rejected amount to the patient's part"),
+            ),
+            (
+                "write_off",
+                self.tr("Write off…"),
+                self.tr("Ask a manager to write the rejected amount off"),
+            ),
             ("print", self.tr("Print summary"), self.tr("Print the listed claims")),
         ):
             button = QPushButton(text, self)
@@ -115,16 +128,19 @@ class ClaimsTab(_Loading):
         self.worklist.currentIndexChanged.connect(lambda _i: self.reload())
         self.payer.currentIndexChanged.connect(lambda _i: self.reload())
         self.buttons["submit"].clicked.connect(self._on_submit_clicked)
-        self.buttons["remit"].clicked.connect(lambda: self._selected_emit(
-            self.sig_remittance_requested))
+        self.buttons["remit"].clicked.connect(
+            lambda: self._selected_emit(self.sig_remittance_requested)
+        )
         self.buttons["bill"].clicked.connect(lambda: self._resolve("bill_patient"))
         self.buttons["write_off"].clicked.connect(lambda: self._resolve("write_off"))
         self.buttons["print"].clicked.connect(self._on_print_clicked)
 
     def reload(self) -> None:
         worklist, payer = self.worklist.currentData(), self.payer.currentData()
-        self.load(lambda: self.billing.claims(worklist=worklist, payer_id=payer),
-                  lambda page: self.model.set_rows(page.items))
+        self.load(
+            lambda: self.billing.claims(worklist=worklist, payer_id=payer),
+            lambda page: self.model.set_rows(page.items),
+        )
 
     def load_payers(self) -> None:
         def show(page: Any) -> None:
@@ -166,15 +182,15 @@ class ClaimsTab(_Loading):
 
     def _on_print_clicked(self) -> None:
         if self.model.rows:
-            self.sig_print_requested.emit(list(self.model.rows),
-                                          self.payer.currentText())
+            self.sig_print_requested.emit(list(self.model.rows), self.payer.currentText())
 
 
 class ReceivablesTab(_Loading):
     """Open receivables by age: 0–30, 31–60, 61–90, 90+ days since the invoice date."""
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, minor_unit: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks: TaskRunner, billing: BillingApi, minor_unit: int, parent: QWidget | None = None
+    ) -> None:
         super().__init__(tasks, billing, parent)
         self.minor_unit = minor_unit
         self.caption = QLabel("", self)
@@ -197,8 +213,11 @@ class ReceivablesTab(_Loading):
     def reload(self, as_of: date | None = None) -> None:
         def show(ageing: Any) -> None:
             self.model.set_rows(ageing.buckets)
-            self.caption.setText(self.tr("Open receivables as of {day}: {total} {c}").format(
-                day=ageing.as_of.isoformat(), total=f"{ageing.total:,}", c=ageing.currency))
+            self.caption.setText(
+                self.tr("Open receivables as of {day}: {total} {c}").format(
+                    day=ageing.as_of.isoformat(), total=f"{ageing.total:,}", c=ageing.currency
+                )
+            )
 
         self.load(lambda: self.billing.ageing(as_of), show)
 
@@ -209,8 +228,15 @@ class ApprovalsTab(_Loading):
     sig_decided = Signal()
     sig_invoice_opened = Signal(int)
 
-    def __init__(self, tasks: TaskRunner, billing: BillingApi, minor_unit: int, *,
-                 can_decide: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        billing: BillingApi,
+        minor_unit: int,
+        *,
+        can_decide: bool,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, billing, parent)
         self.model = ApprovalsTableModel(minor_unit, self)
         self.table = make_record_table(self, self.tr("Approvals waiting"), self.model)

@@ -33,8 +33,9 @@ class PatientPanel(QWidget):
     sig_patient_selected = Signal(object)
     sig_invoice_number_entered = Signal(str)
 
-    def __init__(self, tasks: TaskRunner, patients_api: PatientsApi | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks: TaskRunner, patients_api: PatientsApi | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -42,8 +43,9 @@ class PatientPanel(QWidget):
         self.number_edit = QLineEdit(self)
         self.number_edit.setPlaceholderText(self.tr("Invoice number, e.g. INV-2026-000123"))
         self.number_edit.setAccessibleName(self.tr("Open invoice by number"))
-        self.number_edit.setToolTip(self.tr("Type or scan an invoice number and press Enter "
-                                            "(Ctrl+G)"))
+        self.number_edit.setToolTip(
+            self.tr("Type or scan an invoice number and press Enter (Ctrl+G)")
+        )
         self.number_edit.returnPressed.connect(self._on_number_return_pressed)
         number_row.addWidget(QLabel(self.tr("Invoice"), self))
         number_row.addWidget(self.number_edit, 1)
@@ -52,8 +54,13 @@ class PatientPanel(QWidget):
         self.search_edit = QLineEdit(self)
         self.problem = ProblemLabel(self)
         if patients_api is None:
-            note = QLabel(self.tr("Your role reads accounts by invoice number; patient search "
-                                  "is for the billing desk."), self)
+            note = QLabel(
+                self.tr(
+                    "Your role reads accounts by invoice number; patient search "
+                    "is for the billing desk."
+                ),
+                self,
+            )
             note.setWordWrap(True)
             layout.addWidget(note)
             layout.addStretch(1)

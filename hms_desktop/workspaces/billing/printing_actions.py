@@ -29,10 +29,17 @@ class LetterheadCache:
         return self._head
 
 
-def open_preview(parent: QWidget, tasks: TaskRunner, render: Callable[[], bytes], *,
-                 title: str, file_name: str, on_printed: Callable[[], None] | None = None,
-                 on_error: Callable[[BaseException], None] | None = None,
-                 on_open: Callable[[PrintPreviewDialog], None] | None = None) -> None:
+def open_preview(
+    parent: QWidget,
+    tasks: TaskRunner,
+    render: Callable[[], bytes],
+    *,
+    title: str,
+    file_name: str,
+    on_printed: Callable[[], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_open: Callable[[PrintPreviewDialog], None] | None = None,
+) -> None:
     """Render on a worker, then open a (non-blocking) preview owned by ``parent``."""
 
     def show(pdf: bytes) -> None:
@@ -47,8 +54,8 @@ def open_preview(parent: QWidget, tasks: TaskRunner, render: Callable[[], bytes]
     tasks.run(render, show, on_error, owner=parent)
 
 
-def record(tasks: TaskRunner, billing: BillingApi, document: str, **ids: Any) -> Callable[[],
-                                                                                          None]:
+def record(tasks: TaskRunner, billing: BillingApi, document: str, **ids: Any) -> Callable[[], None]:
     """A callback that tells the server the document went to a printer."""
-    return lambda: tasks.run(lambda: billing.record_print(document, **ids), None,
-                             lambda _exc: None, quiet=True)
+    return lambda: tasks.run(
+        lambda: billing.record_print(document, **ids), None, lambda _exc: None, quiet=True
+    )

@@ -46,8 +46,16 @@ from hms_desktop.workspaces.billing.office_tabs import ApprovalsTab, ClaimsTab, 
 from hms_desktop.workspaces.billing.patient_panel import PatientPanel
 from hms_desktop.workspaces.billing.printing_actions import LetterheadCache, open_preview, record
 
-EVENT_PREFIXES = ("invoice.", "payment.", "charge.", "card_intent.", "approval.", "claim.",
-                  "policy.", "cashup.")
+EVENT_PREFIXES = (
+    "invoice.",
+    "payment.",
+    "charge.",
+    "card_intent.",
+    "approval.",
+    "claim.",
+    "policy.",
+    "cashup.",
+)
 
 
 class BillingWorkspace(QWidget):
@@ -83,8 +91,9 @@ class BillingWorkspace(QWidget):
         self.drawer_label = QLabel("", strip)
         self.drawer_label.setAccessibleName(self.tr("Cash drawer"))
         self.cashup_button = QPushButton(self.tr("Cash-up…"), strip)
-        self.cashup_button.setToolTip(self.tr("Count the drawer against what the system "
-                                              "expects and lock the session"))
+        self.cashup_button.setToolTip(
+            self.tr("Count the drawer against what the system expects and lock the session")
+        )
         self.cashup_button.setAccessibleName(self.tr("Cash-up"))
         self.cashup_button.setVisible(self.can_take)
         strip_row.addWidget(self.patient_label, 1)
@@ -96,17 +105,24 @@ class BillingWorkspace(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         reads_patients = "patients.read" in permissions
-        self.panel = PatientPanel(self.tasks, self.patients_api if reads_patients else None,
-                                  splitter)
+        self.panel = PatientPanel(
+            self.tasks, self.patients_api if reads_patients else None, splitter
+        )
         self.tabs = QTabWidget(splitter)
         self.tabs.setAccessibleName(self.tr("Billing sections"))
         self.account = AccountTab(self.minor_unit, self.tabs)
-        self.invoice = InvoiceTab(self.minor_unit, self.tabs, allowed=frozenset(
-            (["edit"] if self.can_write else []) + (["pay"] if self.can_take else [])))
+        self.invoice = InvoiceTab(
+            self.minor_unit,
+            self.tabs,
+            allowed=frozenset(
+                (["edit"] if self.can_write else []) + (["pay"] if self.can_take else [])
+            ),
+        )
         self.claims = ClaimsTab(self.tasks, self.billing, self.minor_unit, self.tabs)
         self.receivables = ReceivablesTab(self.tasks, self.billing, self.minor_unit, self.tabs)
-        self.approvals = ApprovalsTab(self.tasks, self.billing, self.minor_unit,
-                                      can_decide=self.can_approve, parent=self.tabs)
+        self.approvals = ApprovalsTab(
+            self.tasks, self.billing, self.minor_unit, can_decide=self.can_approve, parent=self.tabs
+        )
         if reads_patients:
             self.tabs.addTab(self.account, self.tr("&Account"))
         self.tabs.addTab(self.invoice, self.tr("&Invoice"))
@@ -124,13 +140,17 @@ class BillingWorkspace(QWidget):
         layout.addWidget(splitter, 1)
 
         self._connect()
-        for keys, slot in (("Ctrl+F", self.panel.focus_search), ("Ctrl+G", self.panel.focus_number),
-                           ("Ctrl+I", self.account.request_invoice),
-                           ("Ctrl+Return", lambda: self._invoice_action("finalize")),
-                           ("Ctrl+M", lambda: self._invoice_action("pay")),
-                           ("Ctrl+P", lambda: self._invoice_action("print")),
-                           ("Ctrl+Shift+P", self.print_statement),
-                           ("Ctrl+Shift+C", self.add_charge), ("F5", self.reload_all)):
+        for keys, slot in (
+            ("Ctrl+F", self.panel.focus_search),
+            ("Ctrl+G", self.panel.focus_number),
+            ("Ctrl+I", self.account.request_invoice),
+            ("Ctrl+Return", lambda: self._invoice_action("finalize")),
+            ("Ctrl+M", lambda: self._invoice_action("pay")),
+            ("Ctrl+P", lambda: self._invoice_action("print")),
+            ("Ctrl+Shift+P", self.print_statement),
+            ("Ctrl+Shift+C", self.add_charge),
+            ("F5", self.reload_all),
+        ):
             QShortcut(QKeySequence(keys), self, activated=slot)
         events = getattr(context, "events", None)
         self.events = events() if callable(events) else None
@@ -174,8 +194,13 @@ class BillingWorkspace(QWidget):
     # -- plumbing --------------------------------------------------------------------------
     @property
     def loading(self) -> bool:
-        return (self._busy > 0 or self.panel.loading or self.claims.loading
-                or self.receivables.loading or self.approvals.loading)
+        return (
+            self._busy > 0
+            or self.panel.loading
+            or self.claims.loading
+            or self.receivables.loading
+            or self.approvals.loading
+        )
 
     def _run(self, work: Any, done: Any = None, *, quiet: bool = False) -> None:
         self._busy += 1
@@ -217,11 +242,13 @@ class BillingWorkspace(QWidget):
             if session is None:
                 self.drawer_label.setText(self.tr("Drawer: no session open"))
             else:
-                self.drawer_label.setText(self.tr("Drawer {d}: {cash} {c} expected in cash")
-                                          .format(d=session.drawer, c=self.currency,
-                                                  cash=format_amount(
-                                                      session.expected_cash_in_drawer,
-                                                      self.minor_unit)))
+                self.drawer_label.setText(
+                    self.tr("Drawer {d}: {cash} {c} expected in cash").format(
+                        d=session.drawer,
+                        c=self.currency,
+                        cash=format_amount(session.expected_cash_in_drawer, self.minor_unit),
+                    )
+                )
 
         self._run(self.billing.current_cash_session, show, quiet=True)
 
@@ -233,8 +260,9 @@ class BillingWorkspace(QWidget):
             self.patient_label.setText(self.tr("No patient in context"))
             self.account.set_account(None, [])
             return
-        self.patient_label.setText(f"{full_name(patient)} · {patient.mrn} · "
-                                   f"{dob_text(patient)} · {sex_text(patient.sex)}")
+        self.patient_label.setText(
+            f"{full_name(patient)} · {patient.mrn} · {dob_text(patient)} · {sex_text(patient.sex)}"
+        )
         self.reload_account()
 
     def reload_account(self) -> None:
@@ -243,8 +271,11 @@ class BillingWorkspace(QWidget):
         patient_id = self.patient.id
 
         def load() -> tuple[Any, Any, Any]:
-            return (self.billing.account(patient_id), self.billing.charges(patient_id).items,
-                    self.billing.policies(patient_id).items)
+            return (
+                self.billing.account(patient_id),
+                self.billing.charges(patient_id).items,
+                self.billing.policies(patient_id).items,
+            )
 
         def show(result: tuple[Any, Any, Any]) -> None:
             account, charges, policies = result
@@ -260,8 +291,10 @@ class BillingWorkspace(QWidget):
         if self.patient is None:
             return
         patient_id = self.patient.id
-        self._run(lambda: self.billing.create_invoice(patient_id, charge_ids),
-                  self._show_invoice_and_reload)
+        self._run(
+            lambda: self.billing.create_invoice(patient_id, charge_ids),
+            self._show_invoice_and_reload,
+        )
 
     def _show_invoice_and_reload(self, invoice: Any) -> None:
         self.invoice.set_invoice(invoice)
@@ -270,12 +303,16 @@ class BillingWorkspace(QWidget):
         self.reload_account()
 
     def open_invoice(self, invoice_id: int, *, switch: bool = True) -> None:
-        self._run(lambda: self.billing.invoice(invoice_id),
-                  lambda invoice: self._show_invoice(invoice, switch))
+        self._run(
+            lambda: self.billing.invoice(invoice_id),
+            lambda invoice: self._show_invoice(invoice, switch),
+        )
 
     def open_invoice_number(self, number: str) -> None:
-        self._run(lambda: self.billing.invoice_by_number(number),
-                  lambda invoice: self._show_invoice(invoice, True))
+        self._run(
+            lambda: self.billing.invoice_by_number(number),
+            lambda invoice: self._show_invoice(invoice, True),
+        )
 
     def _show_invoice(self, invoice: Any, switch: bool) -> None:
         self.invoice.set_invoice(invoice)
@@ -285,23 +322,28 @@ class BillingWorkspace(QWidget):
         # account) — never someone else's.
         current = self.patient.id if self.patient else None
         if self.panel.model is None:
-            self.patient_label.setText(self.tr("Patient #{id} (names are not shown for your "
-                                               "role)").format(id=invoice.patient_id))
+            self.patient_label.setText(
+                self.tr("Patient #{id} (names are not shown for your role)").format(
+                    id=invoice.patient_id
+                )
+            )
         elif current != invoice.patient_id:
             self._run(lambda: self.patients_api.get(invoice.patient_id), self.set_patient)
 
     def add_charge(self) -> None:
         if self.patient is None or not self.can_write:
             return
-        dialog = ChargeDialog(self.tasks, self.billing, patient_id=self.patient.id,
-                              parent=self)
+        dialog = ChargeDialog(self.tasks, self.billing, patient_id=self.patient.id, parent=self)
         dialog.accepted.connect(self.reload_account)
         dialog.open()
 
     def reverse_charge(self, charge: Any) -> None:
-        dialog = ReasonDialog(self.tasks, self.tr("Reverse charge {code}").format(
-            code=charge.code), lambda reason: self.billing.reverse_charge(charge.id, reason),
-            parent=self)
+        dialog = ReasonDialog(
+            self.tasks,
+            self.tr("Reverse charge {code}").format(code=charge.code),
+            lambda reason: self.billing.reverse_charge(charge.id, reason),
+            parent=self,
+        )
         dialog.accepted.connect(self.reload_account)
         dialog.open()
 
@@ -316,18 +358,30 @@ class BillingWorkspace(QWidget):
         def work(amount: Decimal | None, reason: str) -> Any:
             return self.billing.refund(payment.id, amount or left, reason)
 
-        dialog = AmountReasonDialog(self.tasks, self.tr("Refund {r}").format(
-            r=payment.receipt_number), minor_unit=self.minor_unit, amount=left, work=work,
-            hint=self.tr("Paid back by the original method ({m}) from the account credit; "
-                         "above the limit a manager approves first.").format(m=payment.method),
-            parent=self)
+        dialog = AmountReasonDialog(
+            self.tasks,
+            self.tr("Refund {r}").format(r=payment.receipt_number),
+            minor_unit=self.minor_unit,
+            amount=left,
+            work=work,
+            hint=self.tr(
+                "Paid back by the original method ({m}) from the account credit; "
+                "above the limit a manager approves first."
+            ).format(m=payment.method),
+            parent=self,
+        )
 
         def done() -> None:
             result = dialog.result_value
             if result is not None and result.status == "pending_approval":
-                QMessageBox.information(self, self.tr("Refund"), self.tr(
-                    "The refund waits for a manager's approval. Once approved, refund again "
-                    "to pay it out."))
+                QMessageBox.information(
+                    self,
+                    self.tr("Refund"),
+                    self.tr(
+                        "The refund waits for a manager's approval. Once approved, refund again "
+                        "to pay it out."
+                    ),
+                )
             elif result is not None and result.refund is not None:
                 self.print_receipt(result.refund)
             self.reload_account()
@@ -352,12 +406,19 @@ class BillingWorkspace(QWidget):
     def take_payment(self, invoice: Any) -> None:
         self._payment_dialog(invoice.id, invoice.patient_id, invoice.patient_balance)
 
-    def _payment_dialog(self, invoice_id: int | None, patient_id: int,
-                        amount: Decimal) -> None:
+    def _payment_dialog(self, invoice_id: int | None, patient_id: int, amount: Decimal) -> None:
         terminal = bool(self.settings and self.settings.gateway_configured)
-        dialog = PaymentDialog(self.tasks, self.billing, invoice_id=invoice_id,
-                               patient_id=patient_id, amount=amount, currency=self.currency,
-                               minor_unit=self.minor_unit, terminal=terminal, parent=self)
+        dialog = PaymentDialog(
+            self.tasks,
+            self.billing,
+            invoice_id=invoice_id,
+            patient_id=patient_id,
+            amount=amount,
+            currency=self.currency,
+            minor_unit=self.minor_unit,
+            terminal=terminal,
+            parent=self,
+        )
 
         def done() -> None:
             result = dialog.result_value
@@ -376,32 +437,48 @@ class BillingWorkspace(QWidget):
 
     def discount(self, invoice: Any) -> None:
         settings = self.settings
-        hint = self.tr("A discount above {p} % or {a} {c} waits for a manager's approval."
-                       ).format(p=settings.discount_approval_percent if settings else "?",
-                                a=settings.discount_approval_amount if settings else "?",
-                                c=self.currency)
+        hint = self.tr("A discount above {p} % or {a} {c} waits for a manager's approval.").format(
+            p=settings.discount_approval_percent if settings else "?",
+            a=settings.discount_approval_amount if settings else "?",
+            c=self.currency,
+        )
         lines = [(line.id, f"{line.line_no}. {line.description}") for line in invoice.lines]
-        dialog = DiscountDialog(self.tasks, self.billing, invoice_id=invoice.id, lines=lines,
-                                minor_unit=self.minor_unit, threshold_text=hint, parent=self)
+        dialog = DiscountDialog(
+            self.tasks,
+            self.billing,
+            invoice_id=invoice.id,
+            lines=lines,
+            minor_unit=self.minor_unit,
+            threshold_text=hint,
+            parent=self,
+        )
 
         def done() -> None:
             result = dialog.result_value
             self.invoice.set_invoice(result)
             if any(d.status == "pending" for d in result.discounts):
-                QMessageBox.information(self, self.tr("Discount"), self.tr(
-                    "This discount needs a manager's approval; it was sent to the approvals "
-                    "queue. The invoice can be finalised once it is decided."))
+                QMessageBox.information(
+                    self,
+                    self.tr("Discount"),
+                    self.tr(
+                        "This discount needs a manager's approval; it was sent to the approvals "
+                        "queue. The invoice can be finalised once it is decided."
+                    ),
+                )
 
         dialog.accepted.connect(done)
         dialog.open()
 
     def remove_line(self, invoice: Any, line_id: int) -> None:
-        self._run(lambda: self.billing.remove_line(invoice.id, line_id),
-                  self._show_invoice_and_reload)
+        self._run(
+            lambda: self.billing.remove_line(invoice.id, line_id), self._show_invoice_and_reload
+        )
 
     def set_policy(self, invoice: Any, policy_id: int | None) -> None:
-        self._run(lambda: self.billing.set_insurance(invoice.id, policy_id, invoice.version),
-                  self.invoice.set_invoice)
+        self._run(
+            lambda: self.billing.set_insurance(invoice.id, policy_id, invoice.version),
+            self.invoice.set_invoice,
+        )
 
     def apply_credit(self, invoice: Any) -> None:
         self._run(lambda: self.billing.apply_credit(invoice.id), self._show_invoice_and_reload)
@@ -411,17 +488,27 @@ class BillingWorkspace(QWidget):
             return self.billing.credit_note(invoice.id, amount=amount, reason=reason)
 
         dialog = AmountReasonDialog(
-            self.tasks, self.tr("Credit note for {n}").format(n=invoice.number),
-            minor_unit=self.minor_unit, amount=None, work=work, amount_optional=True,
-            hint=self.tr("Leave the amount empty to credit all that is still owed: the "
-                         "invoice is then void."), parent=self)
+            self.tasks,
+            self.tr("Credit note for {n}").format(n=invoice.number),
+            minor_unit=self.minor_unit,
+            amount=None,
+            work=work,
+            amount_optional=True,
+            hint=self.tr(
+                "Leave the amount empty to credit all that is still owed: the invoice is then void."
+            ),
+            parent=self,
+        )
         dialog.accepted.connect(lambda: self.open_invoice(invoice.id, switch=False))
         dialog.accepted.connect(self.reload_account)
         dialog.open()
 
     def discard(self, invoice: Any) -> None:
-        answer = QMessageBox.question(self, self.tr("Discard draft"), self.tr(
-            "Delete this draft? Its charges go back to the unbilled list."))
+        answer = QMessageBox.question(
+            self,
+            self.tr("Discard draft"),
+            self.tr("Delete this draft? Its charges go back to the unbilled list."),
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
 
@@ -438,68 +525,94 @@ class BillingWorkspace(QWidget):
 
     def print_invoice(self, invoice: Any) -> None:
         invoice_id = invoice.id
-        open_preview(self, self.tasks,
-                     lambda: render_invoice(self.billing.invoice(invoice_id),
-                                            self.letterhead.get()),
-                     title=self.tr("Invoice {n}").format(n=invoice.number or self.tr("draft")),
-                     file_name=f"{invoice.number or 'draft-invoice'}.pdf",
-                     on_printed=record(self.tasks, self.billing, "invoice",
-                                       invoice_id=invoice_id),
-                     on_error=self._on_print_failed)
+        open_preview(
+            self,
+            self.tasks,
+            lambda: render_invoice(self.billing.invoice(invoice_id), self.letterhead.get()),
+            title=self.tr("Invoice {n}").format(n=invoice.number or self.tr("draft")),
+            file_name=f"{invoice.number or 'draft-invoice'}.pdf",
+            on_printed=record(self.tasks, self.billing, "invoice", invoice_id=invoice_id),
+            on_error=self._on_print_failed,
+        )
 
     def print_receipt(self, payment: Any) -> None:
-        open_preview(self, self.tasks, lambda: render_receipt(payment, self.letterhead.get()),
-                     title=self.tr("Receipt {n}").format(n=payment.receipt_number),
-                     file_name=f"{payment.receipt_number}.pdf",
-                     on_printed=record(self.tasks, self.billing, "receipt",
-                                       payment_id=payment.id),
-                     on_error=self._on_print_failed)
+        open_preview(
+            self,
+            self.tasks,
+            lambda: render_receipt(payment, self.letterhead.get()),
+            title=self.tr("Receipt {n}").format(n=payment.receipt_number),
+            file_name=f"{payment.receipt_number}.pdf",
+            on_printed=record(self.tasks, self.billing, "receipt", payment_id=payment.id),
+            on_error=self._on_print_failed,
+        )
 
     def print_statement(self) -> None:
         if self.patient is None:
             return
         patient_id = self.patient.id
-        open_preview(self, self.tasks,
-                     lambda: render_statement(self.billing.statement(patient_id),
-                                              self.letterhead.get()),
-                     title=self.tr("Statement"), file_name=f"statement-{patient_id}.pdf",
-                     on_printed=record(self.tasks, self.billing, "statement",
-                                       patient_id=patient_id),
-                     on_error=self._on_print_failed)
+        open_preview(
+            self,
+            self.tasks,
+            lambda: render_statement(self.billing.statement(patient_id), self.letterhead.get()),
+            title=self.tr("Statement"),
+            file_name=f"statement-{patient_id}.pdf",
+            on_printed=record(self.tasks, self.billing, "statement", patient_id=patient_id),
+            on_error=self._on_print_failed,
+        )
 
     def print_claims(self, claims: list[Any], payer_name: str) -> None:
         batch = claims[0].batch_number if len({c.batch_id for c in claims}) == 1 else None
-        open_preview(self, self.tasks,
-                     lambda: render_claim_summary(claims, self.letterhead.get(),
-                                                  payer_name=payer_name, batch_number=batch),
-                     title=self.tr("Claim summary"), file_name="claims.pdf",
-                     on_error=self._on_print_failed)
+        open_preview(
+            self,
+            self.tasks,
+            lambda: render_claim_summary(
+                claims, self.letterhead.get(), payer_name=payer_name, batch_number=batch
+            ),
+            title=self.tr("Claim summary"),
+            file_name="claims.pdf",
+            on_error=self._on_print_failed,
+        )
 
     # -- claims, approvals, cash-up ------------------------------------------------------
     def submit_claims(self, payer_id: int) -> None:
         def done(batch: Any) -> None:
-            self._say(self.tr("Batch {n}: {count} claim(s) adjudicated.").format(
-                n=batch.number, count=len(batch.claims)))
+            self._say(
+                self.tr("Batch {n}: {count} claim(s) adjudicated.").format(
+                    n=batch.number, count=len(batch.claims)
+                )
+            )
             self.claims.reload()
 
         self._run(lambda: self.billing.submit_claims(payer_id), done)
 
     def post_remittance(self, claim: Any) -> None:
         def work(amount: Decimal | None, reference: str) -> Any:
-            return self.billing.post_remittance(claim.id, amount or claim.outstanding,
-                                                reference)
+            return self.billing.post_remittance(claim.id, amount or claim.outstanding, reference)
 
-        dialog = AmountReasonDialog(self.tasks, self.tr("Remittance for claim {c}").format(
-            c=claim.id), minor_unit=self.minor_unit, amount=claim.outstanding, work=work,
-            reason_label=self.tr("Payer reference"), parent=self)
+        dialog = AmountReasonDialog(
+            self.tasks,
+            self.tr("Remittance for claim {c}").format(c=claim.id),
+            minor_unit=self.minor_unit,
+            amount=claim.outstanding,
+            work=work,
+            reason_label=self.tr("Payer reference"),
+            parent=self,
+        )
         dialog.accepted.connect(self.claims.reload)
         dialog.open()
 
     def resolve_rejection(self, claim: Any, action: str) -> None:
-        title = (self.tr("Bill the rejected amount to the patient") if action == "bill_patient"
-                 else self.tr("Ask to write off the rejected amount"))
-        dialog = ReasonDialog(self.tasks, title, lambda reason: self.billing.resolve_rejection(
-            claim.id, action, reason), parent=self)
+        title = (
+            self.tr("Bill the rejected amount to the patient")
+            if action == "bill_patient"
+            else self.tr("Ask to write off the rejected amount")
+        )
+        dialog = ReasonDialog(
+            self.tasks,
+            title,
+            lambda reason: self.billing.resolve_rejection(claim.id, action, reason),
+            parent=self,
+        )
         dialog.accepted.connect(self.claims.reload)
         dialog.open()
 
@@ -510,11 +623,15 @@ class BillingWorkspace(QWidget):
     def cash_up(self) -> None:
         def show(session: Any) -> None:
             if session is None:
-                QMessageBox.information(self, self.tr("Cash-up"), self.tr(
-                    "No cash session is open: it opens with your first payment."))
+                QMessageBox.information(
+                    self,
+                    self.tr("Cash-up"),
+                    self.tr("No cash session is open: it opens with your first payment."),
+                )
                 return
-            dialog = CashUpDialog(self.tasks, self.billing, session,
-                                  minor_unit=self.minor_unit, parent=self)
+            dialog = CashUpDialog(
+                self.tasks, self.billing, session, minor_unit=self.minor_unit, parent=self
+            )
             dialog.accepted.connect(self.reload_drawer)
             dialog.accepted.connect(lambda: self._say(self.tr("Cash-up submitted and locked.")))
             dialog.open()
@@ -551,8 +668,7 @@ class BillingWorkspace(QWidget):
             if invoice is None:
                 return
             if self.panel.model is not None:
-                self._run(lambda: self.patients_api.get(invoice.patient_id),
-                          self.set_patient)
+                self._run(lambda: self.patients_api.get(invoice.patient_id), self.set_patient)
             else:
                 self.open_invoice(invoice.id)
 

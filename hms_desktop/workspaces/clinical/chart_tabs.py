@@ -76,8 +76,9 @@ class ChartTab(QWidget):
 
     sig_action = Signal(str)  # "new_note", "record_vitals", ... handled by the chart
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, clinical: ClinicalApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.clinical = clinical
@@ -150,8 +151,14 @@ def latest_vitals_html(vitals: VitalsRead | None) -> str:
     if vitals is None:
         return _list_html([], _t("No vitals recorded."))
     rows = []
-    for key, label in (("bp", "BP"), ("heart_rate_bpm", "Pulse"), ("respiratory_rate", "Resp"),
-                       ("temperature_c", "Temp"), ("spo2_pct", "SpO₂"), ("bmi", "BMI")):
+    for key, label in (
+        ("bp", "BP"),
+        ("heart_rate_bpm", "Pulse"),
+        ("respiratory_rate", "Resp"),
+        ("temperature_c", "Temp"),
+        ("spo2_pct", "SpO₂"),
+        ("bmi", "BMI"),
+    ):
         text, flag = vital_cell(vitals, key)
         if not text:
             continue
@@ -175,12 +182,12 @@ class SummaryTab(ChartTab):
     """Problems, medications, latest vitals and recent visits at a glance, with the
     blood-pressure trend (the chart summary is one request)."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, clinical: ClinicalApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(context, clinical, parent)
         self.add_action(self.tr("New &note…"), self.tr("Write a note (Ctrl+N)"), "new_note")
-        self.add_action(self.tr("Record &vitals…"), self.tr("Record vital signs"),
-                        "record_vitals")
+        self.add_action(self.tr("Record &vitals…"), self.tr("Record vital signs"), "record_vitals")
         self.add_action(self.tr("Pre&scribe…"), self.tr("Write a prescription"), "prescribe")
         self.finish_layout()
         cards = QHBoxLayout()
@@ -204,8 +211,10 @@ class SummaryTab(ChartTab):
         meds = [html.escape(medication_text(m)) for m in chart.medications]
         self.meds_label.setText(_list_html(meds, self.tr("No current medications.")))
         self.vitals_label.setText(latest_vitals_html(chart.latest_vitals))
-        visits = [f"{local_time(e.started_at, '%d %b %Y')} — "
-                  f"{html.escape(e.reason or e.kind)}" for e in chart.recent_encounters]
+        visits = [
+            f"{local_time(e.started_at, '%d %b %Y')} — {html.escape(e.reason or e.kind)}"
+            for e in chart.recent_encounters
+        ]
         self.encounters_label.setText(_list_html(visits, self.tr("No visits yet.")))
 
     def show_vitals(self, rows: list[VitalsRead]) -> None:
@@ -219,11 +228,20 @@ def set_trend(chart: TrendChart, metric: tuple, rows: list[VitalsRead]) -> None:
     names = {"systolic_mmhg": _t("Systolic"), "diastolic_mmhg": _t("Diastolic")}
     series = []
     for i, key in enumerate(keys):
-        points = [(parse_time(r.recorded_at), float(getattr(r, key))) for r in ordered
-                  if getattr(r, key) is not None]
+        points = [
+            (parse_time(r.recorded_at), float(getattr(r, key)))
+            for r in ordered
+            if getattr(r, key) is not None
+        ]
         spec = VITALS_BY_KEY.get(key)
-        series.append(Series(names.get(key, translate("Vitals", title)), points,
-                             ("#1f5fa8", "#7b3fa0")[i % 2], spec.normal if spec else None))
+        series.append(
+            Series(
+                names.get(key, translate("Vitals", title)),
+                points,
+                ("#1f5fa8", "#7b3fa0")[i % 2],
+                spec.normal if spec else None,
+            )
+        )
     chart.set_data(translate("Vitals", title), unit, series, band)
 
 
@@ -231,8 +249,9 @@ def set_trend(chart: TrendChart, metric: tuple, rows: list[VitalsRead]) -> None:
 class TimelineTab(ChartTab):
     """Everything that happened, newest first, fetched a page at a time as you scroll."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, clinical: ClinicalApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(context, clinical, parent)
         self.finish_layout()
         self.model = TimelineModel(context.tasks, clinical, self)
@@ -249,19 +268,24 @@ class TimelineTab(ChartTab):
 class NotesTab(ChartTab):
     """Notes on the left, the selected note with all its versions on the right."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, clinical: ClinicalApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(context, clinical, parent)
         self.add_action(self.tr("New &note…"), self.tr("Write a note (Ctrl+N)"), "new_note")
-        self.amend_button = self.add_action(self.tr("&Amend…"),
-                                            self.tr("Amend the selected note"), "amend_note")
+        self.amend_button = self.add_action(
+            self.tr("&Amend…"), self.tr("Amend the selected note"), "amend_note"
+        )
         self.finish_layout()
-        self.model = RowsTableModel([
-            (self.tr("Written"), lambda n: local_time(n.created_at)),
-            (self.tr("Type"), lambda n: n.note_type.upper()),
-            (self.tr("Title"), lambda n: n.title or ""),
-            (self.tr("Status"), lambda n: _note_status(n)),
-        ], parent=self)
+        self.model = RowsTableModel(
+            [
+                (self.tr("Written"), lambda n: local_time(n.created_at)),
+                (self.tr("Type"), lambda n: n.note_type.upper()),
+                (self.tr("Title"), lambda n: n.title or ""),
+                (self.tr("Status"), lambda n: _note_status(n)),
+            ],
+            parent=self,
+        )
         self.table = make_table(self, self.tr("Notes"), self.model, stretch_column=2)
         self.viewer = QTextBrowser(self)
         self.viewer.setAccessibleName(self.tr("Selected note"))
@@ -309,11 +333,11 @@ def _note_status(note: NoteRead) -> str:
 class VitalsTab(ChartTab):
     """Trend chart of one measurement over the recorded vitals table."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, clinical: ClinicalApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(context, clinical, parent)
-        self.add_action(self.tr("Record &vitals…"), self.tr("Record vital signs"),
-                        "record_vitals")
+        self.add_action(self.tr("Record &vitals…"), self.tr("Record vital signs"), "record_vitals")
         self.metric_combo = QComboBox(self)
         self.metric_combo.setAccessibleName(self.tr("Measurement to chart"))
         for metric in TREND_METRICS:
@@ -356,9 +380,16 @@ class ListTab(ChartTab):
     """A per-patient list that arrives whole (allergies, problems, medications, ...);
     ``loader(clinical, patient_id)`` fetches it on a worker."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, name: str, columns,
-                 loader: Callable[[ClinicalApi, int], list[Any]], flag_of=None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        name: str,
+        columns,
+        loader: Callable[[ClinicalApi, int], list[Any]],
+        flag_of=None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(context, clinical, parent)
         self._loader = loader
         self.model = RowsTableModel(columns, flag_of, self)
@@ -388,6 +419,8 @@ def reference_text(result: LabResultRead | LabTestRead) -> str:
     low, high = result.ref_low, result.ref_high
     if low is None and high is None:
         return ""
+
     def fmt(v):
-        return (f"{float(v):g}" if v is not None else "…")
+        return f"{float(v):g}" if v is not None else "…"
+
     return f"{fmt(low)}–{fmt(high)}"

@@ -39,10 +39,16 @@ class VitalsDialog(FormDialog):
     """Record one set of vital signs. Implausible values are refused inline before
     sending; abnormal but real values get a plain-words hint and can still be saved."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Record vitals"), self_tr("Save vitals"),
-                         parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            context, clinical, self_tr("Record vitals"), self_tr("Save vitals"), parent
+        )
         self.patient_id = patient_id
         grid_host = QWidget(self.body)
         grid = QGridLayout(grid_host)
@@ -56,12 +62,21 @@ class VitalsDialog(FormDialog):
             edit.setAccessibleName(spec.display_label())
             edit.setMaximumWidth(90)
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-            normal = (self.tr("normal {lo:g}–{hi:g}").format(lo=spec.normal[0], hi=spec.normal[1])
-                      if spec.normal else "")
+            normal = (
+                self.tr("normal {lo:g}–{hi:g}").format(lo=spec.normal[0], hi=spec.normal[1])
+                if spec.normal
+                else ""
+            )
             edit.setPlaceholderText(normal.split(" ", 1)[-1] if normal else "")
-            edit.setToolTip(self.tr("{label} in {unit}. Possible values {lo:g}–{hi:g}. {normal}")
-                            .format(label=spec.display_label(), unit=spec.unit,
-                                    lo=spec.plausible[0], hi=spec.plausible[1], normal=normal))
+            edit.setToolTip(
+                self.tr("{label} in {unit}. Possible values {lo:g}–{hi:g}. {normal}").format(
+                    label=spec.display_label(),
+                    unit=spec.unit,
+                    lo=spec.plausible[0],
+                    hi=spec.plausible[1],
+                    normal=normal,
+                )
+            )
             label.setBuddy(edit)
             unit = QLabel(spec.unit, grid_host)
             unit.setProperty("role", "subtitle")
@@ -93,8 +108,11 @@ class VitalsDialog(FormDialog):
         """Update the hint of one field; returns its blocking problem, if any."""
         spec = next(r for r in VITAL_RANGES if r.key == key)
         hint = self.hints[key]
-        normal = (self.tr("normal {lo:g}–{hi:g}").format(lo=spec.normal[0], hi=spec.normal[1])
-                  if spec.normal else "")
+        normal = (
+            self.tr("normal {lo:g}–{hi:g}").format(lo=spec.normal[0], hi=spec.normal[1])
+            if spec.normal
+            else ""
+        )
         try:
             value = self._value(key)
         except ValueError:
@@ -103,14 +121,21 @@ class VitalsDialog(FormDialog):
             return self._hint(hint, normal, "subtitle", blocking=False)
         lo, hi = spec.plausible
         if not lo <= value <= hi:
-            return self._hint(hint, self.tr("Must be between {lo:g} and {hi:g} {unit}.")
-                              .format(lo=lo, hi=hi, unit=spec.unit), "error")
+            return self._hint(
+                hint,
+                self.tr("Must be between {lo:g} and {hi:g} {unit}.").format(
+                    lo=lo, hi=hi, unit=spec.unit
+                ),
+                "error",
+            )
         if spec.normal and value < spec.normal[0]:
-            return self._hint(hint, self.tr("Low — {normal}").format(normal=normal),
-                              "notice", blocking=False)
+            return self._hint(
+                hint, self.tr("Low — {normal}").format(normal=normal), "notice", blocking=False
+            )
         if spec.normal and value > spec.normal[1]:
-            return self._hint(hint, self.tr("High — {normal}").format(normal=normal),
-                              "notice", blocking=False)
+            return self._hint(
+                hint, self.tr("High — {normal}").format(normal=normal), "notice", blocking=False
+            )
         return self._hint(hint, self.tr("Normal"), "subtitle", blocking=False)
 
     @staticmethod
@@ -161,14 +186,17 @@ class VitalsDialog(FormDialog):
         super().on_failure(exc)
 
 
-
 class AllergyDialog(FormDialog):
     """Add an allergy or intolerance (substance, reaction, severity, category)."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Add allergy"), self_tr("Add allergy"),
-                         parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(context, clinical, self_tr("Add allergy"), self_tr("Add allergy"), parent)
         self.patient_id = patient_id
         self.substance_edit = QLineEdit(self.body)
         self.substance_edit.setAccessibleName(self.tr("Substance"))
@@ -195,8 +223,11 @@ class AllergyDialog(FormDialog):
         self.form.addRow(self.tr("&Category:"), self.category_combo)
 
     def validate(self) -> bool:
-        problem = None if self.substance_edit.text().strip() else self.tr(
-            "Enter the substance the patient reacts to.")
+        problem = (
+            None
+            if self.substance_edit.text().strip()
+            else self.tr("Enter the substance the patient reacts to.")
+        )
         set_error(self.substance_error, problem)
         return problem is None
 
@@ -214,10 +245,14 @@ class AllergyDialog(FormDialog):
 class ProblemDialog(FormDialog):
     """Add a problem-list entry coded in ICD-10, searched as you type (≥2 characters)."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Add problem"), self_tr("Add problem"),
-                         parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(context, clinical, self_tr("Add problem"), self_tr("Add problem"), parent)
         self.patient_id = patient_id
         self.selected: Icd10Read | None = None
         self._generation = 0
@@ -271,7 +306,9 @@ class ProblemDialog(FormDialog):
         self.context.tasks.run(
             lambda: api.search_icd10(text),
             on_done=lambda items: self._on_icd_loaded(generation, items),
-            on_error=self.problem.show_error, owner=self)
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_icd_loaded(self, generation: int, items: list[Icd10Read]) -> None:
         if generation != self._generation:
@@ -280,8 +317,9 @@ class ProblemDialog(FormDialog):
         for item in items:
             entry = QListWidgetItem(f"{item.code}  {item.description}", self.results)
             entry.setData(Qt.ItemDataRole.UserRole, item)
-        self.status_label.setText(self.tr("{n} matches").format(n=len(items)) if items
-                                  else self.tr("No matching codes."))
+        self.status_label.setText(
+            self.tr("{n} matches").format(n=len(items)) if items else self.tr("No matching codes.")
+        )
         if items:
             self.results.setCurrentRow(0)
 
@@ -311,29 +349,46 @@ class ProblemDialog(FormDialog):
         code = self.selected.code
         description = self.selected.description
         onset = self.onset_edit.text().strip() or None
-        self.run(lambda: api.add_problem(pid, icd10_code=code, description=description,
-                                         onset_date=onset))
+        self.run(
+            lambda: api.add_problem(pid, icd10_code=code, description=description, onset_date=onset)
+        )
 
 
 class BreakGlassDialog(FormDialog):
     """Emergency access to a chart outside the care team: the reason is required, the
     access is time-limited and every use is audited and reviewed."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 patient_label: str, parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Emergency access (break the glass)"),
-                         self_tr("Open chart"), parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        patient_label: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            context,
+            clinical,
+            self_tr("Emergency access (break the glass)"),
+            self_tr("Open chart"),
+            parent,
+        )
         self.patient_id = patient_id
-        warning = QLabel(self.tr(
-            "You are not in the care team of {patient}. You may open the chart in an "
-            "emergency. Access lasts a limited time, is recorded with your reason and is "
-            "reviewed by an administrator.").format(patient=patient_label), self.body)
+        warning = QLabel(
+            self.tr(
+                "You are not in the care team of {patient}. You may open the chart in an "
+                "emergency. Access lasts a limited time, is recorded with your reason and is "
+                "reviewed by an administrator."
+            ).format(patient=patient_label),
+            self.body,
+        )
         warning.setWordWrap(True)
         warning.setProperty("role", "notice")
         self.reason_edit = QPlainTextEdit(self.body)
         self.reason_edit.setAccessibleName(self.tr("Reason for emergency access"))
-        self.reason_edit.setPlaceholderText(self.tr("e.g. Patient collapsed in the waiting "
-                                                    "area; treating doctor unavailable."))
+        self.reason_edit.setPlaceholderText(
+            self.tr("e.g. Patient collapsed in the waiting area; treating doctor unavailable.")
+        )
         self.reason_edit.setTabChangesFocus(True)
         self.reason_edit.setMaximumHeight(90)
         self.reason_error = field_error_label(self.body, self.tr("Reason problem"))
@@ -347,7 +402,8 @@ class BreakGlassDialog(FormDialog):
         problem = None
         if len(reason) < BREAK_GLASS_MIN_REASON:
             problem = self.tr("Give the reason in at least {n} characters.").format(
-                n=BREAK_GLASS_MIN_REASON)
+                n=BREAK_GLASS_MIN_REASON
+            )
         set_error(self.reason_error, problem)
         return problem is None
 

@@ -32,8 +32,14 @@ class FormDialog(QDialog):
 
     sig_saved = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, title: str,
-                 action: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        title: str,
+        action: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.clinical = clinical
@@ -90,8 +96,12 @@ class FormDialog(QDialog):
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> None:
         self._set_busy(True)
-        self.context.tasks.run(fn, on_done=lambda result: self._on_sent(result, on_done),
-                               on_error=self._on_failed, owner=self)
+        self.context.tasks.run(
+            fn,
+            on_done=lambda result: self._on_sent(result, on_done),
+            on_error=self._on_failed,
+            owner=self,
+        )
 
     def _on_sent(self, result: Any, on_done: Callable[[Any], None] | None) -> None:
         self._set_busy(False)

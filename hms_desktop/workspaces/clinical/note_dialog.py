@@ -14,8 +14,12 @@ from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
 
 NOTE_TYPES = ("soap", "progress", "consult", "procedure")
-SOAP_FIELDS = (("subjective", "&Subjective:"), ("objective", "&Objective:"),
-               ("assessment", "&Assessment:"), ("plan", "&Plan:"))
+SOAP_FIELDS = (
+    ("subjective", "&Subjective:"),
+    ("objective", "&Objective:"),
+    ("assessment", "&Assessment:"),
+    ("plan", "&Plan:"),
+)
 
 
 def latest_version(note: NoteRead) -> NoteVersionRead:
@@ -24,28 +28,36 @@ def latest_version(note: NoteRead) -> NoteVersionRead:
 
 def note_html(note: NoteRead) -> str:
     """Every version of a note, newest first; superseded ones are marked as such."""
-    versions = sorted(note.versions or [note.current], key=lambda v: v.version_no,
-                      reverse=True)
+    versions = sorted(note.versions or [note.current], key=lambda v: v.version_no, reverse=True)
     parts = []
     for i, version in enumerate(versions):
         number = version.version_no
         signed = version.signed_at
-        status = (self_tr("signed {when} by {who}").format(
-            when=local_time(signed), who=html.escape(version.author_name or ""))
-            if signed else self_tr("not signed"))
+        status = (
+            self_tr("signed {when} by {who}").format(
+                when=local_time(signed), who=html.escape(version.author_name or "")
+            )
+            if signed
+            else self_tr("not signed")
+        )
         heading = self_tr("Version {n}").format(n=number)
         if i > 0:
             heading += " — " + self_tr("superseded")
         colour = "" if i == 0 else " style='color:palette(placeholder-text)'"
         block = [f"<h4{colour}>{html.escape(heading)} · {status}</h4>"]
         if version.amendment_reason:
-            block.append("<p><i>" + html.escape(self_tr("Amendment reason: {r}").format(
-                r=version.amendment_reason)) + "</i></p>")
+            block.append(
+                "<p><i>"
+                + html.escape(self_tr("Amendment reason: {r}").format(r=version.amendment_reason))
+                + "</i></p>"
+            )
         for key, label in SOAP_FIELDS:
             text = getattr(version, key)
             if text:
-                block.append(f"<p{colour}><b>{html.escape(label.replace('&', ''))}</b> "
-                             f"{html.escape(text).replace(chr(10), '<br>')}</p>")
+                block.append(
+                    f"<p{colour}><b>{html.escape(label.replace('&', ''))}</b> "
+                    f"{html.escape(text).replace(chr(10), '<br>')}</p>"
+                )
         if version.body:
             block.append(f"<p{colour}>{html.escape(version.body)}</p>")
         parts.append("".join(block))
@@ -59,21 +71,31 @@ class NoteDialog(FormDialog):
     reason, and is sent with the version it was based on (stale → 409 from the server).
     """
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 note: NoteRead | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        note: NoteRead | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         amending = note is not None
-        super().__init__(context, clinical,
-                         self_tr("Amend note") if amending else self_tr("New note"),
-                         self_tr("Sign amendment") if amending else self_tr("Sign note"),
-                         parent)
+        super().__init__(
+            context,
+            clinical,
+            self_tr("Amend note") if amending else self_tr("New note"),
+            self_tr("Sign amendment") if amending else self_tr("Sign note"),
+            parent,
+        )
         self.patient_id = patient_id
         self.note = note
         self.sign = True
         self.type_combo = QComboBox(self.body)
         self.type_combo.setAccessibleName(self.tr("Note type"))
         for value in NOTE_TYPES:
-            self.type_combo.addItem(self.tr(value.upper() if value == "soap"
-                                            else value.capitalize()), value)
+            self.type_combo.addItem(
+                self.tr(value.upper() if value == "soap" else value.capitalize()), value
+            )
         self.title_edit = QLineEdit(self.body)
         self.title_edit.setAccessibleName(self.tr("Title"))
         self.title_edit.setMaxLength(200)
@@ -111,18 +133,22 @@ class NoteDialog(FormDialog):
             self.draft_button.setToolTip(self.tr("Keep the note as an unsigned draft"))
             self.draft_button.clicked.connect(self._save_unsigned)
             self.layout().itemAt(self.layout().count() - 1).layout().insertWidget(
-                1, self.draft_button)
-        self.submit_button.setToolTip(self.tr("{action} (Ctrl+Enter)").format(
-            action=self.submit_button.text()))
+                1, self.draft_button
+            )
+        self.submit_button.setToolTip(
+            self.tr("{action} (Ctrl+Enter)").format(action=self.submit_button.text())
+        )
         for edit in self.edits.values():
             edit.installEventFilter(self)
         self.setMinimumSize(620, 560)
 
     def eventFilter(self, watched, event) -> bool:
         # Enter makes a new line in a section; Ctrl+Enter signs, as the tooltip says.
-        if (event.type() == QEvent.Type.KeyPress
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
             self.submit()
             return True
         return super().eventFilter(watched, event)
@@ -145,8 +171,9 @@ class NoteDialog(FormDialog):
         if not any(fields.get(key) for key, _ in SOAP_FIELDS):
             text_problem = self.tr("Write at least one section of the note.")
         elif self.note is not None and all(
-                (fields.get(k) or None) == (getattr(latest_version(self.note), k) or None)
-                for k, _ in SOAP_FIELDS):
+            (fields.get(k) or None) == (getattr(latest_version(self.note), k) or None)
+            for k, _ in SOAP_FIELDS
+        ):
             text_problem = self.tr("Change the text to amend the note.")
         set_error(self.text_error, text_problem)
         reason_problem = None

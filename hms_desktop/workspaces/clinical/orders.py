@@ -26,16 +26,24 @@ PRIORITIES = ("routine", "urgent", "stat")
 def _number(value: object) -> str | None:
     """A reference limit as people write it (``3.5``, not ``3.5000``)."""
     return None if value is None else f"{float(value):g}"
+
+
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 class LabOrderDialog(FormDialog):
     """Choose a test from the catalogue (loaded when the dialog opens) and a priority."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Order lab test"), self_tr("Order test"),
-                         parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            context, clinical, self_tr("Order lab test"), self_tr("Order test"), parent
+        )
         self.patient_id = patient_id
         self.test_combo = QComboBox(self.body)
         self.test_combo.setAccessibleName(self.tr("Test"))
@@ -44,8 +52,9 @@ class LabOrderDialog(FormDialog):
         self.priority_combo = QComboBox(self.body)
         self.priority_combo.setAccessibleName(self.tr("Priority"))
         for value in PRIORITIES:
-            self.priority_combo.addItem(self.tr(value.upper() if value == "stat"
-                                                else value.capitalize()), value)
+            self.priority_combo.addItem(
+                self.tr(value.upper() if value == "stat" else value.capitalize()), value
+            )
         self.notes_edit = QLineEdit(self.body)
         self.notes_edit.setAccessibleName(self.tr("Clinical notes"))
         self.notes_edit.setMaxLength(500)
@@ -53,8 +62,12 @@ class LabOrderDialog(FormDialog):
         self.form.addRow("", self.test_error)
         self.form.addRow(self.tr("&Priority:"), self.priority_combo)
         self.form.addRow(self.tr("&Notes:"), self.notes_edit)
-        context.tasks.run(clinical.lab_catalogue, on_done=self._on_catalogue_loaded,
-                          on_error=self.problem.show_error, owner=self)
+        context.tasks.run(
+            clinical.lab_catalogue,
+            on_done=self._on_catalogue_loaded,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_catalogue_loaded(self, tests: list[LabTestRead]) -> None:
         self.test_combo.clear()
@@ -78,10 +91,14 @@ class LabOrderDialog(FormDialog):
 class LabResultDialog(FormDialog):
     """Enter the result of one order; the server flags it against the reference range."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, order: LabOrderRead,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Enter result"), self_tr("Save result"),
-                         parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        order: LabOrderRead,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(context, clinical, self_tr("Enter result"), self_tr("Save result"), parent)
         self.order = order
         test = order.test
         name, unit = test.name, test.unit or ""
@@ -105,9 +122,14 @@ class LabResultDialog(FormDialog):
         self.form.addRow(self.tr("Test:"), about)
         self.form.addRow(self.tr("&Value:"), row)
         if low is not None or high is not None:
-            ref = QLabel(self.tr("Reference range {low}–{high} {unit}").format(
-                low=low if low is not None else "…", high=high if high is not None else "…",
-                unit=unit), self.body)
+            ref = QLabel(
+                self.tr("Reference range {low}–{high} {unit}").format(
+                    low=low if low is not None else "…",
+                    high=high if high is not None else "…",
+                    unit=unit,
+                ),
+                self.body,
+            )
             ref.setProperty("role", "subtitle")
             self.form.addRow("", ref)
         self.form.addRow("", self.value_error)
@@ -129,10 +151,14 @@ class UploadDocumentDialog(FormDialog):
     """Attach a PDF or image. The file is read on a worker thread, never the GUI thread;
     the server decides the type from its bytes and enforces the size limit again."""
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(context, clinical, self_tr("Attach document"), self_tr("Upload"),
-                         parent)
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(context, clinical, self_tr("Attach document"), self_tr("Upload"), parent)
         self.patient_id = patient_id
         self.path_edit = QLineEdit(self.body)
         self.path_edit.setAccessibleName(self.tr("File"))
@@ -158,8 +184,8 @@ class UploadDocumentDialog(FormDialog):
 
     def browse(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
-            self, self.tr("Attach document"), "",
-            self.tr("Documents (*.pdf *.png *.jpg *.jpeg)"))
+            self, self.tr("Attach document"), "", self.tr("Documents (*.pdf *.png *.jpg *.jpeg)")
+        )
         if path:
             self.path_edit.setText(path)
             if not self.title_edit.text():
@@ -180,14 +206,19 @@ class UploadDocumentDialog(FormDialog):
         def upload() -> DocumentRead:
             if path.stat().st_size > MAX_DOCUMENT_BYTES:
                 raise ValueError(too_big)
-            return api.upload_document(pid, title=title, filename=path.name,
-                                       content=path.read_bytes())
+            return api.upload_document(
+                pid, title=title, filename=path.name, content=path.read_bytes()
+            )
 
         self.run(upload)
 
     def on_failure(self, exc: BaseException) -> None:
         if isinstance(exc, OSError | ValueError):
-            set_error(self.path_error, str(exc) if isinstance(exc, ValueError)
-                      else self.tr("Cannot read the file: {e}").format(e=exc.strerror or exc))
+            set_error(
+                self.path_error,
+                str(exc)
+                if isinstance(exc, ValueError)
+                else self.tr("Cannot read the file: {e}").format(e=exc.strerror or exc),
+            )
             return
         super().on_failure(exc)

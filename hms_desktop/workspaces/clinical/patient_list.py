@@ -33,8 +33,13 @@ class PatientListPanel(QWidget):
     sig_patient_chosen = Signal(object)
     sig_today_loaded = Signal(int)
 
-    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
-                 scheduling: SchedulingApi, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        patients: PatientsApi,
+        scheduling: SchedulingApi,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.context = context
         layout = QVBoxLayout(self)
@@ -112,8 +117,11 @@ class PatientListPanel(QWidget):
         if total is None:
             self.count_label.setText(self.tr("Searching…"))
         else:
-            self.count_label.setText(self.tr("Showing {shown} of {total} patients").format(
-                shown=self.model.rowCount(), total=total))
+            self.count_label.setText(
+                self.tr("Showing {shown} of {total} patients").format(
+                    shown=self.model.rowCount(), total=total
+                )
+            )
 
     def _on_table_activated(self, index) -> None:
         if index.isValid():

@@ -44,12 +44,26 @@ from hms_desktop.workspaces.clinical.common import field_error_label, set_error
 from hms_desktop.workspaces.clinical.dialogs import self_tr
 from hms_desktop.workspaces.clinical.form_dialog import FormDialog
 
-FREQUENCIES = ("once daily", "twice daily", "three times daily", "four times daily",
-               "every 8 hours", "at night", "as needed")
-CONFLICT_TYPES = {"allergy_conflict": "Allergy", "interaction": "Interaction",
-                  "duplicate_therapy": "Duplicate therapy"}
-SEVERITY_WORDS = {"contraindicated": "CONTRAINDICATED", "major": "MAJOR",
-                  "moderate": "Moderate", "minor": "Minor"}
+FREQUENCIES = (
+    "once daily",
+    "twice daily",
+    "three times daily",
+    "four times daily",
+    "every 8 hours",
+    "at night",
+    "as needed",
+)
+CONFLICT_TYPES = {
+    "allergy_conflict": "Allergy",
+    "interaction": "Interaction",
+    "duplicate_therapy": "Duplicate therapy",
+}
+SEVERITY_WORDS = {
+    "contraindicated": "CONTRAINDICATED",
+    "major": "MAJOR",
+    "moderate": "Moderate",
+    "minor": "Minor",
+}
 
 
 def drug_label(drug: DrugRead) -> str:
@@ -81,8 +95,9 @@ _FORM_UNITS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("infusion", ("mg", "mL")),
     ("injection", ("mg", "mL")),
 )
-COUNTED_UNITS = frozenset({"puff", "nebule", "drop", "application", "patch", "suppository",
-                           "capsule", "tablet", "sachet"})
+COUNTED_UNITS = frozenset(
+    {"puff", "nebule", "drop", "application", "patch", "suppository", "capsule", "tablet", "sachet"}
+)
 
 
 def units_for(drug: DrugRead) -> tuple[str, ...]:
@@ -115,8 +130,13 @@ class PrescribeDialog(FormDialog):
     fields (the API layer builds the contract model).
     """
 
-    def __init__(self, context: WorkspaceContext, clinical: ClinicalApi, patient_id: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        clinical: ClinicalApi,
+        patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(context, clinical, self_tr("Prescribe"), self_tr("Prescribe"), parent)
         self.patient_id = patient_id
         self.items: list[dict] = []
@@ -158,9 +178,15 @@ class PrescribeDialog(FormDialog):
 
         self.table = QTableWidget(0, 5, self.body)
         self.table.setAccessibleName(self.tr("Prescription items"))
-        self.table.setHorizontalHeaderLabels([self.tr("Medicine"), self.tr("Dose"),
-                                              self.tr("How often"), self.tr("Days"),
-                                              self.tr("Quantity")])
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Medicine"),
+                self.tr("Dose"),
+                self.tr("How often"),
+                self.tr("Days"),
+                self.tr("Quantity"),
+            ]
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
@@ -191,12 +217,10 @@ class PrescribeDialog(FormDialog):
 
         def fetch():
             chart = api.get_chart(pid)
-            weights = [v for v in api.list_vitals(pid, limit=50).items
-                       if v.weight_kg is not None]
+            weights = [v for v in api.list_vitals(pid, limit=50).items if v.weight_kg is not None]
             return chart, (max(weights, key=lambda v: v.recorded_at) if weights else None)
 
-        self.context.tasks.run(fetch, self._on_patient_loaded, self._on_patient_failed,
-                               owner=self)
+        self.context.tasks.run(fetch, self._on_patient_loaded, self._on_patient_failed, owner=self)
 
     def _on_patient_loaded(self, result: tuple[ChartRead, VitalsRead | None]) -> None:
         chart, weighed = result
@@ -204,11 +228,15 @@ class PrescribeDialog(FormDialog):
         self.header.set_patient(PatientRef.of(chart.patient))
         self.header.set_allergies(chart.allergies)
         if weighed is not None:
-            self.weight_label.setText(self.tr("Weight: {kg} kg (recorded {when})").format(
-                kg=f"{weighed.weight_kg:g}", when=local_time(weighed.recorded_at, "%Y-%m-%d")))
+            self.weight_label.setText(
+                self.tr("Weight: {kg} kg (recorded {when})").format(
+                    kg=f"{weighed.weight_kg:g}", when=local_time(weighed.recorded_at, "%Y-%m-%d")
+                )
+            )
         else:
-            self.weight_label.setText(self.tr("Weight: not recorded — weigh the patient "
-                                              "before weight-based dosing"))
+            self.weight_label.setText(
+                self.tr("Weight: not recorded — weigh the patient before weight-based dosing")
+            )
         open_visits = [e for e in chart.recent_encounters if e.status == "in_progress"]
         self.encounter_id = open_visits[0].id if open_visits else None
 
@@ -252,8 +280,14 @@ class PrescribeDialog(FormDialog):
         self.add_button.setToolTip(self.tr("Add this medicine to the prescription (Alt+A)"))
         self.add_button.setShortcut("Alt+A")
         self.add_button.clicked.connect(self.add_item)
-        for widget in (self.dose_edit, self.unit_combo, self.frequency_combo, self.days_spin,
-                       self.quantity_edit, self.add_button):
+        for widget in (
+            self.dose_edit,
+            self.unit_combo,
+            self.frequency_combo,
+            self.days_spin,
+            self.quantity_edit,
+            self.add_button,
+        ):
             row.addWidget(widget)
         row.addStretch(1)
         return host
@@ -263,11 +297,11 @@ class PrescribeDialog(FormDialog):
         self.safety_panel.setObjectName("safetyPanel")
         self.safety_panel.setStyleSheet(
             f"QFrame#safetyPanel {{ border: 2px solid {STATUS_COLOURS['critical']}; "
-            "border-radius: 6px; background: palette(base); }")
+            "border-radius: 6px; background: palette(base); }"
+        )
         self.safety_panel.setAccessibleName(self.tr("Safety check"))
         layout = QVBoxLayout(self.safety_panel)
-        heading = QLabel(self.tr("⚠ Safety check: the server found problems"),
-                         self.safety_panel)
+        heading = QLabel(self.tr("⚠ Safety check: the server found problems"), self.safety_panel)
         heading.setStyleSheet(f"color: {STATUS_COLOURS['critical']}; font-weight: 600;")
         self.safety_heading = heading
         self.conflicts_label = QLabel(self.safety_panel)
@@ -277,10 +311,12 @@ class PrescribeDialog(FormDialog):
         self.override_edit = QLineEdit(self.safety_panel)
         self.override_edit.setAccessibleName(self.tr("Override reason"))
         self.override_edit.setPlaceholderText(
-            self.tr("Reason to prescribe anyway (required, recorded)"))
+            self.tr("Reason to prescribe anyway (required, recorded)")
+        )
         self.override_edit.setMaxLength(1000)
-        self.override_error = field_error_label(self.safety_panel,
-                                                self.tr("Override reason problem"))
+        self.override_error = field_error_label(
+            self.safety_panel, self.tr("Override reason problem")
+        )
         layout.addWidget(heading)
         layout.addWidget(self.conflicts_label)
         layout.addWidget(self.override_edit)
@@ -316,9 +352,12 @@ class PrescribeDialog(FormDialog):
             self.results.clear()
             return
         generation, api = self._generation, self.clinical
-        self.context.tasks.run(lambda: api.search_formulary(text),
-                               on_done=lambda items: self._on_formulary_loaded(generation, items),
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: api.search_formulary(text),
+            on_done=lambda items: self._on_formulary_loaded(generation, items),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_formulary_loaded(self, generation: int, items: list[DrugRead]) -> None:
         if generation != self._generation:
@@ -326,15 +365,17 @@ class PrescribeDialog(FormDialog):
         self.results.clear()
         for drug in items:
             also = other_names(drug)
-            entry = QListWidgetItem(drug_label(drug) + (f"  —  {also}" if also else ""),
-                                    self.results)
+            entry = QListWidgetItem(
+                drug_label(drug) + (f"  —  {also}" if also else ""), self.results
+            )
             entry.setData(Qt.ItemDataRole.UserRole, drug)
             entry.setToolTip(also or drug_label(drug))
         if items:
             self.results.setCurrentRow(0)
         else:
             QListWidgetItem(self.tr("No medicine matches."), self.results).setFlags(
-                Qt.ItemFlag.NoItemFlags)
+                Qt.ItemFlag.NoItemFlags
+            )
 
     def _on_results_current_changed(self, current, _previous) -> None:
         drug = current.data(Qt.ItemDataRole.UserRole) if current else None
@@ -371,18 +412,27 @@ class PrescribeDialog(FormDialog):
             return False
         drug = self.selected_drug
         item = {
-            "drug_id": drug.id, "dose": dose, "unit": self.unit_combo.currentText().strip(),
+            "drug_id": drug.id,
+            "dose": dose,
+            "unit": self.unit_combo.currentText().strip(),
             "route": drug.route or "oral",
             "frequency": self.frequency_combo.currentText().strip(),
-            "duration_days": self.days_spin.value(), "quantity": quantity,
+            "duration_days": self.days_spin.value(),
+            "quantity": quantity,
         }
         self.items.append(item)
         self.drugs.append(drug)
         row = self.table.rowCount()
         self.table.insertRow(row)
-        for col, text in enumerate((drug_label(drug), f"{dose:g} {item['unit']}",
-                                    item["frequency"], str(item["duration_days"]),
-                                    f"{quantity:g}")):
+        for col, text in enumerate(
+            (
+                drug_label(drug),
+                f"{dose:g} {item['unit']}",
+                item["frequency"],
+                str(item["duration_days"]),
+                f"{quantity:g}",
+            )
+        ):
             self.table.setItem(row, col, QTableWidgetItem(text))
         for edit in (self.dose_edit, self.quantity_edit):
             edit.clear()
@@ -421,9 +471,12 @@ class PrescribeDialog(FormDialog):
         self.safe_label.setText(self.tr("Checking allergies and interactions…"))
         self.safe_label.setStyleSheet("")
         self.safe_label.show()
-        self.context.tasks.run(lambda: api.check_prescription(pid, drug_ids),
-                               lambda result: self._on_checked(generation, result),
-                               lambda exc: self._on_check_failed(generation, exc), owner=self)
+        self.context.tasks.run(
+            lambda: api.check_prescription(pid, drug_ids),
+            lambda result: self._on_checked(generation, result),
+            lambda exc: self._on_check_failed(generation, exc),
+            owner=self,
+        )
 
     def _on_checked(self, generation: int, result: SafetyCheckRead) -> None:
         if generation != self._check_generation:
@@ -433,8 +486,11 @@ class PrescribeDialog(FormDialog):
             self.safe_label.hide()
             self.show_conflicts(result.conflicts, focus=False)
             return
-        self.safe_label.setText(self.tr("✓ No allergy, interaction or duplicate-therapy "
-                                        "problem found for these medicines."))
+        self.safe_label.setText(
+            self.tr(
+                "✓ No allergy, interaction or duplicate-therapy problem found for these medicines."
+            )
+        )
         self.safe_label.setStyleSheet(f"color: {STATUS_COLOURS['ok']};")
         self.safe_label.show()
 
@@ -443,8 +499,11 @@ class PrescribeDialog(FormDialog):
             return
         self.checking = False
         text, _code = describe_error(exc)
-        self.safe_label.setText(self.tr("The safety check could not run now ({why}); it runs "
-                                        "again when you prescribe.").format(why=text))
+        self.safe_label.setText(
+            self.tr(
+                "The safety check could not run now ({why}); it runs again when you prescribe."
+            ).format(why=text)
+        )
         self.safe_label.setStyleSheet(f"color: {STATUS_COLOURS['waiting']};")
         self.safe_label.show()
 
@@ -464,7 +523,8 @@ class PrescribeDialog(FormDialog):
         override_problem = None
         if self.needs_override and len(self.override_edit.text().strip()) < 5:
             override_problem = self.tr(
-                "To prescribe despite these problems, type the clinical reason.")
+                "To prescribe despite these problems, type the clinical reason."
+            )
         set_error(self.override_error, override_problem)
         return items_problem is None and override_problem is None
 
@@ -472,8 +532,11 @@ class PrescribeDialog(FormDialog):
         api, pid, items = self.clinical, self.patient_id, [dict(i) for i in self.items]
         reason = self.override_edit.text().strip() if self.needs_override else None
         encounter_id = self.encounter_id
-        self.run(lambda: api.create_prescription(pid, items, override_reason=reason,
-                                                 encounter_id=encounter_id))
+        self.run(
+            lambda: api.create_prescription(
+                pid, items, override_reason=reason, encounter_id=encounter_id
+            )
+        )
 
     def on_failure(self, exc: BaseException) -> None:
         if isinstance(exc, SafetyConflictError):
@@ -486,8 +549,9 @@ class PrescribeDialog(FormDialog):
         """The server refused these items; sending them again needs a reason."""
         return bool(self.conflicts or self.detail)
 
-    def show_conflicts(self, conflicts: list[ConflictRead], detail: str = "", *,
-                       focus: bool = True) -> None:
+    def show_conflicts(
+        self, conflicts: list[ConflictRead], detail: str = "", *, focus: bool = True
+    ) -> None:
         """List what the check found, each with its source; a refusal without a list shows
         the server's words."""
         self.conflicts, self.detail = list(conflicts), detail
@@ -495,18 +559,24 @@ class PrescribeDialog(FormDialog):
         for c in self.conflicts:
             words = self.tr(SEVERITY_WORDS.get(c.severity, c.severity.capitalize()))
             kind = self.tr(CONFLICT_TYPES.get(c.type, c.type))
-            colour = (STATUS_COLOURS["critical"] if c.severity in ("contraindicated", "major")
-                      else STATUS_COLOURS["waiting"])
+            colour = (
+                STATUS_COLOURS["critical"]
+                if c.severity in ("contraindicated", "major")
+                else STATUS_COLOURS["waiting"]
+            )
             label = " · ".join(x for x in (words, kind) if x)
             cited = self.tr("Source: {source}").format(source=c.source) if c.source else ""
             source = f"<br><small>{html.escape(cited)}</small>" if cited else ""
-            lines.append(f"<li><b style='color:{colour}'>{html.escape(label)}</b> — "
-                         f"{html.escape(c.reason)}{source}</li>")
+            lines.append(
+                f"<li><b style='color:{colour}'>{html.escape(label)}</b> — "
+                f"{html.escape(c.reason)}{source}</li>"
+            )
         if not self.conflicts:
-            lines.append(f"<li><b style='color:{STATUS_COLOURS['waiting']}'></b> — "
-                         f"{html.escape(detail)}</li>")
-        self.conflicts_label.setText("<ul style='margin-left:-20px'>" + "".join(lines)
-                                     + "</ul>")
+            lines.append(
+                f"<li><b style='color:{STATUS_COLOURS['waiting']}'></b> — "
+                f"{html.escape(detail)}</li>"
+            )
+        self.conflicts_label.setText("<ul style='margin-left:-20px'>" + "".join(lines) + "</ul>")
         self.safety_panel.show()
         self.submit_button.setText(self.tr("Prescribe anyway"))
         if focus:

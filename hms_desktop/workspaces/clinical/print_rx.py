@@ -29,12 +29,16 @@ def address_text(patient: PatientRead) -> str:
     a = patient.address
     if a is None:
         return ""
-    return ", ".join(x for x in (*a.line, a.city or "", a.postal_code or "", a.country or "")
-                     if x)
+    return ", ".join(x for x in (*a.line, a.city or "", a.postal_code or "", a.country or "") if x)
 
 
-def build_prescription_pdf(clinical: ClinicalApi, patients: PatientsApi, hospital_api: HospitalApi,
-                           prescription_id: int, hospital: HospitalRead) -> bytes:
+def build_prescription_pdf(
+    clinical: ClinicalApi,
+    patients: PatientsApi,
+    hospital_api: HospitalApi,
+    prescription_id: int,
+    hospital: HospitalRead,
+) -> bytes:
     """The prescription as the server holds it now, with what a pharmacist needs around it."""
     prescription = clinical.get_prescription(prescription_id)
     pid = prescription.patient_id
@@ -45,12 +49,23 @@ def build_prescription_pdf(clinical: ClinicalApi, patients: PatientsApi, hospita
     logo = hospital_api.logo() if hospital.has_logo else None
     facts = PatientFacts(
         address=address_text(patient),
-        weight=(f"{weighed.weight_kg:g} kg ({local_time(weighed.recorded_at, '%Y-%m-%d')})"
-                if weighed is not None else ""),
-        allergies_recorded=bool(chart.allergies))
-    letterhead = HospitalInfo(name=hospital.name or "Hospital", address=hospital.address,
-                              phone=hospital.phone, email=hospital.email, logo=logo)
-    return render_prescription(prescription, letterhead,
-                               allergies=[allergy_line(a)
-                                          for a in active_allergies(chart.allergies)],
-                               patient_facts=facts)
+        weight=(
+            f"{weighed.weight_kg:g} kg ({local_time(weighed.recorded_at, '%Y-%m-%d')})"
+            if weighed is not None
+            else ""
+        ),
+        allergies_recorded=bool(chart.allergies),
+    )
+    letterhead = HospitalInfo(
+        name=hospital.name or "Hospital",
+        address=hospital.address,
+        phone=hospital.phone,
+        email=hospital.email,
+        logo=logo,
+    )
+    return render_prescription(
+        prescription,
+        letterhead,
+        allergies=[allergy_line(a) for a in active_allergies(chart.allergies)],
+        patient_facts=facts,
+    )

@@ -31,25 +31,41 @@ from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.workspaces import WorkspaceContext
 
 # Appointment status words, for a patient who has no queue entry (yet).
-STATUS_WORDS = {"booked": QT_TRANSLATE_NOOP("TodayQueue", "booked"),
-                "checked_in": QT_TRANSLATE_NOOP("TodayQueue", "waiting"),
-                "in_consultation": QT_TRANSLATE_NOOP("TodayQueue", "with doctor"),
-                "completed": QT_TRANSLATE_NOOP("TodayQueue", "seen")}
+STATUS_WORDS = {
+    "booked": QT_TRANSLATE_NOOP("TodayQueue", "booked"),
+    "checked_in": QT_TRANSLATE_NOOP("TodayQueue", "waiting"),
+    "in_consultation": QT_TRANSLATE_NOOP("TodayQueue", "with doctor"),
+    "completed": QT_TRANSLATE_NOOP("TodayQueue", "seen"),
+}
 EVENT_PREFIXES = ("queue.", "appointment.")
 REFRESH_MS = 60_000  # waiting times grow even when nothing happens
 EVENT_COALESCE_MS = 150  # one reload for a burst of events
 
 # (action, button text, tooltip, shortcut) — the workspace binds the shortcuts.
 QUEUE_ACTIONS = (
-    ("call_next", QT_TRANSLATE_NOOP("TodayQueue", "Call next"),
-     QT_TRANSLATE_NOOP("TodayQueue", "Call the next waiting patient in (Ctrl+Shift+N)"),
-     "Ctrl+Shift+N"),
-    ("start", QT_TRANSLATE_NOOP("TodayQueue", "Start consultation"),
-     QT_TRANSLATE_NOOP("TodayQueue", "Start the selected patient's consultation and open "
-                                     "their chart (Ctrl+Shift+S)"), "Ctrl+Shift+S"),
-    ("complete", QT_TRANSLATE_NOOP("TodayQueue", "Complete"),
-     QT_TRANSLATE_NOOP("TodayQueue", "Finish the selected patient's consultation "
-                                     "(Ctrl+Shift+D)"), "Ctrl+Shift+D"),
+    (
+        "call_next",
+        QT_TRANSLATE_NOOP("TodayQueue", "Call next"),
+        QT_TRANSLATE_NOOP("TodayQueue", "Call the next waiting patient in (Ctrl+Shift+N)"),
+        "Ctrl+Shift+N",
+    ),
+    (
+        "start",
+        QT_TRANSLATE_NOOP("TodayQueue", "Start consultation"),
+        QT_TRANSLATE_NOOP(
+            "TodayQueue",
+            "Start the selected patient's consultation and open their chart (Ctrl+Shift+S)",
+        ),
+        "Ctrl+Shift+S",
+    ),
+    (
+        "complete",
+        QT_TRANSLATE_NOOP("TodayQueue", "Complete"),
+        QT_TRANSLATE_NOOP(
+            "TodayQueue", "Finish the selected patient's consultation (Ctrl+Shift+D)"
+        ),
+        "Ctrl+Shift+D",
+    ),
 )
 
 
@@ -73,15 +89,17 @@ class TodayRow:
         return self.entry.status if self.entry is not None else None
 
 
-def merge_today(appointments: list[AppointmentRead], entries: list[QueueEntryRead]
-                ) -> list[TodayRow]:
+def merge_today(
+    appointments: list[AppointmentRead], entries: list[QueueEntryRead]
+) -> list[TodayRow]:
     """Each appointment with its queue entry (if checked in), in appointment order, then
     queue entries without a listed appointment (walk-ins) in token order."""
     by_appointment = {e.appointment_id: e for e in entries if e.appointment_id}
     rows = [TodayRow(a, by_appointment.pop(a.id, None)) for a in appointments]
     matched = {row.entry.id for row in rows if row.entry is not None}
-    rows += [TodayRow(None, e) for e in sorted(entries, key=lambda e: e.token)
-             if e.id not in matched]
+    rows += [
+        TodayRow(None, e) for e in sorted(entries, key=lambda e: e.token) if e.id not in matched
+    ]
     return rows
 
 
@@ -94,24 +112,29 @@ def row_patient(row: TodayRow) -> PatientRef:
 def row_text(row: TodayRow) -> str:
     """Two lines, so the name is never cut short however narrow the list is::
 
-        09:30  Ben Mensah · HMS-1002
-               #2 ◷ Waiting 12 min
+    09:30  Ben Mensah · HMS-1002
+           #2 ◷ Waiting 12 min
     """
     appointment, entry, source = row.appointment, row.entry, row.source
     start = appointment.start if appointment else entry.appointment_start if entry else None
     when = local_time(start, "%H:%M") if start else translate("TodayQueue", "walk-in")
     name = source.patient_name or translate("TodayQueue", "Patient {id}").format(
-        id=source.patient_id)
+        id=source.patient_id
+    )
     if entry is not None:
         minutes = entry.waiting_minutes
-        wait = (translate("TodayQueue", "{n} min") if entry.status == "waiting"
-                else translate("TodayQueue", "(waited {n} min)")).format(n=minutes)
+        wait = (
+            translate("TodayQueue", "{n} min")
+            if entry.status == "waiting"
+            else translate("TodayQueue", "(waited {n} min)")
+        ).format(n=minutes)
         status = f"#{entry.token} {queue_status_text(entry.status)} {wait}"
     else:
         word = STATUS_WORDS.get(source.status)
         status = translate("TodayQueue", word) if word else source.status
     return translate("TodayQueue", "{time}  {name} · {mrn}\n{status}").format(
-        time=when, name=name, mrn=source.patient_mrn or "", status=status)
+        time=when, name=name, mrn=source.patient_mrn or "", status=status
+    )
 
 
 def _clinic_entries(clinical: ClinicalApi, scheduling: SchedulingApi) -> list[QueueEntryRead]:
@@ -123,12 +146,20 @@ def _clinic_entries(clinical: ClinicalApi, scheduling: SchedulingApi) -> list[Qu
         if problem.status not in (403, 404):
             raise
         return []
-    departments = sorted({p.department_id for p in mine
-                          if p.relationship == "clinic" and p.department_id is not None})
+    departments = sorted(
+        {
+            p.department_id
+            for p in mine
+            if p.relationship == "clinic" and p.department_id is not None
+        }
+    )
     day = date.today()
-    return [entry for department in departments
-            for entry in scheduling.queue(day=day, department_id=department).items
-            if entry.status != "left"]
+    return [
+        entry
+        for department in departments
+        for entry in scheduling.queue(day=day, department_id=department).items
+        if entry.status != "left"
+    ]
 
 
 def _doctor_id_of(scheduling: SchedulingApi, user_id: int) -> int | None:
@@ -158,8 +189,9 @@ class TodayQueuePanel(QWidget):
     sig_loaded = Signal(int)
     sig_action_done = Signal(str, object)
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, scheduling: SchedulingApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.scheduling = scheduling
@@ -229,8 +261,7 @@ class TodayQueuePanel(QWidget):
 
         clinical = self.clinical
 
-        def fetch() -> tuple[int | None, list[AppointmentRead],
-                             list[QueueEntryRead] | None] | None:
+        def fetch() -> tuple[int | None, list[AppointmentRead], list[QueueEntryRead] | None] | None:
             doctor_id = known or _doctor_id_of(scheduling, user_id)
             if doctor_id is None:
                 # No clinic schedule of one's own: the clinic one works today (a nurse).
@@ -241,16 +272,21 @@ class TodayQueuePanel(QWidget):
             appointments = [a for a in page.items if a.status not in ("cancelled", "no_show")]
             try:
                 entries: list[QueueEntryRead] | None = list(
-                    scheduling.queue(day=day, doctor_id=doctor_id).items)
+                    scheduling.queue(day=day, doctor_id=doctor_id).items
+                )
             except ApiProblem as problem:
                 if problem.status not in (403, 404):
                     raise
                 entries = None  # no queue for this role or server: the list still works
             return doctor_id, appointments, entries
 
-        self.context.tasks.run(fetch, lambda result: self._on_loaded(generation, result),
-                               lambda exc: self._on_failed(generation, exc), quiet=quiet,
-                               owner=self)
+        self.context.tasks.run(
+            fetch,
+            lambda result: self._on_loaded(generation, result),
+            lambda exc: self._on_failed(generation, exc),
+            quiet=quiet,
+            owner=self,
+        )
 
     def _on_loaded(self, generation: int, result) -> None:
         if generation != self._generation:
@@ -283,8 +319,9 @@ class TodayQueuePanel(QWidget):
         if not self.rows:
             self.status.setText(self.tr("No appointments today."))
         elif self.queue_available:
-            self.status.setText(self.tr("{n} patients today · {w} waiting").format(
-                n=self.count, w=waiting))
+            self.status.setText(
+                self.tr("{n} patients today · {w} waiting").format(n=self.count, w=waiting)
+            )
         else:
             self.status.setText(self.tr("{n} appointments today").format(n=self.count))
         self._update_actions()
@@ -348,21 +385,29 @@ class TodayQueuePanel(QWidget):
         self.busy = True
         self.problem.clear()
         self._update_actions()
-        self.context.tasks.run(work, lambda entry: self._on_action_done(action, row, entry),
-                               self._on_action_failed, owner=self)
+        self.context.tasks.run(
+            work,
+            lambda entry: self._on_action_done(action, row, entry),
+            self._on_action_failed,
+            owner=self,
+        )
 
-    def _on_action_done(self, action: str, row: TodayRow | None,
-                        entry: QueueEntryRead | None) -> None:
+    def _on_action_done(
+        self, action: str, row: TodayRow | None, entry: QueueEntryRead | None
+    ) -> None:
         self.busy = False
         if entry is None:
             self.context.show_status(self.tr("Nobody is waiting."))
         else:
             self._keep = ("entry", entry.id)
-            texts = {"call_next": self.tr("Token {token} called: {name}."),
-                     "start": self.tr("Consultation started: {name}."),
-                     "complete": self.tr("Consultation completed: {name}.")}
-            self.context.show_status(texts[action].format(
-                token=entry.token, name=entry.patient_name or ""))
+            texts = {
+                "call_next": self.tr("Token {token} called: {name}."),
+                "start": self.tr("Consultation started: {name}."),
+                "complete": self.tr("Consultation completed: {name}."),
+            }
+            self.context.show_status(
+                texts[action].format(token=entry.token, name=entry.patient_name or "")
+            )
         self.reload()
         if action == "start" and row is not None:
             self.sig_patient_chosen.emit(row_patient(row))

@@ -50,11 +50,15 @@ class ClinicalWorkspace(QWidget):
         self.patients.sig_patient_chosen.connect(self.chart.open_patient)
 
         today = self.patients.today
-        for keys, slot in (("Ctrl+F", self.focus_search),
-                           ("Ctrl+N", lambda: self.chart.do_action("new_note")),
-                           ("Ctrl+P", lambda: self.chart.do_action("print")),
-                           *((keys, lambda k=key: today.run_action(k))
-                             for key, _text, _tip, keys in QUEUE_ACTIONS)):
+        for keys, slot in (
+            ("Ctrl+F", self.focus_search),
+            ("Ctrl+N", lambda: self.chart.do_action("new_note")),
+            ("Ctrl+P", lambda: self.chart.do_action("print")),
+            *(
+                (keys, lambda k=key: today.run_action(k))
+                for key, _text, _tip, keys in QUEUE_ACTIONS
+            ),
+        ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
@@ -86,7 +90,8 @@ class ClinicalWorkspace(QWidget):
             return dialog
 
         views: list[tuple[str, object]] = [
-            ("timeline", lambda: self.chart.tabs.setCurrentWidget(self.chart.timeline_tab))]
+            ("timeline", lambda: self.chart.tabs.setCurrentWidget(self.chart.timeline_tab))
+        ]
         if may_do(self.context, "prescribe"):
             views.append(("prescribe", prescribe))
         return views

@@ -50,32 +50,50 @@ class AlertsTab(QWidget):
         grid = QGridLayout()
         self.models: dict[str, RecordTableModel[StockAlert]] = {}
         self.groups: dict[str, QGroupBox] = {}
-        for n, (key, title) in enumerate((
+        for n, (key, title) in enumerate(
+            (
                 ("stock_outs", self.tr("Out of stock")),
                 ("low_stock", self.tr("Low stock (at or below reorder level)")),
                 ("near_expiry", self.tr("Expiring soon")),
-                ("expired", self.tr("Expired — quarantined, to write off")))):
+                ("expired", self.tr("Expired — quarantined, to write off")),
+            )
+        ):
             group = QGroupBox(title, self)
             box = QVBoxLayout(group)
-            columns = [RecordColumn(self.tr("Item"), lambda a: a.item_name),
-                       RecordColumn(self.tr("Where"), lambda a: a.location_code),
-                       RecordColumn(self.tr("Quantity"), lambda a: quantity_text(a.quantity),
-                                    align_right=True, status=lambda a: a.kind)]
+            columns = [
+                RecordColumn(self.tr("Item"), lambda a: a.item_name),
+                RecordColumn(self.tr("Where"), lambda a: a.location_code),
+                RecordColumn(
+                    self.tr("Quantity"),
+                    lambda a: quantity_text(a.quantity),
+                    align_right=True,
+                    status=lambda a: a.kind,
+                ),
+            ]
             if key in ("near_expiry", "expired"):
-                columns += [RecordColumn(self.tr("Lot"), lambda a: a.lot or ""),
-                            RecordColumn(self.tr("Expiry"), lambda a: a.expiry.isoformat()
-                                         if a.expiry else ""),
-                            RecordColumn(self.tr("Within"), lambda a: self.tr(
-                                "{n} days").format(n=a.window_days) if a.window_days
-                                else "—")]
+                columns += [
+                    RecordColumn(self.tr("Lot"), lambda a: a.lot or ""),
+                    RecordColumn(
+                        self.tr("Expiry"), lambda a: a.expiry.isoformat() if a.expiry else ""
+                    ),
+                    RecordColumn(
+                        self.tr("Within"),
+                        lambda a: (
+                            self.tr("{n} days").format(n=a.window_days) if a.window_days else "—"
+                        ),
+                    ),
+                ]
             else:
-                columns.append(RecordColumn(self.tr("Reorder at"),
-                                            lambda a: quantity_text(a.reorder_level),
-                                            align_right=True))
+                columns.append(
+                    RecordColumn(
+                        self.tr("Reorder at"),
+                        lambda a: quantity_text(a.reorder_level),
+                        align_right=True,
+                    )
+                )
             model: RecordTableModel[StockAlert] = RecordTableModel(columns, self)
             table = make_record_table(group, title, model)
-            table.horizontalHeader().setSectionResizeMode(
-                QHeaderView.ResizeMode.ResizeToContents)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             table.horizontalHeader().setStretchLastSection(True)
             box.addWidget(table)
             self.models[key], self.groups[key] = model, group
@@ -83,15 +101,25 @@ class AlertsTab(QWidget):
         layout.addLayout(grid, 3)
         equipment = QGroupBox(self.tr("Equipment: service, calibration, out of service"), self)
         eq = QVBoxLayout(equipment)
-        self.equipment: RecordTableModel[EquipmentAlert] = RecordTableModel([
-            RecordColumn(self.tr("Asset"), lambda a: f"{a.asset_tag} {a.name}"),
-            RecordColumn(self.tr("What"), lambda a: a.kind.replace("_", " ")),
-            RecordColumn(self.tr("Due"), lambda a: a.due_on.isoformat() if a.due_on else ""),
-            RecordColumn(self.tr("State"), lambda a: self.tr("OVERDUE") if a.overdue else (
-                self.tr("in {n} days").format(n=a.days) if a.days is not None else ""),
-                status=lambda a: "stock_out" if a.overdue or a.kind == "out_of_service"
-                else "near_expiry"),
-        ], self)
+        self.equipment: RecordTableModel[EquipmentAlert] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Asset"), lambda a: f"{a.asset_tag} {a.name}"),
+                RecordColumn(self.tr("What"), lambda a: a.kind.replace("_", " ")),
+                RecordColumn(self.tr("Due"), lambda a: a.due_on.isoformat() if a.due_on else ""),
+                RecordColumn(
+                    self.tr("State"),
+                    lambda a: (
+                        self.tr("OVERDUE")
+                        if a.overdue
+                        else (self.tr("in {n} days").format(n=a.days) if a.days is not None else "")
+                    ),
+                    status=lambda a: (
+                        "stock_out" if a.overdue or a.kind == "out_of_service" else "near_expiry"
+                    ),
+                ),
+            ],
+            self,
+        )
         table = make_record_table(equipment, self.tr("Equipment alerts"), self.equipment)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
@@ -105,11 +133,18 @@ class AlertsTab(QWidget):
 
     def reload(self) -> None:
         windows = self.window_combo.currentData() or (90, 60, 30)
-        self.context.tasks.run(lambda: self.context.pharmacy.alerts(windows=windows),
-                               self._on_alerts, on_error=self.problem.show_error, owner=self)
-        self.context.tasks.run(lambda: self.context.pharmacy.equipment_alerts(),
-                               self.equipment.set_rows, on_error=self.problem.show_error,
-                               owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.alerts(windows=windows),
+            self._on_alerts,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.equipment_alerts(),
+            self.equipment.set_rows,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_alerts(self, alerts: StockAlerts) -> None:
         for key, model in self.models.items():

@@ -54,16 +54,21 @@ class CountsTab(QWidget):
         layout.addLayout(bar)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         layout.addWidget(splitter, 1)
-        self.counts: RecordTableModel[StockCountRead] = RecordTableModel([
-            RecordColumn(self.tr("Number"), lambda c: c.number),
-            RecordColumn(self.tr("Status"), lambda c: c.status, status=lambda c: c.status),
-            RecordColumn(self.tr("Class"), lambda c: c.item_class or self.tr("all")),
-            RecordColumn(self.tr("Opened"), lambda c: c.created_at.astimezone()
-                         .strftime("%d %b %H:%M")),
-        ], self)
+        self.counts: RecordTableModel[StockCountRead] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Number"), lambda c: c.number),
+                RecordColumn(self.tr("Status"), lambda c: c.status, status=lambda c: c.status),
+                RecordColumn(self.tr("Class"), lambda c: c.item_class or self.tr("all")),
+                RecordColumn(
+                    self.tr("Opened"), lambda c: c.created_at.astimezone().strftime("%d %b %H:%M")
+                ),
+            ],
+            self,
+        )
         self.count_table = make_record_table(splitter, self.tr("Stock counts"), self.counts)
         self.count_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.count_table.selectionModel().currentRowChanged.connect(self._on_row)
         splitter.addWidget(self.count_table)
         sheet_box = QWidget(splitter)
@@ -73,12 +78,18 @@ class CountsTab(QWidget):
         sheet_layout.addWidget(self.sheet_label)
         self.sheet = QTableWidget(0, 6, sheet_box)
         self.sheet.setAccessibleName(self.tr("Count sheet"))
-        self.sheet.setHorizontalHeaderLabels([
-            self.tr("Item"), self.tr("Lot"), self.tr("Expected"), self.tr("Counted"),
-            self.tr("Variance"), self.tr("Value")])
+        self.sheet.setHorizontalHeaderLabels(
+            [
+                self.tr("Item"),
+                self.tr("Lot"),
+                self.tr("Expected"),
+                self.tr("Counted"),
+                self.tr("Variance"),
+                self.tr("Value"),
+            ]
+        )
         self.sheet.verticalHeader().hide()
-        self.sheet.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.sheet.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         sheet_layout.addWidget(self.sheet, 1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -99,8 +110,12 @@ class CountsTab(QWidget):
         self._show(None)
 
     def start(self) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.locations(), self._on_locations,
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.locations(),
+            self._on_locations,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
         self.reload()
 
     def _on_locations(self, locations: list[Any]) -> None:
@@ -109,15 +124,22 @@ class CountsTab(QWidget):
             self.location_combo.addItem(f"{loc.name} ({loc.code})", loc.id)
 
     def reload(self) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.counts(),
-                               lambda page: self.counts.set_rows(page.items),
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.counts(),
+            lambda page: self.counts.set_rows(page.items),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_row(self, current: Any, _previous: Any) -> None:
         if current.isValid():
             count_id = self.counts.row_item(current.row()).id
-            self.context.tasks.run(lambda: self.context.pharmacy.count(count_id), self._show,
-                                   on_error=self.problem.show_error, owner=self)
+            self.context.tasks.run(
+                lambda: self.context.pharmacy.count(count_id),
+                self._show,
+                on_error=self.problem.show_error,
+                owner=self,
+            )
 
     def open_count(self) -> None:
         location = self.location_combo.currentData()
@@ -127,7 +149,9 @@ class CountsTab(QWidget):
         self.context.tasks.run(
             lambda: self.context.pharmacy.open_count(location, item_class),
             on_done=lambda c: (self.reload(), self._show(c)),
-            on_error=self.problem.show_error, owner=self)
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _show(self, count: StockCountRead | None) -> None:
         self.count = count
@@ -139,14 +163,20 @@ class CountsTab(QWidget):
         self.approve_button.setEnabled(count is not None and count.status == "submitted")
         if count is None:
             return
-        self.sheet_label.setText(self.tr("{number} · {status} · variance value {value}").format(
-            number=count.number, status=count.status, value=count.variance_value))
+        self.sheet_label.setText(
+            self.tr("{number} · {status} · variance value {value}").format(
+                number=count.number, status=count.status, value=count.variance_value
+            )
+        )
         self.sheet.setRowCount(len(count.lines))
         for row, line in enumerate(count.lines):
-            for col, text in ((0, line.item_name), (1, line.lot),
-                              (2, quantity_text(line.expected_quantity)),
-                              (4, quantity_text(line.variance)),
-                              (5, str(line.variance_value or ""))):
+            for col, text in (
+                (0, line.item_name),
+                (1, line.lot),
+                (2, quantity_text(line.expected_quantity)),
+                (4, quantity_text(line.variance)),
+                (5, str(line.variance_value or "")),
+            ):
                 cell = QTableWidgetItem(text)
                 cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 if col == 4 and line.variance:
@@ -169,15 +199,22 @@ class CountsTab(QWidget):
                 continue
             value = Decimal(0) if text == "0" else parse_quantity(text)
             if value is None:
-                self.problem.show_text(self.tr("Row {n}: counts are whole numbers or decimals "
-                                               "like 2.5.").format(n=row + 1))
+                self.problem.show_text(
+                    self.tr("Row {n}: counts are whole numbers or decimals like 2.5.").format(
+                        n=row + 1
+                    )
+                )
                 return
             entries.append(CountEntry(line_id=line.id, counted_quantity=value))
         if not entries:
             return
         body = CountEntries(version=count.version, entries=entries)
-        self.context.tasks.run(lambda: self.context.pharmacy.enter_counts(count.id, body),
-                               self._show, on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.enter_counts(count.id, body),
+            self._show,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def step(self, step: str) -> None:
         count = self.count
@@ -186,4 +223,6 @@ class CountsTab(QWidget):
         self.context.tasks.run(
             lambda: self.context.pharmacy.count_step(count.id, step, count.version),
             on_done=lambda c: (self.reload(), self._show(c)),
-            on_error=self.problem.show_error, owner=self)
+            on_error=self.problem.show_error,
+            owner=self,
+        )

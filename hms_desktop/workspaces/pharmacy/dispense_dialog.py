@@ -38,10 +38,14 @@ from hms_desktop.qt import (
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.workspaces.pharmacy.forms import parse_quantity
 
-_CONFLICT_STYLE = ("QLabel { background: #fdecea; color: #7f1d1d; border: 1px solid #c62828;"
-                   " border-radius: 4px; padding: 6px; }")
-_OK_STYLE = ("QLabel { background: #e6f2e7; color: #1b5e20; border: 1px solid #2e7d32;"
-             " border-radius: 4px; padding: 6px; }")
+_CONFLICT_STYLE = (
+    "QLabel { background: #fdecea; color: #7f1d1d; border: 1px solid #c62828;"
+    " border-radius: 4px; padding: 6px; }"
+)
+_OK_STYLE = (
+    "QLabel { background: #e6f2e7; color: #1b5e20; border: 1px solid #2e7d32;"
+    " border-radius: 4px; padding: 6px; }"
+)
 _PROBLEMS = {
     "insufficient_stock": "Not enough usable stock here",
     "exceeds_owed": "More than is owed",
@@ -58,8 +62,9 @@ class DispenseDialog(QDialog):
 
     sig_dispensed = Signal(object, bool)
 
-    def __init__(self, context: Any, entry: QueueEntryRead, location_id: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: Any, entry: QueueEntryRead, location_id: int, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.entry = entry
@@ -73,19 +78,30 @@ class DispenseDialog(QDialog):
         self.setAccessibleName(self.tr("Dispense prescription"))
         self.resize(880, 560)
         layout = QVBoxLayout(self)
-        who = QLabel(self.tr("<b>{family}, {given}</b> · MRN {mrn} · born {dob}").format(
-            family=html.escape(patient.family_name.upper()),
-            given=html.escape(patient.given_name), mrn=html.escape(patient.mrn),
-            dob=patient.date_of_birth.isoformat()), self)
+        who = QLabel(
+            self.tr("<b>{family}, {given}</b> · MRN {mrn} · born {dob}").format(
+                family=html.escape(patient.family_name.upper()),
+                given=html.escape(patient.given_name),
+                mrn=html.escape(patient.mrn),
+                dob=patient.date_of_birth.isoformat(),
+            ),
+            self,
+        )
         who.setAccessibleName(self.tr("Patient"))
         layout.addWidget(who)
 
         owed = [i for i in entry.items if i.owed > 0]
         self.table = QTableWidget(len(owed), 5, self)
         self.table.setAccessibleName(self.tr("Items to dispense"))
-        self.table.setHorizontalHeaderLabels([
-            self.tr("Medicine"), self.tr("Owed"), self.tr("Dispense now"),
-            self.tr("Picked batches (first expiry first)"), self.tr("Scan")])
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Medicine"),
+                self.tr("Owed"),
+                self.tr("Dispense now"),
+                self.tr("Picked batches (first expiry first)"),
+                self.tr("Scan"),
+            ]
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
@@ -98,8 +114,9 @@ class DispenseDialog(QDialog):
             self.item_ids.append(item.prescription_item_id)
             name = " ".join(p for p in (item.generic_name, item.strength or "", item.form) if p)
             cell = QTableWidgetItem(name)
-            cell.setToolTip(f"{name}: {quantity_text(item.dose)} {item.unit} "
-                            f"{item.route} {item.frequency}")
+            cell.setToolTip(
+                f"{name}: {quantity_text(item.dose)} {item.unit} {item.route} {item.frequency}"
+            )
             self.table.setItem(row, COL_MEDICINE, cell)
             self.table.setItem(row, COL_OWED, QTableWidgetItem(quantity_text(item.owed)))
             edit = QLineEdit(quantity_text(item.owed), self.table)
@@ -116,8 +133,9 @@ class DispenseDialog(QDialog):
         scan_row = QHBoxLayout()
         self.scan_edit = QLineEdit(self)
         self.scan_edit.setAccessibleName(self.tr("Scan pack barcode"))
-        self.scan_edit.setPlaceholderText(self.tr(
-            "Scan the pack (GS1 DataMatrix or EAN) for the selected line, then Enter"))
+        self.scan_edit.setPlaceholderText(
+            self.tr("Scan the pack (GS1 DataMatrix or EAN) for the selected line, then Enter")
+        )
         self.scan_edit.setToolTip(self.tr("Keyboard-wedge scanner field (Ctrl+B)"))
         self.scan_edit.returnPressed.connect(self._on_scanned)
         scan_row.addWidget(QLabel(self.tr("Scan:"), self))
@@ -210,9 +228,12 @@ class DispenseDialog(QDialog):
         self._generation += 1
         generation = self._generation
         self._set_busy(True)
-        self.context.tasks.run(lambda: self.context.pharmacy.preview(request),
-                               on_done=lambda p: self._on_preview(generation, p),
-                               on_error=self._on_failed, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.preview(request),
+            on_done=lambda p: self._on_preview(generation, p),
+            on_error=self._on_failed,
+            owner=self,
+        )
 
     def _on_preview(self, generation: int, preview: DispensePreviewRead) -> None:
         if generation != self._generation:
@@ -230,13 +251,15 @@ class DispenseDialog(QDialog):
                 continue
             if line.problem:
                 text = self.tr(_PROBLEMS.get(line.problem, line.problem))
-                picks.setText(f"✗ {text} ({self.tr('available')}: "
-                              f"{quantity_text(line.available)})")
+                picks.setText(f"✗ {text} ({self.tr('available')}: {quantity_text(line.available)})")
                 picks.setForeground(Qt.GlobalColor.darkRed)
             else:
-                picks.setText("; ".join(
-                    f"{p.lot} × {quantity_text(p.quantity)} (exp {p.expiry.isoformat()})"
-                    for p in line.picks))
+                picks.setText(
+                    "; ".join(
+                        f"{p.lot} × {quantity_text(p.quantity)} (exp {p.expiry.isoformat()})"
+                        for p in line.picks
+                    )
+                )
                 picks.setForeground(Qt.GlobalColor.black)
             if line.scan is None:
                 scan.setText(self.tr("not scanned") if item_id not in self.codes else "")
@@ -244,26 +267,42 @@ class DispenseDialog(QDialog):
             else:
                 scan.setText(("✓ " if line.scan.ok else "✗ ") + line.scan.message)
                 scan.setToolTip(line.scan.message)
-                scan.setForeground(Qt.GlobalColor.darkGreen if line.scan.ok
-                                   else Qt.GlobalColor.darkRed)
+                scan.setForeground(
+                    Qt.GlobalColor.darkGreen if line.scan.ok else Qt.GlobalColor.darkRed
+                )
         self._show_safety(preview)
         self._update_buttons()
 
     def _show_safety(self, preview: DispensePreviewRead) -> None:
         if preview.conflicts:
-            reasons = "\n".join(f"⚠ {c.type.replace('_', ' ')} ({c.severity}): {c.reason}"
-                                for c in preview.conflicts)
-            overrode = (self.tr("\nThe prescriber already overrode: {types}.").format(
-                types=", ".join(t.replace("_", " ") for t in preview.prescriber_overrode))
-                if preview.prescriber_overrode else "")
-            self.safety.setText(self.tr("Safety check at dispensing found problems:\n")
-                                + reasons + overrode + self.tr(
-                "\nDispense only with an override reason, or close and send the "
-                "prescription back to the prescriber."))
+            reasons = "\n".join(
+                f"⚠ {c.type.replace('_', ' ')} ({c.severity}): {c.reason}"
+                for c in preview.conflicts
+            )
+            overrode = (
+                self.tr("\nThe prescriber already overrode: {types}.").format(
+                    types=", ".join(t.replace("_", " ") for t in preview.prescriber_overrode)
+                )
+                if preview.prescriber_overrode
+                else ""
+            )
+            self.safety.setText(
+                self.tr("Safety check at dispensing found problems:\n")
+                + reasons
+                + overrode
+                + self.tr(
+                    "\nDispense only with an override reason, or close and send the "
+                    "prescription back to the prescriber."
+                )
+            )
             self.safety.setStyleSheet(_CONFLICT_STYLE)
         else:
-            self.safety.setText(self.tr("✓ Safety check: no allergy, interaction or "
-                                        "duplicate-therapy problem on today's record."))
+            self.safety.setText(
+                self.tr(
+                    "✓ Safety check: no allergy, interaction or "
+                    "duplicate-therapy problem on today's record."
+                )
+            )
             self.safety.setStyleSheet(_OK_STYLE)
         self.override_label.setVisible(bool(preview.conflicts))
         self.override_edit.setVisible(bool(preview.conflicts))
@@ -283,9 +322,14 @@ class DispenseDialog(QDialog):
 
     def _update_buttons(self) -> None:
         preview = self.preview
-        ok = (preview is not None and not self.busy
-              and all(line.problem is None and (line.scan is None or line.scan.ok)
-                      for line in preview.lines))
+        ok = (
+            preview is not None
+            and not self.busy
+            and all(
+                line.problem is None and (line.scan is None or line.scan.ok)
+                for line in preview.lines
+            )
+        )
         if ok and preview is not None and preview.conflicts:
             ok = len(self.override_edit.toPlainText().strip()) >= 5
         self.dispense_button.setEnabled(ok)
@@ -298,13 +342,19 @@ class DispenseDialog(QDialog):
         if lines is None:
             return
         override = self.override_edit.toPlainText().strip() or None
-        request = dispense_request(self.entry.prescription_id, self.location_id, lines,
-                                   override if self.preview and self.preview.conflicts
-                                   else None)
+        request = dispense_request(
+            self.entry.prescription_id,
+            self.location_id,
+            lines,
+            override if self.preview and self.preview.conflicts else None,
+        )
         self._set_busy(True)
-        self.context.tasks.run(lambda: self.context.pharmacy.dispense(request),
-                               on_done=self._on_dispensed, on_error=self._on_failed,
-                               owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.dispense(request),
+            on_done=self._on_dispensed,
+            on_error=self._on_failed,
+            owner=self,
+        )
 
     def _on_dispensed(self, result: DispenseRead) -> None:
         self._set_busy(False)

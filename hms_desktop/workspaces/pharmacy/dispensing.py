@@ -44,8 +44,7 @@ def _patient(entry: QueueEntryRead) -> str:
 
 
 def _owed_summary(entry: QueueEntryRead) -> str:
-    return ", ".join(f"{i.generic_name} {quantity_text(i.owed)}" for i in entry.items
-                     if i.owed > 0)
+    return ", ".join(f"{i.generic_name} {quantity_text(i.owed)}" for i in entry.items if i.owed > 0)
 
 
 class DispensingTab(QWidget):
@@ -82,15 +81,24 @@ class DispensingTab(QWidget):
         self.count_label = QLabel(left)
         self.count_label.setAccessibleName(self.tr("Queue size"))
         left_layout.addWidget(self.count_label)
-        self.model: RecordTableModel[QueueEntryRead] = RecordTableModel([
-            RecordColumn(self.tr("Since"), lambda e: _since(e)),
-            RecordColumn(self.tr("Patient"), _patient),
-            RecordColumn(self.tr("MRN"), lambda e: e.patient.mrn),
-            RecordColumn(self.tr("Status"), lambda e: self.tr(
-                "Part dispensed") if e.status == "partly_dispensed" else self.tr("New"),
-                status=lambda e: e.status),
-            RecordColumn(self.tr("Owed"), _owed_summary),
-        ], self)
+        self.model: RecordTableModel[QueueEntryRead] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Since"), lambda e: _since(e)),
+                RecordColumn(self.tr("Patient"), _patient),
+                RecordColumn(self.tr("MRN"), lambda e: e.patient.mrn),
+                RecordColumn(
+                    self.tr("Status"),
+                    lambda e: (
+                        self.tr("Part dispensed")
+                        if e.status == "partly_dispensed"
+                        else self.tr("New")
+                    ),
+                    status=lambda e: e.status,
+                ),
+                RecordColumn(self.tr("Owed"), _owed_summary),
+            ],
+            self,
+        )
         self.table = make_record_table(left, self.tr("Prescription queue"), self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -107,31 +115,45 @@ class DispensingTab(QWidget):
         self.header = QLabel(self.tr("Choose a prescription from the queue."), right)
         self.header.setObjectName("dispensePatient")
         self.header.setAccessibleName(self.tr("Patient in context"))
-        self.header.setStyleSheet("QLabel#dispensePatient { font-size: 13pt; padding: 6px; "
-                                  "border: 1px solid palette(mid); border-radius: 6px; }")
+        self.header.setStyleSheet(
+            "QLabel#dispensePatient { font-size: 13pt; padding: 6px; "
+            "border: 1px solid palette(mid); border-radius: 6px; }"
+        )
         detail.addWidget(self.header)
         self.rx_label = QLabel(right)
         self.rx_label.setAccessibleName(self.tr("Prescription"))
         detail.addWidget(self.rx_label)
-        self.items_model: RecordTableModel[Any] = RecordTableModel([
-            RecordColumn(self.tr("Medicine"), lambda i: " ".join(
-                p for p in (i.generic_name, i.strength or "", i.form) if p)),
-            RecordColumn(self.tr("Dose"), lambda i: f"{quantity_text(i.dose)} {i.unit} "
-                                                    f"{i.route} {i.frequency}"),
-            RecordColumn(self.tr("Days"), lambda i: str(i.duration_days or "")),
-            RecordColumn(self.tr("Prescribed"), lambda i: quantity_text(i.prescribed),
-                         align_right=True),
-            RecordColumn(self.tr("Dispensed"), lambda i: quantity_text(i.dispensed),
-                         align_right=True),
-            RecordColumn(self.tr("Owed"), lambda i: quantity_text(i.owed), align_right=True,
-                         status=lambda i: "partly_dispensed" if i.owed > 0 else "closed"),
-        ], self)
-        self.items_table = make_record_table(right, self.tr("Prescribed items"),
-                                             self.items_model)
+        self.items_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                RecordColumn(
+                    self.tr("Medicine"),
+                    lambda i: " ".join(p for p in (i.generic_name, i.strength or "", i.form) if p),
+                ),
+                RecordColumn(
+                    self.tr("Dose"),
+                    lambda i: f"{quantity_text(i.dose)} {i.unit} {i.route} {i.frequency}",
+                ),
+                RecordColumn(self.tr("Days"), lambda i: str(i.duration_days or "")),
+                RecordColumn(
+                    self.tr("Prescribed"), lambda i: quantity_text(i.prescribed), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("Dispensed"), lambda i: quantity_text(i.dispensed), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("Owed"),
+                    lambda i: quantity_text(i.owed),
+                    align_right=True,
+                    status=lambda i: "partly_dispensed" if i.owed > 0 else "closed",
+                ),
+            ],
+            self,
+        )
+        self.items_table = make_record_table(right, self.tr("Prescribed items"), self.items_model)
         self.items_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.items_table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.items_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         detail.addWidget(self.items_table, 2)
 
         actions = QHBoxLayout()
@@ -153,20 +175,28 @@ class DispensingTab(QWidget):
         detail.addLayout(actions)
 
         detail.addWidget(QLabel(self.tr("Dispensed from this prescription"), right))
-        self.history_model: RecordTableModel[Any] = RecordTableModel([
-            RecordColumn(self.tr("When"), lambda r: r[0].dispensed_at.astimezone()
-                         .strftime("%d %b %H:%M")),
-            RecordColumn(self.tr("Medicine"), lambda r: r[1].item_name),
-            RecordColumn(self.tr("Lot"), lambda r: r[1].lot),
-            RecordColumn(self.tr("Expiry"), lambda r: r[1].expiry.isoformat()),
-            RecordColumn(self.tr("Quantity"), lambda r: quantity_text(r[1].quantity),
-                         align_right=True),
-            RecordColumn(self.tr("Label"), lambda r: r[1].label_code),
-        ], self)
-        self.history_table = make_record_table(right, self.tr("Dispensed lines"),
-                                               self.history_model)
+        self.history_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                RecordColumn(
+                    self.tr("When"),
+                    lambda r: r[0].dispensed_at.astimezone().strftime("%d %b %H:%M"),
+                ),
+                RecordColumn(self.tr("Medicine"), lambda r: r[1].item_name),
+                RecordColumn(self.tr("Lot"), lambda r: r[1].lot),
+                RecordColumn(self.tr("Expiry"), lambda r: r[1].expiry.isoformat()),
+                RecordColumn(
+                    self.tr("Quantity"), lambda r: quantity_text(r[1].quantity), align_right=True
+                ),
+                RecordColumn(self.tr("Label"), lambda r: r[1].label_code),
+            ],
+            self,
+        )
+        self.history_table = make_record_table(
+            right, self.tr("Dispensed lines"), self.history_model
+        )
         self.history_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.history_table.horizontalHeader().setStretchLastSection(True)
         detail.addWidget(self.history_table, 1)
         print_row = QHBoxLayout()
@@ -177,8 +207,7 @@ class DispensingTab(QWidget):
         self.layout_combo.addItem(self.tr("A4 sheet of 24 labels"), "a4")
         print_row.addWidget(self.layout_combo)
         self.print_button = QPushButton(self.tr("Print labels…"), right)
-        self.print_button.setToolTip(self.tr("Preview and print the dispensing labels "
-                                             "(Ctrl+P)"))
+        self.print_button.setToolTip(self.tr("Preview and print the dispensing labels (Ctrl+P)"))
         self.print_button.clicked.connect(self.print_selected_labels)
         print_row.addWidget(self.print_button)
         detail.addLayout(print_row)
@@ -200,8 +229,9 @@ class DispensingTab(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
     def start(self) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.locations(), self._on_locations,
-                               owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.locations(), self._on_locations, owner=self
+        )
         self.reload()
 
     def _on_locations(self, locations: list[Any]) -> None:
@@ -213,9 +243,12 @@ class DispensingTab(QWidget):
     def reload(self) -> None:
         query = self.search_edit.text().strip() or None
         keep = self.entry.prescription_id if self.entry else None
-        self.context.tasks.run(lambda: self.context.pharmacy.queue(q=query),
-                               on_done=lambda page: self._on_queue(page, keep),
-                               on_error=self.queue_problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.queue(q=query),
+            on_done=lambda page: self._on_queue(page, keep),
+            on_error=self.queue_problem.show_error,
+            owner=self,
+        )
 
     def _on_queue(self, page: Any, keep: int | None) -> None:
         self.queue_problem.clear()
@@ -245,22 +278,33 @@ class DispensingTab(QWidget):
             self._set_actions_enabled(False)
             return
         p = entry.patient
-        self.header.setText(self.tr("<b>{family}, {given}</b> · MRN {mrn} · {sex} · born {dob}")
-                            .format(family=html.escape(p.family_name.upper()),
-                                    given=html.escape(p.given_name), mrn=html.escape(p.mrn),
-                                    sex=self.tr(p.sex.capitalize()),
-                                    dob=p.date_of_birth.isoformat()))
-        self.rx_label.setText(self.tr("{number} · prescribed by {who} · {when}").format(
-            number=entry.number, who=entry.prescriber_name or "?",
-            when=entry.created_at.astimezone().strftime("%d %b %Y %H:%M")))
+        self.header.setText(
+            self.tr("<b>{family}, {given}</b> · MRN {mrn} · {sex} · born {dob}").format(
+                family=html.escape(p.family_name.upper()),
+                given=html.escape(p.given_name),
+                mrn=html.escape(p.mrn),
+                sex=self.tr(p.sex.capitalize()),
+                dob=p.date_of_birth.isoformat(),
+            )
+        )
+        self.rx_label.setText(
+            self.tr("{number} · prescribed by {who} · {when}").format(
+                number=entry.number,
+                who=entry.prescriber_name or "?",
+                when=entry.created_at.astimezone().strftime("%d %b %Y %H:%M"),
+            )
+        )
         self.items_model.set_rows(entry.items)
         self._set_actions_enabled(True)
         self.load_history(entry.prescription_id)
 
     def load_history(self, prescription_id: int) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.dispenses_of(prescription_id),
-                               on_done=self._on_history, on_error=self.problem.show_error,
-                               owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.dispenses_of(prescription_id),
+            on_done=self._on_history,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_history(self, dispenses: list[DispenseRead]) -> None:
         self.history = dispenses
@@ -274,8 +318,9 @@ class DispensingTab(QWidget):
     def open_dispense(self) -> DispenseDialog | None:
         if self.entry is None or self.location_combo.currentData() is None:
             return None
-        dialog = DispenseDialog(self.context, self.entry, int(self.location_combo.currentData()),
-                                self)
+        dialog = DispenseDialog(
+            self.context, self.entry, int(self.location_combo.currentData()), self
+        )
         dialog.sig_dispensed.connect(self._on_dispensed)
         dialog.open()
         return dialog
@@ -286,25 +331,38 @@ class DispensingTab(QWidget):
         if self.entry is not None:
             self.load_history(self.entry.prescription_id)
         if print_now:
-            print_labels(self.context, [line.id for line in result.lines], self,
-                         self.layout_combo.currentData() or "label")
+            print_labels(
+                self.context,
+                [line.id for line in result.lines],
+                self,
+                self.layout_combo.currentData() or "label",
+            )
 
     def print_selected_labels(self) -> None:
         rows = self.history_table.selectionModel().selectedRows()
-        pairs = ([self.history_model.row_item(r.row()) for r in rows] if rows
-                 else self.history_model.rows)
-        print_labels(self.context, [line.id for _d, line in pairs], self,
-                     self.layout_combo.currentData() or "label")
+        pairs = (
+            [self.history_model.row_item(r.row()) for r in rows]
+            if rows
+            else self.history_model.rows
+        )
+        print_labels(
+            self.context,
+            [line.id for _d, line in pairs],
+            self,
+            self.layout_combo.currentData() or "label",
+        )
 
     def send_back(self) -> None:
         if self.entry is None:
             return
         rx_id = self.entry.prescription_id
-        dialog = ReasonDialog(self.context.tasks, self.tr("Send back to the prescriber"),
-                              self.tr("Send back"),
-                              self.tr("The prescription leaves the queue and the prescriber "
-                                      "is told why."),
-                              lambda reason: self.context.pharmacy.send_back(rx_id, reason),
-                              self)
+        dialog = ReasonDialog(
+            self.context.tasks,
+            self.tr("Send back to the prescriber"),
+            self.tr("Send back"),
+            self.tr("The prescription leaves the queue and the prescriber is told why."),
+            lambda reason: self.context.pharmacy.send_back(rx_id, reason),
+            self,
+        )
         dialog.sig_saved.connect(lambda _r: (self.reload(), self._show(None)))
         dialog.open()

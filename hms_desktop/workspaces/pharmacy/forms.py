@@ -99,8 +99,7 @@ class PharmacyFormDialog(QDialog):
         if not self.validate():
             return
         self._set_busy(True)
-        self.tasks.run(self.request(), on_done=self._on_done, on_error=self._on_failed,
-                       owner=self)
+        self.tasks.run(self.request(), on_done=self._on_done, on_error=self._on_failed, owner=self)
 
     def _on_done(self, result: Any) -> None:
         self._set_busy(False)
@@ -122,8 +121,15 @@ class PharmacyFormDialog(QDialog):
 class ReasonDialog(PharmacyFormDialog):
     """Ask for a reason, then run ``send(reason)``."""
 
-    def __init__(self, tasks: Any, title: str, action: str, prompt: str,
-                 send: Callable[[str], Any], parent: QWidget | None = None):
+    def __init__(
+        self,
+        tasks: Any,
+        title: str,
+        action: str,
+        prompt: str,
+        send: Callable[[str], Any],
+        parent: QWidget | None = None,
+    ):
         super().__init__(tasks, title, action, parent)
         self._send = send
         label = QLabel(prompt, self)
@@ -150,16 +156,26 @@ class QuantityReasonDialog(PharmacyFormDialog):
     """A quantity (signed for adjustments) with a reason and, for write-offs, a reason
     code; runs ``send(quantity, reason, code)``."""
 
-    def __init__(self, tasks: Any, title: str, action: str, *, unit: str, signed: bool,
-                 send: Callable[[Decimal, str, str | None], Any],
-                 codes: list[tuple[str, str]] | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        tasks: Any,
+        title: str,
+        action: str,
+        *,
+        unit: str,
+        signed: bool,
+        send: Callable[[Decimal, str, str | None], Any],
+        codes: list[tuple[str, str]] | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(tasks, title, action, parent)
         self._send = send
         self._signed = signed
         self.quantity_edit = QLineEdit(self)
         self.quantity_edit.setAccessibleName(self.tr("Quantity"))
         self.quantity_edit.setPlaceholderText(
-            self.tr("e.g. -5 or 12") if signed else self.tr("e.g. 10"))
+            self.tr("e.g. -5 or 12") if signed else self.tr("e.g. 10")
+        )
         self.form.addRow(self.tr("Quantity ({unit})").format(unit=unit), self.quantity_edit)
         self.code_combo: QComboBox | None = None
         if codes:

@@ -44,10 +44,18 @@ from hms_desktop.widgets.record_table import make_record_table
 from hms_desktop.widgets.trend_chart import Series, TrendChart
 from hms_desktop.workspaces.pharmacy.forms import QuantityReasonDialog, ReasonDialog
 
-WRITE_OFF_CODES = (("expired", "Expired"), ("damaged", "Damaged"),
-                   ("returned_unusable", "Returned, unusable"), ("other", "Other"))
-_STATUS_WORDS = {"available": "Available", "quarantined": "Quarantined",
-                 "expired": "Expired", "recalled": "Recalled"}
+WRITE_OFF_CODES = (
+    ("expired", "Expired"),
+    ("damaged", "Damaged"),
+    ("returned_unusable", "Returned, unusable"),
+    ("other", "Other"),
+)
+_STATUS_WORDS = {
+    "available": "Available",
+    "quarantined": "Quarantined",
+    "expired": "Expired",
+    "recalled": "Recalled",
+}
 
 
 @dataclass(frozen=True)
@@ -99,24 +107,34 @@ class StockTab(QWidget):
         left_layout.addWidget(self.total_label)
         columns = [
             Column("item_name", self.tr("Item")),
-            Column("available", self.tr("Usable"),
-                   render=lambda r: f"{quantity_text(r.available)} {r.base_unit}"),
-            Column("unavailable", self.tr("Not usable"), render=lambda r: quantity_text(
-                r.unavailable) if r.unavailable else ""),
-            Column("next_expiry", self.tr("Next expiry"), render=lambda r: (
-                r.next_expiry.isoformat() if r.next_expiry else "")),
+            Column(
+                "available",
+                self.tr("Usable"),
+                render=lambda r: f"{quantity_text(r.available)} {r.base_unit}",
+            ),
+            Column(
+                "unavailable",
+                self.tr("Not usable"),
+                render=lambda r: quantity_text(r.unavailable) if r.unavailable else "",
+            ),
+            Column(
+                "next_expiry",
+                self.tr("Next expiry"),
+                render=lambda r: r.next_expiry.isoformat() if r.next_expiry else "",
+            ),
             Column("value", self.tr("Value"), render=lambda r: str(r.value)),
         ]
         self.summary = StockPagedModel(context.tasks, self._fetch_summary, columns, self)
         self.summary.sig_total_changed.connect(
-            lambda n: self.total_label.setText(self.tr("{n} item(s) here").format(n=n)))
-        self.summary_table = make_record_table(left, self.tr("Items at the location"),
-                                               self.summary)
+            lambda n: self.total_label.setText(self.tr("{n} item(s) here").format(n=n))
+        )
+        self.summary_table = make_record_table(left, self.tr("Items at the location"), self.summary)
         # Item names are how people tell items apart: never elided (the list scrolls
         # sideways instead).
         self.summary_table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.summary_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.summary_table.selectionModel().currentRowChanged.connect(self._on_item_row)
         left_layout.addWidget(self.summary_table, 1)
         splitter.addWidget(left)
@@ -128,33 +146,46 @@ class StockTab(QWidget):
         self.item_label.setAccessibleName(self.tr("Item"))
         self.item_label.setTextFormat(Qt.TextFormat.RichText)
         detail.addWidget(self.item_label)
-        self.batches: RecordTableModel[StockRead] = RecordTableModel([
-            RecordColumn(self.tr("Location"), lambda r: r.location_code),
-            RecordColumn(self.tr("Lot"), lambda r: r.lot),
-            RecordColumn(self.tr("Expiry"), lambda r: r.expiry.isoformat()),
-            RecordColumn(self.tr("Days left"), lambda r: str(r.expires_in_days),
-                         align_right=True),
-            RecordColumn(self.tr("Quantity"), lambda r: quantity_text(r.quantity),
-                         align_right=True),
-            RecordColumn(self.tr("Status"), lambda r: self.tr(_STATUS_WORDS[r.status]),
-                         status=lambda r: r.status),
-            RecordColumn(self.tr("Unit cost"), lambda r: str(r.unit_cost), align_right=True),
-        ], self)
+        self.batches: RecordTableModel[StockRead] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Location"), lambda r: r.location_code),
+                RecordColumn(self.tr("Lot"), lambda r: r.lot),
+                RecordColumn(self.tr("Expiry"), lambda r: r.expiry.isoformat()),
+                RecordColumn(
+                    self.tr("Days left"), lambda r: str(r.expires_in_days), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("Quantity"), lambda r: quantity_text(r.quantity), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("Status"),
+                    lambda r: self.tr(_STATUS_WORDS[r.status]),
+                    status=lambda r: r.status,
+                ),
+                RecordColumn(self.tr("Unit cost"), lambda r: str(r.unit_cost), align_right=True),
+            ],
+            self,
+        )
         self.batch_table = make_record_table(right, self.tr("Batches"), self.batches)
         self.batch_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.batch_table.horizontalHeader().setStretchLastSection(True)
         detail.addWidget(self.batch_table, 2)
         actions = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
-                ("quarantine", self.tr("Quarantine…"), self.tr("Stop this lot being picked")),
-                ("release", self.tr("Release…"), self.tr("Make a quarantined lot usable")),
-                ("adjust", self.tr("Adjust…"), self.tr("Correct the quantity with a reason")),
-                ("write_off", self.tr("Write off…"), self.tr("Expired or damaged stock")),
-                ("transfer", self.tr("Transfer…"), self.tr("Move to another location")),
-                ("recall", self.tr("Recall…"), self.tr("Recall the lot everywhere and "
-                                                        "trace its patients"))):
+            ("quarantine", self.tr("Quarantine…"), self.tr("Stop this lot being picked")),
+            ("release", self.tr("Release…"), self.tr("Make a quarantined lot usable")),
+            ("adjust", self.tr("Adjust…"), self.tr("Correct the quantity with a reason")),
+            ("write_off", self.tr("Write off…"), self.tr("Expired or damaged stock")),
+            ("transfer", self.tr("Transfer…"), self.tr("Move to another location")),
+            (
+                "recall",
+                self.tr("Recall…"),
+                self.tr("Recall the lot everywhere and trace its patients"),
+            ),
+        ):
             button = QPushButton(text, right)
             button.setToolTip(tip)
             button.setAccessibleName(text.rstrip("…"))
@@ -174,12 +205,17 @@ class StockTab(QWidget):
         splitter.setChildrenCollapsible(False)
         self._enable_actions()
         self.batch_table.selectionModel().currentRowChanged.connect(
-            lambda *_a: self._enable_actions())
+            lambda *_a: self._enable_actions()
+        )
 
     # -- loading ---------------------------------------------------------------------------
     def start(self) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.locations(), self._on_locations,
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.locations(),
+            self._on_locations,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_locations(self, locations: list[Any]) -> None:
         self.locations = locations
@@ -191,8 +227,9 @@ class StockTab(QWidget):
         self.apply_search()
 
     def _fetch_summary(self, filters: dict, _sort: Any, limit: int, offset: int) -> Any:
-        return self.context.pharmacy.summary(filters["location_id"], q=filters.get("q"),
-                                             limit=limit, offset=offset)
+        return self.context.pharmacy.summary(
+            filters["location_id"], q=filters.get("q"), limit=limit, offset=offset
+        )
 
     def apply_search(self) -> None:
         """Name → items at the location; ``lot:X`` → that lot everywhere; a scan → the
@@ -203,14 +240,20 @@ class StockTab(QWidget):
             return
         if text.lower().startswith("lot:"):
             lot = text[4:].strip()
-            self.context.tasks.run(lambda: self.context.pharmacy.stock(lot=lot),
-                                   on_done=lambda page: self._show_batches(None, page.items),
-                                   on_error=self.problem.show_error, owner=self)
+            self.context.tasks.run(
+                lambda: self.context.pharmacy.stock(lot=lot),
+                on_done=lambda page: self._show_batches(None, page.items),
+                on_error=self.problem.show_error,
+                owner=self,
+            )
             return
         if looks_like_barcode(text):
-            self.context.tasks.run(lambda: self.context.pharmacy.resolve(text),
-                                   on_done=self._on_resolved, on_error=self.problem.show_error,
-                                   owner=self)
+            self.context.tasks.run(
+                lambda: self.context.pharmacy.resolve(text),
+                on_done=self._on_resolved,
+                on_error=self.problem.show_error,
+                owner=self,
+            )
             return
         self.summary.set_filters(location_id=location, q=text or None)
 
@@ -229,31 +272,45 @@ class StockTab(QWidget):
         self.item = ref
         self.problem.clear()
         item_id = ref.item_id
-        self.item_label.setText(self.tr("<b>{name}</b> — batches at every location").format(
-            name=html.escape(ref.item_name)))
-        self.context.tasks.run(lambda: self.context.pharmacy.stock(item_id=item_id),
-                               on_done=lambda page: self._show_batches(ref, page.items),
-                               on_error=self.problem.show_error, owner=self)
+        self.item_label.setText(
+            self.tr("<b>{name}</b> — batches at every location").format(
+                name=html.escape(ref.item_name)
+            )
+        )
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.stock(item_id=item_id),
+            on_done=lambda page: self._show_batches(ref, page.items),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
         location = self.location_combo.currentData()
         self.context.tasks.run(
             lambda: self.context.pharmacy.consumption(item_id, location_id=location),
-            on_done=self._show_consumption, on_error=self.problem.show_error, owner=self)
+            on_done=self._show_consumption,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _show_batches(self, ref: ItemRef | None, rows: list[StockRead]) -> None:
         if ref is None and rows:
             self.item = ItemRef(rows[0].item_id, rows[0].item_name, rows[0].base_unit)
-            self.item_label.setText(self.tr("<b>Lot {lot}</b> — where it is").format(
-                lot=html.escape(rows[0].lot)))
+            self.item_label.setText(
+                self.tr("<b>Lot {lot}</b> — where it is").format(lot=html.escape(rows[0].lot))
+            )
         self.batches.set_rows(rows)
         self._enable_actions()
 
     def _show_consumption(self, series: ConsumptionSeries) -> None:
-        points = [(datetime.combine(p.week_start, time(12), UTC), float(p.quantity))
-                  for p in series.points]
+        points = [
+            (datetime.combine(p.week_start, time(12), UTC), float(p.quantity))
+            for p in series.points
+        ]
         name = self.item.item_name if self.item else ""
-        self.chart.set_data(self.tr("Weekly consumption — {name}").format(name=name),
-                            self.item.base_unit if self.item else "",
-                            [Series(self.tr("Used per week"), points)])
+        self.chart.set_data(
+            self.tr("Weekly consumption — {name}").format(name=name),
+            self.item.base_unit if self.item else "",
+            [Series(self.tr("Used per week"), points)],
+        )
 
     # -- batch actions ---------------------------------------------------------------------
     def selected_batch(self) -> StockRead | None:
@@ -281,31 +338,68 @@ class StockTab(QWidget):
         if key in ("quarantine", "release"):
             status = "quarantined" if key == "quarantine" else "available"
             dialog = ReasonDialog(
-                tasks, title, self.tr("Quarantine") if key == "quarantine" else self.tr(
-                    "Release"), self.tr("Why?"),
-                lambda reason: pharmacy.set_status(batch.batch_id, StatusChange(
-                    location_id=batch.location_id, status=status, reason=reason)), self)
+                tasks,
+                title,
+                self.tr("Quarantine") if key == "quarantine" else self.tr("Release"),
+                self.tr("Why?"),
+                lambda reason: pharmacy.set_status(
+                    batch.batch_id,
+                    StatusChange(location_id=batch.location_id, status=status, reason=reason),
+                ),
+                self,
+            )
         elif key == "adjust":
             dialog = QuantityReasonDialog(
-                tasks, title, self.tr("Adjust"), unit=batch.base_unit, signed=True,
-                send=lambda q, reason, _c: pharmacy.adjust(AdjustmentCreate(
-                    item_id=batch.item_id, location_id=batch.location_id, lot=batch.lot,
-                    quantity_delta=q, reason=reason)), parent=self)
+                tasks,
+                title,
+                self.tr("Adjust"),
+                unit=batch.base_unit,
+                signed=True,
+                send=lambda q, reason, _c: pharmacy.adjust(
+                    AdjustmentCreate(
+                        item_id=batch.item_id,
+                        location_id=batch.location_id,
+                        lot=batch.lot,
+                        quantity_delta=q,
+                        reason=reason,
+                    )
+                ),
+                parent=self,
+            )
         elif key == "write_off":
             dialog = QuantityReasonDialog(
-                tasks, title, self.tr("Write off"), unit=batch.base_unit, signed=False,
+                tasks,
+                title,
+                self.tr("Write off"),
+                unit=batch.base_unit,
+                signed=False,
                 codes=[(k, self.tr(t)) for k, t in WRITE_OFF_CODES],
-                send=lambda q, reason, code: pharmacy.write_off(WriteOffCreate(
-                    item_id=batch.item_id, location_id=batch.location_id, lot=batch.lot,
-                    quantity=q, reason_code=code or "other", reason=reason)), parent=self)
+                send=lambda q, reason, code: pharmacy.write_off(
+                    WriteOffCreate(
+                        item_id=batch.item_id,
+                        location_id=batch.location_id,
+                        lot=batch.lot,
+                        quantity=q,
+                        reason_code=code or "other",
+                        reason=reason,
+                    )
+                ),
+                parent=self,
+            )
         elif key == "transfer":
             dialog = self._transfer_dialog(batch, title)
         else:
             dialog = ReasonDialog(
-                tasks, self.tr("Recall lot {lot}").format(lot=batch.lot), self.tr("Recall"),
-                self.tr("Every unit of this lot, at every location, becomes unusable. You "
-                        "will see where it is and which patients received it."),
-                lambda reason: pharmacy.recall(batch.batch_id, reason), self)
+                tasks,
+                self.tr("Recall lot {lot}").format(lot=batch.lot),
+                self.tr("Recall"),
+                self.tr(
+                    "Every unit of this lot, at every location, becomes unusable. You "
+                    "will see where it is and which patients received it."
+                ),
+                lambda reason: pharmacy.recall(batch.batch_id, reason),
+                self,
+            )
             dialog.sig_saved.connect(self._show_recall)
         dialog.sig_saved.connect(lambda _r: self._after_change())
         dialog.open()
@@ -314,34 +408,52 @@ class StockTab(QWidget):
     def _transfer_dialog(self, batch: StockRead, title: str) -> Any:
         others = [loc for loc in self.locations if loc.id != batch.location_id]
         dialog = QuantityReasonDialog(
-            self.context.tasks, title, self.tr("Transfer"), unit=batch.base_unit,
-            signed=False, codes=[(str(loc.id), loc.name) for loc in others],
-            send=lambda q, reason, dest: self.context.pharmacy.transfer(TransferCreate(
-                from_location_id=batch.location_id, to_location_id=int(dest or 0),
-                lines=[TransferLine(item_id=batch.item_id, quantity=q, lot=batch.lot)],
-                note=reason)), parent=self)
+            self.context.tasks,
+            title,
+            self.tr("Transfer"),
+            unit=batch.base_unit,
+            signed=False,
+            codes=[(str(loc.id), loc.name) for loc in others],
+            send=lambda q, reason, dest: self.context.pharmacy.transfer(
+                TransferCreate(
+                    from_location_id=batch.location_id,
+                    to_location_id=int(dest or 0),
+                    lines=[TransferLine(item_id=batch.item_id, quantity=q, lot=batch.lot)],
+                    note=reason,
+                )
+            ),
+            parent=self,
+        )
         dialog.form.labelForField(dialog.code_combo).setText(self.tr("To"))
         return dialog
 
     def _show_recall(self, report: RecallReport) -> None:
-        where = "\n".join(f"• {h.location_name}: {quantity_text(h.quantity)}"
-                          for h in report.holdings) or self.tr("• none in stock")
-        who = "\n".join(f"• {r.patient_name} (MRN {r.mrn}): {quantity_text(r.quantity)} on "
-                        f"{r.dispensed_at.astimezone():%d %b %Y}" for r in report.recipients)
+        where = "\n".join(
+            f"• {h.location_name}: {quantity_text(h.quantity)}" for h in report.holdings
+        ) or self.tr("• none in stock")
+        who = "\n".join(
+            f"• {r.patient_name} (MRN {r.mrn}): {quantity_text(r.quantity)} on "
+            f"{r.dispensed_at.astimezone():%d %b %Y}"
+            for r in report.recipients
+        )
         self.recall_box = QMessageBox(self)
-        self.recall_box.setWindowTitle(self.tr("Recall of lot {lot}").format(
-            lot=report.batch.lot))
+        self.recall_box.setWindowTitle(self.tr("Recall of lot {lot}").format(lot=report.batch.lot))
         self.recall_box.setAccessibleName(self.tr("Recall trace"))
-        self.recall_box.setText(self.tr(
-            "In stock ({on_hand}):\n{where}\n\nDispensed to {n} patient(s) "
-            "({dispensed}):\n{who}").format(
-            on_hand=quantity_text(report.on_hand_total), where=where,
-            n=len({r.patient_id for r in report.recipients}),
-            dispensed=quantity_text(report.dispensed_total), who=who or "—"))
+        self.recall_box.setText(
+            self.tr(
+                "In stock ({on_hand}):\n{where}\n\nDispensed to {n} patient(s) "
+                "({dispensed}):\n{who}"
+            ).format(
+                on_hand=quantity_text(report.on_hand_total),
+                where=where,
+                n=len({r.patient_id for r in report.recipients}),
+                dispensed=quantity_text(report.dispensed_total),
+                who=who or "—",
+            )
+        )
         self.recall_box.open()
 
     def _after_change(self) -> None:
         self.summary.reload()
         if self.item is not None:
             self.show_item(self.item)
-

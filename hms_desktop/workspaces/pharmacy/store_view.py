@@ -38,8 +38,12 @@ from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.record_table import make_record_table
 from hms_desktop.workspaces.pharmacy.forms import PharmacyFormDialog, parse_quantity
 
-_PO_STEPS = {"draft": ("approve", "Approve"), "approved": ("send", "Mark sent"),
-             "sent": ("receive", "Receive…"), "partly_received": ("receive", "Receive…")}
+_PO_STEPS = {
+    "draft": ("approve", "Approve"),
+    "approved": ("send", "Mark sent"),
+    "sent": ("receive", "Receive…"),
+    "partly_received": ("receive", "Receive…"),
+}
 
 
 def _days(s: ReorderSuggestion) -> str:
@@ -51,8 +55,12 @@ class ReceiveDialog(PharmacyFormDialog):
     expiry, quantity and unit cost on the delivery note."""
 
     def __init__(self, context: Any, order: PurchaseOrderRead, parent: QWidget | None = None):
-        super().__init__(context.tasks, self.tr("Receive {number}").format(number=order.number),
-                         self.tr("Receive"), parent)
+        super().__init__(
+            context.tasks,
+            self.tr("Receive {number}").format(number=order.number),
+            self.tr("Receive"),
+            parent,
+        )
         self.context = context
         self.order = order
         self.setMinimumWidth(760)
@@ -62,19 +70,25 @@ class ReceiveDialog(PharmacyFormDialog):
         self.form.addRow(self.tr("Delivery note"), self.note_edit)
         self.table = QTableWidget(len(self.lines), 5, self)
         self.table.setAccessibleName(self.tr("Delivered lines"))
-        self.table.setHorizontalHeaderLabels([self.tr("Item"), self.tr("Outstanding"),
-                                              self.tr("Lot"), self.tr("Expiry"),
-                                              self.tr("Quantity")])
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Item"),
+                self.tr("Outstanding"),
+                self.tr("Lot"),
+                self.tr("Expiry"),
+                self.tr("Quantity"),
+            ]
+        )
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.lot_edits: list[QLineEdit] = []
         self.expiry_edits: list[QDateEdit] = []
         self.quantity_edits: list[QLineEdit] = []
         for row, line in enumerate(self.lines):
             self.table.setItem(row, 0, QTableWidgetItem(line.item_name))
-            self.table.setItem(row, 1, QTableWidgetItem(
-                f"{quantity_text(line.outstanding)} {line.base_unit}"))
+            self.table.setItem(
+                row, 1, QTableWidgetItem(f"{quantity_text(line.outstanding)} {line.base_unit}")
+            )
             lot = QLineEdit(self.table)
             lot.setAccessibleName(self.tr("Lot of {item}").format(item=line.item_name))
             expiry = QDateEdit(QDate.currentDate().addYears(2), self.table)
@@ -82,8 +96,7 @@ class ReceiveDialog(PharmacyFormDialog):
             expiry.setDisplayFormat("yyyy-MM-dd")
             expiry.setAccessibleName(self.tr("Expiry of {item}").format(item=line.item_name))
             quantity = QLineEdit(quantity_text(line.outstanding), self.table)
-            quantity.setAccessibleName(self.tr("Quantity of {item}").format(
-                item=line.item_name))
+            quantity.setAccessibleName(self.tr("Quantity of {item}").format(item=line.item_name))
             self.table.setCellWidget(row, 2, lot)
             self.table.setCellWidget(row, 3, expiry)
             self.table.setCellWidget(row, 4, quantity)
@@ -98,30 +111,48 @@ class ReceiveDialog(PharmacyFormDialog):
             if not self.quantity_edits[n].text().strip():
                 continue
             if parse_quantity(self.quantity_edits[n].text()) is None:
-                self.problem.show_text(self.tr("{item}: the quantity must be a number above "
-                                               "zero.").format(item=line.item_name))
+                self.problem.show_text(
+                    self.tr("{item}: the quantity must be a number above zero.").format(
+                        item=line.item_name
+                    )
+                )
                 return False
             if not self.lot_edits[n].text().strip():
-                self.problem.show_text(self.tr("{item}: enter the lot number from the pack.")
-                                       .format(item=line.item_name))
+                self.problem.show_text(
+                    self.tr("{item}: enter the lot number from the pack.").format(
+                        item=line.item_name
+                    )
+                )
                 self.lot_edits[n].setFocus()
                 return False
             if self.expiry_edits[n].date().toPython() < today:
-                self.problem.show_text(self.tr("{item}: this lot is already expired; do not "
-                                               "receive it.").format(item=line.item_name))
+                self.problem.show_text(
+                    self.tr("{item}: this lot is already expired; do not receive it.").format(
+                        item=line.item_name
+                    )
+                )
                 return False
         return True
 
     def request(self) -> Any:
-        lines = [GoodsReceiptLineCreate(
-            item_id=line.item_id, lot=self.lot_edits[n].text().strip(),
-            expiry=self.expiry_edits[n].date().toPython(),
-            quantity=parse_quantity(self.quantity_edits[n].text()), unit_cost=line.unit_cost,
-            order_line_id=line.id)
-            for n, line in enumerate(self.lines) if self.quantity_edits[n].text().strip()]
-        body = GoodsReceiptCreate(location_id=self.order.location_id, lines=lines,
-                                  purchase_order_id=self.order.id,
-                                  delivery_note=self.note_edit.text().strip() or None)
+        lines = [
+            GoodsReceiptLineCreate(
+                item_id=line.item_id,
+                lot=self.lot_edits[n].text().strip(),
+                expiry=self.expiry_edits[n].date().toPython(),
+                quantity=parse_quantity(self.quantity_edits[n].text()),
+                unit_cost=line.unit_cost,
+                order_line_id=line.id,
+            )
+            for n, line in enumerate(self.lines)
+            if self.quantity_edits[n].text().strip()
+        ]
+        body = GoodsReceiptCreate(
+            location_id=self.order.location_id,
+            lines=lines,
+            purchase_order_id=self.order.id,
+            delivery_note=self.note_edit.text().strip() or None,
+        )
         return lambda: self.context.pharmacy.receive(body)
 
 
@@ -148,53 +179,84 @@ class StoreTab(QWidget):
         orders_box = QWidget(splitter)
         orders = QVBoxLayout(orders_box)
         orders.setContentsMargins(0, 0, 0, 0)
-        suggest_group = QGroupBox(self.tr("Reorder suggestions (fewest days of stock first)"),
-                                  orders_box)
+        suggest_group = QGroupBox(
+            self.tr("Reorder suggestions (fewest days of stock first)"), orders_box
+        )
         sg = QVBoxLayout(suggest_group)
-        self.suggestions: RecordTableModel[ReorderSuggestion] = RecordTableModel([
-            RecordColumn(self.tr("Item"), lambda s: s.item_name),
-            RecordColumn(self.tr("Days left"), _days, align_right=True,
-                         status=lambda s: "stock_out" if s.days_of_stock is not None
-                         and s.days_of_stock <= s.lead_time_days else "low_stock"),
-            RecordColumn(self.tr("On hand"), lambda s: quantity_text(s.on_hand),
-                         align_right=True),
-            RecordColumn(self.tr("On order"), lambda s: quantity_text(s.on_order),
-                         align_right=True),
-            RecordColumn(self.tr("Per week"), lambda s: quantity_text(s.weekly_demand),
-                         align_right=True),
-            RecordColumn(self.tr("Order"), lambda s: quantity_text(s.suggested_quantity),
-                         align_right=True),
-            RecordColumn(self.tr("Supplier"), lambda s: s.supplier_name or "—"),
-        ], self)
-        self.suggestion_table = make_record_table(suggest_group, self.tr("Reorder suggestions"),
-                                                  self.suggestions)
+        self.suggestions: RecordTableModel[ReorderSuggestion] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Item"), lambda s: s.item_name),
+                RecordColumn(
+                    self.tr("Days left"),
+                    _days,
+                    align_right=True,
+                    status=lambda s: (
+                        "stock_out"
+                        if s.days_of_stock is not None and s.days_of_stock <= s.lead_time_days
+                        else "low_stock"
+                    ),
+                ),
+                RecordColumn(
+                    self.tr("On hand"), lambda s: quantity_text(s.on_hand), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("On order"), lambda s: quantity_text(s.on_order), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("Per week"), lambda s: quantity_text(s.weekly_demand), align_right=True
+                ),
+                RecordColumn(
+                    self.tr("Order"),
+                    lambda s: quantity_text(s.suggested_quantity),
+                    align_right=True,
+                ),
+                RecordColumn(self.tr("Supplier"), lambda s: s.supplier_name or "—"),
+            ],
+            self,
+        )
+        self.suggestion_table = make_record_table(
+            suggest_group, self.tr("Reorder suggestions"), self.suggestions
+        )
         self.suggestion_table.setSelectionMode(
-            self.suggestion_table.SelectionMode.ExtendedSelection)
+            self.suggestion_table.SelectionMode.ExtendedSelection
+        )
         self.suggestion_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         sg.addWidget(self.suggestion_table)
         self.order_button = QPushButton(self.tr("Create purchase orders"), suggest_group)
-        self.order_button.setToolTip(self.tr(
-            "Draft one order per supplier for the selected suggestions (all if none selected)"))
+        self.order_button.setToolTip(
+            self.tr(
+                "Draft one order per supplier for the selected suggestions (all if none selected)"
+            )
+        )
         self.order_button.clicked.connect(self.order_selected)
         sg.addWidget(self.order_button, 0, Qt.AlignmentFlag.AlignRight)
         orders.addWidget(suggest_group, 1)
 
         po_group = QGroupBox(self.tr("Purchase orders"), orders_box)
         pg = QVBoxLayout(po_group)
-        self.orders: RecordTableModel[PurchaseOrderRead] = RecordTableModel([
-            RecordColumn(self.tr("Number"), lambda o: o.number),
-            RecordColumn(self.tr("Supplier"), lambda o: o.supplier_name),
-            RecordColumn(self.tr("Status"), lambda o: o.status.replace("_", " "),
-                         status=lambda o: o.status),
-            RecordColumn(self.tr("Lines"), lambda o: str(len(o.lines)), align_right=True),
-            RecordColumn(self.tr("Total"), lambda o: str(o.total), align_right=True),
-        ], self)
+        self.orders: RecordTableModel[PurchaseOrderRead] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Number"), lambda o: o.number),
+                RecordColumn(self.tr("Supplier"), lambda o: o.supplier_name),
+                RecordColumn(
+                    self.tr("Status"),
+                    lambda o: o.status.replace("_", " "),
+                    status=lambda o: o.status,
+                ),
+                RecordColumn(self.tr("Lines"), lambda o: str(len(o.lines)), align_right=True),
+                RecordColumn(self.tr("Total"), lambda o: str(o.total), align_right=True),
+            ],
+            self,
+        )
         self.order_table = make_record_table(po_group, self.tr("Purchase orders"), self.orders)
         self.order_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.order_table.selectionModel().currentRowChanged.connect(
-            lambda *_a: self._update_order_button())
+            lambda *_a: self._update_order_button()
+        )
         pg.addWidget(self.order_table)
         self.po_button = QPushButton(self.tr("Approve"), po_group)
         self.po_button.setAccessibleName(self.tr("Next step of the purchase order"))
@@ -205,21 +267,31 @@ class StoreTab(QWidget):
 
         req_group = QGroupBox(self.tr("Ward requisitions"), splitter)
         rg = QVBoxLayout(req_group)
-        self.requisitions: RecordTableModel[RequisitionRead] = RecordTableModel([
-            RecordColumn(self.tr("Number"), lambda r: r.number),
-            RecordColumn(self.tr("Ward store"), lambda r: r.ward_location_name),
-            RecordColumn(self.tr("From"), lambda r: r.source_location_name),
-            RecordColumn(self.tr("Status"), lambda r: r.status, status=lambda r: r.status),
-            RecordColumn(self.tr("Items"), lambda r: ", ".join(
-                f"{ln.item_name} {quantity_text(ln.requested_quantity)}" for ln in r.lines)),
-        ], self)
-        self.req_table = make_record_table(req_group, self.tr("Ward requisitions"),
-                                           self.requisitions)
+        self.requisitions: RecordTableModel[RequisitionRead] = RecordTableModel(
+            [
+                RecordColumn(self.tr("Number"), lambda r: r.number),
+                RecordColumn(self.tr("Ward store"), lambda r: r.ward_location_name),
+                RecordColumn(self.tr("From"), lambda r: r.source_location_name),
+                RecordColumn(self.tr("Status"), lambda r: r.status, status=lambda r: r.status),
+                RecordColumn(
+                    self.tr("Items"),
+                    lambda r: ", ".join(
+                        f"{ln.item_name} {quantity_text(ln.requested_quantity)}" for ln in r.lines
+                    ),
+                ),
+            ],
+            self,
+        )
+        self.req_table = make_record_table(
+            req_group, self.tr("Ward requisitions"), self.requisitions
+        )
         self.req_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.req_table.horizontalHeader().setStretchLastSection(True)
         self.req_table.selectionModel().currentRowChanged.connect(
-            lambda *_a: self._update_req_buttons())
+            lambda *_a: self._update_req_buttons()
+        )
         rg.addWidget(self.req_table)
         req_buttons = QHBoxLayout()
         req_buttons.addStretch(1)
@@ -244,8 +316,12 @@ class StoreTab(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
     def start(self) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.locations(), self._on_locations,
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.locations(),
+            self._on_locations,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
         self.reload()
 
     def _on_locations(self, locations: list[Any]) -> None:
@@ -258,40 +334,57 @@ class StoreTab(QWidget):
         self.load_suggestions()
 
     def reload(self) -> None:
-        self.context.tasks.run(lambda: self.context.pharmacy.orders(), self._on_orders,
-                               on_error=self.problem.show_error, owner=self)
-        self.context.tasks.run(lambda: self.context.pharmacy.requisitions(),
-                               lambda page: self.requisitions.set_rows(page.items),
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.orders(),
+            self._on_orders,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.requisitions(),
+            lambda page: self.requisitions.set_rows(page.items),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_orders(self, page: Any) -> None:
-        self.orders.set_rows([o for o in page.items if o.status not in ("closed", "cancelled")]
-                             + [o for o in page.items if o.status in ("closed", "cancelled")])
+        self.orders.set_rows(
+            [o for o in page.items if o.status not in ("closed", "cancelled")]
+            + [o for o in page.items if o.status in ("closed", "cancelled")]
+        )
         self._update_order_button()
 
     def load_suggestions(self) -> None:
         location = self.location_combo.currentData()
         if location is None:
             return
-        self.context.tasks.run(lambda: self.context.pharmacy.suggestions(location),
-                               lambda page: self.suggestions.set_rows(page.items),
-                               on_error=self.problem.show_error, owner=self)
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.suggestions(location),
+            lambda page: self.suggestions.set_rows(page.items),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     # -- orders ----------------------------------------------------------------------------
     def order_selected(self) -> None:
         rows = self.suggestion_table.selectionModel().selectedRows()
-        picked = ([self.suggestions.row_item(r.row()) for r in rows] if rows
-                  else self.suggestions.rows)
+        picked = (
+            [self.suggestions.row_item(r.row()) for r in rows] if rows else self.suggestions.rows
+        )
         picked = [s for s in picked if s.supplier_id is not None]
         location = self.location_combo.currentData()
         if not picked or location is None:
             self.problem.show_text(self.tr("Nothing to order (items need a supplier)."))
             return
-        body = OrderFromSuggestions(location_id=location, items=[
-            SuggestionPick(item_id=s.item_id) for s in picked])
-        self.context.tasks.run(lambda: self.context.pharmacy.order_suggestions(body),
-                               on_done=self._on_ordered, on_error=self.problem.show_error,
-                               owner=self)
+        body = OrderFromSuggestions(
+            location_id=location, items=[SuggestionPick(item_id=s.item_id) for s in picked]
+        )
+        self.context.tasks.run(
+            lambda: self.context.pharmacy.order_suggestions(body),
+            on_done=self._on_ordered,
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _on_ordered(self, orders: list[PurchaseOrderRead]) -> None:
         self.context.show_status(self.tr("Drafted {n} purchase order(s)").format(n=len(orders)))
@@ -320,7 +413,10 @@ class StoreTab(QWidget):
             return
         self.context.tasks.run(
             lambda: self.context.pharmacy.order_step(order.id, step[0], order.version),
-            on_done=lambda _o: self.reload(), on_error=self.problem.show_error, owner=self)
+            on_done=lambda _o: self.reload(),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     # -- requisitions ----------------------------------------------------------------------
     def selected_requisition(self) -> RequisitionRead | None:
@@ -337,10 +433,13 @@ class StoreTab(QWidget):
         if req is None:
             return
         pharmacy = self.context.pharmacy
-        if step == "approve":
-            call = lambda: pharmacy.decide(req.id, RequisitionDecision(  # noqa: E731
-                version=req.version, approve=True))
-        else:
-            call = lambda: pharmacy.requisition_step(req.id, "issue", req.version)  # noqa: E731
-        self.context.tasks.run(call, on_done=lambda _r: self.reload(),
-                               on_error=self.problem.show_error, owner=self)
+
+        def call() -> object:
+            if step == "approve":
+                decision = RequisitionDecision(version=req.version, approve=True)
+                return pharmacy.decide(req.id, decision)
+            return pharmacy.requisition_step(req.id, "issue", req.version)
+
+        self.context.tasks.run(
+            call, on_done=lambda _r: self.reload(), on_error=self.problem.show_error, owner=self
+        )

@@ -32,8 +32,9 @@ class PharmacyContext:
 
     @classmethod
     def from_workspace(cls, context: WorkspaceContext) -> PharmacyContext:
-        return cls(context.tasks, context.me, context.show_status, PharmacyApi(context.api),
-                   context.events)
+        return cls(
+            context.tasks, context.me, context.show_status, PharmacyApi(context.api), context.events
+        )
 
 
 class PharmacyWorkspace(QWidget):
@@ -56,22 +57,29 @@ class PharmacyWorkspace(QWidget):
         self.store = StoreTab(self.context, self.tabs)
         self.counts = CountsTab(self.context, self.tabs)
         self.alerts = AlertsTab(self.context, self.tabs)
-        for n, (page, text) in enumerate(((self.dispensing, self.tr("Dispensing")),
-                                          (self.stock, self.tr("Stock")),
-                                          (self.store, self.tr("Store")),
-                                          (self.counts, self.tr("Counts")),
-                                          (self.alerts, self.tr("Alerts"))), start=1):
+        for n, (page, text) in enumerate(
+            (
+                (self.dispensing, self.tr("Dispensing")),
+                (self.stock, self.tr("Stock")),
+                (self.store, self.tr("Store")),
+                (self.counts, self.tr("Counts")),
+                (self.alerts, self.tr("Alerts")),
+            ),
+            start=1,
+        ):
             self.tabs.addTab(page, text)
             self.tabs.setTabToolTip(n - 1, f"{text} (Ctrl+{n})")
             self._shortcut(f"Ctrl+{n}", lambda i=n - 1: self.tabs.setCurrentIndex(i))
         layout.addWidget(self.tabs, 1)
         self._started: set[int] = set()
         self.tabs.currentChanged.connect(self._start_tab)
-        for keys, slot in (("Ctrl+F", self._focus_queue_search),
-                           ("Ctrl+D", self.dispensing.open_dispense),
-                           ("Ctrl+P", self.dispensing.print_selected_labels),
-                           ("Ctrl+R", self.dispensing.reload),
-                           ("Ctrl+L", self._focus_stock_search)):
+        for keys, slot in (
+            ("Ctrl+F", self._focus_queue_search),
+            ("Ctrl+D", self.dispensing.open_dispense),
+            ("Ctrl+P", self.dispensing.print_selected_labels),
+            ("Ctrl+R", self.dispensing.reload),
+            ("Ctrl+L", self._focus_stock_search),
+        ):
             self._shortcut(keys, slot)
 
     def _shortcut(self, keys: str, slot: Any) -> None:

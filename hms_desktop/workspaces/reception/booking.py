@@ -64,9 +64,16 @@ class BookingDialog(QDialog):
 
     sig_booked = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 patients: PatientsApi, doctor: DoctorRead, slot: SlotRead,
-                 patient: PatientSummary | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        scheduling: SchedulingApi,
+        patients: PatientsApi,
+        doctor: DoctorRead,
+        slot: SlotRead,
+        patient: PatientSummary | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.api, self.patients_api = context.tasks, scheduling, patients
         self.doctor, self.slot = doctor, slot
@@ -136,8 +143,9 @@ class BookingDialog(QDialog):
         layout.addWidget(self.suggestions)
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
-        row, self.book_button = _buttons(self, self.tr("Book"),
-                                         self.tr("Book this time for the patient (Enter)"))
+        row, self.book_button = _buttons(
+            self, self.tr("Book"), self.tr("Book this time for the patient (Enter)")
+        )
         self.book_button.clicked.connect(self.submit)
         layout.addLayout(row)
         (self.type_combo if patient else self.patient_edit).setFocus()
@@ -152,9 +160,12 @@ class BookingDialog(QDialog):
             self.patient_list.hide()
             return
         api = self.patients_api
-        self.tasks.run(lambda: api.search(text, limit=8),
-                       lambda page: self._on_patients_found(generation, page),
-                       self.problem.show_error, owner=self)
+        self.tasks.run(
+            lambda: api.search(text, limit=8),
+            lambda page: self._on_patients_found(generation, page),
+            self.problem.show_error,
+            owner=self,
+        )
 
     def _on_patients_found(self, generation: int, page: PatientPage) -> None:
         if generation != self._search_generation:
@@ -163,7 +174,8 @@ class BookingDialog(QDialog):
         for item in page.items:
             entry = QListWidgetItem(
                 f"{full_name(item)} · {item.mrn} · {item.date_of_birth.isoformat()}",
-                self.patient_list)
+                self.patient_list,
+            )
             entry.setData(Qt.ItemDataRole.UserRole, item)
         self.patient_list.setVisible(self.patient_list.count() > 0)
 
@@ -190,9 +202,13 @@ class BookingDialog(QDialog):
         self.busy = True
         self.book_button.setEnabled(False)
         self.problem.clear()
-        args = dict(patient_id=self.patient.id, doctor_id=self.doctor.id, start=self.start,
-                    type=self.type_combo.currentData(),
-                    reason=self.reason_edit.text().strip() or None)
+        args = dict(
+            patient_id=self.patient.id,
+            doctor_id=self.doctor.id,
+            start=self.start,
+            type=self.type_combo.currentData(),
+            reason=self.reason_edit.text().strip() or None,
+        )
         self.tasks.run(lambda: self.api.book(**args), self._on_booked, self._on_failed)
 
     def _on_booked(self, appointment: AppointmentRead) -> None:
@@ -212,19 +228,24 @@ class BookingDialog(QDialog):
     def show_suggestions(self, exc: SlotTakenError) -> None:
         self.suggestions.clear()
         for suggestion in exc.suggestions:
-            item = QListWidgetItem(slot_text(suggestion.start, suggestion.end),
-                                   self.suggestions)
+            item = QListWidgetItem(slot_text(suggestion.start, suggestion.end), self.suggestions)
             item.setData(Qt.ItemDataRole.UserRole, suggestion)
         if exc.suggestions:
-            self.suggestions_label.setText(self.tr(
-                "Someone else has just booked that time. Pick one of the next free times and "
-                "press Book."))
+            self.suggestions_label.setText(
+                self.tr(
+                    "Someone else has just booked that time. Pick one of the next free times and "
+                    "press Book."
+                )
+            )
             self.suggestions.setCurrentRow(0)
             self.suggestions.show()
             self.suggestions.setFocus()
         else:
-            self.suggestions_label.setText(self.tr(
-                "Someone else has just booked that time, and this doctor has no free time soon."))
+            self.suggestions_label.setText(
+                self.tr(
+                    "Someone else has just booked that time, and this doctor has no free time soon."
+                )
+            )
             self.suggestions.hide()
         self.suggestions_label.show()
 
@@ -238,18 +259,29 @@ class RescheduleDialog(QDialog):
 
     sig_rescheduled = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 appointment: AppointmentRead, parent: QWidget | None = None, *,
-                 suggestions: list[FreeSlotRead] | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        scheduling: SchedulingApi,
+        appointment: AppointmentRead,
+        parent: QWidget | None = None,
+        *,
+        suggestions: list[FreeSlotRead] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.api, self.appointment = context.tasks, scheduling, appointment
         self.setWindowTitle(self.tr("Reschedule appointment"))
         self.setAccessibleName(self.windowTitle())
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
-        current = QLabel(self.tr("{patient} with {doctor}, now {when}").format(
-            patient=appointment.patient_name or "", doctor=appointment.doctor_name or "",
-            when=slot_text(appointment.start)), self)
+        current = QLabel(
+            self.tr("{patient} with {doctor}, now {when}").format(
+                patient=appointment.patient_name or "",
+                doctor=appointment.doctor_name or "",
+                when=slot_text(appointment.start),
+            ),
+            self,
+        )
         current.setWordWrap(True)
         layout.addWidget(current)
         self.notice = QLabel(self)
@@ -273,21 +305,34 @@ class RescheduleDialog(QDialog):
         layout.addWidget(self.slot_list, 1)
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
-        row, self.ok_button = _buttons(self, self.tr("Move here"),
-                                       self.tr("Move the appointment to the selected time"))
+        row, self.ok_button = _buttons(
+            self, self.tr("Move here"), self.tr("Move the appointment to the selected time")
+        )
         self.ok_button.clicked.connect(self.submit)
         layout.addLayout(row)
         if suggestions:
-            self.notice.setText(self.tr("Someone else has just booked that time. Pick one of "
-                                        "the next free times and press Move here."))
+            self.notice.setText(
+                self.tr(
+                    "Someone else has just booked that time. Pick one of "
+                    "the next free times and press Move here."
+                )
+            )
             self.notice.show()
-            self._on_slots([SlotRead(start=s.start, end=s.end, available=True,
-                                     location=s.location) for s in suggestions])
+            self._on_slots(
+                [
+                    SlotRead(start=s.start, end=s.end, available=True, location=s.location)
+                    for s in suggestions
+                ]
+            )
             self.slot_list.setFocus()
         else:
             if suggestions is not None:
-                self.notice.setText(self.tr("Someone else has just booked that time, and this "
-                                            "doctor has no free time soon. Try another date."))
+                self.notice.setText(
+                    self.tr(
+                        "Someone else has just booked that time, and this "
+                        "doctor has no free time soon. Try another date."
+                    )
+                )
                 self.notice.show()
             self.load_slots()
 
@@ -318,7 +363,9 @@ class RescheduleDialog(QDialog):
         self.ok_button.setEnabled(False)
         self.tasks.run(
             lambda: self.api.reschedule(appointment_id, start=slot.start, version=version),
-            self._on_done, self._on_failed)
+            self._on_done,
+            self._on_failed,
+        )
 
     def _on_done(self, appointment: AppointmentRead) -> None:
         self.sig_rescheduled.emit(appointment)
@@ -335,16 +382,26 @@ class CancelDialog(QDialog):
     sig_cancelled = Signal(object)
     REASONS = ("Patient request", "Doctor unavailable", "Booked in error", "Patient unwell")
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 appointment: AppointmentRead, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        scheduling: SchedulingApi,
+        appointment: AppointmentRead,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.api, self.appointment = context.tasks, scheduling, appointment
         self.setWindowTitle(self.tr("Cancel appointment"))
         self.setAccessibleName(self.windowTitle())
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("{patient}, {when}").format(
-            patient=appointment.patient_name or "", when=slot_text(appointment.start)),
-            self))
+        layout.addWidget(
+            QLabel(
+                self.tr("{patient}, {when}").format(
+                    patient=appointment.patient_name or "", when=slot_text(appointment.start)
+                ),
+                self,
+            )
+        )
         self.reason_combo = QComboBox(self)
         self.reason_combo.setEditable(True)
         self.reason_combo.setAccessibleName(self.tr("Reason for cancelling"))
@@ -360,8 +417,9 @@ class CancelDialog(QDialog):
         layout.addWidget(self.reason_error)
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
-        row, self.ok_button = _buttons(self, self.tr("Cancel appointment"),
-                                       self.tr("Cancel the appointment (Enter)"))
+        row, self.ok_button = _buttons(
+            self, self.tr("Cancel appointment"), self.tr("Cancel the appointment (Enter)")
+        )
         self.ok_button.clicked.connect(self.submit)
         layout.addLayout(row)
         self.reason_combo.setFocus()
@@ -374,8 +432,9 @@ class CancelDialog(QDialog):
             return
         appointment_id, version = self.appointment.id, self.appointment.version
         self.ok_button.setEnabled(False)
-        self.tasks.run(lambda: self.api.cancel(appointment_id, reason, version),
-                       self._on_done, self._on_failed)
+        self.tasks.run(
+            lambda: self.api.cancel(appointment_id, reason, version), self._on_done, self._on_failed
+        )
 
     def _on_done(self, appointment: AppointmentRead) -> None:
         self.sig_cancelled.emit(appointment)

@@ -59,8 +59,9 @@ class CalendarView(QWidget):
     sig_move_requested = Signal(object, object)
     sig_loaded = Signal()
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, scheduling: SchedulingApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.tasks = context.tasks
         self.api = scheduling
@@ -115,8 +116,12 @@ class CalendarView(QWidget):
             button.setToolTip(self.tr(tip))
             button.clicked.connect(lambda _c=False, k=key: self._request(k))
             if keys:
-                QShortcut(QKeySequence(keys), self, activated=lambda k=key: self._request(k),
-                          context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                QShortcut(
+                    QKeySequence(keys),
+                    self,
+                    activated=lambda k=key: self._request(k),
+                    context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+                )
             self.action_buttons[key] = button
             (more_actions if key in ("no_show", "print_slip") else actions).addWidget(button)
         actions.addStretch(1)
@@ -124,9 +129,13 @@ class CalendarView(QWidget):
         layout.addLayout(actions)
         layout.addLayout(more_actions)
         self.legend = QLabel(
-            self.tr("● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"
-                    "  ·  drag a booked appointment to a free time of the same doctor to move "
-                    "it"), self)
+            self.tr(
+                "● booked  ✔ checked in  ▶ in consultation  ✓ done  ✗ no-show  ⊘ cancelled"
+                "  ·  drag a booked appointment to a free time of the same doctor to move "
+                "it"
+            ),
+            self,
+        )
         self.legend.setProperty("role", "subtitle")
         self.legend.setAccessibleName(self.tr("Status legend"))
         self.legend.setWordWrap(True)
@@ -180,8 +189,9 @@ class CalendarView(QWidget):
         self.doctor_combo = QComboBox(self)
         self.doctor_combo.addItem(self.tr("All doctors"), None)
         self.doctor_combo.setAccessibleName(self.tr("Doctor"))
-        self.doctor_combo.setToolTip(self.tr("Show one doctor's column, or all of them "
-                                             "(scroll sideways)"))
+        self.doctor_combo.setToolTip(
+            self.tr("Show one doctor's column, or all of them (scroll sideways)")
+        )
         self.doctor_combo.setMinimumContentsLength(10)
         self.doctor_combo.currentIndexChanged.connect(lambda _i: self._show_doctor_columns())
         self.progress = QProgressBar(self)
@@ -191,8 +201,13 @@ class CalendarView(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setAccessibleName(self.tr("Loading calendar"))
         self.progress.hide()
-        for widget in (self.prev_button, self.today_button, self.next_button, self.date_edit,
-                       self.mode_combo):
+        for widget in (
+            self.prev_button,
+            self.today_button,
+            self.next_button,
+            self.date_edit,
+            self.mode_combo,
+        ):
             row.addWidget(widget)
         row.addWidget(self.progress)
         row.addStretch(1)
@@ -254,8 +269,12 @@ class CalendarView(QWidget):
             work = lambda: load_week(api, start, department)  # noqa: E731
         else:
             work = lambda: load_day(api, day, department)  # noqa: E731
-        self.tasks.run(work, lambda data: self._on_loaded(generation, data),
-                       lambda exc: self._on_load_failed(generation, exc), owner=self)
+        self.tasks.run(
+            work,
+            lambda data: self._on_loaded(generation, data),
+            lambda exc: self._on_load_failed(generation, exc),
+            owner=self,
+        )
 
     def selected(self) -> tuple[str | None, object]:
         index = self.day_table.currentIndex()
@@ -311,8 +330,10 @@ class CalendarView(QWidget):
     def _show_doctor_columns(self) -> None:
         """Hide every other doctor's column when one doctor is chosen."""
         chosen = self.doctor_combo.currentData()
-        for table, doctors in ((self.day_table, self.day_model.doctors),
-                               (self.week_table, self.week_model.doctors)):
+        for table, doctors in (
+            (self.day_table, self.day_model.doctors),
+            (self.week_table, self.week_model.doctors),
+        ):
             for column, doctor in enumerate(doctors):
                 table.setColumnHidden(column, chosen is not None and doctor.id != chosen)
 
@@ -329,8 +350,9 @@ class CalendarView(QWidget):
         earliest = (now - timedelta(minutes=30)).strftime("%H:%M")
         rows = self.day_model.rowCount()
         row = next((r for r in range(rows) if self.day_model.time_at(r) >= earliest), rows - 1)
-        self.day_table.scrollTo(self.day_model.index(row, 0),
-                                QAbstractItemView.ScrollHint.PositionAtTop)
+        self.day_table.scrollTo(
+            self.day_model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop
+        )
 
     def _on_load_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:

@@ -28,8 +28,13 @@ from hms_desktop.widgets.record_table import keep_columns_whole, make_record_tab
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.reception.merge_dialog import MIN_REASON, MergeDialog
 
-EVENT_TYPES = ("patient.duplicate_flagged", "patient.duplicate_resolved",
-               "patient.merge_pending", "patient.merge_undone", "patient.merged")
+EVENT_TYPES = (
+    "patient.duplicate_flagged",
+    "patient.duplicate_resolved",
+    "patient.merge_pending",
+    "patient.merge_undone",
+    "patient.merged",
+)
 _C = "DuplicatesPanel"
 _SOURCE = {"self_booking": "booked online", "registration": "registered at the desk"}
 
@@ -47,10 +52,14 @@ def flag_columns() -> list[tuple[str, object]]:
     return [
         (translate(_C, "New record"), lambda f: _who(f.patient)),
         (translate(_C, "Possible match"), lambda f: _who(f.candidate)),
-        (translate(_C, "Why"), lambda f: "{why}\n{when}, {how}".format(
-            why=duplicate_reasons_text(f.reasons),
-            when=f.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            how=translate(_C, _SOURCE.get(f.source, f.source)))),
+        (
+            translate(_C, "Why"),
+            lambda f: "{why}\n{when}, {how}".format(
+                why=duplicate_reasons_text(f.reasons),
+                when=f.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                how=translate(_C, _SOURCE.get(f.source, f.source)),
+            ),
+        ),
     ]
 
 
@@ -59,8 +68,10 @@ def merge_columns() -> list[tuple[str, object]]:
         (translate(_C, "Keep"), lambda m: f"{full_name(m.survivor)} · {m.survivor.mrn}"),
         (translate(_C, "Merge away"), lambda m: f"{full_name(m.duplicate)} · {m.duplicate.mrn}"),
         (translate(_C, "Reason"), lambda m: m.reason),
-        (translate(_C, "Recorded"),
-         lambda m: m.requested_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        (
+            translate(_C, "Recorded"),
+            lambda m: m.requested_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+        ),
     ]
 
 
@@ -101,8 +112,9 @@ class DismissDialog(QDialog):
 
     def submit(self) -> None:
         if len(self.note()) < MIN_REASON:
-            self.error.setText(self.tr("Give the reason in at least {n} characters.").format(
-                n=MIN_REASON))
+            self.error.setText(
+                self.tr("Give the reason in at least {n} characters.").format(n=MIN_REASON)
+            )
             self.error.show()
             return
         self.accept()
@@ -120,8 +132,13 @@ class DuplicatesPanel(QWidget):
     sig_loaded = Signal()
     sig_changed = Signal(str)
 
-    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
-                 duplicates: DuplicatesApi, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        patients: PatientsApi,
+        duplicates: DuplicatesApi,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.context, self.tasks = context, context.tasks
         self.patients_api, self.api = patients, duplicates
@@ -135,22 +152,25 @@ class DuplicatesPanel(QWidget):
         self.flags_label.setProperty("role", "subtitle")
         self.flags_label.setAccessibleName(self.tr("Records to review"))
         self.flags_model = RowsTableModel(flag_columns(), parent=self)
-        self.flags_table = make_record_table(self, self.tr("Possible duplicates"),
-                                             self.flags_model)
+        self.flags_table = make_record_table(self, self.tr("Possible duplicates"), self.flags_model)
         keep_columns_whole(self.flags_table, (0, 1))
         self.flags_table.setWordWrap(True)
         # Rows follow their wrapped text when the pane is resized.
-        self.flags_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.flags_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.flags_table.doubleClicked.connect(lambda _i: self.compare_selected())
         self.flags_table.selectionModel().currentRowChanged.connect(self._update_actions)
         flag_row = QHBoxLayout()
         self.compare_button = QPushButton(self.tr("Compare and merge…"), self)
-        self.compare_button.setToolTip(self.tr("Compare the two records side by side and "
-                                               "merge them (Ctrl+M)"))
+        self.compare_button.setToolTip(
+            self.tr("Compare the two records side by side and merge them (Ctrl+M)")
+        )
         self.compare_button.clicked.connect(self.compare_selected)
         self.dismiss_button = QPushButton(self.tr("Not the same person…"), self)
-        self.dismiss_button.setToolTip(self.tr("Close the flag, saying why they are "
-                                               "different people"))
+        self.dismiss_button.setToolTip(
+            self.tr("Close the flag, saying why they are different people")
+        )
         self.dismiss_button.clicked.connect(self.dismiss_selected)
         self.refresh_button = QPushButton(self.tr("Refresh"), self)
         self.refresh_button.setToolTip(self.tr("Load the lists again"))
@@ -163,25 +183,31 @@ class DuplicatesPanel(QWidget):
         merges_title = QLabel(self.tr("Merges waiting for confirmation"), self)
         merges_title.setStyleSheet("font-weight: 600;")
         self.merges_model = RowsTableModel(merge_columns(), parent=self)
-        self.merges_table = make_record_table(self, self.tr("Pending merges"),
-                                              self.merges_model)
+        self.merges_table = make_record_table(self, self.tr("Pending merges"), self.merges_model)
         keep_columns_whole(self.merges_table, (0, 1))
         self.merges_table.selectionModel().currentRowChanged.connect(self._update_actions)
         self.merges_table.doubleClicked.connect(lambda _i: self.open_pending())
         merge_row = QHBoxLayout()
         self.confirm_button = QPushButton(self.tr("Confirm merge"), self)
-        self.confirm_button.setToolTip(self.tr("Carry out the selected merge; it cannot be "
-                                               "undone afterwards"))
+        self.confirm_button.setToolTip(
+            self.tr("Carry out the selected merge; it cannot be undone afterwards")
+        )
         self.confirm_button.clicked.connect(lambda: self.decide("confirm"))
         self.undo_button = QPushButton(self.tr("Undo merge"), self)
-        self.undo_button.setToolTip(self.tr("Withdraw the selected merge; both records stay "
-                                            "as they are"))
+        self.undo_button.setToolTip(
+            self.tr("Withdraw the selected merge; both records stay as they are")
+        )
         self.undo_button.clicked.connect(lambda: self.decide("undo"))
         for button in (self.confirm_button, self.undo_button):
             merge_row.addWidget(button)
         merge_row.addStretch(1)
-        for button in (self.compare_button, self.dismiss_button, self.refresh_button,
-                       self.confirm_button, self.undo_button):
+        for button in (
+            self.compare_button,
+            self.dismiss_button,
+            self.refresh_button,
+            self.confirm_button,
+            self.undo_button,
+        ):
             button.setAccessibleName(button.text().rstrip("…"))
         self.problem = ProblemLabel(self)
 
@@ -193,8 +219,12 @@ class DuplicatesPanel(QWidget):
         layout.addWidget(self.merges_table, 2)
         layout.addLayout(merge_row)
         layout.addWidget(self.problem)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=self.compare_selected,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(
+            QKeySequence("Ctrl+M"),
+            self,
+            activated=self.compare_selected,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
         context.events().subscribe(("patient.",), self._on_server_event)
         self._update_actions()
 
@@ -203,10 +233,12 @@ class DuplicatesPanel(QWidget):
         self._generation += 1
         generation, api = self._generation, self.api
         self.loading = True
-        self.tasks.run(lambda: (api.flags(status="open", limit=200),
-                                api.merges(status="pending", limit=200)),
-                       lambda lists: self._on_loaded(generation, lists),
-                       lambda exc: self._on_failed(generation, exc), owner=self)
+        self.tasks.run(
+            lambda: (api.flags(status="open", limit=200), api.merges(status="pending", limit=200)),
+            lambda lists: self._on_loaded(generation, lists),
+            lambda exc: self._on_failed(generation, exc),
+            owner=self,
+        )
 
     def _on_loaded(self, generation: int, lists) -> None:
         if generation != self._generation:
@@ -217,8 +249,10 @@ class DuplicatesPanel(QWidget):
         self.merges_model.set_rows(list(merges.items))
         self.flags_table.resizeRowsToContents()
         self.flags_label.setText(
-            self.tr("%n pair(s) of records to review", "", flags.total) if flags.total
-            else self.tr("No possible duplicates to review."))
+            self.tr("%n pair(s) of records to review", "", flags.total)
+            if flags.total
+            else self.tr("No possible duplicates to review.")
+        )
         self.problem.clear()
         self._update_actions()
         self.sig_loaded.emit()
@@ -264,8 +298,9 @@ class DuplicatesPanel(QWidget):
         return self._open_merge(merge.survivor.id, merge.duplicate.id, pending=merge)
 
     def _open_merge(self, first: int, second: int, **kwargs) -> MergeDialog:
-        dialog = MergeDialog(self.context, self.patients_api, self.api, first, second,
-                             parent=self, **kwargs)
+        dialog = MergeDialog(
+            self.context, self.patients_api, self.api, first, second, parent=self, **kwargs
+        )
         dialog.sig_merge_changed.connect(self._on_merge_changed)
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
@@ -281,9 +316,12 @@ class DuplicatesPanel(QWidget):
 
         def dismiss() -> None:
             note = dialog.note()
-            self.tasks.run(lambda: api.dismiss(flag.id, version=flag.version, note=note),
-                           lambda _f: self._after(self.tr("Flag closed: different people.")),
-                           self.problem.show_error, owner=self)
+            self.tasks.run(
+                lambda: api.dismiss(flag.id, version=flag.version, note=note),
+                lambda _f: self._after(self.tr("Flag closed: different people.")),
+                self.problem.show_error,
+                owner=self,
+            )
 
         dialog.accepted.connect(dismiss)
         dialog.finished.connect(dialog.deleteLater)
@@ -296,8 +334,11 @@ class DuplicatesPanel(QWidget):
         if merge is None:
             return
         api = self.api
-        work = (lambda: api.confirm_merge(merge.id, version=merge.version)) \
-            if action == "confirm" else (lambda: api.undo_merge(merge.id, version=merge.version))
+        work = (
+            (lambda: api.confirm_merge(merge.id, version=merge.version))
+            if action == "confirm"
+            else (lambda: api.undo_merge(merge.id, version=merge.version))
+        )
         self.tasks.run(work, self._on_merge_changed, self.problem.show_error, owner=self)
 
     def _on_merge_changed(self, merge: MergeRead) -> None:
@@ -306,8 +347,7 @@ class DuplicatesPanel(QWidget):
             "undone": self.tr("Merge undone: {mrn} stays a record of its own."),
             "confirmed": self.tr("Merged {mrn} into {keep}."),
         }
-        self._after(texts[merge.status].format(mrn=merge.duplicate.mrn,
-                                               keep=merge.survivor.mrn))
+        self._after(texts[merge.status].format(mrn=merge.duplicate.mrn, keep=merge.survivor.mrn))
 
     def _after(self, status: str) -> None:
         self.sig_changed.emit(status)

@@ -65,10 +65,16 @@ def compared_fields(p: PatientRead) -> list[tuple[str, str]]:
         (tr("E-mail"), p.email or ""),
         (tr("National ID"), p.national_id or ""),
         (tr("Address"), _address(p)),
-        (tr("Next of kin"), "; ".join(" · ".join(x for x in (k.name, k.relationship, k.phone)
-                                                  if x) for k in p.next_of_kin)),
-        (tr("Insurance"), "; ".join(" · ".join(x for x in (i.payer, i.policy_number) if x)
-                                    for i in p.insurance)),
+        (
+            tr("Next of kin"),
+            "; ".join(
+                " · ".join(x for x in (k.name, k.relationship, k.phone) if x) for k in p.next_of_kin
+            ),
+        ),
+        (
+            tr("Insurance"),
+            "; ".join(" · ".join(x for x in (i.payer, i.policy_number) if x) for i in p.insurance),
+        ),
         (tr("Registered"), p.created_at.astimezone().strftime("%Y-%m-%d")),
     ]
 
@@ -83,10 +89,18 @@ class MergeDialog(QDialog):
 
     sig_merge_changed = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
-                 duplicates: DuplicatesApi, first_id: int, second_id: int, *,
-                 flag: DuplicateFlagRead | None = None, pending: MergeRead | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        patients: PatientsApi,
+        duplicates: DuplicatesApi,
+        first_id: int,
+        second_id: int,
+        *,
+        flag: DuplicateFlagRead | None = None,
+        pending: MergeRead | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.patients_api, self.api = context.tasks, patients, duplicates
         self.ids = (first_id, second_id)
@@ -99,10 +113,14 @@ class MergeDialog(QDialog):
         self.resize(860, 640)
         layout = QVBoxLayout(self)
 
-        intro = QLabel(self.tr(
-            "Check that both records are the same person. Differences are marked ≠. The kept "
-            "record gets the other one's appointments, chart and messages, and its empty "
-            "fields are filled from it; the other MRN will lead to the kept record."), self)
+        intro = QLabel(
+            self.tr(
+                "Check that both records are the same person. Differences are marked ≠. The kept "
+                "record gets the other one's appointments, chart and messages, and its empty "
+                "fields are filled from it; the other MRN will lead to the kept record."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -130,9 +148,12 @@ class MergeDialog(QDialog):
         reason_label = QLabel(self.tr("Why are these the same person? (required)"), self)
         self.reason_edit = QPlainTextEdit(self)
         self.reason_edit.setAccessibleName(self.tr("Reason for the merge"))
-        self.reason_edit.setPlaceholderText(self.tr(
-            "e.g. Same person: confirmed name, birth date and phone with the patient at the "
-            "desk"))
+        self.reason_edit.setPlaceholderText(
+            self.tr(
+                "e.g. Same person: confirmed name, birth date and phone with the patient at the "
+                "desk"
+            )
+        )
         self.reason_edit.setMaximumHeight(70)
         reason_label.setBuddy(self.reason_edit)
         self.reason_error = QLabel(self)
@@ -157,24 +178,27 @@ class MergeDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.close_button = QPushButton(self.tr("Close"), self)
-        self.close_button.setToolTip(self.tr("Close; a pending merge stays on the "
-                                             "duplicates list (Esc)"))
+        self.close_button.setToolTip(
+            self.tr("Close; a pending merge stays on the duplicates list (Esc)")
+        )
         self.close_button.clicked.connect(self.reject)
         self.merge_button = QPushButton(self.tr("Merge…"), self)
-        self.merge_button.setToolTip(self.tr("Record the merge; nothing moves until you "
-                                             "confirm it (Ctrl+Enter)"))
+        self.merge_button.setToolTip(
+            self.tr("Record the merge; nothing moves until you confirm it (Ctrl+Enter)")
+        )
         self.merge_button.setShortcut("Ctrl+Return")
         self.merge_button.clicked.connect(self.request)
         self.undo_button = QPushButton(self.tr("Undo merge"), self)
-        self.undo_button.setToolTip(self.tr("Withdraw the pending merge; both records stay "
-                                            "as they are"))
+        self.undo_button.setToolTip(
+            self.tr("Withdraw the pending merge; both records stay as they are")
+        )
         self.undo_button.clicked.connect(self.undo)
         self.confirm_button = QPushButton(self.tr("Confirm merge"), self)
-        self.confirm_button.setToolTip(self.tr("Carry out the merge now; it cannot be undone "
-                                               "afterwards"))
+        self.confirm_button.setToolTip(
+            self.tr("Carry out the merge now; it cannot be undone afterwards")
+        )
         self.confirm_button.clicked.connect(self.confirm)
-        for button in (self.close_button, self.undo_button, self.confirm_button,
-                       self.merge_button):
+        for button in (self.close_button, self.undo_button, self.confirm_button, self.merge_button):
             button.setAccessibleName(button.text().rstrip("…"))
             buttons.addWidget(button)
         layout.addLayout(buttons)
@@ -185,16 +209,21 @@ class MergeDialog(QDialog):
     def load(self) -> None:
         api, (a, b) = self.patients_api, self.ids
         self.busy = True
-        self.tasks.run(lambda: (api.get(a), api.get(b)), self._on_loaded, self._on_failed,
-                       owner=self)
+        self.tasks.run(
+            lambda: (api.get(a), api.get(b)), self._on_loaded, self._on_failed, owner=self
+        )
 
     def _on_loaded(self, records: tuple[PatientRead, PatientRead]) -> None:
         self.busy = False
         self.records = records
         left, right = records
-        self.table.setHorizontalHeaderLabels([
-            "", self.tr("Record {mrn}").format(mrn=left.mrn),
-            self.tr("Record {mrn}").format(mrn=right.mrn)])
+        self.table.setHorizontalHeaderLabels(
+            [
+                "",
+                self.tr("Record {mrn}").format(mrn=left.mrn),
+                self.tr("Record {mrn}").format(mrn=right.mrn),
+            ]
+        )
         rows = list(zip(compared_fields(left), compared_fields(right), strict=True))
         self.table.setRowCount(len(rows))
         bold = QFont()
@@ -216,8 +245,9 @@ class MergeDialog(QDialog):
         # Keep the older record by default: it is the one other papers already quote.
         older = 0 if (left.created_at, left.id) <= (right.created_at, right.id) else 1
         for index, (button, record) in enumerate(zip(self.keep_buttons, records, strict=True)):
-            button.setText(self.tr("{name}, MRN {mrn}").format(name=full_name(record),
-                                                               mrn=record.mrn))
+            button.setText(
+                self.tr("{name}, MRN {mrn}").format(name=full_name(record), mrn=record.mrn)
+            )
             button.setAccessibleName(self.tr("Keep record {mrn}").format(mrn=record.mrn))
             button.setChecked(index == older)
         if self.merge is not None:  # reopened from the pending list
@@ -245,8 +275,11 @@ class MergeDialog(QDialog):
         if self.records is None or self.busy or self.merge is not None:
             return
         if len(self.reason()) < MIN_REASON:
-            self.reason_error.setText(self.tr("Say why these records are the same person "
-                                              "(at least {n} characters).").format(n=MIN_REASON))
+            self.reason_error.setText(
+                self.tr(
+                    "Say why these records are the same person (at least {n} characters)."
+                ).format(n=MIN_REASON)
+            )
             self.reason_error.show()
             self.reason_edit.setFocus()
             return
@@ -254,10 +287,16 @@ class MergeDialog(QDialog):
         survivor, duplicate = self.survivor_and_duplicate()
         api, reason = self.api, self.reason()
         flag_id = self.flag.id if self.flag is not None else None
-        self._run(lambda: api.request_merge(
-            survivor_id=survivor.id, duplicate_id=duplicate.id, reason=reason,
-            survivor_version=survivor.version, duplicate_version=duplicate.version,
-            flag_id=flag_id))
+        self._run(
+            lambda: api.request_merge(
+                survivor_id=survivor.id,
+                duplicate_id=duplicate.id,
+                reason=reason,
+                survivor_version=survivor.version,
+                duplicate_version=duplicate.version,
+                flag_id=flag_id,
+            )
+        )
 
     def confirm(self) -> None:
         if self.merge is None or self.busy:
@@ -301,10 +340,12 @@ class MergeDialog(QDialog):
             button.setEnabled(loaded and not pending and not self.busy)
         if pending:
             assert self.merge is not None
-            self.banner_label.setText(self.tr(
-                "Merge recorded: {dup} into {keep}. Nothing has moved yet — confirm to carry "
-                "it out, or undo it.").format(dup=self.merge.duplicate.mrn,
-                                               keep=self.merge.survivor.mrn))
+            self.banner_label.setText(
+                self.tr(
+                    "Merge recorded: {dup} into {keep}. Nothing has moved yet — confirm to carry "
+                    "it out, or undo it."
+                ).format(dup=self.merge.duplicate.mrn, keep=self.merge.survivor.mrn)
+            )
             self.banner.show()
             self.confirm_button.setDefault(True)
         elif undone:

@@ -31,9 +31,13 @@ def alert_texts(alert: AllergyAlertRead | None) -> tuple[str, ...] | None:
     return tuple(f"{a.substance} ({a.severity})" for a in alert.allergies)
 
 
-def label_pdf(patient: PatientSummary,
-              kind: Literal["id_card", "wristband"] = "id_card", *,
-              hospital_name: str = "", alert: AllergyAlertRead | None = None) -> bytes:
+def label_pdf(
+    patient: PatientSummary,
+    kind: Literal["id_card", "wristband"] = "id_card",
+    *,
+    hospital_name: str = "",
+    alert: AllergyAlertRead | None = None,
+) -> bytes:
     """The ID card (or wristband) PDF for ``patient`` (``PatientSummary``/``PatientRead``),
     with the hospital's name and, on a wristband, the allergy flag from ``alert``."""
     label = PatientLabel(
@@ -49,8 +53,13 @@ def label_pdf(patient: PatientSummary,
     return render_label(label, kind)
 
 
-def slip_pdf(appointment: AppointmentRead, *, token: int | None = None,
-             department: str = "", hospital_name: str) -> bytes:
+def slip_pdf(
+    appointment: AppointmentRead,
+    *,
+    token: int | None = None,
+    department: str = "",
+    hospital_name: str,
+) -> bytes:
     """The appointment slip; ``token`` (after check-in) prints large at the top."""
     slip = AppointmentSlip(
         patient_name=appointment.patient_name or "",

@@ -28,15 +28,24 @@ REFRESH_MS = 60_000
 
 # (action, button text, tooltip with its shortcut, shortcut)
 _QUEUE_ACTIONS = (
-    ("call", QT_TRANSLATE_NOOP("QueueBoard", "Call"),
-     QT_TRANSLATE_NOOP("QueueBoard", "Call the selected patient in (Ctrl+Shift+C)"),
-     "Ctrl+Shift+C"),
-    ("start", QT_TRANSLATE_NOOP("QueueBoard", "Start consultation"),
-     QT_TRANSLATE_NOOP("QueueBoard", "With the doctor now: open the encounter (Ctrl+Shift+S)"),
-     "Ctrl+Shift+S"),
-    ("complete", QT_TRANSLATE_NOOP("QueueBoard", "Complete"),
-     QT_TRANSLATE_NOOP("QueueBoard", "Consultation over: close the encounter (Ctrl+Shift+D)"),
-     "Ctrl+Shift+D"),
+    (
+        "call",
+        QT_TRANSLATE_NOOP("QueueBoard", "Call"),
+        QT_TRANSLATE_NOOP("QueueBoard", "Call the selected patient in (Ctrl+Shift+C)"),
+        "Ctrl+Shift+C",
+    ),
+    (
+        "start",
+        QT_TRANSLATE_NOOP("QueueBoard", "Start consultation"),
+        QT_TRANSLATE_NOOP("QueueBoard", "With the doctor now: open the encounter (Ctrl+Shift+S)"),
+        "Ctrl+Shift+S",
+    ),
+    (
+        "complete",
+        QT_TRANSLATE_NOOP("QueueBoard", "Complete"),
+        QT_TRANSLATE_NOOP("QueueBoard", "Consultation over: close the encounter (Ctrl+Shift+D)"),
+        "Ctrl+Shift+D",
+    ),
 )
 
 
@@ -52,8 +61,9 @@ class QueueBoard(QWidget):
     sig_loaded = Signal()
     sig_action_done = Signal(str, object)
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, scheduling: SchedulingApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.api = context.tasks, scheduling
         self.loading = False
@@ -86,8 +96,12 @@ class QueueBoard(QWidget):
             button.setAccessibleName(translate("QueueBoard", text))
             button.setToolTip(translate("QueueBoard", tip))
             button.clicked.connect(lambda _c=False, k=key: self.run_action(k))
-            QShortcut(QKeySequence(keys), self, activated=lambda k=key: self.run_action(k),
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(
+                QKeySequence(keys),
+                self,
+                activated=lambda k=key: self.run_action(k),
+                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+            )
             self.action_buttons[key] = button
             actions.addWidget(button)
         actions.addStretch(1)
@@ -104,8 +118,13 @@ class QueueBoard(QWidget):
         self._generation += 1
         generation, api = self._generation, self.api
         self.loading = True
-        self.tasks.run(lambda: api.queue(), lambda board: self._on_loaded(generation, board),
-                       lambda exc: self._on_failed(generation, exc), quiet=quiet, owner=self)
+        self.tasks.run(
+            lambda: api.queue(),
+            lambda board: self._on_loaded(generation, board),
+            lambda exc: self._on_failed(generation, exc),
+            quiet=quiet,
+            owner=self,
+        )
 
     def selected_entry(self) -> QueueEntryRead | None:
         index = self.table.currentIndex()
@@ -127,9 +146,12 @@ class QueueBoard(QWidget):
         self.busy = True
         self._update_actions()
         self.problem.clear()
-        self.tasks.run(lambda: api.queue_action(entry_id, action),
-                       lambda done: self._on_action_done(action, done),
-                       self._on_action_failed, owner=self)
+        self.tasks.run(
+            lambda: api.queue_action(entry_id, action),
+            lambda done: self._on_action_done(action, done),
+            self._on_action_failed,
+            owner=self,
+        )
 
     # -- slots -------------------------------------------------------------------------
     def _on_action_done(self, action: str, entry: QueueEntryRead) -> None:
@@ -166,10 +188,12 @@ class QueueBoard(QWidget):
             self.select_entry(keep)
         summary = board.summary
         text = self.tr("Waiting {w} · called {c} · in consultation {i} · done {d}").format(
-            w=summary.waiting, c=summary.called, i=summary.in_consultation, d=summary.done)
+            w=summary.waiting, c=summary.called, i=summary.in_consultation, d=summary.done
+        )
         if summary.average_wait_minutes is not None:
             text += "  ·  " + self.tr("average wait {n} min").format(
-                n=round(summary.average_wait_minutes))
+                n=round(summary.average_wait_minutes)
+            )
         self.summary_label.setText(text)
         self._update_actions()
         self.sig_loaded.emit()

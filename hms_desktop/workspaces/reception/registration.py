@@ -46,8 +46,13 @@ _TEXT_FIELDS = (
     ("payer", "Insurer", ""),
     ("policy_number", "Policy number", ""),
 )
-_SEX_CHOICES = (("", "— choose —"), ("female", "Female"), ("male", "Male"),
-                ("other", "Other"), ("unknown", "Unknown"))
+_SEX_CHOICES = (
+    ("", "— choose —"),
+    ("female", "Female"),
+    ("male", "Male"),
+    ("other", "Other"),
+    ("unknown", "Unknown"),
+)
 
 
 def _plain(value: Any) -> Any:
@@ -75,8 +80,13 @@ class PatientFormDialog(QDialog):
     sig_saved = Signal(object)
     sig_existing_chosen = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
-                 patient: PatientRead | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        patients: PatientsApi,
+        patient: PatientRead | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks = context.tasks
         self.api = patients
@@ -165,8 +175,10 @@ class PatientFormDialog(QDialog):
         banner.setProperty("role", "banner")
         row = QHBoxLayout(banner)
         self.conflict_label = QLabel(
-            self.tr("Someone else changed this patient while you were editing. Reload to see "
-                    "their changes, then make yours again."),
+            self.tr(
+                "Someone else changed this patient while you were editing. Reload to see "
+                "their changes, then make yours again."
+            ),
             banner,
         )
         self.conflict_label.setWordWrap(True)
@@ -260,11 +272,13 @@ class PatientFormDialog(QDialog):
                 "city": v["city"] or None,
             }
         if v["kin_name"]:
-            body["next_of_kin"] = [{
-                "name": v["kin_name"],
-                "relationship": v["kin_relationship"] or None,
-                "phone": v["kin_phone"] or None,
-            }]
+            body["next_of_kin"] = [
+                {
+                    "name": v["kin_name"],
+                    "relationship": v["kin_relationship"] or None,
+                    "phone": v["kin_phone"] or None,
+                }
+            ]
         if v["payer"]:
             body["insurance"] = [{"payer": v["payer"], "policy_number": v["policy_number"]}]
         return body
@@ -333,8 +347,7 @@ class PatientFormDialog(QDialog):
         self._set_busy(True)
         if self.editing:
             assert self.patient is not None
-            patient_id, version, changes = self.patient.id, self.patient.version, \
-                self._changes()
+            patient_id, version, changes = self.patient.id, self.patient.version, self._changes()
             if not changes:
                 self._set_busy(False)
                 self.accept()
@@ -389,15 +402,18 @@ class PatientFormDialog(QDialog):
         for candidate in exc.candidates:
             reasons = duplicate_reasons_text(candidate.reasons)
             text = self.tr("{name} · MRN {mrn} · born {dob}").format(
-                name=candidate.name, mrn=candidate.mrn, dob=candidate.dob.isoformat())
+                name=candidate.name, mrn=candidate.mrn, dob=candidate.dob.isoformat()
+            )
             if reasons:
                 text += "\n" + reasons
             item = QListWidgetItem(text, self.duplicates_list)
             item.setData(Qt.ItemDataRole.UserRole, candidate)
         self.duplicates_list.setCurrentRow(0)
         self.duplicates_label.setText(
-            self.tr("This may be a patient who is already registered. Check the list: open the "
-                    "existing record, or register a new one if none of them is this person.")
+            self.tr(
+                "This may be a patient who is already registered. Check the list: open the "
+                "existing record, or register a new one if none of them is this person."
+            )
         )
         self.duplicates_panel.show()
         self.duplicates_list.setFocus()

@@ -38,9 +38,14 @@ class PatientSearchPanel(QWidget):
     sig_patient_selected = Signal(object)
     sig_new_patient_requested = Signal()
 
-    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
-                 parent: QWidget | None = None, *,
-                 debounce_ms: int = SEARCH_DEBOUNCE_MS) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        patients: PatientsApi,
+        parent: QWidget | None = None,
+        *,
+        debounce_ms: int = SEARCH_DEBOUNCE_MS,
+    ) -> None:
         super().__init__(parent)
         self.model = PatientsTableModel(context.tasks, patients, self)
         layout = QVBoxLayout(self)
@@ -52,8 +57,10 @@ class PatientSearchPanel(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName(self.tr("Find patient"))
         self.search_edit.setToolTip(
-            self.tr("Find a patient by name (3+ letters anywhere in the name), MRN, phone, "
-                    "date of birth (YYYY-MM-DD) or national ID (Ctrl+F)")
+            self.tr(
+                "Find a patient by name (3+ letters anywhere in the name), MRN, phone, "
+                "date of birth (YYYY-MM-DD) or national ID (Ctrl+F)"
+            )
         )
         self.new_button = QPushButton(self.tr("New patient…"), self)
         self.new_button.setAccessibleName(self.tr("Register a new patient"))

@@ -40,16 +40,23 @@ class PatientSummaryCard(QFrame):
     sig_print_label_requested = Signal(object, str)
     sig_loaded = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, patients: PatientsApi,
-                 scheduling: SchedulingApi, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        patients: PatientsApi,
+        scheduling: SchedulingApi,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.api = context.tasks, patients
         self.patient: PatientSummary | None = None
         self.loading = False
         self._generation = 0
         self.setObjectName("patientSummary")
-        self.setStyleSheet("QFrame#patientSummary { background: palette(base);"
-                           " border: 1px solid palette(mid); border-radius: 6px; }")
+        self.setStyleSheet(
+            "QFrame#patientSummary { background: palette(base);"
+            " border: 1px solid palette(mid); border-radius: 6px; }"
+        )
         self.setAccessibleName(self.tr("Patient summary"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
@@ -64,10 +71,15 @@ class PatientSummaryCard(QFrame):
         self.form.setHorizontalSpacing(12)
         self.form.setVerticalSpacing(3)
         self.fields: dict[str, QLabel] = {}
-        for key, label in (("born", self.tr("Born")), ("phone", self.tr("Phone")),
-                           ("email", self.tr("E-mail")), ("national_id", self.tr("National ID")),
-                           ("address", self.tr("Address")), ("kin", self.tr("Next of kin")),
-                           ("insurance", self.tr("Insurance"))):
+        for key, label in (
+            ("born", self.tr("Born")),
+            ("phone", self.tr("Phone")),
+            ("email", self.tr("E-mail")),
+            ("national_id", self.tr("National ID")),
+            ("address", self.tr("Address")),
+            ("kin", self.tr("Next of kin")),
+            ("insurance", self.tr("Insurance")),
+        ):
             value = QLabel(self.body)
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -85,12 +97,14 @@ class PatientSummaryCard(QFrame):
         self.label_button.setAccessibleName(self.tr("Print ID label"))
         self.label_button.setToolTip(self.tr("Preview and print the patient ID card (Ctrl+P)"))
         self.label_button.clicked.connect(
-            lambda: self.sig_print_label_requested.emit(self.patient, "id_card"))
+            lambda: self.sig_print_label_requested.emit(self.patient, "id_card")
+        )
         self.wristband_button = QPushButton(self.tr("Wristband…"), self.body)
         self.wristband_button.setAccessibleName(self.tr("Print wristband"))
         self.wristband_button.setToolTip(self.tr("Preview and print a wristband"))
         self.wristband_button.clicked.connect(
-            lambda: self.sig_print_label_requested.emit(self.patient, "wristband"))
+            lambda: self.sig_print_label_requested.emit(self.patient, "wristband")
+        )
         for button in (self.edit_button, self.label_button, self.wristband_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -99,8 +113,9 @@ class PatientSummaryCard(QFrame):
         caption = QLabel(self.tr("Appointments"), self.body)
         caption.setStyleSheet("font-weight: 600;")
         body.addWidget(caption)
-        self.appointments = AppointmentsTableModel(context.tasks, scheduling, self,
-                                                   show_patient=False)
+        self.appointments = AppointmentsTableModel(
+            context.tasks, scheduling, self, show_patient=False
+        )
         self.appointments_table = QTableView(self.body)
         self.appointments_table.setModel(self.appointments)
         self.appointments_table.setAccessibleName(self.tr("Patient's appointments"))
@@ -108,7 +123,8 @@ class PatientSummaryCard(QFrame):
         self.appointments_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.appointments_table.verticalHeader().hide()
         self.appointments_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Stretch)
+            QHeaderView.ResizeMode.Stretch
+        )
         body.addWidget(self.appointments_table, 1)
         layout.addWidget(self.body, 1)
         self.problem = ProblemLabel(self)
@@ -126,9 +142,12 @@ class PatientSummaryCard(QFrame):
         self._show(summary)
         generation, patient_id = self._generation, summary.id
         self.loading = True
-        self.tasks.run(lambda: self.api.get(patient_id),
-                       lambda patient: self._on_loaded(generation, patient),
-                       lambda exc: self._on_failed(generation, exc), owner=self)
+        self.tasks.run(
+            lambda: self.api.get(patient_id),
+            lambda patient: self._on_loaded(generation, patient),
+            lambda exc: self._on_failed(generation, exc),
+            owner=self,
+        )
         self.appointments.set_filters(patient_id=patient_id)
 
     def reload_appointments(self) -> None:
@@ -170,12 +189,16 @@ class PatientSummaryCard(QFrame):
             "phone": patient.phone or "—",
             "email": (full.email if full else None) or "—",
             "national_id": patient.national_id or "—",
-            "address": (", ".join([*address.line, address.city or ""]).strip(", ")
-                        if address else "") or "—",
+            "address": (
+                ", ".join([*address.line, address.city or ""]).strip(", ") if address else ""
+            )
+            or "—",
             "kin": " · ".join(p for p in (kin.name, kin.relationship, kin.phone) if p)
-            if kin else "—",
+            if kin
+            else "—",
             "insurance": " · ".join(p for p in (policy.payer, policy.policy_number) if p)
-            if policy else "—",
+            if policy
+            else "—",
         }
         for key, value in values.items():
             self.fields[key].setText(html.escape(value))

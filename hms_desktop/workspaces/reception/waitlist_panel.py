@@ -44,21 +44,29 @@ def status_text(entry: WaitlistRead) -> str:
     if entry.status == "offered":
         until = entry.offer_expires_at.strftime("%H:%M") if entry.offer_expires_at else ""
         text = translate(_C, "Offered {when}").format(when=_when(entry.offered_start))
-        return text + (translate(_C, "\n(held until {until})").format(until=until)
-                       if until else "")
+        return text + (translate(_C, "\n(held until {until})").format(until=until) if until else "")
     since = entry.created_at.astimezone().strftime("%Y-%m-%d")
-    return translate(_C, entry.status.capitalize()) + "\n" + translate(
-        _C, "since {day}").format(day=since)
+    return (
+        translate(_C, entry.status.capitalize())
+        + "\n"
+        + translate(_C, "since {day}").format(day=since)
+    )
 
 
 def waitlist_columns() -> list[tuple[str, object]]:
     # Two lines per cell, so a narrow pane cuts nothing short.
     return [
-        (translate(_C, "Patient"),
-         lambda e: f"{e.patient_name or f'#{e.patient_id}'}\n{e.patient_mrn or ''}".strip()),
-        (translate(_C, "Waiting for"),
-         lambda e: f"{e.doctor_name or e.department_name or ''}\n"
-                   f"{e.earliest_date:%d %b} – {e.latest_date:%d %b %Y}"),
+        (
+            translate(_C, "Patient"),
+            lambda e: f"{e.patient_name or f'#{e.patient_id}'}\n{e.patient_mrn or ''}".strip(),
+        ),
+        (
+            translate(_C, "Waiting for"),
+            lambda e: (
+                f"{e.doctor_name or e.department_name or ''}\n"
+                f"{e.earliest_date:%d %b} – {e.latest_date:%d %b %Y}"
+            ),
+        ),
         (translate(_C, "Status"), status_text),
         # Last, so it takes the remaining width and wraps rather than being cut.
         (translate(_C, "Reason"), lambda e: e.reason or ""),
@@ -70,9 +78,15 @@ class AddToWaitlistDialog(QDialog):
 
     sig_added = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 patient: PatientSummary, doctors: list[DoctorRead],
-                 departments: list[DepartmentRead], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: WorkspaceContext,
+        scheduling: SchedulingApi,
+        patient: PatientSummary,
+        doctors: list[DoctorRead],
+        departments: list[DepartmentRead],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.api, self.patient = context.tasks, scheduling, patient
         self.setWindowTitle(self.tr("Add to the waitlist"))
@@ -80,8 +94,9 @@ class AddToWaitlistDialog(QDialog):
         self.setMinimumWidth(440)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        who = QLabel(self.tr("{name}, MRN {mrn}").format(name=full_name(patient),
-                                                         mrn=patient.mrn), self)
+        who = QLabel(
+            self.tr("{name}, MRN {mrn}").format(name=full_name(patient), mrn=patient.mrn), self
+        )
         who.setStyleSheet("font-weight: 600;")
         form.addRow(self.tr("Patient:"), who)
         self.target_combo = QComboBox(self)
@@ -89,8 +104,10 @@ class AddToWaitlistDialog(QDialog):
         for doctor in doctors:
             self.target_combo.addItem(doctor.full_name, ("doctor", doctor.id))
         for department in departments:
-            self.target_combo.addItem(self.tr("Anyone in {department}").format(
-                department=department.name), ("department", department.id))
+            self.target_combo.addItem(
+                self.tr("Anyone in {department}").format(department=department.name),
+                ("department", department.id),
+            )
         form.addRow(self.tr("Waiting for:"), self.target_combo)
         self.earliest_edit = QDateEdit(QDate.currentDate(), self)
         self.earliest_edit.setCalendarPopup(True)
@@ -136,10 +153,17 @@ class AddToWaitlistDialog(QDialog):
         self.add_button.setEnabled(False)
         self.tasks.run(
             lambda: api.add_to_waitlist(
-                patient_id=pid, doctor_id=target if kind == "doctor" else None,
+                patient_id=pid,
+                doctor_id=target if kind == "doctor" else None,
                 department_id=target if kind == "department" else None,
-                earliest=earliest, latest=latest, reason=reason or None),
-            self._on_added, self._on_failed, owner=self)
+                earliest=earliest,
+                latest=latest,
+                reason=reason or None,
+            ),
+            self._on_added,
+            self._on_failed,
+            owner=self,
+        )
 
     def _on_added(self, entry: WaitlistRead) -> None:
         self.sig_added.emit(entry)
@@ -162,8 +186,9 @@ class WaitlistPanel(QWidget):
     sig_changed = Signal(str)
     sig_booked = Signal(object)
 
-    def __init__(self, context: WorkspaceContext, scheduling: SchedulingApi,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: WorkspaceContext, scheduling: SchedulingApi, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.context, self.tasks, self.api = context, context.tasks, scheduling
         self.loading = False
@@ -217,14 +242,19 @@ class WaitlistPanel(QWidget):
         self.loading = True
 
         def fetch():
-            entries = [e for e in api.waitlist(limit=200).items
-                       if e.status in ("waiting", "offered")]
+            entries = [
+                e for e in api.waitlist(limit=200).items if e.status in ("waiting", "offered")
+            ]
             if not self.doctors:
                 return entries, api.doctors(), api.departments()
             return entries, None, None
 
-        self.tasks.run(fetch, lambda result: self._on_loaded(generation, result),
-                       lambda exc: self._on_failed(generation, exc), owner=self)
+        self.tasks.run(
+            fetch,
+            lambda result: self._on_loaded(generation, result),
+            lambda exc: self._on_failed(generation, exc),
+            owner=self,
+        )
 
     def _on_loaded(self, generation: int, result) -> None:
         if generation != self._generation:
@@ -236,8 +266,11 @@ class WaitlistPanel(QWidget):
         self.model.set_rows(entries)
         self.table.resizeRowsToContents()
         offered = sum(1 for e in entries if e.status == "offered")
-        self.summary_label.setText(self.tr("{n} waiting · {o} offered a freed slot").format(
-            n=len(entries) - offered, o=offered))
+        self.summary_label.setText(
+            self.tr("{n} waiting · {o} offered a freed slot").format(
+                n=len(entries) - offered, o=offered
+            )
+        )
         self.problem.clear()
         self._update_actions()
         self.sig_loaded.emit()
@@ -263,15 +296,18 @@ class WaitlistPanel(QWidget):
         self.add_button.setEnabled(self.patient is not None)
         self.add_button.setToolTip(
             self.tr("Put {name} on the waitlist").format(name=full_name(self.patient))
-            if self.patient else self.tr("Select a patient first (Ctrl+F)"))
+            if self.patient
+            else self.tr("Select a patient first (Ctrl+F)")
+        )
         self.book_button.setEnabled(entry is not None and entry.status == "offered")
         self.remove_button.setEnabled(entry is not None)
 
     def add_patient(self) -> AddToWaitlistDialog | None:
         if self.patient is None:
             return None
-        dialog = AddToWaitlistDialog(self.context, self.api, self.patient, self.doctors,
-                                     self.departments, self)
+        dialog = AddToWaitlistDialog(
+            self.context, self.api, self.patient, self.doctors, self.departments, self
+        )
         dialog.sig_added.connect(lambda _e: self._after(self.tr("Added to the waitlist.")))
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
@@ -283,19 +319,25 @@ class WaitlistPanel(QWidget):
         if entry is None or entry.status != "offered":
             return
         api, entry_id = self.api, entry.id
-        self.tasks.run(lambda: api.accept_waitlist_offer(entry_id), self._on_booked,
-                       self._on_book_failed, owner=self)
+        self.tasks.run(
+            lambda: api.accept_waitlist_offer(entry_id),
+            self._on_booked,
+            self._on_book_failed,
+            owner=self,
+        )
 
     def _on_booked(self, appointment) -> None:
         self.sig_booked.emit(appointment)
-        self._after(self.tr("Booked the offered slot: {when}.").format(
-            when=_when(appointment.start)))
+        self._after(
+            self.tr("Booked the offered slot: {when}.").format(when=_when(appointment.start))
+        )
 
     def _on_book_failed(self, exc: BaseException) -> None:
         if isinstance(exc, SlotTakenError):
-            self.problem.show_text(self.tr(
-                "Someone else took that slot first. The patient stays on the waitlist."),
-                exc.code)
+            self.problem.show_text(
+                self.tr("Someone else took that slot first. The patient stays on the waitlist."),
+                exc.code,
+            )
             self.reload()
             return
         self.problem.show_error(exc)
@@ -305,9 +347,12 @@ class WaitlistPanel(QWidget):
         if entry is None:
             return
         api, entry_id = self.api, entry.id
-        self.tasks.run(lambda: api.remove_from_waitlist(entry_id),
-                       lambda _e: self._after(self.tr("Removed from the waitlist.")),
-                       self.problem.show_error, owner=self)
+        self.tasks.run(
+            lambda: api.remove_from_waitlist(entry_id),
+            lambda _e: self._after(self.tr("Removed from the waitlist.")),
+            self.problem.show_error,
+            owner=self,
+        )
 
     def _after(self, status: str) -> None:
         self.sig_changed.emit(status)

@@ -83,18 +83,23 @@ class ReceptionWorkspace(QWidget):
         self.tabs.setTabToolTip(1, self.tr("Today's queue and waiting times (Alt+Q)"))
         self.waitlist = WaitlistPanel(context, self.scheduling_api, self.tabs)
         index = self.tabs.addTab(self.waitlist, self.tr("&Waitlist"))
-        self.tabs.setTabToolTip(index, self.tr(
-            "Patients waiting for an earlier slot, and the freed slots offered to them "
-            "(Alt+W)"))
+        self.tabs.setTabToolTip(
+            index,
+            self.tr(
+                "Patients waiting for an earlier slot, and the freed slots offered to them (Alt+W)"
+            ),
+        )
         self.waitlist.sig_changed.connect(self.context.show_status)
         self.waitlist.sig_booked.connect(self._on_booked)
         self.duplicates: DuplicatesPanel | None = None
         if "patients.duplicates" in context.me.permissions:
-            self.duplicates = DuplicatesPanel(context, self.patients_api,
-                                              DuplicatesApi(context.api), self.tabs)
+            self.duplicates = DuplicatesPanel(
+                context, self.patients_api, DuplicatesApi(context.api), self.tabs
+            )
             index = self.tabs.addTab(self.duplicates, self.tr("&Duplicates"))
-            self.tabs.setTabToolTip(index, self.tr(
-                "Records that may be the same person, and merges to confirm (Alt+D)"))
+            self.tabs.setTabToolTip(
+                index, self.tr("Records that may be the same person, and merges to confirm (Alt+D)")
+            )
             self.duplicates.sig_changed.connect(self._on_duplicates_changed)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
@@ -121,17 +126,24 @@ class ReceptionWorkspace(QWidget):
         self.calendar.sig_move_requested.connect(self.move_appointment)
         self.queue.sig_action_done.connect(self._on_queue_action_done)
 
-        for keys, slot in (("Ctrl+F", self.search.focus_search), ("Ctrl+N", self.new_patient),
-                           ("Ctrl+P", lambda: self.print_label(self.summary.patient, "id_card")),
-                           ("Ctrl+E", lambda: self.edit_patient(self.summary.patient)),
-                           ("F5", self.reload_all)):
+        for keys, slot in (
+            ("Ctrl+F", self.search.focus_search),
+            ("Ctrl+N", self.new_patient),
+            ("Ctrl+P", lambda: self.print_label(self.summary.patient, "id_card")),
+            ("Ctrl+E", lambda: self.edit_patient(self.summary.patient)),
+            ("F5", self.reload_all),
+        ):
             QShortcut(QKeySequence(keys), self, activated=slot)
 
         self.events = context.events()
         self.events.subscribe(EVENT_PREFIXES, self._on_server_event)
 
-        self.tasks.run(self.scheduling_api.departments, self.calendar.set_departments,
-                       lambda _exc: None, owner=self)
+        self.tasks.run(
+            self.scheduling_api.departments,
+            self.calendar.set_departments,
+            lambda _exc: None,
+            owner=self,
+        )
         self.search.search_now("")
         self.calendar.reload()
         self.queue.reload()
@@ -142,9 +154,14 @@ class ReceptionWorkspace(QWidget):
     # -- state for the screenshot tour and tests ---------------------------------------
     @property
     def loading(self) -> bool:
-        return (self.search.model.loading or self.calendar.loading or self.queue.loading
-                or self.summary.loading or self.waitlist.loading
-                or (self.duplicates is not None and self.duplicates.loading))
+        return (
+            self.search.model.loading
+            or self.calendar.loading
+            or self.queue.loading
+            or self.summary.loading
+            or self.waitlist.loading
+            or (self.duplicates is not None and self.duplicates.loading)
+        )
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour hook: put the first listed patient in context."""
@@ -155,7 +172,8 @@ class ReceptionWorkspace(QWidget):
         """Screenshot tour hook: the other tabs, each as it looks when opened."""
         views: list[tuple[str, object]] = [
             ("queue", lambda: self.tabs.setCurrentWidget(self.queue)),
-            ("waitlist", lambda: self.tabs.setCurrentWidget(self.waitlist))]
+            ("waitlist", lambda: self.tabs.setCurrentWidget(self.waitlist)),
+        ]
         if self.duplicates is not None:
             views.append(("duplicates", lambda: self.tabs.setCurrentWidget(self.duplicates)))
         return views
@@ -195,8 +213,9 @@ class ReceptionWorkspace(QWidget):
             return None
         if not isinstance(patient, PatientRead):
             api, patient_id = self.patients_api, patient.id
-            self.tasks.run(lambda: api.get(patient_id), self.edit_patient, self._show_problem,
-                           owner=self)
+            self.tasks.run(
+                lambda: api.get(patient_id), self.edit_patient, self._show_problem, owner=self
+            )
             return None
         dialog = PatientFormDialog(self.context, self.patients_api, patient, parent=self)
         dialog.sig_saved.connect(self._on_patient_saved)
@@ -207,19 +226,30 @@ class ReceptionWorkspace(QWidget):
     def _on_patient_saved(self, patient: PatientRead) -> None:
         self.show_patient(patient)
         self.search.model.replace_item(patient)
-        self.context.show_status(self.tr("Saved {name}, MRN {mrn}.").format(
-            name=f"{patient.given_name} {patient.family_name}", mrn=patient.mrn))
+        self.context.show_status(
+            self.tr("Saved {name}, MRN {mrn}.").format(
+                name=f"{patient.given_name} {patient.family_name}", mrn=patient.mrn
+            )
+        )
 
     def _on_duplicate_chosen(self, candidate: DuplicateCandidate) -> None:
         self.search.search_now(candidate.mrn)
         api, patient_id = self.patients_api, candidate.id
-        self.tasks.run(lambda: api.get(patient_id), self.show_patient, self._show_problem,
-                       owner=self)
+        self.tasks.run(
+            lambda: api.get(patient_id), self.show_patient, self._show_problem, owner=self
+        )
 
     # -- appointments ------------------------------------------------------------------
     def book(self, doctor: DoctorRead, slot: SlotRead) -> BookingDialog:
-        dialog = BookingDialog(self.context, self.scheduling_api, self.patients_api, doctor,
-                               slot, self.summary.patient, parent=self)
+        dialog = BookingDialog(
+            self.context,
+            self.scheduling_api,
+            self.patients_api,
+            doctor,
+            slot,
+            self.summary.patient,
+            parent=self,
+        )
         dialog.sig_booked.connect(self._on_booked)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
@@ -252,13 +282,18 @@ class ReceptionWorkspace(QWidget):
     def move_appointment(self, appointment: AppointmentRead, slot: SlotRead) -> QMessageBox:
         """A drag-and-drop move: confirm, then reschedule with the version the calendar
         showed. ``slot_taken`` offers the next free times; ``version_conflict`` reloads."""
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Move appointment"),
-                          self.tr("Move {patient} with {doctor} from {old} to {new}?").format(
-                              patient=appointment.patient_name or "",
-                              doctor=appointment.doctor_name or "",
-                              old=time_text(appointment.start),
-                              new=time_text(slot.start)),
-                          QMessageBox.StandardButton.NoButton, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Move appointment"),
+            self.tr("Move {patient} with {doctor} from {old} to {new}?").format(
+                patient=appointment.patient_name or "",
+                doctor=appointment.doctor_name or "",
+                old=time_text(appointment.start),
+                new=time_text(slot.start),
+            ),
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
         move = box.addButton(self.tr("Move"), QMessageBox.ButtonRole.AcceptRole)
         move.setToolTip(self.tr("Move the appointment (Enter)"))
         keep = box.addButton(self.tr("Keep"), QMessageBox.ButtonRole.RejectRole)
@@ -275,29 +310,39 @@ class ReceptionWorkspace(QWidget):
     def _reschedule(self, appointment: AppointmentRead, slot: SlotRead) -> None:
         appointment_id, version, start = appointment.id, appointment.version, slot.start
         api = self.scheduling_api
-        self.tasks.run(lambda: api.reschedule(appointment_id, start=start, version=version),
-                       self._on_moved, lambda exc: self._on_move_failed(appointment, exc),
-                       owner=self)
+        self.tasks.run(
+            lambda: api.reschedule(appointment_id, start=start, version=version),
+            self._on_moved,
+            lambda exc: self._on_move_failed(appointment, exc),
+            owner=self,
+        )
 
     def _on_moved(self, appointment: AppointmentRead) -> None:
         self._after_change()
-        self.context.show_status(self.tr("Moved to {when}.").format(
-            when=time_text(appointment.start, with_date=True)))
+        self.context.show_status(
+            self.tr("Moved to {when}.").format(when=time_text(appointment.start, with_date=True))
+        )
 
     def _on_move_failed(self, appointment: AppointmentRead, exc: BaseException):
         if isinstance(exc, SlotTakenError):
             self.calendar.reload()
-            dialog = RescheduleDialog(self.context, self.scheduling_api, appointment, self,
-                                      suggestions=exc.suggestions)
+            dialog = RescheduleDialog(
+                self.context, self.scheduling_api, appointment, self, suggestions=exc.suggestions
+            )
             dialog.sig_rescheduled.connect(lambda _a: self._after_change())
             dialog.finished.connect(dialog.deleteLater)
             dialog.open()
             return dialog
         if isinstance(exc, ApiProblem) and exc.code == "version_conflict":
-            self.calendar.reload(notice=(self.tr(
-                "Someone else changed this appointment meanwhile, so it was not moved. The "
-                "calendar now shows the latest; move it again if it still needs moving."),
-                exc.code))
+            self.calendar.reload(
+                notice=(
+                    self.tr(
+                        "Someone else changed this appointment meanwhile, so it was not moved. The "
+                        "calendar now shows the latest; move it again if it still needs moving."
+                    ),
+                    exc.code,
+                )
+            )
             self.queue.reload(quiet=True)
             return None
         self._show_problem(exc)
@@ -308,41 +353,54 @@ class ReceptionWorkspace(QWidget):
         self.search.search_now()  # a merged-away record leaves the list
 
     def _on_queue_action_done(self, action: str, entry: QueueEntryRead) -> None:
-        texts = {"call": self.tr("Token {token} called: {name}."),
-                 "start": self.tr("Consultation started: {name}."),
-                 "complete": self.tr("Consultation completed: {name}.")}
-        self.context.show_status(texts.get(action, "{name}").format(
-            token=entry.token, name=entry.patient_name or ""))
+        texts = {
+            "call": self.tr("Token {token} called: {name}."),
+            "start": self.tr("Consultation started: {name}."),
+            "complete": self.tr("Consultation completed: {name}."),
+        }
+        self.context.show_status(
+            texts.get(action, "{name}").format(token=entry.token, name=entry.patient_name or "")
+        )
         if action != "call":  # starting or completing changes the appointment's status
             self.calendar.reload()
             self.summary.reload_appointments()
 
     def check_in(self, appointment: AppointmentRead) -> None:
         appointment_id = appointment.id
-        self.tasks.run(lambda: self.scheduling_api.check_in(appointment_id),
-                       lambda entry: self._on_checked_in(appointment, entry), self._show_problem)
+        self.tasks.run(
+            lambda: self.scheduling_api.check_in(appointment_id),
+            lambda entry: self._on_checked_in(appointment, entry),
+            self._show_problem,
+        )
 
     def _on_checked_in(self, appointment: AppointmentRead, entry: QueueEntryRead) -> None:
         self.last_token = entry.token
         self._after_change()
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Checked in"),
-                          self.tr("{name} is checked in. Token number: {token}").format(
-                              name=appointment.patient_name or "", token=self.last_token),
-                          QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Checked in"),
+            self.tr("{name} is checked in. Token number: {token}").format(
+                name=appointment.patient_name or "", token=self.last_token
+            ),
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         print_button = box.addButton(self.tr("Print slip…"), QMessageBox.ButtonRole.AcceptRole)
         print_button.setToolTip(self.tr("Print the slip with the token number"))
         box.setDefaultButton(print_button)
         box.setObjectName("checkInTokenBox")
         box.finished.connect(box.deleteLater)
-        print_button.clicked.connect(
-            lambda: self.print_slip(appointment, token=entry.token))
+        print_button.clicked.connect(lambda: self.print_slip(appointment, token=entry.token))
         self.token_box = box
         box.open()
 
     def mark_no_show(self, appointment: AppointmentRead) -> None:
         appointment_id, version = appointment.id, appointment.version
-        self.tasks.run(lambda: self.scheduling_api.no_show(appointment_id, version),
-                       lambda _a: self._after_change(), self._show_problem)
+        self.tasks.run(
+            lambda: self.scheduling_api.no_show(appointment_id, version),
+            lambda _a: self._after_change(),
+            self._show_problem,
+        )
 
     def _after_change(self) -> None:
         self.calendar.reload()
@@ -355,8 +413,9 @@ class ReceptionWorkspace(QWidget):
         self.calendar.problem.show_error(exc)
 
     # -- printing ----------------------------------------------------------------------
-    def print_label(self, patient: PatientSummary | None,
-                    kind: Literal["id_card", "wristband"] = "id_card") -> None:
+    def print_label(
+        self, patient: PatientSummary | None, kind: Literal["id_card", "wristband"] = "id_card"
+    ) -> None:
         if patient is None:
             self.search.focus_search()
             return
@@ -375,21 +434,40 @@ class ReceptionWorkspace(QWidget):
             alert = api.allergy_alert(patient_id) if kind == "wristband" else None
             return label_pdf(patient, kind, hospital_name=hospital, alert=alert)
 
-        open_print_preview(self, self.tasks, render, title=title,
-                           file_name=f"{kind}-{patient.mrn}.pdf", on_printed=printed,
-                           on_error=self._show_problem, on_open=self._on_preview_opened)
+        open_print_preview(
+            self,
+            self.tasks,
+            render,
+            title=title,
+            file_name=f"{kind}-{patient.mrn}.pdf",
+            on_printed=printed,
+            on_error=self._show_problem,
+            on_open=self._on_preview_opened,
+        )
 
     def print_slip(self, appointment: AppointmentRead, token: int | None = None) -> None:
         from hms_desktop.workspaces.reception.printing_actions import open_print_preview, slip_pdf
 
-        department = next((d.department for d in self.calendar.day_model.doctors
-                           if d.id == appointment.doctor_id), "")
+        department = next(
+            (
+                d.department
+                for d in self.calendar.day_model.doctors
+                if d.id == appointment.doctor_id
+            ),
+            "",
+        )
         hospital = self.context.me.hospital.name
         open_print_preview(
-            self, self.tasks, lambda: slip_pdf(appointment, token=token, department=department,
-                                               hospital_name=hospital),
-            title=self.tr("Appointment slip"), file_name=f"slip-{appointment.id}.pdf",
-            on_error=self._show_problem, on_open=self._on_preview_opened)
+            self,
+            self.tasks,
+            lambda: slip_pdf(
+                appointment, token=token, department=department, hospital_name=hospital
+            ),
+            title=self.tr("Appointment slip"),
+            file_name=f"slip-{appointment.id}.pdf",
+            on_error=self._show_problem,
+            on_open=self._on_preview_opened,
+        )
 
     def _on_preview_opened(self, dialog) -> None:
         self.preview = dialog

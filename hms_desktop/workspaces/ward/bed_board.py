@@ -79,29 +79,46 @@ class BedTileDelegate(QStyledItemDelegate):
         if bed.days_in:
             details.append(self.tr("Day {n}").format(n=bed.days_in))
         if bed.patient_age is not None:
-            details.append(self.tr("{age} y {sex}").format(
-                age=bed.patient_age, sex=(bed.patient_sex or "?")[:1].upper()))
+            details.append(
+                self.tr("{age} y {sex}").format(
+                    age=bed.patient_age, sex=(bed.patient_sex or "?")[:1].upper()
+                )
+            )
         if bed.patient_id is not None:
-            body = (bed.patient_name or f"#{bed.patient_id}", " · ".join(details),
-                    " ".join(alert_texts(bed)))
+            body = (
+                bed.patient_name or f"#{bed.patient_id}",
+                " · ".join(details),
+                " ".join(alert_texts(bed)),
+            )
         else:
-            body = (bed.blocked_reason or (self.tr("Ready") if bed.status == "free" else
-                                           self.tr("Waiting to be cleaned")
-                                           if bed.status == "cleaning" else ""), "", "")
-        urgent = bool(bed.alerts and (bed.alerts.overdue_doses or bed.alerts.allergy
-                                      or (bed.alerts.news2 or 0) >= 5))
+            body = (
+                bed.blocked_reason
+                or (
+                    self.tr("Ready")
+                    if bed.status == "free"
+                    else self.tr("Waiting to be cleaned")
+                    if bed.status == "cleaning"
+                    else ""
+                ),
+                "",
+                "",
+            )
+        urgent = bool(
+            bed.alerts
+            and (bed.alerts.overdue_doses or bed.alerts.allergy or (bed.alerts.news2 or 0) >= 5)
+        )
         lines = (bed_status_text(bed.status), *body)
         if len(self._lines) > 5000:
             self._lines.clear()
         self._lines[id(bed)] = (bed, lines, urgent)
         return lines, urgent
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         # Straight from the model: a Python object through QVariant on every paint costs time.
         model = index.model()
-        bed: BedRead | None = model.bed_at(index.row()) if isinstance(model, BedBoardModel) \
-            else None
+        bed: BedRead | None = (
+            model.bed_at(index.row()) if isinstance(model, BedBoardModel) else None
+        )
         if bed is None:
             return
         (status_text, first, second, third), urgent = self._text_lines(bed)
@@ -112,8 +129,9 @@ class BedTileDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(4, 4, -4, -4)
-        painter.setPen(QPen(palette.highlight().color() if selected else colour,
-                            3 if selected else 1.2))
+        painter.setPen(
+            QPen(palette.highlight().color() if selected else colour, 3 if selected else 1.2)
+        )
         painter.setBrush(self._fills.get(bed.status, colour))
         painter.drawRoundedRect(rect, 6, 6)
         # Status band: colour plus the word and symbol.
@@ -125,34 +143,43 @@ class BedTileDelegate(QStyledItemDelegate):
         inner = band.adjusted(8, 0, -8, 0)
         painter.setPen(self._white)
         painter.setFont(bold)
-        painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                         bed.label)
+        painter.drawText(
+            inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, bed.label
+        )
         painter.setFont(base)
-        painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         status_text)
+        painter.drawText(
+            inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, status_text
+        )
         text = palette.text().color()
         body = rect.adjusted(8, 26, -8, -4)
         line = metrics.height()
         painter.setPen(text)
         if bed.patient_id is not None:
             painter.setFont(bold)
-            painter.drawText(QRect(body.left(), body.top(), body.width(), line),
-                             Qt.AlignmentFlag.AlignLeft, bold_metrics.elidedText(
-                                 first, Qt.TextElideMode.ElideRight, body.width()))
+            painter.drawText(
+                QRect(body.left(), body.top(), body.width(), line),
+                Qt.AlignmentFlag.AlignLeft,
+                bold_metrics.elidedText(first, Qt.TextElideMode.ElideRight, body.width()),
+            )
             painter.setFont(base)
-            painter.drawText(QRect(body.left(), body.top() + line, body.width(), line),
-                             Qt.AlignmentFlag.AlignLeft, second)
+            painter.drawText(
+                QRect(body.left(), body.top() + line, body.width(), line),
+                Qt.AlignmentFlag.AlignLeft,
+                second,
+            )
             if third:
                 painter.setPen(ALERT_RED if urgent else text)
                 painter.setFont(bold if urgent else base)
-                painter.drawText(QRect(body.left(), body.top() + 2 * line, body.width(),
-                                       line), Qt.AlignmentFlag.AlignLeft,
-                                 (bold_metrics if urgent else metrics).elidedText(
-                                     third, Qt.TextElideMode.ElideRight, body.width()))
+                painter.drawText(
+                    QRect(body.left(), body.top() + 2 * line, body.width(), line),
+                    Qt.AlignmentFlag.AlignLeft,
+                    (bold_metrics if urgent else metrics).elidedText(
+                        third, Qt.TextElideMode.ElideRight, body.width()
+                    ),
+                )
         else:
             painter.setFont(base)
-            painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
-                             first)
+            painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, first)
         painter.restore()
 
 
@@ -178,5 +205,6 @@ class BedBoardView(QListView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setAccessibleName(self.tr("Bed board"))
-        self.setToolTip(self.tr("Beds by status. Drag a patient to a free bed to transfer "
-                                "(or Ctrl+T)."))
+        self.setToolTip(
+            self.tr("Beds by status. Drag a patient to a free bed to transfer (or Ctrl+T).")
+        )

@@ -49,8 +49,13 @@ from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.widgets.record_table import make_record_table
 from hms_desktop.widgets.trend_chart import SERIES_COLOURS, Series, TrendChart
 
-CONSCIOUSNESS = (("alert", "Alert"), ("confusion", "New confusion"), ("voice", "Voice"),
-                 ("pain", "Pain"), ("unresponsive", "Unresponsive"))
+CONSCIOUSNESS = (
+    ("alert", "Alert"),
+    ("confusion", "New confusion"),
+    ("voice", "Voice"),
+    ("pain", "Pain"),
+    ("unresponsive", "Unresponsive"),
+)
 # metric → (label, unit, the range that scores 0 in NEWS2)
 TREND_METRICS = {
     "heart_rate_bpm": ("Heart rate", "/min", (51.0, 90.0)),
@@ -59,10 +64,15 @@ TREND_METRICS = {
     "systolic_mmhg": ("Systolic BP", "mmHg", (111.0, 219.0)),
     "temperature_c": ("Temperature", "°C", (36.1, 38.0)),
 }
-FLUIDS = (("intake", "oral", "Intake · oral"), ("intake", "intravenous", "Intake · IV"),
-          ("intake", "enteral", "Intake · enteral"), ("output", "urine", "Output · urine"),
-          ("output", "drain", "Output · drain"), ("output", "vomit", "Output · vomit"),
-          ("output", "stool", "Output · stool"))
+FLUIDS = (
+    ("intake", "oral", "Intake · oral"),
+    ("intake", "intravenous", "Intake · IV"),
+    ("intake", "enteral", "Intake · enteral"),
+    ("output", "urine", "Output · urine"),
+    ("output", "drain", "Output · drain"),
+    ("output", "vomit", "Output · vomit"),
+    ("output", "stool", "Output · stool"),
+)
 
 
 def _spin(parent: QWidget, name: str, low: int, high: int) -> QSpinBox:
@@ -124,9 +134,14 @@ class VitalsPanel(QWidget):
         self.temperature.setSpecialValueText("—")
         self.temperature.setValue(24.9)
         self.temperature.setAccessibleName(self.tr("Temperature"))
-        for label, widget in ((self.tr("BP"), self.systolic), ("/", self.diastolic),
-                              (self.tr("HR"), self.heart_rate), (self.tr("RR"), self.resp_rate),
-                              (self.tr("SpO₂"), self.spo2), (self.tr("T °C"), self.temperature)):
+        for label, widget in (
+            (self.tr("BP"), self.systolic),
+            ("/", self.diastolic),
+            (self.tr("HR"), self.heart_rate),
+            (self.tr("RR"), self.resp_rate),
+            (self.tr("SpO₂"), self.spo2),
+            (self.tr("T °C"), self.temperature),
+        ):
             row.addWidget(QLabel(label, box))
             row.addWidget(widget)
         self.save_button = QPushButton(self.tr("Save"), box)
@@ -145,8 +160,11 @@ class VitalsPanel(QWidget):
             self.chart.clear()
             return
         admission_id = admission.id
-        self.tasks.run(lambda: self.wards.vitals_grid(admission_id), on_done=self._on_grid,
-                       on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.vitals_grid(admission_id),
+            on_done=self._on_grid,
+            on_error=self.problem.show_error,
+        )
 
     def _on_grid(self, grid: VitalsGrid) -> None:
         if self.admission is None or grid.admission_id != self.admission.id:
@@ -154,32 +172,42 @@ class VitalsPanel(QWidget):
         self.model.set_rows(grid.items)
         self._draw_trend()
         if grid.observe_every_minutes:
-            self.due_label.setText(self.tr("Observations due every {n} min by NEWS2.").format(
-                n=grid.observe_every_minutes))
+            self.due_label.setText(
+                self.tr("Observations due every {n} min by NEWS2.").format(
+                    n=grid.observe_every_minutes
+                )
+            )
         else:
             self.due_label.setText("")
 
     def _draw_trend(self, *_: Any) -> None:
         key = self.metric_combo.currentData()
         text, unit, band = TREND_METRICS[key]
-        points = [(r.recorded_at, float(getattr(r, key))) for r in reversed(self.model.rows)
-                  if getattr(r, key) is not None]
+        points = [
+            (r.recorded_at, float(getattr(r, key)))
+            for r in reversed(self.model.rows)
+            if getattr(r, key) is not None
+        ]
         if not points:
             self.chart.clear()
             return
-        self.chart.set_data(self.tr(text), unit, [Series(self.tr(text), points,
-                                                          SERIES_COLOURS[0], band)], band)
+        self.chart.set_data(
+            self.tr(text), unit, [Series(self.tr(text), points, SERIES_COLOURS[0], band)], band
+        )
 
     def values(self) -> dict[str, Any]:
         def measured(spin: QSpinBox) -> int | None:
             return spin.value() if spin.value() >= spin.minimum() + 1 else None
 
         temp = self.temperature.value()
-        return {"systolic_mmhg": measured(self.systolic),
-                "diastolic_mmhg": measured(self.diastolic),
-                "heart_rate_bpm": measured(self.heart_rate),
-                "respiratory_rate": measured(self.resp_rate), "spo2_pct": measured(self.spo2),
-                "temperature_c": Decimal(f"{temp:.1f}") if temp >= 25 else None}
+        return {
+            "systolic_mmhg": measured(self.systolic),
+            "diastolic_mmhg": measured(self.diastolic),
+            "heart_rate_bpm": measured(self.heart_rate),
+            "respiratory_rate": measured(self.resp_rate),
+            "spo2_pct": measured(self.spo2),
+            "temperature_c": Decimal(f"{temp:.1f}") if temp >= 25 else None,
+        }
 
     def save(self) -> None:
         if self.admission is None:
@@ -191,13 +219,15 @@ class VitalsPanel(QWidget):
         admission_id = self.admission.id
         body = VitalsCreate(**values)
         self.save_button.setEnabled(False)
-        self.tasks.run(lambda: self.wards.record_vitals(admission_id, body),
-                       on_done=self._on_saved, on_error=self._on_failed)
+        self.tasks.run(
+            lambda: self.wards.record_vitals(admission_id, body),
+            on_done=self._on_saved,
+            on_error=self._on_failed,
+        )
 
     def _on_saved(self, _row: Any) -> None:
         self.save_button.setEnabled(True)
-        for spin in (self.systolic, self.diastolic, self.heart_rate, self.resp_rate,
-                     self.spo2):
+        for spin in (self.systolic, self.diastolic, self.heart_rate, self.resp_rate, self.spo2):
             spin.setValue(spin.minimum())
         self.temperature.setValue(self.temperature.minimum())
         self.problem.clear()
@@ -319,15 +349,30 @@ class NursingPanel(QWidget):
             return
         aid = admission.id
         run = self.tasks.run
-        run(lambda: self.wards.tasks(aid), on_done=lambda r: self._on_tasks(aid, r),
-            on_error=self.problem.show_error, owner=self)
-        run(lambda: self.wards.nursing_notes(aid), on_done=lambda r: self._on_notes(aid, r),
-            on_error=self.problem.show_error, owner=self)
-        run(lambda: self.wards.fluid_balance(aid), on_done=lambda r: self._on_fluids(aid, r),
-            on_error=self.problem.show_error, owner=self)
-        run(lambda: self.wards.assessments(aid, "news2"),
-            on_done=lambda r: self._on_news2(aid, r), on_error=self.problem.show_error,
-            owner=self)
+        run(
+            lambda: self.wards.tasks(aid),
+            on_done=lambda r: self._on_tasks(aid, r),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
+        run(
+            lambda: self.wards.nursing_notes(aid),
+            on_done=lambda r: self._on_notes(aid, r),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
+        run(
+            lambda: self.wards.fluid_balance(aid),
+            on_done=lambda r: self._on_fluids(aid, r),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
+        run(
+            lambda: self.wards.assessments(aid, "news2"),
+            on_done=lambda r: self._on_news2(aid, r),
+            on_error=self.problem.show_error,
+            owner=self,
+        )
 
     def _current(self, admission_id: int) -> bool:
         return self.admission is not None and self.admission.id == admission_id
@@ -348,15 +393,20 @@ class NursingPanel(QWidget):
             return
         self.notes_list.clear()
         for note in notes:
-            QListWidgetItem(f"{note.created_at:%d %b %H:%M} · {note.author_name or ''}\n"
-                            f"{note.text}", self.notes_list)
+            QListWidgetItem(
+                f"{note.created_at:%d %b %H:%M} · {note.author_name or ''}\n{note.text}",
+                self.notes_list,
+            )
 
     def _on_fluids(self, admission_id: int, balance: FluidBalance) -> None:
         if not self._current(admission_id):
             return
-        parts = [self.tr("{shift}: in {i} ml, out {o} ml ({b:+d})").format(
-            shift=self.tr(s.shift.title()), i=s.intake_ml, o=s.output_ml, b=s.balance_ml)
-            for s in balance.shifts]
+        parts = [
+            self.tr("{shift}: in {i} ml, out {o} ml ({b:+d})").format(
+                shift=self.tr(s.shift.title()), i=s.intake_ml, o=s.output_ml, b=s.balance_ml
+            )
+            for s in balance.shifts
+        ]
         parts.append(self.tr("Day: {b:+d} ml").format(b=balance.balance_ml))
         self.balance_label.setText("\n".join(parts))
 
@@ -365,8 +415,11 @@ class NursingPanel(QWidget):
             self._show_score(rows[0])
 
     def _show_score(self, row: AssessmentRead) -> None:
-        self.score_label.setText(self.tr("NEWS2 {total} — {risk} ({at:%H:%M})").format(
-            total=row.total, risk=self.tr(row.risk.replace("_", "-")), at=row.assessed_at))
+        self.score_label.setText(
+            self.tr("NEWS2 {total} — {risk} ({at:%H:%M})").format(
+                total=row.total, risk=self.tr(row.risk.replace("_", "-")), at=row.assessed_at
+            )
+        )
 
     # -- saving ------------------------------------------------------------------------------
     def _save(self, call: Any) -> None:
@@ -383,9 +436,13 @@ class NursingPanel(QWidget):
         if self.admission is None:
             return
         aid = self.admission.id
-        body = AssessmentCreate(kind="news2", answers={
-            "consciousness": self.consciousness.currentData(),
-            "on_oxygen": self.oxygen.isChecked()})
+        body = AssessmentCreate(
+            kind="news2",
+            answers={
+                "consciousness": self.consciousness.currentData(),
+                "on_oxygen": self.oxygen.isChecked(),
+            },
+        )
         self._save(lambda: self.wards.record_assessment(aid, body))
 
     def add_task(self) -> None:
@@ -395,9 +452,12 @@ class NursingPanel(QWidget):
             return
         aid = self.admission.id
         hours = self.task_every.value()
-        body = TaskCreate(kind="turn" if "turn" in title.lower() else "other", title=title,
-                          due_at=datetime.now(UTC) + timedelta(minutes=5),
-                          repeat_every_minutes=hours * 60 if hours else None)
+        body = TaskCreate(
+            kind="turn" if "turn" in title.lower() else "other",
+            title=title,
+            due_at=datetime.now(UTC) + timedelta(minutes=5),
+            repeat_every_minutes=hours * 60 if hours else None,
+        )
         self.task_title.clear()
         self._save(lambda: self.wards.add_task(aid, body))
 

@@ -28,18 +28,27 @@ from hms_desktop.qt import (
 )
 from hms_desktop.widgets.problems import ProblemLabel
 
-SOURCES = (("clinic", "From clinic"), ("emergency", "From emergency"),
-           ("booked", "Booked admission"), ("transfer", "Transfer from elsewhere"))
-DISPOSITIONS = (("home", "Home"), ("transfer_out", "Transfer to another facility"),
-                ("against_advice", "Left against advice"), ("deceased", "Deceased"),
-                ("other", "Other"))
+SOURCES = (
+    ("clinic", "From clinic"),
+    ("emergency", "From emergency"),
+    ("booked", "Booked admission"),
+    ("transfer", "Transfer from elsewhere"),
+)
+DISPOSITIONS = (
+    ("home", "Home"),
+    ("transfer_out", "Transfer to another facility"),
+    ("against_advice", "Left against advice"),
+    ("deceased", "Deceased"),
+    ("other", "Other"),
+)
 
 
 class _WardDialog(QDialog):
     """Shared plumbing: the problem label, the button box, a busy state."""
 
-    def __init__(self, tasks: Any, wards: WardsApi, title: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks: Any, wards: WardsApi, title: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.wards = tasks, wards
         self.setWindowTitle(title)
@@ -49,8 +58,9 @@ class _WardDialog(QDialog):
         self.layout_.addLayout(self.form)
         self.problem = ProblemLabel(self)
         self.layout_.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self.layout_.addWidget(self.buttons)
@@ -85,8 +95,14 @@ class AdmitDialog(_WardDialog):
     """Find the patient, choose a free bed, give the reason (Enter in the search field
     searches; Ctrl+Enter admits)."""
 
-    def __init__(self, tasks: Any, wards: WardsApi, free_beds: list[BedRead],
-                 bed_id: int | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Any,
+        wards: WardsApi,
+        free_beds: list[BedRead],
+        bed_id: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(tasks, wards, self.tr("Admit a patient"), parent)
         self.search_edit = QLineEdit(self)
         self.search_edit.setPlaceholderText(self.tr("Name, MRN, phone or date of birth"))
@@ -100,8 +116,9 @@ class AdmitDialog(_WardDialog):
         self.bed_combo = QComboBox(self)
         self.bed_combo.setAccessibleName(self.tr("Bed"))
         for bed in free_beds:
-            self.bed_combo.addItem(self.tr("Bed {label} ({room})").format(
-                label=bed.label, room=bed.room_label), bed.id)
+            self.bed_combo.addItem(
+                self.tr("Bed {label} ({room})").format(label=bed.label, room=bed.room_label), bed.id
+            )
         if bed_id is not None:
             self.bed_combo.setCurrentIndex(max(0, self.bed_combo.findData(bed_id)))
         self.reason_edit = QLineEdit(self)
@@ -137,20 +154,27 @@ class AdmitDialog(_WardDialog):
             self.problem.show_text(self.tr("Type at least two characters to search."))
             return
         self.problem.clear()
-        self.tasks.run(lambda: self.wards.search_patients(query), on_done=self._on_found,
-                       on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.search_patients(query),
+            on_done=self._on_found,
+            on_error=self.problem.show_error,
+        )
 
     def _on_found(self, patients: list[PatientSummary]) -> None:
         self.results.clear()
         for p in patients:
-            item = QListWidgetItem(f"{p.family_name.upper()}, {p.given_name} · {p.mrn} · "
-                                   f"{p.date_of_birth.isoformat()}", self.results)
+            item = QListWidgetItem(
+                f"{p.family_name.upper()}, {p.given_name} · {p.mrn} · "
+                f"{p.date_of_birth.isoformat()}",
+                self.results,
+            )
             item.setData(Qt.ItemDataRole.UserRole, p.id)
         if patients:
             self.results.setCurrentRow(0)
         else:
-            self.problem.show_text(self.tr("No patient matches. Register the patient at "
-                                           "reception first."))
+            self.problem.show_text(
+                self.tr("No patient matches. Register the patient at reception first.")
+            )
 
     def submit(self) -> None:
         item = self.results.currentItem()
@@ -167,28 +191,42 @@ class AdmitDialog(_WardDialog):
             return
         body = AdmissionCreate(
             patient_id=int(item.data(Qt.ItemDataRole.UserRole)),
-            bed_id=int(self.bed_combo.currentData()), reason=reason,
+            bed_id=int(self.bed_combo.currentData()),
+            reason=reason,
             diagnosis=self.diagnosis_edit.text().strip() or None,
             source=self.source_combo.currentData(),
-            expected_los_days=self.los_spin.value() or None)
+            expected_los_days=self.los_spin.value() or None,
+        )
         self._send(lambda: self.wards.admit(body))
 
 
 class TransferDialog(_WardDialog):
     """Choose the ward and a free bed to move the patient to."""
 
-    def __init__(self, tasks: Any, wards: WardsApi, admission_id: int, patient_name: str,
-                 all_wards: list[WardRead], ward_id: int | None,
-                 parent: QWidget | None = None, *, preselect_bed: int | None = None) -> None:
-        super().__init__(tasks, wards, self.tr("Transfer {name}").format(name=patient_name),
-                         parent)
+    def __init__(
+        self,
+        tasks: Any,
+        wards: WardsApi,
+        admission_id: int,
+        patient_name: str,
+        all_wards: list[WardRead],
+        ward_id: int | None,
+        parent: QWidget | None = None,
+        *,
+        preselect_bed: int | None = None,
+    ) -> None:
+        super().__init__(tasks, wards, self.tr("Transfer {name}").format(name=patient_name), parent)
         self.admission_id = admission_id
         self._preselect = preselect_bed
         self.ward_combo = QComboBox(self)
         self.ward_combo.setAccessibleName(self.tr("Ward"))
         for ward in all_wards:
-            self.ward_combo.addItem(self.tr("{code} — {name} ({free} free)").format(
-                code=ward.code, name=ward.name, free=ward.free_beds), ward.id)
+            self.ward_combo.addItem(
+                self.tr("{code} — {name} ({free} free)").format(
+                    code=ward.code, name=ward.name, free=ward.free_beds
+                ),
+                ward.id,
+            )
         if ward_id is not None:
             self.ward_combo.setCurrentIndex(max(0, self.ward_combo.findData(ward_id)))
         self.bed_combo = QComboBox(self)
@@ -206,15 +244,20 @@ class TransferDialog(_WardDialog):
         self.bed_combo.clear()
         if ward_id is None:
             return
-        self.tasks.run(lambda: self.wards.beds(ward_id).items, on_done=self._on_beds,
-                       on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.beds(ward_id).items,
+            on_done=self._on_beds,
+            on_error=self.problem.show_error,
+        )
 
     def _on_beds(self, beds: list[BedRead]) -> None:
         self.bed_combo.clear()
         for bed in beds:
             if bed.status == "free":
-                self.bed_combo.addItem(self.tr("Bed {label} ({room})").format(
-                    label=bed.label, room=bed.room_label), bed.id)
+                self.bed_combo.addItem(
+                    self.tr("Bed {label} ({room})").format(label=bed.label, room=bed.room_label),
+                    bed.id,
+                )
         if self._preselect is not None:
             self.choose_bed(self._preselect)
 
@@ -235,15 +278,23 @@ class TransferDialog(_WardDialog):
 class DischargeDialog(_WardDialog):
     """The doctor's discharge summary (signed by the server as the discharging doctor)."""
 
-    def __init__(self, tasks: Any, wards: WardsApi, admission_id: int, patient_name: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(tasks, wards, self.tr("Discharge {name}").format(name=patient_name),
-                         parent)
+    def __init__(
+        self,
+        tasks: Any,
+        wards: WardsApi,
+        admission_id: int,
+        patient_name: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            tasks, wards, self.tr("Discharge {name}").format(name=patient_name), parent
+        )
         self.admission_id = admission_id
         self.summary_edit = QPlainTextEdit(self)
         self.summary_edit.setAccessibleName(self.tr("Discharge summary"))
-        self.summary_edit.setPlaceholderText(self.tr(
-            "Course in hospital, results, treatment, follow-up and advice for the GP"))
+        self.summary_edit.setPlaceholderText(
+            self.tr("Course in hospital, results, treatment, follow-up and advice for the GP")
+        )
         self.disposition_combo = QComboBox(self)
         self.disposition_combo.setAccessibleName(self.tr("Discharged to"))
         for code, text in DISPOSITIONS:
@@ -256,8 +307,7 @@ class DischargeDialog(_WardDialog):
     def submit(self) -> None:
         summary = self.summary_edit.toPlainText().strip()
         if len(summary) < 10:
-            self.problem.show_text(self.tr("Write the discharge summary (at least a "
-                                           "sentence)."))
+            self.problem.show_text(self.tr("Write the discharge summary (at least a sentence)."))
             self.summary_edit.setFocus()
             return
         disposition = self.disposition_combo.currentData()

@@ -53,7 +53,8 @@ class MarPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         for column in (0, 2, 3, 4, 5):
             self.table.horizontalHeader().setSectionResizeMode(
-                column, QHeaderView.ResizeMode.ResizeToContents)
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
         layout.addWidget(self.table, 1)
 
         box = QGroupBox(self.tr("Record a dose (scan the wristband, then the medicine)"), self)
@@ -78,8 +79,9 @@ class MarPanel(QWidget):
             self.status_combo.addItem(self.tr(text), code)
         self.reason_edit = QLineEdit(box)
         self.reason_edit.setAccessibleName(self.tr("Reason"))
-        self.reason_edit.setPlaceholderText(self.tr("Needed if held, refused, missed, or "
-                                                    "early/late"))
+        self.reason_edit.setPlaceholderText(
+            self.tr("Needed if held, refused, missed, or early/late")
+        )
         self.record_button = QPushButton(self.tr("Record"), box)
         self.record_button.setToolTip(self.tr("Record the dose (Ctrl+Return)"))
         self.record_button.clicked.connect(self.record)
@@ -109,9 +111,13 @@ class MarPanel(QWidget):
             return
         admission_id = admission.id
         now = datetime.now(UTC)
-        self.tasks.run(lambda: self.wards.mar(admission_id, since=now - timedelta(hours=24),
-                                              until=now + timedelta(hours=24)),
-                       on_done=self._on_mar, on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.mar(
+                admission_id, since=now - timedelta(hours=24), until=now + timedelta(hours=24)
+            ),
+            on_done=self._on_mar,
+            on_error=self.problem.show_error,
+        )
 
     def _on_mar(self, mar: MarRead) -> None:
         if self.admission is None or mar.admission_id != self.admission.id:
@@ -123,8 +129,14 @@ class MarPanel(QWidget):
             if order.prn and order.status == "active":
                 self.prn_combo.addItem(_order_text(order), order.id)
         self.prn_check.setEnabled(self.prn_combo.count() > 0)
-        due = next((n for n, d in enumerate(mar.items) if d.status == "scheduled"
-                    and (d.overdue or d.due)), None)
+        due = next(
+            (
+                n
+                for n, d in enumerate(mar.items)
+                if d.status == "scheduled" and (d.overdue or d.due)
+            ),
+            None,
+        )
         if due is not None:
             self.table.selectRow(due)
 
@@ -134,8 +146,10 @@ class MarPanel(QWidget):
             self.selected_label.setText(self.tr("Choose a dose in the list."))
             return
         self.prn_check.setChecked(False)
-        self.selected_label.setText(f"{dose.due_at:%H:%M} {dose.drug_name} "
-                                    f"{dose.dose.normalize():f} {dose.unit} {dose.route}")
+        self.selected_label.setText(
+            f"{dose.due_at:%H:%M} {dose.drug_name} "
+            f"{dose.dose.normalize():f} {dose.unit} {dose.route}"
+        )
 
     # -- recording ---------------------------------------------------------------------------
     def record(self) -> None:
@@ -163,10 +177,15 @@ class MarPanel(QWidget):
             order_id=self.prn_combo.currentData() if prn else None,
             patient_barcode=self.patient_scan.text().strip(),
             medication_barcode=self.medication_scan.text().strip() or None,
-            status=status, reason=self.reason_edit.text().strip() or None)
+            status=status,
+            reason=self.reason_edit.text().strip() or None,
+        )
         self.record_button.setEnabled(False)
-        self.tasks.run(lambda: self.wards.record_dose(body), on_done=self._on_recorded,
-                       on_error=self._on_refused)
+        self.tasks.run(
+            lambda: self.wards.record_dose(body),
+            on_done=self._on_recorded,
+            on_error=self._on_refused,
+        )
 
     def _on_recorded(self, _result: Any) -> None:
         self.record_button.setEnabled(True)
@@ -196,7 +215,7 @@ class MarPanel(QWidget):
 
 def _order_text(order: MedicationOrderRead) -> str:
     strength = f" {order.strength}" if order.strength else ""
-    every = f" (≥ {order.prn_interval_minutes // 60} h apart)" if order.prn_interval_minutes \
-        else ""
-    return f"{order.drug_name}{strength} {order.dose.normalize():f} {order.unit} " \
-           f"{order.route}{every}"
+    every = f" (≥ {order.prn_interval_minutes // 60} h apart)" if order.prn_interval_minutes else ""
+    return (
+        f"{order.drug_name}{strength} {order.dose.normalize():f} {order.unit} {order.route}{every}"
+    )

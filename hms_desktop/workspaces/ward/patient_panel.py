@@ -39,8 +39,9 @@ class PatientPanel(QWidget):
     sig_wristband = Signal(bool)  # True: on A4
     sig_changed = Signal()
 
-    def __init__(self, tasks: Any, wards: WardsApi, *, can_discharge: bool,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks: Any, wards: WardsApi, *, can_discharge: bool, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.wards = tasks, wards
         self.admission: AdmissionRead | None = None
@@ -55,8 +56,9 @@ class PatientPanel(QWidget):
         self.admission_label.setWordWrap(True)
         line.addWidget(self.admission_label, 1)
         self.transfer_button = QPushButton(self.tr("Transfer…"), self)
-        self.transfer_button.setToolTip(self.tr("Move to another bed (Ctrl+T); or drag the "
-                                                "bed tile onto a free bed"))
+        self.transfer_button.setToolTip(
+            self.tr("Move to another bed (Ctrl+T); or drag the bed tile onto a free bed")
+        )
         self.transfer_button.clicked.connect(self.sig_transfer)
         self.discharge_button = QPushButton(self.tr("Discharge…"), self)
         self.discharge_button.setToolTip(self.tr("Discharge with a signed summary (Ctrl+D)"))
@@ -67,8 +69,9 @@ class PatientPanel(QWidget):
         self.wristband_button.setToolTip(self.tr("Print the wristband (Ctrl+W)"))
         self.wristband_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         menu = QMenu(self.wristband_button)
-        menu.addAction(self.tr("Band printer (200 × 25 mm)"), lambda: self.sig_wristband.emit(
-            False))
+        menu.addAction(
+            self.tr("Band printer (200 × 25 mm)"), lambda: self.sig_wristband.emit(False)
+        )
         menu.addAction(self.tr("A4 sheet"), lambda: self.sig_wristband.emit(True))
         self.wristband_button.setMenu(menu)
         self.wristband_button.clicked.connect(lambda: self.sig_wristband.emit(False))
@@ -87,8 +90,11 @@ class PatientPanel(QWidget):
         self.tabs.setAccessibleName(self.tr("Patient care"))
         layout.addWidget(self.tabs, 1)
         for n in range(3):
-            QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self,
-                      activated=lambda n=n: self.tabs.setCurrentIndex(n))
+            QShortcut(
+                QKeySequence(f"Ctrl+{n + 1}"),
+                self,
+                activated=lambda n=n: self.tabs.setCurrentIndex(n),
+            )
         for panel in (self.mar, self.vitals, self.nursing):
             signal = getattr(panel, "sig_recorded", None) or panel.sig_saved
             signal.connect(self.sig_changed)
@@ -96,12 +102,15 @@ class PatientPanel(QWidget):
 
     def show_admission(self, admission: AdmissionRead | None) -> None:
         """Show (and load everything for) ``admission``; ``None`` empties the panel."""
-        changed = admission is None or self.admission is None or \
-            admission.id != self.admission.id
+        changed = admission is None or self.admission is None or admission.id != self.admission.id
         self.admission = admission
         self.problem.clear()
-        for widget in (self.transfer_button, self.discharge_button, self.wristband_button,
-                       self.tabs):
+        for widget in (
+            self.transfer_button,
+            self.discharge_button,
+            self.wristband_button,
+            self.tabs,
+        ):
             widget.setEnabled(admission is not None and admission.status == "admitted")
         if admission is None:
             self.patient = None
@@ -113,16 +122,20 @@ class PatientPanel(QWidget):
             if changed:
                 self.header.set_allergies(None)
                 pid = admission.patient_id
-                self.tasks.run(lambda: (self.wards.patient(pid), self.wards.allergies(pid)),
-                               on_done=self._on_patient, on_error=self.problem.show_error)
+                self.tasks.run(
+                    lambda: (self.wards.patient(pid), self.wards.allergies(pid)),
+                    on_done=self._on_patient,
+                    on_error=self.problem.show_error,
+                )
         self.mar.load(admission)
         self.vitals.load(admission)
         self.nursing.load(admission)
 
     def describe(self, a: AdmissionRead) -> str:
-        parts = [self.tr("Bed {bed} · {ward}").format(bed=a.bed_label or "—",
-                                                     ward=a.ward_code or ""),
-                 self.tr("day {n}").format(n=a.days_in)]
+        parts = [
+            self.tr("Bed {bed} · {ward}").format(bed=a.bed_label or "—", ward=a.ward_code or ""),
+            self.tr("day {n}").format(n=a.days_in),
+        ]
         if a.attending_doctor_name:
             parts.append(a.attending_doctor_name)
         if a.diagnosis or a.reason:

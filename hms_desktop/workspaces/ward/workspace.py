@@ -87,8 +87,7 @@ class WardWorkspace(QWidget):
         self.admit_button.clicked.connect(lambda: self.admit())
         self.admit_button.setVisible(self.can_admit)
         self.handover_button = QPushButton(self.tr("Handover report"), self)
-        self.handover_button.setToolTip(self.tr("Print the shift handover of this ward "
-                                                "(Ctrl+P)"))
+        self.handover_button.setToolTip(self.tr("Print the shift handover of this ward (Ctrl+P)"))
         self.handover_button.clicked.connect(self.print_handover)
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.setToolTip(self.tr("Reload the board (F5)"))
@@ -122,8 +121,9 @@ class WardWorkspace(QWidget):
         left.addWidget(lists)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 1)
-        self.patient_panel = PatientPanel(self.tasks, self.wards,
-                                          can_discharge=self.can_discharge, parent=self)
+        self.patient_panel = PatientPanel(
+            self.tasks, self.wards, can_discharge=self.can_discharge, parent=self
+        )
         self.patient_panel.sig_transfer.connect(self.transfer)
         self.patient_panel.sig_discharge.connect(self.discharge)
         self.patient_panel.sig_wristband.connect(self.print_wristband)
@@ -141,11 +141,15 @@ class WardWorkspace(QWidget):
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(RELOAD_DELAY_MS)
         self._reload_timer.timeout.connect(self.reload)
-        for keys, slot in (("Ctrl+N", self.admit), ("Ctrl+T", self.transfer),
-                           ("Ctrl+D", self.discharge),
-                           ("Ctrl+W", lambda: self.print_wristband(False)),
-                           ("Ctrl+P", self.print_handover), ("F5", self.reload),
-                           ("Ctrl+B", self.patient_panel.mar.focus_scan)):
+        for keys, slot in (
+            ("Ctrl+N", self.admit),
+            ("Ctrl+T", self.transfer),
+            ("Ctrl+D", self.discharge),
+            ("Ctrl+W", lambda: self.print_wristband(False)),
+            ("Ctrl+P", self.print_handover),
+            ("F5", self.reload),
+            ("Ctrl+B", self.patient_panel.mar.focus_scan),
+        ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
@@ -200,31 +204,41 @@ class WardWorkspace(QWidget):
             return
 
         def fetch() -> tuple[int, list[BedRead], DueList, list[AdmissionRead]]:
-            return (ward_id, self.wards.beds(ward_id).items, self.wards.due(ward_id),
-                    self.wards.admissions(mine=True).items)
+            return (
+                ward_id,
+                self.wards.beds(ward_id).items,
+                self.wards.due(ward_id),
+                self.wards.admissions(mine=True).items,
+            )
 
         self.tasks.run(fetch, on_done=self._on_board, on_error=self.problem.show_error)
 
-    def _on_board(self, loaded: tuple[int, list[BedRead], DueList,
-                                      list[AdmissionRead]]) -> None:
+    def _on_board(self, loaded: tuple[int, list[BedRead], DueList, list[AdmissionRead]]) -> None:
         ward_id, beds, due, mine = loaded
         if ward_id != self.ward_id:
             return  # the nurse switched wards meanwhile
         self.problem.clear()
         selected = self.current.bed_id if self.current else self._pending_bed
         self.board_model.set_beds(beds)
-        counts = {s: sum(1 for b in beds if b.status == s) for s in
-                  ("free", "occupied", "cleaning", "blocked")}
+        counts = {
+            s: sum(1 for b in beds if b.status == s)
+            for s in ("free", "occupied", "cleaning", "blocked")
+        }
         overdue = sum(1 for i in due.items if i.overdue)
-        self.summary_label.setText(self.tr(
-            "{occupied} occupied · {free} free · {cleaning} cleaning · {blocked} blocked · "
-            "{overdue} overdue").format(overdue=overdue, **counts))
+        self.summary_label.setText(
+            self.tr(
+                "{occupied} occupied · {free} free · {cleaning} cleaning · {blocked} blocked · "
+                "{overdue} overdue"
+            ).format(overdue=overdue, **counts)
+        )
         self.due_model.set_items(due.items)
         self.mine_list.clear()
         for admission in mine:
-            item = QListWidgetItem(f"{admission.ward_code} {admission.bed_label} · "
-                                   f"{admission.patient_name or admission.patient_id}",
-                                   self.mine_list)
+            item = QListWidgetItem(
+                f"{admission.ward_code} {admission.bed_label} · "
+                f"{admission.patient_name or admission.patient_id}",
+                self.mine_list,
+            )
             item.setData(Qt.ItemDataRole.UserRole, admission.model_dump(mode="json"))
         if selected is not None:
             self.select_bed(selected)
@@ -244,8 +258,11 @@ class WardWorkspace(QWidget):
             self.patient_panel.show_admission(None)
             return
         admission_id = bed.admission_id
-        self.tasks.run(lambda: self.wards.admission(admission_id),
-                       on_done=self._on_admission, on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.admission(admission_id),
+            on_done=self._on_admission,
+            on_error=self.problem.show_error,
+        )
 
     def _on_admission(self, admission: AdmissionRead) -> None:
         bed = self.board_model.bed_at(self.board.currentIndex().row())
@@ -265,8 +282,7 @@ class WardWorkspace(QWidget):
         item = self.due_model.item_at(index.row())
         if item is None:
             return
-        bed = next((b for b in self.board_model.beds if b.admission_id == item.admission_id),
-                   None)
+        bed = next((b for b in self.board_model.beds if b.admission_id == item.admission_id), None)
         if bed is not None:
             self.select_bed(bed.id)
             self.patient_panel.tabs.setCurrentIndex({"dose": 0, "vitals": 1}.get(item.kind, 2))
@@ -297,31 +313,43 @@ class WardWorkspace(QWidget):
     def transfer(self, bed_id: int | None = None) -> None:
         if self.current is None or self.current.status != "admitted":
             return
-        dialog = TransferDialog(self.tasks, self.wards, self.current.id,
-                                self.current.patient_name or "", self.all_wards,
-                                self.ward_id, self, preselect_bed=bed_id)
+        dialog = TransferDialog(
+            self.tasks,
+            self.wards,
+            self.current.id,
+            self.current.patient_name or "",
+            self.all_wards,
+            self.ward_id,
+            self,
+            preselect_bed=bed_id,
+        )
         dialog.finished.connect(lambda _r: self._after_dialog(dialog))
         dialog.open()
 
     def _on_drag_transfer(self, admission_id: int, bed_id: int) -> None:
         bed = next((b for b in self.board_model.beds if b.id == bed_id), None)
-        source = next((b for b in self.board_model.beds if b.admission_id == admission_id),
-                      None)
+        source = next((b for b in self.board_model.beds if b.admission_id == admission_id), None)
         if bed is None or source is None:
             return
         answer = QMessageBox.question(
-            self, self.tr("Transfer"),
+            self,
+            self.tr("Transfer"),
             self.tr("Move {name} from bed {old} to bed {new}?").format(
-                name=source.patient_name or "", old=source.label, new=bed.label))
+                name=source.patient_name or "", old=source.label, new=bed.label
+            ),
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        self.tasks.run(lambda: self.wards.transfer(admission_id, bed_id),
-                       on_done=lambda admission: self._after_transfer(admission),
-                       on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.transfer(admission_id, bed_id),
+            on_done=lambda admission: self._after_transfer(admission),
+            on_error=self.problem.show_error,
+        )
 
     def _after_transfer(self, admission: AdmissionRead) -> None:
-        self.context.show_status(self.tr("Transferred to bed {bed}.").format(
-            bed=admission.bed_label))
+        self.context.show_status(
+            self.tr("Transferred to bed {bed}.").format(bed=admission.bed_label)
+        )
         self._pending_bed = admission.bed_id
         self.current = admission
         self.reload()
@@ -330,13 +358,13 @@ class WardWorkspace(QWidget):
         if self.current is None or not self.can_discharge:
             return
         admission = self.current
-        dialog = DischargeDialog(self.tasks, self.wards, admission.id,
-                                 admission.patient_name or "", self)
+        dialog = DischargeDialog(
+            self.tasks, self.wards, admission.id, admission.patient_name or "", self
+        )
 
         def done(_result: int) -> None:
             if dialog.result_admission is not None:
-                self.context.show_status(self.tr("Discharged. The bed is waiting to be "
-                                                 "cleaned."))
+                self.context.show_status(self.tr("Discharged. The bed is waiting to be cleaned."))
                 self.print_discharge_summary(dialog.result_admission.id)
                 self.current = None
                 self.patient_panel.show_admission(None)
@@ -377,19 +405,28 @@ class WardWorkspace(QWidget):
         menu.popup(self.board.viewport().mapToGlobal(pos))
 
     def mark_clean(self, bed: BedRead) -> None:
-        self.tasks.run(lambda: self.wards.mark_clean(bed.id), on_done=lambda _b: self.reload(),
-                       on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.mark_clean(bed.id),
+            on_done=lambda _b: self.reload(),
+            on_error=self.problem.show_error,
+        )
 
     def block_bed(self, bed: BedRead) -> None:
-        reason, ok = QInputDialog.getText(self, self.tr("Block bed {label}").format(
-            label=bed.label), self.tr("Why is the bed out of service?"))
+        reason, ok = QInputDialog.getText(
+            self,
+            self.tr("Block bed {label}").format(label=bed.label),
+            self.tr("Why is the bed out of service?"),
+        )
         if ok and reason.strip():
             self.change_status(bed, "blocked", reason.strip())
 
     def change_status(self, bed: BedRead, status: str, reason: str | None) -> None:
         change = BedStatusChange(status=status, reason=reason)  # type: ignore[arg-type]
-        self.tasks.run(lambda: self.wards.change_bed_status(bed.id, change),
-                       on_done=lambda _b: self.reload(), on_error=self.problem.show_error)
+        self.tasks.run(
+            lambda: self.wards.change_bed_status(bed.id, change),
+            on_done=lambda _b: self.reload(),
+            on_error=self.problem.show_error,
+        )
 
     # -- printing ----------------------------------------------------------------------------
     def print_wristband(self, a4: bool = False) -> None:
@@ -397,12 +434,18 @@ class WardWorkspace(QWidget):
             return
         patient_id = self.current.patient_id
         printing_actions.preview(
-            self, self.tasks, lambda: printing_actions.wristband_pdf(
-                self.wards, patient_id, a4=a4, hospital_name=self.context.me.hospital.name),
-            title=self.tr("Wristband"), file_name=f"wristband-{patient_id}.pdf",
+            self,
+            self.tasks,
+            lambda: printing_actions.wristband_pdf(
+                self.wards, patient_id, a4=a4, hospital_name=self.context.me.hospital.name
+            ),
+            title=self.tr("Wristband"),
+            file_name=f"wristband-{patient_id}.pdf",
             on_printed=lambda: self.tasks.run(
-                lambda: self.wards.record_print(patient_id, "wristband"), quiet=True),
-            on_error=self.problem.show_error)
+                lambda: self.wards.record_print(patient_id, "wristband"), quiet=True
+            ),
+            on_error=self.problem.show_error,
+        )
 
     def print_discharge_summary(self, admission_id: int) -> None:
         holder: dict[str, Any] = {}
@@ -413,28 +456,37 @@ class WardWorkspace(QWidget):
             return pdf
 
         printing_actions.preview(
-            self, self.tasks, render, title=self.tr("Discharge summary"),
+            self,
+            self.tasks,
+            render,
+            title=self.tr("Discharge summary"),
             file_name=f"discharge-{admission_id}.pdf",
             on_printed=lambda: self.tasks.run(
                 lambda: self.wards.record_print(holder["patient_id"], "discharge_summary"),
-                quiet=True),
-            on_error=self.problem.show_error)
+                quiet=True,
+            ),
+            on_error=self.problem.show_error,
+        )
 
     def print_handover(self) -> None:
         ward_id = self.ward_id
         if ward_id is None:
             return
         printing_actions.preview(
-            self, self.tasks, lambda: printing_actions.handover_pdf(self.wards, ward_id)[0],
-            title=self.tr("Shift handover"), file_name=f"handover-ward-{ward_id}.pdf",
-            on_error=self.problem.show_error)
+            self,
+            self.tasks,
+            lambda: printing_actions.handover_pdf(self.wards, ward_id)[0],
+            title=self.tr("Shift handover"),
+            file_name=f"handover-ward-{ward_id}.pdf",
+            on_error=self.problem.show_error,
+        )
 
     # -- screenshot tour ---------------------------------------------------------------------
     def prepare_screenshot(self) -> None:
         """Open the first occupied bed with something due (or any occupied bed)."""
         beds = self.board_model.beds
-        chosen = next((b for b in beds if b.alerts and (b.alerts.overdue_doses
-                                                        or b.alerts.due_doses)), None) or \
-            next((b for b in beds if b.status == "occupied"), None)
+        chosen = next(
+            (b for b in beds if b.alerts and (b.alerts.overdue_doses or b.alerts.due_doses)), None
+        ) or next((b for b in beds if b.status == "occupied"), None)
         if chosen is not None:
             self.select_bed(chosen.id)

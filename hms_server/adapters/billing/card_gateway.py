@@ -44,27 +44,33 @@ def _parse_signature(header: str) -> tuple[int, list[str]]:
         elif key == "v1" and value:
             signatures.append(value)
     if timestamp is None or not signatures:
-        raise InvalidWebhookError("The webhook signature header is malformed.",
-                                  extra={"reason": "malformed_signature"})
+        raise InvalidWebhookError(
+            "The webhook signature header is malformed.", extra={"reason": "malformed_signature"}
+        )
     return timestamp, signatures
 
 
-def verify_signature(secret: str, headers: dict[str, str], body: bytes, now: float,
-                     tolerance_seconds: int) -> int:
+def verify_signature(
+    secret: str, headers: dict[str, str], body: bytes, now: float, tolerance_seconds: int
+) -> int:
     """The signed timestamp, if ``body`` carries a valid, fresh signature by ``secret``."""
     lowered = {k.lower(): v for k, v in headers.items()}
     header = lowered.get(SIGNATURE_HEADER.lower())
     if not header:
-        raise InvalidWebhookError("The webhook is not signed.",
-                                  extra={"reason": "missing_signature"})
+        raise InvalidWebhookError(
+            "The webhook is not signed.", extra={"reason": "missing_signature"}
+        )
     timestamp, signatures = _parse_signature(header)
     expected = sign_payload(secret, timestamp, body).split("v1=", 1)[1]
     if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
-        raise InvalidWebhookError("The webhook signature does not match.",
-                                  extra={"reason": "bad_signature"})
+        raise InvalidWebhookError(
+            "The webhook signature does not match.", extra={"reason": "bad_signature"}
+        )
     if abs(now - timestamp) > tolerance_seconds:
-        raise InvalidWebhookError("The webhook is too old (or from the future); it may be a "
-                                  "replay.", extra={"reason": "stale_timestamp"})
+        raise InvalidWebhookError(
+            "The webhook is too old (or from the future); it may be a replay.",
+            extra={"reason": "stale_timestamp"},
+        )
     return timestamp
 
 
@@ -74,18 +80,20 @@ def parse_event(body: bytes, signed_at: int) -> GatewayEvent:
         obj: dict[str, Any] = data["data"]["object"]
         event_id, event_type = str(data["id"]), str(data["type"])
     except (ValueError, KeyError, TypeError):
-        raise InvalidWebhookError("The webhook body is not a gateway event.",
-                                  extra={"reason": "malformed_event"}) from None
+        raise InvalidWebhookError(
+            "The webhook body is not a gateway event.", extra={"reason": "malformed_event"}
+        ) from None
     amount = obj.get("amount")
     return GatewayEvent(
-        event_id=event_id[:100], type=event_type[:64],
+        event_id=event_id[:100],
+        type=event_type[:64],
         intent_id=str(obj["id"])[:64] if obj.get("id") else None,
         status=str(obj.get("status")) if obj.get("status") else None,
         amount_minor=amount if isinstance(amount, int) else None,
         currency=str(obj.get("currency")).upper() if obj.get("currency") else None,
-        failure_reason=str(obj.get("failure_reason"))[:200] if obj.get("failure_reason")
-        else None,
-        signed_at=signed_at)
+        failure_reason=str(obj.get("failure_reason"))[:200] if obj.get("failure_reason") else None,
+        signed_at=signed_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -100,20 +108,24 @@ class HttpCardGateway:
     transport: httpx.BaseTransport | None = None
 
     def _post(self, path: str, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.api_key}", "Idempotency-Key": idempotency_key,
-                   "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "Idempotency-Key": idempotency_key,
+            "Accept": "application/json",
+        }
         try:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(self.url.rstrip("/") + path, json=payload,
-                                       headers=headers)
+                response = client.post(self.url.rstrip("/") + path, json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise GatewayUnavailableError(
                 f"The card gateway cannot be reached ({type(exc).__name__}); try again.",
-                headers={"Retry-After": "5"}) from None
+                headers={"Retry-After": "5"},
+            ) from None
         if response.status_code >= 500 or response.status_code == 429:
             raise GatewayUnavailableError(
                 f"The card gateway answered {response.status_code}; try again.",
-                headers={"Retry-After": "5"})
+                headers={"Retry-After": "5"},
+            )
         try:
             body = response.json()
         except ValueError:
@@ -122,24 +134,34 @@ class HttpCardGateway:
             message = body.get("error") if isinstance(body, dict) else None
             raise GatewayUnavailableError(
                 f"The card gateway refused the request ({response.status_code}"
-                f"{': ' + str(message)[:100] if message else ''}).")
+                f"{': ' + str(message)[:100] if message else ''})."
+            )
         return body
 
-    def create_intent(self, *, amount_minor: int, currency: str, reference: str,
-                      idempotency_key: str) -> GatewayIntent:
-        body = self._post("/v1/payment_intents", {
-            "amount": amount_minor, "currency": currency.lower(), "reference": reference},
-            idempotency_key)
+    def create_intent(
+        self, *, amount_minor: int, currency: str, reference: str, idempotency_key: str
+    ) -> GatewayIntent:
+        body = self._post(
+            "/v1/payment_intents",
+            {"amount": amount_minor, "currency": currency.lower(), "reference": reference},
+            idempotency_key,
+        )
         return GatewayIntent(intent_id=str(body["id"]), status=str(body.get("status", "")))
 
     def refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str) -> str:
-        body = self._post("/v1/refunds", {"payment_intent": intent_id, "amount": amount_minor},
-                          idempotency_key)
+        body = self._post(
+            "/v1/refunds", {"payment_intent": intent_id, "amount": amount_minor}, idempotency_key
+        )
         return str(body["id"])
 
-    def verify_webhook(self, headers: dict[str, str], body: bytes,
-                       now: float | None = None) -> GatewayEvent:
-        signed_at = verify_signature(self.webhook_secret, headers, body,
-                                     time.time() if now is None else now,
-                                     self.tolerance_seconds)
+    def verify_webhook(
+        self, headers: dict[str, str], body: bytes, now: float | None = None
+    ) -> GatewayEvent:
+        signed_at = verify_signature(
+            self.webhook_secret,
+            headers,
+            body,
+            time.time() if now is None else now,
+            self.tolerance_seconds,
+        )
         return parse_event(body, signed_at)

@@ -70,22 +70,38 @@ class GatewayState:
             self.down = False
 
 
-def deliver(state: GatewayState, body: bytes, event_id: str, *, timestamp: int | None = None,
-            signature: str | None = None) -> int:
+def deliver(
+    state: GatewayState,
+    body: bytes,
+    event_id: str,
+    *,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> int:
     """POST one event to the webhook URL; the server's status code (0 when unreachable)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     signature = signature or sign_payload(state.webhook_secret, timestamp, body)
     status = 0
     if state.webhook_url:
         try:
-            response = httpx.post(state.webhook_url, content=body, timeout=10, headers={
-                "Content-Type": "application/json", SIGNATURE_HEADER: signature})
+            response = httpx.post(
+                state.webhook_url,
+                content=body,
+                timeout=10,
+                headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
+            )
             status = response.status_code
         except httpx.HTTPError:
             status = 0
     with state.lock:
-        state.deliveries.append({"event_id": event_id, "timestamp": timestamp,
-                                 "signature": signature, "status_code": status})
+        state.deliveries.append(
+            {
+                "event_id": event_id,
+                "timestamp": timestamp,
+                "signature": signature,
+                "status_code": status,
+            }
+        )
     return status
 
 
@@ -100,10 +116,12 @@ def confirm(state: GatewayState, intent_id: str, outcome: str) -> dict[str, Any]
         if not succeeded:
             intent["failure_reason"] = "card_declined"
         event_id = f"evt_{uuid.uuid4().hex[:20]}"
-        event = {"id": event_id,
-                 "type": "payment_intent.succeeded" if succeeded
-                 else "payment_intent.payment_failed",
-                 "created": int(time.time()), "data": {"object": dict(intent)}}
+        event = {
+            "id": event_id,
+            "type": "payment_intent.succeeded" if succeeded else "payment_intent.payment_failed",
+            "created": int(time.time()),
+            "data": {"object": dict(intent)},
+        }
         body = json.dumps(event, separators=(",", ":")).encode()
         state.events[event_id] = body
     return {"event_id": event_id, "status_code": deliver(state, body, event_id)}
@@ -144,8 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/_sim/intents":
             with state.lock:
-                self._send(200, {"intents": list(state.intents.values()),
-                                 "refunds": list(state.refunds)})
+                self._send(
+                    200, {"intents": list(state.intents.values()), "refunds": list(state.refunds)}
+                )
             return
         match = _INTENT.match(self.path)
         if match and self._authorised():
@@ -189,16 +208,22 @@ class _Handler(BaseHTTPRequestHandler):
             if existing is not None:
                 self._send(200, state.intents[existing])
                 return
-            intent = {"id": f"pi_{uuid.uuid4().hex[:20]}", "object": "payment_intent",
-                      "amount": amount, "currency": currency.lower(),
-                      "reference": str(body.get("reference") or ""),
-                      "status": "requires_confirmation", "refunded": 0}
+            intent = {
+                "id": f"pi_{uuid.uuid4().hex[:20]}",
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": currency.lower(),
+                "reference": str(body.get("reference") or ""),
+                "status": "requires_confirmation",
+                "refunded": 0,
+            }
             state.intents[intent["id"]] = intent
             if key:
                 state.by_idempotency_key[key] = intent["id"]
         if state.auto_confirm_seconds is not None:
-            timer = threading.Timer(state.auto_confirm_seconds, confirm,
-                                    args=(state, intent["id"], "succeeded"))
+            timer = threading.Timer(
+                state.auto_confirm_seconds, confirm, args=(state, intent["id"], "succeeded")
+            )
             timer.daemon = True
             timer.start()
         self._send(201, intent)
@@ -208,13 +233,22 @@ class _Handler(BaseHTTPRequestHandler):
         amount = body.get("amount")
         with state.lock:
             intent = state.intents.get(str(body.get("payment_intent")))
-            if (intent is None or intent["status"] != "succeeded" or not isinstance(amount, int)
-                    or amount <= 0 or intent["refunded"] + amount > intent["amount"]):
+            if (
+                intent is None
+                or intent["status"] != "succeeded"
+                or not isinstance(amount, int)
+                or amount <= 0
+                or intent["refunded"] + amount > intent["amount"]
+            ):
                 self._send(400, {"error": "refund not possible"})
                 return
             intent["refunded"] += amount
-            refund = {"id": f"re_{uuid.uuid4().hex[:20]}", "payment_intent": intent["id"],
-                      "amount": amount, "status": "succeeded"}
+            refund = {
+                "id": f"re_{uuid.uuid4().hex[:20]}",
+                "payment_intent": intent["id"],
+                "amount": amount,
+                "status": "succeeded",
+            }
             state.refunds.append(refund)
         self._send(201, refund)
 
@@ -260,8 +294,9 @@ class _Handler(BaseHTTPRequestHandler):
             timestamp = int(time.time()) + int(body.get("timestamp_offset", 0))
             status = deliver(state, payload, event_id, timestamp=timestamp)
         else:  # the very same request again, byte for byte (a captured replay)
-            status = deliver(state, payload, event_id, timestamp=first["timestamp"],
-                             signature=first["signature"])
+            status = deliver(
+                state, payload, event_id, timestamp=first["timestamp"], signature=first["signature"]
+            )
         self._send(200, {"status_code": status})
 
 
@@ -280,16 +315,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--webhook-secret", required=True)
     parser.add_argument("--webhook-url", default="")
-    parser.add_argument("--auto-confirm-seconds", type=float, default=None,
-                        help="confirm every intent by itself after this many seconds (demo)")
+    parser.add_argument(
+        "--auto-confirm-seconds",
+        type=float,
+        default=None,
+        help="confirm every intent by itself after this many seconds (demo)",
+    )
     args = parser.parse_args(argv)
-    state = GatewayState(api_key=args.api_key, webhook_secret=args.webhook_secret,
-                         webhook_url=args.webhook_url,
-                         auto_confirm_seconds=args.auto_confirm_seconds)
+    state = GatewayState(
+        api_key=args.api_key,
+        webhook_secret=args.webhook_secret,
+        webhook_url=args.webhook_url,
+        auto_confirm_seconds=args.auto_confirm_seconds,
+    )
     server = GatewaySimulatorServer((args.host, args.port), state)
     port = server.server_address[1]
-    print("READY " + json.dumps({"port": port, "url": f"http://{args.host}:{port}"}),
-          flush=True)
+    print("READY " + json.dumps({"port": port, "url": f"http://{args.host}:{port}"}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -20,18 +20,26 @@ class RunningSimulator:
 
 def start_simulator(module: str, *args: str, timeout: float = 30) -> RunningSimulator:
     """Run ``hms_server.adapters.billing.<module>`` and wait for its ``READY`` line."""
-    process = subprocess.Popen([sys.executable, "-m", f"hms_server.adapters.billing.{module}",
-                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)  # the demo stops it
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"hms_server.adapters.billing.{module}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )  # the demo stops it
     line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()  # type: ignore[union-attr]
-                                                         ), daemon=True)
+    reader = threading.Thread(
+        target=lambda: line.append(
+            process.stdout.readline()  # type: ignore[union-attr]
+        ),
+        daemon=True,
+    )
     reader.start()
     reader.join(timeout)
     if not line or not line[0].startswith("READY "):
         process.kill()
         raise RuntimeError(f"{module} did not start")
-    info = json.loads(line[0][len("READY "):])
+    info = json.loads(line[0][len("READY ") :])
     return RunningSimulator(process, info["url"], f"http://127.0.0.1:{info['port']}")
 
 
@@ -43,17 +51,29 @@ def stop_simulator(simulator: RunningSimulator) -> None:
         simulator.process.kill()
 
 
-def demo_billing_environment(server_url: str, *, auto_confirm_seconds: float = 4
-                             ) -> tuple[dict[str, str], list[RunningSimulator]]:
+def demo_billing_environment(
+    server_url: str, *, auto_confirm_seconds: float = 4
+) -> tuple[dict[str, str], list[RunningSimulator]]:
     """Both simulators for a demo server at ``server_url``: the environment to start the
     server with, and the processes to stop afterwards. The terminal confirms every card
     payment by itself after ``auto_confirm_seconds`` (the demo has no customer)."""
     api_key, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
     payer = start_simulator("payer_simulator")
-    gateway = start_simulator("gateway_simulator", "--api-key", api_key, "--webhook-secret",
-                              secret, "--webhook-url",
-                              server_url + "/api/v1/payments/gateway-webhook",
-                              "--auto-confirm-seconds", str(auto_confirm_seconds))
-    env = {"HMS_PAYER_FHIR_URL": payer.url, "HMS_CARD_GATEWAY_URL": gateway.url,
-           "HMS_CARD_GATEWAY_API_KEY": api_key, "HMS_CARD_GATEWAY_WEBHOOK_SECRET": secret}
+    gateway = start_simulator(
+        "gateway_simulator",
+        "--api-key",
+        api_key,
+        "--webhook-secret",
+        secret,
+        "--webhook-url",
+        server_url + "/api/v1/payments/gateway-webhook",
+        "--auto-confirm-seconds",
+        str(auto_confirm_seconds),
+    )
+    env = {
+        "HMS_PAYER_FHIR_URL": payer.url,
+        "HMS_CARD_GATEWAY_URL": gateway.url,
+        "HMS_CARD_GATEWAY_API_KEY": api_key,
+        "HMS_CARD_GATEWAY_WEBHOOK_SECRET": secret,
+    }
     return env, [payer, gateway]

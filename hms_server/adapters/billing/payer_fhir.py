@@ -55,59 +55,99 @@ def _money(value: Decimal, currency: str) -> dict[str, Any]:
 
 
 def eligibility_request(query: EligibilityQuery) -> CoverageEligibilityRequest:
-    return CoverageEligibilityRequest.model_validate({
-        "resourceType": "CoverageEligibilityRequest",
-        "identifier": [{"system": "urn:hms:eligibility",
-                        "value": f"policy-{query.policy_id}-{query.on.isoformat()}"}],
-        "status": "active",
-        "purpose": ["validation", "benefits"],
-        "patient": {"reference": f"Patient/{query.patient_id}"},
-        "servicedDate": query.on.isoformat(),
-        "created": query.on.isoformat(),
-        "insurer": {"identifier": {"system": PAYER_SYSTEM, "value": query.payer_code}},
-        "insurance": [{"focal": True, "coverage": {
-            "identifier": {"system": _member_system(query.payer_code),
-                           "value": query.member_number},
-            "display": query.plan_code}}],
-    })
+    return CoverageEligibilityRequest.model_validate(
+        {
+            "resourceType": "CoverageEligibilityRequest",
+            "identifier": [
+                {
+                    "system": "urn:hms:eligibility",
+                    "value": f"policy-{query.policy_id}-{query.on.isoformat()}",
+                }
+            ],
+            "status": "active",
+            "purpose": ["validation", "benefits"],
+            "patient": {"reference": f"Patient/{query.patient_id}"},
+            "servicedDate": query.on.isoformat(),
+            "created": query.on.isoformat(),
+            "insurer": {"identifier": {"system": PAYER_SYSTEM, "value": query.payer_code}},
+            "insurance": [
+                {
+                    "focal": True,
+                    "coverage": {
+                        "identifier": {
+                            "system": _member_system(query.payer_code),
+                            "value": query.member_number,
+                        },
+                        "display": query.plan_code,
+                    },
+                }
+            ],
+        }
+    )
 
 
 def claim_resource(claim: ClaimSubmission, provider: str) -> Claim:
-    return Claim.model_validate({
-        "resourceType": "Claim",
-        "identifier": [{"system": CLAIM_SYSTEM, "value": claim.identifier}],
-        "status": "active",
-        "type": {"coding": [{"system": CLAIM_TYPE, "code": "institutional"}]},
-        "use": claim.use,
-        "patient": {"reference": f"Patient/{claim.patient_id}"},
-        "created": claim.created.isoformat(),
-        "insurer": {"identifier": {"system": PAYER_SYSTEM, "value": claim.payer_code}},
-        "provider": {"display": provider},
-        "priority": {"coding": [{"system": PRIORITY, "code": "normal"}]},
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {
-            "identifier": {"system": _member_system(claim.payer_code),
-                           "value": claim.member_number}}}],
-        "item": [{
-            "sequence": item.sequence,
-            "category": {"coding": [{"system": "urn:hms:price-category",
-                                     "code": item.category}]},
-            "productOrService": {"coding": [{"system": PRICE_SYSTEM, "code": item.code,
-                                             "display": item.description}]},
-            "servicedDate": item.service_date.isoformat(),
-            "quantity": {"value": item.quantity},
-            "unitPrice": _money(item.unit_price, claim.currency),
-            "net": _money(item.net, claim.currency),
-        } for item in claim.items],
-        "total": _money(claim.total, claim.currency),
-    })
+    return Claim.model_validate(
+        {
+            "resourceType": "Claim",
+            "identifier": [{"system": CLAIM_SYSTEM, "value": claim.identifier}],
+            "status": "active",
+            "type": {"coding": [{"system": CLAIM_TYPE, "code": "institutional"}]},
+            "use": claim.use,
+            "patient": {"reference": f"Patient/{claim.patient_id}"},
+            "created": claim.created.isoformat(),
+            "insurer": {"identifier": {"system": PAYER_SYSTEM, "value": claim.payer_code}},
+            "provider": {"display": provider},
+            "priority": {"coding": [{"system": PRIORITY, "code": "normal"}]},
+            "insurance": [
+                {
+                    "sequence": 1,
+                    "focal": True,
+                    "coverage": {
+                        "identifier": {
+                            "system": _member_system(claim.payer_code),
+                            "value": claim.member_number,
+                        }
+                    },
+                }
+            ],
+            "item": [
+                {
+                    "sequence": item.sequence,
+                    "category": {
+                        "coding": [{"system": "urn:hms:price-category", "code": item.category}]
+                    },
+                    "productOrService": {
+                        "coding": [
+                            {"system": PRICE_SYSTEM, "code": item.code, "display": item.description}
+                        ]
+                    },
+                    "servicedDate": item.service_date.isoformat(),
+                    "quantity": {"value": item.quantity},
+                    "unitPrice": _money(item.unit_price, claim.currency),
+                    "net": _money(item.net, claim.currency),
+                }
+                for item in claim.items
+            ],
+            "total": _money(claim.total, claim.currency),
+        }
+    )
 
 
 def claims_bundle(claims: list[ClaimSubmission], provider: str) -> Bundle:
-    return Bundle.model_validate({
-        "resourceType": "Bundle", "type": "batch",
-        "entry": [{"resource": claim_resource(c, provider).model_dump(mode="json"),
-                   "request": {"method": "POST", "url": "Claim"}} for c in claims],
-    })
+    return Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [
+                {
+                    "resource": claim_resource(c, provider).model_dump(mode="json"),
+                    "request": {"method": "POST", "url": "Claim"},
+                }
+                for c in claims
+            ],
+        }
+    )
 
 
 def _codes(concept: Any) -> list[str]:
@@ -126,17 +166,24 @@ def read_eligibility(resource: CoverageEligibilityResponse) -> EligibilityAnswer
             for benefit in item.benefit or []:
                 allowed = benefit.allowedMoney
                 used = benefit.usedMoney
-                benefits.append({
-                    "category": (_codes(item.category) or [""])[0],
-                    "type": (_codes(benefit.type) or [""])[0],
-                    "allowed": str(allowed.value) if allowed and allowed.value is not None
-                    else None,
-                    "used": str(used.value) if used and used.value is not None else None,
-                })
+                benefits.append(
+                    {
+                        "category": (_codes(item.category) or [""])[0],
+                        "type": (_codes(benefit.type) or [""])[0],
+                        "allowed": str(allowed.value)
+                        if allowed and allowed.value is not None
+                        else None,
+                        "used": str(used.value) if used and used.value is not None else None,
+                    }
+                )
     note = "; ".join(errors) or resource.disposition
     reference = resource.identifier[0].value if resource.identifier else resource.id
-    return EligibilityAnswer(in_force=in_force and resource.outcome != "error",
-                             payer_reference=reference, note=note, benefits=benefits)
+    return EligibilityAnswer(
+        in_force=in_force and resource.outcome != "error",
+        payer_reference=reference,
+        note=note,
+        benefits=benefits,
+    )
 
 
 def read_adjudication(resource: ClaimResponse) -> ClaimAdjudication:
@@ -147,16 +194,24 @@ def read_adjudication(resource: ClaimResponse) -> ClaimAdjudication:
     reasons = [note.text for note in (resource.processNote or []) if note.text]
     for item in resource.item or []:
         for adjudication in item.adjudication or []:
-            reasons += [f"line {item.itemSequence}: {text}" for text in
-                        _codes(adjudication.reason)]
+            reasons += [f"line {item.itemSequence}: {text}" for text in _codes(adjudication.reason)]
     reasons += [text for e in (resource.error or []) for text in _codes(e.code)]
-    request_id = (resource.request.identifier.value
-                  if resource.request and resource.request.identifier else "")
-    reference = resource.preAuthRef or (resource.identifier[0].value if resource.identifier
-                                        else resource.id)
-    return ClaimAdjudication(identifier=request_id or "", outcome=str(resource.outcome),
-                             approved=approved, payer_reference=reference, reasons=reasons,
-                             disposition=resource.disposition)
+    request_id = (
+        resource.request.identifier.value
+        if resource.request and resource.request.identifier
+        else ""
+    )
+    reference = resource.preAuthRef or (
+        resource.identifier[0].value if resource.identifier else resource.id
+    )
+    return ClaimAdjudication(
+        identifier=request_id or "",
+        outcome=str(resource.outcome),
+        approved=approved,
+        payer_reference=reference,
+        reasons=reasons,
+        disposition=resource.disposition,
+    )
 
 
 @dataclass(frozen=True)
@@ -179,18 +234,21 @@ class FhirPayerGateway:
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
             try:
                 with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                    response = client.post(url, content=body, headers={
-                        "Content-Type": FHIR_JSON, "Accept": FHIR_JSON})
+                    response = client.post(
+                        url, content=body, headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
+                    )
             except httpx.HTTPError as exc:
-                last = "timed out" if isinstance(exc, httpx.TimeoutException) else (
-                    type(exc).__name__)
+                last = (
+                    "timed out" if isinstance(exc, httpx.TimeoutException) else (type(exc).__name__)
+                )
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 last = f"HTTP {response.status_code}"
                 continue
             if response.status_code >= 400:
                 raise PayerUnavailableError(
-                    f"The insurer refused the request (HTTP {response.status_code}).")
+                    f"The insurer refused the request (HTTP {response.status_code})."
+                )
             try:
                 return json.loads(response.content, parse_float=Decimal)
             except ValueError:
@@ -198,15 +256,17 @@ class FhirPayerGateway:
                 continue
         raise PayerUnavailableError(
             f"The insurer cannot be reached ({last}); nothing was recorded. Try again later.",
-            headers={"Retry-After": "30"})
+            headers={"Retry-After": "30"},
+        )
 
     def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         data = self._exchange("/CoverageEligibilityRequest", eligibility_request(query))
         try:
             return read_eligibility(CoverageEligibilityResponse.model_validate(data))
         except ValidationError:
-            raise PayerUnavailableError("The insurer answered with an invalid FHIR "
-                                        "CoverageEligibilityResponse.") from None
+            raise PayerUnavailableError(
+                "The insurer answered with an invalid FHIR CoverageEligibilityResponse."
+            ) from None
 
     def submit_claims(self, claims: list[ClaimSubmission]) -> list[ClaimAdjudication]:
         if not claims:
@@ -214,14 +274,19 @@ class FhirPayerGateway:
         data = self._exchange("/", claims_bundle(claims, self.provider_name))
         try:
             bundle = Bundle.model_validate(data)
-            answers = [read_adjudication(entry.resource) for entry in (bundle.entry or [])
-                       if isinstance(entry.resource, ClaimResponse)]
+            answers = [
+                read_adjudication(entry.resource)
+                for entry in (bundle.entry or [])
+                if isinstance(entry.resource, ClaimResponse)
+            ]
         except ValidationError:
-            raise PayerUnavailableError("The insurer answered with an invalid FHIR "
-                                        "batch-response Bundle.") from None
+            raise PayerUnavailableError(
+                "The insurer answered with an invalid FHIR batch-response Bundle."
+            ) from None
         by_id = {answer.identifier: answer for answer in answers}
         missing = [c.identifier for c in claims if c.identifier not in by_id]
         if missing:
-            raise PayerUnavailableError("The insurer's answer misses some claims; nothing "
-                                        "was recorded. Try again.")
+            raise PayerUnavailableError(
+                "The insurer's answer misses some claims; nothing was recorded. Try again."
+            )
         return [by_id[c.identifier] for c in claims]

@@ -90,41 +90,68 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def eligibility_response(state: PayerState, request: CoverageEligibilityRequest
-                         ) -> CoverageEligibilityResponse:
+def eligibility_response(
+    state: PayerState, request: CoverageEligibilityRequest
+) -> CoverageEligibilityResponse:
     insurance = (request.insurance or [None])[0]
     coverage = insurance.coverage if insurance else None
     member = (coverage.identifier.value if coverage and coverage.identifier else "") or ""
     in_force = bool(member) and state.member_in_force(member)
     body: dict[str, Any] = {
         "resourceType": "CoverageEligibilityResponse",
-        "identifier": [{"system": "urn:sim:payer:eligibility",
-                        "value": f"ELG-{uuid.uuid4().hex[:10]}"}],
+        "identifier": [
+            {"system": "urn:sim:payer:eligibility", "value": f"ELG-{uuid.uuid4().hex[:10]}"}
+        ],
         "status": "active",
         "purpose": request.purpose,
         "patient": request.patient.model_dump(mode="json", exclude_none=True),
         "created": _now(),
-        "request": {"identifier": request.identifier[0].model_dump(mode="json",
-                                                                    exclude_none=True)}
-        if request.identifier else {"display": "eligibility request"},
+        "request": {"identifier": request.identifier[0].model_dump(mode="json", exclude_none=True)}
+        if request.identifier
+        else {"display": "eligibility request"},
         "outcome": "complete" if in_force else "error",
         "insurer": request.insurer.model_dump(mode="json", exclude_none=True),
         "disposition": "Coverage in force" if in_force else "Coverage not in force",
-        "insurance": [{
-            "coverage": coverage.model_dump(mode="json", exclude_none=True)
-            if coverage else {"display": "unknown"},
-            "inforce": in_force,
-            "item": [{
-                "category": {"coding": [{"system": BENEFIT_CATEGORY, "code": "1",
-                                         "display": "Medical Care"}]},
-                "benefit": [{"type": {"coding": [{"code": "benefit"}]},
-                             "allowedMoney": _money(Decimal(50000), "EUR")}],
-            }] if in_force else [],
-        }],
+        "insurance": [
+            {
+                "coverage": coverage.model_dump(mode="json", exclude_none=True)
+                if coverage
+                else {"display": "unknown"},
+                "inforce": in_force,
+                "item": [
+                    {
+                        "category": {
+                            "coding": [
+                                {"system": BENEFIT_CATEGORY, "code": "1", "display": "Medical Care"}
+                            ]
+                        },
+                        "benefit": [
+                            {
+                                "type": {"coding": [{"code": "benefit"}]},
+                                "allowedMoney": _money(Decimal(50000), "EUR"),
+                            }
+                        ],
+                    }
+                ]
+                if in_force
+                else [],
+            }
+        ],
     }
     if not in_force:
-        body["error"] = [{"code": {"coding": [{"system": ADJUDICATION_ERROR, "code": "a002",
-                                               "display": "Coverage not in force"}]}}]
+        body["error"] = [
+            {
+                "code": {
+                    "coding": [
+                        {
+                            "system": ADJUDICATION_ERROR,
+                            "code": "a002",
+                            "display": "Coverage not in force",
+                        }
+                    ]
+                }
+            }
+        ]
     return CoverageEligibilityResponse.model_validate(body)
 
 
@@ -154,40 +181,56 @@ def adjudicate(state: PayerState, claim: Claim) -> ClaimResponse:
             benefit, reason = state.item_limit, "Above the plan's maximum per item"
         approved_total += benefit
         adjudication: list[dict[str, Any]] = [
-            {"category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
-             "amount": _money(net, currency)},
-            {"category": {"coding": [{"system": ADJUDICATION, "code": "benefit"}]},
-             "amount": _money(benefit, currency)}]
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
+                "amount": _money(net, currency),
+            },
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "benefit"}]},
+                "amount": _money(benefit, currency),
+            },
+        ]
         if reason:
-            adjudication[1]["reason"] = {"coding": [{"system": REASONS, "code": "ar002",
-                                                     "display": reason}]}
+            adjudication[1]["reason"] = {
+                "coding": [{"system": REASONS, "code": "ar002", "display": reason}]
+            }
         items.append({"itemSequence": item.sequence, "adjudication": adjudication})
     use = claim.use
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
-        "identifier": [{"system": "urn:sim:payer:claim-response",
-                        "value": f"CR-{uuid.uuid4().hex[:10]}"}],
+        "identifier": [
+            {"system": "urn:sim:payer:claim-response", "value": f"CR-{uuid.uuid4().hex[:10]}"}
+        ],
         "status": "active",
         "type": claim.type.model_dump(mode="json", exclude_none=True),
         "use": use,
         "patient": claim.patient.model_dump(mode="json", exclude_none=True),
         "created": _now(),
         "insurer": claim.insurer.model_dump(mode="json", exclude_none=True)
-        if claim.insurer else {"display": "Simulated payer"},
+        if claim.insurer
+        else {"display": "Simulated payer"},
         "request": {"identifier": {"system": "urn:hms:claim", "value": identifier}},
         "item": items,
         "total": [
-            {"category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
-             "amount": _money(submitted_total, currency)},
-            {"category": {"coding": [{"system": ADJUDICATION, "code": "benefit"}]},
-             "amount": _money(approved_total, currency)}],
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
+                "amount": _money(submitted_total, currency),
+            },
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "benefit"}]},
+                "amount": _money(approved_total, currency),
+            },
+        ],
     }
     if use == "preauthorization":
         if not in_force:
             response.update(outcome="error", disposition="Coverage not in force")
         elif submitted_total <= state.preauth_limit:
-            response.update(outcome="complete", disposition="Pre-authorised",
-                            preAuthRef=f"PA-{uuid.uuid4().hex[:8].upper()}")
+            response.update(
+                outcome="complete",
+                disposition="Pre-authorised",
+                preAuthRef=f"PA-{uuid.uuid4().hex[:8].upper()}",
+            )
         else:
             response.update(outcome="queued", disposition="Pended for medical review")
     else:
@@ -205,8 +248,10 @@ def adjudicate(state: PayerState, claim: Claim) -> ClaimResponse:
 
 
 def _operation_outcome(message: str) -> dict[str, Any]:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": "invalid", "diagnostics": message[:500]}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "invalid", "diagnostics": message[:500]}],
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -240,9 +285,17 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 self._send(200, {"requests": list(state.requests)}, "application/json")
         elif self.path == "/fhir/metadata":
-            self._send(200, {"resourceType": "CapabilityStatement", "status": "active",
-                             "kind": "instance", "fhirVersion": "4.3.0",
-                             "format": ["json"], "date": _now()})
+            self._send(
+                200,
+                {
+                    "resourceType": "CapabilityStatement",
+                    "status": "active",
+                    "kind": "instance",
+                    "fhirVersion": "4.3.0",
+                    "format": ["json"],
+                    "date": _now(),
+                },
+            )
         else:
             self._send(404, _operation_outcome("not found"))
 
@@ -263,10 +316,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self.path == "/fhir/CoverageEligibilityRequest":
                 request = CoverageEligibilityRequest.model_validate(body)
-                self._record("CoverageEligibilityRequest", request.identifier[0].value
-                             if request.identifier else None)
-                self._send(200, eligibility_response(state, request).model_dump(
-                    mode="json", exclude_none=True))
+                self._record(
+                    "CoverageEligibilityRequest",
+                    request.identifier[0].value if request.identifier else None,
+                )
+                self._send(
+                    200,
+                    eligibility_response(state, request).model_dump(mode="json", exclude_none=True),
+                )
             elif self.path in ("/fhir", "/fhir/"):
                 self._send(200, self._batch(Bundle.model_validate(body)))
             else:
@@ -276,8 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, kind: str, identifier: str | None, **extra: Any) -> None:
         with self.server.state.lock:
-            self.server.state.requests.append({"type": kind, "identifier": identifier,
-                                               **extra})
+            self.server.state.requests.append({"type": kind, "identifier": identifier, **extra})
 
     def _batch(self, bundle: Bundle) -> dict[str, Any]:
         state = self.server.state
@@ -298,8 +354,13 @@ class _Handler(BaseHTTPRequestHandler):
                 repeat = False
             else:
                 repeat = True
-            self._record("Claim", identifier, use=claim.use, repeat=repeat,
-                         total=str(claim.total.value) if claim.total else None)
+            self._record(
+                "Claim",
+                identifier,
+                use=claim.use,
+                repeat=repeat,
+                total=str(claim.total.value) if claim.total else None,
+            )
             entries.append({"resource": known, "response": {"status": "201"}})
         return {"resourceType": "Bundle", "type": "batch-response", "entry": entries}
 
@@ -350,8 +411,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = PayerSimulatorServer((args.host, args.port))
     port = server.server_address[1]
-    print("READY " + json.dumps({"port": port, "url": f"http://{args.host}:{port}/fhir"}),
-          flush=True)
+    print(
+        "READY " + json.dumps({"port": port, "url": f"http://{args.host}:{port}/fhir"}), flush=True
+    )
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

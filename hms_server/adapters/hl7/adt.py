@@ -17,19 +17,34 @@ from hl7apy import VALIDATION_LEVEL
 from hl7apy.core import Message
 
 #: Our change → (trigger event, message structure).
-EVENTS = {"admitted": ("A01", "ADT_A01"), "transferred": ("A02", "ADT_A02"),
-          "discharged": ("A03", "ADT_A03"), "cancelled": ("A11", "ADT_A09")}
+EVENTS = {
+    "admitted": ("A01", "ADT_A01"),
+    "transferred": ("A02", "ADT_A02"),
+    "discharged": ("A03", "ADT_A03"),
+    "cancelled": ("A11", "ADT_A09"),
+}
 _SEX = {"male": "M", "female": "F", "other": "O", "unknown": "U"}
-_DISPOSITION = {"home": "01", "transfer_out": "02", "against_advice": "07", "deceased": "20",
-                "other": "09"}
+_DISPOSITION = {
+    "home": "01",
+    "transfer_out": "02",
+    "against_advice": "07",
+    "deceased": "20",
+    "other": "09",
+}
 _SOURCE = {"clinic": "1", "emergency": "7", "booked": "2", "transfer": "4"}
 
 
 def escape(value: str) -> str:
     """HL7 escape sequences for the default encoding characters ``|^~\\&``."""
-    return (value.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\")
-            .replace("&", "\\T\\").replace("~", "\\R\\").replace("\r", " ")
-            .replace("\n", " "))
+    return (
+        value.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("&", "\\T\\")
+        .replace("~", "\\R\\")
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
 
 
 def ts(at: datetime) -> str:

@@ -45,8 +45,12 @@ class _Handler(socketserver.BaseRequestHandler):
                 except TimeoutError:
                     pending = reader.close()
                     if pending is not None:
-                        self._answer(sock, self.server.on_broken(pending.raw, pending.error or
-                                                                 "truncated MLLP frame"))
+                        self._answer(
+                            sock,
+                            self.server.on_broken(
+                                pending.raw, pending.error or "truncated MLLP frame"
+                            ),
+                        )
                     continue
                 except OSError:
                     return
@@ -60,8 +64,9 @@ class _Handler(socketserver.BaseRequestHandler):
                     if event.message is not None:
                         answer = self._guarded(lambda m=event.message: self.server.on_message(m))
                     else:
-                        answer = self._guarded(lambda e=event: self.server.on_broken(
-                            e.raw, e.error or "bad frame"))
+                        answer = self._guarded(
+                            lambda e=event: self.server.on_broken(e.raw, e.error or "bad frame")
+                        )
                     if answer is not None:
                         self._answer(sock, answer)
         finally:
@@ -85,8 +90,9 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], on_message: OnMessage,
-                 on_broken: OnBrokenFrame) -> None:
+    def __init__(
+        self, address: tuple[str, int], on_message: OnMessage, on_broken: OnBrokenFrame
+    ) -> None:
         self.on_message = on_message
         self.on_broken = on_broken
         self.stopping = threading.Event()
@@ -97,8 +103,9 @@ class _Server(socketserver.ThreadingTCPServer):
 class Hl7Listener:
     """The ORU^R01 listener. ``port=0`` binds a free port (see ``address`` after start)."""
 
-    def __init__(self, host: str, port: int, on_message: OnMessage,
-                 on_broken: OnBrokenFrame) -> None:
+    def __init__(
+        self, host: str, port: int, on_message: OnMessage, on_broken: OnBrokenFrame
+    ) -> None:
         self._host, self._port = host, port
         self._on_message, self._on_broken = on_message, on_broken
         self._server: _Server | None = None
@@ -125,12 +132,17 @@ class Hl7Listener:
         try:
             self.bind()
         except OSError as exc:
-            log.warning("hl7 listener not started on %s:%s: %s", self._host, self._port,
-                        exc.strerror or type(exc).__name__)
+            log.warning(
+                "hl7 listener not started on %s:%s: %s",
+                self._host,
+                self._port,
+                exc.strerror or type(exc).__name__,
+            )
             self._server = None
             return
-        self._thread = threading.Thread(target=self.serve_forever, name="hms-hl7-listener",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="hms-hl7-listener", daemon=True
+        )
         self._thread.start()
         log.info("hl7 listener on %s:%s", *self.address)
 

@@ -78,7 +78,7 @@ class FrameReader:
                     yield FrameEvent(error="MLLP frame too large", raw=broken[:4096])
                 return
             body = bytes(self._buffer[1:end])
-            del self._buffer[:end + len(END)]
+            del self._buffer[: end + len(END)]
             try:
                 yield FrameEvent(message=body.decode(ENCODING), raw=body)
             except UnicodeDecodeError:

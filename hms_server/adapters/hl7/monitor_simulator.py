@@ -52,9 +52,14 @@ class Vitals:
 
     @classmethod
     def baseline(cls, rng: random.Random) -> Vitals:
-        return cls(hr=rng.uniform(60, 100), spo2=rng.uniform(94, 99), rr=rng.uniform(12, 20),
-                   sys=rng.uniform(105, 150), dia=rng.uniform(60, 90),
-                   temp=rng.uniform(36.4, 37.6))
+        return cls(
+            hr=rng.uniform(60, 100),
+            spo2=rng.uniform(94, 99),
+            rr=rng.uniform(12, 20),
+            sys=rng.uniform(105, 150),
+            dia=rng.uniform(60, 90),
+            temp=rng.uniform(36.4, 37.6),
+        )
 
     def step(self, rng: random.Random) -> None:
         def walk(value: float, spread: float, lo: float, hi: float) -> float:
@@ -88,8 +93,16 @@ def _ts(at: datetime) -> str:
     return at.astimezone().strftime("%Y%m%d%H%M%S%z")
 
 
-def oru_message(monitor_id: str, bed: Bed, vitals: Vitals, control: str, at: datetime, *,
-                send_mrn: bool, fault: str | None = None) -> str:
+def oru_message(
+    monitor_id: str,
+    bed: Bed,
+    vitals: Vitals,
+    control: str,
+    at: datetime,
+    *,
+    send_mrn: bool,
+    fault: str | None = None,
+) -> str:
     """One ORU^R01 as a monitor gateway sends it (``fault`` injects one defect)."""
     mrn = bed.mrn or ""
     if fault == "check_digit" and mrn:
@@ -101,12 +114,19 @@ def oru_message(monitor_id: str, bed: Bed, vitals: Vitals, control: str, at: dat
     when = _ts(at)
     bp_unit = "mm[Hg]^mm[Hg]^UCUM" if fault != "bad_units" else "kPa^kPa^UCUM"
     obx = [
-        ("NM", "147842^MDC_ECG_HEART_RATE^MDC", f"{vitals.hr:.0f}",
-         "264864^MDC_DIM_BEAT_PER_MIN^MDC"),
-        ("NM", "150456^MDC_PULS_OXIM_SAT_O2^MDC", f"{vitals.spo2:.0f}",
-         "262688^MDC_DIM_PERCENT^MDC"),
-        ("NM", "151562^MDC_RESP_RATE^MDC", f"{vitals.rr:.0f}",
-         "264928^MDC_DIM_RESP_PER_MIN^MDC"),
+        (
+            "NM",
+            "147842^MDC_ECG_HEART_RATE^MDC",
+            f"{vitals.hr:.0f}",
+            "264864^MDC_DIM_BEAT_PER_MIN^MDC",
+        ),
+        (
+            "NM",
+            "150456^MDC_PULS_OXIM_SAT_O2^MDC",
+            f"{vitals.spo2:.0f}",
+            "262688^MDC_DIM_PERCENT^MDC",
+        ),
+        ("NM", "151562^MDC_RESP_RATE^MDC", f"{vitals.rr:.0f}", "264928^MDC_DIM_RESP_PER_MIN^MDC"),
         ("NM", "8480-6^Systolic blood pressure^LN", f"{vitals.sys:.0f}", bp_unit),
         ("NM", "8462-4^Diastolic blood pressure^LN", f"{vitals.dia:.0f}", bp_unit),
         ("NM", "8310-5^Body temperature^LN", f"{vitals.temp:.1f}", "Cel^degC^UCUM"),
@@ -119,13 +139,24 @@ def oru_message(monitor_id: str, bed: Bed, vitals: Vitals, control: str, at: dat
         f"OBR|1|||VITALS^Vital signs^L|||{when}",
     ]
     for n, (kind, code, value, unit) in enumerate(obx, start=1):
-        segments.append(f"OBX|{n}|{kind}|{code}||{value}|{unit}|||||R|||{when}||||"
-                        f"{monitor_id}^{bed.ward}")
+        segments.append(
+            f"OBX|{n}|{kind}|{code}||{value}|{unit}|||||R|||{when}||||{monitor_id}^{bed.ward}"
+        )
     return "\r".join(segments)
 
 
-def run_monitor(endpoint: str, monitor_id: str, bed: Bed, *, rate: float, count: int,
-                deadline: float, faults: int, seed: int, tally: Tally) -> None:
+def run_monitor(
+    endpoint: str,
+    monitor_id: str,
+    bed: Bed,
+    *,
+    rate: float,
+    count: int,
+    deadline: float,
+    faults: int,
+    seed: int,
+    tally: Tally,
+) -> None:
     rng = random.Random(seed)
     vitals = Vitals.baseline(rng)
     # Control ids are unique per monitor across runs, as a real monitor's are.
@@ -143,10 +174,10 @@ def run_monitor(endpoint: str, monitor_id: str, bed: Bed, *, rate: float, count:
             control = f"{monitor_id}-{run}-{n:06d}"
             fault = None
             if faults and (n + 1) % faults == 0:
-                fault = ("check_digit", "bad_units", "truncated", "unknown_mrn")[
-                    (n // faults) % 4]
-            message = oru_message(monitor_id, bed, vitals, control, datetime.now(UTC),
-                                  send_mrn=send_mrn, fault=fault)
+                fault = ("check_digit", "bad_units", "truncated", "unknown_mrn")[(n // faults) % 4]
+            message = oru_message(
+                monitor_id, bed, vitals, control, datetime.now(UTC), send_mrn=send_mrn, fault=fault
+            )
             try:
                 if fault == "truncated":
                     # Half a frame, then the rest of the stream carries on: the listener
@@ -184,10 +215,19 @@ def parse_bed(text: str) -> Bed:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Bedside monitor simulator (HL7 ORU^R01)")
     parser.add_argument("--endpoint", required=True, help="listener host:port")
-    parser.add_argument("--bed", type=parse_bed, action="append", required=True,
-                        help="WARD/ROOM/BED=MRN, one monitor per bed (repeat)")
-    parser.add_argument("--rate", type=float, default=1.0,
-                        help="messages per second per monitor (0 = as fast as acknowledged)")
+    parser.add_argument(
+        "--bed",
+        type=parse_bed,
+        action="append",
+        required=True,
+        help="WARD/ROOM/BED=MRN, one monitor per bed (repeat)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=1.0,
+        help="messages per second per monitor (0 = as fast as acknowledged)",
+    )
     parser.add_argument("--count", type=int, default=10, help="messages per monitor")
     parser.add_argument("--duration", type=float, default=3600.0, help="stop after seconds")
     parser.add_argument("--faults", type=int, default=0, help="every K-th message is faulty")
@@ -196,19 +236,41 @@ def main(argv: list[str] | None = None) -> None:
     tally = Tally()
     started = time.monotonic()
     deadline = started + args.duration
-    threads = [threading.Thread(target=run_monitor, kwargs={
-        "endpoint": args.endpoint, "monitor_id": f"MON{n + 1:03d}", "bed": bed,
-        "rate": args.rate, "count": args.count, "deadline": deadline, "faults": args.faults,
-        "seed": args.seed + n, "tally": tally}) for n, bed in enumerate(args.bed)]
+    threads = [
+        threading.Thread(
+            target=run_monitor,
+            kwargs={
+                "endpoint": args.endpoint,
+                "monitor_id": f"MON{n + 1:03d}",
+                "bed": bed,
+                "rate": args.rate,
+                "count": args.count,
+                "deadline": deadline,
+                "faults": args.faults,
+                "seed": args.seed + n,
+                "tally": tally,
+            },
+        )
+        for n, bed in enumerate(args.bed)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    print(json.dumps({"sent": tally.sent, "codes": tally.codes, "errors": tally.errors,
-                      "elapsed_s": round(elapsed, 3),
-                      "per_second": round(tally.sent / elapsed, 1) if elapsed else None,
-                      "accepted": tally.accepted}), flush=True)
+    print(
+        json.dumps(
+            {
+                "sent": tally.sent,
+                "codes": tally.codes,
+                "errors": tally.errors,
+                "elapsed_s": round(elapsed, 3),
+                "per_second": round(tally.sent / elapsed, 1) if elapsed else None,
+                "accepted": tally.accepted,
+            }
+        ),
+        flush=True,
+    )
     sys.exit(0 if tally.errors == 0 else 1)
 
 

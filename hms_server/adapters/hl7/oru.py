@@ -28,12 +28,28 @@ from hms_server.domain.mrn import is_valid_mrn, luhn_is_valid
 
 # Metric → accepted codes (LOINC, IEEE 11073-10101 MDC reference ids and names).
 _CODES: dict[str, tuple[str, ...]] = {
-    "heart_rate_bpm": ("8867-4", "147842", "MDC_ECG_HEART_RATE", "149530",
-                       "MDC_PULS_OXIM_PULS_RATE", "MDC_PULS_RATE"),
-    "systolic_mmhg": ("8480-6", "150021", "MDC_PRESS_BLD_NONINV_SYS", "150017",
-                      "MDC_PRESS_BLD_SYS"),
-    "diastolic_mmhg": ("8462-4", "150022", "MDC_PRESS_BLD_NONINV_DIA", "150018",
-                       "MDC_PRESS_BLD_DIA"),
+    "heart_rate_bpm": (
+        "8867-4",
+        "147842",
+        "MDC_ECG_HEART_RATE",
+        "149530",
+        "MDC_PULS_OXIM_PULS_RATE",
+        "MDC_PULS_RATE",
+    ),
+    "systolic_mmhg": (
+        "8480-6",
+        "150021",
+        "MDC_PRESS_BLD_NONINV_SYS",
+        "150017",
+        "MDC_PRESS_BLD_SYS",
+    ),
+    "diastolic_mmhg": (
+        "8462-4",
+        "150022",
+        "MDC_PRESS_BLD_NONINV_DIA",
+        "150018",
+        "MDC_PRESS_BLD_DIA",
+    ),
     "respiratory_rate": ("9279-1", "151562", "MDC_RESP_RATE", "151554", "MDC_AWAY_RESP_RATE"),
     "spo2_pct": ("59408-5", "2708-6", "20564-1", "150456", "MDC_PULS_OXIM_SAT_O2"),
     "temperature_c": ("8310-5", "8332-9", "150344", "MDC_TEMP", "188496", "MDC_TEMP_BODY"),
@@ -43,14 +59,29 @@ _METRIC_BY_CODE = {code.upper(): metric for metric, codes in _CODES.items() for 
 _IGNORED = {"8478-0", "150023", "MDC_PRESS_BLD_NONINV_MEAN", "85354-9", "35094-2"}
 
 # Metric → accepted unit codes (UCUM and MDC) → factor/offset to our unit.
-_PER_MIN = {"/MIN", "{BEATS}/MIN", "{BREATHS}/MIN", "BPM", "264864", "MDC_DIM_BEAT_PER_MIN",
-            "264928", "MDC_DIM_RESP_PER_MIN", "1/MIN"}
+_PER_MIN = {
+    "/MIN",
+    "{BEATS}/MIN",
+    "{BREATHS}/MIN",
+    "BPM",
+    "264864",
+    "MDC_DIM_BEAT_PER_MIN",
+    "264928",
+    "MDC_DIM_RESP_PER_MIN",
+    "1/MIN",
+}
 _MMHG = {"MM[HG]", "MMHG", "266016", "MDC_DIM_MMHG"}
 _PCT = {"%", "262688", "MDC_DIM_PERCENT"}
 _CEL = {"CEL", "DEGC", "°C", "268192", "MDC_DIM_DEGC"}
 _FAHR = {"[DEGF]", "DEGF", "°F", "266560", "MDC_DIM_FAHR"}
-_UNITS = {"heart_rate_bpm": _PER_MIN, "respiratory_rate": _PER_MIN, "systolic_mmhg": _MMHG,
-          "diastolic_mmhg": _MMHG, "spo2_pct": _PCT, "temperature_c": _CEL | _FAHR}
+_UNITS = {
+    "heart_rate_bpm": _PER_MIN,
+    "respiratory_rate": _PER_MIN,
+    "systolic_mmhg": _MMHG,
+    "diastolic_mmhg": _MMHG,
+    "spo2_pct": _PCT,
+    "temperature_c": _CEL | _FAHR,
+}
 _ACCEPTED_STATUS = {"F", "C", "R", ""}
 _DTM = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
 
@@ -65,11 +96,22 @@ class OruError(Exception):
 
 
 #: Our error code → HL7 table 0357 (message error condition codes) for the ERR segment.
-ERROR_CONDITIONS = {"malformed": "100", "frame": "100", "no_patient": "101",
-                    "no_observations": "101", "check_digit": "102", "bad_value": "102",
-                    "bad_time": "102", "bad_units": "103", "unsupported_message": "200",
-                    "unknown_mrn": "204", "not_admitted": "204", "empty_bed": "204",
-                    "location_mismatch": "204", "ambiguous_bed": "204"}
+ERROR_CONDITIONS = {
+    "malformed": "100",
+    "frame": "100",
+    "no_patient": "101",
+    "no_observations": "101",
+    "check_digit": "102",
+    "bad_value": "102",
+    "bad_time": "102",
+    "bad_units": "103",
+    "unsupported_message": "200",
+    "unknown_mrn": "204",
+    "not_admitted": "204",
+    "empty_bed": "204",
+    "location_mismatch": "204",
+    "ambiguous_bed": "204",
+}
 
 
 def acknowledgement(raw: str, status: str, code: str | None, detail: str | None) -> str:
@@ -80,8 +122,9 @@ def acknowledgement(raw: str, status: str, code: str | None, detail: str | None)
     if status in ("stored", "duplicate"):
         return build_ack(raw, "AA")
     ack = "AR" if status == "malformed" or code == "unsupported_message" else "AE"
-    return build_ack(raw, ack, error_code=ERROR_CONDITIONS.get(code or "", "207"),
-                     error_text=detail)
+    return build_ack(
+        raw, ack, error_code=ERROR_CONDITIONS.get(code or "", "207"), error_text=detail
+    )
 
 
 @dataclass(frozen=True)
@@ -115,8 +158,7 @@ def _text(value: object) -> str:
 def _field(segment: hl7.Segment, index: int, component: int = 1) -> str:
     """Field ``index``, first repetition, ``component`` (unescaped); '' when absent."""
     try:
-        return _text(segment.extract_field(field_num=index, repeat_num=1,
-                                           component_num=component))
+        return _text(segment.extract_field(field_num=index, repeat_num=1, component_num=component))
     except (IndexError, KeyError):
         return ""
 
@@ -184,15 +226,24 @@ def _check_identifier(cx: object) -> str:
     digits = re.sub(r"\D", "", ident)
     if scheme == "M10" and check:
         if not luhn_is_valid(digits + check):
-            raise OruError("check_digit", "The patient identifier's check digit (M10) is "
-                           "wrong.", status="malformed")
+            raise OruError(
+                "check_digit",
+                "The patient identifier's check digit (M10) is wrong.",
+                status="malformed",
+            )
         ident = ident + check if not is_valid_mrn(ident) else ident
     elif scheme == "M11" and check and not _mod11_ok(digits, check):
-        raise OruError("check_digit", "The patient identifier's check digit (M11) is "
-                       "wrong.", status="malformed")
+        raise OruError(
+            "check_digit",
+            "The patient identifier's check digit (M11) is wrong.",
+            status="malformed",
+        )
     if re.fullmatch(r"[A-Z]{1,8}\d{9}", ident.upper()) and not is_valid_mrn(ident.upper()):
-        raise OruError("check_digit", "The MRN's check digit is wrong (a misread or "
-                       "mistyped number).", status="malformed")
+        raise OruError(
+            "check_digit",
+            "The MRN's check digit is wrong (a misread or mistyped number).",
+            status="malformed",
+        )
     return ident.upper()
 
 
@@ -220,8 +271,7 @@ def _mrn(message: hl7.Message) -> str | None:
 def _value(metric: str, raw: str, unit: str, code: str) -> int | Decimal:
     unit_key = unit.split("^")[0].strip().upper()
     if unit_key not in _UNITS[metric]:
-        raise OruError("bad_units", f"{code}: unit '{unit or '(none)'}' does not fit "
-                       f"{metric}.")
+        raise OruError("bad_units", f"{code}: unit '{unit or '(none)'}' does not fit {metric}.")
     try:
         number = Decimal(raw.strip())
     except InvalidOperation as exc:
@@ -240,18 +290,21 @@ def parse_oru(raw: str, zone: ZoneInfo) -> DeviceReading:
     header = read_header(raw)
     text = raw.replace("\r\n", "\r").replace("\n", "\r").strip("\r")
     if not text.startswith("MSH"):
-        raise OruError("malformed", "The message does not start with an MSH segment.",
-                       status="malformed")
+        raise OruError(
+            "malformed", "The message does not start with an MSH segment.", status="malformed"
+        )
     try:
         message = hl7.parse(text)
     except Exception as exc:  # python-hl7 raises several types on garbage
         raise OruError("malformed", "The message cannot be parsed.", status="malformed") from exc
     if not header.control_id:
-        raise OruError("malformed", "MSH-10 (message control id) is missing.",
-                       status="malformed")
+        raise OruError("malformed", "MSH-10 (message control id) is missing.", status="malformed")
     if (header.message_type or "").upper() != "ORU^R01":
-        raise OruError("unsupported_message", f"Only ORU^R01 is accepted here, not "
-                       f"'{header.message_type}'.", status="rejected")
+        raise OruError(
+            "unsupported_message",
+            f"Only ORU^R01 is accepted here, not '{header.message_type}'.",
+            status="rejected",
+        )
     mrn = _mrn(message)
     ward = room = bed = None
     try:
@@ -260,8 +313,11 @@ def parse_oru(raw: str, zone: ZoneInfo) -> DeviceReading:
     except KeyError:
         pass
     if not mrn and not (ward and bed):
-        raise OruError("no_patient", "Neither PID-3 (MRN) nor PV1-3 (ward^room^bed) "
-                       "identifies the patient.", status="malformed")
+        raise OruError(
+            "no_patient",
+            "Neither PID-3 (MRN) nor PV1-3 (ward^room^bed) identifies the patient.",
+            status="malformed",
+        )
     values: dict[str, int | Decimal] = {}
     device = ""
     observed: datetime | None = None
@@ -295,45 +351,77 @@ def parse_oru(raw: str, zone: ZoneInfo) -> DeviceReading:
         if obx_time and observed is None:
             observed = parse_hl7_time(obx_time, zone)
     if not values:
-        raise OruError("no_observations", "The message holds no vital-sign observations "
-                       "this system records.", status="rejected")
+        raise OruError(
+            "no_observations",
+            "The message holds no vital-sign observations this system records.",
+            status="rejected",
+        )
     if observed is None:
         msh_time = _field(message.segment("MSH"), 7)
         observed = parse_hl7_time(msh_time, zone) if msh_time else datetime.now(UTC)
-    return DeviceReading(header, mrn, ward, room, bed,
-                         (device or header.sending_application or "unknown")[:64], observed,
-                         values)
+    return DeviceReading(
+        header,
+        mrn,
+        ward,
+        room,
+        bed,
+        (device or header.sending_application or "unknown")[:64],
+        observed,
+        values,
+    )
 
 
-def build_ack(raw: str, code: str, *, error_code: str | None = None,
-              error_text: str | None = None, application: str = "HMS",
-              facility: str = "HMS") -> str:
+def build_ack(
+    raw: str,
+    code: str,
+    *,
+    error_code: str | None = None,
+    error_text: str | None = None,
+    application: str = "HMS",
+    facility: str = "HMS",
+) -> str:
     """An original-mode acknowledgement (``AA``/``AE``/``AR``) of ``raw``; for an error,
     MSA-3 and an ERR segment say why. Works for a message we could not parse too."""
     header = read_header(raw)
     now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     trigger = (header.message_type or "ORU^R01").split("^")[-1]
     control = f"ACK{now}{abs(hash((raw, now))) % 100000:05d}"
-    msh = (f"MSH|^~\\&|{application}|{facility}|{_safe(header.sending_application)}|"
-           f"{_safe(header.sending_facility or '')}|{now}||ACK^{trigger}^ACK|{control}|P|2.5")
+    msh = (
+        f"MSH|^~\\&|{application}|{facility}|{_safe(header.sending_application)}|"
+        f"{_safe(header.sending_facility or '')}|{now}||ACK^{trigger}^ACK|{control}|P|2.5"
+    )
     msa = f"MSA|{code}|{_safe(header.control_id or '')}"
     segments = [msh]
     if error_text:
         msa += f"|{_safe(error_text[:80])}"
     segments.append(msa)
     if error_code:
-        segments.append(f"ERR|||{_safe(error_code)}^{_safe(_ERROR_NAMES.get(error_code, ''))}"
-                        f"^HL70357|E||||{_safe((error_text or '')[:200])}")
+        segments.append(
+            f"ERR|||{_safe(error_code)}^{_safe(_ERROR_NAMES.get(error_code, ''))}"
+            f"^HL70357|E||||{_safe((error_text or '')[:200])}"
+        )
     return "\r".join(segments)
 
 
-_ERROR_NAMES = {"0": "Message accepted", "100": "Segment sequence error",
-                "101": "Required field missing", "102": "Data type error",
-                "103": "Table value not found", "200": "Unsupported message type",
-                "204": "Unknown key identifier", "205": "Duplicate key identifier",
-                "207": "Application internal error"}
+_ERROR_NAMES = {
+    "0": "Message accepted",
+    "100": "Segment sequence error",
+    "101": "Required field missing",
+    "102": "Data type error",
+    "103": "Table value not found",
+    "200": "Unsupported message type",
+    "204": "Unknown key identifier",
+    "205": "Duplicate key identifier",
+    "207": "Application internal error",
+}
 
 
 def _safe(value: str) -> str:
-    return (value.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\")
-            .replace("&", "\\T\\").replace("~", "\\R\\").replace("\r", " "))
+    return (
+        value.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("&", "\\T\\")
+        .replace("~", "\\R\\")
+        .replace("\r", " ")
+    )

@@ -35,18 +35,29 @@ class Receiver:
         with self.lock:
             first = control not in self.seen
             self.seen.add(control)
-            code = {"ack": "AA", "reject": "AR", "error": "AE"}.get(self.mode) or \
-                ("AR" if first else "AA")
+            code = {"ack": "AA", "reject": "AR", "error": "AE"}.get(self.mode) or (
+                "AR" if first else "AA"
+            )
             if self.log_path:
                 with open(self.log_path, "a", encoding="utf-8") as log:
-                    log.write(json.dumps({"control_id": control, "type": kind, "answer": code,
-                                          "message": raw}) + "\n")
+                    log.write(
+                        json.dumps(
+                            {"control_id": control, "type": kind, "answer": code, "message": raw}
+                        )
+                        + "\n"
+                    )
         ack = message.create_ack(code, application="ENGINE", facility="HOSP")
         if code == "AE":
-            ack.append(message.create_segment([message.create_field(["ERR"]),
-                                               message.create_field([""]),
-                                               message.create_field([""]),
-                                               message.create_field(["207"])]))
+            ack.append(
+                message.create_segment(
+                    [
+                        message.create_field(["ERR"]),
+                        message.create_field([""]),
+                        message.create_field([""]),
+                        message.create_field(["207"]),
+                    ]
+                )
+            )
         return str(ack).rstrip("\r")
 
     def broken(self, raw: bytes, reason: str) -> str:

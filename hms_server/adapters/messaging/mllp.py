@@ -65,8 +65,7 @@ class MllpAdapter:
 def _error_code(ack: hl7.Message) -> str:
     """``: <ERR-3 code>`` when the receiver said why (codes only, no text)."""
     try:
-        code = str(ack.segment("ERR").extract_field(field_num=3, repeat_num=1,
-                                                    component_num=1))
+        code = str(ack.segment("ERR").extract_field(field_num=3, repeat_num=1, component_num=1))
     except (KeyError, IndexError):
         return ""
     return f": {code[:20]}" if code else ""

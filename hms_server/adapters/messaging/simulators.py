@@ -52,8 +52,11 @@ class SimulatorState:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {"messages": list(self.messages), "requests": self.requests,
-                    "pending_failures": self.fail_count}
+            return {
+                "messages": list(self.messages),
+                "requests": self.requests,
+                "pending_failures": self.fail_count,
+            }
 
     def plan_failures(self, count: int, status: int) -> None:
         with self.lock:
@@ -74,8 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read stdout
         return
 
-    def _json(self, status: int, body: dict[str, Any],
-              headers: dict[str, str] | None = None) -> None:
+    def _json(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -120,43 +124,63 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         failure = state.take_failure()
         if failure is not None:
-            self._json(failure, {"error": "simulated failure"},
-                       headers={"Retry-After": "1"} if failure in (429, 503) else None)
+            self._json(
+                failure,
+                {"error": "simulated failure"},
+                headers={"Retry-After": "1"} if failure in (429, 503) else None,
+            )
             return
         if self.server.api_key and self.headers.get("X-API-Key") != self.server.api_key:
             self._json(401, {"error": "invalid api key"})
             return
-        if (not isinstance(body, dict) or not isinstance(body.get("to"), str)
-                or not _PHONE.match(body["to"]) or not isinstance(body.get("text"), str)
-                or not body["text"]):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("to"), str)
+            or not _PHONE.match(body["to"])
+            or not isinstance(body.get("text"), str)
+            or not body["text"]
+        ):
             self._json(400, {"error": "invalid message"})
             return
-        number = state.record({"to": body["to"], "from": body.get("from"), "text": body["text"],
-                               "reference": body.get("reference"),
-                               "idempotency_key": self.headers.get("Idempotency-Key")})
+        number = state.record(
+            {
+                "to": body["to"],
+                "from": body.get("from"),
+                "text": body["text"],
+                "reference": body.get("reference"),
+                "idempotency_key": self.headers.get("Idempotency-Key"),
+            }
+        )
         self._json(202, {"id": f"sim-{number}", "status": "accepted"})
 
 
 class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], state: SimulatorState, *,
-                 sms_gateway: bool, api_key: str = "") -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: SimulatorState,
+        *,
+        sms_gateway: bool,
+        api_key: str = "",
+    ) -> None:
         super().__init__(address, _Handler)
         self.state = state
         self.sms_gateway = sms_gateway
         self.api_key = api_key
 
 
-def make_sms_gateway(host: str = "127.0.0.1", port: int = 0,
-                     api_key: str = "") -> _SimulatorHTTPServer:
+def make_sms_gateway(
+    host: str = "127.0.0.1", port: int = 0, api_key: str = ""
+) -> _SimulatorHTTPServer:
     """An SMS gateway simulator (not yet serving: call ``serve_forever``)."""
-    return _SimulatorHTTPServer((host, port), SimulatorState(), sms_gateway=True,
-                                api_key=api_key)
+    return _SimulatorHTTPServer((host, port), SimulatorState(), sms_gateway=True, api_key=api_key)
 
 
-def make_control_server(state: SimulatorState, host: str = "127.0.0.1",
-                        port: int = 0) -> _SimulatorHTTPServer:
+def make_control_server(
+    state: SimulatorState, host: str = "127.0.0.1", port: int = 0
+) -> _SimulatorHTTPServer:
     return _SimulatorHTTPServer((host, port), state, sms_gateway=False)
 
 
@@ -167,8 +191,9 @@ class SmtpRecordingHandler:
     def __init__(self, state: SimulatorState) -> None:
         self.state = state
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         failure = self.state.take_failure()
         if failure is not None:
             if failure >= 500:
@@ -182,20 +207,29 @@ class SmtpRecordingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.content, policy=default_policy)
         body_part = parsed.get_body(preferencelist=("plain",))
-        self.state.record({
-            "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
-            "subject": str(parsed.get("Subject", "")),
-            "message_id": str(parsed.get("Message-ID", "")),
-            "body": body_part.get_content() if body_part is not None else "",
-            "tls": bool(getattr(session, "ssl", None)),
-            "authenticated": bool(getattr(session, "authenticated", False)),
-        })
+        self.state.record(
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "subject": str(parsed.get("Subject", "")),
+                "message_id": str(parsed.get("Message-ID", "")),
+                "body": body_part.get_content() if body_part is not None else "",
+                "tls": bool(getattr(session, "ssl", None)),
+                "authenticated": bool(getattr(session, "authenticated", False)),
+            }
+        )
         return "250 Message accepted for delivery"
 
 
-def make_smtp_controller(state: SimulatorState, host: str, port: int, *,
-                         tls_cert: str = "", tls_key: str = "",
-                         auth: tuple[str, str] | None = None) -> Any:
+def make_smtp_controller(
+    state: SimulatorState,
+    host: str,
+    port: int,
+    *,
+    tls_cert: str = "",
+    tls_key: str = "",
+    auth: tuple[str, str] | None = None,
+) -> Any:
     """An aiosmtpd ``Controller`` (call ``start()``/``stop()``). With a certificate it offers
     STARTTLS; with ``auth`` it accepts exactly that login, and only after STARTTLS."""
     import ssl
@@ -209,11 +243,15 @@ def make_smtp_controller(state: SimulatorState, host: str, port: int, *,
         context.load_cert_chain(tls_cert, tls_key or None)
         kwargs["tls_context"] = context
     if auth is not None:
-        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                          auth_data: Any) -> AuthResult:
-            ok = (isinstance(auth_data, LoginPassword)
-                  and auth_data.login.decode() == auth[0]
-                  and auth_data.password.decode() == auth[1])
+
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+        ) -> AuthResult:
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and auth_data.login.decode() == auth[0]
+                and auth_data.password.decode() == auth[1]
+            )
             return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticator, auth_require_tls=bool(tls_cert))

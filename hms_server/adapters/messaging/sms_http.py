@@ -50,17 +50,28 @@ class HttpSmsAdapter:
 
     @classmethod
     def from_settings(cls, settings: MessagingSettings) -> HttpSmsAdapter:
-        return cls(url=settings.sms_gateway_url, api_key=settings.sms_api_key,
-                   sender=settings.sms_sender, timeout=settings.sms_timeout_seconds)
+        return cls(
+            url=settings.sms_gateway_url,
+            api_key=settings.sms_api_key,
+            sender=settings.sms_sender,
+            timeout=settings.sms_timeout_seconds,
+        )
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
         to = normalize_phone(message.recipient)
         if to is None:
             raise PermanentSendError("recipient is not a valid phone number")
-        headers = {"X-API-Key": self.api_key, "Idempotency-Key": f"hms-message-{message.id}",
-                   "Accept": "application/json"}
-        payload = {"to": to, "from": self.sender, "text": message.body,
-                   "reference": f"hms-{message.id}"}
+        headers = {
+            "X-API-Key": self.api_key,
+            "Idempotency-Key": f"hms-message-{message.id}",
+            "Accept": "application/json",
+        }
+        payload = {
+            "to": to,
+            "from": self.sender,
+            "text": message.body,
+            "reference": f"hms-{message.id}",
+        }
         try:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
                 response = client.post(self.url, json=payload, headers=headers)
@@ -75,6 +86,7 @@ class HttpSmsAdapter:
             provider_id = data.get("id") if isinstance(data, dict) else None
             return ProviderResult(provider_message_id=str(provider_id) if provider_id else None)
         if status in (408, 425, 429) or status >= 500:
-            raise TransientSendError(f"SMS gateway HTTP {status}",
-                                     retry_after=_retry_after(response))
+            raise TransientSendError(
+                f"SMS gateway HTTP {status}", retry_after=_retry_after(response)
+            )
         raise PermanentSendError(f"SMS gateway HTTP {status}")

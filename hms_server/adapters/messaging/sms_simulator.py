@@ -18,8 +18,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = make_sms_gateway(args.host, args.port, api_key=args.api_key)
     port = server.server_address[1]
-    print("READY " + json.dumps({"port": port,
-                                 "url": f"http://{args.host}:{port}/v1/messages"}), flush=True)
+    print(
+        "READY " + json.dumps({"port": port, "url": f"http://{args.host}:{port}/v1/messages"}),
+        flush=True,
+    )
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

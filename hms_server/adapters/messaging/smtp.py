@@ -35,10 +35,17 @@ class SmtpAdapter:
 
     @classmethod
     def from_settings(cls, settings: MessagingSettings) -> SmtpAdapter:
-        return cls(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
-                   username=settings.smtp_username, password=settings.smtp_password,
-                   starttls=settings.smtp_starttls, implicit_tls=settings.smtp_ssl,
-                   ca_file=settings.smtp_ca_file, timeout=settings.smtp_timeout_seconds)
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            implicit_tls=settings.smtp_ssl,
+            ca_file=settings.smtp_ca_file,
+            timeout=settings.smtp_timeout_seconds,
+        )
 
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
@@ -60,8 +67,9 @@ class SmtpAdapter:
         email = self._build(message)
         try:
             if self.implicit_tls:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      context=self._tls_context())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=self._tls_context()
+                )
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with smtp:
@@ -80,8 +88,9 @@ class SmtpAdapter:
         except smtplib.SMTPResponseException as exc:
             raise _by_code(exc.smtp_code, type(exc).__name__) from None
         except smtplib.SMTPNotSupportedError:
-            raise PermanentSendError("SMTP relay does not support a required extension "
-                                     "(STARTTLS or AUTH)") from None
+            raise PermanentSendError(
+                "SMTP relay does not support a required extension (STARTTLS or AUTH)"
+            ) from None
         except ssl.SSLError as exc:
             raise PermanentSendError(f"TLS failure: {exc.reason or type(exc).__name__}") from None
         except (smtplib.SMTPException, OSError) as exc:  # incl. timeouts, refused

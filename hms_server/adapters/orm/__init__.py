@@ -15,6 +15,12 @@ for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
-    "AuditEntry", "AuthSession", "Base", "IdempotencyRecord", "LoginThrottle", "OutboxEvent",
-    "RefreshToken", "User",
+    "AuditEntry",
+    "AuthSession",
+    "Base",
+    "IdempotencyRecord",
+    "LoginThrottle",
+    "OutboxEvent",
+    "RefreshToken",
+    "User",
 ]

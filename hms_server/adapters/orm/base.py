@@ -33,8 +33,12 @@ def touch(row: Base) -> None:
     mapper = inspect(row).mapper
     for attribute in mapper.column_attrs:
         column = attribute.columns[0]
-        if (column is not mapper.version_id_col and not column.primary_key
-                and column.computed is None and attribute.key in row.__dict__):
+        if (
+            column is not mapper.version_id_col
+            and not column.primary_key
+            and column.computed is None
+            and attribute.key in row.__dict__
+        ):
             flag_modified(row, attribute.key)  # rewritten with its own value
             return
     raise ValueError(f"{type(row).__name__} has no plain column to touch")
@@ -50,8 +54,10 @@ def write_quietly(row: Base, **values: Any) -> None:
     table = mapper.local_table
     assert isinstance(table, Table)
     identity = mapper.primary_key_from_instance(row)
-    session.execute(update(table).where(*(c == v for c, v in zip(mapper.primary_key, identity,
-                                                                 strict=True)))
-                    .values(**values))
+    session.execute(
+        update(table)
+        .where(*(c == v for c, v in zip(mapper.primary_key, identity, strict=True)))
+        .values(**values)
+    )
     for key, value in values.items():
         set_committed_value(row, key, value)

@@ -89,24 +89,42 @@ class PriceItem(Base):
     __table_args__ = (
         CheckConstraint("unit_price >= 0", name="unit_price_positive"),
         CheckConstraint("tax_rate >= 0 AND tax_rate <= 100", name="tax_rate_range"),
-        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from",
-                        name="period_order"),
-        CheckConstraint(f"ward_class IS NULL OR ward_class IN ({_in(WARD_CLASSES)})",
-                        name="ward_class_code"),
-        ExcludeConstraint(("code", "="), (_price_period(), "&&"), name="ex_price_items_code_period",
-                          using="gist"),
-        ExcludeConstraint(("lab_test_id", "="), (_price_period(), "&&"),
-                          name="ex_price_items_lab_test_period", using="gist",
-                          where=text("lab_test_id IS NOT NULL AND active")),
-        ExcludeConstraint(("drug_id", "="), (_price_period(), "&&"),
-                          name="ex_price_items_drug_period", using="gist",
-                          where=text("drug_id IS NOT NULL AND active")),
-        ExcludeConstraint(("ward_class", "="), (_price_period(), "&&"),
-                          name="ex_price_items_ward_class_period", using="gist",
-                          where=text("ward_class IS NOT NULL AND active")),
+        CheckConstraint(
+            "effective_to IS NULL OR effective_to >= effective_from", name="period_order"
+        ),
+        CheckConstraint(
+            f"ward_class IS NULL OR ward_class IN ({_in(WARD_CLASSES)})", name="ward_class_code"
+        ),
+        ExcludeConstraint(
+            ("code", "="), (_price_period(), "&&"), name="ex_price_items_code_period", using="gist"
+        ),
+        ExcludeConstraint(
+            ("lab_test_id", "="),
+            (_price_period(), "&&"),
+            name="ex_price_items_lab_test_period",
+            using="gist",
+            where=text("lab_test_id IS NOT NULL AND active"),
+        ),
+        ExcludeConstraint(
+            ("drug_id", "="),
+            (_price_period(), "&&"),
+            name="ex_price_items_drug_period",
+            using="gist",
+            where=text("drug_id IS NOT NULL AND active"),
+        ),
+        ExcludeConstraint(
+            ("ward_class", "="),
+            (_price_period(), "&&"),
+            name="ex_price_items_ward_class_period",
+            using="gist",
+            where=text("ward_class IS NOT NULL AND active"),
+        ),
         Index("ix_price_items_category", "category"),
-        Index("ix_price_items_department_id", "department_id",
-              postgresql_where=text("department_id IS NOT NULL")),
+        Index(
+            "ix_price_items_department_id",
+            "department_id",
+            postgresql_where=text("department_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -144,11 +162,18 @@ class Charge(Base):
         CheckConstraint("(status = 'billed') = (invoice_id IS NOT NULL)", name="billed_invoice"),
         CheckConstraint("source_type = 'manual' OR source_id IS NOT NULL", name="source_given"),
         CheckConstraint("source_type <> 'manual' OR reason IS NOT NULL", name="manual_reason"),
-        Index("uq_charges_source", "source_type", "source_id", "source_line", unique=True,
-              postgresql_where=text("source_type <> 'manual'")),
+        Index(
+            "uq_charges_source",
+            "source_type",
+            "source_id",
+            "source_line",
+            unique=True,
+            postgresql_where=text("source_type <> 'manual'"),
+        ),
         Index("ix_charges_patient_status", "patient_id", "status"),
-        Index("ix_charges_invoice_id", "invoice_id",
-              postgresql_where=text("invoice_id IS NOT NULL")),
+        Index(
+            "ix_charges_invoice_id", "invoice_id", postgresql_where=text("invoice_id IS NOT NULL")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -187,8 +212,20 @@ class Charge(Base):
         return self.source_cancelled_at is not None
 
 
-MONEY_COLUMNS = ("subtotal", "discount_total", "tax_total", "total", "payer_due", "patient_due",
-                 "copay", "deductible", "patient_paid", "payer_paid", "credited", "written_off")
+MONEY_COLUMNS = (
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "payer_due",
+    "patient_due",
+    "copay",
+    "deductible",
+    "patient_paid",
+    "payer_paid",
+    "credited",
+    "written_off",
+)
 
 
 class Invoice(Base):
@@ -199,21 +236,27 @@ class Invoice(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(INVOICE_STATUSES)})", name="status_code"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_when_final"),
-        CheckConstraint("(number IS NULL) = (sequence IS NULL) AND (number IS NULL) = "
-                        "(year IS NULL)", name="number_parts"),
+        CheckConstraint(
+            "(number IS NULL) = (sequence IS NULL) AND (number IS NULL) = (year IS NULL)",
+            name="number_parts",
+        ),
         CheckConstraint(" AND ".join(f"{c} >= 0" for c in MONEY_COLUMNS), name="money_positive"),
         CheckConstraint("total = subtotal - discount_total + tax_total", name="total_adds_up"),
-        CheckConstraint("total = patient_due + payer_due + credited + written_off",
-                        name="portions_add_up"),
+        CheckConstraint(
+            "total = patient_due + payer_due + credited + written_off", name="portions_add_up"
+        ),
         CheckConstraint("patient_paid <= patient_due", name="patient_not_overpaid"),
         CheckConstraint("payer_paid <= payer_due", name="payer_not_overpaid"),
         UniqueConstraint("series", "year", "sequence", name="uq_invoices_series_number"),
         Index("ix_invoices_patient_created", "patient_id", text("created_at DESC")),
         Index("ix_invoices_status", "status"),
         # Receivables ageing reads open invoices only, straight from this index.
-        Index("ix_invoices_open_ageing", "issued_on",
-              postgresql_include=["patient_due", "patient_paid", "payer_due", "payer_paid"],
-              postgresql_where=text("status IN ('finalised','partly_paid')")),
+        Index(
+            "ix_invoices_open_ageing",
+            "issued_on",
+            postgresql_include=["patient_due", "patient_paid", "payer_due", "payer_paid"],
+            postgresql_where=text("status IN ('finalised','partly_paid')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -244,8 +287,8 @@ class Invoice(Base):
     credited: Mapped[Decimal] = _money()
     written_off: Mapped[Decimal] = _money()
     balance: Mapped[Decimal] = mapped_column(
-        Numeric(), Computed("patient_due + payer_due - patient_paid - payer_paid",
-                            persisted=True))
+        Numeric(), Computed("patient_due + payer_due - patient_paid - payer_paid", persisted=True)
+    )
     notes: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -262,18 +305,22 @@ class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         UniqueConstraint("invoice_id", "line_no", name="uq_invoice_lines_invoice_line"),
-        CheckConstraint("quantity > 0 AND unit_price >= 0 AND gross >= 0 AND tax >= 0",
-                        name="amounts_positive"),
+        CheckConstraint(
+            "quantity > 0 AND unit_price >= 0 AND gross >= 0 AND tax >= 0", name="amounts_positive"
+        ),
         CheckConstraint("discount >= 0 AND discount <= gross", name="discount_range"),
         CheckConstraint("net = gross - discount AND total = net + tax", name="line_adds_up"),
-        CheckConstraint("payer_share >= 0 AND patient_share >= 0 AND "
-                        "payer_share + patient_share = total", name="shares_add_up"),
+        CheckConstraint(
+            "payer_share >= 0 AND patient_share >= 0 AND payer_share + patient_share = total",
+            name="shares_add_up",
+        ),
         Index("ix_invoice_lines_charge_id", "charge_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"),
-                                            nullable=False)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
     charge_id: Mapped[int | None] = mapped_column(ForeignKey("charges.id"))
     code: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -303,15 +350,20 @@ class InvoiceDiscount(Base):
         CheckConstraint(f"status IN ({_in(DISCOUNT_STATUSES)})", name="status_code"),
         CheckConstraint("value > 0 AND (kind <> 'percent' OR value <= 100)", name="value_range"),
         CheckConstraint("amount >= 0", name="amount_positive"),
-        Index("uq_invoice_discounts_target", "invoice_id", text("coalesce(line_id, 0)"),
-              unique=True, postgresql_where=text("status <> 'rejected'")),
+        Index(
+            "uq_invoice_discounts_target",
+            "invoice_id",
+            text("coalesce(line_id, 0)"),
+            unique=True,
+            postgresql_where=text("status <> 'rejected'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"),
-                                            nullable=False)
-    line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoice_lines.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     value: Mapped[Decimal] = mapped_column(Numeric(), nullable=False)
     amount: Mapped[Decimal] = _money()
@@ -360,18 +412,24 @@ class Payment(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN ({_in(PAYMENT_KINDS)})", name="kind_code"),
         CheckConstraint(f"method IN ({_in(PAYMENT_METHODS)})", name="method_code"),
-        CheckConstraint("amount > 0 AND applied >= 0 AND to_credit >= 0 AND refunded >= 0",
-                        name="money_positive"),
+        CheckConstraint(
+            "amount > 0 AND applied >= 0 AND to_credit >= 0 AND refunded >= 0",
+            name="money_positive",
+        ),
         CheckConstraint("kind = 'refund' OR applied + to_credit = amount", name="split_adds_up"),
         CheckConstraint("refunded <= amount", name="not_over_refunded"),
         CheckConstraint("(kind = 'refund') = (refund_of_id IS NOT NULL)", name="refund_source"),
         CheckConstraint("tendered IS NULL OR tendered >= amount", name="tendered_covers"),
         UniqueConstraint("series", "year", "sequence", name="uq_payments_series_number"),
         Index("ix_payments_patient_received", "patient_id", text("received_at DESC")),
-        Index("ix_payments_invoice_id", "invoice_id",
-              postgresql_where=text("invoice_id IS NOT NULL")),
-        Index("ix_payments_cash_session_id", "cash_session_id",
-              postgresql_where=text("cash_session_id IS NOT NULL")),
+        Index(
+            "ix_payments_invoice_id", "invoice_id", postgresql_where=text("invoice_id IS NOT NULL")
+        ),
+        Index(
+            "ix_payments_cash_session_id",
+            "cash_session_id",
+            postgresql_where=text("cash_session_id IS NOT NULL"),
+        ),
         Index("ix_payments_claim_id", "claim_id", postgresql_where=text("claim_id IS NOT NULL")),
     )
 
@@ -413,8 +471,11 @@ class PaymentAllocation(Base):
         CheckConstraint("amount <> 0", name="amount_nonzero"),
         CheckConstraint("source <> 'payment' OR payment_id IS NOT NULL", name="payment_given"),
         Index("ix_payment_allocations_invoice_id", "invoice_id"),
-        Index("ix_payment_allocations_payment_id", "payment_id",
-              postgresql_where=text("payment_id IS NOT NULL")),
+        Index(
+            "ix_payment_allocations_payment_id",
+            "payment_id",
+            postgresql_where=text("payment_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -453,10 +514,15 @@ class BillingApproval(Base):
         CheckConstraint(f"status IN ({_in(APPROVAL_STATUSES)})", name="status_code"),
         CheckConstraint("amount >= 0", name="amount_positive"),
         CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_when_done"),
-        CheckConstraint("decided_by IS NULL OR requested_by IS NULL OR decided_by <> "
-                        "requested_by", name="second_user"),
-        Index("ix_billing_approvals_pending", "requested_at",
-              postgresql_where=text("status = 'pending'")),
+        CheckConstraint(
+            "decided_by IS NULL OR requested_by IS NULL OR decided_by <> requested_by",
+            name="second_user",
+        ),
+        Index(
+            "ix_billing_approvals_pending",
+            "requested_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -467,7 +533,8 @@ class BillingApproval(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     discount_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoice_discounts.id", ondelete="SET NULL"))
+        ForeignKey("invoice_discounts.id", ondelete="SET NULL")
+    )
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     #: the refund made under this (refund) approval; an approval is used once
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), unique=True)
@@ -486,13 +553,22 @@ class CashSession(Base):
     __tablename__ = "cash_sessions"
     __table_args__ = (
         CheckConstraint("status IN ('open','submitted')", name="status_code"),
-        CheckConstraint("(status = 'submitted') = (submitted_at IS NOT NULL)",
-                        name="submitted_when_done"),
+        CheckConstraint(
+            "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_when_done"
+        ),
         CheckConstraint("opening_float >= 0", name="float_positive"),
-        Index("uq_cash_sessions_open_cashier", "cashier_id", unique=True,
-              postgresql_where=text("status = 'open'")),
-        Index("uq_cash_sessions_open_drawer", "drawer", unique=True,
-              postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_cash_sessions_open_cashier",
+            "cashier_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(
+            "uq_cash_sessions_open_drawer",
+            "drawer",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -518,8 +594,9 @@ class CardIntent(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(CARD_INTENT_STATUSES)})", name="status_code"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("(status = 'succeeded') = (payment_id IS NOT NULL)",
-                        name="payment_when_succeeded"),
+        CheckConstraint(
+            "(status = 'succeeded') = (payment_id IS NOT NULL)", name="payment_when_succeeded"
+        ),
         Index("ix_card_intents_patient_id", "patient_id"),
     )
 

@@ -49,8 +49,11 @@ class Encounter(Base):
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="period_order"),
         Index("ix_encounters_patient_started", "patient_id", text("started_at DESC")),
         Index("ix_encounters_clinician_started", "clinician_user_id", "started_at"),
-        Index("ix_encounters_appointment", "appointment_id",
-              postgresql_where=text("appointment_id IS NOT NULL")),
+        Index(
+            "ix_encounters_appointment",
+            "appointment_id",
+            postgresql_where=text("appointment_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -129,8 +132,9 @@ class VitalSigns(Base):
         Index("ix_vital_signs_patient_recorded", "patient_id", text("recorded_at DESC")),
         Index("ix_vital_signs_encounter", "encounter_id"),
         CheckConstraint("source IN ('manual','device')", name="source_code"),
-        CheckConstraint("(source = 'manual') = (recorded_by_user_id IS NOT NULL)",
-                        name="manual_has_user"),
+        CheckConstraint(
+            "(source = 'manual') = (recorded_by_user_id IS NOT NULL)", name="manual_has_user"
+        ),
         CheckConstraint("source <> 'device' OR device_id IS NOT NULL", name="device_has_id"),
     )
 
@@ -138,8 +142,9 @@ class VitalSigns(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False)
     encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id"))
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    source: Mapped[str] = mapped_column(String(8), nullable=False, default="manual",
-                                        server_default="manual")
+    source: Mapped[str] = mapped_column(
+        String(8), nullable=False, default="manual", server_default="manual"
+    )
     device_id: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     systolic_mmhg: Mapped[int | None] = mapped_column(SmallInteger)
@@ -152,8 +157,9 @@ class VitalSigns(Base):
     height_cm: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     bmi: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     # {"systolic_mmhg": "H", ...}: abnormal flags computed when recorded.
-    flags: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict,
-                                                  server_default=text("'{}'::jsonb"))
+    flags: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
+    )
     notes: Mapped[str | None] = mapped_column(String(500))
 
 
@@ -277,8 +283,7 @@ class LabResult(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("lab_orders.id"), nullable=False,
-                                          unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("lab_orders.id"), nullable=False, unique=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False)
     test_id: Mapped[int] = mapped_column(ForeignKey("lab_tests.id"), nullable=False)
     value_numeric: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))

@@ -21,12 +21,21 @@ DEVICE_MESSAGE_STATUSES = ("stored", "unmatched", "malformed", "rejected")
 class DeviceMessage(Base):
     __tablename__ = "device_messages"
     __table_args__ = (
-        CheckConstraint("status IN ('stored','unmatched','malformed','rejected')",
-                        name="status_code"),
-        Index("uq_device_messages_sender_control", "sending_application", "control_id",
-              unique=True, postgresql_where=text("control_id IS NOT NULL")),
-        Index("ix_device_messages_review", "received_at",
-              postgresql_where=text("status <> 'stored' AND reviewed_at IS NULL")),
+        CheckConstraint(
+            "status IN ('stored','unmatched','malformed','rejected')", name="status_code"
+        ),
+        Index(
+            "uq_device_messages_sender_control",
+            "sending_application",
+            "control_id",
+            unique=True,
+            postgresql_where=text("control_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_device_messages_review",
+            "received_at",
+            postgresql_where=text("status <> 'stored' AND reviewed_at IS NULL"),
+        ),
         Index("ix_device_messages_patient", "patient_id"),
     )
 

@@ -30,27 +30,26 @@ from hms_server.adapters.orm.base import Base
 from hms_server.adapters.orm.pharmacy import COST, QTY
 
 DISPENSE_NUMBER_SEQUENCE = Sequence("dispense_number_seq", start=1, metadata=Base.metadata)
-REQUISITION_NUMBER_SEQUENCE = Sequence("requisition_number_seq", start=1,
-                                       metadata=Base.metadata)
+REQUISITION_NUMBER_SEQUENCE = Sequence("requisition_number_seq", start=1, metadata=Base.metadata)
 
 
 class Dispense(Base):
     __tablename__ = "dispenses"
-    __table_args__ = (
-        Index("ix_dispenses_dispensed_at", "dispensed_at"),
-    )
+    __table_args__ = (Index("ix_dispenses_dispensed_at", "dispensed_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), nullable=False,
-                                                 index=True)
+    prescription_id: Mapped[int] = mapped_column(
+        ForeignKey("prescriptions.id"), nullable=False, index=True
+    )
     location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"), nullable=False)
     pharmacist_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dispensed_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     #: The pharmacist's reason to go ahead despite safety conflicts found at dispensing.
     override_reason: Mapped[str | None] = mapped_column(String(1000))
-    conflicts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False,
-                                                            server_default=text("'[]'"))
+    conflicts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'")
+    )
 
 
 class DispenseLine(Base):
@@ -59,18 +58,25 @@ class DispenseLine(Base):
     __tablename__ = "dispense_lines"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("returned_quantity >= 0 AND returned_quantity <= quantity",
-                        name="returned_within_dispensed"),
-        ForeignKeyConstraint(["batch_id", "item_id"], ["stock_batches.id", "stock_batches.item_id"],
-                             name="fk_dispense_lines_batch_item"),
+        CheckConstraint(
+            "returned_quantity >= 0 AND returned_quantity <= quantity",
+            name="returned_within_dispensed",
+        ),
+        ForeignKeyConstraint(
+            ["batch_id", "item_id"],
+            ["stock_batches.id", "stock_batches.item_id"],
+            name="fk_dispense_lines_batch_item",
+        ),
         Index("ix_dispense_lines_batch", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    dispense_id: Mapped[int] = mapped_column(ForeignKey("dispenses.id", ondelete="CASCADE"),
-                                             nullable=False, index=True)
-    prescription_item_id: Mapped[int] = mapped_column(ForeignKey("prescription_items.id"),
-                                                      nullable=False, index=True)
+    dispense_id: Mapped[int] = mapped_column(
+        ForeignKey("dispenses.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    prescription_item_id: Mapped[int] = mapped_column(
+        ForeignKey("prescription_items.id"), nullable=False, index=True
+    )
     item_id: Mapped[int] = mapped_column(Integer, nullable=False)
     batch_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     quantity: Mapped[Decimal] = mapped_column(QTY, nullable=False)
@@ -83,8 +89,7 @@ class PrescriptionSendBack(Base):
 
     __tablename__ = "prescription_send_backs"
 
-    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"),
-                                                 primary_key=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), primary_key=True)
     reason: Mapped[str] = mapped_column(String(1000), nullable=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
@@ -95,18 +100,22 @@ class Requisition(Base):
 
     __tablename__ = "requisitions"
     __table_args__ = (
-        CheckConstraint("status IN ('requested','approved','issued','received','rejected',"
-                        "'cancelled')", name="status_code"),
+        CheckConstraint(
+            "status IN ('requested','approved','issued','received','rejected','cancelled')",
+            name="status_code",
+        ),
         CheckConstraint("ward_location_id <> source_location_id", name="distinct_locations"),
         Index("ix_requisitions_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    ward_location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"),
-                                                  nullable=False, index=True)
-    source_location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"),
-                                                    nullable=False)
+    ward_location_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_locations.id"), nullable=False, index=True
+    )
+    source_location_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_locations.id"), nullable=False
+    )
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="requested")
     note: Mapped[str | None] = mapped_column(String(500))
     decision_note: Mapped[str | None] = mapped_column(String(500))
@@ -127,14 +136,16 @@ class RequisitionLine(Base):
     __tablename__ = "requisition_lines"
     __table_args__ = (
         CheckConstraint("requested_quantity > 0", name="requested_positive"),
-        CheckConstraint("approved_quantity IS NULL OR approved_quantity >= 0",
-                        name="approved_not_negative"),
+        CheckConstraint(
+            "approved_quantity IS NULL OR approved_quantity >= 0", name="approved_not_negative"
+        ),
         CheckConstraint("issued_quantity >= 0", name="issued_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     requisition_id: Mapped[int] = mapped_column(
-        ForeignKey("requisitions.id", ondelete="CASCADE"), nullable=False, index=True)
+        ForeignKey("requisitions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     item_id: Mapped[int] = mapped_column(ForeignKey("stock_items.id"), nullable=False)
     requested_quantity: Mapped[Decimal] = mapped_column(QTY, nullable=False)
     approved_quantity: Mapped[Decimal | None] = mapped_column(QTY)

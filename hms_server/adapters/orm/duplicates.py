@@ -45,20 +45,21 @@ class DuplicateFlag(Base):
         CheckConstraint("patient_id <> candidate_id", name="two_records"),
         CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
         # One open flag per pair, whichever way round it was raised.
-        Index("uq_patient_duplicate_flags_open_pair",
-              func.least(text("patient_id"), text("candidate_id")),
-              func.greatest(text("patient_id"), text("candidate_id")),
-              unique=True, postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_patient_duplicate_flags_open_pair",
+            func.least(text("patient_id"), text("candidate_id")),
+            func.greatest(text("patient_id"), text("candidate_id")),
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
         Index("ix_patient_duplicate_flags_status_created", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     #: The newer record (the one the flag was raised for).
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False,
-                                            index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False, index=True)
     #: The existing record it may duplicate.
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False,
-                                              index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False, index=True)
     score: Mapped[Decimal] = mapped_column(Numeric(3, 2), nullable=False)
     reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -82,18 +83,23 @@ class PatientMerge(Base):
         CheckConstraint("length(btrim(reason)) >= 5", name="reason_given"),
         CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_when_done"),
         # A record can be on one pending merge at a time, on either side.
-        Index("uq_patient_merges_pending_duplicate", "duplicate_id", unique=True,
-              postgresql_where=text("status = 'pending'")),
-        Index("ix_patient_merges_pending_survivor", "survivor_id",
-              postgresql_where=text("status = 'pending'")),
+        Index(
+            "uq_patient_merges_pending_duplicate",
+            "duplicate_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_patient_merges_pending_survivor",
+            "survivor_id",
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_patient_merges_status_requested", "status", "requested_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    survivor_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False,
-                                             index=True)
-    duplicate_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False,
-                                              index=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False, index=True)
+    duplicate_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False, index=True)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False)
     flag_id: Mapped[int | None] = mapped_column(ForeignKey("patient_duplicate_flags.id"))

@@ -25,14 +25,22 @@ from hms_server.adapters.orm.base import Base
 class Equipment(Base):
     __tablename__ = "equipment"
     __table_args__ = (
-        CheckConstraint("status IN ('in_service','out_of_service','under_maintenance',"
-                        "'retired')", name="status_code"),
-        CheckConstraint("status <> 'out_of_service' OR coalesce(btrim(status_reason), '') <> ''",
-                        name="out_of_service_reason"),
-        CheckConstraint("maintenance_interval_days IS NULL OR maintenance_interval_days > 0",
-                        name="maintenance_interval_positive"),
-        CheckConstraint("calibration_interval_days IS NULL OR calibration_interval_days > 0",
-                        name="calibration_interval_positive"),
+        CheckConstraint(
+            "status IN ('in_service','out_of_service','under_maintenance','retired')",
+            name="status_code",
+        ),
+        CheckConstraint(
+            "status <> 'out_of_service' OR coalesce(btrim(status_reason), '') <> ''",
+            name="out_of_service_reason",
+        ),
+        CheckConstraint(
+            "maintenance_interval_days IS NULL OR maintenance_interval_days > 0",
+            name="maintenance_interval_positive",
+        ),
+        CheckConstraint(
+            "calibration_interval_days IS NULL OR calibration_interval_days > 0",
+            name="calibration_interval_positive",
+        ),
         Index("ix_equipment_next_service", "next_service_due"),
         Index("ix_equipment_next_calibration", "next_calibration_due"),
     )
@@ -43,8 +51,9 @@ class Equipment(Base):
     model: Mapped[str | None] = mapped_column(String(120))
     manufacturer: Mapped[str | None] = mapped_column(String(120))
     serial_number: Mapped[str] = mapped_column(String(80), nullable=False)
-    location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"), nullable=False,
-                                             index=True)
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_locations.id"), nullable=False, index=True
+    )
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="in_service")
     status_reason: Mapped[str | None] = mapped_column(String(500))
@@ -67,8 +76,9 @@ class EquipmentUsage(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), nullable=False,
-                                              index=True)
+    equipment_id: Mapped[int] = mapped_column(
+        ForeignKey("equipment.id"), nullable=False, index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(nullable=False)
     ended_at: Mapped[datetime | None]
@@ -80,14 +90,16 @@ class EquipmentService(Base):
 
     __tablename__ = "equipment_services"
     __table_args__ = (
-        CheckConstraint("kind IN ('preventive','calibration','repair','inspection')",
-                        name="kind_code"),
+        CheckConstraint(
+            "kind IN ('preventive','calibration','repair','inspection')", name="kind_code"
+        ),
         CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), nullable=False,
-                                              index=True)
+    equipment_id: Mapped[int] = mapped_column(
+        ForeignKey("equipment.id"), nullable=False, index=True
+    )
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     performed_on: Mapped[date] = mapped_column(Date, nullable=False)
     performed_by: Mapped[str] = mapped_column(String(120), nullable=False)

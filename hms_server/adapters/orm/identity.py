@@ -48,8 +48,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(nullable=False, default=0)
     lock_count: Mapped[int] = mapped_column(nullable=False, default=0)
     locked_until: Mapped[datetime | None]
-    password_changed_at: Mapped[datetime] = mapped_column(nullable=False,
-                                                          server_default=func.now())
+    password_changed_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
@@ -85,7 +84,9 @@ class RefreshToken(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=False,
+        UUID(as_uuid=True),
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"),
+        nullable=False,
         index=True,
     )
     issued_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -53,8 +53,9 @@ class AuditEntry(Base):
 
     # Filled in by the database from audit_log_id_seq (migration 0050: a serial column).
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    xid: Mapped[str] = mapped_column(Xid8, nullable=False,
-                                     server_default=text("pg_current_xact_id()"))
+    xid: Mapped[str] = mapped_column(
+        Xid8, nullable=False, server_default=text("pg_current_xact_id()")
+    )
     at: Mapped[datetime] = mapped_column(nullable=False)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     username: Mapped[str | None] = mapped_column(String(64))

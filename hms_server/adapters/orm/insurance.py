@@ -29,8 +29,16 @@ from hms_server.adapters.orm.base import Base
 
 ELIGIBILITY_STATUSES = ("unknown", "eligible", "not_eligible", "error")
 PREAUTH_STATUSES = ("pending_submission", "approved", "denied", "pended", "cancelled")
-CLAIM_STATUSES = ("ready", "submitted", "approved", "partly_approved", "rejected", "paid",
-                  "closed", "cancelled")
+CLAIM_STATUSES = (
+    "ready",
+    "submitted",
+    "approved",
+    "partly_approved",
+    "rejected",
+    "paid",
+    "closed",
+    "cancelled",
+)
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -71,8 +79,9 @@ class InsurancePlan(Base):
     copay: Mapped[Decimal] = mapped_column(Numeric(), nullable=False)
     deductible: Mapped[Decimal] = mapped_column(Numeric(), nullable=False)
     annual_limit: Mapped[Decimal | None] = mapped_column(Numeric())
-    excluded_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
-                                                      server_default=text("'{}'"))
+    excluded_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     version: Mapped[int] = mapped_column(nullable=False)
 
@@ -83,12 +92,11 @@ class PlanCoverageRule(Base):
     """The share of a price category the payer pays under a plan."""
 
     __tablename__ = "plan_coverage_rules"
-    __table_args__ = (
-        CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),
-    )
+    __table_args__ = (CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),)
 
-    plan_id: Mapped[int] = mapped_column(ForeignKey("insurance_plans.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("insurance_plans.id", ondelete="CASCADE"), primary_key=True
+    )
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
 
@@ -100,8 +108,7 @@ class PatientPolicy(Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "member_number", name="uq_patient_policies_member"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period_order"),
-        CheckConstraint(f"eligibility IN ({_in(ELIGIBILITY_STATUSES)})",
-                        name="eligibility_code"),
+        CheckConstraint(f"eligibility IN ({_in(ELIGIBILITY_STATUSES)})", name="eligibility_code"),
         Index("ix_patient_policies_patient_id", "patient_id"),
     )
 
@@ -128,8 +135,10 @@ class Preauthorization(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('admission','procedure')", name="kind_code"),
         CheckConstraint(f"status IN ({_in(PREAUTH_STATUSES)})", name="status_code"),
-        CheckConstraint("amount > 0 AND (approved_amount IS NULL OR approved_amount >= 0)",
-                        name="money_positive"),
+        CheckConstraint(
+            "amount > 0 AND (approved_amount IS NULL OR approved_amount >= 0)",
+            name="money_positive",
+        ),
         Index("ix_preauthorizations_patient_id", "patient_id"),
     )
 
@@ -180,14 +189,23 @@ class Claim(Base):
         CheckConstraint(f"status IN ({_in(CLAIM_STATUSES)})", name="status_code"),
         CheckConstraint("claimed > 0 AND remitted >= 0", name="money_positive"),
         CheckConstraint("(approved IS NULL) = (rejected IS NULL)", name="adjudicated_together"),
-        CheckConstraint("approved IS NULL OR (approved >= 0 AND rejected >= 0 AND "
-                        "approved + rejected = claimed)", name="adjudication_adds_up"),
+        CheckConstraint(
+            "approved IS NULL OR (approved >= 0 AND rejected >= 0 AND "
+            "approved + rejected = claimed)",
+            name="adjudication_adds_up",
+        ),
         CheckConstraint("remitted <= coalesce(approved, 0)", name="not_over_remitted"),
-        CheckConstraint("rejection_resolution IS NULL OR rejection_resolution IN "
-                        "('bill_patient','write_off','write_off_pending')",
-                        name="resolution_code"),
-        Index("uq_claims_live_invoice", "invoice_id", unique=True,
-              postgresql_where=text("status <> 'cancelled'")),
+        CheckConstraint(
+            "rejection_resolution IS NULL OR rejection_resolution IN "
+            "('bill_patient','write_off','write_off_pending')",
+            name="resolution_code",
+        ),
+        Index(
+            "uq_claims_live_invoice",
+            "invoice_id",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
         Index("ix_claims_payer_status", "payer_id", "status"),
         Index("ix_claims_patient_id", "patient_id"),
     )
@@ -204,7 +222,8 @@ class Claim(Base):
     rejected: Mapped[Decimal | None] = mapped_column(Numeric())
     remitted: Mapped[Decimal] = mapped_column(Numeric(), nullable=False)
     rejection_reasons: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb"))
+        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+    )
     rejection_resolution: Mapped[str | None] = mapped_column(String(20))
     payer_reference: Mapped[str | None] = mapped_column(String(100))
     submitted_at: Mapped[datetime | None]

@@ -47,8 +47,7 @@ class MedicationOrder(Base):
         CheckConstraint(f"status IN ({_in(ORDER_STATUSES)})", name="status_code"),
         CheckConstraint("dose > 0", name="dose_positive"),
         CheckConstraint("every_days BETWEEN 1 AND 28", name="every_days_range"),
-        CheckConstraint("NOT prn OR prn_interval_minutes BETWEEN 30 AND 1440",
-                        name="prn_interval"),
+        CheckConstraint("NOT prn OR prn_interval_minutes BETWEEN 30 AND 1440", name="prn_interval"),
         CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="period_order"),
         Index("ix_medication_orders_admission", "admission_id"),
         Index("ix_medication_orders_prescription", "prescription_id"),
@@ -58,15 +57,17 @@ class MedicationOrder(Base):
     admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), nullable=False)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False)
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), nullable=False)
-    prescription_item_id: Mapped[int] = mapped_column(ForeignKey("prescription_items.id"),
-                                                      nullable=False, unique=True)
+    prescription_item_id: Mapped[int] = mapped_column(
+        ForeignKey("prescription_items.id"), nullable=False, unique=True
+    )
     drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), nullable=False)
     dose: Mapped[Decimal] = mapped_column(Numeric(12, 3), nullable=False)
     unit: Mapped[str] = mapped_column(String(32), nullable=False)
     route: Mapped[str] = mapped_column(String(32), nullable=False)
     frequency: Mapped[str] = mapped_column(String(64), nullable=False)
-    schedule_times: Mapped[list[time]] = mapped_column(ARRAY(Time), nullable=False,
-                                                       server_default=text("'{}'"))
+    schedule_times: Mapped[list[time]] = mapped_column(
+        ARRAY(Time), nullable=False, server_default=text("'{}'")
+    )
     every_days: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=1)
     prn: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     prn_interval_minutes: Mapped[int | None] = mapped_column(SmallInteger)
@@ -91,11 +92,17 @@ class ScheduledDose(Base):
     __tablename__ = "scheduled_doses"
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(DOSE_STATUSES)})", name="status_code"),
-        Index("uq_scheduled_doses_order_due", "order_id", "due_at", unique=True,
-              postgresql_where=text("status <> 'cancelled'")),
+        Index(
+            "uq_scheduled_doses_order_due",
+            "order_id",
+            "due_at",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
         Index("ix_scheduled_doses_admission_due", "admission_id", "due_at"),
-        Index("ix_scheduled_doses_open_due", "due_at",
-              postgresql_where=text("status = 'scheduled'")),
+        Index(
+            "ix_scheduled_doses_open_due", "due_at", postgresql_where=text("status = 'scheduled'")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -119,12 +126,20 @@ class MedicationAdministration(Base):
     __tablename__ = "medication_administrations"
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(ADMIN_STATUSES)})", name="status_code"),
-        CheckConstraint("status = 'given' OR length(btrim(coalesce(reason, ''))) > 0",
-                        name="reason_unless_given"),
-        CheckConstraint("NOT outside_window OR length(btrim(coalesce(reason, ''))) > 0",
-                        name="reason_outside_window"),
-        Index("uq_medication_administrations_dose", "dose_id", unique=True,
-              postgresql_where=text("dose_id IS NOT NULL")),
+        CheckConstraint(
+            "status = 'given' OR length(btrim(coalesce(reason, ''))) > 0",
+            name="reason_unless_given",
+        ),
+        CheckConstraint(
+            "NOT outside_window OR length(btrim(coalesce(reason, ''))) > 0",
+            name="reason_outside_window",
+        ),
+        Index(
+            "uq_medication_administrations_dose",
+            "dose_id",
+            unique=True,
+            postgresql_where=text("dose_id IS NOT NULL"),
+        ),
         Index("ix_medication_administrations_order_at", "order_id", "administered_at"),
         Index("ix_medication_administrations_patient", "patient_id"),
     )

@@ -49,8 +49,11 @@ class Message(Base):
         CheckConstraint(f"status IN ({_in(MESSAGE_STATUSES)})", name="status_code"),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         # The dispatcher's claim query: due pending rows in time order.
-        Index("ix_messages_due", "next_attempt_at",
-              postgresql_where=text(f"status IN ({_in(PENDING_STATUSES)})")),
+        Index(
+            "ix_messages_due",
+            "next_attempt_at",
+            postgresql_where=text(f"status IN ({_in(PENDING_STATUSES)})"),
+        ),
         Index("ix_messages_status_created", "status", "created_at"),
     )
 
@@ -62,7 +65,8 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointments.id", ondelete="SET NULL"), index=True)
+        ForeignKey("appointments.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="queued")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(nullable=False)
@@ -84,13 +88,12 @@ class MessagingSettingsRow(Base):
         CheckConstraint("cardinality(reminder_hours) <= 5", name="reminder_count"),
     )
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1,
-                                    autoincrement=False)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1, autoincrement=False)
     # Hours before the appointment at which reminders go out, e.g. {24} or {72, 24, 2}.
-    reminder_hours: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False,
-                                                      server_default=text("'{24}'"))
-    send_confirmations: Mapped[bool] = mapped_column(nullable=False,
-                                                     server_default=text("true"))
+    reminder_hours: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default=text("'{24}'")
+    )
+    send_confirmations: Mapped[bool] = mapped_column(nullable=False, server_default=text("true"))
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -43,8 +43,7 @@ class NursingAssessment(Base):
     __tablename__ = "nursing_assessments"
     __table_args__ = (
         CheckConstraint(f"kind IN ({_in(ASSESSMENT_KINDS)})", name="kind_code"),
-        Index("ix_nursing_assessments_admission", "admission_id", "kind",
-              text("assessed_at DESC")),
+        Index("ix_nursing_assessments_admission", "admission_id", "kind", text("assessed_at DESC")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -68,7 +67,9 @@ class FluidEntry(Base):
         CheckConstraint(f"kind IN ({_in(FLUID_KINDS)})", name="kind_code"),
         CheckConstraint(
             f"(kind = 'intake' AND route IN ({_in(INTAKE_ROUTES)})) OR "
-            f"(kind = 'output' AND route IN ({_in(OUTPUT_ROUTES)}))", name="route_code"),
+            f"(kind = 'output' AND route IN ({_in(OUTPUT_ROUTES)}))",
+            name="route_code",
+        ),
         CheckConstraint("volume_ml BETWEEN 1 AND 10000", name="volume_range"),
         Index("ix_fluid_entries_admission_at", "admission_id", "recorded_at"),
     )
@@ -92,8 +93,10 @@ class CareTask(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN ({_in(TASK_KINDS)})", name="kind_code"),
         CheckConstraint(f"status IN ({_in(TASK_STATUSES)})", name="status_code"),
-        CheckConstraint("repeat_every_minutes IS NULL OR repeat_every_minutes BETWEEN 15 "
-                        "AND 10080", name="repeat_range"),
+        CheckConstraint(
+            "repeat_every_minutes IS NULL OR repeat_every_minutes BETWEEN 15 AND 10080",
+            name="repeat_range",
+        ),
         CheckConstraint("status <> 'done' OR completed_at IS NOT NULL", name="done_has_time"),
         Index("ix_care_tasks_admission_due", "admission_id", "due_at"),
         Index("ix_care_tasks_open_due", "due_at", postgresql_where=text("status = 'open'")),

@@ -44,25 +44,45 @@ class Patient(Base):
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_self_merged"),
         CheckConstraint("jsonb_typeof(next_of_kin) = 'array'", name="next_of_kin_array"),
         CheckConstraint("jsonb_typeof(insurance) = 'array'", name="insurance_array"),
-        Index("ix_patients_search_name_trgm", "search_name",
-              postgresql_using="gin", postgresql_ops={"search_name": "gin_trgm_ops"}),
-        Index("ix_patients_family_norm_prefix", "family_norm",
-              postgresql_ops={"family_norm": "text_pattern_ops"}),
-        Index("ix_patients_given_norm_prefix", "given_norm",
-              postgresql_ops={"given_norm": "text_pattern_ops"}),
+        Index(
+            "ix_patients_search_name_trgm",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_patients_family_norm_prefix",
+            "family_norm",
+            postgresql_ops={"family_norm": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_patients_given_norm_prefix",
+            "given_norm",
+            postgresql_ops={"given_norm": "text_pattern_ops"},
+        ),
         Index("ix_patients_phone_digits", "phone_digits"),
         # Suffix search ("the last digits of the phone") as a prefix search on the reverse.
-        Index("ix_patients_phone_digits_rev",
-              func.reverse(text("phone_digits")).label("phone_digits_rev"),
-              postgresql_ops={"phone_digits_rev": "text_pattern_ops"}),
+        Index(
+            "ix_patients_phone_digits_rev",
+            func.reverse(text("phone_digits")).label("phone_digits_rev"),
+            postgresql_ops={"phone_digits_rev": "text_pattern_ops"},
+        ),
         Index("ix_patients_date_of_birth", "date_of_birth"),
         Index("ix_patients_national_id_norm", "national_id_norm"),
         # The list order (family, given, id) of unmerged patients: the unfiltered first page
         # is read straight from this index instead of sorting every patient.
-        Index("ix_patients_list_order", "family_norm", "given_norm", "id",
-              postgresql_where=text("merged_into_id IS NULL")),
-        Index("ix_patients_merged_into_id", "merged_into_id",
-              postgresql_where=text("merged_into_id IS NOT NULL")),
+        Index(
+            "ix_patients_list_order",
+            "family_norm",
+            "given_norm",
+            "id",
+            postgresql_where=text("merged_into_id IS NULL"),
+        ),
+        Index(
+            "ix_patients_merged_into_id",
+            "merged_into_id",
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -79,12 +99,14 @@ class Patient(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # [{name, relationship, phone}]
     next_of_kin: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb"))
+        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+    )
     preferred_language: Mapped[str | None] = mapped_column(String(35))  # BCP 47 tag
     # Policies as captured at the desk: [{payer, policy_number, member_id, valid_from,
     # valid_to}]. Coverage rules belong to billing.
     insurance: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb"))
+        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+    )
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     merged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
@@ -94,14 +116,21 @@ class Patient(Base):
     # Search columns, computed by PostgreSQL (never written by the application).
     search_name: Mapped[str] = mapped_column(Text, Computed(FOLDED_NAME_SQL, persisted=True))
     given_norm: Mapped[str] = mapped_column(
-        Text, Computed("lower(hms_unaccent(given_name))", persisted=True))
+        Text, Computed("lower(hms_unaccent(given_name))", persisted=True)
+    )
     family_norm: Mapped[str] = mapped_column(
-        Text, Computed("lower(hms_unaccent(family_name))", persisted=True))
+        Text, Computed("lower(hms_unaccent(family_name))", persisted=True)
+    )
     phone_digits: Mapped[str | None] = mapped_column(
-        Text, Computed(r"nullif(regexp_replace(phone, '\D', '', 'g'), '')", persisted=True))
+        Text, Computed(r"nullif(regexp_replace(phone, '\D', '', 'g'), '')", persisted=True)
+    )
     national_id_norm: Mapped[str | None] = mapped_column(
-        Text, Computed("nullif(upper(regexp_replace(national_id, '[^0-9A-Za-z]', '', 'g')), '')",
-                       persisted=True))
+        Text,
+        Computed(
+            "nullif(upper(regexp_replace(national_id, '[^0-9A-Za-z]', '', 'g')), '')",
+            persisted=True,
+        ),
+    )
 
     # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = <loaded>``.
     __mapper_args__ = {"version_id_col": version}

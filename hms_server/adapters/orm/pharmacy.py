@@ -43,8 +43,7 @@ QTY = Numeric(14, 3)
 COST = Numeric(14, 4)
 
 STOCK_COUNT_NUMBER_SEQUENCE = Sequence("stock_count_number_seq", start=1, metadata=Base.metadata)
-TRANSFER_NUMBER_SEQUENCE = Sequence("stock_transfer_number_seq", start=1,
-                                    metadata=Base.metadata)
+TRANSFER_NUMBER_SEQUENCE = Sequence("stock_transfer_number_seq", start=1, metadata=Base.metadata)
 
 
 class StockLocation(Base):
@@ -53,8 +52,10 @@ class StockLocation(Base):
 
     __tablename__ = "stock_locations"
     __table_args__ = (
-        CheckConstraint("kind IN ('central_store','pharmacy','ward_store','theatre',"
-                        "'quarantine','other')", name="kind_code"),
+        CheckConstraint(
+            "kind IN ('central_store','pharmacy','ward_store','theatre','quarantine','other')",
+            name="kind_code",
+        ),
         CheckConstraint("kind <> 'ward_store' OR ward_code IS NOT NULL", name="ward_store_ward"),
     )
 
@@ -72,9 +73,7 @@ class StockLocation(Base):
 
 class Supplier(Base):
     __tablename__ = "suppliers"
-    __table_args__ = (
-        CheckConstraint("lead_time_days BETWEEN 0 AND 365", name="lead_time_range"),
-    )
+    __table_args__ = (CheckConstraint("lead_time_days BETWEEN 0 AND 365", name="lead_time_range"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
@@ -95,8 +94,7 @@ class StockItem(Base):
 
     __tablename__ = "stock_items"
     __table_args__ = (
-        CheckConstraint("kind IN ('medicine','consumable','supply','equipment')",
-                        name="kind_code"),
+        CheckConstraint("kind IN ('medicine','consumable','supply','equipment')", name="kind_code"),
         CheckConstraint("(kind = 'medicine') = (drug_id IS NOT NULL)", name="medicine_drug"),
         Index("ix_stock_items_lower_name", text("lower(name)")),
     )
@@ -128,8 +126,9 @@ class StockItemPack(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("stock_items.id", ondelete="CASCADE"),
-                                         nullable=False)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_items.id", ondelete="CASCADE"), nullable=False
+    )
     name: Mapped[str] = mapped_column(String(40), nullable=False)
     base_quantity: Mapped[Decimal] = mapped_column(QTY, nullable=False)
     gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
@@ -141,8 +140,10 @@ class StockLevel(Base):
     __tablename__ = "stock_levels"
     __table_args__ = (
         PrimaryKeyConstraint("item_id", "location_id", name="pk_stock_levels"),
-        CheckConstraint("reorder_level >= 0 AND par_level >= 0 AND safety_stock >= 0",
-                        name="levels_not_negative"),
+        CheckConstraint(
+            "reorder_level >= 0 AND par_level >= 0 AND safety_stock >= 0",
+            name="levels_not_negative",
+        ),
         CheckConstraint("par_level >= reorder_level", name="par_at_least_reorder"),
     )
 
@@ -188,10 +189,14 @@ class StockBalance(Base):
     __table_args__ = (
         PrimaryKeyConstraint("location_id", "batch_id", name="pk_stock_balances"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
-        CheckConstraint("status IN ('available','quarantined','expired','recalled')",
-                        name="status_code"),
-        ForeignKeyConstraint(["batch_id", "item_id"], ["stock_batches.id", "stock_batches.item_id"],
-                             name="fk_stock_balances_batch_item"),
+        CheckConstraint(
+            "status IN ('available','quarantined','expired','recalled')", name="status_code"
+        ),
+        ForeignKeyConstraint(
+            ["batch_id", "item_id"],
+            ["stock_batches.id", "stock_batches.item_id"],
+            name="fk_stock_balances_batch_item",
+        ),
         Index("ix_stock_balances_item_location", "item_id", "location_id"),
     )
 
@@ -209,17 +214,27 @@ class StockMovement(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        CheckConstraint("kind IN ('receipt','transfer','issue','dispense','return',"
-                        "'adjustment','write_off','recall','count')", name="kind_code"),
+        CheckConstraint(
+            "kind IN ('receipt','transfer','issue','dispense','return',"
+            "'adjustment','write_off','recall','count')",
+            name="kind_code",
+        ),
         CheckConstraint("quantity_delta <> 0", name="delta_not_zero"),
         CheckConstraint(
             "(kind IN ('receipt','return') AND quantity_delta > 0) OR "
             "(kind IN ('dispense','write_off','recall') AND quantity_delta < 0) OR "
-            "kind IN ('transfer','issue','adjustment','count')", name="delta_direction"),
-        CheckConstraint("kind NOT IN ('adjustment','write_off') OR "
-                        "coalesce(btrim(reason), '') <> ''", name="reason_required"),
-        ForeignKeyConstraint(["batch_id", "item_id"], ["stock_batches.id", "stock_batches.item_id"],
-                             name="fk_stock_movements_batch_item"),
+            "kind IN ('transfer','issue','adjustment','count')",
+            name="delta_direction",
+        ),
+        CheckConstraint(
+            "kind NOT IN ('adjustment','write_off') OR coalesce(btrim(reason), '') <> ''",
+            name="reason_required",
+        ),
+        ForeignKeyConstraint(
+            ["batch_id", "item_id"],
+            ["stock_batches.id", "stock_batches.item_id"],
+            name="fk_stock_movements_batch_item",
+        ),
         Index("ix_stock_movements_item_location_at", "item_id", "location_id", "at"),
         Index("ix_stock_movements_batch", "batch_id"),
         Index("ix_stock_movements_at", "at"),
@@ -249,8 +264,9 @@ class StockCount(Base):
 
     __tablename__ = "stock_counts"
     __table_args__ = (
-        CheckConstraint("status IN ('open','submitted','approved','cancelled')",
-                        name="status_code"),
+        CheckConstraint(
+            "status IN ('open','submitted','approved','cancelled')", name="status_code"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -275,15 +291,20 @@ class StockCountLine(Base):
     __table_args__ = (
         UniqueConstraint("count_id", "batch_id", name="uq_stock_count_lines_count_batch"),
         CheckConstraint("expected_quantity >= 0", name="expected_not_negative"),
-        CheckConstraint("counted_quantity IS NULL OR counted_quantity >= 0",
-                        name="counted_not_negative"),
-        ForeignKeyConstraint(["batch_id", "item_id"], ["stock_batches.id", "stock_batches.item_id"],
-                             name="fk_stock_count_lines_batch_item"),
+        CheckConstraint(
+            "counted_quantity IS NULL OR counted_quantity >= 0", name="counted_not_negative"
+        ),
+        ForeignKeyConstraint(
+            ["batch_id", "item_id"],
+            ["stock_batches.id", "stock_batches.item_id"],
+            name="fk_stock_count_lines_batch_item",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    count_id: Mapped[int] = mapped_column(ForeignKey("stock_counts.id", ondelete="CASCADE"),
-                                          nullable=False)
+    count_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_counts.id", ondelete="CASCADE"), nullable=False
+    )
     item_id: Mapped[int] = mapped_column(Integer, nullable=False)
     batch_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     expected_quantity: Mapped[Decimal] = mapped_column(QTY, nullable=False)

@@ -30,8 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hms_server.adapters.orm.base import Base
 
-PRESCRIPTION_NUMBER_SEQUENCE = Sequence("prescription_number_seq", start=1,
-                                        metadata=Base.metadata)
+PRESCRIPTION_NUMBER_SEQUENCE = Sequence("prescription_number_seq", start=1, metadata=Base.metadata)
 
 
 class Drug(Base):
@@ -50,15 +49,18 @@ class Drug(Base):
     atc_code: Mapped[str | None] = mapped_column(String(8))
     therapeutic_class: Mapped[str | None] = mapped_column(String(8))
     class_name: Mapped[str | None] = mapped_column(String(120))
-    allergy_groups: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
-                                                      server_default=text("'{}'"))
+    allergy_groups: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
     #: Other common names of the ingredient (aspirin, acetaminophen, meperidine, rifampin,
     #: epinephrine...), so a prescriber finds the drug by the name they learnt.
-    synonyms: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
-                                                server_default=text("'{}'"))
+    synonyms: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
     #: Brand names the formulary knows for this product.
-    brand_names: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
-                                                   server_default=text("'{}'"))
+    brand_names: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
     essential: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
@@ -68,8 +70,9 @@ class DrugInteraction(Base):
 
     __tablename__ = "drug_interactions"
     __table_args__ = (
-        CheckConstraint("severity IN ('contraindicated','major','moderate','minor')",
-                        name="severity_code"),
+        CheckConstraint(
+            "severity IN ('contraindicated','major','moderate','minor')", name="severity_code"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,8 +92,11 @@ class Prescription(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {PRESCRIPTION_STATUSES}", name="status_code"),
         Index("ix_prescriptions_patient_created", "patient_id", text("created_at DESC")),
-        Index("ix_prescriptions_patient_active", "patient_id",
-              postgresql_where=text("status = 'active'")),
+        Index(
+            "ix_prescriptions_patient_active",
+            "patient_id",
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -119,7 +125,8 @@ class PrescriptionItem(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     prescription_id: Mapped[int] = mapped_column(
-        ForeignKey("prescriptions.id", ondelete="CASCADE"), nullable=False)
+        ForeignKey("prescriptions.id", ondelete="CASCADE"), nullable=False
+    )
     line_no: Mapped[int] = mapped_column(nullable=False)
     drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), nullable=False)
     dose: Mapped[Decimal] = mapped_column(Numeric(12, 3), nullable=False)
@@ -138,7 +145,8 @@ class PrescriptionOverride(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     prescription_id: Mapped[int] = mapped_column(
-        ForeignKey("prescriptions.id", ondelete="CASCADE"), nullable=False, index=True)
+        ForeignKey("prescriptions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     reason: Mapped[str] = mapped_column(String(1000), nullable=False)
     conflicts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)

@@ -23,10 +23,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hms_server.adapters.orm.base import Base
 from hms_server.adapters.orm.pharmacy import COST, QTY
 
-PURCHASE_ORDER_NUMBER_SEQUENCE = Sequence("purchase_order_number_seq", start=1,
-                                          metadata=Base.metadata)
-GOODS_RECEIPT_NUMBER_SEQUENCE = Sequence("goods_receipt_number_seq", start=1,
-                                         metadata=Base.metadata)
+PURCHASE_ORDER_NUMBER_SEQUENCE = Sequence(
+    "purchase_order_number_seq", start=1, metadata=Base.metadata
+)
+GOODS_RECEIPT_NUMBER_SEQUENCE = Sequence(
+    "goods_receipt_number_seq", start=1, metadata=Base.metadata
+)
 
 
 class SupplierPrice(Base):
@@ -52,15 +54,16 @@ class PurchaseOrder(Base):
 
     __tablename__ = "purchase_orders"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','approved','sent','partly_received','closed',"
-                        "'cancelled')", name="status_code"),
+        CheckConstraint(
+            "status IN ('draft','approved','sent','partly_received','closed','cancelled')",
+            name="status_code",
+        ),
         Index("ix_purchase_orders_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), nullable=False,
-                                             index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), nullable=False, index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     note: Mapped[str | None] = mapped_column(String(500))
@@ -82,14 +85,17 @@ class PurchaseOrderLine(Base):
         UniqueConstraint("order_id", "line_no", name="uq_purchase_order_lines_order_line"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
-        CheckConstraint("received_quantity >= 0 AND received_quantity <= quantity",
-                        name="received_within_ordered"),
+        CheckConstraint(
+            "received_quantity >= 0 AND received_quantity <= quantity",
+            name="received_within_ordered",
+        ),
         Index("ix_purchase_order_lines_item", "item_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"),
-                                          nullable=False)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE"), nullable=False
+    )
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
     item_id: Mapped[int] = mapped_column(ForeignKey("stock_items.id"), nullable=False)
     quantity: Mapped[Decimal] = mapped_column(QTY, nullable=False)
@@ -106,8 +112,9 @@ class GoodsReceipt(Base):
     number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"), nullable=False)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
-    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"),
-                                                          index=True)
+    purchase_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("purchase_orders.id"), index=True
+    )
     delivery_note: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(String(500))
     received_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -119,13 +126,17 @@ class GoodsReceiptLine(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
-        ForeignKeyConstraint(["batch_id", "item_id"], ["stock_batches.id", "stock_batches.item_id"],
-                             name="fk_goods_receipt_lines_batch_item"),
+        ForeignKeyConstraint(
+            ["batch_id", "item_id"],
+            ["stock_batches.id", "stock_batches.item_id"],
+            name="fk_goods_receipt_lines_batch_item",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    receipt_id: Mapped[int] = mapped_column(ForeignKey("goods_receipts.id", ondelete="CASCADE"),
-                                            nullable=False, index=True)
+    receipt_id: Mapped[int] = mapped_column(
+        ForeignKey("goods_receipts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
     item_id: Mapped[int] = mapped_column(Integer, nullable=False)
     batch_id: Mapped[int] = mapped_column(BigInteger, nullable=False)

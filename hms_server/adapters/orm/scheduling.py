@@ -31,8 +31,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hms_server.adapters.orm.base import Base
 
-APPOINTMENT_STATUSES = ("booked", "checked_in", "in_consultation", "completed", "cancelled",
-                        "no_show")
+APPOINTMENT_STATUSES = (
+    "booked",
+    "checked_in",
+    "in_consultation",
+    "completed",
+    "cancelled",
+    "no_show",
+)
 INACTIVE_APPOINTMENT_STATUSES = ("cancelled", "no_show")
 QUEUE_STATUSES = ("waiting", "called", "in_consultation", "done", "left")
 WAITLIST_STATUSES = ("waiting", "offered", "booked", "cancelled")
@@ -61,8 +67,9 @@ class Doctor(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False,
-                                               index=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id"), nullable=False, index=True
+    )
     specialty: Mapped[str] = mapped_column(String(100), nullable=False)
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     #: The professional registration (licence) number printed on prescriptions.
@@ -87,8 +94,9 @@ class ScheduleTemplate(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"),
-                                           nullable=False, index=True)
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     weekday: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     start_time: Mapped[time] = mapped_column(Time, nullable=False)
     end_time: Mapped[time] = mapped_column(Time, nullable=False)
@@ -112,8 +120,9 @@ class ScheduleException(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"),
-                                                  index=True)
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), index=True
+    )
     starts_on: Mapped[date] = mapped_column(Date, nullable=False)
     ends_on: Mapped[date] = mapped_column(Date, nullable=False)
     start_time: Mapped[time | None] = mapped_column(Time)
@@ -147,15 +156,18 @@ class Appointment(Base):
         Index("ix_appointments_patient_start", "patient_id", "starts_at"),
         Index("ix_appointments_start", "starts_at"),
         ExcludeConstraint(
-            ("doctor_id", "="), ("overbook_slot", "="),
+            ("doctor_id", "="),
+            ("overbook_slot", "="),
             (func.tstzrange(text("starts_at"), text("ends_at"), "[)"), "&&"),
-            name="ex_appointments_doctor_slot", using="gist",
+            name="ex_appointments_doctor_slot",
+            using="gist",
             where=text(f"status NOT IN ({_in(INACTIVE_APPOINTMENT_STATUSES)})"),
         ),
         ExcludeConstraint(
             ("patient_id", "="),
             (func.tstzrange(text("starts_at"), text("ends_at"), "[)"), "&&"),
-            name="ex_appointments_patient_overlap", using="gist",
+            name="ex_appointments_patient_overlap",
+            using="gist",
             where=text(f"status NOT IN ({_in(INACTIVE_APPOINTMENT_STATUSES)})"),
         ),
     )
@@ -197,8 +209,7 @@ class WaitlistEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False,
-                                            index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False, index=True)
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     type_code: Mapped[str] = mapped_column(ForeignKey("appointment_types.code"), nullable=False)
@@ -230,8 +241,7 @@ class QueueEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"),
-                                                       unique=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), unique=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), nullable=False)
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), nullable=False)
     queue_date: Mapped[date] = mapped_column(Date, nullable=False)

@@ -32,16 +32,22 @@ class ClinicAssignment(Base):
 
     __tablename__ = "clinic_assignments"
     __table_args__ = (
-        Index("uq_clinic_assignments_user_department_day", "user_id", "department_id",
-              "on_date", unique=True, postgresql_nulls_not_distinct=True),
+        Index(
+            "uq_clinic_assignments_user_department_day",
+            "user_id",
+            "department_id",
+            "on_date",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
         Index("ix_clinic_assignments_department", "department_id", "on_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         nullable=False)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"),
-                                               nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), nullable=False
+    )
     on_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -73,8 +79,7 @@ class SignInGuard(Base):
     last_success_at: Mapped[datetime | None]
 
 
-ALERT_KINDS = ("account_locked", "account_ceiling", "address_throttled",
-               "reauthenticate_locked")
+ALERT_KINDS = ("account_locked", "account_ceiling", "address_throttled", "reauthenticate_locked")
 
 
 class SecurityAlert(Base):
@@ -83,8 +88,9 @@ class SecurityAlert(Base):
 
     __tablename__ = "security_alerts"
     __table_args__ = (
-        CheckConstraint("kind IN ({})".format(",".join(f"'{k}'" for k in ALERT_KINDS)),
-                        name="kind_code"),
+        CheckConstraint(
+            "kind IN ({})".format(",".join(f"'{k}'" for k in ALERT_KINDS)), name="kind_code"
+        ),
         Index("ix_security_alerts_open", "acknowledged_at", "last_at"),
     )
 
@@ -96,8 +102,10 @@ class SecurityAlert(Base):
     first_at: Mapped[datetime] = mapped_column(nullable=False)
     last_at: Mapped[datetime] = mapped_column(nullable=False)
     occurrences: Mapped[int] = mapped_column(nullable=False, default=1)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
-                                                   server_default=text("'{}'::jsonb"))
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"))
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -95,8 +95,9 @@ class Bed(Base):
 
     __tablename__ = "beds"
     __table_args__ = (
-        ForeignKeyConstraint(["room_id", "ward_id"], ["rooms.id", "rooms.ward_id"],
-                             name="fk_beds_room_ward_rooms"),
+        ForeignKeyConstraint(
+            ["room_id", "ward_id"], ["rooms.id", "rooms.ward_id"], name="fk_beds_room_ward_rooms"
+        ),
         UniqueConstraint("ward_id", "label", name="uq_beds_ward_label"),
         CheckConstraint(f"status IN ({_in(BED_STATUSES)})", name="status_code"),
         CheckConstraint(f"bed_type IN ({_in(BED_TYPES)})", name="bed_type_code"),
@@ -111,8 +112,7 @@ class Bed(Base):
     bed_type: Mapped[str] = mapped_column(String(16), nullable=False, default="standard")
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="free")
     blocked_reason: Mapped[str | None] = mapped_column(String(200))
-    status_changed_at: Mapped[datetime] = mapped_column(nullable=False,
-                                                        server_default=func.now())
+    status_changed_at: Mapped[datetime] = mapped_column(nullable=False, server_default=func.now())
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -126,25 +126,45 @@ class Admission(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(ADMISSION_STATUSES)})", name="status_code"),
         CheckConstraint(f"source IN ({_in(ADMISSION_SOURCES)})", name="source_code"),
-        CheckConstraint(f"discharge_disposition IS NULL OR discharge_disposition IN "
-                        f"({_in(DISCHARGE_DISPOSITIONS)})", name="disposition_code"),
-        CheckConstraint("(status = 'admitted') = (current_bed_id IS NOT NULL)",
-                        name="open_holds_bed"),
-        CheckConstraint("status <> 'discharged' OR discharged_at IS NOT NULL",
-                        name="discharged_at_set"),
-        CheckConstraint("status <> 'cancelled' OR cancelled_at IS NOT NULL",
-                        name="cancelled_at_set"),
-        CheckConstraint("discharged_at IS NULL OR discharged_at >= admitted_at",
-                        name="discharge_after_admit"),
-        CheckConstraint("expected_los_days IS NULL OR expected_los_days BETWEEN 1 AND 365",
-                        name="expected_los_range"),
-        Index("uq_admissions_open_patient", "patient_id", unique=True,
-              postgresql_where=text("status = 'admitted'")),
-        Index("uq_admissions_current_bed", "current_bed_id", unique=True,
-              postgresql_where=text("status = 'admitted'")),
+        CheckConstraint(
+            f"discharge_disposition IS NULL OR discharge_disposition IN "
+            f"({_in(DISCHARGE_DISPOSITIONS)})",
+            name="disposition_code",
+        ),
+        CheckConstraint(
+            "(status = 'admitted') = (current_bed_id IS NOT NULL)", name="open_holds_bed"
+        ),
+        CheckConstraint(
+            "status <> 'discharged' OR discharged_at IS NOT NULL", name="discharged_at_set"
+        ),
+        CheckConstraint(
+            "status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_at_set"
+        ),
+        CheckConstraint(
+            "discharged_at IS NULL OR discharged_at >= admitted_at", name="discharge_after_admit"
+        ),
+        CheckConstraint(
+            "expected_los_days IS NULL OR expected_los_days BETWEEN 1 AND 365",
+            name="expected_los_range",
+        ),
+        Index(
+            "uq_admissions_open_patient",
+            "patient_id",
+            unique=True,
+            postgresql_where=text("status = 'admitted'"),
+        ),
+        Index(
+            "uq_admissions_current_bed",
+            "current_bed_id",
+            unique=True,
+            postgresql_where=text("status = 'admitted'"),
+        ),
         Index("ix_admissions_patient_admitted", "patient_id", text("admitted_at DESC")),
-        Index("ix_admissions_open_admitted", "admitted_at",
-              postgresql_where=text("status = 'admitted'")),
+        Index(
+            "ix_admissions_open_admitted",
+            "admitted_at",
+            postgresql_where=text("status = 'admitted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -180,12 +200,17 @@ class BedStay(Base):
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="period_order"),
         CheckConstraint(f"ward_class IN ({_in(WARD_CLASSES)})", name="ward_class_code"),
         ExcludeConstraint(
-            ("bed_id", "="), (func.tstzrange(text("started_at"), text("ended_at"), "[)"), "&&"),
-            name="ex_bed_stays_bed_overlap", using="gist"),
+            ("bed_id", "="),
+            (func.tstzrange(text("started_at"), text("ended_at"), "[)"), "&&"),
+            name="ex_bed_stays_bed_overlap",
+            using="gist",
+        ),
         ExcludeConstraint(
             ("admission_id", "="),
             (func.tstzrange(text("started_at"), text("ended_at"), "[)"), "&&"),
-            name="ex_bed_stays_admission_overlap", using="gist"),
+            name="ex_bed_stays_admission_overlap",
+            using="gist",
+        ),
         Index("ix_bed_stays_admission", "admission_id", "started_at"),
         Index("ix_bed_stays_patient", "patient_id"),
     )

@@ -34,9 +34,10 @@ SELECT CASE WHEN age <= 30 THEN '0-30' WHEN age <= 60 THEN '31-60'
 
 def ar_ageing(session: Session, as_of: date) -> dict[str, tuple[Decimal, Decimal, int]]:
     """Bucket → (patients' part, payers' part, invoice count) still owed."""
-    return {bucket: (Decimal(patient), Decimal(payer), int(count))
-            for bucket, patient, payer, count in session.execute(AGEING_SQL,
-                                                                 {"as_of": as_of})}
+    return {
+        bucket: (Decimal(patient), Decimal(payer), int(count))
+        for bucket, patient, payer, count in session.execute(AGEING_SQL, {"as_of": as_of})
+    }
 
 
 @dataclass(frozen=True)
@@ -61,41 +62,99 @@ def statement_movements(session: Session, patient_id: int, zone: object) -> list
     shares), rejected claim amounts billed to the patient, credit notes (patient part),
     payments and deposits, refunds."""
     moves: list[Movement] = []
-    shares = dict(session.execute(
-        select(InvoiceLine.invoice_id, func.sum(InvoiceLine.payer_share))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.patient_id == patient_id, Invoice.status != "draft")
-        .group_by(InvoiceLine.invoice_id)).all())
-    for invoice in session.scalars(select(Invoice).where(
-            Invoice.patient_id == patient_id, Invoice.status != "draft")):
-        moves.append(Movement(invoice.issued_on or _day(invoice.finalised_at, zone), "invoice",
-                              invoice.number or "", "Invoice", invoice.total, Decimal(0)))
+    shares = dict(
+        session.execute(
+            select(InvoiceLine.invoice_id, func.sum(InvoiceLine.payer_share))
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(Invoice.patient_id == patient_id, Invoice.status != "draft")
+            .group_by(InvoiceLine.invoice_id)
+        ).all()
+    )
+    for invoice in session.scalars(
+        select(Invoice).where(Invoice.patient_id == patient_id, Invoice.status != "draft")
+    ):
+        moves.append(
+            Movement(
+                invoice.issued_on or _day(invoice.finalised_at, zone),
+                "invoice",
+                invoice.number or "",
+                "Invoice",
+                invoice.total,
+                Decimal(0),
+            )
+        )
         share = Decimal(shares.get(invoice.id) or 0)
         if share > 0:
-            moves.append(Movement(invoice.issued_on or _day(invoice.finalised_at, zone),
-                                  "payer_adjustment", invoice.number or "",
-                                  "Insurance share", Decimal(0), share))
+            moves.append(
+                Movement(
+                    invoice.issued_on or _day(invoice.finalised_at, zone),
+                    "payer_adjustment",
+                    invoice.number or "",
+                    "Insurance share",
+                    Decimal(0),
+                    share,
+                )
+            )
     for claim, payer in session.execute(
-            select(Claim, Payer.name).join(Payer, Payer.id == Claim.payer_id).where(
-                Claim.patient_id == patient_id, Claim.rejection_resolution == "bill_patient")):
-        moves.append(Movement(_day(claim.adjudicated_at, zone), "payer_adjustment",
-                              f"claim {claim.id}", f"Not paid by {payer}",
-                              claim.rejected or Decimal(0), Decimal(0)))
+        select(Claim, Payer.name)
+        .join(Payer, Payer.id == Claim.payer_id)
+        .where(Claim.patient_id == patient_id, Claim.rejection_resolution == "bill_patient")
+    ):
+        moves.append(
+            Movement(
+                _day(claim.adjudicated_at, zone),
+                "payer_adjustment",
+                f"claim {claim.id}",
+                f"Not paid by {payer}",
+                claim.rejected or Decimal(0),
+                Decimal(0),
+            )
+        )
     for note in session.scalars(select(CreditNote).where(CreditNote.patient_id == patient_id)):
         if note.patient_part > 0:
-            moves.append(Movement(_day(note.created_at, zone), "credit_note", note.number,
-                                  note.reason, Decimal(0), note.patient_part))
-    for payment in session.scalars(select(Payment).where(
-            Payment.patient_id == patient_id, Payment.method != "insurance")):
+            moves.append(
+                Movement(
+                    _day(note.created_at, zone),
+                    "credit_note",
+                    note.number,
+                    note.reason,
+                    Decimal(0),
+                    note.patient_part,
+                )
+            )
+    for payment in session.scalars(
+        select(Payment).where(Payment.patient_id == patient_id, Payment.method != "insurance")
+    ):
         day = _day(payment.received_at, zone)
         label = payment.method.replace("_", " ")
         if payment.kind == "refund":
-            moves.append(Movement(day, "refund", payment.receipt_number, f"Refund ({label})",
-                                  payment.amount, Decimal(0)))
+            moves.append(
+                Movement(
+                    day,
+                    "refund",
+                    payment.receipt_number,
+                    f"Refund ({label})",
+                    payment.amount,
+                    Decimal(0),
+                )
+            )
         else:
-            moves.append(Movement(day, payment.kind, payment.receipt_number,
-                                  f"{payment.kind.title()} ({label})", Decimal(0),
-                                  payment.amount))
-    order = {"invoice": 0, "payer_adjustment": 1, "credit_note": 2, "payment": 3,
-             "deposit": 3, "refund": 4}
+            moves.append(
+                Movement(
+                    day,
+                    payment.kind,
+                    payment.receipt_number,
+                    f"{payment.kind.title()} ({label})",
+                    Decimal(0),
+                    payment.amount,
+                )
+            )
+    order = {
+        "invoice": 0,
+        "payer_adjustment": 1,
+        "credit_note": 2,
+        "payment": 3,
+        "deposit": 3,
+        "refund": 4,
+    }
     return sorted(moves, key=lambda m: (m.at, order.get(m.kind, 9), m.reference))

@@ -115,50 +115,99 @@ class ChartQueries:
         """Active allergies and problems, latest vitals, recent encounters with clinician
         names (one round trip), and counts of encounters, notes, open orders, documents."""
         s = self.session
-        allergies = list(s.scalars(select(Allergy).where(
-            Allergy.patient_id == patient_id, Allergy.status == "active")
-            .order_by(Allergy.recorded_at)))
-        problems = list(s.scalars(select(Problem).where(
-            Problem.patient_id == patient_id, Problem.status == "active")
-            .order_by(Problem.recorded_at)))
-        latest = s.scalar(select(VitalSigns).where(VitalSigns.patient_id == patient_id)
-                          .order_by(VitalSigns.recorded_at.desc()).limit(1))
+        allergies = list(
+            s.scalars(
+                select(Allergy)
+                .where(Allergy.patient_id == patient_id, Allergy.status == "active")
+                .order_by(Allergy.recorded_at)
+            )
+        )
+        problems = list(
+            s.scalars(
+                select(Problem)
+                .where(Problem.patient_id == patient_id, Problem.status == "active")
+                .order_by(Problem.recorded_at)
+            )
+        )
+        latest = s.scalar(
+            select(VitalSigns)
+            .where(VitalSigns.patient_id == patient_id)
+            .order_by(VitalSigns.recorded_at.desc())
+            .limit(1)
+        )
         recent = s.execute(
             select(Encounter, User.full_name)
             .outerjoin(User, User.id == Encounter.clinician_user_id)
             .where(Encounter.patient_id == patient_id)
             .order_by(Encounter.started_at.desc(), Encounter.id.desc())
-            .limit(RECENT_ENCOUNTERS)).all()
-        counts = dict(s.execute(
-            select(literal("encounters"), func.count()).select_from(Encounter)
-            .where(Encounter.patient_id == patient_id)
-            .union_all(
-                select(literal("notes"), func.count()).select_from(ClinicalNote)
-                .where(ClinicalNote.patient_id == patient_id),
-                select(literal("open_lab_orders"), func.count()).select_from(LabOrder)
-                .where(LabOrder.patient_id == patient_id, LabOrder.status == "ordered"),
-                select(literal("documents"), func.count()).select_from(PatientDocument)
-                .where(PatientDocument.patient_id == patient_id),
-            )).all())
-        return ChartOverview(allergies, problems, latest, [(e, n) for e, n in recent],
-                             {k: int(v) for k, v in counts.items()})
+            .limit(RECENT_ENCOUNTERS)
+        ).all()
+        counts = dict(
+            s.execute(
+                select(literal("encounters"), func.count())
+                .select_from(Encounter)
+                .where(Encounter.patient_id == patient_id)
+                .union_all(
+                    select(literal("notes"), func.count())
+                    .select_from(ClinicalNote)
+                    .where(ClinicalNote.patient_id == patient_id),
+                    select(literal("open_lab_orders"), func.count())
+                    .select_from(LabOrder)
+                    .where(LabOrder.patient_id == patient_id, LabOrder.status == "ordered"),
+                    select(literal("documents"), func.count())
+                    .select_from(PatientDocument)
+                    .where(PatientDocument.patient_id == patient_id),
+                )
+            ).all()
+        )
+        return ChartOverview(
+            allergies,
+            problems,
+            latest,
+            [(e, n) for e, n in recent],
+            {k: int(v) for k, v in counts.items()},
+        )
 
-    def timeline(self, patient_id: int, *, kinds: list[str], since: datetime | None,
-                 limit: int, offset: int) -> tuple[list[TimelineEntry], int]:
+    def timeline(
+        self, patient_id: int, *, kinds: list[str], since: datetime | None, limit: int, offset: int
+    ) -> tuple[list[TimelineEntry], int]:
         """``kinds`` (allow-listed names, never SQL) merged newest first, and the total."""
         union = " UNION ALL ".join(_TIMELINE_SQL[k] for k in kinds)
         where = "WHERE t.at >= :since" if since is not None else ""
-        params: dict[str, Any] = {"patient_id": patient_id, "limit": limit, "offset": offset,
-                                  "since": since}
-        rows = self.session.execute(text(
-            f"SELECT t.*, u.full_name AS by_name, count(*) OVER () AS total FROM ({union}) "  # noqa: S608 - fixed fragments
-            f"AS t(kind, id, at, summary, encounter_id, flag, by_user_id) "
-            f"LEFT JOIN users u ON u.id = t.by_user_id {where} "
-            "ORDER BY t.at DESC, t.kind, t.id DESC LIMIT :limit OFFSET :offset"),
-            params).all()
-        total = int(rows[0].total) if rows else (
-            0 if offset == 0 else int(self.session.scalar(text(
-                f"SELECT count(*) FROM ({union}) AS t(kind, id, at, summary, "  # noqa: S608
-                f"encounter_id, flag, by_user_id) {where}"), params) or 0))
-        return [TimelineEntry(r.kind, r.id, r.at, r.summary or "", r.encounter_id, r.flag,
-                              r.by_name) for r in rows], total
+        params: dict[str, Any] = {
+            "patient_id": patient_id,
+            "limit": limit,
+            "offset": offset,
+            "since": since,
+        }
+        rows = self.session.execute(
+            text(
+                f"SELECT t.*, u.full_name AS by_name, count(*) OVER () AS total FROM ({union}) "  # noqa: S608 - fixed fragments
+                f"AS t(kind, id, at, summary, encounter_id, flag, by_user_id) "
+                f"LEFT JOIN users u ON u.id = t.by_user_id {where} "
+                "ORDER BY t.at DESC, t.kind, t.id DESC LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        total = (
+            int(rows[0].total)
+            if rows
+            else (
+                0
+                if offset == 0
+                else int(
+                    self.session.scalar(
+                        text(
+                            f"SELECT count(*) FROM ({union}) AS t(kind, id, at, summary, "  # noqa: S608
+                            f"encounter_id, flag, by_user_id) {where}"
+                        ),
+                        params,
+                    )
+                    or 0
+                )
+            )
+        )
+        return [
+            TimelineEntry(r.kind, r.id, r.at, r.summary or "", r.encounter_id, r.flag, r.by_name)
+            for r in rows
+        ], total

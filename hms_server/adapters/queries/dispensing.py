@@ -27,8 +27,9 @@ _OWED = """
       AND (CAST(:q AS text) IS NULL OR p.number ILIKE :q OR pt.mrn ILIKE :q
            OR (pt.family_name || ' ' || pt.given_name) ILIKE :q)
 """
-_QUEUE_IDS = text("SELECT p.id " + _OWED
-                  + " ORDER BY p.created_at, p.id LIMIT :limit OFFSET :offset")
+_QUEUE_IDS = text(
+    "SELECT p.id " + _OWED + " ORDER BY p.created_at, p.id LIMIT :limit OFFSET :offset"
+)
 _QUEUE_COUNT = text("SELECT count(*) " + _OWED)
 _DISPENSED = text("""
     SELECT dl.prescription_item_id, sum(dl.quantity) AS quantity
@@ -65,8 +66,9 @@ class DispensingQueries:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def queue_rows(self, *, since: datetime, q: str | None, limit: int, offset: int
-                   ) -> tuple[list[dict[str, Any]], int]:
+    def queue_rows(
+        self, *, since: datetime, q: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
         """Queue entries shaped like ``QueueEntryRead`` (``patient`` is the ORM row)."""
         pattern = f"%{q.strip()}%" if q and q.strip() else None
         params = {"since": since, "q": pattern, "limit": limit, "offset": offset}
@@ -74,17 +76,32 @@ class DispensingQueries:
         total = int(self.session.scalar(_QUEUE_COUNT, params) or 0)
         if not ids:
             return [], total
-        prescriptions = {p.id: p for p in self.session.scalars(
-            select(Prescription).where(Prescription.id.in_(ids)))}
-        patients = {p.id: p for p in self.session.scalars(select(Patient).where(
-            Patient.id.in_({p.patient_id for p in prescriptions.values()})))}
-        prescribers = dict(self.session.execute(select(User.id, User.full_name).where(
-            User.id.in_({p.prescriber_user_id for p in prescriptions.values()}))).all())
+        prescriptions = {
+            p.id: p
+            for p in self.session.scalars(select(Prescription).where(Prescription.id.in_(ids)))
+        }
+        patients = {
+            p.id: p
+            for p in self.session.scalars(
+                select(Patient).where(
+                    Patient.id.in_({p.patient_id for p in prescriptions.values()})
+                )
+            )
+        }
+        prescribers = dict(
+            self.session.execute(
+                select(User.id, User.full_name).where(
+                    User.id.in_({p.prescriber_user_id for p in prescriptions.values()})
+                )
+            ).all()
+        )
         items: dict[int, list[tuple[PrescriptionItem, Drug]]] = {i: [] for i in ids}
         for item, drug in self.session.execute(
-                select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
-                .where(PrescriptionItem.prescription_id.in_(ids))
-                .order_by(PrescriptionItem.line_no)):
+            select(PrescriptionItem, Drug)
+            .join(Drug, Drug.id == PrescriptionItem.drug_id)
+            .where(PrescriptionItem.prescription_id.in_(ids))
+            .order_by(PrescriptionItem.line_no)
+        ):
             items[item.prescription_id].append((item, drug))
         dispensed: dict[int, Decimal] = dict(self.session.execute(_DISPENSED, {"ids": ids}).all())
         out = []
@@ -95,23 +112,38 @@ class DispensingQueries:
             for item, drug in items[rx_id]:
                 given = dispensed.get(item.id, Decimal(0))
                 started = started or given > 0
-                lines.append({
-                    "prescription_item_id": item.id, "drug_id": drug.id,
-                    "generic_name": drug.generic_name, "strength": drug.strength,
-                    "form": drug.form, "dose": item.dose, "unit": item.unit, "route": item.route,
-                    "frequency": item.frequency, "duration_days": item.duration_days,
-                    "instructions": item.instructions, "prescribed": item.quantity,
-                    "dispensed": given, "owed": max(item.quantity - given, Decimal(0))})
-            out.append({
-                "prescription_id": rx.id, "number": rx.number, "created_at": rx.created_at,
-                "prescriber_name": prescribers.get(rx.prescriber_user_id),
-                "patient": patients[rx.patient_id],
-                "status": "partly_dispensed" if started else "new",
-                "items": lines})
+                lines.append(
+                    {
+                        "prescription_item_id": item.id,
+                        "drug_id": drug.id,
+                        "generic_name": drug.generic_name,
+                        "strength": drug.strength,
+                        "form": drug.form,
+                        "dose": item.dose,
+                        "unit": item.unit,
+                        "route": item.route,
+                        "frequency": item.frequency,
+                        "duration_days": item.duration_days,
+                        "instructions": item.instructions,
+                        "prescribed": item.quantity,
+                        "dispensed": given,
+                        "owed": max(item.quantity - given, Decimal(0)),
+                    }
+                )
+            out.append(
+                {
+                    "prescription_id": rx.id,
+                    "number": rx.number,
+                    "created_at": rx.created_at,
+                    "prescriber_name": prescribers.get(rx.prescriber_user_id),
+                    "patient": patients[rx.patient_id],
+                    "status": "partly_dispensed" if started else "new",
+                    "items": lines,
+                }
+            )
         return out, total
 
-    def recall_trace(self, batch_id: int
-                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def recall_trace(self, batch_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(where every unit of the lot is now, which patients received it)."""
         params = {"batch_id": batch_id}
         holdings = [dict(r._mapping) for r in self.session.execute(_HOLDINGS, params)]

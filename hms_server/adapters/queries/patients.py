@@ -19,9 +19,17 @@ from hms_server.domain import patients as rules
 from hms_server.domain.errors import ValidationFailedError
 
 # Columns a search result needs (no jsonb): keeps rows small and the sort cheap.
-SUMMARY_COLUMNS = (Patient.id, Patient.mrn, Patient.given_name, Patient.family_name,
-                   Patient.date_of_birth, Patient.birth_date_estimated, Patient.sex,
-                   Patient.phone, Patient.national_id)
+SUMMARY_COLUMNS = (
+    Patient.id,
+    Patient.mrn,
+    Patient.given_name,
+    Patient.family_name,
+    Patient.date_of_birth,
+    Patient.birth_date_estimated,
+    Patient.sex,
+    Patient.phone,
+    Patient.national_id,
+)
 
 
 def _name_condition(terms: rules.SearchTerms) -> ColumnElement[bool] | None:
@@ -32,14 +40,22 @@ def _name_condition(terms: rules.SearchTerms) -> ColumnElement[bool] | None:
         pattern = folded(rules.like_escape(token))
         if terms.prefix_only:
             # 1-2 characters: prefix of the given or family name (btree text_pattern_ops).
-            parts.append(or_(Patient.family_norm.like(pattern + "%", escape="\\"),
-                             Patient.given_norm.like(pattern + "%", escape="\\")))
+            parts.append(
+                or_(
+                    Patient.family_norm.like(pattern + "%", escape="\\"),
+                    Patient.given_norm.like(pattern + "%", escape="\\"),
+                )
+            )
         elif len(rules.fold(token)) >= rules.MIN_SUBSTRING:
             parts.append(Patient.search_name.like("%" + pattern + "%", escape="\\"))
         else:
             # A short token beside a long one: the start of some name word.
-            parts.append(or_(Patient.search_name.like(pattern + "%", escape="\\"),
-                             Patient.search_name.like("% " + pattern + "%", escape="\\")))
+            parts.append(
+                or_(
+                    Patient.search_name.like(pattern + "%", escape="\\"),
+                    Patient.search_name.like("% " + pattern + "%", escape="\\"),
+                )
+            )
     return and_(*parts)
 
 
@@ -64,8 +80,13 @@ def _search_condition(session: Session, q: str, mrn_prefix: str) -> ColumnElemen
         mrns = mrn_rules.mrn_candidates(terms.raw_mrn, mrn_prefix)
         if mrns:
             # A merged-away MRN finds its survivor.
-            ids = list(session.scalars(select(func.coalesce(Patient.merged_into_id, Patient.id))
-                                       .where(Patient.mrn.in_(mrns))))
+            ids = list(
+                session.scalars(
+                    select(func.coalesce(Patient.merged_into_id, Patient.id)).where(
+                        Patient.mrn.in_(mrns)
+                    )
+                )
+            )
             if ids:
                 alternatives.append(Patient.id.in_(ids))
     conditions: list[ColumnElement[bool]] = []
@@ -91,8 +112,9 @@ class SearchPage:
     total_capped: bool  # True: at least ``total`` matches; the clerk should type more
 
 
-def search_patients(session: Session, *, q: str | None, limit: int, offset: int,
-                    mrn_prefix: str, cap: int) -> SearchPage:
+def search_patients(
+    session: Session, *, q: str | None, limit: int, offset: int, mrn_prefix: str, cap: int
+) -> SearchPage:
     """Unmerged patients matching ``q`` (see ``services.patients.search_patients``), at most
     ``cap`` collected, sorted by family name, given name, id."""
     _custom_plans(session)
@@ -100,31 +122,55 @@ def search_patients(session: Session, *, q: str | None, limit: int, offset: int,
     order = (Patient.family_norm, Patient.given_norm, Patient.id)
     if condition is None:
         # Everyone: the page comes from the list-order index, the total from a count.
-        rows = session.execute(select(*SUMMARY_COLUMNS).where(
-            Patient.merged_into_id.is_(None)).order_by(*order).limit(limit)
-            .offset(offset)).all()
-        total = int(session.scalar(select(func.count()).select_from(Patient).where(
-            Patient.merged_into_id.is_(None))) or 0)
+        rows = session.execute(
+            select(*SUMMARY_COLUMNS)
+            .where(Patient.merged_into_id.is_(None))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        total = int(
+            session.scalar(
+                select(func.count()).select_from(Patient).where(Patient.merged_into_id.is_(None))
+            )
+            or 0
+        )
         capped = False
     else:
         # Never walk the table or the list-order index hoping to meet matches early: when
         # the matches cluster late in that order (e.g. every "Müller"), that walk reads
         # most of the table. Collect the matches from their own indexes instead.
         session.execute(text("SET LOCAL enable_seqscan = off"))
-        matches = (select(*SUMMARY_COLUMNS, Patient.family_norm, Patient.given_norm)
-                   .where(Patient.merged_into_id.is_(None), condition)
-                   .limit(cap + 1).subquery("matches"))
+        matches = (
+            select(*SUMMARY_COLUMNS, Patient.family_norm, Patient.given_norm)
+            .where(Patient.merged_into_id.is_(None), condition)
+            .limit(cap + 1)
+            .subquery("matches")
+        )
         m = matches.c
         rows = session.execute(
-            select(m.id, m.mrn, m.given_name, m.family_name, m.date_of_birth,
-                   m.birth_date_estimated, m.sex, m.phone, m.national_id,
-                   func.count().over().label("total"))
-            .order_by(m.family_norm, m.given_norm, m.id).limit(limit).offset(offset)).all()
+            select(
+                m.id,
+                m.mrn,
+                m.given_name,
+                m.family_name,
+                m.date_of_birth,
+                m.birth_date_estimated,
+                m.sex,
+                m.phone,
+                m.national_id,
+                func.count().over().label("total"),
+            )
+            .order_by(m.family_norm, m.given_norm, m.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
         if rows:
             found = int(rows[0].total)
         else:
-            found = int(session.scalar(select(func.count()).select_from(matches)) or 0) \
-                if offset else 0
+            found = (
+                int(session.scalar(select(func.count()).select_from(matches)) or 0) if offset else 0
+            )
         capped = found > cap
         total = min(found, cap)
     return SearchPage(rows=rows, total=total, total_capped=capped)
@@ -141,11 +187,11 @@ class PatientFilter:
     """
 
     ids: tuple[int, ...] | None = None
-    name_words: tuple[str, ...] = ()        # each: start of some word of the name
-    name_contains: tuple[str, ...] = ()     # each: anywhere in the name (≥3 characters)
-    name_exact: tuple[str, ...] | None = None   # given, family or "given family", folded
-    family: tuple[str, ...] | None = None   # start of the family name
-    given: tuple[str, ...] | None = None    # start of the given name
+    name_words: tuple[str, ...] = ()  # each: start of some word of the name
+    name_contains: tuple[str, ...] = ()  # each: anywhere in the name (≥3 characters)
+    name_exact: tuple[str, ...] | None = None  # given, family or "given family", folded
+    family: tuple[str, ...] | None = None  # start of the family name
+    given: tuple[str, ...] | None = None  # start of the given name
     birth_ranges: tuple[tuple[date | None, date | None], ...] = ()  # inclusive bounds
     sexes: tuple[str, ...] | None = None
     identifiers: tuple[tuple[str, str], ...] | None = None  # ("mrn"|"national_id"|"any", v)
@@ -153,8 +199,10 @@ class PatientFilter:
 
 def _word_start(token: str) -> ColumnElement[bool]:
     pattern = folded(rules.like_escape(token))
-    return or_(Patient.search_name.like(pattern + "%", escape="\\"),
-               Patient.search_name.like("% " + pattern + "%", escape="\\"))
+    return or_(
+        Patient.search_name.like(pattern + "%", escape="\\"),
+        Patient.search_name.like("% " + pattern + "%", escape="\\"),
+    )
 
 
 def _filter_conditions(f: PatientFilter, mrn_prefix: str) -> list[ColumnElement[bool]]:
@@ -165,17 +213,29 @@ def _filter_conditions(f: PatientFilter, mrn_prefix: str) -> list[ColumnElement[
     for token in f.name_contains:
         if len(rules.fold(token)) < rules.MIN_SUBSTRING:
             raise ValidationFailedError(
-                f"A name fragment needs at least {rules.MIN_SUBSTRING} characters.")
-        conds.append(Patient.search_name.like(
-            "%" + folded(rules.like_escape(token)) + "%", escape="\\"))
+                f"A name fragment needs at least {rules.MIN_SUBSTRING} characters."
+            )
+        conds.append(
+            Patient.search_name.like("%" + folded(rules.like_escape(token)) + "%", escape="\\")
+        )
     if f.name_exact is not None:
-        conds.append(or_(*(or_(Patient.search_name == folded(v), Patient.given_norm ==
-                               folded(v), Patient.family_norm == folded(v))
-                           for v in f.name_exact)))
+        conds.append(
+            or_(
+                *(
+                    or_(
+                        Patient.search_name == folded(v),
+                        Patient.given_norm == folded(v),
+                        Patient.family_norm == folded(v),
+                    )
+                    for v in f.name_exact
+                )
+            )
+        )
     for values, column in ((f.family, Patient.family_norm), (f.given, Patient.given_norm)):
         if values is not None:
-            conds.append(or_(*(column.like(folded(rules.like_escape(v)) + "%", escape="\\")
-                               for v in values)))
+            conds.append(
+                or_(*(column.like(folded(rules.like_escape(v)) + "%", escape="\\") for v in values))
+            )
     for low, high in f.birth_ranges:
         if low is not None:
             conds.append(Patient.date_of_birth >= low)
@@ -198,15 +258,22 @@ def _filter_conditions(f: PatientFilter, mrn_prefix: str) -> list[ColumnElement[
     return conds
 
 
-def find_patients(session: Session, criteria: PatientFilter, *, limit: int, offset: int,
-                  mrn_prefix: str) -> tuple[list[Patient], int]:
+def find_patients(
+    session: Session, criteria: PatientFilter, *, limit: int, offset: int, mrn_prefix: str
+) -> tuple[list[Patient], int]:
     """Patients matching structured criteria, sorted by id, and the total."""
     _custom_plans(session)
     conds = _filter_conditions(criteria, mrn_prefix)
-    total = int(session.scalar(select(func.count()).select_from(Patient).where(*conds))
-                or 0)
-    rows = list(session.scalars(select(Patient).where(*conds).order_by(Patient.id)
-                                .limit(limit).offset(offset))) if limit else []
+    total = int(session.scalar(select(func.count()).select_from(Patient).where(*conds)) or 0)
+    rows = (
+        list(
+            session.scalars(
+                select(Patient).where(*conds).order_by(Patient.id).limit(limit).offset(offset)
+            )
+        )
+        if limit
+        else []
+    )
     return rows, total
 
 
@@ -216,12 +283,16 @@ class PatientSearch:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def search(self, *, q: str | None, limit: int, offset: int, mrn_prefix: str,
-               cap: int) -> SearchPage:
-        return search_patients(self.session, q=q, limit=limit, offset=offset,
-                               mrn_prefix=mrn_prefix, cap=cap)
+    def search(
+        self, *, q: str | None, limit: int, offset: int, mrn_prefix: str, cap: int
+    ) -> SearchPage:
+        return search_patients(
+            self.session, q=q, limit=limit, offset=offset, mrn_prefix=mrn_prefix, cap=cap
+        )
 
-    def find(self, criteria: PatientFilter, *, limit: int, offset: int,
-             mrn_prefix: str) -> tuple[list[Patient], int]:
-        return find_patients(self.session, criteria, limit=limit, offset=offset,
-                             mrn_prefix=mrn_prefix)
+    def find(
+        self, criteria: PatientFilter, *, limit: int, offset: int, mrn_prefix: str
+    ) -> tuple[list[Patient], int]:
+        return find_patients(
+            self.session, criteria, limit=limit, offset=offset, mrn_prefix=mrn_prefix
+        )

@@ -23,10 +23,22 @@ from hms_server.adapters.orm.pharmacy import (
 )
 from hms_server.adapters.orm.prescribing import Drug
 
-_ITEM_COLUMNS = (StockItem.id, StockItem.code, StockItem.name, StockItem.kind,
-                 StockItem.drug_id, Drug.generic_name.label("drug_name"), Drug.strength,
-                 Drug.form, StockItem.base_unit, StockItem.divisible, StockItem.item_class,
-                 StockItem.preferred_supplier_id, StockItem.active, StockItem.version)
+_ITEM_COLUMNS = (
+    StockItem.id,
+    StockItem.code,
+    StockItem.name,
+    StockItem.kind,
+    StockItem.drug_id,
+    Drug.generic_name.label("drug_name"),
+    Drug.strength,
+    Drug.form,
+    StockItem.base_unit,
+    StockItem.divisible,
+    StockItem.item_class,
+    StockItem.preferred_supplier_id,
+    StockItem.active,
+    StockItem.version,
+)
 
 
 _RECONCILE = text("""
@@ -114,7 +126,6 @@ _CONSUMPTION = text("""
 """)
 
 
-
 class StockQueries:
     """Inventory read queries. Not thread-safe; one per unit of work
     (``uow.repo(StockQueries)``)."""
@@ -123,42 +134,69 @@ class StockQueries:
         self.session = session
 
     def _count(self, query: Any) -> int:
-        return int(self.session.scalar(
-            select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+        return int(
+            self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
+        )
 
     def _with_packs(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         items = [dict(r._mapping) for r in rows]
         if not items:
             return items
         packs: dict[int, list[dict[str, Any]]] = {i["id"]: [] for i in items}
-        for pack in self.session.scalars(select(StockItemPack).where(
-                StockItemPack.item_id.in_(list(packs))).order_by(StockItemPack.base_quantity)):
-            packs[pack.item_id].append({"id": pack.id, "name": pack.name,
-                                        "base_quantity": pack.base_quantity, "gtin": pack.gtin})
+        for pack in self.session.scalars(
+            select(StockItemPack)
+            .where(StockItemPack.item_id.in_(list(packs)))
+            .order_by(StockItemPack.base_quantity)
+        ):
+            packs[pack.item_id].append(
+                {
+                    "id": pack.id,
+                    "name": pack.name,
+                    "base_quantity": pack.base_quantity,
+                    "gtin": pack.gtin,
+                }
+            )
         for item in items:
             item["packs"] = packs[item["id"]]
         return items
 
     def item_rows(self, *, item_ids: Sequence[int]) -> list[dict[str, Any]]:
-        rows = self.session.execute(select(*_ITEM_COLUMNS)
-                                    .outerjoin(Drug, Drug.id == StockItem.drug_id)
-                               .where(StockItem.id.in_(list(item_ids))).order_by(StockItem.id))
+        rows = self.session.execute(
+            select(*_ITEM_COLUMNS)
+            .outerjoin(Drug, Drug.id == StockItem.drug_id)
+            .where(StockItem.id.in_(list(item_ids)))
+            .order_by(StockItem.id)
+        )
         return self._with_packs(rows.all())
 
-    def search_items(self, *, q: str | None, kind: str | None, drug_id: int | None,
-                     item_class: str | None, include_inactive: bool, limit: int, offset: int
-                     ) -> tuple[list[dict[str, Any]], int]:
+    def search_items(
+        self,
+        *,
+        q: str | None,
+        kind: str | None,
+        drug_id: int | None,
+        item_class: str | None,
+        include_inactive: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
         """Items by name, code, drug or GTIN; name prefix matches first."""
         query = select(*_ITEM_COLUMNS).outerjoin(Drug, Drug.id == StockItem.drug_id)
         order: list[Any] = [StockItem.name, StockItem.id]
         if q and q.strip():
             term = q.strip().lower()
             like = f"%{term}%"
-            query = query.where(or_(
-                func.lower(StockItem.name).like(like), func.lower(StockItem.code).like(like),
-                func.lower(func.coalesce(Drug.generic_name, "")).like(like),
-                StockItem.id.in_(select(StockItemPack.item_id).where(
-                    StockItemPack.gtin.like(f"%{term}")))))
+            query = query.where(
+                or_(
+                    func.lower(StockItem.name).like(like),
+                    func.lower(StockItem.code).like(like),
+                    func.lower(func.coalesce(Drug.generic_name, "")).like(like),
+                    StockItem.id.in_(
+                        select(StockItemPack.item_id).where(StockItemPack.gtin.like(f"%{term}"))
+                    ),
+                )
+            )
             order = [func.lower(StockItem.name).like(f"{term}%").desc(), *order]
         if kind:
             query = query.where(StockItem.kind == kind)
@@ -174,19 +212,39 @@ class StockQueries:
 
     # ---------------------------------------------------------------- stock by batch
 
-    def stock_rows(self, *, item_id: int | None, location_id: int | None,
-                   lot: str | None, status: str | None, include_empty: bool, today: date,
-                   limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    def stock_rows(
+        self,
+        *,
+        item_id: int | None,
+        location_id: int | None,
+        lot: str | None,
+        status: str | None,
+        include_empty: bool,
+        today: date,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
         """Balances by batch, first expiry first within an item and location."""
-        query = (select(
-            StockBalance.item_id, StockItem.code.label("item_code"),
-            StockItem.name.label("item_name"), StockItem.base_unit, StockBalance.location_id,
-            StockLocation.code.label("location_code"), StockBalance.batch_id, StockBatch.lot,
-            StockBatch.expiry, StockBalance.quantity, StockBalance.status, StockBatch.unit_cost,
-            (StockBatch.expiry - today).label("expires_in_days"))
+        query = (
+            select(
+                StockBalance.item_id,
+                StockItem.code.label("item_code"),
+                StockItem.name.label("item_name"),
+                StockItem.base_unit,
+                StockBalance.location_id,
+                StockLocation.code.label("location_code"),
+                StockBalance.batch_id,
+                StockBatch.lot,
+                StockBatch.expiry,
+                StockBalance.quantity,
+                StockBalance.status,
+                StockBatch.unit_cost,
+                (StockBatch.expiry - today).label("expires_in_days"),
+            )
             .join(StockBatch, StockBatch.id == StockBalance.batch_id)
             .join(StockItem, StockItem.id == StockBalance.item_id)
-            .join(StockLocation, StockLocation.id == StockBalance.location_id))
+            .join(StockLocation, StockLocation.id == StockBalance.location_id)
+        )
         if item_id is not None:
             query = query.where(StockBalance.item_id == item_id)
         if location_id is not None:
@@ -211,47 +269,85 @@ class StockQueries:
         rows = self.session.execute(query.order_by(*order).limit(limit).offset(offset))
         return [dict(r._mapping) for r in rows], total
 
-    def summary_rows(self, *, location_id: int, q: str | None, today: date,
-                     limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    def summary_rows(
+        self, *, location_id: int, q: str | None, today: date, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
         """Per item at one location: usable and unusable quantity, next expiry, value."""
         usable = and_(StockBalance.status == "available", StockBatch.expiry >= today)
-        query = (select(
-            StockItem.id.label("item_id"), StockItem.code.label("item_code"),
-            StockItem.name.label("item_name"), StockItem.base_unit,
-            StockBalance.location_id,
-            func.coalesce(func.sum(StockBalance.quantity).filter(usable), 0).label("available"),
-            func.coalesce(func.sum(StockBalance.quantity).filter(~usable), 0).label("unavailable"),
-            func.min(StockBatch.expiry).filter(and_(usable, StockBalance.quantity > 0))
-            .label("next_expiry"),
-            func.max(StockLevel.reorder_level).label("reorder_level"),
-            func.coalesce(func.sum(StockBalance.quantity * StockBatch.unit_cost), 0).label("value"))
+        query = (
+            select(
+                StockItem.id.label("item_id"),
+                StockItem.code.label("item_code"),
+                StockItem.name.label("item_name"),
+                StockItem.base_unit,
+                StockBalance.location_id,
+                func.coalesce(func.sum(StockBalance.quantity).filter(usable), 0).label("available"),
+                func.coalesce(func.sum(StockBalance.quantity).filter(~usable), 0).label(
+                    "unavailable"
+                ),
+                func.min(StockBatch.expiry)
+                .filter(and_(usable, StockBalance.quantity > 0))
+                .label("next_expiry"),
+                func.max(StockLevel.reorder_level).label("reorder_level"),
+                func.coalesce(func.sum(StockBalance.quantity * StockBatch.unit_cost), 0).label(
+                    "value"
+                ),
+            )
             .join(StockBatch, StockBatch.id == StockBalance.batch_id)
             .join(StockItem, StockItem.id == StockBalance.item_id)
-            .outerjoin(StockLevel, and_(StockLevel.item_id == StockBalance.item_id,
-                                        StockLevel.location_id == StockBalance.location_id))
+            .outerjoin(
+                StockLevel,
+                and_(
+                    StockLevel.item_id == StockBalance.item_id,
+                    StockLevel.location_id == StockBalance.location_id,
+                ),
+            )
             .where(StockBalance.location_id == location_id, StockBalance.quantity > 0)
-            .group_by(StockItem.id, StockBalance.location_id))
+            .group_by(StockItem.id, StockBalance.location_id)
+        )
         if q and q.strip():
             query = query.where(func.lower(StockItem.name).like(f"%{q.strip().lower()}%"))
         total = self._count(query)
-        rows = self.session.execute(query.order_by(StockItem.name, StockItem.id).limit(limit)
-                               .offset(offset))
+        rows = self.session.execute(
+            query.order_by(StockItem.name, StockItem.id).limit(limit).offset(offset)
+        )
         return [dict(r._mapping) for r in rows], total
 
     def batches_of(self, item_id: int) -> list[StockBatch]:
-        return list(self.session.scalars(select(StockBatch).where(StockBatch.item_id == item_id)
-                                    .order_by(StockBatch.expiry, StockBatch.id)))
+        return list(
+            self.session.scalars(
+                select(StockBatch)
+                .where(StockBatch.item_id == item_id)
+                .order_by(StockBatch.expiry, StockBatch.id)
+            )
+        )
 
-    def movement_rows(self, *, item_id: int | None, location_id: int | None,
-                      batch_id: int | None, kind: str | None, limit: int, offset: int
-                      ) -> tuple[list[dict[str, Any]], int]:
-        query = (select(StockMovement.id, StockMovement.at, StockMovement.kind,
-                        StockMovement.item_id, StockMovement.batch_id, StockBatch.lot,
-                        StockMovement.location_id, StockMovement.quantity_delta,
-                        StockMovement.unit_cost, StockMovement.reason, StockMovement.reason_code,
-                        StockMovement.user_id, StockMovement.reference_type,
-                        StockMovement.reference_id)
-                 .join(StockBatch, StockBatch.id == StockMovement.batch_id))
+    def movement_rows(
+        self,
+        *,
+        item_id: int | None,
+        location_id: int | None,
+        batch_id: int | None,
+        kind: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = select(
+            StockMovement.id,
+            StockMovement.at,
+            StockMovement.kind,
+            StockMovement.item_id,
+            StockMovement.batch_id,
+            StockBatch.lot,
+            StockMovement.location_id,
+            StockMovement.quantity_delta,
+            StockMovement.unit_cost,
+            StockMovement.reason,
+            StockMovement.reason_code,
+            StockMovement.user_id,
+            StockMovement.reference_type,
+            StockMovement.reference_id,
+        ).join(StockBatch, StockBatch.id == StockMovement.batch_id)
         if item_id is not None:
             query = query.where(StockMovement.item_id == item_id)
         if location_id is not None:
@@ -261,8 +357,9 @@ class StockQueries:
         if kind:
             query = query.where(StockMovement.kind == kind)
         total = self._count(query)
-        rows = self.session.execute(query.order_by(StockMovement.id.desc()).limit(limit)
-                                    .offset(offset))
+        rows = self.session.execute(
+            query.order_by(StockMovement.id.desc()).limit(limit).offset(offset)
+        )
         return [dict(r._mapping) for r in rows], total
 
     # ---------------------------------------------------------------- reconciliation
@@ -271,33 +368,47 @@ class StockQueries:
         """Balances whose quantity differs from the sum of their ledger rows (proof that on-hand
         equals the ledger: the list is empty)."""
         checked = int(self.session.scalar(select(func.count()).select_from(StockBalance)) or 0)
-        mismatches = [{k: str(v) for k, v in row._mapping.items()}
-                      for row in self.session.execute(_RECONCILE)]
+        mismatches = [
+            {k: str(v) for k, v in row._mapping.items()} for row in self.session.execute(_RECONCILE)
+        ]
         return checked, mismatches
 
     # ---------------------------------------------------------------- alerts
 
-    def alert_rows(self, *, location_id: int | None, today: date, horizon: date,
-                   limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def alert_rows(
+        self, *, location_id: int | None, today: date, horizon: date, limit: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(items at or below their reorder level, lots expiring by ``horizon`` or expired)."""
         params = {"today": today, "location_id": location_id, "limit": limit}
         levels = [dict(r._mapping) for r in self.session.execute(_LEVELS, params)]
-        expiring = [dict(r._mapping) for r in self.session.execute(
-            _EXPIRING, {**params, "horizon": horizon})]
+        expiring = [
+            dict(r._mapping)
+            for r in self.session.execute(_EXPIRING, {**params, "horizon": horizon})
+        ]
         return levels, expiring
 
     # ---------------------------------------------------------------- reports
 
-    def waste_rows(self, *, start: Any, end: Any, tz: str, location_id: int | None
-                   ) -> list[dict[str, Any]]:
-        return [dict(r._mapping) for r in self.session.execute(
-            _WASTE, {"start": start, "end": end, "tz": tz, "location_id": location_id})]
+    def waste_rows(
+        self, *, start: Any, end: Any, tz: str, location_id: int | None
+    ) -> list[dict[str, Any]]:
+        return [
+            dict(r._mapping)
+            for r in self.session.execute(
+                _WASTE, {"start": start, "end": end, "tz": tz, "location_id": location_id}
+            )
+        ]
 
     def valuation_rows(self) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in self.session.execute(_VALUATION)]
 
-    def consumption_rows(self, *, item_id: int, location_id: int | None, start: Any,
-                         tz: str) -> dict[date, Decimal]:
-        return {r.week_start: r.quantity for r in self.session.execute(
-            _CONSUMPTION, {"item_id": item_id, "location_id": location_id, "start": start,
-                           "tz": tz})}
+    def consumption_rows(
+        self, *, item_id: int, location_id: int | None, start: Any, tz: str
+    ) -> dict[date, Decimal]:
+        return {
+            r.week_start: r.quantity
+            for r in self.session.execute(
+                _CONSUMPTION,
+                {"item_id": item_id, "location_id": location_id, "start": start, "tz": tz},
+            )
+        }

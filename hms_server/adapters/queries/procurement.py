@@ -76,26 +76,57 @@ class ProcurementQueries:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def reorder_inputs(self, *, location_id: int, now: datetime, since: datetime,
-                       today: date, alpha: float, weeks: int, default_lead: int,
-                       item_ids: list[int] | None) -> list[dict[str, Any]]:
-        return [dict(r._mapping) for r in self.session.execute(_INPUTS, {
-            "location_id": location_id, "now": now, "since": since, "today": today,
-            "alpha": alpha, "weeks": weeks, "default_lead": default_lead, "item_ids": item_ids})]
+    def reorder_inputs(
+        self,
+        *,
+        location_id: int,
+        now: datetime,
+        since: datetime,
+        today: date,
+        alpha: float,
+        weeks: int,
+        default_lead: int,
+        item_ids: list[int] | None,
+    ) -> list[dict[str, Any]]:
+        return [
+            dict(r._mapping)
+            for r in self.session.execute(
+                _INPUTS,
+                {
+                    "location_id": location_id,
+                    "now": now,
+                    "since": since,
+                    "today": today,
+                    "alpha": alpha,
+                    "weeks": weeks,
+                    "default_lead": default_lead,
+                    "item_ids": item_ids,
+                },
+            )
+        ]
 
-    def last_prices(self, item_ids: list[int], supplier_id: int | None = None
-                    ) -> dict[int, Any]:
+    def last_prices(self, item_ids: list[int], supplier_id: int | None = None) -> dict[int, Any]:
         if not item_ids:
             return {}
-        return {r.item_id: r.unit_cost for r in self.session.execute(
-            _LAST_PRICES, {"item_ids": item_ids, "supplier_id": supplier_id})}
+        return {
+            r.item_id: r.unit_cost
+            for r in self.session.execute(
+                _LAST_PRICES, {"item_ids": item_ids, "supplier_id": supplier_id}
+            )
+        }
 
-    def price_history(self, *, item_id: int | None, supplier_id: int | None,
-                      limit: int) -> list[SupplierPrice]:
+    def price_history(
+        self, *, item_id: int | None, supplier_id: int | None, limit: int
+    ) -> list[SupplierPrice]:
         query = select(SupplierPrice)
         if item_id is not None:
             query = query.where(SupplierPrice.item_id == item_id)
         if supplier_id is not None:
             query = query.where(SupplierPrice.supplier_id == supplier_id)
-        return list(self.session.scalars(query.order_by(SupplierPrice.recorded_at.desc(),
-                                                   SupplierPrice.id.desc()).limit(limit)))
+        return list(
+            self.session.scalars(
+                query.order_by(SupplierPrice.recorded_at.desc(), SupplierPrice.id.desc()).limit(
+                    limit
+                )
+            )
+        )

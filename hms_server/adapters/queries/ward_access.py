@@ -33,5 +33,4 @@ def ward_care_admission(session: Session, user_id: int, patient_id: int) -> int 
 
 
 def assigned_to_ward(session: Session, user_id: int, ward_id: int) -> bool:
-    return session.execute(_ON_WARD, {"ward_id": ward_id, "user_id": user_id}).first() \
-        is not None
+    return session.execute(_ON_WARD, {"ward_id": ward_id, "user_id": user_id}).first() is not None

@@ -116,8 +116,7 @@ class WardPatient:
 
 
 def ward_patients(session: Session, ward_id: int) -> list[WardPatient]:
-    return [WardPatient(**r._mapping) for r in session.execute(_PATIENTS,
-                                                               {"ward_id": ward_id})]
+    return [WardPatient(**r._mapping) for r in session.execute(_PATIENTS, {"ward_id": ward_id})]
 
 
 def due_doses(session: Session, ids: Sequence[int], until: datetime) -> list[Any]:
@@ -150,12 +149,13 @@ def allergies(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
 def fluid_balances(session: Session, ids: Sequence[int], since: datetime) -> dict[int, int]:
     if not ids:
         return {}
-    return {r.admission_id: int(r.balance)
-            for r in session.execute(_FLUIDS, {"ids": list(ids), "since": since})}
+    return {
+        r.admission_id: int(r.balance)
+        for r in session.execute(_FLUIDS, {"ids": list(ids), "since": since})
+    }
 
 
-def recent_notes(session: Session, ids: Sequence[int], since: datetime) \
-        -> dict[int, list[Any]]:
+def recent_notes(session: Session, ids: Sequence[int], since: datetime) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = {}
     for r in session.execute(_NOTES, {"ids": list(ids), "since": since}) if ids else []:
         out.setdefault(r.admission_id, []).append(r)

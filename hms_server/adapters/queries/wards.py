@@ -229,22 +229,37 @@ class AdmissionRow:
     stays: list[StayRow] = field(default_factory=list)
 
 
-def ward_summaries(session: Session, *, ward_ids: Sequence[int] | None = None,
-                   include_inactive: bool = False) -> list[WardSummary]:
-    rows = session.execute(_WARDS, {"ward_ids": list(ward_ids) if ward_ids is not None
-                                    else None, "include_inactive": include_inactive})
+def ward_summaries(
+    session: Session, *, ward_ids: Sequence[int] | None = None, include_inactive: bool = False
+) -> list[WardSummary]:
+    rows = session.execute(
+        _WARDS,
+        {
+            "ward_ids": list(ward_ids) if ward_ids is not None else None,
+            "include_inactive": include_inactive,
+        },
+    )
     return [WardSummary(**row._mapping) for row in rows]
 
 
-def bed_board(session: Session, *, ward_id: int | None, status: str | None, limit: int,
-              offset: int, now: datetime, with_alerts: bool,
-              bed_id: int | None = None) -> tuple[list[BoardRow], int]:
+def bed_board(
+    session: Session,
+    *,
+    ward_id: int | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    now: datetime,
+    with_alerts: bool,
+    bed_id: int | None = None,
+) -> tuple[list[BoardRow], int]:
     """The beds (with the patient in each) and, for clinical readers, their alerts."""
-    result = session.execute(_BOARD, {"ward_id": ward_id, "status": status, "limit": limit,
-                                      "offset": offset, "bed_id": bed_id}).all()
+    result = session.execute(
+        _BOARD,
+        {"ward_id": ward_id, "status": status, "limit": limit, "offset": offset, "bed_id": bed_id},
+    ).all()
     total = int(result[0].total) if result else 0
-    rows = [BoardRow(**{k: v for k, v in r._mapping.items() if k != "total"})
-            for r in result]
+    rows = [BoardRow(**{k: v for k, v in r._mapping.items() if k != "total"}) for r in result]
     if with_alerts:
         ids = [r.admission_id for r in rows if r.admission_id is not None]
         alerts = admission_alerts(session, ids, now)
@@ -254,43 +269,71 @@ def bed_board(session: Session, *, ward_id: int | None, status: str | None, limi
     return rows, total
 
 
-def admission_alerts(session: Session, admission_ids: Sequence[int],
-                     now: datetime) -> dict[int, BedAlertsRow]:
+def admission_alerts(
+    session: Session, admission_ids: Sequence[int], now: datetime
+) -> dict[int, BedAlertsRow]:
     if not admission_ids:
         return {}
     out: dict[int, BedAlertsRow] = {}
     for r in session.execute(_ALERTS, {"ids": list(admission_ids), "now": now}):
-        vitals = {"respiratory_rate": r.respiratory_rate, "spo2_pct": r.spo2_pct,
-                  "systolic_mmhg": r.systolic_mmhg, "heart_rate_bpm": r.heart_rate_bpm,
-                  "temperature_c": Decimal(r.temperature_c) if r.temperature_c is not None
-                  else None, "recorded_at": r.vitals_at}
-        out[r.admission_id] = BedAlertsRow(bool(r.allergy), int(r.overdue_doses),
-                                           int(r.due_doses), int(r.overdue_tasks), vitals,
-                                           r.news2_answers)
+        vitals = {
+            "respiratory_rate": r.respiratory_rate,
+            "spo2_pct": r.spo2_pct,
+            "systolic_mmhg": r.systolic_mmhg,
+            "heart_rate_bpm": r.heart_rate_bpm,
+            "temperature_c": Decimal(r.temperature_c) if r.temperature_c is not None else None,
+            "recorded_at": r.vitals_at,
+        }
+        out[r.admission_id] = BedAlertsRow(
+            bool(r.allergy),
+            int(r.overdue_doses),
+            int(r.due_doses),
+            int(r.overdue_tasks),
+            vitals,
+            r.news2_answers,
+        )
     return out
 
 
-def admissions(session: Session, *, ids: Sequence[int] | None = None,
-               patient_id: int | None = None, status: str | None = None,
-               ward_ids: Sequence[int] | None = None, attending_or_wards: tuple[int, list[int]]
-               | None = None, limit: int = 50, offset: int = 0,
-               with_stays: bool = False) -> tuple[list[AdmissionRow], int]:
+def admissions(
+    session: Session,
+    *,
+    ids: Sequence[int] | None = None,
+    patient_id: int | None = None,
+    status: str | None = None,
+    ward_ids: Sequence[int] | None = None,
+    attending_or_wards: tuple[int, list[int]] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    with_stays: bool = False,
+) -> tuple[list[AdmissionRow], int]:
     """Admissions with their current (or last) bed and ward, newest first.
     ``attending_or_wards = (user_id, ward_ids)``: "mine" — attending, or on those wards."""
     params: dict[str, Any] = {
-        "ids": list(ids) if ids is not None else None, "patient_id": patient_id,
-        "status": status, "ward_ids": list(ward_ids) if ward_ids is not None else None,
+        "ids": list(ids) if ids is not None else None,
+        "patient_id": patient_id,
+        "status": status,
+        "ward_ids": list(ward_ids) if ward_ids is not None else None,
         "attending": attending_or_wards[0] if attending_or_wards else None,
         "or_ward_ids": attending_or_wards[1] if attending_or_wards else None,
-        "limit": limit, "offset": offset}
+        "limit": limit,
+        "offset": offset,
+    }
     result = session.execute(_ADMISSIONS, params).all()
     total = int(result[0].total) if result else 0
-    rows = [AdmissionRow(**{k: v for k, v in r._mapping.items() if k != "total"})
-            for r in result]
+    rows = [AdmissionRow(**{k: v for k, v in r._mapping.items() if k != "total"}) for r in result]
     if with_stays and rows:
         by_id = {r.id: r for r in rows}
         for s in session.execute(_STAYS, {"ids": list(by_id)}):
-            by_id[s.admission_id].stays.append(StayRow(
-                s.bed_id, s.bed_label, s.ward_id, s.ward_code, s.ward_class, s.started_at,
-                s.ended_at))
+            by_id[s.admission_id].stays.append(
+                StayRow(
+                    s.bed_id,
+                    s.bed_label,
+                    s.ward_id,
+                    s.ward_code,
+                    s.ward_class,
+                    s.started_at,
+                    s.ended_at,
+                )
+            )
     return rows, total

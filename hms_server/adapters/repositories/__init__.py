@@ -50,8 +50,7 @@ class Repository:
         """How many rows ``query`` (any SELECT) matches."""
         return int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
-    def page(self, query: Any, order: list[Any], limit: int,
-             offset: int) -> tuple[list[Any], int]:
+    def page(self, query: Any, order: list[Any], limit: int, offset: int) -> tuple[list[Any], int]:
         """One page of ``query`` in ``order`` and the total number of matches."""
         total = self.count(query)
         rows = list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))

@@ -42,15 +42,22 @@ class DispensingRepository(Repository):
         return found
 
     def prescription_items(self, prescription_id: int) -> list[tuple[PrescriptionItem, Drug]]:
-        return [(i, d) for i, d in self.session.execute(
-            select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
-            .where(PrescriptionItem.prescription_id == prescription_id)
-            .order_by(PrescriptionItem.line_no))]
+        return [
+            (i, d)
+            for i, d in self.session.execute(
+                select(PrescriptionItem, Drug)
+                .join(Drug, Drug.id == PrescriptionItem.drug_id)
+                .where(PrescriptionItem.prescription_id == prescription_id)
+                .order_by(PrescriptionItem.line_no)
+            )
+        ]
 
     def prescription_item(self, item_id: int) -> tuple[PrescriptionItem, Drug]:
         row = self.session.execute(
-            select(PrescriptionItem, Drug).join(Drug, Drug.id == PrescriptionItem.drug_id)
-            .where(PrescriptionItem.id == item_id)).first()
+            select(PrescriptionItem, Drug)
+            .join(Drug, Drug.id == PrescriptionItem.drug_id)
+            .where(PrescriptionItem.id == item_id)
+        ).first()
         if row is None:
             raise NotFoundError(f"No prescription item with id {item_id}.")
         return row[0], row[1]
@@ -62,7 +69,8 @@ class DispensingRepository(Repository):
         rows = self.session.execute(
             select(DispenseLine.prescription_item_id, func.sum(DispenseLine.quantity))
             .where(DispenseLine.prescription_item_id.in_(wanted))
-            .group_by(DispenseLine.prescription_item_id))
+            .group_by(DispenseLine.prescription_item_id)
+        )
         totals = {i: Decimal(0) for i in wanted}
         totals.update({pid: qty for pid, qty in rows})
         return totals
@@ -70,8 +78,11 @@ class DispensingRepository(Repository):
     def prescriber_overrode(self, prescription_id: int) -> list[str]:
         """Conflict types the prescriber already overrode when prescribing."""
         types: set[str] = set()
-        for conflicts in self.session.scalars(select(PrescriptionOverride.conflicts).where(
-                PrescriptionOverride.prescription_id == prescription_id)):
+        for conflicts in self.session.scalars(
+            select(PrescriptionOverride.conflicts).where(
+                PrescriptionOverride.prescription_id == prescription_id
+            )
+        ):
             types |= {str(c.get("type")) for c in conflicts}
         return sorted(types)
 
@@ -97,16 +108,25 @@ class DispensingRepository(Repository):
         return found
 
     def dispenses_of(self, prescription_id: int) -> list[Dispense]:
-        return list(self.session.scalars(select(Dispense).where(
-            Dispense.prescription_id == prescription_id).order_by(Dispense.id)))
+        return list(
+            self.session.scalars(
+                select(Dispense)
+                .where(Dispense.prescription_id == prescription_id)
+                .order_by(Dispense.id)
+            )
+        )
 
-    def lines_of(self, dispense_id: int
-                 ) -> list[tuple[DispenseLine, StockBatch, StockItem]]:
-        return [(line, batch, item) for line, batch, item in self.session.execute(
-            select(DispenseLine, StockBatch, StockItem)
-            .join(StockBatch, StockBatch.id == DispenseLine.batch_id)
-            .join(StockItem, StockItem.id == DispenseLine.item_id)
-            .where(DispenseLine.dispense_id == dispense_id).order_by(DispenseLine.id))]
+    def lines_of(self, dispense_id: int) -> list[tuple[DispenseLine, StockBatch, StockItem]]:
+        return [
+            (line, batch, item)
+            for line, batch, item in self.session.execute(
+                select(DispenseLine, StockBatch, StockItem)
+                .join(StockBatch, StockBatch.id == DispenseLine.batch_id)
+                .join(StockItem, StockItem.id == DispenseLine.item_id)
+                .where(DispenseLine.dispense_id == dispense_id)
+                .order_by(DispenseLine.id)
+            )
+        ]
 
     def line(self, line_id: int, *, lock: bool = False) -> DispenseLine:
         found = self.session.get(DispenseLine, line_id, with_for_update=lock)
@@ -123,9 +143,15 @@ class DispensingRepository(Repository):
             raise NotFoundError(f"No requisition with id {requisition_id}.")
         return found
 
-    def requisitions(self, *, ward_location_id: int | None, source_location_id: int | None,
-                     status: str | None, limit: int, offset: int
-                     ) -> tuple[list[Requisition], int]:
+    def requisitions(
+        self,
+        *,
+        ward_location_id: int | None,
+        source_location_id: int | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Requisition], int]:
         query = select(Requisition)
         if ward_location_id is not None:
             query = query.where(Requisition.ward_location_id == ward_location_id)
@@ -135,18 +161,31 @@ class DispensingRepository(Repository):
             query = query.where(Requisition.status == status)
         return self.page(query, [Requisition.id.desc()], limit, offset)
 
-    def requisition_sheet(self, requisition_id: int
-                          ) -> list[tuple[RequisitionLine, StockItem]]:
-        return [(ln, item) for ln, item in self.session.execute(
-            select(RequisitionLine, StockItem)
-            .join(StockItem, StockItem.id == RequisitionLine.item_id)
-            .where(RequisitionLine.requisition_id == requisition_id)
-            .order_by(RequisitionLine.id))]
+    def requisition_sheet(self, requisition_id: int) -> list[tuple[RequisitionLine, StockItem]]:
+        return [
+            (ln, item)
+            for ln, item in self.session.execute(
+                select(RequisitionLine, StockItem)
+                .join(StockItem, StockItem.id == RequisitionLine.item_id)
+                .where(RequisitionLine.requisition_id == requisition_id)
+                .order_by(RequisitionLine.id)
+            )
+        ]
 
     def location_names(self, ids: Iterable[int]) -> dict[int, str]:
-        return dict(self.session.execute(select(StockLocation.id, StockLocation.name).where(
-            StockLocation.id.in_(list(set(ids))))).all())
+        return dict(
+            self.session.execute(
+                select(StockLocation.id, StockLocation.name).where(
+                    StockLocation.id.in_(list(set(ids)))
+                )
+            ).all()
+        )
 
     def requisition_lines(self, requisition_id: int) -> list[RequisitionLine]:
-        return list(self.session.scalars(select(RequisitionLine).where(
-            RequisitionLine.requisition_id == requisition_id).order_by(RequisitionLine.id)))
+        return list(
+            self.session.scalars(
+                select(RequisitionLine)
+                .where(RequisitionLine.requisition_id == requisition_id)
+                .order_by(RequisitionLine.id)
+            )
+        )

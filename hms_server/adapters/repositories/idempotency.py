@@ -13,26 +13,36 @@ from hms_server.adapters.repositories import Repository
 
 
 class IdempotencyRepository(Repository):
-    def claim(self, user_id: int, key: str, *, method: str, path: str,
-              request_hash: str) -> bool:
+    def claim(self, user_id: int, key: str, *, method: str, path: str, request_hash: str) -> bool:
         """Claim ``key`` for this request (INSERT ... ON CONFLICT DO NOTHING): a concurrent
         duplicate waits on the unique index until the first commits. False = taken."""
         claimed = self.session.execute(
             insert(IdempotencyRecord)
-            .values(user_id=user_id, key=key, method=method, path=path,
-                    request_hash=request_hash, created_at=utcnow())
+            .values(
+                user_id=user_id,
+                key=key,
+                method=method,
+                path=path,
+                request_hash=request_hash,
+                created_at=utcnow(),
+            )
             .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.key)).first()
+            .returning(IdempotencyRecord.key)
+        ).first()
         return claimed is not None
 
     def stored(self, user_id: int, key: str) -> tuple[str, int, Any]:
         """(request hash, status code, response body) of the first request with ``key``."""
-        record = self.session.scalars(select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)).one()
+        record = self.session.scalars(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+            )
+        ).one()
         return record.request_hash, record.status_code or 200, record.response
 
     def store_answer(self, user_id: int, key: str, status_code: int, body: Any) -> None:
-        self.session.execute(update(IdempotencyRecord)
-                             .where(IdempotencyRecord.user_id == user_id,
-                                    IdempotencyRecord.key == key)
-                             .values(status_code=status_code, response=body))
+        self.session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .values(status_code=status_code, response=body)
+        )

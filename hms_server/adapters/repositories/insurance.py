@@ -44,18 +44,29 @@ class InsuranceRepository:
         return list(self.session.scalars(query))
 
     def payer_code_taken(self, code: str) -> bool:
-        return self.session.scalar(select(func.count()).select_from(Payer).where(
-            func.upper(Payer.code) == code.upper())) != 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Payer)
+                .where(func.upper(Payer.code) == code.upper())
+            )
+            != 0
+        )
 
     def plan_counts(self) -> dict[int, int]:
-        return {pid: int(n) for pid, n in self.session.execute(
-            select(InsurancePlan.payer_id, func.count()).group_by(InsurancePlan.payer_id))}
+        return {
+            pid: int(n)
+            for pid, n in self.session.execute(
+                select(InsurancePlan.payer_id, func.count()).group_by(InsurancePlan.payer_id)
+            )
+        }
 
     def plan(self, plan_id: int) -> InsurancePlan | None:
         return self.session.get(InsurancePlan, plan_id)
 
-    def plans(self, *, payer_id: int | None = None, ids: Iterable[int] | None = None
-              ) -> list[InsurancePlan]:
+    def plans(
+        self, *, payer_id: int | None = None, ids: Iterable[int] | None = None
+    ) -> list[InsurancePlan]:
         query = select(InsurancePlan).order_by(InsurancePlan.name)
         if payer_id is not None:
             query = query.where(InsurancePlan.payer_id == payer_id)
@@ -64,47 +75,72 @@ class InsuranceRepository:
         return list(self.session.scalars(query))
 
     def plan_code_taken(self, payer_id: int, code: str) -> bool:
-        return self.session.scalar(select(func.count()).select_from(InsurancePlan).where(
-            InsurancePlan.payer_id == payer_id,
-            func.upper(InsurancePlan.code) == code.upper())) != 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(InsurancePlan)
+                .where(
+                    InsurancePlan.payer_id == payer_id,
+                    func.upper(InsurancePlan.code) == code.upper(),
+                )
+            )
+            != 0
+        )
 
     def coverage(self, plan_ids: Iterable[int]) -> dict[int, dict[str, Decimal]]:
         wanted = set(plan_ids)
         found: dict[int, dict[str, Decimal]] = {pid: {} for pid in wanted}
         if wanted:
-            for rule in self.session.scalars(select(PlanCoverageRule).where(
-                    PlanCoverageRule.plan_id.in_(wanted))):
+            for rule in self.session.scalars(
+                select(PlanCoverageRule).where(PlanCoverageRule.plan_id.in_(wanted))
+            ):
                 found[rule.plan_id][rule.category] = rule.percent
         return found
 
     def replace_coverage(self, plan_id: int, rules: dict[str, Decimal]) -> None:
         self.session.execute(delete(PlanCoverageRule).where(PlanCoverageRule.plan_id == plan_id))
-        self.session.add_all(PlanCoverageRule(plan_id=plan_id, category=c, percent=p)
-                             for c, p in rules.items())
+        self.session.add_all(
+            PlanCoverageRule(plan_id=plan_id, category=c, percent=p) for c, p in rules.items()
+        )
 
     # -- policies ---------------------------------------------------------------------------
     def policy(self, policy_id: int, *, lock: bool = False) -> PatientPolicy | None:
         return self.session.get(PatientPolicy, policy_id, with_for_update=lock)
 
     def policies_of(self, patient_id: int) -> list[PatientPolicy]:
-        return list(self.session.scalars(select(PatientPolicy).where(
-            PatientPolicy.patient_id == patient_id).order_by(PatientPolicy.valid_from.desc(),
-                                                             PatientPolicy.id.desc())))
+        return list(
+            self.session.scalars(
+                select(PatientPolicy)
+                .where(PatientPolicy.patient_id == patient_id)
+                .order_by(PatientPolicy.valid_from.desc(), PatientPolicy.id.desc())
+            )
+        )
 
     def member_taken(self, plan_id: int, member_number: str) -> bool:
-        return self.session.scalar(select(func.count()).select_from(PatientPolicy).where(
-            PatientPolicy.plan_id == plan_id,
-            PatientPolicy.member_number == member_number)) != 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(PatientPolicy)
+                .where(
+                    PatientPolicy.plan_id == plan_id, PatientPolicy.member_number == member_number
+                )
+            )
+            != 0
+        )
 
-    def policy_year_usage(self, policy_id: int, year: int, *, exclude_invoice: int | None
-                          ) -> tuple[Decimal, Decimal]:
+    def policy_year_usage(
+        self, policy_id: int, year: int, *, exclude_invoice: int | None
+    ) -> tuple[Decimal, Decimal]:
         """(deductible used, payer amount used) by the policy's other non-void invoices
         issued in ``year``."""
-        query = select(func.coalesce(func.sum(Invoice.deductible), 0),
-                       func.coalesce(func.sum(Invoice.payer_due), 0)
-                       ).where(Invoice.policy_id == policy_id,
-                               Invoice.status.in_(("finalised", "partly_paid", "paid")),
-                               extract("year", Invoice.issued_on) == year)
+        query = select(
+            func.coalesce(func.sum(Invoice.deductible), 0),
+            func.coalesce(func.sum(Invoice.payer_due), 0),
+        ).where(
+            Invoice.policy_id == policy_id,
+            Invoice.status.in_(("finalised", "partly_paid", "paid")),
+            extract("year", Invoice.issued_on) == year,
+        )
         if exclude_invoice is not None:
             query = query.where(Invoice.id != exclude_invoice)
         deductible, payer = self.session.execute(query).one()
@@ -114,17 +150,22 @@ class InsuranceRepository:
     def preauth(self, preauth_id: int, *, lock: bool = False) -> Preauthorization | None:
         return self.session.get(Preauthorization, preauth_id, with_for_update=lock)
 
-    def preauths(self, *, patient_id: int | None, status: str | None, limit: int, offset: int
-                 ) -> tuple[list[Preauthorization], int]:
+    def preauths(
+        self, *, patient_id: int | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[Preauthorization], int]:
         query = select(Preauthorization)
         if patient_id is not None:
             query = query.where(Preauthorization.patient_id == patient_id)
         if status:
             query = query.where(Preauthorization.status == status)
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(self.session.scalars(query.order_by(Preauthorization.requested_at.desc(),
-                                                        Preauthorization.id.desc())
-                                         .limit(limit).offset(offset)))
+        rows = list(
+            self.session.scalars(
+                query.order_by(Preauthorization.requested_at.desc(), Preauthorization.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        )
         return rows, total
 
     # -- claims --------------------------------------------------------------------------------
@@ -141,12 +182,20 @@ class InsuranceRepository:
         query = select(Claim).where(Claim.payer_id == payer_id, Claim.status == "ready")
         if ids is not None:
             query = query.where(Claim.id.in_(ids))
-        return list(self.session.scalars(query.order_by(Claim.id)
-                                         .with_for_update(skip_locked=True)))
+        return list(
+            self.session.scalars(query.order_by(Claim.id).with_for_update(skip_locked=True))
+        )
 
-    def list_claims(self, *, payer_id: int | None, status: Sequence[str] | None,
-                    patient_id: int | None, worklist: str | None, limit: int, offset: int
-                    ) -> tuple[list[Claim], int]:
+    def list_claims(
+        self,
+        *,
+        payer_id: int | None,
+        status: Sequence[str] | None,
+        patient_id: int | None,
+        worklist: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Claim], int]:
         query = select(Claim)
         if payer_id is not None:
             query = query.where(Claim.payer_id == payer_id)
@@ -155,17 +204,23 @@ class InsuranceRepository:
         if status:
             query = query.where(Claim.status.in_(list(status)))
         if worklist == "rejected":
-            query = query.where(Claim.status.in_(("rejected", "partly_approved")),
-                                Claim.rejection_resolution.is_(None))
+            query = query.where(
+                Claim.status.in_(("rejected", "partly_approved")),
+                Claim.rejection_resolution.is_(None),
+            )
         elif worklist == "awaiting_remittance":
-            query = query.where(Claim.status.in_(("approved", "partly_approved")),
-                                Claim.remitted < func.coalesce(Claim.approved, 0))
+            query = query.where(
+                Claim.status.in_(("approved", "partly_approved")),
+                Claim.remitted < func.coalesce(Claim.approved, 0),
+            )
         elif worklist is not None:
             query = query.where(Claim.status.in_(CLAIM_WORKLISTS[worklist]))
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(self.session.scalars(query.order_by(Claim.created_at.desc(),
-                                                        Claim.id.desc())
-                                         .limit(limit).offset(offset)))
+        rows = list(
+            self.session.scalars(
+                query.order_by(Claim.created_at.desc(), Claim.id.desc()).limit(limit).offset(offset)
+            )
+        )
         return rows, total
 
     def batch(self, batch_id: int) -> ClaimBatch | None:
@@ -175,16 +230,25 @@ class InsuranceRepository:
         wanted = set(ids)
         if not wanted:
             return {}
-        return {b.id: b for b in self.session.scalars(select(ClaimBatch).where(
-            ClaimBatch.id.in_(wanted)))}
+        return {
+            b.id: b
+            for b in self.session.scalars(select(ClaimBatch).where(ClaimBatch.id.in_(wanted)))
+        }
 
     def claims_of_batch(self, batch_id: int) -> list[Claim]:
-        return list(self.session.scalars(select(Claim).where(Claim.batch_id == batch_id)
-                                         .order_by(Claim.id)))
+        return list(
+            self.session.scalars(select(Claim).where(Claim.batch_id == batch_id).order_by(Claim.id))
+        )
 
     def active_policy_on(self, patient_id: int, on: date) -> PatientPolicy | None:
-        return self.session.scalar(select(PatientPolicy).where(
-            PatientPolicy.patient_id == patient_id, PatientPolicy.active.is_(True),
-            PatientPolicy.valid_from <= on,
-            or_(PatientPolicy.valid_to.is_(None), PatientPolicy.valid_to >= on))
-            .order_by(PatientPolicy.valid_from.desc()).limit(1))
+        return self.session.scalar(
+            select(PatientPolicy)
+            .where(
+                PatientPolicy.patient_id == patient_id,
+                PatientPolicy.active.is_(True),
+                PatientPolicy.valid_from <= on,
+                or_(PatientPolicy.valid_to.is_(None), PatientPolicy.valid_to >= on),
+            )
+            .order_by(PatientPolicy.valid_from.desc())
+            .limit(1)
+        )

@@ -56,8 +56,9 @@ class BalanceRow:
     unit_cost: Decimal
 
     def candidate(self) -> PickCandidate:
-        return PickCandidate(self.batch_id, self.item_id, self.lot, self.expiry, self.quantity,
-                             self.status)
+        return PickCandidate(
+            self.batch_id, self.item_id, self.lot, self.expiry, self.quantity, self.status
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,11 @@ class StockRepository(Repository):
 
     # -- numbers ---------------------------------------------------------------------------
     def next_number(self, prefix: str, sequence: Any) -> str:
-        return str(self.session.scalar(select(
-            literal(prefix) + func.lpad(cast(sequence.next_value(), String), 8, "0"))))
+        return str(
+            self.session.scalar(
+                select(literal(prefix) + func.lpad(cast(sequence.next_value(), String), 8, "0"))
+            )
+        )
 
     # -- locations -------------------------------------------------------------------------
     def location(self, location_id: int) -> StockLocation:
@@ -95,8 +99,9 @@ class StockRepository(Repository):
             raise NotFoundError(f"No stock location with id {location_id}.")
         return found
 
-    def locations(self, *, kind: str | None = None, active_only: bool = True
-                  ) -> list[StockLocation]:
+    def locations(
+        self, *, kind: str | None = None, active_only: bool = True
+    ) -> list[StockLocation]:
         query = select(StockLocation)
         if kind:
             query = query.where(StockLocation.kind == kind)
@@ -105,8 +110,12 @@ class StockRepository(Repository):
         return list(self.session.scalars(query.order_by(StockLocation.kind, StockLocation.name)))
 
     def location_code_taken(self, code: str) -> bool:
-        return self.session.scalar(select(StockLocation.id).where(
-            func.lower(StockLocation.code) == code.lower())) is not None
+        return (
+            self.session.scalar(
+                select(StockLocation.id).where(func.lower(StockLocation.code) == code.lower())
+            )
+            is not None
+        )
 
     # -- catalogue -------------------------------------------------------------------------
     def item(self, item_id: int, *, lock: bool = False) -> StockItem:
@@ -119,12 +128,17 @@ class StockRepository(Repository):
         wanted = set(ids)
         if not wanted:
             return {}
-        return {i.id: i for i in self.session.scalars(
-            select(StockItem).where(StockItem.id.in_(wanted)))}
+        return {
+            i.id: i for i in self.session.scalars(select(StockItem).where(StockItem.id.in_(wanted)))
+        }
 
     def item_code_taken(self, code: str) -> bool:
-        return self.session.scalar(select(StockItem.id).where(
-            func.lower(StockItem.code) == code.lower())) is not None
+        return (
+            self.session.scalar(
+                select(StockItem.id).where(func.lower(StockItem.code) == code.lower())
+            )
+            is not None
+        )
 
     def drug(self, drug_id: int) -> Drug | None:
         return self.session.get(Drug, drug_id)
@@ -136,17 +150,24 @@ class StockRepository(Repository):
         return {d.id: d for d in self.session.scalars(select(Drug).where(Drug.id.in_(wanted)))}
 
     def items_for_drugs(self, drug_ids: Iterable[int]) -> list[StockItem]:
-        return list(self.session.scalars(
-            select(StockItem).where(StockItem.drug_id.in_(set(drug_ids)),
-                                    StockItem.active.is_(True)).order_by(StockItem.id)))
+        return list(
+            self.session.scalars(
+                select(StockItem)
+                .where(StockItem.drug_id.in_(set(drug_ids)), StockItem.active.is_(True))
+                .order_by(StockItem.id)
+            )
+        )
 
     def packs_for(self, item_ids: Iterable[int]) -> dict[int, list[StockItemPack]]:
         wanted = set(item_ids)
         found: dict[int, list[StockItemPack]] = {i: [] for i in wanted}
         if not wanted:
             return found
-        for pack in self.session.scalars(select(StockItemPack).where(
-                StockItemPack.item_id.in_(wanted)).order_by(StockItemPack.base_quantity)):
+        for pack in self.session.scalars(
+            select(StockItemPack)
+            .where(StockItemPack.item_id.in_(wanted))
+            .order_by(StockItemPack.base_quantity)
+        ):
             found[pack.item_id].append(pack)
         return found
 
@@ -156,8 +177,9 @@ class StockRepository(Repository):
     def gtins_taken(self, gtins: Sequence[str]) -> list[str]:
         if not gtins:
             return []
-        found = self.session.scalars(select(StockItemPack.gtin).where(
-            StockItemPack.gtin.in_(list(gtins))))
+        found = self.session.scalars(
+            select(StockItemPack.gtin).where(StockItemPack.gtin.in_(list(gtins)))
+        )
         return [g for g in found if g is not None]
 
     def supplier(self, supplier_id: int, *, lock: bool = False) -> Supplier | None:
@@ -179,13 +201,22 @@ class StockRepository(Repository):
             query = query.with_for_update()
         return self.session.scalar(query)
 
-    def add_batch(self, *, item_id: int, lot: str, expiry: date, unit_cost: Decimal,
-                  supplier_id: int | None) -> StockBatch:
+    def add_batch(
+        self, *, item_id: int, lot: str, expiry: date, unit_cost: Decimal, supplier_id: int | None
+    ) -> StockBatch:
         """Create the batch, or return the one a concurrent receipt just created."""
-        stmt = (pg_insert(StockBatch).values(item_id=item_id, lot=lot, expiry=expiry,
-                                             unit_cost=unit_cost, supplier_id=supplier_id,
-                                             created_at=utcnow())
-                .on_conflict_do_nothing(constraint="uq_stock_batches_item_lot"))
+        stmt = (
+            pg_insert(StockBatch)
+            .values(
+                item_id=item_id,
+                lot=lot,
+                expiry=expiry,
+                unit_cost=unit_cost,
+                supplier_id=supplier_id,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(constraint="uq_stock_batches_item_lot")
+        )
         self.session.execute(stmt)
         batch = self.batch_by_lot(item_id, lot, lock=True)
         assert batch is not None
@@ -193,10 +224,16 @@ class StockRepository(Repository):
 
     # -- balances --------------------------------------------------------------------------
     def _balance_query(self) -> Any:
-        return (select(StockBalance.location_id, StockBalance.batch_id, StockBalance.item_id,
-                       StockBatch.lot, StockBatch.expiry, StockBalance.quantity,
-                       StockBalance.status, StockBatch.unit_cost)
-                .join(StockBatch, StockBatch.id == StockBalance.batch_id))
+        return select(
+            StockBalance.location_id,
+            StockBalance.batch_id,
+            StockBalance.item_id,
+            StockBatch.lot,
+            StockBatch.expiry,
+            StockBalance.quantity,
+            StockBalance.status,
+            StockBatch.unit_cost,
+        ).join(StockBatch, StockBatch.id == StockBalance.batch_id)
 
     def lock_balances(self, location_id: int, item_ids: Iterable[int]) -> list[BalanceRow]:
         """Every balance of these items at the location, row-locked in batch order (one order
@@ -208,7 +245,8 @@ class StockRepository(Repository):
             self._balance_query()
             .where(StockBalance.location_id == location_id, StockBalance.item_id.in_(wanted))
             .order_by(StockBalance.batch_id)
-            .with_for_update(of=StockBalance))
+            .with_for_update(of=StockBalance)
+        )
         return [BalanceRow(*row) for row in rows]
 
     def balances(self, location_id: int, item_ids: Iterable[int]) -> list[BalanceRow]:
@@ -219,13 +257,14 @@ class StockRepository(Repository):
         rows = self.session.execute(
             self._balance_query()
             .where(StockBalance.location_id == location_id, StockBalance.item_id.in_(wanted))
-            .order_by(StockBalance.batch_id))
+            .order_by(StockBalance.batch_id)
+        )
         return [BalanceRow(*row) for row in rows]
 
-    def balance(self, location_id: int, batch_id: int, *, lock: bool = False
-                ) -> BalanceRow | None:
-        query = self._balance_query().where(StockBalance.location_id == location_id,
-                                            StockBalance.batch_id == batch_id)
+    def balance(self, location_id: int, batch_id: int, *, lock: bool = False) -> BalanceRow | None:
+        query = self._balance_query().where(
+            StockBalance.location_id == location_id, StockBalance.batch_id == batch_id
+        )
         if lock:
             query = query.with_for_update(of=StockBalance)
         row = self.session.execute(query).first()
@@ -236,34 +275,48 @@ class StockRepository(Repository):
         only when it writes it; taking these first, in id order, prevents A→B / B→A
         deadlocks)."""
         for batch_id in sorted(set(batch_ids)):
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                                 {"space": _BATCH_LOCK_SPACE, "key": batch_id % 2_000_000_000})
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                {"space": _BATCH_LOCK_SPACE, "key": batch_id % 2_000_000_000},
+            )
 
-    def set_status(self, location_id: int, batch_id: int, status: str, reason: str | None
-                   ) -> int:
+    def set_status(self, location_id: int, batch_id: int, status: str, reason: str | None) -> int:
         result = self.session.execute(
             update(StockBalance)
             .where(StockBalance.location_id == location_id, StockBalance.batch_id == batch_id)
-            .values(status=status, status_reason=reason, updated_at=utcnow()))
+            .values(status=status, status_reason=reason, updated_at=utcnow())
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def mark_batch_recalled(self, batch_id: int, reason: str, at: datetime) -> None:
-        self.session.execute(update(StockBatch).where(StockBatch.id == batch_id)
-                             .values(recalled_at=at, recall_reason=reason))
         self.session.execute(
-            update(StockBalance).where(StockBalance.batch_id == batch_id)
-            .values(status="recalled", status_reason=reason[:200], updated_at=at))
+            update(StockBatch)
+            .where(StockBatch.id == batch_id)
+            .values(recalled_at=at, recall_reason=reason)
+        )
+        self.session.execute(
+            update(StockBalance)
+            .where(StockBalance.batch_id == batch_id)
+            .values(status="recalled", status_reason=reason[:200], updated_at=at)
+        )
 
     def expire_balances(self, today: date) -> tuple[int, Decimal]:
         """Move every available or quarantined balance of an expired lot to ``expired``."""
         rows = self.session.execute(
             update(StockBalance)
-            .where(StockBalance.batch_id == StockBatch.id, StockBatch.expiry < today,
-                   StockBalance.status.in_(("available", "quarantined")),
-                   StockBalance.quantity > 0)
-            .values(status="expired", status_reason=f"expired (sweep {today.isoformat()})",
-                    updated_at=utcnow())
-            .returning(StockBalance.quantity)).all()
+            .where(
+                StockBalance.batch_id == StockBatch.id,
+                StockBatch.expiry < today,
+                StockBalance.status.in_(("available", "quarantined")),
+                StockBalance.quantity > 0,
+            )
+            .values(
+                status="expired",
+                status_reason=f"expired (sweep {today.isoformat()})",
+                updated_at=utcnow(),
+            )
+            .returning(StockBalance.quantity)
+        ).all()
         return len(rows), sum((r[0] for r in rows), Decimal(0))
 
     # -- ledger ----------------------------------------------------------------------------
@@ -273,22 +326,39 @@ class StockRepository(Repository):
         if not postings:
             return []
         at = utcnow()
-        values = [{"at": p.at or at, "kind": p.kind, "item_id": p.item_id, "batch_id": p.batch_id,
-                   "location_id": p.location_id, "quantity_delta": p.quantity_delta,
-                   "unit_cost": p.unit_cost, "reason": p.reason, "reason_code": p.reason_code,
-                   "user_id": p.user_id, "reference_type": p.reference_type,
-                   "reference_id": p.reference_id} for p in postings]
+        values = [
+            {
+                "at": p.at or at,
+                "kind": p.kind,
+                "item_id": p.item_id,
+                "batch_id": p.batch_id,
+                "location_id": p.location_id,
+                "quantity_delta": p.quantity_delta,
+                "unit_cost": p.unit_cost,
+                "reason": p.reason,
+                "reason_code": p.reason_code,
+                "user_id": p.user_id,
+                "reference_type": p.reference_type,
+                "reference_id": p.reference_id,
+            }
+            for p in postings
+        ]
         try:
             with self.session.begin_nested():
-                ids = list(self.session.scalars(
-                    insert(StockMovement).returning(StockMovement.id, sort_by_parameter_order=True),
-                    values))
+                ids = list(
+                    self.session.scalars(
+                        insert(StockMovement).returning(
+                            StockMovement.id, sort_by_parameter_order=True
+                        ),
+                        values,
+                    )
+                )
         except IntegrityError as exc:
             name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
             if name == NEGATIVE_BALANCE:
                 raise InsufficientStockError(
-                    "Not enough stock: someone else took it a moment ago. Reload and try "
-                    "again.") from exc
+                    "Not enough stock: someone else took it a moment ago. Reload and try again."
+                ) from exc
             raise
         return ids
 
@@ -299,14 +369,22 @@ class StockRepository(Repository):
     def movements(self, ids: Sequence[int]) -> list[StockMovement]:
         if not ids:
             return []
-        return list(self.session.scalars(select(StockMovement).where(
-            StockMovement.id.in_(list(ids))).order_by(StockMovement.id)))
+        return list(
+            self.session.scalars(
+                select(StockMovement)
+                .where(StockMovement.id.in_(list(ids)))
+                .order_by(StockMovement.id)
+            )
+        )
 
     def balance_total(self, location_id: int, item_id: int) -> Decimal:
-        return self.session.scalar(select(func.coalesce(func.sum(StockBalance.quantity), 0))
-                                   .where(StockBalance.location_id == location_id,
-                                          StockBalance.item_id == item_id,
-                                          and_(StockBalance.status == "available")))  # type: ignore[return-value]
+        return self.session.scalar(
+            select(func.coalesce(func.sum(StockBalance.quantity), 0)).where(
+                StockBalance.location_id == location_id,
+                StockBalance.item_id == item_id,
+                and_(StockBalance.status == "available"),
+            )
+        )  # type: ignore[return-value]
 
 
 class StockCountRepository(Repository):
@@ -318,45 +396,63 @@ class StockCountRepository(Repository):
             raise NotFoundError(f"No stock count with id {count_id}.")
         return found
 
-    def held_for_count(self, location_id: int, item_class: str | None
-                       ) -> list[tuple[int, int, Decimal]]:
+    def held_for_count(
+        self, location_id: int, item_class: str | None
+    ) -> list[tuple[int, int, Decimal]]:
         """(item, batch, quantity) of everything held at the location (of the class),
         row-locked so the snapshot is consistent."""
-        query = (select(StockBalance.item_id, StockBalance.batch_id, StockBalance.quantity)
-                 .join(StockItem, StockItem.id == StockBalance.item_id)
-                 .where(StockBalance.location_id == location_id, StockBalance.quantity > 0)
-                 .with_for_update(of=StockBalance))
+        query = (
+            select(StockBalance.item_id, StockBalance.batch_id, StockBalance.quantity)
+            .join(StockItem, StockItem.id == StockBalance.item_id)
+            .where(StockBalance.location_id == location_id, StockBalance.quantity > 0)
+            .with_for_update(of=StockBalance)
+        )
         if item_class:
             query = query.where(StockItem.item_class == item_class)
         return [(i, b, q) for i, b, q in self.session.execute(query)]
 
     def lines(self, count_id: int) -> list[StockCountLine]:
-        return list(self.session.scalars(select(StockCountLine).where(
-            StockCountLine.count_id == count_id)))
+        return list(
+            self.session.scalars(select(StockCountLine).where(StockCountLine.count_id == count_id))
+        )
 
     def sheet(self, count_id: int) -> list[tuple[StockCountLine, StockBatch, StockItem]]:
         """The count's lines with their batch and item, by item name and expiry."""
-        return [(ln, b, i) for ln, b, i in self.session.execute(
-            select(StockCountLine, StockBatch, StockItem)
-            .join(StockBatch, StockBatch.id == StockCountLine.batch_id)
-            .join(StockItem, StockItem.id == StockCountLine.item_id)
-            .where(StockCountLine.count_id == count_id)
-            .order_by(StockItem.name, StockBatch.expiry, StockBatch.id))]
+        return [
+            (ln, b, i)
+            for ln, b, i in self.session.execute(
+                select(StockCountLine, StockBatch, StockItem)
+                .join(StockBatch, StockBatch.id == StockCountLine.batch_id)
+                .join(StockItem, StockItem.id == StockCountLine.item_id)
+                .where(StockCountLine.count_id == count_id)
+                .order_by(StockItem.name, StockBatch.expiry, StockBatch.id)
+            )
+        ]
 
     def any_uncounted(self, count_id: int) -> bool:
-        return self.session.scalar(select(StockCountLine.id).where(
-            StockCountLine.count_id == count_id, StockCountLine.counted_quantity.is_(None))
-            .limit(1)) is not None
+        return (
+            self.session.scalar(
+                select(StockCountLine.id)
+                .where(
+                    StockCountLine.count_id == count_id, StockCountLine.counted_quantity.is_(None)
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
     def batches(self, ids: Iterable[int]) -> dict[int, StockBatch]:
         wanted = list(set(ids))
         if not wanted:
             return {}
-        return {b.id: b for b in self.session.scalars(
-            select(StockBatch).where(StockBatch.id.in_(wanted)))}
+        return {
+            b.id: b
+            for b in self.session.scalars(select(StockBatch).where(StockBatch.id.in_(wanted)))
+        }
 
-    def counts(self, *, location_id: int | None, status: str | None, limit: int,
-               offset: int) -> tuple[list[StockCount], int]:
+    def counts(
+        self, *, location_id: int | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[StockCount], int]:
         query = select(StockCount)
         if location_id is not None:
             query = query.where(StockCount.location_id == location_id)

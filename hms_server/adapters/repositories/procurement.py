@@ -29,8 +29,12 @@ class ProcurementRepository(Repository):
         return found
 
     def supplier_code_taken(self, code: str) -> bool:
-        return self.session.scalar(select(Supplier.id).where(
-            func.upper(Supplier.code) == code.upper())) is not None
+        return (
+            self.session.scalar(
+                select(Supplier.id).where(func.upper(Supplier.code) == code.upper())
+            )
+            is not None
+        )
 
     def suppliers(self, *, q: str | None, include_inactive: bool) -> list[Supplier]:
         query = select(Supplier)
@@ -48,23 +52,35 @@ class ProcurementRepository(Repository):
         return found
 
     def order_lines(self, order_id: int, *, lock: bool = False) -> list[PurchaseOrderLine]:
-        query = (select(PurchaseOrderLine).where(PurchaseOrderLine.order_id == order_id)
-                 .order_by(PurchaseOrderLine.line_no))
+        query = (
+            select(PurchaseOrderLine)
+            .where(PurchaseOrderLine.order_id == order_id)
+            .order_by(PurchaseOrderLine.line_no)
+        )
         if lock:
             query = query.with_for_update()
         return list(self.session.scalars(query))
 
-    def order_lines_with_items(self, order_id: int
-                               ) -> list[tuple[PurchaseOrderLine, StockItem]]:
-        return [(ln, item) for ln, item in self.session.execute(
-            select(PurchaseOrderLine, StockItem)
-            .join(StockItem, StockItem.id == PurchaseOrderLine.item_id)
-            .where(PurchaseOrderLine.order_id == order_id)
-            .order_by(PurchaseOrderLine.line_no))]
+    def order_lines_with_items(self, order_id: int) -> list[tuple[PurchaseOrderLine, StockItem]]:
+        return [
+            (ln, item)
+            for ln, item in self.session.execute(
+                select(PurchaseOrderLine, StockItem)
+                .join(StockItem, StockItem.id == PurchaseOrderLine.item_id)
+                .where(PurchaseOrderLine.order_id == order_id)
+                .order_by(PurchaseOrderLine.line_no)
+            )
+        ]
 
-    def orders(self, *, status: str | None, supplier_id: int | None,
-               location_id: int | None, limit: int, offset: int
-               ) -> tuple[list[PurchaseOrder], int]:
+    def orders(
+        self,
+        *,
+        status: str | None,
+        supplier_id: int | None,
+        location_id: int | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[PurchaseOrder], int]:
         query = select(PurchaseOrder)
         if status:
             query = query.where(PurchaseOrder.status == status)
@@ -82,18 +98,29 @@ class ProcurementRepository(Repository):
         return found
 
     def receipt_lines(self, receipt_id: int) -> list[GoodsReceiptLine]:
-        return list(self.session.scalars(select(GoodsReceiptLine).where(
-            GoodsReceiptLine.receipt_id == receipt_id).order_by(GoodsReceiptLine.line_no)))
+        return list(
+            self.session.scalars(
+                select(GoodsReceiptLine)
+                .where(GoodsReceiptLine.receipt_id == receipt_id)
+                .order_by(GoodsReceiptLine.line_no)
+            )
+        )
 
     def received_of_batch(self, batch_id: int) -> Decimal:
         """Everything ever received of a lot (the weight of its current unit cost)."""
-        return Decimal(self.session.scalar(
-            select(func.coalesce(func.sum(GoodsReceiptLine.quantity), 0))
-            .where(GoodsReceiptLine.batch_id == batch_id)) or 0)
+        return Decimal(
+            self.session.scalar(
+                select(func.coalesce(func.sum(GoodsReceiptLine.quantity), 0)).where(
+                    GoodsReceiptLine.batch_id == batch_id
+                )
+            )
+            or 0
+        )
 
     def items(self, ids: Iterable[int]) -> dict[int, StockItem]:
         wanted = list(set(ids))
         if not wanted:
             return {}
-        return {i.id: i for i in self.session.scalars(
-            select(StockItem).where(StockItem.id.in_(wanted)))}
+        return {
+            i.id: i for i in self.session.scalars(select(StockItem).where(StockItem.id.in_(wanted)))
+        }

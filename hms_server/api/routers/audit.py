@@ -36,9 +36,24 @@ def list_audit(
 ) -> Page[AuditEntryRead]:
     """Audit entries in a time range, filterable by user, patient, action, category and
     outcome, sortable by any column (prefix ``-`` for descending)."""
-    flt = AuditFilter(since=since, until=until, user=user, user_id=user_id,
-                      patient_id=patient_id, action=action, category=category, outcome=outcome)
+    flt = AuditFilter(
+        since=since,
+        until=until,
+        user=user,
+        user_id=user_id,
+        patient_id=patient_id,
+        action=action,
+        category=category,
+        outcome=outcome,
+    )
     rows, total = search_audit(ctx.uow(), flt, sort=sort, limit=limit, offset=offset)
-    return Page[AuditEntryRead](items=[read(AuditEntryRead, combined(
-        r.entry, patient_mrn=r.patient_mrn, patient_name=r.patient_name)) for r in rows],
-        total=total)
+    return Page[AuditEntryRead](
+        items=[
+            read(
+                AuditEntryRead,
+                combined(r.entry, patient_mrn=r.patient_mrn, patient_name=r.patient_name),
+            )
+            for r in rows
+        ],
+        total=total,
+    )

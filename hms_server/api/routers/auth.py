@@ -25,27 +25,35 @@ router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
-    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                         expires_in=pair.expires_in, user=UserRead.model_validate(pair.user))
+    return TokenResponse(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        user=UserRead.model_validate(pair.user),
+    )
 
 
 @router.post("/auth/login", operation_id="login", dependencies=[Depends(PUBLIC)])
-def login(body: LoginRequest, request: Request, settings: SettingsDep,
-          actor: AnonymousActor) -> TokenResponse:
+def login(
+    body: LoginRequest, request: Request, settings: SettingsDep, actor: AnonymousActor
+) -> TokenResponse:
     """Exchange username + password (+ TOTP when required) for an access/refresh token pair."""
     uow = uow_for(request, actor)
-    pair = auth_service.login(uow, settings, username=body.username, password=body.password,
-                              totp=body.totp, actor=actor)
+    pair = auth_service.login(
+        uow, settings, username=body.username, password=body.password, totp=body.totp, actor=actor
+    )
     return _tokens(pair)
 
 
 @router.post("/auth/refresh", operation_id="refresh_tokens", dependencies=[Depends(PUBLIC)])
-def refresh(body: RefreshRequest, request: Request, settings: SettingsDep,
-            actor: AnonymousActor) -> TokenResponse:
+def refresh(
+    body: RefreshRequest, request: Request, settings: SettingsDep, actor: AnonymousActor
+) -> TokenResponse:
     """Rotate the refresh token. Each is single-use; replaying one ends the session."""
     uow = uow_for(request, actor)
-    return _tokens(auth_service.refresh(uow, settings, refresh_token=body.refresh_token,
-                                        actor=actor))
+    return _tokens(
+        auth_service.refresh(uow, settings, refresh_token=body.refresh_token, actor=actor)
+    )
 
 
 @router.post("/auth/logout", operation_id="logout", status_code=204)
@@ -68,12 +76,19 @@ def me(ctx: SignedIn) -> MeRead:
     """The signed-in user, their permissions and the desktop workspaces they may open."""
     user = ctx.principal.user or get_user(ctx.uow(), ctx.principal.user_id)
     base = UserRead.model_validate(user).model_dump()
-    return MeRead(**base, permissions=sorted(p.value for p in ctx.principal.permissions),
-                  workspaces=workspaces_for(ctx.principal.roles),
-                  hospital=HospitalRead(
-                      name=ctx.hospital.name, timezone=ctx.hospital.timezone,
-                      address=ctx.hospital.address, phone=ctx.hospital.phone,
-                      email=ctx.hospital.email, tax_id=ctx.hospital.tax_id,
-                      currency=ctx.hospital.currency,
-                      currency_minor_unit=ctx.hospital.currency_minor_unit,
-                      has_logo=read_logo(ctx.hospital.logo_file) is not None))
+    return MeRead(
+        **base,
+        permissions=sorted(p.value for p in ctx.principal.permissions),
+        workspaces=workspaces_for(ctx.principal.roles),
+        hospital=HospitalRead(
+            name=ctx.hospital.name,
+            timezone=ctx.hospital.timezone,
+            address=ctx.hospital.address,
+            phone=ctx.hospital.phone,
+            email=ctx.hospital.email,
+            tax_id=ctx.hospital.tax_id,
+            currency=ctx.hospital.currency,
+            currency_minor_unit=ctx.hospital.currency_minor_unit,
+            has_logo=read_logo(ctx.hospital.logo_file) is not None,
+        ),
+    )

@@ -28,19 +28,34 @@ from hms_server.services.billing import charges as svc
 router = APIRouter(tags=["billing: charges"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("/charges", operation_id="create_charge", status_code=201,
-             response_model=ChargeRead,
-             responses={422: {"description": "unknown_price_code, too_many_decimals, ..."}})
-def create_charge(body: ChargeCreate, request: Request, ctx: BillingWriter,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/charges",
+    operation_id="create_charge",
+    status_code=201,
+    response_model=ChargeRead,
+    responses={422: {"description": "unknown_price_code, too_many_decimals, ..."}},
+)
+def create_charge(
+    body: ChargeCreate, request: Request, ctx: BillingWriter, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """A manual charge priced from the list in force on the service date."""
     return run_idempotent(
-        ctx, request, idempotency_key, body,
+        ctx,
+        request,
+        idempotency_key,
+        body,
         lambda uow: svc.add_manual_charge(
-            uow, patient_id=body.patient_id, price_item_code=body.price_item_code,
-            price_item_id=body.price_item_id, quantity=body.quantity, reason=body.reason,
-            encounter_id=body.encounter_id, service_date=body.service_date),
-        lambda charge: to_model(ctx, ChargeRead, charge))
+            uow,
+            patient_id=body.patient_id,
+            price_item_code=body.price_item_code,
+            price_item_id=body.price_item_id,
+            quantity=body.quantity,
+            reason=body.reason,
+            encounter_id=body.encounter_id,
+            service_date=body.service_date,
+        ),
+        lambda charge: to_model(ctx, ChargeRead, charge),
+    )
 
 
 @router.get("/patients/{patient_id}/charges", operation_id="list_patient_charges")
@@ -54,15 +69,19 @@ def list_patient_charges(
     offset: Offset = 0,
 ) -> Page[ChargeRead]:
     """The patient's charges (``status=unbilled`` for what is not on an invoice yet)."""
-    rows, total = svc.list_patient_charges(ctx.uow(), patient_id, status=status,
-                                           encounter_id=encounter_id,
-                                           admission_id=admission_id, limit=limit,
-                                           offset=offset)
+    rows, total = svc.list_patient_charges(
+        ctx.uow(),
+        patient_id,
+        status=status,
+        encounter_id=encounter_id,
+        admission_id=admission_id,
+        limit=limit,
+        offset=offset,
+    )
     return Page[ChargeRead](items=to_models(ctx, ChargeRead, rows), total=total)
 
 
 @router.post("/charges/{charge_id}/reverse", operation_id="reverse_charge")
 def reverse_charge(charge_id: IdPath, body: ChargeReverse, ctx: BillingWriter) -> ChargeRead:
     """Take back an unbilled charge (409 when billed: credit its invoice instead)."""
-    return to_model(ctx, ChargeRead, svc.reverse_charge(ctx.uow(), charge_id,
-                                                        reason=body.reason))
+    return to_model(ctx, ChargeRead, svc.reverse_charge(ctx.uow(), charge_id, reason=body.reason))

@@ -50,53 +50,86 @@ def _intent_read(ctx: RequestContext, intent: object, receipt: str | None) -> Ca
     return to_model(ctx, CardIntentRead, intent).model_copy(update={"receipt_number": receipt})
 
 
-@router.post("/payments", operation_id="create_payment", status_code=201,
-             response_model=PaymentRead,
-             responses={409: {"description": "invoice_not_payable (draft or void), "
-                                             "exceeds_payer_balance"},
-                        422: {"description": "too_many_decimals, validation_error"}})
-def create_payment(body: PaymentCreate, request: Request, ctx: Cashier,
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/payments",
+    operation_id="create_payment",
+    status_code=201,
+    response_model=PaymentRead,
+    responses={
+        409: {"description": "invoice_not_payable (draft or void), exceeds_payer_balance"},
+        422: {"description": "too_many_decimals, validation_error"},
+    },
+)
+def create_payment(
+    body: PaymentCreate, request: Request, ctx: Cashier, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Money received (cash, a card on a stand-alone terminal, bank transfer, insurance).
     What the invoice no longer owes becomes account credit (``to_credit``); ``tendered``
     cash gives ``change_due``. The answer carries the receipt number."""
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: svc.post_payment(uow, invoice_id=body.invoice_id,
-                                     patient_id=body.patient_id, amount=body.amount,
-                                     method=body.method, kind=body.kind,
-                                     reference=body.reference, tendered=body.tendered),
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda uow: svc.post_payment(
+            uow,
+            invoice_id=body.invoice_id,
+            patient_id=body.patient_id,
+            amount=body.amount,
+            method=body.method,
+            kind=body.kind,
+            reference=body.reference,
+            tendered=body.tendered,
+        ),
         lambda view: to_model(ctx, PaymentRead, view),
-        headers=lambda view: {"Location": f"/api/v1/payments/{view.id}"})
+        headers=lambda view: {"Location": f"/api/v1/payments/{view.id}"},
+    )
 
 
 @router.get("/payments", operation_id="list_payments")
-def list_payments(ctx: BillingReader, patient_id: OptionalId = None,
-                  invoice_id: OptionalId = None, limit: Limit = 50,
-                  offset: Offset = 0) -> Page[PaymentRead]:
+def list_payments(
+    ctx: BillingReader,
+    patient_id: OptionalId = None,
+    invoice_id: OptionalId = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[PaymentRead]:
     """A patient's payments (newest first) or those applied to one invoice."""
     if (patient_id is None) == (invoice_id is None):
         raise ValidationFailedError("Give exactly one of patient_id and invoice_id.")
-    rows, total = svc.list_payments(ctx.uow(), patient_id=patient_id, invoice_id=invoice_id,
-                                    limit=limit, offset=offset)
+    rows, total = svc.list_payments(
+        ctx.uow(), patient_id=patient_id, invoice_id=invoice_id, limit=limit, offset=offset
+    )
     return Page[PaymentRead](items=to_models(ctx, PaymentRead, rows), total=total)
 
 
-@router.post("/payments/card-intents", operation_id="create_card_intent", status_code=201,
-             response_model=CardIntentRead,
-             responses={503: {"description": "gateway_unavailable, not_configured"}})
-def create_card_intent(body: CardIntentCreate, request: Request, ctx: Cashier,
-                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/payments/card-intents",
+    operation_id="create_card_intent",
+    status_code=201,
+    response_model=CardIntentRead,
+    responses={503: {"description": "gateway_unavailable, not_configured"}},
+)
+def create_card_intent(
+    body: CardIntentCreate, request: Request, ctx: Cashier, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Ask the gateway to take ``amount`` at the terminal; poll
     ``GET /payments/card-intents/{id}`` (or listen for ``card_intent.changed``) until it
     succeeds or fails."""
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: card_svc.create_card_intent(uow, ctx.runtime.billing.card,
-                                                invoice_id=body.invoice_id,
-                                                patient_id=body.patient_id,
-                                                amount=body.amount),
-        lambda intent: _intent_read(ctx, intent, None))
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda uow: card_svc.create_card_intent(
+            uow,
+            ctx.runtime.billing.card,
+            invoice_id=body.invoice_id,
+            patient_id=body.patient_id,
+            amount=body.amount,
+        ),
+        lambda intent: _intent_read(ctx, intent, None),
+    )
 
 
 @router.get("/payments/card-intents/{intent_id}", operation_id="get_card_intent")
@@ -110,10 +143,15 @@ def cancel_card_intent(intent_id: IdPath, ctx: Cashier) -> CardIntentRead:
     return _intent_read(ctx, card_svc.cancel_card_intent(ctx.uow(), intent_id), None)
 
 
-@router.post("/payments/gateway-webhook", operation_id="card_gateway_webhook",
-             dependencies=[Depends(PUBLIC)],
-             responses={400: {"description": "invalid_webhook (signature, timestamp, body)"},
-                        404: {"description": "no gateway configured"}})
+@router.post(
+    "/payments/gateway-webhook",
+    operation_id="card_gateway_webhook",
+    dependencies=[Depends(PUBLIC)],
+    responses={
+        400: {"description": "invalid_webhook (signature, timestamp, body)"},
+        404: {"description": "no gateway configured"},
+    },
+)
 async def gateway_webhook(request: Request) -> dict[str, str]:
     """The gateway's settlement callback (``Gateway-Signature: t=...,v1=...``)."""
     runtime = get_runtime(request)
@@ -124,15 +162,19 @@ async def gateway_webhook(request: Request) -> dict[str, str]:
     if len(body) > MAX_WEBHOOK_BYTES:
         raise ValidationFailedError("The webhook body is too large.")
     outcome = await run_in_threadpool(
-        card_svc.handle_webhook, runtime.uow(Actor.system("card-gateway")),
-        runtime.billing.card, dict(request.headers), body)
+        card_svc.handle_webhook,
+        runtime.uow(Actor.system("card-gateway")),
+        runtime.billing.card,
+        dict(request.headers),
+        body,
+    )
     return {"status": outcome}
 
 
 @router.get("/payments/by-receipt/{number}", operation_id="get_payment_by_receipt")
-def get_payment_by_receipt(number: Annotated[str, Path(max_length=32,
-                                                       pattern=r"^[A-Za-z0-9-]+$")],
-                           ctx: BillingReader) -> PaymentRead:
+def get_payment_by_receipt(
+    number: Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9-]+$")], ctx: BillingReader
+) -> PaymentRead:
     return to_model(ctx, PaymentRead, svc.get_payment(ctx.uow(), receipt=number))
 
 
@@ -141,23 +183,40 @@ def get_payment(payment_id: IdPath, ctx: BillingReader) -> PaymentRead:
     return to_model(ctx, PaymentRead, svc.get_payment(ctx.uow(), payment_id))
 
 
-@router.post("/payments/{payment_id}/refunds", operation_id="refund_payment", status_code=201,
-             response_model=RefundResult,
-             responses={409: {"description": "insufficient_credit, not_refundable"}})
-def refund_payment(payment_id: IdPath, body: RefundCreate, request: Request, ctx: Cashier,
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/payments/{payment_id}/refunds",
+    operation_id="refund_payment",
+    status_code=201,
+    response_model=RefundResult,
+    responses={409: {"description": "insufficient_credit, not_refundable"}},
+)
+def refund_payment(
+    payment_id: IdPath,
+    body: RefundCreate,
+    request: Request,
+    ctx: Cashier,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Refund to the original method from the patient's account credit. Above the
     configured amount the answer is ``pending_approval``; once a manager approves, the same
     request completes it."""
+
     def work(uow):  # type: ignore[no-untyped-def]
-        return svc.refund(uow, payment_id, amount=body.amount, reason=body.reason,
-                          policy=ctx.runtime.billing_policy, card=ctx.runtime.billing.card)
+        return svc.refund(
+            uow,
+            payment_id,
+            amount=body.amount,
+            reason=body.reason,
+            policy=ctx.runtime.billing_policy,
+            card=ctx.runtime.billing.card,
+        )
 
     def answer(result):  # type: ignore[no-untyped-def]
         view, approval_id = result
         if view is None:
             return RefundResult(status="pending_approval", approval_id=approval_id)
-        return RefundResult(status="completed", refund=to_model(ctx, PaymentRead, view),
-                            approval_id=approval_id)
+        return RefundResult(
+            status="completed", refund=to_model(ctx, PaymentRead, view), approval_id=approval_id
+        )
 
     return run_idempotent(ctx, request, idempotency_key, body, work, answer)

@@ -57,7 +57,8 @@ CSRF_MAX_AGE = 4 * 3600
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; object-src 'none'")
+    "base-uri 'none'; object-src 'none'"
+)
 _PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-store",
@@ -67,8 +68,7 @@ _PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-_ASSETS = {"booking.css": "text/css; charset=utf-8",
-           "booking.js": "text/javascript; charset=utf-8"}
+_ASSETS = {"booking.css": "text/css; charset=utf-8", "booking.js": "text/javascript; charset=utf-8"}
 
 
 class CsrfError(ForbiddenError):
@@ -92,11 +92,13 @@ class _SecureRoute(APIRoute):
         return secured
 
 
-router = APIRouter(prefix="/book", tags=["self-booking"], route_class=_SecureRoute,
-                   responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/book", tags=["self-booking"], route_class=_SecureRoute, responses=PROBLEM_RESPONSES
+)
 
 
 # --- plumbing ---------------------------------------------------------------------------------
+
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
@@ -158,22 +160,37 @@ def require_csrf(request: Request) -> None:
         # Host (a cross-site page cannot add that header without a CORS preflight, which
         # is never granted). The scheme is left out: behind a TLS proxy the app sees HTTP.
         scheme = urlsplit(origin).scheme or request.url.scheme
-        hosts = {h.strip() for h in (request.headers.get("Host", ""),
-                                     *request.headers.get("X-Forwarded-Host", "").split(","))
-                 if h.strip()}
-        if origin == "null" or _netloc(origin, scheme) not in {_netloc(h, scheme)
-                                                               for h in hosts}:
+        hosts = {
+            h.strip()
+            for h in (
+                request.headers.get("Host", ""),
+                *request.headers.get("X-Forwarded-Host", "").split(","),
+            )
+            if h.strip()
+        }
+        if origin == "null" or _netloc(origin, scheme) not in {_netloc(h, scheme) for h in hosts}:
             raise CsrfError("Cross-site request refused.")
     header = request.headers.get(CSRF_HEADER)
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not (header and cookie and hmac.compare_digest(header.encode(), cookie.encode())
-            and csrf_token_valid(_settings(request).jwt_secret, header)):
+    if not (
+        header
+        and cookie
+        and hmac.compare_digest(header.encode(), cookie.encode())
+        and csrf_token_valid(_settings(request).jwt_secret, header)
+    ):
         raise CsrfError("This page has expired. Please reload it and try again.")
 
 
 def _read_limit(request: Request) -> None:
-    service.hit_rate_limits(_uow(request), [
-        (service.address_key("read", client_address(request)), _limits(request).reads_per_address)])
+    service.hit_rate_limits(
+        _uow(request),
+        [
+            (
+                service.address_key("read", client_address(request)),
+                _limits(request).reads_per_address,
+            )
+        ],
+    )
 
 
 CsrfChecked = Depends(require_csrf)
@@ -187,6 +204,7 @@ def _asset(name: str) -> str:
 
 # --- the page -----------------------------------------------------------------------------------
 
+
 @router.get("", include_in_schema=False, dependencies=[Depends(PUBLIC), ReadLimited])
 def booking_page(request: Request) -> Response:
     """The self-booking page. Sets the CSRF cookie its script echoes back."""
@@ -195,14 +213,25 @@ def booking_page(request: Request) -> Response:
     if not csrf_token_valid(settings.jwt_secret, token, time.time() + 600):  # >10 min left
         token = new_csrf_token(settings.jwt_secret)
     assert token is not None
-    page = (_asset("booking.html")
-            .replace("{{csrf_token}}", html.escape(token, quote=True))
-            .replace("{{hospital_name}}", html.escape(settings.hospital_name)))
+    page = (
+        _asset("booking.html")
+        .replace("{{csrf_token}}", html.escape(token, quote=True))
+        .replace("{{hospital_name}}", html.escape(settings.hospital_name))
+    )
     response = Response(page, media_type="text/html; charset=utf-8")
-    https = request.url.scheme == "https" or \
-        request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-    response.set_cookie(CSRF_COOKIE, token, max_age=CSRF_MAX_AGE, path="/book", httponly=True,
-                        samesite="strict", secure=https)
+    https = (
+        request.url.scheme == "https"
+        or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        max_age=CSRF_MAX_AGE,
+        path="/book",
+        httponly=True,
+        samesite="strict",
+        secure=https,
+    )
     return response
 
 
@@ -211,25 +240,36 @@ def booking_asset(name: str) -> Response:
     """The page's stylesheet and script (served here: the CSP allows no inline code)."""
     if name not in _ASSETS:
         raise NotFoundError("No such file.")
-    return Response(_asset(name), media_type=_ASSETS[name],
-                    headers={"Cache-Control": "no-cache"})
+    return Response(_asset(name), media_type=_ASSETS[name], headers={"Cache-Control": "no-cache"})
 
 
 # --- JSON API -----------------------------------------------------------------------------------
 
-@router.get("/api/departments", operation_id="self_booking_departments",
-            dependencies=[Depends(PUBLIC), ReadLimited])
+
+@router.get(
+    "/api/departments",
+    operation_id="self_booking_departments",
+    dependencies=[Depends(PUBLIC), ReadLimited],
+)
 def list_departments(request: Request) -> DepartmentList:
     """Departments with the doctors a patient can book."""
-    items = [BookableDepartmentRead(
-        id=d.id, name=d.name, location=d.location,
-        doctors=[BookableDoctorRead(id=x.id, name=x.name, specialty=x.specialty)
-                 for x in d.doctors]) for d in service.list_bookable(_uow(request))]
+    items = [
+        BookableDepartmentRead(
+            id=d.id,
+            name=d.name,
+            location=d.location,
+            doctors=[
+                BookableDoctorRead(id=x.id, name=x.name, specialty=x.specialty) for x in d.doctors
+            ],
+        )
+        for d in service.list_bookable(_uow(request))
+    ]
     return DepartmentList(items=items, total=len(items))
 
 
-@router.get("/api/slots", operation_id="self_booking_slots",
-            dependencies=[Depends(PUBLIC), ReadLimited])
+@router.get(
+    "/api/slots", operation_id="self_booking_slots", dependencies=[Depends(PUBLIC), ReadLimited]
+)
 def list_free_slots(
     request: Request,
     doctor_id: Annotated[int, Query(ge=1, le=2**62)],
@@ -238,52 +278,91 @@ def list_free_slots(
     """Free times of one doctor on one day, in hospital-local time."""
     tz = _hospital(request).zone
     slots = service.free_times(_uow(request), doctor_id=doctor_id, day=date_)
-    items = [FreeSlotRead(start=s.start.astimezone(tz), end=s.end.astimezone(tz),
-                          location=s.location) for s in slots]
+    items = [
+        FreeSlotRead(start=s.start.astimezone(tz), end=s.end.astimezone(tz), location=s.location)
+        for s in slots
+    ]
     return FreeSlotList(items=items, total=len(items))
 
 
-@router.post("/api/bookings", operation_id="self_booking_book", status_code=201,
-             dependencies=[Depends(PUBLIC), CsrfChecked])
+@router.post(
+    "/api/bookings",
+    operation_id="self_booking_book",
+    status_code=201,
+    dependencies=[Depends(PUBLIC), CsrfChecked],
+)
 def create_booking(body: BookingRequest, request: Request) -> BookingConfirmation:
     """Book a free slot as an existing patient (MRN + date of birth) or a new one.
     A wrong MRN and a wrong date of birth get the same 422 ``verification_failed``."""
     settings, limits = _settings(request), _limits(request)
-    buckets = [(service.address_key("write", client_address(request)),
-                limits.writes_per_address)]
+    buckets = [(service.address_key("write", client_address(request)), limits.writes_per_address)]
     who: service.ExistingPatient | service.NewPatient
     if body.patient.kind == "existing":
-        buckets.append((service.mrn_key(settings.jwt_secret, body.patient.mrn,
-                                        settings.mrn_prefix), limits.attempts_per_mrn))
-        who = service.ExistingPatient(mrn=body.patient.mrn,
-                                      date_of_birth=body.patient.date_of_birth)
+        buckets.append(
+            (
+                service.mrn_key(settings.jwt_secret, body.patient.mrn, settings.mrn_prefix),
+                limits.attempts_per_mrn,
+            )
+        )
+        who = service.ExistingPatient(
+            mrn=body.patient.mrn, date_of_birth=body.patient.date_of_birth
+        )
     else:
         p = body.patient
-        who = service.NewPatient(given_name=p.given_name, family_name=p.family_name,
-                                 date_of_birth=p.date_of_birth, phone=p.phone, email=p.email)
+        who = service.NewPatient(
+            given_name=p.given_name,
+            family_name=p.family_name,
+            date_of_birth=p.date_of_birth,
+            phone=p.phone,
+            email=p.email,
+        )
     service.hit_rate_limits(_uow(request), buckets)
-    result = service.book(_uow(request), who=who, doctor_id=body.doctor_id, start=body.start,
-                          mrn_prefix=settings.mrn_prefix, type_code=body.type)
+    result = service.book(
+        _uow(request),
+        who=who,
+        doctor_id=body.doctor_id,
+        start=body.start,
+        mrn_prefix=settings.mrn_prefix,
+        type_code=body.type,
+    )
     tz = _hospital(request).zone
     a = result.appointment
-    return BookingConfirmation(reference=a.booking_reference, start=a.starts_at.astimezone(tz),
-                               end=a.ends_at.astimezone(tz), doctor=result.doctor,
-                               department=result.department, location=a.location,
-                               status=a.status, mrn=result.new_mrn)
+    return BookingConfirmation(
+        reference=a.booking_reference,
+        start=a.starts_at.astimezone(tz),
+        end=a.ends_at.astimezone(tz),
+        doctor=result.doctor,
+        department=result.department,
+        location=a.location,
+        status=a.status,
+        mrn=result.new_mrn,
+    )
 
 
-@router.post("/api/cancellations", operation_id="self_booking_cancel",
-             dependencies=[Depends(PUBLIC), CsrfChecked])
+@router.post(
+    "/api/cancellations",
+    operation_id="self_booking_cancel",
+    dependencies=[Depends(PUBLIC), CsrfChecked],
+)
 def cancel_booking(body: CancellationRequest, request: Request) -> CancellationResult:
     """Cancel a booking with its reference and the patient's date of birth."""
     settings, limits = _settings(request), _limits(request)
-    service.hit_rate_limits(_uow(request), [
-        (service.address_key("write", client_address(request)), limits.writes_per_address),
-        (service.reference_key(settings.jwt_secret, body.reference),
-         limits.attempts_per_reference)])
-    appointment = service.cancel(_uow(request), reference=body.reference,
-                                 date_of_birth=body.date_of_birth)
+    service.hit_rate_limits(
+        _uow(request),
+        [
+            (service.address_key("write", client_address(request)), limits.writes_per_address),
+            (
+                service.reference_key(settings.jwt_secret, body.reference),
+                limits.attempts_per_reference,
+            ),
+        ],
+    )
+    appointment = service.cancel(
+        _uow(request), reference=body.reference, date_of_birth=body.date_of_birth
+    )
     tz = _hospital(request).zone
-    return CancellationResult(reference=appointment.booking_reference,
-                              status=appointment.status,
-                              start=appointment.starts_at.astimezone(tz))
+    return CancellationResult(
+        reference=appointment.booking_reference,
+        status=appointment.status,
+        start=appointment.starts_at.astimezone(tz),
+    )

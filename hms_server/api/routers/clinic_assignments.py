@@ -24,41 +24,62 @@ OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 def assignment_read(view: AssignmentView) -> ClinicAssignmentRead:
-    return ClinicAssignmentRead.model_validate(view.assignment).model_copy(update={
-        "username": view.username, "full_name": view.full_name,
-        "department": view.department})
+    return ClinicAssignmentRead.model_validate(view.assignment).model_copy(
+        update={
+            "username": view.username,
+            "full_name": view.full_name,
+            "department": view.department,
+        }
+    )
 
 
 @router.get("/clinic-assignments", operation_id="list_clinic_assignments")
 def list_clinic_assignments(
-    ctx: ClinicAssigner, user_id: OptionalId = None, department_id: OptionalId = None,
-    day: Annotated[SaneDate | None, Query(alias="date", description="In force on this day")]
-    = None,
+    ctx: ClinicAssigner,
+    user_id: OptionalId = None,
+    department_id: OptionalId = None,
+    day: Annotated[SaneDate | None, Query(alias="date", description="In force on this day")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[ClinicAssignmentRead]:
     """Who works which clinic; ``date`` keeps that day's and the standing assignments."""
-    rows, total = svc.list_assignments(ctx.uow(), user_id=user_id, department_id=department_id,
-                                       day=day, limit=limit, offset=offset)
+    rows, total = svc.list_assignments(
+        ctx.uow(), user_id=user_id, department_id=department_id, day=day, limit=limit, offset=offset
+    )
     return Page[ClinicAssignmentRead](items=[assignment_read(v) for v in rows], total=total)
 
 
-@router.post("/clinic-assignments", operation_id="assign_clinic", status_code=201,
-             response_model=ClinicAssignmentRead)
-def assign_clinic(body: ClinicAssignmentCreate, request: Request, ctx: ClinicAssigner,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/clinic-assignments",
+    operation_id="assign_clinic",
+    status_code=201,
+    response_model=ClinicAssignmentRead,
+)
+def assign_clinic(
+    body: ClinicAssignmentCreate,
+    request: Request,
+    ctx: ClinicAssigner,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Assign a nurse (or doctor) to a department's clinic for a day, or standing."""
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: svc.assign_clinic(uow, user_id=body.user_id,
-                                      department_id=body.department_id, on_date=body.on_date),
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda uow: svc.assign_clinic(
+            uow, user_id=body.user_id, department_id=body.department_id, on_date=body.on_date
+        ),
         assignment_read,
-        headers=lambda v: {"Location": f"/api/v1/clinic-assignments/{v.assignment.id}"})
+        headers=lambda v: {"Location": f"/api/v1/clinic-assignments/{v.assignment.id}"},
+    )
 
 
-@router.delete("/clinic-assignments/{assignment_id}", operation_id="remove_clinic_assignment",
-               status_code=204)
-def remove_clinic_assignment(assignment_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-                             ctx: ClinicAssigner) -> Response:
+@router.delete(
+    "/clinic-assignments/{assignment_id}", operation_id="remove_clinic_assignment", status_code=204
+)
+def remove_clinic_assignment(
+    assignment_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ctx: ClinicAssigner
+) -> Response:
     svc.remove_assignment(ctx.uow(), assignment_id)
     return Response(status_code=204)

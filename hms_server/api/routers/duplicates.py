@@ -35,15 +35,25 @@ Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def flag_read(view: FlagView) -> DuplicateFlagRead:
-    return read(DuplicateFlagRead, combined(
-        view.flag, patient=read(PatientSummary, view.patient),
-        candidate=read(PatientSummary, view.candidate)))
+    return read(
+        DuplicateFlagRead,
+        combined(
+            view.flag,
+            patient=read(PatientSummary, view.patient),
+            candidate=read(PatientSummary, view.candidate),
+        ),
+    )
 
 
 def merge_read(view: MergeView) -> MergeRead:
-    return read(MergeRead, combined(
-        view.merge, survivor=read(PatientSummary, view.survivor),
-        duplicate=read(PatientSummary, view.duplicate)))
+    return read(
+        MergeRead,
+        combined(
+            view.merge,
+            survivor=read(PatientSummary, view.survivor),
+            duplicate=read(PatientSummary, view.duplicate),
+        ),
+    )
 
 
 @router.get("/patient-duplicates", operation_id="list_duplicate_flags")
@@ -56,34 +66,48 @@ def list_duplicate_flags(
 ) -> Page[DuplicateFlagRead]:
     """Pairs of records that may be one person (e.g. a self-booking that possibly matched
     an existing patient), newest first, with both records side by side."""
-    rows, total = service.list_duplicate_flags(ctx.uow(), status=status,
-                                               patient_id=patient_id, limit=limit,
-                                               offset=offset)
+    rows, total = service.list_duplicate_flags(
+        ctx.uow(), status=status, patient_id=patient_id, limit=limit, offset=offset
+    )
     return Page[DuplicateFlagRead](items=[flag_read(v) for v in rows], total=total)
 
 
 @router.post("/patient-duplicates/{flag_id}/dismiss", operation_id="dismiss_duplicate_flag")
-def dismiss_duplicate_flag(flag_id: Id, body: DuplicateFlagDismiss,
-                           ctx: Reviewer) -> DuplicateFlagRead:
+def dismiss_duplicate_flag(
+    flag_id: Id, body: DuplicateFlagDismiss, ctx: Reviewer
+) -> DuplicateFlagRead:
     """Not the same person: close the flag with the reason (``version`` must match)."""
-    return flag_read(service.dismiss_flag(ctx.uow(), flag_id, version=body.version,
-                                          note=body.note))
+    return flag_read(service.dismiss_flag(ctx.uow(), flag_id, version=body.version, note=body.note))
 
 
-@router.post("/patient-merges", operation_id="request_patient_merge", status_code=201,
-             response_model=MergeRead)
-def request_patient_merge(body: MergeRequest, request: Request, ctx: Merger,
-                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/patient-merges",
+    operation_id="request_patient_merge",
+    status_code=201,
+    response_model=MergeRead,
+)
+def request_patient_merge(
+    body: MergeRequest, request: Request, ctx: Merger, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Record a merge, with its reason, as pending: nothing moves until it is confirmed,
     and it can be undone until then. 409 ``merge_pending`` if either record is already on
     a pending merge."""
     return run_idempotent(
-        ctx, request, idempotency_key, body,
+        ctx,
+        request,
+        idempotency_key,
+        body,
         lambda uow: service.request_merge(
-            uow, survivor_id=body.survivor_id, duplicate_id=body.duplicate_id,
-            reason=body.reason, survivor_version=body.survivor_version,
-            duplicate_version=body.duplicate_version, flag_id=body.flag_id),
-        merge_read)
+            uow,
+            survivor_id=body.survivor_id,
+            duplicate_id=body.duplicate_id,
+            reason=body.reason,
+            survivor_version=body.survivor_version,
+            duplicate_version=body.duplicate_version,
+            flag_id=body.flag_id,
+        ),
+        merge_read,
+    )
 
 
 @router.get("/patient-merges", operation_id="list_patient_merges")

@@ -37,9 +37,12 @@ def _frame(event: Event) -> bytes:
     return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n".encode()
 
 
-@router.get("/events", operation_id="stream_events",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}}})
+@router.get(
+    "/events",
+    operation_id="stream_events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def stream_events(
     request: Request,
     ctx: Annotated[RequestContext, Depends(Require(Perm.SELF))],
@@ -74,8 +77,9 @@ async def stream_events(
                     return
                 event: Event | None
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(),
-                                                   timeout=max(0.0, next_check - clock()))
+                    event = await asyncio.wait_for(
+                        sub.queue.get(), timeout=max(0.0, next_check - clock())
+                    )
                 except TimeoutError:
                     event = None
                 if clock() >= next_check:  # also when events never pause
@@ -86,11 +90,13 @@ async def stream_events(
                     next_check = clock() + ping_seconds
                     if event is None:
                         yield b": ping\n\n"
-                if event is not None and event.id > sent and may_receive(event.type,
-                                                                         permissions):
+                if event is not None and event.id > sent and may_receive(event.type, permissions):
                     yield _frame(event)
         finally:
             hub.unsubscribe(sub)
 
-    return StreamingResponse(frames(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        frames(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -27,15 +27,24 @@ def health(request: Request) -> JSONResponse:
             session.execute(text("SELECT 1"))
             lag = seal_lag(session.connection())
         database = "ok"
-        audit = {"unsealed": lag.unsealed,
-                 "seal_lag_seconds": round(lag.oldest_unsealed_seconds, 3)}
+        audit = {
+            "unsealed": lag.unsealed,
+            "seal_lag_seconds": round(lag.oldest_unsealed_seconds, 3),
+        }
     except Exception:
         database = "unreachable"
     sealer = get_runtime(request).audit_sealer
-    audit["sealer"] = ("off" if sealer is None else "leader" if sealer.is_leader
-                       else "standby" if sealer.last_error is None
-                       else f"waiting: {sealer.last_error}")
+    audit["sealer"] = (
+        "off"
+        if sealer is None
+        else "leader"
+        if sealer.is_leader
+        else "standby"
+        if sealer.last_error is None
+        else f"waiting: {sealer.last_error}"
+    )
     status = "ok" if database == "ok" else "degraded"
-    return JSONResponse({"status": status, "database": database, "version": __version__,
-                         "audit": audit},
-                        status_code=200 if status == "ok" else 503)
+    return JSONResponse(
+        {"status": status, "database": database, "version": __version__, "audit": audit},
+        status_code=200 if status == "ok" else 503,
+    )

@@ -19,10 +19,17 @@ SignedIn = requirement(Perm.SELF)
 
 def hospital_read(ctx: RequestContext) -> HospitalRead:
     h = ctx.hospital
-    return HospitalRead(name=h.name, timezone=h.timezone, address=h.address, phone=h.phone,
-                        email=h.email, tax_id=h.tax_id, currency=h.currency,
-                        currency_minor_unit=h.currency_minor_unit,
-                        has_logo=read_logo(h.logo_file) is not None)
+    return HospitalRead(
+        name=h.name,
+        timezone=h.timezone,
+        address=h.address,
+        phone=h.phone,
+        email=h.email,
+        tax_id=h.tax_id,
+        currency=h.currency,
+        currency_minor_unit=h.currency_minor_unit,
+        has_logo=read_logo(h.logo_file) is not None,
+    )
 
 
 @router.get("", operation_id="get_hospital")
@@ -31,13 +38,21 @@ def get_hospital(ctx: SignedIn) -> HospitalRead:
     return hospital_read(ctx)
 
 
-@router.get("/logo", operation_id="get_hospital_logo",
-            responses={200: {"content": {"image/png": {}, "image/jpeg": {}},
-                             "description": "The letterhead logo (PNG or JPEG)"}})
+@router.get(
+    "/logo",
+    operation_id="get_hospital_logo",
+    responses={
+        200: {
+            "content": {"image/png": {}, "image/jpeg": {}},
+            "description": "The letterhead logo (PNG or JPEG)",
+        }
+    },
+)
 def get_hospital_logo(ctx: SignedIn) -> Response:
     """The letterhead logo (``HMS_HOSPITAL_LOGO_FILE``); 404 ``not_found`` when none is set."""
     logo = read_logo(ctx.hospital.logo_file)
     if logo is None:
         raise NotFoundError("This hospital has no letterhead logo configured.")
-    return Response(logo.content, media_type=logo.media_type,
-                    headers={"Cache-Control": "private, max-age=3600"})
+    return Response(
+        logo.content, media_type=logo.media_type, headers={"Cache-Control": "private, max-age=3600"}
+    )

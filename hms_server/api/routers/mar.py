@@ -36,33 +36,59 @@ IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 def _aware(value: datetime | None, name: str) -> None:
     if value is not None and value.tzinfo is None:
-        raise ValidationFailedError(f"{name} needs a time zone.", extra={"errors": [
-            {"field": f"query.{name}", "type": "value_error", "message": "needs a time zone"}]})
+        raise ValidationFailedError(
+            f"{name} needs a time zone.",
+            extra={
+                "errors": [
+                    {
+                        "field": f"query.{name}",
+                        "type": "value_error",
+                        "message": "needs a time zone",
+                    }
+                ]
+            },
+        )
 
 
-def order_read(ctx: RequestContext, order: Any, drug: object,
-               last_given: datetime | None = None) -> MedicationOrderRead:
+def order_read(
+    ctx: RequestContext, order: Any, drug: object, last_given: datetime | None = None
+) -> MedicationOrderRead:
     local = ctx.hospital.local
     return MedicationOrderRead(
-        id=order.id, admission_id=order.admission_id, patient_id=order.patient_id,
-        prescription_id=order.prescription_id, prescription_item_id=order.prescription_item_id,
-        drug_id=order.drug_id, drug_name=drug.generic_name,  # type: ignore[attr-defined]
-        strength=drug.strength, form=drug.form,  # type: ignore[attr-defined]
-        dose=order.dose, unit=order.unit, route=order.route, frequency=order.frequency,
+        id=order.id,
+        admission_id=order.admission_id,
+        patient_id=order.patient_id,
+        prescription_id=order.prescription_id,
+        prescription_item_id=order.prescription_item_id,
+        drug_id=order.drug_id,
+        drug_name=drug.generic_name,  # type: ignore[attr-defined]
+        strength=drug.strength,
+        form=drug.form,  # type: ignore[attr-defined]
+        dose=order.dose,
+        unit=order.unit,
+        route=order.route,
+        frequency=order.frequency,
         schedule_times=[t.strftime("%H:%M") for t in order.schedule_times],
-        every_days=order.every_days, prn=order.prn,
-        prn_interval_minutes=order.prn_interval_minutes, starts_at=local(order.starts_at),
+        every_days=order.every_days,
+        prn=order.prn,
+        prn_interval_minutes=order.prn_interval_minutes,
+        starts_at=local(order.starts_at),
         ends_at=local(order.ends_at) if order.ends_at else None,
         status=order.status,  # type: ignore[arg-type]
-        instructions=order.instructions, stop_reason=order.stop_reason,
-        last_given_at=local(last_given) if last_given else None, version=order.version)
+        instructions=order.instructions,
+        stop_reason=order.stop_reason,
+        last_given_at=local(last_given) if last_given else None,
+        version=order.version,
+    )
 
 
 @router.get("/admissions/{admission_id}/mar", operation_id="get_mar")
-def get_mar(admission_id: IdPath, ctx: ClinicalRead,
-            since: Annotated[datetime | None, Query(description="From (inclusive)")] = None,
-            until: Annotated[datetime | None, Query(description="To (exclusive)")] = None,
-            ) -> MarRead:
+def get_mar(
+    admission_id: IdPath,
+    ctx: ClinicalRead,
+    since: Annotated[datetime | None, Query(description="From (inclusive)")] = None,
+    until: Annotated[datetime | None, Query(description="To (exclusive)")] = None,
+) -> MarRead:
     """Scheduled doses (``items``, oldest first) and the orders of an admission."""
     _aware(since, "since")
     _aware(until, "until")
@@ -74,29 +100,55 @@ def get_mar(admission_id: IdPath, ctx: ClinicalRead,
     for row in view.doses:
         dose, order, drug, given = row.dose, row.order, row.drug, row.administration
         open_ = dose.status == "scheduled"
-        items.append(ScheduledDoseRead(
-            id=dose.id, order_id=order.id, prescription_item_id=order.prescription_item_id,
-            drug_name=drug.generic_name, dose=order.dose, unit=order.unit, route=order.route,
-            due_at=local(dose.due_at), status=dose.status,  # type: ignore[arg-type]
-            window_minutes=window,
-            due=open_ and dose.due_at - margin <= view.now <= dose.due_at + margin,
-            overdue=open_ and dose.due_at + margin < view.now,
-            administered_at=local(given.administered_at) if given else None,
-            recorded_by_name=row.recorded_by_name, reason=given.reason if given else None,
-            version=dose.version))
-    return MarRead(admission_id=view.admission.id, patient_id=view.admission.patient_id,
-                   items=items, total=len(items),
-                   orders=[order_read(ctx, o, d, last) for o, d, last in view.orders])
+        items.append(
+            ScheduledDoseRead(
+                id=dose.id,
+                order_id=order.id,
+                prescription_item_id=order.prescription_item_id,
+                drug_name=drug.generic_name,
+                dose=order.dose,
+                unit=order.unit,
+                route=order.route,
+                due_at=local(dose.due_at),
+                status=dose.status,  # type: ignore[arg-type]
+                window_minutes=window,
+                due=open_ and dose.due_at - margin <= view.now <= dose.due_at + margin,
+                overdue=open_ and dose.due_at + margin < view.now,
+                administered_at=local(given.administered_at) if given else None,
+                recorded_by_name=row.recorded_by_name,
+                reason=given.reason if given else None,
+                version=dose.version,
+            )
+        )
+    return MarRead(
+        admission_id=view.admission.id,
+        patient_id=view.admission.patient_id,
+        items=items,
+        total=len(items),
+        orders=[order_read(ctx, o, d, last) for o, d, last in view.orders],
+    )
 
 
-@router.post("/medication-administrations", operation_id="record_administration",
-             status_code=201, response_model=AdministrationRead,
-             responses={409: {"description": "wrong_patient, wrong_drug, wrong_dose, "
-                                             "wrong_route, wrong_time, dose_already_recorded, "
-                                             "dose_cancelled, expired_medication"},
-                        503: {"description": "scanning_unavailable"}})
-def record_administration(body: AdministrationCreate, request: Request, ctx: Administer,
-                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/medication-administrations",
+    operation_id="record_administration",
+    status_code=201,
+    response_model=AdministrationRead,
+    responses={
+        409: {
+            "description": "wrong_patient, wrong_drug, wrong_dose, "
+            "wrong_route, wrong_time, dose_already_recorded, "
+            "dose_cancelled, expired_medication"
+        },
+        503: {"description": "scanning_unavailable"},
+    },
+)
+def record_administration(
+    body: AdministrationCreate,
+    request: Request,
+    ctx: Administer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Record a dose as given, held, refused or missed after scanning the wristband and the
     medication; the server checks the five rights and refuses a mismatch (nothing is
     recorded). A dose outside its window needs a ``reason``."""
@@ -109,24 +161,36 @@ def record_administration(body: AdministrationCreate, request: Request, ctx: Adm
         return read_row.model_copy(update={"administered_at": local(read_row.administered_at)})
 
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: svc.record_administration(uow, data, resolver), read)
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda uow: svc.record_administration(uow, data, resolver),
+        read,
+    )
 
 
 @router.post("/medication-orders/{order_id}/stop", operation_id="stop_medication_order")
-def stop_medication_order(order_id: IdPath, body: OrderStop,
-                          ctx: Prescriber) -> MedicationOrderRead:
+def stop_medication_order(
+    order_id: IdPath, body: OrderStop, ctx: Prescriber
+) -> MedicationOrderRead:
     order = svc.stop_order(ctx.uow(), order_id, reason=body.reason)
     return _order(ctx, order)
 
 
 @router.patch("/medication-orders/{order_id}", operation_id="change_medication_order")
-def change_medication_order(order_id: IdPath, body: OrderChange,
-                            ctx: Prescriber) -> MedicationOrderRead:
+def change_medication_order(
+    order_id: IdPath, body: OrderChange, ctx: Prescriber
+) -> MedicationOrderRead:
     """Reschedule: future doses are cancelled and regenerated from now."""
-    order = svc.change_order(ctx.uow(), order_id, version=body.version,
-                             frequency=body.frequency, schedule_times=body.schedule_times,
-                             duration_days=body.duration_days)
+    order = svc.change_order(
+        ctx.uow(),
+        order_id,
+        version=body.version,
+        frequency=body.frequency,
+        schedule_times=body.schedule_times,
+        duration_days=body.duration_days,
+    )
     return _order(ctx, order)
 
 

@@ -46,9 +46,15 @@ def list_messages(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[MessageRead]:
     """Outgoing messages, newest first. Recipients are masked and message text is omitted."""
-    rows, total = service.list_messages(ctx.uow(), status=status, channel=channel,
-                                        appointment_id=appointment_id, patient_id=patient_id,
-                                        limit=limit, offset=offset)
+    rows, total = service.list_messages(
+        ctx.uow(),
+        status=status,
+        channel=channel,
+        appointment_id=appointment_id,
+        patient_id=patient_id,
+        limit=limit,
+        offset=offset,
+    )
     return Page[MessageRead](items=[_read(m) for m in rows], total=total)
 
 
@@ -59,16 +65,23 @@ def get_reminder_settings(ctx: MessagingAdmin) -> ReminderSettingsRead:
 
 
 @router.put("/settings", operation_id="update_reminder_settings")
-def update_reminder_settings(body: ReminderSettingsUpdate,
-                             ctx: MessagingAdmin) -> ReminderSettingsRead:
+def update_reminder_settings(
+    body: ReminderSettingsUpdate, ctx: MessagingAdmin
+) -> ReminderSettingsRead:
     """Change the reminder schedule; ``version`` must match (else 409)."""
-    return ReminderSettingsRead.model_validate(service.update_reminder_settings(
-        ctx.uow(), version=body.version, reminder_hours=body.reminder_hours,
-        send_confirmations=body.send_confirmations))
+    return ReminderSettingsRead.model_validate(
+        service.update_reminder_settings(
+            ctx.uow(),
+            version=body.version,
+            reminder_hours=body.reminder_hours,
+            send_confirmations=body.send_confirmations,
+        )
+    )
 
 
 @router.post("/{message_id}/retry", operation_id="retry_message")
-def retry_message(message_id: Annotated[int, Path(ge=1, le=2**62)],
-                  ctx: MessagingAdmin) -> MessageRead:
+def retry_message(
+    message_id: Annotated[int, Path(ge=1, le=2**62)], ctx: MessagingAdmin
+) -> MessageRead:
     """Queue a failed, dead or expired message for sending again now (409 otherwise)."""
     return _read(service.retry_message(ctx.uow(), message_id))

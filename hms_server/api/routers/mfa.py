@@ -17,10 +17,10 @@ def start_enrolment(body: TotpEnrolmentStart, ctx: SignedIn) -> TotpEnrolmentRea
     """Get a new TOTP secret for your account; confirm it with a code to switch MFA on (or
     to replace your authenticator). Needs your password, and the current code when one is
     enrolled; wrong answers count like failed sign-ins and too many end the session."""
-    enrolment = mfa.start_enrolment(ctx.uow(), ctx.settings, ctx.principal,
-                                    password=body.password, code=body.code)
-    return TotpEnrolmentRead(secret=enrolment.secret,
-                             provisioning_uri=enrolment.provisioning_uri)
+    enrolment = mfa.start_enrolment(
+        ctx.uow(), ctx.settings, ctx.principal, password=body.password, code=body.code
+    )
+    return TotpEnrolmentRead(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
 
 
 @router.post("/me/totp/confirm", operation_id="confirm_totp_enrolment", status_code=204)
@@ -37,5 +37,9 @@ def reset_totp(user_id: int, ctx: UserAdmin) -> TotpResetRead:
     enrolment = mfa.reset_totp(ctx.uow(), ctx.settings, user_id)
     if enrolment is None:
         return TotpResetRead(totp_enabled=False)
-    return TotpResetRead(totp_enabled=True, enrolment=TotpEnrolmentRead(
-        secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri))
+    return TotpResetRead(
+        totp_enabled=True,
+        enrolment=TotpEnrolmentRead(
+            secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri
+        ),
+    )

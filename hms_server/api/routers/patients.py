@@ -39,12 +39,19 @@ def _read(patient: object) -> PatientRead:
 @router.get("", operation_id="search_patients")
 def search_patients(
     ctx: PatientReader,
-    q: Annotated[str | None, Query(max_length=100, description=(
-        "MRN (any case, dashes/spaces allowed, prefix or check digit may be left off), name "
-        "fragment (≥3 characters: anywhere in the name; 1-2: start of given or family name; "
-        "accents and case ignored; several words must all match), phone (≥6 digits; matches "
-        "the end of the number), date of birth YYYY-MM-DD (alone or after a name), national "
-        "ID. Empty: all patients."))] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description=(
+                "MRN (any case, dashes/spaces allowed, prefix or check digit may be left off), "
+                "name fragment (≥3 characters: anywhere in the name; 1-2: start of given or "
+                "family name; accents and case ignored; several words must all match), phone "
+                "(≥6 digits; matches the end of the number), date of birth YYYY-MM-DD (alone or "
+                "after a name), national ID. Empty: all patients."
+            ),
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PatientPage:
@@ -52,37 +59,66 @@ def search_patients(
     listed, but their MRN finds the surviving record. A search collects at most 1000 matches
     (``total_capped`` is then true: refine the search)."""
     page = patient_service.search_patients(
-        ctx.uow(), q=q, limit=limit, offset=offset, mrn_prefix=ctx.settings.mrn_prefix)
-    return PatientPage(items=[PatientSummary.model_validate(r) for r in page.rows],
-                       total=page.total, total_capped=page.total_capped)
+        ctx.uow(), q=q, limit=limit, offset=offset, mrn_prefix=ctx.settings.mrn_prefix
+    )
+    return PatientPage(
+        items=[PatientSummary.model_validate(r) for r in page.rows],
+        total=page.total,
+        total_capped=page.total_capped,
+    )
 
 
-@router.post("", operation_id="register_patient", status_code=201, response_model=PatientRead,
-             responses={409: {"description": "possible_duplicates (with `candidates`: "
-                                             "[{id, mrn, name, dob, score, reasons}])"}})
-def register_patient(body: PatientCreate, request: Request, ctx: PatientWriter,
-                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "",
+    operation_id="register_patient",
+    status_code=201,
+    response_model=PatientRead,
+    responses={
+        409: {
+            "description": "possible_duplicates (with `candidates`: "
+            "[{id, mrn, name, dob, score, reasons}])"
+        }
+    },
+)
+def register_patient(
+    body: PatientCreate,
+    request: Request,
+    ctx: PatientWriter,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Register a patient; the server assigns the MRN. Likely duplicates answer 409
     ``possible_duplicates`` with ``candidates`` unless ``confirm_new`` is true."""
-    data = body.model_dump(mode="json", exclude={"date_of_birth", "confirm_new", "age_years",
-                                                 "given_name", "family_name", "sex"})
+    data = body.model_dump(
+        mode="json",
+        exclude={"date_of_birth", "confirm_new", "age_years", "given_name", "family_name", "sex"},
+    )
     return run_idempotent(
-        ctx, request, idempotency_key, body.model_dump(),
+        ctx,
+        request,
+        idempotency_key,
+        body.model_dump(),
         lambda uow: patient_service.register_patient(
-            uow, mrn_prefix=ctx.settings.mrn_prefix, given_name=body.given_name,
-            family_name=body.family_name, sex=body.sex, date_of_birth=body.date_of_birth,
-            age_years=body.age_years, confirm_new=body.confirm_new, **data),
+            uow,
+            mrn_prefix=ctx.settings.mrn_prefix,
+            given_name=body.given_name,
+            family_name=body.family_name,
+            sex=body.sex,
+            date_of_birth=body.date_of_birth,
+            age_years=body.age_years,
+            confirm_new=body.confirm_new,
+            **data,
+        ),
         _read,
         headers=lambda p: {"Location": f"/api/v1/patients/{p.id}"},
     )
 
 
 @router.get("/by-mrn/{mrn}", operation_id="get_patient_by_mrn")
-def get_patient_by_mrn(mrn: Annotated[str, Path(max_length=40)],
-                       ctx: PatientReader) -> PatientRead:
+def get_patient_by_mrn(mrn: Annotated[str, Path(max_length=40)], ctx: PatientReader) -> PatientRead:
     """The record an MRN belongs to; the MRN of a merged-away record answers the survivor."""
-    return _read(patient_service.get_patient_by_mrn(ctx.uow(), mrn,
-                                                    mrn_prefix=ctx.settings.mrn_prefix))
+    return _read(
+        patient_service.get_patient_by_mrn(ctx.uow(), mrn, mrn_prefix=ctx.settings.mrn_prefix)
+    )
 
 
 @router.get("/{patient_id}", operation_id="get_patient")
@@ -97,8 +133,9 @@ def update_patient(patient_id: PatientId, body: PatientUpdate, ctx: PatientWrite
     changes = body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     if "date_of_birth" in changes and body.date_of_birth is not None:
         changes["date_of_birth"] = body.date_of_birth
-    return _read(patient_service.update_patient(ctx.uow(), patient_id, version=body.version,
-                                                changes=changes))
+    return _read(
+        patient_service.update_patient(ctx.uow(), patient_id, version=body.version, changes=changes)
+    )
 
 
 @router.post("/{patient_id}/merge", operation_id="merge_patients")
@@ -107,9 +144,16 @@ def merge_patients(patient_id: PatientId, body: PatientMerge, ctx: PatientMerger
     the ``reason`` given (kept in the merge journal), and return the survivor. The
     duplicate's MRN keeps resolving to the survivor. (Reception's merge screen uses
     ``POST /patient-merges`` instead: pending, undoable until confirmed.)"""
-    return _read(patient_service.merge_patients(
-        ctx.uow(), patient_id, loser_id=body.merge_from_id, reason=body.reason,
-        survivor_version=body.survivor_version, loser_version=body.merge_from_version))
+    return _read(
+        patient_service.merge_patients(
+            ctx.uow(),
+            patient_id,
+            loser_id=body.merge_from_id,
+            reason=body.reason,
+            survivor_version=body.survivor_version,
+            loser_version=body.merge_from_version,
+        )
+    )
 
 
 @router.get("/{patient_id}/allergy-alert", operation_id="get_allergy_alert")

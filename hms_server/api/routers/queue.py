@@ -25,14 +25,25 @@ IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
-def queue_entry_read(ctx: RequestContext, entry: object, *, doctor: object = None,
-                     patient: object = None, appointment: object = None,
-                     wait: int | None = None) -> QueueEntryRead:
+def queue_entry_read(
+    ctx: RequestContext,
+    entry: object,
+    *,
+    doctor: object = None,
+    patient: object = None,
+    appointment: object = None,
+    wait: int | None = None,
+) -> QueueEntryRead:
     """Patient names only for roles that may read patients."""
     view = svc.queue_entry_view(
-        ctx.hospital, entry, doctor=doctor, patient=patient,  # type: ignore[arg-type]
-        appointment=appointment, wait=wait,  # type: ignore[arg-type]
-        show_patient=Perm.PATIENTS_READ in ctx.principal.permissions)
+        ctx.hospital,
+        entry,
+        doctor=doctor,
+        patient=patient,  # type: ignore[arg-type]
+        appointment=appointment,
+        wait=wait,  # type: ignore[arg-type]
+        show_patient=Perm.PATIENTS_READ in ctx.principal.permissions,
+    )
     return QueueEntryRead.model_validate(view, from_attributes=True)
 
 
@@ -45,15 +56,28 @@ def queue_board(
 ) -> QueueBoardRead:
     """The day's queue in token order with waiting times (check-in until called; until now
     while still waiting) and a summary per status."""
-    board = svc.queue_board(ctx.uow(), day=day,
-                            doctor_id=doctor_id, department_id=department_id)
-    items = [queue_entry_read(ctx, r.entry, doctor=r.doctor, patient=r.patient,
-                              appointment=r.appointment, wait=r.waiting_minutes)
-             for r in board.rows]
-    return QueueBoardRead(items=items, total=len(items), date=board.day,
-                          summary=QueueSummary(**board.counts,
-                                               average_wait_minutes=board.average_wait_minutes,
-                                               longest_wait_minutes=board.longest_wait_minutes))
+    board = svc.queue_board(ctx.uow(), day=day, doctor_id=doctor_id, department_id=department_id)
+    items = [
+        queue_entry_read(
+            ctx,
+            r.entry,
+            doctor=r.doctor,
+            patient=r.patient,
+            appointment=r.appointment,
+            wait=r.waiting_minutes,
+        )
+        for r in board.rows
+    ]
+    return QueueBoardRead(
+        items=items,
+        total=len(items),
+        date=board.day,
+        summary=QueueSummary(
+            **board.counts,
+            average_wait_minutes=board.average_wait_minutes,
+            longest_wait_minutes=board.longest_wait_minutes,
+        ),
+    )
 
 
 @router.post("/{entry_id}/call", operation_id="call_queue_patient")

@@ -53,6 +53,7 @@ def _read(model: type[T], row: object) -> T:
 
 # --- departments ---------------------------------------------------------------------------
 
+
 @router.get("/departments", operation_id="list_departments")
 def list_departments(ctx: ScheduleReader) -> Page[DepartmentRead]:
     """Active departments (clinics) with their number of doctors."""
@@ -60,17 +61,27 @@ def list_departments(ctx: ScheduleReader) -> Page[DepartmentRead]:
     return Page[DepartmentRead](items=items, total=len(items))
 
 
-@router.post("/departments", operation_id="create_department", status_code=201,
-             response_model=DepartmentRead)
-def create_department(body: DepartmentCreate, request: Request, ctx: ScheduleManager,
-                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/departments", operation_id="create_department", status_code=201, response_model=DepartmentRead
+)
+def create_department(
+    body: DepartmentCreate,
+    request: Request,
+    ctx: ScheduleManager,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     return run_idempotent(
-        ctx, request, idempotency_key, body,
+        ctx,
+        request,
+        idempotency_key,
+        body,
         lambda uow: svc.create_department(uow, name=body.name, location=body.location),
-        lambda d: _read(DepartmentRead, d))
+        lambda d: _read(DepartmentRead, d),
+    )
 
 
 # --- doctors -------------------------------------------------------------------------------
+
 
 @router.get("/doctors", operation_id="list_doctors")
 def list_doctors(
@@ -83,25 +94,41 @@ def list_doctors(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[DoctorRead]:
     """Bookable doctors by name; filter by department, specialty or a name fragment."""
-    rows, total = svc.list_doctors(ctx.uow(), department_id=department_id,
-                                   specialty=specialty, q=q, limit=limit, offset=offset,
-                                   include_inactive=include_inactive)
+    rows, total = svc.list_doctors(
+        ctx.uow(),
+        department_id=department_id,
+        specialty=specialty,
+        q=q,
+        limit=limit,
+        offset=offset,
+        include_inactive=include_inactive,
+    )
     return Page[DoctorRead](items=[_read(DoctorRead, d) for d in rows], total=total)
 
 
-@router.post("/doctors", operation_id="create_doctor", status_code=201,
-             response_model=DoctorRead)
-def create_doctor(body: DoctorCreate, request: Request, ctx: ScheduleManager,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post("/doctors", operation_id="create_doctor", status_code=201, response_model=DoctorRead)
+def create_doctor(
+    body: DoctorCreate,
+    request: Request,
+    ctx: ScheduleManager,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Make a user with the doctor role bookable in a department."""
+
     def work(uow):  # type: ignore[no-untyped-def]
-        doctor = svc.create_doctor(uow, user_id=body.user_id, department_id=body.department_id,
-                                   specialty=body.specialty, display_name=body.display_name,
-                                   registration_number=body.registration_number)
+        doctor = svc.create_doctor(
+            uow,
+            user_id=body.user_id,
+            department_id=body.department_id,
+            specialty=body.specialty,
+            display_name=body.display_name,
+            registration_number=body.registration_number,
+        )
         return svc.get_doctor(uow, doctor.id)
 
-    return run_idempotent(ctx, request, idempotency_key, body, work,
-                          lambda view: _read(DoctorRead, view))
+    return run_idempotent(
+        ctx, request, idempotency_key, body, work, lambda view: _read(DoctorRead, view)
+    )
 
 
 @router.get("/doctors/{doctor_id}", operation_id="get_doctor")
@@ -112,14 +139,21 @@ def get_doctor(doctor_id: IdPath, ctx: ScheduleReader) -> DoctorRead:
 @router.patch("/doctors/{doctor_id}", operation_id="update_doctor")
 def update_doctor(doctor_id: IdPath, body: DoctorUpdate, ctx: ScheduleManager) -> DoctorRead:
     """Move to another department, rename, change specialty, (de)activate; needs ``version``."""
-    svc.update_doctor(ctx.uow(), doctor_id, version=body.version,
-                      department_id=body.department_id, specialty=body.specialty,
-                      display_name=body.display_name, active=body.active,
-                      registration_number=body.registration_number)
+    svc.update_doctor(
+        ctx.uow(),
+        doctor_id,
+        version=body.version,
+        department_id=body.department_id,
+        specialty=body.specialty,
+        display_name=body.display_name,
+        active=body.active,
+        registration_number=body.registration_number,
+    )
     return _read(DoctorRead, svc.get_doctor(ctx.uow(), doctor_id))
 
 
 # --- weekly schedule and exceptions ----------------------------------------------------------
+
 
 def _template_read(t: object) -> SessionTemplateRead:
     return _read(SessionTemplateRead, t)
@@ -133,13 +167,23 @@ def get_schedule(doctor_id: IdPath, ctx: ScheduleReader) -> Page[SessionTemplate
 
 
 @router.put("/doctors/{doctor_id}/schedule", operation_id="replace_doctor_schedule")
-def replace_schedule(doctor_id: IdPath, body: WeeklySchedule,
-                     ctx: ScheduleManager) -> Page[SessionTemplateRead]:
+def replace_schedule(
+    doctor_id: IdPath, body: WeeklySchedule, ctx: ScheduleManager
+) -> Page[SessionTemplateRead]:
     """Replace the doctor's whole weekly schedule (sessions, slot length, overbook places)."""
-    sessions = [SessionTemplate(
-        weekday=s.weekday, start=s.start_time, end=s.end_time, slot_minutes=s.slot_minutes,
-        overbook_places=s.overbook_places, location=s.location,
-        valid_from=s.valid_from or date.min, valid_to=s.valid_to) for s in body.sessions]
+    sessions = [
+        SessionTemplate(
+            weekday=s.weekday,
+            start=s.start_time,
+            end=s.end_time,
+            slot_minutes=s.slot_minutes,
+            overbook_places=s.overbook_places,
+            location=s.location,
+            valid_from=s.valid_from or date.min,
+            valid_to=s.valid_to,
+        )
+        for s in body.sessions
+    ]
     rows = svc.replace_templates(ctx.uow(), doctor_id, sessions)
     return Page[SessionTemplateRead](items=[_template_read(t) for t in rows], total=len(rows))
 
@@ -150,45 +194,83 @@ def _exception_read(e: object) -> ScheduleExceptionRead:
 
 @router.get("/doctors/{doctor_id}/exceptions", operation_id="list_schedule_exceptions")
 def list_exceptions(
-    doctor_id: IdPath, ctx: ScheduleReader,
+    doctor_id: IdPath,
+    ctx: ScheduleReader,
     from_date: Annotated[SaneDate | None, Query(alias="from")] = None,
     to_date: Annotated[SaneDate | None, Query(alias="to")] = None,
 ) -> Page[ScheduleExceptionRead]:
     """Leave, holidays and cancelled sessions affecting the doctor (hospital-wide included)."""
     rows = svc.list_exceptions(ctx.uow(), doctor_id, first=from_date, last=to_date)
-    return Page[ScheduleExceptionRead](items=[_exception_read(e) for e in rows],
-                                       total=len(rows))
+    return Page[ScheduleExceptionRead](items=[_exception_read(e) for e in rows], total=len(rows))
 
 
-@router.post("/doctors/{doctor_id}/exceptions", operation_id="add_schedule_exception",
-             status_code=201, response_model=ScheduleExceptionRead)
-def add_exception(doctor_id: IdPath, body: ScheduleExceptionIn, request: Request,
-                  ctx: ScheduleManager, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/doctors/{doctor_id}/exceptions",
+    operation_id="add_schedule_exception",
+    status_code=201,
+    response_model=ScheduleExceptionRead,
+)
+def add_exception(
+    doctor_id: IdPath,
+    body: ScheduleExceptionIn,
+    request: Request,
+    ctx: ScheduleManager,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: svc.add_exception(uow, doctor_id=doctor_id, starts_on=body.starts_on,
-                                      ends_on=body.ends_on, kind=body.kind,
-                                      start_time=body.start_time, end_time=body.end_time,
-                                      reason=body.reason),
-        _exception_read)
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda uow: svc.add_exception(
+            uow,
+            doctor_id=doctor_id,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            kind=body.kind,
+            start_time=body.start_time,
+            end_time=body.end_time,
+            reason=body.reason,
+        ),
+        _exception_read,
+    )
 
 
-@router.post("/schedule-exceptions", operation_id="add_hospital_closure", status_code=201,
-             response_model=ScheduleExceptionRead)
-def add_hospital_closure(body: ScheduleExceptionIn, request: Request, ctx: ScheduleManager,
-                         idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/schedule-exceptions",
+    operation_id="add_hospital_closure",
+    status_code=201,
+    response_model=ScheduleExceptionRead,
+)
+def add_hospital_closure(
+    body: ScheduleExceptionIn,
+    request: Request,
+    ctx: ScheduleManager,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """A closure for every doctor (e.g. a public holiday)."""
     return run_idempotent(
-        ctx, request, idempotency_key, body,
-        lambda uow: svc.add_exception(uow, doctor_id=None, starts_on=body.starts_on,
-                                      ends_on=body.ends_on, kind=body.kind,
-                                      start_time=body.start_time, end_time=body.end_time,
-                                      reason=body.reason),
-        _exception_read)
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda uow: svc.add_exception(
+            uow,
+            doctor_id=None,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            kind=body.kind,
+            start_time=body.start_time,
+            end_time=body.end_time,
+            reason=body.reason,
+        ),
+        _exception_read,
+    )
 
 
-@router.delete("/schedule-exceptions/{exception_id}", operation_id="delete_schedule_exception",
-               status_code=204)
+@router.delete(
+    "/schedule-exceptions/{exception_id}", operation_id="delete_schedule_exception", status_code=204
+)
 def delete_exception(exception_id: IdPath, ctx: ScheduleManager) -> Response:
     svc.delete_exception(ctx.uow(), exception_id)
     return Response(status_code=204)
@@ -203,6 +285,7 @@ def list_appointment_types(ctx: ScheduleReader) -> Page[AppointmentTypeRead]:
 
 # --- slots -----------------------------------------------------------------------------------
 
+
 @router.get("/slots", operation_id="list_slots")
 def list_slots(
     ctx: ScheduleReader,
@@ -213,11 +296,17 @@ def list_slots(
     has not started."""
     tz = ctx.hospital.zone
     views = svc.list_slots(ctx.uow(), doctor_id=doctor_id, day=day)
-    items = [SlotRead(start=v.start.astimezone(tz), end=v.end.astimezone(tz),
-                      available=v.available, overbook_available=v.overbook_available,
-                      location=v.location) for v in views]
-    return SlotList(items=items, doctor_id=doctor_id, date=day,
-                    timezone=ctx.hospital.timezone)
+    items = [
+        SlotRead(
+            start=v.start.astimezone(tz),
+            end=v.end.astimezone(tz),
+            available=v.available,
+            overbook_available=v.overbook_available,
+            location=v.location,
+        )
+        for v in views
+    ]
+    return SlotList(items=items, doctor_id=doctor_id, date=day, timezone=ctx.hospital.timezone)
 
 
 @router.get("/slots/next-available", operation_id="next_available_slots")
@@ -226,8 +315,10 @@ def next_available(
     department_id: OptionalId = None,
     specialty: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     doctor_id: OptionalId = None,
-    after: Annotated[SaneDateTime | SaneDate | None, Query(
-        alias="from", description="Date or date-time to search from (default now)")] = None,
+    after: Annotated[
+        SaneDateTime | SaneDate | None,
+        Query(alias="from", description="Date or date-time to search from (default now)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     days: Annotated[int, Query(ge=1, le=svc.MAX_SEARCH_DAYS)] = 28,
     type_code: Annotated[str | None, Query(alias="type", min_length=1, max_length=32)] = None,
@@ -241,11 +332,26 @@ def next_available(
         start = datetime.combine(after, time.min, tzinfo=tz)
     else:
         start = None
-    free = svc.next_available(ctx.uow(), department_id=department_id, specialty=specialty,
-                              doctor_id=doctor_id, after=start, limit=limit, days=days,
-                              type_code=type_code)
+    free = svc.next_available(
+        ctx.uow(),
+        department_id=department_id,
+        specialty=specialty,
+        doctor_id=doctor_id,
+        after=start,
+        limit=limit,
+        days=days,
+        type_code=type_code,
+    )
     names = svc.doctor_names(ctx.uow(), {f.doctor_id for f in free})
-    return FreeSlotList(items=[FreeSlotRead(
-        doctor_id=f.doctor_id, doctor_name=names.get(f.doctor_id),
-        start=f.start.astimezone(tz), end=f.end.astimezone(tz), location=f.location)
-        for f in free])
+    return FreeSlotList(
+        items=[
+            FreeSlotRead(
+                doctor_id=f.doctor_id,
+                doctor_name=names.get(f.doctor_id),
+                start=f.start.astimezone(tz),
+                end=f.end.astimezone(tz),
+                location=f.location,
+            )
+            for f in free
+        ]
+    )

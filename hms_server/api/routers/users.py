@@ -17,8 +17,13 @@ from hms_server.services import users as user_service
 
 router = APIRouter(prefix="/users", tags=["users"], responses=PROBLEM_RESPONSES)
 
-UserSort = Annotated[str, Query(pattern=r"^-?(username|full_name|created_at|id)$",
-                                description="username, full_name, created_at; '-' = desc")]
+UserSort = Annotated[
+    str,
+    Query(
+        pattern=r"^-?(username|full_name|created_at|id)$",
+        description="username, full_name, created_at; '-' = desc",
+    ),
+]
 
 
 @router.get("", operation_id="list_users")
@@ -34,19 +39,29 @@ def list_users(
     return Page[UserRead](items=[UserRead.model_validate(u) for u in rows], total=total)
 
 
-@router.post("", operation_id="create_user", status_code=201,
-             response_model=UserCreated)
-def create_user(body: UserCreate, request: Request, ctx: UserAdmin,
-                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post("", operation_id="create_user", status_code=201, response_model=UserCreated)
+def create_user(
+    body: UserCreate, request: Request, ctx: UserAdmin, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Create an account. For roles that require MFA the TOTP provisioning URI is returned
     once, here, and never again."""
     return run_idempotent(
-        ctx, request, idempotency_key, body.model_dump(exclude={"password"}),
+        ctx,
+        request,
+        idempotency_key,
+        body.model_dump(exclude={"password"}),
         lambda uow: user_service.create_user(
-            uow, ctx.settings, username=body.username, full_name=body.full_name,
-            roles=body.roles, password=body.password),
-        lambda created: UserCreated(**UserRead.model_validate(created.user).model_dump(),
-                                    totp_provisioning_uri=created.totp_provisioning_uri),
+            uow,
+            ctx.settings,
+            username=body.username,
+            full_name=body.full_name,
+            roles=body.roles,
+            password=body.password,
+        ),
+        lambda created: UserCreated(
+            **UserRead.model_validate(created.user).model_dump(),
+            totp_provisioning_uri=created.totp_provisioning_uri,
+        ),
         headers=lambda created: {"Location": f"/api/v1/users/{created.user.id}"},
     )
 
@@ -59,22 +74,21 @@ def get_user(user_id: int, ctx: UserAdmin) -> UserRead:
 @router.patch("/{user_id}", operation_id="update_user")
 def update_user(user_id: int, body: UserUpdate, ctx: UserAdmin) -> UserRead:
     """Change name or roles; ``version`` must match the current record (else 409)."""
-    user = user_service.update_user(ctx.uow(), user_id, version=body.version,
-                                    full_name=body.full_name, roles=body.roles)
+    user = user_service.update_user(
+        ctx.uow(), user_id, version=body.version, full_name=body.full_name, roles=body.roles
+    )
     return UserRead.model_validate(user)
 
 
 @router.post("/{user_id}/disable", operation_id="disable_user")
 def disable_user(user_id: int, ctx: UserAdmin) -> UserRead:
     """Disable the account and end all its sessions immediately."""
-    return UserRead.model_validate(
-        user_service.set_user_active(ctx.uow(), user_id, active=False))
+    return UserRead.model_validate(user_service.set_user_active(ctx.uow(), user_id, active=False))
 
 
 @router.post("/{user_id}/enable", operation_id="enable_user")
 def enable_user(user_id: int, ctx: UserAdmin) -> UserRead:
-    return UserRead.model_validate(
-        user_service.set_user_active(ctx.uow(), user_id, active=True))
+    return UserRead.model_validate(user_service.set_user_active(ctx.uow(), user_id, active=True))
 
 
 @router.post("/{user_id}/unlock", operation_id="unlock_user")

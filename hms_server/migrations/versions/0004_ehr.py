@@ -686,7 +686,6 @@ def upgrade() -> None:
     )
 
 
-
 def downgrade() -> None:
     for table in TABLES:
         op.drop_table(table)

@@ -36,23 +36,33 @@ def upgrade() -> None:
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("provider_message_id", sa.String(length=200), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True),
-                  server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("channel IN ('sms','email')", name=op.f("ck_messages_channel_code")),
         sa.CheckConstraint(
             "status IN ('queued','sending','sent','failed','dead','cancelled','expired')",
-            name=op.f("ck_messages_status_code")),
+            name=op.f("ck_messages_status_code"),
+        ),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_messages_attempts_positive")),
-        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"],
-                                name=op.f("fk_messages_patient_id_patients")),
-        sa.ForeignKeyConstraint(["appointment_id"], ["appointments.id"],
-                                name=op.f("fk_messages_appointment_id_appointments"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_messages_patient_id_patients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_messages_appointment_id_appointments"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
-    op.create_index("ix_messages_due", "messages", ["next_attempt_at"],
-                    postgresql_where=sa.text(PENDING))
+    op.create_index(
+        "ix_messages_due", "messages", ["next_attempt_at"], postgresql_where=sa.text(PENDING)
+    )
     op.create_index("ix_messages_status_created", "messages", ["status", "created_at"])
     op.create_index(op.f("ix_messages_patient_id"), "messages", ["patient_id"])
     op.create_index(op.f("ix_messages_appointment_id"), "messages", ["appointment_id"])
@@ -60,18 +70,26 @@ def upgrade() -> None:
     op.create_table(
         "messaging_settings",
         sa.Column("id", sa.SmallInteger(), nullable=False),
-        sa.Column("reminder_hours", sa.ARRAY(sa.Integer()),
-                  server_default=sa.text("'{24}'"), nullable=False),
-        sa.Column("send_confirmations", sa.Boolean(), server_default=sa.text("true"),
-                  nullable=False),
+        sa.Column(
+            "reminder_hours",
+            sa.ARRAY(sa.Integer()),
+            server_default=sa.text("'{24}'"),
+            nullable=False,
+        ),
+        sa.Column(
+            "send_confirmations", sa.Boolean(), server_default=sa.text("true"), nullable=False
+        ),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint("id = 1", name=op.f("ck_messaging_settings_single_row")),
-        sa.CheckConstraint("cardinality(reminder_hours) <= 5",
-                           name=op.f("ck_messaging_settings_reminder_count")),
+        sa.CheckConstraint(
+            "cardinality(reminder_hours) <= 5", name=op.f("ck_messaging_settings_reminder_count")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messaging_settings")),
     )
-    op.execute("INSERT INTO messaging_settings (id, reminder_hours, send_confirmations, version) "
-               "VALUES (1, '{24}', true, 1)")
+    op.execute(
+        "INSERT INTO messaging_settings (id, reminder_hours, send_confirmations, version) "
+        "VALUES (1, '{24}', true, 1)"
+    )
 
     op.create_table(
         "booking_rate_limits",

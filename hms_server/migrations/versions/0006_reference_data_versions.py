@@ -33,9 +33,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("CREATE SEQUENCE IF NOT EXISTS messaging_settings_id_seq AS smallint "
-                "OWNED BY messaging_settings.id")
+    op.execute(
+        "CREATE SEQUENCE IF NOT EXISTS messaging_settings_id_seq AS smallint "
+        "OWNED BY messaging_settings.id"
+    )
     op.execute("SELECT setval('messaging_settings_id_seq', 1)")
-    op.execute("ALTER TABLE messaging_settings ALTER COLUMN id "
-               "SET DEFAULT nextval('messaging_settings_id_seq')")
+    op.execute(
+        "ALTER TABLE messaging_settings ALTER COLUMN id "
+        "SET DEFAULT nextval('messaging_settings_id_seq')"
+    )
     op.drop_table("reference_data_versions")

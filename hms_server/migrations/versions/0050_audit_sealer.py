@@ -22,15 +22,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("CREATE SEQUENCE audit_log_id_seq AS bigint OWNED BY audit_log.id")
-    op.execute("SELECT setval('audit_log_id_seq', coalesce(max(id), 0) + 1, false) "
-               "FROM audit_log")
+    op.execute("SELECT setval('audit_log_id_seq', coalesce(max(id), 0) + 1, false) FROM audit_log")
     op.execute("ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval('audit_log_id_seq')")
     # Rows written before this revision count as one old, finished transaction ('1'), so the
     # sealer chains them first and in their original order.
     op.execute("ALTER TABLE audit_log ADD COLUMN xid xid8")
     op.execute("UPDATE audit_log SET xid = '1'")
-    op.execute("ALTER TABLE audit_log ALTER COLUMN xid SET NOT NULL, "
-               "ALTER COLUMN xid SET DEFAULT pg_current_xact_id()")
+    op.execute(
+        "ALTER TABLE audit_log ALTER COLUMN xid SET NOT NULL, "
+        "ALTER COLUMN xid SET DEFAULT pg_current_xact_id()"
+    )
     op.create_index("ix_audit_log_xid", "audit_log", ["xid", "id"])
     op.drop_column("audit_log", "prev_hash")
     op.drop_column("audit_log", "hash")

@@ -44,16 +44,25 @@ def account(uow: UnitOfWork, patient_id: int, *, recent: int = 50) -> AccountVie
         unbilled, unbilled_count = r.unbilled_totals(patient_id)
         outstanding, payer_outstanding, drafts = r.patient_outstanding(patient_id)
         credit = r.account_credit(patient_id)
-        invoices, _ = r.list_invoices(patient_id=patient_id, status=None, q=None, limit=recent,
-                                      offset=0, sort="-created_at")
+        invoices, _ = r.list_invoices(
+            patient_id=patient_id, status=None, q=None, limit=recent, offset=0, sort="-created_at"
+        )
         payments, _ = r.patient_payments(patient_id, limit=recent, offset=0)
         view = AccountView(
-            patient_id=patient_id, patient_name=f"{patient.given_name} {patient.family_name}",
-            patient_mrn=patient.mrn, currency=uow.hospital.currency, unbilled=rm(unbilled),
-            unbilled_count=unbilled_count, draft_count=drafts, outstanding=rm(outstanding),
-            payer_outstanding=rm(payer_outstanding), credit=rm(credit),
-            balance=rm(outstanding - credit), invoices=invoice_summaries(uow, invoices),
-            payments=payment_views(uow, payments))
+            patient_id=patient_id,
+            patient_name=f"{patient.given_name} {patient.family_name}",
+            patient_mrn=patient.mrn,
+            currency=uow.hospital.currency,
+            unbilled=rm(unbilled),
+            unbilled_count=unbilled_count,
+            draft_count=drafts,
+            outstanding=rm(outstanding),
+            payer_outstanding=rm(payer_outstanding),
+            credit=rm(credit),
+            balance=rm(outstanding - credit),
+            invoices=invoice_summaries(uow, invoices),
+            payments=payment_views(uow, payments),
+        )
         audit(uow, "account.read", patient_id=patient_id)
         uow.commit()
         return view
@@ -84,8 +93,9 @@ class StatementView:
     outstanding_invoices: list[InvoiceSummaryView]
 
 
-def statement(uow: UnitOfWork, patient_id: int, *, period_from: date | None,
-              period_to: date | None) -> StatementView:
+def statement(
+    uow: UnitOfWork, patient_id: int, *, period_from: date | None, period_to: date | None
+) -> StatementView:
     """Opening balance, every movement of the period with a running balance, closing
     balance (= what the patient owes less their credit), and the invoices still open."""
     with uow:
@@ -105,20 +115,44 @@ def statement(uow: UnitOfWork, patient_id: int, *, period_from: date | None,
         running, rows = opening, []
         for move in entries:
             running += move.debit - move.credit
-            rows.append(StatementEntryView(on=move.at, kind=move.kind, reference=move.reference,
-                                           description=move.description, debit=rm(move.debit),
-                                           credit=rm(move.credit), balance=rm(running)))
+            rows.append(
+                StatementEntryView(
+                    on=move.at,
+                    kind=move.kind,
+                    reference=move.reference,
+                    description=move.description,
+                    debit=rm(move.debit),
+                    credit=rm(move.credit),
+                    balance=rm(running),
+                )
+            )
         open_invoices, _ = repo(uow).list_invoices(
-            patient_id=patient_id, status=("finalised", "partly_paid"), q=None, limit=200,
-            offset=0, sort="issued_on")
+            patient_id=patient_id,
+            status=("finalised", "partly_paid"),
+            q=None,
+            limit=200,
+            offset=0,
+            sort="issued_on",
+        )
         view = StatementView(
-            patient_id=patient_id, patient_name=f"{patient.given_name} {patient.family_name}",
-            patient_mrn=patient.mrn, currency=uow.hospital.currency, period_from=start,
-            period_to=end, opening_balance=rm(opening), entries=rows,
+            patient_id=patient_id,
+            patient_name=f"{patient.given_name} {patient.family_name}",
+            patient_mrn=patient.mrn,
+            currency=uow.hospital.currency,
+            period_from=start,
+            period_to=end,
+            opening_balance=rm(opening),
+            entries=rows,
             closing_balance=rm(running),
-            outstanding_invoices=invoice_summaries(uow, open_invoices))
-        audit(uow, "statement.read", patient_id=patient_id, period_from=start.isoformat(),
-              period_to=end.isoformat())
+            outstanding_invoices=invoice_summaries(uow, open_invoices),
+        )
+        audit(
+            uow,
+            "statement.read",
+            patient_id=patient_id,
+            period_from=start.isoformat(),
+            period_to=end.isoformat(),
+        )
         uow.commit()
         return view
 
@@ -149,14 +183,25 @@ def ageing(uow: UnitOfWork, *, as_of: date | None) -> AgeingView:
         buckets = []
         for name in AGEING_BUCKETS:
             patient, payer, count = rows.get(name, (Decimal(0), Decimal(0), 0))
-            buckets.append(AgeingBucketView(name, rm(patient), rm(payer), rm(patient + payer),
-                                            count))
-        return AgeingView(as_of=when, currency=uow.hospital.currency, buckets=buckets,
-                          total=rm(sum((b.total for b in buckets), Decimal(0))))
+            buckets.append(
+                AgeingBucketView(name, rm(patient), rm(payer), rm(patient + payer), count)
+            )
+        return AgeingView(
+            as_of=when,
+            currency=uow.hospital.currency,
+            buckets=buckets,
+            total=rm(sum((b.total for b in buckets), Decimal(0))),
+        )
 
 
-def record_print(uow: UnitOfWork, *, document: str, invoice_id: int | None,
-                 payment_id: int | None, patient_id: int | None) -> None:
+def record_print(
+    uow: UnitOfWork,
+    *,
+    document: str,
+    invoice_id: int | None,
+    payment_id: int | None,
+    patient_id: int | None,
+) -> None:
     """Audit that a billing document was printed, against its patient."""
     with uow:
         r = repo(uow)
@@ -172,6 +217,12 @@ def record_print(uow: UnitOfWork, *, document: str, invoice_id: int | None,
             patient_id = payment.patient_id
         elif patient_id is not None:
             require_patient(uow, patient_id)
-        audit(uow, "document.print", patient_id=patient_id, document=document,
-              invoice_id=invoice_id, payment_id=payment_id)
+        audit(
+            uow,
+            "document.print",
+            patient_id=patient_id,
+            document=document,
+            invoice_id=invoice_id,
+            payment_id=payment_id,
+        )
         uow.commit()

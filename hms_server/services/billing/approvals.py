@@ -23,46 +23,75 @@ class ApprovalDecidedError(ConflictError):
     code, title = "approval_decided", "Already decided"
 
 
-def request(uow: UnitOfWork, *, kind: str, amount: Decimal, reason: str,
-            patient_id: int | None, invoice_id: int | None = None,
-            discount_id: int | None = None, payment_id: int | None = None,
-            claim_id: int | None = None) -> int:
+def request(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    amount: Decimal,
+    reason: str,
+    patient_id: int | None,
+    invoice_id: int | None = None,
+    discount_id: int | None = None,
+    payment_id: int | None = None,
+    claim_id: int | None = None,
+) -> int:
     """File a request (inside the caller's transaction); its id."""
-    approval = BillingApproval(kind=kind, status="pending", amount=amount, reason=reason,
-                               patient_id=patient_id, invoice_id=invoice_id,
-                               discount_id=discount_id, payment_id=payment_id,
-                               claim_id=claim_id, requested_by=actor_id(uow),
-                               requested_at=utcnow())
+    approval = BillingApproval(
+        kind=kind,
+        status="pending",
+        amount=amount,
+        reason=reason,
+        patient_id=patient_id,
+        invoice_id=invoice_id,
+        discount_id=discount_id,
+        payment_id=payment_id,
+        claim_id=claim_id,
+        requested_by=actor_id(uow),
+        requested_at=utcnow(),
+    )
     uow.session.add(approval)
     uow.session.flush()
-    audit(uow, "approval.request", patient_id=patient_id, approval_id=approval.id, kind=kind,
-          amount=amount, invoice_id=invoice_id, payment_id=payment_id, claim_id=claim_id)
+    audit(
+        uow,
+        "approval.request",
+        patient_id=patient_id,
+        approval_id=approval.id,
+        kind=kind,
+        amount=amount,
+        invoice_id=invoice_id,
+        payment_id=payment_id,
+        claim_id=claim_id,
+    )
     uow.publish("approval.requested", {"approval_id": approval.id, "kind": kind})
     return approval.id
 
 
-def usable_refund_approval(uow: UnitOfWork, payment_id: int,
-                           amount: Decimal) -> BillingApproval | None:
+def usable_refund_approval(
+    uow: UnitOfWork, payment_id: int, amount: Decimal
+) -> BillingApproval | None:
     """An approved, unused refund approval for exactly this payment and amount, requested
     by this user."""
     rows, _ = repo(uow).list_approvals(status="approved", kind="refund", limit=500, offset=0)
     for approval in rows:
-        if (approval.payment_id == payment_id and approval.amount == amount
-                and approval.refund_id is None and approval.requested_by == actor_id(uow)):
+        if (
+            approval.payment_id == payment_id
+            and approval.amount == amount
+            and approval.refund_id is None
+            and approval.requested_by == actor_id(uow)
+        ):
             return repo(uow).approval(approval.id, lock=True)
     return None
 
 
-def list_approvals(uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int,
-                   offset: int) -> tuple[list[ApprovalView], int]:
+def list_approvals(
+    uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int, offset: int
+) -> tuple[list[ApprovalView], int]:
     with uow:
-        rows, total = repo(uow).list_approvals(status=status, kind=kind, limit=limit,
-                                               offset=offset)
+        rows, total = repo(uow).list_approvals(status=status, kind=kind, limit=limit, offset=offset)
         return approval_views(uow, rows), total
 
 
-def decide(uow: UnitOfWork, approval_id: int, *, approve: bool,
-           note: str | None) -> ApprovalView:
+def decide(uow: UnitOfWork, approval_id: int, *, approve: bool, note: str | None) -> ApprovalView:
     """Approve or reject a pending request (not one's own)."""
     from hms_server.services.billing import claims, discounts
 
@@ -75,8 +104,10 @@ def decide(uow: UnitOfWork, approval_id: int, *, approve: bool,
         if approval is None:
             raise NotFoundError(f"No approval with id {approval_id}.")
         if approval.status != "pending":
-            raise ApprovalDecidedError(f"This request was already {approval.status}.",
-                                       extra={"current_status": approval.status})
+            raise ApprovalDecidedError(
+                f"This request was already {approval.status}.",
+                extra={"current_status": approval.status},
+            )
         if approval.requested_by is not None and approval.requested_by == actor_id(uow):
             raise SelfApprovalError("Another user must approve your own request.")
         approval.status = "approved" if approve else "rejected"
@@ -86,15 +117,27 @@ def decide(uow: UnitOfWork, approval_id: int, *, approve: bool,
         if approval.kind == "discount" and approval.discount_id is not None:
             discounts.on_decided(uow, approval.discount_id, approved=approve)
         elif approval.kind == "write_off" and approval.claim_id is not None:
-            claims.on_write_off_decided(uow, approval.claim_id, approved=approve,
-                                        amount=approval.amount)
-        audit(uow, "approval.approve" if approve else "approval.reject",
-              patient_id=approval.patient_id, approval_id=approval.id, kind=approval.kind,
-              amount=approval.amount)
-        uow.publish("approval.decided", {"approval_id": approval.id, "kind": approval.kind,
-                                         "status": approval.status,
-                                         "invoice_id": approval.invoice_id,
-                                         "patient_id": approval.patient_id})
+            claims.on_write_off_decided(
+                uow, approval.claim_id, approved=approve, amount=approval.amount
+            )
+        audit(
+            uow,
+            "approval.approve" if approve else "approval.reject",
+            patient_id=approval.patient_id,
+            approval_id=approval.id,
+            kind=approval.kind,
+            amount=approval.amount,
+        )
+        uow.publish(
+            "approval.decided",
+            {
+                "approval_id": approval.id,
+                "kind": approval.kind,
+                "status": approval.status,
+                "invoice_id": approval.invoice_id,
+                "patient_id": approval.patient_id,
+            },
+        )
         view = approval_views(uow, [approval])[0]
         uow.commit()
         return view

@@ -83,18 +83,31 @@ def session_view(uow: UnitOfWork, session: CashSession) -> CashSessionView:
         want, count = expected[method]
         got = counted.get(method)
         target = in_drawer if method == "cash" else want
-        totals.append(MethodTotalView(method=method, expected=want,
-                                      counted=rm(got) if got is not None else None,
-                                      variance=rm(got - target) if got is not None else None,
-                                      count=count))
+        totals.append(
+            MethodTotalView(
+                method=method,
+                expected=want,
+                counted=rm(got) if got is not None else None,
+                variance=rm(got - target) if got is not None else None,
+                count=count,
+            )
+        )
     name = repo(uow).user_names([session.cashier_id]).get(session.cashier_id)
     return CashSessionView(
-        id=session.id, cashier_id=session.cashier_id, cashier_name=name, drawer=session.drawer,
-        status=session.status, opened_at=session.opened_at,
-        opening_float=rm(session.opening_float), submitted_at=session.submitted_at,
-        totals=totals, expected_cash_in_drawer=in_drawer,
+        id=session.id,
+        cashier_id=session.cashier_id,
+        cashier_name=name,
+        drawer=session.drawer,
+        status=session.status,
+        opened_at=session.opened_at,
+        opening_float=rm(session.opening_float),
+        submitted_at=session.submitted_at,
+        totals=totals,
+        expected_cash_in_drawer=in_drawer,
         variance=rm(session.variance) if session.variance is not None else None,
-        variance_reason=session.variance_reason, version=session.version)
+        variance_reason=session.variance_reason,
+        version=session.version,
+    )
 
 
 def open_session(uow: UnitOfWork, *, drawer: str, opening_float: Decimal) -> CashSessionView:
@@ -106,15 +119,27 @@ def open_session(uow: UnitOfWork, *, drawer: str, opening_float: Decimal) -> Cas
         if r.open_cash_session(cashier) is not None:
             raise SessionOpenError("You already have an open cash session; cash it up first.")
         if r.drawer_open(drawer):
-            raise SessionOpenError(f"Drawer {drawer} is in use by another cashier.", extra={
-                "errors": [field_error("drawer", "in use")]})
-        session = CashSession(cashier_id=cashier, drawer=drawer, status="open",
-                              opened_at=utcnow(),
-                              opening_float=money(uow, opening_float, "opening_float"))
+            raise SessionOpenError(
+                f"Drawer {drawer} is in use by another cashier.",
+                extra={"errors": [field_error("drawer", "in use")]},
+            )
+        session = CashSession(
+            cashier_id=cashier,
+            drawer=drawer,
+            status="open",
+            opened_at=utcnow(),
+            opening_float=money(uow, opening_float, "opening_float"),
+        )
         uow.session.add(session)
         uow.session.flush()
-        audit(uow, "cashup.open", patient_id=None, cash_session_id=session.id, drawer=drawer,
-              opening_float=session.opening_float)
+        audit(
+            uow,
+            "cashup.open",
+            patient_id=None,
+            cash_session_id=session.id,
+            drawer=drawer,
+            opening_float=session.opening_float,
+        )
         view = session_view(uow, session)
         uow.commit()
         return view
@@ -137,17 +162,27 @@ def get_session(uow: UnitOfWork, session_id: int, *, any_cashier: bool) -> CashS
         return session_view(uow, session)
 
 
-def list_sessions(uow: UnitOfWork, *, any_cashier: bool, status: str | None, limit: int,
-                  offset: int) -> tuple[list[CashSessionView], int]:
+def list_sessions(
+    uow: UnitOfWork, *, any_cashier: bool, status: str | None, limit: int, offset: int
+) -> tuple[list[CashSessionView], int]:
     with uow:
         rows, total = repo(uow).list_cash_sessions(
-            cashier_id=None if any_cashier else actor_id(uow), status=status, limit=limit,
-            offset=offset)
+            cashier_id=None if any_cashier else actor_id(uow),
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
         return [session_view(uow, s) for s in rows], total
 
 
-def submit_session(uow: UnitOfWork, session_id: int, *, version: int,
-                   counted: dict[str, Decimal], variance_reason: str | None) -> CashSessionView:
+def submit_session(
+    uow: UnitOfWork,
+    session_id: int,
+    *,
+    version: int,
+    counted: dict[str, Decimal],
+    variance_reason: str | None,
+) -> CashSessionView:
     """Close the shift with the counted totals (cash = the whole drawer, float included)."""
     with uow:
         session = repo(uow).cash_session(session_id, lock=True)
@@ -161,8 +196,10 @@ def submit_session(uow: UnitOfWork, session_id: int, *, version: int,
         in_drawer = session.opening_float + expected["cash"][0]
         targets = {m: (in_drawer if m == "cash" else expected[m][0]) for m in METHODS}
         if "cash" not in counted:
-            raise ValidationFailedError("Count the cash in the drawer (float included).", extra={
-                "errors": [field_error("counted", "the cash count is required")]})
+            raise ValidationFailedError(
+                "Count the cash in the drawer (float included).",
+                extra={"errors": [field_error("counted", "the cash count is required")]},
+            )
         # A method not counted (no card terminal, say) is taken as the expected total.
         counted = {m: counted.get(m, targets[m]) for m in METHODS}
         per_method = {m: counted[m] - targets[m] for m in METHODS}
@@ -170,17 +207,24 @@ def submit_session(uow: UnitOfWork, session_id: int, *, version: int,
         if any(v != 0 for v in per_method.values()) and not variance_reason:
             raise ValidationFailedError(
                 "The count differs from what was expected; give a reason for the variance.",
-                extra={"errors": [field_error("variance_reason", "required when the count "
-                                                                 "differs")],
-                       "variance": {m: format(v, "f") for m, v in per_method.items()}})
+                extra={
+                    "errors": [field_error("variance_reason", "required when the count differs")],
+                    "variance": {m: format(v, "f") for m, v in per_method.items()},
+                },
+            )
         session.expected = {m: format(targets[m], "f") for m in METHODS}
         session.counted = {m: format(v, "f") for m, v in counted.items()}
         session.variance = uow.hospital.round_money(variance)
         session.variance_reason = variance_reason
         session.status, session.submitted_at = "submitted", utcnow()
         uow.session.flush()
-        audit(uow, "cashup.submit", patient_id=None, cash_session_id=session.id,
-              variance=session.variance)
+        audit(
+            uow,
+            "cashup.submit",
+            patient_id=None,
+            cash_session_id=session.id,
+            variance=session.variance,
+        )
         uow.publish("cashup.submitted", {"cash_session_id": session.id})
         view = session_view(uow, session)
         uow.commit()

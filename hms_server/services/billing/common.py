@@ -44,7 +44,8 @@ def require_patient(uow: UnitOfWork, patient_id: int) -> Patient:
     if patient.merged_into_id is not None:
         raise ConflictError(
             f"Patient {patient_id} was merged into {patient.merged_into_id}; use that record.",
-            extra={"merged_into_id": patient.merged_into_id})
+            extra={"merged_into_id": patient.merged_into_id},
+        )
     return patient
 
 
@@ -61,14 +62,18 @@ def require_draft(invoice: Invoice) -> None:
         raise InvoiceNotEditableError(
             f"Invoice {invoice.number} is {invoice.status}; a finalised invoice cannot be "
             "edited. Issue a credit note instead.",
-            extra={"current_status": invoice.status, "number": invoice.number})
+            extra={"current_status": invoice.status, "number": invoice.number},
+        )
 
 
 def audit(uow: UnitOfWork, action: str, *, patient_id: int | None, **ids: Any) -> None:
     """One audit row per money action (ids and amounts only, never names)."""
-    uow.audit(CATEGORY, action, patient_id=patient_id,
-              detail={k: (format(v, "f") if isinstance(v, Decimal) else v)
-                      for k, v in ids.items()})
+    uow.audit(
+        CATEGORY,
+        action,
+        patient_id=patient_id,
+        detail={k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in ids.items()},
+    )
 
 
 def minor_units(uow: UnitOfWork, amount: Decimal) -> int:

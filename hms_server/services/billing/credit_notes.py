@@ -35,16 +35,19 @@ from hms_server.services.billing.payments import refresh_status
 from hms_server.services.billing.views import CreditNoteView, credit_note_view
 
 
-def issue_credit_note(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | None,
-                      reason: str) -> CreditNoteView:
+def issue_credit_note(
+    uow: UnitOfWork, invoice_id: int, *, amount: Decimal | None, reason: str
+) -> CreditNoteView:
     with uow:
         r = repo(uow)
         invoice = require_invoice(uow, invoice_id, lock=True)
         if invoice.status in ("draft", "void"):
             raise InvoiceNotPayableError(
-                "A draft is edited or discarded, not credited." if invoice.status == "draft"
+                "A draft is edited or discarded, not credited."
+                if invoice.status == "draft"
                 else f"Invoice {invoice.number} is already void.",
-                extra={"current_status": invoice.status})
+                extra={"current_status": invoice.status},
+            )
         creditable = invoice.patient_due + invoice.payer_due
         amount = creditable if amount is None else money(uow, amount, "amount")
         if amount <= 0:
@@ -52,7 +55,8 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | Non
         if amount > creditable:
             raise ValidationFailedError(
                 f"At most {creditable} can be credited on this invoice.",
-                extra={"errors": [field_error("amount", f"at most {creditable}")]})
+                extra={"errors": [field_error("amount", f"at most {creditable}")]},
+            )
         from_patient = min(amount, invoice.patient_due)
         from_payer = amount - from_patient
         if from_payer > 0:
@@ -60,7 +64,8 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | Non
             if claim is not None and claim.status != "ready":
                 raise ClaimStateError(
                     "The payer's claim for this invoice is already submitted; credit at most "
-                    f"the patient's part ({invoice.patient_due}) until the payer answers.")
+                    f"the patient's part ({invoice.patient_due}) until the payer answers."
+                )
             if claim is not None:
                 if claim.claimed > from_payer:
                     claim.claimed -= from_payer
@@ -73,18 +78,35 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | Non
         invoice.credited += amount
         year = uow.hospital.today().year
         sequence = r.next_number(SERIES_CREDIT_NOTE, year)
-        note = CreditNote(series=SERIES_CREDIT_NOTE, year=year, sequence=sequence,
-                          number=document_number(SERIES_CREDIT_NOTE, year, sequence),
-                          invoice_id=invoice.id, patient_id=invoice.patient_id, amount=amount,
-                          reason=reason, voids_invoice=False, patient_part=from_patient,
-                          released_to_credit=released, created_at=utcnow(),
-                          created_by=actor_id(uow))
+        note = CreditNote(
+            series=SERIES_CREDIT_NOTE,
+            year=year,
+            sequence=sequence,
+            number=document_number(SERIES_CREDIT_NOTE, year, sequence),
+            invoice_id=invoice.id,
+            patient_id=invoice.patient_id,
+            amount=amount,
+            reason=reason,
+            voids_invoice=False,
+            patient_part=from_patient,
+            released_to_credit=released,
+            created_at=utcnow(),
+            created_by=actor_id(uow),
+        )
         uow.session.add(note)
         uow.session.flush()
         if released > 0:
-            uow.session.add(PaymentAllocation(
-                invoice_id=invoice.id, side="patient", source="release", amount=-released,
-                credit_note_id=note.id, created_at=utcnow(), created_by=actor_id(uow)))
+            uow.session.add(
+                PaymentAllocation(
+                    invoice_id=invoice.id,
+                    side="patient",
+                    source="release",
+                    amount=-released,
+                    credit_note_id=note.id,
+                    created_at=utcnow(),
+                    created_by=actor_id(uow),
+                )
+            )
             account = r.account(invoice.patient_id, lock=True)
             account.credit += released
             account.updated_at = utcnow()
@@ -99,11 +121,21 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, *, amount: Decimal | Non
                     charge.status = "unbilled"
                 charge.invoice_id = None
         uow.session.flush()
-        audit(uow, "credit_note.issue", patient_id=invoice.patient_id, invoice_id=invoice.id,
-              credit_note_id=note.id, number=note.number, amount=amount,
-              voids=note.voids_invoice, released=released)
-        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
-                                        "status": invoice.status})
+        audit(
+            uow,
+            "credit_note.issue",
+            patient_id=invoice.patient_id,
+            invoice_id=invoice.id,
+            credit_note_id=note.id,
+            number=note.number,
+            amount=amount,
+            voids=note.voids_invoice,
+            released=released,
+        )
+        uow.publish(
+            "invoice.changed",
+            {"invoice_id": invoice.id, "patient_id": invoice.patient_id, "status": invoice.status},
+        )
         view = credit_note_view(note, invoice.number or "")
         uow.commit()
         return view

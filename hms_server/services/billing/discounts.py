@@ -35,8 +35,16 @@ class DiscountExistsError(ConflictError):
     code, title = "discount_exists", "Already discounted"
 
 
-def add_discount(uow: UnitOfWork, invoice_id: int, *, line_id: int | None, kind: str,
-                 value: Decimal, reason: str, policy: BillingPolicy) -> InvoiceView:
+def add_discount(
+    uow: UnitOfWork,
+    invoice_id: int,
+    *,
+    line_id: int | None,
+    kind: str,
+    value: Decimal,
+    reason: str,
+    policy: BillingPolicy,
+) -> InvoiceView:
     with uow:
         r = repo(uow)
         invoice = require_invoice(uow, invoice_id, lock=True)
@@ -48,9 +56,10 @@ def add_discount(uow: UnitOfWork, invoice_id: int, *, line_id: int | None, kind:
         if line_id is not None:
             line = next((x for x in lines if x.id == line_id), None)
             if line is None:
-                raise NotFoundError(f"Invoice {invoice_id} has no line {line_id}.",
-                                    extra={"errors": [field_error("line_id", "not on this "
-                                                                             "invoice")]})
+                raise NotFoundError(
+                    f"Invoice {invoice_id} has no line {line_id}.",
+                    extra={"errors": [field_error("line_id", "not on this invoice")]},
+                )
             base = uow.hospital.round_money(line.quantity * line.unit_price)
         else:
             base = sum((x.net for x in lines), Decimal(0))
@@ -58,26 +67,51 @@ def add_discount(uow: UnitOfWork, invoice_id: int, *, line_id: int | None, kind:
             raise DiscountExistsError("That already has a discount; remove it first.")
         amount = discount_amount(Discount(kind, value), base, uow.hospital)
         pending = needs_discount_approval(
-            Discount(kind, value), amount, base,
+            Discount(kind, value),
+            amount,
+            base,
             percent_threshold=policy.discount_approval_percent,
-            amount_threshold=policy.discount_approval_amount)
-        discount = InvoiceDiscount(invoice_id=invoice.id, line_id=line_id, kind=kind,
-                                   value=value, amount=amount, reason=reason,
-                                   status="pending" if pending else "approved",
-                                   requested_by=actor_id(uow), created_at=utcnow())
+            amount_threshold=policy.discount_approval_amount,
+        )
+        discount = InvoiceDiscount(
+            invoice_id=invoice.id,
+            line_id=line_id,
+            kind=kind,
+            value=value,
+            amount=amount,
+            reason=reason,
+            status="pending" if pending else "approved",
+            requested_by=actor_id(uow),
+            created_at=utcnow(),
+        )
         uow.session.add(discount)
         uow.session.flush()
         approval_id = None
         if pending:
-            approval_id = approvals.request(uow, kind="discount", amount=amount, reason=reason,
-                                            patient_id=invoice.patient_id,
-                                            invoice_id=invoice.id, discount_id=discount.id)
+            approval_id = approvals.request(
+                uow,
+                kind="discount",
+                amount=amount,
+                reason=reason,
+                patient_id=invoice.patient_id,
+                invoice_id=invoice.id,
+                discount_id=discount.id,
+            )
         recompute(uow, invoice)
-        audit(uow, "discount.add", patient_id=invoice.patient_id, invoice_id=invoice.id,
-              discount_id=discount.id, amount=amount, pending=pending,
-              approval_id=approval_id)
-        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
-                                        "status": invoice.status})
+        audit(
+            uow,
+            "discount.add",
+            patient_id=invoice.patient_id,
+            invoice_id=invoice.id,
+            discount_id=discount.id,
+            amount=amount,
+            pending=pending,
+            approval_id=approval_id,
+        )
+        uow.publish(
+            "invoice.changed",
+            {"invoice_id": invoice.id, "patient_id": invoice.patient_id, "status": invoice.status},
+        )
         view = invoice_view(uow, invoice)
         uow.commit()
         return view
@@ -99,10 +133,17 @@ def remove_discount(uow: UnitOfWork, invoice_id: int, discount_id: int) -> Invoi
         uow.session.delete(discount)
         uow.session.flush()
         recompute(uow, invoice)
-        audit(uow, "discount.remove", patient_id=invoice.patient_id, invoice_id=invoice.id,
-              discount_id=discount_id)
-        uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
-                                        "status": invoice.status})
+        audit(
+            uow,
+            "discount.remove",
+            patient_id=invoice.patient_id,
+            invoice_id=invoice.id,
+            discount_id=discount_id,
+        )
+        uow.publish(
+            "invoice.changed",
+            {"invoice_id": invoice.id, "patient_id": invoice.patient_id, "status": invoice.status},
+        )
         view = invoice_view(uow, invoice)
         uow.commit()
         return view
@@ -120,5 +161,7 @@ def on_decided(uow: UnitOfWork, discount_id: int, *, approved: bool) -> None:
     uow.session.flush()
     if invoice.status == "draft":
         recompute(uow, invoice)
-    uow.publish("invoice.changed", {"invoice_id": invoice.id, "patient_id": invoice.patient_id,
-                                    "status": invoice.status})
+    uow.publish(
+        "invoice.changed",
+        {"invoice_id": invoice.id, "patient_id": invoice.patient_id, "status": invoice.status},
+    )

@@ -46,21 +46,30 @@ def _insurance(uow: UnitOfWork) -> InsuranceRepository:
 
 def _require_gateway(payer: PayerGateway | None) -> PayerGateway:
     if payer is None:
-        raise BillingNotConfiguredError("No insurer endpoint is configured "
-                                        "(HMS_PAYER_FHIR_URL).")
+        raise BillingNotConfiguredError("No insurer endpoint is configured (HMS_PAYER_FHIR_URL).")
     return payer
 
 
 # --- payers and plans --------------------------------------------------------------------------
 
-def create_payer(uow: UnitOfWork, *, code: str, name: str, phone: str | None,
-                 address: str | None) -> Payer:
+
+def create_payer(
+    uow: UnitOfWork, *, code: str, name: str, phone: str | None, address: str | None
+) -> Payer:
     with uow:
         if _insurance(uow).payer_code_taken(code):
-            raise DuplicateCodeError(f"A payer with code {code} exists.", extra={
-                "errors": [field_error("code", "already used")]})
-        payer = Payer(code=code.upper(), name=name, phone=phone, address=address, active=True,
-                      created_at=utcnow())
+            raise DuplicateCodeError(
+                f"A payer with code {code} exists.",
+                extra={"errors": [field_error("code", "already used")]},
+            )
+        payer = Payer(
+            code=code.upper(),
+            name=name,
+            phone=phone,
+            address=address,
+            active=True,
+            created_at=utcnow(),
+        )
         uow.session.add(payer)
         uow.session.flush()
         audit(uow, "payer.create", patient_id=None, payer_id=payer.id)
@@ -95,33 +104,60 @@ def _plan_views(uow: UnitOfWork, plans: list[InsurancePlan]) -> list[PlanView]:
     insurance = _insurance(uow)
     coverage = insurance.coverage(p.id for p in plans)
     payers = {p.id: p.name for p in insurance.payers({p.payer_id for p in plans})}
-    return [PlanView(id=p.id, payer_id=p.payer_id, payer_name=payers.get(p.payer_id),
-                     code=p.code, name=p.name,
-                     coverage=[{"category": c, "percent": v}
-                               for c, v in sorted(coverage[p.id].items())],
-                     copay=p.copay, deductible=p.deductible, annual_limit=p.annual_limit,
-                     excluded_codes=list(p.excluded_codes), active=p.active,
-                     version=p.version) for p in plans]
+    return [
+        PlanView(
+            id=p.id,
+            payer_id=p.payer_id,
+            payer_name=payers.get(p.payer_id),
+            code=p.code,
+            name=p.name,
+            coverage=[{"category": c, "percent": v} for c, v in sorted(coverage[p.id].items())],
+            copay=p.copay,
+            deductible=p.deductible,
+            annual_limit=p.annual_limit,
+            excluded_codes=list(p.excluded_codes),
+            active=p.active,
+            version=p.version,
+        )
+        for p in plans
+    ]
 
 
-def create_plan(uow: UnitOfWork, *, payer_id: int, code: str, name: str,
-                coverage: dict[str, Decimal], copay: Decimal, deductible: Decimal,
-                annual_limit: Decimal | None, excluded_codes: list[str]) -> PlanView:
+def create_plan(
+    uow: UnitOfWork,
+    *,
+    payer_id: int,
+    code: str,
+    name: str,
+    coverage: dict[str, Decimal],
+    copay: Decimal,
+    deductible: Decimal,
+    annual_limit: Decimal | None,
+    excluded_codes: list[str],
+) -> PlanView:
     with uow:
         insurance = _insurance(uow)
         if insurance.payer(payer_id) is None:
-            raise ValidationFailedError("Unknown payer.", extra={
-                "errors": [field_error("payer_id", "no such payer")]})
+            raise ValidationFailedError(
+                "Unknown payer.", extra={"errors": [field_error("payer_id", "no such payer")]}
+            )
         if insurance.plan_code_taken(payer_id, code):
-            raise DuplicateCodeError(f"The payer already has a plan {code}.", extra={
-                "errors": [field_error("code", "already used")]})
-        plan = InsurancePlan(payer_id=payer_id, code=code.upper(), name=name,
-                             copay=money(uow, copay, "copay"),
-                             deductible=money(uow, deductible, "deductible"),
-                             annual_limit=money(uow, annual_limit, "annual_limit")
-                             if annual_limit is not None else None,
-                             excluded_codes=sorted({c.upper() for c in excluded_codes}),
-                             active=True)
+            raise DuplicateCodeError(
+                f"The payer already has a plan {code}.",
+                extra={"errors": [field_error("code", "already used")]},
+            )
+        plan = InsurancePlan(
+            payer_id=payer_id,
+            code=code.upper(),
+            name=name,
+            copay=money(uow, copay, "copay"),
+            deductible=money(uow, deductible, "deductible"),
+            annual_limit=money(uow, annual_limit, "annual_limit")
+            if annual_limit is not None
+            else None,
+            excluded_codes=sorted({c.upper() for c in excluded_codes}),
+            active=True,
+        )
         uow.session.add(plan)
         uow.session.flush()
         insurance.replace_coverage(plan.id, coverage)
@@ -146,6 +182,7 @@ def get_plan(uow: UnitOfWork, plan_id: int) -> PlanView:
 
 
 # --- policies ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PolicyView:
@@ -176,38 +213,65 @@ def policy_views(uow: UnitOfWork, policies: list[PatientPolicy]) -> list[PolicyV
     views = []
     for policy in policies:
         plan = plans[policy.plan_id]
-        deductible_used, payer_used = insurance.policy_year_usage(policy.id, year,
-                                                                  exclude_invoice=None)
-        views.append(PolicyView(
-            id=policy.id, patient_id=policy.patient_id, plan_id=plan.id, plan_name=plan.name,
-            payer_id=plan.payer_id, payer_name=payers[plan.payer_id].name,
-            member_number=policy.member_number, valid_from=policy.valid_from,
-            valid_to=policy.valid_to, active=policy.active, eligibility=policy.eligibility,
-            eligibility_checked_at=policy.eligibility_checked_at,
-            eligibility_note=policy.eligibility_note,
-            deductible_remaining=rm(max(Decimal(0), plan.deductible - deductible_used)),
-            limit_remaining=rm(max(Decimal(0), plan.annual_limit - payer_used))
-            if plan.annual_limit is not None else None,
-            version=policy.version))
+        deductible_used, payer_used = insurance.policy_year_usage(
+            policy.id, year, exclude_invoice=None
+        )
+        views.append(
+            PolicyView(
+                id=policy.id,
+                patient_id=policy.patient_id,
+                plan_id=plan.id,
+                plan_name=plan.name,
+                payer_id=plan.payer_id,
+                payer_name=payers[plan.payer_id].name,
+                member_number=policy.member_number,
+                valid_from=policy.valid_from,
+                valid_to=policy.valid_to,
+                active=policy.active,
+                eligibility=policy.eligibility,
+                eligibility_checked_at=policy.eligibility_checked_at,
+                eligibility_note=policy.eligibility_note,
+                deductible_remaining=rm(max(Decimal(0), plan.deductible - deductible_used)),
+                limit_remaining=rm(max(Decimal(0), plan.annual_limit - payer_used))
+                if plan.annual_limit is not None
+                else None,
+                version=policy.version,
+            )
+        )
     return views
 
 
-def add_policy(uow: UnitOfWork, patient_id: int, *, plan_id: int, member_number: str,
-               valid_from: date, valid_to: date | None) -> PolicyView:
+def add_policy(
+    uow: UnitOfWork,
+    patient_id: int,
+    *,
+    plan_id: int,
+    member_number: str,
+    valid_from: date,
+    valid_to: date | None,
+) -> PolicyView:
     with uow:
         require_patient(uow, patient_id)
         insurance = _insurance(uow)
         if insurance.plan(plan_id) is None:
-            raise ValidationFailedError("Unknown plan.", extra={
-                "errors": [field_error("plan_id", "no such plan")]})
+            raise ValidationFailedError(
+                "Unknown plan.", extra={"errors": [field_error("plan_id", "no such plan")]}
+            )
         if insurance.member_taken(plan_id, member_number):
-            raise DuplicateCodeError("That member number is already registered on this plan.",
-                                     extra={"errors": [field_error("member_number",
-                                                                   "already registered")]})
-        policy = PatientPolicy(patient_id=patient_id, plan_id=plan_id,
-                               member_number=member_number, valid_from=valid_from,
-                               valid_to=valid_to, active=True, eligibility="unknown",
-                               created_at=utcnow())
+            raise DuplicateCodeError(
+                "That member number is already registered on this plan.",
+                extra={"errors": [field_error("member_number", "already registered")]},
+            )
+        policy = PatientPolicy(
+            patient_id=patient_id,
+            plan_id=plan_id,
+            member_number=member_number,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            active=True,
+            eligibility="unknown",
+            created_at=utcnow(),
+        )
         uow.session.add(policy)
         uow.session.flush()
         audit(uow, "policy.add", patient_id=patient_id, policy_id=policy.id, plan_id=plan_id)
@@ -226,8 +290,15 @@ def list_policies(uow: UnitOfWork, patient_id: int) -> list[PolicyView]:
         return views
 
 
-def update_policy(uow: UnitOfWork, policy_id: int, *, version: int, valid_to: date | None,
-                  active: bool | None, fields_set: set[str]) -> PolicyView:
+def update_policy(
+    uow: UnitOfWork,
+    policy_id: int,
+    *,
+    version: int,
+    valid_to: date | None,
+    active: bool | None,
+    fields_set: set[str],
+) -> PolicyView:
     with uow:
         policy = _insurance(uow).policy(policy_id, lock=True)
         if policy is None:
@@ -235,8 +306,10 @@ def update_policy(uow: UnitOfWork, policy_id: int, *, version: int, valid_to: da
         check_version(policy.version, version, "policy")
         if "valid_to" in fields_set:
             if valid_to is not None and valid_to < policy.valid_from:
-                raise ValidationFailedError("The policy cannot end before it starts.", extra={
-                    "errors": [field_error("valid_to", "before valid_from")]})
+                raise ValidationFailedError(
+                    "The policy cannot end before it starts.",
+                    extra={"errors": [field_error("valid_to", "before valid_from")]},
+                )
             policy.valid_to = valid_to
         if active is not None:
             policy.active = active
@@ -258,8 +331,9 @@ class EligibilityView:
     benefits: list[dict[str, object]]
 
 
-def check_eligibility(uow: UnitOfWork, payer: PayerGateway | None,
-                      policy_id: int) -> EligibilityView:
+def check_eligibility(
+    uow: UnitOfWork, payer: PayerGateway | None, policy_id: int
+) -> EligibilityView:
     """Ask the payer whether the policy is in force today (FHIR eligibility), and keep the
     answer on the policy. If the payer is down the policy is marked ``error`` and the
     problem is answered 503 with ``Retry-After``."""
@@ -273,9 +347,14 @@ def check_eligibility(uow: UnitOfWork, payer: PayerGateway | None,
         assert plan is not None
         payer_row = insurance.payer(plan.payer_id)
         assert payer_row is not None
-        query = EligibilityQuery(policy_id=policy.id, patient_id=policy.patient_id,
-                                 payer_code=payer_row.code, plan_code=plan.code,
-                                 member_number=policy.member_number, on=uow.hospital.today())
+        query = EligibilityQuery(
+            policy_id=policy.id,
+            patient_id=policy.patient_id,
+            payer_code=payer_row.code,
+            plan_code=plan.code,
+            member_number=policy.member_number,
+            on=uow.hospital.today(),
+        )
     try:
         answer = gateway.check_eligibility(query)
     except PayerUnavailableError:
@@ -283,21 +362,31 @@ def check_eligibility(uow: UnitOfWork, payer: PayerGateway | None,
         raise
     status = "eligible" if answer.in_force else "not_eligible"
     checked_at = _record_eligibility(uow, policy_id, status, answer.note)
-    return EligibilityView(policy_id=policy_id, status=status, in_force=answer.in_force,
-                           checked_at=checked_at, payer_reference=answer.payer_reference,
-                           note=answer.note, benefits=answer.benefits)
+    return EligibilityView(
+        policy_id=policy_id,
+        status=status,
+        in_force=answer.in_force,
+        checked_at=checked_at,
+        payer_reference=answer.payer_reference,
+        note=answer.note,
+        benefits=answer.benefits,
+    )
 
 
-def _record_eligibility(uow: UnitOfWork, policy_id: int, status: str,
-                        note: str | None) -> object:
+def _record_eligibility(uow: UnitOfWork, policy_id: int, status: str, note: str | None) -> object:
     with uow:
         policy = _insurance(uow).policy(policy_id, lock=True)
         assert policy is not None
         policy.eligibility, policy.eligibility_note = status, (note or "")[:500] or None
         policy.eligibility_checked_at = utcnow()
         uow.session.flush()
-        audit(uow, "policy.eligibility", patient_id=policy.patient_id, policy_id=policy.id,
-              status=status)
+        audit(
+            uow,
+            "policy.eligibility",
+            patient_id=policy.patient_id,
+            policy_id=policy.id,
+            status=status,
+        )
         uow.publish("policy.changed", {"policy_id": policy.id, "patient_id": policy.patient_id})
         checked = policy.eligibility_checked_at
         uow.commit()
@@ -306,26 +395,47 @@ def _record_eligibility(uow: UnitOfWork, policy_id: int, status: str,
 
 # --- pre-authorisations -----------------------------------------------------------------------
 
-def request_preauth(uow: UnitOfWork, payer: PayerGateway | None, *, policy_id: int, kind: str,
-                    price_item_code: str | None, description: str, amount: Decimal,
-                    expected_on: date | None) -> Preauthorization:
+
+def request_preauth(
+    uow: UnitOfWork,
+    payer: PayerGateway | None,
+    *,
+    policy_id: int,
+    kind: str,
+    price_item_code: str | None,
+    description: str,
+    amount: Decimal,
+    expected_on: date | None,
+) -> Preauthorization:
     """Record the request, then send it (FHIR ``Claim`` with ``use=preauthorization``). If
     the payer cannot be reached the request stays ``pending_submission`` (resend it)."""
     with uow:
         policy = _insurance(uow).policy(policy_id)
         if policy is None:
-            raise ValidationFailedError("Unknown policy.", extra={
-                "errors": [field_error("policy_id", "no such policy")]})
+            raise ValidationFailedError(
+                "Unknown policy.", extra={"errors": [field_error("policy_id", "no such policy")]}
+            )
         preauth = Preauthorization(
-            patient_id=policy.patient_id, policy_id=policy.id, kind=kind,
-            price_item_code=price_item_code, description=description,
-            amount=money(uow, amount, "amount"), expected_on=expected_on,
-            status="pending_submission", requested_by=uow.actor.user_id if uow.actor else None,
-            requested_at=utcnow())
+            patient_id=policy.patient_id,
+            policy_id=policy.id,
+            kind=kind,
+            price_item_code=price_item_code,
+            description=description,
+            amount=money(uow, amount, "amount"),
+            expected_on=expected_on,
+            status="pending_submission",
+            requested_by=uow.actor.user_id if uow.actor else None,
+            requested_at=utcnow(),
+        )
         uow.session.add(preauth)
         uow.session.flush()
-        audit(uow, "preauth.request", patient_id=policy.patient_id, preauth_id=preauth.id,
-              amount=preauth.amount)
+        audit(
+            uow,
+            "preauth.request",
+            patient_id=policy.patient_id,
+            preauth_id=preauth.id,
+            amount=preauth.amount,
+        )
         uow.commit()
         preauth_id = preauth.id
     if payer is not None:
@@ -336,8 +446,9 @@ def request_preauth(uow: UnitOfWork, payer: PayerGateway | None, *, policy_id: i
     return preauth
 
 
-def submit_preauth(uow: UnitOfWork, payer: PayerGateway | None,
-                   preauth_id: int) -> Preauthorization:
+def submit_preauth(
+    uow: UnitOfWork, payer: PayerGateway | None, preauth_id: int
+) -> Preauthorization:
     with uow:
         insurance = _insurance(uow)
         preauth = insurance.preauth(preauth_id)
@@ -354,15 +465,27 @@ def submit_preauth(uow: UnitOfWork, payer: PayerGateway | None,
         assert payer_row is not None
         today = uow.hospital.today()
         request = ClaimSubmission(
-            identifier=f"PREAUTH-{preauth.id}", use="preauthorization",
-            patient_id=preauth.patient_id, payer_code=payer_row.code,
-            member_number=policy.member_number, currency=uow.hospital.currency, created=today,
-            items=[ClaimItem(sequence=1, code=preauth.price_item_code or preauth.kind.upper(),
-                             description=preauth.description, category=preauth.kind,
-                             quantity=Decimal(1), unit_price=preauth.amount,
-                             net=preauth.amount,
-                             service_date=preauth.expected_on or today)],
-            total=preauth.amount)
+            identifier=f"PREAUTH-{preauth.id}",
+            use="preauthorization",
+            patient_id=preauth.patient_id,
+            payer_code=payer_row.code,
+            member_number=policy.member_number,
+            currency=uow.hospital.currency,
+            created=today,
+            items=[
+                ClaimItem(
+                    sequence=1,
+                    code=preauth.price_item_code or preauth.kind.upper(),
+                    description=preauth.description,
+                    category=preauth.kind,
+                    quantity=Decimal(1),
+                    unit_price=preauth.amount,
+                    net=preauth.amount,
+                    service_date=preauth.expected_on or today,
+                )
+            ],
+            total=preauth.amount,
+        )
     answer = gateway.submit_claims([request])[0]
     with uow:
         preauth = _insurance(uow).preauth(preauth_id, lock=True)
@@ -371,26 +494,32 @@ def submit_preauth(uow: UnitOfWork, payer: PayerGateway | None,
         preauth.note = (answer.disposition or "; ".join(answer.reasons))[:500] or None
         if answer.outcome == "complete":
             preauth.status = "approved"
-            preauth.approved_amount = min(uow.hospital.round_money(answer.approved),
-                                          preauth.amount)
+            preauth.approved_amount = min(uow.hospital.round_money(answer.approved), preauth.amount)
         elif answer.outcome == "queued":
             preauth.status = "pended"
         else:
             preauth.status = "denied"
         preauth.decided_at = utcnow() if preauth.status != "pended" else None
         uow.session.flush()
-        audit(uow, "preauth.answer", patient_id=preauth.patient_id, preauth_id=preauth.id,
-              status=preauth.status)
+        audit(
+            uow,
+            "preauth.answer",
+            patient_id=preauth.patient_id,
+            preauth_id=preauth.id,
+            status=preauth.status,
+        )
         uow.publish("preauth.changed", {"preauth_id": preauth.id, "patient_id": preauth.patient_id})
         uow.commit()
         return preauth
 
 
-def list_preauths(uow: UnitOfWork, *, patient_id: int | None, status: str | None, limit: int,
-                  offset: int) -> tuple[list[Preauthorization], int]:
+def list_preauths(
+    uow: UnitOfWork, *, patient_id: int | None, status: str | None, limit: int, offset: int
+) -> tuple[list[Preauthorization], int]:
     with uow:
-        rows, total = _insurance(uow).preauths(patient_id=patient_id, status=status,
-                                               limit=limit, offset=offset)
+        rows, total = _insurance(uow).preauths(
+            patient_id=patient_id, status=status, limit=limit, offset=offset
+        )
         if patient_id is not None:
             audit(uow, "preauths.read", patient_id=patient_id, count=len(rows))
             uow.commit()

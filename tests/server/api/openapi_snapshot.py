@@ -33,16 +33,28 @@ def current_openapi() -> dict[str, Any]:
     from hms_server.config import Settings
 
     unused = "postgresql://snapshot@localhost/none"  # never connected to
-    app = create_app(Settings(database_url=unused, runtime_database_url=unused,
-                              jwt_secret="openapi-snapshot-" + "x" * 32))
+    app = create_app(
+        Settings(
+            database_url=unused,
+            runtime_database_url=unused,
+            jwt_secret="openapi-snapshot-" + "x" * 32,
+        )
+    )
     document: dict[str, Any] = json.loads(json.dumps(app.openapi()))
     app.state.engine.dispose()
     return document
 
 
 def render(document: dict[str, Any], checksum: str) -> str:
-    return json.dumps({"contract_sha256": checksum, "openapi": document}, indent=1,
-                      sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            {"contract_sha256": checksum, "openapi": document},
+            indent=1,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 def load() -> dict[str, Any]:

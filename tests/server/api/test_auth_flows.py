@@ -11,8 +11,9 @@ from tests.conftest import TEST_PASSWORD, totp_now
 
 
 def _login(client, username, password=TEST_PASSWORD, **extra):
-    return client.post("/api/v1/auth/login",
-                       json={"username": username, "password": password, **extra})
+    return client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password, **extra}
+    )
 
 
 def test_login_returns_token_pair_and_user(client, make_user):
@@ -55,10 +56,18 @@ def test_refresh_rotates_and_replay_revokes_the_family(client, make_user):
     replay = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert replay.status_code == 401
     # ... and kills the whole session: the new refresh token and access token die too.
-    assert client.post("/api/v1/auth/refresh",
-                       json={"refresh_token": new["refresh_token"]}).status_code == 401
-    assert client.get("/api/v1/me", headers={
-        "Authorization": f"Bearer {new['access_token']}"}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": new["refresh_token"]}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {new['access_token']}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_logout_ends_the_session(client, make_user):
@@ -67,8 +76,12 @@ def test_logout_ends_the_session(client, make_user):
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401
-    assert client.post("/api/v1/auth/refresh",
-                       json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        ).status_code
+        == 401
+    )
 
 
 def test_admin_needs_totp(client, make_user):
@@ -88,15 +101,22 @@ def test_admin_needs_totp(client, make_user):
 
 def _forge(settings, **overrides):
     now = int(time.time())
-    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": "1",
-              "sid": "00000000-0000-0000-0000-000000000000", "typ": "access", "iat": now,
-              "exp": now + 600}
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": "1",
+        "sid": "00000000-0000-0000-0000-000000000000",
+        "typ": "access",
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(overrides)
     return claims
 
 
-@pytest.mark.parametrize("case", ["expired", "wrong_audience", "wrong_key", "alg_none",
-                                  "refresh_typ", "garbage"])
+@pytest.mark.parametrize(
+    "case", ["expired", "wrong_audience", "wrong_key", "alg_none", "refresh_typ", "garbage"]
+)
 def test_bad_tokens_are_401(client, settings, make_user, case):
     username, password = make_user("receptionist")
     real = _login(client, username, password).json()
@@ -104,8 +124,9 @@ def test_bad_tokens_are_401(client, settings, make_user, case):
     secret = settings.jwt_secret
     headers = {"typ": "at+jwt"}
     if case == "expired":
-        token = jwt.encode({**payload, "exp": int(time.time()) - 120}, secret, "HS256",
-                           headers=headers)
+        token = jwt.encode(
+            {**payload, "exp": int(time.time()) - 120}, secret, "HS256", headers=headers
+        )
     elif case == "wrong_audience":
         token = jwt.encode({**payload, "aud": "other-app"}, secret, "HS256", headers=headers)
     elif case == "wrong_key":

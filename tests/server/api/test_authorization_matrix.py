@@ -38,8 +38,7 @@ def _walk(routes, prefix: str = ""):  # type: ignore[no-untyped-def]
         if isinstance(route, APIRoute):
             yield prefix + route.path, route
         elif hasattr(route, "original_router"):
-            yield from _walk(route.original_router.routes,
-                             prefix + route.include_context.prefix)
+            yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
 
 
 def _routes(app) -> list[tuple[str, APIRoute]]:  # type: ignore[no-untyped-def]
@@ -47,16 +46,16 @@ def _routes(app) -> list[tuple[str, APIRoute]]:  # type: ignore[no-untyped-def]
 
 
 def test_the_walk_sees_every_documented_operation(app):
-    documented = {(method.upper(), path) for path, item in app.openapi()["paths"].items()
-                  for method in item}
+    documented = {
+        (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
+    }
     walked = {(method, path) for path, route in _routes(app) for method in route.methods}
     assert documented <= walked
     assert len(walked) > 20  # guards against a walk that silently finds nothing
 
 
 def test_every_route_declares_a_permission(app):
-    undeclared = [f"{sorted(r.methods)} {path}" for path, r in _routes(app)
-                  if not _declared(r)]
+    undeclared = [f"{sorted(r.methods)} {path}" for path, r in _routes(app) if not _declared(r)]
     assert undeclared == [], f"routes without a declared permission: {undeclared}"
 
 
@@ -84,8 +83,13 @@ def _call(client, method: str, path: str, headers: dict[str, str]):  # type: ign
         with client.stream(method, path, headers=headers) as response:
             return response.status_code, None
     response = client.request(method, path, **kwargs)
-    body = response.json() if response.headers.get("content-type", "").startswith(
-        ("application/json", "application/problem+json", "application/fhir+json")) else None
+    body = (
+        response.json()
+        if response.headers.get("content-type", "").startswith(
+            ("application/json", "application/problem+json", "application/fhir+json")
+        )
+        else None
+    )
     return response.status_code, body
 
 

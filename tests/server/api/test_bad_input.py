@@ -15,18 +15,35 @@ import pytest
 from hms_server.domain.permissions import Role
 
 BAD_BODIES = [
-    None, [], "text", 0, {"unexpected": True},
+    None,
+    [],
+    "text",
+    0,
+    {"unexpected": True},
     {"username": None, "password": 5, "version": "x", "items": "nope", "patient_id": -1},
     {"start": "not-a-date", "date_of_birth": "2026-13-45", "limit": 10**30},
     {"q": "\x00\x01", "full_name": "x" * 100_000},
     # Lone surrogates are valid JSON escapes but not Unicode text (once a 500 on passwords).
-    {"new_password": "\ud800" + "x" * 12, "password": "\udfffsecret-words",
-     "full_name": "\ud83d", "given_name": "\ud800", "reason": "\udc00" * 12},
+    {
+        "new_password": "\ud800" + "x" * 12,
+        "password": "\udfffsecret-words",
+        "full_name": "\ud83d",
+        "given_name": "\ud800",
+        "reason": "\udc00" * 12,
+    },
 ]
 FUZZ_ROLES = ["superuser", "admin", "doctor", "receptionist"]
 BAD_PATH_VALUES = ["abc", "-1", "0", "99999999999999999999999", "1.5", "%27%20OR%201=1"]
-BAD_QUERY_VALUES = ["", "-1", "abc", "99999999999999999999999", "' OR 1=1 --", "\u0000",
-                    "2026-02-30", "x" * 5000]
+BAD_QUERY_VALUES = [
+    "",
+    "-1",
+    "abc",
+    "99999999999999999999999",
+    "' OR 1=1 --",
+    "\u0000",
+    "2026-02-30",
+    "x" * 5000,
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +61,31 @@ def fuzz_env(pg_cluster):  # type: ignore[no-untyped-def]
     database = _clone(pg_cluster, "hms_fuzz")
     app = create_app(database.settings())
     # A bystander takes id 1, the id the fuzzer aims at; the fuzzing users are not it.
-    create_user(wired_uow(database.owner_session_factory(), Actor.system("fuzz")),
-                database.settings(), username="fuzz_bystander", full_name="Bystander",
-                roles=["nurse"], password=TEST_PASSWORD)
-    role_sets = {"superuser": [r.value for r in Role], "admin": ["admin"],
-                 "doctor": ["doctor"], "receptionist": ["receptionist"]}
-    created = {name: create_user(
-        wired_uow(database.owner_session_factory(), Actor.system("fuzz")), database.settings(),
-        username=f"fuzz_{name}", full_name=f"Fuzz {name.title()}", roles=roles,
-        password=TEST_PASSWORD) for name, roles in role_sets.items()}
+    create_user(
+        wired_uow(database.owner_session_factory(), Actor.system("fuzz")),
+        database.settings(),
+        username="fuzz_bystander",
+        full_name="Bystander",
+        roles=["nurse"],
+        password=TEST_PASSWORD,
+    )
+    role_sets = {
+        "superuser": [r.value for r in Role],
+        "admin": ["admin"],
+        "doctor": ["doctor"],
+        "receptionist": ["receptionist"],
+    }
+    created = {
+        name: create_user(
+            wired_uow(database.owner_session_factory(), Actor.system("fuzz")),
+            database.settings(),
+            username=f"fuzz_{name}",
+            full_name=f"Fuzz {name.title()}",
+            roles=roles,
+            password=TEST_PASSWORD,
+        )
+        for name, roles in role_sets.items()
+    }
     with TestClient(app, raise_server_exceptions=False) as test_client:
         headers = {}
         for name, user in created.items():
@@ -117,17 +150,23 @@ def test_malformed_bodies_never_cause_500(app, fuzz_client, superuser_headers):
             # Encoded here with ASCII escapes, so lone surrogates travel as "\ud800" (httpx
             # would refuse to encode them).
             response = client.request(
-                method, _fill(path, "1"), headers={**superuser_headers,
-                                                   "Content-Type": "application/json"},
-                content=json.dumps(body).encode() if body is not None else None)
+                method,
+                _fill(path, "1"),
+                headers={**superuser_headers, "Content-Type": "application/json"},
+                content=json.dumps(body).encode() if body is not None else None,
+            )
             if response.status_code >= 500:
-                failures.append(f"{method} {path} body={str(body)[:40]} -> "
-                                f"{response.status_code}")
+                failures.append(f"{method} {path} body={str(body)[:40]} -> {response.status_code}")
             elif response.status_code >= 400:
                 assert response.headers["content-type"].startswith(
-                    ("application/problem+json", "application/fhir+json")), (path, method)
-        raw = client.request(method, _fill(path, "1"), content=b"{not json",
-                             headers={**superuser_headers, "Content-Type": "application/json"})
+                    ("application/problem+json", "application/fhir+json")
+                ), (path, method)
+        raw = client.request(
+            method,
+            _fill(path, "1"),
+            content=b"{not json",
+            headers={**superuser_headers, "Content-Type": "application/json"},
+        )
         if raw.status_code >= 500:
             failures.append(f"{method} {path} raw -> {raw.status_code}")
     assert failures == []
@@ -139,25 +178,32 @@ def test_malformed_path_and_query_values_never_cause_500(app, fuzz_client, super
     for path, method, op in _operations(app):
         if "{" in path:
             for value in BAD_PATH_VALUES:
-                response = client.request(method, _fill(path, value), headers=superuser_headers,
-                                          json={} if method in {"POST", "PATCH", "PUT"} else None)
+                response = client.request(
+                    method,
+                    _fill(path, value),
+                    headers=superuser_headers,
+                    json={} if method in {"POST", "PATCH", "PUT"} else None,
+                )
                 if response.status_code >= 500:
                     failures.append(f"{method} {path} id={value} -> {response.status_code}")
         query_params = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
         for name in query_params:
             for value in BAD_QUERY_VALUES:
-                response = client.request(method, _fill(path, "1"), params={name: value},
-                                          headers=superuser_headers)
+                response = client.request(
+                    method, _fill(path, "1"), params={name: value}, headers=superuser_headers
+                )
                 if response.status_code >= 500:
-                    failures.append(f"{method} {path} {name}={value[:20]!r} -> "
-                                    f"{response.status_code}")
+                    failures.append(
+                        f"{method} {path} {name}={value[:20]!r} -> {response.status_code}"
+                    )
     assert failures == []
 
 
 def test_validation_problem_lists_each_bad_field(fuzz_client, fuzz_env):
     client, superuser_headers = fuzz_client, fuzz_env[2]["superuser"]
-    response = client.post("/api/v1/users", json={"username": "", "roles": []},
-                           headers=superuser_headers)
+    response = client.post(
+        "/api/v1/users", json={"username": "", "roles": []}, headers=superuser_headers
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "validation_error"
@@ -178,7 +224,10 @@ def test_unknown_route_and_wrong_method_are_problems(client):
 def test_reset_password_with_text_that_is_not_unicode_is_a_422(fuzz_client, fuzz_env):
     """Found by schemathesis as an admin: a lone surrogate in the new password was a 500."""
     headers = {**fuzz_env[2]["admin"], "Content-Type": "application/json"}
-    response = fuzz_client.post("/api/v1/users/1/reset-password", headers=headers,
-                                content=json.dumps({"new_password": "\ud800" + "x" * 12}))
+    response = fuzz_client.post(
+        "/api/v1/users/1/reset-password",
+        headers=headers,
+        content=json.dumps({"new_password": "\ud800" + "x" * 12}),
+    )
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"

@@ -29,8 +29,12 @@ def _published_kinds() -> set[str]:
     for path in Path(hms_server.__file__).parent.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "publish" and node.args):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "publish"
+                and node.args
+            ):
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     kinds.add(first.value.split(".", 1)[0])
@@ -47,20 +51,23 @@ def test_every_published_kind_has_readers():
     assert kinds - set(EVENT_READERS) == set()
 
 
-@pytest.mark.parametrize(("event_type", "role", "delivered"), [
-    ("break_glass.granted", "hr_officer", False),
-    ("break_glass.granted", "nurse", False),
-    ("break_glass.granted", "admin", True),
-    ("clinical_note.created", "receptionist", False),
-    ("clinical_note.created", "doctor", True),
-    ("appointment.booked", "manager", True),
-    ("appointment.booked", "billing_clerk", False),
-    ("patient.created", "hr_officer", False),
-    ("user.created", "nurse", False),
-    ("security.alert", "admin", True),
-    ("security.alert", "manager", False),
-    ("something_new.happened", "admin", False),
-])
+@pytest.mark.parametrize(
+    ("event_type", "role", "delivered"),
+    [
+        ("break_glass.granted", "hr_officer", False),
+        ("break_glass.granted", "nurse", False),
+        ("break_glass.granted", "admin", True),
+        ("clinical_note.created", "receptionist", False),
+        ("clinical_note.created", "doctor", True),
+        ("appointment.booked", "manager", True),
+        ("appointment.booked", "billing_clerk", False),
+        ("patient.created", "hr_officer", False),
+        ("user.created", "nurse", False),
+        ("security.alert", "admin", True),
+        ("security.alert", "manager", False),
+        ("something_new.happened", "admin", False),
+    ],
+)
 def test_events_go_to_the_roles_that_may_read_them(event_type, role, delivered):
     assert may_receive(event_type, permissions_for([role])) is delivered
 
@@ -76,13 +83,14 @@ class Stream:
 
     def _run(self, url: str, headers: dict[str, str]) -> None:
         try:
-            with httpx.stream("GET", f"{url}/api/v1/events", headers=headers,
-                              timeout=20) as response:
+            with httpx.stream(
+                "GET", f"{url}/api/v1/events", headers=headers, timeout=20
+            ) as response:
                 for line in response.iter_lines():
                     if line.startswith(": connected"):
                         self.ready.set()
                     if line.startswith("event: "):
-                        self.types.put(line[len("event: "):])
+                        self.types.put(line[len("event: ") :])
         except httpx.HTTPError:
             pass
         finally:
@@ -112,24 +120,26 @@ def test_break_glass_reaches_reviewers_but_not_hr(live_server, client, make_user
     assert hr.ready.wait(10) and reviewer.ready.wait(10)
     doctor = _token(url, *make_user("doctor"))
     patient = new_patient(client, headers_for)["id"]
-    granted = httpx.post(f"{url}/api/v1/patients/{patient}/break-glass", headers=doctor,
-                         json={"reason": REASON})
+    granted = httpx.post(
+        f"{url}/api/v1/patients/{patient}/break-glass", headers=doctor, json={"reason": REASON}
+    )
     assert granted.status_code == 201, granted.text
     assert reviewer.seen("break_glass.granted", 5)
     # Both listened to the same commits: HR gets nothing of it (its next ping is 1 s away).
     assert not hr.seen("break_glass.granted", 1.5)
 
 
-def test_the_stream_ends_when_the_account_is_disabled(live_server, client, make_user,
-                                                      headers_for):
+def test_the_stream_ends_when_the_account_is_disabled(live_server, client, make_user, headers_for):
     url = live_server.url
     username, password = make_user("receptionist")
     stream = Stream(url, _token(url, username, password))
     assert stream.ready.wait(10)
     admin = headers_for("admin")
     target = client.get("/api/v1/users", params={"q": username}, headers=admin).json()
-    assert client.post(f"/api/v1/users/{target['items'][0]['id']}/disable",
-                       headers=admin).status_code == 200
+    assert (
+        client.post(f"/api/v1/users/{target['items'][0]['id']}/disable", headers=admin).status_code
+        == 200
+    )
     # The session is re-checked at the next ping (events_ping_seconds = 1 in the tests).
     assert stream.ended.wait(5)
 

@@ -20,8 +20,13 @@ def _login(url: str, username: str, password: str, totp: str | None = None) -> d
     return {"Authorization": f"Bearer {token}"}
 
 
-def _listen(url: str, headers: dict[str, str], out: queue.Queue, ready: threading.Event,
-            stop: threading.Event) -> None:
+def _listen(
+    url: str,
+    headers: dict[str, str],
+    out: queue.Queue,
+    ready: threading.Event,
+    stop: threading.Event,
+) -> None:
     with httpx.stream("GET", f"{url}/api/v1/events", headers=headers, timeout=10) as response:
         out.put(("status", response.status_code, response.headers.get("content-type")))
         event: dict[str, str] = {}
@@ -51,15 +56,23 @@ def test_user_created_event_reaches_another_subscriber_fast(live_server, make_us
     admin = _login(live_server.url, admin_user, admin_pw, totp_now(secret))
     received: queue.Queue = queue.Queue()
     ready, stop = threading.Event(), threading.Event()
-    listener = threading.Thread(target=_listen, daemon=True,
-                                args=(live_server.url, watcher, received, ready, stop))
+    listener = threading.Thread(
+        target=_listen, daemon=True, args=(live_server.url, watcher, received, ready, stop)
+    )
     listener.start()
     assert ready.wait(5)
     _, status, content_type = received.get(timeout=5)
     assert status == 200 and content_type.startswith("text/event-stream")
-    created = httpx.post(f"{live_server.url}/api/v1/users", headers=admin, json={
-        "username": unique_name("ev_"), "full_name": "Event Probe", "roles": ["nurse"],
-        "password": TEST_PASSWORD}).json()
+    created = httpx.post(
+        f"{live_server.url}/api/v1/users",
+        headers=admin,
+        json={
+            "username": unique_name("ev_"),
+            "full_name": "Event Probe",
+            "roles": ["nurse"],
+            "password": TEST_PASSWORD,
+        },
+    ).json()
     sent_at = time.monotonic()
     deadline = sent_at + 2.0
     while True:
@@ -84,8 +97,12 @@ def test_resume_with_last_event_id_replays_missed_events(live_server, make_user,
         last = conn.execute(text("SELECT coalesce(max(id), 0) FROM outbox_events")).scalar_one()
     make_user("doctor")  # emits user.created while we are "offline"
     frames = []
-    with httpx.stream("GET", f"{live_server.url}/api/v1/events",
-                      headers={**headers, "Last-Event-ID": str(last)}, timeout=5) as response:
+    with httpx.stream(
+        "GET",
+        f"{live_server.url}/api/v1/events",
+        headers={**headers, "Last-Event-ID": str(last)},
+        timeout=5,
+    ) as response:
         for line in response.iter_lines():
             frames.append(line)
             if line.startswith("event: user.created"):

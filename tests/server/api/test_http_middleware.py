@@ -7,8 +7,9 @@ import logging
 
 
 def test_api_answers_carry_the_security_headers_and_no_store(client, headers_for):
-    answer = client.get("/api/v1/patients", params={"q": "HMS-000123"},
-                        headers=headers_for("receptionist"))
+    answer = client.get(
+        "/api/v1/patients", params={"q": "HMS-000123"}, headers=headers_for("receptionist")
+    )
     assert answer.status_code == 200
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["referrer-policy"] == "no-referrer"
@@ -25,8 +26,7 @@ def test_headers_a_route_sets_itself_are_kept(client):
     assert docs.headers["x-content-type-options"] == "nosniff"
 
 
-def test_the_access_log_names_the_route_template_not_the_patient(client, headers_for,
-                                                                  caplog):
+def test_the_access_log_names_the_route_template_not_the_patient(client, headers_for, caplog):
     headers = headers_for("receptionist")
     with caplog.at_level(logging.INFO, logger="hms_server.access"):
         client.get("/api/v1/patients", params={"q": "Okonkwo"}, headers=headers)

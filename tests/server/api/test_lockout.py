@@ -16,8 +16,10 @@ def _login(client, username, password):
 
 def test_repeated_bad_passwords_lock_the_account_then_it_unlocks(client, make_user, settings):
     username, password = make_user("billing_clerk")
-    statuses = [_login(client, username, "Wrong-Guess-123").status_code
-                for _ in range(settings.lockout_threshold)]
+    statuses = [
+        _login(client, username, "Wrong-Guess-123").status_code
+        for _ in range(settings.lockout_threshold)
+    ]
     assert statuses[:-1] == [401] * (settings.lockout_threshold - 1)
     assert statuses[-1] == 423
     locked = _login(client, username, password)  # even the right password waits
@@ -40,8 +42,9 @@ def test_lockout_of_one_account_does_not_affect_another(client, make_user, setti
 def throttled_client(fresh_db):  # type: ignore[no-untyped-def]
     from hms_server.app import create_app
 
-    app = create_app(fresh_db.settings(address_failure_limit=3, address_window_seconds=2,
-                                       lockout_threshold=100))
+    app = create_app(
+        fresh_db.settings(address_failure_limit=3, address_window_seconds=2, lockout_threshold=100)
+    )
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client, fresh_db
 
@@ -52,9 +55,14 @@ def test_address_throttle_answers_429_with_retry_after_then_recovers(throttled_c
     from hms_server.services.users import create_user
     from tests.wiring import wired_uow
 
-    create_user(wired_uow(database.owner_session_factory(), Actor.system("t")),
-                database.settings(), username="throttle_me", full_name="T",
-                roles=["nurse"], password=TEST_PASSWORD)
+    create_user(
+        wired_uow(database.owner_session_factory(), Actor.system("t")),
+        database.settings(),
+        username="throttle_me",
+        full_name="T",
+        roles=["nurse"],
+        password=TEST_PASSWORD,
+    )
     for i in range(3):
         assert _login(client, f"ghost{i}", "Wrong-Guess-123").status_code == 401
     refused = _login(client, "throttle_me", TEST_PASSWORD)

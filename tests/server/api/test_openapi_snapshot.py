@@ -17,10 +17,15 @@ REGENERATE = "regenerate with 'make openapi-snapshot' and commit the snapshot wi
 def _changed_paths(old: dict, new: dict) -> list[str]:  # type: ignore[type-arg]
     paths = sorted(set(old.get("paths", {})) | set(new.get("paths", {})))
     changed = [p for p in paths if old["paths"].get(p) != new["paths"].get(p)]
-    schemas = sorted(set(old.get("components", {}).get("schemas", {}))
-                     | set(new.get("components", {}).get("schemas", {})))
-    changed += [f"schema {s}" for s in schemas
-                if old["components"]["schemas"].get(s) != new["components"]["schemas"].get(s)]
+    schemas = sorted(
+        set(old.get("components", {}).get("schemas", {}))
+        | set(new.get("components", {}).get("schemas", {}))
+    )
+    changed += [
+        f"schema {s}"
+        for s in schemas
+        if old["components"]["schemas"].get(s) != new["components"]["schemas"].get(s)
+    ]
     return changed
 
 
@@ -32,8 +37,10 @@ def test_openapi_changes_only_with_the_contract():
         assert document == snapshot["openapi"], (
             "The OpenAPI document changed but hms_contract/ did not: routes now answer or "
             f"accept something the shared contract does not describe ({', '.join(changed[:12])}"
-            f"). Change the contract with it, then {REGENERATE}.")
+            f"). Change the contract with it, then {REGENERATE}."
+        )
     else:
         effect = ", ".join(changed[:12]) or "no visible change"
         assert document == snapshot["openapi"] and checksum == snapshot["contract_sha256"], (
-            f"hms_contract/ changed; check its effect on the API ({effect}), then {REGENERATE}.")
+            f"hms_contract/ changed; check its effect on the API ({effect}), then {REGENERATE}."
+        )

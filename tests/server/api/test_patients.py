@@ -23,9 +23,13 @@ def _uniq(prefix: str = "") -> str:
 
 
 def _new(**overrides):
-    body = {"given_name": _uniq("Gi").title(), "family_name": _uniq("Fa").title(),
-            "date_of_birth": "1984-03-05", "sex": "female",
-            "phone": f"+1 555 {uuid.uuid4().int % 10**7:07d}"}
+    body = {
+        "given_name": _uniq("Gi").title(),
+        "family_name": _uniq("Fa").title(),
+        "date_of_birth": "1984-03-05",
+        "sex": "female",
+        "phone": f"+1 555 {uuid.uuid4().int % 10**7:07d}",
+    }
     body.update(overrides)
     return body
 
@@ -41,6 +45,7 @@ def register(client, reception):
         response = client.post(BASE, json=_new(**overrides), headers=reception)
         assert response.status_code == 201, response.text
         return response.json()
+
     return _register
 
 
@@ -53,12 +58,22 @@ def _audit_rows(db, action, patient_id=None):
 
 
 def test_registration_returns_record_with_server_mrn(client, reception, db):
-    body = _new(email="p@example.org", national_id="AB 123 456 C", preferred_language="pt-BR",
-                address={"line": ["1 Rua Augusta"], "city": "Lisboa", "country": "PT"},
-                next_of_kin=[{"name": "Ana Costa", "relationship": "mother",
-                              "phone": "+351 912 345 678"}],
-                insurance=[{"payer": "Médis", "policy_number": "P-1", "member_id": "M9",
-                            "valid_from": "2026-01-01", "valid_to": "2026-12-31"}])
+    body = _new(
+        email="p@example.org",
+        national_id="AB 123 456 C",
+        preferred_language="pt-BR",
+        address={"line": ["1 Rua Augusta"], "city": "Lisboa", "country": "PT"},
+        next_of_kin=[{"name": "Ana Costa", "relationship": "mother", "phone": "+351 912 345 678"}],
+        insurance=[
+            {
+                "payer": "Médis",
+                "policy_number": "P-1",
+                "member_id": "M9",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-12-31",
+            }
+        ],
+    )
     response = client.post(BASE, json=body, headers=reception)
     assert response.status_code == 201, response.text
     created = response.json()
@@ -83,19 +98,33 @@ def test_estimated_age_gives_flagged_birth_date(register):
     assert abs((date.today() - dob).days - 40 * 365.25) < 3
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"date_of_birth": "1984-02-30"}, "body.date_of_birth"),
-    ({"date_of_birth": "not a date"}, "body.date_of_birth"),
-    ({"sex": "m"}, "body.sex"),
-    ({"given_name": "x" * 101}, "body.given_name"),
-    ({"family_name": ""}, "body.family_name"),
-    ({"phone": "call me"}, "body.phone"),
-    ({"email": "nope"}, "body.email"),
-    ({"age_years": 30}, "body"),
-    ({"unexpected": 1}, "body.unexpected"),
-    ({"insurance": [{"payer": "X", "policy_number": "1", "valid_from": "2026-02-01",
-                     "valid_to": "2026-01-01"}]}, "body.insurance.0"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"date_of_birth": "1984-02-30"}, "body.date_of_birth"),
+        ({"date_of_birth": "not a date"}, "body.date_of_birth"),
+        ({"sex": "m"}, "body.sex"),
+        ({"given_name": "x" * 101}, "body.given_name"),
+        ({"family_name": ""}, "body.family_name"),
+        ({"phone": "call me"}, "body.phone"),
+        ({"email": "nope"}, "body.email"),
+        ({"age_years": 30}, "body"),
+        ({"unexpected": 1}, "body.unexpected"),
+        (
+            {
+                "insurance": [
+                    {
+                        "payer": "X",
+                        "policy_number": "1",
+                        "valid_from": "2026-02-01",
+                        "valid_to": "2026-01-01",
+                    }
+                ]
+            },
+            "body.insurance.0",
+        ),
+    ],
+)
 def test_bad_registration_is_422_naming_the_field(client, reception, overrides, field):
     response = client.post(BASE, json=_new(**overrides), headers=reception)
     assert response.status_code == 422, response.text
@@ -154,8 +183,9 @@ def test_likely_duplicate_is_prompted_then_confirmed(client, reception, register
 def test_same_national_id_alone_is_a_likely_duplicate(client, reception, register):
     nid = "NI-" + uuid.uuid4().hex[:8]
     register(national_id=nid)
-    response = client.post(BASE, json=_new(national_id=nid.lower(), date_of_birth="1950-01-01"),
-                           headers=reception)
+    response = client.post(
+        BASE, json=_new(national_id=nid.lower(), date_of_birth="1950-01-01"), headers=reception
+    )
     assert response.status_code == 409
     assert "same_national_id" in response.json()["candidates"][0]["reasons"]
 
@@ -170,11 +200,16 @@ def test_family_members_sharing_phone_and_twins_are_not_duplicates(register):
 
 def test_same_phone_and_similar_name_is_a_duplicate(client, reception, register):
     phone = f"+44 20 {uuid.uuid4().int % 10**8:08d}"
-    first = register(given_name="Katharina", family_name="Schneider", phone=phone,
-                     date_of_birth="1980-01-01")
-    response = client.post(BASE, json=_new(given_name="Katharina", family_name="Schnieder",
-                                           phone=phone, date_of_birth="1981-01-01"),
-                           headers=reception)
+    first = register(
+        given_name="Katharina", family_name="Schneider", phone=phone, date_of_birth="1980-01-01"
+    )
+    response = client.post(
+        BASE,
+        json=_new(
+            given_name="Katharina", family_name="Schnieder", phone=phone, date_of_birth="1981-01-01"
+        ),
+        headers=reception,
+    )
     assert response.status_code == 409
     assert first["id"] in [c["id"] for c in response.json()["candidates"]]
 
@@ -196,8 +231,7 @@ def test_search_by_name_fragment_ignores_accents_and_case(client, reception, reg
 def test_search_by_mrn_with_and_without_formatting(client, reception, register):
     created = register()
     mrn = created["mrn"]
-    for q in (mrn, mrn.lower(), f"{mrn[:3]}-{mrn[3:7]}-{mrn[7:11]}-{mrn[11:]}", mrn[3:],
-              mrn[:-1]):
+    for q in (mrn, mrn.lower(), f"{mrn[:3]}-{mrn[3:7]}-{mrn[7:11]}-{mrn[11:]}", mrn[3:], mrn[:-1]):
         items = client.get(BASE, params={"q": q}, headers=reception).json()["items"]
         assert [p["id"] for p in items] == [created["id"]], q
 
@@ -205,11 +239,16 @@ def test_search_by_mrn_with_and_without_formatting(client, reception, register):
 def test_search_by_phone_birth_date_and_national_id(client, reception, register):
     digits = f"{uuid.uuid4().int % 10**9:09d}"
     nid = "X" + uuid.uuid4().hex[:9].upper()
-    created = register(phone=f"+49 {digits[:3]} {digits[3:]}", national_id=nid,
-                       date_of_birth="1933-04-01", family_name="Wąsik" + _uniq())
+    created = register(
+        phone=f"+49 {digits[:3]} {digits[3:]}",
+        national_id=nid,
+        date_of_birth="1933-04-01",
+        family_name="Wąsik" + _uniq(),
+    )
     for q in (digits, f"0{digits}", f"+49{digits}", nid.lower()):
-        ids = [p["id"] for p in client.get(BASE, params={"q": q}, headers=reception)
-               .json()["items"]]
+        ids = [
+            p["id"] for p in client.get(BASE, params={"q": q}, headers=reception).json()["items"]
+        ]
         assert created["id"] in ids, q
     body = client.get(BASE, params={"q": "1933-04-01", "limit": 200}, headers=reception).json()
     assert created["id"] in [p["id"] for p in body["items"]]
@@ -224,17 +263,22 @@ def test_short_fragment_is_a_prefix_search(client, reception, register):
     created = register(family_name="Qx" + _uniq())
     items = client.get(BASE, params={"q": "qx", "limit": 200}, headers=reception).json()["items"]
     assert created["id"] in [p["id"] for p in items]
-    assert all(p["family_name"].lower().startswith("qx") or
-               p["given_name"].lower().startswith("qx") for p in items)
+    assert all(
+        p["family_name"].lower().startswith("qx") or p["given_name"].lower().startswith("qx")
+        for p in items
+    )
 
 
 def test_search_pages_and_counts(client, reception, register):
     family = _uniq("Pag").title()
-    made = [register(family_name=family, given_name=g, date_of_birth=f"19{60 + i}-01-01")["id"]
-            for i, g in enumerate(["Ann", "Ben", "Cyd"])]
+    made = [
+        register(family_name=family, given_name=g, date_of_birth=f"19{60 + i}-01-01")["id"]
+        for i, g in enumerate(["Ann", "Ben", "Cyd"])
+    ]
     first = client.get(BASE, params={"q": family, "limit": 2}, headers=reception).json()
-    second = client.get(BASE, params={"q": family, "limit": 2, "offset": 2},
-                        headers=reception).json()
+    second = client.get(
+        BASE, params={"q": family, "limit": 2, "offset": 2}, headers=reception
+    ).json()
     assert first["total"] == second["total"] == 3
     assert [p["id"] for p in first["items"] + second["items"]] == made
     beyond = client.get(BASE, params={"q": family, "offset": 10}, headers=reception).json()
@@ -280,8 +324,11 @@ def test_get_by_id_and_by_mrn(client, reception, register):
 def test_update_with_version_and_stale_conflict(client, reception, register, db):
     created = register()
     url = f"{BASE}/{created['id']}"
-    ok = client.patch(url, json={"version": 1, "phone": "+1 555 0000000",
-                                 "address": {"city": "Nairobi"}}, headers=reception)
+    ok = client.patch(
+        url,
+        json={"version": 1, "phone": "+1 555 0000000", "address": {"city": "Nairobi"}},
+        headers=reception,
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["version"] == 2 and ok.json()["address"]["city"] == "Nairobi"
     stale = client.patch(url, json={"version": 1, "phone": "+1 555 1111111"}, headers=reception)
@@ -289,18 +336,24 @@ def test_update_with_version_and_stale_conflict(client, reception, register, db)
     assert stale.json()["code"] == "version_conflict"
     assert client.get(url, headers=reception).json()["phone"] == "+1 555 0000000"
     assert _audit_rows(db, "patient.update", created["id"])[-1].detail == {
-        "fields": ["address", "phone"]}
+        "fields": ["address", "phone"]
+    }
 
 
 def test_bad_update_is_422_and_changes_nothing(client, reception, register):
     created = register()
     url = f"{BASE}/{created['id']}"
-    bad = client.patch(url, json={"version": 1, "sex": "robot", "given_name": None},
-                       headers=reception)
+    bad = client.patch(
+        url, json={"version": 1, "sex": "robot", "given_name": None}, headers=reception
+    )
     assert bad.status_code == 422
     future = (date.today() + timedelta(days=1)).isoformat()
-    assert client.patch(url, json={"version": 1, "date_of_birth": future},
-                        headers=reception).status_code == 422
+    assert (
+        client.patch(
+            url, json={"version": 1, "date_of_birth": future}, headers=reception
+        ).status_code
+        == 422
+    )
     assert client.get(url, headers=reception).json() == created
 
 
@@ -310,17 +363,21 @@ def test_roles_that_only_read_cannot_register_or_edit(client, headers_for, regis
         headers = headers_for(role)
         assert client.get(f"{BASE}/{created['id']}", headers=headers).status_code == 200
         assert client.post(BASE, json=_new(), headers=headers).status_code == 403
-        assert client.patch(f"{BASE}/{created['id']}", json={"version": 1},
-                            headers=headers).status_code == 403
-    assert client.get(f"{BASE}/{created['id']}",
-                      headers=headers_for("hr_officer")).status_code == 403
+        assert (
+            client.patch(
+                f"{BASE}/{created['id']}", json={"version": 1}, headers=headers
+            ).status_code
+            == 403
+        )
+    assert (
+        client.get(f"{BASE}/{created['id']}", headers=headers_for("hr_officer")).status_code == 403
+    )
 
 
 def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, reception, db):
     admin = headers_for("admin")
     survivor = register(email=None)
-    loser = register(email="dup@example.org", insurance=[{"payer": "AXA",
-                                                          "policy_number": "7"}])
+    loser = register(email="dup@example.org", insurance=[{"payer": "AXA", "policy_number": "7"}])
     moved: list[tuple[int, int]] = []
 
     def observe(_uow, event):  # type: ignore[no-untyped-def]
@@ -329,8 +386,11 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
     events = client.app.state.runtime.events
     events.subscribe(PatientsMerged, observe)
     try:
-        response = client.post(f"{BASE}/{survivor['id']}/merge",
-                               json={"merge_from_id": loser["id"], "reason": REASON}, headers=admin)
+        response = client.post(
+            f"{BASE}/{survivor['id']}/merge",
+            json={"merge_from_id": loser["id"], "reason": REASON},
+            headers=admin,
+        )
     finally:
         events.unsubscribe(PatientsMerged, observe)
     assert response.status_code == 200, response.text
@@ -339,19 +399,27 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
     assert merged["insurance"][0]["payer"] == "AXA"
     assert merged["version"] == survivor["version"] + 1
     assert moved == [(loser["id"], survivor["id"])]
-    assert client.get(f"{BASE}/by-mrn/{loser['mrn']}", headers=reception).json()["id"] == \
-        survivor["id"]
+    assert (
+        client.get(f"{BASE}/by-mrn/{loser['mrn']}", headers=reception).json()["id"]
+        == survivor["id"]
+    )
     found = client.get(BASE, params={"q": loser["mrn"]}, headers=reception).json()["items"]
     assert [p["id"] for p in found] == [survivor["id"]]
     by_name = client.get(BASE, params={"q": loser["family_name"]}, headers=reception).json()
     assert by_name["total"] == 0
     old = client.get(f"{BASE}/{loser['id']}", headers=reception).json()
     assert old["merged_into_id"] == survivor["id"]
-    assert client.patch(f"{BASE}/{loser['id']}", json={"version": old["version"]},
-                        headers=reception).json()["code"] == "patient_merged"
-    again = client.post(f"{BASE}/{survivor['id']}/merge", json={"merge_from_id": loser["id"],
-                           "reason": REASON},
-                        headers=admin)
+    assert (
+        client.patch(
+            f"{BASE}/{loser['id']}", json={"version": old["version"]}, headers=reception
+        ).json()["code"]
+        == "patient_merged"
+    )
+    again = client.post(
+        f"{BASE}/{survivor['id']}/merge",
+        json={"merge_from_id": loser["id"], "reason": REASON},
+        headers=admin,
+    )
     assert again.status_code == 409 and again.json()["code"] == "patient_merged"
     assert _audit_rows(db, "patient.merge", survivor["id"])
     assert _audit_rows(db, "patient.merged_away", loser["id"])
@@ -360,10 +428,22 @@ def test_merge_moves_mrn_resolution_to_survivor(client, headers_for, register, r
 def test_merge_chain_resolves_to_the_last_survivor(client, headers_for, register, reception):
     admin = headers_for("admin")
     a, b, c = register(), register(), register()
-    assert client.post(f"{BASE}/{b['id']}/merge", json={"merge_from_id": a["id"], "reason": REASON},
-                       headers=admin).status_code == 200
-    assert client.post(f"{BASE}/{c['id']}/merge", json={"merge_from_id": b["id"], "reason": REASON},
-                       headers=admin).status_code == 200
+    assert (
+        client.post(
+            f"{BASE}/{b['id']}/merge",
+            json={"merge_from_id": a["id"], "reason": REASON},
+            headers=admin,
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"{BASE}/{c['id']}/merge",
+            json={"merge_from_id": b["id"], "reason": REASON},
+            headers=admin,
+        ).status_code
+        == 200
+    )
     assert client.get(f"{BASE}/by-mrn/{a['mrn']}", headers=reception).json()["id"] == c["id"]
     assert client.get(f"{BASE}/{a['id']}", headers=reception).json()["merged_into_id"] == c["id"]
 
@@ -372,16 +452,28 @@ def test_merge_refuses_self_unknown_stale_and_wrong_roles(client, headers_for, r
     admin = headers_for("admin")
     a, b = register(), register()
     url = f"{BASE}/{a['id']}/merge"
-    assert client.post(url, json={"merge_from_id": a["id"],
-                                  "reason": REASON}, headers=admin).status_code == 422
-    assert client.post(url, json={"merge_from_id": 999999999,
-                                  "reason": REASON}, headers=admin).status_code == 404
-    stale = client.post(url, json={"merge_from_id": b["id"],
-                                   "reason": REASON, "survivor_version": 7},
-                        headers=admin)
+    assert (
+        client.post(
+            url, json={"merge_from_id": a["id"], "reason": REASON}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            url, json={"merge_from_id": 999999999, "reason": REASON}, headers=admin
+        ).status_code
+        == 404
+    )
+    stale = client.post(
+        url, json={"merge_from_id": b["id"], "reason": REASON, "survivor_version": 7}, headers=admin
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
-    assert client.post(url, json={"merge_from_id": b["id"], "reason": REASON},
-                       headers=headers_for("doctor")).status_code == 403
+    assert (
+        client.post(
+            url, json={"merge_from_id": b["id"], "reason": REASON}, headers=headers_for("doctor")
+        ).status_code
+        == 403
+    )
     # A merge says why: no reason (or a blank one) is refused before anything moves.
     for body in ({"merge_from_id": b["id"]}, {"merge_from_id": b["id"], "reason": "   "}):
         refused = client.post(url, json=body, headers=admin)
@@ -391,11 +483,11 @@ def test_merge_refuses_self_unknown_stale_and_wrong_roles(client, headers_for, r
 
 def test_print_is_audited(client, reception, register, db):
     created = register()
-    response = client.post(f"{BASE}/{created['id']}/prints", json={"document": "wristband"},
-                           headers=reception)
+    response = client.post(
+        f"{BASE}/{created['id']}/prints", json={"document": "wristband"}, headers=reception
+    )
     assert response.status_code == 204
-    assert _audit_rows(db, "patient.print", created["id"])[-1].detail == {
-        "document": "wristband"}
+    assert _audit_rows(db, "patient.print", created["id"])[-1].detail == {"document": "wristband"}
 
 
 def test_names_with_digits_are_still_names(client, reception, register):

@@ -48,8 +48,9 @@ def _expiry(row) -> date:
 
 
 def test_scan_of_the_picked_batch_is_accepted(client, headers_for, pharmacy, doctor, stocked):
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   stocked["drug"])
+    rx = prescribe(
+        client, doctor, patient_with_doctor(client, headers_for, doctor), stocked["drug"]
+    )
     code = gs1(stocked["gtin"], stocked["soon"]["lot"], _expiry(stocked["soon"]), "SN1")
     response = pharmacy.dispense(rx, 10, line={"scanned_code": code})
     assert response.status_code == 201, response.text
@@ -57,12 +58,16 @@ def test_scan_of_the_picked_batch_is_accepted(client, headers_for, pharmacy, doc
 
 
 def test_wrong_scans_are_refused_with_a_clear_message_and_nothing_moves(
-        client, headers_for, pharmacy, doctor, stocked):
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   stocked["drug"])
+    client, headers_for, pharmacy, doctor, stocked
+):
+    rx = prescribe(
+        client, doctor, patient_with_doctor(client, headers_for, doctor), stocked["drug"]
+    )
     before = pharmacy.on_hand(stocked["item"]["id"])
-    other = pharmacy.item(drug_id(client, doctor.headers, "ibuprofen"),
-                          packs=[{"name": "box", "base_quantity": 10, "gtin": gtin13()}])
+    other = pharmacy.item(
+        drug_id(client, doctor.headers, "ibuprofen"),
+        packs=[{"name": "box", "base_quantity": 10, "gtin": gtin13()}],
+    )
     cases = {
         "wrong_item": gs1(other["packs"][0]["gtin"]),
         "wrong_batch": gs1(stocked["gtin"], stocked["late"]["lot"], _expiry(stocked["late"])),
@@ -81,36 +86,61 @@ def test_wrong_scans_are_refused_with_a_clear_message_and_nothing_moves(
 
 
 def test_preview_shows_picks_conflicts_and_scan_verdict_without_dispensing(
-        client, headers_for, pharmacy, doctor, stocked):
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   stocked["drug"], quantity=40)
-    body = {"prescription_id": rx["id"], "location_id": pharmacy.location_id,
-            "lines": [{"prescription_item_id": rx["items"][0]["id"], "quantity": 35,
-                       "scanned_code": gs1(stocked["gtin"], stocked["soon"]["lot"])}]}
+    client, headers_for, pharmacy, doctor, stocked
+):
+    rx = prescribe(
+        client,
+        doctor,
+        patient_with_doctor(client, headers_for, doctor),
+        stocked["drug"],
+        quantity=40,
+    )
+    body = {
+        "prescription_id": rx["id"],
+        "location_id": pharmacy.location_id,
+        "lines": [
+            {
+                "prescription_item_id": rx["items"][0]["id"],
+                "quantity": 35,
+                "scanned_code": gs1(stocked["gtin"], stocked["soon"]["lot"]),
+            }
+        ],
+    }
     preview = client.post("/api/v1/dispenses/preview", headers=pharmacy.headers, json=body)
     assert preview.status_code == 200, preview.text
     data = preview.json()
     line = data["lines"][0]
     assert data["ready"] and data["conflicts"] == []
     assert [(p["lot"], p["quantity"]) for p in line["picks"]] == [
-        (stocked["soon"]["lot"], "30"), (stocked["late"]["lot"], "5")]
+        (stocked["soon"]["lot"], "30"),
+        (stocked["late"]["lot"], "5"),
+    ]
     assert line["available"] == "60" and line["owed"] == "40" and line["scan"]["ok"]
-    too_much = client.post("/api/v1/dispenses/preview", headers=pharmacy.headers, json={
-        **body, "lines": [{**body["lines"][0], "quantity": 41}]}).json()
+    too_much = client.post(
+        "/api/v1/dispenses/preview",
+        headers=pharmacy.headers,
+        json={**body, "lines": [{**body["lines"][0], "quantity": 41}]},
+    ).json()
     assert too_much["lines"][0]["problem"] == "exceeds_owed" and not too_much["ready"]
     assert pharmacy.on_hand(stocked["item"]["id"]) == 60
 
 
 def test_queue_shows_new_prescriptions_and_drops_dispensed_or_sent_back(
-        client, headers_for, pharmacy, doctor, stocked):
+    client, headers_for, pharmacy, doctor, stocked
+):
     pid = patient_with_doctor(client, headers_for, doctor)
     first = prescribe(client, doctor, pid, stocked["drug"], quantity=2)
-    second = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                       drug_id(client, doctor.headers, "amlodipine"))
+    second = prescribe(
+        client,
+        doctor,
+        patient_with_doctor(client, headers_for, doctor),
+        drug_id(client, doctor.headers, "amlodipine"),
+    )
 
     def in_queue(rx):
-        page = client.get("/api/v1/dispensing-queue", headers=pharmacy.headers,
-                          params={"q": rx["number"]}).json()
+        page = client.get(
+            "/api/v1/dispensing-queue", headers=pharmacy.headers, params={"q": rx["number"]}
+        ).json()
         return page["items"][0] if page["total"] else None
 
     entry = in_queue(first)
@@ -118,9 +148,11 @@ def test_queue_shows_new_prescriptions_and_drops_dispensed_or_sent_back(
     assert entry["items"][0]["owed"] == "2" and entry["prescriber_name"]
     assert pharmacy.dispense(first, 2).status_code == 201
     assert in_queue(first) is None
-    back = client.post(f"/api/v1/prescriptions/{second['id']}/send-back",
-                       headers=pharmacy.headers,
-                       json={"reason": "Dose unclear: please confirm strength"})
+    back = client.post(
+        f"/api/v1/prescriptions/{second['id']}/send-back",
+        headers=pharmacy.headers,
+        json={"reason": "Dose unclear: please confirm strength"},
+    )
     assert back.status_code == 201
     assert in_queue(second) is None
     refused = pharmacy.dispense(second, 1)
@@ -128,36 +160,61 @@ def test_queue_shows_new_prescriptions_and_drops_dispensed_or_sent_back(
 
 
 def test_returns_go_back_to_stock_or_to_waste_and_cannot_exceed_what_was_dispensed(
-        client, headers_for, pharmacy, doctor, stocked):
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   stocked["drug"], quantity=20)
+    client, headers_for, pharmacy, doctor, stocked
+):
+    rx = prescribe(
+        client,
+        doctor,
+        patient_with_doctor(client, headers_for, doctor),
+        stocked["drug"],
+        quantity=20,
+    )
     dispensed = pharmacy.dispense(rx, 20).json()
     line_id = dispensed["lines"][0]["id"]
     assert pharmacy.on_hand(stocked["item"]["id"]) == 40
     url = f"/api/v1/dispenses/{dispensed['id']}/returns"
-    back = client.post(url, headers=pharmacy.headers, json={
-        "reason": "Patient did not collect", "lines": [
-            {"dispense_line_id": line_id, "quantity": 5},
-            ]})
+    back = client.post(
+        url,
+        headers=pharmacy.headers,
+        json={
+            "reason": "Patient did not collect",
+            "lines": [
+                {"dispense_line_id": line_id, "quantity": 5},
+            ],
+        },
+    )
     assert back.status_code == 201, back.text
     assert back.json()["lines"][0]["returned_quantity"] == "5"
     assert pharmacy.on_hand(stocked["item"]["id"]) == 45
-    waste = client.post(url, headers=pharmacy.headers, json={
-        "reason": "Opened blister returned", "lines": [
-            {"dispense_line_id": line_id, "quantity": 3, "restock": False}]})
+    waste = client.post(
+        url,
+        headers=pharmacy.headers,
+        json={
+            "reason": "Opened blister returned",
+            "lines": [{"dispense_line_id": line_id, "quantity": 3, "restock": False}],
+        },
+    )
     assert waste.status_code == 201
     assert pharmacy.on_hand(stocked["item"]["id"]) == 45
-    too_many = client.post(url, headers=pharmacy.headers, json={
-        "reason": "again", "lines": [{"dispense_line_id": line_id, "quantity": 13}]})
+    too_many = client.post(
+        url,
+        headers=pharmacy.headers,
+        json={"reason": "again", "lines": [{"dispense_line_id": line_id, "quantity": 13}]},
+    )
     assert too_many.status_code == 422
     assert too_many.json()["code"] == "return_exceeds_dispensed"
     # A return does not make the prescription owed again.
-    assert client.get(f"/api/v1/dispenses/{dispensed['id']}",
-                      headers=pharmacy.headers).json()["owed"][0]["owed"] == "0"
+    assert (
+        client.get(f"/api/v1/dispenses/{dispensed['id']}", headers=pharmacy.headers).json()["owed"][
+            0
+        ]["owed"]
+        == "0"
+    )
 
 
-def test_label_data_has_plain_instructions_and_a_scannable_code(client, headers_for, pharmacy,
-                                                                doctor, stocked):
+def test_label_data_has_plain_instructions_and_a_scannable_code(
+    client, headers_for, pharmacy, doctor, stocked
+):
     pid = patient_with_doctor(client, headers_for, doctor)
     rx = prescribe(client, doctor, pid, stocked["drug"])
     line = pharmacy.dispense(rx, 14).json()["lines"][0]
@@ -168,8 +225,9 @@ def test_label_data_has_plain_instructions_and_a_scannable_code(client, headers_
     assert body["instructions"] == "Take 1 tablet by mouth twice a day for 7 days."
     assert body["lot"] == stocked["soon"]["lot"] and body["quantity"] == "14"
     assert body["mrn"] and body["patient_name"].split(",")[0].isupper()
-    resolved = client.post("/api/v1/barcodes/resolve", headers=headers_for("nurse"),
-                           json={"code": body["barcode"]})
+    resolved = client.post(
+        "/api/v1/barcodes/resolve", headers=headers_for("nurse"), json={"code": body["barcode"]}
+    )
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["kind"] == "dispense_label"
     assert resolved.json()["dispense_line_id"] == line["id"]
@@ -179,8 +237,10 @@ def test_label_data_has_plain_instructions_and_a_scannable_code(client, headers_
 def test_barcode_resolver_reads_gs1_pack_codes(client, headers_for, stocked):
     nurse = headers_for("nurse")
     expiry = date.today() + timedelta(days=100)
-    for code in (gs1(stocked["gtin"], "LOT9", expiry, "S1"),
-                 f"(01){stocked['gtin'].zfill(14)}(17){expiry:%y%m%d}(10)LOT9"):
+    for code in (
+        gs1(stocked["gtin"], "LOT9", expiry, "S1"),
+        f"(01){stocked['gtin'].zfill(14)}(17){expiry:%y%m%d}(10)LOT9",
+    ):
         found = client.post("/api/v1/barcodes/resolve", headers=nurse, json={"code": code})
         assert found.status_code == 200, found.text
         body = found.json()
@@ -193,12 +253,17 @@ def test_barcode_resolver_reads_gs1_pack_codes(client, headers_for, stocked):
     assert bad.status_code == 422 and bad.json()["code"] == "malformed_barcode"
 
 
-def test_retried_dispense_with_the_same_key_dispenses_once(client, db, headers_for, pharmacy,
-                                                           doctor, stocked):
-    rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                   stocked["drug"])
-    body = {"prescription_id": rx["id"], "location_id": pharmacy.location_id,
-            "lines": [{"prescription_item_id": rx["items"][0]["id"], "quantity": 4}]}
+def test_retried_dispense_with_the_same_key_dispenses_once(
+    client, db, headers_for, pharmacy, doctor, stocked
+):
+    rx = prescribe(
+        client, doctor, patient_with_doctor(client, headers_for, doctor), stocked["drug"]
+    )
+    body = {
+        "prescription_id": rx["id"],
+        "location_id": pharmacy.location_id,
+        "lines": [{"prescription_item_id": rx["items"][0]["id"], "quantity": 4}],
+    }
     headers = {**pharmacy.headers, "Idempotency-Key": uuid.uuid4().hex}
     first = client.post("/api/v1/dispenses", headers=headers, json=body)
     again = client.post("/api/v1/dispenses", headers=headers, json=body)
@@ -206,14 +271,16 @@ def test_retried_dispense_with_the_same_key_dispenses_once(client, db, headers_f
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert first.json()["id"] == again.json()["id"]
     with db.owner_engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM dispenses WHERE prescription_id = :p"),
-                             {"p": rx["id"]}).scalar()
+        count = conn.execute(
+            text("SELECT count(*) FROM dispenses WHERE prescription_id = :p"), {"p": rx["id"]}
+        ).scalar()
     assert count == 1
     assert pharmacy.on_hand(stocked["item"]["id"]) == 56
 
 
 def test_each_dispensed_batch_emits_one_billing_event_and_a_return_reverses_it(
-        app, client, headers_for, pharmacy, doctor, stocked):
+    app, client, headers_for, pharmacy, doctor, stocked
+):
     from hms_server.domain.events import MedicationDispensed, MedicationReturned
 
     seen: list[object] = []
@@ -225,43 +292,65 @@ def test_each_dispensed_batch_emits_one_billing_event_and_a_return_reverses_it(
     events.subscribe(MedicationDispensed, record)
     events.subscribe(MedicationReturned, record)
     try:
-        rx = prescribe(client, doctor, patient_with_doctor(client, headers_for, doctor),
-                       stocked["drug"], quantity=40)
+        rx = prescribe(
+            client,
+            doctor,
+            patient_with_doctor(client, headers_for, doctor),
+            stocked["drug"],
+            quantity=40,
+        )
         body = pharmacy.dispense(rx, 40).json()
         refused = pharmacy.dispense(rx, 1)  # nothing owed: no event
         assert refused.status_code == 409
         dispensed = [e for e in seen if isinstance(e, MedicationDispensed)]
         assert sorted((e.dispense_line_id, e.quantity) for e in dispensed) == sorted(
-            (ln["id"], int(ln["quantity"])) for ln in body["lines"])
+            (ln["id"], int(ln["quantity"])) for ln in body["lines"]
+        )
         assert {e.patient_id for e in dispensed} == {rx["patient_id"]}
         assert {e.drug_id for e in dispensed} == {stocked["drug"]}
-        client.post(f"/api/v1/dispenses/{body['id']}/returns", headers=pharmacy.headers,
-                    json={"reason": "Not collected", "lines": [
-                        {"dispense_line_id": body["lines"][0]["id"], "quantity": 2}]})
+        client.post(
+            f"/api/v1/dispenses/{body['id']}/returns",
+            headers=pharmacy.headers,
+            json={
+                "reason": "Not collected",
+                "lines": [{"dispense_line_id": body["lines"][0]["id"], "quantity": 2}],
+            },
+        )
         returned = [e for e in seen if isinstance(e, MedicationReturned)]
-        assert [(e.dispense_line_id, e.quantity) for e in returned] == [
-            (body["lines"][0]["id"], 2)]
+        assert [(e.dispense_line_id, e.quantity) for e in returned] == [(body["lines"][0]["id"], 2)]
     finally:
         events.unsubscribe(MedicationDispensed, record)
         events.unsubscribe(MedicationReturned, record)
 
 
 def test_a_dispense_is_charged_once_by_billing_and_a_return_reduces_the_charge(
-        client, headers_for, pharmacy, doctor):
+    client, headers_for, pharmacy, doctor
+):
     """Through billing's own capture (it subscribes to ``MedicationDispensed``): one charge
     per dispensed line, never twice for a retried request; a partial return reduces it."""
     drug = drug_id(client, doctor.headers, "prednisolone")
     clerk = headers_for("billing_clerk")
-    price = client.post("/api/v1/price-items", headers=clerk, json={
-        "code": "PH" + uuid.uuid4().hex[:8].upper(), "name": "Prednisolone 5 mg tablet",
-        "category": "medicine", "unit_price": "0.40", "drug_id": drug})
+    price = client.post(
+        "/api/v1/price-items",
+        headers=clerk,
+        json={
+            "code": "PH" + uuid.uuid4().hex[:8].upper(),
+            "name": "Prednisolone 5 mg tablet",
+            "category": "medicine",
+            "unit_price": "0.40",
+            "drug_id": drug,
+        },
+    )
     assert price.status_code in (201, 409), price.text
     item = pharmacy.item(drug)
     pharmacy.receive(item["id"], 40)
     pid = patient_with_doctor(client, headers_for, doctor)
     rx = prescribe(client, doctor, pid, drug, quantity=20)
-    body = {"prescription_id": rx["id"], "location_id": pharmacy.location_id,
-            "lines": [{"prescription_item_id": rx["items"][0]["id"], "quantity": 20}]}
+    body = {
+        "prescription_id": rx["id"],
+        "location_id": pharmacy.location_id,
+        "lines": [{"prescription_item_id": rx["items"][0]["id"], "quantity": 20}],
+    }
     headers = {**pharmacy.headers, "Idempotency-Key": uuid.uuid4().hex}
     first = client.post("/api/v1/dispenses", headers=headers, json=body)
     again = client.post("/api/v1/dispenses", headers=headers, json=body)
@@ -276,8 +365,13 @@ def test_a_dispense_is_charged_once_by_billing_and_a_return_reduces_the_charge(
     [charge] = charges()
     assert charge["source_id"] == line["id"] and charge["quantity"] == "20"
     assert charge["status"] == "unbilled"
-    client.post(f"/api/v1/dispenses/{first.json()['id']}/returns", headers=pharmacy.headers,
-                json={"reason": "Patient stopped after 5 days",
-                      "lines": [{"dispense_line_id": line["id"], "quantity": 8}]})
+    client.post(
+        f"/api/v1/dispenses/{first.json()['id']}/returns",
+        headers=pharmacy.headers,
+        json={
+            "reason": "Patient stopped after 5 days",
+            "lines": [{"dispense_line_id": line["id"], "quantity": 8}],
+        },
+    )
     [reduced] = charges()
     assert reduced["quantity"] == "12"

@@ -32,28 +32,33 @@ def patient_id(client, headers_for, doctor) -> int:
 
 
 def prescribe(client, doctor, patient_id, *drugs, **extra):
-    return client.post("/api/v1/prescriptions", headers=doctor.headers, json={
-        "patient_id": patient_id, "items": [rx_item(d) for d in drugs], **extra})
+    return client.post(
+        "/api/v1/prescriptions",
+        headers=doctor.headers,
+        json={"patient_id": patient_id, "items": [rx_item(d) for d in drugs], **extra},
+    )
 
 
 def test_formulary_search_contract(client, headers_for):
     for role in ("doctor", "nurse", "pharmacist"):
-        response = client.get("/api/v1/formulary", params={"q": "amox"},
-                              headers=headers_for(role))
+        response = client.get("/api/v1/formulary", params={"q": "amox"}, headers=headers_for(role))
         assert response.status_code == 200
     body = response.json()
     assert body["total"] >= 2
     first = body["items"][0]
     assert first["generic_name"].lower().startswith("amoxicillin")
     assert {"id", "generic_name", "ingredients", "form", "strength", "route"} <= set(first)
-    everything = client.get("/api/v1/formulary", params={"limit": 1},
-                            headers=headers_for("doctor")).json()
+    everything = client.get(
+        "/api/v1/formulary", params={"limit": 1}, headers=headers_for("doctor")
+    ).json()
     assert everything["total"] >= 150
-    by_ingredient = client.get("/api/v1/formulary", params={"q": "clavulanic"},
-                               headers=headers_for("doctor")).json()
+    by_ingredient = client.get(
+        "/api/v1/formulary", params={"q": "clavulanic"}, headers=headers_for("doctor")
+    ).json()
     assert by_ingredient["items"][0]["generic_name"] == "Amoxicillin + clavulanic acid"
-    assert client.get("/api/v1/formulary", params={"q": "zzzz-nothing"},
-                      headers=headers_for("doctor")).json() == {"items": [], "total": 0}
+    assert client.get(
+        "/api/v1/formulary", params={"q": "zzzz-nothing"}, headers=headers_for("doctor")
+    ).json() == {"items": [], "total": 0}
 
 
 def test_a_clean_prescription_is_201_with_a_number(client, doctor, patient_id):
@@ -68,11 +73,12 @@ def test_a_clean_prescription_is_201_with_a_number(client, doctor, patient_id):
     assert fetched.status_code == 200 and fetched.json()["number"] == body["number"]
 
 
-def test_allergy_conflict_is_409_and_override_is_201_and_audited(client, db, doctor,
-                                                                 patient_id):
-    client.post(f"/api/v1/patients/{patient_id}/allergies", headers=doctor.headers,
-                json={"substance": "penicillin", "reaction": "anaphylaxis",
-                      "severity": "severe"})
+def test_allergy_conflict_is_409_and_override_is_201_and_audited(client, db, doctor, patient_id):
+    client.post(
+        f"/api/v1/patients/{patient_id}/allergies",
+        headers=doctor.headers,
+        json={"substance": "penicillin", "reaction": "anaphylaxis", "severity": "severe"},
+    )
     amox = drug_id(client, doctor.headers, "amoxicillin")
     refused = prescribe(client, doctor, patient_id, amox)
     assert refused.status_code == 409
@@ -87,9 +93,13 @@ def test_allergy_conflict_is_409_and_override_is_201_and_audited(client, db, doc
     assert allowed.status_code == 201, allowed.text
     assert allowed.json()["overrides"][0]["reason"] == reason
     with db.owner_engine.connect() as conn:
-        row = conn.execute(text(
-            "SELECT user_id, detail FROM audit_log WHERE patient_id = :p "
-            "AND action = 'prescription.override'"), {"p": patient_id}).one()
+        row = conn.execute(
+            text(
+                "SELECT user_id, detail FROM audit_log WHERE patient_id = :p "
+                "AND action = 'prescription.override'"
+            ),
+            {"p": patient_id},
+        ).one()
     assert row.user_id == doctor.user_id and row.detail["override_reason"] == reason
     assert row.detail["conflicts"][0]["type"] == "allergy_conflict"
 
@@ -123,8 +133,11 @@ def test_duplicate_therapy_same_class(client, doctor, patient_id):
 
 
 def test_several_conflicts_report_the_most_severe_and_list_all(client, doctor, patient_id):
-    client.post(f"/api/v1/patients/{patient_id}/allergies", headers=doctor.headers,
-                json={"substance": "naproxen", "severity": "mild"})
+    client.post(
+        f"/api/v1/patients/{patient_id}/allergies",
+        headers=doctor.headers,
+        json={"substance": "naproxen", "severity": "mild"},
+    )
     warfarin = drug_id(client, doctor.headers, "warfarin")
     naproxen = drug_id(client, doctor.headers, "naproxen")
     ibuprofen = drug_id(client, doctor.headers, "ibuprofen")
@@ -139,38 +152,48 @@ def test_several_conflicts_report_the_most_severe_and_list_all(client, doctor, p
 def test_cancelled_prescriptions_no_longer_interact(client, doctor, patient_id):
     warfarin = drug_id(client, doctor.headers, "warfarin")
     first = prescribe(client, doctor, patient_id, warfarin).json()
-    cancelled = client.post(f"/api/v1/prescriptions/{first['id']}/cancel",
-                            headers=doctor.headers, json={"version": 1, "reason": "Stopped"})
+    cancelled = client.post(
+        f"/api/v1/prescriptions/{first['id']}/cancel",
+        headers=doctor.headers,
+        json={"version": 1, "reason": "Stopped"},
+    )
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     ibuprofen = drug_id(client, doctor.headers, "ibuprofen")
     assert prescribe(client, doctor, patient_id, ibuprofen).status_code == 201
-    meds = client.get(f"/api/v1/patients/{patient_id}/medications",
-                      headers=doctor.headers).json()
+    meds = client.get(f"/api/v1/patients/{patient_id}/medications", headers=doctor.headers).json()
     assert [m["generic_name"] for m in meds["items"]] == ["Ibuprofen"]
 
 
 def test_safety_check_dry_run(client, doctor, patient_id):
     warfarin = drug_id(client, doctor.headers, "warfarin")
     aspirin = drug_id(client, doctor.headers, "acetylsalicylic acid")
-    checked = client.post("/api/v1/prescriptions/check", headers=doctor.headers,
-                          json={"patient_id": patient_id, "drug_ids": [warfarin, aspirin]})
+    checked = client.post(
+        "/api/v1/prescriptions/check",
+        headers=doctor.headers,
+        json={"patient_id": patient_id, "drug_ids": [warfarin, aspirin]},
+    )
     assert checked.status_code == 200
     assert not checked.json()["ok"] and checked.json()["conflicts"][0]["type"] == "interaction"
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda b: b.update(items=[]),
-    lambda b: b["items"][0].update(dose=0),
-    lambda b: b["items"][0].update(quantity=-1),
-    lambda b: b["items"][0].update(drug_id=99_999_999),
-    lambda b: b["items"][0].pop("frequency"),
-    lambda b: b["items"][0].update(duration_days="a week"),
-    lambda b: b.update(patient_id="abc"),
-    lambda b: b["items"][0].update(unit="\x00"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.update(items=[]),
+        lambda b: b["items"][0].update(dose=0),
+        lambda b: b["items"][0].update(quantity=-1),
+        lambda b: b["items"][0].update(drug_id=99_999_999),
+        lambda b: b["items"][0].pop("frequency"),
+        lambda b: b["items"][0].update(duration_days="a week"),
+        lambda b: b.update(patient_id="abc"),
+        lambda b: b["items"][0].update(unit="\x00"),
+    ],
+)
 def test_bad_prescriptions_are_422_listing_fields(client, doctor, patient_id, mutate):
-    body = {"patient_id": patient_id,
-            "items": [rx_item(drug_id(client, doctor.headers, "paracetamol"))]}
+    body = {
+        "patient_id": patient_id,
+        "items": [rx_item(drug_id(client, doctor.headers, "paracetamol"))],
+    }
     mutate(body)
     response = client.post("/api/v1/prescriptions", headers=doctor.headers, json=body)
     assert response.status_code == 422, response.text
@@ -191,12 +214,16 @@ def test_idempotency_key_gives_one_prescription(client, doctor, patient_id):
     second = client.post("/api/v1/prescriptions", headers=headers, json=body)
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
-    listed = client.get(f"/api/v1/patients/{patient_id}/prescriptions",
-                        headers=doctor.headers).json()
+    listed = client.get(
+        f"/api/v1/patients/{patient_id}/prescriptions", headers=doctor.headers
+    ).json()
     assert listed["total"] == 1
 
 
 def test_nurse_cannot_prescribe(client, headers_for, patient_id):
-    response = client.post("/api/v1/prescriptions", headers=headers_for("nurse"),
-                           json={"patient_id": patient_id, "items": [rx_item(1)]})
+    response = client.post(
+        "/api/v1/prescriptions",
+        headers=headers_for("nurse"),
+        json={"patient_id": patient_id, "items": [rx_item(1)]},
+    )
     assert response.status_code == 403 and response.json()["code"] == "forbidden"

@@ -18,8 +18,10 @@ from tests.server.api.clinical_factories import (
 )
 
 # A 1x1 PNG.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
-                       "DwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
+    "DwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +30,12 @@ def letterhead_client(db, tmp_path_factory):  # type: ignore[no-untyped-def]
 
     logo = tmp_path_factory.mktemp("logo") / "logo.png"
     logo.write_bytes(PNG)
-    settings = db.settings(hospital_name="St Mary's General Hospital",
-                           hospital_address="1 Harbour Road, Gdańsk",
-                           hospital_phone="+48 58 555 0100", hospital_logo_file=str(logo))
+    settings = db.settings(
+        hospital_name="St Mary's General Hospital",
+        hospital_address="1 Harbour Road, Gdańsk",
+        hospital_phone="+48 58 555 0100",
+        hospital_logo_file=str(logo),
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 
@@ -79,8 +84,9 @@ def test_no_logo_is_a_404_problem(client, headers_for):
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
-def test_reception_reads_the_allergy_alert_for_a_wristband(client, headers_for, make_user,
-                                                            login, db):
+def test_reception_reads_the_allergy_alert_for_a_wristband(
+    client, headers_for, make_user, login, db
+):
     reception = headers_for("receptionist")
     patient = new_patient(client, headers_for)["id"]
     first = client.get(f"/api/v1/patients/{patient}/allergy-alert", headers=reception)
@@ -91,18 +97,28 @@ def test_reception_reads_the_allergy_alert_for_a_wristband(client, headers_for, 
     book_with(client, headers_for, doctor, patient)  # the doctor's patient
     open_encounter(client, doctor, patient)
     for substance, severity in (("latex", "mild"), ("penicillin", "severe")):
-        added = client.post(f"/api/v1/patients/{patient}/allergies", headers=doctor.headers,
-                            json={"substance": substance, "severity": severity,
-                                  "reaction": "rash"})
+        added = client.post(
+            f"/api/v1/patients/{patient}/allergies",
+            headers=doctor.headers,
+            json={"substance": substance, "severity": severity, "reaction": "rash"},
+        )
         assert added.status_code == 201, added.text
     alert = client.get(f"/api/v1/patients/{patient}/allergy-alert", headers=reception).json()
     assert alert["recorded"] is True
     # Most severe first; the reaction and the rest of the chart are not part of the alert.
-    assert alert["allergies"] == [{"substance": "penicillin", "severity": "severe"},
-                                  {"substance": "latex", "severity": "mild"}]
+    assert alert["allergies"] == [
+        {"substance": "penicillin", "severity": "severe"},
+        {"substance": "latex", "severity": "mild"},
+    ]
     with db.owner_session_factory()() as session:
-        assert session.scalars(select(AuditEntry.action).where(
-            AuditEntry.patient_id == patient,
-            AuditEntry.action == "allergy.alert_read")).all()
-    assert client.get(f"/api/v1/patients/{patient}/allergy-alert",
-                      headers=headers_for("hr_officer")).status_code == 403
+        assert session.scalars(
+            select(AuditEntry.action).where(
+                AuditEntry.patient_id == patient, AuditEntry.action == "allergy.alert_read"
+            )
+        ).all()
+    assert (
+        client.get(
+            f"/api/v1/patients/{patient}/allergy-alert", headers=headers_for("hr_officer")
+        ).status_code
+        == 403
+    )

@@ -22,15 +22,20 @@ def reception(make_user, login):  # type: ignore[no-untyped-def]
 
 
 def _booked(client, headers, factory, settings, doctor, hour, minute=0):  # type: ignore[no-untyped-def]
-    response = client.post("/api/v1/appointments", headers=headers, json={
-        "patient_id": make_patient(factory, settings), "doctor_id": doctor.id,
-        "start": tomorrow_at(settings, hour, minute).isoformat()})
+    response = client.post(
+        "/api/v1/appointments",
+        headers=headers,
+        json={
+            "patient_id": make_patient(factory, settings),
+            "doctor_id": doctor.id,
+            "start": tomorrow_at(settings, hour, minute).isoformat(),
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def test_check_in_gives_increasing_tokens_per_doctor_and_day(client, reception, factory,
-                                                             settings):
+def test_check_in_gives_increasing_tokens_per_doctor_and_day(client, reception, factory, settings):
     doctor = make_doctor(factory, settings)
     first = _booked(client, reception, factory, settings, doctor, 9)
     second = _booked(client, reception, factory, settings, doctor, 9, 15)
@@ -46,36 +51,43 @@ def test_check_in_gives_increasing_tokens_per_doctor_and_day(client, reception, 
     assert appointment["status"] == "checked_in"
     other = make_doctor(factory, settings)
     third = _booked(client, reception, factory, settings, other, 9)
-    assert client.post(f"/api/v1/appointments/{third['id']}/check-in",
-                       headers=reception).json()["token"] == 1
+    assert (
+        client.post(f"/api/v1/appointments/{third['id']}/check-in", headers=reception).json()[
+            "token"
+        ]
+        == 1
+    )
 
 
-def test_board_lists_tokens_with_waiting_times_and_summary(client, reception, factory,
-                                                           settings):
+def test_board_lists_tokens_with_waiting_times_and_summary(client, reception, factory, settings):
     doctor = make_doctor(factory, settings)
     for minute in (0, 15, 30):
         booked = _booked(client, reception, factory, settings, doctor, 10, minute)
         client.post(f"/api/v1/appointments/{booked['id']}/check-in", headers=reception)
     day = tomorrow_at(settings, 10).date().isoformat()
-    board = client.get("/api/v1/queue", params={"doctor_id": doctor.id, "date": day},
-                       headers=reception)
+    board = client.get(
+        "/api/v1/queue", params={"doctor_id": doctor.id, "date": day}, headers=reception
+    )
     assert board.status_code == 200, board.text
     body = board.json()
     assert [e["token"] for e in body["items"]] == [1, 2, 3]
     assert body["summary"]["waiting"] == 3
     assert all(e["waiting_minutes"] >= 0 and e["patient_name"] for e in body["items"])
-    by_department = client.get("/api/v1/queue", params={
-        "department_id": doctor.department_id, "date": day}, headers=reception).json()
+    by_department = client.get(
+        "/api/v1/queue",
+        params={"department_id": doctor.department_id, "date": day},
+        headers=reception,
+    ).json()
     assert by_department["total"] == 3
 
 
 def test_doctor_calls_starts_and_completes_opening_and_closing_the_encounter(
-        client, reception, factory, settings, login):
+    client, reception, factory, settings, login
+):
     doctor = make_doctor(factory, settings)
     doctor_headers = login(doctor.username, PASSWORD)
     booked = _booked(client, reception, factory, settings, doctor, 11)
-    entry = client.post(f"/api/v1/appointments/{booked['id']}/check-in",
-                        headers=reception).json()
+    entry = client.post(f"/api/v1/appointments/{booked['id']}/check-in", headers=reception).json()
     called = client.post(f"/api/v1/queue/{entry['id']}/call", headers=doctor_headers)
     assert called.status_code == 200, called.text
     assert called.json()["status"] == "called" and called.json()["called_at"]
@@ -100,37 +112,41 @@ def test_doctor_calls_starts_and_completes_opening_and_closing_the_encounter(
     assert status == "finished"
     appointment = client.get(f"/api/v1/appointments/{booked['id']}", headers=reception).json()
     assert appointment["status"] == "completed"
-    assert client.post(f"/api/v1/queue/{entry['id']}/start",
-                       headers=doctor_headers).json()["code"] == "invalid_status"
+    assert (
+        client.post(f"/api/v1/queue/{entry['id']}/start", headers=doctor_headers).json()["code"]
+        == "invalid_status"
+    )
 
 
-def test_a_doctor_cannot_work_another_doctors_queue(client, reception, factory, settings,
-                                                    login):
+def test_a_doctor_cannot_work_another_doctors_queue(client, reception, factory, settings, login):
     mine = make_doctor(factory, settings)
     theirs = make_doctor(factory, settings)
     booked = _booked(client, reception, factory, settings, theirs, 12)
-    entry = client.post(f"/api/v1/appointments/{booked['id']}/check-in",
-                        headers=reception).json()
-    refused = client.post(f"/api/v1/queue/{entry['id']}/call",
-                          headers=login(mine.username, PASSWORD))
+    entry = client.post(f"/api/v1/appointments/{booked['id']}/check-in", headers=reception).json()
+    refused = client.post(
+        f"/api/v1/queue/{entry['id']}/call", headers=login(mine.username, PASSWORD)
+    )
     assert refused.status_code == 403
 
 
-def test_cancelling_a_checked_in_appointment_takes_it_off_the_queue(client, reception, factory,
-                                                                    settings):
+def test_cancelling_a_checked_in_appointment_takes_it_off_the_queue(
+    client, reception, factory, settings
+):
     doctor = make_doctor(factory, settings)
     booked = _booked(client, reception, factory, settings, doctor, 13)
-    entry = client.post(f"/api/v1/appointments/{booked['id']}/check-in",
-                        headers=reception).json()
-    client.post(f"/api/v1/appointments/{booked['id']}/cancel", json={"reason": "left"},
-                headers=reception)
-    board = client.get("/api/v1/queue", params={
-        "doctor_id": doctor.id, "date": entry["queue_date"]}, headers=reception).json()
+    entry = client.post(f"/api/v1/appointments/{booked['id']}/check-in", headers=reception).json()
+    client.post(
+        f"/api/v1/appointments/{booked['id']}/cancel", json={"reason": "left"}, headers=reception
+    )
+    board = client.get(
+        "/api/v1/queue",
+        params={"doctor_id": doctor.id, "date": entry["queue_date"]},
+        headers=reception,
+    ).json()
     assert board["items"][0]["status"] == "left"
     assert board["summary"]["left"] == 1
 
 
 def test_unknown_queue_entry_is_404(client, make_user, login):
-    response = client.post("/api/v1/queue/987654321/call",
-                           headers=login(*make_user("doctor")))
+    response = client.post("/api/v1/queue/987654321/call", headers=login(*make_user("doctor")))
     assert response.status_code == 404

@@ -27,8 +27,10 @@ class EventReader:
         self._thread.start()
 
     def _run(self, url: str, headers: dict[str, str]) -> None:
-        with httpx.Client(timeout=httpx.Timeout(5, read=30)) as client, \
-                client.stream("GET", url + "/api/v1/events", headers=headers) as response:
+        with (
+            httpx.Client(timeout=httpx.Timeout(5, read=30)) as client,
+            client.stream("GET", url + "/api/v1/events", headers=headers) as response,
+        ):
             kind = None
             for line in response.iter_lines():
                 if self._stop.is_set():
@@ -36,9 +38,9 @@ class EventReader:
                 if line.startswith(": connected"):
                     self.connected.set()
                 elif line.startswith("event: "):
-                    kind = line[len("event: "):]
+                    kind = line[len("event: ") :]
                 elif line.startswith("data: ") and kind:
-                    self.events.put((kind, json.loads(line[len("data: "):])))
+                    self.events.put((kind, json.loads(line[len("data: ") :])))
                     kind = None
 
     def wait_for(self, kind: str, predicate, timeout: float):  # type: ignore[no-untyped-def]
@@ -65,35 +67,61 @@ def reader(live_server, make_user, login):  # type: ignore[no-untyped-def]
 
 
 def test_booking_check_in_and_cancel_reach_another_client_within_two_seconds(
-        live_server, reader, make_user, login, db, settings):
+    live_server, reader, make_user, login, db, settings
+):
     factory = db.owner_session_factory()
     doctor = make_doctor(factory, settings)
     patient = make_patient(factory, settings)
     reception = login(*make_user("receptionist"))
     with httpx.Client(base_url=live_server.url, headers=reception, timeout=10) as http:
         sent = time.monotonic()
-        booked = http.post("/api/v1/appointments", json={
-            "patient_id": patient, "doctor_id": doctor.id,
-            "start": tomorrow_at(settings, 9).isoformat()})
+        booked = http.post(
+            "/api/v1/appointments",
+            json={
+                "patient_id": patient,
+                "doctor_id": doctor.id,
+                "start": tomorrow_at(settings, 9).isoformat(),
+            },
+        )
         assert booked.status_code == 201, booked.text
         appointment_id = booked.json()["id"]
-        event = reader.wait_for("appointment.booked",
-                                lambda d: d.get("appointment_id") == appointment_id,
-                                DEADLINE_SECONDS)
+        event = reader.wait_for(
+            "appointment.booked",
+            lambda d: d.get("appointment_id") == appointment_id,
+            DEADLINE_SECONDS,
+        )
         assert event is not None, "booking not seen on the stream within 2 s"
         assert time.monotonic() - sent < DEADLINE_SECONDS + 1
         assert event["doctor_id"] == doctor.id
         assert set(event) <= {"appointment_id", "doctor_id", "patient_id", "date"}
 
         assert http.post(f"/api/v1/appointments/{appointment_id}/check-in").status_code == 200
-        assert reader.wait_for("appointment.checked_in",
-                               lambda d: d.get("appointment_id") == appointment_id,
-                               DEADLINE_SECONDS) is not None
-        assert reader.wait_for("queue.updated", lambda d: d.get("doctor_id") == doctor.id,
-                               DEADLINE_SECONDS) is not None
+        assert (
+            reader.wait_for(
+                "appointment.checked_in",
+                lambda d: d.get("appointment_id") == appointment_id,
+                DEADLINE_SECONDS,
+            )
+            is not None
+        )
+        assert (
+            reader.wait_for(
+                "queue.updated", lambda d: d.get("doctor_id") == doctor.id, DEADLINE_SECONDS
+            )
+            is not None
+        )
 
-        assert http.post(f"/api/v1/appointments/{appointment_id}/cancel",
-                         json={"reason": "test"}).status_code == 200
-        assert reader.wait_for("appointment.cancelled",
-                               lambda d: d.get("appointment_id") == appointment_id,
-                               DEADLINE_SECONDS) is not None
+        assert (
+            http.post(
+                f"/api/v1/appointments/{appointment_id}/cancel", json={"reason": "test"}
+            ).status_code
+            == 200
+        )
+        assert (
+            reader.wait_for(
+                "appointment.cancelled",
+                lambda d: d.get("appointment_id") == appointment_id,
+                DEADLINE_SECONDS,
+            )
+            is not None
+        )

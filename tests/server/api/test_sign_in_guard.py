@@ -36,8 +36,7 @@ def from_address(app) -> Iterator:  # type: ignore[no-untyped-def]
     clients: list[TestClient] = []
 
     def make(host: str, application=None) -> TestClient:  # type: ignore[no-untyped-def]
-        made = TestClient(application or app, raise_server_exceptions=False,
-                          client=(host, 40000))
+        made = TestClient(application or app, raise_server_exceptions=False, client=(host, 40000))
         clients.append(made)
         return made
 
@@ -51,8 +50,9 @@ def test_an_attacker_elsewhere_cannot_lock_staff_out(from_address, make_user, se
     its owner too). Now only the attacker's address is locked."""
     victim, password = make_user("doctor")
     attacker = from_address("203.0.113.66")
-    answers = [_login(attacker, victim, WRONG).status_code
-               for _ in range(settings.lockout_threshold)]
+    answers = [
+        _login(attacker, victim, WRONG).status_code for _ in range(settings.lockout_threshold)
+    ]
     assert answers[-1] == 423
     assert _login(attacker, victim, password).status_code == 423  # the pair stays locked
     assert _login(from_address("10.1.2.3"), victim, password).status_code == 200
@@ -63,8 +63,14 @@ def _answers(client: TestClient, username: str, n: int) -> list[tuple[int, str, 
     for _ in range(n):
         r = _login(client, username, WRONG)
         body = r.json()
-        out.append((r.status_code, body["code"], re.sub(r"\d+", "N", body["detail"]),
-                    "retry" if "Retry-After" in r.headers else ""))
+        out.append(
+            (
+                r.status_code,
+                body["code"],
+                re.sub(r"\d+", "N", body["detail"]),
+                "retry" if "Retry-After" in r.headers else "",
+            )
+        )
     return out
 
 
@@ -87,9 +93,14 @@ def strict_app(fresh_db):  # type: ignore[no-untyped-def]
     that address."""
     from hms_server.app import create_app
 
-    settings = fresh_db.settings(lockout_threshold=3, lockout_seconds=1, lockout_max_seconds=8,
-                                 account_failure_ceiling=6, account_window_seconds=60,
-                                 address_failure_limit=12)
+    settings = fresh_db.settings(
+        lockout_threshold=3,
+        lockout_seconds=1,
+        lockout_max_seconds=8,
+        account_failure_ceiling=6,
+        account_window_seconds=60,
+        address_failure_limit=12,
+    )
     application = create_app(settings)
     with TestClient(application, raise_server_exceptions=False):  # runs the lifespan
         yield application, fresh_db, settings
@@ -97,9 +108,14 @@ def strict_app(fresh_db):  # type: ignore[no-untyped-def]
 
 def _user(database, settings, role: str = "pharmacist") -> tuple[str, str | None]:
     username = f"{role[:5]}_{time.monotonic_ns() % 10**9}"
-    created = create_user(wired_uow(database.owner_session_factory(), Actor.system("t")),
-                          settings, username=username, full_name="Target Person",
-                          roles=[role], password=TEST_PASSWORD)
+    created = create_user(
+        wired_uow(database.owner_session_factory(), Actor.system("t")),
+        settings,
+        username=username,
+        full_name="Target Person",
+        roles=[role],
+        password=TEST_PASSWORD,
+    )
     return username, created.user.totp_secret
 
 
@@ -121,7 +137,8 @@ def test_lock_times_double_with_each_lock_of_the_same_pair(strict_app, from_addr
 
 
 def test_the_account_wide_ceiling_spares_the_owners_workstation_and_alerts_admins(
-        strict_app, from_address):
+    strict_app, from_address
+):
     application, database, settings = strict_app
     username, _ = _user(database, settings)
     owner = from_address("10.20.0.5", application)
@@ -132,14 +149,16 @@ def test_the_account_wide_ceiling_spares_the_owners_workstation_and_alerts_admin
             answer = _login(bot, username, WRONG)
         assert answer.status_code == (423 if n == 2 else 401)
     # Locked everywhere now, even at a new address with the right password ...
-    assert _login(from_address("10.20.0.99", application), username,
-                  TEST_PASSWORD).status_code == 423
+    assert (
+        _login(from_address("10.20.0.99", application), username, TEST_PASSWORD).status_code == 423
+    )
     # ... but not at the workstation its owner signed in from.
     assert _login(owner, username, TEST_PASSWORD).status_code == 200
 
     admin_name, secret = _user(database, settings, role="admin")
-    admin = _login(from_address("10.20.0.1", application), admin_name, TEST_PASSWORD,
-                   totp_now(secret or ""))
+    admin = _login(
+        from_address("10.20.0.1", application), admin_name, TEST_PASSWORD, totp_now(secret or "")
+    )
     assert admin.status_code == 200, admin.text
     headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
     desk = from_address("10.20.0.1", application)
@@ -148,10 +167,12 @@ def test_the_account_wide_ceiling_spares_the_owners_workstation_and_alerts_admin
     kinds = {(a["kind"], a["username"]) for a in alerts.json()["items"]}
     assert ("account_ceiling", username) in kinds
     with database.owner_engine.connect() as conn:
-        published = conn.execute(text(
-            "SELECT count(*) FROM outbox_events WHERE type = 'security.alert'")).scalar_one()
-        audited = conn.execute(text(
-            "SELECT count(*) FROM audit_log WHERE action = 'alert.raise'")).scalar_one()
+        published = conn.execute(
+            text("SELECT count(*) FROM outbox_events WHERE type = 'security.alert'")
+        ).scalar_one()
+        audited = conn.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'alert.raise'")
+        ).scalar_one()
     assert published == audited == 1
     ceiling = next(a for a in alerts.json()["items"] if a["kind"] == "account_ceiling")
     done = desk.post(f"/api/v1/security-alerts/{ceiling['id']}/acknowledge", headers=headers)
@@ -163,8 +184,9 @@ def test_the_account_wide_ceiling_spares_the_owners_workstation_and_alerts_admin
     target = desk.get("/api/v1/users", params={"q": username}, headers=headers).json()
     unlocked = desk.post(f"/api/v1/users/{target['items'][0]['id']}/unlock", headers=headers)
     assert unlocked.status_code == 200
-    assert _login(from_address("10.20.0.99", application), username,
-                  TEST_PASSWORD).status_code == 200
+    assert (
+        _login(from_address("10.20.0.99", application), username, TEST_PASSWORD).status_code == 200
+    )
 
 
 def test_an_unknown_name_raises_no_alert_but_a_spraying_address_does(strict_app, from_address):
@@ -182,12 +204,12 @@ def test_an_unknown_name_raises_no_alert_but_a_spraying_address_does(strict_app,
 
 
 def _reauthenticate(client: TestClient, headers: dict[str, str], password: str):
-    return client.post("/api/v1/auth/reauthenticate", json={"password": password},
-                       headers=headers)
+    return client.post("/api/v1/auth/reauthenticate", json={"password": password}, headers=headers)
 
 
 def test_reauthenticate_is_throttled_and_too_many_failures_end_the_session(
-        strict_app, from_address):
+    strict_app, from_address
+):
     """Before: 15 wrong passwords in a row at the idle lock, then the right one worked."""
     application, database, settings = strict_app
     username, _ = _user(database, settings)
@@ -202,13 +224,22 @@ def test_reauthenticate_is_throttled_and_too_many_failures_end_the_session(
     # The right password no longer helps, and the token and refresh token are dead.
     assert _reauthenticate(desk, headers, TEST_PASSWORD).status_code == 401
     assert desk.get("/api/v1/me", headers=headers).status_code == 401
-    refreshed = desk.post("/api/v1/auth/refresh",
-                          json={"refresh_token": signed_in.json()["refresh_token"]})
+    refreshed = desk.post(
+        "/api/v1/auth/refresh", json={"refresh_token": signed_in.json()["refresh_token"]}
+    )
     assert refreshed.status_code == 401
     with database.owner_engine.connect() as conn:
-        reason = conn.execute(text(
-            "SELECT revoked_reason FROM auth_sessions s JOIN users u ON u.id = s.user_id "
-            "WHERE u.username = :u"), {"u": username}).scalar_one()
-        kinds = [r[0] for r in conn.execute(text(
-            "SELECT kind FROM security_alerts WHERE username = :u"), {"u": username})]
+        reason = conn.execute(
+            text(
+                "SELECT revoked_reason FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+                "WHERE u.username = :u"
+            ),
+            {"u": username},
+        ).scalar_one()
+        kinds = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT kind FROM security_alerts WHERE username = :u"), {"u": username}
+            )
+        ]
     assert reason == "unlock_failures" and "reauthenticate_locked" in kinds

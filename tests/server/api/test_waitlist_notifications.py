@@ -18,21 +18,40 @@ def test_an_offered_slot_is_sent_to_the_waiting_patient(client, headers_for, db,
     reception = headers_for("receptionist")
     doctor = make_doctor(factory, settings)
     start = tomorrow_at(settings, 16, 45)
-    booked = client.post("/api/v1/appointments", headers=reception, json={
-        "patient_id": make_patient(factory, settings), "doctor_id": doctor.id,
-        "start": start.isoformat()}).json()
-    waiting = register_patient(wired_uow(factory, Actor.system("tests"), settings=settings),
-                               mrn_prefix=settings.mrn_prefix, given_name="Wanda",
-                               family_name="Waitinglist", sex="female",
-                               date_of_birth=start.date().replace(year=1970),
-                               phone="+44 7700 900777", email="wanda@example.org",
-                               confirm_new=True)
+    booked = client.post(
+        "/api/v1/appointments",
+        headers=reception,
+        json={
+            "patient_id": make_patient(factory, settings),
+            "doctor_id": doctor.id,
+            "start": start.isoformat(),
+        },
+    ).json()
+    waiting = register_patient(
+        wired_uow(factory, Actor.system("tests"), settings=settings),
+        mrn_prefix=settings.mrn_prefix,
+        given_name="Wanda",
+        family_name="Waitinglist",
+        sex="female",
+        date_of_birth=start.date().replace(year=1970),
+        phone="+44 7700 900777",
+        email="wanda@example.org",
+        confirm_new=True,
+    )
     day = start.date().isoformat()
-    entry = client.post("/api/v1/waitlist", headers=reception, json={
-        "patient_id": waiting.id, "doctor_id": doctor.id, "earliest_date": day,
-        "latest_date": day}).json()
-    cancelled = client.post(f"/api/v1/appointments/{booked['id']}/cancel",
-                            json={"reason": "ill"}, headers=reception)
+    entry = client.post(
+        "/api/v1/waitlist",
+        headers=reception,
+        json={
+            "patient_id": waiting.id,
+            "doctor_id": doctor.id,
+            "earliest_date": day,
+            "latest_date": day,
+        },
+    ).json()
+    cancelled = client.post(
+        f"/api/v1/appointments/{booked['id']}/cancel", json={"reason": "ill"}, headers=reception
+    )
     assert cancelled.status_code == 200, cancelled.text
 
     with factory() as session:
@@ -45,14 +64,16 @@ def test_an_offered_slot_is_sent_to_the_waiting_patient(client, headers_for, db,
     assert "Wanda" not in message.body and "Waitinglist" not in message.body  # no identity
     assert message.expires_at is not None and message.expires_at <= start
 
-    listed = client.get("/api/v1/waitlist", params={"doctor_id": doctor.id},
-                        headers=reception).json()["items"]
+    listed = client.get(
+        "/api/v1/waitlist", params={"doctor_id": doctor.id}, headers=reception
+    ).json()["items"]
     row = next(e for e in listed if e["id"] == entry["id"])
     assert row["status"] == "offered"
     assert (row["patient_mrn"], row["patient_name"]) == (waiting.mrn, "Waitinglist, Wanda")
     assert row["doctor_name"] and row["offered_doctor_name"] == row["doctor_name"]
     # A manager sees the schedule but not who is on it.
-    managed = client.get("/api/v1/waitlist", params={"doctor_id": doctor.id},
-                         headers=headers_for("manager")).json()["items"]
+    managed = client.get(
+        "/api/v1/waitlist", params={"doctor_id": doctor.id}, headers=headers_for("manager")
+    ).json()["items"]
     hidden = next(e for e in managed if e["id"] == entry["id"])
     assert hidden["patient_mrn"] is None and hidden["patient_name"] is None

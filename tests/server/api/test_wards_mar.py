@@ -38,9 +38,15 @@ class FakeResolver:
         if drug is None:
             raise NotFoundError("unknown code")
         return ScannedMedication(
-            stock_item_id=None, drug_id=drug.id, gtin=f"0{drug.id:013d}", lot="L1",
+            stock_item_id=None,
+            drug_id=drug.id,
+            gtin=f"0{drug.id:013d}",
+            lot="L1",
             expiry=datetime.fromisoformat(expiry).date() if expiry else None,
-            strength=drug.strength, form=drug.form, route=drug.route)
+            strength=drug.strength,
+            form=drug.form,
+            route=drug.route,
+        )
 
 
 @pytest.fixture
@@ -61,9 +67,11 @@ def ward_setup(client, make_user, login, headers_for):
 
 
 def _prescribe(client, headers, patient_id, drug, **item):
-    r = client.post("/api/v1/prescriptions", json={"patient_id": patient_id,
-                                                   "items": [rx_item(drug, **item)]},
-                    headers=headers)
+    r = client.post(
+        "/api/v1/prescriptions",
+        json={"patient_id": patient_id, "items": [rx_item(drug, **item)]},
+        headers=headers,
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -77,12 +85,17 @@ def _mar(client, headers, admission_id):
 def _due_now(client, doctor, admission_id, order_id, version, minutes_from_now=10):
     """Reschedule the order to a clock time just ahead, so a dose is inside its window."""
     at = datetime.now(UTC) + timedelta(minutes=minutes_from_now)  # the test hospital is UTC
-    r = client.patch(f"/api/v1/medication-orders/{order_id}",
-                     json={"version": version, "schedule_times": [at.strftime("%H:%M")]},
-                     headers=doctor)
+    r = client.patch(
+        f"/api/v1/medication-orders/{order_id}",
+        json={"version": version, "schedule_times": [at.strftime("%H:%M")]},
+        headers=doctor,
+    )
     assert r.status_code == 200, r.text
-    doses = [d for d in _mar(client, doctor, admission_id)["items"]
-             if d["order_id"] == order_id and d["status"] == "scheduled"]
+    doses = [
+        d
+        for d in _mar(client, doctor, admission_id)["items"]
+        if d["order_id"] == order_id and d["status"] == "scheduled"
+    ]
     return doses[0]
 
 
@@ -95,34 +108,61 @@ def dosed(client, headers_for, ward_setup):
     patient = new_patient(client, headers_for)
     admission = admit(client, doctor, patient["id"], ward.bed_ids[0])
     drug = drug_id(client, doctor, "Spironolactone")
-    _prescribe(client, doctor, patient["id"], drug, frequency="twice daily",
-               duration_days=3, dose=25, unit="mg")
+    _prescribe(
+        client,
+        doctor,
+        patient["id"],
+        drug,
+        frequency="twice daily",
+        duration_days=3,
+        dose=25,
+        unit="mg",
+    )
     order = _mar(client, doctor, admission["id"])["orders"][0]
     dose = _due_now(client, doctor, admission["id"], order["id"], order["version"])
-    return {"ward": ward, "nurse": nurse, "doctor": doctor, "patient": patient,
-            "admission": admission, "drug": drug, "order": order, "dose": dose}
+    return {
+        "ward": ward,
+        "nurse": nurse,
+        "doctor": doctor,
+        "patient": patient,
+        "admission": admission,
+        "drug": drug,
+        "order": order,
+        "dose": dose,
+    }
 
 
 def _record(client, nurse, dose_id, mrn, code, status="given", **extra):
-    body = {"dose_id": dose_id, "patient_barcode": mrn, "medication_barcode": code,
-            "status": status, **extra}
+    body = {
+        "dose_id": dose_id,
+        "patient_barcode": mrn,
+        "medication_barcode": code,
+        "status": status,
+        **extra,
+    }
     return client.post("/api/v1/medication-administrations", json=body, headers=nurse.headers)
 
 
-def test_every_8_hours_is_scheduled_at_06_14_22_for_its_duration(client, headers_for,
-                                                                  ward_setup):
+def test_every_8_hours_is_scheduled_at_06_14_22_for_its_duration(client, headers_for, ward_setup):
     ward, _ = ward_setup
     doctor = headers_for("doctor")
     patient = new_patient(client, headers_for)
     admission = admit(client, doctor, patient["id"], ward.bed_ids[0])
-    _prescribe(client, doctor, patient["id"], drug_id(client, doctor, "Amoxicillin"),
-               frequency="every 8 hours", duration_days=2, dose=500, unit="mg")
+    _prescribe(
+        client,
+        doctor,
+        patient["id"],
+        drug_id(client, doctor, "Amoxicillin"),
+        frequency="every 8 hours",
+        duration_days=2,
+        dose=500,
+        unit="mg",
+    )
     mar = _mar(client, doctor, admission["id"])
     assert mar["total"] == len(mar["items"]) and 5 <= mar["total"] <= 6
     times = {datetime.fromisoformat(d["due_at"]).strftime("%H:%M") for d in mar["items"]}
     assert times == {"06:00", "14:00", "22:00"}
-    assert all({"id", "prescription_item_id", "due_at", "status"} <= set(d)
-               for d in mar["items"])
+    assert all({"id", "prescription_item_id", "due_at", "status"} <= set(d) for d in mar["items"])
     assert {d["status"] for d in mar["items"]} == {"scheduled"}
     order = mar["orders"][0]
     assert order["schedule_times"] == ["06:00", "14:00", "22:00"]
@@ -130,7 +170,8 @@ def test_every_8_hours_is_scheduled_at_06_14_22_for_its_duration(client, headers
 
 
 def test_a_prescription_for_a_patient_who_is_not_admitted_makes_no_doses(
-        client, headers_for, make_user, login):
+    client, headers_for, make_user, login
+):
     clinician = new_clinician(client, make_user, login)
     doctor = clinician.headers
     patient = new_patient(client, headers_for)
@@ -143,14 +184,16 @@ def test_a_prescription_for_a_patient_who_is_not_admitted_makes_no_doses(
 
 def test_a_correct_scan_records_the_dose(client, dosed, resolver):
     d = dosed
-    r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"],
-                f"GTIN-{d['drug']}")
+    r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], f"GTIN-{d['drug']}")
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "given" and body["outside_window"] is False
     assert body["dose_id"] == d["dose"]["id"] and body["scanned_drug_id"] == d["drug"]
-    dose = next(x for x in _mar(client, d["doctor"], d["admission"]["id"])["items"]
-                if x["id"] == d["dose"]["id"])
+    dose = next(
+        x
+        for x in _mar(client, d["doctor"], d["admission"]["id"])["items"]
+        if x["id"] == d["dose"]["id"]
+    )
     assert dose["status"] == "given" and dose["administered_at"]
     assert dose["recorded_by_name"]
 
@@ -160,23 +203,29 @@ def test_another_patients_wristband_is_refused(client, headers_for, dosed, resol
     other = new_patient(client, headers_for)
     r = _record(client, d["nurse"], d["dose"]["id"], other["mrn"], f"GTIN-{d['drug']}")
     assert r.status_code == 409 and r.json()["code"] == "wrong_patient"
-    dose = next(x for x in _mar(client, d["doctor"], d["admission"]["id"])["items"]
-                if x["id"] == d["dose"]["id"])
+    dose = next(
+        x
+        for x in _mar(client, d["doctor"], d["admission"]["id"])["items"]
+        if x["id"] == d["dose"]["id"]
+    )
     assert dose["status"] == "scheduled"  # nothing recorded
 
 
-@pytest.mark.parametrize(("scanned", "code"), [
-    ("Amlodipine", "wrong_drug"),       # another medicine
-    ("Spironolactone@100 mg", "wrong_dose"),  # same medicine, other strength
-])
-def test_a_scan_of_the_wrong_medicine_or_strength_is_refused(client, dosed, resolver,
-                                                              scanned, code):
+@pytest.mark.parametrize(
+    ("scanned", "code"),
+    [
+        ("Amlodipine", "wrong_drug"),  # another medicine
+        ("Spironolactone@100 mg", "wrong_dose"),  # same medicine, other strength
+    ],
+)
+def test_a_scan_of_the_wrong_medicine_or_strength_is_refused(
+    client, dosed, resolver, scanned, code
+):
     d = dosed
     name, _, strength = scanned.partition("@")
     r = client.get("/api/v1/formulary", params={"q": name}, headers=d["doctor"])
     drugs = [x for x in r.json()["items"] if not strength or x["strength"] == strength]
-    r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"],
-                f"GTIN-{drugs[0]['id']}")
+    r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], f"GTIN-{drugs[0]['id']}")
     assert r.status_code == 409, r.text
     assert r.json()["code"] == code
 
@@ -196,8 +245,9 @@ def test_a_product_for_another_route_is_refused(client, headers_for, ward_setup,
     r = client.get("/api/v1/formulary", params={"q": "Furosemide"}, headers=doctor)
     tablet = next(x for x in r.json()["items"] if x["route"] == "oral")
     injection = next(x for x in r.json()["items"] if x["route"] == "intravenous")
-    _prescribe(client, doctor, patient["id"], tablet["id"], frequency="once daily",
-               dose=40, unit="mg")
+    _prescribe(
+        client, doctor, patient["id"], tablet["id"], frequency="once daily", dose=40, unit="mg"
+    )
     order = _mar(client, doctor, admission["id"])["orders"][0]
     dose = _due_now(client, doctor, admission["id"], order["id"], order["version"])
     r = _record(client, nurse, dose["id"], patient["mrn"], f"GTIN-{injection['id']}")
@@ -210,40 +260,44 @@ def test_a_dose_outside_its_window_needs_a_reason(client, headers_for, ward_setu
     patient = new_patient(client, headers_for)
     admission = admit(client, doctor, patient["id"], ward.bed_ids[2])
     drug = drug_id(client, doctor, "Spironolactone")
-    _prescribe(client, doctor, patient["id"], drug, frequency="once daily", dose=25,
-               unit="mg")
+    _prescribe(client, doctor, patient["id"], drug, frequency="once daily", dose=25, unit="mg")
     order = _mar(client, doctor, admission["id"])["orders"][0]
-    dose = _due_now(client, doctor, admission["id"], order["id"], order["version"],
-                    minutes_from_now=180)
+    dose = _due_now(
+        client, doctor, admission["id"], order["id"], order["version"], minutes_from_now=180
+    )
     r = _record(client, nurse, dose["id"], patient["mrn"], f"GTIN-{drug}")
     assert r.status_code == 409 and r.json()["code"] == "wrong_time"
     assert r.json()["reason_required"] is True
-    r = _record(client, nurse, dose["id"], patient["mrn"], f"GTIN-{drug}",
-                reason="Given early before theatre")
+    r = _record(
+        client,
+        nurse,
+        dose["id"],
+        patient["mrn"],
+        f"GTIN-{drug}",
+        reason="Given early before theatre",
+    )
     assert r.status_code == 201, r.text
     assert r.json()["outside_window"] is True
 
 
 def test_the_same_dose_cannot_be_recorded_twice(client, dosed, resolver):
     d = dosed
-    first = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"],
-                    f"GTIN-{d['drug']}")
+    first = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], f"GTIN-{d['drug']}")
     assert first.status_code == 201
-    again = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"],
-                    f"GTIN-{d['drug']}")
+    again = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], f"GTIN-{d['drug']}")
     assert again.status_code == 409 and again.json()["code"] == "dose_already_recorded"
 
 
 def test_held_and_refused_doses_need_a_reason_but_no_medication_scan(client, dosed):
     d = dosed
-    body = {"dose_id": d["dose"]["id"], "patient_barcode": d["patient"]["mrn"],
-            "status": "refused"}
-    r = client.post("/api/v1/medication-administrations", json=body,
-                    headers=d["nurse"].headers)
+    body = {"dose_id": d["dose"]["id"], "patient_barcode": d["patient"]["mrn"], "status": "refused"}
+    r = client.post("/api/v1/medication-administrations", json=body, headers=d["nurse"].headers)
     assert r.status_code == 422 and r.json()["code"] == "reason_required"
-    r = client.post("/api/v1/medication-administrations",
-                    json={**body, "reason": "Patient declined: nauseous"},
-                    headers=d["nurse"].headers)
+    r = client.post(
+        "/api/v1/medication-administrations",
+        json={**body, "reason": "Patient declined: nauseous"},
+        headers=d["nurse"].headers,
+    )
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "refused"
 
@@ -257,8 +311,9 @@ def no_resolver(app):
     ports.medication_codes = previous
 
 
-def test_without_a_barcode_resolver_scanning_is_unavailable(client, headers_for, dosed, app,
-                                                          no_resolver):
+def test_without_a_barcode_resolver_scanning_is_unavailable(
+    client, headers_for, dosed, app, no_resolver
+):
     assert app.state.runtime.ports.medication_codes is None
     d = dosed
     r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], "GTIN-1")
@@ -277,16 +332,26 @@ def test_only_nurses_of_the_ward_record_doses(client, make_user, login, dosed, r
     r = _record(client, stranger, d["dose"]["id"], d["patient"]["mrn"], f"GTIN-{d['drug']}")
     assert r.status_code == 403 and r.json()["code"] == "not_on_ward"
     # A doctor cannot record doses at all (nurses' work).
-    r = client.post("/api/v1/medication-administrations", json={
-        "dose_id": d["dose"]["id"], "patient_barcode": d["patient"]["mrn"],
-        "medication_barcode": f"GTIN-{d['drug']}", "status": "given"}, headers=d["doctor"])
+    r = client.post(
+        "/api/v1/medication-administrations",
+        json={
+            "dose_id": d["dose"]["id"],
+            "patient_barcode": d["patient"]["mrn"],
+            "medication_barcode": f"GTIN-{d['drug']}",
+            "status": "given",
+        },
+        headers=d["doctor"],
+    )
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
 
 
 def test_stopping_the_order_cancels_future_doses(client, dosed, resolver):
     d = dosed
-    r = client.post(f"/api/v1/medication-orders/{d['order']['id']}/stop",
-                    json={"reason": "Potassium 5.9"}, headers=d["doctor"])
+    r = client.post(
+        f"/api/v1/medication-orders/{d['order']['id']}/stop",
+        json={"reason": "Potassium 5.9"},
+        headers=d["doctor"],
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "stopped"
     statuses = {x["status"] for x in _mar(client, d["doctor"], d["admission"]["id"])["items"]}
@@ -300,10 +365,18 @@ def test_cancelling_the_prescription_stops_its_orders(client, headers_for, ward_
     doctor = headers_for("doctor")
     patient = new_patient(client, headers_for)
     admission = admit(client, doctor, patient["id"], ward.bed_ids[0])
-    rx = _prescribe(client, doctor, patient["id"], drug_id(client, doctor, "Amoxicillin"),
-                    frequency="three times daily")
-    r = client.post(f"/api/v1/prescriptions/{rx['id']}/cancel",
-                    json={"version": rx["version"], "reason": "Allergy found"}, headers=doctor)
+    rx = _prescribe(
+        client,
+        doctor,
+        patient["id"],
+        drug_id(client, doctor, "Amoxicillin"),
+        frequency="three times daily",
+    )
+    r = client.post(
+        f"/api/v1/prescriptions/{rx['id']}/cancel",
+        json={"version": rx["version"], "reason": "Allergy found"},
+        headers=doctor,
+    )
     assert r.status_code == 200, r.text
     mar = _mar(client, doctor, admission["id"])
     assert mar["orders"][0]["status"] == "stopped"
@@ -316,14 +389,25 @@ def test_prn_doses_keep_their_minimum_interval(client, headers_for, ward_setup, 
     patient = new_patient(client, headers_for)
     admission = admit(client, doctor, patient["id"], ward.bed_ids[0])
     drug = drug_id(client, doctor, "Paracetamol")
-    _prescribe(client, doctor, patient["id"], drug, frequency="every 6 hours as needed",
-               dose=1, unit="tablet")
+    _prescribe(
+        client,
+        doctor,
+        patient["id"],
+        drug,
+        frequency="every 6 hours as needed",
+        dose=1,
+        unit="tablet",
+    )
     mar = _mar(client, doctor, admission["id"])
     order = mar["orders"][0]
     assert order["prn"] is True and order["prn_interval_minutes"] == 360
     assert mar["total"] == 0
-    body = {"order_id": order["id"], "patient_barcode": patient["mrn"],
-            "medication_barcode": f"GTIN-{drug}", "status": "given"}
+    body = {
+        "order_id": order["id"],
+        "patient_barcode": patient["mrn"],
+        "medication_barcode": f"GTIN-{drug}",
+        "status": "given",
+    }
     r = client.post("/api/v1/medication-administrations", json=body, headers=nurse.headers)
     assert r.status_code == 201, r.text
     r = client.post("/api/v1/medication-administrations", json=body, headers=nurse.headers)
@@ -333,17 +417,20 @@ def test_prn_doses_keep_their_minimum_interval(client, headers_for, ward_setup, 
 
 def test_an_expired_pack_is_refused(client, dosed, resolver):
     d = dosed
-    r = _record(client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"],
-                f"GTIN-{d['drug']};exp=2020-01-31")
+    r = _record(
+        client, d["nurse"], d["dose"]["id"], d["patient"]["mrn"], f"GTIN-{d['drug']};exp=2020-01-31"
+    )
     assert r.status_code == 409 and r.json()["code"] == "expired_medication"
 
 
 def test_bad_administration_bodies_are_422(client, dosed):
     nurse = dosed["nurse"]
-    for body in ({}, {"patient_barcode": "x", "status": "given"},
-                 {"dose_id": 1, "order_id": 1, "patient_barcode": "x", "status": "held",
-                  "reason": "r"},
-                 {"dose_id": 1, "patient_barcode": "x", "status": "given"},
-                 {"dose_id": 1, "patient_barcode": "x", "status": "eaten", "reason": "r"}):
+    for body in (
+        {},
+        {"patient_barcode": "x", "status": "given"},
+        {"dose_id": 1, "order_id": 1, "patient_barcode": "x", "status": "held", "reason": "r"},
+        {"dose_id": 1, "patient_barcode": "x", "status": "given"},
+        {"dose_id": 1, "patient_barcode": "x", "status": "eaten", "reason": "r"},
+    ):
         r = client.post("/api/v1/medication-administrations", json=body, headers=nurse.headers)
         assert r.status_code == 422, (body, r.text)

@@ -19,16 +19,24 @@ from tests.wiring import wired_uow
 def _runtime_conninfo(database) -> str:  # type: ignore[no-untyped-def]
     from sqlalchemy.engine import make_url
 
-    return make_url(database.runtime_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
+    return (
+        make_url(database.runtime_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 def _seed_entries(database, n: int = 3) -> None:  # type: ignore[no-untyped-def]
     """Audited actions, then one pass of the sealer (which a server runs continuously)."""
     for i in range(n):
-        create_user(wired_uow(database.owner_session_factory(), Actor.system("t")),
-                    database.settings(), username=f"audited{i}", full_name="A",
-                    roles=["nurse"], password=TEST_PASSWORD)
+        create_user(
+            wired_uow(database.owner_session_factory(), Actor.system("t")),
+            database.settings(),
+            username=f"audited{i}",
+            full_name="A",
+            roles=["nurse"],
+            password=TEST_PASSWORD,
+        )
     seal(database)
 
 
@@ -41,19 +49,24 @@ def test_runtime_role_cannot_update_or_delete_audit_rows(fresh_db):
     _seed_entries(fresh_db, 1)
     with psycopg.connect(_runtime_conninfo(fresh_db), autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] >= 1
-        for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log",
-                          "TRUNCATE audit_log"):
+        for statement in (
+            "UPDATE audit_log SET action = 'x'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
 
 
 def test_runtime_role_is_not_superuser_nor_owner(fresh_db):
     with psycopg.connect(_runtime_conninfo(fresh_db), autocommit=True) as conn:
-        row = conn.execute("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles "
-                           "WHERE rolname = current_user").fetchone()
+        row = conn.execute(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
         assert row == (False, False, False)
-        owned = conn.execute("SELECT count(*) FROM pg_tables WHERE tableowner = current_user"
-                             ).fetchone()[0]
+        owned = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE tableowner = current_user"
+        ).fetchone()[0]
         assert owned == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM hms_runtime_credentials")
@@ -69,10 +82,12 @@ def test_verify_command_passes_on_an_intact_chain(fresh_db):
 def test_direct_sql_update_is_reported_by_verify(fresh_db):
     _seed_entries(fresh_db)
     with fresh_db.owner_engine.begin() as conn:
-        target = conn.execute(text("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 1")
-                              ).scalar_one()
-        conn.execute(text("UPDATE audit_log SET username = 'someone_else' WHERE id = :i"),
-                     {"i": target})
+        target = conn.execute(
+            text("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 1")
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE audit_log SET username = 'someone_else' WHERE id = :i"), {"i": target}
+        )
     result = CliRunner().invoke(cli, ["audit", "verify", "--database-url", fresh_db.owner_url])
     assert result.exit_code != 0
     assert f"entry {target}" in result.output

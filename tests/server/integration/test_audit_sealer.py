@@ -44,26 +44,40 @@ def _seal(database) -> int:  # type: ignore[no-untyped-def]
 
 
 def _verify(database, *extra: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, ["audit", "verify", "--database-url", database.owner_url,
-                                    *extra])
+    return CliRunner().invoke(
+        cli, ["audit", "verify", "--database-url", database.owner_url, *extra]
+    )
 
 
 def _runtime_conninfo(database) -> str:  # type: ignore[no-untyped-def]
-    return normalize_url(database.runtime_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
+    return (
+        normalize_url(database.runtime_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 def _counts(database) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     with database.owner_engine.connect() as conn:
-        return (conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one(),
-                conn.execute(text("SELECT count(*) FROM audit_seal")).scalar_one())
+        return (
+            conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one(),
+            conn.execute(text("SELECT count(*) FROM audit_seal")).scalar_one(),
+        )
 
 
-def _sealer(database, checkpoints: Path | None = None, key: bytes | None = None  # type: ignore[no-untyped-def]
-            ) -> AuditSealer:
-    return AuditSealer(normalize_url(database.runtime_url), key or _key(database),
-                       CheckpointLog(checkpoints) if checkpoints else None,
-                       interval=0.05, standby_interval=0.1, checkpoint_seconds=0.01)
+def _sealer(
+    database,
+    checkpoints: Path | None = None,
+    key: bytes | None = None,  # type: ignore[no-untyped-def]
+) -> AuditSealer:
+    return AuditSealer(
+        normalize_url(database.runtime_url),
+        key or _key(database),
+        CheckpointLog(checkpoints) if checkpoints else None,
+        interval=0.05,
+        standby_interval=0.1,
+        checkpoint_seconds=0.01,
+    )
 
 
 def _wait_until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -80,6 +94,7 @@ def _all_sealed(database) -> bool:  # type: ignore[no-untyped-def]
 
 # --- keyed seal against the database owner ----------------------------------------------
 
+
 def test_owner_rewrite_with_recomputed_plain_hashes_is_caught(fresh_db):
     _audit(fresh_db, 4)
     _seal(fresh_db)
@@ -87,17 +102,32 @@ def test_owner_rewrite_with_recomputed_plain_hashes_is_caught(fresh_db):
         conn.execute(text("UPDATE audit_log SET action = 'nothing.happened' WHERE id = 2"))
         # Recompute every seal from the edited row on, the way the old unkeyed chain could be.
         prev = conn.execute(text("SELECT hash FROM audit_seal WHERE seq = 1")).scalar_one()
-        rows = conn.execute(text(
-            "SELECT s.seq, a.id, a.at, a.user_id, a.username, a.patient_id, a.category, "
-            "a.action, a.outcome, a.workstation, a.address, a.detail FROM audit_seal s "
-            "JOIN audit_log a ON a.id = s.audit_id WHERE s.seq > 1 ORDER BY s.seq")).all()
+        rows = conn.execute(
+            text(
+                "SELECT s.seq, a.id, a.at, a.user_id, a.username, a.patient_id, a.category, "
+                "a.action, a.outcome, a.workstation, a.address, a.detail FROM audit_seal s "
+                "JOIN audit_log a ON a.id = s.audit_id WHERE s.seq > 1 ORDER BY s.seq"
+            )
+        ).all()
         for row in rows:
-            fields = AuditFields(row.id, row.at, row.user_id, row.username, row.patient_id,
-                                 row.category, row.action, row.outcome, row.workstation,
-                                 row.address, row.detail)
+            fields = AuditFields(
+                row.id,
+                row.at,
+                row.user_id,
+                row.username,
+                row.patient_id,
+                row.category,
+                row.action,
+                row.outcome,
+                row.workstation,
+                row.address,
+                row.detail,
+            )
             digest = entry_hash(fields, prev)  # plain SHA-256: the owner has no key
-            conn.execute(text("UPDATE audit_seal SET prev_hash = :p, hash = :h WHERE seq = :s"),
-                         {"p": prev, "h": digest, "s": row.seq})
+            conn.execute(
+                text("UPDATE audit_seal SET prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"p": prev, "h": digest, "s": row.seq},
+            )
             prev = digest
     result = _verify(fresh_db)
     assert result.exit_code == 1
@@ -127,10 +157,15 @@ def test_owner_truncation_is_caught_only_with_the_checkpoints(fresh_db, tmp_path
         sealer.stop()
     assert _verify(fresh_db, "--checkpoints", str(tmp_path / "cp")).exit_code == 0
     with fresh_db.owner_engine.begin() as conn:  # delete the newest two entries and seals
-        conn.execute(text("DELETE FROM audit_log WHERE id IN (SELECT audit_id FROM audit_seal "
-                          "ORDER BY seq DESC LIMIT 2)"))
-        conn.execute(text("DELETE FROM audit_seal WHERE seq > (SELECT max(seq) - 2 FROM "
-                          "audit_seal)"))
+        conn.execute(
+            text(
+                "DELETE FROM audit_log WHERE id IN (SELECT audit_id FROM audit_seal "
+                "ORDER BY seq DESC LIMIT 2)"
+            )
+        )
+        conn.execute(
+            text("DELETE FROM audit_seal WHERE seq > (SELECT max(seq) - 2 FROM audit_seal)")
+        )
     # The shortened chain is consistent in itself ...
     assert _verify(fresh_db).exit_code == 0
     # ... but not with what the sealer wrote outside the database.
@@ -182,8 +217,11 @@ def test_checkpoints_read_back_from_journal_output(fresh_db, tmp_path):
     journal = tmp_path / "journal"
     journal.mkdir()
     lines = (tmp_path / "cp").glob("*.jsonl").__next__().read_text().splitlines()
-    (journal / "hms-server.log").write_text("".join(
-        f"Dec 01 10:00:00 host hms-server[42]: INFO audit checkpoint {line}\n" for line in lines))
+    (journal / "hms-server.log").write_text(
+        "".join(
+            f"Dec 01 10:00:00 host hms-server[42]: INFO audit checkpoint {line}\n" for line in lines
+        )
+    )
     result = _verify(fresh_db, "--checkpoints", str(journal))
     assert result.exit_code == 0, result.output
     assert f"{len(lines)} checkpoints agree" in result.output
@@ -193,9 +231,12 @@ def test_an_entry_slipped_in_behind_the_seal_is_caught(fresh_db):
     _audit(fresh_db, 3)
     _seal(fresh_db)
     with fresh_db.owner_engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO audit_log (id, xid, at, category, action, outcome, detail) "
-            "VALUES (0, '1', now(), 'test', 'backdated', 'success', '{}')"))
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (id, xid, at, category, action, outcome, detail) "
+                "VALUES (0, '1', now(), 'test', 'backdated', 'success', '{}')"
+            )
+        )
     result = _verify(fresh_db)
     assert result.exit_code == 1
     assert "entry 0" in result.output and "behind the seal" in result.output
@@ -203,15 +244,19 @@ def test_an_entry_slipped_in_behind_the_seal_is_caught(fresh_db):
 
 # --- the runtime role and unsealed rows ---------------------------------------------------
 
+
 def test_unsealed_and_sealed_rows_are_append_only_for_the_runtime_role(fresh_db):
     _audit(fresh_db, 2)
     _seal(fresh_db)
     _audit(fresh_db, 1, action="not.sealed.yet")
     with psycopg.connect(_runtime_conninfo(fresh_db), autocommit=True) as conn:
-        for statement in ("UPDATE audit_log SET action = 'x' WHERE action = 'not.sealed.yet'",
-                          "DELETE FROM audit_log WHERE action = 'not.sealed.yet'",
-                          "UPDATE audit_seal SET hash = 'x'", "DELETE FROM audit_seal",
-                          "TRUNCATE audit_seal"):
+        for statement in (
+            "UPDATE audit_log SET action = 'x' WHERE action = 'not.sealed.yet'",
+            "DELETE FROM audit_log WHERE action = 'not.sealed.yet'",
+            "UPDATE audit_seal SET hash = 'x'",
+            "DELETE FROM audit_seal",
+            "TRUNCATE audit_seal",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)  # type: ignore[arg-type]
     result = _verify(fresh_db)
@@ -223,13 +268,18 @@ def test_unsealed_and_sealed_rows_are_append_only_for_the_runtime_role(fresh_db)
 
 # --- commit order -------------------------------------------------------------------------
 
+
 def test_a_row_committed_late_with_a_lower_id_is_never_skipped(fresh_db):
     key = _key(fresh_db)
     slow = fresh_db.owner_engine.connect()
     slow_tx = slow.begin()
     # The slow transaction writes first: its audit row takes the lower id ...
-    slow.execute(text("INSERT INTO audit_log (at, category, action, outcome, detail) "
-                      "VALUES (now(), 'test', 'slow', 'success', '{}')"))
+    slow.execute(
+        text(
+            "INSERT INTO audit_log (at, category, action, outcome, detail) "
+            "VALUES (now(), 'test', 'slow', 'success', '{}')"
+        )
+    )
     _audit(fresh_db, 2, action="fast")  # ... two faster ones commit after it
     with fresh_db.owner_engine.connect() as conn:
         # While the slow one runs, nothing after it may be sealed (a cursor on ids would
@@ -239,8 +289,16 @@ def test_a_row_committed_late_with_a_lower_id_is_never_skipped(fresh_db):
     slow.close()
     with fresh_db.owner_engine.connect() as conn:
         assert seal_pass(conn, key).sealed == 3
-        order = conn.execute(text("SELECT a.action FROM audit_seal s JOIN audit_log a "
-                                  "ON a.id = s.audit_id ORDER BY s.seq")).scalars().all()
+        order = (
+            conn.execute(
+                text(
+                    "SELECT a.action FROM audit_seal s JOIN audit_log a "
+                    "ON a.id = s.audit_id ORDER BY s.seq"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert order == ["slow", "fast", "fast"]
     assert _verify(fresh_db).exit_code == 0
 
@@ -254,11 +312,15 @@ def test_concurrent_writers_never_produce_a_chain_that_fails_verify(fresh_db):
         with psycopg.connect(_runtime_conninfo(fresh_db)) as conn:
             for _ in range(40):
                 # Transactions that interleave and commit out of id order, some rolled back.
-                conn.execute("INSERT INTO audit_log (at, category, action, outcome, detail) "
-                             "VALUES (now(), 'test', 'concurrent', 'success', '{}')")
+                conn.execute(
+                    "INSERT INTO audit_log (at, category, action, outcome, detail) "
+                    "VALUES (now(), 'test', 'concurrent', 'success', '{}')"
+                )
                 time.sleep(rnd.random() * 0.01)
-                conn.execute("INSERT INTO audit_log (at, category, action, outcome, detail) "
-                             "VALUES (now(), 'test', 'concurrent', 'success', '{}')")
+                conn.execute(
+                    "INSERT INTO audit_log (at, category, action, outcome, detail) "
+                    "VALUES (now(), 'test', 'concurrent', 'success', '{}')"
+                )
                 if rnd.random() < 0.2:
                     conn.rollback()
                 else:
@@ -285,6 +347,7 @@ def test_concurrent_writers_never_produce_a_chain_that_fails_verify(fresh_db):
 
 
 # --- crashes, restarts, leadership --------------------------------------------------------
+
 
 def test_rows_committed_while_no_sealer_runs_are_sealed_when_one_starts(fresh_db):
     _audit(fresh_db, 3)  # the server committed these and died before sealing
@@ -315,9 +378,13 @@ def test_exactly_one_sealer_leads_and_another_takes_over_when_it_dies(fresh_db):
         _wait_until(lambda: _all_sealed(fresh_db))
         # The leader's database session dies (server killed, network cut).
         with fresh_db.owner_engine.begin() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                              "application_name = 'hms-audit-sealer' AND pid IN (SELECT pid "
-                              "FROM pg_locks WHERE locktype = 'advisory' AND granted)"))
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "application_name = 'hms-audit-sealer' AND pid IN (SELECT pid "
+                    "FROM pg_locks WHERE locktype = 'advisory' AND granted)"
+                )
+            )
         _wait_until(lambda: second.is_leader or first.is_leader)
         _audit(fresh_db, 3)
         _wait_until(lambda: _all_sealed(fresh_db))
@@ -348,8 +415,10 @@ def test_genesis_links_to_the_zero_hash(fresh_db):
     _audit(fresh_db, 1)
     _seal(fresh_db)
     with fresh_db.owner_engine.connect() as conn:
-        assert conn.execute(text("SELECT prev_hash FROM audit_seal WHERE seq = 1")
-                            ).scalar_one() == GENESIS_HASH
+        assert (
+            conn.execute(text("SELECT prev_hash FROM audit_seal WHERE seq = 1")).scalar_one()
+            == GENESIS_HASH
+        )
 
 
 def test_the_leader_keeps_sealing_and_checkpointing_without_losing_its_lock(fresh_db, tmp_path):
@@ -379,9 +448,13 @@ def test_a_standby_that_reconnects_reports_standby_again(fresh_db):
         time.sleep(0.3)
         assert standby.last_error is None and not standby.is_leader
         with fresh_db.owner_engine.begin() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                              "application_name = 'hms-audit-sealer' AND pid NOT IN (SELECT "
-                              "pid FROM pg_locks WHERE locktype = 'advisory' AND granted)"))
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "application_name = 'hms-audit-sealer' AND pid NOT IN (SELECT "
+                    "pid FROM pg_locks WHERE locktype = 'advisory' AND granted)"
+                )
+            )
         _wait_until(lambda: standby.last_error is not None)
         assert "database" in standby.last_error  # type: ignore[operator]
         _wait_until(lambda: standby.last_error is None)

@@ -25,8 +25,9 @@ from tests.server.billing_simulators import (
 
 @pytest.fixture(scope="module")
 def gateway():  # type: ignore[no-untyped-def]
-    sim = start_simulator("gateway_simulator", "--api-key", API_KEY,
-                          "--webhook-secret", WEBHOOK_SECRET)
+    sim = start_simulator(
+        "gateway_simulator", "--api-key", API_KEY, "--webhook-secret", WEBHOOK_SECRET
+    )
     yield sim
     stop_simulator(sim)
 
@@ -35,13 +36,19 @@ def gateway():  # type: ignore[no-untyped-def]
 def server(db, gateway, make_user):  # type: ignore[no-untyped-def]
     from hms_server.app import create_app
 
-    app = create_app(db.settings(card_gateway_url=gateway.url, card_gateway_api_key=API_KEY,
-                                 card_gateway_webhook_secret=WEBHOOK_SECRET))
+    app = create_app(
+        db.settings(
+            card_gateway_url=gateway.url,
+            card_gateway_api_key=API_KEY,
+            card_gateway_webhook_secret=WEBHOOK_SECRET,
+        )
+    )
     with serve(app) as url, httpx.Client(base_url=url, timeout=20) as client:
         gateway.post("/_sim/config", {"webhook_url": url + "/api/v1/payments/gateway-webhook"})
         username, password = make_user("billing_clerk")[:2]
-        token = client.post("/api/v1/auth/login", json={"username": username,
-                                                 "password": password or TEST_PASSWORD})
+        token = client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password or TEST_PASSWORD}
+        )
         client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         yield client
 
@@ -62,22 +69,27 @@ def _wait_for(client, intent_id, status, seconds=10):  # type: ignore[no-untyped
 
 
 def _intent(client, invoice_id, amount):  # type: ignore[no-untyped-def]
-    response = client.post("/api/v1/payments/card-intents", json={"invoice_id": invoice_id,
-                                                           "amount": amount})
+    response = client.post(
+        "/api/v1/payments/card-intents", json={"invoice_id": invoice_id, "amount": amount}
+    )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "pending"
     return response.json()
 
 
-def test_a_card_payment_settles_by_the_signed_webhook_exactly_once(server, gateway, factory,
-                                                                  settings):
+def test_a_card_payment_settles_by_the_signed_webhook_exactly_once(
+    server, gateway, factory, settings
+):
     invoice = finalised_invoice(server, {}, factory, settings, prices=("64.90",))
     intent = _intent(server, invoice["id"], "64.90")
     held = gateway.get("/_sim/intents")["intents"]
-    assert any(i["id"] == intent["gateway_intent_id"] and i["amount"] == 6490
-               and i["currency"] == "eur" for i in held)
-    confirmed = gateway.post(f"/_sim/intents/{intent['gateway_intent_id']}/confirm",
-                             {"outcome": "succeeded"})
+    assert any(
+        i["id"] == intent["gateway_intent_id"] and i["amount"] == 6490 and i["currency"] == "eur"
+        for i in held
+    )
+    confirmed = gateway.post(
+        f"/_sim/intents/{intent['gateway_intent_id']}/confirm", {"outcome": "succeeded"}
+    )
     assert confirmed["status_code"] == 200
     settled = _wait_for(server, intent["id"], "succeeded")
     assert settled["receipt_number"].startswith("RCT-") and settled["payment_id"]
@@ -86,35 +98,42 @@ def test_a_card_payment_settles_by_the_signed_webhook_exactly_once(server, gatew
     # The gateway delivers the same event again (its retry), and an attacker replays it.
     duplicate = gateway.post("/_sim/redeliver", {"event_id": confirmed["event_id"]})
     assert duplicate["status_code"] == 200
-    same_bytes = gateway.post("/_sim/redeliver", {"event_id": confirmed["event_id"],
-                                                  "resign": False})
+    same_bytes = gateway.post(
+        "/_sim/redeliver", {"event_id": confirmed["event_id"], "resign": False}
+    )
     assert same_bytes["status_code"] == 200
-    stale = gateway.post("/_sim/redeliver", {"event_id": confirmed["event_id"],
-                                             "timestamp_offset": -3600})
+    stale = gateway.post(
+        "/_sim/redeliver", {"event_id": confirmed["event_id"], "timestamp_offset": -3600}
+    )
     assert stale["status_code"] == 400
-    tampered = gateway.post("/_sim/redeliver", {"event_id": confirmed["event_id"],
-                                                "tamper": True, "resign": False})
+    tampered = gateway.post(
+        "/_sim/redeliver", {"event_id": confirmed["event_id"], "tamper": True, "resign": False}
+    )
     assert tampered["status_code"] == 400
     payments = server.get("/api/v1/payments", params={"invoice_id": invoice["id"]}).json()
     assert payments["total"] == 1
 
 
-def test_a_declined_card_fails_the_intent_and_takes_no_money(server, gateway, factory,
-                                                            settings):
+def test_a_declined_card_fails_the_intent_and_takes_no_money(server, gateway, factory, settings):
     invoice = finalised_invoice(server, {}, factory, settings, prices=("20.00",))
     intent = _intent(server, invoice["id"], "20.00")
-    gateway.post(f"/_sim/intents/{intent['gateway_intent_id']}/confirm",
-                 {"outcome": "declined"})
+    gateway.post(f"/_sim/intents/{intent['gateway_intent_id']}/confirm", {"outcome": "declined"})
     failed = _wait_for(server, intent["id"], "failed")
     assert failed["failure_reason"] == "card_declined" and failed["payment_id"] is None
     assert server.get(f"/api/v1/invoices/{invoice['id']}").json()["paid"] == "0.00"
 
 
 def test_forged_or_stale_webhooks_are_refused_before_anything_is_read(server):
-    body = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded",
-                       "created": int(time.time()),
-                       "data": {"object": {"id": "pi_x", "amount": 1, "currency": "eur",
-                                           "status": "succeeded"}}}).encode()
+    body = json.dumps(
+        {
+            "id": "evt_forged",
+            "type": "payment_intent.succeeded",
+            "created": int(time.time()),
+            "data": {
+                "object": {"id": "pi_x", "amount": 1, "currency": "eur", "status": "succeeded"}
+            },
+        }
+    ).encode()
     now = int(time.time())
     cases = {
         "missing": {},
@@ -123,12 +142,18 @@ def test_forged_or_stale_webhooks_are_refused_before_anything_is_read(server):
         "garbage": {SIGNATURE_HEADER: "t=abc,v1="},
     }
     for name, headers in cases.items():
-        response = server.post("/api/v1/payments/gateway-webhook", content=body,
-                               headers={**headers, "Authorization": ""})
+        response = server.post(
+            "/api/v1/payments/gateway-webhook",
+            content=body,
+            headers={**headers, "Authorization": ""},
+        )
         assert response.status_code == 400, (name, response.text)
         assert response.json()["code"] == "invalid_webhook"
-    unknown = server.post("/api/v1/payments/gateway-webhook", content=body, headers={
-        SIGNATURE_HEADER: sign_payload(WEBHOOK_SECRET, now, body), "Authorization": ""})
+    unknown = server.post(
+        "/api/v1/payments/gateway-webhook",
+        content=body,
+        headers={SIGNATURE_HEADER: sign_payload(WEBHOOK_SECRET, now, body), "Authorization": ""},
+    )
     assert unknown.status_code == 200 and unknown.json()["status"] == "unknown_intent"
 
 
@@ -136,8 +161,9 @@ def test_a_gateway_that_is_down_leaves_nothing_behind(server, gateway, factory, 
     invoice = finalised_invoice(server, {}, factory, settings, prices=("15.00",))
     gateway.post("/_sim/behaviour", {"down": True})
     try:
-        refused = server.post("/api/v1/payments/card-intents", json={"invoice_id": invoice["id"],
-                                                              "amount": "15.00"})
+        refused = server.post(
+            "/api/v1/payments/card-intents", json={"invoice_id": invoice["id"], "amount": "15.00"}
+        )
     finally:
         gateway.post("/_sim/behaviour", {"down": False})
     assert refused.status_code == 503 and refused.json()["code"] == "gateway_unavailable"
@@ -147,14 +173,16 @@ def test_a_gateway_that_is_down_leaves_nothing_behind(server, gateway, factory, 
 def test_a_card_refund_goes_back_through_the_gateway(server, gateway, factory, settings):
     invoice = finalised_invoice(server, {}, factory, settings, prices=("30.00",))
     intent = _intent(server, invoice["id"], "30.00")
-    gateway.post(f"/_sim/intents/{intent['gateway_intent_id']}/confirm",
-                 {"outcome": "succeeded"})
+    gateway.post(f"/_sim/intents/{intent['gateway_intent_id']}/confirm", {"outcome": "succeeded"})
     settled = _wait_for(server, intent["id"], "succeeded")
     server.post(f"/api/v1/invoices/{invoice['id']}/credit-notes", json={"reason": "not treated"})
-    refund = server.post(f"/api/v1/payments/{settled['payment_id']}/refunds",
-                         json={"amount": "30.00", "reason": "not treated"})
+    refund = server.post(
+        f"/api/v1/payments/{settled['payment_id']}/refunds",
+        json={"amount": "30.00", "reason": "not treated"},
+    )
     assert refund.status_code == 201, refund.text
     assert refund.json()["refund"]["reference"].startswith("re_")
     refunds = gateway.get("/_sim/intents")["refunds"]
-    assert any(r["payment_intent"] == intent["gateway_intent_id"] and r["amount"] == 3000
-               for r in refunds)
+    assert any(
+        r["payment_intent"] == intent["gateway_intent_id"] and r["amount"] == 3000 for r in refunds
+    )

@@ -21,10 +21,17 @@ from tests.conftest import TEST_PASSWORD
 HMS = [sys.executable, "-m", "hms_server.cli"]
 
 
-def _run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-         timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HMS, *args], input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+def _run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HMS, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _free_port() -> int:
@@ -53,17 +60,43 @@ def test_db_up_migrate_create_user_check_and_verify(embedded_dir):
     reference = _run("reference-data", "load", env=env)
     assert reference.returncode == 0, reference.stderr
     assert sorted(line.split(":")[0] for line in reference.stdout.splitlines()) == [
-        "drug_interactions", "formulary", "lab_catalogue"]
+        "drug_interactions",
+        "formulary",
+        "lab_catalogue",
+    ]
     assert all(": current " in line for line in reference.stdout.splitlines())
-    weak = _run("create-user", "bob", "--role", "doctor", "--password-stdin",
-                stdin="password1234\n", env=env)  # 12+: the minimum since issue 8
+    weak = _run(
+        "create-user",
+        "bob",
+        "--role",
+        "doctor",
+        "--password-stdin",
+        stdin="password1234\n",
+        env=env,
+    )  # 12+: the minimum since issue 8
     assert weak.returncode != 0 and "common" in weak.stderr
-    admin = _run("create-user", "ada", "--role", "admin", "--full-name", "Ada L",
-                 "--password-stdin", stdin=TEST_PASSWORD + "\n", env=env)
+    admin = _run(
+        "create-user",
+        "ada",
+        "--role",
+        "admin",
+        "--full-name",
+        "Ada L",
+        "--password-stdin",
+        stdin=TEST_PASSWORD + "\n",
+        env=env,
+    )
     assert admin.returncode == 0, admin.stderr
     assert "otpauth://totp/" in admin.stdout
-    bad_role = _run("create-user", "eve", "--role", "surgeon", "--password-stdin",
-                    stdin=TEST_PASSWORD + "\n", env=env)
+    bad_role = _run(
+        "create-user",
+        "eve",
+        "--role",
+        "surgeon",
+        "--password-stdin",
+        stdin=TEST_PASSWORD + "\n",
+        env=env,
+    )
     assert bad_role.returncode != 0 and "surgeon" in bad_role.stderr
     assert _run("disable-user", "ada", env=env).returncode == 0
     verify = _run("audit", "verify", env=env)
@@ -94,23 +127,43 @@ def test_missing_database_url_is_a_clear_error():
 
 
 def test_run_refuses_plain_http_on_a_network_address(fresh_db):
-    result = _run("run", "--host", "0.0.0.0", "--port", str(_free_port()),  # noqa: S104
-                  "--database-url", fresh_db.owner_url, timeout=30)
+    result = _run(
+        "run",
+        "--host",
+        "0.0.0.0",  # noqa: S104
+        "--port",
+        str(_free_port()),
+        "--database-url",
+        fresh_db.owner_url,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "refusing plain HTTP" in result.stderr
 
 
 def test_run_serves_https_with_the_lan_ca_and_refuses_old_tls(fresh_db, tmp_path):
-    init = _run("tls", "init", str(tmp_path / "tls"), "--name", "localhost",
-                "--name", "127.0.0.1")
+    init = _run("tls", "init", str(tmp_path / "tls"), "--name", "localhost", "--name", "127.0.0.1")
     assert init.returncode == 0, init.stderr
     port = _free_port()
     server = subprocess.Popen(
-        [*HMS, "run", "--host", "127.0.0.1", "--port", str(port),
-         "--tls-cert", str(tmp_path / "tls/server.pem"),
-         "--tls-key", str(tmp_path / "tls/server-key.pem"),
-         "--database-url", fresh_db.owner_url],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            *HMS,
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--tls-cert",
+            str(tmp_path / "tls/server.pem"),
+            "--tls-key",
+            str(tmp_path / "tls/server-key.pem"),
+            "--database-url",
+            fresh_db.owner_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ca_file = str(tmp_path / "tls/ca.pem")
         ca = ssl.create_default_context(cafile=ca_file)

@@ -89,22 +89,35 @@ def _unix_socket(url: str) -> str:
     return str(Path(str(folder)) / f".s.PGSQL.{port}")
 
 
-def test_network_drop_between_server_and_database_loses_and_doubles_nothing(
-        private_database):  # noqa: F811
+def test_network_drop_between_server_and_database_loses_and_doubles_nothing(private_database):  # noqa: F811
     _, url = private_database
-    created = _run("create-user", "net_admin", "--role", "admin", "--password-stdin",
-                   "--database-url", url, stdin=TEST_PASSWORD + "\n")
+    created = _run(
+        "create-user",
+        "net_admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--database-url",
+        url,
+        stdin=TEST_PASSWORD + "\n",
+    )
     secret = created.stdout.split("secret=")[1].split("&")[0]
     link = CuttableLink(_unix_socket(url))
     # Keep the embedded cluster's password file: every connection needs its password.
     passfile = {k: v for k, v in make_url(url).query.items() if k == "passfile"}
-    linked = make_url(url).set(host="127.0.0.1", port=link.port,
-                               query=passfile).render_as_string(hide_password=False)
+    linked = (
+        make_url(url)
+        .set(host="127.0.0.1", port=link.port, query=passfile)
+        .render_as_string(hide_password=False)
+    )
     port = _free_port()
     server = subprocess.Popen(
         [*HMS, "run", "--port", str(port), "--database-url", linked],
         env={**os.environ, "HMS_JWT_SECRET": "netdrop-" + "n" * 40},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -118,9 +131,14 @@ def test_network_drop_between_server_and_database_loses_and_doubles_nothing(
             time.sleep(0.2)
         import pyotp
 
-        login = httpx.post(f"{base}/api/v1/auth/login", json={
-            "username": "net_admin", "password": TEST_PASSWORD,
-            "totp": pyotp.TOTP(secret).now()})
+        login = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={
+                "username": "net_admin",
+                "password": TEST_PASSWORD,
+                "totp": pyotp.TOTP(secret).now(),
+            },
+        )
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         with psycopg.connect(url) as conn:
             users_before = conn.execute("SELECT count(*) FROM users").fetchone()[0]
@@ -130,12 +148,20 @@ def test_network_drop_between_server_and_database_loses_and_doubles_nothing(
 
         def create(i: int) -> None:
             key = f"netdrop-{i}"
-            body = {"username": f"netdrop_{i}", "full_name": "Net Drop", "roles": ["nurse"],
-                    "password": TEST_PASSWORD}
+            body = {
+                "username": f"netdrop_{i}",
+                "full_name": "Net Drop",
+                "roles": ["nurse"],
+                "password": TEST_PASSWORD,
+            }
             for _ in range(60):  # the desktop retries with the same key
                 try:
-                    response = httpx.post(f"{base}/api/v1/users", json=body, timeout=15,
-                                          headers={**headers, "Idempotency-Key": key})
+                    response = httpx.post(
+                        f"{base}/api/v1/users",
+                        json=body,
+                        timeout=15,
+                        headers={**headers, "Idempotency-Key": key},
+                    )
                 except httpx.HTTPError:
                     time.sleep(0.3)
                     continue
@@ -166,8 +192,9 @@ def test_network_drop_between_server_and_database_loses_and_doubles_nothing(
         assert all(len(ids) == 1 for ids in answers.values())
         with psycopg.connect(url) as conn:
             users_after = conn.execute("SELECT count(*) FROM users").fetchone()[0]
-            stored = conn.execute("SELECT count(*) FROM users WHERE username LIKE 'netdrop_%'"
-                                  ).fetchone()[0]
+            stored = conn.execute(
+                "SELECT count(*) FROM users WHERE username LIKE 'netdrop_%'"
+            ).fetchone()[0]
         assert stored == 60 and users_after == users_before + 60
     finally:
         server.terminate()

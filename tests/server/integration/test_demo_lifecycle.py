@@ -46,17 +46,31 @@ def test_the_demo_sends_messages_and_stops_cleanly_on_ctrl_c(tmp_path):
     with log.open("wb") as out:
         # Its own session, like a shell job: the Ctrl-C below reaches the whole group.
         demo = subprocess.Popen(
-            [sys.executable, "-m", "hms_server.cli", "demo", "--data-dir", str(data_dir),
-             "--port", str(port), "--patients", "20"], cwd=ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "hms_server.cli",
+                "demo",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+                "--patients",
+                "20",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 600
             while "Press Ctrl-C" not in log.read_text(errors="replace"):
                 assert demo.poll() is None, log.read_text(errors="replace")
                 assert time.monotonic() < deadline, "the demo did not start in time"
                 time.sleep(1)
-            assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health",
-                             timeout=5).status_code == 200
+            assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200
             assert len(_processes_mentioning("messaging.sms_simulator")) >= 1
             # The seeded bookings' confirmations go out through the SMS simulator.
             while "SMS   to " not in log.read_text(errors="replace"):

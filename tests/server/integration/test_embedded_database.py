@@ -29,8 +29,11 @@ def data_dir():  # type: ignore[no-untyped-def]
 
 
 def _rules(path: Path) -> list[str]:
-    return [line.split()[-1] for line in (path / "pg_hba.conf").read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line.split()[-1]
+        for line in (path / "pg_hba.conf").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def _without_password(conninfo: str) -> None:
@@ -76,8 +79,9 @@ def test_db_up_needs_a_password_for_every_connection_and_listens_on_the_socket(d
     port = _free_port()
     tcp = _run("db", "up", str(data_dir), "--tcp-port", str(port))
     assert tcp.returncode == 0, tcp.stderr
-    with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=hms",
-                         passfile=str(secret)) as conn:
+    with psycopg.connect(
+        f"host=127.0.0.1 port={port} user=postgres dbname=hms", passfile=str(secret)
+    ) as conn:
         assert conn.execute("SHOW listen_addresses").fetchone() == ("127.0.0.1",)
     with pytest.raises(psycopg.OperationalError, match="password"):
         _without_password(f"host=127.0.0.1 port={port} user=postgres dbname=hms")
@@ -93,8 +97,10 @@ def test_a_trusting_cluster_from_an_older_hms_is_locked_down_on_db_up(data_dir):
     assert "trust" in _rules(data_dir)
     trusting = f"postgresql://postgres@/postgres?host={socket}"
     warned = _run("check", "--database-url", trusting)
-    assert "warning: the database lets users and processes connect without a password" \
-        in warned.stderr and "uses trust" in warned.stderr
+    assert (
+        "warning: the database lets users and processes connect without a password" in warned.stderr
+        and "uses trust" in warned.stderr
+    )
 
     up = _run("db", "up", str(data_dir))
     assert up.returncode == 0, up.stderr

@@ -36,12 +36,26 @@ class Receiver:
     def __init__(self, mode: str, log: Path) -> None:
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hms_server.adapters.hl7.receiver_simulator", "--port", "0",
-             "--mode", mode, "--log", str(log)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "hms_server.adapters.hl7.receiver_simulator",
+                "--port",
+                "0",
+                "--mode",
+                mode,
+                "--log",
+                str(log),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()),  # type: ignore[union-attr]
-                                  daemon=True)
+        reader = threading.Thread(
+            target=lambda: line.append(self.process.stdout.readline()),  # type: ignore[union-attr]
+            daemon=True,
+        )
         reader.start()
         reader.join(timeout=30)
         if not line or not line[0].startswith("READY "):
@@ -91,8 +105,13 @@ def _uow_factory(db, endpoint: str, actor: Actor):
 
 def _messages(db, patient_id: int) -> list[Message]:
     with db.owner_session_factory()() as session:
-        return list(session.scalars(select(Message).where(
-            Message.patient_id == patient_id, Message.channel == "hl7").order_by(Message.id)))
+        return list(
+            session.scalars(
+                select(Message)
+                .where(Message.patient_id == patient_id, Message.channel == "hl7")
+                .order_by(Message.id)
+            )
+        )
 
 
 def _dispatch(db, actor, now=None):
@@ -100,34 +119,34 @@ def _dispatch(db, actor, now=None):
     return dispatch_due_messages(factory, {"hl7": MllpAdapter(timeout=10)}, now=now)
 
 
-def test_adt_messages_go_out_in_order_and_are_acknowledged(client, headers_for, db,
-                                                            receiver_factory, ward_context):
+def test_adt_messages_go_out_in_order_and_are_acknowledged(
+    client, headers_for, db, receiver_factory, ward_context
+):
     receiver = receiver_factory("ack")
     ward, actor = ward_context
     uows = _uow_factory(db, receiver.endpoint, actor)
     patient = new_patient(client, headers_for)
-    admission = adt.admit_patient(uows(), adt.AdmitInput(patient["id"], ward.bed_ids[0],
-                                                         "Pneumonia"))
+    admission = adt.admit_patient(
+        uows(), adt.AdmitInput(patient["id"], ward.bed_ids[0], "Pneumonia")
+    )
     adt.transfer_patient(uows(), admission.id, bed_id=ward.bed_ids[1])
     adt.discharge_patient(uows(), admission.id, summary="Recovered.")
     queued = _messages(db, patient["id"])
-    assert [m.template for m in queued] == ["adt_admitted", "adt_transferred",
-                                            "adt_discharged"]
+    assert [m.template for m in queued] == ["adt_admitted", "adt_transferred", "adt_discharged"]
     assert all(m.recipient == receiver.endpoint and m.status == "queued" for m in queued)
     for _ in range(3):  # one message per patient per pass keeps them in order
         _dispatch(db, actor)
     assert [m.status for m in _messages(db, patient["id"])] == ["sent"] * 3
     got = [r for r in receiver.received() if patient["mrn"] in r["message"]]
-    assert [r["type"] for r in got] == ["ADT^A01^ADT_A01", "ADT^A02^ADT_A02",
-                                        "ADT^A03^ADT_A03"]
+    assert [r["type"] for r in got] == ["ADT^A01^ADT_A01", "ADT^A02^ADT_A02", "ADT^A03^ADT_A03"]
     assert all(r["answer"] == "AA" for r in got)
     assert f"PID|||{patient['mrn']}^^^HMS^MR" in got[0]["message"]
     assert f"|{ward.code}^R1^02^HMS|" in got[1]["message"].replace("\r", "|")
 
 
-def test_a_rejected_message_is_retried_and_holds_back_the_next(client, headers_for, db,
-                                                                receiver_factory,
-                                                                ward_context):
+def test_a_rejected_message_is_retried_and_holds_back_the_next(
+    client, headers_for, db, receiver_factory, ward_context
+):
     receiver = receiver_factory("flaky")  # AR first, AA on the retry
     ward, actor = ward_context
     uows = _uow_factory(db, receiver.endpoint, actor)
@@ -141,14 +160,18 @@ def test_a_rejected_message_is_retried_and_holds_back_the_next(client, headers_f
     for minutes in (2, 3, 6):  # after each back-off: A01 again, then A02 (AR, then AA)
         _dispatch(db, actor, now=utcnow() + timedelta(minutes=minutes))
     assert [m.status for m in _messages(db, patient["id"])] == ["sent", "sent"]
-    answers = [(r["type"], r["answer"]) for r in receiver.received()
-               if patient["mrn"] in r["message"]]
-    assert answers == [("ADT^A01^ADT_A01", "AR"), ("ADT^A01^ADT_A01", "AA"),
-                       ("ADT^A02^ADT_A02", "AR"), ("ADT^A02^ADT_A02", "AA")]
+    answers = [
+        (r["type"], r["answer"]) for r in receiver.received() if patient["mrn"] in r["message"]
+    ]
+    assert answers == [
+        ("ADT^A01^ADT_A01", "AR"),
+        ("ADT^A01^ADT_A01", "AA"),
+        ("ADT^A02^ADT_A02", "AR"),
+        ("ADT^A02^ADT_A02", "AA"),
+    ]
 
 
-def test_an_application_error_is_final(client, headers_for, db, receiver_factory,
-                                       ward_context):
+def test_an_application_error_is_final(client, headers_for, db, receiver_factory, ward_context):
     receiver = receiver_factory("error")
     ward, actor = ward_context
     uows = _uow_factory(db, receiver.endpoint, actor)
@@ -161,8 +184,10 @@ def test_an_application_error_is_final(client, headers_for, db, receiver_factory
     _dispatch(db, actor)  # the A11 may go now that the A01 is settled
     cancel = _messages(db, patient["id"])[1]
     assert cancel.template == "adt_cancelled" and cancel.status == "dead"
-    assert [r["type"] for r in receiver.received() if patient["mrn"] in r["message"]] == \
-        ["ADT^A01^ADT_A01", "ADT^A11^ADT_A09"]
+    assert [r["type"] for r in receiver.received() if patient["mrn"] in r["message"]] == [
+        "ADT^A01^ADT_A01",
+        "ADT^A11^ADT_A09",
+    ]
 
 
 def test_no_receiver_is_a_transient_failure(client, headers_for, db, ward_context):
@@ -178,6 +203,8 @@ def test_no_receiver_is_a_transient_failure(client, headers_for, db, ward_contex
 def test_without_an_endpoint_no_adt_message_is_made(client, headers_for, db, ward_context):
     ward, actor = ward_context
     patient = new_patient(client, headers_for)
-    adt.admit_patient(wired_uow(db.owner_session_factory(), actor),
-                      adt.AdmitInput(patient["id"], ward.bed_ids[0], "x"))
+    adt.admit_patient(
+        wired_uow(db.owner_session_factory(), actor),
+        adt.AdmitInput(patient["id"], ward.bed_ids[0], "x"),
+    )
     assert _messages(db, patient["id"]) == []

@@ -51,8 +51,9 @@ class Simulator:
         return httpx.get(self.control + "/_sim/messages", timeout=5).json()["messages"]
 
     def fail_next(self, count: int, status: int = 503) -> None:
-        httpx.post(self.control + "/_sim/fail-next", json={"count": count, "status": status},
-                   timeout=5).raise_for_status()
+        httpx.post(
+            self.control + "/_sim/fail-next", json={"count": count, "status": status}, timeout=5
+        ).raise_for_status()
 
     def reset(self) -> None:
         httpx.post(self.control + "/_sim/reset", timeout=5).raise_for_status()
@@ -61,18 +62,23 @@ class Simulator:
 def _start(module: str, *args: str) -> Simulator:
     process = subprocess.Popen(
         [sys.executable, "-m", f"hms_server.adapters.messaging.{module}", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
+        daemon=True,
+    )
     reader.start()
     reader.join(timeout=20)
     if not line or not line[0].startswith("READY "):
         process.kill()
         stderr = process.stderr.read() if process.stderr else ""
         raise RuntimeError(f"{module} did not start: {stderr}")
-    info = json.loads(line[0][len("READY "):])
+    info = json.loads(line[0][len("READY ") :])
     port = info.get("control_port", info["port"])
     return Simulator(process, info, f"http://127.0.0.1:{port}")
 
@@ -93,8 +99,9 @@ def sms_gateway() -> Iterator[Simulator]:
 
 
 def _need_aiosmtpd() -> None:
-    pytest.importorskip("aiosmtpd", reason="the SMTP simulator needs aiosmtpd "
-                                           "(pip install aiosmtpd==1.4.6)")
+    pytest.importorskip(
+        "aiosmtpd", reason="the SMTP simulator needs aiosmtpd (pip install aiosmtpd==1.4.6)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,17 +121,26 @@ def sms(sms_gateway: Simulator) -> HttpSmsAdapter:
 @pytest.fixture
 def email(smtp_relay: Simulator) -> SmtpAdapter:
     smtp_relay.reset()
-    return SmtpAdapter(host="127.0.0.1", port=int(smtp_relay.info["port"]),  # type: ignore[call-overload]
-                       sender="HMS Test <no-reply@hms.test>")
+    return SmtpAdapter(
+        host="127.0.0.1",
+        port=int(smtp_relay.info["port"]),  # type: ignore[call-overload]
+        sender="HMS Test <no-reply@hms.test>",
+    )
 
 
-def _message(id_: int = 1, channel: str = "sms", recipient: str = "+447700900123",
-             body: str = "Your appointment is booked. Ref ABCD-EFGH.") -> OutgoingMessage:
-    return OutgoingMessage(id_, channel, recipient, "Appointment" if channel == "email" else None,
-                           body)
+def _message(
+    id_: int = 1,
+    channel: str = "sms",
+    recipient: str = "+447700900123",
+    body: str = "Your appointment is booked. Ref ABCD-EFGH.",
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        id_, channel, recipient, "Appointment" if channel == "email" else None, body
+    )
 
 
 # --- the adapters on their own ------------------------------------------------------------------
+
 
 def test_sms_adapter_delivers_to_the_gateway_with_key_and_idempotency_reference(sms, sms_gateway):
     result = sms.send(_message(41, recipient="+44 (0)7700-900123".replace("(0)", "")))
@@ -190,18 +206,27 @@ def _self_signed(tmp: Path) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp / "relay.pem", tmp / "relay.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_path), str(key_path)
 
 
@@ -209,16 +234,37 @@ def test_smtp_adapter_uses_starttls_and_login_when_configured(tmp_path):
     _need_aiosmtpd()
     cert, key = _self_signed(tmp_path)
     port = _free_port()
-    sim = _start("smtp_simulator", "--port", str(port), "--tls-cert", cert, "--tls-key", key,
-                 "--auth", "hms:relay-secret")
+    sim = _start(
+        "smtp_simulator",
+        "--port",
+        str(port),
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--auth",
+        "hms:relay-secret",
+    )
     try:
-        secure = SmtpAdapter(host="localhost", port=port, starttls=True, ca_file=cert,
-                             username="hms", password="relay-secret")
+        secure = SmtpAdapter(
+            host="localhost",
+            port=port,
+            starttls=True,
+            ca_file=cert,
+            username="hms",
+            password="relay-secret",
+        )
         secure.send(_message(9, "email", "patient@example.org", "Over TLS."))
         [got] = sim.received()
         assert got["tls"] is True and got["authenticated"] is True
-        bad_login = SmtpAdapter(host="localhost", port=port, starttls=True, ca_file=cert,
-                                username="hms", password="wrong")
+        bad_login = SmtpAdapter(
+            host="localhost",
+            port=port,
+            starttls=True,
+            ca_file=cert,
+            username="hms",
+            password="wrong",
+        )
         with pytest.raises(PermanentSendError, match="authentication"):
             bad_login.send(_message(10, "email", "patient@example.org", "x"))
         untrusted = SmtpAdapter(host="localhost", port=port, starttls=True)
@@ -230,14 +276,28 @@ def test_smtp_adapter_uses_starttls_and_login_when_configured(tmp_path):
 
 # --- the outbox dispatcher ----------------------------------------------------------------------
 
-def _queue(factory, *, channel: str, recipient: str, at: dt.datetime,  # type: ignore[no-untyped-def]
-           body: str = "Reminder: appointment tomorrow at 09:30. Ref ABCD-EFGH.") -> int:
+
+def _queue(
+    factory,
+    *,
+    channel: str,
+    recipient: str,
+    at: dt.datetime,  # type: ignore[no-untyped-def]
+    body: str = "Reminder: appointment tomorrow at 09:30. Ref ABCD-EFGH.",
+) -> int:
     uow = wired_uow(factory, Actor.system("tests"))
     with uow:
-        message = Message(channel=channel, recipient=recipient, template="appointment_reminder",
-                          subject="Appointment reminder" if channel == "email" else None,
-                          body=body, status="queued", attempts=0, next_attempt_at=at,
-                          created_at=at)
+        message = Message(
+            channel=channel,
+            recipient=recipient,
+            template="appointment_reminder",
+            subject="Appointment reminder" if channel == "email" else None,
+            body=body,
+            status="queued",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
         uow.session.add(message)
         uow.commit()
         return message.id
@@ -285,7 +345,8 @@ def test_transient_failures_are_retried_with_back_off_until_sent(fresh_db, sms, 
 
 
 def test_a_message_that_keeps_failing_transiently_goes_dead_after_five_attempts(
-        fresh_db, sms, sms_gateway):
+    fresh_db, sms, sms_gateway
+):
     factory = fresh_db.owner_session_factory()
     uows = lambda: wired_uow(factory, Actor.system("messaging"))  # noqa: E731
     now = utcnow()
@@ -296,21 +357,28 @@ def test_a_message_that_keeps_failing_transiently_goes_dead_after_five_attempts(
         now = _get(factory, message_id).next_attempt_at
     dead = _get(factory, message_id)
     assert (dead.status, dead.attempts) == ("dead", 5)
-    assert messaging.dispatch_due_messages(uows, {"sms": sms},
-                                           now + dt.timedelta(days=1)).claimed == 0
+    assert (
+        messaging.dispatch_due_messages(uows, {"sms": sms}, now + dt.timedelta(days=1)).claimed == 0
+    )
 
 
 def test_parallel_dispatchers_never_send_one_message_twice(fresh_db, email, smtp_relay):
     factory = fresh_db.owner_session_factory()
     now = utcnow()
-    ids = [_queue(factory, channel="email", recipient=f"p{i}@example.org", at=now)
-           for i in range(12)]
+    ids = [
+        _queue(factory, channel="email", recipient=f"p{i}@example.org", at=now) for i in range(12)
+    ]
     reports: list[messaging.DispatchReport] = []
 
     def run() -> None:
-        reports.append(messaging.dispatch_due_messages(
-            lambda: wired_uow(factory, Actor.system("messaging")), {"email": email}, now,
-            batch_size=4))
+        reports.append(
+            messaging.dispatch_due_messages(
+                lambda: wired_uow(factory, Actor.system("messaging")),
+                {"email": email},
+                now,
+                batch_size=4,
+            )
+        )
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
@@ -318,8 +386,8 @@ def test_parallel_dispatchers_never_send_one_message_twice(fresh_db, email, smtp
     for t in threads:
         t.join()
     while messaging.dispatch_due_messages(
-            lambda: wired_uow(factory, Actor.system("messaging")), {"email": email},
-            now).claimed:
+        lambda: wired_uow(factory, Actor.system("messaging")), {"email": email}, now
+    ).claimed:
         pass
     received = [m["rcpt_tos"][0] for m in smtp_relay.received()]  # type: ignore[index]
     assert sorted(received) == sorted(f"p{i}@example.org" for i in range(12))
@@ -339,8 +407,7 @@ def test_unconfigured_channels_wait_and_stale_messages_expire(fresh_db, sms):
     assert report.expired == 1 and _get(factory, email_id).status == "expired"
 
 
-def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
-        fresh_db, sms, sms_gateway):
+def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(fresh_db, sms, sms_gateway):
     from fastapi.testclient import TestClient
 
     from hms_server.app import create_app
@@ -359,13 +426,23 @@ def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
     assert _get(factory, good).status == "sent"
 
     settings = fresh_db.settings()
-    admin = create_user(wired_uow(factory, Actor.system("tests")), settings,
-                        username="msgadmin", full_name="Messaging Admin", roles=["admin"],
-                        password=TEST_PASSWORD)
+    admin = create_user(
+        wired_uow(factory, Actor.system("tests")),
+        settings,
+        username="msgadmin",
+        full_name="Messaging Admin",
+        roles=["admin"],
+        password=TEST_PASSWORD,
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        login = client.post("/api/v1/auth/login", json={
-            "username": "msgadmin", "password": TEST_PASSWORD,
-            "totp": totp_now(admin.user.totp_secret)})  # type: ignore[arg-type]
+        login = client.post(
+            "/api/v1/auth/login",
+            json={
+                "username": "msgadmin",
+                "password": TEST_PASSWORD,
+                "totp": totp_now(admin.user.totp_secret),
+            },
+        )  # type: ignore[arg-type]
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         listed = client.get("/api/v1/messages", params={"status": "dead"}, headers=headers)
         assert listed.status_code == 200
@@ -375,23 +452,36 @@ def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
         item = next(m for m in body["items"] if m["id"] == rejected)
         assert item["recipient"] == "+44••••••0779"  # masked
         assert item["last_error"] == "SMS gateway HTTP 400" and "body" not in item
-        assert client.get("/api/v1/messages", params={"status": "bogus"},
-                          headers=headers).status_code == 422
+        assert (
+            client.get("/api/v1/messages", params={"status": "bogus"}, headers=headers).status_code
+            == 422
+        )
 
         retried = client.post(f"/api/v1/messages/{rejected}/retry", headers=headers)
         assert retried.status_code == 200 and retried.json()["status"] == "queued"
-        assert client.post(f"/api/v1/messages/{good}/retry",
-                           headers=headers).status_code == 409
+        assert client.post(f"/api/v1/messages/{good}/retry", headers=headers).status_code == 409
         assert client.post("/api/v1/messages/999999/retry", headers=headers).status_code == 404
         settings_now = client.get("/api/v1/messages/settings", headers=headers).json()
         assert settings_now["reminder_hours"] == [24]
-        changed = client.put("/api/v1/messages/settings", headers=headers, json={
-            "reminder_hours": [2, 48], "send_confirmations": True,
-            "version": settings_now["version"]})
+        changed = client.put(
+            "/api/v1/messages/settings",
+            headers=headers,
+            json={
+                "reminder_hours": [2, 48],
+                "send_confirmations": True,
+                "version": settings_now["version"],
+            },
+        )
         assert changed.status_code == 200 and changed.json()["reminder_hours"] == [48, 2]
-        stale = client.put("/api/v1/messages/settings", headers=headers, json={
-            "reminder_hours": [24], "send_confirmations": True,
-            "version": settings_now["version"]})
+        stale = client.put(
+            "/api/v1/messages/settings",
+            headers=headers,
+            json={
+                "reminder_hours": [24],
+                "send_confirmations": True,
+                "version": settings_now["version"],
+            },
+        )
         assert stale.status_code == 409
 
     report = messaging.dispatch_due_messages(uows, {"sms": sms}, utcnow())
@@ -401,8 +491,9 @@ def test_permanent_failure_is_dead_at_once_and_admins_see_and_retry_it(
 def test_background_dispatcher_sends_queued_messages(fresh_db, sms, sms_gateway):
     factory = fresh_db.owner_session_factory()
     message_id = _queue(factory, channel="sms", recipient="+447700900781", at=utcnow())
-    dispatcher = messaging.MessageDispatcher(lambda: wired_uow(factory, Actor.system("messaging")),
-                                             {"sms": sms}, interval=0.1)
+    dispatcher = messaging.MessageDispatcher(
+        lambda: wired_uow(factory, Actor.system("messaging")), {"sms": sms}, interval=0.1
+    )
     dispatcher.start()
     try:
         deadline = utcnow() + dt.timedelta(seconds=15)
@@ -415,7 +506,8 @@ def test_background_dispatcher_sends_queued_messages(fresh_db, sms, sms_gateway)
 
 
 def test_the_dispatcher_starts_with_the_app_only_when_a_gateway_is_configured(
-        fresh_db, sms_gateway):
+    fresh_db, sms_gateway
+):
     from fastapi.testclient import TestClient
 
     from hms_server.adapters.messaging.config import MessagingSettings
@@ -426,9 +518,14 @@ def test_the_dispatcher_starts_with_the_app_only_when_a_gateway_is_configured(
     app = create_app(fresh_db.settings())
     with TestClient(app):
         assert not _dispatchers(app)
-    app = create_app(fresh_db.settings(), messaging_settings=MessagingSettings(
-        sms_gateway_url=str(sms_gateway.info["url"]), sms_api_key=API_KEY,
-        messaging_dispatch_interval_seconds=0.1))
+    app = create_app(
+        fresh_db.settings(),
+        messaging_settings=MessagingSettings(
+            sms_gateway_url=str(sms_gateway.info["url"]),
+            sms_api_key=API_KEY,
+            messaging_dispatch_interval_seconds=0.1,
+        ),
+    )
     message_id = _queue(factory, channel="sms", recipient="+447700900782", at=utcnow())
     with TestClient(app):
         assert len(_dispatchers(app)) == 1
@@ -442,6 +539,7 @@ def test_the_dispatcher_starts_with_the_app_only_when_a_gateway_is_configured(
 
 # --- what appointment events queue ---------------------------------------------------------------
 
+
 def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages(fresh_db):
     from hms_server.services import appointments
     from hms_server.services.patients import register_patient
@@ -451,38 +549,66 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
     settings = fresh_db.settings()
     uow = lambda: wired_uow(factory, Actor.system("tests"))  # noqa: E731
     doctor = make_doctor(factory, settings)
-    patient = register_patient(uow(), mrn_prefix="HMS", given_name="Rita", family_name="Remind",
-                               sex="female", date_of_birth=dt.date(1980, 1, 1),
-                               phone="07700 900456", email="rita@example.org", confirm_new=True)
-    silent = register_patient(uow(), mrn_prefix="HMS", given_name="Nora", family_name="Nocontact",
-                              sex="female", date_of_birth=dt.date(1981, 1, 1), confirm_new=True)
+    patient = register_patient(
+        uow(),
+        mrn_prefix="HMS",
+        given_name="Rita",
+        family_name="Remind",
+        sex="female",
+        date_of_birth=dt.date(1980, 1, 1),
+        phone="07700 900456",
+        email="rita@example.org",
+        confirm_new=True,
+    )
+    silent = register_patient(
+        uow(),
+        mrn_prefix="HMS",
+        given_name="Nora",
+        family_name="Nocontact",
+        sex="female",
+        date_of_birth=dt.date(1981, 1, 1),
+        confirm_new=True,
+    )
 
     def rows(appointment_id: int) -> list[tuple[str, str, str, dt.datetime]]:
         with factory() as session:
-            return sorted((m.template, m.channel, m.status, m.next_attempt_at)
-                          for m in session.scalars(select(Message).where(
-                              Message.appointment_id == appointment_id)))
+            return sorted(
+                (m.template, m.channel, m.status, m.next_attempt_at)
+                for m in session.scalars(
+                    select(Message).where(Message.appointment_id == appointment_id)
+                )
+            )
 
     start = tomorrow_at(settings, 10, days=3)
-    booked = appointments.book_appointment(uow(), patient_id=patient.id,
-                                           doctor_id=doctor.id, start=start)
+    booked = appointments.book_appointment(
+        uow(), patient_id=patient.id, doctor_id=doctor.id, start=start
+    )
     queued = rows(booked.id)
     assert [(t, c, s) for t, c, s, _ in queued] == [
         ("appointment_confirmation", "email", "queued"),
         ("appointment_confirmation", "sms", "queued"),
         ("appointment_reminder", "email", "queued"),
-        ("appointment_reminder", "sms", "queued")]
+        ("appointment_reminder", "sms", "queued"),
+    ]
     assert {due for t, _, _, due in queued if t == "appointment_reminder"} == {
-        start - dt.timedelta(hours=24)}
+        start - dt.timedelta(hours=24)
+    }
 
     moved_to = start + dt.timedelta(days=1)
-    appointments.reschedule_appointment(uow(), booked.id, start=moved_to,
-                                        version=booked.version)
+    appointments.reschedule_appointment(uow(), booked.id, start=moved_to, version=booked.version)
     after_move = rows(booked.id)
-    assert ("appointment_reminder", "sms", "cancelled", start - dt.timedelta(hours=24)) \
-        in after_move
-    assert ("appointment_reminder", "sms", "queued", moved_to - dt.timedelta(hours=24)) \
-        in after_move
+    assert (
+        "appointment_reminder",
+        "sms",
+        "cancelled",
+        start - dt.timedelta(hours=24),
+    ) in after_move
+    assert (
+        "appointment_reminder",
+        "sms",
+        "queued",
+        moved_to - dt.timedelta(hours=24),
+    ) in after_move
     assert any(t == "appointment_rescheduled" and s == "queued" for t, _, s, _ in after_move)
 
     appointments.cancel_appointment(uow(), booked.id, reason="patient asked")
@@ -493,14 +619,17 @@ def test_booking_rescheduling_and_cancelling_queue_and_cancel_the_right_messages
     # Booked inside the reminder window: a confirmation only. No contact details: nothing.
     from hms_server.services import scheduling
 
-    [free] = scheduling.next_available(uow(), doctor_id=doctor.id,
-                                       after=utcnow() + dt.timedelta(hours=1), limit=1)
+    [free] = scheduling.next_available(
+        uow(), doctor_id=doctor.id, after=utcnow() + dt.timedelta(hours=1), limit=1
+    )
     assert free.start - utcnow() < dt.timedelta(hours=24)  # the doctor works 08-18 daily
-    soon = appointments.book_appointment(uow(), patient_id=patient.id,
-                                         doctor_id=doctor.id, start=free.start)
+    soon = appointments.book_appointment(
+        uow(), patient_id=patient.id, doctor_id=doctor.id, start=free.start
+    )
     assert {t for t, _, _, _ in rows(soon.id)} == {"appointment_confirmation"}
-    quiet = appointments.book_appointment(uow(), patient_id=silent.id,
-                                          doctor_id=doctor.id, start=start)
+    quiet = appointments.book_appointment(
+        uow(), patient_id=silent.id, doctor_id=doctor.id, start=start
+    )
     assert rows(quiet.id) == []
 
 

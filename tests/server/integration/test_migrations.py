@@ -29,7 +29,7 @@ from tests.server.scheduling_factories import make_doctor, make_patient, tomorro
 # Tables that exist on purpose outside both the ORM and the migrations.
 UNMAPPED_TABLES = {
     "hms_runtime_credentials": "written by adapters.db.ensure_runtime_role (the runtime "
-                               "role's generated password); never read through the ORM",
+    "role's generated password); never read through the ORM",
 }
 
 
@@ -39,8 +39,10 @@ def _include(name, type_, parent_names):  # type: ignore[no-untyped-def]
 
 def _differences(engine) -> list[object]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": True, "compare_server_default": True, "include_name": _include})
+        context = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "compare_server_default": True, "include_name": _include},
+        )
         return list(compare_metadata(context, Base.metadata))
 
 
@@ -58,9 +60,12 @@ def test_latest_migration_downgrades_and_upgrades_on_a_database_with_data(fresh_
     from hms_server.services.appointments import book_appointment
     from tests.wiring import wired_uow
 
-    booked = book_appointment(wired_uow(factory, Actor.system("t"), settings=settings),
-                              patient_id=patient, doctor_id=doctor.id,
-                              start=tomorrow_at(settings, 10))
+    booked = book_appointment(
+        wired_uow(factory, Actor.system("t"), settings=settings),
+        patient_id=patient,
+        doctor_id=doctor.id,
+        start=tomorrow_at(settings, 10),
+    )
     engine = fresh_db.owner_engine
     head = head_revision()
     downgrade_to(engine, "-1")
@@ -69,8 +74,12 @@ def test_latest_migration_downgrades_and_upgrades_on_a_database_with_data(fresh_
     assert current_revision(engine) == head
     assert _differences(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT patient_id FROM appointments WHERE id = :i"),
-                            {"i": booked.id}).scalar_one() == patient
+        assert (
+            conn.execute(
+                text("SELECT patient_id FROM appointments WHERE id = :i"), {"i": booked.id}
+            ).scalar_one()
+            == patient
+        )
         assert conn.execute(text("SELECT count(*) FROM drugs")).scalar_one() > 100
 
 
@@ -78,8 +87,11 @@ def test_migrations_read_no_data_files():
     offenders = []
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
         source = path.read_text(encoding="utf-8")
-        if re.search(r"\bopen\(|read_text|read_bytes|json\.loads?\(|importlib\.resources|"
-                     r"hms_resources|Path\(__file__\)", source):
+        if re.search(
+            r"\bopen\(|read_text|read_bytes|json\.loads?\(|importlib\.resources|"
+            r"hms_resources|Path\(__file__\)",
+            source,
+        ):
             offenders.append(path.name)
     assert offenders == [], "migrations must not read data files (use reference-data load)"
 
@@ -101,9 +113,12 @@ def test_reference_data_loads_once_per_version(fresh_db, tmp_path: Path):
     assert report["lab_catalogue"].startswith("current")
     assert report["drug_interactions"].startswith("current")
     with engine.connect() as conn:
-        rows = dict(conn.execute(text(
-            "SELECT code, strength || '/' || active FROM drugs WHERE code IN (:a, :b)"),
-            {"a": changed["code"], "b": dropped["code"]}).all())
+        rows = dict(
+            conn.execute(
+                text("SELECT code, strength || '/' || active FROM drugs WHERE code IN (:a, :b)"),
+                {"a": changed["code"], "b": dropped["code"]},
+            ).all()
+        )
         versions = conn.execute(text("SELECT count(*) FROM reference_data_versions"))
         assert versions.scalar_one() == len(DATASETS)
     assert rows[changed["code"]] == "999 mg/true"

@@ -15,8 +15,7 @@ def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def test_an_idle_connection_the_database_closed_is_replaced_on_checkout(fresh_db,
-                                                                         monkeypatch):
+def test_an_idle_connection_the_database_closed_is_replaced_on_checkout(fresh_db, monkeypatch):
     engine = make_engine(fresh_db.owner_url, pool_size=1)
     try:
         first = _backend_pid(engine)
@@ -33,8 +32,9 @@ def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(fresh_db, m
     engine = make_engine(fresh_db.owner_url, pool_size=1)
     pings: list[object] = []
     real_ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping",
-                        lambda conn: pings.append(conn) or real_ping(conn))
+    monkeypatch.setattr(
+        engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn)
+    )
     try:
         monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 60.0)
         for _ in range(5):

@@ -34,9 +34,13 @@ def private_database():  # type: ignore[no-untyped-def]
 
 def _start_server(url: str, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "HMS_JWT_SECRET": "resilience-" + "k" * 40}
-    process = subprocess.Popen([*HMS, "run", "--port", str(port), "--database-url", url],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [*HMS, "run", "--port", str(port), "--database-url", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -49,14 +53,23 @@ def _start_server(url: str, port: int) -> subprocess.Popen[str]:
 
 def test_server_survives_a_database_restart(private_database):
     data, url = private_database
-    _run("create-user", "nina", "--role", "nurse", "--password-stdin", "--database-url", url,
-         stdin=TEST_PASSWORD + "\n")
+    _run(
+        "create-user",
+        "nina",
+        "--role",
+        "nurse",
+        "--password-stdin",
+        "--database-url",
+        url,
+        stdin=TEST_PASSWORD + "\n",
+    )
     port = _free_port()
     server = _start_server(url, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        login = httpx.post(f"{base}/api/v1/auth/login",
-                           json={"username": "nina", "password": TEST_PASSWORD})
+        login = httpx.post(
+            f"{base}/api/v1/auth/login", json={"username": "nina", "password": TEST_PASSWORD}
+        )
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         assert _run("db", "down", str(data)).returncode == 0
         down = httpx.get(f"{base}/api/v1/health", timeout=10)
@@ -79,23 +92,45 @@ def test_server_survives_a_database_restart(private_database):
 
 def test_no_acknowledged_write_is_lost_when_the_server_is_killed(private_database):
     _, url = private_database
-    created = _run("create-user", "root_admin", "--role", "admin", "--password-stdin",
-                   "--database-url", url, stdin=TEST_PASSWORD + "\n")
+    created = _run(
+        "create-user",
+        "root_admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--database-url",
+        url,
+        stdin=TEST_PASSWORD + "\n",
+    )
     secret = created.stdout.split("secret=")[1].split("&")[0]
     port = _free_port()
     server = _start_server(url, port)
     base = f"http://127.0.0.1:{port}"
-    login = httpx.post(f"{base}/api/v1/auth/login", json={
-        "username": "root_admin", "password": TEST_PASSWORD, "totp": pyotp.TOTP(secret).now()})
+    login = httpx.post(
+        f"{base}/api/v1/auth/login",
+        json={
+            "username": "root_admin",
+            "password": TEST_PASSWORD,
+            "totp": pyotp.TOTP(secret).now(),
+        },
+    )
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     acknowledged: list[str] = []
 
     def create(i: int) -> None:
         name = f"load_user_{i}"
         try:
-            response = httpx.post(f"{base}/api/v1/users", headers=headers, timeout=10, json={
-                "username": name, "full_name": "Load", "roles": ["nurse"],
-                "password": TEST_PASSWORD})
+            response = httpx.post(
+                f"{base}/api/v1/users",
+                headers=headers,
+                timeout=10,
+                json={
+                    "username": name,
+                    "full_name": "Load",
+                    "roles": ["nurse"],
+                    "password": TEST_PASSWORD,
+                },
+            )
         except httpx.HTTPError:
             return
         if 200 <= response.status_code < 300:
@@ -114,9 +149,14 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(private_databas
     assert acknowledged, "the load ran before the kill"
     server = _start_server(url, port)
     try:
-        login = httpx.post(f"{base}/api/v1/auth/login", json={
-            "username": "root_admin", "password": TEST_PASSWORD,
-            "totp": pyotp.TOTP(secret).at(time.time() + 30)})
+        login = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={
+                "username": "root_admin",
+                "password": TEST_PASSWORD,
+                "totp": pyotp.TOTP(secret).at(time.time() + 30),
+            },
+        )
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         for name in acknowledged:
             found = httpx.get(f"{base}/api/v1/users", params={"q": name}, headers=headers)

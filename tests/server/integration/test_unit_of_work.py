@@ -12,8 +12,15 @@ from tests.conftest import unique_name
 
 
 def _user(name: str) -> User:
-    return User(username=name, full_name="Temp", password_hash="x", roles=["nurse"],
-                active=True, failed_logins=0, lock_count=0)
+    return User(
+        username=name,
+        full_name="Temp",
+        password_hash="x",
+        roles=["nurse"],
+        active=True,
+        failed_logins=0,
+        lock_count=0,
+    )
 
 
 def _count(factory, model, *where) -> int:  # type: ignore[no-untyped-def]

@@ -12,10 +12,19 @@ def _chain(n: int) -> list[tuple[AuditFields, str, str]]:
     rows, prev = [], GENESIS_HASH
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(1, n + 1):
-        fields = AuditFields(id=i, at=start + timedelta(seconds=i), user_id=7, username="nina",
-                             patient_id=42 if i % 2 else None, category="vitals",
-                             action="read", outcome="success", workstation="ws-3",
-                             address="10.0.0.5", detail={"n": i})
+        fields = AuditFields(
+            id=i,
+            at=start + timedelta(seconds=i),
+            user_id=7,
+            username="nina",
+            patient_id=42 if i % 2 else None,
+            category="vitals",
+            action="read",
+            outcome="success",
+            workstation="ws-3",
+            address="10.0.0.5",
+            detail={"n": i},
+        )
         digest = entry_hash(fields, prev)
         rows.append((fields, prev, digest))
         prev = digest
@@ -52,6 +61,8 @@ def test_recomputed_hash_still_breaks_the_following_link():
 
 def test_timestamp_in_other_zone_hashes_identically():
     fields = _chain(1)[0][0]
-    shifted = replace(fields, at=fields.at.astimezone(UTC).astimezone(
-        __import__("zoneinfo").ZoneInfo("Asia/Kolkata")))
+    shifted = replace(
+        fields,
+        at=fields.at.astimezone(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Kolkata")),
+    )
     assert entry_hash(fields, GENESIS_HASH) == entry_hash(shifted, GENESIS_HASH)

@@ -16,10 +16,17 @@ JPY = Hospital(currency="JPY", currency_minor_unit=0)
 KWD = Hospital(currency="KWD", currency_minor_unit=3)
 
 
-def line(qty: str, price: str, rate: str = "0", category: str = "service", code: str = "X",
-         discount: b.Discount | None = None) -> b.LineInput:
-    return b.LineInput(D(qty), D(price), D(rate), "standard" if D(rate) else "exempt",
-                       category, code, discount)
+def line(
+    qty: str,
+    price: str,
+    rate: str = "0",
+    category: str = "service",
+    code: str = "X",
+    discount: b.Discount | None = None,
+) -> b.LineInput:
+    return b.LineInput(
+        D(qty), D(price), D(rate), "standard" if D(rate) else "exempt", category, code, discount
+    )
 
 
 def test_each_line_is_rounded_half_up_and_totals_are_sums_of_rounded_lines():
@@ -31,8 +38,9 @@ def test_each_line_is_rounded_half_up_and_totals_are_sums_of_rounded_lines():
 
 
 def test_invoice_discount_is_spread_over_lines_and_tax_follows_the_discounted_net():
-    amounts = b.compute_invoice([line("1", "100", "20"), line("1", "50", "0")],
-                                b.Discount("amount", D("10.00")), EUR)
+    amounts = b.compute_invoice(
+        [line("1", "100", "20"), line("1", "50", "0")], b.Discount("amount", D("10.00")), EUR
+    )
     assert [a.discount for a in amounts.lines] == [D("6.67"), D("3.33")]
     assert sum(a.discount for a in amounts.lines) == D("10.00")
     assert amounts.lines[0].tax == D("18.67")
@@ -40,19 +48,22 @@ def test_invoice_discount_is_spread_over_lines_and_tax_follows_the_discounted_ne
 
 
 def test_percentage_line_discount_and_caps():
-    amounts = b.compute_invoice([line("2", "15", discount=b.Discount("percent", D("12.5")))],
-                                None, EUR)
+    amounts = b.compute_invoice(
+        [line("2", "15", discount=b.Discount("percent", D("12.5")))], None, EUR
+    )
     assert amounts.lines[0].discount == D("3.75") and amounts.lines[0].net == D("26.25")
-    capped = b.compute_invoice([line("1", "5", discount=b.Discount("amount", D("9")))],
-                               None, EUR)
+    capped = b.compute_invoice([line("1", "5", discount=b.Discount("amount", D("9")))], None, EUR)
     assert capped.lines[0].net == D("0.00")
 
 
-@pytest.mark.parametrize(("total", "weights", "parts"), [
-    (D("10.00"), [D(1)] * 3, [D("3.34"), D("3.33"), D("3.33")]),
-    (D("0.05"), [D(3), D(1)], [D("0.04"), D("0.01")]),
-    (D("7"), [D(0), D(0)], [D("0.00"), D("0.00")]),
-])
+@pytest.mark.parametrize(
+    ("total", "weights", "parts"),
+    [
+        (D("10.00"), [D(1)] * 3, [D("3.34"), D("3.33"), D("3.33")]),
+        (D("0.05"), [D(3), D(1)], [D("0.04"), D("0.01")]),
+        (D("7"), [D(0), D(0)], [D("0.00"), D("0.00")]),
+    ],
+)
 def test_allocate_adds_up_exactly(total, weights, parts):
     assert b.allocate(total, weights, D("0.01")) == parts
 
@@ -69,42 +80,57 @@ def test_currency_minor_units_are_respected():
 
 
 def test_tax_lines_group_by_category_and_rate():
-    lines = b.tax_lines([("standard", D("20.00"), D("100"), D("20")),
-                         ("standard", D("20"), D("50"), D("10")),
-                         ("reduced", D("5"), D("40"), D("2")),
-                         ("exempt", D("0"), D("30"), D("0"))])
+    lines = b.tax_lines(
+        [
+            ("standard", D("20.00"), D("100"), D("20")),
+            ("standard", D("20"), D("50"), D("10")),
+            ("reduced", D("5"), D("40"), D("2")),
+            ("exempt", D("0"), D("30"), D("0")),
+        ]
+    )
     assert [(t.tax_category, t.taxable, t.tax) for t in lines] == [
-        ("standard", D("150"), D("30")), ("reduced", D("40"), D("2")),
-        ("exempt", D("30"), D("0"))]
+        ("standard", D("150"), D("30")),
+        ("reduced", D("40"), D("2")),
+        ("exempt", D("30"), D("0")),
+    ]
 
 
 def split_lines() -> list[b.SplitLine]:
-    return [b.SplitLine("imaging", "XRAY", D("200.00")),
-            b.SplitLine("procedure", "SUT", D("50.00")),
-            b.SplitLine("service", "TEA", D("5.00")),
-            b.SplitLine("procedure", "COSM", D("100.00"))]
+    return [
+        b.SplitLine("imaging", "XRAY", D("200.00")),
+        b.SplitLine("procedure", "SUT", D("50.00")),
+        b.SplitLine("service", "TEA", D("5.00")),
+        b.SplitLine("procedure", "COSM", D("100.00")),
+    ]
 
 
 def test_split_by_category_with_copay_deductible_and_exclusions():
-    rules = b.PlanRules(coverage={"imaging": D(80), "procedure": D(100)}, copay=D("10"),
-                        deductible=D("25"), excluded_codes=frozenset({"COSM"}))
+    rules = b.PlanRules(
+        coverage={"imaging": D(80), "procedure": D(100)},
+        copay=D("10"),
+        deductible=D("25"),
+        excluded_codes=frozenset({"COSM"}),
+    )
     split = b.split_invoice(split_lines(), rules, b.PolicyYearUsage(), EUR)
     # covered 160 + 50 = 210; − 10 co-pay − 25 deductible = 175 to the payer
     assert split.payer_due == D("175.00") and split.patient_due == D("180.00")
     assert (split.copay, split.deductible) == (D("10.00"), D("25.00"))
     assert split.payer_shares[2] == split.payer_shares[3] == D("0.00")
     assert sum(split.payer_shares) == split.payer_due
-    assert all(p + q == line.total for p, q, line in zip(split.payer_shares,
-                                                        split.patient_shares, split_lines(),
-                                                        strict=True))
+    assert all(
+        p + q == line.total
+        for p, q, line in zip(split.payer_shares, split.patient_shares, split_lines(), strict=True)
+    )
 
 
 def test_deductible_already_used_and_annual_limit_reached():
-    rules = b.PlanRules(coverage={"imaging": D(100)}, deductible=D("100"),
-                        annual_limit=D("1000"))
-    used = b.split_invoice([b.SplitLine("imaging", "X", D("300"))], rules,
-                           b.PolicyYearUsage(deductible_used=D("100"), payer_used=D("900")),
-                           EUR)
+    rules = b.PlanRules(coverage={"imaging": D(100)}, deductible=D("100"), annual_limit=D("1000"))
+    used = b.split_invoice(
+        [b.SplitLine("imaging", "X", D("300"))],
+        rules,
+        b.PolicyYearUsage(deductible_used=D("100"), payer_used=D("900")),
+        EUR,
+    )
     assert used.deductible == D("0.00") and used.payer_due == D("100.00")
     assert used.limited_by_annual_limit
 
@@ -120,13 +146,25 @@ def test_numbers_ageing_and_approval_thresholds():
     assert b.document_number("INV", 2026, 123) == "INV-2026-000123"
     assert b.document_number("INV", 2026, 1234567) == "INV-2026-1234567"
     assert [b.ageing_bucket(d) for d in (0, 30, 31, 60, 61, 90, 91, 400)] == [
-        "0-30", "0-30", "31-60", "31-60", "61-90", "61-90", "90+", "90+"]
+        "0-30",
+        "0-30",
+        "31-60",
+        "31-60",
+        "61-90",
+        "61-90",
+        "90+",
+        "90+",
+    ]
     needs = b.needs_discount_approval
-    assert not needs(b.Discount("percent", D(10)), D(10), D(100), percent_threshold=D(10),
-                     amount_threshold=D(50))
-    assert needs(b.Discount("percent", D(11)), D(11), D(100), percent_threshold=D(10),
-                 amount_threshold=D(50))
-    assert needs(b.Discount("amount", D(60)), D(60), D(1000), percent_threshold=D(10),
-                 amount_threshold=D(50))
-    assert needs(b.Discount("amount", D(20)), D(20), D(100), percent_threshold=D(10),
-                 amount_threshold=D(50))
+    assert not needs(
+        b.Discount("percent", D(10)), D(10), D(100), percent_threshold=D(10), amount_threshold=D(50)
+    )
+    assert needs(
+        b.Discount("percent", D(11)), D(11), D(100), percent_threshold=D(10), amount_threshold=D(50)
+    )
+    assert needs(
+        b.Discount("amount", D(60)), D(60), D(1000), percent_threshold=D(10), amount_threshold=D(50)
+    )
+    assert needs(
+        b.Discount("amount", D(20)), D(20), D(100), percent_threshold=D(10), amount_threshold=D(50)
+    )

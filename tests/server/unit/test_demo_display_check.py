@@ -8,11 +8,11 @@ from hms_server import demo
 
 def test_missing_libraries_name_the_packages_to_install():
     assert demo.install_hint(["libxcb-icccm.so.4", "libxcb-cursor.so.0"]) == (
-        "sudo apt-get install libxcb-cursor0 libxcb-icccm4")
+        "sudo apt-get install libxcb-cursor0 libxcb-icccm4"
+    )
 
 
-def test_with_a_display_but_no_xcb_libraries_the_demo_says_what_to_install(monkeypatch,
-                                                                           capsys):
+def test_with_a_display_but_no_xcb_libraries_the_demo_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.setattr(demo, "missing_qt_libraries", lambda: ["libxcb-keysyms.so.1"])
     spawned: list[list[str]] = []
@@ -30,4 +30,3 @@ def test_with_everything_in_place_the_desktop_opens(monkeypatch):
     monkeypatch.setattr(demo, "_spawn", lambda args, *a, **k: spawned.append(args) or "proc")
     assert demo._open_desktop("http://127.0.0.1:8765", True, "pw") == "proc"
     assert spawned and spawned[0][-2:] == ["--server", "http://127.0.0.1:8765"]
-

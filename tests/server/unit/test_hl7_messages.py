@@ -20,23 +20,40 @@ from hms_server.adapters.hl7.oru import OruError, build_ack, parse_oru
 
 UTC_ZONE = ZoneInfo("UTC")
 FACTS = AdtFacts(
-    change="admitted", control_id="HMS7-1", at=datetime(2026, 3, 29, 14, 30,
-                                                        tzinfo=timezone(timedelta(hours=1))),
-    mrn="HMS000012344", family_name="O'Brien & Sons|x", given_name="Zoë^Ann",
-    date_of_birth=date(1950, 1, 2), sex="female", admission_id=7,
-    admitted_at=datetime(2026, 3, 28, tzinfo=UTC), source="emergency",
-    location=Location("ICU", "R1", "03"), attending_id=5, attending_name="Dr. Daniel Okafor")
+    change="admitted",
+    control_id="HMS7-1",
+    at=datetime(2026, 3, 29, 14, 30, tzinfo=timezone(timedelta(hours=1))),
+    mrn="HMS000012344",
+    family_name="O'Brien & Sons|x",
+    given_name="Zoë^Ann",
+    date_of_birth=date(1950, 1, 2),
+    sex="female",
+    admission_id=7,
+    admitted_at=datetime(2026, 3, 28, tzinfo=UTC),
+    source="emergency",
+    location=Location("ICU", "R1", "03"),
+    attending_id=5,
+    attending_name="Dr. Daniel Okafor",
+)
 
 
-@pytest.mark.parametrize(("change", "event", "structure"), [
-    ("admitted", "A01", "ADT_A01"), ("transferred", "A02", "ADT_A02"),
-    ("discharged", "A03", "ADT_A03"), ("cancelled", "A11", "ADT_A09")])
+@pytest.mark.parametrize(
+    ("change", "event", "structure"),
+    [
+        ("admitted", "A01", "ADT_A01"),
+        ("transferred", "A02", "ADT_A02"),
+        ("discharged", "A03", "ADT_A03"),
+        ("cancelled", "A11", "ADT_A09"),
+    ],
+)
 def test_adt_messages_are_valid_v25_structures(change, event, structure):
     facts = dataclasses.replace(
-        FACTS, change=change, prior_location=Location("MED", "2", "01")
-        if change == "transferred" else None,
+        FACTS,
+        change=change,
+        prior_location=Location("MED", "2", "01") if change == "transferred" else None,
         discharged_at=datetime(2026, 3, 30, tzinfo=UTC) if change == "discharged" else None,
-        disposition="home" if change == "discharged" else None)
+        disposition="home" if change == "discharged" else None,
+    )
     er7 = build_adt(facts)
     strict = parse_message(er7, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
     strict.validate()
@@ -62,10 +79,19 @@ def test_adt_values_with_delimiters_survive_the_round_trip():
     assert str(msg.segment("MSH")(7)) == "20260329143000+0100"
 
 
-def _oru(*obx: str, pid: str = "HMS000012344^^^HMS^MR", pv1: str = "ICU^1^03",
-         msg_type: str = "ORU^R01^ORU_R01", control: str = "C1") -> str:
-    lines = [f"MSH|^~\\&|MON7|ICU|HMS|HOSP|20260501101500+0000||{msg_type}|{control}|P|2.5",
-             f"PID|||{pid}", f"PV1||I|{pv1}", "OBR|1|||VITALS|||20260501101500+0000"]
+def _oru(
+    *obx: str,
+    pid: str = "HMS000012344^^^HMS^MR",
+    pv1: str = "ICU^1^03",
+    msg_type: str = "ORU^R01^ORU_R01",
+    control: str = "C1",
+) -> str:
+    lines = [
+        f"MSH|^~\\&|MON7|ICU|HMS|HOSP|20260501101500+0000||{msg_type}|{control}|P|2.5",
+        f"PID|||{pid}",
+        f"PV1||I|{pv1}",
+        "OBR|1|||VITALS|||20260501101500+0000",
+    ]
     lines += [f"OBX|{n}|{line}" for n, line in enumerate(obx, start=1)]
     return "\r".join(lines)
 
@@ -74,30 +100,45 @@ HR = "NM|147842^MDC_ECG_HEART_RATE^MDC||72|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R
 
 
 def test_oru_is_read_with_mdc_and_loinc_codes_and_fahrenheit_converted():
-    reading = parse_oru(_oru(
-        HR, "NM|150456^MDC_PULS_OXIM_SAT_O2^MDC||96|%|||||F",
-        "NM|8480-6^Systolic^LN||128|mm[Hg]|||||F", "NM|8462-4^Diastolic^LN||79|mm[Hg]|||||F",
-        "NM|8310-5^Temp^LN||100.4|[degF]|||||F", "NM|8478-0^Mean BP^LN||95|mm[Hg]|||||F",
-        "ST|X-1^Rhythm comment^L||sinus||||||F"), UTC_ZONE)
+    reading = parse_oru(
+        _oru(
+            HR,
+            "NM|150456^MDC_PULS_OXIM_SAT_O2^MDC||96|%|||||F",
+            "NM|8480-6^Systolic^LN||128|mm[Hg]|||||F",
+            "NM|8462-4^Diastolic^LN||79|mm[Hg]|||||F",
+            "NM|8310-5^Temp^LN||100.4|[degF]|||||F",
+            "NM|8478-0^Mean BP^LN||95|mm[Hg]|||||F",
+            "ST|X-1^Rhythm comment^L||sinus||||||F",
+        ),
+        UTC_ZONE,
+    )
     assert reading.mrn == "HMS000012344"
     assert (reading.ward_code, reading.room, reading.bed) == ("ICU", "1", "03")
     assert reading.device_id == "MON7" and reading.header.control_id == "C1"
-    assert reading.values == {"heart_rate_bpm": 72, "spo2_pct": 96, "systolic_mmhg": 128,
-                              "diastolic_mmhg": 79, "temperature_c": Decimal("38.0")}
+    assert reading.values == {
+        "heart_rate_bpm": 72,
+        "spo2_pct": 96,
+        "systolic_mmhg": 128,
+        "diastolic_mmhg": 79,
+        "temperature_c": Decimal("38.0"),
+    }
     assert reading.observed_at == datetime(2026, 5, 1, 10, 15, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("message", "code", "status"), [
-    (_oru(HR, pid="HMS000012345^^^HMS^MR"), "check_digit", "malformed"),
-    (_oru(HR, pid="12345^3^M10^HMS^MR"), "check_digit", "malformed"),
-    (_oru("NM|8480-6^Systolic^LN||16|kPa|||||F"), "bad_units", "rejected"),
-    (_oru("NM|8867-4^HR^LN||fast|/min|||||F"), "bad_value", "rejected"),
-    (_oru(HR, msg_type="ADT^A01^ADT_A01"), "unsupported_message", "rejected"),
-    (_oru(HR, pid="", pv1=""), "no_patient", "malformed"),
-    (_oru("ST|X-1^Comment^L||hello||||||F"), "no_observations", "rejected"),
-    (_oru(HR, control=""), "malformed", "malformed"),
-    ("PID|||x", "malformed", "malformed"),
-])
+@pytest.mark.parametrize(
+    ("message", "code", "status"),
+    [
+        (_oru(HR, pid="HMS000012345^^^HMS^MR"), "check_digit", "malformed"),
+        (_oru(HR, pid="12345^3^M10^HMS^MR"), "check_digit", "malformed"),
+        (_oru("NM|8480-6^Systolic^LN||16|kPa|||||F"), "bad_units", "rejected"),
+        (_oru("NM|8867-4^HR^LN||fast|/min|||||F"), "bad_value", "rejected"),
+        (_oru(HR, msg_type="ADT^A01^ADT_A01"), "unsupported_message", "rejected"),
+        (_oru(HR, pid="", pv1=""), "no_patient", "malformed"),
+        (_oru("ST|X-1^Comment^L||hello||||||F"), "no_observations", "rejected"),
+        (_oru(HR, control=""), "malformed", "malformed"),
+        ("PID|||x", "malformed", "malformed"),
+    ],
+)
 def test_bad_oru_messages_are_refused_with_their_reason(message, code, status):
     with pytest.raises(OruError) as caught:
         parse_oru(message, UTC_ZONE)
@@ -129,8 +170,11 @@ def test_frames_are_found_however_the_stream_is_split():
     stream = frame("MSH|one") + b"\r\n" + frame("MSH|two")
     for size in (1, 3, 7, len(stream)):
         reader = FrameReader()
-        found = [e.message for i in range(0, len(stream), size)
-                 for e in reader.feed(stream[i:i + size])]
+        found = [
+            e.message
+            for i in range(0, len(stream), size)
+            for e in reader.feed(stream[i : i + size])
+        ]
         assert found == ["MSH|one", "MSH|two"]
         assert reader.close() is None
 

@@ -14,12 +14,15 @@ from hms_server.domain.mrn import (
 )
 
 
-@pytest.mark.parametrize(("digits", "check"), [
-    ("7992739871", 3),  # the textbook Luhn example
-    ("00000000", 0),
-    ("00001234", 4),
-    ("12345678", 2),
-])
+@pytest.mark.parametrize(
+    ("digits", "check"),
+    [
+        ("7992739871", 3),  # the textbook Luhn example
+        ("00000000", 0),
+        ("00001234", 4),
+        ("12345678", 2),
+    ],
+)
 def test_luhn_check_digit_known_values(digits, check):
     assert luhn_check_digit(digits) == check
     assert luhn_is_valid(digits + str(check))
@@ -49,7 +52,7 @@ def test_every_single_digit_typo_is_detected():
     for pos in range(len(body)):
         for d in "0123456789":
             if d != body[pos]:
-                typo = body[:pos] + d + body[pos + 1:]
+                typo = body[:pos] + d + body[pos + 1 :]
                 assert not luhn_is_valid(typo), typo
 
 
@@ -58,7 +61,7 @@ def test_adjacent_swaps_are_detected_except_09_90():
     for pos in range(len(body) - 1):
         a, b = body[pos], body[pos + 1]
         if a != b and {a, b} != {"0", "9"}:
-            swapped = body[:pos] + b + a + body[pos + 2:]
+            swapped = body[:pos] + b + a + body[pos + 2 :]
             assert not luhn_is_valid(swapped), swapped
 
 

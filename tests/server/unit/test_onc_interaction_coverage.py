@@ -16,8 +16,10 @@ from hms_server.resources import reference_data_dir
 DATA = reference_data_dir()
 ONC = json.loads((DATA / "onc_high_priority_interactions.json").read_text())
 FORMULARY = json.loads((DATA / "formulary.json").read_text())
-RULES = [InteractionRule(r["a"], r["b"], r["severity"], r["reason"], r.get("source"))
-         for r in json.loads((DATA / "drug_interactions.json").read_text())]
+RULES = [
+    InteractionRule(r["a"], r["b"], r["severity"], r["reason"], r.get("source"))
+    for r in json.loads((DATA / "drug_interactions.json").read_text())
+]
 CITATION = "Phansalkar et al., JAMIA 2012"
 
 
@@ -34,18 +36,30 @@ def product(ingredient: str, ids=count(1)) -> DrugInfo:
     """A formulary product of ``ingredient`` as the check sees it: the single-ingredient one,
     or (lopinavir) the co-formulation it only comes in."""
     entry = next((d for d in FORMULARY if d["ingredients"] == [ingredient]), None) or next(
-        d for d in FORMULARY if ingredient in d["ingredients"])
+        d for d in FORMULARY if ingredient in d["ingredients"]
+    )
     atc = entry.get("atc")
-    return DrugInfo(next(ids), entry["generic_name"], tuple(entry["ingredients"]), atc,
-                    atc[:5] if atc else None, entry.get("class_name"))
+    return DrugInfo(
+        next(ids),
+        entry["generic_name"],
+        tuple(entry["ingredients"]),
+        atc,
+        atc[:5] if atc else None,
+        entry.get("class_name"),
+    )
 
 
 def test_the_list_has_its_fifteen_interactions_with_a_citation():
     assert len(ONC["interactions"]) == 15
     assert "Phansalkar" in ONC["source"] and "2012" in ONC["source"]
     # The drugs the first-day trial found missing.
-    members = {d for item in ONC["interactions"] for side in ("object", "precipitant")
-               if isinstance(item[side], list) for d in item[side]}
+    members = {
+        d
+        for item in ONC["interactions"]
+        for side in ("object", "precipitant")
+        if isinstance(item[side], list)
+        for d in item[side]
+    }
     assert {"febuxostat", "irinotecan", "procarbazine", "dexamfetamine"} <= members
 
 

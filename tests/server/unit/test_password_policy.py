@@ -15,23 +15,33 @@ from hms_server.services.credentials import PASSWORD_HASHER, hash_password, veri
 COMMON = common_passwords()
 
 
-@pytest.mark.parametrize("password", ["password123", "Password1", "qwerty123", "letmein1",
-                                      "short1!", "x" * 129])
+@pytest.mark.parametrize(
+    "password", ["password123", "Password1", "qwerty123", "letmein1", "short1!", "x" * 129]
+)
 def test_weak_or_badly_sized_passwords_are_refused(password):
     with pytest.raises(WeakPasswordError):
         check_password_policy(password, common=COMMON)
 
 
-@pytest.mark.parametrize(("password", "why"), [
-    ("Summer2026!", "at least 12 characters"),  # issue 8's example
-    ("Summer2026!!", "common password (leaked in data breaches) with numbers or symbols added"),
-    ("Winter2025!!", "common password (leaked in data breaches) with numbers or symbols added"),
-    ("P@ssw0rd2026!", "common password (leaked in data breaches) with numbers or symbols added"),
-    ("password1234", "most common passwords"),
-    ("qwertyuiop123", "leaked"),
-    ("Hospital2026!", "common password (leaked in data breaches) with numbers or symbols added"),
-    ("aaaaaaaaaaaaaaaa", "too easy to guess"),
-])
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("Summer2026!", "at least 12 characters"),  # issue 8's example
+        ("Summer2026!!", "common password (leaked in data breaches) with numbers or symbols added"),
+        ("Winter2025!!", "common password (leaked in data breaches) with numbers or symbols added"),
+        (
+            "P@ssw0rd2026!",
+            "common password (leaked in data breaches) with numbers or symbols added",
+        ),
+        ("password1234", "most common passwords"),
+        ("qwertyuiop123", "leaked"),
+        (
+            "Hospital2026!",
+            "common password (leaked in data breaches) with numbers or symbols added",
+        ),
+        ("aaaaaaaaaaaaaaaa", "too easy to guess"),
+    ],
+)
 def test_weak_passwords_of_twelve_or_more_are_refused_with_the_reason(password, why):
     """Before (issue 8): 'Summer2026!' was accepted. Now each refusal says why."""
     with pytest.raises(WeakPasswordError) as refused:
@@ -44,8 +54,9 @@ def test_password_containing_the_username_is_refused():
     with pytest.raises(WeakPasswordError):
         check_password_policy("nadia.novak1", user_inputs=["nadia.novak"])
     with pytest.raises(WeakPasswordError):
-        check_password_policy("nadianovak2026", user_inputs=["nadia.novak", "Nadia", "Novak"],
-                              common=COMMON)
+        check_password_policy(
+            "nadianovak2026", user_inputs=["nadia.novak", "Nadia", "Novak"], common=COMMON
+        )
 
 
 def test_the_shipped_list_is_the_breached_password_list():
@@ -57,11 +68,16 @@ def test_the_contract_and_the_policy_agree_on_the_minimum():
     assert PASSWORD_MIN_LENGTH == MIN_LENGTH == 12
 
 
-@pytest.mark.parametrize("password", ["Quiet-Lantern-Harbor-77", "correct horse battery staple",
-                                      "x7#Lq9!vR2@m" + "a" * 52,
-                                      # past zxcvbn's 72 characters: was a ValueError (500)
-                                      "Quiet-Lantern-Harbor-77 and a long tail of unrelated "
-                                      "words past seventy-two"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Quiet-Lantern-Harbor-77",
+        "correct horse battery staple",
+        "x7#Lq9!vR2@m" + "a" * 52,
+        # past zxcvbn's 72 characters: was a ValueError (500)
+        "Quiet-Lantern-Harbor-77 and a long tail of unrelated words past seventy-two",
+    ],
+)
 def test_strong_passwords_up_to_64_and_beyond_are_accepted(password):
     check_password_policy(password, common=COMMON)
 

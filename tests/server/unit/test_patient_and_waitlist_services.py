@@ -41,37 +41,57 @@ class FakeWaitlist:
 
 def _patient(**overrides: object) -> Patient:
     values: dict[str, object] = dict(
-        id=7, mrn="HMS0000007X", given_name="Ana", family_name="Silva",
-        date_of_birth=date(1980, 5, 17), birth_date_estimated=False, sex="female",
-        phone=None, email=None, national_id=None, address=None, next_of_kin=[],
-        preferred_language=None, insurance=[], merged_into_id=None, version=2)
+        id=7,
+        mrn="HMS0000007X",
+        given_name="Ana",
+        family_name="Silva",
+        date_of_birth=date(1980, 5, 17),
+        birth_date_estimated=False,
+        sex="female",
+        phone=None,
+        email=None,
+        national_id=None,
+        address=None,
+        next_of_kin=[],
+        preferred_language=None,
+        insurance=[],
+        merged_into_id=None,
+        version=2,
+    )
     values.update(overrides)
     return Patient(**values)
 
 
 def _uow(**repositories: object) -> FakeUnitOfWork:
     kinds = {"patients": PatientRepository, "waitlist": WaitlistRepository}
-    return FakeUnitOfWork({kinds[k]: v for k, v in repositories.items()},
-                          actor=Actor(user_id=3, username="rita", roles=("receptionist",)))
+    return FakeUnitOfWork(
+        {kinds[k]: v for k, v in repositories.items()},
+        actor=Actor(user_id=3, username="rita", roles=("receptionist",)),
+    )
 
 
 def test_an_edit_changes_only_what_differs_and_audits_field_names_not_values():
     ana = _patient()
     uow = _uow(patients=FakePatients(ana))
-    patients.update_patient(uow, 7, version=2, changes={"phone": "+44 7700 900123",
-                                                       "family_name": "  Silva "})
+    patients.update_patient(
+        uow, 7, version=2, changes={"phone": "+44 7700 900123", "family_name": "  Silva "}
+    )
     assert ana.phone == "+44 7700 900123" and ana.family_name == "Silva"
     [(category, action, kwargs)] = uow.audited
-    assert (category, action, kwargs["detail"]) == ("demographics", "patient.update",
-                                                    {"fields": ["phone"]})
+    assert (category, action, kwargs["detail"]) == (
+        "demographics",
+        "patient.update",
+        {"fields": ["phone"]},
+    )
     assert [e for e, _ in uow.published] == ["patient.updated"]
 
 
 def test_a_merged_away_record_and_a_stale_version_are_refused_untouched():
     merged = _patient(merged_into_id=9)
     with pytest.raises(PatientMergedError):
-        patients.update_patient(_uow(patients=FakePatients(merged)), 7, version=2,
-                                changes={"phone": "+44 7700 900123"})
+        patients.update_patient(
+            _uow(patients=FakePatients(merged)), 7, version=2, changes={"phone": "+44 7700 900123"}
+        )
     current = _patient()
     uow = _uow(patients=FakePatients(current))
     with pytest.raises(VersionConflictError):
@@ -81,16 +101,25 @@ def test_a_merged_away_record_and_a_stale_version_are_refused_untouched():
 
 def test_a_required_field_set_to_null_is_named_without_a_request_location():
     with pytest.raises(ValidationFailedError) as caught:
-        patients.update_patient(_uow(patients=FakePatients(_patient())), 7, version=2,
-                                changes={"given_name": None})
+        patients.update_patient(
+            _uow(patients=FakePatients(_patient())), 7, version=2, changes={"given_name": None}
+        )
     # The API layer adds "body."; the service speaks in the use case's own field names.
     assert caught.value.extra["errors"][0]["field"] == "given_name"
 
 
 def _entry(status: str) -> WaitlistEntry:
-    return WaitlistEntry(id=5, patient_id=7, doctor_id=2, department_id=None, type_code="new",
-                         earliest_date=date(2030, 1, 1), latest_date=date(2030, 1, 9),
-                         status=status, version=1)
+    return WaitlistEntry(
+        id=5,
+        patient_id=7,
+        doctor_id=2,
+        department_id=None,
+        type_code="new",
+        earliest_date=date(2030, 1, 1),
+        latest_date=date(2030, 1, 9),
+        status=status,
+        version=1,
+    )
 
 
 def test_leaving_the_waitlist_cancels_the_entry_once():

@@ -10,12 +10,18 @@ from hms_server.domain import patients as rules
 from hms_server.domain.patients import PersonKey, assess_duplicate
 
 
-@pytest.mark.parametrize(("raw", "folded"), [
-    ("José Müller", "jose muller"), ("Zoë  Ångström", "zoe angstrom"),
-    ("Łukasz Wąsik", "lukasz wasik"), ("Straße", "strasse"),
-    ("Søren Kierkegård", "soren kierkegard"),
-    ("ÇAĞLA", "cagla"), ("Nguyễn Thị", "nguyen thi"),
-])
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("José Müller", "jose muller"),
+        ("Zoë  Ångström", "zoe angstrom"),
+        ("Łukasz Wąsik", "lukasz wasik"),
+        ("Straße", "strasse"),
+        ("Søren Kierkegård", "soren kierkegard"),
+        ("ÇAĞLA", "cagla"),
+        ("Nguyễn Thị", "nguyen thi"),
+    ],
+)
 def test_fold_removes_accents_and_case(raw, folded):
     assert rules.fold(raw) == folded
 
@@ -62,31 +68,37 @@ def test_same_national_id_is_likely_whatever_else_differs():
 
 
 def test_twins_and_family_members_are_not_duplicates():
-    twin = assess_duplicate(_key(given="Lucia", phone="+34 600 000 001"),
-                            _key(given="Marta", phone="+34600000001"))
+    twin = assess_duplicate(
+        _key(given="Lucia", phone="+34 600 000 001"), _key(given="Marta", phone="+34600000001")
+    )
     assert not twin.likely
-    parent = assess_duplicate(_key(given="Jorge", dob=date(1955, 1, 1), phone="600000001"),
-                              _key(phone="600000001"))
+    parent = assess_duplicate(
+        _key(given="Jorge", dob=date(1955, 1, 1), phone="600000001"), _key(phone="600000001")
+    )
     assert not parent.likely
 
 
 def test_same_birth_date_alone_or_same_phone_alone_is_not_enough():
     assert not assess_duplicate(_key(given="Wei", family="Chen"), _key()).likely
-    assert not assess_duplicate(_key(given="Wei", family="Chen", dob=date(2000, 1, 1),
-                                     phone="555123456"), _key(phone="555123456")).likely
+    assert not assess_duplicate(
+        _key(given="Wei", family="Chen", dob=date(2000, 1, 1), phone="555123456"),
+        _key(phone="555123456"),
+    ).likely
 
 
 def test_same_phone_and_similar_name_is_likely_even_with_other_birth_date():
-    verdict = assess_duplicate(_key(dob=date(1981, 5, 17), phone="+1 555 123 4567"),
-                               _key(phone="15551234567"))
+    verdict = assess_duplicate(
+        _key(dob=date(1981, 5, 17), phone="+1 555 123 4567"), _key(phone="15551234567")
+    )
     assert verdict.likely and verdict.reasons == ("same_phone_similar_name",)
 
 
 def test_estimated_birth_date_matches_within_two_years():
     est = _key(dob=date(1982, 1, 1), birth_date_estimated=True)
     assert assess_duplicate(est, _key()).likely
-    assert not assess_duplicate(_key(dob=date(1985, 1, 1), birth_date_estimated=True),
-                                _key()).likely
+    assert not assess_duplicate(
+        _key(dob=date(1985, 1, 1), birth_date_estimated=True), _key()
+    ).likely
     # Exact dates must agree exactly.
     assert not assess_duplicate(_key(dob=date(1980, 5, 18)), _key()).likely
 
@@ -106,17 +118,20 @@ def test_birth_date_problems():
     assert rules.age_on(date(2000, 11, 27), today) == 25
 
 
-@pytest.mark.parametrize(("q", "expected"), [
-    ("müller", {"name_tokens": ("müller",), "prefix_only": False}),
-    ("mu", {"name_tokens": ("mu",), "prefix_only": True}),
-    ("jo mül", {"name_tokens": ("jo", "mül"), "prefix_only": False}),
-    ("1980-02-03", {"birth_date": date(1980, 2, 3), "name_tokens": ()}),
-    ("garcia 1980-02-03", {"birth_date": date(1980, 2, 3), "name_tokens": ("garcia",)}),
-    ("+44 20 7946 0958", {"phone": "442079460958", "name_tokens": ()}),
-    ("HMS-0000-1234-4", {"raw_mrn": "HMS-0000-1234-4", "national_id": "HMS000012344"}),
-    ("Test-12345678", {"name_tokens": ("Test-12345678",), "raw_mrn": "Test-12345678"}),
-    ("AB 12 34 56 C", {"national_id": "AB123456C", "name_tokens": ("AB", "C")}),
-])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("müller", {"name_tokens": ("müller",), "prefix_only": False}),
+        ("mu", {"name_tokens": ("mu",), "prefix_only": True}),
+        ("jo mül", {"name_tokens": ("jo", "mül"), "prefix_only": False}),
+        ("1980-02-03", {"birth_date": date(1980, 2, 3), "name_tokens": ()}),
+        ("garcia 1980-02-03", {"birth_date": date(1980, 2, 3), "name_tokens": ("garcia",)}),
+        ("+44 20 7946 0958", {"phone": "442079460958", "name_tokens": ()}),
+        ("HMS-0000-1234-4", {"raw_mrn": "HMS-0000-1234-4", "national_id": "HMS000012344"}),
+        ("Test-12345678", {"name_tokens": ("Test-12345678",), "raw_mrn": "Test-12345678"}),
+        ("AB 12 34 56 C", {"national_id": "AB123456C", "name_tokens": ("AB", "C")}),
+    ],
+)
 def test_parse_search_reads_the_search_box(q, expected):
     terms = rules.parse_search(q)
     for attr, value in expected.items():

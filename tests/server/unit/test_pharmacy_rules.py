@@ -44,8 +44,9 @@ TODAY = date(2026, 6, 15)
 
 
 def _c(batch_id: int, days: int, qty: int, status: str = "available") -> PickCandidate:
-    return PickCandidate(batch_id, 1, f"L{batch_id}", TODAY + timedelta(days=days),
-                         Decimal(qty), status)
+    return PickCandidate(
+        batch_id, 1, f"L{batch_id}", TODAY + timedelta(days=days), Decimal(qty), status
+    )
 
 
 def test_fefo_takes_the_first_expiry_and_spans_batches():
@@ -54,8 +55,12 @@ def test_fefo_takes_the_first_expiry_and_spans_batches():
 
 
 def test_fefo_never_picks_expired_quarantined_or_recalled_stock():
-    candidates = [_c(1, -1, 100), _c(2, 10, 100, "quarantined"), _c(3, 10, 100, "recalled"),
-                  _c(4, 0, 3)]
+    candidates = [
+        _c(1, -1, 100),
+        _c(2, 10, 100, "quarantined"),
+        _c(3, 10, 100, "recalled"),
+        _c(4, 0, 3),
+    ]
     assert [p.batch_id for p in pick_fefo(candidates, Decimal(3), TODAY)] == [4]
     with pytest.raises(InsufficientStockError) as refused:
         pick_fefo(candidates, Decimal(4), TODAY)
@@ -97,29 +102,43 @@ def test_smoothing_weights_recent_weeks_and_matches_a_constant_rate():
 
 
 def test_reorder_orders_whole_packs_up_to_the_target():
-    advice = reorder_advice(ReorderInput(
-        on_hand=Decimal(10), on_order=Decimal(0), weekly_demand=70.0, lead_time_days=7,
-        reorder_level=None, par_level=None, safety_stock=Decimal(5), pack_size=Decimal(28)))
+    advice = reorder_advice(
+        ReorderInput(
+            on_hand=Decimal(10),
+            on_order=Decimal(0),
+            weekly_demand=70.0,
+            lead_time_days=7,
+            reorder_level=None,
+            par_level=None,
+            safety_stock=Decimal(5),
+            pack_size=Decimal(28),
+        )
+    )
     assert advice.daily_demand == 10 and advice.days_of_stock == 1
     assert advice.reorder_point == Decimal(75)
     # Target: 21 days of demand + safety stock = 215; 205 needed → 8 boxes of 28.
     assert advice.suggested == Decimal(224)
-    enough = reorder_advice(ReorderInput(Decimal(500), Decimal(0), 70.0, 7, None, None,
-                                         Decimal(0), Decimal(1)))
+    enough = reorder_advice(
+        ReorderInput(Decimal(500), Decimal(0), 70.0, 7, None, None, Decimal(0), Decimal(1))
+    )
     assert enough.suggested == 0 and enough.days_of_stock == 50
-    on_order = reorder_advice(ReorderInput(Decimal(10), Decimal(300), 70.0, 7, None, None,
-                                           Decimal(0), Decimal(1)))
+    on_order = reorder_advice(
+        ReorderInput(Decimal(10), Decimal(300), 70.0, 7, None, None, Decimal(0), Decimal(1))
+    )
     assert on_order.suggested == 0
-    idle = reorder_advice(ReorderInput(Decimal(0), Decimal(0), 0.0, 7, None, None, Decimal(0),
-                                       Decimal(1)))
+    idle = reorder_advice(
+        ReorderInput(Decimal(0), Decimal(0), 0.0, 7, None, None, Decimal(0), Decimal(1))
+    )
     assert idle.suggested == 0 and idle.days_of_stock is None
 
 
 def test_gs1_codes_in_every_form_a_scanner_sends():
     expected = PackCode("09501101530003", date(2027, 4, 30), "AB12", "S9")
-    for code in ("]d20109501101530003172704301" "0AB12\x1d21S9",
-                 "0109501101530003172704301" "0AB12<GS>21S9",
-                 "(01)09501101530003(17)270430(10)AB12(21)S9"):
+    for code in (
+        "]d201095011015300031727043010AB12\x1d21S9",
+        "01095011015300031727043010AB12<GS>21S9",
+        "(01)09501101530003(17)270430(10)AB12(21)S9",
+    ):
         assert parse_medication_code(code) == expected
     assert parse_medication_code("5901234123457") == PackCode("05901234123457")
     assert parse_medication_code(dispense_label_code(42)) == LabelCode(42)
@@ -140,8 +159,9 @@ def test_scan_must_be_the_prescribed_drug_and_a_picked_batch():
     with pytest.raises(WrongBatchScannedError, match="AB12"):
         verify_scan(PackCode("09501101530003", None, "ZZ9"), 3, "P", 3, "P", picks, field="f")
     with pytest.raises(WrongBatchScannedError):
-        verify_scan(PackCode("09501101530003", date(2027, 5, 31), "AB12"), 3, "P", 3, "P",
-                    picks, field="f")
+        verify_scan(
+            PackCode("09501101530003", date(2027, 5, 31), "AB12"), 3, "P", 3, "P", picks, field="f"
+        )
     with pytest.raises(WrongItemScannedError):
         verify_scan(LabelCode(5), None, "", 3, "P", picks, field="f")
 
@@ -155,15 +175,33 @@ def test_owed_rules():
 
 
 def test_instructions_in_plain_words():
-    assert plain_instructions(dose=Decimal(2), unit="tablet", route="oral", frequency="tds",
-                              duration_days=5, instructions="after food") == (
-        "Take 2 tablets by mouth three times a day for 5 days. After food.")
-    assert plain_instructions(dose=Decimal("2.5"), unit="mL", route="oral",
-                              frequency="every 6 hours", duration_days=None,
-                              instructions=None) == "Take 2.5 mL by mouth every 6 hours."
-    assert plain_instructions(dose=Decimal(2), unit="puff", route="inhaled", frequency="prn",
-                              duration_days=1, instructions=None) == (
-        "Inhale 2 puffs when needed for 1 day.")
+    assert plain_instructions(
+        dose=Decimal(2),
+        unit="tablet",
+        route="oral",
+        frequency="tds",
+        duration_days=5,
+        instructions="after food",
+    ) == ("Take 2 tablets by mouth three times a day for 5 days. After food.")
+    assert (
+        plain_instructions(
+            dose=Decimal("2.5"),
+            unit="mL",
+            route="oral",
+            frequency="every 6 hours",
+            duration_days=None,
+            instructions=None,
+        )
+        == "Take 2.5 mL by mouth every 6 hours."
+    )
+    assert plain_instructions(
+        dose=Decimal(2),
+        unit="puff",
+        route="inhaled",
+        frequency="prn",
+        duration_days=1,
+        instructions=None,
+    ) == ("Inhale 2 puffs when needed for 1 day.")
 
 
 def test_purchase_order_states():
@@ -172,6 +210,8 @@ def test_purchase_order_states():
         check_po_transition("draft", "sent")
     with pytest.raises(InvalidStateError):
         check_po_transition("closed", "cancelled")
-    assert po_status_after_receipt([(Decimal(10), Decimal(10)), (Decimal(5), Decimal(2))]) \
+    assert (
+        po_status_after_receipt([(Decimal(10), Decimal(10)), (Decimal(5), Decimal(2))])
         == "partly_received"
+    )
     assert po_status_after_receipt([(Decimal(10), Decimal(10))]) == "closed"

@@ -23,17 +23,31 @@ from hms_server.resources import reference_data_dir
 
 DATA = reference_data_dir()  # resources/reference-data
 
-AMOXICILLIN = DrugInfo(1, "Amoxicillin", ("amoxicillin",), "J01CA04", "J01CA",
-                       "Penicillins with extended spectrum", ("penicillins", "beta-lactams"))
-CO_AMOXICLAV = DrugInfo(2, "Amoxicillin + clavulanic acid", ("amoxicillin", "clavulanic acid"),
-                        "J01CR02", "J01CR", "Penicillins with beta-lactamase inhibitors",
-                        ("penicillins",))
+AMOXICILLIN = DrugInfo(
+    1,
+    "Amoxicillin",
+    ("amoxicillin",),
+    "J01CA04",
+    "J01CA",
+    "Penicillins with extended spectrum",
+    ("penicillins", "beta-lactams"),
+)
+CO_AMOXICLAV = DrugInfo(
+    2,
+    "Amoxicillin + clavulanic acid",
+    ("amoxicillin", "clavulanic acid"),
+    "J01CR02",
+    "J01CR",
+    "Penicillins with beta-lactamase inhibitors",
+    ("penicillins",),
+)
 WARFARIN = DrugInfo(3, "Warfarin", ("warfarin",), "B01AA03", "B01AA", "Vitamin K antagonists")
 IBUPROFEN = DrugInfo(4, "Ibuprofen", ("ibuprofen",), "M01AE01", "M01AE", "NSAIDs", ("nsaids",))
 NAPROXEN = DrugInfo(5, "Naproxen", ("naproxen",), "M01AE02", "M01AE", "NSAIDs", ("nsaids",))
 SILDENAFIL = DrugInfo(6, "Sildenafil", ("sildenafil",), "G04BE03", "G04BE", "PDE5 inhibitors")
-GTN = DrugInfo(7, "Glyceryl trinitrate", ("glyceryl trinitrate",), "C01DA02", "C01DA",
-               "Organic nitrates")
+GTN = DrugInfo(
+    7, "Glyceryl trinitrate", ("glyceryl trinitrate",), "C01DA02", "C01DA", "Organic nitrates"
+)
 PARACETAMOL = DrugInfo(8, "Paracetamol", ("paracetamol",), "N02BE01", "N02BE", "Anilides")
 AZITHROMYCIN = DrugInfo(9, "Azithromycin", ("azithromycin",), "J01FA10", "J01FA", "Macrolides")
 
@@ -43,8 +57,9 @@ RULES = [
 ]
 
 
-@pytest.mark.parametrize("substance", ["penicillin", "Penicillins", "  PENICILLIN ",
-                                       "amoxicillin", "Beta-lactams"])
+@pytest.mark.parametrize(
+    "substance", ["penicillin", "Penicillins", "  PENICILLIN ", "amoxicillin", "Beta-lactams"]
+)
 def test_penicillin_allergy_matches_amoxicillin_by_ingredient_or_class(substance):
     assert allergy_matches(substance, AMOXICILLIN) is not None
 
@@ -69,7 +84,8 @@ def test_allergy_conflict_severity_follows_the_allergy():
 def test_class_interaction_is_found_within_a_new_prescription():
     found = interaction_conflicts([WARFARIN, IBUPROFEN], [], RULES)
     assert [(c.type, set(c.drug_ids), c.severity) for c in found] == [
-        ("interaction", {3, 4}, "major")]
+        ("interaction", {3, 4}, "major")
+    ]
 
 
 def test_interaction_is_found_against_active_medication_in_either_order():
@@ -91,7 +107,8 @@ def test_duplicate_therapy_same_ingredient_and_same_class():
 
 def test_check_prescription_sorts_most_severe_first_and_error_picks_its_type():
     conflicts = check_prescription(
-        [WARFARIN, IBUPROFEN, NAPROXEN], [], [AllergyInfo("naproxen", "mild")], RULES)
+        [WARFARIN, IBUPROFEN, NAPROXEN], [], [AllergyInfo("naproxen", "mild")], RULES
+    )
     kinds = {c.type for c in conflicts}
     assert kinds == {"interaction", "duplicate_therapy", "allergy_conflict"}
     assert conflicts[0] == most_severe(conflicts)
@@ -102,14 +119,14 @@ def test_check_prescription_sorts_most_severe_first_and_error_picks_its_type():
 
 
 def test_severity_ties_prefer_allergy_over_interaction():
-    conflicts = check_prescription([WARFARIN, IBUPROFEN], [],
-                                   [AllergyInfo("ibuprofen", "moderate")], RULES)
+    conflicts = check_prescription(
+        [WARFARIN, IBUPROFEN], [], [AllergyInfo("ibuprofen", "moderate")], RULES
+    )
     assert PrescribingConflictError(conflicts).code == "allergy_conflict"
 
 
 def test_clean_prescription_has_no_conflicts():
-    assert check_prescription([PARACETAMOL], [AZITHROMYCIN], [AllergyInfo("peanut")],
-                              RULES) == []
+    assert check_prescription([PARACETAMOL], [AZITHROMYCIN], [AllergyInfo("peanut")], RULES) == []
 
 
 def test_shipped_interaction_table_names_only_formulary_drugs_and_classes():
@@ -128,15 +145,24 @@ def test_shipped_interaction_table_names_only_formulary_drugs_and_classes():
                 assert side in ingredients, side
 
 
-@pytest.mark.parametrize("pair", [("warfarin", "ibuprofen"), ("methotrexate", "trimethoprim"),
-                                  ("simvastatin", "clarithromycin"),
-                                  ("sildenafil", "isosorbide mononitrate"),
-                                  ("phenelzine", "sertraline")])
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("warfarin", "ibuprofen"),
+        ("methotrexate", "trimethoprim"),
+        ("simvastatin", "clarithromycin"),
+        ("sildenafil", "isosorbide mononitrate"),
+        ("phenelzine", "sertraline"),
+    ],
+)
 def test_shipped_table_flags_the_classic_high_priority_pairs(pair):
-    drugs = {d["generic_name"].lower(): d for d in
-             json.loads((DATA / "formulary.json").read_text())}
-    rules = [InteractionRule(r["a"], r["b"], r["severity"], r["reason"])
-             for r in json.loads((DATA / "drug_interactions.json").read_text())]
+    drugs = {
+        d["generic_name"].lower(): d for d in json.loads((DATA / "formulary.json").read_text())
+    }
+    rules = [
+        InteractionRule(r["a"], r["b"], r["severity"], r["reason"])
+        for r in json.loads((DATA / "drug_interactions.json").read_text())
+    ]
 
     def info(n: int, name: str) -> DrugInfo:
         d = drugs[name]

@@ -22,8 +22,13 @@ from hms_server.services.self_booking import normalize_reference
 
 def test_backoff_waits_1_5_15_60_minutes_then_gives_up():
     waits = [next_retry_delay(n) for n in range(1, MAX_ATTEMPTS + 1)]
-    assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
-                     timedelta(minutes=60), None]
+    assert waits == [
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(minutes=60),
+        None,
+    ]
     assert MAX_ATTEMPTS == len(BACKOFF_SCHEDULE) + 1 == 5
 
 
@@ -41,11 +46,19 @@ def test_backoff_needs_at_least_one_failed_attempt(attempts):
 
 
 def test_message_text_names_doctor_time_and_reference_but_no_patient():
-    facts = AppointmentFacts(starts_at=datetime(2030, 1, 7, 9, 30, tzinfo=UTC),
-                             doctor="Dr Grey", department="Cardiology", location="Room 4",
-                             reference="K7MP-Q2XZ")
-    for template in ("appointment_confirmation", "appointment_reminder",
-                     "appointment_rescheduled", "appointment_cancelled"):
+    facts = AppointmentFacts(
+        starts_at=datetime(2030, 1, 7, 9, 30, tzinfo=UTC),
+        doctor="Dr Grey",
+        department="Cardiology",
+        location="Room 4",
+        reference="K7MP-Q2XZ",
+    )
+    for template in (
+        "appointment_confirmation",
+        "appointment_reminder",
+        "appointment_rescheduled",
+        "appointment_cancelled",
+    ):
         subject, body = render(template, facts, Hospital(name="HMS Demo Hospital"))
         assert subject and "Dr Grey" in body and "K7MP-Q2XZ" in body
         assert "Mon 7 Jan 2030 at 09:30" in body
@@ -59,16 +72,32 @@ def test_recipients_are_masked_for_admin_lists():
     assert mask_recipient("123") == "•••"
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("+44 7700 900123", "+447700900123"), ("0044 (7700) 900-123", "+447700900123"),
-    ("07700.900.123", "07700900123"), ("call me", None), ("12", None), ("", None)])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+44 7700 900123", "+447700900123"),
+        ("0044 (7700) 900-123", "+447700900123"),
+        ("07700.900.123", "07700900123"),
+        ("call me", None),
+        ("12", None),
+        ("", None),
+    ],
+)
 def test_phone_numbers_are_normalised_or_refused(typed, expected):
     assert normalize_phone(typed) == expected
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("k7mp-q2xz", "K7MP-Q2XZ"), (" K7MP Q2XZ ", "K7MP-Q2XZ"), ("K7MPQ2XZ", "K7MP-Q2XZ"),
-    ("K7MP-Q2X0", None), ("K7MP-Q2XZZ", None), ("", None)])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("k7mp-q2xz", "K7MP-Q2XZ"),
+        (" K7MP Q2XZ ", "K7MP-Q2XZ"),
+        ("K7MPQ2XZ", "K7MP-Q2XZ"),
+        ("K7MP-Q2X0", None),
+        ("K7MP-Q2XZZ", None),
+        ("", None),
+    ],
+)
 def test_booking_references_are_normalised_or_refused(typed, expected):
     assert normalize_reference(typed) == expected
 

@@ -25,8 +25,9 @@ from hms_server.domain.scheduling import (
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 30)
-MORNING = SessionTemplate(weekday=0, start=time(9), end=time(12), slot_minutes=15,
-                          overbook_places=2, location="Room 4")
+MORNING = SessionTemplate(
+    weekday=0, start=time(9), end=time(12), slot_minutes=15, overbook_places=2, location="Room 4"
+)
 
 
 def test_a_session_is_cut_into_slots_of_its_length():
@@ -48,8 +49,10 @@ def test_templates_apply_only_on_their_weekday_and_validity():
 
 def test_a_trailing_piece_shorter_than_a_slot_is_not_offered():
     tpl = SessionTemplate(0, time(9), time(9, 50), 20)
-    assert [s.start.time() for s in generate_slots([tpl], [], MONDAY, BERLIN)] == \
-        [time(9), time(9, 20)]
+    assert [s.start.time() for s in generate_slots([tpl], [], MONDAY, BERLIN)] == [
+        time(9),
+        time(9, 20),
+    ]
 
 
 def test_whole_day_leave_removes_every_slot():
@@ -88,8 +91,9 @@ def test_slot_span_rounds_the_duration_up_to_whole_slots():
 
 
 def test_consecutive_end_needs_back_to_back_slots():
-    slots = generate_slots([MORNING], [Unavailability(MONDAY, MONDAY, time(9, 30),
-                                                      time(9, 45))], MONDAY, BERLIN)
+    slots = generate_slots(
+        [MORNING], [Unavailability(MONDAY, MONDAY, time(9, 30), time(9, 45))], MONDAY, BERLIN
+    )
     assert consecutive_end(slots, 0, 2) == datetime(2026, 11, 30, 9, 30, tzinfo=BERLIN)
     assert consecutive_end(slots, 1, 2) is None  # 09:30 is blocked
     assert consecutive_end(slots, len(slots) - 1, 2) is None  # session ends
@@ -97,8 +101,9 @@ def test_consecutive_end_needs_back_to_back_slots():
 
 def test_busy_index_answers_overlap_questions():
     t = datetime(2026, 11, 30, 9, tzinfo=UTC)
-    busy = BusyIndex([(t, t + timedelta(minutes=15)),
-                      (t + timedelta(minutes=10), t + timedelta(minutes=30))])
+    busy = BusyIndex(
+        [(t, t + timedelta(minutes=15)), (t + timedelta(minutes=10), t + timedelta(minutes=30))]
+    )
     assert not busy.is_free(t + timedelta(minutes=20), t + timedelta(minutes=35))
     assert busy.is_free(t + timedelta(minutes=30), t + timedelta(minutes=45))
     assert busy.is_free(t - timedelta(minutes=15), t)
@@ -128,34 +133,51 @@ def test_next_available_merges_doctors_by_time_then_doctor():
     later = SessionTemplate(0, time(9, 5), time(10), 15)
     busy_a = _busy(slots_a[0], slots_a[1])
     after = datetime(2026, 11, 30, 8, tzinfo=BERLIN)
-    merged = merge_next_available([
-        free_slots(1, [slot_times([MORNING], [], MONDAY, BERLIN)], busy_a, after, BERLIN),
-        free_slots(2, [slot_times([later], [], MONDAY, BERLIN)], BusyIndex([]), after, BERLIN),
-    ], limit=4)
+    merged = merge_next_available(
+        [
+            free_slots(1, [slot_times([MORNING], [], MONDAY, BERLIN)], busy_a, after, BERLIN),
+            free_slots(2, [slot_times([later], [], MONDAY, BERLIN)], BusyIndex([]), after, BERLIN),
+        ],
+        limit=4,
+    )
     assert [(f.doctor_id, f.start.time()) for f in merged] == [
-        (2, time(9, 5)), (2, time(9, 20)), (1, time(9, 30)), (2, time(9, 35))]
+        (2, time(9, 5)),
+        (2, time(9, 20)),
+        (1, time(9, 30)),
+        (2, time(9, 35)),
+    ]
 
 
 def test_a_month_of_twenty_doctors_with_three_busy_weeks_finds_the_fourth():
     weekly = [SessionTemplate(d, time(8), time(16), 15) for d in range(5)]
     last = MONDAY + timedelta(days=27)
-    busy_until = int(datetime.combine(MONDAY + timedelta(days=21), time.min,
-                                      tzinfo=BERLIN).timestamp())
+    busy_until = int(
+        datetime.combine(MONDAY + timedelta(days=21), time.min, tzinfo=BERLIN).timestamp()
+    )
     busy = BusyIndex([(0, busy_until)])
     after = datetime.combine(MONDAY, time.min, tzinfo=BERLIN)
     merged = merge_next_available(
-        [free_slots(i, daily_slot_times(weekly, [], MONDAY, last, BERLIN), busy, after, BERLIN)
-         for i in range(20)], limit=25)
+        [
+            free_slots(i, daily_slot_times(weekly, [], MONDAY, last, BERLIN), busy, after, BERLIN)
+            for i in range(20)
+        ],
+        limit=25,
+    )
     assert len(merged) == 25
     assert merged[0].start == datetime(2026, 12, 21, 8, tzinfo=BERLIN)
     assert [f.doctor_id for f in merged[:20]] == list(range(20))
 
 
-@pytest.mark.parametrize("current,target,allowed", [
-    ("booked", "checked_in", True), ("booked", "completed", False),
-    ("cancelled", "booked", False), ("checked_in", "no_show", True),
-    ("completed", "cancelled", False),
-])
+@pytest.mark.parametrize(
+    "current,target,allowed",
+    [
+        ("booked", "checked_in", True),
+        ("booked", "completed", False),
+        ("cancelled", "booked", False),
+        ("checked_in", "no_show", True),
+        ("completed", "cancelled", False),
+    ],
+)
 def test_appointment_status_transitions(current, target, allowed):
     if allowed:
         check_transition(APPOINTMENT_TRANSITIONS, current, target, "appointment")

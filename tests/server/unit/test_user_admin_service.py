@@ -25,8 +25,9 @@ class FakeUsers:
         return self.rows.get(user_id)
 
     def id_by_username(self, username: str) -> int | None:
-        return next((u.id for u in self.rows.values()
-                     if u.username.lower() == username.lower()), None)
+        return next(
+            (u.id for u in self.rows.values() if u.username.lower() == username.lower()), None
+        )
 
     def add(self, row: User) -> User:
         row.id = next(self._ids)
@@ -50,26 +51,41 @@ class FakeSignIns:
 
 
 def _uow(fakes: FakeUsers, sign_ins: FakeSignIns, actor_id: int = 99) -> FakeUnitOfWork:
-    return FakeUnitOfWork({UserRepository: fakes, SignInRepository: sign_ins},
-                          actor=Actor(user_id=actor_id, username="admin", roles=("admin",)))
+    return FakeUnitOfWork(
+        {UserRepository: fakes, SignInRepository: sign_ins},
+        actor=Actor(user_id=actor_id, username="admin", roles=("admin",)),
+    )
 
 
 def _user(fakes: FakeUsers, username: str = "nina", roles: tuple[str, ...] = ("nurse",)) -> User:
-    return fakes.add(User(username=username, full_name="Nina Nurse", roles=list(roles),
-                          password_hash="x", active=True))
+    return fakes.add(
+        User(
+            username=username,
+            full_name="Nina Nurse",
+            roles=list(roles),
+            password_hash="x",
+            active=True,
+        )
+    )
 
 
-SETTINGS = Settings(database_url="postgresql://unused@localhost/none",
-                    jwt_secret="unit-" + "x" * 40)
+SETTINGS = Settings(
+    database_url="postgresql://unused@localhost/none", jwt_secret="unit-" + "x" * 40
+)
 
 
 def test_a_taken_username_is_refused_whatever_its_case():
     fakes, sign_ins = FakeUsers(), FakeSignIns()
     _user(fakes, "Nina")
     with pytest.raises(ConflictError):
-        users.create_user(_uow(fakes, sign_ins), SETTINGS, username="NINA",
-                          full_name="Another Nina", roles=["nurse"],
-                          password="Quiet-Lantern-Harbor-77")
+        users.create_user(
+            _uow(fakes, sign_ins),
+            SETTINGS,
+            username="NINA",
+            full_name="Another Nina",
+            roles=["nurse"],
+            password="Quiet-Lantern-Harbor-77",
+        )
     assert len(fakes.rows) == 1
 
 

@@ -23,18 +23,40 @@ def test_bmi_is_weight_over_height_squared_to_one_decimal():
 
 
 def test_normal_vitals_have_no_flags():
-    assert vital_flags({"systolic_mmhg": 118, "diastolic_mmhg": 76, "heart_rate_bpm": 72,
-                        "respiratory_rate": 14, "temperature_c": Decimal("36.8"),
-                        "spo2_pct": 98, "bmi": Decimal("23.1")}) == {}
+    assert (
+        vital_flags(
+            {
+                "systolic_mmhg": 118,
+                "diastolic_mmhg": 76,
+                "heart_rate_bpm": 72,
+                "respiratory_rate": 14,
+                "temperature_c": Decimal("36.8"),
+                "spo2_pct": 98,
+                "bmi": Decimal("23.1"),
+            }
+        )
+        == {}
+    )
 
 
-@pytest.mark.parametrize(("metric", "value", "flag"), [
-    ("systolic_mmhg", 150, "H"), ("systolic_mmhg", 185, "HH"), ("systolic_mmhg", 85, "L"),
-    ("heart_rate_bpm", 101, "H"), ("heart_rate_bpm", 100, "N"), ("heart_rate_bpm", 35, "LL"),
-    ("temperature_c", Decimal("38.0"), "H"), ("temperature_c", Decimal("40.2"), "HH"),
-    ("spo2_pct", 93, "L"), ("spo2_pct", 88, "LL"), ("respiratory_rate", 32, "HH"),
-    ("bmi", Decimal("31.0"), "H"), ("bmi", Decimal("17.9"), "L"),
-])
+@pytest.mark.parametrize(
+    ("metric", "value", "flag"),
+    [
+        ("systolic_mmhg", 150, "H"),
+        ("systolic_mmhg", 185, "HH"),
+        ("systolic_mmhg", 85, "L"),
+        ("heart_rate_bpm", 101, "H"),
+        ("heart_rate_bpm", 100, "N"),
+        ("heart_rate_bpm", 35, "LL"),
+        ("temperature_c", Decimal("38.0"), "H"),
+        ("temperature_c", Decimal("40.2"), "HH"),
+        ("spo2_pct", 93, "L"),
+        ("spo2_pct", 88, "LL"),
+        ("respiratory_rate", 32, "HH"),
+        ("bmi", Decimal("31.0"), "H"),
+        ("bmi", Decimal("17.9"), "L"),
+    ],
+)
 def test_abnormal_values_are_flagged(metric, value, flag):
     assert vital_flags({metric: value}).get(metric, "N") == flag
 
@@ -64,8 +86,12 @@ def test_plausible_edge_values_are_accepted():
 
 
 def test_lab_flags_treat_the_upper_limit_as_normal():
-    ranges = {"ref_low": Decimal("3.5"), "ref_high": Decimal("5.1"),
-              "critical_low": Decimal("2.5"), "critical_high": Decimal("6.5")}
+    ranges = {
+        "ref_low": Decimal("3.5"),
+        "ref_high": Decimal("5.1"),
+        "critical_low": Decimal("2.5"),
+        "critical_high": Decimal("6.5"),
+    }
     assert lab_flag(Decimal("5.1"), **ranges) == "N"
     assert lab_flag(Decimal("5.2"), **ranges) == "H"
     assert lab_flag(Decimal("3.4"), **ranges) == "L"
