@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from typing import Any, ClassVar
 
 from locust import FastHttpUser, between
 
 API = "/api/v1"
+# Access tokens live 15 minutes; like the desktop, refresh well before (a soak runs 30).
+REFRESH_AFTER_SECONDS = 10 * 60
 
 
 def load_data() -> dict[str, Any]:
@@ -47,14 +50,36 @@ class HmsUser(FastHttpUser):
             if response.status_code != 200:
                 response.failure(f"sign-in {response.status_code}")
                 raise RuntimeError("could not sign in")
-            token = response.json()["access_token"]
+            self._take_tokens(response.json())
         self.username = username
         self.headers = {
-            "Authorization": f"Bearer {token}",
+            "Authorization": f"Bearer {self.access_token}",
             "X-Workstation": f"ws-{uuid.uuid4().hex[:6]}",
         }
 
+    def _take_tokens(self, pair: dict[str, Any]) -> None:
+        self.access_token = pair["access_token"]
+        self.refresh_token = pair["refresh_token"]
+        self.tokens_at = time.monotonic()
+
+    def _fresh(self) -> None:
+        """Rotate the token pair before the access token expires, as the desktop does."""
+        if time.monotonic() - self.tokens_at < REFRESH_AFTER_SECONDS:
+            return
+        with self.client.post(
+            f"{API}/auth/refresh",
+            name="refresh token",
+            catch_response=True,
+            json={"refresh_token": self.refresh_token},
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"refresh {response.status_code}")
+                return
+            self._take_tokens(response.json())
+        self.headers["Authorization"] = f"Bearer {self.access_token}"
+
     def get(self, path: str, name: str, **params: Any) -> Any:
+        self._fresh()
         with self.client.get(
             f"{API}{path}", name=name, headers=self.headers, params=params, catch_response=True
         ) as response:
@@ -75,6 +100,7 @@ class HmsUser(FastHttpUser):
     ) -> Any:
         """POST; ``expected`` statuses are correct answers under load (e.g. 409 slot taken)
         and count as successes, anything else as an error."""
+        self._fresh()
         headers = dict(self.headers)
         if idempotent:
             headers["Idempotency-Key"] = uuid.uuid4().hex
