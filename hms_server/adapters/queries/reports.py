@@ -162,8 +162,9 @@ _OCCUPANCY = text(f"""
            {_bucket("c.day")} AS bucket_start,
            GROUPING(w.id, w.code, w.name) AS is_total,
            GROUPING({_bucket("c.day")}) AS is_ward,
-           sum(coalesce(bc.beds, 0)) / greatest(count(DISTINCT c.day), 1) AS beds,
-           sum(coalesce(bc.beds, 0)) AS bed_nights,
+           coalesce(sum(coalesce(bc.beds, 0)) / greatest(count(DISTINCT c.day), 1), 0)
+               AS beds,
+           coalesce(sum(coalesce(bc.beds, 0)), 0) AS bed_nights,
            coalesce(sum(o.occupied), 0) AS occupied_midnights
       FROM wards w
       LEFT JOIN bed_count bc ON bc.ward_id = w.id

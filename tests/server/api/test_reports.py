@@ -253,6 +253,20 @@ def test_occupancy_counts_midnights_and_length_of_stay_per_ward(
     assert (bucket["bucket_start"], bucket["occupied_midnights"]) == ("2013-09-02", 6)
 
 
+def test_a_period_whose_midnights_are_still_to_come_has_no_occupancy(client, headers_for):
+    report = _report(client, headers_for, "inpatient", date(2199, 1, 1), date(2199, 1, 7))
+    assert report["series"] == []
+    assert report["totals"] == {
+        "beds": 0,
+        "bed_nights": 0,
+        "occupied_midnights": 0,
+        "occupancy_pct": None,
+        "admissions": 0,
+        "discharges": 0,
+        "average_los_days": None,
+    }
+
+
 # --- revenue -------------------------------------------------------------------------------
 
 
