@@ -19,6 +19,7 @@ from hms_desktop.printing.billing_common import Letterhead
 from hms_desktop.printing.reports import render_report
 from hms_desktop.qt import QFileDialog, QKeySequence, Qt
 from hms_desktop.workspaces import WorkspaceContext
+from hms_desktop.workspaces.reports.bucket_chart import BucketChart
 from hms_desktop.workspaces.reports.periods import period_problem, preset_period
 from hms_desktop.workspaces.reports.workspace import ReportsWorkspace
 from hms_server.adapters.orm.scheduling import Appointment
@@ -184,3 +185,28 @@ def test_presets_follow_the_hospital_calendar():
     assert preset_period("last_month", date(2026, 1, 5)) == (date(2025, 12, 1), date(2025, 12, 31))
     assert period_problem(date(2024, 1, 1), date(2025, 12, 31)) is None
     assert period_problem(date(2024, 1, 1), date(2026, 1, 2)) is not None
+
+
+def test_bucket_chart_draws_few_buckets_as_bars_and_names_every_value(qtbot):
+    chart = BucketChart()
+    qtbot.addWidget(chart)
+    chart.resize(640, 260)
+    days = [MONDAY + timedelta(days=n) for n in range(3)]
+    chart.set_data(
+        "Appointments",
+        "",
+        days,
+        [("Booked", [(d, 10.0 + n) for n, d in enumerate(days)]), ("No-show", [(days[0], 2.0)])],
+        "day",
+    )
+    chart.show()
+    chart.grab()  # paints, which lays out the bucket slots
+    assert chart.as_bars()
+    assert chart.bucket_text(days[0]) == "Mon 02 Apr\nBooked: 10\nNo-show: 2"
+    assert chart.bucket_text(days[2]) == "Wed 04 Apr\nBooked: 12\nNo-show: –"
+    left, right, _bucket = chart._slots[1]
+    assert chart.bucket_at((left + right) / 2) == days[1]
+    assert "Booked: 33 in total" in chart.accessibleDescription()
+    many = [MONDAY + timedelta(days=n) for n in range(40)]
+    chart.set_data("Trend", "%", many, [("Occupancy", [(d, 50.0) for d in many])], "day")
+    assert not chart.as_bars()

@@ -3,7 +3,6 @@ tables. They only display what they are given (GUI thread); the workspace fetche
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from hms_desktop.models.reports import SORT_ROLE, ReportTableModel
@@ -21,7 +20,7 @@ from hms_desktop.qt import (
     QWidget,
 )
 from hms_desktop.widgets.record_table import make_record_table
-from hms_desktop.widgets.trend_chart import SERIES_COLOURS, Series, TrendChart
+from hms_desktop.workspaces.reports.bucket_chart import BucketChart
 from hms_desktop.workspaces.reports.definitions import ChartSpec, Kpi, ReportView
 
 
@@ -77,12 +76,12 @@ class KpiStrip(QWidget):
 
 
 class ReportChart(QStackedWidget):
-    """The trend chart, or a plain sentence when the period has nothing to chart."""
+    """The report's chart, or a plain sentence when the period has nothing to chart."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.chart = TrendChart(self)
-        self.chart.setAccessibleName(self.tr("Report trend chart"))
+        self.chart = BucketChart(self)
+        self.chart.setAccessibleName(self.tr("Report chart"))
         self.empty = QLabel(self.tr("Nothing to chart in this period."), self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setProperty("role", "muted")
@@ -90,18 +89,12 @@ class ReportChart(QStackedWidget):
         self.addWidget(self.empty)
         self.setMinimumHeight(190)
 
-    def show_chart(self, spec: ChartSpec) -> None:
-        series = [
-            Series(
-                s.name,
-                [(datetime.combine(day, time(12)).astimezone(), value) for day, value in s.points],
-                SERIES_COLOURS[i % len(SERIES_COLOURS)],
-            )
-            for i, s in enumerate(spec.series)
-            if s.points
-        ]
-        self.chart.set_data(spec.title, spec.unit, series)
-        self.setCurrentWidget(self.chart if series else self.empty)
+    def show_chart(self, spec: ChartSpec, grouping: str) -> None:
+        series = [(s.name, s.points) for s in spec.series if s.points]
+        buckets = [day for _name, points in series for day, _value in points]
+        self.chart.set_data(spec.title, spec.unit, buckets, series, grouping)
+        has_values = any(value for _name, points in series for _day, value in points)
+        self.setCurrentWidget(self.chart if has_values else self.empty)
 
     def has_data(self) -> bool:
         return self.currentWidget() is self.chart

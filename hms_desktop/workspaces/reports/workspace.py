@@ -18,6 +18,7 @@ from hms_desktop.api.reports import ReportsApi
 from hms_desktop.printing.billing_common import Letterhead
 from hms_desktop.printing.reports import PrintChart, PrintTable, ReportDocument, render_report
 from hms_desktop.qt import (
+    QApplication,
     QComboBox,
     QDate,
     QDateEdit,
@@ -93,14 +94,15 @@ class ReportsWorkspace(QWidget):
         self.report_list = QListWidget(splitter)
         self.report_list.setAccessibleName(self.tr("Reports"))
         self.report_list.setToolTip(self.tr("Choose a report (Ctrl+1 … Ctrl+5)"))
-        for view in self.views:
-            item = QListWidgetItem(f"{view.title}\n{view.description}", self.report_list)
-            item.setToolTip(view.description)
+        for index, view in enumerate(self.views):
+            item = QListWidgetItem(view.title, self.report_list)
+            item.setToolTip(f"{view.description} (Ctrl+{index + 1})")
             item.setData(Qt.ItemDataRole.UserRole, view.key)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, view.title)
-        self.report_list.setWordWrap(True)
-        self.report_list.setSpacing(3)
-        self.report_list.setMinimumWidth(230)
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+        self.report_list.setSpacing(4)
+        self.report_list.setMinimumWidth(180)
 
         right = QWidget(splitter)
         body = QVBoxLayout(right)
@@ -111,10 +113,15 @@ class ReportsWorkspace(QWidget):
         self.title_label.setAccessibleName(self.tr("Report title"))
         self.period_label = QLabel(right)
         self.period_label.setAccessibleName(self.tr("Report period"))
-        self.period_label.setProperty("role", "muted")
+        self.period_label.setStyleSheet("font-size: 12pt")
+        self.description_label = QLabel(right)
+        self.description_label.setProperty("role", "muted")
+        self.description_label.setAccessibleName(self.tr("What the report shows"))
         heading.addWidget(self.title_label)
         heading.addSpacing(12)
-        heading.addWidget(self.period_label, 1)
+        heading.addWidget(self.period_label)
+        heading.addStretch(1)
+        heading.addWidget(self.description_label)
         body.addLayout(heading)
         body.addLayout(self._controls(right))
         self.progress = QProgressBar(right)
@@ -139,7 +146,7 @@ class ReportsWorkspace(QWidget):
         splitter.addWidget(self.report_list)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 1100])
+        splitter.setSizes([200, 1160])
         layout.addWidget(splitter, 1)
 
         self.report_list.currentRowChanged.connect(self._on_report_list_changed)
@@ -247,6 +254,7 @@ class ReportsWorkspace(QWidget):
             return
         self.view = self.views[row]
         self.title_label.setText(self.view.title)
+        self.description_label.setText(self.view.description)
         self.report = None
         self.tables.set_report_view(self.view)
         self.run_report()
@@ -301,7 +309,7 @@ class ReportsWorkspace(QWidget):
             return  # the manager has asked for something else since
         self.report, self.shown_period = report, period
         self.kpis.show_kpis(view.kpis(report, self.minor_unit))
-        self.chart.show_chart(view.chart(report))
+        self.chart.show_chart(view.chart(report), period[2])
         self.tables.show_report(report, period[2])
         self.context.show_status(
             self.tr("{name} report for {period}").format(
@@ -417,3 +425,39 @@ class ReportsWorkspace(QWidget):
         dialog.finished.connect(dialog.deleteLater)
         self.preview = dialog
         dialog.open()
+
+    # -- screenshot tour -------------------------------------------------------------------
+    #: report → the preset that shows it best on a demo hospital (its history is short:
+    #: bookings ahead, today's clinic, this week's admissions, months of invoices).
+    TOUR_PRESETS = {
+        "activity": "this_week",
+        "clinic-flow": "today",
+        "inpatient": "this_week",
+        "revenue": "this_year",
+        "pharmacy": "last_30_days",
+    }
+
+    def _tour_show(self, key: str) -> None:
+        self.select_report(key)
+        self.select_preset(self.TOUR_PRESETS[key])
+
+    def prepare_screenshot(self) -> None:
+        """Screenshot tour hook: the activity report for this week."""
+        self._tour_show("activity")
+
+    def screenshot_views(self) -> list[tuple[str, Any]]:
+        """Screenshot tour hook: each other report, then the printout's preview."""
+        views: list[tuple[str, Any]] = [
+            (key, lambda k=key: self._tour_show(k))
+            for key in ("clinic-flow", "inpatient", "revenue", "pharmacy")
+        ]
+        views.append(("print", self._tour_print))
+        return views
+
+    def _tour_print(self) -> Any:
+        """Open the preview of the report on screen and hand it to the tour once shown."""
+        self.preview = None
+        self.print_report()
+        self.tasks.wait_for_done(20000)  # the render; its answer is queued to this thread
+        QApplication.processEvents()
+        return self.preview
