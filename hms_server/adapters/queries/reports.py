@@ -140,8 +140,9 @@ _CLINIC_FLOW = text(f"""
      ORDER BY is_total, dep.name, v.department_id, is_department DESC, v.bucket_start
 """)  # noqa: S608 - fixed fragments, values bound
 
-# A midnight counts when it has happened (<= now); the stays are narrowed to those that
-# overlap the period before they are matched against each midnight.
+# A midnight counts when it has happened (<= now). Each stay that overlaps the period is
+# expanded into the local days it may have spent a midnight in (a few per stay), and each
+# is checked exactly — so the work grows with bed-nights, not with days × stays.
 _OCCUPANCY = text(f"""
     WITH midnights AS (
         SELECT day, CAST(day AS timestamp) AT TIME ZONE :tz AS at FROM ({_DAYS}) days
@@ -153,10 +154,21 @@ _OCCUPANCY = text(f"""
          WHERE started_at < :hi AND (ended_at IS NULL OR ended_at > :lo)
     ),
     occupied AS (
-        SELECT s.ward_id, c.day, count(*) AS occupied
-          FROM counted c
-          JOIN stays s ON s.started_at <= c.at AND (s.ended_at IS NULL OR s.ended_at > c.at)
-         GROUP BY s.ward_id, c.day
+        SELECT s.ward_id, d.day, count(*) AS occupied
+          FROM stays s
+          CROSS JOIN LATERAL (
+              SELECT CAST(g AS date) AS day
+                FROM generate_series(
+                       CAST(greatest({_local_day("s.started_at")}, CAST(:start AS date))
+                            AS timestamp),
+                       CAST(least({_local_day("coalesce(s.ended_at, :now)")},
+                                  CAST(:end AS date)) AS timestamp),
+                       interval '1 day') g
+          ) d
+         WHERE s.started_at <= CAST(d.day AS timestamp) AT TIME ZONE :tz
+           AND (s.ended_at IS NULL OR s.ended_at > CAST(d.day AS timestamp) AT TIME ZONE :tz)
+           AND CAST(d.day AS timestamp) AT TIME ZONE :tz <= :now
+         GROUP BY s.ward_id, d.day
     )
     SELECT w.id AS ward_id, w.code AS ward_code, w.name AS ward_name,
            {_bucket("c.day")} AS bucket_start,

@@ -200,18 +200,20 @@ def test_occupancy_counts_midnights_and_length_of_stay_per_ward(
 ):
     ward = new_ward(client, headers_for, beds=4)
     doctor = new_clinician(client, make_user, login)
-    patients = [make_patient(owner, settings) for _ in range(3)]
+    patients = [make_patient(owner, settings) for _ in range(4)]
     first = date(2013, 9, 2)
     stays = [  # patient, bed, admitted, discharged
         (0, 0, _at(zone, date(2013, 9, 1), 14), _at(zone, date(2013, 9, 4), 11)),
         (1, 2, _at(zone, date(2013, 9, 3), 10), _at(zone, date(2013, 9, 3), 16)),
         (2, 1, _at(zone, date(2013, 9, 5), 20), _at(zone, date(2013, 9, 10), 9)),
+        (3, 3, _at(zone, date(2013, 9, 7), 22), None),  # still in bed
     ]
     with owner() as session:
         for patient, bed, admitted, discharged in stays:
             admission = Admission(
                 patient_id=patients[patient],
-                status="discharged",
+                status="discharged" if discharged else "admitted",
+                current_bed_id=None if discharged else ward.bed_ids[bed],
                 source="clinic",
                 reason="Observation",
                 admitted_by_user_id=doctor.user_id,
@@ -238,10 +240,11 @@ def test_occupancy_counts_midnights_and_length_of_stay_per_ward(
     [row] = [r for r in report["by_ward"] if r["ward_id"] == ward.id]
     assert row["beds"] == 4
     assert row["bed_nights"] == 28
-    # Patient 1: midnights of 2, 3, 4 Sept; patient 2: a day case (none); patient 3: 6-8 Sept.
-    assert row["occupied_midnights"] == 6
-    assert row["occupancy_pct"] == "21.4"
-    assert (row["admissions"], row["discharges"]) == (2, 2)
+    # Patient 1: midnights of 2, 3, 4 Sept; patient 2: a day case (none); patient 3: 6-8
+    # Sept; patient 4 (still in): 8 Sept.
+    assert row["occupied_midnights"] == 7
+    assert row["occupancy_pct"] == "25.0"
+    assert (row["admissions"], row["discharges"]) == (3, 2)
     assert row["average_los_days"] == "1.5"  # (3 + 0) / 2
     daily = {r["bucket_start"]: r for r in report["series"] if r["ward_id"] == ward.id}
     assert daily["2013-09-02"]["occupied_midnights"] == 1
@@ -250,7 +253,7 @@ def test_occupancy_counts_midnights_and_length_of_stay_per_ward(
 
     monthly = _report(client, headers_for, "inpatient", first, first + timedelta(days=6), "month")
     [bucket] = [r for r in monthly["series"] if r["ward_id"] == ward.id]
-    assert (bucket["bucket_start"], bucket["occupied_midnights"]) == ("2013-09-02", 6)
+    assert (bucket["bucket_start"], bucket["occupied_midnights"]) == ("2013-09-02", 7)
 
 
 def test_a_period_whose_midnights_are_still_to_come_has_no_occupancy(client, headers_for):
