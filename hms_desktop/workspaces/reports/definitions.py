@@ -94,7 +94,7 @@ def _occupancy() -> list[ReportColumn]:
     return [
         _col(_t("Beds"), "beds", "count"),
         _col(_t("Bed-nights"), "bed_nights", "count"),
-        _col(_t("Occupied midnights"), "occupied_midnights", "count"),
+        _col(_t("Occupied"), "occupied_midnights", "count"),
         _col(_t("Occupancy"), "occupancy_pct", "figure", " %"),
     ]
 

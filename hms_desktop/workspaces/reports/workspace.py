@@ -427,14 +427,14 @@ class ReportsWorkspace(QWidget):
         dialog.open()
 
     # -- screenshot tour -------------------------------------------------------------------
-    #: report → the preset that shows it best on a demo hospital (its history is short:
-    #: bookings ahead, today's clinic, this week's admissions, months of invoices).
+    #: report → the preset each is shown with: the default period, and the whole year for
+    #: revenue (invoices run back months).
     TOUR_PRESETS = {
-        "activity": "this_week",
-        "clinic-flow": "today",
-        "inpatient": "this_week",
+        "activity": DEFAULT_PRESET,
+        "clinic-flow": DEFAULT_PRESET,
+        "inpatient": DEFAULT_PRESET,
         "revenue": "this_year",
-        "pharmacy": "last_30_days",
+        "pharmacy": DEFAULT_PRESET,
     }
 
     def _tour_show(self, key: str) -> None:
@@ -442,7 +442,7 @@ class ReportsWorkspace(QWidget):
         self.select_preset(self.TOUR_PRESETS[key])
 
     def prepare_screenshot(self) -> None:
-        """Screenshot tour hook: the activity report for this week."""
+        """Screenshot tour hook: the activity report for the default period."""
         self._tour_show("activity")
 
     def screenshot_views(self) -> list[tuple[str, Any]]:
