@@ -31,7 +31,6 @@ from reportlab.platypus import (
 from hms_desktop.printing.billing_common import (
     HEAD_BG,
     INK,
-    MUTED,
     RULE,
     Letterhead,
     Styles,
@@ -200,5 +199,4 @@ def render_report(document: ReportDocument, head: Letterhead) -> bytes:
         onFirstPage=footer(styles, f"{head.name} · {document.title} · {document.period}"),
         onLaterPages=footer(styles, f"{head.name} · {document.title} · {document.period}"),
     )
-    _ = MUTED  # the footer's colour, kept with the palette this module prints in
     return buffer.getvalue()

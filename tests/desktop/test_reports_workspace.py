@@ -115,7 +115,10 @@ def test_switching_reports_and_a_stale_answer_is_not_shown(qtbot, workspace, cli
     with qtbot.waitSignal(workspace.sig_report_shown, timeout=20000) as shown:
         qtbot.keyClick(workspace, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert shown.args == ["revenue"]
-    assert set(workspace.kpis.values()) == {"Invoiced", "Collected", "Outstanding", "Over 90 days"}
+    currency = workspace.context.me.hospital.currency
+    assert set(workspace.kpis.values()) == {
+        f"{name} ({currency})" for name in ("Invoiced", "Collected", "Outstanding", "Over 90 days")
+    }
 
 
 def test_a_period_ending_before_it_starts_is_refused_without_asking_the_server(qtbot, workspace):

@@ -283,18 +283,22 @@ def _revenue() -> ReportView:
         t = r.totals
         return [
             Kpi(
-                _t("Invoiced"),
+                _t("Invoiced") + f" ({r.currency})",
                 money_text(t.invoiced, minor),
                 _t("{n} invoices issued in the period").format(n=t.invoices),
             ),
-            Kpi(_t("Collected"), money_text(t.collected, minor), _t("Payments less refunds")),
             Kpi(
-                _t("Outstanding"),
+                _t("Collected") + f" ({r.currency})",
+                money_text(t.collected, minor),
+                _t("Payments less refunds"),
+            ),
+            Kpi(
+                _t("Outstanding") + f" ({r.currency})",
                 money_text(t.outstanding, minor),
                 _t("Open receivables on {day}").format(day=r.ageing_as_of.strftime("%d %b %Y")),
             ),
             Kpi(
-                _t("Over 90 days"),
+                _t("Over 90 days") + f" ({r.currency})",
                 money_text(
                     next((a.total for a in r.ageing if a.bucket == "90+"), Decimal(0)), minor
                 ),
@@ -383,16 +387,20 @@ def _pharmacy() -> ReportView:
             Kpi(_t("Dispenses"), count_text(t.dispenses)),
             Kpi(_t("Lines dispensed"), count_text(t.lines)),
             Kpi(
-                _t("Dispensed value"),
+                _t("Dispensed value") + f" ({r.currency})",
                 money_text(t.dispensed_value, minor),
                 _t("At cost, net of returns"),
             ),
             Kpi(
-                _t("Waste and expiry"),
+                _t("Waste and expiry") + f" ({r.currency})",
                 money_text(t.waste_value, minor),
                 _t("Written off and recalled stock, at cost"),
             ),
-            Kpi(_t("Stock value today"), money_text(t.stock_value, minor), _t("At cost")),
+            Kpi(
+                _t("Stock value today") + f" ({r.currency})",
+                money_text(t.stock_value, minor),
+                _t("At cost"),
+            ),
         ]
 
     def chart(r: Any) -> ChartSpec:

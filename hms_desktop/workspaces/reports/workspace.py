@@ -87,6 +87,7 @@ class ReportsWorkspace(QWidget):
         self._request = 0
         self._busy = 0
         self.preview: PrintPreviewDialog | None = None
+        self._updating = False  # dates being set by a preset (not a custom edit)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 6)
@@ -247,8 +248,6 @@ class ReportsWorkspace(QWidget):
         self.preset.setCurrentIndex([p.key for p in PRESETS].index(key))
 
     # -- slots -----------------------------------------------------------------------------
-    _updating = False
-
     def _on_report_list_changed(self, row: int) -> None:
         if not 0 <= row < len(self.views):
             return
