@@ -269,6 +269,7 @@ def revenue(
             for r in q.collected_by_method(w)
         ]
         invoices = q.invoice_totals(w)
+        categories, departments = q.revenue_by_line(w)
         return {
             "currency": uow.hospital.currency,
             "ageing_as_of": as_of,
@@ -279,14 +280,14 @@ def revenue(
                 "outstanding": rm(sum((a["total"] for a in ageing), Decimal(0))),
             },
             "series": series,
-            "by_category": [{**r, "invoiced": rm(r["invoiced"])} for r in q.revenue_by_category(w)],
+            "by_category": [{**r, "invoiced": rm(r["invoiced"])} for r in categories],
             "by_department": [
                 {
                     **r,
                     "department_name": r["department_name"] or "(no department)",
                     "invoiced": rm(r["invoiced"]),
                 }
-                for r in q.revenue_by_department(w)
+                for r in departments
             ],
             "by_method": by_method,
             "ageing": ageing,

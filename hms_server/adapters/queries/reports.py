@@ -25,6 +25,7 @@ from hms_server.adapters.queries.billing import ar_ageing
 from hms_server.adapters.queries.pharmacy import StockQueries
 
 Row = dict[str, Any]
+SORT_MEMORY = "64MB"  # per sort of the clinic-flow percentiles, for this transaction only
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,26 @@ _ACTIVITY_SERIES = text(f"""
      ORDER BY b.bucket_start
 """)  # noqa: S608 - fixed fragments, values bound
 
+# Appointments are counted per doctor from the appointments alone (an index-only scan of
+# ``ix_appointments_start_report``), then the few per-doctor rows meet doctors and
+# departments, and the department totals are sums of those.
 _ACTIVITY_BY_DOCTOR = text(f"""
+    WITH per_doctor AS (
+        SELECT a.doctor_id, {_APPOINTMENT_COUNTS}
+          FROM appointments a
+         WHERE a.starts_at >= :lo AND a.starts_at < :hi
+         GROUP BY a.doctor_id
+    )
     SELECT dep.id AS department_id, dep.name AS department_name,
            d.id AS doctor_id, d.display_name AS doctor_name,
-           GROUPING(d.id, d.display_name) AS department_total, {_APPOINTMENT_COUNTS}
-      FROM appointments a
-      JOIN doctors d ON d.id = a.doctor_id
+           GROUPING(d.id, d.display_name) AS department_total,
+           CAST(sum(p.booked) AS bigint) AS booked,
+           CAST(sum(p.completed) AS bigint) AS completed,
+           CAST(sum(p.cancelled) AS bigint) AS cancelled,
+           CAST(sum(p.no_show) AS bigint) AS no_show
+      FROM per_doctor p
+      JOIN doctors d ON d.id = p.doctor_id
       JOIN departments dep ON dep.id = d.department_id
-     WHERE a.starts_at >= :lo AND a.starts_at < :hi
      GROUP BY GROUPING SETS ((dep.id, dep.name, d.id, d.display_name), (dep.id, dep.name))
      ORDER BY dep.name, dep.id, department_total DESC, d.display_name, d.id
 """)  # noqa: S608 - fixed fragments, values bound
@@ -247,25 +260,19 @@ _INVOICE_COUNT = text(f"""
      WHERE status NOT IN {_NOT_BILLED} AND issued_on BETWEEN :start AND :end
 """)  # noqa: S608 - fixed fragments, values bound
 
-_REVENUE_BY_CATEGORY = text(f"""
-    SELECT l.category, count(*) AS lines, sum(l.total) AS invoiced
-      FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-     WHERE i.status NOT IN {_NOT_BILLED} AND i.issued_on BETWEEN :start AND :end
-     GROUP BY l.category
-     ORDER BY invoiced DESC, l.category
-""")  # noqa: S608 - fixed fragments, values bound
-
-_REVENUE_BY_DEPARTMENT = text(f"""
-    SELECT dep.id AS department_id, dep.name AS department_name,
-           count(*) AS lines, sum(l.total) AS invoiced
+# One pass over the period's invoice lines answers both breakdowns (``by_department`` = 1
+# marks the department rows).
+_REVENUE_BY_LINE = text(f"""
+    SELECT l.category, dep.id AS department_id, dep.name AS department_name,
+           GROUPING(l.category) AS by_department, count(*) AS lines, sum(l.total) AS invoiced
       FROM invoice_lines l
       JOIN invoices i ON i.id = l.invoice_id
       LEFT JOIN charges c ON c.id = l.charge_id
       LEFT JOIN price_items pi ON pi.id = c.price_item_id
       LEFT JOIN departments dep ON dep.id = pi.department_id
      WHERE i.status NOT IN {_NOT_BILLED} AND i.issued_on BETWEEN :start AND :end
-     GROUP BY dep.id, dep.name
-     ORDER BY invoiced DESC, dep.name NULLS LAST
+     GROUP BY GROUPING SETS ((l.category), (dep.id, dep.name))
+     ORDER BY by_department, invoiced DESC, l.category, dep.name NULLS LAST
 """)  # noqa: S608 - fixed fragments, values bound
 
 _COLLECTED_BY_METHOD = text("""
@@ -336,7 +343,9 @@ class ReportQueries:
     # -- clinic flow ------------------------------------------------------------------------
     def clinic_flow(self, w: Window) -> list[Row]:
         """Rows per department and bucket, per department (``is_department``) and one
-        overall row (``is_total``)."""
+        overall row (``is_total``). Percentiles sort every visit of the period: this
+        transaction may sort in memory rather than spill to disk (4 MB by default)."""
+        self.session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
         return self._rows(_CLINIC_FLOW, w.params())
 
     # -- inpatient --------------------------------------------------------------------------
@@ -355,11 +364,20 @@ class ReportQueries:
     def invoice_totals(self, w: Window) -> Row:
         return self._rows(_INVOICE_COUNT, w.params())[0]
 
-    def revenue_by_category(self, w: Window) -> list[Row]:
-        return self._rows(_REVENUE_BY_CATEGORY, w.params())
-
-    def revenue_by_department(self, w: Window) -> list[Row]:
-        return self._rows(_REVENUE_BY_DEPARTMENT, w.params())
+    def revenue_by_line(self, w: Window) -> tuple[list[Row], list[Row]]:
+        """Invoiced by charge category, and by department (one pass over the lines)."""
+        rows = self._rows(_REVENUE_BY_LINE, w.params())
+        categories = [
+            {k: r[k] for k in ("category", "lines", "invoiced")}
+            for r in rows
+            if not r["by_department"]
+        ]
+        departments = [
+            {k: r[k] for k in ("department_id", "department_name", "lines", "invoiced")}
+            for r in rows
+            if r["by_department"]
+        ]
+        return categories, departments
 
     def collected_by_method(self, w: Window) -> list[Row]:
         return self._rows(_COLLECTED_BY_METHOD, w.params())

@@ -48,12 +48,10 @@ class FakeReportQueries:
     def invoice_totals(self, w: Window) -> dict[str, Any]:
         return {"invoices": 0, "invoiced": Decimal(0)}
 
-    def revenue_by_category(self, w: Window) -> list[dict[str, Any]]:
-        return []
-
-    def revenue_by_department(self, w: Window) -> list[dict[str, Any]]:
-        return [{"department_id": None, "department_name": None, "lines": 1,
-                 "invoiced": Decimal("12.345")}]  # fmt: skip
+    def revenue_by_line(self, w: Window) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        department = {"department_id": None, "department_name": None, "lines": 1,
+                      "invoiced": Decimal("12.345")}  # fmt: skip
+        return [], [department]
 
     def collected_by_method(self, w: Window) -> list[dict[str, Any]]:
         return [{"method": "cash", "receipts": 2, "received": Decimal("30"),
