@@ -213,3 +213,16 @@ def test_bucket_chart_draws_few_buckets_as_bars_and_names_every_value(qtbot):
     many = [MONDAY + timedelta(days=n) for n in range(40)]
     chart.set_data("Trend", "%", many, [("Occupancy", [(d, 50.0) for d in many])], "day")
     assert not chart.as_bars()
+
+
+def test_changing_the_grouping_runs_the_report_again_by_week(qtbot, workspace, clinic_week):
+    _show(qtbot, workspace, "activity", MONDAY, MONDAY + timedelta(days=13))
+    assert workspace.tables.models[2].rowCount() == 14
+    with qtbot.waitSignal(workspace.sig_report_shown, timeout=20000):
+        workspace.grouping.setCurrentIndex(1)  # week
+    series = workspace.tables.models[2]
+    assert [series.text(r, 0) for r in range(series.rowCount())] == [
+        "w/c 02 Apr 2018",
+        "w/c 09 Apr 2018",
+    ]
+    assert workspace.preset.currentData() == "custom"

@@ -152,6 +152,7 @@ class ReportsWorkspace(QWidget):
 
         self.report_list.currentRowChanged.connect(self._on_report_list_changed)
         self.preset.currentIndexChanged.connect(self._on_preset_changed)
+        self.grouping.currentIndexChanged.connect(self._on_grouping_changed)
         self.run_button.clicked.connect(self.run_report)
         self.csv_button.clicked.connect(self.export_csv)
         self.print_button.clicked.connect(self.print_report)
@@ -270,6 +271,10 @@ class ReportsWorkspace(QWidget):
         self.grouping.setCurrentIndex(GROUPINGS.index(preset.grouping))
         self._updating = False
         if self.report_list.currentRow() >= 0:
+            self.run_report()
+
+    def _on_grouping_changed(self, _index: int) -> None:
+        if not self._updating and self.report_list.currentRow() >= 0:
             self.run_report()
 
     def _on_dates_edited(self, _value: QDate) -> None:
