@@ -200,7 +200,7 @@ class MethodCollection(BaseModel):
     net: Money
 
 
-class AgeingBucket(BaseModel):
+class ReceivablesAgeingBucket(BaseModel):
     bucket: str
     invoices: int
     patient: Money
@@ -227,7 +227,7 @@ class RevenueReport(BaseModel):
     by_category: list[CategoryRevenue]
     by_department: list[DepartmentRevenue]
     by_method: list[MethodCollection]
-    ageing: list[AgeingBucket]
+    ageing: list[ReceivablesAgeingBucket]
 
 
 # --- pharmacy ------------------------------------------------------------------------------
