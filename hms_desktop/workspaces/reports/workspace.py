@@ -37,6 +37,7 @@ from hms_desktop.qt import (
     QWidget,
     Signal,
 )
+from hms_desktop.widgets.layout_memory import remember_splitter
 from hms_desktop.widgets.print_preview import PrintPreviewDialog
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.workspaces import WorkspaceContext
@@ -149,6 +150,8 @@ class ReportsWorkspace(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([200, 1160])
         layout.addWidget(splitter, 1)
+        remember_splitter(splitter, context.settings, "reports/panes")
+        remember_splitter(parts, context.settings, "reports/chart-and-tables")
 
         self.report_list.currentRowChanged.connect(self._on_report_list_changed)
         self.preset.currentIndexChanged.connect(self._on_preset_changed)
