@@ -95,10 +95,10 @@ class ReportsWorkspace(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.report_list = QListWidget(splitter)
         self.report_list.setAccessibleName(self.tr("Reports"))
-        self.report_list.setToolTip(self.tr("Choose a report (Ctrl+1 … Ctrl+5)"))
+        self.report_list.setToolTip(self.tr("Choose a report (Alt+1 … Alt+5)"))
         for index, view in enumerate(self.views):
             item = QListWidgetItem(view.title, self.report_list)
-            item.setToolTip(f"{view.description} (Ctrl+{index + 1})")
+            item.setToolTip(f"{view.description} (Alt+{index + 1})")
             item.setData(Qt.ItemDataRole.UserRole, view.key)
             font = item.font()
             font.setBold(True)
@@ -165,9 +165,10 @@ class ReportsWorkspace(QWidget):
             ("Ctrl+P", self.print_report),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
+        # Alt+digit: Ctrl+digit belongs to the main window (it switches workspaces).
         for index in range(len(self.views)):
             QShortcut(
-                QKeySequence(f"Ctrl+{index + 1}"),
+                QKeySequence(f"Alt+{index + 1}"),
                 self,
                 activated=lambda i=index: self.report_list.setCurrentRow(i),
             )
