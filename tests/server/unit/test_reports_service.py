@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from hms_contract.reports import (
+    ActivityReport,
+    ClinicFlowReport,
+    InpatientReport,
+    PharmacyReport,
+    RevenueReport,
+)
 from hms_server.adapters.queries.reports import ReportQueries, Window
+from hms_server.api.routers.reports import TABLES
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.services import reports
 from tests.server.unit.fake_uow import FakeUnitOfWork
@@ -128,3 +136,25 @@ def test_revenue_rounds_money_once_and_names_the_unassigned_department():
     assert report["ageing"][1]["total"] == Decimal("15.01")
     assert report["totals"]["outstanding"] == Decimal("15.01")
     assert report["ageing_as_of"] == date(2026, 3, 31)
+
+
+REPORT_MODELS = {
+    "activity": ActivityReport,
+    "clinic-flow": ClinicFlowReport,
+    "inpatient": InpatientReport,
+    "revenue": RevenueReport,
+    "pharmacy": PharmacyReport,
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [(name, table) for name, tables in TABLES.items() for table in tables],
+)
+def test_every_csv_column_is_a_field_of_its_contract_row(name, table):
+    attribute, columns = TABLES[name][table]
+    report_model = REPORT_MODELS[name]
+    annotation = report_model.model_fields[attribute].annotation
+    row_model = get_args(annotation)[0]  # list[Row] -> Row
+    assert [field for _, field in columns if field not in row_model.model_fields] == []
+    assert len({header for header, _ in columns}) == len(columns)  # headers are unique
