@@ -240,3 +240,17 @@ def test_an_answer_to_an_earlier_request_is_dropped(qtbot, workspace, clinic_wee
     assert workspace.kpis.values() == kpis
     assert workspace.shown_period == (MONDAY, MONDAY + timedelta(days=6), "day")
     assert not workspace.loading
+
+
+def test_the_managers_screenshot_tour_shows_every_report_and_the_printout(
+    qapp, live_server, make_user, tmp_path
+):
+    from hms_desktop.screenshot_tour import run_screenshot_tour
+
+    username, password = make_user("manager")[:2]
+    messages: list[str] = []
+    code = run_screenshot_tour(live_server.url, username, password, tmp_path, log=messages.append)
+    assert code == 0, messages
+    for name in ("", "-clinic-flow", "-inpatient", "-revenue", "-pharmacy", "-print"):
+        shot = tmp_path / f"reports{name}.png"
+        assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000, name
