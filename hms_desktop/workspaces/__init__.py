@@ -107,6 +107,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Activity, occupancy and revenue reports"),
             _n("Export to CSV and PDF"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "administration",

@@ -70,6 +70,8 @@ class Perm(StrEnum):
     INSURANCE_MANAGE = "insurance.manage"  # payers, plans, policies, eligibility, claims
     # --- first day (issue 12) ---
     DUPLICATES_REVIEW = "patients.duplicates"  # the duplicates review list
+    # --- reports ---
+    REPORTS_READ = "reports.read"  # management reports (aggregates only) and their CSVs
 
 
 # Billing (issue 9): the clerk keeps accounts and takes money; the manager reads accounts and
@@ -213,6 +215,12 @@ WORKSPACE_ORDER = (
 # merge is recorded with its reason and waits for confirmation); administrators may too.
 ROLE_PERMISSIONS[Role.RECEPTIONIST] |= {Perm.DUPLICATES_REVIEW, Perm.PATIENTS_MERGE}
 ROLE_PERMISSIONS[Role.ADMIN] |= {Perm.DUPLICATES_REVIEW}
+
+# --- reports ---
+# Managers run the hospital from the reports; administrators see them too (both have the
+# reports workspace). Reports are aggregates: no patient identity is in them.
+ROLE_PERMISSIONS[Role.MANAGER] |= {Perm.REPORTS_READ}
+ROLE_PERMISSIONS[Role.ADMIN] |= {Perm.REPORTS_READ}
 
 ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({"administration", "reports"}),

@@ -50,6 +50,8 @@ from hms_contract.health import HealthRead
 from hms_contract.messaging import MessageRead
 from hms_contract.users import PasswordReset, UserCreate, UserCreated, UserUpdate
 from hms_server.domain.permissions import permissions_for
+from tests.desktop import fake_reports
+from tests.desktop.fake_reports import REPORTS
 
 BASE_URL = "https://hms.test"
 ADMIN_TOTP = "123456"
@@ -385,6 +387,12 @@ class FakeHmsServer:
             Route("GET", "/messages", self._list_messages, Page[MessageRead]),
             Route("POST", "/messages/{message_id}/retry", self._retry_message, MessageRead),
             Route("GET", "/hospital/logo", self._logo),
+            # reports (the manager's and the admin's reports workspace)
+            *(Route("GET", f"/reports/{name}", fn, model) for name, (fn, model) in REPORTS.items()),
+            *(
+                Route("GET", f"/reports/{name}.csv", lambda r, n=name: fake_reports.csv_table(r, n))
+                for name in REPORTS
+            ),
         ]
 
     def _list_grants(self, request: httpx.Request) -> Any:

@@ -29,6 +29,11 @@ def test_tour_saves_login_and_every_permitted_workspace(qapp, tmp_path, api_fact
         "administration-messages.png",
         "administration.png",
         "login.png",
+        "reports-clinic-flow.png",
+        "reports-inpatient.png",
+        "reports-pharmacy.png",
+        "reports-print.png",
+        "reports-revenue.png",
         "reports.png",
     ]
     for path in tmp_path.iterdir():
