@@ -275,13 +275,17 @@ def login(client) -> Callable[..., dict[str, str]]:  # type: ignore[no-untyped-d
 
 @pytest.fixture(scope="session")
 def headers_for(make_user, login) -> Callable[[str], dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Auth headers for a brand-new user with ``role`` (one login per role per run)."""
-    cache: dict[str, dict[str, str]] = {}
+    """Auth headers for a brand-new user with ``role`` (one user per role per run; signed in
+    again once the access token nears its 15-minute life, which a long suite outlasts)."""
+    users: dict[str, tuple[Any, ...]] = {}
+    cache: dict[str, tuple[float, dict[str, str]]] = {}
 
     def _headers(role: str) -> dict[str, str]:
-        if role not in cache:
-            cache[role] = login(*make_user(role))
-        return cache[role]
+        if role not in users:
+            users[role] = tuple(make_user(role))
+        if role not in cache or time.monotonic() - cache[role][0] > 10 * 60:
+            cache[role] = (time.monotonic(), login(*users[role]))
+        return cache[role][1]
 
     return _headers
 
