@@ -1,0 +1,90 @@
+"""The staff workspace: Directory, Roster, Leave, Payroll and Reviews tabs over one
+``StaffApi``. It loads what several tabs need once (the places shifts are worked and the
+people employed today) and hands it to them; each tab then loads its own data on the task
+runner when first shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hms_contract.staff import RosterUnit, StaffRead
+from hms_desktop.api.staff import StaffApi
+from hms_desktop.qt import QTabWidget, QVBoxLayout, QWidget
+from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.workspaces import WorkspaceContext
+from hms_desktop.workspaces.staff.directory_tab import DirectoryTab
+from hms_desktop.workspaces.staff.leave_tab import LeaveTab
+from hms_desktop.workspaces.staff.payroll_tab import PayrollTab
+from hms_desktop.workspaces.staff.reviews_tab import ReviewsTab
+from hms_desktop.workspaces.staff.roster_tab import RosterTab
+
+PEOPLE_LIMIT = 500
+
+
+class StaffWorkspace(QWidget):
+    """HR officer's and manager's workspace. GUI thread only; owns its tabs."""
+
+    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.staff = StaffApi(context.api)
+        self.units: list[RosterUnit] = []
+        self.people: list[StaffRead] = []
+        self.ready = False
+        layout = QVBoxLayout(self)
+        self.problem = ProblemLabel(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName(self.tr("Staff workspace sections"))
+        self.directory = DirectoryTab(context, self.staff, self)
+        self.roster = RosterTab(context, self.staff, self)
+        self.leave = LeaveTab(context, self.staff, self)
+        self.payroll = PayrollTab(context, self.staff, self)
+        self.reviews = ReviewsTab(context, self.staff, self)
+        for widget, title, tip in (
+            (self.directory, self.tr("Directory"), self.tr("Staff records")),
+            (self.roster, self.tr("Roster"), self.tr("Duty roster by week")),
+            (self.leave, self.tr("Leave"), self.tr("Leave requests to decide")),
+            (self.payroll, self.tr("Payroll"), self.tr("Pay runs and payslips")),
+            (self.reviews, self.tr("Reviews"), self.tr("Performance reviews")),
+        ):
+            index = self.tabs.addTab(widget, title)
+            self.tabs.setTabToolTip(index, tip)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.tabs, 1)
+        self._loaded: set[int] = set()
+        self.tabs.currentChanged.connect(self._on_tab)
+        context.tasks.run(self._load_shared, self._on_shared, self.problem.show_error, owner=self)
+
+    def _load_shared(self) -> tuple[list[RosterUnit], list[StaffRead]]:
+        units = self.staff.units()
+        people = self.staff.staff(active=True, limit=PEOPLE_LIMIT).items
+        return units, people
+
+    def _on_shared(self, loaded: tuple[list[RosterUnit], list[StaffRead]]) -> None:
+        self.units, self.people = loaded
+        self.reviews.set_people(self.people)
+        self.ready = True
+        self._loaded.clear()
+        self._on_tab(self.tabs.currentIndex())
+
+    def _on_tab(self, index: int) -> None:
+        if not self.ready or index in self._loaded:
+            return
+        self._loaded.add(index)
+        tab: Any = self.tabs.widget(index)
+        if tab is self.directory:
+            self.directory.start(self.units)
+        elif tab is self.roster:
+            self.roster.start(self.units, self.people)
+        elif tab is self.leave:
+            self.leave.reload()
+        elif tab is self.payroll:
+            self.payroll.reload()
+        elif tab is self.reviews:
+            self.reviews.reload()
+
+    def show_tab(self, name: str) -> QWidget:
+        """Bring a tab forward by attribute name (``"roster"``); used by the screenshot tour."""
+        widget: QWidget = getattr(self, name)
+        self.tabs.setCurrentWidget(widget)
+        return widget
