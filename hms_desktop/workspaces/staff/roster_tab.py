@@ -111,6 +111,7 @@ class RosterTab(StaffPanel):
         super().__init__(context, staff, parent)
         self.units: list[RosterUnit] = []
         self.people: list[StaffRead] = []
+        self.generation = 0
         top = QHBoxLayout()
         self.unit = QComboBox(self)
         self.unit.setAccessibleName(self.tr("Ward or department"))
@@ -193,14 +194,27 @@ class RosterTab(StaffPanel):
         if not place:
             return
         start = pydate(self.week.date())
-        self.run(lambda: self.staff.shifts(start, days=7, **place), self._show_week)
-        self.run(lambda: self.staff.on_duty(**place), self._show_on_duty)
+        # Answers to a superseded place or week (the user moved on) are dropped.
+        self.generation += 1
+        generation = self.generation
+        self.run(
+            lambda: self.staff.shifts(start, days=7, **place),
+            lambda shifts: self._show_week(generation, start, shifts),
+        )
+        self.run(
+            lambda: self.staff.on_duty(**place),
+            lambda shifts: self._show_on_duty(generation, shifts),
+        )
 
-    def _show_week(self, shifts: list[ShiftRead]) -> None:
-        self.model.set_week(pydate(self.week.date()), shifts)
+    def _show_week(self, generation: int, start: date, shifts: list[ShiftRead]) -> None:
+        if generation != self.generation:
+            return
+        self.model.set_week(start, shifts)
         self.table.resizeRowsToContents()
 
-    def _show_on_duty(self, shifts: list[ShiftRead]) -> None:
+    def _show_on_duty(self, generation: int, shifts: list[ShiftRead]) -> None:
+        if generation != self.generation:
+            return
         if not shifts:
             self.on_duty.setText(self.tr("On duty now: nobody rostered here."))
             return
