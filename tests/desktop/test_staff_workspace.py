@@ -30,7 +30,7 @@ def hr_scene(client: Any, headers_for: Any, make_user: Any) -> dict[str, Any]:
         new_staff(client, headers_for, dept, name=f"Roster {tag} {name}", hire_date="1919-01-01")
         for name in ("Ada", "Ben", "Cleo")
     ]
-    username, password = make_user("hr_officer")[:2]
+    username = make_user("hr_officer")[0]
     return {"dept": dept, "tag": tag, "people": people, "username": username}
 
 

@@ -180,28 +180,33 @@ class PayrollTab(StaffPanel):
             lambda changed: self.reload(changed.id),
         )
 
+    def _render(self, slip: PayslipRead) -> bytes:
+        """The payslip PDF with the letterhead (worker thread: fetches the logo)."""
+        head = Letterhead.from_hospital(self.context.me.hospital, self.hospital.logo())
+        return render_payslip(slip, head)
+
+    def _show_preview(self, slip: PayslipRead, pdf: bytes) -> PrintPreviewDialog:
+        dialog = PrintPreviewDialog(
+            self.context.tasks,
+            pdf,
+            title=self.tr("Payslip — {name}, {month}").format(
+                name=slip.full_name, month=period_text(slip.period)
+            ),
+            file_name=f"payslip-{slip.employee_number}-{slip.period}.pdf",
+            parent=self,
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self.preview = dialog
+        dialog.open()
+        return dialog
+
     def print_selected(self) -> None:
+        """Render on the task runner, then open the preview (print from there)."""
         slip = self.selected_slip()
-        if slip is None:
-            return
-        me = self.context.me
+        if slip is not None:
+            self.run(lambda: self._render(slip), lambda pdf: self._show_preview(slip, pdf))
 
-        def render() -> bytes:
-            head = Letterhead.from_hospital(me.hospital, self.hospital.logo())
-            return render_payslip(slip, head)
-
-        def show(pdf: bytes) -> None:
-            dialog = PrintPreviewDialog(
-                self.context.tasks,
-                pdf,
-                title=self.tr("Payslip — {name}, {month}").format(
-                    name=slip.full_name, month=period_text(slip.period)
-                ),
-                file_name=f"payslip-{slip.employee_number}-{slip.period}.pdf",
-                parent=self,
-            )
-            dialog.finished.connect(dialog.deleteLater)
-            self.preview = dialog
-            dialog.open()
-
-        self.run(render, show)
+    def open_preview_now(self) -> PrintPreviewDialog | None:
+        """The screenshot tour's preview, rendered at once (see ``StaffWorkspace``)."""
+        slip = self.selected_slip()
+        return self._show_preview(slip, self._render(slip)) if slip is not None else None

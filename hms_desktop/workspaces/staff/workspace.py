@@ -83,6 +83,33 @@ class StaffWorkspace(QWidget):
         elif tab is self.reviews:
             self.reviews.reload()
 
+    def prepare_screenshot(self) -> None:
+        """Screenshot tour hook: the first person in the directory opened."""
+        if self.directory.model.rowCount():
+            self.directory.table.selectRow(0)
+
+    def screenshot_views(self) -> list[tuple[str, object]]:
+        """Screenshot tour hook: every other tab as it looks when opened (the roster on the
+        first ward, the payroll tab with a payslip in print preview)."""
+        return [
+            ("roster", lambda: self.show_tab("roster")),
+            ("leave", lambda: self.show_tab("leave")),
+            ("payroll", lambda: self.show_tab("payroll")),
+            ("payslip", self._payslip_preview),
+            ("reviews", self._reviews_view),
+        ]
+
+    def _payslip_preview(self) -> QWidget | None:
+        # The tour grabs the widget a hook returns, so the preview must exist now: this one
+        # hook renders the (~10 ms) PDF on the GUI thread; the Print button never does.
+        self.show_tab("payroll")
+        return self.payroll.open_preview_now()
+
+    def _reviews_view(self) -> None:
+        self.show_tab("reviews")
+        if self.reviews.model.rowCount():
+            self.reviews.table.selectRow(0)
+
     def show_tab(self, name: str) -> QWidget:
         """Bring a tab forward by attribute name (``"roster"``); used by the screenshot tour."""
         widget: QWidget = getattr(self, name)
