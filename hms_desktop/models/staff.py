@@ -219,7 +219,8 @@ class RosterWeekModel(QAbstractTableModel):
             return None
         shifts = row.cells[index.column() - 1]
         if role == Qt.ItemDataRole.DisplayRole:
-            return "\n".join(shift_text(s, self.zone) for s in shifts)
+            # Kind over hours: a week of days fits a 1280-pixel window without eliding.
+            return "\n".join(shift_text(s, self.zone).replace(" ", "\n", 1) for s in shifts)
         if role == Qt.ItemDataRole.ToolTipRole and shifts:
             return "\n".join(
                 f"{shift_text(s, self.zone)} · {s.unit_name}" + (f" · {s.note}" if s.note else "")

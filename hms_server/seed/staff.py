@@ -62,7 +62,10 @@ WARD_STAFF = [
     ("Jamal Carter", "Healthcare Assistant", "H3", "2050.00", "full_time"),
     ("Kateryna Shevchenko", "Senior Staff Nurse", "N6", "3350.00", "full_time"),
     ("Liam O'Brien", "Staff Nurse", "N5", "2950.00", "locum"),
+    ("Mariana Costa", "Staff Nurse", "N5", "2950.00", "full_time"),
+    ("Noah Fischer", "Healthcare Assistant", "H3", "2050.00", "full_time"),
 ]
+PER_WARD = 4
 # Other departments' staff: name, title, department, grade, salary.
 OTHER_STAFF = [
     ("Maya Goldberg", "Paediatric Nurse", "Paediatrics", "N5", "2950.00"),
@@ -75,8 +78,9 @@ OTHER_STAFF = [
     ("Tereza Dvořáková", "Payroll Officer", "Finance", "A4", "2700.00"),
     ("Usman Qureshi", "Clinic Coordinator", "Cardiology", "A4", "2600.00"),
 ]
-# kind, start hour, hours
-SHIFT_PATTERN = [("day", 7, 8), ("day", 7, 8), ("evening", 15, 8), ("night", 23, 8), None, None]
+# kind, start hour, hours: a four-day rotation; four people a ward, each a day further on,
+# cover every day's day, evening and night shift with one of them off.
+SHIFT_PATTERN = [("day", 7, 8), ("evening", 15, 8), ("night", 23, 8), None]
 
 
 def _users(ctx: SeedContext) -> list[User]:
@@ -151,9 +155,9 @@ def seed(ctx: SeedContext) -> None:
         )
         if role == "nurse":
             nurses_with_sign_in.append(staff_id)
-    ward_team = list(nurses_with_sign_in)
+    unsigned: list[int] = []
     for name, title, grade, salary, kind in WARD_STAFF:
-        ward_team.append(
+        unsigned.append(
             add(
                 full_name=name,
                 job_title=title,
@@ -164,6 +168,13 @@ def seed(ctx: SeedContext) -> None:
                 base_monthly_salary=Decimal(salary),
             )
         )
+    # Each ward's team of four; a signed-in nurse leads the first wards (the demo nurse's
+    # own shifts then show on her record).
+    ward_team: list[int] = []
+    for lead in nurses_with_sign_in[:2]:
+        ward_team += [lead, *unsigned[: PER_WARD - 1]]
+        unsigned = unsigned[PER_WARD - 1 :]
+    ward_team += unsigned
     others = []
     for name, title, department, grade, salary in OTHER_STAFF:
         if department in departments:
@@ -209,15 +220,16 @@ def seed(ctx: SeedContext) -> None:
 def _seed_roster(
     ctx: SeedContext, hr: Actor, team: list[int], wards: list[Ward], today: date
 ) -> None:
-    """Six weeks on the wards: a rotating pattern of day, evening and night shifts with two
-    days off in six, each person on one ward."""
+    """Six weeks on the wards: four people a ward on a day–evening–night–off rotation."""
     if not wards:
         return
     zone = ctx.runtime.hospital.zone
     monday = today - timedelta(days=today.weekday())
     first = monday - timedelta(weeks=5)
     for index, staff_id in enumerate(team):
-        ward = wards[index % len(wards)]
+        if index // PER_WARD >= len(wards):
+            break
+        ward = wards[index // PER_WARD]
         for offset in range(42):
             pattern = SHIFT_PATTERN[(offset + index) % len(SHIFT_PATTERN)]
             if pattern is None:

@@ -62,6 +62,9 @@ class ReviewsTab(StaffPanel):
         form = QFormLayout(right)
         self.heading = QLabel(self.tr("No review selected"), right)
         self.heading.setProperty("role", "heading")
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
         form.addRow(self.heading)
         self.person = QComboBox(right)
         self.period_start = QDateEdit(right)
@@ -122,8 +125,8 @@ class ReviewsTab(StaffPanel):
 
     def _show(self, page: Page[ReviewRead], select_id: int | None) -> None:
         self.model.set_rows(page.items)
-        row = self.model.find_row(lambda r: r.id == select_id) if select_id else -1
-        if row >= 0:
+        row = self.model.find_row(lambda r: r.id == select_id) if select_id else 0
+        if 0 <= row < self.model.rowCount():
             self.table.selectRow(row)
 
     def _on_row(self, current: Any, _previous: Any) -> None:

@@ -136,7 +136,7 @@ class RosterTab(StaffPanel):
         self.table.setSelectionBehavior(self.table.SelectionBehavior.SelectItems)
         self.table.setWordWrap(True)
         self.table.verticalHeader().setDefaultSectionSize(44)
-        keep_columns_whole(self.table)
+        keep_columns_whole(self.table, (0,))
         self.layout_.addWidget(self.table, 1)
         self.on_duty = QLabel(self)
         self.on_duty.setWordWrap(True)

@@ -92,23 +92,25 @@ class StaffWorkspace(QWidget):
         """Screenshot tour hook: every other tab as it looks when opened (the roster on the
         first ward, the payroll tab with a payslip in print preview)."""
         return [
-            ("roster", lambda: self.show_tab("roster")),
-            ("leave", lambda: self.show_tab("leave")),
-            ("payroll", lambda: self.show_tab("payroll")),
+            ("roster", lambda: self._show_only("roster")),
+            ("leave", lambda: self._show_only("leave")),
+            ("payroll", lambda: self._show_only("payroll")),
             ("payslip", self._payslip_preview),
-            ("reviews", self._reviews_view),
+            ("reviews", lambda: self._show_only("reviews")),
         ]
+
+    def _show_only(self, name: str) -> None:
+        self.show_tab(name)  # the tour then grabs the whole window
 
     def _payslip_preview(self) -> QWidget | None:
         # The tour grabs the widget a hook returns, so the preview must exist now: this one
         # hook renders the (~10 ms) PDF on the GUI thread; the Print button never does.
         self.show_tab("payroll")
+        slips = self.payroll.slips
+        row = slips.find_row(lambda s: s.night_shifts > 0)  # a payslip with every line used
+        if row >= 0:
+            self.payroll.slips_table.selectRow(row)
         return self.payroll.open_preview_now()
-
-    def _reviews_view(self) -> None:
-        self.show_tab("reviews")
-        if self.reviews.model.rowCount():
-            self.reviews.table.selectRow(0)
 
     def show_tab(self, name: str) -> QWidget:
         """Bring a tab forward by attribute name (``"roster"``); used by the screenshot tour."""
