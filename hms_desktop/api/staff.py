@@ -223,6 +223,10 @@ class StaffApi:
     def payslip(self, payslip_id: int) -> PayslipRead:
         return self.api.get(f"/payslips/{payslip_id}", PayslipRead)
 
+    def record_payslip_print(self, payslip_id: int) -> None:
+        """Tell the server the payslip went to a printer (it is audited)."""
+        self.api.post(f"/payslips/{payslip_id}/prints")
+
     # -- reviews -----------------------------------------------------------------------------
     def reviews(
         self, *, staff_id: int | None = None, limit: int = 100, offset: int = 0

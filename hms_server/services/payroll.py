@@ -328,3 +328,17 @@ def my_payslip(uow: UnitOfWork, payslip_id: int) -> PayslipView:
         uow.audit(CATEGORY, "payslip.view", detail={"payslip_id": view.id, "staff_id": member.id})
         uow.commit()
         return view
+
+
+def record_payslip_print(uow: UnitOfWork, payslip_id: int) -> None:
+    """A payslip went to a printer (the desktop says so after its print dialog): audited."""
+    with uow:
+        found = uow.repo(StaffRepository).payslip(payslip_id)
+        if found is None:
+            raise PayslipNotFoundError(f"No payslip with id {payslip_id}.")
+        uow.audit(
+            CATEGORY,
+            "payslip.print",
+            detail={"payslip_id": payslip_id, "staff_id": found[0].staff_id},
+        )
+        uow.commit()

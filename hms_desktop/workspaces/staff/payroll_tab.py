@@ -196,6 +196,14 @@ class PayrollTab(StaffPanel):
             parent=self,
         )
         dialog.finished.connect(dialog.deleteLater)
+        dialog.sig_printed.connect(
+            lambda: self.context.tasks.run(
+                lambda: self.staff.record_payslip_print(slip.id),
+                None,
+                lambda _exc: None,
+                quiet=True,
+            )
+        )
         self.preview = dialog
         dialog.open()
         return dialog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page
@@ -101,3 +101,10 @@ def list_payslips(run_id: IdPath, ctx: PayrollReader) -> list[PayslipRead]:
 @router.get("/payslips/{payslip_id}", operation_id="get_payslip")
 def get_payslip(payslip_id: IdPath, ctx: PayrollReader) -> PayslipRead:
     return _slip(service.get_payslip(ctx.uow(), payslip_id))
+
+
+@router.post("/payslips/{payslip_id}/prints", operation_id="record_payslip_print", status_code=204)
+def record_payslip_print(payslip_id: IdPath, ctx: PayrollReader) -> Response:
+    """Tell the server a payslip was printed (the print is audited)."""
+    service.record_payslip_print(ctx.uow(), payslip_id)
+    return Response(status_code=204)

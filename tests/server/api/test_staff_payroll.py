@@ -180,6 +180,11 @@ def test_payslips_reach_only_hr_managers_and_their_employee(
     assert (
         client.get(f"/api/v1/payslips/{theirs}", headers=headers_for("manager")).status_code == 200
     )
+    # A print is recorded (audited) by those who may read the payslip, and only by them.
+    assert client.post(f"/api/v1/payslips/{theirs}/prints", headers=hr).status_code == 204
+    assert (
+        client.post(f"/api/v1/payslips/{theirs}/prints", headers=nurse.headers).status_code == 403
+    )
 
 
 def test_settings_are_versioned_and_validated(client: Any, headers_for: Any) -> None:
