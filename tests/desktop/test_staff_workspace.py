@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from hms_desktop.api.client import ApiClient
 from hms_desktop.qt import QMessageBox
+from hms_desktop.widgets.record_table import column_is_whole
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.staff.roster_tab import monday_of
 from hms_desktop.workspaces.staff.workspace import StaffWorkspace
@@ -59,6 +60,9 @@ def test_directory_finds_and_saves_a_record(qtbot: Any, workspace: StaffWorkspac
     qtbot.waitUntil(lambda: directory.model.rowCount() > 0, timeout=20000)
     directory.search.setText(f"Roster {hr_scene['tag']}")
     qtbot.waitUntil(lambda: directory.model.total == 3, timeout=20000)
+    # Names and employee numbers are never elided.
+    qtbot.waitUntil(lambda: column_is_whole(directory.table, 1), timeout=5000)
+    assert column_is_whole(directory.table, 0)
     directory.table.selectRow(1)
     editor = directory.editor
     assert editor.full_name.text() == f"Roster {hr_scene['tag']} Ben"
@@ -202,3 +206,41 @@ def test_a_review_is_written_and_finalised(qtbot: Any, workspace: StaffWorkspace
         timeout=20000,
     )
     assert not reviews.save_button.isEnabled()
+
+
+def test_hr_files_leave_for_someone_and_bad_rates_are_refused(
+    qtbot: Any, workspace: StaffWorkspace, hr_scene: Any, client: Any, headers_for: Any
+):
+    leave = workspace.show_tab("leave")
+    qtbot.waitUntil(lambda: _idle(leave), timeout=20000)
+    cleo = hr_scene["people"][2]
+    leave.submit_leave(
+        {
+            "staff_id": cleo["id"],
+            "kind": "sick",
+            "starts_on": date(2033, 3, 1),
+            "ends_on": date(2033, 3, 2),
+            "reason": "Phoned in",
+        }
+    )
+    qtbot.waitUntil(
+        lambda: _idle(leave) and leave.model.find_row(lambda x: x.staff_id == cleo["id"]) >= 0,
+        timeout=20000,
+    )
+    row = leave.model.row_item(leave.model.find_row(lambda x: x.staff_id == cleo["id"]))
+    assert (row.kind, row.days, row.status) == ("sick", 2, "pending")
+    payroll = workspace.show_tab("payroll")
+    qtbot.waitUntil(lambda: _idle(payroll), timeout=20000)
+    before = client.get("/api/v1/payroll/settings", headers=headers_for("hr_officer")).json()
+    payroll.save_rates(
+        {
+            "version": before["version"],
+            "night_shift_allowance": before["night_shift_allowance"],
+            "income_tax_percent": "150",
+            "pension_percent": before["pension_percent"],
+        }
+    )
+    qtbot.waitUntil(lambda: payroll.problem.isVisible(), timeout=20000)
+    assert payroll.problem.code.text() == "validation_error"
+    after = client.get("/api/v1/payroll/settings", headers=headers_for("hr_officer")).json()
+    assert after == before

@@ -3,14 +3,16 @@ with a note. Approving over rostered shifts is refused and the shifts are listed
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from hms_contract.common import Page
-from hms_contract.staff import LeaveRead
+from hms_contract.staff import LeaveRead, StaffRead
 from hms_desktop.api.staff import StaffApi
 from hms_desktop.models.staff import LEAVE_KIND_TEXT, STATUS_TEXT, Col, RowsModel
 from hms_desktop.qt import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -22,6 +24,7 @@ from hms_desktop.qt import (
 from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.staff.common import StaffPanel
+from hms_desktop.workspaces.staff.dialogs import FileLeaveDialog
 
 
 def _date(value: Any) -> str:
@@ -73,15 +76,34 @@ class LeaveTab(StaffPanel):
         self.approve_button.setToolTip(self.tr("Approve the selected request (Ctrl+Return)"))
         self.decline_button = QPushButton(self.tr("Decline"), self)
         self.decline_button.setToolTip(self.tr("Decline the selected request (Ctrl+D)"))
+        self.file_button = QPushButton(self.tr("File leave…"), self)
+        self.file_button.setToolTip(self.tr("Record leave for someone, e.g. a sick call (Ctrl+N)"))
+        actions.addWidget(self.file_button)
         actions.addWidget(self.note, 1)
         actions.addWidget(self.approve_button)
         actions.addWidget(self.decline_button)
         self.layout_.addLayout(actions)
+        self.people: list[StaffRead] = []
         self.status.currentIndexChanged.connect(self.reload)
+        self.file_button.clicked.connect(self.file_leave)
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.file_leave)
         self.approve_button.clicked.connect(lambda: self.decide("approve"))
         self.decline_button.clicked.connect(lambda: self.decide("decline"))
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=lambda: self.decide("approve"))
         QShortcut(QKeySequence("Ctrl+D"), self, activated=lambda: self.decide("decline"))
+
+    def set_people(self, people: list[StaffRead]) -> None:
+        self.people = people
+
+    def file_leave(self) -> None:
+        if not self.people:
+            return
+        dialog = FileLeaveDialog(self.people, datetime.now(self.zone).date(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.submit_leave(dialog.values())
+
+    def submit_leave(self, values: dict[str, Any]) -> None:
+        self.run(lambda: self.staff.file_leave(values), lambda _leave: self.reload())
 
     def reload(self) -> None:
         status = self.status.currentData()

@@ -5,9 +5,10 @@ PDF is rendered on the task runner with the hospital letterhead."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from hms_contract.common import Page
-from hms_contract.staff import PayRunRead, PayslipRead
+from hms_contract.staff import PayrollSettings, PayRunRead, PayslipRead
 from hms_desktop.api.hospital import HospitalApi
 from hms_desktop.api.staff import StaffApi
 from hms_desktop.models.staff import STATUS_TEXT, Col, RowsModel
@@ -15,6 +16,7 @@ from hms_desktop.printing.billing_common import Letterhead
 from hms_desktop.printing.payslip import period_text, render_payslip
 from hms_desktop.qt import (
     QDateEdit,
+    QDialog,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -30,6 +32,7 @@ from hms_desktop.widgets.print_preview import PrintPreviewDialog
 from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.staff.common import StaffPanel, money, qdate
+from hms_desktop.workspaces.staff.dialogs import RatesDialog
 
 
 class PayrollTab(StaffPanel):
@@ -54,9 +57,18 @@ class PayrollTab(StaffPanel):
         self.finalise_button.setToolTip(
             self.tr("Freeze the selected run; its payslips can no longer change")
         )
+        self.rates_button = QPushButton(self.tr("Rates…"), self)
+        self.rates_button.setToolTip(
+            self.tr("Night-shift allowance, income tax and pension used by new calculations")
+        )
         top.addWidget(QLabel(self.tr("Month"), self))
         top.addWidget(self.month)
-        for button in (self.run_button, self.recalc_button, self.finalise_button):
+        for button in (
+            self.run_button,
+            self.recalc_button,
+            self.finalise_button,
+            self.rates_button,
+        ):
             button.setVisible(manage)
             top.addWidget(button)
         top.addStretch(1)
@@ -111,6 +123,7 @@ class PayrollTab(StaffPanel):
         self.run_button.clicked.connect(self.run_payroll)
         self.recalc_button.clicked.connect(self.recalculate)
         self.finalise_button.clicked.connect(self.finalise)
+        self.rates_button.clicked.connect(self.edit_rates)
         self.print_button.clicked.connect(self.print_selected)
         self.runs_table.selectionModel().currentRowChanged.connect(self._on_run)
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_selected)
@@ -178,6 +191,25 @@ class PayrollTab(StaffPanel):
         self.run(
             lambda: self.staff.finalise_pay_run(run.id, run.version),
             lambda changed: self.reload(changed.id),
+        )
+
+    def edit_rates(self) -> None:
+        """Load the rates, then ask for the new ones (a short dialog)."""
+        self.run(self.staff.payroll_settings, self._ask_rates)
+
+    def _ask_rates(self, current: PayrollSettings) -> None:
+        dialog = RatesDialog(current, self)
+        self.rates_dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.save_rates(dialog.values())
+
+    def save_rates(self, values: dict[str, Any]) -> None:
+        self.run(
+            lambda: self.staff.update_payroll_settings(**values),
+            lambda saved: self.context.show_status(
+                self.tr("Payroll rates saved; they apply to runs calculated from now on.")
+            ),
         )
 
     def _render(self, slip: PayslipRead) -> bytes:

@@ -173,7 +173,7 @@ class RosterTab(StaffPanel):
         self.unit.clear()
         for unit in units:
             kind = self.tr("Ward") if unit.kind == "ward" else self.tr("Department")
-            self.unit.addItem(f"{unit.name} ({kind})", (unit.kind, unit.id))
+            self.unit.addItem(f"{unit.name} ({kind})", f"{unit.kind}:{unit.id}")
         self.unit.blockSignals(False)
         self.reload()
 
@@ -181,11 +181,11 @@ class RosterTab(StaffPanel):
         data = self.unit.currentData()
         if not data:
             return {}
-        kind, unit_id = data
-        return {"ward_id": unit_id} if kind == "ward" else {"department_id": unit_id}
+        kind, unit_id = str(data).split(":")
+        return {"ward_id": int(unit_id)} if kind == "ward" else {"department_id": int(unit_id)}
 
     def select_unit(self, kind: str, unit_id: int) -> None:
-        index = self.unit.findData((kind, unit_id))
+        index = self.unit.findData(f"{kind}:{unit_id}")
         if index >= 0:
             self.unit.setCurrentIndex(index)
 

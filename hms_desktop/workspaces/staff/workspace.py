@@ -63,6 +63,7 @@ class StaffWorkspace(QWidget):
     def _on_shared(self, loaded: tuple[list[RosterUnit], list[StaffRead]]) -> None:
         self.units, self.people = loaded
         self.reviews.set_people(self.people)
+        self.leave.set_people(self.people)
         self.ready = True
         self._loaded.clear()
         self._on_tab(self.tabs.currentIndex())
