@@ -301,7 +301,9 @@ def decide_leave(
         leave = repo.leave(leave_id, lock=True)
         if leave is None:
             raise LeaveNotFoundError(f"No leave request with id {leave_id}.")
-        member = require_member(uow, leave.staff_id)
+        # The staff row is the lock add_shift takes too: an approval and a new shift for the
+        # same person cannot both pass their checks at once.
+        member = require_member(uow, leave.staff_id, lock=True)
         me = actor_id(uow)
         if me is not None and me in (leave.staff_user_id, member.user_id):
             raise OwnLeaveDecisionError("Someone else must decide your own leave request.")

@@ -245,3 +245,28 @@ def test_pending_leave_list_for_hr(client: Any, headers_for: Any) -> None:
     )
     assert bad.status_code == 422
     assert "body.ends_on" in [e["field"] for e in bad.json()["errors"]]
+
+
+def test_the_database_itself_refuses_an_overlapping_shift(
+    client: Any, headers_for: Any, db: Any
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    dept = new_department(client, headers_for)
+    person = new_staff(client, headers_for, dept)
+    insert = text(
+        "INSERT INTO staff_shifts (staff_id, department_id, starts_at, ends_at, kind)"
+        " VALUES (:s, :d, :a, :b, 'day')"
+    )
+    start = datetime(2030, 9, 2, 7, tzinfo=UTC)
+    values = {"s": person["id"], "d": dept, "a": start, "b": start + timedelta(hours=8)}
+    with db.owner_engine.begin() as conn:
+        conn.execute(insert, values)
+    try:
+        with db.owner_engine.begin() as conn:
+            conn.execute(insert, {**values, "a": start + timedelta(hours=4)})
+    except IntegrityError as exc:
+        assert "ex_staff_shifts_no_overlap" in str(exc.orig)
+    else:
+        raise AssertionError("an overlapping shift was stored")
