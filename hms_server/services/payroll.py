@@ -231,6 +231,7 @@ def create_pay_run(uow: UnitOfWork, *, period: date) -> PayRunView:
         repo.refresh(run)
         _calculate(uow, run)
         uow.audit(CATEGORY, "payroll.run", detail={"pay_run_id": run.id})
+        uow.publish("pay_run.created", {"pay_run_id": run.id})
         uow.commit()
         return _run_views(uow, [run])[0]
 
@@ -252,6 +253,7 @@ def recalculate_pay_run(uow: UnitOfWork, run_id: int, *, version: int) -> PayRun
         touch(run)
         uow.repo(StaffRepository).flush()
         uow.audit(CATEGORY, "payroll.recalculate", detail={"pay_run_id": run.id})
+        uow.publish("pay_run.recalculated", {"pay_run_id": run.id})
         uow.commit()
         return _run_views(uow, [run])[0]
 
@@ -264,6 +266,7 @@ def finalise_pay_run(uow: UnitOfWork, run_id: int, *, version: int) -> PayRunVie
         run.finalised_by_user_id = actor_id(uow)
         uow.repo(StaffRepository).flush()
         uow.audit(CATEGORY, "payroll.finalise", detail={"pay_run_id": run.id})
+        uow.publish("pay_run.finalised", {"pay_run_id": run.id})
         uow.commit()
         return _run_views(uow, [run])[0]
 

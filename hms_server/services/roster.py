@@ -169,6 +169,7 @@ def add_shift(
             clashing = [s.id for s in repo.shifts_overlapping(member.id, starts_at, ends_at)]
             raise _overlap(member.full_name, queries, clashing, starts_at, ends_at)
         uow.audit(CATEGORY, "shift.add", detail={"staff_id": member.id, "shift_id": shift.id})
+        uow.publish("shift.added", _place_ids(shift))
         uow.commit()
         return queries.shifts(start=starts_at, end=ends_at, shift_ids=[shift.id])[0]
 
@@ -183,6 +184,15 @@ def _overlap(
     )
 
 
+def _place_ids(shift: StaffShift) -> dict[str, Any]:
+    return {
+        "shift_id": shift.id,
+        "staff_id": shift.staff_id,
+        "ward_id": shift.ward_id,
+        "department_id": shift.department_id,
+    }
+
+
 def remove_shift(uow: UnitOfWork, shift_id: int) -> None:
     with uow:
         repo = uow.repo(StaffRepository)
@@ -193,6 +203,7 @@ def remove_shift(uow: UnitOfWork, shift_id: int) -> None:
         uow.audit(
             CATEGORY, "shift.remove", detail={"staff_id": shift.staff_id, "shift_id": shift_id}
         )
+        uow.publish("shift.removed", _place_ids(shift))
         uow.commit()
 
 
@@ -243,6 +254,7 @@ def _file_leave(
     uow.repo(StaffRepository).add(leave)
     uow.repo(StaffRepository).refresh(leave)
     uow.audit(CATEGORY, "leave.request", detail={"staff_id": member.id, "leave_id": leave.id})
+    uow.publish("leave.requested", {"leave_id": leave.id, "staff_id": member.id})
     return _leave_views(uow, [leave])[0]
 
 
@@ -330,5 +342,6 @@ def decide_leave(
             f"leave.{leave.status}",
             detail={"staff_id": member.id, "leave_id": leave.id},
         )
+        uow.publish(f"leave.{leave.status}", {"leave_id": leave.id, "staff_id": member.id})
         uow.commit()
         return _leave_views(uow, [leave])[0]

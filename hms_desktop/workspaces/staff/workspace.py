@@ -54,6 +54,11 @@ class StaffWorkspace(QWidget):
         self._loaded: set[int] = set()
         self.tabs.currentChanged.connect(self._on_tab)
         context.tasks.run(self._load_shared, self._on_shared, self.problem.show_error, owner=self)
+        # Another desk's change shows here: the tab already loaded reloads.
+        events = context.events()
+        events.subscribe(("shift.",), self._on_roster_event)
+        events.subscribe(("leave.",), self._on_leave_event)
+        events.subscribe(("pay_run.",), self._on_pay_run_event)
 
     def _load_shared(self) -> tuple[list[RosterUnit], list[StaffRead]]:
         units = self.staff.units()
@@ -83,6 +88,22 @@ class StaffWorkspace(QWidget):
             self.payroll.reload()
         elif tab is self.reviews:
             self.reviews.reload()
+
+    def _loaded_tab(self, tab: QWidget) -> bool:
+        return self.tabs.indexOf(tab) in self._loaded
+
+    def _on_roster_event(self, _type: str, _data: dict) -> None:
+        if self._loaded_tab(self.roster):
+            self.roster.reload()
+
+    def _on_leave_event(self, _type: str, _data: dict) -> None:
+        if self._loaded_tab(self.leave):
+            self.leave.reload()
+
+    def _on_pay_run_event(self, _type: str, data: dict) -> None:
+        if self._loaded_tab(self.payroll):
+            selected = self.payroll.selected_run()
+            self.payroll.reload(selected.id if selected else data.get("pay_run_id"))
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour hook: the first person in the directory opened."""

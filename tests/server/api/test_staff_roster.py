@@ -270,3 +270,51 @@ def test_the_database_itself_refuses_an_overlapping_shift(
         assert "ex_staff_shifts_no_overlap" in str(exc.orig)
     else:
         raise AssertionError("an overlapping shift was stored")
+
+
+def test_roster_and_leave_changes_are_published_with_ids_only(
+    client: Any, headers_for: Any, db: Any
+) -> None:
+    from sqlalchemy import text
+
+    from hms_server.domain.event_access import may_receive
+    from hms_server.domain.permissions import Role, permissions_for
+
+    dept = new_department(client, headers_for)
+    person = new_staff(client, headers_for, dept)
+    hr = headers_for("hr_officer")
+    shift = client.post(
+        "/api/v1/shifts",
+        json=_shift(person["id"], dept, datetime(2030, 10, 7, 7, tzinfo=UTC)),
+        headers=hr,
+    ).json()
+    client.delete(f"/api/v1/shifts/{shift['id']}", headers=hr)
+    leave = client.post(
+        "/api/v1/leave-requests",
+        json={
+            "staff_id": person["id"],
+            "kind": "sick",
+            "starts_on": "2030-10-08",
+            "ends_on": "2030-10-08",
+        },
+        headers=hr,
+    ).json()
+    with db.owner_engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT type, payload FROM outbox_events WHERE (payload->>'staff_id')::bigint = :s"
+                " ORDER BY id"
+            ),
+            {"s": person["id"]},
+        ).all()
+    assert [r[0] for r in rows] == ["shift.added", "shift.removed", "leave.requested"]
+    assert rows[0][1] == {
+        "shift_id": shift["id"],
+        "staff_id": person["id"],
+        "ward_id": None,
+        "department_id": dept,
+    }
+    assert rows[2][1] == {"leave_id": leave["id"], "staff_id": person["id"]}
+    assert all(person["full_name"] not in str(r[1]) for r in rows)
+    nurse = permissions_for([Role.NURSE.value])
+    assert may_receive("shift.added", nurse) and not may_receive("leave.requested", nurse)
