@@ -35,6 +35,13 @@ from hms_server.adapters.billing.local_simulators import (
 )
 
 DEMO_SMS_API_KEY = "demo-sms-key"  # the local simulator's key; nothing leaves the machine
+# The demo hospital's letterhead, so printouts show what a real one's would (an address, a
+# phone, an e-mail). Settings the user exported take precedence.
+DEMO_LETTERHEAD = {
+    "HMS_HOSPITAL_ADDRESS": "12 Harbour Road, Springfield 40100",
+    "HMS_HOSPITAL_PHONE": "+1 555 0100",
+    "HMS_HOSPITAL_EMAIL": "front-desk@demo-hospital.example",
+}
 
 # Shared libraries Qt's xcb platform plugin needs on Linux, and the Debian/Ubuntu package of
 # each (the Makefile's DEMO_APT_PACKAGES installs them when run as root).
@@ -286,7 +293,7 @@ def run_demo(data_dir: Path, *, port: int, patients: int, with_desktop: bool) ->
         billing_env, billing_simulators = demo_billing_environment(url)
         server = _spawn(
             [*_script("hms-server"), "run", "--port", str(port)],
-            env={**env, **simulators.server_env(), **billing_env},
+            env={**DEMO_LETTERHEAD, **env, **simulators.server_env(), **billing_env},
         )
         _wait_healthy(url, server)
         click.echo("")

@@ -173,13 +173,33 @@ class TrendChart(QWidget):
             bands.append(self.band)
         return list(dict.fromkeys(bands))
 
+    def _band_text(self) -> str:
+        bands = self._bands()
+        if not bands:
+            return ""
+        return self.tr("Normal range {ranges}").format(
+            ranges=", ".join(f"{lo:g}–{hi:g}" for lo, hi in bands)
+        )
+
+    def _band_on_own_line(self, fm: QFontMetrics, width: float) -> bool:
+        """Whether the normal-range note would run into the legend on the title line (a
+        narrow chart): it then gets a line of its own instead of overlapping."""
+        band_text = self._band_text()
+        if not band_text:
+            return False
+        heading = f"{self.title} ({self.unit})" if self.unit else self.title
+        legend = fm.horizontalAdvance(heading) + 24
+        legend += sum(22 + fm.horizontalAdvance(s.name) + 18 for s in self.series)
+        return legend + fm.horizontalAdvance(band_text) + 12 > width
+
     def _plot_rect(self, fm: QFontMetrics, ticks: list[float]) -> QRectF:
         label_w = max(fm.horizontalAdvance(f"{t:g}") for t in ticks) + 10
-        top = fm.height() * 1.8
+        width = max(self.width() - label_w - 20, 10)
+        top = fm.height() * (2.9 if self._band_on_own_line(fm, width) else 1.8)
         return QRectF(
             label_w + 4,
             top,
-            max(self.width() - label_w - 20, 10),
+            width,
             max(self.height() - top - fm.height() * 2.2, 10),
         )
 
@@ -224,13 +244,14 @@ class TrendChart(QWidget):
             painter.drawText(QPointF(x + 22, fm.ascent() + 2), s.name)
             x += 22 + fm.horizontalAdvance(s.name) + 18
         bands = self._bands()
-        if bands:
-            band_text = self.tr("Normal range {ranges}").format(
-                ranges=", ".join(f"{lo:g}–{hi:g}" for lo, hi in bands)
-            )
+        band_text = self._band_text()
+        if band_text:
+            own_line = self._band_on_own_line(fm, plot.width())
             painter.setPen(muted)
             painter.drawText(
-                QRectF(plot.left(), 0, plot.width(), fm.height() + 4),
+                QRectF(
+                    plot.left(), fm.height() + 2 if own_line else 0, plot.width(), fm.height() + 4
+                ),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 band_text,
             )

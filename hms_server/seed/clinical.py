@@ -35,6 +35,7 @@ SEED_ORDER = 30
 log = logging.getLogger("hms_server.seed")
 
 CHARTED_PATIENTS = 40
+ORAL_FORMS = ("tablet", "capsule")
 NURSE_SHARE = 3  # every third charted patient also has the demo nurse on the care team
 
 # (ICD-10-CM, drug generic name or None, lab code or None, complaint)
@@ -134,7 +135,16 @@ def seed(ctx: SeedContext) -> None:
             )
         )
         patient_ids = (booked + others)[:CHARTED_PATIENTS]
-        drugs = {d.generic_name: d.id for d in session.scalars(select(Drug))}
+        # One product per generic name, tablets and capsules preferred (several forms share a
+        # name: Salbutamol is an inhaler and a nebuliser solution).
+        drugs: dict[str, int] = {}
+        drug_forms: dict[str, str] = {}
+        for d in session.scalars(select(Drug).order_by(Drug.id)):
+            if d.generic_name not in drugs or (
+                drug_forms[d.generic_name] not in ORAL_FORMS and d.form in (*ORAL_FORMS, "inhaler")
+            ):
+                drugs[d.generic_name] = d.id
+                drug_forms[d.generic_name] = d.form
         lab_tests = {t.code: t.id for t in session.scalars(select(LabTest))}
     if not patient_ids:
         return
@@ -240,15 +250,7 @@ def seed(ctx: SeedContext) -> None:
                 updated_at=seen_at + timedelta(minutes=15),
             )
             if drug_name and drug_name in drugs:
-                item = prescribing.ItemInput(
-                    drug_id=drugs[drug_name],
-                    dose=Decimal(1),
-                    unit="tablet",
-                    route="oral",
-                    frequency=rng.choice(["once daily", "twice daily"]),
-                    duration_days=180,
-                    quantity=Decimal(180),
-                )
+                item = _long_term_item(drugs[drug_name], drug_forms[drug_name], rng)
                 # The demo respects its own safety checks: a conflicting drug is skipped.
                 with contextlib.suppress(PrescribingConflictError):
                     rx = prescribing.create_prescription(
@@ -324,3 +326,26 @@ def _add_nurse(work: UnitOfWork, patient_id: int, nurse_id: int) -> None:
             work, patient_id=patient_id, user_id=nurse_id, role="nurse", source="manual"
         )
         work.commit()
+
+
+def _long_term_item(drug_id: int, form: str, rng: Random) -> prescribing.ItemInput:
+    """A repeat prescription dosed as its form is: puffs from an inhaler, tablets by mouth."""
+    if form == "inhaler":
+        return prescribing.ItemInput(
+            drug_id=drug_id,
+            dose=Decimal(2),
+            unit="puff",
+            route="inhalation",
+            frequency="four times daily as needed",
+            duration_days=90,
+            quantity=Decimal(1),
+        )
+    return prescribing.ItemInput(
+        drug_id=drug_id,
+        dose=Decimal(1),
+        unit=form if form in ORAL_FORMS else "tablet",
+        route="oral",
+        frequency=rng.choice(["once daily", "twice daily"]),
+        duration_days=180,
+        quantity=Decimal(180),
+    )

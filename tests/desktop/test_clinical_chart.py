@@ -279,3 +279,19 @@ def test_prescribing_is_offered_only_to_prescribers(qtbot, tasks, clinical_serve
     nurse_chart.do_action("prescribe")  # e.g. a shortcut: nothing opens
     assert nurse_chart.dialog is None
     context.close()
+
+
+def test_normal_range_note_never_overlaps_the_legend(qtbot, workspace):
+    chart = open_chart(qtbot, workspace)
+    trend = chart.summary_tab.trend
+    qtbot.waitUntil(lambda: trend.point_count() == 12, timeout=5000)
+    fm = trend.fontMetrics()
+    assert trend._band_text().startswith("Normal range")
+    trend.resize(1200, 300)
+    assert not trend._band_on_own_line(fm, 1100)  # wide: on the title line
+    trend.resize(480, 300)  # the summary pane at 1280 px: its own line, below the legend
+    assert trend._band_on_own_line(fm, 400)
+    narrow_top = trend._plot_rect(fm, [60.0, 180.0]).top()
+    trend.resize(1200, 300)
+    assert trend._plot_rect(fm, [60.0, 180.0]).top() < narrow_top
+    assert not trend.grab().isNull()

@@ -65,6 +65,15 @@ def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
             )
         ).scalar_one()
         assert anonymous == 0
+        # Every seeded prescription is dosed as its form is (no inhaler "1 tablet by mouth").
+        misdosed = conn.execute(
+            text(
+                "SELECT d.generic_name, d.form, i.unit, i.route FROM prescription_items i "
+                "JOIN drugs d ON d.id = i.drug_id WHERE d.form NOT IN ('tablet', 'capsule') "
+                "AND i.unit IN ('tablet', 'capsule')"
+            )
+        ).all()
+        assert misdosed == []
         # The first-day screens have something to show.
         counts = {
             table: conn.execute(text(query)).scalar_one()
