@@ -59,10 +59,10 @@ test-fast: $(STAMP)
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
 	appointments.py billing.py clinical.py duplicates.py identity.py idempotency.py insurance.py \
 	labs.py messaging.py patients.py prescribing.py scheduling.py wards.py mar.py nursing.py \
-	devices.py pharmacy.py dispensing.py procurement.py equipment.py)
+	devices.py pharmacy.py dispensing.py procurement.py equipment.py staff.py)
 QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py billing.py chart.py patients.py \
 	wards.py ward_rounds.py ward_access.py hl7.py pharmacy.py dispensing.py procurement.py \
-	reports.py)
+	reports.py staff.py)
 STRICT_MODULES := hms_contract hms_server/domain hms_server/bootstrap.py \
 	hms_server/services/auth.py hms_server/services/users.py \
 	hms_server/services/audit.py hms_server/services/mfa.py hms_server/services/credentials.py \

@@ -99,6 +99,7 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
             _n("Staff directory and duty rosters"),
             _n("Leave requests and payroll"),
         ),
+        built=True,
     ),
     WorkspaceInfo(
         "reports",

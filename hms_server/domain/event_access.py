@@ -70,6 +70,11 @@ EVENT_READERS: dict[str, frozenset[Perm]] = {
     "requisition": frozenset({Perm.STOCK_READ}),
     "purchase_order": frozenset({Perm.STOCK_READ_ALL}),
     "equipment": frozenset({Perm.EQUIPMENT_READ}),
+    # staff and HR: roster changes for roster readers, leave for those who decide it,
+    # pay runs for payroll readers (ids only)
+    "shift": frozenset({Perm.ROSTER_READ}),
+    "leave": frozenset({Perm.LEAVE_DECIDE}),
+    "pay_run": frozenset({Perm.PAYROLL_READ}),
 }
 
 

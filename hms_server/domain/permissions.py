@@ -72,6 +72,16 @@ class Perm(StrEnum):
     DUPLICATES_REVIEW = "patients.duplicates"  # the duplicates review list
     # --- reports ---
     REPORTS_READ = "reports.read"  # management reports (aggregates only) and their CSVs
+    # --- staff and HR ---
+    STAFF_READ = "staff.read"  # the staff directory
+    STAFF_MANAGE = "staff.manage"  # create and edit staff records
+    STAFF_SALARY = "staff.salary"  # see salaries (answers carry null without it)
+    ROSTER_READ = "roster.read"  # the duty roster, who is on duty now
+    ROSTER_MANAGE = "roster.manage"  # add and remove shifts
+    LEAVE_DECIDE = "leave.decide"  # the leave list; approve or decline (never one's own)
+    PAYROLL_READ = "payroll.read"  # pay runs and payslips of everyone
+    PAYROLL_MANAGE = "payroll.manage"  # rates, running and finalising pay runs
+    REVIEWS_WRITE = "reviews.write"  # performance reviews of others
 
 
 # Billing (issue 9): the clerk keeps accounts and takes money; the manager reads accounts and
@@ -233,6 +243,23 @@ ROLE_WORKSPACES: dict[Role, frozenset[str]] = {
     Role.MANAGER: frozenset({"reports", "staff", "billing"}),  # billing: read + approve
 }
 
+# --- staff and HR ---
+# HR keeps records and pays people; a manager reads records and salaries, plans rosters,
+# decides leave and reviews staff; clinicians read the roster. Everyone reaches their own
+# record, shifts, leave, payslips and finalised reviews through Perm.SELF routes (/me/...).
+_HR_MANAGER_COMMON = {
+    Perm.STAFF_READ,
+    Perm.STAFF_SALARY,
+    Perm.ROSTER_READ,
+    Perm.ROSTER_MANAGE,
+    Perm.LEAVE_DECIDE,
+    Perm.PAYROLL_READ,
+    Perm.REVIEWS_WRITE,
+}
+ROLE_PERMISSIONS[Role.HR_OFFICER] |= _HR_MANAGER_COMMON | {Perm.STAFF_MANAGE, Perm.PAYROLL_MANAGE}
+ROLE_PERMISSIONS[Role.MANAGER] |= _HR_MANAGER_COMMON
+ROLE_PERMISSIONS[Role.DOCTOR] |= {Perm.ROSTER_READ}
+ROLE_PERMISSIONS[Role.NURSE] |= {Perm.ROSTER_READ}
 
 ROLE_PERMISSIONS = {
     role: perms | _WARD_PERMISSIONS.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()

@@ -3,7 +3,7 @@ by receipt time, patients by registration time, appointments by start with docto
 status included for index-only counting). See ``hms_server/adapters/orm/reports.py``.
 
 Revision ID: 0080
-Revises: 0060
+Revises: 0070
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0080"
-down_revision: str | None = "0060"
+down_revision: str | None = "0070"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
