@@ -5,6 +5,7 @@ workspace, a 500-line invoice, and the cash-up."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -14,9 +15,11 @@ from hms_desktop.api.billing import BillingApi
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.qt import QMessageBox
 from hms_desktop.widgets.print_preview import PrintPreviewDialog
+from hms_desktop.widgets.record_table import column_is_whole
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.billing.cashup_dialog import CashUpDialog
 from hms_desktop.workspaces.billing.dialogs import PaymentDialog
+from hms_desktop.workspaces.billing.patient_panel import PatientPanel
 from hms_desktop.workspaces.billing.workspace import BillingWorkspace
 from tests.desktop.billing_fixtures import charge, price_item, register_patient, signed_in
 
@@ -265,3 +268,18 @@ def test_card_payment_waits_for_the_terminal_then_settles(
                 api.close()
     finally:
         stop_simulator(gateway)
+
+
+def test_patient_search_shows_names_mrns_and_birth_dates_whole(
+    qtbot, tasks, clerk_api, reception_api
+):
+    # Two namesakes with long names: the desk must tell them apart, never "Nowak-…".
+    family = "Nowak-Wiśniewska-Szczepańska" + uuid.uuid4().hex[:4]
+    for _ in range(2):
+        register_patient(reception_api, given="Maria-Magdalena Konstantina", family=family)
+    workspace = _workspace(qtbot, tasks, clerk_api)
+    panel = workspace.findChild(PatientPanel)
+    panel.search_edit.setText(family)
+    panel.search_now()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10000)
+    qtbot.waitUntil(lambda: all(column_is_whole(panel.table, c) for c in (0, 1, 2)), timeout=5000)

@@ -9,7 +9,6 @@ from hms_desktop.models.paged import Column
 from hms_desktop.models.patients import PatientsTableModel
 from hms_desktop.qt import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QModelIndex,
@@ -21,7 +20,7 @@ from hms_desktop.qt import (
 )
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.widgets.record_table import make_record_table
+from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 
 DEBOUNCE_MS = 250
 
@@ -76,13 +75,11 @@ class PatientPanel(QWidget):
         # and the name gets the room (it identifies the patient: never elided).
         self.model.columns[2] = Column("date_of_birth", self.tr("Born"))
         self.table = make_record_table(self, self.tr("Patients"), self.model)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(0, 112)
-        self.table.setColumnWidth(2, 88)
         for column in range(3, self.model.columnCount()):
             self.table.setColumnHidden(column, True)  # sex, phone: not needed at the desk
+        # Name, MRN and birth date are whole columns, never cut to "Adeyemi, …": two
+        # namesakes must look different (the pane widens to fit them).
+        keep_columns_whole(self.table, (0, 1, 2))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problem)
         self._debounce = QTimer(self)
