@@ -4,13 +4,12 @@ that add up. Pure reportlab; render on the task runner."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from decimal import Decimal
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from hms_contract.insurance import ClaimRead
 from hms_desktop.printing.billing_common import (
@@ -22,6 +21,7 @@ from hms_desktop.printing.billing_common import (
     grid_style,
     letterhead_block,
 )
+from hms_desktop.printing.document import render_pdf
 
 MARGIN = 12 * mm
 
@@ -116,18 +116,12 @@ def render_claim_summary(
         f"submitted {date_text(first) or '—'} · printed {printed}",
         margin=MARGIN,
     )
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
+    return render_pdf(
+        story,
         pagesize=page,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
+        margin=MARGIN,
+        on_page=on_page,
         title=f"Claim summary {batch_number or payer_name}",
         author=head.name,
         subject="Claim summary",
-        creator="HMS",
     )
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()

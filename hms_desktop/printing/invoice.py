@@ -5,12 +5,11 @@ number; a voided invoice says VOID. Pure reportlab; render on the task runner.""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from hms_contract.billing import InvoiceRead
 from hms_desktop.printing.billing_common import (
@@ -25,6 +24,7 @@ from hms_desktop.printing.billing_common import (
     money_text,
     totals_table,
 )
+from hms_desktop.printing.document import render_pdf
 
 MARGIN = 14 * mm
 
@@ -189,18 +189,12 @@ def render_invoice(
         watermark={"draft": "DRAFT", "void": "VOID"}.get(invoice.status),
         margin=MARGIN,
     )
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
+    return render_pdf(
+        story,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
+        margin=MARGIN,
+        on_page=on_page,
         title=f"Invoice {number}",
         author=head.name,
         subject="Invoice",
-        creator="HMS",
     )
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()

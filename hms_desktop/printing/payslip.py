@@ -5,12 +5,11 @@ Pure reportlab; render on the task runner."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from hms_contract.staff import PayslipRead
 from hms_desktop.printing.billing_common import (
@@ -23,6 +22,7 @@ from hms_desktop.printing.billing_common import (
     money_text,
     totals_table,
 )
+from hms_desktop.printing.document import render_pdf
 
 MARGIN = 14 * mm
 
@@ -130,18 +130,12 @@ def render_payslip(
         watermark="DRAFT" if slip.status != "final" else None,
         margin=MARGIN,
     )
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
+    return render_pdf(
+        story,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
+        margin=MARGIN,
+        on_page=on_page,
         title=f"Payslip {slip.employee_number} {period}",
         author=head.name,
         subject="Payslip",
-        creator="HMS",
     )
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()

@@ -30,13 +30,13 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
 from hms_contract.prescribing import PrescriptionRead
+from hms_desktop.printing.document import render_pdf
 from hms_desktop.printing.fonts import register_fonts
 
 MARGIN = 16 * mm
@@ -426,18 +426,12 @@ def render_prescription(
         canvas.drawRightString(A4[0] - MARGIN - 6, 9 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
+    return render_pdf(
+        story,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
+        margin=MARGIN,
+        on_page=footer,
         title=f"Prescription {number}",
         author=hospital.name,
         subject="Prescription",
-        creator="HMS",
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()

@@ -4,12 +4,11 @@ change. Pure reportlab; render on the task runner."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from hms_contract.payments import PaymentRead
 from hms_desktop.printing.billing_common import (
@@ -22,6 +21,7 @@ from hms_desktop.printing.billing_common import (
     money_text,
     totals_table,
 )
+from hms_desktop.printing.document import render_pdf
 
 MARGIN = 10 * mm
 METHODS = {
@@ -102,18 +102,12 @@ def render_receipt(
     ]
     printed = (printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
     on_page = footer(styles, f"{title} {payment.receipt_number} · printed {printed}", margin=MARGIN)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
+    return render_pdf(
+        story,
         pagesize=A5,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
+        margin=MARGIN,
+        on_page=on_page,
         title=f"{title} {payment.receipt_number}",
         author=head.name,
         subject=title,
-        creator="HMS",
     )
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()

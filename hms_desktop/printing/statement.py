@@ -4,12 +4,11 @@ Pure reportlab; render on the task runner."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from hms_contract.payments import StatementRead
 from hms_desktop.printing.billing_common import (
@@ -23,6 +22,7 @@ from hms_desktop.printing.billing_common import (
     money_text,
     totals_table,
 )
+from hms_desktop.printing.document import render_pdf
 
 MARGIN = 14 * mm
 
@@ -113,18 +113,12 @@ def render_statement(
         f"Statement · {who} · MRN {statement.patient_mrn or '—'} · printed {printed}",
         margin=MARGIN,
     )
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
+    return render_pdf(
+        story,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
+        margin=MARGIN,
+        on_page=on_page,
         title=f"Statement {statement.patient_mrn or ''}",
         author=head.name,
         subject="Statement of account",
-        creator="HMS",
     )
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
