@@ -4,9 +4,8 @@ views to contract models, and hiding patient names from roles without ``patients
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Path, Query
 from pydantic import BaseModel
 
 from hms_server.api.deps import RequestContext, requirement
@@ -23,10 +22,6 @@ Approver = requirement(Perm.BILLING_APPROVE)
 InsuranceManager = requirement(Perm.INSURANCE_MANAGE)
 SignedIn = requirement(Perm.SELF)
 
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 _NAME_FIELDS = ("patient_name", "patient_mrn")
 

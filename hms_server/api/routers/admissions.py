@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page
@@ -26,6 +26,7 @@ from hms_contract.wards import (
 )
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.domain.wards import length_of_stay_days
@@ -39,8 +40,6 @@ AdmissionsWrite = requirement(Perm.ADMISSIONS_WRITE)
 BedsManage = requirement(Perm.BEDS_MANAGE)
 Discharger = requirement(Perm.DISCHARGE)
 ClinicalRead = requirement(Perm.CLINICAL_READ)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 def admission_read(ctx: RequestContext, row: Any) -> AdmissionRead:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page, SaneDate
@@ -26,6 +26,7 @@ from hms_contract.scheduling import (
 )
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.views import combined
 from hms_server.domain.permissions import APPOINTMENT_REASON_READERS, Perm
@@ -37,8 +38,6 @@ router = APIRouter(tags=["appointments"], responses=PROBLEM_RESPONSES)
 
 ScheduleReader = requirement(Perm.SCHEDULE_READ)
 AppointmentWriter = requirement(Perm.APPOINTMENTS_WRITE)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 AppointmentSort = Annotated[
     str,
     Query(

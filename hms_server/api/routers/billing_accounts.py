@@ -19,13 +19,11 @@ from hms_contract.billing import (
 from hms_contract.common import Page
 from hms_contract.payments import AccountRead, StatementRead
 from hms_server.adapters.hospital_logo import read_logo
+from hms_server.api.params import IdPath, Limit, Offset
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     Approver,
     BillingReader,
-    IdPath,
-    Limit,
-    Offset,
     SignedIn,
     to_model,
     to_models,

@@ -12,13 +12,11 @@ from hms_contract.common import Page
 from hms_contract.payments import CashSessionOpen, CashSessionRead, CashSessionSubmit
 from hms_server.api.deps import RequestContext
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, Limit, Offset
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     BillingReader,
     Cashier,
-    IdPath,
-    Limit,
-    Offset,
     to_model,
     to_models,
 )

@@ -25,14 +25,11 @@ from hms_contract.insurance import (
     PreauthStatus,
 )
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, Limit, Offset, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     BillingReader,
-    IdPath,
     InsuranceManager,
-    Limit,
-    Offset,
-    OptionalId,
     to_model,
     to_models,
 )

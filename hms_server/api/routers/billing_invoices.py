@@ -28,15 +28,12 @@ from hms_contract.billing import (
 from hms_contract.common import Page
 from hms_server.api.deps import RequestContext
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, Limit, Offset, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     BillingReader,
     BillingWriter,
     Cashier,
-    IdPath,
-    Limit,
-    Offset,
-    OptionalId,
     to_model,
     to_models,
 )

@@ -26,14 +26,11 @@ from hms_contract.payments import (
 from hms_server.adapters.uow import Actor
 from hms_server.api.deps import PUBLIC, RequestContext, get_runtime
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, Limit, Offset, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
     BillingReader,
     Cashier,
-    IdPath,
-    Limit,
-    Offset,
-    OptionalId,
     to_model,
     to_models,
 )

@@ -13,11 +13,9 @@ from fastapi.responses import JSONResponse
 from hms_contract.billing import PriceChange, PriceItemCreate, PriceItemRead, PriceItemUpdate
 from hms_contract.common import Page
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, Limit, Offset
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.routers._billing import (
-    IdPath,
-    Limit,
-    Offset,
     PriceManager,
     PriceReader,
     to_model,

@@ -12,6 +12,7 @@ from hms_contract.access import ClinicAssignmentCreate, ClinicAssignmentRead
 from hms_contract.common import Page, SaneDate
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import clinic_assignments as svc
@@ -20,7 +21,6 @@ from hms_server.services.clinic_assignments import AssignmentView
 router = APIRouter(tags=["clinical access"], responses=PROBLEM_RESPONSES)
 
 ClinicAssigner = requirement(Perm.CLINIC_ASSIGN)
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 def assignment_read(view: AssignmentView) -> ClinicAssignmentRead:

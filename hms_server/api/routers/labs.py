@@ -20,6 +20,7 @@ from hms_contract.clinical import (
 from hms_contract.common import Page
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import Limit, Offset
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.api.views import combined, read
 from hms_server.domain.errors import ValidationFailedError
@@ -32,8 +33,6 @@ router = APIRouter(tags=["clinical"], responses=PROBLEM_RESPONSES)
 
 ClinicalRead = requirement(Perm.CLINICAL_READ)
 ClinicalWrite = requirement(Perm.CLINICAL_WRITE)
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def order_read(view: LabOrderView) -> LabOrderRead:

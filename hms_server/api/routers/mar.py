@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from hms_contract.mar import (
@@ -21,6 +21,7 @@ from hms_contract.mar import (
 )
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.errors import ValidationFailedError
 from hms_server.domain.permissions import Perm
@@ -31,7 +32,6 @@ router = APIRouter(tags=["medication administration"], responses=PROBLEM_RESPONS
 ClinicalRead = requirement(Perm.CLINICAL_READ)
 Administer = requirement(Perm.MAR_ADMINISTER)
 Prescriber = requirement(Perm.PRESCRIBE)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _aware(value: datetime | None, name: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from hms_contract.clinical import VitalsCreate, VitalsRead
@@ -35,6 +35,7 @@ from hms_contract.nursing import (
 )
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.clinical import MEASURED_VITALS
 from hms_server.domain.permissions import Perm
@@ -44,7 +45,6 @@ router = APIRouter(tags=["nursing"], responses=PROBLEM_RESPONSES)
 
 ClinicalRead = requirement(Perm.CLINICAL_READ)
 ClinicalWrite = requirement(Perm.CLINICAL_WRITE)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _task_read(ctx: RequestContext, task: Any, completed_by: str | None) -> TaskRead:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page
@@ -18,6 +18,7 @@ from hms_contract.staff import (
 )
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import payroll as service
@@ -26,7 +27,6 @@ router = APIRouter(tags=["payroll"], responses=PROBLEM_RESPONSES)
 
 PayrollReader = requirement(Perm.PAYROLL_READ)
 PayrollManager = requirement(Perm.PAYROLL_MANAGE)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _run(view: object) -> PayRunRead:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from hms_contract.common import SaneDate
 from hms_contract.scheduling import QueueBoardRead, QueueEntryRead, QueueSummary
 from hms_server.api.deps import RequestContext, requirement
+from hms_server.api.params import IdPath, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import queue as svc
@@ -21,8 +22,6 @@ router = APIRouter(prefix="/queue", tags=["queue"], responses=PROBLEM_RESPONSES)
 
 QueueReader = requirement(Perm.SCHEDULE_READ)
 QueueManager = requirement(Perm.QUEUE_MANAGE)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 def queue_entry_read(

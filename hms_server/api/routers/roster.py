@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page, SaneDate
@@ -21,6 +21,7 @@ from hms_contract.staff import (
 )
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import roster as service
@@ -31,8 +32,6 @@ RosterReader = requirement(Perm.ROSTER_READ)
 RosterManager = requirement(Perm.ROSTER_MANAGE)
 LeaveDecider = requirement(Perm.LEAVE_DECIDE)
 SignedIn = requirement(Perm.SELF)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 Days = Annotated[int, Query(ge=1, le=42, description="How many days from start (7 = a week)")]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -32,6 +32,7 @@ from hms_contract.scheduling import (
 )
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.domain.scheduling import SessionTemplate
@@ -42,8 +43,6 @@ T = TypeVar("T", bound=BaseModel)
 
 ScheduleReader = requirement(Perm.SCHEDULE_READ)
 ScheduleManager = requirement(Perm.SCHEDULE_MANAGE)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 def _read(model: type[T], row: object) -> T:

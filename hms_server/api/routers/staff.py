@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page
@@ -21,6 +21,7 @@ from hms_contract.staff import (
 )
 from hms_server.api.deps import requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath, Limit, Offset, OptionalId
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import payroll as payroll_service
@@ -32,10 +33,6 @@ StaffReader = requirement(Perm.STAFF_READ)
 StaffManager = requirement(Perm.STAFF_MANAGE)
 Reviewer = requirement(Perm.REVIEWS_WRITE)
 SignedIn = requirement(Perm.SELF)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def _staff(view: object) -> StaffRead:

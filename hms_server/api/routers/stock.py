@@ -42,6 +42,7 @@ from hms_contract.pharmacy import (
 )
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import Limit
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.permissions import Perm
 from hms_server.services import medication_codes
@@ -56,7 +57,6 @@ InventoryManager = requirement(Perm.INVENTORY_MANAGE)
 StockAdjuster = requirement(Perm.STOCK_ADJUST)
 
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from hms_contract.common import Page
@@ -30,6 +30,7 @@ from hms_contract.wards import (
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.api.deps import RequestContext, requirement
 from hms_server.api.idempotency import IdempotencyKey, run_idempotent
+from hms_server.api.params import IdPath
 from hms_server.api.problems import PROBLEM_RESPONSES
 from hms_server.domain.errors import NotFoundError
 from hms_server.domain.permissions import Perm
@@ -42,7 +43,6 @@ WardsRead = requirement(Perm.WARDS_READ)
 WardsAdmin = requirement(Perm.WARDS_ADMIN)
 BedsManage = requirement(Perm.BEDS_MANAGE)
 ClinicalRead = requirement(Perm.CLINICAL_READ)
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def bed_read(ctx: RequestContext, entry: svc.BoardEntry) -> BedRead:
