@@ -184,7 +184,23 @@ def _on_integrity_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(409, "conflict", "Conflict", f"The change violates {name}.")
 
 
+# A deadlock victim or a serialization failure: the database is fine, two requests touched
+# the same rows at the same moment and this one was rolled back whole. Saying "not
+# reachable" would send IT looking for an outage; the user only needs to try again.
+_CONCURRENCY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
 def _on_database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in _CONCURRENCY_SQLSTATES:
+        log.info("concurrent change rolled back: %s", type(getattr(exc, "orig", exc)).__name__)
+        return problem(
+            503,
+            "concurrent_change",
+            "Try again",
+            "Another change to the same records happened at the same moment; "
+            "nothing was saved. Try again.",
+            headers={"Retry-After": "1"},
+        )
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem(
         503,

@@ -3,10 +3,8 @@ them (the gateway must reach the server's webhook, so that one is a real uvicorn
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from hms_server.adapters.billing import local_simulators
 
 API_KEY = "sim-gateway-key-" + "k" * 16
 WEBHOOK_SECRET = "whsec-" + "s" * 32
@@ -36,26 +36,9 @@ class Simulator:
 
 
 def start_simulator(module: str, *args: str) -> Simulator:
-    process = subprocess.Popen(
-        [sys.executable, "-m", f"hms_server.adapters.billing.{module}", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line: list[str] = []
-    reader = threading.Thread(
-        target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
-        daemon=True,
-    )
-    reader.start()
-    reader.join(timeout=30)
-    if not line or not line[0].startswith("READY "):
-        process.kill()
-        errors = process.stderr.read() if process.stderr else ""
-        raise RuntimeError(f"{module} did not start: {errors}")
-    info = json.loads(line[0][len("READY ") :])
-    return Simulator(process, info["url"], f"http://127.0.0.1:{info['port']}")
+    """The product's own launcher (the demo's), so the tests start them the same way."""
+    running = local_simulators.start_simulator(module, *args)
+    return Simulator(running.process, running.url, running.control)
 
 
 def stop_simulator(sim: Simulator) -> None:

@@ -11,9 +11,20 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 R = TypeVar("R")
+
+DEADLOCK_DETECTED = "40P01"
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL chose this transaction's statement as a deadlock's victim."""
+    return (
+        isinstance(exc, OperationalError)
+        and getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED
+    )
 
 
 class Repository:
@@ -31,6 +42,26 @@ class Repository:
     def stage(self, row: Any) -> None:
         """Stage a new row; it is written with the next flush (or the commit)."""
         self.session.add(row)
+
+    def insert_in_savepoint(self, row: Any, attempts: int = 5) -> None:
+        """Insert ``row`` in a savepoint; a constraint violation raises ``IntegrityError``
+        with the transaction still usable.
+
+        Two concurrent inserts that clash on an exclusion constraint can each wait for the
+        other (PostgreSQL inserts the index entry, then checks for conflicts), and one is
+        chosen as a deadlock victim. Its savepoint is rolled back and the insert tried
+        again: the retry now waits for the other transaction and gets the true answer (a
+        violation if the other committed, success if it rolled back) instead of a 5xx.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+                    self.session.flush()
+                return
+            except OperationalError as exc:
+                if not is_deadlock(exc) or attempt == attempts:
+                    raise
 
     def add_all(self, rows: list[Any]) -> None:
         self.session.add_all(rows)

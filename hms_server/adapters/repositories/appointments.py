@@ -113,9 +113,7 @@ class AppointmentRepository(Repository):
         replaced and retried."""
         for _attempt in range(3):
             try:
-                with self.session.begin_nested():
-                    self.session.add(appointment)
-                    self.session.flush()
+                self.insert_in_savepoint(appointment)
                 return None
             except IntegrityError as exc:
                 rule = _violated(exc)

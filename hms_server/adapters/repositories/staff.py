@@ -145,9 +145,7 @@ class StaffRepository(Repository):
     def try_insert_shift(self, shift: StaffShift) -> bool:
         """Insert in a savepoint: True if written, False if an overlapping shift won."""
         try:
-            with self.session.begin_nested():
-                self.session.add(shift)
-                self.session.flush()
+            self.insert_in_savepoint(shift)
         except IntegrityError as exc:
             diag = getattr(exc.orig, "diag", None)
             if (

@@ -77,7 +77,8 @@ def test_the_demo_sends_messages_and_stops_cleanly_on_ctrl_c(tmp_path):
                 assert time.monotonic() < deadline, "no message went out"
                 time.sleep(1)
         finally:
-            os.killpg(demo.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+            if demo.poll() is None:  # a demo that failed to start has already exited
+                os.killpg(demo.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
             demo.wait(120)
     text = log.read_text(errors="replace")
     assert demo.returncode == 0, text

@@ -49,7 +49,7 @@ def _race(factory, settings, attempts):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             outcome = exc.code
         except Exception as exc:
-            outcome = f"crash:{type(exc).__name__}"
+            outcome = f"crash:{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         with lock:
             outcomes.append(outcome)
 
