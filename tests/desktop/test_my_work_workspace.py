@@ -170,6 +170,8 @@ def test_the_record_and_the_next_four_weeks_of_shifts_by_week(
         )
     ]
     assert my_work.shifts.tree.topLevelItem(0).text(1) == "1 shift(s)"
+    tree = my_work.shifts.tree
+    assert all(tree.columnWidth(c) >= tree.sizeHintForColumn(c) for c in range(4))
     assert str(zone.key) in my_work.shifts.range_label.text()
     assert not my_work.shifts.empty.isVisible()
 
@@ -200,7 +202,7 @@ def test_leave_dialog_names_shifts_checks_dates_and_shows_the_overlap_refusal(
     assert not qt_object_alive(dialog) or not dialog.isVisible()  # closed on success
     row = leave.model.row_item(0)
     assert (row.kind, row.starts_on, row.ends_on, row.status) == ("annual", first, last, "pending")
-    assert leave.model.data(leave.model.index(0, 4)) == "⏳ Pending"
+    assert leave.model.data(leave.model.index(0, 4)) == "○ Pending"
     # The same days again: the server refuses and the dialog, still open, says why.
     again = leave.request_leave()
     again.starts.setDate(again.starts.date().fromString(last.isoformat(), "yyyy-MM-dd"))

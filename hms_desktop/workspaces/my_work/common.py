@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hms_desktop.api.staff import StaffApi
-from hms_desktop.qt import QDate, QVBoxLayout, QWidget
+from hms_desktop.qt import QDate, QLabel, Qt, QVBoxLayout, QWidget
 from hms_desktop.widgets.problems import ProblemLabel
 from hms_desktop.workspaces import WorkspaceContext
 
@@ -39,6 +39,22 @@ class MyPanel(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 4, 0, 0)
         self.problem = ProblemLabel(self)
+
+    def empty_note(self, text: str) -> QLabel:
+        """What an empty list means and what to do, shown in the list's place (top left)."""
+        label = QLabel(text, self)
+        label.setWordWrap(True)
+        label.setProperty("role", "hint")
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        label.setContentsMargins(4, 12, 4, 4)
+        label.setAccessibleName(self.tr("Nothing to show"))
+        label.hide()
+        return label
+
+    def show_empty(self, body: QWidget, note: QLabel, empty: bool) -> None:
+        """Either the list or the note saying why it is empty."""
+        body.setVisible(not empty)
+        note.setVisible(empty)
 
     def run(
         self,

@@ -23,7 +23,8 @@ from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.my_work.common import MyPanel, day_text
 from hms_desktop.workspaces.my_work.leave_dialog import RequestLeaveDialog
 
-STATUS_MARK = {"pending": "⏳", "approved": "✔", "declined": "✖", "cancelled": "–"}
+# A shape beside the word (the word alone carries the meaning; DejaVu has these glyphs).
+STATUS_MARK = {"pending": "○", "approved": "✔", "declined": "✖", "cancelled": "–"}
 
 
 class LeavePanel(MyPanel):
@@ -56,13 +57,11 @@ class LeavePanel(MyPanel):
         )
         self.table = make_record_table(self, self.tr("My leave requests"), self.model)
         keep_columns_whole(self.table, (0, 1, 2, 3, 4))
-        self.empty = QLabel(
-            self.tr("You have not asked for leave yet. Use “Request leave…” to ask."), self
+        self.empty = self.empty_note(
+            self.tr("You have not asked for leave yet. Use “Request leave…” (Ctrl+N) to ask.")
         )
-        self.empty.setProperty("role", "hint")
-        self.empty.hide()
         self.layout_.addWidget(self.table, 1)
-        self.layout_.addWidget(self.empty)
+        self.layout_.addWidget(self.empty, 1)
         self.layout_.addWidget(self.problem)
         self.request_button.clicked.connect(self.request_leave)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.request_leave)
@@ -81,7 +80,7 @@ class LeavePanel(MyPanel):
         self.count.setText(
             self.tr("{n} requests, {p} waiting for a decision").format(n=len(rows), p=pending)
         )
-        self.empty.setVisible(not rows)
+        self.show_empty(self.table, self.empty, not rows)
 
     def request_leave(self) -> RequestLeaveDialog:
         """Open the dialog (window-modal); it stays open until the server accepted."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hms_contract.staff import ReviewRead
 from hms_desktop.api.staff import StaffApi
 from hms_desktop.models.staff import Col, RowsModel
-from hms_desktop.qt import QLabel, QSplitter, Qt, QTextBrowser, QWidget
+from hms_desktop.qt import QSplitter, Qt, QTextBrowser, QWidget
 from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.my_work.common import MyPanel, day_text
@@ -41,16 +41,15 @@ class ReviewsPanel(MyPanel):
         splitter.addWidget(self.text)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        self.empty = QLabel(
+        self.splitter = splitter
+        self.empty = self.empty_note(
             self.tr(
-                "No finalised reviews yet. A review shows here once your reviewer finalises it."
-            ),
-            self,
+                "No finalised reviews yet. A performance review shows here once your reviewer "
+                "has finalised it; drafts are not shown."
+            )
         )
-        self.empty.setProperty("role", "hint")
-        self.empty.hide()
         self.layout_.addWidget(splitter, 1)
-        self.layout_.addWidget(self.empty)
+        self.layout_.addWidget(self.empty, 1)
         self.layout_.addWidget(self.problem)
         self.table.selectionModel().currentRowChanged.connect(self._on_selected)
 
@@ -60,7 +59,7 @@ class ReviewsPanel(MyPanel):
     def _show(self, reviews: list[ReviewRead]) -> None:
         reviews = sorted(reviews, key=lambda r: r.period_end, reverse=True)
         self.model.set_rows(reviews)
-        self.empty.setVisible(not reviews)
+        self.show_empty(self.splitter, self.empty, not reviews)
         if reviews:
             self.table.selectRow(0)
         else:

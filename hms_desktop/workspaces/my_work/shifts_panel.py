@@ -59,12 +59,14 @@ class ShiftsPanel(MyPanel):
         self.tree.setUniformRowHeights(True)
         for column, width in enumerate((260, 110, 110, 200)):
             self.tree.setColumnWidth(column, width)
-        self.empty = QLabel(self)
-        self.empty.setWordWrap(True)
-        self.empty.setProperty("role", "hint")
-        self.empty.hide()
+        self.empty = self.empty_note(
+            self.tr(
+                "No shifts are rostered for you in the next four weeks. The roster is planned "
+                "by HR and your manager; ask them if you expected shifts here."
+            )
+        )
         self.layout_.addWidget(self.tree, 1)
-        self.layout_.addWidget(self.empty)
+        self.layout_.addWidget(self.empty, 1)
         self.layout_.addWidget(self.problem)
 
     def reload(self) -> None:
@@ -103,13 +105,10 @@ class ShiftsPanel(MyPanel):
             for shift in shifts:
                 week.addChild(self._shift_item(shift))
             week.setExpanded(True)
-        self.empty.setVisible(not self.shifts)
-        self.empty.setText(
-            self.tr(
-                "No shifts are rostered for you in the next four weeks. The roster is planned "
-                "by HR and your manager; ask them if you expected shifts here."
-            )
-        )
+        for column in range(4):  # day, kind, hours and place are never cut short
+            self.tree.resizeColumnToContents(column)
+            self.tree.setColumnWidth(column, max(self.tree.columnWidth(column) + 16, 110))
+        self.show_empty(self.tree, self.empty, not self.shifts)
         self.sig_loaded.emit(self.shifts)
 
     def _shift_item(self, shift: ShiftRead) -> QTreeWidgetItem:

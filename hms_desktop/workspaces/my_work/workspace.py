@@ -220,12 +220,15 @@ class MyWorkWorkspace(QWidget):
         if not self.linked:
             return []
         return [
-            ("leave", lambda: self.show_tab("leave")),
+            ("leave", lambda: self._show_only("leave")),
             ("request-leave", self._leave_dialog),
-            ("payslips", lambda: self.show_tab("payslips")),
+            ("payslips", lambda: self._show_only("payslips")),
             ("payslip", self._payslip_preview),
-            ("reviews", lambda: self.show_tab("reviews")),
+            ("reviews", lambda: self._show_only("reviews")),
         ]
+
+    def _show_only(self, name: str) -> None:
+        self.show_tab(name)  # returns nothing, so the tour grabs the whole window
 
     def _leave_dialog(self) -> QWidget:
         self.show_tab("leave")

@@ -55,7 +55,6 @@ class LinkSignInDialog(QDialog):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(self.tr("Username or name"))
         self.search.setAccessibleName(self.tr("Find sign-in"))
-        self.search.setText(record.full_name.split()[0] if record.full_name.split() else "")
         self.unlinked_only = QCheckBox(self.tr("Not linked yet only"), self)
         self.unlinked_only.setChecked(True)
         self.unlinked_only.setAccessibleName(self.tr("Not linked yet only"))
@@ -82,6 +81,18 @@ class LinkSignInDialog(QDialog):
         self.table = make_record_table(self, self.tr("Sign-ins"), self.model)
         keep_columns_whole(self.table, (0, 1))
         layout.addWidget(self.table, 1)
+        self.empty = QLabel(
+            self.tr(
+                "No sign-in matches. Untick “Not linked yet only” to see sign-ins linked to "
+                "other records; an account that does not exist yet is created by the "
+                "administrator (Administration → Users)."
+            ),
+            self,
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setProperty("role", "hint")
+        self.empty.hide()
+        layout.addWidget(self.empty)
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
         self.buttons = QDialogButtonBox(
@@ -125,6 +136,7 @@ class LinkSignInDialog(QDialog):
             else self.tr("first {shown} of {n}; type to narrow").format(shown=shown, n=page.total)
         )
         self.ok_button.setEnabled(False)
+        self.empty.setVisible(not page.items)
         if page.items:
             self.table.selectRow(0)
 
