@@ -103,7 +103,7 @@ class StaffWorkspace(QWidget):
     def _on_pay_run_event(self, _type: str, data: dict) -> None:
         if self._loaded_tab(self.payroll):
             selected = self.payroll.selected_run()
-            self.payroll.reload(selected.id if selected else data.get("pay_run_id"))
+            self.payroll.reload(None if selected else data.get("pay_run_id"))
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour hook: the first person in the directory opened."""
