@@ -1,4 +1,5 @@
-"""FHIR R4 clinical resources: Encounter, Observation (vitals and lab results), Condition
+"""FHIR R4 clinical resources: Encounter (visits, and inpatient stays completed from their
+admission by ``fhir.inpatient``), Observation (vitals and lab results), Condition
 (ICD-10-CM), AllergyIntolerance and MedicationRequest.
 
 Search requires ``patient`` (``Patient/123`` or ``123``): a search across patients would
@@ -512,9 +513,10 @@ RESOURCE_TYPES = (
         "Encounter",
         _read_encounter,
         _search_encounter,
-        (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished")),
+        (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished, cancelled")),
         Perm.CLINICAL_READ,
-        "Visits; search requires patient.",
+        "Visits and inpatient stays (class IMP with ward/bed locations; an admission without "
+        "an attending doctor yet is adm-<admission id>); search requires patient.",
     ),
     ResourceType(
         "Observation",
