@@ -120,7 +120,7 @@ def test_dispensing_with_scan_checks_and_label_preview(
     dialog.scan_edit.setText(gs1(setup["gtin"], "SOON" + setup["code"][-4:]))
     dialog.scan_edit.returnPressed.emit()
     qtbot.waitUntil(lambda: dialog.table.item(0, COL_SCAN).text().startswith("✓"), timeout=10000)
-    qtbot.waitUntil(dialog.dispense_button.isEnabled, timeout=5000)
+    qtbot.waitUntil(dialog.dispense_button.isEnabled, timeout=15000)
     dialog.dispense()
     qtbot.waitUntil(lambda: tab.history_model.rowCount() == 1, timeout=10000)
     _dispense, line = tab.history_model.row_item(0)
