@@ -210,7 +210,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
 }
 
-WORKSPACE_ORDER = (
+WORKSPACE_ORDER: tuple[str, ...] = (
     "reception",
     "clinical",
     "ward",
