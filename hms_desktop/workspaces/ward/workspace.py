@@ -109,8 +109,17 @@ class WardWorkspace(QWidget):
         self.due_view = QListView(self)
         self.due_view.setModel(self.due_model)
         self.due_view.setAccessibleName(self.tr("Due now"))
+        # Two lines an item (when and whom, then what), wrapped to the pane: never a
+        # horizontal scroll bar, never a medicine cut off.
+        self.due_view.setWordWrap(True)
+        self.due_view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.due_view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.due_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.due_view.setSpacing(1)
         self.due_view.activated.connect(self._on_due_activated)
         self.mine_list = QListWidget(self)
+        self.mine_list.setWordWrap(True)
+        self.mine_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.mine_list.setAccessibleName(self.tr("My patients"))
         self.mine_list.itemActivated.connect(self._on_mine_activated)
         lists = QTabWidget(self)
