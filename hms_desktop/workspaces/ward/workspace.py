@@ -115,7 +115,7 @@ class WardWorkspace(QWidget):
         self.due_view.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.due_view.setResizeMode(QListView.ResizeMode.Adjust)
         self.due_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.due_view.setSpacing(1)
+        self.due_view.setAlternatingRowColors(True)
         self.due_view.activated.connect(self._on_due_activated)
         self.mine_list = QListWidget(self)
         self.mine_list.setWordWrap(True)
