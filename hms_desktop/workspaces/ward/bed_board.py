@@ -136,12 +136,17 @@ class BedTileDelegate(QStyledItemDelegate):
     def alert_lines(self, bed: BedRead, font: QFont, width: int) -> list[str]:
         """The alert lines a tile of ``width`` pixels shows for ``bed`` (what ``paint``
         draws; tests read it)."""
-        _lines, chips = self._text_lines(bed)
-        lines, hidden = self._chip_lines(chips, font, width)
+        lines, hidden = self.alert_chip_lines(bed, font, width)
         texts = [CHIP_GAP.join(c.text for c in line) for line in lines]
         if hidden:
             texts[-1] += " " + self.tr("+{n}").format(n=hidden)
         return texts
+
+    def alert_chip_lines(
+        self, bed: BedRead, font: QFont, width: int
+    ) -> tuple[list[list[AlertChip]], int]:
+        """The chips on each alert line of ``bed``'s tile, and how many did not fit."""
+        return self._chip_lines(self._text_lines(bed)[1], font, width)
 
     def _chip_lines(
         self, chips: Sequence[AlertChip], font: QFont, width: int
