@@ -16,7 +16,7 @@ window (before the last hour, which the other seeds' own registrations fill).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import bindparam, column, func, select, table, text, union_all, update
 from sqlalchemy.orm import Session
@@ -32,8 +32,14 @@ SHARE = 0.12  # of all patients registered in the last DAYS days
 OPENS, CLOSES = time(8), time(17, 30)  # the registration desk's hours
 
 
-def first_activity(session: Session) -> dict[int, datetime]:
-    """Each patient's earliest timestamp in any table with a ``patient_id`` column."""
+# Dates that record care (a bed day, a charge's service, an invoice), unlike onset dates or
+# an insurance policy's validity, which may lie before a patient came to the hospital.
+CARE_DATES = (("bed_days", "day"), ("charges", "service_date"), ("invoices", "issued_on"))
+
+
+def first_activity(session: Session, zone: tzinfo = UTC) -> dict[int, datetime]:
+    """Each patient's earliest timestamp in any table with a ``patient_id`` column, or
+    the start (in ``zone``) of the earliest of their ``CARE_DATES``."""
     pairs = session.execute(
         text(
             "SELECT c.table_name, c.column_name FROM information_schema.columns c "
@@ -45,8 +51,28 @@ def first_activity(session: Session) -> dict[int, datetime]:
             "AND c.data_type = 'timestamp with time zone' ORDER BY 1, 2"
         )
     ).all()
+    found: dict[int, datetime] = {}
+    for name, day in CARE_DATES:
+        source = table(name, column("patient_id"), column(day))
+        exists = session.execute(
+            text(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = :t AND column_name = :c"
+            ),
+            {"t": name, "c": day},
+        ).first()
+        if exists is None:
+            continue
+        for patient, earliest in session.execute(
+            select(source.c.patient_id, func.min(source.c[day]))
+            .where(source.c.patient_id.is_not(None))
+            .group_by(source.c.patient_id)
+        ):
+            at = datetime.combine(earliest, time(0), zone)
+            if patient not in found or at < found[patient]:
+                found[patient] = at
     if not pairs:
-        return {}
+        return found
     parts = []
     for name, stamp in pairs:
         source = table(name, column("patient_id"), column(stamp))  # quoted by SQLAlchemy
@@ -59,7 +85,10 @@ def first_activity(session: Session) -> dict[int, datetime]:
     rows = session.execute(
         select(every.c.patient_id, func.min(every.c.at)).group_by(every.c.patient_id)
     ).all()
-    return {patient: at for patient, at in rows if at is not None}
+    for patient, at in rows:
+        if at is not None and (patient not in found or at < found[patient]):
+            found[patient] = at
+    return found
 
 
 def _office_hours_between(ctx: SeedContext, lo: datetime, hi: datetime) -> datetime:
@@ -88,7 +117,7 @@ def seed(ctx: SeedContext) -> None:
             {"lo": start, "hi": now - timedelta(hours=1)},
         ).first()
         patients = list(session.scalars(text("SELECT id FROM patients ORDER BY id")))
-        first = first_activity(session)
+        first = first_activity(session, hospital.zone)
     if done is not None or not patients:
         return
     # Registered before anything happened to them, with a day's room inside the window.

@@ -97,7 +97,7 @@ def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
         assert counts["unregistered"] == 0 and counts["offer_messages"] >= 1, counts
     # Nobody was seen, booked, admitted or prescribed for before they registered.
     with Session(fresh_db.owner_engine) as session:
-        first = first_activity(session)
+        first = first_activity(session, runtime.hospital.zone)
         registered = dict(session.execute(text("SELECT id, created_at FROM patients")).all())
     early = {p: (registered[p], at) for p, at in first.items() if at < registered[p]}
     assert early == {}

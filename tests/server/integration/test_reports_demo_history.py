@@ -84,7 +84,7 @@ def test_history_fills_the_last_weeks_and_keeps_every_rule(fresh_db):
     assert totals["registrations"] == recent[1] >= 1, (totals, recent)
     # ... and nobody was booked or admitted before they registered.
     with Session(fresh_db.owner_engine) as session:
-        first = registrations.first_activity(session)
+        first = registrations.first_activity(session, runtime.hospital.zone)
         registered = dict(session.execute(text("SELECT id, created_at FROM patients")).all())
     assert {p for p, at in first.items() if at < registered[p]} == set()
     # 3 doctors x 5-9 patients x ~25 clinic days in the last 30.
