@@ -82,6 +82,8 @@ class BedTileDelegate(QStyledItemDelegate):
             self._fills[status] = fill
         self._fonts: dict[str, tuple[QFont, QFont, QFontMetrics, QFontMetrics]] = {}
         self._lines: dict[int, tuple[object, tuple[str, ...], list[AlertChip]]] = {}
+        # (row object id, font, width) → (row object, chip lines, chips left off)
+        self._layouts: dict[tuple[int, str, int], tuple[object, list[list[AlertChip]], int]] = {}
         self._white = QColor("white")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
@@ -145,8 +147,17 @@ class BedTileDelegate(QStyledItemDelegate):
     def alert_chip_lines(
         self, bed: BedRead, font: QFont, width: int
     ) -> tuple[list[list[AlertChip]], int]:
-        """The chips on each alert line of ``bed``'s tile, and how many did not fit."""
-        return self._chip_lines(self._text_lines(bed)[1], font, width)
+        """The chips on each alert line of ``bed``'s tile, and how many did not fit;
+        cached like the text lines (a repaint measures nothing)."""
+        key = (id(bed), font.key(), width)
+        cached = self._layouts.get(key)
+        if cached is not None and cached[0] is bed:
+            return cached[1], cached[2]
+        lines, hidden = self._chip_lines(self._text_lines(bed)[1], font, width)
+        if len(self._layouts) > 5000:
+            self._layouts.clear()
+        self._layouts[key] = (bed, lines, hidden)
+        return lines, hidden
 
     def _chip_lines(
         self, chips: Sequence[AlertChip], font: QFont, width: int
@@ -173,7 +184,7 @@ class BedTileDelegate(QStyledItemDelegate):
         )
         if bed is None:
             return
-        (status_text, first, second), chips = self._text_lines(bed)
+        (status_text, first, second), _chips = self._text_lines(bed)
         base, bold, metrics, bold_metrics = self._fonts_for(option.font)
         colour = self._colours.get(bed.status, self._colours["blocked"])
         palette = option.palette
@@ -219,7 +230,7 @@ class BedTileDelegate(QStyledItemDelegate):
                 Qt.AlignmentFlag.AlignLeft,
                 second,
             )
-            self._paint_chips(painter, option.font, chips, body, line, text)
+            self._paint_chips(painter, option.font, bed, body, line, text)
         else:
             painter.setFont(base)
             painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, first)
@@ -238,14 +249,14 @@ class BedTileDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         font: QFont,
-        chips: Sequence[AlertChip],
+        bed: BedRead,
         body: QRect,
         line: int,
         text: QColor,
     ) -> None:
         """The alert chips under the details, each whole: urgent ones red and bold."""
         base, bold, metrics, bold_metrics = self._fonts_for(font)
-        lines, hidden = self._chip_lines(chips, font, body.width())
+        lines, hidden = self.alert_chip_lines(bed, font, body.width())
         gap = metrics.horizontalAdvance(CHIP_GAP)
         for row, chips_of_line in enumerate(lines):
             top = body.top() + (2 + row) * line
