@@ -68,6 +68,8 @@ def first_activity(session: Session, zone: tzinfo = UTC) -> dict[int, datetime]:
             .where(source.c.patient_id.is_not(None))
             .group_by(source.c.patient_id)
         ):
+            if earliest is None:  # e.g. only draft invoices, not issued yet
+                continue
             at = datetime.combine(earliest, time(0), zone)
             if patient not in found or at < found[patient]:
                 found[patient] = at
