@@ -27,6 +27,7 @@ from reportlab.platypus import (
 
 from hms_contract.nursing import HandoverReport
 from hms_contract.wards import DischargeSummaryRead
+from hms_desktop.plurals import plural
 from hms_desktop.printing.fonts import register_fonts
 
 INK = colors.HexColor("#1f2933")
@@ -138,7 +139,7 @@ def render_discharge_summary(doc: DischargeSummaryRead) -> bytes:
             [
                 ("Admitted", _when(a.admitted_at)),
                 ("Discharged", _when(a.discharged_at)),
-                ("Length of stay", f"{a.days_in} day(s)"),
+                ("Length of stay", plural(a.days_in, f"{a.days_in} day", f"{a.days_in} days")),
                 ("Ward and bed", stays or "—"),
                 ("Attending doctor", a.attending_doctor_name or "—"),
                 ("Reason", a.reason or "—"),
@@ -267,8 +268,10 @@ def render_handover(report: HandoverReport) -> bytes:
     story = [
         _p(f"Shift handover — {report.ward_name} ({report.ward_code})", s["title"]),
         _p(
-            f"{report.shift.title()} shift · printed {generated} · {report.occupied} "
-            f"patient(s), {report.free} free bed(s)",
+            f"{report.shift.title()} shift · printed {generated} · "
+            + plural(report.occupied, "1 patient", f"{report.occupied} patients")
+            + ", "
+            + plural(report.free, "1 free bed", f"{report.free} free beds"),
             s["small"],
         ),
         Spacer(1, 3 * mm),

@@ -20,6 +20,8 @@ from pathlib import Path
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
+from hms_desktop.plurals import plural
+
 # Print support and painting are only needed here; see the note in the final report about
 # moving them into hms_desktop.qt.
 from hms_desktop.qt import (
@@ -212,7 +214,13 @@ class PrintPreviewDialog(QDialog):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self._pages_layout.addWidget(label)
             self._page_labels.append(label)
-        self.pages_label.setText(self.tr("%n page(s)", "", len(images)))
+        self.pages_label.setText(
+            plural(
+                len(images),
+                self.tr("%n page", "", len(images)),
+                self.tr("%n pages", "", len(images)),
+            )
+        )
         self.print_button.setEnabled(bool(images))
         self.save_button.setEnabled(True)
         self._apply_zoom()

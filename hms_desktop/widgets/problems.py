@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from hms_desktop.api.errors import ApiProblem, ServerUnavailableError, UnexpectedAnswerError
+from hms_desktop.plurals import plural
 from hms_desktop.qt import QHBoxLayout, QLabel, Qt, QWidget, translate
 
 
 def format_wait(seconds: int) -> str:
-    if seconds >= 120:
-        return translate("Problems", "%n minute(s)").replace("%n", str((seconds + 59) // 60))
-    return translate("Problems", "%n second(s)").replace("%n", str(seconds))
+    if seconds >= 120:  # always two or more minutes
+        return translate("Problems", "%n minutes").replace("%n", str((seconds + 59) // 60))
+    return plural(
+        seconds, translate("Problems", "%n second"), translate("Problems", "%n seconds")
+    ).replace("%n", str(seconds))
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:

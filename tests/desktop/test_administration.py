@@ -289,7 +289,7 @@ def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, adm
     assert tab is not None  # administrators review break-the-glass
     workspace.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.model.total == 2 and not tab.model.loading, timeout=15000)
-    assert tab.count_label.text() == "2 emergency access(es) to review"
+    assert tab.count_label.text() == "2 emergency accesses to review"
     model = tab.model
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     # Who, whom (MRN and name), why, how often, from where, not yet reviewed.

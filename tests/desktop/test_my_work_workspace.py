@@ -169,7 +169,7 @@ def test_the_record_and_the_next_four_weeks_of_shifts_by_week(
             "",
         )
     ]
-    assert my_work.shifts.tree.topLevelItem(0).text(1) == "1 shift(s)"
+    assert my_work.shifts.tree.topLevelItem(0).text(1) == "1 shift"
     tree = my_work.shifts.tree
     assert all(tree.columnWidth(c) >= tree.sizeHintForColumn(c) for c in range(4))
     assert str(zone.key) in my_work.shifts.range_label.text()
@@ -193,7 +193,7 @@ def test_leave_dialog_names_shifts_checks_dates_and_shows_the_overlap_refusal(
     last = today + timedelta(days=3)
     dialog.ends.setDate(dialog.ends.date().fromString(last.isoformat(), "yyyy-MM-dd"))
     assert dialog.ok_button.isEnabled()
-    assert "rostered for 1 shift(s)" in dialog.on_shift.text()
+    assert "rostered for 1 shift in" in dialog.on_shift.text()
     assert "Day 07:00–15:00" in dialog.on_shift.text()
     dialog.kind.setCurrentIndex(dialog.kind.findData("annual"))
     dialog.reason.setPlainText("Family visit")

@@ -79,7 +79,7 @@ def test_duplicates_tab_lists_the_flag_with_a_readable_reason(workspace, server)
     assert row[1] == f"Nowak, Zofia\n{server.old.mrn} · born 1950-02-01"
     assert row[2].startswith("Same date of birth and a similar name.\n")
     assert row[2].endswith(", booked online")
-    assert panel.flags_label.text() == "1 pair(s) of records to review"
+    assert panel.flags_label.text() == "1 pair of records to review"
 
 
 def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(

@@ -170,7 +170,7 @@ def test_print_preview_renders_the_id_label(qtbot, workspace):
     text = pypdfium2.PdfDocument(dialog.pdf)[0].get_textpage().get_text_range()
     assert "MRN000013" in text and "FAMILY012" in text
     assert "Fake General Hospital" in text  # the hospital's name from GET /me
-    assert dialog.pages_label.text() == "1 page(s)"
+    assert dialog.pages_label.text() == "1 page"
     assert dialog.page_labels[0].pixmap().width() > 100
     assert dialog.print_button.isEnabled()
     dialog.reject()

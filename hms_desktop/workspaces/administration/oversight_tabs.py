@@ -13,6 +13,7 @@ from hms_desktop.models.oversight import (
     BreakGlassTableModel,
     MessagesTableModel,
 )
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QCheckBox,
     QComboBox,
@@ -127,9 +128,18 @@ class BreakGlassTab(QWidget):
 
     def _on_total(self, total: int) -> None:
         if self.unreviewed_check.isChecked():
-            self.count_label.setText(self.tr("%n emergency access(es) to review", "", total))
+            text = plural(
+                total,
+                self.tr("%n emergency access to review", "", total),
+                self.tr("%n emergency accesses to review", "", total),
+            )
         else:
-            self.count_label.setText(self.tr("%n emergency access(es)", "", total))
+            text = plural(
+                total,
+                self.tr("%n emergency access", "", total),
+                self.tr("%n emergency accesses", "", total),
+            )
+        self.count_label.setText(text)
 
     def selected(self) -> BreakGlassRead | None:
         index = self.table.currentIndex()
@@ -208,7 +218,9 @@ class OutboxTab(QWidget):
         self.problem = ProblemLabel(self)
         layout.addWidget(self.problem)
         self.model.sig_total_changed.connect(
-            lambda n: self.count_label.setText(self.tr("%n message(s)", "", n))
+            lambda n: self.count_label.setText(
+                plural(n, self.tr("%n message", "", n), self.tr("%n messages", "", n))
+            )
         )
         self.model.sig_load_failed.connect(self.problem.show_error)
         self.model.modelReset.connect(self._update_actions)

@@ -12,6 +12,7 @@ from hms_desktop.api.billing import BillingApi
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.billing import format_amount
 from hms_desktop.models.patients import dob_text, full_name, sex_text
+from hms_desktop.plurals import plural
 from hms_desktop.printing.claim_summary import render_claim_summary
 from hms_desktop.printing.invoice import render_invoice
 from hms_desktop.printing.receipt import render_receipt
@@ -577,9 +578,11 @@ class BillingWorkspace(QWidget):
     def submit_claims(self, payer_id: int) -> None:
         def done(batch: Any) -> None:
             self._say(
-                self.tr("Batch {n}: {count} claim(s) adjudicated.").format(
-                    n=batch.number, count=len(batch.claims)
-                )
+                plural(
+                    len(batch.claims),
+                    self.tr("Batch {n}: {count} claim adjudicated."),
+                    self.tr("Batch {n}: {count} claims adjudicated."),
+                ).format(n=batch.number, count=len(batch.claims))
             )
             self.claims.reload()
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from hms_contract.staff import ShiftRead
 from hms_desktop.api.staff import LeaveOverlapError
 from hms_desktop.models.staff import LEAVE_KIND_TEXT, STATUS_TEXT, shift_text
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QComboBox,
     QDateEdit,
@@ -111,7 +112,13 @@ class RequestLeaveDialog(QDialog):
         self.dates_error.setText(self.tr("The last day is before the first day."))
         self.ok_button.setEnabled(not wrong)
         self.days.setText(
-            "" if wrong else self.tr("%n calendar day(s)", "", (last - first).days + 1)
+            ""
+            if wrong
+            else plural(
+                (last - first).days + 1,
+                self.tr("%n calendar day", "", (last - first).days + 1),
+                self.tr("%n calendar days", "", (last - first).days + 1),
+            )
         )
         rostered = [
             s for s in self.shifts if first <= s.starts_at.astimezone(self.zone).date() <= last
@@ -126,11 +133,20 @@ class RequestLeaveDialog(QDialog):
             for s in rostered
         ]
         self.on_shift.setText(
-            self.tr(
-                "You are rostered for %n shift(s) in these days. You may still ask; your "
-                "manager has to move them before approving:",
-                "",
+            plural(
                 len(rostered),
+                self.tr(
+                    "You are rostered for %n shift in these days. You may still ask; your "
+                    "manager has to move it before approving:",
+                    "",
+                    len(rostered),
+                ),
+                self.tr(
+                    "You are rostered for %n shifts in these days. You may still ask; your "
+                    "manager has to move them before approving:",
+                    "",
+                    len(rostered),
+                ),
             )
             + "\n"
             + "\n".join(lines)

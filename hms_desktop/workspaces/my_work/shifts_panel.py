@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from hms_contract.staff import ShiftRead
 from hms_desktop.api.staff import StaffApi
 from hms_desktop.models.staff import SHIFT_KIND_COLOUR, SHIFT_KIND_TEXT
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QAbstractItemView,
     QBrush,
@@ -93,7 +94,11 @@ class ShiftsPanel(MyPanel):
             week = QTreeWidgetItem(
                 [
                     self.tr("Week of {monday}").format(monday=day_text(monday)),
-                    self.tr("%n shift(s)", "", len(shifts)),
+                    plural(
+                        len(shifts),
+                        self.tr("%n shift", "", len(shifts)),
+                        self.tr("%n shifts", "", len(shifts)),
+                    ),
                     self.tr("{hours:g} h").format(hours=round(hours, 1)),
                 ]
             )

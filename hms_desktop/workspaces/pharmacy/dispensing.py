@@ -14,6 +14,7 @@ from typing import Any
 
 from hms_contract.dispensing import DispenseRead, QueueEntryRead
 from hms_desktop.models.pharmacy import RecordColumn, RecordTableModel, quantity_text
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QComboBox,
     QCoreApplication,
@@ -273,7 +274,13 @@ class DispensingTab(QWidget):
     def _on_queue(self, page: Any, keep: int | None) -> None:
         self.queue_problem.clear()
         self.model.set_rows(page.items)
-        self.count_label.setText(self.tr("{n} prescription(s) waiting").format(n=page.total))
+        self.count_label.setText(
+            plural(
+                page.total,
+                self.tr("{n} prescription waiting"),
+                self.tr("{n} prescriptions waiting"),
+            ).format(n=page.total)
+        )
         rows = [n for n, e in enumerate(page.items) if e.prescription_id == keep]
         if rows:
             self.table.selectRow(rows[0])

@@ -26,6 +26,7 @@ from hms_desktop.models.pharmacy import (
     StockPagedModel,
     quantity_text,
 )
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QComboBox,
     QHBoxLayout,
@@ -126,7 +127,9 @@ class StockTab(QWidget):
         ]
         self.summary = StockPagedModel(context.tasks, self._fetch_summary, columns, self)
         self.summary.sig_total_changed.connect(
-            lambda n: self.total_label.setText(self.tr("{n} item(s) here").format(n=n))
+            lambda n: self.total_label.setText(
+                plural(n, self.tr("{n} item here"), self.tr("{n} items here")).format(n=n)
+            )
         )
         self.summary_table = make_record_table(left, self.tr("Items at the location"), self.summary)
         # Item names are how people tell items apart: never elided (the list scrolls
@@ -441,7 +444,7 @@ class StockTab(QWidget):
         self.recall_box.setAccessibleName(self.tr("Recall trace"))
         self.recall_box.setText(
             self.tr(
-                "In stock ({on_hand}):\n{where}\n\nDispensed to {n} patient(s) "
+                "In stock ({on_hand}):\n{where}\n\nDispensed to patients ({n}) "
                 "({dispensed}):\n{who}"
             ).format(
                 on_hand=quantity_text(report.on_hand_total),

@@ -17,6 +17,7 @@ from hms_contract.procurement import (
     SuggestionPick,
 )
 from hms_desktop.models.pharmacy import RecordColumn, RecordTableModel, quantity_text
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QComboBox,
     QDate,
@@ -387,7 +388,13 @@ class StoreTab(QWidget):
         )
 
     def _on_ordered(self, orders: list[PurchaseOrderRead]) -> None:
-        self.context.show_status(self.tr("Drafted {n} purchase order(s)").format(n=len(orders)))
+        self.context.show_status(
+            plural(
+                len(orders),
+                self.tr("Drafted {n} purchase order"),
+                self.tr("Drafted {n} purchase orders"),
+            ).format(n=len(orders))
+        )
         self.reload()
         self.load_suggestions()
 

@@ -8,6 +8,7 @@ from hms_desktop.api.duplicates import DuplicatesApi
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.clinical import RowsTableModel
 from hms_desktop.models.patients import duplicate_reasons_text, full_name
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QDialog,
     QHBoxLayout,
@@ -249,7 +250,11 @@ class DuplicatesPanel(QWidget):
         self.merges_model.set_rows(list(merges.items))
         self.flags_table.resizeRowsToContents()
         self.flags_label.setText(
-            self.tr("%n pair(s) of records to review", "", flags.total)
+            plural(
+                flags.total,
+                self.tr("%n pair of records to review", "", flags.total),
+                self.tr("%n pairs of records to review", "", flags.total),
+            )
             if flags.total
             else self.tr("No possible duplicates to review.")
         )

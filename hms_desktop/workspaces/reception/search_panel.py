@@ -5,6 +5,7 @@ from __future__ import annotations
 from hms_contract.patients import PatientSummary
 from hms_desktop.api.patients import PatientsApi
 from hms_desktop.models.patients import PatientsTableModel
+from hms_desktop.plurals import plural
 from hms_desktop.qt import (
     QHBoxLayout,
     QLabel,
@@ -144,7 +145,9 @@ class PatientSearchPanel(QWidget):
         if total == 0 and q:
             text = self.tr("No patient matches “{q}”. Register them with Ctrl+N.").format(q=q)
         else:
-            text = self.tr("%n patient(s)", "", total)
+            text = plural(
+                total, self.tr("%n patient", "", total), self.tr("%n patients", "", total)
+            )
         self.count_label.setText(text)
 
     def _on_model_reset(self) -> None:
