@@ -24,8 +24,13 @@ from typing import Any
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
-from hms_server.adapters.repositories.appointments import (
+from hms_server.adapters.queries.appointments import (
     APPOINTMENT_SORT_COLUMNS,
+    AppointmentFilter,
+    AppointmentListRow,
+    appointment_page,
+)
+from hms_server.adapters.repositories.appointments import (
     PATIENT_OVERLAP,
     AppointmentRepository,
     QueueRepository,
@@ -476,31 +481,31 @@ def list_appointments(
     offset: int = 0,
     sort: str = "start",
     audit: bool = True,
-) -> tuple[list[tuple[Appointment, Doctor, Patient]], int]:
+) -> tuple[list[AppointmentListRow], int]:
     """Appointments filtered by local day (or ``day``..``date_to``), doctor, department,
-    patient and status; with doctor and patient rows for display. Audited as one list read."""
+    patient and status, as list rows with the doctor's and patient's names (turn them into
+    views with ``appointment_list_view``). Audited as one list read naming every patient
+    shown."""
     with uow:
         first = last = None
         if day is not None:
             first, _ = uow.hospital.day_bounds(day)
             _, last = uow.hospital.day_bounds(date_to or day)
-        rows, total = uow.repo(AppointmentRepository).search(
+        where = AppointmentFilter(
             starts_from=first,
             starts_before=last,
             doctor_id=doctor_id,
             department_id=department_id,
             patient_id=patient_id,
             status=status,
-            sort=sort,
-            limit=limit,
-            offset=offset,
         )
+        rows, total = appointment_page(uow.session, where, sort=sort, limit=limit, offset=offset)
         if audit and rows:
             uow.audit(
                 CATEGORY,
                 "appointment.list",
                 patient_id=patient_id,
-                detail={"count": len(rows), **shown_patients(a.patient_id for a, _, _ in rows)},
+                detail={"count": len(rows), **shown_patients(r.patient_id for r in rows)},
             )
             uow.commit()
         return rows, total
@@ -575,4 +580,38 @@ def appointment_view(
         booking_reference=a.booking_reference,
         encounter_id=a.encounter_id,
         version=a.version,
+    )
+
+
+def appointment_list_view(
+    hospital: Hospital,
+    row: AppointmentListRow,
+    *,
+    show_patient: bool = False,
+    show_reasons: bool = True,
+) -> AppointmentView:
+    """``appointment_view`` for a row of ``list_appointments``: the same rules for what a
+    reader sees."""
+    return AppointmentView(
+        id=row.id,
+        patient_id=row.patient_id,
+        doctor_id=row.doctor_id,
+        doctor_name=row.doctor_name,
+        patient_name=(
+            f"{row.patient_given_name} {row.patient_family_name}" if show_patient else None
+        ),
+        patient_mrn=row.patient_mrn if show_patient else None,
+        start=hospital.local(row.starts_at),
+        end=hospital.local(row.ends_at),
+        status=row.status,
+        type=row.type_code,
+        source=row.source,
+        overbook_slot=row.overbook_slot,
+        location=row.location,
+        reason=row.reason if show_reasons else None,
+        notes=row.notes if show_reasons else None,
+        cancel_reason=row.cancel_reason if show_reasons else None,
+        booking_reference=row.booking_reference,
+        encounter_id=row.encounter_id,
+        version=row.version,
     )

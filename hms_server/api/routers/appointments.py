@@ -132,8 +132,17 @@ def list_appointments(
         offset=offset,
         sort=sort,
     )
+    show_patient = Perm.PATIENTS_READ in ctx.principal.permissions
+    show_reasons = may_read_reasons(ctx)
+    views = (
+        svc.appointment_list_view(
+            ctx.hospital, row, show_patient=show_patient, show_reasons=show_reasons
+        )
+        for row in rows
+    )
     return Page[AppointmentRead](
-        items=[appointment_read(ctx, a, d, p) for a, d, p in rows], total=total
+        items=[AppointmentRead.model_validate(v, from_attributes=True) for v in views],
+        total=total,
     )
 
 
