@@ -115,9 +115,7 @@ def test_the_list_shows_names_and_reasons_and_audits_every_patient_shown(
     assert entry.detail["patient_ids"] == sorted(patients)
 
 
-def test_a_manager_lists_without_patient_names_or_reasons(
-    client, make_user, login, day_of_fifty
-):
+def test_a_manager_lists_without_patient_names_or_reasons(client, make_user, login, day_of_fifty):
     _doctor, patients, window = day_of_fifty
     manager = login(*make_user("manager"))
     body = client.get("/api/v1/appointments", params=window, headers=manager).json()
@@ -128,9 +126,7 @@ def test_a_manager_lists_without_patient_names_or_reasons(
         assert item["doctor_name"]
 
 
-def test_descending_order_and_department_filter_keep_their_meaning(
-    client, reception, day_of_fifty
-):
+def test_descending_order_and_department_filter_keep_their_meaning(client, reception, day_of_fifty):
     doctor, patients, window = day_of_fifty
     newest_first = client.get(
         "/api/v1/appointments", params={**window, "sort": "-start"}, headers=reception
