@@ -39,12 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import psycopg
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import HMS, embedded_database, percentile, running_server
 from load.prepare import PASSWORD, prepare_staff
+from load_morning import CpuMeter, tree_cpu_seconds
 
 from hms_server.config import Settings
 
@@ -104,7 +106,11 @@ def request_params(doctor_id: int) -> dict[str, Any]:
 
 
 def time_http(url: str, username: str, doctor_id: int, requests: int) -> dict[str, Any]:
+    """Wall time per request, and the CPU one request costs the server and PostgreSQL (the
+    figure a busy shared machine moves least; see ``request_cost.py``)."""
+    postgres = CpuMeter.locate_postgres(url)
     with running_server(url, workers=1) as server:
+        worker = psutil.Process(server.process.pid)
         token = httpx.post(
             f"{server.url}/api/v1/auth/login",
             json={"username": username, "password": PASSWORD},
@@ -117,13 +123,18 @@ def time_http(url: str, username: str, doctor_id: int, requests: int) -> dict[st
             for _ in range(20):  # warm caches and prepared statements
                 client.get("/api/v1/appointments", params=params).raise_for_status()
             samples = []
+            cpu_before = (tree_cpu_seconds(worker), tree_cpu_seconds(postgres))
             for _ in range(requests):
                 began = time.perf_counter()
                 response = client.get("/api/v1/appointments", params=params)
                 samples.append((time.perf_counter() - began) * 1000)
                 response.raise_for_status()
+            server_cpu = (tree_cpu_seconds(worker) - cpu_before[0]) / requests * 1000
+            database_cpu = (tree_cpu_seconds(postgres) - cpu_before[1]) / requests * 1000
             body = response.json()
     return {
+        "server_cpu": server_cpu,
+        "database_cpu": database_cpu,
         "p50": statistics.median(samples),
         "p95": percentile(samples, 95),
         "max": max(samples),
@@ -249,6 +260,8 @@ def main() -> None:
         f"rows, {http['bytes'] / 1024:.0f} KiB\n"
         f"HTTP, 1 worker, {args.requests} sequential: p50 {http['p50']:.1f} ms, "
         f"p95 {http['p95']:.1f} ms, max {http['max']:.1f} ms\n"
+        f"CPU per request: server {http['server_cpu']:.1f} ms, "
+        f"PostgreSQL {http['database_cpu']:.1f} ms\n"
         f"in-process: {len(statements)} SQL statements per request, {sql_ms:.1f} ms in SQL, "
         f"{inproc_ms:.1f} ms per request (median of 50)\n"
         f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"

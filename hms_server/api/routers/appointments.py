@@ -132,17 +132,14 @@ def list_appointments(
         offset=offset,
         sort=sort,
     )
-    show_patient = Perm.PATIENTS_READ in ctx.principal.permissions
-    show_reasons = may_read_reasons(ctx)
-    views = (
-        svc.appointment_list_view(
-            ctx.hospital, row, show_patient=show_patient, show_reasons=show_reasons
-        )
-        for row in rows
+    items = svc.appointment_list_items(
+        ctx.hospital,
+        rows,
+        show_patient=Perm.PATIENTS_READ in ctx.principal.permissions,
+        show_reasons=may_read_reasons(ctx),
     )
     return Page[AppointmentRead](
-        items=[AppointmentRead.model_validate(v, from_attributes=True) for v in views],
-        total=total,
+        items=[AppointmentRead.model_validate(item) for item in items], total=total
     )
 
 
