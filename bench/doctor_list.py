@@ -11,14 +11,15 @@ shared machine runs as much as a 200-user run does.
 
 What it sets up: an embedded PostgreSQL with ``seed-demo --patients N``, the load test's
 staff (``bench/load/prepare.py``: doctors bookable 08:00–18:00 every day), then, set-based,
-every doctor's day filled with 15-minute appointments from ``--history-days`` ago to four
-weeks ahead (40 a day; past ones mostly completed, some no-show or cancelled), so the
-measured doctor's 21-day window holds ~840 appointments and the request returns a full page
-of 200 from a table of ~300,000 rows.
+every doctor's day (the demo's and the load test's, 31 with the defaults) filled with
+15-minute appointments from ``--history-days`` ago to four weeks ahead (40 a day; past ones
+mostly completed, some no-show or cancelled), so the measured doctor's 21-day window holds
+840 appointments and the request returns a full page of 200 from a table of ~490,000 rows.
 
 What it measures:
 1. ``hms-server run`` (one worker): p50/p95 of the request over ``--requests`` runs as the
-   doctor, and the response size.
+   doctor, the response size, and the CPU one request costs the server worker and the
+   PostgreSQL cluster (the figure a busy shared machine moves least).
 2. In-process (the same app over the same database): the SQL statements one request
    executes (a listener on the engine), and the time spent in them.
 3. With ``--explain``: ``EXPLAIN (ANALYZE, BUFFERS)`` of each SELECT that request issued.
