@@ -59,7 +59,7 @@ test-fast: $(STAMP)
 REPOSITORIES := $(addprefix hms_server/adapters/repositories/,__init__.py access.py \
 	appointments.py billing.py clinical.py duplicates.py identity.py idempotency.py insurance.py \
 	labs.py messaging.py patients.py prescribing.py scheduling.py wards.py mar.py nursing.py \
-	devices.py pharmacy.py dispensing.py procurement.py equipment.py staff.py)
+	devices.py pharmacy.py dispensing.py procurement.py equipment.py staff.py audit.py)
 QUERIES := $(addprefix hms_server/adapters/queries/,__init__.py billing.py chart.py patients.py \
 	wards.py ward_rounds.py ward_access.py hl7.py pharmacy.py dispensing.py procurement.py \
 	reports.py staff.py)

@@ -205,6 +205,7 @@ class Runtime:
             hospital=self.hospital,
             events=self.events,
             request_memo=request_memo,
+            read_only_factory=self.read_only_session_factory,
         )
 
     def uow_factory(self, actor: Actor | None = None) -> Callable[[], UnitOfWork]:

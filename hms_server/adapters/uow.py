@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -65,8 +66,11 @@ class UnitOfWork:
         hospital: Hospital | None = None,
         events: DomainEvents | None = None,
         request_memo: dict[Hashable, Any] | None = None,
+        read_only_factory: sessionmaker[Session] | None = None,
     ):
         self._factory = session_factory
+        #: Sessions on the streaming replica (``HMS_DATABASE_REPLICA_URL``), if there is one.
+        self._read_only_factory = read_only_factory
         self.actor = actor
         #: Answers already established for this request and actor (e.g. the chart-access
         #: basis the route's permission check found), so a service need not ask twice.
@@ -151,6 +155,34 @@ class UnitOfWork:
             found = self._repositories[kind] = kind(self.session)  # type: ignore[call-arg]
         return found
 
+    @contextmanager
+    def read_only(self, kind: type[R]) -> Iterator[R]:
+        """The query object ``kind`` for read-only work that may lag the primary by a
+        moment (management reports), inside ``with uow:``.
+
+        With a streaming replica configured it runs there, in a REPEATABLE READ, READ ONLY
+        transaction of its own: every query of one report sees the same instant, the
+        reports never compete with the wards' writes for the primary, and nothing can be
+        written through it. Without one it shares this unit of work's session on the
+        primary (no second connection per report). Audit rows still go through ``audit()``
+        to the primary: a replica cannot take writes.
+        """
+        if self._read_only_factory is None:
+            yield self.repo(kind)
+            return
+        session = self._read_only_factory()
+        try:
+            session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+            yield kind(session)  # type: ignore[call-arg]
+        finally:
+            session.rollback()
+            session.close()
+
     def emit(self, event: object) -> None:
         """Tell the other areas a domain fact now, inside this transaction (their handlers'
         writes commit or roll back with it). See ``hms_server.domain.events``."""
@@ -165,7 +197,11 @@ class UnitOfWork:
         """A new, independent unit of work with the same wiring (e.g. to audit a refusal in a
         transaction of its own)."""
         return UnitOfWork(
-            self._factory, actor or self.actor, hospital=self.hospital, events=self._domain_events
+            self._factory,
+            actor or self.actor,
+            hospital=self.hospital,
+            events=self._domain_events,
+            read_only_factory=self._read_only_factory,
         )
 
     def publish(self, event_type: str, payload: dict[str, Any]) -> None:

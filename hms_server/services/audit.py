@@ -5,27 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from hms_server.adapters.audit_log import ChainReport, verify_audit_chain
 from hms_server.adapters.audit_sealer import seal_all_pending
 from hms_server.adapters.orm.infra import AuditEntry
+from hms_server.adapters.repositories.audit import AUDIT_SORT_COLUMNS, AuditLogRepository
 from hms_server.adapters.repositories.patients import PatientRepository
 from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain.audit_chain import Checkpoint
 
-SORTABLE = {
-    "id": AuditEntry.id,
-    "at": AuditEntry.at,
-    "username": AuditEntry.username,
-    "user_id": AuditEntry.user_id,
-    "patient_id": AuditEntry.patient_id,
-    "category": AuditEntry.category,
-    "action": AuditEntry.action,
-    "outcome": AuditEntry.outcome,
-    "workstation": AuditEntry.workstation,
-    "address": AuditEntry.address,
-}
+SORTABLE = tuple(AUDIT_SORT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -54,31 +44,9 @@ def search_audit(
 ) -> tuple[list[AuditRow], int]:
     """Filter and sort on allow-listed fields only; each entry names its patient by MRN and
     name (a database id means nothing to a reviewer). Reading the log is itself audited."""
-    query = select(AuditEntry)
-    if flt.since:
-        query = query.where(AuditEntry.at >= flt.since)
-    if flt.until:
-        query = query.where(AuditEntry.at < flt.until)
-    if flt.user:
-        query = query.where(func.lower(AuditEntry.username) == flt.user.lower())
-    if flt.user_id is not None:
-        query = query.where(AuditEntry.user_id == flt.user_id)
-    if flt.patient_id is not None:
-        query = query.where(AuditEntry.patient_id == flt.patient_id)
-    if flt.action:
-        query = query.where(AuditEntry.action == flt.action)
-    if flt.category:
-        query = query.where(AuditEntry.category == flt.category)
-    if flt.outcome:
-        query = query.where(AuditEntry.outcome == flt.outcome)
-    column = SORTABLE[sort.lstrip("-")]
-    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_first()
     with uow:
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(
-            uow.session.scalars(
-                query.order_by(order, AuditEntry.id.desc()).limit(limit).offset(offset)
-            )
+        rows, total = uow.repo(AuditLogRepository).search(
+            **flt.__dict__, sort=sort, limit=limit, offset=offset
         )
         who = uow.repo(PatientRepository).identities(
             [r.patient_id for r in rows if r.patient_id is not None]

@@ -93,7 +93,8 @@ def _run(
     check_period(start, end, grouping)
     with uow:
         w = _window(uow, start, end, grouping)
-        report = {"period": _period(uow, w), **build(uow.repo(ReportQueries), w)}
+        with uow.read_only(ReportQueries) as queries:  # the replica, when there is one
+            report = {"period": _period(uow, w), **build(queries, w)}
         uow.audit(
             CATEGORY,
             "report.run",

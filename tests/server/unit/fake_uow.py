@@ -8,6 +8,8 @@ the recorded audit entries and events of that transaction are dropped, as in the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,10 @@ class FakeUnitOfWork:
 
     def repo(self, kind: type) -> Any:
         return self.repositories[kind]
+
+    @contextmanager
+    def read_only(self, kind: type) -> Iterator[Any]:
+        yield self.repositories[kind]
 
     def audit(self, category: str, action: str, **kwargs: Any) -> None:
         self._pending.append(("audit", (category, action, kwargs)))
