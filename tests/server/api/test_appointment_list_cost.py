@@ -107,7 +107,10 @@ def test_the_list_shows_names_and_reasons_and_audits_every_patient_shown(
     with factory() as session:
         entry = session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.action == "appointment.list")
+            .where(
+                AuditEntry.action == "appointment.list",
+                AuditEntry.detail.contains({"patient_ids": [patients[0]]}),
+            )
             .order_by(AuditEntry.id.desc())
             .limit(1)
         ).one()
