@@ -270,21 +270,21 @@ def build_runtime(
 
 
 def wire_hl7_adt(events: ev.DomainEvents, messaging: object) -> None:
-    """Wards → HL7: inpatient movements queue ADT messages, when an endpoint is configured."""
+    """Wards → HL7: inpatient movements (and corrections of an inpatient's identifying
+    details) queue ADT messages, when an endpoint is configured."""
     from hms_server.adapters.messaging.config import MessagingSettings
     from hms_server.services.hl7_adt import AdtPublisher
 
     assert isinstance(messaging, MessagingSettings)
     if messaging.hl7_adt_endpoint:
-        events.subscribe(
-            ev.AdmissionChanged,
-            AdtPublisher(
-                messaging.hl7_adt_endpoint,
-                messaging.hl7_sending_facility,
-                messaging.hl7_receiving_application,
-                messaging.hl7_receiving_facility,
-            ),
+        publisher = AdtPublisher(
+            messaging.hl7_adt_endpoint,
+            messaging.hl7_sending_facility,
+            messaging.hl7_receiving_application,
+            messaging.hl7_receiving_facility,
         )
+        events.subscribe(ev.AdmissionChanged, publisher)
+        events.subscribe(ev.PatientDetailsChanged, publisher.details_changed)
 
 
 def hl7_listener(runtime: Runtime, host: str, port: int) -> Hl7Listener:

@@ -179,3 +179,13 @@ class AdmissionChanged:
     change: str
     at: datetime
     previous_bed_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PatientDetailsChanged:
+    """A patient's identifying details were corrected (``fields``: which of family_name,
+    given_name, date_of_birth, sex). Systems that keep a copy (an HL7 ADT receiver for an
+    inpatient) are told."""
+
+    patient_id: int
+    fields: tuple[str, ...]

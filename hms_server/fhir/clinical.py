@@ -1,4 +1,5 @@
-"""FHIR R4 clinical resources: Encounter, Observation (vitals and lab results), Condition
+"""FHIR R4 clinical resources: Encounter (visits, and inpatient stays completed from their
+admission by ``fhir.inpatient``), Observation (vitals and lab results), Condition
 (ICD-10-CM), AllergyIntolerance and MedicationRequest.
 
 Search requires ``patient`` (``Patient/123`` or ``123``): a search across patients would
@@ -8,8 +9,6 @@ read is audited through the same services).
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
@@ -20,9 +19,15 @@ from fhir.resources.R4B.observation import Observation
 
 from hms_server.domain.errors import NotFoundError
 from hms_server.domain.permissions import Perm
+from hms_server.fhir import inpatient
+from hms_server.fhir.common import int_id as _int_id
+from hms_server.fhir.common import medication_concept
+from hms_server.fhir.common import number as _number
+from hms_server.fhir.common import patient_id_param as _patient_id
+from hms_server.fhir.common import tokens as _tokens
+from hms_server.fhir.common import ts as _ts
 from hms_server.fhir.registry import (
     FhirContext,
-    FhirError,
     Resource,
     ResourceType,
     SearchParam,
@@ -36,7 +41,6 @@ from hms_server.services import prescribing as rx_service
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-ATC = "http://www.whocc.no/atc"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -77,32 +81,6 @@ FLAG_DISPLAY = {
 }
 
 
-def _ts(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _number(value: Any) -> float | int:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value  # type: ignore[no-any-return]
-
-
-def _patient_id(params: SearchParams) -> int:
-    raw = params.first("patient")
-    if raw is None:
-        raise FhirError(400, "required", "Search by patient: ?patient=Patient/123 or 123.")
-    value = raw.split(",")[0].strip()
-    if value.startswith("Patient/"):
-        value = value[len("Patient/") :]
-    if not value.isdigit() or len(value) > 18:
-        raise FhirError(400, "invalid", "patient must be Patient/<id> or <id>.")
-    return int(value)
-
-
-def _int_id(resource_id: str) -> int | None:
-    return int(resource_id) if resource_id.isdigit() and len(resource_id) <= 18 else None
-
-
 def _subject(patient_id: int) -> Resource:
     return {"reference": f"Patient/{patient_id}"}
 
@@ -119,15 +97,6 @@ def _interpretation(flag: str | None) -> list[Resource] | None:
     ]
 
 
-def _tokens(params: SearchParams, name: str) -> set[str]:
-    """Token values with any ``system|`` part dropped."""
-    out: set[str] = set()
-    for value in params.get(name):
-        for part in value.split(","):
-            out.add(part.split("|")[-1].strip())
-    return {t for t in out if t}
-
-
 # ---------------------------------------------------------------- Encounter
 
 _ENCOUNTER_CLASS = {
@@ -140,7 +109,11 @@ _ENCOUNTER_CLASS = {
 _ENCOUNTER_STATUS = {"in_progress": "in-progress", "finished": "finished", "cancelled": "cancelled"}
 
 
-def encounter_resource(e: Any, clinician_name: str | None = None) -> Resource:
+def encounter_resource(
+    e: Any, clinician_name: str | None = None, admission: Any | None = None
+) -> Resource:
+    """A visit or inpatient encounter; ``admission`` (the admission that opened it) adds
+    its identifier, ward/bed locations and hospitalization (``fhir.inpatient``)."""
     code, display = _ENCOUNTER_CLASS.get(e.kind, ("AMB", "ambulatory"))
     resource: Resource = {
         "resourceType": "Encounter",
@@ -156,10 +129,17 @@ def encounter_resource(e: Any, clinician_name: str | None = None) -> Resource:
         resource["reasonCode"] = [{"text": e.reason}]
     if e.appointment_id:
         resource["identifier"] = [{"system": "urn:hms:appointment", "value": str(e.appointment_id)}]
+    if admission is not None:
+        details = inpatient.admission_details(admission)
+        details["identifier"] = resource.get("identifier", []) + details["identifier"]
+        resource.update(details)
     return build(Encounter, resource)
 
 
 def _read_encounter(ctx: FhirContext, resource_id: str) -> Resource | None:
+    admission_id = inpatient.admission_id_of(resource_id)
+    if admission_id is not None:
+        return inpatient.read_admission_encounter(ctx, admission_id)
     encounter_id = _int_id(resource_id)
     if encounter_id is None:
         return None
@@ -167,19 +147,30 @@ def _read_encounter(ctx: FhirContext, resource_id: str) -> Resource | None:
         view = clinical_service.get_encounter(ctx.uow(), encounter_id)
     except NotFoundError:
         return None
-    return encounter_resource(view.encounter, view.clinician_name)
+    admission = None
+    if view.encounter.kind == "inpatient":
+        admissions = inpatient.patient_admissions(ctx, view.encounter.patient_id)
+        admission = next((a for a in admissions if a.encounter_id == encounter_id), None)
+    return encounter_resource(view.encounter, view.clinician_name, admission)
 
 
 def _search_encounter(ctx: FhirContext, params: SearchParams) -> list[Resource]:
-    statuses = {k for k, v in _ENCOUNTER_STATUS.items() if v in _tokens(params, "status")}
+    """Visits and inpatient encounters, plus admissions that have no encounter yet
+    (``adm-<id>``, see ``fhir.inpatient``); newest first."""
+    wanted = _tokens(params, "status")
+    patient_id = _patient_id(params)
     rows, _ = clinical_service.list_encounters(
-        ctx.uow(), _patient_id(params), status=None, limit=MAX_ROWS, offset=0
+        ctx.uow(), patient_id, status=None, limit=MAX_ROWS, offset=0
     )
-    return [
-        encounter_resource(v.encounter, v.clinician_name)
+    admissions = inpatient.patient_admissions(ctx, patient_id)
+    by_encounter = {a.encounter_id: a for a in admissions if a.encounter_id is not None}
+    out = [
+        encounter_resource(v.encounter, v.clinician_name, by_encounter.get(v.encounter.id))
         for v in rows
-        if not statuses or v.encounter.status in statuses
     ]
+    out += [inpatient.admission_encounter_resource(a) for a in admissions if a.encounter_id is None]
+    out.sort(key=lambda r: (r["period"]["start"], r["id"]), reverse=True)
+    return [r for r in out if not wanted or r["status"] in wanted]
 
 
 # ---------------------------------------------------------------- Observation
@@ -449,12 +440,7 @@ _RX_STATUS = {"active": "active", "cancelled": "cancelled", "completed": "comple
 def medication_request_resource(
     rx: Any, item: Any, drug: Any, prescriber_name: str | None
 ) -> Resource:
-    label = " ".join(x for x in (drug.generic_name, drug.strength, drug.form) if x)
-    medication: Resource = {"text": label}
-    if drug.atc_code:
-        medication["coding"] = [
-            {"system": ATC, "code": drug.atc_code, "display": drug.generic_name}
-        ]
+    medication = medication_concept(drug)
     dose_text = f"{_number(item.dose)} {item.unit} {item.route} {item.frequency}"
     if item.duration_days:
         dose_text += f" for {item.duration_days} days"
@@ -527,9 +513,10 @@ RESOURCE_TYPES = (
         "Encounter",
         _read_encounter,
         _search_encounter,
-        (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished")),
+        (PATIENT_PARAM, SearchParam("status", "token", "in-progress, finished, cancelled")),
         Perm.CLINICAL_READ,
-        "Visits; search requires patient.",
+        "Visits and inpatient stays (class IMP with ward/bed locations; an admission without "
+        "an attending doctor yet is adm-<admission id>); search requires patient.",
     ),
     ResourceType(
         "Observation",

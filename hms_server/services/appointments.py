@@ -481,16 +481,21 @@ def list_appointments(
     offset: int = 0,
     sort: str = "start",
     audit: bool = True,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
 ) -> tuple[list[AppointmentListRow], int]:
-    """Appointments filtered by local day (or ``day``..``date_to``), doctor, department,
-    patient and status, as list rows with the doctor's and patient's names (shown with
-    ``appointment_list_items``). Audited as one list read naming every patient
+    """Appointments filtered by local day (or ``day``..``date_to``), start instants
+    (``[starts_from, starts_before)``, for FHIR's ``date=ge..&date=lt..``), doctor,
+    department, patient and status, as list rows with the doctor's and patient's names
+    (shown with ``appointment_list_items``). Audited as one list read naming every patient
     shown."""
     with uow:
-        first = last = None
+        first, last = starts_from, starts_before
         if day is not None:
-            first, _ = uow.hospital.day_bounds(day)
-            _, last = uow.hospital.day_bounds(date_to or day)
+            day_first, _ = uow.hospital.day_bounds(day)
+            _, day_last = uow.hospital.day_bounds(date_to or day)
+            first = day_first if first is None else max(first, day_first)
+            last = day_last if last is None else min(last, day_last)
         where = AppointmentFilter(
             starts_from=first,
             starts_before=last,

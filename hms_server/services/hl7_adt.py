@@ -1,7 +1,9 @@
 """HL7 v2 ADT out: every inpatient movement (``AdmissionChanged``) queues one ADT message
 (A01, A02, A03, A11) in the outgoing-message outbox, in the movement's own transaction, so a
-message exists exactly when the movement does. The messaging dispatcher sends it over MLLP
-with retries (``adapters/messaging/mllp.py``); per patient, messages leave in order.
+message exists exactly when the movement does; a correction of an inpatient's name, date of
+birth or sex (``PatientDetailsChanged``) queues an A08 the same way. The messaging
+dispatcher sends them over MLLP with retries (``adapters/messaging/mllp.py``); per patient,
+messages leave in order.
 
 Wired in the composition root only when an ADT endpoint is configured
 (``HMS_HL7_ADT_ENDPOINT``).
@@ -16,7 +18,7 @@ from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.messaging import Message
 from hms_server.adapters.queries import hl7 as hl7_queries
 from hms_server.adapters.uow import UnitOfWork
-from hms_server.domain.events import AdmissionChanged
+from hms_server.domain.events import AdmissionChanged, PatientDetailsChanged
 
 CATEGORY = "messaging"
 
@@ -38,6 +40,18 @@ class AdtPublisher:
     receiving_facility: str = ""
 
     def __call__(self, uow: UnitOfWork, event: AdmissionChanged) -> None:
+        self._queue(uow, event)
+
+    def details_changed(self, uow: UnitOfWork, event: PatientDetailsChanged) -> None:
+        """Subscriber of ``PatientDetailsChanged``: an A08 for the patient's current stay
+        (nothing for a patient who is not in hospital: no receiver holds a stay for them)."""
+        uow.session.flush()
+        admission_id = hl7_queries.current_admission_id(uow.session, event.patient_id)
+        if admission_id is None:
+            return
+        self._queue(uow, AdmissionChanged(admission_id, event.patient_id, "updated", utcnow()))
+
+    def _queue(self, uow: UnitOfWork, event: AdmissionChanged) -> None:
         session = uow.session
         session.flush()
         row = hl7_queries.admission_facts(session, event.admission_id)

@@ -22,9 +22,15 @@ from typing import Any
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.mar import MedicationAdministration, MedicationOrder
 from hms_server.adapters.orm.wards import Admission
-from hms_server.adapters.repositories.mar import DoseRow, MarRepository, drug_facts
+from hms_server.adapters.repositories.mar import (
+    AdministrationRow,
+    DoseRow,
+    MarRepository,
+    drug_facts,
+)
 from hms_server.adapters.repositories.wards import WardRepository
 from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.clinical import CareRelationshipRequiredError
 from hms_server.domain.errors import (
     ConflictError,
     DomainError,
@@ -338,6 +344,54 @@ def get_mar(
         return MarView(
             admission, window, doses, [(o, d, last.get(o.id)) for o, d in order_drugs], utcnow()
         )
+
+
+def chart_administrations(
+    uow: UnitOfWork,
+    patient_id: int,
+    *,
+    statuses: list[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    **detail: Any,
+) -> list[AdministrationRow]:
+    """A patient's recorded administrations (FHIR MedicationAdministration), after the
+    chart's care-relationship check; the read is audited with ``detail``."""
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        rows = uow.repo(MarRepository).administrations(
+            patient_id=patient_id, statuses=statuses, since=since, until=until, limit=limit
+        )
+        uow.audit(
+            CATEGORY, "read", patient_id=patient_id, detail={**basis.audit_detail(), **detail}
+        )
+        uow.commit()
+        return rows
+
+
+def chart_administration(
+    uow: UnitOfWork, administration_id: int, **detail: Any
+) -> AdministrationRow | None:
+    """One recorded administration by id; None if there is none or if the patient is
+    outside the reader's care (the same answer either way; the refusal is audited)."""
+    with uow:
+        rows = uow.repo(MarRepository).administrations(administration_id=administration_id)
+        if not rows:
+            return None
+        patient_id = rows[0].administration.patient_id
+        try:
+            basis = ensure_chart_access(uow, patient_id)
+        except CareRelationshipRequiredError:
+            return None
+        uow.audit(
+            CATEGORY,
+            "read",
+            patient_id=patient_id,
+            detail={**basis.audit_detail(), "administration_id": administration_id, **detail},
+        )
+        uow.commit()
+        return rows[0]
 
 
 # --- recording a dose ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from hms_server.adapters.uow import UnitOfWork
 from hms_server.domain import mrn as mrn_rules
 from hms_server.domain import patients as rules
 from hms_server.domain.errors import NotFoundError, ValidationFailedError
-from hms_server.domain.events import PatientsMerged
+from hms_server.domain.events import PatientDetailsChanged, PatientsMerged
 from hms_server.domain.patients import (
     MergePendingError,
     PatientMergedError,
@@ -34,6 +34,8 @@ from hms_server.domain.shown import shown_patients
 from hms_server.domain.versioning import check_version
 
 CATEGORY = "demographics"
+#: What an HL7 ADT message or another system's copy of the patient identifies them by.
+IDENTIFYING_FIELDS = frozenset({"family_name", "given_name", "date_of_birth", "sex"})
 MAX_DUPLICATE_CANDIDATES = 10
 SEARCH_MATCH_CAP = 1000
 
@@ -326,6 +328,9 @@ def update_patient(
             patient.updated_at = utcnow()
             uow.audit(CATEGORY, "patient.update", patient_id=patient.id, detail={"fields": changed})
             uow.publish("patient.updated", {"patient_id": patient.id})
+            identifying = tuple(k for k in changed if k in IDENTIFYING_FIELDS)
+            if identifying:
+                uow.emit(PatientDetailsChanged(patient.id, identifying))
         uow.commit()
         if changed:
             uow.repo(PatientRepository).refresh(patient)

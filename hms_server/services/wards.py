@@ -17,6 +17,7 @@ from hms_server.adapters.orm.wards import Bed, Room, Ward, WardNurseAssignment
 from hms_server.adapters.queries import wards as ward_queries
 from hms_server.adapters.repositories.wards import WardRepository
 from hms_server.adapters.uow import UnitOfWork
+from hms_server.domain.clinical import CareRelationshipRequiredError
 from hms_server.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from hms_server.domain.nursing import Score
 from hms_server.domain.versioning import check_version
@@ -368,6 +369,46 @@ def get_admission(uow: UnitOfWork, admission_id: int) -> ward_queries.AdmissionR
             "read",
             patient_id=rows[0].patient_id,
             detail={"admission_id": admission_id},
+        )
+        uow.commit()
+        return rows[0]
+
+
+def chart_admissions(
+    uow: UnitOfWork, patient_id: int, *, limit: int, **detail: Any
+) -> list[ward_queries.AdmissionRow]:
+    """A patient's admissions with their bed stays, newest first (FHIR Encounter), after
+    the chart's care-relationship check; audited as a clinical read with ``detail``."""
+    with uow:
+        basis = ensure_chart_access(uow, patient_id)
+        rows, _ = ward_queries.admissions(
+            uow.session, patient_id=patient_id, limit=limit, with_stays=True
+        )
+        uow.audit(
+            "admissions", "read", patient_id=patient_id, detail={**basis.audit_detail(), **detail}
+        )
+        uow.commit()
+        return rows
+
+
+def chart_admission(
+    uow: UnitOfWork, admission_id: int, **detail: Any
+) -> ward_queries.AdmissionRow | None:
+    """One admission with its bed stays; None if there is none or if the patient is
+    outside the reader's care (the same answer either way; the refusal is audited)."""
+    with uow:
+        rows, _ = ward_queries.admissions(uow.session, ids=[admission_id], limit=1, with_stays=True)
+        if not rows:
+            return None
+        try:
+            basis = ensure_chart_access(uow, rows[0].patient_id)
+        except CareRelationshipRequiredError:
+            return None
+        uow.audit(
+            "admissions",
+            "read",
+            patient_id=rows[0].patient_id,
+            detail={**basis.audit_detail(), "admission_id": admission_id, **detail},
         )
         uow.commit()
         return rows[0]

@@ -1,6 +1,7 @@
 """HL7 v2.5 ADT messages of inpatient movements: A01 admit, A02 transfer, A03 discharge, A11
-cancel admit. Built with ``hl7apy`` from the message structures of the standard (ADT_A01,
-ADT_A02, ADT_A03, ADT_A09), and validated against them before they are queued, so every
+cancel admit, and A08 update patient information (an inpatient's name, date of birth or sex
+corrected). Built with ``hl7apy`` from the message structures of the standard (ADT_A01, also
+used by A08; ADT_A02, ADT_A03, ADT_A09), and validated against them before they are queued, so every
 message that leaves is well-formed by construction.
 
 Values are escaped here (``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\``) before hl7apy sees them: it
@@ -22,6 +23,7 @@ EVENTS = {
     "transferred": ("A02", "ADT_A02"),
     "discharged": ("A03", "ADT_A03"),
     "cancelled": ("A11", "ADT_A09"),
+    "updated": ("A08", "ADT_A01"),
 }
 _SEX = {"male": "M", "female": "F", "other": "O", "unknown": "U"}
 _DISPOSITION = {

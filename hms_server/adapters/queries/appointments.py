@@ -48,13 +48,17 @@ _LIST_COLUMNS = (
     Appointment.booking_reference,
     Appointment.encounter_id,
     Appointment.version,
+    Appointment.created_at,
     Doctor.display_name.label("doctor_name"),
+    Doctor.user_id.label("doctor_user_id"),
+    Doctor.specialty.label("doctor_specialty"),
     Patient.given_name.label("patient_given_name"),
     Patient.family_name.label("patient_family_name"),
     Patient.mrn.label("patient_mrn"),
 )
 
 #: One row of the list: the appointment's columns by their ORM names plus ``doctor_name``,
+#: ``doctor_user_id``, ``doctor_specialty`` (FHIR's practitioner reference),
 #: ``patient_given_name``, ``patient_family_name`` and ``patient_mrn``.
 AppointmentListRow = Row[Any]
 

@@ -28,6 +28,18 @@ _BED = text("""
 """)
 
 
+_CURRENT_ADMISSION = text("""
+    SELECT id FROM admissions WHERE patient_id = :patient_id AND status = 'admitted'
+    ORDER BY admitted_at DESC LIMIT 1
+""")
+
+
+def current_admission_id(session: Session, patient_id: int) -> int | None:
+    """The patient's stay in progress, if they are in hospital."""
+    found = session.execute(_CURRENT_ADMISSION, {"patient_id": patient_id}).scalar()
+    return int(found) if found is not None else None
+
+
 def admission_facts(session: Session, admission_id: int) -> Any:
     return session.execute(_ADMISSION, {"admission_id": admission_id}).first()
 

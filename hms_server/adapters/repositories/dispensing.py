@@ -4,6 +4,7 @@ what has been dispensed of each item, dispense lines, send-backs and ward requis
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -26,6 +27,21 @@ from hms_server.adapters.orm.prescribing import (
 )
 from hms_server.adapters.repositories import Repository
 from hms_server.domain.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class DispensedLineRow:
+    """One dispensed batch of one prescription item, with everything a dispensing record
+    shows: the dispense, the prescription, the batch (lot, expiry), the stock item (unit),
+    the formulary drug (if the item is one) and the pharmacist's name."""
+
+    line: DispenseLine
+    dispense: Dispense
+    prescription: Prescription
+    batch: StockBatch
+    item: StockItem
+    drug: Drug | None
+    pharmacist_name: str | None
 
 
 class DispensingRepository(Repository):
@@ -135,6 +151,30 @@ class DispensingRepository(Repository):
         if lock:
             self.session.refresh(found)
         return found
+
+    def dispensed_lines(
+        self, *, patient_id: int | None = None, line_id: int | None = None, limit: int = 1000
+    ) -> list[DispensedLineRow]:
+        """Dispensed lines of a patient (or one by id), oldest first."""
+        query = (
+            select(
+                DispenseLine, Dispense, Prescription, StockBatch, StockItem, Drug, User.full_name
+            )
+            .join(Dispense, Dispense.id == DispenseLine.dispense_id)
+            .join(Prescription, Prescription.id == Dispense.prescription_id)
+            .join(StockBatch, StockBatch.id == DispenseLine.batch_id)
+            .join(StockItem, StockItem.id == DispenseLine.item_id)
+            .outerjoin(Drug, Drug.id == StockItem.drug_id)
+            .outerjoin(User, User.id == Dispense.pharmacist_user_id)
+        )
+        if patient_id is not None:
+            query = query.where(Prescription.patient_id == patient_id)
+        if line_id is not None:
+            query = query.where(DispenseLine.id == line_id)
+        rows = self.session.execute(
+            query.order_by(Dispense.dispensed_at, DispenseLine.id).limit(limit)
+        ).all()
+        return [DispensedLineRow(*row) for row in rows]
 
     # -- requisitions ----------------------------------------------------------------------
     def requisition(self, requisition_id: int, *, lock: bool = False) -> Requisition:

@@ -30,6 +30,18 @@ class DoseRow:
     recorded_by_name: str | None
 
 
+@dataclass(frozen=True)
+class AdministrationRow:
+    """A recorded administration with its order, drug, recorder and the admission's
+    inpatient encounter (None while the admission has no attending doctor)."""
+
+    administration: MedicationAdministration
+    order: MedicationOrder
+    drug: Drug
+    recorded_by_name: str | None
+    encounter_id: int | None
+
+
 def drug_facts(drug: Drug) -> DrugFacts:
     return DrugFacts(
         drug_id=drug.id,
@@ -215,6 +227,48 @@ class MarRepository:
             .order_by(MedicationOrder.prn, MedicationOrder.id)
         ).all()
         return [(o, d) for o, d in rows]
+
+    def administrations(
+        self,
+        *,
+        patient_id: int | None = None,
+        administration_id: int | None = None,
+        statuses: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AdministrationRow]:
+        """Recorded administrations (of a patient, or one by id), oldest first, filtered by
+        status and ``administered_at`` in ``[since, until)``."""
+        query = (
+            select(
+                MedicationAdministration,
+                MedicationOrder,
+                Drug,
+                User.full_name,
+                Admission.encounter_id,
+            )
+            .join(MedicationOrder, MedicationOrder.id == MedicationAdministration.order_id)
+            .join(Drug, Drug.id == MedicationOrder.drug_id)
+            .join(Admission, Admission.id == MedicationAdministration.admission_id)
+            .outerjoin(User, User.id == MedicationAdministration.recorded_by_user_id)
+        )
+        if patient_id is not None:
+            query = query.where(MedicationAdministration.patient_id == patient_id)
+        if administration_id is not None:
+            query = query.where(MedicationAdministration.id == administration_id)
+        if statuses is not None:
+            query = query.where(MedicationAdministration.status.in_(list(statuses)))
+        if since is not None:
+            query = query.where(MedicationAdministration.administered_at >= since)
+        if until is not None:
+            query = query.where(MedicationAdministration.administered_at < until)
+        rows = self.session.execute(
+            query.order_by(
+                MedicationAdministration.administered_at, MedicationAdministration.id
+            ).limit(limit)
+        )
+        return [AdministrationRow(a, o, d, n, e) for a, o, d, n, e in rows.all()]
 
     # -- the ward the dose is given on ---------------------------------------------------------
     def ward_of_admission(self, admission: Admission) -> Ward | None:

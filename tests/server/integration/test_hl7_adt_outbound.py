@@ -26,6 +26,7 @@ from hms_server.adapters.orm.messaging import Message
 from hms_server.adapters.uow import Actor
 from hms_server.bootstrap import standard_events, wire_hl7_adt
 from hms_server.services import admissions as adt
+from hms_server.services import patients as patient_service
 from hms_server.services.messaging import dispatch_due_messages
 from tests.server.api.clinical_factories import new_clinician
 from tests.server.api.ward_factories import new_patient, new_ward
@@ -208,3 +209,37 @@ def test_without_an_endpoint_no_adt_message_is_made(client, headers_for, db, war
         adt.AdmitInput(patient["id"], ward.bed_ids[0], "x"),
     )
     assert _messages(db, patient["id"]) == []
+
+
+def test_correcting_an_inpatients_name_sends_an_a08_and_an_outpatients_nothing(
+    client, headers_for, db, receiver_factory, ward_context
+):
+    receiver = receiver_factory("ack")
+    ward, actor = ward_context
+    uows = _uow_factory(db, receiver.endpoint, actor)
+    inpatient, outpatient = new_patient(client, headers_for), new_patient(client, headers_for)
+    adt.admit_patient(uows(), adt.AdmitInput(inpatient["id"], ward.bed_ids[0], "Pneumonia"))
+    patient_service.update_patient(
+        uows(), inpatient["id"], version=inpatient["version"], changes={"family_name": "Ó Sé"}
+    )
+    patient_service.update_patient(  # not identifying: no message
+        uows(),
+        inpatient["id"],
+        version=inpatient["version"] + 1,
+        changes={"phone": "+44 7700 900321"},
+    )
+    patient_service.update_patient(
+        uows(), outpatient["id"], version=outpatient["version"], changes={"family_name": "Nobody"}
+    )
+    assert [m.template for m in _messages(db, inpatient["id"])] == ["adt_admitted", "adt_updated"]
+    assert _messages(db, outpatient["id"]) == []
+    for _ in range(2):
+        _dispatch(db, actor)
+    got = [r for r in receiver.received() if inpatient["mrn"] in r["message"]]
+    assert [(r["type"], r["answer"]) for r in got] == [
+        ("ADT^A01^ADT_A01", "AA"),
+        ("ADT^A08^ADT_A01", "AA"),
+    ]
+    pid = next(s for s in got[1]["message"].split("\r") if s.startswith("PID|"))
+    assert "|Ó Sé^" in pid
+    assert f"|{ward.code}^R1^01^HMS|" in got[1]["message"].replace("\r", "|")

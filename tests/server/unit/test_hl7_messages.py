@@ -44,6 +44,7 @@ FACTS = AdtFacts(
         ("transferred", "A02", "ADT_A02"),
         ("discharged", "A03", "ADT_A03"),
         ("cancelled", "A11", "ADT_A09"),
+        ("updated", "A08", "ADT_A01"),
     ],
 )
 def test_adt_messages_are_valid_v25_structures(change, event, structure):
