@@ -97,7 +97,6 @@ class MainWindow(QMainWindow):
         self.lock_overlay.sig_session_ended.connect(self._end_session)
         self.idle_watcher = IdleWatcher(idle_lock_ms, self)
         self.idle_watcher.sig_idle.connect(self.lock)
-        self.idle_watcher.start()
 
         self.connection = ConnectionMonitor(
             api,
@@ -124,6 +123,9 @@ class MainWindow(QMainWindow):
                     self.stack,
                 )
             )
+        # Counted from here: building the first workspace (above) is not the user's idle
+        # time, and on a slow workstation it could otherwise use up a short lock time.
+        self.idle_watcher.start()
 
     # -- layout ------------------------------------------------------------------------
     def _build_central(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from hms_contract.mar import ScheduledDoseRead
 from hms_contract.nursing import DueItem, VitalsRow
 from hms_contract.wards import BedRead
+from hms_desktop.models.ward_alerts import alert_sentences
 from hms_desktop.qt import (
     QT_TRANSLATE_NOOP,
     QAbstractListModel,
@@ -103,12 +104,15 @@ class BedBoardModel(QAbstractListModel):
             return bed
         if role == Qt.ItemDataRole.DisplayRole:
             return bed.label
-        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
-            return self.describe(bed)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return ", ".join(self.describe(bed))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(self.describe(bed))
         return None
 
-    def describe(self, bed: BedRead) -> str:
-        """What a screen reader (and the tooltip) says about a tile."""
+    def describe(self, bed: BedRead) -> list[str]:
+        """What a screen reader (one line) and the tooltip (one fact a line) say about a
+        tile: everything the tile shows, with its alerts in full sentences."""
         parts = [
             translate("BedBoard", "Bed {label}").format(label=bed.label),
             bed_status_text(bed.status),
@@ -117,11 +121,10 @@ class BedBoardModel(QAbstractListModel):
             parts.append(bed.patient_name)
         if bed.days_in:
             parts.append(translate("BedBoard", "day {n}").format(n=bed.days_in))
-        if bed.alerts:
-            parts.extend(alert_texts(bed))
+        parts.extend(alert_sentences(bed))
         if bed.blocked_reason:
             parts.append(bed.blocked_reason)
-        return ", ".join(parts)
+        return parts
 
     # -- drag and drop -----------------------------------------------------------------------
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -170,26 +173,6 @@ class BedBoardModel(QAbstractListModel):
         self.sig_transfer_requested.emit(int(payload["admission_id"]), target.id)
         # The server decides; the board is reloaded from its answer, so nothing moves here.
         return False
-
-
-def alert_texts(bed: BedRead) -> list[str]:
-    """The alerts of a bed's patient as short words (shown on the tile and read out)."""
-    alerts = bed.alerts
-    if alerts is None:
-        return []
-    out = []
-    if alerts.allergy:
-        out.append(translate("BedBoard", "⚠ Allergy"))
-    if alerts.overdue_doses:
-        out.append(translate("BedBoard", "⚑ {n} overdue").format(n=alerts.overdue_doses))
-    elif alerts.due_doses:
-        out.append(translate("BedBoard", "◷ {n} due").format(n=alerts.due_doses))
-    if alerts.overdue_tasks:
-        out.append(translate("BedBoard", "{n} task(s) late").format(n=alerts.overdue_tasks))
-    if alerts.news2 is not None:
-        mark = "" if alerts.news2_complete else "*"
-        out.append(translate("BedBoard", "NEWS2 {n}{mark}").format(n=alerts.news2, mark=mark))
-    return out
 
 
 class DoseTableModel(QAbstractTableModel):
@@ -260,7 +243,12 @@ class DoseTableModel(QAbstractTableModel):
 
 
 class DueListModel(QAbstractListModel):
-    """The ward's due-now list, soonest first: ``14:00 · Bed 03 · Smith, J · Amoxicillin``."""
+    """The ward's due-now list, soonest first. Each item reads on two lines, when and
+    whom, then what (so a narrow pane never cuts the medicine off)::
+
+        OVERDUE · 14:00 · Bed 03 · Smith, J
+        ℞ Amoxicillin 500 mg oral
+    """
 
     # Glyphs the shipped DejaVu Sans has (an emoji pill is an empty box without an emoji font).
     KINDS = {"dose": "℞", "task": "✎", "vitals": "♥"}
@@ -280,16 +268,23 @@ class DueListModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.items)
 
+    def lines(self, item: DueItem) -> tuple[str, str]:
+        """(when and whom, what) of one item."""
+        late = translate("DueList", "OVERDUE · ") if item.overdue else ""
+        who = (
+            f"{late}{_local(item.due_at)} · {translate('DueList', 'Bed')} "
+            f"{item.bed_label} · {item.patient_name}"
+        )
+        return who, f"{self.KINDS.get(item.kind, '•')} {item.title}"
+
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         item = self.item_at(index.row())
         if item is None:
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            late = translate("DueList", "OVERDUE · ") if item.overdue else ""
-            return (
-                f"{late}{_local(item.due_at)} · {translate('DueList', 'Bed')} "
-                f"{item.bed_label} · {item.patient_name} · {item.title}"
-            )
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "\n".join(self.lines(item))
+        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
+            return " · ".join(self.lines(item))
         if role == Qt.ItemDataRole.ForegroundRole and item.overdue:
             return QBrush(QColor("#c62828"))
         return None

@@ -41,13 +41,20 @@ class WholeColumns(QObject):
     """Keeps the given columns of ``table`` as wide as their widest loaded text, and the
     table at least as wide as those columns together, so the splitter or window around it
     can never squeeze them into an ellipsis. Other columns share what is left (they
-    stretch, and only they may elide); when every column is whole, the last one stretches
-    to fill the row. Recomputed, coalesced, whenever rows arrive or change.
+    stretch, and only they may elide); when every column is whole, the last one (or the
+    whole column named by ``stretch``) stretches to fill the row, never narrower than its
+    text. Recomputed, coalesced, whenever rows arrive or change.
 
     GUI thread only; owned by the table.
     """
 
-    def __init__(self, table: QTableView, columns: Sequence[int], other_minimum: int = 60) -> None:
+    def __init__(
+        self,
+        table: QTableView,
+        columns: Sequence[int],
+        other_minimum: int = 60,
+        stretch: int | None = None,
+    ) -> None:
         super().__init__(table)
         self.table = table
         self.columns = tuple(columns)
@@ -67,9 +74,12 @@ class WholeColumns(QObject):
                 QHeaderView.ResizeMode.Interactive if whole else QHeaderView.ResizeMode.Stretch,
             )
         self._stretched_whole = -1
-        if count and all(c in self.columns for c in range(count)):
+        if stretch is not None and stretch in self.columns:
+            self._stretched_whole = stretch
+        elif count and all(c in self.columns for c in range(count)):
             self._stretched_whole = count - 1
-            header.setSectionResizeMode(count - 1, QHeaderView.ResizeMode.Stretch)
+        if self._stretched_whole >= 0:
+            header.setSectionResizeMode(self._stretched_whole, QHeaderView.ResizeMode.Stretch)
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -123,11 +133,17 @@ class WholeColumns(QObject):
 
 
 def keep_columns_whole(
-    table: QTableView, columns: Sequence[int] | None = None, other_minimum: int = 60
+    table: QTableView,
+    columns: Sequence[int] | None = None,
+    other_minimum: int = 60,
+    stretch: int | None = None,
 ) -> WholeColumns:
-    """Make ``columns`` (default: all) of ``table`` whole columns (see ``WholeColumns``)."""
+    """Make ``columns`` (default: all) of ``table`` whole columns (see ``WholeColumns``);
+    ``stretch``, one of them, takes the row's spare width instead of the last column."""
     count = table.model().columnCount()
-    whole = WholeColumns(table, range(count) if columns is None else columns, other_minimum)
+    whole = WholeColumns(
+        table, range(count) if columns is None else columns, other_minimum, stretch
+    )
     table.whole_columns = whole  # type: ignore[attr-defined]  (kept alive with the table)
     return whole
 

@@ -53,16 +53,23 @@ def seed(ctx: SeedContext) -> None:
                 < ctx.runtime.hospital.day_bounds(today)[0] - timedelta(days=7)
             )
         ).first()
-        patients = list(session.scalars(text("SELECT id FROM patients ORDER BY id")))
+        registered: dict[int, datetime] = dict(
+            session.execute(text("SELECT id, created_at FROM patients ORDER BY id")).all()
+        )
+        patients = list(registered)
         doctors = list(session.execute(select(Doctor.id, Doctor.user_id).where(Doctor.active)))
     if done is not None or not patients or not doctors:
         return
-    clinics = _past_clinics(ctx, patients, [d for d, _ in doctors])
-    stays = _past_stays(ctx, patients, doctors[0][1])
+    clinics = _past_clinics(ctx, patients, [d for d, _ in doctors], registered)
+    stays = _past_stays(ctx, patients, doctors[0][1], registered)
     log.info("reports history: %d past appointments, %d past stays", clinics, stays)
 
 
-def _past_clinics(ctx: SeedContext, patients: list[int], doctors: list[int]) -> int:
+def _past_clinics(
+    ctx: SeedContext, patients: list[int], doctors: list[int], registered: dict[int, datetime]
+) -> int:
+    """Nobody is booked before they registered (see ``registrations``): a patient
+    registered lately is booked after, at the earliest an hour before the visit."""
     rng, zone = ctx.rng, ctx.runtime.hospital.zone
     today = ctx.runtime.hospital.today()
     appointments: list[dict[str, Any]] = []
@@ -78,8 +85,19 @@ def _past_clinics(ctx: SeedContext, patients: list[int], doctors: list[int]) -> 
             for slot in starts:
                 start = datetime.combine(day, time(9), zone) + timedelta(minutes=20 * slot)
                 taken = busy.setdefault(start, set())
-                patient = rng.choice([p for p in patients[:400] if p not in taken])
+                free = [
+                    p
+                    for p in patients[:400]
+                    if p not in taken and registered[p] <= start - timedelta(hours=1)
+                ]
+                if not free:
+                    continue
+                patient = rng.choice(free)
                 taken.add(patient)
+                booked = max(
+                    start - timedelta(days=rng.randint(2, 20)),
+                    registered[patient] + timedelta(minutes=rng.randint(1, 30)),
+                )
                 roll = rng.random()
                 status = "completed" if roll < 0.82 else "no_show" if roll < 0.91 else "cancelled"
                 reference = f"H{back:02d}{doctor:03d}{slot:02d}{rng.randrange(16**6):06X}"
@@ -96,7 +114,7 @@ def _past_clinics(ctx: SeedContext, patients: list[int], doctors: list[int]) -> 
                         "reason": None,
                         "cancel_reason": "Patient rescheduled" if status == "cancelled" else None,
                         "booking_reference": reference,
-                        "created_at": start - timedelta(days=rng.randint(2, 20)),
+                        "created_at": min(booked, start - timedelta(minutes=30)),
                         "updated_at": start,
                         "version": 1,
                     }
@@ -138,7 +156,9 @@ def _past_clinics(ctx: SeedContext, patients: list[int], doctors: list[int]) -> 
     return len(appointments)
 
 
-def _past_stays(ctx: SeedContext, patients: list[int], doctor_user_id: int) -> int:
+def _past_stays(
+    ctx: SeedContext, patients: list[int], doctor_user_id: int, registered: dict[int, datetime]
+) -> int:
     rng, hospital = ctx.rng, ctx.runtime.hospital
     today = hospital.today()
     first = hospital.day_bounds(today - timedelta(days=DAYS))[0]
@@ -173,8 +193,13 @@ def _past_stays(ctx: SeedContext, patients: list[int], doctor_user_id: int) -> i
     written = 0
     with ctx.session_factory() as session, session.begin():
         for bed_id, ward_id, ward_class, admitted, discharged in sorted(stays, key=lambda s: s[3]):
-            # Nobody lies in two beds at once: pick someone not in hospital then.
-            candidates = [p for p in patients if free_from.get(p, first) <= admitted]
+            # Nobody lies in two beds at once, nor before they registered.
+            candidates = [
+                p
+                for p in patients
+                if free_from.get(p, first) <= admitted
+                and registered[p] <= admitted - timedelta(hours=1)
+            ]
             if not candidates:
                 continue
             patient = rng.choice(candidates)

@@ -90,7 +90,7 @@ def make_main_window(qtbot, tasks, signed_in):
         window.show()
         qtbot.waitExposed(window)
         window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+        qtbot.waitUntil(window.isActiveWindow, timeout=15000)
         windows.append(window)
         return window
 

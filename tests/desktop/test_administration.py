@@ -17,14 +17,14 @@ def admin(qtbot, make_main_window):
     window = make_main_window("admin")
     workspace = window.select_workspace("administration")
     users = workspace.users_tab
-    qtbot.waitUntil(lambda: users.model.total is not None, timeout=5000)
+    qtbot.waitUntil(lambda: users.model.total is not None, timeout=15000)
     return window, workspace
 
 
 def test_user_list_loads_a_page_and_fetches_more_on_scroll(qtbot, admin, fake_server):
     _window, workspace = admin
     users = workspace.users_tab
-    qtbot.waitUntil(lambda: not users.model.loading, timeout=5000)
+    qtbot.waitUntil(lambda: not users.model.loading, timeout=15000)
     assert users.model.total == 120
     assert users.model.rowCount() == 50
     first = users.model.index(0, 0)
@@ -34,9 +34,9 @@ def test_user_list_loads_a_page_and_fetches_more_on_scroll(qtbot, admin, fake_se
     assert users.count_label.text() == "Showing 50 of 120 users"
 
     users.table.scrollToBottom()
-    qtbot.waitUntil(lambda: users.model.rowCount() == 100, timeout=5000)
+    qtbot.waitUntil(lambda: users.model.rowCount() == 100, timeout=15000)
     users.table.scrollToBottom()
-    qtbot.waitUntil(lambda: users.model.rowCount() == 120, timeout=5000)
+    qtbot.waitUntil(lambda: users.model.rowCount() == 120, timeout=15000)
     offsets = [r.url.params["offset"] for r in fake_server.requests_to("GET", "/users")]
     assert offsets == ["0", "50", "100"]
     assert not users.model.canFetchMore()
@@ -47,7 +47,7 @@ def test_search_asks_the_server(qtbot, admin, fake_server):
     users = workspace.users_tab
     qtbot.keyClicks(users.search_edit, "rita")
     qtbot.keyClick(users.search_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: users.model.total == 1, timeout=5000)
+    qtbot.waitUntil(lambda: users.model.total == 1, timeout=15000)
     assert users.model.data(users.model.index(0, 0)) == "reception"
     assert fake_server.requests_to("GET", "/users")[-1].url.params["q"] == "rita"
 
@@ -58,7 +58,7 @@ def test_sorting_by_a_column_header_asks_the_server(qtbot, admin, fake_server):
     users.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
     qtbot.waitUntil(
         lambda: users.model.sort_param == "-full_name" and users.model.rowCount() == 50,
-        timeout=5000,
+        timeout=15000,
     )
     assert fake_server.requests_to("GET", "/users")[-1].url.params["sort"] == "-full_name"
     assert users.model.data(users.model.index(0, 1)) == "Staff Member 116"
@@ -85,10 +85,10 @@ def test_create_user_dialog_validates_inline_and_creates(qtbot, admin, fake_serv
     assert dialog.create_button.isEnabled()
     assert fake_server.requests_to("POST", "/users") == []
 
-    with qtbot.waitSignal(dialog.sig_user_created, timeout=5000):
+    with qtbot.waitSignal(dialog.sig_user_created, timeout=15000):
         qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
     assert any(u.username == "nina" for u in fake_server.users.values())
-    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15000)
     assert users.detail.user.username == "nina"
 
 
@@ -115,7 +115,7 @@ def test_server_side_weak_password_is_shown_next_to_the_field(qtbot, admin):
     qtbot.keyClicks(dialog.password_edit, "password1234")  # long enough to be sent (12+)
     qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: dialog.password_error.text() == "This password is too common.", timeout=5000
+        lambda: dialog.password_error.text() == "This password is too common.", timeout=15000
     )
     assert dialog.isVisible()
 
@@ -130,7 +130,7 @@ def test_new_admin_shows_the_totp_link_once_in_a_copyable_field(qtbot, admin):
     click_box(qtbot, dialog.role_picker.boxes["admin"])
     qtbot.keyClicks(dialog.password_edit, "a-long-admin-password")
     qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=15000)
     assert dialog.totp_uri_edit.text().startswith("otpauth://totp/HMS:second-admin")
     assert dialog.totp_uri_edit.isReadOnly()
     qtbot.mouseClick(dialog.done_button, Qt.MouseButton.LeftButton)
@@ -144,7 +144,7 @@ def select_user(qtbot, users, username):
     )
     users.table.selectRow(row)
     qtbot.waitUntil(
-        lambda: users.detail.user and users.detail.user.username == username, timeout=3000
+        lambda: users.detail.user and users.detail.user.username == username, timeout=15000
     )
 
 
@@ -156,7 +156,7 @@ def test_editing_roles_sends_the_version(qtbot, admin, fake_server):
     assert not detail.save_button.isEnabled()
     click_box(qtbot, detail.role_picker.boxes["billing_clerk"])
     assert detail.save_button.isEnabled()
-    with qtbot.waitSignal(detail.sig_user_changed, timeout=5000):
+    with qtbot.waitSignal(detail.sig_user_changed, timeout=15000):
         qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
     patch = fake_server.requests_to("PATCH", f"/users/{detail.user.id}")[0]
     # The roles travel as the contract's UserUpdate writes them (a sorted set).
@@ -177,10 +177,10 @@ def test_version_conflict_offers_a_reload(qtbot, admin, fake_server):
     detail.full_name_edit.clear()
     qtbot.keyClicks(detail.full_name_edit, "Rita R.")
     qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: detail.conflict_banner.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: detail.conflict_banner.isVisible(), timeout=15000)
 
     qtbot.mouseClick(detail.reload_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not detail.conflict_banner.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: not detail.conflict_banner.isVisible(), timeout=15000)
     assert detail.full_name_edit.text() == "Rita Changed Elsewhere"
     assert detail.user.version == 2
 
@@ -191,10 +191,10 @@ def test_enable_a_disabled_user(qtbot, admin, fake_server):
     target = next(u for u in fake_server.users.values() if u.username == "manager")
     target.active = False
     users.model.reload()
-    qtbot.waitUntil(lambda: users.model.rowCount() == 50, timeout=5000)
+    qtbot.waitUntil(lambda: users.model.rowCount() == 50, timeout=15000)
     select_user(qtbot, users, "manager")
     assert users.detail.toggle_active_button.text() == "Enable account"
-    with qtbot.waitSignal(users.detail.sig_user_changed, timeout=5000):
+    with qtbot.waitSignal(users.detail.sig_user_changed, timeout=15000):
         qtbot.mouseClick(users.detail.toggle_active_button, Qt.MouseButton.LeftButton)
     assert target.active
     assert users.detail.toggle_active_button.text() == "Disable account"
@@ -205,7 +205,7 @@ def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake
     workspace.tabs.setCurrentWidget(workspace.audit_tab)
     audit = workspace.audit_tab
     audit.clear_filters()  # the demo entries are older than the default last-7-days window
-    qtbot.waitUntil(lambda: audit.model.total == 130, timeout=5000)
+    qtbot.waitUntil(lambda: audit.model.total == 130, timeout=15000)
     assert all(r.url.params["sort"] == "-at" for r in fake_server.requests_to("GET", "/audit"))
     assert audit.model.row_item(0).id == 130
     # The Patient column names the patient (MRN and name), not a database id.
@@ -224,7 +224,7 @@ def test_audit_log_loads_newest_first_and_sorts_on_the_server(qtbot, admin, fake
         lambda: any(
             r.url.params["sort"] == "username" for r in fake_server.requests_to("GET", "/audit")
         ),
-        timeout=5000,
+        timeout=15000,
     )
 
 
@@ -245,9 +245,11 @@ def test_audit_filters_become_query_parameters(qtbot, admin, fake_server):
     audit.outcome_combo.setCurrentIndex(audit.outcome_combo.findData("failure"))
     qtbot.keyClick(audit.user_edit, Qt.Key.Key_Return)
     # Earlier loads may still be in flight on other workers, so look for the request.
-    qtbot.waitUntil(lambda: bool(filtered(fake_server)), timeout=5000)
+    qtbot.waitUntil(lambda: bool(filtered(fake_server)), timeout=15000)
     assert filtered(fake_server)[0].url.params["outcome"] == "failure"
-    qtbot.waitUntil(lambda: audit.model.total is not None and not audit.model.loading, timeout=5000)
+    qtbot.waitUntil(
+        lambda: audit.model.total is not None and not audit.model.loading, timeout=15000
+    )
     assert all(
         audit.model.row_item(r).username == "reception"
         and audit.model.row_item(r).outcome == "failure"
@@ -286,7 +288,7 @@ def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, adm
     tab = workspace.break_glass_tab
     assert tab is not None  # administrators review break-the-glass
     workspace.tabs.setCurrentWidget(tab)
-    qtbot.waitUntil(lambda: tab.model.total == 2 and not tab.model.loading, timeout=5000)
+    qtbot.waitUntil(lambda: tab.model.total == 2 and not tab.model.loading, timeout=15000)
     assert tab.count_label.text() == "2 emergency access(es) to review"
     model = tab.model
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
@@ -299,7 +301,7 @@ def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, adm
     tab.table.selectRow(0)
     dialog = tab.review_selected()
     dialog.note_edit.setPlainText("Confirmed with the ED rota: on duty, genuine emergency")
-    with qtbot.waitSignal(tab.model.sig_total_changed, timeout=5000):
+    with qtbot.waitSignal(tab.model.sig_total_changed, timeout=15000):
         dialog.accept()
     [sent] = [
         json.loads(r.content) for r in fake_server.requests_to("POST", "/break-glass/3/review")
@@ -307,7 +309,7 @@ def test_emergency_accesses_are_listed_for_review_and_marked_reviewed(qtbot, adm
     assert sent == {"note": "Confirmed with the ED rota: on duty, genuine emergency"}
     assert tab.model.total == 1
     tab.unreviewed_check.setChecked(False)
-    qtbot.waitUntil(lambda: tab.model.total == 3 and not tab.model.loading, timeout=5000)
+    qtbot.waitUntil(lambda: tab.model.total == 3 and not tab.model.loading, timeout=15000)
     reviewed = [tab.model.data(tab.model.index(r, 6)) for r in range(3)]
     assert sum(text.startswith("✓ ") for text in reviewed) == 2
     assert any("genuine emergency" in text for text in reviewed)
@@ -318,16 +320,16 @@ def test_the_outbox_shows_messages_by_status_and_retries_a_failed_one(qtbot, adm
     tab = workspace.outbox_tab
     assert tab is not None
     workspace.tabs.setCurrentWidget(tab)
-    qtbot.waitUntil(lambda: tab.model.total == 5 and not tab.model.loading, timeout=5000)
+    qtbot.waitUntil(lambda: tab.model.total == 5 and not tab.model.loading, timeout=15000)
     statuses = [tab.model.data(tab.model.index(r, 4)) for r in range(5)]
     assert "✓ Sent" in statuses and "↻ Failed, will retry" in statuses
     assert "✗ Failed for good" in statuses and "◷ Queued" in statuses
     tab.status_combo.setCurrentIndex(tab.status_combo.findData("dead"))
-    qtbot.waitUntil(lambda: tab.model.total == 1 and not tab.model.loading, timeout=5000)
+    qtbot.waitUntil(lambda: tab.model.total == 1 and not tab.model.loading, timeout=15000)
     assert tab.model.data(tab.model.index(0, 8)) == "gateway_timeout"
     tab.table.selectRow(0)
     assert tab.retry_button.isEnabled()
-    with qtbot.waitSignal(tab.model.sig_total_changed, timeout=5000):
+    with qtbot.waitSignal(tab.model.sig_total_changed, timeout=15000):
         qtbot.mouseClick(tab.retry_button, Qt.MouseButton.LeftButton)
     assert fake_server.requests_to("POST", "/messages/4/retry")
     assert tab.model.total == 0  # nothing is dead any more: it is queued again

@@ -282,4 +282,4 @@ def test_patient_search_shows_names_mrns_and_birth_dates_whole(
     panel.search_edit.setText(family)
     panel.search_now()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10000)
-    qtbot.waitUntil(lambda: all(column_is_whole(panel.table, c) for c in (0, 1, 2)), timeout=5000)
+    qtbot.waitUntil(lambda: all(column_is_whole(panel.table, c) for c in (0, 1, 2)), timeout=15000)

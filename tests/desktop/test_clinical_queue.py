@@ -54,7 +54,7 @@ def workspace(qtbot, tasks, queue_server):
     widget.statuses = statuses
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
-    with qtbot.waitSignal(widget.patients.sig_today_loaded, timeout=5000):
+    with qtbot.waitSignal(widget.patients.sig_today_loaded, timeout=15000):
         widget.show()
     yield widget
     context.close()
@@ -101,7 +101,7 @@ def test_todays_list_shows_token_status_and_waiting_time(workspace):
 
 def test_call_next_calls_the_lowest_waiting_token_and_refreshes(qtbot, workspace, queue_server):
     today = workspace.patients.today
-    with qtbot.waitSignal(today.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(today.sig_loaded, timeout=15000):
         qtbot.mouseClick(today.buttons["call_next"], Qt.MouseButton.LeftButton)
     assert posted(queue_server, "/queue/1/call") == 1
     assert "#1 ➔ Called" in texts(today)[0]
@@ -109,7 +109,7 @@ def test_call_next_calls_the_lowest_waiting_token_and_refreshes(qtbot, workspace
     assert today.buttons["start"].isEnabled()
     assert "Token 1 called: Amina Okafor." in workspace.statuses
     # The next call takes the next token, not the one already called.
-    with qtbot.waitSignal(today.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(today.sig_loaded, timeout=15000):
         today.run_action("call_next")
     assert posted(queue_server, "/queue/2/call") == 1
 
@@ -119,10 +119,10 @@ def test_start_opens_the_chart_and_complete_closes_the_consultation(qtbot, works
     select_entry(today, 2)
     assert today.buttons["start"].isEnabled() and not today.buttons["complete"].isEnabled()
     workspace.activateWindow()
-    qtbot.waitUntil(workspace.isActiveWindow, timeout=3000)
+    qtbot.waitUntil(workspace.isActiveWindow, timeout=15000)
     with (
-        qtbot.waitSignal(workspace.chart.sig_chart_opened, timeout=5000) as opened,
-        qtbot.waitSignal(today.sig_loaded, timeout=5000),
+        qtbot.waitSignal(workspace.chart.sig_chart_opened, timeout=15000) as opened,
+        qtbot.waitSignal(today.sig_loaded, timeout=15000),
     ):
         qtbot.keyClick(
             today.list,
@@ -133,7 +133,7 @@ def test_start_opens_the_chart_and_complete_closes_the_consultation(qtbot, works
     assert posted(queue_server, "/queue/2/start") == 1
     assert "▶ In consultation" in texts(today)[1]
     assert today.buttons["complete"].isEnabled() and not today.buttons["start"].isEnabled()
-    with qtbot.waitSignal(today.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(today.sig_loaded, timeout=15000):
         qtbot.mouseClick(today.buttons["complete"], Qt.MouseButton.LeftButton)
     assert posted(queue_server, "/queue/2/complete") == 1
     assert "✓ Done" in texts(today)[1]
@@ -150,7 +150,7 @@ def test_queue_updated_event_refreshes_the_list(qtbot, workspace, queue_server):
         4, 4, novak, patient=queue_server.patients[3], doctor_id=7, wait=0
     )
     before = len(queue_server.requests_to("GET", "/queue"))
-    with qtbot.waitSignal(today.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(today.sig_loaded, timeout=15000):
         workspace.patients.today.events.sig_event_received.emit(
             "queue.updated", {"doctor_id": 7, "queue_entry_id": 4, "status": "waiting"}
         )
@@ -162,7 +162,7 @@ def test_a_refused_action_says_why_and_shows_the_current_state(qtbot, workspace,
     today = workspace.patients.today
     select_entry(today, 1)
     queue_server.queue[1].status = "in_consultation"  # started from another room
-    with qtbot.waitSignal(today.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(today.sig_loaded, timeout=15000):
         today.run_action("start")
     assert today.problem.isVisible() and today.problem.code.text() == "invalid_status"
     assert "▶ In consultation" in texts(today)[0]
@@ -173,7 +173,7 @@ def test_call_next_is_off_when_nobody_waits(qtbot, workspace, queue_server):
     for entry in queue_server.queue.values():
         entry.status = "done"
     today = workspace.patients.today
-    with qtbot.waitSignal(today.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(today.sig_loaded, timeout=15000):
         today.reload()
     assert not today.buttons["call_next"].isEnabled()
     today.run_action("call_next")  # the shortcut does nothing either
@@ -192,10 +192,10 @@ def test_todays_names_wrap_instead_of_being_cut_and_search_columns_stay_whole(qt
     assert today.list.wordWrap()
     workspace.splitter.setSizes([10, 3000])  # dragged as far left as it goes
     panel = workspace.patients
-    qtbot.waitUntil(lambda: panel.model.rowCount() > 0 and not panel.model.loading, timeout=5000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0 and not panel.model.loading, timeout=15000)
     qtbot.waitUntil(
         lambda: all(column_is_whole(panel.table, c) for c in range(panel.model.columnCount())),
-        timeout=3000,
+        timeout=15000,
     )
     QApplication.processEvents()
     assert workspace.splitter.sizes()[0] >= panel.table.minimumWidth()

@@ -21,13 +21,13 @@ def test_sign_in_opens_the_main_window_and_sign_out_returns_to_login(
     qtbot.keyClicks(dialog.username_edit, "reception")
     qtbot.keyClicks(dialog.password_edit, "reception-pass")
     qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: desktop.main_window is not None, timeout=5000)
+    qtbot.waitUntil(lambda: desktop.main_window is not None, timeout=15000)
     window = desktop.main_window
     qtbot.waitExposed(window)
     assert window.workspace_keys() == ["reception"]
 
     window.sign_out()
-    qtbot.waitUntil(lambda: desktop.login_dialog is not None, timeout=5000)
+    qtbot.waitUntil(lambda: desktop.login_dialog is not None, timeout=15000)
     assert desktop.main_window is None
     assert desktop.login_dialog.username_edit.text() == "reception"
     assert desktop.login_dialog.password_edit.text() == ""

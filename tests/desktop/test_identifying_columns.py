@@ -59,7 +59,7 @@ def build_reception(qtbot, tasks, api, settings: DesktopSettings):
     widget.resize(1280, 800)
     widget.show()
     qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget.loading, timeout=5000)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=15000)
     return widget, context
 
 
@@ -73,7 +73,7 @@ def assert_whole(qtbot, table, columns) -> None:
     try:
         qtbot.waitUntil(
             lambda: all(column_is_whole(table, c) and fully_visible(table, c) for c in columns),
-            timeout=3000,
+            timeout=15000,
         )
     except (AssertionError, TimeoutError, qt_timeout):
         header = table.horizontalHeader()
@@ -104,7 +104,7 @@ def test_patient_search_columns_stay_whole_however_narrow_the_pane(qtbot, tasks,
     widget, context = build_reception(qtbot, tasks, reception_api, DesktopSettings.in_memory())
     panel = widget.search
     panel.search_now("Szczepańska")
-    qtbot.waitUntil(lambda: not panel.model.loading and panel.model.rowCount() >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: not panel.model.loading and panel.model.rowCount() >= 2, timeout=15000)
     titles = [
         panel.model.headerData(c, Qt.Orientation.Horizontal)
         for c in range(panel.model.columnCount())
@@ -141,14 +141,14 @@ def test_pane_sizes_are_remembered_for_the_next_session(qtbot, tasks, reception_
 def test_queue_board_shows_patient_and_mrn_whole(qtbot, tasks, reception_api, reception_server):
     widget, context = build_reception(qtbot, tasks, reception_api, DesktopSettings.in_memory())
     appointment = next(iter(reception_server.appointments.values()))
-    qtbot.waitUntil(lambda: not widget.loading, timeout=5000)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=15000)
     done = []
     tasks.run(lambda: widget.scheduling_api.check_in(appointment.id), done.append)
-    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    qtbot.waitUntil(lambda: bool(done), timeout=15000)
     widget.tabs.setCurrentWidget(widget.queue)
     widget.queue.reload()
     qtbot.waitUntil(
-        lambda: widget.queue.model.rowCount() == 1 and not widget.queue.loading, timeout=5000
+        lambda: widget.queue.model.rowCount() == 1 and not widget.queue.loading, timeout=15000
     )
     model = widget.queue.model
     assert model.data(model.index(0, 1)) == "Zofia Nowak"

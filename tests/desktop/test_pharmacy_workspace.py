@@ -10,10 +10,11 @@ import pytest
 
 from hms_desktop.api.client import ApiClient
 from hms_desktop.api.pharmacy import DispensingConflictError, PharmacyApi, dispense_request
-from hms_desktop.qt import QApplication
+from hms_desktop.qt import QApplication, Qt
 from hms_desktop.screenshot_tour import run_screenshot_tour
 from hms_desktop.tasks import TaskRunner
 from hms_desktop.widgets.print_preview import PrintPreviewDialog
+from hms_desktop.widgets.record_table import column_is_whole
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.pharmacy.dispense_dialog import COL_PICKS, COL_SCAN
 from hms_desktop.workspaces.pharmacy.workspace import PharmacyWorkspace
@@ -120,7 +121,7 @@ def test_dispensing_with_scan_checks_and_label_preview(
     dialog.scan_edit.setText(gs1(setup["gtin"], "SOON" + setup["code"][-4:]))
     dialog.scan_edit.returnPressed.emit()
     qtbot.waitUntil(lambda: dialog.table.item(0, COL_SCAN).text().startswith("✓"), timeout=10000)
-    qtbot.waitUntil(dialog.dispense_button.isEnabled, timeout=5000)
+    qtbot.waitUntil(dialog.dispense_button.isEnabled, timeout=15000)
     dialog.dispense()
     qtbot.waitUntil(lambda: tab.history_model.rowCount() == 1, timeout=10000)
     _dispense, line = tab.history_model.row_item(0)
@@ -138,6 +139,54 @@ def test_dispensing_with_scan_checks_and_label_preview(
     preview.reject()
     # Dispensed in full: it leaves the queue.
     qtbot.waitUntil(lambda: tab.model.rowCount() == 0, timeout=10000)
+
+
+def test_queue_and_detail_show_medicine_names_whole_at_1280x800(
+    qtbot, client, headers_for, setup, workspace
+):
+    """The demo showed "Atorvastatin …" in the queue and the detail, and a horizontal
+    scroll bar under the queue; every column now fits its text at the default window."""
+    doctor = setup["doctor"]
+    pid = patient_with_doctor(client, headers_for, doctor)
+    atorvastatin = drug_id(client, doctor.headers, "atorvastatin")
+    levothyroxine = drug_id(client, doctor.headers, "levothyroxine")
+    rx = prescribe(client, doctor, pid, atorvastatin, levothyroxine, quantity=180)
+    tab = workspace.dispensing
+    tab.search_edit.setText(rx["number"])
+    qtbot.waitUntil(
+        lambda: [e.prescription_id for e in tab.model.rows] == [rx["id"]], timeout=10000
+    )
+    row = 0
+    owed = tab.model.index(row, 4)
+    # Two medicines owed: the first whole and how many more; every one in the tooltip.
+    assert tab.model.data(owed) == "Atorvastatin 180 +1 more"
+    assert tab.model.data(owed, Qt.ItemDataRole.ToolTipRole).splitlines() == [
+        "Atorvastatin 180",
+        "Levothyroxine 180",
+    ]
+    tab.table.selectRow(row)
+    qtbot.waitUntil(lambda: tab.items_model.rowCount() == 2, timeout=5000)
+    medicine = tab.items_model.data(tab.items_model.index(0, 0))
+    assert medicine.startswith("Atorvastatin")
+
+    def whole(table) -> bool:
+        header = table.horizontalHeader()
+        return all(
+            column_is_whole(table, c)
+            and header.sectionViewportPosition(c) + table.columnWidth(c) <= table.viewport().width()
+            for c in range(header.count())
+        )
+
+    # The workspace's share of the default 1280 × 800 window (the navigation rail takes the
+    # rest); a top-level widget is never made smaller than its minimum size.
+    workspace.resize(1090, 740)
+    # Widths follow the rows a moment after they arrive (coalesced on the event loop).
+    qtbot.waitUntil(
+        lambda: workspace.width() <= 1090 and whole(tab.table) and whole(tab.items_table),
+        timeout=5000,
+    )
+    assert not tab.table.horizontalScrollBar().isVisible()
+    assert not tab.items_table.horizontalScrollBar().isVisible()
 
 
 def test_new_prescriptions_appear_without_refresh(qtbot, client, headers_for, setup, workspace):

@@ -49,7 +49,7 @@ def workspace(qtbot, tasks, server):
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
     widget.show()
-    qtbot.waitUntil(lambda: not widget.loading, timeout=5000)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=15000)
     yield widget
     context.close()
     tasks.wait_for_done(5000)
@@ -66,7 +66,7 @@ def open_compare(qtbot, workspace):
     assert panel.flags_model.rowCount() == 1
     panel.flags_table.selectRow(0)
     dialog = panel.compare_selected()
-    qtbot.waitUntil(lambda: dialog.records is not None, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.records is not None, timeout=15000)
     return panel, dialog
 
 
@@ -101,7 +101,7 @@ def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(
 
     qtbot.keyClicks(dialog.reason_edit, "Same person: checked ID at the desk")
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.merge is not None, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.merge is not None, timeout=15000)
     [sent] = posts(server, "/patient-merges")
     assert sent == {
         "survivor_id": server.old.id,
@@ -116,17 +116,17 @@ def test_merge_needs_a_reason_is_pending_until_confirmed_and_can_be_undone(
     assert not dialog.merge_button.isVisible()
 
     qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.merge is None, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.merge is None, timeout=15000)
     assert "undone" in dialog.banner_label.text()
     assert server.patients[server.new.id].merged_into_id is None
     assert dialog.merge_button.isVisible() and not dialog.confirm_button.isVisible()
 
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.merge is not None, timeout=5000)
-    with qtbot.waitSignal(dialog.finished, timeout=5000):
+    qtbot.waitUntil(lambda: dialog.merge is not None, timeout=15000)
+    with qtbot.waitSignal(dialog.finished, timeout=15000):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert server.patients[server.new.id].merged_into_id == server.old.id
-    qtbot.waitUntil(lambda: panel.flags_model.rowCount() == 0 and not panel.loading, timeout=5000)
+    qtbot.waitUntil(lambda: panel.flags_model.rowCount() == 0 and not panel.loading, timeout=15000)
     assert any(f"Merged {server.new.mrn} into {server.old.mrn}." in s for s in workspace.statuses)
 
 
@@ -134,16 +134,16 @@ def test_a_pending_merge_left_open_is_confirmed_from_the_list(qtbot, workspace, 
     panel, dialog = open_compare(qtbot, workspace)
     qtbot.keyClicks(dialog.reason_edit, "Same person, two registrations")
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.merge is not None, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.merge is not None, timeout=15000)
     dialog.reject()  # closed without deciding: it stays pending
-    qtbot.waitUntil(lambda: panel.merges_model.rowCount() == 1 and not panel.loading, timeout=5000)
+    qtbot.waitUntil(lambda: panel.merges_model.rowCount() == 1 and not panel.loading, timeout=15000)
     model = panel.merges_model
     assert model.data(model.index(0, 0)) == f"Nowak, Zofia · {server.old.mrn}"
     assert model.data(model.index(0, 2)) == "Same person, two registrations"
     panel.merges_table.selectRow(0)
     qtbot.mouseClick(panel.confirm_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: server.merges[1].status == "confirmed", timeout=5000)
-    qtbot.waitUntil(lambda: panel.merges_model.rowCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: server.merges[1].status == "confirmed", timeout=15000)
+    qtbot.waitUntil(lambda: panel.merges_model.rowCount() == 0, timeout=15000)
 
 
 def test_not_the_same_person_closes_the_flag_with_a_note(qtbot, workspace, server):
@@ -154,6 +154,6 @@ def test_not_the_same_person_closes_the_flag_with_a_note(qtbot, workspace, serve
     assert dialog.error.isVisible() and dialog.isVisible()
     qtbot.keyClicks(dialog.note_edit, "Mother and daughter, both Zofia")
     dialog.submit()
-    qtbot.waitUntil(lambda: server.flags[1].status == "dismissed", timeout=5000)
+    qtbot.waitUntil(lambda: server.flags[1].status == "dismissed", timeout=15000)
     assert server.flags[1].resolution_note == "Mother and daughter, both Zofia"
-    qtbot.waitUntil(lambda: panel.flags_model.rowCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: panel.flags_model.rowCount() == 0, timeout=15000)

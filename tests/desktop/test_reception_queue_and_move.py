@@ -49,7 +49,7 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace, re
     )
     board = workspace.queue
     workspace.tabs.setCurrentWidget(board)
-    with qtbot.waitSignal(board.sig_loaded, timeout=3000):
+    with qtbot.waitSignal(board.sig_loaded, timeout=15000):
         board.reload()
     buttons = board.action_buttons
     assert not any(b.isEnabled() for b in buttons.values())  # nothing selected
@@ -60,7 +60,9 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace, re
 
     # The server's queue.updated event may reload the board before the action's own answer
     # is in (a race under load), so wait for the action and then the load that follows it.
-    with qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple", timeout=3000):
+    with qtbot.waitSignals(
+        [board.sig_action_done, board.sig_loaded], order="simple", timeout=15000
+    ):
         qtbot.mouseClick(buttons["call"], Qt.MouseButton.LeftButton)
     assert len(reception_server.requests_to("POST", "/queue/1/call")) == 1
     assert "Called" in board.model.data(board.model.index(0, 5))
@@ -68,8 +70,8 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace, re
     assert "Token 1 called: Given007 Family007." in workspace.statuses
 
     with (
-        qtbot.waitSignal(workspace.calendar.sig_loaded, timeout=3000),
-        qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple", timeout=3000),
+        qtbot.waitSignal(workspace.calendar.sig_loaded, timeout=15000),
+        qtbot.waitSignals([board.sig_action_done, board.sig_loaded], order="simple", timeout=15000),
     ):
         qtbot.mouseClick(buttons["start"], Qt.MouseButton.LeftButton)
     assert "In consultation" in board.model.data(board.model.index(0, 5))
@@ -79,9 +81,9 @@ def test_staff_call_start_and_complete_from_the_queue_board(qtbot, workspace, re
     assert buttons["complete"].isEnabled() and not buttons["call"].isEnabled()
 
     workspace.activateWindow()
-    qtbot.waitUntil(workspace.isActiveWindow, timeout=3000)
+    qtbot.waitUntil(workspace.isActiveWindow, timeout=15000)
     board.table.setFocus()
-    with qtbot.waitSignal(board.sig_loaded, timeout=3000):
+    with qtbot.waitSignal(board.sig_loaded, timeout=15000):
         qtbot.keyClick(
             board.table,
             Qt.Key.Key_D,
@@ -101,11 +103,11 @@ def test_a_refused_queue_action_shows_the_code_and_the_current_state(
     )
     board = workspace.queue
     workspace.tabs.setCurrentWidget(board)
-    with qtbot.waitSignal(board.sig_loaded, timeout=3000):
+    with qtbot.waitSignal(board.sig_loaded, timeout=15000):
         board.reload()
     board.table.selectRow(0)
     reception_server.queue[1].status = "done"  # the doctor finished meanwhile
-    with qtbot.waitSignal(board.sig_loaded, timeout=3000):
+    with qtbot.waitSignal(board.sig_loaded, timeout=15000):
         board.run_action("start")
     assert board.problem.isVisible() and board.problem.code.text() == "invalid_status"
     assert "Done" in board.model.data(board.model.index(0, 5))
@@ -137,7 +139,7 @@ def drag(
 def confirm_move(qtbot, workspace) -> QMessageBox:
     qtbot.waitUntil(
         lambda: getattr(workspace, "move_box", None) is not None and workspace.move_box.isVisible(),
-        timeout=3000,
+        timeout=15000,
     )
     box = workspace.move_box
     move = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
@@ -152,10 +154,10 @@ def test_dragging_to_a_free_slot_confirms_and_sends_the_version(
     calendar = workspace.calendar
     accepted, _ = drag(calendar, "09:30", 0, "10:30", 0)
     assert accepted
-    qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None, timeout=3000)
+    qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None, timeout=15000)
     assert "from 09:30 to 10:30" in workspace.move_box.text()
     assert not reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
-    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=15000):
         confirm_move(qtbot, workspace)
     sent = reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
     assert [json.loads(r.content) for r in sent] == [{"start": today_at(10, 30), "version": 3}]
@@ -167,7 +169,7 @@ def test_dragging_to_a_free_slot_confirms_and_sends_the_version(
 def test_keeping_the_appointment_sends_nothing(qtbot, workspace, reception_server, booked):
     reload_calendar(qtbot, workspace)
     drag(workspace.calendar, "09:30", 0, "11:00", 0)
-    qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None, timeout=3000)
+    qtbot.waitUntil(lambda: getattr(workspace, "move_box", None) is not None, timeout=15000)
     workspace.move_box.reject()
     qtbot.wait(50)
     assert not reception_server.requests_to("POST", f"/appointments/{booked.id}/reschedule")
@@ -205,7 +207,7 @@ def test_slot_taken_on_a_drop_offers_the_next_free_times(
     drag(workspace.calendar, "09:30", 0, "10:30", 0)
     confirm_move(qtbot, workspace)
     qtbot.waitUntil(
-        lambda: any(d.isVisible() for d in workspace.findChildren(RescheduleDialog)), timeout=3000
+        lambda: any(d.isVisible() for d in workspace.findChildren(RescheduleDialog)), timeout=15000
     )
     dialog = next(d for d in workspace.findChildren(RescheduleDialog) if d.isVisible())
     assert "just booked" in dialog.notice.text()
@@ -215,7 +217,7 @@ def test_slot_taken_on_a_drop_offers_the_next_free_times(
     ]
     assert offered and today_at(10, 30) not in offered
     dialog.slot_list.setCurrentRow(len(offered) - 1)
-    with qtbot.waitSignal(dialog.sig_rescheduled, timeout=3000):
+    with qtbot.waitSignal(dialog.sig_rescheduled, timeout=15000):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     sent = [
         json.loads(r.content)
@@ -229,7 +231,7 @@ def test_version_conflict_on_a_drop_reloads_and_says_so(qtbot, workspace, recept
     calendar = workspace.calendar
     reception_server.appointments[booked.id].version = 4  # edited at another desk
     drag(calendar, "09:30", 0, "11:30", 0)
-    with qtbot.waitSignal(calendar.sig_loaded, timeout=3000):
+    with qtbot.waitSignal(calendar.sig_loaded, timeout=15000):
         confirm_move(qtbot, workspace)
     assert calendar.problem.isVisible() and calendar.problem.code.text() == "version_conflict"
     assert "Someone else changed this appointment" in calendar.problem.text()

@@ -47,7 +47,7 @@ def workspace(qtbot, tasks, server):
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
     widget.show()
-    qtbot.waitUntil(lambda: not widget.loading, timeout=5000)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=15000)
     widget.tabs.setCurrentWidget(widget.waitlist)
     yield widget
     context.close()
@@ -82,13 +82,13 @@ def test_adding_the_patient_in_context_and_booking_an_offer(qtbot, workspace, se
     panel = workspace.waitlist
     assert not panel.add_button.isEnabled()  # nobody in context yet
     workspace.search.search_now("family004")
-    qtbot.waitUntil(lambda: workspace.search.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: workspace.search.model.rowCount() == 1, timeout=15000)
     workspace.search.table.selectRow(0)
     assert panel.add_button.isEnabled() and "Family004" in panel.add_button.toolTip()
     dialog = panel.add_patient()
     dialog.target_combo.setCurrentIndex(1)  # Dr Gene Ward
     dialog.reason_edit.setText("prefers mornings")
-    with qtbot.waitSignal(panel.sig_loaded, timeout=5000):
+    with qtbot.waitSignal(panel.sig_loaded, timeout=15000):
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     [sent] = [json.loads(r.content) for r in server.requests_to("POST", "/waitlist")]
     assert sent["patient_id"] == 5 and sent["doctor_id"] == 2
@@ -96,13 +96,13 @@ def test_adding_the_patient_in_context_and_booking_an_offer(qtbot, workspace, se
     assert panel.model.rowCount() == 3
 
     panel.table.selectRow(1)  # the offered one
-    with qtbot.waitSignal(panel.sig_booked, timeout=5000) as booked:
+    with qtbot.waitSignal(panel.sig_booked, timeout=15000) as booked:
         qtbot.mouseClick(panel.book_button, Qt.MouseButton.LeftButton)
     assert booked.args[0].patient_id == 3
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=15000)
     assert any(s.startswith("Booked the offered slot") for s in workspace.statuses)
 
     panel.table.selectRow(0)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=15000)
     assert server.waitlist[1].status == "cancelled"

@@ -61,7 +61,7 @@ def test_directory_finds_and_saves_a_record(qtbot: Any, workspace: StaffWorkspac
     directory.search.setText(f"Roster {hr_scene['tag']}")
     qtbot.waitUntil(lambda: directory.model.total == 3, timeout=20000)
     # Names and employee numbers are never elided.
-    qtbot.waitUntil(lambda: column_is_whole(directory.table, 1), timeout=5000)
+    qtbot.waitUntil(lambda: column_is_whole(directory.table, 1), timeout=15000)
     assert column_is_whole(directory.table, 0)
     directory.table.selectRow(1)
     editor = directory.editor

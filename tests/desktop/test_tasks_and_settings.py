@@ -46,9 +46,9 @@ def test_callbacks_of_a_deleted_owner_are_dropped(qtbot, tasks):
     release = threading.Event()
     tasks.run(release.wait, on_done=receiver.on_done)
     receiver.deleteLater()
-    qtbot.waitUntil(lambda: not _alive(receiver), timeout=3000)
+    qtbot.waitUntil(lambda: not _alive(receiver), timeout=15000)
     release.set()
-    qtbot.waitUntil(lambda: tasks.pending == 0, timeout=3000)
+    qtbot.waitUntil(lambda: tasks.pending == 0, timeout=15000)
     assert Receiver.called is False
 
 
@@ -62,7 +62,7 @@ def test_quiet_tasks_do_not_show_progress(qtbot, tasks):
     changes = []
     tasks.sig_busy_changed.connect(changes.append)
     tasks.run(lambda: None, on_done=lambda _r: None, quiet=True)
-    qtbot.waitUntil(lambda: tasks.pending == 0, timeout=3000)
+    qtbot.waitUntil(lambda: tasks.pending == 0, timeout=15000)
     assert changes == []
 
 

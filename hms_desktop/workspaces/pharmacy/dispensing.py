@@ -16,8 +16,8 @@ from hms_contract.dispensing import DispenseRead, QueueEntryRead
 from hms_desktop.models.pharmacy import RecordColumn, RecordTableModel, quantity_text
 from hms_desktop.qt import (
     QComboBox,
+    QCoreApplication,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -28,7 +28,7 @@ from hms_desktop.qt import (
     QWidget,
 )
 from hms_desktop.widgets.problems import ProblemLabel
-from hms_desktop.widgets.record_table import make_record_table
+from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces.pharmacy.dispense_dialog import DispenseDialog
 from hms_desktop.workspaces.pharmacy.forms import ReasonDialog
 from hms_desktop.workspaces.pharmacy.labels import print_labels
@@ -43,8 +43,23 @@ def _patient(entry: QueueEntryRead) -> str:
     return f"{entry.patient.family_name.upper()}, {entry.patient.given_name}"
 
 
+def _owed_lines(entry: QueueEntryRead) -> list[str]:
+    return [f"{i.generic_name} {quantity_text(i.owed)}" for i in entry.items if i.owed > 0]
+
+
 def _owed_summary(entry: QueueEntryRead) -> str:
-    return ", ".join(f"{i.generic_name} {quantity_text(i.owed)}" for i in entry.items if i.owed > 0)
+    """The first medicine owed, whole, and how many more (all of them in the tooltip): a
+    queue row stays one readable line however long the prescription."""
+    lines = _owed_lines(entry)
+    if len(lines) <= 1:
+        return "".join(lines)
+    return QCoreApplication.translate("Dispensing", "{first} +{n} more").format(
+        first=lines[0], n=len(lines) - 1
+    )
+
+
+def _owed_tooltip(entry: QueueEntryRead) -> str:
+    return "\n".join(_owed_lines(entry))
 
 
 class DispensingTab(QWidget):
@@ -89,20 +104,23 @@ class DispensingTab(QWidget):
                 RecordColumn(
                     self.tr("Status"),
                     lambda e: (
-                        self.tr("Part dispensed")
-                        if e.status == "partly_dispensed"
-                        else self.tr("New")
+                        self.tr("Partial") if e.status == "partly_dispensed" else self.tr("New")
                     ),
                     status=lambda e: e.status,
+                    tooltip=lambda e: (
+                        self.tr("Part dispensed: the rest is still owed")
+                        if e.status == "partly_dispensed"
+                        else self.tr("New: nothing dispensed yet")
+                    ),
                 ),
-                RecordColumn(self.tr("Owed"), _owed_summary),
+                RecordColumn(self.tr("Owed"), _owed_summary, tooltip=_owed_tooltip),
             ],
             self,
         )
         self.table = make_record_table(left, self.tr("Prescription queue"), self.model)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        # Every column whole (patient, MRN and the medicine owed are what the pharmacist
+        # checks): the queue pane is never narrower than its text; "Owed" takes the rest.
+        keep_columns_whole(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         left_layout.addWidget(self.table, 1)
         self.queue_problem = ProblemLabel(left)
@@ -119,6 +137,7 @@ class DispensingTab(QWidget):
             "QLabel#dispensePatient { font-size: 13pt; padding: 6px; "
             "border: 1px solid palette(mid); border-radius: 6px; }"
         )
+        self.header.setWordWrap(True)  # breaks at " · " rather than widen the pane
         detail.addWidget(self.header)
         self.rx_label = QLabel(right)
         self.rx_label.setAccessibleName(self.tr("Prescription"))
@@ -135,10 +154,14 @@ class DispensingTab(QWidget):
                 ),
                 RecordColumn(self.tr("Days"), lambda i: str(i.duration_days or "")),
                 RecordColumn(
-                    self.tr("Prescribed"), lambda i: quantity_text(i.prescribed), align_right=True
-                ),
-                RecordColumn(
-                    self.tr("Dispensed"), lambda i: quantity_text(i.dispensed), align_right=True
+                    self.tr("Dispensed"),
+                    lambda i: self.tr("{done} of {prescribed}").format(
+                        done=quantity_text(i.dispensed), prescribed=quantity_text(i.prescribed)
+                    ),
+                    align_right=True,
+                    tooltip=lambda i: self.tr("{done} dispensed of {prescribed} prescribed").format(
+                        done=quantity_text(i.dispensed), prescribed=quantity_text(i.prescribed)
+                    ),
                 ),
                 RecordColumn(
                     self.tr("Owed"),
@@ -150,18 +173,18 @@ class DispensingTab(QWidget):
             self,
         )
         self.items_table = make_record_table(right, self.tr("Prescribed items"), self.items_model)
-        self.items_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.items_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        keep_columns_whole(self.items_table, stretch=0)  # the medicine takes the spare width
         detail.addWidget(self.items_table, 2)
 
-        actions = QHBoxLayout()
-        actions.addWidget(QLabel(self.tr("Dispense from:"), right))
+        where = QHBoxLayout()
+        where.addWidget(QLabel(self.tr("Dispense from:"), right))
         self.location_combo = QComboBox(right)
         self.location_combo.setAccessibleName(self.tr("Dispensing location"))
         self.location_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        actions.addWidget(self.location_combo)
+        where.addWidget(self.location_combo)
+        where.addStretch(1)
+        detail.addLayout(where)
+        actions = QHBoxLayout()
         actions.addStretch(1)
         self.send_back_button = QPushButton(self.tr("Send back…"), right)
         self.send_back_button.setToolTip(self.tr("Return to the prescriber with a reason"))
@@ -194,10 +217,7 @@ class DispensingTab(QWidget):
         self.history_table = make_record_table(
             right, self.tr("Dispensed lines"), self.history_model
         )
-        self.history_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.history_table.horizontalHeader().setStretchLastSection(True)
+        keep_columns_whole(self.history_table, stretch=1)  # lot and label code whole too
         detail.addWidget(self.history_table, 1)
         print_row = QHBoxLayout()
         print_row.addStretch(1)
@@ -279,7 +299,10 @@ class DispensingTab(QWidget):
             return
         p = entry.patient
         self.header.setText(
-            self.tr("<b>{family}, {given}</b> · MRN {mrn} · {sex} · born {dob}").format(
+            # Non-breaking spaces inside each part: a narrow pane wraps only at " · ".
+            self.tr(
+                "<b>{family},&nbsp;{given}</b> · MRN&nbsp;{mrn} · {sex} · born&nbsp;{dob}"
+            ).format(
                 family=html.escape(p.family_name.upper()),
                 given=html.escape(p.given_name),
                 mrn=html.escape(p.mrn),

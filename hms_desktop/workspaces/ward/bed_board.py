@@ -8,13 +8,11 @@ Drag an occupied tile onto a free one to transfer the patient (the model emits
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from hms_contract.wards import BedRead
-from hms_desktop.models.ward import (
-    BED_STATUS,
-    BedBoardModel,
-    alert_texts,
-    bed_status_text,
-)
+from hms_desktop.models.ward import BED_STATUS, BedBoardModel, bed_status_text
+from hms_desktop.models.ward_alerts import AlertChip, alert_chips
 from hms_desktop.qt import (
     QAbstractItemView,
     QColor,
@@ -33,8 +31,38 @@ from hms_desktop.qt import (
     QWidget,
 )
 
-TILE = QSize(184, 96)
+TILE = QSize(184, 112)  # status band, name, details and two lines of alerts
 ALERT_RED = QColor("#c62828")
+ALERT_LINES = 2
+CHIP_GAP = " · "
+
+
+def lay_out_chips(
+    chips: Sequence[AlertChip],
+    width_of: Callable[[AlertChip], int],
+    gap: int,
+    width: int,
+    max_lines: int = ALERT_LINES,
+) -> tuple[list[list[AlertChip]], int]:
+    """Put whole chips on at most ``max_lines`` lines of ``width`` pixels, never splitting
+    one: each goes on the first line with room, so the most urgent (first) come first and a
+    short one may fill the gap a long one left. Returns the lines and how many chips did not
+    fit (the tile then says "+n"; the tooltip has them all)."""
+    lines: list[list[AlertChip]] = []
+    used: list[int] = []
+    hidden = 0
+    for chip in chips:
+        chip_width = width_of(chip)
+        row = next((n for n, w in enumerate(used) if w + gap + chip_width <= width), None)
+        if row is not None:
+            lines[row].append(chip)
+            used[row] += gap + chip_width
+        elif len(lines) < max_lines:
+            lines.append([chip])
+            used.append(chip_width)
+        else:
+            hidden += 1
+    return lines, hidden
 
 
 class BedTileDelegate(QStyledItemDelegate):
@@ -53,7 +81,9 @@ class BedTileDelegate(QStyledItemDelegate):
             fill.setAlpha(20 if status == "free" else 34)
             self._fills[status] = fill
         self._fonts: dict[str, tuple[QFont, QFont, QFontMetrics, QFontMetrics]] = {}
-        self._lines: dict[int, tuple[object, tuple[str, ...], bool]] = {}
+        self._lines: dict[int, tuple[object, tuple[str, ...], list[AlertChip]]] = {}
+        # (row object id, font, width) → (row object, chip lines, chips left off)
+        self._layouts: dict[tuple[int, str, int], tuple[object, list[list[AlertChip]], int]] = {}
         self._white = QColor("white")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
@@ -69,8 +99,8 @@ class BedTileDelegate(QStyledItemDelegate):
             found = self._fonts[key] = (base, bold, QFontMetrics(base), QFontMetrics(bold))
         return found
 
-    def _text_lines(self, bed: BedRead) -> tuple[tuple[str, ...], bool]:
-        """(status word, name, details, alerts) of a bed, and whether the alerts are urgent;
+    def _text_lines(self, bed: BedRead) -> tuple[tuple[str, ...], list[AlertChip]]:
+        """(status word, name, details, empty-bed text) of a bed, and its alert chips;
         cached per row object (a reload brings new objects, so nothing goes stale)."""
         cached = self._lines.get(id(bed))
         if cached is not None and cached[0] is bed:
@@ -85,11 +115,7 @@ class BedTileDelegate(QStyledItemDelegate):
                 )
             )
         if bed.patient_id is not None:
-            body = (
-                bed.patient_name or f"#{bed.patient_id}",
-                " · ".join(details),
-                " ".join(alert_texts(bed)),
-            )
+            body = (bed.patient_name or f"#{bed.patient_id}", " · ".join(details))
         else:
             body = (
                 bed.blocked_reason
@@ -101,17 +127,54 @@ class BedTileDelegate(QStyledItemDelegate):
                     else ""
                 ),
                 "",
-                "",
             )
-        urgent = bool(
-            bed.alerts
-            and (bed.alerts.overdue_doses or bed.alerts.allergy or (bed.alerts.news2 or 0) >= 5)
-        )
         lines = (bed_status_text(bed.status), *body)
+        chips = alert_chips(bed) if bed.patient_id is not None else []
         if len(self._lines) > 5000:
             self._lines.clear()
-        self._lines[id(bed)] = (bed, lines, urgent)
-        return lines, urgent
+        self._lines[id(bed)] = (bed, lines, chips)
+        return lines, chips
+
+    def alert_lines(self, bed: BedRead, font: QFont, width: int) -> list[str]:
+        """The alert lines a tile of ``width`` pixels shows for ``bed`` (what ``paint``
+        draws; tests read it)."""
+        lines, hidden = self.alert_chip_lines(bed, font, width)
+        texts = [CHIP_GAP.join(c.text for c in line) for line in lines]
+        if hidden:
+            texts[-1] += " " + self.tr("+{n}").format(n=hidden)
+        return texts
+
+    def alert_chip_lines(
+        self, bed: BedRead, font: QFont, width: int
+    ) -> tuple[list[list[AlertChip]], int]:
+        """The chips on each alert line of ``bed``'s tile, and how many did not fit;
+        cached like the text lines (a repaint measures nothing)."""
+        key = (id(bed), font.key(), width)
+        cached = self._layouts.get(key)
+        if cached is not None and cached[0] is bed:
+            return cached[1], cached[2]
+        lines, hidden = self._chip_lines(self._text_lines(bed)[1], font, width)
+        if len(self._layouts) > 5000:
+            self._layouts.clear()
+        self._layouts[key] = (bed, lines, hidden)
+        return lines, hidden
+
+    def _chip_lines(
+        self, chips: Sequence[AlertChip], font: QFont, width: int
+    ) -> tuple[list[list[AlertChip]], int]:
+        _base, _bold, metrics, bold_metrics = self._fonts_for(font)
+
+        def width_of(chip: AlertChip) -> int:
+            return (bold_metrics if chip.urgent else metrics).horizontalAdvance(chip.text)
+
+        # A chip too long for a whole line says it the shorter way.
+        chips = [self._fitted(chip, width_of, width) for chip in chips]
+        gap = metrics.horizontalAdvance(CHIP_GAP)
+        lines, hidden = lay_out_chips(chips, width_of, gap, width)
+        if hidden:  # lay out again leaving room for "+n" at the end of the last line
+            more = bold_metrics.horizontalAdvance(" +9")
+            lines, hidden = lay_out_chips(chips, width_of, gap, width - more)
+        return lines, hidden
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         # Straight from the model: a Python object through QVariant on every paint costs time.
@@ -121,7 +184,7 @@ class BedTileDelegate(QStyledItemDelegate):
         )
         if bed is None:
             return
-        (status_text, first, second, third), urgent = self._text_lines(bed)
+        (status_text, first, second), _chips = self._text_lines(bed)
         base, bold, metrics, bold_metrics = self._fonts_for(option.font)
         colour = self._colours.get(bed.status, self._colours["blocked"])
         palette = option.palette
@@ -167,20 +230,62 @@ class BedTileDelegate(QStyledItemDelegate):
                 Qt.AlignmentFlag.AlignLeft,
                 second,
             )
-            if third:
-                painter.setPen(ALERT_RED if urgent else text)
-                painter.setFont(bold if urgent else base)
-                painter.drawText(
-                    QRect(body.left(), body.top() + 2 * line, body.width(), line),
-                    Qt.AlignmentFlag.AlignLeft,
-                    (bold_metrics if urgent else metrics).elidedText(
-                        third, Qt.TextElideMode.ElideRight, body.width()
-                    ),
-                )
+            self._paint_chips(painter, option.font, bed, body, line, text)
         else:
             painter.setFont(base)
             painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, first)
         painter.restore()
+
+    @staticmethod
+    def _fitted(chip: AlertChip, width_of: Callable[[AlertChip], int], width: int) -> AlertChip:
+        """``chip`` as the first of its wordings that fits a line (else its shortest)."""
+        for text in (chip.text, *chip.shorter):
+            fitted = AlertChip(text, chip.urgent)
+            if width_of(fitted) <= width:
+                return fitted
+        return AlertChip((chip.text, *chip.shorter)[-1], chip.urgent)
+
+    def _paint_chips(
+        self,
+        painter: QPainter,
+        font: QFont,
+        bed: BedRead,
+        body: QRect,
+        line: int,
+        text: QColor,
+    ) -> None:
+        """The alert chips under the details, each whole: urgent ones red and bold."""
+        base, bold, metrics, bold_metrics = self._fonts_for(font)
+        lines, hidden = self.alert_chip_lines(bed, font, body.width())
+        gap = metrics.horizontalAdvance(CHIP_GAP)
+        for row, chips_of_line in enumerate(lines):
+            top = body.top() + (2 + row) * line
+            x = body.left()
+            for n, chip in enumerate(chips_of_line):
+                if n:
+                    painter.setPen(text)
+                    painter.setFont(base)
+                    painter.drawText(QRect(x, top, gap, line), Qt.AlignmentFlag.AlignLeft, CHIP_GAP)
+                    x += gap
+                chip_metrics = bold_metrics if chip.urgent else metrics
+                painter.setPen(ALERT_RED if chip.urgent else text)
+                painter.setFont(bold if chip.urgent else base)
+                room = body.right() + 1 - x
+                chip_width = chip_metrics.horizontalAdvance(chip.text)
+                shown = chip.text
+                if chip_width > room:  # only a chip longer than a whole tile line
+                    shown = chip_metrics.elidedText(chip.text, Qt.TextElideMode.ElideRight, room)
+                    chip_width = room
+                painter.drawText(QRect(x, top, room, line), Qt.AlignmentFlag.AlignLeft, shown)
+                x += chip_width
+            if hidden and row == len(lines) - 1:
+                painter.setPen(text)
+                painter.setFont(bold)
+                painter.drawText(
+                    QRect(x, top, body.right() - x, line),
+                    Qt.AlignmentFlag.AlignLeft,
+                    " " + self.tr("+{n}").format(n=hidden),
+                )
 
 
 class BedBoardView(QListView):

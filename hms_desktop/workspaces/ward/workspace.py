@@ -49,6 +49,19 @@ EVENT_PREFIXES = ("bed.", "admission.", "mar.", "vitals.", "nursing.", "ward.")
 RELOAD_DELAY_MS = 400
 
 
+def due_list_view(model: DueListModel, parent: QWidget) -> QListView:
+    """The due-now list: two lines an item (when and whom, then what), wrapped to the
+    pane, so a narrow pane never cuts a medicine off and never scrolls sideways."""
+    view = QListView(parent)
+    view.setModel(model)
+    view.setWordWrap(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideNone)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setAlternatingRowColors(True)
+    return view
+
+
 class WardWorkspace(QWidget):
     """Master–detail over one ward. Lives on the GUI thread; all calls via ``context.tasks``."""
 
@@ -106,11 +119,12 @@ class WardWorkspace(QWidget):
         self.board.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.board.customContextMenuRequested.connect(self._bed_menu)
         self.due_model = DueListModel(self)
-        self.due_view = QListView(self)
-        self.due_view.setModel(self.due_model)
+        self.due_view = due_list_view(self.due_model, self)
         self.due_view.setAccessibleName(self.tr("Due now"))
         self.due_view.activated.connect(self._on_due_activated)
         self.mine_list = QListWidget(self)
+        self.mine_list.setWordWrap(True)
+        self.mine_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.mine_list.setAccessibleName(self.tr("My patients"))
         self.mine_list.itemActivated.connect(self._on_mine_activated)
         lists = QTabWidget(self)

@@ -1,15 +1,18 @@
 """The demo's seeded history reads like real care: visits over past months in clinic hours,
 each entry stamped when it happened and naming its author, every past visit closed, patients
-registered over the years (not all in the minute the seed ran)."""
+registered over the years (not all in the minute the seed ran) and nobody cared for before
+they registered (the share registered in the last eight weeks: test_reports_demo_history)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from hms_server.bootstrap import build_runtime
 from hms_server.seed.demo import seed_demo
+from hms_server.seed.registrations import first_activity
 
 
 def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
@@ -92,3 +95,9 @@ def test_seeded_history_has_real_times_authors_and_closed_visits(fresh_db):
         assert counts["waitlist"] >= 4 and counts["offered"] == 1, counts
         assert counts["flags"] >= 1 and counts["grants"] == 1, counts
         assert counts["unregistered"] == 0 and counts["offer_messages"] >= 1, counts
+    # Nobody was seen, booked, admitted or prescribed for before they registered.
+    with Session(fresh_db.owner_engine) as session:
+        first = first_activity(session, runtime.hospital.zone)
+        registered = dict(session.execute(text("SELECT id, created_at FROM patients")).all())
+    early = {p: (registered[p], at) for p, at in first.items() if at < registered[p]}
+    assert early == {}

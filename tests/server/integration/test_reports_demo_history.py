@@ -8,10 +8,11 @@ from datetime import timedelta
 from random import Random
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from hms_server.adapters.uow import Actor
 from hms_server.bootstrap import build_runtime
-from hms_server.seed import reports_history
+from hms_server.seed import registrations, reports_history
 from hms_server.seed.demo import SeedContext
 from hms_server.services import reports, wards
 from tests.server.scheduling_factories import make_doctor, make_patient
@@ -25,6 +26,9 @@ def test_history_fills_the_last_weeks_and_keeps_every_rule(fresh_db):
         doctors = [make_doctor(owner, settings) for _ in range(3)]
         for _ in range(30):
             make_patient(owner, settings)
+        # Files opened years ago, as the patients seed leaves them.
+        with fresh_db.owner_engine.begin() as conn:
+            conn.execute(text("UPDATE patients SET created_at = now() - interval '900 days'"))
         uow = runtime.uow(Actor.system("tests"))
         ward = wards.create_ward(
             uow,
@@ -45,11 +49,14 @@ def test_history_fills_the_last_weeks_and_keeps_every_rule(fresh_db):
                 bed_type="standard",
             )
         ctx = SeedContext(runtime, 30, Random(7))
+        registrations.seed(ctx)
+        registrations.seed(ctx)  # idempotent: nobody moves twice
         reports_history.seed(ctx)
         reports_history.seed(ctx)  # idempotent: the second run adds nothing
 
         today = runtime.hospital.today()
         start = today - timedelta(days=29)
+        since = runtime.hospital.day_bounds(start)[0]
         activity = reports.activity(
             runtime.uow(Actor.system("tests")), start=start, end=today, grouping="week"
         )
@@ -63,6 +70,23 @@ def test_history_fills_the_last_weeks_and_keeps_every_rule(fresh_db):
         runtime.close()
 
     totals = activity["totals"]
+    # round(12 % of 30) registered in the eight weeks, so some in the last 30 days; the report
+    # counts them (it showed 1 when every demo patient registered years ago).
+    with fresh_db.owner_engine.connect() as conn:
+        recent = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE created_at >= now() - interval '57 days'), "
+                "count(*) FILTER (WHERE created_at >= :since) FROM patients"
+            ),
+            {"since": since},
+        ).one()
+    assert recent[0] == round(registrations.SHARE * 30) == 4, recent
+    assert totals["registrations"] == recent[1] >= 1, (totals, recent)
+    # ... and nobody was booked or admitted before they registered.
+    with Session(fresh_db.owner_engine) as session:
+        first = registrations.first_activity(session, runtime.hospital.zone)
+        registered = dict(session.execute(text("SELECT id, created_at FROM patients")).all())
+    assert {p for p, at in first.items() if at < registered[p]} == set()
     # 3 doctors x 5-9 patients x ~25 clinic days in the last 30.
     assert 3 * 5 * 22 <= totals["booked"] <= 3 * 9 * 26
     assert totals["completed"] > totals["no_show"] > 0
