@@ -89,6 +89,19 @@ class StaffRead(BaseModel):
     version: int
 
 
+class StaffSignIn(BaseModel):
+    """A sign-in (user account) HR may link to a staff record, with the record it is linked
+    to now, if any. Only what linking needs: no roles, no security settings."""
+
+    model_config = _READ
+    user_id: int
+    username: str
+    full_name: str
+    active: bool
+    staff_id: int | None = Field(description="The staff record this sign-in is linked to")
+    staff_name: str | None
+
+
 # --- roster --------------------------------------------------------------------------------
 
 
@@ -152,6 +165,16 @@ class LeaveCreateForStaff(LeaveCreate):
     """HR files leave for someone (a phoned-in sick day)."""
 
     staff_id: SmallId
+
+
+class LeaveOverlap(BaseModel):
+    """A request standing in the way (listed in a 409 ``leave_overlap``)."""
+
+    id: int
+    kind: LeaveKind
+    starts_on: date
+    ends_on: date
+    status: LeaveStatus
 
 
 class LeaveDecision(BaseModel):

@@ -114,6 +114,8 @@ from PySide6.QtWidgets import (
     QTimeEdit,
     QToolButton,
     QToolTip,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -216,6 +218,8 @@ __all__ = [
     "QTimer",
     "QToolButton",
     "QToolTip",
+    "QTreeWidget",
+    "QTreeWidgetItem",
     "QVBoxLayout",
     "QWidget",
     "Qt",

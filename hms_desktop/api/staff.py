@@ -3,7 +3,8 @@ and the signed-in employee's own record, shifts, leave and payslips.
 
 Every method returns ``hms_contract`` models over the client's public transport only. A 409
 that lists clashing shifts (``shift_overlap``, ``leave_clash``) becomes ``ShiftClashError``
-with the clashes typed. No Qt; thread-safe like the ``ApiClient`` it wraps.
+with the clashes typed; one listing overlapping leave (``leave_overlap``) becomes
+``LeaveOverlapError``. No Qt; thread-safe like the ``ApiClient`` it wraps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hms_contract.staff import (
     LeaveCreate,
     LeaveCreateForStaff,
     LeaveDecision,
+    LeaveOverlap,
     LeaveRead,
     PayrollSettings,
     PayrollSettingsUpdate,
@@ -37,6 +39,7 @@ from hms_contract.staff import (
     ShiftRead,
     StaffCreate,
     StaffRead,
+    StaffSignIn,
     StaffUpdate,
 )
 from hms_desktop.api.client import ApiClient, request_body
@@ -53,10 +56,23 @@ class ShiftClashError(ApiProblem):
     clashes: list[ShiftClash] = field(default_factory=list)
 
 
+_OVERLAPS = TypeAdapter(list[LeaveOverlap])
+
+
+@dataclass(eq=False)
+class LeaveOverlapError(ApiProblem):
+    """409 ``leave_overlap``: the person's pending or approved requests in that period."""
+
+    overlapping: list[LeaveOverlap] = field(default_factory=list)
+
+
 def _with_clashes(problem: ApiProblem) -> ApiProblem:
     if problem.status == 409 and problem.code in CLASH_CODES:
         clashes = _CLASHES.validate_python(problem.member("clashes") or [])
         return specialise(problem, ShiftClashError, clashes=clashes)
+    if problem.status == 409 and problem.code == "leave_overlap":
+        overlapping = _OVERLAPS.validate_python(problem.member("overlapping") or [])
+        return specialise(problem, LeaveOverlapError, overlapping=overlapping)
     return problem
 
 
@@ -83,6 +99,21 @@ class StaffApi:
                 "q": q or None,
                 "department_id": department_id,
                 "active": "true" if active else None,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+
+    def sign_ins(
+        self, q: str | None = None, *, unlinked: bool = False, limit: int = 50, offset: int = 0
+    ) -> Page[StaffSignIn]:
+        """Sign-ins HR may link to a record (link or unlink with ``update_staff``)."""
+        return self.api.get(
+            "/staff/sign-ins",
+            Page[StaffSignIn],
+            params={
+                "q": q or None,
+                "unlinked": "true" if unlinked else None,
                 "limit": limit,
                 "offset": offset,
             },
@@ -158,12 +189,15 @@ class StaffApi:
         )
 
     def file_leave(self, values: dict[str, Any]) -> LeaveRead:
-        return self.api.post(
-            "/leave-requests",
-            request_body(LeaveCreateForStaff, values),
-            LeaveRead,
-            creates=True,
-        )
+        try:
+            return self.api.post(
+                "/leave-requests",
+                request_body(LeaveCreateForStaff, values),
+                LeaveRead,
+                creates=True,
+            )
+        except ApiProblem as problem:
+            raise _with_clashes(problem) from None
 
     def decide_leave(
         self, leave_id: int, *, version: int, decision: str, note: str | None = None
@@ -264,9 +298,13 @@ class StaffApi:
         return self.api.get("/me/leave-requests", list[LeaveRead])
 
     def request_leave(self, values: dict[str, Any]) -> LeaveRead:
-        return self.api.post(
-            "/me/leave-requests", request_body(LeaveCreate, values), LeaveRead, creates=True
-        )
+        """Ask for leave for oneself; overlapping leave raises ``LeaveOverlapError``."""
+        try:
+            return self.api.post(
+                "/me/leave-requests", request_body(LeaveCreate, values), LeaveRead, creates=True
+            )
+        except ApiProblem as problem:
+            raise _with_clashes(problem) from None
 
     def my_payslips(self) -> list[PayslipRead]:
         return self.api.get("/me/payslips", list[PayslipRead])

@@ -119,6 +119,17 @@ WORKSPACES: tuple[WorkspaceInfo, ...] = (
         ),
         built=True,
     ),
+    # Every role's own staff self-service, after the role's workspaces.
+    WorkspaceInfo(
+        "my_work",
+        _n("My work"),
+        (
+            _n("My shifts for the next four weeks"),
+            _n("Request leave and follow my requests"),
+            _n("My payslips (print or PDF) and reviews"),
+        ),
+        built=True,
+    ),
 )
 
 WORKSPACE_ORDER = tuple(info.key for info in WORKSPACES)

@@ -210,7 +210,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
 }
 
-WORKSPACE_ORDER = (
+WORKSPACE_ORDER: tuple[str, ...] = (
     "reception",
     "clinical",
     "ward",
@@ -260,6 +260,11 @@ ROLE_PERMISSIONS[Role.HR_OFFICER] |= _HR_MANAGER_COMMON | {Perm.STAFF_MANAGE, Pe
 ROLE_PERMISSIONS[Role.MANAGER] |= _HR_MANAGER_COMMON
 ROLE_PERMISSIONS[Role.DOCTOR] |= {Perm.ROSTER_READ}
 ROLE_PERMISSIONS[Role.NURSE] |= {Perm.ROSTER_READ}
+# --- staff self-service ("My work") ---
+# Every employee sees their own record, shifts, leave, payslips and reviews (Perm.SELF routes)
+# in one workspace, after the workspaces of their role.
+WORKSPACE_ORDER = (*WORKSPACE_ORDER, "my_work")
+ROLE_WORKSPACES = {role: keys | {"my_work"} for role, keys in ROLE_WORKSPACES.items()}
 
 ROLE_PERMISSIONS = {
     role: perms | _WARD_PERMISSIONS.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()

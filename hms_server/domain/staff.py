@@ -60,6 +60,16 @@ class LeaveClashError(ConflictError):
         super().__init__(detail, extra={"clashes": clashes})
 
 
+class LeaveOverlapError(ConflictError):
+    """The period overlaps leave this person already asked for or has (pending or approved);
+    ``overlapping`` lists those requests (id, kind, dates, status)."""
+
+    code, title = "leave_overlap", "Overlapping leave"
+
+    def __init__(self, detail: str, overlapping: list[dict[str, Any]]) -> None:
+        super().__init__(detail, extra={"overlapping": overlapping})
+
+
 class LeaveNotPendingError(ConflictError):
     code, title = "leave_not_pending", "Leave already decided"
 

@@ -1,8 +1,10 @@
 """Demo staff and HR: a staff record for every demo sign-in (linked to it) and twenty-odd
-more people across the departments and wards, six weeks of duty roster on the wards (the
-last five and this one), leave (two requests waiting, one approved), the last two months'
-pay runs finalised, and a few performance reviews — so the HR officer's and the manager's
-screens open populated.
+more people across the departments and wards, ten weeks of duty roster (the last five, this
+one and the next four: a rotation on the wards, weekday day shifts at the desks of the other
+sign-ins), leave (two colleagues' requests waiting, one approved; and every sign-in's own
+past approved leave and a request waiting), the last two months' pay runs finalised, and a
+few performance reviews — so the HR officer's and the manager's screens, and every demo
+user's My work, open populated.
 
 Everything goes through the area's services, acting as the demo HR officer and manager.
 Idempotent: skipped when the first demo employee number exists.
@@ -11,6 +13,7 @@ Idempotent: skipped when the first demo employee number exists.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -81,6 +84,19 @@ OTHER_STAFF = [
 # kind, start hour, hours: a four-day rotation; four people a ward, each a day further on,
 # cover every day's day, evening and night shift with one of them off.
 SHIFT_PATTERN = [("day", 7, 8), ("evening", 15, 8), ("night", 23, 8), None]
+ROSTER_WEEKS_BACK = 5
+ROSTER_DAYS = 7 * (ROSTER_WEEKS_BACK + 1 + 4)  # the last five weeks, this one, the next four
+# Each sign-in's own leave (My work): kind, reason of the request waiting after the roster.
+OWN_LEAVE = {
+    "admin": ("annual", "Long weekend"),
+    "receptionist": ("annual", "Family visit"),
+    "doctor": ("study", "Cardiology conference"),
+    "nurse": ("annual", "Sister's wedding"),
+    "pharmacist": ("study", "Antimicrobial stewardship course"),
+    "billing_clerk": ("annual", "Moving house"),
+    "hr_officer": ("annual", "Holiday"),
+    "manager": ("annual", "Holiday"),
+}
 
 
 def _users(ctx: SeedContext) -> list[User]:
@@ -135,6 +151,7 @@ def seed(ctx: SeedContext) -> None:
 
     # Every sign-in gets its record (doctors in their clinic's department).
     nurses_with_sign_in: list[int] = []
+    signed_in: list[tuple[int, str, int]] = []  # (staff id, role, department id)
     for user in users:
         role = next((r for r in user.roles if r in ROLE_JOBS), None)
         if role is None:
@@ -155,6 +172,7 @@ def seed(ctx: SeedContext) -> None:
         )
         if role == "nurse":
             nurses_with_sign_in.append(staff_id)
+        signed_in.append((staff_id, role, department_id))
     unsigned: list[int] = []
     for name, title, grade, salary, kind in WARD_STAFF:
         unsigned.append(
@@ -211,7 +229,10 @@ def seed(ctx: SeedContext) -> None:
         base_monthly_salary=Decimal("1650.00"),
     )
     _seed_roster(ctx, hr, ward_team, wards, today)
+    on_wards = set(ward_team[: PER_WARD * len(wards)])
+    _seed_desk_shifts(ctx, hr, [p for p in signed_in if p[0] not in on_wards], today)
     _seed_leave(ctx, hr, manager, ward_team, others, today)
+    _seed_own_leave(ctx, hr, manager, signed_in, today)
     _seed_payroll(ctx, hr, today)
     _seed_reviews(ctx, manager, ward_team + others, today)
     log.info("seeded %d staff records", number - 1001)
@@ -220,17 +241,17 @@ def seed(ctx: SeedContext) -> None:
 def _seed_roster(
     ctx: SeedContext, hr: Actor, team: list[int], wards: list[Ward], today: date
 ) -> None:
-    """Six weeks on the wards: four people a ward on a day–evening–night–off rotation."""
+    """Ten weeks on the wards: four people a ward on a day–evening–night–off rotation."""
     if not wards:
         return
     zone = ctx.runtime.hospital.zone
     monday = today - timedelta(days=today.weekday())
-    first = monday - timedelta(weeks=5)
+    first = monday - timedelta(weeks=ROSTER_WEEKS_BACK)
     for index, staff_id in enumerate(team):
         if index // PER_WARD >= len(wards):
             break
         ward = wards[index // PER_WARD]
-        for offset in range(42):
+        for offset in range(ROSTER_DAYS):
             pattern = SHIFT_PATTERN[(offset + index) % len(SHIFT_PATTERN)]
             if pattern is None:
                 continue
@@ -249,6 +270,77 @@ def _seed_roster(
                 )
             except DomainError:
                 continue  # e.g. before this person's hire date
+
+
+def _seed_desk_shifts(
+    ctx: SeedContext, hr: Actor, people: list[tuple[int, str, int]], today: date
+) -> None:
+    """The other sign-ins work weekday day shifts in their department over the same ten
+    weeks (doctors 08:00–17:00 and on call on Thursday evenings; the rest 08:30–16:30)."""
+    zone = ctx.runtime.hospital.zone
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=ROSTER_WEEKS_BACK)
+    for staff_id, role, department_id in people:
+        for offset in range(ROSTER_DAYS):
+            day = first + timedelta(days=offset)
+            if day.weekday() >= 5:
+                continue
+            plan = [("day", time(8), 9)] if role == "doctor" else [("day", time(8, 30), 8)]
+            if role == "doctor" and day.weekday() == 3:
+                plan.append(("on_call", time(17), 6))
+            for kind, start_time, hours in plan:
+                starts = datetime.combine(day, start_time, zone)
+                try:
+                    roster.add_shift(
+                        ctx.uow(hr),
+                        staff_id=staff_id,
+                        ward_id=None,
+                        department_id=department_id,
+                        starts_at=starts,
+                        ends_at=starts + timedelta(hours=hours),
+                        kind=kind,
+                        note=None,
+                    )
+                except DomainError:
+                    continue
+
+
+def _seed_own_leave(
+    ctx: SeedContext,
+    hr: Actor,
+    manager: Actor,
+    people: list[tuple[int, str, int]],
+    today: date,
+) -> None:
+    """Each sign-in's own leave for My work: three days approved before the roster began
+    (nothing to re-roster) and a request waiting after it ends."""
+    roster_start = today - timedelta(days=today.weekday()) - timedelta(weeks=ROSTER_WEEKS_BACK)
+    roster_end = roster_start + timedelta(days=ROSTER_DAYS)
+    for index, (staff_id, role, _department) in enumerate(people):
+        kind, reason = OWN_LEAVE.get(role, ("annual", "Holiday"))
+        past_start = roster_start - timedelta(days=30 - index % 5)
+        taken = roster.file_leave(
+            ctx.uow(hr),
+            staff_id=staff_id,
+            kind="annual",
+            starts_on=past_start,
+            ends_on=past_start + timedelta(days=2),
+            reason="Short break",
+        )
+        # Nobody decides their own leave: the manager's is decided by HR.
+        decider = hr if role == "manager" else manager
+        with suppress(DomainError):  # e.g. no manager sign-in: the request stays pending
+            roster.decide_leave(
+                ctx.uow(decider), taken.id, version=taken.version, decision="approve", note=None
+            )
+        ahead = roster_end + timedelta(days=7 + index % 7)
+        roster.file_leave(
+            ctx.uow(hr),
+            staff_id=staff_id,
+            kind=kind,
+            starts_on=ahead,
+            ends_on=ahead + timedelta(days=2 if kind == "study" else 4),
+            reason=reason,
+        )
 
 
 def _seed_leave(

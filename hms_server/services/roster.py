@@ -22,6 +22,7 @@ from hms_server.domain.staff import (
     LeaveClashError,
     LeaveNotFoundError,
     LeaveNotPendingError,
+    LeaveOverlapError,
     OwnLeaveDecisionError,
     ShiftDuringLeaveError,
     ShiftNotFoundError,
@@ -235,11 +236,28 @@ def _leave_views(uow: UnitOfWork, rows: list[LeaveRequest]) -> list[LeaveView]:
 def _file_leave(
     uow: UnitOfWork, staff_id: int, kind: str, starts_on: date, ends_on: date, reason: str | None
 ) -> LeaveView:
-    member = require_member(uow, staff_id)
+    # The row lock serialises two requests of the same person, so the overlap check below
+    # cannot be raced past.
+    member = require_member(uow, staff_id, lock=True)
     if ends_on < starts_on:
         raise invalid("ends_on", "before starts_on", "The leave ends before it starts.")
     if (ends_on - starts_on).days > 365:
         raise invalid("ends_on", "leave of more than a year")
+    overlapping = uow.repo(StaffRepository).open_leave_overlapping(member.id, starts_on, ends_on)
+    if overlapping:
+        raise LeaveOverlapError(
+            f"{member.full_name} already has {len(overlapping)} leave request(s) in that period.",
+            [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "starts_on": r.starts_on.isoformat(),
+                    "ends_on": r.ends_on.isoformat(),
+                    "status": r.status,
+                }
+                for r in overlapping
+            ],
+        )
     leave = LeaveRequest(
         staff_id=member.id,
         staff_user_id=member.user_id,

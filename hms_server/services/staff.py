@@ -178,13 +178,16 @@ def update_staff(
         elif "base_monthly_salary" in changes:
             raise invalid("base_monthly_salary", "cannot be cleared")
         _check_links(uow, changes, staff_id=member.id)
+        previous_user_id = member.user_id
         for key, value in changes.items():
             setattr(member, key, value)
         touch(member)
         uow.repo(StaffRepository).flush()
-        uow.audit(
-            CATEGORY, "staff.update", detail={"staff_id": member.id, "fields": sorted(changes)}
-        )
+        detail: dict[str, Any] = {"staff_id": member.id, "fields": sorted(changes)}
+        if "user_id" in changes:
+            # Linking or unlinking a sign-in is a permission change: say from whom to whom.
+            detail.update(user_id=changes["user_id"], previous_user_id=previous_user_id)
+        uow.audit(CATEGORY, "staff.update", detail=detail)
         uow.commit()
         return _views(uow, [member], salary=sees_salaries(uow))[0]
 
@@ -217,6 +220,39 @@ def get_staff(uow: UnitOfWork, staff_id: int) -> StaffView:
         uow.audit(CATEGORY, "staff.view", detail={"staff_id": member.id, "salary": salary})
         uow.commit()
         return view
+
+
+@dataclass(frozen=True)
+class SignInView:
+    """A sign-in as ``StaffSignIn`` shows it (what linking it to a record needs, nothing more)."""
+
+    user_id: int
+    username: str
+    full_name: str
+    active: bool
+    staff_id: int | None
+    staff_name: str | None
+
+
+def list_sign_ins(
+    uow: UnitOfWork, *, q: str | None, unlinked_only: bool, limit: int, offset: int
+) -> tuple[list[SignInView], int]:
+    """Sign-ins HR may link to a staff record, each with the record it belongs to now."""
+    with uow:
+        rows, total = uow.repo(StaffRepository).sign_ins(
+            q=q, unlinked_only=unlinked_only, limit=limit, offset=offset
+        )
+        return [
+            SignInView(
+                user_id=user.id,
+                username=user.username,
+                full_name=user.full_name,
+                active=user.active,
+                staff_id=member.id if member else None,
+                staff_name=member.full_name if member else None,
+            )
+            for user, member in rows
+        ], total
 
 
 def my_record(uow: UnitOfWork) -> StaffView:

@@ -48,6 +48,7 @@ from hms_contract.clinical import BreakGlassRead, BreakGlassReview
 from hms_contract.common import Page
 from hms_contract.health import HealthRead
 from hms_contract.messaging import MessageRead
+from hms_contract.staff import StaffRead
 from hms_contract.users import PasswordReset, UserCreate, UserCreated, UserUpdate
 from hms_server.domain.permissions import permissions_for
 from tests.desktop import fake_reports
@@ -69,6 +70,7 @@ ALL_WORKSPACES = [
     "staff",
     "reports",
     "administration",
+    "my_work",
 ]
 ROLE_WORKSPACES = {
     "admin": ["administration", "reports"],
@@ -80,6 +82,9 @@ ROLE_WORKSPACES = {
     "hr_officer": ["staff"],
     "manager": ["reports", "staff"],
 }
+# As on the server, every role has its own staff self-service after its workspaces.
+for _keys in ROLE_WORKSPACES.values():
+    _keys.append("my_work")
 
 
 def problem(
@@ -373,6 +378,8 @@ class FakeHmsServer:
             Route("POST", "/auth/logout", self._logout),
             Route("POST", "/auth/reauthenticate", self._reauthenticate),
             Route("GET", "/me", self._me, MeRead),
+            # The fake's users have no staff record (My work shows its "not linked" page).
+            Route("GET", "/me/staff-record", self._no_staff_record, StaffRead),
             Route("GET", "/users", self._list_users, Page[UserRead]),
             Route("POST", "/users", self._create_user, UserCreated, 201),
             Route("GET", "/users/{user_id}", self._get_user, UserRead),
@@ -521,6 +528,12 @@ class FakeHmsServer:
             return problem(401, "invalid_credentials", "Wrong password.")
         self.reauth_failures.pop(user.username, None)
         return None
+
+    def _no_staff_record(self, request: httpx.Request) -> httpx.Response:
+        self.require(request)
+        return problem(
+            404, "no_staff_record", "You have no staff record; ask HR to link your sign-in."
+        )
 
     def _me(self, request: httpx.Request) -> MeRead:
         user = self.require(request)

@@ -25,7 +25,7 @@ def test_login_and_me_send_workstation_header(api_factory, fake_server):
     user = api.login("reception", "reception-pass")
     me = api.me()
     assert user.username == "reception"
-    assert me.workspaces == ["reception"]
+    assert me.workspaces == ["reception", "my_work"]
     assert all(r.headers["X-Workstation"] == "TEST-WS" for r in fake_server.requests)
     assert fake_server.requests_to("GET", "/me")[0].headers["Authorization"].startswith("Bearer ")
 

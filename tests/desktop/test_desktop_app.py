@@ -24,7 +24,7 @@ def test_sign_in_opens_the_main_window_and_sign_out_returns_to_login(
     qtbot.waitUntil(lambda: desktop.main_window is not None, timeout=15000)
     window = desktop.main_window
     qtbot.waitExposed(window)
-    assert window.workspace_keys() == ["reception"]
+    assert window.workspace_keys() == ["reception", "my_work"]
 
     window.sign_out()
     qtbot.waitUntil(lambda: desktop.login_dialog is not None, timeout=15000)

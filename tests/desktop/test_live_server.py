@@ -32,7 +32,7 @@ def test_login_and_me_against_the_real_server(live_api, make_user):
     assert user.username == username
     assert me.username == username
     assert "receptionist" in me.roles
-    assert me.workspaces == ["reception"]
+    assert me.workspaces == ["reception", "my_work"]
     assert live_api.health().status == "ok"
 
 

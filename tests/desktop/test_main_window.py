@@ -11,14 +11,14 @@ def rail_texts(window):
 
 def test_rail_lists_exactly_the_workspaces_from_me_in_fixed_order(make_main_window):
     window = make_main_window("manager")
-    assert window.me.workspaces == ["staff", "reports"]
-    assert window.workspace_keys() == ["staff", "reports"]
-    assert rail_texts(window) == ["Staff", "Reports"]
+    assert window.me.workspaces == ["staff", "reports", "my_work"]
+    assert window.workspace_keys() == ["staff", "reports", "my_work"]
+    assert rail_texts(window) == ["Staff", "Reports", "My work"]
     assert window.current_workspace_key == "staff"
 
 
 def test_every_workspace_of_the_rail_is_built(make_main_window):
-    # No role meets a "coming soon" panel: each of the eight workspaces is a real one.
+    # No role meets a "coming soon" panel: each of the nine workspaces is a real one.
     assert [info.key for info in WORKSPACES if not info.built] == []
     window = make_main_window("manager")
     for key in window.workspace_keys():
@@ -37,7 +37,7 @@ def test_a_workspace_not_built_yet_shows_what_it_will_contain(qtbot):
 
 def test_ctrl_number_switches_workspace_and_tooltips_show_it(qtbot, make_main_window):
     window = make_main_window("admin")
-    assert window.workspace_keys() == ["reports", "administration"]
+    assert window.workspace_keys() == ["reports", "administration", "my_work"]
     assert window.rail.item(1).toolTip() == "Administration (Ctrl+2)"
     assert window.workspace_actions[1].shortcut() == QKeySequence("Ctrl+2")
     window.workspace_actions[1].trigger()
@@ -178,3 +178,14 @@ def test_a_clear_banner_while_disconnected_keeps_the_typing_and_clears_stale_err
     assert not users.problem.isVisible()  # the stale "cannot reach" error is gone
     assert users.search_edit.text() == "nurse"
     assert window.statusBar().currentMessage() == "Connected again."
+
+
+def test_my_work_is_last_on_the_rail_and_explains_a_sign_in_without_record(qtbot, make_main_window):
+    window = make_main_window("reception")
+    assert window.workspace_keys()[-1] == "my_work"
+    page = window.select_workspace("my_work")
+    qtbot.waitUntil(lambda: page.ready, timeout=5000)
+    assert page.linked is False
+    assert page.pages.currentWidget() is page.not_linked_page
+    assert "not linked to a staff record" in page.not_linked_label.text()
+    assert not page.problem.isVisible()

@@ -303,5 +303,9 @@ def test_the_pharmacists_screenshot_tour_shows_the_workspace(qapp, live_server, 
         live_server.url, setup["username"], setup["password"], tmp_path, log=messages.append
     )
     assert code == 0, messages
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["login.png", "pharmacy.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "login.png",
+        "my_work.png",
+        "pharmacy.png",
+    ]
     assert (tmp_path / "pharmacy.png").stat().st_size > 30_000

@@ -29,6 +29,7 @@ def test_tour_saves_login_and_every_permitted_workspace(qapp, tmp_path, api_fact
         "administration-messages.png",
         "administration.png",
         "login.png",
+        "my_work.png",
         "reports-clinic-flow.png",
         "reports-inpatient.png",
         "reports-pharmacy.png",

@@ -157,9 +157,13 @@ def test_payroll_runs_a_month_and_prints_a_payslip(
     month = date(1920 + uuid.uuid4().int % 29, 1 + uuid.uuid4().int % 12, 1)
     payroll.month.setDate(payroll.month.date().fromString(month.isoformat(), "yyyy-MM-dd"))
     payroll.run_payroll()
+    # Wait for this month's run (the list may open on another test's run with payslips).
     qtbot.waitUntil(
         lambda: (
-            _idle(payroll) and payroll.slips.rowCount() >= 3 and payroll.selected_run() is not None
+            _idle(payroll)
+            and payroll.slips.rowCount() >= 3
+            and payroll.selected_run() is not None
+            and payroll.selected_run().period == f"{month:%Y-%m}"
         ),
         timeout=20000,
     )

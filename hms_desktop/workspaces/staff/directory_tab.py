@@ -19,6 +19,7 @@ from hms_desktop.qt import (
     QKeySequence,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QShortcut,
     QSplitter,
@@ -29,6 +30,7 @@ from hms_desktop.qt import (
 from hms_desktop.widgets.record_table import keep_columns_whole, make_record_table
 from hms_desktop.workspaces import WorkspaceContext
 from hms_desktop.workspaces.staff.common import StaffPanel, pydate, qdate
+from hms_desktop.workspaces.staff.link_dialog import LinkSignInDialog
 
 
 class StaffEditor(QWidget):
@@ -90,7 +92,17 @@ class StaffEditor(QWidget):
         self.phone.setAccessibleName(self.tr("Phone"))
         form.addRow(self.tr("Phone"), self.phone)
         self.username.setAccessibleName(self.tr("Sign-in"))
-        form.addRow(self.tr("Sign-in"), self.username)
+        self.link_button = QPushButton(self.tr("Link sign-in…"), self)
+        self.link_button.setToolTip(
+            self.tr("Link this record to the person's sign-in, for their My work (Ctrl+L)")
+        )
+        self.unlink_button = QPushButton(self.tr("Unlink"), self)
+        self.unlink_button.setToolTip(self.tr("Remove the sign-in from this record"))
+        sign_in_row = QHBoxLayout()
+        sign_in_row.addWidget(self.username, 1)
+        sign_in_row.addWidget(self.link_button)
+        sign_in_row.addWidget(self.unlink_button)
+        form.addRow(self.tr("Sign-in"), sign_in_row)
         self.editable = editable
         for widget in (
             self.full_name,
@@ -104,6 +116,15 @@ class StaffEditor(QWidget):
             widget.setEnabled(editable)
         self.employee_number.setReadOnly(True)
         self.hire_date.setEnabled(False)
+        self._show_link_buttons()
+
+    def _show_link_buttons(self) -> None:
+        """Link/unlink act on a saved record (HR only); the pair shows what can be done."""
+        saved = self.editable and self.record is not None
+        linked = saved and self.record is not None and self.record.user_id is not None
+        self.link_button.setVisible(saved)
+        self.link_button.setText(self.tr("Change…") if linked else self.tr("Link sign-in…"))
+        self.unlink_button.setVisible(bool(linked))
 
     def set_departments(self, units: list[RosterUnit]) -> None:
         current = self.department.currentData()
@@ -137,6 +158,7 @@ class StaffEditor(QWidget):
         )
         self.phone.setText(record.phone or "")
         self.username.setText(record.username or self.tr("not linked"))
+        self._show_link_buttons()
 
     def clear_for_new(self) -> None:
         self.record = None
@@ -155,6 +177,7 @@ class StaffEditor(QWidget):
         self.hire_date.setDate(qdate(date.today()))
         self.has_end.setChecked(False)
         self.username.setText(self.tr("not linked"))
+        self._show_link_buttons()
         self.employee_number.setFocus()
 
     def values(self) -> dict[str, Any]:
@@ -246,9 +269,13 @@ class DirectoryTab(StaffPanel):
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.new_button.clicked.connect(self.new_record)
         self.save_button.clicked.connect(self.save)
+        self.link_dialog: LinkSignInDialog | None = None
+        self.editor.link_button.clicked.connect(self.link_sign_in)
+        self.editor.unlink_button.clicked.connect(self.unlink_sign_in)
         if self.can("staff.manage"):
             QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_record)
             QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)
+            QShortcut(QKeySequence("Ctrl+L"), self, activated=self.link_sign_in)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
 
     def start(self, units: list[RosterUnit]) -> None:
@@ -292,3 +319,43 @@ class DirectoryTab(StaffPanel):
         else:
             self.model.reload()
         self.context.show_status(self.tr("Saved {name}.").format(name=record.full_name))
+
+    # -- the record's sign-in (HR) -----------------------------------------------------------
+    def link_sign_in(self) -> LinkSignInDialog | None:
+        """Pick a sign-in in a short dialog; on OK the record is saved with it."""
+        record = self.editor.record
+        if record is None or not self.can("staff.manage"):
+            return None
+        dialog = LinkSignInDialog(self.context.tasks, self.staff, record, self)
+        dialog.finished.connect(lambda result: self._on_link_dialog(dialog, record, result))
+        self.link_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_link_dialog(self, dialog: LinkSignInDialog, record: StaffRead, result: int) -> None:
+        accepted = result == LinkSignInDialog.DialogCode.Accepted.value
+        chosen = dialog.chosen() if accepted else None
+        dialog.deleteLater()
+        self.link_dialog = None
+        if chosen is not None:
+            self.set_sign_in(record, chosen.user_id)
+
+    def unlink_sign_in(self) -> None:
+        record = self.editor.record
+        if record is None or record.user_id is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            self.tr("Unlink sign-in"),
+            self.tr(
+                "Unlink {user} from {name}? They will no longer see their shifts, leave and "
+                "payslips under My work until a sign-in is linked again."
+            ).format(user=record.username, name=record.full_name),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.set_sign_in(record, None)
+
+    def set_sign_in(self, record: StaffRead, user_id: int | None) -> None:
+        """Save only the link (the server audits it) and show the record as saved."""
+        values = {"version": record.version, "user_id": user_id}
+        self.run(lambda: self.staff.update_staff(record.id, values), self._saved)

@@ -41,6 +41,7 @@ class PayrollTab(StaffPanel):
         self.hospital = HospitalApi(context.api)
         self.minor = context.me.hospital.currency_minor_unit
         self.preview: PrintPreviewDialog | None = None
+        self._select_next: int | None = None
         manage = self.can("payroll.manage")
         top = QHBoxLayout()
         self.month = QDateEdit(self)
@@ -131,13 +132,19 @@ class PayrollTab(StaffPanel):
             QShortcut(QKeySequence("Ctrl+R"), self, activated=self.run_payroll)
 
     def reload(self, select_id: int | None = None) -> None:
-        self.run(
-            lambda: self.staff.pay_runs(limit=60), lambda page: self._show_runs(page, select_id)
-        )
+        """Load the runs, then select ``select_id`` — or, without one, the run selected when
+        the answer arrives. A requested selection outlives reloads answered in between (a
+        live event's reload must not put back the run selected before "Run payroll")."""
+        if select_id is not None:
+            self._select_next = select_id
+        self.run(lambda: self.staff.pay_runs(limit=60), self._show_runs)
 
-    def _show_runs(self, page: Page[PayRunRead], select_id: int | None) -> None:
+    def _show_runs(self, page: Page[PayRunRead]) -> None:
+        current = self.selected_run()
+        wanted = self._select_next or (current.id if current else None)
+        self._select_next = None
         self.runs.set_rows(page.items)
-        row = self.runs.find_row(lambda r: r.id == select_id) if select_id else 0
+        row = self.runs.find_row(lambda r: r.id == wanted) if wanted else 0
         if page.items:
             self.runs_table.selectRow(max(row, 0))
 

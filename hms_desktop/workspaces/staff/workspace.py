@@ -103,7 +103,7 @@ class StaffWorkspace(QWidget):
     def _on_pay_run_event(self, _type: str, data: dict) -> None:
         if self._loaded_tab(self.payroll):
             selected = self.payroll.selected_run()
-            self.payroll.reload(selected.id if selected else data.get("pay_run_id"))
+            self.payroll.reload(None if selected else data.get("pay_run_id"))
 
     def prepare_screenshot(self) -> None:
         """Screenshot tour hook: the first person in the directory opened."""
@@ -119,7 +119,19 @@ class StaffWorkspace(QWidget):
             ("payroll", lambda: self._show_only("payroll")),
             ("payslip", self._payslip_preview),
             ("reviews", lambda: self._show_only("reviews")),
+            ("link-sign-in", self._link_dialog),
         ]
+
+    def _link_dialog(self) -> QWidget | None:
+        """The directory's "Link sign-in…" dialog for the first record, listing every
+        sign-in (the demo's are all linked, so "not linked yet only" would list none)."""
+        self._show_only("directory")
+        if self.directory.model.rowCount():
+            self.directory.table.selectRow(0)
+        dialog = self.directory.link_sign_in()
+        if dialog is not None:
+            dialog.unlinked_only.setChecked(False)
+        return dialog
 
     def _show_only(self, name: str) -> None:
         self.show_tab(name)  # the tour then grabs the whole window

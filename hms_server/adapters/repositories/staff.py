@@ -70,6 +70,24 @@ class StaffRepository(Repository):
         rows = self.session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
         return {row[0]: row[1] for row in rows}
 
+    def sign_ins(
+        self, *, q: str | None, unlinked_only: bool, limit: int, offset: int
+    ) -> tuple[list[tuple[User, StaffMember | None]], int]:
+        """Sign-ins by username or name fragment, each with the staff record linked to it."""
+        query = select(User, StaffMember).outerjoin(StaffMember, StaffMember.user_id == User.id)
+        if unlinked_only:
+            query = query.where(StaffMember.id.is_(None))
+        if q and q.strip():
+            like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
+            query = query.where(
+                or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like))
+            )
+        total = self.count(query)
+        rows = self.session.execute(
+            query.order_by(func.lower(User.username), User.id).limit(limit).offset(offset)
+        ).all()
+        return [(row[0], row[1]) for row in rows], total
+
     def department_name(self, department_id: int) -> str | None:
         return self.session.scalar(select(Department.name).where(Department.id == department_id))
 
@@ -197,6 +215,21 @@ class StaffRepository(Repository):
                     LeaveRequest.starts_on <= last,
                     LeaveRequest.ends_on >= first,
                 )
+            )
+        )
+
+    def open_leave_overlapping(self, staff_id: int, first: date, last: date) -> list[LeaveRequest]:
+        """Pending or approved requests of this person overlapping ``[first, last]``."""
+        return list(
+            self.session.scalars(
+                select(LeaveRequest)
+                .where(
+                    LeaveRequest.staff_id == staff_id,
+                    LeaveRequest.status.in_(("pending", "approved")),
+                    LeaveRequest.starts_on <= last,
+                    LeaveRequest.ends_on >= first,
+                )
+                .order_by(LeaveRequest.starts_on, LeaveRequest.id)
             )
         )
 

@@ -17,6 +17,7 @@ from hms_contract.staff import (
     ReviewUpdate,
     StaffCreate,
     StaffRead,
+    StaffSignIn,
     StaffUpdate,
 )
 from hms_server.api.deps import requirement
@@ -71,6 +72,25 @@ def create_staff(
         body,
         lambda uow: service.create_staff(uow, **body.model_dump()),
         _staff,
+    )
+
+
+@router.get("/staff/sign-ins", operation_id="list_staff_sign_ins")
+def list_staff_sign_ins(
+    ctx: StaffManager,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    unlinked: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[StaffSignIn]:
+    """Sign-ins to link to a staff record (HR): ``q`` matches username or name;
+    ``unlinked=true`` keeps only those without a record. Link or unlink with
+    ``PATCH /staff/{id}`` (``user_id``, or null)."""
+    views, total = service.list_sign_ins(
+        ctx.uow(), q=q, unlinked_only=unlinked, limit=limit, offset=offset
+    )
+    return Page[StaffSignIn](
+        items=[StaffSignIn.model_validate(v, from_attributes=True) for v in views], total=total
     )
 
 

@@ -28,7 +28,7 @@ def test_login_returns_token_pair_and_user(client, make_user):
     assert "password_hash" not in body["user"] and "totp_secret" not in body["user"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
-    assert me.json()["workspaces"] == ["reception"]
+    assert me.json()["workspaces"] == ["reception", "my_work"]
 
 
 def test_wrong_password_is_401_problem(client, make_user):

@@ -101,7 +101,11 @@ def test_role_change_takes_effect_on_the_next_request(client, headers_for, make_
         json={"version": me["version"], "roles": ["nurse"]},
         headers=headers_for("admin"),
     )
-    assert client.get("/api/v1/me", headers=headers).json()["workspaces"] == ["clinical", "ward"]
+    assert client.get("/api/v1/me", headers=headers).json()["workspaces"] == [
+        "clinical",
+        "ward",
+        "my_work",
+    ]
 
 
 def test_disabling_a_user_ends_their_sessions(client, headers_for, make_user, login):

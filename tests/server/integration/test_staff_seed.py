@@ -1,6 +1,7 @@
-"""The demo's HR data: every demo sign-in has its staff record, the wards have this week's
-roster, two leave requests wait, the last two months are paid (final runs, night shifts
-paid), reviews exist; and seeding again changes nothing."""
+"""The demo's HR data: every demo sign-in has its staff record with shifts in the next four
+weeks, its own leave (one approved, one waiting) and final payslips (My work), the wards have
+this week's roster, two colleagues' leave requests wait, the last two months are paid (final
+runs, night shifts paid), reviews exist; and seeding again changes nothing."""
 
 from __future__ import annotations
 
@@ -39,12 +40,39 @@ def test_demo_hr_data_is_there_and_seeding_is_idempotent(fresh_db):
                 )
             ).scalar_one()
             assert this_week > 20
+            # Two colleagues' requests wait, and one of each demo sign-in's own.
             assert (
                 conn.execute(
-                    text("SELECT count(*) FROM leave_requests WHERE status = 'pending'")
+                    text(
+                        "SELECT count(*) FROM leave_requests WHERE status = 'pending'"
+                        " AND staff_user_id IS NULL"
+                    )
                 ).scalar_one()
                 == 2
             )
+            # Every demo sign-in's My work is populated: shifts in the next four weeks, a
+            # request waiting and one approved, and a final payslip.
+            own = conn.execute(
+                text(
+                    "SELECT u.username,"
+                    " (SELECT count(*) FROM staff_shifts sh WHERE sh.staff_id = s.id"
+                    "   AND sh.starts_at >= now() AND sh.starts_at < now() + interval '28 days'),"
+                    " (SELECT count(*) FROM leave_requests l WHERE l.staff_id = s.id"
+                    "   AND l.status = 'pending'),"
+                    " (SELECT count(*) FROM leave_requests l WHERE l.staff_id = s.id"
+                    "   AND l.status = 'approved'),"
+                    " (SELECT count(*) FROM payslips p JOIN pay_runs r ON r.id = p.pay_run_id"
+                    "   WHERE p.staff_id = s.id AND r.status = 'final')"
+                    " FROM users u JOIN staff_members s ON s.user_id = u.id"
+                    " WHERE u.username = ANY(:names) ORDER BY u.username"
+                ),
+                {"names": [u[0] for u in DEMO_USERS]},
+            ).all()
+            assert len(own) == len(DEMO_USERS)
+            for username, shifts, pending, approved, payslips in own:
+                assert shifts >= 10, username
+                assert (pending, approved) == (1, 1), username
+                assert payslips == 2, username
             runs = conn.execute(text("SELECT status FROM pay_runs ORDER BY period")).scalars().all()
             assert runs == ["final", "final"]
             assert (
