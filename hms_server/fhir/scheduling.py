@@ -13,6 +13,7 @@ the database.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from fhir.resources.R4B.appointment import Appointment
@@ -175,8 +176,22 @@ def _search(ctx: FhirContext, params: SearchParams) -> SearchResult:
         rows = []
     names = _type_names(ctx) if rows else {}
     show = _show_reasons(ctx)
+    # The service's list rows carry the doctor's columns under ``doctor_*`` names.
     return SearchResult(
-        [appointment_resource(a, d, names, show_reasons=show) for a, d, _ in rows], total
+        [
+            appointment_resource(
+                r,
+                SimpleNamespace(
+                    user_id=r.doctor_user_id,
+                    display_name=r.doctor_name,
+                    specialty=r.doctor_specialty,
+                ),
+                names,
+                show_reasons=show,
+            )
+            for r in rows
+        ],
+        total,
     )
 
 

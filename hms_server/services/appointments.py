@@ -24,8 +24,13 @@ from typing import Any
 from hms_server.adapters.orm.base import utcnow
 from hms_server.adapters.orm.patients import Patient
 from hms_server.adapters.orm.scheduling import Appointment, Doctor, QueueEntry
-from hms_server.adapters.repositories.appointments import (
+from hms_server.adapters.queries.appointments import (
     APPOINTMENT_SORT_COLUMNS,
+    AppointmentFilter,
+    AppointmentListRow,
+    appointment_page,
+)
+from hms_server.adapters.repositories.appointments import (
     PATIENT_OVERLAP,
     AppointmentRepository,
     QueueRepository,
@@ -478,11 +483,12 @@ def list_appointments(
     audit: bool = True,
     starts_from: datetime | None = None,
     starts_before: datetime | None = None,
-) -> tuple[list[tuple[Appointment, Doctor, Patient]], int]:
+) -> tuple[list[AppointmentListRow], int]:
     """Appointments filtered by local day (or ``day``..``date_to``), start instants
     (``[starts_from, starts_before)``, for FHIR's ``date=ge..&date=lt..``), doctor,
-    department, patient and status; with doctor and patient rows for display. Audited as one
-    list read."""
+    department, patient and status, as list rows with the doctor's and patient's names
+    (shown with ``appointment_list_items``). Audited as one list read naming every patient
+    shown."""
     with uow:
         first, last = starts_from, starts_before
         if day is not None:
@@ -490,23 +496,21 @@ def list_appointments(
             _, day_last = uow.hospital.day_bounds(date_to or day)
             first = day_first if first is None else max(first, day_first)
             last = day_last if last is None else min(last, day_last)
-        rows, total = uow.repo(AppointmentRepository).search(
+        where = AppointmentFilter(
             starts_from=first,
             starts_before=last,
             doctor_id=doctor_id,
             department_id=department_id,
             patient_id=patient_id,
             status=status,
-            sort=sort,
-            limit=limit,
-            offset=offset,
         )
+        rows, total = appointment_page(uow.session, where, sort=sort, limit=limit, offset=offset)
         if audit and rows:
             uow.audit(
                 CATEGORY,
                 "appointment.list",
                 patient_id=patient_id,
-                detail={"count": len(rows), **shown_patients(a.patient_id for a, _, _ in rows)},
+                detail={"count": len(rows), **shown_patients(r.patient_id for r in rows)},
             )
             uow.commit()
         return rows, total
@@ -582,3 +586,43 @@ def appointment_view(
         encounter_id=a.encounter_id,
         version=a.version,
     )
+
+
+def appointment_list_items(
+    hospital: Hospital,
+    rows: list[AppointmentListRow],
+    *,
+    show_patient: bool = False,
+    show_reasons: bool = True,
+) -> list[dict[str, Any]]:
+    """The fields of ``appointment_view`` for each row of ``list_appointments``, as plain
+    dicts, with the same rules for what a reader sees. Plain dicts because a list builds up
+    to 500 at a time: a frozen view object per row, read back attribute by attribute, cost
+    more than the query (``bench/doctor_list.py``)."""
+    local = hospital.local
+    return [
+        {
+            "id": r.id,
+            "patient_id": r.patient_id,
+            "doctor_id": r.doctor_id,
+            "doctor_name": r.doctor_name,
+            "patient_name": (
+                f"{r.patient_given_name} {r.patient_family_name}" if show_patient else None
+            ),
+            "patient_mrn": r.patient_mrn if show_patient else None,
+            "start": local(r.starts_at),
+            "end": local(r.ends_at),
+            "status": r.status,
+            "type": r.type_code,
+            "source": r.source,
+            "overbook_slot": r.overbook_slot,
+            "location": r.location,
+            "reason": r.reason if show_reasons else None,
+            "notes": r.notes if show_reasons else None,
+            "cancel_reason": r.cancel_reason if show_reasons else None,
+            "booking_reference": r.booking_reference,
+            "encounter_id": r.encounter_id,
+            "version": r.version,
+        }
+        for r in rows
+    ]

@@ -28,7 +28,7 @@ from hms_contract.scheduling import (
 )
 from tests.desktop.fake_clinical_server import DOCTOR_ID, FakeClinicalServer
 from tests.desktop.fake_reception_server import FakeReceptionServer, today_at, when
-from tests.desktop.fake_server import Route, page, parse_body, problem
+from tests.desktop.fake_server import Route, paged, parse_body, problem
 
 _FROM = {
     "call": ("waiting", "called"),
@@ -146,7 +146,7 @@ class FakeClinicalQueueServer(FakeClinicalServer):
         ]
 
     def _appointments(self, request: httpx.Request) -> dict:
-        return page(sorted(self.day_appointments.values(), key=lambda a: a.start))
+        return paged(request, sorted(self.day_appointments.values(), key=lambda a: a.start), 100)
 
     def _queue_board(self, request: httpx.Request) -> QueueBoardRead:
         self.require(request, "doctor")

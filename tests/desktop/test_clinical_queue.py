@@ -199,3 +199,44 @@ def test_todays_names_wrap_instead_of_being_cut_and_search_columns_stay_whole(qt
     )
     QApplication.processEvents()
     assert workspace.splitter.sizes()[0] >= panel.table.minimumWidth()
+
+
+def test_a_long_day_is_fetched_page_by_page_not_cut_off(qtbot, tasks):
+    """Lists that can grow page: 130 more appointments today arrive in pages of 100 and all
+    of them are listed (the list used to ask for one page of 200 and drop the rest)."""
+    from hms_desktop.workspaces.clinical import create_workspace
+    from hms_desktop.workspaces.clinical.today_queue import TODAY_PAGE
+    from tests.desktop.fake_reception_server import today_at, when
+
+    server = FakeClinicalQueueServer.with_queue()
+    for i in range(130):
+        aid = 1000 + i
+        start = when(today_at(11 + i * 5 // 60, i * 5 % 60))
+        server.day_appointments[aid] = server.appointment(aid, 1 + i % 3, start, "booked")
+    api = ApiClient(
+        BASE_URL, transport=server.transport(), workstation="TEST-WS", retry_backoff=0.0
+    )
+    api.login("doctor", DOCTOR_PASSWORD)
+    context = WorkspaceContext(
+        api=api,
+        tasks=tasks,
+        me=api.me(),
+        show_status=lambda _: None,
+        events=EventBridge(stream=QuietStream()),
+    )
+    widget = create_workspace(context)
+    qtbot.addWidget(widget)
+    try:
+        with qtbot.waitSignal(widget.patients.sig_today_loaded, timeout=5000):
+            widget.show()
+        today = widget.patients.today
+        assert today.count == 133 + 1  # three of the fixture, 130 more and the walk-in
+        listed = {r.appointment.id for r in today.rows if r.appointment is not None}
+        assert set(range(1000, 1130)) <= listed
+        asked = server.requests_to("GET", "/appointments")
+        assert [int(r.url.params["limit"]) for r in asked] == [TODAY_PAGE, TODAY_PAGE]
+        assert [int(r.url.params["offset"]) for r in asked] == [0, TODAY_PAGE]
+    finally:
+        context.close()
+        tasks.wait_for_done(5000)
+        api.close()

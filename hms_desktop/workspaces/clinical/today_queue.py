@@ -38,6 +38,9 @@ STATUS_WORDS = {
     "completed": QT_TRANSLATE_NOOP("TodayQueue", "seen"),
 }
 EVENT_PREFIXES = ("queue.", "appointment.")
+# A doctor's day (40 slots of 15 minutes plus overbooking) fits one page; a longer one is
+# fetched page by page instead of being cut off, and a page stays small for the server.
+TODAY_PAGE = 100
 REFRESH_MS = 60_000  # waiting times grow even when nothing happens
 EVENT_COALESCE_MS = 150  # one reload for a burst of events
 
@@ -268,8 +271,8 @@ class TodayQueuePanel(QWidget):
                 entries = _clinic_entries(clinical, scheduling)
                 return (None, [], entries) if entries else None
             day = date.today()
-            page = scheduling.appointments(day=day, doctor_id=doctor_id, limit=200)
-            appointments = [a for a in page.items if a.status not in ("cancelled", "no_show")]
+            listed = scheduling.all_appointments(day=day, doctor_id=doctor_id, limit=TODAY_PAGE)
+            appointments = [a for a in listed if a.status not in ("cancelled", "no_show")]
             try:
                 entries: list[QueueEntryRead] | None = list(
                     scheduling.queue(day=day, doctor_id=doctor_id).items

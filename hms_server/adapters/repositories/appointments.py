@@ -32,13 +32,6 @@ DOCTOR_PLACE_TAKEN = "ex_appointments_doctor_slot"
 PATIENT_OVERLAP = "ex_appointments_patient_overlap"
 REFERENCE_TAKEN = "uq_appointments_booking_reference"
 
-APPOINTMENT_SORT_COLUMNS = {
-    "start": Appointment.starts_at,
-    "id": Appointment.id,
-    "status": Appointment.status,
-    "doctor_id": Appointment.doctor_id,
-}
-
 
 def _violated(exc: IntegrityError) -> str | None:
     """The rule a failed write broke: one of the constraint names above, or None."""
@@ -149,48 +142,6 @@ class AppointmentRepository(Repository):
             .where(Appointment.id == appointment_id)
         ).first()
         return (row[0], row[1], row[2]) if row is not None else None
-
-    def search(
-        self,
-        *,
-        starts_from: datetime | None,
-        starts_before: datetime | None,
-        doctor_id: int | None,
-        department_id: int | None,
-        patient_id: int | None,
-        status: list[str] | None,
-        sort: str,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[tuple[Appointment, Doctor, Patient]], int]:
-        query = (
-            select(Appointment, Doctor, Patient)
-            .join(Doctor, Doctor.id == Appointment.doctor_id)
-            .join(Patient, Patient.id == Appointment.patient_id)
-        )
-        if starts_from is not None:
-            query = query.where(Appointment.starts_at >= starts_from)
-        if starts_before is not None:
-            query = query.where(Appointment.starts_at < starts_before)
-        if doctor_id is not None:
-            query = query.where(Appointment.doctor_id == doctor_id)
-        if department_id is not None:
-            query = query.where(Doctor.department_id == department_id)
-        if patient_id is not None:
-            query = query.where(Appointment.patient_id == patient_id)
-        if status:
-            query = query.where(Appointment.status.in_(status))
-        total = self.count(query)
-        column = APPOINTMENT_SORT_COLUMNS[sort.lstrip("-")]
-        rows = [
-            (a, d, p)
-            for a, d, p in self.session.execute(
-                query.order_by(column.desc() if sort.startswith("-") else column, Appointment.id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ]
-        return rows, total
 
     def move_patient(self, loser_id: int, survivor_id: int) -> None:
         """Patient merge: appointments, queue entries and waitlist entries follow the

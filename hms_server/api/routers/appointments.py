@@ -132,8 +132,14 @@ def list_appointments(
         offset=offset,
         sort=sort,
     )
+    items = svc.appointment_list_items(
+        ctx.hospital,
+        rows,
+        show_patient=Perm.PATIENTS_READ in ctx.principal.permissions,
+        show_reasons=may_read_reasons(ctx),
+    )
     return Page[AppointmentRead](
-        items=[appointment_read(ctx, a, d, p) for a, d, p in rows], total=total
+        items=[AppointmentRead.model_validate(item) for item in items], total=total
     )
 
 
