@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -152,6 +153,8 @@ class FakeClinicalServer(FakeHmsServer):
     checks: list[list[int]] = field(default_factory=list)
     documents: dict[int, list[DocumentRead]] = field(default_factory=dict)
     doctor: UserRead | None = None
+    #: When set, POST /prescriptions answers only once the test sets this event.
+    hold_prescribe: threading.Event | None = None
 
     @classmethod
     def with_clinical_data(cls) -> FakeClinicalServer:
@@ -649,6 +652,8 @@ class FakeClinicalServer(FakeHmsServer):
 
     def _prescribe(self, request: httpx.Request) -> PrescriptionRead | httpx.Response:
         self.require(request, "doctor")
+        if self.hold_prescribe is not None:  # a test holds the answer back (a slow network)
+            self.hold_prescribe.wait(30)
         body = parse_body(request, PrescriptionCreate)
         pid = body.patient_id
         if pid not in self.care_team | self.glass:

@@ -1,6 +1,7 @@
 """Prescribing from the chart: formulary search, items, the safety prompt and the override."""
 
 import json
+import threading
 
 from hms_desktop.qt import Qt
 
@@ -148,6 +149,28 @@ def test_changing_the_items_clears_the_old_conflicts(qtbot, workspace, clinical_
     assert "override_reason" not in json.loads(
         clinical_server.requests_to("POST", "/prescriptions")[-1].content
     )
+
+
+def test_a_refusal_of_a_list_changed_meanwhile_is_not_shown(qtbot, workspace, clinical_server):
+    """The prescriber sends warfarin + aspirin and, while the refusal is on its way, takes
+    the aspirin off: the late refusal is about a list that no longer exists (it once put
+    the interaction panel back over a clean list)."""
+    chart = open_chart(qtbot, workspace)
+    chart.do_action("prescribe")
+    dialog = chart.dialog
+    clinical_server.hold_prescribe = release = threading.Event()
+    add(qtbot, dialog, "warf", "5", "30")
+    add(qtbot, dialog, "aspi", "75", "30")
+    dialog.submit()  # at once: the live check's answer is not in yet (no events ran)
+    qtbot.waitUntil(
+        lambda: bool(clinical_server.requests_to("POST", "/prescriptions")), timeout=15000
+    )
+    dialog.table.selectRow(1)
+    dialog.remove_selected()
+    release.set()
+    qtbot.waitUntil(lambda: not dialog.busy and not dialog.checking, timeout=15000)
+    assert not dialog.safety_panel.isVisible()
+    assert [i["drug_id"] for i in dialog.items] == [dialog.drugs[0].id]
 
 
 def test_item_needs_a_dose_before_it_is_added(qtbot, workspace):

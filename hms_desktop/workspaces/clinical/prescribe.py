@@ -149,6 +149,7 @@ class PrescribeDialog(FormDialog):
         self.checking = False
         self._generation = 0
         self._check_generation = 0
+        self._sent_generation = 0
         self.setMinimumSize(780, 700)
 
         # Whose prescription this is: name, MRN, age, allergies, and the latest weight.
@@ -532,6 +533,10 @@ class PrescribeDialog(FormDialog):
         api, pid, items = self.clinical, self.patient_id, [dict(i) for i in self.items]
         reason = self.override_edit.text().strip() if self.needs_override else None
         encounter_id = self.encounter_id
+        # Which list this is (each change of the list starts a new check generation): a
+        # refusal that comes back after the prescriber changed the list is about medicines
+        # no longer there.
+        self._sent_generation = self._check_generation
         self.run(
             lambda: api.create_prescription(
                 pid, items, override_reason=reason, encounter_id=encounter_id
@@ -540,6 +545,8 @@ class PrescribeDialog(FormDialog):
 
     def on_failure(self, exc: BaseException) -> None:
         if isinstance(exc, SafetyConflictError):
+            if self._sent_generation != self._check_generation:
+                return  # the list changed meanwhile; its own check says what applies now
             self.show_conflicts(exc.conflicts, exc.detail)
             return
         super().on_failure(exc)
