@@ -3,14 +3,12 @@ failure inline (``busy`` counts calls in flight; tests wait on it), and date tex
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hms_desktop.api.staff import StaffApi
-from hms_desktop.qt import QDate, QLabel, Qt, QVBoxLayout, QWidget
-from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.qt import QDate, QLabel, Qt, QWidget
+from hms_desktop.widgets.task_panel import TaskPanel
 from hms_desktop.workspaces import WorkspaceContext
 
 
@@ -27,18 +25,13 @@ def pydate(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
 
 
-class MyPanel(QWidget):
-    """A tab of My work. GUI thread only; ``run(work, done)`` puts ``work`` on the task
-    runner and shows its failure in the panel's problem label."""
+class MyPanel(TaskPanel):
+    """A tab of My work (``run``/``busy``/``problem`` from ``TaskPanel``)."""
 
     def __init__(self, context: WorkspaceContext, staff: StaffApi, parent: QWidget | None) -> None:
-        super().__init__(parent)
+        super().__init__(context.tasks, parent)
         self.context, self.staff = context, staff
-        self.busy = 0
         self.zone = ZoneInfo(context.me.hospital.timezone)
-        self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(0, 4, 0, 0)
-        self.problem = ProblemLabel(self)
 
     def empty_note(self, text: str) -> QLabel:
         """What an empty list means and what to do, shown in the list's place (top left)."""
@@ -55,23 +48,3 @@ class MyPanel(QWidget):
         """Either the list or the note saying why it is empty."""
         body.setVisible(not empty)
         note.setVisible(empty)
-
-    def run(
-        self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None] | None = None,
-        failed: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        self.busy += 1
-        self.problem.clear()
-
-        def finished(value: Any) -> None:
-            self.busy -= 1
-            if done is not None:
-                done(value)
-
-        def error(exc: BaseException) -> None:
-            self.busy -= 1
-            (failed or self.problem.show_error)(exc)
-
-        self.context.tasks.run(work, finished, error, owner=self)

@@ -3,58 +3,29 @@ inline, money and date text, the caller's permissions, and a clash list in words
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hms_desktop.api.staff import ShiftClashError, StaffApi
 from hms_desktop.models.staff import shift_text
 from hms_desktop.printing.billing_common import amount_text
-from hms_desktop.qt import QDate, QHeaderView, QTableView, QVBoxLayout, QWidget
-from hms_desktop.widgets.problems import ProblemLabel
+from hms_desktop.qt import QDate, QHeaderView, QTableView, QWidget
+from hms_desktop.widgets.task_panel import TaskPanel
 from hms_desktop.workspaces import WorkspaceContext
 
 
-class StaffPanel(QWidget):
-    """A tab: ``run(work, done)`` runs ``work`` on the task runner and shows a failure in the
-    tab's problem label; ``busy`` is true while something is in flight (tests wait on it)."""
+class StaffPanel(TaskPanel):
+    """A tab of the staff workspace (``run``/``busy``/``problem`` from ``TaskPanel``); a
+    shift clash is shown with the clashing shifts in words."""
 
     def __init__(self, context: WorkspaceContext, staff: StaffApi, parent: QWidget | None) -> None:
-        super().__init__(parent)
+        super().__init__(context.tasks, parent)
         self.context, self.staff = context, staff
-        self.busy = 0
         self.zone = ZoneInfo(context.me.hospital.timezone)
-        self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(0, 4, 0, 0)
-        self.problem = ProblemLabel(self)
 
     def can(self, permission: str) -> bool:
         return permission in self.context.me.permissions
-
-    def run(
-        self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None] | None = None,
-        failed: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        self.busy += 1
-        self.problem.clear()
-
-        def finished(value: Any) -> None:
-            self.busy -= 1
-            if done is not None:
-                done(value)
-
-        def error(exc: BaseException) -> None:
-            self.busy -= 1
-            if failed is not None:
-                failed(exc)
-            else:
-                self.show_problem(exc)
-
-        self.context.tasks.run(work, finished, error, owner=self)
 
     def show_problem(self, exc: BaseException) -> None:
         if isinstance(exc, ShiftClashError) and exc.clashes:
