@@ -227,7 +227,7 @@ def test_a_long_day_is_fetched_page_by_page_not_cut_off(qtbot, tasks):
     widget = create_workspace(context)
     qtbot.addWidget(widget)
     try:
-        with qtbot.waitSignal(widget.patients.sig_today_loaded, timeout=5000):
+        with qtbot.waitSignal(widget.patients.sig_today_loaded, timeout=15000):
             widget.show()
         today = widget.patients.today
         assert today.count == 133 + 1  # three of the fixture, 130 more and the walk-in

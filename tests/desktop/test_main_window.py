@@ -184,7 +184,7 @@ def test_my_work_is_last_on_the_rail_and_explains_a_sign_in_without_record(qtbot
     window = make_main_window("reception")
     assert window.workspace_keys()[-1] == "my_work"
     page = window.select_workspace("my_work")
-    qtbot.waitUntil(lambda: page.ready, timeout=5000)
+    qtbot.waitUntil(lambda: page.ready, timeout=15000)
     assert page.linked is False
     assert page.pages.currentWidget() is page.not_linked_page
     assert "not linked to a staff record" in page.not_linked_label.text()

@@ -165,7 +165,7 @@ def test_queue_and_detail_show_medicine_names_whole_at_1280x800(
         "Levothyroxine 180",
     ]
     tab.table.selectRow(row)
-    qtbot.waitUntil(lambda: tab.items_model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: tab.items_model.rowCount() == 2, timeout=15000)
     medicine = tab.items_model.data(tab.items_model.index(0, 0))
     assert medicine.startswith("Atorvastatin")
 
@@ -183,7 +183,7 @@ def test_queue_and_detail_show_medicine_names_whole_at_1280x800(
     # Widths follow the rows a moment after they arrive (coalesced on the event loop).
     qtbot.waitUntil(
         lambda: workspace.width() <= 1090 and whole(tab.table) and whole(tab.items_table),
-        timeout=5000,
+        timeout=15000,
     )
     assert not tab.table.horizontalScrollBar().isVisible()
     assert not tab.items_table.horizontalScrollBar().isVisible()

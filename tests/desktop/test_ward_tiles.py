@@ -191,7 +191,7 @@ def test_the_due_now_list_wraps_and_never_scrolls_sideways(qtbot):
     assert first[1] == "℞ Metronidazole 400 mg oral"
     assert model.data(model.index(1), Qt.ItemDataRole.ToolTipRole).endswith("record skin")
     line = view.fontMetrics().height()
-    qtbot.waitUntil(lambda: view.visualRect(model.index(0)).height() >= 2 * line, timeout=3000)
+    qtbot.waitUntil(lambda: view.visualRect(model.index(0)).height() >= 2 * line, timeout=15000)
     for row in range(model.rowCount()):
         rect = view.visualRect(model.index(row))
         assert rect.height() >= 2 * line and rect.right() <= view.viewport().width(), row
